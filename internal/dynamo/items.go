@@ -1,0 +1,227 @@
+package dynamo
+
+import (
+	"strings"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// The items of the single table, by key:
+//
+//	ORG#<orgId>        META               the org (counters, auth epoch, deletion marker)
+//	ORG#<orgId>        MEMBER#<userId>    a membership, the org's side
+//	                                        GSI1: ORG#<orgId>#M / <email>#<userId>
+//	                                        GSI2: ORG#<orgId>#M#<role> / <email>#<userId>
+//	USER#<userId>      PROFILE            the user's profile
+//	USER#<userId>      ORG#<orgId>        a membership, the user's side ("my orgs" is one Query)
+//	HANDLE#<handle>    HANDLE             the guard that keeps a handle unique
+//	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs, so they sort by time
+//	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>
+const (
+	skMeta    = "META"
+	skProfile = "PROFILE"
+	skHandle  = "HANDLE"
+)
+
+func orgPK(id string) string        { return "ORG#" + id }
+func memberSK(userID string) string { return "MEMBER#" + userID }
+func userPK(id string) string       { return "USER#" + id }
+func userOrgSK(orgID string) string { return "ORG#" + orgID }
+func handlePK(h string) string      { return "HANDLE#" + h }
+func eventPK(orgID string) string   { return "ORG#" + orgID + "#EV" }
+func eventCatPK(orgID string, c audit.Category) string {
+	return "ORG#" + orgID + "#EV#" + string(c)
+}
+
+// keys is the primary key and index keys every item carries.
+type keys struct {
+	PK     string
+	SK     string
+	GSI1PK string `dynamodbav:",omitempty"`
+	GSI1SK string `dynamodbav:",omitempty"`
+	GSI2PK string `dynamodbav:",omitempty"`
+	GSI2SK string `dynamodbav:",omitempty"`
+	GSI3PK string `dynamodbav:",omitempty"`
+	GSI3SK string `dynamodbav:",omitempty"`
+	TTL    int64  `dynamodbav:"ttl,omitempty"`
+}
+
+type contactItem struct {
+	Name  string `dynamodbav:"name"`
+	Email string `dynamodbav:"email"`
+}
+
+type orgItem struct {
+	keys
+	ID               string        `dynamodbav:"id"`
+	Kind             string        `dynamodbav:"kind"`
+	Handle           string        `dynamodbav:"handle"`
+	Name             string        `dynamodbav:"name"`
+	DisplayName      string        `dynamodbav:"displayName,omitempty"`
+	AvatarURL        string        `dynamodbav:"avatarUrl,omitempty"`
+	ContactName      string        `dynamodbav:"contactName,omitempty"`
+	ContactEmail     string        `dynamodbav:"contactEmail,omitempty"`
+	CompanyName      string        `dynamodbav:"companyName,omitempty"`
+	Visibility       string        `dynamodbav:"supportTicketVisibility"`
+	MembersCanInvite bool          `dynamodbav:"membersCanInvite"`
+	BillingContacts  []contactItem `dynamodbav:"billingContacts,omitempty"`
+	CreatedAt        time.Time     `dynamodbav:"createdAt"`
+	CreatedByID      string        `dynamodbav:"createdById"`
+	CreatedByEmail   string        `dynamodbav:"createdByEmail"`
+	AdminCount       int           `dynamodbav:"adminCount"`
+	MemberCount      int           `dynamodbav:"memberCount"`
+	AuthResetAt      time.Time     `dynamodbav:"authResetAt,omitempty"`
+	DeletedAt        time.Time     `dynamodbav:"deletedAt,omitempty"`
+}
+
+func newOrgItem(o orgs.Org) orgItem {
+	it := orgItem{
+		keys: keys{PK: orgPK(o.ID), SK: skMeta},
+		ID:   o.ID, Kind: string(o.Kind), Handle: o.Handle, Name: o.Name, DisplayName: o.DisplayName,
+		AvatarURL: o.AvatarURL, ContactName: o.ContactName, ContactEmail: o.ContactEmail,
+		CompanyName: o.CompanyName, Visibility: string(o.SupportTicketVisibility),
+		MembersCanInvite: o.MembersCanInvite, CreatedAt: o.CreatedAt,
+		CreatedByID: o.CreatedBy.ID, CreatedByEmail: o.CreatedBy.Email,
+		AdminCount: o.AdminCount, MemberCount: o.MemberCount,
+		AuthResetAt: o.AuthResetAt, DeletedAt: o.DeletedAt,
+	}
+	for _, c := range o.BillingContacts {
+		it.BillingContacts = append(it.BillingContacts, contactItem(c))
+	}
+	return it
+}
+
+func (it orgItem) org() orgs.Org {
+	o := orgs.Org{
+		ID: it.ID, Kind: orgs.Kind(it.Kind), Handle: it.Handle, Name: it.Name, DisplayName: it.DisplayName,
+		AvatarURL: it.AvatarURL, ContactName: it.ContactName, ContactEmail: it.ContactEmail,
+		CompanyName: it.CompanyName, SupportTicketVisibility: orgs.Visibility(it.Visibility),
+		MembersCanInvite: it.MembersCanInvite, CreatedAt: it.CreatedAt,
+		CreatedBy:  orgs.Person{ID: it.CreatedByID, Email: it.CreatedByEmail},
+		AdminCount: it.AdminCount, MemberCount: it.MemberCount,
+		AuthResetAt: it.AuthResetAt, DeletedAt: it.DeletedAt,
+	}
+	for _, c := range it.BillingContacts {
+		o.BillingContacts = append(o.BillingContacts, orgs.Contact(c))
+	}
+	return o
+}
+
+type memberItem struct {
+	keys
+	OrgID      string         `dynamodbav:"orgId"`
+	UserID     string         `dynamodbav:"userId"`
+	Email      string         `dynamodbav:"email"`
+	Name       string         `dynamodbav:"name,omitempty"`
+	Role       string         `dynamodbav:"role"`
+	JoinedAt   time.Time      `dynamodbav:"joinedAt"`
+	Source     string         `dynamodbav:"source"`
+	JobTitle   string         `dynamodbav:"jobTitle,omitempty"`
+	Properties map[string]any `dynamodbav:"properties,omitempty"`
+}
+
+func newMemberItem(m orgs.Member) memberItem {
+	sortKey := strings.ToLower(m.Email) + "#" + m.UserID
+	return memberItem{
+		keys: keys{
+			PK: orgPK(m.OrgID), SK: memberSK(m.UserID),
+			GSI1PK: orgPK(m.OrgID) + "#M", GSI1SK: sortKey,
+			GSI2PK: orgPK(m.OrgID) + "#M#" + string(m.Role), GSI2SK: sortKey,
+		},
+		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),
+		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
+	}
+}
+
+func (it memberItem) member() orgs.Member {
+	return orgs.Member{
+		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Role: roles.Role(it.Role),
+		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
+	}
+}
+
+// userOrgItem is the user's side of a membership.
+type userOrgItem struct {
+	keys
+	OrgID    string    `dynamodbav:"orgId"`
+	Kind     string    `dynamodbav:"kind"`
+	Role     string    `dynamodbav:"role"`
+	JoinedAt time.Time `dynamodbav:"joinedAt"`
+}
+
+func newUserOrgItem(m orgs.Member, kind orgs.Kind) userOrgItem {
+	return userOrgItem{
+		keys:  keys{PK: userPK(m.UserID), SK: userOrgSK(m.OrgID)},
+		OrgID: m.OrgID, Kind: string(kind), Role: string(m.Role), JoinedAt: m.JoinedAt,
+	}
+}
+
+type profileItem struct {
+	keys
+	ID            string    `dynamodbav:"id"`
+	Email         string    `dynamodbav:"email"`
+	Name          string    `dynamodbav:"name,omitempty"`
+	Phone         string    `dynamodbav:"phone,omitempty"`
+	CreatedAt     time.Time `dynamodbav:"createdAt"`
+	PersonalOrgID string    `dynamodbav:"personalOrgId"`
+}
+
+func newProfileItem(p orgs.Profile) profileItem {
+	return profileItem{
+		keys: keys{PK: userPK(p.ID), SK: skProfile},
+		ID:   p.ID, Email: p.Email, Name: p.Name, Phone: p.Phone, CreatedAt: p.CreatedAt,
+		PersonalOrgID: p.PersonalOrgID,
+	}
+}
+
+func (it profileItem) profile() orgs.Profile {
+	return orgs.Profile{ID: it.ID, Email: it.Email, Name: it.Name, Phone: it.Phone,
+		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID}
+}
+
+type handleItem struct {
+	keys
+	OrgID string `dynamodbav:"orgId"`
+}
+
+func newHandleItem(handle, orgID string) handleItem {
+	return handleItem{keys: keys{PK: handlePK(handle), SK: skHandle}, OrgID: orgID}
+}
+
+type eventItem struct {
+	keys
+	ID         string         `dynamodbav:"id"`
+	OrgID      string         `dynamodbav:"orgId"`
+	Category   string         `dynamodbav:"category"`
+	Action     string         `dynamodbav:"action"`
+	OccurredAt time.Time      `dynamodbav:"occurredAt"`
+	Actor      audit.Actor    `dynamodbav:"actor"`
+	Target     audit.Target   `dynamodbav:"target"`
+	IP         string         `dynamodbav:"ip,omitempty"`
+	UserAgent  string         `dynamodbav:"userAgent,omitempty"`
+	Summary    string         `dynamodbav:"summary"`
+	Details    map[string]any `dynamodbav:"details"`
+}
+
+func newEventItem(e audit.Event) eventItem {
+	return eventItem{
+		keys: keys{
+			PK: eventPK(e.OrgID), SK: e.ID,
+			GSI1PK: eventCatPK(e.OrgID, e.Category), GSI1SK: e.ID,
+		},
+		ID: e.ID, OrgID: e.OrgID, Category: string(e.Category), Action: e.Action,
+		OccurredAt: e.OccurredAt, Actor: e.Actor, Target: e.Target, IP: e.IP,
+		UserAgent: e.UserAgent, Summary: e.Summary, Details: e.Details,
+	}
+}
+
+func (it eventItem) event() audit.Event {
+	return audit.Event{
+		ID: it.ID, OrgID: it.OrgID, Category: audit.Category(it.Category), Action: it.Action,
+		OccurredAt: it.OccurredAt, Actor: it.Actor, Target: it.Target, IP: it.IP,
+		UserAgent: it.UserAgent, Summary: it.Summary, Details: it.Details,
+	}
+}

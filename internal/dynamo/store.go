@@ -1,0 +1,246 @@
+// Package dynamo is the single-table DynamoDB store. It implements the Store interfaces the
+// domain packages declare; each of its writes is one TransactWriteItems holding the change,
+// its uniqueness guards, its counters and its event.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// Store reads and writes the table.
+type Store struct {
+	Client *dynamodb.Client
+	Table  string
+}
+
+// New returns a Store for the named table.
+func New(client *dynamodb.Client, table string) *Store {
+	return &Store{Client: client, Table: table}
+}
+
+var _ orgs.Store = (*Store)(nil)
+
+// txn collects the items of one TransactWriteItems and, for each, the error to return when
+// that item's condition is what cancelled the transaction.
+type txn struct {
+	table  string
+	items  []types.TransactWriteItem
+	onFail []error
+	err    error
+}
+
+func (s *Store) txn() *txn { return &txn{table: s.Table} }
+
+// put adds an item written only if no item has its key yet; ifExists is returned when one does.
+func (t *txn) putNew(item any, ifExists error) {
+	t.put(item, expression.AttributeNotExists(expression.Name(attrPK)), ifExists)
+}
+
+// put adds an item, written only when cond holds (cond may be the zero value: no condition).
+func (t *txn) put(item any, cond expression.ConditionBuilder, onFail error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		t.err = errors.Join(t.err, fmt.Errorf("marshal %T: %w", item, err))
+		return
+	}
+	p := &types.Put{TableName: aws.String(t.table), Item: av}
+	if cond.IsSet() {
+		expr, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			t.err = errors.Join(t.err, err)
+			return
+		}
+		p.ConditionExpression = expr.Condition()
+		p.ExpressionAttributeNames = expr.Names()
+		p.ExpressionAttributeValues = expr.Values()
+	}
+	t.items = append(t.items, types.TransactWriteItem{Put: p})
+	t.onFail = append(t.onFail, onFail)
+}
+
+// event adds an event item; event ids are unique, so its condition never fails in practice.
+func (t *txn) event(e audit.Event) {
+	t.putNew(newEventItem(e), fmt.Errorf("event %s already written", e.ID))
+}
+
+// run writes the transaction. When a condition cancels it, the error registered for the first
+// failing item is returned.
+func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
+	if t.err != nil {
+		return t.err
+	}
+	_, err := client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
+	var cancelled *types.TransactionCanceledException
+	if errors.As(err, &cancelled) {
+		for i, r := range cancelled.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(t.onFail) && t.onFail[i] != nil {
+				return t.onFail[i]
+			}
+		}
+		for _, r := range cancelled.CancellationReasons {
+			if aws.ToString(r.Code) == "TransactionConflict" {
+				return apperr.New(apperr.Conflict, "another change to the same data was in progress; try again")
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("transact write: %w", err)
+	}
+	return nil
+}
+
+// Account implements orgs.Store: one consistent Query of the user's partition.
+func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error) {
+	var acc orgs.Account
+	found := false
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: userPK(userID)}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return acc, fmt.Errorf("query account: %w", err)
+		}
+		for _, av := range page.Items {
+			var k keys
+			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+				return acc, err
+			}
+			switch {
+			case k.SK == skProfile:
+				var it profileItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return acc, err
+				}
+				acc.Profile, found = it.profile(), true
+			default:
+				var it userOrgItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return acc, err
+				}
+				acc.Memberships = append(acc.Memberships, orgs.Membership{
+					OrgID: it.OrgID, Kind: orgs.Kind(it.Kind), Role: roles.Role(it.Role), JoinedAt: it.JoinedAt,
+				})
+			}
+		}
+	}
+	if !found {
+		return acc, apperr.New(apperr.NotFound, "no profile for user")
+	}
+	return acc, nil
+}
+
+// CreateAccount implements orgs.Store.
+func (s *Store) CreateAccount(ctx context.Context, a orgs.NewAccount) error {
+	t := s.txn()
+	t.putNew(newProfileItem(a.Profile), orgs.ErrAccountExists)
+	t.putNew(newHandleItem(a.Org.Handle, a.Org.ID), orgs.ErrHandleTaken)
+	t.putNew(newOrgItem(a.Org), fmt.Errorf("org %s exists", a.Org.ID))
+	t.putNew(newMemberItem(a.Member), fmt.Errorf("member exists"))
+	t.putNew(newUserOrgItem(a.Member, a.Org.Kind), fmt.Errorf("membership exists"))
+	t.event(a.Event)
+	return t.run(ctx, s.Client)
+}
+
+// CreateOrg implements orgs.Store.
+func (s *Store) CreateOrg(ctx context.Context, o orgs.Org, creator orgs.Member, ev audit.Event) error {
+	t := s.txn()
+	t.putNew(newHandleItem(o.Handle, o.ID), orgs.ErrHandleTaken)
+	t.putNew(newOrgItem(o), fmt.Errorf("org %s exists", o.ID))
+	t.putNew(newMemberItem(creator), fmt.Errorf("member exists"))
+	t.putNew(newUserOrgItem(creator, o.Kind), fmt.Errorf("membership exists"))
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// Orgs implements orgs.Store with consistent BatchGetItem calls of up to 100 keys.
+func (s *Store) Orgs(ctx context.Context, ids []string) ([]orgs.Org, error) {
+	var out []orgs.Org
+	for start := 0; start < len(ids); start += 100 {
+		chunk := ids[start:min(start+100, len(ids))]
+		ks := make([]map[string]types.AttributeValue, len(chunk))
+		for i, id := range chunk {
+			ks[i] = key(orgPK(id), skMeta)
+		}
+		items, err := s.batchGet(ctx, ks)
+		if err != nil {
+			return nil, err
+		}
+		for _, av := range items {
+			var it orgItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, err
+			}
+			out = append(out, it.org())
+		}
+	}
+	return out, nil
+}
+
+// Access implements orgs.Store: the org and the membership in one BatchGetItem.
+func (s *Store) Access(ctx context.Context, orgID, userID string) (orgs.Org, orgs.Member, error) {
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{
+		key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID)),
+	})
+	if err != nil {
+		return orgs.Org{}, orgs.Member{}, err
+	}
+	var org orgItem
+	var member memberItem
+	for _, av := range items {
+		var k keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return orgs.Org{}, orgs.Member{}, err
+		}
+		target := any(&member)
+		if k.SK == skMeta {
+			target = &org
+		}
+		if err := attributevalue.UnmarshalMap(av, target); err != nil {
+			return orgs.Org{}, orgs.Member{}, err
+		}
+	}
+	if org.ID == "" || member.UserID == "" {
+		return orgs.Org{}, orgs.Member{}, apperr.New(apperr.NotFound, "organization not found")
+	}
+	return org.org(), member.member(), nil
+}
+
+// batchGet reads up to 100 keys consistently, asking again for any the service left
+// unprocessed (rare: only under throttling).
+func (s *Store) batchGet(ctx context.Context, ks []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	req := map[string]types.KeysAndAttributes{s.Table: {Keys: ks, ConsistentRead: aws.Bool(true)}}
+	var out []map[string]types.AttributeValue
+	for len(req) > 0 {
+		res, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("batch get: %w", err)
+		}
+		out = append(out, res.Responses[s.Table]...)
+		req = res.UnprocessedKeys
+	}
+	return out, nil
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}

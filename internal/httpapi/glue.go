@@ -1,0 +1,276 @@
+// Package httpapi is the HTTP edge: the route table, request decoding, the caller's identity
+// from the JWT authorizer's claims, the one authorization step, error mapping, and one
+// handler per route. Handlers decode, call a domain service and encode; nothing more.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/orgs"
+)
+
+// MaxBodyBytes is the largest request body a route accepts.
+const MaxBodyBytes = 1 << 20
+
+// Handler serves one route once the request is authenticated and authorized.
+type Handler func(ctx context.Context, req *Request) (*Response, error)
+
+// Request is a decoded API Gateway request.
+type Request struct {
+	Event  *events.APIGatewayV2HTTPRequest
+	Caller orgs.Caller
+	// Access is the caller's standing in the route's org; set on org-scoped routes only.
+	Access orgs.Access
+	body   []byte
+}
+
+// Path returns a path parameter.
+func (r *Request) Path(name string) string { return r.Event.PathParameters[name] }
+
+// Query returns a query string parameter.
+func (r *Request) Query(name string) string { return r.Event.QueryStringParameters[name] }
+
+// Decode reads the JSON body into v strictly: unknown fields, trailing data and a missing body
+// are errors a person can act on.
+func (r *Request) Decode(v any) error {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return apperr.New(apperr.Invalid, "a JSON body is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apperr.New(apperr.Invalid, "%s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return apperr.New(apperr.Invalid, "the body must hold a single JSON object")
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q must be of type %s", typ.Field, jsonTypeName(typ.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Sprintf("field %s is not accepted here", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body is not valid JSON (it ends too early)"
+	}
+	return "the body is not valid JSON"
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct", "ptr":
+		return "object"
+	}
+	return "number"
+}
+
+// Response is what a handler answers: a JSON body, or raw bytes with their content type.
+type Response struct {
+	Status      int
+	Body        any
+	Raw         []byte
+	ContentType string
+	Headers     map[string]string
+}
+
+// JSON answers status with v encoded as JSON.
+func JSON(status int, v any) *Response { return &Response{Status: status, Body: v} }
+
+// NoContent answers 204.
+func NoContent() *Response { return &Response{Status: http.StatusNoContent} }
+
+// statusOf is the one table that maps error kinds to HTTP statuses.
+var statusOf = map[apperr.Kind]int{
+	apperr.Invalid:         http.StatusBadRequest,
+	apperr.Unauthenticated: http.StatusUnauthorized,
+	apperr.Forbidden:       http.StatusForbidden,
+	apperr.NotFound:        http.StatusNotFound,
+	apperr.Conflict:        http.StatusConflict,
+	apperr.Gone:            http.StatusGone,
+	apperr.TooLarge:        http.StatusRequestEntityTooLarge,
+	apperr.RateLimited:     http.StatusTooManyRequests,
+	apperr.Unavailable:     http.StatusServiceUnavailable,
+	apperr.Internal:        http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// errorResponse maps err to the contract's error shape. Internal errors carry no detail.
+func errorResponse(err error) *Response {
+	kind := apperr.KindOf(err)
+	var b errorBody
+	b.Error.Code = string(kind)
+	b.Error.Message = apperr.MessageOf(err)
+	if kind == apperr.Internal {
+		b.Error.Message = "internal error"
+	}
+	r := JSON(statusOf[kind], b)
+	if kind == apperr.Unavailable {
+		r.Headers = map[string]string{"Retry-After": "5"}
+	}
+	return r
+}
+
+// LambdaHandler is the function API Gateway invokes.
+type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Bind wires route r with env into the function API Gateway invokes: it builds the handler
+// once, and on every request decodes, authenticates, authorizes, serves, encodes and logs.
+func Bind(r *Route, env *app.Env) LambdaHandler {
+	h := r.Build(env)
+	var authz *orgs.Service
+	if r.OrgScoped() {
+		authz = env.Orgs()
+	}
+	log := env.Log.With("route", r.Name)
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		start := time.Now()
+		ctx, calls := dynamo.WithCallCounter(ctx)
+		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
+		reqLog := log.With("requestId", ev.RequestContext.RequestID)
+		resp, err := serve(ctx, r, h, authz, &ev)
+		if err != nil {
+			resp = errorResponse(err)
+		}
+		out := encode(resp)
+		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", ev.RawPath, "status", out.StatusCode,
+			"ms", time.Since(start).Milliseconds(), "dynamodbCalls", calls.Calls()}
+		switch {
+		case out.StatusCode >= 500:
+			reqLog.ErrorContext(ctx, "request failed", append(attrs, "error", err)...)
+		default:
+			if err != nil {
+				attrs = append(attrs, "reason", err.Error())
+			}
+			reqLog.InfoContext(ctx, "request", attrs...)
+		}
+		return out, nil
+	}
+}
+
+// serve runs the request through the shared steps; a panic becomes an internal error.
+func serve(ctx context.Context, r *Route, h Handler, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest) (resp *Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	req := &Request{Event: ev}
+	if req.body, err = body(ev); err != nil {
+		return nil, err
+	}
+	if r.Auth == JWT || r.Auth == Operator {
+		if req.Caller, err = callerFrom(ev); err != nil {
+			return nil, err
+		}
+		if r.Auth == Operator && !req.Caller.Operator {
+			return nil, apperr.New(apperr.Forbidden, "this route is for operators only")
+		}
+	}
+	if authz != nil {
+		if req.Access, err = authz.Authorize(ctx, req.Caller, req.Path("orgId"), r.Permission); err != nil {
+			return nil, err
+		}
+	}
+	return h(ctx, req)
+}
+
+func body(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	b := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		var err error
+		if b, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return nil, apperr.New(apperr.Invalid, "the body is not valid base64")
+		}
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, apperr.New(apperr.TooLarge, "the body must be at most %d bytes", MaxBodyBytes)
+	}
+	return b, nil
+}
+
+// callerFrom reads the caller from the JWT authorizer's claims. API Gateway hands claims over
+// as strings: cognito:groups arrives as one string such as "[operators admins]".
+func callerFrom(ev *events.APIGatewayV2HTTPRequest) (orgs.Caller, error) {
+	if ev.RequestContext.Authorizer == nil || ev.RequestContext.Authorizer.JWT == nil {
+		return orgs.Caller{}, apperr.New(apperr.Unauthenticated, "a bearer token is required")
+	}
+	claims := ev.RequestContext.Authorizer.JWT.Claims
+	c := orgs.Caller{
+		ID:            claims["sub"],
+		Email:         claims["email"],
+		EmailVerified: claims["email_verified"] == "true",
+		Name:          claims["name"],
+	}
+	if c.ID == "" {
+		return orgs.Caller{}, apperr.New(apperr.Unauthenticated, "the token has no subject")
+	}
+	if iat, err := strconv.ParseInt(claims["iat"], 10, 64); err == nil {
+		c.IssuedAt = time.Unix(iat, 0).UTC()
+	}
+	groups := strings.FieldsFunc(strings.Trim(claims["cognito:groups"], "[]"), func(r rune) bool { return r == ' ' || r == ',' })
+	for _, g := range groups {
+		if g == "operators" {
+			c.Operator = true
+		}
+	}
+	return c, nil
+}
+
+func encode(r *Response) events.APIGatewayV2HTTPResponse {
+	out := events.APIGatewayV2HTTPResponse{StatusCode: r.Status, Headers: map[string]string{}}
+	for k, v := range r.Headers {
+		out.Headers[k] = v
+	}
+	switch {
+	case r.Raw != nil:
+		out.Headers["Content-Type"] = r.ContentType
+		out.Body = string(r.Raw)
+	case r.Body != nil:
+		b, err := json.Marshal(r.Body)
+		if err != nil {
+			slog.Error("encode response", "error", err)
+			out.StatusCode = http.StatusInternalServerError
+			b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		}
+		out.Headers["Content-Type"] = "application/json"
+		out.Body = string(b)
+	}
+	return out
+}

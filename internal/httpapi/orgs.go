@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/orgs"
+)
+
+func buildGetConfig(env *app.Env) Handler {
+	type configJSON struct {
+		Region           string `json:"region"`
+		UserPoolID       string `json:"userPoolId"`
+		UserPoolClientID string `json:"userPoolClientId"`
+		Issuer           string `json:"issuer"`
+		CognitoEndpoint  string `json:"cognitoEndpoint,omitempty"`
+	}
+	c := env.Config
+	body := configJSON{c.Region, c.UserPoolID, c.UserPoolClientID, c.Issuer, c.CognitoEndpoint}
+	return func(context.Context, *Request) (*Response, error) {
+		return JSON(http.StatusOK, body), nil
+	}
+}
+
+func buildGetMe(env *app.Env) Handler {
+	type userJSON struct {
+		ID        string    `json:"id"`
+		Email     string    `json:"email"`
+		Name      *string   `json:"name"`
+		Phone     *string   `json:"phone"`
+		CreatedAt timestamp `json:"createdAt"`
+	}
+	type orgRefJSON struct {
+		ID     string `json:"id"`
+		Handle string `json:"handle"`
+		Name   string `json:"name"`
+		Kind   string `json:"kind"`
+		Role   string `json:"role"`
+	}
+	type meJSON struct {
+		User          userJSON     `json:"user"`
+		PersonalOrgID string       `json:"personalOrgId"`
+		Orgs          []orgRefJSON `json:"orgs"`
+	}
+	svc := env.Orgs()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		me, err := svc.Me(ctx, req.Caller)
+		if err != nil {
+			return nil, err
+		}
+		p := me.Profile
+		out := meJSON{
+			User:          userJSON{p.ID, p.Email, nullable(p.Name), nullable(p.Phone), timestamp(p.CreatedAt)},
+			PersonalOrgID: p.PersonalOrgID,
+			Orgs:          make([]orgRefJSON, len(me.Orgs)),
+		}
+		for i, o := range me.Orgs {
+			out.Orgs[i] = orgRefJSON{o.ID, o.Handle, o.Name, string(o.Kind), string(o.Role)}
+		}
+		return JSON(http.StatusOK, out), nil
+	}
+}
+
+func buildCreateOrg(env *app.Env) Handler {
+	svc := env.Orgs()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			Name                    string `json:"name"`
+			Handle                  string `json:"handle"`
+			ContactName             string `json:"contactName"`
+			ContactEmail            string `json:"contactEmail"`
+			CompanyName             string `json:"companyName"`
+			JobTitle                string `json:"jobTitle"`
+			SupportTicketVisibility string `json:"supportTicketVisibility"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		v, err := svc.Create(ctx, req.Caller, orgs.CreateInput{
+			Name: in.Name, Handle: in.Handle, ContactName: in.ContactName, ContactEmail: in.ContactEmail,
+			CompanyName: in.CompanyName, JobTitle: in.JobTitle,
+			SupportTicketVisibility: orgs.Visibility(in.SupportTicketVisibility),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusCreated, orgOut(v)), nil
+	}
+}
+
+func buildListOrgs(env *app.Env) Handler {
+	svc := env.Orgs()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		views, err := svc.List(ctx, req.Caller)
+		if err != nil {
+			return nil, err
+		}
+		out := list[orgJSON]{Items: make([]orgJSON, len(views))}
+		for i, v := range views {
+			out.Items[i] = orgOut(v)
+		}
+		return JSON(http.StatusOK, out), nil
+	}
+}
+
+func buildGetOrg(*app.Env) Handler {
+	return func(_ context.Context, req *Request) (*Response, error) {
+		a := req.Access
+		return JSON(http.StatusOK, orgOut(orgs.OrgView{Org: a.Org, Role: a.Member.Role})), nil
+	}
+}

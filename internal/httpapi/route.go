@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"strings"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// Auth is how a route authenticates its caller.
+type Auth string
+
+// The kinds of authentication a route may ask for.
+const (
+	// Public routes take no token.
+	Public Auth = "public"
+	// JWT routes need a Cognito token, checked by API Gateway's JWT authorizer.
+	JWT Auth = "jwt"
+	// Operator routes need a Cognito token of a member of the group "operators".
+	Operator Auth = "operator"
+	// Token routes authenticate a tool with HTTP Basic: a user's email and the org token.
+	Token Auth = "token"
+)
+
+// Route is one row of the route table: everything the CDK stack, the local gateway, the
+// generated function mains and the OpenAPI check need to know about an endpoint.
+type Route struct {
+	// Name is the function name: functions/<Name>/main.go, build/<Name>/bootstrap.
+	Name string
+	// Method and Path as API Gateway sees them; path parameters in braces.
+	Method string
+	Path   string
+	Auth   Auth
+	// Permission is checked against the caller's role in the org named by {orgId}. Routes
+	// without {orgId} leave it empty.
+	Permission roles.Permission
+	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
+	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
+	// "cognito-idp:" ones to the user pool.
+	Actions []string
+	// Summary is a one-line description, also used in openapi.yaml.
+	Summary string
+	// Build wires the handler once per cold start. It asks env only for the clients the
+	// handler uses, so a function's binary links nothing else.
+	Build func(env *app.Env) Handler
+}
+
+// OrgScoped reports whether the route acts inside one org and so runs the membership check.
+func (r *Route) OrgScoped() bool {
+	return strings.Contains(r.Path, "{orgId}")
+}
+
+// Mutating reports whether the route changes state (and so writes an event).
+func (r *Route) Mutating() bool {
+	return r.Method != "GET" && r.Method != "HEAD" && r.Method != "OPTIONS"
+}

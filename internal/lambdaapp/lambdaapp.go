@@ -1,0 +1,29 @@
+// Package lambdaapp starts a route's Lambda function: the cold-start wiring every function
+// main shares, so that a main is one line.
+package lambdaapp
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/httpapi"
+)
+
+// Start reads the configuration, builds the route's handler and its clients once, and serves
+// invocations until the runtime stops the process.
+func Start(r *httpapi.Route) {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel()}))
+	env := app.New(app.ConfigFromEnv(), log)
+	lambda.Start(httpapi.Bind(r, env))
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

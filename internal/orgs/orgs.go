@@ -1,0 +1,142 @@
+// Package orgs is the organization domain: orgs, their members, the people who use them and
+// their personal accounts, with the rules that keep them consistent. It knows nothing of HTTP,
+// JSON or DynamoDB; the Store it needs is declared here and implemented in package dynamo.
+package orgs
+
+import (
+	"time"
+
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// Kind tells a personal account from a shared organization.
+type Kind string
+
+// The kinds of org.
+const (
+	Personal Kind = "personal"
+	Shared   Kind = "shared"
+)
+
+// Visibility decides which support tickets a member sees.
+type Visibility string
+
+// The ticket visibilities.
+const (
+	VisibilityOwn Visibility = "own"
+	VisibilityAll Visibility = "all"
+)
+
+// Source tells how a member came to the org.
+type Source string
+
+// The member sources.
+const (
+	SourceCreator Source = "creator"
+	SourceInvite  Source = "invite"
+	SourceCreated Source = "created"
+	SourceImport  Source = "import"
+	SourceLegacy  Source = "legacy"
+)
+
+// Person names a user where an object records who did something.
+type Person struct {
+	ID    string
+	Email string
+}
+
+// Contact is a name and an email address.
+type Contact struct {
+	Name  string
+	Email string
+}
+
+// Org is an organization, personal or shared.
+type Org struct {
+	ID                      string
+	Kind                    Kind
+	Handle                  string
+	Name                    string
+	DisplayName             string
+	AvatarURL               string
+	ContactName             string
+	ContactEmail            string
+	CompanyName             string
+	SupportTicketVisibility Visibility
+	MembersCanInvite        bool
+	BillingContacts         []Contact
+	CreatedAt               time.Time
+	CreatedBy               Person
+	// AdminCount and MemberCount are kept in step with the memberships by every transaction
+	// that changes them; AdminCount is what keeps the last admin from going.
+	AdminCount  int
+	MemberCount int
+	// AuthResetAt: tokens issued before this second no longer work for the org.
+	AuthResetAt time.Time
+	// DeletedAt marks a deleted org: from then on it is absent to everyone, and the scheduled
+	// job may purge its data.
+	DeletedAt time.Time
+}
+
+// Deleted reports whether the org has been deleted.
+func (o *Org) Deleted() bool { return !o.DeletedAt.IsZero() }
+
+// Member is a user's membership of an org.
+type Member struct {
+	OrgID      string
+	UserID     string
+	Email      string
+	Name       string
+	Role       roles.Role
+	JoinedAt   time.Time
+	Source     Source
+	JobTitle   string
+	Properties map[string]any
+}
+
+// Profile is a user's own record.
+type Profile struct {
+	ID            string
+	Email         string
+	Name          string
+	Phone         string
+	CreatedAt     time.Time
+	PersonalOrgID string
+}
+
+// Membership is the user's side of a membership: enough to list the user's orgs.
+type Membership struct {
+	OrgID    string
+	Kind     Kind
+	Role     roles.Role
+	JoinedAt time.Time
+}
+
+// Account is a profile with the user's memberships.
+type Account struct {
+	Profile     Profile
+	Memberships []Membership
+}
+
+// OrgView is an org as one member sees it: with the member's role.
+type OrgView struct {
+	Org
+	Role roles.Role
+}
+
+// Caller is the signed-in user making a request, as the identity provider vouches for them.
+type Caller struct {
+	ID            string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Operator      bool
+	// IssuedAt is when the caller's token was issued (zero when unknown).
+	IssuedAt time.Time
+}
+
+// Access is a caller's standing in one org, loaded once per request by the authorization step.
+type Access struct {
+	Org    Org
+	Member Member
+}

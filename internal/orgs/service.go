@@ -1,0 +1,282 @@
+package orgs
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// Errors a Store returns when a write's condition fails.
+var (
+	// ErrHandleTaken: the handle's guard item belongs to another org.
+	ErrHandleTaken = apperr.New(apperr.Conflict, "that handle is already taken; choose another")
+	// ErrAccountExists: the profile was created by a concurrent request.
+	ErrAccountExists = apperr.New(apperr.Conflict, "the account already exists")
+)
+
+// Store is the persistence the org service needs.
+type Store interface {
+	// Account returns the user's profile and memberships, read consistently; a NotFound
+	// error when the user has no profile yet.
+	Account(ctx context.Context, userID string) (Account, error)
+	// CreateAccount writes a new profile with its personal org, all or nothing. It fails with
+	// ErrAccountExists when the profile exists, ErrHandleTaken when the handle is.
+	CreateAccount(ctx context.Context, a NewAccount) error
+	// Orgs returns the live and deleted orgs among ids; unknown ids are left out.
+	Orgs(ctx context.Context, ids []string) ([]Org, error)
+	// CreateOrg writes a new shared org, its handle guard, its first member and its event, all
+	// or nothing; ErrHandleTaken when the handle is taken.
+	CreateOrg(ctx context.Context, o Org, creator Member, ev audit.Event) error
+	// Access returns the org and the user's membership of it in one round trip; NotFound when
+	// either is missing.
+	Access(ctx context.Context, orgID, userID string) (Org, Member, error)
+}
+
+// NewAccount is everything written when a user is first seen.
+type NewAccount struct {
+	Profile Profile
+	Org     Org
+	Member  Member
+	Event   audit.Event
+}
+
+// Service runs the org use cases.
+type Service struct {
+	Store Store
+	Now   func() time.Time
+	NewID func() string
+}
+
+const (
+	personalOrgName = "My Account"
+	handleAttempts  = 5
+)
+
+// Account returns the caller's account, creating the profile and the personal org on the
+// caller's first call. Concurrent first calls create exactly one: the write is conditional on
+// the profile's absence, and the losers read what the winner wrote.
+func (s *Service) Account(ctx context.Context, c Caller) (Account, error) {
+	acc, err := s.Store.Account(ctx, c.ID)
+	if !apperr.Is(err, apperr.NotFound) {
+		return acc, err
+	}
+	if c.Email == "" {
+		return Account{}, apperr.New(apperr.Unauthenticated, "the first call of a new user needs an ID token (it carries the email address)")
+	}
+	email, err := NormalizeEmail("email", c.Email)
+	if err != nil {
+		return Account{}, err
+	}
+	now := s.Now()
+	local := email[:strings.IndexByte(email, '@')]
+	handle := slug(local)
+	for attempt := 0; ; attempt++ {
+		na := s.newAccount(ctx, c, email, handle, now)
+		err = s.Store.CreateAccount(ctx, na)
+		switch {
+		case err == nil:
+			return Account{Profile: na.Profile, Memberships: []Membership{{
+				OrgID: na.Org.ID, Kind: Personal, Role: roles.Admin, JoinedAt: now,
+			}}}, nil
+		case errors.Is(err, ErrAccountExists):
+			return s.Store.Account(ctx, c.ID)
+		case errors.Is(err, ErrHandleTaken) && attempt < handleAttempts:
+			handle = withSuffix(slug(local))
+		default:
+			return Account{}, err
+		}
+	}
+}
+
+func (s *Service) newAccount(ctx context.Context, c Caller, email, handle string, now time.Time) NewAccount {
+	name, _ := cleanText("name", c.Name, 100, false)
+	org := Org{
+		ID: s.NewID(), Kind: Personal, Handle: handle, Name: personalOrgName,
+		SupportTicketVisibility: VisibilityOwn, CreatedAt: now,
+		CreatedBy: Person{ID: c.ID, Email: email}, AdminCount: 1, MemberCount: 1,
+	}
+	ev := audit.Event{
+		OrgID: org.ID, Category: audit.Organization, Action: "org.created",
+		Actor:   audit.Actor{Type: audit.ActorUser, ID: c.ID, Email: email},
+		Target:  audit.Target{Type: "org", ID: org.ID, Label: org.Name},
+		Summary: fmt.Sprintf("Personal account created for %s", email),
+		Details: map[string]any{"kind": string(Personal), "handle": handle},
+	}
+	ev.Stamp(ctx, s.NewID(), now)
+	return NewAccount{
+		Profile: Profile{ID: c.ID, Email: email, Name: name, CreatedAt: now, PersonalOrgID: org.ID},
+		Org:     org,
+		Member: Member{OrgID: org.ID, UserID: c.ID, Email: email, Name: name, Role: roles.Admin,
+			JoinedAt: now, Source: SourceCreator},
+		Event: ev,
+	}
+}
+
+// Me is the caller's profile and orgs.
+type Me struct {
+	Profile Profile
+	Orgs    []OrgView
+}
+
+// Me returns the caller's profile and orgs, creating them on the first call.
+func (s *Service) Me(ctx context.Context, c Caller) (Me, error) {
+	acc, err := s.Account(ctx, c)
+	if err != nil {
+		return Me{}, err
+	}
+	views, err := s.orgViews(ctx, acc)
+	return Me{Profile: acc.Profile, Orgs: views}, err
+}
+
+// List returns the caller's live orgs, the personal account first, then by name.
+func (s *Service) List(ctx context.Context, c Caller) ([]OrgView, error) {
+	acc, err := s.Account(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return s.orgViews(ctx, acc)
+}
+
+func (s *Service) orgViews(ctx context.Context, acc Account) ([]OrgView, error) {
+	ids := make([]string, len(acc.Memberships))
+	roleOf := map[string]roles.Role{}
+	for i, m := range acc.Memberships {
+		ids[i] = m.OrgID
+		roleOf[m.OrgID] = m.Role
+	}
+	orgs, err := s.Store.Orgs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]OrgView, 0, len(orgs))
+	for _, o := range orgs {
+		if !o.Deleted() {
+			views = append(views, OrgView{Org: o, Role: roleOf[o.ID]})
+		}
+	}
+	slices.SortFunc(views, func(a, b OrgView) int {
+		if a.Kind != b.Kind {
+			if a.Kind == Personal {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
+	})
+	return views, nil
+}
+
+// CreateInput is what a caller gives to create a shared org.
+type CreateInput struct {
+	Name                    string
+	Handle                  string
+	ContactName             string
+	ContactEmail            string
+	CompanyName             string
+	JobTitle                string
+	SupportTicketVisibility Visibility
+}
+
+// Create makes a shared org with the caller as its admin. Without a handle, one is derived
+// from the name and kept unique; a handle that was asked for and is taken is a conflict.
+func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (OrgView, error) {
+	org, member, err := s.validateCreate(in)
+	if err != nil {
+		return OrgView{}, err
+	}
+	acc, err := s.Account(ctx, c)
+	if err != nil {
+		return OrgView{}, err
+	}
+	now := s.Now()
+	org.ID, org.Kind, org.CreatedAt = s.NewID(), Shared, now
+	org.CreatedBy = Person{ID: c.ID, Email: acc.Profile.Email}
+	org.AdminCount, org.MemberCount = 1, 1
+	member.OrgID, member.UserID, member.Email, member.Name = org.ID, c.ID, acc.Profile.Email, acc.Profile.Name
+	member.Role, member.JoinedAt, member.Source = roles.Admin, now, SourceCreator
+
+	derived := org.Handle == ""
+	if derived {
+		org.Handle = slug(org.Name)
+	}
+	for attempt := 0; ; attempt++ {
+		ev := audit.Event{
+			OrgID: org.ID, Category: audit.Organization, Action: "org.created",
+			Actor:   audit.Actor{Type: audit.ActorUser, ID: c.ID, Email: acc.Profile.Email},
+			Target:  audit.Target{Type: "org", ID: org.ID, Label: org.Name},
+			Summary: fmt.Sprintf("%s created the organization %s (@%s)", acc.Profile.Email, org.Name, org.Handle),
+			Details: map[string]any{"kind": string(Shared), "handle": org.Handle, "name": org.Name},
+		}
+		ev.Stamp(ctx, s.NewID(), now)
+		err = s.Store.CreateOrg(ctx, org, member, ev)
+		if derived && errors.Is(err, ErrHandleTaken) && attempt < handleAttempts {
+			org.Handle = withSuffix(slug(org.Name))
+			continue
+		}
+		if err != nil {
+			return OrgView{}, err
+		}
+		return OrgView{Org: org, Role: roles.Admin}, nil
+	}
+}
+
+func (s *Service) validateCreate(in CreateInput) (Org, Member, error) {
+	var o Org
+	var m Member
+	var err error
+	if o.Name, err = cleanText("name", in.Name, 100, true); err != nil {
+		return o, m, err
+	}
+	if in.Handle != "" {
+		if err = ValidateHandle(in.Handle); err != nil {
+			return o, m, err
+		}
+		o.Handle = in.Handle
+	}
+	if o.ContactName, err = cleanText("contactName", in.ContactName, 100, false); err != nil {
+		return o, m, err
+	}
+	if in.ContactEmail != "" {
+		if o.ContactEmail, err = NormalizeEmail("contactEmail", in.ContactEmail); err != nil {
+			return o, m, err
+		}
+	}
+	if o.CompanyName, err = cleanText("companyName", in.CompanyName, 100, false); err != nil {
+		return o, m, err
+	}
+	if m.JobTitle, err = cleanText("jobTitle", in.JobTitle, 100, false); err != nil {
+		return o, m, err
+	}
+	if o.SupportTicketVisibility, err = validVisibility(in.SupportTicketVisibility); err != nil {
+		return o, m, err
+	}
+	return o, m, nil
+}
+
+// Authorize loads the caller's membership of the org and checks the permission: the one
+// authorization step of every org route. A missing or deleted org and a non-member are the
+// same NotFound, so that no one learns of another's org.
+func (s *Service) Authorize(ctx context.Context, c Caller, orgID string, p roles.Permission) (Access, error) {
+	org, member, err := s.Store.Access(ctx, orgID, c.ID)
+	if err != nil {
+		return Access{}, err
+	}
+	if org.Deleted() {
+		return Access{}, apperr.New(apperr.NotFound, "organization not found")
+	}
+	if !org.AuthResetAt.IsZero() && c.IssuedAt.Before(org.AuthResetAt) {
+		return Access{}, apperr.New(apperr.Unauthenticated, "authentication for this organization was reset; sign in again")
+	}
+	if p != "" && !member.Role.Has(p) {
+		return Access{}, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", member.Role, p)
+	}
+	return Access{Org: org, Member: member}, nil
+}
