@@ -87,7 +87,12 @@ type Env struct {
 	NewID func() string
 
 	mu    sync.Mutex
-	cache map[string]any
+	cache map[string]*lazy
+}
+
+type lazy struct {
+	once sync.Once
+	v    any
 }
 
 // New returns an Env for cfg with the real clock and ULID ids.
@@ -100,19 +105,21 @@ func NewULID() string {
 	return strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
 }
 
-// once builds the value under key the first time it is asked for.
+// once builds the value under key the first time it is asked for. Builders may ask for other
+// values: the lock guards only the map, not the building.
 func once[T any](e *Env, key string, build func() T) T {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if v, ok := e.cache[key]; ok {
-		return v.(T)
-	}
 	if e.cache == nil {
-		e.cache = map[string]any{}
+		e.cache = map[string]*lazy{}
 	}
-	v := build()
-	e.cache[key] = v
-	return v
+	l, ok := e.cache[key]
+	if !ok {
+		l = &lazy{}
+		e.cache[key] = l
+	}
+	e.mu.Unlock()
+	l.once.Do(func() { l.v = build() })
+	return l.v.(T)
 }
 
 // awsConfig builds an aws.Config straight from the environment Lambda provides (region and

@@ -1,0 +1,103 @@
+// Command local runs the whole API on this machine (`make run`): it starts DynamoDB Local,
+// cognito-local and the SES stand-in (or uses the ones DYNAMODB_ENDPOINT, COGNITO_ENDPOINT and
+// SES_ENDPOINT name), creates the table and the user pool if absent, and serves every route on
+// 127.0.0.1:$PORT until Ctrl-C or SIGTERM, keeping data under .local/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/localmode"
+	"github.com/vendorportal/orgs/internal/standins"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	root, err := standins.RepoRoot()
+	if err != nil {
+		return err
+	}
+	dataDir := filepath.Join(root, ".local")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	stack, err := standins.Start(ctx, standins.Options{
+		DataDir:      dataDir,
+		DynamoDBPort: 8000, CognitoPort: 9229, SESPort: 8005,
+		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
+		CognitoEndpoint:  os.Getenv("COGNITO_ENDPOINT"),
+		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stack.Stop(); err != nil {
+			log.Error("stop stand-ins", "error", err)
+		}
+	}()
+
+	cfg := app.ConfigFromEnv()
+	api, err := localmode.New(ctx, localmode.Options{
+		DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint, SESEndpoint: stack.SESEndpoint,
+		TableName: cfg.TableName, PoolName: "orgs-local", Config: cfg, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + envOr("PORT", "8080")
+	srv := &http.Server{Addr: addr, Handler: api.Handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.ListenAndServe() }()
+
+	c := api.Env.Config
+	fmt.Printf(`
+Local API is up.
+  API              http://%s  (try: curl http://%s/v1/config)
+  DynamoDB Local   %s  (table %s)
+  cognito-local    %s  (pool %s, client %s)
+  SES stand-in     %s  (captured mail: %s/store)
+  data             %s
+Ctrl-C stops everything.
+`, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
+		c.SESEndpoint, c.SESEndpoint, dataDir)
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

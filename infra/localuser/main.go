@@ -1,0 +1,84 @@
+// Command localuser creates a user in the local mode's cognito-local (or reuses it), signs
+// it in and prints its ID token, for trying the API with curl:
+//
+//	export TOKEN=$(go run ./infra/localuser -email ada@example.com)
+//	curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/me
+//
+// It reads the pool from the running API's GET /v1/config.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/standins"
+)
+
+func main() {
+	api := flag.String("api", "http://127.0.0.1:8080", "base URL of the local API")
+	email := flag.String("email", "", "the user's email address (required)")
+	password := flag.String("password", "Passw0rd!local", "the user's password")
+	name := flag.String("name", "", "the user's name")
+	operator := flag.Bool("operator", false, "also put the user in the operators group")
+	token := flag.String("token", "id", "which token to print: id or access")
+	flag.Parse()
+	if *email == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tokens, err := run(ctx, *api, *email, *password, *name, *operator)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "localuser:", err)
+		os.Exit(1)
+	}
+	if *token == "access" {
+		fmt.Println(tokens.AccessToken)
+	} else {
+		fmt.Println(tokens.IDToken)
+	}
+}
+
+func run(ctx context.Context, api, email, password, name string, operator bool) (standins.Tokens, error) {
+	var cfg struct {
+		UserPoolID       string `json:"userPoolId"`
+		UserPoolClientID string `json:"userPoolClientId"`
+		CognitoEndpoint  string `json:"cognitoEndpoint"`
+	}
+	resp, err := http.Get(strings.TrimRight(api, "/") + "/v1/config")
+	if err != nil {
+		return standins.Tokens{}, fmt.Errorf("is `make run` up? %w", err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
+		return standins.Tokens{}, fmt.Errorf("read /v1/config: %w", err)
+	}
+	if cfg.CognitoEndpoint == "" {
+		return standins.Tokens{}, fmt.Errorf("%s is not in local mode (no cognitoEndpoint in /v1/config)", api)
+	}
+	client := standins.CognitoClient(cfg.CognitoEndpoint)
+	pool := standins.Pool{ID: cfg.UserPoolID, ClientID: cfg.UserPoolClientID}
+	if tokens, err := standins.SignIn(ctx, client, pool, email, password); err == nil {
+		return tokens, nil
+	}
+	attrs := map[string]string{}
+	if name != "" {
+		attrs["name"] = name
+	}
+	if _, err := standins.CreateUser(ctx, client, pool, email, password, attrs); err != nil {
+		return standins.Tokens{}, err
+	}
+	if operator {
+		if err := standins.AddToGroup(ctx, client, pool, email, "operators"); err != nil {
+			return standins.Tokens{}, err
+		}
+	}
+	return standins.SignIn(ctx, client, pool, email, password)
+}

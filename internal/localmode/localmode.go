@@ -1,0 +1,58 @@
+// Package localmode assembles the whole API on one machine against the local stand-ins:
+// it creates the table and the user pool when they are absent and serves every route of the
+// route table through the local gateway. `make run` and the end-to-end tests both use it.
+package localmode
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/gateway"
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/standins"
+)
+
+// Options say where the stand-ins are and what to call things in them.
+type Options struct {
+	DynamoDBEndpoint, CognitoEndpoint, SESEndpoint string
+	TableName                                      string
+	PoolName                                       string
+	// Config is the starting configuration (APP_URL, MAIL_FROM, ...); the endpoints, table,
+	// pool and issuer are filled in from the above.
+	Config app.Config
+	Log    *slog.Logger
+}
+
+// API is the assembled local API.
+type API struct {
+	Env     *app.Env
+	Pool    standins.Pool
+	Handler http.Handler
+}
+
+// New bootstraps the table and the user pool if absent and returns the API's handler. The
+// JWKS is fetched now and refreshed until ctx ends.
+func New(ctx context.Context, o Options) (*API, error) {
+	cfg := o.Config
+	cfg.DynamoDBEndpoint, cfg.CognitoEndpoint, cfg.SESEndpoint = o.DynamoDBEndpoint, o.CognitoEndpoint, o.SESEndpoint
+	cfg.TableName = o.TableName
+	if err := dynamo.EnsureTable(ctx, standins.DynamoDBClient(cfg.DynamoDBEndpoint), cfg.TableName); err != nil {
+		return nil, fmt.Errorf("create table %s: %w", cfg.TableName, err)
+	}
+	pool, err := standins.EnsureUserPool(ctx, standins.CognitoClient(cfg.CognitoEndpoint), o.PoolName)
+	if err != nil {
+		return nil, fmt.Errorf("create user pool %s: %w", o.PoolName, err)
+	}
+	cfg.UserPoolID, cfg.UserPoolClientID = pool.ID, pool.ClientID
+	cfg.Issuer = app.IssuerFor(cfg.Region, pool.ID, cfg.CognitoEndpoint)
+	verifier, err := gateway.NewVerifier(ctx, cfg.Issuer, cfg.UserPoolClientID)
+	if err != nil {
+		return nil, err
+	}
+	env := app.New(cfg, o.Log)
+	return &API{Env: env, Pool: pool, Handler: gateway.New(env, httpapi.Routes, verifier)}, nil
+}
