@@ -1,0 +1,68 @@
+# The organization back end. `make run` starts it locally; `make test` runs every test.
+# Both install what they need from the project's own files (go.mod, package-lock.json).
+
+SHELL := /bin/bash
+GO    ?= go
+PORT  ?= 8080
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
+
+FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+.PHONY: all deps generate build run test lint unit synth deploy invoke clean
+
+all: build
+
+# npm ci installs the pinned stand-ins and the CDK CLI. The go.mod written into node_modules
+# makes it a module of its own, so that the Go files some npm packages ship stay out of ./...
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	printf 'module ignored/node_modules\n' > node_modules/go.mod
+	touch $@
+
+deps: node_modules/.installed
+	$(GO) mod download
+
+generate:
+	$(GO) generate ./functions
+
+# One bootstrap per function, for Lambda's provided.al2023 runtime on arm64.
+build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+
+build/%/bootstrap: FORCE
+	@mkdir -p $(dir $@)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+FORCE:
+
+run: deps
+	PORT=$(PORT) $(GO) run ./infra/local
+
+lint: deps
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+test: lint
+	$(GO) test -count=1 -timeout 30m ./...
+
+# Unit tests only: the integration tests skip under -short.
+unit:
+	$(GO) test -short ./...
+
+# Writes cdk.out/Orgs.template.json; needs no network and no AWS credentials.
+synth: deps build
+	APP_URL=$${APP_URL:-http://localhost:3000} MAIL_FROM=$${MAIL_FROM:-no-reply@example.com} \
+		CDK_OUTDIR=cdk.out $(GO) run ./infra/cdk
+
+# Needs AWS credentials, and `node_modules/.bin/cdk bootstrap` once per account and region.
+deploy: synth
+	node_modules/.bin/cdk deploy --app cdk.out Orgs --require-approval never
+
+# Runs one function's handler on a sample event against the stand-ins of `make run`:
+#   make invoke FN=get-me EVENT=events/get-me.json
+invoke:
+	$(GO) run ./infra/invoke -fn $(FN) -event $(EVENT)
+
+clean:
+	rm -rf build cdk.out

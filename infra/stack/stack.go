@@ -1,0 +1,480 @@
+// Package stack defines the AWS CDK stack of the orgs back end: one DynamoDB table, a Cognito
+// user pool, an SES sender identity, and one Lambda function per row of the route table
+// (httpapi.Routes) behind an API Gateway HTTP API with a Cognito JWT authorizer.
+//
+// Everything the stack knows about the endpoints comes from httpapi.Routes and everything it
+// knows about the table comes from dynamo.Schema, so the deployed infrastructure, local mode
+// and the tests cannot disagree. Each function gets its own IAM role whose inline policy
+// allows exactly the IAM actions its route lists, on the resources those actions apply to.
+//
+// The stack is environment-agnostic: it names no account or region and does no context
+// lookups, so it synthesizes offline and deploys to whatever account and region the CDK CLI
+// is configured for.
+package stack
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/httpapi"
+)
+
+// OperatorsGroup is the Cognito group whose members may call Operator routes.
+const OperatorsGroup = "operators"
+
+// Function settings shared by every route's function.
+const (
+	// FunctionMemoryMB is the memory of every function. The handlers are small Go binaries
+	// that mostly wait on DynamoDB, Cognito or SES; 256 MB gives them enough CPU (which
+	// Lambda allots in proportion to memory) for a quick cold start at a low price.
+	FunctionMemoryMB = 256
+	// FunctionTimeoutSeconds bounds one invocation. It is well below the HTTP API's 30 s
+	// integration timeout and leaves room for a cold start plus a few AWS calls.
+	FunctionTimeoutSeconds = 10
+)
+
+// CORS headers the browser may send.
+var corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key"}
+
+// OrgsStackProps configures NewOrgsStack.
+type OrgsStackProps struct {
+	awscdk.StackProps
+
+	// BuildDir holds one directory per route, <BuildDir>/<route name>/bootstrap, each
+	// packaged as that route's function code. Relative paths are taken from the working
+	// directory of the synthesizing process. Required.
+	BuildDir string
+
+	// AppURL is the web front end's base URL (no trailing slash needed). It is handed to the
+	// functions for email links and, unless AllowedOrigins is set, is the only CORS origin.
+	// Required.
+	AppURL string
+	// AllowedOrigins are the CORS origins of the HTTP API and the functions; empty means
+	// just AppURL.
+	AllowedOrigins []string
+
+	// MailFrom is the SES sender address of the functions' emails. Required.
+	MailFrom string
+	// MailFromDomainIdentity makes the stack's SES identity the domain of MailFrom (verified
+	// by publishing the three DKIM CNAME records it outputs) instead of the address itself
+	// (verified by clicking the link SES mails to it).
+	MailFromDomainIdentity bool
+
+	// GoogleClientID and GoogleClientSecret configure sign-in with Google. Federation is
+	// skipped when GoogleClientID is empty. The secret should be a reference that is resolved
+	// at deploy time (e.g. awscdk.SecretValue_SecretsManager) rather than plain text, which
+	// would end up in the template.
+	GoogleClientID     string
+	GoogleClientSecret awscdk.SecretValue
+	// AuthDomainPrefix is the Cognito hosted-UI domain prefix
+	// (<prefix>.auth.<region>.amazoncognito.com). Google federation needs it; without Google
+	// it is optional.
+	AuthDomainPrefix string
+}
+
+// Stack outputs.
+const (
+	OutputAPIURL       = "ApiUrl"
+	OutputUserPoolID   = "UserPoolId"
+	OutputClientID     = "UserPoolClientId"
+	OutputTableName    = "TableName"
+	OutputAuthDomain   = "AuthDomain"
+	outputDkimRecordFm = "DkimRecord%d"
+)
+
+// NewOrgsStack defines the orgs back end in scope. It panics (as CDK constructs do) when
+// props are incomplete or a route of httpapi.Routes is malformed: an unknown HTTP method, an
+// unknown auth kind, or an IAM action that is a wildcard or of a service the stack does not
+// know the resource of.
+func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) awscdk.Stack {
+	if props == nil {
+		panic("stack: OrgsStackProps is required")
+	}
+	for name, v := range map[string]string{"BuildDir": props.BuildDir, "AppURL": props.AppURL, "MailFrom": props.MailFrom} {
+		if v == "" {
+			panic("stack: OrgsStackProps." + name + " is required")
+		}
+	}
+	appURL := strings.TrimRight(props.AppURL, "/")
+	origins := props.AllowedOrigins
+	if len(origins) == 0 {
+		origins = []string{appURL}
+	}
+
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+
+	table := newTable(stack)
+	identity := newMailIdentity(stack, props)
+	pool, client := newUserPool(stack, props, appURL)
+
+	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), pool,
+		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
+			// The audience is the app client: ID tokens carry it in "aud", access tokens
+			// in "client_id"; API Gateway accepts either.
+			UserPoolClients: &[]awscognito.IUserPoolClient{client},
+		})
+
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		ApiName:     jsii.String(id),
+		Description: jsii.String("Orgs API"),
+		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
+			AllowOrigins: jsii.Strings(origins...),
+			AllowMethods: corsMethods(httpapi.Routes),
+			AllowHeaders: jsii.Strings(corsAllowHeaders...),
+			MaxAge:       awscdk.Duration_Hours(jsii.Number(1)),
+		},
+	})
+
+	res := resources{
+		dynamo:  []string{*table.TableArn(), *table.TableArn() + "/index/*"},
+		ses:     []string{*identity.EmailIdentityArn()},
+		cognito: []string{*pool.UserPoolArn()},
+	}
+	env := map[string]*string{
+		"TABLE_NAME":          table.TableName(),
+		"USER_POOL_ID":        pool.UserPoolId(),
+		"USER_POOL_CLIENT_ID": client.UserPoolClientId(),
+		"APP_URL":             jsii.String(appURL),
+		"MAIL_FROM":           jsii.String(props.MailFrom),
+		"ALLOWED_ORIGINS":     jsii.String(strings.Join(origins, ",")),
+	}
+
+	seen := map[string]bool{}
+	for _, r := range httpapi.Routes {
+		if seen[r.Name] {
+			panic(fmt.Sprintf("stack: route name %q used twice", r.Name))
+		}
+		seen[r.Name] = true
+		fn := newRouteFunction(stack, r, props.BuildDir, env, res)
+
+		var auth awsapigatewayv2.IHttpRouteAuthorizer
+		switch r.Auth {
+		case httpapi.JWT, httpapi.Operator:
+			auth = authorizer
+		case httpapi.Public, httpapi.Token:
+			// No authorizer: the route is open, or the function checks HTTP Basic itself.
+		default:
+			panic(fmt.Sprintf("stack: route %s: unknown auth kind %q", r.Name, r.Auth))
+		}
+		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{httpMethod(r)},
+			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(r.Name+"Integration"), fn, nil),
+			Authorizer:  auth,
+		})
+	}
+
+	awscdk.NewCfnOutput(stack, jsii.String(OutputAPIURL), &awscdk.CfnOutputProps{
+		Description: jsii.String("Base URL of the HTTP API"),
+		Value:       api.ApiEndpoint(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String(OutputUserPoolID), &awscdk.CfnOutputProps{
+		Description: jsii.String("Cognito user pool id"),
+		Value:       pool.UserPoolId(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String(OutputClientID), &awscdk.CfnOutputProps{
+		Description: jsii.String("Cognito app client id (the JWT audience)"),
+		Value:       client.UserPoolClientId(),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String(OutputTableName), &awscdk.CfnOutputProps{
+		Description: jsii.String("DynamoDB table name"),
+		Value:       table.TableName(),
+	})
+	return stack
+}
+
+// newTable defines the single table from dynamo.Schema.
+func newTable(stack awscdk.Stack) awsdynamodb.Table {
+	s := dynamo.Schema
+	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: stringKey(s.PartitionKey),
+		SortKey:      stringKey(s.SortKey),
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		TimeToLiveAttribute: jsii.String(s.TTLAttribute),
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+	})
+	for _, ix := range s.Indexes {
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   stringKey(ix.PartitionKey),
+			SortKey:        stringKey(ix.SortKey),
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+	return table
+}
+
+// stringKey is a string key attribute, or nil for an empty name (no sort key).
+func stringKey(name string) *awsdynamodb.Attribute {
+	if name == "" {
+		return nil
+	}
+	return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+}
+
+// newMailIdentity defines the SES identity the functions send from: MailFrom's domain or
+// the address itself.
+func newMailIdentity(stack awscdk.Stack, props *OrgsStackProps) awsses.EmailIdentity {
+	at := strings.LastIndex(props.MailFrom, "@")
+	if at <= 0 || at == len(props.MailFrom)-1 {
+		panic(fmt.Sprintf("stack: MailFrom %q is not an email address", props.MailFrom))
+	}
+	ident := awsses.Identity_Email(jsii.String(props.MailFrom))
+	if props.MailFromDomainIdentity {
+		ident = awsses.Identity_Domain(jsii.String(props.MailFrom[at+1:]))
+	}
+	identity := awsses.NewEmailIdentity(stack, jsii.String("MailIdentity"), &awsses.EmailIdentityProps{Identity: ident})
+	if props.MailFromDomainIdentity {
+		names := []*string{identity.DkimDnsTokenName1(), identity.DkimDnsTokenName2(), identity.DkimDnsTokenName3()}
+		values := []*string{identity.DkimDnsTokenValue1(), identity.DkimDnsTokenValue2(), identity.DkimDnsTokenValue3()}
+		for i := range names {
+			awscdk.NewCfnOutput(stack, jsii.String(fmt.Sprintf(outputDkimRecordFm, i+1)), &awscdk.CfnOutputProps{
+				Description: jsii.String("DKIM CNAME record to publish for the mail domain"),
+				Value:       awscdk.Fn_Join(jsii.String(" CNAME "), &[]*string{names[i], values[i]}),
+			})
+		}
+	}
+	return identity
+}
+
+// newUserPool defines the user pool, its operators group, the app client and, when
+// configured, Google federation and the hosted-UI domain.
+func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string) (awscognito.UserPool, awscognito.UserPoolClient) {
+	pool := awscognito.NewUserPool(stack, jsii.String("UserPool"), &awscognito.UserPoolProps{
+		SignInAliases:       &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		SignInCaseSensitive: jsii.Bool(false),
+		SelfSignUpEnabled:   jsii.Bool(true),
+		AutoVerify:          &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		StandardAttributes: &awscognito.StandardAttributes{
+			Email: &awscognito.StandardAttribute{Required: jsii.Bool(true), Mutable: jsii.Bool(true)},
+		},
+		Mfa:             awscognito.Mfa_OPTIONAL,
+		MfaSecondFactor: &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		EnableSmsRole:   jsii.Bool(false),
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength:            jsii.Number(12),
+			RequireLowercase:     jsii.Bool(true),
+			RequireUppercase:     jsii.Bool(true),
+			RequireDigits:        jsii.Bool(true),
+			RequireSymbols:       jsii.Bool(false),
+			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
+		},
+		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY,
+		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
+	})
+
+	awscognito.NewCfnUserPoolGroup(stack, jsii.String("OperatorsGroup"), &awscognito.CfnUserPoolGroupProps{
+		UserPoolId:  pool.UserPoolId(),
+		GroupName:   jsii.String(OperatorsGroup),
+		Description: jsii.String("Operators of the service; may call operator routes"),
+	})
+
+	var google awscognito.UserPoolIdentityProviderGoogle
+	if props.GoogleClientID != "" {
+		if props.GoogleClientSecret == nil {
+			panic("stack: GoogleClientSecret is required with GoogleClientID")
+		}
+		if props.AuthDomainPrefix == "" {
+			panic("stack: AuthDomainPrefix is required with GoogleClientID (Google redirects to the Cognito domain)")
+		}
+		google = awscognito.NewUserPoolIdentityProviderGoogle(stack, jsii.String("Google"), &awscognito.UserPoolIdentityProviderGoogleProps{
+			UserPool:          pool,
+			ClientId:          jsii.String(props.GoogleClientID),
+			ClientSecretValue: props.GoogleClientSecret,
+			Scopes:            jsii.Strings("openid", "email", "profile"),
+			AttributeMapping: &awscognito.AttributeMapping{
+				Email:         awscognito.ProviderAttribute_GOOGLE_EMAIL(),
+				EmailVerified: awscognito.ProviderAttribute_GOOGLE_EMAIL_VERIFIED(),
+				GivenName:     awscognito.ProviderAttribute_GOOGLE_GIVEN_NAME(),
+				FamilyName:    awscognito.ProviderAttribute_GOOGLE_FAMILY_NAME(),
+			},
+		})
+	}
+	if props.AuthDomainPrefix != "" {
+		domain := pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
+			CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(props.AuthDomainPrefix)},
+		})
+		awscdk.NewCfnOutput(stack, jsii.String(OutputAuthDomain), &awscdk.CfnOutputProps{
+			Description: jsii.String("Cognito hosted-UI base URL"),
+			Value:       domain.BaseUrl(nil),
+		})
+	}
+
+	clientOpts := &awscognito.UserPoolClientOptions{
+		GenerateSecret: jsii.Bool(false),
+		// ALLOW_REFRESH_TOKEN_AUTH is always added by CDK.
+		AuthFlows: &awscognito.AuthFlow{
+			UserPassword: jsii.Bool(true),
+			UserSrp:      jsii.Bool(true),
+		},
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		DisableOAuth:               jsii.Bool(true),
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{
+			awscognito.UserPoolClientIdentityProvider_COGNITO(),
+		},
+	}
+	if google != nil {
+		clientOpts.DisableOAuth = jsii.Bool(false)
+		clientOpts.OAuth = &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
+			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
+			CallbackUrls: jsii.Strings(appURL),
+			LogoutUrls:   jsii.Strings(appURL),
+		}
+		clientOpts.SupportedIdentityProviders = &[]awscognito.UserPoolClientIdentityProvider{
+			awscognito.UserPoolClientIdentityProvider_COGNITO(),
+			awscognito.UserPoolClientIdentityProvider_GOOGLE(),
+		}
+	}
+	client := pool.AddClient(jsii.String("AppClient"), clientOpts)
+	if google != nil {
+		// The client names the provider, so it must be created after it.
+		client.Node().AddDependency(google)
+	}
+	return pool, client
+}
+
+// resources are the ARNs each service's actions apply to.
+type resources struct {
+	dynamo, ses, cognito []string
+}
+
+// serviceStatement is one statement of a route policy: the actions of one service on its
+// resources.
+type serviceStatement struct {
+	sid       string
+	actions   []string
+	resources []string
+}
+
+// routeStatements splits a route's actions by service. It panics on wildcards and on
+// services the stack does not know the resources of.
+func routeStatements(r *httpapi.Route, res resources) []serviceStatement {
+	stmts := []serviceStatement{
+		{sid: "Table", resources: res.dynamo},
+		{sid: "Mail", resources: res.ses},
+		{sid: "UserPool", resources: res.cognito},
+	}
+	for _, a := range r.Actions {
+		service, op, ok := strings.Cut(a, ":")
+		if !ok || op == "" || strings.ContainsAny(a, "*?") {
+			panic(fmt.Sprintf("stack: route %s: action %q is not a single IAM action", r.Name, a))
+		}
+		var i int
+		switch service {
+		case "dynamodb":
+			i = 0
+		case "ses":
+			i = 1
+		case "cognito-idp":
+			i = 2
+		default:
+			panic(fmt.Sprintf("stack: route %s: action %q: no resource known for service %q", r.Name, a, service))
+		}
+		if !slices.Contains(stmts[i].actions, a) {
+			stmts[i].actions = append(stmts[i].actions, a)
+		}
+	}
+	return slices.DeleteFunc(stmts, func(s serviceStatement) bool { return len(s.actions) == 0 })
+}
+
+// newRouteFunction defines a route's function with its own log group and role. The role's
+// inline policies allow writing to that log group and exactly the route's actions.
+func newRouteFunction(stack awscdk.Stack, r *httpapi.Route, buildDir string, env map[string]*string, res resources) awslambda.Function {
+	scope := constructs.NewConstruct(stack, jsii.String(r.Name))
+
+	logGroup := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_ONE_MONTH,
+	})
+
+	policies := map[string]awsiam.PolicyDocument{
+		// The log group exists, so the function needs no logs:CreateLogGroup.
+		"Logging": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("Logs"),
+				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+				Resources: jsii.Strings(*logGroup.LogGroupArn()),
+			})},
+		}),
+	}
+	if stmts := routeStatements(r, res); len(stmts) > 0 {
+		doc := awsiam.NewPolicyDocument(nil)
+		for _, s := range stmts {
+			doc.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String(s.sid),
+				Actions:   jsii.Strings(s.actions...),
+				Resources: jsii.Strings(s.resources...),
+			}))
+		}
+		policies["Route"] = doc
+	}
+	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
+		Description:    jsii.String("Execution role of the " + r.Name + " function"),
+		AssumedBy:      awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		InlinePolicies: &policies,
+	})
+
+	description := r.Name + ": " + r.Method + " " + r.Path
+	if r.Summary != "" {
+		description += " - " + r.Summary
+	}
+	if len(description) > 256 {
+		description = description[:256]
+	}
+	return awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String(strings.ToValidUTF8(description, "")),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(buildDir, r.Name)), nil),
+		MemorySize:   jsii.Number(FunctionMemoryMB),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(FunctionTimeoutSeconds)),
+		Environment:  &env,
+		Role:         role,
+		LogGroup:     logGroup,
+	})
+}
+
+// httpMethod is the route's method as API Gateway knows it.
+func httpMethod(r *httpapi.Route) awsapigatewayv2.HttpMethod {
+	m := awsapigatewayv2.HttpMethod(strings.ToUpper(r.Method))
+	switch m {
+	case awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST, awsapigatewayv2.HttpMethod_PUT,
+		awsapigatewayv2.HttpMethod_PATCH, awsapigatewayv2.HttpMethod_DELETE, awsapigatewayv2.HttpMethod_HEAD:
+		return m
+	}
+	panic(fmt.Sprintf("stack: route %s: unsupported method %q", r.Name, r.Method))
+}
+
+// corsMethods are the distinct methods of the routes, for the CORS preflight answer.
+func corsMethods(routes []*httpapi.Route) *[]awsapigatewayv2.CorsHttpMethod {
+	var ms []awsapigatewayv2.CorsHttpMethod
+	for _, r := range routes {
+		m := awsapigatewayv2.CorsHttpMethod(strings.ToUpper(r.Method))
+		if !slices.Contains(ms, m) {
+			ms = append(ms, m)
+		}
+	}
+	slices.Sort(ms)
+	return &ms
+}
