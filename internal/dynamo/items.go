@@ -217,11 +217,3 @@ func newEventItem(e audit.Event) eventItem {
 		UserAgent: e.UserAgent, Summary: e.Summary, Details: e.Details,
 	}
 }
-
-func (it eventItem) event() audit.Event {
-	return audit.Event{
-		ID: it.ID, OrgID: it.OrgID, Category: audit.Category(it.Category), Action: it.Action,
-		OccurredAt: it.OccurredAt, Actor: it.Actor, Target: it.Target, IP: it.IP,
-		UserAgent: it.UserAgent, Summary: it.Summary, Details: it.Details,
-	}
-}

@@ -149,23 +149,33 @@ func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error
 // CreateAccount implements orgs.Store.
 func (s *Store) CreateAccount(ctx context.Context, a orgs.NewAccount) error {
 	t := s.txn()
-	t.putNew(newProfileItem(a.Profile), orgs.ErrAccountExists)
-	t.putNew(newHandleItem(a.Org.Handle, a.Org.ID), orgs.ErrHandleTaken)
-	t.putNew(newOrgItem(a.Org), fmt.Errorf("org %s exists", a.Org.ID))
-	t.putNew(newMemberItem(a.Member), fmt.Errorf("member exists"))
-	t.putNew(newUserOrgItem(a.Member, a.Org.Kind), fmt.Errorf("membership exists"))
-	t.event(a.Event)
+	t.account(a)
 	return t.run(ctx, s.Client)
 }
 
-// CreateOrg implements orgs.Store.
-func (s *Store) CreateOrg(ctx context.Context, o orgs.Org, creator orgs.Member, ev audit.Event) error {
-	t := s.txn()
-	t.putNew(newHandleItem(o.Handle, o.ID), orgs.ErrHandleTaken)
+// account adds the items of a new account.
+func (t *txn) account(a orgs.NewAccount) {
+	t.putNew(newProfileItem(a.Profile), orgs.ErrAccountExists)
+	t.putNew(newHandleItem(a.Org.Handle, a.Org.ID), orgs.ErrPersonalHandleTaken)
+	t.org(a.Org, a.Member, a.Event)
+}
+
+// org adds the items of a new org: the org, its first member on both sides, its event.
+func (t *txn) org(o orgs.Org, first orgs.Member, ev audit.Event) {
 	t.putNew(newOrgItem(o), fmt.Errorf("org %s exists", o.ID))
-	t.putNew(newMemberItem(creator), fmt.Errorf("member exists"))
-	t.putNew(newUserOrgItem(creator, o.Kind), fmt.Errorf("membership exists"))
+	t.putNew(newMemberItem(first), fmt.Errorf("member %s of %s exists", first.UserID, o.ID))
+	t.putNew(newUserOrgItem(first, o.Kind), fmt.Errorf("membership %s of %s exists", first.UserID, o.ID))
 	t.event(ev)
+}
+
+// CreateOrg implements orgs.Store.
+func (s *Store) CreateOrg(ctx context.Context, o orgs.Org, creator orgs.Member, ev audit.Event, account *orgs.NewAccount) error {
+	t := s.txn()
+	if account != nil {
+		t.account(*account)
+	}
+	t.putNew(newHandleItem(o.Handle, o.ID), orgs.ErrHandleTaken)
+	t.org(o, creator, ev)
 	return t.run(ctx, s.Client)
 }
 

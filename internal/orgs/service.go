@@ -18,6 +18,8 @@ import (
 var (
 	// ErrHandleTaken: the handle's guard item belongs to another org.
 	ErrHandleTaken = apperr.New(apperr.Conflict, "that handle is already taken; choose another")
+	// ErrPersonalHandleTaken: the handle picked for a new personal account is taken.
+	ErrPersonalHandleTaken = apperr.New(apperr.Conflict, "the personal account's handle is taken")
 	// ErrAccountExists: the profile was created by a concurrent request.
 	ErrAccountExists = apperr.New(apperr.Conflict, "the account already exists")
 )
@@ -28,13 +30,14 @@ type Store interface {
 	// error when the user has no profile yet.
 	Account(ctx context.Context, userID string) (Account, error)
 	// CreateAccount writes a new profile with its personal org, all or nothing. It fails with
-	// ErrAccountExists when the profile exists, ErrHandleTaken when the handle is.
+	// ErrAccountExists when the profile exists, ErrPersonalHandleTaken when the handle is.
 	CreateAccount(ctx context.Context, a NewAccount) error
 	// Orgs returns the live and deleted orgs among ids; unknown ids are left out.
 	Orgs(ctx context.Context, ids []string) ([]Org, error)
 	// CreateOrg writes a new shared org, its handle guard, its first member and its event, all
-	// or nothing; ErrHandleTaken when the handle is taken.
-	CreateOrg(ctx context.Context, o Org, creator Member, ev audit.Event) error
+	// or nothing; ErrHandleTaken when the handle is taken. With a non-nil account, the
+	// creator's account is written in the same transaction (as CreateAccount would).
+	CreateOrg(ctx context.Context, o Org, creator Member, ev audit.Event, account *NewAccount) error
 	// Access returns the org and the user's membership of it in one round trip; NotFound when
 	// either is missing.
 	Access(ctx context.Context, orgID, userID string) (Org, Member, error)
@@ -64,36 +67,62 @@ const (
 // caller's first call. Concurrent first calls create exactly one: the write is conditional on
 // the profile's absence, and the losers read what the winner wrote.
 func (s *Service) Account(ctx context.Context, c Caller) (Account, error) {
+	acc, _, err := s.ensureAccount(ctx, c)
+	return acc, err
+}
+
+// ensureAccount is Account that also returns the personal org when this call created it, so
+// that callers need not read back what they just wrote.
+func (s *Service) ensureAccount(ctx context.Context, c Caller) (Account, *Org, error) {
+	acc, pending, err := s.loadAccount(ctx, c)
+	if err != nil || pending == nil {
+		return acc, nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		err = s.Store.CreateAccount(ctx, *pending)
+		switch {
+		case err == nil:
+			return pending.account(), &pending.Org, nil
+		case errors.Is(err, ErrAccountExists):
+			acc, err = s.Store.Account(ctx, c.ID)
+			return acc, nil, err
+		case errors.Is(err, ErrPersonalHandleTaken) && attempt < handleAttempts:
+			s.rehandle(pending)
+		default:
+			return Account{}, nil, err
+		}
+	}
+}
+
+// loadAccount reads the caller's account; when there is none yet it returns the account to
+// create instead, unwritten.
+func (s *Service) loadAccount(ctx context.Context, c Caller) (Account, *NewAccount, error) {
 	acc, err := s.Store.Account(ctx, c.ID)
 	if !apperr.Is(err, apperr.NotFound) {
-		return acc, err
+		return acc, nil, err
 	}
 	if c.Email == "" {
-		return Account{}, apperr.New(apperr.Unauthenticated, "the first call of a new user needs an ID token (it carries the email address)")
+		return Account{}, nil, apperr.New(apperr.Unauthenticated, "the first call of a new user needs an ID token (it carries the email address)")
 	}
 	email, err := NormalizeEmail("email", c.Email)
 	if err != nil {
-		return Account{}, err
+		return Account{}, nil, err
 	}
-	now := s.Now()
-	local := email[:strings.IndexByte(email, '@')]
-	handle := slug(local)
-	for attempt := 0; ; attempt++ {
-		na := s.newAccount(ctx, c, email, handle, now)
-		err = s.Store.CreateAccount(ctx, na)
-		switch {
-		case err == nil:
-			return Account{Profile: na.Profile, Memberships: []Membership{{
-				OrgID: na.Org.ID, Kind: Personal, Role: roles.Admin, JoinedAt: now,
-			}}}, nil
-		case errors.Is(err, ErrAccountExists):
-			return s.Store.Account(ctx, c.ID)
-		case errors.Is(err, ErrHandleTaken) && attempt < handleAttempts:
-			handle = withSuffix(slug(local))
-		default:
-			return Account{}, err
-		}
-	}
+	na := s.newAccount(ctx, c, email, slug(email[:strings.IndexByte(email, '@')]), s.Now())
+	return Account{}, &na, nil
+}
+
+// rehandle gives a pending account's personal org another handle after a collision.
+func (s *Service) rehandle(na *NewAccount) {
+	h := withSuffix(slug(na.Profile.Email[:strings.IndexByte(na.Profile.Email, '@')]))
+	na.Org.Handle = h
+	na.Event.Details["handle"] = h
+}
+
+func (na NewAccount) account() Account {
+	return Account{Profile: na.Profile, Memberships: []Membership{{
+		OrgID: na.Org.ID, Kind: Personal, Role: na.Member.Role, JoinedAt: na.Member.JoinedAt,
+	}}}
 }
 
 func (s *Service) newAccount(ctx context.Context, c Caller, email, handle string, now time.Time) NewAccount {
@@ -128,24 +157,28 @@ type Me struct {
 
 // Me returns the caller's profile and orgs, creating them on the first call.
 func (s *Service) Me(ctx context.Context, c Caller) (Me, error) {
-	acc, err := s.Account(ctx, c)
+	acc, fresh, err := s.ensureAccount(ctx, c)
 	if err != nil {
 		return Me{}, err
 	}
-	views, err := s.orgViews(ctx, acc)
+	views, err := s.orgViews(ctx, acc, fresh)
 	return Me{Profile: acc.Profile, Orgs: views}, err
 }
 
 // List returns the caller's live orgs, the personal account first, then by name.
 func (s *Service) List(ctx context.Context, c Caller) ([]OrgView, error) {
-	acc, err := s.Account(ctx, c)
+	acc, fresh, err := s.ensureAccount(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	return s.orgViews(ctx, acc)
+	return s.orgViews(ctx, acc, fresh)
 }
 
-func (s *Service) orgViews(ctx context.Context, acc Account) ([]OrgView, error) {
+// orgViews reads the orgs of acc's memberships, unless the only one is fresh, just written.
+func (s *Service) orgViews(ctx context.Context, acc Account, fresh *Org) ([]OrgView, error) {
+	if fresh != nil && len(acc.Memberships) == 1 {
+		return []OrgView{{Org: *fresh, Role: acc.Memberships[0].Role}}, nil
+	}
 	ids := make([]string, len(acc.Memberships))
 	roleOf := map[string]roles.Role{}
 	for i, m := range acc.Memberships {
@@ -192,9 +225,13 @@ func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (OrgView
 	if err != nil {
 		return OrgView{}, err
 	}
-	acc, err := s.Account(ctx, c)
+	acc, pending, err := s.loadAccount(ctx, c)
 	if err != nil {
 		return OrgView{}, err
+	}
+	if pending != nil {
+		// A new user: the account is written in the org's own transaction.
+		acc = pending.account()
 	}
 	now := s.Now()
 	org.ID, org.Kind, org.CreatedAt = s.NewID(), Shared, now
@@ -216,15 +253,22 @@ func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (OrgView
 			Details: map[string]any{"kind": string(Shared), "handle": org.Handle, "name": org.Name},
 		}
 		ev.Stamp(ctx, s.NewID(), now)
-		err = s.Store.CreateOrg(ctx, org, member, ev)
-		if derived && errors.Is(err, ErrHandleTaken) && attempt < handleAttempts {
+		err = s.Store.CreateOrg(ctx, org, member, ev, pending)
+		switch {
+		case err == nil:
+			return OrgView{Org: org, Role: roles.Admin}, nil
+		case attempt >= handleAttempts:
+			return OrgView{}, err
+		case derived && errors.Is(err, ErrHandleTaken):
 			org.Handle = withSuffix(slug(org.Name))
-			continue
-		}
-		if err != nil {
+		case errors.Is(err, ErrPersonalHandleTaken):
+			s.rehandle(pending)
+		case errors.Is(err, ErrAccountExists):
+			// A concurrent first call created the account: create the org alone.
+			pending = nil
+		default:
 			return OrgView{}, err
 		}
-		return OrgView{Org: org, Role: roles.Admin}, nil
 	}
 }
 
