@@ -46,7 +46,7 @@ type openAPI struct {
 }
 
 type operation struct {
-	OperationID string `yaml:"operationId"`
+	OperationID string                 `yaml:"operationId"`
 	Security    *[]map[string][]string `yaml:"security"`
 }
 

@@ -26,11 +26,6 @@ func nullable(s string) *string {
 	return &s
 }
 
-type personJSON struct {
-	ID    string  `json:"id"`
-	Email *string `json:"email"`
-}
-
 type contactJSON struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
