@@ -18,6 +18,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/ses"
 )
 
 // Config is the process configuration, read from the environment once per cold start.
@@ -36,6 +37,9 @@ type Config struct {
 	DynamoDBEndpoint string
 	CognitoEndpoint  string
 	SESEndpoint      string
+	// Secret keys the server's MACs: list cursors, and what else must be verifiable without
+	// being stored. From APP_SECRET; every function of a deployment must share it.
+	Secret []byte
 }
 
 // ConfigFromEnv reads the configuration from environment variables.
@@ -55,11 +59,23 @@ func ConfigFromEnv() Config {
 	if c.Issuer == "" {
 		c.Issuer = IssuerFor(c.Region, c.UserPoolID, c.CognitoEndpoint)
 	}
+	c.Secret = []byte(os.Getenv("APP_SECRET"))
+	if len(c.Secret) == 0 {
+		// Without a configured secret nothing sealed survives this process: fine for a test.
+		c.Secret = RandomSecret()
+	}
 	c.AllowedOrigins = []string{c.AppURL}
 	if v := os.Getenv("ALLOWED_ORIGINS"); v != "" {
 		c.AllowedOrigins = strings.Split(v, ",")
 	}
 	return c
+}
+
+// RandomSecret returns 32 random bytes.
+func RandomSecret() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
 }
 
 // IssuerFor returns the JWT issuer of a user pool: AWS's, or the local stand-in's.
@@ -153,5 +169,12 @@ func (e *Env) Store() *dynamo.Store {
 func (e *Env) Orgs() *orgs.Service {
 	return once(e, "orgs", func() *orgs.Service {
 		return &orgs.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+	})
+}
+
+// Mailer returns the SES mail sender.
+func (e *Env) Mailer() *ses.Mailer {
+	return once(e, "mailer", func() *ses.Mailer {
+		return &ses.Mailer{Client: ses.NewClient(e.awsConfig(), e.Config.SESEndpoint), From: e.Config.MailFrom}
 	})
 }

@@ -40,6 +40,7 @@ type Request struct {
 	// Access is the caller's standing in the route's org; set on org-scoped routes only.
 	Access orgs.Access
 	body   []byte
+	secret []byte
 }
 
 // Path returns a path parameter.
@@ -164,7 +165,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		ctx, calls := dynamo.WithCallCounter(ctx)
 		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
 		reqLog := log.With("requestId", ev.RequestContext.RequestID)
-		resp, err := serve(ctx, r, h, authz, &ev)
+		resp, err := serve(ctx, r, h, authz, &ev, env.Config.Secret)
 		if err != nil {
 			resp = errorResponse(err)
 		}
@@ -185,13 +186,13 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 }
 
 // serve runs the request through the shared steps; a panic becomes an internal error.
-func serve(ctx context.Context, r *Route, h Handler, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest) (resp *Response, err error) {
+func serve(ctx context.Context, r *Route, h Handler, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest, secret []byte) (resp *Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	req := &Request{Event: ev}
+	req := &Request{Event: ev, secret: secret}
 	if req.body, err = body(ev); err != nil {
 		return nil, err
 	}
