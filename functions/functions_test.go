@@ -10,9 +10,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-// TestMainsMatchRouteTable fails when a route has no generated main, a main is stale, or a
+// TestMainsMatchRouteTable fails when a route or a trigger function has no generated main, a main is stale, or a
 // generated main is left over from a route that is gone: run `go generate ./functions`.
 func TestMainsMatchRouteTable(t *testing.T) {
 	names := map[string]bool{}
@@ -28,6 +29,16 @@ func TestMainsMatchRouteTable(t *testing.T) {
 		}
 		if string(got) != httpapi.MainSource(r) {
 			t.Errorf("functions/%s/main.go is stale (run go generate ./functions)", r.Name)
+		}
+	}
+	for _, f := range triggers.Functions {
+		if names[f.Name] {
+			t.Errorf("two functions are named %q", f.Name)
+		}
+		names[f.Name] = true
+		got, err := os.ReadFile(filepath.Join(f.Name, "main.go"))
+		if err != nil || string(got) != triggers.MainSource(f) {
+			t.Errorf("functions/%s/main.go is missing or stale (run go generate ./functions)", f.Name)
 		}
 	}
 	entries, err := os.ReadDir(".")

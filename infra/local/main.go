@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,12 @@ func run(ctx context.Context) error {
 	}()
 
 	cfg := app.ConfigFromEnv()
+	if os.Getenv("APP_SECRET") == "" {
+		// Keep one secret across restarts, so that cursors handed out stay valid.
+		if cfg.Secret, err = localSecret(filepath.Join(dataDir, "app-secret")); err != nil {
+			return err
+		}
+	}
 	api, err := localmode.New(ctx, localmode.Options{
 		DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint, SESEndpoint: stack.SESEndpoint,
 		TableName: cfg.TableName, PoolName: "orgs-local", Config: cfg, Log: log,
@@ -64,6 +71,11 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	interval, err := time.ParseDuration(envOr("JOB_INTERVAL", "1m"))
+	if err != nil || interval <= 0 {
+		return fmt.Errorf("JOB_INTERVAL must be a Go duration such as 30s or 1h, not %q", os.Getenv("JOB_INTERVAL"))
+	}
+	go api.RunJobs(ctx, interval)
 	addr := "127.0.0.1:" + envOr("PORT", "8080")
 	srv := &http.Server{Addr: addr, Handler: api.Handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
@@ -77,9 +89,10 @@ Local API is up.
   cognito-local    %s  (pool %s, client %s)
   SES stand-in     %s  (captured mail: %s/store)
   data             %s
+  scheduled job    every %s (JOB_INTERVAL)
 Ctrl-C stops everything.
 `, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
-		c.SESEndpoint, c.SESEndpoint, dataDir)
+		c.SESEndpoint, c.SESEndpoint, dataDir, interval)
 
 	select {
 	case err := <-serveErr:
@@ -100,4 +113,13 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// localSecret reads the local mode's secret, making one on first use.
+func localSecret(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := []byte(hex.EncodeToString(app.RandomSecret()))
+	return b, os.WriteFile(path, b, 0o600)
 }

@@ -10,14 +10,18 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 // Start reads the configuration, builds the route's handler and its clients once, and serves
 // invocations until the runtime stops the process.
 func Start(r *httpapi.Route) {
+	lambda.Start(httpapi.Bind(r, newEnv()))
+}
+
+func newEnv() *app.Env {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel()}))
-	env := app.New(app.ConfigFromEnv(), log)
-	lambda.Start(httpapi.Bind(r, env))
+	return app.New(app.ConfigFromEnv(), log)
 }
 
 func logLevel() slog.Level {
@@ -26,4 +30,9 @@ func logLevel() slog.Level {
 		return slog.LevelInfo
 	}
 	return l
+}
+
+// StartFunction is Start for a function that API Gateway does not invoke.
+func StartFunction(f *triggers.Function) {
+	lambda.Start(f.Build(newEnv()))
 }

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/standins"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 // Options say where the stand-ins are and what to call things in them.
@@ -55,4 +57,22 @@ func New(ctx context.Context, o Options) (*API, error) {
 	}
 	env := app.New(cfg, o.Log)
 	return &API{Env: env, Pool: pool, Handler: gateway.New(env, httpapi.Routes, verifier)}, nil
+}
+
+// RunJobs runs the scheduled job every interval until ctx ends, as the EventBridge schedule
+// does in AWS.
+func (a *API) RunJobs(ctx context.Context, interval time.Duration) {
+	tasks := triggers.Tasks(a.Env)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := triggers.RunScheduled(ctx, a.Env, tasks); err != nil {
+				a.Env.Log.Error("scheduled job", "error", err)
+			}
+		}
+	}
 }

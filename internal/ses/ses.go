@@ -32,7 +32,9 @@ func NewClient(cfg aws.Config, endpoint string) *ses.Client {
 
 // Send sends m with a text and an HTML part, both UTF-8.
 func (m *Mailer) Send(ctx context.Context, msg mail.Message) error {
-	utf8 := func(s string) *types.Content { return &types.Content{Data: aws.String(s), Charset: aws.String("UTF-8")} }
+	utf8 := func(s string) *types.Content {
+		return &types.Content{Data: aws.String(s), Charset: aws.String("UTF-8")}
+	}
 	_, err := m.Client.SendEmail(ctx, &ses.SendEmailInput{
 		Source:      aws.String(m.From),
 		Destination: &types.Destination{ToAddresses: []string{msg.To}},

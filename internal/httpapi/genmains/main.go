@@ -1,5 +1,5 @@
-// Command genmains writes functions/<name>/main.go for every route of the route table, and
-// removes the folders of routes that are gone. Run it with `go generate ./functions`.
+// Command genmains writes functions/<name>/main.go for every route of the route table and
+// every function of package triggers, and removes the folders of functions that are gone. Run it with `go generate ./functions`.
 package main
 
 import (
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 func main() {
@@ -17,14 +18,20 @@ func main() {
 		dir = os.Args[1]
 	}
 	want := map[string]bool{}
+	write := func(name, src string) {
+		want[name] = true
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "main.go"), []byte(src), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
 	for _, r := range httpapi.Routes {
-		want[r.Name] = true
-		if err := os.MkdirAll(filepath.Join(dir, r.Name), 0o755); err != nil {
-			log.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, r.Name, "main.go"), []byte(httpapi.MainSource(r)), 0o644); err != nil {
-			log.Fatal(err)
-		}
+		write(r.Name, httpapi.MainSource(r))
+	}
+	for _, f := range triggers.Functions {
+		write(f.Name, triggers.MainSource(f))
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -1,0 +1,119 @@
+// Package triggers holds the functions that API Gateway does not invoke: the scheduled job and
+// the Cognito post-confirmation trigger. Like the route table, each is a package-level value
+// that its generated main names, and Functions lists them for the CDK stack and local mode.
+package triggers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgs"
+)
+
+// Kind is what invokes a function.
+type Kind string
+
+// The kinds of trigger.
+const (
+	// KindSchedule: an EventBridge schedule, every few minutes.
+	KindSchedule Kind = "schedule"
+	// KindPostConfirmation: Cognito, after a user confirms the sign-up.
+	KindPostConfirmation Kind = "post-confirmation"
+)
+
+// Function is a non-HTTP Lambda function.
+type Function struct {
+	Name    string
+	Kind    Kind
+	Summary string
+	// Actions are the IAM actions the function needs, as in the route table.
+	Actions []string
+	// Build wires the handler once per cold start; it returns a value lambda.Start accepts.
+	Build func(env *app.Env) any
+}
+
+// Task is one piece of the scheduled job's work. It must be idempotent: running it twice, or
+// twice at once, changes nothing more than running it once.
+type Task struct {
+	Name string
+	Run  func(ctx context.Context, now time.Time) error
+}
+
+// scheduledTasks lists the job's work, built from env's services.
+func scheduledTasks(env *app.Env) []Task {
+	return nil
+}
+
+// RunScheduled runs every task once, each even if another failed, and returns their errors.
+func RunScheduled(ctx context.Context, env *app.Env, tasks []Task) error {
+	var errs []error
+	for _, t := range tasks {
+		start := time.Now()
+		err := t.Run(ctx, env.Now())
+		env.Log.InfoContext(ctx, "scheduled task", "task", t.Name, "ms", time.Since(start).Milliseconds(), "error", err)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// The functions.
+var (
+	ScheduledJob = &Function{
+		Name: "scheduled-job", Kind: KindSchedule,
+		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, retries failed emails, purges deleted orgs",
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+		Build:   buildScheduledJob,
+	}
+	PostConfirmation = &Function{
+		Name: "post-confirmation", Kind: KindPostConfirmation,
+		Summary: "the Cognito post-confirmation trigger: it creates the profile and personal account of a user who just confirmed the sign-up",
+		Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
+		Build:   buildPostConfirmation,
+	}
+)
+
+// Functions lists the non-HTTP functions.
+var Functions = []*Function{ScheduledJob, PostConfirmation}
+
+// MainSource is the source of functions/<f.Name>/main.go.
+func MainSource(f *Function) string {
+	return httpapi.GeneratedMain(f.Name, f.Summary, "triggers", "StartFunction(triggers."+httpapi.VarName(f.Name)+")")
+}
+
+// Tasks returns the scheduled job's tasks for env (local mode runs them on a timer).
+func Tasks(env *app.Env) []Task { return scheduledTasks(env) }
+
+func buildScheduledJob(env *app.Env) any {
+	tasks := scheduledTasks(env)
+	return func(ctx context.Context, _ events.EventBridgeEvent) error {
+		return RunScheduled(ctx, env, tasks)
+	}
+}
+
+func buildPostConfirmation(env *app.Env) any {
+	svc := env.Orgs()
+	return func(ctx context.Context, ev events.CognitoEventUserPoolsPostConfirmation) (events.CognitoEventUserPoolsPostConfirmation, error) {
+		if ev.TriggerSource != "PostConfirmation_ConfirmSignUp" {
+			// Confirming a forgotten password also fires the trigger: nothing to create.
+			return ev, nil
+		}
+		attrs := ev.Request.UserAttributes
+		_, err := svc.Account(ctx, orgs.Caller{
+			ID: attrs["sub"], Email: attrs["email"], EmailVerified: attrs["email_verified"] == "true", Name: attrs["name"],
+		})
+		if err != nil {
+			env.Log.ErrorContext(ctx, "post-confirmation: create account", slog.String("user", attrs["sub"]), slog.Any("error", err))
+		}
+		// The account is also created on the user's first API call, so a failure here must not
+		// block the sign-up: the error is logged, not returned.
+		return ev, nil
+	}
+}
