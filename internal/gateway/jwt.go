@@ -35,10 +35,11 @@ var errWrongAudience = errors.New("token is for another client")
 // Verify checks the token and returns its claims rendered as API Gateway renders them.
 func (v *Verifier) Verify(token string) (map[string]string, error) {
 	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(token, claims, v.keys.Keyfunc,
+	_, err := jwt.ParseWithClaims(token, claims, v.keyFor,
 		jwt.WithValidMethods([]string{"RS256"}),
 		jwt.WithIssuer(v.issuer),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
 	)
 	if err != nil {
 		return nil, err
@@ -58,6 +59,17 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+var errNoKeyID = errors.New("token names no key (kid)")
+
+// keyFor picks the key the token's kid names. The authorizer insists on a kid: without one,
+// keyfunc would try every key of the set.
+func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
+	if kid, ok := t.Header["kid"].(string); !ok || kid == "" {
+		return nil, errNoKeyID
+	}
+	return v.keys.Keyfunc(t)
 }
 
 // renderClaims flattens claims to strings the way API Gateway hands them to a Lambda: numbers

@@ -89,6 +89,11 @@ func (s *Service) ensureAccount(ctx context.Context, c Caller) (Account, *Org, e
 		case errors.Is(err, ErrPersonalHandleTaken) && attempt < handleAttempts:
 			s.rehandle(pending)
 		default:
+			// DynamoDB may cancel one of two overlapping first calls as a transaction
+			// conflict: if the other one created the account, that is the answer.
+			if acc, readErr := s.Store.Account(ctx, c.ID); readErr == nil {
+				return acc, nil, nil
+			}
 			return Account{}, nil, err
 		}
 	}

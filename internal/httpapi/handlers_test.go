@@ -1,0 +1,330 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// The sample events' caller and pool.
+const (
+	sampleSub    = "6c1f1b2e-7d7a-4c2b-9a55-3f1f0a9d2b11"
+	sampleEmail  = "ada@example.com"
+	samplePool   = "eu-west-1_Example1"
+	sampleClient = "4f7v1r8q0example0client0id"
+	sampleIssuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example1"
+)
+
+// lockedBuffer is the log sink of a handler env; Bind logs one JSON line per request.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// take returns the lines logged since the last call and forgets them.
+func (b *lockedBuffer) take() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	b.buf.Reset()
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}
+
+// handlerEnv is an env like a function's cold start makes, against a table of the test's own.
+type handlerEnv struct {
+	t    *testing.T
+	env  *app.Env
+	logs *lockedBuffer
+}
+
+func newHandlerEnv(t *testing.T) *handlerEnv {
+	t.Helper()
+	client, table := testenv.DynamoDB(t)
+	logs := &lockedBuffer{}
+	env := app.New(app.Config{
+		Region: "eu-west-1", TableName: table, DynamoDBEndpoint: aws.ToString(client.Options().BaseEndpoint),
+		UserPoolID: samplePool, UserPoolClientID: sampleClient, Issuer: sampleIssuer,
+		AppURL: "http://localhost:3000", AllowedOrigins: []string{"http://localhost:3000"},
+	}, slog.New(slog.NewJSONHandler(logs, nil)))
+	return &handlerEnv{t: t, env: env, logs: logs}
+}
+
+// requestLog is the line Bind logs for one request.
+type requestLog struct {
+	Msg           string `json:"msg"`
+	Route         string `json:"route"`
+	Status        int    `json:"status"`
+	DynamoDBCalls *int   `json:"dynamodbCalls"`
+}
+
+// invoke runs the sample event through the bound route and returns the answer and the number
+// of DynamoDB round trips the request's log line reports.
+func (h *handlerEnv) invoke(r *Route, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, int) {
+	h.t.Helper()
+	h.logs.take()
+	resp, err := Bind(r, h.env)(context.Background(), ev)
+	if err != nil {
+		h.t.Fatalf("%s: the handler returned an error to Lambda: %v", r.Name, err)
+	}
+	lines := h.logs.take()
+	var found []requestLog
+	for _, l := range lines {
+		var rl requestLog
+		if err := json.Unmarshal([]byte(l), &rl); err != nil {
+			h.t.Fatalf("log line %q: %v", l, err)
+		}
+		if rl.Route == r.Name && rl.DynamoDBCalls != nil {
+			found = append(found, rl)
+		}
+	}
+	if len(found) != 1 {
+		h.t.Fatalf("%s: want one request log line with dynamodbCalls, got %q", r.Name, lines)
+	}
+	if found[0].Status != resp.StatusCode {
+		h.t.Errorf("%s: logged status %d, answered %d", r.Name, found[0].Status, resp.StatusCode)
+	}
+	return resp, *found[0].DynamoDBCalls
+}
+
+func decodeBody[T any](t *testing.T, resp events.APIGatewayV2HTTPResponse, status int) T {
+	t.Helper()
+	var v T
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, resp.Body)
+	}
+	if ct := resp.Headers["Content-Type"]; ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
+		t.Fatalf("body %s: %v", resp.Body, err)
+	}
+	return v
+}
+
+type meOut struct {
+	User struct {
+		ID    string `json:"id"`
+		Email string `json:"email"`
+	} `json:"user"`
+	PersonalOrgID string `json:"personalOrgId"`
+	Orgs          []struct {
+		ID   string `json:"id"`
+		Kind string `json:"kind"`
+		Role string `json:"role"`
+	} `json:"orgs"`
+}
+
+// getOrgEvent is get-org.json asking for orgID.
+func getOrgEvent(t *testing.T, orgID string) events.APIGatewayV2HTTPRequest {
+	ev := loadEvent(t, "get-org.json")
+	ev.PathParameters["orgId"] = orgID
+	ev.RawPath = "/v1/orgs/" + orgID
+	ev.RequestContext.HTTP.Path = ev.RawPath
+	return ev
+}
+
+// asNewUser makes a sample event come from another user, with an address of their own.
+func asNewUser(ev events.APIGatewayV2HTTPRequest, name string) events.APIGatewayV2HTTPRequest {
+	claims := ev.RequestContext.Authorizer.JWT.Claims
+	claims["sub"], claims["cognito:username"], claims["email"] = "user-"+name, "user-"+name, name+"@example.com"
+	return ev
+}
+
+func TestGetConfigAnswersTheConfigWithoutTheTable(t *testing.T) {
+	h := newHandlerEnv(t)
+	resp, calls := h.invoke(GetConfig, loadEvent(t, "get-config.json"))
+	got := decodeBody[map[string]any](t, resp, 200)
+	want := map[string]any{"region": "eu-west-1", "userPoolId": samplePool, "userPoolClientId": sampleClient, "issuer": sampleIssuer}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	if calls != 0 {
+		t.Errorf("GET /v1/config made %d DynamoDB calls, want 0", calls)
+	}
+}
+
+func TestGetMeCreatesThePersonalAccountOnce(t *testing.T) {
+	h := newHandlerEnv(t)
+	once := decodeBody[meOut](t, answer(h.invoke(GetMe, loadEvent(t, "get-me.json"))), 200)
+	if once.User.ID != sampleSub || once.User.Email != sampleEmail {
+		t.Errorf("user = %+v", once.User)
+	}
+	if len(once.Orgs) != 1 || once.Orgs[0].Kind != "personal" || once.Orgs[0].Role != "admin" || once.Orgs[0].ID != once.PersonalOrgID || once.PersonalOrgID == "" {
+		t.Fatalf("first GET /v1/me = %+v, want the personal account alone", once)
+	}
+	again := decodeBody[meOut](t, answer(h.invoke(GetMe, loadEvent(t, "get-me.json"))), 200)
+	if diff := cmp.Diff(once, again); diff != "" {
+		t.Errorf("second GET /v1/me differs (-first +second):\n%s", diff)
+	}
+
+	// A first call with an access token has no email to create the profile with.
+	ev := loadEvent(t, "get-me.json")
+	claims := ev.RequestContext.Authorizer.JWT.Claims
+	claims["sub"], claims["token_use"], claims["client_id"] = "a-user-not-seen-before", "access", sampleClient
+	delete(claims, "email")
+	delete(claims, "aud")
+	resp, _ := h.invoke(GetMe, ev)
+	if code, msg := errorCode(t, resp); resp.StatusCode != 401 || code != "unauthenticated" || !strings.Contains(msg, "ID token") {
+		t.Errorf("first call with an access token: %d %s %q", resp.StatusCode, code, msg)
+	}
+}
+
+// answer drops the call count where a test does not look at it.
+func answer(resp events.APIGatewayV2HTTPResponse, _ int) events.APIGatewayV2HTTPResponse { return resp }
+
+func TestCreateOrgFromSampleEventAndDuplicateHandleIs409(t *testing.T) {
+	h := newHandlerEnv(t)
+	resp, _ := h.invoke(CreateOrg, loadEvent(t, "create-org.json"))
+	got := decodeBody[map[string]any](t, resp, 201)
+	id, _ := got["id"].(string)
+	createdAt, _ := got["createdAt"].(string)
+	if id == "" || !strings.HasSuffix(createdAt, "Z") {
+		t.Errorf("id %v, createdAt %v", got["id"], got["createdAt"])
+	}
+	delete(got, "id")
+	delete(got, "createdAt")
+	want := map[string]any{
+		"kind": "shared", "handle": "acme-robotics", "name": "Acme Robotics", "displayName": nil, "avatarUrl": nil,
+		"contactName": "Ada Lovelace", "contactEmail": "ada@example.com", "companyName": "Acme Robotics Ltd",
+		"supportTicketVisibility": "all", "membersCanInvite": false, "billingContacts": []any{}, "role": "admin",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("created org (-want +got):\n%s", diff)
+	}
+
+	resp, _ = h.invoke(CreateOrg, loadEvent(t, "create-org.json"))
+	if code, msg := errorCode(t, resp); resp.StatusCode != 409 || code != "conflict" || !strings.Contains(msg, "handle") {
+		t.Errorf("second create-org.json: %d %s %q, want 409 conflict about the handle", resp.StatusCode, code, msg)
+	}
+}
+
+func TestCreateOrgAsFirstCallAlsoCreatesThePersonalAccount(t *testing.T) {
+	h := newHandlerEnv(t)
+	created := decodeBody[map[string]any](t, answer(h.invoke(CreateOrg, loadEvent(t, "create-org.json"))), 201)
+	me := decodeBody[meOut](t, answer(h.invoke(GetMe, loadEvent(t, "get-me.json"))), 200)
+	if len(me.Orgs) != 2 || me.Orgs[0].Kind != "personal" || me.Orgs[0].ID != me.PersonalOrgID || me.Orgs[1].ID != created["id"] || me.Orgs[1].Role != "admin" {
+		t.Errorf("GET /v1/me after a first call that created an org = %+v", me)
+	}
+}
+
+func TestListOrgsPutsThePersonalAccountFirst(t *testing.T) {
+	h := newHandlerEnv(t)
+	created := decodeBody[map[string]any](t, answer(h.invoke(CreateOrg, loadEvent(t, "create-org.json"))), 201)
+	list := decodeBody[struct {
+		Items []map[string]any `json:"items"`
+	}](t, answer(h.invoke(ListOrgs, loadEvent(t, "list-orgs.json"))), 200)
+	if len(list.Items) != 2 || list.Items[0]["kind"] != "personal" || list.Items[1]["id"] != created["id"] || list.Items[1]["name"] != "Acme Robotics" {
+		t.Fatalf("list = %+v, want the personal account then Acme Robotics", list.Items)
+	}
+	if _, ok := list.Items[0]["displayName"]; !ok {
+		t.Errorf("listed orgs omit unset fields: %v", list.Items[0])
+	}
+}
+
+func TestGetOrgIsForMembersOnly(t *testing.T) {
+	h := newHandlerEnv(t)
+	created := decodeBody[map[string]any](t, answer(h.invoke(CreateOrg, loadEvent(t, "create-org.json"))), 201)
+	id := created["id"].(string)
+
+	got := decodeBody[map[string]any](t, answer(h.invoke(GetOrg, getOrgEvent(t, id))), 200)
+	if diff := cmp.Diff(created, got); diff != "" {
+		t.Errorf("GET /v1/orgs/{orgId} (-created +got):\n%s", diff)
+	}
+	if got["role"] != "admin" {
+		t.Errorf("role %v, want admin", got["role"])
+	}
+
+	ev := getOrgEvent(t, id)
+	ev.RequestContext.Authorizer.JWT.Claims["sub"] = "someone-else"
+	ev.RequestContext.Authorizer.JWT.Claims["email"] = "someone@example.com"
+	resp, _ := h.invoke(GetOrg, ev)
+	if code, _ := errorCode(t, resp); resp.StatusCode != 404 || code != "not_found" {
+		t.Errorf("a non-member: %d %s", resp.StatusCode, resp.Body)
+	}
+	resp, _ = h.invoke(GetOrg, getOrgEvent(t, "01jd0000000000000000000000"))
+	if code, _ := errorCode(t, resp); resp.StatusCode != 404 || code != "not_found" {
+		t.Errorf("an unknown org: %d %s", resp.StatusCode, resp.Body)
+	}
+}
+
+// TestRoutesStayWithinTwoDynamoDBCalls measures the round trips of each route, as the glue
+// logs them, along the path a new user takes.
+func TestRoutesStayWithinTwoDynamoDBCalls(t *testing.T) {
+	h := newHandlerEnv(t)
+	var orgID string
+	steps := []struct {
+		name   string
+		route  *Route
+		event  func() events.APIGatewayV2HTTPRequest
+		status int
+		max    int
+	}{
+		{"get-config", GetConfig, func() events.APIGatewayV2HTTPRequest { return loadEvent(t, "get-config.json") }, 200, 0},
+		{"get-me, first call", GetMe, func() events.APIGatewayV2HTTPRequest { return loadEvent(t, "get-me.json") }, 200, 2},
+		{"get-me, later call", GetMe, func() events.APIGatewayV2HTTPRequest { return loadEvent(t, "get-me.json") }, 200, 2},
+		{"create-org", CreateOrg, func() events.APIGatewayV2HTTPRequest { return loadEvent(t, "create-org.json") }, 201, 2},
+		{"create-org, handle taken", CreateOrg, func() events.APIGatewayV2HTTPRequest { return loadEvent(t, "create-org.json") }, 409, 2},
+		{"list-orgs", ListOrgs, func() events.APIGatewayV2HTTPRequest { return loadEvent(t, "list-orgs.json") }, 200, 2},
+		{"get-org", GetOrg, func() events.APIGatewayV2HTTPRequest { return getOrgEvent(t, orgID) }, 200, 1},
+		{"get-org, not a member", GetOrg, func() events.APIGatewayV2HTTPRequest {
+			ev := getOrgEvent(t, orgID)
+			ev.RequestContext.Authorizer.JWT.Claims["sub"] = "someone-else"
+			return ev
+		}, 404, 1},
+		{"create-org, the caller's first call", CreateOrg, func() events.APIGatewayV2HTTPRequest {
+			ev := asNewUser(loadEvent(t, "create-org.json"), "grace")
+			ev.Body = `{"name":"Grace Labs"}`
+			return ev
+		}, 201, 2},
+		{"list-orgs, the caller's first call", ListOrgs, func() events.APIGatewayV2HTTPRequest {
+			return asNewUser(loadEvent(t, "list-orgs.json"), "linus")
+		}, 200, 2},
+		{"get-me, after creating an org on the first call", GetMe, func() events.APIGatewayV2HTTPRequest {
+			return asNewUser(loadEvent(t, "get-me.json"), "grace")
+		}, 200, 2},
+	}
+	var report strings.Builder
+	for _, s := range steps {
+		resp, calls := h.invoke(s.route, s.event())
+		if resp.StatusCode != s.status {
+			t.Fatalf("%s: status %d, want %d: %s", s.name, resp.StatusCode, s.status, resp.Body)
+		}
+		if s.name == "create-org" {
+			var o struct{ ID string }
+			_ = json.Unmarshal([]byte(resp.Body), &o)
+			orgID = o.ID
+		}
+		fmt.Fprintf(&report, "\n  %s: %d", s.name, calls)
+		if calls > s.max {
+			t.Errorf("%s made %d DynamoDB calls, want at most %d", s.name, calls, s.max)
+		}
+	}
+	t.Logf("DynamoDB calls per request:%s", report.String())
+}
