@@ -7,7 +7,8 @@
 //
 //	appUrl         APP_URL              web front end's base URL (required)
 //	mailFrom       MAIL_FROM            SES sender address (required)
-//	buildDir       BUILD_DIR            function binaries, <dir>/<route>/bootstrap (default "build")
+//	buildDir       BUILD_DIR            function binaries, <dir>/<function>/bootstrap for every route
+//	                                    and non-HTTP function (default "build", what `make build` writes)
 //	allowedOrigins ALLOWED_ORIGINS      comma-separated CORS origins (default: appUrl)
 //	mailDomain     MAIL_DOMAIN_IDENTITY "true": verify MAIL_FROM's domain (DKIM) instead of the address
 //	googleClientId GOOGLE_CLIENT_ID     enables sign-in with Google
@@ -19,6 +20,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -80,6 +82,16 @@ func run() int {
 	}
 	if _, err := os.Stat(props.BuildDir); err != nil {
 		fmt.Fprintf(os.Stderr, "infra/cdk: build directory %s: %v (build the functions first)\n", props.BuildDir, err)
+		return 2
+	}
+	var unbuilt []string
+	for _, name := range stack.FunctionNames() {
+		if _, err := os.Stat(filepath.Join(props.BuildDir, name, "bootstrap")); err != nil {
+			unbuilt = append(unbuilt, name)
+		}
+	}
+	if len(unbuilt) > 0 {
+		fmt.Fprintf(os.Stderr, "infra/cdk: %s has no bootstrap for %s (build the functions first)\n", props.BuildDir, strings.Join(unbuilt, ", "))
 		return 2
 	}
 

@@ -1,11 +1,15 @@
 // Package stack defines the AWS CDK stack of the orgs back end: one DynamoDB table, a Cognito
-// user pool, an SES sender identity, and one Lambda function per row of the route table
-// (httpapi.Routes) behind an API Gateway HTTP API with a Cognito JWT authorizer.
+// user pool, an SES sender identity, the shared application secret, one Lambda function per
+// row of the route table (httpapi.Routes) behind an API Gateway HTTP API with a Cognito JWT
+// authorizer, and one Lambda function per non-HTTP function (triggers.Functions): the
+// scheduled job, run by an EventBridge rule every five minutes, and the user pool's
+// post-confirmation trigger.
 //
-// Everything the stack knows about the endpoints comes from httpapi.Routes and everything it
-// knows about the table comes from dynamo.Schema, so the deployed infrastructure, local mode
-// and the tests cannot disagree. Each function gets its own IAM role whose inline policy
-// allows exactly the IAM actions its route lists, on the resources those actions apply to.
+// Everything the stack knows about the endpoints comes from httpapi.Routes and
+// triggers.Functions, and everything it knows about the table comes from dynamo.Schema, so the
+// deployed infrastructure, local mode and the tests cannot disagree. Each function gets its
+// own IAM role whose inline policy allows exactly the IAM actions its route or trigger lists,
+// on the resources those actions apply to.
 //
 // The stack is environment-agnostic: it names no account or region and does no context
 // lookups, so it synthesizes offline and deploys to whatever account and region the CDK CLI
@@ -14,9 +18,11 @@ package stack
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
@@ -24,21 +30,27 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-// OperatorsGroup is the Cognito group whose members may call Operator routes.
+// OperatorsGroup is the Cognito group whose members may call Operator routes. It must equal
+// the group name internal/httpapi checks in the "cognito:groups" claim (and
+// standins.OperatorsGroup, the local stand-in's); httpapi does not export it yet.
 const OperatorsGroup = "operators"
 
-// Function settings shared by every route's function.
+// Function settings shared by every function, route or trigger.
 const (
 	// FunctionMemoryMB is the memory of every function. The handlers are small Go binaries
 	// that mostly wait on DynamoDB, Cognito or SES; 256 MB gives them enough CPU (which
@@ -49,6 +61,9 @@ const (
 	FunctionTimeoutSeconds = 10
 )
 
+// ScheduleRateMinutes is the interval of the scheduled job (triggers.KindSchedule).
+const ScheduleRateMinutes = 5
+
 // CORS headers the browser may send.
 var corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key"}
 
@@ -56,9 +71,9 @@ var corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Ke
 type OrgsStackProps struct {
 	awscdk.StackProps
 
-	// BuildDir holds one directory per route, <BuildDir>/<route name>/bootstrap, each
-	// packaged as that route's function code. Relative paths are taken from the working
-	// directory of the synthesizing process. Required.
+	// BuildDir holds one directory per function (see FunctionNames),
+	// <BuildDir>/<function name>/bootstrap, each packaged as that function's code. Relative
+	// paths are taken from the working directory of the synthesizing process. Required.
 	BuildDir string
 
 	// AppURL is the web front end's base URL (no trailing slash needed). It is handed to the
@@ -95,13 +110,28 @@ const (
 	OutputClientID     = "UserPoolClientId"
 	OutputTableName    = "TableName"
 	OutputAuthDomain   = "AuthDomain"
+	OutputAppSecretARN = "AppSecretArn"
 	outputDkimRecordFm = "DkimRecord%d"
 )
 
+// FunctionNames lists every function of the stack, routes first, then the non-HTTP ones: the
+// names of the directories BuildDir must hold.
+func FunctionNames() []string {
+	var names []string
+	for _, r := range httpapi.Routes {
+		names = append(names, r.Name)
+	}
+	for _, f := range triggers.Functions {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
 // NewOrgsStack defines the orgs back end in scope. It panics (as CDK constructs do) when
-// props are incomplete or a route of httpapi.Routes is malformed: an unknown HTTP method, an
-// unknown auth kind, or an IAM action that is a wildcard or of a service the stack does not
-// know the resource of.
+// props are incomplete, or a route of httpapi.Routes or a function of triggers.Functions is
+// malformed: a name used twice, an unknown HTTP method, auth kind or trigger kind, an IAM
+// action that is a wildcard or of a service the stack does not know the resource of, or a
+// post-confirmation trigger that asks for user pool (cognito-idp) actions.
 func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) awscdk.Stack {
 	if props == nil {
 		panic("stack: OrgsStackProps is required")
@@ -111,6 +141,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 			panic("stack: OrgsStackProps." + name + " is required")
 		}
 	}
+	checkFunctions(httpapi.Routes, triggers.Functions)
 	appURL := strings.TrimRight(props.AppURL, "/")
 	origins := props.AllowedOrigins
 	if len(origins) == 0 {
@@ -121,7 +152,65 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 
 	table := newTable(stack)
 	identity := newMailIdentity(stack, props)
-	pool, client := newUserPool(stack, props, appURL)
+	secret := newAppSecret(stack)
+
+	// What the functions get that does not depend on the user pool: all the post-confirmation
+	// trigger may have, since the pool depends on it.
+	res := resources{
+		dynamo: []string{*table.TableArn(), *table.TableArn() + "/index/*"},
+		ses:    []string{*identity.EmailIdentityArn()},
+	}
+	env := map[string]*string{
+		"TABLE_NAME":      table.TableName(),
+		"APP_URL":         jsii.String(appURL),
+		"MAIL_FROM":       jsii.String(props.MailFrom),
+		"ALLOWED_ORIGINS": jsii.String(strings.Join(origins, ",")),
+		// The secret's value is resolved by CloudFormation at deploy time and stored in each
+		// function's configuration: the template holds only a reference to the secret. The
+		// trade-off: the value sits in the function configuration, encrypted at rest, but
+		// readable in plain text by whoever may read the configuration
+		// (lambda:GetFunctionConfiguration, the console), and changing the secret takes a
+		// redeploy. The alternative, fetching it from Secrets Manager at cold start, keeps it
+		// out of the configuration but costs every function a Secrets Manager client, a
+		// secretsmanager:GetSecretValue grant and one more call on every cold start.
+		"APP_SECRET": secret.SecretValue().UnsafeUnwrap(),
+	}
+
+	var poolTriggers awscognito.UserPoolTriggers
+	for _, f := range triggers.Functions {
+		if f.Kind == triggers.KindPostConfirmation {
+			poolTriggers.PostConfirmation = newFunction(stack, triggerSpec(f), props.BuildDir, env, res)
+		}
+	}
+
+	pool, client := newUserPool(stack, props, appURL, &poolTriggers)
+	res.cognito = []string{*pool.UserPoolArn()}
+	env = maps.Clone(env)
+	env["USER_POOL_ID"] = pool.UserPoolId()
+	env["USER_POOL_CLIENT_ID"] = client.UserPoolClientId()
+
+	for _, f := range triggers.Functions {
+		if f.Kind != triggers.KindSchedule {
+			continue
+		}
+		fn := newFunction(stack, triggerSpec(f), props.BuildDir, env, res)
+		// The schedule is the retry: a failed run is repeated by the next one, five minutes
+		// later, so Lambda does not retry the asynchronous invocation itself (which would run
+		// every task again, not only the failed one). EventBridge still retries delivering
+		// the event (throttling, service errors), but not past the next run.
+		awslambda.NewEventInvokeConfig(fn, jsii.String("InvokeConfig"), &awslambda.EventInvokeConfigProps{
+			Function:      fn,
+			RetryAttempts: jsii.Number(0),
+		})
+		awsevents.NewRule(fn, jsii.String("Schedule"), &awsevents.RuleProps{
+			Description: jsii.String(fmt.Sprintf("Runs %s every %d minutes", f.Name, ScheduleRateMinutes)),
+			Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(ScheduleRateMinutes))),
+			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+				RetryAttempts: jsii.Number(2),
+				MaxEventAge:   awscdk.Duration_Minutes(jsii.Number(ScheduleRateMinutes - 1)),
+			})},
+		})
+	}
 
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), pool,
 		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
@@ -141,27 +230,8 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		},
 	})
 
-	res := resources{
-		dynamo:  []string{*table.TableArn(), *table.TableArn() + "/index/*"},
-		ses:     []string{*identity.EmailIdentityArn()},
-		cognito: []string{*pool.UserPoolArn()},
-	}
-	env := map[string]*string{
-		"TABLE_NAME":          table.TableName(),
-		"USER_POOL_ID":        pool.UserPoolId(),
-		"USER_POOL_CLIENT_ID": client.UserPoolClientId(),
-		"APP_URL":             jsii.String(appURL),
-		"MAIL_FROM":           jsii.String(props.MailFrom),
-		"ALLOWED_ORIGINS":     jsii.String(strings.Join(origins, ",")),
-	}
-
-	seen := map[string]bool{}
 	for _, r := range httpapi.Routes {
-		if seen[r.Name] {
-			panic(fmt.Sprintf("stack: route name %q used twice", r.Name))
-		}
-		seen[r.Name] = true
-		fn := newRouteFunction(stack, r, props.BuildDir, env, res)
+		fn := newFunction(stack, routeSpec(r), props.BuildDir, env, res)
 
 		var auth awsapigatewayv2.IHttpRouteAuthorizer
 		switch r.Auth {
@@ -169,8 +239,6 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 			auth = authorizer
 		case httpapi.Public, httpapi.Token:
 			// No authorizer: the route is open, or the function checks HTTP Basic itself.
-		default:
-			panic(fmt.Sprintf("stack: route %s: unknown auth kind %q", r.Name, r.Auth))
 		}
 		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
@@ -196,7 +264,67 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		Description: jsii.String("DynamoDB table name"),
 		Value:       table.TableName(),
 	})
+	awscdk.NewCfnOutput(stack, jsii.String(OutputAppSecretARN), &awscdk.CfnOutputProps{
+		Description: jsii.String("ARN of the Secrets Manager secret holding APP_SECRET"),
+		Value:       secret.SecretArn(),
+	})
 	return stack
+}
+
+// checkFunctions validates the routes and the non-HTTP functions before anything is defined,
+// so that a malformed one fails the synthesis with a clear message.
+func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
+	seen := map[string]bool{}
+	use := func(name string) {
+		if name == "" {
+			panic("stack: a function has no name")
+		}
+		if seen[name] {
+			panic(fmt.Sprintf("stack: function name %q used twice (routes and triggers share one namespace)", name))
+		}
+		seen[name] = true
+	}
+	for _, r := range routes {
+		use(r.Name)
+		httpMethod(r)
+		switch r.Auth {
+		case httpapi.JWT, httpapi.Operator, httpapi.Public, httpapi.Token:
+		default:
+			panic(fmt.Sprintf("stack: route %s: unknown auth kind %q", r.Name, r.Auth))
+		}
+		policyStatements(routeSpec(r), resources{})
+	}
+	postConfirmation := 0
+	for _, f := range fns {
+		use(f.Name)
+		switch f.Kind {
+		case triggers.KindSchedule:
+		case triggers.KindPostConfirmation:
+			postConfirmation++
+			if postConfirmation > 1 {
+				panic(fmt.Sprintf("stack: function %s: a user pool has only one post-confirmation trigger", f.Name))
+			}
+		default:
+			panic(fmt.Sprintf("stack: function %s: unknown trigger kind %q", f.Name, f.Kind))
+		}
+		policyStatements(triggerSpec(f), resources{})
+	}
+}
+
+// newAppSecret defines the shared server secret handed to every function as APP_SECRET: 64
+// random letters and digits, generated by Secrets Manager when the secret is created. Like
+// the table and the user pool it is retained when the stack is deleted: it is the key of
+// what the retained data and its holders keep (org access tokens, cursors).
+func newAppSecret(stack awscdk.Stack) awssecretsmanager.Secret {
+	return awssecretsmanager.NewSecret(stack, jsii.String("AppSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("APP_SECRET of the orgs functions: the key of the server's MACs"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(64),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
 }
 
 // newTable defines the single table from dynamo.Schema.
@@ -256,10 +384,12 @@ func newMailIdentity(stack awscdk.Stack, props *OrgsStackProps) awsses.EmailIden
 	return identity
 }
 
-// newUserPool defines the user pool, its operators group, the app client and, when
-// configured, Google federation and the hosted-UI domain.
-func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string) (awscognito.UserPool, awscognito.UserPoolClient) {
+// newUserPool defines the user pool with its Lambda triggers, its operators group, the app
+// client and, when configured, Google federation and the hosted-UI domain. The pool depends
+// on the trigger functions, so they must not refer to the pool or its client.
+func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string, lambdaTriggers *awscognito.UserPoolTriggers) (awscognito.UserPool, awscognito.UserPoolClient) {
 	pool := awscognito.NewUserPool(stack, jsii.String("UserPool"), &awscognito.UserPoolProps{
+		LambdaTriggers:      lambdaTriggers,
 		SignInAliases:       &awscognito.SignInAliases{Email: jsii.Bool(true)},
 		SignInCaseSensitive: jsii.Bool(false),
 		SelfSignUpEnabled:   jsii.Bool(true),
@@ -354,31 +484,62 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string) (awsc
 	return pool, client
 }
 
-// resources are the ARNs each service's actions apply to.
+// resources are the ARNs each service's actions apply to. A nil list means the function may
+// not have that service's actions.
 type resources struct {
 	dynamo, ses, cognito []string
 }
 
-// serviceStatement is one statement of a route policy: the actions of one service on its
-// resources.
+// functionSpec is what newFunction needs to know of a route or a non-HTTP function.
+type functionSpec struct {
+	name        string
+	description string
+	actions     []string
+	// poolTrigger: the user pool invokes the function, so the function must not depend on
+	// the pool.
+	poolTrigger bool
+}
+
+func routeSpec(r *httpapi.Route) functionSpec {
+	description := r.Name + ": " + r.Method + " " + r.Path
+	if r.Summary != "" {
+		description += " - " + r.Summary
+	}
+	return functionSpec{name: r.Name, description: description, actions: r.Actions}
+}
+
+func triggerSpec(f *triggers.Function) functionSpec {
+	description := f.Name + ": " + string(f.Kind)
+	if f.Summary != "" {
+		description += " - " + f.Summary
+	}
+	return functionSpec{
+		name: f.Name, description: description, actions: f.Actions,
+		poolTrigger: f.Kind == triggers.KindPostConfirmation,
+	}
+}
+
+// serviceStatement is one statement of a function's policy: the actions of one service on
+// its resources.
 type serviceStatement struct {
 	sid       string
 	actions   []string
 	resources []string
 }
 
-// routeStatements splits a route's actions by service. It panics on wildcards and on
-// services the stack does not know the resources of.
-func routeStatements(r *httpapi.Route, res resources) []serviceStatement {
+// policyStatements splits a function's actions by service. It panics on wildcards, on
+// services the stack does not know the resources of, and on user pool actions of a pool
+// trigger.
+func policyStatements(fn functionSpec, res resources) []serviceStatement {
 	stmts := []serviceStatement{
 		{sid: "Table", resources: res.dynamo},
 		{sid: "Mail", resources: res.ses},
 		{sid: "UserPool", resources: res.cognito},
 	}
-	for _, a := range r.Actions {
+	for _, a := range fn.actions {
 		service, op, ok := strings.Cut(a, ":")
 		if !ok || op == "" || strings.ContainsAny(a, "*?") {
-			panic(fmt.Sprintf("stack: route %s: action %q is not a single IAM action", r.Name, a))
+			panic(fmt.Sprintf("stack: function %s: action %q is not a single IAM action", fn.name, a))
 		}
 		var i int
 		switch service {
@@ -387,9 +548,14 @@ func routeStatements(r *httpapi.Route, res resources) []serviceStatement {
 		case "ses":
 			i = 1
 		case "cognito-idp":
+			if fn.poolTrigger {
+				panic(fmt.Sprintf("stack: function %s: action %q: a user pool trigger cannot be granted actions on "+
+					"the user pool, which depends on the trigger (a circular dependency); "+
+					"use the user attributes of the event instead", fn.name, a))
+			}
 			i = 2
 		default:
-			panic(fmt.Sprintf("stack: route %s: action %q: no resource known for service %q", r.Name, a, service))
+			panic(fmt.Sprintf("stack: function %s: action %q: no resource known for service %q", fn.name, a, service))
 		}
 		if !slices.Contains(stmts[i].actions, a) {
 			stmts[i].actions = append(stmts[i].actions, a)
@@ -398,10 +564,12 @@ func routeStatements(r *httpapi.Route, res resources) []serviceStatement {
 	return slices.DeleteFunc(stmts, func(s serviceStatement) bool { return len(s.actions) == 0 })
 }
 
-// newRouteFunction defines a route's function with its own log group and role. The role's
-// inline policies allow writing to that log group and exactly the route's actions.
-func newRouteFunction(stack awscdk.Stack, r *httpapi.Route, buildDir string, env map[string]*string, res resources) awslambda.Function {
-	scope := constructs.NewConstruct(stack, jsii.String(r.Name))
+// newFunction defines a function with its own log group and role. The role's inline
+// policies allow writing to that log group and exactly the function's actions. Every
+// function, route or trigger, is built the same way: provided.al2023 on arm64, with the code
+// of <buildDir>/<name>.
+func newFunction(stack awscdk.Stack, fn functionSpec, buildDir string, env map[string]*string, res resources) awslambda.Function {
+	scope := constructs.NewConstruct(stack, jsii.String(fn.name))
 
 	logGroup := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH,
@@ -417,36 +585,37 @@ func newRouteFunction(stack awscdk.Stack, r *httpapi.Route, buildDir string, env
 			})},
 		}),
 	}
-	if stmts := routeStatements(r, res); len(stmts) > 0 {
+	if stmts := policyStatements(fn, res); len(stmts) > 0 {
 		doc := awsiam.NewPolicyDocument(nil)
 		for _, s := range stmts {
+			if len(s.resources) == 0 {
+				panic(fmt.Sprintf("stack: function %s: no resources for %v", fn.name, s.actions))
+			}
 			doc.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String(s.sid),
 				Actions:   jsii.Strings(s.actions...),
 				Resources: jsii.Strings(s.resources...),
 			}))
 		}
-		policies["Route"] = doc
+		policies["Function"] = doc
 	}
 	role := awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
-		Description:    jsii.String("Execution role of the " + r.Name + " function"),
+		Description:    jsii.String("Execution role of the " + fn.name + " function"),
 		AssumedBy:      awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		InlinePolicies: &policies,
 	})
 
-	description := r.Name + ": " + r.Method + " " + r.Path
-	if r.Summary != "" {
-		description += " - " + r.Summary
-	}
-	if len(description) > 256 {
-		description = description[:256]
+	description := strings.ToValidUTF8(fn.description, "")
+	for len(description) > 256 {
+		_, size := utf8.DecodeLastRuneInString(description)
+		description = description[:len(description)-size]
 	}
 	return awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String(strings.ToValidUTF8(description, "")),
+		Description:  jsii.String(description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(buildDir, r.Name)), nil),
+		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(buildDir, fn.name)), nil),
 		MemorySize:   jsii.Number(FunctionMemoryMB),
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(FunctionTimeoutSeconds)),
 		Environment:  &env,

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,26 +16,31 @@ import (
 	"github.com/vendorportal/orgs/infra/stack"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 // All tests of this package share one jsii node process (started on the first call), so
 // keep every CDK test in this package.
+//
+// assertions.Template_FromStack rejects a template with a circular dependency between its
+// resources (such as the user pool and a trigger that refers to it), which CloudFormation
+// would only reject at deploy time; every synthesis here is checked for that.
 
 // tmpl is the synthesized template as generic JSON.
 type tmpl struct {
 	resources map[string]map[string]any
 }
 
-// buildDir returns a temporary build directory with a dummy bootstrap per route.
+// buildDir returns a temporary build directory with a dummy bootstrap per function.
 func buildDir(t *testing.T) string {
 	t.Helper()
 	build := t.TempDir()
-	for _, r := range httpapi.Routes {
-		dir := filepath.Join(build, r.Name)
+	for _, name := range stack.FunctionNames() {
+		dir := filepath.Join(build, name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("dummy "+r.Name), 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("dummy "+name), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,7 +48,7 @@ func buildDir(t *testing.T) string {
 }
 
 // synth synthesizes the stack against a temporary build directory holding a dummy
-// bootstrap per route.
+// bootstrap per function.
 func synth(t *testing.T) (assertions.Template, tmpl) {
 	t.Helper()
 	build := buildDir(t)
@@ -53,7 +59,12 @@ func synth(t *testing.T) (assertions.Template, tmpl) {
 		MailFrom: "no-reply@example.com",
 	})
 	template := assertions.Template_FromStack(s, nil)
+	return template, parse(t, template)
+}
 
+// parse returns the template as generic JSON.
+func parse(t *testing.T, template assertions.Template) tmpl {
+	t.Helper()
 	raw, err := json.Marshal(template.ToJSON())
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +75,34 @@ func synth(t *testing.T) (assertions.Template, tmpl) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	return template, tmpl{resources: doc.Resources}
+	return tmpl{resources: doc.Resources}
+}
+
+// functions maps function names to the logical ids of their functions, which the stack
+// describes as "<name>: ...".
+func (tp tmpl) functions(t *testing.T) map[string]string {
+	t.Helper()
+	byName := map[string]string{}
+	for _, id := range tp.ofType("AWS::Lambda::Function") {
+		desc, _ := tp.props(id)["Description"].(string)
+		name, _, ok := strings.Cut(desc, ": ")
+		if !ok {
+			t.Errorf("function %s is described %q", id, desc)
+			continue
+		}
+		if other, dup := byName[name]; dup {
+			t.Errorf("functions %s and %s are both described as %s", other, id, name)
+		}
+		byName[name] = id
+	}
+	return byName
+}
+
+// envVars returns a function's environment variables.
+func (tp tmpl) envVars(fn string) map[string]any {
+	env, _ := tp.props(fn)["Environment"].(map[string]any)
+	vars, _ := env["Variables"].(map[string]any)
+	return vars
 }
 
 // ofType returns the logical ids of the resources of a type, sorted.
@@ -153,38 +191,78 @@ func TestOrgsStack(t *testing.T) {
 	}
 	table, pool, client, identity := tables[0], pools[0], clients[0], identities[0]
 
+	byName := tp.functions(t)
+	secrets := tp.ofType("AWS::SecretsManager::Secret")
+	if len(secrets) != 1 {
+		t.Fatalf("secrets %v; want one (APP_SECRET)", secrets)
+	}
+	secret := secrets[0]
+	ids := templateIDs{table: table, pool: pool, client: client, identity: identity}
+
 	t.Run("Functions", func(t *testing.T) {
-		template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(routes)))
+		want := len(routes) + len(triggers.Functions)
+		template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(want))
+		if len(byName) != want || len(stack.FunctionNames()) != want {
+			t.Errorf("functions by name %v, FunctionNames %v; want %d", byName, stack.FunctionNames(), want)
+		}
+		for _, name := range stack.FunctionNames() {
+			if byName[name] == "" {
+				t.Errorf("no function %s", name)
+			}
+		}
 		template.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
 			"Runtime":       "provided.al2023",
 			"Architectures": []string{"arm64"},
 			"Handler":       "bootstrap",
 			"MemorySize":    stack.FunctionMemoryMB,
+			"Timeout":       stack.FunctionTimeoutSeconds,
 		})
-		for _, id := range tp.ofType("AWS::Lambda::Function") {
-			vars, _ := tp.props(id)["Environment"].(map[string]any)["Variables"].(map[string]any)
-			for _, name := range []string{"TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID", "APP_URL", "MAIL_FROM", "ALLOWED_ORIGINS"} {
-				if _, ok := vars[name]; !ok {
-					t.Errorf("function %s: no %s", id, name)
+		for name, id := range byName {
+			vars := tp.envVars(id)
+			for _, v := range []string{"TABLE_NAME", "APP_URL", "MAIL_FROM", "ALLOWED_ORIGINS", "APP_SECRET"} {
+				if _, ok := vars[v]; !ok {
+					t.Errorf("function %s: no %s", name, v)
 				}
 			}
-			if refID(vars["TABLE_NAME"]) != table || refID(vars["USER_POOL_ID"]) != pool || refID(vars["USER_POOL_CLIENT_ID"]) != client {
-				t.Errorf("function %s: TABLE_NAME/USER_POOL_ID/USER_POOL_CLIENT_ID = %v %v %v", id, vars["TABLE_NAME"], vars["USER_POOL_ID"], vars["USER_POOL_CLIENT_ID"])
+			if refID(vars["TABLE_NAME"]) != table {
+				t.Errorf("function %s: TABLE_NAME = %v", name, vars["TABLE_NAME"])
 			}
 			if vars["APP_URL"] != "https://app.example.com" || vars["ALLOWED_ORIGINS"] != "https://app.example.com" || vars["MAIL_FROM"] != "no-reply@example.com" {
-				t.Errorf("function %s: APP_URL/ALLOWED_ORIGINS/MAIL_FROM = %v %v %v", id, vars["APP_URL"], vars["ALLOWED_ORIGINS"], vars["MAIL_FROM"])
+				t.Errorf("function %s: APP_URL/ALLOWED_ORIGINS/MAIL_FROM = %v %v %v", name, vars["APP_URL"], vars["ALLOWED_ORIGINS"], vars["MAIL_FROM"])
+			}
+			if name == triggers.PostConfirmation.Name {
+				// The pool depends on its trigger: the trigger may not depend on the pool.
+				if _, ok := vars["USER_POOL_ID"]; ok {
+					t.Errorf("function %s (the pool's trigger) has USER_POOL_ID", name)
+				}
+				if _, ok := vars["USER_POOL_CLIENT_ID"]; ok {
+					t.Errorf("function %s (the pool's trigger) has USER_POOL_CLIENT_ID", name)
+				}
+				role := refID(tp.props(id)["Role"])
+				for _, r := range []string{id, role} {
+					if mentions(tp.resources[r], pool) || mentions(tp.resources[r], client) {
+						t.Errorf("function %s (the pool's trigger): %s refers to the user pool or its client", name, r)
+					}
+				}
+				continue
+			}
+			if refID(vars["USER_POOL_ID"]) != pool || refID(vars["USER_POOL_CLIENT_ID"]) != client {
+				t.Errorf("function %s: USER_POOL_ID/USER_POOL_CLIENT_ID = %v %v", name, vars["USER_POOL_ID"], vars["USER_POOL_CLIENT_ID"])
 			}
 		}
 	})
 
 	t.Run("OneRolePerFunction", func(t *testing.T) {
 		roles := tp.ofType("AWS::IAM::Role")
-		if len(roles) != len(routes) {
-			t.Errorf("%d roles for %d routes: %v", len(roles), len(routes), roles)
+		if want := len(routes) + len(triggers.Functions); len(roles) != want {
+			t.Errorf("%d roles for %d routes and %d triggers: %v", len(roles), len(routes), len(triggers.Functions), roles)
 		}
 		used := map[string]string{}
 		for _, fn := range tp.ofType("AWS::Lambda::Function") {
 			role := refID(tp.props(fn)["Role"])
+			if tp.resources[role]["Type"] != "AWS::IAM::Role" {
+				t.Errorf("function %s: role %q is not a role of the stack", fn, role)
+			}
 			if other, ok := used[role]; ok {
 				t.Errorf("functions %s and %s share role %s", other, fn, role)
 			}
@@ -250,59 +328,10 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("route %s: integration %q does not target a function", r.Name, integ)
 				continue
 			}
-			if desc, _ := tp.props(fn)["Description"].(string); !strings.HasPrefix(desc, r.Name+": ") {
-				t.Errorf("route %s is served by function %s described %q", r.Name, fn, desc)
+			if fn != byName[r.Name] {
+				t.Errorf("route %s is served by function %s described %q", r.Name, fn, tp.props(fn)["Description"])
 			}
-			role := refID(tp.props(fn)["Role"])
-			logGroup := refID(tp.props(fn)["LoggingConfig"].(map[string]any)["LogGroup"])
-			if tp.resources[logGroup]["Type"] != "AWS::Logs::LogGroup" || tp.props(logGroup)["RetentionInDays"] == nil {
-				t.Errorf("route %s: function logs to %q, not a log group with retention", r.Name, logGroup)
-			}
-
-			var got []string
-			logsOK := false
-			policies, _ := tp.props(role)["Policies"].([]any)
-			for _, pol := range policies {
-				for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
-					actions := strs(st["Action"])
-					res := st["Resource"]
-					if st["Sid"] == "Logs" {
-						slices.Sort(actions)
-						logsOK = slices.Equal(actions, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) && refID(res) == logGroup
-						continue
-					}
-					for _, a := range actions {
-						got = append(got, a)
-						switch service, _, _ := strings.Cut(a, ":"); service {
-						case "dynamodb":
-							list, _ := res.([]any)
-							if len(list) != 2 || refID(list[0]) != table || !mentions(list[1], table) || !strings.Contains(string(must(json.Marshal(list[1]))), "/index/*") {
-								t.Errorf("route %s: %s on %v; want the table and its indexes", r.Name, a, res)
-							}
-						case "ses":
-							if !mentions(res, identity) {
-								t.Errorf("route %s: %s on %v; want the SES identity", r.Name, a, res)
-							}
-						case "cognito-idp":
-							if refID(res) != pool {
-								t.Errorf("route %s: %s on %v; want the user pool", r.Name, a, res)
-							}
-						default:
-							t.Errorf("route %s: unexpected action %s", r.Name, a)
-						}
-					}
-				}
-			}
-			if !logsOK {
-				t.Errorf("route %s: role %s lacks the logging statement on log group %s", r.Name, role, logGroup)
-			}
-			want := slices.Clone(r.Actions)
-			slices.Sort(want)
-			want = slices.Compact(want)
-			slices.Sort(got)
-			if !slices.Equal(got, want) {
-				t.Errorf("route %s: role allows %v; want exactly %v", r.Name, got, want)
-			}
+			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions)
 
 			wantAuth := "NONE"
 			if r.Auth == httpapi.JWT || r.Auth == httpapi.Operator {
@@ -318,6 +347,59 @@ func TestOrgsStack(t *testing.T) {
 		if len(routeByKey) != len(routes) {
 			t.Errorf("%d API routes for %d table routes", len(routeByKey), len(routes))
 		}
+	})
+
+	t.Run("Triggers", func(t *testing.T) {
+		kinds := map[triggers.Kind]int{}
+		for _, f := range triggers.Functions {
+			kinds[f.Kind]++
+			fn := byName[f.Name]
+			if fn == "" {
+				t.Errorf("trigger %s: no function", f.Name)
+				continue
+			}
+			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions)
+			switch f.Kind {
+			case triggers.KindSchedule:
+				checkScheduled(t, tp, f.Name, fn)
+			case triggers.KindPostConfirmation:
+				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
+				if got := lc["PostConfirmation"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
+					t.Errorf("user pool LambdaConfig.PostConfirmation = %v; want the ARN of %s (%s)", got, fn, f.Name)
+				}
+				checkInvokePermission(t, tp, f.Name, fn, "cognito-idp.amazonaws.com", pool)
+			default:
+				t.Errorf("trigger %s: unknown kind %q", f.Name, f.Kind)
+			}
+		}
+		if kinds[triggers.KindSchedule] == 0 || kinds[triggers.KindPostConfirmation] != 1 {
+			t.Errorf("trigger kinds %v; want a scheduled job and one post-confirmation trigger", kinds)
+		}
+		if n := len(tp.ofType("AWS::Events::Rule")); n != kinds[triggers.KindSchedule] {
+			t.Errorf("%d EventBridge rules for %d scheduled functions", n, kinds[triggers.KindSchedule])
+		}
+	})
+
+	t.Run("AppSecret", func(t *testing.T) {
+		res := tp.resources[secret]
+		if res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
+			t.Errorf("secret DeletionPolicy %v UpdateReplacePolicy %v", res["DeletionPolicy"], res["UpdateReplacePolicy"])
+		}
+		gen, _ := tp.props(secret)["GenerateSecretString"].(map[string]any)
+		if gen["PasswordLength"] != float64(64) || gen["ExcludePunctuation"] != true {
+			t.Errorf("secret GenerateSecretString %v; want 64 characters without punctuation", gen)
+		}
+		if _, named := tp.props(secret)["Name"]; named {
+			t.Error("secret has a hard-coded name")
+		}
+		for name, id := range byName {
+			v := tp.envVars(id)["APP_SECRET"]
+			raw := string(must(json.Marshal(v)))
+			if !mentions(v, secret) || !strings.Contains(raw, "{{resolve:secretsmanager:") || !strings.Contains(raw, ":SecretString:") {
+				t.Errorf("function %s: APP_SECRET = %s; want a deploy-time reference to secret %s", name, raw, secret)
+			}
+		}
+		template.HasOutput(jsii.String(stack.OutputAppSecretARN), map[string]any{"Value": map[string]any{"Ref": secret}})
 	})
 
 	t.Run("Authorizer", func(t *testing.T) {
@@ -462,6 +544,125 @@ func TestOrgsStack(t *testing.T) {
 	})
 }
 
+// templateIDs are the logical ids of the resources policies refer to.
+type templateIDs struct {
+	table, pool, client, identity string
+}
+
+// checkFunctionPolicy checks that function fn logs to its own log group with retention, and
+// that its role allows writing to that log group and exactly actions, each on its service's
+// resources: the table and its indexes, the SES identity, the user pool.
+func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string, actions []string) {
+	t.Helper()
+	role := refID(tp.props(fn)["Role"])
+	lc, _ := tp.props(fn)["LoggingConfig"].(map[string]any)
+	logGroup := refID(lc["LogGroup"])
+	if tp.resources[logGroup]["Type"] != "AWS::Logs::LogGroup" || tp.props(logGroup)["RetentionInDays"] == nil {
+		t.Errorf("%s: function logs to %q, not a log group with retention", what, logGroup)
+	}
+
+	var got []string
+	logsOK := false
+	policies, _ := tp.props(role)["Policies"].([]any)
+	for _, pol := range policies {
+		for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
+			actions := strs(st["Action"])
+			res := st["Resource"]
+			if st["Sid"] == "Logs" {
+				slices.Sort(actions)
+				logsOK = slices.Equal(actions, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) && refID(res) == logGroup
+				continue
+			}
+			for _, a := range actions {
+				got = append(got, a)
+				switch service, _, _ := strings.Cut(a, ":"); service {
+				case "dynamodb":
+					list, _ := res.([]any)
+					if len(list) != 2 || refID(list[0]) != ids.table || !mentions(list[1], ids.table) || !strings.Contains(string(must(json.Marshal(list[1]))), "/index/*") {
+						t.Errorf("%s: %s on %v; want the table and its indexes", what, a, res)
+					}
+				case "ses":
+					if !mentions(res, ids.identity) {
+						t.Errorf("%s: %s on %v; want the SES identity", what, a, res)
+					}
+				case "cognito-idp":
+					if refID(res) != ids.pool {
+						t.Errorf("%s: %s on %v; want the user pool", what, a, res)
+					}
+				default:
+					t.Errorf("%s: unexpected action %s", what, a)
+				}
+			}
+		}
+	}
+	if !logsOK {
+		t.Errorf("%s: role %s lacks the logging statement on log group %s", what, role, logGroup)
+	}
+	want := slices.Clone(actions)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: role allows %v; want exactly %v", what, got, want)
+	}
+}
+
+// checkScheduled checks that an enabled EventBridge rule runs function fn every five minutes,
+// with Lambda's own retries of the asynchronous invocation off.
+func checkScheduled(t *testing.T, tp tmpl, name, fn string) {
+	t.Helper()
+	rate := fmt.Sprintf("rate(%d minutes)", stack.ScheduleRateMinutes)
+	var rules []string
+	for _, id := range tp.ofType("AWS::Events::Rule") {
+		p := tp.props(id)
+		targets, _ := p["Targets"].([]any)
+		for _, tg := range targets {
+			tgt, _ := tg.(map[string]any)
+			if refID(tgt["Arn"]) != fn {
+				continue
+			}
+			rules = append(rules, id)
+			if p["ScheduleExpression"] != rate || p["State"] != "ENABLED" {
+				t.Errorf("trigger %s: rule %s has schedule %v, state %v; want %s, ENABLED", name, id, p["ScheduleExpression"], p["State"], rate)
+			}
+			if rp, _ := tgt["RetryPolicy"].(map[string]any); rp == nil || rp["MaximumRetryAttempts"].(float64) > 2 {
+				t.Errorf("trigger %s: rule %s target retry policy %v; want at most 2 attempts", name, id, tgt["RetryPolicy"])
+			}
+		}
+	}
+	if len(rules) != 1 {
+		t.Errorf("trigger %s: targeted by rules %v; want one", name, rules)
+		return
+	}
+	checkInvokePermission(t, tp, name, fn, "events.amazonaws.com", rules[0])
+
+	configs := 0
+	for _, id := range tp.ofType("AWS::Lambda::EventInvokeConfig") {
+		p := tp.props(id)
+		if refID(p["FunctionName"]) == fn {
+			configs++
+			if p["MaximumRetryAttempts"] != float64(0) {
+				t.Errorf("trigger %s: asynchronous invocation retries %v; want 0 (the next run is the retry)", name, p["MaximumRetryAttempts"])
+			}
+		}
+	}
+	if configs != 1 {
+		t.Errorf("trigger %s: %d event invoke configs; want one", name, configs)
+	}
+}
+
+// checkInvokePermission checks that principal may invoke function fn, as source.
+func checkInvokePermission(t *testing.T, tp tmpl, name, fn, principal, source string) {
+	t.Helper()
+	for _, id := range tp.ofType("AWS::Lambda::Permission") {
+		p := tp.props(id)
+		if refID(p["FunctionName"]) == fn && p["Principal"] == principal && p["Action"] == "lambda:InvokeFunction" && mentions(p["SourceArn"], source) {
+			return
+		}
+	}
+	t.Errorf("%s: no permission for %s to invoke function %s as %s", name, principal, fn, source)
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
@@ -469,9 +670,52 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+// withTriggers replaces triggers.Functions for the rest of the test; change returns the copy
+// of a function that is used instead of it.
+func withTriggers(t *testing.T, change func(f triggers.Function) triggers.Function) {
+	t.Helper()
+	saved := triggers.Functions
+	t.Cleanup(func() { triggers.Functions = saved })
+	var fns []*triggers.Function
+	for _, f := range saved {
+		c := change(*f)
+		c.Actions = slices.Clone(c.Actions)
+		fns = append(fns, &c)
+	}
+	triggers.Functions = fns
+}
+
+// TestPostConfirmationPoolActions: a post-confirmation trigger asking for user pool actions
+// fails the synthesis with a clear message (the pool depends on its trigger).
+func TestPostConfirmationPoolActions(t *testing.T) {
+	withTriggers(t, func(f triggers.Function) triggers.Function {
+		if f.Kind == triggers.KindPostConfirmation {
+			f.Actions = append(slices.Clone(f.Actions), "cognito-idp:AdminAddUserToGroup")
+		}
+		return f
+	})
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, triggers.PostConfirmation.Name) || !strings.Contains(msg, "cognito-idp:AdminAddUserToGroup") || !strings.Contains(msg, "circular") {
+			t.Errorf("panic %q; want one naming the function, the action and the circular dependency", msg)
+		}
+	}()
+	// The check comes before anything is defined, so no app is needed.
+	stack.NewOrgsStack(nil, "Orgs", &stack.OrgsStackProps{BuildDir: "build", AppURL: "https://app.example.com", MailFrom: "no-reply@example.com"})
+	t.Error("no panic")
+}
+
 // TestOrgsStackOptions synthesizes the optional parts: Google federation with its hosted-UI
-// domain, extra CORS origins, and a domain SES identity.
+// domain, extra CORS origins, and a domain SES identity. Its triggers also send email, and the
+// scheduled job acts on the user pool.
 func TestOrgsStackOptions(t *testing.T) {
+	withTriggers(t, func(f triggers.Function) triggers.Function {
+		f.Actions = append(slices.Clone(f.Actions), "ses:SendEmail")
+		if f.Kind == triggers.KindSchedule {
+			f.Actions = append(f.Actions, "cognito-idp:AdminGetUser")
+		}
+		return f
+	})
 	build := buildDir(t)
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	s := stack.NewOrgsStack(app, "Orgs", &stack.OrgsStackProps{
@@ -514,5 +758,17 @@ func TestOrgsStackOptions(t *testing.T) {
 	raw, _ := json.Marshal(template.ToJSON())
 	if !strings.Contains(string(raw), "{{resolve:secretsmanager:orgs/google-client-secret") {
 		t.Error("the Google client secret is not a Secrets Manager reference")
+	}
+
+	tp := parse(t, template)
+	ids := templateIDs{
+		table:    tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:     tp.ofType("AWS::Cognito::UserPool")[0],
+		client:   tp.ofType("AWS::Cognito::UserPoolClient")[0],
+		identity: tp.ofType("AWS::SES::EmailIdentity")[0],
+	}
+	byName := tp.functions(t)
+	for _, f := range triggers.Functions {
+		checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, byName[f.Name], f.Actions)
 	}
 }
