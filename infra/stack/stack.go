@@ -59,6 +59,8 @@ const (
 	// FunctionTimeoutSeconds bounds one invocation. It is well below the HTTP API's 30 s
 	// integration timeout and leaves room for a cold start plus a few AWS calls.
 	FunctionTimeoutSeconds = 10
+	// JobTimeoutSeconds bounds one run of the scheduled job, which runs every 5 minutes.
+	JobTimeoutSeconds = 120
 )
 
 // ScheduleRateMinutes is the interval of the scheduled job (triggers.KindSchedule).
@@ -498,6 +500,8 @@ type functionSpec struct {
 	// poolTrigger: the user pool invokes the function, so the function must not depend on
 	// the pool.
 	poolTrigger bool
+	// timeoutSeconds bounds one invocation.
+	timeoutSeconds float64
 }
 
 func routeSpec(r *httpapi.Route) functionSpec {
@@ -505,7 +509,7 @@ func routeSpec(r *httpapi.Route) functionSpec {
 	if r.Summary != "" {
 		description += " - " + r.Summary
 	}
-	return functionSpec{name: r.Name, description: description, actions: r.Actions}
+	return functionSpec{name: r.Name, description: description, actions: r.Actions, timeoutSeconds: FunctionTimeoutSeconds}
 }
 
 func triggerSpec(f *triggers.Function) functionSpec {
@@ -513,10 +517,17 @@ func triggerSpec(f *triggers.Function) functionSpec {
 	if f.Summary != "" {
 		description += " - " + f.Summary
 	}
-	return functionSpec{
+	spec := functionSpec{
 		name: f.Name, description: description, actions: f.Actions,
-		poolTrigger: f.Kind == triggers.KindPostConfirmation,
+		poolTrigger:    f.Kind == triggers.KindPostConfirmation,
+		timeoutSeconds: FunctionTimeoutSeconds,
 	}
+	if f.Kind == triggers.KindSchedule {
+		// The job works through what is due in batches and stops early when time runs
+		// short; the next run goes on from there.
+		spec.timeoutSeconds = JobTimeoutSeconds
+	}
+	return spec
 }
 
 // serviceStatement is one statement of a function's policy: the actions of one service on
@@ -617,7 +628,7 @@ func newFunction(stack awscdk.Stack, fn functionSpec, buildDir string, env map[s
 		Handler:      jsii.String("bootstrap"),
 		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(buildDir, fn.name)), nil),
 		MemorySize:   jsii.Number(FunctionMemoryMB),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(FunctionTimeoutSeconds)),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(fn.timeoutSeconds)),
 		Environment:  &env,
 		Role:         role,
 		LogGroup:     logGroup,
