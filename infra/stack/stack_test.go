@@ -215,8 +215,16 @@ func TestOrgsStack(t *testing.T) {
 			"Architectures": []string{"arm64"},
 			"Handler":       "bootstrap",
 			"MemorySize":    stack.FunctionMemoryMB,
-			"Timeout":       stack.FunctionTimeoutSeconds,
 		})
+		for name, id := range byName {
+			want := stack.FunctionTimeoutSeconds
+			if name == triggers.ScheduledJob.Name {
+				want = stack.JobTimeoutSeconds
+			}
+			if got := tp.resources[id]["Properties"].(map[string]any)["Timeout"]; got != float64(want) {
+				t.Errorf("function %s: timeout %v, want %d", name, got, want)
+			}
+		}
 		for name, id := range byName {
 			vars := tp.envVars(id)
 			for _, v := range []string{"TABLE_NAME", "APP_URL", "MAIL_FROM", "ALLOWED_ORIGINS", "APP_SECRET"} {
