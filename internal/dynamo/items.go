@@ -4,6 +4,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -12,6 +15,7 @@ import (
 // The items of the single table, by key:
 //
 //	ORG#<orgId>        META               the org (counters, auth epoch, deletion marker)
+//	                                        GSI3 (deleted orgs only): PURGE#<day> / <deletedAt>#<orgId>
 //	ORG#<orgId>        MEMBER#<userId>    a membership, the org's side
 //	                                        GSI1: ORG#<orgId>#M / <email>#<userId>
 //	                                        GSI2: ORG#<orgId>#M#<role> / <email>#<userId>
@@ -78,8 +82,13 @@ type orgItem struct {
 }
 
 func newOrgItem(o orgs.Org) orgItem {
+	var k keys
+	if !o.DeletedAt.IsZero() {
+		k.GSI3PK, k.GSI3SK = purgeShard(o.DeletedAt), o.DeletedAt.UTC().Format(time.RFC3339Nano)+"#"+o.ID
+	}
+	k.PK, k.SK = orgPK(o.ID), skMeta
 	it := orgItem{
-		keys: keys{PK: orgPK(o.ID), SK: skMeta},
+		keys: k,
 		ID:   o.ID, Kind: string(o.Kind), Handle: o.Handle, Name: o.Name, DisplayName: o.DisplayName,
 		AvatarURL: o.AvatarURL, ContactName: o.ContactName, ContactEmail: o.ContactEmail,
 		CompanyName: o.CompanyName, Visibility: string(o.SupportTicketVisibility),
@@ -216,4 +225,10 @@ func newEventItem(e audit.Event) eventItem {
 		OccurredAt: e.OccurredAt, Actor: e.Actor, Target: e.Target, IP: e.IP,
 		UserAgent: e.UserAgent, Summary: e.Summary, Details: e.Details,
 	}
+}
+
+// marshalMap marshals an item; zero times tagged omitempty are left out rather than written
+// as year 1, so that attribute_not_exists conditions on them hold.
+func marshalMap(item any) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMapWithOptions(item, func(o *attributevalue.EncoderOptions) { o.OmitEmptyTime = true })
 }

@@ -51,7 +51,7 @@ func (t *txn) putNew(item any, ifExists error) {
 
 // put adds an item, written only when cond holds (cond may be the zero value: no condition).
 func (t *txn) put(item any, cond expression.ConditionBuilder, onFail error) {
-	av, err := attributevalue.MarshalMap(item)
+	av, err := marshalMap(item)
 	if err != nil {
 		t.err = errors.Join(t.err, fmt.Errorf("marshal %T: %w", item, err))
 		return

@@ -48,7 +48,29 @@ var (
 		Summary: "One organization, with the caller's role",
 		Build:   buildGetOrg,
 	}
+	UpdateOrg = &Route{
+		Name: "update-org", Method: "PATCH", Path: "/v1/orgs/{orgId}", Auth: JWT,
+		Permission: roles.SettingsManage, OrPermission: roles.BillingManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Summary: "Change the organization's settings (billing admins: billing contacts only)",
+		Build:   buildUpdateOrg,
+	}
+	ChangeHandle = &Route{
+		Name: "change-handle", Method: "PUT", Path: "/v1/orgs/{orgId}/handle", Auth: JWT, Permission: roles.SettingsManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete},
+		Summary: "Give the organization a new handle; the old one is free again",
+		Build:   buildChangeHandle,
+	}
+	DeleteOrg = &Route{
+		Name: "delete-org", Method: "DELETE", Path: "/v1/orgs/{orgId}", Auth: JWT, Permission: roles.OrgDelete,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete},
+		Summary: "Delete the organization (?confirm=<handle>)",
+		Build:   buildDeleteOrg,
+	}
 )
 
 // Routes is the route table.
-var Routes = []*Route{GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg}
+var Routes = []*Route{
+	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
+	UpdateOrg, ChangeHandle, DeleteOrg,
+}
