@@ -21,6 +21,7 @@ import (
 //	                                        GSI2: ORG#<orgId>#M#<role> / <email>#<userId>
 //	USER#<userId>      PROFILE            the user's profile
 //	USER#<userId>      ORG#<orgId>        a membership, the user's side ("my orgs" is one Query)
+//	USER#<userId>      EMAIL_CHANGE       a pending email change (token hash, new email, expiry)
 //	HANDLE#<handle>    HANDLE             the guard that keeps a handle unique
 //	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs, so they sort by time
 //	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>

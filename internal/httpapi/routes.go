@@ -11,6 +11,11 @@ const (
 	ddbUpdate   = "dynamodb:UpdateItem"
 	ddbDelete   = "dynamodb:DeleteItem"
 	ddbCheck    = "dynamodb:ConditionCheckItem"
+
+	sesSend = "ses:SendEmail"
+
+	cognitoUpdateAttributes = "cognito-idp:AdminUpdateUserAttributes"
+	cognitoDeleteUser       = "cognito-idp:AdminDeleteUser"
 )
 
 // accountActions are what creating a user's account on first sight needs.
@@ -67,10 +72,29 @@ var (
 		Summary: "Delete the organization (?confirm=<handle>)",
 		Build:   buildDeleteOrg,
 	}
+	UpdateMe = &Route{
+		Name: "update-me", Method: "PATCH", Path: "/v1/me", Auth: JWT,
+		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate},
+		Summary: "Change the caller's name and phone",
+		Build:   buildUpdateMe,
+	}
+	RequestEmailChange = &Route{
+		Name: "request-email-change", Method: "POST", Path: "/v1/me/email", Auth: JWT,
+		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, sesSend},
+		Summary: "Start a change of the caller's email: a confirmation link goes to the new address",
+		Build:   buildRequestEmailChange,
+	}
+	ConfirmEmailChange = &Route{
+		Name: "confirm-email-change", Method: "POST", Path: "/v1/me/email/confirm", Auth: JWT,
+		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate, ddbDelete, sesSend, cognitoUpdateAttributes},
+		Summary: "Complete the email change with the token from the link",
+		Build:   buildConfirmEmailChange,
+	}
 )
 
 // Routes is the route table.
 var Routes = []*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
 	UpdateOrg, ChangeHandle, DeleteOrg,
+	UpdateMe, RequestEmailChange, ConfirmEmailChange,
 }

@@ -50,6 +50,14 @@ type Store interface {
 	// DeleteOrg marks the org deleted at the given time for the purge, releases its handle,
 	// writes the event; NotFound if it is already deleted.
 	DeleteOrg(ctx context.Context, o Org, at time.Time, ev audit.Event) error
+	// UpdateProfile writes the profile's changes and copies the name onto the account's
+	// memberships, with the event.
+	UpdateProfile(ctx context.Context, acc Account, after Profile, ev audit.Event) error
+	// SaveEmailChange records the user's pending email change, replacing any other.
+	SaveEmailChange(ctx context.Context, userID string, ch EmailChange, ev audit.Event) error
+	// ConfirmEmailChange consumes the pending change (a Gone error if it was consumed
+	// meanwhile) and writes the new email to the profile and the account's memberships.
+	ConfirmEmailChange(ctx context.Context, acc Account, after Profile, ch EmailChange, ev audit.Event) error
 }
 
 // NewAccount is everything written when a user is first seen.
