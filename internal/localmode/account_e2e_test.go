@@ -27,11 +27,11 @@ func TestProfileUpdateValidatesAndCopiesTheName(t *testing.T) {
 		t.Errorf("PATCH /v1/me = %+v", got)
 	}
 	for body, field := range map[string]string{
-		`{"phone":"0155 5501"}`:                      "phone",
-		`{"phone":"+0123456789"}`:                    "phone",
+		`{"phone":"0155 5501"}`:                       "phone",
+		`{"phone":"+0123456789"}`:                     "phone",
 		`{"name":"` + strings.Repeat("x", 101) + `"}`: "name",
-		`{"email":"x@y.io"}`:                         "email",
-		`{"id":"me"}`:                                "id",
+		`{"email":"x@y.io"}`:                          "email",
+		`{"id":"me"}`:                                 "id",
 	} {
 		msg := apiError(t, s.do("PATCH", "/v1/me", u.tokens.IDToken, body), 400, "invalid_request")
 		if !strings.Contains(msg, field) {
