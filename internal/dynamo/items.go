@@ -25,6 +25,9 @@ import (
 //	HANDLE#<handle>    HANDLE             the guard that keeps a handle unique
 //	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs, so they sort by time
 //	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>
+// sortableTime formats times in sort keys: fixed width, so that strings sort as times do.
+const sortableTime = "2006-01-02T15:04:05.000000000Z"
+
 const (
 	skMeta    = "META"
 	skProfile = "PROFILE"
@@ -85,7 +88,7 @@ type orgItem struct {
 func newOrgItem(o orgs.Org) orgItem {
 	var k keys
 	if !o.DeletedAt.IsZero() {
-		k.GSI3PK, k.GSI3SK = purgeShard(o.DeletedAt), o.DeletedAt.UTC().Format(time.RFC3339Nano)+"#"+o.ID
+		k.GSI3PK, k.GSI3SK = purgeShard(o.DeletedAt), o.DeletedAt.UTC().Format(sortableTime)+"#"+o.ID
 	}
 	k.PK, k.SK = orgPK(o.ID), skMeta
 	it := orgItem{

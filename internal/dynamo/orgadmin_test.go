@@ -3,6 +3,8 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -281,5 +283,49 @@ func TestPersonalAccountCantBeDeletedAlone(t *testing.T) {
 	}
 	if _, err := f.svc.UpdateSettings(ctx, caller(1), a, orgs.SettingsInput{MembersCanInvite: ptr(true)}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("membersCanInvite on a personal account: %v", err)
+	}
+}
+
+func TestPurgeRemovesADeletedOrgsDataAfterRetentionAndOnlyThen(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	v := f.orgWithMember(t, roles.User)
+	keep, _ := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Keep"})
+	deletedAt := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f.svc.Now = func() time.Time { return deletedAt }
+	if err := f.svc.Delete(ctx, caller(1), f.access(t, caller(1), v.ID), v.Handle); err != nil {
+		t.Fatal(err)
+	}
+	store := f.svc.Store.(*dynamo.Store)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := orgs.PurgeDeleted(ctx, store, deletedAt.Add(orgs.PurgeRetention-time.Second), log); err != nil {
+		t.Fatal(err)
+	}
+	if f.count(t, "ORG#"+v.ID) == 0 {
+		t.Fatal("purged before the retention ended")
+	}
+	for range 2 { // twice: the second run finds nothing and changes nothing
+		if err := orgs.PurgeDeleted(ctx, store, deletedAt.Add(orgs.PurgeRetention+time.Second), log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, pk := range []string{"ORG#" + v.ID, "ORG#" + v.ID + "#EV"} {
+		if n := f.count(t, pk); n != 0 {
+			t.Errorf("%s still holds %d items", pk, n)
+		}
+	}
+	for _, c := range []orgs.Caller{caller(1), caller(2)} {
+		acc, err := f.svc.Account(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range acc.Memberships {
+			if m.OrgID == v.ID {
+				t.Errorf("%s keeps a membership of the purged org", c.ID)
+			}
+		}
+	}
+	if f.count(t, "ORG#"+keep.ID) == 0 {
+		t.Error("purged a live org")
 	}
 }
