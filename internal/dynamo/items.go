@@ -25,6 +25,7 @@ import (
 //	HANDLE#<handle>    HANDLE             the guard that keeps a handle unique
 //	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs, so they sort by time
 //	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>
+//
 // sortableTime formats times in sort keys: fixed width, so that strings sort as times do.
 const sortableTime = "2006-01-02T15:04:05.000000000Z"
 
