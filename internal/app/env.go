@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/ses"
@@ -176,5 +177,19 @@ func (e *Env) Orgs() *orgs.Service {
 func (e *Env) Mailer() *ses.Mailer {
 	return once(e, "mailer", func() *ses.Mailer {
 		return &ses.Mailer{Client: ses.NewClient(e.awsConfig(), e.Config.SESEndpoint), From: e.Config.MailFrom}
+	})
+}
+
+// Directory returns the Cognito adapter.
+func (e *Env) Directory() *cognito.Directory {
+	return once(e, "directory", func() *cognito.Directory {
+		return &cognito.Directory{Client: cognito.NewClient(e.awsConfig(), e.Config.CognitoEndpoint), PoolID: e.Config.UserPoolID}
+	})
+}
+
+// SelfService returns the account self-service.
+func (e *Env) SelfService() *orgs.SelfService {
+	return once(e, "self", func() *orgs.SelfService {
+		return &orgs.SelfService{Orgs: e.Orgs(), Directory: e.Directory(), Mail: e.Mailer(), AppURL: e.Config.AppURL}
 	})
 }

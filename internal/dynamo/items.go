@@ -4,6 +4,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -12,14 +15,20 @@ import (
 // The items of the single table, by key:
 //
 //	ORG#<orgId>        META               the org (counters, auth epoch, deletion marker)
+//	                                        GSI3 (deleted orgs only): PURGE#<day> / <deletedAt>#<orgId>
 //	ORG#<orgId>        MEMBER#<userId>    a membership, the org's side
 //	                                        GSI1: ORG#<orgId>#M / <email>#<userId>
 //	                                        GSI2: ORG#<orgId>#M#<role> / <email>#<userId>
 //	USER#<userId>      PROFILE            the user's profile
 //	USER#<userId>      ORG#<orgId>        a membership, the user's side ("my orgs" is one Query)
+//	USER#<userId>      EMAIL_CHANGE       a pending email change (token hash, new email, expiry)
 //	HANDLE#<handle>    HANDLE             the guard that keeps a handle unique
 //	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs, so they sort by time
 //	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>
+//
+// sortableTime formats times in sort keys: fixed width, so that strings sort as times do.
+const sortableTime = "2006-01-02T15:04:05.000000000Z"
+
 const (
 	skMeta    = "META"
 	skProfile = "PROFILE"
@@ -78,8 +87,13 @@ type orgItem struct {
 }
 
 func newOrgItem(o orgs.Org) orgItem {
+	var k keys
+	if !o.DeletedAt.IsZero() {
+		k.GSI3PK, k.GSI3SK = purgeShard(o.DeletedAt), o.DeletedAt.UTC().Format(sortableTime)+"#"+o.ID
+	}
+	k.PK, k.SK = orgPK(o.ID), skMeta
 	it := orgItem{
-		keys: keys{PK: orgPK(o.ID), SK: skMeta},
+		keys: k,
 		ID:   o.ID, Kind: string(o.Kind), Handle: o.Handle, Name: o.Name, DisplayName: o.DisplayName,
 		AvatarURL: o.AvatarURL, ContactName: o.ContactName, ContactEmail: o.ContactEmail,
 		CompanyName: o.CompanyName, Visibility: string(o.SupportTicketVisibility),
@@ -216,4 +230,10 @@ func newEventItem(e audit.Event) eventItem {
 		OccurredAt: e.OccurredAt, Actor: e.Actor, Target: e.Target, IP: e.IP,
 		UserAgent: e.UserAgent, Summary: e.Summary, Details: e.Details,
 	}
+}
+
+// marshalMap marshals an item; zero times tagged omitempty are left out rather than written
+// as year 1, so that attribute_not_exists conditions on them hold.
+func marshalMap(item any) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMapWithOptions(item, func(o *attributevalue.EncoderOptions) { o.OmitEmptyTime = true })
 }

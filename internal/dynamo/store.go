@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -51,7 +52,7 @@ func (t *txn) putNew(item any, ifExists error) {
 
 // put adds an item, written only when cond holds (cond may be the zero value: no condition).
 func (t *txn) put(item any, cond expression.ConditionBuilder, onFail error) {
-	av, err := attributevalue.MarshalMap(item)
+	av, err := marshalMap(item)
 	if err != nil {
 		t.err = errors.Join(t.err, fmt.Errorf("marshal %T: %w", item, err))
 		return
@@ -123,13 +124,19 @@ func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error
 				return acc, err
 			}
 			switch {
+			case k.SK == skEmailChange:
+				var it emailChangeItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return acc, err
+				}
+				acc.EmailChange = it.change()
 			case k.SK == skProfile:
 				var it profileItem
 				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 					return acc, err
 				}
 				acc.Profile, found = it.profile(), true
-			default:
+			case strings.HasPrefix(k.SK, "ORG#"):
 				var it userOrgItem
 				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 					return acc, err

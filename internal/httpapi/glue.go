@@ -205,7 +205,7 @@ func serve(ctx context.Context, r *Route, h Handler, authz *orgs.Service, ev *ev
 		}
 	}
 	if authz != nil {
-		if req.Access, err = authz.Authorize(ctx, req.Caller, req.Path("orgId"), r.Permission); err != nil {
+		if req.Access, err = authz.Authorize(ctx, req.Caller, req.Path("orgId"), r.permissions()...); err != nil {
 			return nil, err
 		}
 	}

@@ -24,13 +24,6 @@ func buildGetConfig(env *app.Env) Handler {
 }
 
 func buildGetMe(env *app.Env) Handler {
-	type userJSON struct {
-		ID        string    `json:"id"`
-		Email     string    `json:"email"`
-		Name      *string   `json:"name"`
-		Phone     *string   `json:"phone"`
-		CreatedAt timestamp `json:"createdAt"`
-	}
 	type orgRefJSON struct {
 		ID     string `json:"id"`
 		Handle string `json:"handle"`
@@ -51,7 +44,7 @@ func buildGetMe(env *app.Env) Handler {
 		}
 		p := me.Profile
 		out := meJSON{
-			User:          userJSON{p.ID, p.Email, nullable(p.Name), nullable(p.Phone), timestamp(p.CreatedAt)},
+			User:          userOut(p),
 			PersonalOrgID: p.PersonalOrgID,
 			Orgs:          make([]orgRefJSON, len(me.Orgs)),
 		}

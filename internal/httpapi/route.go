@@ -34,6 +34,10 @@ type Route struct {
 	// Permission is checked against the caller's role in the org named by {orgId}. Routes
 	// without {orgId} leave it empty.
 	Permission roles.Permission
+	// OrPermission, when set, also lets a caller through the authorization step; the handler
+	// narrows what it allows (PATCH of the org settings: billing.manage may change billing
+	// contacts only).
+	OrPermission roles.Permission
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
 	// "cognito-idp:" ones to the user pool.
@@ -53,4 +57,12 @@ func (r *Route) OrgScoped() bool {
 // Mutating reports whether the route changes state (and so writes an event).
 func (r *Route) Mutating() bool {
 	return r.Method != "GET" && r.Method != "HEAD" && r.Method != "OPTIONS"
+}
+
+// permissions lists the permissions any one of which passes the authorization step.
+func (r *Route) permissions() []roles.Permission {
+	if r.OrPermission != "" {
+		return []roles.Permission{r.Permission, r.OrPermission}
+	}
+	return []roles.Permission{r.Permission}
 }

@@ -11,6 +11,11 @@ const (
 	ddbUpdate   = "dynamodb:UpdateItem"
 	ddbDelete   = "dynamodb:DeleteItem"
 	ddbCheck    = "dynamodb:ConditionCheckItem"
+
+	sesSend = "ses:SendEmail"
+
+	cognitoUpdateAttributes = "cognito-idp:AdminUpdateUserAttributes"
+	cognitoDeleteUser       = "cognito-idp:AdminDeleteUser"
 )
 
 // accountActions are what creating a user's account on first sight needs.
@@ -48,7 +53,48 @@ var (
 		Summary: "One organization, with the caller's role",
 		Build:   buildGetOrg,
 	}
+	UpdateOrg = &Route{
+		Name: "update-org", Method: "PATCH", Path: "/v1/orgs/{orgId}", Auth: JWT,
+		Permission: roles.SettingsManage, OrPermission: roles.BillingManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Summary: "Change the organization's settings (billing admins: billing contacts only)",
+		Build:   buildUpdateOrg,
+	}
+	ChangeHandle = &Route{
+		Name: "change-handle", Method: "PUT", Path: "/v1/orgs/{orgId}/handle", Auth: JWT, Permission: roles.SettingsManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete},
+		Summary: "Give the organization a new handle; the old one is free again",
+		Build:   buildChangeHandle,
+	}
+	DeleteOrg = &Route{
+		Name: "delete-org", Method: "DELETE", Path: "/v1/orgs/{orgId}", Auth: JWT, Permission: roles.OrgDelete,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete},
+		Summary: "Delete the organization (?confirm=<handle>)",
+		Build:   buildDeleteOrg,
+	}
+	UpdateMe = &Route{
+		Name: "update-me", Method: "PATCH", Path: "/v1/me", Auth: JWT,
+		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate},
+		Summary: "Change the caller's name and phone",
+		Build:   buildUpdateMe,
+	}
+	RequestEmailChange = &Route{
+		Name: "request-email-change", Method: "POST", Path: "/v1/me/email", Auth: JWT,
+		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, sesSend},
+		Summary: "Start a change of the caller's email: a confirmation link goes to the new address",
+		Build:   buildRequestEmailChange,
+	}
+	ConfirmEmailChange = &Route{
+		Name: "confirm-email-change", Method: "POST", Path: "/v1/me/email/confirm", Auth: JWT,
+		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate, ddbDelete, sesSend, cognitoUpdateAttributes},
+		Summary: "Complete the email change with the token from the link",
+		Build:   buildConfirmEmailChange,
+	}
 )
 
 // Routes is the route table.
-var Routes = []*Route{GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg}
+var Routes = []*Route{
+	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
+	UpdateOrg, ChangeHandle, DeleteOrg,
+	UpdateMe, RequestEmailChange, ConfirmEmailChange,
+}

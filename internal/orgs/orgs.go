@@ -112,10 +112,11 @@ type Membership struct {
 	JoinedAt time.Time
 }
 
-// Account is a profile with the user's memberships.
+// Account is a profile with the user's memberships and any email change under way.
 type Account struct {
 	Profile     Profile
 	Memberships []Membership
+	EmailChange *EmailChange
 }
 
 // OrgView is an org as one member sees it: with the member's role.

@@ -41,6 +41,23 @@ type Store interface {
 	// Access returns the org and the user's membership of it in one round trip; NotFound when
 	// either is missing.
 	Access(ctx context.Context, orgID, userID string) (Org, Member, error)
+	// UpdateOrg writes the settings that differ between before and after, each on condition
+	// that it is still as before (a Conflict otherwise), with the event.
+	UpdateOrg(ctx context.Context, before, after Org, ev audit.Event) error
+	// ChangeHandle moves the org from before.Handle to after.Handle: claims the new guard
+	// (ErrHandleTaken), releases the old one, updates the org, writes the event.
+	ChangeHandle(ctx context.Context, before, after Org, ev audit.Event) error
+	// DeleteOrg marks the org deleted at the given time for the purge, releases its handle,
+	// writes the event; NotFound if it is already deleted.
+	DeleteOrg(ctx context.Context, o Org, at time.Time, ev audit.Event) error
+	// UpdateProfile writes the profile's changes and copies the name onto the account's
+	// memberships, with the event.
+	UpdateProfile(ctx context.Context, acc Account, after Profile, ev audit.Event) error
+	// SaveEmailChange records the user's pending email change, replacing any other.
+	SaveEmailChange(ctx context.Context, userID string, ch EmailChange, ev audit.Event) error
+	// ConfirmEmailChange consumes the pending change (a Gone error if it was consumed
+	// meanwhile) and writes the new email to the profile and the account's memberships.
+	ConfirmEmailChange(ctx context.Context, acc Account, after Profile, ch EmailChange, ev audit.Event) error
 }
 
 // NewAccount is everything written when a user is first seen.
@@ -310,10 +327,10 @@ func (s *Service) validateCreate(in CreateInput) (Org, Member, error) {
 	return o, m, nil
 }
 
-// Authorize loads the caller's membership of the org and checks the permission: the one
-// authorization step of every org route. A missing or deleted org and a non-member are the
+// Authorize loads the caller's membership of the org and checks that the caller's role has
+// one of the permissions: the one authorization step of every org route. A missing or deleted org and a non-member are the
 // same NotFound, so that no one learns of another's org.
-func (s *Service) Authorize(ctx context.Context, c Caller, orgID string, p roles.Permission) (Access, error) {
+func (s *Service) Authorize(ctx context.Context, c Caller, orgID string, anyOf ...roles.Permission) (Access, error) {
 	org, member, err := s.Store.Access(ctx, orgID, c.ID)
 	if err != nil {
 		return Access{}, err
@@ -324,8 +341,17 @@ func (s *Service) Authorize(ctx context.Context, c Caller, orgID string, p roles
 	if !org.AuthResetAt.IsZero() && c.IssuedAt.Before(org.AuthResetAt) {
 		return Access{}, apperr.New(apperr.Unauthenticated, "authentication for this organization was reset; sign in again")
 	}
-	if p != "" && !member.Role.Has(p) {
-		return Access{}, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", member.Role, p)
+	if !hasAny(member.Role, anyOf) {
+		return Access{}, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", member.Role, anyOf[0])
 	}
 	return Access{Org: org, Member: member}, nil
+}
+
+func hasAny(r roles.Role, perms []roles.Permission) bool {
+	for _, p := range perms {
+		if p == "" || r.Has(p) {
+			return true
+		}
+	}
+	return len(perms) == 0
 }

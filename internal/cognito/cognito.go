@@ -1,0 +1,64 @@
+// Package cognito is the adapter to the Cognito user pool: the admin calls the account
+// self-service needs (change a user's email, delete a user).
+package cognito
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+)
+
+// Directory makes admin calls on one user pool. Users are named by their sub, which the Admin
+// calls accept as the username in a pool whose users sign in with their email.
+type Directory struct {
+	Client *cip.Client
+	PoolID string
+}
+
+// NewClient returns a Cognito client; a non-empty endpoint points it at cognito-local.
+func NewClient(cfg aws.Config, endpoint string) *cip.Client {
+	return cip.NewFromConfig(cfg, func(o *cip.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
+// SetEmail gives the user a new, verified email address.
+func (d *Directory) SetEmail(ctx context.Context, userID, email string) error {
+	_, err := d.Client.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{
+		UserPoolId: aws.String(d.PoolID),
+		Username:   aws.String(userID),
+		UserAttributes: []types.AttributeType{
+			{Name: aws.String("email"), Value: aws.String(email)},
+			{Name: aws.String("email_verified"), Value: aws.String("true")},
+		},
+	})
+	var exists *types.AliasExistsException
+	var usernameExists *types.UsernameExistsException
+	if errors.As(err, &exists) || errors.As(err, &usernameExists) {
+		return apperr.New(apperr.Conflict, "%s already belongs to another account", email)
+	}
+	if err != nil {
+		return fmt.Errorf("cognito: set email of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// DeleteUser deletes the user; a user already gone is not an error.
+func (d *Directory) DeleteUser(ctx context.Context, userID string) error {
+	_, err := d.Client.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{
+		UserPoolId: aws.String(d.PoolID), Username: aws.String(userID),
+	})
+	var notFound *types.UserNotFoundException
+	if err != nil && !errors.As(err, &notFound) {
+		return fmt.Errorf("cognito: delete user %s: %w", userID, err)
+	}
+	return nil
+}

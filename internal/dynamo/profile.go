@@ -1,0 +1,116 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+)
+
+// The pending email change of a user: USER#<userId> / EMAIL_CHANGE, one at a time, removed
+// by DynamoDB's TTL some time after it expires (its expiry is checked on every read).
+const skEmailChange = "EMAIL_CHANGE"
+
+type emailChangeItem struct {
+	keys
+	NewEmail  string    `dynamodbav:"newEmail"`
+	TokenHash string    `dynamodbav:"tokenHash"`
+	ExpiresAt time.Time `dynamodbav:"expiresAt"`
+}
+
+func newEmailChangeItem(userID string, ch orgs.EmailChange) emailChangeItem {
+	return emailChangeItem{
+		keys:     keys{PK: userPK(userID), SK: skEmailChange, TTL: ch.ExpiresAt.Add(24 * time.Hour).Unix()},
+		NewEmail: ch.NewEmail, TokenHash: ch.TokenHash, ExpiresAt: ch.ExpiresAt,
+	}
+}
+
+func (it emailChangeItem) change() *orgs.EmailChange {
+	return &orgs.EmailChange{NewEmail: it.NewEmail, TokenHash: it.TokenHash, ExpiresAt: it.ExpiresAt}
+}
+
+// maxTxnItems is DynamoDB's limit on the items of one transaction.
+const maxTxnItems = 100
+
+// UpdateProfile implements orgs.Store. The profile, the event and the first memberships'
+// copies of the name go in one transaction; a user in more orgs than fit in it gets the rest
+// in further transactions (the copies are for display and search; the profile is the truth).
+func (s *Store) UpdateProfile(ctx context.Context, acc orgs.Account, after orgs.Profile, ev audit.Event) error {
+	var copies []func(*txn)
+	if after.Name != acc.Profile.Name {
+		for _, m := range acc.Memberships {
+			copies = append(copies, func(t *txn) {
+				t.updateExpr(key(orgPK(m.OrgID), memberSK(acc.Profile.ID)),
+					expression.Set(expression.Name("name"), expression.Value(after.Name)),
+					expression.AttributeExists(expression.Name(attrPK)), errMembershipChanged)
+			})
+		}
+	}
+	t := s.txn()
+	t.update(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
+	t.event(ev)
+	return s.runWithCopies(ctx, t, copies)
+}
+
+// runWithCopies runs t with as many of the copy updates as fit, then the rest in batches.
+func (s *Store) runWithCopies(ctx context.Context, t *txn, copies []func(*txn)) error {
+	for len(copies) > 0 && len(t.items) < maxTxnItems {
+		copies[0](t)
+		copies = copies[1:]
+	}
+	if err := t.run(ctx, s.Client); err != nil {
+		return err
+	}
+	for len(copies) > 0 {
+		t := s.txn()
+		for len(copies) > 0 && len(t.items) < maxTxnItems {
+			copies[0](t)
+			copies = copies[1:]
+		}
+		if err := t.run(ctx, s.Client); err != nil {
+			return fmt.Errorf("copy profile change onto memberships: %w", err)
+		}
+	}
+	return nil
+}
+
+var (
+	errProfileChanged    = apperr.New(apperr.Conflict, "your profile was changed meanwhile; reload and try again")
+	errMembershipChanged = apperr.New(apperr.Conflict, "your memberships changed meanwhile; try again")
+)
+
+// SaveEmailChange implements orgs.Store.
+func (s *Store) SaveEmailChange(ctx context.Context, userID string, ch orgs.EmailChange, ev audit.Event) error {
+	t := s.txn()
+	t.put(newEmailChangeItem(userID, ch), expression.ConditionBuilder{}, nil)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// ConfirmEmailChange implements orgs.Store.
+func (s *Store) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after orgs.Profile, ch orgs.EmailChange, ev audit.Event) error {
+	t := s.txn()
+	t.delete(key(userPK(acc.Profile.ID), skEmailChange),
+		expression.Name("tokenHash").Equal(expression.Value(ch.TokenHash)),
+		apperr.New(apperr.Gone, "this confirmation link was used already"))
+	t.update(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
+	t.event(ev)
+	var copies []func(*txn)
+	for _, m := range acc.Memberships {
+		sortKey := strings.ToLower(after.Email) + "#" + after.ID
+		copies = append(copies, func(t *txn) {
+			t.updateExpr(key(orgPK(m.OrgID), memberSK(acc.Profile.ID)),
+				expression.Set(expression.Name("email"), expression.Value(after.Email)).
+					Set(expression.Name(attrGSI1S), expression.Value(sortKey)).
+					Set(expression.Name(attrGSI2S), expression.Value(sortKey)),
+				expression.AttributeExists(expression.Name(attrPK)), errMembershipChanged)
+		})
+	}
+	return s.runWithCopies(ctx, t, copies)
+}

@@ -1,0 +1,104 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
+)
+
+// directory records what the identity provider is asked to do.
+type directory struct {
+	emails  map[string]string
+	deleted []string
+}
+
+func (d *directory) SetEmail(_ context.Context, userID, email string) error {
+	if d.emails == nil {
+		d.emails = map[string]string{}
+	}
+	d.emails[userID] = email
+	return nil
+}
+
+func (d *directory) DeleteUser(_ context.Context, userID string) error {
+	d.deleted = append(d.deleted, userID)
+	return nil
+}
+
+func newSelf(f fixture, clock *time.Time) (*orgs.SelfService, *mail.Recorder, *directory) {
+	rec, dir := &mail.Recorder{}, &directory{}
+	f.svc.Now = func() time.Time { return *clock }
+	return &orgs.SelfService{Orgs: f.svc, Directory: dir, Mail: rec, AppURL: "https://app.example.com"}, rec, dir
+}
+
+func tokenFrom(t *testing.T, m mail.Message) string {
+	t.Helper()
+	_, after, ok := strings.Cut(m.Text, "token=")
+	if !ok {
+		t.Fatalf("no token in %q", m.Text)
+	}
+	return strings.Fields(after)[0]
+}
+
+func TestEmailChangeLinkExpiresAfter24Hours(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	self, rec, dir := newSelf(f, &clock)
+	ctx := context.Background()
+	if _, err := self.RequestEmailChange(ctx, caller(1), "new@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	token := tokenFrom(t, rec.Sent[0])
+	clock = clock.Add(orgs.EmailChangeTTL)
+	if _, err := self.ConfirmEmailChange(ctx, caller(1), token); !apperr.Is(err, apperr.Gone) {
+		t.Fatalf("confirming at the expiry instant: %v", err)
+	}
+	if len(dir.emails) != 0 {
+		t.Error("the identity provider was changed by an expired link")
+	}
+	clock = clock.Add(-time.Second)
+	if _, err := self.RequestEmailChange(ctx, caller(1), "new@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := self.ConfirmEmailChange(ctx, caller(1), tokenFrom(t, rec.Sent[1]))
+	if err != nil || p.Email != "new@example.com" || dir.emails["user-1"] != "new@example.com" {
+		t.Fatalf("confirm: %+v %v %v", p, err, dir.emails)
+	}
+	if last := rec.Sent[len(rec.Sent)-1]; last.To != "user1@example.com" || !strings.Contains(last.Text, "new@example.com") {
+		t.Errorf("no notice to the old address: %+v", last)
+	}
+}
+
+func TestEmailChangeThatCantBeMailedIsUnavailable(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	self, rec, _ := newSelf(f, &clock)
+	rec.Err = errors.New("ses down")
+	_, err := self.RequestEmailChange(context.Background(), caller(1), "new@example.com")
+	if !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("got %v, want unavailable", err)
+	}
+}
+
+func TestProfileNameIsCopiedOntoMemberships(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	self, _, _ := newSelf(f, &clock)
+	ctx := context.Background()
+	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := self.UpdateProfile(ctx, caller(1), orgs.ProfileInput{Name: ptr("Ada")}); err != nil {
+		t.Fatal(err)
+	}
+	if a := f.access(t, caller(1), v.ID); a.Member.Name != "Ada" {
+		t.Errorf("membership name %q", a.Member.Name)
+	}
+}

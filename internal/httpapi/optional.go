@@ -1,0 +1,33 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// optional is a PATCH field: it tells a field that is absent (leave it) from one that is null
+// (clear it) from one with a value.
+type optional[T any] struct {
+	Set   bool
+	Null  bool
+	Value T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+// ptr returns nil for an absent field, a pointer to the zero value for null, and a pointer
+// to the value otherwise: the domain's "nil = unchanged, empty = cleared".
+func (o optional[T]) ptr() *T {
+	if !o.Set {
+		return nil
+	}
+	v := o.Value
+	return &v
+}

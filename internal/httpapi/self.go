@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/orgs"
+)
+
+type userJSON struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      *string   `json:"name"`
+	Phone     *string   `json:"phone"`
+	CreatedAt timestamp `json:"createdAt"`
+}
+
+func userOut(p orgs.Profile) userJSON {
+	return userJSON{p.ID, p.Email, nullable(p.Name), nullable(p.Phone), timestamp(p.CreatedAt)}
+}
+
+func buildUpdateMe(env *app.Env) Handler {
+	svc := env.SelfService()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			Name  optional[string] `json:"name"`
+			Phone optional[string] `json:"phone"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		p, err := svc.UpdateProfile(ctx, req.Caller, orgs.ProfileInput{Name: in.Name.ptr(), Phone: in.Phone.ptr()})
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusOK, userOut(p)), nil
+	}
+}
+
+func buildRequestEmailChange(env *app.Env) Handler {
+	svc := env.SelfService()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			Email string `json:"email"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		ch, err := svc.RequestEmailChange(ctx, req.Caller, in.Email)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusAccepted, struct {
+			Email     string    `json:"email"`
+			ExpiresAt timestamp `json:"expiresAt"`
+		}{ch.NewEmail, timestamp(ch.ExpiresAt)}), nil
+	}
+}
+
+func buildConfirmEmailChange(env *app.Env) Handler {
+	svc := env.SelfService()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			Token string `json:"token"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		p, err := svc.ConfirmEmailChange(ctx, req.Caller, in.Token)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusOK, userOut(p)), nil
+	}
+}

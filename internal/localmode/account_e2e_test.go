@@ -1,0 +1,129 @@
+package localmode_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/standins"
+	"github.com/vendorportal/orgs/internal/testenv"
+)
+
+type userJSON struct {
+	ID    string  `json:"id"`
+	Email string  `json:"email"`
+	Name  *string `json:"name"`
+	Phone *string `json:"phone"`
+}
+
+func TestProfileUpdateValidatesAndCopiesTheName(t *testing.T) {
+	s := startStack(t)
+	u := s.newUser()
+	created := decode[org](t, s.do("POST", "/v1/orgs", u.tokens.IDToken, `{"name":"Acme"}`), 201)
+
+	got := decode[userJSON](t, s.do("PATCH", "/v1/me", u.tokens.IDToken, `{"name":"Ada Lovelace","phone":"+14155550123"}`), 200)
+	if got.Name == nil || *got.Name != "Ada Lovelace" || got.Phone == nil || *got.Phone != "+14155550123" {
+		t.Errorf("PATCH /v1/me = %+v", got)
+	}
+	for body, field := range map[string]string{
+		`{"phone":"0155 5501"}`:                       "phone",
+		`{"phone":"+0123456789"}`:                     "phone",
+		`{"name":"` + strings.Repeat("x", 101) + `"}`: "name",
+		`{"email":"x@y.io"}`:                          "email",
+		`{"id":"me"}`:                                 "id",
+	} {
+		msg := apiError(t, s.do("PATCH", "/v1/me", u.tokens.IDToken, body), 400, "invalid_request")
+		if !strings.Contains(msg, field) {
+			t.Errorf("%s: message %q does not name %s", body, msg, field)
+		}
+	}
+	cleared := decode[userJSON](t, s.do("PATCH", "/v1/me", u.tokens.IDToken, `{"phone":null}`), 200)
+	if cleared.Phone != nil || cleared.Name == nil {
+		t.Errorf("clearing the phone: %+v", cleared)
+	}
+	me := decode[meJSON](t, s.do("GET", "/v1/me", u.tokens.IDToken, ""), 200)
+	if me.User.Name == nil || *me.User.Name != "Ada Lovelace" {
+		t.Errorf("GET /v1/me after PATCH: %+v", me.User)
+	}
+	_ = created
+}
+
+var confirmLink = regexp.MustCompile(`/account/email/confirm\?token=([A-Za-z0-9_-]+)`)
+
+func TestEmailChangeIsConfirmedByTheLinkSentToTheNewAddress(t *testing.T) {
+	s := startStack(t)
+	sesEndpoint := testenv.SES(t)
+	u := s.newUser()
+	created := decode[org](t, s.do("POST", "/v1/orgs", u.tokens.IDToken, `{"name":"Acme"}`), 201)
+	newEmail := testenv.UniqueAddress(t)
+
+	apiError(t, s.do("POST", "/v1/me/email", u.tokens.IDToken, `{"email":"`+u.email+`"}`), 400, "invalid_request")
+	apiError(t, s.do("POST", "/v1/me/email", u.tokens.IDToken, `{"email":"nope"}`), 400, "invalid_request")
+	decode[map[string]any](t, s.do("POST", "/v1/me/email", u.tokens.IDToken, `{"email":"`+strings.ToUpper(newEmail)+`"}`), 202)
+
+	mails := testenv.Mails(t, sesEndpoint, newEmail)
+	if len(mails) != 1 {
+		t.Fatalf("%d mails to the new address, want 1", len(mails))
+	}
+	m := confirmLink.FindStringSubmatch(mails[0].Text)
+	if m == nil || !strings.Contains(mails[0].HTML, m[1]) || !strings.HasPrefix(mails[0].Text[strings.Index(mails[0].Text, "http"):], appOrigin) {
+		t.Fatalf("no confirmation link in %q", mails[0].Text)
+	}
+	token := m[1]
+
+	apiError(t, s.do("POST", "/v1/me/email/confirm", u.tokens.IDToken, `{"token":"forged"}`), 410, "gone")
+	other := s.newUser()
+	apiError(t, s.do("POST", "/v1/me/email/confirm", other.tokens.IDToken, `{"token":"`+token+`"}`), 410, "gone")
+
+	got := decode[userJSON](t, s.do("POST", "/v1/me/email/confirm", u.tokens.IDToken, `{"token":"`+token+`"}`), 200)
+	if got.Email != newEmail {
+		t.Errorf("email after confirm = %s, want %s", got.Email, newEmail)
+	}
+	apiError(t, s.do("POST", "/v1/me/email/confirm", u.tokens.IDToken, `{"token":"`+token+`"}`), 410, "gone")
+
+	// The identity provider has the new address: signing in with it works, with the old one not.
+	tokens, err := standins.SignIn(t.Context(), s.cognito, s.api.Pool, newEmail, password)
+	if err != nil {
+		t.Fatalf("sign in with the new email: %v", err)
+	}
+	if c := claimsOf(t, tokens.IDToken); c["email"] != newEmail || c["email_verified"] != true {
+		t.Errorf("new token's email claims: %v %v", c["email"], c["email_verified"])
+	}
+	if _, err := standins.SignIn(t.Context(), s.cognito, s.api.Pool, u.email, password); err == nil {
+		t.Error("the old email still signs in")
+	}
+	// The profile and the membership copies show it.
+	me := decode[meJSON](t, s.do("GET", "/v1/me", tokens.IDToken, ""), 200)
+	if me.User.Email != newEmail {
+		t.Errorf("profile email %s", me.User.Email)
+	}
+	acc, err := s.api.Env.Orgs().Authorize(t.Context(), callerOf(u), created.str("id"))
+	if err != nil || acc.Member.Email != newEmail {
+		t.Errorf("membership copy: %+v %v", acc.Member, err)
+	}
+	notices := testenv.Mails(t, sesEndpoint, u.email)
+	if len(notices) != 1 || !strings.Contains(notices[0].Text, newEmail) {
+		t.Errorf("notice to the old address: %+v", notices)
+	}
+}
+
+func TestANewerEmailChangeReplacesTheOlderLink(t *testing.T) {
+	s := startStack(t)
+	sesEndpoint := testenv.SES(t)
+	u := s.newUser()
+	first, second := testenv.UniqueAddress(t), testenv.UniqueAddress(t)
+	decode[map[string]any](t, s.do("POST", "/v1/me/email", u.tokens.IDToken, `{"email":"`+first+`"}`), 202)
+	decode[map[string]any](t, s.do("POST", "/v1/me/email", u.tokens.IDToken, `{"email":"`+second+`"}`), 202)
+	oldToken := confirmLink.FindStringSubmatch(testenv.Mails(t, sesEndpoint, first)[0].Text)[1]
+	apiError(t, s.do("POST", "/v1/me/email/confirm", u.tokens.IDToken, `{"token":"`+oldToken+`"}`), 410, "gone")
+	newToken := confirmLink.FindStringSubmatch(testenv.Mails(t, sesEndpoint, second)[0].Text)[1]
+	got := decode[userJSON](t, s.do("POST", "/v1/me/email/confirm", u.tokens.IDToken, `{"token":"`+newToken+`"}`), 200)
+	if got.Email != second {
+		t.Errorf("email %s, want %s", got.Email, second)
+	}
+}
+
+func callerOf(u user) orgs.Caller {
+	return orgs.Caller{ID: u.sub, Email: u.email, EmailVerified: true}
+}

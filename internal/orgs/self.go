@@ -1,0 +1,221 @@
+package orgs
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/mail"
+)
+
+// Directory is the identity provider's side of an account.
+type Directory interface {
+	// SetEmail gives the user a new, verified email (a Conflict if another user has it).
+	SetEmail(ctx context.Context, userID, email string) error
+	// DeleteUser deletes the user's identity.
+	DeleteUser(ctx context.Context, userID string) error
+}
+
+// EmailChange is a requested change of a user's email, waiting for the link sent to the new
+// address. Only the hash of the link's token is kept.
+type EmailChange struct {
+	NewEmail  string
+	TokenHash string
+	ExpiresAt time.Time
+}
+
+// EmailChangeTTL is how long an email-change link works.
+const EmailChangeTTL = 24 * time.Hour
+
+// SelfService runs a user's changes to their own account.
+type SelfService struct {
+	Orgs      *Service
+	Directory Directory
+	Mail      mail.Sender
+	// AppURL is the frontend's base URL, for the links in emails.
+	AppURL string
+}
+
+// ProfileInput is a change to a profile: nil leaves a field, "" clears it.
+type ProfileInput struct {
+	Name  *string
+	Phone *string
+}
+
+// UpdateProfile changes the caller's name and phone. The name is copied onto the caller's
+// memberships, so member lists show it.
+func (s *SelfService) UpdateProfile(ctx context.Context, c Caller, in ProfileInput) (Profile, error) {
+	acc, err := s.Orgs.Account(ctx, c)
+	if err != nil {
+		return Profile{}, err
+	}
+	after := acc.Profile
+	if in.Name != nil {
+		if after.Name, err = cleanText("name", *in.Name, 100, false); err != nil {
+			return Profile{}, err
+		}
+	}
+	if in.Phone != nil {
+		if after.Phone, err = validPhone(*in.Phone); err != nil {
+			return Profile{}, err
+		}
+	}
+	changes := map[string]any{}
+	if after.Name != acc.Profile.Name {
+		changes["name"] = map[string]any{"from": orNil(acc.Profile.Name), "to": orNil(after.Name)}
+	}
+	if after.Phone != acc.Profile.Phone {
+		changes["phone"] = map[string]any{"from": orNil(acc.Profile.Phone), "to": orNil(after.Phone)}
+	}
+	if len(changes) == 0 {
+		return after, nil
+	}
+	ev := s.selfEvent(ctx, acc.Profile, audit.Organization, "member.updated", fmt.Sprintf("%s updated their profile", acc.Profile.Email), changes)
+	return after, s.Orgs.Store.UpdateProfile(ctx, acc, after, ev)
+}
+
+// validPhone checks an E.164 number: + and 8 to 15 digits, the first not 0.
+func validPhone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	ok := len(s) >= 9 && len(s) <= 16 && s[0] == '+' && s[1] != '0'
+	for i := 1; ok && i < len(s); i++ {
+		ok = s[i] >= '0' && s[i] <= '9'
+	}
+	if !ok {
+		return "", apperr.New(apperr.Invalid, "phone must be in E.164 form: + then country code and number, digits only, e.g. +14155550123")
+	}
+	return s, nil
+}
+
+var (
+	emailChangeTemplate = mail.MustTemplate("email-change",
+		"Confirm your new email address",
+		`Hello,
+
+someone asked to change the email address of the account {{.OldEmail}} to this address.
+To confirm, open this link within 24 hours:
+
+{{.Link}}
+
+If it wasn't you, ignore this message: nothing changes until the link is opened.
+`,
+		`<p>Hello,</p><p>someone asked to change the email address of the account <b>{{.OldEmail}}</b> to this address.</p>
+<p><a href="{{.Link}}">Confirm the new address</a> within 24 hours.</p>
+<p>If it wasn't you, ignore this message: nothing changes until the link is opened.</p>`)
+	emailChangedTemplate = mail.MustTemplate("email-changed",
+		"Your email address was changed",
+		`Hello,
+
+the email address of your account was changed from {{.OldEmail}} to {{.NewEmail}}.
+If you didn't do this, contact support at once.
+`,
+		`<p>Hello,</p><p>the email address of your account was changed from <b>{{.OldEmail}}</b> to <b>{{.NewEmail}}</b>.</p>
+<p>If you didn't do this, contact support at once.</p>`)
+)
+
+// RequestEmailChange starts a change of the caller's email: a link with a single-use token
+// goes to the new address; a newer request replaces an older one.
+func (s *SelfService) RequestEmailChange(ctx context.Context, c Caller, newEmail string) (EmailChange, error) {
+	email, err := NormalizeEmail("email", newEmail)
+	if err != nil {
+		return EmailChange{}, err
+	}
+	acc, err := s.Orgs.Account(ctx, c)
+	if err != nil {
+		return EmailChange{}, err
+	}
+	if email == acc.Profile.Email {
+		return EmailChange{}, apperr.New(apperr.Invalid, "%s is already your email address", email)
+	}
+	token := newToken()
+	change := EmailChange{NewEmail: email, TokenHash: hashToken(token), ExpiresAt: s.Orgs.Now().Add(EmailChangeTTL)}
+	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_change_requested",
+		fmt.Sprintf("%s asked to change their email address to %s", acc.Profile.Email, email),
+		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": email}})
+	if err := s.Orgs.Store.SaveEmailChange(ctx, acc.Profile.ID, change, ev); err != nil {
+		return EmailChange{}, err
+	}
+	msg, err := emailChangeTemplate.Render(email, map[string]string{
+		"OldEmail": acc.Profile.Email, "Link": s.AppURL + "/account/email/confirm?token=" + token,
+	})
+	if err == nil {
+		err = s.Mail.Send(ctx, msg)
+	}
+	if err != nil {
+		return EmailChange{}, &apperr.Error{Kind: apperr.Unavailable, Message: "the confirmation email could not be sent; try again in a moment", Err: err}
+	}
+	return change, nil
+}
+
+// ConfirmEmailChange completes a change with the token from the link: the identity provider
+// gets the new, verified address, then the profile and every membership that copies it. A
+// notice goes to the old address.
+func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token string) (Profile, error) {
+	acc, err := s.Orgs.Account(ctx, c)
+	if err != nil {
+		return Profile{}, err
+	}
+	change := acc.EmailChange
+	if change == nil || subtle.ConstantTimeCompare([]byte(change.TokenHash), []byte(hashToken(token))) != 1 {
+		return Profile{}, apperr.New(apperr.Gone, "this confirmation link is not valid any more; ask for the change again")
+	}
+	if !s.Orgs.Now().Before(change.ExpiresAt) {
+		return Profile{}, apperr.New(apperr.Gone, "this confirmation link has expired; ask for the change again")
+	}
+	// The identity provider first: it is where an address is unique. If the store write
+	// fails after it, the link still works and confirming again completes the change.
+	if err := s.Directory.SetEmail(ctx, c.ID, change.NewEmail); err != nil {
+		return Profile{}, err
+	}
+	after := acc.Profile
+	after.Email = change.NewEmail
+	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_changed",
+		fmt.Sprintf("%s changed their email address to %s", acc.Profile.Email, change.NewEmail),
+		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": change.NewEmail}})
+	if err := s.Orgs.Store.ConfirmEmailChange(ctx, acc, after, *change, ev); err != nil {
+		return Profile{}, err
+	}
+	if msg, err := emailChangedTemplate.Render(acc.Profile.Email, map[string]string{"OldEmail": acc.Profile.Email, "NewEmail": change.NewEmail}); err == nil {
+		if err := s.Mail.Send(ctx, msg); err != nil {
+			// The change is done; the notice is a courtesy.
+			slog.WarnContext(ctx, "email-change notice not sent", "error", err)
+		}
+	}
+	return after, nil
+}
+
+// selfEvent is an event in the user's personal account's log, by the user.
+func (s *SelfService) selfEvent(ctx context.Context, p Profile, cat audit.Category, action, summary string, details map[string]any) audit.Event {
+	ev := audit.Event{
+		OrgID: p.PersonalOrgID, Category: cat, Action: action,
+		Actor:   audit.Actor{Type: audit.ActorUser, ID: p.ID, Email: p.Email},
+		Target:  audit.Target{Type: "user", ID: p.ID, Label: p.Email},
+		Summary: summary, Details: details,
+	}
+	ev.Stamp(ctx, s.Orgs.NewID(), s.Orgs.Now())
+	return ev
+}
+
+// newToken returns 256 random bits, URL-safe.
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
