@@ -41,6 +41,8 @@ type txn struct {
 	items  []types.TransactWriteItem
 	onFail []error
 	err    error
+	// ev is the transaction's event.
+	ev *audit.Event
 }
 
 func (s *Store) txn() *txn { return &txn{table: s.Table} }
@@ -74,12 +76,14 @@ func (t *txn) put(item any, cond expression.ConditionBuilder, onFail error) {
 
 // event adds an event item; event ids are unique, so its condition never fails in practice.
 func (t *txn) event(e audit.Event) {
+	t.ev = &e
 	t.putNew(newEventItem(e), fmt.Errorf("event %s already written", e.ID))
 }
 
 // run writes the transaction. When a condition cancels it, the error registered for the first
 // failing item is returned.
 func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
+	t.claim(ctx)
 	if t.err != nil {
 		return t.err
 	}
@@ -88,6 +92,9 @@ func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
 	if errors.As(err, &cancelled) {
 		for i, r := range cancelled.CancellationReasons {
 			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(t.onFail) && t.onFail[i] != nil {
+				if t.onFail[i] == errReplayed {
+					return replayFrom(r.Item)
+				}
 				return t.onFail[i]
 			}
 		}
@@ -99,6 +106,9 @@ func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
 	}
 	if err != nil {
 		return fmt.Errorf("transact write: %w", err)
+	}
+	if c := claimFrom(ctx); c != nil && t.ev != nil {
+		c.used = true
 	}
 	return nil
 }
@@ -212,22 +222,33 @@ func (s *Store) Orgs(ctx context.Context, ids []string) ([]orgs.Org, error) {
 
 // Access implements orgs.Store: the org and the membership in one BatchGetItem.
 func (s *Store) Access(ctx context.Context, orgID, userID string) (orgs.Org, orgs.Member, error) {
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{
-		key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID)),
-	})
+	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID))}
+	if k := idempotencyKey(ctx); k != nil {
+		ks = append(ks, k)
+	}
+	items, err := s.batchGet(ctx, ks)
 	if err != nil {
 		return orgs.Org{}, orgs.Member{}, err
 	}
 	var org orgItem
 	var member memberItem
+	var replay *Replay
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.Org{}, orgs.Member{}, err
 		}
 		target := any(&member)
-		if k.SK == skMeta {
+		switch k.SK {
+		case skMeta:
 			target = &org
+		case "IDEM":
+			var it idempotencyItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return orgs.Org{}, orgs.Member{}, err
+			}
+			replay = it.replay()
+			continue
 		}
 		if err := attributevalue.UnmarshalMap(av, target); err != nil {
 			return orgs.Org{}, orgs.Member{}, err
@@ -235,6 +256,10 @@ func (s *Store) Access(ctx context.Context, orgID, userID string) (orgs.Org, org
 	}
 	if org.ID == "" || member.UserID == "" {
 		return orgs.Org{}, orgs.Member{}, apperr.New(apperr.NotFound, "organization not found")
+	}
+	if replay != nil {
+		// The request was made before: the membership is checked, now answer it again.
+		return org.org(), member.member(), replay
 	}
 	return org.org(), member.member(), nil
 }

@@ -6,7 +6,9 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,6 +157,10 @@ type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 // once, and on every request decodes, authenticates, authorizes, serves, encodes and logs.
 func Bind(r *Route, env *app.Env) LambdaHandler {
 	h := r.Build(env)
+	var replay Replayer
+	if r.Replay != nil {
+		replay = r.Replay(env)
+	}
 	var authz *orgs.Service
 	if r.OrgScoped() {
 		authz = env.Orgs()
@@ -165,7 +171,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		ctx, calls := dynamo.WithCallCounter(ctx)
 		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
 		reqLog := log.With("requestId", ev.RequestContext.RequestID)
-		resp, err := serve(ctx, r, h, authz, &ev, env.Config.Secret)
+		resp, err := serve(ctx, r, h, replay, authz, &ev, env.Config.Secret)
 		if err != nil {
 			resp = errorResponse(err)
 		}
@@ -186,7 +192,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 }
 
 // serve runs the request through the shared steps; a panic becomes an internal error.
-func serve(ctx context.Context, r *Route, h Handler, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest, secret []byte) (resp *Response, err error) {
+func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest, secret []byte) (resp *Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
@@ -196,6 +202,7 @@ func serve(ctx context.Context, r *Route, h Handler, authz *orgs.Service, ev *ev
 	if req.body, err = body(ev); err != nil {
 		return nil, err
 	}
+	var fingerprint string
 	if r.Auth == JWT || r.Auth == Operator {
 		if req.Caller, err = callerFrom(ev); err != nil {
 			return nil, err
@@ -204,12 +211,44 @@ func serve(ctx context.Context, r *Route, h Handler, authz *orgs.Service, ev *ev
 			return nil, apperr.New(apperr.Forbidden, "this route is for operators only")
 		}
 	}
-	if authz != nil {
-		if req.Access, err = authz.Authorize(ctx, req.Caller, req.Path("orgId"), r.permissions()...); err != nil {
+	if key := ev.Headers["idempotency-key"]; key != "" && replay != nil {
+		if ctx, fingerprint, err = withIdempotencyKey(ctx, r, req, key); err != nil {
 			return nil, err
 		}
 	}
-	return h(ctx, req)
+	if authz != nil {
+		if req.Access, err = authz.Authorize(ctx, req.Caller, req.Path("orgId"), r.permissions()...); err != nil {
+			return replayed(ctx, replay, req, fingerprint, err)
+		}
+	}
+	resp, err = h(ctx, req)
+	if err != nil {
+		return replayed(ctx, replay, req, fingerprint, err)
+	}
+	return resp, nil
+}
+
+// withIdempotencyKey puts the caller's claim on key into ctx and returns the body's fingerprint.
+func withIdempotencyKey(ctx context.Context, r *Route, req *Request, key string) (context.Context, string, error) {
+	if len(key) > 255 || strings.ContainsFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		return ctx, "", apperr.New(apperr.Invalid, "Idempotency-Key must be 1 to 255 visible ASCII characters")
+	}
+	sum := sha256.Sum256(req.body)
+	fingerprint := hex.EncodeToString(sum[:])
+	return dynamo.WithIdempotencyKey(ctx, req.Caller.ID, r.Name, key, fingerprint), fingerprint, nil
+}
+
+// replayed answers a request whose idempotency key was used before with what the first
+// request created; any other error is returned as it is.
+func replayed(ctx context.Context, replay Replayer, req *Request, fingerprint string, err error) (*Response, error) {
+	var rp *dynamo.Replay
+	if replay == nil || !errors.As(err, &rp) {
+		return nil, err
+	}
+	if rp.Fingerprint != fingerprint {
+		return nil, apperr.New(apperr.Conflict, "this Idempotency-Key was used for a request with another body; use a new key")
+	}
+	return replay(dynamo.WithoutIdempotencyKey(ctx), req, rp.Target)
 }
 
 func body(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {

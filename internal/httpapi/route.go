@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"strings"
+
+	"github.com/vendorportal/orgs/internal/audit"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -44,10 +47,19 @@ type Route struct {
 	Actions []string
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
+	// Replay, set on POST routes that create, makes the route honour Idempotency-Key: a
+	// request that repeats an earlier one of the same caller (same key, same body) is
+	// answered by Replay with what the first one created; the same key with another body is a
+	// conflict.
+	Replay func(env *app.Env) Replayer
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler
 }
+
+// Replayer answers a request repeated with the same idempotency key: created is the target of
+// the event of the first request's change.
+type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Response, error)
 
 // OrgScoped reports whether the route acts inside one org and so runs the membership check.
 func (r *Route) OrgScoped() bool {

@@ -40,6 +40,7 @@ var (
 		Actions: accountActions,
 		Summary: "Create a shared organization; the caller becomes its admin",
 		Build:   buildCreateOrg,
+		Replay:  replayCreateOrg,
 	}
 	ListOrgs = &Route{
 		Name: "list-orgs", Method: "GET", Path: "/v1/orgs", Auth: JWT,

@@ -39,7 +39,8 @@ type Store interface {
 	// creator's account is written in the same transaction (as CreateAccount would).
 	CreateOrg(ctx context.Context, o Org, creator Member, ev audit.Event, account *NewAccount) error
 	// Access returns the org and the user's membership of it in one round trip; NotFound when
-	// either is missing.
+	// either is missing. When the request carries an idempotency key that was used before, it
+	// returns the org and the membership together with an error describing that use.
 	Access(ctx context.Context, orgID, userID string) (Org, Member, error)
 	// UpdateOrg writes the settings that differ between before and after, each on condition
 	// that it is still as before (a Conflict otherwise), with the event.
@@ -332,9 +333,11 @@ func (s *Service) validateCreate(in CreateInput) (Org, Member, error) {
 // same NotFound, so that no one learns of another's org.
 func (s *Service) Authorize(ctx context.Context, c Caller, orgID string, anyOf ...roles.Permission) (Access, error) {
 	org, member, err := s.Store.Access(ctx, orgID, c.ID)
-	if err != nil {
+	if err != nil && org.ID == "" {
 		return Access{}, err
 	}
+	// A non-nil err with the access describes how an earlier request with the same
+	// idempotency key ended: it is passed on once the access is checked.
 	if org.Deleted() {
 		return Access{}, apperr.New(apperr.NotFound, "organization not found")
 	}
@@ -344,7 +347,7 @@ func (s *Service) Authorize(ctx context.Context, c Caller, orgID string, anyOf .
 	if !hasAny(member.Role, anyOf) {
 		return Access{}, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", member.Role, anyOf[0])
 	}
-	return Access{Org: org, Member: member}, nil
+	return Access{Org: org, Member: member}, err
 }
 
 func hasAny(r roles.Role, perms []roles.Permission) bool {
