@@ -171,7 +171,8 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		}
 		out := encode(resp)
 		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", ev.RawPath, "status", out.StatusCode,
-			"ms", time.Since(start).Milliseconds(), "dynamodbCalls", calls.Calls()}
+			"ms", time.Since(start).Milliseconds(), "dynamodbCalls", calls.Calls(),
+			"dynamodbReadUnits", calls.ReadUnits(), "dynamodbWriteUnits", calls.WriteUnits()}
 		switch {
 		case out.StatusCode >= 500:
 			reqLog.ErrorContext(ctx, "request failed", append(attrs, "error", err)...)
