@@ -18,8 +18,11 @@ import (
 //	USER#<userId>      PROFILE            the user's profile
 //	USER#<userId>      ORG#<orgId>        a membership, the user's side ("my orgs" is one Query)
 //	HANDLE#<handle>    HANDLE             the guard that keeps a handle unique
-//	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs, so they sort by time
+//	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs whose time part is
+//	                                        occurredAt, so they sort by time and a date range
+//	                                        is a key range (audit.Filter.IDRange)
 //	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>
+//	                                        search: audit.SearchText, for q (events.go)
 const (
 	skMeta    = "META"
 	skProfile = "PROFILE"
@@ -204,6 +207,8 @@ type eventItem struct {
 	UserAgent  string         `dynamodbav:"userAgent,omitempty"`
 	Summary    string         `dynamodbav:"summary"`
 	Details    map[string]any `dynamodbav:"details"`
+	// Search is audit.SearchText of the event: a lower-cased copy for case-insensitive q.
+	Search string `dynamodbav:"search"`
 }
 
 func newEventItem(e audit.Event) eventItem {
@@ -214,6 +219,6 @@ func newEventItem(e audit.Event) eventItem {
 		},
 		ID: e.ID, OrgID: e.OrgID, Category: string(e.Category), Action: e.Action,
 		OccurredAt: e.OccurredAt, Actor: e.Actor, Target: e.Target, IP: e.IP,
-		UserAgent: e.UserAgent, Summary: e.Summary, Details: e.Details,
+		UserAgent: e.UserAgent, Summary: e.Summary, Details: e.Details, Search: audit.SearchText(e),
 	}
 }
