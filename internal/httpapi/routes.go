@@ -48,7 +48,25 @@ var (
 		Summary: "One organization, with the caller's role",
 		Build:   buildGetOrg,
 	}
+	ListEvents = &Route{
+		Name: "list-events", Method: "GET", Path: "/v1/orgs/{orgId}/events", Auth: JWT, Permission: roles.EventsRead,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "The org's event log, newest first, filtered by category, time and text",
+		Build:   buildListEvents,
+	}
+	GetEvent = &Route{
+		Name: "get-event", Method: "GET", Path: "/v1/orgs/{orgId}/events/{eventId}", Auth: JWT, Permission: roles.EventsRead,
+		Actions: []string{ddbBatchGet, ddbGet},
+		Summary: "One event of the org's log, with its details",
+		Build:   buildGetEvent,
+	}
+	ExportEvents = &Route{
+		Name: "export-events", Method: "GET", Path: "/v1/orgs/{orgId}/events/export", Auth: JWT, Permission: roles.EventsRead,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "The org's event log as CSV, with the list's filters",
+		Build:   buildExportEvents,
+	}
 )
 
 // Routes is the route table.
-var Routes = []*Route{GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg}
+var Routes = []*Route{GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg, ListEvents, GetEvent, ExportEvents}
