@@ -2,8 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
@@ -102,10 +107,16 @@ func buildGetEvent(env *app.Env) Handler {
 	}
 }
 
-// MaxExportResponseBytes bounds an export's CSV as it travels in Lambda's answer, which is
-// JSON of at most 6 MB: the CSV is a JSON string there, where quotes and some characters
-// take more room (see exportBuffer). The rest of the 6 MB is left for headers and framing.
-const MaxExportResponseBytes = 5_000_000
+// MaxExportResponseBytes bounds an export's body as it travels in Lambda's answer, which is
+// JSON of at most 6 MB (6,291,456 bytes): there the body is a JSON string (see
+// exportBuffer), or base64 when compressed. The rest is left for headers and framing.
+const MaxExportResponseBytes = 6_000_000
+
+// exportSink collects an export's body.
+type exportSink interface {
+	io.Writer
+	body() ([]byte, error)
+}
 
 func buildExportEvents(env *app.Env) Handler {
 	log := env.EventLog()
@@ -115,16 +126,51 @@ func buildExportEvents(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		buf := &exportBuffer{limit: MaxExportResponseBytes}
-		if err := log.Export(ctx, req.Access.Org.ID, f, buf); err != nil {
+		// CSV compresses about tenfold: compressed, the export's limit is its row count (see
+		// audit.Log.Export) rather than the response's size.
+		gz := acceptsGzip(req.Event.Headers["accept-encoding"])
+		var sink exportSink = &exportBuffer{limit: MaxExportResponseBytes}
+		if gz {
+			sink = newGzipExport(MaxExportResponseBytes)
+		}
+		if err := log.Export(ctx, req.Access.Org.ID, f, sink); err != nil {
+			return nil, err
+		}
+		body, err := sink.body()
+		if err != nil {
 			return nil, err
 		}
 		name := "events-" + req.Access.Org.Handle + "-" + now().UTC().Format("20060102T150405Z") + ".csv"
-		return &Response{
-			Status: http.StatusOK, Raw: buf.Bytes(), ContentType: "text/csv; charset=utf-8",
-			Headers: map[string]string{"Content-Disposition": `attachment; filename="` + name + `"`},
-		}, nil
+		headers := map[string]string{
+			"Content-Disposition": `attachment; filename="` + name + `"`,
+			"Cache-Control":       "no-store",
+		}
+		if gz {
+			headers["Content-Encoding"] = "gzip"
+		}
+		return &Response{Status: http.StatusOK, Raw: body, Binary: gz, ContentType: "text/csv; charset=utf-8", Headers: headers}, nil
 	}
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := 1.0
+		for _, p := range strings.Split(params, ";") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
+				q, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+		if q > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // exportBuffer collects an export and fails once its size in a JSON string passes limit.
@@ -150,7 +196,48 @@ func (b *exportBuffer) Write(p []byte) (int, error) {
 	}
 	if b.size > b.limit {
 		return 0, apperr.New(apperr.TooLarge,
-			"the export is larger than %d MB, the most one answer can carry; narrow the date range (from, to) or choose categories, and export in parts", b.limit/1_000_000)
+			"the export is larger than %d MB, the most one answer carries uncompressed; ask for it compressed (Accept-Encoding: gzip, as browsers do), or narrow the date range (from, to) or choose categories and export in parts", b.limit/1_000_000)
 	}
 	return b.Buffer.Write(p)
+}
+
+func (b *exportBuffer) body() ([]byte, error) { return b.Bytes(), nil }
+
+// gzipExport compresses an export and fails once its base64 form passes limit.
+type gzipExport struct {
+	buf   bytes.Buffer
+	zw    *gzip.Writer
+	limit int
+}
+
+func newGzipExport(limit int) *gzipExport {
+	g := &gzipExport{limit: limit}
+	g.zw = gzip.NewWriter(&g.buf)
+	return g
+}
+
+func (g *gzipExport) Write(p []byte) (int, error) {
+	n, err := g.zw.Write(p)
+	if err == nil {
+		err = g.check()
+	}
+	return n, err
+}
+
+func (g *gzipExport) check() error {
+	if base64.StdEncoding.EncodedLen(g.buf.Len()) > g.limit {
+		return apperr.New(apperr.TooLarge,
+			"the export is larger than %d MB even compressed, the most one answer carries; narrow the date range (from, to) or choose categories, and export in parts", g.limit/1_000_000)
+	}
+	return nil
+}
+
+func (g *gzipExport) body() ([]byte, error) {
+	if err := g.zw.Close(); err != nil {
+		return nil, err
+	}
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	return g.buf.Bytes(), nil
 }

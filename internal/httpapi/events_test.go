@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -442,5 +445,52 @@ func TestEventRoutesCostTwoRoundTrips(t *testing.T) {
 		if n := o.writes.calls.Load(); n != c.calls {
 			t.Errorf("%s: %d DynamoDB calls, want %d", c.name, n, c.calls)
 		}
+	}
+}
+
+func TestAcceptsGzipReadsAcceptEncoding(t *testing.T) {
+	for header, want := range map[string]bool{
+		"gzip, deflate, br": true, "br;q=1.0, GZIP;q=0.5": true, "*": true, "": false, "deflate": false,
+		"gzip;q=0": false, "identity, gzip;q=0.0": false,
+	} {
+		if acceptsGzip(header) != want {
+			t.Errorf("acceptsGzip(%q) = %v", header, !want)
+		}
+	}
+}
+
+func TestLargeExportIsRefusedUncompressedAndFitsCompressed(t *testing.T) {
+	o := newEventOrg(t, 0)
+	// 200 events of about 30 KB: 6 MB of CSV, in JSON more.
+	o.seed(200, func(i int, e *audit.Event) {
+		e.Details = map[string]any{"note": strings.Repeat(fmt.Sprintf("line %d, \"quoted\"; ", i), 1500)}
+	})
+	plain := o.export(o.ada, nil)
+	if code, msg := errorCode(t, plain); plain.StatusCode != 413 || code != "payload_too_large" || !strings.Contains(msg, "Accept-Encoding: gzip") {
+		t.Errorf("uncompressed: %d %.300s", plain.StatusCode, plain.Body)
+	}
+	req := o.request(ExportEvents, &o.ada, map[string]string{"orgId": o.id}, nil, "")
+	req.Headers["accept-encoding"] = "gzip, deflate, br"
+	resp := o.call(ExportEvents, req)
+	if resp.StatusCode != 200 || !resp.IsBase64Encoded || resp.Headers["Content-Encoding"] != "gzip" {
+		t.Fatalf("compressed: %d, base64 %v, %q", resp.StatusCode, resp.IsBase64Encoded, resp.Headers)
+	}
+	if len(resp.Body) > MaxExportResponseBytes {
+		t.Errorf("the answer's body is %d bytes", len(resp.Body))
+	}
+	raw, err := base64.StdEncoding.DecodeString(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(zr).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 1+len(o.evs) || records[0][0] != "id" {
+		t.Errorf("%d records for %d events", len(records), len(o.evs))
 	}
 }

@@ -97,10 +97,13 @@ func jsonTypeName(kind string) string {
 }
 
 // Response is what a handler answers: a JSON body, or raw bytes with their content type.
+// Binary raw bytes (not UTF-8 text, or compressed) travel base64-encoded, as API Gateway
+// expects them.
 type Response struct {
 	Status      int
 	Body        any
 	Raw         []byte
+	Binary      bool
 	ContentType string
 	Headers     map[string]string
 }
@@ -264,6 +267,9 @@ func encode(r *Response) events.APIGatewayV2HTTPResponse {
 	case r.Raw != nil:
 		out.Headers["Content-Type"] = r.ContentType
 		out.Body = string(r.Raw)
+		if r.Binary {
+			out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(r.Raw), true
+		}
 	case r.Body != nil:
 		b, err := json.Marshal(r.Body)
 		if err != nil {
