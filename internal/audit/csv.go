@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
-	"time"
 )
+
+// TimeLayout writes an event's occurredAt: RFC 3339 in UTC with milliseconds (2026-11-22T10:00:00.000Z), the precision
+// the log keeps, so that an event's time can be passed back as from or to exactly.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // CSVHeader names the columns of an export, in order.
 var CSVHeader = []string{
@@ -38,7 +41,7 @@ func (cw *CSVWriter) Write(e Event) error {
 		}
 	}
 	row := []string{
-		e.ID, e.OccurredAt.UTC().Format(time.RFC3339), string(e.Category), e.Action,
+		e.ID, e.OccurredAt.UTC().Format(TimeLayout), string(e.Category), e.Action,
 		e.Actor.Type, e.Actor.ID, e.Actor.Email, e.Target.Type, e.Target.ID, e.Target.Label,
 		e.IP, e.UserAgent, e.Summary, string(details),
 	}

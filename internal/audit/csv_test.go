@@ -46,7 +46,7 @@ func TestCSVQuotesCommasQuotesAndLineBreaksPerRFC4180(t *testing.T) {
 	}
 	got := csvOf(t, e)
 	row := strings.SplitN(got, "\r\n", 2)[1]
-	wantRow := `01jd0000000000000000000000,2026-11-22T10:00:00Z,organization,org.updated,user,u1,ada@example.com,org,o1,` +
+	wantRow := `01jd0000000000000000000000,2026-11-22T10:00:00.000Z,organization,org.updated,user,u1,ada@example.com,org,o1,` +
 		`"Acme, ""the"" robots",,,"line one` + "\r\n" + `line two` + "\r\n" + `three","{""name"":""a,\""b\""""}"` + "\r\n"
 	if row != wantRow {
 		t.Errorf("row\n got %q\nwant %q", row, wantRow)

@@ -43,15 +43,12 @@ type eventJSON struct {
 	Details    map[string]any  `json:"details"`
 }
 
-// eventTime is an event's occurredAt: RFC 3339 in UTC with milliseconds, the precision the
-// log keeps, so that an event's time can be passed back as from or to exactly.
+// eventTime is an event's occurredAt, written as audit.TimeLayout says.
 type eventTime time.Time
 
 func (t eventTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format(eventTimeLayout) + `"`), nil
+	return []byte(`"` + time.Time(t).UTC().Format(audit.TimeLayout) + `"`), nil
 }
-
-const eventTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 func eventOut(e audit.Event) eventJSON {
 	details := e.Details
