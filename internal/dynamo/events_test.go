@@ -302,3 +302,28 @@ func TestCreateOrgEventCarriesWhoWhatWhenAndWhere(t *testing.T) {
 		t.Errorf("event id %s does not carry the event's time", id)
 	}
 }
+
+func TestCallCounterAddsUpTheCapacityOfWritesAndReads(t *testing.T) {
+	f := newFixture(t)
+	ctx, counter := dynamo.WithCallCounter(context.Background())
+	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new user's first org writes 11 items in one transaction: the profile, two orgs with
+	// their handles, memberships (both sides) and events. DynamoDB bills at least one write
+	// unit per item (AWS two, in a transaction; DynamoDB Local reports one).
+	if counter.WriteUnits() < 11 {
+		t.Errorf("create: %v write units", counter.WriteUnits())
+	}
+	ctx, counter = dynamo.WithCallCounter(context.Background())
+	if _, err := f.store().Event(ctx, v.ID, audit.FirstIDAt(time.Now())); !apperr.Is(err, apperr.NotFound) {
+		t.Fatal(err)
+	}
+	if _, err := f.store().Events(ctx, v.ID, audit.Filter{}, paging.Request{Limit: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if counter.ReadUnits() <= 0 || counter.WriteUnits() != 0 {
+		t.Errorf("reads: %v read units, %v write units", counter.ReadUnits(), counter.WriteUnits())
+	}
+}
