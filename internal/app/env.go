@@ -18,6 +18,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/ses"
 )
@@ -173,16 +174,16 @@ func (e *Env) Orgs() *orgs.Service {
 	})
 }
 
-// Mailer returns the SES mail sender.
-func (e *Env) Mailer() *ses.Mailer {
-	return once(e, "mailer", func() *ses.Mailer {
+// Mail returns the mail sender: SES.
+func (e *Env) Mail() mail.Sender {
+	return once(e, "mail", func() mail.Sender {
 		return &ses.Mailer{Client: ses.NewClient(e.awsConfig(), e.Config.SESEndpoint), From: e.Config.MailFrom}
 	})
 }
 
-// Directory returns the Cognito adapter.
-func (e *Env) Directory() *cognito.Directory {
-	return once(e, "directory", func() *cognito.Directory {
+// Directory returns the identity provider: the Cognito user pool.
+func (e *Env) Directory() orgs.Directory {
+	return once(e, "directory", func() orgs.Directory {
 		return &cognito.Directory{Client: cognito.NewClient(e.awsConfig(), e.Config.CognitoEndpoint), PoolID: e.Config.UserPoolID}
 	})
 }
@@ -190,6 +191,6 @@ func (e *Env) Directory() *cognito.Directory {
 // SelfService returns the account self-service.
 func (e *Env) SelfService() *orgs.SelfService {
 	return once(e, "self", func() *orgs.SelfService {
-		return &orgs.SelfService{Orgs: e.Orgs(), Directory: e.Directory(), Mail: e.Mailer(), AppURL: e.Config.AppURL}
+		return &orgs.SelfService{Orgs: e.Orgs(), Directory: e.Directory(), Mail: e.Mail(), AppURL: e.Config.AppURL}
 	})
 }

@@ -80,10 +80,12 @@ func SourceFrom(ctx context.Context) Source {
 	return s
 }
 
-// Stamp fills the event's id, time and source from the given values and ctx.
+// Stamp fills the event's id, time and source from the given values and ctx. The time is
+// kept to the millisecond and becomes the time part of the id (a ULID), whatever time the id
+// generator saw: ids then sort exactly as occurredAt does, so a date range is an id range.
 func (e *Event) Stamp(ctx context.Context, id string, at time.Time) {
-	e.ID = id
-	e.OccurredAt = at
+	e.OccurredAt = at.UTC().Truncate(time.Millisecond)
+	e.ID = idAt(id, e.OccurredAt)
 	src := SourceFrom(ctx)
 	e.IP, e.UserAgent = src.IP, src.UserAgent
 	if e.Details == nil {

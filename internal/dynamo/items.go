@@ -23,8 +23,11 @@ import (
 //	USER#<userId>      ORG#<orgId>        a membership, the user's side ("my orgs" is one Query)
 //	USER#<userId>      EMAIL_CHANGE       a pending email change (token hash, new email, expiry)
 //	HANDLE#<handle>    HANDLE             the guard that keeps a handle unique
-//	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs, so they sort by time
+//	ORG#<orgId>#EV     <eventId>          an event; event ids are ULIDs whose time part is
+//	                                        occurredAt, so they sort by time and a date range
+//	                                        is a key range (audit.Filter.IDRange)
 //	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>
+//	                                        search: audit.SearchText, for q (events.go)
 //
 // sortableTime formats times in sort keys: fixed width, so that strings sort as times do.
 const sortableTime = "2006-01-02T15:04:05.000000000Z"
@@ -218,6 +221,8 @@ type eventItem struct {
 	UserAgent  string         `dynamodbav:"userAgent,omitempty"`
 	Summary    string         `dynamodbav:"summary"`
 	Details    map[string]any `dynamodbav:"details"`
+	// Search is audit.SearchText of the event: a lower-cased copy for case-insensitive q.
+	Search string `dynamodbav:"search"`
 }
 
 func newEventItem(e audit.Event) eventItem {
@@ -228,7 +233,7 @@ func newEventItem(e audit.Event) eventItem {
 		},
 		ID: e.ID, OrgID: e.OrgID, Category: string(e.Category), Action: e.Action,
 		OccurredAt: e.OccurredAt, Actor: e.Actor, Target: e.Target, IP: e.IP,
-		UserAgent: e.UserAgent, Summary: e.Summary, Details: e.Details,
+		UserAgent: e.UserAgent, Summary: e.Summary, Details: e.Details, Search: audit.SearchText(e),
 	}
 }
 

@@ -99,10 +99,13 @@ func jsonTypeName(kind string) string {
 }
 
 // Response is what a handler answers: a JSON body, or raw bytes with their content type.
+// Binary raw bytes (not UTF-8 text, or compressed) travel base64-encoded, as API Gateway
+// expects them.
 type Response struct {
 	Status      int
 	Body        any
 	Raw         []byte
+	Binary      bool
 	ContentType string
 	Headers     map[string]string
 }
@@ -177,7 +180,8 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		}
 		out := encode(resp)
 		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", ev.RawPath, "status", out.StatusCode,
-			"ms", time.Since(start).Milliseconds(), "dynamodbCalls", calls.Calls()}
+			"ms", time.Since(start).Milliseconds(), "dynamodbCalls", calls.Calls(),
+			"dynamodbReadUnits", calls.ReadUnits(), "dynamodbWriteUnits", calls.WriteUnits()}
 		switch {
 		case out.StatusCode >= 500:
 			reqLog.ErrorContext(ctx, "request failed", append(attrs, "error", err)...)
@@ -302,6 +306,9 @@ func encode(r *Response) events.APIGatewayV2HTTPResponse {
 	case r.Raw != nil:
 		out.Headers["Content-Type"] = r.ContentType
 		out.Body = string(r.Raw)
+		if r.Binary {
+			out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(r.Raw), true
+		}
 	case r.Body != nil:
 		b, err := json.Marshal(r.Body)
 		if err != nil {

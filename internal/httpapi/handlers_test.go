@@ -19,8 +19,6 @@ import (
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 // The sample events' caller and pool.
 const (
 	sampleSub    = "6c1f1b2e-7d7a-4c2b-9a55-3f1f0a9d2b11"

@@ -91,6 +91,24 @@ var (
 		Summary: "Complete the email change with the token from the link",
 		Build:   buildConfirmEmailChange,
 	}
+	ListEvents = &Route{
+		Name: "list-events", Method: "GET", Path: "/v1/orgs/{orgId}/events", Auth: JWT, Permission: roles.EventsRead,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "The org's event log, newest first, filtered by category, time and text",
+		Build:   buildListEvents,
+	}
+	GetEvent = &Route{
+		Name: "get-event", Method: "GET", Path: "/v1/orgs/{orgId}/events/{eventId}", Auth: JWT, Permission: roles.EventsRead,
+		Actions: []string{ddbBatchGet, ddbGet},
+		Summary: "One event of the org's log, with its details",
+		Build:   buildGetEvent,
+	}
+	ExportEvents = &Route{
+		Name: "export-events", Method: "GET", Path: "/v1/orgs/{orgId}/events/export", Auth: JWT, Permission: roles.EventsRead,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "The org's event log as CSV, with the list's filters",
+		Build:   buildExportEvents,
+	}
 )
 
 // Routes is the route table.
@@ -98,4 +116,5 @@ var Routes = []*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
 	UpdateOrg, ChangeHandle, DeleteOrg,
 	UpdateMe, RequestEmailChange, ConfirmEmailChange,
+	ListEvents, GetEvent, ExportEvents,
 }

@@ -1,0 +1,37 @@
+package app
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
+)
+
+// EventLog returns the reader of org event logs.
+func (e *Env) EventLog() *audit.Log {
+	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.Store()} })
+}
+
+// UseDynamoDB makes e use client instead of building its own. Call it before anything asks
+// for the client: tests use it to watch the calls a route makes (an SDK middleware on the
+// client) while the handlers run exactly as in Lambda.
+func (e *Env) UseDynamoDB(client *dynamodb.Client) { preset(e, "dynamodb", client) }
+
+// UseMail makes e send mail with m (tests: a mail.Recorder).
+func (e *Env) UseMail(m mail.Sender) { preset(e, "mail", m) }
+
+// UseDirectory makes e use d as the identity provider (tests: a fake).
+func (e *Env) UseDirectory(d orgs.Directory) { preset(e, "directory", d) }
+
+// preset stores v under key as if it had been built.
+func preset[T any](e *Env, key string, v T) {
+	l := &lazy{v: v}
+	l.once.Do(func() {})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cache == nil {
+		e.cache = map[string]*lazy{}
+	}
+	e.cache[key] = l
+}

@@ -1,0 +1,239 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// The event log is complete when every change writes exactly one event, in the transaction
+// of the change. TestEveryMutatingRouteWritesExactlyOneEvent checks it for every route of
+// the table that is not a GET: each needs a scenario below.
+
+// mutation is the scenario of one mutating route: set up what the call needs (with the
+// services, the store or other routes; none of that is checked) and return the request of
+// one call that succeeds. The test then makes the call and checks what it wrote.
+type mutation func(a *api) events.APIGatewayV2HTTPRequest
+
+// mutations holds a scenario for every mutating route, by route name.
+var mutations = map[string]mutation{
+	"create-org": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		// Ada's first call created her account (with its own event, in her personal
+		// account's log); this call creates one org.
+		a.account(ada)
+		return a.request(CreateOrg, &ada, nil, nil, `{"name":"Acme Robotics","handle":"acme"}`)
+	},
+	"update-org": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		id := a.org(ada, "Acme")
+		return a.request(UpdateOrg, &ada, map[string]string{"orgId": id}, nil, `{"name":"Acme Robotics","membersCanInvite":true}`)
+	},
+	"change-handle": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		id := a.org(ada, "Acme")
+		return a.request(ChangeHandle, &ada, map[string]string{"orgId": id}, nil, `{"handle":"acme-robotics"}`)
+	},
+	"delete-org": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		id := a.org(ada, "Acme")
+		return a.request(DeleteOrg, &ada, map[string]string{"orgId": id}, url.Values{"confirm": {"acme"}}, "")
+	},
+	"update-me": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		a.account(ada)
+		return a.request(UpdateMe, &ada, nil, nil, `{"name":"Ada Lovelace","phone":"+14155550123"}`)
+	},
+	"request-email-change": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		a.account(ada)
+		a.env.UseMail(&mail.Recorder{})
+		return a.request(RequestEmailChange, &ada, nil, nil, `{"email":"ada@lovelace.example"}`)
+	},
+	"confirm-email-change": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		rec := &mail.Recorder{}
+		a.env.UseMail(rec)
+		a.env.UseDirectory(acceptingDirectory{})
+		if _, err := a.env.SelfService().RequestEmailChange(context.Background(), ada, "ada@lovelace.example"); err != nil {
+			a.t.Fatal(err)
+		}
+		_, token, _ := strings.Cut(rec.Sent[0].Text, "token=")
+		return a.request(ConfirmEmailChange, &ada, nil, nil, `{"token":"`+strings.Fields(token)[0]+`"}`)
+	},
+}
+
+// acceptingDirectory is an identity provider that accepts every change.
+type acceptingDirectory struct{}
+
+func (acceptingDirectory) SetEmail(context.Context, string, string) error { return nil }
+func (acceptingDirectory) DeleteUser(context.Context, string) error       { return nil }
+
+func TestEveryMutatingRouteWritesExactlyOneEvent(t *testing.T) {
+	for name := range mutations {
+		if !slices.ContainsFunc(Routes, func(r *Route) bool { return r.Name == name && r.Mutating() }) {
+			t.Errorf("mutations has a scenario for %q, which is not a mutating route of the table", name)
+		}
+	}
+	for _, r := range Routes {
+		if !r.Mutating() {
+			continue
+		}
+		t.Run(r.Name, func(t *testing.T) {
+			scenario, ok := mutations[r.Name]
+			if !ok {
+				t.Fatalf("route %s (%s %s) changes state but has no scenario: add one to mutations in "+
+					"internal/httpapi/completeness_test.go that sets up and returns one call that succeeds, "+
+					"so that this test can check the call writes exactly one event with its change", r.Name, r.Method, r.Path)
+			}
+			a := newAPI(t)
+			req := scenario(a)
+			a.writes.reset()
+			resp := a.call(r, req)
+			if resp.StatusCode < 200 || resp.StatusCode > 299 {
+				t.Fatalf("the scenario's call failed, so nothing can be checked: %d %s", resp.StatusCode, resp.Body)
+			}
+			for _, problem := range eventProblems(a.writes.all(), req) {
+				t.Error(problem)
+			}
+		})
+	}
+}
+
+// eventProblems checks what one call wrote: exactly one event, put in a TransactWriteItems
+// with at least one other item (the change), stamped from the request, complete; and no
+// event changed or deleted.
+func eventProblems(writes []write, req events.APIGatewayV2HTTPRequest) []string {
+	var problems []string
+	var evs []map[string]types.AttributeValue
+	for _, w := range writes {
+		var inCall, others int
+		for _, it := range w.items {
+			switch {
+			case !dynamo.IsEventKey(it.pk):
+				others++
+			case it.put == nil:
+				problems = append(problems, fmt.Sprintf("%s changes or deletes an event of %s: the log is append-only", w.op, it.pk))
+			default:
+				inCall++
+				evs = append(evs, it.put)
+			}
+		}
+		if inCall > 0 && (w.op != "TransactWriteItems" || others == 0) {
+			problems = append(problems, fmt.Sprintf("an event is written by %s with %d other items: it must be in the TransactWriteItems of the change it records", w.op, others))
+		}
+	}
+	switch {
+	case len(evs) == 0:
+		return append(problems, "the call wrote no event: every change writes one, in its own transaction (txn.event)")
+	case len(evs) > 1:
+		return append(problems, fmt.Sprintf("the call wrote %d events; a change writes exactly one", len(evs)))
+	}
+	e, err := dynamo.DecodeEvent(evs[0])
+	if err != nil {
+		return append(problems, err.Error())
+	}
+	return append(problems, incomplete(e, evs[0], req)...)
+}
+
+// incomplete lists what an event lacks: category, action, actor, target, time, source,
+// summary and details.
+func incomplete(e audit.Event, item map[string]types.AttributeValue, req events.APIGatewayV2HTTPRequest) []string {
+	var p []string
+	add := func(ok bool, format string, args ...any) {
+		if !ok {
+			p = append(p, fmt.Sprintf("event %s: ", e.Action)+fmt.Sprintf(format, args...))
+		}
+	}
+	add(slices.Contains(audit.Categories, e.Category), "category %q is not one of the contract's", e.Category)
+	add(strings.Contains(e.Action, "."), "action %q is not of the form thing.verb", e.Action)
+	add(slices.Contains([]string{audit.ActorUser, audit.ActorOperator, audit.ActorSystem, audit.ActorToken}, e.Actor.Type), "actor type %q", e.Actor.Type)
+	add(e.Actor.Type == audit.ActorSystem || e.Actor.ID != "", "the actor has no id")
+	add(e.Actor.Type != audit.ActorUser || e.Actor.Email != "", "the user who acted has no email")
+	add(e.Target.Type != "" && e.Target.ID != "", "the target lacks a type or an id: %+v", e.Target)
+	add(e.OrgID != "" && dynamo.IsEventKey("ORG#"+e.OrgID+"#EV"), "no org")
+	add(!e.OccurredAt.IsZero(), "no occurredAt")
+	add(audit.ValidID(e.ID) && e.ID >= audit.FirstIDAt(e.OccurredAt) && e.ID < audit.FirstIDAt(e.OccurredAt.Add(time.Millisecond)),
+		"id %q does not carry occurredAt %v (use Event.Stamp)", e.ID, e.OccurredAt)
+	add(e.IP == req.RequestContext.HTTP.SourceIP, "ip %q, want the request's %q (Stamp takes it from the context)", e.IP, req.RequestContext.HTTP.SourceIP)
+	add(e.UserAgent == req.RequestContext.HTTP.UserAgent, "userAgent %q, want the request's", e.UserAgent)
+	add(strings.TrimSpace(e.Summary) != "" && !strings.Contains(e.Summary, "\n"), "summary %q must be one line", e.Summary)
+	_, hasDetails := item["details"].(*types.AttributeValueMemberM)
+	add(hasDetails, "no details map")
+	return p
+}
+
+// TestCompletenessCheckCatchesMissingDoubleAndDetachedEvents shows that the check above
+// fails a route that writes no event, two events, or an event outside its change's
+// transaction.
+func TestCompletenessCheckCatchesMissingDoubleAndDetachedEvents(t *testing.T) {
+	a := newAPI(t)
+	ada := person("ada")
+	orgID := a.org(ada, "Acme")
+	table := a.env.Config.TableName
+	put := func(item map[string]string) *types.Put {
+		av := map[string]types.AttributeValue{}
+		for k, v := range item {
+			av[k] = &types.AttributeValueMemberS{Value: v}
+		}
+		return &types.Put{TableName: aws.String(table), Item: av}
+	}
+	change := put(map[string]string{"PK": "ORG#" + orgID, "SK": "THING#1"})
+	event := func() *types.Put {
+		return put(map[string]string{"PK": "ORG#" + orgID + "#EV", "SK": app.NewULID()})
+	}
+	cases := map[string]struct {
+		write func(ctx context.Context, c *dynamodb.Client) error
+		want  string
+	}{
+		"no event": {func(ctx context.Context, c *dynamodb.Client) error {
+			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: change}}})
+			return err
+		}, "wrote no event"},
+		"two events": {func(ctx context.Context, c *dynamodb.Client) error {
+			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: change}, {Put: event()}, {Put: event()}}})
+			return err
+		}, "wrote 2 events"},
+		"event apart from the change": {func(ctx context.Context, c *dynamodb.Client) error {
+			if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: change.Item}); err != nil {
+				return err
+			}
+			_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: event().Item})
+			return err
+		}, "must be in the TransactWriteItems of the change"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := &Route{Name: "bad", Method: "POST", Path: "/v1/orgs/{orgId}/things", Auth: JWT, Permission: roles.OrgRead,
+				Build: func(env *app.Env) Handler {
+					return func(ctx context.Context, _ *Request) (*Response, error) {
+						return NoContent(), c.write(ctx, env.DynamoDB())
+					}
+				}}
+			req := a.request(r, &ada, map[string]string{"orgId": orgID}, nil, "")
+			a.writes.reset()
+			if resp := a.call(r, req); resp.StatusCode != 204 {
+				t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+			}
+			problems := eventProblems(a.writes.all(), req)
+			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, c.want) }) {
+				t.Errorf("problems %q; want one saying %q", problems, c.want)
+			}
+		})
+	}
+}
