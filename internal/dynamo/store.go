@@ -165,6 +165,7 @@ func (t *txn) org(o orgs.Org, first orgs.Member, ev audit.Event) {
 	t.putNew(newOrgItem(o), fmt.Errorf("org %s exists", o.ID))
 	t.putNew(newMemberItem(first), fmt.Errorf("member %s of %s exists", first.UserID, o.ID))
 	t.putNew(newUserOrgItem(first, o.Kind), fmt.Errorf("membership %s of %s exists", first.UserID, o.ID))
+	t.memberEntries(first, fmt.Errorf("member email %s of %s exists", first.Email, o.ID))
 	t.event(ev)
 }
 
@@ -201,35 +202,6 @@ func (s *Store) Orgs(ctx context.Context, ids []string) ([]orgs.Org, error) {
 		}
 	}
 	return out, nil
-}
-
-// Access implements orgs.Store: the org and the membership in one BatchGetItem.
-func (s *Store) Access(ctx context.Context, orgID, userID string) (orgs.Org, orgs.Member, error) {
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{
-		key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID)),
-	})
-	if err != nil {
-		return orgs.Org{}, orgs.Member{}, err
-	}
-	var org orgItem
-	var member memberItem
-	for _, av := range items {
-		var k keys
-		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
-			return orgs.Org{}, orgs.Member{}, err
-		}
-		target := any(&member)
-		if k.SK == skMeta {
-			target = &org
-		}
-		if err := attributevalue.UnmarshalMap(av, target); err != nil {
-			return orgs.Org{}, orgs.Member{}, err
-		}
-	}
-	if org.ID == "" || member.UserID == "" {
-		return orgs.Org{}, orgs.Member{}, apperr.New(apperr.NotFound, "organization not found")
-	}
-	return org.org(), member.member(), nil
 }
 
 // batchGet reads up to 100 keys consistently, asking again for any the service left

@@ -205,7 +205,9 @@ func serve(ctx context.Context, r *Route, h Handler, authz *orgs.Service, ev *ev
 		}
 	}
 	if authz != nil {
-		if req.Access, err = authz.Authorize(ctx, req.Caller, req.Path("orgId"), r.Permission); err != nil {
+		// The member or invite the route acts on is read in the same round trip.
+		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed}
+		if req.Access, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), r.Permission, subject); err != nil {
 			return nil, err
 		}
 	}

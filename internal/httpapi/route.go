@@ -34,6 +34,9 @@ type Route struct {
 	// Permission is checked against the caller's role in the org named by {orgId}. Routes
 	// without {orgId} leave it empty.
 	Permission roles.Permission
+	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
+	// as in leaving an org.
+	SelfAllowed bool
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
 	// "cognito-idp:" ones to the user pool.

@@ -38,9 +38,10 @@ type Store interface {
 	// or nothing; ErrHandleTaken when the handle is taken. With a non-nil account, the
 	// creator's account is written in the same transaction (as CreateAccount would).
 	CreateOrg(ctx context.Context, o Org, creator Member, ev audit.Event, account *NewAccount) error
-	// Access returns the org and the user's membership of it in one round trip; NotFound when
-	// either is missing.
-	Access(ctx context.Context, orgID, userID string) (Org, Member, error)
+	// Access returns the org, the user's membership of it and the subject s names, in one
+	// round trip; NotFound when the org or the membership is missing. A missing subject is
+	// left nil.
+	Access(ctx context.Context, orgID, userID string, s Subject) (Access, error)
 }
 
 // NewAccount is everything written when a user is first seen.
@@ -306,21 +307,7 @@ func (s *Service) validateCreate(in CreateInput) (Org, Member, error) {
 }
 
 // Authorize loads the caller's membership of the org and checks the permission: the one
-// authorization step of every org route. A missing or deleted org and a non-member are the
-// same NotFound, so that no one learns of another's org.
+// authorization step of every org route (AuthorizeFor with no subject).
 func (s *Service) Authorize(ctx context.Context, c Caller, orgID string, p roles.Permission) (Access, error) {
-	org, member, err := s.Store.Access(ctx, orgID, c.ID)
-	if err != nil {
-		return Access{}, err
-	}
-	if org.Deleted() {
-		return Access{}, apperr.New(apperr.NotFound, "organization not found")
-	}
-	if !org.AuthResetAt.IsZero() && c.IssuedAt.Before(org.AuthResetAt) {
-		return Access{}, apperr.New(apperr.Unauthenticated, "authentication for this organization was reset; sign in again")
-	}
-	if p != "" && !member.Role.Has(p) {
-		return Access{}, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", member.Role, p)
-	}
-	return Access{Org: org, Member: member}, nil
+	return s.AuthorizeFor(ctx, c, orgID, p, Subject{})
 }
