@@ -47,7 +47,9 @@ type Task struct {
 
 // scheduledTasks lists the job's work, built from env's services.
 func scheduledTasks(env *app.Env) []Task {
-	return nil
+	return []Task{
+		{Name: "invites", Run: env.InvitesSending().ProcessDue},
+	}
 }
 
 // RunScheduled runs every task once, each even if another failed, and returns their errors.
@@ -69,7 +71,7 @@ var (
 	ScheduledJob = &Function{
 		Name: "scheduled-job", Kind: KindSchedule,
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, retries failed emails, purges deleted orgs",
-		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "ses:SendEmail"},
 		Build:   buildScheduledJob,
 	}
 	PostConfirmation = &Function{
