@@ -66,3 +66,9 @@ invoke:
 
 clean:
 	rm -rf build cdk.out
+
+# Package size and cold start of every function against a hello-world function, side by side
+# (infra/coldstart): a markdown table on stdout, rows over the ARCHITECTURE.md targets marked.
+.PHONY: measure
+measure:
+	GO=$(GO) $(GO) run ./infra/coldstart

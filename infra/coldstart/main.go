@@ -18,7 +18,9 @@
 //
 // Init runs are interleaved: every round starts each binary once, the hello world included,
 // in a fresh random order, so that noise from a shared machine falls on all of them alike.
-// The measuring phase stops after -n rounds or when -budget is spent (after at least 5).
+// The measuring phase stops after -n rounds (default 50) or when -budget is spent, after at
+// least 5 rounds; slow builds (a cold build cache) shrink that budget so that the whole run
+// stays near -total (default 110 s).
 //
 // It prints a markdown table to stdout, rows over a target marked, and then the packages that
 // the biggest function links beyond the hello world (symbol sizes of an unstripped arm64
@@ -69,12 +71,14 @@ type function struct {
 	zipBytes int64 // arm64 bootstrap, zipped
 
 	initErr string
-	samples []time.Duration
+	samples []time.Duration // wall time, exec to first /next
+	cpu     []time.Duration // the process's user+sys time in the same runs
 }
 
 func main() {
-	n := flag.Int("n", 20, "init runs per function (rounds)")
-	budget := flag.Duration("budget", 75*time.Second, "time cap of the init-measuring phase; rounds stop once it is spent (after at least 5)")
+	n := flag.Int("n", 50, "init runs per function (rounds)")
+	budget := flag.Duration("budget", 60*time.Second, "time cap of the init-measuring phase; rounds stop once it is spent (after at least 5)")
+	total := flag.Duration("total", 110*time.Second, "the whole run's aim: slow builds shorten the init phase's budget to fit (down to its 5 rounds)")
 	pkgs := flag.Int("pkgs", 15, "rows of the per-package size breakdown of the biggest function; 0 skips it")
 	only := flag.String("only", "", "measure only the functions whose name matches this regexp (the hello world always)")
 	seed := flag.Uint64("seed", 0, "seed of the run order; 0 picks one")
@@ -83,13 +87,13 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *budget, *pkgs, *only, *seed, *timeout); err != nil {
+	if err := run(ctx, *n, *budget, *total, *pkgs, *only, *seed, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, n int, budget time.Duration, pkgRows int, only string, seed uint64, timeout time.Duration) error {
+func run(ctx context.Context, n int, budget, total time.Duration, pkgRows int, only string, seed uint64, timeout time.Duration) error {
 	started := time.Now()
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("init is measured by running linux binaries on the host; this host is %s/%s", runtime.GOOS, runtime.GOARCH)
@@ -169,6 +173,12 @@ func run(ctx context.Context, n int, budget time.Duration, pkgRows int, only str
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
+	// Keep ~15 s for the package breakdown and the report.
+	if left := total - time.Since(started) - 15*time.Second; left < budget {
+		budget = max(left, 0)
+		logf("init budget cut to %s to fit -total %s", budget.Round(time.Second), total)
+	}
+	loadBefore := loadAverage()
 	rounds, err := measureInit(ctx, api, all, n, budget, seed, timeout)
 	if err != nil {
 		return err
@@ -182,6 +192,7 @@ func run(ctx context.Context, n int, budget time.Duration, pkgRows int, only str
 	report(&b, all, reportInfo{
 		hostArch: hostArch, rounds: rounds, wanted: n, seed: seed,
 		hostHelloRaw: hostHello.raw, hostHelloZip: hostHello.zip,
+		load: loadBefore + " before, " + loadAverage() + " after",
 	})
 	if pkgRows > 0 {
 		if err := packageBreakdown(ctx, &b, root, tmp, all, pkgRows); err != nil {
@@ -244,7 +255,7 @@ func measureInit(ctx context.Context, api *runtimeAPI, all []*function, n int, b
 	logf("warm-up run of %d binaries ...", len(live))
 	ok := live[:0]
 	for _, f := range live {
-		if _, err := api.initOnce(ctx, f, timeout); err != nil {
+		if _, _, err := api.initOnce(ctx, f, timeout); err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
 			}
@@ -270,7 +281,7 @@ func measureInit(ctx context.Context, api *runtimeAPI, all []*function, n int, b
 			if f.initErr != "" {
 				continue
 			}
-			d, err := api.initOnce(ctx, f, timeout)
+			d, cpu, err := api.initOnce(ctx, f, timeout)
 			if err != nil {
 				if ctx.Err() != nil {
 					return rounds, ctx.Err()
@@ -280,6 +291,7 @@ func measureInit(ctx context.Context, api *runtimeAPI, all []*function, n int, b
 				continue
 			}
 			f.samples = append(f.samples, d)
+			f.cpu = append(f.cpu, cpu)
 		}
 		rounds++
 		if rounds%5 == 0 || rounds == n {
@@ -289,8 +301,11 @@ func measureInit(ctx context.Context, api *runtimeAPI, all []*function, n int, b
 	return rounds, nil
 }
 
-// median and p90 (nearest rank) of samples.
+// stats returns the median and the p90 (nearest rank) of samples; zeros if there are none.
 func stats(samples []time.Duration) (median, p90 time.Duration) {
+	if len(samples) == 0 {
+		return 0, 0
+	}
 	s := append([]time.Duration(nil), samples...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	k := len(s)
@@ -309,6 +324,15 @@ func uniq(a, b string) []string {
 		return []string{a}
 	}
 	return []string{a, b}
+}
+
+// loadAverage returns the 1-minute load average, from /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func goCmd() string {

@@ -163,11 +163,14 @@ func (a *runtimeAPI) lambdaEnv(fn, taskRoot string) []string {
 	}
 }
 
-// initOnce starts f's host binary and returns the time from exec to its first /next, then
-// kills it.
-func (a *runtimeAPI) initOnce(ctx context.Context, f *function, timeout time.Duration) (time.Duration, error) {
-	d, _, err := a.start(ctx, f, nil, timeout)
-	return d, err
+// initOnce starts f's host binary and returns the time from exec to its first /next, and the
+// CPU time (user+sys) the process used by the time it was killed there.
+func (a *runtimeAPI) initOnce(ctx context.Context, f *function, timeout time.Duration) (wall, cpu time.Duration, err error) {
+	wall, _, ps, err := a.start(ctx, f, nil, timeout)
+	if err != nil {
+		return 0, 0, err
+	}
+	return wall, ps.UserTime() + ps.SystemTime(), nil
 }
 
 // sanityCheck invokes the hello world once with an API Gateway v2 HTTP request and checks
@@ -185,7 +188,7 @@ func (a *runtimeAPI) sanityCheck(ctx context.Context, hello *function, timeout t
 	if err != nil {
 		return err
 	}
-	_, p, err := a.start(ctx, hello, body, timeout)
+	_, p, _, err := a.start(ctx, hello, body, timeout)
 	if err != nil {
 		return err
 	}
@@ -205,7 +208,7 @@ func (a *runtimeAPI) sanityCheck(ctx context.Context, hello *function, timeout t
 // start runs f's host binary once. Without an event it waits for the first /next and kills
 // the process; with one, it answers that /next with it, waits for what the process posts back,
 // and then kills the process.
-func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeout time.Duration) (time.Duration, post, error) {
+func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeout time.Duration) (time.Duration, post, *os.ProcessState, error) {
 	s := &session{fn: f.name, reqID: "coldstart-1", event: event, nextAt: make(chan time.Time, 1), posted: make(chan post, 1)}
 	a.mu.Lock()
 	a.cur = s
@@ -216,10 +219,10 @@ func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeo
 		a.mu.Unlock()
 	}()
 	if err := a.out.Truncate(0); err != nil {
-		return 0, post{}, err
+		return 0, post{}, nil, err
 	}
 	if _, err := a.out.Seek(0, io.SeekStart); err != nil {
-		return 0, post{}, err
+		return 0, post{}, nil, err
 	}
 
 	cmd := exec.Command(f.hostBin)
@@ -229,7 +232,7 @@ func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeo
 	cmd.Stderr = a.out
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, post{}, err
+		return 0, post{}, nil, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -245,30 +248,30 @@ func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeo
 	case t1 := <-s.nextAt:
 		init = t1.Sub(t0)
 	case err := <-exited:
-		return 0, post{}, fmt.Errorf("exited before its first /next (%v): %s", err, a.outputTail())
+		return 0, post{}, nil, fmt.Errorf("exited before its first /next (%v): %s", err, a.outputTail())
 	case <-timer.C:
 		stop()
-		return 0, post{}, fmt.Errorf("no /next within %s: %s", timeout, a.outputTail())
+		return 0, post{}, nil, fmt.Errorf("no /next within %s: %s", timeout, a.outputTail())
 	case <-ctx.Done():
 		stop()
-		return 0, post{}, ctx.Err()
+		return 0, post{}, nil, ctx.Err()
 	}
 	if event == nil {
 		stop()
-		return init, post{}, nil
+		return init, post{}, cmd.ProcessState, nil
 	}
 	select {
 	case p := <-s.posted:
 		stop()
-		return init, p, nil
+		return init, p, cmd.ProcessState, nil
 	case err := <-exited:
-		return init, post{}, fmt.Errorf("exited during the invocation (%v): %s", err, a.outputTail())
+		return init, post{}, nil, fmt.Errorf("exited during the invocation (%v): %s", err, a.outputTail())
 	case <-timer.C:
 		stop()
-		return init, post{}, errors.New("no response within " + timeout.String())
+		return init, post{}, nil, errors.New("no response within " + timeout.String())
 	case <-ctx.Done():
 		stop()
-		return init, post{}, ctx.Err()
+		return init, post{}, nil, ctx.Err()
 	}
 }
 

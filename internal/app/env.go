@@ -194,3 +194,27 @@ func (e *Env) SelfService() *orgs.SelfService {
 		return &orgs.SelfService{Orgs: e.Orgs(), Directory: e.Directory(), Mail: e.Mail(), AppURL: e.Config.AppURL}
 	})
 }
+
+// Members returns the member service.
+func (e *Env) Members() *orgs.MemberService {
+	return once(e, "members", func() *orgs.MemberService {
+		return &orgs.MemberService{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+	})
+}
+
+// Invites returns the invite service without a mail sender, for the routes that send no
+// email (so their binaries do not link the SES client).
+func (e *Env) Invites() *orgs.InviteService {
+	return once(e, "invites", func() *orgs.InviteService {
+		return &orgs.InviteService{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log}
+	})
+}
+
+// InvitesSending returns the invite service that sends the invite emails through SES.
+func (e *Env) InvitesSending() *orgs.InviteService {
+	return once(e, "invites-sending", func() *orgs.InviteService {
+		s := *e.Invites()
+		s.Mail = e.Mail()
+		return &s
+	})
+}

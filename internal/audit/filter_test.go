@@ -87,8 +87,13 @@ func TestStampMakesTheIDsTimeTheEventsTime(t *testing.T) {
 	if !e.OccurredAt.Equal(at.Truncate(time.Millisecond)) {
 		t.Errorf("occurredAt %v, want it kept to the millisecond", e.OccurredAt)
 	}
-	if !ValidID(e.ID) || e.ID[10:] != strings.ToLower("TSV4RRFFQ69G5FAV") {
-		t.Errorf("id %q must keep the generator's randomness, in lower case", e.ID)
+	if !ValidID(e.ID) || e.ID[17:] != strings.ToLower("FQ69G5FAV") {
+		t.Errorf("id %q must keep the generator's last 48 random bits, in lower case", e.ID)
+	}
+	var next Event
+	next.Stamp(context.Background(), "01ARZ3NDEK0000000000000000", at)
+	if next.ID <= e.ID {
+		t.Errorf("an event stamped later in the same millisecond sorts first: %s <= %s", next.ID, e.ID)
 	}
 	if e.ID < FirstIDAt(e.OccurredAt) || e.ID >= FirstIDAt(e.OccurredAt.Add(time.Millisecond)) {
 		t.Errorf("id %q is not inside the millisecond of %v", e.ID, e.OccurredAt)

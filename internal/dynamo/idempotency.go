@@ -24,6 +24,9 @@ import (
 // The record lives a day (TTL); the authorization step of org routes reads it with the
 // membership, at no extra cost.
 
+// skIdempotency is the sort key of an idempotency record.
+const skIdempotency = "IDEM"
+
 // IdempotencyTTL is how long a key is remembered.
 const IdempotencyTTL = 24 * time.Hour
 
@@ -81,7 +84,7 @@ func (t *txn) claim(ctx context.Context) {
 		return
 	}
 	it := idempotencyItem{
-		keys:        keys{PK: c.pk, SK: "IDEM", TTL: t.ev.OccurredAt.Add(IdempotencyTTL).Unix()},
+		keys:        keys{PK: c.pk, SK: skIdempotency, TTL: t.ev.OccurredAt.Add(IdempotencyTTL).Unix()},
 		Fingerprint: c.fingerprint, OrgID: t.ev.OrgID, TargetType: t.ev.Target.Type, TargetID: t.ev.Target.ID,
 		CreatedAt: t.ev.OccurredAt,
 	}
@@ -116,7 +119,7 @@ func replayFrom(item map[string]types.AttributeValue) error {
 // idempotencyKey is the record's key for the context's claim, or nil.
 func idempotencyKey(ctx context.Context) map[string]types.AttributeValue {
 	if c := claimFrom(ctx); c != nil {
-		return key(c.pk, "IDEM")
+		return key(c.pk, skIdempotency)
 	}
 	return nil
 }

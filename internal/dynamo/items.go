@@ -19,6 +19,21 @@ import (
 //	ORG#<orgId>        MEMBER#<userId>    a membership, the org's side
 //	                                        GSI1: ORG#<orgId>#M / <email>#<userId>
 //	                                        GSI2: ORG#<orgId>#M#<role> / <email>#<userId>
+//	                                        GSI3: ORG#<orgId>#MS / <email>#<userId> (search)
+//	ORG#<orgId>        MSEARCH#NAME#<userId>   a copy of the membership, found by name
+//	                                        GSI3: ORG#<orgId>#MS / <lower-cased name>#<userId>
+//	                                        GSI2: ORG#<orgId>#MS#<role> / <lower-cased name>#<userId>
+//	ORG#<orgId>        MSEARCH#EMAIL#<userId>  a copy of the membership, found by email in a role
+//	                                        GSI2: ORG#<orgId>#MS#<role> / <email>#<userId>
+//	ORG#<orgId>        EMAIL#<email>      the guard: the address is a member's (→ userId)
+//	ORG#<orgId>        INVITE#<inviteId>  an invite (times at fixed width: sortTime)
+//	                                        GSI1: ORG#<orgId>#INV#<live|accepted|revoked> / <expiresAt>#<inviteId>
+//	                                              (live: pending and expired, split by expiresAt)
+//	                                        GSI3, pending only: DUE#INVITE#<yyyy-mm-dd> / <dueAt>#<orgId>#<inviteId>
+//	ORG#<orgId>        INVITE_EMAIL#<email>  the guard: one pending invite per address (→ inviteId,
+//	                                        expiresAt); an expired one gives way
+//	INVITE_TOKEN#<sha256 hex> INVITE_TOKEN   an invite link's token, by hash (→ orgId, inviteId, email,
+//	                                        role, expiresAt); replaced on resend
 //	USER#<userId>      PROFILE            the user's profile
 //	USER#<userId>      ORG#<orgId>        a membership, the user's side ("my orgs" is one Query)
 //	USER#<userId>      EMAIL_CHANGE       a pending email change (token hash, new email, expiry)
@@ -28,10 +43,6 @@ import (
 //	                                        is a key range (audit.Filter.IDRange)
 //	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>
 //	                                        search: audit.SearchText, for q (events.go)
-//
-// sortableTime formats times in sort keys: fixed width, so that strings sort as times do.
-const sortableTime = "2006-01-02T15:04:05.000000000Z"
-
 const (
 	skMeta    = "META"
 	skProfile = "PROFILE"
@@ -92,7 +103,7 @@ type orgItem struct {
 func newOrgItem(o orgs.Org) orgItem {
 	var k keys
 	if !o.DeletedAt.IsZero() {
-		k.GSI3PK, k.GSI3SK = purgeShard(o.DeletedAt), o.DeletedAt.UTC().Format(sortableTime)+"#"+o.ID
+		k.GSI3PK, k.GSI3SK = purgeShard(o.DeletedAt), sortTime(o.DeletedAt)+"#"+o.ID
 	}
 	k.PK, k.SK = orgPK(o.ID), skMeta
 	it := orgItem{
@@ -147,6 +158,7 @@ func newMemberItem(m orgs.Member) memberItem {
 			PK: orgPK(m.OrgID), SK: memberSK(m.UserID),
 			GSI1PK: orgPK(m.OrgID) + "#M", GSI1SK: sortKey,
 			GSI2PK: orgPK(m.OrgID) + "#M#" + string(m.Role), GSI2SK: sortKey,
+			GSI3PK: memberSearchPK(m.OrgID), GSI3SK: sortKey,
 		},
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,

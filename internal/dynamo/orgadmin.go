@@ -22,7 +22,7 @@ func live() expression.ConditionBuilder {
 // UpdateOrg implements orgs.Store.
 func (s *Store) UpdateOrg(ctx context.Context, before, after orgs.Org, ev audit.Event) error {
 	t := s.txn()
-	if !t.update(newOrgItem(before), newOrgItem(after), live(), errOrgChanged) {
+	if !t.updateDiff(newOrgItem(before), newOrgItem(after), live(), errOrgChanged) {
 		return nil
 	}
 	t.event(ev)
@@ -34,7 +34,7 @@ func (s *Store) ChangeHandle(ctx context.Context, before, after orgs.Org, ev aud
 	t := s.txn()
 	t.putNew(newHandleItem(after.Handle, after.ID), orgs.ErrHandleTaken)
 	t.delete(key(handlePK(before.Handle), skHandle), ownedBy(before.ID), errOrgChanged)
-	t.update(newOrgItem(before), newOrgItem(after), live(), errOrgChanged)
+	t.updateDiff(newOrgItem(before), newOrgItem(after), live(), errOrgChanged)
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
@@ -50,7 +50,7 @@ func (s *Store) DeleteOrg(ctx context.Context, o orgs.Org, at time.Time, ev audi
 	after := o
 	after.DeletedAt = at
 	t := s.txn()
-	t.update(newOrgItem(o), newOrgItem(after), live(), apperr.New(apperr.NotFound, "organization not found"))
+	t.updateDiff(newOrgItem(o), newOrgItem(after), live(), apperr.New(apperr.NotFound, "organization not found"))
 	t.delete(key(handlePK(o.Handle), skHandle), ownedBy(o.ID), errOrgChanged)
 	t.event(ev)
 	return t.run(ctx, s.Client)

@@ -34,9 +34,9 @@ func (f fixture) orgWithMember(t *testing.T, r roles.Role) orgs.OrgView {
 		t.Fatal(err)
 	}
 	c := caller(2)
-	err = f.svc.Store.(*dynamo.Store).AddMemberForTest(ctx, v.Org, orgs.Member{
+	err = f.svc.Store.(*dynamo.Store).SeedMember(ctx, orgs.Member{
 		OrgID: v.ID, UserID: c.ID, Email: strings.ToLower(c.Email), Role: r, JoinedAt: time.Now(), Source: orgs.SourceInvite,
-	})
+	}, orgs.Shared)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,14 +46,14 @@ func (s *Store) UpdateProfile(ctx context.Context, acc orgs.Account, after orgs.
 	if after.Name != acc.Profile.Name {
 		for _, m := range acc.Memberships {
 			copies = append(copies, func(t *txn) {
-				t.updateExpr(key(orgPK(m.OrgID), memberSK(acc.Profile.ID)),
+				t.update(key(orgPK(m.OrgID), memberSK(acc.Profile.ID)),
 					expression.Set(expression.Name("name"), expression.Value(after.Name)),
 					expression.AttributeExists(expression.Name(attrPK)), errMembershipChanged)
 			})
 		}
 	}
 	t := s.txn()
-	t.update(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
+	t.updateDiff(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
 	t.event(ev)
 	return s.runWithCopies(ctx, t, copies)
 }
@@ -99,13 +99,13 @@ func (s *Store) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after 
 	t.delete(key(userPK(acc.Profile.ID), skEmailChange),
 		expression.Name("tokenHash").Equal(expression.Value(ch.TokenHash)),
 		apperr.New(apperr.Gone, "this confirmation link was used already"))
-	t.update(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
+	t.updateDiff(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
 	t.event(ev)
 	var copies []func(*txn)
 	for _, m := range acc.Memberships {
 		sortKey := strings.ToLower(after.Email) + "#" + after.ID
 		copies = append(copies, func(t *txn) {
-			t.updateExpr(key(orgPK(m.OrgID), memberSK(acc.Profile.ID)),
+			t.update(key(orgPK(m.OrgID), memberSK(acc.Profile.ID)),
 				expression.Set(expression.Name("email"), expression.Value(after.Email)).
 					Set(expression.Name(attrGSI1S), expression.Value(sortKey)).
 					Set(expression.Name(attrGSI2S), expression.Value(sortKey)),

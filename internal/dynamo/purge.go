@@ -27,7 +27,7 @@ func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) (
 			KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK < :cutoff"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":pk":     &types.AttributeValueMemberS{Value: purgeShard(day)},
-				":cutoff": &types.AttributeValueMemberS{Value: cutoff.UTC().Format(sortableTime)},
+				":cutoff": &types.AttributeValueMemberS{Value: sortTime(cutoff)},
 			},
 			Limit: aws.Int32(int32(max - len(ids))),
 		})
@@ -50,6 +50,13 @@ func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) (
 // marker, last. It reports whether the org is gone; a later run resumes where this one ended.
 func (s *Store) PurgeOrg(ctx context.Context, orgID string, budget int) (bool, error) {
 	var doomed []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	add := func(pk, sk string) {
+		if !seen[pk+"\x00"+sk] {
+			seen[pk+"\x00"+sk] = true
+			doomed = append(doomed, key(pk, sk))
+		}
+	}
 	for _, pk := range []string{eventPK(orgID), orgPK(orgID)} {
 		p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
 			TableName:                 aws.String(s.Table),
@@ -74,15 +81,15 @@ func (s *Store) PurgeOrg(ctx context.Context, orgID string, budget int) (bool, e
 					continue
 				}
 				if it.UserID != "" && it.PK == orgPK(orgID) {
-					doomed = append(doomed, key(userPK(it.UserID), userOrgSK(orgID)))
+					add(userPK(it.UserID), userOrgSK(orgID))
 				}
-				doomed = append(doomed, key(it.PK, it.SK))
+				add(it.PK, it.SK)
 			}
 		}
 	}
 	done := len(doomed) < budget
 	if done {
-		doomed = append(doomed, key(orgPK(orgID), skMeta))
+		add(orgPK(orgID), skMeta)
 	}
 	return done, s.batchDelete(ctx, doomed)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -91,23 +90,11 @@ func (s *Store) SeedMember(ctx context.Context, m orgs.Member, kind orgs.Kind) e
 	t := s.txn()
 	t.putNew(newMemberItem(m), fmt.Errorf("member %s of %s exists", m.UserID, m.OrgID))
 	t.putNew(newUserOrgItem(m, kind), fmt.Errorf("membership %s of %s exists", m.UserID, m.OrgID))
-	if t.err != nil {
-		return t.err
-	}
+	t.memberEntries(m, fmt.Errorf("%s is a member of %s already", m.Email, m.OrgID))
 	update := expression.Add(expression.Name("memberCount"), expression.Value(1))
 	if m.Role == roles.Admin {
 		update = update.Add(expression.Name("adminCount"), expression.Value(1))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(update).
-		WithCondition(expression.AttributeExists(expression.Name(attrPK))).Build()
-	if err != nil {
-		return err
-	}
-	t.items = append(t.items, types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(s.Table), Key: key(orgPK(m.OrgID), skMeta),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}})
-	t.onFail = append(t.onFail, fmt.Errorf("org %s does not exist", m.OrgID))
+	t.update(key(orgPK(m.OrgID), skMeta), update, exists(), fmt.Errorf("org %s does not exist", m.OrgID))
 	return t.run(ctx, s.Client)
 }

@@ -182,6 +182,7 @@ func (t *txn) org(o orgs.Org, first orgs.Member, ev audit.Event) {
 	t.putNew(newOrgItem(o), fmt.Errorf("org %s exists", o.ID))
 	t.putNew(newMemberItem(first), fmt.Errorf("member %s of %s exists", first.UserID, o.ID))
 	t.putNew(newUserOrgItem(first, o.Kind), fmt.Errorf("membership %s of %s exists", first.UserID, o.ID))
+	t.memberEntries(first, fmt.Errorf("member email %s of %s exists", first.Email, o.ID))
 	t.event(ev)
 }
 
@@ -218,50 +219,6 @@ func (s *Store) Orgs(ctx context.Context, ids []string) ([]orgs.Org, error) {
 		}
 	}
 	return out, nil
-}
-
-// Access implements orgs.Store: the org and the membership in one BatchGetItem.
-func (s *Store) Access(ctx context.Context, orgID, userID string) (orgs.Org, orgs.Member, error) {
-	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID))}
-	if k := idempotencyKey(ctx); k != nil {
-		ks = append(ks, k)
-	}
-	items, err := s.batchGet(ctx, ks)
-	if err != nil {
-		return orgs.Org{}, orgs.Member{}, err
-	}
-	var org orgItem
-	var member memberItem
-	var replay *Replay
-	for _, av := range items {
-		var k keys
-		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
-			return orgs.Org{}, orgs.Member{}, err
-		}
-		target := any(&member)
-		switch k.SK {
-		case skMeta:
-			target = &org
-		case "IDEM":
-			var it idempotencyItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return orgs.Org{}, orgs.Member{}, err
-			}
-			replay = it.replay()
-			continue
-		}
-		if err := attributevalue.UnmarshalMap(av, target); err != nil {
-			return orgs.Org{}, orgs.Member{}, err
-		}
-	}
-	if org.ID == "" || member.UserID == "" {
-		return orgs.Org{}, orgs.Member{}, apperr.New(apperr.NotFound, "organization not found")
-	}
-	if replay != nil {
-		// The request was made before: the membership is checked, now answer it again.
-		return org.org(), member.member(), replay
-	}
-	return org.org(), member.member(), nil
 }
 
 // batchGet reads up to 100 keys consistently, asking again for any the service left

@@ -7,20 +7,19 @@ import (
 	"reflect"
 	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Transaction items other than puts, and the diff-based update that writes only what changed.
+// The diff-based update that writes only what changed.
 
-// update adds an update of the item whose key before holds, from before to after (two values
+// updateDiff adds an update of the item whose key before holds, from before to after (two values
 // of the same item type): only attributes that differ are written, each on condition that it
 // still holds its before value, so a concurrent change to the same attribute cancels the
 // transaction instead of being overwritten unseen. cond, if set, must hold as well. An update
 // with no difference adds nothing and reports false.
-func (t *txn) update(before, after any, cond expression.ConditionBuilder, onFail error) bool {
+func (t *txn) updateDiff(before, after any, cond expression.ConditionBuilder, onFail error) bool {
 	b, err1 := marshalMap(before)
 	a, err2 := marshalMap(after)
 	if err := errors.Join(err1, err2); err != nil {
@@ -64,46 +63,8 @@ func (t *txn) update(before, after any, cond expression.ConditionBuilder, onFail
 	if !changed {
 		return false
 	}
-	t.updateExpr(key(b[attrPK].(*types.AttributeValueMemberS).Value, b[attrSK].(*types.AttributeValueMemberS).Value), ub, and(conds), onFail)
+	t.update(key(b[attrPK].(*types.AttributeValueMemberS).Value, b[attrSK].(*types.AttributeValueMemberS).Value), ub, and(conds), onFail)
 	return true
-}
-
-// updateExpr adds an update with an explicit update expression and condition.
-func (t *txn) updateExpr(k map[string]types.AttributeValue, ub expression.UpdateBuilder, cond expression.ConditionBuilder, onFail error) {
-	eb := expression.NewBuilder().WithUpdate(ub)
-	if cond.IsSet() {
-		eb = eb.WithCondition(cond)
-	}
-	expr, err := eb.Build()
-	if err != nil {
-		t.err = errors.Join(t.err, err)
-		return
-	}
-	t.items = append(t.items, types.TransactWriteItem{Update: &types.Update{
-		TableName: aws.String(t.table), Key: k,
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}})
-	t.onFail = append(t.onFail, onFail)
-}
-
-// delete adds a deletion of the item at k, on condition cond when set.
-func (t *txn) delete(k map[string]types.AttributeValue, cond expression.ConditionBuilder, onFail error) {
-	d := &types.Delete{TableName: aws.String(t.table), Key: k}
-	if cond.IsSet() {
-		expr, err := expression.NewBuilder().WithCondition(cond).Build()
-		if err != nil {
-			t.err = errors.Join(t.err, err)
-			return
-		}
-		d.ConditionExpression = expr.Condition()
-		d.ExpressionAttributeNames = expr.Names()
-		d.ExpressionAttributeValues = expr.Values()
-	}
-	t.items = append(t.items, types.TransactWriteItem{Delete: d})
-	t.onFail = append(t.onFail, onFail)
 }
 
 // and joins conditions; one condition is returned as it is.

@@ -18,6 +18,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -76,6 +77,67 @@ var mutations = map[string]mutation{
 		_, token, _ := strings.Cut(rec.Sent[0].Text, "token=")
 		return a.request(ConfirmEmailChange, &ada, nil, nil, `{"token":"`+strings.Fields(token)[0]+`"}`)
 	},
+	"update-member": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada, bob := person("ada"), person("bob")
+		id := a.org(ada, "Acme")
+		a.member(id, bob, roles.User)
+		return a.request(UpdateMember, &ada, map[string]string{"orgId": id, "userId": bob.ID}, nil, `{"role":"admin"}`)
+	},
+	"remove-member": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada, bob := person("ada"), person("bob")
+		id := a.org(ada, "Acme")
+		a.member(id, bob, roles.User)
+		return a.request(RemoveMember, &ada, map[string]string{"orgId": id, "userId": bob.ID}, nil, "")
+	},
+	"create-invite": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		id := a.org(ada, "Acme")
+		a.env.UseMail(&mail.Recorder{})
+		return a.request(CreateInvite, &ada, map[string]string{"orgId": id}, nil, `{"email":"bob@example.com","role":"user"}`)
+	},
+	"create-invites-bulk": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		id := a.org(ada, "Acme")
+		a.env.UseMail(&mail.Recorder{})
+		return a.request(CreateInvitesBulk, &ada, map[string]string{"orgId": id}, nil, `{"invites":[{"email":"bob@example.com","role":"user"}]}`)
+	},
+	"resend-invite": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		id := a.org(ada, "Acme")
+		inv, _ := a.invite(ada, id, "bob@example.com")
+		return a.request(ResendInvite, &ada, map[string]string{"orgId": id, "inviteId": inv.ID}, nil, "")
+	},
+	"revoke-invite": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		id := a.org(ada, "Acme")
+		inv, _ := a.invite(ada, id, "bob@example.com")
+		return a.request(RevokeInvite, &ada, map[string]string{"orgId": id, "inviteId": inv.ID}, nil, "")
+	},
+	"accept-invite": func(a *api) events.APIGatewayV2HTTPRequest {
+		ada, bob := person("ada"), person("bob")
+		id := a.org(ada, "Acme")
+		a.account(bob)
+		_, token := a.invite(ada, id, bob.Email)
+		return a.request(AcceptInvite, &bob, nil, nil, `{"token":"`+token+`"}`)
+	},
+}
+
+// invite has admin invite email to the org as a user, mailing with a recorder, and returns
+// the invite and the token of its link.
+func (a *api) invite(admin orgs.Caller, orgID, email string) (orgs.Invite, string) {
+	a.t.Helper()
+	rec := &mail.Recorder{}
+	a.env.UseMail(rec)
+	access, err := a.env.Orgs().Authorize(context.Background(), admin, orgID)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	inv, err := a.env.InvitesSending().Create(context.Background(), access, orgs.InviteInput{Email: email, Role: "user"})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	_, token, _ := strings.Cut(rec.Sent[0].Text, "token=")
+	return inv, strings.Fields(token)[0]
 }
 
 // acceptingDirectory is an identity provider that accepts every change.

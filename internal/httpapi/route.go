@@ -41,6 +41,9 @@ type Route struct {
 	// narrows what it allows (PATCH of the org settings: billing.manage may change billing
 	// contacts only).
 	OrPermission roles.Permission
+	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
+	// as in leaving an org.
+	SelfAllowed bool
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
 	// "cognito-idp:" ones to the user pool.

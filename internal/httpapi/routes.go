@@ -111,10 +111,79 @@ var (
 	}
 )
 
+// The member and invite routes. A route acting on a member or an invite reads it in the
+// authorization step's round trip (orgs.Subject), so that its write follows at once.
+var (
+	ListMembers = &Route{
+		Name: "list-members", Method: "GET", Path: "/v1/orgs/{orgId}/members", Auth: JWT, Permission: roles.MembersRead,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "The org's members, filtered by role and by a prefix of the email or name",
+		Build:   buildListMembers,
+	}
+	UpdateMember = &Route{
+		Name: "update-member", Method: "PATCH", Path: "/v1/orgs/{orgId}/members/{userId}", Auth: JWT, Permission: roles.MembersManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "Change a member's role or properties",
+		Build:   buildUpdateMember,
+	}
+	RemoveMember = &Route{
+		Name: "remove-member", Method: "DELETE", Path: "/v1/orgs/{orgId}/members/{userId}", Auth: JWT, Permission: roles.MembersManage,
+		SelfAllowed: true,
+		Actions:     []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbCheck, ddbPut},
+		Summary:     "Remove a member, or leave the org (any member may remove themself)",
+		Build:       buildRemoveMember,
+	}
+	ListInvites = &Route{
+		Name: "list-invites", Method: "GET", Path: "/v1/orgs/{orgId}/invites", Auth: JWT, Permission: roles.InvitesRead,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "The org's invites by status (pending by default)",
+		Build:   buildListInvites,
+	}
+	CreateInvite = &Route{
+		Name: "create-invite", Method: "POST", Path: "/v1/orgs/{orgId}/invites", Auth: JWT, Permission: roles.InvitesCreate,
+		Actions: []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate, sesSend},
+		Summary: "Invite someone by email; the email carries the accept link",
+		Build:   buildCreateInvite,
+		Replay:  replayCreateInvite,
+	}
+	CreateInvitesBulk = &Route{
+		Name: "create-invites-bulk", Method: "POST", Path: "/v1/orgs/{orgId}/invites/bulk", Auth: JWT, Permission: roles.InvitesCreate,
+		Actions: []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate, sesSend},
+		Summary: "Invite up to 100 people; one result per invite, in order",
+		Build:   buildCreateInvitesBulk,
+	}
+	ResendInvite = &Route{
+		Name: "resend-invite", Method: "POST", Path: "/v1/orgs/{orgId}/invites/{inviteId}/resend", Auth: JWT, Permission: roles.InvitesManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbDelete, ddbPut, ddbCheck, sesSend},
+		Summary: "Send a pending invite again with a new link; its 7 days start again",
+		Build:   buildResendInvite,
+	}
+	RevokeInvite = &Route{
+		Name: "revoke-invite", Method: "DELETE", Path: "/v1/orgs/{orgId}/invites/{inviteId}", Auth: JWT, Permission: roles.InvitesManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbDelete, ddbCheck, ddbPut},
+		Summary: "Revoke a pending invite",
+		Build:   buildRevokeInvite,
+	}
+	PreviewInvite = &Route{
+		Name: "preview-invite", Method: "GET", Path: "/v1/invites/{token}", Auth: Public,
+		Actions: []string{ddbGet, ddbBatchGet},
+		Summary: "What an invite link is for: org, role, inviter, expiry and status",
+		Build:   buildPreviewInvite,
+	}
+	AcceptInvite = &Route{
+		Name: "accept-invite", Method: "POST", Path: "/v1/invites/accept", Auth: JWT,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbDelete, ddbPut},
+		Summary: "Accept an invite as the signed-in user whose verified email it was sent to",
+		Build:   buildAcceptInvite,
+	}
+)
+
 // Routes is the route table.
 var Routes = []*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
 	UpdateOrg, ChangeHandle, DeleteOrg,
 	UpdateMe, RequestEmailChange, ConfirmEmailChange,
 	ListEvents, GetEvent, ExportEvents,
+	ListMembers, UpdateMember, RemoveMember,
+	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
 }

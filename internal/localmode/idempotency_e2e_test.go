@@ -49,3 +49,19 @@ func TestDoubleClickWithOneKeyCreatesOneOrg(t *testing.T) {
 		t.Errorf("%d orgs after a double click, want personal + one", len(list.Items))
 	}
 }
+
+func TestIdempotencyKeyMakesARepeatedInviteReturnTheFirstInvite(t *testing.T) {
+	s := startStack(t)
+	u := s.newUser()
+	o := decode[org](t, s.do("POST", "/v1/orgs", u.tokens.IDToken, `{"name":"Acme"}`), 201)
+	path := "/v1/orgs/" + o.str("id") + "/invites"
+	body := `{"email":"invitee@example.com","role":"user"}`
+	first := decode[map[string]any](t, s.do("POST", path, u.tokens.IDToken, body, "Idempotency-Key", "inv-1"), 201)
+	again := decode[map[string]any](t, s.do("POST", path, u.tokens.IDToken, body, "Idempotency-Key", "inv-1"), 201)
+	if first["id"] != again["id"] {
+		t.Errorf("replay answered invite %v, first %v", again["id"], first["id"])
+	}
+	apiError(t, s.do("POST", path, u.tokens.IDToken, `{"email":"other@example.com","role":"user"}`, "Idempotency-Key", "inv-1"), 409, "conflict")
+	// Without a key the same invite again is the contract's 409 for a pending invite.
+	apiError(t, s.do("POST", path, u.tokens.IDToken, body), 409, "conflict")
+}

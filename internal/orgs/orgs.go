@@ -136,8 +136,15 @@ type Caller struct {
 	IssuedAt time.Time
 }
 
-// Access is a caller's standing in one org, loaded once per request by the authorization step.
+// Access is a caller's standing in one org, loaded once per request by the authorization step,
+// with the subject the route acts on, read in the same round trip (see Subject).
 type Access struct {
 	Org    Org
 	Member Member
+	// Target is the member named by the route's {userId}; nil when there is none or that
+	// user is not a member.
+	Target *Member
+	// Invite is the invite named by the route's {inviteId}; nil when there is none or it is
+	// not one of the org's.
+	Invite *Invite
 }

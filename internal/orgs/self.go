@@ -2,11 +2,7 @@ package orgs
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -139,8 +135,8 @@ func (s *SelfService) RequestEmailChange(ctx context.Context, c Caller, newEmail
 	if email == acc.Profile.Email {
 		return EmailChange{}, apperr.New(apperr.Invalid, "%s is already your email address", email)
 	}
-	token := newToken()
-	change := EmailChange{NewEmail: email, TokenHash: hashToken(token), ExpiresAt: s.Orgs.Now().Add(EmailChangeTTL)}
+	token, hash := newToken()
+	change := EmailChange{NewEmail: email, TokenHash: hash, ExpiresAt: s.Orgs.Now().Add(EmailChangeTTL)}
 	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_change_requested",
 		fmt.Sprintf("%s asked to change their email address to %s", acc.Profile.Email, email),
 		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": email}})
@@ -206,16 +202,4 @@ func (s *SelfService) selfEvent(ctx context.Context, p Profile, cat audit.Catego
 	}
 	ev.Stamp(ctx, s.Orgs.NewID(), s.Orgs.Now())
 	return ev
-}
-
-// newToken returns 256 random bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }

@@ -38,10 +38,11 @@ type Store interface {
 	// or nothing; ErrHandleTaken when the handle is taken. With a non-nil account, the
 	// creator's account is written in the same transaction (as CreateAccount would).
 	CreateOrg(ctx context.Context, o Org, creator Member, ev audit.Event, account *NewAccount) error
-	// Access returns the org and the user's membership of it in one round trip; NotFound when
-	// either is missing. When the request carries an idempotency key that was used before, it
-	// returns the org and the membership together with an error describing that use.
-	Access(ctx context.Context, orgID, userID string) (Org, Member, error)
+	// Access returns the org, the user's membership of it and the subject s names, in one
+	// round trip; NotFound when the org or the membership is missing. A missing subject is
+	// left nil. When the request carries an idempotency key that was used before, it returns
+	// the access together with an error describing that use.
+	Access(ctx context.Context, orgID, userID string, s Subject) (Access, error)
 	// UpdateOrg writes the settings that differ between before and after, each on condition
 	// that it is still as before (a Conflict otherwise), with the event.
 	UpdateOrg(ctx context.Context, before, after Org, ev audit.Event) error
@@ -329,32 +330,8 @@ func (s *Service) validateCreate(in CreateInput) (Org, Member, error) {
 }
 
 // Authorize loads the caller's membership of the org and checks that the caller's role has
-// one of the permissions: the one authorization step of every org route. A missing or deleted org and a non-member are the
-// same NotFound, so that no one learns of another's org.
+// one of the permissions: the one authorization step of every org route (AuthorizeFor with
+// no subject).
 func (s *Service) Authorize(ctx context.Context, c Caller, orgID string, anyOf ...roles.Permission) (Access, error) {
-	org, member, err := s.Store.Access(ctx, orgID, c.ID)
-	if err != nil && org.ID == "" {
-		return Access{}, err
-	}
-	// A non-nil err with the access describes how an earlier request with the same
-	// idempotency key ended: it is passed on once the access is checked.
-	if org.Deleted() {
-		return Access{}, apperr.New(apperr.NotFound, "organization not found")
-	}
-	if !org.AuthResetAt.IsZero() && c.IssuedAt.Before(org.AuthResetAt) {
-		return Access{}, apperr.New(apperr.Unauthenticated, "authentication for this organization was reset; sign in again")
-	}
-	if !hasAny(member.Role, anyOf) {
-		return Access{}, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", member.Role, anyOf[0])
-	}
-	return Access{Org: org, Member: member}, err
-}
-
-func hasAny(r roles.Role, perms []roles.Permission) bool {
-	for _, p := range perms {
-		if p == "" || r.Has(p) {
-			return true
-		}
-	}
-	return len(perms) == 0
+	return s.AuthorizeFor(ctx, c, orgID, Subject{}, anyOf...)
 }

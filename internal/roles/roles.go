@@ -43,13 +43,17 @@ const (
 	TokenRegenerate Permission = "token.regenerate"
 	AuthReset       Permission = "auth.reset"
 	OrgDelete       Permission = "org.delete"
+	// InvitesCreate is creating invites (not resending or revoking them). It comes with
+	// invites.manage; the org setting membersCanInvite extends it to the role user (see
+	// orgs.Access.Allows, the one place where settings widen the matrix).
+	InvitesCreate Permission = "invites.create"
 )
 
 var (
 	everyone  = []Permission{OrgRead, SupportAccess}
 	readAdmin = []Permission{MembersRead, InvitesRead, EventsRead, SettingsRead}
 	billRead  = []Permission{LicensesRead, UsageRead, BillingRead}
-	adminOnly = []Permission{MembersManage, InvitesManage, SettingsManage, LicensesManage, TokenRegenerate, AuthReset, OrgDelete}
+	adminOnly = []Permission{MembersManage, InvitesManage, InvitesCreate, SettingsManage, LicensesManage, TokenRegenerate, AuthReset, OrgDelete}
 	permsOf   = map[Role][]Permission{
 		Admin:        concat(everyone, []Permission{ProductsAccess, TokenView, BillingManage}, readAdmin, billRead, adminOnly),
 		ViewerAdmin:  concat(everyone, []Permission{ProductsAccess, TokenView}, readAdmin, billRead),

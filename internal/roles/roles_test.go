@@ -23,6 +23,7 @@ func TestMatrixMatchesContract(t *testing.T) {
 		{BillingManage, true, false, true, false, false},
 		{MembersManage, true, false, false, false, false},
 		{InvitesManage, true, false, false, false, false},
+		{InvitesCreate, true, false, false, false, false}, // user too with membersCanInvite: orgs.Access.Allows
 		{SettingsManage, true, false, false, false, false},
 		{LicensesManage, true, false, false, false, false},
 		{TokenRegenerate, true, false, false, false, false},

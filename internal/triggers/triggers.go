@@ -49,6 +49,7 @@ type Task struct {
 func scheduledTasks(env *app.Env) []Task {
 	store := env.Store()
 	return []Task{
+		{Name: "invites", Run: env.InvitesSending().ProcessDue},
 		{Name: "purge-deleted-orgs", Run: func(ctx context.Context, now time.Time) error {
 			return orgs.PurgeDeleted(ctx, store, now, env.Log)
 		}},
@@ -74,7 +75,7 @@ var (
 	ScheduledJob = &Function{
 		Name: "scheduled-job", Kind: KindSchedule,
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, retries failed emails, purges deleted orgs",
-		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"},
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail"},
 		Build:   buildScheduledJob,
 	}
 	PostConfirmation = &Function{

@@ -1,0 +1,73 @@
+package dynamo
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/orgs"
+)
+
+// Access implements orgs.Store: the org, the caller's membership and the route's subject
+// (another member, an invite) in one BatchGetItem.
+func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
+	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID))}
+	if subj.UserID != "" && subj.UserID != userID {
+		ks = append(ks, key(orgPK(orgID), memberSK(subj.UserID)))
+	}
+	if subj.InviteID != "" {
+		ks = append(ks, key(orgPK(orgID), inviteSK(subj.InviteID)))
+	}
+	if k := idempotencyKey(ctx); k != nil {
+		ks = append(ks, k)
+	}
+	items, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return orgs.Access{}, err
+	}
+	var a orgs.Access
+	var org orgItem
+	var replay error
+	members := map[string]orgs.Member{}
+	for _, av := range items {
+		var k keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return orgs.Access{}, err
+		}
+		switch {
+		case k.SK == skIdempotency:
+			replay = replayFrom(av)
+		case k.SK == skMeta:
+			if err := attributevalue.UnmarshalMap(av, &org); err != nil {
+				return orgs.Access{}, err
+			}
+		case strings.HasPrefix(k.SK, "MEMBER#"):
+			var m memberItem
+			if err := attributevalue.UnmarshalMap(av, &m); err != nil {
+				return orgs.Access{}, err
+			}
+			members[m.UserID] = m.member()
+		case strings.HasPrefix(k.SK, "INVITE#"):
+			var it inviteItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return orgs.Access{}, err
+			}
+			inv := it.invite()
+			a.Invite = &inv
+		}
+	}
+	caller, ok := members[userID]
+	if org.ID == "" || !ok {
+		return orgs.Access{}, apperr.New(apperr.NotFound, "organization not found")
+	}
+	a.Org, a.Member = org.org(), caller
+	if t, ok := members[subj.UserID]; ok {
+		a.Target = &t
+	}
+	// A replay: the request was made before. The access is returned so that it is checked
+	// before the request is answered again.
+	return a, replay
+}

@@ -1,0 +1,441 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+var _ orgs.InviteStore = (*Store)(nil)
+var _ orgs.MemberStore = (*Store)(nil)
+
+const (
+	skInvite      = "INVITE#"
+	skInviteGuard = "INVITE_EMAIL#"
+	skToken       = "INVITE_TOKEN"
+	// The GSI1 buckets of an org's invites: pending and expired ones share "live", split
+	// by expiresAt, so that "pending" and "expired" are each one key range at any instant,
+	// whether or not the scheduled job has marked the expired ones yet.
+	bucketLive = "live"
+	// tokenRetention keeps a used or dead link previewable for a while; TTL then removes it.
+	tokenRetention = 90 * 24 * time.Hour
+)
+
+func inviteSK(id string) string             { return skInvite + id }
+func inviteGuardSK(email string) string     { return skInviteGuard + email }
+func tokenPK(hash string) string            { return skToken + "#" + hash }
+func inviteBucketPK(orgID, b string) string { return orgPK(orgID) + "#INV#" + b }
+
+func bucketOf(s orgs.InviteStatus) string {
+	if s == orgs.InvitePending || s == orgs.InviteExpired {
+		return bucketLive
+	}
+	return string(s)
+}
+
+// dueKeys are the sparse GSI3 keys of a pending invite: the day shard of its due time, then
+// the time itself, so that the scheduled job reads only what is due.
+func dueKeys(orgID, inviteID string, due time.Time) (string, string) {
+	return "DUE#INVITE#" + due.UTC().Format(time.DateOnly), sortTime(due) + "#" + orgID + "#" + inviteID
+}
+
+func inviteListSK(expiresAt time.Time, id string) string { return sortTime(expiresAt) + "#" + id }
+
+type inviteItem struct {
+	keys
+	ID               string    `dynamodbav:"id"`
+	OrgID            string    `dynamodbav:"orgId"`
+	Email            string    `dynamodbav:"email"`
+	Role             string    `dynamodbav:"role"`
+	Status           string    `dynamodbav:"status"`
+	InvitedByID      string    `dynamodbav:"invitedById"`
+	InvitedByEmail   string    `dynamodbav:"invitedByEmail"`
+	CreatedAt        stamp     `dynamodbav:"createdAt"`
+	ExpiresAt        stamp     `dynamodbav:"expiresAt"`
+	LastSentAt       stamp     `dynamodbav:"lastSentAt"`
+	Delivery         string    `dynamodbav:"deliveryStatus"`
+	DeliveryAttempts int       `dynamodbav:"deliveryAttempts"`
+	TokenHash        string    `dynamodbav:"tokenHash"`
+	DueAt            stamp     `dynamodbav:"dueAt"`
+	AcceptedAt       time.Time `dynamodbav:"acceptedAt,omitempty"`
+	AcceptedBy       string    `dynamodbav:"acceptedBy,omitempty"`
+	RevokedAt        time.Time `dynamodbav:"revokedAt,omitempty"`
+}
+
+func newInviteItem(i orgs.Invite) inviteItem {
+	it := inviteItem{
+		keys: keys{
+			PK: orgPK(i.OrgID), SK: inviteSK(i.ID),
+			GSI1PK: inviteBucketPK(i.OrgID, bucketOf(i.Status)), GSI1SK: inviteListSK(i.ExpiresAt, i.ID),
+		},
+		ID: i.ID, OrgID: i.OrgID, Email: i.Email, Role: string(i.Role), Status: string(i.Status),
+		InvitedByID: i.InvitedBy.ID, InvitedByEmail: i.InvitedBy.Email,
+		CreatedAt: stamp(i.CreatedAt), ExpiresAt: stamp(i.ExpiresAt), LastSentAt: stamp(i.LastSentAt),
+		Delivery: string(i.Delivery), DeliveryAttempts: i.DeliveryAttempts, TokenHash: i.TokenHash,
+		DueAt: stamp(i.DueAt), AcceptedAt: i.AcceptedAt, AcceptedBy: i.AcceptedBy, RevokedAt: i.RevokedAt,
+	}
+	if i.Status == orgs.InvitePending {
+		it.GSI3PK, it.GSI3SK = dueKeys(i.OrgID, i.ID, i.DueAt)
+	}
+	return it
+}
+
+func (it inviteItem) invite() orgs.Invite {
+	return orgs.Invite{
+		ID: it.ID, OrgID: it.OrgID, Email: it.Email, Role: roles.Role(it.Role), Status: orgs.InviteStatus(it.Status),
+		InvitedBy: orgs.Person{ID: it.InvitedByID, Email: it.InvitedByEmail},
+		CreatedAt: it.CreatedAt.time(), ExpiresAt: it.ExpiresAt.time(), LastSentAt: it.LastSentAt.time(),
+		Delivery: orgs.Delivery(it.Delivery), DeliveryAttempts: it.DeliveryAttempts, TokenHash: it.TokenHash,
+		DueAt: it.DueAt.time(), AcceptedAt: it.AcceptedAt, AcceptedBy: it.AcceptedBy, RevokedAt: it.RevokedAt,
+	}
+}
+
+// inviteGuardItem keeps one pending invite per address in an org. It records its invite's
+// expiry: an expired invite's guard gives way to a new invite, whether or not the scheduled
+// job has marked the old one yet.
+type inviteGuardItem struct {
+	keys
+	InviteID  string `dynamodbav:"inviteId"`
+	ExpiresAt stamp  `dynamodbav:"expiresAt"`
+}
+
+func newInviteGuard(i orgs.Invite) inviteGuardItem {
+	return inviteGuardItem{
+		keys:     keys{PK: orgPK(i.OrgID), SK: inviteGuardSK(i.Email), TTL: i.ExpiresAt.Add(24 * time.Hour).Unix()},
+		InviteID: i.ID, ExpiresAt: stamp(i.ExpiresAt),
+	}
+}
+
+type tokenItem struct {
+	keys
+	OrgID     string `dynamodbav:"orgId"`
+	InviteID  string `dynamodbav:"inviteId"`
+	Email     string `dynamodbav:"email"`
+	Role      string `dynamodbav:"role"`
+	ExpiresAt stamp  `dynamodbav:"expiresAt"`
+}
+
+func newTokenItem(t orgs.InviteToken) tokenItem {
+	return tokenItem{
+		keys:  keys{PK: tokenPK(t.Hash), SK: skToken, TTL: t.ExpiresAt.Add(tokenRetention).Unix()},
+		OrgID: t.OrgID, InviteID: t.InviteID, Email: t.Email, Role: string(t.Role), ExpiresAt: stamp(t.ExpiresAt),
+	}
+}
+
+func (it tokenItem) token(hash string) orgs.InviteToken {
+	return orgs.InviteToken{Hash: hash, OrgID: it.OrgID, InviteID: it.InviteID, Email: it.Email, Role: roles.Role(it.Role), ExpiresAt: it.ExpiresAt.time()}
+}
+
+// pendingAt holds while the invite is pending and unexpired at now.
+func pendingAt(now time.Time) expression.ConditionBuilder {
+	return attr("status").Equal(val(string(orgs.InvitePending))).And(attr("expiresAt").GreaterThan(val(sortTime(now))))
+}
+
+// guardHeldBy holds while the invite guard is absent or held by invite id.
+func guardHeldBy(id string) expression.ConditionBuilder {
+	return absent().Or(attr("inviteId").Equal(val(id)))
+}
+
+// memberStill holds while the member has the role they had when read.
+func (t *txn) memberStill(orgID string, m orgs.Member) {
+	t.check(key(orgPK(orgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))), orgs.ErrActorChanged)
+}
+
+// CreateInvite implements orgs.InviteStore.
+func (s *Store) CreateInvite(ctx context.Context, w orgs.NewInvite) error {
+	inv := w.Invite
+	t := s.txn()
+	t.putNew(newInviteItem(inv), fmt.Errorf("invite %s exists", inv.ID))
+	t.put(newInviteGuard(inv), absent().Or(attr("expiresAt").LessThanEqual(val(sortTime(inv.CreatedAt)))), orgs.ErrInvitePending)
+	t.check(key(orgPK(inv.OrgID), emailGuardSK(inv.Email)), absent(), orgs.ErrAlreadyMember)
+	live := orgLive().And(attr("kind").Equal(val(string(orgs.Shared))))
+	onFail := orgs.ErrOrgGone
+	if w.ByMembersCanInvite {
+		live, onFail = live.And(attr("membersCanInvite").Equal(val(true))), orgs.ErrMembersCanInviteOff
+	}
+	t.check(key(orgPK(inv.OrgID), skMeta), live, onFail)
+	t.memberStill(inv.OrgID, w.Actor)
+	t.putNew(newTokenItem(w.Token), fmt.Errorf("token of invite %s exists", inv.ID))
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}
+
+// Invites implements orgs.InviteStore: one Query of GSI1. Pending invites come soonest to
+// expire first; the others most recent first.
+func (s *Store) Invites(ctx context.Context, orgID string, status orgs.InviteStatus, now time.Time, p paging.Request) (orgs.InvitePage, error) {
+	// Every live invite whose expiresAt is now or earlier sorts below bound.
+	bound := sortTime(now) + "$"
+	kc := expression.Key(attrGSI1P).Equal(expression.Value(inviteBucketPK(orgID, bucketOf(status))))
+	forward := false
+	switch status {
+	case orgs.InvitePending:
+		kc, forward = kc.And(expression.Key(attrGSI1S).GreaterThan(expression.Value(bound))), true
+	case orgs.InviteExpired:
+		kc = kc.And(expression.Key(attrGSI1S).LessThan(expression.Value(bound)))
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return orgs.InvitePage{}, err
+	}
+	start, err := decodeKey(p.After)
+	if err != nil {
+		return orgs.InvitePage{}, err
+	}
+	if sk, ok := start[attrGSI1S].(*types.AttributeValueMemberS); ok && forward && sk.Value <= bound {
+		// Everything up to the position expired since the last page: start at the bound.
+		start = nil
+	}
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), IndexName: aws.String(IndexGSI1),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ExclusiveStartKey: start,
+		Limit: aws.Int32(int32(p.Limit)), ScanIndexForward: aws.Bool(forward),
+	})
+	if err != nil {
+		return orgs.InvitePage{}, fmt.Errorf("query invites: %w", err)
+	}
+	page := orgs.InvitePage{Invites: make([]orgs.Invite, 0, len(out.Items))}
+	for _, av := range out.Items {
+		var it inviteItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return orgs.InvitePage{}, err
+		}
+		page.Invites = append(page.Invites, it.invite())
+	}
+	page.Next, err = encodeKey(out.LastEvaluatedKey)
+	return page, err
+}
+
+// setDue sets a pending invite's due time and its GSI3 keys.
+func setDue(u expression.UpdateBuilder, inv orgs.Invite, due time.Time) expression.UpdateBuilder {
+	pk, sk := dueKeys(inv.OrgID, inv.ID, due)
+	return u.Set(attr("dueAt"), val(stamp(due))).Set(attr(attrGSI3P), val(pk)).Set(attr(attrGSI3S), val(sk))
+}
+
+// settle takes a settled invite out of the due index.
+func settle(u expression.UpdateBuilder) expression.UpdateBuilder {
+	return u.Remove(attr("dueAt")).Remove(attr(attrGSI3P)).Remove(attr(attrGSI3S))
+}
+
+// ResendInvite implements orgs.InviteStore.
+func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
+	b, a := w.Before, w.After
+	t := s.txn()
+	upd := expression.Set(attr("tokenHash"), val(a.TokenHash)).
+		Set(attr("expiresAt"), val(stamp(a.ExpiresAt))).
+		Set(attr("lastSentAt"), val(stamp(a.LastSentAt))).
+		Set(attr("deliveryStatus"), val(string(a.Delivery))).
+		Set(attr("deliveryAttempts"), val(a.DeliveryAttempts)).
+		Set(attr(attrGSI1S), val(inviteListSK(a.ExpiresAt, a.ID)))
+	t.update(key(orgPK(b.OrgID), inviteSK(b.ID)), setDue(upd, a, a.DueAt),
+		pendingAt(a.LastSentAt).And(attr("tokenHash").Equal(val(b.TokenHash))), orgs.ErrInviteGone)
+	t.delete(key(tokenPK(b.TokenHash), skToken), expression.ConditionBuilder{}, nil)
+	t.putNew(newTokenItem(w.Token), fmt.Errorf("token of invite %s exists", a.ID))
+	t.put(newInviteGuard(a), guardHeldBy(a.ID), orgs.ErrInviteChanged)
+	t.memberStill(b.OrgID, w.Actor)
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}
+
+// RevokeInvite implements orgs.InviteStore.
+func (s *Store) RevokeInvite(ctx context.Context, w orgs.InviteRevocation) error {
+	inv := w.Invite
+	t := s.txn()
+	upd := expression.Set(attr("status"), val(string(orgs.InviteRevoked))).
+		Set(attr("revokedAt"), val(w.RevokedAt)).
+		Set(attr(attrGSI1P), val(inviteBucketPK(inv.OrgID, string(orgs.InviteRevoked))))
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(upd), pendingAt(w.RevokedAt), orgs.ErrInviteGone)
+	t.delete(key(orgPK(inv.OrgID), inviteGuardSK(inv.Email)), guardHeldBy(inv.ID), orgs.ErrInviteChanged)
+	t.memberStill(inv.OrgID, w.Actor)
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}
+
+// SetDelivery implements orgs.InviteStore.
+func (s *Store) SetDelivery(ctx context.Context, d orgs.DeliveryUpdate) error {
+	inv := d.Invite
+	t := s.txn()
+	upd := expression.Set(attr("deliveryStatus"), val(string(d.Delivery))).
+		Set(attr("deliveryAttempts"), val(d.Attempts)).
+		Set(attr("lastSentAt"), val(stamp(d.LastSentAt)))
+	cond := attr("status").Equal(val(string(orgs.InvitePending))).And(attr("tokenHash").Equal(val(inv.TokenHash)))
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), setDue(upd, inv, d.DueAt), cond, orgs.ErrInviteChanged)
+	if d.Event != nil {
+		t.event(*d.Event)
+	}
+	return t.run(ctx, s.Client)
+}
+
+// InviteToken implements orgs.InviteStore: one consistent GetItem.
+func (s *Store) InviteToken(ctx context.Context, hash string) (orgs.InviteToken, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table), Key: key(tokenPK(hash), skToken), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return orgs.InviteToken{}, fmt.Errorf("get invite token: %w", err)
+	}
+	if out.Item == nil {
+		return orgs.InviteToken{}, apperr.New(apperr.NotFound, "invitation not found")
+	}
+	var it tokenItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return orgs.InviteToken{}, err
+	}
+	return it.token(hash), nil
+}
+
+// InviteWithOrg implements orgs.InviteStore: one BatchGetItem.
+func (s *Store) InviteWithOrg(ctx context.Context, orgID, inviteID string) (orgs.Invite, orgs.Org, error) {
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), inviteSK(inviteID))})
+	if err != nil {
+		return orgs.Invite{}, orgs.Org{}, err
+	}
+	var org orgItem
+	var inv inviteItem
+	for _, av := range items {
+		var k keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return orgs.Invite{}, orgs.Org{}, err
+		}
+		target := any(&inv)
+		if k.SK == skMeta {
+			target = &org
+		}
+		if err := attributevalue.UnmarshalMap(av, target); err != nil {
+			return orgs.Invite{}, orgs.Org{}, err
+		}
+	}
+	if org.ID == "" || inv.ID == "" {
+		return orgs.Invite{}, orgs.Org{}, apperr.New(apperr.NotFound, "invitation not found")
+	}
+	return inv.invite(), org.org(), nil
+}
+
+// AcceptContext implements orgs.InviteStore: one BatchGetItem of the token and the profile.
+func (s *Store) AcceptContext(ctx context.Context, hash, userID string) (orgs.InviteToken, *orgs.Profile, error) {
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(tokenPK(hash), skToken), key(userPK(userID), skProfile)})
+	if err != nil {
+		return orgs.InviteToken{}, nil, err
+	}
+	var tok *orgs.InviteToken
+	var profile *orgs.Profile
+	for _, av := range items {
+		var k keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return orgs.InviteToken{}, nil, err
+		}
+		if k.SK == skProfile {
+			var it profileItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return orgs.InviteToken{}, nil, err
+			}
+			p := it.profile()
+			profile = &p
+			continue
+		}
+		var it tokenItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return orgs.InviteToken{}, nil, err
+		}
+		t := it.token(hash)
+		tok = &t
+	}
+	if tok == nil {
+		return orgs.InviteToken{}, nil, apperr.New(apperr.NotFound, "invitation not found")
+	}
+	return *tok, profile, nil
+}
+
+// AcceptInvite implements orgs.InviteStore.
+func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
+	tok, m := w.Token, w.Member
+	t := s.txn()
+	if w.Account != nil {
+		t.account(*w.Account)
+	}
+	upd := expression.Set(attr("status"), val(string(orgs.InviteAccepted))).
+		Set(attr("acceptedAt"), val(w.Now)).
+		Set(attr("acceptedBy"), val(m.UserID)).
+		Set(attr(attrGSI1P), val(inviteBucketPK(tok.OrgID, string(orgs.InviteAccepted))))
+	t.update(key(orgPK(tok.OrgID), inviteSK(tok.InviteID)), settle(upd),
+		pendingAt(w.Now).And(attr("tokenHash").Equal(val(tok.Hash))), orgs.ErrInviteGone)
+	t.delete(key(orgPK(tok.OrgID), inviteGuardSK(tok.Email)), guardHeldBy(tok.InviteID), orgs.ErrInviteGone)
+	counts := expression.Add(attr("memberCount"), val(1))
+	if m.Role == roles.Admin {
+		counts = counts.Add(attr("adminCount"), val(1))
+	}
+	t.update(key(orgPK(tok.OrgID), skMeta), counts,
+		orgLive().And(attr("kind").Equal(val(string(orgs.Shared)))), orgs.ErrInviteGone)
+	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
+	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
+	t.memberEntries(m, orgs.ErrAlreadyMember)
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}
+
+// DueInvites implements orgs.InviteStore: a Query of one day shard of GSI3, up to now.
+func (s *Store) DueInvites(ctx context.Context, day, now time.Time) ([]orgs.Invite, error) {
+	pk, _ := dueKeys("", "", day)
+	kc := expression.Key(attrGSI3P).Equal(expression.Value(pk)).
+		And(expression.Key(attrGSI3S).LessThan(expression.Value(sortTime(now) + "$")))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, err
+	}
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), IndexName: aws.String(IndexGSI3),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var due []orgs.Invite
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query due invites: %w", err)
+		}
+		for _, av := range page.Items {
+			var it inviteItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, err
+			}
+			due = append(due, it.invite())
+		}
+	}
+	return due, nil
+}
+
+// ExpireInvite implements orgs.InviteStore.
+func (s *Store) ExpireInvite(ctx context.Context, inv orgs.Invite, now time.Time, ev audit.Event) error {
+	t := s.txn()
+	cond := attr("status").Equal(val(string(orgs.InvitePending))).
+		And(attr("dueAt").Equal(val(stamp(inv.DueAt)))).
+		And(attr("expiresAt").LessThanEqual(val(sortTime(now))))
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(expression.Set(attr("status"), val(string(orgs.InviteExpired)))), cond, orgs.ErrInviteChanged)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// ClaimRetry implements orgs.InviteStore.
+func (s *Store) ClaimRetry(ctx context.Context, inv orgs.Invite, tok orgs.InviteToken, lease time.Time) error {
+	t := s.txn()
+	upd := expression.Set(attr("tokenHash"), val(tok.Hash)).Set(attr("deliveryStatus"), val(string(orgs.DeliverySending)))
+	cond := attr("status").Equal(val(string(orgs.InvitePending))).
+		And(attr("dueAt").Equal(val(stamp(inv.DueAt)))).
+		And(attr("tokenHash").Equal(val(inv.TokenHash)))
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), setDue(upd, inv, lease), cond, orgs.ErrInviteChanged)
+	t.delete(key(tokenPK(inv.TokenHash), skToken), expression.ConditionBuilder{}, nil)
+	t.putNew(newTokenItem(tok), fmt.Errorf("token of invite %s exists", inv.ID))
+	return t.run(ctx, s.Client)
+}

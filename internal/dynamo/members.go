@@ -1,0 +1,216 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// Member search. A member list is always one Query of one index partition, whatever the
+// filter, so that a page costs the same in an org of ten members or of a million:
+//
+//	no filter        GSI1 ORG#<org>#M            the member items, by email
+//	role             GSI2 ORG#<org>#M#<role>     the member items, by email
+//	q                GSI3 ORG#<org>#MS           the member items (by email) and the name
+//	                                             entries (by name), one sorted range
+//	role and q       GSI2 ORG#<org>#MS#<role>    the email and the name entries of the role
+//
+// A search is begins_with(q) on the sort key, so the email and the name matches come back
+// merged in one ordered range; a member whose email and name both match is there twice, and
+// a filter drops the name entry of a member whose email matches too. The entries are full
+// copies of the membership, so a page needs no second read.
+const (
+	skNameEntry  = "MSEARCH#NAME#"
+	skEmailEntry = "MSEARCH#EMAIL#"
+	skEmailGuard = "EMAIL#"
+	// searchByName marks the name entries, which the search filter looks at.
+	searchByName  = "name"
+	searchByEmail = "email"
+)
+
+func memberSearchPK(orgID string) string                   { return orgPK(orgID) + "#MS" }
+func memberRolePK(orgID string, r roles.Role) string       { return orgPK(orgID) + "#M#" + string(r) }
+func memberSearchRolePK(orgID string, r roles.Role) string { return orgPK(orgID) + "#MS#" + string(r) }
+func emailGuardSK(email string) string                     { return skEmailGuard + strings.ToLower(email) }
+
+// searchItem is a copy of a membership under another key, for search.
+type searchItem struct {
+	memberItem
+	SearchBy string `dynamodbav:"searchBy"`
+}
+
+func newNameEntry(m orgs.Member) searchItem {
+	it := searchItem{memberItem: newMemberItem(m), SearchBy: searchByName}
+	sortKey := strings.ToLower(m.Name) + "#" + m.UserID
+	it.keys = keys{
+		PK: orgPK(m.OrgID), SK: skNameEntry + m.UserID,
+		GSI2PK: memberSearchRolePK(m.OrgID, m.Role), GSI2SK: sortKey,
+		GSI3PK: memberSearchPK(m.OrgID), GSI3SK: sortKey,
+	}
+	return it
+}
+
+func newEmailEntry(m orgs.Member) searchItem {
+	it := searchItem{memberItem: newMemberItem(m), SearchBy: searchByEmail}
+	it.keys = keys{
+		PK: orgPK(m.OrgID), SK: skEmailEntry + m.UserID,
+		GSI2PK: memberSearchRolePK(m.OrgID, m.Role), GSI2SK: strings.ToLower(m.Email) + "#" + m.UserID,
+	}
+	return it
+}
+
+// emailGuardItem records that an address is a member's, so that a write can check in its
+// own transaction that an invitee is not a member yet.
+type emailGuardItem struct {
+	keys
+	UserID string `dynamodbav:"userId"`
+}
+
+// memberEntries adds what goes with every membership besides its two sides: the search
+// entries and the email guard (ifTaken when another member has the address).
+func (t *txn) memberEntries(m orgs.Member, ifTaken error) {
+	t.put(newNameEntry(m), expression.ConditionBuilder{}, nil)
+	t.put(newEmailEntry(m), expression.ConditionBuilder{}, nil)
+	t.putNew(emailGuardItem{keys: keys{PK: orgPK(m.OrgID), SK: emailGuardSK(m.Email)}, UserID: m.UserID}, ifTaken)
+}
+
+// Members implements orgs.MemberStore: one Query (see "Member search").
+func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, p paging.Request) (orgs.MemberPage, error) {
+	var index, pkName, skName, pk string
+	switch {
+	case f.Query == "" && f.Role == "":
+		index, pkName, pk = IndexGSI1, attrGSI1P, orgPK(orgID)+"#M"
+	case f.Query == "":
+		index, pkName, pk = IndexGSI2, attrGSI2P, memberRolePK(orgID, f.Role)
+	case f.Role == "":
+		index, pkName, skName, pk = IndexGSI3, attrGSI3P, attrGSI3S, memberSearchPK(orgID)
+	default:
+		index, pkName, skName, pk = IndexGSI2, attrGSI2P, attrGSI2S, memberSearchRolePK(orgID, f.Role)
+	}
+	kc := expression.Key(pkName).Equal(expression.Value(pk))
+	b := expression.NewBuilder()
+	if f.Query != "" {
+		kc = kc.And(expression.Key(skName).BeginsWith(f.Query))
+		// Drop the name entry of a member whose email matches too: the email entry is there.
+		b = b.WithFilter(expression.Or(
+			expression.AttributeNotExists(attr("searchBy")),
+			attr("searchBy").NotEqual(val(searchByName)),
+			expression.Not(attr("email").BeginsWith(f.Query)),
+		))
+	}
+	expr, err := b.WithKeyCondition(kc).Build()
+	if err != nil {
+		return orgs.MemberPage{}, err
+	}
+	start, err := decodeKey(p.After)
+	if err != nil {
+		return orgs.MemberPage{}, err
+	}
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), IndexName: aws.String(index),
+		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ExclusiveStartKey: start, Limit: aws.Int32(int32(p.Limit)),
+	})
+	if err != nil {
+		return orgs.MemberPage{}, fmt.Errorf("query members: %w", err)
+	}
+	page := orgs.MemberPage{Members: make([]orgs.Member, 0, len(out.Items))}
+	for _, av := range out.Items {
+		var it memberItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return orgs.MemberPage{}, err
+		}
+		page.Members = append(page.Members, it.member())
+	}
+	page.Next, err = encodeKey(out.LastEvaluatedKey)
+	return page, err
+}
+
+// ChangeMember implements orgs.MemberStore.
+func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
+	before, after := w.Before, w.After
+	t := s.txn()
+	set := func(rolePK string) expression.UpdateBuilder {
+		u := expression.Set(attr("role"), val(string(after.Role))).Set(attr(attrGSI2P), val(rolePK))
+		if len(after.Properties) == 0 {
+			return u.Remove(attr("properties"))
+		}
+		return u.Set(attr("properties"), val(after.Properties))
+	}
+	t.update(key(orgPK(w.OrgID), memberSK(before.UserID)), set(memberRolePK(w.OrgID, after.Role)),
+		attr("role").Equal(val(string(before.Role))), orgs.ErrMemberChanged)
+	t.update(key(orgPK(w.OrgID), skNameEntry+before.UserID), set(memberSearchRolePK(w.OrgID, after.Role)), exists(), orgs.ErrMemberChanged)
+	t.update(key(orgPK(w.OrgID), skEmailEntry+before.UserID), set(memberSearchRolePK(w.OrgID, after.Role)), exists(), orgs.ErrMemberChanged)
+	t.update(key(userPK(before.UserID), userOrgSK(w.OrgID)), expression.Set(attr("role"), val(string(after.Role))), exists(), orgs.ErrMemberChanged)
+	t.actorStill(w)
+	switch {
+	case before.Role == roles.Admin && after.Role != roles.Admin:
+		t.adminCount(w.OrgID, -1, 0)
+	case after.Role == roles.Admin && before.Role != roles.Admin:
+		t.adminCount(w.OrgID, +1, 0)
+	}
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}
+
+// RemoveMember implements orgs.MemberStore.
+func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
+	m := w.Before
+	t := s.txn()
+	t.delete(key(orgPK(w.OrgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))), orgs.ErrMemberChanged)
+	t.delete(key(orgPK(w.OrgID), skNameEntry+m.UserID), expression.ConditionBuilder{}, nil)
+	t.delete(key(orgPK(w.OrgID), skEmailEntry+m.UserID), expression.ConditionBuilder{}, nil)
+	t.delete(key(orgPK(w.OrgID), emailGuardSK(m.Email)), expression.ConditionBuilder{}, nil)
+	t.delete(key(userPK(m.UserID), userOrgSK(w.OrgID)), expression.ConditionBuilder{}, nil)
+	t.actorStill(w)
+	admins := 0
+	if m.Role == roles.Admin {
+		admins = -1
+	}
+	t.adminCount(w.OrgID, admins, -1)
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}
+
+// adminCount adds to the org's counters. Taking an admin away holds only while another
+// admin remains (ErrLastAdmin): with the member's own role condition in the same
+// transaction, neither a stale read nor two admins demoting each other at once can leave
+// the org without one.
+func (t *txn) adminCount(orgID string, admins, members int) {
+	upd := expression.Add(attr("memberCount"), val(members))
+	if admins != 0 {
+		upd = upd.Add(attr("adminCount"), val(admins))
+	}
+	live := orgLive()
+	onFail := orgs.ErrOrgGone
+	if admins < 0 {
+		live = live.And(attr("adminCount").GreaterThan(val(1)))
+		onFail = orgs.ErrLastAdmin
+	}
+	t.update(key(orgPK(orgID), skMeta), upd, live, onFail)
+}
+
+// orgLive holds while the org exists and is not deleted. A live org's deletedAt is absent or
+// the zero time (which is how the org item stores "not deleted").
+func orgLive() expression.ConditionBuilder {
+	return exists().And(expression.AttributeNotExists(attr("deletedAt")).Or(attr("deletedAt").Equal(val(time.Time{}))))
+}
+
+// actorStill makes the write hold only while the caller keeps the role that authorized it.
+func (t *txn) actorStill(w orgs.MemberWrite) {
+	if w.Actor.UserID == "" || w.Actor.UserID == w.Before.UserID {
+		return
+	}
+	t.check(key(orgPK(w.OrgID), memberSK(w.Actor.UserID)), attr("role").Equal(val(string(w.Actor.Role))), orgs.ErrActorChanged)
+}

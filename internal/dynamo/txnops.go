@@ -1,0 +1,97 @@
+package dynamo
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// The transaction's other kinds of item, next to put: update, delete and a bare condition.
+
+// update adds an update of the item at k, made only when cond holds (cond may be unset).
+func (t *txn) update(k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder, onFail error) {
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond.IsSet() {
+		b = b.WithCondition(cond)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		t.err = errors.Join(t.err, fmt.Errorf("update expression: %w", err))
+		return
+	}
+	t.items = append(t.items, types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(t.table), Key: k,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}})
+	t.onFail = append(t.onFail, onFail)
+}
+
+// delete adds a deletion of the item at k, made only when cond holds (cond may be unset).
+func (t *txn) delete(k map[string]types.AttributeValue, cond expression.ConditionBuilder, onFail error) {
+	d := &types.Delete{TableName: aws.String(t.table), Key: k}
+	if cond.IsSet() {
+		expr, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			t.err = errors.Join(t.err, fmt.Errorf("condition expression: %w", err))
+			return
+		}
+		d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
+	}
+	t.items = append(t.items, types.TransactWriteItem{Delete: d})
+	t.onFail = append(t.onFail, onFail)
+}
+
+// check adds a condition on the item at k that the transaction needs but does not change.
+func (t *txn) check(k map[string]types.AttributeValue, cond expression.ConditionBuilder, onFail error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		t.err = errors.Join(t.err, fmt.Errorf("condition expression: %w", err))
+		return
+	}
+	t.items = append(t.items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(t.table), Key: k, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}})
+	t.onFail = append(t.onFail, onFail)
+}
+
+// sortTimeLayout writes times at a fixed width, so that comparing the strings compares the
+// times: in sort keys and in attributes that conditions compare (RFC 3339 with a variable
+// fraction does not sort: "…:00.5Z" < "…:00Z").
+const sortTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// sortTime formats t for sort keys and conditions.
+func sortTime(t time.Time) string { return t.UTC().Format(sortTimeLayout) }
+
+// stamp is a time stored as a sortTime string, for attributes that conditions compare.
+type stamp time.Time
+
+func (s stamp) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return &types.AttributeValueMemberS{Value: sortTime(time.Time(s))}, nil
+}
+
+func (s *stamp) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	v, ok := av.(*types.AttributeValueMemberS)
+	if !ok {
+		return fmt.Errorf("stamp: want a string, got %T", av)
+	}
+	t, err := time.Parse(time.RFC3339Nano, v.Value)
+	if err != nil {
+		return err
+	}
+	*s = stamp(t)
+	return nil
+}
+
+func (s stamp) time() time.Time { return time.Time(s) }
+
+// Condition shorthands.
+func attr(name string) expression.NameBuilder { return expression.Name(name) }
+func val(v any) expression.ValueBuilder       { return expression.Value(v) }
+func exists() expression.ConditionBuilder     { return expression.AttributeExists(attr(attrPK)) }
+func absent() expression.ConditionBuilder     { return expression.AttributeNotExists(attr(attrPK)) }

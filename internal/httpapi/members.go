@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+type memberJSON struct {
+	UserID     string         `json:"userId"`
+	Email      string         `json:"email"`
+	Name       *string        `json:"name"`
+	Role       string         `json:"role"`
+	JoinedAt   timestamp      `json:"joinedAt"`
+	Source     string         `json:"source"`
+	Properties map[string]any `json:"properties"`
+}
+
+func memberOut(m orgs.Member) memberJSON {
+	props := m.Properties
+	if props == nil {
+		props = map[string]any{}
+	}
+	return memberJSON{
+		UserID: m.UserID, Email: m.Email, Name: nullable(m.Name), Role: string(m.Role),
+		JoinedAt: timestamp(m.JoinedAt), Source: string(m.Source), Properties: props,
+	}
+}
+
+func buildListMembers(env *app.Env) Handler {
+	svc := env.Members()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		role, q := req.Query("role"), req.Query("q")
+		query := "role=" + role + "\x00q=" + strings.ToLower(strings.TrimSpace(q))
+		p, err := req.Page(query)
+		if err != nil {
+			return nil, err
+		}
+		page, err := svc.List(ctx, req.Access, role, q, p)
+		if err != nil {
+			return nil, err
+		}
+		out := list[memberJSON]{Items: make([]memberJSON, len(page.Members)), NextCursor: req.Cursor(query, page.Next)}
+		for i, m := range page.Members {
+			out.Items[i] = memberOut(m)
+		}
+		return JSON(http.StatusOK, out), nil
+	}
+}
+
+func buildUpdateMember(env *app.Env) Handler {
+	svc := env.Members()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			Role       *string         `json:"role"`
+			Properties json.RawMessage `json:"properties"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		var upd orgs.MemberUpdate
+		if in.Role != nil {
+			r := roles.Role(*in.Role)
+			upd.Role = &r
+		}
+		if len(in.Properties) > 0 {
+			if !bytes.HasPrefix(bytes.TrimSpace(in.Properties), []byte("{")) || json.Unmarshal(in.Properties, &upd.Properties) != nil {
+				return nil, apperr.New(apperr.Invalid, "properties must be an object of strings, numbers and booleans")
+			}
+			upd.SetProperties = true
+		}
+		m, err := svc.Update(ctx, req.Access, upd)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusOK, memberOut(m)), nil
+	}
+}
+
+func buildRemoveMember(env *app.Env) Handler {
+	svc := env.Members()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if err := svc.Remove(ctx, req.Access); err != nil {
+			return nil, err
+		}
+		return NoContent(), nil
+	}
+}

@@ -1,0 +1,250 @@
+package orgs
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// Errors a MemberStore returns when a write's condition fails.
+var (
+	// ErrLastAdmin: the change would leave the org without an admin.
+	ErrLastAdmin = apperr.New(apperr.Conflict, "an organization must keep at least one admin; make someone else admin first")
+	// ErrMemberChanged: the member is gone or holds another role than the one read.
+	ErrMemberChanged = apperr.New(apperr.Conflict, "the member was changed or removed meanwhile; reload and try again")
+	// ErrActorChanged: the caller's own role changed while the request ran.
+	ErrActorChanged = apperr.New(apperr.Conflict, "your role in this organization changed meanwhile; reload and try again")
+	// ErrOrgGone: the org was deleted while the request ran.
+	ErrOrgGone = apperr.New(apperr.NotFound, "organization not found")
+)
+
+// MemberFilter narrows a member list: by role, and by a prefix of the email or of the name
+// (Query, lower-cased).
+type MemberFilter struct {
+	Role  roles.Role
+	Query string
+}
+
+// MemberPage is one page of a member list; Next is the store's position after it, "" on the
+// last page.
+type MemberPage struct {
+	Members []Member
+	Next    string
+}
+
+// MemberWrite is one change to a membership, with what the store needs to make it
+// conditional on the state the decision was made on.
+type MemberWrite struct {
+	OrgID string
+	// Actor is the caller's membership as the authorization step read it; the write holds
+	// only while the caller still has that role (unless Actor is the member itself).
+	Actor Member
+	// Before is the member as read; the write holds only while the member still has that
+	// role. After is the member as it will be (ignored for a removal).
+	Before Member
+	After  Member
+	Event  audit.Event
+}
+
+// MemberStore is the persistence the member use cases need.
+type MemberStore interface {
+	// Members returns one page of the org's members matching f, ordered by the sort key of
+	// the index that serves f (email, or email and name merged when f.Query is set).
+	Members(ctx context.Context, orgID string, f MemberFilter, p paging.Request) (MemberPage, error)
+	// ChangeMember rewrites both sides of a membership and its index entries, adjusts the
+	// org's admin count when an admin comes or goes (never below one: ErrLastAdmin), and
+	// writes the event, all or nothing. ErrMemberChanged when the member no longer has
+	// Before's role, ErrActorChanged when the actor no longer has theirs.
+	ChangeMember(ctx context.Context, w MemberWrite) error
+	// RemoveMember deletes both sides of a membership, its index entries and its email
+	// guard, decrements the org's counters (ErrLastAdmin when the last admin would go), and
+	// writes the event, all or nothing.
+	RemoveMember(ctx context.Context, w MemberWrite) error
+}
+
+// MemberService runs the member use cases.
+type MemberService struct {
+	Store MemberStore
+	Now   func() time.Time
+	NewID func() string
+}
+
+// List returns one page of the org's members.
+func (s *MemberService) List(ctx context.Context, a Access, role, q string, p paging.Request) (MemberPage, error) {
+	var f MemberFilter
+	if role != "" {
+		if f.Role = roles.Role(role); !f.Role.Valid() {
+			return MemberPage{}, apperr.New(apperr.Invalid, "role must be one of %s", strings.Join(roleNames(), ", "))
+		}
+	}
+	q = strings.ToLower(strings.TrimSpace(q))
+	if utf8.RuneCountInString(q) > 254 || strings.ContainsFunc(q, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return MemberPage{}, apperr.New(apperr.Invalid, "q must be at most 254 characters without control characters")
+	}
+	f.Query = q
+	return s.Store.Members(ctx, a.Org.ID, f, p)
+}
+
+func roleNames() []string {
+	out := make([]string, len(roles.All))
+	for i, r := range roles.All {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// MemberUpdate is what PATCH may change; nil fields stay as they are.
+type MemberUpdate struct {
+	Role       *roles.Role
+	Properties map[string]any
+	// SetProperties tells an absent properties field from an empty object.
+	SetProperties bool
+}
+
+// Update changes the role and/or the properties of a.Target. Only someone who may grant the
+// new role may give it; a personal account's member keeps its role; the last admin stays.
+func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (Member, error) {
+	if a.Target == nil {
+		return Member{}, apperr.New(apperr.NotFound, "member not found")
+	}
+	before := *a.Target
+	after := before
+	after.Properties = maps.Clone(before.Properties)
+	if in.Role == nil && !in.SetProperties {
+		return Member{}, apperr.New(apperr.Invalid, "give role and/or properties")
+	}
+	if in.Role != nil {
+		r := *in.Role
+		if !r.Valid() {
+			return Member{}, apperr.New(apperr.Invalid, "role must be one of %s", strings.Join(roleNames(), ", "))
+		}
+		if !a.CanAssign(r) {
+			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not grant the role %s", a.Member.Role, r)
+		}
+		if r != before.Role && a.Org.Kind == Personal {
+			return Member{}, apperr.New(apperr.Conflict, "the member of a personal account keeps the admin role")
+		}
+		after.Role = r
+	}
+	if in.SetProperties {
+		props, err := validProperties(in.Properties)
+		if err != nil {
+			return Member{}, err
+		}
+		after.Properties = props
+	}
+	roleChanged := after.Role != before.Role
+	propsChanged := !sameProperties(after.Properties, before.Properties)
+	if !roleChanged && !propsChanged {
+		return before, nil
+	}
+	ev := audit.Event{
+		OrgID: a.Org.ID, Category: audit.Organization,
+		Actor:  audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
+		Target: audit.Target{Type: "member", ID: before.UserID, Label: before.Email},
+	}
+	if roleChanged {
+		ev.Action = "member.role_changed"
+		ev.Summary = fmt.Sprintf("%s changed %s's role from %s to %s", a.Member.Email, before.Email, before.Role, after.Role)
+		ev.Details = map[string]any{"from": string(before.Role), "to": string(after.Role)}
+		if propsChanged {
+			ev.Details["properties"] = propertyDetails(after.Properties)
+		}
+	} else {
+		ev.Action = "member.updated"
+		ev.Summary = fmt.Sprintf("%s updated %s's properties", a.Member.Email, before.Email)
+		ev.Details = map[string]any{"properties": propertyDetails(after.Properties)}
+	}
+	ev.Stamp(ctx, s.NewID(), s.Now())
+	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Event: ev})
+	if err != nil {
+		return Member{}, err
+	}
+	return after, nil
+}
+
+// Remove takes a.Target out of the org: removed by someone who manages members, or leaving
+// when the target is the caller. A personal account's member can't go; the last admin stays.
+func (s *MemberService) Remove(ctx context.Context, a Access) error {
+	if a.Target == nil {
+		return apperr.New(apperr.NotFound, "member not found")
+	}
+	m := *a.Target
+	if a.Org.Kind == Personal {
+		return apperr.New(apperr.Conflict, "a personal account's member can't be removed")
+	}
+	leaving := m.UserID == a.Member.UserID
+	ev := audit.Event{
+		OrgID: a.Org.ID, Category: audit.Organization,
+		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
+		Target:  audit.Target{Type: "member", ID: m.UserID, Label: m.Email},
+		Details: map[string]any{"role": string(m.Role)},
+	}
+	if leaving {
+		ev.Action = "member.left"
+		ev.Summary = fmt.Sprintf("%s left the organization", m.Email)
+	} else {
+		ev.Action = "member.removed"
+		ev.Summary = fmt.Sprintf("%s removed %s (%s) from the organization", a.Member.Email, m.Email, m.Role)
+	}
+	ev.Stamp(ctx, s.NewID(), s.Now())
+	return s.Store.RemoveMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: m, Event: ev})
+}
+
+// Member properties: until the org defines its user properties (a later feature), any keys
+// with scalar values are kept, within bounds.
+const (
+	maxProperties     = 50
+	maxPropertyKey    = 64
+	maxPropertyString = 1000
+)
+
+func validProperties(in map[string]any) (map[string]any, error) {
+	if len(in) > maxProperties {
+		return nil, apperr.New(apperr.Invalid, "properties may hold at most %d keys", maxProperties)
+	}
+	out := make(map[string]any, len(in))
+	for k, v := range in {
+		if k == "" || utf8.RuneCountInString(k) > maxPropertyKey || strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return nil, apperr.New(apperr.Invalid, "property names must be 1 to %d characters without control characters", maxPropertyKey)
+		}
+		switch x := v.(type) {
+		case string:
+			if utf8.RuneCountInString(x) > maxPropertyString {
+				return nil, apperr.New(apperr.Invalid, "property %q must be at most %d characters", k, maxPropertyString)
+			}
+			out[k] = x
+		case bool:
+			out[k] = x
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, apperr.New(apperr.Invalid, "property %q must be a finite number", k)
+			}
+			out[k] = x
+		default:
+			return nil, apperr.New(apperr.Invalid, "property %q must be a string, a number or a boolean", k)
+		}
+	}
+	return out, nil
+}
+
+func sameProperties(a, b map[string]any) bool {
+	return len(a) == 0 && len(b) == 0 || reflect.DeepEqual(a, b)
+}
+
+func propertyDetails(p map[string]any) map[string]any {
+	if p == nil {
+		return map[string]any{}
+	}
+	return p
+}
