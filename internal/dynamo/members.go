@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -213,4 +214,32 @@ func (t *txn) actorStill(w orgs.MemberWrite) {
 		return
 	}
 	t.check(key(orgPK(w.OrgID), memberSK(w.Actor.UserID)), attr("role").Equal(val(string(w.Actor.Role))), orgs.ErrActorChanged)
+}
+
+// memberIdentity adds the updates that copy a user's new email and name onto their membership
+// of one org: the member item and its two search entries (their sort keys hold the email or
+// the lower-cased name), and, when the email changed, the email guard.
+func (t *txn) memberIdentity(orgID string, before, after orgs.Profile) {
+	uid := after.ID
+	email := strings.ToLower(after.Email) + "#" + uid
+	name := strings.ToLower(after.Name) + "#" + uid
+	setBoth := func(u expression.UpdateBuilder) expression.UpdateBuilder {
+		u = u.Set(attr("email"), val(after.Email))
+		if after.Name == "" {
+			return u.Remove(attr("name"))
+		}
+		return u.Set(attr("name"), val(after.Name))
+	}
+	t.update(key(orgPK(orgID), memberSK(uid)),
+		setBoth(expression.Set(attr(attrGSI1S), val(email)).Set(attr(attrGSI2S), val(email)).Set(attr(attrGSI3S), val(email))),
+		exists(), errMembershipChanged)
+	t.update(key(orgPK(orgID), skNameEntry+uid),
+		setBoth(expression.Set(attr(attrGSI2S), val(name)).Set(attr(attrGSI3S), val(name))), exists(), errMembershipChanged)
+	t.update(key(orgPK(orgID), skEmailEntry+uid),
+		setBoth(expression.Set(attr(attrGSI2S), val(email))), exists(), errMembershipChanged)
+	if !strings.EqualFold(before.Email, after.Email) {
+		t.delete(key(orgPK(orgID), emailGuardSK(before.Email)), attr("userId").Equal(val(uid)), errMembershipChanged)
+		t.putNew(emailGuardItem{keys: keys{PK: orgPK(orgID), SK: emailGuardSK(after.Email)}, UserID: uid},
+			apperr.New(apperr.Conflict, "a member of one of your organizations already has %s", after.Email))
+	}
 }

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -35,32 +34,39 @@ func (it emailChangeItem) change() *orgs.EmailChange {
 	return &orgs.EmailChange{NewEmail: it.NewEmail, TokenHash: it.TokenHash, ExpiresAt: it.ExpiresAt}
 }
 
-// maxTxnItems is DynamoDB's limit on the items of one transaction.
-const maxTxnItems = 100
+// maxTxnItems is DynamoDB's limit on the items of one transaction; maxCopyItems is the most
+// items one membership's copy adds (memberIdentity).
+const (
+	maxTxnItems  = 100
+	maxCopyItems = 5
+)
 
 // UpdateProfile implements orgs.Store. The profile, the event and the first memberships'
 // copies of the name go in one transaction; a user in more orgs than fit in it gets the rest
 // in further transactions (the copies are for display and search; the profile is the truth).
 func (s *Store) UpdateProfile(ctx context.Context, acc orgs.Account, after orgs.Profile, ev audit.Event) error {
-	var copies []func(*txn)
-	if after.Name != acc.Profile.Name {
-		for _, m := range acc.Memberships {
-			copies = append(copies, func(t *txn) {
-				t.update(key(orgPK(m.OrgID), memberSK(acc.Profile.ID)),
-					expression.Set(expression.Name("name"), expression.Value(after.Name)),
-					expression.AttributeExists(expression.Name(attrPK)), errMembershipChanged)
-			})
-		}
-	}
 	t := s.txn()
 	t.updateDiff(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
 	t.event(ev)
-	return s.runWithCopies(ctx, t, copies)
+	return s.runWithCopies(ctx, t, identityCopies(acc, after))
+}
+
+// identityCopies are the updates that copy a profile's email and name onto each of the
+// account's memberships (see memberIdentity); none when neither changed.
+func identityCopies(acc orgs.Account, after orgs.Profile) []func(*txn) {
+	if after.Email == acc.Profile.Email && after.Name == acc.Profile.Name {
+		return nil
+	}
+	var copies []func(*txn)
+	for _, m := range acc.Memberships {
+		copies = append(copies, func(t *txn) { t.memberIdentity(m.OrgID, acc.Profile, after) })
+	}
+	return copies
 }
 
 // runWithCopies runs t with as many of the copy updates as fit, then the rest in batches.
 func (s *Store) runWithCopies(ctx context.Context, t *txn, copies []func(*txn)) error {
-	for len(copies) > 0 && len(t.items) < maxTxnItems {
+	for len(copies) > 0 && len(t.items)+maxCopyItems <= maxTxnItems {
 		copies[0](t)
 		copies = copies[1:]
 	}
@@ -69,7 +75,7 @@ func (s *Store) runWithCopies(ctx context.Context, t *txn, copies []func(*txn)) 
 	}
 	for len(copies) > 0 {
 		t := s.txn()
-		for len(copies) > 0 && len(t.items) < maxTxnItems {
+		for len(copies) > 0 && len(t.items)+maxCopyItems <= maxTxnItems {
 			copies[0](t)
 			copies = copies[1:]
 		}
@@ -101,16 +107,5 @@ func (s *Store) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after 
 		apperr.New(apperr.Gone, "this confirmation link was used already"))
 	t.updateDiff(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
 	t.event(ev)
-	var copies []func(*txn)
-	for _, m := range acc.Memberships {
-		sortKey := strings.ToLower(after.Email) + "#" + after.ID
-		copies = append(copies, func(t *txn) {
-			t.update(key(orgPK(m.OrgID), memberSK(acc.Profile.ID)),
-				expression.Set(expression.Name("email"), expression.Value(after.Email)).
-					Set(expression.Name(attrGSI1S), expression.Value(sortKey)).
-					Set(expression.Name(attrGSI2S), expression.Value(sortKey)),
-				expression.AttributeExists(expression.Name(attrPK)), errMembershipChanged)
-		})
-	}
-	return s.runWithCopies(ctx, t, copies)
+	return s.runWithCopies(ctx, t, identityCopies(acc, after))
 }

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/paging"
 )
 
 // directory records what the identity provider is asked to do.
@@ -100,5 +102,43 @@ func TestProfileNameIsCopiedOntoMemberships(t *testing.T) {
 	}
 	if a := f.access(t, caller(1), v.ID); a.Member.Name != "Ada" {
 		t.Errorf("membership name %q", a.Member.Name)
+	}
+}
+
+func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	self, rec, _ := newSelf(f, &clock)
+	ctx := context.Background()
+	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := self.UpdateProfile(ctx, caller(1), orgs.ProfileInput{Name: ptr("Zed Zulu")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := self.RequestEmailChange(ctx, caller(1), "renamed@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := self.ConfirmEmailChange(ctx, caller(1), tokenFrom(t, rec.Sent[0])); err != nil {
+		t.Fatal(err)
+	}
+	members := &orgs.MemberService{Store: f.svc.Store.(*dynamo.Store), Now: f.svc.Now, NewID: f.svc.NewID}
+	a := f.access(t, caller(1), v.ID)
+	for q, want := range map[string]int{"renamed": 1, "user1": 0, "zed": 1, "zulu": 0} {
+		page, err := members.List(ctx, a, "", q, paging.Request{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Members) != want {
+			t.Errorf("q=%s: %d members, want %d", q, len(page.Members), want)
+		}
+	}
+	invites := &orgs.InviteService{Store: f.svc.Store.(*dynamo.Store), Accounts: f.svc, Mail: &mail.Recorder{}, AppURL: "https://app.example.com", Now: f.svc.Now, NewID: f.svc.NewID}
+	if _, err := invites.Create(ctx, a, orgs.InviteInput{Email: "user1@example.com", Role: "user"}); err != nil {
+		t.Errorf("the old address is still guarded as a member's: %v", err)
+	}
+	if _, err := invites.Create(ctx, a, orgs.InviteInput{Email: "renamed@example.com", Role: "user"}); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("inviting the member's new address: %v, want a conflict", err)
 	}
 }
