@@ -191,7 +191,7 @@ func (e *Env) Directory() orgs.Directory {
 // SelfService returns the account self-service.
 func (e *Env) SelfService() *orgs.SelfService {
 	return once(e, "self", func() *orgs.SelfService {
-		return &orgs.SelfService{Orgs: e.Orgs(), Directory: e.Directory(), Mail: e.Mail(), AppURL: e.Config.AppURL}
+		return &orgs.SelfService{Orgs: e.Orgs(), Members: e.Store(), Directory: e.Directory(), Mail: e.Mail(), AppURL: e.Config.AppURL}
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
@@ -108,4 +109,33 @@ func (s *Store) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after 
 	t.updateDiff(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
 	t.event(ev)
 	return s.runWithCopies(ctx, t, identityCopies(acc, after))
+}
+
+// The tombstone of a deleted account: USER#<userId> / DELETED, for as long as the user's
+// tokens may still be valid.
+const (
+	skDeleted    = "DELETED"
+	tombstoneTTL = 48 * time.Hour
+)
+
+type tombstoneItem struct {
+	keys
+	DeletedAt time.Time `dynamodbav:"deletedAt"`
+}
+
+// DeleteAccountData implements orgs.Store.
+func (s *Store) DeleteAccountData(ctx context.Context, acc orgs.Account, at time.Time) error {
+	uid := acc.Profile.ID
+	t := s.txn()
+	t.put(tombstoneItem{keys: keys{PK: userPK(uid), SK: skDeleted, TTL: at.Add(tombstoneTTL).Unix()}, DeletedAt: at}, expression.ConditionBuilder{}, nil)
+	t.delete(key(userPK(uid), skProfile), expression.ConditionBuilder{}, nil)
+	t.delete(key(userPK(uid), skEmailChange), expression.ConditionBuilder{}, nil)
+	if err := t.run(ctx, s.Client); err != nil {
+		return err
+	}
+	var rest []map[string]types.AttributeValue
+	for _, m := range acc.Memberships {
+		rest = append(rest, key(userPK(uid), userOrgSK(m.OrgID)))
+	}
+	return s.batchDelete(ctx, rest)
 }

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,36 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 	}
 	if _, err := invites.Create(ctx, a, orgs.InviteInput{Email: "renamed@example.com", Role: "user"}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("inviting the member's new address: %v, want a conflict", err)
+	}
+}
+
+// TestAccountDeletionCost measures the DynamoDB calls of deleting the account of a user in N
+// shared orgs: account + orgs (2), one transaction per org and one for the personal account
+// (N+1), the profile's transaction and the batch delete of the user's items (2).
+func TestAccountDeletionCost(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	self, _, dir := newSelf(f, &clock)
+	self.Members = f.svc.Store.(*dynamo.Store)
+	ctx := context.Background()
+	const n = 3
+	for i := range n {
+		if _, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: fmt.Sprint("Org ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, counter := dynamo.WithCallCounter(ctx)
+	if err := self.DeleteAccount(cctx, caller(1)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("deleting the account of a user in %d shared orgs: %d DynamoDB calls", n, counter.Calls())
+	if want := 2 + (n + 1) + 2; counter.Calls() != want {
+		t.Errorf("%d calls, want %d", counter.Calls(), want)
+	}
+	if len(dir.deleted) != 1 {
+		t.Errorf("identity deletions: %v", dir.deleted)
+	}
+	if _, err := f.svc.Account(ctx, caller(1)); !apperr.Is(err, apperr.Unauthenticated) {
+		t.Errorf("the deleted account answers %v", err)
 	}
 }

@@ -116,7 +116,7 @@ func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
 // Account implements orgs.Store: one consistent Query of the user's partition.
 func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error) {
 	var acc orgs.Account
-	found := false
+	found, deleted := false, false
 	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
 		KeyConditionExpression:    aws.String("PK = :pk"),
@@ -134,6 +134,8 @@ func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error
 				return acc, err
 			}
 			switch {
+			case k.SK == skDeleted:
+				deleted = true
 			case k.SK == skEmailChange:
 				var it emailChangeItem
 				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -156,6 +158,9 @@ func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error
 				})
 			}
 		}
+	}
+	if !found && deleted {
+		return acc, apperr.New(apperr.Unauthenticated, "this account was deleted")
 	}
 	if !found {
 		return acc, apperr.New(apperr.NotFound, "no profile for user")

@@ -77,6 +77,15 @@ var mutations = map[string]mutation{
 		_, token, _ := strings.Cut(rec.Sent[0].Text, "token=")
 		return a.request(ConfirmEmailChange, &ada, nil, nil, `{"token":"`+strings.Fields(token)[0]+`"}`)
 	},
+	"delete-me": func(a *api) events.APIGatewayV2HTTPRequest {
+		// A user whose only org is the personal account: its deletion is the one event. (In
+		// each shared org the user leaves, a member.left is written, in that org's log.)
+		ada := person("ada")
+		a.account(ada)
+		a.env.UseDirectory(acceptingDirectory{})
+		a.env.UseMail(&mail.Recorder{})
+		return a.request(DeleteMe, &ada, nil, nil, "")
+	},
 	"update-member": func(a *api) events.APIGatewayV2HTTPRequest {
 		ada, bob := person("ada"), person("bob")
 		id := a.org(ada, "Acme")

@@ -4,13 +4,14 @@ import "github.com/vendorportal/orgs/internal/roles"
 
 // IAM actions on the table, named once so that routes list what they do.
 const (
-	ddbGet      = "dynamodb:GetItem"
-	ddbBatchGet = "dynamodb:BatchGetItem"
-	ddbQuery    = "dynamodb:Query"
-	ddbPut      = "dynamodb:PutItem"
-	ddbUpdate   = "dynamodb:UpdateItem"
-	ddbDelete   = "dynamodb:DeleteItem"
-	ddbCheck    = "dynamodb:ConditionCheckItem"
+	ddbGet        = "dynamodb:GetItem"
+	ddbBatchGet   = "dynamodb:BatchGetItem"
+	ddbQuery      = "dynamodb:Query"
+	ddbPut        = "dynamodb:PutItem"
+	ddbUpdate     = "dynamodb:UpdateItem"
+	ddbDelete     = "dynamodb:DeleteItem"
+	ddbCheck      = "dynamodb:ConditionCheckItem"
+	ddbBatchWrite = "dynamodb:BatchWriteItem"
 
 	sesSend = "ses:SendEmail"
 
@@ -90,6 +91,12 @@ var (
 		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate, ddbDelete, sesSend, cognitoUpdateAttributes},
 		Summary: "Complete the email change with the token from the link",
 		Build:   buildConfirmEmailChange,
+	}
+	DeleteMe = &Route{
+		Name: "delete-me", Method: "DELETE", Path: "/v1/me", Auth: JWT,
+		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate, ddbDelete, ddbBatchWrite, cognitoDeleteUser},
+		Summary: "Delete the caller's account: identity, profile, personal account, memberships",
+		Build:   buildDeleteMe,
 	}
 	ListEvents = &Route{
 		Name: "list-events", Method: "GET", Path: "/v1/orgs/{orgId}/events", Auth: JWT, Permission: roles.EventsRead,
@@ -182,7 +189,7 @@ var (
 var Routes = []*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
 	UpdateOrg, ChangeHandle, DeleteOrg,
-	UpdateMe, RequestEmailChange, ConfirmEmailChange,
+	UpdateMe, RequestEmailChange, ConfirmEmailChange, DeleteMe,
 	ListEvents, GetEvent, ExportEvents,
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,

@@ -74,3 +74,13 @@ func buildConfirmEmailChange(env *app.Env) Handler {
 		return JSON(http.StatusOK, userOut(p)), nil
 	}
 }
+
+func buildDeleteMe(env *app.Env) Handler {
+	svc := env.SelfService()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if err := svc.DeleteAccount(ctx, req.Caller); err != nil {
+			return nil, err
+		}
+		return NoContent(), nil
+	}
+}

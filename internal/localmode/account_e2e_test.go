@@ -2,6 +2,7 @@ package localmode_test
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,4 +127,78 @@ func TestANewerEmailChangeReplacesTheOlderLink(t *testing.T) {
 
 func callerOf(u user) orgs.Caller {
 	return orgs.Caller{ID: u.sub, Email: u.email, EmailVerified: true}
+}
+
+var inviteLink = regexp.MustCompile(`/invites/accept\?token=([A-Za-z0-9_-]+)`)
+
+// join has admin invite u into the org over HTTP and u accept it.
+func (s *stack) join(admin, u user, orgID, role string) {
+	s.t.Helper()
+	decode[map[string]any](s.t, s.do("POST", "/v1/orgs/"+orgID+"/invites", admin.tokens.IDToken, `{"email":"`+u.email+`","role":"`+role+`"}`), 201)
+	mails := testenv.Mails(s.t, testenv.SES(s.t), u.email)
+	m := inviteLink.FindStringSubmatch(mails[len(mails)-1].Text)
+	if m == nil {
+		s.t.Fatalf("no invite link in %q", mails[len(mails)-1].Text)
+	}
+	decode[map[string]any](s.t, s.do("POST", "/v1/invites/accept", u.tokens.IDToken, `{"token":"`+m[1]+`"}`), 200)
+}
+
+func TestDeletingTheAccountLeavesOrgsAndRemovesIdentity(t *testing.T) {
+	s := startStack(t)
+	ada, bob := s.newUser(), s.newUser()
+	shared := decode[org](t, s.do("POST", "/v1/orgs", ada.tokens.IDToken, `{"name":"Shared"}`), 201).str("id")
+	alone := decode[org](t, s.do("POST", "/v1/orgs", ada.tokens.IDToken, `{"name":"Alone"}`), 201)
+	s.join(ada, bob, shared, "user")
+
+	// Ada is the only admin of an org with another member: refused, nothing changed.
+	msg := apiError(t, s.do("DELETE", "/v1/me", ada.tokens.IDToken, ""), 409, "conflict")
+	if !strings.Contains(msg, "Shared") {
+		t.Errorf("message %q does not name the org", msg)
+	}
+	decode[org](t, s.do("GET", "/v1/orgs/"+alone.str("id"), ada.tokens.IDToken, ""), 200)
+
+	// With Bob an admin too, Ada may go.
+	decode[map[string]any](t, s.do("PATCH", "/v1/orgs/"+shared+"/members/"+bob.sub, ada.tokens.IDToken, `{"role":"admin"}`), 200)
+	if r := s.do("DELETE", "/v1/me", ada.tokens.IDToken, ""); r.status != 204 {
+		t.Fatalf("DELETE /v1/me: %s", r)
+	}
+	// Her still-valid token no longer works, and doesn't bring the account back.
+	apiError(t, s.do("GET", "/v1/me", ada.tokens.IDToken, ""), 401, "unauthenticated")
+	apiError(t, s.do("GET", "/v1/orgs/"+shared, ada.tokens.IDToken, ""), 404, "not_found")
+	if _, err := standins.SignIn(t.Context(), s.cognito, s.api.Pool, ada.email, password); err == nil {
+		t.Error("the deleted user can still sign in")
+	}
+	// Bob's org lost her; the org she was alone in is gone and its handle free.
+	members := decode[struct {
+		Items []struct {
+			UserID string `json:"userId"`
+		} `json:"items"`
+	}](t, s.do("GET", "/v1/orgs/"+shared+"/members", bob.tokens.IDToken, ""), 200)
+	if len(members.Items) != 1 || members.Items[0].UserID != bob.sub {
+		t.Errorf("members after Ada left: %+v", members.Items)
+	}
+	o := decode[org](t, s.do("GET", "/v1/orgs/"+shared, bob.tokens.IDToken, ""), 200)
+	if o["role"] != "admin" {
+		t.Errorf("bob's org: %v", o)
+	}
+	decode[org](t, s.do("POST", "/v1/orgs", bob.tokens.IDToken, `{"name":"Taken?","handle":"`+alone.str("handle")+`"}`), 201)
+	acts := eventActions(t, s, bob, shared)
+	if !slices.Contains(acts, "member.left") {
+		t.Errorf("events of the shared org: %v", acts)
+	}
+}
+
+// eventActions reads the org's event log through the API, as its admin would.
+func eventActions(t *testing.T, s *stack, admin user, orgID string) []string {
+	t.Helper()
+	page := decode[struct {
+		Items []struct {
+			Action string `json:"action"`
+		} `json:"items"`
+	}](t, s.do("GET", "/v1/orgs/"+orgID+"/events?limit=200", admin.tokens.IDToken, ""), 200)
+	var out []string
+	for _, e := range page.Items {
+		out = append(out, e.Action)
+	}
+	return out
 }

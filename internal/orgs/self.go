@@ -11,6 +11,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // Directory is the identity provider's side of an account.
@@ -35,6 +36,7 @@ const EmailChangeTTL = 24 * time.Hour
 // SelfService runs a user's changes to their own account.
 type SelfService struct {
 	Orgs      *Service
+	Members   MemberStore
 	Directory Directory
 	Mail      mail.Sender
 	// AppURL is the frontend's base URL, for the links in emails.
@@ -202,4 +204,65 @@ func (s *SelfService) selfEvent(ctx context.Context, p Profile, cat audit.Catego
 	}
 	ev.Stamp(ctx, s.Orgs.NewID(), s.Orgs.Now())
 	return ev
+}
+
+// DeleteAccount deletes the caller's account: it leaves every shared org (a member.left event
+// in each; an org the caller is the only member of is deleted with the account), deletes the
+// personal account, the profile and the identity. While the caller is the only admin of a
+// shared org that has other members it refuses (409), before changing anything. A deletion
+// that fails half-way can be run again: it goes on from where it stopped.
+func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
+	acc, err := s.Orgs.Account(ctx, c)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(acc.Memberships))
+	for i, m := range acc.Memberships {
+		ids[i] = m.OrgID
+	}
+	list, err := s.Orgs.Store.Orgs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	byID := map[string]Org{}
+	for _, o := range list {
+		byID[o.ID] = o
+	}
+	for _, m := range acc.Memberships {
+		o, ok := byID[m.OrgID]
+		if ok && !o.Deleted() && o.Kind == Shared && m.Role == roles.Admin && o.AdminCount <= 1 && o.MemberCount > 1 {
+			return apperr.New(apperr.Conflict, "you are the only admin of %s, which has other members: make another member an admin, or delete the organization, first", o.Name)
+		}
+	}
+	p := acc.Profile
+	me := Member{UserID: p.ID, Email: p.Email, Name: p.Name}
+	for _, m := range acc.Memberships {
+		o, ok := byID[m.OrgID]
+		if !ok || o.Deleted() {
+			continue
+		}
+		a := Access{Org: o, Member: me}
+		a.Member.OrgID, a.Member.Role = o.ID, m.Role
+		switch {
+		case o.Kind == Personal:
+			err = s.Orgs.Store.DeleteOrg(ctx, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
+				fmt.Sprintf("%s deleted their account, and with it their personal account", p.Email), map[string]any{"kind": string(Personal)}))
+		case o.MemberCount <= 1:
+			err = s.Orgs.Store.DeleteOrg(ctx, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
+				fmt.Sprintf("%s deleted their account; %s, which had no other member, was deleted with it", p.Email, o.Name),
+				map[string]any{"handle": o.Handle, "name": o.Name, "reason": "account deleted"}))
+		default:
+			ev := s.Orgs.orgEvent(ctx, a, "member.left", fmt.Sprintf("%s deleted their account and left the organization", p.Email),
+				map[string]any{"role": string(m.Role), "reason": "account deleted"})
+			ev.Target = audit.Target{Type: "member", ID: p.ID, Label: p.Email}
+			err = s.Members.RemoveMember(ctx, MemberWrite{OrgID: o.ID, Actor: a.Member, Before: a.Member, Event: ev})
+		}
+		if err != nil {
+			return fmt.Errorf("delete account: leave %s: %w", o.ID, err)
+		}
+	}
+	if err := s.Orgs.Store.DeleteAccountData(ctx, acc, s.Orgs.Now()); err != nil {
+		return err
+	}
+	return s.Directory.DeleteUser(ctx, c.ID)
 }

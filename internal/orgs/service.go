@@ -60,6 +60,10 @@ type Store interface {
 	// ConfirmEmailChange consumes the pending change (a Gone error if it was consumed
 	// meanwhile) and writes the new email to the profile and the account's memberships.
 	ConfirmEmailChange(ctx context.Context, acc Account, after Profile, ch EmailChange, ev audit.Event) error
+	// DeleteAccountData deletes the profile and the rest of the user's own items, and leaves a
+	// tombstone for a while so that the user's tokens, still valid, can't recreate the
+	// account: Account answers Unauthenticated for it.
+	DeleteAccountData(ctx context.Context, acc Account, at time.Time) error
 }
 
 // NewAccount is everything written when a user is first seen.
