@@ -14,15 +14,10 @@ import (
 // errOrgChanged: the org is no longer what the caller saw.
 var errOrgChanged = apperr.New(apperr.Conflict, "the organization was changed or deleted meanwhile; reload and try again")
 
-// live is the condition that the org item exists and is not deleted.
-func live() expression.ConditionBuilder {
-	return expression.AttributeNotExists(expression.Name("deletedAt"))
-}
-
 // UpdateOrg implements orgs.Store.
 func (s *Store) UpdateOrg(ctx context.Context, before, after orgs.Org, ev audit.Event) error {
 	t := s.txn()
-	if !t.updateDiff(newOrgItem(before), newOrgItem(after), live(), errOrgChanged) {
+	if !t.updateDiff(newOrgItem(before), newOrgItem(after), orgLive(), errOrgChanged) {
 		return nil
 	}
 	t.event(ev)
@@ -34,7 +29,7 @@ func (s *Store) ChangeHandle(ctx context.Context, before, after orgs.Org, ev aud
 	t := s.txn()
 	t.putNew(newHandleItem(after.Handle, after.ID), orgs.ErrHandleTaken)
 	t.delete(key(handlePK(before.Handle), skHandle), ownedBy(before.ID), errOrgChanged)
-	t.updateDiff(newOrgItem(before), newOrgItem(after), live(), errOrgChanged)
+	t.updateDiff(newOrgItem(before), newOrgItem(after), orgLive(), errOrgChanged)
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
@@ -50,7 +45,7 @@ func (s *Store) DeleteOrg(ctx context.Context, o orgs.Org, at time.Time, ev audi
 	after := o
 	after.DeletedAt = at
 	t := s.txn()
-	t.updateDiff(newOrgItem(o), newOrgItem(after), live(), apperr.New(apperr.NotFound, "organization not found"))
+	t.updateDiff(newOrgItem(o), newOrgItem(after), orgLive(), apperr.New(apperr.NotFound, "organization not found"))
 	t.delete(key(handlePK(o.Handle), skHandle), ownedBy(o.ID), errOrgChanged)
 	t.event(ev)
 	return t.run(ctx, s.Client)
