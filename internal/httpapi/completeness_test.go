@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -182,8 +184,35 @@ func TestEveryMutatingRouteWritesExactlyOneEvent(t *testing.T) {
 			for _, problem := range eventProblems(a.writes.all(), req) {
 				t.Error(problem)
 			}
+			calls := lastCalls(t, &a.logs)
+			t.Logf("%s: %d DynamoDB calls", r.Name, calls)
+			if max, ok := callBudgetExceptions[r.Name]; (ok && calls > max) || (!ok && calls > 2) {
+				t.Errorf("%s made %d DynamoDB calls; the budget is 2 (authorization + the operation)", r.Name, calls)
+			}
 		})
 	}
+}
+
+// callBudgetExceptions are the routes allowed more than two DynamoDB calls, with the most
+// their scenario may make: deleting an account works through each of the user's orgs, and a
+// bulk invite writes one transaction per invite.
+var callBudgetExceptions = map[string]int{"delete-me": 5, "create-invites-bulk": 2}
+
+// lastCalls reads dynamodbCalls from the last request line Bind logged.
+func lastCalls(t *testing.T, logs *bytes.Buffer) int {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		var line struct {
+			Msg   string `json:"msg"`
+			Calls *int   `json:"dynamodbCalls"`
+		}
+		if json.Unmarshal([]byte(lines[i]), &line) == nil && line.Calls != nil {
+			return *line.Calls
+		}
+	}
+	t.Fatal("no request line in the log")
+	return 0
 }
 
 // eventProblems checks what one call wrote: exactly one event, put in a TransactWriteItems
