@@ -1,7 +1,13 @@
 package functions_test
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,7 +15,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -107,4 +116,115 @@ func TestOpenAPIMatchesRouteTable(t *testing.T) {
 			t.Errorf("openapi.yaml has %s, which is not in the route table", key)
 		}
 	}
+}
+
+// function is a route or a trigger function, as far as linking goes.
+type function struct {
+	name    string
+	actions []string
+	build   func(env *app.Env)
+}
+
+func allFunctions() []function {
+	var fns []function
+	for _, r := range httpapi.Routes {
+		fns = append(fns, function{r.Name, r.Actions, func(env *app.Env) { httpapi.Bind(r, env) }})
+	}
+	for _, f := range triggers.Functions {
+		fns = append(fns, function{f.Name, f.Actions, func(env *app.Env) { f.Build(env) }})
+	}
+	return fns
+}
+
+func hasAction(actions []string, prefix string) bool {
+	return slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, prefix) })
+}
+
+// TestFunctionsLinkOnlyTheClientsTheyUse fails when a function whose Actions allow no SES
+// (or no Cognito) call imports the SES (or the Cognito) SDK, directly or not: every package
+// imported is initialized at each cold start and linked, whatever the handler calls. It also
+// keeps the template engines out of every function (internal/mail fills its own templates).
+// The imports are those of `make build`: linux/arm64, -tags lambda.norpc.
+func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
+	deps := functionDeps(t)
+	forbidden := []struct {
+		action string // an action whose absence forbids the packages
+		pkgs   []string
+	}{
+		{"ses:", []string{"github.com/aws/aws-sdk-go-v2/service/ses", "github.com/vendorportal/orgs/internal/ses"}},
+		{"cognito-idp:", []string{"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider", "github.com/vendorportal/orgs/internal/cognito"}},
+		{"", []string{"text/template", "html/template"}},
+	}
+	for _, fn := range allFunctions() {
+		got, ok := deps[fn.name]
+		if !ok {
+			t.Errorf("go list knows no package functions/%s", fn.name)
+			continue
+		}
+		for _, f := range forbidden {
+			if f.action != "" && hasAction(fn.actions, f.action) {
+				continue
+			}
+			for _, p := range f.pkgs {
+				i := slices.IndexFunc(got, func(dep string) bool { return dep == p || strings.HasPrefix(dep, p+"/") })
+				switch {
+				case i < 0:
+				case f.action == "":
+					t.Errorf("%s imports %s", fn.name, got[i])
+				default:
+					t.Errorf("%s imports %s, though its Actions have no %s action", fn.name, got[i], f.action)
+				}
+			}
+		}
+	}
+}
+
+// functionDeps returns the packages each function's main depends on, by function name.
+func functionDeps(t *testing.T) map[string][]string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}", "./...")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.Bytes())
+	}
+	deps := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 0 {
+			deps[fields[0][strings.LastIndexByte(fields[0], '/')+1:]] = fields[1:]
+		}
+	}
+	return deps
+}
+
+// TestFunctionsBuildWithTheClientsTheirActionsInstall builds every function's handler as its
+// generated main does: with SES only if its Actions have an ses: action, and the Cognito user
+// pool only with a cognito-idp: one. A handler that asks for a client its main does not
+// install panics at the cold start; this finds it first.
+func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
+	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install}
+	for _, fn := range allFunctions() {
+		env := app.New(app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		for _, p := range httpapi.InstallsFor(fn.actions) {
+			installs[p](env)
+		}
+		if err := catch(func() { fn.build(env) }); err != nil {
+			t.Errorf("%s, with %v installed: %v", fn.name, httpapi.InstallsFor(fn.actions), err)
+		}
+	}
+}
+
+func catch(f func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	f()
+	return nil
 }

@@ -4,8 +4,10 @@
 package main
 
 import (
+	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/ses"
 )
 
-func main() { lambdaapp.Start(httpapi.ConfirmEmailChange) }
+func main() { lambdaapp.Start(httpapi.ConfirmEmailChange, ses.Install, cognito.Install) }

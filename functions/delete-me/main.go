@@ -4,8 +4,9 @@
 package main
 
 import (
+	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 )
 
-func main() { lambdaapp.Start(httpapi.DeleteMe) }
+func main() { lambdaapp.Start(httpapi.DeleteMe, cognito.Install) }

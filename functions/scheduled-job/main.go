@@ -5,7 +5,8 @@ package main
 
 import (
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-func main() { lambdaapp.StartFunction(triggers.ScheduledJob) }
+func main() { lambdaapp.StartFunction(triggers.ScheduledJob, ses.Install) }

@@ -19,7 +19,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/ses"
 )
 
 func main() {
@@ -74,6 +76,8 @@ func run(fn, eventFile, api string) error {
 		cfg.SESEndpoint = "http://127.0.0.1:8005"
 	}
 	env := app.New(cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	ses.Install(env)
+	cognito.Install(env)
 	out, err := httpapi.Bind(route, env)(context.Background(), ev)
 	if err != nil {
 		return err

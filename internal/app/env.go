@@ -1,6 +1,13 @@
 // Package app is the cold-start wiring shared by every function and by local mode: it reads
 // the configuration once and builds each AWS client and domain service at most once, on first
 // use. A function asks only for what its handler needs, so its binary links nothing else.
+//
+// Package app itself links only the DynamoDB client, which every function uses. The mail
+// sender (SES) and the directory (the Cognito user pool) are installed into an Env from
+// outside, by ses.Install and cognito.Install, which a function's main calls only when its
+// route's Actions include an ses: or a cognito-idp: action (httpapi.InstallsFor); tests
+// install fakes with UseMail and UseDirectory. Asking an Env for one that nobody installed
+// panics, at the cold start, when the handler is built.
 package app
 
 import (
@@ -16,11 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/oklog/ulid/v2"
 
-	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/ses"
 )
 
 // Config is the process configuration, read from the environment once per cold start.
@@ -140,9 +145,9 @@ func once[T any](e *Env, key string, build func() T) T {
 	return l.v.(T)
 }
 
-// awsConfig builds an aws.Config straight from the environment Lambda provides (region and
+// AWSConfig builds an aws.Config straight from the environment Lambda provides (region and
 // credentials in variables) without config.LoadDefaultConfig, which costs init time and size.
-func (e *Env) awsConfig() aws.Config {
+func (e *Env) AWSConfig() aws.Config {
 	return once(e, "aws", func() aws.Config {
 		cfg := aws.Config{Region: e.Config.Region}
 		if id := os.Getenv("AWS_ACCESS_KEY_ID"); id != "" {
@@ -158,7 +163,7 @@ func (e *Env) awsConfig() aws.Config {
 // DynamoDB returns the DynamoDB client.
 func (e *Env) DynamoDB() *dynamodb.Client {
 	return once(e, "dynamodb", func() *dynamodb.Client {
-		return dynamo.NewClient(e.awsConfig(), e.Config.DynamoDBEndpoint)
+		return dynamo.NewClient(e.AWSConfig(), e.Config.DynamoDBEndpoint)
 	})
 }
 
@@ -174,24 +179,56 @@ func (e *Env) Orgs() *orgs.Service {
 	})
 }
 
-// Mail returns the mail sender: SES.
+// Mail returns the mail sender installed with UseMail (SES: ses.Install).
 func (e *Env) Mail() mail.Sender {
 	return once(e, "mail", func() mail.Sender {
-		return &ses.Mailer{Client: ses.NewClient(e.awsConfig(), e.Config.SESEndpoint), From: e.Config.MailFrom}
+		panic("app: no mail sender installed: a function that sends mail needs the ses:SendEmail action, for which its generated main calls ses.Install")
 	})
 }
 
-// Directory returns the identity provider: the Cognito user pool.
+// Directory returns the identity provider installed with UseDirectory (the Cognito user
+// pool: cognito.Install).
 func (e *Env) Directory() orgs.Directory {
 	return once(e, "directory", func() orgs.Directory {
-		return &cognito.Directory{Client: cognito.NewClient(e.awsConfig(), e.Config.CognitoEndpoint), PoolID: e.Config.UserPoolID}
+		panic("app: no directory installed: a function that changes users in the pool needs a cognito-idp: action, for which its generated main calls cognito.Install")
 	})
 }
 
-// SelfService returns the account self-service.
+// Profiles returns the account self-service without a mail sender or a directory: enough for
+// changes to the profile, which touch only the table.
+func (e *Env) Profiles() *orgs.SelfService {
+	return once(e, "profiles", func() *orgs.SelfService {
+		return &orgs.SelfService{Orgs: e.Orgs(), Members: e.Store(), AppURL: e.Config.AppURL}
+	})
+}
+
+// SelfService returns the account self-service that sends mail: what requesting an email
+// change needs.
 func (e *Env) SelfService() *orgs.SelfService {
 	return once(e, "self", func() *orgs.SelfService {
-		return &orgs.SelfService{Orgs: e.Orgs(), Members: e.Store(), Directory: e.Directory(), Mail: e.Mail(), AppURL: e.Config.AppURL}
+		s := *e.Profiles()
+		s.Mail = e.Mail()
+		return &s
+	})
+}
+
+// SelfServiceWithDirectory returns the account self-service that sends mail and changes the
+// directory: what confirming an email change needs.
+func (e *Env) SelfServiceWithDirectory() *orgs.SelfService {
+	return once(e, "self-directory", func() *orgs.SelfService {
+		s := *e.SelfService()
+		s.Directory = e.Directory()
+		return &s
+	})
+}
+
+// AccountDeletion returns the account self-service that changes the directory but sends no
+// mail: what deleting an account needs.
+func (e *Env) AccountDeletion() *orgs.SelfService {
+	return once(e, "self-deletion", func() *orgs.SelfService {
+		s := *e.Profiles()
+		s.Directory = e.Directory()
+		return &s
 	})
 }
 
@@ -203,14 +240,14 @@ func (e *Env) Members() *orgs.MemberService {
 }
 
 // Invites returns the invite service without a mail sender, for the routes that send no
-// email (so their binaries do not link the SES client).
+// email.
 func (e *Env) Invites() *orgs.InviteService {
 	return once(e, "invites", func() *orgs.InviteService {
 		return &orgs.InviteService{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log}
 	})
 }
 
-// InvitesSending returns the invite service that sends the invite emails through SES.
+// InvitesSending returns the invite service that sends the invite emails with Mail.
 func (e *Env) InvitesSending() *orgs.InviteService {
 	return once(e, "invites-sending", func() *orgs.InviteService {
 		s := *e.Invites()

@@ -18,10 +18,12 @@ func (e *Env) EventLog() *audit.Log {
 // client) while the handlers run exactly as in Lambda.
 func (e *Env) UseDynamoDB(client *dynamodb.Client) { preset(e, "dynamodb", client) }
 
-// UseMail makes e send mail with m (tests: a mail.Recorder).
+// UseMail makes e send mail with m: SES (ses.Install), or in tests a mail.Recorder. Call it
+// before anything asks for the sender.
 func (e *Env) UseMail(m mail.Sender) { preset(e, "mail", m) }
 
-// UseDirectory makes e use d as the identity provider (tests: a fake).
+// UseDirectory makes e use d as the identity provider: the Cognito user pool
+// (cognito.Install), or in tests a fake. Call it before anything asks for the directory.
 func (e *Env) UseDirectory(d orgs.Directory) { preset(e, "directory", d) }
 
 // preset stores v under key as if it had been built.

@@ -1,5 +1,9 @@
 // Package cognito is the adapter to the Cognito user pool: the admin calls the account
 // self-service needs (change a user's email, delete a user).
+//
+// Package app does not link this package or the Cognito SDK: Install puts the user pool into
+// an Env, and only the functions whose Actions include a cognito-idp: action call it, from
+// their generated main (httpapi.InstallsFor), so the others link neither.
 package cognito
 
 import (
@@ -11,8 +15,14 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 )
+
+// Install makes env use the configured user pool as its directory.
+func Install(env *app.Env) {
+	env.UseDirectory(&Directory{Client: NewClient(env.AWSConfig(), env.Config.CognitoEndpoint), PoolID: env.Config.UserPoolID})
+}
 
 // Directory makes admin calls on one user pool. Users are named by their sub, which the Admin
 // calls accept as the username in a pool whose users sign in with their email.

@@ -7,13 +7,17 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/ses"
 )
 
 // API Gateway picks the most specific route: a literal segment beats a path variable. The
 // local gateway must agree, or /events/export would reach the handler of /events/{eventId}.
 func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 	env := app.New(app.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ses.Install(env)
+	cognito.Install(env)
 	g := New(env, httpapi.Routes, nil)
 	for path, want := range map[string]*httpapi.Route{
 		"/v1/orgs/o1/events/export":                     httpapi.ExportEvents,

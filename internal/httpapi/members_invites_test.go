@@ -24,6 +24,7 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -98,6 +99,7 @@ func newHarness(t *testing.T) *harness {
 		SESEndpoint: testenv.SES(t), AppURL: "http://localhost:3000", MailFrom: "no-reply@example.com",
 		Secret: []byte("test secret"),
 	}, slog.New(slog.NewJSONHandler(logs, nil)))
+	ses.Install(env) // the SES stand-in, which the tests read the emails from
 	box := &outbox{}
 	setup := *env.Invites()
 	setup.Mail = box

@@ -46,7 +46,9 @@ type Route struct {
 	SelfAllowed bool
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
-	// "cognito-idp:" ones to the user pool.
+	// "cognito-idp:" ones to the user pool. An "ses:" or a "cognito-idp:" action also makes
+	// the generated main install the SES or the Cognito client (InstallsFor); without one the
+	// function links neither.
 	Actions []string
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string

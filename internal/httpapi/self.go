@@ -21,7 +21,7 @@ func userOut(p orgs.Profile) userJSON {
 }
 
 func buildUpdateMe(env *app.Env) Handler {
-	svc := env.SelfService()
+	svc := env.Profiles()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in struct {
 			Name  optional[string] `json:"name"`
@@ -59,7 +59,7 @@ func buildRequestEmailChange(env *app.Env) Handler {
 }
 
 func buildConfirmEmailChange(env *app.Env) Handler {
-	svc := env.SelfService()
+	svc := env.SelfServiceWithDirectory()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in struct {
 			Token string `json:"token"`
@@ -76,7 +76,7 @@ func buildConfirmEmailChange(env *app.Env) Handler {
 }
 
 func buildDeleteMe(env *app.Env) Handler {
-	svc := env.SelfService()
+	svc := env.AccountDeletion()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		if err := svc.DeleteAccount(ctx, req.Caller); err != nil {
 			return nil, err

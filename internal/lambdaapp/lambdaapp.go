@@ -13,15 +13,20 @@ import (
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-// Start reads the configuration, builds the route's handler and its clients once, and serves
-// invocations until the runtime stops the process.
-func Start(r *httpapi.Route) {
-	lambda.Start(httpapi.Bind(r, newEnv()))
+// Start reads the configuration, runs install (ses.Install, cognito.Install: what the route
+// needs beyond DynamoDB, see httpapi.InstallsFor), builds the route's handler and its
+// clients once, and serves invocations until the runtime stops the process.
+func Start(r *httpapi.Route, install ...func(*app.Env)) {
+	lambda.Start(httpapi.Bind(r, newEnv(install)))
 }
 
-func newEnv() *app.Env {
+func newEnv(install []func(*app.Env)) *app.Env {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel()}))
-	return app.New(app.ConfigFromEnv(), log)
+	env := app.New(app.ConfigFromEnv(), log)
+	for _, f := range install {
+		f(env)
+	}
+	return env
 }
 
 func logLevel() slog.Level {
@@ -33,6 +38,6 @@ func logLevel() slog.Level {
 }
 
 // StartFunction is Start for a function that API Gateway does not invoke.
-func StartFunction(f *triggers.Function) {
-	lambda.Start(f.Build(newEnv()))
+func StartFunction(f *triggers.Function, install ...func(*app.Env)) {
+	lambda.Start(f.Build(newEnv(install)))
 }

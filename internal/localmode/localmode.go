@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
@@ -56,6 +58,8 @@ func New(ctx context.Context, o Options) (*API, error) {
 		return nil, err
 	}
 	env := app.New(cfg, o.Log)
+	ses.Install(env)
+	cognito.Install(env)
 	return &API{Env: env, Pool: pool, Handler: gateway.New(env, httpapi.Routes, verifier)}, nil
 }
 

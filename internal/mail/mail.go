@@ -1,14 +1,18 @@
 // Package mail renders the emails the product sends: each has a subject, a plain-text part
-// and an HTML part, rendered from templates that escape everything user-supplied. The domain
+// and an HTML part, filled from templates that escape everything user-supplied. The domain
 // packages send them through a Sender; package ses implements it.
+//
+// The templates are not text/template or html/template: both look methods up by name through
+// reflect, which makes the linker keep every exported method of every type a binary can reach
+// (the whole of each AWS client), and they cost init time. A template here is plain text with
+// {{.Key}} placeholders and nothing else, filled from a map[string]string.
 package mail
 
 import (
-	"bytes"
 	"context"
-	htmltemplate "html/template"
+	"fmt"
+	"html"
 	"strings"
-	texttemplate "text/template"
 )
 
 // Message is one email, ready to send.
@@ -24,41 +28,163 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// Template is an email's three parts, compiled once.
+// Template is an email's three parts, parsed once.
 type Template struct {
-	subject *texttemplate.Template
-	text    *texttemplate.Template
-	html    *htmltemplate.Template
+	name                string
+	subject, text, html []segment
 }
 
-// layout wraps every HTML part.
-const layout = `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">{{template "body" .}}</body></html>`
-
-// MustTemplate compiles an email's subject, text and HTML body. The HTML body is a
-// html/template, so every value is escaped for its context; the subject loses line breaks.
-func MustTemplate(name, subject, text, html string) *Template {
-	h := htmltemplate.Must(htmltemplate.New(name).Parse(layout))
-	htmltemplate.Must(h.New("body").Parse(html))
-	return &Template{
-		subject: texttemplate.Must(texttemplate.New(name + ".subject").Parse(subject)),
-		text:    texttemplate.Must(texttemplate.New(name + ".text").Parse(text)),
-		html:    h,
-	}
+// segment is literal text, or a placeholder when key is set.
+type segment struct {
+	lit string
+	key string
 }
 
-// Render fills the template for one recipient.
-func (t *Template) Render(to string, data any) (Message, error) {
-	var subj, text, html bytes.Buffer
-	if err := t.subject.Execute(&subj, data); err != nil {
+// The layout around every HTML part.
+const (
+	layoutStart = `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">`
+	layoutEnd   = `</body></html>`
+)
+
+// MustTemplate parses an email's subject, plain-text and HTML body; it panics on a malformed
+// placeholder, or one in the HTML body where escaping would not make a value safe.
+//
+// A placeholder is {{.Key}}, Key a Go identifier. Render fills it with the value of Key: as
+// is in the subject (put on one line) and the text part, and escaped with html.EscapeString
+// in the HTML part, which makes a value safe in text and in quoted attribute values; the HTML
+// body may hold placeholders nowhere else (not in a tag's name or an unquoted attribute, nor
+// in a script or style element).
+//
+// Unlike html/template, nothing checks or filters the URL in an href: the links the templates
+// carry are built by the server (APP_URL and a token it made), never taken from a user.
+func MustTemplate(name, subject, text, htmlBody string) *Template {
+	t := &Template{name: name}
+	var err error
+	if t.subject, err = parse(subject); err != nil {
+		panic(fmt.Sprintf("mail template %s, subject: %v", name, err))
+	}
+	if t.text, err = parse(text); err != nil {
+		panic(fmt.Sprintf("mail template %s, text: %v", name, err))
+	}
+	if t.html, err = parse(htmlBody); err == nil {
+		err = checkHTML(t.html)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("mail template %s, HTML: %v", name, err))
+	}
+	return t
+}
+
+// parse splits s into literals and placeholders.
+func parse(s string) ([]segment, error) {
+	var segs []segment
+	for s != "" {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			segs = append(segs, segment{lit: s})
+			break
+		}
+		if i > 0 {
+			segs = append(segs, segment{lit: s[:i]})
+		}
+		end := strings.Index(s[i:], "}}")
+		if end < 0 {
+			return nil, fmt.Errorf("unclosed {{ at %q", s[i:])
+		}
+		action := s[i+2 : i+end]
+		key, ok := strings.CutPrefix(action, ".")
+		if !ok || !isIdent(key) {
+			return nil, fmt.Errorf("{{%s}} is not a placeholder; write {{.Key}}", action)
+		}
+		segs = append(segs, segment{key: key})
+		s = s[i+end+2:]
+	}
+	return segs, nil
+}
+
+func isIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkHTML rejects placeholders that html.EscapeString would not make safe: inside a tag
+// but outside a quoted attribute value, or anywhere in a document with a script or style
+// element. It follows tags and quotes only as far as the templates need: no comments, no
+// CDATA.
+func checkHTML(segs []segment) error {
+	inTag := false
+	var quote byte
+	for _, sg := range segs {
+		if sg.key != "" {
+			if inTag && quote == 0 {
+				return fmt.Errorf("{{.%s}} is inside a tag but not in a quoted attribute value", sg.key)
+			}
+			continue
+		}
+		lower := strings.ToLower(sg.lit)
+		if strings.Contains(lower, "<script") || strings.Contains(lower, "<style") {
+			return fmt.Errorf("script and style elements are not supported")
+		}
+		for i := 0; i < len(sg.lit); i++ {
+			c := sg.lit[i]
+			switch {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case inTag && (c == '"' || c == '\''):
+				quote = c
+			case c == '<':
+				inTag = true
+			case c == '>':
+				inTag = false
+			}
+		}
+	}
+	return nil
+}
+
+// Render fills the template for one recipient. A placeholder whose key data lacks is an
+// error: a misspelt key must not send an email with a hole in it.
+func (t *Template) Render(to string, data map[string]string) (Message, error) {
+	subject, err := t.fill(t.subject, data, nil)
+	if err != nil {
 		return Message{}, err
 	}
-	if err := t.text.Execute(&text, data); err != nil {
+	text, err := t.fill(t.text, data, nil)
+	if err != nil {
 		return Message{}, err
 	}
-	if err := t.html.Execute(&html, data); err != nil {
+	body, err := t.fill(t.html, data, html.EscapeString)
+	if err != nil {
 		return Message{}, err
 	}
-	return Message{To: to, Subject: oneLine(subj.String()), Text: text.String(), HTML: html.String()}, nil
+	return Message{To: to, Subject: oneLine(subject), Text: text, HTML: layoutStart + body + layoutEnd}, nil
+}
+
+// fill writes segs with the values of data, each passed through escape when it is set.
+func (t *Template) fill(segs []segment, data map[string]string, escape func(string) string) (string, error) {
+	var b strings.Builder
+	for _, sg := range segs {
+		if sg.key == "" {
+			b.WriteString(sg.lit)
+			continue
+		}
+		v, ok := data[sg.key]
+		if !ok {
+			return "", fmt.Errorf("mail template %s: no value for {{.%s}}", t.name, sg.key)
+		}
+		if escape != nil {
+			v = escape(v)
+		}
+		b.WriteString(v)
+	}
+	return b.String(), nil
 }
 
 // oneLine keeps a header value on one line, whatever a user put in the values it holds.

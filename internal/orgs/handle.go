@@ -2,14 +2,11 @@ package orgs
 
 import (
 	"crypto/rand"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 )
-
-var handleRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{1,37})[a-z0-9]$`)
 
 // reservedHandles can't be taken by any org: they name parts of the product or could be
 // mistaken for the vendor.
@@ -25,12 +22,25 @@ func ValidateHandle(h string) error {
 	switch {
 	case len(h) < 3 || len(h) > 39:
 		return apperr.New(apperr.Invalid, "handle must be 3 to 39 characters long")
-	case !handleRE.MatchString(h):
+	case !handleChars(h):
 		return apperr.New(apperr.Invalid, "handle may contain only lower-case letters, digits and '-', and may not start or end with '-'")
 	case slices.Contains(reservedHandles, h):
 		return apperr.New(apperr.Invalid, "handle %q is reserved; choose another", h)
 	}
 	return nil
+}
+
+// handleChars reports whether h is lower-case letters, digits and '-', neither starting nor
+// ending with '-' (a loop, not a regexp: a regexp compiled at package init costs every
+// function's cold start).
+func handleChars(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0 && i < len(h)-1) {
+			return false
+		}
+	}
+	return h != ""
 }
 
 // slug turns free text into a handle candidate: lower-case letters and digits, runs of

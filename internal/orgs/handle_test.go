@@ -1,6 +1,7 @@
 package orgs
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -43,6 +44,33 @@ func TestNormalizeEmail(t *testing.T) {
 	for _, bad := range []string{"", "ada", "ada@", "Ada <ada@example.com>", "ada@localhost", "a@b.c\r\nBcc: x@y.z"} {
 		if _, err := NormalizeEmail("email", bad); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("NormalizeEmail(%q) = %v, want invalid", bad, err)
+		}
+	}
+}
+
+// handleChars is the loop that replaced the contract's pattern; it must agree with it on
+// every string of the allowed lengths.
+func TestHandleCharsMatchesThePattern(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{1,37})[a-z0-9]$`)
+	alphabet := []string{"a", "z", "0", "9", "-", "A", "_", "é", " ", "."}
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		if n == 0 {
+			if got, want := handleChars(prefix), re.MatchString(prefix); got != want {
+				t.Errorf("handleChars(%q) = %v, the pattern says %v", prefix, got, want)
+			}
+			return
+		}
+		for _, c := range alphabet {
+			gen(prefix+c, n-1)
+		}
+	}
+	for n := 3; n <= 4; n++ {
+		gen("", n)
+	}
+	for _, h := range []string{"a" + strings.Repeat("-", 37) + "b", "a" + strings.Repeat("b", 37) + "-", strings.Repeat("x", 39)} {
+		if got, want := handleChars(h), re.MatchString(h); got != want {
+			t.Errorf("handleChars(%q) = %v, the pattern says %v", h, got, want)
 		}
 	}
 }

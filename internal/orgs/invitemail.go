@@ -6,15 +6,14 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 )
 
-// inviteMailData fills the invite email. Every field but Link is user-supplied or derived
-// from what users supplied; the templates escape them (HTML) or keep them off header lines
-// (the subject).
-type inviteMailData struct {
-	OrgName   string
-	Inviter   string
-	Role      string
-	ExpiresAt string
-	Link      string
+// inviteMessage is the invite email with the link. Every value but the link is user-supplied
+// or derived from what users supplied; the template escapes them (HTML) or keeps them off
+// header lines (the subject).
+func inviteMessage(org Org, inv Invite, link string) (mail.Message, error) {
+	return inviteMail().Render(inv.Email, map[string]string{
+		"OrgName": org.Name, "Inviter": inv.InvitedBy.Email, "Role": string(inv.Role),
+		"ExpiresAt": inv.ExpiresAt.UTC().Format("2 January 2006, 15:04 UTC"), "Link": link,
+	})
 }
 
 var (
@@ -22,8 +21,8 @@ var (
 	inviteTemplate *mail.Template
 )
 
-// inviteMail compiles the template on first use. A package-level template would link the
-// template engines into every function that imports this package, also those that send no
+// inviteMail parses the template on first use. A package-level template would be built at
+// init and linked into every function that imports this package, also those that send no
 // mail; a function is linked only where it is called.
 func inviteMail() *mail.Template {
 	inviteOnce.Do(func() { inviteTemplate = compileInviteMail() })

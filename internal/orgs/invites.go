@@ -554,10 +554,7 @@ func (s *InviteService) send(ctx context.Context, org Org, inv Invite, token str
 	if s.Mail == nil {
 		return errors.New("no mail sender configured")
 	}
-	msg, err := inviteMail().Render(inv.Email, inviteMailData{
-		OrgName: org.Name, Inviter: inv.InvitedBy.Email, Role: string(inv.Role),
-		ExpiresAt: inv.ExpiresAt.UTC().Format("2 January 2006, 15:04 UTC"), Link: s.AcceptLink(token),
-	})
+	msg, err := inviteMessage(org, inv, s.AcceptLink(token))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -98,9 +99,18 @@ func validPhone(s string) (string, error) {
 }
 
 var (
-	emailChangeTemplate = mail.MustTemplate("email-change",
-		"Confirm your new email address",
-		`Hello,
+	selfMailOnce         sync.Once
+	emailChangeTemplate  *mail.Template
+	emailChangedTemplate *mail.Template
+)
+
+// selfMail parses the account emails on first use, as inviteMail does: only the functions
+// that send them link them.
+func selfMail() (change, changed *mail.Template) {
+	selfMailOnce.Do(func() {
+		emailChangeTemplate = mail.MustTemplate("email-change",
+			"Confirm your new email address",
+			`Hello,
 
 someone asked to change the email address of the account {{.OldEmail}} to this address.
 To confirm, open this link within 24 hours:
@@ -109,19 +119,33 @@ To confirm, open this link within 24 hours:
 
 If it wasn't you, ignore this message: nothing changes until the link is opened.
 `,
-		`<p>Hello,</p><p>someone asked to change the email address of the account <b>{{.OldEmail}}</b> to this address.</p>
+			`<p>Hello,</p><p>someone asked to change the email address of the account <b>{{.OldEmail}}</b> to this address.</p>
 <p><a href="{{.Link}}">Confirm the new address</a> within 24 hours.</p>
 <p>If it wasn't you, ignore this message: nothing changes until the link is opened.</p>`)
-	emailChangedTemplate = mail.MustTemplate("email-changed",
-		"Your email address was changed",
-		`Hello,
+		emailChangedTemplate = mail.MustTemplate("email-changed",
+			"Your email address was changed",
+			`Hello,
 
 the email address of your account was changed from {{.OldEmail}} to {{.NewEmail}}.
 If you didn't do this, contact support at once.
 `,
-		`<p>Hello,</p><p>the email address of your account was changed from <b>{{.OldEmail}}</b> to <b>{{.NewEmail}}</b>.</p>
+			`<p>Hello,</p><p>the email address of your account was changed from <b>{{.OldEmail}}</b> to <b>{{.NewEmail}}</b>.</p>
 <p>If you didn't do this, contact support at once.</p>`)
-)
+	})
+	return emailChangeTemplate, emailChangedTemplate
+}
+
+// emailChangeMail is the email to newEmail with the link that confirms the change.
+func emailChangeMail(newEmail, oldEmail, link string) (mail.Message, error) {
+	tpl, _ := selfMail()
+	return tpl.Render(newEmail, map[string]string{"OldEmail": oldEmail, "Link": link})
+}
+
+// emailChangedMail is the notice to the old address once the change is done.
+func emailChangedMail(oldEmail, newEmail string) (mail.Message, error) {
+	_, tpl := selfMail()
+	return tpl.Render(oldEmail, map[string]string{"OldEmail": oldEmail, "NewEmail": newEmail})
+}
 
 // RequestEmailChange starts a change of the caller's email: a link with a single-use token
 // goes to the new address; a newer request replaces an older one.
@@ -145,9 +169,7 @@ func (s *SelfService) RequestEmailChange(ctx context.Context, c Caller, newEmail
 	if err := s.Orgs.Store.SaveEmailChange(ctx, acc.Profile.ID, change, ev); err != nil {
 		return EmailChange{}, err
 	}
-	msg, err := emailChangeTemplate.Render(email, map[string]string{
-		"OldEmail": acc.Profile.Email, "Link": s.AppURL + "/account/email/confirm?token=" + token,
-	})
+	msg, err := emailChangeMail(email, acc.Profile.Email, s.AppURL+"/account/email/confirm?token="+token)
 	if err == nil {
 		err = s.Mail.Send(ctx, msg)
 	}
@@ -185,11 +207,13 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 	if err := s.Orgs.Store.ConfirmEmailChange(ctx, acc, after, *change, ev); err != nil {
 		return Profile{}, err
 	}
-	if msg, err := emailChangedTemplate.Render(acc.Profile.Email, map[string]string{"OldEmail": acc.Profile.Email, "NewEmail": change.NewEmail}); err == nil {
-		if err := s.Mail.Send(ctx, msg); err != nil {
-			// The change is done; the notice is a courtesy.
-			slog.WarnContext(ctx, "email-change notice not sent", "error", err)
-		}
+	msg, err := emailChangedMail(acc.Profile.Email, change.NewEmail)
+	if err == nil {
+		err = s.Mail.Send(ctx, msg)
+	}
+	if err != nil {
+		// The change is done; the notice is a courtesy.
+		slog.WarnContext(ctx, "email-change notice not sent", "error", err)
 	}
 	return after, nil
 }

@@ -1,5 +1,9 @@
 // Package ses sends mail.Message values with Amazon SES (the v1 API's SendEmail, which the
 // local stand-in supports too).
+//
+// Package app does not link this package or the SES SDK: Install puts SES into an Env, and
+// only the functions whose Actions include an ses: action call it, from their generated main
+// (httpapi.InstallsFor), so the others link neither.
 package ses
 
 import (
@@ -10,8 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/ses/types"
 
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/mail"
 )
+
+// Install makes env send mail through SES, from the configured sender address.
+func Install(env *app.Env) {
+	env.UseMail(&Mailer{Client: NewClient(env.AWSConfig(), env.Config.SESEndpoint), From: env.Config.MailFrom})
+}
 
 // Mailer sends through SES from one sender address.
 type Mailer struct {

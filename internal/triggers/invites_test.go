@@ -14,6 +14,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -25,6 +26,7 @@ func TestScheduledJobExpiresAnInviteOnceWhenRunTwiceAtOnce(t *testing.T) {
 		Region: "us-east-1", TableName: table, DynamoDBEndpoint: aws.ToString(client.Options().BaseEndpoint),
 		SESEndpoint: testenv.SES(t), AppURL: "http://localhost:3000", MailFrom: "no-reply@example.com",
 	}, slog.New(slog.DiscardHandler))
+	ses.Install(env)
 	env.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	ctx := context.Background()
 

@@ -91,7 +91,7 @@ var Functions = []*Function{ScheduledJob, PostConfirmation}
 
 // MainSource is the source of functions/<f.Name>/main.go.
 func MainSource(f *Function) string {
-	return httpapi.GeneratedMain(f.Name, f.Summary, "triggers", "StartFunction(triggers."+httpapi.VarName(f.Name)+")")
+	return httpapi.GeneratedMain(f.Name, f.Summary, "triggers", "StartFunction(triggers."+httpapi.VarName(f.Name), f.Actions)
 }
 
 // Tasks returns the scheduled job's tasks for env (local mode runs them on a timer).

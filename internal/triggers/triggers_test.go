@@ -13,6 +13,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -20,8 +21,11 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 func newEnv(t *testing.T) *app.Env {
 	client, table := testenv.DynamoDB(t)
-	return app.New(app.Config{Region: "us-east-1", TableName: table, DynamoDBEndpoint: aws.ToString(client.Options().BaseEndpoint)},
+	env := app.New(app.Config{Region: "us-east-1", TableName: table, DynamoDBEndpoint: aws.ToString(client.Options().BaseEndpoint)},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The scheduled job sends mail: its main installs SES. No invite is due in these tests.
+	ses.Install(env)
+	return env
 }
 
 func readEvent(t *testing.T, name string, v any) {
