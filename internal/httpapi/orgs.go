@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/audit"
@@ -84,14 +85,28 @@ func buildCreateOrg(env *app.Env) Handler {
 	}
 }
 
+// buildListOrgs answers the org switcher. A user's orgs are read whole (one Query and one
+// BatchGet) and sorted, personal first; limit and cursor page through that list, the cursor
+// holding the offset.
 func buildListOrgs(env *app.Env) Handler {
 	svc := env.Orgs()
 	return func(ctx context.Context, req *Request) (*Response, error) {
+		page, err := req.Page("orgs")
+		if err != nil {
+			return nil, err
+		}
+		offset, _ := strconv.Atoi(page.After)
 		views, err := svc.List(ctx, req.Caller)
 		if err != nil {
 			return nil, err
 		}
-		out := list[orgJSON]{Items: make([]orgJSON, len(views))}
+		views = views[min(offset, len(views)):]
+		var out list[orgJSON]
+		if len(views) > page.Limit {
+			views = views[:page.Limit]
+			out.NextCursor = req.Cursor("orgs", strconv.Itoa(offset+page.Limit))
+		}
+		out.Items = make([]orgJSON, len(views))
 		for i, v := range views {
 			out.Items[i] = orgOut(v)
 		}

@@ -981,3 +981,29 @@ func TestGetConfigTellsClientHowToSignIn(t *testing.T) {
 	}
 	decode[meJSON](t, s.do("GET", "/v1/me", tokens.IDToken, ""), 200)
 }
+
+func TestOrgListPagesWithLimitAndCursor(t *testing.T) {
+	s := startStack(t)
+	u := s.newUser()
+	for _, name := range []string{"Beta", "Alpha", "Gamma"} {
+		decode[org](t, s.do("POST", "/v1/orgs", u.tokens.IDToken, `{"name":"`+name+`"}`), 201)
+	}
+	var names []string
+	cursor := ""
+	for range 5 {
+		page := decode[orgList](t, s.do("GET", "/v1/orgs?limit=3"+cursor, u.tokens.IDToken, ""), 200)
+		for _, o := range page.Items {
+			names = append(names, o.str("name"))
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		cursor = "&cursor=" + *page.NextCursor
+	}
+	if want := []string{"My Account", "Alpha", "Beta", "Gamma"}; !slices.Equal(names, want) {
+		t.Errorf("pages gave %v, want %v", names, want)
+	}
+	for _, bad := range []string{"?limit=0", "?limit=201", "?limit=abc", "?cursor=forged"} {
+		apiError(t, s.do("GET", "/v1/orgs"+bad, u.tokens.IDToken, ""), 400, "invalid_request")
+	}
+}
