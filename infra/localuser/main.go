@@ -76,7 +76,7 @@ func run(ctx context.Context, api, email, password, name string, operator bool) 
 		return standins.Tokens{}, err
 	}
 	if operator {
-		if err := standins.AddToGroup(ctx, client, pool, email, "operators"); err != nil {
+		if err := standins.AddToGroup(ctx, client, pool, email, standins.OperatorsGroup); err != nil {
 			return standins.Tokens{}, err
 		}
 	}

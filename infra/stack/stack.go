@@ -42,13 +42,13 @@ import (
 
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-// OperatorsGroup is the Cognito group whose members may call Operator routes. It must equal
-// the group name internal/httpapi checks in the "cognito:groups" claim (and
-// standins.OperatorsGroup, the local stand-in's); httpapi does not export it yet.
-const OperatorsGroup = "operators"
+// OperatorsGroup is the Cognito group whose members may call Operator routes: the one name
+// the glue checks in the "cognito:groups" claim and the local stand-in's pool defines.
+const OperatorsGroup = roles.OperatorsGroup
 
 // Function settings shared by every function, route or trigger.
 const (

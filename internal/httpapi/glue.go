@@ -27,6 +27,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // MaxBodyBytes is the largest request body a route accepts.
@@ -292,7 +293,7 @@ func callerFrom(ev *events.APIGatewayV2HTTPRequest) (orgs.Caller, error) {
 	}
 	groups := strings.FieldsFunc(strings.Trim(claims["cognito:groups"], "[]"), func(r rune) bool { return r == ' ' || r == ',' })
 	for _, g := range groups {
-		if g == "operators" {
+		if g == roles.OperatorsGroup {
 			c.Operator = true
 		}
 	}

@@ -4,6 +4,10 @@ package roles
 
 import "slices"
 
+// OperatorsGroup is the Cognito group of the vendor's operators: the JWT's cognito:groups
+// claim names it, the user pool defines it, operator routes require it.
+const OperatorsGroup = "operators"
+
 // Role is one of the built-in role ids. The ids never change.
 type Role string
 

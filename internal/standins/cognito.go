@@ -10,10 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // OperatorsGroup is the Cognito group whose members may use the operator routes.
-const OperatorsGroup = "operators"
+const OperatorsGroup = roles.OperatorsGroup
 
 // AppClientName is the name of the app client EnsureUserPool looks for and creates.
 const AppClientName = "portal"
