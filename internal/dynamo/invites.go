@@ -325,16 +325,23 @@ func (s *Store) InviteWithOrg(ctx context.Context, orgID, inviteID string) (orgs
 
 // AcceptContext implements orgs.InviteStore: one BatchGetItem of the token and the profile.
 func (s *Store) AcceptContext(ctx context.Context, hash, userID string) (orgs.InviteToken, *orgs.Profile, error) {
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(tokenPK(hash), skToken), key(userPK(userID), skProfile)})
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{
+		key(tokenPK(hash), skToken), key(userPK(userID), skProfile), key(userPK(userID), skDeleted),
+	})
 	if err != nil {
 		return orgs.InviteToken{}, nil, err
 	}
 	var tok *orgs.InviteToken
 	var profile *orgs.Profile
+	deleted := false
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.InviteToken{}, nil, err
+		}
+		if k.SK == skDeleted {
+			deleted = true
+			continue
 		}
 		if k.SK == skProfile {
 			var it profileItem
@@ -351,6 +358,10 @@ func (s *Store) AcceptContext(ctx context.Context, hash, userID string) (orgs.In
 		}
 		t := it.token(hash)
 		tok = &t
+	}
+	if profile == nil && deleted {
+		// The user's token outlives the account: it must not bring the account back.
+		return orgs.InviteToken{}, nil, orgs.ErrAccountDeleted
 	}
 	if tok == nil {
 		return orgs.InviteToken{}, nil, apperr.New(apperr.NotFound, "invitation not found")

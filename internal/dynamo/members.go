@@ -238,8 +238,10 @@ func (t *txn) memberIdentity(orgID string, before, after orgs.Profile) {
 	t.update(key(orgPK(orgID), skEmailEntry+uid),
 		setBoth(expression.Set(attr(attrGSI2S), val(email))), exists(), errMembershipChanged)
 	if !strings.EqualFold(before.Email, after.Email) {
-		t.delete(key(orgPK(orgID), emailGuardSK(before.Email)), attr("userId").Equal(val(uid)), errMembershipChanged)
-		t.putNew(emailGuardItem{keys: keys{PK: orgPK(orgID), SK: emailGuardSK(after.Email)}, UserID: uid},
+		// Both guard writes hold when done already, so that the copy can be run again.
+		mine := absent().Or(attr("userId").Equal(val(uid)))
+		t.delete(key(orgPK(orgID), emailGuardSK(before.Email)), mine, errMembershipChanged)
+		t.put(emailGuardItem{keys: keys{PK: orgPK(orgID), SK: emailGuardSK(after.Email)}, UserID: uid}, mine,
 			apperr.New(apperr.Conflict, "a member of one of your organizations already has %s", after.Email))
 	}
 }

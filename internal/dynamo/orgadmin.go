@@ -45,7 +45,11 @@ func (s *Store) DeleteOrg(ctx context.Context, o orgs.Org, at time.Time, ev audi
 	after := o
 	after.DeletedAt = at
 	t := s.txn()
-	t.updateDiff(newOrgItem(o), newOrgItem(after), orgLive(), apperr.New(apperr.NotFound, "organization not found"))
+	// On condition that no one joined or left since the caller read the org: a deletion
+	// decided on a count (an account deletion deletes an org it is the only member of) must
+	// not take someone who just joined with it.
+	t.updateDiff(newOrgItem(o), newOrgItem(after), orgLive().And(attr("memberCount").Equal(val(o.MemberCount))),
+		apperr.New(apperr.Conflict, "the organization changed meanwhile (it was deleted, or someone joined or left); reload and try again"))
 	t.delete(key(handlePK(o.Handle), skHandle), ownedBy(o.ID), errOrgChanged)
 	t.event(ev)
 	return t.run(ctx, s.Client)

@@ -65,26 +65,29 @@ func identityCopies(acc orgs.Account, after orgs.Profile) []func(*txn) {
 	return copies
 }
 
-// runWithCopies runs t with as many of the copy updates as fit, then the rest in batches.
+// runWithCopies writes t and the copies of a profile change onto the memberships. When they
+// all fit, that is one transaction. When they don't (a user in many orgs), the copies go
+// first, in transactions of their own, and t, the profile with its event, last: the copies
+// are idempotent, so a change that fails half-way leaves the profile as it was, and trying
+// again redoes the copies and then the change.
 func (s *Store) runWithCopies(ctx context.Context, t *txn, copies []func(*txn)) error {
-	for len(copies) > 0 && len(t.items)+maxCopyItems <= maxTxnItems {
-		copies[0](t)
-		copies = copies[1:]
-	}
-	if err := t.run(ctx, s.Client); err != nil {
-		return err
+	if len(t.items)+len(copies)*maxCopyItems <= maxTxnItems {
+		for _, c := range copies {
+			c(t)
+		}
+		return t.run(ctx, s.Client)
 	}
 	for len(copies) > 0 {
-		t := s.txn()
-		for len(copies) > 0 && len(t.items)+maxCopyItems <= maxTxnItems {
-			copies[0](t)
+		ct := s.txn()
+		for len(copies) > 0 && len(ct.items)+maxCopyItems <= maxTxnItems {
+			copies[0](ct)
 			copies = copies[1:]
 		}
-		if err := t.run(ctx, s.Client); err != nil {
+		if err := ct.run(ctx, s.Client); err != nil {
 			return fmt.Errorf("copy profile change onto memberships: %w", err)
 		}
 	}
-	return nil
+	return t.run(ctx, s.Client)
 }
 
 var (

@@ -174,3 +174,28 @@ func TestAccountDeletionCost(t *testing.T) {
 		t.Errorf("the deleted account answers %v", err)
 	}
 }
+
+// TestRenameOfAUserInManyOrgsReachesEveryMembership: the copies that don't fit in the
+// profile's transaction go in transactions of their own, before it.
+func TestRenameOfAUserInManyOrgsReachesEveryMembership(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	self, _, _ := newSelf(f, &clock)
+	ctx := context.Background()
+	var ids []string
+	for i := range 25 {
+		v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: fmt.Sprint("Org ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, v.ID)
+	}
+	if _, err := self.UpdateProfile(ctx, caller(1), orgs.ProfileInput{Name: ptr("Ada")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if a := f.access(t, caller(1), id); a.Member.Name != "Ada" {
+			t.Fatalf("org %s still has the name %q", id, a.Member.Name)
+		}
+	}
+}

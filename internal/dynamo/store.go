@@ -160,7 +160,7 @@ func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error
 		}
 	}
 	if !found && deleted {
-		return acc, apperr.New(apperr.Unauthenticated, "this account was deleted")
+		return acc, orgs.ErrAccountDeleted
 	}
 	if !found {
 		return acc, apperr.New(apperr.NotFound, "no profile for user")

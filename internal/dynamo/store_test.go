@@ -214,3 +214,24 @@ func TestRoundTrips(t *testing.T) {
 		return err
 	})
 }
+
+// TestFirstCreateWhoseHandleIsThePersonalOnesSucceeds: a new user's first call creates the
+// account and the org in one transaction; when the org's handle is the one the personal
+// account would get, the personal account takes another (DynamoDB refuses two writes of one
+// item in a transaction).
+func TestFirstCreateWhoseHandleIsThePersonalOnesSucceeds(t *testing.T) {
+	f := newFixture(t)
+	c := orgs.Caller{ID: "user-alice", Email: "alice@example.com", EmailVerified: true}
+	v, err := f.svc.Create(context.Background(), c, orgs.CreateInput{Name: "Alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := f.svc.Account(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.svc.List(context.Background(), c)
+	if err != nil || len(list) != 2 || v.Handle != "alice" || list[0].Handle == "alice" || acc.Profile.PersonalOrgID != list[0].ID {
+		t.Errorf("org %s, list %+v, %v", v.Handle, list, err)
+	}
+}

@@ -242,7 +242,9 @@ func withIdempotencyKey(ctx context.Context, r *Route, req *Request, key string)
 	}
 	sum := sha256.Sum256(req.body)
 	fingerprint := hex.EncodeToString(sum[:])
-	return dynamo.WithIdempotencyKey(ctx, req.Caller.ID, r.Name, key, fingerprint), fingerprint, nil
+	// The key is the caller's for this route at this path: the same key sent to another org is
+	// another request.
+	return dynamo.WithIdempotencyKey(ctx, req.Caller.ID, r.Name+" "+req.Event.RawPath, key, fingerprint), fingerprint, nil
 }
 
 // replayed answers a request whose idempotency key was used before with what the first

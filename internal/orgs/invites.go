@@ -521,14 +521,16 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 // verifiedEmail is the caller's email as the identity provider vouches for it: the ID
 // token's verified email claim, or for access tokens (which carry none) the profile's.
 func verifiedEmail(c Caller, p *Profile) (string, error) {
+	if p != nil && p.Email != "" {
+		// The profile's address is the user's current one: the email-change flow verifies it
+		// and keeps it, where a token issued before a change still carries the old one.
+		return p.Email, nil
+	}
 	if c.Email != "" {
 		if !c.EmailVerified {
 			return "", apperr.New(apperr.Forbidden, "verify your email address before accepting an invitation")
 		}
 		return NormalizeEmail("email", c.Email)
-	}
-	if p != nil && p.Email != "" {
-		return p.Email, nil
 	}
 	return "", apperr.New(apperr.Unauthenticated, "accepting an invitation as a new user needs an ID token (it carries the email address)")
 }

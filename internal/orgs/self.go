@@ -1,10 +1,13 @@
 package orgs
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -237,6 +240,10 @@ func (s *SelfService) selfEvent(ctx context.Context, p Profile, cat audit.Catego
 // that fails half-way can be run again: it goes on from where it stopped.
 func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 	acc, err := s.Orgs.Account(ctx, c)
+	if errors.Is(err, ErrAccountDeleted) {
+		// An earlier deletion removed the data but not the identity: finish it.
+		return s.Directory.DeleteUser(ctx, c.ID)
+	}
 	if err != nil {
 		return err
 	}
@@ -260,6 +267,11 @@ func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 	}
 	p := acc.Profile
 	me := Member{UserID: p.ID, Email: p.Email, Name: p.Name}
+	// Shared orgs first, the personal account last: a deletion that stops half-way leaves an
+	// account that still works, and running it again goes on from there.
+	slices.SortStableFunc(acc.Memberships, func(a, b Membership) int {
+		return cmp.Compare(boolInt(a.Kind == Personal), boolInt(b.Kind == Personal))
+	})
 	for _, m := range acc.Memberships {
 		o, ok := byID[m.OrgID]
 		if !ok || o.Deleted() {
@@ -289,4 +301,11 @@ func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 		return err
 	}
 	return s.Directory.DeleteUser(ctx, c.ID)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

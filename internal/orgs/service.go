@@ -20,6 +20,8 @@ var (
 	ErrHandleTaken = apperr.New(apperr.Conflict, "that handle is already taken; choose another")
 	// ErrPersonalHandleTaken: the handle picked for a new personal account is taken.
 	ErrPersonalHandleTaken = apperr.New(apperr.Conflict, "the personal account's handle is taken")
+	// ErrAccountDeleted: the account was deleted; the user's tokens may still be valid.
+	ErrAccountDeleted = apperr.New(apperr.Unauthenticated, "this account was deleted")
 	// ErrAccountExists: the profile was created by a concurrent request.
 	ErrAccountExists = apperr.New(apperr.Conflict, "the account already exists")
 )
@@ -131,6 +133,9 @@ func (s *Service) loadAccount(ctx context.Context, c Caller) (Account, *NewAccou
 	}
 	if c.Email == "" {
 		return Account{}, nil, apperr.New(apperr.Unauthenticated, "the first call of a new user needs an ID token (it carries the email address)")
+	}
+	if !c.EmailVerified {
+		return Account{}, nil, apperr.New(apperr.Forbidden, "verify your email address first: an account is made for a verified address only")
 	}
 	email, err := NormalizeEmail("email", c.Email)
 	if err != nil {
@@ -281,6 +286,10 @@ func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (OrgView
 			Details: map[string]any{"kind": string(Shared), "handle": org.Handle, "name": org.Name},
 		}
 		ev.Stamp(ctx, s.NewID(), now)
+		if pending != nil && pending.Org.Handle == org.Handle {
+			// One transaction can't claim one handle twice: the new org keeps it.
+			s.rehandle(pending)
+		}
 		err = s.Store.CreateOrg(ctx, org, member, ev, pending)
 		switch {
 		case err == nil:
