@@ -160,6 +160,9 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 		t.adminCount(w.OrgID, -1, 0)
 	case after.Role == roles.Admin && before.Role != roles.Admin:
 		t.adminCount(w.OrgID, +1, 0)
+	default:
+		// No count changes: the org item is only checked, to be still there.
+		t.check(key(orgPK(w.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
 	}
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
