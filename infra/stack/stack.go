@@ -396,6 +396,10 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string, lambd
 		SignInCaseSensitive: jsii.Bool(false),
 		SelfSignUpEnabled:   jsii.Bool(true),
 		AutoVerify:          &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		// A changed email takes effect only once verified (the API's own change flow sets it
+		// verified after its confirmation link): an unverified address never becomes the
+		// user's, so it can't be used to accept someone else's invitation.
+		KeepOriginal: &awscognito.KeepOriginalAttrs{Email: jsii.Bool(true)},
 		StandardAttributes: &awscognito.StandardAttributes{
 			Email: &awscognito.StandardAttribute{Required: jsii.Bool(true), Mutable: jsii.Bool(true)},
 		},

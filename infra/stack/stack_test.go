@@ -523,6 +523,7 @@ func TestOrgsStack(t *testing.T) {
 			"AccountRecoverySetting": map[string]any{
 				"RecoveryMechanisms": []any{map[string]any{"Name": "verified_email", "Priority": 1}},
 			},
+			"UserAttributeUpdateSettings": map[string]any{"AttributesRequireVerificationBeforeUpdate": []string{"email"}},
 		})
 		if _, sms := tp.props(pool)["SmsConfiguration"]; sms {
 			t.Error("user pool has an SMS configuration")
