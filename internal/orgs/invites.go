@@ -507,11 +507,7 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 			return m, nil
 		case attempt >= handleAttempts:
 			return Member{}, err
-		case errors.Is(err, ErrAccountExists):
-			// A concurrent first call created the account: join without it.
-			pending = nil
-		case errors.Is(err, ErrPersonalHandleTaken):
-			s.Accounts.rehandle(pending)
+		case s.Accounts.retryWithAccount(err, &pending):
 		default:
 			return Member{}, err
 		}

@@ -145,6 +145,24 @@ func (s *Service) loadAccount(ctx context.Context, c Caller) (Account, *NewAccou
 	return Account{}, &na, nil
 }
 
+// retryWithAccount handles the failures of a write that also creates the caller's account
+// (pending): when a concurrent first call created the account, the write goes on without it;
+// when the personal handle was taken, the account gets another. It reports whether the write
+// should be tried again.
+func (s *Service) retryWithAccount(err error, pending **NewAccount) bool {
+	switch {
+	case *pending == nil:
+		return false
+	case errors.Is(err, ErrAccountExists):
+		*pending = nil
+		return true
+	case errors.Is(err, ErrPersonalHandleTaken):
+		s.rehandle(*pending)
+		return true
+	}
+	return false
+}
+
 // rehandle gives a pending account's personal org another handle after a collision.
 func (s *Service) rehandle(na *NewAccount) {
 	h := withSuffix(slug(na.Profile.Email[:strings.IndexByte(na.Profile.Email, '@')]))
@@ -298,11 +316,7 @@ func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (OrgView
 			return OrgView{}, err
 		case derived && errors.Is(err, ErrHandleTaken):
 			org.Handle = withSuffix(slug(org.Name))
-		case errors.Is(err, ErrPersonalHandleTaken):
-			s.rehandle(pending)
-		case errors.Is(err, ErrAccountExists):
-			// A concurrent first call created the account: create the org alone.
-			pending = nil
+		case s.retryWithAccount(err, &pending):
 		default:
 			return OrgView{}, err
 		}
