@@ -93,11 +93,14 @@ func (t *txn) claim(ctx context.Context) {
 		t.err = err
 		return
 	}
-	expr, _ := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	// A record past its day is taken over: TTL deletes it only up to two days late.
+	fresh := absent().Or(attr(attrTTL).LessThanEqual(val(t.ev.OccurredAt.Unix())))
+	expr, _ := expression.NewBuilder().WithCondition(fresh).Build()
 	put := types.TransactWriteItem{Put: &types.Put{
 		TableName: &t.table, Item: av,
 		ConditionExpression:                 expr.Condition(),
 		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
 	t.items = append([]types.TransactWriteItem{put}, t.items...)
@@ -107,11 +110,15 @@ func (t *txn) claim(ctx context.Context) {
 // errReplayed marks the claim's item in onFail; run turns it into the *Replay it read.
 var errReplayed = fmt.Errorf("idempotency record exists")
 
-// replayFrom decodes the record a failed claim returned.
-func replayFrom(item map[string]types.AttributeValue) error {
+// replayFrom decodes the record a failed claim returned, or that the authorization step read:
+// nil when it is past its day (at now), and so no longer answers for the key.
+func replayFrom(item map[string]types.AttributeValue, now time.Time) error {
 	var it idempotencyItem
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return err
+	}
+	if it.TTL <= now.Unix() {
+		return nil
 	}
 	return it.replay()
 }

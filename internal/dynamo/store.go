@@ -93,7 +93,10 @@ func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
 		for i, r := range cancelled.CancellationReasons {
 			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(t.onFail) && t.onFail[i] != nil {
 				if t.onFail[i] == errReplayed {
-					return replayFrom(r.Item)
+					if err := replayFrom(r.Item, t.ev.OccurredAt); err != nil {
+						return err
+					}
+					return apperr.New(apperr.Conflict, "a request with this Idempotency-Key was just made; try again")
 				}
 				return t.onFail[i]
 			}

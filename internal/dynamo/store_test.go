@@ -235,3 +235,26 @@ func TestFirstCreateWhoseHandleIsThePersonalOnesSucceeds(t *testing.T) {
 		t.Errorf("org %s, list %+v, %v", v.Handle, list, err)
 	}
 }
+
+func TestIdempotencyKeyIsRememberedForADay(t *testing.T) {
+	f := newFixture(t)
+	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f.svc.Now = func() time.Time { return clock }
+	c := caller(1)
+	ctx := dynamo.WithIdempotencyKey(context.Background(), c.ID, "create-org /v1/orgs", "k", "body-1")
+	first, err := f.svc.Create(ctx, c, orgs.CreateInput{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replay *dynamo.Replay
+	ctx = dynamo.WithIdempotencyKey(context.Background(), c.ID, "create-org /v1/orgs", "k", "body-1")
+	if _, err := f.svc.Create(ctx, c, orgs.CreateInput{Name: "Acme"}); !errors.As(err, &replay) || replay.Target.ID != first.ID {
+		t.Fatalf("a repeat within the day: %v", err)
+	}
+	clock = clock.Add(dynamo.IdempotencyTTL)
+	ctx = dynamo.WithIdempotencyKey(context.Background(), c.ID, "create-org /v1/orgs", "k", "body-2")
+	second, err := f.svc.Create(ctx, c, orgs.CreateInput{Name: "Beta"})
+	if err != nil || second.ID == first.ID {
+		t.Fatalf("a key past its day still answers: %+v %v", second, err)
+	}
+}
