@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -254,4 +255,9 @@ func (e *Env) InvitesSending() *orgs.InviteService {
 		s.Mail = e.Mail()
 		return &s
 	})
+}
+
+// EventLog returns the reader of org event logs.
+func (e *Env) EventLog() *audit.Log {
+	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.Store()} })
 }

@@ -3,15 +3,12 @@ package app
 import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// EventLog returns the reader of org event logs.
-func (e *Env) EventLog() *audit.Log {
-	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.Store()} })
-}
+// Installing parts into an Env: a function's main installs the SES and Cognito clients its
+// route needs (ses.Install, cognito.Install), and tests install fakes or watched clients.
 
 // UseDynamoDB makes e use client instead of building its own. Call it before anything asks
 // for the client: tests use it to watch the calls a route makes (an SDK middleware on the
