@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -199,7 +198,7 @@ func TestEveryMutatingRouteWritesExactlyOneEvent(t *testing.T) {
 var callBudgetExceptions = map[string]int{"delete-me": 5, "create-invites-bulk": 2}
 
 // lastCalls reads dynamodbCalls from the last request line Bind logged.
-func lastCalls(t *testing.T, logs *bytes.Buffer) int {
+func lastCalls(t *testing.T, logs *logBuffer) int {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {

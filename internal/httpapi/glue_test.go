@@ -1,41 +1,15 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 )
-
-// loadEvent reads a sample event from events/.
-func loadEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
-	t.Helper()
-	var ev events.APIGatewayV2HTTPRequest
-	raw := readFile(t, "../../events/"+name)
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return ev
-}
-
-func testEnv(logs *bytes.Buffer) *app.Env {
-	return app.New(app.Config{Region: "eu-west-1", UserPoolID: "pool", UserPoolClientID: "client", Issuer: "iss"},
-		slog.New(slog.NewJSONHandler(logs, nil)))
-}
-
-func bindTest(t *testing.T, auth Auth, h Handler) (LambdaHandler, *bytes.Buffer) {
-	t.Helper()
-	var logs bytes.Buffer
-	r := &Route{Name: "test", Method: "POST", Path: "/v1/test", Auth: auth, Build: func(*app.Env) Handler { return h }}
-	return Bind(r, testEnv(&logs)), &logs
-}
 
 func errorCode(t *testing.T, resp events.APIGatewayV2HTTPResponse) (string, string) {
 	t.Helper()
@@ -56,7 +30,7 @@ func TestDecodeRejectsUnknownFieldsAndBadJSON(t *testing.T) {
 		}
 		return JSON(200, got), nil
 	}
-	fn, _ := bindTest(t, JWT, decodeFirst)
+	fn := newBareAPI(t).bind(JWT, decodeFirst)
 	cases := map[string]struct {
 		body       string
 		status     int
@@ -89,7 +63,7 @@ func TestDecodeRejectsUnknownFieldsAndBadJSON(t *testing.T) {
 }
 
 func TestOversizedBodyIs413(t *testing.T) {
-	fn, _ := bindTest(t, JWT, func(context.Context, *Request) (*Response, error) { return NoContent(), nil })
+	fn := newBareAPI(t).bind(JWT, func(context.Context, *Request) (*Response, error) { return NoContent(), nil })
 	ev := loadEvent(t, "create-org.json")
 	ev.Body = `{"name":"` + strings.Repeat("a", MaxBodyBytes) + `"}`
 	resp, _ := fn(context.Background(), ev)
@@ -99,7 +73,8 @@ func TestOversizedBodyIs413(t *testing.T) {
 }
 
 func TestPanicIs500WithoutDetail(t *testing.T) {
-	fn, logs := bindTest(t, JWT, func(context.Context, *Request) (*Response, error) { panic("secret detail") })
+	a := newBareAPI(t)
+	fn := a.bind(JWT, func(context.Context, *Request) (*Response, error) { panic("secret detail") })
 	resp, err := fn(context.Background(), loadEvent(t, "create-org.json"))
 	if err != nil || resp.StatusCode != 500 {
 		t.Fatalf("got %d, %v", resp.StatusCode, err)
@@ -107,8 +82,8 @@ func TestPanicIs500WithoutDetail(t *testing.T) {
 	if strings.Contains(resp.Body, "secret") || resp.Body != `{"error":{"code":"internal","message":"internal error"}}` {
 		t.Errorf("body leaks or differs: %s", resp.Body)
 	}
-	if !strings.Contains(logs.String(), "secret detail") || !strings.Contains(logs.String(), "Cz2Xbh1ujoEEJ8g=") {
-		t.Errorf("log lacks the panic or the request id: %s", logs.String())
+	if !strings.Contains(a.logs.String(), "secret detail") || !strings.Contains(a.logs.String(), "Cz2Xbh1ujoEEJ8g=") {
+		t.Errorf("log lacks the panic or the request id: %s", a.logs.String())
 	}
 }
 
@@ -120,7 +95,7 @@ func TestErrorKindsMapToContractStatuses(t *testing.T) {
 	}
 	for kind, status := range want {
 		var h Handler = func(context.Context, *Request) (*Response, error) { return nil, apperr.New(kind, "m") }
-		fn, _ := bindTest(t, JWT, h)
+		fn := newBareAPI(t).bind(JWT, h)
 		resp, _ := fn(context.Background(), loadEvent(t, "create-org.json"))
 		code, _ := errorCode(t, resp)
 		if resp.StatusCode != status || code != string(kind) {
@@ -134,7 +109,7 @@ func TestErrorKindsMapToContractStatuses(t *testing.T) {
 
 func TestCallerComesFromAuthorizerClaims(t *testing.T) {
 	var seen Request
-	fn, _ := bindTest(t, Operator, func(_ context.Context, req *Request) (*Response, error) {
+	fn := newBareAPI(t).bind(Operator, func(_ context.Context, req *Request) (*Response, error) {
 		seen = *req
 		return NoContent(), nil
 	})

@@ -1,115 +1,14 @@
 package httpapi
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/testenv"
 )
-
-// The sample events' caller and pool.
-const (
-	sampleSub    = "6c1f1b2e-7d7a-4c2b-9a55-3f1f0a9d2b11"
-	sampleEmail  = "ada@example.com"
-	samplePool   = "eu-west-1_Example1"
-	sampleClient = "4f7v1r8q0example0client0id"
-	sampleIssuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example1"
-)
-
-// lockedBuffer is the log sink of a handler env; Bind logs one JSON line per request.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// take returns the lines logged since the last call and forgets them.
-func (b *lockedBuffer) take() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	b.buf.Reset()
-	var lines []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines
-}
-
-// handlerEnv is an env like a function's cold start makes, against a table of the test's own.
-type handlerEnv struct {
-	t    *testing.T
-	env  *app.Env
-	logs *lockedBuffer
-}
-
-func newHandlerEnv(t *testing.T) *handlerEnv {
-	t.Helper()
-	client, table := testenv.DynamoDB(t)
-	logs := &lockedBuffer{}
-	env := app.New(app.Config{
-		Region: "eu-west-1", TableName: table, DynamoDBEndpoint: aws.ToString(client.Options().BaseEndpoint),
-		UserPoolID: samplePool, UserPoolClientID: sampleClient, Issuer: sampleIssuer,
-		AppURL: "http://localhost:3000", AllowedOrigins: []string{"http://localhost:3000"},
-	}, slog.New(slog.NewJSONHandler(logs, nil)))
-	return &handlerEnv{t: t, env: env, logs: logs}
-}
-
-// requestLog is the line Bind logs for one request.
-type requestLog struct {
-	Msg           string `json:"msg"`
-	Route         string `json:"route"`
-	Status        int    `json:"status"`
-	DynamoDBCalls *int   `json:"dynamodbCalls"`
-}
-
-// invoke runs the sample event through the bound route and returns the answer and the number
-// of DynamoDB round trips the request's log line reports.
-func (h *handlerEnv) invoke(r *Route, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, int) {
-	h.t.Helper()
-	h.logs.take()
-	resp, err := Bind(r, h.env)(context.Background(), ev)
-	if err != nil {
-		h.t.Fatalf("%s: the handler returned an error to Lambda: %v", r.Name, err)
-	}
-	lines := h.logs.take()
-	var found []requestLog
-	for _, l := range lines {
-		var rl requestLog
-		if err := json.Unmarshal([]byte(l), &rl); err != nil {
-			h.t.Fatalf("log line %q: %v", l, err)
-		}
-		if rl.Route == r.Name && rl.DynamoDBCalls != nil {
-			found = append(found, rl)
-		}
-	}
-	if len(found) != 1 {
-		h.t.Fatalf("%s: want one request log line with dynamodbCalls, got %q", r.Name, lines)
-	}
-	if found[0].Status != resp.StatusCode {
-		h.t.Errorf("%s: logged status %d, answered %d", r.Name, found[0].Status, resp.StatusCode)
-	}
-	return resp, *found[0].DynamoDBCalls
-}
 
 func decodeBody[T any](t *testing.T, resp events.APIGatewayV2HTTPResponse, status int) T {
 	t.Helper()
@@ -156,7 +55,7 @@ func asNewUser(ev events.APIGatewayV2HTTPRequest, name string) events.APIGateway
 }
 
 func TestGetConfigAnswersTheConfigWithoutTheTable(t *testing.T) {
-	h := newHandlerEnv(t)
+	h := newAPI(t)
 	resp, calls := h.invoke(GetConfig, loadEvent(t, "get-config.json"))
 	got := decodeBody[map[string]any](t, resp, 200)
 	want := map[string]any{"region": "eu-west-1", "userPoolId": samplePool, "userPoolClientId": sampleClient, "issuer": sampleIssuer}
@@ -169,7 +68,7 @@ func TestGetConfigAnswersTheConfigWithoutTheTable(t *testing.T) {
 }
 
 func TestGetMeCreatesThePersonalAccountOnce(t *testing.T) {
-	h := newHandlerEnv(t)
+	h := newAPI(t)
 	once := decodeBody[meOut](t, answer(h.invoke(GetMe, loadEvent(t, "get-me.json"))), 200)
 	if once.User.ID != sampleSub || once.User.Email != sampleEmail {
 		t.Errorf("user = %+v", once.User)
@@ -198,7 +97,7 @@ func TestGetMeCreatesThePersonalAccountOnce(t *testing.T) {
 func answer(resp events.APIGatewayV2HTTPResponse, _ int) events.APIGatewayV2HTTPResponse { return resp }
 
 func TestCreateOrgFromSampleEventAndDuplicateHandleIs409(t *testing.T) {
-	h := newHandlerEnv(t)
+	h := newAPI(t)
 	resp, _ := h.invoke(CreateOrg, loadEvent(t, "create-org.json"))
 	got := decodeBody[map[string]any](t, resp, 201)
 	id, _ := got["id"].(string)
@@ -224,7 +123,7 @@ func TestCreateOrgFromSampleEventAndDuplicateHandleIs409(t *testing.T) {
 }
 
 func TestCreateOrgAsFirstCallAlsoCreatesThePersonalAccount(t *testing.T) {
-	h := newHandlerEnv(t)
+	h := newAPI(t)
 	created := decodeBody[map[string]any](t, answer(h.invoke(CreateOrg, loadEvent(t, "create-org.json"))), 201)
 	me := decodeBody[meOut](t, answer(h.invoke(GetMe, loadEvent(t, "get-me.json"))), 200)
 	if len(me.Orgs) != 2 || me.Orgs[0].Kind != "personal" || me.Orgs[0].ID != me.PersonalOrgID || me.Orgs[1].ID != created["id"] || me.Orgs[1].Role != "admin" {
@@ -233,7 +132,7 @@ func TestCreateOrgAsFirstCallAlsoCreatesThePersonalAccount(t *testing.T) {
 }
 
 func TestListOrgsPutsThePersonalAccountFirst(t *testing.T) {
-	h := newHandlerEnv(t)
+	h := newAPI(t)
 	created := decodeBody[map[string]any](t, answer(h.invoke(CreateOrg, loadEvent(t, "create-org.json"))), 201)
 	list := decodeBody[struct {
 		Items []map[string]any `json:"items"`
@@ -247,7 +146,7 @@ func TestListOrgsPutsThePersonalAccountFirst(t *testing.T) {
 }
 
 func TestGetOrgIsForMembersOnly(t *testing.T) {
-	h := newHandlerEnv(t)
+	h := newAPI(t)
 	created := decodeBody[map[string]any](t, answer(h.invoke(CreateOrg, loadEvent(t, "create-org.json"))), 201)
 	id := created["id"].(string)
 
@@ -275,7 +174,7 @@ func TestGetOrgIsForMembersOnly(t *testing.T) {
 // TestRoutesStayWithinTwoDynamoDBCalls measures the round trips of each route, as the glue
 // logs them, along the path a new user takes.
 func TestRoutesStayWithinTwoDynamoDBCalls(t *testing.T) {
-	h := newHandlerEnv(t)
+	h := newAPI(t)
 	var orgID string
 	steps := []struct {
 		name   string

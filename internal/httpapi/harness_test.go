@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -14,19 +18,31 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
 // harnessNow is the harness's clock: the time of the sample events' tokens.
 var harnessNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// The sample events' caller and pool.
+const (
+	sampleSub    = "6c1f1b2e-7d7a-4c2b-9a55-3f1f0a9d2b11"
+	sampleEmail  = "ada@example.com"
+	samplePool   = "eu-west-1_Example1"
+	sampleClient = "4f7v1r8q0example0client0id"
+	sampleIssuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example1"
+)
 
 // api runs routes as Lambda runs them after API Gateway: through Bind, on real v2 events,
 // against DynamoDB Local (a fresh table per test). Its DynamoDB client records every write
@@ -36,8 +52,22 @@ type api struct {
 	env    *app.Env
 	store  *dynamo.Store
 	writes *writeLog
-	logs   bytes.Buffer
-	bound  map[*Route]LambdaHandler
+	logs   logBuffer
+	run    string // makes this test's addresses unique in the shared SES stand-in
+
+	mu      sync.Mutex
+	bound   map[*Route]LambdaHandler
+	box     *mail.Recorder      // the mail of inviter
+	invites *orgs.InviteService // sends to box, for making members through invites
+}
+
+// config is the configuration of every harness env: the sample events' pool.
+func config(table string) app.Config {
+	return app.Config{
+		Region: "eu-west-1", TableName: table, UserPoolID: samplePool, UserPoolClientID: sampleClient, Issuer: sampleIssuer,
+		AppURL: "http://localhost:3000", AllowedOrigins: []string{"http://localhost:3000"}, MailFrom: "no-reply@example.com",
+		Secret: []byte("test secret"),
+	}
 }
 
 func newAPI(t *testing.T) *api {
@@ -47,19 +77,60 @@ func newAPI(t *testing.T) *api {
 	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
 		o.APIOptions = append(slices.Clone(o.APIOptions), a.writes.record)
 	})
-	a.env = app.New(app.Config{
-		Region: "eu-west-1", TableName: table, UserPoolID: "pool", UserPoolClientID: "client", Issuer: "iss",
-		Secret: []byte("test secret"),
-	}, slog.New(slog.NewJSONHandler(&a.logs, nil)))
+	a.env = app.New(config(table), slog.New(slog.NewJSONHandler(&a.logs, nil)))
 	a.env.Now = func() time.Time { return harnessNow }
 	a.env.UseDynamoDB(client)
 	a.store = a.env.Store()
+	a.run = strings.TrimSuffix(testenv.UniqueAddress(t), "@example.com")
 	return a
+}
+
+// newBareAPI is an api without a table or any stand-in, for routes that touch neither.
+func newBareAPI(t *testing.T) *api {
+	a := &api{t: t, writes: &writeLog{}, bound: map[*Route]LambdaHandler{}}
+	a.env = app.New(config(""), slog.New(slog.NewJSONHandler(&a.logs, nil)))
+	return a
+}
+
+// useSES makes the routes send mail through the SES stand-in, whose store tests read with
+// testenv.Mails; send only to addresses from a.address there.
+func (a *api) useSES() {
+	a.t.Helper()
+	a.env.Config.SESEndpoint = testenv.SES(a.t)
+	ses.Install(a.env)
+}
+
+// bind binds a route "test" (POST /v1/test) with auth serving h.
+func (a *api) bind(auth Auth, h Handler) LambdaHandler {
+	r := &Route{Name: "test", Method: "POST", Path: "/v1/test", Auth: auth, Build: func(*app.Env) Handler { return h }}
+	return Bind(r, a.env)
+}
+
+// loadEvent reads a sample event from events/.
+func loadEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	var ev events.APIGatewayV2HTTPRequest
+	raw, err := os.ReadFile("../../events/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return ev
 }
 
 // person is a signed-in user.
 func person(name string) orgs.Caller {
 	return orgs.Caller{ID: "user-" + name, Email: name + "@example.com", EmailVerified: true, IssuedAt: harnessNow}
+}
+
+// address is an address for local that no other test or run uses.
+func (a *api) address(local string) string { return local + "." + a.run + "@example.com" }
+
+// caller is a signed-in user with an address from a.address.
+func (a *api) caller(local string) orgs.Caller {
+	return orgs.Caller{ID: "user-" + local, Email: a.address(local), EmailVerified: true, IssuedAt: harnessNow}
 }
 
 // account makes sure c has an account, as their first GET /v1/me would.
@@ -87,6 +158,63 @@ func (a *api) member(orgID string, c orgs.Caller, role roles.Role) {
 	err := a.store.SeedMember(context.Background(), orgs.Member{
 		OrgID: orgID, UserID: c.ID, Email: c.Email, Role: role, JoinedAt: harnessNow, Source: orgs.SourceInvite,
 	}, orgs.Shared)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+var linkToken = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
+
+// inviter is an invite service that mails to a recorder of its own, for setting up members
+// through invites whatever mail the routes send.
+func (a *api) inviter() *orgs.InviteService {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.invites == nil {
+		s := *a.env.Invites()
+		a.box = &mail.Recorder{}
+		s.Mail = a.box
+		a.invites = &s
+	}
+	return a.invites
+}
+
+// join makes c a member of orgID as role, invited by admin, through an invite c accepts.
+func (a *api) join(orgID string, admin, c orgs.Caller, role roles.Role) {
+	a.t.Helper()
+	ctx := context.Background()
+	access, err := a.env.Orgs().Authorize(ctx, admin, orgID, "")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if _, err := a.inviter().Create(ctx, access, orgs.InviteInput{Email: c.Email, Role: string(role)}); err != nil {
+		a.t.Fatal(err)
+	}
+	token := ""
+	for i := len(a.box.Sent) - 1; i >= 0 && token == ""; i-- {
+		if a.box.Sent[i].To == c.Email {
+			token = linkToken.FindStringSubmatch(a.box.Sent[i].Text)[1]
+		}
+	}
+	if token == "" {
+		a.t.Fatalf("no mail to %s", c.Email)
+	}
+	if _, err := a.inviter().Accept(ctx, c, token); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// setMembersCanInvite sets the org's setting straight in the table.
+func (a *api) setMembersCanInvite(orgID string, on bool) {
+	a.t.Helper()
+	_, err := a.env.DynamoDB().UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(a.env.Config.TableName),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "ORG#" + orgID}, "SK": &types.AttributeValueMemberS{Value: "META"},
+		},
+		UpdateExpression:          aws.String("SET membersCanInvite = :on"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":on": &types.AttributeValueMemberBOOL{Value: on}},
+	})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -123,19 +251,122 @@ func (a *api) request(r *Route, c *orgs.Caller, params map[string]string, query 
 	return ev
 }
 
-// call runs one request of r and returns the answer.
-func (a *api) call(r *Route, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	a.t.Helper()
+// handler is r bound to the env, once per api.
+func (a *api) handler(r *Route) LambdaHandler {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	fn, ok := a.bound[r]
 	if !ok {
 		fn = Bind(r, a.env)
 		a.bound[r] = fn
 	}
-	resp, err := fn(context.Background(), ev)
+	return fn
+}
+
+// call runs one request of r and returns the answer.
+func (a *api) call(r *Route, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	a.t.Helper()
+	resp, err := a.handler(r)(context.Background(), ev)
 	if err != nil {
 		a.t.Fatalf("%s: the handler returned an error to Lambda: %v", r.Name, err)
 	}
 	return resp
+}
+
+// requestLog is the line Bind logs for one request.
+type requestLog struct {
+	Msg           string `json:"msg"`
+	Route         string `json:"route"`
+	Status        int    `json:"status"`
+	DynamoDBCalls *int   `json:"dynamodbCalls"`
+}
+
+// invoke runs ev through the bound route and returns the answer and the number of DynamoDB
+// round trips the request's log line reports.
+func (a *api) invoke(r *Route, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, int) {
+	a.t.Helper()
+	a.logs.take()
+	resp := a.call(r, ev)
+	lines := a.logs.take()
+	var found []requestLog
+	for _, l := range lines {
+		var rl requestLog
+		if err := json.Unmarshal([]byte(l), &rl); err != nil {
+			a.t.Fatalf("log line %q: %v", l, err)
+		}
+		if rl.Route == r.Name && rl.DynamoDBCalls != nil {
+			found = append(found, rl)
+		}
+	}
+	if len(found) != 1 {
+		a.t.Fatalf("%s: want one request log line with dynamodbCalls, got %q", r.Name, lines)
+	}
+	if found[0].Status != resp.StatusCode {
+		a.t.Errorf("%s: logged status %d, answered %d", r.Name, found[0].Status, resp.StatusCode)
+	}
+	return resp, *found[0].DynamoDBCalls
+}
+
+// reply is the answer of do.
+type reply struct {
+	status int
+	body   string
+	calls  int
+}
+
+func (r reply) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+	return m
+}
+
+// do serves one request to r as c (nil: no token), with path parameters, query and body,
+// and returns the status, the body and the DynamoDB calls it made.
+func (a *api) do(r *Route, c *orgs.Caller, params, query map[string]string, body string) reply {
+	a.t.Helper()
+	q := url.Values{}
+	for k, v := range query {
+		q.Set(k, v)
+	}
+	resp, calls := a.invoke(r, a.request(r, c, params, q, body))
+	return reply{status: resp.StatusCode, body: resp.Body, calls: calls}
+}
+
+// logBuffer is the log sink of an api, which handlers may write to from several goroutines;
+// Bind logs one JSON line per request.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// take returns the lines logged since the last call and forgets them.
+func (b *logBuffer) take() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	b.buf.Reset()
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
 }
 
 // writeLog records the DynamoDB calls of a client, and the items of those that write.

@@ -1,218 +1,18 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"maps"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
-	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
-
-// syncBuffer is a log sink that handlers write to from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// lastLine returns the last log line.
-func (s *syncBuffer) lastLine() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	lines := strings.Split(strings.TrimSpace(s.b.String()), "\n")
-	return lines[len(lines)-1]
-}
-
-// outbox records mail for the set-up of a test.
-type outbox struct {
-	mu   sync.Mutex
-	sent []mail.Message
-}
-
-func (o *outbox) Send(_ context.Context, m mail.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.sent = append(o.sent, m)
-	return nil
-}
-
-var linkToken = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
-
-func (o *outbox) lastToken(t *testing.T, to string) string {
-	t.Helper()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for i := len(o.sent) - 1; i >= 0; i-- {
-		if o.sent[i].To == to {
-			return linkToken.FindStringSubmatch(o.sent[i].Text)[1]
-		}
-	}
-	t.Fatalf("no mail to %s", to)
-	return ""
-}
-
-// harness serves routes through Bind against DynamoDB Local and the SES stand-in.
-type harness struct {
-	t      *testing.T
-	env    *app.Env
-	client *dynamodb.Client
-	table  string
-	logs   *syncBuffer
-	box    *outbox
-	setup  *orgs.InviteService // sends to box, for creating members
-	bound  map[*Route]LambdaHandler
-	mu     sync.Mutex
-	run    string // makes this test's addresses unique in the shared SES stand-in
-}
-
-func newHarness(t *testing.T) *harness {
-	t.Helper()
-	client, table := testenv.DynamoDB(t)
-	logs := &syncBuffer{}
-	env := app.New(app.Config{
-		Region: "us-east-1", TableName: table, DynamoDBEndpoint: aws.ToString(client.Options().BaseEndpoint),
-		SESEndpoint: testenv.SES(t), AppURL: "http://localhost:3000", MailFrom: "no-reply@example.com",
-		Secret: []byte("test secret"),
-	}, slog.New(slog.NewJSONHandler(logs, nil)))
-	ses.Install(env) // the SES stand-in, which the tests read the emails from
-	box := &outbox{}
-	setup := *env.Invites()
-	setup.Mail = box
-	run := strings.TrimSuffix(testenv.UniqueAddress(t), "@example.com")
-	return &harness{t: t, env: env, client: client, table: table, logs: logs, box: box, setup: &setup, bound: map[*Route]LambdaHandler{}, run: run}
-}
-
-// address is a unique address for local.
-func (h *harness) address(local string) string { return local + "." + h.run + "@example.com" }
-
-func (h *harness) caller(local string) orgs.Caller {
-	return orgs.Caller{ID: "user-" + local, Email: h.address(local), EmailVerified: true}
-}
-
-func (h *harness) fn(r *Route) LambdaHandler {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.bound[r] == nil {
-		h.bound[r] = Bind(r, h.env)
-	}
-	return h.bound[r]
-}
-
-type reply struct {
-	status int
-	body   string
-	calls  int
-}
-
-func (r reply) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
-		t.Fatalf("body %q: %v", r.body, err)
-	}
-	return m
-}
-
-// call serves one request to r as c (nil: no token), with path parameters, query and body.
-func (h *harness) call(r *Route, c *orgs.Caller, params, query map[string]string, body string) reply {
-	h.t.Helper()
-	path := r.Path
-	for k, v := range params {
-		path = strings.ReplaceAll(path, "{"+k+"}", v)
-	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: r.Method + " " + r.Path, RawPath: path, Body: body,
-		PathParameters: params, QueryStringParameters: query,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: r.Method + " " + r.Path, RequestID: "test",
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: r.Method, Path: path, SourceIP: "203.0.113.7", UserAgent: "tests"},
-		},
-	}
-	if c != nil {
-		claims := map[string]string{"sub": c.ID, "iat": strconv.FormatInt(time.Now().Unix(), 10), "token_use": "id"}
-		if c.Email != "" {
-			claims["email"], claims["email_verified"] = c.Email, strconv.FormatBool(c.EmailVerified)
-		}
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
-		}
-	}
-	resp, err := h.fn(r)(context.Background(), ev)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var line struct {
-		Calls int `json:"dynamodbCalls"`
-	}
-	_ = json.Unmarshal([]byte(h.logs.lastLine()), &line)
-	return reply{status: resp.StatusCode, body: resp.Body, calls: line.Calls}
-}
-
-// newOrg creates a shared org with admin as its admin.
-func (h *harness) newOrg(admin orgs.Caller) string {
-	h.t.Helper()
-	v, err := h.env.Orgs().Create(context.Background(), admin, orgs.CreateInput{Name: "Acme"})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return v.ID
-}
-
-// join makes c a member of orgID as role, invited by admin.
-func (h *harness) join(orgID string, admin, c orgs.Caller, role roles.Role) {
-	h.t.Helper()
-	ctx := context.Background()
-	a, err := h.env.Orgs().Authorize(ctx, admin, orgID, "")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := h.setup.Create(ctx, a, orgs.InviteInput{Email: c.Email, Role: string(role)}); err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := h.setup.Accept(ctx, c, h.box.lastToken(h.t, c.Email)); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-func (h *harness) setMembersCanInvite(orgID string, on bool) {
-	h.t.Helper()
-	_, err := h.client.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName: aws.String(h.table),
-		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "ORG#" + orgID}, "SK": &types.AttributeValueMemberS{Value: "META"},
-		},
-		UpdateExpression:          aws.String("SET membersCanInvite = :on"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":on": &types.AttributeValueMemberBOOL{Value: on}},
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-}
 
 // allowedByContract spells out, from API.md, which roles may use each org route; routes not
 // listed (added by later features) are held to the role matrix for their permission.
@@ -240,9 +40,10 @@ func allowed(r *Route, role roles.Role, membersCanInvite bool) bool {
 }
 
 func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
-	h := newHarness(t)
+	h := newAPI(t)
+	h.useSES()
 	ada := h.caller("ada")
-	orgID := h.newOrg(ada)
+	orgID := h.org(ada, "Acme")
 	members := map[roles.Role]orgs.Caller{roles.Admin: ada}
 	for _, r := range roles.All[1:] {
 		c := h.caller(string(r))
@@ -252,7 +53,7 @@ func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
 	target := h.caller("target")
 	h.join(orgID, ada, target, roles.SupportOnly)
 	a, _ := h.env.Orgs().Authorize(context.Background(), ada, orgID, "")
-	inv, err := h.setup.Create(context.Background(), a, orgs.InviteInput{Email: h.address("pending"), Role: "user"})
+	inv, err := h.inviter().Create(context.Background(), a, orgs.InviteInput{Email: h.address("pending"), Role: "user"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +81,7 @@ func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
 			for _, role := range roles.All {
 				c := members[role]
 				params := map[string]string{"orgId": orgID, "userId": target.ID, "inviteId": inv.ID}
-				got := h.call(r, &c, params, nil, body(r))
+				got := h.do(r, &c, params, nil, body(r))
 				if want := allowed(r, role, mci); want == (got.status == 403) {
 					t.Errorf("%s as %s (membersCanInvite %v): %d %s; want allowed=%v", r.Name, role, mci, got.status, got.body, want)
 				}
@@ -289,29 +90,30 @@ func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
 	}
 	// Anyone may remove themself: leaving.
 	uma := members[roles.User]
-	if got := h.call(RemoveMember, &uma, map[string]string{"orgId": orgID, "userId": uma.ID}, nil, ""); got.status != 204 {
+	if got := h.do(RemoveMember, &uma, map[string]string{"orgId": orgID, "userId": uma.ID}, nil, ""); got.status != 204 {
 		t.Errorf("a user leaving: %d %s", got.status, got.body)
 	}
 	// A removed member's token gets 404 at once.
-	if got := h.call(GetOrg, &uma, map[string]string{"orgId": orgID}, nil, ""); got.status != 404 {
+	if got := h.do(GetOrg, &uma, map[string]string{"orgId": orgID}, nil, ""); got.status != 404 {
 		t.Errorf("after leaving: %d", got.status)
 	}
 	// A stranger learns nothing.
 	eve := h.caller("eve")
-	if got := h.call(ListMembers, &eve, map[string]string{"orgId": orgID}, nil, ""); got.status != 404 {
+	if got := h.do(ListMembers, &eve, map[string]string{"orgId": orgID}, nil, ""); got.status != 404 {
 		t.Errorf("a stranger: %d", got.status)
 	}
 }
 
 func TestMemberListOverHTTPPagesWithSealedCursors(t *testing.T) {
-	h := newHarness(t)
+	h := newAPI(t)
+	h.useSES()
 	ada := h.caller("ada")
-	orgID := h.newOrg(ada)
+	orgID := h.org(ada, "Acme")
 	for i := range 5 {
 		h.join(orgID, ada, h.caller(fmt.Sprint("m", i)), roles.User)
 	}
 	params := map[string]string{"orgId": orgID}
-	page := h.call(ListMembers, &ada, params, map[string]string{"limit": "2"}, "")
+	page := h.do(ListMembers, &ada, params, map[string]string{"limit": "2"}, "")
 	if page.status != 200 || page.calls > 2 {
 		t.Fatalf("first page: %d (%d calls) %s", page.status, page.calls, page.body)
 	}
@@ -330,7 +132,7 @@ func TestMemberListOverHTTPPagesWithSealedCursors(t *testing.T) {
 		seen[it.(map[string]any)["userId"].(string)]++
 	}
 	for cursor != "" {
-		next := h.call(ListMembers, &ada, params, map[string]string{"limit": "2", "cursor": cursor}, "")
+		next := h.do(ListMembers, &ada, params, map[string]string{"limit": "2", "cursor": cursor}, "")
 		if next.status != 200 {
 			t.Fatalf("next page: %d %s", next.status, next.body)
 		}
@@ -357,23 +159,24 @@ func TestMemberListOverHTTPPagesWithSealedCursors(t *testing.T) {
 		"limit 201":               {"limit": "201"},
 		"unknown role":            {"role": "owner"},
 	} {
-		if got := h.call(ListMembers, &ada, params, q, ""); got.status != 400 {
+		if got := h.do(ListMembers, &ada, params, q, ""); got.status != 400 {
 			t.Errorf("%s: %d %s", name, got.status, got.body)
 		}
 	}
-	if got := h.call(ListMembers, &ada, params, map[string]string{"q": "M3." + h.run}, ""); got.status != 200 || len(got.json(t)["items"].([]any)) != 1 {
+	if got := h.do(ListMembers, &ada, params, map[string]string{"q": "M3." + h.run}, ""); got.status != 200 || len(got.json(t)["items"].([]any)) != 1 {
 		t.Errorf("q: %d %s", got.status, got.body)
 	}
 }
 
 func TestInviteRoutesOverHTTP(t *testing.T) {
-	h := newHarness(t)
+	h := newAPI(t)
+	h.useSES()
 	ada, bob := h.caller("ada"), h.caller("bob")
-	orgID := h.newOrg(ada)
+	orgID := h.org(ada, "Acme")
 	org := map[string]string{"orgId": orgID}
 	calls := map[string]int{}
 
-	created := h.call(CreateInvite, &ada, org, nil, fmt.Sprintf(`{"email":%q,"role":"user"}`, strings.ToUpper(bob.Email)))
+	created := h.do(CreateInvite, &ada, org, nil, fmt.Sprintf(`{"email":%q,"role":"user"}`, strings.ToUpper(bob.Email)))
 	if created.status != 201 {
 		t.Fatalf("create: %d %s", created.status, created.body)
 	}
@@ -385,23 +188,23 @@ func TestInviteRoutesOverHTTP(t *testing.T) {
 	if inv["email"] != bob.Email || inv["status"] != "pending" || inv["invitedBy"].(map[string]any)["email"] != ada.Email || inv["deliveryStatus"] != "sent" {
 		t.Errorf("invite %v", inv)
 	}
-	if got := h.call(CreateInvite, &ada, org, nil, fmt.Sprintf(`{"email":%q,"role":"user"}`, bob.Email)); got.status != 409 {
+	if got := h.do(CreateInvite, &ada, org, nil, fmt.Sprintf(`{"email":%q,"role":"user"}`, bob.Email)); got.status != 409 {
 		t.Errorf("again: %d", got.status)
 	}
-	if got := h.call(CreateInvite, &ada, org, nil, `{"email":"x@example.com","role":"user","id":"mine"}`); got.status != 400 {
+	if got := h.do(CreateInvite, &ada, org, nil, `{"email":"x@example.com","role":"user","id":"mine"}`); got.status != 400 {
 		t.Errorf("unknown field: %d", got.status)
 	}
 
-	list := h.call(ListInvites, &ada, org, nil, "")
+	list := h.do(ListInvites, &ada, org, nil, "")
 	calls["GET /v1/orgs/{orgId}/invites"] = list.calls
 	if items := list.json(t)["items"].([]any); list.status != 200 || len(items) != 1 {
 		t.Errorf("list: %d %s", list.status, list.body)
 	}
-	if got := h.call(ListInvites, &ada, org, map[string]string{"status": "nope"}, ""); got.status != 400 {
+	if got := h.do(ListInvites, &ada, org, map[string]string{"status": "nope"}, ""); got.status != 400 {
 		t.Errorf("bad status: %d", got.status)
 	}
 
-	resent := h.call(ResendInvite, &ada, map[string]string{"orgId": orgID, "inviteId": inv["id"].(string)}, nil, "")
+	resent := h.do(ResendInvite, &ada, map[string]string{"orgId": orgID, "inviteId": inv["id"].(string)}, nil, "")
 	calls["POST /v1/orgs/{orgId}/invites/{inviteId}/resend"] = resent.calls
 	if resent.status != 200 {
 		t.Fatalf("resend: %d %s", resent.status, resent.body)
@@ -415,31 +218,31 @@ func TestInviteRoutesOverHTTP(t *testing.T) {
 		t.Errorf("link: %s", mails[1].Text)
 	}
 
-	preview := h.call(PreviewInvite, nil, map[string]string{"token": token}, nil, "")
+	preview := h.do(PreviewInvite, nil, map[string]string{"token": token}, nil, "")
 	calls["GET /v1/invites/{token}"] = preview.calls
 	p := preview.json(t)
 	if preview.status != 200 || p["orgName"] != "Acme" || p["role"] != "user" || p["status"] != "pending" || p["invitedBy"].(map[string]any)["id"] != ada.ID {
 		t.Errorf("preview: %d %s", preview.status, preview.body)
 	}
-	if got := h.call(PreviewInvite, nil, map[string]string{"token": "nope"}, nil, ""); got.status != 404 {
+	if got := h.do(PreviewInvite, nil, map[string]string{"token": "nope"}, nil, ""); got.status != 404 {
 		t.Errorf("unknown token: %d", got.status)
 	}
 
 	eve := h.caller("eve")
-	if got := h.call(AcceptInvite, &eve, nil, nil, fmt.Sprintf(`{"token":%q}`, token)); got.status != 403 {
+	if got := h.do(AcceptInvite, &eve, nil, nil, fmt.Sprintf(`{"token":%q}`, token)); got.status != 403 {
 		t.Errorf("accept as another: %d %s", got.status, got.body)
 	}
-	accepted := h.call(AcceptInvite, &bob, nil, nil, fmt.Sprintf(`{"token":%q}`, token))
+	accepted := h.do(AcceptInvite, &bob, nil, nil, fmt.Sprintf(`{"token":%q}`, token))
 	calls["POST /v1/invites/accept"] = accepted.calls
 	m := accepted.json(t)
 	if accepted.status != 200 || m["orgId"] != orgID || m["userId"] != bob.ID || m["role"] != "user" || m["source"] != "invite" {
 		t.Errorf("accept: %d %s", accepted.status, accepted.body)
 	}
-	if got := h.call(AcceptInvite, &bob, nil, nil, fmt.Sprintf(`{"token":%q}`, token)); got.status != 410 {
+	if got := h.do(AcceptInvite, &bob, nil, nil, fmt.Sprintf(`{"token":%q}`, token)); got.status != 410 {
 		t.Errorf("accept again: %d %s", got.status, got.body)
 	}
 
-	bulk := h.call(CreateInvitesBulk, &ada, org, nil, fmt.Sprintf(`{"invites":[{"email":%q,"role":"user"},{"email":"bad","role":"user"},{"email":%q,"role":"user"}]}`,
+	bulk := h.do(CreateInvitesBulk, &ada, org, nil, fmt.Sprintf(`{"invites":[{"email":%q,"role":"user"},{"email":"bad","role":"user"},{"email":%q,"role":"user"}]}`,
 		h.address("c1"), bob.Email))
 	calls["POST /v1/orgs/{orgId}/invites/bulk (3 items)"] = bulk.calls
 	var results struct {
@@ -465,30 +268,30 @@ func TestInviteRoutesOverHTTP(t *testing.T) {
 
 	var c1 map[string]any
 	_ = json.Unmarshal(results.Results[0].Invite, &c1)
-	revoked := h.call(RevokeInvite, &ada, map[string]string{"orgId": orgID, "inviteId": c1["id"].(string)}, nil, "")
+	revoked := h.do(RevokeInvite, &ada, map[string]string{"orgId": orgID, "inviteId": c1["id"].(string)}, nil, "")
 	calls["DELETE /v1/orgs/{orgId}/invites/{inviteId}"] = revoked.calls
 	if revoked.status != 204 {
 		t.Errorf("revoke: %d %s", revoked.status, revoked.body)
 	}
 
-	promoted := h.call(UpdateMember, &ada, map[string]string{"orgId": orgID, "userId": bob.ID}, nil, `{"role":"admin","properties":{"team":"ops"}}`)
+	promoted := h.do(UpdateMember, &ada, map[string]string{"orgId": orgID, "userId": bob.ID}, nil, `{"role":"admin","properties":{"team":"ops"}}`)
 	calls["PATCH /v1/orgs/{orgId}/members/{userId}"] = promoted.calls
 	if pm := promoted.json(t); promoted.status != 200 || pm["role"] != "admin" || pm["properties"].(map[string]any)["team"] != "ops" {
 		t.Errorf("promote: %d %s", promoted.status, promoted.body)
 	}
 	for _, b := range []string{`{"role":"owner"}`, `{"properties":[1]}`, `{"properties":{"x":[1]}}`, `{"userId":"x"}`, `{}`} {
-		if got := h.call(UpdateMember, &ada, map[string]string{"orgId": orgID, "userId": bob.ID}, nil, b); got.status != 400 {
+		if got := h.do(UpdateMember, &ada, map[string]string{"orgId": orgID, "userId": bob.ID}, nil, b); got.status != 400 {
 			t.Errorf("PATCH %s: %d %s", b, got.status, got.body)
 		}
 	}
-	members := h.call(ListMembers, &ada, org, map[string]string{"q": "b"}, "")
+	members := h.do(ListMembers, &ada, org, map[string]string{"q": "b"}, "")
 	calls["GET /v1/orgs/{orgId}/members?q="] = members.calls
-	removed := h.call(RemoveMember, &ada, map[string]string{"orgId": orgID, "userId": bob.ID}, nil, "")
+	removed := h.do(RemoveMember, &ada, map[string]string{"orgId": orgID, "userId": bob.ID}, nil, "")
 	calls["DELETE /v1/orgs/{orgId}/members/{userId}"] = removed.calls
 	if removed.status != 204 {
 		t.Errorf("remove: %d %s", removed.status, removed.body)
 	}
-	if got := h.call(RemoveMember, &ada, map[string]string{"orgId": orgID, "userId": ada.ID}, nil, ""); got.status != 409 {
+	if got := h.do(RemoveMember, &ada, map[string]string{"orgId": orgID, "userId": ada.ID}, nil, ""); got.status != 409 {
 		t.Errorf("the last admin leaving: %d %s", got.status, got.body)
 	}
 	for route, n := range calls {
