@@ -41,15 +41,6 @@ func genEvents(orgID string, n int) []audit.Event {
 	return evs
 }
 
-func (f fixture) store() *dynamo.Store { return dynamo.New(f.client, f.table) }
-
-func (f fixture) seed(t *testing.T, evs []audit.Event) {
-	t.Helper()
-	if err := f.store().SeedEvents(context.Background(), evs, 8); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // want returns the ids of the events that pass the filter, newest first.
 func want(evs []audit.Event, flt audit.Filter) []string {
 	var ids []string
@@ -102,7 +93,7 @@ func mustFilter(t *testing.T, in audit.FilterInput) audit.Filter {
 }
 
 func TestEventPagesReturnEveryEventOnceNewestFirst(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	evs := genEvents("o1", 53)
 	f.seed(t, evs)
 	f.seed(t, genEvents("o2", 5)) // another org's log stays out
@@ -120,7 +111,7 @@ func TestEventPagesReturnEveryEventOnceNewestFirst(t *testing.T) {
 }
 
 func TestEventFiltersSelectExactlyTheirEvents(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	evs := genEvents("o1", 120)
 	f.seed(t, evs)
 	from := logStart.Add(10 * time.Minute).Format(time.RFC3339) // events 20, 21 are exactly at from: in
@@ -162,7 +153,7 @@ func TestEventFiltersSelectExactlyTheirEvents(t *testing.T) {
 }
 
 func TestRareQReadsABoundedPartOfTheLogPerPageAndContinues(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	evs := genEvents("o1", 2500)
 	evs[3].Actor.Email = "needle@example.com"     // among the oldest
 	evs[2400].Target.Label = "The NEEDLE's label" // among the newest
@@ -199,7 +190,7 @@ func TestRareQReadsABoundedPartOfTheLogPerPageAndContinues(t *testing.T) {
 }
 
 func TestEventPageCostsOneQueryPerCategoryAndReportsCapacity(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	f.seed(t, genEvents("o1", 40))
 	for in, calls := range map[audit.FilterInput]int{
 		{}:                                     1,
@@ -222,7 +213,7 @@ func TestEventPageCostsOneQueryPerCategoryAndReportsCapacity(t *testing.T) {
 }
 
 func TestEventOfAnotherOrgIsNotFound(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	mine, theirs := genEvents("o1", 1)[0], genEvents("o2", 1)[0]
 	f.seed(t, []audit.Event{mine, theirs})
 	got, err := f.store().Event(context.Background(), "o1", mine.ID)
@@ -239,7 +230,7 @@ func TestEventOfAnotherOrgIsNotFound(t *testing.T) {
 }
 
 func TestEachEventMergesCategoriesNewestFirstAndStopsAtItsReadLimit(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	evs := genEvents("o1", 300)
 	f.seed(t, evs)
 	s := f.store()
@@ -274,9 +265,9 @@ func TestEachEventMergesCategoriesNewestFirstAndStopsAtItsReadLimit(t *testing.T
 }
 
 func TestCreateOrgEventCarriesWhoWhatWhenAndWhere(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := audit.WithSource(context.Background(), audit.Source{IP: "198.51.100.4", UserAgent: "curl/8.5"})
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,9 +295,9 @@ func TestCreateOrgEventCarriesWhoWhatWhenAndWhere(t *testing.T) {
 }
 
 func TestCallCounterAddsUpTheCapacityOfWritesAndReads(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx, counter := dynamo.WithCallCounter(context.Background())
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -21,51 +19,6 @@ import (
 )
 
 func ptr[T any](v T) *T { return &v }
-
-// orgWithMember creates an org by caller(1) and adds caller(2) with role r.
-func (f fixture) orgWithMember(t *testing.T, r roles.Role) orgs.OrgView {
-	t.Helper()
-	ctx := context.Background()
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.Account(ctx, caller(2)); err != nil {
-		t.Fatal(err)
-	}
-	c := caller(2)
-	err = f.svc.Store.(*dynamo.Store).SeedMember(ctx, orgs.Member{
-		OrgID: v.ID, UserID: c.ID, Email: strings.ToLower(c.Email), Role: r, JoinedAt: time.Now(), Source: orgs.SourceInvite,
-	}, orgs.Shared)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func (f fixture) access(t *testing.T, c orgs.Caller, orgID string) orgs.Access {
-	t.Helper()
-	a, err := f.svc.Authorize(context.Background(), c, orgID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-// events returns the org's events, oldest first.
-func (f fixture) events(t *testing.T, orgID string) []map[string]types.AttributeValue {
-	t.Helper()
-	out, err := f.client.Query(context.Background(), &dynamodb.QueryInput{
-		TableName:                 aws.String(f.table),
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "ORG#" + orgID + "#EV"}},
-		ConsistentRead:            aws.Bool(true),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Items
-}
 
 func action(item map[string]types.AttributeValue) string {
 	return item["action"].(*types.AttributeValueMemberS).Value
@@ -84,14 +37,14 @@ func withAction(evs []map[string]types.AttributeValue, a string) []map[string]ty
 }
 
 func TestUpdateSettingsWritesOneEventWithFromAndTo(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme", ContactName: "Ada"})
+	v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme", ContactName: "Ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := f.access(t, caller(1), v.ID)
-	got, err := f.svc.UpdateSettings(ctx, caller(1), a, orgs.SettingsInput{
+	a := f.authorize(t, caller(1), v.ID)
+	got, err := f.orgs.UpdateSettings(ctx, caller(1), a, orgs.SettingsInput{
 		Name: ptr("Acme Robotics"), ContactName: ptr(""), AvatarURL: ptr("https://cdn.example.com/a.png"),
 		SupportTicketVisibility: ptr("all"), MembersCanInvite: ptr(true),
 		BillingContacts: &[]orgs.Contact{{Name: "Bill", Email: "Bill@Acme.io"}},
@@ -99,13 +52,13 @@ func TestUpdateSettingsWritesOneEventWithFromAndTo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reread := f.access(t, caller(1), v.ID).Org
+	reread := f.authorize(t, caller(1), v.ID).Org
 	if reread.Name != "Acme Robotics" || reread.ContactName != "" || reread.AvatarURL != got.AvatarURL ||
 		reread.SupportTicketVisibility != orgs.VisibilityAll || !reread.MembersCanInvite ||
 		len(reread.BillingContacts) != 1 || reread.BillingContacts[0].Email != "bill@acme.io" {
 		t.Errorf("stored org = %+v", reread)
 	}
-	evs := f.events(t, v.ID)
+	evs := f.eventItems(t, v.ID)
 	updated := withAction(evs, "org.updated")
 	if len(evs) != 2 || len(updated) != 1 {
 		t.Fatalf("%d events, %d org.updated; want 2 and 1", len(evs), len(updated))
@@ -119,22 +72,22 @@ func TestUpdateSettingsWritesOneEventWithFromAndTo(t *testing.T) {
 		t.Error("clearing contactName is not in the details")
 	}
 	// The same change again changes nothing and writes nothing.
-	if _, err := f.svc.UpdateSettings(ctx, caller(1), f.access(t, caller(1), v.ID), orgs.SettingsInput{Name: ptr("Acme Robotics")}); err != nil {
+	if _, err := f.orgs.UpdateSettings(ctx, caller(1), f.authorize(t, caller(1), v.ID), orgs.SettingsInput{Name: ptr("Acme Robotics")}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.events(t, v.ID)); n != 2 {
+	if n := len(f.eventItems(t, v.ID)); n != 2 {
 		t.Errorf("a no-op change wrote an event (%d events)", n)
 	}
 }
 
 func TestSettingsValidationTellsWhatIsWrong(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := f.access(t, caller(1), v.ID)
+	a := f.authorize(t, caller(1), v.ID)
 	many := make([]orgs.Contact, 6)
 	for i := range many {
 		many[i] = orgs.Contact{Name: "n", Email: "n" + string(rune('a'+i)) + "@x.io"}
@@ -154,7 +107,7 @@ func TestSettingsValidationTellsWhatIsWrong(t *testing.T) {
 		"duplicate contacts": {orgs.SettingsInput{BillingContacts: &[]orgs.Contact{{Name: "B", Email: "b@x.io"}, {Name: "C", Email: "B@x.io"}}}, "twice"},
 	}
 	for name, c := range cases {
-		_, err := f.svc.UpdateSettings(ctx, caller(1), a, c.in)
+		_, err := f.orgs.UpdateSettings(ctx, caller(1), a, c.in)
 		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(apperr.MessageOf(err), c.want) {
 			t.Errorf("%s: got %v, want invalid mentioning %q", name, err, c.want)
 		}
@@ -162,75 +115,75 @@ func TestSettingsValidationTellsWhatIsWrong(t *testing.T) {
 }
 
 func TestBillingAdminMayChangeBillingContactsOnly(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
 	v := f.orgWithMember(t, roles.BillingAdmin)
-	a := f.access(t, caller(2), v.ID)
-	if _, err := f.svc.UpdateSettings(ctx, caller(2), a, orgs.SettingsInput{BillingContacts: &[]orgs.Contact{{Name: "B", Email: "b@x.io"}}}); err != nil {
+	a := f.authorize(t, caller(2), v.ID)
+	if _, err := f.orgs.UpdateSettings(ctx, caller(2), a, orgs.SettingsInput{BillingContacts: &[]orgs.Contact{{Name: "B", Email: "b@x.io"}}}); err != nil {
 		t.Fatalf("billing contacts: %v", err)
 	}
-	_, err := f.svc.UpdateSettings(ctx, caller(2), f.access(t, caller(2), v.ID), orgs.SettingsInput{Name: ptr("Mine")})
+	_, err := f.orgs.UpdateSettings(ctx, caller(2), f.authorize(t, caller(2), v.ID), orgs.SettingsInput{Name: ptr("Mine")})
 	if !apperr.Is(err, apperr.Forbidden) {
 		t.Errorf("billing admin renamed the org: %v", err)
 	}
 	g := f.orgWithMember(t, roles.ViewerAdmin)
-	_, err = f.svc.UpdateSettings(ctx, caller(2), f.access(t, caller(2), g.ID), orgs.SettingsInput{BillingContacts: &[]orgs.Contact{}})
+	_, err = f.orgs.UpdateSettings(ctx, caller(2), f.authorize(t, caller(2), g.ID), orgs.SettingsInput{BillingContacts: &[]orgs.Contact{}})
 	if !apperr.Is(err, apperr.Forbidden) {
 		t.Errorf("viewer admin changed billing contacts: %v", err)
 	}
 }
 
 func TestStaleSettingsChangeConflicts(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	v, _ := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
-	stale := f.access(t, caller(1), v.ID)
-	if _, err := f.svc.UpdateSettings(ctx, caller(1), stale, orgs.SettingsInput{Name: ptr("One")}); err != nil {
+	v, _ := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	stale := f.authorize(t, caller(1), v.ID)
+	if _, err := f.orgs.UpdateSettings(ctx, caller(1), stale, orgs.SettingsInput{Name: ptr("One")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.svc.UpdateSettings(ctx, caller(1), stale, orgs.SettingsInput{Name: ptr("Two")})
+	_, err := f.orgs.UpdateSettings(ctx, caller(1), stale, orgs.SettingsInput{Name: ptr("Two")})
 	if !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("an update from a stale read overwrote a newer one: %v", err)
 	}
 }
 
 func TestHandleChangeReleasesTheOldHandle(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	v, _ := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme", Handle: "acme"})
-	if _, err := f.svc.ChangeHandle(ctx, caller(1), f.access(t, caller(1), v.ID), "acme-2"); err != nil {
+	v, _ := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme", Handle: "acme"})
+	if _, err := f.orgs.ChangeHandle(ctx, caller(1), f.authorize(t, caller(1), v.ID), "acme-2"); err != nil {
 		t.Fatal(err)
 	}
-	if f.access(t, caller(1), v.ID).Org.Handle != "acme-2" {
+	if f.authorize(t, caller(1), v.ID).Org.Handle != "acme-2" {
 		t.Error("handle not changed")
 	}
-	if _, err := f.svc.Create(ctx, caller(2), orgs.CreateInput{Name: "Other", Handle: "acme"}); err != nil {
+	if _, err := f.orgs.Create(ctx, caller(2), orgs.CreateInput{Name: "Other", Handle: "acme"}); err != nil {
 		t.Errorf("the old handle is not free: %v", err)
 	}
-	if _, err := f.svc.ChangeHandle(ctx, caller(1), f.access(t, caller(1), v.ID), "acme"); !errors.Is(err, orgs.ErrHandleTaken) {
+	if _, err := f.orgs.ChangeHandle(ctx, caller(1), f.authorize(t, caller(1), v.ID), "acme"); !errors.Is(err, orgs.ErrHandleTaken) {
 		t.Errorf("took a taken handle: %v", err)
 	}
 	for _, bad := range []string{"admin", "-x-", "ab"} {
-		if _, err := f.svc.ChangeHandle(ctx, caller(1), f.access(t, caller(1), v.ID), bad); !apperr.Is(err, apperr.Invalid) {
+		if _, err := f.orgs.ChangeHandle(ctx, caller(1), f.authorize(t, caller(1), v.ID), bad); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("handle %q: %v", bad, err)
 		}
 	}
-	evs := f.events(t, v.ID)
+	evs := f.eventItems(t, v.ID)
 	if len(withAction(evs, "org.handle_changed")) != 1 || len(evs) != 2 {
 		t.Errorf("%d events, want org.created and org.handle_changed", len(evs))
 	}
 }
 
 func TestTwoOrgsRacingForANewHandleOneWins(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	a, _ := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "A"})
-	b, _ := f.svc.Create(ctx, caller(2), orgs.CreateInput{Name: "B"})
-	accesses := []orgs.Access{f.access(t, caller(1), a.ID), f.access(t, caller(2), b.ID)}
+	a, _ := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "A"})
+	b, _ := f.orgs.Create(ctx, caller(2), orgs.CreateInput{Name: "B"})
+	accesses := []orgs.Access{f.authorize(t, caller(1), a.ID), f.authorize(t, caller(2), b.ID)}
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i := range 2 {
-		wg.Go(func() { _, errs[i] = f.svc.ChangeHandle(ctx, caller(i+1), accesses[i], "prized") })
+		wg.Go(func() { _, errs[i] = f.orgs.ChangeHandle(ctx, caller(i+1), accesses[i], "prized") })
 	}
 	wg.Wait()
 	if (errs[0] == nil) == (errs[1] == nil) {
@@ -244,24 +197,24 @@ func TestTwoOrgsRacingForANewHandleOneWins(t *testing.T) {
 }
 
 func TestDeletedOrgVanishesForEveryoneAndFreesItsHandle(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
 	v := f.orgWithMember(t, roles.User)
-	a := f.access(t, caller(1), v.ID)
-	if err := f.svc.Delete(ctx, caller(1), a, "wrong"); !apperr.Is(err, apperr.Invalid) {
+	a := f.authorize(t, caller(1), v.ID)
+	if err := f.orgs.Delete(ctx, caller(1), a, "wrong"); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("wrong confirmation: %v", err)
 	}
-	if err := f.svc.Delete(ctx, caller(1), a, ""); !apperr.Is(err, apperr.Invalid) {
+	if err := f.orgs.Delete(ctx, caller(1), a, ""); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("missing confirmation: %v", err)
 	}
-	if err := f.svc.Delete(ctx, caller(1), a, v.Handle); err != nil {
+	if err := f.orgs.Delete(ctx, caller(1), a, v.Handle); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []orgs.Caller{caller(1), caller(2)} {
-		if _, err := f.svc.Authorize(ctx, c, v.ID); !apperr.Is(err, apperr.NotFound) {
+		if _, err := f.orgs.Authorize(ctx, c, v.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("%s still reaches the deleted org: %v", c.ID, err)
 		}
-		list, err := f.svc.List(ctx, c)
+		list, err := f.orgs.List(ctx, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,49 +224,49 @@ func TestDeletedOrgVanishesForEveryoneAndFreesItsHandle(t *testing.T) {
 			}
 		}
 	}
-	if _, err := f.svc.Create(ctx, caller(3), orgs.CreateInput{Name: "New", Handle: v.Handle}); err != nil {
+	if _, err := f.orgs.Create(ctx, caller(3), orgs.CreateInput{Name: "New", Handle: v.Handle}); err != nil {
 		t.Errorf("the handle is not free: %v", err)
 	}
 	// A second deletion from the same (now stale) read is refused; through the API the
 	// authorization step answers 404 before it gets here.
-	if err := f.svc.Delete(ctx, caller(1), a, v.Handle); !apperr.Is(err, apperr.Conflict) {
+	if err := f.orgs.Delete(ctx, caller(1), a, v.Handle); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("second deletion: %v", err)
 	}
-	if _, err := f.svc.Authorize(ctx, caller(1), v.ID); !apperr.Is(err, apperr.NotFound) {
+	if _, err := f.orgs.Authorize(ctx, caller(1), v.ID); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("authorization after deletion: %v", err)
 	}
-	if len(withAction(f.events(t, v.ID), "org.deleted")) != 1 {
+	if len(withAction(f.eventItems(t, v.ID), "org.deleted")) != 1 {
 		t.Error("no org.deleted event")
 	}
 }
 
 func TestPersonalAccountCantBeDeletedAlone(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	acc, err := f.svc.Account(ctx, caller(1))
+	acc, err := f.orgs.Account(ctx, caller(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := f.access(t, caller(1), acc.Profile.PersonalOrgID)
-	if err := f.svc.Delete(ctx, caller(1), a, a.Org.Handle); !apperr.Is(err, apperr.Conflict) {
+	a := f.authorize(t, caller(1), acc.Profile.PersonalOrgID)
+	if err := f.orgs.Delete(ctx, caller(1), a, a.Org.Handle); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("deleting the personal account: %v", err)
 	}
-	if _, err := f.svc.UpdateSettings(ctx, caller(1), a, orgs.SettingsInput{MembersCanInvite: ptr(true)}); !apperr.Is(err, apperr.Conflict) {
+	if _, err := f.orgs.UpdateSettings(ctx, caller(1), a, orgs.SettingsInput{MembersCanInvite: ptr(true)}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("membersCanInvite on a personal account: %v", err)
 	}
 }
 
 func TestPurgeRemovesADeletedOrgsDataAfterRetentionAndOnlyThen(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
 	v := f.orgWithMember(t, roles.User)
-	keep, _ := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Keep"})
+	keep, _ := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Keep"})
 	deletedAt := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	f.svc.Now = func() time.Time { return deletedAt }
-	if err := f.svc.Delete(ctx, caller(1), f.access(t, caller(1), v.ID), v.Handle); err != nil {
+	f.orgs.Now = func() time.Time { return deletedAt }
+	if err := f.orgs.Delete(ctx, caller(1), f.authorize(t, caller(1), v.ID), v.Handle); err != nil {
 		t.Fatal(err)
 	}
-	store := f.svc.Store.(*dynamo.Store)
+	store := f.orgs.Store.(*dynamo.Store)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := orgs.PurgeDeleted(ctx, store, deletedAt.Add(orgs.PurgeRetention-time.Second), log); err != nil {
 		t.Fatal(err)
@@ -332,7 +285,7 @@ func TestPurgeRemovesADeletedOrgsDataAfterRetentionAndOnlyThen(t *testing.T) {
 		}
 	}
 	for _, c := range []orgs.Caller{caller(1), caller(2)} {
-		acc, err := f.svc.Account(ctx, c)
+		acc, err := f.orgs.Account(ctx, c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,10 +34,10 @@ func (d *directory) DeleteUser(_ context.Context, userID string) error {
 	return nil
 }
 
-func newSelf(f fixture, clock *time.Time) (*orgs.SelfService, *mail.Recorder, *directory) {
+func newSelf(f *world, clock *time.Time) (*orgs.SelfService, *mail.Recorder, *directory) {
 	rec, dir := &mail.Recorder{}, &directory{}
-	f.svc.Now = func() time.Time { return *clock }
-	return &orgs.SelfService{Orgs: f.svc, Directory: dir, Mail: rec, AppURL: "https://app.example.com"}, rec, dir
+	f.orgs.Now = func() time.Time { return *clock }
+	return &orgs.SelfService{Orgs: f.orgs, Directory: dir, Mail: rec, AppURL: "https://app.example.com"}, rec, dir
 }
 
 func tokenFrom(t *testing.T, m mail.Message) string {
@@ -50,7 +50,7 @@ func tokenFrom(t *testing.T, m mail.Message) string {
 }
 
 func TestEmailChangeLinkExpiresAfter24Hours(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	self, rec, dir := newSelf(f, &clock)
 	ctx := context.Background()
@@ -79,7 +79,7 @@ func TestEmailChangeLinkExpiresAfter24Hours(t *testing.T) {
 }
 
 func TestEmailChangeThatCantBeMailedIsUnavailable(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	self, rec, _ := newSelf(f, &clock)
 	rec.Err = errors.New("ses down")
@@ -90,28 +90,28 @@ func TestEmailChangeThatCantBeMailedIsUnavailable(t *testing.T) {
 }
 
 func TestProfileNameIsCopiedOntoMemberships(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	self, _, _ := newSelf(f, &clock)
 	ctx := context.Background()
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := self.UpdateProfile(ctx, caller(1), orgs.ProfileInput{Name: ptr("Ada")}); err != nil {
 		t.Fatal(err)
 	}
-	if a := f.access(t, caller(1), v.ID); a.Member.Name != "Ada" {
+	if a := f.authorize(t, caller(1), v.ID); a.Member.Name != "Ada" {
 		t.Errorf("membership name %q", a.Member.Name)
 	}
 }
 
 func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	self, rec, _ := newSelf(f, &clock)
 	ctx := context.Background()
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +124,8 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 	if _, err := self.ConfirmEmailChange(ctx, caller(1), tokenFrom(t, rec.Sent[0])); err != nil {
 		t.Fatal(err)
 	}
-	members := &orgs.MemberService{Store: f.svc.Store.(*dynamo.Store), Now: f.svc.Now, NewID: f.svc.NewID}
-	a := f.access(t, caller(1), v.ID)
+	members := &orgs.MemberService{Store: f.orgs.Store.(*dynamo.Store), Now: f.orgs.Now, NewID: f.orgs.NewID}
+	a := f.authorize(t, caller(1), v.ID)
 	for q, want := range map[string]int{"renamed": 1, "user1": 0, "zed": 1, "zulu": 0} {
 		page, err := members.List(ctx, a, "", q, paging.Request{Limit: 10})
 		if err != nil {
@@ -135,7 +135,7 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 			t.Errorf("q=%s: %d members, want %d", q, len(page.Members), want)
 		}
 	}
-	invites := &orgs.InviteService{Store: f.svc.Store.(*dynamo.Store), Accounts: f.svc, Mail: &mail.Recorder{}, AppURL: "https://app.example.com", Now: f.svc.Now, NewID: f.svc.NewID}
+	invites := &orgs.InviteService{Store: f.orgs.Store.(*dynamo.Store), Accounts: f.orgs, Mail: &mail.Recorder{}, AppURL: "https://app.example.com", Now: f.orgs.Now, NewID: f.orgs.NewID}
 	if _, err := invites.Create(ctx, a, orgs.InviteInput{Email: "user1@example.com", Role: "user"}); err != nil {
 		t.Errorf("the old address is still guarded as a member's: %v", err)
 	}
@@ -148,14 +148,14 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 // shared orgs: account + orgs (2), one transaction per org and one for the personal account
 // (N+1), the profile's transaction and the batch delete of the user's items (2).
 func TestAccountDeletionCost(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	self, _, dir := newSelf(f, &clock)
-	self.Members = f.svc.Store.(*dynamo.Store)
+	self.Members = f.orgs.Store.(*dynamo.Store)
 	ctx := context.Background()
 	const n = 3
 	for i := range n {
-		if _, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: fmt.Sprint("Org ", i)}); err != nil {
+		if _, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: fmt.Sprint("Org ", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -170,7 +170,7 @@ func TestAccountDeletionCost(t *testing.T) {
 	if len(dir.deleted) != 1 {
 		t.Errorf("identity deletions: %v", dir.deleted)
 	}
-	if _, err := f.svc.Account(ctx, caller(1)); !apperr.Is(err, apperr.Unauthenticated) {
+	if _, err := f.orgs.Account(ctx, caller(1)); !apperr.Is(err, apperr.Unauthenticated) {
 		t.Errorf("the deleted account answers %v", err)
 	}
 }
@@ -178,13 +178,13 @@ func TestAccountDeletionCost(t *testing.T) {
 // TestRenameOfAUserInManyOrgsReachesEveryMembership: the copies that don't fit in the
 // profile's transaction go in transactions of their own, before it.
 func TestRenameOfAUserInManyOrgsReachesEveryMembership(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	self, _, _ := newSelf(f, &clock)
 	ctx := context.Background()
 	var ids []string
 	for i := range 25 {
-		v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: fmt.Sprint("Org ", i)})
+		v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: fmt.Sprint("Org ", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestRenameOfAUserInManyOrgsReachesEveryMembership(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		if a := f.access(t, caller(1), id); a.Member.Name != "Ada" {
+		if a := f.authorize(t, caller(1), id); a.Member.Name != "Ada" {
 			t.Fatalf("org %s still has the name %q", id, a.Member.Name)
 		}
 	}

@@ -3,68 +3,25 @@ package dynamo_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
-	"github.com/vendorportal/orgs/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
-type fixture struct {
-	svc    *orgs.Service
-	client *dynamodb.Client
-	table  string
-}
-
-func newFixture(t *testing.T) fixture {
-	t.Helper()
-	client, table := testenv.DynamoDB(t)
-	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	svc := &orgs.Service{Store: dynamo.New(client, table), Now: func() time.Time { return clock }, NewID: app.NewULID}
-	return fixture{svc: svc, client: client, table: table}
-}
-
-func caller(n int) orgs.Caller {
-	return orgs.Caller{ID: fmt.Sprintf("user-%d", n), Email: fmt.Sprintf("User%d@Example.com", n), EmailVerified: true}
-}
-
-// count returns how many items a partition holds.
-func (f fixture) count(t *testing.T, pk string) int {
-	t.Helper()
-	out, err := f.client.Query(context.Background(), &dynamodb.QueryInput{
-		TableName:                 aws.String(f.table),
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-		ConsistentRead:            aws.Bool(true),
-		Select:                    types.SelectCount,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int(out.Count)
-}
-
 func TestConcurrentFirstCallsCreateExactlyOneAccount(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	c := caller(1)
 	var wg sync.WaitGroup
 	ids := make([]string, 10)
 	errs := make([]error, 10)
 	for i := range 10 {
 		wg.Go(func() {
-			me, err := f.svc.Me(context.Background(), c)
+			me, err := f.orgs.Me(context.Background(), c)
 			errs[i] = err
 			if err == nil {
 				ids[i] = me.Profile.PersonalOrgID
@@ -86,7 +43,7 @@ func TestConcurrentFirstCallsCreateExactlyOneAccount(t *testing.T) {
 	if n := f.count(t, "ORG#"+ids[0]+"#EV"); n != 1 {
 		t.Errorf("personal org has %d events, want 1", n)
 	}
-	me, err := f.svc.Me(context.Background(), c)
+	me, err := f.orgs.Me(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,13 +53,13 @@ func TestConcurrentFirstCallsCreateExactlyOneAccount(t *testing.T) {
 }
 
 func TestTwoOrgsRacingForOneHandleOneWins(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
 	results := make([]error, 2)
 	var wg sync.WaitGroup
 	for i := range 2 {
 		wg.Go(func() {
-			_, results[i] = f.svc.Create(ctx, caller(i), orgs.CreateInput{Name: "Acme", Handle: "acme"})
+			_, results[i] = f.orgs.Create(ctx, caller(i), orgs.CreateInput{Name: "Acme", Handle: "acme"})
 		})
 	}
 	wg.Wait()
@@ -123,13 +80,13 @@ func TestTwoOrgsRacingForOneHandleOneWins(t *testing.T) {
 }
 
 func TestDerivedHandlesStayUnique(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	a, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme Robotics"})
+	a, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme Robotics"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := f.svc.Create(ctx, caller(2), orgs.CreateInput{Name: "Acme Robotics"})
+	b, err := f.orgs.Create(ctx, caller(2), orgs.CreateInput{Name: "Acme Robotics"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,9 +96,9 @@ func TestDerivedHandlesStayUnique(t *testing.T) {
 }
 
 func TestCreateOrgWritesOrgMembershipGuardAndOneEvent(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme", ContactEmail: "Ops@Acme.io", SupportTicketVisibility: orgs.VisibilityAll})
+	v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme", ContactEmail: "Ops@Acme.io", SupportTicketVisibility: orgs.VisibilityAll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +108,7 @@ func TestCreateOrgWritesOrgMembershipGuardAndOneEvent(t *testing.T) {
 	if n := f.count(t, "HANDLE#"+v.Handle); n != 1 {
 		t.Errorf("no handle guard")
 	}
-	acc, err := f.svc.Authorize(ctx, caller(1), v.ID, roles.OrgDelete)
+	acc, err := f.orgs.Authorize(ctx, caller(1), v.ID, roles.OrgDelete)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +117,7 @@ func TestCreateOrgWritesOrgMembershipGuardAndOneEvent(t *testing.T) {
 		acc.Member.Role != roles.Admin || acc.Member.Source != orgs.SourceCreator || acc.Member.Email != "user1@example.com" {
 		t.Errorf("access = %+v", acc)
 	}
-	list, err := f.svc.List(ctx, caller(1))
+	list, err := f.orgs.List(ctx, caller(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,23 +127,23 @@ func TestCreateOrgWritesOrgMembershipGuardAndOneEvent(t *testing.T) {
 }
 
 func TestNonMemberAndUnknownOrgAreNotFound(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	ctx := context.Background()
-	v, err := f.svc.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	v, err := f.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Authorize(ctx, caller(2), v.ID, roles.OrgRead); !apperr.Is(err, apperr.NotFound) {
+	if _, err := f.orgs.Authorize(ctx, caller(2), v.ID, roles.OrgRead); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("non-member: %v", err)
 	}
-	if _, err := f.svc.Authorize(ctx, caller(1), "nope", roles.OrgRead); !apperr.Is(err, apperr.NotFound) {
+	if _, err := f.orgs.Authorize(ctx, caller(1), "nope", roles.OrgRead); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("unknown org: %v", err)
 	}
 }
 
 // TestRoundTrips counts DynamoDB calls per use case with the SDK middleware counter.
 func TestRoundTrips(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	calls := func(name string, max int, fn func(ctx context.Context) error) {
 		t.Helper()
 		ctx, counter := dynamo.WithCallCounter(context.Background())
@@ -200,17 +157,17 @@ func TestRoundTrips(t *testing.T) {
 	}
 	c := caller(1)
 	var orgID string
-	calls("first GET /v1/me", 2, func(ctx context.Context) error { _, err := f.svc.Me(ctx, c); return err })
-	calls("GET /v1/me", 2, func(ctx context.Context) error { _, err := f.svc.Me(ctx, c); return err })
+	calls("first GET /v1/me", 2, func(ctx context.Context) error { _, err := f.orgs.Me(ctx, c); return err })
+	calls("GET /v1/me", 2, func(ctx context.Context) error { _, err := f.orgs.Me(ctx, c); return err })
 	calls("POST /v1/orgs", 2, func(ctx context.Context) error {
-		v, err := f.svc.Create(ctx, c, orgs.CreateInput{Name: "Acme"})
+		v, err := f.orgs.Create(ctx, c, orgs.CreateInput{Name: "Acme"})
 		orgID = v.ID
 		return err
 	})
-	calls("GET /v1/orgs", 2, func(ctx context.Context) error { _, err := f.svc.List(ctx, c); return err })
-	calls("authorization", 1, func(ctx context.Context) error { _, err := f.svc.Authorize(ctx, c, orgID, roles.OrgRead); return err })
+	calls("GET /v1/orgs", 2, func(ctx context.Context) error { _, err := f.orgs.List(ctx, c); return err })
+	calls("authorization", 1, func(ctx context.Context) error { _, err := f.orgs.Authorize(ctx, c, orgID, roles.OrgRead); return err })
 	calls("first POST /v1/orgs of a new user", 2, func(ctx context.Context) error {
-		_, err := f.svc.Create(ctx, caller(9), orgs.CreateInput{Name: "Beta"})
+		_, err := f.orgs.Create(ctx, caller(9), orgs.CreateInput{Name: "Beta"})
 		return err
 	})
 }
@@ -220,40 +177,40 @@ func TestRoundTrips(t *testing.T) {
 // account would get, the personal account takes another (DynamoDB refuses two writes of one
 // item in a transaction).
 func TestFirstCreateWhoseHandleIsThePersonalOnesSucceeds(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	c := orgs.Caller{ID: "user-alice", Email: "alice@example.com", EmailVerified: true}
-	v, err := f.svc.Create(context.Background(), c, orgs.CreateInput{Name: "Alice"})
+	v, err := f.orgs.Create(context.Background(), c, orgs.CreateInput{Name: "Alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := f.svc.Account(context.Background(), c)
+	acc, err := f.orgs.Account(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := f.svc.List(context.Background(), c)
+	list, err := f.orgs.List(context.Background(), c)
 	if err != nil || len(list) != 2 || v.Handle != "alice" || list[0].Handle == "alice" || acc.Profile.PersonalOrgID != list[0].ID {
 		t.Errorf("org %s, list %+v, %v", v.Handle, list, err)
 	}
 }
 
 func TestIdempotencyKeyIsRememberedForADay(t *testing.T) {
-	f := newFixture(t)
+	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	f.svc.Now = func() time.Time { return clock }
+	f.orgs.Now = func() time.Time { return clock }
 	c := caller(1)
 	ctx := dynamo.WithIdempotencyKey(context.Background(), c.ID, "create-org /v1/orgs", "k", "body-1")
-	first, err := f.svc.Create(ctx, c, orgs.CreateInput{Name: "Acme"})
+	first, err := f.orgs.Create(ctx, c, orgs.CreateInput{Name: "Acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var replay *dynamo.Replay
 	ctx = dynamo.WithIdempotencyKey(context.Background(), c.ID, "create-org /v1/orgs", "k", "body-1")
-	if _, err := f.svc.Create(ctx, c, orgs.CreateInput{Name: "Acme"}); !errors.As(err, &replay) || replay.Target.ID != first.ID {
+	if _, err := f.orgs.Create(ctx, c, orgs.CreateInput{Name: "Acme"}); !errors.As(err, &replay) || replay.Target.ID != first.ID {
 		t.Fatalf("a repeat within the day: %v", err)
 	}
 	clock = clock.Add(dynamo.IdempotencyTTL)
 	ctx = dynamo.WithIdempotencyKey(context.Background(), c.ID, "create-org /v1/orgs", "k", "body-2")
-	second, err := f.svc.Create(ctx, c, orgs.CreateInput{Name: "Beta"})
+	second, err := f.orgs.Create(ctx, c, orgs.CreateInput{Name: "Beta"})
 	if err != nil || second.ID == first.ID {
 		t.Fatalf("a key past its day still answers: %+v %v", second, err)
 	}

@@ -2,9 +2,11 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -261,6 +264,86 @@ func (w *world) setMembersCanInvite(orgID string, on bool) {
 	})
 	if err != nil {
 		w.t.Fatal(err)
+	}
+}
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// caller is the nth signed-in user, with an address in mixed case.
+func caller(n int) orgs.Caller {
+	return orgs.Caller{ID: fmt.Sprintf("user-%d", n), Email: fmt.Sprintf("User%d@Example.com", n), EmailVerified: true}
+}
+
+// count returns how many items a partition holds.
+func (w *world) count(t *testing.T, pk string) int {
+	t.Helper()
+	out, err := w.client.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:                 aws.String(w.table),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		ConsistentRead:            aws.Bool(true),
+		Select:                    types.SelectCount,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(out.Count)
+}
+
+// orgWithMember creates an org by caller(1) and adds caller(2) with role r.
+func (w *world) orgWithMember(t *testing.T, r roles.Role) orgs.OrgView {
+	t.Helper()
+	ctx := context.Background()
+	v, err := w.orgs.Create(ctx, caller(1), orgs.CreateInput{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.orgs.Account(ctx, caller(2)); err != nil {
+		t.Fatal(err)
+	}
+	c := caller(2)
+	err = w.orgs.Store.(*dynamo.Store).SeedMember(ctx, orgs.Member{
+		OrgID: v.ID, UserID: c.ID, Email: strings.ToLower(c.Email), Role: r, JoinedAt: time.Now(), Source: orgs.SourceInvite,
+	}, orgs.Shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// authorize authorizes c in orgID without a permission, failing t on an error.
+func (w *world) authorize(t *testing.T, c orgs.Caller, orgID string) orgs.Access {
+	t.Helper()
+	a, err := w.orgs.Authorize(context.Background(), c, orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// eventItems returns the org's event items, oldest first.
+func (w *world) eventItems(t *testing.T, orgID string) []map[string]types.AttributeValue {
+	t.Helper()
+	out, err := w.client.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:                 aws.String(w.table),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "ORG#" + orgID + "#EV"}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Items
+}
+
+// store is a store over the world's table.
+func (w *world) store() *dynamo.Store { return dynamo.New(w.client, w.table) }
+
+// seed writes the events straight to the table.
+func (w *world) seed(t *testing.T, evs []audit.Event) {
+	t.Helper()
+	if err := w.store().SeedEvents(context.Background(), evs, 8); err != nil {
+		t.Fatal(err)
 	}
 }
 
