@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/audit"
@@ -88,23 +87,16 @@ func (t *txn) claim(ctx context.Context) {
 		Fingerprint: c.fingerprint, OrgID: t.ev.OrgID, TargetType: t.ev.Target.Type, TargetID: t.ev.Target.ID,
 		CreatedAt: t.ev.OccurredAt,
 	}
-	av, err := marshalMap(it)
-	if err != nil {
-		t.err = err
-		return
-	}
 	// A record past its day is taken over: TTL deletes it only up to two days late.
-	fresh := absent().Or(attr(attrTTL).LessThanEqual(val(t.ev.OccurredAt.Unix())))
-	expr, _ := expression.NewBuilder().WithCondition(fresh).Build()
-	put := types.TransactWriteItem{Put: &types.Put{
-		TableName: &t.table, Item: av,
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}
-	t.items = append([]types.TransactWriteItem{put}, t.items...)
-	t.onFail = append([]error{errReplayed}, t.onFail...)
+	n := len(t.items)
+	t.put(it, absent().Or(attr(attrTTL).LessThanEqual(val(t.ev.OccurredAt.Unix()))), errReplayed)
+	if len(t.items) == n {
+		return // t.err says why
+	}
+	claim := t.items[n]
+	claim.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	t.items = append([]types.TransactWriteItem{claim}, t.items[:n]...)
+	t.onFail = append([]error{errReplayed}, t.onFail[:n]...)
 }
 
 // errReplayed marks the claim's item in onFail; run turns it into the *Replay it read.

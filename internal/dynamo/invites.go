@@ -245,7 +245,7 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 	t.putNew(newTokenItem(w.Token), fmt.Errorf("token of invite %s exists", a.ID))
 	t.put(newInviteGuard(a), guardHeldBy(a.ID), orgs.ErrInviteChanged)
 	t.memberStill(b.OrgID, w.Actor)
-	t.check(key(orgPK(w.Before.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.check(key(orgPK(b.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }
@@ -260,7 +260,7 @@ func (s *Store) RevokeInvite(ctx context.Context, w orgs.InviteRevocation) error
 	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(upd), pendingAt(w.RevokedAt), orgs.ErrInviteGone)
 	t.delete(key(orgPK(inv.OrgID), inviteGuardSK(inv.Email)), guardHeldBy(inv.ID), orgs.ErrInviteChanged)
 	t.memberStill(inv.OrgID, w.Actor)
-	t.check(key(orgPK(w.Invite.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.check(key(orgPK(inv.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }

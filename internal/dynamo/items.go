@@ -157,7 +157,7 @@ func newMemberItem(m orgs.Member) memberItem {
 		keys: keys{
 			PK: orgPK(m.OrgID), SK: memberSK(m.UserID),
 			GSI1PK: orgPK(m.OrgID) + "#M", GSI1SK: sortKey,
-			GSI2PK: orgPK(m.OrgID) + "#M#" + string(m.Role), GSI2SK: sortKey,
+			GSI2PK: memberRolePK(m.OrgID, m.Role), GSI2SK: sortKey,
 			GSI3PK: memberSearchPK(m.OrgID), GSI3SK: sortKey,
 		},
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),

@@ -216,7 +216,7 @@ func (t *txn) actorStill(w orgs.MemberWrite) {
 	if w.Actor.UserID == "" || w.Actor.UserID == w.Before.UserID {
 		return
 	}
-	t.check(key(orgPK(w.OrgID), memberSK(w.Actor.UserID)), attr("role").Equal(val(string(w.Actor.Role))), orgs.ErrActorChanged)
+	t.memberStill(w.OrgID, w.Actor)
 }
 
 // memberIdentity adds the updates that copy a user's new email and name onto their membership

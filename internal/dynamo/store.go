@@ -59,19 +59,12 @@ func (t *txn) put(item any, cond expression.ConditionBuilder, onFail error) {
 		t.err = errors.Join(t.err, fmt.Errorf("marshal %T: %w", item, err))
 		return
 	}
-	p := &types.Put{TableName: aws.String(t.table), Item: av}
-	if cond.IsSet() {
-		expr, err := expression.NewBuilder().WithCondition(cond).Build()
-		if err != nil {
-			t.err = errors.Join(t.err, err)
-			return
-		}
-		p.ConditionExpression = expr.Condition()
-		p.ExpressionAttributeNames = expr.Names()
-		p.ExpressionAttributeValues = expr.Values()
+	if c, names, values, ok := t.condition(cond); ok {
+		t.add(types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(t.table), Item: av,
+			ConditionExpression: c, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		}}, onFail)
 	}
-	t.items = append(t.items, types.TransactWriteItem{Put: p})
-	t.onFail = append(t.onFail, onFail)
 }
 
 // event adds an event item; event ids are unique, so its condition never fails in practice.

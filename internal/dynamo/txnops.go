@@ -23,40 +23,50 @@ func (t *txn) update(k map[string]types.AttributeValue, upd expression.UpdateBui
 		t.err = errors.Join(t.err, fmt.Errorf("update expression: %w", err))
 		return
 	}
-	t.items = append(t.items, types.TransactWriteItem{Update: &types.Update{
+	t.add(types.TransactWriteItem{Update: &types.Update{
 		TableName: aws.String(t.table), Key: k,
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}})
-	t.onFail = append(t.onFail, onFail)
+	}}, onFail)
 }
 
 // delete adds a deletion of the item at k, made only when cond holds (cond may be unset).
 func (t *txn) delete(k map[string]types.AttributeValue, cond expression.ConditionBuilder, onFail error) {
-	d := &types.Delete{TableName: aws.String(t.table), Key: k}
-	if cond.IsSet() {
-		expr, err := expression.NewBuilder().WithCondition(cond).Build()
-		if err != nil {
-			t.err = errors.Join(t.err, fmt.Errorf("condition expression: %w", err))
-			return
-		}
-		d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues = expr.Condition(), expr.Names(), expr.Values()
+	if c, names, values, ok := t.condition(cond); ok {
+		t.add(types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(t.table), Key: k,
+			ConditionExpression: c, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		}}, onFail)
 	}
-	t.items = append(t.items, types.TransactWriteItem{Delete: d})
-	t.onFail = append(t.onFail, onFail)
 }
 
 // check adds a condition on the item at k that the transaction needs but does not change.
 func (t *txn) check(k map[string]types.AttributeValue, cond expression.ConditionBuilder, onFail error) {
+	if c, names, values, ok := t.condition(cond); ok {
+		t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: aws.String(t.table), Key: k,
+			ConditionExpression: c, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		}}, onFail)
+	}
+}
+
+// condition builds cond for a write item; an unset cond is no condition. It reports false,
+// with t.err set, when cond can't be built.
+func (t *txn) condition(cond expression.ConditionBuilder) (*string, map[string]string, map[string]types.AttributeValue, bool) {
+	if !cond.IsSet() {
+		return nil, nil, nil, true
+	}
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		t.err = errors.Join(t.err, fmt.Errorf("condition expression: %w", err))
-		return
+		return nil, nil, nil, false
 	}
-	t.items = append(t.items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(t.table), Key: k, ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}})
+	return expr.Condition(), expr.Names(), expr.Values(), true
+}
+
+// add appends an item and the error its failed condition means.
+func (t *txn) add(item types.TransactWriteItem, onFail error) {
+	t.items = append(t.items, item)
 	t.onFail = append(t.onFail, onFail)
 }
 
