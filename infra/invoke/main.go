@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -21,6 +20,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/ses"
 )
 
@@ -54,18 +54,8 @@ func run(fn, eventFile, api string) error {
 		return fmt.Errorf("%s is not an API Gateway v2 event: %w", eventFile, err)
 	}
 	cfg := app.ConfigFromEnv()
-	resp, err := http.Get(api + "/v1/config")
+	local, err := localmode.FetchSignInConfig(context.Background(), api)
 	if err != nil {
-		return fmt.Errorf("is `make run` up? %w", err)
-	}
-	defer resp.Body.Close()
-	var local struct {
-		UserPoolID       string `json:"userPoolId"`
-		UserPoolClientID string `json:"userPoolClientId"`
-		Issuer           string `json:"issuer"`
-		CognitoEndpoint  string `json:"cognitoEndpoint"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&local); err != nil {
 		return err
 	}
 	cfg.UserPoolID, cfg.UserPoolClientID, cfg.Issuer, cfg.CognitoEndpoint = local.UserPoolID, local.UserPoolClientID, local.Issuer, local.CognitoEndpoint

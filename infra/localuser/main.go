@@ -9,14 +9,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/standins"
 )
 
@@ -47,21 +45,9 @@ func main() {
 }
 
 func run(ctx context.Context, api, email, password, name string, operator bool) (standins.Tokens, error) {
-	var cfg struct {
-		UserPoolID       string `json:"userPoolId"`
-		UserPoolClientID string `json:"userPoolClientId"`
-		CognitoEndpoint  string `json:"cognitoEndpoint"`
-	}
-	resp, err := http.Get(strings.TrimRight(api, "/") + "/v1/config")
+	cfg, err := localmode.FetchSignInConfig(ctx, api)
 	if err != nil {
-		return standins.Tokens{}, fmt.Errorf("is `make run` up? %w", err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
-		return standins.Tokens{}, fmt.Errorf("read /v1/config: %w", err)
-	}
-	if cfg.CognitoEndpoint == "" {
-		return standins.Tokens{}, fmt.Errorf("%s is not in local mode (no cognitoEndpoint in /v1/config)", api)
+		return standins.Tokens{}, err
 	}
 	client := standins.CognitoClient(cfg.CognitoEndpoint)
 	pool := standins.Pool{ID: cfg.UserPoolID, ClientID: cfg.UserPoolClientID}

@@ -5,9 +5,11 @@ package localmode
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
@@ -79,4 +81,33 @@ func (a *API) RunJobs(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// SignInConfig is what a running local API's GET /v1/config tells about its user pool.
+type SignInConfig struct {
+	UserPoolID       string `json:"userPoolId"`
+	UserPoolClientID string `json:"userPoolClientId"`
+	Issuer           string `json:"issuer"`
+	CognitoEndpoint  string `json:"cognitoEndpoint"`
+}
+
+// FetchSignInConfig asks the local API at baseURL (as `make run` serves it) for its pool.
+func FetchSignInConfig(ctx context.Context, baseURL string) (SignInConfig, error) {
+	var cfg SignInConfig
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+"/v1/config", nil)
+	if err != nil {
+		return cfg, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return cfg, fmt.Errorf("is `make run` up? %w", err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("read %s/v1/config: %w", baseURL, err)
+	}
+	if cfg.CognitoEndpoint == "" {
+		return cfg, fmt.Errorf("%s is not in local mode (no cognitoEndpoint in /v1/config)", baseURL)
+	}
+	return cfg, nil
 }
