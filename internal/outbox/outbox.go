@@ -1,0 +1,98 @@
+// Package outbox is the work that follows a change: emails, webhook deliveries, import rows and
+// identity-provider calls. A domain package that must have something done because of a change
+// puts Messages into the change's own transaction (its store write takes them alongside the
+// change and the event); the table's stream hands each new message to the stream processor,
+// which runs the Handler registered for its Kind and marks the message done with a conditional
+// write, so that a redelivered stream record does nothing twice. What fails is retried by the
+// processor and, once it gives up or the message falls due again, by the scheduled job.
+//
+// So a crash between "written" and "sent" loses nothing, and nothing is sent twice after it
+// was recorded as sent.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/mail"
+)
+
+// Kind names the work a message asks for; each kind has one Handler.
+type Kind string
+
+// Message is one piece of follow-up work.
+type Message struct {
+	// ID is unique (a ULID from the service's id generator).
+	ID string
+	// OrgID is the org the work is for; "" when none (an account's own email).
+	OrgID string
+	Kind  Kind
+	// Body is the kind's payload as JSON. The store seals it at rest: it may carry a link's
+	// token or a temporary password, which a copy of the table must not reveal.
+	Body []byte
+	// NotBefore, when set, holds the work back until then (a retry's backoff, a scheduled
+	// delivery): the scheduled job picks it up when it falls due.
+	NotBefore time.Time
+	// Attempts counts the tries so far; the processor sets it.
+	Attempts int
+}
+
+// New returns a message of kind k for orgID carrying body encoded as JSON.
+func New(id, orgID string, k Kind, body any) (Message, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return Message{}, fmt.Errorf("outbox %s: encode body: %w", k, err)
+	}
+	return Message{ID: id, OrgID: orgID, Kind: k, Body: b}, nil
+}
+
+// Decode reads the message's body into v.
+func (m Message) Decode(v any) error {
+	if err := json.Unmarshal(m.Body, v); err != nil {
+		return fmt.Errorf("outbox %s %s: decode body: %w", m.Kind, m.ID, err)
+	}
+	return nil
+}
+
+// Handler does one message's work. It may run more than once for one message (a crash after
+// the work but before the message was marked done), so it must tolerate that: check the
+// state it changes, or accept an at-least-once effect such as an email sent twice after a crash.
+// A returned error is retried later; a Permanent error is not.
+type Handler func(ctx context.Context, m Message) error
+
+// Handlers maps each kind to its handler. The stream processor and the scheduled job are
+// built with the same map.
+type Handlers map[Kind]Handler
+
+// PermanentError marks a failure that retrying cannot mend (a malformed body, an address SES
+// rejects for good): the message is given up at once.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err as a PermanentError.
+func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// KindEmail is a plain email: the body is an Email.
+const KindEmail Kind = "email"
+
+// Email is the body of a KindEmail message: the rendered message and what it is for.
+type Email struct {
+	Message mail.Message `json:"message"`
+	// Purpose names the email in logs and in email.failed events ("invite", "email-change",
+	// "license-expiry", ...); never the message's content.
+	Purpose string `json:"purpose"`
+	// Notify, when set, is a kind whose handler is told how the send went (with this message's
+	// ID and the outcome), e.g. to record an invite's delivery status.
+	Notify Kind `json:"notify,omitempty"`
+	// Ref is what Notify's handler needs to find what the email was for (an invite's id).
+	Ref map[string]string `json:"ref,omitempty"`
+}
+
+// NewEmail returns a KindEmail message for orgID.
+func NewEmail(id, orgID string, e Email) (Message, error) {
+	return New(id, orgID, KindEmail, e)
+}
