@@ -50,6 +50,9 @@ type Route struct {
 	// the generated main install the SES or the Cognito client (InstallsFor); without one the
 	// function links neither.
 	Actions []string
+	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
+	// org access tokens, sealed values). Only such functions may read it (principle 9).
+	Secret bool
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
 	// Replay, set on POST routes that create, makes the route honour Idempotency-Key: a

@@ -34,6 +34,8 @@ type Function struct {
 	Summary string
 	// Actions are the IAM actions the function needs, as in the route table.
 	Actions []string
+	// Secret marks a function that uses the server's secret (app.Env.Secret).
+	Secret bool
 	// Build wires the handler once per cold start; it returns a value lambda.Start accepts.
 	Build func(env *app.Env) any
 }
