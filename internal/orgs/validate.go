@@ -41,3 +41,9 @@ func validVisibility(v Visibility) (Visibility, error) {
 	}
 	return "", apperr.New(apperr.Invalid, "supportTicketVisibility must be %q or %q", VisibilityOwn, VisibilityAll)
 }
+
+// CleanText trims s and checks that it fits in max characters (and is there, when required)
+// and holds no control characters: the rule for names and labels of every capability.
+func CleanText(field, s string, max int, required bool) (string, error) {
+	return cleanText(field, s, max, required)
+}
