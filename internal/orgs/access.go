@@ -102,6 +102,14 @@ func (a Access) CanAssign(r roles.Role) bool {
 	return ok && a.Allows(roles.MembersManage) && a.role().Covers(d)
 }
 
+// Outranks reports whether the member's role covers role r: only then may they change the
+// role of, or remove, a member holding r, so that a custom role allowed to manage members
+// can't demote or remove the admins above it. (A built-in admin covers every role.)
+func (a Access) Outranks(r roles.Role) bool {
+	d, ok := a.Org.Role(r)
+	return !ok || a.role().Covers(d)
+}
+
 // CanDefine reports whether the member may give a role the permissions gained: creating a
 // role, or changing one so that it gains permissions, needs each of them. Taking
 // permissions away needs none.

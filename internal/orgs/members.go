@@ -139,6 +139,9 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 			return Member{}, err
 		}
 		r := d.ID
+		if r != before.Role && !a.Outranks(before.Role) {
+			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not change the role of a member whose role holds permissions yours lacks", a.RoleName())
+		}
 		if r != before.Role && a.Org.Kind == Personal {
 			return Member{}, apperr.New(apperr.Conflict, "the member of a personal account keeps the admin role")
 		}
@@ -192,6 +195,9 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 		return apperr.New(apperr.Conflict, "a personal account's member can't be removed")
 	}
 	leaving := m.UserID == a.Member.UserID
+	if !leaving && !a.Outranks(m.Role) {
+		return apperr.New(apperr.Forbidden, "your role (%s) may not remove a member whose role holds permissions yours lacks", a.RoleName())
+	}
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization,
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
