@@ -40,8 +40,8 @@ const (
 )
 
 type customRoleItem struct {
-	Name        string    `dynamodbav:"name"`
-	Description string    `dynamodbav:"description,omitempty"`
+	Name        string   `dynamodbav:"name"`
+	Description string   `dynamodbav:"description,omitempty"`
 	Permissions []string `dynamodbav:"permissions"`
 }
 

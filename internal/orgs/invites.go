@@ -392,6 +392,10 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	if st := before.StatusAt(now); st != InvitePending {
 		return Invite{}, apperr.New(apperr.Gone, "only a pending invite can be resent; this one is %s", st)
 	}
+	if !a.CanInvite(before.Role) {
+		// A resend gives the invite a new life: only someone who could have created it may.
+		return Invite{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.RoleName(), before.Role)
+	}
 	at := now.Truncate(time.Second)
 	token, hash := newToken()
 	after := before
