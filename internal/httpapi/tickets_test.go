@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -266,5 +267,32 @@ func TestTicketInputIsChecked(t *testing.T) {
 	}
 	if r := a.do(OperatorCommentTicket, &op, one, nil, `{"body":""}`); r.status != 400 {
 		t.Errorf("operator empty comment: %d, want 400", r.status)
+	}
+}
+
+func TestSampleTicketEventsServe(t *testing.T) {
+	a := newAPI(t)
+	ada, op := person("ada"), operator("olga")
+	org := a.org(ada, "Acme")
+	as := func(ev events.APIGatewayV2HTTPRequest, c orgs.Caller, params map[string]string) events.APIGatewayV2HTTPRequest {
+		claims := ev.RequestContext.Authorizer.JWT.Claims
+		claims["sub"], claims["email"] = c.ID, c.Email
+		claims["iat"] = fmt.Sprint(c.IssuedAt.Unix())
+		ev.PathParameters = params
+		return ev
+	}
+	resp := a.call(CreateTicket, as(loadEvent(t, "create-ticket.json"), ada, map[string]string{"orgId": org}))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create-ticket.json: %d %s", resp.StatusCode, resp.Body)
+	}
+	var tk struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &tk); err != nil {
+		t.Fatal(err)
+	}
+	resp = a.call(OperatorCommentTicket, as(loadEvent(t, "operator-comment-ticket.json"), op, map[string]string{"orgId": org, "ticketId": tk.ID}))
+	if resp.StatusCode != 201 {
+		t.Fatalf("operator-comment-ticket.json: %d %s", resp.StatusCode, resp.Body)
 	}
 }
