@@ -249,6 +249,45 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for TicketStatus.
+const (
+	TicketStatusClosed            TicketStatus = "closed"
+	TicketStatusOpen              TicketStatus = "open"
+	TicketStatusWaitingOnCustomer TicketStatus = "waiting_on_customer"
+)
+
+// Valid indicates whether the value is a known member of the TicketStatus enum.
+func (e TicketStatus) Valid() bool {
+	switch e {
+	case TicketStatusClosed:
+		return true
+	case TicketStatusOpen:
+		return true
+	case TicketStatusWaitingOnCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketCommentAuthorType.
+const (
+	TicketCommentAuthorTypeOperator TicketCommentAuthorType = "operator"
+	TicketCommentAuthorTypeUser     TicketCommentAuthorType = "user"
+)
+
+// Valid indicates whether the value is a known member of the TicketCommentAuthorType enum.
+func (e TicketCommentAuthorType) Valid() bool {
+	switch e {
+	case TicketCommentAuthorTypeOperator:
+		return true
+	case TicketCommentAuthorTypeUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Unauthorized1Message.
 const (
 	Unauthorized1MessageUnauthorized Unauthorized1Message = "Unauthorized"
@@ -387,6 +426,108 @@ const (
 func (e UpdateMe401JSONResponseBody1Message) Valid() bool {
 	switch e {
 	case UpdateMe401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorGetTicket401JSONResponseBody1Message.
+const (
+	OperatorGetTicket401JSONResponseBody1MessageUnauthorized OperatorGetTicket401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the OperatorGetTicket401JSONResponseBody1Message enum.
+func (e OperatorGetTicket401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case OperatorGetTicket401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorUpdateTicketJSONBodyStatus.
+const (
+	OperatorUpdateTicketJSONBodyStatusClosed            OperatorUpdateTicketJSONBodyStatus = "closed"
+	OperatorUpdateTicketJSONBodyStatusOpen              OperatorUpdateTicketJSONBodyStatus = "open"
+	OperatorUpdateTicketJSONBodyStatusWaitingOnCustomer OperatorUpdateTicketJSONBodyStatus = "waiting_on_customer"
+)
+
+// Valid indicates whether the value is a known member of the OperatorUpdateTicketJSONBodyStatus enum.
+func (e OperatorUpdateTicketJSONBodyStatus) Valid() bool {
+	switch e {
+	case OperatorUpdateTicketJSONBodyStatusClosed:
+		return true
+	case OperatorUpdateTicketJSONBodyStatusOpen:
+		return true
+	case OperatorUpdateTicketJSONBodyStatusWaitingOnCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorUpdateTicket401JSONResponseBody1Message.
+const (
+	OperatorUpdateTicket401JSONResponseBody1MessageUnauthorized OperatorUpdateTicket401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the OperatorUpdateTicket401JSONResponseBody1Message enum.
+func (e OperatorUpdateTicket401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case OperatorUpdateTicket401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorCommentTicket401JSONResponseBody1Message.
+const (
+	OperatorCommentTicket401JSONResponseBody1MessageUnauthorized OperatorCommentTicket401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the OperatorCommentTicket401JSONResponseBody1Message enum.
+func (e OperatorCommentTicket401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case OperatorCommentTicket401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorTicketQueueParamsStatus.
+const (
+	OperatorTicketQueueParamsStatusClosed            OperatorTicketQueueParamsStatus = "closed"
+	OperatorTicketQueueParamsStatusOpen              OperatorTicketQueueParamsStatus = "open"
+	OperatorTicketQueueParamsStatusWaitingOnCustomer OperatorTicketQueueParamsStatus = "waiting_on_customer"
+)
+
+// Valid indicates whether the value is a known member of the OperatorTicketQueueParamsStatus enum.
+func (e OperatorTicketQueueParamsStatus) Valid() bool {
+	switch e {
+	case OperatorTicketQueueParamsStatusClosed:
+		return true
+	case OperatorTicketQueueParamsStatusOpen:
+		return true
+	case OperatorTicketQueueParamsStatusWaitingOnCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorTicketQueue401JSONResponseBody1Message.
+const (
+	OperatorTicketQueue401JSONResponseBody1MessageUnauthorized OperatorTicketQueue401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the OperatorTicketQueue401JSONResponseBody1Message enum.
+func (e OperatorTicketQueue401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case OperatorTicketQueue401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -681,6 +822,120 @@ func (e UpdateMember401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for ListTicketsParamsStatus.
+const (
+	ListTicketsParamsStatusClosed            ListTicketsParamsStatus = "closed"
+	ListTicketsParamsStatusOpen              ListTicketsParamsStatus = "open"
+	ListTicketsParamsStatusWaitingOnCustomer ListTicketsParamsStatus = "waiting_on_customer"
+)
+
+// Valid indicates whether the value is a known member of the ListTicketsParamsStatus enum.
+func (e ListTicketsParamsStatus) Valid() bool {
+	switch e {
+	case ListTicketsParamsStatusClosed:
+		return true
+	case ListTicketsParamsStatusOpen:
+		return true
+	case ListTicketsParamsStatusWaitingOnCustomer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListTickets401JSONResponseBody1Message.
+const (
+	ListTickets401JSONResponseBody1MessageUnauthorized ListTickets401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ListTickets401JSONResponseBody1Message enum.
+func (e ListTickets401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ListTickets401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateTicket401JSONResponseBody1Message.
+const (
+	CreateTicket401JSONResponseBody1MessageUnauthorized CreateTicket401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the CreateTicket401JSONResponseBody1Message enum.
+func (e CreateTicket401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case CreateTicket401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetTicket401JSONResponseBody1Message.
+const (
+	GetTicket401JSONResponseBody1MessageUnauthorized GetTicket401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the GetTicket401JSONResponseBody1Message enum.
+func (e GetTicket401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case GetTicket401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateTicketJSONBodyStatus.
+const (
+	UpdateTicketJSONBodyStatusClosed UpdateTicketJSONBodyStatus = "closed"
+	UpdateTicketJSONBodyStatusOpen   UpdateTicketJSONBodyStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the UpdateTicketJSONBodyStatus enum.
+func (e UpdateTicketJSONBodyStatus) Valid() bool {
+	switch e {
+	case UpdateTicketJSONBodyStatusClosed:
+		return true
+	case UpdateTicketJSONBodyStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateTicket401JSONResponseBody1Message.
+const (
+	UpdateTicket401JSONResponseBody1MessageUnauthorized UpdateTicket401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the UpdateTicket401JSONResponseBody1Message enum.
+func (e UpdateTicket401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case UpdateTicket401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CommentTicket401JSONResponseBody1Message.
+const (
+	CommentTicket401JSONResponseBody1MessageUnauthorized CommentTicket401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the CommentTicket401JSONResponseBody1Message enum.
+func (e CommentTicket401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case CommentTicket401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Error defines model for Error.
 type Error struct {
 	Error struct {
@@ -819,6 +1074,49 @@ type Person struct {
 // Role defines model for Role.
 type Role string
 
+// Ticket A support ticket. orgId and orgName are in the operators' answers only; comments in the single-ticket answers only.
+type Ticket struct {
+	Body string `json:"body"`
+
+	// CommentCount the comments the reader can see (internal notes for operators only)
+	CommentCount int              `json:"commentCount"`
+	Comments     *[]TicketComment `json:"comments,omitempty"`
+	CreatedAt    time.Time        `json:"createdAt"`
+	CreatedBy    Person           `json:"createdBy"`
+	Id           string           `json:"id"`
+	OrgId        *string          `json:"orgId,omitempty"`
+	OrgName      *string          `json:"orgName,omitempty"`
+	ProductId    *string          `json:"productId"`
+	Status       TicketStatus     `json:"status"`
+	Subject      string           `json:"subject"`
+	UpdatedAt    time.Time        `json:"updatedAt"`
+}
+
+// TicketStatus defines model for Ticket.Status.
+type TicketStatus string
+
+// TicketComment defines model for TicketComment.
+type TicketComment struct {
+	Author struct {
+		Email string                  `json:"email"`
+		Id    string                  `json:"id"`
+		Type  TicketCommentAuthorType `json:"type"`
+	} `json:"author"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"createdAt"`
+	Id        string    `json:"id"`
+	Internal  bool      `json:"internal"`
+}
+
+// TicketCommentAuthorType defines model for TicketComment.Author.Type.
+type TicketCommentAuthorType string
+
+// TicketList defines model for TicketList.
+type TicketList struct {
+	Items      []Ticket `json:"items"`
+	NextCursor *string  `json:"nextCursor,omitempty"`
+}
+
 // User defines model for User.
 type User struct {
 	CreatedAt time.Time `json:"createdAt"`
@@ -851,6 +1149,9 @@ type OrgId = string
 
 // TextFilter defines model for textFilter.
 type TextFilter = string
+
+// TicketId defines model for ticketId.
+type TicketId = string
 
 // ToFilter defines model for toFilter.
 type ToFilter = string
@@ -951,6 +1252,64 @@ type RequestEmailChangeJSONBody struct {
 type ConfirmEmailChangeJSONBody struct {
 	Token string `json:"token"`
 }
+
+// OperatorGetTicket401JSONResponseBody1 defines parameters for OperatorGetTicket.
+type OperatorGetTicket401JSONResponseBody1 struct {
+	Message OperatorGetTicket401JSONResponseBody1Message `json:"message"`
+}
+
+// OperatorGetTicket401JSONResponseBody1Message defines parameters for OperatorGetTicket.
+type OperatorGetTicket401JSONResponseBody1Message string
+
+// OperatorUpdateTicketJSONBody defines parameters for OperatorUpdateTicket.
+type OperatorUpdateTicketJSONBody struct {
+	Status OperatorUpdateTicketJSONBodyStatus `json:"status"`
+}
+
+// OperatorUpdateTicketJSONBodyStatus defines parameters for OperatorUpdateTicket.
+type OperatorUpdateTicketJSONBodyStatus string
+
+// OperatorUpdateTicket401JSONResponseBody1 defines parameters for OperatorUpdateTicket.
+type OperatorUpdateTicket401JSONResponseBody1 struct {
+	Message OperatorUpdateTicket401JSONResponseBody1Message `json:"message"`
+}
+
+// OperatorUpdateTicket401JSONResponseBody1Message defines parameters for OperatorUpdateTicket.
+type OperatorUpdateTicket401JSONResponseBody1Message string
+
+// OperatorCommentTicketJSONBody defines parameters for OperatorCommentTicket.
+type OperatorCommentTicketJSONBody struct {
+	Body     string `json:"body"`
+	Internal *bool  `json:"internal,omitempty"`
+}
+
+// OperatorCommentTicket401JSONResponseBody1 defines parameters for OperatorCommentTicket.
+type OperatorCommentTicket401JSONResponseBody1 struct {
+	Message OperatorCommentTicket401JSONResponseBody1Message `json:"message"`
+}
+
+// OperatorCommentTicket401JSONResponseBody1Message defines parameters for OperatorCommentTicket.
+type OperatorCommentTicket401JSONResponseBody1Message string
+
+// OperatorTicketQueueParams defines parameters for OperatorTicketQueue.
+type OperatorTicketQueueParams struct {
+	Status *OperatorTicketQueueParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *Limit                           `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// OperatorTicketQueueParamsStatus defines parameters for OperatorTicketQueue.
+type OperatorTicketQueueParamsStatus string
+
+// OperatorTicketQueue401JSONResponseBody1 defines parameters for OperatorTicketQueue.
+type OperatorTicketQueue401JSONResponseBody1 struct {
+	Message OperatorTicketQueue401JSONResponseBody1Message `json:"message"`
+}
+
+// OperatorTicketQueue401JSONResponseBody1Message defines parameters for OperatorTicketQueue.
+type OperatorTicketQueue401JSONResponseBody1Message string
 
 // ListOrgsParams defines parameters for ListOrgs.
 type ListOrgsParams struct {
@@ -1226,6 +1585,80 @@ type UpdateMember401JSONResponseBody1 struct {
 // UpdateMember401JSONResponseBody1Message defines parameters for UpdateMember.
 type UpdateMember401JSONResponseBody1Message string
 
+// ListTicketsParams defines parameters for ListTickets.
+type ListTicketsParams struct {
+	Status *ListTicketsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *Limit                   `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListTicketsParamsStatus defines parameters for ListTickets.
+type ListTicketsParamsStatus string
+
+// ListTickets401JSONResponseBody1 defines parameters for ListTickets.
+type ListTickets401JSONResponseBody1 struct {
+	Message ListTickets401JSONResponseBody1Message `json:"message"`
+}
+
+// ListTickets401JSONResponseBody1Message defines parameters for ListTickets.
+type ListTickets401JSONResponseBody1Message string
+
+// CreateTicketJSONBody defines parameters for CreateTicket.
+type CreateTicketJSONBody struct {
+	Body string `json:"body"`
+
+	// ProductId a catalog product's id
+	ProductId *string `json:"productId,omitempty"`
+	Subject   string  `json:"subject"`
+}
+
+// CreateTicket401JSONResponseBody1 defines parameters for CreateTicket.
+type CreateTicket401JSONResponseBody1 struct {
+	Message CreateTicket401JSONResponseBody1Message `json:"message"`
+}
+
+// CreateTicket401JSONResponseBody1Message defines parameters for CreateTicket.
+type CreateTicket401JSONResponseBody1Message string
+
+// GetTicket401JSONResponseBody1 defines parameters for GetTicket.
+type GetTicket401JSONResponseBody1 struct {
+	Message GetTicket401JSONResponseBody1Message `json:"message"`
+}
+
+// GetTicket401JSONResponseBody1Message defines parameters for GetTicket.
+type GetTicket401JSONResponseBody1Message string
+
+// UpdateTicketJSONBody defines parameters for UpdateTicket.
+type UpdateTicketJSONBody struct {
+	Status UpdateTicketJSONBodyStatus `json:"status"`
+}
+
+// UpdateTicketJSONBodyStatus defines parameters for UpdateTicket.
+type UpdateTicketJSONBodyStatus string
+
+// UpdateTicket401JSONResponseBody1 defines parameters for UpdateTicket.
+type UpdateTicket401JSONResponseBody1 struct {
+	Message UpdateTicket401JSONResponseBody1Message `json:"message"`
+}
+
+// UpdateTicket401JSONResponseBody1Message defines parameters for UpdateTicket.
+type UpdateTicket401JSONResponseBody1Message string
+
+// CommentTicketJSONBody defines parameters for CommentTicket.
+type CommentTicketJSONBody struct {
+	Body string `json:"body"`
+}
+
+// CommentTicket401JSONResponseBody1 defines parameters for CommentTicket.
+type CommentTicket401JSONResponseBody1 struct {
+	Message CommentTicket401JSONResponseBody1Message `json:"message"`
+}
+
+// CommentTicket401JSONResponseBody1Message defines parameters for CommentTicket.
+type CommentTicket401JSONResponseBody1Message string
+
 // AcceptInviteJSONRequestBody defines body for AcceptInvite for application/json ContentType.
 type AcceptInviteJSONRequestBody AcceptInviteJSONBody
 
@@ -1237,6 +1670,12 @@ type RequestEmailChangeJSONRequestBody RequestEmailChangeJSONBody
 
 // ConfirmEmailChangeJSONRequestBody defines body for ConfirmEmailChange for application/json ContentType.
 type ConfirmEmailChangeJSONRequestBody ConfirmEmailChangeJSONBody
+
+// OperatorUpdateTicketJSONRequestBody defines body for OperatorUpdateTicket for application/json ContentType.
+type OperatorUpdateTicketJSONRequestBody OperatorUpdateTicketJSONBody
+
+// OperatorCommentTicketJSONRequestBody defines body for OperatorCommentTicket for application/json ContentType.
+type OperatorCommentTicketJSONRequestBody OperatorCommentTicketJSONBody
 
 // CreateOrgJSONRequestBody defines body for CreateOrg for application/json ContentType.
 type CreateOrgJSONRequestBody CreateOrgJSONBody
@@ -1255,6 +1694,15 @@ type CreateInvitesBulkJSONRequestBody CreateInvitesBulkJSONBody
 
 // UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
 type UpdateMemberJSONRequestBody UpdateMemberJSONBody
+
+// CreateTicketJSONRequestBody defines body for CreateTicket for application/json ContentType.
+type CreateTicketJSONRequestBody CreateTicketJSONBody
+
+// UpdateTicketJSONRequestBody defines body for UpdateTicket for application/json ContentType.
+type UpdateTicketJSONRequestBody UpdateTicketJSONBody
+
+// CommentTicketJSONRequestBody defines body for CommentTicket for application/json ContentType.
+type CommentTicketJSONRequestBody CommentTicketJSONBody
 
 // AsMemberProperties0 returns the union data inside the Member_Properties_AdditionalProperties as a MemberProperties0
 func (t Member_Properties_AdditionalProperties) AsMemberProperties0() (MemberProperties0, error) {
@@ -1749,6 +2197,48 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/me/email/confirm (the `ConfirmEmailChange` operationId).
 	ConfirmEmailChange(ctx context.Context, body ConfirmEmailChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OperatorGetTicket Any org's ticket with every comment, internal notes included
+	//
+	// Corresponds with GET /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorGetTicket` operationId).
+	OperatorGetTicket(ctx context.Context, orgId OrgId, ticketId TicketId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorUpdateTicketWithBody Set any status on any org's ticket
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorUpdateTicket` operationId).
+	OperatorUpdateTicketWithBody(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorUpdateTicket Set any status on any org's ticket
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorUpdateTicket` operationId).
+	OperatorUpdateTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorUpdateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorCommentTicketWithBody Answer a ticket (the creator is emailed) or add an internal note
+	//
+	// A public reply emails the ticket's creator and sets waiting_on_customer, with one ticket.commented event; an internal note is seen by operators only and is not logged in the org's event log. A public reply to a closed ticket → 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
+	OperatorCommentTicketWithBody(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorCommentTicket Answer a ticket (the creator is emailed) or add an internal note
+	//
+	// A public reply emails the ticket's creator and sets waiting_on_customer, with one ticket.commented event; an internal note is seen by operators only and is not logged in the org's event log. A public reply to a closed ticket → 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
+	OperatorCommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorCommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorTicketQueue The support team's queue: every org's tickets of one status, oldest first
+	//
+	// Corresponds with GET /v1/operator/tickets (the `OperatorTicketQueue` operationId).
+	OperatorTicketQueue(ctx context.Context, params *OperatorTicketQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrgs The caller's organizations, personal first
 	//
 	// Corresponds with GET /v1/orgs (the `ListOrgs` operationId).
@@ -1927,6 +2417,68 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/orgs/{orgId}/members/{userId} (the `UpdateMember` operationId).
 	UpdateMember(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTickets The support tickets the caller may see, newest first
+	//
+	// The caller's own tickets, or all of the org's when its supportTicketVisibility is all; members with settings.manage always see all.
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/tickets (the `ListTickets` operationId).
+	ListTickets(ctx context.Context, orgId OrgId, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTicketWithBody Open a support ticket
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/tickets (the `CreateTicket` operationId).
+	CreateTicketWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTicket Open a support ticket
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/tickets (the `CreateTicket` operationId).
+	CreateTicket(ctx context.Context, orgId OrgId, body CreateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTicket One support ticket with its comments
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/tickets/{ticketId} (the `GetTicket` operationId).
+	GetTicket(ctx context.Context, orgId OrgId, ticketId TicketId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTicketWithBody Close or reopen a support ticket (its creator, or a member who manages the settings)
+	//
+	// status closed or open; waiting_on_customer is the support team's (403).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/tickets/{ticketId} (the `UpdateTicket` operationId).
+	UpdateTicketWithBody(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTicket Close or reopen a support ticket (its creator, or a member who manages the settings)
+	//
+	// status closed or open; waiting_on_customer is the support team's (403).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/tickets/{ticketId} (the `UpdateTicket` operationId).
+	UpdateTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body UpdateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CommentTicketWithBody Comment on a support ticket; a ticket waiting on the customer is open again
+	//
+	// 409 on a closed ticket; reopen it first.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
+	CommentTicketWithBody(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CommentTicket Comment on a support ticket; a ticket waiting on the customer is open again
+	//
+	// 409 on a closed ticket; reopen it first.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
+	CommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetConfig What a frontend needs to sign users in
@@ -2132,6 +2684,108 @@ func (c *Client) ConfirmEmailChangeWithBody(ctx context.Context, contentType str
 // Corresponds with POST /v1/me/email/confirm (the `ConfirmEmailChange` operationId).
 func (c *Client) ConfirmEmailChange(ctx context.Context, body ConfirmEmailChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConfirmEmailChangeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorGetTicket Any org's ticket with every comment, internal notes included
+//
+// Corresponds with GET /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorGetTicket` operationId).
+func (c *Client) OperatorGetTicket(ctx context.Context, orgId OrgId, ticketId TicketId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorGetTicketRequest(c.Server, orgId, ticketId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorUpdateTicketWithBody Set any status on any org's ticket
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorUpdateTicket` operationId).
+func (c *Client) OperatorUpdateTicketWithBody(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorUpdateTicketRequestWithBody(c.Server, orgId, ticketId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorUpdateTicket Set any status on any org's ticket
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorUpdateTicket` operationId).
+func (c *Client) OperatorUpdateTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorUpdateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorUpdateTicketRequest(c.Server, orgId, ticketId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorCommentTicketWithBody Answer a ticket (the creator is emailed) or add an internal note
+//
+// A public reply emails the ticket's creator and sets waiting_on_customer, with one ticket.commented event; an internal note is seen by operators only and is not logged in the org's event log. A public reply to a closed ticket → 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
+func (c *Client) OperatorCommentTicketWithBody(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorCommentTicketRequestWithBody(c.Server, orgId, ticketId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorCommentTicket Answer a ticket (the creator is emailed) or add an internal note
+//
+// A public reply emails the ticket's creator and sets waiting_on_customer, with one ticket.commented event; an internal note is seen by operators only and is not logged in the org's event log. A public reply to a closed ticket → 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
+func (c *Client) OperatorCommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorCommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorCommentTicketRequest(c.Server, orgId, ticketId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorTicketQueue The support team's queue: every org's tickets of one status, oldest first
+//
+// Corresponds with GET /v1/operator/tickets (the `OperatorTicketQueue` operationId).
+func (c *Client) OperatorTicketQueue(ctx context.Context, params *OperatorTicketQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorTicketQueueRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2551,6 +3205,148 @@ func (c *Client) UpdateMember(ctx context.Context, orgId OrgId, userId UserId, b
 	return c.Client.Do(req)
 }
 
+// ListTickets The support tickets the caller may see, newest first
+//
+// The caller's own tickets, or all of the org's when its supportTicketVisibility is all; members with settings.manage always see all.
+//
+// Corresponds with GET /v1/orgs/{orgId}/tickets (the `ListTickets` operationId).
+func (c *Client) ListTickets(ctx context.Context, orgId OrgId, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTicketsRequest(c.Server, orgId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTicketWithBody Open a support ticket
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/tickets (the `CreateTicket` operationId).
+func (c *Client) CreateTicketWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTicketRequestWithBody(c.Server, orgId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTicket Open a support ticket
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/tickets (the `CreateTicket` operationId).
+func (c *Client) CreateTicket(ctx context.Context, orgId OrgId, body CreateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTicketRequest(c.Server, orgId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTicket One support ticket with its comments
+//
+// Corresponds with GET /v1/orgs/{orgId}/tickets/{ticketId} (the `GetTicket` operationId).
+func (c *Client) GetTicket(ctx context.Context, orgId OrgId, ticketId TicketId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTicketRequest(c.Server, orgId, ticketId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTicketWithBody Close or reopen a support ticket (its creator, or a member who manages the settings)
+//
+// status closed or open; waiting_on_customer is the support team's (403).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/tickets/{ticketId} (the `UpdateTicket` operationId).
+func (c *Client) UpdateTicketWithBody(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTicketRequestWithBody(c.Server, orgId, ticketId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTicket Close or reopen a support ticket (its creator, or a member who manages the settings)
+//
+// status closed or open; waiting_on_customer is the support team's (403).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/tickets/{ticketId} (the `UpdateTicket` operationId).
+func (c *Client) UpdateTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body UpdateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTicketRequest(c.Server, orgId, ticketId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CommentTicketWithBody Comment on a support ticket; a ticket waiting on the customer is open again
+//
+// 409 on a closed ticket; reopen it first.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
+func (c *Client) CommentTicketWithBody(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCommentTicketRequestWithBody(c.Server, orgId, ticketId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CommentTicket Comment on a support ticket; a ticket waiting on the customer is open again
+//
+// 409 on a closed ticket; reopen it first.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
+func (c *Client) CommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCommentTicketRequest(c.Server, orgId, ticketId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetConfigRequest constructs an http.Request for the GetConfig method
 func NewGetConfigRequest(server string) (*http.Request, error) {
 	var err error
@@ -2822,6 +3618,233 @@ func NewConfirmEmailChangeRequestWithBody(server string, contentType string, bod
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOperatorGetTicketRequest constructs an http.Request for the OperatorGetTicket method
+func NewOperatorGetTicketRequest(server string, orgId OrgId, ticketId TicketId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticketId", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/orgs/%s/tickets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOperatorUpdateTicketRequest calls the generic OperatorUpdateTicket builder with application/json body
+func NewOperatorUpdateTicketRequest(server string, orgId OrgId, ticketId TicketId, body OperatorUpdateTicketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOperatorUpdateTicketRequestWithBody(server, orgId, ticketId, "application/json", bodyReader)
+}
+
+// NewOperatorUpdateTicketRequestWithBody constructs an http.Request for the OperatorUpdateTicket method, with any body, and a specified content type
+func NewOperatorUpdateTicketRequestWithBody(server string, orgId OrgId, ticketId TicketId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticketId", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/orgs/%s/tickets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOperatorCommentTicketRequest calls the generic OperatorCommentTicket builder with application/json body
+func NewOperatorCommentTicketRequest(server string, orgId OrgId, ticketId TicketId, body OperatorCommentTicketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOperatorCommentTicketRequestWithBody(server, orgId, ticketId, "application/json", bodyReader)
+}
+
+// NewOperatorCommentTicketRequestWithBody constructs an http.Request for the OperatorCommentTicket method, with any body, and a specified content type
+func NewOperatorCommentTicketRequestWithBody(server string, orgId OrgId, ticketId TicketId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticketId", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/orgs/%s/tickets/%s/comments", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOperatorTicketQueueRequest constructs an http.Request for the OperatorTicketQueue method
+func NewOperatorTicketQueueRequest(server string, params *OperatorTicketQueueParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/tickets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3859,6 +4882,287 @@ func NewUpdateMemberRequestWithBody(server string, orgId OrgId, userId UserId, c
 	return req, nil
 }
 
+// NewListTicketsRequest constructs an http.Request for the ListTickets method
+func NewListTicketsRequest(server string, orgId OrgId, params *ListTicketsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/tickets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTicketRequest calls the generic CreateTicket builder with application/json body
+func NewCreateTicketRequest(server string, orgId OrgId, body CreateTicketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTicketRequestWithBody(server, orgId, "application/json", bodyReader)
+}
+
+// NewCreateTicketRequestWithBody constructs an http.Request for the CreateTicket method, with any body, and a specified content type
+func NewCreateTicketRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/tickets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetTicketRequest constructs an http.Request for the GetTicket method
+func NewGetTicketRequest(server string, orgId OrgId, ticketId TicketId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticketId", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/tickets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateTicketRequest calls the generic UpdateTicket builder with application/json body
+func NewUpdateTicketRequest(server string, orgId OrgId, ticketId TicketId, body UpdateTicketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTicketRequestWithBody(server, orgId, ticketId, "application/json", bodyReader)
+}
+
+// NewUpdateTicketRequestWithBody constructs an http.Request for the UpdateTicket method, with any body, and a specified content type
+func NewUpdateTicketRequestWithBody(server string, orgId OrgId, ticketId TicketId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticketId", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/tickets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCommentTicketRequest calls the generic CommentTicket builder with application/json body
+func NewCommentTicketRequest(server string, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCommentTicketRequestWithBody(server, orgId, ticketId, "application/json", bodyReader)
+}
+
+// NewCommentTicketRequestWithBody constructs an http.Request for the CommentTicket method, with any body, and a specified content type
+func NewCommentTicketRequestWithBody(server string, orgId OrgId, ticketId TicketId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticketId", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/tickets/%s/comments", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -4003,6 +5307,52 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/me/email/confirm (the `ConfirmEmailChange` operationId).
 	ConfirmEmailChangeWithResponse(ctx context.Context, body ConfirmEmailChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmEmailChangeResponse, error)
+
+	// OperatorGetTicketWithResponse Any org's ticket with every comment, internal notes included
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorGetTicket` operationId).
+	OperatorGetTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, reqEditors ...RequestEditorFn) (*OperatorGetTicketResponse, error)
+
+	// OperatorUpdateTicketWithBodyWithResponse Set any status on any org's ticket
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorUpdateTicket` operationId).
+	OperatorUpdateTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorUpdateTicketResponse, error)
+
+	// OperatorUpdateTicketWithResponse Set any status on any org's ticket
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorUpdateTicket` operationId).
+	OperatorUpdateTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorUpdateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorUpdateTicketResponse, error)
+
+	// OperatorCommentTicketWithBodyWithResponse Answer a ticket (the creator is emailed) or add an internal note
+	//
+	// A public reply emails the ticket's creator and sets waiting_on_customer, with one ticket.commented event; an internal note is seen by operators only and is not logged in the org's event log. A public reply to a closed ticket → 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
+	OperatorCommentTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorCommentTicketResponse, error)
+
+	// OperatorCommentTicketWithResponse Answer a ticket (the creator is emailed) or add an internal note
+	//
+	// A public reply emails the ticket's creator and sets waiting_on_customer, with one ticket.commented event; an internal note is seen by operators only and is not logged in the org's event log. A public reply to a closed ticket → 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
+	OperatorCommentTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorCommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorCommentTicketResponse, error)
+
+	// OperatorTicketQueueWithResponse The support team's queue: every org's tickets of one status, oldest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/operator/tickets (the `OperatorTicketQueue` operationId).
+	OperatorTicketQueueWithResponse(ctx context.Context, params *OperatorTicketQueueParams, reqEditors ...RequestEditorFn) (*OperatorTicketQueueResponse, error)
 
 	// ListOrgsWithResponse The caller's organizations, personal first
 	//
@@ -4204,6 +5554,72 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/orgs/{orgId}/members/{userId} (the `UpdateMember` operationId).
 	UpdateMemberWithResponse(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
+
+	// ListTicketsWithResponse The support tickets the caller may see, newest first
+	//
+	// The caller's own tickets, or all of the org's when its supportTicketVisibility is all; members with settings.manage always see all.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/tickets (the `ListTickets` operationId).
+	ListTicketsWithResponse(ctx context.Context, orgId OrgId, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*ListTicketsResponse, error)
+
+	// CreateTicketWithBodyWithResponse Open a support ticket
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/tickets (the `CreateTicket` operationId).
+	CreateTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTicketResponse, error)
+
+	// CreateTicketWithResponse Open a support ticket
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/tickets (the `CreateTicket` operationId).
+	CreateTicketWithResponse(ctx context.Context, orgId OrgId, body CreateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTicketResponse, error)
+
+	// GetTicketWithResponse One support ticket with its comments
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/tickets/{ticketId} (the `GetTicket` operationId).
+	GetTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, reqEditors ...RequestEditorFn) (*GetTicketResponse, error)
+
+	// UpdateTicketWithBodyWithResponse Close or reopen a support ticket (its creator, or a member who manages the settings)
+	//
+	// status closed or open; waiting_on_customer is the support team's (403).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/tickets/{ticketId} (the `UpdateTicket` operationId).
+	UpdateTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTicketResponse, error)
+
+	// UpdateTicketWithResponse Close or reopen a support ticket (its creator, or a member who manages the settings)
+	//
+	// status closed or open; waiting_on_customer is the support team's (403).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/tickets/{ticketId} (the `UpdateTicket` operationId).
+	UpdateTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body UpdateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTicketResponse, error)
+
+	// CommentTicketWithBodyWithResponse Comment on a support ticket; a ticket waiting on the customer is open again
+	//
+	// 409 on a closed ticket; reopen it first.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
+	CommentTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CommentTicketResponse, error)
+
+	// CommentTicketWithResponse Comment on a support ticket; a ticket waiting on the customer is open again
+	//
+	// 409 on a closed ticket; reopen it first.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
+	CommentTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*CommentTicketResponse, error)
 }
 
 // GetConfigResponse429Headers the declared response headers of an HTTP 429 response for GetConfig
@@ -4729,6 +6145,282 @@ func (r ConfirmEmailChangeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ConfirmEmailChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OperatorGetTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Ticket
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorGetTicketResponse) GetJSON200() *Ticket {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OperatorGetTicketResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OperatorGetTicketResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r OperatorGetTicketResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorGetTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorGetTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorGetTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorGetTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OperatorUpdateTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Ticket
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorUpdateTicketResponse) GetJSON200() *Ticket {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OperatorUpdateTicketResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OperatorUpdateTicketResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OperatorUpdateTicketResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r OperatorUpdateTicketResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r OperatorUpdateTicketResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorUpdateTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorUpdateTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorUpdateTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorUpdateTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OperatorCommentTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TicketComment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r OperatorCommentTicketResponse) GetJSON201() *TicketComment {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OperatorCommentTicketResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OperatorCommentTicketResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OperatorCommentTicketResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r OperatorCommentTicketResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r OperatorCommentTicketResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorCommentTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorCommentTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorCommentTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorCommentTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OperatorTicketQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TicketList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorTicketQueueResponse) GetJSON200() *TicketList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OperatorTicketQueueResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OperatorTicketQueueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OperatorTicketQueueResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorTicketQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorTicketQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorTicketQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorTicketQueueResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5915,6 +7607,358 @@ func (r UpdateMemberResponse) ContentType() string {
 	return ""
 }
 
+type ListTicketsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TicketList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTicketsResponse) GetJSON200() *TicketList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListTicketsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTicketsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListTicketsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListTicketsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTicketsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTicketsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTicketsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTicketsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Ticket
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTicketResponse) GetJSON201() *Ticket {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateTicketResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateTicketResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTicketResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateTicketResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Ticket
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTicketResponse) GetJSON200() *Ticket {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTicketResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTicketResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTicketResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Ticket
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateTicketResponse) GetJSON200() *Ticket {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateTicketResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateTicketResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateTicketResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateTicketResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateTicketResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CommentTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TicketComment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CommentTicketResponse) GetJSON201() *TicketComment {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CommentTicketResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CommentTicketResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CommentTicketResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CommentTicketResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CommentTicketResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CommentTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CommentTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CommentTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CommentTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetConfigWithResponse What a frontend needs to sign users in
 //
 // Returns a wrapper object for the known response body format(s).
@@ -6086,6 +8130,88 @@ func (c *ClientWithResponses) ConfirmEmailChangeWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseConfirmEmailChangeResponse(rsp)
+}
+
+// OperatorGetTicketWithResponse Any org's ticket with every comment, internal notes included
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorGetTicket` operationId).
+func (c *ClientWithResponses) OperatorGetTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, reqEditors ...RequestEditorFn) (*OperatorGetTicketResponse, error) {
+	rsp, err := c.OperatorGetTicket(ctx, orgId, ticketId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorGetTicketResponse(rsp)
+}
+
+// OperatorUpdateTicketWithBodyWithResponse Set any status on any org's ticket
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorUpdateTicket` operationId).
+func (c *ClientWithResponses) OperatorUpdateTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorUpdateTicketResponse, error) {
+	rsp, err := c.OperatorUpdateTicketWithBody(ctx, orgId, ticketId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorUpdateTicketResponse(rsp)
+}
+
+// OperatorUpdateTicketWithResponse Set any status on any org's ticket
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorUpdateTicket` operationId).
+func (c *ClientWithResponses) OperatorUpdateTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorUpdateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorUpdateTicketResponse, error) {
+	rsp, err := c.OperatorUpdateTicket(ctx, orgId, ticketId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorUpdateTicketResponse(rsp)
+}
+
+// OperatorCommentTicketWithBodyWithResponse Answer a ticket (the creator is emailed) or add an internal note
+//
+// A public reply emails the ticket's creator and sets waiting_on_customer, with one ticket.commented event; an internal note is seen by operators only and is not logged in the org's event log. A public reply to a closed ticket → 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
+func (c *ClientWithResponses) OperatorCommentTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorCommentTicketResponse, error) {
+	rsp, err := c.OperatorCommentTicketWithBody(ctx, orgId, ticketId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorCommentTicketResponse(rsp)
+}
+
+// OperatorCommentTicketWithResponse Answer a ticket (the creator is emailed) or add an internal note
+//
+// A public reply emails the ticket's creator and sets waiting_on_customer, with one ticket.commented event; an internal note is seen by operators only and is not logged in the org's event log. A public reply to a closed ticket → 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
+func (c *ClientWithResponses) OperatorCommentTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorCommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorCommentTicketResponse, error) {
+	rsp, err := c.OperatorCommentTicket(ctx, orgId, ticketId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorCommentTicketResponse(rsp)
+}
+
+// OperatorTicketQueueWithResponse The support team's queue: every org's tickets of one status, oldest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/operator/tickets (the `OperatorTicketQueue` operationId).
+func (c *ClientWithResponses) OperatorTicketQueueWithResponse(ctx context.Context, params *OperatorTicketQueueParams, reqEditors ...RequestEditorFn) (*OperatorTicketQueueResponse, error) {
+	rsp, err := c.OperatorTicketQueue(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorTicketQueueResponse(rsp)
 }
 
 // ListOrgsWithResponse The caller's organizations, personal first
@@ -6425,6 +8551,120 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, orgI
 		return nil, err
 	}
 	return ParseUpdateMemberResponse(rsp)
+}
+
+// ListTicketsWithResponse The support tickets the caller may see, newest first
+//
+// The caller's own tickets, or all of the org's when its supportTicketVisibility is all; members with settings.manage always see all.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/tickets (the `ListTickets` operationId).
+func (c *ClientWithResponses) ListTicketsWithResponse(ctx context.Context, orgId OrgId, params *ListTicketsParams, reqEditors ...RequestEditorFn) (*ListTicketsResponse, error) {
+	rsp, err := c.ListTickets(ctx, orgId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTicketsResponse(rsp)
+}
+
+// CreateTicketWithBodyWithResponse Open a support ticket
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/tickets (the `CreateTicket` operationId).
+func (c *ClientWithResponses) CreateTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTicketResponse, error) {
+	rsp, err := c.CreateTicketWithBody(ctx, orgId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTicketResponse(rsp)
+}
+
+// CreateTicketWithResponse Open a support ticket
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/tickets (the `CreateTicket` operationId).
+func (c *ClientWithResponses) CreateTicketWithResponse(ctx context.Context, orgId OrgId, body CreateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTicketResponse, error) {
+	rsp, err := c.CreateTicket(ctx, orgId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTicketResponse(rsp)
+}
+
+// GetTicketWithResponse One support ticket with its comments
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/tickets/{ticketId} (the `GetTicket` operationId).
+func (c *ClientWithResponses) GetTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, reqEditors ...RequestEditorFn) (*GetTicketResponse, error) {
+	rsp, err := c.GetTicket(ctx, orgId, ticketId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTicketResponse(rsp)
+}
+
+// UpdateTicketWithBodyWithResponse Close or reopen a support ticket (its creator, or a member who manages the settings)
+//
+// status closed or open; waiting_on_customer is the support team's (403).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/tickets/{ticketId} (the `UpdateTicket` operationId).
+func (c *ClientWithResponses) UpdateTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTicketResponse, error) {
+	rsp, err := c.UpdateTicketWithBody(ctx, orgId, ticketId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTicketResponse(rsp)
+}
+
+// UpdateTicketWithResponse Close or reopen a support ticket (its creator, or a member who manages the settings)
+//
+// status closed or open; waiting_on_customer is the support team's (403).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/tickets/{ticketId} (the `UpdateTicket` operationId).
+func (c *ClientWithResponses) UpdateTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body UpdateTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTicketResponse, error) {
+	rsp, err := c.UpdateTicket(ctx, orgId, ticketId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTicketResponse(rsp)
+}
+
+// CommentTicketWithBodyWithResponse Comment on a support ticket; a ticket waiting on the customer is open again
+//
+// 409 on a closed ticket; reopen it first.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
+func (c *ClientWithResponses) CommentTicketWithBodyWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CommentTicketResponse, error) {
+	rsp, err := c.CommentTicketWithBody(ctx, orgId, ticketId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCommentTicketResponse(rsp)
+}
+
+// CommentTicketWithResponse Comment on a support ticket; a ticket waiting on the customer is open again
+//
+// 409 on a closed ticket; reopen it first.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
+func (c *ClientWithResponses) CommentTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*CommentTicketResponse, error) {
+	rsp, err := c.CommentTicket(ctx, orgId, ticketId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCommentTicketResponse(rsp)
 }
 
 // ParseGetConfigResponse parses an HTTP response from a GetConfigWithResponse call
@@ -6798,6 +9038,222 @@ func ParseConfirmEmailChangeResponse(rsp *http.Response) (*ConfirmEmailChangeRes
 			return nil, err
 		}
 		response.JSON410 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOperatorGetTicketResponse parses an HTTP response from a OperatorGetTicketWithResponse call
+func ParseOperatorGetTicketResponse(rsp *http.Response) (*OperatorGetTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorGetTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOperatorUpdateTicketResponse parses an HTTP response from a OperatorUpdateTicketWithResponse call
+func ParseOperatorUpdateTicketResponse(rsp *http.Response) (*OperatorUpdateTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorUpdateTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOperatorCommentTicketResponse parses an HTTP response from a OperatorCommentTicketWithResponse call
+func ParseOperatorCommentTicketResponse(rsp *http.Response) (*OperatorCommentTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorCommentTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TicketComment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOperatorTicketQueueResponse parses an HTTP response from a OperatorTicketQueueWithResponse call
+func ParseOperatorTicketQueueResponse(rsp *http.Response) (*OperatorTicketQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorTicketQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TicketList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 
@@ -7685,6 +10141,283 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTicketsResponse parses an HTTP response from a ListTicketsWithResponse call
+func ParseListTicketsResponse(rsp *http.Response) (*ListTicketsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTicketsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TicketList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateTicketResponse parses an HTTP response from a CreateTicketWithResponse call
+func ParseCreateTicketResponse(rsp *http.Response) (*CreateTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTicketResponse parses an HTTP response from a GetTicketWithResponse call
+func ParseGetTicketResponse(rsp *http.Response) (*GetTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTicketResponse parses an HTTP response from a UpdateTicketWithResponse call
+func ParseUpdateTicketResponse(rsp *http.Response) (*UpdateTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ticket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCommentTicketResponse parses an HTTP response from a CommentTicketWithResponse call
+func ParseCommentTicketResponse(rsp *http.Response) (*CommentTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CommentTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TicketComment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Error
