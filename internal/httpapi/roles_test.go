@@ -209,6 +209,8 @@ func TestRoleRoutesRefuseBadInputAsTheContractSays(t *testing.T) {
 		{"no name", CreateRole, org, `{"name":"  ","permissions":[]}`, 400},
 		{"no permissions", CreateRole, org, `{"name":"X"}`, 400},
 		{"a name with a line break", CreateRole, org, `{"name":"A\nB","permissions":[]}`, 400},
+		{"a name with a bidi override", CreateRole, org, `{"name":"Admin\u202e","permissions":[]}`, 400},
+		{"a name with a zero-width space", CreateRole, org, `{"name":"Ad\u200bmin","permissions":[]}`, 400},
 		{"an unknown field", CreateRole, org, `{"name":"X","permissions":[],"builtIn":true}`, 400},
 		{"a duplicate name in another case", CreateRole, org, `{"name":"RELEASE MANAGER","permissions":[]}`, 409},
 		{"a built-in's name", CreateRole, org, `{"name":"Viewer Admin","permissions":[]}`, 409},
