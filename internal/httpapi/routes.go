@@ -193,4 +193,5 @@ var Routes = []*Route{
 	ListEvents, GetEvent, ExportEvents,
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
+	GithubOidcDiscovery, GithubOidcJwks, GithubOidcAuthorize, GithubOidcToken, GithubOidcUserinfo,
 }
