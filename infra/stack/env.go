@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
@@ -14,18 +16,18 @@ import (
 type settings struct {
 	tableName, appURL, mailFrom, appSecret *string
 	userPoolID, userPoolClientID           *string
-	// secretARNs are the ARNs of the secrets functions may read, by Route.ReadsSecrets name.
-	secretARNs map[string]*string
+	// secrets are the secrets functions may read, by Route.ReadsSecrets name.
+	secrets map[string]readableSecret
 	// features are the settings of each configured feature's functions, by Route.Feature.
 	features map[string]map[string]*string
 }
 
-func (s settings) secretARN(fn, name string) *string {
-	arn := s.secretARNs[name]
-	if arn == nil {
+func (s settings) secret(fn, name string) readableSecret {
+	sec, ok := s.secrets[name]
+	if !ok {
 		panic(fmt.Sprintf("stack: function %s reads secret %q, which this deployment does not have", fn, name))
 	}
-	return arn
+	return sec
 }
 
 // writeActions are the DynamoDB actions that change items. A function that writes may put an
@@ -40,7 +42,7 @@ var EnvRule = map[string]string{
 	"APP_URL":             "functions with an ses: action or a DynamoDB write (an outbox email's links)",
 	"USER_POOL_ID":        "functions with a cognito-idp: action, and get-config",
 	"USER_POOL_CLIENT_ID": "get-config",
-	"APP_SECRET":          "every route (the glue seals list cursors), and triggers marked Secret",
+	"APP_SECRET":          "functions marked Secret, and routes with dynamodb:Query (the glue seals list cursors)",
 }
 
 // functionEnv is a function's environment: only the settings it uses, by the rules of EnvRule,
@@ -85,7 +87,7 @@ func functionEnv(fn functionSpec, s settings) map[string]*string {
 		}
 	}
 	for _, name := range fn.readsSecrets {
-		set(secretEnv[name], s.secretARN(fn.name, name))
+		set(secretEnv[name], jsii.String(s.secret(fn.name, name).id))
 	}
 	return env
 }

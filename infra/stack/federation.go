@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -54,12 +53,24 @@ func enabledFeatures(props *OrgsStackProps) map[string]bool {
 	return map[string]bool{httpapi.FeatureGitHubOIDC: props.GitHubClientID != ""}
 }
 
-// importSecret refers to an existing secret by name or by complete ARN.
-func importSecret(scope constructs.Construct, id, nameOrARN string) awssecretsmanager.ISecret {
+// readableSecret is an existing secret a function reads: the id it asks Secrets Manager for
+// and the resource its role's policy names.
+type readableSecret struct {
+	id             string
+	policyResource string
+}
+
+// importSecret refers to an existing secret by name or by complete ARN. A name matches the
+// secret's ARN only with the six random characters Secrets Manager appends, so the policy
+// names <name>-?????? (exactly six: not another secret whose name merely starts the same).
+func importSecret(nameOrARN string) readableSecret {
 	if strings.HasPrefix(nameOrARN, "arn:") {
-		return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String(id), jsii.String(nameOrARN))
+		return readableSecret{id: nameOrARN, policyResource: nameOrARN}
 	}
-	return awssecretsmanager.Secret_FromSecretNameV2(scope, jsii.String(id), jsii.String(nameOrARN))
+	return readableSecret{
+		id:             nameOrARN,
+		policyResource: "arn:" + *awscdk.Aws_PARTITION() + ":secretsmanager:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":secret:" + nameOrARN + "-??????",
+	}
 }
 
 // federation is the pool's app client and what the providers' functions need.

@@ -208,12 +208,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		// (lambda:GetFunctionConfiguration, the console), and changing the secret takes a
 		// redeploy. Reading it from Secrets Manager at cold start instead (as the GitHub
 		// provider's keys are, ReadsSecrets) is the other branch's change of this line.
-		appSecret:  secret.SecretValue().UnsafeUnwrap(),
-		secretARNs: map[string]*string{},
+		appSecret: secret.SecretValue().UnsafeUnwrap(),
+		secrets:   map[string]readableSecret{},
 	}
 	if props.GitHubClientID != "" {
-		keys := importSecret(stack, "GitHubOIDCKeys", props.GitHubKeySecret)
-		b.settings.secretARNs[httpapi.SecretGitHubOIDCKeys] = keys.SecretArn()
+		b.settings.secrets[httpapi.SecretGitHubOIDCKeys] = importSecret(props.GitHubKeySecret)
 	}
 
 	var poolTriggers awscognito.UserPoolTriggers
@@ -553,7 +552,7 @@ type resources struct {
 // secretEnv maps each secret a function may read (Route.ReadsSecrets) to the environment
 // variable that hands it the secret's ARN.
 var secretEnv = map[string]string{
-	httpapi.SecretGitHubOIDCKeys: app.EnvGitHubOIDCKeySecretARN,
+	httpapi.SecretGitHubOIDCKeys: app.EnvGitHubOIDCKeySecret,
 }
 
 // functionSpec is what newFunction needs to know of a route or a non-HTTP function.
@@ -586,9 +585,8 @@ func routeSpec(r *httpapi.Route) functionSpec {
 	return functionSpec{
 		name: r.Name, description: description, actions: r.Actions, timeoutSeconds: FunctionTimeoutSeconds,
 		route: r, feature: r.Feature, readsSecrets: r.ReadsSecrets,
-		// Every route's glue hands the secret to its request (list cursors) until the glue
-		// reads it only for the routes marked Secret.
-		secret: true,
+		// The glue seals list cursors with the secret, and lists are Queries.
+		secret: r.Secret || slices.Contains(r.Actions, "dynamodb:Query"),
 	}
 }
 
@@ -683,7 +681,7 @@ func (b *builder) newFunction(fn functionSpec) awslambda.Function {
 	if len(fn.readsSecrets) > 0 {
 		var arns []string
 		for _, name := range fn.readsSecrets {
-			arns = append(arns, *b.settings.secretARN(fn.name, name))
+			arns = append(arns, b.settings.secret(fn.name, name).policyResource)
 		}
 		stmts = append(stmts, serviceStatement{sid: "Secrets", actions: []string{"secretsmanager:GetSecretValue"}, resources: arns})
 	}

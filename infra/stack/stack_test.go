@@ -973,7 +973,7 @@ func TestOrgsStackOptions(t *testing.T) {
 		}
 		var secrets []string
 		if len(r.ReadsSecrets) > 0 {
-			secrets = []string{"orgs/github-oidc-keys"}
+			secrets = []string{":secret:orgs/github-oidc-keys-??????"}
 		}
 		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90})
 		if mode := tp.props(fn)["TracingConfig"]; mode == nil || mode.(map[string]any)["Mode"] != "Active" {
@@ -1063,15 +1063,16 @@ type envWant struct {
 // the table's name where it acts on the table, the sender where it sends mail, the front
 // end's URL where it sends mail or writes (an outbox email's links), the pool where it acts
 // on the pool, the client only for get-config (which tells the front end), the server secret
-// for the routes (their glue seals list cursors) and the triggers marked Secret, a feature's
-// settings for that feature's functions, a secret's ARN for the functions that read it.
+// for the functions marked Secret and the routes that list (the glue seals their cursors), a
+// feature's settings for that feature's functions, a secret's name for the functions that
+// read it.
 func wantEnv(name string) []string {
 	var actions []string
 	var route *httpapi.Route
 	secret := false
 	for _, r := range httpapi.Routes {
 		if r.Name == name {
-			route, actions, secret = r, r.Actions, true
+			route, actions, secret = r, r.Actions, r.Secret || slices.Contains(r.Actions, "dynamodb:Query")
 		}
 	}
 	for _, f := range triggers.Functions {
@@ -1099,7 +1100,7 @@ func wantEnv(name string) []string {
 	add(secret, "APP_SECRET")
 	if route != nil && route.Feature == httpapi.FeatureGitHubOIDC {
 		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
-		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET_ARN")
+		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
 	}
 	slices.Sort(want)
 	return want
@@ -1137,8 +1138,8 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 				ok = strings.Contains(raw, `"/oidc/github"`) && strings.Contains(raw, `"ApiEndpoint"`)
 			case "GITHUB_OIDC_REDIRECT_URIS":
 				ok = strings.Contains(raw, "/oauth2/idpresponse") && strings.Contains(raw, "UserPoolDomain")
-			case "GITHUB_OIDC_KEY_SECRET_ARN":
-				ok = strings.Contains(raw, ":secret:"+w.keySecret)
+			case "GITHUB_OIDC_KEY_SECRET":
+				ok = v == w.keySecret
 			}
 			if !ok {
 				t.Errorf("function %s: %s = %s", name, k, raw)

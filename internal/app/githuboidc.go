@@ -21,9 +21,9 @@ const (
 	// EnvGitHubOIDCRedirectURIs are the allowed redirect URIs, comma-separated (Cognito's
 	// <hosted-UI domain>/oauth2/idpresponse).
 	EnvGitHubOIDCRedirectURIs = "GITHUB_OIDC_REDIRECT_URIS"
-	// EnvGitHubOIDCKeySecretARN names the Secrets Manager secret of the signing keys (PEM),
-	// read once per cold start.
-	EnvGitHubOIDCKeySecretARN = "GITHUB_OIDC_KEY_SECRET_ARN"
+	// EnvGitHubOIDCKeySecret names the Secrets Manager secret of the signing keys (PEM), by
+	// name or ARN, read once per cold start.
+	EnvGitHubOIDCKeySecret = "GITHUB_OIDC_KEY_SECRET"
 	// EnvGitHubOIDCSigningKey holds the signing keys' PEM itself: local mode and tests only.
 	// Without it or the secret, a key is generated per process.
 	EnvGitHubOIDCSigningKey = "GITHUB_OIDC_SIGNING_KEY"
@@ -69,11 +69,11 @@ func (e *Env) GitHubOIDCSigning() *githuboidc.Provider {
 
 func (e *Env) gitHubOIDCKeys() *githuboidc.KeySet {
 	pemText := os.Getenv(EnvGitHubOIDCSigningKey)
-	if arn := os.Getenv(EnvGitHubOIDCKeySecretARN); arn != "" {
+	if id := os.Getenv(EnvGitHubOIDCKeySecret); id != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		r := &secrets.Reader{Config: e.AWSConfig(), Endpoint: os.Getenv(EnvSecretsManagerEndpoint)}
-		v, err := r.String(ctx, arn)
+		v, err := r.String(ctx, id)
 		if err != nil {
 			panic("app: GitHub OIDC signing keys: " + err.Error())
 		}

@@ -75,9 +75,31 @@ func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// fakeSecretsManager answers GetSecretValue for one secret and counts the reads.
+type fakeSecretsManager struct {
+	arn, value string
+	mu         sync.Mutex
+	reads      int
+}
+
+func (f *fakeSecretsManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var in struct{ SecretId string }
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") || in.SecretId != f.arn {
+		http.Error(w, `{"__type":"ResourceNotFoundException"}`, http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	f.reads++
+	f.mu.Unlock()
+	v, _ := json.Marshal(map[string]string{"ARN": f.arn, "SecretString": f.value})
+	_, _ = w.Write(v)
+}
+
 // provider serves the provider's routes through the local gateway (the same API Gateway
-// events as in AWS) over real HTTP, against gh.
-func provider(t *testing.T, gh *fakeGitHub) (issuer string) {
+// events as in AWS) over real HTTP, against gh. With sm, the signing keys come from that
+// Secrets Manager as in AWS; without, from the environment as in local mode.
+func provider(t *testing.T, gh *fakeGitHub, sm *fakeSecretsManager) (issuer string) {
 	t.Helper()
 	ghSrv := httptest.NewServer(gh)
 	t.Cleanup(ghSrv.Close)
@@ -91,7 +113,17 @@ func provider(t *testing.T, gh *fakeGitHub) (issuer string) {
 	t.Setenv(app.EnvGitHubOIDCRedirectURIs, "https://other.example/cb, "+idpResponse)
 	t.Setenv(app.EnvGitHubURL, ghSrv.URL)
 	t.Setenv(app.EnvGitHubAPIURL, ghSrv.URL)
-	t.Setenv(app.EnvGitHubOIDCSigningKey, string(githuboidc.GenerateKeys().EncodePEM()))
+	if sm != nil {
+		smSrv := httptest.NewServer(sm)
+		t.Cleanup(smSrv.Close)
+		t.Setenv(app.EnvSecretsManagerEndpoint, smSrv.URL)
+		t.Setenv(app.EnvGitHubOIDCKeySecret, sm.arn)
+		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+		t.Setenv(app.EnvGitHubOIDCSigningKey, "")
+	} else {
+		t.Setenv(app.EnvGitHubOIDCSigningKey, string(githuboidc.GenerateKeys().EncodePEM()))
+	}
 	env := app.New(app.ConfigFromEnv(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var routes []*httpapi.Route
 	for _, r := range httpapi.Routes {
@@ -151,14 +183,17 @@ func tokenRequest(t *testing.T, endpoint string, form url.Values, basic bool) *h
 // TestSignInWithGitHubThroughTheProvider walks Cognito's side of an OIDC sign-in: discovery,
 // authorize (the browser goes on to GitHub with Cognito's redirect URI and state), token
 // (GitHub's code becomes an ID token), userinfo; the ID token verifies against the provider's
-// own JWKS and carries the verified primary email.
+// own JWKS and carries the verified primary email. The signing keys come from Secrets
+// Manager, read once when the functions are built (the cold start), not per request.
 func TestSignInWithGitHubThroughTheProvider(t *testing.T) {
+	sm := &fakeSecretsManager{arn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:orgs/github-oidc-keys-AbCdEf",
+		value: string(githuboidc.GenerateKeys().EncodePEM())}
 	gh := &fakeGitHub{
 		codes: map[string]string{"code-1": "gho_one", "code-2": "gho_one"},
 		emails: map[string]string{"gho_one": `[{"email":"octo@old.example","primary":false,"verified":true},` +
 			`{"email":"octocat@github.example","primary":true,"verified":true}]`},
 	}
-	issuer := provider(t, gh)
+	issuer := provider(t, gh, sm)
 
 	var disco githuboidc.Discovery
 	getJSON(t, get(t, issuer+"/.well-known/openid-configuration"), http.StatusOK, &disco)
@@ -216,6 +251,11 @@ func TestSignInWithGitHubThroughTheProvider(t *testing.T) {
 			t.Errorf("userinfo %v", info)
 		}
 	}
+	// The token and JWKS functions share this process's Env here, as the gateway binds every
+	// route to one Env: one read for both; in Lambda, one per function's cold start.
+	if sm.reads != 1 {
+		t.Errorf("the signing keys were read %d times; want once", sm.reads)
+	}
 }
 
 // TestProviderRefuses: what the provider turns away, in OAuth's error shape.
@@ -224,7 +264,7 @@ func TestProviderRefuses(t *testing.T) {
 		codes:  map[string]string{"unverified": "gho_unverified", "good": "gho_good"},
 		emails: map[string]string{"gho_unverified": `[{"email":"new@github.example","primary":true,"verified":false}]`, "gho_good": `[]`},
 	}
-	issuer := provider(t, gh)
+	issuer := provider(t, gh, nil)
 	authorize := func(change func(url.Values)) url.Values {
 		q := url.Values{"client_id": {clientID}, "redirect_uri": {idpResponse}, "scope": {"openid email"}, "response_type": {"code"}}
 		change(q)
@@ -281,5 +321,25 @@ func TestProviderRefuses(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer gho_forged")
 	if getJSON(t, req, http.StatusUnauthorized, &e); e["error"] != "invalid_token" {
 		t.Errorf("userinfo with a token GitHub refuses: %v", e)
+	}
+}
+
+// TestRotationPublishesEveryKeyAndSignsWithTheFirst: during a rotation the secret holds two
+// keys; the JWKS shows both, each under its own stable kid (the first signs: keys_test.go);
+// what is not an RSA key is refused.
+func TestRotationPublishesEveryKeyAndSignsWithTheFirst(t *testing.T) {
+	oldKey, newKey := githuboidc.GenerateKeys(), githuboidc.GenerateKeys()
+	both, err := githuboidc.ParseKeys(append(oldKey.EncodePEM(), newKey.EncodePEM()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := both.JWKS()
+	if len(jwks.Keys) != 2 || jwks.Keys[0].Kid != oldKey.JWKS().Keys[0].Kid || jwks.Keys[1].Kid != newKey.JWKS().Keys[0].Kid {
+		t.Fatalf("JWKS %+v; want the old key then the new, each with its own kid", jwks)
+	}
+	for _, bad := range []string{"", "not pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"} {
+		if _, err := githuboidc.ParseKeys([]byte(bad)); err == nil {
+			t.Errorf("ParseKeys(%q) accepted", bad)
+		}
 	}
 }
