@@ -1,6 +1,10 @@
 package httpapi
 
-import "github.com/vendorportal/orgs/internal/roles"
+import (
+	"slices"
+
+	"github.com/vendorportal/orgs/internal/roles"
+)
 
 // IAM actions on the table, named once so that routes list what they do.
 const (
@@ -185,13 +189,17 @@ var (
 	}
 )
 
-// Routes is the route table.
-var Routes = []*Route{
+// Routes is the route table: the core routes, then each capability's list.
+var Routes = slices.Concat(coreRoutes,
+	ticketRoutes,
+	oidcRoutes,
+)
+
+var coreRoutes = []*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
 	UpdateOrg, ChangeHandle, DeleteOrg,
 	UpdateMe, RequestEmailChange, ConfirmEmailChange, DeleteMe,
 	ListEvents, GetEvent, ExportEvents,
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
-	GithubOidcDiscovery, GithubOidcJwks, GithubOidcAuthorize, GithubOidcToken, GithubOidcUserinfo,
 }

@@ -46,3 +46,5 @@ var (
 		Build:   buildGitHubOIDCUserInfo,
 	}
 )
+
+var oidcRoutes = []*Route{GithubOidcDiscovery, GithubOidcJwks, GithubOidcAuthorize, GithubOidcToken, GithubOidcUserinfo}
