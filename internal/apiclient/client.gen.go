@@ -1278,10 +1278,18 @@ type GithubOidcAuthorizeParams struct {
 	ResponseType GithubOidcAuthorizeParamsResponseType `form:"response_type" json:"response_type"`
 	Scope        string                                `form:"scope" json:"scope"`
 	State        *string                               `form:"state,omitempty" json:"state,omitempty"`
+	Nonce        *string                               `form:"nonce,omitempty" json:"nonce,omitempty"`
 }
 
 // GithubOidcAuthorizeParamsResponseType defines parameters for GithubOidcAuthorize.
 type GithubOidcAuthorizeParamsResponseType string
+
+// GithubOidcCallbackParams defines parameters for GithubOidcCallback.
+type GithubOidcCallbackParams struct {
+	State string  `form:"state" json:"state"`
+	Code  *string `form:"code,omitempty" json:"code,omitempty"`
+	Error *string `form:"error,omitempty" json:"error,omitempty"`
+}
 
 // GithubOidcJwks200JSONResponseBodyKeysAlg defines parameters for GithubOidcJwks.
 type GithubOidcJwks200JSONResponseBodyKeysAlg string
@@ -2252,6 +2260,11 @@ type ClientInterface interface {
 	// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
 	GithubOidcAuthorize(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GithubOidcCallback Takes GitHub's redirect back and sends the browser on to Cognito with a code
+	//
+	// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+	GithubOidcCallback(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GithubOidcJwks The public keys of GitHub sign-in's ID tokens
 	//
 	// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
@@ -2673,6 +2686,21 @@ func (c *Client) GithubOidcDiscovery(ctx context.Context, reqEditors ...RequestE
 // Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
 func (c *Client) GithubOidcAuthorize(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGithubOidcAuthorizeRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcCallback Takes GitHub's redirect back and sends the browser on to Cognito with a code
+//
+// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+func (c *Client) GithubOidcCallback(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcCallbackRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3703,6 +3731,92 @@ func NewGithubOidcAuthorizeRequest(server string, params *GithubOidcAuthorizePar
 		if params.State != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Nonce != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "nonce", *params.Nonce, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcCallbackRequest constructs an http.Request for the GithubOidcCallback method
+func NewGithubOidcCallbackRequest(server string, params *GithubOidcCallbackParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/callback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Error != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "error", *params.Error, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5694,6 +5808,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
 	GithubOidcAuthorizeWithResponse(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*GithubOidcAuthorizeResponse, error)
 
+	// GithubOidcCallbackWithResponse Takes GitHub's redirect back and sends the browser on to Cognito with a code
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+	GithubOidcCallbackWithResponse(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*GithubOidcCallbackResponse, error)
+
 	// GithubOidcJwksWithResponse The public keys of GitHub sign-in's ID tokens
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6274,6 +6395,68 @@ func (r GithubOidcAuthorizeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GithubOidcAuthorizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcCallbackResponse302Headers the declared response headers of an HTTP 302 response for GithubOidcCallback
+type GithubOidcCallbackResponse302Headers struct {
+	Location *string
+}
+
+// GithubOidcCallbackResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcCallback
+type GithubOidcCallbackResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcCallbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *GithubOidcCallbackResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcCallbackResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GithubOidcCallbackResponse) GetJSON400() *OAuthError {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcCallbackResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcCallbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcCallbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcCallbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcCallbackResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8887,6 +9070,19 @@ func (c *ClientWithResponses) GithubOidcAuthorizeWithResponse(ctx context.Contex
 	return ParseGithubOidcAuthorizeResponse(rsp)
 }
 
+// GithubOidcCallbackWithResponse Takes GitHub's redirect back and sends the browser on to Cognito with a code
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+func (c *ClientWithResponses) GithubOidcCallbackWithResponse(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*GithubOidcCallbackResponse, error) {
+	rsp, err := c.GithubOidcCallback(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcCallbackResponse(rsp)
+}
+
 // GithubOidcJwksWithResponse The public keys of GitHub sign-in's ID tokens
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9752,6 +9948,65 @@ func ParseGithubOidcAuthorizeResponse(rsp *http.Response) (*GithubOidcAuthorizeR
 		response.Headers302 = &headers
 	case rsp.StatusCode == 429:
 		var headers GithubOidcAuthorizeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcCallbackResponse parses an HTTP response from a GithubOidcCallbackWithResponse call
+func ParseGithubOidcCallbackResponse(rsp *http.Response) (*GithubOidcCallbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcCallbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers GithubOidcCallbackResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers GithubOidcCallbackResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -30,9 +30,11 @@ const (
 
 // fakeGitHub answers GitHub's code exchange, /user and /user/emails for the codes it issued.
 type fakeGitHub struct {
-	mu     sync.Mutex
-	codes  map[string]string // code -> access token
-	emails map[string]string // access token -> the /user/emails answer
+	// callback is the provider's callback URL, the GitHub app's.
+	callback string
+	mu       sync.Mutex
+	codes    map[string]string // code -> access token
+	emails   map[string]string // access token -> the /user/emails answer
 }
 
 func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +53,7 @@ func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		token, ok := g.codes[r.PostForm.Get("code")]
-		if !ok || r.PostForm.Get("redirect_uri") != idpResponse {
+		if !ok || r.PostForm.Get("redirect_uri") != g.callback {
 			_, _ = io.WriteString(w, `{"error":"bad_verification_code","error_description":"The code passed is incorrect or expired."}`)
 			return
 		}
@@ -107,6 +109,7 @@ func provider(t *testing.T, gh *fakeGitHub, sm *fakeSecretsManager) (issuer stri
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	issuer = srv.URL + httpapi.GitHubOIDCBasePath
+	gh.callback = issuer + "/callback"
 
 	t.Setenv(app.EnvGitHubClientID, clientID)
 	t.Setenv(app.EnvGitHubOIDCIssuer, issuer)
@@ -180,6 +183,26 @@ func tokenRequest(t *testing.T, endpoint string, form url.Values, basic bool) *h
 	return req
 }
 
+// throughGitHub runs the browser's part: authorize, then GitHub's redirect back to the
+// callback with githubCode, and returns where the callback sends the browser.
+func throughGitHub(t *testing.T, issuer, githubCode string) *url.URL {
+	t.Helper()
+	q := url.Values{"client_id": {clientID}, "redirect_uri": {idpResponse}, "state": {"cognito-state"},
+		"scope": {"openid email profile"}, "response_type": {"code"}, "nonce": {"cognito-nonce"}}
+	resp := getJSON(t, get(t, issuer+"/authorize?"+q.Encode()), http.StatusFound, nil)
+	toGitHub, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := url.Values{"code": {githubCode}, "state": {toGitHub.Query().Get("state")}}
+	resp = getJSON(t, get(t, toGitHub.Query().Get("redirect_uri")+"?"+back.Encode()), http.StatusFound, nil)
+	toCognito, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return toCognito
+}
+
 // TestSignInWithGitHubThroughTheProvider walks Cognito's side of an OIDC sign-in: discovery,
 // authorize (the browser goes on to GitHub with Cognito's redirect URI and state), token
 // (GitHub's code becomes an ID token), userinfo; the ID token verifies against the provider's
@@ -203,19 +226,25 @@ func TestSignInWithGitHubThroughTheProvider(t *testing.T) {
 	}
 
 	q := url.Values{"client_id": {clientID}, "redirect_uri": {idpResponse}, "state": {"cognito-state"},
-		"scope": {"openid email profile"}, "response_type": {"code"}, "nonce": {"n"}}
+		"scope": {"openid email profile"}, "response_type": {"code"}, "nonce": {"cognito-nonce"}}
 	resp := getJSON(t, get(t, disco.AuthorizationEndpoint+"?"+q.Encode()), http.StatusFound, nil)
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || !strings.HasSuffix(loc.Path, "/login/oauth/authorize") || loc.Query().Get("client_id") != clientID ||
-		loc.Query().Get("redirect_uri") != idpResponse || loc.Query().Get("state") != "cognito-state" ||
-		loc.Query().Get("scope") != "read:user user:email" {
+		loc.Query().Get("redirect_uri") != issuer+"/callback" || loc.Query().Get("state") == "" ||
+		strings.Contains(loc.Query().Get("state"), "cognito-state") || loc.Query().Get("scope") != "read:user user:email" {
 		t.Fatalf("authorize redirects to %v", resp.Header.Get("Location"))
 	}
 
-	// GitHub sends the browser back to Cognito with its code; Cognito calls the token
-	// endpoint, with client_secret_post here and client_secret_basic below.
+	// GitHub sends the browser back to the callback, which sends it on to Cognito with a code
+	// of the provider's; Cognito calls the token endpoint, with client_secret_post here and
+	// client_secret_basic below.
 	for i, basic := range []bool{false, true} {
-		form := url.Values{"grant_type": {"authorization_code"}, "code": {[]string{"code-1", "code-2"}[i]},
+		toCognito := throughGitHub(t, issuer, []string{"code-1", "code-2"}[i])
+		if got := toCognito.Scheme + "://" + toCognito.Host + toCognito.Path; got != idpResponse || toCognito.Query().Get("state") != "cognito-state" ||
+			toCognito.Query().Get("code") == "" || toCognito.Query().Get("code") == "code-1" {
+			t.Fatalf("the callback sends the browser to %s", toCognito)
+		}
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {toCognito.Query().Get("code")},
 			"redirect_uri": {idpResponse}, "client_id": {clientID}, "client_secret": {clientSecret}}
 		var tok githuboidc.TokenResponse
 		resp := getJSON(t, tokenRequest(t, disco.TokenEndpoint, form, basic), http.StatusOK, &tok)
@@ -236,7 +265,7 @@ func TestSignInWithGitHubThroughTheProvider(t *testing.T) {
 			t.Fatalf("the ID token does not verify against the provider's JWKS: %v", err)
 		}
 		if claims["sub"] != "583231" || claims["email"] != "octocat@github.example" || claims["email_verified"] != true ||
-			claims["preferred_username"] != "octocat" {
+			claims["preferred_username"] != "octocat" || claims["nonce"] != "cognito-nonce" {
 			t.Errorf("ID token claims %v", claims)
 		}
 		if exp, _ := claims.GetExpirationTime(); exp == nil || time.Until(exp.Time) > githuboidc.IDTokenLifetime+time.Minute {
@@ -286,8 +315,9 @@ func TestProviderRefuses(t *testing.T) {
 		}
 	}
 
+	codeFor := func(githubCode string) string { return throughGitHub(t, issuer, githubCode).Query().Get("code") }
 	token := func(change func(url.Values)) url.Values {
-		f := url.Values{"grant_type": {"authorization_code"}, "code": {"good"}, "redirect_uri": {idpResponse},
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {codeFor("good")}, "redirect_uri": {idpResponse},
 			"client_id": {clientID}, "client_secret": {clientSecret}}
 		change(f)
 		return f
@@ -297,13 +327,14 @@ func TestProviderRefuses(t *testing.T) {
 		status int
 		code   string
 	}{
-		"another client":       {token(func(f url.Values) { f.Set("client_id", "Iv1.other") }), http.StatusUnauthorized, "invalid_client"},
-		"a wrong secret":       {token(func(f url.Values) { f.Set("client_secret", "guess") }), http.StatusUnauthorized, "invalid_client"},
-		"a used code":          {token(func(f url.Values) { f.Set("code", "code-used") }), http.StatusBadRequest, "invalid_grant"},
-		"another redirect URI": {token(func(f url.Values) { f.Set("redirect_uri", "https://evil.example/cb") }), http.StatusBadRequest, "invalid_grant"},
-		"a refresh grant":      {token(func(f url.Values) { f.Set("grant_type", "refresh_token") }), http.StatusBadRequest, "unsupported_grant_type"},
-		"no verified primary":  {token(func(f url.Values) { f.Set("code", "unverified") }), http.StatusForbidden, "access_denied"},
-		"no email at all":      {token(func(url.Values) {}), http.StatusForbidden, "access_denied"},
+		"another client":        {token(func(f url.Values) { f.Set("client_id", "Iv1.other") }), http.StatusUnauthorized, "invalid_client"},
+		"a wrong secret":        {token(func(f url.Values) { f.Set("client_secret", "guess") }), http.StatusUnauthorized, "invalid_client"},
+		"GitHub's code itself":  {token(func(f url.Values) { f.Set("code", "good") }), http.StatusBadRequest, "invalid_grant"},
+		"a code GitHub refuses": {token(func(f url.Values) { f.Set("code", codeFor("code-used")) }), http.StatusBadRequest, "invalid_grant"},
+		"another redirect URI":  {token(func(f url.Values) { f.Set("redirect_uri", "https://other.example/cb") }), http.StatusBadRequest, "invalid_grant"},
+		"a refresh grant":       {token(func(f url.Values) { f.Set("grant_type", "refresh_token") }), http.StatusBadRequest, "unsupported_grant_type"},
+		"no verified primary":   {token(func(f url.Values) { f.Set("code", codeFor("unverified")) }), http.StatusForbidden, "access_denied"},
+		"no email at all":       {token(func(url.Values) {}), http.StatusForbidden, "access_denied"},
 	} {
 		var e map[string]string
 		getJSON(t, tokenRequest(t, issuer+"/token", c.form, false), c.status, &e)
@@ -315,7 +346,20 @@ func TestProviderRefuses(t *testing.T) {
 		}
 	}
 
+	// The callback trusts only its own state; GitHub's refusal goes back to Cognito.
 	var e map[string]string
+	forged := url.Values{"code": {"good"}, "state": {"eyJhbGciOiJub25lIn0.eyJyIjoiaHR0cHM6Ly9ldmlsLmV4YW1wbGUifQ."}}
+	if getJSON(t, get(t, issuer+"/callback?"+forged.Encode()), http.StatusBadRequest, &e); e["error"] != "invalid_request" {
+		t.Errorf("callback with a forged state: %v", e)
+	}
+	q := url.Values{"client_id": {clientID}, "redirect_uri": {idpResponse}, "state": {"s"}, "scope": {"openid"}, "response_type": {"code"}}
+	toGitHub, _ := url.Parse(getJSON(t, get(t, issuer+"/authorize?"+q.Encode()), http.StatusFound, nil).Header.Get("Location"))
+	declined := url.Values{"error": {"access_denied"}, "state": {toGitHub.Query().Get("state")}}
+	back, _ := url.Parse(getJSON(t, get(t, issuer+"/callback?"+declined.Encode()), http.StatusFound, nil).Header.Get("Location"))
+	if back.Query().Get("error") != "access_denied" || back.Query().Get("state") != "s" || back.Query().Get("code") != "" {
+		t.Errorf("a sign-in declined at GitHub goes back as %s", back)
+	}
+
 	getJSON(t, get(t, issuer+"/userinfo"), http.StatusUnauthorized, &e)
 	req := get(t, issuer+"/userinfo")
 	req.Header.Set("Authorization", "Bearer gho_forged")

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
+	"strings"
 )
 
 // KeySet holds the provider's RS256 keys. The first signs; all are published in the JWKS, so
@@ -116,9 +118,11 @@ func (ks *KeySet) JWKS() JWKS {
 	return doc
 }
 
-// sign returns the compact JWS of claims, signed RS256 by the first key.
-func (ks *KeySet) sign(claims any) (string, error) {
-	header, err := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT", "kid": ks.kids[0]})
+// sign returns the compact JWS of claims, of kind typ ("JWT" for ID tokens; the provider's
+// own state and codes have kinds of their own, so that one can't pass for another), signed
+// RS256 by the first key.
+func (ks *KeySet) sign(typ string, claims any) (string, error) {
+	header, err := json.Marshal(map[string]string{"alg": "RS256", "typ": typ, "kid": ks.kids[0]})
 	if err != nil {
 		return "", err
 	}
@@ -147,4 +151,51 @@ func thumbprint(k *rsa.PublicKey) string {
 	n, e := publicParts(k)
 	sum := sha256.Sum256([]byte(`{"e":"` + e + `","kty":"RSA","n":"` + n + `"}`))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// errBadSignature: a token of ours that does not verify, is of another kind, or has expired.
+var errBadSignature = errors.New("githuboidc: not a valid token of this provider")
+
+// verify checks a compact JWS signed by one of the keys (by its kid), of kind typ, not
+// expired at now (Unix seconds), and decodes its payload into v.
+func (ks *KeySet) verify(token, typ string, now int64, v any) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return errBadSignature
+	}
+	b64 := base64.RawURLEncoding
+	rawHeader, err := b64.DecodeString(parts[0])
+	if err != nil {
+		return errBadSignature
+	}
+	var h struct{ Alg, Kid, Typ string }
+	if json.Unmarshal(rawHeader, &h) != nil || h.Alg != "RS256" || h.Typ != typ {
+		return errBadSignature
+	}
+	i := slices.Index(ks.kids, h.Kid)
+	if i < 0 {
+		return errBadSignature
+	}
+	sig, err := b64.DecodeString(parts[2])
+	if err != nil {
+		return errBadSignature
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if rsa.VerifyPKCS1v15(&ks.keys[i].PublicKey, crypto.SHA256, sum[:], sig) != nil {
+		return errBadSignature
+	}
+	payload, err := b64.DecodeString(parts[1])
+	if err != nil {
+		return errBadSignature
+	}
+	var exp struct {
+		Exp int64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &exp) != nil || exp.Exp < now {
+		return errBadSignature
+	}
+	if json.Unmarshal(payload, v) != nil {
+		return errBadSignature
+	}
+	return nil
 }

@@ -18,7 +18,7 @@ func TestTheFirstKeySigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := ks.sign(map[string]string{"sub": "1"})
+	tok, err := ks.sign("JWT", map[string]string{"sub": "1"})
 	if err != nil {
 		t.Fatal(err)
 	}

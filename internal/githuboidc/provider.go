@@ -2,16 +2,21 @@
 // not OpenID Connect, so that the Cognito user pool can federate GitHub sign-in as an OIDC
 // identity provider.
 //
-// The flow passes GitHub's own parts through: authorize redirects the browser to GitHub with
-// Cognito's redirect_uri and state, so GitHub's code comes back to Cognito unchanged; token
-// exchanges that code at GitHub with the client credentials Cognito presents (the GitHub OAuth
-// app's id and secret, which the provider itself never holds), reads the user and their
-// verified primary email from GitHub's API, and answers with GitHub's access token and an ID
-// token this provider signs (RS256, keys in KeySet); userinfo reads the same claims with that
-// access token. Only the configured client id is served, and only to the allowed redirect
-// URIs, so the provider signs tokens for one GitHub app and one Cognito domain.
+// The flow: authorize checks Cognito's request and sends the browser to GitHub, GitHub's
+// redirect coming back to the provider's callback with a state that carries Cognito's state,
+// nonce and redirect URI; callback sends the browser on to Cognito with a code of the
+// provider's own that carries GitHub's code, the nonce and the redirect URI; token exchanges
+// GitHub's code at GitHub with the client credentials Cognito presents (the GitHub OAuth app's
+// id and secret, which the provider itself never holds), reads the user and their verified
+// primary email from GitHub's API, and answers with GitHub's access token and an ID token this
+// provider signs (RS256, keys in KeySet) with the nonce Cognito asked for; userinfo reads the
+// same claims with that access token. Only the configured client id is served, and only to the
+// allowed redirect URIs, so the provider signs tokens for one GitHub app and one Cognito
+// domain.
 //
-// The provider keeps no state: nothing to store, nothing to expire.
+// The provider keeps no state: its state and codes are short-lived tokens it signs itself
+// (each kind with a type of its own, so one can't pass for another); nothing to store. GitHub's
+// code is single-use, so a replayed code of the provider's fails at GitHub.
 package githuboidc
 
 import (
@@ -34,9 +39,28 @@ const (
 	DefaultGitHubAPIURL = "https://api.github.com"
 )
 
-// IDTokenLifetime is how long an ID token is valid: Cognito checks it at once, in the same
-// sign-in.
-const IDTokenLifetime = 5 * time.Minute
+// Lifetimes of what the provider signs. An ID token and a code are used at once, in the same
+// sign-in; the state lasts while the person is at GitHub (signing in, maybe with two factors).
+const (
+	IDTokenLifetime = 5 * time.Minute
+	CodeLifetime    = 5 * time.Minute
+	StateLifetime   = 15 * time.Minute
+)
+
+// The kinds ("typ") of what the provider signs besides ID tokens.
+const (
+	typState = "state+jwt"
+	typCode  = "code+jwt"
+)
+
+// flow is what the state and the code carry through GitHub and the browser.
+type flow struct {
+	State       string `json:"s,omitempty"`
+	Nonce       string `json:"n,omitempty"`
+	RedirectURI string `json:"r"`
+	GitHubCode  string `json:"c,omitempty"`
+	Exp         int64  `json:"exp"`
+}
 
 // githubScopes are what the provider needs of GitHub: the profile and the email addresses.
 const githubScopes = "read:user user:email"
@@ -51,7 +75,8 @@ type Provider struct {
 	ClientID string
 	// RedirectURIs are the redirect URIs allowed (Cognito's <domain>/oauth2/idpresponse).
 	RedirectURIs []string
-	// Keys sign the ID tokens and make the JWKS; only the token and JWKS endpoints need them.
+	// Keys sign the ID tokens, the state and the codes, and make the JWKS; every endpoint but
+	// discovery and userinfo needs them.
 	Keys *KeySet
 	// GitHubURL and GitHubAPIURL are GitHub's web and API bases (a fake's in tests).
 	GitHubURL, GitHubAPIURL string
@@ -90,6 +115,9 @@ type Discovery struct {
 	ClaimsSupported                   []string `json:"claims_supported"`
 }
 
+// CallbackURL is where GitHub sends the browser back to: the GitHub OAuth app's callback URL.
+func (p *Provider) CallbackURL() string { return p.Issuer + "/callback" }
+
 // Discovery returns the provider's metadata.
 func (p *Provider) Discovery() Discovery {
 	return Discovery{
@@ -125,16 +153,56 @@ func (p *Provider) AuthorizeRedirect(q url.Values) (string, error) {
 	if !slices.Contains(strings.Fields(q.Get("scope")), "openid") {
 		return "", oauthError(http.StatusBadRequest, "invalid_scope", "scope must include openid")
 	}
+	state, err := p.Keys.sign(typState, flow{
+		State: q.Get("state"), Nonce: q.Get("nonce"), RedirectURI: redirect, Exp: p.Now().Add(StateLifetime).Unix(),
+	})
+	if err != nil {
+		return "", err
+	}
 	v := url.Values{
 		"client_id":    {p.ClientID},
-		"redirect_uri": {redirect},
+		"redirect_uri": {p.CallbackURL()},
 		"scope":        {githubScopes},
+		"state":        {state},
 		"allow_signup": {"true"},
 	}
-	if s := q.Get("state"); s != "" {
-		v.Set("state", s)
-	}
 	return strings.TrimRight(p.GitHubURL, "/") + "/login/oauth/authorize?" + v.Encode(), nil
+}
+
+// Callback takes GitHub's redirect back (its code and the provider's state, or GitHub's
+// error) and returns where to send the browser: Cognito's redirect URI with a code of the
+// provider's and Cognito's state. A state that is not the provider's, or has expired, is
+// refused without a redirect: it names no redirect URI that can be trusted.
+func (p *Provider) Callback(q url.Values) (string, error) {
+	var f flow
+	if err := p.Keys.verify(q.Get("state"), typState, p.Now().Unix(), &f); err != nil {
+		return "", oauthError(http.StatusBadRequest, "invalid_request", "the state is not this provider's or has expired; start the sign-in again")
+	}
+	back := url.Values{}
+	if f.State != "" {
+		back.Set("state", f.State)
+	}
+	switch {
+	case q.Get("error") != "":
+		// The person declined at GitHub (access_denied) or GitHub refused: Cognito says so.
+		back.Set("error", "access_denied")
+		back.Set("error_description", "GitHub did not authorize the sign-in: "+q.Get("error"))
+	case q.Get("code") == "":
+		return "", oauthError(http.StatusBadRequest, "invalid_request", "GitHub sent no code")
+	default:
+		code, err := p.Keys.sign(typCode, flow{
+			Nonce: f.Nonce, RedirectURI: f.RedirectURI, GitHubCode: q.Get("code"), Exp: p.Now().Add(CodeLifetime).Unix(),
+		})
+		if err != nil {
+			return "", err
+		}
+		back.Set("code", code)
+	}
+	sep := "?"
+	if strings.Contains(f.RedirectURI, "?") {
+		sep = "&"
+	}
+	return f.RedirectURI + sep + back.Encode(), nil
 }
 
 // TokenRequest is an authorization-code token request. The client credentials come from the
@@ -170,6 +238,7 @@ type idToken struct {
 	Iat      int64  `json:"iat"`
 	Exp      int64  `json:"exp"`
 	AuthTime int64  `json:"auth_time"`
+	Nonce    string `json:"nonce,omitempty"`
 	Claims
 }
 
@@ -184,13 +253,15 @@ func (p *Provider) Token(ctx context.Context, req TokenRequest) (*TokenResponse,
 	if req.Code == "" {
 		return nil, oauthError(http.StatusBadRequest, "invalid_request", "code is required")
 	}
-	if req.RedirectURI != "" && !slices.Contains(p.RedirectURIs, req.RedirectURI) {
-		return nil, oauthError(http.StatusBadRequest, "invalid_grant", "redirect_uri is not one this provider serves")
+	var f flow
+	if err := p.Keys.verify(req.Code, typCode, p.Now().Unix(), &f); err != nil {
+		return nil, oauthError(http.StatusBadRequest, "invalid_grant", "the code is not this provider's or has expired")
 	}
-	form := url.Values{"client_id": {req.ClientID}, "client_secret": {req.ClientSecret}, "code": {req.Code}}
-	if req.RedirectURI != "" {
-		form.Set("redirect_uri", req.RedirectURI)
+	// The code was issued for one redirect URI (RFC 6749 §4.1.3).
+	if req.RedirectURI != f.RedirectURI {
+		return nil, oauthError(http.StatusBadRequest, "invalid_grant", "redirect_uri is not the one the code was issued for")
 	}
+	form := url.Values{"client_id": {req.ClientID}, "client_secret": {req.ClientSecret}, "code": {f.GitHubCode}, "redirect_uri": {p.CallbackURL()}}
 	var gh struct {
 		AccessToken      string `json:"access_token"`
 		TokenType        string `json:"token_type"`
@@ -221,9 +292,9 @@ func (p *Provider) Token(ctx context.Context, req TokenRequest) (*TokenResponse,
 		return nil, err
 	}
 	now := p.Now()
-	signed, err := p.Keys.sign(idToken{
+	signed, err := p.Keys.sign("JWT", idToken{
 		Iss: p.Issuer, Aud: p.ClientID, Iat: now.Unix(), Exp: now.Add(IDTokenLifetime).Unix(), AuthTime: now.Unix(),
-		Claims: *claims,
+		Nonce: f.Nonce, Claims: *claims,
 	})
 	if err != nil {
 		return nil, err

@@ -30,13 +30,22 @@ func buildGitHubOIDCJWKS(env *app.Env) Handler {
 }
 
 func buildGitHubOIDCAuthorize(env *app.Env) Handler {
-	p := env.GitHubOIDC()
+	return redirectWith(env.GitHubOIDCSigning().AuthorizeRedirect)
+}
+
+func buildGitHubOIDCCallback(env *app.Env) Handler {
+	return redirectWith(env.GitHubOIDCSigning().Callback)
+}
+
+// redirectWith answers a browser's request with a redirect to where next says, or an OAuth
+// error.
+func redirectWith(next func(url.Values) (string, error)) Handler {
 	return func(_ context.Context, req *Request) (*Response, error) {
 		q := url.Values{}
 		for k, v := range req.Event.QueryStringParameters {
 			q.Set(k, v)
 		}
-		to, err := p.AuthorizeRedirect(q)
+		to, err := next(q)
 		if err != nil {
 			return oauthErrorResponse(err)
 		}

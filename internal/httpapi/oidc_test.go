@@ -65,8 +65,20 @@ func TestGitHubOIDCRoutesAnswerAsDocumented(t *testing.T) {
 	q := url.Values{"client_id": {"Iv1.app"}, "redirect_uri": {"https://auth.example.com/oauth2/idpresponse"},
 		"response_type": {"code"}, "scope": {"openid email"}, "state": {"s"}}
 	resp = a.call(GithubOidcAuthorize, a.request(GithubOidcAuthorize, nil, nil, q, ""))
-	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Headers["Location"], "/login/oauth/authorize?") {
-		t.Errorf("authorize: %d %v", resp.StatusCode, resp.Headers)
+	toGitHub, _ := url.Parse(resp.Headers["Location"])
+	if resp.StatusCode != http.StatusFound || toGitHub == nil || toGitHub.Path != "/login/oauth/authorize" {
+		t.Fatalf("authorize: %d %v", resp.StatusCode, resp.Headers)
+	}
+
+	back := url.Values{"code": {"good-code"}, "state": {toGitHub.Query().Get("state")}}
+	resp = a.call(GithubOidcCallback, a.request(GithubOidcCallback, nil, nil, back, ""))
+	toCognito, _ := url.Parse(resp.Headers["Location"])
+	if resp.StatusCode != http.StatusFound || toCognito == nil || toCognito.Host != "auth.example.com" || toCognito.Query().Get("state") != "s" {
+		t.Fatalf("callback: %d %v", resp.StatusCode, resp.Headers)
+	}
+	back.Set("state", "forged")
+	if resp = a.call(GithubOidcCallback, a.request(GithubOidcCallback, nil, nil, back, "")); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("callback with a forged state: %d %s", resp.StatusCode, resp.Body)
 	}
 	q.Set("redirect_uri", "https://evil.example/cb")
 	if resp = a.call(GithubOidcAuthorize, a.request(GithubOidcAuthorize, nil, nil, q, "")); resp.StatusCode != http.StatusBadRequest {
@@ -81,7 +93,7 @@ func TestGitHubOIDCRoutesAnswerAsDocumented(t *testing.T) {
 		_ = json.Unmarshal([]byte(resp.Body), &out)
 		return resp.StatusCode, out
 	}
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {"good-code"}, "client_id": {"Iv1.app"},
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {toCognito.Query().Get("code")}, "client_id": {"Iv1.app"},
 		"client_secret": {"app-secret"}, "redirect_uri": {"https://auth.example.com/oauth2/idpresponse"}}
 	if status, out := token(form); status != http.StatusOK || out["id_token"] == "" || out["access_token"] != "gho_t" {
 		t.Errorf("token: %d %v", status, out)

@@ -12,8 +12,9 @@ const SecretGitHubOIDCKeys = "github-oidc-keys"
 // product's API, and follow OAuth's conventions (form bodies, {"error": "..."} answers).
 const GitHubOIDCBasePath = "/oidc/github"
 
-// The GitHub OIDC provider's routes (named as genmains derives a variable from a function name). Cognito calls all but authorize (the browser's) from its
-// servers; none takes a Cognito token.
+// The GitHub OIDC provider's routes (named as genmains derives a variable from a function
+// name). Cognito calls discovery, JWKS, token and userinfo from its servers; authorize and
+// callback are the browser's. None takes a Cognito token.
 var (
 	GithubOidcDiscovery = &Route{
 		Name: "github-oidc-discovery", Method: "GET", Path: GitHubOIDCBasePath + "/.well-known/openid-configuration", Auth: Public,
@@ -29,9 +30,15 @@ var (
 	}
 	GithubOidcAuthorize = &Route{
 		Name: "github-oidc-authorize", Method: "GET", Path: GitHubOIDCBasePath + "/authorize", Auth: Public,
-		Feature: FeatureGitHubOIDC,
+		Feature: FeatureGitHubOIDC, ReadsSecrets: []string{SecretGitHubOIDCKeys},
 		Summary: "Sends the browser on to GitHub's authorization page",
 		Build:   buildGitHubOIDCAuthorize,
+	}
+	GithubOidcCallback = &Route{
+		Name: "github-oidc-callback", Method: "GET", Path: GitHubOIDCBasePath + "/callback", Auth: Public,
+		Feature: FeatureGitHubOIDC, ReadsSecrets: []string{SecretGitHubOIDCKeys},
+		Summary: "Takes GitHub's redirect back and sends the browser on to Cognito with a code",
+		Build:   buildGitHubOIDCCallback,
 	}
 	GithubOidcToken = &Route{
 		Name: "github-oidc-token", Method: "POST", Path: GitHubOIDCBasePath + "/token", Auth: Public,
@@ -47,4 +54,4 @@ var (
 	}
 )
 
-var oidcRoutes = []*Route{GithubOidcDiscovery, GithubOidcJwks, GithubOidcAuthorize, GithubOidcToken, GithubOidcUserinfo}
+var oidcRoutes = []*Route{GithubOidcDiscovery, GithubOidcJwks, GithubOidcAuthorize, GithubOidcCallback, GithubOidcToken, GithubOidcUserinfo}
