@@ -35,27 +35,27 @@ func init() {
 	mutations["create-scim-token"] = func(a *api) events.APIGatewayV2HTTPRequest {
 		ada := person("ada")
 		org := a.org(ada, "Acme")
-		return a.request(CreateSCIMToken, &ada, map[string]string{"orgId": org}, nil, "")
+		return a.request(CreateScimToken, &ada, map[string]string{"orgId": org}, nil, "")
 	}
 	mutations["revoke-scim-token"] = func(a *api) events.APIGatewayV2HTTPRequest {
 		ada := person("ada")
 		org := a.org(ada, "Acme")
 		a.scimToken(ada, org)
-		return a.request(RevokeSCIMToken, &ada, map[string]string{"orgId": org}, nil, "")
+		return a.request(RevokeScimToken, &ada, map[string]string{"orgId": org}, nil, "")
 	}
-	mutations["scim-patch-user"] = scimScenario(SCIMPatchUser, map[string]string{"id": "BOB"},
+	mutations["scim-patch-user"] = scimScenario(ScimPatchUser, map[string]string{"id": "BOB"},
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`, nil)
-	mutations["scim-replace-user"] = scimScenario(SCIMReplaceUser, map[string]string{"id": "BOB"},
+	mutations["scim-replace-user"] = scimScenario(ScimReplaceUser, map[string]string{"id": "BOB"},
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob@example.com","name":{"givenName":"Bob","familyName":"Builder"},"active":true}`, nil)
-	mutations["scim-delete-user"] = scimScenario(SCIMDeleteUser, map[string]string{"id": "BOB"}, "", nil)
-	mutations["scim-patch-group"] = scimScenario(SCIMPatchGroup, map[string]string{"id": "viewer_admin"},
+	mutations["scim-delete-user"] = scimScenario(ScimDeleteUser, map[string]string{"id": "BOB"}, "", nil)
+	mutations["scim-patch-group"] = scimScenario(ScimPatchGroup, map[string]string{"id": "viewer_admin"},
 		`{"Operations":[{"op":"add","path":"members","value":[{"value":"BOBID"}]}]}`, nil)
 }
 
 // scimToken makes the org's SCIM token as its admin.
 func (a *api) scimToken(admin orgs.Caller, orgID string) string {
 	a.t.Helper()
-	r := a.do(CreateSCIMToken, &admin, map[string]string{"orgId": orgID}, nil, "")
+	r := a.do(CreateScimToken, &admin, map[string]string{"orgId": orgID}, nil, "")
 	if r.status != 201 {
 		a.t.Fatalf("SCIM token: %d %s", r.status, r.body)
 	}
@@ -109,31 +109,31 @@ func TestSCIMTokenNamesTheOrgAndIsShownOnce(t *testing.T) {
 	a := newAPI(t)
 	ada := person("ada")
 	org := a.org(ada, "Acme")
-	if r := a.scim(SCIMServiceProviderConfig, "scim_nonsense", nil, nil, ""); r.status != 401 || r.calls != 0 || !strings.Contains(r.body, "urn:ietf:params:scim:api:messages:2.0:Error") {
+	if r := a.scim(ScimServiceProviderConfig, "scim_nonsense", nil, nil, ""); r.status != 401 || r.calls != 0 || !strings.Contains(r.body, "urn:ietf:params:scim:api:messages:2.0:Error") {
 		t.Fatalf("a malformed token: %d (%d calls) %s, want a SCIM 401 without a DynamoDB call", r.status, r.calls, r.body)
 	}
 	first := a.scimToken(ada, org)
-	r := a.scim(SCIMServiceProviderConfig, first, nil, nil, "")
+	r := a.scim(ScimServiceProviderConfig, first, nil, nil, "")
 	if r.status != 200 || r.calls != 1 || !strings.Contains(r.body, `"patch":{"supported":true}`) {
 		t.Fatalf("discovery: %d (%d calls) %s", r.status, r.calls, r.body)
 	}
 	second := a.scimToken(ada, org)
-	if r := a.scim(SCIMListUsers, first, nil, nil, ""); r.status != 401 {
+	if r := a.scim(ScimListUsers, first, nil, nil, ""); r.status != 401 {
 		t.Errorf("the replaced token: %d, want 401", r.status)
 	}
 	forged := second[:len(second)-4] + "AAAA"
-	if r := a.scim(SCIMListUsers, forged, nil, nil, ""); r.status != 401 {
+	if r := a.scim(ScimListUsers, forged, nil, nil, ""); r.status != 401 {
 		t.Errorf("a forged token: %d, want 401", r.status)
 	}
-	if r := a.do(RevokeSCIMToken, &ada, map[string]string{"orgId": org}, nil, ""); r.status != 204 {
+	if r := a.do(RevokeScimToken, &ada, map[string]string{"orgId": org}, nil, ""); r.status != 204 {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
-	if r := a.scim(SCIMListUsers, second, nil, nil, ""); r.status != 401 {
+	if r := a.scim(ScimListUsers, second, nil, nil, ""); r.status != 401 {
 		t.Errorf("the revoked token: %d, want 401", r.status)
 	}
 	bob := person("bob")
 	a.member(org, bob, roles.User)
-	if r := a.do(CreateSCIMToken, &bob, map[string]string{"orgId": org}, nil, ""); r.status != 403 {
+	if r := a.do(CreateScimToken, &bob, map[string]string{"orgId": org}, nil, ""); r.status != 403 {
 		t.Errorf("a user making a SCIM token: %d, want 403", r.status)
 	}
 }
@@ -147,7 +147,7 @@ func TestSCIMOktaSequence(t *testing.T) {
 	a.member(org, bob, roles.User)
 	tok := a.scimToken(ada, org)
 
-	r := a.scim(SCIMListUsers, tok, nil, map[string]string{"filter": `userName eq "BOB@example.com"`, "startIndex": "1", "count": "100"}, "")
+	r := a.scim(ScimListUsers, tok, nil, map[string]string{"filter": `userName eq "BOB@example.com"`, "startIndex": "1", "count": "100"}, "")
 	list := decodeSCIM[struct {
 		TotalResults int           `json:"totalResults"`
 		Resources    []scimUserOut `json:"Resources"`
@@ -157,7 +157,7 @@ func TestSCIMOktaSequence(t *testing.T) {
 	}
 	user := map[string]string{"id": bob.ID}
 	deactivate := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`
-	r = a.scim(SCIMPatchUser, tok, user, nil, deactivate)
+	r = a.scim(ScimPatchUser, tok, user, nil, deactivate)
 	if u := decodeSCIM[scimUserOut](t, r, 200); u.Active || r.calls > 3 {
 		t.Fatalf("deactivate: %+v (%d calls)", u, r.calls)
 	}
@@ -167,17 +167,21 @@ func TestSCIMOktaSequence(t *testing.T) {
 	if r := a.do(ListMembers, &ada, map[string]string{"orgId": org}, nil, ""); !strings.Contains(r.body, bob.ID) {
 		t.Errorf("a suspended member is still listed: %s", r.body)
 	}
-	if r := a.scim(SCIMPatchUser, tok, user, nil, deactivate); r.status != 200 {
+	if r := a.scim(ScimPatchUser, tok, user, nil, deactivate); r.status != 200 {
 		t.Errorf("deactivating again: %d", r.status)
 	}
-	r = a.scim(SCIMPatchUser, tok, user, nil, `{"Operations":[{"op":"replace","value":{"active":true}}]}`)
+	r = a.scim(ScimPatchUser, tok, user, nil, `{"Operations":[{"op":"replace","value":{"active":true}}]}`)
 	if u := decodeSCIM[scimUserOut](t, r, 200); !u.Active {
 		t.Fatalf("reactivate: %+v", u)
 	}
 	if r := a.do(GetOrg, &bob, map[string]string{"orgId": org}, nil, ""); r.status != 200 {
 		t.Errorf("a reactivated member reading the org: %d", r.status)
 	}
-	r = a.scim(SCIMPatchGroup, tok, map[string]string{"id": "admin"}, nil,
+	r = a.scim(ScimGetUser, tok, user, nil, "")
+	if u := decodeSCIM[scimUserOut](t, r, 200); u.UserName != bob.Email || !u.Active || r.calls != 1 {
+		t.Errorf("read: %+v (%d calls)", u, r.calls)
+	}
+	r = a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+bob.ID+`","display":"bob@example.com"}]}]}`)
 	if r.status != 200 || !strings.Contains(r.body, bob.ID) {
 		t.Fatalf("push group admin: %d %s", r.status, r.body)
@@ -185,7 +189,7 @@ func TestSCIMOktaSequence(t *testing.T) {
 	if m := a.do(GetOrg, &bob, map[string]string{"orgId": org}, nil, "").json(t); m["role"] != "admin" {
 		t.Errorf("after the group push bob is %v", m["role"])
 	}
-	r = a.scim(SCIMPatchGroup, tok, map[string]string{"id": "admin"}, nil,
+	r = a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil,
 		`{"Operations":[{"op":"remove","path":"members[value eq \"`+ada.ID+`\"]"},{"op":"remove","path":"members[value eq \"`+bob.ID+`\"]"}]}`)
 	if r.status != 409 {
 		t.Errorf("removing both admins: %d %s, want 409 (the last admin stays)", r.status, r.body)
@@ -193,10 +197,10 @@ func TestSCIMOktaSequence(t *testing.T) {
 	if m := a.do(GetOrg, &ada, map[string]string{"orgId": org}, nil, "").json(t); m["role"] != "admin" {
 		t.Errorf("a refused group change demoted ada halfway: %v", m["role"])
 	}
-	if r := a.scim(SCIMDeleteUser, tok, user, nil, ""); r.status != 204 {
+	if r := a.scim(ScimDeleteUser, tok, user, nil, ""); r.status != 204 {
 		t.Fatalf("delete: %d %s", r.status, r.body)
 	}
-	if r := a.scim(SCIMGetUser, tok, user, nil, ""); r.status != 404 {
+	if r := a.scim(ScimGetUser, tok, user, nil, ""); r.status != 404 {
 		t.Errorf("the deleted user: %d, want 404", r.status)
 	}
 	evs := a.do(ListEvents, &ada, map[string]string{"orgId": org}, nil, "").body
@@ -220,11 +224,11 @@ func TestSCIMEntraSequence(t *testing.T) {
 	tok := a.scimToken(ada, org)
 	user := map[string]string{"id": bob.ID}
 
-	r := a.scim(SCIMListUsers, tok, nil, map[string]string{"filter": `emails[type eq "work"].value eq "bob@example.com"`}, "")
+	r := a.scim(ScimListUsers, tok, nil, map[string]string{"filter": `emails[type eq "work"].value eq "bob@example.com"`}, "")
 	if !strings.Contains(r.body, bob.ID) || r.status != 200 {
 		t.Fatalf("filter by work email: %d %s", r.status, r.body)
 	}
-	r = a.scim(SCIMPatchUser, tok, user, nil, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+	r = a.scim(ScimPatchUser, tok, user, nil, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 		{"op":"Replace","path":"name.givenName","value":"Robert"},
 		{"op":"Replace","path":"name.familyName","value":"Builder"},
 		{"op":"Add","path":"externalId","value":"entra-0042"},
@@ -233,11 +237,11 @@ func TestSCIMEntraSequence(t *testing.T) {
 	if u.Name.GivenName != "Robert" || u.Name.FamilyName != "Builder" || u.ExternalID != "entra-0042" {
 		t.Fatalf("patched: %+v", u)
 	}
-	r = a.scim(SCIMListUsers, tok, nil, map[string]string{"filter": `externalId eq "entra-0042"`}, "")
+	r = a.scim(ScimListUsers, tok, nil, map[string]string{"filter": `externalId eq "entra-0042"`}, "")
 	if !strings.Contains(r.body, bob.ID) || r.calls > 3 {
 		t.Fatalf("filter by externalId: %d (%d calls) %s", r.status, r.calls, r.body)
 	}
-	r = a.scim(SCIMPatchUser, tok, user, nil, `{"Operations":[{"op":"Replace","path":"active","value":"False"}]}`)
+	r = a.scim(ScimPatchUser, tok, user, nil, `{"Operations":[{"op":"Replace","path":"active","value":"False"}]}`)
 	if u := decodeSCIM[scimUserOut](t, r, 200); u.Active {
 		t.Fatalf(`active "False": %+v`, u)
 	}
@@ -247,17 +251,17 @@ func TestSCIMEntraSequence(t *testing.T) {
 		route *Route
 		want  string
 	}{
-		"an or filter":     {map[string]string{"filter": `userName eq "a" or userName eq "b"`}, "", SCIMListUsers, "invalidFilter"},
-		"a broken filter":  {map[string]string{"filter": `userName eq`}, "", SCIMListUsers, "invalidFilter"},
-		"a bad op":         {nil, `{"Operations":[{"op":"merge","value":{}}]}`, SCIMPatchUser, "invalidValue"},
-		"a bad active":     {nil, `{"Operations":[{"op":"replace","path":"active","value":"maybe"}]}`, SCIMPatchUser, "invalidValue"},
-		"a new userName":   {nil, `{"Operations":[{"op":"replace","path":"userName","value":"x@example.com"}]}`, SCIMPatchUser, "mutability"},
-		"no operations":    {nil, `{"Operations":[]}`, SCIMPatchUser, "invalidValue"},
-		"not json":         {nil, `{`, SCIMPatchUser, "invalidSyntax"},
-		"an unknown group": {nil, `{"Operations":[{"op":"add","path":"members","value":[{"value":"x"}]}]}`, SCIMPatchGroup, `"status":"404"`},
+		"an or filter":     {map[string]string{"filter": `userName eq "a" or userName eq "b"`}, "", ScimListUsers, "invalidFilter"},
+		"a broken filter":  {map[string]string{"filter": `userName eq`}, "", ScimListUsers, "invalidFilter"},
+		"a bad op":         {nil, `{"Operations":[{"op":"merge","value":{}}]}`, ScimPatchUser, "invalidValue"},
+		"a bad active":     {nil, `{"Operations":[{"op":"replace","path":"active","value":"maybe"}]}`, ScimPatchUser, "invalidValue"},
+		"a new userName":   {nil, `{"Operations":[{"op":"replace","path":"userName","value":"x@example.com"}]}`, ScimPatchUser, "mutability"},
+		"no operations":    {nil, `{"Operations":[]}`, ScimPatchUser, "invalidValue"},
+		"not json":         {nil, `{`, ScimPatchUser, "invalidSyntax"},
+		"an unknown group": {nil, `{"Operations":[{"op":"add","path":"members","value":[{"value":"x"}]}]}`, ScimPatchGroup, `"status":"404"`},
 	} {
 		params := user
-		if c.route == SCIMPatchGroup {
+		if c.route == ScimPatchGroup {
 			params = map[string]string{"id": "no-such-role"}
 		}
 		r := a.scim(c.route, tok, params, c.query, c.body)
@@ -265,13 +269,13 @@ func TestSCIMEntraSequence(t *testing.T) {
 			t.Errorf("%s: %d %s, want a SCIM error %s", name, r.status, r.body, c.want)
 		}
 	}
-	if r := a.scim(SCIMListGroups, tok, nil, nil, ""); r.status != 200 || !strings.Contains(r.body, `"id":"support_only"`) {
+	if r := a.scim(ScimListGroups, tok, nil, nil, ""); r.status != 200 || !strings.Contains(r.body, `"id":"support_only"`) {
 		t.Errorf("groups: %d %s", r.status, r.body)
 	}
-	if r := a.scim(SCIMGetGroup, tok, map[string]string{"id": "user"}, nil, ""); r.status != 200 || !strings.Contains(r.body, bob.ID) || r.calls > 2 {
+	if r := a.scim(ScimGetGroup, tok, map[string]string{"id": "user"}, nil, ""); r.status != 200 || !strings.Contains(r.body, bob.ID) || r.calls > 2 {
 		t.Errorf("group user: %d (%d calls) %s", r.status, r.calls, r.body)
 	}
-	for _, route := range []*Route{SCIMResourceTypes, SCIMSchemas} {
+	for _, route := range []*Route{ScimResourceTypes, ScimSchemas} {
 		if r := a.scim(route, tok, nil, nil, ""); r.status != 200 {
 			t.Errorf("%s: %d", route.Name, r.status)
 		}
@@ -279,7 +283,7 @@ func TestSCIMEntraSequence(t *testing.T) {
 	other := person("olly")
 	otherOrg := a.org(other, "Other")
 	otherTok := a.scimToken(other, otherOrg)
-	if r := a.scim(SCIMGetUser, otherTok, user, nil, ""); r.status != 404 {
+	if r := a.scim(ScimGetUser, otherTok, user, nil, ""); r.status != 404 {
 		t.Errorf("another org's token reading bob: %d, want 404", r.status)
 	}
 }
