@@ -2,7 +2,9 @@
 // user pool, an SES sender identity, the shared application secret, one Lambda function per
 // row of the route table (httpapi.Routes) behind an API Gateway HTTP API with a Cognito JWT
 // authorizer, and one Lambda function per non-HTTP function (triggers.Functions): the
-// scheduled job, run by an EventBridge rule every five minutes, and the user pool's
+// scheduled job, run by an EventBridge rule every five minutes, the stream processor, fed from
+// the table's stream by an event source mapping (batch item failures, bisect on error,
+// bounded retries and record age, an SQS queue for what it gives up on), and the user pool's
 // post-confirmation trigger.
 //
 // Everything the stack knows about the endpoints comes from httpapi.Routes and
@@ -37,6 +39,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -65,6 +68,22 @@ const (
 
 // ScheduleRateMinutes is the interval of the scheduled job (triggers.KindSchedule).
 const ScheduleRateMinutes = 5
+
+// The stream processor's event source mapping (triggers.KindStream). A batch that fails is
+// split in two (bisect) and retried, at most StreamRetryAttempts times and for at most
+// StreamMaxRecordAgeHours; what is still failing is described in the on-failure queue, and
+// the scheduled job re-drives the outbox messages concerned from the table, so nothing is
+// lost. The records a batch reports as failed (ReportBatchItemFailures) are the only ones
+// retried.
+const (
+	StreamBatchSize         = 25
+	StreamRetryAttempts     = 5
+	StreamMaxRecordAgeHours = 6
+	// StreamTimeoutSeconds bounds one invocation: a batch of emails, each one SES call.
+	StreamTimeoutSeconds = 60
+	// StreamFailureRetentionDays keeps the on-failure queue's messages for inspection.
+	StreamFailureRetentionDays = 14
+)
 
 // CORS headers the browser may send.
 var corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key"}
@@ -161,6 +180,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	res := resources{
 		dynamo: []string{*table.TableArn(), *table.TableArn() + "/index/*"},
 		ses:    []string{*identity.EmailIdentityArn()},
+		stream: []string{*table.TableStreamArn()},
 	}
 	env := map[string]*string{
 		"TABLE_NAME":      table.TableName(),
@@ -212,6 +232,12 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 				MaxEventAge:   awscdk.Duration_Minutes(jsii.Number(ScheduleRateMinutes - 1)),
 			})},
 		})
+	}
+
+	for _, f := range triggers.Functions {
+		if f.Kind == triggers.KindStream {
+			newStreamProcessor(stack, f, props.BuildDir, env, res, table)
+		}
 	}
 
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), pool,
@@ -300,7 +326,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, f := range fns {
 		use(f.Name)
 		switch f.Kind {
-		case triggers.KindSchedule:
+		case triggers.KindSchedule, triggers.KindStream:
 		case triggers.KindPostConfirmation:
 			postConfirmation++
 			if postConfirmation > 1 {
@@ -340,6 +366,7 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
 		TimeToLiveAttribute: jsii.String(s.TTLAttribute),
+		Stream:              awsdynamodb.StreamViewType(s.StreamView),
 		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
 	})
 	for _, ix := range s.Indexes {
@@ -494,6 +521,42 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string, lambd
 // not have that service's actions.
 type resources struct {
 	dynamo, ses, cognito []string
+	// stream is the table's stream, which only the stream processor reads; queue its
+	// on-failure queue.
+	stream, queue []string
+}
+
+// streamActions are what the event source mapping needs of the stream processor's role to
+// read the table's stream, granted on the stream alone.
+var streamActions = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+
+// newStreamProcessor defines the stream processor with its own role (its actions, reading the
+// stream, sending to its on-failure queue: each on that one resource) and the event source
+// mapping that feeds it from the table's stream.
+func newStreamProcessor(stack awscdk.Stack, f *triggers.Function, buildDir string, env map[string]*string, res resources, table awsdynamodb.Table) awslambda.Function {
+	failures := awssqs.NewQueue(stack, jsii.String(f.Name+"Failures"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(StreamFailureRetentionDays)),
+	})
+	spec := triggerSpec(f)
+	spec.readsStream = true
+	res.queue = []string{*failures.QueueArn()}
+	fn := newFunction(stack, spec, buildDir, env, res)
+	awslambda.NewCfnEventSourceMapping(fn, jsii.String("TableStream"), &awslambda.CfnEventSourceMappingProps{
+		FunctionName:               fn.FunctionName(),
+		EventSourceArn:             table.TableStreamArn(),
+		StartingPosition:           jsii.String("TRIM_HORIZON"),
+		BatchSize:                  jsii.Number(StreamBatchSize),
+		BisectBatchOnFunctionError: jsii.Bool(true),
+		MaximumRetryAttempts:       jsii.Number(StreamRetryAttempts),
+		MaximumRecordAgeInSeconds:  jsii.Number(StreamMaxRecordAgeHours * 3600),
+		FunctionResponseTypes:      jsii.Strings("ReportBatchItemFailures"),
+		DestinationConfig: &awslambda.CfnEventSourceMapping_DestinationConfigProperty{
+			OnFailure: &awslambda.CfnEventSourceMapping_OnFailureProperty{Destination: failures.QueueArn()},
+		},
+	})
+	return fn
 }
 
 // functionSpec is what newFunction needs to know of a route or a non-HTTP function.
@@ -506,6 +569,8 @@ type functionSpec struct {
 	poolTrigger bool
 	// timeoutSeconds bounds one invocation.
 	timeoutSeconds float64
+	// readsStream: the function's role may read the table's stream (the stream processor).
+	readsStream bool
 }
 
 func routeSpec(r *httpapi.Route) functionSpec {
@@ -526,10 +591,13 @@ func triggerSpec(f *triggers.Function) functionSpec {
 		poolTrigger:    f.Kind == triggers.KindPostConfirmation,
 		timeoutSeconds: FunctionTimeoutSeconds,
 	}
-	if f.Kind == triggers.KindSchedule {
+	switch f.Kind {
+	case triggers.KindSchedule:
 		// The job works through what is due in batches and stops early when time runs
 		// short; the next run goes on from there.
 		spec.timeoutSeconds = JobTimeoutSeconds
+	case triggers.KindStream:
+		spec.timeoutSeconds = StreamTimeoutSeconds
 	}
 	return spec
 }
@@ -600,7 +668,13 @@ func newFunction(stack awscdk.Stack, fn functionSpec, buildDir string, env map[s
 			})},
 		}),
 	}
-	if stmts := policyStatements(fn, res); len(stmts) > 0 {
+	stmts := policyStatements(fn, res)
+	if fn.readsStream {
+		stmts = append(stmts,
+			serviceStatement{sid: "Stream", actions: streamActions, resources: res.stream},
+			serviceStatement{sid: "StreamFailures", actions: []string{"sqs:SendMessage"}, resources: res.queue})
+	}
+	if len(stmts) > 0 {
 		doc := awsiam.NewPolicyDocument(nil)
 		for _, s := range stmts {
 			if len(s.resources) == 0 {

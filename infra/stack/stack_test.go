@@ -218,8 +218,11 @@ func TestOrgsStack(t *testing.T) {
 		})
 		for name, id := range byName {
 			want := stack.FunctionTimeoutSeconds
-			if name == triggers.ScheduledJob.Name {
+			switch name {
+			case triggers.ScheduledJob.Name:
 				want = stack.JobTimeoutSeconds
+			case triggers.StreamProcessor.Name:
+				want = stack.StreamTimeoutSeconds
 			}
 			if got := tp.resources[id]["Properties"].(map[string]any)["Timeout"]; got != float64(want) {
 				t.Errorf("function %s: timeout %v, want %d", name, got, want)
@@ -370,6 +373,8 @@ func TestOrgsStack(t *testing.T) {
 			switch f.Kind {
 			case triggers.KindSchedule:
 				checkScheduled(t, tp, f.Name, fn)
+			case triggers.KindStream:
+				checkStream(t, tp, f.Name, fn, table)
 			case triggers.KindPostConfirmation:
 				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
 				if got := lc["PostConfirmation"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
@@ -467,6 +472,7 @@ func TestOrgsStack(t *testing.T) {
 			"BillingMode":                      "PAY_PER_REQUEST",
 			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 			"TimeToLiveSpecification":          map[string]any{"AttributeName": s.TTLAttribute, "Enabled": true},
+			"StreamSpecification":              map[string]any{"StreamViewType": s.StreamView},
 			"KeySchema": []any{
 				map[string]any{"AttributeName": s.PartitionKey, "KeyType": "HASH"},
 				map[string]any{"AttributeName": s.SortKey, "KeyType": "RANGE"},
@@ -582,6 +588,9 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 				logsOK = slices.Equal(actions, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) && refID(res) == logGroup
 				continue
 			}
+			if st["Sid"] == "Stream" || st["Sid"] == "StreamFailures" {
+				continue // the stream processor's own, checked by checkStream
+			}
 			for _, a := range actions {
 				got = append(got, a)
 				switch service, _, _ := strings.Cut(a, ":"); service {
@@ -613,6 +622,64 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: role allows %v; want exactly %v", what, got, want)
+	}
+}
+
+// checkStream checks that an event source mapping feeds function fn from the table's stream
+// with batch item failures, bisection, bounded retries and record age and an SQS on-failure
+// queue, and that fn's role may read that stream and send to that queue, and nothing more.
+func checkStream(t *testing.T, tp tmpl, name, fn, table string) {
+	t.Helper()
+	var mappings []string
+	queue := ""
+	for _, id := range tp.ofType("AWS::Lambda::EventSourceMapping") {
+		p := tp.props(id)
+		if refID(p["FunctionName"]) != fn {
+			continue
+		}
+		mappings = append(mappings, id)
+		if !mentions(p["EventSourceArn"], table) || !strings.Contains(string(must(json.Marshal(p["EventSourceArn"]))), "StreamArn") {
+			t.Errorf("trigger %s: mapping reads %v; want the table's stream", name, p["EventSourceArn"])
+		}
+		if !slices.Equal(strs(p["FunctionResponseTypes"]), []string{"ReportBatchItemFailures"}) || p["BisectBatchOnFunctionError"] != true {
+			t.Errorf("trigger %s: mapping %v / bisect %v; want ReportBatchItemFailures and bisect on error", name, p["FunctionResponseTypes"], p["BisectBatchOnFunctionError"])
+		}
+		if p["MaximumRetryAttempts"] != float64(stack.StreamRetryAttempts) || p["MaximumRecordAgeInSeconds"] != float64(stack.StreamMaxRecordAgeHours*3600) {
+			t.Errorf("trigger %s: retries %v, record age %v", name, p["MaximumRetryAttempts"], p["MaximumRecordAgeInSeconds"])
+		}
+		dc, _ := p["DestinationConfig"].(map[string]any)
+		of, _ := dc["OnFailure"].(map[string]any)
+		queue = refID(of["Destination"])
+		if tp.resources[queue]["Type"] != "AWS::SQS::Queue" {
+			t.Errorf("trigger %s: on-failure destination %v is not a queue of the stack", name, of["Destination"])
+		}
+	}
+	if len(mappings) != 1 {
+		t.Fatalf("trigger %s: %d event source mappings, want 1", name, len(mappings))
+	}
+	role := refID(tp.props(fn)["Role"])
+	var streamActions, queueActions []string
+	policies, _ := tp.props(role)["Policies"].([]any)
+	for _, pol := range policies {
+		for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
+			switch st["Sid"] {
+			case "Stream":
+				streamActions = strs(st["Action"])
+				if !strings.Contains(string(must(json.Marshal(st["Resource"]))), "StreamArn") {
+					t.Errorf("trigger %s: stream actions on %v; want the table's stream only", name, st["Resource"])
+				}
+			case "StreamFailures":
+				queueActions = strs(st["Action"])
+				if !mentions(st["Resource"], queue) {
+					t.Errorf("trigger %s: queue actions on %v; want its on-failure queue", name, st["Resource"])
+				}
+			}
+		}
+	}
+	slices.Sort(streamActions)
+	if !slices.Equal(streamActions, []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}) ||
+		!slices.Equal(queueActions, []string{"sqs:SendMessage"}) {
+		t.Errorf("trigger %s: stream actions %v, queue actions %v", name, streamActions, queueActions)
 	}
 }
 

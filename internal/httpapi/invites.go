@@ -25,8 +25,10 @@ type inviteJSON struct {
 	CreatedAt  timestamp  `json:"createdAt"`
 	ExpiresAt  timestamp  `json:"expiresAt"`
 	LastSentAt timestamp  `json:"lastSentAt"`
-	// DeliveryStatus is how the last email fared: sent, failed (retried by the scheduled
-	// job), or sending (a retry under way).
+	// Delivery is how the invite's email fares: pending (in the outbox, being sent), sent,
+	// or failed (the last attempt failed; the outbox retries it with a backoff).
+	Delivery string `json:"delivery"`
+	// DeliveryStatus is Delivery under its first name, kept for the clients that read it.
 	DeliveryStatus string `json:"deliveryStatus"`
 }
 
@@ -36,7 +38,7 @@ func inviteOut(i orgs.Invite, now time.Time) inviteJSON {
 		ID: i.ID, Email: i.Email, Role: string(i.Role), Status: string(i.StatusAt(now)),
 		InvitedBy: personJSON(i.InvitedBy), CreatedAt: timestamp(i.CreatedAt),
 		ExpiresAt: timestamp(i.ExpiresAt), LastSentAt: timestamp(i.LastSentAt),
-		DeliveryStatus: string(i.Delivery),
+		Delivery: string(i.Delivery), DeliveryStatus: string(i.Delivery),
 	}
 }
 
@@ -46,7 +48,7 @@ type inviteInputJSON struct {
 }
 
 func buildCreateInvite(env *app.Env) Handler {
-	svc := env.InvitesSending()
+	svc := env.Invites()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in inviteInputJSON
 		if err := req.Decode(&in); err != nil {
@@ -74,7 +76,7 @@ func buildCreateInvitesBulk(env *app.Env) Handler {
 	type resultsJSON struct {
 		Results []resultJSON `json:"results"`
 	}
-	svc := env.InvitesSending()
+	svc := env.Invites()
 	log := env.Log.With("route", "create-invites-bulk")
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in struct {
@@ -133,7 +135,7 @@ func buildListInvites(env *app.Env) Handler {
 }
 
 func buildResendInvite(env *app.Env) Handler {
-	svc := env.InvitesSending()
+	svc := env.Invites()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		inv, err := svc.Resend(ctx, req.Access)
 		if err != nil {
