@@ -84,13 +84,13 @@ func config(table string) app.Config {
 	}
 }
 
-func newAPI(t *testing.T) *api {
+func newAPI(t *testing.T, opts ...func(*dynamodb.Options)) *api {
 	t.Helper()
 	base, table := testenv.DynamoDB(t)
 	a := &api{t: t, writes: &writeLog{}, bound: map[*Route]LambdaHandler{}}
-	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+	client := dynamodb.New(base.Options(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
 		o.APIOptions = append(slices.Clone(o.APIOptions), a.writes.record)
-	})
+	}}, opts...)...)
 	a.env = app.New(config(table), slog.New(slog.NewJSONHandler(&a.logs, nil)))
 	a.env.Now = func() time.Time { return harnessNow }
 	a.env.UseDynamoDB(client)
