@@ -8,10 +8,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -751,4 +756,59 @@ func TestInviteAndMemberRoundTrips(t *testing.T) {
 	route("DELETE members/{self} (leave)", 2, cy, orgs.Subject{UserID: cy.ID, SelfAllowed: true}, func(ctx context.Context, a orgs.Access) error {
 		return w.members.Remove(ctx, a)
 	})
+}
+
+func TestThirtyInviteesAcceptingOneOrgsInvitesAtOnceAllJoin(t *testing.T) {
+	w := newWorld(t)
+	ada := person("ada")
+	orgID := w.newOrg(ada)
+	const n = 30
+	people := make([]orgs.Caller, n)
+	tokens := make([]string, n)
+	for i := range n {
+		people[i] = person(fmt.Sprintf("invitee%02d", i))
+		_, tokens[i] = w.invite(orgID, ada, people[i].Email, roles.User)
+	}
+	// DynamoDB Local runs transactions one at a time, so it never reports the conflicts that
+	// DynamoDB does on the org item that counts the members. They are made here: every
+	// transaction's first attempts are cancelled with TransactionConflict, as DynamoDB
+	// cancels all but one of the transactions touching one item at once.
+	var injected atomic.Int64
+	conflicting := dynamodb.New(w.client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("InjectConflict",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					if awsmiddleware.GetOperationName(ctx) == "TransactWriteItems" && injected.Add(1) <= 2*n {
+						return middleware.FinalizeOutput{}, middleware.Metadata{}, &types.TransactionCanceledException{
+							Message:             aws.String("Transaction cancelled (injected)"),
+							CancellationReasons: []types.CancellationReason{{Code: aws.String("None")}, {Code: aws.String("TransactionConflict")}},
+						}
+					}
+					return next.HandleFinalize(ctx, in)
+				}), middleware.After)
+		})
+	})
+	w.invites.Store = dynamo.New(conflicting, w.table)
+	before := dynamo.ConflictRetries()
+	start := time.Now()
+	errs := race(n, func(i int) error {
+		_, err := w.invites.Accept(context.Background(), people[i], tokens[i])
+		return err
+	})
+	retried := dynamo.ConflictRetries() - before
+	t.Logf("%d concurrent accepts in %s: %d transactions retried after a TransactionConflict (%d conflicts injected)", n, time.Since(start).Round(time.Millisecond), retried, min(injected.Load(), 2*n))
+	if retried < 2*n {
+		t.Errorf("%d retries after %d conflicts", retried, 2*n)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("invitee %d: %v", i, err)
+		}
+	}
+	if o := w.org(orgID); o.MemberCount != n+1 {
+		t.Errorf("member count %d, want %d", o.MemberCount, n+1)
+	}
+	if acts := w.actions(orgID, "invite.accepted"); len(acts) != n {
+		t.Errorf("%d invite.accepted events, want %d", len(acts), n)
+	}
 }

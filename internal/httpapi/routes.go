@@ -153,9 +153,10 @@ var (
 	}
 	CreateInvitesBulk = &Route{
 		Name: "create-invites-bulk", Method: "POST", Path: "/v1/orgs/{orgId}/invites/bulk", Auth: JWT, Permission: roles.InvitesCreate,
-		Actions: []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate},
-		Summary: "Invite up to 100 people; one result per invite, in order",
+		Actions: []string{ddbBatchGet, ddbGet, ddbPut, ddbCheck, ddbUpdate},
+		Summary: "Invite up to 100 people; one result per invite, in order; the emails leave through the outbox",
 		Build:   buildCreateInvitesBulk,
+		Replay:  replayCreateInvitesBulk,
 	}
 	ResendInvite = &Route{
 		Name: "resend-invite", Method: "POST", Path: "/v1/orgs/{orgId}/invites/{inviteId}/resend", Auth: JWT, Permission: roles.InvitesManage,

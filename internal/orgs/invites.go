@@ -422,11 +422,34 @@ type InviteResult struct {
 // bulkParallelism bounds the invites of one bulk request written at once.
 const bulkParallelism = 8
 
-// BulkStore is what a bulk request needs beyond InviteStore: the budget's use on its own (one
-// conditional update) and giving back what its failed items didn't use.
+// BulkStore is what a bulk request needs beyond InviteStore: giving back the budget its
+// failed items didn't use, and keeping its response for a replay of its Idempotency-Key.
 type BulkStore interface {
-	Use(ctx context.Context, u ratelimit.Use) error
+	// Release gives n uses of a limit back.
 	Release(ctx context.Context, u ratelimit.Use) error
+	// SaveBulkResponse keeps a bulk request's response for a day under the first invite it
+	// created (what its Idempotency-Key's record names); BulkResponse reads it back (NotFound
+	// when there is none).
+	SaveBulkResponse(ctx context.Context, orgID, inviteID string, body []byte) error
+	BulkResponse(ctx context.Context, orgID, inviteID string) ([]byte, error)
+}
+
+// SaveBulkResponse keeps the response of a bulk request that carried an Idempotency-Key.
+func (s *InviteService) SaveBulkResponse(ctx context.Context, orgID, inviteID string, body []byte) error {
+	bulk, ok := s.Store.(BulkStore)
+	if !ok {
+		return errors.New("invites: the store can't keep bulk responses")
+	}
+	return bulk.SaveBulkResponse(ctx, orgID, inviteID, body)
+}
+
+// BulkResponse reads what SaveBulkResponse kept.
+func (s *InviteService) BulkResponse(ctx context.Context, orgID, inviteID string) ([]byte, error) {
+	bulk, ok := s.Store.(BulkStore)
+	if !ok {
+		return nil, errors.New("invites: the store can't keep bulk responses")
+	}
+	return bulk.BulkResponse(ctx, orgID, inviteID)
 }
 
 // CreateMany creates up to 100 invites, each on its own (one bad address does not sink the
@@ -467,37 +490,40 @@ func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteIn
 	if !ok {
 		return nil, errors.New("invites: the store can't count a bulk request's emails")
 	}
-	// The first valid invite's transaction carries the whole request's use of the budget:
-	// one round trip for both, and a request that would pass the budget writes nothing. Should
-	// that invite fail on its own account, the others' use is counted on its own.
+	// The writes go one at a time until one succeeds, then the rest in parallel. The first
+	// that succeeds carries the whole request's use of the budget (itself and every later
+	// item): one round trip for both, and a request that would pass the budget writes
+	// nothing. It also carries the request's Idempotency-Key, if any, so that a replay finds
+	// the first response. An error that is not about the item (the table failing, a replay)
+	// fails the request, as it would fail every item.
 	var failed atomic.Int64
-	budget := s.emailBudget(a.Org.ID, valid)
+	remaining := valid
+	parallelFrom := len(writes)
 	for i, w := range writes {
 		if w == nil {
 			continue
 		}
-		writes[i] = nil
+		use := s.emailBudget(a.Org.ID, remaining)
 		first := *w
-		first.Budget = &budget
+		first.Budget = &use
 		err := s.Store.CreateInvite(ctx, first)
-		switch {
+		switch kind := apperr.KindOf(err); {
 		case err == nil:
 			results[i].Invite = w.Invite
-		case apperr.Is(err, apperr.RateLimited):
+		case kind == apperr.Internal || kind == apperr.RateLimited || kind == apperr.Unavailable:
 			return nil, err
 		default:
 			results[i].Err = err
-			rest := budget
-			rest.N--
-			if err := bulk.Use(ctx, rest); err != nil {
-				return nil, err
-			}
+			remaining--
+			continue
 		}
+		parallelFrom = i + 1
 		break
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, bulkParallelism)
-	for i, w := range writes {
+	for i := parallelFrom; i < len(writes); i++ {
+		w := writes[i]
 		if w == nil {
 			continue
 		}
@@ -514,9 +540,7 @@ func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteIn
 	}
 	wg.Wait()
 	if n := int(failed.Load()); n > 0 {
-		back := budget
-		back.N = n
-		if err := bulk.Release(ctx, back); err != nil {
+		if err := bulk.Release(ctx, s.emailBudget(a.Org.ID, n)); err != nil {
 			s.log().WarnContext(ctx, "give back unused email budget", "org", a.Org.ID, "error", err)
 		}
 	}
