@@ -80,7 +80,7 @@ var (
 	}
 	RequestEmailChange = &Route{
 		Name: "request-email-change", Method: "POST", Path: "/v1/me/email", Auth: JWT,
-		Actions: []string{ddbQuery, ddbBatchGet, ddbPut},
+		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate},
 		Summary: "Start a change of the caller's email: a confirmation link goes to the new address",
 		Build:   buildRequestEmailChange,
 	}
