@@ -43,8 +43,10 @@ const (
 	cursorSettle = time.Hour
 )
 
-// outboxEpoch is the first day an outbox message can be due: the job's cursor starts there.
-var outboxEpoch = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+// outboxEpoch is a day before any outbox message can be due: the job's cursor starts there,
+// so the first run on a table reads each day since once (a few hundred empty Queries, once
+// in the table's life) and no message is left behind however late that run comes.
+var outboxEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func outboxPK(id string) string { return "OUTBOX#" + id }
 
