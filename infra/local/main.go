@@ -88,6 +88,7 @@ func run(ctx context.Context) error {
 	fmt.Printf(`
 Local API is up.
   API              http://%s  (try: curl http://%s/v1/config)
+  API docs         http://%s/docs  (the document: /openapi.yaml)
   DynamoDB Local   %s  (table %s)
   cognito-local    %s  (pool %s, client %s)
   SES stand-in     %s  (captured mail: %s/store)
@@ -96,7 +97,7 @@ Local API is up.
   stream processor in-process, fed from the table's stream
   email budget     %s emails an org a day (ORG_DAILY_EMAIL_LIMIT)
 Ctrl-C stops everything.
-`, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
+`, addr, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
 		c.SESEndpoint, c.SESEndpoint, dataDir, interval, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"))
 
 	select {

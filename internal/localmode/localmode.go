@@ -84,11 +84,11 @@ func New(ctx context.Context, o Options) (*API, error) {
 	tools := cfg
 	tools.AppID = "local"
 	api := &API{Env: function(tools), Pool: pool}
-	api.Handler = gateway.NewPerFunction(api.Env, httpapi.Routes, verifier, func(r *httpapi.Route) *app.Env {
+	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes, verifier, func(r *httpapi.Route) *app.Env {
 		c := cfg
 		c.AppID = r.Name
 		return function(c)
-	})
+	}))
 	api.StreamEnv = function(triggers.ConfigFor(triggers.StreamProcessor, cfg))
 	api.JobEnv = function(triggers.ConfigFor(triggers.ScheduledJob, cfg))
 	if api.Stream, err = NewFeeder(ctx, api.StreamEnv); err != nil {

@@ -146,7 +146,9 @@ type NewInvite struct {
 	// that role, and, with ByMembersCanInvite, while the org still lets members invite.
 	Actor              Member
 	ByMembersCanInvite bool
-	Event              audit.Event
+	// Roles ties the write to the org's custom roles as read (see RolesCheck).
+	Roles RolesCheck
+	Event audit.Event
 }
 
 // InviteResend drops an invite's link, restarts its lifetime and sends a new email.
@@ -156,6 +158,7 @@ type InviteResend struct {
 	Email  outbox.Message
 	Budget *ratelimit.Use
 	Actor  Member
+	Roles  RolesCheck
 	Event  audit.Event
 }
 
@@ -164,6 +167,7 @@ type InviteRevocation struct {
 	Invite    Invite
 	RevokedAt time.Time
 	Actor     Member
+	Roles     RolesCheck
 	Event     audit.Event
 }
 
@@ -362,13 +366,12 @@ func (s *InviteService) validate(a Access, in InviteInput) (string, roles.Role, 
 	if err != nil {
 		return "", "", err
 	}
-	role := roles.Role(in.Role)
-	switch {
-	case !role.Valid():
-		return "", "", apperr.New(apperr.Invalid, "role must be one of %s", strings.Join(roleNames(), ", "))
-	case !a.CanInvite(role):
-		return "", "", apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.Member.Role, role)
-	case email == a.Member.Email:
+	def, err := a.InvitableRole(in.Role)
+	if err != nil {
+		return "", "", err
+	}
+	role := def.ID
+	if email == a.Member.Email {
 		return "", "", ErrAlreadyMember
 	}
 	return email, role, nil
@@ -404,8 +407,8 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 		return NewInvite{}, err
 	}
 	return NewInvite{
-		Invite: inv, Email: msg, Actor: a.Member,
-		ByMembersCanInvite: !a.Member.Role.Has(roles.InvitesCreate), Event: ev,
+		Invite: inv, Email: msg, Actor: a.Member, Roles: a.RolesCheck(role),
+		ByMembersCanInvite: !a.role().Has(roles.InvitesCreate), Event: ev,
 	}, nil
 }
 
@@ -572,6 +575,10 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	if st := before.StatusAt(now); st != InvitePending {
 		return Invite{}, apperr.New(apperr.Gone, "only a pending invite can be resent; this one is %s", st)
 	}
+	if !a.CanInvite(before.Role) {
+		// A resend gives the invite a new life: only someone who could have created it may.
+		return Invite{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.RoleName(), before.Role)
+	}
 	at := now.Truncate(time.Second)
 	after := before
 	after.TokenHash, after.ExpiresAt, after.LastSentAt = "", at.Add(InviteLifetime), at
@@ -590,7 +597,7 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 		return Invite{}, err
 	}
 	use := s.emailBudget(a.Org.ID, 1)
-	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Email: msg, Budget: &use, Actor: a.Member, Event: ev}); err != nil {
+	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Email: msg, Budget: &use, Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
 		return Invite{}, err
 	}
 	return after, nil
@@ -614,7 +621,7 @@ func (s *InviteService) Revoke(ctx context.Context, a Access) error {
 		Details: map[string]any{"role": string(inv.Role)},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	return s.Store.RevokeInvite(ctx, InviteRevocation{Invite: inv, RevokedAt: now, Actor: a.Member, Event: ev})
+	return s.Store.RevokeInvite(ctx, InviteRevocation{Invite: inv, RevokedAt: now, Actor: a.Member, Roles: a.RolesCheck(), Event: ev})
 }
 
 // maxTokenLength bounds what is hashed and looked up as a token.
