@@ -110,10 +110,11 @@ type Email struct {
 	// Purpose names the email in logs and in email.failed events ("invite", "email-change",
 	// "license-expiry", ...); never the message's content.
 	Purpose string `json:"purpose"`
-	// Notify, when set, is a kind whose handler is told how the send went (with this message's
-	// ID and the outcome), e.g. to record an invite's delivery status.
+	// Notify and Ref are reserved for a kind to be told how the send went (SendEmail does
+	// not act on them yet). An email whose outcome must be recorded somewhere is a kind of
+	// its own instead, as the invite's is (orgs.KindInviteEmail records the delivery status).
 	Notify Kind `json:"notify,omitempty"`
-	// Ref is what Notify's handler needs to find what the email was for (an invite's id).
+	// Ref is what Notify's handler would need to find what the email was for.
 	Ref map[string]string `json:"ref,omitempty"`
 }
 
