@@ -114,21 +114,42 @@ func (e EventCategory) Valid() bool {
 	}
 }
 
+// Defines values for InviteDelivery.
+const (
+	InviteDeliveryFailed  InviteDelivery = "failed"
+	InviteDeliveryPending InviteDelivery = "pending"
+	InviteDeliverySent    InviteDelivery = "sent"
+)
+
+// Valid indicates whether the value is a known member of the InviteDelivery enum.
+func (e InviteDelivery) Valid() bool {
+	switch e {
+	case InviteDeliveryFailed:
+		return true
+	case InviteDeliveryPending:
+		return true
+	case InviteDeliverySent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InviteDeliveryStatus.
 const (
-	Failed  InviteDeliveryStatus = "failed"
-	Sending InviteDeliveryStatus = "sending"
-	Sent    InviteDeliveryStatus = "sent"
+	InviteDeliveryStatusFailed  InviteDeliveryStatus = "failed"
+	InviteDeliveryStatusPending InviteDeliveryStatus = "pending"
+	InviteDeliveryStatusSent    InviteDeliveryStatus = "sent"
 )
 
 // Valid indicates whether the value is a known member of the InviteDeliveryStatus enum.
 func (e InviteDeliveryStatus) Valid() bool {
 	switch e {
-	case Failed:
+	case InviteDeliveryStatusFailed:
 		return true
-	case Sending:
+	case InviteDeliveryStatusPending:
 		return true
-	case Sent:
+	case InviteDeliveryStatusSent:
 		return true
 	default:
 		return false
@@ -1220,7 +1241,11 @@ type EventCategory string
 type Invite struct {
 	CreatedAt time.Time `json:"createdAt"`
 
-	// DeliveryStatus how the last email fared; failed ones are retried by the scheduled job and by resend
+	// Delivery how the invite's email fares: it leaves through the outbox, so a new or resent invite is pending (answered at once, mailed seconds later by the stream processor), then sent, or failed when the last attempt failed (the outbox retries it with a backoff; a resend sends a new one)
+	Delivery InviteDelivery `json:"delivery"`
+
+	// DeliveryStatus the same as delivery, under its first name
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	DeliveryStatus InviteDeliveryStatus `json:"deliveryStatus"`
 	Email          string               `json:"email"`
 
@@ -1237,7 +1262,12 @@ type Invite struct {
 	Status InviteStatus `json:"status"`
 }
 
-// InviteDeliveryStatus how the last email fared; failed ones are retried by the scheduled job and by resend
+// InviteDelivery how the invite's email fares: it leaves through the outbox, so a new or resent invite is pending (answered at once, mailed seconds later by the stream processor), then sent, or failed when the last attempt failed (the outbox retries it with a backoff; a resend sends a new one)
+type InviteDelivery string
+
+// InviteDeliveryStatus the same as delivery, under its first name
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type InviteDeliveryStatus string
 
 // InviteStatus expired from expiresAt on, whether or not the scheduled job has run
@@ -1907,6 +1937,14 @@ type CreateInvite401JSONResponseBody1Message string
 // CreateInvitesBulkJSONBody defines parameters for CreateInvitesBulk.
 type CreateInvitesBulkJSONBody struct {
 	Invites []InviteInput `json:"invites"`
+}
+
+// CreateInvitesBulkParams defines parameters for CreateInvitesBulk.
+type CreateInvitesBulkParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // CreateInvitesBulk200JSONResponseBodyResultsStatus defines parameters for CreateInvitesBulk.
@@ -2908,7 +2946,7 @@ type ClientInterface interface {
 
 	// CreateInviteWithBody Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2917,26 +2955,30 @@ type ClientInterface interface {
 
 	// CreateInvite Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites (the `CreateInvite` operationId).
 	CreateInvite(ctx context.Context, orgId OrgId, params *CreateInviteParams, body CreateInviteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateInvitesBulk Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulk Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulk(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateInvitesBulk(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeInvite Revoke a pending invite
 	//
@@ -3867,7 +3909,7 @@ func (c *Client) ListInvites(ctx context.Context, orgId OrgId, params *ListInvit
 
 // CreateInviteWithBody Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3886,7 +3928,7 @@ func (c *Client) CreateInviteWithBody(ctx context.Context, orgId OrgId, params *
 
 // CreateInvite Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3903,13 +3945,15 @@ func (c *Client) CreateInvite(ctx context.Context, orgId OrgId, params *CreateIn
 	return c.Client.Do(req)
 }
 
-// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateInvitesBulkRequestWithBody(c.Server, orgId, contentType, body)
+func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInvitesBulkRequestWithBody(c.Server, orgId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3920,13 +3964,15 @@ func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, con
 	return c.Client.Do(req)
 }
 
-// CreateInvitesBulk Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulk Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *Client) CreateInvitesBulk(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateInvitesBulkRequest(c.Server, orgId, body)
+func (c *Client) CreateInvitesBulk(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInvitesBulkRequest(c.Server, orgId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6098,18 +6144,18 @@ func NewCreateInviteRequestWithBody(server string, orgId OrgId, params *CreateIn
 }
 
 // NewCreateInvitesBulkRequest calls the generic CreateInvitesBulk builder with application/json body
-func NewCreateInvitesBulkRequest(server string, orgId OrgId, body CreateInvitesBulkJSONRequestBody) (*http.Request, error) {
+func NewCreateInvitesBulkRequest(server string, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateInvitesBulkRequestWithBody(server, orgId, "application/json", bodyReader)
+	return NewCreateInvitesBulkRequestWithBody(server, orgId, params, "application/json", bodyReader)
 }
 
 // NewCreateInvitesBulkRequestWithBody constructs an http.Request for the CreateInvitesBulk method, with any body, and a specified content type
-func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6140,6 +6186,21 @@ func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, contentType
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -7812,7 +7873,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateInviteWithBodyWithResponse Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7821,26 +7882,30 @@ type ClientWithResponsesInterface interface {
 
 	// CreateInviteWithResponse Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites (the `CreateInvite` operationId).
 	CreateInviteWithResponse(ctx context.Context, orgId OrgId, params *CreateInviteParams, body CreateInviteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInviteResponse, error)
 
-	// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
+	CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
 
-	// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
+	CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
 
 	// RevokeInviteWithResponse Revoke a pending invite
 	//
@@ -8688,6 +8753,8 @@ type AcceptInviteResponse struct {
 	JSON409 *Error
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8734,6 +8801,11 @@ func (r AcceptInviteResponse) GetJSON409() *Error {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r AcceptInviteResponse) GetJSON410() *Error {
 	return r.JSON410
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AcceptInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9026,6 +9098,8 @@ type RequestEmailChangeResponse struct {
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
 }
@@ -9041,6 +9115,11 @@ func (r RequestEmailChangeResponse) GetJSON202() *struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r RequestEmailChangeResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RequestEmailChangeResponse) GetJSON429() *Error {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10101,6 +10180,10 @@ type CreateInviteResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -10131,6 +10214,16 @@ func (r CreateInviteResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateInviteResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateInviteResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10185,6 +10278,12 @@ type CreateInvitesBulkResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10220,6 +10319,21 @@ func (r CreateInvitesBulkResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateInvitesBulkResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10326,6 +10440,10 @@ type ResendInviteResponse struct {
 	JSON404 *Error
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10351,6 +10469,16 @@ func (r ResendInviteResponse) GetJSON404() *Error {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r ResendInviteResponse) GetJSON410() *Error {
 	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResendInviteResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResendInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12531,7 +12659,7 @@ func (c *ClientWithResponses) ListInvitesWithResponse(ctx context.Context, orgId
 
 // CreateInviteWithBodyWithResponse Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12546,7 +12674,7 @@ func (c *ClientWithResponses) CreateInviteWithBodyWithResponse(ctx context.Conte
 
 // CreateInviteWithResponse Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12559,26 +12687,30 @@ func (c *ClientWithResponses) CreateInviteWithResponse(ctx context.Context, orgI
 	return ParseCreateInviteResponse(rsp)
 }
 
-// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *ClientWithResponses) CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
-	rsp, err := c.CreateInvitesBulkWithBody(ctx, orgId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
+	rsp, err := c.CreateInvitesBulkWithBody(ctx, orgId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCreateInvitesBulkResponse(rsp)
 }
 
-// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *ClientWithResponses) CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
-	rsp, err := c.CreateInvitesBulk(ctx, orgId, body, reqEditors...)
+func (c *ClientWithResponses) CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
+	rsp, err := c.CreateInvitesBulk(ctx, orgId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13617,6 +13749,13 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 		}
 		response.JSON410 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -13820,6 +13959,13 @@ func ParseRequestEmailChangeResponse(rsp *http.Response) (*RequestEmailChangeRes
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Error
@@ -14677,6 +14823,20 @@ func ParseCreateInviteResponse(rsp *http.Response) (*CreateInviteResponse, error
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -14740,6 +14900,27 @@ func ParseCreateInvitesBulkResponse(rsp *http.Response) (*CreateInvitesBulkRespo
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -14844,6 +15025,20 @@ func ParseResendInviteResponse(rsp *http.Response) (*ResendInviteResponse, error
 			return nil, err
 		}
 		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
