@@ -149,6 +149,8 @@ type memberItem struct {
 	Source     string         `dynamodbav:"source"`
 	JobTitle   string         `dynamodbav:"jobTitle,omitempty"`
 	Properties map[string]any `dynamodbav:"properties,omitempty"`
+	// SeatLicenses: see licenses.go.
+	SeatLicenses []string `dynamodbav:"seatLicenses,stringset,omitempty"`
 }
 
 func newMemberItem(m orgs.Member) memberItem {
@@ -162,6 +164,7 @@ func newMemberItem(m orgs.Member) memberItem {
 		},
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
+		SeatLicenses: m.Seats,
 	}
 }
 
@@ -169,6 +172,7 @@ func (it memberItem) member() orgs.Member {
 	return orgs.Member{
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
+		Seats: it.SeatLicenses,
 	}
 }
 
@@ -179,6 +183,9 @@ type userOrgItem struct {
 	Kind     string    `dynamodbav:"kind"`
 	Role     string    `dynamodbav:"role"`
 	JoinedAt time.Time `dynamodbav:"joinedAt"`
+	// SeatLicenses is the member item's copy, so that deleting the account frees the seats
+	// without reading each org's side.
+	SeatLicenses []string `dynamodbav:"seatLicenses,stringset,omitempty"`
 }
 
 func newUserOrgItem(m orgs.Member, kind orgs.Kind) userOrgItem {

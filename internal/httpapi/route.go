@@ -60,6 +60,10 @@ type Route struct {
 	// answered by Replay with what the first one created; the same key with another body is a
 	// conflict.
 	Replay func(env *app.Env) Replayer
+	// Prefetch, when set, names what the authorization step of an org route should read in
+	// its own round trip besides the membership (the product of a trial, the license of a
+	// seat), so that the handler's reads of it cost no call.
+	Prefetch func(env *app.Env) Prefetcher
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler
@@ -69,9 +73,13 @@ type Route struct {
 // the event of the first request's change.
 type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Response, error)
 
-// OrgScoped reports whether the route acts inside one org and so runs the membership check.
+// Prefetcher returns ctx asking the authorization step to read what the request acts on.
+type Prefetcher func(ctx context.Context, req *Request) context.Context
+
+// OrgScoped reports whether the route acts inside one org as one of its members and so runs
+// the membership check. Operator routes name an org too, but operators act from outside it.
 func (r *Route) OrgScoped() bool {
-	return strings.Contains(r.Path, "{orgId}")
+	return r.Auth == JWT && strings.Contains(r.Path, "{orgId}")
 }
 
 // Mutating reports whether the route changes state (and so writes an event).

@@ -92,6 +92,9 @@ type Member struct {
 	Source     Source
 	JobTitle   string
 	Properties map[string]any
+	// Seats are the ids of the licenses where the member holds a seat (package licensing):
+	// removing the member frees them in the removal's own transaction.
+	Seats []string
 }
 
 // Profile is a user's own record.
@@ -110,6 +113,8 @@ type Membership struct {
 	Kind     Kind
 	Role     roles.Role
 	JoinedAt time.Time
+	// Seats are the member's license seats in the org, as on Member.
+	Seats []string
 }
 
 // Account is a profile with the user's memberships and any email change under way.

@@ -52,6 +52,9 @@ func scheduledTasks(env *app.Env) []Task {
 	store := env.Store()
 	return []Task{
 		{Name: "invites", Run: env.InvitesSending().ProcessDue},
+		{Name: "licenses", Run: func(ctx context.Context, now time.Time) error {
+			return env.Licensing().ProcessDue(ctx, now, env.Log)
+		}},
 		{Name: "purge-deleted-orgs", Run: func(ctx context.Context, now time.Time) error {
 			return orgs.PurgeDeleted(ctx, store, now, env.Log)
 		}},
