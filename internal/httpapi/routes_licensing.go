@@ -59,7 +59,7 @@ var (
 		Prefetch: prefetchLicense,
 		Build:    buildReleaseSeat,
 	}
-	FindOrgs = &Route{
+	OperatorFindOrgs = &Route{
 		Name: "operator-find-orgs", Method: "GET", Path: "/v1/operator/orgs", Auth: Operator,
 		Actions: []string{ddbGet},
 		Summary: "Find an org by its exact handle (operators)",
@@ -71,13 +71,13 @@ var (
 		Summary: "Any org's licenses (operators)",
 		Build:   buildOperatorListLicenses,
 	}
-	GrantLicense = &Route{
+	OperatorGrantLicense = &Route{
 		Name: "operator-grant-license", Method: "POST", Path: "/v1/operator/orgs/{orgId}/licenses", Auth: Operator,
 		Actions: []string{ddbGet, ddbPut, ddbCheck},
 		Summary: "Grant an org a license (operators)",
 		Build:   buildGrantLicense,
 	}
-	UpdateLicense = &Route{
+	OperatorUpdateLicense = &Route{
 		Name: "operator-update-license", Method: "PATCH", Path: "/v1/operator/orgs/{orgId}/licenses/{licenseId}", Auth: Operator,
 		Actions: []string{ddbGet, ddbUpdate, ddbCheck, ddbPut},
 		Summary: "Change a license's end or limits, or revoke it (operators)",
@@ -88,5 +88,5 @@ var (
 var licensingRoutes = []*Route{
 	ListCatalogProducts, GetCatalogProduct, PutProduct,
 	ListLicenses, StartTrial, ListSeats, AssignSeat, ReleaseSeat,
-	FindOrgs, OperatorListLicenses, GrantLicense, UpdateLicense,
+	OperatorFindOrgs, OperatorListLicenses, OperatorGrantLicense, OperatorUpdateLicense,
 }

@@ -30,7 +30,7 @@ const (
 
 // NextDue returns when the job must next look at l, never before now (a time already past is
 // due at once); zero when never: revoked, expired as recorded, or without an end.
-func NextDue(l License, now ...time.Time) time.Time {
+func NextDue(l License, now time.Time) time.Time {
 	if !l.RevokedAt.IsZero() || l.EndsAt.IsZero() || !l.ExpiredAt.IsZero() {
 		return time.Time{}
 	}
@@ -49,8 +49,10 @@ func NextDue(l License, now ...time.Time) time.Time {
 	if due.After(end) {
 		due = end
 	}
-	if len(now) > 0 && due.Before(now[0]) {
-		due = now[0]
+	if due.Before(now) {
+		// Already past (the job was late, or endsAt moved closer): due at once, in today's
+		// shard, which the job reads whatever its watermark.
+		due = now
 	}
 	return due.UTC()
 }

@@ -52,7 +52,7 @@ func (s *Service) Grant(ctx context.Context, c orgs.Caller, orgID string, in Gra
 		return License{}, err
 	}
 	l.ProductName, l.Availability = p.Name, p.Availability
-	l.DueAt = NextDue(l)
+	l.DueAt = NextDue(l, now)
 	ev := s.event(ctx, l, operator(c), "license.granted",
 		fmt.Sprintf("%s granted a %s license of %s (%s to %s)", who(operator(c)), l.Type, l.ProductName, dateText(l.StartsAt), dateText(l.EndsAt)),
 		map[string]any{"productId": l.ProductID, "type": string(l.Type), "startsAt": dateText(l.StartsAt), "endsAt": endsAtDetail(l.EndsAt),
@@ -150,7 +150,7 @@ func (s *Service) Update(ctx context.Context, c orgs.Caller, orgID, licenseID st
 		action, summary = "license.revoked", fmt.Sprintf("%s revoked the %s license of %s", who(operator(c)), before.Type, before.ProductName)
 		changed["status"] = map[string]any{"from": string(before.Status(s.Now())), "to": string(Revoked)}
 	}
-	after.DueAt = NextDue(after)
+	after.DueAt = NextDue(after, s.Now())
 	ev := s.event(ctx, after, operator(c), action, summary, changed)
 	if err := s.Store.UpdateLicense(ctx, before, after, ev); err != nil {
 		return License{}, err
@@ -196,7 +196,7 @@ func (s *Service) StartTrial(ctx context.Context, a orgs.Access, in TrialInput) 
 		CreatedAt: now, CreatedBy: by,
 		Agreement: &Acceptance{Version: version, AcceptedAt: now, AcceptedBy: by},
 	}
-	l.DueAt = NextDue(l)
+	l.DueAt = NextDue(l, now)
 	actor := audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email}
 	ev := s.event(ctx, l, actor, "license.trial_started",
 		fmt.Sprintf("%s started a %d-day trial of %s, accepting the Master Service Agreement version %s", a.Member.Email, p.Trial.Days, p.Name, version),
