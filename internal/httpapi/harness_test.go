@@ -247,6 +247,9 @@ func (a *api) request(r *Route, c *orgs.Caller, params map[string]string, query 
 		claims := ev.RequestContext.Authorizer.JWT.Claims
 		claims["sub"], claims["cognito:username"], claims["email"] = c.ID, c.ID, c.Email
 		claims["iat"] = fmt.Sprint(c.IssuedAt.Unix())
+		if c.Operator {
+			claims["cognito:groups"] = "[" + roles.OperatorsGroup + "]"
+		}
 	}
 	return ev
 }
