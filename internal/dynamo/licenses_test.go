@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
@@ -209,7 +209,9 @@ func TestLicenseJobExpiresAndNoticesOnceEachEvenTwiceAtOnce(t *testing.T) {
 			}
 		}
 	}
-	notices := func() int { return len(slices.DeleteFunc(w.actions(orgID, "license."), func(a string) bool { return a != "license.expiry_notice" })) }
+	notices := func() int {
+		return len(slices.DeleteFunc(w.actions(orgID, "license."), func(a string) bool { return a != "license.expiry_notice" }))
+	}
 
 	runTwiceAtOnce(now.Add(5 * 24 * time.Hour)) // 15 days left: nothing yet
 	if n := notices(); n != 0 {

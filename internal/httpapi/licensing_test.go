@@ -208,13 +208,13 @@ func TestLicenseBadInput(t *testing.T) {
 	}
 	for body, want := range map[string]int{
 		`{"productId":"widget","type":"enterprise","startsAt":"2026-02-01T00:00:00Z","endsAt":"2026-01-01T00:00:00Z"}`: 400,
-		`{"productId":"widget","type":"enterprise","nodeLimit":-1}`:                                                     400,
-		`{"productId":"widget","type":"enterprise","seatLimit":-1}`:                                                     400,
-		`{"productId":"widget","type":"platinum"}`:                                                                      400,
-		`{"productId":"Not A Product!","type":"enterprise"}`:                                                            400,
-		`{"productId":"unknown-product","type":"enterprise"}`:                                                           404,
-		`{"productId":"widget","type":"enterprise","id":"mine"}`:                                                        400,
-		`{"productId":"widget","type":"enterprise","endsAt":"tomorrow"}`:                                                400,
+		`{"productId":"widget","type":"enterprise","nodeLimit":-1}`:                                                    400,
+		`{"productId":"widget","type":"enterprise","seatLimit":-1}`:                                                    400,
+		`{"productId":"widget","type":"platinum"}`:                                                                     400,
+		`{"productId":"Not A Product!","type":"enterprise"}`:                                                           400,
+		`{"productId":"unknown-product","type":"enterprise"}`:                                                          404,
+		`{"productId":"widget","type":"enterprise","id":"mine"}`:                                                       400,
+		`{"productId":"widget","type":"enterprise","endsAt":"tomorrow"}`:                                               400,
 	} {
 		if r := grant(body); r.status != want {
 			t.Errorf("grant %s: %d %s; want %d", body, r.status, r.body, want)
@@ -225,11 +225,11 @@ func TestLicenseBadInput(t *testing.T) {
 	}
 	trial := func(body string) reply { return a.do(StartTrial, &ada, map[string]string{"orgId": id}, nil, body) }
 	for body, want := range map[string]int{
-		`{"productId":"widget"}`:                                   400,
-		`{"productId":"widget","agreementVersion":"2025-01"}`:      400,
-		`{"productId":"no-trial","agreementVersion":"2026-01"}`:    400,
-		`{"productId":"unknown-product","agreementVersion":"1"}`:   404,
-		`{"productId":"BAD SHAPE","agreementVersion":"2026-01"}`:   400,
+		`{"productId":"widget"}`:                                    400,
+		`{"productId":"widget","agreementVersion":"2025-01"}`:       400,
+		`{"productId":"no-trial","agreementVersion":"2026-01"}`:     400,
+		`{"productId":"unknown-product","agreementVersion":"1"}`:    404,
+		`{"productId":"BAD SHAPE","agreementVersion":"2026-01"}`:    400,
 		`{"productId":"widget","agreementVersion":"2026-01","x":1}`: 400,
 	} {
 		if r := trial(body); r.status != want {
