@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -300,5 +298,3 @@ func TestLicenseStatusIsComputedAtEveryRead(t *testing.T) {
 	}
 }
 
-var _ = strings.Contains
-var _ = attributevalue.UnmarshalMap

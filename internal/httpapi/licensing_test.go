@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -306,6 +305,14 @@ func TestSeatsFillUpAndFree(t *testing.T) {
 	if r := a.assignSeat(ada, id, lic, dee.ID); r.status != 200 {
 		t.Errorf("a seat after one was freed: %d %s", r.status, r.body)
 	}
+	// An admin gives themself a seat (the actor and the holder are one member item).
+	own := a.grantLicense(id, `{"productId":"widget","type":"enterprise","seatLimit":1}`)
+	if r := a.assignSeat(ada, id, own, ada.ID); r.status != 200 {
+		t.Errorf("an admin's own seat: %d %s", r.status, r.body)
+	}
+	if r := a.do(ReleaseSeat, &ada, map[string]string{"orgId": id, "licenseId": own, "userId": ada.ID}, nil, ""); r.status != 204 {
+		t.Errorf("freeing one's own seat: %d %s", r.status, r.body)
+	}
 	// A license without seats.
 	all := a.grantLicense(id, `{"productId":"widget","type":"enterprise"}`)
 	if r := a.assignSeat(ada, id, all, bob.ID); r.status != 409 {
@@ -364,4 +371,25 @@ func TestConcurrentSeatAssignsOverHTTPStopAtTheLimit(t *testing.T) {
 	}
 }
 
-var _ = time.Now
+func TestDeletingAnAccountFreesItsSeats(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	id := a.org(ada, "Acme")
+	a.member(id, bob, roles.User)
+	a.putProduct("widget", widgetJSON)
+	lic := a.grantLicense(id, `{"productId":"widget","type":"enterprise","seatLimit":1}`)
+	if r := a.assignSeat(ada, id, lic, bob.ID); r.status != 200 {
+		t.Fatalf("assign: %d %s", r.status, r.body)
+	}
+	a.env.UseDirectory(acceptingDirectory{})
+	if r := a.do(DeleteMe, &bob, nil, nil, ""); r.status != 204 {
+		t.Fatalf("delete bob: %d %s", r.status, r.body)
+	}
+	r := a.do(ListLicenses, &ada, map[string]string{"orgId": id}, nil, "")
+	if !strings.Contains(r.body, `"seatsUsed":0`) {
+		t.Errorf("after bob deleted his account: %s; want his seat freed", r.body)
+	}
+	if r := a.do(ListSeats, &ada, map[string]string{"orgId": id, "licenseId": lic}, nil, ""); r.body != `{"items":[]}` {
+		t.Errorf("seats: %s", r.body)
+	}
+}

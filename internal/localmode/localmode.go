@@ -1,6 +1,6 @@
 // Package localmode assembles the whole API on one machine against the local stand-ins:
-// it creates the table and the user pool when they are absent and serves every route of the
-// route table through the local gateway. `make run` and the end-to-end tests both use it.
+// it creates the table, the user pool and a demo catalog when they are absent and serves
+// every route of the route table through the local gateway. `make run` and the end-to-end tests both use it.
 package localmode
 
 import (
@@ -62,6 +62,9 @@ func New(ctx context.Context, o Options) (*API, error) {
 	env := app.New(cfg, o.Log)
 	ses.Install(env)
 	cognito.Install(env)
+	if err := ensureDemoCatalog(ctx, env); err != nil {
+		return nil, err
+	}
 	return &API{Env: env, Pool: pool, Handler: gateway.New(env, httpapi.Routes, verifier)}, nil
 }
 
