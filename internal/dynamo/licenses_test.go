@@ -297,4 +297,3 @@ func TestLicenseStatusIsComputedAtEveryRead(t *testing.T) {
 		t.Error("revoked")
 	}
 }
-
