@@ -9,6 +9,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/licensing"
 )
 
@@ -366,5 +367,18 @@ func buildUpdateLicense(env *app.Env) Handler {
 			return nil, err
 		}
 		return JSON(http.StatusOK, licenseOut(l, svc.Now())), nil
+	}
+}
+
+// replayLicense answers a repeated trial or grant (same Idempotency-Key, same body) with the
+// license the first request created.
+func replayLicense(env *app.Env) Replayer {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
+		l, err := svc.License(ctx, req.Path("orgId"), created.ID)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusCreated, licenseOut(l, svc.Now())), nil
 	}
 }

@@ -393,3 +393,36 @@ func TestDeletingAnAccountFreesItsSeats(t *testing.T) {
 		t.Errorf("seats: %s", r.body)
 	}
 }
+
+func TestRepeatedTrialAndGrantWithOneIdempotencyKeyAnswerTheFirstLicense(t *testing.T) {
+	a := newAPI(t)
+	ada, op := person("ada"), operatorCaller()
+	id := a.org(ada, "Acme")
+	a.putProduct("widget", widgetJSON)
+	for _, c := range []struct {
+		r    *Route
+		who  orgs.Caller
+		body string
+	}{
+		{StartTrial, ada, `{"productId":"widget","agreementVersion":"2026-01"}`},
+		{OperatorGrantLicense, op, `{"productId":"widget","type":"free"}`},
+	} {
+		var ids []string
+		for range 2 {
+			ev := a.request(c.r, &c.who, map[string]string{"orgId": id}, nil, c.body)
+			ev.Headers["idempotency-key"] = "key-" + c.r.Name
+			resp := a.call(c.r, ev)
+			if resp.StatusCode != 201 {
+				t.Fatalf("%s: %d %s", c.r.Name, resp.StatusCode, resp.Body)
+			}
+			var l struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal([]byte(resp.Body), &l)
+			ids = append(ids, l.ID)
+		}
+		if ids[0] != ids[1] {
+			t.Errorf("%s repeated with one key: %v; want the first license twice", c.r.Name, ids)
+		}
+	}
+}

@@ -37,6 +37,7 @@ var (
 		Summary:  "Start the org's trial of a catalog product, accepting the Master Service Agreement",
 		Prefetch: prefetchTrialProduct,
 		Build:    buildStartTrial,
+		Replay:   replayLicense,
 	}
 	ListSeats = &Route{
 		Name: "list-seats", Method: "GET", Path: "/v1/orgs/{orgId}/licenses/{licenseId}/seats", Auth: JWT, Permission: roles.LicensesRead,
@@ -76,6 +77,7 @@ var (
 		Actions: []string{ddbGet, ddbPut, ddbCheck},
 		Summary: "Grant an org a license (operators)",
 		Build:   buildGrantLicense,
+		Replay:  replayLicense,
 	}
 	OperatorUpdateLicense = &Route{
 		Name: "operator-update-license", Method: "PATCH", Path: "/v1/operator/orgs/{orgId}/licenses/{licenseId}", Auth: Operator,

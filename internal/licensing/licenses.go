@@ -209,6 +209,14 @@ func (s *Service) StartTrial(ctx context.Context, a orgs.Access, in TrialInput) 
 	return l, nil
 }
 
+// License returns one of the org's licenses (the answer to a repeated create).
+func (s *Service) License(ctx context.Context, orgID, licenseID string) (License, error) {
+	if !validID(orgID) || !validID(licenseID) {
+		return License{}, apperr.New(apperr.NotFound, "license not found")
+	}
+	return s.Store.License(ctx, orgID, licenseID)
+}
+
 // licenseOf returns the org's license named by id, as the authorization step read it.
 func (s *Service) licenseOf(ctx context.Context, a orgs.Access, id string) (License, error) {
 	if !validID(id) {
