@@ -426,3 +426,26 @@ func TestRepeatedTrialAndGrantWithOneIdempotencyKeyAnswerTheFirstLicense(t *test
 		}
 	}
 }
+
+func TestSampleLicensingEventsAreServed(t *testing.T) {
+	a := newAPI(t)
+	a.putProduct("build-accelerator", `{"name":"Build Accelerator","availability":"commercial","trial":{"days":30,"nodeLimit":5},"agreementVersion":"2026-01"}`)
+	for _, c := range []struct {
+		file string
+		r    *Route
+	}{{"operator-grant-license.json", OperatorGrantLicense}, {"start-trial.json", StartTrial}} {
+		ev := loadEvent(t, c.file)
+		claims := ev.RequestContext.Authorizer.JWT.Claims
+		// The sample's org is made for the sample's admin (ada's sub in start-trial.json).
+		admin := orgs.Caller{ID: "6c1f1b2e-7d7a-4c2b-9a55-3f1f0a9d2b11", Email: "ada@example.com", EmailVerified: true}
+		orgID := a.org(admin, "Sample "+c.file)
+		sample := ev.PathParameters["orgId"]
+		ev.PathParameters["orgId"] = orgID
+		ev.RawPath = strings.ReplaceAll(ev.RawPath, sample, orgID)
+		ev.RequestContext.HTTP.Path = ev.RawPath
+		resp := a.call(c.r, ev)
+		if resp.StatusCode != 201 {
+			t.Errorf("%s (%s as %s): %d %s", c.file, c.r.Name, claims["email"], resp.StatusCode, resp.Body)
+		}
+	}
+}
