@@ -158,8 +158,13 @@ func TestLicensingEndToEnd(t *testing.T) {
 	if len(list.Items) != 1 || list.Items[0].ID != short.ID {
 		t.Fatalf("expired licenses before the job ran: %+v", list.Items)
 	}
-	if err := triggers.RunScheduled(context.Background(), l.api.Env, triggers.Tasks(l.api.Env)); err != nil {
-		t.Fatal(err)
+	// A license ending in 20 h: the job's first look sends the 1-day notice only, once.
+	soon := time.Now().UTC().Add(20 * time.Hour).Format(time.RFC3339)
+	l.do("POST", "/v1/operator/orgs/"+org.ID+"/licenses", op, `{"productId":"e2e-widget","type":"enterprise","endsAt":"`+soon+`"}`, 201, nil)
+	for range 2 {
+		if err := triggers.RunScheduled(context.Background(), l.api.Env, triggers.Tasks(l.api.Env)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	got := l.actions(org.ID)
 	for _, want := range []string{"license.granted", "license.trial_started", "license.seat_assigned", "license.seat_released", "license.expired"} {
@@ -173,7 +178,7 @@ func TestLicensingEndToEnd(t *testing.T) {
 			expired++
 		}
 	}
-	if expired != 1 || strings.Count(strings.Join(got, " "), "license.granted") != 2 {
-		t.Errorf("events %v: want one license.expired and two grants", got)
+	if expired != 1 || strings.Count(strings.Join(got, " "), "license.granted") != 3 || strings.Count(strings.Join(got, " "), "license.expiry_notice") != 1 {
+		t.Errorf("events %v: want one license.expired, three grants, one expiry notice", got)
 	}
 }
