@@ -41,6 +41,9 @@ type Route struct {
 	// narrows what it allows (PATCH of the org settings: billing.manage may change billing
 	// contacts only).
 	OrPermission roles.Permission
+	// Subject, when set, is the kind of org item the route acts on (orgs.SubjectItem), named by
+	// the path parameter <Subject>Id: the authorization step reads it in its round trip.
+	Subject string
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
 	SelfAllowed bool
@@ -76,10 +79,10 @@ type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Re
 // Prefetcher returns ctx asking the authorization step to read what the request acts on.
 type Prefetcher func(ctx context.Context, req *Request) context.Context
 
-// OrgScoped reports whether the route acts inside one org as one of its members and so runs
+// OrgScoped reports whether the route acts inside one org as one of its members, and so runs
 // the membership check. Operator routes name an org too, but operators act from outside it.
 func (r *Route) OrgScoped() bool {
-	return r.Auth == JWT && strings.Contains(r.Path, "{orgId}")
+	return strings.Contains(r.Path, "{orgId}") && r.Auth != Operator
 }
 
 // Mutating reports whether the route changes state (and so writes an event).

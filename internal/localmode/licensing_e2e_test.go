@@ -12,23 +12,6 @@ import (
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-// operator creates a user in the operators group and signs in, returning the ID token.
-func (l *local) operator(email string) string {
-	l.t.Helper()
-	ctx := context.Background()
-	if _, err := standins.CreateUser(ctx, l.cognito, l.api.Pool, email, "Passw0rd!e2e", nil); err != nil {
-		l.t.Fatal(err)
-	}
-	if err := standins.AddToGroup(ctx, l.cognito, l.api.Pool, email, standins.OperatorsGroup); err != nil {
-		l.t.Fatal(err)
-	}
-	tokens, err := standins.SignIn(ctx, l.cognito, l.api.Pool, email, "Passw0rd!e2e")
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	return tokens.IDToken
-}
-
 // invitedMember has admin invite email to the org as a user and accepts with a new account;
 // it returns the member's token and user id.
 func (l *local) invitedMember(admin, orgID, email string) (string, string) {

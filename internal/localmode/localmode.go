@@ -65,7 +65,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err := ensureDemoCatalog(ctx, env); err != nil {
 		return nil, err
 	}
-	return &API{Env: env, Pool: pool, Handler: gateway.New(env, httpapi.Routes, verifier)}, nil
+	return &API{Env: env, Pool: pool, Handler: withDocs(gateway.New(env, httpapi.Routes, verifier))}, nil
 }
 
 // RunJobs runs the scheduled job every interval until ctx ends, as the EventBridge schedule
