@@ -717,6 +717,8 @@ func (s *Store) StepLicense(ctx context.Context, before, after licensing.License
 	}
 	t.update(key(orgPK(before.OrgID), licenseSK(before.ID)), u, exists().And(asRead), licensing.ErrLicenseChanged)
 	if ev != nil {
+		// Nothing is logged or mailed for a deleted org (its data waits for the purge).
+		t.check(key(orgPK(before.OrgID), skMeta), orgLive(), licensing.ErrOrgGone)
 		t.event(*ev)
 		t.outbox(ev.OccurredAt, msgs...)
 	}

@@ -275,6 +275,28 @@ func TestLicenseJobCatchesUpOnDaysItMissed(t *testing.T) {
 	}
 }
 
+func TestLicenseJobSendsNothingForADeletedOrg(t *testing.T) {
+	w := newWorld(t)
+	ada := person("ada")
+	orgID := w.newOrg(ada)
+	w.product("widget")
+	svc := w.licensing()
+	l := w.grant(orgID, "widget", nil, w.clock.Now().Add(10*24*time.Hour))
+	o := w.org(orgID)
+	if err := w.orgs.Delete(context.Background(), ada, w.access(ada, orgID, orgs.Subject{}), o.Handle); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ProcessDue(context.Background(), w.clock.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.outboxItems(t)); n != 0 {
+		t.Errorf("%d emails for a deleted org's license", n)
+	}
+	if st := w.license(orgID, l.ID); !st.DueAt.IsZero() {
+		t.Errorf("the deleted org's license is still due at %v", st.DueAt)
+	}
+}
+
 func TestLicenseStatusIsComputedAtEveryRead(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := start.Add(24 * time.Hour)

@@ -148,7 +148,14 @@ func (s *Service) step(ctx context.Context, l License, now time.Time) error {
 		ev, msgs = &e, m
 	}
 	after.DueAt = NextDue(after, now)
-	return s.Store.StepLicense(ctx, l, after, ev, msgs)
+	err := s.Store.StepLicense(ctx, l, after, ev, msgs)
+	if errors.Is(err, ErrOrgGone) {
+		// A deleted org's license: no event, no email; it leaves the due index quietly.
+		quiet := l
+		quiet.Version, quiet.DueAt = l.Version+1, time.Time{}
+		return s.Store.StepLicense(ctx, l, quiet, nil, nil)
+	}
+	return err
 }
 
 // maxNoticeRecipients keeps a notice's transaction within DynamoDB's 100 items (the license,

@@ -84,7 +84,8 @@ type Store interface {
 	AdvanceDueWatermark(ctx context.Context, day time.Time) error
 	// StepLicense is the scheduled job's write: after's expiry, notice marks and due time
 	// over before, on condition that the license is still as the job read it
-	// (ErrLicenseChanged), with the event and the outbox messages when ev is not nil.
+	// (ErrLicenseChanged), with the event and the outbox messages when ev is not nil, and
+	// then only while the org is live (ErrOrgGone).
 	StepLicense(ctx context.Context, before, after License, ev *audit.Event, msgs []outbox.Message) error
 	// MembersWithRole returns every member of the org holding the built-in role r.
 	MembersWithRole(ctx context.Context, orgID string, r roles.Role) ([]orgs.Member, error)
