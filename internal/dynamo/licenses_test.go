@@ -296,26 +296,3 @@ func TestLicenseJobSendsNothingForADeletedOrg(t *testing.T) {
 		t.Errorf("the deleted org's license is still due at %v", st.DueAt)
 	}
 }
-
-func TestLicenseStatusIsComputedAtEveryRead(t *testing.T) {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	end := start.Add(24 * time.Hour)
-	l := licensing.License{StartsAt: start, EndsAt: end}
-	for _, c := range []struct {
-		at   time.Time
-		want licensing.Status
-	}{
-		{start.Add(-time.Nanosecond), licensing.Scheduled},
-		{start, licensing.Active},
-		{end.Add(-time.Nanosecond), licensing.Active},
-		{end, licensing.Expired},
-	} {
-		if got := l.Status(c.at); got != c.want {
-			t.Errorf("at %v: %s, want %s", c.at, got, c.want)
-		}
-	}
-	l.RevokedAt = start
-	if l.Status(start) != licensing.Revoked {
-		t.Error("revoked")
-	}
-}
