@@ -302,6 +302,14 @@ func TestSeatsFillUpAndFree(t *testing.T) {
 	if r := a.do(ReleaseSeat, &ada, map[string]string{"orgId": id, "licenseId": lic, "userId": bob.ID}, nil, ""); r.status != 404 {
 		t.Errorf("freeing a free seat: %d", r.status)
 	}
+	for _, uid := range []string{"not a user id", strings.Repeat("x", 200)} {
+		if r := a.do(ReleaseSeat, &ada, map[string]string{"orgId": id, "licenseId": lic, "userId": uid}, nil, ""); r.status != 404 || r.calls > 2 {
+			t.Errorf("freeing the seat of %q: %d (%d calls); want 404 within 2", uid, r.status, r.calls)
+		}
+	}
+	if r := a.do(ListSeats, &ada, map[string]string{"orgId": id, "licenseId": "no-such-license"}, nil, ""); r.status != 404 || r.calls > 2 {
+		t.Errorf("seats of an unknown license: %d (%d calls)", r.status, r.calls)
+	}
 	if r := a.assignSeat(ada, id, lic, dee.ID); r.status != 200 {
 		t.Errorf("a seat after one was freed: %d %s", r.status, r.body)
 	}

@@ -143,8 +143,11 @@ func (s *Service) WithProduct(ctx context.Context, productID string) context.Con
 // WithLicense returns ctx asking the authorization step to read the license, and userID's
 // seat of it when userID is given, too (the seat routes).
 func (s *Service) WithLicense(ctx context.Context, orgID, licenseID, userID string) context.Context {
-	if !validID(orgID) || !validID(licenseID) || userID != "" && !validID(userID) {
+	if !validID(orgID) || !validID(licenseID) {
 		return ctx
+	}
+	if !validID(userID) {
+		userID = "" // no one's: the seat is not read
 	}
 	return s.Store.WithLicense(ctx, orgID, licenseID, userID)
 }
