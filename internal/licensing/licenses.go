@@ -257,7 +257,7 @@ func (s *Service) AssignSeat(ctx context.Context, a orgs.Access, licenseID strin
 		return Seat{}, apperr.New(apperr.Conflict, "the license is %s: no seat can be given", l.Status(now))
 	case l.SeatsUsed >= *l.SeatLimit:
 		return Seat{}, ErrSeatsTaken
-	case !m.Role.Has(roles.ProductsAccess):
+	case !productsAccess(a.Org, m.Role):
 		return Seat{}, apperr.New(apperr.Conflict, "%s's role (%s) has no access to products: give them another role first", m.Email, m.Role)
 	}
 	seat := Seat{LicenseID: l.ID, UserID: m.UserID, Email: m.Email, AssignedAt: now}
@@ -290,4 +290,11 @@ func (s *Service) ReleaseSeat(ctx context.Context, a orgs.Access, licenseID, use
 		fmt.Sprintf("%s freed %s's seat of the %s license of %s", a.Member.Email, label, l.Type, l.ProductName),
 		map[string]any{"userId": userID, "email": label, "seatsUsed": l.SeatsUsed - 1})
 	return s.Store.ReleaseSeat(ctx, SeatWrite{License: l, Member: a.Target, Seat: Seat{LicenseID: l.ID, UserID: userID}, Actor: a.Member, Now: s.Now(), Event: ev})
+}
+
+// productsAccess reports whether role r of the org (built-in or custom) carries products.access,
+// without which a seat covers nothing.
+func productsAccess(o orgs.Org, r roles.Role) bool {
+	d, ok := o.Role(r)
+	return ok && d.Has(roles.ProductsAccess)
 }
