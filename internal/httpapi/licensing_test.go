@@ -457,3 +457,20 @@ func TestSampleLicensingEventsAreServed(t *testing.T) {
 		}
 	}
 }
+
+func TestProductNamesFollowTheTextRule(t *testing.T) {
+	a := newAPI(t)
+	op := operatorCaller()
+	for _, name := range []string{"Wid\u202eget", "Wid\u200bget", "Line\nbreak", ""} {
+		body, _ := json.Marshal(map[string]any{"name": name, "availability": "public"})
+		if r := a.do(PutProduct, &op, map[string]string{"productId": "widget"}, nil, string(body)); r.status != 400 {
+			t.Errorf("name %q: %d %s; want 400", name, r.status, r.body)
+		}
+	}
+	if r := a.do(PutProduct, &op, map[string]string{"productId": "widget"}, nil, `{"name":"Widget","availability":"everyone"}`); r.status != 400 {
+		t.Errorf("availability everyone: %d", r.status)
+	}
+	if r := a.do(PutProduct, &op, map[string]string{"productId": "widget"}, nil, `{"name":"Widget","availability":"public","trial":{"days":0,"nodeLimit":1}}`); r.status != 400 {
+		t.Errorf("a trial of 0 days: %d", r.status)
+	}
+}

@@ -2,9 +2,7 @@ package licensing
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
@@ -301,24 +299,10 @@ func who(a audit.Actor) string {
 	return a.Email
 }
 
-// cleanText trims and checks a one-line text field.
+// cleanText is the contract's text rule (orgs.CleanText: NFC, no control, bidi-override or
+// zero-width characters).
 func cleanText(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case required && v == "":
-		return "", apperr.New(apperr.Invalid, "%s is required", field)
-	case utf8.RuneCountInString(v) > max:
-		return "", apperr.New(apperr.Invalid, "%s must be at most %d characters", field, max)
-	case strings.ContainsFunc(v, badRune):
-		return "", apperr.New(apperr.Invalid, "%s may not contain control, bidi-override or zero-width characters", field)
-	}
-	return v, nil
-}
-
-// badRune: control, bidi-override and zero-width characters.
-func badRune(r rune) bool {
-	return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 ||
-		r >= 0x200b && r <= 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0xfeff
+	return orgs.CleanText(field, v, max, required)
 }
 
 func dateText(t time.Time) string {
