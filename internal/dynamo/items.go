@@ -149,6 +149,7 @@ type memberItem struct {
 	Source     string         `dynamodbav:"source"`
 	JobTitle   string         `dynamodbav:"jobTitle,omitempty"`
 	Properties map[string]any `dynamodbav:"properties,omitempty"`
+	Status     string         `dynamodbav:"status,omitempty"`
 }
 
 func newMemberItem(m orgs.Member) memberItem {
@@ -162,6 +163,7 @@ func newMemberItem(m orgs.Member) memberItem {
 		},
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
+		Status: string(m.Status),
 	}
 }
 
@@ -169,6 +171,7 @@ func (it memberItem) member() orgs.Member {
 	return orgs.Member{
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
+		Status: orgs.Status(it.Status),
 	}
 }
 
@@ -179,12 +182,13 @@ type userOrgItem struct {
 	Kind     string    `dynamodbav:"kind"`
 	Role     string    `dynamodbav:"role"`
 	JoinedAt time.Time `dynamodbav:"joinedAt"`
+	Status   string    `dynamodbav:"status,omitempty"`
 }
 
 func newUserOrgItem(m orgs.Member, kind orgs.Kind) userOrgItem {
 	return userOrgItem{
 		keys:  keys{PK: userPK(m.UserID), SK: userOrgSK(m.OrgID)},
-		OrgID: m.OrgID, Kind: string(kind), Role: string(m.Role), JoinedAt: m.JoinedAt,
+		OrgID: m.OrgID, Kind: string(kind), Role: string(m.Role), JoinedAt: m.JoinedAt, Status: string(m.Status),
 	}
 }
 

@@ -2,6 +2,7 @@ package orgs
 
 import (
 	"context"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -16,6 +17,10 @@ type Subject struct {
 	// SelfAllowed lets a member act on themself (UserID is the caller) without the route's
 	// permission: leaving an org is removing oneself.
 	SelfAllowed bool
+	// Extra names what another capability's route needs besides, read in the same round trip
+	// so that the route's operation follows at once (package tokens: the token's state, the
+	// usage counters). The store knows each kind it is given; the result is Access.Extra.
+	Extra any
 }
 
 // AuthorizeFor loads the caller's membership of the org, and the subject s names, in one
@@ -29,10 +34,13 @@ func (s *Service) AuthorizeFor(ctx context.Context, c Caller, orgID string, subj
 	}
 	// A non-nil err with the access describes how an earlier request with the same
 	// idempotency key ended: it is passed on once the access is checked.
-	if a.Org.Deleted() {
+	if a.Org.Deleted() || a.Member.Suspended() {
+		// A suspended member keeps the row but no access: to them the org is not there.
 		return Access{}, apperr.New(apperr.NotFound, "organization not found")
 	}
-	if !a.Org.AuthResetAt.IsZero() && c.IssuedAt.Before(a.Org.AuthResetAt) {
+	// iat has whole seconds: a token issued in the reset's own second still works, so that a
+	// sign-in right after the reset does (the contract's "before the reset's second").
+	if !a.Org.AuthResetAt.IsZero() && c.IssuedAt.Before(a.Org.AuthResetAt.Truncate(time.Second)) {
 		return Access{}, apperr.New(apperr.Unauthenticated, "authentication for this organization was reset; sign in again")
 	}
 	self := subj.SelfAllowed && subj.UserID == c.ID

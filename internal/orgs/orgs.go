@@ -39,6 +39,16 @@ const (
 	SourceLegacy  Source = "legacy"
 )
 
+// Status tells an active member from a suspended one (SCIM active: false), who keeps the row
+// but has no access: calls to the org are NotFound and tool sign-ins are refused.
+type Status string
+
+// The member statuses; a member stored without one is active.
+const (
+	StatusActive    Status = "active"
+	StatusSuspended Status = "suspended"
+)
+
 // Person names a user where an object records who did something.
 type Person struct {
 	ID    string
@@ -92,7 +102,12 @@ type Member struct {
 	Source     Source
 	JobTitle   string
 	Properties map[string]any
+	// Status is StatusActive or StatusSuspended; empty means active.
+	Status Status
 }
+
+// Suspended reports whether the member is suspended.
+func (m *Member) Suspended() bool { return m.Status == StatusSuspended }
 
 // Profile is a user's own record.
 type Profile struct {
@@ -110,6 +125,7 @@ type Membership struct {
 	Kind     Kind
 	Role     roles.Role
 	JoinedAt time.Time
+	Status   Status
 }
 
 // Account is a profile with the user's memberships and any email change under way.
@@ -147,4 +163,7 @@ type Access struct {
 	// Invite is the invite named by the route's {inviteId}; nil when there is none or it is
 	// not one of the org's.
 	Invite *Invite
+	// Extra is what Subject.Extra asked for, as the store reads that kind; nil when nothing was
+	// asked.
+	Extra any
 }
