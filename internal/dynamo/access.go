@@ -25,6 +25,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
 	}
+	ks = append(ks, extraKeys(orgID, subj.Extra)...)
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
 		return orgs.Access{}, err
@@ -33,12 +34,15 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	var org orgItem
 	var replay error
 	members := map[string]orgs.Member{}
+	var extras []map[string]types.AttributeValue
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.Access{}, err
 		}
 		switch {
+		case k.PK == orgPK(orgID) && isExtraSK(k.SK):
+			extras = append(extras, av)
 		case k.SK == skIdempotency:
 			// The store has no clock of its own; a record's day is long next to the skew.
 			replay = replayFrom(av, time.Now())
@@ -66,6 +70,9 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 		return orgs.Access{}, apperr.New(apperr.NotFound, "organization not found")
 	}
 	a.Org, a.Member = org.org(), caller
+	if a.Extra, err = extraResult(subj.Extra, extras); err != nil {
+		return orgs.Access{}, err
+	}
 	if t, ok := members[subj.UserID]; ok {
 		a.Target = &t
 	}

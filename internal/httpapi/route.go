@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/audit"
 
@@ -60,6 +61,9 @@ type Route struct {
 	// answered by Replay with what the first one created; the same key with another body is a
 	// conflict.
 	Replay func(env *app.Env) Replayer
+	// Extra, when set, names what else the authorization step reads in its round trip for
+	// this route (orgs.Subject.Extra), given the time of the request.
+	Extra func(now time.Time) any
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler

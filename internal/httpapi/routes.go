@@ -194,3 +194,5 @@ var Routes = []*Route{
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
 }
+
+func init() { Routes = append(Routes, tokenRoutes...) }

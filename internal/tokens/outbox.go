@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/outbox"
@@ -54,7 +55,7 @@ type FanOutStore interface {
 	MemberIDs(ctx context.Context, orgID string) ([]string, error)
 	// PutOutbox writes msgs, in transactions of at most 100; a message already written (same
 	// id) is left as it is, so that a fan-out run twice writes nothing twice.
-	PutOutbox(ctx context.Context, msgs []outbox.Message) error
+	PutOutbox(ctx context.Context, now time.Time, msgs []outbox.Message) error
 }
 
 // SignOuter signs a user out everywhere at the identity provider.
@@ -64,7 +65,7 @@ type SignOuter interface {
 
 // Handlers returns the outbox handlers of this package's kinds, for the stream processor's
 // and the scheduled job's outbox.Handlers.
-func Handlers(store FanOutStore, dir SignOuter, log *slog.Logger) outbox.Handlers {
+func Handlers(store FanOutStore, dir SignOuter, now func() time.Time, log *slog.Logger) outbox.Handlers {
 	return outbox.Handlers{
 		KindNotifyAdmins: func(ctx context.Context, m outbox.Message) error {
 			var b NotifyAdmins
@@ -85,7 +86,7 @@ func Handlers(store FanOutStore, dir SignOuter, log *slog.Logger) outbox.Handler
 				}
 				msgs = append(msgs, e)
 			}
-			return store.PutOutbox(ctx, msgs)
+			return store.PutOutbox(ctx, now(), msgs)
 		},
 		KindSignOutMembers: func(ctx context.Context, m outbox.Message) error {
 			var b SignOutMembers
@@ -104,7 +105,7 @@ func Handlers(store FanOutStore, dir SignOuter, log *slog.Logger) outbox.Handler
 				}
 				msgs = append(msgs, so)
 			}
-			return store.PutOutbox(ctx, msgs)
+			return store.PutOutbox(ctx, now(), msgs)
 		},
 		KindSignOut: func(ctx context.Context, m outbox.Message) error {
 			var b SignOut
