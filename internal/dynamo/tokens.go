@@ -39,7 +39,7 @@ import (
 // failure counter of the minute (limits.go), then writes its outcome in one transaction. The
 // token itself names the org (package tokens), so no lookup comes first.
 const (
-	skOrgToken         = "TOKEN"
+	skOrgToken      = "TOKEN"
 	skTokenUse      = "TOKENUSE#"
 	skLicenses      = "LICENSES"
 	catalogPK       = "CATALOG"

@@ -44,7 +44,7 @@ type Request struct {
 	// Access is the caller's standing in the route's org; set on org-scoped routes only.
 	Access orgs.Access
 	// Tool is what a tool signed in with HTTP Basic may download; set on Token routes only.
-	Tool tokens.Entitlements
+	Tool   tokens.Entitlements
 	body   []byte
 	secret []byte
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-		"time"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
