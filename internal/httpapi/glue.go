@@ -280,6 +280,9 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		if r.Extra != nil {
 			subject.Extra = r.Extra(b.now())
 		}
+		if r.Subject != "" {
+			subject.Item = orgs.SubjectItem{Kind: r.Subject, ID: req.Path(r.Subject + "Id")}
+		}
 		if req.Access, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)
 		}

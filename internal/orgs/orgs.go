@@ -166,4 +166,6 @@ type Access struct {
 	// Extra is what Subject.Extra asked for, as the store reads that kind; nil when nothing was
 	// asked.
 	Extra any
+	// Item is the item Subject.Item named, as the store decoded it; nil when absent.
+	Item any
 }

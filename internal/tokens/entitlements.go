@@ -64,10 +64,7 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 	if in.Failures >= FailedSignInLimit {
 		return Entitlements{}, rateLimited(now)
 	}
-	st := initial(o)
-	if in.Token != nil {
-		st = *in.Token
-	}
+	st := stateIn(o, in.Token)
 	var reason string
 	switch m := in.Member; {
 	case !s.Keys.Verify(p, st.Version, st.Nonce):

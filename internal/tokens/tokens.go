@@ -179,10 +179,21 @@ type View struct {
 
 // stateOf is the org's token state from the authorization step's read.
 func stateOf(a orgs.Access) State {
-	if st, ok := a.Extra.(*State); ok && st != nil {
-		return *st
+	st, _ := a.Extra.(*State)
+	return stateIn(a.Org, st)
+}
+
+// stateIn is the org's token state from what the table holds (nil: nothing yet). A state
+// written by a sign-in alone (its last use) is still the initial token's, created with the org.
+func stateIn(o orgs.Org, st *State) State {
+	if st == nil {
+		return initial(o)
 	}
-	return initial(a.Org)
+	if st.Version == 0 && st.CreatedAt.IsZero() {
+		init := initial(o)
+		st.CreatedAt, st.CreatedBy = init.CreatedAt, init.CreatedBy
+	}
+	return *st
 }
 
 // View shows the org's token to a member with token.view; each view is logged.
