@@ -180,8 +180,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 
 	var poolTriggers awscognito.UserPoolTriggers
 	for _, f := range triggers.Functions {
-		if f.Kind == triggers.KindPostConfirmation {
+		switch f.Kind {
+		case triggers.KindPostConfirmation:
 			poolTriggers.PostConfirmation = newFunction(stack, triggerSpec(f), props.BuildDir, env, res)
+		case triggers.KindPostAuthentication:
+			poolTriggers.PostAuthentication = newFunction(stack, triggerSpec(f), props.BuildDir, env, res)
 		}
 	}
 
@@ -300,7 +303,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, f := range fns {
 		use(f.Name)
 		switch f.Kind {
-		case triggers.KindSchedule:
+		case triggers.KindSchedule, triggers.KindPostAuthentication:
 		case triggers.KindPostConfirmation:
 			postConfirmation++
 			if postConfirmation > 1 {
@@ -523,7 +526,7 @@ func triggerSpec(f *triggers.Function) functionSpec {
 	}
 	spec := functionSpec{
 		name: f.Name, description: description, actions: f.Actions,
-		poolTrigger:    f.Kind == triggers.KindPostConfirmation,
+		poolTrigger:    f.Kind == triggers.KindPostConfirmation || f.Kind == triggers.KindPostAuthentication,
 		timeoutSeconds: FunctionTimeoutSeconds,
 	}
 	if f.Kind == triggers.KindSchedule {

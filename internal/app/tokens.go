@@ -8,3 +8,10 @@ func (e *Env) Tokens() *tokens.Service {
 		return &tokens.Service{Store: e.Store(), Keys: tokens.NewKeys(e.Secret()), Now: e.Now, NewID: e.NewID}
 	})
 }
+
+// SignIns returns the log of sign-ins at the identity provider (the post-authentication trigger).
+func (e *Env) SignIns() *tokens.SignInLog {
+	return once(e, "signins", func() *tokens.SignInLog {
+		return &tokens.SignInLog{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+	})
+}

@@ -443,3 +443,20 @@ func (s *Store) PutOutbox(ctx context.Context, now time.Time, msgs []outbox.Mess
 	}
 	return nil
 }
+
+var _ tokens.SignInStore = (*Store)(nil)
+
+// RecordEvents implements tokens.SignInStore: events alone, in transactions of up to 100
+// (events that record something outside the table, such as a sign-in at the identity provider).
+func (s *Store) RecordEvents(ctx context.Context, evs []audit.Event) error {
+	for start := 0; start < len(evs); start += maxTxnItems {
+		t := s.txn()
+		for _, e := range evs[start:min(start+maxTxnItems, len(evs))] {
+			t.putNew(newEventItem(e), fmt.Errorf("event %s already written", e.ID))
+		}
+		if err := t.run(ctx, s.Client); err != nil {
+			return err
+		}
+	}
+	return nil
+}

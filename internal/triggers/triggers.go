@@ -5,6 +5,7 @@ package triggers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -25,6 +26,8 @@ const (
 	KindSchedule Kind = "schedule"
 	// KindPostConfirmation: Cognito, after a user confirms the sign-up.
 	KindPostConfirmation Kind = "post-confirmation"
+	// KindPostAuthentication: Cognito, after a user signed in.
+	KindPostAuthentication Kind = "post-authentication"
 )
 
 // Function is a non-HTTP Lambda function.
@@ -88,8 +91,16 @@ var (
 	}
 )
 
+// PostAuthentication logs each sign-in at the identity provider in the user's orgs.
+var PostAuthentication = &Function{
+	Name: "post-authentication", Kind: KindPostAuthentication,
+	Summary: "the Cognito post-authentication trigger: it logs user.signed_in in every org of the user who just signed in",
+	Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
+	Build:   buildPostAuthentication,
+}
+
 // Functions lists the non-HTTP functions.
-var Functions = []*Function{ScheduledJob, PostConfirmation}
+var Functions = []*Function{ScheduledJob, PostConfirmation, PostAuthentication}
 
 // MainSource is the source of functions/<f.Name>/main.go.
 func MainSource(f *Function) string {
@@ -123,5 +134,39 @@ func buildPostConfirmation(env *app.Env) any {
 		// The account is also created on the user's first API call, so a failure here must not
 		// block the sign-up: the error is logged, not returned.
 		return ev, nil
+	}
+}
+
+// postAuthentication is Cognito's post-authentication event with the request's context data,
+// which carries the source IP where Cognito gives it (threat protection on).
+type postAuthentication struct {
+	events.CognitoEventUserPoolsPostAuthentication
+	Request struct {
+		events.CognitoEventUserPoolsPostAuthenticationRequest
+		UserContextData *struct {
+			IPAddress string `json:"ipAddress"`
+		} `json:"userContextData,omitempty"`
+	} `json:"request"`
+}
+
+func buildPostAuthentication(env *app.Env) any {
+	log := env.SignIns()
+	return func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+		var ev postAuthentication
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			env.Log.ErrorContext(ctx, "post-authentication: decode event", slog.Any("error", err))
+			return raw, nil
+		}
+		attrs := ev.Request.UserAttributes
+		ip := ""
+		if ev.Request.UserContextData != nil {
+			ip = ev.Request.UserContextData.IPAddress
+		}
+		if err := log.SignedIn(ctx, attrs["sub"], attrs["email"], ip); err != nil {
+			env.Log.ErrorContext(ctx, "post-authentication: log sign-in", slog.String("user", attrs["sub"]), slog.Any("error", err))
+		}
+		// A failure to log must not refuse the sign-in: Cognito would fail it. The event is
+		// answered back unchanged, as Cognito expects.
+		return raw, nil
 	}
 }
