@@ -67,6 +67,7 @@ func run(ctx context.Context) error {
 	api, err := localmode.New(ctx, localmode.Options{
 		DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint, SESEndpoint: stack.SESEndpoint,
 		TableName: cfg.TableName, PoolName: "orgs-local", Config: cfg, Log: log,
+		LambdaEndpoint: stack.LambdaEndpoint,
 	})
 	if err != nil {
 		return err

@@ -31,6 +31,9 @@ type Options struct {
 	// pool and issuer are filled in from the above.
 	Config app.Config
 	Log    *slog.Logger
+	// LambdaEndpoint, when set, is where cognito-local invokes the pool's Lambda triggers
+	// (standins.Stack.LambdaEndpoint): New serves the trigger functions there until ctx ends.
+	LambdaEndpoint string
 }
 
 // API is the assembled local API.
@@ -62,6 +65,11 @@ func New(ctx context.Context, o Options) (*API, error) {
 	env := app.New(cfg, o.Log)
 	ses.Install(env)
 	cognito.Install(env)
+	if o.LambdaEndpoint != "" {
+		if err := serveTriggers(ctx, o.LambdaEndpoint, pool.ID, env); err != nil {
+			return nil, err
+		}
+	}
 	return &API{Env: env, Pool: pool, Handler: gateway.New(env, httpapi.Routes, verifier)}, nil
 }
 

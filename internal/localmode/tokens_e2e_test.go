@@ -118,3 +118,29 @@ func TestToolsSignInWithTheOrgTokenUntilItIsRegeneratedOrAuthIsReset(t *testing.
 		t.Errorf("usage: %v", usage)
 	}
 }
+
+func TestASignInThroughCognitoLocalLandsInTheOrgsLog(t *testing.T) {
+	s := startStack(t)
+	ada := s.newUser()
+	id := decode[org](t, s.do("POST", "/v1/orgs", ada.tokens.IDToken, `{"name":"Acme"}`), 201).str("id")
+	// cognito-local runs the post-authentication trigger through the local Lambda endpoint.
+	again, err := standins.SignIn(t.Context(), s.cognito, s.api.Pool, ada.email, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := decode[struct {
+		Items []struct {
+			Action string `json:"action"`
+			Actor  struct {
+				ID string `json:"id"`
+			} `json:"actor"`
+		} `json:"items"`
+	}](t, s.do("GET", "/v1/orgs/"+id+"/events?category=authentication", again.IDToken, ""), 200)
+	found := false
+	for _, e := range evs.Items {
+		found = found || (e.Action == "user.signed_in" && e.Actor.ID == ada.sub)
+	}
+	if !found {
+		t.Errorf("no user.signed_in of ada in the org's log: %+v", evs.Items)
+	}
+}
