@@ -181,14 +181,14 @@ func extraKeys(orgID string, extra any) []map[string]types.AttributeValue {
 func extraResult(extra any, items []map[string]types.AttributeValue) (any, error) {
 	switch extra.(type) {
 	case tokens.StateRead:
-		for _, av := range items {
-			var it orgTokenItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, err
-			}
-			return it.state(), nil
+		if len(items) == 0 {
+			return (*tokens.State)(nil), nil
 		}
-		return (*tokens.State)(nil), nil
+		var it orgTokenItem
+		if err := attributevalue.UnmarshalMap(items[0], &it); err != nil {
+			return nil, err
+		}
+		return it.state(), nil
 	case tokens.UsageRead:
 		facts := tokens.UsageFacts{TokenUses: map[string]int{}}
 		for _, av := range items {
