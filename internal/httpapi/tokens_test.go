@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -498,4 +499,55 @@ func (a *api) outbox(t *testing.T) []outbox.Message {
 		msgs = append(msgs, m)
 	}
 	return msgs
+}
+
+type signOutRecorder struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (r *signOutRecorder) GlobalSignOut(_ context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ids = append(r.ids, id)
+	return nil
+}
+
+func TestAuthResetSignsEveryMemberOutThroughTheOutboxOnce(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	id := a.org(ada, "Acme")
+	a.member(id, bob, roles.User)
+	if r := a.do(ResetAuth, &ada, map[string]string{"orgId": id}, nil, ""); r.status != http.StatusNoContent {
+		t.Fatalf("reset: %d %s", r.status, r.body)
+	}
+	dir := &signOutRecorder{}
+	h := tokens.Handlers(a.store, dir, a.env.Now, a.env.Log)
+	var fanOut outbox.Message
+	for _, m := range a.outbox(t) {
+		if m.Kind == tokens.KindSignOutMembers {
+			fanOut = m
+		}
+	}
+	for range 2 { // a redelivered message writes nothing twice
+		if err := h[tokens.KindSignOutMembers](context.Background(), fanOut); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var users []string
+	for _, m := range a.outbox(t) {
+		if m.Kind == tokens.KindSignOut {
+			if err := h[tokens.KindSignOut](context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+			var b tokens.SignOut
+			_ = m.Decode(&b)
+			users = append(users, b.UserID)
+		}
+	}
+	slices.Sort(users)
+	slices.Sort(dir.ids)
+	if want := []string{ada.ID, bob.ID}; !slices.Equal(users, want) || !slices.Equal(dir.ids, want) {
+		t.Errorf("sign-out messages for %v, directory calls for %v; want one each for %v", users, dir.ids, want)
+	}
 }
