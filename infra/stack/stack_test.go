@@ -238,7 +238,7 @@ func TestOrgsStack(t *testing.T) {
 			if vars["APP_URL"] != "https://app.example.com" || vars["ALLOWED_ORIGINS"] != "https://app.example.com" || vars["MAIL_FROM"] != "no-reply@example.com" {
 				t.Errorf("function %s: APP_URL/ALLOWED_ORIGINS/MAIL_FROM = %v %v %v", name, vars["APP_URL"], vars["ALLOWED_ORIGINS"], vars["MAIL_FROM"])
 			}
-			if name == triggers.PostConfirmation.Name {
+			if name == triggers.PostConfirmation.Name || name == triggers.PostAuthentication.Name {
 				// The pool depends on its trigger: the trigger may not depend on the pool.
 				if _, ok := vars["USER_POOL_ID"]; ok {
 					t.Errorf("function %s (the pool's trigger) has USER_POOL_ID", name)
@@ -374,6 +374,12 @@ func TestOrgsStack(t *testing.T) {
 				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
 				if got := lc["PostConfirmation"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
 					t.Errorf("user pool LambdaConfig.PostConfirmation = %v; want the ARN of %s (%s)", got, fn, f.Name)
+				}
+				checkInvokePermission(t, tp, f.Name, fn, "cognito-idp.amazonaws.com", pool)
+			case triggers.KindPostAuthentication:
+				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
+				if got := lc["PostAuthentication"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
+					t.Errorf("user pool LambdaConfig.PostAuthentication = %v; want the ARN of %s (%s)", got, fn, f.Name)
 				}
 				checkInvokePermission(t, tp, f.Name, fn, "cognito-idp.amazonaws.com", pool)
 			default:
