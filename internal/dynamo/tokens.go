@@ -30,8 +30,8 @@ import (
 //	ORG#<orgId>  TOKENUSE#<yyyy-mm-dd>  the day's count of successful tool sign-ins (usage),
 //	                                 updated in each sign-in's transaction; TTL after 40 days
 //	ORG#<orgId>  LICENSES            the org's licenses as the entitlements and the usage read
-//	                                 them (licenseSummaryItem), kept by the licensing writes
-//	CATALOG      PUBLIC              the catalog's public products (publicCatalogItem), kept by
+//	                                 them (entitlements.go), kept by the licensing writes
+//	CATALOG      PUBLIC              the catalog's public products (entitlements.go), kept by
 //	                                 the catalog writes
 //
 // A tool's sign-in reads, by key, in one BatchGetItem: the org, TOKEN, the member's email guard
@@ -39,12 +39,9 @@ import (
 // failure counter of the minute (limits.go), then writes its outcome in one transaction. The
 // token itself names the org (package tokens), so no lookup comes first.
 const (
-	skOrgToken      = "TOKEN"
-	skTokenUse      = "TOKENUSE#"
-	skLicenses      = "LICENSES"
-	catalogPK       = "CATALOG"
-	skPublicCatalog = "PUBLIC"
-	tokenUseTTL     = 40 * 24 * time.Hour
+	skOrgToken  = "TOKEN"
+	skTokenUse  = "TOKENUSE#"
+	tokenUseTTL = 40 * 24 * time.Hour
 )
 
 func tokenUseSK(day string) string { return skTokenUse + day }
@@ -89,79 +86,6 @@ type tokenUseItem struct {
 	Count int `dynamodbav:"count"`
 }
 
-// licenseSummaryItem is ORG#<orgId>/LICENSES: every license of the org with what the
-// entitlements and the usage need, in one item so that a sign-in reads it by key.
-type licenseSummaryItem struct {
-	keys
-	Licenses []licenseEntry `dynamodbav:"licenses"`
-}
-
-type licenseEntry struct {
-	ID          string    `dynamodbav:"id"`
-	ProductID   string    `dynamodbav:"productId"`
-	ProductName string    `dynamodbav:"productName"`
-	Type        string    `dynamodbav:"type"`
-	StartsAt    time.Time `dynamodbav:"startsAt"`
-	EndsAt      time.Time `dynamodbav:"endsAt,omitempty"`
-	NodeLimit   *int      `dynamodbav:"nodeLimit,omitempty"`
-	SeatLimit   *int      `dynamodbav:"seatLimit,omitempty"`
-	Seats       []string  `dynamodbav:"seats,omitempty,stringset"`
-	Revoked     bool      `dynamodbav:"revoked,omitempty"`
-}
-
-func (e licenseEntry) license() tokens.License {
-	return tokens.License{
-		ID: e.ID, ProductID: e.ProductID, ProductName: e.ProductName, Type: e.Type,
-		StartsAt: e.StartsAt, EndsAt: e.EndsAt, NodeLimit: e.NodeLimit, SeatLimit: e.SeatLimit,
-		Seats: e.Seats, Revoked: e.Revoked,
-	}
-}
-
-// publicCatalogItem is CATALOG/PUBLIC: the public products, which every sign-in lists.
-type publicCatalogItem struct {
-	keys
-	Products []publicProduct `dynamodbav:"products"`
-}
-
-type publicProduct struct {
-	ID   string `dynamodbav:"id"`
-	Name string `dynamodbav:"name"`
-}
-
-// PutLicenseSummary writes an org's license summary (ORG#<orgId>/LICENSES) as it stands; the
-// licensing writes keep it in step, tests and seeding call it directly.
-func (s *Store) PutLicenseSummary(ctx context.Context, orgID string, ls []tokens.License) error {
-	it := licenseSummaryItem{keys: keys{PK: orgPK(orgID), SK: skLicenses}, Licenses: []licenseEntry{}}
-	for _, l := range ls {
-		it.Licenses = append(it.Licenses, licenseEntry{
-			ID: l.ID, ProductID: l.ProductID, ProductName: l.ProductName, Type: l.Type, StartsAt: l.StartsAt,
-			EndsAt: l.EndsAt, NodeLimit: l.NodeLimit, SeatLimit: l.SeatLimit, Seats: l.Seats, Revoked: l.Revoked,
-		})
-	}
-	return s.putPlain(ctx, it)
-}
-
-// PutPublicCatalog writes the list of public products (CATALOG/PUBLIC) as it stands; the
-// catalog writes keep it in step, tests and seeding call it directly.
-func (s *Store) PutPublicCatalog(ctx context.Context, ps []tokens.Product) error {
-	it := publicCatalogItem{keys: keys{PK: catalogPK, SK: skPublicCatalog}, Products: []publicProduct{}}
-	for _, p := range ps {
-		it.Products = append(it.Products, publicProduct(p))
-	}
-	return s.putPlain(ctx, it)
-}
-
-func (s *Store) putPlain(ctx context.Context, item any) error {
-	av, err := marshalMap(item)
-	if err != nil {
-		return err
-	}
-	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: av}); err != nil {
-		return fmt.Errorf("put: %w", err)
-	}
-	return nil
-}
-
 // extraKeys are the keys a tokens read adds to the authorization step's BatchGetItem.
 func extraKeys(orgID string, extra any) []map[string]types.AttributeValue {
 	switch x := extra.(type) {
@@ -198,13 +122,11 @@ func extraResult(extra any, items []map[string]types.AttributeValue) (any, error
 			}
 			switch {
 			case k.SK == skLicenses:
-				var it licenseSummaryItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				ls, err := licensesFrom(av)
+				if err != nil {
 					return nil, err
 				}
-				for _, e := range it.Licenses {
-					facts.Licenses = append(facts.Licenses, e.license())
-				}
+				facts.Licenses = ls
 			case strings.HasPrefix(k.SK, skTokenUse):
 				var it tokenUseItem
 				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -258,7 +180,7 @@ func (s *Store) ResetAuth(ctx context.Context, orgID string, at time.Time, versi
 func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Time) (tokens.SignIn, error) {
 	ks := []map[string]types.AttributeValue{
 		key(orgPK(orgID), skMeta), key(orgPK(orgID), skOrgToken), key(orgPK(orgID), emailGuardSK(email)),
-		key(orgPK(orgID), skLicenses), key(catalogPK, skPublicCatalog), failureKey(orgID, email, minute),
+		key(orgPK(orgID), skLicenses), key(publicCatalogPK, skPublicCatalog), failureKey(orgID, email, minute),
 	}
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
@@ -285,17 +207,9 @@ func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Tim
 			err = attributevalue.UnmarshalMap(av, &it)
 			in.Member = &orgs.Member{OrgID: orgID, UserID: it.UserID, Email: email, Role: roles.Role(it.Role), Status: orgs.Status(it.Status)}
 		case k.SK == skLicenses:
-			var it licenseSummaryItem
-			err = attributevalue.UnmarshalMap(av, &it)
-			for _, e := range it.Licenses {
-				in.Licenses = append(in.Licenses, e.license())
-			}
-		case k.PK == catalogPK:
-			var it publicCatalogItem
-			err = attributevalue.UnmarshalMap(av, &it)
-			for _, p := range it.Products {
-				in.Public = append(in.Public, tokens.Product(p))
-			}
+			in.Licenses, err = licensesFrom(av)
+		case k.PK == publicCatalogPK:
+			in.Public, err = publicFrom(av)
 		case strings.HasPrefix(k.SK, skFailure):
 			var it counterItem
 			err = attributevalue.UnmarshalMap(av, &it)
