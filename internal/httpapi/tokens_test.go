@@ -551,3 +551,13 @@ func TestAuthResetSignsEveryMemberOutThroughTheOutboxOnce(t *testing.T) {
 		t.Errorf("sign-out messages for %v, directory calls for %v; want one each for %v", users, dir.ids, want)
 	}
 }
+
+func TestTheSampleEntitlementsEventSignsInAsAToolWould(t *testing.T) {
+	a := newAPI(t)
+	// The sample's token is the tokens package's vector (under the harness's secret) for an
+	// org this table does not hold: one read, then 401 with the Basic challenge.
+	resp, calls := a.invoke(GetEntitlements, loadEvent(t, "get-entitlements.json"))
+	if resp.StatusCode != http.StatusUnauthorized || calls != 1 || !strings.HasPrefix(resp.Headers["WWW-Authenticate"], "Basic") {
+		t.Errorf("sample event: %d in %d calls, headers %v; want 401 in 1 with WWW-Authenticate: Basic", resp.StatusCode, calls, resp.Headers)
+	}
+}
