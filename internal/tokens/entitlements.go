@@ -73,7 +73,7 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 		reason = "the email is not a member's"
 	case m.Suspended():
 		reason = "the member is suspended"
-	case !allowsProducts(*m):
+	case !allowsProducts(o, *m):
 		reason = fmt.Sprintf("the member's role (%s) does not allow products.access", m.Role)
 	}
 	if reason != "" {

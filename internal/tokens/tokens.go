@@ -333,5 +333,8 @@ func (s *Service) Usage(ctx context.Context, a orgs.Access) (Usage, error) {
 	return u, nil
 }
 
-// allowsProducts reports whether a member's role may use the org's products.
-func allowsProducts(m orgs.Member) bool { return m.Role.Has(roles.ProductsAccess) }
+// allowsProducts reports whether a member's role, built-in or one of the org's custom roles,
+// may use the org's products.
+func allowsProducts(o orgs.Org, m orgs.Member) bool {
+	return orgs.Access{Org: o, Member: m}.Allows(roles.ProductsAccess)
+}
