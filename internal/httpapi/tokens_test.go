@@ -561,3 +561,27 @@ func TestTheSampleEntitlementsEventSignsInAsAToolWould(t *testing.T) {
 		t.Errorf("sample event: %d in %d calls, headers %v; want 401 in 1 with WWW-Authenticate: Basic", resp.StatusCode, calls, resp.Headers)
 	}
 }
+
+func TestARoleChangeReachesTheToolSignInAtOnce(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	id := a.org(ada, "Acme")
+	a.member(id, bob, roles.User)
+	view, _ := a.viewToken(ada, id)
+	tok := view["token"].(string)
+	if r := a.signIn(bob.Email, tok); r.status != http.StatusOK {
+		t.Fatalf("bob as user: %d %s", r.status, r.body)
+	}
+	if r := a.do(UpdateMember, &ada, map[string]string{"orgId": id, "userId": bob.ID}, nil, `{"role":"support_only"}`); r.status != http.StatusOK {
+		t.Fatalf("demote bob: %d %s", r.status, r.body)
+	}
+	if r := a.signIn(bob.Email, tok); r.status != http.StatusUnauthorized {
+		t.Errorf("bob as support_only: %d, want 401 (the email guard carries the role)", r.status)
+	}
+	if r := a.do(UpdateMember, &ada, map[string]string{"orgId": id, "userId": bob.ID}, nil, `{"role":"billing_admin"}`); r.status != http.StatusOK {
+		t.Fatalf("promote bob: %d %s", r.status, r.body)
+	}
+	if r := a.signIn(bob.Email, tok); r.status != http.StatusOK {
+		t.Errorf("bob as billing_admin: %d", r.status)
+	}
+}
