@@ -161,8 +161,8 @@ func errorResponse(err error) *Response {
 	return r
 }
 
-// basicAuth reads HTTP Basic credentials. The password (the org token) is never logged.
-func basicAuth(ev *events.APIGatewayV2HTTPRequest) (user, password string, ok bool) {
+// toolCredentials reads a tool's HTTP Basic credentials. The password (the org token) is never logged.
+func toolCredentials(ev *events.APIGatewayV2HTTPRequest) (user, password string, ok bool) {
 	h := ev.Headers["authorization"]
 	if h == "" {
 		h = ev.Headers["Authorization"]
@@ -261,7 +261,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 	case Token:
 		// A tool: HTTP Basic with a member's email and the org's access token. Signing in
 		// is the route's authentication and its answer's source at once (tokens.SignIn).
-		email, token, ok := basicAuth(ev)
+		email, token, ok := toolCredentials(ev)
 		if !ok {
 			return nil, apperr.New(apperr.Unauthenticated, "sign in with HTTP Basic: a member's email and the org's access token")
 		}
