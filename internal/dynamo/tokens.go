@@ -17,6 +17,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
@@ -36,7 +37,8 @@ import (
 //
 // A tool's sign-in reads, by key, in one BatchGetItem: the org, TOKEN, the member's email guard
 // (ORG#<orgId>/EMAIL#<email>: userId, role, status), LICENSES, CATALOG/PUBLIC and the email's
-// failure counter of the minute (limits.go), then writes its outcome in one transaction. The
+// failure counter of the minute (limits.go: ratelimit.ToolSignInFailures, scope
+// <orgId>#<email>), then writes its outcome in one transaction. The
 // token itself names the org (package tokens), so no lookup comes first.
 const (
 	skOrgToken  = "TOKEN"
@@ -180,7 +182,7 @@ func (s *Store) ResetAuth(ctx context.Context, orgID string, at time.Time, versi
 func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Time) (tokens.SignIn, error) {
 	ks := []map[string]types.AttributeValue{
 		key(orgPK(orgID), skMeta), key(orgPK(orgID), skOrgToken), key(orgPK(orgID), emailGuardSK(email)),
-		key(orgPK(orgID), skLicenses), key(publicCatalogPK, skPublicCatalog), failureKey(orgID, email, minute),
+		key(orgPK(orgID), skLicenses), key(publicCatalogPK, skPublicCatalog), limitKey(signInFailure(orgID, email, minute, tokens.FailedSignInLimit)),
 	}
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
@@ -210,8 +212,10 @@ func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Tim
 			in.Licenses, err = licensesFrom(av)
 		case k.PK == publicCatalogPK:
 			in.Public, err = publicFrom(av)
-		case strings.HasPrefix(k.SK, skFailure):
-			var it counterItem
+		case k.SK == skLimit:
+			var it struct {
+				Count int `dynamodbav:"count"`
+			}
 			err = attributevalue.UnmarshalMap(av, &it)
 			in.Failures = it.Count
 		}
@@ -256,7 +260,7 @@ func isTxnConflict(err error) bool {
 // RecordRejection implements tokens.Store.
 func (s *Store) RecordRejection(ctx context.Context, r tokens.Rejection) error {
 	t := s.txn()
-	t.failure(r.OrgID, r.Email, r.Minute, r.Limit)
+	t.limit(signInFailure(r.OrgID, r.Email, r.Minute, r.Limit))
 	t.event(r.Event)
 	return t.run(ctx, s.Client)
 }
@@ -329,10 +333,10 @@ func (s *Store) queryIndex(ctx context.Context, index, pkName, pk string, each f
 	return nil
 }
 
-// PutOutbox implements tokens.FanOutStore: transactions of up to 100 new messages; when one is
+// PutFanOut implements tokens.FanOutStore: transactions of up to 100 new messages; when one is
 // cancelled because some of its messages exist (a fan-out run before), those are written one
 // by one, each only if absent.
-func (s *Store) PutOutbox(ctx context.Context, now time.Time, msgs []outbox.Message) error {
+func (s *Store) PutFanOut(ctx context.Context, now time.Time, msgs []outbox.Message) error {
 	errExists := errors.New("outbox message exists")
 	for start := 0; start < len(msgs); start += maxTxnItems {
 		chunk := msgs[start:min(start+maxTxnItems, len(msgs))]
@@ -373,4 +377,10 @@ func (s *Store) RecordEvents(ctx context.Context, evs []audit.Event) error {
 		}
 	}
 	return nil
+}
+
+// signInFailure is one refused tool sign-in of email at the org, counted per minute
+// (ratelimit.ToolSignInFailures, at most limit).
+func signInFailure(orgID, email string, minute time.Time, limit int) ratelimit.Use {
+	return ratelimit.Use{Rule: ratelimit.ToolSignInFailures.WithMax(limit), Scope: orgID + "#" + strings.ToLower(email), N: 1, At: minute}
 }

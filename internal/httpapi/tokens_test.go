@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -491,10 +492,9 @@ func (a *api) outbox(t *testing.T) []outbox.Message {
 	}
 	var msgs []outbox.Message
 	for _, it := range out.Items {
-		m := outbox.Message{ID: it["id"].(*types.AttributeValueMemberS).Value, Kind: outbox.Kind(it["kind"].(*types.AttributeValueMemberS).Value)}
-		m.Body = it["body"].(*types.AttributeValueMemberB).Value
-		if o, ok := it["orgId"].(*types.AttributeValueMemberS); ok {
-			m.OrgID = o.Value
+		m, err := dynamo.DecodeOutboxMessage(it)
+		if err != nil {
+			t.Fatal(err)
 		}
 		msgs = append(msgs, m)
 	}

@@ -36,9 +36,9 @@ var (
 	lambdaServers = map[string]*lambdaServer{}
 )
 
-// serveTriggers registers env's trigger functions for poolID at endpoint (starting the
-// server on first use) until ctx ends.
-func serveTriggers(ctx context.Context, endpoint, poolID string, env *app.Env) error {
+// serveTriggers registers the pool's trigger functions for poolID at endpoint (starting the
+// server on first use) until ctx ends; envFor gives each function its own env, as in AWS.
+func serveTriggers(ctx context.Context, endpoint, poolID string, envFor func(*triggers.Function) *app.Env) error {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return fmt.Errorf("lambda endpoint %q: %w", endpoint, err)
@@ -59,7 +59,7 @@ func serveTriggers(ctx context.Context, endpoint, poolID string, env *app.Env) e
 	fns := map[string]lambda.Handler{}
 	for _, f := range triggers.Functions {
 		if f.Kind == triggers.KindPostConfirmation || f.Kind == triggers.KindPostAuthentication {
-			fns[f.Name] = lambda.NewHandler(f.Build(env))
+			fns[f.Name] = lambda.NewHandler(f.Build(envFor(f)))
 		}
 	}
 	srv.mu.Lock()

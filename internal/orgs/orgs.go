@@ -126,6 +126,7 @@ type Member struct {
 	UserID     string
 	Email      string
 	Name       string
+	Phone      string
 	Role       roles.Role
 	JoinedAt   time.Time
 	Source     Source
@@ -133,6 +134,11 @@ type Member struct {
 	Properties map[string]any
 	// Status is StatusActive or StatusSuspended; empty means active.
 	Status Status
+	// ExternalID, GivenName and FamilyName are what an identity provider keeps of a member it
+	// provisions by SCIM.
+	ExternalID string
+	GivenName  string
+	FamilyName string
 }
 
 // Suspended reports whether the member is suspended.

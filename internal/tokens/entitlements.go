@@ -117,25 +117,12 @@ func (s *Service) reject(ctx context.Context, o orgs.Org, email string, minute t
 	return errWrongPair
 }
 
-// RetryAfter is the error of a rate-limited sign-in; the HTTP edge turns Seconds into the
-// Retry-After header.
-type RetryAfter struct {
-	Err     *apperr.Error
-	Seconds int
-}
-
-func (r *RetryAfter) Error() string { return r.Err.Error() }
-
-// Unwrap lets the edge find the apperr.Error for the status mapping.
-func (r *RetryAfter) Unwrap() error { return r.Err }
-
-// RetryAfterSeconds is when to try again.
-func (r *RetryAfter) RetryAfterSeconds() int { return max(r.Seconds, 1) }
-
-// rateLimited is the answer once the email's failures of the minute reached the limit.
+// rateLimited is the answer once the email's failures of the minute reached the limit:
+// Retry-After is the rest of the minute.
 func rateLimited(now time.Time) error {
-	secs := int(math.Ceil(now.Truncate(time.Minute).Add(time.Minute).Sub(now).Seconds()))
-	return &RetryAfter{Err: apperr.New(apperr.RateLimited, "too many failed sign-ins for this email; try again in %d seconds", max(secs, 1)), Seconds: secs}
+	wait := max(now.Truncate(time.Minute).Add(time.Minute).Sub(now), time.Second)
+	return &apperr.Error{Kind: apperr.RateLimited, RetryAfter: wait,
+		Message: fmt.Sprintf("too many failed sign-ins for this email; try again in %d seconds", int(math.Ceil(wait.Seconds())))}
 }
 
 // entitled lists the products the user may download: the public ones always (as "free"), the

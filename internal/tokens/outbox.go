@@ -53,9 +53,9 @@ type FanOutStore interface {
 	Admins(ctx context.Context, orgID string) ([]Recipient, error)
 	// MemberIDs returns the user ids of all the org's members.
 	MemberIDs(ctx context.Context, orgID string) ([]string, error)
-	// PutOutbox writes msgs, in transactions of at most 100; a message already written (same
+	// PutFanOut writes msgs, in transactions of at most 100; a message already written (same
 	// id) is left as it is, so that a fan-out run twice writes nothing twice.
-	PutOutbox(ctx context.Context, now time.Time, msgs []outbox.Message) error
+	PutFanOut(ctx context.Context, now time.Time, msgs []outbox.Message) error
 }
 
 // SignOuter signs a user out everywhere at the identity provider.
@@ -86,7 +86,7 @@ func Handlers(store FanOutStore, dir SignOuter, now func() time.Time, log *slog.
 				}
 				msgs = append(msgs, e)
 			}
-			return store.PutOutbox(ctx, now(), msgs)
+			return store.PutFanOut(ctx, now(), msgs)
 		},
 		KindSignOutMembers: func(ctx context.Context, m outbox.Message) error {
 			var b SignOutMembers
@@ -105,7 +105,7 @@ func Handlers(store FanOutStore, dir SignOuter, now func() time.Time, log *slog.
 				}
 				msgs = append(msgs, so)
 			}
-			return store.PutOutbox(ctx, now(), msgs)
+			return store.PutFanOut(ctx, now(), msgs)
 		},
 		KindSignOut: func(ctx context.Context, m outbox.Message) error {
 			var b SignOut
