@@ -235,7 +235,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	var poolTriggers awscognito.UserPoolTriggers
 	for _, f := range triggers.Functions {
 		if f.Kind == triggers.KindPostConfirmation {
-			poolTriggers.PostConfirmation = b.newFunction(triggerSpec(f))
+			poolTriggers.PostConfirmation = b.newFunction(b.stack, triggerSpec(f))
 		}
 	}
 
@@ -284,13 +284,27 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		})
 
 	var deployed []*httpapi.Route
-	var apiRoutes []awsapigatewayv2.HttpRoute
 	for _, r := range httpapi.Routes {
-		if r.Feature != "" && !b.features[r.Feature] {
-			continue
+		if r.Feature == "" || b.features[r.Feature] {
+			deployed = append(deployed, r)
 		}
-		deployed = append(deployed, r)
-		fn := b.newFunction(routeSpec(r))
+	}
+	// Each route's function, with its API route, integration and invoke permission, lives in
+	// its capability's nested stack (nested.go); what they refer to in this stack (the API,
+	// the authorizer, the table, the pool, the topic, ...) CDK passes in as the nested
+	// stack's parameters, and what this stack refers to in them (the functions and alarms on
+	// the dashboard) comes back as its outputs.
+	groupOf, groups := RouteGroups(deployed)
+	nested := map[string]awscdk.NestedStack{}
+	for _, g := range groups {
+		nested[g] = awscdk.NewNestedStack(stack, jsii.String(nestedStackID(g)), &awscdk.NestedStackProps{
+			Description: jsii.String("Orgs API routes: " + g),
+		})
+	}
+	var apiRoutes []awsapigatewayv2.HttpRoute
+	for _, r := range deployed {
+		ns := nested[groupOf[r.Name]]
+		fn := b.newFunction(ns, routeSpec(r))
 
 		var auth awsapigatewayv2.IHttpRouteAuthorizer
 		switch r.Auth {
@@ -300,12 +314,15 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 			// No authorizer: the route is open, or the function checks HTTP Basic or the SCIM
 			// bearer token itself.
 		}
-		apiRoutes = append(apiRoutes, *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path:        jsii.String(r.Path),
-			Methods:     &[]awsapigatewayv2.HttpMethod{httpMethod(r)},
+		// The route is defined beside its function (not with api.AddRoutes, which would put
+		// it in this stack): its integration and invoke permission follow it there. The
+		// authorizer is defined once, under the API, in this stack.
+		apiRoutes = append(apiRoutes, awsapigatewayv2.NewHttpRoute(ns, jsii.String(r.Name+"Route"), &awsapigatewayv2.HttpRouteProps{
+			HttpApi:     api,
+			RouteKey:    awsapigatewayv2.HttpRouteKey_With(jsii.String(r.Path), httpMethod(r)),
 			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(r.Name+"Integration"), fn, nil),
 			Authorizer:  auth,
-		})...)
+		}))
 	}
 	newStage(stack, api, deployed, apiRoutes)
 
@@ -357,7 +374,7 @@ func (b *builder) newScheduledFunction(f *triggers.Function) awslambda.Function 
 	spec := triggerSpec(f)
 	queue := NewFailureQueue(b.stack, f.Name+"Failures", "Failed runs of "+f.Name)
 	spec.failureQueue = queue
-	fn := b.newFunction(spec)
+	fn := b.newFunction(b.stack, spec)
 	// The schedule is the retry: a failed run is repeated by the next one, five minutes
 	// later, so Lambda does not retry the asynchronous invocation itself (which would run
 	// every task again, not only the failed one). A run that fails goes to the failure queue,
@@ -590,7 +607,7 @@ func (b *builder) newStreamProcessor(f *triggers.Function, table awsdynamodb.Tab
 	spec.timeoutSeconds = StreamTimeoutSeconds
 	failures := NewFailureQueue(b.stack, f.Name+"Failures", "Stream records "+f.Name+" gave up on")
 	spec.failureQueue = failures
-	fn := b.newFunction(spec)
+	fn := b.newFunction(b.stack, spec)
 	awslambda.NewCfnEventSourceMapping(fn, jsii.String("TableStream"), &awslambda.CfnEventSourceMappingProps{
 		FunctionName:               fn.FunctionName(),
 		EventSourceArn:             table.TableStreamArn(),
@@ -720,8 +737,8 @@ func policyStatements(fn functionSpec, res resources) []serviceStatement {
 // queue, and X-Ray when tracing is on. Every function, route or trigger, is built the same
 // way: provided.al2023 on arm64, with the code of <BuildDir>/<name>, and the environment
 // functionEnv gives it.
-func (b *builder) newFunction(fn functionSpec) awslambda.Function {
-	scope := constructs.NewConstruct(b.stack, jsii.String(fn.name))
+func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awslambda.Function {
+	scope := constructs.NewConstruct(parent, jsii.String(fn.name))
 
 	logGroup := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention: logRetention(b.props.LogRetentionDays),
