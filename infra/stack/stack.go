@@ -419,6 +419,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, r := range routes {
 		use(r.Name)
 		httpMethod(r)
+		RouteCapability(r)
 		switch r.Auth {
 		case httpapi.JWT, httpapi.Operator, httpapi.Public, httpapi.Token, httpapi.SCIM:
 		default:

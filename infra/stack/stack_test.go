@@ -41,6 +41,8 @@ type tmpl struct {
 	// counts are the resource counts of the templates, by the root's id of each nested
 	// stack ("" for the root).
 	counts map[string]int
+	// outputs and params are the templates' output and parameter counts, keyed as counts.
+	outputs, params map[string]int
 }
 
 // synthesized is a synthesis: the root template, the nested stacks' templates by the root's
@@ -98,7 +100,8 @@ func load(t *testing.T, s awscdk.Stack) synthesized {
 	t.Helper()
 	out := synthesized{root: assertions.Template_FromStack(s, nil), nested: map[string]assertions.Template{}}
 	root := toJSON(t, out.root)
-	tp := tmpl{resources: map[string]map[string]any{}, nestedIn: map[string]string{}, counts: map[string]int{"": len(root.Resources)}}
+	tp := tmpl{resources: map[string]map[string]any{}, nestedIn: map[string]string{}, counts: map[string]int{"": len(root.Resources)},
+		outputs: map[string]int{"": len(root.Outputs)}, params: map[string]int{"": len(root.Parameters)}}
 	outputs := map[string]map[string]any{}
 	for _, c := range *s.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		if !*awscdk.NestedStack_IsNestedStack(c) {
@@ -132,7 +135,7 @@ func load(t *testing.T, s awscdk.Stack) synthesized {
 		for name, o := range doc.Outputs {
 			outputs[id][name] = walk(o["Value"], subst)
 		}
-		tp.counts[id] = len(doc.Resources)
+		tp.counts[id], tp.outputs[id], tp.params[id] = len(doc.Resources), len(doc.Outputs), len(doc.Parameters)
 		for rid, r := range doc.Resources {
 			if _, dup := tp.resources[rid]; dup {
 				t.Fatalf("logical id %s is used in two templates", rid)
@@ -1573,10 +1576,139 @@ func checkBudget(t *testing.T, tp tmpl, functions int) {
 		if name == "" {
 			name = "root"
 		}
-		t.Logf("%s: %d resources", name, n)
+		t.Logf("%s: %d resources, %d outputs, %d parameters", name, n, tp.outputs[id], tp.params[id])
 		if n >= 450 {
 			t.Errorf("%s: %d resources, close to CloudFormation's limit of 500 per stack", name, n)
 		}
+		// The root's dashboard takes two outputs of each function's nested stack.
+		if tp.outputs[id] >= 180 || tp.params[id] >= 180 {
+			t.Errorf("%s: %d outputs, %d parameters, close to CloudFormation's limit of 200 each", name, tp.outputs[id], tp.params[id])
+		}
 	}
 	t.Logf("%d resources in %d templates for %d functions", total, len(tp.counts), functions)
+}
+
+// withRoutes replaces httpapi.Routes for the rest of the test.
+func withRoutes(t *testing.T, routes []*httpapi.Route) {
+	t.Helper()
+	saved := httpapi.Routes
+	t.Cleanup(func() { httpapi.Routes = saved })
+	httpapi.Routes = routes
+}
+
+// paddedRoutes is the route table with fake routes appended until the stack has functions
+// functions (routes deployed without a feature, and the triggers): the first 45 in one
+// capability, more than a nested stack takes, the others spread over three more, as the
+// capabilities still to land (licensing, tokens, provisioning, webhooks) will be.
+func paddedRoutes(functions int) []*httpapi.Route {
+	routes := slices.Clone(httpapi.Routes)
+	n := len(deployedRoutes(false)) + len(triggers.Functions)
+	others := []string{"licensing", "tokens", "webhooks"}
+	for i := 0; n < functions; i++ {
+		capability := "provisioning"
+		if i >= 45 {
+			capability = others[i%len(others)]
+		}
+		method, actions := "GET", []string{"dynamodb:GetItem"}
+		if i%3 == 0 {
+			method, actions = "POST", []string{"dynamodb:TransactWriteItems", "ses:SendEmail"}
+		}
+		routes = append(routes, &httpapi.Route{
+			Name:    fmt.Sprintf("pad-%s-%03d", capability, i),
+			Method:  method,
+			Path:    fmt.Sprintf("/v1/orgs/{orgId}/%s/pad%03d", capability, i),
+			Auth:    httpapi.JWT,
+			Actions: actions,
+			Summary: "Padding",
+		})
+		n++
+	}
+	return routes
+}
+
+// TestOrgsStackAt160Functions synthesizes the stack with the route table padded to 160
+// functions (about what the branches still to land bring, with room to spare): every
+// template, root and nested, stays well under CloudFormation's 500 resources, and every
+// function still has exactly its environment, role, alarm, dashboard lines and throttle.
+func TestOrgsStackAt160Functions(t *testing.T) {
+	const functions = 160
+	withRoutes(t, paddedRoutes(functions))
+	syn := synth(t)
+	tp := syn.tp
+	byName := tp.functions(t)
+	if len(byName) != functions {
+		t.Fatalf("%d functions; want %d", len(byName), functions)
+	}
+	routes := deployedRoutes(false)
+	groupOf, groups := stack.RouteGroups(routes)
+	if groupOf["pad-provisioning-000"] != "provisioning" || groupOf["pad-provisioning-044"] != "provisioning-2" {
+		t.Errorf("groups %v: want provisioning's routes beyond %d in provisioning-2", groups, stack.MaxFunctionsPerNestedStack)
+	}
+	checkBudget(t, tp, len(byName))
+	checkNesting(t, tp, byName, routes)
+	ids := templateIDs{
+		table:     tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:      tp.ofType("AWS::Cognito::UserPool")[0],
+		client:    tp.ofType("AWS::Cognito::UserPoolClient")[0],
+		identity:  tp.ofType("AWS::SES::EmailIdentity")[0],
+		appSecret: tp.ofType("AWS::SecretsManager::Secret")[0],
+	}
+	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
+	for _, r := range routes {
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{})
+	}
+	queues := tp.ofType("AWS::SQS::Queue")
+	checkThrottles(t, tp, routes)
+	checkAlarms(t, tp, byName, queues, true)
+	checkDashboard(t, tp, byName, queues)
+}
+
+// TestRouteGroups: a route's nested stack follows from its path, so adding a route anywhere
+// in the table, of an existing capability or a new one, moves no other route's function to
+// another nested stack (which would replace it on deploy).
+func TestRouteGroups(t *testing.T) {
+	for path, want := range map[string]string{
+		"/v1/config":                                    "config",
+		"/v1/orgs":                                      "orgs",
+		"/v1/orgs/{orgId}":                              "orgs",
+		"/v1/orgs/{orgId}/tickets/{ticketId}":           "tickets",
+		"/v1/operator/orgs/{orgId}/tickets":             "tickets",
+		"/v1/operator/tickets":                          "tickets",
+		"/v1/invites/{token}":                           "invites",
+		"/v1/orgs/{orgId}/scim/token":                   "scim",
+		"/v1/scim/v2/Users/{id}":                        "scim",
+		"/oidc/github/.well-known/openid-configuration": "oidc",
+	} {
+		if got := stack.RouteCapability(&httpapi.Route{Name: "x", Path: path}); got != want {
+			t.Errorf("capability of %s: %q, want %q", path, got, want)
+		}
+	}
+
+	before, _ := stack.RouteGroups(httpapi.Routes)
+	added := []*httpapi.Route{
+		{Name: "new-ticket-route", Method: "GET", Path: "/v1/orgs/{orgId}/tickets/{ticketId}/history"},
+		{Name: "new-capability", Method: "GET", Path: "/v1/orgs/{orgId}/webhooks"},
+	}
+	for _, at := range []int{0, len(httpapi.Routes) / 2, len(httpapi.Routes)} {
+		routes := slices.Concat(httpapi.Routes[:at], added, httpapi.Routes[at:])
+		after, _ := stack.RouteGroups(routes)
+		for name, g := range before {
+			if after[name] != g {
+				t.Errorf("routes added at %d move %s from %s to %s", at, name, g, after[name])
+			}
+		}
+		if after["new-ticket-route"] != "tickets" || after["new-capability"] != "webhooks" {
+			t.Errorf("new routes in %s and %s", after["new-ticket-route"], after["new-capability"])
+		}
+	}
+
+	// A capability larger than a nested stack spills into "<capability>-2", in table order.
+	var big []*httpapi.Route
+	for i := range stack.MaxFunctionsPerNestedStack + 1 {
+		big = append(big, &httpapi.Route{Name: fmt.Sprintf("r%d", i), Path: "/v1/orgs/{orgId}/big"})
+	}
+	groupOf, groups := stack.RouteGroups(big)
+	if !slices.Equal(groups, []string{"big", "big-2"}) || groupOf["r0"] != "big" || groupOf[fmt.Sprintf("r%d", stack.MaxFunctionsPerNestedStack)] != "big-2" {
+		t.Errorf("groups %v %v", groups, groupOf)
+	}
 }
