@@ -20,6 +20,11 @@
 // the configured retention, its error-and-throttle alarm, its stage throttle (routes), X-Ray
 // when switched on, its figures on the dashboard. Sign-in providers are in federation.go.
 //
+// The routes' functions, each with its role, log group, alarm, API route, integration and
+// invoke permission, are in nested stacks, one per capability of the API (nested.go), so that
+// no template nears CloudFormation's 500 resources; the shared resources, the HTTP API with
+// its authorizer and stage, the operations and the non-HTTP functions are in the root stack.
+//
 // The stack is environment-agnostic: it names no account or region and does no context
 // lookups, so it synthesizes offline and deploys to whatever account and region the CDK CLI
 // is configured for.
