@@ -11,10 +11,13 @@ import (
 // CloudFormation's limit of 500 resources: each route's function costs seven (function, role,
 // log group, alarm, API route, integration, invoke permission). The root stack keeps what
 // everything shares (table, user pool and client, SES identity, secret, HTTP API with its
-// authorizer and stage, alarm topic, dashboard) and the non-HTTP functions: the user pool's
-// post-confirmation trigger must stay with the pool (the pool names the function and the
-// function's invoke permission names the pool: across stacks that would be a circular
-// dependency), and the scheduled job and the stream processor are kept beside it.
+// authorizer and stage, alarm topic, dashboard) and the three non-HTTP functions. The user
+// pool's post-confirmation trigger must never share a nested stack with a route that acts on
+// the pool: the pool takes the trigger's ARN from that stack's outputs while the stack would
+// take the pool's ARN as a parameter, a circular dependency (CDK itself defines the trigger's
+// invoke permission beside the pool, so the trigger alone in a nested stack would be fine).
+// Kept in the root, with the scheduled job and the stream processor beside their queues, rule
+// and stream mapping, it cannot.
 //
 // A route's nested stack is decided by its path alone (RouteGroup), never by its position in
 // the route table, so adding, removing or reordering routes never moves another route's
