@@ -737,12 +737,12 @@ func policyStatements(fn functionSpec, res resources) []serviceStatement {
 	return slices.DeleteFunc(stmts, func(s serviceStatement) bool { return len(s.actions) == 0 })
 }
 
-// newFunction defines a function with its own log group and role, and registers it for the
-// operations every function gets (alarms, dashboard). The role's inline policies allow
-// writing to that log group and exactly the function's actions, its secrets, its failure
-// queue, and X-Ray when tracing is on. Every function, route or trigger, is built the same
-// way: provided.al2023 on arm64, with the code of <BuildDir>/<name>, and the environment
-// functionEnv gives it.
+// newFunction defines a function in parent (the root stack, or a route's nested stack) with
+// its own log group and role, and registers it for the operations every function gets
+// (alarms, dashboard). The role's inline policies allow writing to that log group and
+// exactly the function's actions, its secrets, its failure queue, and X-Ray when tracing is
+// on. Every function, route or trigger, is built the same way: provided.al2023 on arm64,
+// with the code of <BuildDir>/<name>, and the environment functionEnv gives it.
 func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awslambda.Function {
 	scope := constructs.NewConstruct(parent, jsii.String(fn.name))
 
