@@ -58,7 +58,8 @@ test: lint
 unit:
 	$(GO) test -short ./...
 
-# Writes cdk.out/Orgs.template.json; needs no network and no AWS credentials.
+# Writes cdk.out/Orgs.template.json and the nested stacks' templates (*.nested.template.json);
+# needs no network and no AWS credentials.
 synth: deps build
 	APP_URL=$${APP_URL:-http://localhost:3000} MAIL_FROM=$${MAIL_FROM:-no-reply@example.com} \
 		CDK_OUTDIR=cdk.out $(GO) run ./infra/cdk

@@ -204,8 +204,10 @@ func (o *operations) finish(api awsapigatewayv2.HttpApi, functions []namedFuncti
 
 	// One alarm per function: errors (a crash, a timeout, an error returned to an
 	// asynchronous or stream invoker) or throttles (the account's concurrency ran out).
-	// One alarm, not two: CloudFormation allows 500 resources per stack, and each function
-	// already costs six.
+	// One alarm, not two: each function already costs seven resources, and a nested stack
+	// (nested.go) holds up to MaxFunctionsPerNestedStack functions. The alarm is defined
+	// under the function, so it lives in the function's stack; the topic it notifies is
+	// passed in.
 	var errorMetrics, throttleMetrics, durationMetrics []awscloudwatch.IMetric
 	for _, f := range functions {
 		errs := f.fn.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum"), Label: jsii.String(f.name)})

@@ -20,6 +20,11 @@
 // the configured retention, its error-and-throttle alarm, its stage throttle (routes), X-Ray
 // when switched on, its figures on the dashboard. Sign-in providers are in federation.go.
 //
+// The routes' functions, each with its role, log group, alarm, API route, integration and
+// invoke permission, are in nested stacks, one per capability of the API (nested.go), so that
+// no template nears CloudFormation's 500 resources; the shared resources, the HTTP API with
+// its authorizer and stage, the operations and the non-HTTP functions are in the root stack.
+//
 // The stack is environment-agnostic: it names no account or region and does no context
 // lookups, so it synthesizes offline and deploys to whatever account and region the CDK CLI
 // is configured for.
@@ -236,9 +241,9 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	for _, f := range triggers.Functions {
 		switch f.Kind {
 		case triggers.KindPostConfirmation:
-			poolTriggers.PostConfirmation = b.newFunction(triggerSpec(f))
+			poolTriggers.PostConfirmation = b.newFunction(b.stack, triggerSpec(f))
 		case triggers.KindPostAuthentication:
-			poolTriggers.PostAuthentication = b.newFunction(triggerSpec(f))
+			poolTriggers.PostAuthentication = b.newFunction(b.stack, triggerSpec(f))
 		}
 	}
 
@@ -287,13 +292,27 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		})
 
 	var deployed []*httpapi.Route
-	var apiRoutes []awsapigatewayv2.HttpRoute
 	for _, r := range httpapi.Routes {
-		if r.Feature != "" && !b.features[r.Feature] {
-			continue
+		if r.Feature == "" || b.features[r.Feature] {
+			deployed = append(deployed, r)
 		}
-		deployed = append(deployed, r)
-		fn := b.newFunction(routeSpec(r))
+	}
+	// Each route's function, with its API route, integration and invoke permission, lives in
+	// its capability's nested stack (nested.go); what they refer to in this stack (the API,
+	// the authorizer, the table, the pool, the topic, ...) CDK passes in as the nested
+	// stack's parameters, and what this stack refers to in them (the functions and alarms on
+	// the dashboard) comes back as its outputs.
+	groupOf, groups := RouteGroups(deployed)
+	nested := map[string]awscdk.NestedStack{}
+	for _, g := range groups {
+		nested[g] = awscdk.NewNestedStack(stack, jsii.String(nestedStackID(g)), &awscdk.NestedStackProps{
+			Description: jsii.String("Orgs API routes: " + g),
+		})
+	}
+	var apiRoutes []awsapigatewayv2.HttpRoute
+	for _, r := range deployed {
+		ns := nested[groupOf[r.Name]]
+		fn := b.newFunction(ns, routeSpec(r))
 
 		var auth awsapigatewayv2.IHttpRouteAuthorizer
 		switch r.Auth {
@@ -303,12 +322,15 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 			// No authorizer: the route is open, or the function checks HTTP Basic or the SCIM
 			// bearer token itself.
 		}
-		apiRoutes = append(apiRoutes, *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path:        jsii.String(r.Path),
-			Methods:     &[]awsapigatewayv2.HttpMethod{httpMethod(r)},
+		// The route is defined beside its function (not with api.AddRoutes, which would put
+		// it in this stack): its integration and invoke permission follow it there. The
+		// authorizer is defined once, under the API, in this stack.
+		apiRoutes = append(apiRoutes, awsapigatewayv2.NewHttpRoute(ns, jsii.String(r.Name+"Route"), &awsapigatewayv2.HttpRouteProps{
+			HttpApi:     api,
+			RouteKey:    awsapigatewayv2.HttpRouteKey_With(jsii.String(r.Path), httpMethod(r)),
 			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(r.Name+"Integration"), fn, nil),
 			Authorizer:  auth,
-		})...)
+		}))
 	}
 	newStage(stack, api, deployed, apiRoutes)
 
@@ -360,7 +382,7 @@ func (b *builder) newScheduledFunction(f *triggers.Function) awslambda.Function 
 	spec := triggerSpec(f)
 	queue := NewFailureQueue(b.stack, f.Name+"Failures", "Failed runs of "+f.Name)
 	spec.failureQueue = queue
-	fn := b.newFunction(spec)
+	fn := b.newFunction(b.stack, spec)
 	// The schedule is the retry: a failed run is repeated by the next one, five minutes
 	// later, so Lambda does not retry the asynchronous invocation itself (which would run
 	// every task again, not only the failed one). A run that fails goes to the failure queue,
@@ -405,6 +427,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, r := range routes {
 		use(r.Name)
 		httpMethod(r)
+		RouteCapability(r)
 		switch r.Auth {
 		case httpapi.JWT, httpapi.Operator, httpapi.Public, httpapi.Token, httpapi.SCIM:
 		default:
@@ -593,7 +616,7 @@ func (b *builder) newStreamProcessor(f *triggers.Function, table awsdynamodb.Tab
 	spec.timeoutSeconds = StreamTimeoutSeconds
 	failures := NewFailureQueue(b.stack, f.Name+"Failures", "Stream records "+f.Name+" gave up on")
 	spec.failureQueue = failures
-	fn := b.newFunction(spec)
+	fn := b.newFunction(b.stack, spec)
 	awslambda.NewCfnEventSourceMapping(fn, jsii.String("TableStream"), &awslambda.CfnEventSourceMappingProps{
 		FunctionName:               fn.FunctionName(),
 		EventSourceArn:             table.TableStreamArn(),
@@ -717,14 +740,14 @@ func policyStatements(fn functionSpec, res resources) []serviceStatement {
 	return slices.DeleteFunc(stmts, func(s serviceStatement) bool { return len(s.actions) == 0 })
 }
 
-// newFunction defines a function with its own log group and role, and registers it for the
-// operations every function gets (alarms, dashboard). The role's inline policies allow
-// writing to that log group and exactly the function's actions, its secrets, its failure
-// queue, and X-Ray when tracing is on. Every function, route or trigger, is built the same
-// way: provided.al2023 on arm64, with the code of <BuildDir>/<name>, and the environment
-// functionEnv gives it.
-func (b *builder) newFunction(fn functionSpec) awslambda.Function {
-	scope := constructs.NewConstruct(b.stack, jsii.String(fn.name))
+// newFunction defines a function in parent (the root stack, or a route's nested stack) with
+// its own log group and role, and registers it for the operations every function gets
+// (alarms, dashboard). The role's inline policies allow writing to that log group and
+// exactly the function's actions, its secrets, its failure queue, and X-Ray when tracing is
+// on. Every function, route or trigger, is built the same way: provided.al2023 on arm64,
+// with the code of <BuildDir>/<name>, and the environment functionEnv gives it.
+func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awslambda.Function {
+	scope := constructs.NewConstruct(parent, jsii.String(fn.name))
 
 	logGroup := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention: logRetention(b.props.LogRetentionDays),

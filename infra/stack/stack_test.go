@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/vendorportal/orgs/infra/stack"
@@ -27,9 +28,38 @@ import (
 // resources (such as the user pool and a trigger that refers to it), which CloudFormation
 // would only reject at deploy time; every synthesis here is checked for that.
 
-// tmpl is the synthesized template as generic JSON.
+// tmpl is the synthesized stack as generic JSON: the root template's resources and those of
+// every nested stack in one map, each nested template's parameters replaced by the values
+// the root passes in and each root reference to a nested stack's output by the output's
+// value, so that a reference reads as if the whole stack were one template (a function's
+// TABLE_NAME is {"Ref": <the table>} wherever the function is).
 type tmpl struct {
 	resources map[string]map[string]any
+	// nestedIn maps the id of each resource of a nested stack to the root's logical id of
+	// that nested stack (AWS::CloudFormation::Stack); root resources are absent.
+	nestedIn map[string]string
+	// counts are the resource counts of the templates, by the root's id of each nested
+	// stack ("" for the root).
+	counts map[string]int
+	// outputs and params are the templates' output and parameter counts, keyed as counts.
+	outputs, params map[string]int
+}
+
+// synthesized is a synthesis: the root template, the nested stacks' templates by the root's
+// logical id of each, and the merged JSON.
+type synthesized struct {
+	root   assertions.Template
+	nested map[string]assertions.Template
+	tp     tmpl
+}
+
+// all returns the root template and every nested one.
+func (s synthesized) all() []assertions.Template {
+	out := []assertions.Template{s.root}
+	for _, id := range slices.Sorted(maps.Keys(s.nested)) {
+		out = append(out, s.nested[id])
+	}
+	return out
 }
 
 // buildDir returns a temporary build directory with a dummy bootstrap per function.
@@ -50,7 +80,7 @@ func buildDir(t *testing.T) string {
 
 // synth synthesizes the stack against a temporary build directory holding a dummy
 // bootstrap per function.
-func synth(t *testing.T) (assertions.Template, tmpl) {
+func synth(t *testing.T) synthesized {
 	t.Helper()
 	build := buildDir(t)
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
@@ -59,24 +89,125 @@ func synth(t *testing.T) (assertions.Template, tmpl) {
 		AppURL:   "https://app.example.com/",
 		MailFrom: "no-reply@example.com",
 	})
-	template := assertions.Template_FromStack(s, nil)
-	return template, parse(t, template)
+	return load(t, s)
 }
 
-// parse returns the template as generic JSON.
-func parse(t *testing.T, template assertions.Template) tmpl {
+// load reads the templates of stack s and of each of its nested stacks.
+// assertions.Template_FromStack checks each for circular dependencies; the root's check
+// covers those across stacks too, since the root template holds the nested stacks as
+// resources with the parameters they take.
+func load(t *testing.T, s awscdk.Stack) synthesized {
+	t.Helper()
+	out := synthesized{root: assertions.Template_FromStack(s, nil), nested: map[string]assertions.Template{}}
+	root := toJSON(t, out.root)
+	tp := tmpl{resources: map[string]map[string]any{}, nestedIn: map[string]string{}, counts: map[string]int{"": len(root.Resources)},
+		outputs: map[string]int{"": len(root.Outputs)}, params: map[string]int{"": len(root.Parameters)}}
+	outputs := map[string]map[string]any{}
+	for _, c := range *s.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if !*awscdk.NestedStack_IsNestedStack(c) {
+			continue
+		}
+		ns, ok := c.(awscdk.NestedStack)
+		if !ok {
+			t.Fatalf("nested stack %s is a %T", *c.Node().Path(), c)
+		}
+		id := *s.GetLogicalId(ns.NestedStackResource())
+		template := assertions.Template_FromStack(ns, nil)
+		out.nested[id] = template
+		doc := toJSON(t, template)
+		params, _ := root.Resources[id]["Properties"].(map[string]any)["Parameters"].(map[string]any)
+		for p := range doc.Parameters {
+			if _, ok := params[p]; !ok {
+				t.Errorf("nested stack %s: parameter %s is not passed in", id, p)
+			}
+		}
+		subst := func(v any) any {
+			if m, ok := v.(map[string]any); ok && len(m) == 1 {
+				if p, ok := m["Ref"].(string); ok {
+					if val, ok := params[p]; ok {
+						return val
+					}
+				}
+			}
+			return v
+		}
+		outputs[id] = map[string]any{}
+		for name, o := range doc.Outputs {
+			outputs[id][name] = walk(o["Value"], subst)
+		}
+		tp.counts[id], tp.outputs[id], tp.params[id] = len(doc.Resources), len(doc.Outputs), len(doc.Parameters)
+		for rid, r := range doc.Resources {
+			if _, dup := tp.resources[rid]; dup {
+				t.Fatalf("logical id %s is used in two templates", rid)
+			}
+			tp.resources[rid] = walk(r, subst).(map[string]any)
+			tp.nestedIn[rid] = id
+		}
+	}
+	// The root's references to the nested stacks' outputs.
+	fromNested := func(v any) any {
+		if m, ok := v.(map[string]any); ok && len(m) == 1 {
+			if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) == 2 {
+				id, _ := ga[0].(string)
+				attr, _ := ga[1].(string)
+				if name, ok := strings.CutPrefix(attr, "Outputs."); ok && outputs[id] != nil {
+					val, ok := outputs[id][name]
+					if !ok {
+						t.Errorf("the root refers to output %s of nested stack %s, which it lacks", name, id)
+					}
+					return val
+				}
+			}
+		}
+		return v
+	}
+	for rid, r := range root.Resources {
+		if _, dup := tp.resources[rid]; dup {
+			t.Fatalf("logical id %s is used in two templates", rid)
+		}
+		tp.resources[rid] = walk(r, fromNested).(map[string]any)
+	}
+	out.tp = tp
+	return out
+}
+
+// templateJSON is the part of a template the tests read.
+type templateJSON struct {
+	Parameters map[string]any
+	Resources  map[string]map[string]any
+	Outputs    map[string]map[string]any
+}
+
+func toJSON(t *testing.T, template assertions.Template) templateJSON {
 	t.Helper()
 	raw, err := json.Marshal(template.ToJSON())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Resources map[string]map[string]any
-	}
+	var doc templateJSON
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	return tmpl{resources: doc.Resources}
+	return doc
+}
+
+// walk returns v with f applied to every value inside it, innermost first.
+func walk(v any, f func(any) any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = walk(e, f)
+		}
+		return f(m)
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = walk(e, f)
+		}
+		return f(l)
+	}
+	return f(v)
 }
 
 // functions maps function names to the logical ids of their functions, which the stack
@@ -180,7 +311,8 @@ func TestOrgsStack(t *testing.T) {
 	if len(httpapi.Routes) == 0 {
 		t.Fatal("httpapi.Routes is empty")
 	}
-	template, tp := synth(t)
+	syn := synth(t)
+	template, tp := syn.root, syn.tp
 	routes := deployedRoutes(false)
 
 	tables := tp.ofType("AWS::DynamoDB::Table")
@@ -212,7 +344,9 @@ func TestOrgsStack(t *testing.T) {
 
 	t.Run("Functions", func(t *testing.T) {
 		want := len(routes) + len(triggers.Functions)
-		template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(want))
+		if n := len(tp.ofType("AWS::Lambda::Function")); n != want {
+			t.Errorf("%d functions; want %d", n, want)
+		}
 		if len(byName) != want {
 			t.Errorf("functions by name %v; want %d", byName, want)
 		}
@@ -226,12 +360,14 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("function %s of feature %s is deployed without the feature's settings", r.Name, r.Feature)
 			}
 		}
-		template.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
-			"Runtime":       "provided.al2023",
-			"Architectures": []string{"arm64"},
-			"Handler":       "bootstrap",
-			"MemorySize":    stack.FunctionMemoryMB,
-		})
+		for _, tm := range syn.all() {
+			tm.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+				"Runtime":       "provided.al2023",
+				"Architectures": []string{"arm64"},
+				"Handler":       "bootstrap",
+				"MemorySize":    stack.FunctionMemoryMB,
+			})
+		}
 		for name, id := range byName {
 			want := stack.FunctionTimeoutSeconds
 			switch name {
@@ -599,15 +735,12 @@ func TestOrgsStack(t *testing.T) {
 		checkDashboard(t, tp, byName, []string{ids.queue})
 	})
 
+	t.Run("NestedStacks", func(t *testing.T) {
+		checkNesting(t, tp, byName, routes)
+	})
+
 	t.Run("ResourceBudget", func(t *testing.T) {
-		// CloudFormation refuses a stack of more than 500 resources. Each function costs
-		// about eight (function, role, log group, alarm; a route also its integration, API
-		// route and invoke permission): keep room for the routes other capabilities add.
-		n := len(tp.resources)
-		t.Logf("%d resources for %d functions", n, len(byName))
-		if n > 450 {
-			t.Errorf("%d resources: close to CloudFormation's limit of 500 per stack; split the stack", n)
-		}
+		checkBudget(t, tp, len(byName))
 	})
 
 	t.Run("Outputs", func(t *testing.T) {
@@ -951,8 +1084,8 @@ func TestOrgsStackOptions(t *testing.T) {
 		LogRetentionDays:       90,
 		Tracing:                true,
 	})
-	template := assertions.Template_FromStack(s, nil)
-	tp := parse(t, template)
+	syn := load(t, s)
+	template, tp := syn.root, syn.tp
 
 	template.HasResourceProperties(jsii.String("AWS::SES::EmailIdentity"), map[string]any{
 		"EmailIdentity": "mail.example.com",
@@ -1084,6 +1217,8 @@ func TestOrgsStackOptions(t *testing.T) {
 	checkThrottles(t, tp, routes)
 	checkAlarms(t, tp, byName, queues, true)
 	checkDashboard(t, tp, byName, queues)
+	checkNesting(t, tp, byName, routes)
+	checkBudget(t, tp, len(byName))
 	template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
 		"Protocol": "email", "Endpoint": "ops@example.com",
 	})
@@ -1256,6 +1391,7 @@ func checkThrottles(t *testing.T, tp tmpl, routes []*httpapi.Route) {
 	for _, id := range tp.ofType("AWS::ApiGatewayV2::Route") {
 		routeIDs[tp.props(id)["RouteKey"].(string)] = id
 	}
+	// A route in a nested stack is waited for by waiting for its nested stack.
 	deps := strs(tp.resources[stages[0]]["DependsOn"])
 	for _, r := range routes {
 		key := r.Method + " " + r.Path
@@ -1274,7 +1410,7 @@ func checkThrottles(t *testing.T, tp tmpl, routes []*httpapi.Route) {
 		if s["ThrottlingRateLimit"] != want.Rate || s["ThrottlingBurstLimit"] != float64(want.Burst) {
 			t.Errorf("route %s (%s): throttle %v; want %+v", key, r.Auth, s, want)
 		}
-		if !slices.Contains(deps, routeIDs[key]) {
+		if id := routeIDs[key]; !slices.Contains(deps, id) && (tp.nestedIn[id] == "" || !slices.Contains(deps, tp.nestedIn[id])) {
 			t.Errorf("stage does not wait for route %s (%s): API Gateway refuses settings of a route it lacks", key, routeIDs[key])
 		}
 	}
@@ -1373,4 +1509,214 @@ func firstOf(v any) any {
 		return l[0]
 	}
 	return nil
+}
+
+// checkNesting checks where each function is: the non-HTTP ones in the root stack (the user
+// pool names its trigger, which may therefore not be in a stack that takes the pool as a
+// parameter), each route's function with its API route, integration and invoke permission
+// in the nested stack of its group (stack.RouteGroups), and nothing else in the nested
+// stacks but those and the function's role, log group and alarm.
+func checkNesting(t *testing.T, tp tmpl, byName map[string]string, routes []*httpapi.Route) {
+	t.Helper()
+	for _, f := range triggers.Functions {
+		if id := byName[f.Name]; tp.nestedIn[id] != "" {
+			t.Errorf("trigger %s is in nested stack %s; want the root stack", f.Name, tp.nestedIn[id])
+		}
+	}
+	groupOf, groups := stack.RouteGroups(routes)
+	stackOf := map[string]string{} // group -> the root's logical id of its nested stack
+	for _, r := range routes {
+		fn := byName[r.Name]
+		ns := tp.nestedIn[fn]
+		if ns == "" {
+			t.Errorf("route %s: function %s is in the root stack", r.Name, fn)
+			continue
+		}
+		g := groupOf[r.Name]
+		if want, ok := stackOf[g]; ok && want != ns {
+			t.Errorf("route %s of group %s is in nested stack %s, others of the group in %s", r.Name, g, ns, want)
+		}
+		stackOf[g] = ns
+		if want := strings.ReplaceAll(strings.ToLower(g), "-", ""); !strings.Contains(strings.ToLower(ns), want) {
+			t.Errorf("route %s of group %s is in nested stack %s", r.Name, g, ns)
+		}
+	}
+	if len(stackOf) != len(groups) {
+		t.Errorf("%d nested stacks for groups %v", len(stackOf), groups)
+	}
+	for _, typ := range []string{"AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration"} {
+		for _, id := range tp.ofType(typ) {
+			if tp.nestedIn[id] == "" {
+				t.Errorf("%s %s is in the root stack", typ, id)
+			}
+		}
+	}
+	for _, id := range tp.ofType("AWS::Lambda::Permission") {
+		if fn := refID(tp.props(id)["FunctionName"]); tp.nestedIn[fn] != tp.nestedIn[id] {
+			t.Errorf("permission %s is not in the stack of its function %s", id, fn)
+		}
+	}
+	allowed := []string{"AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm",
+		"AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Permission"}
+	for id, ns := range tp.nestedIn {
+		if typ, _ := tp.resources[id]["Type"].(string); !slices.Contains(allowed, typ) {
+			t.Errorf("nested stack %s holds %s %s", ns, typ, id)
+		}
+	}
+	for _, id := range tp.ofType("AWS::CloudFormation::Stack") {
+		if !slices.Contains(slices.Collect(maps.Values(stackOf)), id) {
+			t.Errorf("nested stack %s holds no route", id)
+		}
+	}
+}
+
+// checkBudget checks every template against CloudFormation's limit of 500 resources per
+// stack, with room to spare: the root holds what is shared and one resource per nested
+// stack, each nested stack about seven per function (function, role, log group, alarm, API
+// route, integration, invoke permission).
+func checkBudget(t *testing.T, tp tmpl, functions int) {
+	t.Helper()
+	total := 0
+	for _, id := range slices.Sorted(maps.Keys(tp.counts)) {
+		n := tp.counts[id]
+		total += n
+		name := id
+		if name == "" {
+			name = "root"
+		}
+		t.Logf("%s: %d resources, %d outputs, %d parameters", name, n, tp.outputs[id], tp.params[id])
+		if n >= 450 {
+			t.Errorf("%s: %d resources, close to CloudFormation's limit of 500 per stack", name, n)
+		}
+		// The root's dashboard takes two outputs of each function's nested stack.
+		if tp.outputs[id] >= 180 || tp.params[id] >= 180 {
+			t.Errorf("%s: %d outputs, %d parameters, close to CloudFormation's limit of 200 each", name, tp.outputs[id], tp.params[id])
+		}
+	}
+	t.Logf("%d resources in %d templates for %d functions", total, len(tp.counts), functions)
+}
+
+// withRoutes replaces httpapi.Routes for the rest of the test.
+func withRoutes(t *testing.T, routes []*httpapi.Route) {
+	t.Helper()
+	saved := httpapi.Routes
+	t.Cleanup(func() { httpapi.Routes = saved })
+	httpapi.Routes = routes
+}
+
+// paddedRoutes is the route table with fake routes appended until the stack has functions
+// functions (routes deployed without a feature, and the triggers): the first 45 in one
+// capability, more than a nested stack takes, the others spread over three more, as the
+// capabilities still to land (licensing, tokens, provisioning, webhooks) will be.
+func paddedRoutes(functions int) []*httpapi.Route {
+	routes := slices.Clone(httpapi.Routes)
+	n := len(deployedRoutes(false)) + len(triggers.Functions)
+	others := []string{"licensing", "tokens", "webhooks"}
+	for i := 0; n < functions; i++ {
+		capability := "provisioning"
+		if i >= 45 {
+			capability = others[i%len(others)]
+		}
+		method, actions := "GET", []string{"dynamodb:GetItem"}
+		if i%3 == 0 {
+			method, actions = "POST", []string{"dynamodb:TransactWriteItems", "ses:SendEmail"}
+		}
+		routes = append(routes, &httpapi.Route{
+			Name:    fmt.Sprintf("pad-%s-%03d", capability, i),
+			Method:  method,
+			Path:    fmt.Sprintf("/v1/orgs/{orgId}/%s/pad%03d", capability, i),
+			Auth:    httpapi.JWT,
+			Actions: actions,
+			Summary: "Padding",
+		})
+		n++
+	}
+	return routes
+}
+
+// TestOrgsStackAt160Functions synthesizes the stack with the route table padded to 160
+// functions (about what the branches still to land bring, with room to spare): every
+// template, root and nested, stays well under CloudFormation's 500 resources, and every
+// function still has exactly its environment, role, alarm, dashboard lines and throttle.
+func TestOrgsStackAt160Functions(t *testing.T) {
+	const functions = 160
+	withRoutes(t, paddedRoutes(functions))
+	syn := synth(t)
+	tp := syn.tp
+	byName := tp.functions(t)
+	if len(byName) != functions {
+		t.Fatalf("%d functions; want %d", len(byName), functions)
+	}
+	routes := deployedRoutes(false)
+	groupOf, groups := stack.RouteGroups(routes)
+	if groupOf["pad-provisioning-000"] != "provisioning" || groupOf["pad-provisioning-044"] != "provisioning-2" {
+		t.Errorf("groups %v: want provisioning's routes beyond %d in provisioning-2", groups, stack.MaxFunctionsPerNestedStack)
+	}
+	checkBudget(t, tp, len(byName))
+	checkNesting(t, tp, byName, routes)
+	ids := templateIDs{
+		table:     tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:      tp.ofType("AWS::Cognito::UserPool")[0],
+		client:    tp.ofType("AWS::Cognito::UserPoolClient")[0],
+		identity:  tp.ofType("AWS::SES::EmailIdentity")[0],
+		appSecret: tp.ofType("AWS::SecretsManager::Secret")[0],
+	}
+	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
+	for _, r := range routes {
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{})
+	}
+	queues := tp.ofType("AWS::SQS::Queue")
+	checkThrottles(t, tp, routes)
+	checkAlarms(t, tp, byName, queues, true)
+	checkDashboard(t, tp, byName, queues)
+}
+
+// TestRouteGroups: a route's nested stack follows from its path, so adding a route anywhere
+// in the table, of an existing capability or a new one, moves no other route's function to
+// another nested stack (which would replace it on deploy).
+func TestRouteGroups(t *testing.T) {
+	for path, want := range map[string]string{
+		"/v1/config":                                    "config",
+		"/v1/orgs":                                      "orgs",
+		"/v1/orgs/{orgId}":                              "orgs",
+		"/v1/orgs/{orgId}/tickets/{ticketId}":           "tickets",
+		"/v1/operator/orgs/{orgId}/tickets":             "tickets",
+		"/v1/operator/tickets":                          "tickets",
+		"/v1/invites/{token}":                           "invites",
+		"/v1/orgs/{orgId}/scim/token":                   "scim",
+		"/v1/scim/v2/Users/{id}":                        "scim",
+		"/oidc/github/.well-known/openid-configuration": "oidc",
+	} {
+		if got := stack.RouteCapability(&httpapi.Route{Name: "x", Path: path}); got != want {
+			t.Errorf("capability of %s: %q, want %q", path, got, want)
+		}
+	}
+
+	before, _ := stack.RouteGroups(httpapi.Routes)
+	added := []*httpapi.Route{
+		{Name: "new-ticket-route", Method: "GET", Path: "/v1/orgs/{orgId}/tickets/{ticketId}/history"},
+		{Name: "new-capability", Method: "GET", Path: "/v1/orgs/{orgId}/webhooks"},
+	}
+	for _, at := range []int{0, len(httpapi.Routes) / 2, len(httpapi.Routes)} {
+		routes := slices.Concat(httpapi.Routes[:at], added, httpapi.Routes[at:])
+		after, _ := stack.RouteGroups(routes)
+		for name, g := range before {
+			if after[name] != g {
+				t.Errorf("routes added at %d move %s from %s to %s", at, name, g, after[name])
+			}
+		}
+		if after["new-ticket-route"] != "tickets" || after["new-capability"] != "webhooks" {
+			t.Errorf("new routes in %s and %s", after["new-ticket-route"], after["new-capability"])
+		}
+	}
+
+	// A capability larger than a nested stack spills into "<capability>-2", in table order.
+	var big []*httpapi.Route
+	for i := range stack.MaxFunctionsPerNestedStack + 1 {
+		big = append(big, &httpapi.Route{Name: fmt.Sprintf("r%d", i), Path: "/v1/orgs/{orgId}/big"})
+	}
+	groupOf, groups := stack.RouteGroups(big)
+	if !slices.Equal(groups, []string{"big", "big-2"}) || groupOf["r0"] != "big" || groupOf[fmt.Sprintf("r%d", stack.MaxFunctionsPerNestedStack)] != "big-2" {
+		t.Errorf("groups %v %v", groups, groupOf)
+	}
 }
