@@ -52,8 +52,8 @@ func (r *Request) Path(name string) string { return r.Event.PathParameters[name]
 // Query returns a query string parameter.
 func (r *Request) Query(name string) string { return r.Event.QueryStringParameters[name] }
 
-// Decode reads the JSON body into v strictly: unknown fields, trailing data and a missing body
-// are errors a person can act on.
+// Decode reads the JSON body into v strictly: unknown fields, keys in another case than the
+// field's, a key given twice, trailing data and a missing body are errors a person can act on.
 func (r *Request) Decode(v any) error {
 	if len(bytes.TrimSpace(r.body)) == 0 {
 		return apperr.New(apperr.Invalid, "a JSON body is required")
@@ -66,7 +66,7 @@ func (r *Request) Decode(v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.New(apperr.Invalid, "the body must hold a single JSON object")
 	}
-	return nil
+	return checkKeys(r.body, v)
 }
 
 func describeJSONError(err error) string {
