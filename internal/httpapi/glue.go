@@ -180,9 +180,12 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 			resp = errorResponse(err)
 		}
 		out := encode(resp)
-		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", ev.RawPath, "status", out.StatusCode,
+		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", r.loggedPath(&ev), "status", out.StatusCode,
 			"ms", time.Since(start).Milliseconds(), "dynamodbCalls", calls.Calls(),
 			"dynamodbReadUnits", calls.ReadUnits(), "dynamodbWriteUnits", calls.WriteUnits()}
+		if q := r.loggedQuery(&ev); q != "" {
+			attrs = append(attrs, "query", q)
+		}
 		switch {
 		case out.StatusCode >= 500:
 			reqLog.ErrorContext(ctx, "request failed", append(attrs, "error", err)...)
@@ -204,6 +207,9 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 		}
 	}()
 	req := &Request{Event: ev, secret: secret}
+	if err := r.checkPathParams(ev); err != nil {
+		return nil, err
+	}
 	if req.body, err = body(ev); err != nil {
 		return nil, err
 	}

@@ -50,6 +50,12 @@ type Route struct {
 	// the generated main install the SES or the Cognito client (InstallsFor); without one the
 	// function links neither.
 	Actions []string
+	// Params declares the kind of a path parameter whose name PathParams does not know, or
+	// another kind for one it does.
+	Params map[string]Param
+	// SecretQuery names the query parameters whose values are secrets: the request log shows
+	// them redacted.
+	SecretQuery []string
 	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
 	// org access tokens, sealed values). Only such functions may read it (principle 9).
 	Secret bool
@@ -85,4 +91,65 @@ func (r *Route) permissions() []roles.Permission {
 		return []roles.Permission{r.Permission, r.OrPermission}
 	}
 	return []roles.Permission{r.Permission}
+}
+
+// Param is the kind of a path parameter: the shape in which the server issues it, and whether
+// it is a secret. A value of another shape is an id the server never issued: 404 at once, in
+// the glue, before it reaches a key of the table (DynamoDB refuses keys over 2 KB with a 500).
+// A secret one is logged redacted.
+type Param struct {
+	Kind   string
+	Valid  func(string) bool
+	Secret bool
+}
+
+// The kinds of path parameters.
+var (
+	// IDParam is an id the server makes: a lower-case ULID (orgs, invites, events).
+	IDParam = Param{Kind: "id", Valid: isULID}
+	// UserParam is a user id, the identity provider's sub (a UUID in Cognito).
+	UserParam = Param{Kind: "user id", Valid: isUserID}
+	// TokenParam is a secret token sent by email (invites): 32 random bytes in base64url.
+	TokenParam = Param{Kind: "token", Valid: isToken, Secret: true}
+)
+
+// PathParams gives the kind of a path parameter by its name, for every route.
+var PathParams = map[string]Param{
+	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam,
+	"userId": UserParam,
+	"token":  TokenParam,
+}
+
+// Param returns the kind of the path parameter name: the route's own declaration, else the
+// one PathParams gives the name.
+func (r *Route) Param(name string) (Param, bool) {
+	if p, ok := r.Params[name]; ok {
+		return p, true
+	}
+	p, ok := PathParams[name]
+	return p, ok
+}
+
+func isULID(s string) bool {
+	if len(s) != 26 || s[0] > '7' {
+		return false
+	}
+	for i := range len(s) {
+		if !strings.ContainsRune("0123456789abcdefghjkmnpqrstvwxyz", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func isUserID(s string) bool {
+	return len(s) >= 1 && len(s) <= 128 && !strings.ContainsFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:@", c))
+	})
+}
+
+func isToken(s string) bool {
+	return len(s) >= 16 && len(s) <= 128 && !strings.ContainsFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')
+	})
 }
