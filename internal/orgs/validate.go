@@ -3,33 +3,53 @@ package orgs
 import (
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 )
 
-// NormalizeEmail trims and lower-cases an address and checks that it is one plain address.
+// NormalizeEmail trims an address, NFC-normalises and lower-cases it (in that order: the two
+// spellings of "josé" and the Kelvin sign's "K" each make one address), and checks that it is
+// one plain address. Every comparison and guard on an email goes through it.
 func NormalizeEmail(field, s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") || len(s) > 254 {
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") || len(s) > 254 ||
+		strings.ContainsFunc(s, hidden) {
 		return "", apperr.New(apperr.Invalid, "%s must be a plain email address such as name@example.com", field)
 	}
 	return s, nil
 }
 
-// cleanText trims s and checks it fits in max characters and holds no control characters.
+// NormalizeQuery is a search prefix in the form stored sort keys are: NFC, lower case.
+func NormalizeQuery(s string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
+}
+
+// cleanText trims s, NFC-normalises it, and checks it fits in max characters and holds none
+// of the characters that hide or reorder what a person reads (hidden).
 func cleanText(field, s string, max int, required bool) (string, error) {
-	s = strings.TrimSpace(s)
+	s = norm.NFC.String(strings.TrimSpace(s))
 	switch {
 	case required && s == "":
 		return "", apperr.New(apperr.Invalid, "%s is required", field)
 	case utf8.RuneCountInString(s) > max:
 		return "", apperr.New(apperr.Invalid, "%s must be at most %d characters", field, max)
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", apperr.New(apperr.Invalid, "%s may not contain line breaks or control characters", field)
+	case strings.ContainsFunc(s, hidden):
+		return "", apperr.New(apperr.Invalid, "%s may not contain line breaks, control, bidi-override or zero-width characters", field)
 	}
 	return s, nil
+}
+
+// hidden reports the characters a name, label or address may not hold: control characters
+// (C0, DEL, C1), format characters (bidi overrides, embeddings, isolates and marks, zero-width
+// space and joiners, the word joiner, the BOM, the soft hyphen) and line or paragraph
+// separators.
+func hidden(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 func validVisibility(v Visibility) (Visibility, error) {
