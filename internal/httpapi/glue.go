@@ -28,6 +28,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/seal"
 )
 
 // MaxBodyBytes is the largest request body a route accepts.
@@ -42,8 +43,9 @@ type Request struct {
 	Caller orgs.Caller
 	// Access is the caller's standing in the route's org; set on org-scoped routes only.
 	Access orgs.Access
-	body   []byte
-	secret []byte
+	body []byte
+	// cursors seals list cursors; set on routes marked Secret only.
+	cursors *seal.Key
 }
 
 // Path returns a path parameter.
@@ -169,13 +171,19 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	if r.OrgScoped() {
 		authz = env.Orgs()
 	}
+	// Only a route marked Secret asks for the server's secret, once, at the cold start: the
+	// other functions never hold it (principle 9).
+	var cursors *seal.Key
+	if r.Secret {
+		cursors = cursorKey(env.Secret())
+	}
 	log := env.Log.With("route", r.Name)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		start := time.Now()
 		ctx, calls := dynamo.WithCallCounter(ctx)
 		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
 		reqLog := log.With("requestId", ev.RequestContext.RequestID)
-		resp, err := serve(ctx, r, h, replay, authz, &ev, env.Config.Secret)
+		resp, err := serve(ctx, r, h, replay, authz, &ev, cursors)
 		if err != nil {
 			resp = errorResponse(err)
 		}
@@ -200,13 +208,13 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 }
 
 // serve runs the request through the shared steps; a panic becomes an internal error.
-func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest, secret []byte) (resp *Response, err error) {
+func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest, cursors *seal.Key) (resp *Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	req := &Request{Event: ev, secret: secret}
+	req := &Request{Event: ev, cursors: cursors}
 	if err := r.checkPathParams(ev); err != nil {
 		return nil, err
 	}
