@@ -281,10 +281,10 @@ func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 		a.Member.OrgID, a.Member.Role = o.ID, m.Role
 		switch {
 		case o.Kind == Personal:
-			err = s.Orgs.Store.DeleteOrg(ctx, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
+			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
 				fmt.Sprintf("%s deleted their account, and with it their personal account", p.Email), map[string]any{"kind": string(Personal)}))
 		case o.MemberCount <= 1:
-			err = s.Orgs.Store.DeleteOrg(ctx, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
+			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
 				fmt.Sprintf("%s deleted their account; %s, which had no other member, was deleted with it", p.Email, o.Name),
 				map[string]any{"handle": o.Handle, "name": o.Name, "reason": "account deleted"}))
 		default:
