@@ -18,7 +18,9 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -128,10 +130,10 @@ type function struct {
 func allFunctions() []function {
 	var fns []function
 	for _, r := range httpapi.Routes {
-		fns = append(fns, function{r.Name, r.Actions, func(env *app.Env) { httpapi.Bind(r, env) }})
+		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }})
 	}
 	for _, f := range triggers.Functions {
-		fns = append(fns, function{f.Name, f.Actions, func(env *app.Env) { f.Build(env) }})
+		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }})
 	}
 	return fns
 }
@@ -153,6 +155,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	}{
 		{"ses:", []string{"github.com/aws/aws-sdk-go-v2/service/ses", "github.com/vendorportal/orgs/internal/ses"}},
 		{"cognito-idp:", []string{"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider", "github.com/vendorportal/orgs/internal/cognito"}},
+		{httpapi.SecretAction, []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager", "github.com/vendorportal/orgs/internal/secrets"}},
 		{"", []string{"text/template", "html/template"}},
 	}
 	for _, fn := range allFunctions() {
@@ -204,12 +207,21 @@ func functionDeps(t *testing.T) map[string][]string {
 
 // TestFunctionsBuildWithTheClientsTheirActionsInstall builds every function's handler as its
 // generated main does: with SES only if its Actions have an ses: action, and the Cognito user
-// pool only with a cognito-idp: one. A handler that asks for a client its main does not
+// pool only with a cognito-idp: one, the Secrets Manager reader only when marked Secret. A handler that asks for a client its main does not
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
-	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install}
+	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "secrets": secrets.Install}
+	// As in AWS, the server's secret is in Secrets Manager: a function that asks for it
+	// without being marked Secret has no reader installed, and panics.
+	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
+	sm, err := standins.NewSecretsManager(map[string]string{secretARN: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
 	for _, fn := range allFunctions() {
-		env := app.New(app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		env := app.New(app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000",
+			SecretARN: secretARN, SecretsManagerEndpoint: sm.URL}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		for _, p := range httpapi.InstallsFor(fn.actions) {
 			installs[p](env)
 		}

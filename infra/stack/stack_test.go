@@ -197,7 +197,7 @@ func TestOrgsStack(t *testing.T) {
 		t.Fatalf("secrets %v; want one (APP_SECRET)", secrets)
 	}
 	secret := secrets[0]
-	ids := templateIDs{table: table, pool: pool, client: client, identity: identity}
+	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, secret: secret}
 
 	t.Run("Functions", func(t *testing.T) {
 		want := len(routes) + len(triggers.Functions)
@@ -227,7 +227,7 @@ func TestOrgsStack(t *testing.T) {
 		}
 		for name, id := range byName {
 			vars := tp.envVars(id)
-			for _, v := range []string{"TABLE_NAME", "APP_URL", "MAIL_FROM", "ALLOWED_ORIGINS", "APP_SECRET"} {
+			for _, v := range []string{"TABLE_NAME", "APP_URL", "MAIL_FROM", "ALLOWED_ORIGINS"} {
 				if _, ok := vars[v]; !ok {
 					t.Errorf("function %s: no %s", name, v)
 				}
@@ -339,7 +339,7 @@ func TestOrgsStack(t *testing.T) {
 			if fn != byName[r.Name] {
 				t.Errorf("route %s is served by function %s described %q", r.Name, fn, tp.props(fn)["Description"])
 			}
-			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions)
+			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.IAMActions())
 
 			wantAuth := "NONE"
 			if r.Auth == httpapi.JWT || r.Auth == httpapi.Operator {
@@ -366,7 +366,7 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("trigger %s: no function", f.Name)
 				continue
 			}
-			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions)
+			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.IAMActions())
 			switch f.Kind {
 			case triggers.KindSchedule:
 				checkScheduled(t, tp, f.Name, fn)
@@ -400,12 +400,37 @@ func TestOrgsStack(t *testing.T) {
 		if _, named := tp.props(secret)["Name"]; named {
 			t.Error("secret has a hard-coded name")
 		}
+		// Principle 9: the secret's value is in no function's configuration, and only the
+		// functions that use it learn where it is (and may read it: RoutePolicies, Triggers).
+		usesSecret := map[string]bool{}
+		for _, r := range routes {
+			usesSecret[r.Name] = r.Secret
+		}
+		for _, f := range triggers.Functions {
+			usesSecret[f.Name] = f.Secret
+		}
+		users := 0
 		for name, id := range byName {
-			v := tp.envVars(id)["APP_SECRET"]
-			raw := string(must(json.Marshal(v)))
-			if !mentions(v, secret) || !strings.Contains(raw, "{{resolve:secretsmanager:") || !strings.Contains(raw, ":SecretString:") {
-				t.Errorf("function %s: APP_SECRET = %s; want a deploy-time reference to secret %s", name, raw, secret)
+			vars := tp.envVars(id)
+			if v, ok := vars["APP_SECRET"]; ok {
+				t.Errorf("function %s: APP_SECRET = %s in its configuration", name, must(json.Marshal(v)))
 			}
+			arn, ok := vars["APP_SECRET_ARN"]
+			switch {
+			case usesSecret[name] && refID(arn) != secret:
+				t.Errorf("function %s uses the secret: APP_SECRET_ARN = %v, want a reference to %s", name, arn, secret)
+			case !usesSecret[name] && ok:
+				t.Errorf("function %s does not use the secret but has APP_SECRET_ARN", name)
+			}
+			if usesSecret[name] {
+				users++
+			}
+		}
+		if users == 0 {
+			t.Error("no function uses the secret; the paged lists should")
+		}
+		if raw := string(must(json.Marshal(template.ToJSON()))); strings.Contains(raw, "{{resolve:secretsmanager:") {
+			t.Error("the template resolves a secret's value at deploy time")
 		}
 		template.HasOutput(jsii.String(stack.OutputAppSecretARN), map[string]any{"Value": map[string]any{"Ref": secret}})
 	})
@@ -555,7 +580,7 @@ func TestOrgsStack(t *testing.T) {
 
 // templateIDs are the logical ids of the resources policies refer to.
 type templateIDs struct {
-	table, pool, client, identity string
+	table, pool, client, identity, secret string
 }
 
 // checkFunctionPolicy checks that function fn logs to its own log group with retention, and
@@ -597,6 +622,10 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 				case "cognito-idp":
 					if refID(res) != ids.pool {
 						t.Errorf("%s: %s on %v; want the user pool", what, a, res)
+					}
+				case "secretsmanager":
+					if refID(res) != ids.secret {
+						t.Errorf("%s: %s on %v; want the one server secret", what, a, res)
 					}
 				default:
 					t.Errorf("%s: unexpected action %s", what, a)

@@ -18,7 +18,7 @@ func pageRequest(query map[string]string, caller string) *Request {
 			RouteKey: "GET /v1/orgs/{orgId}/members", QueryStringParameters: query,
 			PathParameters: map[string]string{"orgId": "o1"},
 		},
-		Caller: orgs.Caller{ID: caller},
+		Caller:  orgs.Caller{ID: caller},
 		cursors: cursorKey([]byte("test secret")),
 	}
 }

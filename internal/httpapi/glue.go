@@ -43,7 +43,7 @@ type Request struct {
 	Caller orgs.Caller
 	// Access is the caller's standing in the route's org; set on org-scoped routes only.
 	Access orgs.Access
-	body []byte
+	body   []byte
 	// cursors seals list cursors; set on routes marked Secret only.
 	cursors *seal.Key
 }

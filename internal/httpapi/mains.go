@@ -16,12 +16,13 @@ const module = "github.com/vendorportal/orgs/internal/"
 // binary links only that route's handler and the clients it asks for, and installs the
 // clients beyond DynamoDB that the route's Actions call for (InstallsFor).
 func MainSource(r *Route) string {
-	return GeneratedMain(r.Name, "the Lambda function for "+r.Method+" "+r.Path, "httpapi", "Start(httpapi."+VarName(r.Name), r.Actions)
+	return GeneratedMain(r.Name, "the Lambda function for "+r.Method+" "+r.Path, "httpapi", "Start(httpapi."+VarName(r.Name), r.IAMActions())
 }
 
 // InstallsFor returns the packages of internal/ whose Install a function with these IAM
-// actions calls at cold start: ses for an ses: action, cognito for a cognito-idp: one. A
-// function without them does not import those packages, and so links neither SDK client
+// actions calls at cold start: ses for an ses: action, cognito for a cognito-idp: one,
+// secrets for SecretAction (the Secrets Manager reader of the server's secret). A function
+// without them does not import those packages, and so links none of those SDK clients
 // (functions_test checks it); one that needs them has the IAM actions to use them.
 func InstallsFor(actions []string) []string {
 	var out []string
@@ -30,6 +31,9 @@ func InstallsFor(actions []string) []string {
 	}
 	if slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "cognito-idp:") }) {
 		out = append(out, "cognito")
+	}
+	if slices.Contains(actions, SecretAction) {
+		out = append(out, "secrets")
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/vendorportal/orgs/internal/audit"
@@ -57,7 +58,9 @@ type Route struct {
 	// them redacted.
 	SecretQuery []string
 	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
-	// org access tokens, sealed values). Only such functions may read it (principle 9).
+	// org access tokens, sealed values). Only such functions may read it (principle 9): Bind
+	// asks for it at the cold start of these only, and the stack gives only these its ARN and
+	// the grant to read it (IAMActions). Every paged list route needs it for its cursors.
 	Secret bool
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
@@ -69,6 +72,23 @@ type Route struct {
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler
+}
+
+// SecretAction is the IAM action that reads the server's secret from Secrets Manager: the
+// stack grants it, on that one secret, to the functions marked Secret, and gives them its ARN
+// (APP_SECRET_ARN); their mains install the reader (InstallsFor: package secrets).
+const SecretAction = "secretsmanager:GetSecretValue"
+
+// IAMActions are the IAM actions the route's function needs: Actions, and SecretAction when
+// it is marked Secret.
+func (r *Route) IAMActions() []string { return WithSecret(r.Actions, r.Secret) }
+
+// WithSecret returns actions with SecretAction added when secret is set.
+func WithSecret(actions []string, secret bool) []string {
+	if !secret {
+		return actions
+	}
+	return append(slices.Clone(actions), SecretAction)
 }
 
 // Replayer answers a request repeated with the same idempotency key: created is the target of
