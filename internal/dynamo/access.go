@@ -15,7 +15,9 @@ import (
 // Access implements orgs.Store: the org, the caller's membership and the route's subject
 // (another member, an invite) in one BatchGetItem.
 func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
-	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID))}
+	// The caller's tombstone too: a deleted account's tokens stay valid for a while, and no
+	// membership of it, had one survived, may act.
+	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID)), key(userPK(userID), skDeleted)}
 	if subj.UserID != "" && subj.UserID != userID {
 		ks = append(ks, key(orgPK(orgID), memberSK(subj.UserID)))
 	}
@@ -32,6 +34,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	var a orgs.Access
 	var org orgItem
 	var replay error
+	deleted := false
 	members := map[string]orgs.Member{}
 	for _, av := range items {
 		var k keys
@@ -39,6 +42,8 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			return orgs.Access{}, err
 		}
 		switch {
+		case k.SK == skDeleted:
+			deleted = true
 		case k.SK == skIdempotency:
 			// The store has no clock of its own; a record's day is long next to the skew.
 			replay = replayFrom(av, time.Now())
@@ -60,6 +65,9 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			inv := it.invite()
 			a.Invite = &inv
 		}
+	}
+	if deleted {
+		return orgs.Access{}, orgs.ErrAccountDeleted
 	}
 	caller, ok := members[userID]
 	if org.ID == "" || !ok {

@@ -72,6 +72,8 @@ type inviteItem struct {
 	AcceptedAt       time.Time `dynamodbav:"acceptedAt,omitempty"`
 	AcceptedBy       string    `dynamodbav:"acceptedBy,omitempty"`
 	RevokedAt        time.Time `dynamodbav:"revokedAt,omitempty"`
+	// ByMembersCanInvite: the invite was made under the org's membersCanInvite setting.
+	ByMembersCanInvite bool `dynamodbav:"byMembersCanInvite,omitempty"`
 }
 
 func newInviteItem(i orgs.Invite) inviteItem {
@@ -85,6 +87,7 @@ func newInviteItem(i orgs.Invite) inviteItem {
 		CreatedAt: stamp(i.CreatedAt), ExpiresAt: stamp(i.ExpiresAt), LastSentAt: stamp(i.LastSentAt),
 		Delivery: string(i.Delivery), DeliveryAttempts: i.DeliveryAttempts, TokenHash: i.TokenHash,
 		DueAt: stamp(i.DueAt), AcceptedAt: i.AcceptedAt, AcceptedBy: i.AcceptedBy, RevokedAt: i.RevokedAt,
+		ByMembersCanInvite: i.ByMembersCanInvite,
 	}
 	if i.Status == orgs.InvitePending {
 		it.GSI3PK, it.GSI3SK = dueKeys(i.OrgID, i.ID, i.DueAt)
@@ -99,6 +102,7 @@ func (it inviteItem) invite() orgs.Invite {
 		CreatedAt: it.CreatedAt.time(), ExpiresAt: it.ExpiresAt.time(), LastSentAt: it.LastSentAt.time(),
 		Delivery: orgs.Delivery(it.Delivery), DeliveryAttempts: it.DeliveryAttempts, TokenHash: it.TokenHash,
 		DueAt: it.DueAt.time(), AcceptedAt: it.AcceptedAt, AcceptedBy: it.AcceptedBy, RevokedAt: it.RevokedAt,
+		ByMembersCanInvite: it.ByMembersCanInvite,
 	}
 }
 
@@ -125,17 +129,38 @@ type tokenItem struct {
 	Email     string `dynamodbav:"email"`
 	Role      string `dynamodbav:"role"`
 	ExpiresAt stamp  `dynamodbav:"expiresAt"`
+	// The authority the invite carries: who made it, and whether under membersCanInvite.
+	InvitedBy          string `dynamodbav:"invitedBy,omitempty"`
+	ByMembersCanInvite bool   `dynamodbav:"byMembersCanInvite,omitempty"`
 }
 
 func newTokenItem(t orgs.InviteToken) tokenItem {
 	return tokenItem{
 		keys:  keys{PK: tokenPK(t.Hash), SK: skToken, TTL: t.ExpiresAt.Add(tokenRetention).Unix()},
 		OrgID: t.OrgID, InviteID: t.InviteID, Email: t.Email, Role: string(t.Role), ExpiresAt: stamp(t.ExpiresAt),
+		InvitedBy: t.InvitedBy, ByMembersCanInvite: t.ByMembersCanInvite,
 	}
 }
 
 func (it tokenItem) token(hash string) orgs.InviteToken {
-	return orgs.InviteToken{Hash: hash, OrgID: it.OrgID, InviteID: it.InviteID, Email: it.Email, Role: roles.Role(it.Role), ExpiresAt: it.ExpiresAt.time()}
+	return orgs.InviteToken{Hash: hash, OrgID: it.OrgID, InviteID: it.InviteID, Email: it.Email, Role: roles.Role(it.Role), ExpiresAt: it.ExpiresAt.time(),
+		InvitedBy: it.InvitedBy, ByMembersCanInvite: it.ByMembersCanInvite}
+}
+
+// errInviteOrgGoneOrClosed: the org of an invite made under membersCanInvite is gone or no
+// longer lets members invite.
+var errInviteOrgGoneOrClosed = apperr.New(apperr.Gone, "this invitation is no longer valid: the organization is gone or no longer lets members invite; ask it for a new invitation")
+
+// roleIn holds while the item's role is one of rs; never when rs is empty.
+func roleIn(rs []roles.Role) expression.ConditionBuilder {
+	if len(rs) == 0 {
+		return absent()
+	}
+	vals := make([]expression.OperandBuilder, len(rs)-1)
+	for i, r := range rs[1:] {
+		vals[i] = val(string(r))
+	}
+	return attr("role").In(val(string(rs[0])), vals...)
 }
 
 // pendingAt holds while the invite is pending and unexpired at now.
@@ -238,7 +263,15 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 		Set(attr("lastSentAt"), val(stamp(a.LastSentAt))).
 		Set(attr("deliveryStatus"), val(string(a.Delivery))).
 		Set(attr("deliveryAttempts"), val(a.DeliveryAttempts)).
-		Set(attr(attrGSI1S), val(inviteListSK(a.ExpiresAt, a.ID)))
+		Set(attr(attrGSI1S), val(inviteListSK(a.ExpiresAt, a.ID))).
+		// The resender's authority replaces the first inviter's (orgs.InviteService.Resend).
+		Set(attr("invitedById"), val(a.InvitedBy.ID)).
+		Set(attr("invitedByEmail"), val(a.InvitedBy.Email))
+	if a.ByMembersCanInvite {
+		upd = upd.Set(attr("byMembersCanInvite"), val(true))
+	} else {
+		upd = upd.Remove(attr("byMembersCanInvite"))
+	}
 	t.update(key(orgPK(b.OrgID), inviteSK(b.ID)), setDue(upd, a, a.DueAt),
 		pendingAt(a.LastSentAt).And(attr("tokenHash").Equal(val(b.TokenHash))), orgs.ErrInviteGone)
 	t.delete(key(tokenPK(b.TokenHash), skToken), expression.ConditionBuilder{}, nil)
@@ -389,8 +422,20 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	if m.Role == roles.Admin {
 		counts = counts.Add(attr("adminCount"), val(1))
 	}
-	t.update(key(orgPK(tok.OrgID), skMeta), counts,
-		orgLive().And(attr("kind").Equal(val(string(orgs.Shared)))), orgs.ErrInviteGone)
+	orgCond, orgGone := orgLive().And(attr("kind").Equal(val(string(orgs.Shared)))), orgs.ErrInviteGone
+	if tok.ByMembersCanInvite {
+		// Made under membersCanInvite: the setting must still be on.
+		orgCond, orgGone = orgCond.And(attr("membersCanInvite").Equal(val(true))), errInviteOrgGoneOrClosed
+	}
+	t.update(key(orgPK(tok.OrgID), skMeta), counts, orgCond, orgGone)
+	// The invite's authority: its inviter still a member in a role that may grant its role.
+	if tok.InvitedBy != "" {
+		t.check(key(orgPK(tok.OrgID), memberSK(tok.InvitedBy)), roleIn(w.InviterRoles), orgs.ErrInviteAuthorityGone)
+	}
+	if w.Account == nil {
+		// After the invite's own conditions, whose errors tell more.
+		t.joining(m.UserID)
+	}
 	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
 	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
 	t.memberEntries(m, orgs.ErrAlreadyMember)

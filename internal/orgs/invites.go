@@ -72,6 +72,9 @@ type Invite struct {
 	AcceptedAt time.Time
 	AcceptedBy string
 	RevokedAt  time.Time
+	// ByMembersCanInvite: the inviter could invite only because the org lets members invite;
+	// accepting needs the setting still on.
+	ByMembersCanInvite bool
 }
 
 // StatusAt is the invite's status at now: a pending invite is expired from ExpiresAt on.
@@ -91,6 +94,10 @@ type InviteToken struct {
 	Email     string
 	Role      roles.Role
 	ExpiresAt time.Time
+	// InvitedBy and ByMembersCanInvite are the authority the invite carries (Invite's): the
+	// accept holds only while it lasts.
+	InvitedBy          string
+	ByMembersCanInvite bool
 }
 
 // InvitePage is one page of an invite list.
@@ -113,8 +120,12 @@ var (
 	ErrInvitePending = apperr.New(apperr.Conflict, "a pending invite for this email address exists; resend it instead")
 	ErrAlreadyMember = apperr.New(apperr.Conflict, "this person is already a member of the organization")
 	ErrInviteGone    = apperr.New(apperr.Gone, "this invitation is no longer valid: it expired, was revoked or was already used")
-	ErrInviteChanged = apperr.New(apperr.Conflict, "the invite was changed meanwhile; reload and try again")
-	ErrNotShared     = apperr.New(apperr.Conflict, "a personal account takes no invites or new members")
+	// ErrInviteAuthorityGone: the invite outlived the authority that made it (its inviter
+	// left, lost the role that could grant the invite's role, or the org stopped letting
+	// members invite).
+	ErrInviteAuthorityGone = apperr.New(apperr.Gone, "this invitation is no longer valid: the person who sent it may no longer invite to this role; ask the organization for a new invitation")
+	ErrInviteChanged       = apperr.New(apperr.Conflict, "the invite was changed meanwhile; reload and try again")
+	ErrNotShared           = apperr.New(apperr.Conflict, "a personal account takes no invites or new members")
 	// ErrMembersCanInviteOff: the inviter relied on membersCanInvite, which was turned off.
 	ErrMembersCanInviteOff = apperr.New(apperr.Forbidden, "members may no longer invite in this organization")
 )
@@ -156,6 +167,11 @@ type Acceptance struct {
 	Account *NewAccount
 	Event   audit.Event
 	Now     time.Time
+	// InviterRoles are the roles in which the inviter (Token.InvitedBy) may still grant the
+	// invite's role: the accept holds only while the inviter is a member in one of them
+	// (ErrInviteAuthorityGone), and, for a ByMembersCanInvite invite, while the org still
+	// lets members invite.
+	InviterRoles []roles.Role
 }
 
 // DeliveryUpdate records how an email fared. It holds only while the invite is pending with
@@ -303,7 +319,7 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 		ID: s.NewID(), OrgID: a.Org.ID, Email: email, Role: role, Status: InvitePending,
 		InvitedBy: Person{ID: a.Member.UserID, Email: a.Member.Email},
 		CreatedAt: at, ExpiresAt: at.Add(InviteLifetime), LastSentAt: at,
-		Delivery: DeliverySent, TokenHash: hash,
+		Delivery: DeliverySent, TokenHash: hash, ByMembersCanInvite: !a.Member.Role.Has(roles.InvitesCreate),
 	}
 	inv.DueAt = inv.ExpiresAt
 	ev := audit.Event{
@@ -316,12 +332,13 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 	ev.Stamp(ctx, s.NewID(), now)
 	return inv, token, NewInvite{
 		Invite: inv, Token: tokenOf(inv), Actor: a.Member,
-		ByMembersCanInvite: !a.Member.Role.Has(roles.InvitesCreate), Event: ev,
+		ByMembersCanInvite: inv.ByMembersCanInvite, Event: ev,
 	}, nil
 }
 
 func tokenOf(inv Invite) InviteToken {
-	return InviteToken{Hash: inv.TokenHash, OrgID: inv.OrgID, InviteID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt}
+	return InviteToken{Hash: inv.TokenHash, OrgID: inv.OrgID, InviteID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt,
+		InvitedBy: inv.InvitedBy.ID, ByMembersCanInvite: inv.ByMembersCanInvite}
 }
 
 // InviteResult is the outcome of one invite of a bulk request.
@@ -394,6 +411,9 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	after := before
 	after.TokenHash, after.ExpiresAt, after.LastSentAt = hash, at.Add(InviteLifetime), at
 	after.Delivery, after.DeliveryAttempts, after.DueAt = DeliverySent, 0, after.ExpiresAt
+	// The new link carries the authority of whoever sends it (who manages invites), as a new
+	// invite would: a resend revives an invite whose first inviter left.
+	after.InvitedBy, after.ByMembersCanInvite = Person{ID: a.Member.UserID, Email: a.Member.Email}, false
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization, Action: "invite.resent",
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
@@ -501,7 +521,8 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	}
 	ev.Stamp(ctx, s.NewID(), now)
 	for attempt := 0; ; attempt++ {
-		err := s.Store.AcceptInvite(ctx, Acceptance{Token: tok, Member: m, Account: pending, Event: ev, Now: now})
+		err := s.Store.AcceptInvite(ctx, Acceptance{Token: tok, Member: m, Account: pending, Event: ev, Now: now,
+			InviterRoles: Grantors(tok.Role, tok.ByMembersCanInvite)})
 		switch {
 		case err == nil:
 			return m, nil

@@ -102,6 +102,10 @@ type Profile struct {
 	Phone         string
 	CreatedAt     time.Time
 	PersonalOrgID string
+	// Joins counts the memberships added to the account after its creation. Deleting the
+	// account holds only while it is what the deletion read, so that a membership added
+	// meanwhile (an accept, an org creation) is never left behind as a ghost.
+	Joins int
 }
 
 // Membership is the user's side of a membership: enough to list the user's orgs.
