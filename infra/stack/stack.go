@@ -464,8 +464,18 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string, lambd
 		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{
 			awscognito.UserPoolClientIdentityProvider_COGNITO(),
 		},
+		// Not email: a user changing their address with their own token would bypass the
+		// product's flow (a confirmation link, then an admin call that sets it verified).
+		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
+			Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true),
+		}),
 	}
 	if google != nil {
+		// Cognito maps Google's attributes onto the user only where the client may write
+		// them, email included: a federated user's address is Google's, verified there.
+		clientOpts.WriteAttributes = awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
+			Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true), Email: jsii.Bool(true),
+		})
 		clientOpts.DisableOAuth = jsii.Bool(false)
 		clientOpts.OAuth = &awscognito.OAuthSettings{
 			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},

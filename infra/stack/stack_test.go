@@ -561,6 +561,13 @@ func TestOrgsStack(t *testing.T) {
 		if cp["GenerateSecret"] != false {
 			t.Errorf("client GenerateSecret %v", cp["GenerateSecret"])
 		}
+		// A user may not change their address behind the product's back (UpdateUserAttributes
+		// with their own access token): the app client can't write email; the product's
+		// change flow sets it with an admin call once the new address is confirmed.
+		writable := strs(cp["WriteAttributes"])
+		if len(writable) == 0 || slices.Contains(writable, "email") || slices.Contains(writable, "email_verified") {
+			t.Errorf("client WriteAttributes %v; want a list without email", writable)
+		}
 		flows := strs(cp["ExplicitAuthFlows"])
 		slices.Sort(flows)
 		if !slices.Equal(flows, []string{"ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"}) {
@@ -776,6 +783,11 @@ func TestOrgsStackOptions(t *testing.T) {
 		"ProviderType": "Google",
 	})
 	template.ResourceCountIs(jsii.String("AWS::Cognito::UserPoolDomain"), jsii.Number(1))
+	// Google's email is mapped onto the user, which Cognito allows only for an attribute
+	// the client may write: with federation, email is writable (Google vouches for it).
+	template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
+		"WriteAttributes": assertions.Match_ArrayWith(&[]any{"email"}),
+	})
 	template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
 		"SupportedIdentityProviders": []string{"COGNITO", "Google"},
 		"AllowedOAuthFlows":          []string{"code"},
