@@ -196,6 +196,7 @@ type profileItem struct {
 	Phone         string    `dynamodbav:"phone,omitempty"`
 	CreatedAt     time.Time `dynamodbav:"createdAt"`
 	PersonalOrgID string    `dynamodbav:"personalOrgId"`
+	EmailSetAt    time.Time `dynamodbav:"emailSetAt,omitempty"`
 	Joins         int       `dynamodbav:"joins,omitempty"`
 }
 
@@ -203,13 +204,13 @@ func newProfileItem(p orgs.Profile) profileItem {
 	return profileItem{
 		keys: keys{PK: userPK(p.ID), SK: skProfile},
 		ID:   p.ID, Email: p.Email, Name: p.Name, Phone: p.Phone, CreatedAt: p.CreatedAt,
-		PersonalOrgID: p.PersonalOrgID, Joins: p.Joins,
+		PersonalOrgID: p.PersonalOrgID, EmailSetAt: p.EmailSetAt, Joins: p.Joins,
 	}
 }
 
 func (it profileItem) profile() orgs.Profile {
 	return orgs.Profile{ID: it.ID, Email: it.Email, Name: it.Name, Phone: it.Phone,
-		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, Joins: it.Joins}
+		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, EmailSetAt: it.EmailSetAt, Joins: it.Joins}
 }
 
 type handleItem struct {

@@ -496,6 +496,15 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	if err != nil {
 		return Member{}, err
 	}
+	if profile != nil && email != profile.Email {
+		// The address changed in the identity provider: the profile and its copies follow
+		// first (the rare case that costs more than one write).
+		acc, err := s.Accounts.Account(ctx, c)
+		if err != nil {
+			return Member{}, err
+		}
+		profile = &acc.Profile
+	}
 	if email != tok.Email {
 		return Member{}, apperr.New(apperr.Forbidden, "this invitation was sent to another email address; sign in as that address to accept it")
 	}
@@ -539,8 +548,11 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 // token's verified email claim, or for access tokens (which carry none) the profile's.
 func verifiedEmail(c Caller, p *Profile) (string, error) {
 	if p != nil && p.Email != "" {
-		// The profile's address is the user's current one: the email-change flow verifies it
-		// and keeps it, where a token issued before a change still carries the old one.
+		if email, ok := claimOver(c, *p); ok {
+			return email, nil
+		}
+		// An access token (no claim), or an ID token from before the profile's address was
+		// set (a change through the product's flow): the profile's address counts.
 		return p.Email, nil
 	}
 	if c.Email != "" {

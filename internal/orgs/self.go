@@ -198,17 +198,25 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 		return Profile{}, apperr.New(apperr.Gone, "this confirmation link has expired; ask for the change again")
 	}
 	// The identity provider first: it is where an address is unique. If the store write
-	// fails after it, the link still works and confirming again completes the change.
+	// fails after it, the link still works and confirming again completes the change; so
+	// does the user's next call with a token carrying the new address (Service.catchUp),
+	// after which confirming only consumes the link. Setting the same address twice is
+	// harmless.
+	caughtUp := acc.Profile.Email == change.NewEmail
 	if err := s.Directory.SetEmail(ctx, c.ID, change.NewEmail); err != nil {
 		return Profile{}, err
 	}
 	after := acc.Profile
-	after.Email = change.NewEmail
+	after.Email, after.EmailSetAt = change.NewEmail, s.Orgs.Now()
 	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_changed",
 		fmt.Sprintf("%s changed their email address to %s", acc.Profile.Email, change.NewEmail),
 		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": change.NewEmail}})
 	if err := s.Orgs.Store.ConfirmEmailChange(ctx, acc, after, *change, ev); err != nil {
 		return Profile{}, err
+	}
+	if caughtUp {
+		// The old address is no longer known here: the catch-up recorded the change.
+		return after, nil
 	}
 	msg, err := emailChangedMail(acc.Profile.Email, change.NewEmail)
 	if err == nil {

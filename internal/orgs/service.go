@@ -103,8 +103,11 @@ func (s *Service) Account(ctx context.Context, c Caller) (Account, error) {
 // that callers need not read back what they just wrote.
 func (s *Service) ensureAccount(ctx context.Context, c Caller) (Account, *Org, error) {
 	acc, pending, err := s.loadAccount(ctx, c)
-	if err != nil || pending == nil {
+	if err != nil {
 		return acc, nil, err
+	}
+	if pending == nil {
+		return s.catchUp(ctx, c, acc), nil, nil
 	}
 	for attempt := 0; ; attempt++ {
 		err = s.Store.CreateAccount(ctx, *pending)
@@ -195,7 +198,7 @@ func (s *Service) newAccount(ctx context.Context, c Caller, email, handle string
 	}
 	ev.Stamp(ctx, s.NewID(), now)
 	return NewAccount{
-		Profile: Profile{ID: c.ID, Email: email, Name: name, CreatedAt: now, PersonalOrgID: org.ID},
+		Profile: Profile{ID: c.ID, Email: email, Name: name, CreatedAt: now, PersonalOrgID: org.ID, EmailSetAt: now},
 		Org:     org,
 		Member: Member{OrgID: org.ID, UserID: c.ID, Email: email, Name: name, Role: roles.Admin,
 			JoinedAt: now, Source: SourceCreator},
