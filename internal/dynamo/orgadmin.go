@@ -54,6 +54,7 @@ func (s *Store) DeleteOrg(ctx context.Context, actor orgs.Member, o orgs.Org, at
 	t.updateDiff(newOrgItem(o), newOrgItem(after), orgLive().And(attr("memberCount").Equal(val(o.MemberCount))),
 		apperr.New(apperr.Conflict, "the organization changed meanwhile (it was deleted, or someone joined or left); reload and try again"))
 	t.delete(key(handlePK(o.Handle), skHandle), ownedBy(o.ID), errOrgChanged)
+	t.purgeDay(at)
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
