@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 )
 
@@ -29,6 +30,11 @@ func NewSecretsManager(values map[string]string) (*SecretsManager, error) {
 		sm.Calls.Add(1)
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		var in struct{ SecretId string }
+		if auth := r.Header.Get("Authorization"); !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") || !strings.Contains(auth, "/secretsmanager/aws4_request") {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"__type":"MissingAuthenticationTokenException","message":"the request is not signed for secretsmanager (SigV4)"}`))
+			return
+		}
 		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || json.NewDecoder(r.Body).Decode(&in) != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = w.Write([]byte(`{"__type":"InvalidRequestException","message":"only GetSecretValue is served here"}`))
