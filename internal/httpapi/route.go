@@ -42,6 +42,9 @@ type Route struct {
 	// narrows what it allows (PATCH of the org settings: billing.manage may change billing
 	// contacts only).
 	OrPermission roles.Permission
+	// Subject, when set, is the kind of org item the route acts on (orgs.SubjectItem), named by
+	// the path parameter <Subject>Id: the authorization step reads it in its round trip.
+	Subject string
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
 	SelfAllowed bool
@@ -95,9 +98,10 @@ func WithSecret(actions []string, secret bool) []string {
 // the event of the first request's change.
 type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Response, error)
 
-// OrgScoped reports whether the route acts inside one org and so runs the membership check.
+// OrgScoped reports whether the route acts inside one org as one of its members, and so runs
+// the membership check. Operator routes name an org too, but operators act from outside it.
 func (r *Route) OrgScoped() bool {
-	return strings.Contains(r.Path, "{orgId}")
+	return strings.Contains(r.Path, "{orgId}") && r.Auth != Operator
 }
 
 // Mutating reports whether the route changes state (and so writes an event).
@@ -135,7 +139,7 @@ var (
 
 // PathParams gives the kind of a path parameter by its name, for every route.
 var PathParams = map[string]Param{
-	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam,
+	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam, "ticketId": IDParam,
 	"userId": UserParam,
 	"token":  TokenParam,
 }

@@ -32,7 +32,7 @@ func TestBindReadsTheSecretOnlyForRoutesMarkedSecret(t *testing.T) {
 		if got := reads.Load(); got != want {
 			t.Errorf("%s (Secret %v): the secret was read %d times at build, want %d", r.Name, r.Secret, got, want)
 		}
-		if paged := strings.HasPrefix(r.Name, "list-"); paged && !r.Secret {
+		if paged := strings.HasPrefix(r.Name, "list-") || strings.HasSuffix(r.Name, "-queue"); paged && !r.Secret {
 			t.Errorf("%s is a paged list but not marked Secret: its cursors need the secret", r.Name)
 		}
 	}
