@@ -18,7 +18,6 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/triggers"
@@ -155,7 +154,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	}{
 		{"ses:", []string{"github.com/aws/aws-sdk-go-v2/service/ses", "github.com/vendorportal/orgs/internal/ses"}},
 		{"cognito-idp:", []string{"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider", "github.com/vendorportal/orgs/internal/cognito"}},
-		{httpapi.SecretAction, []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager", "github.com/vendorportal/orgs/internal/secrets"}},
+		{"", []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"}}, // read with a signed request (package secrets)
 		{"", []string{"text/template", "html/template"}},
 	}
 	for _, fn := range allFunctions() {
@@ -207,12 +206,11 @@ func functionDeps(t *testing.T) map[string][]string {
 
 // TestFunctionsBuildWithTheClientsTheirActionsInstall builds every function's handler as its
 // generated main does: with SES only if its Actions have an ses: action, and the Cognito user
-// pool only with a cognito-idp: one, the Secrets Manager reader only when marked Secret. A handler that asks for a client its main does not
+// pool only with a cognito-idp: one. A handler that asks for a client its main does not
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
-	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "secrets": secrets.Install}
-	// As in AWS, the server's secret is in Secrets Manager: a function that asks for it
-	// without being marked Secret has no reader installed, and panics.
+	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install}
+	// As in AWS, the server's secret is in Secrets Manager (a stand-in here).
 	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
 	sm, err := standins.NewSecretsManager(map[string]string{secretARN: "s3cret"})
 	if err != nil {

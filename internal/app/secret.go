@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/vendorportal/orgs/internal/secrets"
 )
 
 // Secret returns the server's secret, from which each use derives its own key (package seal):
 // list cursors, the org access tokens, anything sealed. Only the functions that use it ask for
 // it (httpapi.Route.Secret, triggers.Function.Secret), once, at the cold start.
 //
-// In AWS the secret lives in Secrets Manager: with APP_SECRET_ARN set, the first call reads it
-// with the reader a function's main installed (secrets.Install, which only the functions
-// marked Secret link), and a failure fails the cold start, which Lambda retries. Without the
+// In AWS the secret lives in Secrets Manager: with APP_SECRET_ARN set (the stack sets it, and
+// grants the read, only on the functions marked Secret), the first call reads it, and a
+// failure fails the cold start, which Lambda retries. Without the
 // ARN (local mode, tests) it is APP_SECRET, or random for this process.
 func (e *Env) Secret() []byte {
 	return once(e, "secret", func() []byte {
@@ -35,12 +37,18 @@ func (e *Env) Secret() []byte {
 // SecretReader reads a secret's value by its ARN.
 type SecretReader func(ctx context.Context, arn string) ([]byte, error)
 
-// UseSecretReader makes e read the server's secret with r: Secrets Manager (secrets.Install),
-// or in tests a stand-in. Call it before anything asks for the secret.
+// UseSecretReader makes e read the server's secret with r instead of Secrets Manager: tests
+// count the reads. Call it before anything asks for the secret.
 func (e *Env) UseSecretReader(r SecretReader) { preset(e, "secret-reader", r) }
 
+// secretReader is the installed reader, or Secrets Manager's GetSecretValue as one signed
+// request (package secrets: the SDK's signer, no Secrets Manager client).
 func (e *Env) secretReader() SecretReader {
 	return once(e, "secret-reader", func() SecretReader {
-		panic("app: APP_SECRET_ARN is set but no secret reader is installed: a function that uses the secret must be marked Secret, for which its generated main calls secrets.Install")
+		r := &secrets.Reader{Config: e.AWSConfig(), Endpoint: e.Config.SecretsManagerEndpoint}
+		return func(ctx context.Context, arn string) ([]byte, error) {
+			v, err := r.String(ctx, arn)
+			return []byte(v), err
+		}
 	})
 }

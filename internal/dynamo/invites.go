@@ -73,7 +73,8 @@ type inviteItem struct {
 	AcceptedBy       string    `dynamodbav:"acceptedBy,omitempty"`
 	RevokedAt        time.Time `dynamodbav:"revokedAt,omitempty"`
 	// ByMembersCanInvite: the invite was made under the org's membersCanInvite setting.
-	ByMembersCanInvite bool `dynamodbav:"byMembersCanInvite,omitempty"`
+	ByMembersCanInvite bool   `dynamodbav:"byMembersCanInvite,omitempty"`
+	InviterRole        string `dynamodbav:"inviterRole,omitempty"`
 }
 
 func newInviteItem(i orgs.Invite) inviteItem {
@@ -87,7 +88,7 @@ func newInviteItem(i orgs.Invite) inviteItem {
 		CreatedAt: stamp(i.CreatedAt), ExpiresAt: stamp(i.ExpiresAt), LastSentAt: stamp(i.LastSentAt),
 		Delivery: string(i.Delivery), DeliveryAttempts: i.DeliveryAttempts, TokenHash: i.TokenHash,
 		DueAt: stamp(i.DueAt), AcceptedAt: i.AcceptedAt, AcceptedBy: i.AcceptedBy, RevokedAt: i.RevokedAt,
-		ByMembersCanInvite: i.ByMembersCanInvite,
+		ByMembersCanInvite: i.ByMembersCanInvite, InviterRole: string(i.InviterRole),
 	}
 	if i.Status == orgs.InvitePending {
 		it.GSI3PK, it.GSI3SK = dueKeys(i.OrgID, i.ID, i.DueAt)
@@ -102,7 +103,7 @@ func (it inviteItem) invite() orgs.Invite {
 		CreatedAt: it.CreatedAt.time(), ExpiresAt: it.ExpiresAt.time(), LastSentAt: it.LastSentAt.time(),
 		Delivery: orgs.Delivery(it.Delivery), DeliveryAttempts: it.DeliveryAttempts, TokenHash: it.TokenHash,
 		DueAt: it.DueAt.time(), AcceptedAt: it.AcceptedAt, AcceptedBy: it.AcceptedBy, RevokedAt: it.RevokedAt,
-		ByMembersCanInvite: it.ByMembersCanInvite,
+		ByMembersCanInvite: it.ByMembersCanInvite, InviterRole: roles.Role(it.InviterRole),
 	}
 }
 
@@ -132,19 +133,20 @@ type tokenItem struct {
 	// The authority the invite carries: who made it, and whether under membersCanInvite.
 	InvitedBy          string `dynamodbav:"invitedBy,omitempty"`
 	ByMembersCanInvite bool   `dynamodbav:"byMembersCanInvite,omitempty"`
+	InviterRole        string `dynamodbav:"inviterRole,omitempty"`
 }
 
 func newTokenItem(t orgs.InviteToken) tokenItem {
 	return tokenItem{
 		keys:  keys{PK: tokenPK(t.Hash), SK: skToken, TTL: t.ExpiresAt.Add(tokenRetention).Unix()},
 		OrgID: t.OrgID, InviteID: t.InviteID, Email: t.Email, Role: string(t.Role), ExpiresAt: stamp(t.ExpiresAt),
-		InvitedBy: t.InvitedBy, ByMembersCanInvite: t.ByMembersCanInvite,
+		InvitedBy: t.InvitedBy, ByMembersCanInvite: t.ByMembersCanInvite, InviterRole: string(t.InviterRole),
 	}
 }
 
 func (it tokenItem) token(hash string) orgs.InviteToken {
 	return orgs.InviteToken{Hash: hash, OrgID: it.OrgID, InviteID: it.InviteID, Email: it.Email, Role: roles.Role(it.Role), ExpiresAt: it.ExpiresAt.time(),
-		InvitedBy: it.InvitedBy, ByMembersCanInvite: it.ByMembersCanInvite}
+		InvitedBy: it.InvitedBy, ByMembersCanInvite: it.ByMembersCanInvite, InviterRole: roles.Role(it.InviterRole)}
 }
 
 // errInviteOrgGoneOrClosed: the org of an invite made under membersCanInvite is gone or no
@@ -185,12 +187,9 @@ func (s *Store) CreateInvite(ctx context.Context, w orgs.NewInvite) error {
 	t.putNew(newInviteItem(inv), fmt.Errorf("invite %s exists", inv.ID))
 	t.put(newInviteGuard(inv), absent().Or(attr("expiresAt").LessThanEqual(val(sortTime(inv.CreatedAt)))), orgs.ErrInvitePending)
 	t.check(key(orgPK(inv.OrgID), emailGuardSK(inv.Email)), absent(), orgs.ErrAlreadyMember)
-	live := orgLive().And(attr("kind").Equal(val(string(orgs.Shared))))
-	onFail := orgs.ErrOrgGone
-	if w.ByMembersCanInvite {
-		live, onFail = live.And(attr("membersCanInvite").Equal(val(true))), orgs.ErrMembersCanInviteOff
-	}
-	t.check(key(orgPK(inv.OrgID), skMeta), live, onFail)
+	org := orgChange{shared: true, membersCanInvite: w.ByMembersCanInvite, roles: w.Roles}
+	org.invite(inv.Role, +1)
+	t.orgItem(inv.OrgID, org)
 	t.memberStill(inv.OrgID, w.Actor)
 	t.putNew(newTokenItem(w.Token), fmt.Errorf("token of invite %s exists", inv.ID))
 	t.event(w.Event)
@@ -266,7 +265,8 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 		Set(attr(attrGSI1S), val(inviteListSK(a.ExpiresAt, a.ID))).
 		// The resender's authority replaces the first inviter's (orgs.InviteService.Resend).
 		Set(attr("invitedById"), val(a.InvitedBy.ID)).
-		Set(attr("invitedByEmail"), val(a.InvitedBy.Email))
+		Set(attr("invitedByEmail"), val(a.InvitedBy.Email)).
+		Set(attr("inviterRole"), val(string(a.InviterRole)))
 	if a.ByMembersCanInvite {
 		upd = upd.Set(attr("byMembersCanInvite"), val(true))
 	} else {
@@ -278,7 +278,7 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 	t.putNew(newTokenItem(w.Token), fmt.Errorf("token of invite %s exists", a.ID))
 	t.put(newInviteGuard(a), guardHeldBy(a.ID), orgs.ErrInviteChanged)
 	t.memberStill(b.OrgID, w.Actor)
-	t.check(key(orgPK(b.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.orgItem(b.OrgID, orgChange{roles: w.Roles})
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }
@@ -293,7 +293,9 @@ func (s *Store) RevokeInvite(ctx context.Context, w orgs.InviteRevocation) error
 	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(upd), pendingAt(w.RevokedAt), orgs.ErrInviteGone)
 	t.delete(key(orgPK(inv.OrgID), inviteGuardSK(inv.Email)), guardHeldBy(inv.ID), orgs.ErrInviteChanged)
 	t.memberStill(inv.OrgID, w.Actor)
-	t.check(key(orgPK(inv.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	org := orgChange{roles: w.Roles}
+	org.invite(inv.Role, -1)
+	t.orgItem(inv.OrgID, org)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }
@@ -418,16 +420,16 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	t.update(key(orgPK(tok.OrgID), inviteSK(tok.InviteID)), settle(upd),
 		pendingAt(w.Now).And(attr("tokenHash").Equal(val(tok.Hash))), orgs.ErrInviteGone)
 	t.delete(key(orgPK(tok.OrgID), inviteGuardSK(tok.Email)), guardHeldBy(tok.InviteID), orgs.ErrInviteGone)
-	counts := expression.Add(attr("memberCount"), val(1))
-	if m.Role == roles.Admin {
-		counts = counts.Add(attr("adminCount"), val(1))
-	}
-	orgCond, orgGone := orgLive().And(attr("kind").Equal(val(string(orgs.Shared)))), orgs.ErrInviteGone
+	// The invite's hold on its role passes to the member. A custom role can't have been
+	// deleted meanwhile: the pending invite counted as a holder. Made under membersCanInvite,
+	// the setting must still be on.
+	org := orgChange{shared: true, gone: orgs.ErrInviteGone, membersCanInvite: tok.ByMembersCanInvite}
 	if tok.ByMembersCanInvite {
-		// Made under membersCanInvite: the setting must still be on.
-		orgCond, orgGone = orgCond.And(attr("membersCanInvite").Equal(val(true))), errInviteOrgGoneOrClosed
+		org.gone = errInviteOrgGoneOrClosed
 	}
-	t.update(key(orgPK(tok.OrgID), skMeta), counts, orgCond, orgGone)
+	org.invite(m.Role, -1)
+	org.give(m.Role, +1)
+	t.orgItem(tok.OrgID, org)
 	// The invite's authority: its inviter still a member in a role that may grant its role.
 	if tok.InvitedBy != "" {
 		t.check(key(orgPK(tok.OrgID), memberSK(tok.InvitedBy)), roleIn(w.InviterRoles), orgs.ErrInviteAuthorityGone)
@@ -481,6 +483,9 @@ func (s *Store) ExpireInvite(ctx context.Context, inv orgs.Invite, now time.Time
 		And(attr("dueAt").Equal(val(stamp(inv.DueAt)))).
 		And(attr("expiresAt").LessThanEqual(val(sortTime(now))))
 	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(expression.Set(attr("status"), val(string(orgs.InviteExpired)))), cond, orgs.ErrInviteChanged)
+	// The expired invite no longer holds its role. (An org being purged may be gone first:
+	// the invite goes with it.)
+	t.update(key(orgPK(inv.OrgID), skMeta), expression.Add(attr(invitedPrefix+string(inv.Role)), val(-1)), exists(), orgs.ErrInviteChanged)
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }

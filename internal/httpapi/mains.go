@@ -20,9 +20,8 @@ func MainSource(r *Route) string {
 }
 
 // InstallsFor returns the packages of internal/ whose Install a function with these IAM
-// actions calls at cold start: ses for an ses: action, cognito for a cognito-idp: one,
-// secrets for SecretAction (the Secrets Manager reader of the server's secret). A function
-// without them does not import those packages, and so links none of those SDK clients
+// actions calls at cold start: ses for an ses: action, cognito for a cognito-idp: one. A
+// function without them does not import those packages, and so links neither SDK client
 // (functions_test checks it); one that needs them has the IAM actions to use them.
 func InstallsFor(actions []string) []string {
 	var out []string
@@ -32,9 +31,7 @@ func InstallsFor(actions []string) []string {
 	if slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "cognito-idp:") }) {
 		out = append(out, "cognito")
 	}
-	if slices.Contains(actions, SecretAction) {
-		out = append(out, "secrets")
-	}
+
 	return out
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,9 @@ type Invite struct {
 	// ByMembersCanInvite: the inviter could invite only because the org lets members invite;
 	// accepting needs the setting still on.
 	ByMembersCanInvite bool
+	// InviterRole is the role InvitedBy held when they sent it: keeping it keeps the invite's
+	// authority (the only way for a custom role, whose grants the accept does not read).
+	InviterRole roles.Role
 }
 
 // StatusAt is the invite's status at now: a pending invite is expired from ExpiresAt on.
@@ -98,6 +102,7 @@ type InviteToken struct {
 	// accept holds only while it lasts.
 	InvitedBy          string
 	ByMembersCanInvite bool
+	InviterRole        roles.Role
 }
 
 // InvitePage is one page of an invite list.
@@ -138,7 +143,9 @@ type NewInvite struct {
 	// that role, and, with ByMembersCanInvite, while the org still lets members invite.
 	Actor              Member
 	ByMembersCanInvite bool
-	Event              audit.Event
+	// Roles ties the write to the org's custom roles as read (see RolesCheck).
+	Roles RolesCheck
+	Event audit.Event
 }
 
 // InviteResend replaces an invite's token and restarts its lifetime.
@@ -147,6 +154,7 @@ type InviteResend struct {
 	After  Invite
 	Token  InviteToken
 	Actor  Member
+	Roles  RolesCheck
 	Event  audit.Event
 }
 
@@ -155,6 +163,7 @@ type InviteRevocation struct {
 	Invite    Invite
 	RevokedAt time.Time
 	Actor     Member
+	Roles     RolesCheck
 	Event     audit.Event
 }
 
@@ -301,13 +310,12 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 	if err != nil {
 		return Invite{}, "", NewInvite{}, err
 	}
-	role := roles.Role(in.Role)
-	switch {
-	case !role.Valid():
-		return Invite{}, "", NewInvite{}, apperr.New(apperr.Invalid, "role must be one of %s", strings.Join(roleNames(), ", "))
-	case !a.CanInvite(role):
-		return Invite{}, "", NewInvite{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.Member.Role, role)
-	case email == a.Member.Email:
+	def, err := a.InvitableRole(in.Role)
+	if err != nil {
+		return Invite{}, "", NewInvite{}, err
+	}
+	role := def.ID
+	if email == a.Member.Email {
 		return Invite{}, "", NewInvite{}, ErrAlreadyMember
 	}
 	now := s.Now()
@@ -319,7 +327,8 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 		ID: s.NewID(), OrgID: a.Org.ID, Email: email, Role: role, Status: InvitePending,
 		InvitedBy: Person{ID: a.Member.UserID, Email: a.Member.Email},
 		CreatedAt: at, ExpiresAt: at.Add(InviteLifetime), LastSentAt: at,
-		Delivery: DeliverySent, TokenHash: hash, ByMembersCanInvite: !a.Member.Role.Has(roles.InvitesCreate),
+		Delivery: DeliverySent, TokenHash: hash, ByMembersCanInvite: !a.role().Has(roles.InvitesCreate),
+		InviterRole: a.Member.Role,
 	}
 	inv.DueAt = inv.ExpiresAt
 	ev := audit.Event{
@@ -331,14 +340,14 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 	}
 	ev.Stamp(ctx, s.NewID(), now)
 	return inv, token, NewInvite{
-		Invite: inv, Token: tokenOf(inv), Actor: a.Member,
+		Invite: inv, Token: tokenOf(inv), Actor: a.Member, Roles: a.RolesCheck(role),
 		ByMembersCanInvite: inv.ByMembersCanInvite, Event: ev,
 	}, nil
 }
 
 func tokenOf(inv Invite) InviteToken {
 	return InviteToken{Hash: inv.TokenHash, OrgID: inv.OrgID, InviteID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt,
-		InvitedBy: inv.InvitedBy.ID, ByMembersCanInvite: inv.ByMembersCanInvite}
+		InvitedBy: inv.InvitedBy.ID, ByMembersCanInvite: inv.ByMembersCanInvite, InviterRole: inv.InviterRole}
 }
 
 // InviteResult is the outcome of one invite of a bulk request.
@@ -406,6 +415,10 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	if st := before.StatusAt(now); st != InvitePending {
 		return Invite{}, apperr.New(apperr.Gone, "only a pending invite can be resent; this one is %s", st)
 	}
+	if !a.CanInvite(before.Role) {
+		// A resend gives the invite a new life: only someone who could have created it may.
+		return Invite{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.RoleName(), before.Role)
+	}
 	at := now.Truncate(time.Second)
 	token, hash := newToken()
 	after := before
@@ -413,7 +426,7 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	after.Delivery, after.DeliveryAttempts, after.DueAt = DeliverySent, 0, after.ExpiresAt
 	// The new link carries the authority of whoever sends it (who manages invites), as a new
 	// invite would: a resend revives an invite whose first inviter left.
-	after.InvitedBy, after.ByMembersCanInvite = Person{ID: a.Member.UserID, Email: a.Member.Email}, false
+	after.InvitedBy, after.ByMembersCanInvite, after.InviterRole = Person{ID: a.Member.UserID, Email: a.Member.Email}, false, a.Member.Role
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization, Action: "invite.resent",
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
@@ -422,7 +435,7 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 		Details: map[string]any{"role": string(before.Role), "expiresAt": after.ExpiresAt.UTC().Format(time.RFC3339)},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Token: tokenOf(after), Actor: a.Member, Event: ev}); err != nil {
+	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Token: tokenOf(after), Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
 		return Invite{}, err
 	}
 	return s.deliver(ctx, a.Org, after, token)
@@ -446,7 +459,7 @@ func (s *InviteService) Revoke(ctx context.Context, a Access) error {
 		Details: map[string]any{"role": string(inv.Role)},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	return s.Store.RevokeInvite(ctx, InviteRevocation{Invite: inv, RevokedAt: now, Actor: a.Member, Event: ev})
+	return s.Store.RevokeInvite(ctx, InviteRevocation{Invite: inv, RevokedAt: now, Actor: a.Member, Roles: a.RolesCheck(), Event: ev})
 }
 
 // maxTokenLength bounds what is hashed and looked up as a token.
@@ -531,7 +544,7 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	ev.Stamp(ctx, s.NewID(), now)
 	for attempt := 0; ; attempt++ {
 		err := s.Store.AcceptInvite(ctx, Acceptance{Token: tok, Member: m, Account: pending, Event: ev, Now: now,
-			InviterRoles: Grantors(tok.Role, tok.ByMembersCanInvite)})
+			InviterRoles: inviterRoles(tok)})
 		switch {
 		case err == nil:
 			return m, nil
@@ -692,4 +705,14 @@ func (s *InviteService) retry(ctx context.Context, inv Invite, now time.Time) er
 		return s.Store.SetDelivery(ctx, s.failure(ctx, claimed, now))
 	}
 	return s.Store.SetDelivery(ctx, DeliveryUpdate{Invite: claimed, Delivery: DeliverySent, DueAt: inv.ExpiresAt, LastSentAt: now})
+}
+
+// inviterRoles are the roles in which an invite's inviter keeps its authority: the built-in
+// roles that may grant its role, and the role the inviter held when sending it.
+func inviterRoles(tok InviteToken) []roles.Role {
+	rs := Grantors(tok.Role, tok.ByMembersCanInvite)
+	if tok.InviterRole != "" && !slices.Contains(rs, tok.InviterRole) {
+		rs = append(rs, tok.InviterRole)
+	}
+	return rs
 }

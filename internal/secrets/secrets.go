@@ -1,24 +1,15 @@
-// Package secrets reads the server's secret from AWS Secrets Manager, once per cold start.
-//
-// Package app does not link this package: Install puts the reader into an Env, and only the
-// functions marked Secret (whose IAM actions include httpapi.SecretAction) call it, from their
-// generated main (httpapi.InstallsFor), so the others link it not, and hold neither the secret
-// nor the grant to read it (principle 9).
-//
-// The one call it makes, GetSecretValue, is a signed JSON POST: made here with the SDK's
-// SigV4 signer and net/http, which every function links already for DynamoDB, rather than
-// with the Secrets Manager SDK client, whose serializers, endpoint rules and middleware add
-// about 0.15 MB to a function's zip and time to its init (see `make measure`).
+// Package secrets reads a Secrets Manager secret's current value: one signed
+// GetSecretValue call over HTTPS, made with the AWS SDK's request signer rather than the
+// Secrets Manager SDK client, so that a function that reads a secret once at its cold start
+// links a few kilobytes instead of another service client.
 package secrets
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,68 +18,43 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-
-	"github.com/vendorportal/orgs/internal/app"
 )
 
-// Install makes env read the server's secret (APP_SECRET_ARN) from Secrets Manager. Without
-// an ARN (local mode) there is nothing to install: Env.Secret uses APP_SECRET.
-func Install(env *app.Env) {
-	if env.Config.SecretARN == "" {
-		return
-	}
-	r := &Reader{AWS: env.AWSConfig(), Endpoint: env.Config.SecretsManagerEndpoint}
-	env.UseSecretReader(r.Read)
-}
-
-// Reader calls GetSecretValue.
+// Reader reads secrets with the credentials and region of an aws.Config.
 type Reader struct {
-	AWS aws.Config
-	// Endpoint is a stand-in's URL; empty: the region's Secrets Manager.
+	Config aws.Config
+	// Endpoint overrides https://secretsmanager.<region>.amazonaws.com (tests).
 	Endpoint string
-	// HTTP is the client to use; nil: one with a 5-second timeout.
-	HTTP *http.Client
+	HTTP     *http.Client
 }
 
-// attempts is how often Read tries a call that failed on the service's side or on the way.
-const attempts = 3
-
-// Read returns the value of the secret arn (its SecretString, or its SecretBinary).
-func (r *Reader) Read(ctx context.Context, arn string) ([]byte, error) {
-	var err error
-	for i := range attempts {
-		var retry bool
-		var v []byte
-		if v, retry, err = r.read(ctx, arn); err == nil || !retry {
-			return v, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, errors.Join(err, ctx.Err())
-		case <-time.After(time.Duration(50<<i) * time.Millisecond):
-		}
+// String returns the SecretString of the secret's AWSCURRENT version. The error never holds
+// the value.
+func (r *Reader) String(ctx context.Context, secretID string) (string, error) {
+	endpoint := r.Endpoint
+	if endpoint == "" {
+		endpoint = "https://secretsmanager." + r.Config.Region + ".amazonaws.com"
 	}
-	return nil, err
-}
-
-func (r *Reader) read(ctx context.Context, arn string) (value []byte, retry bool, err error) {
-	body, _ := json.Marshal(map[string]string{"SecretId": arn})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint(), bytes.NewReader(body))
+	body, err := json.Marshal(map[string]string{"SecretId": secretID})
 	if err != nil {
-		return nil, false, err
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+"/", bytes.NewReader(body))
+	if err != nil {
+		return "", err
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "secretsmanager.GetSecretValue")
-	if r.AWS.AppID != "" {
-		req.Header.Set("User-Agent", "app/"+r.AWS.AppID)
+	if r.Config.Credentials == nil {
+		return "", fmt.Errorf("secrets: no credentials to read %s", secretID)
 	}
-	creds, err := r.AWS.Credentials.Retrieve(ctx)
+	creds, err := r.Config.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("secrets manager: credentials: %w", err)
+		return "", fmt.Errorf("secrets: credentials: %w", err)
 	}
 	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "secretsmanager", r.AWS.Region, time.Now()); err != nil {
-		return nil, false, fmt.Errorf("secrets manager: sign: %w", err)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "secretsmanager", r.Config.Region, time.Now()); err != nil {
+		return "", fmt.Errorf("secrets: sign: %w", err)
 	}
 	client := r.HTTP
 	if client == nil {
@@ -96,48 +62,30 @@ func (r *Reader) read(ctx context.Context, arn string) (value []byte, retry bool
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, true, fmt.Errorf("secrets manager: %w", err)
+		return "", fmt.Errorf("secrets: read %s: %w", secretID, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, true, fmt.Errorf("secrets manager: read answer: %w", err)
+		return "", fmt.Errorf("secrets: read %s: %w", secretID, err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		// The error body names the error type and says why; it never holds a secret value.
 		var e struct {
 			Type    string `json:"__type"`
 			Message string `json:"message"`
 		}
 		_ = json.Unmarshal(raw, &e)
-		code := e.Type[strings.LastIndexByte(e.Type, '#')+1:]
-		return nil, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || code == "ThrottlingException",
-			fmt.Errorf("secrets manager: GetSecretValue: %d %s: %s", resp.StatusCode, code, e.Message)
+		return "", fmt.Errorf("secrets: read %s: status %d %s %s", secretID, resp.StatusCode, e.Type, e.Message)
 	}
 	var out struct {
-		SecretString *string
-		SecretBinary *string // base64, as the JSON protocol sends blobs
+		SecretString *string `json:"SecretString"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, false, fmt.Errorf("secrets manager: answer: %w", err)
+		return "", fmt.Errorf("secrets: read %s: undecodable answer", secretID)
 	}
-	switch {
-	case out.SecretString != nil:
-		return []byte(*out.SecretString), false, nil
-	case out.SecretBinary != nil:
-		b, err := base64.StdEncoding.DecodeString(*out.SecretBinary)
-		return b, false, err
+	if out.SecretString == nil {
+		return "", fmt.Errorf("secrets: %s has no SecretString (a binary secret?)", secretID)
 	}
-	return nil, false, errors.New("secrets manager: the secret has no value")
-}
-
-// endpoint is the stand-in's URL, or the region's Secrets Manager.
-func (r *Reader) endpoint() string {
-	if r.Endpoint != "" {
-		return strings.TrimRight(r.Endpoint, "/") + "/"
-	}
-	suffix := "amazonaws.com"
-	if strings.HasPrefix(r.AWS.Region, "cn-") {
-		suffix = "amazonaws.com.cn"
-	}
-	return "https://secretsmanager." + r.AWS.Region + "." + suffix + "/"
+	return *out.SecretString, nil
 }

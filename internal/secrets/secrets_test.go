@@ -1,63 +1,49 @@
-package secrets_test
+package secrets
 
 import (
+	"context"
+	"encoding/json"
 	"io"
-	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/secrets"
-	"github.com/vendorportal/orgs/internal/standins"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
-const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
-
-func env(t *testing.T, sm *standins.SecretsManager, secretARN string) *app.Env {
-	t.Helper()
-	e := app.New(app.Config{Region: "us-east-1", SecretARN: secretARN, SecretsManagerEndpoint: sm.URL, Secret: []byte("from-the-environment")},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	secrets.Install(e)
-	return e
-}
-
-// With APP_SECRET_ARN set, the secret is read from Secrets Manager, once, whatever the
-// environment holds.
-func TestSecretIsReadFromSecretsManagerOnce(t *testing.T) {
-	sm, err := standins.NewSecretsManager(map[string]string{arn: "the-real-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sm.Close()
-	e := env(t, sm, arn)
-	for range 3 {
-		if got := string(e.Secret()); got != "the-real-secret" {
-			t.Fatalf("Secret() = %q, want the value in Secrets Manager", got)
+// TestStringSendsASignedGetSecretValue: the request is what Secrets Manager's JSON protocol
+// expects, signed for the secretsmanager service in the configured region.
+func TestStringSendsASignedGetSecretValue(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var in map[string]string
+		_ = json.Unmarshal(body, &in)
+		auth := r.Header.Get("Authorization")
+		if r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" ||
+			r.Header.Get("Content-Type") != "application/x-amz-json-1.1" ||
+			!strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKID/") || !strings.Contains(auth, "/eu-west-1/secretsmanager/aws4_request") ||
+			r.Header.Get("X-Amz-Security-Token") != "session" || r.Header.Get("X-Amz-Content-Sha256") == "" && r.Header.Get("X-Amz-Date") == "" {
+			t.Errorf("request %s %v", r.Method, r.Header)
 		}
-	}
-	if n := sm.Calls.Load(); n != 1 {
-		t.Errorf("%d GetSecretValue calls, want 1", n)
-	}
-	// Without an ARN (local mode, tests) it is APP_SECRET, and Secrets Manager is not asked.
-	if got := string(env(t, sm, "").Secret()); got != "from-the-environment" || sm.Calls.Load() != 1 {
-		t.Errorf("without an ARN: %q after %d calls", got, sm.Calls.Load())
-	}
-}
-
-// A secret that can't be read fails the cold start (Lambda retries it); it never falls back
-// to another value.
-func TestUnreadableSecretFailsTheColdStart(t *testing.T) {
-	sm, err := standins.NewSecretsManager(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sm.Close()
-	e := env(t, sm, arn)
-	defer func() {
-		p := recover()
-		if p == nil || !strings.Contains(p.(string), "ResourceNotFoundException") {
-			t.Errorf("recovered %v, want a panic naming the Secrets Manager error", p)
+		if in["SecretId"] == "missing" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}`))
+			return
 		}
-	}()
-	e.Secret()
+		_, _ = w.Write([]byte(`{"ARN":"arn","Name":"k","SecretString":"value of ` + in["SecretId"] + `"}`))
+	}))
+	defer srv.Close()
+	r := &Reader{
+		Config:   aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "session")},
+		Endpoint: srv.URL,
+	}
+	got, err := r.String(context.Background(), "arn:aws:secretsmanager:eu-west-1:1:secret:k")
+	if err != nil || got != "value of arn:aws:secretsmanager:eu-west-1:1:secret:k" {
+		t.Fatalf("String = %q, %v", got, err)
+	}
+	if _, err := r.String(context.Background(), "missing"); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Errorf("missing secret: %v; want the error type", err)
+	}
 }
