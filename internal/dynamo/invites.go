@@ -149,10 +149,6 @@ func (it tokenItem) token(hash string) orgs.InviteToken {
 		InvitedBy: it.InvitedBy, ByMembersCanInvite: it.ByMembersCanInvite, InviterRole: roles.Role(it.InviterRole)}
 }
 
-// errInviteOrgGoneOrClosed: the org of an invite made under membersCanInvite is gone or no
-// longer lets members invite.
-var errInviteOrgGoneOrClosed = apperr.New(apperr.Gone, "this invitation is no longer valid: the organization is gone or no longer lets members invite; ask it for a new invitation")
-
 // roleIn holds while the item's role is one of rs; never when rs is empty.
 func roleIn(rs []roles.Role) expression.ConditionBuilder {
 	if len(rs) == 0 {
@@ -423,10 +419,7 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	// The invite's hold on its role passes to the member. A custom role can't have been
 	// deleted meanwhile: the pending invite counted as a holder. Made under membersCanInvite,
 	// the setting must still be on.
-	org := orgChange{shared: true, gone: orgs.ErrInviteGone, membersCanInvite: tok.ByMembersCanInvite}
-	if tok.ByMembersCanInvite {
-		org.gone = errInviteOrgGoneOrClosed
-	}
+	org := orgChange{shared: true, gone: orgs.ErrInviteGone, membersCanInvite: tok.ByMembersCanInvite, closed: orgs.ErrInviteAuthorityGone}
 	org.invite(m.Role, -1)
 	org.give(m.Role, +1)
 	t.orgItem(tok.OrgID, org)
