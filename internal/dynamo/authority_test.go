@@ -90,4 +90,5 @@ func resendAll(t *testing.T, w *world, orgID string, by orgs.Caller) {
 			t.Fatal(err)
 		}
 	}
+	w.deliver()
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
+	outboxpkg "github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -73,6 +74,7 @@ func TestAStaleTokenDoesNotRevertTheProductsEmailChange(t *testing.T) {
 	if _, err := self.RequestEmailChange(ctx, ada, "changed@example.com"); err != nil {
 		t.Fatal(err)
 	}
+	w.deliver()
 	if _, err := self.ConfirmEmailChange(ctx, ada, tokenFrom(t, rec.Sent[0])); err != nil {
 		t.Fatal(err)
 	}
@@ -119,12 +121,12 @@ type failingConfirm struct {
 	failed bool
 }
 
-func (f *failingConfirm) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after orgs.Profile, ch orgs.EmailChange, ev audit.Event) error {
+func (f *failingConfirm) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after orgs.Profile, ch orgs.EmailChange, ev audit.Event, notice outboxpkg.Message) error {
 	if !f.failed {
 		f.failed = true
 		return errors.New("dynamodb: throttled")
 	}
-	return f.Store.ConfirmEmailChange(ctx, acc, after, ch, ev)
+	return f.Store.ConfirmEmailChange(ctx, acc, after, ch, ev, notice)
 }
 
 // ConfirmEmailChange is safe when the table write fails after Cognito changed: confirming
@@ -143,6 +145,7 @@ func TestConfirmEmailChangeCompletesAfterTheTableWriteFailed(t *testing.T) {
 			if _, err := self.RequestEmailChange(ctx, ada, "changed@example.com"); err != nil {
 				t.Fatal(err)
 			}
+			w.deliver()
 			token := tokenFrom(t, rec.Sent[0])
 			clock = clock.Add(time.Minute)
 			if _, err := self.ConfirmEmailChange(ctx, ada, token); err == nil {
