@@ -196,7 +196,9 @@ var PathParams = map[string]Param{
 	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam, "ticketId": IDParam,
 	"userId": UserParam,
 	"roleId": RoleParam,
-	"token":  TokenParam,
+	// SCIM's resource ids: users' ids and groups' (role) ids, both within the user id shape.
+	"id":    {Kind: "SCIM id", Valid: isUserID},
+	"token": TokenParam,
 }
 
 // Param returns the kind of the path parameter name: the route's own declaration, else the
@@ -222,7 +224,8 @@ func isULID(s string) bool {
 }
 
 func isUserID(s string) bool {
-	return len(s) >= 1 && len(s) <= 128 && !strings.ContainsFunc(s, func(c rune) bool {
+	// It starts with a letter or digit: never "." or "..", which a path could resolve.
+	return len(s) >= 1 && len(s) <= 128 && isAlnum(rune(s[0])) && !strings.ContainsFunc(s, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:@", c))
 	})
 }
@@ -237,4 +240,8 @@ func isToken(s string) bool {
 	return len(s) >= 16 && len(s) <= 128 && !strings.ContainsFunc(s, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')
 	})
+}
+
+func isAlnum(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
