@@ -28,7 +28,7 @@ var subjectItems = map[string]subjectItem{
 }
 
 // Access implements orgs.Store: the org, the caller's membership and the route's subject
-// (another member, an invite) in one BatchGetItem.
+// (another member, an invite) and what the route asked to prefetch, in one BatchGetItem.
 func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
 	// The caller's tombstone too: a deleted account's tokens stay valid for a while, and no
 	// membership of it, had one survived, may act.
@@ -49,6 +49,11 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
 	}
+	// What the route asked to read with its authorization (a product, a license: prefetch).
+	pre := prefetchFrom(ctx)
+	if pre != nil {
+		ks = append(ks, pre.keys...)
+	}
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
 		return orgs.Access{}, err
@@ -62,6 +67,10 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.Access{}, err
+		}
+		if pre.asked(k) {
+			pre.keep(k, av)
+			continue
 		}
 		switch {
 		case k.SK == skDeleted:
@@ -91,6 +100,9 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			inv := it.invite()
 			a.Invite = &inv
 		}
+	}
+	if pre != nil {
+		pre.done = true
 	}
 	if deleted {
 		return orgs.Access{}, orgs.ErrAccountDeleted

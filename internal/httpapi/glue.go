@@ -203,8 +203,12 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		replay = r.Replay(env)
 	}
 	var authz *orgs.Service
+	var prefetch Prefetcher
 	if r.OrgScoped() {
 		authz = env.Orgs()
+		if r.Prefetch != nil {
+			prefetch = r.Prefetch(env)
+		}
 	}
 	// Only a route marked Secret asks for the server's secret, once, at the cold start: the
 	// other functions never hold it (principle 9).
@@ -218,7 +222,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		ctx, calls := dynamo.WithCallCounter(ctx)
 		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
 		reqLog := log.With("requestId", ev.RequestContext.RequestID)
-		resp, err := serve(ctx, r, h, replay, authz, &ev, cursors)
+		resp, err := serve(ctx, r, h, replay, authz, prefetch, &ev, cursors)
 		switch {
 		case err != nil && r.Auth == SCIM:
 			resp = scimErrorResponse(err)
@@ -246,7 +250,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 }
 
 // serve runs the request through the shared steps; a panic becomes an internal error.
-func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest, cursors *seal.Key) (resp *Response, err error) {
+func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *orgs.Service, prefetch Prefetcher, ev *events.APIGatewayV2HTTPRequest, cursors *seal.Key) (resp *Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
@@ -274,6 +278,9 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 		}
 	}
 	if authz != nil {
+		if prefetch != nil {
+			ctx = prefetch(ctx, req)
+		}
 		// The member or invite the route acts on is read in the same round trip.
 		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed}
 		if r.Subject != "" {

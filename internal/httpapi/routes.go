@@ -197,6 +197,7 @@ var Routes = slices.Concat(coreRoutes,
 	ticketRoutes,
 	oidcRoutes,
 	scimRoutes,
+	licensingRoutes,
 )
 
 var coreRoutes = []*Route{
