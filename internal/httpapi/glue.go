@@ -257,9 +257,6 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 		}
 	}()
 	req := &Request{Event: ev, cursors: cursors}
-	if err := r.checkPathParams(ev); err != nil {
-		return nil, err
-	}
 	if req.body, err = body(ev); err != nil {
 		return nil, err
 	}
@@ -271,6 +268,11 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 		if r.Auth == Operator && !req.Caller.Operator {
 			return nil, apperr.New(apperr.Forbidden, "this route is for operators only")
 		}
+	}
+	// Once the caller is known (a non-operator learns nothing of ids), and before any id
+	// reaches a table key.
+	if err := r.checkPathParams(ev); err != nil {
+		return nil, err
 	}
 	if key := ev.Headers["idempotency-key"]; key != "" && replay != nil {
 		if ctx, fingerprint, err = withIdempotencyKey(ctx, r, req, key); err != nil {

@@ -47,7 +47,8 @@ func TestPathIdsOfTheWrongShapeAnswer404(t *testing.T) {
 				}
 				params[m[1]] = v
 				got := a.do(r, &ada, params, map[string]string{"confirm": "acme"}, `{}`)
-				if got.status != 404 {
+				// A non-operator is refused an operator route (403) before its ids are looked at.
+				if got.status != 404 && !(r.Auth == Operator && got.status == 403) {
 					t.Errorf("%s %s with {%s} = %.20q (%d chars): status %d, want 404 (%s)", r.Method, r.Path, m[1], v, len(v), got.status, got.body)
 				}
 			}

@@ -200,9 +200,11 @@ var (
 
 // PathParams gives the kind of a path parameter by its name, for every route.
 var PathParams = map[string]Param{
-	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam, "ticketId": IDParam,
-	"userId": UserParam,
-	"roleId": RoleParam,
+	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam, "ticketId": IDParam, "licenseId": IDParam,
+	// A product id, as the contract spells it (licensing.ValidProductID).
+	"productId": {Kind: "product id", Valid: isProductID},
+	"userId":    UserParam,
+	"roleId":    RoleParam,
 	// SCIM's resource ids: users' ids and groups' (role) ids, both within the user id shape.
 	"id":    {Kind: "SCIM id", Valid: isUserID},
 	"token": TokenParam,
@@ -251,4 +253,12 @@ func isToken(s string) bool {
 
 func isAlnum(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// isProductID is ^[a-z0-9][a-z0-9-]{1,62}$ without a regexp compiled at init.
+func isProductID(s string) bool {
+	if len(s) < 2 || len(s) > 63 || s[0] == '-' {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(c rune) bool { return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') })
 }
