@@ -19,6 +19,7 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -128,10 +129,10 @@ type function struct {
 func allFunctions() []function {
 	var fns []function
 	for _, r := range httpapi.Routes {
-		fns = append(fns, function{r.Name, r.Actions, func(env *app.Env) { httpapi.Bind(r, env) }})
+		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }})
 	}
 	for _, f := range triggers.Functions {
-		fns = append(fns, function{f.Name, f.Actions, func(env *app.Env) { f.Build(env) }})
+		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }})
 	}
 	return fns
 }
@@ -153,6 +154,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	}{
 		{"ses:", []string{"github.com/aws/aws-sdk-go-v2/service/ses", "github.com/vendorportal/orgs/internal/ses"}},
 		{"cognito-idp:", []string{"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider", "github.com/vendorportal/orgs/internal/cognito"}},
+		{"", []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"}}, // read with a signed request (package secrets)
 		{"", []string{"text/template", "html/template"}},
 	}
 	for _, fn := range allFunctions() {
@@ -208,8 +210,16 @@ func functionDeps(t *testing.T) map[string][]string {
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
 	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install}
+	// As in AWS, the server's secret is in Secrets Manager (a stand-in here).
+	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
+	sm, err := standins.NewSecretsManager(map[string]string{secretARN: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
 	for _, fn := range allFunctions() {
-		env := app.New(app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		env := app.New(app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000",
+			SecretARN: secretARN, SecretsManagerEndpoint: sm.URL}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		for _, p := range httpapi.InstallsFor(fn.actions) {
 			installs[p](env)
 		}

@@ -9,7 +9,9 @@
 //     with archive/zip (Deflate), as a Lambda deployment package is;
 //   - for the host, to measure init: each binary is started against a stand-in of the Lambda
 //     Runtime API on 127.0.0.1, with the environment Lambda and the CDK stack give a function
-//     (region, dummy credentials, TABLE_NAME, APP_URL, APP_SECRET, ...), and init is the time
+//     (region, dummy credentials, TABLE_NAME, APP_URL, APP_SECRET_ARN for the functions marked
+//     Secret, with a Secrets Manager stand-in on 127.0.0.1 answering GetSecretValue, ...),
+//     and init is the time
 //     from exec to the function's first GET .../invocation/next. The functions' first /next is
 //     never answered: the process is killed there, so no handler runs and nothing calls AWS.
 //     As a guard, HTTP(S)_PROXY point at a closed local port, so a call made during init
@@ -62,6 +64,10 @@ type function struct {
 	name string
 	pkg  string // package pattern relative to the module root, e.g. ./functions/get-me
 	ref  bool   // the hello world
+	// secret: the function reads the server's secret (its main installs internal/secrets), so
+	// it gets APP_SECRET_ARN, as in the stack, and reads it from a Secrets Manager stand-in at
+	// init, one loopback round trip that the measurement includes.
+	secret bool
 
 	hostBin  string
 	sizeBin  string
@@ -235,7 +241,12 @@ func listFunctions(root, only string) ([]*function, error) {
 		if !e.IsDir() || (re != nil && !re.MatchString(e.Name())) {
 			continue
 		}
-		fns = append(fns, &function{name: e.Name(), pkg: "./functions/" + e.Name()})
+		main, err := os.ReadFile(filepath.Join(root, "functions", e.Name(), "main.go"))
+		if err != nil {
+			return nil, err
+		}
+		fns = append(fns, &function{name: e.Name(), pkg: "./functions/" + e.Name(),
+			secret: strings.Contains(string(main), "/internal/secrets\"")})
 	}
 	if len(fns) == 0 {
 		return nil, fmt.Errorf("no function under functions/ to measure")

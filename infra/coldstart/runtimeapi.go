@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/vendorportal/orgs/internal/standins"
 )
 
 const runtimeAPIPrefix = "/2018-06-01/runtime"
@@ -25,6 +27,7 @@ const runtimeAPIPrefix = "/2018-06-01/runtime"
 type runtimeAPI struct {
 	addr      string
 	deadProxy string // host:port where nothing listens
+	secrets   *standins.SecretsManager
 	srv       *http.Server
 	out       *os.File // the processes' stdout and stderr, truncated per run
 
@@ -67,7 +70,12 @@ func startRuntimeAPI() (*runtimeAPI, error) {
 		ln.Close()
 		return nil, err
 	}
-	a := &runtimeAPI{addr: ln.Addr().String(), deadProxy: deadAddr, out: out}
+	sm, err := standins.NewSecretsManager(map[string]string{coldstartSecretARN: "coldstart-dummy-secret-0123456789abcdef"})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	a := &runtimeAPI{addr: ln.Addr().String(), deadProxy: deadAddr, out: out, secrets: sm}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+runtimeAPIPrefix+"/invocation/next", a.next)
 	mux.HandleFunc("POST "+runtimeAPIPrefix+"/invocation/{id}/response", a.post)
@@ -131,8 +139,8 @@ func (a *runtimeAPI) post(w http.ResponseWriter, r *http.Request) {
 // provided.al2023 function, what the CDK stack sets (internal/app ConfigFromEnv reads it),
 // dummy credentials, and proxies that keep any AWS call on this machine. Nothing is inherited
 // from this process's environment.
-func (a *runtimeAPI) lambdaEnv(fn, taskRoot string) []string {
-	return []string{
+func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, secret bool) []string {
+	env := []string{
 		"AWS_LAMBDA_RUNTIME_API=" + a.addr,
 		"AWS_LAMBDA_FUNCTION_NAME=" + fn,
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
@@ -157,11 +165,18 @@ func (a *runtimeAPI) lambdaEnv(fn, taskRoot string) []string {
 		"APP_URL=https://app.example.com",
 		"ALLOWED_ORIGINS=https://app.example.com",
 		"MAIL_FROM=no-reply@example.com",
-		"APP_SECRET=coldstart-dummy-secret-0123456789abcdef",
 		"HTTP_PROXY=http://" + a.deadProxy,
 		"HTTPS_PROXY=http://" + a.deadProxy,
 	}
+	if secret {
+		// As the stack does: only the functions that use the secret know where it is. The
+		// stand-in is on 127.0.0.1, which the proxies above leave alone.
+		env = append(env, "APP_SECRET_ARN="+coldstartSecretARN, "SECRETSMANAGER_ENDPOINT="+a.secrets.URL)
+	}
+	return env
 }
+
+const coldstartSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
 
 // initOnce starts f's host binary and returns the time from exec to its first /next, and the
 // CPU time (user+sys) the process used by the time it was killed there.
@@ -227,7 +242,7 @@ func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeo
 
 	cmd := exec.Command(f.hostBin)
 	cmd.Dir = filepath.Dir(f.hostBin)
-	cmd.Env = a.lambdaEnv(f.name, cmd.Dir)
+	cmd.Env = a.lambdaEnv(f.name, cmd.Dir, f.secret)
 	cmd.Stdout = a.out
 	cmd.Stderr = a.out
 	t0 := time.Now()

@@ -14,8 +14,8 @@ import (
 // yet where the function is built (the pool's trigger is built before the pool): a function
 // that needs it there fails the synthesis.
 type settings struct {
-	tableName, appURL, mailFrom, appSecret *string
-	userPoolID, userPoolClientID           *string
+	tableName, appURL, mailFrom, appSecretARN *string
+	userPoolID, userPoolClientID              *string
 	// secrets are the secrets functions may read, by Route.ReadsSecrets name.
 	secrets map[string]readableSecret
 	// features are the settings of each configured feature's functions, by Route.Feature.
@@ -42,7 +42,7 @@ var EnvRule = map[string]string{
 	"APP_URL":             "functions with an ses: action or a DynamoDB write (an outbox email's links)",
 	"USER_POOL_ID":        "functions with a cognito-idp: action, and get-config",
 	"USER_POOL_CLIENT_ID": "get-config",
-	"APP_SECRET":          "functions marked Secret, and routes with dynamodb:Query (the glue seals list cursors)",
+	"APP_SECRET_ARN":      "functions marked Secret (the paged lists: the glue seals their cursors), which may read that one secret",
 }
 
 // functionEnv is a function's environment: only the settings it uses, by the rules of EnvRule,
@@ -79,7 +79,7 @@ func functionEnv(fn functionSpec, s settings) map[string]*string {
 		set("USER_POOL_CLIENT_ID", s.userPoolClientID)
 	}
 	if fn.secret {
-		set("APP_SECRET", s.appSecret)
+		set("APP_SECRET_ARN", s.appSecretARN)
 	}
 	if fn.feature != "" {
 		for k, v := range s.features[fn.feature] {

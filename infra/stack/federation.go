@@ -187,8 +187,19 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 		EnableTokenRevocation:      jsii.Bool(true),
 		DisableOAuth:               jsii.Bool(true),
 		SupportedIdentityProviders: &supported,
+		// Not email: a user changing their address with their own token would bypass the
+		// product's flow (a confirmation link, then an admin call that sets it verified).
+		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
+			Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true),
+		}),
 	}
 	if len(providers) > 0 {
+		// Cognito maps a provider's attributes onto the user only where the client may write
+		// them, email included: a federated user's address is the provider's, verified there.
+		clientOpts.WriteAttributes = awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
+			Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true),
+			Email: jsii.Bool(true), EmailVerified: jsii.Bool(true), PreferredUsername: jsii.Bool(true),
+		})
 		clientOpts.DisableOAuth = jsii.Bool(false)
 		clientOpts.OAuth = &awscognito.OAuthSettings{
 			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},

@@ -480,7 +480,7 @@ func TestOrgsStack(t *testing.T) {
 			if fn != byName[r.Name] {
 				t.Errorf("route %s is served by function %s described %q", r.Name, fn, tp.props(fn)["Description"])
 			}
-			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{})
+			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{appSecret: r.Secret})
 
 			wantAuth := "NONE"
 			if r.Auth == httpapi.JWT || r.Auth == httpapi.Operator {
@@ -507,7 +507,7 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("trigger %s: no function", f.Name)
 				continue
 			}
-			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule, ownQueue: f.Kind == triggers.KindStream})
+			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule, ownQueue: f.Kind == triggers.KindStream, appSecret: f.Secret})
 			switch f.Kind {
 			case triggers.KindSchedule:
 				checkScheduled(t, tp, f.Name, fn, ids.queue)
@@ -549,15 +549,20 @@ func TestOrgsStack(t *testing.T) {
 		if _, named := tp.props(secret)["Name"]; named {
 			t.Error("secret has a hard-coded name")
 		}
+		// Principle 9: the secret's value is in no function's configuration; the functions
+		// marked Secret get its ARN (checkEnvironments) and may read it (checkFunctionPolicy).
+		users := 0
 		for name, id := range byName {
-			v, ok := tp.envVars(id)["APP_SECRET"]
-			if !ok {
-				continue // checked by EnvironmentHoldsOnlyWhatTheFunctionUses
+			vars := tp.envVars(id)
+			if v, ok := vars["APP_SECRET"]; ok {
+				t.Errorf("function %s: APP_SECRET = %s in its configuration", name, must(json.Marshal(v)))
 			}
-			raw := string(must(json.Marshal(v)))
-			if !mentions(v, secret) || !strings.Contains(raw, "{{resolve:secretsmanager:") || !strings.Contains(raw, ":SecretString:") {
-				t.Errorf("function %s: APP_SECRET = %s; want a deploy-time reference to secret %s", name, raw, secret)
+			if _, ok := vars["APP_SECRET_ARN"]; ok {
+				users++
 			}
+		}
+		if users == 0 {
+			t.Error("no function reads the server secret; the paged lists should")
 		}
 		template.HasOutput(jsii.String(stack.OutputAppSecretARN), map[string]any{"Value": map[string]any{"Ref": secret}})
 	})
@@ -701,6 +706,13 @@ func TestOrgsStack(t *testing.T) {
 		if cp["GenerateSecret"] != false {
 			t.Errorf("client GenerateSecret %v", cp["GenerateSecret"])
 		}
+		// A user may not change their address behind the product's back (UpdateUserAttributes
+		// with their own access token): the app client can't write email; the product's
+		// change flow sets it with an admin call once the new address is confirmed.
+		writable := strs(cp["WriteAttributes"])
+		if len(writable) == 0 || slices.Contains(writable, "email") || slices.Contains(writable, "email_verified") {
+			t.Errorf("client WriteAttributes %v; want a list without email", writable)
+		}
 		flows := strs(cp["ExplicitAuthFlows"])
 		slices.Sort(flows)
 		if !slices.Equal(flows, []string{"ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"}) {
@@ -768,6 +780,8 @@ type extras struct {
 	secrets []string
 	// tracing: X-Ray's two write actions.
 	tracing bool
+	// appSecret: secretsmanager:GetSecretValue on the server secret (ids.appSecret).
+	appSecret bool
 	// retentionDays of the function's log group (0: the default).
 	retentionDays int
 }
@@ -788,7 +802,7 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	if tp.resources[logGroup]["Type"] != "AWS::Logs::LogGroup" || tp.props(logGroup)["RetentionInDays"] != float64(days) {
 		t.Errorf("%s: function logs to %q, not a log group with %d days' retention (%v)", what, logGroup, days, tp.props(logGroup)["RetentionInDays"])
 	}
-	var queueOK, tracingOK bool
+	var queueOK, tracingOK, appSecretOK bool
 	var secretsGot []string
 
 	var got []string
@@ -817,6 +831,12 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 				tracingOK = slices.Equal(actions, []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"})
 				if !x.tracing || !tracingOK {
 					t.Errorf("%s: unexpected tracing statement %v", what, st)
+				}
+				continue
+			case "AppSecret":
+				appSecretOK = slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}) && refID(res) == ids.appSecret
+				if !x.appSecret || !appSecretOK {
+					t.Errorf("%s: unexpected server secret statement %v", what, st)
 				}
 				continue
 			case "Secrets":
@@ -862,6 +882,9 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	}
 	if x.failureQueue && !queueOK {
 		t.Errorf("%s: role %s may not send to its failure queue %s", what, role, ids.queue)
+	}
+	if x.appSecret && !appSecretOK {
+		t.Errorf("%s: role may not read the server secret", what)
 	}
 	if x.tracing && !tracingOK {
 		t.Errorf("%s: role %s may not write X-Ray traces", what, role)
@@ -1192,13 +1215,13 @@ func TestOrgsStackOptions(t *testing.T) {
 		if len(r.ReadsSecrets) > 0 {
 			secrets = []string{":secret:orgs/github-oidc-keys-??????"}
 		}
-		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90})
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90, appSecret: r.Secret})
 		if mode := tp.props(fn)["TracingConfig"]; mode == nil || mode.(map[string]any)["Mode"] != "Active" {
 			t.Errorf("route %s: tracing %v", r.Name, mode)
 		}
 	}
 	for _, f := range triggers.Functions {
-		x := extras{tracing: true, retentionDays: 90, ownQueue: f.Kind == triggers.KindStream}
+		x := extras{tracing: true, retentionDays: 90, ownQueue: f.Kind == triggers.KindStream, appSecret: f.Secret}
 		if f.Kind == triggers.KindSchedule {
 			x.failureQueue = true
 			for _, q := range queues {
@@ -1291,7 +1314,7 @@ func wantEnv(name string) []string {
 	secret := false
 	for _, r := range httpapi.Routes {
 		if r.Name == name {
-			route, actions, secret = r, r.Actions, r.Secret || slices.Contains(r.Actions, "dynamodb:Query")
+			route, actions, secret = r, r.Actions, r.Secret
 		}
 	}
 	for _, f := range triggers.Functions {
@@ -1316,7 +1339,7 @@ func wantEnv(name string) []string {
 	add(has("ses:") || writes, "APP_URL")
 	add(has("cognito-idp:") || name == "get-config", "USER_POOL_ID")
 	add(name == "get-config", "USER_POOL_CLIENT_ID")
-	add(secret, "APP_SECRET")
+	add(secret, "APP_SECRET_ARN")
 	if route != nil && route.Feature == httpapi.FeatureGitHubOIDC {
 		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
 		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
@@ -1349,8 +1372,8 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 				ok = v == "https://app.example.com"
 			case "MAIL_FROM":
 				ok = v == w.mailFrom
-			case "APP_SECRET":
-				ok = mentions(v, ids.appSecret) && strings.Contains(raw, "{{resolve:secretsmanager:")
+			case "APP_SECRET_ARN":
+				ok = refID(v) == ids.appSecret
 			case "GITHUB_CLIENT_ID":
 				ok = v == "Iv1.github-client"
 			case "GITHUB_OIDC_ISSUER":

@@ -49,8 +49,14 @@ type Config struct {
 	DynamoDBEndpoint string
 	CognitoEndpoint  string
 	SESEndpoint      string
-	// Secret keys the server's MACs: list cursors, and what else must be verifiable without
-	// being stored. From APP_SECRET; every function of a deployment must share it.
+	// SecretsManagerEndpoint points the Secrets Manager client at a stand-in (the cold-start
+	// bench); empty in AWS.
+	SecretsManagerEndpoint string
+	// SecretARN names the Secrets Manager secret holding the server's secret (APP_SECRET_ARN):
+	// set in AWS on the functions that use it, and only on those. Read it with Env.Secret.
+	SecretARN string
+	// Secret is the server's secret when there is no SecretARN (APP_SECRET; local mode and
+	// tests), random when unset. Read it with Env.Secret.
 	Secret []byte
 	// AppID is the name of the function the process serves ("create-invite",
 	// "stream-processor", "scheduled-job"): every AWS SDK client carries it as its app id, so
@@ -83,8 +89,10 @@ func ConfigFromEnv() Config {
 	if c.Issuer == "" {
 		c.Issuer = IssuerFor(c.Region, c.UserPoolID, c.CognitoEndpoint)
 	}
+	c.SecretARN = os.Getenv("APP_SECRET_ARN")
+	c.SecretsManagerEndpoint = os.Getenv("SECRETSMANAGER_ENDPOINT")
 	c.Secret = []byte(os.Getenv("APP_SECRET"))
-	if len(c.Secret) == 0 {
+	if len(c.Secret) == 0 && c.SecretARN == "" {
 		// Without a configured secret nothing sealed survives this process: fine for a test.
 		c.Secret = RandomSecret()
 	}

@@ -1,11 +1,54 @@
 package app
 
-// Secret returns the server's secret (APP_SECRET), from which each use derives its own key
-// (package seal): list cursors, the org access tokens, anything sealed. Only the functions that
-// call it need the secret.
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/secrets"
+)
+
+// Secret returns the server's secret, from which each use derives its own key (package seal):
+// list cursors, the org access tokens, anything sealed. Only the functions that use it ask for
+// it (httpapi.Route.Secret, triggers.Function.Secret), once, at the cold start.
 //
-// Today it is read from the environment with the rest of the configuration; the deployed stack
-// moves it to Secrets Manager, read once per cold start by the functions that call this.
+// In AWS the secret lives in Secrets Manager: with APP_SECRET_ARN set (the stack sets it, and
+// grants the read, only on the functions marked Secret), the first call reads it, and a
+// failure fails the cold start, which Lambda retries. Without the
+// ARN (local mode, tests) it is APP_SECRET, or random for this process.
 func (e *Env) Secret() []byte {
-	return once(e, "secret", func() []byte { return e.Config.Secret })
+	return once(e, "secret", func() []byte {
+		if e.Config.SecretARN == "" {
+			return e.Config.Secret
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b, err := e.secretReader()(ctx, e.Config.SecretARN)
+		if err != nil {
+			panic(fmt.Sprintf("app: read the server secret %s: %v", e.Config.SecretARN, err))
+		}
+		if len(b) == 0 {
+			panic("app: the server secret " + e.Config.SecretARN + " is empty")
+		}
+		return b
+	})
+}
+
+// SecretReader reads a secret's value by its ARN.
+type SecretReader func(ctx context.Context, arn string) ([]byte, error)
+
+// UseSecretReader makes e read the server's secret with r instead of Secrets Manager: tests
+// count the reads. Call it before anything asks for the secret.
+func (e *Env) UseSecretReader(r SecretReader) { preset(e, "secret-reader", r) }
+
+// secretReader is the installed reader, or Secrets Manager's GetSecretValue as one signed
+// request (package secrets: the SDK's signer, no Secrets Manager client).
+func (e *Env) secretReader() SecretReader {
+	return once(e, "secret-reader", func() SecretReader {
+		r := &secrets.Reader{Config: e.AWSConfig(), Endpoint: e.Config.SecretsManagerEndpoint}
+		return func(ctx context.Context, arn string) ([]byte, error) {
+			v, err := r.String(ctx, arn)
+			return []byte(v), err
+		}
+	})
 }

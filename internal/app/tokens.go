@@ -11,7 +11,17 @@ import (
 // Tokens returns the org access token service; its functions use the server's secret.
 func (e *Env) Tokens() *tokens.Service {
 	return once(e, "tokens", func() *tokens.Service {
-		return &tokens.Service{Store: e.Store(), Keys: tokens.NewKeys(e.Secret()), Now: e.Now, NewID: e.NewID}
+		s := *e.TokenUsage()
+		s.Keys = tokens.NewKeys(e.Secret())
+		return &s
+	})
+}
+
+// TokenUsage returns the token service without the token keys: what counting the org's
+// usage needs, which holds no token, so that its function never reads the server's secret.
+func (e *Env) TokenUsage() *tokens.Service {
+	return once(e, "token-usage", func() *tokens.Service {
+		return &tokens.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
 	})
 }
 

@@ -7,6 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/vendorportal/orgs/internal/apperr"
 )
 
@@ -74,7 +76,8 @@ func ParseFilter(in FilterInput) (Filter, error) {
 	case strings.IndexFunc(q, unicode.IsControl) >= 0:
 		return Filter{}, apperr.New(apperr.Invalid, "q must not contain control characters such as tabs or line breaks")
 	}
-	f.Query = strings.ToLower(q)
+	// Stored text is NFC (names, labels, emails), so a query spelled otherwise still matches.
+	f.Query = strings.ToLower(norm.NFC.String(q))
 	return f, nil
 }
 

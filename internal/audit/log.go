@@ -40,8 +40,9 @@ const (
 	// MaxExportRows is the most events one export holds.
 	MaxExportRows = 10_000
 	// MaxExportRead is the most events one export reads from the log to find its rows: it
-	// bounds the cost and time of an export whose q matches little of a large log.
-	MaxExportRead = 50_000
+	// bounds the cost and time of an export whose q matches little of a large log, to what
+	// an export without q may read (~900 read units).
+	MaxExportRead = MaxExportRows
 )
 
 // Log reads an org's event log. Writing is not its business: every change writes its own

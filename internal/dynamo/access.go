@@ -30,7 +30,9 @@ var subjectItems = map[string]subjectItem{
 // Access implements orgs.Store: the org, the caller's membership and the route's subject
 // (another member, an invite) and what the route asked to prefetch, in one BatchGetItem.
 func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
-	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID))}
+	// The caller's tombstone too: a deleted account's tokens stay valid for a while, and no
+	// membership of it, had one survived, may act.
+	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID)), key(userPK(userID), skDeleted)}
 	if subj.UserID != "" && subj.UserID != userID {
 		ks = append(ks, key(orgPK(orgID), memberSK(subj.UserID)))
 	}
@@ -60,6 +62,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	var a orgs.Access
 	var org orgItem
 	var replay error
+	deleted := false
 	members := map[string]orgs.Member{}
 	var extras []map[string]types.AttributeValue
 	for _, av := range items {
@@ -74,6 +77,8 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 		switch {
 		case k.PK == orgPK(orgID) && isExtraSK(k.SK):
 			extras = append(extras, av)
+		case k.SK == skDeleted:
+			deleted = true
 		case itemSK != "" && k.SK == itemSK:
 			if a.Item, err = item.decode(av); err != nil {
 				return orgs.Access{}, err
@@ -102,6 +107,9 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	}
 	if pre != nil {
 		pre.done = true
+	}
+	if deleted {
+		return orgs.Access{}, orgs.ErrAccountDeleted
 	}
 	caller, ok := members[userID]
 	if org.ID == "" || !ok {

@@ -318,3 +318,38 @@ func TestCallCounterAddsUpTheCapacityOfWritesAndReads(t *testing.T) {
 		t.Errorf("reads: %v read units, %v write units", counter.ReadUnits(), counter.WriteUnits())
 	}
 }
+
+// A page with q reads at most searchReadItems (1,000) events in all, whatever the number of
+// categories asked for: the bound is per page, not per category (6 categories read 6,000
+// before). The search still finds every match, page after page.
+func TestSearchAcrossCategoriesReadsAtMostAThousandEventsPerPage(t *testing.T) {
+	f := newWorld(t)
+	evs := genEvents("o1", 2400)              // 400 per category
+	evs[6].Actor.Email = "needle@example.com" // authentication, among the oldest
+	evs[2304].Target.Label = "needle"         // authentication, among the newest
+	f.seed(t, evs)
+	flt := mustFilter(t, audit.FilterInput{Q: "needle", Category: "authentication,licensing,organization,security,support"})
+	var got []string
+	p := paging.Request{Limit: 50}
+	pages := 0
+	for {
+		page, err := f.store().Events(context.Background(), "o1", flt, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, e := range page.Events {
+			got = append(got, e.ID)
+		}
+		if page.Next == "" {
+			break
+		}
+		p.After = page.Next
+	}
+	if diff := gocmp.Diff([]string{evs[2304].ID, evs[6].ID}, got); diff != "" {
+		t.Error(diff)
+	}
+	if pages < 2 {
+		t.Errorf("%d pages for 2,000 events; want at least 2 (at most 1,000 events read per page)", pages)
+	}
+}

@@ -73,6 +73,9 @@ type inviteItem struct {
 	AcceptedAt       time.Time `dynamodbav:"acceptedAt,omitempty"`
 	AcceptedBy       string    `dynamodbav:"acceptedBy,omitempty"`
 	RevokedAt        time.Time `dynamodbav:"revokedAt,omitempty"`
+	// ByMembersCanInvite: the invite was made under the org's membersCanInvite setting.
+	ByMembersCanInvite bool   `dynamodbav:"byMembersCanInvite,omitempty"`
+	InviterRole        string `dynamodbav:"inviterRole,omitempty"`
 }
 
 func newInviteItem(i orgs.Invite) inviteItem {
@@ -86,6 +89,7 @@ func newInviteItem(i orgs.Invite) inviteItem {
 		CreatedAt: stamp(i.CreatedAt), ExpiresAt: stamp(i.ExpiresAt), LastSentAt: stamp(i.LastSentAt),
 		Delivery: string(i.Delivery), DeliveryAttempts: i.DeliveryAttempts, DeliveryMessage: i.DeliveryMessage, TokenHash: i.TokenHash,
 		DueAt: stamp(i.DueAt), AcceptedAt: i.AcceptedAt, AcceptedBy: i.AcceptedBy, RevokedAt: i.RevokedAt,
+		ByMembersCanInvite: i.ByMembersCanInvite, InviterRole: string(i.InviterRole),
 	}
 	if i.Status == orgs.InvitePending {
 		it.GSI3PK, it.GSI3SK = dueKeys(i.OrgID, i.ID, i.DueAt)
@@ -100,6 +104,7 @@ func (it inviteItem) invite() orgs.Invite {
 		CreatedAt: it.CreatedAt.time(), ExpiresAt: it.ExpiresAt.time(), LastSentAt: it.LastSentAt.time(),
 		Delivery: orgs.Delivery(it.Delivery), DeliveryAttempts: it.DeliveryAttempts, DeliveryMessage: it.DeliveryMessage, TokenHash: it.TokenHash,
 		DueAt: it.DueAt.time(), AcceptedAt: it.AcceptedAt, AcceptedBy: it.AcceptedBy, RevokedAt: it.RevokedAt,
+		ByMembersCanInvite: it.ByMembersCanInvite, InviterRole: roles.Role(it.InviterRole),
 	}
 }
 
@@ -126,17 +131,35 @@ type tokenItem struct {
 	Email     string `dynamodbav:"email"`
 	Role      string `dynamodbav:"role"`
 	ExpiresAt stamp  `dynamodbav:"expiresAt"`
+	// The authority the invite carries: who made it, and whether under membersCanInvite.
+	InvitedBy          string `dynamodbav:"invitedBy,omitempty"`
+	ByMembersCanInvite bool   `dynamodbav:"byMembersCanInvite,omitempty"`
+	InviterRole        string `dynamodbav:"inviterRole,omitempty"`
 }
 
 func newTokenItem(t orgs.InviteToken) tokenItem {
 	return tokenItem{
 		keys:  keys{PK: tokenPK(t.Hash), SK: skToken, TTL: t.ExpiresAt.Add(tokenRetention).Unix()},
 		OrgID: t.OrgID, InviteID: t.InviteID, Email: t.Email, Role: string(t.Role), ExpiresAt: stamp(t.ExpiresAt),
+		InvitedBy: t.InvitedBy, ByMembersCanInvite: t.ByMembersCanInvite, InviterRole: string(t.InviterRole),
 	}
 }
 
 func (it tokenItem) token(hash string) orgs.InviteToken {
-	return orgs.InviteToken{Hash: hash, OrgID: it.OrgID, InviteID: it.InviteID, Email: it.Email, Role: roles.Role(it.Role), ExpiresAt: it.ExpiresAt.time()}
+	return orgs.InviteToken{Hash: hash, OrgID: it.OrgID, InviteID: it.InviteID, Email: it.Email, Role: roles.Role(it.Role), ExpiresAt: it.ExpiresAt.time(),
+		InvitedBy: it.InvitedBy, ByMembersCanInvite: it.ByMembersCanInvite, InviterRole: roles.Role(it.InviterRole)}
+}
+
+// roleIn holds while the item's role is one of rs; never when rs is empty.
+func roleIn(rs []roles.Role) expression.ConditionBuilder {
+	if len(rs) == 0 {
+		return absent()
+	}
+	vals := make([]expression.OperandBuilder, len(rs)-1)
+	for i, r := range rs[1:] {
+		vals[i] = val(string(r))
+	}
+	return attr("role").In(val(string(rs[0])), vals...)
 }
 
 // pendingAt holds while the invite is pending and unexpired at now.
@@ -240,7 +263,16 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 		Set(attr("deliveryStatus"), val(string(a.Delivery))).
 		Set(attr("deliveryAttempts"), val(a.DeliveryAttempts)).
 		Set(attr("deliveryMessage"), val(a.DeliveryMessage)).
-		Set(attr(attrGSI1S), val(inviteListSK(a.ExpiresAt, a.ID)))
+		Set(attr(attrGSI1S), val(inviteListSK(a.ExpiresAt, a.ID))).
+		// The resender's authority replaces the first inviter's (orgs.InviteService.Resend).
+		Set(attr("invitedById"), val(a.InvitedBy.ID)).
+		Set(attr("invitedByEmail"), val(a.InvitedBy.Email)).
+		Set(attr("inviterRole"), val(string(a.InviterRole)))
+	if a.ByMembersCanInvite {
+		upd = upd.Set(attr("byMembersCanInvite"), val(true))
+	} else {
+		upd = upd.Remove(attr("byMembersCanInvite"))
+	}
 	t.update(key(orgPK(b.OrgID), inviteSK(b.ID)), setDue(upd, a, a.DueAt),
 		pendingAt(a.LastSentAt).And(attr("tokenHash").Equal(val(b.TokenHash))), orgs.ErrInviteGone)
 	if b.TokenHash != "" {
@@ -396,11 +428,20 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 		pendingAt(w.Now).And(attr("tokenHash").Equal(val(tok.Hash))), orgs.ErrInviteGone)
 	t.delete(key(orgPK(tok.OrgID), inviteGuardSK(tok.Email)), guardHeldBy(tok.InviteID), orgs.ErrInviteGone)
 	// The invite's hold on its role passes to the member. A custom role can't have been
-	// deleted meanwhile: the pending invite counted as a holder.
-	org := orgChange{shared: true, gone: orgs.ErrInviteGone}
+	// deleted meanwhile: the pending invite counted as a holder. Made under membersCanInvite,
+	// the setting must still be on.
+	org := orgChange{shared: true, gone: orgs.ErrInviteGone, membersCanInvite: tok.ByMembersCanInvite, closed: orgs.ErrInviteAuthorityGone}
 	org.invite(m.Role, -1)
 	org.give(m.Role, +1)
 	t.orgItem(tok.OrgID, org)
+	// The invite's authority: its inviter still a member in a role that may grant its role.
+	if tok.InvitedBy != "" {
+		t.check(key(orgPK(tok.OrgID), memberSK(tok.InvitedBy)), roleIn(w.InviterRoles), orgs.ErrInviteAuthorityGone)
+	}
+	if w.Account == nil {
+		// After the invite's own conditions, whose errors tell more.
+		t.joining(m.UserID)
+	}
 	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
 	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
 	t.memberEntries(m, orgs.ErrAlreadyMember)

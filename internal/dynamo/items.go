@@ -219,19 +219,21 @@ type profileItem struct {
 	Phone         string    `dynamodbav:"phone,omitempty"`
 	CreatedAt     time.Time `dynamodbav:"createdAt"`
 	PersonalOrgID string    `dynamodbav:"personalOrgId"`
+	EmailSetAt    time.Time `dynamodbav:"emailSetAt,omitempty"`
+	Joins         int       `dynamodbav:"joins,omitempty"`
 }
 
 func newProfileItem(p orgs.Profile) profileItem {
 	return profileItem{
 		keys: keys{PK: userPK(p.ID), SK: skProfile},
 		ID:   p.ID, Email: p.Email, Name: p.Name, Phone: p.Phone, CreatedAt: p.CreatedAt,
-		PersonalOrgID: p.PersonalOrgID,
+		PersonalOrgID: p.PersonalOrgID, EmailSetAt: p.EmailSetAt, Joins: p.Joins,
 	}
 }
 
 func (it profileItem) profile() orgs.Profile {
 	return orgs.Profile{ID: it.ID, Email: it.Email, Name: it.Name, Phone: it.Phone,
-		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID}
+		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, EmailSetAt: it.EmailSetAt, Joins: it.Joins}
 }
 
 type handleItem struct {

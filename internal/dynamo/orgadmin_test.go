@@ -299,3 +299,44 @@ func TestPurgeRemovesADeletedOrgsDataAfterRetentionAndOnlyThen(t *testing.T) {
 		t.Error("purged a live org")
 	}
 }
+
+// An org is purged however late the job runs: a job that did not run for weeks (or whose
+// runs failed) still finds deletions older than any fixed look-back, and once they are
+// purged it reads nothing more of them.
+func TestPurgeFindsDeletionsHoweverLateTheJobRuns(t *testing.T) {
+	f := newWorld(t)
+	ctx := context.Background()
+	v := f.orgWithMember(t, roles.User)
+	deletedAt := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
+	f.orgs.Now = func() time.Time { return deletedAt }
+	if err := f.orgs.Delete(ctx, caller(1), f.authorize(t, caller(1), v.ID), v.Handle); err != nil {
+		t.Fatal(err)
+	}
+	store := f.orgs.Store.(*dynamo.Store)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	late := deletedAt.Add(orgs.PurgeRetention + 60*24*time.Hour) // two months late
+	if err := orgs.PurgeDeleted(ctx, store, late, log); err != nil {
+		t.Fatal(err)
+	}
+	for _, pk := range []string{"ORG#" + v.ID, "ORG#" + v.ID + "#EV"} {
+		if n := f.count(t, pk); n != 0 {
+			t.Errorf("%s still holds %d items after a run two months late", pk, n)
+		}
+	}
+	// Done (the next run drops the emptied day from the index): later runs read the same
+	// whether they come a day or a year later.
+	if err := orgs.PurgeDeleted(ctx, store, late.Add(time.Hour), log); err != nil {
+		t.Fatal(err)
+	}
+	var costs []int
+	for _, at := range []time.Time{late.Add(24 * time.Hour), late.Add(365 * 24 * time.Hour)} {
+		cctx, calls := dynamo.WithCallCounter(ctx)
+		if err := orgs.PurgeDeleted(cctx, store, at, log); err != nil {
+			t.Fatal(err)
+		}
+		costs = append(costs, calls.Calls())
+	}
+	if costs[0] != costs[1] || costs[0] > 9 {
+		t.Errorf("runs with nothing due made %v DynamoDB calls; want the same, at most 9 (the index and the recent days)", costs)
+	}
+}

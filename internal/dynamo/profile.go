@@ -144,7 +144,9 @@ func (s *Store) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after 
 		expression.Name("tokenHash").Equal(expression.Value(ch.TokenHash)),
 		apperr.New(apperr.Gone, "this confirmation link was used already"))
 	t.updateDiff(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
-	t.outbox(ev.OccurredAt, notice)
+	if notice.ID != "" { // none when the profile caught up with the identity provider first
+		t.outbox(ev.OccurredAt, notice)
+	}
 	t.event(ev)
 	return s.runWithCopies(ctx, t, identityCopies(acc, after))
 }
@@ -166,7 +168,13 @@ func (s *Store) DeleteAccountData(ctx context.Context, acc orgs.Account, at time
 	uid := acc.Profile.ID
 	t := s.txn()
 	t.put(tombstoneItem{keys: keys{PK: userPK(uid), SK: skDeleted, TTL: at.Add(tombstoneTTL).Unix()}, DeletedAt: at}, expression.ConditionBuilder{}, nil)
-	t.delete(key(userPK(uid), skProfile), expression.ConditionBuilder{}, nil)
+	// Only while no membership was added since acc was read: one added meanwhile would be
+	// left behind (the caller reads the account again and goes on).
+	joins := expression.AttributeNotExists(attr("joins"))
+	if acc.Profile.Joins > 0 {
+		joins = attr("joins").Equal(val(acc.Profile.Joins))
+	}
+	t.delete(key(userPK(uid), skProfile), joins, errMembershipChanged)
 	t.delete(key(userPK(uid), skEmailChange), expression.ConditionBuilder{}, nil)
 	if err := t.run(ctx, s.Client); err != nil {
 		return err

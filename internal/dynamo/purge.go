@@ -3,36 +3,107 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// purgeLookbackDays is how many day shards before the due day the job still looks at, so
-// that a job that did not run for a while catches up.
-const purgeLookbackDays = 7
+// The purge's index of days: PURGE / DAY#<yyyy-mm-dd>, one item per day on which an org was
+// deleted, written in the deletion's transaction (every deletion of that day puts the same
+// item) and removed by the job once that day's GSI3 shard is empty and wholly due. The job
+// reads it oldest day first, so an org is purged however late the job runs (a fixed look-back
+// would lose the deletions older than it), and what a run reads grows with the days that
+// still hold due deletions, not with the days elapsed or the size of the table.
+const (
+	pkPurgeDays = "PURGE"
+	skPurgeDay  = "DAY#"
+	// purgeDaysPerRun bounds the days one run looks at; the oldest go first, the rest wait.
+	purgeDaysPerRun = 10
+	// purgeLookbackDays: the days before the due day that a run also looks at whether or not
+	// they are indexed, for orgs deleted before the index existed.
+	purgeLookbackDays = 7
+)
+
+type purgeDayItem struct {
+	keys
+	Day string `dynamodbav:"day"`
+}
+
+// purgeDay adds the index item of the day of a deletion at at.
+func (t *txn) purgeDay(at time.Time) {
+	day := at.UTC().Format(time.DateOnly)
+	t.put(purgeDayItem{keys: keys{PK: pkPurgeDays, SK: skPurgeDay + day}, Day: day}, expression.ConditionBuilder{}, nil)
+}
 
 // DeletedOrgsDue implements orgs.Store: the orgs deleted before cutoff, found through the
-// deletion marker's day shards on GSI3 (only what is due is read; nothing is scanned).
+// deletion marker's day shards on GSI3, the days taken from the purge's index, oldest first
+// (only what is due is read; nothing is scanned). A day wholly before cutoff whose shard is
+// empty leaves the index.
 func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) ([]string, error) {
+	cutoffDay := cutoff.UTC().Format(time.DateOnly)
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :first AND :last"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":    &types.AttributeValueMemberS{Value: pkPurgeDays},
+			":first": &types.AttributeValueMemberS{Value: skPurgeDay},
+			":last":  &types.AttributeValueMemberS{Value: skPurgeDay + cutoffDay},
+		},
+		ConsistentRead: aws.Bool(true),
+		Limit:          aws.Int32(purgeDaysPerRun),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query purge days: %w", err)
+	}
+	indexed := map[string]bool{}
+	var days []string
+	for _, av := range out.Items {
+		var it purgeDayItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, err
+		}
+		indexed[it.Day] = true
+		days = append(days, it.Day)
+	}
+	for d := purgeLookbackDays; d >= 0; d-- {
+		if day := cutoff.AddDate(0, 0, -d).UTC().Format(time.DateOnly); !indexed[day] {
+			days = append(days, day)
+		}
+	}
+	slices.Sort(days)
+	days = slices.Compact(days)
+
 	var ids []string
-	for d := purgeLookbackDays; d >= 0 && len(ids) < max; d-- {
-		day := cutoff.AddDate(0, 0, -d)
+	for _, day := range days {
+		if len(ids) >= max {
+			break
+		}
+		at, _ := time.Parse(time.DateOnly, day)
 		out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
 			TableName:              aws.String(s.Table),
 			IndexName:              aws.String(IndexGSI3),
 			KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK < :cutoff"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":     &types.AttributeValueMemberS{Value: purgeShard(day)},
+				":pk":     &types.AttributeValueMemberS{Value: purgeShard(at)},
 				":cutoff": &types.AttributeValueMemberS{Value: sortTime(cutoff)},
 			},
 			Limit: aws.Int32(int32(max - len(ids))),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("query deleted orgs: %w", err)
+		}
+		if len(out.Items) == 0 && indexed[day] && day < cutoffDay {
+			// Nothing left of that day, and no deletion can land on it any more.
+			if _, err := s.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+				TableName: aws.String(s.Table), Key: key(pkPurgeDays, skPurgeDay+day),
+			}); err != nil {
+				return nil, fmt.Errorf("delete purge day %s: %w", day, err)
+			}
 		}
 		for _, av := range out.Items {
 			var it orgItem

@@ -128,6 +128,9 @@ type orgChange struct {
 	roles orgs.RolesCheck
 	// gone is the error when the org is absent, deleted or not shared (default ErrOrgGone).
 	gone error
+	// closed is the error when membersCanInvite is asked for and off (default
+	// ErrMembersCanInviteOff).
+	closed error
 }
 
 // give counts a member who now holds role r (n = 1) or no longer does (n = -1).
@@ -235,6 +238,9 @@ func (c orgChange) why(old map[string]types.AttributeValue) error {
 	case o.ID == "" || o.Deleted() || c.shared && o.Kind != orgs.Shared:
 		return gone
 	case c.membersCanInvite && !o.MembersCanInvite:
+		if c.closed != nil {
+			return c.closed
+		}
 		return orgs.ErrMembersCanInviteOff
 	case c.admins < 0 && o.AdminCount <= -c.admins:
 		return orgs.ErrLastAdmin

@@ -229,11 +229,20 @@ func (s *Store) CreateAccount(ctx context.Context, a orgs.NewAccount) error {
 	return t.run(ctx, s.Client)
 }
 
-// account adds the items of a new account.
+// account adds the items of a new account, unless the user's account was deleted (its
+// tombstone: the user's tokens outlive it).
 func (t *txn) account(a orgs.NewAccount) {
+	t.check(key(userPK(a.Profile.ID), skDeleted), absent(), orgs.ErrAccountDeleted)
 	t.putNew(newProfileItem(a.Profile), orgs.ErrAccountExists)
 	t.putNew(newHandleItem(a.Org.Handle, a.Org.ID), orgs.ErrPersonalHandleTaken)
 	t.org(a.Org, a.Member, a.Event)
+}
+
+// joining makes a write that adds a membership to the user's existing account hold only
+// while the account exists, and counts the membership in the profile's joins, on which the
+// account's deletion is conditioned: a join and a deletion never both succeed unseen.
+func (t *txn) joining(userID string) {
+	t.update(key(userPK(userID), skProfile), expression.Add(attr("joins"), val(1)), exists(), orgs.ErrAccountDeleted)
 }
 
 // org adds the items of a new org: the org, its first member on both sides, its event.
@@ -250,6 +259,8 @@ func (s *Store) CreateOrg(ctx context.Context, o orgs.Org, creator orgs.Member, 
 	t := s.txn()
 	if account != nil {
 		t.account(*account)
+	} else {
+		t.joining(creator.UserID)
 	}
 	t.putNew(newHandleItem(o.Handle, o.ID), orgs.ErrHandleTaken)
 	t.org(o, creator, ev)

@@ -102,12 +102,16 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *endpoint) authorize(r *http.Request) (map[string]string, bool) {
-	h := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || e.verifier == nil {
+	// Like API Gateway's JWT authorizer: the header's value is the token, with or without a
+	// "Bearer " prefix.
+	token := strings.TrimSpace(r.Header.Get("Authorization"))
+	if len(token) > len("bearer ") && strings.EqualFold(token[:len("bearer ")], "bearer ") {
+		token = strings.TrimSpace(token[len("bearer "):])
+	}
+	if token == "" || e.verifier == nil {
 		return nil, false
 	}
-	claims, err := e.verifier.Verify(strings.TrimSpace(token))
+	claims, err := e.verifier.Verify(token)
 	return claims, err == nil
 }
 

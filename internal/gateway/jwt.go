@@ -12,8 +12,8 @@ import (
 )
 
 // Verifier checks bearer tokens as API Gateway's JWT authorizer does: an RS256 signature by a
-// key of the issuer's JWKS, the issuer, an audience (ID tokens) or client_id (access tokens)
-// equal to the app client id, and the expiry.
+// key of the issuer's JWKS, the issuer, the audience (ID tokens) or, for a token without one,
+// client_id (access tokens) equal to the app client id, and the expiry.
 type Verifier struct {
 	issuer   string
 	audience string
@@ -44,9 +44,14 @@ func (v *Verifier) Verify(token string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The authorizer checks aud when the token has one (ID tokens), and client_id only when it
+	// has none (access tokens): a token for another audience never passes on its client_id.
 	aud, _ := claims.GetAudience()
-	clientID, _ := claims["client_id"].(string)
-	if !containsString(aud, v.audience) && clientID != v.audience {
+	if len(aud) > 0 {
+		if !containsString(aud, v.audience) {
+			return nil, errWrongAudience
+		}
+	} else if clientID, _ := claims["client_id"].(string); clientID != v.audience {
 		return nil, errWrongAudience
 	}
 	return renderClaims(claims), nil

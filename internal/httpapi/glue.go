@@ -33,6 +33,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/seal"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
@@ -49,9 +50,10 @@ type Request struct {
 	// Access is the caller's standing in the route's org; set on org-scoped routes only.
 	Access orgs.Access
 	// Tool is what a tool signed in with HTTP Basic may download; set on Token routes only.
-	Tool   tokens.Entitlements
-	body   []byte
-	secret []byte
+	Tool tokens.Entitlements
+	body []byte
+	// cursors seals list cursors; set on routes marked Secret only.
+	cursors *seal.Key
 }
 
 // Path returns a path parameter.
@@ -60,8 +62,8 @@ func (r *Request) Path(name string) string { return r.Event.PathParameters[name]
 // Query returns a query string parameter.
 func (r *Request) Query(name string) string { return r.Event.QueryStringParameters[name] }
 
-// Decode reads the JSON body into v strictly: unknown fields, trailing data and a missing body
-// are errors a person can act on.
+// Decode reads the JSON body into v strictly: unknown fields, keys in another case than the
+// field's, a key given twice, trailing data and a missing body are errors a person can act on.
 func (r *Request) Decode(v any) error {
 	if len(bytes.TrimSpace(r.body)) == 0 {
 		return apperr.New(apperr.Invalid, "a JSON body is required")
@@ -74,7 +76,7 @@ func (r *Request) Decode(v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.New(apperr.Invalid, "the body must hold a single JSON object")
 	}
-	return nil
+	return checkKeys(r.body, v)
 }
 
 func describeJSONError(err error) string {
@@ -220,7 +222,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	if r.Replay != nil {
 		replay = r.Replay(env)
 	}
-	b := bound{route: r, handler: h, replay: replay, secret: env.Config.Secret, now: env.Now}
+	b := bound{route: r, handler: h, replay: replay, now: env.Now}
 	if r.OrgScoped() {
 		b.authz = env.Orgs()
 		if r.Prefetch != nil {
@@ -229,6 +231,11 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	}
 	if r.Auth == Token {
 		b.tool = env.Tokens()
+	}
+	// Only a route marked Secret asks for the server's secret, once, at the cold start: the
+	// other functions never hold it (principle 9).
+	if r.Secret {
+		b.cursors = cursorKey(env.Secret())
 	}
 	log := env.Log.With("route", r.Name)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -247,9 +254,12 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 			}
 		}
 		out := encode(resp)
-		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", ev.RawPath, "status", out.StatusCode,
+		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", r.loggedPath(&ev), "status", out.StatusCode,
 			"ms", time.Since(start).Milliseconds(), "dynamodbCalls", calls.Calls(),
 			"dynamodbReadUnits", calls.ReadUnits(), "dynamodbWriteUnits", calls.WriteUnits()}
+		if q := r.loggedQuery(&ev); q != "" {
+			attrs = append(attrs, "query", q)
+		}
 		switch {
 		case out.StatusCode >= 500:
 			reqLog.ErrorContext(ctx, "request failed", append(attrs, "error", err)...)
@@ -272,8 +282,9 @@ type bound struct {
 	// prefetch names what else the authorization step reads (Route.Prefetch).
 	prefetch Prefetcher
 	tool     *tokens.Service
-	secret   []byte
-	now      func() time.Time
+	// cursors seals the route's list cursors; nil for a route not marked Secret.
+	cursors *seal.Key
+	now     func() time.Time
 }
 
 // serve runs the request through the shared steps; a panic becomes an internal error.
@@ -284,7 +295,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		}
 	}()
 	r, h, replay, authz := b.route, b.handler, b.replay, b.authz
-	req := &Request{Event: ev, secret: b.secret}
+	req := &Request{Event: ev, cursors: b.cursors}
 	if req.body, err = body(ev); err != nil {
 		return nil, err
 	}
@@ -307,6 +318,11 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		if req.Tool, err = b.tool.SignIn(ctx, email, token); err != nil {
 			return nil, err
 		}
+	}
+	// Once the caller is known (a non-operator learns nothing of ids), and before any id
+	// reaches a table key.
+	if err := r.checkPathParams(ev); err != nil {
+		return nil, err
 	}
 	if key := ev.Headers["idempotency-key"]; key != "" && replay != nil {
 		if ctx, fingerprint, err = withIdempotencyKey(ctx, r, req, key); err != nil {

@@ -16,7 +16,7 @@ const module = "github.com/vendorportal/orgs/internal/"
 // binary links only that route's handler and the clients it asks for, and installs the
 // clients beyond DynamoDB that the route's Actions call for (InstallsFor).
 func MainSource(r *Route) string {
-	return GeneratedMain(r.Name, "the Lambda function for "+r.Method+" "+r.Path, "httpapi", "Start(httpapi."+VarName(r.Name), r.Actions)
+	return GeneratedMain(r.Name, "the Lambda function for "+r.Method+" "+r.Path, "httpapi", "Start(httpapi."+VarName(r.Name), r.IAMActions())
 }
 
 // InstallsFor returns the packages of internal/ whose Install a function with these IAM
@@ -31,6 +31,7 @@ func InstallsFor(actions []string) []string {
 	if slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "cognito-idp:") }) {
 		out = append(out, "cognito")
 	}
+
 	return out
 }
 

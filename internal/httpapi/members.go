@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -38,7 +37,7 @@ func buildListMembers(env *app.Env) Handler {
 	svc := env.Members()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		role, q := req.Query("role"), req.Query("q")
-		query := "role=" + role + "\x00q=" + strings.ToLower(strings.TrimSpace(q))
+		query := "role=" + role + "\x00q=" + orgs.NormalizeQuery(q)
 		p, err := req.Page(query)
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 )
 
 // optional is a PATCH field: it tells a field that is absent (leave it) from one that is null
@@ -21,6 +22,9 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 	}
 	return json.Unmarshal(b, &o.Value)
 }
+
+// jsonValueType lets the strict key check (checkKeys) see the wrapped value's fields.
+func (optional[T]) jsonValueType() reflect.Type { return reflect.TypeFor[T]() }
 
 // ptr returns nil for an absent field, a pointer to the zero value for null, and a pointer
 // to the value otherwise: the domain's "nil = unchanged, empty = cleared".

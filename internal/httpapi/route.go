@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,8 +58,16 @@ type Route struct {
 	// the generated main install the SES or the Cognito client (InstallsFor); without one the
 	// function links neither.
 	Actions []string
+	// Params declares the kind of a path parameter whose name PathParams does not know, or
+	// another kind for one it does.
+	Params map[string]Param
+	// SecretQuery names the query parameters whose values are secrets: the request log shows
+	// them redacted.
+	SecretQuery []string
 	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
-	// org access tokens, sealed values). Only such functions may read it (principle 9).
+	// org access tokens, sealed values). Only such functions may read it (principle 9): Bind
+	// asks for it at the cold start of these only, and the stack gives only these its ARN and
+	// the grant to read it (IAMActions). Every paged list route needs it for its cursors.
 	Secret bool
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
@@ -91,6 +100,23 @@ type Route struct {
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler
+}
+
+// SecretAction is the IAM action that reads the server's secret from Secrets Manager: the
+// stack grants it, on that one secret, to the functions marked Secret, and gives them its ARN
+// (APP_SECRET_ARN), which app.Env.Secret reads at the cold start.
+const SecretAction = "secretsmanager:GetSecretValue"
+
+// IAMActions are the IAM actions the route's function needs: Actions, and SecretAction when
+// it is marked Secret.
+func (r *Route) IAMActions() []string { return WithSecret(r.Actions, r.Secret) }
+
+// WithSecret returns actions with SecretAction added when secret is set.
+func WithSecret(actions []string, secret bool) []string {
+	if !secret {
+		return actions
+	}
+	return append(slices.Clone(actions), SecretAction)
 }
 
 // Replayer answers a request repeated with the same idempotency key: created is the target of
@@ -152,4 +178,91 @@ func (r *Route) permissions() []roles.Permission {
 		return []roles.Permission{r.Permission, r.OrPermission}
 	}
 	return []roles.Permission{r.Permission}
+}
+
+// Param is the kind of a path parameter: the shape in which the server issues it, and whether
+// it is a secret. A value of another shape is an id the server never issued: 404 at once, in
+// the glue, before it reaches a key of the table (DynamoDB refuses keys over 2 KB with a 500).
+// A secret one is logged redacted.
+type Param struct {
+	Kind   string
+	Valid  func(string) bool
+	Secret bool
+}
+
+// The kinds of path parameters.
+var (
+	// IDParam is an id the server makes: a lower-case ULID (orgs, invites, events).
+	IDParam = Param{Kind: "id", Valid: isULID}
+	// UserParam is a user id, the identity provider's sub (a UUID in Cognito).
+	UserParam = Param{Kind: "user id", Valid: isUserID}
+	// RoleParam is a role id: a built-in one (admin, support_only, ...) or "role_" and a ULID.
+	RoleParam = Param{Kind: "role id", Valid: isRoleID}
+	// TokenParam is a secret token sent by email (invites): 32 random bytes in base64url.
+	TokenParam = Param{Kind: "token", Valid: isToken, Secret: true}
+)
+
+// PathParams gives the kind of a path parameter by its name, for every route.
+var PathParams = map[string]Param{
+	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam, "ticketId": IDParam, "licenseId": IDParam,
+	// A product id, as the contract spells it (licensing.ValidProductID).
+	"productId": {Kind: "product id", Valid: isProductID},
+	"userId":    UserParam,
+	"roleId":    RoleParam,
+	// SCIM's resource ids: users' ids and groups' (role) ids, both within the user id shape.
+	"id":    {Kind: "SCIM id", Valid: isUserID},
+	"token": TokenParam,
+}
+
+// Param returns the kind of the path parameter name: the route's own declaration, else the
+// one PathParams gives the name.
+func (r *Route) Param(name string) (Param, bool) {
+	if p, ok := r.Params[name]; ok {
+		return p, true
+	}
+	p, ok := PathParams[name]
+	return p, ok
+}
+
+func isULID(s string) bool {
+	if len(s) != 26 || s[0] > '7' {
+		return false
+	}
+	for i := range len(s) {
+		if !strings.ContainsRune("0123456789abcdefghjkmnpqrstvwxyz", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func isUserID(s string) bool {
+	// It starts with a letter or digit: never "." or "..", which a path could resolve.
+	return len(s) >= 1 && len(s) <= 128 && isAlnum(rune(s[0])) && !strings.ContainsFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:@", c))
+	})
+}
+
+func isRoleID(s string) bool {
+	return len(s) >= 1 && len(s) <= 40 && !strings.ContainsFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_')
+	})
+}
+
+func isToken(s string) bool {
+	return len(s) >= 16 && len(s) <= 128 && !strings.ContainsFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')
+	})
+}
+
+func isAlnum(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// isProductID is ^[a-z0-9][a-z0-9-]{1,62}$ without a regexp compiled at init.
+func isProductID(s string) bool {
+	if len(s) < 2 || len(s) > 63 || s[0] == '-' {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(c rune) bool { return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') })
 }

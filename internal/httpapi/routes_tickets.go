@@ -7,6 +7,7 @@ var (
 	ListTickets = &Route{
 		Name: "list-tickets", Method: "GET", Path: "/v1/orgs/{orgId}/tickets", Auth: JWT, Permission: roles.SupportAccess,
 		Actions: []string{ddbBatchGet, ddbQuery},
+		Secret:  true,
 		Summary: "The support tickets the caller may see, newest first",
 		Build:   buildListTickets,
 	}
@@ -39,6 +40,7 @@ var (
 	OperatorTicketQueue = &Route{
 		Name: "operator-ticket-queue", Method: "GET", Path: "/v1/operator/tickets", Auth: Operator,
 		Actions: []string{ddbQuery},
+		Secret:  true,
 		Summary: "The support team's queue: every org's tickets of one status, oldest first",
 		Build:   buildOperatorTicketQueue,
 	}

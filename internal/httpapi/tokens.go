@@ -78,7 +78,7 @@ type dayCountJSON struct {
 }
 
 func buildGetUsage(env *app.Env) Handler {
-	svc := env.Tokens()
+	svc := env.TokenUsage()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		u, err := svc.Usage(ctx, req.Access)
 		if err != nil {

@@ -194,3 +194,16 @@ func (a Access) RolesCheck(given ...roles.Role) RolesCheck {
 	}
 	return RolesCheck{Needed: needed, Version: a.Org.RolesVersion}
 }
+
+// Grantors are the roles whose members may invite someone as role r: with invites.manage, or,
+// for an invite made under membersCanInvite, also as a user while the setting is on. An
+// invite's acceptance holds only while its inviter still has one of them.
+func Grantors(r roles.Role, byMembersCanInvite bool) []roles.Role {
+	var out []roles.Role
+	for _, g := range roles.All {
+		if (Access{Org: Org{MembersCanInvite: byMembersCanInvite}, Member: Member{Role: g}}).CanInvite(r) {
+			out = append(out, g)
+		}
+	}
+	return out
+}

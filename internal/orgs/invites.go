@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,6 +89,12 @@ type Invite struct {
 	AcceptedAt time.Time
 	AcceptedBy string
 	RevokedAt  time.Time
+	// ByMembersCanInvite: the inviter could invite only because the org lets members invite;
+	// accepting needs the setting still on.
+	ByMembersCanInvite bool
+	// InviterRole is the role InvitedBy held when they sent it: keeping it keeps the invite's
+	// authority (the only way for a custom role, whose grants the accept does not read).
+	InviterRole roles.Role
 }
 
 // StatusAt is the invite's status at now: a pending invite is expired from ExpiresAt on.
@@ -107,6 +114,11 @@ type InviteToken struct {
 	Email     string
 	Role      roles.Role
 	ExpiresAt time.Time
+	// InvitedBy and ByMembersCanInvite are the authority the invite carries (Invite's): the
+	// accept holds only while it lasts.
+	InvitedBy          string
+	ByMembersCanInvite bool
+	InviterRole        roles.Role
 }
 
 // InvitePage is one page of an invite list.
@@ -129,8 +141,12 @@ var (
 	ErrInvitePending = apperr.New(apperr.Conflict, "a pending invite for this email address exists; resend it instead")
 	ErrAlreadyMember = apperr.New(apperr.Conflict, "this person is already a member of the organization")
 	ErrInviteGone    = apperr.New(apperr.Gone, "this invitation is no longer valid: it expired, was revoked or was already used")
-	ErrInviteChanged = apperr.New(apperr.Conflict, "the invite was changed meanwhile; reload and try again")
-	ErrNotShared     = apperr.New(apperr.Conflict, "a personal account takes no invites or new members")
+	// ErrInviteAuthorityGone: the invite outlived the authority that made it (its inviter
+	// left, lost the role that could grant the invite's role, or the org stopped letting
+	// members invite).
+	ErrInviteAuthorityGone = apperr.New(apperr.Gone, "this invitation is no longer valid: the person who sent it may no longer invite to this role; ask the organization for a new invitation")
+	ErrInviteChanged       = apperr.New(apperr.Conflict, "the invite was changed meanwhile; reload and try again")
+	ErrNotShared           = apperr.New(apperr.Conflict, "a personal account takes no invites or new members")
 	// ErrMembersCanInviteOff: the inviter relied on membersCanInvite, which was turned off.
 	ErrMembersCanInviteOff = apperr.New(apperr.Forbidden, "members may no longer invite in this organization")
 )
@@ -180,6 +196,11 @@ type Acceptance struct {
 	Account *NewAccount
 	Event   audit.Event
 	Now     time.Time
+	// InviterRoles are the roles in which the inviter (Token.InvitedBy) may still grant the
+	// invite's role: the accept holds only while the inviter is a member in one of them
+	// (ErrInviteAuthorityGone), and, for a ByMembersCanInvite invite, while the org still
+	// lets members invite.
+	InviterRoles []roles.Role
 }
 
 // DeliveryUpdate records how an email fared. It holds only while the invite is pending with
@@ -392,6 +413,7 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 		InvitedBy: Person{ID: a.Member.UserID, Email: a.Member.Email},
 		CreatedAt: at, ExpiresAt: at.Add(InviteLifetime), LastSentAt: at,
 		Delivery: DeliveryPending, DeliveryMessage: s.NewID(),
+		ByMembersCanInvite: !a.role().Has(roles.InvitesCreate), InviterRole: a.Member.Role,
 	}
 	inv.DueAt = inv.ExpiresAt
 	ev := audit.Event{
@@ -408,12 +430,13 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 	}
 	return NewInvite{
 		Invite: inv, Email: msg, Actor: a.Member, Roles: a.RolesCheck(role),
-		ByMembersCanInvite: !a.role().Has(roles.InvitesCreate), Event: ev,
+		ByMembersCanInvite: inv.ByMembersCanInvite, Event: ev,
 	}, nil
 }
 
 func tokenOf(inv Invite) InviteToken {
-	return InviteToken{Hash: inv.TokenHash, OrgID: inv.OrgID, InviteID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt}
+	return InviteToken{Hash: inv.TokenHash, OrgID: inv.OrgID, InviteID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt,
+		InvitedBy: inv.InvitedBy.ID, ByMembersCanInvite: inv.ByMembersCanInvite, InviterRole: inv.InviterRole}
 }
 
 // InviteResult is the outcome of one invite of a bulk request.
@@ -584,6 +607,9 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	after.TokenHash, after.ExpiresAt, after.LastSentAt = "", at.Add(InviteLifetime), at
 	after.Delivery, after.DeliveryAttempts, after.DueAt = DeliveryPending, 0, after.ExpiresAt
 	after.DeliveryMessage = s.NewID()
+	// The new link carries the authority of whoever sends it (who manages invites), as a new
+	// invite would: a resend revives an invite whose first inviter left.
+	after.InvitedBy, after.ByMembersCanInvite, after.InviterRole = Person{ID: a.Member.UserID, Email: a.Member.Email}, false, a.Member.Role
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization, Action: "invite.resent",
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
@@ -677,6 +703,15 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	if err != nil {
 		return Member{}, err
 	}
+	if profile != nil && email != profile.Email {
+		// The address changed in the identity provider: the profile and its copies follow
+		// first (the rare case that costs more than one write).
+		acc, err := s.Accounts.Account(ctx, c)
+		if err != nil {
+			return Member{}, err
+		}
+		profile = &acc.Profile
+	}
 	if email != tok.Email {
 		return Member{}, apperr.New(apperr.Forbidden, "this invitation was sent to another email address; sign in as that address to accept it")
 	}
@@ -702,7 +737,8 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	}
 	ev.Stamp(ctx, s.NewID(), now)
 	for attempt := 0; ; attempt++ {
-		err := s.Store.AcceptInvite(ctx, Acceptance{Token: tok, Member: m, Account: pending, Event: ev, Now: now})
+		err := s.Store.AcceptInvite(ctx, Acceptance{Token: tok, Member: m, Account: pending, Event: ev, Now: now,
+			InviterRoles: inviterRoles(tok)})
 		switch {
 		case err == nil:
 			return m, nil
@@ -719,8 +755,11 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 // token's verified email claim, or for access tokens (which carry none) the profile's.
 func verifiedEmail(c Caller, p *Profile) (string, error) {
 	if p != nil && p.Email != "" {
-		// The profile's address is the user's current one: the email-change flow verifies it
-		// and keeps it, where a token issued before a change still carries the old one.
+		if email, ok := claimOver(c, *p); ok {
+			return email, nil
+		}
+		// An access token (no claim), or an ID token from before the profile's address was
+		// set (a change through the product's flow): the profile's address counts.
 		return p.Email, nil
 	}
 	if c.Email != "" {
@@ -846,4 +885,14 @@ func (s *InviteService) process(ctx context.Context, inv Invite, now time.Time) 
 		return s.Store.ExpireInvite(ctx, inv, now, ev)
 	}
 	return nil
+}
+
+// inviterRoles are the roles in which an invite's inviter keeps its authority: the built-in
+// roles that may grant its role, and the role the inviter held when sending it.
+func inviterRoles(tok InviteToken) []roles.Role {
+	rs := Grantors(tok.Role, tok.ByMembersCanInvite)
+	if tok.InviterRole != "" && !slices.Contains(rs, tok.InviterRole) {
+		rs = append(rs, tok.InviterRole)
+	}
+	return rs
 }

@@ -93,8 +93,8 @@ func (s *MemberService) List(ctx context.Context, a Access, role, q string, p pa
 			return MemberPage{}, unknownRole()
 		}
 	}
-	q = strings.ToLower(strings.TrimSpace(q))
-	if utf8.RuneCountInString(q) > 254 || strings.ContainsFunc(q, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	q = NormalizeQuery(q)
+	if utf8.RuneCountInString(q) > 254 || strings.ContainsFunc(q, hidden) {
 		return MemberPage{}, apperr.New(apperr.Invalid, "q must be at most 254 characters without control characters")
 	}
 	f.Query = q

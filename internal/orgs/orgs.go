@@ -155,6 +155,14 @@ type Profile struct {
 	Phone         string
 	CreatedAt     time.Time
 	PersonalOrgID string
+	// EmailSetAt is when Email became the account's: its creation, a confirmed change, or a
+	// catch-up with the identity provider. An ID token issued before it carries an older
+	// address, which no longer counts.
+	EmailSetAt time.Time
+	// Joins counts the memberships added to the account after its creation. Deleting the
+	// account holds only while it is what the deletion read, so that a membership added
+	// meanwhile (an accept, an org creation) is never left behind as a ghost.
+	Joins int
 }
 
 // Membership is the user's side of a membership: enough to list the user's orgs.

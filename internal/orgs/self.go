@@ -251,12 +251,16 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 		return Profile{}, apperr.New(apperr.Gone, "this confirmation link has expired; ask for the change again")
 	}
 	// The identity provider first: it is where an address is unique. If the store write
-	// fails after it, the link still works and confirming again completes the change.
+	// fails after it, the link still works and confirming again completes the change; so
+	// does the user's next call with a token carrying the new address (Service.catchUp),
+	// after which confirming only consumes the link. Setting the same address twice is
+	// harmless.
+	caughtUp := acc.Profile.Email == change.NewEmail
 	if err := s.Directory.SetEmail(ctx, c.ID, change.NewEmail); err != nil {
 		return Profile{}, err
 	}
 	after := acc.Profile
-	after.Email = change.NewEmail
+	after.Email, after.EmailSetAt = change.NewEmail, s.Orgs.Now()
 	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_changed",
 		fmt.Sprintf("%s changed their email address to %s", acc.Profile.Email, change.NewEmail),
 		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": change.NewEmail}})
@@ -264,7 +268,12 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 	if err != nil {
 		return Profile{}, err
 	}
-	notice, err := outbox.NewEmail(s.Orgs.NewID(), "", outbox.Email{Message: msg, Purpose: "email-changed"})
+	var notice outbox.Message
+	if !caughtUp {
+		// Once caught up, the old address is no longer known here: the catch-up recorded the
+		// change, and no notice goes out.
+		notice, err = outbox.NewEmail(s.Orgs.NewID(), "", outbox.Email{Message: msg, Purpose: "email-changed"})
+	}
 	if err != nil {
 		return Profile{}, err
 	}
@@ -334,10 +343,10 @@ func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 		a.Member.OrgID, a.Member.Role, a.Member.Seats = o.ID, m.Role, m.Seats
 		switch {
 		case o.Kind == Personal:
-			err = s.Orgs.Store.DeleteOrg(ctx, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
+			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
 				fmt.Sprintf("%s deleted their account, and with it their personal account", p.Email), map[string]any{"kind": string(Personal)}))
 		case o.MemberCount <= 1:
-			err = s.Orgs.Store.DeleteOrg(ctx, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
+			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
 				fmt.Sprintf("%s deleted their account; %s, which had no other member, was deleted with it", p.Email, o.Name),
 				map[string]any{"handle": o.Handle, "name": o.Name, "reason": "account deleted"}))
 		default:

@@ -48,14 +48,17 @@ type Store interface {
 	// the access together with an error describing that use.
 	Access(ctx context.Context, orgID, userID string, s Subject) (Access, error)
 	// UpdateOrg writes the settings that differ between before and after, each on condition
-	// that it is still as before (a Conflict otherwise), with the event.
-	UpdateOrg(ctx context.Context, before, after Org, ev audit.Event) error
+	// that it is still as before (a Conflict otherwise), with the event; only while actor (the
+	// acting member as the authorization step read them) keeps their role (ErrActorChanged).
+	UpdateOrg(ctx context.Context, actor Member, before, after Org, ev audit.Event) error
 	// ChangeHandle moves the org from before.Handle to after.Handle: claims the new guard
-	// (ErrHandleTaken), releases the old one, updates the org, writes the event.
-	ChangeHandle(ctx context.Context, before, after Org, ev audit.Event) error
+	// (ErrHandleTaken), releases the old one, updates the org, writes the event; only while
+	// actor keeps their role (ErrActorChanged).
+	ChangeHandle(ctx context.Context, actor Member, before, after Org, ev audit.Event) error
 	// DeleteOrg marks the org deleted at the given time for the purge, releases its handle,
-	// writes the event; NotFound if it is already deleted.
-	DeleteOrg(ctx context.Context, o Org, at time.Time, ev audit.Event) error
+	// writes the event; NotFound if it is already deleted; only while actor keeps their role
+	// (ErrActorChanged).
+	DeleteOrg(ctx context.Context, actor Member, o Org, at time.Time, ev audit.Event) error
 	// UpdateProfile writes the profile's changes and copies the name onto the account's
 	// memberships, with the event.
 	UpdateProfile(ctx context.Context, acc Account, after Profile, ev audit.Event) error
@@ -110,8 +113,11 @@ func (s *Service) Account(ctx context.Context, c Caller) (Account, error) {
 // that callers need not read back what they just wrote.
 func (s *Service) ensureAccount(ctx context.Context, c Caller) (Account, *Org, error) {
 	acc, pending, err := s.loadAccount(ctx, c)
-	if err != nil || pending == nil {
+	if err != nil {
 		return acc, nil, err
+	}
+	if pending == nil {
+		return s.catchUp(ctx, c, acc), nil, nil
 	}
 	for attempt := 0; ; attempt++ {
 		err = s.Store.CreateAccount(ctx, *pending)
@@ -202,7 +208,7 @@ func (s *Service) newAccount(ctx context.Context, c Caller, email, handle string
 	}
 	ev.Stamp(ctx, s.NewID(), now)
 	return NewAccount{
-		Profile: Profile{ID: c.ID, Email: email, Name: name, CreatedAt: now, PersonalOrgID: org.ID},
+		Profile: Profile{ID: c.ID, Email: email, Name: name, CreatedAt: now, PersonalOrgID: org.ID, EmailSetAt: now},
 		Org:     org,
 		Member: Member{OrgID: org.ID, UserID: c.ID, Email: email, Name: name, Role: roles.Admin,
 			JoinedAt: now, Source: SourceCreator},

@@ -53,7 +53,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c Caller, a Access, in Set
 		}
 	})
 	ev := s.orgEvent(ctx, a, "org.updated", fmt.Sprintf("%s changed %s of %s", a.Member.Email, strings.Join(fields, ", "), after.Name), changes)
-	if err := s.Store.UpdateOrg(ctx, before, after, ev); err != nil {
+	if err := s.Store.UpdateOrg(ctx, a.Member, before, after, ev); err != nil {
 		return OrgView{}, err
 	}
 	return OrgView{Org: after, Role: a.Member.Role}, nil
@@ -227,7 +227,7 @@ func (s *Service) ChangeHandle(ctx context.Context, c Caller, a Access, handle s
 	after.Handle = handle
 	ev := s.orgEvent(ctx, a, "org.handle_changed", fmt.Sprintf("%s changed the handle of %s from @%s to @%s", a.Member.Email, before.Name, before.Handle, handle),
 		map[string]any{"handle": map[string]any{"from": before.Handle, "to": handle}})
-	if err := s.Store.ChangeHandle(ctx, before, after, ev); err != nil {
+	if err := s.Store.ChangeHandle(ctx, a.Member, before, after, ev); err != nil {
 		return OrgView{}, err
 	}
 	return OrgView{Org: after, Role: a.Member.Role}, nil
@@ -247,5 +247,5 @@ func (s *Service) Delete(ctx context.Context, c Caller, a Access, confirm string
 	now := s.Now()
 	ev := s.orgEvent(ctx, a, "org.deleted", fmt.Sprintf("%s deleted the organization %s (@%s)", a.Member.Email, o.Name, o.Handle),
 		map[string]any{"handle": o.Handle, "name": o.Name, "members": o.MemberCount})
-	return s.Store.DeleteOrg(ctx, o, now, ev)
+	return s.Store.DeleteOrg(ctx, a.Member, o, now, ev)
 }

@@ -115,6 +115,9 @@ var PostAuthentication = &Function{
 	Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
 	Build:   buildPostAuthentication,
 }
+// IAMActions are the IAM actions the function needs: Actions, and reading the server's secret
+// when it is marked Secret.
+func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, f.Secret) }
 
 // Functions lists the non-HTTP functions.
 var Functions = []*Function{ScheduledJob, StreamProcessor, PostConfirmation, PostAuthentication}
@@ -129,7 +132,7 @@ func ConfigFor(f *Function, cfg app.Config) app.Config {
 
 // MainSource is the source of functions/<f.Name>/main.go.
 func MainSource(f *Function) string {
-	return httpapi.GeneratedMain(f.Name, f.Summary, "triggers", "StartFunction(triggers."+httpapi.VarName(f.Name), f.Actions)
+	return httpapi.GeneratedMain(f.Name, f.Summary, "triggers", "StartFunction(triggers."+httpapi.VarName(f.Name), f.IAMActions())
 }
 
 // Tasks returns the scheduled job's tasks for env (local mode runs them on a timer).

@@ -1,0 +1,63 @@
+package secrets_test
+
+// The server secret as app.Env.Secret reads it with this package's Reader.
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/standins"
+)
+
+const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
+
+func env(t *testing.T, sm *standins.SecretsManager, secretARN string) *app.Env {
+	t.Helper()
+	e := app.New(app.Config{Region: "us-east-1", SecretARN: secretARN, SecretsManagerEndpoint: sm.URL, Secret: []byte("from-the-environment")},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return e
+}
+
+// With APP_SECRET_ARN set, the secret is read from Secrets Manager, once, whatever the
+// environment holds.
+func TestSecretIsReadFromSecretsManagerOnce(t *testing.T) {
+	sm, err := standins.NewSecretsManager(map[string]string{arn: "the-real-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
+	e := env(t, sm, arn)
+	for range 3 {
+		if got := string(e.Secret()); got != "the-real-secret" {
+			t.Fatalf("Secret() = %q, want the value in Secrets Manager", got)
+		}
+	}
+	if n := sm.Calls.Load(); n != 1 {
+		t.Errorf("%d GetSecretValue calls, want 1", n)
+	}
+	// Without an ARN (local mode, tests) it is APP_SECRET, and Secrets Manager is not asked.
+	if got := string(env(t, sm, "").Secret()); got != "from-the-environment" || sm.Calls.Load() != 1 {
+		t.Errorf("without an ARN: %q after %d calls", got, sm.Calls.Load())
+	}
+}
+
+// A secret that can't be read fails the cold start (Lambda retries it); it never falls back
+// to another value.
+func TestUnreadableSecretFailsTheColdStart(t *testing.T) {
+	sm, err := standins.NewSecretsManager(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
+	e := env(t, sm, arn)
+	defer func() {
+		p := recover()
+		if p == nil || !strings.Contains(p.(string), "ResourceNotFoundException") {
+			t.Errorf("recovered %v, want a panic naming the Secrets Manager error", p)
+		}
+	}()
+	e.Secret()
+}
