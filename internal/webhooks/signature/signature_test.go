@@ -12,11 +12,11 @@ import (
 // standard-webhooks, libraries/go/webhook_test.go: TestWebhookSign and TestWebhook): the
 // secret, message id, timestamp and payload below, and the signature they give.
 const (
-	specSecret    Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	specID               = "msg_p5jXN8AQM9LWM0D4loKWxJek"
-	specTimestamp        = 1614265330
-	specPayload          = `{"test": 2432232314}`
-	specSignature        = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+	specSecret    = Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	specID        = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+	specTimestamp = 1614265330
+	specPayload   = `{"test": 2432232314}`
+	specSignature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 	// specWrong is the reference tests' "invalid signature".
 	specWrong = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 )
