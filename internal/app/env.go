@@ -48,6 +48,10 @@ type Config struct {
 	// Secret keys the server's MACs: list cursors, and what else must be verifiable without
 	// being stored. From APP_SECRET; every function of a deployment must share it.
 	Secret []byte
+	// AllowLoopbackWebhooks lets webhook URLs be http(s)://127.0.0.1 or localhost: local
+	// development only (ALLOW_LOOPBACK_WEBHOOKS; on by default in local mode, never set by
+	// the deployed stack).
+	AllowLoopbackWebhooks bool
 }
 
 // ConfigFromEnv reads the configuration from environment variables.
@@ -72,6 +76,7 @@ func ConfigFromEnv() Config {
 		// Without a configured secret nothing sealed survives this process: fine for a test.
 		c.Secret = RandomSecret()
 	}
+	c.AllowLoopbackWebhooks = envBool("ALLOW_LOOPBACK_WEBHOOKS")
 	c.AllowedOrigins = []string{c.AppURL}
 	if v := os.Getenv("ALLOWED_ORIGINS"); v != "" {
 		c.AllowedOrigins = strings.Split(v, ",")
@@ -92,6 +97,15 @@ func IssuerFor(region, poolID, cognitoEndpoint string) string {
 		return strings.TrimRight(cognitoEndpoint, "/") + "/" + poolID
 	}
 	return "https://cognito-idp." + region + ".amazonaws.com/" + poolID
+}
+
+// envBool reads a setting that is on when it says true, 1 or yes.
+func envBool(key string) bool {
+	switch strings.ToLower(os.Getenv(key)) {
+	case "true", "1", "yes", "on":
+		return true
+	}
+	return false
 }
 
 func envOr(key, def string) string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
 // Access implements orgs.Store: the org, the caller's membership and the route's subject
@@ -22,6 +23,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if subj.InviteID != "" {
 		ks = append(ks, key(orgPK(orgID), inviteSK(subj.InviteID)))
 	}
+	ks = append(ks, webhookSubjectKeys(orgID, subj.Item)...)
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
 	}
@@ -32,11 +34,19 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	var a orgs.Access
 	var org orgItem
 	var replay error
+	var webhook webhooks.Subject
 	members := map[string]orgs.Member{}
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.Access{}, err
+		}
+		if strings.HasPrefix(k.PK, "ORG#") && k.PK != orgPK(orgID) {
+			// A delivery, in its endpoint's partition.
+			if _, err := decodeWebhookSubject(av, k.SK, &webhook); err != nil {
+				return orgs.Access{}, err
+			}
+			continue
 		}
 		switch {
 		case k.SK == skIdempotency:
@@ -59,6 +69,10 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			}
 			inv := it.invite()
 			a.Invite = &inv
+		case strings.HasPrefix(k.SK, webhookSKPrefix):
+			if _, err := decodeWebhookSubject(av, k.SK, &webhook); err != nil {
+				return orgs.Access{}, err
+			}
 		}
 	}
 	caller, ok := members[userID]
@@ -68,6 +82,9 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	a.Org, a.Member = org.org(), caller
 	if t, ok := members[subj.UserID]; ok {
 		a.Target = &t
+	}
+	if webhook.Endpoint.ID != "" {
+		a.Item = webhook
 	}
 	// A replay: the request was made before. The access is returned so that it is checked
 	// before the request is answered again.

@@ -38,8 +38,6 @@ func newOutboxItem(m outbox.Message, now time.Time) outboxItem {
 }
 
 // outbox adds messages to the transaction: they are written with the change, or not at all.
-//
-//lint:ignore U1000 the domains' writes call it as they move their follow-up work to the outbox
 func (t *txn) outbox(now time.Time, msgs ...outbox.Message) {
 	for _, m := range msgs {
 		t.putNew(newOutboxItem(m, now), nil)

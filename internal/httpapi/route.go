@@ -7,6 +7,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -50,6 +51,11 @@ type Route struct {
 	// the generated main install the SES or the Cognito client (InstallsFor); without one the
 	// function links neither.
 	Actions []string
+	// Item, when set, is the kind of thing under the path's {<Item>Id} (e.g. "webhook" for
+	// {webhookId}) that the authorization step reads with the membership, in its one round
+	// trip; Child, when set, names the parameter {<Child>Id} of an item under it (e.g.
+	// "delivery"), read too.
+	Item, Child string
 	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
 	// org access tokens, sealed values). Only such functions may read it (principle 9).
 	Secret bool
@@ -77,6 +83,18 @@ func (r *Route) OrgScoped() bool {
 // Mutating reports whether the route changes state (and so writes an event).
 func (r *Route) Mutating() bool {
 	return r.Method != "GET" && r.Method != "HEAD" && r.Method != "OPTIONS"
+}
+
+// item names what the authorization step reads besides the membership (see Item).
+func (r *Route) item(req *Request) orgs.ItemRef {
+	if r.Item == "" {
+		return orgs.ItemRef{}
+	}
+	ref := orgs.ItemRef{Kind: r.Item, ID: req.Path(r.Item + "Id")}
+	if r.Child != "" {
+		ref.Child = req.Path(r.Child + "Id")
+	}
+	return ref
 }
 
 // permissions lists the permissions any one of which passes the authorization step.

@@ -1,6 +1,10 @@
 package httpapi
 
-import "github.com/vendorportal/orgs/internal/roles"
+import (
+	"slices"
+
+	"github.com/vendorportal/orgs/internal/roles"
+)
 
 // IAM actions on the table, named once so that routes list what they do.
 const (
@@ -186,11 +190,13 @@ var (
 )
 
 // Routes is the route table.
-var Routes = []*Route{
+var Routes = slices.Concat([]*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
 	UpdateOrg, ChangeHandle, DeleteOrg,
 	UpdateMe, RequestEmailChange, ConfirmEmailChange, DeleteMe,
 	ListEvents, GetEvent, ExportEvents,
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
-}
+},
+	webhookRoutes,
+)

@@ -16,6 +16,19 @@ type Subject struct {
 	// SelfAllowed lets a member act on themself (UserID is the caller) without the route's
 	// permission: leaving an org is removing oneself.
 	SelfAllowed bool
+	// Item names a thing of another capability that the route acts on (a webhook endpoint),
+	// so that it is read in the same round trip too; the store puts it in Access.Item.
+	Item ItemRef
+}
+
+// ItemRef names one item of an org by its capability's kind ("webhook") and its id. The
+// store knows each kind's key and decoded type; an id of a shape the kind never issues is
+// simply not found.
+type ItemRef struct {
+	Kind string
+	ID   string
+	// Child names an item under it, read too (a webhook's delivery).
+	Child string
 }
 
 // AuthorizeFor loads the caller's membership of the org, and the subject s names, in one
