@@ -235,6 +235,10 @@ func TestOrgsStack(t *testing.T) {
 			if refID(vars["TABLE_NAME"]) != table {
 				t.Errorf("function %s: TABLE_NAME = %v", name, vars["TABLE_NAME"])
 			}
+			// Webhooks to loopback addresses are for local development only.
+			if v, ok := vars["ALLOW_LOOPBACK_WEBHOOKS"]; ok {
+				t.Errorf("function %s: ALLOW_LOOPBACK_WEBHOOKS = %v; the deployed stack never allows loopback webhooks", name, v)
+			}
 			if vars["APP_URL"] != "https://app.example.com" || vars["ALLOWED_ORIGINS"] != "https://app.example.com" || vars["MAIL_FROM"] != "no-reply@example.com" {
 				t.Errorf("function %s: APP_URL/ALLOWED_ORIGINS/MAIL_FROM = %v %v %v", name, vars["APP_URL"], vars["ALLOWED_ORIGINS"], vars["MAIL_FROM"])
 			}
