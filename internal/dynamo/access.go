@@ -13,6 +13,29 @@ import (
 	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
+// maxIDLength bounds the ids a subject item may have.
+const maxIDLength = 128
+
+// subjectItem is a kind of item an org route may name as its subject (orgs.SubjectItem): its
+// sort key in the org's partition and how to decode it.
+type subjectItem struct {
+	sk     func(id string) string
+	decode func(map[string]types.AttributeValue) (any, error)
+	// childPK, when set, is the partition of the items under one (a webhook's deliveries),
+	// one of which SubjectItem.Child may name by its sort key childSK; withChild adds it,
+	// decoded, to the decoded item.
+	childPK   func(orgID, id string) string
+	childSK   func(child string) string
+	withChild func(item any, child map[string]types.AttributeValue) (any, error)
+}
+
+// subjectItems are the kinds of orgs.SubjectItem, by name.
+var subjectItems = map[string]subjectItem{
+	"ticket": {sk: ticketSK, decode: ticketSubject},
+	webhooks.ItemKind: {sk: webhookSK, decode: webhookSubject,
+		childPK: deliveryPK, childSK: deliverySK, withChild: webhookWithDelivery},
+}
+
 // Access implements orgs.Store: the org, the caller's membership and the route's subject
 // (another member, an invite) in one BatchGetItem.
 func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
@@ -23,7 +46,18 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if subj.InviteID != "" {
 		ks = append(ks, key(orgPK(orgID), inviteSK(subj.InviteID)))
 	}
-	ks = append(ks, webhookSubjectKeys(orgID, subj.Item)...)
+	item, itemSK := subjectItems[subj.Item.Kind], ""
+	// An id too long to be one the server issued names nothing (and would pass DynamoDB's key
+	// limit): the item is absent.
+	if item.sk != nil && subj.Item.ID != "" && len(subj.Item.ID) <= maxIDLength {
+		itemSK = item.sk(subj.Item.ID)
+		ks = append(ks, key(orgPK(orgID), itemSK))
+	}
+	childPK := ""
+	if itemSK != "" && item.childPK != nil && subj.Item.Child != "" && len(subj.Item.Child) <= maxIDLength {
+		childPK = item.childPK(orgID, subj.Item.ID)
+		ks = append(ks, key(childPK, item.childSK(subj.Item.Child)))
+	}
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
 	}
@@ -34,21 +68,20 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	var a orgs.Access
 	var org orgItem
 	var replay error
-	var webhook webhooks.Subject
+	var child map[string]types.AttributeValue
 	members := map[string]orgs.Member{}
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.Access{}, err
 		}
-		if strings.HasPrefix(k.PK, "ORG#") && k.PK != orgPK(orgID) {
-			// A delivery, in its endpoint's partition.
-			if _, err := decodeWebhookSubject(av, k.SK, &webhook); err != nil {
+		switch {
+		case childPK != "" && k.PK == childPK:
+			child = av
+		case itemSK != "" && k.SK == itemSK:
+			if a.Item, err = item.decode(av); err != nil {
 				return orgs.Access{}, err
 			}
-			continue
-		}
-		switch {
 		case k.SK == skIdempotency:
 			// The store has no clock of its own; a record's day is long next to the skew.
 			replay = replayFrom(av, time.Now())
@@ -69,10 +102,6 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			}
 			inv := it.invite()
 			a.Invite = &inv
-		case strings.HasPrefix(k.SK, webhookSKPrefix):
-			if _, err := decodeWebhookSubject(av, k.SK, &webhook); err != nil {
-				return orgs.Access{}, err
-			}
 		}
 	}
 	caller, ok := members[userID]
@@ -83,8 +112,10 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if t, ok := members[subj.UserID]; ok {
 		a.Target = &t
 	}
-	if webhook.Endpoint.ID != "" {
-		a.Item = webhook
+	if a.Item != nil && child != nil {
+		if a.Item, err = item.withChild(a.Item, child); err != nil {
+			return orgs.Access{}, err
+		}
 	}
 	// A replay: the request was made before. The access is returned so that it is checked
 	// before the request is answered again.

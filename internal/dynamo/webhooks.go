@@ -14,7 +14,6 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
-	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/webhooks"
@@ -120,39 +119,46 @@ func (it deliveryItem) delivery() webhooks.Delivery {
 	}
 }
 
-// webhookSubjectKeys are the keys the authorization step reads for a route naming an
-// endpoint (and one of its deliveries); none for ids of a shape never issued.
-func webhookSubjectKeys(orgID string, ref orgs.ItemRef) []map[string]types.AttributeValue {
-	if ref.Kind != webhooks.ItemKind || !audit.ValidID(ref.ID) {
-		return nil
+// webhookSubject decodes an endpoint as the authorization step hands it to a route.
+func webhookSubject(av map[string]types.AttributeValue) (any, error) {
+	var it webhookItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("decode webhook: %w", err)
 	}
-	ks := []map[string]types.AttributeValue{key(orgPK(orgID), webhookSK(ref.ID))}
-	if ref.Child != "" && audit.ValidID(ref.Child) {
-		ks = append(ks, key(deliveryPK(orgID, ref.ID), deliverySK(ref.Child)))
-	}
-	return ks
+	return webhooks.Subject{Endpoint: it.endpoint()}, nil
 }
 
-// decodeWebhookSubject decodes an item webhookSubjectKeys named into sub; false for others.
-func decodeWebhookSubject(av map[string]types.AttributeValue, sk string, sub *webhooks.Subject) (bool, error) {
+// webhookWithDelivery adds the delivery a route names to its endpoint.
+func webhookWithDelivery(item any, av map[string]types.AttributeValue) (any, error) {
+	sub, _ := item.(webhooks.Subject)
+	var it deliveryItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("decode delivery: %w", err)
+	}
+	d := it.delivery()
+	sub.Delivery = &d
+	return sub, nil
+}
+
+// decodeAttempt decodes the endpoint or the delivery of an attempt's read into st.
+func decodeAttempt(av map[string]types.AttributeValue, sk string, st *webhooks.AttemptState) error {
 	switch {
 	case strings.HasPrefix(sk, webhookSKPrefix):
 		var it webhookItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return true, err
+			return err
 		}
-		sub.Endpoint = it.endpoint()
+		ep := it.endpoint()
+		st.Endpoint = &ep
 	case strings.HasPrefix(sk, deliverySKPrefix):
 		var it deliveryItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return true, err
+			return err
 		}
 		d := it.delivery()
-		sub.Delivery = &d
-	default:
-		return false, nil
+		st.Delivery = &d
 	}
-	return true, nil
+	return nil
 }
 
 // Endpoints implements webhooks.Store.
@@ -324,15 +330,8 @@ func (s *Store) Attempt(ctx context.Context, orgID, webhookID, eventID string) (
 			st.Event = &e
 			continue
 		}
-		var sub webhooks.Subject
-		if _, err := decodeWebhookSubject(av, k.SK, &sub); err != nil {
+		if err := decodeAttempt(av, k.SK, &st); err != nil {
 			return st, err
-		}
-		if sub.Endpoint.ID != "" {
-			st.Endpoint = &sub.Endpoint
-		}
-		if sub.Delivery != nil {
-			st.Delivery = sub.Delivery
 		}
 	}
 	return st, nil

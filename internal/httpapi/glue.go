@@ -223,7 +223,13 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 	}
 	if authz != nil {
 		// The member or invite the route acts on is read in the same round trip.
-		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed, Item: r.item(req)}
+		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed}
+		if r.Subject != "" {
+			subject.Item = orgs.SubjectItem{Kind: r.Subject, ID: req.Path(r.Subject + "Id")}
+			if r.SubjectChild != "" {
+				subject.Item.Child = req.Path(r.SubjectChild + "Id")
+			}
+		}
 		if req.Access, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)
 		}

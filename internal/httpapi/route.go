@@ -7,7 +7,6 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 
 	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -42,6 +41,12 @@ type Route struct {
 	// narrows what it allows (PATCH of the org settings: billing.manage may change billing
 	// contacts only).
 	OrPermission roles.Permission
+	// Subject, when set, is the kind of org item the route acts on (orgs.SubjectItem), named by
+	// the path parameter <Subject>Id: the authorization step reads it in its round trip.
+	Subject string
+	// SubjectChild, when set, names the path parameter <SubjectChild>Id of an item under the
+	// subject (a webhook's delivery), read in the same round trip.
+	SubjectChild string
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
 	SelfAllowed bool
@@ -51,11 +56,6 @@ type Route struct {
 	// the generated main install the SES or the Cognito client (InstallsFor); without one the
 	// function links neither.
 	Actions []string
-	// Item, when set, is the kind of thing under the path's {<Item>Id} (e.g. "webhook" for
-	// {webhookId}) that the authorization step reads with the membership, in its one round
-	// trip; Child, when set, names the parameter {<Child>Id} of an item under it (e.g.
-	// "delivery"), read too.
-	Item, Child string
 	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
 	// org access tokens, sealed values). Only such functions may read it (principle 9).
 	Secret bool
@@ -75,26 +75,15 @@ type Route struct {
 // the event of the first request's change.
 type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Response, error)
 
-// OrgScoped reports whether the route acts inside one org and so runs the membership check.
+// OrgScoped reports whether the route acts inside one org as one of its members, and so runs
+// the membership check. Operator routes name an org too, but operators act from outside it.
 func (r *Route) OrgScoped() bool {
-	return strings.Contains(r.Path, "{orgId}")
+	return strings.Contains(r.Path, "{orgId}") && r.Auth != Operator
 }
 
 // Mutating reports whether the route changes state (and so writes an event).
 func (r *Route) Mutating() bool {
 	return r.Method != "GET" && r.Method != "HEAD" && r.Method != "OPTIONS"
-}
-
-// item names what the authorization step reads besides the membership (see Item).
-func (r *Route) item(req *Request) orgs.ItemRef {
-	if r.Item == "" {
-		return orgs.ItemRef{}
-	}
-	ref := orgs.ItemRef{Kind: r.Item, ID: req.Path(r.Item + "Id")}
-	if r.Child != "" {
-		ref.Child = req.Path(r.Child + "Id")
-	}
-	return ref
 }
 
 // permissions lists the permissions any one of which passes the authorization step.

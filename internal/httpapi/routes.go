@@ -189,14 +189,17 @@ var (
 	}
 )
 
-// Routes is the route table.
-var Routes = slices.Concat([]*Route{
+// Routes is the route table: the core routes, then each capability's list.
+var Routes = slices.Concat(coreRoutes,
+	ticketRoutes,
+	webhookRoutes,
+)
+
+var coreRoutes = []*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
 	UpdateOrg, ChangeHandle, DeleteOrg,
 	UpdateMe, RequestEmailChange, ConfirmEmailChange, DeleteMe,
 	ListEvents, GetEvent, ExportEvents,
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
-},
-	webhookRoutes,
-)
+}

@@ -25,33 +25,33 @@ var (
 	}
 	UpdateWebhook = &Route{
 		Name: "update-webhook", Method: "PATCH", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}", Auth: JWT, Permission: roles.SettingsManage,
-		Item: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Subject: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
 		Summary: "Change a webhook endpoint's URL, description, events or enabled",
 		Build:   buildUpdateWebhook,
 	}
 	DeleteWebhook = &Route{
 		Name: "delete-webhook", Method: "DELETE", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}", Auth: JWT, Permission: roles.SettingsManage,
-		Item: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbPut},
+		Subject: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbPut},
 		Summary: "Delete a webhook endpoint",
 		Build:   buildDeleteWebhook,
 	}
 	RotateWebhookSecret = &Route{
 		Name: "rotate-webhook-secret", Method: "POST", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/rotate-secret", Auth: JWT, Permission: roles.SettingsManage,
-		Item: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Subject: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
 		Secret:  true,
 		Summary: "Give a webhook endpoint a new secret; the old one signs too for 24 hours",
 		Build:   buildRotateWebhookSecret,
 	}
 	ListWebhookDeliveries = &Route{
 		Name: "list-webhook-deliveries", Method: "GET", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries", Auth: JWT, Permission: roles.SettingsManage,
-		Item: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbQuery},
+		Subject: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbQuery},
 		Secret:  true,
 		Summary: "A webhook endpoint's deliveries, newest first",
 		Build:   buildListWebhookDeliveries,
 	}
 	RedeliverWebhook = &Route{
 		Name: "redeliver-webhook", Method: "POST", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", Auth: JWT, Permission: roles.SettingsManage,
-		Item: webhooks.ItemKind, Child: "delivery", Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
+		Subject: webhooks.ItemKind, SubjectChild: "delivery", Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
 		Summary: "Attempt a delivery once more, now",
 		Build:   buildRedeliverWebhook,
 	}

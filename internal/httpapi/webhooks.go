@@ -93,7 +93,7 @@ func buildCreateWebhook(env *app.Env) Handler {
 func replayCreateWebhook(env *app.Env) Replayer {
 	orgSvc, svc := env.Orgs(), env.Webhooks()
 	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
-		a, err := orgSvc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{Item: orgs.ItemRef{Kind: webhooks.ItemKind, ID: created.ID}})
+		a, err := orgSvc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{Item: orgs.SubjectItem{Kind: webhooks.ItemKind, ID: created.ID}})
 		if err != nil {
 			return nil, err
 		}

@@ -16,18 +16,18 @@ type Subject struct {
 	// SelfAllowed lets a member act on themself (UserID is the caller) without the route's
 	// permission: leaving an org is removing oneself.
 	SelfAllowed bool
-	// Item names a thing of another capability that the route acts on (a webhook endpoint),
-	// so that it is read in the same round trip too; the store puts it in Access.Item.
-	Item ItemRef
+	// Item names another item of the org that the route acts on, read in the same round trip
+	// and handed to the route as Access.Item (decoded by the store; nil when absent): a
+	// support ticket, say. Kinds are the store's (dynamo's subjectItems).
+	Item SubjectItem
 }
 
-// ItemRef names one item of an org by its capability's kind ("webhook") and its id. The
-// store knows each kind's key and decoded type; an id of a shape the kind never issues is
-// simply not found.
-type ItemRef struct {
+// SubjectItem names one item of an org by kind and id.
+type SubjectItem struct {
 	Kind string
 	ID   string
-	// Child names an item under it, read too (a webhook's delivery).
+	// Child names an item under it, read too when the kind has such items (a webhook's
+	// delivery).
 	Child string
 }
 

@@ -34,7 +34,7 @@ const RotationOverlap = 24 * time.Hour
 // KindDelivery is the outbox kind of a delivery attempt.
 const KindDelivery = "webhook.delivery"
 
-// ItemKind names an endpoint as a subject of the authorization step (orgs.ItemRef): the
+// ItemKind names an endpoint as a subject of the authorization step (orgs.SubjectItem): the
 // routes under /webhooks/{webhookId} read it in the same round trip.
 const ItemKind = "webhook"
 
