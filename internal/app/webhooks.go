@@ -30,6 +30,6 @@ func (e *Env) Webhooks() *webhooks.Service {
 // event sink and the outbox handler of deliveries (they use the secret).
 func (e *Env) WebhookDispatcher() *webhooks.Dispatcher {
 	return once(e, "webhook-dispatcher", func() *webhooks.Dispatcher {
-		return &webhooks.Dispatcher{Store: e.Store(), Client: e.WebhookClient(), Key: e.webhookKey(), Now: e.Now, NewID: e.NewID, Log: e.Log}
+		return &webhooks.Dispatcher{Store: e.Store(), Client: e.WebhookClient(), Key: e.webhookKey(), Now: e.Now, NewID: e.NewID, Log: e.Log, Wait: webhooks.Sleep}
 	})
 }

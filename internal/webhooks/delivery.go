@@ -56,6 +56,37 @@ type Dispatcher struct {
 	Now   func() time.Time
 	NewID func() string
 	Log   *slog.Logger
+	// Wait, when set, lets an attempt wait for a retry due soon (the first one, 5 s on) and
+	// make it itself, so that it comes on time however seldom the scheduled job runs; it
+	// reports false when ctx ended first. The retry's message stays as a safety net: once
+	// the attempt is made, the message finds its delivery moved on and does nothing.
+	Wait func(ctx context.Context, d time.Duration) bool
+}
+
+// MaxInlineWait is the longest wait for a retry that an attempt makes itself (see
+// Dispatcher.Wait); longer ones are the outbox's, re-driven when due.
+const MaxInlineWait = 10 * time.Second
+
+// Sleep waits d unless ctx ends first: the Dispatcher.Wait of the deployed functions.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// canWait reports whether an attempt may wait d and make another attempt before ctx's
+// deadline, with a margin for recording it.
+func (d *Dispatcher) canWait(ctx context.Context, wait time.Duration) bool {
+	if d.Wait == nil || wait > MaxInlineWait {
+		return false
+	}
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > wait+safehttp.Timeout+5*time.Second
 }
 
 // Handlers returns the outbox handlers of webhook deliveries.
@@ -209,7 +240,13 @@ func (d *Dispatcher) Deliver(ctx context.Context, m outbox.Message) error {
 		rec.Chain = &ChainMove{OrgID: job.OrgID, WebhookID: job.WebhookID, Disable: true}
 		rec.Event = d.disabledEvent(ctx, *ep)
 	}
-	return d.recordIgnoringStale(ctx, rec)
+	if err := d.recordIgnoringStale(ctx, rec); err != nil || len(messages) == 0 {
+		return err
+	}
+	if wait := after.NextAttemptAt.Sub(now); d.canWait(ctx, wait) && d.Wait(ctx, wait) {
+		return d.Deliver(ctx, messages[0])
+	}
+	return nil
 }
 
 // recordAdvance records the head's outcome and moves the chain to the next delivery, trying

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/outbox"
 )
 
 // MaxEndpoints bounds an org's endpoints.
@@ -32,7 +33,7 @@ const MaxFilters = 50
 const RotationOverlap = 24 * time.Hour
 
 // KindDelivery is the outbox kind of a delivery attempt.
-const KindDelivery = "webhook.delivery"
+const KindDelivery outbox.Kind = "webhook.delivery"
 
 // ItemKind names an endpoint as a subject of the authorization step (orgs.SubjectItem): the
 // routes under /webhooks/{webhookId} read it in the same round trip.

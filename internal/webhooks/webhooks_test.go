@@ -777,3 +777,36 @@ func TestAnEndpointChangedMeanwhileIsAConflictNotALostUpdate(t *testing.T) {
 		t.Fatalf("a stale update: %v", err)
 	}
 }
+
+func TestTheFirstRetryComesOnTimeWithoutTheScheduledJob(t *testing.T) {
+	r := newRig(t)
+	var waited []time.Duration
+	r.disp.Wait = func(_ context.Context, d time.Duration) bool {
+		waited = append(waited, d)
+		r.clock.Advance(d)
+		return true
+	}
+	rc := newReceiver(t, 500, 500)
+	ep, _ := r.endpoint(rc.URL, "org.updated")
+	r.change("Acme 2")
+	r.sinkNew()
+	// One run of the first message: the attempt, the 5 s wait, the retry; the next retry (5
+	// min on) is left to the outbox.
+	m := r.q.due(r.clock.Now())
+	for _, m := range m {
+		if err := r.disp.Deliver(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(rc.received()); got != 2 || !slices.Equal(waited, []time.Duration{5 * time.Second}) {
+		t.Fatalf("received %d, waited %v", got, waited)
+	}
+	if d := r.deliveries(ep)[0]; d.Attempts != 2 || d.Status != webhooks.Pending || !d.NextAttemptAt.Equal(r.clock.Now().Add(5*time.Minute)) {
+		t.Errorf("%+v", d)
+	}
+	// The 5 s message left as a safety net does nothing now.
+	r.pump()
+	if got := len(rc.received()); got != 2 {
+		t.Errorf("the safety-net message attempted again: %d", got)
+	}
+}
