@@ -227,3 +227,36 @@ func TestDeliveriesPageNewestFirstWithCursorsBoundToTheEndpoint(t *testing.T) {
 		t.Errorf("redeliver the head: %d (%d calls) %s", got.status, got.calls, got.body)
 	}
 }
+
+func TestARepeatedWebhookCreationWithOneKeyAnswersTheFirstEndpoint(t *testing.T) {
+	h := newAPI(t)
+	h.env.Config.AllowLoopbackWebhooks = true
+	ada := h.caller("ada")
+	orgID := h.org(ada, "Acme")
+	call := func(body string) (int, map[string]any) {
+		ev := h.request(CreateWebhook, &ada, map[string]string{"orgId": orgID}, nil, body)
+		if ev.Headers == nil {
+			ev.Headers = map[string]string{}
+		}
+		ev.Headers["idempotency-key"] = "k-1"
+		resp := h.call(CreateWebhook, ev)
+		r := reply{status: resp.StatusCode, body: resp.Body}
+		return resp.StatusCode, r.json(t)
+	}
+	body := `{"url":"http://127.0.0.1:9/hook","events":["*"]}`
+	s1, first := call(body)
+	s2, again := call(body)
+	if s1 != 201 || s2 != 201 || again["id"] != first["id"] || again["secret"] != first["secret"] {
+		t.Fatalf("first %d %v, again %d %v", s1, first, s2, again)
+	}
+	if s, _ := call(`{"url":"http://127.0.0.1:9/other","events":["*"]}`); s != 409 {
+		t.Errorf("the key with another body: %d", s)
+	}
+	eps, _ := h.env.Webhooks().List(context.Background(), func() orgs.Access {
+		a, _ := h.env.Orgs().Authorize(context.Background(), ada, orgID)
+		return a
+	}())
+	if len(eps) != 1 {
+		t.Errorf("%d endpoints", len(eps))
+	}
+}
