@@ -222,27 +222,69 @@ func (e OrgSupportTicketVisibility) Valid() bool {
 	}
 }
 
-// Defines values for Role.
+// Defines values for Permission.
 const (
-	RoleAdmin        Role = "admin"
-	RoleBillingAdmin Role = "billing_admin"
-	RoleSupportOnly  Role = "support_only"
-	RoleUser         Role = "user"
-	RoleViewerAdmin  Role = "viewer_admin"
+	AuthReset       Permission = "auth.reset"
+	BillingManage   Permission = "billing.manage"
+	BillingRead     Permission = "billing.read"
+	EventsRead      Permission = "events.read"
+	InvitesManage   Permission = "invites.manage"
+	InvitesRead     Permission = "invites.read"
+	LicensesManage  Permission = "licenses.manage"
+	LicensesRead    Permission = "licenses.read"
+	MembersManage   Permission = "members.manage"
+	MembersRead     Permission = "members.read"
+	OrgDelete       Permission = "org.delete"
+	OrgRead         Permission = "org.read"
+	ProductsAccess  Permission = "products.access"
+	SettingsManage  Permission = "settings.manage"
+	SettingsRead    Permission = "settings.read"
+	SupportAccess   Permission = "support.access"
+	TokenRegenerate Permission = "token.regenerate"
+	TokenView       Permission = "token.view"
+	UsageRead       Permission = "usage.read"
 )
 
-// Valid indicates whether the value is a known member of the Role enum.
-func (e Role) Valid() bool {
+// Valid indicates whether the value is a known member of the Permission enum.
+func (e Permission) Valid() bool {
 	switch e {
-	case RoleAdmin:
+	case AuthReset:
 		return true
-	case RoleBillingAdmin:
+	case BillingManage:
 		return true
-	case RoleSupportOnly:
+	case BillingRead:
 		return true
-	case RoleUser:
+	case EventsRead:
 		return true
-	case RoleViewerAdmin:
+	case InvitesManage:
+		return true
+	case InvitesRead:
+		return true
+	case LicensesManage:
+		return true
+	case LicensesRead:
+		return true
+	case MembersManage:
+		return true
+	case MembersRead:
+		return true
+	case OrgDelete:
+		return true
+	case OrgRead:
+		return true
+	case ProductsAccess:
+		return true
+	case SettingsManage:
+		return true
+	case SettingsRead:
+		return true
+	case SupportAccess:
+		return true
+	case TokenRegenerate:
+		return true
+	case TokenView:
+		return true
+	case UsageRead:
 		return true
 	default:
 		return false
@@ -843,6 +885,66 @@ func (e UpdateMember401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for ListRoles401JSONResponseBody1Message.
+const (
+	ListRoles401JSONResponseBody1MessageUnauthorized ListRoles401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ListRoles401JSONResponseBody1Message enum.
+func (e ListRoles401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ListRoles401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateRole401JSONResponseBody1Message.
+const (
+	CreateRole401JSONResponseBody1MessageUnauthorized CreateRole401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the CreateRole401JSONResponseBody1Message enum.
+func (e CreateRole401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case CreateRole401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteRole401JSONResponseBody1Message.
+const (
+	DeleteRole401JSONResponseBody1MessageUnauthorized DeleteRole401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the DeleteRole401JSONResponseBody1Message enum.
+func (e DeleteRole401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case DeleteRole401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateRole401JSONResponseBody1Message.
+const (
+	UpdateRole401JSONResponseBody1MessageUnauthorized UpdateRole401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the UpdateRole401JSONResponseBody1Message enum.
+func (e UpdateRole401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case UpdateRole401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTicketsParamsStatus.
 const (
 	ListTicketsParamsStatusClosed            ListTicketsParamsStatus = "closed"
@@ -1013,7 +1115,9 @@ type Invite struct {
 	Id         string    `json:"id"`
 	InvitedBy  Person    `json:"invitedBy"`
 	LastSentAt time.Time `json:"lastSentAt"`
-	Role       Role      `json:"role"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role Role `json:"role"`
 
 	// Status expired from expiresAt on, whether or not the scheduled job has run
 	Status InviteStatus `json:"status"`
@@ -1028,7 +1132,9 @@ type InviteStatus string
 // InviteInput defines model for InviteInput.
 type InviteInput struct {
 	Email openapi_types.Email `json:"email"`
-	Role  Role                `json:"role"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role Role `json:"role"`
 }
 
 // Member defines model for Member.
@@ -1037,9 +1143,11 @@ type Member struct {
 	JoinedAt   time.Time                                         `json:"joinedAt"`
 	Name       *string                                           `json:"name"`
 	Properties map[string]Member_Properties_AdditionalProperties `json:"properties"`
-	Role       Role                                              `json:"role"`
-	Source     MemberSource                                      `json:"source"`
-	UserId     string                                            `json:"userId"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role   Role         `json:"role"`
+	Source MemberSource `json:"source"`
+	UserId string       `json:"userId"`
 }
 
 // MemberProperties0 defines model for Member.Properties.0.
@@ -1066,16 +1174,18 @@ type Org struct {
 		Email string `json:"email"`
 		Name  string `json:"name"`
 	} `json:"billingContacts"`
-	CompanyName             *string                    `json:"companyName"`
-	ContactEmail            *string                    `json:"contactEmail"`
-	ContactName             *string                    `json:"contactName"`
-	CreatedAt               time.Time                  `json:"createdAt"`
-	DisplayName             *string                    `json:"displayName"`
-	Handle                  string                     `json:"handle"`
-	Id                      string                     `json:"id"`
-	Kind                    OrgKind                    `json:"kind"`
-	MembersCanInvite        bool                       `json:"membersCanInvite"`
-	Name                    string                     `json:"name"`
+	CompanyName      *string   `json:"companyName"`
+	ContactEmail     *string   `json:"contactEmail"`
+	ContactName      *string   `json:"contactName"`
+	CreatedAt        time.Time `json:"createdAt"`
+	DisplayName      *string   `json:"displayName"`
+	Handle           string    `json:"handle"`
+	Id               string    `json:"id"`
+	Kind             OrgKind   `json:"kind"`
+	MembersCanInvite bool      `json:"membersCanInvite"`
+	Name             string    `json:"name"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 	Role                    Role                       `json:"role"`
 	SupportTicketVisibility OrgSupportTicketVisibility `json:"supportTicketVisibility"`
 }
@@ -1086,14 +1196,31 @@ type OrgKind string
 // OrgSupportTicketVisibility defines model for Org.SupportTicketVisibility.
 type OrgSupportTicketVisibility string
 
+// Permission defines model for Permission.
+type Permission string
+
 // Person defines model for Person.
 type Person struct {
 	Email string `json:"email"`
 	Id    string `json:"id"`
 }
 
-// Role defines model for Role.
-type Role string
+// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+type Role = string
+
+// RoleDefinition A role of the org, built-in or custom (GET, POST, PATCH .../roles).
+type RoleDefinition struct {
+	BuiltIn     bool    `json:"builtIn"`
+	Description *string `json:"description"`
+
+	// Id A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Id Role `json:"id"`
+
+	// MemberCount the members holding the role (pending invites are not counted here)
+	MemberCount int          `json:"memberCount"`
+	Name        string       `json:"name"`
+	Permissions []Permission `json:"permissions"`
+}
 
 // Ticket A support ticket. orgId and orgName are in the operators' answers only; comments in the single-ticket answers only.
 type Ticket struct {
@@ -1228,6 +1355,9 @@ type Limit = int
 
 // OrgId defines model for orgId.
 type OrgId = string
+
+// RoleId defines model for roleId.
+type RoleId = string
 
 // TextFilter defines model for textFilter.
 type TextFilter = string
@@ -1645,7 +1775,9 @@ type RemoveMember401JSONResponseBody1Message string
 // UpdateMemberJSONBody defines parameters for UpdateMember.
 type UpdateMemberJSONBody struct {
 	Properties *map[string]UpdateMemberJSONBody_Properties_AdditionalProperties `json:"properties,omitempty"`
-	Role       *Role                                                            `json:"role,omitempty"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role *Role `json:"role,omitempty"`
 }
 
 // UpdateMemberJSONBodyProperties0 defines parameters for UpdateMember.
@@ -1669,6 +1801,60 @@ type UpdateMember401JSONResponseBody1 struct {
 
 // UpdateMember401JSONResponseBody1Message defines parameters for UpdateMember.
 type UpdateMember401JSONResponseBody1Message string
+
+// ListRoles401JSONResponseBody1 defines parameters for ListRoles.
+type ListRoles401JSONResponseBody1 struct {
+	Message ListRoles401JSONResponseBody1Message `json:"message"`
+}
+
+// ListRoles401JSONResponseBody1Message defines parameters for ListRoles.
+type ListRoles401JSONResponseBody1Message string
+
+// CreateRoleJSONBody defines parameters for CreateRole.
+type CreateRoleJSONBody struct {
+	Description *string      `json:"description,omitempty"`
+	Name        string       `json:"name"`
+	Permissions []Permission `json:"permissions"`
+}
+
+// CreateRoleParams defines parameters for CreateRole.
+type CreateRoleParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateRole401JSONResponseBody1 defines parameters for CreateRole.
+type CreateRole401JSONResponseBody1 struct {
+	Message CreateRole401JSONResponseBody1Message `json:"message"`
+}
+
+// CreateRole401JSONResponseBody1Message defines parameters for CreateRole.
+type CreateRole401JSONResponseBody1Message string
+
+// DeleteRole401JSONResponseBody1 defines parameters for DeleteRole.
+type DeleteRole401JSONResponseBody1 struct {
+	Message DeleteRole401JSONResponseBody1Message `json:"message"`
+}
+
+// DeleteRole401JSONResponseBody1Message defines parameters for DeleteRole.
+type DeleteRole401JSONResponseBody1Message string
+
+// UpdateRoleJSONBody defines parameters for UpdateRole.
+type UpdateRoleJSONBody struct {
+	Description *string       `json:"description,omitempty"`
+	Name        *string       `json:"name,omitempty"`
+	Permissions *[]Permission `json:"permissions,omitempty"`
+}
+
+// UpdateRole401JSONResponseBody1 defines parameters for UpdateRole.
+type UpdateRole401JSONResponseBody1 struct {
+	Message UpdateRole401JSONResponseBody1Message `json:"message"`
+}
+
+// UpdateRole401JSONResponseBody1Message defines parameters for UpdateRole.
+type UpdateRole401JSONResponseBody1Message string
 
 // ListTicketsParams defines parameters for ListTickets.
 type ListTicketsParams struct {
@@ -1795,6 +1981,12 @@ type CreateInvitesBulkJSONRequestBody CreateInvitesBulkJSONBody
 
 // UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
 type UpdateMemberJSONRequestBody UpdateMemberJSONBody
+
+// CreateRoleJSONRequestBody defines body for CreateRole for application/json ContentType.
+type CreateRoleJSONRequestBody CreateRoleJSONBody
+
+// UpdateRoleJSONRequestBody defines body for UpdateRole for application/json ContentType.
+type UpdateRoleJSONRequestBody UpdateRoleJSONBody
 
 // CreateTicketJSONRequestBody defines body for CreateTicket for application/json ContentType.
 type CreateTicketJSONRequestBody CreateTicketJSONBody
@@ -2376,6 +2568,8 @@ type ClientInterface interface {
 
 	// GetOrg One organization, with the caller's role
 	//
+	// Every built-in role holds org.read; a custom role without it gets 403.
+	//
 	// Corresponds with GET /v1/orgs/{orgId} (the `GetOrg` operationId).
 	GetOrg(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2524,6 +2718,54 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/orgs/{orgId}/members/{userId} (the `UpdateMember` operationId).
 	UpdateMember(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRoles The org's roles, the built-ins first, then the custom ones, each with its member count
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
+	ListRoles(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRoleWithBody Define a custom role holding a subset of the caller's own permissions
+	//
+	// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+	CreateRoleWithBody(ctx context.Context, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRole Define a custom role holding a subset of the caller's own permissions
+	//
+	// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+	CreateRole(ctx context.Context, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRole Delete a custom role that no member or pending invite holds
+	//
+	// 409 while a member or a pending invite holds the role, and for a built-in role's id.
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/roles/{roleId} (the `DeleteRole` operationId).
+	DeleteRole(ctx context.Context, orgId OrgId, roleId RoleId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRoleWithBody Change a custom role's name, description or permissions; its holders get the change on their next request
+	//
+	// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+	UpdateRoleWithBody(ctx context.Context, orgId OrgId, roleId RoleId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRole Change a custom role's name, description or permissions; its holders get the change on their next request
+	//
+	// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+	UpdateRole(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTickets The support tickets the caller may see, newest first
 	//
@@ -3032,6 +3274,8 @@ func (c *Client) DeleteOrg(ctx context.Context, orgId OrgId, params *DeleteOrgPa
 
 // GetOrg One organization, with the caller's role
 //
+// Every built-in role holds org.read; a custom role without it gets 403.
+//
 // Corresponds with GET /v1/orgs/{orgId} (the `GetOrg` operationId).
 func (c *Client) GetOrg(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOrgRequest(c.Server, orgId)
@@ -3361,6 +3605,114 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, orgId OrgId, userId U
 // Corresponds with PATCH /v1/orgs/{orgId}/members/{userId} (the `UpdateMember` operationId).
 func (c *Client) UpdateMember(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMemberRequest(c.Server, orgId, userId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRoles The org's roles, the built-ins first, then the custom ones, each with its member count
+//
+// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
+func (c *Client) ListRoles(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRolesRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRoleWithBody Define a custom role holding a subset of the caller's own permissions
+//
+// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+func (c *Client) CreateRoleWithBody(ctx context.Context, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoleRequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRole Define a custom role holding a subset of the caller's own permissions
+//
+// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+func (c *Client) CreateRole(ctx context.Context, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoleRequest(c.Server, orgId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRole Delete a custom role that no member or pending invite holds
+//
+// 409 while a member or a pending invite holds the role, and for a built-in role's id.
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/roles/{roleId} (the `DeleteRole` operationId).
+func (c *Client) DeleteRole(ctx context.Context, orgId OrgId, roleId RoleId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRoleRequest(c.Server, orgId, roleId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRoleWithBody Change a custom role's name, description or permissions; its holders get the change on their next request
+//
+// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+func (c *Client) UpdateRoleWithBody(ctx context.Context, orgId OrgId, roleId RoleId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRoleRequestWithBody(c.Server, orgId, roleId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRole Change a custom role's name, description or permissions; its holders get the change on their next request
+//
+// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+func (c *Client) UpdateRole(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRoleRequest(c.Server, orgId, roleId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5197,6 +5549,197 @@ func NewUpdateMemberRequestWithBody(server string, orgId OrgId, userId UserId, c
 	return req, nil
 }
 
+// NewListRolesRequest constructs an http.Request for the ListRoles method
+func NewListRolesRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/roles", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateRoleRequest calls the generic CreateRole builder with application/json body
+func NewCreateRoleRequest(server string, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRoleRequestWithBody(server, orgId, params, "application/json", bodyReader)
+}
+
+// NewCreateRoleRequestWithBody constructs an http.Request for the CreateRole method, with any body, and a specified content type
+func NewCreateRoleRequestWithBody(server string, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/roles", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteRoleRequest constructs an http.Request for the DeleteRole method
+func NewDeleteRoleRequest(server string, orgId OrgId, roleId RoleId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "roleId", roleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/roles/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRoleRequest calls the generic UpdateRole builder with application/json body
+func NewUpdateRoleRequest(server string, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRoleRequestWithBody(server, orgId, roleId, "application/json", bodyReader)
+}
+
+// NewUpdateRoleRequestWithBody constructs an http.Request for the UpdateRole method, with any body, and a specified content type
+func NewUpdateRoleRequestWithBody(server string, orgId OrgId, roleId RoleId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "roleId", roleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/roles/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListTicketsRequest constructs an http.Request for the ListTickets method
 func NewListTicketsRequest(server string, orgId OrgId, params *ListTicketsParams) (*http.Request, error) {
 	var err error
@@ -6063,6 +6606,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetOrgWithResponse One organization, with the caller's role
 	//
+	// Every built-in role holds org.read; a custom role without it gets 403.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orgs/{orgId} (the `GetOrg` operationId).
@@ -6229,6 +6774,58 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/orgs/{orgId}/members/{userId} (the `UpdateMember` operationId).
 	UpdateMemberWithResponse(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
+
+	// ListRolesWithResponse The org's roles, the built-ins first, then the custom ones, each with its member count
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
+	ListRolesWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListRolesResponse, error)
+
+	// CreateRoleWithBodyWithResponse Define a custom role holding a subset of the caller's own permissions
+	//
+	// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+	CreateRoleWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoleResponse, error)
+
+	// CreateRoleWithResponse Define a custom role holding a subset of the caller's own permissions
+	//
+	// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+	CreateRoleWithResponse(ctx context.Context, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoleResponse, error)
+
+	// DeleteRoleWithResponse Delete a custom role that no member or pending invite holds
+	//
+	// 409 while a member or a pending invite holds the role, and for a built-in role's id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/roles/{roleId} (the `DeleteRole` operationId).
+	DeleteRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, reqEditors ...RequestEditorFn) (*DeleteRoleResponse, error)
+
+	// UpdateRoleWithBodyWithResponse Change a custom role's name, description or permissions; its holders get the change on their next request
+	//
+	// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+	UpdateRoleWithBodyWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error)
+
+	// UpdateRoleWithResponse Change a custom role's name, description or permissions; its holders get the change on their next request
+	//
+	// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+	UpdateRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error)
 
 	// ListTicketsWithResponse The support tickets the caller may see, newest first
 	//
@@ -6445,9 +7042,11 @@ type AcceptInviteResponse struct {
 		Name       *string                                                                    `json:"name"`
 		OrgId      string                                                                     `json:"orgId"`
 		Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-		Role       Role                                                                       `json:"role"`
-		Source     AcceptInvite200JSONResponseBodySource                                      `json:"source"`
-		UserId     string                                                                     `json:"userId"`
+
+		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		Role   Role                                  `json:"role"`
+		Source AcceptInvite200JSONResponseBodySource `json:"source"`
+		UserId string                                `json:"userId"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
@@ -6470,9 +7069,11 @@ func (r AcceptInviteResponse) GetJSON200() *struct {
 	Name       *string                                                                    `json:"name"`
 	OrgId      string                                                                     `json:"orgId"`
 	Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-	Role       Role                                                                       `json:"role"`
-	Source     AcceptInvite200JSONResponseBodySource                                      `json:"source"`
-	UserId     string                                                                     `json:"userId"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role   Role                                  `json:"role"`
+	Source AcceptInvite200JSONResponseBodySource `json:"source"`
+	UserId string                                `json:"userId"`
 } {
 	return r.JSON200
 }
@@ -6541,11 +7142,13 @@ type PreviewInviteResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		ExpiresAt time.Time                              `json:"expiresAt"`
-		InvitedBy Person                                 `json:"invitedBy"`
-		OrgName   string                                 `json:"orgName"`
-		Role      Role                                   `json:"role"`
-		Status    PreviewInvite200JSONResponseBodyStatus `json:"status"`
+		ExpiresAt time.Time `json:"expiresAt"`
+		InvitedBy Person    `json:"invitedBy"`
+		OrgName   string    `json:"orgName"`
+
+		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		Role   Role                                   `json:"role"`
+		Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 	}
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
@@ -6553,11 +7156,13 @@ type PreviewInviteResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r PreviewInviteResponse) GetJSON200() *struct {
-	ExpiresAt time.Time                              `json:"expiresAt"`
-	InvitedBy Person                                 `json:"invitedBy"`
-	OrgName   string                                 `json:"orgName"`
-	Role      Role                                   `json:"role"`
-	Status    PreviewInvite200JSONResponseBodyStatus `json:"status"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	InvitedBy Person    `json:"invitedBy"`
+	OrgName   string    `json:"orgName"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role   Role                                   `json:"role"`
+	Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 } {
 	return r.JSON200
 }
@@ -6654,7 +7259,9 @@ type GetMeResponse struct {
 			Id     string                           `json:"id"`
 			Kind   GetMe200JSONResponseBodyOrgsKind `json:"kind"`
 			Name   string                           `json:"name"`
-			Role   Role                             `json:"role"`
+
+			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			Role Role `json:"role"`
 		} `json:"orgs"`
 		PersonalOrgId string `json:"personalOrgId"`
 		User          struct {
@@ -6676,7 +7283,9 @@ func (r GetMeResponse) GetJSON200() *struct {
 		Id     string                           `json:"id"`
 		Kind   GetMe200JSONResponseBodyOrgsKind `json:"kind"`
 		Name   string                           `json:"name"`
-		Role   Role                             `json:"role"`
+
+		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		Role Role `json:"role"`
 	} `json:"orgs"`
 	PersonalOrgId string `json:"personalOrgId"`
 	User          struct {
@@ -7363,6 +7972,8 @@ type GetOrgResponse struct {
 	JSON200 *Org
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
 }
@@ -7375,6 +7986,11 @@ func (r GetOrgResponse) GetJSON200() *Org {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetOrgResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrgResponse) GetJSON403() *Error {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -8345,6 +8961,288 @@ func (r UpdateMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRolesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []RoleDefinition `json:"items"`
+		NextCursor *string          `json:"nextCursor,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRolesResponse) GetJSON200() *struct {
+	Items      []RoleDefinition `json:"items"`
+	NextCursor *string          `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRolesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRolesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListRolesResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRolesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRolesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRolesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRolesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RoleDefinition
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateRoleResponse) GetJSON201() *RoleDefinition {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateRoleResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateRoleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateRoleResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateRoleResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateRoleResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteRoleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRoleResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteRoleResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteRoleResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RoleDefinition
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRoleResponse) GetJSON200() *RoleDefinition {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateRoleResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateRoleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateRoleResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateRoleResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateRoleResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRoleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9532,6 +10430,8 @@ func (c *ClientWithResponses) DeleteOrgWithResponse(ctx context.Context, orgId O
 
 // GetOrgWithResponse One organization, with the caller's role
 //
+// Every built-in role holds org.read; a custom role without it gets 403.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orgs/{orgId} (the `GetOrg` operationId).
@@ -9811,6 +10711,94 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, orgI
 		return nil, err
 	}
 	return ParseUpdateMemberResponse(rsp)
+}
+
+// ListRolesWithResponse The org's roles, the built-ins first, then the custom ones, each with its member count
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
+func (c *ClientWithResponses) ListRolesWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListRolesResponse, error) {
+	rsp, err := c.ListRoles(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRolesResponse(rsp)
+}
+
+// CreateRoleWithBodyWithResponse Define a custom role holding a subset of the caller's own permissions
+//
+// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+func (c *ClientWithResponses) CreateRoleWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoleResponse, error) {
+	rsp, err := c.CreateRoleWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRoleResponse(rsp)
+}
+
+// CreateRoleWithResponse Define a custom role holding a subset of the caller's own permissions
+//
+// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+func (c *ClientWithResponses) CreateRoleWithResponse(ctx context.Context, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoleResponse, error) {
+	rsp, err := c.CreateRole(ctx, orgId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRoleResponse(rsp)
+}
+
+// DeleteRoleWithResponse Delete a custom role that no member or pending invite holds
+//
+// 409 while a member or a pending invite holds the role, and for a built-in role's id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/roles/{roleId} (the `DeleteRole` operationId).
+func (c *ClientWithResponses) DeleteRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, reqEditors ...RequestEditorFn) (*DeleteRoleResponse, error) {
+	rsp, err := c.DeleteRole(ctx, orgId, roleId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRoleResponse(rsp)
+}
+
+// UpdateRoleWithBodyWithResponse Change a custom role's name, description or permissions; its holders get the change on their next request
+//
+// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+func (c *ClientWithResponses) UpdateRoleWithBodyWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error) {
+	rsp, err := c.UpdateRoleWithBody(ctx, orgId, roleId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRoleResponse(rsp)
+}
+
+// UpdateRoleWithResponse Change a custom role's name, description or permissions; its holders get the change on their next request
+//
+// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+func (c *ClientWithResponses) UpdateRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error) {
+	rsp, err := c.UpdateRole(ctx, orgId, roleId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRoleResponse(rsp)
 }
 
 // ListTicketsWithResponse The support tickets the caller may see, newest first
@@ -10124,9 +11112,11 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 			Name       *string                                                                    `json:"name"`
 			OrgId      string                                                                     `json:"orgId"`
 			Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-			Role       Role                                                                       `json:"role"`
-			Source     AcceptInvite200JSONResponseBodySource                                      `json:"source"`
-			UserId     string                                                                     `json:"userId"`
+
+			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			Role   Role                                  `json:"role"`
+			Source AcceptInvite200JSONResponseBodySource `json:"source"`
+			UserId string                                `json:"userId"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -10196,11 +11186,13 @@ func ParsePreviewInviteResponse(rsp *http.Response) (*PreviewInviteResponse, err
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			ExpiresAt time.Time                              `json:"expiresAt"`
-			InvitedBy Person                                 `json:"invitedBy"`
-			OrgName   string                                 `json:"orgName"`
-			Role      Role                                   `json:"role"`
-			Status    PreviewInvite200JSONResponseBodyStatus `json:"status"`
+			ExpiresAt time.Time `json:"expiresAt"`
+			InvitedBy Person    `json:"invitedBy"`
+			OrgName   string    `json:"orgName"`
+
+			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			Role   Role                                   `json:"role"`
+			Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -10276,7 +11268,9 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 				Id     string                           `json:"id"`
 				Kind   GetMe200JSONResponseBodyOrgsKind `json:"kind"`
 				Name   string                           `json:"name"`
-				Role   Role                             `json:"role"`
+
+				// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+				Role Role `json:"role"`
 			} `json:"orgs"`
 			PersonalOrgId string `json:"personalOrgId"`
 			User          struct {
@@ -10810,6 +11804,13 @@ func ParseGetOrgResponse(rsp *http.Response) (*GetOrgResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
@@ -11520,6 +12521,228 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest Member
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListRolesResponse parses an HTTP response from a ListRolesWithResponse call
+func ParseListRolesResponse(rsp *http.Response) (*ListRolesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRolesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []RoleDefinition `json:"items"`
+			NextCursor *string          `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateRoleResponse parses an HTTP response from a CreateRoleWithResponse call
+func ParseCreateRoleResponse(rsp *http.Response) (*CreateRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RoleDefinition
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRoleResponse parses an HTTP response from a DeleteRoleWithResponse call
+func ParseDeleteRoleResponse(rsp *http.Response) (*DeleteRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRoleResponse parses an HTTP response from a UpdateRoleWithResponse call
+func ParseUpdateRoleResponse(rsp *http.Response) (*UpdateRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RoleDefinition
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -149,7 +149,7 @@ func (s *Service) Create(ctx context.Context, a orgs.Access, in Input) (Endpoint
 	if err != nil {
 		return Endpoint{}, "", err
 	}
-	desc, err := cleanText("description", in.Description, 500)
+	desc, err := orgs.CleanText("description", in.Description, 500, false)
 	if err != nil {
 		return Endpoint{}, "", err
 	}
@@ -184,7 +184,7 @@ func (s *Service) Update(ctx context.Context, a orgs.Access, p Patch) (Endpoint,
 		}
 	}
 	if p.Description != nil {
-		if after.Description, err = cleanText("description", *p.Description, 500); err != nil {
+		if after.Description, err = orgs.CleanText("description", *p.Description, 500, false); err != nil {
 			return Endpoint{}, err
 		}
 	}

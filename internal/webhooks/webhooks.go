@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -148,31 +147,6 @@ func validEvents(in []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
-}
-
-// cleanText trims s and refuses what the contract refuses in labels: control, bidi-override
-// and zero-width characters, and more than max characters.
-func cleanText(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case !utf8.ValidString(s):
-		return "", apperr.New(apperr.Invalid, "%s must be UTF-8 text", field)
-	case utf8.RuneCountInString(s) > max:
-		return "", apperr.New(apperr.Invalid, "%s must be at most %d characters", field, max)
-	case strings.ContainsFunc(s, badRune):
-		return "", apperr.New(apperr.Invalid, "%s may not contain line breaks, control, bidi-override or zero-width characters", field)
-	}
-	return s, nil
-}
-
-func badRune(r rune) bool {
-	switch {
-	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-		return true
-	case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0xfeff:
-		return true
-	}
-	return false
 }
 
 // Redacted is a URL as the event log shows it: scheme, host and port, and "/…" when there is
