@@ -366,6 +366,96 @@ func (e Unauthorized1Message) Valid() bool {
 	}
 }
 
+// Defines values for GithubOidcAuthorizeParamsResponseType.
+const (
+	Code GithubOidcAuthorizeParamsResponseType = "code"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcAuthorizeParamsResponseType enum.
+func (e GithubOidcAuthorizeParamsResponseType) Valid() bool {
+	switch e {
+	case Code:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcJwks200JSONResponseBodyKeysAlg.
+const (
+	RS256 GithubOidcJwks200JSONResponseBodyKeysAlg = "RS256"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcJwks200JSONResponseBodyKeysAlg enum.
+func (e GithubOidcJwks200JSONResponseBodyKeysAlg) Valid() bool {
+	switch e {
+	case RS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcJwks200JSONResponseBodyKeysKty.
+const (
+	RSA GithubOidcJwks200JSONResponseBodyKeysKty = "RSA"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcJwks200JSONResponseBodyKeysKty enum.
+func (e GithubOidcJwks200JSONResponseBodyKeysKty) Valid() bool {
+	switch e {
+	case RSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcJwks200JSONResponseBodyKeysUse.
+const (
+	Sig GithubOidcJwks200JSONResponseBodyKeysUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcJwks200JSONResponseBodyKeysUse enum.
+func (e GithubOidcJwks200JSONResponseBodyKeysUse) Valid() bool {
+	switch e {
+	case Sig:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcTokenFormdataBodyGrantType.
+const (
+	AuthorizationCode GithubOidcTokenFormdataBodyGrantType = "authorization_code"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcTokenFormdataBodyGrantType enum.
+func (e GithubOidcTokenFormdataBodyGrantType) Valid() bool {
+	switch e {
+	case AuthorizationCode:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcToken200JSONResponseBodyTokenType.
+const (
+	Bearer GithubOidcToken200JSONResponseBodyTokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcToken200JSONResponseBodyTokenType enum.
+func (e GithubOidcToken200JSONResponseBodyTokenType) Valid() bool {
+	switch e {
+	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AcceptInvite200JSONResponseBodySource.
 const (
 	AcceptInvite200JSONResponseBodySourceCreated AcceptInvite200JSONResponseBodySource = "created"
@@ -1374,6 +1464,12 @@ type UserId = string
 // WebhookId defines model for webhookId.
 type WebhookId = string
 
+// OAuthError defines model for OAuthError.
+type OAuthError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+}
+
 // RateLimited defines model for RateLimited.
 type RateLimited = Error
 
@@ -1389,6 +1485,53 @@ type Unauthorized1 struct {
 
 // Unauthorized1Message defines model for Unauthorized.1.Message.
 type Unauthorized1Message string
+
+// GithubOidcAuthorizeParams defines parameters for GithubOidcAuthorize.
+type GithubOidcAuthorizeParams struct {
+	ClientId     string                                `form:"client_id" json:"client_id"`
+	RedirectUri  string                                `form:"redirect_uri" json:"redirect_uri"`
+	ResponseType GithubOidcAuthorizeParamsResponseType `form:"response_type" json:"response_type"`
+	Scope        string                                `form:"scope" json:"scope"`
+	State        *string                               `form:"state,omitempty" json:"state,omitempty"`
+	Nonce        *string                               `form:"nonce,omitempty" json:"nonce,omitempty"`
+}
+
+// GithubOidcAuthorizeParamsResponseType defines parameters for GithubOidcAuthorize.
+type GithubOidcAuthorizeParamsResponseType string
+
+// GithubOidcCallbackParams defines parameters for GithubOidcCallback.
+type GithubOidcCallbackParams struct {
+	State string  `form:"state" json:"state"`
+	Code  *string `form:"code,omitempty" json:"code,omitempty"`
+	Error *string `form:"error,omitempty" json:"error,omitempty"`
+}
+
+// GithubOidcJwks200JSONResponseBodyKeysAlg defines parameters for GithubOidcJwks.
+type GithubOidcJwks200JSONResponseBodyKeysAlg string
+
+// GithubOidcJwks200JSONResponseBodyKeysKty defines parameters for GithubOidcJwks.
+type GithubOidcJwks200JSONResponseBodyKeysKty string
+
+// GithubOidcJwks200JSONResponseBodyKeysUse defines parameters for GithubOidcJwks.
+type GithubOidcJwks200JSONResponseBodyKeysUse string
+
+// GithubOidcTokenFormdataBody defines parameters for GithubOidcToken.
+type GithubOidcTokenFormdataBody struct {
+	// ClientId or HTTP Basic
+	ClientId *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// ClientSecret or HTTP Basic
+	ClientSecret *string                              `form:"client_secret,omitempty" json:"client_secret,omitempty"`
+	Code         string                               `form:"code" json:"code"`
+	GrantType    GithubOidcTokenFormdataBodyGrantType `form:"grant_type" json:"grant_type"`
+	RedirectUri  *string                              `form:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
+}
+
+// GithubOidcTokenFormdataBodyGrantType defines parameters for GithubOidcToken.
+type GithubOidcTokenFormdataBodyGrantType string
+
+// GithubOidcToken200JSONResponseBodyTokenType defines parameters for GithubOidcToken.
+type GithubOidcToken200JSONResponseBodyTokenType string
 
 // AcceptInviteJSONBody defines parameters for AcceptInvite.
 type AcceptInviteJSONBody struct {
@@ -1946,6 +2089,9 @@ type ListWebhookDeliveriesParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GithubOidcTokenFormdataRequestBody defines body for GithubOidcToken for application/x-www-form-urlencoded ContentType.
+type GithubOidcTokenFormdataRequestBody GithubOidcTokenFormdataBody
+
 // AcceptInviteJSONRequestBody defines body for AcceptInvite for application/json ContentType.
 type AcceptInviteJSONRequestBody AcceptInviteJSONBody
 
@@ -2402,6 +2548,45 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// GithubOidcDiscovery GitHub sign-in's OpenID Connect discovery document
+	//
+	// Corresponds with GET /oidc/github/.well-known/openid-configuration (the `GithubOidcDiscovery` operationId).
+	GithubOidcDiscovery(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcAuthorize Sends the browser on to GitHub's authorization page
+	//
+	// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
+	GithubOidcAuthorize(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcCallback Takes GitHub's redirect back and sends the browser on to Cognito with a code
+	//
+	// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+	GithubOidcCallback(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcJwks The public keys of GitHub sign-in's ID tokens
+	//
+	// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
+	GithubOidcJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcTokenWithBody Exchanges GitHub's code for GitHub's access token and an ID token
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+	GithubOidcTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcTokenWithFormdataBody Exchanges GitHub's code for GitHub's access token and an ID token
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+	GithubOidcTokenWithFormdataBody(ctx context.Context, body GithubOidcTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcUserinfo The GitHub user's claims (id, verified primary email, name)
+	//
+	// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
+	GithubOidcUserinfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetConfig What a frontend needs to sign users in
 	//
@@ -2887,6 +3072,115 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/webhooks/{webhookId}/rotate-secret (the `RotateWebhookSecret` operationId).
 	RotateWebhookSecret(ctx context.Context, orgId OrgId, webhookId WebhookId, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GithubOidcDiscovery GitHub sign-in's OpenID Connect discovery document
+//
+// Corresponds with GET /oidc/github/.well-known/openid-configuration (the `GithubOidcDiscovery` operationId).
+func (c *Client) GithubOidcDiscovery(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcDiscoveryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcAuthorize Sends the browser on to GitHub's authorization page
+//
+// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
+func (c *Client) GithubOidcAuthorize(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcAuthorizeRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcCallback Takes GitHub's redirect back and sends the browser on to Cognito with a code
+//
+// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+func (c *Client) GithubOidcCallback(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcCallbackRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcJwks The public keys of GitHub sign-in's ID tokens
+//
+// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
+func (c *Client) GithubOidcJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcJwksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcTokenWithBody Exchanges GitHub's code for GitHub's access token and an ID token
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+func (c *Client) GithubOidcTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcTokenWithFormdataBody Exchanges GitHub's code for GitHub's access token and an ID token
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+func (c *Client) GithubOidcTokenWithFormdataBody(ctx context.Context, body GithubOidcTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcUserinfo The GitHub user's claims (id, verified primary email, name)
+//
+// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
+func (c *Client) GithubOidcUserinfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcUserinfoRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetConfig What a frontend needs to sign users in
@@ -4012,6 +4306,299 @@ func (c *Client) RotateWebhookSecret(ctx context.Context, orgId OrgId, webhookId
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGithubOidcDiscoveryRequest constructs an http.Request for the GithubOidcDiscovery method
+func NewGithubOidcDiscoveryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/.well-known/openid-configuration")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcAuthorizeRequest constructs an http.Request for the GithubOidcAuthorize method
+func NewGithubOidcAuthorizeRequest(server string, params *GithubOidcAuthorizeParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/authorize")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_id", params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "redirect_uri", params.RedirectUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response_type", params.ResponseType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Nonce != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "nonce", *params.Nonce, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcCallbackRequest constructs an http.Request for the GithubOidcCallback method
+func NewGithubOidcCallbackRequest(server string, params *GithubOidcCallbackParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/callback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Error != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "error", *params.Error, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcJwksRequest constructs an http.Request for the GithubOidcJwks method
+func NewGithubOidcJwksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/jwks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcTokenRequestWithFormdataBody calls the generic GithubOidcToken builder with application/x-www-form-urlencoded body
+func NewGithubOidcTokenRequestWithFormdataBody(server string, body GithubOidcTokenFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewGithubOidcTokenRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewGithubOidcTokenRequestWithBody constructs an http.Request for the GithubOidcToken method, with any body, and a specified content type
+func NewGithubOidcTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGithubOidcUserinfoRequest constructs an http.Request for the GithubOidcUserinfo method
+func NewGithubOidcUserinfoRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/userinfo")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGetConfigRequest constructs an http.Request for the GetConfig method
@@ -6425,6 +7012,55 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GithubOidcDiscoveryWithResponse GitHub sign-in's OpenID Connect discovery document
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/.well-known/openid-configuration (the `GithubOidcDiscovery` operationId).
+	GithubOidcDiscoveryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcDiscoveryResponse, error)
+
+	// GithubOidcAuthorizeWithResponse Sends the browser on to GitHub's authorization page
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
+	GithubOidcAuthorizeWithResponse(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*GithubOidcAuthorizeResponse, error)
+
+	// GithubOidcCallbackWithResponse Takes GitHub's redirect back and sends the browser on to Cognito with a code
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+	GithubOidcCallbackWithResponse(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*GithubOidcCallbackResponse, error)
+
+	// GithubOidcJwksWithResponse The public keys of GitHub sign-in's ID tokens
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
+	GithubOidcJwksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcJwksResponse, error)
+
+	// GithubOidcTokenWithBodyWithResponse Exchanges GitHub's code for GitHub's access token and an ID token
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+	GithubOidcTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GithubOidcTokenResponse, error)
+
+	// GithubOidcTokenWithFormdataBodyWithResponse Exchanges GitHub's code for GitHub's access token and an ID token
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+	GithubOidcTokenWithFormdataBodyWithResponse(ctx context.Context, body GithubOidcTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*GithubOidcTokenResponse, error)
+
+	// GithubOidcUserinfoWithResponse The GitHub user's claims (id, verified primary email, name)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
+	GithubOidcUserinfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcUserinfoResponse, error)
+
 	// GetConfigWithResponse What a frontend needs to sign users in
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6961,6 +7597,455 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/webhooks/{webhookId}/rotate-secret (the `RotateWebhookSecret` operationId).
 	RotateWebhookSecretWithResponse(ctx context.Context, orgId OrgId, webhookId WebhookId, reqEditors ...RequestEditorFn) (*RotateWebhookSecretResponse, error)
+}
+
+// GithubOidcDiscoveryResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcDiscovery
+type GithubOidcDiscoveryResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcDiscoveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AuthorizationEndpoint             string    `json:"authorization_endpoint"`
+		ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
+		GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
+		IdTokenSigningAlgValuesSupported  []string  `json:"id_token_signing_alg_values_supported"`
+		Issuer                            string    `json:"issuer"`
+		JwksUri                           string    `json:"jwks_uri"`
+		ResponseTypesSupported            []string  `json:"response_types_supported"`
+		ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
+		SubjectTypesSupported             []string  `json:"subject_types_supported"`
+		TokenEndpoint                     string    `json:"token_endpoint"`
+		TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+		UserinfoEndpoint                  string    `json:"userinfo_endpoint"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcDiscoveryResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GithubOidcDiscoveryResponse) GetJSON200() *struct {
+	AuthorizationEndpoint             string    `json:"authorization_endpoint"`
+	ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
+	GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
+	IdTokenSigningAlgValuesSupported  []string  `json:"id_token_signing_alg_values_supported"`
+	Issuer                            string    `json:"issuer"`
+	JwksUri                           string    `json:"jwks_uri"`
+	ResponseTypesSupported            []string  `json:"response_types_supported"`
+	ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
+	SubjectTypesSupported             []string  `json:"subject_types_supported"`
+	TokenEndpoint                     string    `json:"token_endpoint"`
+	TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	UserinfoEndpoint                  string    `json:"userinfo_endpoint"`
+} {
+	return r.JSON200
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcDiscoveryResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcDiscoveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcDiscoveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcDiscoveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcDiscoveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcAuthorizeResponse302Headers the declared response headers of an HTTP 302 response for GithubOidcAuthorize
+type GithubOidcAuthorizeResponse302Headers struct {
+	Location *string
+}
+
+// GithubOidcAuthorizeResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcAuthorize
+type GithubOidcAuthorizeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcAuthorizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *GithubOidcAuthorizeResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcAuthorizeResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GithubOidcAuthorizeResponse) GetJSON400() *OAuthError {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcAuthorizeResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcAuthorizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcAuthorizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcAuthorizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcAuthorizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcCallbackResponse302Headers the declared response headers of an HTTP 302 response for GithubOidcCallback
+type GithubOidcCallbackResponse302Headers struct {
+	Location *string
+}
+
+// GithubOidcCallbackResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcCallback
+type GithubOidcCallbackResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcCallbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *GithubOidcCallbackResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcCallbackResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GithubOidcCallbackResponse) GetJSON400() *OAuthError {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcCallbackResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcCallbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcCallbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcCallbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcCallbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcJwksResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcJwks
+type GithubOidcJwksResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcJwksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Keys []struct {
+			Alg GithubOidcJwks200JSONResponseBodyKeysAlg `json:"alg"`
+			E   string                                   `json:"e"`
+			Kid string                                   `json:"kid"`
+			Kty GithubOidcJwks200JSONResponseBodyKeysKty `json:"kty"`
+			N   string                                   `json:"n"`
+			Use GithubOidcJwks200JSONResponseBodyKeysUse `json:"use"`
+		} `json:"keys"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcJwksResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GithubOidcJwksResponse) GetJSON200() *struct {
+	Keys []struct {
+		Alg GithubOidcJwks200JSONResponseBodyKeysAlg `json:"alg"`
+		E   string                                   `json:"e"`
+		Kid string                                   `json:"kid"`
+		Kty GithubOidcJwks200JSONResponseBodyKeysKty `json:"kty"`
+		N   string                                   `json:"n"`
+		Use GithubOidcJwks200JSONResponseBodyKeysUse `json:"use"`
+	} `json:"keys"`
+} {
+	return r.JSON200
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcJwksResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcJwksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcJwksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcJwksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcJwksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcTokenResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcToken
+type GithubOidcTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AccessToken string                                      `json:"access_token"`
+		ExpiresIn   int                                         `json:"expires_in"`
+		IdToken     string                                      `json:"id_token"`
+		Scope       string                                      `json:"scope"`
+		TokenType   GithubOidcToken200JSONResponseBodyTokenType `json:"token_type"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcTokenResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON200() *struct {
+	AccessToken string                                      `json:"access_token"`
+	ExpiresIn   int                                         `json:"expires_in"`
+	IdToken     string                                      `json:"id_token"`
+	Scope       string                                      `json:"scope"`
+	TokenType   GithubOidcToken200JSONResponseBodyTokenType `json:"token_type"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON400() *OAuthError {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON401() *OAuthError {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON403() *OAuthError {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcUserinfoResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcUserinfo
+type GithubOidcUserinfoResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcUserinfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Email             string  `json:"email"`
+		EmailVerified     bool    `json:"email_verified"`
+		Name              *string `json:"name,omitempty"`
+		Picture           *string `json:"picture,omitempty"`
+		PreferredUsername *string `json:"preferred_username,omitempty"`
+		Sub               string  `json:"sub"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcUserinfoResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GithubOidcUserinfoResponse) GetJSON200() *struct {
+	Email             string  `json:"email"`
+	EmailVerified     bool    `json:"email_verified"`
+	Name              *string `json:"name,omitempty"`
+	Picture           *string `json:"picture,omitempty"`
+	PreferredUsername *string `json:"preferred_username,omitempty"`
+	Sub               string  `json:"sub"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GithubOidcUserinfoResponse) GetJSON401() *OAuthError {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GithubOidcUserinfoResponse) GetJSON403() *OAuthError {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcUserinfoResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcUserinfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcUserinfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcUserinfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcUserinfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // GetConfigResponse429Headers the declared response headers of an HTTP 429 response for GetConfig
@@ -10117,6 +11202,97 @@ func (r RotateWebhookSecretResponse) ContentType() string {
 	return ""
 }
 
+// GithubOidcDiscoveryWithResponse GitHub sign-in's OpenID Connect discovery document
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/.well-known/openid-configuration (the `GithubOidcDiscovery` operationId).
+func (c *ClientWithResponses) GithubOidcDiscoveryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcDiscoveryResponse, error) {
+	rsp, err := c.GithubOidcDiscovery(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcDiscoveryResponse(rsp)
+}
+
+// GithubOidcAuthorizeWithResponse Sends the browser on to GitHub's authorization page
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
+func (c *ClientWithResponses) GithubOidcAuthorizeWithResponse(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*GithubOidcAuthorizeResponse, error) {
+	rsp, err := c.GithubOidcAuthorize(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcAuthorizeResponse(rsp)
+}
+
+// GithubOidcCallbackWithResponse Takes GitHub's redirect back and sends the browser on to Cognito with a code
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+func (c *ClientWithResponses) GithubOidcCallbackWithResponse(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*GithubOidcCallbackResponse, error) {
+	rsp, err := c.GithubOidcCallback(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcCallbackResponse(rsp)
+}
+
+// GithubOidcJwksWithResponse The public keys of GitHub sign-in's ID tokens
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
+func (c *ClientWithResponses) GithubOidcJwksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcJwksResponse, error) {
+	rsp, err := c.GithubOidcJwks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcJwksResponse(rsp)
+}
+
+// GithubOidcTokenWithBodyWithResponse Exchanges GitHub's code for GitHub's access token and an ID token
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+func (c *ClientWithResponses) GithubOidcTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GithubOidcTokenResponse, error) {
+	rsp, err := c.GithubOidcTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcTokenResponse(rsp)
+}
+
+// GithubOidcTokenWithFormdataBodyWithResponse Exchanges GitHub's code for GitHub's access token and an ID token
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+func (c *ClientWithResponses) GithubOidcTokenWithFormdataBodyWithResponse(ctx context.Context, body GithubOidcTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*GithubOidcTokenResponse, error) {
+	rsp, err := c.GithubOidcTokenWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcTokenResponse(rsp)
+}
+
+// GithubOidcUserinfoWithResponse The GitHub user's claims (id, verified primary email, name)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
+func (c *ClientWithResponses) GithubOidcUserinfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcUserinfoResponse, error) {
+	rsp, err := c.GithubOidcUserinfo(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcUserinfoResponse(rsp)
+}
+
 // GetConfigWithResponse What a frontend needs to sign users in
 //
 // Returns a wrapper object for the known response body format(s).
@@ -11036,6 +12212,378 @@ func (c *ClientWithResponses) RotateWebhookSecretWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseRotateWebhookSecretResponse(rsp)
+}
+
+// ParseGithubOidcDiscoveryResponse parses an HTTP response from a GithubOidcDiscoveryWithResponse call
+func ParseGithubOidcDiscoveryResponse(rsp *http.Response) (*GithubOidcDiscoveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcDiscoveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AuthorizationEndpoint             string    `json:"authorization_endpoint"`
+			ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
+			GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
+			IdTokenSigningAlgValuesSupported  []string  `json:"id_token_signing_alg_values_supported"`
+			Issuer                            string    `json:"issuer"`
+			JwksUri                           string    `json:"jwks_uri"`
+			ResponseTypesSupported            []string  `json:"response_types_supported"`
+			ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
+			SubjectTypesSupported             []string  `json:"subject_types_supported"`
+			TokenEndpoint                     string    `json:"token_endpoint"`
+			TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+			UserinfoEndpoint                  string    `json:"userinfo_endpoint"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GithubOidcDiscoveryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcAuthorizeResponse parses an HTTP response from a GithubOidcAuthorizeWithResponse call
+func ParseGithubOidcAuthorizeResponse(rsp *http.Response) (*GithubOidcAuthorizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcAuthorizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers GithubOidcAuthorizeResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers GithubOidcAuthorizeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcCallbackResponse parses an HTTP response from a GithubOidcCallbackWithResponse call
+func ParseGithubOidcCallbackResponse(rsp *http.Response) (*GithubOidcCallbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcCallbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers GithubOidcCallbackResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers GithubOidcCallbackResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcJwksResponse parses an HTTP response from a GithubOidcJwksWithResponse call
+func ParseGithubOidcJwksResponse(rsp *http.Response) (*GithubOidcJwksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcJwksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Keys []struct {
+				Alg GithubOidcJwks200JSONResponseBodyKeysAlg `json:"alg"`
+				E   string                                   `json:"e"`
+				Kid string                                   `json:"kid"`
+				Kty GithubOidcJwks200JSONResponseBodyKeysKty `json:"kty"`
+				N   string                                   `json:"n"`
+				Use GithubOidcJwks200JSONResponseBodyKeysUse `json:"use"`
+			} `json:"keys"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GithubOidcJwksResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcTokenResponse parses an HTTP response from a GithubOidcTokenWithResponse call
+func ParseGithubOidcTokenResponse(rsp *http.Response) (*GithubOidcTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AccessToken string                                      `json:"access_token"`
+			ExpiresIn   int                                         `json:"expires_in"`
+			IdToken     string                                      `json:"id_token"`
+			Scope       string                                      `json:"scope"`
+			TokenType   GithubOidcToken200JSONResponseBodyTokenType `json:"token_type"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GithubOidcTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcUserinfoResponse parses an HTTP response from a GithubOidcUserinfoWithResponse call
+func ParseGithubOidcUserinfoResponse(rsp *http.Response) (*GithubOidcUserinfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcUserinfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Email             string  `json:"email"`
+			EmailVerified     bool    `json:"email_verified"`
+			Name              *string `json:"name,omitempty"`
+			Picture           *string `json:"picture,omitempty"`
+			PreferredUsername *string `json:"preferred_username,omitempty"`
+			Sub               string  `json:"sub"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GithubOidcUserinfoResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseGetConfigResponse parses an HTTP response from a GetConfigWithResponse call
