@@ -274,8 +274,9 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		switch r.Auth {
 		case httpapi.JWT, httpapi.Operator:
 			auth = authorizer
-		case httpapi.Public, httpapi.Token:
-			// No authorizer: the route is open, or the function checks HTTP Basic itself.
+		case httpapi.Public, httpapi.Token, httpapi.SCIM:
+			// No authorizer: the route is open, or the function checks HTTP Basic or the SCIM
+			// bearer token itself.
 		}
 		apiRoutes = append(apiRoutes, *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
@@ -380,7 +381,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 		use(r.Name)
 		httpMethod(r)
 		switch r.Auth {
-		case httpapi.JWT, httpapi.Operator, httpapi.Public, httpapi.Token:
+		case httpapi.JWT, httpapi.Operator, httpapi.Public, httpapi.Token, httpapi.SCIM:
 		default:
 			panic(fmt.Sprintf("stack: route %s: unknown auth kind %q", r.Name, r.Auth))
 		}

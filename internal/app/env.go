@@ -40,7 +40,9 @@ type Config struct {
 	// AppURL is the web frontend's base URL, used in email links and as the default CORS origin.
 	AppURL         string
 	AllowedOrigins []string
-	MailFrom       string
+	// APIURL is the API's own public base URL (API_URL), where SCIM clients are pointed.
+	APIURL   string
+	MailFrom string
 	// DynamoDBEndpoint, CognitoEndpoint and SESEndpoint point at local stand-ins; empty in AWS.
 	DynamoDBEndpoint string
 	CognitoEndpoint  string
@@ -63,6 +65,7 @@ func ConfigFromEnv() Config {
 		UserPoolClientID: os.Getenv("USER_POOL_CLIENT_ID"),
 		AppURL:           strings.TrimRight(envOr("APP_URL", "http://localhost:3000"), "/"),
 		MailFrom:         envOr("MAIL_FROM", "no-reply@example.com"),
+		APIURL:           envOr("API_URL", "http://127.0.0.1:8080"),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		CognitoEndpoint:  os.Getenv("COGNITO_ENDPOINT"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),

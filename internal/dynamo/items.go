@@ -156,6 +156,12 @@ type memberItem struct {
 	Source     string         `dynamodbav:"source"`
 	JobTitle   string         `dynamodbav:"jobTitle,omitempty"`
 	Properties map[string]any `dynamodbav:"properties,omitempty"`
+	Phone      string         `dynamodbav:"phone,omitempty"`
+	Status     string         `dynamodbav:"status,omitempty"`
+	// What SCIM keeps of a member it provisions (dynamo/scim.go).
+	ExternalID string `dynamodbav:"externalId,omitempty"`
+	GivenName  string `dynamodbav:"givenName,omitempty"`
+	FamilyName string `dynamodbav:"familyName,omitempty"`
 }
 
 func newMemberItem(m orgs.Member) memberItem {
@@ -169,6 +175,7 @@ func newMemberItem(m orgs.Member) memberItem {
 		},
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
+		Phone: m.Phone, Status: string(m.Status), ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
 	}
 }
 
@@ -176,6 +183,7 @@ func (it memberItem) member() orgs.Member {
 	return orgs.Member{
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
+		Phone: it.Phone, Status: orgs.Status(it.Status), ExternalID: it.ExternalID, GivenName: it.GivenName, FamilyName: it.FamilyName,
 	}
 }
 

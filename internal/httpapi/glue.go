@@ -176,7 +176,10 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
 		reqLog := log.With("requestId", ev.RequestContext.RequestID)
 		resp, err := serve(ctx, r, h, replay, authz, &ev, env.Config.Secret)
-		if err != nil {
+		switch {
+		case err != nil && r.Auth == SCIM:
+			resp = scimErrorResponse(err)
+		case err != nil:
 			resp = errorResponse(err)
 		}
 		out := encode(resp)

@@ -193,6 +193,7 @@ var (
 var Routes = slices.Concat(coreRoutes,
 	ticketRoutes,
 	oidcRoutes,
+	scimRoutes,
 	webhookRoutes,
 )
 
