@@ -114,10 +114,31 @@ func (e EventCategory) Valid() bool {
 	}
 }
 
+// Defines values for InviteDelivery.
+const (
+	InviteDeliveryFailed  InviteDelivery = "failed"
+	InviteDeliveryPending InviteDelivery = "pending"
+	InviteDeliverySent    InviteDelivery = "sent"
+)
+
+// Valid indicates whether the value is a known member of the InviteDelivery enum.
+func (e InviteDelivery) Valid() bool {
+	switch e {
+	case InviteDeliveryFailed:
+		return true
+	case InviteDeliveryPending:
+		return true
+	case InviteDeliverySent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InviteDeliveryStatus.
 const (
 	InviteDeliveryStatusFailed  InviteDeliveryStatus = "failed"
-	InviteDeliveryStatusSending InviteDeliveryStatus = "sending"
+	InviteDeliveryStatusPending InviteDeliveryStatus = "pending"
 	InviteDeliveryStatusSent    InviteDeliveryStatus = "sent"
 )
 
@@ -126,7 +147,7 @@ func (e InviteDeliveryStatus) Valid() bool {
 	switch e {
 	case InviteDeliveryStatusFailed:
 		return true
-	case InviteDeliveryStatusSending:
+	case InviteDeliveryStatusPending:
 		return true
 	case InviteDeliveryStatusSent:
 		return true
@@ -1241,7 +1262,11 @@ type EventCategory string
 type Invite struct {
 	CreatedAt time.Time `json:"createdAt"`
 
-	// DeliveryStatus how the last email fared; failed ones are retried by the scheduled job and by resend
+	// Delivery how the invite's email fares: it leaves through the outbox, so a new or resent invite is pending (answered at once, mailed seconds later by the stream processor), then sent, or failed when the last attempt failed (the outbox retries it with a backoff; a resend sends a new one)
+	Delivery InviteDelivery `json:"delivery"`
+
+	// DeliveryStatus the same as delivery, under its first name
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	DeliveryStatus InviteDeliveryStatus `json:"deliveryStatus"`
 	Email          string               `json:"email"`
 
@@ -1258,7 +1283,12 @@ type Invite struct {
 	Status InviteStatus `json:"status"`
 }
 
-// InviteDeliveryStatus how the last email fared; failed ones are retried by the scheduled job and by resend
+// InviteDelivery how the invite's email fares: it leaves through the outbox, so a new or resent invite is pending (answered at once, mailed seconds later by the stream processor), then sent, or failed when the last attempt failed (the outbox retries it with a backoff; a resend sends a new one)
+type InviteDelivery string
+
+// InviteDeliveryStatus the same as delivery, under its first name
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type InviteDeliveryStatus string
 
 // InviteStatus expired from expiresAt on, whether or not the scheduled job has run
@@ -1992,6 +2022,14 @@ type CreateInvite401JSONResponseBody1Message string
 // CreateInvitesBulkJSONBody defines parameters for CreateInvitesBulk.
 type CreateInvitesBulkJSONBody struct {
 	Invites []InviteInput `json:"invites"`
+}
+
+// CreateInvitesBulkParams defines parameters for CreateInvitesBulk.
+type CreateInvitesBulkParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // CreateInvitesBulk200JSONResponseBodyResultsStatus defines parameters for CreateInvitesBulk.
@@ -3015,7 +3053,7 @@ type ClientInterface interface {
 
 	// CreateInviteWithBody Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3024,26 +3062,30 @@ type ClientInterface interface {
 
 	// CreateInvite Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites (the `CreateInvite` operationId).
 	CreateInvite(ctx context.Context, orgId OrgId, params *CreateInviteParams, body CreateInviteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateInvitesBulk Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulk Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulk(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateInvitesBulk(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeInvite Revoke a pending invite
 	//
@@ -4033,7 +4075,7 @@ func (c *Client) ListInvites(ctx context.Context, orgId OrgId, params *ListInvit
 
 // CreateInviteWithBody Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4052,7 +4094,7 @@ func (c *Client) CreateInviteWithBody(ctx context.Context, orgId OrgId, params *
 
 // CreateInvite Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4069,13 +4111,15 @@ func (c *Client) CreateInvite(ctx context.Context, orgId OrgId, params *CreateIn
 	return c.Client.Do(req)
 }
 
-// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateInvitesBulkRequestWithBody(c.Server, orgId, contentType, body)
+func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInvitesBulkRequestWithBody(c.Server, orgId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4086,13 +4130,15 @@ func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, con
 	return c.Client.Do(req)
 }
 
-// CreateInvitesBulk Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulk Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *Client) CreateInvitesBulk(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateInvitesBulkRequest(c.Server, orgId, body)
+func (c *Client) CreateInvitesBulk(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInvitesBulkRequest(c.Server, orgId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6413,18 +6459,18 @@ func NewCreateInviteRequestWithBody(server string, orgId OrgId, params *CreateIn
 }
 
 // NewCreateInvitesBulkRequest calls the generic CreateInvitesBulk builder with application/json body
-func NewCreateInvitesBulkRequest(server string, orgId OrgId, body CreateInvitesBulkJSONRequestBody) (*http.Request, error) {
+func NewCreateInvitesBulkRequest(server string, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateInvitesBulkRequestWithBody(server, orgId, "application/json", bodyReader)
+	return NewCreateInvitesBulkRequestWithBody(server, orgId, params, "application/json", bodyReader)
 }
 
 // NewCreateInvitesBulkRequestWithBody constructs an http.Request for the CreateInvitesBulk method, with any body, and a specified content type
-func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6455,6 +6501,21 @@ func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, contentType
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -8487,7 +8548,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateInviteWithBodyWithResponse Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8496,26 +8557,30 @@ type ClientWithResponsesInterface interface {
 
 	// CreateInviteWithResponse Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites (the `CreateInvite` operationId).
 	CreateInviteWithResponse(ctx context.Context, orgId OrgId, params *CreateInviteParams, body CreateInviteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInviteResponse, error)
 
-	// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
+	CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
 
-	// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
+	CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
 
 	// RevokeInviteWithResponse Revoke a pending invite
 	//
@@ -9432,6 +9497,8 @@ type AcceptInviteResponse struct {
 	JSON409 *Error
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -9478,6 +9545,11 @@ func (r AcceptInviteResponse) GetJSON409() *Error {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r AcceptInviteResponse) GetJSON410() *Error {
 	return r.JSON410
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AcceptInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -9770,6 +9842,8 @@ type RequestEmailChangeResponse struct {
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
 }
@@ -9785,6 +9859,11 @@ func (r RequestEmailChangeResponse) GetJSON202() *struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r RequestEmailChangeResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RequestEmailChangeResponse) GetJSON429() *Error {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10845,6 +10924,10 @@ type CreateInviteResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -10875,6 +10958,16 @@ func (r CreateInviteResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateInviteResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateInviteResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10929,6 +11022,12 @@ type CreateInvitesBulkResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10964,6 +11063,21 @@ func (r CreateInvitesBulkResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateInvitesBulkResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -11070,6 +11184,10 @@ type ResendInviteResponse struct {
 	JSON404 *Error
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11095,6 +11213,16 @@ func (r ResendInviteResponse) GetJSON404() *Error {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r ResendInviteResponse) GetJSON410() *Error {
 	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResendInviteResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResendInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13791,7 +13919,7 @@ func (c *ClientWithResponses) ListInvitesWithResponse(ctx context.Context, orgId
 
 // CreateInviteWithBodyWithResponse Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13806,7 +13934,7 @@ func (c *ClientWithResponses) CreateInviteWithBodyWithResponse(ctx context.Conte
 
 // CreateInviteWithResponse Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13819,26 +13947,30 @@ func (c *ClientWithResponses) CreateInviteWithResponse(ctx context.Context, orgI
 	return ParseCreateInviteResponse(rsp)
 }
 
-// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *ClientWithResponses) CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
-	rsp, err := c.CreateInvitesBulkWithBody(ctx, orgId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
+	rsp, err := c.CreateInvitesBulkWithBody(ctx, orgId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCreateInvitesBulkResponse(rsp)
 }
 
-// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *ClientWithResponses) CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
-	rsp, err := c.CreateInvitesBulk(ctx, orgId, body, reqEditors...)
+func (c *ClientWithResponses) CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
+	rsp, err := c.CreateInvitesBulk(ctx, orgId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15000,6 +15132,13 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 		}
 		response.JSON410 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -15203,6 +15342,13 @@ func ParseRequestEmailChangeResponse(rsp *http.Response) (*RequestEmailChangeRes
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Error
@@ -16060,6 +16206,20 @@ func ParseCreateInviteResponse(rsp *http.Response) (*CreateInviteResponse, error
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -16123,6 +16283,27 @@ func ParseCreateInvitesBulkResponse(rsp *http.Response) (*CreateInvitesBulkRespo
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -16227,6 +16408,20 @@ func ParseResendInviteResponse(rsp *http.Response) (*ResendInviteResponse, error
 			return nil, err
 		}
 		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

@@ -1,0 +1,38 @@
+package app
+
+import (
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/webhooks"
+)
+
+// outboxHandlers are the handlers of every outbox kind: the stream processor and the
+// scheduled job are built with the same map. A capability that adds a kind adds its line
+// here. They need the mail sender: the functions that run them install SES.
+func outboxHandlers(e *Env) outbox.Handlers {
+	return outbox.Handlers{
+		outbox.KindEmail:         outbox.SendEmail(e.Mail()),
+		orgs.KindInviteEmail:     e.InvitesSending().SendInviteEmail,
+		orgs.KindEmailChangeLink: e.SelfServiceSending().SendEmailChangeLink,
+		webhooks.KindDelivery:    e.WebhookDispatcher().Deliver,
+	}
+}
+
+// Outbox returns the processor of outbox messages, with every kind's handler.
+func (e *Env) Outbox() *outbox.Processor {
+	return once(e, "outbox", func() *outbox.Processor {
+		return &outbox.Processor{Store: e.Store(), Handlers: outboxHandlers(e), Now: e.Now, Log: e.Log}
+	})
+}
+
+// EventSink returns the receiver of new events from the table's stream: the webhooks'
+// fan-out (see dynamo.EventSink for what it must tolerate), unless another was installed
+// with UseEventSink.
+func (e *Env) EventSink() dynamo.EventSink {
+	return once(e, "event-sink", func() dynamo.EventSink { return e.WebhookDispatcher().Sink })
+}
+
+// UseEventSink makes the stream processor hand each new event to sink. Call it before the
+// stream processor's handler is built.
+func (e *Env) UseEventSink(sink dynamo.EventSink) { preset(e, "event-sink", sink) }
