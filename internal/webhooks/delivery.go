@@ -130,7 +130,9 @@ func (d *Dispatcher) fans(ev audit.Event, eps []Endpoint) ([]Fan, error) {
 	now := d.Now().UTC()
 	var fans []Fan
 	for _, ep := range eps {
-		if !ep.Enabled || !ep.Matches(ev.Action) {
+		// An event from before the endpoint was made is not its, however late the stream
+		// hands it over.
+		if !ep.Enabled || !ep.Matches(ev.Action) || ep.CreatedAt.Truncate(time.Millisecond).After(ev.OccurredAt) {
 			continue
 		}
 		f := Fan{Endpoint: ep, Delivery: Delivery{

@@ -810,3 +810,16 @@ func TestTheFirstRetryComesOnTimeWithoutTheScheduledJob(t *testing.T) {
 		t.Errorf("the safety-net message attempted again: %d", got)
 	}
 }
+
+func TestAnEventFromBeforeTheEndpointWasMadeIsNotDeliveredToIt(t *testing.T) {
+	r := newRig(t)
+	rc := newReceiver(t)
+	r.change("Acme 2") // not yet handed to the sink
+	r.clock.Advance(time.Second)
+	r.endpoint(rc.URL, "org.*")
+	r.sinkNew()
+	r.pump()
+	if n := len(rc.received()); n != 0 {
+		t.Errorf("an event older than the endpoint was delivered to it (%d requests)", n)
+	}
+}
