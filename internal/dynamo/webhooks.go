@@ -364,10 +364,10 @@ func (s *Store) RecordAttempt(ctx context.Context, r webhooks.Record) error {
 	t := s.txn()
 	d := newDeliveryItem(r.Delivery)
 	upd := expression.Set(attr("status"), val(d.Status)).Set(attr("attempts"), val(d.Attempts))
-	upd = setOrRemove(upd, "lastStatusCode", d.LastStatus != 0, d.LastStatus)
-	upd = setOrRemove(upd, "lastError", d.LastError != "", d.LastError)
-	upd = setOrRemove(upd, "lastAttemptAt", !d.LastAttemptAt.IsZero(), d.LastAttemptAt)
-	upd = setOrRemove(upd, "nextAttemptAt", !d.NextAttemptAt.IsZero(), d.NextAttemptAt)
+	upd = setOrDrop(upd, "lastStatusCode", d.LastStatus != 0, d.LastStatus)
+	upd = setOrDrop(upd, "lastError", d.LastError != "", d.LastError)
+	upd = setOrDrop(upd, "lastAttemptAt", !d.LastAttemptAt.IsZero(), d.LastAttemptAt)
+	upd = setOrDrop(upd, "nextAttemptAt", !d.NextAttemptAt.IsZero(), d.NextAttemptAt)
 	t.update(key(d.PK, d.SK), upd, deliveryAsSeen(r.SeenAttempts, r.SeenStatus), webhooks.ErrStale)
 	at := r.Delivery.LastAttemptAt
 	if at.IsZero() {
@@ -378,7 +378,7 @@ func (s *Store) RecordAttempt(ctx context.Context, r webhooks.Record) error {
 		cond := exists()
 		onFail := webhooks.ErrStale
 		if c.MoveHead {
-			upd = setOrRemove(upd, "head", c.NewHead != "", c.NewHead)
+			upd = setOrDrop(upd, "head", c.NewHead != "", c.NewHead)
 			cond = expression.And(cond, equalOrAbsent("head", c.SeenHead), equalOrAbsent("last", c.SeenLast))
 			onFail = webhooks.ErrChainMoved
 		}
@@ -394,8 +394,8 @@ func (s *Store) RecordAttempt(ctx context.Context, r webhooks.Record) error {
 	return t.run(ctx, s.Client)
 }
 
-// setOrRemove sets name to v when set holds, and removes it otherwise.
-func setOrRemove(u expression.UpdateBuilder, name string, set bool, v any) expression.UpdateBuilder {
+// setOrDrop sets name to v when set holds, and removes it otherwise.
+func setOrDrop(u expression.UpdateBuilder, name string, set bool, v any) expression.UpdateBuilder {
 	if set {
 		return u.Set(attr(name), val(v))
 	}
