@@ -58,6 +58,10 @@ func run(ctx context.Context) error {
 	}()
 
 	cfg := app.ConfigFromEnv()
+	if os.Getenv("ALLOW_LOOPBACK_WEBHOOKS") == "" {
+		// Local mode's default: webhooks may go to a receiver on this machine.
+		cfg.AllowLoopbackWebhooks = true
+	}
 	if os.Getenv("APP_SECRET") == "" {
 		// Keep one secret across restarts, so that cursors handed out stay valid.
 		if cfg.Secret, err = localSecret(filepath.Join(dataDir, "app-secret")); err != nil {

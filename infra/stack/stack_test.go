@@ -1354,6 +1354,10 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 	t.Helper()
 	for name, id := range byName {
 		vars := tp.envVars(id)
+		// Webhooks to loopback addresses are for local development only.
+		if v, ok := vars["ALLOW_LOOPBACK_WEBHOOKS"]; ok {
+			t.Errorf("function %s: ALLOW_LOOPBACK_WEBHOOKS = %v; the deployed stack never allows loopback webhooks", name, v)
+		}
 		got := slices.Sorted(maps.Keys(vars))
 		if want := wantEnv(name); !slices.Equal(got, want) {
 			t.Errorf("function %s: environment %v; want exactly %v", name, got, want)

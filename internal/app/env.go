@@ -58,6 +58,10 @@ type Config struct {
 	// Secret is the server's secret when there is no SecretARN (APP_SECRET; local mode and
 	// tests), random when unset. Read it with Env.Secret.
 	Secret []byte
+	// AllowLoopbackWebhooks lets webhook URLs be http(s)://127.0.0.1 or localhost: local
+	// development only (ALLOW_LOOPBACK_WEBHOOKS; on by default in local mode, never set by
+	// the deployed stack).
+	AllowLoopbackWebhooks bool
 	// AppID is the name of the function the process serves ("create-invite",
 	// "stream-processor", "scheduled-job"): every AWS SDK client carries it as its app id, so
 	// each request's User-Agent says which function made it (app/<name>). Set by the
@@ -96,6 +100,7 @@ func ConfigFromEnv() Config {
 		// Without a configured secret nothing sealed survives this process: fine for a test.
 		c.Secret = RandomSecret()
 	}
+	c.AllowLoopbackWebhooks = envBool("ALLOW_LOOPBACK_WEBHOOKS")
 	c.DailyEmailLimit, _ = strconv.Atoi(os.Getenv("ORG_DAILY_EMAIL_LIMIT"))
 	c.AllowedOrigins = []string{c.AppURL}
 	if v := os.Getenv("ALLOWED_ORIGINS"); v != "" {
@@ -117,6 +122,15 @@ func IssuerFor(region, poolID, cognitoEndpoint string) string {
 		return strings.TrimRight(cognitoEndpoint, "/") + "/" + poolID
 	}
 	return "https://cognito-idp." + region + ".amazonaws.com/" + poolID
+}
+
+// envBool reads a setting that is on when it says true, 1 or yes.
+func envBool(key string) bool {
+	switch strings.ToLower(os.Getenv(key)) {
+	case "true", "1", "yes", "on":
+		return true
+	}
+	return false
 }
 
 func envOr(key, def string) string {

@@ -6,6 +6,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
 // outboxHandlers are the handlers of every outbox kind: the stream processor and the
@@ -16,6 +17,7 @@ func outboxHandlers(e *Env) outbox.Handlers {
 		outbox.KindEmail:         outbox.SendEmail(e.Mail()),
 		orgs.KindInviteEmail:     e.InvitesSending().SendInviteEmail,
 		orgs.KindEmailChangeLink: e.SelfServiceSending().SendEmailChangeLink,
+		webhooks.KindDelivery:    e.WebhookDispatcher().Deliver,
 	}
 	maps.Copy(h, e.TokenOutboxHandlers())
 	return h
@@ -28,11 +30,11 @@ func (e *Env) Outbox() *outbox.Processor {
 	})
 }
 
-// EventSink returns the receiver of new events from the table's stream that was installed
-// with UseEventSink, or nil: the stream processor then just skips events. The webhooks'
-// fan-out installs itself here (see dynamo.EventSink for what it must tolerate).
+// EventSink returns the receiver of new events from the table's stream: the webhooks'
+// fan-out (see dynamo.EventSink for what it must tolerate), unless another was installed
+// with UseEventSink.
 func (e *Env) EventSink() dynamo.EventSink {
-	return once(e, "event-sink", func() dynamo.EventSink { return nil })
+	return once(e, "event-sink", func() dynamo.EventSink { return e.WebhookDispatcher().Sink })
 }
 
 // UseEventSink makes the stream processor hand each new event to sink. Call it before the

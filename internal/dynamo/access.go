@@ -10,6 +10,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
 // maxIDLength bounds the ids a subject item may have.
@@ -20,11 +21,19 @@ const maxIDLength = 128
 type subjectItem struct {
 	sk     func(id string) string
 	decode func(map[string]types.AttributeValue) (any, error)
+	// childPK, when set, is the partition of the items under one (a webhook's deliveries),
+	// one of which SubjectItem.Child may name by its sort key childSK; withChild adds it,
+	// decoded, to the decoded item.
+	childPK   func(orgID, id string) string
+	childSK   func(child string) string
+	withChild func(item any, child map[string]types.AttributeValue) (any, error)
 }
 
 // subjectItems are the kinds of orgs.SubjectItem, by name.
 var subjectItems = map[string]subjectItem{
 	"ticket": {sk: ticketSK, decode: ticketSubject},
+	webhooks.ItemKind: {sk: webhookSK, decode: webhookSubject,
+		childPK: deliveryPK, childSK: deliverySK, withChild: webhookWithDelivery},
 }
 
 // Access implements orgs.Store: the org, the caller's membership and the route's subject
@@ -46,6 +55,11 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 		itemSK = item.sk(subj.Item.ID)
 		ks = append(ks, key(orgPK(orgID), itemSK))
 	}
+	childPK := ""
+	if itemSK != "" && item.childPK != nil && subj.Item.Child != "" && len(subj.Item.Child) <= maxIDLength {
+		childPK = item.childPK(orgID, subj.Item.ID)
+		ks = append(ks, key(childPK, item.childSK(subj.Item.Child)))
+	}
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
 	}
@@ -63,6 +77,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	var org orgItem
 	var replay error
 	deleted := false
+	var child map[string]types.AttributeValue
 	members := map[string]orgs.Member{}
 	var extras []map[string]types.AttributeValue
 	for _, av := range items {
@@ -79,6 +94,8 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			extras = append(extras, av)
 		case k.SK == skDeleted:
 			deleted = true
+		case childPK != "" && k.PK == childPK:
+			child = av
 		case itemSK != "" && k.SK == itemSK:
 			if a.Item, err = item.decode(av); err != nil {
 				return orgs.Access{}, err
@@ -121,6 +138,11 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	}
 	if t, ok := members[subj.UserID]; ok {
 		a.Target = &t
+	}
+	if a.Item != nil && child != nil {
+		if a.Item, err = item.withChild(a.Item, child); err != nil {
+			return orgs.Access{}, err
+		}
 	}
 	// A replay: the request was made before. The access is returned so that it is checked
 	// before the request is answered again.

@@ -201,7 +201,7 @@ type userOrgItem struct {
 	// SeatLicenses is the member item's copy, so that deleting the account frees the seats
 	// without reading each org's side.
 	SeatLicenses []string `dynamodbav:"seatLicenses,stringset,omitempty"`
-	Status   string    `dynamodbav:"status,omitempty"`
+	Status       string   `dynamodbav:"status,omitempty"`
 }
 
 func newUserOrgItem(m orgs.Member, kind orgs.Kind) userOrgItem {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -17,51 +16,6 @@ import (
 )
 
 // The event log routes: a page of the log, one event, and a CSV export, all under events.read.
-
-type eventActorJSON struct {
-	Type  string  `json:"type"`
-	ID    *string `json:"id"`
-	Email *string `json:"email"`
-}
-
-type eventTargetJSON struct {
-	Type  *string `json:"type"`
-	ID    *string `json:"id"`
-	Label *string `json:"label"`
-}
-
-type eventJSON struct {
-	ID         string          `json:"id"`
-	Category   string          `json:"category"`
-	Action     string          `json:"action"`
-	OccurredAt eventTime       `json:"occurredAt"`
-	Actor      eventActorJSON  `json:"actor"`
-	Target     eventTargetJSON `json:"target"`
-	IP         *string         `json:"ip"`
-	UserAgent  *string         `json:"userAgent"`
-	Summary    *string         `json:"summary"`
-	Details    map[string]any  `json:"details"`
-}
-
-// eventTime is an event's occurredAt, written as audit.TimeLayout says.
-type eventTime time.Time
-
-func (t eventTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format(audit.TimeLayout) + `"`), nil
-}
-
-func eventOut(e audit.Event) eventJSON {
-	details := e.Details
-	if details == nil {
-		details = map[string]any{}
-	}
-	return eventJSON{
-		ID: e.ID, Category: string(e.Category), Action: e.Action, OccurredAt: eventTime(e.OccurredAt),
-		Actor:  eventActorJSON{Type: e.Actor.Type, ID: nullable(e.Actor.ID), Email: nullable(e.Actor.Email)},
-		Target: eventTargetJSON{Type: nullable(e.Target.Type), ID: nullable(e.Target.ID), Label: nullable(e.Target.Label)},
-		IP:     nullable(e.IP), UserAgent: nullable(e.UserAgent), Summary: nullable(e.Summary), Details: details,
-	}
-}
 
 // eventFilter reads the filter parameters that the list and the export share.
 func eventFilter(req *Request) (audit.Filter, error) {
@@ -85,9 +39,9 @@ func buildListEvents(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		out := list[eventJSON]{Items: make([]eventJSON, len(page.Events)), NextCursor: req.Cursor(f.Key(), page.Next)}
+		out := list[audit.EventJSON]{Items: make([]audit.EventJSON, len(page.Events)), NextCursor: req.Cursor(f.Key(), page.Next)}
 		for i, e := range page.Events {
-			out.Items[i] = eventOut(e)
+			out.Items[i] = e.JSON()
 		}
 		return JSON(http.StatusOK, out), nil
 	}
@@ -100,7 +54,7 @@ func buildGetEvent(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		return JSON(http.StatusOK, eventOut(e)), nil
+		return JSON(http.StatusOK, e.JSON()), nil
 	}
 }
 

@@ -340,6 +340,9 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		}
 		if r.Subject != "" {
 			subject.Item = orgs.SubjectItem{Kind: r.Subject, ID: req.Path(r.Subject + "Id")}
+			if r.SubjectChild != "" {
+				subject.Item.Child = req.Path(r.SubjectChild + "Id")
+			}
 		}
 		if req.Access, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)

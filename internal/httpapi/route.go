@@ -49,6 +49,9 @@ type Route struct {
 	// Subject, when set, is the kind of org item the route acts on (orgs.SubjectItem), named by
 	// the path parameter <Subject>Id: the authorization step reads it in its round trip.
 	Subject string
+	// SubjectChild, when set, names the path parameter <SubjectChild>Id of an item under the
+	// subject (a webhook's delivery), read in the same round trip.
+	SubjectChild string
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
 	SelfAllowed bool
@@ -205,6 +208,8 @@ var (
 // PathParams gives the kind of a path parameter by its name, for every route.
 var PathParams = map[string]Param{
 	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam, "ticketId": IDParam, "licenseId": IDParam,
+	// A webhook endpoint's id, and a delivery's (the id of the event it delivers).
+	"webhookId": IDParam, "deliveryId": IDParam,
 	// A product id, as the contract spells it (licensing.ValidProductID).
 	"productId": {Kind: "product id", Valid: isProductID},
 	"userId":    UserParam,

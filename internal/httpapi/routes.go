@@ -198,6 +198,7 @@ var Routes = slices.Concat(coreRoutes,
 	oidcRoutes,
 	scimRoutes,
 	licensingRoutes,
+	webhookRoutes,
 )
 
 var coreRoutes = []*Route{

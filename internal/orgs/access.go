@@ -32,6 +32,9 @@ type Subject struct {
 type SubjectItem struct {
 	Kind string
 	ID   string
+	// Child names an item under it, read too when the kind has such items (a webhook's
+	// delivery).
+	Child string
 }
 
 // AuthorizeFor loads the caller's membership of the org, and the subject s names, in one

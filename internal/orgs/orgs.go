@@ -172,8 +172,8 @@ type Membership struct {
 	Role     roles.Role
 	JoinedAt time.Time
 	// Seats are the member's license seats in the org, as on Member.
-	Seats []string
-	Status   Status
+	Seats  []string
+	Status Status
 }
 
 // Account is a profile with the user's memberships and any email change under way.

@@ -89,7 +89,9 @@ var (
 		Name: "scheduled-job", Kind: KindSchedule,
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, re-drives the outbox (retries of failed emails, what the stream processor missed), purges deleted orgs",
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail", "cognito-idp:AdminUserGlobalSignOut"},
-		Build:   buildScheduledJob,
+		// The webhook deliveries it re-drives open the endpoints' sealed secrets.
+		Secret: true,
+		Build:  buildScheduledJob,
 	}
 	StreamProcessor = &Function{
 		Name: "stream-processor", Kind: KindStream,
@@ -97,7 +99,11 @@ var (
 		// What the outbox handlers read and write: the invite and its token lookup, an
 		// email change, the outbox item itself. The stream's own actions (GetRecords, ...)
 		// are granted on the stream by the stack.
-		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ses:SendEmail", "cognito-idp:AdminUserGlobalSignOut"},
+		// The webhooks' fan-out (a Query of the org's endpoints, a transaction of deliveries)
+		// and their attempts (a BatchGetItem, a Query, a transaction) too, which open the
+		// endpoints' sealed secrets.
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "ses:SendEmail", "cognito-idp:AdminUserGlobalSignOut"},
+		Secret:  true,
 		Build:   buildStreamProcessor,
 	}
 	PostConfirmation = &Function{
@@ -115,6 +121,7 @@ var PostAuthentication = &Function{
 	Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
 	Build:   buildPostAuthentication,
 }
+
 // IAMActions are the IAM actions the function needs: Actions, and reading the server's secret
 // when it is marked Secret.
 func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, f.Secret) }

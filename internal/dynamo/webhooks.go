@@ -1,0 +1,403 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/webhooks"
+)
+
+// The webhook items:
+//
+//	ORG#<orgId>                 WEBHOOK#<webhookId>  an endpoint: URL, filters, the sealed secrets
+//	                                                 (current, previous and its end), and the
+//	                                                 delivery chain's state: head (the event id
+//	                                                 of the delivery being attempted) and last
+//	                                                 (of the newest one fanned out)
+//	ORG#<orgId>                 WEBHOOKS             the count of the org's endpoints, kept below
+//	                                                 webhooks.MaxEndpoints by a condition
+//	ORG#<orgId>#WH#<webhookId>  DELIVERY#<eventId>   a delivery, newest first by a descending
+//	                                                 Query; TTL 30 days after its creation
+//
+// The org's endpoints are one Query of ORG#<orgId> (begins_with WEBHOOK#), which the fan-out
+// of each event makes; an attempt reads the endpoint, its delivery and the event in one
+// BatchGetItem.
+
+var _ webhooks.Store = (*Store)(nil)
+
+const (
+	skWebhooks        = "WEBHOOKS"
+	webhookSKPrefix   = "WEBHOOK#"
+	deliverySKPrefix  = "DELIVERY#"
+	deliveryRetention = 30 * 24 * time.Hour
+)
+
+func webhookSK(id string) string { return webhookSKPrefix + id }
+func deliveryPK(orgID, webhookID string) string {
+	return "ORG#" + orgID + "#WH#" + webhookID
+}
+func deliverySK(eventID string) string { return deliverySKPrefix + eventID }
+
+type webhookItem struct {
+	keys
+	ID             string    `dynamodbav:"id"`
+	OrgID          string    `dynamodbav:"orgId"`
+	URL            string    `dynamodbav:"url"`
+	Description    string    `dynamodbav:"description"`
+	Events         []string  `dynamodbav:"events"`
+	Enabled        bool      `dynamodbav:"enabled"`
+	CreatedAt      time.Time `dynamodbav:"createdAt"`
+	UpdatedAt      time.Time `dynamodbav:"updatedAt"`
+	Secret         string    `dynamodbav:"secret"`
+	PreviousSecret string    `dynamodbav:"previousSecret,omitempty"`
+	PreviousUntil  time.Time `dynamodbav:"previousUntil,omitempty"`
+	Head           string    `dynamodbav:"head,omitempty"`
+	Last           string    `dynamodbav:"last,omitempty"`
+}
+
+func newWebhookItem(e webhooks.Endpoint) webhookItem {
+	return webhookItem{
+		keys: keys{PK: orgPK(e.OrgID), SK: webhookSK(e.ID)},
+		ID:   e.ID, OrgID: e.OrgID, URL: e.URL, Description: e.Description, Events: e.Events,
+		Enabled: e.Enabled, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		Secret: e.SealedSecret, PreviousSecret: e.SealedPrevious, PreviousUntil: e.PreviousUntil,
+		Head: e.Head, Last: e.Last,
+	}
+}
+
+func (it webhookItem) endpoint() webhooks.Endpoint {
+	return webhooks.Endpoint{
+		ID: it.ID, OrgID: it.OrgID, URL: it.URL, Description: it.Description, Events: it.Events,
+		Enabled: it.Enabled, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		SealedSecret: it.Secret, SealedPrevious: it.PreviousSecret, PreviousUntil: it.PreviousUntil,
+		Head: it.Head, Last: it.Last,
+	}
+}
+
+type deliveryItem struct {
+	keys
+	ID            string    `dynamodbav:"id"`
+	OrgID         string    `dynamodbav:"orgId"`
+	WebhookID     string    `dynamodbav:"webhookId"`
+	EventID       string    `dynamodbav:"eventId"`
+	Type          string    `dynamodbav:"type"`
+	Status        string    `dynamodbav:"status"`
+	Attempts      int       `dynamodbav:"attempts"`
+	LastStatus    int       `dynamodbav:"lastStatusCode,omitempty"`
+	LastError     string    `dynamodbav:"lastError,omitempty"`
+	LastAttemptAt time.Time `dynamodbav:"lastAttemptAt,omitempty"`
+	NextAttemptAt time.Time `dynamodbav:"nextAttemptAt,omitempty"`
+	CreatedAt     time.Time `dynamodbav:"createdAt"`
+}
+
+func newDeliveryItem(d webhooks.Delivery) deliveryItem {
+	return deliveryItem{
+		keys: keys{PK: deliveryPK(d.OrgID, d.WebhookID), SK: deliverySK(d.ID), TTL: d.CreatedAt.Add(deliveryRetention).Unix()},
+		ID:   d.ID, OrgID: d.OrgID, WebhookID: d.WebhookID, EventID: d.EventID, Type: d.Type,
+		Status: string(d.Status), Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError,
+		LastAttemptAt: d.LastAttemptAt, NextAttemptAt: d.NextAttemptAt, CreatedAt: d.CreatedAt,
+	}
+}
+
+func (it deliveryItem) delivery() webhooks.Delivery {
+	return webhooks.Delivery{
+		ID: it.ID, OrgID: it.OrgID, WebhookID: it.WebhookID, EventID: it.EventID, Type: it.Type,
+		Status: webhooks.Status(it.Status), Attempts: it.Attempts, LastStatus: it.LastStatus, LastError: it.LastError,
+		LastAttemptAt: it.LastAttemptAt, NextAttemptAt: it.NextAttemptAt, CreatedAt: it.CreatedAt,
+	}
+}
+
+// webhookSubject decodes an endpoint as the authorization step hands it to a route.
+func webhookSubject(av map[string]types.AttributeValue) (any, error) {
+	var it webhookItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("decode webhook: %w", err)
+	}
+	return webhooks.Subject{Endpoint: it.endpoint()}, nil
+}
+
+// webhookWithDelivery adds the delivery a route names to its endpoint.
+func webhookWithDelivery(item any, av map[string]types.AttributeValue) (any, error) {
+	sub, _ := item.(webhooks.Subject)
+	var it deliveryItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("decode delivery: %w", err)
+	}
+	d := it.delivery()
+	sub.Delivery = &d
+	return sub, nil
+}
+
+// decodeAttempt decodes the endpoint or the delivery of an attempt's read into st.
+func decodeAttempt(av map[string]types.AttributeValue, sk string, st *webhooks.AttemptState) error {
+	switch {
+	case strings.HasPrefix(sk, webhookSKPrefix):
+		var it webhookItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return err
+		}
+		ep := it.endpoint()
+		st.Endpoint = &ep
+	case strings.HasPrefix(sk, deliverySKPrefix):
+		var it deliveryItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return err
+		}
+		d := it.delivery()
+		st.Delivery = &d
+	}
+	return nil
+}
+
+// Endpoints implements webhooks.Store.
+func (s *Store) Endpoints(ctx context.Context, orgID string) ([]webhooks.Endpoint, error) {
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: orgPK(orgID)},
+			":sk": &types.AttributeValueMemberS{Value: webhookSKPrefix},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	var out []webhooks.Endpoint
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query webhooks: %w", err)
+		}
+		for _, av := range page.Items {
+			var it webhookItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, err
+			}
+			out = append(out, it.endpoint())
+		}
+	}
+	return out, nil
+}
+
+// countWebhooks adds delta to the org's endpoint count; a new one only below the maximum.
+func (t *txn) countWebhooks(orgID string, delta int) {
+	var cond expression.ConditionBuilder
+	if delta > 0 {
+		cond = expression.Or(expression.AttributeNotExists(attr("count")), attr("count").LessThan(val(webhooks.MaxEndpoints)))
+	}
+	t.update(key(orgPK(orgID), skWebhooks), expression.Add(attr("count"), val(delta)), cond, webhooks.ErrTooMany)
+}
+
+// CreateEndpoint implements webhooks.Store.
+func (s *Store) CreateEndpoint(ctx context.Context, ep webhooks.Endpoint, ev audit.Event) error {
+	t := s.txn()
+	t.putNew(newWebhookItem(ep), fmt.Errorf("webhook %s exists", ep.ID))
+	t.countWebhooks(ep.OrgID, 1)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// UpdateEndpoint implements webhooks.Store. The chain's state is the same in before and
+// after, so an update neither writes nor conditions it: deliveries go on meanwhile.
+func (s *Store) UpdateEndpoint(ctx context.Context, before, after webhooks.Endpoint, ev audit.Event) error {
+	b, a := newWebhookItem(before), newWebhookItem(after)
+	a.Head, a.Last = b.Head, b.Last
+	t := s.txn()
+	if !t.updateDiff(b, a, expression.ConditionBuilder{}, webhooks.ErrChanged) {
+		return nil
+	}
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// DeleteEndpoint implements webhooks.Store.
+func (s *Store) DeleteEndpoint(ctx context.Context, ep webhooks.Endpoint, ev audit.Event) error {
+	t := s.txn()
+	t.delete(key(orgPK(ep.OrgID), webhookSK(ep.ID)), exists(), apperr.New(apperr.NotFound, "webhook not found"))
+	t.countWebhooks(ep.OrgID, -1)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// Deliveries implements webhooks.Store: one descending Query of the endpoint's partition.
+func (s *Store) Deliveries(ctx context.Context, orgID, webhookID string, p paging.Request) (webhooks.DeliveryPage, error) {
+	start, err := decodeKey(p.After)
+	if err != nil {
+		return webhooks.DeliveryPage{}, err
+	}
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: deliveryPK(orgID, webhookID)},
+			":sk": &types.AttributeValueMemberS{Value: deliverySKPrefix},
+		},
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(p.Limit)), ExclusiveStartKey: start,
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return webhooks.DeliveryPage{}, fmt.Errorf("query deliveries: %w", err)
+	}
+	var page webhooks.DeliveryPage
+	for _, av := range out.Items {
+		var it deliveryItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return page, err
+		}
+		page.Deliveries = append(page.Deliveries, it.delivery())
+	}
+	if len(out.Items) == p.Limit {
+		page.Next, err = encodeKey(out.LastEvaluatedKey)
+	}
+	return page, err
+}
+
+// deliveryAsSeen is the condition that a delivery's attempts and status are as read.
+func deliveryAsSeen(attempts int, status webhooks.Status) expression.ConditionBuilder {
+	return expression.And(exists(), attr("attempts").Equal(val(attempts)), attr("status").Equal(val(string(status))))
+}
+
+// Redeliver implements webhooks.Store.
+func (s *Store) Redeliver(ctx context.Context, d webhooks.Delivery, m outbox.Message, ev audit.Event) error {
+	t := s.txn()
+	t.check(key(deliveryPK(d.OrgID, d.WebhookID), deliverySK(d.ID)), deliveryAsSeen(d.Attempts, d.Status), webhooks.ErrChanged)
+	t.check(key(orgPK(d.OrgID), webhookSK(d.WebhookID)), exists(), apperr.New(apperr.NotFound, "webhook not found"))
+	t.outbox(ev.OccurredAt, m)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// equalOrAbsent is the condition that a string attribute is v, or absent when v is "".
+func equalOrAbsent(name, v string) expression.ConditionBuilder {
+	if v == "" {
+		return expression.AttributeNotExists(attr(name))
+	}
+	return attr(name).Equal(val(v))
+}
+
+// FanOut implements webhooks.Store: per endpoint, the delivery, the chain move (conditional
+// on the chain as read) and the first attempt's message; at most 3 items per endpoint, 30 for
+// MaxEndpoints.
+func (s *Store) FanOut(ctx context.Context, fans []webhooks.Fan) error {
+	t := s.txn()
+	for _, f := range fans {
+		t.putNew(newDeliveryItem(f.Delivery), webhooks.ErrFannedOut)
+		if f.NewLast != "" || f.NewHead != "" {
+			upd := expression.Set(attr("last"), val(f.NewLast))
+			if f.NewHead != "" {
+				upd = upd.Set(attr("head"), val(f.NewHead))
+			}
+			cond := expression.And(exists(), equalOrAbsent("head", f.Endpoint.Head), equalOrAbsent("last", f.Endpoint.Last))
+			t.update(key(orgPK(f.Endpoint.OrgID), webhookSK(f.Endpoint.ID)), upd, cond, webhooks.ErrChainMoved)
+		}
+		if f.Message != nil {
+			t.outbox(f.Delivery.CreatedAt, *f.Message)
+		}
+	}
+	return t.run(ctx, s.Client)
+}
+
+// Attempt implements webhooks.Store: one BatchGetItem of the endpoint, the delivery and the
+// event.
+func (s *Store) Attempt(ctx context.Context, orgID, webhookID, eventID string) (webhooks.AttemptState, error) {
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{
+		key(orgPK(orgID), webhookSK(webhookID)), key(deliveryPK(orgID, webhookID), deliverySK(eventID)), key(eventPK(orgID), eventID),
+	})
+	if err != nil {
+		return webhooks.AttemptState{}, err
+	}
+	var st webhooks.AttemptState
+	for _, av := range items {
+		var k keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return st, err
+		}
+		if IsEventKey(k.PK) {
+			e, err := DecodeEvent(av)
+			if err != nil {
+				return st, err
+			}
+			st.Event = &e
+			continue
+		}
+		if err := decodeAttempt(av, k.SK, &st); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// NextDelivery implements webhooks.Store: one consistent Query for the first delivery after.
+func (s *Store) NextDelivery(ctx context.Context, orgID, webhookID, after string) (*webhooks.Delivery, error) {
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		KeyConditionExpression: aws.String("PK = :pk AND SK > :after"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":    &types.AttributeValueMemberS{Value: deliveryPK(orgID, webhookID)},
+			":after": &types.AttributeValueMemberS{Value: deliverySK(after)},
+		},
+		Limit: aws.Int32(1), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil || len(out.Items) == 0 {
+		return nil, err
+	}
+	var it deliveryItem
+	if err := attributevalue.UnmarshalMap(out.Items[0], &it); err != nil {
+		return nil, err
+	}
+	d := it.delivery()
+	return &d, nil
+}
+
+// RecordAttempt implements webhooks.Store.
+func (s *Store) RecordAttempt(ctx context.Context, r webhooks.Record) error {
+	t := s.txn()
+	d := newDeliveryItem(r.Delivery)
+	upd := expression.Set(attr("status"), val(d.Status)).Set(attr("attempts"), val(d.Attempts))
+	upd = setOrDrop(upd, "lastStatusCode", d.LastStatus != 0, d.LastStatus)
+	upd = setOrDrop(upd, "lastError", d.LastError != "", d.LastError)
+	upd = setOrDrop(upd, "lastAttemptAt", !d.LastAttemptAt.IsZero(), d.LastAttemptAt)
+	upd = setOrDrop(upd, "nextAttemptAt", !d.NextAttemptAt.IsZero(), d.NextAttemptAt)
+	t.update(key(d.PK, d.SK), upd, deliveryAsSeen(r.SeenAttempts, r.SeenStatus), webhooks.ErrStale)
+	at := r.Delivery.LastAttemptAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if c := r.Chain; c != nil {
+		var upd expression.UpdateBuilder
+		cond := exists()
+		onFail := webhooks.ErrStale
+		if c.MoveHead {
+			upd = setOrDrop(upd, "head", c.NewHead != "", c.NewHead)
+			cond = expression.And(cond, equalOrAbsent("head", c.SeenHead), equalOrAbsent("last", c.SeenLast))
+			onFail = webhooks.ErrChainMoved
+		}
+		if c.Disable {
+			upd = upd.Set(attr("enabled"), val(false)).Set(attr("updatedAt"), val(at.UTC()))
+		}
+		t.update(key(orgPK(c.OrgID), webhookSK(c.WebhookID)), upd, cond, onFail)
+	}
+	if r.Event != nil {
+		t.event(*r.Event)
+	}
+	t.outbox(at, r.Messages...)
+	return t.run(ctx, s.Client)
+}
+
+// setOrDrop sets name to v when set holds, and removes it otherwise.
+func setOrDrop(u expression.UpdateBuilder, name string, set bool, v any) expression.UpdateBuilder {
+	if set {
+		return u.Set(attr(name), val(v))
+	}
+	return u.Remove(attr(name))
+}
