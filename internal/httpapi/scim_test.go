@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -285,5 +286,26 @@ func TestSCIMEntraSequence(t *testing.T) {
 	otherTok := a.scimToken(other, otherOrg)
 	if r := a.scim(ScimGetUser, otherTok, user, nil, ""); r.status != 404 {
 		t.Errorf("another org's token reading bob: %d, want 404", r.status)
+	}
+}
+
+func TestSCIMTokenNeedsTheStandingToGrantAdmin(t *testing.T) {
+	a := newAPI(t)
+	ada, cy := person("ada"), person("cy")
+	org := a.org(ada, "Acme")
+	keeper := a.customRole(ada, org, "Settings keeper", roles.OrgRead, roles.SettingsRead, roles.SettingsManage)
+	a.member(org, cy, roles.Role(keeper))
+	r := a.do(CreateScimToken, &cy, map[string]string{"orgId": org}, nil, "")
+	if r.status != 403 {
+		t.Errorf("a custom role with settings.manage but not admin's standing made a SCIM token: %d %s", r.status, r.body)
+	}
+	// Had it worked, the token would have made cy admin through the admin group.
+	if r.status == 201 {
+		tok := r.json(t)["token"].(string)
+		a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil,
+			`{"Operations":[{"op":"add","path":"members","value":[{"value":"`+cy.ID+`"}]}]}`)
+	}
+	if acc, err := a.store.Access(context.Background(), org, cy.ID, orgs.Subject{}); err != nil || acc.Member.Role != roles.Role(keeper) {
+		t.Fatalf("cy's role: %v %v", acc.Member.Role, err)
 	}
 }

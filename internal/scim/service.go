@@ -370,6 +370,12 @@ func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Ti
 	if !a.Allows(roles.SettingsManage) {
 		return "", time.Time{}, apperr.New(apperr.Forbidden, "managing the SCIM token needs settings.manage")
 	}
+	// Whoever holds the token may give any member any role, admin included (a group PATCH):
+	// making one needs the standing to grant admin, or a custom role holding settings.manage
+	// would be a way to make oneself admin.
+	if !a.CanAssign(roles.Admin) {
+		return "", time.Time{}, apperr.New(apperr.Forbidden, "the SCIM token can make any member admin: only a member whose role may grant the admin role may make one")
+	}
 	token, hash := NewToken(a.Org.ID)
 	now := t.Now()
 	ev := t.event(ctx, a, "scim_token.created", "SCIM token created by "+a.Member.Email, now)
