@@ -17,6 +17,7 @@ import (
 	"math"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -218,7 +219,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 			resp = errorResponse(err)
 		}
 		out := encode(resp)
-		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", ev.RawPath, "status", out.StatusCode,
+		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", loggedPath(r, &ev), "status", out.StatusCode,
 			"ms", time.Since(start).Milliseconds(), "dynamodbCalls", calls.Calls(),
 			"dynamodbReadUnits", calls.ReadUnits(), "dynamodbWriteUnits", calls.WriteUnits()}
 		switch {
@@ -232,6 +233,29 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		}
 		return out, nil
 	}
+}
+
+// secretPathParams are the path parameters that carry a secret (an invite link's token): the
+// request log shows the route's template in their place, never their value.
+var secretPathParams = []string{"token"}
+
+// loggedPath is the request's path as its log line shows it: the raw path, or, for a route
+// whose path carries a secret, the route's path with every other parameter filled in.
+func loggedPath(r *Route, ev *events.APIGatewayV2HTTPRequest) string {
+	secret := false
+	for _, p := range secretPathParams {
+		secret = secret || strings.Contains(r.Path, "{"+p+"}")
+	}
+	if !secret {
+		return ev.RawPath
+	}
+	path := r.Path
+	for k, v := range ev.PathParameters {
+		if !slices.Contains(secretPathParams, k) {
+			path = strings.ReplaceAll(path, "{"+k+"}", v)
+		}
+	}
+	return path
 }
 
 // serve runs the request through the shared steps; a panic becomes an internal error.
