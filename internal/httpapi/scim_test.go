@@ -309,3 +309,30 @@ func TestSCIMTokenNeedsTheStandingToGrantAdmin(t *testing.T) {
 		t.Fatalf("cy's role: %v %v", acc.Member.Role, err)
 	}
 }
+
+func TestSCIMGroupPushThatWouldDemoteEveryAdminChangesNoOne(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	tok := a.scimToken(ada, org)
+	members := func(ids ...string) string {
+		var vs []string
+		for _, id := range ids {
+			vs = append(vs, `{"value":"`+id+`"}`)
+		}
+		return `{"Operations":[{"op":"add","path":"members","value":[` + strings.Join(vs, ",") + `]}]}`
+	}
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil, members(bob.ID)); r.status != 200 {
+		t.Fatalf("make bob admin: %d %s", r.status, r.body)
+	}
+	// Both admins pushed into another group: the second would be the last admin.
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, members(ada.ID, bob.ID)); r.status != 409 {
+		t.Errorf("pushing every admin into viewer_admin: %d %s, want 409", r.status, r.body)
+	}
+	for _, c := range []orgs.Caller{ada, bob} {
+		if acc, err := a.store.Access(context.Background(), org, c.ID, orgs.Subject{}); err != nil || acc.Member.Role != roles.Admin {
+			t.Errorf("a refused group push changed %s halfway: %v %v", c.ID, acc.Member.Role, err)
+		}
+	}
+}
