@@ -336,3 +336,29 @@ func TestSCIMGroupPushThatWouldDemoteEveryAdminChangesNoOne(t *testing.T) {
 		}
 	}
 }
+
+func TestSCIMListUsersPastTheLastMemberReadsNoMembers(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	tok := a.scimToken(ada, org)
+	for _, q := range []map[string]string{
+		{"startIndex": "1000000000", "count": "200"},
+		{"startIndex": "3"},
+		{"count": "0"},
+	} {
+		r := a.scim(ScimListUsers, tok, nil, q, "")
+		list := decodeSCIM[struct {
+			TotalResults int   `json:"totalResults"`
+			Resources    []any `json:"Resources"`
+		}](t, r, 200)
+		if len(list.Resources) != 0 || list.TotalResults != 2 || r.calls != 1 {
+			t.Errorf("%v: %d users of %d in %d DynamoDB calls, want none of 2 in 1 (the token's read)", q, len(list.Resources), list.TotalResults, r.calls)
+		}
+	}
+	r := a.scim(ScimListUsers, tok, nil, map[string]string{"startIndex": "2", "count": "5"}, "")
+	if !strings.Contains(r.body, ada.ID) && !strings.Contains(r.body, bob.ID) {
+		t.Errorf("the second user: %s", r.body)
+	}
+}

@@ -175,7 +175,12 @@ func (s *Service) ListUsers(ctx context.Context, ses Session, f Lookup, startInd
 			found = append(found, UserOf(m, s.BaseURL, roleName(ses.Org)))
 		}
 	default:
-		// Members in order, the page after the first startIndex-1: SCIM pages by index.
+		// Members in order, the page after the first startIndex-1: SCIM pages by index. A page
+		// past the org's members (or none asked for) reads nothing: only a page among them costs
+		// the reads of the members before it.
+		if count == 0 || startIndex > ses.Org.MemberCount {
+			return NewList([]User{}, startIndex, ses.Org.MemberCount), nil
+		}
 		want := startIndex - 1 + count
 		var all []orgs.Member
 		p := paging.Request{Limit: paging.MaxLimit}
