@@ -362,3 +362,34 @@ func TestSCIMListUsersPastTheLastMemberReadsNoMembers(t *testing.T) {
 		t.Errorf("the second user: %s", r.body)
 	}
 }
+
+func TestSCIMGroupPatchNamingAMemberTwiceIsNoServerError(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	tok := a.scimToken(ada, org)
+	for _, body := range []string{
+		`{"Operations":[{"op":"add","path":"members","value":[{"value":"` + bob.ID + `"},{"value":"` + bob.ID + `"}]}]}`,
+		`{"Operations":[{"op":"add","path":"members","value":[{"value":"` + bob.ID + `"}]},{"op":"remove","path":"members[value eq \"` + bob.ID + `\"]"}]}`,
+	} {
+		if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, body); r.status != 200 {
+			t.Errorf("%s: %d %s", body, r.status, r.body)
+		}
+	}
+}
+
+func TestSCIMGroupPatchNamingAStrangerChangesNoOne(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	tok := a.scimToken(ada, org)
+	body := `{"Operations":[{"op":"add","path":"members","value":[{"value":"` + bob.ID + `"},{"value":"user-nobody"}]}]}`
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, body); r.status != 400 {
+		t.Errorf("a push naming a non-member: %d %s, want 400", r.status, r.body)
+	}
+	if acc, err := a.store.Access(context.Background(), org, bob.ID, orgs.Subject{}); err != nil || acc.Member.Role != roles.User {
+		t.Errorf("a refused group push changed bob: %v %v", acc.Member.Role, err)
+	}
+}

@@ -122,19 +122,28 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 		return Group{}, Errorf(409, "", "the organization must keep at least one admin: add another admin to the admin group first")
 	}
 	for _, uid := range add {
-		m, ok := ses.Members[uid]
-		if !ok {
+		if _, ok := ses.Members[uid]; !ok {
 			return Group{}, Errorf(400, "invalidValue", "member %s is not a user of this organization", uid)
 		}
-		if err := s.SetRole(ctx, ses, m, role); err != nil {
+	}
+	done := map[string]bool{}
+	for _, uid := range add {
+		// A member named twice is changed once: the second write would find the role it read
+		// changed by the first.
+		if done[uid] {
+			continue
+		}
+		done[uid] = true
+		if err := s.SetRole(ctx, ses, ses.Members[uid], role); err != nil {
 			return Group{}, err
 		}
 	}
 	for _, uid := range remove {
 		m, ok := ses.Members[uid]
-		if !ok || m.Role != role || role == roles.User {
+		if !ok || done[uid] || m.Role != role || role == roles.User {
 			continue
 		}
+		done[uid] = true
 		if err := s.SetRole(ctx, ses, m, roles.User); err != nil {
 			return Group{}, err
 		}
