@@ -350,3 +350,18 @@ func TestCommentsCantMakeATicketUnreadable(t *testing.T) {
 		t.Errorf("a comment on a stale read of a full ticket: %v, want ErrFull", err)
 	}
 }
+
+func TestATicketWithoutCommentsShowsAnEmptyList(t *testing.T) {
+	a := newAPI(t)
+	ada, op := person("ada"), operator("olga")
+	org := a.org(ada, "Acme")
+	params := map[string]string{"orgId": org, "ticketId": a.ticket(ada, org, "Help")}
+	for _, r := range []reply{a.do(GetTicket, &ada, params, nil, ""), a.do(OperatorGetTicket, &op, params, nil, "")} {
+		if r.status != 200 || !strings.Contains(r.body, `"comments":[]`) {
+			t.Errorf("a ticket without comments: %d %s, want \"comments\": []", r.status, r.body)
+		}
+	}
+	if r := a.do(ListTickets, &ada, map[string]string{"orgId": org}, nil, ""); strings.Contains(r.body, `"comments"`) {
+		t.Errorf("the list shows comments: %s", r.body)
+	}
+}
