@@ -69,6 +69,9 @@ func ParseUserFilter(raw string) (Lookup, error) {
 	if strings.TrimSpace(raw) == "" {
 		return l, nil
 	}
+	if err := filterLength(raw); err != nil {
+		return l, err
+	}
 	expr, err := filter.ParseFilter([]byte(valuePathSub().ReplaceAllString(raw, "$1[$2 and $3 $4 $5]")))
 	if err != nil {
 		return l, Errorf(400, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
@@ -89,6 +92,19 @@ func ParseUserFilter(raw string) (Lookup, error) {
 		}
 	}
 	return l, nil
+}
+
+// MaxFilterLength bounds a filter's text: the filters the contract supports are far shorter
+// (two conditions with an address and an external id), and the parser's time grows faster
+// than the text (thousands of nested parentheses take it seconds), before the token is
+// even checked.
+const MaxFilterLength = 1024
+
+func filterLength(raw string) error {
+	if len(raw) > MaxFilterLength {
+		return Errorf(400, "invalidFilter", "the filter must be at most %d characters", MaxFilterLength)
+	}
+	return nil
 }
 
 func (l *Lookup) add(e filter.Expression) error {

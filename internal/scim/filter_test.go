@@ -1,0 +1,31 @@
+package scim
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAFilterTooLongIsRefusedBeforeItIsParsed(t *testing.T) {
+	nested := strings.Repeat("not (", 2000) + `userName eq "a@example.com"` + strings.Repeat(")", 2000)
+	for name, parse := range map[string]func(string) error{
+		"users":  func(s string) error { _, err := ParseUserFilter(s); return err },
+		"groups": func(s string) error { _, err := ParseGroupFilter(s); return err },
+	} {
+		start := time.Now()
+		err := parse(nested)
+		var se *Error
+		if !errors.As(err, &se) || se.Status != 400 || se.SCIMType != "invalidFilter" || !strings.Contains(se.Detail, "at most") {
+			t.Errorf("%s: %v, want a 400 invalidFilter for the length", name, err)
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			t.Errorf("%s: refusing the filter took %v", name, d)
+		}
+	}
+	// The longest filter the contract supports still parses.
+	long := `userName eq "` + strings.Repeat("a", 64) + "@" + strings.Repeat("b", 180) + `.example.com" and externalId eq "` + strings.Repeat("x", 128) + `"`
+	if _, err := ParseUserFilter(long); err != nil {
+		t.Errorf("a filter of %d characters: %v", len(long), err)
+	}
+}
