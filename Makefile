@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: all deps generate build run test lint unit synth deploy invoke clean
+.PHONY: all deps generate build run demo test lint unit synth deploy invoke clean
 
 all: build
 
@@ -40,6 +40,11 @@ FORCE:
 run: deps
 	PORT=$(PORT) JOB_INTERVAL=$(JOB_INTERVAL) ORG_DAILY_EMAIL_LIMIT=$(ORG_DAILY_EMAIL_LIMIT) \
 		ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) $(GO) run ./infra/local
+
+# With `make run` up: demo users of every role, an org with members, invites, licenses, a
+# trial, tickets and events; prints the passwords. Running it again adds nothing.
+demo:
+	PORT=$(PORT) $(GO) run ./infra/demo
 
 lint: deps
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }

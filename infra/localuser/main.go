@@ -51,17 +51,17 @@ func run(ctx context.Context, api, email, password, name string, operator bool) 
 	}
 	client := standins.CognitoClient(cfg.CognitoEndpoint)
 	pool := standins.Pool{ID: cfg.UserPoolID, ClientID: cfg.UserPoolClientID}
-	if tokens, err := standins.SignIn(ctx, client, pool, email, password); err == nil {
-		return tokens, nil
-	}
-	attrs := map[string]string{}
-	if name != "" {
-		attrs["name"] = name
-	}
-	if _, err := standins.CreateUser(ctx, client, pool, email, password, attrs); err != nil {
-		return standins.Tokens{}, err
+	if _, err := standins.SignIn(ctx, client, pool, email, password); err != nil {
+		attrs := map[string]string{}
+		if name != "" {
+			attrs["name"] = name
+		}
+		if _, err := standins.CreateUser(ctx, client, pool, email, password, attrs); err != nil {
+			return standins.Tokens{}, err
+		}
 	}
 	if operator {
+		// Also for a user made earlier: the group shows in the tokens signed in after it.
 		if err := standins.AddToGroup(ctx, client, pool, email, standins.OperatorsGroup); err != nil {
 			return standins.Tokens{}, err
 		}

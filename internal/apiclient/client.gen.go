@@ -180,6 +180,54 @@ func (e InviteStatus) Valid() bool {
 	}
 }
 
+// Defines values for LicenseStatus.
+const (
+	LicenseStatusActive    LicenseStatus = "active"
+	LicenseStatusExpired   LicenseStatus = "expired"
+	LicenseStatusRevoked   LicenseStatus = "revoked"
+	LicenseStatusScheduled LicenseStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the LicenseStatus enum.
+func (e LicenseStatus) Valid() bool {
+	switch e {
+	case LicenseStatusActive:
+		return true
+	case LicenseStatusExpired:
+		return true
+	case LicenseStatusRevoked:
+		return true
+	case LicenseStatusScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LicenseType.
+const (
+	LicenseTypeDeveloper  LicenseType = "developer"
+	LicenseTypeEnterprise LicenseType = "enterprise"
+	LicenseTypeFree       LicenseType = "free"
+	LicenseTypeTrial      LicenseType = "trial"
+)
+
+// Valid indicates whether the value is a known member of the LicenseType enum.
+func (e LicenseType) Valid() bool {
+	switch e {
+	case LicenseTypeDeveloper:
+		return true
+	case LicenseTypeEnterprise:
+		return true
+	case LicenseTypeFree:
+		return true
+	case LicenseTypeTrial:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MemberSource.
 const (
 	MemberSourceCreated MemberSource = "created"
@@ -306,6 +354,24 @@ func (e Permission) Valid() bool {
 	case TokenView:
 		return true
 	case UsageRead:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProductAvailability.
+const (
+	ProductAvailabilityCommercial ProductAvailability = "commercial"
+	ProductAvailabilityPublic     ProductAvailability = "public"
+)
+
+// Valid indicates whether the value is a known member of the ProductAvailability enum.
+func (e ProductAvailability) Valid() bool {
+	switch e {
+	case ProductAvailabilityCommercial:
+		return true
+	case ProductAvailabilityPublic:
 		return true
 	default:
 		return false
@@ -600,6 +666,63 @@ func (e UpdateMe401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for OperatorFindOrgs200JSONResponseBodyItemsKind.
+const (
+	OperatorFindOrgs200JSONResponseBodyItemsKindPersonal OperatorFindOrgs200JSONResponseBodyItemsKind = "personal"
+	OperatorFindOrgs200JSONResponseBodyItemsKindShared   OperatorFindOrgs200JSONResponseBodyItemsKind = "shared"
+)
+
+// Valid indicates whether the value is a known member of the OperatorFindOrgs200JSONResponseBodyItemsKind enum.
+func (e OperatorFindOrgs200JSONResponseBodyItemsKind) Valid() bool {
+	switch e {
+	case OperatorFindOrgs200JSONResponseBodyItemsKindPersonal:
+		return true
+	case OperatorFindOrgs200JSONResponseBodyItemsKindShared:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorGrantLicenseJSONBodyType.
+const (
+	OperatorGrantLicenseJSONBodyTypeDeveloper  OperatorGrantLicenseJSONBodyType = "developer"
+	OperatorGrantLicenseJSONBodyTypeEnterprise OperatorGrantLicenseJSONBodyType = "enterprise"
+	OperatorGrantLicenseJSONBodyTypeFree       OperatorGrantLicenseJSONBodyType = "free"
+	OperatorGrantLicenseJSONBodyTypeTrial      OperatorGrantLicenseJSONBodyType = "trial"
+)
+
+// Valid indicates whether the value is a known member of the OperatorGrantLicenseJSONBodyType enum.
+func (e OperatorGrantLicenseJSONBodyType) Valid() bool {
+	switch e {
+	case OperatorGrantLicenseJSONBodyTypeDeveloper:
+		return true
+	case OperatorGrantLicenseJSONBodyTypeEnterprise:
+		return true
+	case OperatorGrantLicenseJSONBodyTypeFree:
+		return true
+	case OperatorGrantLicenseJSONBodyTypeTrial:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OperatorUpdateLicenseJSONBodyStatus.
+const (
+	OperatorUpdateLicenseJSONBodyStatusRevoked OperatorUpdateLicenseJSONBodyStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the OperatorUpdateLicenseJSONBodyStatus enum.
+func (e OperatorUpdateLicenseJSONBodyStatus) Valid() bool {
+	switch e {
+	case OperatorUpdateLicenseJSONBodyStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OperatorGetTicket401JSONResponseBody1Message.
 const (
 	OperatorGetTicket401JSONResponseBody1MessageUnauthorized OperatorGetTicket401JSONResponseBody1Message = "Unauthorized"
@@ -660,6 +783,24 @@ const (
 func (e OperatorCommentTicket401JSONResponseBody1Message) Valid() bool {
 	switch e {
 	case OperatorCommentTicket401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PutProductJSONBodyAvailability.
+const (
+	PutProductJSONBodyAvailabilityCommercial PutProductJSONBodyAvailability = "commercial"
+	PutProductJSONBodyAvailabilityPublic     PutProductJSONBodyAvailability = "public"
+)
+
+// Valid indicates whether the value is a known member of the PutProductJSONBodyAvailability enum.
+func (e PutProductJSONBodyAvailability) Valid() bool {
+	switch e {
+	case PutProductJSONBodyAvailabilityCommercial:
+		return true
+	case PutProductJSONBodyAvailabilityPublic:
 		return true
 	default:
 		return false
@@ -939,6 +1080,30 @@ const (
 func (e ResendInvite401JSONResponseBody1Message) Valid() bool {
 	switch e {
 	case ResendInvite401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListLicensesParamsStatus.
+const (
+	ListLicensesParamsStatusActive    ListLicensesParamsStatus = "active"
+	ListLicensesParamsStatusExpired   ListLicensesParamsStatus = "expired"
+	ListLicensesParamsStatusRevoked   ListLicensesParamsStatus = "revoked"
+	ListLicensesParamsStatusScheduled ListLicensesParamsStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the ListLicensesParamsStatus enum.
+func (e ListLicensesParamsStatus) Valid() bool {
+	switch e {
+	case ListLicensesParamsStatusActive:
+		return true
+	case ListLicensesParamsStatusExpired:
+		return true
+	case ListLicensesParamsStatusRevoked:
+		return true
+	case ListLicensesParamsStatusScheduled:
 		return true
 	default:
 		return false
@@ -1281,6 +1446,41 @@ type InviteInput struct {
 	Role Role `json:"role"`
 }
 
+// License defines model for License.
+type License struct {
+	// Agreement the Master Service Agreement acceptance a trial was started with
+	Agreement *struct {
+		AcceptedAt *time.Time `json:"acceptedAt,omitempty"`
+		AcceptedBy *Person    `json:"acceptedBy,omitempty"`
+		Version    *string    `json:"version,omitempty"`
+	} `json:"agreement"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	// EndsAt null for no end
+	EndsAt *time.Time `json:"endsAt"`
+	Id     string     `json:"id"`
+
+	// NodeLimit null for no limit
+	NodeLimit   *int   `json:"nodeLimit"`
+	ProductId   string `json:"productId"`
+	ProductName string `json:"productName"`
+
+	// SeatLimit null covers every member with products.access
+	SeatLimit *int      `json:"seatLimit"`
+	SeatsUsed int       `json:"seatsUsed"`
+	StartsAt  time.Time `json:"startsAt"`
+
+	// Status computed at every read; expired from endsAt on, whether or not the scheduled job has run
+	Status LicenseStatus `json:"status"`
+	Type   LicenseType   `json:"type"`
+}
+
+// LicenseStatus computed at every read; expired from endsAt on, whether or not the scheduled job has run
+type LicenseStatus string
+
+// LicenseType defines model for License.Type.
+type LicenseType string
+
 // Member defines model for Member.
 type Member struct {
 	Email      string                                            `json:"email"`
@@ -1348,6 +1548,23 @@ type Person struct {
 	Email string `json:"email"`
 	Id    string `json:"id"`
 }
+
+// Product defines model for Product.
+type Product struct {
+	// AgreementVersion the Master Service Agreement version a trial must accept
+	AgreementVersion *string             `json:"agreementVersion"`
+	Availability     ProductAvailability `json:"availability"`
+	Description      string              `json:"description"`
+	Id               string              `json:"id"`
+	Name             string              `json:"name"`
+	Trial            *struct {
+		Days      int `json:"days"`
+		NodeLimit int `json:"nodeLimit"`
+	} `json:"trial"`
+}
+
+// ProductAvailability defines model for Product.Availability.
+type ProductAvailability string
 
 // Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 type Role = string
@@ -1452,6 +1669,13 @@ type ScimUser struct {
 	UserName string `json:"userName"`
 }
 
+// Seat defines model for Seat.
+type Seat struct {
+	AssignedAt time.Time `json:"assignedAt"`
+	Email      string    `json:"email"`
+	UserId     string    `json:"userId"`
+}
+
 // Ticket A support ticket. orgId and orgName are in the operators' answers only; comments in the single-ticket answers only.
 type Ticket struct {
 	Body string `json:"body"`
@@ -1519,11 +1743,17 @@ type IdempotencyKey = string
 // InviteId defines model for inviteId.
 type InviteId = string
 
+// LicenseId defines model for licenseId.
+type LicenseId = string
+
 // Limit defines model for limit.
 type Limit = int
 
 // OrgId defines model for orgId.
 type OrgId = string
+
+// ProductId defines model for productId.
+type ProductId = string
 
 // RoleId defines model for roleId.
 type RoleId = string
@@ -1612,6 +1842,14 @@ type GithubOidcTokenFormdataBodyGrantType string
 // GithubOidcToken200JSONResponseBodyTokenType defines parameters for GithubOidcToken.
 type GithubOidcToken200JSONResponseBodyTokenType string
 
+// ListCatalogProductsParams defines parameters for ListCatalogProducts.
+type ListCatalogProductsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // AcceptInviteJSONBody defines parameters for AcceptInvite.
 type AcceptInviteJSONBody struct {
 	Token string `json:"token"`
@@ -1690,6 +1928,57 @@ type ConfirmEmailChangeJSONBody struct {
 	Token string `json:"token"`
 }
 
+// OperatorFindOrgsParams defines parameters for OperatorFindOrgs.
+type OperatorFindOrgsParams struct {
+	Handle string `form:"handle" json:"handle"`
+}
+
+// OperatorFindOrgs200JSONResponseBodyItemsKind defines parameters for OperatorFindOrgs.
+type OperatorFindOrgs200JSONResponseBodyItemsKind string
+
+// OperatorListLicensesParams defines parameters for OperatorListLicenses.
+type OperatorListLicensesParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// OperatorGrantLicenseJSONBody defines parameters for OperatorGrantLicense.
+type OperatorGrantLicenseJSONBody struct {
+	// EndsAt after startsAt; null for no end
+	EndsAt    *time.Time `json:"endsAt,omitempty"`
+	NodeLimit *int       `json:"nodeLimit,omitempty"`
+	ProductId string     `json:"productId"`
+	SeatLimit *int       `json:"seatLimit,omitempty"`
+
+	// StartsAt default now
+	StartsAt *time.Time                       `json:"startsAt,omitempty"`
+	Type     OperatorGrantLicenseJSONBodyType `json:"type"`
+}
+
+// OperatorGrantLicenseParams defines parameters for OperatorGrantLicense.
+type OperatorGrantLicenseParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// OperatorGrantLicenseJSONBodyType defines parameters for OperatorGrantLicense.
+type OperatorGrantLicenseJSONBodyType string
+
+// OperatorUpdateLicenseJSONBody defines parameters for OperatorUpdateLicense.
+type OperatorUpdateLicenseJSONBody struct {
+	EndsAt    *time.Time                           `json:"endsAt,omitempty"`
+	NodeLimit *int                                 `json:"nodeLimit,omitempty"`
+	SeatLimit *int                                 `json:"seatLimit,omitempty"`
+	Status    *OperatorUpdateLicenseJSONBodyStatus `json:"status,omitempty"`
+}
+
+// OperatorUpdateLicenseJSONBodyStatus defines parameters for OperatorUpdateLicense.
+type OperatorUpdateLicenseJSONBodyStatus string
+
 // OperatorGetTicket401JSONResponseBody1 defines parameters for OperatorGetTicket.
 type OperatorGetTicket401JSONResponseBody1 struct {
 	Message OperatorGetTicket401JSONResponseBody1Message `json:"message"`
@@ -1727,6 +2016,21 @@ type OperatorCommentTicket401JSONResponseBody1 struct {
 
 // OperatorCommentTicket401JSONResponseBody1Message defines parameters for OperatorCommentTicket.
 type OperatorCommentTicket401JSONResponseBody1Message string
+
+// PutProductJSONBody defines parameters for PutProduct.
+type PutProductJSONBody struct {
+	AgreementVersion *string                        `json:"agreementVersion,omitempty"`
+	Availability     PutProductJSONBodyAvailability `json:"availability"`
+	Description      *string                        `json:"description,omitempty"`
+	Name             string                         `json:"name"`
+	Trial            *struct {
+		Days      *int `json:"days,omitempty"`
+		NodeLimit *int `json:"nodeLimit,omitempty"`
+	} `json:"trial,omitempty"`
+}
+
+// PutProductJSONBodyAvailability defines parameters for PutProduct.
+type PutProductJSONBodyAvailability string
 
 // OperatorTicketQueueParams defines parameters for OperatorTicketQueue.
 type OperatorTicketQueueParams struct {
@@ -1974,6 +2278,26 @@ type ResendInvite401JSONResponseBody1 struct {
 // ResendInvite401JSONResponseBody1Message defines parameters for ResendInvite.
 type ResendInvite401JSONResponseBody1Message string
 
+// ListLicensesParams defines parameters for ListLicenses.
+type ListLicensesParams struct {
+	Status *ListLicensesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *Limit                    `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListLicensesParamsStatus defines parameters for ListLicenses.
+type ListLicensesParamsStatus string
+
+// ListSeatsParams defines parameters for ListSeats.
+type ListSeatsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
 	Role *Role `form:"role,omitempty" json:"role,omitempty"`
@@ -2176,6 +2500,20 @@ type CommentTicket401JSONResponseBody1 struct {
 // CommentTicket401JSONResponseBody1Message defines parameters for CommentTicket.
 type CommentTicket401JSONResponseBody1Message string
 
+// StartTrialJSONBody defines parameters for StartTrial.
+type StartTrialJSONBody struct {
+	AgreementVersion string `json:"agreementVersion"`
+	ProductId        string `json:"productId"`
+}
+
+// StartTrialParams defines parameters for StartTrial.
+type StartTrialParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ScimListGroupsParams defines parameters for ScimListGroups.
 type ScimListGroupsParams struct {
 	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
@@ -2204,11 +2542,20 @@ type RequestEmailChangeJSONRequestBody RequestEmailChangeJSONBody
 // ConfirmEmailChangeJSONRequestBody defines body for ConfirmEmailChange for application/json ContentType.
 type ConfirmEmailChangeJSONRequestBody ConfirmEmailChangeJSONBody
 
+// OperatorGrantLicenseJSONRequestBody defines body for OperatorGrantLicense for application/json ContentType.
+type OperatorGrantLicenseJSONRequestBody OperatorGrantLicenseJSONBody
+
+// OperatorUpdateLicenseJSONRequestBody defines body for OperatorUpdateLicense for application/json ContentType.
+type OperatorUpdateLicenseJSONRequestBody OperatorUpdateLicenseJSONBody
+
 // OperatorUpdateTicketJSONRequestBody defines body for OperatorUpdateTicket for application/json ContentType.
 type OperatorUpdateTicketJSONRequestBody OperatorUpdateTicketJSONBody
 
 // OperatorCommentTicketJSONRequestBody defines body for OperatorCommentTicket for application/json ContentType.
 type OperatorCommentTicketJSONRequestBody OperatorCommentTicketJSONBody
+
+// PutProductJSONRequestBody defines body for PutProduct for application/json ContentType.
+type PutProductJSONRequestBody PutProductJSONBody
 
 // CreateOrgJSONRequestBody defines body for CreateOrg for application/json ContentType.
 type CreateOrgJSONRequestBody CreateOrgJSONBody
@@ -2242,6 +2589,9 @@ type UpdateTicketJSONRequestBody UpdateTicketJSONBody
 
 // CommentTicketJSONRequestBody defines body for CommentTicket for application/json ContentType.
 type CommentTicketJSONRequestBody CommentTicketJSONBody
+
+// StartTrialJSONRequestBody defines body for StartTrial for application/json ContentType.
+type StartTrialJSONRequestBody StartTrialJSONBody
 
 // ScimPatchGroupJSONRequestBody defines body for ScimPatchGroup for application/json ContentType.
 type ScimPatchGroupJSONRequestBody = ScimPatch
@@ -2700,6 +3050,16 @@ type ClientInterface interface {
 	// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
 	GithubOidcUserinfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCatalogProducts The product catalog
+	//
+	// Corresponds with GET /v1/catalog/products (the `ListCatalogProducts` operationId).
+	ListCatalogProducts(ctx context.Context, params *ListCatalogProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCatalogProduct One catalog product
+	//
+	// Corresponds with GET /v1/catalog/products/{productId} (the `GetCatalogProduct` operationId).
+	GetCatalogProduct(ctx context.Context, productId ProductId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetConfig What a frontend needs to sign users in
 	//
 	// Corresponds with GET /v1/config (the `GetConfig` operationId).
@@ -2793,6 +3153,52 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/me/email/confirm (the `ConfirmEmailChange` operationId).
 	ConfirmEmailChange(ctx context.Context, body ConfirmEmailChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OperatorFindOrgs Find an org by its exact handle (operators)
+	//
+	// Corresponds with GET /v1/operator/orgs (the `OperatorFindOrgs` operationId).
+	OperatorFindOrgs(ctx context.Context, params *OperatorFindOrgsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorListLicenses Any org's licenses (operators)
+	//
+	// Corresponds with GET /v1/operator/orgs/{orgId}/licenses (the `OperatorListLicenses` operationId).
+	OperatorListLicenses(ctx context.Context, orgId OrgId, params *OperatorListLicensesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorGrantLicenseWithBody Grant an org a license (operators)
+	//
+	// Logged in the org's log as license.granted with actor.type operator.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/licenses (the `OperatorGrantLicense` operationId).
+	OperatorGrantLicenseWithBody(ctx context.Context, orgId OrgId, params *OperatorGrantLicenseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorGrantLicense Grant an org a license (operators)
+	//
+	// Logged in the org's log as license.granted with actor.type operator.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/licenses (the `OperatorGrantLicense` operationId).
+	OperatorGrantLicense(ctx context.Context, orgId OrgId, params *OperatorGrantLicenseParams, body OperatorGrantLicenseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorUpdateLicenseWithBody Change a license's end or limits, or revoke it (operators)
+	//
+	// A revoked license can't change (409); seatLimit can't go below the seats in use (409). Moving endsAt re-arms the expiry notices. Logged as license.updated or license.revoked.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/operator/orgs/{orgId}/licenses/{licenseId} (the `OperatorUpdateLicense` operationId).
+	OperatorUpdateLicenseWithBody(ctx context.Context, orgId OrgId, licenseId LicenseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OperatorUpdateLicense Change a license's end or limits, or revoke it (operators)
+	//
+	// A revoked license can't change (409); seatLimit can't go below the seats in use (409). Moving endsAt re-arms the expiry notices. Logged as license.updated or license.revoked.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/operator/orgs/{orgId}/licenses/{licenseId} (the `OperatorUpdateLicense` operationId).
+	OperatorUpdateLicense(ctx context.Context, orgId OrgId, licenseId LicenseId, body OperatorUpdateLicenseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OperatorGetTicket Any org's ticket with every comment, internal notes included
 	//
 	// Corresponds with GET /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorGetTicket` operationId).
@@ -2829,6 +3235,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
 	OperatorCommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorCommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutProductWithBody Create or replace a catalog product (operators)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/operator/products/{productId} (the `PutProduct` operationId).
+	PutProductWithBody(ctx context.Context, productId ProductId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutProduct Create or replace a catalog product (operators)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/operator/products/{productId} (the `PutProduct` operationId).
+	PutProduct(ctx context.Context, productId ProductId, body PutProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OperatorTicketQueue The support team's queue: every org's tickets of one status, oldest first
 	//
@@ -2990,6 +3410,28 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/orgs/{orgId}/invites/{inviteId}/resend (the `ResendInvite` operationId).
 	ResendInvite(ctx context.Context, orgId OrgId, inviteId InviteId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListLicenses The org's licenses, by status
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/licenses (the `ListLicenses` operationId).
+	ListLicenses(ctx context.Context, orgId OrgId, params *ListLicensesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSeats The seats of one of the org's licenses
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/licenses/{licenseId}/seats (the `ListSeats` operationId).
+	ListSeats(ctx context.Context, orgId OrgId, licenseId LicenseId, params *ListSeatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReleaseSeat Free a member's seat of the license
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `ReleaseSeat` operationId).
+	ReleaseSeat(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignSeat Give a member a seat of the license
+	//
+	// 409 when all seats are taken (never more than seatLimit, also racing), for a license without seats, or a revoked or expired one; 404 for a non-member. Assigning a seat the member holds answers it unchanged.
+	//
+	// Corresponds with PUT /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `AssignSeat` operationId).
+	AssignSeat(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListMembers The org's members, filtered by role and by a prefix of the email or name
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/members (the `ListMembers` operationId).
@@ -3139,6 +3581,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
 	CommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartTrialWithBody Start the org's trial of a catalog product, accepting the Master Service Agreement
+	//
+	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
+	StartTrialWithBody(ctx context.Context, orgId OrgId, params *StartTrialParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartTrial Start the org's trial of a catalog product, accepting the Master Service Agreement
+	//
+	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
+	StartTrial(ctx context.Context, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimListGroups SCIM: one group per role of the org
 	//
@@ -3343,6 +3803,36 @@ func (c *Client) GithubOidcTokenWithFormdataBody(ctx context.Context, body Githu
 // Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
 func (c *Client) GithubOidcUserinfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGithubOidcUserinfoRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCatalogProducts The product catalog
+//
+// Corresponds with GET /v1/catalog/products (the `ListCatalogProducts` operationId).
+func (c *Client) ListCatalogProducts(ctx context.Context, params *ListCatalogProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCatalogProductsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCatalogProduct One catalog product
+//
+// Corresponds with GET /v1/catalog/products/{productId} (the `GetCatalogProduct` operationId).
+func (c *Client) GetCatalogProduct(ctx context.Context, productId ProductId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCatalogProductRequest(c.Server, productId)
 	if err != nil {
 		return nil, err
 	}
@@ -3566,6 +4056,112 @@ func (c *Client) ConfirmEmailChange(ctx context.Context, body ConfirmEmailChange
 	return c.Client.Do(req)
 }
 
+// OperatorFindOrgs Find an org by its exact handle (operators)
+//
+// Corresponds with GET /v1/operator/orgs (the `OperatorFindOrgs` operationId).
+func (c *Client) OperatorFindOrgs(ctx context.Context, params *OperatorFindOrgsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorFindOrgsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorListLicenses Any org's licenses (operators)
+//
+// Corresponds with GET /v1/operator/orgs/{orgId}/licenses (the `OperatorListLicenses` operationId).
+func (c *Client) OperatorListLicenses(ctx context.Context, orgId OrgId, params *OperatorListLicensesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorListLicensesRequest(c.Server, orgId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorGrantLicenseWithBody Grant an org a license (operators)
+//
+// Logged in the org's log as license.granted with actor.type operator.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/licenses (the `OperatorGrantLicense` operationId).
+func (c *Client) OperatorGrantLicenseWithBody(ctx context.Context, orgId OrgId, params *OperatorGrantLicenseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorGrantLicenseRequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorGrantLicense Grant an org a license (operators)
+//
+// Logged in the org's log as license.granted with actor.type operator.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/licenses (the `OperatorGrantLicense` operationId).
+func (c *Client) OperatorGrantLicense(ctx context.Context, orgId OrgId, params *OperatorGrantLicenseParams, body OperatorGrantLicenseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorGrantLicenseRequest(c.Server, orgId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorUpdateLicenseWithBody Change a license's end or limits, or revoke it (operators)
+//
+// A revoked license can't change (409); seatLimit can't go below the seats in use (409). Moving endsAt re-arms the expiry notices. Logged as license.updated or license.revoked.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/operator/orgs/{orgId}/licenses/{licenseId} (the `OperatorUpdateLicense` operationId).
+func (c *Client) OperatorUpdateLicenseWithBody(ctx context.Context, orgId OrgId, licenseId LicenseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorUpdateLicenseRequestWithBody(c.Server, orgId, licenseId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OperatorUpdateLicense Change a license's end or limits, or revoke it (operators)
+//
+// A revoked license can't change (409); seatLimit can't go below the seats in use (409). Moving endsAt re-arms the expiry notices. Logged as license.updated or license.revoked.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/operator/orgs/{orgId}/licenses/{licenseId} (the `OperatorUpdateLicense` operationId).
+func (c *Client) OperatorUpdateLicense(ctx context.Context, orgId OrgId, licenseId LicenseId, body OperatorUpdateLicenseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOperatorUpdateLicenseRequest(c.Server, orgId, licenseId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // OperatorGetTicket Any org's ticket with every comment, internal notes included
 //
 // Corresponds with GET /v1/operator/orgs/{orgId}/tickets/{ticketId} (the `OperatorGetTicket` operationId).
@@ -3643,6 +4239,40 @@ func (c *Client) OperatorCommentTicketWithBody(ctx context.Context, orgId OrgId,
 // Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
 func (c *Client) OperatorCommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorCommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOperatorCommentTicketRequest(c.Server, orgId, ticketId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutProductWithBody Create or replace a catalog product (operators)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/operator/products/{productId} (the `PutProduct` operationId).
+func (c *Client) PutProductWithBody(ctx context.Context, productId ProductId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProductRequestWithBody(c.Server, productId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutProduct Create or replace a catalog product (operators)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/operator/products/{productId} (the `PutProduct` operationId).
+func (c *Client) PutProduct(ctx context.Context, productId ProductId, body PutProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProductRequest(c.Server, productId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4013,6 +4643,68 @@ func (c *Client) ResendInvite(ctx context.Context, orgId OrgId, inviteId InviteI
 	return c.Client.Do(req)
 }
 
+// ListLicenses The org's licenses, by status
+//
+// Corresponds with GET /v1/orgs/{orgId}/licenses (the `ListLicenses` operationId).
+func (c *Client) ListLicenses(ctx context.Context, orgId OrgId, params *ListLicensesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLicensesRequest(c.Server, orgId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSeats The seats of one of the org's licenses
+//
+// Corresponds with GET /v1/orgs/{orgId}/licenses/{licenseId}/seats (the `ListSeats` operationId).
+func (c *Client) ListSeats(ctx context.Context, orgId OrgId, licenseId LicenseId, params *ListSeatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSeatsRequest(c.Server, orgId, licenseId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReleaseSeat Free a member's seat of the license
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `ReleaseSeat` operationId).
+func (c *Client) ReleaseSeat(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleaseSeatRequest(c.Server, orgId, licenseId, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignSeat Give a member a seat of the license
+//
+// 409 when all seats are taken (never more than seatLimit, also racing), for a license without seats, or a revoked or expired one; 404 for a non-member. Assigning a seat the member holds answers it unchanged.
+//
+// Corresponds with PUT /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `AssignSeat` operationId).
+func (c *Client) AssignSeat(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignSeatRequest(c.Server, orgId, licenseId, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListMembers The org's members, filtered by role and by a prefix of the email or name
 //
 // Corresponds with GET /v1/orgs/{orgId}/members (the `ListMembers` operationId).
@@ -4353,6 +5045,44 @@ func (c *Client) CommentTicketWithBody(ctx context.Context, orgId OrgId, ticketI
 // Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
 func (c *Client) CommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCommentTicketRequest(c.Server, orgId, ticketId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartTrialWithBody Start the org's trial of a catalog product, accepting the Master Service Agreement
+//
+// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
+func (c *Client) StartTrialWithBody(ctx context.Context, orgId OrgId, params *StartTrialParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartTrialRequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartTrial Start the org's trial of a catalog product, accepting the Master Service Agreement
+//
+// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
+func (c *Client) StartTrial(ctx context.Context, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartTrialRequest(c.Server, orgId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4929,6 +5659,106 @@ func NewGithubOidcUserinfoRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListCatalogProductsRequest constructs an http.Request for the ListCatalogProducts method
+func NewListCatalogProductsRequest(server string, params *ListCatalogProductsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/catalog/products")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCatalogProductRequest constructs an http.Request for the GetCatalogProduct method
+func NewGetCatalogProductRequest(server string, productId ProductId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "productId", productId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/catalog/products/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetConfigRequest constructs an http.Request for the GetConfig method
 func NewGetConfigRequest(server string) (*http.Request, error) {
 	var err error
@@ -5204,6 +6034,245 @@ func NewConfirmEmailChangeRequestWithBody(server string, contentType string, bod
 	return req, nil
 }
 
+// NewOperatorFindOrgsRequest constructs an http.Request for the OperatorFindOrgs method
+func NewOperatorFindOrgsRequest(server string, params *OperatorFindOrgsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/orgs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "handle", params.Handle, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOperatorListLicensesRequest constructs an http.Request for the OperatorListLicenses method
+func NewOperatorListLicensesRequest(server string, orgId OrgId, params *OperatorListLicensesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/orgs/%s/licenses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOperatorGrantLicenseRequest calls the generic OperatorGrantLicense builder with application/json body
+func NewOperatorGrantLicenseRequest(server string, orgId OrgId, params *OperatorGrantLicenseParams, body OperatorGrantLicenseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOperatorGrantLicenseRequestWithBody(server, orgId, params, "application/json", bodyReader)
+}
+
+// NewOperatorGrantLicenseRequestWithBody constructs an http.Request for the OperatorGrantLicense method, with any body, and a specified content type
+func NewOperatorGrantLicenseRequestWithBody(server string, orgId OrgId, params *OperatorGrantLicenseParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/orgs/%s/licenses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewOperatorUpdateLicenseRequest calls the generic OperatorUpdateLicense builder with application/json body
+func NewOperatorUpdateLicenseRequest(server string, orgId OrgId, licenseId LicenseId, body OperatorUpdateLicenseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOperatorUpdateLicenseRequestWithBody(server, orgId, licenseId, "application/json", bodyReader)
+}
+
+// NewOperatorUpdateLicenseRequestWithBody constructs an http.Request for the OperatorUpdateLicense method, with any body, and a specified content type
+func NewOperatorUpdateLicenseRequestWithBody(server string, orgId OrgId, licenseId LicenseId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "licenseId", licenseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/orgs/%s/licenses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewOperatorGetTicketRequest constructs an http.Request for the OperatorGetTicket method
 func NewOperatorGetTicketRequest(server string, orgId OrgId, ticketId TicketId) (*http.Request, error) {
 	var err error
@@ -5344,6 +6413,53 @@ func NewOperatorCommentTicketRequestWithBody(server string, orgId OrgId, ticketI
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPutProductRequest calls the generic PutProduct builder with application/json body
+func NewPutProductRequest(server string, productId ProductId, body PutProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutProductRequestWithBody(server, productId, "application/json", bodyReader)
+}
+
+// NewPutProductRequestWithBody constructs an http.Request for the PutProduct method, with any body, and a specified content type
+func NewPutProductRequestWithBody(server string, productId ProductId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "productId", productId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/products/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -6287,6 +7403,267 @@ func NewResendInviteRequest(server string, orgId OrgId, inviteId InviteId) (*htt
 	return req, nil
 }
 
+// NewListLicensesRequest constructs an http.Request for the ListLicenses method
+func NewListLicensesRequest(server string, orgId OrgId, params *ListLicensesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/licenses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListSeatsRequest constructs an http.Request for the ListSeats method
+func NewListSeatsRequest(server string, orgId OrgId, licenseId LicenseId, params *ListSeatsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "licenseId", licenseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/licenses/%s/seats", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReleaseSeatRequest constructs an http.Request for the ReleaseSeat method
+func NewReleaseSeatRequest(server string, orgId OrgId, licenseId LicenseId, userId UserId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "licenseId", licenseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/licenses/%s/seats/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAssignSeatRequest constructs an http.Request for the AssignSeat method
+func NewAssignSeatRequest(server string, orgId OrgId, licenseId LicenseId, userId UserId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "licenseId", licenseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/licenses/%s/seats/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListMembersRequest constructs an http.Request for the ListMembers method
 func NewListMembersRequest(server string, orgId OrgId, params *ListMembersParams) (*http.Request, error) {
 	var err error
@@ -7019,6 +8396,68 @@ func NewCommentTicketRequestWithBody(server string, orgId OrgId, ticketId Ticket
 	return req, nil
 }
 
+// NewStartTrialRequest calls the generic StartTrial builder with application/json body
+func NewStartTrialRequest(server string, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartTrialRequestWithBody(server, orgId, params, "application/json", bodyReader)
+}
+
+// NewStartTrialRequestWithBody constructs an http.Request for the StartTrial method, with any body, and a specified content type
+func NewStartTrialRequestWithBody(server string, orgId OrgId, params *StartTrialParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/trials", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewScimListGroupsRequest constructs an http.Request for the ScimListGroups method
 func NewScimListGroupsRequest(server string, params *ScimListGroupsParams) (*http.Request, error) {
 	var err error
@@ -7601,6 +9040,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
 	GithubOidcUserinfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcUserinfoResponse, error)
 
+	// ListCatalogProductsWithResponse The product catalog
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/catalog/products (the `ListCatalogProducts` operationId).
+	ListCatalogProductsWithResponse(ctx context.Context, params *ListCatalogProductsParams, reqEditors ...RequestEditorFn) (*ListCatalogProductsResponse, error)
+
+	// GetCatalogProductWithResponse One catalog product
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/catalog/products/{productId} (the `GetCatalogProduct` operationId).
+	GetCatalogProductWithResponse(ctx context.Context, productId ProductId, reqEditors ...RequestEditorFn) (*GetCatalogProductResponse, error)
+
 	// GetConfigWithResponse What a frontend needs to sign users in
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7702,6 +9155,56 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/me/email/confirm (the `ConfirmEmailChange` operationId).
 	ConfirmEmailChangeWithResponse(ctx context.Context, body ConfirmEmailChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmEmailChangeResponse, error)
 
+	// OperatorFindOrgsWithResponse Find an org by its exact handle (operators)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/operator/orgs (the `OperatorFindOrgs` operationId).
+	OperatorFindOrgsWithResponse(ctx context.Context, params *OperatorFindOrgsParams, reqEditors ...RequestEditorFn) (*OperatorFindOrgsResponse, error)
+
+	// OperatorListLicensesWithResponse Any org's licenses (operators)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/operator/orgs/{orgId}/licenses (the `OperatorListLicenses` operationId).
+	OperatorListLicensesWithResponse(ctx context.Context, orgId OrgId, params *OperatorListLicensesParams, reqEditors ...RequestEditorFn) (*OperatorListLicensesResponse, error)
+
+	// OperatorGrantLicenseWithBodyWithResponse Grant an org a license (operators)
+	//
+	// Logged in the org's log as license.granted with actor.type operator.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/licenses (the `OperatorGrantLicense` operationId).
+	OperatorGrantLicenseWithBodyWithResponse(ctx context.Context, orgId OrgId, params *OperatorGrantLicenseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorGrantLicenseResponse, error)
+
+	// OperatorGrantLicenseWithResponse Grant an org a license (operators)
+	//
+	// Logged in the org's log as license.granted with actor.type operator.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/licenses (the `OperatorGrantLicense` operationId).
+	OperatorGrantLicenseWithResponse(ctx context.Context, orgId OrgId, params *OperatorGrantLicenseParams, body OperatorGrantLicenseJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorGrantLicenseResponse, error)
+
+	// OperatorUpdateLicenseWithBodyWithResponse Change a license's end or limits, or revoke it (operators)
+	//
+	// A revoked license can't change (409); seatLimit can't go below the seats in use (409). Moving endsAt re-arms the expiry notices. Logged as license.updated or license.revoked.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/operator/orgs/{orgId}/licenses/{licenseId} (the `OperatorUpdateLicense` operationId).
+	OperatorUpdateLicenseWithBodyWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorUpdateLicenseResponse, error)
+
+	// OperatorUpdateLicenseWithResponse Change a license's end or limits, or revoke it (operators)
+	//
+	// A revoked license can't change (409); seatLimit can't go below the seats in use (409). Moving endsAt re-arms the expiry notices. Logged as license.updated or license.revoked.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/operator/orgs/{orgId}/licenses/{licenseId} (the `OperatorUpdateLicense` operationId).
+	OperatorUpdateLicenseWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, body OperatorUpdateLicenseJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorUpdateLicenseResponse, error)
+
 	// OperatorGetTicketWithResponse Any org's ticket with every comment, internal notes included
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7740,6 +9243,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/operator/orgs/{orgId}/tickets/{ticketId}/comments (the `OperatorCommentTicket` operationId).
 	OperatorCommentTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body OperatorCommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorCommentTicketResponse, error)
+
+	// PutProductWithBodyWithResponse Create or replace a catalog product (operators)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/operator/products/{productId} (the `PutProduct` operationId).
+	PutProductWithBodyWithResponse(ctx context.Context, productId ProductId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProductResponse, error)
+
+	// PutProductWithResponse Create or replace a catalog product (operators)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/operator/products/{productId} (the `PutProduct` operationId).
+	PutProductWithResponse(ctx context.Context, productId ProductId, body PutProductJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProductResponse, error)
 
 	// OperatorTicketQueueWithResponse The support team's queue: every org's tickets of one status, oldest first
 	//
@@ -7921,6 +9438,36 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/orgs/{orgId}/invites/{inviteId}/resend (the `ResendInvite` operationId).
 	ResendInviteWithResponse(ctx context.Context, orgId OrgId, inviteId InviteId, reqEditors ...RequestEditorFn) (*ResendInviteResponse, error)
 
+	// ListLicensesWithResponse The org's licenses, by status
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/licenses (the `ListLicenses` operationId).
+	ListLicensesWithResponse(ctx context.Context, orgId OrgId, params *ListLicensesParams, reqEditors ...RequestEditorFn) (*ListLicensesResponse, error)
+
+	// ListSeatsWithResponse The seats of one of the org's licenses
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/licenses/{licenseId}/seats (the `ListSeats` operationId).
+	ListSeatsWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, params *ListSeatsParams, reqEditors ...RequestEditorFn) (*ListSeatsResponse, error)
+
+	// ReleaseSeatWithResponse Free a member's seat of the license
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `ReleaseSeat` operationId).
+	ReleaseSeatWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*ReleaseSeatResponse, error)
+
+	// AssignSeatWithResponse Give a member a seat of the license
+	//
+	// 409 when all seats are taken (never more than seatLimit, also racing), for a license without seats, or a revoked or expired one; 404 for a non-member. Assigning a seat the member holds answers it unchanged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `AssignSeat` operationId).
+	AssignSeatWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*AssignSeatResponse, error)
+
 	// ListMembersWithResponse The org's members, filtered by role and by a prefix of the email or name
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8086,6 +9633,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
 	CommentTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*CommentTicketResponse, error)
+
+	// StartTrialWithBodyWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
+	//
+	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
+	StartTrialWithBodyWithResponse(ctx context.Context, orgId OrgId, params *StartTrialParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartTrialResponse, error)
+
+	// StartTrialWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
+	//
+	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
+	StartTrialWithResponse(ctx context.Context, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody, reqEditors ...RequestEditorFn) (*StartTrialResponse, error)
 
 	// ScimListGroupsWithResponse SCIM: one group per role of the org
 	//
@@ -8656,6 +10221,108 @@ func (r GithubOidcUserinfoResponse) ContentType() string {
 	return ""
 }
 
+type ListCatalogProductsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []Product `json:"items"`
+		NextCursor *string   `json:"nextCursor,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCatalogProductsResponse) GetJSON200() *struct {
+	Items      []Product `json:"items"`
+	NextCursor *string   `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListCatalogProductsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCatalogProductsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCatalogProductsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCatalogProductsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCatalogProductsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCatalogProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCatalogProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCatalogProductResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCatalogProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCatalogProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCatalogProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCatalogProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetConfigResponse429Headers the declared response headers of an HTTP 429 response for GetConfig
 type GetConfigResponse429Headers struct {
 	RetryAfter *int
@@ -9211,6 +10878,297 @@ func (r ConfirmEmailChangeResponse) ContentType() string {
 	return ""
 }
 
+type OperatorFindOrgsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []struct {
+			CreatedAt *time.Time                                    `json:"createdAt,omitempty"`
+			Handle    *string                                       `json:"handle,omitempty"`
+			Id        *string                                       `json:"id,omitempty"`
+			Kind      *OperatorFindOrgs200JSONResponseBodyItemsKind `json:"kind,omitempty"`
+			Name      *string                                       `json:"name,omitempty"`
+		} `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorFindOrgsResponse) GetJSON200() *struct {
+	Items []struct {
+		CreatedAt *time.Time                                    `json:"createdAt,omitempty"`
+		Handle    *string                                       `json:"handle,omitempty"`
+		Id        *string                                       `json:"id,omitempty"`
+		Kind      *OperatorFindOrgs200JSONResponseBodyItemsKind `json:"kind,omitempty"`
+		Name      *string                                       `json:"name,omitempty"`
+	} `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OperatorFindOrgsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OperatorFindOrgsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorFindOrgsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorFindOrgsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorFindOrgsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorFindOrgsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OperatorListLicensesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []License `json:"items"`
+		NextCursor *string   `json:"nextCursor,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorListLicensesResponse) GetJSON200() *struct {
+	Items      []License `json:"items"`
+	NextCursor *string   `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OperatorListLicensesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OperatorListLicensesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OperatorListLicensesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r OperatorListLicensesResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorListLicensesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorListLicensesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorListLicensesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorListLicensesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OperatorGrantLicenseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *License
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r OperatorGrantLicenseResponse) GetJSON201() *License {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OperatorGrantLicenseResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OperatorGrantLicenseResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OperatorGrantLicenseResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r OperatorGrantLicenseResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorGrantLicenseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorGrantLicenseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorGrantLicenseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorGrantLicenseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type OperatorUpdateLicenseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *License
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OperatorUpdateLicenseResponse) GetJSON200() *License {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OperatorUpdateLicenseResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OperatorUpdateLicenseResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r OperatorUpdateLicenseResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r OperatorUpdateLicenseResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r OperatorUpdateLicenseResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r OperatorUpdateLicenseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OperatorUpdateLicenseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OperatorUpdateLicenseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OperatorUpdateLicenseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type OperatorGetTicketResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9419,6 +11377,75 @@ func (r OperatorCommentTicketResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OperatorCommentTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutProductResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutProductResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutProductResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutProductResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r PutProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutProductResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10510,6 +12537,294 @@ func (r ResendInviteResponse) ContentType() string {
 	return ""
 }
 
+type ListLicensesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []License `json:"items"`
+		NextCursor *string   `json:"nextCursor,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLicensesResponse) GetJSON200() *struct {
+	Items      []License `json:"items"`
+	NextCursor *string   `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListLicensesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListLicensesResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListLicensesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListLicensesResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLicensesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLicensesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLicensesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLicensesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListSeatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []Seat  `json:"items"`
+		NextCursor *string `json:"nextCursor,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSeatsResponse) GetJSON200() *struct {
+	Items      []Seat  `json:"items"`
+	NextCursor *string `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListSeatsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSeatsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSeatsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListSeatsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSeatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSeatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSeatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSeatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ReleaseSeatResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReleaseSeatResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReleaseSeatResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReleaseSeatResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReleaseSeatResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ReleaseSeatResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReleaseSeatResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReleaseSeatResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReleaseSeatResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AssignSeatResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Seat
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AssignSeatResponse) GetJSON200() *Seat {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AssignSeatResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AssignSeatResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AssignSeatResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AssignSeatResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AssignSeatResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AssignSeatResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssignSeatResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssignSeatResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssignSeatResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListMembersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11484,6 +13799,82 @@ func (r CommentTicketResponse) ContentType() string {
 	return ""
 }
 
+type StartTrialResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *License
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartTrialResponse) GetJSON201() *License {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StartTrialResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StartTrialResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StartTrialResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StartTrialResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r StartTrialResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r StartTrialResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartTrialResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartTrialResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartTrialResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ScimListGroupsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12201,6 +14592,32 @@ func (c *ClientWithResponses) GithubOidcUserinfoWithResponse(ctx context.Context
 	return ParseGithubOidcUserinfoResponse(rsp)
 }
 
+// ListCatalogProductsWithResponse The product catalog
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/catalog/products (the `ListCatalogProducts` operationId).
+func (c *ClientWithResponses) ListCatalogProductsWithResponse(ctx context.Context, params *ListCatalogProductsParams, reqEditors ...RequestEditorFn) (*ListCatalogProductsResponse, error) {
+	rsp, err := c.ListCatalogProducts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCatalogProductsResponse(rsp)
+}
+
+// GetCatalogProductWithResponse One catalog product
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/catalog/products/{productId} (the `GetCatalogProduct` operationId).
+func (c *ClientWithResponses) GetCatalogProductWithResponse(ctx context.Context, productId ProductId, reqEditors ...RequestEditorFn) (*GetCatalogProductResponse, error) {
+	rsp, err := c.GetCatalogProduct(ctx, productId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCatalogProductResponse(rsp)
+}
+
 // GetConfigWithResponse What a frontend needs to sign users in
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12374,6 +14791,92 @@ func (c *ClientWithResponses) ConfirmEmailChangeWithResponse(ctx context.Context
 	return ParseConfirmEmailChangeResponse(rsp)
 }
 
+// OperatorFindOrgsWithResponse Find an org by its exact handle (operators)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/operator/orgs (the `OperatorFindOrgs` operationId).
+func (c *ClientWithResponses) OperatorFindOrgsWithResponse(ctx context.Context, params *OperatorFindOrgsParams, reqEditors ...RequestEditorFn) (*OperatorFindOrgsResponse, error) {
+	rsp, err := c.OperatorFindOrgs(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorFindOrgsResponse(rsp)
+}
+
+// OperatorListLicensesWithResponse Any org's licenses (operators)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/operator/orgs/{orgId}/licenses (the `OperatorListLicenses` operationId).
+func (c *ClientWithResponses) OperatorListLicensesWithResponse(ctx context.Context, orgId OrgId, params *OperatorListLicensesParams, reqEditors ...RequestEditorFn) (*OperatorListLicensesResponse, error) {
+	rsp, err := c.OperatorListLicenses(ctx, orgId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorListLicensesResponse(rsp)
+}
+
+// OperatorGrantLicenseWithBodyWithResponse Grant an org a license (operators)
+//
+// Logged in the org's log as license.granted with actor.type operator.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/licenses (the `OperatorGrantLicense` operationId).
+func (c *ClientWithResponses) OperatorGrantLicenseWithBodyWithResponse(ctx context.Context, orgId OrgId, params *OperatorGrantLicenseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorGrantLicenseResponse, error) {
+	rsp, err := c.OperatorGrantLicenseWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorGrantLicenseResponse(rsp)
+}
+
+// OperatorGrantLicenseWithResponse Grant an org a license (operators)
+//
+// Logged in the org's log as license.granted with actor.type operator.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/licenses (the `OperatorGrantLicense` operationId).
+func (c *ClientWithResponses) OperatorGrantLicenseWithResponse(ctx context.Context, orgId OrgId, params *OperatorGrantLicenseParams, body OperatorGrantLicenseJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorGrantLicenseResponse, error) {
+	rsp, err := c.OperatorGrantLicense(ctx, orgId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorGrantLicenseResponse(rsp)
+}
+
+// OperatorUpdateLicenseWithBodyWithResponse Change a license's end or limits, or revoke it (operators)
+//
+// A revoked license can't change (409); seatLimit can't go below the seats in use (409). Moving endsAt re-arms the expiry notices. Logged as license.updated or license.revoked.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/operator/orgs/{orgId}/licenses/{licenseId} (the `OperatorUpdateLicense` operationId).
+func (c *ClientWithResponses) OperatorUpdateLicenseWithBodyWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OperatorUpdateLicenseResponse, error) {
+	rsp, err := c.OperatorUpdateLicenseWithBody(ctx, orgId, licenseId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorUpdateLicenseResponse(rsp)
+}
+
+// OperatorUpdateLicenseWithResponse Change a license's end or limits, or revoke it (operators)
+//
+// A revoked license can't change (409); seatLimit can't go below the seats in use (409). Moving endsAt re-arms the expiry notices. Logged as license.updated or license.revoked.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/operator/orgs/{orgId}/licenses/{licenseId} (the `OperatorUpdateLicense` operationId).
+func (c *ClientWithResponses) OperatorUpdateLicenseWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, body OperatorUpdateLicenseJSONRequestBody, reqEditors ...RequestEditorFn) (*OperatorUpdateLicenseResponse, error) {
+	rsp, err := c.OperatorUpdateLicense(ctx, orgId, licenseId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOperatorUpdateLicenseResponse(rsp)
+}
+
 // OperatorGetTicketWithResponse Any org's ticket with every comment, internal notes included
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12441,6 +14944,32 @@ func (c *ClientWithResponses) OperatorCommentTicketWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseOperatorCommentTicketResponse(rsp)
+}
+
+// PutProductWithBodyWithResponse Create or replace a catalog product (operators)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/operator/products/{productId} (the `PutProduct` operationId).
+func (c *ClientWithResponses) PutProductWithBodyWithResponse(ctx context.Context, productId ProductId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProductResponse, error) {
+	rsp, err := c.PutProductWithBody(ctx, productId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutProductResponse(rsp)
+}
+
+// PutProductWithResponse Create or replace a catalog product (operators)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/operator/products/{productId} (the `PutProduct` operationId).
+func (c *ClientWithResponses) PutProductWithResponse(ctx context.Context, productId ProductId, body PutProductJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProductResponse, error) {
+	rsp, err := c.PutProduct(ctx, productId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutProductResponse(rsp)
 }
 
 // OperatorTicketQueueWithResponse The support team's queue: every org's tickets of one status, oldest first
@@ -12743,6 +15272,60 @@ func (c *ClientWithResponses) ResendInviteWithResponse(ctx context.Context, orgI
 	return ParseResendInviteResponse(rsp)
 }
 
+// ListLicensesWithResponse The org's licenses, by status
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/licenses (the `ListLicenses` operationId).
+func (c *ClientWithResponses) ListLicensesWithResponse(ctx context.Context, orgId OrgId, params *ListLicensesParams, reqEditors ...RequestEditorFn) (*ListLicensesResponse, error) {
+	rsp, err := c.ListLicenses(ctx, orgId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLicensesResponse(rsp)
+}
+
+// ListSeatsWithResponse The seats of one of the org's licenses
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/licenses/{licenseId}/seats (the `ListSeats` operationId).
+func (c *ClientWithResponses) ListSeatsWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, params *ListSeatsParams, reqEditors ...RequestEditorFn) (*ListSeatsResponse, error) {
+	rsp, err := c.ListSeats(ctx, orgId, licenseId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSeatsResponse(rsp)
+}
+
+// ReleaseSeatWithResponse Free a member's seat of the license
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `ReleaseSeat` operationId).
+func (c *ClientWithResponses) ReleaseSeatWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*ReleaseSeatResponse, error) {
+	rsp, err := c.ReleaseSeat(ctx, orgId, licenseId, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleaseSeatResponse(rsp)
+}
+
+// AssignSeatWithResponse Give a member a seat of the license
+//
+// 409 when all seats are taken (never more than seatLimit, also racing), for a license without seats, or a revoked or expired one; 404 for a non-member. Assigning a seat the member holds answers it unchanged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `AssignSeat` operationId).
+func (c *ClientWithResponses) AssignSeatWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*AssignSeatResponse, error) {
+	rsp, err := c.AssignSeat(ctx, orgId, licenseId, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignSeatResponse(rsp)
+}
+
 // ListMembersWithResponse The org's members, filtered by role and by a prefix of the email or name
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13027,6 +15610,36 @@ func (c *ClientWithResponses) CommentTicketWithResponse(ctx context.Context, org
 		return nil, err
 	}
 	return ParseCommentTicketResponse(rsp)
+}
+
+// StartTrialWithBodyWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
+//
+// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
+func (c *ClientWithResponses) StartTrialWithBodyWithResponse(ctx context.Context, orgId OrgId, params *StartTrialParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartTrialResponse, error) {
+	rsp, err := c.StartTrialWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartTrialResponse(rsp)
+}
+
+// StartTrialWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
+//
+// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
+func (c *ClientWithResponses) StartTrialWithResponse(ctx context.Context, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody, reqEditors ...RequestEditorFn) (*StartTrialResponse, error) {
+	rsp, err := c.StartTrial(ctx, orgId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartTrialResponse(rsp)
 }
 
 // ScimListGroupsWithResponse SCIM: one group per role of the org
@@ -13622,6 +16235,75 @@ func ParseGithubOidcUserinfoResponse(rsp *http.Response) (*GithubOidcUserinfoRes
 	return response, nil
 }
 
+// ParseListCatalogProductsResponse parses an HTTP response from a ListCatalogProductsWithResponse call
+func ParseListCatalogProductsResponse(rsp *http.Response) (*ListCatalogProductsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCatalogProductsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []Product `json:"items"`
+			NextCursor *string   `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCatalogProductResponse parses an HTTP response from a GetCatalogProductWithResponse call
+func ParseGetCatalogProductResponse(rsp *http.Response) (*GetCatalogProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCatalogProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetConfigResponse parses an HTTP response from a GetConfigWithResponse call
 func ParseGetConfigResponse(rsp *http.Response) (*GetConfigResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14019,6 +16701,226 @@ func ParseConfirmEmailChangeResponse(rsp *http.Response) (*ConfirmEmailChangeRes
 	return response, nil
 }
 
+// ParseOperatorFindOrgsResponse parses an HTTP response from a OperatorFindOrgsWithResponse call
+func ParseOperatorFindOrgsResponse(rsp *http.Response) (*OperatorFindOrgsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorFindOrgsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []struct {
+				CreatedAt *time.Time                                    `json:"createdAt,omitempty"`
+				Handle    *string                                       `json:"handle,omitempty"`
+				Id        *string                                       `json:"id,omitempty"`
+				Kind      *OperatorFindOrgs200JSONResponseBodyItemsKind `json:"kind,omitempty"`
+				Name      *string                                       `json:"name,omitempty"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOperatorListLicensesResponse parses an HTTP response from a OperatorListLicensesWithResponse call
+func ParseOperatorListLicensesResponse(rsp *http.Response) (*OperatorListLicensesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorListLicensesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []License `json:"items"`
+			NextCursor *string   `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOperatorGrantLicenseResponse parses an HTTP response from a OperatorGrantLicenseWithResponse call
+func ParseOperatorGrantLicenseResponse(rsp *http.Response) (*OperatorGrantLicenseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorGrantLicenseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest License
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOperatorUpdateLicenseResponse parses an HTTP response from a OperatorUpdateLicenseWithResponse call
+func ParseOperatorUpdateLicenseResponse(rsp *http.Response) (*OperatorUpdateLicenseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OperatorUpdateLicenseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest License
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseOperatorGetTicketResponse parses an HTTP response from a OperatorGetTicketWithResponse call
 func ParseOperatorGetTicketResponse(rsp *http.Response) (*OperatorGetTicketResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14182,6 +17084,60 @@ func ParseOperatorCommentTicketResponse(rsp *http.Response) (*OperatorCommentTic
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutProductResponse parses an HTTP response from a PutProductWithResponse call
+func ParsePutProductResponse(rsp *http.Response) (*PutProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -15045,6 +18001,231 @@ func ParseResendInviteResponse(rsp *http.Response) (*ResendInviteResponse, error
 	return response, nil
 }
 
+// ParseListLicensesResponse parses an HTTP response from a ListLicensesWithResponse call
+func ParseListLicensesResponse(rsp *http.Response) (*ListLicensesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLicensesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []License `json:"items"`
+			NextCursor *string   `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListSeatsResponse parses an HTTP response from a ListSeatsWithResponse call
+func ParseListSeatsResponse(rsp *http.Response) (*ListSeatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSeatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []Seat  `json:"items"`
+			NextCursor *string `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReleaseSeatResponse parses an HTTP response from a ReleaseSeatWithResponse call
+func ParseReleaseSeatResponse(rsp *http.Response) (*ReleaseSeatResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReleaseSeatResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAssignSeatResponse parses an HTTP response from a AssignSeatWithResponse call
+func ParseAssignSeatResponse(rsp *http.Response) (*AssignSeatResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssignSeatResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Seat
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListMembersResponse parses an HTTP response from a ListMembersWithResponse call
 func ParseListMembersResponse(rsp *http.Response) (*ListMembersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15776,6 +18957,67 @@ func ParseCommentTicketResponse(rsp *http.Response) (*CommentTicketResponse, err
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStartTrialResponse parses an HTTP response from a StartTrialWithResponse call
+func ParseStartTrialResponse(rsp *http.Response) (*StartTrialResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartTrialResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest License
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -28,7 +28,7 @@ var subjectItems = map[string]subjectItem{
 }
 
 // Access implements orgs.Store: the org, the caller's membership and the route's subject
-// (another member, an invite) in one BatchGetItem.
+// (another member, an invite) and what the route asked to prefetch, in one BatchGetItem.
 func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
 	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID))}
 	if subj.UserID != "" && subj.UserID != userID {
@@ -47,6 +47,11 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
 	}
+	// What the route asked to read with its authorization (a product, a license: prefetch).
+	pre := prefetchFrom(ctx)
+	if pre != nil {
+		ks = append(ks, pre.keys...)
+	}
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
 		return orgs.Access{}, err
@@ -59,6 +64,10 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.Access{}, err
+		}
+		if pre.asked(k) {
+			pre.keep(k, av)
+			continue
 		}
 		switch {
 		case itemSK != "" && k.SK == itemSK:
@@ -86,6 +95,9 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			inv := it.invite()
 			a.Invite = &inv
 		}
+	}
+	if pre != nil {
+		pre.done = true
 	}
 	caller, ok := members[userID]
 	if org.ID == "" || !ok {

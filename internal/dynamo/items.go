@@ -162,6 +162,8 @@ type memberItem struct {
 	ExternalID string `dynamodbav:"externalId,omitempty"`
 	GivenName  string `dynamodbav:"givenName,omitempty"`
 	FamilyName string `dynamodbav:"familyName,omitempty"`
+	// SeatLicenses: see licenses.go.
+	SeatLicenses []string `dynamodbav:"seatLicenses,stringset,omitempty"`
 }
 
 func newMemberItem(m orgs.Member) memberItem {
@@ -176,6 +178,7 @@ func newMemberItem(m orgs.Member) memberItem {
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
 		Phone: m.Phone, Status: string(m.Status), ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
+		SeatLicenses: m.Seats,
 	}
 }
 
@@ -184,6 +187,7 @@ func (it memberItem) member() orgs.Member {
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
 		Phone: it.Phone, Status: orgs.Status(it.Status), ExternalID: it.ExternalID, GivenName: it.GivenName, FamilyName: it.FamilyName,
+		Seats: it.SeatLicenses,
 	}
 }
 
@@ -194,6 +198,9 @@ type userOrgItem struct {
 	Kind     string    `dynamodbav:"kind"`
 	Role     string    `dynamodbav:"role"`
 	JoinedAt time.Time `dynamodbav:"joinedAt"`
+	// SeatLicenses is the member item's copy, so that deleting the account frees the seats
+	// without reading each org's side.
+	SeatLicenses []string `dynamodbav:"seatLicenses,stringset,omitempty"`
 }
 
 func newUserOrgItem(m orgs.Member, kind orgs.Kind) userOrgItem {

@@ -167,7 +167,8 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
 	m := w.Before
 	t := s.txn()
-	t.delete(key(orgPK(w.OrgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))), orgs.ErrMemberChanged)
+	t.delete(key(orgPK(w.OrgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))).And(seatsAsRead(m.Seats)), orgs.ErrMemberChanged)
+	t.freeSeats(w.OrgID, m)
 	t.delete(key(orgPK(w.OrgID), skNameEntry+m.UserID), expression.ConditionBuilder{}, nil)
 	t.delete(key(orgPK(w.OrgID), skEmailEntry+m.UserID), expression.ConditionBuilder{}, nil)
 	t.delete(key(orgPK(w.OrgID), emailGuardSK(m.Email)), expression.ConditionBuilder{}, nil)

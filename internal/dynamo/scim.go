@@ -170,8 +170,17 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 	} {
 		upd = str(upd, f.name, f.v)
 	}
+	cond := attr("role").Equal(val(string(b.Role)))
 	t := s.txn()
-	t.update(key(orgPK(w.OrgID), memberSK(b.UserID)), upd, attr("role").Equal(val(string(b.Role))), orgs.ErrMemberChanged)
+	if a.Suspended() && !b.Suspended() && len(b.Seats) > 0 {
+		// A suspended member holds no seat: they are freed in the suspension's transaction,
+		// as a removal frees them.
+		upd = upd.Remove(attr("seatLicenses"))
+		cond = cond.And(seatsAsRead(b.Seats))
+		t.freeSeats(w.OrgID, b)
+		t.update(key(userPK(b.UserID), userOrgSK(w.OrgID)), expression.Remove(attr("seatLicenses")), exists(), orgs.ErrMemberChanged)
+	}
+	t.update(key(orgPK(w.OrgID), memberSK(b.UserID)), upd, cond, orgs.ErrMemberChanged)
 	if a.Name != b.Name {
 		t.update(key(orgPK(w.OrgID), skNameEntry+b.UserID),
 			str(expression.Set(attr(attrGSI2S), val(strings.ToLower(a.Name)+"#"+b.UserID)).Set(attr(attrGSI3S), val(strings.ToLower(a.Name)+"#"+b.UserID)), "name", a.Name),

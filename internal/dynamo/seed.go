@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -19,6 +19,25 @@ import (
 // SeedEvents writes events without any change to go with them, with BatchWriteItem (25 items
 // a call) from the given number of goroutines, until every item is written.
 func (s *Store) SeedEvents(ctx context.Context, evs []audit.Event, workers int) error {
+	items := make([]any, len(evs))
+	for i, e := range evs {
+		items[i] = newEventItem(e)
+	}
+	return s.seedItems(ctx, items, workers)
+}
+
+// SeedLicenses writes licenses (with their due index keys) without events or seats, as
+// SeedEvents does: for the scheduled job's benchmark.
+func (s *Store) SeedLicenses(ctx context.Context, ls []licensing.License, workers int) error {
+	items := make([]any, len(ls))
+	for i, l := range ls {
+		items[i] = newLicenseItem(l)
+	}
+	return s.seedItems(ctx, items, workers)
+}
+
+// seedItems writes items with BatchWriteItem from the given number of goroutines.
+func (s *Store) seedItems(ctx context.Context, evs []any, workers int) error {
 	const batch = 25
 	jobs := make(chan []types.WriteRequest)
 	errs := make(chan error, max(workers, 1))
@@ -37,9 +56,9 @@ func (s *Store) SeedEvents(ctx context.Context, evs []audit.Event, workers int) 
 	for start := 0; start < len(evs) && err == nil; start += batch {
 		reqs := make([]types.WriteRequest, 0, batch)
 		for _, e := range evs[start:min(start+batch, len(evs))] {
-			av, merr := attributevalue.MarshalMap(newEventItem(e))
+			av, merr := marshalMap(e)
 			if merr != nil {
-				err = fmt.Errorf("marshal event %s: %w", e.ID, merr)
+				err = fmt.Errorf("marshal %T: %w", e, merr)
 				break
 			}
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})

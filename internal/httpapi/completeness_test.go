@@ -186,8 +186,15 @@ func TestEveryMutatingRouteWritesExactlyOneEvent(t *testing.T) {
 			if resp.StatusCode < 200 || resp.StatusCode > 299 {
 				t.Fatalf("the scenario's call failed, so nothing can be checked: %d %s", resp.StatusCode, resp.Body)
 			}
-			for _, problem := range eventProblems(a.writes.all(), req) {
-				t.Error(problem)
+			if reason, ok := withoutEvent[r.Name]; ok {
+				// Nothing of an org changes: no event, and none may be written.
+				if problems := eventProblems(a.writes.all(), req); !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, "wrote no event") }) {
+					t.Errorf("%s writes an event, but withoutEvent says %q: %v", r.Name, reason, problems)
+				}
+			} else {
+				for _, problem := range eventProblems(a.writes.all(), req) {
+					t.Error(problem)
+				}
 			}
 			calls := lastCalls(t, &a.logs)
 			t.Logf("%s: %d DynamoDB calls", r.Name, calls)
@@ -197,6 +204,10 @@ func TestEveryMutatingRouteWritesExactlyOneEvent(t *testing.T) {
 		})
 	}
 }
+
+// withoutEvent are the mutating routes that change nothing of any org, with the reason: they
+// have no org log to write an event to (the vendor's catalog).
+var withoutEvent = map[string]string{}
 
 // callBudgetExceptions are the routes allowed more than two DynamoDB calls, with the most
 // their scenario may make: deleting an account works through each of the user's orgs, and a

@@ -202,8 +202,12 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		replay = r.Replay(env)
 	}
 	var authz *orgs.Service
+	var prefetch Prefetcher
 	if r.OrgScoped() {
 		authz = env.Orgs()
+		if r.Prefetch != nil {
+			prefetch = r.Prefetch(env)
+		}
 	}
 	log := env.Log.With("route", r.Name)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -211,7 +215,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		ctx, calls := dynamo.WithCallCounter(ctx)
 		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
 		reqLog := log.With("requestId", ev.RequestContext.RequestID)
-		resp, err := serve(ctx, r, h, replay, authz, &ev, env.Config.Secret)
+		resp, err := serve(ctx, r, h, replay, authz, prefetch, &ev, env.Config.Secret)
 		switch {
 		case err != nil && r.Auth == SCIM:
 			resp = scimErrorResponse(err)
@@ -259,7 +263,7 @@ func loggedPath(r *Route, ev *events.APIGatewayV2HTTPRequest) string {
 }
 
 // serve runs the request through the shared steps; a panic becomes an internal error.
-func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *orgs.Service, ev *events.APIGatewayV2HTTPRequest, secret []byte) (resp *Response, err error) {
+func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *orgs.Service, prefetch Prefetcher, ev *events.APIGatewayV2HTTPRequest, secret []byte) (resp *Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
@@ -284,6 +288,9 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 		}
 	}
 	if authz != nil {
+		if prefetch != nil {
+			ctx = prefetch(ctx, req)
+		}
 		// The member or invite the route acts on is read in the same round trip.
 		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed}
 		if r.Subject != "" {

@@ -80,6 +80,10 @@ type Route struct {
 	// answered by Replay with what the first one created; the same key with another body is a
 	// conflict.
 	Replay func(env *app.Env) Replayer
+	// Prefetch, when set, names what the authorization step of an org route should read in
+	// its own round trip besides the membership (the product of a trial, the license of a
+	// seat), so that the handler's reads of it cost no call.
+	Prefetch func(env *app.Env) Prefetcher
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler
@@ -88,6 +92,9 @@ type Route struct {
 // Replayer answers a request repeated with the same idempotency key: created is the target of
 // the event of the first request's change.
 type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Response, error)
+
+// Prefetcher returns ctx asking the authorization step to read what the request acts on.
+type Prefetcher func(ctx context.Context, req *Request) context.Context
 
 // OrgScoped reports whether the route acts inside one org as one of its members, and so runs
 // the membership check. Operator routes name an org too, but operators act from outside it.

@@ -193,6 +193,7 @@ var Routes = slices.Concat(coreRoutes,
 	ticketRoutes,
 	oidcRoutes,
 	scimRoutes,
+	licensingRoutes,
 )
 
 var coreRoutes = []*Route{

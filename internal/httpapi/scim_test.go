@@ -289,6 +289,30 @@ func TestSCIMEntraSequence(t *testing.T) {
 	}
 }
 
+func TestSCIMSuspensionFreesTheMembersSeats(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	a.putProduct("widget", widgetJSON)
+	lic := a.grantLicense(org, `{"productId":"widget","type":"enterprise","seatLimit":1}`)
+	if r := a.assignSeat(ada, org, lic, bob.ID); r.status != 200 {
+		t.Fatalf("seat: %d %s", r.status, r.body)
+	}
+	tok := a.scimToken(ada, org)
+	r := a.scim(ScimPatchUser, tok, map[string]string{"id": bob.ID}, nil, `{"Operations":[{"op":"replace","value":{"active":false}}]}`)
+	if r.status != 200 {
+		t.Fatalf("suspend: %d %s", r.status, r.body)
+	}
+	seats := a.do(ListSeats, &ada, map[string]string{"orgId": org, "licenseId": lic}, nil, "")
+	if strings.Contains(seats.body, bob.ID) {
+		t.Errorf("the suspended member still holds a seat: %s", seats.body)
+	}
+	if r := a.assignSeat(ada, org, lic, ada.ID); r.status != 200 {
+		t.Errorf("the freed seat can't be given to another member: %d %s", r.status, r.body)
+	}
+}
+
 func TestSCIMTokenNeedsTheStandingToGrantAdmin(t *testing.T) {
 	a := newAPI(t)
 	ada, cy := person("ada"), person("cy")

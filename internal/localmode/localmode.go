@@ -1,5 +1,5 @@
 // Package localmode assembles the whole API on one machine against the local stand-ins:
-// it creates the table and the user pool when they are absent, serves every route of the
+// it creates the table, the user pool and a demo catalog when they are absent, serves every route of the
 // route table through the local gateway, runs the stream processor in-process, fed from
 // DynamoDB Local's stream (package streamfeed), and the scheduled job on a timer. `make run`
 // and the end-to-end tests both use it.
@@ -84,6 +84,9 @@ func New(ctx context.Context, o Options) (*API, error) {
 	tools := cfg
 	tools.AppID = "local"
 	api := &API{Env: function(tools), Pool: pool}
+	if err := ensureDemoCatalog(ctx, api.Env); err != nil {
+		return nil, err
+	}
 	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes, verifier, func(r *httpapi.Route) *app.Env {
 		c := cfg
 		c.AppID = r.Name

@@ -70,9 +70,11 @@ type MemberStore interface {
 	// has theirs, ErrRolesChanged when w.Roles fails.
 	ChangeMember(ctx context.Context, w MemberWrite) error
 	// RemoveMember deletes both sides of a membership, its index entries and its email
-	// guard, decrements the org's counters, the role's holders included (ErrLastAdmin when
-	// the last admin would go; ErrRolesChanged when w.Roles fails), and
-	// writes the event, all or nothing.
+	// guard, frees the license seats Before.Seats names, decrements the org's counters, the
+	// role's holders included (ErrLastAdmin when the last admin would go; ErrRolesChanged
+	// when w.Roles fails), and writes the event, all or nothing. Before must be the member as
+	// stored (its Seats included, as the authorization step or the account's memberships read
+	// them): ErrMemberChanged when the member's seats differ.
 	RemoveMember(ctx context.Context, w MemberWrite) error
 }
 

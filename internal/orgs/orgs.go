@@ -139,6 +139,9 @@ type Member struct {
 	ExternalID string
 	GivenName  string
 	FamilyName string
+	// Seats are the ids of the licenses where the member holds a seat (package licensing):
+	// removing the member frees them in the removal's own transaction.
+	Seats []string
 }
 
 // Suspended reports whether the member is suspended.
@@ -160,6 +163,8 @@ type Membership struct {
 	Kind     Kind
 	Role     roles.Role
 	JoinedAt time.Time
+	// Seats are the member's license seats in the org, as on Member.
+	Seats []string
 }
 
 // Account is a profile with the user's memberships and any email change under way.

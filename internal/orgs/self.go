@@ -331,7 +331,7 @@ func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 			continue
 		}
 		a := Access{Org: o, Member: me}
-		a.Member.OrgID, a.Member.Role = o.ID, m.Role
+		a.Member.OrgID, a.Member.Role, a.Member.Seats = o.ID, m.Role, m.Seats
 		switch {
 		case o.Kind == Personal:
 			err = s.Orgs.Store.DeleteOrg(ctx, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",

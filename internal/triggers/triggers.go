@@ -57,6 +57,9 @@ func scheduledTasks(env *app.Env) []Task {
 	return []Task{
 		{Name: "invites", Run: env.Invites().ProcessDue},
 		{Name: "outbox", Run: env.Outbox().Redrive},
+		{Name: "licenses", Run: func(ctx context.Context, now time.Time) error {
+			return env.Licensing().ProcessDue(ctx, now, env.Log)
+		}},
 		{Name: "purge-deleted-orgs", Run: func(ctx context.Context, now time.Time) error {
 			return orgs.PurgeDeleted(ctx, store, now, env.Log)
 		}},

@@ -1,0 +1,36 @@
+// Command demo fills the API that `make run` serves with demo data (internal/demo) and prints
+// who can sign in with which password: `make demo`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/vendorportal/orgs/internal/demo"
+)
+
+func main() {
+	api := flag.String("api", "http://127.0.0.1:"+envOr("PORT", "8080"), "the local API")
+	ses := flag.String("ses", envOr("SES_ENDPOINT", "http://127.0.0.1:8005"), "the SES stand-in")
+	flag.Parse()
+	users, err := demo.Seed(context.Background(), demo.Options{API: *api, SES: *ses, Log: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("\nDemo data is in. Sign in (any of these, password %s):\n", demo.Password)
+	for _, u := range users {
+		fmt.Printf("  %-28s %s\n", u.Email, u.Role)
+	}
+	fmt.Printf("The org is %q. A token for curl: go run ./infra/localuser -email %s -password '%s'\n", demo.OrgHandle, users[1].Email, demo.Password)
+	fmt.Printf("Browse the API at %s/docs.\n", *api)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,384 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/licensing"
+)
+
+type trialJSON struct {
+	Days      int `json:"days"`
+	NodeLimit int `json:"nodeLimit"`
+}
+
+type productJSON struct {
+	ID               string     `json:"id"`
+	Name             string     `json:"name"`
+	Description      string     `json:"description"`
+	Availability     string     `json:"availability"`
+	Trial            *trialJSON `json:"trial"`
+	AgreementVersion *string    `json:"agreementVersion"`
+}
+
+func productOut(p licensing.Product) productJSON {
+	out := productJSON{ID: p.ID, Name: p.Name, Description: p.Description, Availability: string(p.Availability),
+		AgreementVersion: nullable(p.AgreementVersion)}
+	if p.Trial != nil {
+		out.Trial = &trialJSON{Days: p.Trial.Days, NodeLimit: p.Trial.NodeLimit}
+	}
+	return out
+}
+
+type agreementJSON struct {
+	Version    string     `json:"version"`
+	AcceptedAt timestamp  `json:"acceptedAt"`
+	AcceptedBy personJSON `json:"acceptedBy"`
+}
+
+type licenseJSON struct {
+	ID          string         `json:"id"`
+	ProductID   string         `json:"productId"`
+	ProductName string         `json:"productName"`
+	Type        string         `json:"type"`
+	Status      string         `json:"status"`
+	StartsAt    timestamp      `json:"startsAt"`
+	EndsAt      timestamp      `json:"endsAt"`
+	NodeLimit   *int           `json:"nodeLimit"`
+	SeatLimit   *int           `json:"seatLimit"`
+	SeatsUsed   int            `json:"seatsUsed"`
+	CreatedAt   timestamp      `json:"createdAt"`
+	Agreement   *agreementJSON `json:"agreement"`
+}
+
+// licenseOut renders a license as of now: its status is computed, not stored.
+func licenseOut(l licensing.License, now time.Time) licenseJSON {
+	out := licenseJSON{
+		ID: l.ID, ProductID: l.ProductID, ProductName: l.ProductName, Type: string(l.Type),
+		Status: string(l.Status(now)), StartsAt: timestamp(l.StartsAt), EndsAt: timestamp(l.EndsAt),
+		NodeLimit: l.NodeLimit, SeatLimit: l.SeatLimit, SeatsUsed: l.SeatsUsed, CreatedAt: timestamp(l.CreatedAt),
+	}
+	if a := l.Agreement; a != nil {
+		out.Agreement = &agreementJSON{Version: a.Version, AcceptedAt: timestamp(a.AcceptedAt), AcceptedBy: personJSON(a.AcceptedBy)}
+	}
+	return out
+}
+
+type seatJSON struct {
+	UserID     string    `json:"userId"`
+	Email      string    `json:"email"`
+	AssignedAt timestamp `json:"assignedAt"`
+}
+
+func seatOut(s licensing.Seat) seatJSON {
+	return seatJSON{UserID: s.UserID, Email: s.Email, AssignedAt: timestamp(s.AssignedAt)}
+}
+
+func buildListCatalogProducts(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		p, err := req.Page("catalog")
+		if err != nil {
+			return nil, err
+		}
+		page, err := svc.Catalog(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out := list[productJSON]{Items: make([]productJSON, len(page.Products)), NextCursor: req.Cursor("catalog", page.Next)}
+		for i, pr := range page.Products {
+			out.Items[i] = productOut(pr)
+		}
+		return JSON(http.StatusOK, out), nil
+	}
+}
+
+func buildGetCatalogProduct(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		p, err := svc.Product(ctx, req.Path("productId"))
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusOK, productOut(p)), nil
+	}
+}
+
+func buildPutProduct(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			Name             string     `json:"name"`
+			Description      *string    `json:"description"`
+			Availability     string     `json:"availability"`
+			Trial            *trialJSON `json:"trial"`
+			AgreementVersion *string    `json:"agreementVersion"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		pi := licensing.ProductInput{Name: in.Name, Availability: licensing.Availability(in.Availability)}
+		if in.Description != nil {
+			pi.Description = *in.Description
+		}
+		if in.AgreementVersion != nil {
+			pi.AgreementVersion = *in.AgreementVersion
+		}
+		if in.Trial != nil {
+			pi.Trial = &licensing.TrialTerms{Days: in.Trial.Days, NodeLimit: in.Trial.NodeLimit}
+		}
+		p, err := svc.PutProduct(ctx, req.Caller, req.Path("productId"), pi)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusOK, productOut(p)), nil
+	}
+}
+
+// licenseList renders a page of licenses.
+func licenseList(req *Request, query string, page licensing.LicensePage, now time.Time) *Response {
+	out := list[licenseJSON]{Items: make([]licenseJSON, len(page.Licenses)), NextCursor: req.Cursor(query, page.Next)}
+	for i, l := range page.Licenses {
+		out.Items[i] = licenseOut(l, now)
+	}
+	return JSON(http.StatusOK, out)
+}
+
+func buildListLicenses(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		status := req.Query("status")
+		query := "licenses\x00" + req.Access.Org.ID + "\x00status=" + status
+		p, err := req.Page(query)
+		if err != nil {
+			return nil, err
+		}
+		page, err := svc.List(ctx, req.Access, status, p)
+		if err != nil {
+			return nil, err
+		}
+		return licenseList(req, query, page, svc.Now()), nil
+	}
+}
+
+type trialInputJSON struct {
+	ProductID        string `json:"productId"`
+	AgreementVersion string `json:"agreementVersion"`
+}
+
+// prefetchTrialProduct has the authorization step read the product the body names.
+func prefetchTrialProduct(env *app.Env) Prefetcher {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) context.Context {
+		var in trialInputJSON
+		if json.Unmarshal(req.body, &in) != nil {
+			return ctx
+		}
+		return svc.WithProduct(ctx, in.ProductID)
+	}
+}
+
+// prefetchLicense has the authorization step read the license the path names, and the seat
+// of the path's user.
+func prefetchLicense(env *app.Env) Prefetcher {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) context.Context {
+		return svc.WithLicense(ctx, req.Path("orgId"), req.Path("licenseId"), req.Path("userId"))
+	}
+}
+
+func buildStartTrial(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in trialInputJSON
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		l, err := svc.StartTrial(ctx, req.Access, licensing.TrialInput(in))
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusCreated, licenseOut(l, svc.Now())), nil
+	}
+}
+
+func buildListSeats(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		query := "seats\x00" + req.Access.Org.ID + "\x00" + req.Path("licenseId")
+		p, err := req.Page(query)
+		if err != nil {
+			return nil, err
+		}
+		page, err := svc.Seats(ctx, req.Access, req.Path("licenseId"), p)
+		if err != nil {
+			return nil, err
+		}
+		out := list[seatJSON]{Items: make([]seatJSON, len(page.Seats)), NextCursor: req.Cursor(query, page.Next)}
+		for i, s := range page.Seats {
+			out.Items[i] = seatOut(s)
+		}
+		return JSON(http.StatusOK, out), nil
+	}
+}
+
+func buildAssignSeat(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if len(strings.TrimSpace(string(req.body))) > 0 && strings.TrimSpace(string(req.body)) != "{}" {
+			return nil, apperr.New(apperr.Invalid, "this route takes no body")
+		}
+		s, err := svc.AssignSeat(ctx, req.Access, req.Path("licenseId"))
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusOK, seatOut(s)), nil
+	}
+}
+
+func buildReleaseSeat(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if err := svc.ReleaseSeat(ctx, req.Access, req.Path("licenseId"), req.Path("userId")); err != nil {
+			return nil, err
+		}
+		return NoContent(), nil
+	}
+}
+
+type operatorOrgJSON struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Handle    string    `json:"handle"`
+	Name      string    `json:"name"`
+	CreatedAt timestamp `json:"createdAt"`
+}
+
+func buildFindOrgs(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		found, err := svc.FindOrg(ctx, req.Query("handle"))
+		if err != nil {
+			return nil, err
+		}
+		out := list[operatorOrgJSON]{Items: make([]operatorOrgJSON, len(found))}
+		for i, o := range found {
+			out.Items[i] = operatorOrgJSON{ID: o.ID, Kind: string(o.Kind), Handle: o.Handle, Name: o.Name, CreatedAt: timestamp(o.CreatedAt)}
+		}
+		return JSON(http.StatusOK, out), nil
+	}
+}
+
+func buildOperatorListLicenses(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		query := "operator-licenses\x00" + req.Path("orgId")
+		p, err := req.Page(query)
+		if err != nil {
+			return nil, err
+		}
+		page, err := svc.OrgLicenses(ctx, req.Path("orgId"), p)
+		if err != nil {
+			return nil, err
+		}
+		return licenseList(req, query, page, svc.Now()), nil
+	}
+}
+
+// parseTime reads an optional RFC 3339 time field; nil when absent or null.
+func parseTime(field string, o optional[string]) (*time.Time, error) {
+	if !o.Set || o.Null {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, o.Value)
+	if err != nil {
+		return nil, apperr.New(apperr.Invalid, "%s must be an RFC 3339 time such as 2026-11-22T10:00:00Z", field)
+	}
+	return &t, nil
+}
+
+func buildGrantLicense(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			ProductID string           `json:"productId"`
+			Type      string           `json:"type"`
+			StartsAt  optional[string] `json:"startsAt"`
+			EndsAt    optional[string] `json:"endsAt"`
+			NodeLimit *int             `json:"nodeLimit"`
+			SeatLimit *int             `json:"seatLimit"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		g := licensing.GrantInput{ProductID: in.ProductID, Type: licensing.Type(in.Type), NodeLimit: in.NodeLimit, SeatLimit: in.SeatLimit}
+		var err error
+		if g.StartsAt, err = parseTime("startsAt", in.StartsAt); err != nil {
+			return nil, err
+		}
+		if g.EndsAt, err = parseTime("endsAt", in.EndsAt); err != nil {
+			return nil, err
+		}
+		l, err := svc.Grant(ctx, req.Caller, req.Path("orgId"), g)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusCreated, licenseOut(l, svc.Now())), nil
+	}
+}
+
+func buildUpdateLicense(env *app.Env) Handler {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			EndsAt    optional[string] `json:"endsAt"`
+			NodeLimit optional[int]    `json:"nodeLimit"`
+			SeatLimit optional[int]    `json:"seatLimit"`
+			Status    optional[string] `json:"status"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		ch := licensing.Change{SetEndsAt: in.EndsAt.Set, SetNodeLimit: in.NodeLimit.Set, SetSeatLimit: in.SeatLimit.Set}
+		var err error
+		if ch.EndsAt, err = parseTime("endsAt", in.EndsAt); err != nil {
+			return nil, err
+		}
+		if in.NodeLimit.Set && !in.NodeLimit.Null {
+			ch.NodeLimit = &in.NodeLimit.Value
+		}
+		if in.SeatLimit.Set && !in.SeatLimit.Null {
+			ch.SeatLimit = &in.SeatLimit.Value
+		}
+		if in.Status.Set {
+			if in.Status.Null || in.Status.Value != string(licensing.Revoked) {
+				return nil, apperr.New(apperr.Invalid, `status may only be set to "revoked"`)
+			}
+			ch.Revoke = true
+		}
+		l, err := svc.Update(ctx, req.Caller, req.Path("orgId"), req.Path("licenseId"), ch)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusOK, licenseOut(l, svc.Now())), nil
+	}
+}
+
+// replayLicense answers a repeated trial or grant (same Idempotency-Key, same body) with the
+// license the first request created.
+func replayLicense(env *app.Env) Replayer {
+	svc := env.Licensing()
+	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
+		l, err := svc.License(ctx, req.Path("orgId"), created.ID)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusCreated, licenseOut(l, svc.Now())), nil
+	}
+}
