@@ -10,9 +10,12 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 )
 
-// NormalizeEmail trims and lower-cases an address and checks that it is one plain address.
+// NormalizeEmail trims, NFC-normalises and lower-cases an address and checks that it is one
+// plain address.
 func NormalizeEmail(field, s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	// NFC first, so that two spellings of one address (a precomposed ë, or e and a combining
+	// diaeresis) are one address to every comparison and guard.
+	s = strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") || len(s) > 254 {
 		return "", apperr.New(apperr.Invalid, "%s must be a plain email address such as name@example.com", field)

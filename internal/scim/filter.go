@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	filter "github.com/scim2/filter-parser/v2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Lookup is a user filter turned into what the store can find in one read: a member by sign-in
@@ -157,7 +158,7 @@ func (l *Lookup) addValuePath(vp *filter.ValuePath) error {
 				}
 				return nil
 			case "value":
-				l.conds = append(l.conds, cond{attr: "emails.value", value: v})
+				l.conds = append(l.conds, cond{attr: "emails.value", value: norm.NFC.String(v)})
 				return nil
 			}
 		}
@@ -179,7 +180,11 @@ func (l *Lookup) addAttr(p filter.AttributePath, op filter.CompareOperator, valu
 		return Errorf(400, "invalidFilter", "%s compares strings", p)
 	}
 	switch name {
-	case "username", "externalid", "id", "emails.value":
+	case "username", "emails.value":
+		// Addresses compare as the contract says: NFC-normalised, whatever the case.
+		l.conds = append(l.conds, cond{attr: name, value: norm.NFC.String(v)})
+		return nil
+	case "externalid", "id":
 		l.conds = append(l.conds, cond{attr: name, value: v})
 		return nil
 	}

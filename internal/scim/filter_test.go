@@ -29,3 +29,16 @@ func TestAFilterTooLongIsRefusedBeforeItIsParsed(t *testing.T) {
 		t.Errorf("a filter of %d characters: %v", len(long), err)
 	}
 }
+
+func TestAFilterFindsAnAddressHoweverItIsSpelled(t *testing.T) {
+	for _, f := range []string{"userName eq \"ZOE\u0308@example.com\"", "emails[type eq \"work\"].value eq \"zoe\u0308@Example.com\""} {
+		l, err := ParseUserFilter(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := User{UserName: "zo\u00eb@example.com", Emails: []MultiValue{{Value: "zo\u00eb@example.com"}}}
+		if l.Email != "zo\u00eb@example.com" || !l.Match(u) {
+			t.Errorf("%q: looks up %q, matches %v", f, l.Email, l.Match(u))
+		}
+	}
+}
