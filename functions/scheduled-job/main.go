@@ -4,9 +4,10 @@
 package main
 
 import (
+	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-func main() { lambdaapp.StartFunction(triggers.ScheduledJob, ses.Install) }
+func main() { lambdaapp.StartFunction(triggers.ScheduledJob, ses.Install, cognito.Install) }

@@ -67,6 +67,7 @@ func run(ctx context.Context) error {
 	api, err := localmode.New(ctx, localmode.Options{
 		DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint, SESEndpoint: stack.SESEndpoint,
 		TableName: cfg.TableName, PoolName: "orgs-local", Config: cfg, Log: log,
+		LambdaEndpoint: stack.LambdaEndpoint,
 		// The data outlives restarts: the stream processor starts at the stream's end, and
 		// the scheduled job re-drives what it missed meanwhile.
 		StreamFromLatest: true,

@@ -234,8 +234,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 
 	var poolTriggers awscognito.UserPoolTriggers
 	for _, f := range triggers.Functions {
-		if f.Kind == triggers.KindPostConfirmation {
+		switch f.Kind {
+		case triggers.KindPostConfirmation:
 			poolTriggers.PostConfirmation = b.newFunction(triggerSpec(f))
+		case triggers.KindPostAuthentication:
+			poolTriggers.PostAuthentication = b.newFunction(triggerSpec(f))
 		}
 	}
 
@@ -423,7 +426,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, f := range fns {
 		use(f.Name)
 		switch f.Kind {
-		case triggers.KindSchedule, triggers.KindStream:
+		case triggers.KindSchedule, triggers.KindStream, triggers.KindPostAuthentication:
 		case triggers.KindPostConfirmation:
 			postConfirmation++
 			if postConfirmation > 1 {
@@ -657,7 +660,7 @@ func triggerSpec(f *triggers.Function) functionSpec {
 	}
 	spec := functionSpec{
 		name: f.Name, description: description, actions: f.Actions,
-		poolTrigger:    f.Kind == triggers.KindPostConfirmation,
+		poolTrigger:    f.Kind == triggers.KindPostConfirmation || f.Kind == triggers.KindPostAuthentication,
 		timeoutSeconds: FunctionTimeoutSeconds,
 		secret:         f.Secret,
 	}

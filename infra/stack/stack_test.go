@@ -253,12 +253,14 @@ func TestOrgsStack(t *testing.T) {
 		checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
 	})
 
-	t.Run("PostConfirmationDoesNotReferToThePool", func(t *testing.T) {
-		id := byName[triggers.PostConfirmation.Name]
-		role := refID(tp.props(id)["Role"])
-		for _, r := range []string{id, role} {
-			if mentions(tp.resources[r], pool) || mentions(tp.resources[r], client) {
-				t.Errorf("the pool's trigger: %s refers to the user pool or its client", r)
+	t.Run("PoolTriggersDoNotReferToThePool", func(t *testing.T) {
+		for _, f := range []*triggers.Function{triggers.PostConfirmation, triggers.PostAuthentication} {
+			id := byName[f.Name]
+			role := refID(tp.props(id)["Role"])
+			for _, r := range []string{id, role} {
+				if mentions(tp.resources[r], pool) || mentions(tp.resources[r], client) {
+					t.Errorf("the pool's trigger %s: %s refers to the user pool or its client", f.Name, r)
+				}
 			}
 		}
 	})
@@ -379,6 +381,12 @@ func TestOrgsStack(t *testing.T) {
 				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
 				if got := lc["PostConfirmation"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
 					t.Errorf("user pool LambdaConfig.PostConfirmation = %v; want the ARN of %s (%s)", got, fn, f.Name)
+				}
+				checkInvokePermission(t, tp, f.Name, fn, "cognito-idp.amazonaws.com", pool)
+			case triggers.KindPostAuthentication:
+				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
+				if got := lc["PostAuthentication"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
+					t.Errorf("user pool LambdaConfig.PostAuthentication = %v; want the ARN of %s (%s)", got, fn, f.Name)
 				}
 				checkInvokePermission(t, tp, f.Name, fn, "cognito-idp.amazonaws.com", pool)
 			default:

@@ -537,6 +537,30 @@ func (e GithubOidcToken200JSONResponseBodyTokenType) Valid() bool {
 	}
 }
 
+// Defines values for GetEntitlements200JSONResponseBodyProductsLicenseType.
+const (
+	GetEntitlements200JSONResponseBodyProductsLicenseTypeDeveloper  GetEntitlements200JSONResponseBodyProductsLicenseType = "developer"
+	GetEntitlements200JSONResponseBodyProductsLicenseTypeEnterprise GetEntitlements200JSONResponseBodyProductsLicenseType = "enterprise"
+	GetEntitlements200JSONResponseBodyProductsLicenseTypeFree       GetEntitlements200JSONResponseBodyProductsLicenseType = "free"
+	GetEntitlements200JSONResponseBodyProductsLicenseTypeTrial      GetEntitlements200JSONResponseBodyProductsLicenseType = "trial"
+)
+
+// Valid indicates whether the value is a known member of the GetEntitlements200JSONResponseBodyProductsLicenseType enum.
+func (e GetEntitlements200JSONResponseBodyProductsLicenseType) Valid() bool {
+	switch e {
+	case GetEntitlements200JSONResponseBodyProductsLicenseTypeDeveloper:
+		return true
+	case GetEntitlements200JSONResponseBodyProductsLicenseTypeEnterprise:
+		return true
+	case GetEntitlements200JSONResponseBodyProductsLicenseTypeFree:
+		return true
+	case GetEntitlements200JSONResponseBodyProductsLicenseTypeTrial:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AcceptInvite200JSONResponseBodySource.
 const (
 	AcceptInvite200JSONResponseBodySourceCreated AcceptInvite200JSONResponseBodySource = "created"
@@ -918,6 +942,21 @@ func (e UpdateOrgJSONBodySupportTicketVisibility) Valid() bool {
 	case UpdateOrgJSONBodySupportTicketVisibilityAll:
 		return true
 	case UpdateOrgJSONBodySupportTicketVisibilityOwn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResetAuth401JSONResponseBody1Message.
+const (
+	ResetAuth401JSONResponseBody1MessageUnauthorized ResetAuth401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ResetAuth401JSONResponseBody1Message enum.
+func (e ResetAuth401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ResetAuth401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1359,6 +1398,51 @@ func (e CommentTicket401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for GetToken401JSONResponseBody1Message.
+const (
+	GetToken401JSONResponseBody1MessageUnauthorized GetToken401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the GetToken401JSONResponseBody1Message enum.
+func (e GetToken401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case GetToken401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegenerateToken401JSONResponseBody1Message.
+const (
+	RegenerateToken401JSONResponseBody1MessageUnauthorized RegenerateToken401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the RegenerateToken401JSONResponseBody1Message enum.
+func (e RegenerateToken401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case RegenerateToken401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsage401JSONResponseBody1Message.
+const (
+	GetUsage401JSONResponseBody1MessageUnauthorized GetUsage401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the GetUsage401JSONResponseBody1Message enum.
+func (e GetUsage401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case GetUsage401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Error defines model for Error.
 type Error struct {
 	Error struct {
@@ -1539,6 +1623,15 @@ type OrgKind string
 
 // OrgSupportTicketVisibility defines model for Org.SupportTicketVisibility.
 type OrgSupportTicketVisibility string
+
+// OrgToken defines model for OrgToken.
+type OrgToken struct {
+	CreatedAt  time.Time  `json:"createdAt"`
+	CreatedBy  *Person    `json:"createdBy"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	LastUsedIp *string    `json:"lastUsedIp"`
+	Token      string     `json:"token"`
+}
 
 // Permission defines model for Permission.
 type Permission string
@@ -1850,6 +1943,9 @@ type ListCatalogProductsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetEntitlements200JSONResponseBodyProductsLicenseType defines parameters for GetEntitlements.
+type GetEntitlements200JSONResponseBodyProductsLicenseType string
+
 // AcceptInviteJSONBody defines parameters for AcceptInvite.
 type AcceptInviteJSONBody struct {
 	Token string `json:"token"`
@@ -2132,6 +2228,14 @@ type UpdateOrgJSONBody struct {
 
 // UpdateOrgJSONBodySupportTicketVisibility defines parameters for UpdateOrg.
 type UpdateOrgJSONBodySupportTicketVisibility string
+
+// ResetAuth401JSONResponseBody1 defines parameters for ResetAuth.
+type ResetAuth401JSONResponseBody1 struct {
+	Message ResetAuth401JSONResponseBody1Message `json:"message"`
+}
+
+// ResetAuth401JSONResponseBody1Message defines parameters for ResetAuth.
+type ResetAuth401JSONResponseBody1Message string
 
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
@@ -2500,6 +2604,22 @@ type CommentTicket401JSONResponseBody1 struct {
 // CommentTicket401JSONResponseBody1Message defines parameters for CommentTicket.
 type CommentTicket401JSONResponseBody1Message string
 
+// GetToken401JSONResponseBody1 defines parameters for GetToken.
+type GetToken401JSONResponseBody1 struct {
+	Message GetToken401JSONResponseBody1Message `json:"message"`
+}
+
+// GetToken401JSONResponseBody1Message defines parameters for GetToken.
+type GetToken401JSONResponseBody1Message string
+
+// RegenerateToken401JSONResponseBody1 defines parameters for RegenerateToken.
+type RegenerateToken401JSONResponseBody1 struct {
+	Message RegenerateToken401JSONResponseBody1Message `json:"message"`
+}
+
+// RegenerateToken401JSONResponseBody1Message defines parameters for RegenerateToken.
+type RegenerateToken401JSONResponseBody1Message string
+
 // StartTrialJSONBody defines parameters for StartTrial.
 type StartTrialJSONBody struct {
 	AgreementVersion string `json:"agreementVersion"`
@@ -2513,6 +2633,14 @@ type StartTrialParams struct {
 	// another body → 409.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
+
+// GetUsage401JSONResponseBody1 defines parameters for GetUsage.
+type GetUsage401JSONResponseBody1 struct {
+	Message GetUsage401JSONResponseBody1Message `json:"message"`
+}
+
+// GetUsage401JSONResponseBody1Message defines parameters for GetUsage.
+type GetUsage401JSONResponseBody1Message string
 
 // ScimListGroupsParams defines parameters for ScimListGroups.
 type ScimListGroupsParams struct {
@@ -3065,6 +3193,18 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/config (the `GetConfig` operationId).
 	GetConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetEntitlements For tools (HTTP Basic, a member's email and the org's access token), the products that member may download
+	//
+	// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`. Public products always
+	// (licenseType `free`); commercial ones with an active license covering the user (a seat
+	// where the license has seats), by the longest-running license. Any wrong pair, a member
+	// without products.access, a suspended member, an old token or a deleted org → 401 with
+	// `WWW-Authenticate: Basic`; a token failing its checksum is refused without a read.
+	// After 10 refused sign-ins in a minute for one email at one org → 429 with Retry-After.
+	//
+	// Corresponds with GET /v1/entitlements (the `GetEntitlements` operationId).
+	GetEntitlements(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// AcceptInviteWithBody Accept an invite as the signed-in user whose verified email it was sent to
 	//
 	// Takes any type of body and a specified content type.
@@ -3309,6 +3449,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/orgs/{orgId} (the `UpdateOrg` operationId).
 	UpdateOrg(ctx context.Context, orgId OrgId, body UpdateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetAuth Reset the org's authentication, earlier sign-ins stop working for it, the token is regenerated, members are signed out
+	//
+	// No body (or `{}`). Every JWT whose `iat` is before this second gets 401
+	// `unauthenticated` on this org (other orgs and /v1/me are not affected); the access
+	// token is regenerated; every member is signed out at the identity provider; the admins
+	// get an email; `auth.reset` is logged.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/auth/reset (the `ResetAuth` operationId).
+	ResetAuth(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEvents The org's event log, newest first, filtered by category, time and text
 	//
@@ -3582,6 +3732,19 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
 	CommentTicket(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetToken The org's access token, its creation and last use; each view is logged
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/token (the `GetToken` operationId).
+	GetToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegenerateToken Give the org a new access token; the old one stops working at once
+	//
+	// No body (or `{}`). The org's admins get an email naming who did it. Of concurrent
+	// regenerations of the same token one wins; the others get 409.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/token/regenerate (the `RegenerateToken` operationId).
+	RegenerateToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StartTrialWithBody Start the org's trial of a catalog product, accepting the Master Service Agreement
 	//
 	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
@@ -3599,6 +3762,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
 	StartTrial(ctx context.Context, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUsage Members, pending invites, active licenses, node limit and tool sign-ins per day for 30 days
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/usage (the `GetUsage` operationId).
+	GetUsage(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimListGroups SCIM: one group per role of the org
 	//
@@ -3848,6 +4016,28 @@ func (c *Client) GetCatalogProduct(ctx context.Context, productId ProductId, req
 // Corresponds with GET /v1/config (the `GetConfig` operationId).
 func (c *Client) GetConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEntitlements For tools (HTTP Basic, a member's email and the org's access token), the products that member may download
+//
+// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`. Public products always
+// (licenseType `free`); commercial ones with an active license covering the user (a seat
+// where the license has seats), by the longest-running license. Any wrong pair, a member
+// without products.access, a suspended member, an old token or a deleted org → 401 with
+// `WWW-Authenticate: Basic`; a token failing its checksum is refused without a read.
+// After 10 refused sign-ins in a minute for one email at one org → 429 with Retry-After.
+//
+// Corresponds with GET /v1/entitlements (the `GetEntitlements` operationId).
+func (c *Client) GetEntitlements(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEntitlementsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -4413,6 +4603,26 @@ func (c *Client) UpdateOrgWithBody(ctx context.Context, orgId OrgId, contentType
 // Corresponds with PATCH /v1/orgs/{orgId} (the `UpdateOrg` operationId).
 func (c *Client) UpdateOrg(ctx context.Context, orgId OrgId, body UpdateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateOrgRequest(c.Server, orgId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetAuth Reset the org's authentication, earlier sign-ins stop working for it, the token is regenerated, members are signed out
+//
+// No body (or `{}`). Every JWT whose `iat` is before this second gets 401
+// `unauthenticated` on this org (other orgs and /v1/me are not affected); the access
+// token is regenerated; every member is signed out at the identity provider; the admins
+// get an email; `auth.reset` is logged.
+//
+// Corresponds with POST /v1/orgs/{orgId}/auth/reset (the `ResetAuth` operationId).
+func (c *Client) ResetAuth(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetAuthRequest(c.Server, orgId)
 	if err != nil {
 		return nil, err
 	}
@@ -5055,6 +5265,39 @@ func (c *Client) CommentTicket(ctx context.Context, orgId OrgId, ticketId Ticket
 	return c.Client.Do(req)
 }
 
+// GetToken The org's access token, its creation and last use; each view is logged
+//
+// Corresponds with GET /v1/orgs/{orgId}/token (the `GetToken` operationId).
+func (c *Client) GetToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTokenRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegenerateToken Give the org a new access token; the old one stops working at once
+//
+// No body (or `{}`). The org's admins get an email naming who did it. Of concurrent
+// regenerations of the same token one wins; the others get 409.
+//
+// Corresponds with POST /v1/orgs/{orgId}/token/regenerate (the `RegenerateToken` operationId).
+func (c *Client) RegenerateToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegenerateTokenRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // StartTrialWithBody Start the org's trial of a catalog product, accepting the Master Service Agreement
 //
 // One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
@@ -5083,6 +5326,21 @@ func (c *Client) StartTrialWithBody(ctx context.Context, orgId OrgId, params *St
 // Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
 func (c *Client) StartTrial(ctx context.Context, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStartTrialRequest(c.Server, orgId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUsage Members, pending invites, active licenses, node limit and tool sign-ins per day for 30 days
+//
+// Corresponds with GET /v1/orgs/{orgId}/usage (the `GetUsage` operationId).
+func (c *Client) GetUsage(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsageRequest(c.Server, orgId)
 	if err != nil {
 		return nil, err
 	}
@@ -5769,6 +6027,33 @@ func NewGetConfigRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/v1/config")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetEntitlementsRequest constructs an http.Request for the GetEntitlements method
+func NewGetEntitlementsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/entitlements")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6802,6 +7087,40 @@ func NewUpdateOrgRequestWithBody(server string, orgId OrgId, contentType string,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetAuthRequest constructs an http.Request for the ResetAuth method
+func NewResetAuthRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/auth/reset", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8396,6 +8715,74 @@ func NewCommentTicketRequestWithBody(server string, orgId OrgId, ticketId Ticket
 	return req, nil
 }
 
+// NewGetTokenRequest constructs an http.Request for the GetToken method
+func NewGetTokenRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/token", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegenerateTokenRequest constructs an http.Request for the RegenerateToken method
+func NewRegenerateTokenRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/token/regenerate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewStartTrialRequest calls the generic StartTrial builder with application/json body
 func NewStartTrialRequest(server string, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -8453,6 +8840,40 @@ func NewStartTrialRequestWithBody(server string, orgId OrgId, params *StartTrial
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewGetUsageRequest constructs an http.Request for the GetUsage method
+func NewGetUsageRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -9061,6 +9482,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/config (the `GetConfig` operationId).
 	GetConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConfigResponse, error)
 
+	// GetEntitlementsWithResponse For tools (HTTP Basic, a member's email and the org's access token), the products that member may download
+	//
+	// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`. Public products always
+	// (licenseType `free`); commercial ones with an active license covering the user (a seat
+	// where the license has seats), by the longest-running license. Any wrong pair, a member
+	// without products.access, a suspended member, an old token or a deleted org → 401 with
+	// `WWW-Authenticate: Basic`; a token failing its checksum is refused without a read.
+	// After 10 refused sign-ins in a minute for one email at one org → 429 with Retry-After.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/entitlements (the `GetEntitlements` operationId).
+	GetEntitlementsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetEntitlementsResponse, error)
+
 	// AcceptInviteWithBodyWithResponse Accept an invite as the signed-in user whose verified email it was sent to
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9325,6 +9760,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/orgs/{orgId} (the `UpdateOrg` operationId).
 	UpdateOrgWithResponse(ctx context.Context, orgId OrgId, body UpdateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrgResponse, error)
+
+	// ResetAuthWithResponse Reset the org's authentication, earlier sign-ins stop working for it, the token is regenerated, members are signed out
+	//
+	// No body (or `{}`). Every JWT whose `iat` is before this second gets 401
+	// `unauthenticated` on this org (other orgs and /v1/me are not affected); the access
+	// token is regenerated; every member is signed out at the identity provider; the admins
+	// get an email; `auth.reset` is logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/auth/reset (the `ResetAuth` operationId).
+	ResetAuthWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ResetAuthResponse, error)
 
 	// ListEventsWithResponse The org's event log, newest first, filtered by category, time and text
 	//
@@ -9634,6 +10081,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/orgs/{orgId}/tickets/{ticketId}/comments (the `CommentTicket` operationId).
 	CommentTicketWithResponse(ctx context.Context, orgId OrgId, ticketId TicketId, body CommentTicketJSONRequestBody, reqEditors ...RequestEditorFn) (*CommentTicketResponse, error)
 
+	// GetTokenWithResponse The org's access token, its creation and last use; each view is logged
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/token (the `GetToken` operationId).
+	GetTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*GetTokenResponse, error)
+
+	// RegenerateTokenWithResponse Give the org a new access token; the old one stops working at once
+	//
+	// No body (or `{}`). The org's admins get an email naming who did it. Of concurrent
+	// regenerations of the same token one wins; the others get 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/token/regenerate (the `RegenerateToken` operationId).
+	RegenerateTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*RegenerateTokenResponse, error)
+
 	// StartTrialWithBodyWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
 	//
 	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
@@ -9651,6 +10115,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/trials (the `StartTrial` operationId).
 	StartTrialWithResponse(ctx context.Context, orgId OrgId, params *StartTrialParams, body StartTrialJSONRequestBody, reqEditors ...RequestEditorFn) (*StartTrialResponse, error)
+
+	// GetUsageWithResponse Members, pending invites, active licenses, node limit and tool sign-ins per day for 30 days
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/usage (the `GetUsage` operationId).
+	GetUsageWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
 
 	// ScimListGroupsWithResponse SCIM: one group per role of the org
 	//
@@ -10386,6 +10857,101 @@ func (r GetConfigResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEntitlementsResponse401Headers the declared response headers of an HTTP 401 response for GetEntitlements
+type GetEntitlementsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetEntitlementsResponse429Headers the declared response headers of an HTTP 429 response for GetEntitlements
+type GetEntitlementsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetEntitlementsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Org struct {
+			Handle string `json:"handle"`
+			Id     string `json:"id"`
+		} `json:"org"`
+		Products []struct {
+			EndsAt      *time.Time                                            `json:"endsAt"`
+			Id          string                                                `json:"id"`
+			LicenseType GetEntitlements200JSONResponseBodyProductsLicenseType `json:"licenseType"`
+			Name        string                                                `json:"name"`
+			NodeLimit   *int                                                  `json:"nodeLimit"`
+		} `json:"products"`
+		User Person `json:"user"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEntitlementsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEntitlementsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEntitlementsResponse) GetJSON200() *struct {
+	Org struct {
+		Handle string `json:"handle"`
+		Id     string `json:"id"`
+	} `json:"org"`
+	Products []struct {
+		EndsAt      *time.Time                                            `json:"endsAt"`
+		Id          string                                                `json:"id"`
+		LicenseType GetEntitlements200JSONResponseBodyProductsLicenseType `json:"licenseType"`
+		Name        string                                                `json:"name"`
+		NodeLimit   *int                                                  `json:"nodeLimit"`
+	} `json:"products"`
+	User Person `json:"user"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEntitlementsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetEntitlementsResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEntitlementsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEntitlementsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEntitlementsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEntitlementsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11824,6 +12390,75 @@ func (r UpdateOrgResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateOrgResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ResetAuthResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetAuthResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetAuthResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetAuthResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetAuthResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ResetAuthResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetAuthResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetAuthResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetAuthResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetAuthResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13799,6 +14434,151 @@ func (r CommentTicketResponse) ContentType() string {
 	return ""
 }
 
+type GetTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrgToken
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTokenResponse) GetJSON200() *OrgToken {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTokenResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTokenResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetTokenResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RegenerateTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrgToken
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegenerateTokenResponse) GetJSON200() *OrgToken {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegenerateTokenResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegenerateTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegenerateTokenResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegenerateTokenResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RegenerateTokenResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RegenerateTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegenerateTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegenerateTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegenerateTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type StartTrialResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13869,6 +14649,94 @@ func (r StartTrialResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r StartTrialResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		ActiveLicenses int `json:"activeLicenses"`
+		Members        int `json:"members"`
+
+		// NodeLimit the sum of the active licenses' node limits
+		NodeLimit      int `json:"nodeLimit"`
+		PendingInvites int `json:"pendingInvites"`
+
+		// TokenUses successful tool sign-ins per UTC day, the last 30 days, oldest first, every day listed
+		TokenUses []struct {
+			Count int                `json:"count"`
+			Date  openapi_types.Date `json:"date"`
+		} `json:"tokenUses"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsageResponse) GetJSON200() *struct {
+	ActiveLicenses int `json:"activeLicenses"`
+	Members        int `json:"members"`
+
+	// NodeLimit the sum of the active licenses' node limits
+	NodeLimit      int `json:"nodeLimit"`
+	PendingInvites int `json:"pendingInvites"`
+
+	// TokenUses successful tool sign-ins per UTC day, the last 30 days, oldest first, every day listed
+	TokenUses []struct {
+		Count int                `json:"count"`
+		Date  openapi_types.Date `json:"date"`
+	} `json:"tokenUses"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUsageResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetUsageResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14631,6 +15499,26 @@ func (c *ClientWithResponses) GetConfigWithResponse(ctx context.Context, reqEdit
 	return ParseGetConfigResponse(rsp)
 }
 
+// GetEntitlementsWithResponse For tools (HTTP Basic, a member's email and the org's access token), the products that member may download
+//
+// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`. Public products always
+// (licenseType `free`); commercial ones with an active license covering the user (a seat
+// where the license has seats), by the longest-running license. Any wrong pair, a member
+// without products.access, a suspended member, an old token or a deleted org → 401 with
+// `WWW-Authenticate: Basic`; a token failing its checksum is refused without a read.
+// After 10 refused sign-ins in a minute for one email at one org → 429 with Retry-After.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/entitlements (the `GetEntitlements` operationId).
+func (c *ClientWithResponses) GetEntitlementsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetEntitlementsResponse, error) {
+	rsp, err := c.GetEntitlements(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEntitlementsResponse(rsp)
+}
+
 // AcceptInviteWithBodyWithResponse Accept an invite as the signed-in user whose verified email it was sent to
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -15086,6 +15974,24 @@ func (c *ClientWithResponses) UpdateOrgWithResponse(ctx context.Context, orgId O
 		return nil, err
 	}
 	return ParseUpdateOrgResponse(rsp)
+}
+
+// ResetAuthWithResponse Reset the org's authentication, earlier sign-ins stop working for it, the token is regenerated, members are signed out
+//
+// No body (or `{}`). Every JWT whose `iat` is before this second gets 401
+// `unauthenticated` on this org (other orgs and /v1/me are not affected); the access
+// token is regenerated; every member is signed out at the identity provider; the admins
+// get an email; `auth.reset` is logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/auth/reset (the `ResetAuth` operationId).
+func (c *ClientWithResponses) ResetAuthWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ResetAuthResponse, error) {
+	rsp, err := c.ResetAuth(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetAuthResponse(rsp)
 }
 
 // ListEventsWithResponse The org's event log, newest first, filtered by category, time and text
@@ -15612,6 +16518,35 @@ func (c *ClientWithResponses) CommentTicketWithResponse(ctx context.Context, org
 	return ParseCommentTicketResponse(rsp)
 }
 
+// GetTokenWithResponse The org's access token, its creation and last use; each view is logged
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/token (the `GetToken` operationId).
+func (c *ClientWithResponses) GetTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*GetTokenResponse, error) {
+	rsp, err := c.GetToken(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTokenResponse(rsp)
+}
+
+// RegenerateTokenWithResponse Give the org a new access token; the old one stops working at once
+//
+// No body (or `{}`). The org's admins get an email naming who did it. Of concurrent
+// regenerations of the same token one wins; the others get 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/token/regenerate (the `RegenerateToken` operationId).
+func (c *ClientWithResponses) RegenerateTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*RegenerateTokenResponse, error) {
+	rsp, err := c.RegenerateToken(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegenerateTokenResponse(rsp)
+}
+
 // StartTrialWithBodyWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
 //
 // One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
@@ -15640,6 +16575,19 @@ func (c *ClientWithResponses) StartTrialWithResponse(ctx context.Context, orgId 
 		return nil, err
 	}
 	return ParseStartTrialResponse(rsp)
+}
+
+// GetUsageWithResponse Members, pending invites, active licenses, node limit and tool sign-ins per day for 30 days
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/usage (the `GetUsage` operationId).
+func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*GetUsageResponse, error) {
+	rsp, err := c.GetUsage(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsageResponse(rsp)
 }
 
 // ScimListGroupsWithResponse SCIM: one group per role of the org
@@ -16344,6 +17292,82 @@ func ParseGetConfigResponse(rsp *http.Response) (*GetConfigResponse, error) {
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetConfigResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEntitlementsResponse parses an HTTP response from a GetEntitlementsWithResponse call
+func ParseGetEntitlementsResponse(rsp *http.Response) (*GetEntitlementsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEntitlementsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Org struct {
+				Handle string `json:"handle"`
+				Id     string `json:"id"`
+			} `json:"org"`
+			Products []struct {
+				EndsAt      *time.Time                                            `json:"endsAt"`
+				Id          string                                                `json:"id"`
+				LicenseType GetEntitlements200JSONResponseBodyProductsLicenseType `json:"licenseType"`
+				Name        string                                                `json:"name"`
+				NodeLimit   *int                                                  `json:"nodeLimit"`
+			} `json:"products"`
+			User Person `json:"user"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetEntitlementsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetEntitlementsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -17405,6 +18429,63 @@ func ParseUpdateOrgResponse(rsp *http.Response) (*UpdateOrgResponse, error) {
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseResetAuthResponse parses an HTTP response from a ResetAuthWithResponse call
+func ParseResetAuthResponse(rsp *http.Response) (*ResetAuthResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetAuthResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Error
@@ -18988,6 +20069,121 @@ func ParseCommentTicketResponse(rsp *http.Response) (*CommentTicketResponse, err
 	return response, nil
 }
 
+// ParseGetTokenResponse parses an HTTP response from a GetTokenWithResponse call
+func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrgToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRegenerateTokenResponse parses an HTTP response from a RegenerateTokenWithResponse call
+func ParseRegenerateTokenResponse(rsp *http.Response) (*RegenerateTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegenerateTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrgToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseStartTrialResponse parses an HTTP response from a StartTrialWithResponse call
 func ParseStartTrialResponse(rsp *http.Response) (*StartTrialResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19043,6 +20239,66 @@ func ParseStartTrialResponse(rsp *http.Response) (*StartTrialResponse, error) {
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetUsageResponse parses an HTTP response from a GetUsageWithResponse call
+func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			ActiveLicenses int `json:"activeLicenses"`
+			Members        int `json:"members"`
+
+			// NodeLimit the sum of the active licenses' node limits
+			NodeLimit      int `json:"nodeLimit"`
+			PendingInvites int `json:"pendingInvites"`
+
+			// TokenUses successful tool sign-ins per UTC day, the last 30 days, oldest first, every day listed
+			TokenUses []struct {
+				Count int                `json:"count"`
+				Date  openapi_types.Date `json:"date"`
+			} `json:"tokenUses"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"maps"
+
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
@@ -10,11 +12,13 @@ import (
 // scheduled job are built with the same map. A capability that adds a kind adds its line
 // here. They need the mail sender: the functions that run them install SES.
 func outboxHandlers(e *Env) outbox.Handlers {
-	return outbox.Handlers{
+	h := outbox.Handlers{
 		outbox.KindEmail:         outbox.SendEmail(e.Mail()),
 		orgs.KindInviteEmail:     e.InvitesSending().SendInviteEmail,
 		orgs.KindEmailChangeLink: e.SelfServiceSending().SendEmailChangeLink,
 	}
+	maps.Copy(h, e.TokenOutboxHandlers())
+	return h
 }
 
 // Outbox returns the processor of outbox messages, with every kind's handler.

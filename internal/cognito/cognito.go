@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -21,7 +22,8 @@ import (
 
 // Install makes env use the configured user pool as its directory.
 func Install(env *app.Env) {
-	env.UseDirectory(&Directory{Client: NewClient(env.AWSConfig(), env.Config.CognitoEndpoint), PoolID: env.Config.UserPoolID})
+	env.UseDirectory(&Directory{Client: NewClient(env.AWSConfig(), env.Config.CognitoEndpoint), PoolID: env.Config.UserPoolID,
+		Local: env.Config.CognitoEndpoint != "", Log: env.Log})
 }
 
 // Directory makes admin calls on one user pool. Users are named by their sub, which the Admin
@@ -29,6 +31,30 @@ func Install(env *app.Env) {
 type Directory struct {
 	Client *cip.Client
 	PoolID string
+	// Local: the pool is cognito-local's, which lacks some admin calls (GlobalSignOut).
+	Local bool
+	Log   *slog.Logger
+}
+
+// GlobalSignOut signs the user out of every device: their refresh tokens are revoked (ID and
+// access tokens live on until they expire; an org's auth reset refuses those by their iat). A
+// user already gone is not an error. cognito-local lacks the call: locally it is treated as
+// done, and logged so.
+func (d *Directory) GlobalSignOut(ctx context.Context, userID string) error {
+	if d.Local {
+		if d.Log != nil {
+			d.Log.InfoContext(ctx, "cognito-local has no AdminUserGlobalSignOut: the sign-out is treated as done", "userId", userID)
+		}
+		return nil
+	}
+	_, err := d.Client.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{
+		UserPoolId: aws.String(d.PoolID), Username: aws.String(userID),
+	})
+	var notFound *types.UserNotFoundException
+	if err != nil && !errors.As(err, &notFound) {
+		return fmt.Errorf("cognito: global sign-out of %s: %w", userID, err)
+	}
+	return nil
 }
 
 // NewClient returns a Cognito client; a non-empty endpoint points it at cognito-local.

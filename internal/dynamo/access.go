@@ -52,6 +52,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if pre != nil {
 		ks = append(ks, pre.keys...)
 	}
+	ks = append(ks, extraKeys(orgID, subj.Extra)...)
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
 		return orgs.Access{}, err
@@ -60,6 +61,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	var org orgItem
 	var replay error
 	members := map[string]orgs.Member{}
+	var extras []map[string]types.AttributeValue
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
@@ -70,6 +72,8 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			continue
 		}
 		switch {
+		case k.PK == orgPK(orgID) && isExtraSK(k.SK):
+			extras = append(extras, av)
 		case itemSK != "" && k.SK == itemSK:
 			if a.Item, err = item.decode(av); err != nil {
 				return orgs.Access{}, err
@@ -104,6 +108,9 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 		return orgs.Access{}, apperr.New(apperr.NotFound, "organization not found")
 	}
 	a.Org, a.Member = org.org(), caller
+	if a.Extra, err = extraResult(subj.Extra, extras); err != nil {
+		return orgs.Access{}, err
+	}
 	if t, ok := members[subj.UserID]; ok {
 		a.Target = &t
 	}

@@ -201,12 +201,13 @@ type userOrgItem struct {
 	// SeatLicenses is the member item's copy, so that deleting the account frees the seats
 	// without reading each org's side.
 	SeatLicenses []string `dynamodbav:"seatLicenses,stringset,omitempty"`
+	Status   string    `dynamodbav:"status,omitempty"`
 }
 
 func newUserOrgItem(m orgs.Member, kind orgs.Kind) userOrgItem {
 	return userOrgItem{
 		keys:  keys{PK: userPK(m.UserID), SK: userOrgSK(m.OrgID)},
-		OrgID: m.OrgID, Kind: string(kind), Role: string(m.Role), JoinedAt: m.JoinedAt,
+		OrgID: m.OrgID, Kind: string(kind), Role: string(m.Role), JoinedAt: m.JoinedAt, Status: string(m.Status),
 	}
 }
 

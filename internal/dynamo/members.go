@@ -71,10 +71,18 @@ func newEmailEntry(m orgs.Member) searchItem {
 }
 
 // emailGuardItem records that an address is a member's, so that a write can check in its
-// own transaction that an invitee is not a member yet.
+// own transaction that an invitee is not a member yet. It also carries the member's role and
+// status, kept in step with the member item by every write that changes them, so that a tool's
+// sign-in (email + org token) finds the member by address in its one read.
 type emailGuardItem struct {
 	keys
 	UserID string `dynamodbav:"userId"`
+	Role   string `dynamodbav:"role"`
+	Status string `dynamodbav:"status,omitempty"`
+}
+
+func newEmailGuardItem(m orgs.Member) emailGuardItem {
+	return emailGuardItem{keys: keys{PK: orgPK(m.OrgID), SK: emailGuardSK(m.Email)}, UserID: m.UserID, Role: string(m.Role), Status: string(m.Status)}
 }
 
 // memberEntries adds what goes with every membership besides its two sides: the search
@@ -82,7 +90,7 @@ type emailGuardItem struct {
 func (t *txn) memberEntries(m orgs.Member, ifTaken error) {
 	t.put(newNameEntry(m), expression.ConditionBuilder{}, nil)
 	t.put(newEmailEntry(m), expression.ConditionBuilder{}, nil)
-	t.putNew(emailGuardItem{keys: keys{PK: orgPK(m.OrgID), SK: emailGuardSK(m.Email)}, UserID: m.UserID}, ifTaken)
+	t.putNew(newEmailGuardItem(m), ifTaken)
 }
 
 // Members implements orgs.MemberStore: one Query (see "Member search").
@@ -154,6 +162,10 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 	t.update(key(orgPK(w.OrgID), skNameEntry+before.UserID), set(memberSearchRolePK(w.OrgID, after.Role)), exists(), orgs.ErrMemberChanged)
 	t.update(key(orgPK(w.OrgID), skEmailEntry+before.UserID), set(memberSearchRolePK(w.OrgID, after.Role)), exists(), orgs.ErrMemberChanged)
 	t.update(key(userPK(before.UserID), userOrgSK(w.OrgID)), expression.Set(attr("role"), val(string(after.Role))), exists(), orgs.ErrMemberChanged)
+	if after.Role != before.Role {
+		t.update(key(orgPK(w.OrgID), emailGuardSK(before.Email)), expression.Set(attr("role"), val(string(after.Role))),
+			attr("userId").Equal(val(before.UserID)), orgs.ErrMemberChanged)
+	}
 	t.actorStill(w)
 	// The role's holders move with it; with no move the org item is only checked.
 	c := orgChange{roles: w.Roles}
@@ -201,7 +213,8 @@ func (t *txn) actorStill(w orgs.MemberWrite) {
 // memberIdentity adds the updates that copy a user's new email and name onto their membership
 // of one org: the member item and its two search entries (their sort keys hold the email or
 // the lower-cased name), and, when the email changed, the email guard.
-func (t *txn) memberIdentity(orgID string, before, after orgs.Profile) {
+func (t *txn) memberIdentity(m orgs.Membership, before, after orgs.Profile) {
+	orgID := m.OrgID
 	uid := after.ID
 	email := strings.ToLower(after.Email) + "#" + uid
 	name := strings.ToLower(after.Name) + "#" + uid
@@ -223,7 +236,8 @@ func (t *txn) memberIdentity(orgID string, before, after orgs.Profile) {
 		// Both guard writes hold when done already, so that the copy can be run again.
 		mine := absent().Or(attr("userId").Equal(val(uid)))
 		t.delete(key(orgPK(orgID), emailGuardSK(before.Email)), mine, errMembershipChanged)
-		t.put(emailGuardItem{keys: keys{PK: orgPK(orgID), SK: emailGuardSK(after.Email)}, UserID: uid}, mine,
+		guard := newEmailGuardItem(orgs.Member{OrgID: orgID, UserID: uid, Email: after.Email, Role: m.Role, Status: m.Status})
+		t.put(guard, mine,
 			apperr.New(apperr.Conflict, "a member of one of your organizations already has %s", after.Email))
 	}
 }

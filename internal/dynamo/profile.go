@@ -66,7 +66,7 @@ func identityCopies(acc orgs.Account, after orgs.Profile) []func(*txn) {
 	}
 	var copies []func(*txn)
 	for _, m := range acc.Memberships {
-		copies = append(copies, func(t *txn) { t.memberIdentity(m.OrgID, acc.Profile, after) })
+		copies = append(copies, func(t *txn) { t.memberIdentity(m, acc.Profile, after) })
 	}
 	return copies
 }

@@ -208,6 +208,7 @@ func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error
 				acc.Memberships = append(acc.Memberships, orgs.Membership{
 					OrgID: it.OrgID, Kind: orgs.Kind(it.Kind), Role: roles.Role(it.Role), JoinedAt: it.JoinedAt,
 					Seats: it.SeatLicenses,
+					Status: orgs.Status(it.Status),
 				})
 			}
 		}

@@ -34,6 +34,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/tokens"
 )
 
 // MaxBodyBytes is the largest request body a route accepts.
@@ -48,6 +49,8 @@ type Request struct {
 	Caller orgs.Caller
 	// Access is the caller's standing in the route's org; set on org-scoped routes only.
 	Access orgs.Access
+	// Tool is what a tool signed in with HTTP Basic may download; set on Token routes only.
+	Tool   tokens.Entitlements
 	body   []byte
 	secret []byte
 }
@@ -170,6 +173,23 @@ func errorResponse(err error) *Response {
 	return r
 }
 
+// toolCredentials reads a tool's HTTP Basic credentials. The password (the org token) is never logged.
+func toolCredentials(ev *events.APIGatewayV2HTTPRequest) (user, password string, ok bool) {
+	h := ev.Headers["authorization"]
+	if h == "" {
+		h = ev.Headers["Authorization"]
+	}
+	scheme, cred, found := strings.Cut(h, " ")
+	if !found || !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(raw), ":")
+}
+
 // transient reports whether err is an AWS call's failure that the SDK's retryer counts as
 // retryable (throttling, 5xx, timeouts, connection errors), after it ran out of attempts.
 func transient(err error) bool {
@@ -201,13 +221,15 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	if r.Replay != nil {
 		replay = r.Replay(env)
 	}
-	var authz *orgs.Service
-	var prefetch Prefetcher
+	b := bound{route: r, handler: h, replay: replay, secret: env.Config.Secret, now: env.Now}
 	if r.OrgScoped() {
-		authz = env.Orgs()
+		b.authz = env.Orgs()
 		if r.Prefetch != nil {
-			prefetch = r.Prefetch(env)
+			b.prefetch = r.Prefetch(env)
 		}
+	}
+	if r.Auth == Token {
+		b.tool = env.Tokens()
 	}
 	log := env.Log.With("route", r.Name)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -215,12 +237,15 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		ctx, calls := dynamo.WithCallCounter(ctx)
 		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
 		reqLog := log.With("requestId", ev.RequestContext.RequestID)
-		resp, err := serve(ctx, r, h, replay, authz, prefetch, &ev, env.Config.Secret)
+		resp, err := b.serve(ctx, &ev)
 		switch {
 		case err != nil && r.Auth == SCIM:
 			resp = scimErrorResponse(err)
 		case err != nil:
 			resp = errorResponse(err)
+			if r.Auth == Token && resp.Status == http.StatusUnauthorized {
+				resp.Headers = map[string]string{"WWW-Authenticate": `Basic realm="vendorportal", charset="UTF-8"`}
+			}
 		}
 		out := encode(resp)
 		attrs := []any{"method", ev.RequestContext.HTTP.Method, "path", loggedPath(r, &ev), "status", out.StatusCode,
@@ -262,24 +287,49 @@ func loggedPath(r *Route, ev *events.APIGatewayV2HTTPRequest) string {
 	return path
 }
 
+// bound is a route with what Bind built for it once per cold start.
+type bound struct {
+	route   *Route
+	handler Handler
+	replay  Replayer
+	authz   *orgs.Service
+	// prefetch names what else the authorization step reads (Route.Prefetch).
+	prefetch Prefetcher
+	tool     *tokens.Service
+	secret   []byte
+	now      func() time.Time
+}
+
 // serve runs the request through the shared steps; a panic becomes an internal error.
-func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *orgs.Service, prefetch Prefetcher, ev *events.APIGatewayV2HTTPRequest, secret []byte) (resp *Response, err error) {
+func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (resp *Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp, err = nil, fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	req := &Request{Event: ev, secret: secret}
+	r, h, replay, authz := b.route, b.handler, b.replay, b.authz
+	req := &Request{Event: ev, secret: b.secret}
 	if req.body, err = body(ev); err != nil {
 		return nil, err
 	}
 	var fingerprint string
-	if r.Auth == JWT || r.Auth == Operator {
+	switch r.Auth {
+	case JWT, Operator:
 		if req.Caller, err = callerFrom(ev); err != nil {
 			return nil, err
 		}
 		if r.Auth == Operator && !req.Caller.Operator {
 			return nil, apperr.New(apperr.Forbidden, "this route is for operators only")
+		}
+	case Token:
+		// A tool: HTTP Basic with a member's email and the org's access token. Signing in
+		// is the route's authentication and its answer's source at once (tokens.SignIn).
+		email, token, ok := toolCredentials(ev)
+		if !ok {
+			return nil, apperr.New(apperr.Unauthenticated, "sign in with HTTP Basic: a member's email and the org's access token")
+		}
+		if req.Tool, err = b.tool.SignIn(ctx, email, token); err != nil {
+			return nil, err
 		}
 	}
 	if key := ev.Headers["idempotency-key"]; key != "" && replay != nil {
@@ -288,11 +338,14 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 		}
 	}
 	if authz != nil {
-		if prefetch != nil {
-			ctx = prefetch(ctx, req)
+		if b.prefetch != nil {
+			ctx = b.prefetch(ctx, req)
 		}
 		// The member or invite the route acts on is read in the same round trip.
 		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed}
+		if r.Extra != nil {
+			subject.Extra = r.Extra(b.now())
+		}
 		if r.Subject != "" {
 			subject.Item = orgs.SubjectItem{Kind: r.Subject, ID: req.Path(r.Subject + "Id")}
 		}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/audit"
 
@@ -84,6 +85,9 @@ type Route struct {
 	// its own round trip besides the membership (the product of a trial, the license of a
 	// seat), so that the handler's reads of it cost no call.
 	Prefetch func(env *app.Env) Prefetcher
+	// Extra, when set, names what else the authorization step reads in its round trip for
+	// this route (orgs.Subject.Extra), given the time of the request.
+	Extra func(now time.Time) any
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler

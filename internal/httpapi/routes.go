@@ -204,3 +204,5 @@ var coreRoutes = []*Route{
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
 }
+
+func init() { Routes = append(Routes, tokenRoutes...) }

@@ -106,7 +106,8 @@ func startStack(t *testing.T) *stack {
 		PoolName:         poolName,
 		Config: app.Config{Region: "us-east-1", AppURL: appOrigin, AllowedOrigins: []string{appOrigin},
 			MailFrom: "no-reply@example.com"},
-		Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Log:            slog.New(slog.NewJSONHandler(&logs, nil)),
+		LambdaEndpoint: testenv.LambdaEndpoint(t),
 	})
 	if err != nil {
 		t.Fatalf("localmode.New: %v", err)

@@ -38,6 +38,9 @@ type Options struct {
 	// pool and issuer are filled in from the above.
 	Config app.Config
 	Log    *slog.Logger
+	// LambdaEndpoint, when set, is where cognito-local invokes the pool's Lambda triggers
+	// (standins.Stack.LambdaEndpoint): New serves the trigger functions there until ctx ends.
+	LambdaEndpoint string
 	// StreamFromLatest starts the stream processor at the stream's end rather than its
 	// beginning (see streamfeed.Feeder.FromLatest): `make run`, whose data outlives restarts.
 	StreamFromLatest bool
@@ -92,6 +95,13 @@ func New(ctx context.Context, o Options) (*API, error) {
 		c.AppID = r.Name
 		return function(c)
 	}))
+	if o.LambdaEndpoint != "" {
+		if err := serveTriggers(ctx, o.LambdaEndpoint, pool.ID, func(f *triggers.Function) *app.Env {
+			return function(triggers.ConfigFor(f, cfg))
+		}); err != nil {
+			return nil, err
+		}
+	}
 	api.StreamEnv = function(triggers.ConfigFor(triggers.StreamProcessor, cfg))
 	api.JobEnv = function(triggers.ConfigFor(triggers.ScheduledJob, cfg))
 	if api.Stream, err = NewFeeder(ctx, api.StreamEnv); err != nil {

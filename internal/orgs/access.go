@@ -3,6 +3,7 @@ package orgs
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -17,6 +18,10 @@ type Subject struct {
 	// SelfAllowed lets a member act on themself (UserID is the caller) without the route's
 	// permission: leaving an org is removing oneself.
 	SelfAllowed bool
+	// Extra names what another capability's route needs besides, read in the same round trip
+	// so that the route's operation follows at once (package tokens: the token's state, the
+	// usage counters). The store knows each kind it is given; the result is Access.Extra.
+	Extra any
 	// Item names another item of the org that the route acts on, read in the same round trip
 	// and handed to the route as Access.Item (decoded by the store; nil when absent): a
 	// support ticket, say. Kinds are the store's (dynamo's subjectItems).
@@ -44,7 +49,9 @@ func (s *Service) AuthorizeFor(ctx context.Context, c Caller, orgID string, subj
 		// A suspended member keeps the row but no access: to them the org is not there.
 		return Access{}, apperr.New(apperr.NotFound, "organization not found")
 	}
-	if !a.Org.AuthResetAt.IsZero() && c.IssuedAt.Before(a.Org.AuthResetAt) {
+	// iat has whole seconds: a token issued in the reset's own second still works, so that a
+	// sign-in right after the reset does (the contract's "before the reset's second").
+	if !a.Org.AuthResetAt.IsZero() && c.IssuedAt.Before(a.Org.AuthResetAt.Truncate(time.Second)) {
 		return Access{}, apperr.New(apperr.Unauthenticated, "authentication for this organization was reset; sign in again")
 	}
 	self := subj.SelfAllowed && subj.UserID == c.ID

@@ -165,6 +165,7 @@ type Membership struct {
 	JoinedAt time.Time
 	// Seats are the member's license seats in the org, as on Member.
 	Seats []string
+	Status   Status
 }
 
 // Account is a profile with the user's memberships and any email change under way.
@@ -202,6 +203,9 @@ type Access struct {
 	// Invite is the invite named by the route's {inviteId}; nil when there is none or it is
 	// not one of the org's.
 	Invite *Invite
+	// Extra is what Subject.Extra asked for, as the store reads that kind; nil when nothing was
+	// asked.
+	Extra any
 	// Item is the item Subject.Item named, as the store decoded it; nil when absent.
 	Item any
 }

@@ -72,6 +72,11 @@ type Stack struct {
 	DynamoDBEndpoint string
 	CognitoEndpoint  string
 	SESEndpoint      string
+	// LambdaEndpoint is where the cognito-local Start ran invokes the pool's Lambda triggers
+	// (post-confirmation, post-authentication) through the Lambda Invoke API: the process that
+	// started the stack serves it (localmode.Options.LambdaEndpoint). "" when cognito-local
+	// runs elsewhere.
+	LambdaEndpoint string
 
 	processes []*process
 	tempDir   string
@@ -100,6 +105,8 @@ type launch struct {
 	inMemory bool   // dataDir is temporary
 	port     int
 	endpoint string
+	// lambdaEndpoint is where cognito-local invokes the Lambda triggers.
+	lambdaEndpoint string
 }
 
 // Start runs the stand-ins that opts does not name an endpoint for and waits until all
@@ -147,8 +154,14 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 				return nil, err
 			}
 		}
-		if err := assignPorts(toStart); err != nil {
+		// The triggers' Lambda endpoint gets a free port with the stand-ins', although no
+		// stand-in listens there: the API's process does, once it runs.
+		lambda := &standin{name: "Lambda triggers", external: true}
+		if err := assignPorts(append(slices.Clone(toStart), lambda)); err != nil {
 			return fail(err)
+		}
+		if !cognito.external {
+			s.LambdaEndpoint = lambda.endpoint
 		}
 		sink := &logSink{w: opts.Log}
 		for _, st := range toStart {
@@ -156,7 +169,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			if opts.DataDir != "" {
 				logPath = filepath.Join(dataDir, "logs", st.logName+".log")
 			}
-			cmd, err := st.command(launch{root: root, dataDir: dataDir, inMemory: s.tempDir != "", port: st.port, endpoint: st.endpoint})
+			cmd, err := st.command(launch{root: root, dataDir: dataDir, inMemory: s.tempDir != "", port: st.port, endpoint: st.endpoint, lambdaEndpoint: s.LambdaEndpoint})
 			if err != nil {
 				return fail(fmt.Errorf("start %s: %w", st.name, err))
 			}
@@ -354,7 +367,7 @@ func cognitoCommand(l launch) (*exec.Cmd, error) {
 		return nil, fmt.Errorf("%s is missing; run `npm ci` in %s", bin, l.root)
 	}
 	dir := filepath.Join(l.dataDir, "cognito")
-	if err := writeCognitoConfig(filepath.Join(dir, ".cognito", "config.json"), l.port, l.endpoint); err != nil {
+	if err := writeCognitoConfig(filepath.Join(dir, ".cognito", "config.json"), l.port, l.endpoint, l.lambdaEndpoint); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(node, bin)
@@ -377,7 +390,11 @@ func cognitoCommand(l launch) (*exec.Cmd, error) {
 // pool IDs being "local_" and eight characters, and the keys are at
 // http://127.0.0.1:port/<poolID>/.well-known/jwks.json (one RS256 key, kid "CognitoLocal",
 // the same for every pool).
-func writeCognitoConfig(path string, port int, endpoint string) error {
+//
+// The pool's Lambda triggers are invoked at lambdaEndpoint, without retries (a sign-in while
+// no API serves it should not wait): post-confirmation and post-authentication, named as the
+// functions of package triggers.
+func writeCognitoConfig(path string, port int, endpoint, lambdaEndpoint string) error {
 	config := map[string]any{}
 	if data, err := os.ReadFile(path); err == nil {
 		if err := json.Unmarshal(data, &config); err != nil {
@@ -397,6 +414,14 @@ func writeCognitoConfig(path string, port int, endpoint string) error {
 	section("TokenConfig")["IssuerDomain"] = endpoint
 	section("ServerConfig")["hostname"] = "127.0.0.1"
 	section("ServerConfig")["port"] = port
+	if lambdaEndpoint != "" {
+		section("LambdaClient")["endpoint"] = lambdaEndpoint
+		section("LambdaClient")["maxRetries"] = 0
+		section("LambdaClient")["region"] = "local"
+		section("LambdaClient")["credentials"] = map[string]any{"accessKeyId": "local", "secretAccessKey": "local"}
+		section("TriggerFunctions")["PostConfirmation"] = "post-confirmation"
+		section("TriggerFunctions")["PostAuthentication"] = "post-authentication"
+	}
 	data, err := json.MarshalIndent(config, "", "  ")
 	if err != nil {
 		return err

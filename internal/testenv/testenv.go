@@ -206,3 +206,10 @@ func uniqueName(t testing.TB, maxLen int) string {
 	}
 	return base + suffix
 }
+
+// LambdaEndpoint is where the cognito-local of the stand-ins invokes the user pool's Lambda
+// triggers; "" when COGNITO_ENDPOINT names one run elsewhere. localmode serves it.
+func LambdaEndpoint(t testing.TB) string {
+	t.Helper()
+	return started(t).LambdaEndpoint
+}

@@ -5,6 +5,7 @@ package triggers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -26,6 +27,8 @@ const (
 	KindSchedule Kind = "schedule"
 	// KindPostConfirmation: Cognito, after a user confirms the sign-up.
 	KindPostConfirmation Kind = "post-confirmation"
+	// KindPostAuthentication: Cognito, after a user signed in.
+	KindPostAuthentication Kind = "post-authentication"
 	// KindStream: the table's DynamoDB stream, through an event source mapping that reports
 	// batch item failures (local mode: package streamfeed).
 	KindStream Kind = "stream"
@@ -85,7 +88,7 @@ var (
 	ScheduledJob = &Function{
 		Name: "scheduled-job", Kind: KindSchedule,
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, re-drives the outbox (retries of failed emails, what the stream processor missed), purges deleted orgs",
-		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail"},
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail", "cognito-idp:AdminUserGlobalSignOut"},
 		Build:   buildScheduledJob,
 	}
 	StreamProcessor = &Function{
@@ -94,7 +97,7 @@ var (
 		// What the outbox handlers read and write: the invite and its token lookup, an
 		// email change, the outbox item itself. The stream's own actions (GetRecords, ...)
 		// are granted on the stream by the stack.
-		Actions: []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ses:SendEmail"},
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ses:SendEmail", "cognito-idp:AdminUserGlobalSignOut"},
 		Build:   buildStreamProcessor,
 	}
 	PostConfirmation = &Function{
@@ -105,8 +108,16 @@ var (
 	}
 )
 
+// PostAuthentication logs each sign-in at the identity provider in the user's orgs.
+var PostAuthentication = &Function{
+	Name: "post-authentication", Kind: KindPostAuthentication,
+	Summary: "the Cognito post-authentication trigger: it logs user.signed_in in every org of the user who just signed in",
+	Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
+	Build:   buildPostAuthentication,
+}
+
 // Functions lists the non-HTTP functions.
-var Functions = []*Function{ScheduledJob, StreamProcessor, PostConfirmation}
+var Functions = []*Function{ScheduledJob, StreamProcessor, PostConfirmation, PostAuthentication}
 
 // ConfigFor returns cfg as function f runs with it: its name as the SDK app id, and adaptive
 // retries for the background functions, which can wait out throttling.
@@ -156,5 +167,39 @@ func buildPostConfirmation(env *app.Env) any {
 		// The account is also created on the user's first API call, so a failure here must not
 		// block the sign-up: the error is logged, not returned.
 		return ev, nil
+	}
+}
+
+// postAuthentication is Cognito's post-authentication event with the request's context data,
+// which carries the source IP where Cognito gives it (threat protection on).
+type postAuthentication struct {
+	events.CognitoEventUserPoolsPostAuthentication
+	Request struct {
+		events.CognitoEventUserPoolsPostAuthenticationRequest
+		UserContextData *struct {
+			IPAddress string `json:"ipAddress"`
+		} `json:"userContextData,omitempty"`
+	} `json:"request"`
+}
+
+func buildPostAuthentication(env *app.Env) any {
+	log := env.SignIns()
+	return func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+		var ev postAuthentication
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			env.Log.ErrorContext(ctx, "post-authentication: decode event", slog.Any("error", err))
+			return raw, nil
+		}
+		attrs := ev.Request.UserAttributes
+		ip := ""
+		if ev.Request.UserContextData != nil {
+			ip = ev.Request.UserContextData.IPAddress
+		}
+		if err := log.SignedIn(ctx, attrs["sub"], attrs["email"], ip); err != nil {
+			env.Log.ErrorContext(ctx, "post-authentication: log sign-in", slog.String("user", attrs["sub"]), slog.Any("error", err))
+		}
+		// A failure to log must not refuse the sign-in: Cognito would fail it. The event is
+		// answered back unchanged, as Cognito expects.
+		return raw, nil
 	}
 }

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/tokens"
+)
+
+// Tokens returns the org access token service; its functions use the server's secret.
+func (e *Env) Tokens() *tokens.Service {
+	return once(e, "tokens", func() *tokens.Service {
+		return &tokens.Service{Store: e.Store(), Keys: tokens.NewKeys(e.Secret()), Now: e.Now, NewID: e.NewID}
+	})
+}
+
+// SignIns returns the log of sign-ins at the identity provider (the post-authentication trigger).
+func (e *Env) SignIns() *tokens.SignInLog {
+	return once(e, "signins", func() *tokens.SignInLog {
+		return &tokens.SignInLog{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+	})
+}
+
+// TokenOutboxHandlers are the outbox handlers of the token capability's follow-up work: the
+// admins' notices and the members' sign-out after a regeneration or an auth reset. The stream
+// processor's and the scheduled job's outbox.Handlers include them; the sign-out needs the
+// directory (cognito.Install).
+func (e *Env) TokenOutboxHandlers() outbox.Handlers {
+	return tokens.Handlers(e.Store(), signOuter{e}, e.Now, e.Log)
+}
+
+// signOuter asks for the directory only when a sign-out runs, so that handlers built without
+// one (a function that sends mail only) still serve the other kinds.
+type signOuter struct{ e *Env }
+
+func (s signOuter) GlobalSignOut(ctx context.Context, userID string) error {
+	d, ok := s.e.Directory().(tokens.SignOuter)
+	if !ok {
+		return outbox.Permanent(errors.New("the directory cannot sign users out"))
+	}
+	return d.GlobalSignOut(ctx, userID)
+}

@@ -1,0 +1,386 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/ratelimit"
+	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/tokens"
+)
+
+// The org access token's items:
+//
+//	ORG#<orgId>  TOKEN               the token's state: version, nonce, createdAt/By, lastUsedAt/Ip.
+//	                                 Never the token: it is derived under the server's secret
+//	                                 (package tokens). Absent until the first regeneration or
+//	                                 use: the org then has its initial token (version 0).
+//	ORG#<orgId>  TOKENUSE#<yyyy-mm-dd>  the day's count of successful tool sign-ins (usage),
+//	                                 updated in each sign-in's transaction; TTL after 40 days
+//	ORG#<orgId>  LICENSES            the org's licenses as the entitlements and the usage read
+//	                                 them (entitlements.go), kept by the licensing writes
+//	CATALOG      PUBLIC              the catalog's public products (entitlements.go), kept by
+//	                                 the catalog writes
+//
+// A tool's sign-in reads, by key, in one BatchGetItem: the org, TOKEN, the member's email guard
+// (ORG#<orgId>/EMAIL#<email>: userId, role, status), LICENSES, CATALOG/PUBLIC and the email's
+// failure counter of the minute (limits.go: ratelimit.ToolSignInFailures, scope
+// <orgId>#<email>), then writes its outcome in one transaction. The
+// token itself names the org (package tokens), so no lookup comes first.
+const (
+	skOrgToken  = "TOKEN"
+	skTokenUse  = "TOKENUSE#"
+	tokenUseTTL = 40 * 24 * time.Hour
+)
+
+func tokenUseSK(day string) string { return skTokenUse + day }
+
+type orgTokenItem struct {
+	keys
+	Version        int       `dynamodbav:"version"`
+	Nonce          string    `dynamodbav:"nonce,omitempty"`
+	CreatedAt      time.Time `dynamodbav:"createdAt,omitempty"`
+	CreatedByID    string    `dynamodbav:"createdById,omitempty"`
+	CreatedByEmail string    `dynamodbav:"createdByEmail,omitempty"`
+	LastUsedAt     time.Time `dynamodbav:"lastUsedAt,omitempty"`
+	LastUsedIP     string    `dynamodbav:"lastUsedIp,omitempty"`
+}
+
+func newOrgTokenItem(orgID string, st tokens.State) orgTokenItem {
+	return orgTokenItem{
+		keys:    keys{PK: orgPK(orgID), SK: skOrgToken},
+		Version: st.Version, Nonce: st.Nonce, CreatedAt: st.CreatedAt,
+		CreatedByID: st.CreatedBy.ID, CreatedByEmail: st.CreatedBy.Email,
+	}
+}
+
+func (it orgTokenItem) state() *tokens.State {
+	return &tokens.State{
+		Version: it.Version, Nonce: it.Nonce, CreatedAt: it.CreatedAt,
+		CreatedBy:  orgs.Person{ID: it.CreatedByID, Email: it.CreatedByEmail},
+		LastUsedAt: it.LastUsedAt, LastUsedIP: it.LastUsedIP,
+	}
+}
+
+// tokenAt holds while the org's token is at version: an absent item or version is version 0.
+func tokenAt(version int) expression.ConditionBuilder {
+	if version == 0 {
+		return expression.AttributeNotExists(attr("version")).Or(attr("version").Equal(val(0)))
+	}
+	return attr("version").Equal(val(version))
+}
+
+type tokenUseItem struct {
+	keys
+	Count int `dynamodbav:"count"`
+}
+
+// extraKeys are the keys a tokens read adds to the authorization step's BatchGetItem.
+func extraKeys(orgID string, extra any) []map[string]types.AttributeValue {
+	switch x := extra.(type) {
+	case tokens.StateRead:
+		return []map[string]types.AttributeValue{key(orgPK(orgID), skOrgToken)}
+	case tokens.UsageRead:
+		ks := []map[string]types.AttributeValue{key(orgPK(orgID), skLicenses)}
+		for _, d := range x.Days {
+			ks = append(ks, key(orgPK(orgID), tokenUseSK(d)))
+		}
+		return ks
+	}
+	return nil
+}
+
+// extraResult turns the extra items the authorization step read into Access.Extra.
+func extraResult(extra any, items []map[string]types.AttributeValue) (any, error) {
+	switch extra.(type) {
+	case tokens.StateRead:
+		if len(items) == 0 {
+			return (*tokens.State)(nil), nil
+		}
+		var it orgTokenItem
+		if err := attributevalue.UnmarshalMap(items[0], &it); err != nil {
+			return nil, err
+		}
+		return it.state(), nil
+	case tokens.UsageRead:
+		facts := tokens.UsageFacts{TokenUses: map[string]int{}}
+		for _, av := range items {
+			var k keys
+			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+				return nil, err
+			}
+			switch {
+			case k.SK == skLicenses:
+				ls, err := licensesFrom(av)
+				if err != nil {
+					return nil, err
+				}
+				facts.Licenses = ls
+			case strings.HasPrefix(k.SK, skTokenUse):
+				var it tokenUseItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return nil, err
+				}
+				facts.TokenUses[strings.TrimPrefix(k.SK, skTokenUse)] = it.Count
+			}
+		}
+		return facts, nil
+	}
+	return nil, nil
+}
+
+// isExtraSK reports whether an org-partition sort key is one of the items extraKeys asks for.
+func isExtraSK(sk string) bool {
+	return sk == skOrgToken || sk == skLicenses || strings.HasPrefix(sk, skTokenUse)
+}
+
+var _ tokens.Store = (*Store)(nil)
+
+// RecordView implements tokens.Store.
+func (s *Store) RecordView(ctx context.Context, orgID string, version int, ev audit.Event) error {
+	t := s.txn()
+	t.check(key(orgPK(orgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.check(key(orgPK(orgID), skOrgToken), tokenAt(version), tokens.ErrTokenChanged)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// SaveToken implements tokens.Store.
+func (s *Store) SaveToken(ctx context.Context, orgID string, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
+	t := s.txn()
+	t.check(key(orgPK(orgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
+	t.event(ev)
+	t.outbox(ev.OccurredAt, msgs...)
+	return t.run(ctx, s.Client)
+}
+
+// ResetAuth implements tokens.Store.
+func (s *Store) ResetAuth(ctx context.Context, orgID string, at time.Time, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
+	t := s.txn()
+	t.update(key(orgPK(orgID), skMeta), expression.Set(attr("authResetAt"), val(at.UTC())), orgLive(), orgs.ErrOrgGone)
+	t.put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
+	t.event(ev)
+	t.outbox(ev.OccurredAt, msgs...)
+	return t.run(ctx, s.Client)
+}
+
+// SignIn implements tokens.Store: one consistent BatchGetItem.
+func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Time) (tokens.SignIn, error) {
+	ks := []map[string]types.AttributeValue{
+		key(orgPK(orgID), skMeta), key(orgPK(orgID), skOrgToken), key(orgPK(orgID), emailGuardSK(email)),
+		key(orgPK(orgID), skLicenses), key(publicCatalogPK, skPublicCatalog), limitKey(signInFailure(orgID, email, minute, tokens.FailedSignInLimit)),
+	}
+	items, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return tokens.SignIn{}, err
+	}
+	var in tokens.SignIn
+	for _, av := range items {
+		var k keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return tokens.SignIn{}, err
+		}
+		var err error
+		switch {
+		case k.SK == skMeta:
+			var it orgItem
+			err = attributevalue.UnmarshalMap(av, &it)
+			in.Org = it.org()
+		case k.SK == skOrgToken:
+			var it orgTokenItem
+			err = attributevalue.UnmarshalMap(av, &it)
+			in.Token = it.state()
+		case strings.HasPrefix(k.SK, skEmailGuard):
+			var it emailGuardItem
+			err = attributevalue.UnmarshalMap(av, &it)
+			in.Member = &orgs.Member{OrgID: orgID, UserID: it.UserID, Email: email, Role: roles.Role(it.Role), Status: orgs.Status(it.Status)}
+		case k.SK == skLicenses:
+			in.Licenses, err = licensesFrom(av)
+		case k.PK == publicCatalogPK:
+			in.Public, err = publicFrom(av)
+		case k.SK == skLimit:
+			var it struct {
+				Count int `dynamodbav:"count"`
+			}
+			err = attributevalue.UnmarshalMap(av, &it)
+			in.Failures = it.Count
+		}
+		if err != nil {
+			return tokens.SignIn{}, err
+		}
+	}
+	return in, nil
+}
+
+// RecordUse implements tokens.Store. Every sign-in of an org updates its TOKEN item and the
+// day's counter, so two at the same instant may collide (TransactionConflict): the write is
+// tried once more before the tool is asked to retry.
+func (s *Store) RecordUse(ctx context.Context, u tokens.Use) error {
+	t := s.txn()
+	t.update(key(orgPK(u.OrgID), skOrgToken),
+		expression.Set(attr("lastUsedAt"), val(u.At.UTC())).Set(attr("lastUsedIp"), val(u.IP)),
+		tokenAt(u.Version), tokens.ErrSignInChanged)
+	t.check(key(orgPK(u.OrgID), emailGuardSK(u.Member.Email)),
+		attr("userId").Equal(val(u.Member.UserID)).And(attr("role").Equal(val(string(u.Member.Role)))).
+			And(expression.AttributeNotExists(attr("status")).Or(attr("status").NotEqual(val(string(orgs.StatusSuspended))))),
+		tokens.ErrSignInChanged)
+	day := u.At.UTC().Format(time.DateOnly)
+	t.update(key(orgPK(u.OrgID), tokenUseSK(day)),
+		expression.Add(attr("count"), val(1)).Set(attr("ttl"), val(u.At.Add(tokenUseTTL).Unix())),
+		expression.ConditionBuilder{}, nil)
+	t.event(u.Event)
+	err := t.run(ctx, s.Client)
+	if isTxnConflict(err) {
+		err = t.run(ctx, s.Client)
+	}
+	if isTxnConflict(err) {
+		return apperr.New(apperr.Unavailable, "too many sign-ins at once; try again")
+	}
+	return err
+}
+
+func isTxnConflict(err error) bool {
+	return apperr.Is(err, apperr.Conflict) && strings.Contains(apperr.MessageOf(err), "another change")
+}
+
+// RecordRejection implements tokens.Store.
+func (s *Store) RecordRejection(ctx context.Context, r tokens.Rejection) error {
+	t := s.txn()
+	t.limit(signInFailure(r.OrgID, r.Email, r.Minute, r.Limit))
+	t.event(r.Event)
+	return t.run(ctx, s.Client)
+}
+
+// PendingInvites implements tokens.Store: one Query that counts the live invites that expire
+// after now (the live bucket holds pending and expired ones, by expiry).
+func (s *Store) PendingInvites(ctx context.Context, orgID string, now time.Time) (int, error) {
+	kc := expression.Key(attrGSI1P).Equal(expression.Value(inviteBucketPK(orgID, bucketLive))).
+		And(expression.Key(attrGSI1S).GreaterThan(expression.Value(sortTime(now))))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return 0, err
+	}
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), IndexName: aws.String(IndexGSI1),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), Select: types.SelectCount,
+	})
+	n := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("count pending invites: %w", err)
+		}
+		n += int(page.Count)
+	}
+	return n, nil
+}
+
+var _ tokens.FanOutStore = (*Store)(nil)
+
+// Admins implements tokens.FanOutStore: the admin role's index partition, all pages.
+func (s *Store) Admins(ctx context.Context, orgID string) ([]tokens.Recipient, error) {
+	var out []tokens.Recipient
+	err := s.queryIndex(ctx, IndexGSI2, attrGSI2P, memberRolePK(orgID, roles.Admin), func(it memberItem) {
+		if it.Status != string(orgs.StatusSuspended) {
+			out = append(out, tokens.Recipient{UserID: it.UserID, Email: it.Email})
+		}
+	})
+	return out, err
+}
+
+// MemberIDs implements tokens.FanOutStore: the org's member index partition, all pages.
+func (s *Store) MemberIDs(ctx context.Context, orgID string) ([]string, error) {
+	var out []string
+	err := s.queryIndex(ctx, IndexGSI1, attrGSI1P, orgPK(orgID)+"#M", func(it memberItem) { out = append(out, it.UserID) })
+	return out, err
+}
+
+func (s *Store) queryIndex(ctx context.Context, index, pkName, pk string, each func(memberItem)) error {
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), IndexName: aws.String(index),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkName},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("query %s: %w", index, err)
+		}
+		for _, av := range page.Items {
+			var it memberItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return err
+			}
+			each(it)
+		}
+	}
+	return nil
+}
+
+// PutFanOut implements tokens.FanOutStore: transactions of up to 100 new messages; when one is
+// cancelled because some of its messages exist (a fan-out run before), those are written one
+// by one, each only if absent.
+func (s *Store) PutFanOut(ctx context.Context, now time.Time, msgs []outbox.Message) error {
+	errExists := errors.New("outbox message exists")
+	for start := 0; start < len(msgs); start += maxTxnItems {
+		chunk := msgs[start:min(start+maxTxnItems, len(msgs))]
+		t := s.txn()
+		for _, m := range chunk {
+			t.putNew(newOutboxItem(m, now), errExists)
+		}
+		err := t.run(ctx, s.Client)
+		if !errors.Is(err, errExists) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		for _, m := range chunk {
+			one := s.txn()
+			one.putNew(newOutboxItem(m, now), errExists)
+			if err := one.run(ctx, s.Client); err != nil && !errors.Is(err, errExists) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var _ tokens.SignInStore = (*Store)(nil)
+
+// RecordEvents implements tokens.SignInStore: events alone, in transactions of up to 100
+// (events that record something outside the table, such as a sign-in at the identity provider).
+func (s *Store) RecordEvents(ctx context.Context, evs []audit.Event) error {
+	for start := 0; start < len(evs); start += maxTxnItems {
+		t := s.txn()
+		for _, e := range evs[start:min(start+maxTxnItems, len(evs))] {
+			t.putNew(newEventItem(e), fmt.Errorf("event %s already written", e.ID))
+		}
+		if err := t.run(ctx, s.Client); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signInFailure is one refused tool sign-in of email at the org, counted per minute
+// (ratelimit.ToolSignInFailures, at most limit).
+func signInFailure(orgID, email string, minute time.Time, limit int) ratelimit.Use {
+	return ratelimit.Use{Rule: ratelimit.ToolSignInFailures.WithMax(limit), Scope: orgID + "#" + strings.ToLower(email), N: 1, At: minute}
+}
