@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -45,6 +46,9 @@ type Request struct {
 	body   []byte
 	secret []byte
 }
+
+// Body returns the raw body, decoded from base64 when API Gateway encoded it.
+func (r *Request) Body() []byte { return r.body }
 
 // Path returns a path parameter.
 func (r *Request) Path(name string) string { return r.Event.PathParameters[name] }
@@ -204,7 +208,7 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 		}
 	}()
 	req := &Request{Event: ev, secret: secret}
-	if req.body, err = body(ev); err != nil {
+	if req.body, err = body(ev, cmp.Or(r.MaxBody, MaxBodyBytes)); err != nil {
 		return nil, err
 	}
 	var fingerprint string
@@ -260,7 +264,7 @@ func replayed(ctx context.Context, replay Replayer, req *Request, fingerprint st
 	return replay(dynamo.WithoutIdempotencyKey(ctx), req, rp.Target)
 }
 
-func body(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+func body(ev *events.APIGatewayV2HTTPRequest, max int) ([]byte, error) {
 	b := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		var err error
@@ -268,8 +272,8 @@ func body(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
 			return nil, apperr.New(apperr.Invalid, "the body is not valid base64")
 		}
 	}
-	if len(b) > MaxBodyBytes {
-		return nil, apperr.New(apperr.TooLarge, "the body must be at most %d bytes", MaxBodyBytes)
+	if len(b) > max {
+		return nil, apperr.New(apperr.TooLarge, "the body must be at most %d bytes", max)
 	}
 	return b, nil
 }

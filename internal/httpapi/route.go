@@ -44,6 +44,9 @@ type Route struct {
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
 	SelfAllowed bool
+	// NotMember marks an org route whose caller need not be a member (joining an org by its
+	// domain): the authorization step is skipped and the handler checks what it needs.
+	NotMember bool
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
 	// "cognito-idp:" ones to the user pool. An "ses:" or a "cognito-idp:" action also makes
@@ -53,6 +56,9 @@ type Route struct {
 	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
 	// org access tokens, sealed values). Only such functions may read it (principle 9).
 	Secret bool
+	// MaxBody, when set, is the largest body the route takes instead of MaxBodyBytes (an
+	// import's spreadsheet).
+	MaxBody int
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
 	// Replay, set on POST routes that create, makes the route honour Idempotency-Key: a
@@ -69,9 +75,10 @@ type Route struct {
 // the event of the first request's change.
 type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Response, error)
 
-// OrgScoped reports whether the route acts inside one org and so runs the membership check.
+// OrgScoped reports whether the route acts inside one org and so runs the membership check:
+// operators act on any org without being its members, and NotMember routes check themselves.
 func (r *Route) OrgScoped() bool {
-	return strings.Contains(r.Path, "{orgId}")
+	return strings.Contains(r.Path, "{orgId}") && r.Auth == JWT && !r.NotMember
 }
 
 // Mutating reports whether the route changes state (and so writes an event).
