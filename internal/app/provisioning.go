@@ -3,6 +3,7 @@ package app
 import (
 	"net"
 
+	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/seal"
 )
@@ -49,4 +50,28 @@ func (e *Env) UseResolver(r provisioning.TXTResolver) { preset(e, "resolver", r)
 
 func (e *Env) resolver() provisioning.TXTResolver {
 	return once(e, "resolver", func() provisioning.TXTResolver { return net.DefaultResolver })
+}
+
+// UseSpreadsheets makes e read and write XLSX with s (sheets.Install). Call it before
+// anything asks for it.
+func (e *Env) UseSpreadsheets(s provisioning.Spreadsheets) { preset(e, "sheets", s) }
+
+// Spreadsheets returns what sheets.Install installed.
+func (e *Env) Spreadsheets() provisioning.Spreadsheets {
+	return once(e, "sheets", func() provisioning.Spreadsheets {
+		panic("app: no spreadsheet reader installed: a function whose route reads or writes spreadsheets (Route.Spreadsheets) has a main that calls sheets.Install")
+	})
+}
+
+// ProvisioningHandlers are provisioning's outbox handlers, for the stream processor and the
+// scheduled job: the sealed emails (credentials, codes) and the import's chunks. They need
+// the mail sender and the directory installed.
+func (e *Env) ProvisioningHandlers() outbox.Handlers {
+	return once(e, "provisioning-handlers", func() outbox.Handlers {
+		p := e.Provisioning()
+		return outbox.Handlers{
+			provisioning.KindSealedEmail: provisioning.SealedEmailHandler(p.Sealer, e.Mail()),
+			provisioning.KindImportChunk: p.ImportChunk(e.Store()),
+		}
+	})
 }

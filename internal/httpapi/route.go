@@ -56,6 +56,9 @@ type Route struct {
 	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
 	// org access tokens, sealed values). Only such functions may read it (principle 9).
 	Secret bool
+	// Spreadsheets marks a route that reads or writes XLSX: its main installs package sheets
+	// (excelize), which no other function links.
+	Spreadsheets bool
 	// MaxBody, when set, is the largest body the route takes instead of MaxBodyBytes (an
 	// import's spreadsheet).
 	MaxBody int

@@ -193,5 +193,5 @@ var Routes = []*Route{
 	ListEvents, GetEvent, ExportEvents,
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
-	GetUserProperties, PutUserProperties, ListDomains, AddDomain, VerifyDomain, UpdateDomain, RemoveDomain, SuggestedOrgs, JoinOrg, CreateMember, CreateMembersBulk, ResetMemberPassword, ListLegacyUsers, MigrateLegacyUsers,
+	GetUserProperties, PutUserProperties, ListDomains, AddDomain, VerifyDomain, UpdateDomain, RemoveDomain, SuggestedOrgs, JoinOrg, CreateMember, CreateMembersBulk, ResetMemberPassword, ListLegacyUsers, MigrateLegacyUsers, ImportMembers, GetImport, ImportTemplate,
 }

@@ -1,6 +1,9 @@
 package httpapi
 
-import "github.com/vendorportal/orgs/internal/roles"
+import (
+	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/roles"
+)
 
 // The Cognito actions of creating users directly.
 const (
@@ -106,5 +109,25 @@ var (
 		Secret:  true,
 		Summary: "Migrate up to 100 support-only users from the legacy system",
 		Build:   buildMigrateLegacyUsers,
+	}
+	ImportMembers = &Route{
+		Name: "import-members", Method: "POST", Path: "/v1/orgs/{orgId}/members/import", Auth: JWT, Permission: roles.MembersManage,
+		Actions:      []string{ddbBatchGet, ddbPut, ddbCheck},
+		Spreadsheets: true, MaxBody: provisioning.MaxImportBytes,
+		Summary: "Import members from a CSV or XLSX file: a dry run checks every row, a commit starts an import job",
+		Build:   buildImportMembers,
+	}
+	GetImport = &Route{
+		Name: "get-import", Method: "GET", Path: "/v1/orgs/{orgId}/members/imports/{importId}", Auth: JWT, Permission: roles.MembersManage,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "An import job's progress and, when done, every row's result",
+		Build:   buildGetImport,
+	}
+	ImportTemplate = &Route{
+		Name: "import-template", Method: "GET", Path: "/v1/orgs/{orgId}/members/import/template", Auth: JWT, Permission: roles.MembersManage,
+		Actions:      []string{ddbBatchGet},
+		Spreadsheets: true,
+		Summary:      "The import's template (?format=csv|xlsx) with the org's property keys",
+		Build:        buildImportTemplate,
 	}
 )

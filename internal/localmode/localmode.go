@@ -18,6 +18,7 @@ import (
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
@@ -62,6 +63,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	env := app.New(cfg, o.Log)
 	ses.Install(env)
 	cognito.Install(env)
+	sheets.Install(env)
 	return &API{Env: env, Pool: pool, Handler: gateway.New(env, httpapi.Routes, verifier)}, nil
 }
 

@@ -202,6 +202,33 @@ func (s *Service) CreateMany(ctx context.Context, a orgs.Access, ins []UserInput
 // The password is set only on a user nobody has signed in as whose profile does not exist:
 // never on someone's real account.
 func (s *Service) create(ctx context.Context, a orgs.Access, p plan, actor audit.Actor, source orgs.Source, action string, trusted bool) (orgs.Member, error) {
+	return s.createWith(ctx, a, p, createOpts{actor: actor, source: source, action: action, addAsIs: trusted})
+}
+
+// createOpts says how create writes: who acts, the member's source and event, whether an
+// existing account is added as it is, and for an import the row it records.
+type createOpts struct {
+	actor   audit.Actor
+	source  orgs.Source
+	action  string
+	addAsIs bool
+	imp     *importRec
+}
+
+type importRec struct {
+	store    ImportStore
+	importID string
+	outcome  RowOutcome
+}
+
+// createImported is create for an import's row: the row's outcome is written with its member.
+func (s *Service) createImported(ctx context.Context, a orgs.Access, store ImportStore, p plan, actor audit.Actor, importID string, out RowOutcome) (orgs.Member, error) {
+	return s.createWith(ctx, a, p, createOpts{actor: actor, source: orgs.SourceImport, action: "member.imported",
+		imp: &importRec{store: store, importID: importID, outcome: out}})
+}
+
+func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o createOpts) (orgs.Member, error) {
+	source, trusted := o.source, o.addAsIs
 	// The address is marked verified when the org holds its domain or the password is mailed
 	// to it: someone proved the mailbox, or will by signing in.
 	verified := p.inDomain || (p.mailed && p.notify == p.email)
@@ -219,14 +246,14 @@ func (s *Service) create(ctx context.Context, a orgs.Access, p plan, actor audit
 	if u.Existing {
 		addAsIs := p.inDomain || trusted
 		if addAsIs {
-			err := s.add(ctx, a, m, nil, actor, action, "", false)
+			err := s.add(ctx, a, m, nil, o, "", false)
 			if !errors.Is(err, ErrNoProfile) {
 				return m, err
 			}
 			if !u.AwaitingFirstSignIn {
 				// Someone who signed up but never opened the portal: their account is made
 				// now, their password stays theirs.
-				return m, s.add(ctx, a, m, s.account(ctx, m), actor, action, "", false)
+				return m, s.add(ctx, a, m, s.account(ctx, m), o, "", false)
 			}
 		} else {
 			if !u.AwaitingFirstSignIn {
@@ -249,7 +276,7 @@ func (s *Service) create(ctx context.Context, a orgs.Access, p plan, actor audit
 	if p.mailed {
 		pw = p.password
 	}
-	err = s.add(ctx, a, m, s.account(ctx, m), actor, action, pw, p.mailed)
+	err = s.add(ctx, a, m, s.account(ctx, m), o, pw, p.mailed)
 	if errors.Is(err, orgs.ErrAccountExists) {
 		// A concurrent request made the account first.
 		return orgs.Member{}, ErrHasAccount
@@ -263,7 +290,8 @@ func (s *Service) account(ctx context.Context, m orgs.Member) *orgs.NewAccount {
 }
 
 // add writes the membership with its event and, when password is set, the credentials email.
-func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *orgs.NewAccount, actor audit.Actor, action, password string, mailed bool) error {
+func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *orgs.NewAccount, o createOpts, password string, mailed bool) error {
+	actor, action := o.actor, o.action
 	details := map[string]any{"role": string(m.Role), "source": string(m.Source), "newAccount": acc != nil, "passwordEmailed": mailed}
 	if m.NotifyEmail != "" {
 		details["notifyEmail"] = m.NotifyEmail
@@ -282,11 +310,18 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 		msgs = append(msgs, msg)
 	}
 	w := MemberWrite{Member: m, Account: acc, Event: ev, Outbox: msgs}
-	if actor.Type == audit.ActorUser {
+	if actor.Type == audit.ActorUser && o.imp == nil {
 		w.Actor = a.Member
 	}
 	for attempt := 0; ; attempt++ {
-		err := s.Store.AddMember(ctx, w)
+		var err error
+		if o.imp != nil {
+			out := o.imp.outcome
+			out.UserID = m.UserID
+			err = o.imp.store.AddImportedMember(ctx, w, o.imp.importID, out)
+		} else {
+			err = s.Store.AddMember(ctx, w)
+		}
 		if err == nil || attempt >= 5 || !errors.Is(err, orgs.ErrPersonalHandleTaken) || w.Account == nil {
 			return err
 		}
