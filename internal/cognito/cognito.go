@@ -94,7 +94,8 @@ func (d *Directory) CreateUser(ctx context.Context, email string, verified bool)
 		if err != nil {
 			return provisioning.DirectoryUser{}, fmt.Errorf("cognito: get existing user: %w", err)
 		}
-		u := provisioning.DirectoryUser{Existing: true, AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword}
+		u := provisioning.DirectoryUser{Existing: true, AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword,
+			CreatedAt: aws.ToTime(got.UserCreateDate)}
 		u.ID = subOf(got.UserAttributes)
 		if u.ID == "" {
 			return u, errors.New("cognito: the existing user has no sub")

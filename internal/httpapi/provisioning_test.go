@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -33,6 +34,7 @@ type fakeUser struct {
 	id, email, password string
 	verified, temporary bool
 	signedIn            bool
+	createdAt           time.Time
 }
 
 func newFakeDirectory() *fakeDirectory {
@@ -43,9 +45,9 @@ func (d *fakeDirectory) CreateUser(_ context.Context, email string, verified boo
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if u, ok := d.byEmail[email]; ok {
-		return provisioning.DirectoryUser{ID: u.id, Existing: true, AwaitingFirstSignIn: !u.signedIn}, nil
+		return provisioning.DirectoryUser{ID: u.id, Existing: true, AwaitingFirstSignIn: !u.signedIn, CreatedAt: u.createdAt}, nil
 	}
-	u := &fakeUser{id: "user-" + strings.ReplaceAll(email, "@", "-at-"), email: email, verified: verified}
+	u := &fakeUser{id: "user-" + strings.ReplaceAll(email, "@", "-at-"), email: email, verified: verified, createdAt: harnessNow}
 	d.byEmail[email], d.byID[u.id] = u, u
 	return provisioning.DirectoryUser{ID: u.id}, nil
 }
@@ -219,6 +221,11 @@ func TestCreateMemberAfterAHalfDoneAttemptReusesTheDirectoryUser(t *testing.T) {
 	if _, err := dir.CreateUser(context.Background(), "bob@example.com", false); err != nil {
 		t.Fatal(err)
 	}
+	// A minute is not up: the user may be a concurrent request's, so it is not taken over.
+	if r := a.do(CreateMember, &ada, map[string]string{"orgId": orgID}, nil, `{"email":"bob@example.com"}`); r.status != 409 {
+		t.Fatalf("a young user taken over: %d %s", r.status, r.body)
+	}
+	dir.user("bob@example.com").createdAt = harnessNow.Add(-time.Hour)
 	r := a.do(CreateMember, &ada, map[string]string{"orgId": orgID}, nil, `{"email":"bob@example.com"}`)
 	if r.status != 201 {
 		t.Fatalf("%d %s", r.status, r.body)
@@ -230,6 +237,41 @@ func TestCreateMemberAfterAHalfDoneAttemptReusesTheDirectoryUser(t *testing.T) {
 	r = a.do(CreateMember, &ada, map[string]string{"orgId": orgID}, nil, `{"email":"bob@example.com"}`)
 	if r.status != 409 {
 		t.Fatalf("a second create: %d %s", r.status, r.body)
+	}
+}
+
+func TestConcurrentCreatesOfOneAddressMakeOneMemberWhosePasswordWorks(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	ada := person("ada")
+	orgID := a.org(ada, "Acme")
+	a.writes.reset()
+	statuses := make([]int, 4)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := a.request(CreateMember, &ada, map[string]string{"orgId": orgID}, nil, `{"email":"bob@example.com"}`)
+			statuses[i] = a.call(CreateMember, req).StatusCode
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, s := range statuses {
+		switch s {
+		case 201:
+			created++
+		case 409:
+		default:
+			t.Errorf("status %d", s)
+		}
+	}
+	mails := a.sealedMails()
+	if created != 1 || len(mails) != 1 {
+		t.Fatalf("statuses %v, %d mails: want one member, one mail", statuses, len(mails))
+	}
+	if u := dir.user("bob@example.com"); !strings.Contains(mails[0].Message.Text, u.password) {
+		t.Error("the mailed password is not the user's")
 	}
 }
 

@@ -464,7 +464,8 @@ func (s *Service) importRow(ctx context.Context, a orgs.Access, store ImportStor
 	if err == nil || errors.Is(err, ErrRowDone) {
 		return nil
 	}
-	if apperr.KindOf(err) == apperr.Internal || apperr.KindOf(err) == apperr.Unavailable {
+	if apperr.KindOf(err) == apperr.Internal || apperr.KindOf(err) == apperr.Unavailable || errors.Is(err, ErrCreateInProgress) {
+		// Worth a retry of the chunk: a user a crashed run left is taken over after a minute.
 		return err
 	}
 	if err := store.RowFailed(ctx, a.Org.ID, importID, failedOutcome(r.Index, r.Row, err)); err != nil && !errors.Is(err, ErrRowDone) {

@@ -99,7 +99,17 @@ type DirectoryUser struct {
 	// admin, as provisioning does): the only existing users provisioning may take over, after
 	// a half-done earlier attempt.
 	AwaitingFirstSignIn bool
+	// CreatedAt is when the provider made the user.
+	CreatedAt time.Time
 }
+
+// takeoverAfter is how old a user left without an account by an earlier attempt must be
+// before a create takes it over: a younger one may be a concurrent create's, whose mailed
+// password a takeover would overwrite.
+const takeoverAfter = time.Minute
+
+// ErrCreateInProgress: another request is creating this user right now.
+var ErrCreateInProgress = apperr.New(apperr.Conflict, "another request is creating this user right now; try again in a minute")
 
 // Directory is the identity provider's side of provisioning.
 type Directory interface {

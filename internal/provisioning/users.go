@@ -267,7 +267,11 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 				return orgs.Member{}, ErrHasAccount
 			}
 		}
-		// A user made by an earlier attempt that failed before its transaction: taken over.
+		// A user made by an earlier attempt that failed before its transaction: taken over,
+		// unless it is so young that it may be a concurrent request's.
+		if s.Now().Sub(u.CreatedAt) < takeoverAfter {
+			return orgs.Member{}, ErrCreateInProgress
+		}
 	}
 	if err := s.Directory.SetTemporaryPassword(ctx, u.ID, p.password); err != nil {
 		return orgs.Member{}, err
