@@ -75,14 +75,15 @@ func (d *Directory) DeleteUser(ctx context.Context, userID string) error {
 	return nil
 }
 
-// CreateUser implements provisioning.Directory: AdminCreateUser with the provider's own
-// invitation suppressed (the product mails the credentials itself). A user who exists already
+// CreateUser implements provisioning.Directory: AdminCreateUser with the temporary password
+// and the provider's own invitation suppressed (the product mails the credentials itself). A user who exists already
 // is looked up and returned with Existing set.
-func (d *Directory) CreateUser(ctx context.Context, email string, verified bool) (provisioning.DirectoryUser, error) {
+func (d *Directory) CreateUser(ctx context.Context, email string, verified bool, temporaryPassword string) (provisioning.DirectoryUser, error) {
 	out, err := d.Client.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-		UserPoolId:    aws.String(d.PoolID),
-		Username:      aws.String(email),
-		MessageAction: types.MessageActionTypeSuppress,
+		UserPoolId:        aws.String(d.PoolID),
+		Username:          aws.String(email),
+		MessageAction:     types.MessageActionTypeSuppress,
+		TemporaryPassword: aws.String(temporaryPassword),
 		UserAttributes: []types.AttributeType{
 			{Name: aws.String("email"), Value: aws.String(email)},
 			{Name: aws.String("email_verified"), Value: aws.String(fmt.Sprint(verified))},
@@ -101,6 +102,10 @@ func (d *Directory) CreateUser(ctx context.Context, email string, verified bool)
 			return u, errors.New("cognito: the existing user has no sub")
 		}
 		return u, nil
+	}
+	var invalid *types.InvalidPasswordException
+	if errors.As(err, &invalid) {
+		return provisioning.DirectoryUser{}, apperr.New(apperr.Invalid, "the identity provider refused the password: %s", aws.ToString(invalid.Message))
 	}
 	if err != nil {
 		return provisioning.DirectoryUser{}, fmt.Errorf("cognito: create user: %w", err)

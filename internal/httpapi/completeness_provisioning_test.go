@@ -8,6 +8,7 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/sheets"
 )
 
 // The scenarios of provisioning's mutating routes (see mutations).
@@ -104,10 +105,20 @@ func init() {
 			req.RequestContext.Authorizer.JWT.Claims["cognito:groups"] = "[operators]"
 			return req
 		},
+		"import-members": func(a *api) events.APIGatewayV2HTTPRequest {
+			ada := person("ada")
+			id := a.org(ada, "Acme")
+			a.env.UseSpreadsheets(sheets.XLSX{})
+			req := a.request(ImportMembers, &ada, map[string]string{"orgId": id}, nil, "email,name\nbob@example.com,Bob\n")
+			req.Headers["content-type"] = "text/csv"
+			return req
+		},
 	} {
 		mutations[name] = m
 	}
 	// A bulk route writes one transaction per user: the scenario has one.
 	callBudgetExceptions["create-members-bulk"] = 2
 	callBudgetExceptions["migrate-legacy-users"] = 2
+	// An import also reads the email guards of its addresses, 100 to a call.
+	callBudgetExceptions["import-members"] = 3
 }

@@ -41,13 +41,13 @@ func newFakeDirectory() *fakeDirectory {
 	return &fakeDirectory{byEmail: map[string]*fakeUser{}, byID: map[string]*fakeUser{}}
 }
 
-func (d *fakeDirectory) CreateUser(_ context.Context, email string, verified bool) (provisioning.DirectoryUser, error) {
+func (d *fakeDirectory) CreateUser(_ context.Context, email string, verified bool, pw string) (provisioning.DirectoryUser, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if u, ok := d.byEmail[email]; ok {
 		return provisioning.DirectoryUser{ID: u.id, Existing: true, AwaitingFirstSignIn: !u.signedIn, CreatedAt: u.createdAt}, nil
 	}
-	u := &fakeUser{id: "user-" + strings.ReplaceAll(email, "@", "-at-"), email: email, verified: verified, createdAt: harnessNow}
+	u := &fakeUser{id: "user-" + strings.ReplaceAll(email, "@", "-at-"), email: email, verified: verified, createdAt: harnessNow, password: pw, temporary: true}
 	d.byEmail[email], d.byID[u.id] = u, u
 	return provisioning.DirectoryUser{ID: u.id}, nil
 }
@@ -218,7 +218,7 @@ func TestCreateMemberAfterAHalfDoneAttemptReusesTheDirectoryUser(t *testing.T) {
 	ada := person("ada")
 	orgID := a.org(ada, "Acme")
 	// An earlier attempt made the directory user, then failed before its transaction.
-	if _, err := dir.CreateUser(context.Background(), "bob@example.com", false); err != nil {
+	if _, err := dir.CreateUser(context.Background(), "bob@example.com", false, "Some-Earlier-Passw0rd"); err != nil {
 		t.Fatal(err)
 	}
 	// A minute is not up: the user may be a concurrent request's, so it is not taken over.

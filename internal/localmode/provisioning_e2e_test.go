@@ -3,7 +3,9 @@ package localmode_test
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +26,7 @@ import (
 // processor will once it is on main (branch outbox): it reads the pending messages with a
 // test-only Scan of this test's table and deletes each once its handler succeeded. It returns
 // how many messages of each kind it ran.
-func (s *stack) runOutbox() map[outbox.Kind]int {
+func (s *stack) runOutbox(only ...outbox.Kind) map[outbox.Kind]int {
 	s.t.Helper()
 	ctx := s.t.Context()
 	env := s.api.Env
@@ -32,16 +34,22 @@ func (s *stack) runOutbox() map[outbox.Kind]int {
 	handlers := env.ProvisioningHandlers()
 	ran := map[outbox.Kind]int{}
 	for round := 0; round < 5; round++ {
-		out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table),
+		var items []map[string]ddbtypes.AttributeValue
+		p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table),
 			FilterExpression:          aws.String("SK = :sk"),
 			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":sk": &ddbtypes.AttributeValueMemberS{Value: "OUTBOX"}}})
-		if err != nil {
-			s.t.Fatal(err)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			items = append(items, page.Items...)
 		}
-		if len(out.Items) == 0 {
+		if len(items) == 0 || round > 0 && len(only) > 0 {
+			// Work of the kinds asked for makes no more of them: one round does it.
 			return ran
 		}
-		for _, it := range out.Items {
+		for _, it := range items {
 			var m struct {
 				PK    string `dynamodbav:"PK"`
 				ID    string `dynamodbav:"id"`
@@ -51,6 +59,9 @@ func (s *stack) runOutbox() map[outbox.Kind]int {
 			}
 			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
 				s.t.Fatal(err)
+			}
+			if len(only) > 0 && !slices.Contains(only, outbox.Kind(m.Kind)) {
+				continue
 			}
 			h, ok := handlers[outbox.Kind(m.Kind)]
 			if !ok {
@@ -297,5 +308,40 @@ func TestImportEndToEnd(t *testing.T) {
 	}
 	if count["import.started"] != 1 || count["import.finished"] != 1 || count["member.imported"] != 2 {
 		t.Errorf("events %v", count)
+	}
+}
+
+func TestImportOfAThousandRowsFinishesInUnderAMinute(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	s := startStack(t)
+	alice := s.newUser()
+	admin := alice.tokens.IDToken
+	o := decode[org](t, s.do("POST", "/v1/orgs", admin, `{"name":"Big Import"}`), 201)
+	base := "/v1/orgs/" + o.str("id")
+	var b strings.Builder
+	b.WriteString("email,name\r\n")
+	prefix := strings.ToLower(rand.Text()[:8])
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&b, "%s-%04d@example.com,User %d\r\n", prefix, i, i)
+	}
+	start := time.Now()
+	job := decode[struct{ ID string }](t, s.do("POST", base+"/members/import", admin, b.String(), "Content-Type", "text/csv"), 202)
+	committed := time.Since(start)
+	// The chunks only: their 1,000 credential emails stay in the outbox, out of the shared
+	// SES stand-in (the emails' handler is exercised above).
+	s.runOutbox("import.chunk")
+	elapsed := time.Since(start)
+	got := decode[struct {
+		Status          string
+		Created, Failed int
+	}](t, s.do("GET", base+"/members/imports/"+job.ID, admin, ""), 200)
+	if got.Status != "done" || got.Created != 1000 {
+		t.Fatalf("job %+v", got)
+	}
+	t.Logf("1,000 rows in local mode (cognito-local, DynamoDB Local): commit %s, all rows created in %s", committed, elapsed)
+	if elapsed > time.Minute {
+		t.Errorf("1,000 rows took %s; the target is under a minute", elapsed)
 	}
 }

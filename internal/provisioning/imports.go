@@ -36,7 +36,7 @@ const (
 )
 
 // rowWorkers is how many rows of a chunk are created at once.
-const rowWorkers = 4
+const rowWorkers = 8
 
 // KindImportChunk is the outbox work of creating one chunk of an import's rows.
 const KindImportChunk outbox.Kind = "import.chunk"

@@ -113,10 +113,10 @@ var ErrCreateInProgress = apperr.New(apperr.Conflict, "another request is creati
 
 // Directory is the identity provider's side of provisioning.
 type Directory interface {
-	// CreateUser makes a user signing in as email, without any message of the provider's
-	// own, its address marked verified or not; a user who exists already is returned with
-	// Existing set.
-	CreateUser(ctx context.Context, email string, verified bool) (DirectoryUser, error)
+	// CreateUser makes a user signing in as email with the temporary password, without any
+	// message of the provider's own, its address marked verified or not; a user who exists
+	// already is returned with Existing set, unchanged (its password too).
+	CreateUser(ctx context.Context, email string, verified bool, temporaryPassword string) (DirectoryUser, error)
 	// SetTemporaryPassword gives the user a password that the next sign-in must replace;
 	// an Invalid error naming the policy's rule when the provider refuses the password.
 	SetTemporaryPassword(ctx context.Context, userID, password string) error

@@ -232,7 +232,7 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 	// The address is marked verified when the org holds its domain or the password is mailed
 	// to it: someone proved the mailbox, or will by signing in.
 	verified := p.inDomain || (p.mailed && p.notify == p.email)
-	u, err := s.Directory.CreateUser(ctx, p.email, verified)
+	u, err := s.Directory.CreateUser(ctx, p.email, verified, p.password)
 	if err != nil {
 		return orgs.Member{}, err
 	}
@@ -273,8 +273,11 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 			return orgs.Member{}, ErrCreateInProgress
 		}
 	}
-	if err := s.Directory.SetTemporaryPassword(ctx, u.ID, p.password); err != nil {
-		return orgs.Member{}, err
+	if u.Existing {
+		// A new user got the password with its creation; one taken over gets it now.
+		if err := s.Directory.SetTemporaryPassword(ctx, u.ID, p.password); err != nil {
+			return orgs.Member{}, err
+		}
 	}
 	pw := ""
 	if p.mailed {
