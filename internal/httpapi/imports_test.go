@@ -324,3 +324,17 @@ func TestImportTemplateHasThePropertyKeysAndARoleDropDown(t *testing.T) {
 		t.Errorf("the template's own example: %d %s", r.status, r.body)
 	}
 }
+
+func TestSampleEventsOfProvisioningServe(t *testing.T) {
+	a, _ := importAPI(t)
+	ada := orgs.Caller{ID: sampleSub, Email: sampleEmail, EmailVerified: true, IssuedAt: harnessNow}
+	orgID := a.org(ada, "Acme")
+	for file, r := range map[string]*Route{"create-member.json": CreateMember, "import-members-csv.json": ImportMembers, "add-domain.json": AddDomain} {
+		ev := loadEvent(t, file)
+		ev.PathParameters["orgId"] = orgID
+		resp := a.call(r, ev)
+		if resp.StatusCode != 200 && resp.StatusCode != 201 {
+			t.Errorf("%s: %d %s", file, resp.StatusCode, resp.Body)
+		}
+	}
+}
