@@ -13,10 +13,11 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 all: build
 
-# npm ci installs the pinned stand-ins and the CDK CLI. The go.mod written into node_modules
+# npm ci installs the pinned stand-ins, the CDK CLI and Swagger UI; no package needs its install
+# scripts (one would only phone home), so none run. The go.mod written into node_modules
 # makes it a module of its own, so that the Go files some npm packages ship stay out of ./...
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error --ignore-scripts
 	printf 'module ignored/node_modules\n' > node_modules/go.mod
 	touch $@
 

@@ -85,13 +85,14 @@ func run(ctx context.Context) error {
 	fmt.Printf(`
 Local API is up.
   API              http://%s  (try: curl http://%s/v1/config)
+  API docs         http://%s/docs  (the document: /openapi.yaml)
   DynamoDB Local   %s  (table %s)
   cognito-local    %s  (pool %s, client %s)
   SES stand-in     %s  (captured mail: %s/store)
   data             %s
   scheduled job    every %s (JOB_INTERVAL)
 Ctrl-C stops everything.
-`, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
+`, addr, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
 		c.SESEndpoint, c.SESEndpoint, dataDir, interval)
 
 	select {

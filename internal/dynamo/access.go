@@ -12,6 +12,21 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
+// maxIDLength bounds the ids a subject item may have.
+const maxIDLength = 128
+
+// subjectItem is a kind of item an org route may name as its subject (orgs.SubjectItem): its
+// sort key in the org's partition and how to decode it.
+type subjectItem struct {
+	sk     func(id string) string
+	decode func(map[string]types.AttributeValue) (any, error)
+}
+
+// subjectItems are the kinds of orgs.SubjectItem, by name.
+var subjectItems = map[string]subjectItem{
+	"ticket": {sk: ticketSK, decode: ticketSubject},
+}
+
 // Access implements orgs.Store: the org, the caller's membership and the route's subject
 // (another member, an invite) in one BatchGetItem.
 func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
@@ -21,6 +36,13 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	}
 	if subj.InviteID != "" {
 		ks = append(ks, key(orgPK(orgID), inviteSK(subj.InviteID)))
+	}
+	item, itemSK := subjectItems[subj.Item.Kind], ""
+	// An id too long to be one the server issued names nothing (and would pass DynamoDB's key
+	// limit): the item is absent.
+	if item.sk != nil && subj.Item.ID != "" && len(subj.Item.ID) <= maxIDLength {
+		itemSK = item.sk(subj.Item.ID)
+		ks = append(ks, key(orgPK(orgID), itemSK))
 	}
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
@@ -39,6 +61,10 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			return orgs.Access{}, err
 		}
 		switch {
+		case itemSK != "" && k.SK == itemSK:
+			if a.Item, err = item.decode(av); err != nil {
+				return orgs.Access{}, err
+			}
 		case k.SK == skIdempotency:
 			// The store has no clock of its own; a record's day is long next to the skew.
 			replay = replayFrom(av, time.Now())

@@ -228,6 +228,9 @@ func serve(ctx context.Context, r *Route, h Handler, replay Replayer, authz *org
 	if authz != nil {
 		// The member or invite the route acts on is read in the same round trip.
 		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed}
+		if r.Subject != "" {
+			subject.Item = orgs.SubjectItem{Kind: r.Subject, ID: req.Path(r.Subject + "Id")}
+		}
 		if req.Access, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)
 		}

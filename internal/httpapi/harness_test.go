@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -247,6 +248,10 @@ func (a *api) request(r *Route, c *orgs.Caller, params map[string]string, query 
 		claims := ev.RequestContext.Authorizer.JWT.Claims
 		claims["sub"], claims["cognito:username"], claims["email"] = c.ID, c.ID, c.Email
 		claims["iat"] = fmt.Sprint(c.IssuedAt.Unix())
+		delete(claims, "cognito:groups")
+		if c.Operator {
+			claims["cognito:groups"] = "[" + roles.OperatorsGroup + "]"
+		}
 	}
 	return ev
 }
@@ -269,6 +274,15 @@ func (a *api) call(r *Route, ev events.APIGatewayV2HTTPRequest) events.APIGatewa
 	resp, err := a.handler(r)(context.Background(), ev)
 	if err != nil {
 		a.t.Fatalf("%s: the handler returned an error to Lambda: %v", r.Name, err)
+	}
+	if slices.Contains(Routes, r) {
+		body := []byte(resp.Body)
+		if resp.IsBase64Encoded {
+			body, _ = base64.StdEncoding.DecodeString(resp.Body)
+		}
+		if err := contract.Check(r.Method, r.Path, resp.StatusCode, resp.Headers["Content-Type"], body); err != nil {
+			a.t.Errorf("the answer is not as openapi.yaml documents it: %v\n%s", err, resp.Body)
+		}
 	}
 	return resp
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -43,6 +44,7 @@ func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
 	h := newAPI(t)
 	h.useSES()
 	h.env.UseDirectory(newFakeDirectory())
+	h.env.UseSpreadsheets(sheets.XLSX{})
 	ada := h.caller("ada")
 	orgID := h.org(ada, "Acme")
 	members := map[roles.Role]orgs.Caller{roles.Admin: ada}

@@ -41,6 +41,9 @@ type Route struct {
 	// narrows what it allows (PATCH of the org settings: billing.manage may change billing
 	// contacts only).
 	OrPermission roles.Permission
+	// Subject, when set, is the kind of org item the route acts on (orgs.SubjectItem), named by
+	// the path parameter <Subject>Id: the authorization step reads it in its round trip.
+	Subject string
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
 	SelfAllowed bool
@@ -78,10 +81,11 @@ type Route struct {
 // the event of the first request's change.
 type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Response, error)
 
-// OrgScoped reports whether the route acts inside one org and so runs the membership check:
-// operators act on any org without being its members, and NotMember routes check themselves.
+// OrgScoped reports whether the route acts inside one org as one of its members, and so runs
+// the membership check. Operator routes name an org too, but operators act from outside it;
+// NotMember routes (joining an org) check what they need themselves.
 func (r *Route) OrgScoped() bool {
-	return strings.Contains(r.Path, "{orgId}") && r.Auth == JWT && !r.NotMember
+	return strings.Contains(r.Path, "{orgId}") && r.Auth != Operator && !r.NotMember
 }
 
 // Mutating reports whether the route changes state (and so writes an event).

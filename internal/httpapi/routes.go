@@ -1,6 +1,10 @@
 package httpapi
 
-import "github.com/vendorportal/orgs/internal/roles"
+import (
+	"slices"
+
+	"github.com/vendorportal/orgs/internal/roles"
+)
 
 // IAM actions on the table, named once so that routes list what they do.
 const (
@@ -185,8 +189,12 @@ var (
 	}
 )
 
-// Routes is the route table.
-var Routes = []*Route{
+// Routes is the route table: the core routes, then each capability's list.
+var Routes = slices.Concat(coreRoutes,
+	ticketRoutes,
+)
+
+var coreRoutes = []*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
 	UpdateOrg, ChangeHandle, DeleteOrg,
 	UpdateMe, RequestEmailChange, ConfirmEmailChange, DeleteMe,

@@ -64,7 +64,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	ses.Install(env)
 	cognito.Install(env)
 	sheets.Install(env)
-	return &API{Env: env, Pool: pool, Handler: gateway.New(env, httpapi.Routes, verifier)}, nil
+	return &API{Env: env, Pool: pool, Handler: withDocs(gateway.New(env, httpapi.Routes, verifier))}, nil
 }
 
 // RunJobs runs the scheduled job every interval until ctx ends, as the EventBridge schedule

@@ -16,6 +16,16 @@ type Subject struct {
 	// SelfAllowed lets a member act on themself (UserID is the caller) without the route's
 	// permission: leaving an org is removing oneself.
 	SelfAllowed bool
+	// Item names another item of the org that the route acts on, read in the same round trip
+	// and handed to the route as Access.Item (decoded by the store; nil when absent): a
+	// support ticket, say. Kinds are the store's (dynamo's subjectItems).
+	Item SubjectItem
+}
+
+// SubjectItem names one item of an org by kind and id.
+type SubjectItem struct {
+	Kind string
+	ID   string
 }
 
 // AuthorizeFor loads the caller's membership of the org, and the subject s names, in one

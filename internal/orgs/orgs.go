@@ -160,4 +160,6 @@ type Access struct {
 	// Invite is the invite named by the route's {inviteId}; nil when there is none or it is
 	// not one of the org's.
 	Invite *Invite
+	// Item is the item Subject.Item named, as the store decoded it; nil when absent.
+	Item any
 }

@@ -51,8 +51,20 @@ var (
 
 // Main runs the tests, stops the stand-ins if any test started them, and exits with the
 // tests' exit code. Call it from TestMain.
-func Main(m *testing.M) {
+//
+// after, if any, run once the tests passed, before the stand-ins stop: a failure it returns
+// fails the run (a check over what the whole run saw).
+func Main(m *testing.M, after ...func() error) {
 	code := m.Run()
+	for _, f := range after {
+		if code != 0 {
+			break
+		}
+		if err := f(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL:", err)
+			code = 1
+		}
+	}
 	if stack != nil {
 		if testing.Verbose() {
 			fmt.Printf("testenv: the stand-ins took %s to start\n", startTook.Round(time.Millisecond))

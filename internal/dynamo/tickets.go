@@ -1,0 +1,273 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/tickets"
+)
+
+// The support tickets' items:
+//
+//	ORG#<orgId>  TICKET#<ticketId>               a ticket; ids are ULIDs, so they sort by age
+//	                                               GSI1: ORG#<orgId>#TK / <ticketId>          (all of the org's)
+//	                                               GSI2: ORG#<orgId>#TK#BY#<userId> / <ticketId> (one creator's)
+//	                                               GSI3: TICKETQ#<status> / <ticketId>#<orgId>  (the operators' queue)
+//	ORG#<orgId>  TICKET#<ticketId>#C#<commentId>  a comment (internal notes too); the ticket and its
+//	                                               comments are one Query of the prefix TICKET#<ticketId>
+//
+// Every list is one Query of one index partition: a member who sees only their own tickets
+// reads only those, and the queue reads only tickets of the status asked for. The queue's
+// partitions are shared by every org: at a vendor's ticket volume one partition per status is
+// far below a partition's write limit.
+const skTicket = "TICKET#"
+
+func ticketSK(id string) string              { return skTicket + id }
+func commentSK(ticketID, id string) string   { return skTicket + ticketID + "#C#" + id }
+func ticketOrgPK(orgID string) string        { return orgPK(orgID) + "#TK" }
+func ticketByPK(orgID, userID string) string { return orgPK(orgID) + "#TK#BY#" + userID }
+func ticketQueuePK(s tickets.Status) string  { return "TICKETQ#" + string(s) }
+func ticketQueueSK(t tickets.Ticket) string  { return t.ID + "#" + t.OrgID }
+func productKey(id string) map[string]types.AttributeValue {
+	return key("CATALOG", "PRODUCT#"+id)
+}
+
+type ticketItem struct {
+	keys
+	ID             string    `dynamodbav:"id"`
+	OrgID          string    `dynamodbav:"orgId"`
+	OrgName        string    `dynamodbav:"orgName"`
+	Subject        string    `dynamodbav:"subject"`
+	Body           string    `dynamodbav:"body"`
+	ProductID      string    `dynamodbav:"productId,omitempty"`
+	Status         string    `dynamodbav:"status"`
+	CreatedByID    string    `dynamodbav:"createdById"`
+	CreatedByEmail string    `dynamodbav:"createdByEmail"`
+	CreatedAt      time.Time `dynamodbav:"createdAt"`
+	UpdatedAt      time.Time `dynamodbav:"updatedAt"`
+	PublicComments int       `dynamodbav:"publicComments"`
+	InternalNotes  int       `dynamodbav:"internalNotes"`
+}
+
+func newTicketItem(t tickets.Ticket) ticketItem {
+	it := ticketItem{
+		ID: t.ID, OrgID: t.OrgID, OrgName: t.OrgName, Subject: t.Subject, Body: t.Body, ProductID: t.ProductID,
+		Status: string(t.Status), CreatedByID: t.CreatedBy.ID, CreatedByEmail: t.CreatedBy.Email,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, PublicComments: t.PublicComments, InternalNotes: t.InternalNotes,
+	}
+	it.PK, it.SK = orgPK(t.OrgID), ticketSK(t.ID)
+	it.GSI1PK, it.GSI1SK = ticketOrgPK(t.OrgID), t.ID
+	it.GSI2PK, it.GSI2SK = ticketByPK(t.OrgID, t.CreatedBy.ID), t.ID
+	it.GSI3PK, it.GSI3SK = ticketQueuePK(t.Status), ticketQueueSK(t)
+	return it
+}
+
+func (it ticketItem) ticket() tickets.Ticket {
+	return tickets.Ticket{
+		ID: it.ID, OrgID: it.OrgID, OrgName: it.OrgName, Subject: it.Subject, Body: it.Body, ProductID: it.ProductID,
+		Status: tickets.Status(it.Status), CreatedBy: orgs.Person{ID: it.CreatedByID, Email: it.CreatedByEmail},
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, PublicComments: it.PublicComments, InternalNotes: it.InternalNotes,
+	}
+}
+
+type commentItem struct {
+	keys
+	ID          string    `dynamodbav:"id"`
+	TicketID    string    `dynamodbav:"ticketId"`
+	Body        string    `dynamodbav:"body"`
+	AuthorType  string    `dynamodbav:"authorType"`
+	AuthorID    string    `dynamodbav:"authorId"`
+	AuthorEmail string    `dynamodbav:"authorEmail"`
+	Internal    bool      `dynamodbav:"internal"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+}
+
+func newCommentItem(orgID string, c tickets.Comment) commentItem {
+	it := commentItem{
+		ID: c.ID, TicketID: c.TicketID, Body: c.Body, AuthorType: c.Author.Type, AuthorID: c.Author.ID,
+		AuthorEmail: c.Author.Email, Internal: c.Internal, CreatedAt: c.CreatedAt,
+	}
+	it.PK, it.SK = orgPK(orgID), commentSK(c.TicketID, c.ID)
+	return it
+}
+
+func (it commentItem) comment() tickets.Comment {
+	return tickets.Comment{
+		ID: it.ID, TicketID: it.TicketID, Body: it.Body, Internal: it.Internal, CreatedAt: it.CreatedAt,
+		Author: tickets.Author{Type: it.AuthorType, ID: it.AuthorID, Email: it.AuthorEmail},
+	}
+}
+
+var _ tickets.Store = (*Store)(nil)
+
+// CreateTicket implements tickets.Store.
+func (s *Store) CreateTicket(ctx context.Context, w tickets.NewTicket) error {
+	t := s.txn()
+	t.putNew(newTicketItem(w.Ticket), fmt.Errorf("ticket %s exists", w.Ticket.ID))
+	t.check(key(orgPK(w.Ticket.OrgID), skMeta), orgLive(), apperr.New(apperr.NotFound, "organization not found"))
+	t.memberStill(w.Ticket.OrgID, w.Actor)
+	if w.Ticket.ProductID != "" {
+		t.check(productKey(w.Ticket.ProductID), exists(), tickets.ErrUnknownProduct)
+	}
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}
+
+// Ticket implements tickets.Store: one Query of the ticket's prefix reads it and its comments
+// (more pages only for a ticket whose text passes 1 MB).
+func (s *Store) Ticket(ctx context.Context, orgID, ticketID string) (tickets.Ticket, error) {
+	kc := expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(ticketSK(ticketID)))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return tickets.Ticket{}, err
+	}
+	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var t tickets.Ticket
+	found := false
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return tickets.Ticket{}, fmt.Errorf("query ticket: %w", err)
+		}
+		for _, av := range page.Items {
+			var k keys
+			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+				return tickets.Ticket{}, err
+			}
+			switch {
+			case k.SK == ticketSK(ticketID):
+				var it ticketItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return tickets.Ticket{}, err
+				}
+				comments := t.Comments
+				t, found = it.ticket(), true
+				t.Comments = comments
+			case strings.HasPrefix(k.SK, ticketSK(ticketID)+"#C#"):
+				var it commentItem
+				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+					return tickets.Ticket{}, err
+				}
+				t.Comments = append(t.Comments, it.comment())
+			}
+		}
+	}
+	if !found {
+		return tickets.Ticket{}, tickets.ErrNotFound
+	}
+	return t, nil
+}
+
+// OrgTickets implements tickets.Store: one Query of the org's or the creator's partition.
+func (s *Store) OrgTickets(ctx context.Context, orgID, createdBy string, status tickets.Status, p paging.Request) (tickets.Page, error) {
+	index, pkName, pk := IndexGSI1, attrGSI1P, ticketOrgPK(orgID)
+	if createdBy != "" {
+		index, pkName, pk = IndexGSI2, attrGSI2P, ticketByPK(orgID, createdBy)
+	}
+	return s.ticketPage(ctx, index, expression.Key(pkName).Equal(expression.Value(pk)), status, false, p)
+}
+
+// Queue implements tickets.Store: one Query of the status's queue partition.
+func (s *Store) Queue(ctx context.Context, status tickets.Status, p paging.Request) (tickets.Page, error) {
+	return s.ticketPage(ctx, IndexGSI3, expression.Key(attrGSI3P).Equal(expression.Value(ticketQueuePK(status))), "", true, p)
+}
+
+func (s *Store) ticketPage(ctx context.Context, index string, kc expression.KeyConditionBuilder, status tickets.Status, oldestFirst bool, p paging.Request) (tickets.Page, error) {
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if status != "" {
+		// Within one reader's view: the other statuses of tickets the reader may see.
+		b = b.WithFilter(attr("status").Equal(val(string(status))))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return tickets.Page{}, err
+	}
+	start, err := decodeKey(p.After)
+	if err != nil {
+		return tickets.Page{}, err
+	}
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), IndexName: aws.String(index),
+		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ExclusiveStartKey: start, Limit: aws.Int32(int32(p.Limit)), ScanIndexForward: aws.Bool(oldestFirst),
+	})
+	if err != nil {
+		return tickets.Page{}, fmt.Errorf("query tickets: %w", err)
+	}
+	page := tickets.Page{Tickets: make([]tickets.Ticket, 0, len(out.Items))}
+	for _, av := range out.Items {
+		var it ticketItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return tickets.Page{}, err
+		}
+		page.Tickets = append(page.Tickets, it.ticket())
+	}
+	page.Next, err = encodeKey(out.LastEvaluatedKey)
+	return page, err
+}
+
+// AddComment implements tickets.Store. A comment that moves the status holds while the
+// ticket is not closed, whatever else changed since it was read; an internal note changes
+// only the count.
+func (s *Store) AddComment(ctx context.Context, w tickets.CommentWrite) error {
+	counter := "publicComments"
+	if w.Comment.Internal {
+		counter = "internalNotes"
+	}
+	upd := expression.Add(attr(counter), val(1)).Set(attr("updatedAt"), val(w.At))
+	cond, onFail := exists(), error(tickets.ErrNotFound)
+	if w.After != "" {
+		upd = upd.Set(attr("status"), val(string(w.After))).Set(attr(attrGSI3P), val(ticketQueuePK(w.After)))
+		cond, onFail = exists().And(attr("status").NotEqual(val(string(tickets.Closed)))), tickets.ErrClosed
+	}
+	t := s.txn()
+	t.update(key(orgPK(w.Before.OrgID), ticketSK(w.Before.ID)), upd, cond, onFail)
+	t.putNew(newCommentItem(w.Before.OrgID, w.Comment), fmt.Errorf("comment %s exists", w.Comment.ID))
+	if w.Event != nil {
+		t.event(*w.Event)
+	}
+	if w.Mail != nil {
+		t.outbox(w.At, *w.Mail)
+	}
+	return t.run(ctx, s.Client)
+}
+
+// SetStatus implements tickets.Store.
+func (s *Store) SetStatus(ctx context.Context, w tickets.StatusWrite) error {
+	// The status (and with it the queue partition) moves only from what was read: two people
+	// changing it at once can't both win.
+	upd := expression.Set(attr("status"), val(string(w.After))).
+		Set(attr("updatedAt"), val(w.At)).
+		Set(attr(attrGSI3P), val(ticketQueuePK(w.After)))
+	cond := exists().And(attr("status").Equal(val(string(w.Before.Status))))
+	t := s.txn()
+	t.update(key(orgPK(w.Before.OrgID), ticketSK(w.Before.ID)), upd, cond, tickets.ErrChanged)
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}
+
+// ticketSubject decodes the ticket the authorization step read for a route acting on one.
+func ticketSubject(av map[string]types.AttributeValue) (any, error) {
+	var it ticketItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, errors.Join(errors.New("decode ticket"), err)
+	}
+	t := it.ticket()
+	return &t, nil
+}
