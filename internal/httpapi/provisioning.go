@@ -9,8 +9,10 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // The handlers of provisioning: user properties, domains and auto-join, users created
@@ -372,5 +374,36 @@ func buildMigrateLegacyUsers(env *app.Env) Handler {
 			return nil, err
 		}
 		return JSON(http.StatusOK, bulkOut(ctx, env, o, results)), nil
+	}
+}
+
+// replayCreateMember answers a repeated create with the member the first one created.
+func replayCreateMember(env *app.Env) Replayer {
+	svc := env.Orgs()
+	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
+		a, err := svc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{UserID: created.ID}, roles.MembersManage)
+		if err != nil {
+			return nil, err
+		}
+		if a.Target == nil {
+			return nil, apperr.New(apperr.NotFound, "the member this key created is gone")
+		}
+		return JSON(http.StatusCreated, memberOut(a.Org, *a.Target)), nil
+	}
+}
+
+// replayImportMembers answers a repeated commit with the import job the first one started.
+func replayImportMembers(env *app.Env) Replayer {
+	svc, store := env.Orgs(), env.Store()
+	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
+		a, err := svc.Authorize(ctx, req.Caller, req.Path("orgId"), roles.MembersManage)
+		if err != nil {
+			return nil, err
+		}
+		job, err := store.Import(ctx, a.Org.ID, created.ID)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusAccepted, importOut(job)), nil
 	}
 }

@@ -621,3 +621,30 @@ func TestBulkCreateAnswersPerItemInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestIdempotencyKeyMakesARepeatedCreateMemberReturnTheFirstMember(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	// The record answers for a day of the real clock (the authorization step reads it so).
+	a.env.Now = func() time.Time { return time.Now().UTC() }
+	ada := person("ada")
+	ada.IssuedAt = time.Now()
+	orgID := a.org(ada, "Acme")
+	send := func(body string) (int, string) {
+		req := a.request(CreateMember, &ada, map[string]string{"orgId": orgID}, nil, body)
+		req.Headers["idempotency-key"] = "create-bob-1"
+		resp := a.call(CreateMember, req)
+		return resp.StatusCode, resp.Body
+	}
+	s1, b1 := send(`{"email":"bob@example.com"}`)
+	first := dir.user("bob@example.com").password
+	s2, b2 := send(`{"email":"bob@example.com"}`)
+	if s1 != 201 || s2 != 201 || b1 != b2 {
+		t.Fatalf("first %d %s, repeat %d %s", s1, b1, s2, b2)
+	}
+	if dir.user("bob@example.com").password != first {
+		t.Error("the repeat reached the directory")
+	}
+	if s, _ := send(`{"email":"carl@example.com"}`); s != 409 {
+		t.Errorf("the key with another body: %d", s)
+	}
+}

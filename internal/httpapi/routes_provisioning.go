@@ -81,6 +81,7 @@ var (
 		Secret:  true,
 		Summary: "Create a user directly and add them to the org",
 		Build:   buildCreateMember,
+		Replay:  replayCreateMember,
 	}
 	CreateMembersBulk = &Route{
 		Name: "create-members-bulk", Method: "POST", Path: "/v1/orgs/{orgId}/members/bulk", Auth: JWT, Permission: roles.MembersManage,
