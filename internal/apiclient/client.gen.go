@@ -354,27 +354,69 @@ func (e OrgSupportTicketVisibility) Valid() bool {
 	}
 }
 
-// Defines values for Role.
+// Defines values for Permission.
 const (
-	RoleAdmin        Role = "admin"
-	RoleBillingAdmin Role = "billing_admin"
-	RoleSupportOnly  Role = "support_only"
-	RoleUser         Role = "user"
-	RoleViewerAdmin  Role = "viewer_admin"
+	AuthReset       Permission = "auth.reset"
+	BillingManage   Permission = "billing.manage"
+	BillingRead     Permission = "billing.read"
+	EventsRead      Permission = "events.read"
+	InvitesManage   Permission = "invites.manage"
+	InvitesRead     Permission = "invites.read"
+	LicensesManage  Permission = "licenses.manage"
+	LicensesRead    Permission = "licenses.read"
+	MembersManage   Permission = "members.manage"
+	MembersRead     Permission = "members.read"
+	OrgDelete       Permission = "org.delete"
+	OrgRead         Permission = "org.read"
+	ProductsAccess  Permission = "products.access"
+	SettingsManage  Permission = "settings.manage"
+	SettingsRead    Permission = "settings.read"
+	SupportAccess   Permission = "support.access"
+	TokenRegenerate Permission = "token.regenerate"
+	TokenView       Permission = "token.view"
+	UsageRead       Permission = "usage.read"
 )
 
-// Valid indicates whether the value is a known member of the Role enum.
-func (e Role) Valid() bool {
+// Valid indicates whether the value is a known member of the Permission enum.
+func (e Permission) Valid() bool {
 	switch e {
-	case RoleAdmin:
+	case AuthReset:
 		return true
-	case RoleBillingAdmin:
+	case BillingManage:
 		return true
-	case RoleSupportOnly:
+	case BillingRead:
 		return true
-	case RoleUser:
+	case EventsRead:
 		return true
-	case RoleViewerAdmin:
+	case InvitesManage:
+		return true
+	case InvitesRead:
+		return true
+	case LicensesManage:
+		return true
+	case LicensesRead:
+		return true
+	case MembersManage:
+		return true
+	case MembersRead:
+		return true
+	case OrgDelete:
+		return true
+	case OrgRead:
+		return true
+	case ProductsAccess:
+		return true
+	case SettingsManage:
+		return true
+	case SettingsRead:
+		return true
+	case SupportAccess:
+		return true
+	case TokenRegenerate:
+		return true
+	case TokenView:
+		return true
+	case UsageRead:
 		return true
 	default:
 		return false
@@ -450,6 +492,96 @@ const (
 func (e Unauthorized1Message) Valid() bool {
 	switch e {
 	case Unauthorized1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcAuthorizeParamsResponseType.
+const (
+	Code GithubOidcAuthorizeParamsResponseType = "code"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcAuthorizeParamsResponseType enum.
+func (e GithubOidcAuthorizeParamsResponseType) Valid() bool {
+	switch e {
+	case Code:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcJwks200JSONResponseBodyKeysAlg.
+const (
+	RS256 GithubOidcJwks200JSONResponseBodyKeysAlg = "RS256"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcJwks200JSONResponseBodyKeysAlg enum.
+func (e GithubOidcJwks200JSONResponseBodyKeysAlg) Valid() bool {
+	switch e {
+	case RS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcJwks200JSONResponseBodyKeysKty.
+const (
+	RSA GithubOidcJwks200JSONResponseBodyKeysKty = "RSA"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcJwks200JSONResponseBodyKeysKty enum.
+func (e GithubOidcJwks200JSONResponseBodyKeysKty) Valid() bool {
+	switch e {
+	case RSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcJwks200JSONResponseBodyKeysUse.
+const (
+	Sig GithubOidcJwks200JSONResponseBodyKeysUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcJwks200JSONResponseBodyKeysUse enum.
+func (e GithubOidcJwks200JSONResponseBodyKeysUse) Valid() bool {
+	switch e {
+	case Sig:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcTokenFormdataBodyGrantType.
+const (
+	AuthorizationCode GithubOidcTokenFormdataBodyGrantType = "authorization_code"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcTokenFormdataBodyGrantType enum.
+func (e GithubOidcTokenFormdataBodyGrantType) Valid() bool {
+	switch e {
+	case AuthorizationCode:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GithubOidcToken200JSONResponseBodyTokenType.
+const (
+	Bearer GithubOidcToken200JSONResponseBodyTokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the GithubOidcToken200JSONResponseBodyTokenType enum.
+func (e GithubOidcToken200JSONResponseBodyTokenType) Valid() bool {
+	switch e {
+	case Bearer:
 		return true
 	default:
 		return false
@@ -1314,6 +1446,66 @@ func (e ResetMemberPassword401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for ListRoles401JSONResponseBody1Message.
+const (
+	ListRoles401JSONResponseBody1MessageUnauthorized ListRoles401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ListRoles401JSONResponseBody1Message enum.
+func (e ListRoles401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ListRoles401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateRole401JSONResponseBody1Message.
+const (
+	CreateRole401JSONResponseBody1MessageUnauthorized CreateRole401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the CreateRole401JSONResponseBody1Message enum.
+func (e CreateRole401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case CreateRole401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteRole401JSONResponseBody1Message.
+const (
+	DeleteRole401JSONResponseBody1MessageUnauthorized DeleteRole401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the DeleteRole401JSONResponseBody1Message enum.
+func (e DeleteRole401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case DeleteRole401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateRole401JSONResponseBody1Message.
+const (
+	UpdateRole401JSONResponseBody1MessageUnauthorized UpdateRole401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the UpdateRole401JSONResponseBody1Message enum.
+func (e UpdateRole401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case UpdateRole401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTicketsParamsStatus.
 const (
 	ListTicketsParamsStatusClosed            ListTicketsParamsStatus = "closed"
@@ -1565,7 +1757,9 @@ type Invite struct {
 	Id         string    `json:"id"`
 	InvitedBy  Person    `json:"invitedBy"`
 	LastSentAt time.Time `json:"lastSentAt"`
-	Role       Role      `json:"role"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role Role `json:"role"`
 
 	// Status expired from expiresAt on, whether or not the scheduled job has run
 	Status InviteStatus `json:"status"`
@@ -1580,7 +1774,9 @@ type InviteStatus string
 // InviteInput defines model for InviteInput.
 type InviteInput struct {
 	Email openapi_types.Email `json:"email"`
-	Role  Role                `json:"role"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role Role `json:"role"`
 }
 
 // Member defines model for Member.
@@ -1590,9 +1786,11 @@ type Member struct {
 	Name       *string                                           `json:"name"`
 	Phone      *string                                           `json:"phone"`
 	Properties map[string]Member_Properties_AdditionalProperties `json:"properties"`
-	Role       Role                                              `json:"role"`
-	Source     MemberSource                                      `json:"source"`
-	UserId     string                                            `json:"userId"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role   Role         `json:"role"`
+	Source MemberSource `json:"source"`
+	UserId string       `json:"userId"`
 }
 
 // MemberProperties0 defines model for Member.Properties.0.
@@ -1645,8 +1843,10 @@ type NewUser struct {
 	} `json:"password,omitempty"`
 	Phone      *string                                              `json:"phone,omitempty"`
 	Properties *map[string]*NewUser_Properties_AdditionalProperties `json:"properties,omitempty"`
-	Role       *Role                                                `json:"role,omitempty"`
-	Username   *string                                              `json:"username,omitempty"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role     *Role   `json:"role,omitempty"`
+	Username *string `json:"username,omitempty"`
 }
 
 // NewUserPasswordMode defines model for NewUser.Password.Mode.
@@ -1674,16 +1874,18 @@ type Org struct {
 		Email string `json:"email"`
 		Name  string `json:"name"`
 	} `json:"billingContacts"`
-	CompanyName             *string                    `json:"companyName"`
-	ContactEmail            *string                    `json:"contactEmail"`
-	ContactName             *string                    `json:"contactName"`
-	CreatedAt               time.Time                  `json:"createdAt"`
-	DisplayName             *string                    `json:"displayName"`
-	Handle                  string                     `json:"handle"`
-	Id                      string                     `json:"id"`
-	Kind                    OrgKind                    `json:"kind"`
-	MembersCanInvite        bool                       `json:"membersCanInvite"`
-	Name                    string                     `json:"name"`
+	CompanyName      *string   `json:"companyName"`
+	ContactEmail     *string   `json:"contactEmail"`
+	ContactName      *string   `json:"contactName"`
+	CreatedAt        time.Time `json:"createdAt"`
+	DisplayName      *string   `json:"displayName"`
+	Handle           string    `json:"handle"`
+	Id               string    `json:"id"`
+	Kind             OrgKind   `json:"kind"`
+	MembersCanInvite bool      `json:"membersCanInvite"`
+	Name             string    `json:"name"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 	Role                    Role                       `json:"role"`
 	SupportTicketVisibility OrgSupportTicketVisibility `json:"supportTicketVisibility"`
 }
@@ -1697,14 +1899,31 @@ type OrgKind string
 // OrgSupportTicketVisibility defines model for Org.SupportTicketVisibility.
 type OrgSupportTicketVisibility string
 
+// Permission defines model for Permission.
+type Permission string
+
 // Person defines model for Person.
 type Person struct {
 	Email string `json:"email"`
 	Id    string `json:"id"`
 }
 
-// Role defines model for Role.
-type Role string
+// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+type Role = string
+
+// RoleDefinition A role of the org, built-in or custom (GET, POST, PATCH .../roles).
+type RoleDefinition struct {
+	BuiltIn     bool    `json:"builtIn"`
+	Description *string `json:"description"`
+
+	// Id A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Id Role `json:"id"`
+
+	// MemberCount the members holding the role (pending invites are not counted here)
+	MemberCount int          `json:"memberCount"`
+	Name        string       `json:"name"`
+	Permissions []Permission `json:"permissions"`
+}
 
 // Ticket A support ticket. orgId and orgName are in the operators' answers only; comments in the single-ticket answers only.
 type Ticket struct {
@@ -1795,6 +2014,9 @@ type Limit = int
 // OrgId defines model for orgId.
 type OrgId = string
 
+// RoleId defines model for roleId.
+type RoleId = string
+
 // TextFilter defines model for textFilter.
 type TextFilter = string
 
@@ -1806,6 +2028,12 @@ type ToFilter = string
 
 // UserId defines model for userId.
 type UserId = string
+
+// OAuthError defines model for OAuthError.
+type OAuthError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+}
 
 // RateLimited defines model for RateLimited.
 type RateLimited = Error
@@ -1822,6 +2050,53 @@ type Unauthorized1 struct {
 
 // Unauthorized1Message defines model for Unauthorized.1.Message.
 type Unauthorized1Message string
+
+// GithubOidcAuthorizeParams defines parameters for GithubOidcAuthorize.
+type GithubOidcAuthorizeParams struct {
+	ClientId     string                                `form:"client_id" json:"client_id"`
+	RedirectUri  string                                `form:"redirect_uri" json:"redirect_uri"`
+	ResponseType GithubOidcAuthorizeParamsResponseType `form:"response_type" json:"response_type"`
+	Scope        string                                `form:"scope" json:"scope"`
+	State        *string                               `form:"state,omitempty" json:"state,omitempty"`
+	Nonce        *string                               `form:"nonce,omitempty" json:"nonce,omitempty"`
+}
+
+// GithubOidcAuthorizeParamsResponseType defines parameters for GithubOidcAuthorize.
+type GithubOidcAuthorizeParamsResponseType string
+
+// GithubOidcCallbackParams defines parameters for GithubOidcCallback.
+type GithubOidcCallbackParams struct {
+	State string  `form:"state" json:"state"`
+	Code  *string `form:"code,omitempty" json:"code,omitempty"`
+	Error *string `form:"error,omitempty" json:"error,omitempty"`
+}
+
+// GithubOidcJwks200JSONResponseBodyKeysAlg defines parameters for GithubOidcJwks.
+type GithubOidcJwks200JSONResponseBodyKeysAlg string
+
+// GithubOidcJwks200JSONResponseBodyKeysKty defines parameters for GithubOidcJwks.
+type GithubOidcJwks200JSONResponseBodyKeysKty string
+
+// GithubOidcJwks200JSONResponseBodyKeysUse defines parameters for GithubOidcJwks.
+type GithubOidcJwks200JSONResponseBodyKeysUse string
+
+// GithubOidcTokenFormdataBody defines parameters for GithubOidcToken.
+type GithubOidcTokenFormdataBody struct {
+	// ClientId or HTTP Basic
+	ClientId *string `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// ClientSecret or HTTP Basic
+	ClientSecret *string                              `form:"client_secret,omitempty" json:"client_secret,omitempty"`
+	Code         string                               `form:"code" json:"code"`
+	GrantType    GithubOidcTokenFormdataBodyGrantType `form:"grant_type" json:"grant_type"`
+	RedirectUri  *string                              `form:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
+}
+
+// GithubOidcTokenFormdataBodyGrantType defines parameters for GithubOidcToken.
+type GithubOidcTokenFormdataBodyGrantType string
+
+// GithubOidcToken200JSONResponseBodyTokenType defines parameters for GithubOidcToken.
+type GithubOidcToken200JSONResponseBodyTokenType string
 
 // AcceptInviteJSONBody defines parameters for AcceptInvite.
 type AcceptInviteJSONBody struct {
@@ -2317,6 +2592,14 @@ type ListMembers401JSONResponseBody1 struct {
 // ListMembers401JSONResponseBody1Message defines parameters for ListMembers.
 type ListMembers401JSONResponseBody1Message string
 
+// CreateMemberParams defines parameters for CreateMember.
+type CreateMemberParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateMember401JSONResponseBody1 defines parameters for CreateMember.
 type CreateMember401JSONResponseBody1 struct {
 	Message CreateMember401JSONResponseBody1Message `json:"message"`
@@ -2341,6 +2624,11 @@ type CreateMembersBulk401JSONResponseBody1Message string
 // ImportMembersParams defines parameters for ImportMembers.
 type ImportMembersParams struct {
 	DryRun *bool `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ImportMembers200JSONResponseBodyResultsStatus defines parameters for ImportMembers.
@@ -2389,7 +2677,9 @@ type RemoveMember401JSONResponseBody1Message string
 // UpdateMemberJSONBody defines parameters for UpdateMember.
 type UpdateMemberJSONBody struct {
 	Properties *map[string]UpdateMemberJSONBody_Properties_AdditionalProperties `json:"properties,omitempty"`
-	Role       *Role                                                            `json:"role,omitempty"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role *Role `json:"role,omitempty"`
 }
 
 // UpdateMemberJSONBodyProperties0 defines parameters for UpdateMember.
@@ -2421,6 +2711,60 @@ type ResetMemberPassword401JSONResponseBody1 struct {
 
 // ResetMemberPassword401JSONResponseBody1Message defines parameters for ResetMemberPassword.
 type ResetMemberPassword401JSONResponseBody1Message string
+
+// ListRoles401JSONResponseBody1 defines parameters for ListRoles.
+type ListRoles401JSONResponseBody1 struct {
+	Message ListRoles401JSONResponseBody1Message `json:"message"`
+}
+
+// ListRoles401JSONResponseBody1Message defines parameters for ListRoles.
+type ListRoles401JSONResponseBody1Message string
+
+// CreateRoleJSONBody defines parameters for CreateRole.
+type CreateRoleJSONBody struct {
+	Description *string      `json:"description,omitempty"`
+	Name        string       `json:"name"`
+	Permissions []Permission `json:"permissions"`
+}
+
+// CreateRoleParams defines parameters for CreateRole.
+type CreateRoleParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateRole401JSONResponseBody1 defines parameters for CreateRole.
+type CreateRole401JSONResponseBody1 struct {
+	Message CreateRole401JSONResponseBody1Message `json:"message"`
+}
+
+// CreateRole401JSONResponseBody1Message defines parameters for CreateRole.
+type CreateRole401JSONResponseBody1Message string
+
+// DeleteRole401JSONResponseBody1 defines parameters for DeleteRole.
+type DeleteRole401JSONResponseBody1 struct {
+	Message DeleteRole401JSONResponseBody1Message `json:"message"`
+}
+
+// DeleteRole401JSONResponseBody1Message defines parameters for DeleteRole.
+type DeleteRole401JSONResponseBody1Message string
+
+// UpdateRoleJSONBody defines parameters for UpdateRole.
+type UpdateRoleJSONBody struct {
+	Description *string       `json:"description,omitempty"`
+	Name        *string       `json:"name,omitempty"`
+	Permissions *[]Permission `json:"permissions,omitempty"`
+}
+
+// UpdateRole401JSONResponseBody1 defines parameters for UpdateRole.
+type UpdateRole401JSONResponseBody1 struct {
+	Message UpdateRole401JSONResponseBody1Message `json:"message"`
+}
+
+// UpdateRole401JSONResponseBody1Message defines parameters for UpdateRole.
+type UpdateRole401JSONResponseBody1Message string
 
 // ListTicketsParams defines parameters for ListTickets.
 type ListTicketsParams struct {
@@ -2512,6 +2856,9 @@ type PutUserProperties401JSONResponseBody1 struct {
 // PutUserProperties401JSONResponseBody1Message defines parameters for PutUserProperties.
 type PutUserProperties401JSONResponseBody1Message string
 
+// GithubOidcTokenFormdataRequestBody defines body for GithubOidcToken for application/x-www-form-urlencoded ContentType.
+type GithubOidcTokenFormdataRequestBody GithubOidcTokenFormdataBody
+
 // AcceptInviteJSONRequestBody defines body for AcceptInvite for application/json ContentType.
 type AcceptInviteJSONRequestBody AcceptInviteJSONBody
 
@@ -2565,6 +2912,12 @@ type CreateMembersBulkJSONRequestBody CreateMembersBulkJSONBody
 
 // UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
 type UpdateMemberJSONRequestBody UpdateMemberJSONBody
+
+// CreateRoleJSONRequestBody defines body for CreateRole for application/json ContentType.
+type CreateRoleJSONRequestBody CreateRoleJSONBody
+
+// UpdateRoleJSONRequestBody defines body for UpdateRole for application/json ContentType.
+type UpdateRoleJSONRequestBody UpdateRoleJSONBody
 
 // CreateTicketJSONRequestBody defines body for CreateTicket for application/json ContentType.
 type CreateTicketJSONRequestBody CreateTicketJSONBody
@@ -3154,6 +3507,45 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GithubOidcDiscovery GitHub sign-in's OpenID Connect discovery document
+	//
+	// Corresponds with GET /oidc/github/.well-known/openid-configuration (the `GithubOidcDiscovery` operationId).
+	GithubOidcDiscovery(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcAuthorize Sends the browser on to GitHub's authorization page
+	//
+	// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
+	GithubOidcAuthorize(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcCallback Takes GitHub's redirect back and sends the browser on to Cognito with a code
+	//
+	// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+	GithubOidcCallback(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcJwks The public keys of GitHub sign-in's ID tokens
+	//
+	// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
+	GithubOidcJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcTokenWithBody Exchanges GitHub's code for GitHub's access token and an ID token
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+	GithubOidcTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcTokenWithFormdataBody Exchanges GitHub's code for GitHub's access token and an ID token
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+	GithubOidcTokenWithFormdataBody(ctx context.Context, body GithubOidcTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GithubOidcUserinfo The GitHub user's claims (id, verified primary email, name)
+	//
+	// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
+	GithubOidcUserinfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetConfig What a frontend needs to sign users in
 	//
 	// Corresponds with GET /v1/config (the `GetConfig` operationId).
@@ -3337,6 +3729,8 @@ type ClientInterface interface {
 	DeleteOrg(ctx context.Context, orgId OrgId, params *DeleteOrgParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOrg One organization, with the caller's role
+	//
+	// Every built-in role holds org.read; a custom role without it gets 403.
 	//
 	// Corresponds with GET /v1/orgs/{orgId} (the `GetOrg` operationId).
 	GetOrg(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3535,7 +3929,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
-	CreateMemberWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateMemberWithBody(ctx context.Context, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMember Create a user directly and add them to the org
 	//
@@ -3544,7 +3938,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
-	CreateMember(ctx context.Context, orgId OrgId, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateMember(ctx context.Context, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMembersBulkWithBody Create up to 100 users; one result per user, in order
 	//
@@ -3608,6 +4002,54 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
 	ResetMemberPassword(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRoles The org's roles, the built-ins first, then the custom ones, each with its member count
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
+	ListRoles(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRoleWithBody Define a custom role holding a subset of the caller's own permissions
+	//
+	// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+	CreateRoleWithBody(ctx context.Context, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRole Define a custom role holding a subset of the caller's own permissions
+	//
+	// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+	CreateRole(ctx context.Context, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRole Delete a custom role that no member or pending invite holds
+	//
+	// 409 while a member or a pending invite holds the role, and for a built-in role's id.
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/roles/{roleId} (the `DeleteRole` operationId).
+	DeleteRole(ctx context.Context, orgId OrgId, roleId RoleId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRoleWithBody Change a custom role's name, description or permissions; its holders get the change on their next request
+	//
+	// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+	UpdateRoleWithBody(ctx context.Context, orgId OrgId, roleId RoleId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRole Change a custom role's name, description or permissions; its holders get the change on their next request
+	//
+	// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+	UpdateRole(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTickets The support tickets the caller may see, newest first
 	//
@@ -3689,6 +4131,115 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
 	PutUserProperties(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GithubOidcDiscovery GitHub sign-in's OpenID Connect discovery document
+//
+// Corresponds with GET /oidc/github/.well-known/openid-configuration (the `GithubOidcDiscovery` operationId).
+func (c *Client) GithubOidcDiscovery(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcDiscoveryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcAuthorize Sends the browser on to GitHub's authorization page
+//
+// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
+func (c *Client) GithubOidcAuthorize(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcAuthorizeRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcCallback Takes GitHub's redirect back and sends the browser on to Cognito with a code
+//
+// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+func (c *Client) GithubOidcCallback(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcCallbackRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcJwks The public keys of GitHub sign-in's ID tokens
+//
+// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
+func (c *Client) GithubOidcJwks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcJwksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcTokenWithBody Exchanges GitHub's code for GitHub's access token and an ID token
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+func (c *Client) GithubOidcTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcTokenWithFormdataBody Exchanges GitHub's code for GitHub's access token and an ID token
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+func (c *Client) GithubOidcTokenWithFormdataBody(ctx context.Context, body GithubOidcTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GithubOidcUserinfo The GitHub user's claims (id, verified primary email, name)
+//
+// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
+func (c *Client) GithubOidcUserinfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGithubOidcUserinfoRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetConfig What a frontend needs to sign users in
@@ -4124,6 +4675,8 @@ func (c *Client) DeleteOrg(ctx context.Context, orgId OrgId, params *DeleteOrgPa
 }
 
 // GetOrg One organization, with the caller's role
+//
+// Every built-in role holds org.read; a custom role without it gets 403.
 //
 // Corresponds with GET /v1/orgs/{orgId} (the `GetOrg` operationId).
 func (c *Client) GetOrg(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4582,8 +5135,8 @@ func (c *Client) ListMembers(ctx context.Context, orgId OrgId, params *ListMembe
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
-func (c *Client) CreateMemberWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateMemberRequestWithBody(c.Server, orgId, contentType, body)
+func (c *Client) CreateMemberWithBody(ctx context.Context, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMemberRequestWithBody(c.Server, orgId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4601,8 +5154,8 @@ func (c *Client) CreateMemberWithBody(ctx context.Context, orgId OrgId, contentT
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
-func (c *Client) CreateMember(ctx context.Context, orgId OrgId, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateMemberRequest(c.Server, orgId, body)
+func (c *Client) CreateMember(ctx context.Context, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMemberRequest(c.Server, orgId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4756,6 +5309,114 @@ func (c *Client) UpdateMember(ctx context.Context, orgId OrgId, userId UserId, b
 // Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
 func (c *Client) ResetMemberPassword(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResetMemberPasswordRequest(c.Server, orgId, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRoles The org's roles, the built-ins first, then the custom ones, each with its member count
+//
+// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
+func (c *Client) ListRoles(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRolesRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRoleWithBody Define a custom role holding a subset of the caller's own permissions
+//
+// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+func (c *Client) CreateRoleWithBody(ctx context.Context, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoleRequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRole Define a custom role holding a subset of the caller's own permissions
+//
+// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+func (c *Client) CreateRole(ctx context.Context, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoleRequest(c.Server, orgId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRole Delete a custom role that no member or pending invite holds
+//
+// 409 while a member or a pending invite holds the role, and for a built-in role's id.
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/roles/{roleId} (the `DeleteRole` operationId).
+func (c *Client) DeleteRole(ctx context.Context, orgId OrgId, roleId RoleId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRoleRequest(c.Server, orgId, roleId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRoleWithBody Change a custom role's name, description or permissions; its holders get the change on their next request
+//
+// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+func (c *Client) UpdateRoleWithBody(ctx context.Context, orgId OrgId, roleId RoleId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRoleRequestWithBody(c.Server, orgId, roleId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRole Change a custom role's name, description or permissions; its holders get the change on their next request
+//
+// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+func (c *Client) UpdateRole(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRoleRequest(c.Server, orgId, roleId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4955,6 +5616,299 @@ func (c *Client) PutUserProperties(ctx context.Context, orgId OrgId, body PutUse
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGithubOidcDiscoveryRequest constructs an http.Request for the GithubOidcDiscovery method
+func NewGithubOidcDiscoveryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/.well-known/openid-configuration")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcAuthorizeRequest constructs an http.Request for the GithubOidcAuthorize method
+func NewGithubOidcAuthorizeRequest(server string, params *GithubOidcAuthorizeParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/authorize")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_id", params.ClientId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "redirect_uri", params.RedirectUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "response_type", params.ResponseType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Nonce != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "nonce", *params.Nonce, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcCallbackRequest constructs an http.Request for the GithubOidcCallback method
+func NewGithubOidcCallbackRequest(server string, params *GithubOidcCallbackParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/callback")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Code != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code", *params.Code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Error != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "error", *params.Error, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcJwksRequest constructs an http.Request for the GithubOidcJwks method
+func NewGithubOidcJwksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/jwks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGithubOidcTokenRequestWithFormdataBody calls the generic GithubOidcToken builder with application/x-www-form-urlencoded body
+func NewGithubOidcTokenRequestWithFormdataBody(server string, body GithubOidcTokenFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewGithubOidcTokenRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewGithubOidcTokenRequestWithBody constructs an http.Request for the GithubOidcToken method, with any body, and a specified content type
+func NewGithubOidcTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGithubOidcUserinfoRequest constructs an http.Request for the GithubOidcUserinfo method
+func NewGithubOidcUserinfoRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/oidc/github/userinfo")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGetConfigRequest constructs an http.Request for the GetConfig method
@@ -6770,18 +7724,18 @@ func NewListMembersRequest(server string, orgId OrgId, params *ListMembersParams
 }
 
 // NewCreateMemberRequest calls the generic CreateMember builder with application/json body
-func NewCreateMemberRequest(server string, orgId OrgId, body CreateMemberJSONRequestBody) (*http.Request, error) {
+func NewCreateMemberRequest(server string, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateMemberRequestWithBody(server, orgId, "application/json", bodyReader)
+	return NewCreateMemberRequestWithBody(server, orgId, params, "application/json", bodyReader)
 }
 
 // NewCreateMemberRequestWithBody constructs an http.Request for the CreateMember method, with any body, and a specified content type
-func NewCreateMemberRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateMemberRequestWithBody(server string, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6812,6 +7766,21 @@ func NewCreateMemberRequestWithBody(server string, orgId OrgId, contentType stri
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6922,6 +7891,21 @@ func NewImportMembersRequestWithBody(server string, orgId OrgId, params *ImportM
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -7160,6 +8144,197 @@ func NewResetMemberPasswordRequest(server string, orgId OrgId, userId UserId) (*
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListRolesRequest constructs an http.Request for the ListRoles method
+func NewListRolesRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/roles", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateRoleRequest calls the generic CreateRole builder with application/json body
+func NewCreateRoleRequest(server string, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRoleRequestWithBody(server, orgId, params, "application/json", bodyReader)
+}
+
+// NewCreateRoleRequestWithBody constructs an http.Request for the CreateRole method, with any body, and a specified content type
+func NewCreateRoleRequestWithBody(server string, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/roles", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteRoleRequest constructs an http.Request for the DeleteRole method
+func NewDeleteRoleRequest(server string, orgId OrgId, roleId RoleId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "roleId", roleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/roles/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRoleRequest calls the generic UpdateRole builder with application/json body
+func NewUpdateRoleRequest(server string, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRoleRequestWithBody(server, orgId, roleId, "application/json", bodyReader)
+}
+
+// NewUpdateRoleRequestWithBody constructs an http.Request for the UpdateRole method, with any body, and a specified content type
+func NewUpdateRoleRequestWithBody(server string, orgId OrgId, roleId RoleId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "roleId", roleId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/roles/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7570,6 +8745,55 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GithubOidcDiscoveryWithResponse GitHub sign-in's OpenID Connect discovery document
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/.well-known/openid-configuration (the `GithubOidcDiscovery` operationId).
+	GithubOidcDiscoveryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcDiscoveryResponse, error)
+
+	// GithubOidcAuthorizeWithResponse Sends the browser on to GitHub's authorization page
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
+	GithubOidcAuthorizeWithResponse(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*GithubOidcAuthorizeResponse, error)
+
+	// GithubOidcCallbackWithResponse Takes GitHub's redirect back and sends the browser on to Cognito with a code
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+	GithubOidcCallbackWithResponse(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*GithubOidcCallbackResponse, error)
+
+	// GithubOidcJwksWithResponse The public keys of GitHub sign-in's ID tokens
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
+	GithubOidcJwksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcJwksResponse, error)
+
+	// GithubOidcTokenWithBodyWithResponse Exchanges GitHub's code for GitHub's access token and an ID token
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+	GithubOidcTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GithubOidcTokenResponse, error)
+
+	// GithubOidcTokenWithFormdataBodyWithResponse Exchanges GitHub's code for GitHub's access token and an ID token
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+	GithubOidcTokenWithFormdataBodyWithResponse(ctx context.Context, body GithubOidcTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*GithubOidcTokenResponse, error)
+
+	// GithubOidcUserinfoWithResponse The GitHub user's claims (id, verified primary email, name)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
+	GithubOidcUserinfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcUserinfoResponse, error)
+
 	// GetConfigWithResponse What a frontend needs to sign users in
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7771,6 +8995,8 @@ type ClientWithResponsesInterface interface {
 	DeleteOrgWithResponse(ctx context.Context, orgId OrgId, params *DeleteOrgParams, reqEditors ...RequestEditorFn) (*DeleteOrgResponse, error)
 
 	// GetOrgWithResponse One organization, with the caller's role
+	//
+	// Every built-in role holds org.read; a custom role without it gets 403.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7993,7 +9219,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
-	CreateMemberWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
+	CreateMemberWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
 
 	// CreateMemberWithResponse Create a user directly and add them to the org
 	//
@@ -8002,7 +9228,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
-	CreateMemberWithResponse(ctx context.Context, orgId OrgId, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
+	CreateMemberWithResponse(ctx context.Context, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
 
 	// CreateMembersBulkWithBodyWithResponse Create up to 100 users; one result per user, in order
 	//
@@ -8074,6 +9300,58 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
 	ResetMemberPasswordWithResponse(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*ResetMemberPasswordResponse, error)
+
+	// ListRolesWithResponse The org's roles, the built-ins first, then the custom ones, each with its member count
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
+	ListRolesWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListRolesResponse, error)
+
+	// CreateRoleWithBodyWithResponse Define a custom role holding a subset of the caller's own permissions
+	//
+	// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+	CreateRoleWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoleResponse, error)
+
+	// CreateRoleWithResponse Define a custom role holding a subset of the caller's own permissions
+	//
+	// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+	CreateRoleWithResponse(ctx context.Context, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoleResponse, error)
+
+	// DeleteRoleWithResponse Delete a custom role that no member or pending invite holds
+	//
+	// 409 while a member or a pending invite holds the role, and for a built-in role's id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/roles/{roleId} (the `DeleteRole` operationId).
+	DeleteRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, reqEditors ...RequestEditorFn) (*DeleteRoleResponse, error)
+
+	// UpdateRoleWithBodyWithResponse Change a custom role's name, description or permissions; its holders get the change on their next request
+	//
+	// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+	UpdateRoleWithBodyWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error)
+
+	// UpdateRoleWithResponse Change a custom role's name, description or permissions; its holders get the change on their next request
+	//
+	// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+	UpdateRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error)
 
 	// ListTicketsWithResponse The support tickets the caller may see, newest first
 	//
@@ -8163,6 +9441,455 @@ type ClientWithResponsesInterface interface {
 	PutUserPropertiesWithResponse(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutUserPropertiesResponse, error)
 }
 
+// GithubOidcDiscoveryResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcDiscovery
+type GithubOidcDiscoveryResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcDiscoveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AuthorizationEndpoint             string    `json:"authorization_endpoint"`
+		ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
+		GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
+		IdTokenSigningAlgValuesSupported  []string  `json:"id_token_signing_alg_values_supported"`
+		Issuer                            string    `json:"issuer"`
+		JwksUri                           string    `json:"jwks_uri"`
+		ResponseTypesSupported            []string  `json:"response_types_supported"`
+		ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
+		SubjectTypesSupported             []string  `json:"subject_types_supported"`
+		TokenEndpoint                     string    `json:"token_endpoint"`
+		TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+		UserinfoEndpoint                  string    `json:"userinfo_endpoint"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcDiscoveryResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GithubOidcDiscoveryResponse) GetJSON200() *struct {
+	AuthorizationEndpoint             string    `json:"authorization_endpoint"`
+	ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
+	GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
+	IdTokenSigningAlgValuesSupported  []string  `json:"id_token_signing_alg_values_supported"`
+	Issuer                            string    `json:"issuer"`
+	JwksUri                           string    `json:"jwks_uri"`
+	ResponseTypesSupported            []string  `json:"response_types_supported"`
+	ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
+	SubjectTypesSupported             []string  `json:"subject_types_supported"`
+	TokenEndpoint                     string    `json:"token_endpoint"`
+	TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	UserinfoEndpoint                  string    `json:"userinfo_endpoint"`
+} {
+	return r.JSON200
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcDiscoveryResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcDiscoveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcDiscoveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcDiscoveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcDiscoveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcAuthorizeResponse302Headers the declared response headers of an HTTP 302 response for GithubOidcAuthorize
+type GithubOidcAuthorizeResponse302Headers struct {
+	Location *string
+}
+
+// GithubOidcAuthorizeResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcAuthorize
+type GithubOidcAuthorizeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcAuthorizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *GithubOidcAuthorizeResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcAuthorizeResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GithubOidcAuthorizeResponse) GetJSON400() *OAuthError {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcAuthorizeResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcAuthorizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcAuthorizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcAuthorizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcAuthorizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcCallbackResponse302Headers the declared response headers of an HTTP 302 response for GithubOidcCallback
+type GithubOidcCallbackResponse302Headers struct {
+	Location *string
+}
+
+// GithubOidcCallbackResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcCallback
+type GithubOidcCallbackResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcCallbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *GithubOidcCallbackResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcCallbackResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GithubOidcCallbackResponse) GetJSON400() *OAuthError {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcCallbackResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcCallbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcCallbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcCallbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcCallbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcJwksResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcJwks
+type GithubOidcJwksResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcJwksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Keys []struct {
+			Alg GithubOidcJwks200JSONResponseBodyKeysAlg `json:"alg"`
+			E   string                                   `json:"e"`
+			Kid string                                   `json:"kid"`
+			Kty GithubOidcJwks200JSONResponseBodyKeysKty `json:"kty"`
+			N   string                                   `json:"n"`
+			Use GithubOidcJwks200JSONResponseBodyKeysUse `json:"use"`
+		} `json:"keys"`
+	}
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcJwksResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GithubOidcJwksResponse) GetJSON200() *struct {
+	Keys []struct {
+		Alg GithubOidcJwks200JSONResponseBodyKeysAlg `json:"alg"`
+		E   string                                   `json:"e"`
+		Kid string                                   `json:"kid"`
+		Kty GithubOidcJwks200JSONResponseBodyKeysKty `json:"kty"`
+		N   string                                   `json:"n"`
+		Use GithubOidcJwks200JSONResponseBodyKeysUse `json:"use"`
+	} `json:"keys"`
+} {
+	return r.JSON200
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcJwksResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcJwksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcJwksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcJwksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcJwksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcTokenResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcToken
+type GithubOidcTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AccessToken string                                      `json:"access_token"`
+		ExpiresIn   int                                         `json:"expires_in"`
+		IdToken     string                                      `json:"id_token"`
+		Scope       string                                      `json:"scope"`
+		TokenType   GithubOidcToken200JSONResponseBodyTokenType `json:"token_type"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcTokenResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON200() *struct {
+	AccessToken string                                      `json:"access_token"`
+	ExpiresIn   int                                         `json:"expires_in"`
+	IdToken     string                                      `json:"id_token"`
+	Scope       string                                      `json:"scope"`
+	TokenType   GithubOidcToken200JSONResponseBodyTokenType `json:"token_type"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON400() *OAuthError {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON401() *OAuthError {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON403() *OAuthError {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcTokenResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GithubOidcUserinfoResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcUserinfo
+type GithubOidcUserinfoResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GithubOidcUserinfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Email             string  `json:"email"`
+		EmailVerified     bool    `json:"email_verified"`
+		Name              *string `json:"name,omitempty"`
+		Picture           *string `json:"picture,omitempty"`
+		PreferredUsername *string `json:"preferred_username,omitempty"`
+		Sub               string  `json:"sub"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *OAuthError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *OAuthError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GithubOidcUserinfoResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GithubOidcUserinfoResponse) GetJSON200() *struct {
+	Email             string  `json:"email"`
+	EmailVerified     bool    `json:"email_verified"`
+	Name              *string `json:"name,omitempty"`
+	Picture           *string `json:"picture,omitempty"`
+	PreferredUsername *string `json:"preferred_username,omitempty"`
+	Sub               string  `json:"sub"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GithubOidcUserinfoResponse) GetJSON401() *OAuthError {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GithubOidcUserinfoResponse) GetJSON403() *OAuthError {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GithubOidcUserinfoResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GithubOidcUserinfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GithubOidcUserinfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GithubOidcUserinfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GithubOidcUserinfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetConfigResponse429Headers the declared response headers of an HTTP 429 response for GetConfig
 type GetConfigResponse429Headers struct {
 	RetryAfter *int
@@ -8243,9 +9970,11 @@ type AcceptInviteResponse struct {
 		OrgId      string                                                                     `json:"orgId"`
 		Phone      *string                                                                    `json:"phone"`
 		Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-		Role       Role                                                                       `json:"role"`
-		Source     AcceptInvite200JSONResponseBodySource                                      `json:"source"`
-		UserId     string                                                                     `json:"userId"`
+
+		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		Role   Role                                  `json:"role"`
+		Source AcceptInvite200JSONResponseBodySource `json:"source"`
+		UserId string                                `json:"userId"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
@@ -8269,9 +9998,11 @@ func (r AcceptInviteResponse) GetJSON200() *struct {
 	OrgId      string                                                                     `json:"orgId"`
 	Phone      *string                                                                    `json:"phone"`
 	Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-	Role       Role                                                                       `json:"role"`
-	Source     AcceptInvite200JSONResponseBodySource                                      `json:"source"`
-	UserId     string                                                                     `json:"userId"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role   Role                                  `json:"role"`
+	Source AcceptInvite200JSONResponseBodySource `json:"source"`
+	UserId string                                `json:"userId"`
 } {
 	return r.JSON200
 }
@@ -8340,11 +10071,13 @@ type PreviewInviteResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		ExpiresAt time.Time                              `json:"expiresAt"`
-		InvitedBy Person                                 `json:"invitedBy"`
-		OrgName   string                                 `json:"orgName"`
-		Role      Role                                   `json:"role"`
-		Status    PreviewInvite200JSONResponseBodyStatus `json:"status"`
+		ExpiresAt time.Time `json:"expiresAt"`
+		InvitedBy Person    `json:"invitedBy"`
+		OrgName   string    `json:"orgName"`
+
+		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		Role   Role                                   `json:"role"`
+		Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 	}
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
@@ -8352,11 +10085,13 @@ type PreviewInviteResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r PreviewInviteResponse) GetJSON200() *struct {
-	ExpiresAt time.Time                              `json:"expiresAt"`
-	InvitedBy Person                                 `json:"invitedBy"`
-	OrgName   string                                 `json:"orgName"`
-	Role      Role                                   `json:"role"`
-	Status    PreviewInvite200JSONResponseBodyStatus `json:"status"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	InvitedBy Person    `json:"invitedBy"`
+	OrgName   string    `json:"orgName"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role   Role                                   `json:"role"`
+	Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 } {
 	return r.JSON200
 }
@@ -8453,7 +10188,9 @@ type GetMeResponse struct {
 			Id     string                           `json:"id"`
 			Kind   GetMe200JSONResponseBodyOrgsKind `json:"kind"`
 			Name   string                           `json:"name"`
-			Role   Role                             `json:"role"`
+
+			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			Role Role `json:"role"`
 		} `json:"orgs"`
 		PersonalOrgId string `json:"personalOrgId"`
 		User          struct {
@@ -8475,7 +10212,9 @@ func (r GetMeResponse) GetJSON200() *struct {
 		Id     string                           `json:"id"`
 		Kind   GetMe200JSONResponseBodyOrgsKind `json:"kind"`
 		Name   string                           `json:"name"`
-		Role   Role                             `json:"role"`
+
+		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		Role Role `json:"role"`
 	} `json:"orgs"`
 	PersonalOrgId string `json:"personalOrgId"`
 	User          struct {
@@ -9302,6 +11041,8 @@ type GetOrgResponse struct {
 	JSON200 *Org
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
 }
@@ -9314,6 +11055,11 @@ func (r GetOrgResponse) GetJSON200() *Org {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetOrgResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetOrgResponse) GetJSON403() *Error {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -10474,9 +12220,11 @@ type JoinOrgResponse struct {
 		OrgId      string                                                                `json:"orgId"`
 		Phone      *string                                                               `json:"phone"`
 		Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-		Role       Role                                                                  `json:"role"`
-		Source     JoinOrg200JSONResponseBodySource                                      `json:"source"`
-		UserId     string                                                                `json:"userId"`
+
+		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		Role   Role                             `json:"role"`
+		Source JoinOrg200JSONResponseBodySource `json:"source"`
+		UserId string                           `json:"userId"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
@@ -10498,9 +12246,11 @@ func (r JoinOrgResponse) GetJSON200() *struct {
 	OrgId      string                                                                `json:"orgId"`
 	Phone      *string                                                               `json:"phone"`
 	Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-	Role       Role                                                                  `json:"role"`
-	Source     JoinOrg200JSONResponseBodySource                                      `json:"source"`
-	UserId     string                                                                `json:"userId"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role   Role                             `json:"role"`
+	Source JoinOrg200JSONResponseBodySource `json:"source"`
+	UserId string                           `json:"userId"`
 } {
 	return r.JSON200
 }
@@ -11302,6 +13052,288 @@ func (r ResetMemberPasswordResponse) ContentType() string {
 	return ""
 }
 
+type ListRolesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []RoleDefinition `json:"items"`
+		NextCursor *string          `json:"nextCursor,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRolesResponse) GetJSON200() *struct {
+	Items      []RoleDefinition `json:"items"`
+	NextCursor *string          `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRolesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRolesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListRolesResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRolesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRolesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRolesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRolesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RoleDefinition
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateRoleResponse) GetJSON201() *RoleDefinition {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateRoleResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateRoleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateRoleResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateRoleResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateRoleResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteRoleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRoleResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteRoleResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteRoleResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RoleDefinition
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRoleResponse) GetJSON200() *RoleDefinition {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateRoleResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateRoleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateRoleResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateRoleResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateRoleResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListTicketsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11799,6 +13831,97 @@ func (r PutUserPropertiesResponse) ContentType() string {
 	return ""
 }
 
+// GithubOidcDiscoveryWithResponse GitHub sign-in's OpenID Connect discovery document
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/.well-known/openid-configuration (the `GithubOidcDiscovery` operationId).
+func (c *ClientWithResponses) GithubOidcDiscoveryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcDiscoveryResponse, error) {
+	rsp, err := c.GithubOidcDiscovery(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcDiscoveryResponse(rsp)
+}
+
+// GithubOidcAuthorizeWithResponse Sends the browser on to GitHub's authorization page
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/authorize (the `GithubOidcAuthorize` operationId).
+func (c *ClientWithResponses) GithubOidcAuthorizeWithResponse(ctx context.Context, params *GithubOidcAuthorizeParams, reqEditors ...RequestEditorFn) (*GithubOidcAuthorizeResponse, error) {
+	rsp, err := c.GithubOidcAuthorize(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcAuthorizeResponse(rsp)
+}
+
+// GithubOidcCallbackWithResponse Takes GitHub's redirect back and sends the browser on to Cognito with a code
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/callback (the `GithubOidcCallback` operationId).
+func (c *ClientWithResponses) GithubOidcCallbackWithResponse(ctx context.Context, params *GithubOidcCallbackParams, reqEditors ...RequestEditorFn) (*GithubOidcCallbackResponse, error) {
+	rsp, err := c.GithubOidcCallback(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcCallbackResponse(rsp)
+}
+
+// GithubOidcJwksWithResponse The public keys of GitHub sign-in's ID tokens
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/jwks (the `GithubOidcJwks` operationId).
+func (c *ClientWithResponses) GithubOidcJwksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcJwksResponse, error) {
+	rsp, err := c.GithubOidcJwks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcJwksResponse(rsp)
+}
+
+// GithubOidcTokenWithBodyWithResponse Exchanges GitHub's code for GitHub's access token and an ID token
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+func (c *ClientWithResponses) GithubOidcTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GithubOidcTokenResponse, error) {
+	rsp, err := c.GithubOidcTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcTokenResponse(rsp)
+}
+
+// GithubOidcTokenWithFormdataBodyWithResponse Exchanges GitHub's code for GitHub's access token and an ID token
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /oidc/github/token (the `GithubOidcToken` operationId).
+func (c *ClientWithResponses) GithubOidcTokenWithFormdataBodyWithResponse(ctx context.Context, body GithubOidcTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*GithubOidcTokenResponse, error) {
+	rsp, err := c.GithubOidcTokenWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcTokenResponse(rsp)
+}
+
+// GithubOidcUserinfoWithResponse The GitHub user's claims (id, verified primary email, name)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /oidc/github/userinfo (the `GithubOidcUserinfo` operationId).
+func (c *ClientWithResponses) GithubOidcUserinfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GithubOidcUserinfoResponse, error) {
+	rsp, err := c.GithubOidcUserinfo(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGithubOidcUserinfoResponse(rsp)
+}
+
 // GetConfigWithResponse What a frontend needs to sign users in
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12150,6 +14273,8 @@ func (c *ClientWithResponses) DeleteOrgWithResponse(ctx context.Context, orgId O
 }
 
 // GetOrgWithResponse One organization, with the caller's role
+//
+// Every built-in role holds org.read; a custom role without it gets 403.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12528,8 +14653,8 @@ func (c *ClientWithResponses) ListMembersWithResponse(ctx context.Context, orgId
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
-func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
-	rsp, err := c.CreateMemberWithBody(ctx, orgId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
+	rsp, err := c.CreateMemberWithBody(ctx, orgId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12543,8 +14668,8 @@ func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
-func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, orgId OrgId, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
-	rsp, err := c.CreateMember(ctx, orgId, body, reqEditors...)
+func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
+	rsp, err := c.CreateMember(ctx, orgId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12674,6 +14799,94 @@ func (c *ClientWithResponses) ResetMemberPasswordWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseResetMemberPasswordResponse(rsp)
+}
+
+// ListRolesWithResponse The org's roles, the built-ins first, then the custom ones, each with its member count
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
+func (c *ClientWithResponses) ListRolesWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListRolesResponse, error) {
+	rsp, err := c.ListRoles(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRolesResponse(rsp)
+}
+
+// CreateRoleWithBodyWithResponse Define a custom role holding a subset of the caller's own permissions
+//
+// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+func (c *ClientWithResponses) CreateRoleWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoleResponse, error) {
+	rsp, err := c.CreateRoleWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRoleResponse(rsp)
+}
+
+// CreateRoleWithResponse Define a custom role holding a subset of the caller's own permissions
+//
+// At most 20 custom roles per org (409). Names are unique in the org case-insensitively and may not be a built-in role's id or name (409). An unknown permission → 400; a permission the caller lacks → 403. Two concurrent changes of an org's roles: one wins, the other gets 409 and may try again.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/roles (the `CreateRole` operationId).
+func (c *ClientWithResponses) CreateRoleWithResponse(ctx context.Context, orgId OrgId, params *CreateRoleParams, body CreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoleResponse, error) {
+	rsp, err := c.CreateRole(ctx, orgId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRoleResponse(rsp)
+}
+
+// DeleteRoleWithResponse Delete a custom role that no member or pending invite holds
+//
+// 409 while a member or a pending invite holds the role, and for a built-in role's id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/roles/{roleId} (the `DeleteRole` operationId).
+func (c *ClientWithResponses) DeleteRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, reqEditors ...RequestEditorFn) (*DeleteRoleResponse, error) {
+	rsp, err := c.DeleteRole(ctx, orgId, roleId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRoleResponse(rsp)
+}
+
+// UpdateRoleWithBodyWithResponse Change a custom role's name, description or permissions; its holders get the change on their next request
+//
+// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+func (c *ClientWithResponses) UpdateRoleWithBodyWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error) {
+	rsp, err := c.UpdateRoleWithBody(ctx, orgId, roleId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRoleResponse(rsp)
+}
+
+// UpdateRoleWithResponse Change a custom role's name, description or permissions; its holders get the change on their next request
+//
+// A change that adds a permission the caller lacks → 403; one that only removes permissions is always allowed. A built-in role's id → 409; an unknown role, or one of another org → 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
+func (c *ClientWithResponses) UpdateRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error) {
+	rsp, err := c.UpdateRole(ctx, orgId, roleId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRoleResponse(rsp)
 }
 
 // ListTicketsWithResponse The support tickets the caller may see, newest first
@@ -12829,6 +15042,378 @@ func (c *ClientWithResponses) PutUserPropertiesWithResponse(ctx context.Context,
 	return ParsePutUserPropertiesResponse(rsp)
 }
 
+// ParseGithubOidcDiscoveryResponse parses an HTTP response from a GithubOidcDiscoveryWithResponse call
+func ParseGithubOidcDiscoveryResponse(rsp *http.Response) (*GithubOidcDiscoveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcDiscoveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AuthorizationEndpoint             string    `json:"authorization_endpoint"`
+			ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
+			GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
+			IdTokenSigningAlgValuesSupported  []string  `json:"id_token_signing_alg_values_supported"`
+			Issuer                            string    `json:"issuer"`
+			JwksUri                           string    `json:"jwks_uri"`
+			ResponseTypesSupported            []string  `json:"response_types_supported"`
+			ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
+			SubjectTypesSupported             []string  `json:"subject_types_supported"`
+			TokenEndpoint                     string    `json:"token_endpoint"`
+			TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+			UserinfoEndpoint                  string    `json:"userinfo_endpoint"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GithubOidcDiscoveryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcAuthorizeResponse parses an HTTP response from a GithubOidcAuthorizeWithResponse call
+func ParseGithubOidcAuthorizeResponse(rsp *http.Response) (*GithubOidcAuthorizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcAuthorizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers GithubOidcAuthorizeResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers GithubOidcAuthorizeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcCallbackResponse parses an HTTP response from a GithubOidcCallbackWithResponse call
+func ParseGithubOidcCallbackResponse(rsp *http.Response) (*GithubOidcCallbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcCallbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers GithubOidcCallbackResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers GithubOidcCallbackResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcJwksResponse parses an HTTP response from a GithubOidcJwksWithResponse call
+func ParseGithubOidcJwksResponse(rsp *http.Response) (*GithubOidcJwksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcJwksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Keys []struct {
+				Alg GithubOidcJwks200JSONResponseBodyKeysAlg `json:"alg"`
+				E   string                                   `json:"e"`
+				Kid string                                   `json:"kid"`
+				Kty GithubOidcJwks200JSONResponseBodyKeysKty `json:"kty"`
+				N   string                                   `json:"n"`
+				Use GithubOidcJwks200JSONResponseBodyKeysUse `json:"use"`
+			} `json:"keys"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GithubOidcJwksResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcTokenResponse parses an HTTP response from a GithubOidcTokenWithResponse call
+func ParseGithubOidcTokenResponse(rsp *http.Response) (*GithubOidcTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AccessToken string                                      `json:"access_token"`
+			ExpiresIn   int                                         `json:"expires_in"`
+			IdToken     string                                      `json:"id_token"`
+			Scope       string                                      `json:"scope"`
+			TokenType   GithubOidcToken200JSONResponseBodyTokenType `json:"token_type"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GithubOidcTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGithubOidcUserinfoResponse parses an HTTP response from a GithubOidcUserinfoWithResponse call
+func ParseGithubOidcUserinfoResponse(rsp *http.Response) (*GithubOidcUserinfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GithubOidcUserinfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Email             string  `json:"email"`
+			EmailVerified     bool    `json:"email_verified"`
+			Name              *string `json:"name,omitempty"`
+			Picture           *string `json:"picture,omitempty"`
+			PreferredUsername *string `json:"preferred_username,omitempty"`
+			Sub               string  `json:"sub"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest OAuthError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GithubOidcUserinfoResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetConfigResponse parses an HTTP response from a GetConfigWithResponse call
 func ParseGetConfigResponse(rsp *http.Response) (*GetConfigResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12904,9 +15489,11 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 			OrgId      string                                                                     `json:"orgId"`
 			Phone      *string                                                                    `json:"phone"`
 			Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-			Role       Role                                                                       `json:"role"`
-			Source     AcceptInvite200JSONResponseBodySource                                      `json:"source"`
-			UserId     string                                                                     `json:"userId"`
+
+			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			Role   Role                                  `json:"role"`
+			Source AcceptInvite200JSONResponseBodySource `json:"source"`
+			UserId string                                `json:"userId"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -12976,11 +15563,13 @@ func ParsePreviewInviteResponse(rsp *http.Response) (*PreviewInviteResponse, err
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			ExpiresAt time.Time                              `json:"expiresAt"`
-			InvitedBy Person                                 `json:"invitedBy"`
-			OrgName   string                                 `json:"orgName"`
-			Role      Role                                   `json:"role"`
-			Status    PreviewInvite200JSONResponseBodyStatus `json:"status"`
+			ExpiresAt time.Time `json:"expiresAt"`
+			InvitedBy Person    `json:"invitedBy"`
+			OrgName   string    `json:"orgName"`
+
+			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			Role   Role                                   `json:"role"`
+			Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -13056,7 +15645,9 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 				Id     string                           `json:"id"`
 				Kind   GetMe200JSONResponseBodyOrgsKind `json:"kind"`
 				Name   string                           `json:"name"`
-				Role   Role                             `json:"role"`
+
+				// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+				Role Role `json:"role"`
 			} `json:"orgs"`
 			PersonalOrgId string `json:"personalOrgId"`
 			User          struct {
@@ -13692,6 +16283,13 @@ func ParseGetOrgResponse(rsp *http.Response) (*GetOrgResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Error
@@ -14612,9 +17210,11 @@ func ParseJoinOrgResponse(rsp *http.Response) (*JoinOrgResponse, error) {
 			OrgId      string                                                                `json:"orgId"`
 			Phone      *string                                                               `json:"phone"`
 			Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
-			Role       Role                                                                  `json:"role"`
-			Source     JoinOrg200JSONResponseBodySource                                      `json:"source"`
-			UserId     string                                                                `json:"userId"`
+
+			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			Role   Role                             `json:"role"`
+			Source JoinOrg200JSONResponseBodySource `json:"source"`
+			UserId string                           `json:"userId"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -15203,6 +17803,228 @@ func ParseResetMemberPasswordResponse(rsp *http.Response) (*ResetMemberPasswordR
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListRolesResponse parses an HTTP response from a ListRolesWithResponse call
+func ParseListRolesResponse(rsp *http.Response) (*ListRolesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRolesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []RoleDefinition `json:"items"`
+			NextCursor *string          `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateRoleResponse parses an HTTP response from a CreateRoleWithResponse call
+func ParseCreateRoleResponse(rsp *http.Response) (*CreateRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RoleDefinition
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRoleResponse parses an HTTP response from a DeleteRoleWithResponse call
+func ParseDeleteRoleResponse(rsp *http.Response) (*DeleteRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRoleResponse parses an HTTP response from a UpdateRoleWithResponse call
+func ParseUpdateRoleResponse(rsp *http.Response) (*UpdateRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RoleDefinition
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Error
