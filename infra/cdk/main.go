@@ -14,13 +14,24 @@
 //	googleClientId GOOGLE_CLIENT_ID     enables sign-in with Google
 //	googleSecret   GOOGLE_CLIENT_SECRET_NAME  Secrets Manager secret (name or ARN) holding the
 //	                                    Google client secret, resolved by CloudFormation at deploy time
-//	authDomain     AUTH_DOMAIN_PREFIX   Cognito hosted-UI domain prefix (required with Google)
+//	authDomain     AUTH_DOMAIN_PREFIX   Cognito hosted-UI domain prefix (required with any federated provider)
+//	entraTenantId  ENTRA_TENANT_ID      Microsoft Entra ID tenant (directory) id
+//	entraClientId  ENTRA_CLIENT_ID      enables sign-in with Microsoft Entra ID (OIDC)
+//	entraSecret    ENTRA_CLIENT_SECRET_NAME  Secrets Manager secret holding the Entra client secret
+//	githubClientId GITHUB_CLIENT_ID     enables sign-in with GitHub (the GitHub OAuth app's client id)
+//	githubSecret   GITHUB_CLIENT_SECRET_NAME Secrets Manager secret holding the GitHub app's client secret
+//	githubKeys     GITHUB_OIDC_KEY_SECRET_NAME Secrets Manager secret (name or ARN) holding the PEM
+//	                                    signing keys of the stack's GitHub OIDC provider
+//	alarmEmail     ALARM_EMAIL          address subscribed to the alarm topic
+//	logRetention   LOG_RETENTION_DAYS   days the functions' logs are kept (default 30)
+//	tracing        TRACING              "true": X-Ray active tracing on every function
 package main
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -58,23 +69,63 @@ func run() int {
 		MailFromDomainIdentity: get("mailDomain", "MAIL_DOMAIN_IDENTITY", "") == "true",
 		GoogleClientID:         get("googleClientId", "GOOGLE_CLIENT_ID", ""),
 		AuthDomainPrefix:       get("authDomain", "AUTH_DOMAIN_PREFIX", ""),
+		EntraTenantID:          get("entraTenantId", "ENTRA_TENANT_ID", ""),
+		EntraClientID:          get("entraClientId", "ENTRA_CLIENT_ID", ""),
+		GitHubClientID:         get("githubClientId", "GITHUB_CLIENT_ID", ""),
+		GitHubKeySecret:        get("githubKeys", "GITHUB_OIDC_KEY_SECRET_NAME", ""),
+		AlarmEmail:             get("alarmEmail", "ALARM_EMAIL", ""),
+		Tracing:                get("tracing", "TRACING", "") == "true",
+	}
+	secretRef := func(name string) awscdk.SecretValue {
+		if name == "" {
+			return nil
+		}
+		return awscdk.SecretValue_SecretsManager(jsii.String(name), nil)
+	}
+	props.GoogleClientSecret = secretRef(get("googleSecret", "GOOGLE_CLIENT_SECRET_NAME", ""))
+	props.EntraClientSecret = secretRef(get("entraSecret", "ENTRA_CLIENT_SECRET_NAME", ""))
+	props.GitHubClientSecret = secretRef(get("githubSecret", "GITHUB_CLIENT_SECRET_NAME", ""))
+	var missing []string
+	if v := get("logRetention", "LOG_RETENTION_DAYS", ""); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days <= 0 {
+			missing = append(missing, "LOG_RETENTION_DAYS must be a number of days such as 30")
+		}
+		props.LogRetentionDays = days
 	}
 	if v := get("allowedOrigins", "ALLOWED_ORIGINS", ""); v != "" {
 		props.AllowedOrigins = strings.Split(v, ",")
 	}
-	if secret := get("googleSecret", "GOOGLE_CLIENT_SECRET_NAME", ""); secret != "" {
-		props.GoogleClientSecret = awscdk.SecretValue_SecretsManager(jsii.String(secret), nil)
-	}
-
-	var missing []string
 	if props.AppURL == "" {
 		missing = append(missing, "APP_URL (or -c appUrl=...)")
 	}
 	if props.MailFrom == "" {
 		missing = append(missing, "MAIL_FROM (or -c mailFrom=...)")
 	}
-	if props.GoogleClientID != "" && props.GoogleClientSecret == nil {
-		missing = append(missing, "GOOGLE_CLIENT_SECRET_NAME (or -c googleSecret=...), needed with GOOGLE_CLIENT_ID")
+	federated := false
+	for _, p := range []struct {
+		on     bool
+		needed []string
+		have   []bool
+	}{
+		{props.GoogleClientID != "", []string{"GOOGLE_CLIENT_SECRET_NAME (or -c googleSecret=...)"}, []bool{props.GoogleClientSecret != nil}},
+		{props.EntraClientID != "", []string{"ENTRA_TENANT_ID (or -c entraTenantId=...)", "ENTRA_CLIENT_SECRET_NAME (or -c entraSecret=...)"},
+			[]bool{props.EntraTenantID != "", props.EntraClientSecret != nil}},
+		{props.GitHubClientID != "", []string{"GITHUB_CLIENT_SECRET_NAME (or -c githubSecret=...)", "GITHUB_OIDC_KEY_SECRET_NAME (or -c githubKeys=...)"},
+			[]bool{props.GitHubClientSecret != nil, props.GitHubKeySecret != ""}},
+	} {
+		if !p.on {
+			continue
+		}
+		federated = true
+		for i, ok := range p.have {
+			if !ok {
+				missing = append(missing, p.needed[i]+", needed with its provider's client id")
+			}
+		}
+	}
+	if federated && props.AuthDomainPrefix == "" {
+		missing = append(missing, "AUTH_DOMAIN_PREFIX (or -c authDomain=...), needed with a federated provider")
 	}
 	if len(missing) > 0 {
 		fmt.Fprintln(os.Stderr, "infra/cdk: missing settings:", strings.Join(missing, "; "))

@@ -11,6 +11,13 @@
 // own IAM role whose inline policy allows exactly the IAM actions its route or trigger lists,
 // on the resources those actions apply to.
 //
+// Each function's environment holds only the settings it uses (functionEnv), and its role only
+// the actions its row lists, plus writing its own log group, sending to its failure queue and,
+// with tracing on, X-Ray. Operations (operations.go) apply to every function the two tables
+// list, so a function added later gets them without touching the stack: its log group with
+// the configured retention, its error-and-throttle alarm, its stage throttle (routes), X-Ray
+// when switched on, its figures on the dashboard. Sign-in providers are in federation.go.
+//
 // The stack is environment-agnostic: it names no account or region and does no context
 // lookups, so it synthesizes offline and deploys to whatever account and region the CDK CLI
 // is configured for.
@@ -37,9 +44,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -100,9 +109,32 @@ type OrgsStackProps struct {
 	GoogleClientID     string
 	GoogleClientSecret awscdk.SecretValue
 	// AuthDomainPrefix is the Cognito hosted-UI domain prefix
-	// (<prefix>.auth.<region>.amazoncognito.com). Google federation needs it; without Google
-	// it is optional.
+	// (<prefix>.auth.<region>.amazoncognito.com). Every federated provider needs it; without
+	// one it is optional.
 	AuthDomainPrefix string
+
+	// EntraTenantID, EntraClientID and EntraClientSecret configure sign-in with Microsoft
+	// Entra ID (OpenID Connect, issuer https://login.microsoftonline.com/<tenant>/v2.0).
+	// Federation is skipped when EntraClientID is empty.
+	EntraTenantID     string
+	EntraClientID     string
+	EntraClientSecret awscdk.SecretValue
+
+	// GitHubClientID and GitHubClientSecret are the GitHub OAuth app's; GitHubKeySecret names
+	// the Secrets Manager secret (name or complete ARN) holding the PEM signing keys of the
+	// stack's GitHub OIDC provider (package githuboidc). Sign-in with GitHub, and the
+	// provider's functions, are deployed only when GitHubClientID is set.
+	GitHubClientID     string
+	GitHubClientSecret awscdk.SecretValue
+	GitHubKeySecret    string
+
+	// AlarmEmail, when set, subscribes that address to the alarm topic.
+	AlarmEmail string
+	// LogRetentionDays is the retention of every function's log group (a value CloudWatch
+	// Logs offers: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653); 0 means DefaultLogRetentionDays.
+	LogRetentionDays int
+	// Tracing turns on X-Ray active tracing for every function.
+	Tracing bool
 }
 
 // Stack outputs.
@@ -131,9 +163,9 @@ func FunctionNames() []string {
 
 // NewOrgsStack defines the orgs back end in scope. It panics (as CDK constructs do) when
 // props are incomplete, or a route of httpapi.Routes or a function of triggers.Functions is
-// malformed: a name used twice, an unknown HTTP method, auth kind or trigger kind, an IAM
-// action that is a wildcard or of a service the stack does not know the resource of, or a
-// post-confirmation trigger that asks for user pool (cognito-idp) actions.
+// malformed: a name used twice, an unknown HTTP method, auth kind, trigger kind, feature or
+// secret, an IAM action that is a wildcard or of a service the stack does not know the
+// resource of, or a post-confirmation trigger that asks for user pool (cognito-idp) actions.
 func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) awscdk.Stack {
 	if props == nil {
 		panic("stack: OrgsStackProps is required")
@@ -144,6 +176,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		}
 	}
 	checkFunctions(httpapi.Routes, triggers.Functions)
+	checkFederation(props)
 	appURL := strings.TrimRight(props.AppURL, "/")
 	origins := props.AllowedOrigins
 	if len(origins) == 0 {
@@ -151,6 +184,8 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	}
 
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	b := &builder{stack: stack, props: props, features: enabledFeatures(props)}
+	b.ops = newOperations(stack, props)
 
 	table := newTable(stack)
 	identity := newMailIdentity(stack, props)
@@ -158,68 +193,48 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 
 	// What the functions get that does not depend on the user pool: all the post-confirmation
 	// trigger may have, since the pool depends on it.
-	res := resources{
+	b.res = resources{
 		dynamo: []string{*table.TableArn(), *table.TableArn() + "/index/*"},
 		ses:    []string{*identity.EmailIdentityArn()},
 	}
-	env := map[string]*string{
-		"TABLE_NAME":      table.TableName(),
-		"APP_URL":         jsii.String(appURL),
-		"MAIL_FROM":       jsii.String(props.MailFrom),
-		"ALLOWED_ORIGINS": jsii.String(strings.Join(origins, ",")),
+	b.settings = settings{
+		tableName: table.TableName(),
+		appURL:    jsii.String(appURL),
+		mailFrom:  jsii.String(props.MailFrom),
 		// The secret's value is resolved by CloudFormation at deploy time and stored in each
 		// function's configuration: the template holds only a reference to the secret. The
 		// trade-off: the value sits in the function configuration, encrypted at rest, but
 		// readable in plain text by whoever may read the configuration
 		// (lambda:GetFunctionConfiguration, the console), and changing the secret takes a
-		// redeploy. The alternative, fetching it from Secrets Manager at cold start, keeps it
-		// out of the configuration but costs every function a Secrets Manager client, a
-		// secretsmanager:GetSecretValue grant and one more call on every cold start.
-		"APP_SECRET": secret.SecretValue().UnsafeUnwrap(),
+		// redeploy. Reading it from Secrets Manager at cold start instead (as the GitHub
+		// provider's keys are, ReadsSecrets) is the other branch's change of this line.
+		appSecret: secret.SecretValue().UnsafeUnwrap(),
+		secrets:   map[string]readableSecret{},
+	}
+	if props.GitHubClientID != "" {
+		b.settings.secrets[httpapi.SecretGitHubOIDCKeys] = importSecret(props.GitHubKeySecret)
 	}
 
 	var poolTriggers awscognito.UserPoolTriggers
 	for _, f := range triggers.Functions {
 		if f.Kind == triggers.KindPostConfirmation {
-			poolTriggers.PostConfirmation = newFunction(stack, triggerSpec(f), props.BuildDir, env, res)
+			poolTriggers.PostConfirmation = b.newFunction(triggerSpec(f))
 		}
 	}
 
-	pool, client := newUserPool(stack, props, appURL, &poolTriggers)
-	res.cognito = []string{*pool.UserPoolArn()}
-	env = maps.Clone(env)
-	env["USER_POOL_ID"] = pool.UserPoolId()
-	env["USER_POOL_CLIENT_ID"] = client.UserPoolClientId()
+	pool := newUserPool(stack, props, &poolTriggers)
+	// Cognito sends its own mail (sign-up codes, forgotten passwords) from the product's
+	// sender, so the identity must exist first.
+	pool.Node().AddDependency(identity)
+	b.res.cognito = []string{*pool.UserPoolArn()}
+	b.settings.userPoolID = pool.UserPoolId()
 
 	for _, f := range triggers.Functions {
 		if f.Kind != triggers.KindSchedule {
 			continue
 		}
-		fn := newFunction(stack, triggerSpec(f), props.BuildDir, env, res)
-		// The schedule is the retry: a failed run is repeated by the next one, five minutes
-		// later, so Lambda does not retry the asynchronous invocation itself (which would run
-		// every task again, not only the failed one). EventBridge still retries delivering
-		// the event (throttling, service errors), but not past the next run.
-		awslambda.NewEventInvokeConfig(fn, jsii.String("InvokeConfig"), &awslambda.EventInvokeConfigProps{
-			Function:      fn,
-			RetryAttempts: jsii.Number(0),
-		})
-		awsevents.NewRule(fn, jsii.String("Schedule"), &awsevents.RuleProps{
-			Description: jsii.String(fmt.Sprintf("Runs %s every %d minutes", f.Name, ScheduleRateMinutes)),
-			Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(ScheduleRateMinutes))),
-			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
-				RetryAttempts: jsii.Number(2),
-				MaxEventAge:   awscdk.Duration_Minutes(jsii.Number(ScheduleRateMinutes - 1)),
-			})},
-		})
+		b.newScheduledFunction(f)
 	}
-
-	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), pool,
-		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
-			// The audience is the app client: ID tokens carry it in "aud", access tokens
-			// in "client_id"; API Gateway accepts either.
-			UserPoolClients: &[]awscognito.IUserPoolClient{client},
-		})
 
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		ApiName:     jsii.String(id),
@@ -230,10 +245,30 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 			AllowHeaders: jsii.Strings(corsAllowHeaders...),
 			MaxAge:       awscdk.Duration_Hours(jsii.Number(1)),
 		},
+		// The stage is defined below, with a throttle per route.
+		CreateDefaultStage: jsii.Bool(false),
 	})
 
+	fed := newFederation(stack, props, pool, appURL, api)
+	client := fed.client
+	b.settings.userPoolClientID = client.UserPoolClientId()
+	b.settings.features = fed.functionSettings
+
+	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), pool,
+		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
+			// The audience is the app client: ID tokens carry it in "aud", access tokens
+			// in "client_id"; API Gateway accepts either.
+			UserPoolClients: &[]awscognito.IUserPoolClient{client},
+		})
+
+	var deployed []*httpapi.Route
+	var apiRoutes []awsapigatewayv2.HttpRoute
 	for _, r := range httpapi.Routes {
-		fn := newFunction(stack, routeSpec(r), props.BuildDir, env, res)
+		if r.Feature != "" && !b.features[r.Feature] {
+			continue
+		}
+		deployed = append(deployed, r)
+		fn := b.newFunction(routeSpec(r))
 
 		var auth awsapigatewayv2.IHttpRouteAuthorizer
 		switch r.Auth {
@@ -242,13 +277,16 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		case httpapi.Public, httpapi.Token:
 			// No authorizer: the route is open, or the function checks HTTP Basic itself.
 		}
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		apiRoutes = append(apiRoutes, *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{httpMethod(r)},
 			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(r.Name+"Integration"), fn, nil),
 			Authorizer:  auth,
-		})
+		})...)
 	}
+	newStage(stack, api, deployed, apiRoutes)
+
+	b.ops.finish(api, b.functions)
 
 	awscdk.NewCfnOutput(stack, jsii.String(OutputAPIURL), &awscdk.CfnOutputProps{
 		Description: jsii.String("Base URL of the HTTP API"),
@@ -273,6 +311,58 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	return stack
 }
 
+// builder holds what the functions are built from, and the functions built so far.
+type builder struct {
+	stack    awscdk.Stack
+	props    *OrgsStackProps
+	features map[string]bool
+	res      resources
+	settings settings
+	ops      *operations
+	// functions are every function of the stack by name, in the order built.
+	functions []namedFunction
+}
+
+type namedFunction struct {
+	name string
+	fn   awslambda.Function
+}
+
+// newScheduledFunction defines the scheduled job f: its function, its EventBridge schedule,
+// and the failure queue of both the asynchronous invocation and the rule's delivery.
+func (b *builder) newScheduledFunction(f *triggers.Function) awslambda.Function {
+	spec := triggerSpec(f)
+	queue := NewFailureQueue(b.stack, f.Name+"Failures", "Failed runs of "+f.Name)
+	spec.failureQueue = queue
+	fn := b.newFunction(spec)
+	// The schedule is the retry: a failed run is repeated by the next one, five minutes
+	// later, so Lambda does not retry the asynchronous invocation itself (which would run
+	// every task again, not only the failed one). A run that fails goes to the failure queue,
+	// whose depth alarms: the job failing run after run is what an operator must hear of.
+	// (The L1 resource, because the L2 destination would grant the send in a separate IAM
+	// policy; the role's inline policy allows it instead.)
+	awslambda.NewCfnEventInvokeConfig(fn, jsii.String("InvokeConfig"), &awslambda.CfnEventInvokeConfigProps{
+		FunctionName:         fn.FunctionName(),
+		Qualifier:            jsii.String("$LATEST"),
+		MaximumRetryAttempts: jsii.Number(0),
+		DestinationConfig: &awslambda.CfnEventInvokeConfig_DestinationConfigProperty{
+			OnFailure: &awslambda.CfnEventInvokeConfig_OnFailureProperty{Destination: queue.QueueArn()},
+		},
+	})
+	// EventBridge still retries delivering the event (throttling, service errors), but not
+	// past the next run; an event it gives up on goes to the same queue.
+	awsevents.NewRule(fn, jsii.String("Schedule"), &awsevents.RuleProps{
+		Description: jsii.String(fmt.Sprintf("Runs %s every %d minutes", f.Name, ScheduleRateMinutes)),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(ScheduleRateMinutes))),
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+			RetryAttempts:   jsii.Number(2),
+			MaxEventAge:     awscdk.Duration_Minutes(jsii.Number(ScheduleRateMinutes - 1)),
+			DeadLetterQueue: queue,
+		})},
+	})
+	return fn
+}
+
 // checkFunctions validates the routes and the non-HTTP functions before anything is defined,
 // so that a malformed one fails the synthesis with a clear message.
 func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
@@ -293,6 +383,16 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 		case httpapi.JWT, httpapi.Operator, httpapi.Public, httpapi.Token:
 		default:
 			panic(fmt.Sprintf("stack: route %s: unknown auth kind %q", r.Name, r.Auth))
+		}
+		switch r.Feature {
+		case "", httpapi.FeatureGitHubOIDC:
+		default:
+			panic(fmt.Sprintf("stack: route %s: unknown feature %q", r.Name, r.Feature))
+		}
+		for _, name := range r.ReadsSecrets {
+			if _, ok := secretEnv[name]; !ok {
+				panic(fmt.Sprintf("stack: route %s: unknown secret %q (the stack knows %v)", r.Name, name, slices.Sorted(maps.Keys(secretEnv))))
+			}
 		}
 		policyStatements(routeSpec(r), resources{})
 	}
@@ -340,7 +440,10 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
 		TimeToLiveAttribute: jsii.String(s.TTLAttribute),
-		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		// Retained when the stack goes, and not deletable at all until an operator turns
+		// deletion protection off: the table is the product's data.
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		DeletionProtection: jsii.Bool(true),
 	})
 	for _, ix := range s.Indexes {
 		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
@@ -386,10 +489,15 @@ func newMailIdentity(stack awscdk.Stack, props *OrgsStackProps) awsses.EmailIden
 	return identity
 }
 
-// newUserPool defines the user pool with its Lambda triggers, its operators group, the app
-// client and, when configured, Google federation and the hosted-UI domain. The pool depends
-// on the trigger functions, so they must not refer to the pool or its client.
-func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string, lambdaTriggers *awscognito.UserPoolTriggers) (awscognito.UserPool, awscognito.UserPoolClient) {
+// newUserPool defines the user pool with its Lambda triggers and its operators group. The pool
+// depends on the trigger functions, so they must not refer to the pool or its client. Its
+// app client, hosted-UI domain and federated providers are defined by newFederation.
+func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awscognito.UserPoolTriggers) awscognito.UserPool {
+	// The stack names no region, so the SES region is the deployment's own, as a token.
+	sesOpts := &awscognito.UserPoolSESOptions{FromEmail: jsii.String(props.MailFrom), SesRegion: awscdk.Aws_REGION()}
+	if props.MailFromDomainIdentity {
+		sesOpts.SesVerifiedDomain = jsii.String(props.MailFrom[strings.LastIndex(props.MailFrom, "@")+1:])
+	}
 	pool := awscognito.NewUserPool(stack, jsii.String("UserPool"), &awscognito.UserPoolProps{
 		LambdaTriggers:      lambdaTriggers,
 		SignInAliases:       &awscognito.SignInAliases{Email: jsii.Bool(true)},
@@ -403,6 +511,9 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string, lambd
 		StandardAttributes: &awscognito.StandardAttributes{
 			Email: &awscognito.StandardAttribute{Required: jsii.Bool(true), Mutable: jsii.Bool(true)},
 		},
+		// Two-factor sign-in is the user's choice, with an authenticator app (TOTP) only: no
+		// SMS, so no SMS role, no SMS spending and no SIM-swap path. The README shows the
+		// front end's three calls that enrol an app.
 		Mfa:             awscognito.Mfa_OPTIONAL,
 		MfaSecondFactor: &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
 		EnableSmsRole:   jsii.Bool(false),
@@ -415,7 +526,13 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string, lambd
 			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
 		},
 		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY,
-		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
+		// Sign-up codes and password resets go out through SES from the product's sender,
+		// not from Cognito's shared sender with its daily cap of a few dozen messages.
+		Email: awscognito.UserPoolEmail_WithSES(sesOpts),
+		// The pool holds every user's identity: retained when the stack goes, and not
+		// deletable until an operator turns deletion protection off.
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		DeletionProtection: jsii.Bool(true),
 	})
 
 	awscognito.NewCfnUserPoolGroup(stack, jsii.String("OperatorsGroup"), &awscognito.CfnUserPoolGroupProps{
@@ -423,77 +540,19 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, appURL string, lambd
 		GroupName:   jsii.String(OperatorsGroup),
 		Description: jsii.String("Operators of the service; may call operator routes"),
 	})
-
-	var google awscognito.UserPoolIdentityProviderGoogle
-	if props.GoogleClientID != "" {
-		if props.GoogleClientSecret == nil {
-			panic("stack: GoogleClientSecret is required with GoogleClientID")
-		}
-		if props.AuthDomainPrefix == "" {
-			panic("stack: AuthDomainPrefix is required with GoogleClientID (Google redirects to the Cognito domain)")
-		}
-		google = awscognito.NewUserPoolIdentityProviderGoogle(stack, jsii.String("Google"), &awscognito.UserPoolIdentityProviderGoogleProps{
-			UserPool:          pool,
-			ClientId:          jsii.String(props.GoogleClientID),
-			ClientSecretValue: props.GoogleClientSecret,
-			Scopes:            jsii.Strings("openid", "email", "profile"),
-			AttributeMapping: &awscognito.AttributeMapping{
-				Email:         awscognito.ProviderAttribute_GOOGLE_EMAIL(),
-				EmailVerified: awscognito.ProviderAttribute_GOOGLE_EMAIL_VERIFIED(),
-				GivenName:     awscognito.ProviderAttribute_GOOGLE_GIVEN_NAME(),
-				FamilyName:    awscognito.ProviderAttribute_GOOGLE_FAMILY_NAME(),
-			},
-		})
-	}
-	if props.AuthDomainPrefix != "" {
-		domain := pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
-			CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(props.AuthDomainPrefix)},
-		})
-		awscdk.NewCfnOutput(stack, jsii.String(OutputAuthDomain), &awscdk.CfnOutputProps{
-			Description: jsii.String("Cognito hosted-UI base URL"),
-			Value:       domain.BaseUrl(nil),
-		})
-	}
-
-	clientOpts := &awscognito.UserPoolClientOptions{
-		GenerateSecret: jsii.Bool(false),
-		// ALLOW_REFRESH_TOKEN_AUTH is always added by CDK.
-		AuthFlows: &awscognito.AuthFlow{
-			UserPassword: jsii.Bool(true),
-			UserSrp:      jsii.Bool(true),
-		},
-		PreventUserExistenceErrors: jsii.Bool(true),
-		EnableTokenRevocation:      jsii.Bool(true),
-		DisableOAuth:               jsii.Bool(true),
-		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{
-			awscognito.UserPoolClientIdentityProvider_COGNITO(),
-		},
-	}
-	if google != nil {
-		clientOpts.DisableOAuth = jsii.Bool(false)
-		clientOpts.OAuth = &awscognito.OAuthSettings{
-			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
-			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
-			CallbackUrls: jsii.Strings(appURL),
-			LogoutUrls:   jsii.Strings(appURL),
-		}
-		clientOpts.SupportedIdentityProviders = &[]awscognito.UserPoolClientIdentityProvider{
-			awscognito.UserPoolClientIdentityProvider_COGNITO(),
-			awscognito.UserPoolClientIdentityProvider_GOOGLE(),
-		}
-	}
-	client := pool.AddClient(jsii.String("AppClient"), clientOpts)
-	if google != nil {
-		// The client names the provider, so it must be created after it.
-		client.Node().AddDependency(google)
-	}
-	return pool, client
+	return pool
 }
 
 // resources are the ARNs each service's actions apply to. A nil list means the function may
 // not have that service's actions.
 type resources struct {
 	dynamo, ses, cognito []string
+}
+
+// secretEnv maps each secret a function may read (Route.ReadsSecrets) to the environment
+// variable that hands it the secret's ARN.
+var secretEnv = map[string]string{
+	httpapi.SecretGitHubOIDCKeys: app.EnvGitHubOIDCKeySecret,
 }
 
 // functionSpec is what newFunction needs to know of a route or a non-HTTP function.
@@ -506,6 +565,16 @@ type functionSpec struct {
 	poolTrigger bool
 	// timeoutSeconds bounds one invocation.
 	timeoutSeconds float64
+	// route is set for an HTTP route's function.
+	route *httpapi.Route
+	// secret: the function uses the server secret (APP_SECRET).
+	secret bool
+	// feature and readsSecrets are the route's (Route.Feature, Route.ReadsSecrets).
+	feature      string
+	readsSecrets []string
+	// failureQueue, when set, is where the function's failed asynchronous invocations go:
+	// its role may send to it.
+	failureQueue awssqs.IQueue
 }
 
 func routeSpec(r *httpapi.Route) functionSpec {
@@ -513,7 +582,12 @@ func routeSpec(r *httpapi.Route) functionSpec {
 	if r.Summary != "" {
 		description += " - " + r.Summary
 	}
-	return functionSpec{name: r.Name, description: description, actions: r.Actions, timeoutSeconds: FunctionTimeoutSeconds}
+	return functionSpec{
+		name: r.Name, description: description, actions: r.Actions, timeoutSeconds: FunctionTimeoutSeconds,
+		route: r, feature: r.Feature, readsSecrets: r.ReadsSecrets,
+		// The glue seals list cursors with the secret, and lists are Queries.
+		secret: r.Secret || slices.Contains(r.Actions, "dynamodb:Query"),
+	}
 }
 
 func triggerSpec(f *triggers.Function) functionSpec {
@@ -525,6 +599,7 @@ func triggerSpec(f *triggers.Function) functionSpec {
 		name: f.Name, description: description, actions: f.Actions,
 		poolTrigger:    f.Kind == triggers.KindPostConfirmation,
 		timeoutSeconds: FunctionTimeoutSeconds,
+		secret:         f.Secret,
 	}
 	if f.Kind == triggers.KindSchedule {
 		// The job works through what is due in batches and stops early when time runs
@@ -579,15 +654,17 @@ func policyStatements(fn functionSpec, res resources) []serviceStatement {
 	return slices.DeleteFunc(stmts, func(s serviceStatement) bool { return len(s.actions) == 0 })
 }
 
-// newFunction defines a function with its own log group and role. The role's inline
-// policies allow writing to that log group and exactly the function's actions. Every
-// function, route or trigger, is built the same way: provided.al2023 on arm64, with the code
-// of <buildDir>/<name>.
-func newFunction(stack awscdk.Stack, fn functionSpec, buildDir string, env map[string]*string, res resources) awslambda.Function {
-	scope := constructs.NewConstruct(stack, jsii.String(fn.name))
+// newFunction defines a function with its own log group and role, and registers it for the
+// operations every function gets (alarms, dashboard). The role's inline policies allow
+// writing to that log group and exactly the function's actions, its secrets, its failure
+// queue, and X-Ray when tracing is on. Every function, route or trigger, is built the same
+// way: provided.al2023 on arm64, with the code of <BuildDir>/<name>, and the environment
+// functionEnv gives it.
+func (b *builder) newFunction(fn functionSpec) awslambda.Function {
+	scope := constructs.NewConstruct(b.stack, jsii.String(fn.name))
 
 	logGroup := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH,
+		Retention: logRetention(b.props.LogRetentionDays),
 	})
 
 	policies := map[string]awsiam.PolicyDocument{
@@ -600,7 +677,22 @@ func newFunction(stack awscdk.Stack, fn functionSpec, buildDir string, env map[s
 			})},
 		}),
 	}
-	if stmts := policyStatements(fn, res); len(stmts) > 0 {
+	stmts := policyStatements(fn, b.res)
+	if len(fn.readsSecrets) > 0 {
+		var arns []string
+		for _, name := range fn.readsSecrets {
+			arns = append(arns, b.settings.secret(fn.name, name).policyResource)
+		}
+		stmts = append(stmts, serviceStatement{sid: "Secrets", actions: []string{"secretsmanager:GetSecretValue"}, resources: arns})
+	}
+	if fn.failureQueue != nil {
+		stmts = append(stmts, serviceStatement{sid: "FailureQueue", actions: []string{"sqs:SendMessage"}, resources: []string{*fn.failureQueue.QueueArn()}})
+	}
+	if b.props.Tracing {
+		// X-Ray's write actions take no resource.
+		stmts = append(stmts, serviceStatement{sid: "Tracing", actions: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, resources: []string{"*"}})
+	}
+	if len(stmts) > 0 {
 		doc := awsiam.NewPolicyDocument(nil)
 		for _, s := range stmts {
 			if len(s.resources) == 0 {
@@ -625,18 +717,26 @@ func newFunction(stack awscdk.Stack, fn functionSpec, buildDir string, env map[s
 		_, size := utf8.DecodeLastRuneInString(description)
 		description = description[:len(description)-size]
 	}
-	return awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
+	env := functionEnv(fn, b.settings)
+	f := awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:  jsii.String(description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(buildDir, fn.name)), nil),
+		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(b.props.BuildDir, fn.name)), nil),
 		MemorySize:   jsii.Number(FunctionMemoryMB),
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(fn.timeoutSeconds)),
 		Environment:  &env,
 		Role:         role,
 		LogGroup:     logGroup,
 	})
+	if b.props.Tracing {
+		// Set on the L1 resource: the L2 Tracing prop would grant X-Ray in a separate IAM
+		// policy, and the role's inline policy already allows it.
+		f.Node().DefaultChild().(awslambda.CfnFunction).AddPropertyOverride(jsii.String("TracingConfig.Mode"), "Active")
+	}
+	b.functions = append(b.functions, namedFunction{name: fn.name, fn: f})
+	return f
 }
 
 // httpMethod is the route's method as API Gateway knows it.

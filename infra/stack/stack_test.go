@@ -3,6 +3,7 @@ package stack_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -180,7 +181,7 @@ func TestOrgsStack(t *testing.T) {
 		t.Fatal("httpapi.Routes is empty")
 	}
 	template, tp := synth(t)
-	routes := httpapi.Routes
+	routes := deployedRoutes(false)
 
 	tables := tp.ofType("AWS::DynamoDB::Table")
 	pools := tp.ofType("AWS::Cognito::UserPool")
@@ -197,17 +198,26 @@ func TestOrgsStack(t *testing.T) {
 		t.Fatalf("secrets %v; want one (APP_SECRET)", secrets)
 	}
 	secret := secrets[0]
-	ids := templateIDs{table: table, pool: pool, client: client, identity: identity}
+	queues := tp.ofType("AWS::SQS::Queue")
+	if len(queues) != 1 {
+		t.Fatalf("queues %v; want one, the scheduled job's failure queue", queues)
+	}
+	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, appSecret: secret, queue: queues[0]}
 
 	t.Run("Functions", func(t *testing.T) {
 		want := len(routes) + len(triggers.Functions)
 		template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(want))
-		if len(byName) != want || len(stack.FunctionNames()) != want {
-			t.Errorf("functions by name %v, FunctionNames %v; want %d", byName, stack.FunctionNames(), want)
+		if len(byName) != want {
+			t.Errorf("functions by name %v; want %d", byName, want)
 		}
-		for _, name := range stack.FunctionNames() {
-			if byName[name] == "" {
-				t.Errorf("no function %s", name)
+		for _, r := range routes {
+			if byName[r.Name] == "" {
+				t.Errorf("no function %s", r.Name)
+			}
+		}
+		for _, r := range httpapi.Routes {
+			if r.Feature != "" && byName[r.Name] != "" {
+				t.Errorf("function %s of feature %s is deployed without the feature's settings", r.Name, r.Feature)
 			}
 		}
 		template.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
@@ -224,38 +234,22 @@ func TestOrgsStack(t *testing.T) {
 			if got := tp.resources[id]["Properties"].(map[string]any)["Timeout"]; got != float64(want) {
 				t.Errorf("function %s: timeout %v, want %d", name, got, want)
 			}
+			if _, traced := tp.props(id)["TracingConfig"]; traced {
+				t.Errorf("function %s is traced with tracing off", name)
+			}
 		}
-		for name, id := range byName {
-			vars := tp.envVars(id)
-			for _, v := range []string{"TABLE_NAME", "APP_URL", "MAIL_FROM", "ALLOWED_ORIGINS", "APP_SECRET"} {
-				if _, ok := vars[v]; !ok {
-					t.Errorf("function %s: no %s", name, v)
-				}
-			}
-			if refID(vars["TABLE_NAME"]) != table {
-				t.Errorf("function %s: TABLE_NAME = %v", name, vars["TABLE_NAME"])
-			}
-			if vars["APP_URL"] != "https://app.example.com" || vars["ALLOWED_ORIGINS"] != "https://app.example.com" || vars["MAIL_FROM"] != "no-reply@example.com" {
-				t.Errorf("function %s: APP_URL/ALLOWED_ORIGINS/MAIL_FROM = %v %v %v", name, vars["APP_URL"], vars["ALLOWED_ORIGINS"], vars["MAIL_FROM"])
-			}
-			if name == triggers.PostConfirmation.Name {
-				// The pool depends on its trigger: the trigger may not depend on the pool.
-				if _, ok := vars["USER_POOL_ID"]; ok {
-					t.Errorf("function %s (the pool's trigger) has USER_POOL_ID", name)
-				}
-				if _, ok := vars["USER_POOL_CLIENT_ID"]; ok {
-					t.Errorf("function %s (the pool's trigger) has USER_POOL_CLIENT_ID", name)
-				}
-				role := refID(tp.props(id)["Role"])
-				for _, r := range []string{id, role} {
-					if mentions(tp.resources[r], pool) || mentions(tp.resources[r], client) {
-						t.Errorf("function %s (the pool's trigger): %s refers to the user pool or its client", name, r)
-					}
-				}
-				continue
-			}
-			if refID(vars["USER_POOL_ID"]) != pool || refID(vars["USER_POOL_CLIENT_ID"]) != client {
-				t.Errorf("function %s: USER_POOL_ID/USER_POOL_CLIENT_ID = %v %v", name, vars["USER_POOL_ID"], vars["USER_POOL_CLIENT_ID"])
+	})
+
+	t.Run("EnvironmentHoldsOnlyWhatTheFunctionUses", func(t *testing.T) {
+		checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
+	})
+
+	t.Run("PostConfirmationDoesNotReferToThePool", func(t *testing.T) {
+		id := byName[triggers.PostConfirmation.Name]
+		role := refID(tp.props(id)["Role"])
+		for _, r := range []string{id, role} {
+			if mentions(tp.resources[r], pool) || mentions(tp.resources[r], client) {
+				t.Errorf("the pool's trigger: %s refers to the user pool or its client", r)
 			}
 		}
 	})
@@ -339,7 +333,7 @@ func TestOrgsStack(t *testing.T) {
 			if fn != byName[r.Name] {
 				t.Errorf("route %s is served by function %s described %q", r.Name, fn, tp.props(fn)["Description"])
 			}
-			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions)
+			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{})
 
 			wantAuth := "NONE"
 			if r.Auth == httpapi.JWT || r.Auth == httpapi.Operator {
@@ -366,10 +360,10 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("trigger %s: no function", f.Name)
 				continue
 			}
-			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions)
+			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule})
 			switch f.Kind {
 			case triggers.KindSchedule:
-				checkScheduled(t, tp, f.Name, fn)
+				checkScheduled(t, tp, f.Name, fn, ids.queue)
 			case triggers.KindPostConfirmation:
 				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
 				if got := lc["PostConfirmation"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
@@ -401,7 +395,10 @@ func TestOrgsStack(t *testing.T) {
 			t.Error("secret has a hard-coded name")
 		}
 		for name, id := range byName {
-			v := tp.envVars(id)["APP_SECRET"]
+			v, ok := tp.envVars(id)["APP_SECRET"]
+			if !ok {
+				continue // checked by EnvironmentHoldsOnlyWhatTheFunctionUses
+			}
 			raw := string(must(json.Marshal(v)))
 			if !mentions(v, secret) || !strings.Contains(raw, "{{resolve:secretsmanager:") || !strings.Contains(raw, ":SecretString:") {
 				t.Errorf("function %s: APP_SECRET = %s; want a deploy-time reference to secret %s", name, raw, secret)
@@ -467,6 +464,7 @@ func TestOrgsStack(t *testing.T) {
 			"BillingMode":                      "PAY_PER_REQUEST",
 			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 			"TimeToLiveSpecification":          map[string]any{"AttributeName": s.TTLAttribute, "Enabled": true},
+			"DeletionProtectionEnabled":        true,
 			"KeySchema": []any{
 				map[string]any{"AttributeName": s.PartitionKey, "KeyType": "HASH"},
 				map[string]any{"AttributeName": s.SortKey, "KeyType": "RANGE"},
@@ -524,7 +522,18 @@ func TestOrgsStack(t *testing.T) {
 				"RecoveryMechanisms": []any{map[string]any{"Name": "verified_email", "Priority": 1}},
 			},
 			"UserAttributeUpdateSettings": map[string]any{"AttributesRequireVerificationBeforeUpdate": []string{"email"}},
+			"DeletionProtection":          "ACTIVE",
 		})
+		// Cognito's own mail (sign-up codes, password resets) goes through SES, from the
+		// product's sender identity.
+		ec, _ := tp.props(pool)["EmailConfiguration"].(map[string]any)
+		if ec["EmailSendingAccount"] != "DEVELOPER" || ec["From"] != "no-reply@example.com" ||
+			!strings.Contains(string(must(json.Marshal(ec["SourceArn"]))), ":identity/no-reply@example.com") {
+			t.Errorf("user pool EmailConfiguration %v; want SES (DEVELOPER) from no-reply@example.com", ec)
+		}
+		if deps := strs(res["DependsOn"]); !slices.Contains(deps, identity) {
+			t.Errorf("user pool DependsOn %v; want the SES identity %s", deps, identity)
+		}
 		if _, sms := tp.props(pool)["SmsConfiguration"]; sms {
 			t.Error("user pool has an SMS configuration")
 		}
@@ -546,6 +555,41 @@ func TestOrgsStack(t *testing.T) {
 		}
 	})
 
+	t.Run("Throttles", func(t *testing.T) {
+		checkThrottles(t, tp, routes)
+	})
+
+	t.Run("Alarms", func(t *testing.T) {
+		checkAlarms(t, tp, byName, []string{ids.queue}, false)
+		topics := tp.ofType("AWS::SNS::Topic")
+		if len(topics) != 1 || len(tp.ofType("AWS::SNS::Subscription")) != 0 {
+			t.Errorf("topics %v, subscriptions %v; want one topic and no subscription without AlarmEmail", topics, tp.ofType("AWS::SNS::Subscription"))
+		}
+		template.HasOutput(jsii.String(stack.OutputAlarmTopicARN), map[string]any{"Value": map[string]any{"Ref": topics[0]}})
+	})
+
+	t.Run("FailureQueue", func(t *testing.T) {
+		p := tp.props(ids.queue)
+		if p["MessageRetentionPeriod"] != float64(14*24*3600) || p["SqsManagedSseEnabled"] != true {
+			t.Errorf("failure queue %v; want 14 days' retention and SSE", p)
+		}
+	})
+
+	t.Run("Dashboard", func(t *testing.T) {
+		checkDashboard(t, tp, byName, []string{ids.queue})
+	})
+
+	t.Run("ResourceBudget", func(t *testing.T) {
+		// CloudFormation refuses a stack of more than 500 resources. Each function costs
+		// about eight (function, role, log group, alarm; a route also its integration, API
+		// route and invoke permission): keep room for the routes other capabilities add.
+		n := len(tp.resources)
+		t.Logf("%d resources for %d functions", n, len(byName))
+		if n > 450 {
+			t.Errorf("%d resources: close to CloudFormation's limit of 500 per stack; split the stack", n)
+		}
+	})
+
 	t.Run("Outputs", func(t *testing.T) {
 		for _, name := range []string{stack.OutputAPIURL, stack.OutputUserPoolID, stack.OutputClientID, stack.OutputTableName} {
 			template.HasOutput(jsii.String(name), map[string]any{})
@@ -553,22 +597,43 @@ func TestOrgsStack(t *testing.T) {
 	})
 }
 
-// templateIDs are the logical ids of the resources policies refer to.
+// templateIDs are the logical ids of the resources policies and environments refer to.
 type templateIDs struct {
-	table, pool, client, identity string
+	table, pool, client, identity, appSecret string
+	// queue is the scheduled job's failure queue.
+	queue string
 }
 
-// checkFunctionPolicy checks that function fn logs to its own log group with retention, and
-// that its role allows writing to that log group and exactly actions, each on its service's
-// resources: the table and its indexes, the SES identity, the user pool.
-func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string, actions []string) {
+// extras are what a function's role may allow beyond its row's actions and its logging.
+type extras struct {
+	// failureQueue: sqs:SendMessage on the scheduled job's failure queue (ids.queue).
+	failureQueue bool
+	// secrets: secretsmanager:GetSecretValue on exactly the secrets whose ARNs contain these.
+	secrets []string
+	// tracing: X-Ray's two write actions.
+	tracing bool
+	// retentionDays of the function's log group (0: the default).
+	retentionDays int
+}
+
+// checkFunctionPolicy checks that function fn logs to its own log group with its retention,
+// and that its role allows writing to that log group, exactly actions, each on its service's
+// resources (the table and its indexes, the SES identity, the user pool), and exactly the
+// extras.
+func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string, actions []string, x extras) {
 	t.Helper()
 	role := refID(tp.props(fn)["Role"])
 	lc, _ := tp.props(fn)["LoggingConfig"].(map[string]any)
 	logGroup := refID(lc["LogGroup"])
-	if tp.resources[logGroup]["Type"] != "AWS::Logs::LogGroup" || tp.props(logGroup)["RetentionInDays"] == nil {
-		t.Errorf("%s: function logs to %q, not a log group with retention", what, logGroup)
+	days := x.retentionDays
+	if days == 0 {
+		days = stack.DefaultLogRetentionDays
 	}
+	if tp.resources[logGroup]["Type"] != "AWS::Logs::LogGroup" || tp.props(logGroup)["RetentionInDays"] != float64(days) {
+		t.Errorf("%s: function logs to %q, not a log group with %d days' retention (%v)", what, logGroup, days, tp.props(logGroup)["RetentionInDays"])
+	}
+	var queueOK, tracingOK bool
+	var secretsGot []string
 
 	var got []string
 	logsOK := false
@@ -577,9 +642,35 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 		for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
 			actions := strs(st["Action"])
 			res := st["Resource"]
-			if st["Sid"] == "Logs" {
+			switch st["Sid"] {
+			case "Logs":
 				slices.Sort(actions)
 				logsOK = slices.Equal(actions, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) && refID(res) == logGroup
+				continue
+			case "FailureQueue":
+				queueOK = slices.Equal(actions, []string{"sqs:SendMessage"}) && refID(res) == ids.queue && ids.queue != ""
+				if !x.failureQueue || !queueOK {
+					t.Errorf("%s: unexpected failure queue statement %v", what, st)
+				}
+				continue
+			case "Tracing":
+				slices.Sort(actions)
+				tracingOK = slices.Equal(actions, []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"})
+				if !x.tracing || !tracingOK {
+					t.Errorf("%s: unexpected tracing statement %v", what, st)
+				}
+				continue
+			case "Secrets":
+				if !slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}) {
+					t.Errorf("%s: secrets statement allows %v", what, actions)
+				}
+				list, ok := res.([]any)
+				if !ok {
+					list = []any{res}
+				}
+				for _, r := range list {
+					secretsGot = append(secretsGot, string(must(json.Marshal(r))))
+				}
 				continue
 			}
 			for _, a := range actions {
@@ -607,6 +698,21 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	if !logsOK {
 		t.Errorf("%s: role %s lacks the logging statement on log group %s", what, role, logGroup)
 	}
+	if x.failureQueue && !queueOK {
+		t.Errorf("%s: role %s may not send to its failure queue %s", what, role, ids.queue)
+	}
+	if x.tracing && !tracingOK {
+		t.Errorf("%s: role %s may not write X-Ray traces", what, role)
+	}
+	if len(secretsGot) != len(x.secrets) {
+		t.Errorf("%s: role reads secrets %v; want %v", what, secretsGot, x.secrets)
+	} else {
+		for i, want := range x.secrets {
+			if !strings.Contains(secretsGot[i], want) {
+				t.Errorf("%s: role reads secret %s; want %s", what, secretsGot[i], want)
+			}
+		}
+	}
 	want := slices.Clone(actions)
 	slices.Sort(want)
 	want = slices.Compact(want)
@@ -618,7 +724,7 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 
 // checkScheduled checks that an enabled EventBridge rule runs function fn every five minutes,
 // with Lambda's own retries of the asynchronous invocation off.
-func checkScheduled(t *testing.T, tp tmpl, name, fn string) {
+func checkScheduled(t *testing.T, tp tmpl, name, fn, queue string) {
 	t.Helper()
 	rate := fmt.Sprintf("rate(%d minutes)", stack.ScheduleRateMinutes)
 	var rules []string
@@ -637,6 +743,9 @@ func checkScheduled(t *testing.T, tp tmpl, name, fn string) {
 			if rp, _ := tgt["RetryPolicy"].(map[string]any); rp == nil || rp["MaximumRetryAttempts"].(float64) > 2 {
 				t.Errorf("trigger %s: rule %s target retry policy %v; want at most 2 attempts", name, id, tgt["RetryPolicy"])
 			}
+			if dl, _ := tgt["DeadLetterConfig"].(map[string]any); refID(dl["Arn"]) != queue {
+				t.Errorf("trigger %s: rule %s target dead letters go to %v; want the failure queue %s", name, id, tgt["DeadLetterConfig"], queue)
+			}
 		}
 	}
 	if len(rules) != 1 {
@@ -652,6 +761,11 @@ func checkScheduled(t *testing.T, tp tmpl, name, fn string) {
 			configs++
 			if p["MaximumRetryAttempts"] != float64(0) {
 				t.Errorf("trigger %s: asynchronous invocation retries %v; want 0 (the next run is the retry)", name, p["MaximumRetryAttempts"])
+			}
+			dc, _ := p["DestinationConfig"].(map[string]any)
+			onFailure, _ := dc["OnFailure"].(map[string]any)
+			if refID(onFailure["Destination"]) != queue {
+				t.Errorf("trigger %s: failed runs go to %v; want the failure queue %s", name, p["DestinationConfig"], queue)
 			}
 		}
 	}
@@ -714,9 +828,12 @@ func TestPostConfirmationPoolActions(t *testing.T) {
 	t.Error("no panic")
 }
 
-// TestOrgsStackOptions synthesizes the optional parts: Google federation with its hosted-UI
-// domain, extra CORS origins, and a domain SES identity. Its triggers also send email, and the
-// scheduled job acts on the user pool.
+// TestOrgsStackOptions synthesizes the optional parts: Google, Microsoft Entra ID and GitHub
+// federation with the hosted-UI domain, extra CORS origins, a domain SES identity, an alarm
+// email, a longer log retention, X-Ray tracing. Its triggers also send email, the scheduled
+// job acts on the user pool, and a second scheduled function is the stream processor (which
+// the outbox capability adds): it gets its own failure queue, alarmed like the first, and
+// its iterator age alarmed.
 func TestOrgsStackOptions(t *testing.T) {
 	withTriggers(t, func(f triggers.Function) triggers.Function {
 		f.Actions = append(slices.Clone(f.Actions), "ses:SendEmail")
@@ -725,6 +842,10 @@ func TestOrgsStackOptions(t *testing.T) {
 		}
 		return f
 	})
+	processor := *triggers.ScheduledJob
+	processor.Name, processor.Actions = stack.StreamProcessorName, []string{"dynamodb:UpdateItem"}
+	triggers.Functions = append(slices.Clone(triggers.Functions), &processor)
+
 	build := buildDir(t)
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	s := stack.NewOrgsStack(app, "Orgs", &stack.OrgsStackProps{
@@ -736,48 +857,436 @@ func TestOrgsStackOptions(t *testing.T) {
 		GoogleClientID:         "google-client-id",
 		GoogleClientSecret:     awscdk.SecretValue_SecretsManager(jsii.String("orgs/google-client-secret"), nil),
 		AuthDomainPrefix:       "orgs-test",
+		EntraTenantID:          "11111111-2222-3333-4444-555555555555",
+		EntraClientID:          "entra-client-id",
+		EntraClientSecret:      awscdk.SecretValue_SecretsManager(jsii.String("orgs/entra-client-secret"), nil),
+		GitHubClientID:         "Iv1.github-client",
+		GitHubClientSecret:     awscdk.SecretValue_SecretsManager(jsii.String("orgs/github-client-secret"), nil),
+		GitHubKeySecret:        "orgs/github-oidc-keys",
+		AlarmEmail:             "ops@example.com",
+		LogRetentionDays:       90,
+		Tracing:                true,
 	})
 	template := assertions.Template_FromStack(s, nil)
+	tp := parse(t, template)
 
 	template.HasResourceProperties(jsii.String("AWS::SES::EmailIdentity"), map[string]any{
 		"EmailIdentity": "mail.example.com",
 	})
-	template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolIdentityProvider"), map[string]any{
-		"ProviderName": "Google",
-		"ProviderType": "Google",
+	template.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
+		"EmailConfiguration": map[string]any{"EmailSendingAccount": "DEVELOPER", "From": "no-reply@mail.example.com"},
 	})
+	pool := tp.ofType("AWS::Cognito::UserPool")[0]
+	if arn := string(must(json.Marshal(tp.props(pool)["EmailConfiguration"].(map[string]any)["SourceArn"]))); !strings.Contains(arn, ":identity/mail.example.com") {
+		t.Errorf("Cognito sends through SES identity %s; want the domain", arn)
+	}
+
+	// The three providers, each mapping email and email_verified.
+	providers := map[string]map[string]any{}
+	for _, id := range tp.ofType("AWS::Cognito::UserPoolIdentityProvider") {
+		providers[tp.props(id)["ProviderName"].(string)] = tp.props(id)
+	}
+	if len(providers) != 3 {
+		t.Fatalf("identity providers %v; want Google, Microsoft and GitHub", slices.Sorted(maps.Keys(providers)))
+	}
+	for name, wantType := range map[string]string{stack.ProviderGoogle: "Google", stack.ProviderMicrosoft: "OIDC", stack.ProviderGitHub: "OIDC"} {
+		p := providers[name]
+		if p["ProviderType"] != wantType {
+			t.Errorf("provider %s: type %v; want %s", name, p["ProviderType"], wantType)
+		}
+		am, _ := p["AttributeMapping"].(map[string]any)
+		if am["email"] == nil || am["email_verified"] == nil {
+			t.Errorf("provider %s maps %v; want email and email_verified", name, am)
+		}
+	}
+	ms := providers[stack.ProviderMicrosoft]["ProviderDetails"].(map[string]any)
+	if ms["oidc_issuer"] != "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0" || ms["client_id"] != "entra-client-id" ||
+		!strings.Contains(string(must(json.Marshal(ms["client_secret"]))), "{{resolve:secretsmanager:orgs/entra-client-secret") {
+		t.Errorf("Microsoft provider details %v", ms)
+	}
+	if am := providers[stack.ProviderMicrosoft]["AttributeMapping"].(map[string]any); am["email_verified"] != "xms_edov" {
+		t.Errorf("Microsoft email_verified maps from %v; want xms_edov (Entra ID has no email_verified)", am["email_verified"])
+	}
+	gh := providers[stack.ProviderGitHub]["ProviderDetails"].(map[string]any)
+	ghRaw := string(must(json.Marshal(gh)))
+	if gh["client_id"] != "Iv1.github-client" || !strings.Contains(ghRaw, "{{resolve:secretsmanager:orgs/github-client-secret") ||
+		!strings.Contains(ghRaw, "/oidc/github/authorize") || !strings.Contains(ghRaw, "/oidc/github/token") ||
+		!strings.Contains(ghRaw, "/oidc/github/userinfo") || !strings.Contains(ghRaw, "/oidc/github/jwks") || gh["attributes_request_method"] != "GET" {
+		t.Errorf("GitHub provider details %s", ghRaw)
+	}
+	if am := providers[stack.ProviderGitHub]["AttributeMapping"].(map[string]any); am["email_verified"] != "email_verified" || am["email"] != "email" {
+		t.Errorf("GitHub attribute mapping %v", am)
+	}
 	template.ResourceCountIs(jsii.String("AWS::Cognito::UserPoolDomain"), jsii.Number(1))
-	template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
-		"SupportedIdentityProviders": []string{"COGNITO", "Google"},
-		"AllowedOAuthFlows":          []string{"code"},
-		"CallbackURLs":               []string{"https://app.example.com"},
-	})
+	client := tp.ofType("AWS::Cognito::UserPoolClient")[0]
+	cp := tp.props(client)
+	if got := strs(cp["SupportedIdentityProviders"]); !slices.Equal(got, []string{"COGNITO", "Google", "Microsoft", "GitHub"}) {
+		t.Errorf("client providers %v", got)
+	}
+	if !slices.Equal(strs(cp["AllowedOAuthFlows"]), []string{"code"}) || !slices.Equal(strs(cp["CallbackURLs"]), []string{"https://app.example.com"}) {
+		t.Errorf("client OAuth %v %v", cp["AllowedOAuthFlows"], cp["CallbackURLs"])
+	}
+	for _, id := range tp.ofType("AWS::Cognito::UserPoolIdentityProvider") {
+		if !slices.Contains(strs(tp.resources[client]["DependsOn"]), id) {
+			t.Errorf("the client does not wait for provider %s", id)
+		}
+	}
+
 	template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), map[string]any{
 		"CorsConfiguration": map[string]any{
 			"AllowOrigins": []string{"https://app.example.com", "https://admin.example.com"},
 		},
 	})
-	template.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
-		"Environment": map[string]any{"Variables": map[string]any{
-			"ALLOWED_ORIGINS": "https://app.example.com,https://admin.example.com",
-		}},
-	})
+	for _, id := range tp.ofType("AWS::Lambda::Function") {
+		if _, ok := tp.envVars(id)["ALLOWED_ORIGINS"]; ok {
+			t.Errorf("function %s has ALLOWED_ORIGINS: the HTTP API answers CORS, the functions don't", id)
+		}
+	}
 	template.HasOutput(jsii.String("DkimRecord1"), map[string]any{})
-	// The Google secret is a deploy-time reference, never the secret itself.
+	// Client secrets are deploy-time references, never the secrets themselves.
 	raw, _ := json.Marshal(template.ToJSON())
 	if !strings.Contains(string(raw), "{{resolve:secretsmanager:orgs/google-client-secret") {
 		t.Error("the Google client secret is not a Secrets Manager reference")
 	}
 
-	tp := parse(t, template)
-	ids := templateIDs{
-		table:    tp.ofType("AWS::DynamoDB::Table")[0],
-		pool:     tp.ofType("AWS::Cognito::UserPool")[0],
-		client:   tp.ofType("AWS::Cognito::UserPoolClient")[0],
-		identity: tp.ofType("AWS::SES::EmailIdentity")[0],
+	queues := tp.ofType("AWS::SQS::Queue")
+	if len(queues) != 2 {
+		t.Fatalf("queues %v; want the two scheduled functions' failure queues", queues)
 	}
 	byName := tp.functions(t)
-	for _, f := range triggers.Functions {
-		checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, byName[f.Name], f.Actions)
+	ids := templateIDs{
+		table:     tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:      pool,
+		client:    client,
+		identity:  tp.ofType("AWS::SES::EmailIdentity")[0],
+		appSecret: tp.ofType("AWS::SecretsManager::Secret")[0],
 	}
+	routes := deployedRoutes(true)
+	if want := len(routes) + len(triggers.Functions); len(byName) != want {
+		t.Errorf("%d functions; want %d", len(byName), want)
+	}
+	for _, r := range routes {
+		fn := byName[r.Name]
+		if fn == "" {
+			t.Errorf("route %s: no function", r.Name)
+			continue
+		}
+		var secrets []string
+		if len(r.ReadsSecrets) > 0 {
+			secrets = []string{":secret:orgs/github-oidc-keys-??????"}
+		}
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90})
+		if mode := tp.props(fn)["TracingConfig"]; mode == nil || mode.(map[string]any)["Mode"] != "Active" {
+			t.Errorf("route %s: tracing %v", r.Name, mode)
+		}
+	}
+	for _, f := range triggers.Functions {
+		x := extras{tracing: true, retentionDays: 90}
+		if f.Kind == triggers.KindSchedule {
+			x.failureQueue = true
+			for _, q := range queues {
+				if strings.HasPrefix(q, strings.ReplaceAll(f.Name, "-", "")) {
+					ids.queue = q
+				}
+			}
+		}
+		checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, byName[f.Name], f.Actions, x)
+	}
+	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@mail.example.com", github: true, keySecret: "orgs/github-oidc-keys"})
+	// The issuer Cognito expects in the ID token is the one the provider puts there.
+	if want, got := string(must(json.Marshal(gh["oidc_issuer"]))), string(must(json.Marshal(tp.envVars(byName["github-oidc-token"])["GITHUB_OIDC_ISSUER"]))); want != got {
+		t.Errorf("Cognito expects issuer %s; the provider issues %s", want, got)
+	}
+	checkThrottles(t, tp, routes)
+	checkAlarms(t, tp, byName, queues, true)
+	checkDashboard(t, tp, byName, queues)
+	template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
+		"Protocol": "email", "Endpoint": "ops@example.com",
+	})
+	if n := len(tp.ofType("AWS::IAM::Policy")) + len(tp.ofType("AWS::IAM::ManagedPolicy")); n != 0 {
+		t.Errorf("%d separate IAM policies; want only the roles' inline policies", n)
+	}
+}
+
+// TestFederationSettingsAreComplete: a provider switched on without the rest of its settings
+// fails the synthesis, naming what is missing.
+func TestFederationSettingsAreComplete(t *testing.T) {
+	base := stack.OrgsStackProps{BuildDir: "build", AppURL: "https://app.example.com", MailFrom: "no-reply@example.com"}
+	secret := awscdk.SecretValue_UnsafePlainText(jsii.String("x"))
+	for name, c := range map[string]struct {
+		change func(p *stack.OrgsStackProps)
+		want   string
+	}{
+		"Entra without tenant": {func(p *stack.OrgsStackProps) {
+			p.EntraClientID, p.EntraClientSecret, p.AuthDomainPrefix = "id", secret, "orgs"
+		}, "EntraTenantID"},
+		"GitHub without keys": {func(p *stack.OrgsStackProps) {
+			p.GitHubClientID, p.GitHubClientSecret, p.AuthDomainPrefix = "id", secret, "orgs"
+		}, "GitHubKeySecret"},
+		"GitHub without domain": {func(p *stack.OrgsStackProps) {
+			p.GitHubClientID, p.GitHubClientSecret, p.GitHubKeySecret = "id", secret, "keys"
+		}, "AuthDomainPrefix"},
+	} {
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.Contains(msg, c.want) {
+					t.Errorf("%s: panic %q; want one naming %s", name, msg, c.want)
+				}
+			}()
+			p := base
+			c.change(&p)
+			stack.NewOrgsStack(nil, "Orgs", &p)
+		}()
+	}
+}
+
+// deployedRoutes are the routes the stack deploys: all but those of features not configured.
+func deployedRoutes(github bool) []*httpapi.Route {
+	var out []*httpapi.Route
+	for _, r := range httpapi.Routes {
+		if r.Feature == "" || (r.Feature == httpapi.FeatureGitHubOIDC && github) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// envWant is what the environments of a synthesis should hold.
+type envWant struct {
+	mailFrom string
+	// github: the GitHub provider is configured, keySecret is its key secret's name.
+	github    bool
+	keySecret string
+}
+
+// wantEnv states, independently of the stack's code, which variables function name uses:
+// the table's name where it acts on the table, the sender where it sends mail, the front
+// end's URL where it sends mail or writes (an outbox email's links), the pool where it acts
+// on the pool, the client only for get-config (which tells the front end), the server secret
+// for the functions marked Secret and the routes that list (the glue seals their cursors), a
+// feature's settings for that feature's functions, a secret's name for the functions that
+// read it.
+func wantEnv(name string) []string {
+	var actions []string
+	var route *httpapi.Route
+	secret := false
+	for _, r := range httpapi.Routes {
+		if r.Name == name {
+			route, actions, secret = r, r.Actions, r.Secret || slices.Contains(r.Actions, "dynamodb:Query")
+		}
+	}
+	for _, f := range triggers.Functions {
+		if f.Name == name {
+			actions, secret = f.Actions, f.Secret
+		}
+	}
+	has := func(prefix string) bool {
+		return slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, prefix) })
+	}
+	writes := slices.ContainsFunc(actions, func(a string) bool {
+		return slices.Contains([]string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, a)
+	})
+	var want []string
+	add := func(ok bool, keys ...string) {
+		if ok {
+			want = append(want, keys...)
+		}
+	}
+	add(has("dynamodb:"), "TABLE_NAME")
+	add(has("ses:"), "MAIL_FROM")
+	add(has("ses:") || writes, "APP_URL")
+	add(has("cognito-idp:") || name == "get-config", "USER_POOL_ID")
+	add(name == "get-config", "USER_POOL_CLIENT_ID")
+	add(secret, "APP_SECRET")
+	if route != nil && route.Feature == httpapi.FeatureGitHubOIDC {
+		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
+		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
+	}
+	slices.Sort(want)
+	return want
+}
+
+// checkEnvironments walks every function of the template: its environment holds exactly the
+// variables wantEnv names, each with the value it must have.
+func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string]string, w envWant) {
+	t.Helper()
+	for name, id := range byName {
+		vars := tp.envVars(id)
+		got := slices.Sorted(maps.Keys(vars))
+		if want := wantEnv(name); !slices.Equal(got, want) {
+			t.Errorf("function %s: environment %v; want exactly %v", name, got, want)
+		}
+		for k, v := range vars {
+			raw := string(must(json.Marshal(v)))
+			ok := true
+			switch k {
+			case "TABLE_NAME":
+				ok = refID(v) == ids.table
+			case "USER_POOL_ID":
+				ok = refID(v) == ids.pool
+			case "USER_POOL_CLIENT_ID":
+				ok = refID(v) == ids.client
+			case "APP_URL":
+				ok = v == "https://app.example.com"
+			case "MAIL_FROM":
+				ok = v == w.mailFrom
+			case "APP_SECRET":
+				ok = mentions(v, ids.appSecret) && strings.Contains(raw, "{{resolve:secretsmanager:")
+			case "GITHUB_CLIENT_ID":
+				ok = v == "Iv1.github-client"
+			case "GITHUB_OIDC_ISSUER":
+				ok = strings.Contains(raw, `"/oidc/github"`) && strings.Contains(raw, `"ApiEndpoint"`)
+			case "GITHUB_OIDC_REDIRECT_URIS":
+				ok = strings.Contains(raw, "/oauth2/idpresponse") && strings.Contains(raw, "UserPoolDomain")
+			case "GITHUB_OIDC_KEY_SECRET":
+				ok = v == w.keySecret
+			}
+			if !ok {
+				t.Errorf("function %s: %s = %s", name, k, raw)
+			}
+		}
+	}
+}
+
+// checkThrottles checks the stage's throttle of every deployed route: the route's own, else
+// its auth kind's, public and token routes tighter than signed-in ones.
+func checkThrottles(t *testing.T, tp tmpl, routes []*httpapi.Route) {
+	t.Helper()
+	stages := tp.ofType("AWS::ApiGatewayV2::Stage")
+	if len(stages) != 1 {
+		t.Fatalf("stages %v", stages)
+	}
+	p := tp.props(stages[0])
+	if p["StageName"] != "$default" || p["AutoDeploy"] != true {
+		t.Errorf("stage %v %v", p["StageName"], p["AutoDeploy"])
+	}
+	settings, _ := p["RouteSettings"].(map[string]any)
+	if len(settings) != len(routes) {
+		t.Errorf("%d route settings for %d routes", len(settings), len(routes))
+	}
+	pub, signedIn, token := httpapi.ThrottlePublic, httpapi.ThrottleSignedIn, httpapi.ThrottleToken
+	if pub.Rate >= signedIn.Rate || token.Rate >= signedIn.Rate || pub.Burst >= signedIn.Burst || token.Burst >= signedIn.Burst {
+		t.Errorf("throttles public %v, token %v, signed in %v: public and token routes must be tighter", pub, token, signedIn)
+	}
+	routeIDs := map[string]string{}
+	for _, id := range tp.ofType("AWS::ApiGatewayV2::Route") {
+		routeIDs[tp.props(id)["RouteKey"].(string)] = id
+	}
+	deps := strs(tp.resources[stages[0]]["DependsOn"])
+	for _, r := range routes {
+		key := r.Method + " " + r.Path
+		want := r.DefaultThrottle()
+		if r.Throttle == (httpapi.Throttle{}) {
+			switch r.Auth {
+			case httpapi.Public:
+				want = pub
+			case httpapi.Token:
+				want = token
+			default:
+				want = signedIn
+			}
+		}
+		s, _ := settings[key].(map[string]any)
+		if s["ThrottlingRateLimit"] != want.Rate || s["ThrottlingBurstLimit"] != float64(want.Burst) {
+			t.Errorf("route %s (%s): throttle %v; want %+v", key, r.Auth, s, want)
+		}
+		if !slices.Contains(deps, routeIDs[key]) {
+			t.Errorf("stage does not wait for route %s (%s): API Gateway refuses settings of a route it lacks", key, routeIDs[key])
+		}
+	}
+}
+
+// checkAlarms checks that every function has its errors-and-throttles alarm, that the API's
+// 5xx rate, the failure queues' depth and SES's rates are alarmed, the stream processor's
+// iterator age when there is one, and that every alarm notifies the topic.
+func checkAlarms(t *testing.T, tp tmpl, byName map[string]string, queues []string, streamProcessor bool) {
+	t.Helper()
+	topic := tp.ofType("AWS::SNS::Topic")[0]
+	byFunction := map[string]int{}
+	var api5xx, bounce, complaint, iterator int
+	depth := map[string]int{}
+	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
+		p := tp.props(id)
+		if refID(firstOf(p["AlarmActions"])) != topic || refID(firstOf(p["OKActions"])) != topic {
+			t.Errorf("alarm %s does not notify topic %s: %v %v", id, topic, p["AlarmActions"], p["OKActions"])
+		}
+		raw := string(must(json.Marshal(p)))
+		switch {
+		case strings.Contains(raw, `"MetricName":"Errors"`) && strings.Contains(raw, `"MetricName":"Throttles"`):
+			for name, fn := range byName {
+				if mentions(p, fn) {
+					byFunction[name]++
+				}
+			}
+		case strings.Contains(raw, `"MetricName":"5xx"`) && strings.Contains(raw, `"MetricName":"Count"`):
+			api5xx++
+		case strings.Contains(raw, "Reputation.BounceRate"):
+			bounce++
+		case strings.Contains(raw, "Reputation.ComplaintRate"):
+			complaint++
+		case strings.Contains(raw, "IteratorAge"):
+			iterator++
+			if !mentions(p, byName[stack.StreamProcessorName]) {
+				t.Errorf("iterator age alarm %s is not the stream processor's", id)
+			}
+		case strings.Contains(raw, "ApproximateNumberOfMessagesVisible"):
+			for _, q := range queues {
+				if mentions(p, q) {
+					depth[q]++
+				}
+			}
+		default:
+			t.Errorf("alarm %s watches something unexpected: %s", id, raw)
+		}
+	}
+	for name := range byName {
+		if byFunction[name] != 1 {
+			t.Errorf("function %s has %d errors-and-throttles alarms; want 1", name, byFunction[name])
+		}
+	}
+	for _, q := range queues {
+		if depth[q] != 1 {
+			t.Errorf("queue %s has %d depth alarms; want 1", q, depth[q])
+		}
+	}
+	want := 0
+	if streamProcessor {
+		want = 1
+	}
+	if api5xx != 1 || bounce != 1 || complaint != 1 || iterator != want {
+		t.Errorf("alarms: API 5xx %d, SES bounce %d, complaint %d, iterator age %d (want 1, 1, 1, %d)", api5xx, bounce, complaint, iterator, want)
+	}
+}
+
+// checkDashboard checks that the dashboard shows every function, every queue, the API and SES.
+func checkDashboard(t *testing.T, tp tmpl, byName map[string]string, queues []string) {
+	t.Helper()
+	dashes := tp.ofType("AWS::CloudWatch::Dashboard")
+	if len(dashes) != 1 {
+		t.Fatalf("dashboards %v", dashes)
+	}
+	body := tp.props(dashes[0])["DashboardBody"]
+	raw := string(must(json.Marshal(body)))
+	for name, fn := range byName {
+		if !mentions(body, fn) {
+			t.Errorf("the dashboard does not show function %s", name)
+		}
+	}
+	for _, q := range queues {
+		if !mentions(body, q) {
+			t.Errorf("the dashboard does not show queue %s", q)
+		}
+	}
+	for _, m := range []string{`\"5xx\"`, `\"Latency\"`, "Reputation.BounceRate", "Reputation.ComplaintRate", "Errors", "Throttles", "alarm"} {
+		if !strings.Contains(raw, m) {
+			t.Errorf("the dashboard lacks %s", m)
+		}
+	}
+}
+
+func firstOf(v any) any {
+	if l, ok := v.([]any); ok && len(l) > 0 {
+		return l[0]
+	}
+	return nil
 }

@@ -84,7 +84,8 @@ func (d *Doc) Operation(method, path string) *openapi3.Operation {
 
 // Check holds one answer of a route to the document: the status must be documented for the
 // operation, and a JSON body must match the documented schema of that status. A documented
-// 2xx marks the route as seen working.
+// 2xx marks the route as seen working, and so does a documented redirect (3xx), the working
+// answer of a route whose job is to send the browser on (an OAuth authorize endpoint).
 func (d *Doc) Check(method, path string, status int, contentType string, body []byte) error {
 	op := d.Operation(method, path)
 	if op == nil {
@@ -100,7 +101,7 @@ func (d *Doc) Check(method, path string, status int, contentType string, body []
 	if err := checkBody(ref.Value, contentType, body); err != nil {
 		return fmt.Errorf("%s %s answered %d with a body the document does not describe: %w", method, path, status, err)
 	}
-	if status >= 200 && status < 300 {
+	if status >= 200 && status < 400 {
 		d.mu.Lock()
 		d.seen[strings.ToUpper(method)+" "+path] = true
 		d.mu.Unlock()

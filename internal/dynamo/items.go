@@ -102,6 +102,10 @@ type orgItem struct {
 	MemberCount    int                `dynamodbav:"memberCount"`
 	AuthResetAt    time.Time          `dynamodbav:"authResetAt,omitempty"`
 	DeletedAt      time.Time          `dynamodbav:"deletedAt,omitempty"`
+	// The org's custom roles and their holder counts: see roles.go.
+	CustomRoles  map[string]customRoleItem `dynamodbav:"customRoles,omitempty"`
+	RolesVersion int                       `dynamodbav:"rolesVersion,omitempty"`
+	holders      holderCounts
 }
 
 func newOrgItem(o orgs.Org) orgItem {
@@ -119,6 +123,7 @@ func newOrgItem(o orgs.Org) orgItem {
 		CreatedByID: o.CreatedBy.ID, CreatedByEmail: o.CreatedBy.Email,
 		AdminCount: o.AdminCount, MemberCount: o.MemberCount,
 		AuthResetAt: o.AuthResetAt, DeletedAt: o.DeletedAt,
+		CustomRoles: customRoleItems(o.CustomRoles), RolesVersion: o.RolesVersion,
 	}
 	for _, c := range o.BillingContacts {
 		it.BillingContacts = append(it.BillingContacts, contactItem(c))
@@ -136,6 +141,8 @@ func (it orgItem) org() orgs.Org {
 		CreatedBy:  orgs.Person{ID: it.CreatedByID, Email: it.CreatedByEmail},
 		AdminCount: it.AdminCount, MemberCount: it.MemberCount,
 		AuthResetAt: it.AuthResetAt, DeletedAt: it.DeletedAt,
+		CustomRoles: customRoleDefinitions(it.CustomRoles), RolesVersion: it.RolesVersion,
+		RoleMembers: it.holders.members, RoleInvites: it.holders.invites,
 	}
 	for _, c := range it.BillingContacts {
 		o.BillingContacts = append(o.BillingContacts, orgs.Contact(c))

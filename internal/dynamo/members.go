@@ -167,15 +167,10 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 	t.update(key(orgPK(w.OrgID), skEmailEntry+before.UserID), set(memberSearchRolePK(w.OrgID, after.Role)), exists(), orgs.ErrMemberChanged)
 	t.update(key(userPK(before.UserID), userOrgSK(w.OrgID)), expression.Set(attr("role"), val(string(after.Role))), exists(), orgs.ErrMemberChanged)
 	t.actorStill(w)
-	switch {
-	case before.Role == roles.Admin && after.Role != roles.Admin:
-		t.adminCount(w.OrgID, -1, 0)
-	case after.Role == roles.Admin && before.Role != roles.Admin:
-		t.adminCount(w.OrgID, +1, 0)
-	default:
-		// No count changes: the org item is only checked, to be still there.
-		t.check(key(orgPK(w.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
-	}
+	// The role's holders move with it; with no move the org item is only checked.
+	c := orgChange{roles: w.Roles}
+	c.move(before.Role, after.Role)
+	t.orgItem(w.OrgID, c)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }
@@ -190,11 +185,12 @@ func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
 	t.delete(key(orgPK(w.OrgID), emailGuardSK(m.Email)), expression.ConditionBuilder{}, nil)
 	t.delete(key(userPK(m.UserID), userOrgSK(w.OrgID)), expression.ConditionBuilder{}, nil)
 	t.actorStill(w)
-	admins := 0
-	if m.Role == roles.Admin {
-		admins = -1
-	}
-	t.adminCount(w.OrgID, admins, -1)
+	// Taking an admin away holds only while another admin remains (ErrLastAdmin): with the
+	// member's own role condition in the same transaction, neither a stale read nor two
+	// admins demoting each other at once can leave the org without one.
+	c := orgChange{roles: w.Roles}
+	c.give(m.Role, -1)
+	t.orgItem(w.OrgID, c)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }
@@ -205,24 +201,6 @@ func setOrRemove(u expression.UpdateBuilder, name, v string) expression.UpdateBu
 		return u.Remove(attr(name))
 	}
 	return u.Set(attr(name), val(v))
-}
-
-// adminCount adds to the org's counters. Taking an admin away holds only while another
-// admin remains (ErrLastAdmin): with the member's own role condition in the same
-// transaction, neither a stale read nor two admins demoting each other at once can leave
-// the org without one.
-func (t *txn) adminCount(orgID string, admins, members int) {
-	upd := expression.Add(attr("memberCount"), val(members))
-	if admins != 0 {
-		upd = upd.Add(attr("adminCount"), val(admins))
-	}
-	live := orgLive()
-	onFail := orgs.ErrOrgGone
-	if admins < 0 {
-		live = live.And(attr("adminCount").GreaterThan(val(1)))
-		onFail = orgs.ErrLastAdmin
-	}
-	t.update(key(orgPK(orgID), skMeta), upd, live, onFail)
 }
 
 // orgLive holds while the org exists and is not deleted. A live org's deletedAt is absent or

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
-	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // Provisioning's items:
@@ -211,11 +209,10 @@ func (t *txn) addMember(w provisioning.MemberWrite) {
 	} else {
 		t.check(key(userPK(m.UserID), skProfile), exists(), provisioning.ErrNoProfile)
 	}
-	counts := expression.Add(attr("memberCount"), val(1))
-	if m.Role == roles.Admin {
-		counts = counts.Add(attr("adminCount"), val(1))
-	}
-	t.update(key(orgPK(m.OrgID), skMeta), counts, orgLive().And(attr("kind").Equal(val(string(orgs.Shared)))), orgs.ErrOrgGone)
+	// The org's counters, its role's holder count, and (for a custom role) the roles as read.
+	org := orgChange{shared: true, roles: w.Roles}
+	org.give(m.Role, +1)
+	t.orgItem(m.OrgID, org)
 	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
 	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
 	t.memberEntries(m, orgs.ErrAlreadyMember)

@@ -6,13 +6,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // Seeding writes fixtures for tests, benchmarks and demo data. It bypasses the rule that
@@ -91,10 +89,8 @@ func (s *Store) SeedMember(ctx context.Context, m orgs.Member, kind orgs.Kind) e
 	t.putNew(newMemberItem(m), fmt.Errorf("member %s of %s exists", m.UserID, m.OrgID))
 	t.putNew(newUserOrgItem(m, kind), fmt.Errorf("membership %s of %s exists", m.UserID, m.OrgID))
 	t.memberEntries(m, fmt.Errorf("%s is a member of %s already", m.Email, m.OrgID))
-	update := expression.Add(expression.Name("memberCount"), expression.Value(1))
-	if m.Role == roles.Admin {
-		update = update.Add(expression.Name("adminCount"), expression.Value(1))
-	}
-	t.update(key(orgPK(m.OrgID), skMeta), update, exists(), fmt.Errorf("org %s does not exist", m.OrgID))
+	var c orgChange
+	c.give(m.Role, +1)
+	t.orgItem(m.OrgID, c)
 	return t.run(ctx, s.Client)
 }

@@ -85,6 +85,9 @@ func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
 	if errors.As(err, &cancelled) {
 		for i, r := range cancelled.CancellationReasons {
 			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(t.onFail) && t.onFail[i] != nil {
+				if d, ok := t.onFail[i].(*diagnosis); ok {
+					return d.why(r.Item)
+				}
 				if t.onFail[i] == errReplayed {
 					if err := replayFrom(r.Item, t.ev.OccurredAt); err != nil {
 						return err

@@ -142,9 +142,10 @@ func buildImportTemplate(env *app.Env) Handler {
 			return &Response{Status: http.StatusOK, Raw: b.Bytes(), ContentType: provisioning.ContentTypeCSV + "; charset=utf-8",
 				Headers: map[string]string{"Content-Disposition": `attachment; filename="members-template.csv"`}}, nil
 		case "xlsx":
-			ids := make([]string, len(roles.All))
-			for i, r := range roles.All {
-				ids[i] = string(r)
+			// The org's roles, built-in and custom, by id.
+			var ids []string
+			for _, d := range req.Access.Org.Roles() {
+				ids = append(ids, string(d.ID))
 			}
 			raw, err := xlsx.Template(header, example, roleCol, ids)
 			if err != nil {

@@ -67,6 +67,20 @@ type Route struct {
 	MaxBody int
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
+	// Feature names the optional part of the deployment the route belongs to (such as
+	// FeatureGitHubOIDC): the CDK stack deploys the route only when that part is configured,
+	// and hands the part's settings to its functions alone. Empty: always deployed.
+	Feature string
+	// ReadsSecrets names the stack's Secrets Manager secrets, other than the server secret,
+	// that the function reads once at its cold start (such as SecretGitHubOIDCKeys): the stack
+	// grants secretsmanager:GetSecretValue on each of them, and on nothing else.
+	ReadsSecrets []string
+	// ReadOnly marks a POST that changes no state of the service (the OIDC token exchange):
+	// it writes no event and needs no scenario in the completeness test.
+	ReadOnly bool
+	// Throttle overrides the API stage's default rate and burst for the route
+	// (DefaultThrottle); zero fields keep the default.
+	Throttle Throttle
 	// Replay, set on POST routes that create, makes the route honour Idempotency-Key: a
 	// request that repeats an earlier one of the same caller (same key, same body) is
 	// answered by Replay with what the first one created; the same key with another body is a
@@ -90,7 +104,42 @@ func (r *Route) OrgScoped() bool {
 
 // Mutating reports whether the route changes state (and so writes an event).
 func (r *Route) Mutating() bool {
-	return r.Method != "GET" && r.Method != "HEAD" && r.Method != "OPTIONS"
+	return !r.ReadOnly && r.Method != "GET" && r.Method != "HEAD" && r.Method != "OPTIONS"
+}
+
+// Throttle is an API Gateway stage throttle: a steady rate (requests per second) and a burst
+// (the bucket size), both for all callers of the route together.
+type Throttle struct {
+	Rate  float64
+	Burst int
+}
+
+// The default throttles by auth kind. Routes anyone may call without signing in (Public), and
+// the tools' routes authenticated by the function itself (Token: a guessed token costs a
+// DynamoDB read), get a tighter budget than routes behind the JWT authorizer, which turns
+// away unsigned callers before they reach a function.
+var (
+	ThrottleSignedIn = Throttle{Rate: 50, Burst: 100}
+	ThrottlePublic   = Throttle{Rate: 10, Burst: 20}
+	ThrottleToken    = Throttle{Rate: 20, Burst: 40}
+)
+
+// DefaultThrottle is the route's throttle: its own fields where set, else its auth kind's.
+func (r *Route) DefaultThrottle() Throttle {
+	t := ThrottleSignedIn
+	switch r.Auth {
+	case Public:
+		t = ThrottlePublic
+	case Token:
+		t = ThrottleToken
+	}
+	if r.Throttle.Rate > 0 {
+		t.Rate = r.Throttle.Rate
+	}
+	if r.Throttle.Burst > 0 {
+		t.Burst = r.Throttle.Burst
+	}
+	return t
 }
 
 // permissions lists the permissions any one of which passes the authorization step.

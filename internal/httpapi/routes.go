@@ -192,6 +192,7 @@ var (
 // Routes is the route table: the core routes, then each capability's list.
 var Routes = slices.Concat(coreRoutes,
 	ticketRoutes,
+	oidcRoutes,
 )
 
 var coreRoutes = []*Route{

@@ -2,6 +2,7 @@ package orgs
 
 import (
 	"context"
+	"strings"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -47,7 +48,7 @@ func (s *Service) AuthorizeFor(ctx context.Context, c Caller, orgID string, subj
 	}
 	self := subj.SelfAllowed && subj.UserID == c.ID
 	if !self && !a.allowsAny(anyOf) {
-		return Access{}, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", a.Member.Role, anyOf[0])
+		return Access{}, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", a.RoleName(), anyOf[0])
 	}
 	return a, err
 }
@@ -62,31 +63,126 @@ func (a Access) allowsAny(perms []roles.Permission) bool {
 	return len(perms) == 0
 }
 
+// role is the member's role as the org defines it at this request: a built-in one, or one
+// of the org's custom roles, whose definitions the authorization step read with the org. A
+// role the org does not have carries nothing (a held role can't be deleted, so only a table
+// edited by hand gets here).
+func (a Access) role() roles.Definition {
+	d, _ := a.Org.Role(a.Member.Role)
+	return d
+}
+
+// RoleName is the member's role as people read it: its name.
+func (a Access) RoleName() string {
+	if d := a.role(); d.Name != "" {
+		return d.Name
+	}
+	return string(a.Member.Role)
+}
+
 // Allows reports whether the member may do p in this org: what the role carries, widened by
 // the org's settings. This is the one place where a setting widens the role matrix:
 // membersCanInvite gives the role user the right to create invites.
 func (a Access) Allows(p roles.Permission) bool {
-	if a.Member.Role.Has(p) {
+	if a.role().Has(p) {
 		return true
 	}
 	return p == roles.InvitesCreate && a.Org.MembersCanInvite && a.Member.Role == roles.User
 }
 
-// CanInvite reports whether the member may invite someone as role r: an inviter who manages
-// invites may give any role their own role can grant; a user inviting by membersCanInvite
-// may invite users and support-only members only.
+// CanInvite reports whether the member may invite someone as role r: an inviter who may
+// create invites by their role may give any of the org's roles that holds no permission the
+// inviter lacks; a user inviting by membersCanInvite may invite users and support-only
+// members only.
 func (a Access) CanInvite(r roles.Role) bool {
+	d, ok := a.Org.Role(r)
 	switch {
-	case !r.Valid() || !a.Allows(roles.InvitesCreate):
+	case !ok || !a.Allows(roles.InvitesCreate):
 		return false
-	case a.Member.Role.Has(roles.InvitesManage):
-		return a.Member.Role.CanGrant(r)
+	case a.role().Has(roles.InvitesCreate):
+		return a.role().Covers(d)
 	}
-	return (r == roles.User || r == roles.SupportOnly) && a.Member.Role.CanGrant(r)
+	return (r == roles.User || r == roles.SupportOnly) && a.role().Covers(d)
 }
 
-// CanAssign reports whether the member may give an existing member role r: managing members
-// is needed, and no one grants a role with more permissions than their own.
+// CanAssign reports whether the member may give a member role r: managing members is
+// needed, and no one grants a role holding a permission they lack.
 func (a Access) CanAssign(r roles.Role) bool {
-	return a.Allows(roles.MembersManage) && a.Member.Role.CanGrant(r)
+	d, ok := a.Org.Role(r)
+	return ok && a.Allows(roles.MembersManage) && a.role().Covers(d)
+}
+
+// Outranks reports whether the member's role covers role r: only then may they change the
+// role of, or remove, a member holding r, so that a custom role allowed to manage members
+// can't demote or remove the admins above it. (A built-in admin covers every role.)
+func (a Access) Outranks(r roles.Role) bool {
+	d, ok := a.Org.Role(r)
+	return !ok || a.role().Covers(d)
+}
+
+// CanDefine reports whether the member may give a role the permissions gained: creating a
+// role, or changing one so that it gains permissions, needs each of them. Taking
+// permissions away needs none.
+func (a Access) CanDefine(gained []roles.Permission) bool {
+	for _, p := range gained {
+		if !a.role().Has(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// AssignableRole resolves id to one of the org's roles, built-in or custom, and checks that
+// the member may give it to a member, new or existing (a role change, direct creation, an
+// import row, a SCIM group mapping decided by a member): Invalid when the org has no such
+// role, Forbidden when the member may not give it (CanAssign). It is the one check every
+// write that gives a member a role makes; the write then carries RolesCheck(role.ID).
+func (a Access) AssignableRole(id string) (roles.Definition, error) {
+	d, ok := a.Org.Role(roles.Role(id))
+	switch {
+	case !ok:
+		return roles.Definition{}, unknownRole()
+	case !a.CanAssign(d.ID):
+		return roles.Definition{}, apperr.New(apperr.Forbidden, "your role (%s) may not grant the role %s: it holds permissions yours lacks", a.RoleName(), d.Name)
+	}
+	return d, nil
+}
+
+// InvitableRole is AssignableRole for invites (CanInvite).
+func (a Access) InvitableRole(id string) (roles.Definition, error) {
+	d, ok := a.Org.Role(roles.Role(id))
+	switch {
+	case !ok:
+		return roles.Definition{}, unknownRole()
+	case !a.CanInvite(d.ID):
+		return roles.Definition{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.RoleName(), d.Name)
+	}
+	return d, nil
+}
+
+func unknownRole() error {
+	return apperr.New(apperr.Invalid, "role must be one of %s or the id of one of the organization's custom roles", strings.Join(roleNames(), ", "))
+}
+
+// ErrRolesChanged: the org's custom roles changed between the read and the write.
+var ErrRolesChanged = apperr.New(apperr.Conflict, "the organization's roles changed meanwhile; reload and try again")
+
+// RolesCheck ties a write to the org's custom roles as the authorization step read them.
+// When Needed, the store writes on condition that the org's RolesVersion is still Version
+// (ErrRolesChanged otherwise), so that a role that gained a permission or was deleted
+// meanwhile is not given on the strength of what it was, and a member whose custom role lost
+// a permission meanwhile does not act on it.
+type RolesCheck struct {
+	Needed  bool
+	Version int
+}
+
+// RolesCheck is the check for a write this member decides that gives the roles given:
+// needed when the member's own role or one of those is a custom one (built-ins never change).
+func (a Access) RolesCheck(given ...roles.Role) RolesCheck {
+	needed := a.Member.Role.Custom()
+	for _, r := range given {
+		needed = needed || r.Custom()
+	}
+	return RolesCheck{Needed: needed, Version: a.Org.RolesVersion}
 }

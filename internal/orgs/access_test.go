@@ -1,6 +1,7 @@
 package orgs
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/roles"
@@ -75,5 +76,82 @@ func TestInviteStatusIsExpiredFromTheInstantOn(t *testing.T) {
 	inv.Status = InviteAccepted
 	if inv.StatusAt(inv.ExpiresAt.Add(1)) != InviteAccepted {
 		t.Error("an accepted invite turned expired")
+	}
+}
+
+// customOrg is an org with two custom roles.
+func customOrg() Org {
+	return Org{Kind: Shared, CustomRoles: []roles.Definition{
+		{ID: "role_01jdq3zq0v8m2x7k5c9h4n6p1r", Name: "Release manager", Permissions: []roles.Permission{roles.TokenView, roles.TokenRegenerate, roles.LicensesRead}},
+		{ID: "role_01jdq3zq0v8m2x7k5c9h4n6p1s", Name: "People lead", Permissions: []roles.Permission{roles.OrgRead, roles.SupportAccess, roles.MembersRead, roles.MembersManage, roles.InvitesManage}},
+	}}
+}
+
+func TestACustomRoleAllowsExactlyItsPermissions(t *testing.T) {
+	o := customOrg()
+	rm := Access{Org: o, Member: Member{Role: o.CustomRoles[0].ID}}
+	for _, p := range roles.Assignable {
+		want := p == roles.TokenView || p == roles.TokenRegenerate || p == roles.LicensesRead
+		if rm.Allows(p) != want {
+			t.Errorf("Release manager allows %s: %v", p, !want)
+		}
+	}
+	lead := Access{Org: o, Member: Member{Role: o.CustomRoles[1].ID}}
+	if !lead.Allows(roles.InvitesCreate) {
+		t.Error("invites.manage brings invites.create")
+	}
+	o.MembersCanInvite = true
+	if (Access{Org: o, Member: Member{Role: o.CustomRoles[0].ID}}).Allows(roles.InvitesCreate) {
+		t.Error("membersCanInvite widened a custom role")
+	}
+	if (Access{Org: Org{}, Member: Member{Role: o.CustomRoles[0].ID}}).Allows(roles.TokenView) {
+		t.Error("a role the org does not define carried permissions")
+	}
+}
+
+func TestGivingARoleNeedsEveryPermissionItHolds(t *testing.T) {
+	o := customOrg()
+	lead := Access{Org: o, Member: Member{Role: o.CustomRoles[1].ID}}
+	admin := Access{Org: o, Member: Member{Role: roles.Admin}}
+	cases := []struct {
+		a      Access
+		role   string
+		assign bool
+		invite bool
+	}{
+		{admin, string(o.CustomRoles[0].ID), true, true},
+		{lead, string(o.CustomRoles[0].ID), false, false}, // token.* and licenses.read
+		{lead, string(o.CustomRoles[1].ID), true, true},   // its own
+		{lead, string(roles.SupportOnly), true, true},
+		{lead, string(roles.User), false, false}, // products.access, token.view
+		{lead, string(roles.Admin), false, false},
+	}
+	for _, c := range cases {
+		_, err := c.a.AssignableRole(c.role)
+		if (err == nil) != c.assign {
+			t.Errorf("%s assigning %s: %v", c.a.RoleName(), c.role, err)
+		}
+		_, err = c.a.InvitableRole(c.role)
+		if (err == nil) != c.invite {
+			t.Errorf("%s inviting as %s: %v", c.a.RoleName(), c.role, err)
+		}
+	}
+	if _, err := admin.AssignableRole("role_01jdq3zq0v8m2x7k5c9h4n6p1t"); err == nil || !strings.Contains(err.Error(), "custom roles") {
+		t.Errorf("an unknown custom id: %v", err)
+	}
+	if lead.Outranks(roles.Admin) || !lead.Outranks(roles.SupportOnly) || !admin.Outranks(o.CustomRoles[1].ID) {
+		t.Error("Outranks")
+	}
+	if !lead.CanDefine(nil) || !lead.CanDefine([]roles.Permission{roles.MembersRead}) || lead.CanDefine([]roles.Permission{roles.SettingsManage}) {
+		t.Error("CanDefine")
+	}
+	if c := lead.RolesCheck(); !c.Needed {
+		t.Error("a custom role's holder's writes depend on the roles")
+	}
+	if c := admin.RolesCheck(roles.User); c.Needed {
+		t.Error("built-ins never change")
+	}
+	if c := admin.RolesCheck(o.CustomRoles[0].ID); !c.Needed {
+		t.Error("giving a custom role depends on it")
 	}
 }

@@ -127,7 +127,9 @@ type NewInvite struct {
 	// that role, and, with ByMembersCanInvite, while the org still lets members invite.
 	Actor              Member
 	ByMembersCanInvite bool
-	Event              audit.Event
+	// Roles ties the write to the org's custom roles as read (see RolesCheck).
+	Roles RolesCheck
+	Event audit.Event
 }
 
 // InviteResend replaces an invite's token and restarts its lifetime.
@@ -136,6 +138,7 @@ type InviteResend struct {
 	After  Invite
 	Token  InviteToken
 	Actor  Member
+	Roles  RolesCheck
 	Event  audit.Event
 }
 
@@ -144,6 +147,7 @@ type InviteRevocation struct {
 	Invite    Invite
 	RevokedAt time.Time
 	Actor     Member
+	Roles     RolesCheck
 	Event     audit.Event
 }
 
@@ -285,13 +289,12 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 	if err != nil {
 		return Invite{}, "", NewInvite{}, err
 	}
-	role := roles.Role(in.Role)
-	switch {
-	case !role.Valid():
-		return Invite{}, "", NewInvite{}, apperr.New(apperr.Invalid, "role must be one of %s", strings.Join(roleNames(), ", "))
-	case !a.CanInvite(role):
-		return Invite{}, "", NewInvite{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.Member.Role, role)
-	case email == a.Member.Email:
+	def, err := a.InvitableRole(in.Role)
+	if err != nil {
+		return Invite{}, "", NewInvite{}, err
+	}
+	role := def.ID
+	if email == a.Member.Email {
 		return Invite{}, "", NewInvite{}, ErrAlreadyMember
 	}
 	now := s.Now()
@@ -315,8 +318,8 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 	}
 	ev.Stamp(ctx, s.NewID(), now)
 	return inv, token, NewInvite{
-		Invite: inv, Token: tokenOf(inv), Actor: a.Member,
-		ByMembersCanInvite: !a.Member.Role.Has(roles.InvitesCreate), Event: ev,
+		Invite: inv, Token: tokenOf(inv), Actor: a.Member, Roles: a.RolesCheck(role),
+		ByMembersCanInvite: !a.role().Has(roles.InvitesCreate), Event: ev,
 	}, nil
 }
 
@@ -389,6 +392,10 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	if st := before.StatusAt(now); st != InvitePending {
 		return Invite{}, apperr.New(apperr.Gone, "only a pending invite can be resent; this one is %s", st)
 	}
+	if !a.CanInvite(before.Role) {
+		// A resend gives the invite a new life: only someone who could have created it may.
+		return Invite{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.RoleName(), before.Role)
+	}
 	at := now.Truncate(time.Second)
 	token, hash := newToken()
 	after := before
@@ -402,7 +409,7 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 		Details: map[string]any{"role": string(before.Role), "expiresAt": after.ExpiresAt.UTC().Format(time.RFC3339)},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Token: tokenOf(after), Actor: a.Member, Event: ev}); err != nil {
+	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Token: tokenOf(after), Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
 		return Invite{}, err
 	}
 	return s.deliver(ctx, a.Org, after, token)
@@ -426,7 +433,7 @@ func (s *InviteService) Revoke(ctx context.Context, a Access) error {
 		Details: map[string]any{"role": string(inv.Role)},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	return s.Store.RevokeInvite(ctx, InviteRevocation{Invite: inv, RevokedAt: now, Actor: a.Member, Event: ev})
+	return s.Store.RevokeInvite(ctx, InviteRevocation{Invite: inv, RevokedAt: now, Actor: a.Member, Roles: a.RolesCheck(), Event: ev})
 }
 
 // maxTokenLength bounds what is hashed and looked up as a token.

@@ -54,7 +54,9 @@ type MemberWrite struct {
 	// role. After is the member as it will be (ignored for a removal).
 	Before Member
 	After  Member
-	Event  audit.Event
+	// Roles ties the write to the org's custom roles as read (see RolesCheck).
+	Roles RolesCheck
+	Event audit.Event
 }
 
 // MemberStore is the persistence the member use cases need.
@@ -63,12 +65,14 @@ type MemberStore interface {
 	// the index that serves f (email, or email and name merged when f.Query is set).
 	Members(ctx context.Context, orgID string, f MemberFilter, p paging.Request) (MemberPage, error)
 	// ChangeMember rewrites both sides of a membership and its index entries, adjusts the
-	// org's admin count when an admin comes or goes (never below one: ErrLastAdmin), and
-	// writes the event, all or nothing. ErrMemberChanged when the member no longer has
-	// Before's role, ErrActorChanged when the actor no longer has theirs.
+	// org's admin count when an admin comes or goes (never below one: ErrLastAdmin) and the
+	// holder counts of both roles, and writes the event, all or nothing. ErrMemberChanged
+	// when the member no longer has Before's role, ErrActorChanged when the actor no longer
+	// has theirs, ErrRolesChanged when w.Roles fails.
 	ChangeMember(ctx context.Context, w MemberWrite) error
 	// RemoveMember deletes both sides of a membership, its index entries and its email
-	// guard, decrements the org's counters (ErrLastAdmin when the last admin would go), and
+	// guard, decrements the org's counters, the role's holders included (ErrLastAdmin when
+	// the last admin would go; ErrRolesChanged when w.Roles fails), and
 	// writes the event, all or nothing.
 	RemoveMember(ctx context.Context, w MemberWrite) error
 }
@@ -84,8 +88,8 @@ type MemberService struct {
 func (s *MemberService) List(ctx context.Context, a Access, role, q string, p paging.Request) (MemberPage, error) {
 	var f MemberFilter
 	if role != "" {
-		if f.Role = roles.Role(role); !f.Role.Valid() {
-			return MemberPage{}, apperr.New(apperr.Invalid, "role must be one of %s", strings.Join(roleNames(), ", "))
+		if f.Role = roles.Role(role); !roleOf(a.Org, f.Role) {
+			return MemberPage{}, unknownRole()
 		}
 	}
 	q = strings.ToLower(strings.TrimSpace(q))
@@ -99,6 +103,12 @@ func (s *MemberService) List(ctx context.Context, a Access, role, q string, p pa
 // ListBySource returns one page of the org's members that came to it as source.
 func (s *MemberService) ListBySource(ctx context.Context, a Access, source Source, p paging.Request) (MemberPage, error) {
 	return s.Store.Members(ctx, a.Org.ID, MemberFilter{Source: source}, p)
+}
+
+// roleOf reports whether r is one of the org's roles.
+func roleOf(o Org, r roles.Role) bool {
+	_, ok := o.Role(r)
+	return ok
 }
 
 func roleNames() []string {
@@ -150,12 +160,13 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		}
 	}
 	if in.Role != nil {
-		r := *in.Role
-		if !r.Valid() {
-			return Member{}, apperr.New(apperr.Invalid, "role must be one of %s", strings.Join(roleNames(), ", "))
+		d, err := a.AssignableRole(string(*in.Role))
+		if err != nil {
+			return Member{}, err
 		}
-		if !a.CanAssign(r) {
-			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not grant the role %s", a.Member.Role, r)
+		r := d.ID
+		if r != before.Role && !a.Outranks(before.Role) {
+			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not change the role of a member whose role holds permissions yours lacks", a.RoleName())
 		}
 		if r != before.Role && a.Org.Kind == Personal {
 			return Member{}, apperr.New(apperr.Conflict, "the member of a personal account keeps the admin role")
@@ -207,7 +218,7 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		ev.Details["phone"] = after.Phone
 	}
 	ev.Stamp(ctx, s.NewID(), s.Now())
-	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Event: ev})
+	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.RolesCheck(after.Role), Event: ev})
 	if err != nil {
 		return Member{}, err
 	}
@@ -225,6 +236,9 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 		return apperr.New(apperr.Conflict, "a personal account's member can't be removed")
 	}
 	leaving := m.UserID == a.Member.UserID
+	if !leaving && !a.Outranks(m.Role) {
+		return apperr.New(apperr.Forbidden, "your role (%s) may not remove a member whose role holds permissions yours lacks", a.RoleName())
+	}
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization,
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
@@ -239,7 +253,11 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 		ev.Summary = fmt.Sprintf("%s removed %s (%s) from the organization", a.Member.Email, m.Email, m.Role)
 	}
 	ev.Stamp(ctx, s.NewID(), s.Now())
-	return s.Store.RemoveMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: m, Event: ev})
+	w := MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: m, Event: ev}
+	if !leaving {
+		w.Roles = a.RolesCheck()
+	}
+	return s.Store.RemoveMember(ctx, w)
 }
 
 func sameProperties(a, b map[string]any) bool {

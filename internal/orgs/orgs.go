@@ -81,6 +81,16 @@ type Org struct {
 	// that changes them; AdminCount is what keeps the last admin from going.
 	AdminCount  int
 	MemberCount int
+	// CustomRoles are the org's own roles, in the order of their ids (creation order).
+	// RolesVersion counts their changes: a write decided on them holds only while it is
+	// unchanged (RolesCheck).
+	CustomRoles  []roles.Definition
+	RolesVersion int
+	// RoleMembers and RoleInvites count, per role id, the members and the pending invites
+	// that hold it, kept by the same transactions that give and take roles: a custom role is
+	// deleted on condition that both are 0. (The built-in admin's members are AdminCount.)
+	RoleMembers map[roles.Role]int
+	RoleInvites map[roles.Role]int
 	// AuthResetAt: tokens issued before this second no longer work for the org.
 	AuthResetAt time.Time
 	// DeletedAt marks a deleted org: from then on it is absent to everyone, and the scheduled
@@ -90,6 +100,25 @@ type Org struct {
 
 // Deleted reports whether the org has been deleted.
 func (o *Org) Deleted() bool { return !o.DeletedAt.IsZero() }
+
+// Role returns the org's role with id r: a built-in one, or one of its custom roles; false
+// when the org has no such role (a custom role of another org included).
+func (o *Org) Role(r roles.Role) (roles.Definition, bool) {
+	if d, ok := roles.BuiltIn(r); ok {
+		return d, true
+	}
+	for _, d := range o.CustomRoles {
+		if d.ID == r {
+			return d, true
+		}
+	}
+	return roles.Definition{}, false
+}
+
+// Roles returns every role of the org: the built-ins first, then the custom ones.
+func (o *Org) Roles() []roles.Definition {
+	return append(roles.BuiltIns(), o.CustomRoles...)
+}
 
 // Member is a user's membership of an org.
 type Member struct {

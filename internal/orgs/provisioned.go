@@ -201,12 +201,6 @@ func (s *Service) RetryWithAccount(err error, pending **NewAccount) bool {
 	return s.retryWithAccount(err, pending)
 }
 
-// CleanText is the check every name, label and subject passes: NFC, no control, bidi or
-// zero-width characters, at most max characters; required refuses an empty one.
-func CleanText(field, v string, max int, required bool) (string, error) {
-	return cleanText(field, v, max, required)
-}
-
 // ValidPhone checks an E.164 number ("" is no phone).
 func ValidPhone(s string) (string, error) {
 	if strings.TrimSpace(s) == "" {

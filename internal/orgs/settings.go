@@ -34,7 +34,7 @@ const MaxBillingContacts = 5
 // else settings.manage. The event's details say what changed from what to what; a change
 // that changes nothing writes nothing.
 func (s *Service) UpdateSettings(ctx context.Context, c Caller, a Access, in SettingsInput) (OrgView, error) {
-	if err := checkSettingsPermissions(a.Member.Role, in); err != nil {
+	if err := checkSettingsPermissions(a, in); err != nil {
 		return OrgView{}, err
 	}
 	before := a.Org
@@ -60,16 +60,17 @@ func (s *Service) UpdateSettings(ctx context.Context, c Caller, a Access, in Set
 	return OrgView{Org: after, Role: a.Member.Role}, nil
 }
 
-func checkSettingsPermissions(r roles.Role, in SettingsInput) error {
+func checkSettingsPermissions(a Access, in SettingsInput) error {
 	others := in.Name != nil || in.DisplayName != nil || in.AvatarURL != nil || in.ContactName != nil ||
 		in.ContactEmail != nil || in.CompanyName != nil || in.SupportTicketVisibility != nil || in.MembersCanInvite != nil || in.AutoJoin != nil
-	if others && !r.Has(roles.SettingsManage) {
-		if in.BillingContacts != nil && r.Has(roles.BillingManage) {
+	r := a.RoleName()
+	if others && !a.Allows(roles.SettingsManage) {
+		if in.BillingContacts != nil && a.Allows(roles.BillingManage) {
 			return apperr.New(apperr.Forbidden, "your role (%s) may change billingContacts only", r)
 		}
 		return apperr.New(apperr.Forbidden, "your role (%s) may not change the organization's settings", r)
 	}
-	if in.BillingContacts != nil && !r.Has(roles.BillingManage) {
+	if in.BillingContacts != nil && !a.Allows(roles.BillingManage) {
 		return apperr.New(apperr.Forbidden, "your role (%s) may not change billingContacts", r)
 	}
 	return nil

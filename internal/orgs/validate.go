@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/vendorportal/orgs/internal/apperr"
 )
 
@@ -40,4 +42,30 @@ func validVisibility(v Visibility) (Visibility, error) {
 		return v, nil
 	}
 	return "", apperr.New(apperr.Invalid, "supportTicketVisibility must be %q or %q", VisibilityOwn, VisibilityAll)
+}
+
+// CleanText is the contract's rule for names and labels: NFC-normalised and trimmed, at most
+// max characters (and there, when required), without control, bidi-override or zero-width
+// characters (they hide or reorder what a reader sees).
+func CleanText(field, s string, max int, required bool) (string, error) {
+	s, err := cleanText(field, norm.NFC.String(s), max, required)
+	if err != nil {
+		return "", err
+	}
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, hiddenRune) {
+		return "", apperr.New(apperr.Invalid, "%s may not contain bidi-override or zero-width characters", field)
+	}
+	return s, nil
+}
+
+// hiddenRune reports the characters that reorder or hide text: bidi controls and zero-width
+// ones.
+func hiddenRune(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true
+	case r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF:
+		return true
+	}
+	return false
 }

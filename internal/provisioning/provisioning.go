@@ -53,7 +53,9 @@ type MemberWrite struct {
 	// nil adds an existing account, whose profile must be there (ErrNoProfile).
 	Account *orgs.NewAccount
 	// Actor must still hold the role that authorized the write.
-	Actor  orgs.Member
+	Actor orgs.Member
+	// Roles ties the write to the org's custom roles as read (a custom role given).
+	Roles  orgs.RolesCheck
 	Event  audit.Event
 	Outbox []outbox.Message
 }

@@ -59,6 +59,8 @@ type plan struct {
 	mailed bool
 	// inDomain: the address is in one of the org's verified domains.
 	inDomain bool
+	// roles ties the write to the org's custom roles as read.
+	roles orgs.RolesCheck
 }
 
 // check validates one user as every create does (single, bulk, import, legacy). It calls
@@ -112,15 +114,26 @@ func (s *Service) check(a orgs.Access, in UserInput, trusted bool) (plan, error)
 	if p.phone, err = orgs.ValidPhone(in.Phone); err != nil {
 		return p, err
 	}
-	p.role = roles.User
-	if in.Role != "" {
-		p.role = roles.Role(in.Role)
+	id := in.Role
+	if id == "" {
+		id = string(roles.User)
 	}
-	if !p.role.Valid() {
-		return p, apperr.New(apperr.Invalid, "role must be one of %s", roleList())
-	}
-	if !trusted && !a.CanAssign(p.role) {
-		return p, apperr.New(apperr.Forbidden, "your role (%s) may not grant the role %s", a.Member.Role, p.role)
+	if trusted {
+		// An operator's migration, or an import row its committer was checked for: the role
+		// must still be one of the org's.
+		d, ok := a.Org.Role(roles.Role(id))
+		if !ok {
+			return p, apperr.New(apperr.Invalid, "role must be one of %s or the id of one of the organization's custom roles", roleList())
+		}
+		p.role = d.ID
+		p.roles = orgs.RolesCheck{Needed: d.ID.Custom(), Version: a.Org.RolesVersion}
+	} else {
+		// The one check of what a member may give (orgs.Access.AssignableRole).
+		d, err := a.AssignableRole(id)
+		if err != nil {
+			return p, err
+		}
+		p.role, p.roles = d.ID, a.RolesCheck(d.ID)
 	}
 	if p.props, err = orgs.ValidateProperties(a.Org.UserProperties, in.Properties, true); err != nil {
 		return p, err
@@ -209,6 +222,7 @@ func (s *Service) create(ctx context.Context, a orgs.Access, p plan, actor audit
 // existing account is added as it is, and for an import the row it records.
 type createOpts struct {
 	actor   audit.Actor
+	roles   orgs.RolesCheck
 	source  orgs.Source
 	action  string
 	addAsIs bool
@@ -229,6 +243,7 @@ func (s *Service) createImported(ctx context.Context, a orgs.Access, store Impor
 
 func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o createOpts) (orgs.Member, error) {
 	source, trusted := o.source, o.addAsIs
+	o.roles = p.roles
 	// The address is marked verified when the org holds its domain or the password is mailed
 	// to it: someone proved the mailbox, or will by signing in.
 	verified := p.inDomain || (p.mailed && p.notify == p.email)
@@ -316,7 +331,7 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 		}
 		msgs = append(msgs, msg)
 	}
-	w := MemberWrite{Member: m, Account: acc, Event: ev, Outbox: msgs}
+	w := MemberWrite{Member: m, Account: acc, Roles: o.roles, Event: ev, Outbox: msgs}
 	if actor.Type == audit.ActorUser && o.imp == nil {
 		w.Actor = a.Member
 	}

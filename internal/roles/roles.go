@@ -90,17 +90,3 @@ func (r Role) Has(p Permission) bool {
 func (r Role) Permissions() []Permission {
 	return slices.Clone(permsOf[r])
 }
-
-// CanGrant reports whether a member holding r may give role target to someone: no one grants
-// a role with more permissions than their own.
-func (r Role) CanGrant(target Role) bool {
-	if !target.Valid() || !r.Valid() {
-		return false
-	}
-	for _, p := range permsOf[target] {
-		if !r.Has(p) {
-			return false
-		}
-	}
-	return true
-}

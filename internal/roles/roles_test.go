@@ -58,11 +58,58 @@ func TestNoOneGrantsMoreThanTheirOwn(t *testing.T) {
 		{User, SupportOnly, true},
 		{User, ViewerAdmin, false},
 		{SupportOnly, User, false},
-		{Admin, Role("owner"), false},
 	}
 	for _, c := range cases {
-		if got := c.granter.CanGrant(c.target); got != c.want {
-			t.Errorf("%s.CanGrant(%s) = %v, want %v", c.granter, c.target, got, c.want)
+		g, _ := BuiltIn(c.granter)
+		r, _ := BuiltIn(c.target)
+		if got := g.Covers(r); got != c.want {
+			t.Errorf("%s covers %s = %v, want %v", c.granter, c.target, got, c.want)
 		}
+	}
+}
+
+func TestBuiltInDefinitionsAreTheMatrix(t *testing.T) {
+	for _, d := range BuiltIns() {
+		for _, p := range Assignable {
+			if d.Has(p) != d.ID.Has(p) {
+				t.Errorf("%s: definition and matrix disagree on %s", d.ID, p)
+			}
+		}
+		if d.Has(InvitesCreate) != d.ID.Has(InvitesCreate) {
+			t.Errorf("%s: invites.create", d.ID)
+		}
+	}
+}
+
+func TestCustomIDsCantBeBuiltInOnes(t *testing.T) {
+	for _, r := range All {
+		if r.Custom() {
+			t.Errorf("%s looks custom", r)
+		}
+	}
+	good := Role(CustomPrefix + "01jdq3zq0v8m2x7k5c9h4n6p1r")
+	if !good.Custom() {
+		t.Error("a prefixed ULID is a custom id")
+	}
+	for _, bad := range []string{"role_", "role_01JDQ3ZQ0V8M2X7K5C9H4N6P1R", "role_01jdq3zq0v8m2x7k5c9h4n6p1", "x_01jdq3zq0v8m2x7k5c9h4n6p1r", "role_01jdq3zq0v8m2x7k5c9h4n6p1u"} {
+		if Role(bad).Custom() {
+			t.Errorf("%q passed as a custom id", bad)
+		}
+	}
+}
+
+func TestCanonicalRefusesUnknownAndOrdersTheRest(t *testing.T) {
+	got, bad := Canonical([]Permission{LicensesRead, TokenView, TokenView})
+	if bad != "" || len(got) != 2 || got[0] != TokenView || got[1] != LicensesRead {
+		t.Errorf("got %v, %q", got, bad)
+	}
+	if _, bad := Canonical([]Permission{OrgRead, "org.own"}); bad != "org.own" {
+		t.Errorf("unknown permission passed: %q", bad)
+	}
+	if _, bad := Canonical([]Permission{InvitesCreate}); bad != InvitesCreate {
+		t.Error("invites.create is not assignable: it comes with invites.manage")
+	}
+	if !NamedLikeBuiltIn("viewer ADMIN") || !NamedLikeBuiltIn("support_only") || NamedLikeBuiltIn("Release manager") {
+		t.Error("built-in names")
 	}
 }

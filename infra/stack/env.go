@@ -1,0 +1,93 @@
+package stack
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/vendorportal/orgs/internal/httpapi"
+)
+
+// settings are the values a function's environment may hold. A nil value is one not known
+// yet where the function is built (the pool's trigger is built before the pool): a function
+// that needs it there fails the synthesis.
+type settings struct {
+	tableName, appURL, mailFrom, appSecret *string
+	userPoolID, userPoolClientID           *string
+	// secrets are the secrets functions may read, by Route.ReadsSecrets name.
+	secrets map[string]readableSecret
+	// features are the settings of each configured feature's functions, by Route.Feature.
+	features map[string]map[string]*string
+}
+
+func (s settings) secret(fn, name string) readableSecret {
+	sec, ok := s.secrets[name]
+	if !ok {
+		panic(fmt.Sprintf("stack: function %s reads secret %q, which this deployment does not have", fn, name))
+	}
+	return sec
+}
+
+// writeActions are the DynamoDB actions that change items. A function that writes may put an
+// email into its change's outbox, and the email's links need APP_URL.
+var writeActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+// EnvRule says which functions get one environment variable: the rule of functionEnv, kept
+// here in words for the README and the tests.
+var EnvRule = map[string]string{
+	"TABLE_NAME":          "functions with a dynamodb: action",
+	"MAIL_FROM":           "functions with an ses: action",
+	"APP_URL":             "functions with an ses: action or a DynamoDB write (an outbox email's links)",
+	"USER_POOL_ID":        "functions with a cognito-idp: action, and get-config",
+	"USER_POOL_CLIENT_ID": "get-config",
+	"APP_SECRET":          "functions marked Secret, and routes with dynamodb:Query (the glue seals list cursors)",
+}
+
+// functionEnv is a function's environment: only the settings it uses, by the rules of EnvRule,
+// plus its feature's settings and the ARNs of the secrets it reads. Nothing is handed to
+// every function "just in case": a setting in a function's environment is one more thing it
+// could leak, and one more reason to redeploy it.
+func functionEnv(fn functionSpec, s settings) map[string]*string {
+	env := map[string]*string{}
+	set := func(key string, v *string) {
+		if v == nil {
+			panic(fmt.Sprintf("stack: function %s needs %s, which is not known where it is built", fn.name, key))
+		}
+		env[key] = v
+	}
+	uses := func(service string) bool {
+		return slices.ContainsFunc(fn.actions, func(a string) bool { return strings.HasPrefix(a, service+":") })
+	}
+	writes := slices.ContainsFunc(fn.actions, func(a string) bool { return slices.Contains(writeActions, a) })
+	signInConfig := fn.route == httpapi.GetConfig
+
+	if uses("dynamodb") {
+		set("TABLE_NAME", s.tableName)
+	}
+	if uses("ses") {
+		set("MAIL_FROM", s.mailFrom)
+	}
+	if uses("ses") || writes {
+		set("APP_URL", s.appURL)
+	}
+	if uses("cognito-idp") || signInConfig {
+		set("USER_POOL_ID", s.userPoolID)
+	}
+	if signInConfig {
+		set("USER_POOL_CLIENT_ID", s.userPoolClientID)
+	}
+	if fn.secret {
+		set("APP_SECRET", s.appSecret)
+	}
+	if fn.feature != "" {
+		for k, v := range s.features[fn.feature] {
+			set(k, v)
+		}
+	}
+	for _, name := range fn.readsSecrets {
+		set(secretEnv[name], jsii.String(s.secret(fn.name, name).id))
+	}
+	return env
+}

@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/githuboidc"
+)
+
+// The GitHub OIDC provider's routes through Bind, each answer held to openapi.yaml; the
+// whole sign-in, with the ID token verified against the JWKS, is internal/githuboidc's
+// end-to-end test.
+
+// oidcAPI is a bare harness whose GitHub is a fake that knows one code and one token.
+func oidcAPI(t *testing.T) *api {
+	t.Helper()
+	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/login/oauth/access_token":
+			_ = r.ParseForm()
+			if r.PostForm.Get("code") != "good-code" || r.PostForm.Get("client_secret") != "app-secret" {
+				_, _ = io.WriteString(w, `{"error":"bad_verification_code"}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"access_token":"gho_t","token_type":"bearer","scope":"read:user,user:email"}`)
+		case "/user":
+			_, _ = io.WriteString(w, `{"id":42,"login":"ada","name":"Ada"}`)
+		case "/user/emails":
+			_, _ = io.WriteString(w, `[{"email":"ada@example.com","primary":true,"verified":true}]`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(gh.Close)
+	t.Setenv(app.EnvGitHubClientID, "Iv1.app")
+	t.Setenv(app.EnvGitHubOIDCIssuer, "https://api.example.com/oidc/github")
+	t.Setenv(app.EnvGitHubOIDCRedirectURIs, "https://auth.example.com/oauth2/idpresponse")
+	t.Setenv(app.EnvGitHubURL, gh.URL)
+	t.Setenv(app.EnvGitHubAPIURL, gh.URL)
+	t.Setenv(app.EnvGitHubOIDCSigningKey, string(githuboidc.GenerateKeys().EncodePEM()))
+	return newBareAPI(t)
+}
+
+func TestGitHubOIDCRoutesAnswerAsDocumented(t *testing.T) {
+	a := oidcAPI(t)
+
+	resp := a.call(GithubOidcDiscovery, a.request(GithubOidcDiscovery, nil, nil, nil, ""))
+	var disco map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &disco); resp.StatusCode != http.StatusOK || err != nil || disco["issuer"] != "https://api.example.com/oidc/github" {
+		t.Errorf("discovery: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	resp = a.call(GithubOidcJwks, a.request(GithubOidcJwks, nil, nil, nil, ""))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"alg":"RS256"`) {
+		t.Errorf("jwks: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	q := url.Values{"client_id": {"Iv1.app"}, "redirect_uri": {"https://auth.example.com/oauth2/idpresponse"},
+		"response_type": {"code"}, "scope": {"openid email"}, "state": {"s"}}
+	resp = a.call(GithubOidcAuthorize, a.request(GithubOidcAuthorize, nil, nil, q, ""))
+	toGitHub, _ := url.Parse(resp.Headers["Location"])
+	if resp.StatusCode != http.StatusFound || toGitHub == nil || toGitHub.Path != "/login/oauth/authorize" {
+		t.Fatalf("authorize: %d %v", resp.StatusCode, resp.Headers)
+	}
+
+	back := url.Values{"code": {"good-code"}, "state": {toGitHub.Query().Get("state")}}
+	resp = a.call(GithubOidcCallback, a.request(GithubOidcCallback, nil, nil, back, ""))
+	toCognito, _ := url.Parse(resp.Headers["Location"])
+	if resp.StatusCode != http.StatusFound || toCognito == nil || toCognito.Host != "auth.example.com" || toCognito.Query().Get("state") != "s" {
+		t.Fatalf("callback: %d %v", resp.StatusCode, resp.Headers)
+	}
+	back.Set("state", "forged")
+	if resp = a.call(GithubOidcCallback, a.request(GithubOidcCallback, nil, nil, back, "")); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("callback with a forged state: %d %s", resp.StatusCode, resp.Body)
+	}
+	q.Set("redirect_uri", "https://evil.example/cb")
+	if resp = a.call(GithubOidcAuthorize, a.request(GithubOidcAuthorize, nil, nil, q, "")); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("authorize to another redirect URI: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	token := func(form url.Values) (int, map[string]any) {
+		ev := a.request(GithubOidcToken, nil, nil, nil, form.Encode())
+		ev.Headers["content-type"] = "application/x-www-form-urlencoded"
+		resp := a.call(GithubOidcToken, ev)
+		var out map[string]any
+		_ = json.Unmarshal([]byte(resp.Body), &out)
+		return resp.StatusCode, out
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {toCognito.Query().Get("code")}, "client_id": {"Iv1.app"},
+		"client_secret": {"app-secret"}, "redirect_uri": {"https://auth.example.com/oauth2/idpresponse"}}
+	if status, out := token(form); status != http.StatusOK || out["id_token"] == "" || out["access_token"] != "gho_t" {
+		t.Errorf("token: %d %v", status, out)
+	}
+	form.Set("client_id", "Iv1.other")
+	if status, out := token(form); status != http.StatusUnauthorized || out["error"] != "invalid_client" {
+		t.Errorf("token for another client: %d %v", status, out)
+	}
+
+	ev := a.request(GithubOidcUserinfo, nil, nil, nil, "")
+	ev.Headers["authorization"] = "Bearer gho_t"
+	resp = a.call(GithubOidcUserinfo, ev)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"email":"ada@example.com"`) || !strings.Contains(resp.Body, `"email_verified":true`) {
+		t.Errorf("userinfo: %d %s", resp.StatusCode, resp.Body)
+	}
+	delete(ev.Headers, "authorization")
+	if resp = a.call(GithubOidcUserinfo, ev); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("userinfo without a token: %d %s", resp.StatusCode, resp.Body)
+	}
+}

@@ -1,0 +1,38 @@
+package httpapi
+
+import "github.com/vendorportal/orgs/internal/roles"
+
+// The custom role routes. The roles live on the org item, which the authorization step reads:
+// the list costs that one read, and each change one transaction on top.
+var (
+	ListRoles = &Route{
+		Name: "list-roles", Method: "GET", Path: "/v1/orgs/{orgId}/roles", Auth: JWT, Permission: roles.MembersRead,
+		Actions: []string{ddbBatchGet},
+		Summary: "The org's roles: the built-ins first, then the custom ones, each with its member count",
+		Build:   buildListRoles,
+	}
+	CreateRole = &Route{
+		Name: "create-role", Method: "POST", Path: "/v1/orgs/{orgId}/roles", Auth: JWT, Permission: roles.MembersManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "Define a custom role holding a subset of the caller's own permissions",
+		Build:   buildCreateRole,
+		Replay:  replayCreateRole,
+	}
+	UpdateRole = &Route{
+		Name: "update-role", Method: "PATCH", Path: "/v1/orgs/{orgId}/roles/{roleId}", Auth: JWT, Permission: roles.MembersManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "Change a custom role's name, description or permissions; its holders get the change on their next request",
+		Build:   buildUpdateRole,
+	}
+	DeleteRole = &Route{
+		Name: "delete-role", Method: "DELETE", Path: "/v1/orgs/{orgId}/roles/{roleId}", Auth: JWT, Permission: roles.MembersManage,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "Delete a custom role that no member or pending invite holds",
+		Build:   buildDeleteRole,
+	}
+)
+
+var rolesRoutes = []*Route{ListRoles, CreateRole, UpdateRole, DeleteRole}
+
+// The route table takes the capability's routes here, so that routes.go stays as it is.
+func init() { Routes = append(Routes, rolesRoutes...) }
