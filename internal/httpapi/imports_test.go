@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/xuri/excelize/v2"
 
@@ -336,5 +337,22 @@ func TestSampleEventsOfProvisioningServe(t *testing.T) {
 		if resp.StatusCode != 200 && resp.StatusCode != 201 {
 			t.Errorf("%s: %d %s", file, resp.StatusCode, resp.Body)
 		}
+	}
+}
+
+func TestIdempotencyKeyMakesARepeatedImportReturnTheFirstJob(t *testing.T) {
+	a, _ := importAPI(t)
+	a.env.Now = func() time.Time { return time.Now().UTC() }
+	ada := person("ada")
+	ada.IssuedAt = time.Now()
+	orgID := a.org(ada, "Acme")
+	send := func() events.APIGatewayV2HTTPResponse {
+		ev := a.request(ImportMembers, &ada, map[string]string{"orgId": orgID}, nil, "email\nbob@example.com\n")
+		ev.Headers["content-type"], ev.Headers["idempotency-key"] = "text/csv", "import-1"
+		return a.call(ImportMembers, ev)
+	}
+	first, again := send(), send()
+	if first.StatusCode != 202 || again.StatusCode != 202 || first.Body != again.Body {
+		t.Fatalf("first %d %s, repeat %d %s", first.StatusCode, first.Body, again.StatusCode, again.Body)
 	}
 }

@@ -117,6 +117,7 @@ var (
 		Spreadsheets: true, MaxBody: provisioning.MaxImportBytes,
 		Summary: "Import members from a CSV or XLSX file: a dry run checks every row, a commit starts an import job",
 		Build:   buildImportMembers,
+		Replay:  replayImportMembers,
 	}
 	GetImport = &Route{
 		Name: "get-import", Method: "GET", Path: "/v1/orgs/{orgId}/members/imports/{importId}", Auth: JWT, Permission: roles.MembersManage,
