@@ -36,8 +36,10 @@ build/%/bootstrap: FORCE
 
 FORCE:
 
+# The settings tests and developers turn pass through (unset: local mode's defaults).
 run: deps
-	PORT=$(PORT) $(GO) run ./infra/local
+	PORT=$(PORT) JOB_INTERVAL=$(JOB_INTERVAL) ORG_DAILY_EMAIL_LIMIT=$(ORG_DAILY_EMAIL_LIMIT) \
+		ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) $(GO) run ./infra/local
 
 lint: deps
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }

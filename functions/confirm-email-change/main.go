@@ -7,7 +7,6 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
-	"github.com/vendorportal/orgs/internal/ses"
 )
 
-func main() { lambdaapp.Start(httpapi.ConfirmEmailChange, ses.Install, cognito.Install) }
+func main() { lambdaapp.Start(httpapi.ConfirmEmailChange, cognito.Install) }

@@ -6,7 +6,6 @@ package main
 import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
-	"github.com/vendorportal/orgs/internal/ses"
 )
 
-func main() { lambdaapp.Start(httpapi.ResendInvite, ses.Install) }
+func main() { lambdaapp.Start(httpapi.ResendInvite) }

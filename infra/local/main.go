@@ -67,6 +67,9 @@ func run(ctx context.Context) error {
 	api, err := localmode.New(ctx, localmode.Options{
 		DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint, SESEndpoint: stack.SESEndpoint,
 		TableName: cfg.TableName, PoolName: "orgs-local", Config: cfg, Log: log,
+		// The data outlives restarts: the stream processor starts at the stream's end, and
+		// the scheduled job re-drives what it missed meanwhile.
+		StreamFromLatest: true,
 	})
 	if err != nil {
 		return err
@@ -91,9 +94,11 @@ Local API is up.
   SES stand-in     %s  (captured mail: %s/store)
   data             %s
   scheduled job    every %s (JOB_INTERVAL)
+  stream processor in-process, fed from the table's stream
+  email budget     %s emails an org a day (ORG_DAILY_EMAIL_LIMIT)
 Ctrl-C stops everything.
 `, addr, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
-		c.SESEndpoint, c.SESEndpoint, dataDir, interval)
+		c.SESEndpoint, c.SESEndpoint, dataDir, interval, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"))
 
 	select {
 	case err := <-serveErr:

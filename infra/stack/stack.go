@@ -2,7 +2,9 @@
 // user pool, an SES sender identity, the shared application secret, one Lambda function per
 // row of the route table (httpapi.Routes) behind an API Gateway HTTP API with a Cognito JWT
 // authorizer, and one Lambda function per non-HTTP function (triggers.Functions): the
-// scheduled job, run by an EventBridge rule every five minutes, and the user pool's
+// scheduled job, run by an EventBridge rule every five minutes, the stream processor, fed from
+// the table's stream by an event source mapping (batch item failures, bisect on error,
+// bounded retries and record age, an SQS queue for what it gives up on), and the user pool's
 // post-confirmation trigger.
 //
 // Everything the stack knows about the endpoints comes from httpapi.Routes and
@@ -74,6 +76,20 @@ const (
 
 // ScheduleRateMinutes is the interval of the scheduled job (triggers.KindSchedule).
 const ScheduleRateMinutes = 5
+
+// The stream processor's event source mapping (triggers.KindStream). A batch that fails is
+// split in two (bisect) and retried, at most StreamRetryAttempts times and for at most
+// StreamMaxRecordAgeHours; what is still failing is described in the on-failure queue, and
+// the scheduled job re-drives the outbox messages concerned from the table, so nothing is
+// lost. The records a batch reports as failed (ReportBatchItemFailures) are the only ones
+// retried.
+const (
+	StreamBatchSize         = 25
+	StreamRetryAttempts     = 5
+	StreamMaxRecordAgeHours = 6
+	// StreamTimeoutSeconds bounds one invocation: a batch of emails, each one SES call.
+	StreamTimeoutSeconds = 60
+)
 
 // CORS headers the browser may send.
 var corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key"}
@@ -196,6 +212,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	b.res = resources{
 		dynamo: []string{*table.TableArn(), *table.TableArn() + "/index/*"},
 		ses:    []string{*identity.EmailIdentityArn()},
+		stream: []string{*table.TableStreamArn()},
 	}
 	b.settings = settings{
 		tableName: table.TableName(),
@@ -234,6 +251,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 			continue
 		}
 		b.newScheduledFunction(f)
+	}
+	for _, f := range triggers.Functions {
+		if f.Kind == triggers.KindStream {
+			b.newStreamProcessor(f, table)
+		}
 	}
 
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
@@ -274,8 +296,9 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		switch r.Auth {
 		case httpapi.JWT, httpapi.Operator:
 			auth = authorizer
-		case httpapi.Public, httpapi.Token:
-			// No authorizer: the route is open, or the function checks HTTP Basic itself.
+		case httpapi.Public, httpapi.Token, httpapi.SCIM:
+			// No authorizer: the route is open, or the function checks HTTP Basic or the SCIM
+			// bearer token itself.
 		}
 		apiRoutes = append(apiRoutes, *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
@@ -380,7 +403,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 		use(r.Name)
 		httpMethod(r)
 		switch r.Auth {
-		case httpapi.JWT, httpapi.Operator, httpapi.Public, httpapi.Token:
+		case httpapi.JWT, httpapi.Operator, httpapi.Public, httpapi.Token, httpapi.SCIM:
 		default:
 			panic(fmt.Sprintf("stack: route %s: unknown auth kind %q", r.Name, r.Auth))
 		}
@@ -400,7 +423,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, f := range fns {
 		use(f.Name)
 		switch f.Kind {
-		case triggers.KindSchedule:
+		case triggers.KindSchedule, triggers.KindStream:
 		case triggers.KindPostConfirmation:
 			postConfirmation++
 			if postConfirmation > 1 {
@@ -440,6 +463,7 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
 		TimeToLiveAttribute: jsii.String(s.TTLAttribute),
+		Stream:              awsdynamodb.StreamViewType(s.StreamView),
 		// Retained when the stack goes, and not deletable at all until an operator turns
 		// deletion protection off: the table is the product's data.
 		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
@@ -547,6 +571,40 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awsc
 // not have that service's actions.
 type resources struct {
 	dynamo, ses, cognito []string
+	// stream is the table's stream, which only the stream processor reads.
+	stream []string
+}
+
+// streamActions are what the event source mapping needs of the stream processor's role to
+// read the table's stream, granted on the stream alone.
+var streamActions = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+
+// newStreamProcessor defines the stream processor f: its function (with the alarms, logs and
+// tracing of every function), whose role may read the table's stream and send to its
+// on-failure queue, and the event source mapping that feeds it from the stream. (The L1
+// mapping, because the L2 one would grant the stream and the queue in a separate IAM policy;
+// the role's inline policy allows them instead.)
+func (b *builder) newStreamProcessor(f *triggers.Function, table awsdynamodb.Table) awslambda.Function {
+	spec := triggerSpec(f)
+	spec.readsStream = true
+	spec.timeoutSeconds = StreamTimeoutSeconds
+	failures := NewFailureQueue(b.stack, f.Name+"Failures", "Stream records "+f.Name+" gave up on")
+	spec.failureQueue = failures
+	fn := b.newFunction(spec)
+	awslambda.NewCfnEventSourceMapping(fn, jsii.String("TableStream"), &awslambda.CfnEventSourceMappingProps{
+		FunctionName:               fn.FunctionName(),
+		EventSourceArn:             table.TableStreamArn(),
+		StartingPosition:           jsii.String("TRIM_HORIZON"),
+		BatchSize:                  jsii.Number(StreamBatchSize),
+		BisectBatchOnFunctionError: jsii.Bool(true),
+		MaximumRetryAttempts:       jsii.Number(StreamRetryAttempts),
+		MaximumRecordAgeInSeconds:  jsii.Number(StreamMaxRecordAgeHours * 3600),
+		FunctionResponseTypes:      jsii.Strings("ReportBatchItemFailures"),
+		DestinationConfig: &awslambda.CfnEventSourceMapping_DestinationConfigProperty{
+			OnFailure: &awslambda.CfnEventSourceMapping_OnFailureProperty{Destination: failures.QueueArn()},
+		},
+	})
+	return fn
 }
 
 // secretEnv maps each secret a function may read (Route.ReadsSecrets) to the environment
@@ -575,6 +633,8 @@ type functionSpec struct {
 	// failureQueue, when set, is where the function's failed asynchronous invocations go:
 	// its role may send to it.
 	failureQueue awssqs.IQueue
+	// readsStream: the function's role may read the table's stream (the stream processor).
+	readsStream bool
 }
 
 func routeSpec(r *httpapi.Route) functionSpec {
@@ -684,6 +744,9 @@ func (b *builder) newFunction(fn functionSpec) awslambda.Function {
 			arns = append(arns, b.settings.secret(fn.name, name).policyResource)
 		}
 		stmts = append(stmts, serviceStatement{sid: "Secrets", actions: []string{"secretsmanager:GetSecretValue"}, resources: arns})
+	}
+	if fn.readsStream {
+		stmts = append(stmts, serviceStatement{sid: "Stream", actions: streamActions, resources: b.res.stream})
 	}
 	if fn.failureQueue != nil {
 		stmts = append(stmts, serviceStatement{sid: "FailureQueue", actions: []string{"sqs:SendMessage"}, resources: []string{*fn.failureQueue.QueueArn()}})

@@ -199,10 +199,16 @@ func TestOrgsStack(t *testing.T) {
 	}
 	secret := secrets[0]
 	queues := tp.ofType("AWS::SQS::Queue")
-	if len(queues) != 1 {
-		t.Fatalf("queues %v; want one, the scheduled job's failure queue", queues)
+	if len(queues) != 2 {
+		t.Fatalf("queues %v; want two, the scheduled job's and the stream processor's failure queues", queues)
 	}
-	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, appSecret: secret, queue: queues[0]}
+	jobQueue := ""
+	for _, q := range queues {
+		if strings.HasPrefix(q, strings.ReplaceAll(triggers.ScheduledJob.Name, "-", "")) {
+			jobQueue = q
+		}
+	}
+	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, appSecret: secret, queue: jobQueue}
 
 	t.Run("Functions", func(t *testing.T) {
 		want := len(routes) + len(triggers.Functions)
@@ -228,8 +234,11 @@ func TestOrgsStack(t *testing.T) {
 		})
 		for name, id := range byName {
 			want := stack.FunctionTimeoutSeconds
-			if name == triggers.ScheduledJob.Name {
+			switch name {
+			case triggers.ScheduledJob.Name:
 				want = stack.JobTimeoutSeconds
+			case triggers.StreamProcessor.Name:
+				want = stack.StreamTimeoutSeconds
 			}
 			if got := tp.resources[id]["Properties"].(map[string]any)["Timeout"]; got != float64(want) {
 				t.Errorf("function %s: timeout %v, want %d", name, got, want)
@@ -360,10 +369,12 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("trigger %s: no function", f.Name)
 				continue
 			}
-			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule})
+			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule, ownQueue: f.Kind == triggers.KindStream})
 			switch f.Kind {
 			case triggers.KindSchedule:
 				checkScheduled(t, tp, f.Name, fn, ids.queue)
+			case triggers.KindStream:
+				checkStream(t, tp, f.Name, fn, table)
 			case triggers.KindPostConfirmation:
 				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
 				if got := lc["PostConfirmation"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
@@ -465,6 +476,7 @@ func TestOrgsStack(t *testing.T) {
 			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 			"TimeToLiveSpecification":          map[string]any{"AttributeName": s.TTLAttribute, "Enabled": true},
 			"DeletionProtectionEnabled":        true,
+			"StreamSpecification":              map[string]any{"StreamViewType": s.StreamView},
 			"KeySchema": []any{
 				map[string]any{"AttributeName": s.PartitionKey, "KeyType": "HASH"},
 				map[string]any{"AttributeName": s.SortKey, "KeyType": "RANGE"},
@@ -560,7 +572,7 @@ func TestOrgsStack(t *testing.T) {
 	})
 
 	t.Run("Alarms", func(t *testing.T) {
-		checkAlarms(t, tp, byName, []string{ids.queue}, false)
+		checkAlarms(t, tp, byName, queues, true)
 		topics := tp.ofType("AWS::SNS::Topic")
 		if len(topics) != 1 || len(tp.ofType("AWS::SNS::Subscription")) != 0 {
 			t.Errorf("topics %v, subscriptions %v; want one topic and no subscription without AlarmEmail", topics, tp.ofType("AWS::SNS::Subscription"))
@@ -608,6 +620,9 @@ type templateIDs struct {
 type extras struct {
 	// failureQueue: sqs:SendMessage on the scheduled job's failure queue (ids.queue).
 	failureQueue bool
+	// ownQueue: sqs:SendMessage on a failure queue of the function's own (the stream
+	// processor's on-failure queue, checked by checkStream).
+	ownQueue bool
 	// secrets: secretsmanager:GetSecretValue on exactly the secrets whose ARNs contain these.
 	secrets []string
 	// tracing: X-Ray's two write actions.
@@ -648,6 +663,9 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 				logsOK = slices.Equal(actions, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) && refID(res) == logGroup
 				continue
 			case "FailureQueue":
+				if x.ownQueue {
+					continue
+				}
 				queueOK = slices.Equal(actions, []string{"sqs:SendMessage"}) && refID(res) == ids.queue && ids.queue != ""
 				if !x.failureQueue || !queueOK {
 					t.Errorf("%s: unexpected failure queue statement %v", what, st)
@@ -672,6 +690,9 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 					secretsGot = append(secretsGot, string(must(json.Marshal(r))))
 				}
 				continue
+			}
+			if st["Sid"] == "Stream" || st["Sid"] == "StreamFailures" {
+				continue // the stream processor's own, checked by checkStream
 			}
 			for _, a := range actions {
 				got = append(got, a)
@@ -719,6 +740,64 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: role allows %v; want exactly %v", what, got, want)
+	}
+}
+
+// checkStream checks that an event source mapping feeds function fn from the table's stream
+// with batch item failures, bisection, bounded retries and record age and an SQS on-failure
+// queue, and that fn's role may read that stream and send to that queue, and nothing more.
+func checkStream(t *testing.T, tp tmpl, name, fn, table string) {
+	t.Helper()
+	var mappings []string
+	queue := ""
+	for _, id := range tp.ofType("AWS::Lambda::EventSourceMapping") {
+		p := tp.props(id)
+		if refID(p["FunctionName"]) != fn {
+			continue
+		}
+		mappings = append(mappings, id)
+		if !mentions(p["EventSourceArn"], table) || !strings.Contains(string(must(json.Marshal(p["EventSourceArn"]))), "StreamArn") {
+			t.Errorf("trigger %s: mapping reads %v; want the table's stream", name, p["EventSourceArn"])
+		}
+		if !slices.Equal(strs(p["FunctionResponseTypes"]), []string{"ReportBatchItemFailures"}) || p["BisectBatchOnFunctionError"] != true {
+			t.Errorf("trigger %s: mapping %v / bisect %v; want ReportBatchItemFailures and bisect on error", name, p["FunctionResponseTypes"], p["BisectBatchOnFunctionError"])
+		}
+		if p["MaximumRetryAttempts"] != float64(stack.StreamRetryAttempts) || p["MaximumRecordAgeInSeconds"] != float64(stack.StreamMaxRecordAgeHours*3600) {
+			t.Errorf("trigger %s: retries %v, record age %v", name, p["MaximumRetryAttempts"], p["MaximumRecordAgeInSeconds"])
+		}
+		dc, _ := p["DestinationConfig"].(map[string]any)
+		of, _ := dc["OnFailure"].(map[string]any)
+		queue = refID(of["Destination"])
+		if tp.resources[queue]["Type"] != "AWS::SQS::Queue" {
+			t.Errorf("trigger %s: on-failure destination %v is not a queue of the stack", name, of["Destination"])
+		}
+	}
+	if len(mappings) != 1 {
+		t.Fatalf("trigger %s: %d event source mappings, want 1", name, len(mappings))
+	}
+	role := refID(tp.props(fn)["Role"])
+	var streamActions, queueActions []string
+	policies, _ := tp.props(role)["Policies"].([]any)
+	for _, pol := range policies {
+		for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
+			switch st["Sid"] {
+			case "Stream":
+				streamActions = strs(st["Action"])
+				if !strings.Contains(string(must(json.Marshal(st["Resource"]))), "StreamArn") {
+					t.Errorf("trigger %s: stream actions on %v; want the table's stream only", name, st["Resource"])
+				}
+			case "FailureQueue":
+				queueActions = strs(st["Action"])
+				if !mentions(st["Resource"], queue) {
+					t.Errorf("trigger %s: queue actions on %v; want its on-failure queue", name, st["Resource"])
+				}
+			}
+		}
+	}
+	slices.Sort(streamActions)
+	if !slices.Equal(streamActions, []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}) ||
+		!slices.Equal(queueActions, []string{"sqs:SendMessage"}) {
+		t.Errorf("trigger %s: stream actions %v, queue actions %v", name, streamActions, queueActions)
 	}
 }
 
@@ -842,9 +921,6 @@ func TestOrgsStackOptions(t *testing.T) {
 		}
 		return f
 	})
-	processor := *triggers.ScheduledJob
-	processor.Name, processor.Actions = stack.StreamProcessorName, []string{"dynamodb:UpdateItem"}
-	triggers.Functions = append(slices.Clone(triggers.Functions), &processor)
 
 	build := buildDir(t)
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
@@ -981,7 +1057,7 @@ func TestOrgsStackOptions(t *testing.T) {
 		}
 	}
 	for _, f := range triggers.Functions {
-		x := extras{tracing: true, retentionDays: 90}
+		x := extras{tracing: true, retentionDays: 90, ownQueue: f.Kind == triggers.KindStream}
 		if f.Kind == triggers.KindSchedule {
 			x.failureQueue = true
 			for _, q := range queues {

@@ -183,21 +183,42 @@ func (e ImportJobStatus) Valid() bool {
 	}
 }
 
+// Defines values for InviteDelivery.
+const (
+	InviteDeliveryFailed  InviteDelivery = "failed"
+	InviteDeliveryPending InviteDelivery = "pending"
+	InviteDeliverySent    InviteDelivery = "sent"
+)
+
+// Valid indicates whether the value is a known member of the InviteDelivery enum.
+func (e InviteDelivery) Valid() bool {
+	switch e {
+	case InviteDeliveryFailed:
+		return true
+	case InviteDeliveryPending:
+		return true
+	case InviteDeliverySent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InviteDeliveryStatus.
 const (
-	Failed  InviteDeliveryStatus = "failed"
-	Sending InviteDeliveryStatus = "sending"
-	Sent    InviteDeliveryStatus = "sent"
+	InviteDeliveryStatusFailed  InviteDeliveryStatus = "failed"
+	InviteDeliveryStatusPending InviteDeliveryStatus = "pending"
+	InviteDeliveryStatusSent    InviteDeliveryStatus = "sent"
 )
 
 // Valid indicates whether the value is a known member of the InviteDeliveryStatus enum.
 func (e InviteDeliveryStatus) Valid() bool {
 	switch e {
-	case Failed:
+	case InviteDeliveryStatusFailed:
 		return true
-	case Sending:
+	case InviteDeliveryStatusPending:
 		return true
-	case Sent:
+	case InviteDeliveryStatusSent:
 		return true
 	default:
 		return false
@@ -417,6 +438,21 @@ func (e Permission) Valid() bool {
 	case TokenView:
 		return true
 	case UsageRead:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScimErrorSchemas.
+const (
+	UrnIetfParamsScimApiMessages20Error ScimErrorSchemas = "urn:ietf:params:scim:api:messages:2.0:Error"
+)
+
+// Valid indicates whether the value is a known member of the ScimErrorSchemas enum.
+func (e ScimErrorSchemas) Valid() bool {
+	switch e {
+	case UrnIetfParamsScimApiMessages20Error:
 		return true
 	default:
 		return false
@@ -1506,6 +1542,36 @@ func (e UpdateRole401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for RevokeScimToken401JSONResponseBody1Message.
+const (
+	RevokeScimToken401JSONResponseBody1MessageUnauthorized RevokeScimToken401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the RevokeScimToken401JSONResponseBody1Message enum.
+func (e RevokeScimToken401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case RevokeScimToken401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateScimToken401JSONResponseBody1Message.
+const (
+	CreateScimToken401JSONResponseBody1MessageUnauthorized CreateScimToken401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the CreateScimToken401JSONResponseBody1Message enum.
+func (e CreateScimToken401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case CreateScimToken401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTicketsParamsStatus.
 const (
 	ListTicketsParamsStatusClosed            ListTicketsParamsStatus = "closed"
@@ -1748,7 +1814,11 @@ type ImportJobStatus string
 type Invite struct {
 	CreatedAt time.Time `json:"createdAt"`
 
-	// DeliveryStatus how the last email fared; failed ones are retried by the scheduled job and by resend
+	// Delivery how the invite's email fares: it leaves through the outbox, so a new or resent invite is pending (answered at once, mailed seconds later by the stream processor), then sent, or failed when the last attempt failed (the outbox retries it with a backoff; a resend sends a new one)
+	Delivery InviteDelivery `json:"delivery"`
+
+	// DeliveryStatus the same as delivery, under its first name
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	DeliveryStatus InviteDeliveryStatus `json:"deliveryStatus"`
 	Email          string               `json:"email"`
 
@@ -1765,7 +1835,12 @@ type Invite struct {
 	Status InviteStatus `json:"status"`
 }
 
-// InviteDeliveryStatus how the last email fared; failed ones are retried by the scheduled job and by resend
+// InviteDelivery how the invite's email fares: it leaves through the outbox, so a new or resent invite is pending (answered at once, mailed seconds later by the stream processor), then sent, or failed when the last attempt failed (the outbox retries it with a backoff; a resend sends a new one)
+type InviteDelivery string
+
+// InviteDeliveryStatus the same as delivery, under its first name
+//
+// Deprecated: this type has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 type InviteDeliveryStatus string
 
 // InviteStatus expired from expiresAt on, whether or not the scheduled job has run
@@ -1925,6 +2000,92 @@ type RoleDefinition struct {
 	Permissions []Permission `json:"permissions"`
 }
 
+// ScimError defines model for ScimError.
+type ScimError struct {
+	Detail  string             `json:"detail"`
+	Schemas []ScimErrorSchemas `json:"schemas"`
+
+	// ScimType Examples: uniqueness, invalidFilter, invalidValue, mutability
+	ScimType *string `json:"scimType,omitempty"`
+
+	// Status Examples: 409
+	Status string `json:"status"`
+}
+
+// ScimErrorSchemas defines model for ScimError.Schemas.
+type ScimErrorSchemas string
+
+// ScimGroup defines model for ScimGroup.
+type ScimGroup struct {
+	DisplayName string `json:"displayName"`
+
+	// Id the role's id
+	Id      string            `json:"id"`
+	Members *[]ScimMultiValue `json:"members,omitempty"`
+	Meta    ScimMeta          `json:"meta"`
+	Schemas []string          `json:"schemas"`
+}
+
+// ScimList defines model for ScimList.
+type ScimList struct {
+	Resources    []map[string]interface{} `json:"Resources"`
+	ItemsPerPage int                      `json:"itemsPerPage"`
+	Schemas      []string                 `json:"schemas"`
+	StartIndex   int                      `json:"startIndex"`
+	TotalResults int                      `json:"totalResults"`
+}
+
+// ScimMeta defines model for ScimMeta.
+type ScimMeta struct {
+	Created      *time.Time `json:"created,omitempty"`
+	LastModified *time.Time `json:"lastModified,omitempty"`
+	Location     string     `json:"location"`
+	ResourceType string     `json:"resourceType"`
+}
+
+// ScimMultiValue defines model for ScimMultiValue.
+type ScimMultiValue struct {
+	Display *string `json:"display,omitempty"`
+	Primary *bool   `json:"primary,omitempty"`
+	Type    *string `json:"type,omitempty"`
+	Value   string  `json:"value"`
+}
+
+// ScimPatch defines model for ScimPatch.
+type ScimPatch struct {
+	Operations []struct {
+		// Op add, replace or remove, in any case
+		Op    string      `json:"op"`
+		Path  *string     `json:"path,omitempty"`
+		Value interface{} `json:"value,omitempty"`
+	} `json:"Operations"`
+	Schemas *[]string `json:"schemas,omitempty"`
+}
+
+// ScimUser defines model for ScimUser.
+type ScimUser struct {
+	// Active false for a suspended member
+	Active      bool             `json:"active"`
+	DisplayName *string          `json:"displayName,omitempty"`
+	Emails      []ScimMultiValue `json:"emails"`
+	ExternalId  *string          `json:"externalId,omitempty"`
+	Groups      []ScimMultiValue `json:"groups"`
+
+	// Id the member's userId
+	Id   string   `json:"id"`
+	Meta ScimMeta `json:"meta"`
+	Name struct {
+		FamilyName *string `json:"familyName,omitempty"`
+		Formatted  *string `json:"formatted,omitempty"`
+		GivenName  *string `json:"givenName,omitempty"`
+	} `json:"name"`
+	PhoneNumbers *[]ScimMultiValue `json:"phoneNumbers,omitempty"`
+	Schemas      []string          `json:"schemas"`
+
+	// UserName the sign-in email
+	UserName string `json:"userName"`
+}
+
 // Ticket A support ticket. orgId and orgName are in the operators' answers only; comments in the single-ticket answers only.
 type Ticket struct {
 	Body string `json:"body"`
@@ -2016,6 +2177,9 @@ type OrgId = string
 
 // RoleId defines model for roleId.
 type RoleId = string
+
+// ScimId defines model for scimId.
+type ScimId = string
 
 // TextFilter defines model for textFilter.
 type TextFilter = string
@@ -2512,6 +2676,14 @@ type CreateInvitesBulkJSONBody struct {
 	Invites []InviteInput `json:"invites"`
 }
 
+// CreateInvitesBulkParams defines parameters for CreateInvitesBulk.
+type CreateInvitesBulkParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateInvitesBulk200JSONResponseBodyResultsStatus defines parameters for CreateInvitesBulk.
 type CreateInvitesBulk200JSONResponseBodyResultsStatus string
 
@@ -2766,6 +2938,22 @@ type UpdateRole401JSONResponseBody1 struct {
 // UpdateRole401JSONResponseBody1Message defines parameters for UpdateRole.
 type UpdateRole401JSONResponseBody1Message string
 
+// RevokeScimToken401JSONResponseBody1 defines parameters for RevokeScimToken.
+type RevokeScimToken401JSONResponseBody1 struct {
+	Message RevokeScimToken401JSONResponseBody1Message `json:"message"`
+}
+
+// RevokeScimToken401JSONResponseBody1Message defines parameters for RevokeScimToken.
+type RevokeScimToken401JSONResponseBody1Message string
+
+// CreateScimToken401JSONResponseBody1 defines parameters for CreateScimToken.
+type CreateScimToken401JSONResponseBody1 struct {
+	Message CreateScimToken401JSONResponseBody1Message `json:"message"`
+}
+
+// CreateScimToken401JSONResponseBody1Message defines parameters for CreateScimToken.
+type CreateScimToken401JSONResponseBody1Message string
+
 // ListTicketsParams defines parameters for ListTickets.
 type ListTicketsParams struct {
 	Status *ListTicketsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -2856,6 +3044,19 @@ type PutUserProperties401JSONResponseBody1 struct {
 // PutUserProperties401JSONResponseBody1Message defines parameters for PutUserProperties.
 type PutUserProperties401JSONResponseBody1Message string
 
+// ScimListGroupsParams defines parameters for ScimListGroups.
+type ScimListGroupsParams struct {
+	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+}
+
+// ScimListUsersParams defines parameters for ScimListUsers.
+type ScimListUsersParams struct {
+	// Filter userName eq, externalId eq, emails[type eq "work"].value eq, id eq; joined with and
+	Filter     *string `form:"filter,omitempty" json:"filter,omitempty"`
+	StartIndex *int    `form:"startIndex,omitempty" json:"startIndex,omitempty"`
+	Count      *int    `form:"count,omitempty" json:"count,omitempty"`
+}
+
 // GithubOidcTokenFormdataRequestBody defines body for GithubOidcToken for application/x-www-form-urlencoded ContentType.
 type GithubOidcTokenFormdataRequestBody GithubOidcTokenFormdataBody
 
@@ -2930,6 +3131,24 @@ type CommentTicketJSONRequestBody CommentTicketJSONBody
 
 // PutUserPropertiesJSONRequestBody defines body for PutUserProperties for application/json ContentType.
 type PutUserPropertiesJSONRequestBody = UserProperties
+
+// ScimPatchGroupJSONRequestBody defines body for ScimPatchGroup for application/json ContentType.
+type ScimPatchGroupJSONRequestBody = ScimPatch
+
+// ScimPatchGroupApplicationScimPlusJSONRequestBody defines body for ScimPatchGroup for application/scim+json ContentType.
+type ScimPatchGroupApplicationScimPlusJSONRequestBody = ScimPatch
+
+// ScimPatchUserJSONRequestBody defines body for ScimPatchUser for application/json ContentType.
+type ScimPatchUserJSONRequestBody = ScimPatch
+
+// ScimPatchUserApplicationScimPlusJSONRequestBody defines body for ScimPatchUser for application/scim+json ContentType.
+type ScimPatchUserApplicationScimPlusJSONRequestBody = ScimPatch
+
+// ScimReplaceUserJSONRequestBody defines body for ScimReplaceUser for application/json ContentType.
+type ScimReplaceUserJSONRequestBody = ScimUser
+
+// ScimReplaceUserApplicationScimPlusJSONRequestBody defines body for ScimReplaceUser for application/scim+json ContentType.
+type ScimReplaceUserApplicationScimPlusJSONRequestBody = ScimUser
 
 // AsMemberProperties0 returns the union data inside the Member_Properties_AdditionalProperties as a MemberProperties0
 func (t Member_Properties_AdditionalProperties) AsMemberProperties0() (MemberProperties0, error) {
@@ -3867,7 +4086,7 @@ type ClientInterface interface {
 
 	// CreateInviteWithBody Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3876,26 +4095,30 @@ type ClientInterface interface {
 
 	// CreateInvite Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites (the `CreateInvite` operationId).
 	CreateInvite(ctx context.Context, orgId OrgId, params *CreateInviteParams, body CreateInviteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateInvitesBulk Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulk Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulk(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateInvitesBulk(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeInvite Revoke a pending invite
 	//
@@ -4051,6 +4274,16 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
 	UpdateRole(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RevokeScimToken Revoke the org's SCIM token
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/scim/token (the `RevokeScimToken` operationId).
+	RevokeScimToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateScimToken Make the org's SCIM token (shown once); the previous one stops working
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/scim/token (the `CreateScimToken` operationId).
+	CreateScimToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListTickets The support tickets the caller may see, newest first
 	//
 	// The caller's own tickets, or all of the org's when its supportTicketVisibility is all; members with settings.manage always see all.
@@ -4131,6 +4364,109 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
 	PutUserProperties(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimListGroups SCIM: one group per role of the org
+	//
+	// Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
+	ScimListGroups(ctx context.Context, params *ScimListGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimGetGroup SCIM: one role as a group, with its holders
+	//
+	// Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
+	ScimGetGroup(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimPatchGroupWithBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+	ScimPatchGroupWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimPatchGroup SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+	ScimPatchGroup(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimPatchGroupWithApplicationScimPlusJSONBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Takes a body of the `application/scim+json` content type.
+	//
+	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+	ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimResourceTypes SCIM: the resource types (User, Group)
+	//
+	// Corresponds with GET /v1/scim/v2/ResourceTypes (the `ScimResourceTypes` operationId).
+	ScimResourceTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimSchemas SCIM: the User and Group schemas
+	//
+	// Corresponds with GET /v1/scim/v2/Schemas (the `ScimSchemas` operationId).
+	ScimSchemas(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimServiceProviderConfig SCIM: what this service provider supports
+	//
+	// Corresponds with GET /v1/scim/v2/ServiceProviderConfig (the `ScimServiceProviderConfig` operationId).
+	ScimServiceProviderConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimListUsers SCIM: the org's members as users, filtered by userName, externalId or email
+	//
+	// Corresponds with GET /v1/scim/v2/Users (the `ScimListUsers` operationId).
+	ScimListUsers(ctx context.Context, params *ScimListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimDeleteUser SCIM: remove the member from the org
+	//
+	// Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
+	ScimDeleteUser(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimGetUser SCIM: one user
+	//
+	// Corresponds with GET /v1/scim/v2/Users/{id} (the `ScimGetUser` operationId).
+	ScimGetUser(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimPatchUserWithBody SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+	ScimPatchUserWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimPatchUser SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+	ScimPatchUser(ctx context.Context, id ScimId, body ScimPatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimPatchUserWithApplicationScimPlusJSONBody SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Takes a body of the `application/scim+json` content type.
+	//
+	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+	ScimPatchUserWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimReplaceUserWithBody SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+	ScimReplaceUserWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimReplaceUser SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+	ScimReplaceUser(ctx context.Context, id ScimId, body ScimReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimReplaceUserWithApplicationScimPlusJSONBody SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Takes a body of the `application/scim+json` content type.
+	//
+	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+	ScimReplaceUserWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimReplaceUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GithubOidcDiscovery GitHub sign-in's OpenID Connect discovery document
@@ -4983,7 +5319,7 @@ func (c *Client) ListInvites(ctx context.Context, orgId OrgId, params *ListInvit
 
 // CreateInviteWithBody Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5002,7 +5338,7 @@ func (c *Client) CreateInviteWithBody(ctx context.Context, orgId OrgId, params *
 
 // CreateInvite Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5019,13 +5355,15 @@ func (c *Client) CreateInvite(ctx context.Context, orgId OrgId, params *CreateIn
 	return c.Client.Do(req)
 }
 
-// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithBody Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateInvitesBulkRequestWithBody(c.Server, orgId, contentType, body)
+func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInvitesBulkRequestWithBody(c.Server, orgId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5036,13 +5374,15 @@ func (c *Client) CreateInvitesBulkWithBody(ctx context.Context, orgId OrgId, con
 	return c.Client.Do(req)
 }
 
-// CreateInvitesBulk Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulk Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *Client) CreateInvitesBulk(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateInvitesBulkRequest(c.Server, orgId, body)
+func (c *Client) CreateInvitesBulk(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInvitesBulkRequest(c.Server, orgId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5427,6 +5767,36 @@ func (c *Client) UpdateRole(ctx context.Context, orgId OrgId, roleId RoleId, bod
 	return c.Client.Do(req)
 }
 
+// RevokeScimToken Revoke the org's SCIM token
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/scim/token (the `RevokeScimToken` operationId).
+func (c *Client) RevokeScimToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeScimTokenRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateScimToken Make the org's SCIM token (shown once); the previous one stops working
+//
+// Corresponds with POST /v1/orgs/{orgId}/scim/token (the `CreateScimToken` operationId).
+func (c *Client) CreateScimToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateScimTokenRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListTickets The support tickets the caller may see, newest first
 //
 // The caller's own tickets, or all of the org's when its supportTicketVisibility is all; members with settings.manage always see all.
@@ -5608,6 +5978,279 @@ func (c *Client) PutUserPropertiesWithBody(ctx context.Context, orgId OrgId, con
 // Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
 func (c *Client) PutUserProperties(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutUserPropertiesRequest(c.Server, orgId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimListGroups SCIM: one group per role of the org
+//
+// Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
+func (c *Client) ScimListGroups(ctx context.Context, params *ScimListGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimListGroupsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimGetGroup SCIM: one role as a group, with its holders
+//
+// Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
+func (c *Client) ScimGetGroup(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimGetGroupRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimPatchGroupWithBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+func (c *Client) ScimPatchGroupWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimPatchGroup SCIM: add members to a role's group (they get the role) or remove them (they become users)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+func (c *Client) ScimPatchGroup(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimPatchGroupWithApplicationScimPlusJSONBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
+//
+// Takes a body of the `application/scim+json` content type.
+//
+// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+func (c *Client) ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimResourceTypes SCIM: the resource types (User, Group)
+//
+// Corresponds with GET /v1/scim/v2/ResourceTypes (the `ScimResourceTypes` operationId).
+func (c *Client) ScimResourceTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimResourceTypesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimSchemas SCIM: the User and Group schemas
+//
+// Corresponds with GET /v1/scim/v2/Schemas (the `ScimSchemas` operationId).
+func (c *Client) ScimSchemas(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimSchemasRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimServiceProviderConfig SCIM: what this service provider supports
+//
+// Corresponds with GET /v1/scim/v2/ServiceProviderConfig (the `ScimServiceProviderConfig` operationId).
+func (c *Client) ScimServiceProviderConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimServiceProviderConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimListUsers SCIM: the org's members as users, filtered by userName, externalId or email
+//
+// Corresponds with GET /v1/scim/v2/Users (the `ScimListUsers` operationId).
+func (c *Client) ScimListUsers(ctx context.Context, params *ScimListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimListUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimDeleteUser SCIM: remove the member from the org
+//
+// Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
+func (c *Client) ScimDeleteUser(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimDeleteUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimGetUser SCIM: one user
+//
+// Corresponds with GET /v1/scim/v2/Users/{id} (the `ScimGetUser` operationId).
+func (c *Client) ScimGetUser(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimGetUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimPatchUserWithBody SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+func (c *Client) ScimPatchUserWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchUserRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimPatchUser SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+func (c *Client) ScimPatchUser(ctx context.Context, id ScimId, body ScimPatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchUserRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimPatchUserWithApplicationScimPlusJSONBody SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Takes a body of the `application/scim+json` content type.
+//
+// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+func (c *Client) ScimPatchUserWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchUserRequestWithApplicationScimPlusJSONBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimReplaceUserWithBody SCIM: replace a user's attributes (active: false suspends)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+func (c *Client) ScimReplaceUserWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimReplaceUserRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimReplaceUser SCIM: replace a user's attributes (active: false suspends)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+func (c *Client) ScimReplaceUser(ctx context.Context, id ScimId, body ScimReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimReplaceUserRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimReplaceUserWithApplicationScimPlusJSONBody SCIM: replace a user's attributes (active: false suspends)
+//
+// Takes a body of the `application/scim+json` content type.
+//
+// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+func (c *Client) ScimReplaceUserWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimReplaceUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimReplaceUserRequestWithApplicationScimPlusJSONBody(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7430,18 +8073,18 @@ func NewCreateInviteRequestWithBody(server string, orgId OrgId, params *CreateIn
 }
 
 // NewCreateInvitesBulkRequest calls the generic CreateInvitesBulk builder with application/json body
-func NewCreateInvitesBulkRequest(server string, orgId OrgId, body CreateInvitesBulkJSONRequestBody) (*http.Request, error) {
+func NewCreateInvitesBulkRequest(server string, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateInvitesBulkRequestWithBody(server, orgId, "application/json", bodyReader)
+	return NewCreateInvitesBulkRequestWithBody(server, orgId, params, "application/json", bodyReader)
 }
 
 // NewCreateInvitesBulkRequestWithBody constructs an http.Request for the CreateInvitesBulk method, with any body, and a specified content type
-func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7472,6 +8115,21 @@ func NewCreateInvitesBulkRequestWithBody(server string, orgId OrgId, contentType
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -8339,6 +8997,74 @@ func NewUpdateRoleRequestWithBody(server string, orgId OrgId, roleId RoleId, con
 	return req, nil
 }
 
+// NewRevokeScimTokenRequest constructs an http.Request for the RevokeScimToken method
+func NewRevokeScimTokenRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/scim/token", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateScimTokenRequest constructs an http.Request for the CreateScimToken method
+func NewCreateScimTokenRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/scim/token", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListTicketsRequest constructs an http.Request for the ListTickets method
 func NewListTicketsRequest(server string, orgId OrgId, params *ListTicketsParams) (*http.Request, error) {
 	var err error
@@ -8682,6 +9408,495 @@ func NewPutUserPropertiesRequestWithBody(server string, orgId OrgId, contentType
 	}
 
 	operationPath := fmt.Sprintf("/v1/orgs/%s/user-properties", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewScimListGroupsRequest constructs an http.Request for the ScimListGroups method
+func NewScimListGroupsRequest(server string, params *ScimListGroupsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Filter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimGetGroupRequest constructs an http.Request for the ScimGetGroup method
+func NewScimGetGroupRequest(server string, id ScimId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimPatchGroupRequest calls the generic ScimPatchGroup builder with application/json body
+func NewScimPatchGroupRequest(server string, id ScimId, body ScimPatchGroupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScimPatchGroupRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewScimPatchGroupRequestWithApplicationScimPlusJSONBody calls the generic ScimPatchGroup builder with application/scim+json body
+func NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(server string, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScimPatchGroupRequestWithBody(server, id, "application/scim+json", bodyReader)
+}
+
+// NewScimPatchGroupRequestWithBody constructs an http.Request for the ScimPatchGroup method, with any body, and a specified content type
+func NewScimPatchGroupRequestWithBody(server string, id ScimId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewScimResourceTypesRequest constructs an http.Request for the ScimResourceTypes method
+func NewScimResourceTypesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/ResourceTypes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimSchemasRequest constructs an http.Request for the ScimSchemas method
+func NewScimSchemasRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Schemas")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimServiceProviderConfigRequest constructs an http.Request for the ScimServiceProviderConfig method
+func NewScimServiceProviderConfigRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/ServiceProviderConfig")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimListUsersRequest constructs an http.Request for the ScimListUsers method
+func NewScimListUsersRequest(server string, params *ScimListUsersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Filter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartIndex != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startIndex", *params.StartIndex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimDeleteUserRequest constructs an http.Request for the ScimDeleteUser method
+func NewScimDeleteUserRequest(server string, id ScimId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimGetUserRequest constructs an http.Request for the ScimGetUser method
+func NewScimGetUserRequest(server string, id ScimId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimPatchUserRequest calls the generic ScimPatchUser builder with application/json body
+func NewScimPatchUserRequest(server string, id ScimId, body ScimPatchUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScimPatchUserRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewScimPatchUserRequestWithApplicationScimPlusJSONBody calls the generic ScimPatchUser builder with application/scim+json body
+func NewScimPatchUserRequestWithApplicationScimPlusJSONBody(server string, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScimPatchUserRequestWithBody(server, id, "application/scim+json", bodyReader)
+}
+
+// NewScimPatchUserRequestWithBody constructs an http.Request for the ScimPatchUser method, with any body, and a specified content type
+func NewScimPatchUserRequestWithBody(server string, id ScimId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewScimReplaceUserRequest calls the generic ScimReplaceUser builder with application/json body
+func NewScimReplaceUserRequest(server string, id ScimId, body ScimReplaceUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScimReplaceUserRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewScimReplaceUserRequestWithApplicationScimPlusJSONBody calls the generic ScimReplaceUser builder with application/scim+json body
+func NewScimReplaceUserRequestWithApplicationScimPlusJSONBody(server string, id ScimId, body ScimReplaceUserApplicationScimPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScimReplaceUserRequestWithBody(server, id, "application/scim+json", bodyReader)
+}
+
+// NewScimReplaceUserRequestWithBody constructs an http.Request for the ScimReplaceUser method, with any body, and a specified content type
+func NewScimReplaceUserRequestWithBody(server string, id ScimId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Users/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -9147,7 +10362,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateInviteWithBodyWithResponse Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9156,26 +10371,30 @@ type ClientWithResponsesInterface interface {
 
 	// CreateInviteWithResponse Invite someone by email; the email carries the accept link
 	//
-	// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+	// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites (the `CreateInvite` operationId).
 	CreateInviteWithResponse(ctx context.Context, orgId OrgId, params *CreateInviteParams, body CreateInviteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInviteResponse, error)
 
-	// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
+	CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
 
-	// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order
+	// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+	//
+	// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-	CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
+	CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error)
 
 	// RevokeInviteWithResponse Revoke a pending invite
 	//
@@ -9353,6 +10572,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/orgs/{orgId}/roles/{roleId} (the `UpdateRole` operationId).
 	UpdateRoleWithResponse(ctx context.Context, orgId OrgId, roleId RoleId, body UpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoleResponse, error)
 
+	// RevokeScimTokenWithResponse Revoke the org's SCIM token
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/scim/token (the `RevokeScimToken` operationId).
+	RevokeScimTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*RevokeScimTokenResponse, error)
+
+	// CreateScimTokenWithResponse Make the org's SCIM token (shown once); the previous one stops working
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/scim/token (the `CreateScimToken` operationId).
+	CreateScimTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*CreateScimTokenResponse, error)
+
 	// ListTicketsWithResponse The support tickets the caller may see, newest first
 	//
 	// The caller's own tickets, or all of the org's when its supportTicketVisibility is all; members with settings.manage always see all.
@@ -9439,6 +10672,125 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
 	PutUserPropertiesWithResponse(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutUserPropertiesResponse, error)
+
+	// ScimListGroupsWithResponse SCIM: one group per role of the org
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
+	ScimListGroupsWithResponse(ctx context.Context, params *ScimListGroupsParams, reqEditors ...RequestEditorFn) (*ScimListGroupsResponse, error)
+
+	// ScimGetGroupWithResponse SCIM: one role as a group, with its holders
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
+	ScimGetGroupWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error)
+
+	// ScimPatchGroupWithBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+	ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+
+	// ScimPatchGroupWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+	ScimPatchGroupWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+
+	// ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+	ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+
+	// ScimResourceTypesWithResponse SCIM: the resource types (User, Group)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/ResourceTypes (the `ScimResourceTypes` operationId).
+	ScimResourceTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ScimResourceTypesResponse, error)
+
+	// ScimSchemasWithResponse SCIM: the User and Group schemas
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/Schemas (the `ScimSchemas` operationId).
+	ScimSchemasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ScimSchemasResponse, error)
+
+	// ScimServiceProviderConfigWithResponse SCIM: what this service provider supports
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/ServiceProviderConfig (the `ScimServiceProviderConfig` operationId).
+	ScimServiceProviderConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ScimServiceProviderConfigResponse, error)
+
+	// ScimListUsersWithResponse SCIM: the org's members as users, filtered by userName, externalId or email
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/Users (the `ScimListUsers` operationId).
+	ScimListUsersWithResponse(ctx context.Context, params *ScimListUsersParams, reqEditors ...RequestEditorFn) (*ScimListUsersResponse, error)
+
+	// ScimDeleteUserWithResponse SCIM: remove the member from the org
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
+	ScimDeleteUserWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimDeleteUserResponse, error)
+
+	// ScimGetUserWithResponse SCIM: one user
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/Users/{id} (the `ScimGetUser` operationId).
+	ScimGetUserWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimGetUserResponse, error)
+
+	// ScimPatchUserWithBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+	ScimPatchUserWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error)
+
+	// ScimPatchUserWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+	ScimPatchUserWithResponse(ctx context.Context, id ScimId, body ScimPatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error)
+
+	// ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+	ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error)
+
+	// ScimReplaceUserWithBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+	ScimReplaceUserWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimReplaceUserResponse, error)
+
+	// ScimReplaceUserWithResponse SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+	ScimReplaceUserWithResponse(ctx context.Context, id ScimId, body ScimReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimReplaceUserResponse, error)
+
+	// ScimReplaceUserWithApplicationScimPlusJSONBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+	ScimReplaceUserWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimReplaceUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimReplaceUserResponse, error)
 }
 
 // GithubOidcDiscoveryResponse429Headers the declared response headers of an HTTP 429 response for GithubOidcDiscovery
@@ -9988,6 +11340,8 @@ type AcceptInviteResponse struct {
 	JSON409 *Error
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10035,6 +11389,11 @@ func (r AcceptInviteResponse) GetJSON409() *Error {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r AcceptInviteResponse) GetJSON410() *Error {
 	return r.JSON410
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AcceptInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -10327,6 +11686,8 @@ type RequestEmailChangeResponse struct {
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
 }
@@ -10342,6 +11703,11 @@ func (r RequestEmailChangeResponse) GetJSON202() *struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r RequestEmailChangeResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RequestEmailChangeResponse) GetJSON429() *Error {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -11928,6 +13294,10 @@ type CreateInviteResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -11958,6 +13328,16 @@ func (r CreateInviteResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CreateInviteResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateInviteResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12012,6 +13392,12 @@ type CreateInvitesBulkResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12047,6 +13433,21 @@ func (r CreateInvitesBulkResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateInvitesBulkResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateInvitesBulkResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -12153,6 +13554,10 @@ type ResendInviteResponse struct {
 	JSON404 *Error
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12178,6 +13583,16 @@ func (r ResendInviteResponse) GetJSON404() *Error {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r ResendInviteResponse) GetJSON410() *Error {
 	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResendInviteResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResendInviteResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13334,6 +14749,133 @@ func (r UpdateRoleResponse) ContentType() string {
 	return ""
 }
 
+type RevokeScimTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeScimTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeScimTokenResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeScimTokenResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeScimTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeScimTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeScimTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeScimTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateScimTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		CreatedAt time.Time `json:"createdAt"`
+
+		// Token Examples: scim_01jd..._...
+		Token string `json:"token"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateScimTokenResponse) GetJSON201() *struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Token Examples: scim_01jd..._...
+	Token string `json:"token"`
+} {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateScimTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateScimTokenResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateScimTokenResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateScimTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateScimTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateScimTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateScimTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListTicketsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13825,6 +15367,632 @@ func (r PutUserPropertiesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutUserPropertiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimListGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *ScimList
+	// ApplicationscimJSON400 the response for an HTTP 400 `application/scim+json` response
+	ApplicationscimJSON400 *ScimError
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimListGroupsResponse) GetApplicationscimJSON200() *ScimList {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON400 returns the response for an HTTP 400 `application/scim+json` response
+func (r ScimListGroupsResponse) GetApplicationscimJSON400() *ScimError {
+	return r.ApplicationscimJSON400
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimListGroupsResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimListGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimListGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimListGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimListGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimGetGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *ScimGroup
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
+	ApplicationscimJSON404 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimGetGroupResponse) GetApplicationscimJSON200() *ScimGroup {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimGetGroupResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON404 returns the response for an HTTP 404 `application/scim+json` response
+func (r ScimGetGroupResponse) GetApplicationscimJSON404() *ScimError {
+	return r.ApplicationscimJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimGetGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimGetGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimGetGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimGetGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimPatchGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *ScimGroup
+	// ApplicationscimJSON400 the response for an HTTP 400 `application/scim+json` response
+	ApplicationscimJSON400 *ScimError
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
+	ApplicationscimJSON404 *ScimError
+	// ApplicationscimJSON409 the response for an HTTP 409 `application/scim+json` response
+	ApplicationscimJSON409 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimPatchGroupResponse) GetApplicationscimJSON200() *ScimGroup {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON400 returns the response for an HTTP 400 `application/scim+json` response
+func (r ScimPatchGroupResponse) GetApplicationscimJSON400() *ScimError {
+	return r.ApplicationscimJSON400
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimPatchGroupResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON404 returns the response for an HTTP 404 `application/scim+json` response
+func (r ScimPatchGroupResponse) GetApplicationscimJSON404() *ScimError {
+	return r.ApplicationscimJSON404
+}
+
+// GetApplicationscimJSON409 returns the response for an HTTP 409 `application/scim+json` response
+func (r ScimPatchGroupResponse) GetApplicationscimJSON409() *ScimError {
+	return r.ApplicationscimJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimPatchGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimPatchGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimPatchGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimPatchGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimResourceTypesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *map[string]interface{}
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimResourceTypesResponse) GetApplicationscimJSON200() *map[string]interface{} {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimResourceTypesResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimResourceTypesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimResourceTypesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimResourceTypesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimResourceTypesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimSchemasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *map[string]interface{}
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimSchemasResponse) GetApplicationscimJSON200() *map[string]interface{} {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimSchemasResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimSchemasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimSchemasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimSchemasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimSchemasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimServiceProviderConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *map[string]interface{}
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimServiceProviderConfigResponse) GetApplicationscimJSON200() *map[string]interface{} {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimServiceProviderConfigResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimServiceProviderConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimServiceProviderConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimServiceProviderConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimServiceProviderConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimListUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *ScimList
+	// ApplicationscimJSON400 the response for an HTTP 400 `application/scim+json` response
+	ApplicationscimJSON400 *ScimError
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimListUsersResponse) GetApplicationscimJSON200() *ScimList {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON400 returns the response for an HTTP 400 `application/scim+json` response
+func (r ScimListUsersResponse) GetApplicationscimJSON400() *ScimError {
+	return r.ApplicationscimJSON400
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimListUsersResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimListUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimListUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimListUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimListUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimDeleteUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
+	ApplicationscimJSON404 *ScimError
+	// ApplicationscimJSON409 the response for an HTTP 409 `application/scim+json` response
+	ApplicationscimJSON409 *ScimError
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimDeleteUserResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON404 returns the response for an HTTP 404 `application/scim+json` response
+func (r ScimDeleteUserResponse) GetApplicationscimJSON404() *ScimError {
+	return r.ApplicationscimJSON404
+}
+
+// GetApplicationscimJSON409 returns the response for an HTTP 409 `application/scim+json` response
+func (r ScimDeleteUserResponse) GetApplicationscimJSON409() *ScimError {
+	return r.ApplicationscimJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimDeleteUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimDeleteUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimDeleteUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimDeleteUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimGetUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *ScimUser
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
+	ApplicationscimJSON404 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimGetUserResponse) GetApplicationscimJSON200() *ScimUser {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimGetUserResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON404 returns the response for an HTTP 404 `application/scim+json` response
+func (r ScimGetUserResponse) GetApplicationscimJSON404() *ScimError {
+	return r.ApplicationscimJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimGetUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimGetUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimGetUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimGetUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimPatchUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *ScimUser
+	// ApplicationscimJSON400 the response for an HTTP 400 `application/scim+json` response
+	ApplicationscimJSON400 *ScimError
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
+	ApplicationscimJSON404 *ScimError
+	// ApplicationscimJSON409 the response for an HTTP 409 `application/scim+json` response
+	ApplicationscimJSON409 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimPatchUserResponse) GetApplicationscimJSON200() *ScimUser {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON400 returns the response for an HTTP 400 `application/scim+json` response
+func (r ScimPatchUserResponse) GetApplicationscimJSON400() *ScimError {
+	return r.ApplicationscimJSON400
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimPatchUserResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON404 returns the response for an HTTP 404 `application/scim+json` response
+func (r ScimPatchUserResponse) GetApplicationscimJSON404() *ScimError {
+	return r.ApplicationscimJSON404
+}
+
+// GetApplicationscimJSON409 returns the response for an HTTP 409 `application/scim+json` response
+func (r ScimPatchUserResponse) GetApplicationscimJSON409() *ScimError {
+	return r.ApplicationscimJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimPatchUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimPatchUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimPatchUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimPatchUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimReplaceUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *ScimUser
+	// ApplicationscimJSON400 the response for an HTTP 400 `application/scim+json` response
+	ApplicationscimJSON400 *ScimError
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
+	ApplicationscimJSON404 *ScimError
+	// ApplicationscimJSON409 the response for an HTTP 409 `application/scim+json` response
+	ApplicationscimJSON409 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimReplaceUserResponse) GetApplicationscimJSON200() *ScimUser {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON400 returns the response for an HTTP 400 `application/scim+json` response
+func (r ScimReplaceUserResponse) GetApplicationscimJSON400() *ScimError {
+	return r.ApplicationscimJSON400
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimReplaceUserResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON404 returns the response for an HTTP 404 `application/scim+json` response
+func (r ScimReplaceUserResponse) GetApplicationscimJSON404() *ScimError {
+	return r.ApplicationscimJSON404
+}
+
+// GetApplicationscimJSON409 returns the response for an HTTP 409 `application/scim+json` response
+func (r ScimReplaceUserResponse) GetApplicationscimJSON409() *ScimError {
+	return r.ApplicationscimJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimReplaceUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimReplaceUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimReplaceUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimReplaceUserResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14527,7 +16695,7 @@ func (c *ClientWithResponses) ListInvitesWithResponse(ctx context.Context, orgId
 
 // CreateInviteWithBodyWithResponse Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14542,7 +16710,7 @@ func (c *ClientWithResponses) CreateInviteWithBodyWithResponse(ctx context.Conte
 
 // CreateInviteWithResponse Invite someone by email; the email carries the accept link
 //
-// 409 for a member's address, for an address with a pending invite, and in a personal account. When the email can't be sent the invite is kept with deliveryStatus failed and retried.
+// 409 for a member's address, for an address with a pending invite, and in a personal account. 201 at once: the email leaves through the outbox (delivery pending, then sent or failed and retried). 429 rate_limited with Retry-After when the org's daily email budget (ORG_DAILY_EMAIL_LIMIT) is spent.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14555,26 +16723,30 @@ func (c *ClientWithResponses) CreateInviteWithResponse(ctx context.Context, orgI
 	return ParseCreateInviteResponse(rsp)
 }
 
-// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithBodyWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *ClientWithResponses) CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
-	rsp, err := c.CreateInvitesBulkWithBody(ctx, orgId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateInvitesBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
+	rsp, err := c.CreateInvitesBulkWithBody(ctx, orgId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCreateInvitesBulkResponse(rsp)
 }
 
-// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order
+// CreateInvitesBulkWithResponse Invite up to 100 people; one result per invite, in order; the emails leave through the outbox
+//
+// Each item is written on its own; an item that fails validation blocks no later item with the same address. The valid items count against the org's daily email budget as a whole: a request that would pass it is refused whole (429 rate_limited with Retry-After, nothing written). With Idempotency-Key a replay by the same caller returns the first response; the same key with another body → 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/invites/bulk (the `CreateInvitesBulk` operationId).
-func (c *ClientWithResponses) CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
-	rsp, err := c.CreateInvitesBulk(ctx, orgId, body, reqEditors...)
+func (c *ClientWithResponses) CreateInvitesBulkWithResponse(ctx context.Context, orgId OrgId, params *CreateInvitesBulkParams, body CreateInvitesBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitesBulkResponse, error) {
+	rsp, err := c.CreateInvitesBulk(ctx, orgId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14889,6 +17061,32 @@ func (c *ClientWithResponses) UpdateRoleWithResponse(ctx context.Context, orgId 
 	return ParseUpdateRoleResponse(rsp)
 }
 
+// RevokeScimTokenWithResponse Revoke the org's SCIM token
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/scim/token (the `RevokeScimToken` operationId).
+func (c *ClientWithResponses) RevokeScimTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*RevokeScimTokenResponse, error) {
+	rsp, err := c.RevokeScimToken(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeScimTokenResponse(rsp)
+}
+
+// CreateScimTokenWithResponse Make the org's SCIM token (shown once); the previous one stops working
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/scim/token (the `CreateScimToken` operationId).
+func (c *ClientWithResponses) CreateScimTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*CreateScimTokenResponse, error) {
+	rsp, err := c.CreateScimToken(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateScimTokenResponse(rsp)
+}
+
 // ListTicketsWithResponse The support tickets the caller may see, newest first
 //
 // The caller's own tickets, or all of the org's when its supportTicketVisibility is all; members with settings.manage always see all.
@@ -15040,6 +17238,227 @@ func (c *ClientWithResponses) PutUserPropertiesWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParsePutUserPropertiesResponse(rsp)
+}
+
+// ScimListGroupsWithResponse SCIM: one group per role of the org
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
+func (c *ClientWithResponses) ScimListGroupsWithResponse(ctx context.Context, params *ScimListGroupsParams, reqEditors ...RequestEditorFn) (*ScimListGroupsResponse, error) {
+	rsp, err := c.ScimListGroups(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimListGroupsResponse(rsp)
+}
+
+// ScimGetGroupWithResponse SCIM: one role as a group, with its holders
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
+func (c *ClientWithResponses) ScimGetGroupWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error) {
+	rsp, err := c.ScimGetGroup(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimGetGroupResponse(rsp)
+}
+
+// ScimPatchGroupWithBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+func (c *ClientWithResponses) ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroupWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimPatchGroupResponse(rsp)
+}
+
+// ScimPatchGroupWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+func (c *ClientWithResponses) ScimPatchGroupWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroup(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimPatchGroupResponse(rsp)
+}
+
+// ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+//
+// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
+func (c *ClientWithResponses) ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroupWithApplicationScimPlusJSONBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimPatchGroupResponse(rsp)
+}
+
+// ScimResourceTypesWithResponse SCIM: the resource types (User, Group)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/ResourceTypes (the `ScimResourceTypes` operationId).
+func (c *ClientWithResponses) ScimResourceTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ScimResourceTypesResponse, error) {
+	rsp, err := c.ScimResourceTypes(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimResourceTypesResponse(rsp)
+}
+
+// ScimSchemasWithResponse SCIM: the User and Group schemas
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/Schemas (the `ScimSchemas` operationId).
+func (c *ClientWithResponses) ScimSchemasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ScimSchemasResponse, error) {
+	rsp, err := c.ScimSchemas(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimSchemasResponse(rsp)
+}
+
+// ScimServiceProviderConfigWithResponse SCIM: what this service provider supports
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/ServiceProviderConfig (the `ScimServiceProviderConfig` operationId).
+func (c *ClientWithResponses) ScimServiceProviderConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ScimServiceProviderConfigResponse, error) {
+	rsp, err := c.ScimServiceProviderConfig(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimServiceProviderConfigResponse(rsp)
+}
+
+// ScimListUsersWithResponse SCIM: the org's members as users, filtered by userName, externalId or email
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/Users (the `ScimListUsers` operationId).
+func (c *ClientWithResponses) ScimListUsersWithResponse(ctx context.Context, params *ScimListUsersParams, reqEditors ...RequestEditorFn) (*ScimListUsersResponse, error) {
+	rsp, err := c.ScimListUsers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimListUsersResponse(rsp)
+}
+
+// ScimDeleteUserWithResponse SCIM: remove the member from the org
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
+func (c *ClientWithResponses) ScimDeleteUserWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimDeleteUserResponse, error) {
+	rsp, err := c.ScimDeleteUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimDeleteUserResponse(rsp)
+}
+
+// ScimGetUserWithResponse SCIM: one user
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/Users/{id} (the `ScimGetUser` operationId).
+func (c *ClientWithResponses) ScimGetUserWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimGetUserResponse, error) {
+	rsp, err := c.ScimGetUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimGetUserResponse(rsp)
+}
+
+// ScimPatchUserWithBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+func (c *ClientWithResponses) ScimPatchUserWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error) {
+	rsp, err := c.ScimPatchUserWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimPatchUserResponse(rsp)
+}
+
+// ScimPatchUserWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+func (c *ClientWithResponses) ScimPatchUserWithResponse(ctx context.Context, id ScimId, body ScimPatchUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error) {
+	rsp, err := c.ScimPatchUser(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimPatchUserResponse(rsp)
+}
+
+// ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
+func (c *ClientWithResponses) ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error) {
+	rsp, err := c.ScimPatchUserWithApplicationScimPlusJSONBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimPatchUserResponse(rsp)
+}
+
+// ScimReplaceUserWithBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+func (c *ClientWithResponses) ScimReplaceUserWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimReplaceUserResponse, error) {
+	rsp, err := c.ScimReplaceUserWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimReplaceUserResponse(rsp)
+}
+
+// ScimReplaceUserWithResponse SCIM: replace a user's attributes (active: false suspends)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+func (c *ClientWithResponses) ScimReplaceUserWithResponse(ctx context.Context, id ScimId, body ScimReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimReplaceUserResponse, error) {
+	rsp, err := c.ScimReplaceUser(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimReplaceUserResponse(rsp)
+}
+
+// ScimReplaceUserWithApplicationScimPlusJSONBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+//
+// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
+func (c *ClientWithResponses) ScimReplaceUserWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimReplaceUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimReplaceUserResponse, error) {
+	rsp, err := c.ScimReplaceUserWithApplicationScimPlusJSONBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimReplaceUserResponse(rsp)
 }
 
 // ParseGithubOidcDiscoveryResponse parses an HTTP response from a GithubOidcDiscoveryWithResponse call
@@ -15542,6 +17961,13 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 		}
 		response.JSON410 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -15745,6 +18171,13 @@ func ParseRequestEmailChangeResponse(rsp *http.Response) (*RequestEmailChangeRes
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Error
@@ -17015,6 +19448,20 @@ func ParseCreateInviteResponse(rsp *http.Response) (*CreateInviteResponse, error
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -17078,6 +19525,27 @@ func ParseCreateInvitesBulkResponse(rsp *http.Response) (*CreateInvitesBulkRespo
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -17182,6 +19650,20 @@ func ParseResendInviteResponse(rsp *http.Response) (*ResendInviteResponse, error
 			return nil, err
 		}
 		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -18066,6 +20548,101 @@ func ParseUpdateRoleResponse(rsp *http.Response) (*UpdateRoleResponse, error) {
 	return response, nil
 }
 
+// ParseRevokeScimTokenResponse parses an HTTP response from a RevokeScimTokenWithResponse call
+func ParseRevokeScimTokenResponse(rsp *http.Response) (*RevokeScimTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeScimTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateScimTokenResponse parses an HTTP response from a CreateScimTokenWithResponse call
+func ParseCreateScimTokenResponse(rsp *http.Response) (*CreateScimTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateScimTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			CreatedAt time.Time `json:"createdAt"`
+
+			// Token Examples: scim_01jd..._...
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListTicketsResponse parses an HTTP response from a ListTicketsWithResponse call
 func ParseListTicketsResponse(rsp *http.Response) (*ListTicketsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18452,6 +21029,470 @@ func ParsePutUserPropertiesResponse(rsp *http.Response) (*PutUserPropertiesRespo
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimListGroupsResponse parses an HTTP response from a ScimListGroupsWithResponse call
+func ParseScimListGroupsResponse(rsp *http.Response) (*ScimListGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimListGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScimList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimGetGroupResponse parses an HTTP response from a ScimGetGroupWithResponse call
+func ParseScimGetGroupResponse(rsp *http.Response) (*ScimGetGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimGetGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScimGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimPatchGroupResponse parses an HTTP response from a ScimPatchGroupWithResponse call
+func ParseScimPatchGroupResponse(rsp *http.Response) (*ScimPatchGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimPatchGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScimGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimResourceTypesResponse parses an HTTP response from a ScimResourceTypesWithResponse call
+func ParseScimResourceTypesResponse(rsp *http.Response) (*ScimResourceTypesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimResourceTypesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimSchemasResponse parses an HTTP response from a ScimSchemasWithResponse call
+func ParseScimSchemasResponse(rsp *http.Response) (*ScimSchemasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimSchemasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimServiceProviderConfigResponse parses an HTTP response from a ScimServiceProviderConfigWithResponse call
+func ParseScimServiceProviderConfigResponse(rsp *http.Response) (*ScimServiceProviderConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimServiceProviderConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimListUsersResponse parses an HTTP response from a ScimListUsersWithResponse call
+func ParseScimListUsersResponse(rsp *http.Response) (*ScimListUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimListUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScimList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimDeleteUserResponse parses an HTTP response from a ScimDeleteUserWithResponse call
+func ParseScimDeleteUserResponse(rsp *http.Response) (*ScimDeleteUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimDeleteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimGetUserResponse parses an HTTP response from a ScimGetUserWithResponse call
+func ParseScimGetUserResponse(rsp *http.Response) (*ScimGetUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimGetUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScimUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimPatchUserResponse parses an HTTP response from a ScimPatchUserWithResponse call
+func ParseScimPatchUserResponse(rsp *http.Response) (*ScimPatchUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimPatchUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScimUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimReplaceUserResponse parses an HTTP response from a ScimReplaceUserWithResponse call
+func ParseScimReplaceUserResponse(rsp *http.Response) (*ScimReplaceUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimReplaceUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScimUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON409 = &dest
 
 	}
 

@@ -14,11 +14,13 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/oklog/ulid/v2"
@@ -40,7 +42,9 @@ type Config struct {
 	// AppURL is the web frontend's base URL, used in email links and as the default CORS origin.
 	AppURL         string
 	AllowedOrigins []string
-	MailFrom       string
+	// APIURL is the API's own public base URL (API_URL), where SCIM clients are pointed.
+	APIURL   string
+	MailFrom string
 	// DynamoDBEndpoint, CognitoEndpoint and SESEndpoint point at local stand-ins; empty in AWS.
 	DynamoDBEndpoint string
 	CognitoEndpoint  string
@@ -48,6 +52,17 @@ type Config struct {
 	// Secret keys the server's MACs: list cursors, and what else must be verifiable without
 	// being stored. From APP_SECRET; every function of a deployment must share it.
 	Secret []byte
+	// AppID is the name of the function the process serves ("create-invite",
+	// "stream-processor", "scheduled-job"): every AWS SDK client carries it as its app id, so
+	// each request's User-Agent says which function made it (app/<name>). Set by the
+	// function's main (lambdaapp) and by local mode, one Env per function.
+	AppID string
+	// AdaptiveRetry makes the SDK clients retry in adaptive mode (client-side rate limiting
+	// under throttling) rather than standard: for the background functions, which can wait.
+	AdaptiveRetry bool
+	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; 0: the
+	// default of ratelimit.OrgDailyEmails).
+	DailyEmailLimit int
 }
 
 // ConfigFromEnv reads the configuration from environment variables.
@@ -59,6 +74,7 @@ func ConfigFromEnv() Config {
 		UserPoolClientID: os.Getenv("USER_POOL_CLIENT_ID"),
 		AppURL:           strings.TrimRight(envOr("APP_URL", "http://localhost:3000"), "/"),
 		MailFrom:         envOr("MAIL_FROM", "no-reply@example.com"),
+		APIURL:           envOr("API_URL", "http://127.0.0.1:8080"),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		CognitoEndpoint:  os.Getenv("COGNITO_ENDPOINT"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
@@ -72,6 +88,7 @@ func ConfigFromEnv() Config {
 		// Without a configured secret nothing sealed survives this process: fine for a test.
 		c.Secret = RandomSecret()
 	}
+	c.DailyEmailLimit, _ = strconv.Atoi(os.Getenv("ORG_DAILY_EMAIL_LIMIT"))
 	c.AllowedOrigins = []string{c.AppURL}
 	if v := os.Getenv("ALLOWED_ORIGINS"); v != "" {
 		c.AllowedOrigins = strings.Split(v, ",")
@@ -150,7 +167,20 @@ func once[T any](e *Env, key string, build func() T) T {
 // credentials in variables) without config.LoadDefaultConfig, which costs init time and size.
 func (e *Env) AWSConfig() aws.Config {
 	return once(e, "aws", func() aws.Config {
-		cfg := aws.Config{Region: e.Config.Region}
+		cfg := aws.Config{Region: e.Config.Region, AppID: e.Config.AppID}
+		// The standard retryer (3 attempts, exponential backoff with jitter, throttling and
+		// 5xx retried) for the routes, whose callers wait; adaptive mode, which also slows
+		// the client down while DynamoDB throttles it, for the background functions. What
+		// still fails after that is answered 503 unavailable with Retry-After (httpapi).
+		if e.Config.AdaptiveRetry {
+			cfg.Retryer = func() aws.Retryer {
+				return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+					o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
+				})
+			}
+		} else {
+			cfg.Retryer = func() aws.Retryer { return retry.NewStandard() }
+		}
 		if id := os.Getenv("AWS_ACCESS_KEY_ID"); id != "" {
 			cfg.Credentials = credentials.NewStaticCredentialsProvider(id, os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN"))
 		} else {
@@ -196,28 +226,33 @@ func (e *Env) Directory() orgs.Directory {
 }
 
 // Profiles returns the account self-service without a mail sender or a directory: enough for
-// changes to the profile, which touch only the table.
+// changes to the profile, which touch only the table, and for requesting an email change,
+// whose link leaves through the outbox.
 func (e *Env) Profiles() *orgs.SelfService {
 	return once(e, "profiles", func() *orgs.SelfService {
 		return &orgs.SelfService{Orgs: e.Orgs(), Members: e.Store(), AppURL: e.Config.AppURL}
 	})
 }
 
-// SelfService returns the account self-service that sends mail: what requesting an email
-// change needs.
-func (e *Env) SelfService() *orgs.SelfService {
-	return once(e, "self", func() *orgs.SelfService {
+// SelfService returns the account self-service: what requesting an email change needs (its
+// link leaves through the outbox).
+func (e *Env) SelfService() *orgs.SelfService { return e.Profiles() }
+
+// SelfServiceSending returns the account self-service that sends mail: the outbox handlers'
+// (the email-change link).
+func (e *Env) SelfServiceSending() *orgs.SelfService {
+	return once(e, "self-sending", func() *orgs.SelfService {
 		s := *e.Profiles()
 		s.Mail = e.Mail()
 		return &s
 	})
 }
 
-// SelfServiceWithDirectory returns the account self-service that sends mail and changes the
-// directory: what confirming an email change needs.
+// SelfServiceWithDirectory returns the account self-service that changes the directory: what
+// confirming an email change needs (the notice to the old address leaves through the outbox).
 func (e *Env) SelfServiceWithDirectory() *orgs.SelfService {
 	return once(e, "self-directory", func() *orgs.SelfService {
-		s := *e.SelfService()
+		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
 	})
@@ -240,15 +275,17 @@ func (e *Env) Members() *orgs.MemberService {
 	})
 }
 
-// Invites returns the invite service without a mail sender, for the routes that send no
-// email.
+// Invites returns the invite service without a mail sender: what the routes need, whose
+// emails leave through the outbox.
 func (e *Env) Invites() *orgs.InviteService {
 	return once(e, "invites", func() *orgs.InviteService {
-		return &orgs.InviteService{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log}
+		return &orgs.InviteService{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
+			DailyEmailLimit: e.Config.DailyEmailLimit}
 	})
 }
 
-// InvitesSending returns the invite service that sends the invite emails with Mail.
+// InvitesSending returns the invite service that sends the invite emails with Mail: the
+// outbox handler's (SendInviteEmail).
 func (e *Env) InvitesSending() *orgs.InviteService {
 	return once(e, "invites-sending", func() *orgs.InviteService {
 		s := *e.Invites()

@@ -5,6 +5,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error for the caller.
@@ -30,6 +31,8 @@ type Error struct {
 	Message string
 	// Err is the underlying cause, logged but never shown.
 	Err error
+	// RetryAfter, for RateLimited and Unavailable, is when to try again (Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -66,3 +69,18 @@ func MessageOf(err error) string {
 
 // Is reports whether err has kind k.
 func Is(err error, k Kind) bool { return KindOf(err) == k }
+
+// RetryAfterOf returns the RetryAfter of the first *Error in err's chain that sets one.
+func RetryAfterOf(err error) time.Duration {
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return 0
+		}
+		if e.RetryAfter > 0 {
+			return e.RetryAfter
+		}
+		err = e.Err
+	}
+	return 0
+}

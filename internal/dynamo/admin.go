@@ -17,7 +17,7 @@ import (
 const tableActiveTimeout = 5 * time.Minute
 
 // EnsureTable creates the table called name as Schema describes it, on-demand, and waits
-// until it is ACTIVE with TTL enabled. It is meant for local mode and tests; in AWS the CDK
+// until it is ACTIVE with TTL and its stream enabled. It is meant for local mode and tests; in AWS the CDK
 // stack owns the table. An existing table is left alone if its keys and indexes match Schema;
 // if they do not, EnsureTable returns an error rather than let queries fail later in
 // confusing ways.
@@ -34,6 +34,9 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	default:
 		if err := checkTableMatchesSchema(desc.Table); err != nil {
 			return fmt.Errorf("table %s exists but does not match dynamo.Schema (delete it to have it recreated): %w", name, err)
+		}
+		if err := ensureStream(ctx, client, desc.Table); err != nil {
+			return err
 		}
 	}
 
@@ -55,6 +58,9 @@ func createTable(ctx context.Context, client *dynamodb.Client, name string) erro
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		KeySchema:   keySchema(Schema.PartitionKey, Schema.SortKey),
+		StreamSpecification: &types.StreamSpecification{
+			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(Schema.StreamView),
+		},
 	}
 	for _, index := range Schema.Indexes {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
@@ -155,4 +161,34 @@ func ensureTTL(ctx context.Context, client *dynamodb.Client, name string) error 
 		return fmt.Errorf("enable TTL on %s.%s: %w", name, Schema.TTLAttribute, err)
 	}
 	return nil
+}
+
+// ensureStream turns on the stream of a table made before the table had one.
+func ensureStream(ctx context.Context, client *dynamodb.Client, table *types.TableDescription) error {
+	if spec := table.StreamSpecification; spec != nil && aws.ToBool(spec.StreamEnabled) &&
+		spec.StreamViewType == types.StreamViewType(Schema.StreamView) {
+		return nil
+	}
+	_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+		TableName: table.TableName,
+		StreamSpecification: &types.StreamSpecification{
+			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(Schema.StreamView),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("enable the stream of %s: %w", aws.ToString(table.TableName), err)
+	}
+	return nil
+}
+
+// StreamARN returns the ARN of the table's current stream.
+func StreamARN(ctx context.Context, client *dynamodb.Client, name string) (string, error) {
+	desc, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return "", fmt.Errorf("describe table %s: %w", name, err)
+	}
+	if desc.Table.LatestStreamArn == nil {
+		return "", fmt.Errorf("table %s has no stream", name)
+	}
+	return *desc.Table.LatestStreamArn, nil
 }

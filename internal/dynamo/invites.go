@@ -67,6 +67,7 @@ type inviteItem struct {
 	LastSentAt       stamp     `dynamodbav:"lastSentAt"`
 	Delivery         string    `dynamodbav:"deliveryStatus"`
 	DeliveryAttempts int       `dynamodbav:"deliveryAttempts"`
+	DeliveryMessage  string    `dynamodbav:"deliveryMessage,omitempty"`
 	TokenHash        string    `dynamodbav:"tokenHash"`
 	DueAt            stamp     `dynamodbav:"dueAt"`
 	AcceptedAt       time.Time `dynamodbav:"acceptedAt,omitempty"`
@@ -83,7 +84,7 @@ func newInviteItem(i orgs.Invite) inviteItem {
 		ID: i.ID, OrgID: i.OrgID, Email: i.Email, Role: string(i.Role), Status: string(i.Status),
 		InvitedByID: i.InvitedBy.ID, InvitedByEmail: i.InvitedBy.Email,
 		CreatedAt: stamp(i.CreatedAt), ExpiresAt: stamp(i.ExpiresAt), LastSentAt: stamp(i.LastSentAt),
-		Delivery: string(i.Delivery), DeliveryAttempts: i.DeliveryAttempts, TokenHash: i.TokenHash,
+		Delivery: string(i.Delivery), DeliveryAttempts: i.DeliveryAttempts, DeliveryMessage: i.DeliveryMessage, TokenHash: i.TokenHash,
 		DueAt: stamp(i.DueAt), AcceptedAt: i.AcceptedAt, AcceptedBy: i.AcceptedBy, RevokedAt: i.RevokedAt,
 	}
 	if i.Status == orgs.InvitePending {
@@ -97,7 +98,7 @@ func (it inviteItem) invite() orgs.Invite {
 		ID: it.ID, OrgID: it.OrgID, Email: it.Email, Role: roles.Role(it.Role), Status: orgs.InviteStatus(it.Status),
 		InvitedBy: orgs.Person{ID: it.InvitedByID, Email: it.InvitedByEmail},
 		CreatedAt: it.CreatedAt.time(), ExpiresAt: it.ExpiresAt.time(), LastSentAt: it.LastSentAt.time(),
-		Delivery: orgs.Delivery(it.Delivery), DeliveryAttempts: it.DeliveryAttempts, TokenHash: it.TokenHash,
+		Delivery: orgs.Delivery(it.Delivery), DeliveryAttempts: it.DeliveryAttempts, DeliveryMessage: it.DeliveryMessage, TokenHash: it.TokenHash,
 		DueAt: it.DueAt.time(), AcceptedAt: it.AcceptedAt, AcceptedBy: it.AcceptedBy, RevokedAt: it.RevokedAt,
 	}
 }
@@ -164,7 +165,10 @@ func (s *Store) CreateInvite(ctx context.Context, w orgs.NewInvite) error {
 	org.invite(inv.Role, +1)
 	t.orgItem(inv.OrgID, org)
 	t.memberStill(inv.OrgID, w.Actor)
-	t.putNew(newTokenItem(w.Token), fmt.Errorf("token of invite %s exists", inv.ID))
+	if w.Budget != nil {
+		t.limit(*w.Budget)
+	}
+	t.outbox(inv.CreatedAt, w.Email)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }
@@ -235,14 +239,21 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 		Set(attr("lastSentAt"), val(stamp(a.LastSentAt))).
 		Set(attr("deliveryStatus"), val(string(a.Delivery))).
 		Set(attr("deliveryAttempts"), val(a.DeliveryAttempts)).
+		Set(attr("deliveryMessage"), val(a.DeliveryMessage)).
 		Set(attr(attrGSI1S), val(inviteListSK(a.ExpiresAt, a.ID)))
 	t.update(key(orgPK(b.OrgID), inviteSK(b.ID)), setDue(upd, a, a.DueAt),
 		pendingAt(a.LastSentAt).And(attr("tokenHash").Equal(val(b.TokenHash))), orgs.ErrInviteGone)
-	t.delete(key(tokenPK(b.TokenHash), skToken), expression.ConditionBuilder{}, nil)
-	t.putNew(newTokenItem(w.Token), fmt.Errorf("token of invite %s exists", a.ID))
+	if b.TokenHash != "" {
+		// The old link stops working at once.
+		t.delete(key(tokenPK(b.TokenHash), skToken), expression.ConditionBuilder{}, nil)
+	}
 	t.put(newInviteGuard(a), guardHeldBy(a.ID), orgs.ErrInviteChanged)
 	t.memberStill(b.OrgID, w.Actor)
 	t.orgItem(b.OrgID, orgChange{roles: w.Roles})
+	if w.Budget != nil {
+		t.limit(*w.Budget)
+	}
+	t.outbox(a.LastSentAt, w.Email)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }
@@ -272,7 +283,7 @@ func (s *Store) SetDelivery(ctx context.Context, d orgs.DeliveryUpdate) error {
 		Set(attr("deliveryAttempts"), val(d.Attempts)).
 		Set(attr("lastSentAt"), val(stamp(d.LastSentAt)))
 	cond := attr("status").Equal(val(string(orgs.InvitePending))).And(attr("tokenHash").Equal(val(inv.TokenHash)))
-	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), setDue(upd, inv, d.DueAt), cond, orgs.ErrInviteChanged)
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), upd, cond, orgs.ErrInviteChanged)
 	if d.Event != nil {
 		t.event(*d.Event)
 	}
@@ -442,15 +453,16 @@ func (s *Store) ExpireInvite(ctx context.Context, inv orgs.Invite, now time.Time
 	return t.run(ctx, s.Client)
 }
 
-// ClaimRetry implements orgs.InviteStore.
-func (s *Store) ClaimRetry(ctx context.Context, inv orgs.Invite, tok orgs.InviteToken, lease time.Time) error {
+// SetInviteToken implements orgs.InviteStore.
+func (s *Store) SetInviteToken(ctx context.Context, inv orgs.Invite, tok orgs.InviteToken, messageID string) error {
 	t := s.txn()
-	upd := expression.Set(attr("tokenHash"), val(tok.Hash)).Set(attr("deliveryStatus"), val(string(orgs.DeliverySending)))
 	cond := attr("status").Equal(val(string(orgs.InvitePending))).
-		And(attr("dueAt").Equal(val(stamp(inv.DueAt)))).
-		And(attr("tokenHash").Equal(val(inv.TokenHash)))
-	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), setDue(upd, inv, lease), cond, orgs.ErrInviteChanged)
-	t.delete(key(tokenPK(inv.TokenHash), skToken), expression.ConditionBuilder{}, nil)
+		And(attr("tokenHash").Equal(val(inv.TokenHash))).
+		And(attr("deliveryMessage").Equal(val(messageID)))
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), expression.Set(attr("tokenHash"), val(tok.Hash)), cond, orgs.ErrInviteChanged)
+	if inv.TokenHash != "" {
+		t.delete(key(tokenPK(inv.TokenHash), skToken), expression.ConditionBuilder{}, nil)
+	}
 	t.putNew(newTokenItem(tok), fmt.Errorf("token of invite %s exists", inv.ID))
 	return t.run(ctx, s.Client)
 }

@@ -8,16 +8,22 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
+	outboxpkg "github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/ses"
@@ -62,8 +68,11 @@ func TestInviteWritesInviteGuardTokenHashAndEventAndMailsTheLink(t *testing.T) {
 	orgID := w.newOrg(ada)
 	inv, token := w.invite(orgID, ada, "  Bob@Example.COM ", roles.User)
 	if inv.Email != "bob@example.com" || inv.Status != orgs.InvitePending || inv.Role != roles.User ||
-		!inv.ExpiresAt.Equal(w.clock.Now().Add(7*24*time.Hour)) || inv.InvitedBy.Email != "ada@example.com" || inv.Delivery != orgs.DeliverySent {
+		!inv.ExpiresAt.Equal(w.clock.Now().Add(7*24*time.Hour)) || inv.InvitedBy.Email != "ada@example.com" || inv.Delivery != orgs.DeliveryPending {
 		t.Errorf("invite = %+v", inv)
+	}
+	if stored := w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}).Invite; stored.Delivery != orgs.DeliverySent || stored.DeliveryAttempts != 1 {
+		t.Errorf("after the stream processor: delivery %s after %d attempts, want sent after 1", stored.Delivery, stored.DeliveryAttempts)
 	}
 	if len(token) < 22 { // 128 bits in base64url
 		t.Errorf("token %q is short", token)
@@ -483,11 +492,12 @@ func TestSESFailureKeepsTheInviteWithDeliveryFailedThenResendDelivers(t *testing
 	if err != nil {
 		t.Fatalf("create with SES down: %v", err)
 	}
-	if inv.Delivery != orgs.DeliveryFailed || inv.DeliveryAttempts != 1 {
+	if inv.Delivery != orgs.DeliveryPending {
 		t.Errorf("invite %+v", inv)
 	}
+	w.deliver()
 	stored := w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}).Invite
-	if stored.Delivery != orgs.DeliveryFailed || stored.Status != orgs.InvitePending || !stored.DueAt.Equal(w.clock.Now().Add(5*time.Minute)) {
+	if stored.Delivery != orgs.DeliveryFailed || stored.DeliveryAttempts != 1 || stored.Status != orgs.InvitePending || !stored.DueAt.Equal(inv.ExpiresAt) {
 		t.Errorf("stored %+v", stored)
 	}
 	if acts := w.actions(orgID, "email."); !slices.Equal(acts, []string{"email.failed"}) {
@@ -495,51 +505,105 @@ func TestSESFailureKeepsTheInviteWithDeliveryFailedThenResendDelivers(t *testing
 	}
 	w.mail.fail(nil)
 	again, err := w.invites.Resend(context.Background(), w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}))
-	if err != nil || again.Delivery != orgs.DeliverySent {
+	if err != nil || again.Delivery != orgs.DeliveryPending {
 		t.Fatalf("resend: %+v %v", again, err)
 	}
 	if _, err := w.invites.Accept(context.Background(), bob, w.mail.token(t, bob.Email)); err != nil {
 		t.Errorf("accept the delivered link: %v", err)
 	}
+	// The first email's retry, when it falls due, sends nothing: the resend superseded it.
+	w.clock.Advance(time.Hour)
+	if err := w.redrive(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.mail.to(bob.Email)); n != 1 {
+		t.Errorf("%d emails, want the resend's only", n)
+	}
 }
 
-func TestJobRetriesAFailedEmailOnceWithAWorkingLink(t *testing.T) {
+func TestOutboxRetriesAFailedEmailOnceWithAWorkingLink(t *testing.T) {
 	w := newWorld(t)
 	ada, bob := person("ada"), person("bob")
 	orgID := w.newOrg(ada)
 	w.mail.fail(errors.New("ses down"))
-	if _, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), orgs.InviteInput{Email: bob.Email, Role: "user"}); err != nil {
+	inv, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), orgs.InviteInput{Email: bob.Email, Role: "user"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	// Before the retry is due nothing happens; a retry that fails backs off.
-	if err := w.invites.ProcessDue(ctx, w.clock.Now()); err != nil {
+	if err := w.redrive(); err != nil {
 		t.Fatal(err)
 	}
-	w.clock.Advance(5 * time.Minute)
-	if err := w.invites.ProcessDue(ctx, w.clock.Now()); err != nil {
+	m, err := w.store().OutboxMessage(ctx, inv.DeliveryMessage)
+	if err != nil || m.Status != outboxpkg.StatusPending || m.Attempts != 1 {
+		t.Fatalf("after the first attempt: %+v %v", m, err)
+	}
+	w.clock.Set(m.NotBefore)
+	if err := w.redrive(); err != nil {
 		t.Fatal(err)
 	}
 	if acts := w.actions(orgID, "email."); len(acts) != 2 {
 		t.Errorf("after a failed retry: %v", acts)
 	}
+	m, _ = w.store().OutboxMessage(ctx, inv.DeliveryMessage)
 	w.mail.fail(nil)
-	w.clock.Advance(10 * time.Minute)
+	w.clock.Set(m.NotBefore)
 	now := w.clock.Now()
-	errs := race(3, func(int) error { return w.invites.ProcessDue(ctx, now) })
+	errs := race(3, func(int) error { return w.processor.Redrive(ctx, now) })
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.invites.ProcessDue(ctx, now); err != nil {
+	if err := w.redrive(); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(w.mail.to(bob.Email)); n != 1 {
 		t.Fatalf("%d emails after three runs at once and one more, want 1", n)
 	}
+	if m, _ := w.store().OutboxMessage(ctx, inv.DeliveryMessage); m.Status != outboxpkg.StatusDone || m.Attempts != 3 {
+		t.Errorf("message %+v, want done after 3 attempts", m)
+	}
+	if stored := w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}).Invite; stored.Delivery != orgs.DeliverySent || stored.DeliveryAttempts != 3 {
+		t.Errorf("invite delivery %s after %d attempts", stored.Delivery, stored.DeliveryAttempts)
+	}
 	if _, err := w.invites.Accept(ctx, bob, w.mail.token(t, bob.Email)); err != nil {
 		t.Errorf("accept the retried link: %v", err)
+	}
+}
+
+func TestOutboxGivesUpAfterMaxAttemptsAndTheInviteShowsFailed(t *testing.T) {
+	w := newWorld(t)
+	ada, bob := person("ada"), person("bob")
+	orgID := w.newOrg(ada)
+	w.mail.fail(errors.New("ses down"))
+	w.processor.MaxAttempts = 2
+	inv, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), orgs.InviteInput{Email: bob.Email, Role: "user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.deliver()
+	m, _ := w.store().OutboxMessage(context.Background(), inv.DeliveryMessage)
+	w.clock.Set(m.NotBefore)
+	if err := w.redrive(); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = w.store().OutboxMessage(context.Background(), inv.DeliveryMessage)
+	if m.Status != outboxpkg.StatusFailed || m.Attempts != 2 || m.LastError == "" {
+		t.Errorf("message %+v, want failed after 2 attempts", m)
+	}
+	if stored := w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}).Invite; stored.Delivery != orgs.DeliveryFailed || stored.DeliveryAttempts != 2 {
+		t.Errorf("invite delivery %s after %d attempts", stored.Delivery, stored.DeliveryAttempts)
+	}
+	// Given up, the message is no longer due: the job leaves it alone.
+	w.clock.Advance(24 * time.Hour)
+	cctx, counter := dynamo.WithCallCounter(context.Background())
+	if err := w.processor.Redrive(cctx, w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if counter.Calls() > 4 {
+		t.Errorf("an idle re-drive made %d calls", counter.Calls())
 	}
 }
 
@@ -599,6 +663,7 @@ func TestInviteEmailArrivesThroughTheSESStandInWithTheLinkAndEscapedText(t *test
 	if _, err := w.invites.Create(context.Background(), w.access(ada, v.ID, orgs.Subject{}), orgs.InviteInput{Email: to, Role: "user"}); err != nil {
 		t.Fatal(err)
 	}
+	w.deliver()
 	mails := testenv.Mails(t, endpoint, to)
 	if len(mails) != 1 {
 		t.Fatalf("%d mails", len(mails))
@@ -691,4 +756,59 @@ func TestInviteAndMemberRoundTrips(t *testing.T) {
 	route("DELETE members/{self} (leave)", 2, cy, orgs.Subject{UserID: cy.ID, SelfAllowed: true}, func(ctx context.Context, a orgs.Access) error {
 		return w.members.Remove(ctx, a)
 	})
+}
+
+func TestThirtyInviteesAcceptingOneOrgsInvitesAtOnceAllJoin(t *testing.T) {
+	w := newWorld(t)
+	ada := person("ada")
+	orgID := w.newOrg(ada)
+	const n = 30
+	people := make([]orgs.Caller, n)
+	tokens := make([]string, n)
+	for i := range n {
+		people[i] = person(fmt.Sprintf("invitee%02d", i))
+		_, tokens[i] = w.invite(orgID, ada, people[i].Email, roles.User)
+	}
+	// DynamoDB Local runs transactions one at a time, so it never reports the conflicts that
+	// DynamoDB does on the org item that counts the members. They are made here: every
+	// transaction's first attempts are cancelled with TransactionConflict, as DynamoDB
+	// cancels all but one of the transactions touching one item at once.
+	var injected atomic.Int64
+	conflicting := dynamodb.New(w.client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("InjectConflict",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					if awsmiddleware.GetOperationName(ctx) == "TransactWriteItems" && injected.Add(1) <= 2*n {
+						return middleware.FinalizeOutput{}, middleware.Metadata{}, &types.TransactionCanceledException{
+							Message:             aws.String("Transaction cancelled (injected)"),
+							CancellationReasons: []types.CancellationReason{{Code: aws.String("None")}, {Code: aws.String("TransactionConflict")}},
+						}
+					}
+					return next.HandleFinalize(ctx, in)
+				}), middleware.After)
+		})
+	})
+	w.invites.Store = dynamo.New(conflicting, w.table)
+	before := dynamo.ConflictRetries()
+	start := time.Now()
+	errs := race(n, func(i int) error {
+		_, err := w.invites.Accept(context.Background(), people[i], tokens[i])
+		return err
+	})
+	retried := dynamo.ConflictRetries() - before
+	t.Logf("%d concurrent accepts in %s: %d transactions retried after a TransactionConflict (%d conflicts injected)", n, time.Since(start).Round(time.Millisecond), retried, min(injected.Load(), 2*n))
+	if retried < 2*n {
+		t.Errorf("%d retries after %d conflicts", retried, 2*n)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("invitee %d: %v", i, err)
+		}
+	}
+	if o := w.org(orgID); o.MemberCount != n+1 {
+		t.Errorf("member count %d, want %d", o.MemberCount, n+1)
+	}
+	if acts := w.actions(orgID, "invite.accepted"); len(acts) != n {
+		t.Errorf("%d invite.accepted events, want %d", len(acts), n)
+	}
 }

@@ -164,6 +164,11 @@ type memberItem struct {
 	Source     string         `dynamodbav:"source"`
 	JobTitle   string         `dynamodbav:"jobTitle,omitempty"`
 	Properties map[string]any `dynamodbav:"properties,omitempty"`
+	Status     string         `dynamodbav:"status,omitempty"`
+	// What SCIM keeps of a member it provisions (dynamo/scim.go).
+	ExternalID string `dynamodbav:"externalId,omitempty"`
+	GivenName  string `dynamodbav:"givenName,omitempty"`
+	FamilyName string `dynamodbav:"familyName,omitempty"`
 }
 
 func newMemberItem(m orgs.Member) memberItem {
@@ -177,6 +182,7 @@ func newMemberItem(m orgs.Member) memberItem {
 		},
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Phone: m.Phone, Notify: m.NotifyEmail, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
+		Status: string(m.Status), ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
 	}
 }
 
@@ -184,6 +190,7 @@ func (it memberItem) member() orgs.Member {
 	return orgs.Member{
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Phone: it.Phone, NotifyEmail: it.Notify, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
+		Status: orgs.Status(it.Status), ExternalID: it.ExternalID, GivenName: it.GivenName, FamilyName: it.FamilyName,
 	}
 }
 

@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 )
 
 // The pending email change of a user: USER#<userId> / EMAIL_CHANGE, one at a time, removed
@@ -22,17 +27,18 @@ type emailChangeItem struct {
 	NewEmail  string    `dynamodbav:"newEmail"`
 	TokenHash string    `dynamodbav:"tokenHash"`
 	ExpiresAt time.Time `dynamodbav:"expiresAt"`
+	MessageID string    `dynamodbav:"messageId,omitempty"`
 }
 
 func newEmailChangeItem(userID string, ch orgs.EmailChange) emailChangeItem {
 	return emailChangeItem{
 		keys:     keys{PK: userPK(userID), SK: skEmailChange, TTL: ch.ExpiresAt.Add(24 * time.Hour).Unix()},
-		NewEmail: ch.NewEmail, TokenHash: ch.TokenHash, ExpiresAt: ch.ExpiresAt,
+		NewEmail: ch.NewEmail, TokenHash: ch.TokenHash, ExpiresAt: ch.ExpiresAt, MessageID: ch.MessageID,
 	}
 }
 
 func (it emailChangeItem) change() *orgs.EmailChange {
-	return &orgs.EmailChange{NewEmail: it.NewEmail, TokenHash: it.TokenHash, ExpiresAt: it.ExpiresAt}
+	return &orgs.EmailChange{NewEmail: it.NewEmail, TokenHash: it.TokenHash, ExpiresAt: it.ExpiresAt, MessageID: it.MessageID}
 }
 
 // maxTxnItems is DynamoDB's limit on the items of one transaction; maxCopyItems is the most
@@ -96,20 +102,49 @@ var (
 )
 
 // SaveEmailChange implements orgs.Store.
-func (s *Store) SaveEmailChange(ctx context.Context, userID string, ch orgs.EmailChange, ev audit.Event) error {
+func (s *Store) SaveEmailChange(ctx context.Context, userID string, ch orgs.EmailChange, ev audit.Event, limit ratelimit.Use, link outbox.Message) error {
 	t := s.txn()
 	t.put(newEmailChangeItem(userID, ch), expression.ConditionBuilder{}, nil)
+	t.limit(limit)
+	t.outbox(ev.OccurredAt, link)
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
 
+// EmailChangeOf implements orgs.Store: one consistent GetItem.
+func (s *Store) EmailChangeOf(ctx context.Context, userID string) (*orgs.EmailChange, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table), Key: key(userPK(userID), skEmailChange), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get email change: %w", err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	var it emailChangeItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, err
+	}
+	return it.change(), nil
+}
+
+// SetEmailChangeToken implements orgs.Store.
+func (s *Store) SetEmailChangeToken(ctx context.Context, userID, messageID, hash string) error {
+	t := s.txn()
+	t.update(key(userPK(userID), skEmailChange), expression.Set(attr("tokenHash"), val(hash)),
+		exists().And(attr("messageId").Equal(val(messageID))), orgs.ErrEmailChangeMoved)
+	return t.run(ctx, s.Client)
+}
+
 // ConfirmEmailChange implements orgs.Store.
-func (s *Store) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after orgs.Profile, ch orgs.EmailChange, ev audit.Event) error {
+func (s *Store) ConfirmEmailChange(ctx context.Context, acc orgs.Account, after orgs.Profile, ch orgs.EmailChange, ev audit.Event, notice outbox.Message) error {
 	t := s.txn()
 	t.delete(key(userPK(acc.Profile.ID), skEmailChange),
 		expression.Name("tokenHash").Equal(expression.Value(ch.TokenHash)),
 		apperr.New(apperr.Gone, "this confirmation link was used already"))
 	t.updateDiff(newProfileItem(acc.Profile), newProfileItem(after), expression.ConditionBuilder{}, errProfileChanged)
+	t.outbox(ev.OccurredAt, notice)
 	t.event(ev)
 	return s.runWithCopies(ctx, t, identityCopies(acc, after))
 }

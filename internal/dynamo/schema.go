@@ -1,7 +1,7 @@
 package dynamo
 
-// TableSchema describes the single table: its key, its global secondary indexes and its TTL
-// attribute. It is written once here and used by the CDK stack, by local mode and by the
+// TableSchema describes the single table: its key, its global secondary indexes, its TTL
+// attribute and its stream. It is written once here and used by the CDK stack, by local mode and by the
 // tests, so the three can never disagree.
 type TableSchema struct {
 	PartitionKey string
@@ -10,6 +10,9 @@ type TableSchema struct {
 	// TTLAttribute holds an epoch-seconds number after which DynamoDB may delete the item.
 	// It is garbage collection only: expiry is always decided from the item's own times.
 	TTLAttribute string
+	// StreamView is what the table's stream carries of each change (NEW_AND_OLD_IMAGES): the
+	// stream processor reads new outbox messages and events from it.
+	StreamView string
 }
 
 // IndexSchema is one global secondary index with string keys and all attributes projected.
@@ -50,4 +53,5 @@ var Schema = TableSchema{
 		{Name: IndexGSI3, PartitionKey: attrGSI3P, SortKey: attrGSI3S},
 	},
 	TTLAttribute: attrTTL,
+	StreamView:   "NEW_AND_OLD_IMAGES",
 }

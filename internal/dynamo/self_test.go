@@ -12,6 +12,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
+	outboxpkg "github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
 )
 
@@ -37,7 +38,10 @@ func (d *directory) DeleteUser(_ context.Context, userID string) error {
 func newSelf(f *world, clock *time.Time) (*orgs.SelfService, *mail.Recorder, *directory) {
 	rec, dir := &mail.Recorder{}, &directory{}
 	f.orgs.Now = func() time.Time { return *clock }
-	return &orgs.SelfService{Orgs: f.orgs, Directory: dir, Mail: rec, AppURL: "https://app.example.com"}, rec, dir
+	self := &orgs.SelfService{Orgs: f.orgs, Directory: dir, Mail: rec, AppURL: "https://app.example.com"}
+	f.handlers[outboxpkg.KindEmail] = outboxpkg.SendEmail(rec)
+	f.handlers[orgs.KindEmailChangeLink] = self.SendEmailChangeLink
+	return self, rec, dir
 }
 
 func tokenFrom(t *testing.T, m mail.Message) string {
@@ -57,6 +61,7 @@ func TestEmailChangeLinkExpiresAfter24Hours(t *testing.T) {
 	if _, err := self.RequestEmailChange(ctx, caller(1), "new@example.com"); err != nil {
 		t.Fatal(err)
 	}
+	f.deliver()
 	token := tokenFrom(t, rec.Sent[0])
 	clock = clock.Add(orgs.EmailChangeTTL)
 	if _, err := self.ConfirmEmailChange(ctx, caller(1), token); !apperr.Is(err, apperr.Gone) {
@@ -69,23 +74,44 @@ func TestEmailChangeLinkExpiresAfter24Hours(t *testing.T) {
 	if _, err := self.RequestEmailChange(ctx, caller(1), "new@example.com"); err != nil {
 		t.Fatal(err)
 	}
+	f.deliver()
 	p, err := self.ConfirmEmailChange(ctx, caller(1), tokenFrom(t, rec.Sent[1]))
 	if err != nil || p.Email != "new@example.com" || dir.emails["user-1"] != "new@example.com" {
 		t.Fatalf("confirm: %+v %v %v", p, err, dir.emails)
 	}
+	f.deliver()
 	if last := rec.Sent[len(rec.Sent)-1]; last.To != "user1@example.com" || !strings.Contains(last.Text, "new@example.com") {
 		t.Errorf("no notice to the old address: %+v", last)
 	}
 }
 
-func TestEmailChangeThatCantBeMailedIsUnavailable(t *testing.T) {
+func TestEmailChangeWhoseLinkCantBeMailedSucceedsAndTheLinkIsRetried(t *testing.T) {
 	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	self, rec, _ := newSelf(f, &clock)
+	self, rec, dir := newSelf(f, &clock)
 	rec.Err = errors.New("ses down")
-	_, err := self.RequestEmailChange(context.Background(), caller(1), "new@example.com")
-	if !apperr.Is(err, apperr.Unavailable) {
-		t.Fatalf("got %v, want unavailable", err)
+	ch, err := self.RequestEmailChange(context.Background(), caller(1), "new@example.com")
+	if err != nil {
+		t.Fatalf("the request must succeed while SES is down: %v", err)
+	}
+	f.deliver()
+	m, err := f.store().OutboxMessage(context.Background(), ch.MessageID)
+	if err != nil || m.Status != outboxpkg.StatusPending || m.Attempts != 1 || !m.NotBefore.After(clock) || m.LastError == "" {
+		t.Fatalf("after a failed send the link's message is %+v (%v), want pending with a retry time", m, err)
+	}
+	rec.Err = nil
+	clock = m.NotBefore
+	if err := f.redrive(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Sent) != 1 {
+		t.Fatalf("%d mails after the retry, want 1", len(rec.Sent))
+	}
+	if _, err := self.ConfirmEmailChange(context.Background(), caller(1), tokenFrom(t, rec.Sent[0])); err != nil || dir.emails["user-1"] != "new@example.com" {
+		t.Fatalf("confirm with the retried link: %v", err)
+	}
+	if err := f.redrive(); err != nil || len(rec.Sent) != 2 {
+		t.Fatalf("after the job runs again: %d mails (the notice makes 2), %v", len(rec.Sent), err)
 	}
 }
 
@@ -121,6 +147,7 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 	if _, err := self.RequestEmailChange(ctx, caller(1), "renamed@example.com"); err != nil {
 		t.Fatal(err)
 	}
+	f.deliver()
 	if _, err := self.ConfirmEmailChange(ctx, caller(1), tokenFrom(t, rec.Sent[0])); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -80,7 +83,7 @@ func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
 	if t.err != nil {
 		return t.err
 	}
-	_, err := client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
+	err := t.write(ctx, client)
 	var cancelled *types.TransactionCanceledException
 	if errors.As(err, &cancelled) {
 		for i, r := range cancelled.CancellationReasons {
@@ -97,10 +100,9 @@ func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
 				return t.onFail[i]
 			}
 		}
-		for _, r := range cancelled.CancellationReasons {
-			if aws.ToString(r.Code) == "TransactionConflict" {
-				return apperr.New(apperr.Conflict, "another change to the same data was in progress; try again")
-			}
+		if conflicted(cancelled) {
+			return &apperr.Error{Kind: apperr.Unavailable, RetryAfter: time.Second,
+				Message: "other changes to the same data kept this one from completing; try again in a moment", Err: err}
 		}
 	}
 	if err != nil {
@@ -111,6 +113,57 @@ func (t *txn) run(ctx context.Context, client *dynamodb.Client) error {
 	}
 	return nil
 }
+
+// Conflicts: a transaction touching an item that another transaction holds at that moment
+// (a hot item: the org's member count while many invitees accept at once) is cancelled with
+// TransactionConflict and has written nothing, so it is tried again, up to conflictAttempts
+// times, after a jittered wait that doubles from conflictBase. The SDK's retryer does not
+// retry it: to the SDK it is a client error.
+const (
+	conflictAttempts = 8
+	conflictBase     = 15 * time.Millisecond
+)
+
+// write sends the transaction, trying again while it is cancelled only by conflicts.
+func (t *txn) write(ctx context.Context, client *dynamodb.Client) error {
+	wait := conflictBase
+	for attempt := 1; ; attempt++ {
+		_, err := client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
+		var cancelled *types.TransactionCanceledException
+		if !errors.As(err, &cancelled) || !conflicted(cancelled) || attempt == conflictAttempts {
+			return err
+		}
+		conflictRetries.Add(1)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait/2 + rand.N(wait)):
+		}
+		wait *= 2
+	}
+}
+
+// conflicted reports whether a cancellation was caused by a conflict and by no failed
+// condition (which retrying can't change).
+func conflicted(c *types.TransactionCanceledException) bool {
+	conflict := false
+	for _, r := range c.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			conflict = true
+		case "", "None":
+		default:
+			return false
+		}
+	}
+	return conflict
+}
+
+// conflictRetries counts the transactions tried again after a conflict, in this process.
+var conflictRetries atomic.Int64
+
+// ConflictRetries returns how many transactions this process tried again after a conflict.
+func ConflictRetries() int64 { return conflictRetries.Load() }
 
 // Account implements orgs.Store: one consistent Query of the user's partition.
 func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error) {

@@ -22,7 +22,9 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
+	outboxpkg "github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -52,6 +54,9 @@ type outbox struct {
 	mu   sync.Mutex
 	sent []mail.Message
 	err  error
+	// deliver, when set, has the stream processor do the outbox's work first: to and token
+	// call it, so that what a test wrote has been mailed when it looks.
+	deliver func()
 }
 
 func (o *outbox) Send(_ context.Context, m mail.Message) error {
@@ -72,6 +77,9 @@ func (o *outbox) fail(err error) {
 
 // to returns the messages sent to address, oldest first.
 func (o *outbox) to(address string) []mail.Message {
+	if o.deliver != nil {
+		o.deliver()
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []mail.Message
@@ -109,6 +117,10 @@ type world struct {
 	orgs    *orgs.Service
 	members *orgs.MemberService
 	invites *orgs.InviteService
+	// processor does the outbox's messages with handlers; feed hands it the table's stream.
+	handlers  outboxpkg.Handlers
+	processor *outboxpkg.Processor
+	feed      *streamfeed.Feeder
 }
 
 func newWorld(t *testing.T) *world {
@@ -118,12 +130,36 @@ func newWorld(t *testing.T) *world {
 	clock := &testClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	box := &outbox{}
 	o := &orgs.Service{Store: store, Now: clock.Now, NewID: app.NewULID}
-	return &world{
+	w := &world{
 		t: t, client: client, table: table, clock: clock, mail: box, orgs: o,
 		members: &orgs.MemberService{Store: store, Now: clock.Now, NewID: app.NewULID},
 		invites: &orgs.InviteService{Store: store, Accounts: o, Mail: box, AppURL: "https://portal.example.com",
 			Now: clock.Now, NewID: app.NewULID, Log: slog.New(slog.DiscardHandler)},
 	}
+	w.handlers = outboxpkg.Handlers{
+		outboxpkg.KindEmail:  outboxpkg.SendEmail(box),
+		orgs.KindInviteEmail: w.invites.SendInviteEmail,
+	}
+	w.processor = &outboxpkg.Processor{Store: store, Handlers: w.handlers, Now: func() time.Time { return w.orgs.Now() },
+		Log: slog.New(slog.DiscardHandler)}
+	w.feed = testenv.Stream(t, client, table, dynamo.StreamHandler(w.processor, nil, slog.New(slog.DiscardHandler)))
+	box.deliver = w.deliver
+	return w
+}
+
+// deliver has the stream processor do what the stream holds: the outbox messages written so
+// far are done (or failed and due for a retry) when it returns.
+func (w *world) deliver() {
+	w.t.Helper()
+	if err := w.feed.Drain(context.Background()); err != nil {
+		w.t.Fatalf("stream processor: %v", err)
+	}
+}
+
+// redrive runs the scheduled job's outbox task at the world's time.
+func (w *world) redrive() error {
+	w.deliver()
+	return w.processor.Redrive(context.Background(), w.orgs.Now())
 }
 
 // person is a signed-in user with an ID token's claims.

@@ -31,9 +31,15 @@ type Gateway struct {
 
 // New binds every route to env. Routes that need a token are checked with verifier.
 func New(env *app.Env, routes []*httpapi.Route, verifier *Verifier) *Gateway {
+	return NewPerFunction(env, routes, verifier, func(*httpapi.Route) *app.Env { return env })
+}
+
+// NewPerFunction binds each route to the Env envFor gives it, as each Lambda function has its
+// own; env gives the CORS origins and the log.
+func NewPerFunction(env *app.Env, routes []*httpapi.Route, verifier *Verifier, envFor func(*httpapi.Route) *app.Env) *Gateway {
 	g := &Gateway{mux: http.NewServeMux(), origins: env.Config.AllowedOrigins, log: env.Log}
 	for _, r := range routes {
-		fn := httpapi.Bind(r, env)
+		fn := httpapi.Bind(r, envFor(r))
 		g.mux.Handle(r.Method+" "+r.Path, &endpoint{route: r, fn: fn, verifier: verifier})
 	}
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {

@@ -75,6 +75,7 @@ var mutations = map[string]mutation{
 		if _, err := a.env.SelfService().RequestEmailChange(context.Background(), ada, "ada@lovelace.example"); err != nil {
 			a.t.Fatal(err)
 		}
+		a.deliver()
 		_, token, _ := strings.Cut(rec.Sent[0].Text, "token=")
 		return a.request(ConfirmEmailChange, &ada, nil, nil, `{"token":"`+strings.Fields(token)[0]+`"}`)
 	},
@@ -142,12 +143,17 @@ func (a *api) invite(admin orgs.Caller, orgID, email string) (orgs.Invite, strin
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	inv, err := a.env.InvitesSending().Create(context.Background(), access, orgs.InviteInput{Email: email, Role: "user"})
+	inv, err := a.env.Invites().Create(context.Background(), access, orgs.InviteInput{Email: email, Role: "user"})
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	a.deliver()
 	_, token, _ := strings.Cut(rec.Sent[0].Text, "token=")
-	return inv, strings.Fields(token)[0]
+	stored, err := a.env.Orgs().AuthorizeFor(context.Background(), admin, orgID, orgs.Subject{InviteID: inv.ID})
+	if err != nil || stored.Invite == nil {
+		a.t.Fatal(err)
+	}
+	return *stored.Invite, strings.Fields(token)[0]
 }
 
 // acceptingDirectory is an identity provider that accepts every change.

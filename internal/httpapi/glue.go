@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -22,6 +23,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -142,8 +147,14 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// errorResponse maps err to the contract's error shape. Internal errors carry no detail.
+// errorResponse maps err to the contract's error shape. Internal errors carry no detail. An
+// AWS call that still failed after the SDK's retries (throttling, a service's internal error,
+// a timeout) is 503 unavailable, never 500: nothing was written (every change is one
+// transaction), and trying again later works.
 func errorResponse(err error) *Response {
+	if apperr.KindOf(err) == apperr.Internal && transient(err) {
+		err = &apperr.Error{Kind: apperr.Unavailable, Message: "the service is busy; try again in a moment", Err: err}
+	}
 	kind := apperr.KindOf(err)
 	var b errorBody
 	b.Error.Code = string(kind)
@@ -152,10 +163,34 @@ func errorResponse(err error) *Response {
 		b.Error.Message = "internal error"
 	}
 	r := JSON(statusOf[kind], b)
-	if kind == apperr.Unavailable {
-		r.Headers = map[string]string{"Retry-After": "5"}
+	if kind == apperr.Unavailable || kind == apperr.RateLimited {
+		wait := apperr.RetryAfterOf(err)
+		if wait <= 0 {
+			wait = 5 * time.Second
+		}
+		r.Headers = map[string]string{"Retry-After": strconv.Itoa(int(math.Ceil(wait.Seconds())))}
 	}
 	return r
+}
+
+// transient reports whether err is an AWS call's failure that the SDK's retryer counts as
+// retryable (throttling, 5xx, timeouts, connection errors), after it ran out of attempts.
+func transient(err error) bool {
+	var maxAttempts *retry.MaxAttemptsError
+	if errors.As(err, &maxAttempts) {
+		return true
+	}
+	var throttled *types.ProvisionedThroughputExceededException
+	var limit *types.RequestLimitExceeded
+	var internal *types.InternalServerError
+	if errors.As(err, &throttled) || errors.As(err, &limit) || errors.As(err, &internal) {
+		return true
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorFault() == smithy.FaultServer {
+		return true
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }
 
 // LambdaHandler is the function API Gateway invokes.
@@ -180,7 +215,10 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		ctx = audit.WithSource(ctx, audit.Source{IP: ev.RequestContext.HTTP.SourceIP, UserAgent: ev.RequestContext.HTTP.UserAgent})
 		reqLog := log.With("requestId", ev.RequestContext.RequestID)
 		resp, err := serve(ctx, r, h, replay, authz, &ev, env.Config.Secret)
-		if err != nil {
+		switch {
+		case err != nil && r.Auth == SCIM:
+			resp = scimErrorResponse(err)
+		case err != nil:
 			resp = errorResponse(err)
 		}
 		out := encode(resp)

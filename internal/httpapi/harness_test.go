@@ -30,6 +30,7 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -60,6 +61,19 @@ type api struct {
 	bound   map[*Route]LambdaHandler
 	box     *mail.Recorder      // the mail of inviter
 	invites *orgs.InviteService // sends to box, for making members through invites
+	feed    *streamfeed.Feeder  // the stream processor over the table, built by deliver
+}
+
+// deliver has the stream processor (the env's outbox handlers: install the mail sender
+// first) do what the table's stream holds, as it would seconds after the routes' writes.
+func (a *api) deliver() {
+	a.t.Helper()
+	if a.feed == nil {
+		a.feed = testenv.Stream(a.t, a.env.DynamoDB(), a.env.Config.TableName, dynamo.StreamHandler(a.env.Outbox(), nil, a.env.Log))
+	}
+	if err := a.feed.Drain(context.Background()); err != nil {
+		a.t.Fatalf("stream processor: %v", err)
+	}
 }
 
 // config is the configuration of every harness env: the sample events' pool.
@@ -71,13 +85,13 @@ func config(table string) app.Config {
 	}
 }
 
-func newAPI(t *testing.T) *api {
+func newAPI(t *testing.T, opts ...func(*dynamodb.Options)) *api {
 	t.Helper()
 	base, table := testenv.DynamoDB(t)
 	a := &api{t: t, writes: &writeLog{}, bound: map[*Route]LambdaHandler{}}
-	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+	client := dynamodb.New(base.Options(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
 		o.APIOptions = append(slices.Clone(o.APIOptions), a.writes.record)
-	})
+	}}, opts...)...)
 	a.env = app.New(config(table), slog.New(slog.NewJSONHandler(&a.logs, nil)))
 	a.env.Now = func() time.Time { return harnessNow }
 	a.env.UseDynamoDB(client)
@@ -188,7 +202,16 @@ func (a *api) join(orgID string, admin, c orgs.Caller, role roles.Role) {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	if _, err := a.inviter().Create(ctx, access, orgs.InviteInput{Email: c.Email, Role: string(role)}); err != nil {
+	inv, err := a.inviter().Create(ctx, access, orgs.InviteInput{Email: c.Email, Role: string(role)})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	// The invite's outbox message, done here and now by the inviter's handler.
+	msg, err := a.store.OutboxMessage(ctx, inv.DeliveryMessage)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.inviter().SendInviteEmail(ctx, msg); err != nil {
 		a.t.Fatal(err)
 	}
 	token := ""

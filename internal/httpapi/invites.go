@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -25,8 +26,10 @@ type inviteJSON struct {
 	CreatedAt  timestamp  `json:"createdAt"`
 	ExpiresAt  timestamp  `json:"expiresAt"`
 	LastSentAt timestamp  `json:"lastSentAt"`
-	// DeliveryStatus is how the last email fared: sent, failed (retried by the scheduled
-	// job), or sending (a retry under way).
+	// Delivery is how the invite's email fares: pending (in the outbox, being sent), sent,
+	// or failed (the last attempt failed; the outbox retries it with a backoff).
+	Delivery string `json:"delivery"`
+	// DeliveryStatus is Delivery under its first name, kept for the clients that read it.
 	DeliveryStatus string `json:"deliveryStatus"`
 }
 
@@ -36,7 +39,7 @@ func inviteOut(i orgs.Invite, now time.Time) inviteJSON {
 		ID: i.ID, Email: i.Email, Role: string(i.Role), Status: string(i.StatusAt(now)),
 		InvitedBy: personJSON(i.InvitedBy), CreatedAt: timestamp(i.CreatedAt),
 		ExpiresAt: timestamp(i.ExpiresAt), LastSentAt: timestamp(i.LastSentAt),
-		DeliveryStatus: string(i.Delivery),
+		Delivery: string(i.Delivery), DeliveryStatus: string(i.Delivery),
 	}
 }
 
@@ -46,7 +49,7 @@ type inviteInputJSON struct {
 }
 
 func buildCreateInvite(env *app.Env) Handler {
-	svc := env.InvitesSending()
+	svc := env.Invites()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in inviteInputJSON
 		if err := req.Decode(&in); err != nil {
@@ -74,7 +77,7 @@ func buildCreateInvitesBulk(env *app.Env) Handler {
 	type resultsJSON struct {
 		Results []resultJSON `json:"results"`
 	}
-	svc := env.InvitesSending()
+	svc := env.Invites()
 	log := env.Log.With("route", "create-invites-bulk")
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in struct {
@@ -106,7 +109,48 @@ func buildCreateInvitesBulk(env *app.Env) Handler {
 			inv := inviteOut(r.Invite, now)
 			out.Results[i].Invite = &inv
 		}
-		return JSON(http.StatusOK, out), nil
+		if req.Event.Headers["idempotency-key"] == "" {
+			return JSON(http.StatusOK, out), nil
+		}
+		// Kept for a replay of the key, under the first invite created (which the key's
+		// record names). Without one created nothing was written, and a replay runs anew.
+		body, err := json.Marshal(out)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range results {
+			if r.Err == nil {
+				if err := svc.SaveBulkResponse(ctx, req.Access.Org.ID, r.Invite.ID, body); err != nil {
+					log.WarnContext(ctx, "keep the bulk response for its Idempotency-Key", "error", err)
+				}
+				break
+			}
+		}
+		return &Response{Status: http.StatusOK, Raw: body, ContentType: "application/json"}, nil
+	}
+}
+
+// replayCreateInvitesBulk answers a repeated bulk request with the first one's response,
+// kept under the first invite it created: the authorization's round trip (which found the
+// key's record), then one read.
+func replayCreateInvitesBulk(env *app.Env) Replayer {
+	authz, svc := env.Orgs(), env.Invites()
+	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
+		a := req.Access // checked by the authorization step that found the replay
+		if a.Org.ID == "" {
+			var err error
+			if a, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{}); err != nil {
+				return nil, err
+			}
+		}
+		body, err := svc.BulkResponse(ctx, a.Org.ID, created.ID)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, apperr.New(apperr.Conflict, "the first request with this Idempotency-Key is still being processed; try again in a moment")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Status: http.StatusOK, Raw: body, ContentType: "application/json"}, nil
 	}
 }
 
@@ -133,7 +177,7 @@ func buildListInvites(env *app.Env) Handler {
 }
 
 func buildResendInvite(env *app.Env) Handler {
-	svc := env.InvitesSending()
+	svc := env.Invites()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		inv, err := svc.Resend(ctx, req.Access)
 		if err != nil {

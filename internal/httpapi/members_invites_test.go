@@ -185,11 +185,16 @@ func TestInviteRoutesOverHTTP(t *testing.T) {
 	}
 	calls["POST /v1/orgs/{orgId}/invites"] = created.calls
 	inv := created.json(t)
-	if keys := slices.Sorted(maps.Keys(inv)); !slices.Equal(keys, []string{"createdAt", "deliveryStatus", "email", "expiresAt", "id", "invitedBy", "lastSentAt", "role", "status"}) {
+	if keys := slices.Sorted(maps.Keys(inv)); !slices.Equal(keys, []string{"createdAt", "delivery", "deliveryStatus", "email", "expiresAt", "id", "invitedBy", "lastSentAt", "role", "status"}) {
 		t.Errorf("invite keys %v", keys)
 	}
-	if inv["email"] != bob.Email || inv["status"] != "pending" || inv["invitedBy"].(map[string]any)["email"] != ada.Email || inv["deliveryStatus"] != "sent" {
+	// 201 at once: the email is in the outbox, sent by the stream processor after.
+	if inv["email"] != bob.Email || inv["status"] != "pending" || inv["invitedBy"].(map[string]any)["email"] != ada.Email || inv["delivery"] != "pending" {
 		t.Errorf("invite %v", inv)
+	}
+	h.deliver()
+	if got := h.do(ListInvites, &ada, org, nil, ""); !strings.Contains(got.body, `"delivery":"sent"`) {
+		t.Errorf("after the stream processor: %s", got.body)
 	}
 	if got := h.do(CreateInvite, &ada, org, nil, fmt.Sprintf(`{"email":%q,"role":"user"}`, bob.Email)); got.status != 409 {
 		t.Errorf("again: %d", got.status)
@@ -212,6 +217,7 @@ func TestInviteRoutesOverHTTP(t *testing.T) {
 	if resent.status != 200 {
 		t.Fatalf("resend: %d %s", resent.status, resent.body)
 	}
+	h.deliver()
 	mails := testenv.Mails(t, h.env.Config.SESEndpoint, bob.Email)
 	if len(mails) != 2 {
 		t.Fatalf("%d mails to bob", len(mails))

@@ -23,6 +23,9 @@ const (
 	Operator Auth = "operator"
 	// Token routes authenticate a tool with HTTP Basic: a user's email and the org token.
 	Token Auth = "token"
+	// SCIM routes authenticate an identity provider with the org's SCIM bearer token, which
+	// names the org; they answer in SCIM's shapes (application/scim+json, SCIM errors).
+	SCIM Auth = "scim"
 )
 
 // Route is one row of the route table: everything the CDK stack, the local gateway, the

@@ -17,12 +17,14 @@ import (
 // needs beyond DynamoDB, see httpapi.InstallsFor), builds the route's handler and its
 // clients once, and serves invocations until the runtime stops the process.
 func Start(r *httpapi.Route, install ...func(*app.Env)) {
-	lambda.Start(httpapi.Bind(r, newEnv(install)))
+	cfg := app.ConfigFromEnv()
+	cfg.AppID = r.Name
+	lambda.Start(httpapi.Bind(r, newEnv(cfg, install)))
 }
 
-func newEnv(install []func(*app.Env)) *app.Env {
+func newEnv(cfg app.Config, install []func(*app.Env)) *app.Env {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel()}))
-	env := app.New(app.ConfigFromEnv(), log)
+	env := app.New(cfg, log)
 	for _, f := range install {
 		f(env)
 	}
@@ -39,5 +41,5 @@ func logLevel() slog.Level {
 
 // StartFunction is Start for a function that API Gateway does not invoke.
 func StartFunction(f *triggers.Function, install ...func(*app.Env)) {
-	lambda.Start(f.Build(newEnv(install)))
+	lambda.Start(f.Build(newEnv(triggers.ConfigFor(f, app.ConfigFromEnv()), install)))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -221,5 +222,36 @@ func TestInviteAcceptPromoteDemoteRemoveEndToEnd(t *testing.T) {
 	l.do("GET", "/v1/orgs/"+org.ID+"/invites", admin, "", 200, &pending)
 	if len(pending.Items) != 0 {
 		t.Errorf("pending invites after acceptance: %v", pending.Items)
+	}
+}
+
+// TestInviteMailLandsSecondsAfterThe201 measures, in local mode, the time from an invite's
+// 201 (its transaction committed, the email in the outbox) to its mail in the SES stand-in:
+// the stream read, the processor's claim, the token, SES and the marks.
+func TestInviteMailLandsSecondsAfterThe201(t *testing.T) {
+	l := startLocal(t)
+	admin := l.user(testenv.UniqueAddress(t))
+	var org struct {
+		ID string `json:"id"`
+	}
+	l.do("POST", "/v1/orgs", admin, `{"name":"Latency"}`, 201, &org)
+	var took []time.Duration
+	for i := range 5 {
+		to := fmt.Sprintf("lat%d-%s", i, testenv.UniqueAddress(t))
+		l.do("POST", "/v1/orgs/"+org.ID+"/invites", admin, `{"email":"`+to+`","role":"user"}`, 201, nil)
+		committed := time.Now()
+		for len(testenv.Mails(t, l.ses, to)) == 0 {
+			if time.Since(committed) > 10*time.Second {
+				t.Fatalf("no mail to %s within 10 s of the 201", to)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		took = append(took, time.Since(committed))
+	}
+	slices.Sort(took)
+	t.Logf("commit to mail in local mode over %d invites: min %s, median %s, max %s", len(took),
+		took[0].Round(time.Millisecond), took[len(took)/2].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
+	if took[len(took)-1] > 5*time.Second {
+		t.Errorf("slowest mail took %s; want seconds at most", took[len(took)-1])
 	}
 }

@@ -1,6 +1,12 @@
 // Package localmode assembles the whole API on one machine against the local stand-ins:
-// it creates the table and the user pool when they are absent and serves every route of the
-// route table through the local gateway. `make run` and the end-to-end tests both use it.
+// it creates the table and the user pool when they are absent, serves every route of the
+// route table through the local gateway, runs the stream processor in-process, fed from
+// DynamoDB Local's stream (package streamfeed), and the scheduled job on a timer. `make run`
+// and the end-to-end tests both use it.
+//
+// Each function gets an Env of its own, as each Lambda function has its own process: its SDK
+// clients carry the function's name as their app id (User-Agent app/<name>), the routes',
+// the stream processor's and the scheduled job's alike.
 package localmode
 
 import (
@@ -20,6 +26,7 @@ import (
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/standins"
+	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -32,17 +39,26 @@ type Options struct {
 	// pool and issuer are filled in from the above.
 	Config app.Config
 	Log    *slog.Logger
+	// StreamFromLatest starts the stream processor at the stream's end rather than its
+	// beginning (see streamfeed.Feeder.FromLatest): `make run`, whose data outlives restarts.
+	StreamFromLatest bool
 }
 
 // API is the assembled local API.
 type API struct {
+	// Env is an Env of the local tools (app id "local"), for reading what the API wrote.
 	Env     *app.Env
 	Pool    standins.Pool
 	Handler http.Handler
+	// Stream feeds the stream processor (its Env: StreamEnv), from New until its ctx ends.
+	Stream    *streamfeed.Feeder
+	StreamEnv *app.Env
+	// JobEnv is the scheduled job's Env.
+	JobEnv *app.Env
 }
 
 // New bootstraps the table and the user pool if absent and returns the API's handler. The
-// JWKS is fetched now and refreshed until ctx ends.
+// JWKS is fetched now and refreshed until ctx ends; the stream processor runs until then too.
 func New(ctx context.Context, o Options) (*API, error) {
 	cfg := o.Config
 	cfg.DynamoDBEndpoint, cfg.CognitoEndpoint, cfg.SESEndpoint = o.DynamoDBEndpoint, o.CognitoEndpoint, o.SESEndpoint
@@ -60,17 +76,49 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := app.New(cfg, o.Log)
-	ses.Install(env)
-	cognito.Install(env)
-	sheets.Install(env)
-	return &API{Env: env, Pool: pool, Handler: withDocs(gateway.New(env, httpapi.Routes, verifier))}, nil
+	function := func(c app.Config) *app.Env {
+		env := app.New(c, o.Log)
+		ses.Install(env)
+		cognito.Install(env)
+		sheets.Install(env)
+		return env
+	}
+	tools := cfg
+	tools.AppID = "local"
+	api := &API{Env: function(tools), Pool: pool}
+	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes, verifier, func(r *httpapi.Route) *app.Env {
+		c := cfg
+		c.AppID = r.Name
+		return function(c)
+	}))
+	api.StreamEnv = function(triggers.ConfigFor(triggers.StreamProcessor, cfg))
+	api.JobEnv = function(triggers.ConfigFor(triggers.ScheduledJob, cfg))
+	if api.Stream, err = NewFeeder(ctx, api.StreamEnv); err != nil {
+		return nil, err
+	}
+	api.Stream.FromLatest = o.StreamFromLatest
+	go api.Stream.Run(ctx)
+	return api, nil
+}
+
+// NewFeeder returns the feeder of env's table's stream to the stream processor's handler
+// built from env (triggers.StreamHandler): what local mode runs, and what tests that want
+// the outbox's work done use (Drain).
+func NewFeeder(ctx context.Context, env *app.Env) (*streamfeed.Feeder, error) {
+	arn, err := dynamo.StreamARN(ctx, env.DynamoDB(), env.Config.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return &streamfeed.Feeder{
+		Client: streamfeed.NewClient(env.AWSConfig(), env.Config.DynamoDBEndpoint), StreamARN: arn,
+		Handler: triggers.StreamHandler(env), Region: env.Config.Region, Log: env.Log,
+	}, nil
 }
 
 // RunJobs runs the scheduled job every interval until ctx ends, as the EventBridge schedule
 // does in AWS.
 func (a *API) RunJobs(ctx context.Context, interval time.Duration) {
-	tasks := triggers.Tasks(a.Env)
+	tasks := triggers.Tasks(a.JobEnv)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -78,8 +126,8 @@ func (a *API) RunJobs(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := triggers.RunScheduled(ctx, a.Env, tasks); err != nil {
-				a.Env.Log.Error("scheduled job", "error", err)
+			if err := triggers.RunScheduled(ctx, a.JobEnv, tasks); err != nil {
+				a.JobEnv.Log.Error("scheduled job", "error", err)
 			}
 		}
 	}

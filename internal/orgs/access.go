@@ -40,7 +40,8 @@ func (s *Service) AuthorizeFor(ctx context.Context, c Caller, orgID string, subj
 	}
 	// A non-nil err with the access describes how an earlier request with the same
 	// idempotency key ended: it is passed on once the access is checked.
-	if a.Org.Deleted() {
+	if a.Org.Deleted() || a.Member.Suspended() {
+		// A suspended member keeps the row but no access: to them the org is not there.
 		return Access{}, apperr.New(apperr.NotFound, "organization not found")
 	}
 	if !a.Org.AuthResetAt.IsZero() && c.IssuedAt.Before(a.Org.AuthResetAt) {

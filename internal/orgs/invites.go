@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -11,12 +12,15 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -35,15 +39,25 @@ const (
 // Delivery is how the invite's last email fared.
 type Delivery string
 
-// The delivery states.
+// The delivery states. The email goes through the outbox: the invite's write puts the
+// message into its transaction, and the stream processor sends it seconds later.
 const (
-	DeliverySent Delivery = "sent"
-	// DeliveryFailed: SES refused the last email; the scheduled job tries again.
+	// DeliveryPending: the email is in the outbox, not sent yet.
+	DeliveryPending Delivery = "pending"
+	DeliverySent    Delivery = "sent"
+	// DeliveryFailed: SES refused the last attempt; the outbox tries again with a backoff
+	// (DeliveryAttempts says how often it tried), until it gives up.
 	DeliveryFailed Delivery = "failed"
-	// DeliverySending: the scheduled job has claimed the invite to send it again. If the job
-	// dies before it knows the outcome, the invite falls due again when the claim lapses.
-	DeliverySending Delivery = "sending"
 )
+
+// KindInviteEmail is the outbox message that sends an invite's email (inviteEmail body). Its
+// handler mints the link's token when it sends: the outbox never holds a usable token.
+const KindInviteEmail outbox.Kind = "invite-email"
+
+type inviteEmail struct {
+	OrgID    string `json:"orgId"`
+	InviteID string `json:"inviteId"`
+}
 
 // InviteLifetime is how long an invite stays valid after it was created or last resent.
 const InviteLifetime = 7 * 24 * time.Hour
@@ -61,13 +75,15 @@ type Invite struct {
 	ExpiresAt  time.Time
 	LastSentAt time.Time
 	Delivery   Delivery
-	// DeliveryAttempts counts the failed sends since the last one that worked.
+	// DeliveryAttempts counts the attempts of the current email.
 	DeliveryAttempts int
+	// DeliveryMessage is the id of the outbox message of the current email: only that one
+	// sends (a resend's message supersedes the earlier one).
+	DeliveryMessage string
 	// TokenHash is the SHA-256 of the token in the invite's current link; the token itself
-	// is never stored.
+	// is never stored. "" until the email's handler has minted one.
 	TokenHash string
-	// DueAt is when the scheduled job must next look at a pending invite: its expiry, or
-	// the retry of a failed email.
+	// DueAt is when the scheduled job must next look at a pending invite: its expiry.
 	DueAt      time.Time
 	AcceptedAt time.Time
 	AcceptedBy string
@@ -122,7 +138,10 @@ var (
 // NewInvite is everything written when an invite is created.
 type NewInvite struct {
 	Invite Invite
-	Token  InviteToken
+	// Email is the outbox message that sends the invite's email.
+	Email outbox.Message
+	// Budget, when set, is the org's email budget the email uses (in the same transaction).
+	Budget *ratelimit.Use
 	// Actor is the inviter's membership as read; the write holds only while it still has
 	// that role, and, with ByMembersCanInvite, while the org still lets members invite.
 	Actor              Member
@@ -132,11 +151,12 @@ type NewInvite struct {
 	Event audit.Event
 }
 
-// InviteResend replaces an invite's token and restarts its lifetime.
+// InviteResend drops an invite's link, restarts its lifetime and sends a new email.
 type InviteResend struct {
 	Before Invite
 	After  Invite
-	Token  InviteToken
+	Email  outbox.Message
+	Budget *ratelimit.Use
 	Actor  Member
 	Roles  RolesCheck
 	Event  audit.Event
@@ -168,7 +188,6 @@ type DeliveryUpdate struct {
 	Invite     Invite
 	Delivery   Delivery
 	Attempts   int
-	DueAt      time.Time
 	LastSentAt time.Time
 	// Event is written with the update when set (email.failed).
 	Event *audit.Event
@@ -176,21 +195,26 @@ type DeliveryUpdate struct {
 
 // InviteStore is the persistence the invite use cases need.
 type InviteStore interface {
-	// CreateInvite writes the invite, its token lookup, the guard that keeps one pending
-	// invite per email (an expired one gives way) and its event, all or nothing, checking
-	// that the email is not a member's (ErrAlreadyMember) and no pending invite holds it
-	// (ErrInvitePending).
+	// CreateInvite writes the invite, the guard that keeps one pending invite per email (an
+	// expired one gives way), its email's outbox message, the budget's use and its event,
+	// all or nothing, checking that the email is not a member's (ErrAlreadyMember) and no
+	// pending invite holds it (ErrInvitePending); the budget's error when it is spent.
 	CreateInvite(ctx context.Context, w NewInvite) error
 	// Invites returns one page of the org's invites whose status at now is status.
 	Invites(ctx context.Context, orgID string, status InviteStatus, now time.Time, p paging.Request) (InvitePage, error)
-	// ResendInvite swaps the token and restarts the lifetime; ErrInviteGone unless the
-	// invite is still pending and unexpired with the token read.
+	// ResendInvite drops the token (its lookup item goes), restarts the lifetime and writes
+	// the new email's outbox message; ErrInviteGone unless the invite is still pending and
+	// unexpired with the token read.
 	ResendInvite(ctx context.Context, w InviteResend) error
 	// RevokeInvite marks a pending invite revoked and frees its email guard; ErrInviteGone
 	// when it is no longer pending.
 	RevokeInvite(ctx context.Context, w InviteRevocation) error
 	// SetDelivery records an email's outcome; ErrInviteChanged when the invite moved on.
 	SetDelivery(ctx context.Context, d DeliveryUpdate) error
+	// SetInviteToken gives a pending invite the token its email is about to carry (its lookup
+	// item replaces the old one's); ErrInviteChanged unless the invite is pending, with the
+	// token read and its current email the message's.
+	SetInviteToken(ctx context.Context, inv Invite, token InviteToken, messageID string) error
 	// InviteToken reads a token's lookup item; NotFound when there is none.
 	InviteToken(ctx context.Context, hash string) (InviteToken, error)
 	// InviteWithOrg reads an invite and its org in one round trip; NotFound when either is
@@ -209,9 +233,6 @@ type InviteStore interface {
 	// ExpireInvite marks an invite expired with its event; ErrInviteChanged unless it is
 	// still pending, past its expiry at now and due as read.
 	ExpireInvite(ctx context.Context, inv Invite, now time.Time, ev audit.Event) error
-	// ClaimRetry swaps a pending invite's token for a new one and makes it due at lease,
-	// so that one run alone retries its email; ErrInviteChanged unless it is as read.
-	ClaimRetry(ctx context.Context, inv Invite, token InviteToken, lease time.Time) error
 }
 
 // InviteService runs the invite use cases.
@@ -220,8 +241,12 @@ type InviteService struct {
 	// Accounts builds the account of a user whose first call is an acceptance, and reads
 	// orgs for the scheduled job.
 	Accounts *Service
-	// Mail sends the invite emails; routes that send none leave it nil.
+	// Mail sends the invite emails: the stream processor's and the job's outbox handler
+	// (SendInviteEmail) use it; the routes leave it nil.
 	Mail mail.Sender
+	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; the
+	// default of ratelimit.OrgDailyEmails when 0).
+	DailyEmailLimit int
 	// AppURL is the web frontend's base URL: links are <AppURL>/invites/accept?token=...
 	AppURL string
 	Now    func() time.Time
@@ -238,6 +263,44 @@ func newToken() (token, hash string) {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	token = base64.RawURLEncoding.EncodeToString(b)
 	return token, hashToken(token)
+}
+
+// newInviteToken returns a fresh invite token and its hash. The token names the org and the
+// invite before its secret part ("<orgId>_<inviteId>_<secret>", all of it URL-safe), so that
+// the link's preview reads both in one round trip; only the hash of the whole token is stored.
+func newInviteToken(orgID, inviteID string) (token, hash string) {
+	secret, _ := newToken()
+	token = orgID + "_" + inviteID + "_" + secret
+	return token, hashToken(token)
+}
+
+// legacyTokenLength is the length of a token of the older form, a bare secret.
+var legacyTokenLength = base64.RawURLEncoding.EncodedLen(tokenBytes)
+
+// tokenIDs returns the org and invite ids an invite token names; ok is false for a token of
+// the older form (a bare secret, looked up by its hash) or one the server could not have made.
+func tokenIDs(token string) (orgID, inviteID string, ok bool) {
+	if len(token) == legacyTokenLength {
+		return "", "", false
+	}
+	parts := strings.SplitN(token, "_", 3)
+	if len(parts) != 3 || !idShaped(parts[0]) || !idShaped(parts[1]) {
+		return "", "", false
+	}
+	return parts[0], parts[1], true
+}
+
+// idShaped: a server-issued id (a lower-case ULID, or the like): 1 to 64 of a-z0-9.
+func idShaped(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // hashToken is the form a token is stored and looked up in.
@@ -267,46 +330,68 @@ type InviteInput struct {
 	Role  string
 }
 
-// Create invites email to the org as role, then sends the email. An SES failure leaves the
-// invite in place with its delivery marked failed; the scheduled job and resend retry it.
+// Create invites email to the org as role. The email goes through the outbox: it is written
+// with the invite and sent by the stream processor seconds later (delivery pending, then sent
+// or failed); an SES failure is retried there. The email counts against the org's daily
+// email budget, in the same transaction.
 func (s *InviteService) Create(ctx context.Context, a Access, in InviteInput) (Invite, error) {
-	inv, token, w, err := s.prepare(ctx, a, in)
+	w, err := s.prepare(ctx, a, in)
 	if err != nil {
 		return Invite{}, err
 	}
+	use := s.emailBudget(a.Org.ID, 1)
+	w.Budget = &use
 	if err := s.Store.CreateInvite(ctx, w); err != nil {
 		return Invite{}, err
 	}
-	return s.deliver(ctx, a.Org, inv, token)
+	return w.Invite, nil
 }
 
-// prepare validates one invite and builds its write.
-func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (Invite, string, NewInvite, error) {
+// emailBudget is n emails of the org's daily budget, now.
+func (s *InviteService) emailBudget(orgID string, n int) ratelimit.Use {
+	return ratelimit.Use{Rule: ratelimit.OrgDailyEmails.WithMax(s.DailyEmailLimit), Scope: orgID, N: n, At: s.Now()}
+}
+
+// inviteEmailMessage is the outbox message that sends inv's email.
+func (s *InviteService) inviteEmailMessage(inv Invite) (outbox.Message, error) {
+	return outbox.New(inv.DeliveryMessage, inv.OrgID, KindInviteEmail, inviteEmail{OrgID: inv.OrgID, InviteID: inv.ID})
+}
+
+// validate checks one invite's input: the normalized email and the role.
+func (s *InviteService) validate(a Access, in InviteInput) (string, roles.Role, error) {
 	if a.Org.Kind != Shared {
-		return Invite{}, "", NewInvite{}, ErrNotShared
+		return "", "", ErrNotShared
 	}
 	email, err := NormalizeEmail("email", in.Email)
 	if err != nil {
-		return Invite{}, "", NewInvite{}, err
+		return "", "", err
 	}
 	def, err := a.InvitableRole(in.Role)
 	if err != nil {
-		return Invite{}, "", NewInvite{}, err
+		return "", "", err
 	}
 	role := def.ID
 	if email == a.Member.Email {
-		return Invite{}, "", NewInvite{}, ErrAlreadyMember
+		return "", "", ErrAlreadyMember
+	}
+	return email, role, nil
+}
+
+// prepare validates one invite and builds its write.
+func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (NewInvite, error) {
+	email, role, err := s.validate(a, in)
+	if err != nil {
+		return NewInvite{}, err
 	}
 	now := s.Now()
 	// The invite's own times are whole seconds, as the API shows them; its event keeps the
 	// instant, so that the log's order is the order things happened in.
 	at := now.Truncate(time.Second)
-	token, hash := newToken()
 	inv := Invite{
 		ID: s.NewID(), OrgID: a.Org.ID, Email: email, Role: role, Status: InvitePending,
 		InvitedBy: Person{ID: a.Member.UserID, Email: a.Member.Email},
 		CreatedAt: at, ExpiresAt: at.Add(InviteLifetime), LastSentAt: at,
-		Delivery: DeliverySent, TokenHash: hash,
+		Delivery: DeliveryPending, DeliveryMessage: s.NewID(),
 	}
 	inv.DueAt = inv.ExpiresAt
 	ev := audit.Event{
@@ -317,8 +402,12 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 		Details: map[string]any{"email": email, "role": string(role), "expiresAt": inv.ExpiresAt.UTC().Format(time.RFC3339)},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	return inv, token, NewInvite{
-		Invite: inv, Token: tokenOf(inv), Actor: a.Member, Roles: a.RolesCheck(role),
+	msg, err := s.inviteEmailMessage(inv)
+	if err != nil {
+		return NewInvite{}, err
+	}
+	return NewInvite{
+		Invite: inv, Email: msg, Actor: a.Member, Roles: a.RolesCheck(role),
 		ByMembersCanInvite: !a.role().Has(roles.InvitesCreate), Event: ev,
 	}, nil
 }
@@ -333,12 +422,46 @@ type InviteResult struct {
 	Err    error
 }
 
-// bulkParallelism bounds the invites of one bulk request written and mailed at once.
+// bulkParallelism bounds the invites of one bulk request written at once.
 const bulkParallelism = 8
 
+// BulkStore is what a bulk request needs beyond InviteStore: giving back the budget its
+// failed items didn't use, and keeping its response for a replay of its Idempotency-Key.
+type BulkStore interface {
+	// Release gives n uses of a limit back.
+	Release(ctx context.Context, u ratelimit.Use) error
+	// SaveBulkResponse keeps a bulk request's response for a day under the first invite it
+	// created (what its Idempotency-Key's record names); BulkResponse reads it back (NotFound
+	// when there is none).
+	SaveBulkResponse(ctx context.Context, orgID, inviteID string, body []byte) error
+	BulkResponse(ctx context.Context, orgID, inviteID string) ([]byte, error)
+}
+
+// SaveBulkResponse keeps the response of a bulk request that carried an Idempotency-Key.
+func (s *InviteService) SaveBulkResponse(ctx context.Context, orgID, inviteID string, body []byte) error {
+	bulk, ok := s.Store.(BulkStore)
+	if !ok {
+		return errors.New("invites: the store can't keep bulk responses")
+	}
+	return bulk.SaveBulkResponse(ctx, orgID, inviteID, body)
+}
+
+// BulkResponse reads what SaveBulkResponse kept.
+func (s *InviteService) BulkResponse(ctx context.Context, orgID, inviteID string) ([]byte, error) {
+	bulk, ok := s.Store.(BulkStore)
+	if !ok {
+		return nil, errors.New("invites: the store can't keep bulk responses")
+	}
+	return bulk.BulkResponse(ctx, orgID, inviteID)
+}
+
 // CreateMany creates up to 100 invites, each on its own (one bad address does not sink the
-// rest), and returns one result per input, in input order. An address given twice is
-// invited once; the later copies fail.
+// rest), and returns one result per input, in input order. An address given twice is invited
+// once: a later valid copy fails, while a copy that failed validation blocks nothing. The
+// emails leave through the outbox, like a single invite's. The request's valid items count
+// against the org's daily email budget as a whole, in the first one's transaction: a request
+// that would pass it is refused whole (rate limited), nothing written; items that fail give
+// their use back.
 func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteInput) ([]InviteResult, error) {
 	switch {
 	case len(ins) == 0:
@@ -347,24 +470,83 @@ func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteIn
 		return nil, apperr.New(apperr.Invalid, "invites may hold at most %d invites", invitesRequested)
 	}
 	results := make([]InviteResult, len(ins))
+	writes := make([]*NewInvite, len(ins))
 	seen := map[string]int{}
+	valid := 0
+	for i, in := range ins {
+		w, err := s.prepare(ctx, a, in)
+		if err != nil {
+			// An item that fails validation claims no address: a later valid item with the
+			// same one goes ahead.
+			results[i].Err = err
+			continue
+		}
+		if first, dup := seen[w.Invite.Email]; dup {
+			results[i].Err = apperr.New(apperr.Conflict, "%s is invited by item %d of this request already", w.Invite.Email, first)
+			continue
+		}
+		seen[w.Invite.Email] = i
+		writes[i] = &w
+		valid++
+	}
+	bulk, ok := s.Store.(BulkStore)
+	if !ok {
+		return nil, errors.New("invites: the store can't count a bulk request's emails")
+	}
+	// The writes go one at a time until one succeeds, then the rest in parallel. The first
+	// that succeeds carries the whole request's use of the budget (itself and every later
+	// item): one round trip for both, and a request that would pass the budget writes
+	// nothing. It also carries the request's Idempotency-Key, if any, so that a replay finds
+	// the first response. An error that is not about the item (the table failing, a replay)
+	// fails the request, as it would fail every item.
+	var failed atomic.Int64
+	remaining := valid
+	parallelFrom := len(writes)
+	for i, w := range writes {
+		if w == nil {
+			continue
+		}
+		use := s.emailBudget(a.Org.ID, remaining)
+		first := *w
+		first.Budget = &use
+		err := s.Store.CreateInvite(ctx, first)
+		switch kind := apperr.KindOf(err); {
+		case err == nil:
+			results[i].Invite = w.Invite
+		case kind == apperr.Internal || kind == apperr.RateLimited || kind == apperr.Unavailable:
+			return nil, err
+		default:
+			results[i].Err = err
+			remaining--
+			continue
+		}
+		parallelFrom = i + 1
+		break
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, bulkParallelism)
-	for i, in := range ins {
-		if email, err := NormalizeEmail("email", in.Email); err == nil {
-			if first, dup := seen[email]; dup {
-				results[i].Err = apperr.New(apperr.Conflict, "%s is invited by item %d of this request already", email, first)
-				continue
-			}
-			seen[email] = i
+	for i := parallelFrom; i < len(writes); i++ {
+		w := writes[i]
+		if w == nil {
+			continue
 		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i].Invite, results[i].Err = s.Create(ctx, a, in)
+			if err := s.Store.CreateInvite(ctx, *w); err != nil {
+				results[i].Err = err
+				failed.Add(1)
+				return
+			}
+			results[i].Invite = w.Invite
 		})
 	}
 	wg.Wait()
+	if n := int(failed.Load()); n > 0 {
+		if err := bulk.Release(ctx, s.emailBudget(a.Org.ID, n)); err != nil {
+			s.log().WarnContext(ctx, "give back unused email budget", "org", a.Org.ID, "error", err)
+		}
+	}
 	return results, nil
 }
 
@@ -381,8 +563,9 @@ func (s *InviteService) List(ctx context.Context, a Access, status string, p pag
 	return s.Store.Invites(ctx, a.Org.ID, st, s.Now(), p)
 }
 
-// Resend sends a pending invite again with a new link (the old one stops working) and
-// restarts its lifetime.
+// Resend sends a pending invite again with a new link (the old one stops working at once)
+// and restarts its lifetime; the email goes through the outbox and counts against the
+// org's email budget.
 func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	if a.Invite == nil {
 		return Invite{}, apperr.New(apperr.NotFound, "invite not found")
@@ -397,10 +580,10 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 		return Invite{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.RoleName(), before.Role)
 	}
 	at := now.Truncate(time.Second)
-	token, hash := newToken()
 	after := before
-	after.TokenHash, after.ExpiresAt, after.LastSentAt = hash, at.Add(InviteLifetime), at
-	after.Delivery, after.DeliveryAttempts, after.DueAt = DeliverySent, 0, after.ExpiresAt
+	after.TokenHash, after.ExpiresAt, after.LastSentAt = "", at.Add(InviteLifetime), at
+	after.Delivery, after.DeliveryAttempts, after.DueAt = DeliveryPending, 0, after.ExpiresAt
+	after.DeliveryMessage = s.NewID()
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization, Action: "invite.resent",
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
@@ -409,10 +592,15 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 		Details: map[string]any{"role": string(before.Role), "expiresAt": after.ExpiresAt.UTC().Format(time.RFC3339)},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Token: tokenOf(after), Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
+	msg, err := s.inviteEmailMessage(after)
+	if err != nil {
 		return Invite{}, err
 	}
-	return s.deliver(ctx, a.Org, after, token)
+	use := s.emailBudget(a.Org.ID, 1)
+	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Email: msg, Budget: &use, Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
+		return Invite{}, err
+	}
+	return after, nil
 }
 
 // Revoke withdraws a pending invite; its link shows it revoked from then on.
@@ -453,15 +641,21 @@ func (s *InviteService) Preview(ctx context.Context, token string) (InvitePrevie
 	if err != nil {
 		return InvitePreview{}, err
 	}
-	tok, err := s.Store.InviteToken(ctx, hash)
+	// A token names its org and invite: one round trip reads both. A token of the older
+	// form (a bare secret) is looked up by its hash first.
+	orgID, inviteID, ok := tokenIDs(token)
+	if !ok {
+		tok, err := s.Store.InviteToken(ctx, hash)
+		if err != nil {
+			return InvitePreview{}, err
+		}
+		orgID, inviteID = tok.OrgID, tok.InviteID
+	}
+	inv, org, err := s.Store.InviteWithOrg(ctx, orgID, inviteID)
 	if err != nil {
 		return InvitePreview{}, err
 	}
-	inv, org, err := s.Store.InviteWithOrg(ctx, tok.OrgID, tok.InviteID)
-	if err != nil {
-		return InvitePreview{}, err
-	}
-	if org.Deleted() || inv.TokenHash != hash {
+	if org.Deleted() || subtle.ConstantTimeCompare([]byte(inv.TokenHash), []byte(hash)) != 1 {
 		return InvitePreview{}, apperr.New(apperr.NotFound, "invitation not found")
 	}
 	return InvitePreview{OrgName: org.Name, Role: inv.Role, InvitedBy: inv.InvitedBy, ExpiresAt: inv.ExpiresAt, Status: inv.StatusAt(s.Now())}, nil
@@ -538,21 +732,51 @@ func verifiedEmail(c Caller, p *Profile) (string, error) {
 	return "", apperr.New(apperr.Unauthenticated, "accepting an invitation as a new user needs an ID token (it carries the email address)")
 }
 
-// deliver sends the invite's email. When SES fails the invite stays, with its delivery marked
-// failed and due for a retry; only a failure to record that is an error.
-func (s *InviteService) deliver(ctx context.Context, org Org, inv Invite, token string) (Invite, error) {
-	sendErr := s.send(ctx, org, inv, token)
-	if sendErr == nil {
-		return inv, nil
+// SendInviteEmail is the outbox handler of KindInviteEmail: it mints the link's token (the
+// outbox never holds one), stores its hash, sends the email and records how it fared. An
+// invite that is no longer pending, whose org is gone, or whose current email is another
+// message's (a resend came after), needs nothing: the message is done. A failed send is
+// recorded on the invite (delivery failed, with an email.failed event) and returned, so that
+// the outbox tries again later; each attempt mints a new token, so only the last link works.
+func (s *InviteService) SendInviteEmail(ctx context.Context, m outbox.Message) error {
+	var body inviteEmail
+	if err := m.Decode(&body); err != nil {
+		return outbox.Permanent(err)
 	}
-	s.log().WarnContext(ctx, "invite email failed", "org", inv.OrgID, "invite", inv.ID, "error", sendErr)
+	inv, org, err := s.Store.InviteWithOrg(ctx, body.OrgID, body.InviteID)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	now := s.Now()
-	failed := s.failure(ctx, inv, now)
-	if err := s.Store.SetDelivery(ctx, failed); err != nil && !errors.Is(err, ErrInviteChanged) {
-		return Invite{}, fmt.Errorf("record failed delivery of invite %s: %w (send: %v)", inv.ID, err, sendErr)
+	if org.Deleted() || inv.StatusAt(now) != InvitePending || inv.DeliveryMessage != m.ID {
+		return nil
 	}
-	inv.Delivery, inv.DeliveryAttempts, inv.DueAt = failed.Delivery, failed.Attempts, failed.DueAt
-	return inv, nil
+	token, hash := newInviteToken(inv.OrgID, inv.ID)
+	minted := inv
+	minted.TokenHash = hash
+	if err := s.Store.SetInviteToken(ctx, inv, tokenOf(minted), m.ID); err != nil {
+		if errors.Is(err, ErrInviteChanged) {
+			return nil
+		}
+		return err
+	}
+	sendErr := s.send(ctx, org, minted, token)
+	if sendErr != nil {
+		s.log().WarnContext(ctx, "invite email failed", "org", inv.OrgID, "invite", inv.ID, "attempt", m.Attempts, "error", sendErr)
+		failed := s.failure(ctx, minted, m.Attempts, now)
+		if err := s.Store.SetDelivery(ctx, failed); err != nil && !errors.Is(err, ErrInviteChanged) {
+			return errors.Join(sendErr, err)
+		}
+		return sendErr
+	}
+	err = s.Store.SetDelivery(ctx, DeliveryUpdate{Invite: minted, Delivery: DeliverySent, Attempts: m.Attempts, LastSentAt: s.Now()})
+	if errors.Is(err, ErrInviteChanged) {
+		return nil
+	}
+	return err
 }
 
 func (s *InviteService) send(ctx context.Context, org Org, inv Invite, token string) error {
@@ -561,36 +785,22 @@ func (s *InviteService) send(ctx context.Context, org Org, inv Invite, token str
 	}
 	msg, err := inviteMessage(org, inv, s.AcceptLink(token))
 	if err != nil {
-		return err
+		return outbox.Permanent(err)
 	}
 	return s.Mail.Send(ctx, msg)
 }
 
-// Retries of failed invite emails back off from retryBase up to retryMax, never past the
-// invite's expiry; a claimed retry that never reports back falls due after retryLease.
-const (
-	retryBase  = 5 * time.Minute
-	retryMax   = 6 * time.Hour
-	retryLease = 10 * time.Minute
-)
-
-// failure is the delivery update after a failed send: due for a retry, with email.failed.
-func (s *InviteService) failure(ctx context.Context, inv Invite, now time.Time) DeliveryUpdate {
-	attempts := inv.DeliveryAttempts + 1
-	wait := retryBase << min(attempts-1, 10)
-	due := now.Add(min(wait, retryMax))
-	if due.After(inv.ExpiresAt) {
-		due = inv.ExpiresAt
-	}
+// failure is the delivery update after a failed send, with email.failed.
+func (s *InviteService) failure(ctx context.Context, inv Invite, attempts int, now time.Time) DeliveryUpdate {
 	ev := audit.Event{
 		OrgID: inv.OrgID, Category: audit.System, Action: "email.failed",
 		Actor:   audit.Actor{Type: audit.ActorSystem, ID: "mail"},
 		Target:  audit.Target{Type: "invite", ID: inv.ID, Label: inv.Email},
 		Summary: fmt.Sprintf("The invitation email to %s could not be sent; it will be tried again", inv.Email),
-		Details: map[string]any{"attempts": attempts, "nextAttemptAt": due.UTC().Format(time.RFC3339)},
+		Details: map[string]any{"attempts": attempts},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	return DeliveryUpdate{Invite: inv, Delivery: DeliveryFailed, Attempts: attempts, DueAt: due, LastSentAt: inv.LastSentAt, Event: &ev}
+	return DeliveryUpdate{Invite: inv, Delivery: DeliveryFailed, Attempts: attempts, LastSentAt: inv.LastSentAt, Event: &ev}
 }
 
 // dueLookback is how many days back the scheduled job looks for invites that fell due. An
@@ -599,7 +809,7 @@ func (s *InviteService) failure(ctx context.Context, inv Invite, now time.Time) 
 const dueLookback = 30
 
 // ProcessDue is the scheduled job's invite task: it marks pending invites past their expiry
-// expired (with invite.expired) and retries failed emails. It reads only what is due, from
+// expired (with invite.expired); their emails' retries are the outbox's. It reads only what is due, from
 // the day shards of the due index, never the whole table; every write is conditional on the
 // state read, so two runs, even at once, do each thing once.
 func (s *InviteService) ProcessDue(ctx context.Context, now time.Time) error {
@@ -634,36 +844,6 @@ func (s *InviteService) process(ctx context.Context, inv Invite, now time.Time) 
 		}
 		ev.Stamp(ctx, s.NewID(), now)
 		return s.Store.ExpireInvite(ctx, inv, now, ev)
-	case inv.Delivery != DeliverySent:
-		return s.retry(ctx, inv, now)
 	}
 	return nil
-}
-
-// retry claims a failed delivery with a new token (the old link never arrived), sends it
-// and records the outcome.
-func (s *InviteService) retry(ctx context.Context, inv Invite, now time.Time) error {
-	token, hash := newToken()
-	claimed := inv
-	claimed.TokenHash, claimed.Delivery = hash, DeliverySending
-	claimed.DueAt = now.Add(retryLease)
-	if claimed.DueAt.After(inv.ExpiresAt) {
-		claimed.DueAt = inv.ExpiresAt
-	}
-	if err := s.Store.ClaimRetry(ctx, inv, tokenOf(claimed), claimed.DueAt); err != nil {
-		return err
-	}
-	list, err := s.Accounts.Store.Orgs(ctx, []string{inv.OrgID})
-	if err != nil {
-		return err
-	}
-	if len(list) == 0 || list[0].Deleted() {
-		// The org is gone: no more emails; the invite expires in its time.
-		return s.Store.SetDelivery(ctx, DeliveryUpdate{Invite: claimed, Delivery: DeliveryFailed, Attempts: inv.DeliveryAttempts, DueAt: inv.ExpiresAt, LastSentAt: inv.LastSentAt})
-	}
-	if err := s.send(ctx, list[0], claimed, token); err != nil {
-		s.log().WarnContext(ctx, "invite email retry failed", "org", inv.OrgID, "invite", inv.ID, "error", err)
-		return s.Store.SetDelivery(ctx, s.failure(ctx, claimed, now))
-	}
-	return s.Store.SetDelivery(ctx, DeliveryUpdate{Invite: claimed, Delivery: DeliverySent, DueAt: inv.ExpiresAt, LastSentAt: now})
 }

@@ -41,6 +41,16 @@ const (
 	SourceDomain  Source = "domain"
 )
 
+// Status tells an active member from a suspended one (SCIM active: false), who keeps the row
+// but has no access: calls to the org are NotFound and tool sign-ins are refused.
+type Status string
+
+// The member statuses; a member stored without one is active.
+const (
+	StatusActive    Status = "active"
+	StatusSuspended Status = "suspended"
+)
+
 // Person names a user where an object records who did something.
 type Person struct {
 	ID    string
@@ -134,7 +144,17 @@ type Member struct {
 	Source      Source
 	JobTitle    string
 	Properties  map[string]any
+	// Status is StatusActive or StatusSuspended; empty means active.
+	Status Status
+	// ExternalID, GivenName and FamilyName are what an identity provider keeps of a member it
+	// provisions by SCIM.
+	ExternalID string
+	GivenName  string
+	FamilyName string
 }
+
+// Suspended reports whether the member is suspended.
+func (m *Member) Suspended() bool { return m.Status == StatusSuspended }
 
 // Profile is a user's own record.
 type Profile struct {

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,8 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -29,10 +30,29 @@ type Directory interface {
 // EmailChange is a requested change of a user's email, waiting for the link sent to the new
 // address. Only the hash of the link's token is kept.
 type EmailChange struct {
-	NewEmail  string
+	NewEmail string
+	// TokenHash is "" until the link's email is sent: its outbox handler mints the token.
 	TokenHash string
 	ExpiresAt time.Time
+	// MessageID is the outbox message that sends this change's link.
+	MessageID string
 }
+
+// The outbox kinds of the account emails.
+const (
+	// KindEmailChangeLink sends the link that confirms an email change (emailChangeLink
+	// body); its handler mints the link's token when it sends.
+	KindEmailChangeLink outbox.Kind = "email-change-link"
+)
+
+type emailChangeLink struct {
+	UserID   string `json:"userId"`
+	NewEmail string `json:"newEmail"`
+	OldEmail string `json:"oldEmail"`
+}
+
+// ErrEmailChangeMoved: the pending email change is not the one a link's message is for.
+var ErrEmailChangeMoved = apperr.New(apperr.Conflict, "the email change was replaced or completed meanwhile")
 
 // EmailChangeTTL is how long an email-change link works.
 const EmailChangeTTL = 24 * time.Hour
@@ -42,7 +62,9 @@ type SelfService struct {
 	Orgs      *Service
 	Members   MemberStore
 	Directory Directory
-	Mail      mail.Sender
+	// Mail sends the account emails: the outbox handlers (SendEmailChangeLink) use it; the
+	// routes leave it nil, their emails go through the outbox.
+	Mail mail.Sender
 	// AppURL is the frontend's base URL, for the links in emails.
 	AppURL string
 }
@@ -151,7 +173,8 @@ func emailChangedMail(oldEmail, newEmail string) (mail.Message, error) {
 }
 
 // RequestEmailChange starts a change of the caller's email: a link with a single-use token
-// goes to the new address; a newer request replaces an older one.
+// goes to the new address (through the outbox); a newer request replaces an older one. A user
+// may ask at most ratelimit.EmailChanges times an hour.
 func (s *SelfService) RequestEmailChange(ctx context.Context, c Caller, newEmail string) (EmailChange, error) {
 	email, err := NormalizeEmail("email", newEmail)
 	if err != nil {
@@ -164,27 +187,57 @@ func (s *SelfService) RequestEmailChange(ctx context.Context, c Caller, newEmail
 	if email == acc.Profile.Email {
 		return EmailChange{}, apperr.New(apperr.Invalid, "%s is already your email address", email)
 	}
-	token, hash := newToken()
-	change := EmailChange{NewEmail: email, TokenHash: hash, ExpiresAt: s.Orgs.Now().Add(EmailChangeTTL)}
+	now := s.Orgs.Now()
+	change := EmailChange{NewEmail: email, ExpiresAt: now.Add(EmailChangeTTL), MessageID: s.Orgs.NewID()}
 	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_change_requested",
 		fmt.Sprintf("%s asked to change their email address to %s", acc.Profile.Email, email),
 		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": email}})
-	if err := s.Orgs.Store.SaveEmailChange(ctx, acc.Profile.ID, change, ev); err != nil {
+	link, err := outbox.New(change.MessageID, "", KindEmailChangeLink, emailChangeLink{UserID: acc.Profile.ID, NewEmail: email, OldEmail: acc.Profile.Email})
+	if err != nil {
 		return EmailChange{}, err
 	}
-	msg, err := emailChangeMail(email, acc.Profile.Email, s.AppURL+"/account/email/confirm?token="+token)
-	if err == nil {
-		err = s.Mail.Send(ctx, msg)
-	}
-	if err != nil {
-		return EmailChange{}, &apperr.Error{Kind: apperr.Unavailable, Message: "the confirmation email could not be sent; try again in a moment", Err: err}
+	use := ratelimit.Use{Rule: ratelimit.EmailChanges, Scope: acc.Profile.ID, N: 1, At: now}
+	if err := s.Orgs.Store.SaveEmailChange(ctx, acc.Profile.ID, change, ev, use, link); err != nil {
+		return EmailChange{}, err
 	}
 	return change, nil
 }
 
+// SendEmailChangeLink is the outbox handler of KindEmailChangeLink: it mints the link's
+// token, stores its hash on the pending change and sends the link to the new address. A
+// change that was replaced, completed or expired meanwhile needs nothing.
+func (s *SelfService) SendEmailChangeLink(ctx context.Context, m outbox.Message) error {
+	var body emailChangeLink
+	if err := m.Decode(&body); err != nil {
+		return outbox.Permanent(err)
+	}
+	ch, err := s.Orgs.Store.EmailChangeOf(ctx, body.UserID)
+	if err != nil {
+		return err
+	}
+	if ch == nil || ch.MessageID != m.ID || !s.Orgs.Now().Before(ch.ExpiresAt) {
+		return nil
+	}
+	token, hash := newToken()
+	if err := s.Orgs.Store.SetEmailChangeToken(ctx, body.UserID, m.ID, hash); err != nil {
+		if errors.Is(err, ErrEmailChangeMoved) {
+			return nil
+		}
+		return err
+	}
+	msg, err := emailChangeMail(ch.NewEmail, body.OldEmail, strings.TrimRight(s.AppURL, "/")+"/account/email/confirm?token="+token)
+	if err != nil {
+		return outbox.Permanent(err)
+	}
+	if s.Mail == nil {
+		return errors.New("no mail sender configured")
+	}
+	return s.Mail.Send(ctx, msg)
+}
+
 // ConfirmEmailChange completes a change with the token from the link: the identity provider
 // gets the new, verified address, then the profile and every membership that copies it. A
-// notice goes to the old address.
+// notice goes to the old address, through the outbox, written with the change.
 func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token string) (Profile, error) {
 	acc, err := s.Orgs.Account(ctx, c)
 	if err != nil {
@@ -207,16 +260,16 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_changed",
 		fmt.Sprintf("%s changed their email address to %s", acc.Profile.Email, change.NewEmail),
 		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": change.NewEmail}})
-	if err := s.Orgs.Store.ConfirmEmailChange(ctx, acc, after, *change, ev); err != nil {
+	msg, err := emailChangedMail(acc.Profile.Email, change.NewEmail)
+	if err != nil {
 		return Profile{}, err
 	}
-	msg, err := emailChangedMail(acc.Profile.Email, change.NewEmail)
-	if err == nil {
-		err = s.Mail.Send(ctx, msg)
-	}
+	notice, err := outbox.NewEmail(s.Orgs.NewID(), "", outbox.Email{Message: msg, Purpose: "email-changed"})
 	if err != nil {
-		// The change is done; the notice is a courtesy.
-		slog.WarnContext(ctx, "email-change notice not sent", "error", err)
+		return Profile{}, err
+	}
+	if err := s.Orgs.Store.ConfirmEmailChange(ctx, acc, after, *change, ev, notice); err != nil {
+		return Profile{}, err
 	}
 	return after, nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -57,11 +59,19 @@ type Store interface {
 	// UpdateProfile writes the profile's changes and copies the name onto the account's
 	// memberships, with the event.
 	UpdateProfile(ctx context.Context, acc Account, after Profile, ev audit.Event) error
-	// SaveEmailChange records the user's pending email change, replacing any other.
-	SaveEmailChange(ctx context.Context, userID string, ch EmailChange, ev audit.Event) error
+	// SaveEmailChange records the user's pending email change, replacing any other, with the
+	// outbox message that sends its link and a use of the email-change limit (its Exceeded
+	// error when spent).
+	SaveEmailChange(ctx context.Context, userID string, ch EmailChange, ev audit.Event, limit ratelimit.Use, link outbox.Message) error
+	// EmailChangeOf reads the user's pending email change; nil when there is none.
+	EmailChangeOf(ctx context.Context, userID string) (*EmailChange, error)
+	// SetEmailChangeToken gives the pending change the hash of the token its link is about
+	// to carry; ErrEmailChangeMoved unless the change is still the one messageID sends.
+	SetEmailChangeToken(ctx context.Context, userID, messageID, hash string) error
 	// ConfirmEmailChange consumes the pending change (a Gone error if it was consumed
-	// meanwhile) and writes the new email to the profile and the account's memberships.
-	ConfirmEmailChange(ctx context.Context, acc Account, after Profile, ch EmailChange, ev audit.Event) error
+	// meanwhile) and writes the new address to the profile and its copies, with the notice
+	// to the old address as an outbox message.
+	ConfirmEmailChange(ctx context.Context, acc Account, after Profile, ch EmailChange, ev audit.Event, notice outbox.Message) error
 	// DeleteAccountData deletes the profile and the rest of the user's own items, and leaves a
 	// tombstone for a while so that the user's tokens, still valid, can't recreate the
 	// account: Account answers Unauthenticated for it.

@@ -29,15 +29,40 @@ type Message struct {
 	// OrgID is the org the work is for; "" when none (an account's own email).
 	OrgID string
 	Kind  Kind
-	// Body is the kind's payload as JSON. The store seals it at rest: it may carry a link's
-	// token or a temporary password, which a copy of the table must not reveal.
+	// Body is the kind's payload as JSON. It never carries a usable secret in plain text:
+	// a kind whose email holds a link mints the link's token when it sends (storing only the
+	// token's hash), and a body that must carry a secret (a password an admin specified)
+	// holds it sealed (NewSealed, OpenSealed), so that a copy of the table reveals nothing.
 	Body []byte
 	// NotBefore, when set, holds the work back until then (a retry's backoff, a scheduled
 	// delivery): the scheduled job picks it up when it falls due.
 	NotBefore time.Time
 	// Attempts counts the tries so far; the processor sets it.
 	Attempts int
+	// Status and LeaseUntil are where the message stands, as read; the store's conditional
+	// writes compare them, so that a message is done once whoever else reads it meanwhile.
+	Status     Status
+	LeaseUntil time.Time
+	// LastError says why the last attempt failed (no secret: an error's text).
+	LastError string
 }
+
+// Status is where a message stands.
+type Status string
+
+// The statuses of a message.
+const (
+	// StatusPending: to be done, from NotBefore on (at once when unset).
+	StatusPending Status = "pending"
+	// StatusRunning: claimed for an attempt until LeaseUntil; when the lease lapses without
+	// an outcome (a crash), the message is due again.
+	StatusRunning Status = "running"
+	// StatusDone: done; TTL removes it after a while.
+	StatusDone Status = "done"
+	// StatusFailed: given up (a permanent error, or too many attempts); kept for a while
+	// for inspection, then removed by TTL.
+	StatusFailed Status = "failed"
+)
 
 // New returns a message of kind k for orgID carrying body encoded as JSON.
 func New(id, orgID string, k Kind, body any) (Message, error) {
@@ -85,14 +110,28 @@ type Email struct {
 	// Purpose names the email in logs and in email.failed events ("invite", "email-change",
 	// "license-expiry", ...); never the message's content.
 	Purpose string `json:"purpose"`
-	// Notify, when set, is a kind whose handler is told how the send went (with this message's
-	// ID and the outcome), e.g. to record an invite's delivery status.
+	// Notify and Ref are reserved for a kind to be told how the send went (SendEmail does
+	// not act on them yet). An email whose outcome must be recorded somewhere is a kind of
+	// its own instead, as the invite's is (orgs.KindInviteEmail records the delivery status).
 	Notify Kind `json:"notify,omitempty"`
-	// Ref is what Notify's handler needs to find what the email was for (an invite's id).
+	// Ref is what Notify's handler would need to find what the email was for.
 	Ref map[string]string `json:"ref,omitempty"`
 }
 
 // NewEmail returns a KindEmail message for orgID.
 func NewEmail(id, orgID string, e Email) (Message, error) {
 	return New(id, orgID, KindEmail, e)
+}
+
+// SendEmail is the handler of KindEmail: it sends the rendered message with s. The email
+// carries nothing secret (a notice): links with tokens are kinds of their own, whose
+// handlers mint the token when they send.
+func SendEmail(s mail.Sender) Handler {
+	return func(ctx context.Context, m Message) error {
+		var e Email
+		if err := m.Decode(&e); err != nil {
+			return Permanent(err)
+		}
+		return s.Send(ctx, e.Message)
+	}
 }

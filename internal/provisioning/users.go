@@ -258,6 +258,10 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 	if p.notify != p.email {
 		m.NotifyEmail = p.notify
 	}
+	if len(m.Properties) == 0 {
+		// Not an empty map: the table would hold {"M":{}}, which the stream hands over badly.
+		m.Properties = nil
+	}
 	if u.Existing {
 		addAsIs := p.inDomain || trusted
 		if addAsIs {

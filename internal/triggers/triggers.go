@@ -1,5 +1,5 @@
-// Package triggers holds the functions that API Gateway does not invoke: the scheduled job and
-// the Cognito post-confirmation trigger. Like the route table, each is a package-level value
+// Package triggers holds the functions that API Gateway does not invoke: the scheduled job,
+// the stream processor and the Cognito post-confirmation trigger. Like the route table, each is a package-level value
 // that its generated main names, and Functions lists them for the CDK stack and local mode.
 package triggers
 
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
@@ -25,6 +26,9 @@ const (
 	KindSchedule Kind = "schedule"
 	// KindPostConfirmation: Cognito, after a user confirms the sign-up.
 	KindPostConfirmation Kind = "post-confirmation"
+	// KindStream: the table's DynamoDB stream, through an event source mapping that reports
+	// batch item failures (local mode: package streamfeed).
+	KindStream Kind = "stream"
 )
 
 // Function is a non-HTTP Lambda function.
@@ -51,7 +55,8 @@ type Task struct {
 func scheduledTasks(env *app.Env) []Task {
 	store := env.Store()
 	return []Task{
-		{Name: "invites", Run: env.InvitesSending().ProcessDue},
+		{Name: "invites", Run: env.Invites().ProcessDue},
+		{Name: "outbox", Run: env.Outbox().Redrive},
 		{Name: "purge-deleted-orgs", Run: func(ctx context.Context, now time.Time) error {
 			return orgs.PurgeDeleted(ctx, store, now, env.Log)
 		}},
@@ -76,9 +81,26 @@ func RunScheduled(ctx context.Context, env *app.Env, tasks []Task) error {
 var (
 	ScheduledJob = &Function{
 		Name: "scheduled-job", Kind: KindSchedule,
-		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, retries failed emails, purges deleted orgs",
-		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail"},
-		Build:   buildScheduledJob,
+		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, re-drives the outbox (retries of failed emails, what the stream processor missed), purges deleted orgs",
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail",
+			"cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword"},
+		// The outbox's sealed emails (provisioning's credentials and codes) open with it.
+		Secret: true,
+		Build:  buildScheduledJob,
+	}
+	StreamProcessor = &Function{
+		Name: "stream-processor", Kind: KindStream,
+		Summary: "the stream processor: it does the outbox messages each change writes (emails, later webhook deliveries and the like) and hands new events to the event sink",
+		// What the outbox handlers read and write: the invite and its token lookup, an
+		// email change, the outbox item itself. The stream's own actions (GetRecords, ...)
+		// are granted on the stream by the stack.
+		// An import's chunks create users in the pool and read the job (Query); the sealed
+		// emails open with the server secret.
+		Actions: []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ses:SendEmail",
+			"dynamodb:Query", "dynamodb:ConditionCheckItem",
+			"cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword"},
+		Secret: true,
+		Build:  buildStreamProcessor,
 	}
 	PostConfirmation = &Function{
 		Name: "post-confirmation", Kind: KindPostConfirmation,
@@ -89,7 +111,15 @@ var (
 )
 
 // Functions lists the non-HTTP functions.
-var Functions = []*Function{ScheduledJob, PostConfirmation}
+var Functions = []*Function{ScheduledJob, StreamProcessor, PostConfirmation}
+
+// ConfigFor returns cfg as function f runs with it: its name as the SDK app id, and adaptive
+// retries for the background functions, which can wait out throttling.
+func ConfigFor(f *Function, cfg app.Config) app.Config {
+	cfg.AppID = f.Name
+	cfg.AdaptiveRetry = f.Kind == KindSchedule || f.Kind == KindStream
+	return cfg
+}
 
 // MainSource is the source of functions/<f.Name>/main.go.
 func MainSource(f *Function) string {
@@ -105,6 +135,14 @@ func buildScheduledJob(env *app.Env) any {
 		return RunScheduled(ctx, env, tasks)
 	}
 }
+
+// StreamHandler is the stream processor's handler for env: the same in Lambda and in local
+// mode (package streamfeed feeds it there).
+func StreamHandler(env *app.Env) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return dynamo.StreamHandler(env.Outbox(), env.EventSink(), env.Log)
+}
+
+func buildStreamProcessor(env *app.Env) any { return StreamHandler(env) }
 
 func buildPostConfirmation(env *app.Env) any {
 	svc := env.Orgs()

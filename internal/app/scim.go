@@ -1,0 +1,27 @@
+package app
+
+import (
+	"strings"
+
+	"github.com/vendorportal/orgs/internal/scim"
+)
+
+// SCIM returns the SCIM 2.0 service that identity providers call.
+func (e *Env) SCIM() *scim.Service {
+	return once(e, "scim", func() *scim.Service {
+		return &scim.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID, BaseURL: e.SCIMBaseURL()}
+	})
+}
+
+// SCIMTokens returns what makes and revokes an org's SCIM token in the portal.
+func (e *Env) SCIMTokens() *scim.TokenAdmin {
+	return once(e, "scim-tokens", func() *scim.TokenAdmin {
+		return &scim.TokenAdmin{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+	})
+}
+
+// SCIMBaseURL is where identity providers reach the SCIM API: API_URL (the API's public base
+// URL, e.g. https://api.example.com) + /v1/scim/v2.
+func (e *Env) SCIMBaseURL() string {
+	return strings.TrimRight(e.Config.APIURL, "/") + "/v1/scim/v2"
+}

@@ -1,0 +1,188 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/scim"
+)
+
+// SCIM's items:
+//
+//	ORG#<orgId>  SCIMTOKEN           the org's SCIM token, by its SHA-256 (the token itself is never
+//	                                   stored); the token names the org, so the first read of a SCIM
+//	                                   request is one BatchGet of this item, the org and what the
+//	                                   route acts on
+//	ORG#<orgId>  EXTID#<externalId>  the identity provider's id of a member (→ userId); a hint,
+//	                                   checked against the member it names
+//
+// A member provisioned by SCIM also carries externalId, givenName and familyName on its item.
+const (
+	skSCIMToken = "SCIMTOKEN"
+	skExtID     = "EXTID#"
+)
+
+type scimTokenItem struct {
+	keys
+	Hash      string    `dynamodbav:"hash"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	CreatedBy string    `dynamodbav:"createdById"`
+}
+
+type extIDItem struct {
+	keys
+	UserID string `dynamodbav:"userId"`
+}
+
+var _ scim.Store = (*Store)(nil)
+
+// SCIMContext implements scim.Store.
+func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (scim.Context, error) {
+	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), skSCIMToken)}
+	for _, id := range userIDs {
+		if id != "" && len(id) <= maxIDLength {
+			ks = append(ks, key(orgPK(orgID), memberSK(id)))
+		}
+	}
+	if externalID != "" && len(externalID) <= maxIDLength {
+		ks = append(ks, key(orgPK(orgID), skExtID+externalID))
+	}
+	var items []map[string]types.AttributeValue
+	for start := 0; start < len(ks); start += 100 {
+		chunk, err := s.batchGet(ctx, ks[start:min(start+100, len(ks))])
+		if err != nil {
+			return scim.Context{}, err
+		}
+		items = append(items, chunk...)
+	}
+	c := scim.Context{Members: map[string]orgs.Member{}}
+	for _, av := range items {
+		var k keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return scim.Context{}, err
+		}
+		switch {
+		case k.SK == skMeta:
+			var it orgItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return scim.Context{}, err
+			}
+			c.Org = it.org()
+		case k.SK == skSCIMToken:
+			var it scimTokenItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return scim.Context{}, err
+			}
+			c.TokenHash = it.Hash
+		case strings.HasPrefix(k.SK, "MEMBER#"):
+			var it memberItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return scim.Context{}, err
+			}
+			c.Members[it.UserID] = it.member()
+		case strings.HasPrefix(k.SK, skExtID):
+			var it extIDItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return scim.Context{}, err
+			}
+			c.ExternalUserID = it.UserID
+		}
+	}
+	return c, nil
+}
+
+// MemberByEmail implements scim.Store: one Query of the org's member index by address.
+func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error) {
+	kc := expression.Key(attrGSI1P).Equal(expression.Value(orgPK(orgID) + "#M")).
+		And(expression.Key(attrGSI1S).BeginsWith(strings.ToLower(email) + "#"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), IndexName: aws.String(IndexGSI1),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query member by email: %w", err)
+	}
+	for _, av := range out.Items {
+		var it memberItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(it.Email, email) {
+			m := it.member()
+			return &m, nil
+		}
+	}
+	return nil, nil
+}
+
+// SetSCIMToken implements scim.Store: the new token's hash replaces any other at once.
+func (s *Store) SetSCIMToken(ctx context.Context, orgID, hash, createdBy string, at time.Time, ev audit.Event) error {
+	t := s.txn()
+	t.put(scimTokenItem{keys: keys{PK: orgPK(orgID), SK: skSCIMToken}, Hash: hash, CreatedAt: at, CreatedBy: createdBy},
+		expression.ConditionBuilder{}, nil)
+	t.check(key(orgPK(orgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// RevokeSCIMToken implements scim.Store; NotFound when the org has none.
+func (s *Store) RevokeSCIMToken(ctx context.Context, orgID string, ev audit.Event) error {
+	t := s.txn()
+	t.delete(key(orgPK(orgID), skSCIMToken), exists(), apperr.New(apperr.NotFound, "the organization has no SCIM token"))
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// SCIMUpdateMember implements scim.Store: what SCIM keeps of a member (status, external id,
+// name parts, name, phone), on condition that the member still has the role read; the name's
+// search entry follows the name.
+func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error {
+	b, a := w.Before, w.After
+	str := func(u expression.UpdateBuilder, name, v string) expression.UpdateBuilder {
+		if v == "" {
+			return u.Remove(attr(name))
+		}
+		return u.Set(attr(name), val(v))
+	}
+	upd := expression.Set(attr("email"), val(b.Email))
+	for _, f := range []struct{ name, v string }{
+		{"status", string(a.Status)}, {"externalId", a.ExternalID}, {"givenName", a.GivenName},
+		{"familyName", a.FamilyName}, {"name", a.Name}, {"phone", a.Phone},
+	} {
+		upd = str(upd, f.name, f.v)
+	}
+	t := s.txn()
+	t.update(key(orgPK(w.OrgID), memberSK(b.UserID)), upd, attr("role").Equal(val(string(b.Role))), orgs.ErrMemberChanged)
+	if a.Name != b.Name {
+		t.update(key(orgPK(w.OrgID), skNameEntry+b.UserID),
+			str(expression.Set(attr(attrGSI2S), val(strings.ToLower(a.Name)+"#"+b.UserID)).Set(attr(attrGSI3S), val(strings.ToLower(a.Name)+"#"+b.UserID)), "name", a.Name),
+			exists(), orgs.ErrMemberChanged)
+	}
+	if a.ExternalID != b.ExternalID {
+		if b.ExternalID != "" {
+			t.delete(key(orgPK(w.OrgID), skExtID+b.ExternalID), expression.ConditionBuilder{}, nil)
+		}
+		if a.ExternalID != "" {
+			// Another member's hint gives way: the member it names is checked on every read.
+			t.put(extIDItem{keys: keys{PK: orgPK(w.OrgID), SK: skExtID + a.ExternalID}, UserID: b.UserID}, expression.ConditionBuilder{}, nil)
+		}
+	}
+	t.check(key(orgPK(w.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.event(w.Event)
+	return t.run(ctx, s.Client)
+}

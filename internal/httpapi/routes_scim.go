@@ -1,0 +1,93 @@
+package httpapi
+
+import "github.com/vendorportal/orgs/internal/roles"
+
+// The SCIM routes: the org's SCIM token, managed in the portal, and the SCIM 2.0 API that an
+// identity provider calls with it.
+var (
+	CreateScimToken = &Route{
+		Name: "create-scim-token", Method: "POST", Path: "/v1/orgs/{orgId}/scim/token", Auth: JWT, Permission: roles.SettingsManage,
+		Actions: []string{ddbBatchGet, ddbPut, ddbCheck},
+		Summary: "Make the org's SCIM token (shown once); the previous one stops working",
+		Build:   buildCreateSCIMToken,
+	}
+	RevokeScimToken = &Route{
+		Name: "revoke-scim-token", Method: "DELETE", Path: "/v1/orgs/{orgId}/scim/token", Auth: JWT, Permission: roles.SettingsManage,
+		Actions: []string{ddbBatchGet, ddbDelete, ddbPut},
+		Summary: "Revoke the org's SCIM token",
+		Build:   buildRevokeSCIMToken,
+	}
+	ScimServiceProviderConfig = &Route{
+		Name: "scim-service-provider-config", Method: "GET", Path: "/v1/scim/v2/ServiceProviderConfig", Auth: SCIM,
+		Actions: []string{ddbBatchGet},
+		Summary: "SCIM: what this service provider supports",
+		Build:   buildSCIMDiscovery("ServiceProviderConfig"),
+	}
+	ScimResourceTypes = &Route{
+		Name: "scim-resource-types", Method: "GET", Path: "/v1/scim/v2/ResourceTypes", Auth: SCIM,
+		Actions: []string{ddbBatchGet},
+		Summary: "SCIM: the resource types (User, Group)",
+		Build:   buildSCIMDiscovery("ResourceTypes"),
+	}
+	ScimSchemas = &Route{
+		Name: "scim-schemas", Method: "GET", Path: "/v1/scim/v2/Schemas", Auth: SCIM,
+		Actions: []string{ddbBatchGet},
+		Summary: "SCIM: the User and Group schemas",
+		Build:   buildSCIMDiscovery("Schemas"),
+	}
+	ScimListUsers = &Route{
+		Name: "scim-list-users", Method: "GET", Path: "/v1/scim/v2/Users", Auth: SCIM,
+		Actions: []string{ddbBatchGet, ddbQuery, ddbGet},
+		Summary: "SCIM: the org's members as users, filtered by userName, externalId or email",
+		Build:   buildSCIMListUsers,
+	}
+	ScimGetUser = &Route{
+		Name: "scim-get-user", Method: "GET", Path: "/v1/scim/v2/Users/{id}", Auth: SCIM,
+		Actions: []string{ddbBatchGet},
+		Summary: "SCIM: one user",
+		Build:   buildSCIMGetUser,
+	}
+	ScimReplaceUser = &Route{
+		Name: "scim-replace-user", Method: "PUT", Path: "/v1/scim/v2/Users/{id}", Auth: SCIM,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete, ddbCheck},
+		Summary: "SCIM: replace a user's attributes (active: false suspends)",
+		Build:   buildSCIMReplaceUser,
+	}
+	ScimPatchUser = &Route{
+		Name: "scim-patch-user", Method: "PATCH", Path: "/v1/scim/v2/Users/{id}", Auth: SCIM,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete, ddbCheck},
+		Summary: "SCIM: patch a user (active: false suspends, true reactivates)",
+		Build:   buildSCIMPatchUser,
+	}
+	ScimDeleteUser = &Route{
+		Name: "scim-delete-user", Method: "DELETE", Path: "/v1/scim/v2/Users/{id}", Auth: SCIM,
+		Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "SCIM: remove the member from the org",
+		Build:   buildSCIMDeleteUser,
+	}
+	ScimListGroups = &Route{
+		Name: "scim-list-groups", Method: "GET", Path: "/v1/scim/v2/Groups", Auth: SCIM,
+		Actions: []string{ddbBatchGet},
+		Summary: "SCIM: one group per role of the org",
+		Build:   buildSCIMListGroups,
+	}
+	ScimGetGroup = &Route{
+		Name: "scim-get-group", Method: "GET", Path: "/v1/scim/v2/Groups/{id}", Auth: SCIM,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "SCIM: one role as a group, with its holders",
+		Build:   buildSCIMGetGroup,
+	}
+	ScimPatchGroup = &Route{
+		Name: "scim-patch-group", Method: "PATCH", Path: "/v1/scim/v2/Groups/{id}", Auth: SCIM,
+		Actions: []string{ddbBatchGet, ddbQuery, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "SCIM: add members to a role's group (they get the role) or remove them (they become users)",
+		Build:   buildSCIMPatchGroup,
+	}
+)
+
+var scimRoutes = []*Route{
+	CreateScimToken, RevokeScimToken,
+	ScimServiceProviderConfig, ScimResourceTypes, ScimSchemas,
+	ScimListUsers, ScimGetUser, ScimReplaceUser, ScimPatchUser, ScimDeleteUser,
+	ScimListGroups, ScimGetGroup, ScimPatchGroup,
+}

@@ -1,0 +1,95 @@
+package scim
+
+import (
+	"strings"
+
+	filter "github.com/scim2/filter-parser/v2"
+)
+
+// Discovery returns the discovery resource what (ServiceProviderConfig, ResourceTypes or
+// Schemas, RFC 7643 §5–7) for the API at base.
+func Discovery(what, base string) any {
+	switch what {
+	case "ServiceProviderConfig":
+		return map[string]any{
+			"schemas":          []string{SchemaSPConfig},
+			"documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
+			"patch":            map[string]any{"supported": true},
+			"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+			"filter":           map[string]any{"supported": true, "maxResults": MaxResults},
+			"changePassword":   map[string]any{"supported": false},
+			"sort":             map[string]any{"supported": false},
+			"etag":             map[string]any{"supported": false},
+			"authenticationSchemes": []map[string]any{{
+				"type": "oauthbearertoken", "name": "SCIM token", "primary": true,
+				"description": "The org's SCIM token (scim_…) as a bearer token; an admin makes it in the portal.",
+			}},
+			"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base + "/ServiceProviderConfig"},
+		}
+	case "ResourceTypes":
+		types := []map[string]any{
+			{"schemas": []string{SchemaResType}, "id": "User", "name": "User", "endpoint": "/Users", "schema": SchemaUser,
+				"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/User"}},
+			{"schemas": []string{SchemaResType}, "id": "Group", "name": "Group", "endpoint": "/Groups", "schema": SchemaGroup,
+				"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/Group"}},
+		}
+		return NewList(types, 1, len(types))
+	}
+	attr := func(name, typ string, multi, required bool, mutability string, sub ...map[string]any) map[string]any {
+		a := map[string]any{"name": name, "type": typ, "multiValued": multi, "required": required,
+			"mutability": mutability, "returned": "default", "uniqueness": "none", "caseExact": false}
+		if len(sub) > 0 {
+			a["subAttributes"] = sub
+		}
+		return a
+	}
+	schemas := []map[string]any{
+		{"schemas": []string{SchemaSchema}, "id": SchemaUser, "name": "User", "description": "A member of the organization",
+			"attributes": []map[string]any{
+				attr("userName", "string", false, true, "immutable"),
+				attr("externalId", "string", false, false, "readWrite"),
+				attr("name", "complex", false, false, "readWrite",
+					attr("givenName", "string", false, false, "readWrite"), attr("familyName", "string", false, false, "readWrite"),
+					attr("formatted", "string", false, false, "readWrite")),
+				attr("displayName", "string", false, false, "readWrite"),
+				attr("emails", "complex", true, false, "readWrite",
+					attr("value", "string", false, false, "readWrite"), attr("type", "string", false, false, "readWrite"),
+					attr("primary", "boolean", false, false, "readWrite")),
+				attr("phoneNumbers", "complex", true, false, "readWrite",
+					attr("value", "string", false, false, "readWrite"), attr("type", "string", false, false, "readWrite")),
+				attr("active", "boolean", false, false, "readWrite"),
+				attr("groups", "complex", true, false, "readOnly",
+					attr("value", "string", false, false, "readOnly"), attr("display", "string", false, false, "readOnly")),
+			},
+			"meta": map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + SchemaUser}},
+		{"schemas": []string{SchemaSchema}, "id": SchemaGroup, "name": "Group", "description": "A role of the organization",
+			"attributes": []map[string]any{
+				attr("displayName", "string", false, true, "readOnly"),
+				attr("members", "complex", true, false, "readWrite",
+					attr("value", "string", false, false, "immutable"), attr("display", "string", false, false, "readOnly")),
+			},
+			"meta": map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + SchemaGroup}},
+	}
+	return NewList(schemas, 1, len(schemas))
+}
+
+// ParseGroupFilter reads the one group filter supported, displayName eq "…", and returns the
+// name ("" for no filter).
+func ParseGroupFilter(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", nil
+	}
+	expr, err := filter.ParseFilter([]byte(raw))
+	if err != nil {
+		return "", Errorf(400, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
+	}
+	ae, ok := expr.(*filter.AttributeExpression)
+	v, isStr := "", false
+	if ok {
+		v, isStr = ae.CompareValue.(string)
+	}
+	if !ok || !isStr || ae.Operator != filter.EQ || !strings.EqualFold(ae.AttributePath.AttributeName, "displayName") {
+		return "", Errorf(400, "invalidFilter", "groups filter by displayName eq \"…\" only")
+	}
+	return v, nil
+}

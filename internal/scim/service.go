@@ -1,0 +1,431 @@
+package scim
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// TokenPrefix starts every SCIM token.
+const TokenPrefix = "scim_"
+
+// Context is what a SCIM request reads first, in one round trip: the org its token names, the
+// token's hash, and the members the request is about.
+type Context struct {
+	Org       orgs.Org
+	TokenHash string
+	Members   map[string]orgs.Member
+	// ExternalUserID is the member an externalId lookup named ("" when none).
+	ExternalUserID string
+}
+
+// MemberWrite changes what SCIM keeps of a member.
+type MemberWrite struct {
+	OrgID  string
+	Before orgs.Member
+	After  orgs.Member
+	Event  audit.Event
+}
+
+// Store is the persistence SCIM needs.
+type Store interface {
+	// SCIMContext reads the org, its SCIM token's hash, the members among userIDs and the
+	// member an external id names, in one round trip.
+	SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (Context, error)
+	// MemberByEmail finds the member with the sign-in address (nil when none), in one Query.
+	MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error)
+	// Members is one page of the org's members (orgs.MemberStore).
+	Members(ctx context.Context, orgID string, f orgs.MemberFilter, p paging.Request) (orgs.MemberPage, error)
+	// ChangeMember changes a member's role (orgs.MemberStore), with the last-admin rule.
+	ChangeMember(ctx context.Context, w orgs.MemberWrite) error
+	// RemoveMember removes a member (orgs.MemberStore).
+	RemoveMember(ctx context.Context, w orgs.MemberWrite) error
+	// SCIMUpdateMember writes status, external id, name parts, name and phone.
+	SCIMUpdateMember(ctx context.Context, w MemberWrite) error
+	// SetSCIMToken makes hash the org's only SCIM token.
+	SetSCIMToken(ctx context.Context, orgID, hash, createdBy string, at time.Time, ev audit.Event) error
+	// RevokeSCIMToken deletes the org's SCIM token; NotFound when there is none.
+	RevokeSCIMToken(ctx context.Context, orgID string, ev audit.Event) error
+}
+
+// Service runs SCIM requests for the org a token names.
+type Service struct {
+	Store Store
+	Now   func() time.Time
+	NewID func() string
+	// BaseURL is where the SCIM API is served, e.g. https://api.example.com/v1/scim/v2.
+	BaseURL string
+}
+
+// NewToken makes a token for the org: it names the org (so its first read finds it) and
+// carries 256 random bits.
+func NewToken(orgID string) (token, hash string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	token = TokenPrefix + orgID + "_" + base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken is what the table keeps of a token.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// OrgOf returns the org id a token names, or "" for a string that is no SCIM token.
+func OrgOf(token string) string {
+	rest, ok := strings.CutPrefix(token, TokenPrefix)
+	if !ok {
+		return ""
+	}
+	org, secret, ok := strings.Cut(rest, "_")
+	if !ok || len(secret) != 43 || org == "" || len(org) > 64 {
+		return ""
+	}
+	return org
+}
+
+// Session is an authenticated SCIM request: its org and what was read with it.
+type Session struct {
+	Context
+	TokenID string
+}
+
+func (s Session) actor() audit.Actor {
+	return audit.Actor{Type: audit.ActorToken, ID: s.TokenID, Email: ""}
+}
+
+// Authenticate checks a bearer token and reads the org it names with the members the request
+// is about: one round trip. Any failure is the same 401.
+func (s *Service) Authenticate(ctx context.Context, token string, userIDs []string, externalID string) (Session, error) {
+	orgID := OrgOf(token)
+	if orgID == "" {
+		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
+	}
+	c, err := s.Store.SCIMContext(ctx, orgID, userIDs, externalID)
+	if err != nil {
+		return Session{}, err
+	}
+	h := HashToken(token)
+	if c.Org.ID == "" || c.Org.Deleted() || c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(h), []byte(c.TokenHash)) != 1 {
+		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
+	}
+	return Session{Context: c, TokenID: "scim:" + h[:12]}, nil
+}
+
+// roleName names a role among the org's, for group displays: a custom role's name, a
+// built-in role's id (the ids are what admins see in the portal).
+func roleName(o orgs.Org) RoleName {
+	return func(id string) string {
+		if d, ok := o.Role(roles.Role(id)); ok && !d.BuiltIn {
+			return d.Name
+		}
+		return id
+	}
+}
+
+// GetUser returns the member with id as a user.
+func (s *Service) GetUser(ses Session, id string) (User, error) {
+	m, ok := ses.Members[id]
+	if !ok {
+		return User{}, Errorf(404, "", "no user %s in this organization", id)
+	}
+	return UserOf(m, s.BaseURL, roleName(ses.Org)), nil
+}
+
+// ListUsers answers GET /Users: a filter is one lookup; without one, the org's members in
+// address order from startIndex (1-based) for count.
+func (s *Service) ListUsers(ctx context.Context, ses Session, f Lookup, startIndex, count int) (ListResponse[User], error) {
+	if startIndex < 1 {
+		startIndex = 1
+	}
+	if count < 0 {
+		count = 0
+	}
+	count = min(count, MaxResults)
+	var found []User
+	switch {
+	case f.Email != "":
+		m, err := s.Store.MemberByEmail(ctx, ses.Org.ID, f.Email)
+		if err != nil {
+			return ListResponse[User]{}, err
+		}
+		if m != nil {
+			found = append(found, UserOf(*m, s.BaseURL, roleName(ses.Org)))
+		}
+	case f.ExternalID != "" || f.ID != "":
+		id := f.ID
+		if id == "" {
+			id = ses.ExternalUserID
+		}
+		if m, ok := ses.Members[id]; ok {
+			found = append(found, UserOf(m, s.BaseURL, roleName(ses.Org)))
+		}
+	default:
+		// Members in order, the page after the first startIndex-1: SCIM pages by index.
+		want := startIndex - 1 + count
+		var all []orgs.Member
+		p := paging.Request{Limit: paging.MaxLimit}
+		for len(all) < want {
+			page, err := s.Store.Members(ctx, ses.Org.ID, orgs.MemberFilter{}, p)
+			if err != nil {
+				return ListResponse[User]{}, err
+			}
+			all = append(all, page.Members...)
+			if page.Next == "" {
+				break
+			}
+			p.After = page.Next
+		}
+		total := len(all)
+		if len(all) >= want && ses.Org.MemberCount > total {
+			total = ses.Org.MemberCount
+		}
+		var out []User
+		for i := startIndex - 1; i < len(all) && i < want; i++ {
+			out = append(out, UserOf(all[i], s.BaseURL, roleName(ses.Org)))
+		}
+		return NewList(out, startIndex, total), nil
+	}
+	var out []User
+	for _, u := range found {
+		if f.Match(u) {
+			out = append(out, u)
+		}
+	}
+	if startIndex > 1 || count == 0 {
+		return NewList([]User{}, startIndex, len(out)), nil
+	}
+	return NewList(out, startIndex, len(out)), nil
+}
+
+// PatchUser applies a PATCH to the member with id.
+func (s *Service) PatchUser(ctx context.Context, ses Session, id string, req PatchRequest) (User, error) {
+	m, ok := ses.Members[id]
+	if !ok {
+		return User{}, Errorf(404, "", "no user %s in this organization", id)
+	}
+	ch, err := ParseUserPatch(req)
+	if err != nil {
+		return User{}, err
+	}
+	after, err := s.update(ctx, ses, m, ch)
+	if err != nil {
+		return User{}, err
+	}
+	return UserOf(after, s.BaseURL, roleName(ses.Org)), nil
+}
+
+// ReplaceUser applies a PUT: the attributes it carries replace the member's.
+func (s *Service) ReplaceUser(ctx context.Context, ses Session, id string, in UserInput) (User, error) {
+	m, ok := ses.Members[id]
+	if !ok {
+		return User{}, Errorf(404, "", "no user %s in this organization", id)
+	}
+	active := in.active()
+	ch := UserChange{
+		Active: &active, GivenName: &in.Name.GivenName, FamilyName: &in.Name.FamilyName, Formatted: &in.Name.Formatted,
+		Display: &in.DisplayName, ExternalID: &in.ExternalID, Phone: strPtr(in.phone()), UserName: &in.UserName,
+	}
+	after, err := s.update(ctx, ses, m, ch)
+	if err != nil {
+		return User{}, err
+	}
+	return UserOf(after, s.BaseURL, roleName(ses.Org)), nil
+}
+
+// update writes a change of what SCIM keeps of m: one transaction with one event, the one that
+// says what happened (suspended, reactivated, or updated).
+func (s *Service) update(ctx context.Context, ses Session, m orgs.Member, ch UserChange) (orgs.Member, error) {
+	if ch.UserName != nil && !strings.EqualFold(strings.TrimSpace(*ch.UserName), m.Email) {
+		return orgs.Member{}, Errorf(400, "mutability", "userName is the member's sign-in address and can't change through SCIM (remove and create the user instead)")
+	}
+	after := m
+	set := func(dst *string, v *string, max int, field string) error {
+		if v == nil {
+			return nil
+		}
+		t := strings.TrimSpace(*v)
+		if len([]rune(t)) > max || strings.ContainsFunc(t, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return Errorf(400, "invalidValue", "%s must be at most %d characters without control characters", field, max)
+		}
+		*dst = t
+		return nil
+	}
+	for _, f := range []struct {
+		dst   *string
+		v     *string
+		max   int
+		field string
+	}{
+		{&after.GivenName, ch.GivenName, 100, "name.givenName"}, {&after.FamilyName, ch.FamilyName, 100, "name.familyName"},
+		{&after.ExternalID, ch.ExternalID, 128, "externalId"}, {&after.Phone, ch.Phone, 32, "phoneNumbers"},
+	} {
+		if err := set(f.dst, f.v, f.max, f.field); err != nil {
+			return orgs.Member{}, err
+		}
+	}
+	if ch.GivenName != nil || ch.FamilyName != nil || ch.Formatted != nil || ch.Display != nil {
+		formatted, display := "", after.Name
+		if ch.Formatted != nil {
+			formatted = *ch.Formatted
+		}
+		if ch.Display != nil {
+			display = *ch.Display
+		}
+		if n := fullName(Name{GivenName: after.GivenName, FamilyName: after.FamilyName, Formatted: formatted}, display); n != "" {
+			if err := set(&after.Name, &n, 100, "name"); err != nil {
+				return orgs.Member{}, err
+			}
+		}
+	}
+	action, summary := "member.updated", fmt.Sprintf("The identity provider updated %s", m.Email)
+	if ch.Active != nil {
+		switch {
+		case !*ch.Active && !m.Suspended():
+			after.Status = orgs.StatusSuspended
+			action, summary = "member.suspended", fmt.Sprintf("The identity provider suspended %s", m.Email)
+		case *ch.Active && m.Suspended():
+			after.Status = orgs.StatusActive
+			action, summary = "member.reactivated", fmt.Sprintf("The identity provider reactivated %s", m.Email)
+		}
+	}
+	if sameSCIM(m, after) {
+		return m, nil // nothing changes: nothing is written or logged
+	}
+	ev := s.event(ctx, ses, action, m, summary)
+	if err := s.Store.SCIMUpdateMember(ctx, MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Event: ev}); err != nil {
+		return orgs.Member{}, err
+	}
+	return after, nil
+}
+
+func sameSCIM(a, b orgs.Member) bool {
+	return a.Status == b.Status && a.ExternalID == b.ExternalID && a.GivenName == b.GivenName &&
+		a.FamilyName == b.FamilyName && a.Name == b.Name && a.Phone == b.Phone
+}
+
+// DeleteUser removes the member with id from the org.
+func (s *Service) DeleteUser(ctx context.Context, ses Session, id string) error {
+	m, ok := ses.Members[id]
+	if !ok {
+		return Errorf(404, "", "no user %s in this organization", id)
+	}
+	ev := s.event(ctx, ses, "member.removed", m, fmt.Sprintf("The identity provider removed %s", m.Email))
+	return s.Store.RemoveMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, Event: ev})
+}
+
+// SetRole gives the member the role (a group membership change), with the last-admin rule.
+func (s *Service) SetRole(ctx context.Context, ses Session, m orgs.Member, role roles.Role) error {
+	if m.Role == role {
+		return nil
+	}
+	after := m
+	after.Role = role
+	ev := s.event(ctx, ses, "member.role_changed", m, fmt.Sprintf("The identity provider made %s %s", m.Email, role))
+	ev.Details["from"], ev.Details["to"] = string(m.Role), string(role)
+	// No member acts: the write holds while the org's custom roles are as read, when one of
+	// the two roles is custom.
+	check := orgs.RolesCheck{Needed: m.Role.Custom() || role.Custom(), Version: ses.Org.RolesVersion}
+	err := s.Store.ChangeMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Event: ev, Roles: check})
+	if errors.Is(err, orgs.ErrLastAdmin) {
+		return Errorf(409, "", "%s is the organization's last admin: make someone else admin first", m.Email)
+	}
+	return err
+}
+
+func (s *Service) event(ctx context.Context, ses Session, action string, m orgs.Member, summary string) audit.Event {
+	ev := audit.Event{
+		OrgID: ses.Org.ID, Category: audit.Organization, Action: action, Actor: ses.actor(),
+		Target:  audit.Target{Type: "member", ID: m.UserID, Label: m.Email},
+		Summary: summary,
+	}
+	ev.Stamp(ctx, s.NewID(), s.Now())
+	return ev
+}
+
+// TokenAdmin makes and revokes an org's SCIM token, as an admin in the portal.
+type TokenAdmin struct {
+	Store Store
+	Now   func() time.Time
+	NewID func() string
+}
+
+// Create makes a new token for the org, replacing the previous one at once; the token is
+// returned once and never stored.
+func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Time, error) {
+	if !a.Allows(roles.SettingsManage) {
+		return "", time.Time{}, apperr.New(apperr.Forbidden, "managing the SCIM token needs settings.manage")
+	}
+	token, hash := NewToken(a.Org.ID)
+	now := t.Now()
+	ev := t.event(ctx, a, "scim_token.created", "SCIM token created by "+a.Member.Email, now)
+	if err := t.Store.SetSCIMToken(ctx, a.Org.ID, hash, a.Member.UserID, now, ev); err != nil {
+		return "", time.Time{}, err
+	}
+	return token, now, nil
+}
+
+// Revoke deletes the org's token: SCIM calls with it get 401.
+func (t *TokenAdmin) Revoke(ctx context.Context, a orgs.Access) error {
+	now := t.Now()
+	ev := t.event(ctx, a, "scim_token.revoked", "SCIM token revoked by "+a.Member.Email, now)
+	return t.Store.RevokeSCIMToken(ctx, a.Org.ID, ev)
+}
+
+func (t *TokenAdmin) event(ctx context.Context, a orgs.Access, action, summary string, now time.Time) audit.Event {
+	ev := audit.Event{
+		OrgID: a.Org.ID, Category: audit.Security, Action: action,
+		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
+		Target:  audit.Target{Type: "scim_token", ID: a.Org.ID, Label: a.Org.Name},
+		Summary: summary,
+	}
+	ev.Stamp(ctx, t.NewID(), now)
+	return ev
+}
+
+// UserInput is a user resource as a client sends it (POST, PUT).
+type UserInput struct {
+	Schemas      []string       `json:"schemas"`
+	ExternalID   string         `json:"externalId"`
+	UserName     string         `json:"userName"`
+	Name         Name           `json:"name"`
+	DisplayName  string         `json:"displayName"`
+	Emails       []MultiValue   `json:"emails"`
+	PhoneNumbers []MultiValue   `json:"phoneNumbers"`
+	Active       *ActiveValue   `json:"active"`
+	Groups       []MultiValue   `json:"groups"`
+	Extra        map[string]any `json:"-"`
+}
+
+func (in UserInput) active() bool { return in.Active == nil || bool(*in.Active) }
+
+func (in UserInput) phone() string {
+	if len(in.PhoneNumbers) == 0 {
+		return ""
+	}
+	return in.PhoneNumbers[0].Value
+}
+
+// ActiveValue is a SCIM boolean that also takes "True"/"False".
+type ActiveValue bool
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (a *ActiveValue) UnmarshalJSON(b []byte) error {
+	v, err := boolValue(b)
+	*a = ActiveValue(v)
+	return err
+}
