@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
@@ -17,8 +19,13 @@ func outboxHandlers(e *Env) outbox.Handlers {
 		orgs.KindEmailChangeLink: e.SelfServiceSending().SendEmailChangeLink,
 		// Provisioning's: sealed emails (credentials, domain codes) and import chunks, which
 		// create users in the directory (the functions that run them install Cognito).
-		provisioning.KindSealedEmail: e.ProvisioningHandlers()[provisioning.KindSealedEmail],
-		provisioning.KindImportChunk: e.ProvisioningHandlers()[provisioning.KindImportChunk],
+		// Built on first use: only then do they need the directory and the secret.
+		provisioning.KindSealedEmail: func(ctx context.Context, m outbox.Message) error {
+			return e.ProvisioningHandlers()[provisioning.KindSealedEmail](ctx, m)
+		},
+		provisioning.KindImportChunk: func(ctx context.Context, m outbox.Message) error {
+			return e.ProvisioningHandlers()[provisioning.KindImportChunk](ctx, m)
+		},
 	}
 }
 

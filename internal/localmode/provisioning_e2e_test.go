@@ -15,6 +15,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/testenv"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 // waitImport polls the import job until it is done (the stream processor, fed from DynamoDB
@@ -33,12 +34,22 @@ func (s *stack) waitImport(admin, base, id string, timeout time.Duration) map[st
 
 // mailTo waits for the mail to address that the stream processor sends and returns its text;
 // there must be exactly one.
-func mailTo(t *testing.T, address string) string {
+func (s *stack) mailTo(address string) string {
+	t := s.t
 	t.Helper()
+	redriven := false
 	var mails []standins.Mail
 	// The stream processor sends it seconds after the change; on a loaded machine, later.
 	for deadline := time.Now().Add(30 * time.Second); len(mails) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		mails = testenv.Mails(t, testenv.SES(t), address)
+		if len(mails) == 0 && time.Until(deadline) < 20*time.Second && !redriven {
+			// The stream feed may have started after the write (a loaded machine): the
+			// scheduled job re-drives what it missed, as it does every JOB_INTERVAL.
+			redriven = true
+			if err := triggers.RunScheduled(t.Context(), s.api.JobEnv, triggers.Tasks(s.api.JobEnv)); err != nil {
+				t.Logf("scheduled job: %v", err)
+			}
+		}
 	}
 	if len(mails) == 0 {
 		all, _ := standins.SESMessages(t.Context(), testenv.SES(t))
@@ -98,7 +109,7 @@ func TestProvisioningEndToEnd(t *testing.T) {
 	domain := uniqueDomain()
 	decode[map[string]any](t, s.do("POST", base+"/domains", admin, `{"domain":"`+strings.ToUpper(domain)+`"}`), 201)
 	decode[map[string]any](t, s.do("POST", base+"/domains/"+domain+"/verify", admin, `{"email":"it@`+domain+`"}`), 202)
-	code := codeRE.FindStringSubmatch(mailTo(t, "it@"+domain))[1]
+	code := codeRE.FindStringSubmatch(s.mailTo("it@"+domain))[1]
 	apiError(t, s.do("POST", base+"/domains/"+domain+"/verify", admin, `{"code":"12345678x"}`), 400, "invalid_request")
 	d := decode[map[string]any](t, s.do("POST", base+"/domains/"+domain+"/verify", admin, `{"code":"`+code+`"}`), 200)
 	if d["status"] != "verified" || d["primary"] != true {
@@ -111,7 +122,7 @@ func TestProvisioningEndToEnd(t *testing.T) {
 	if m["email"] != bobEmail || m["source"] != "created" {
 		t.Fatalf("member %v", m)
 	}
-	temp := passwordRE.FindStringSubmatch(mailTo(t, bobEmail))[1]
+	temp := passwordRE.FindStringSubmatch(s.mailTo(bobEmail))[1]
 	bobToken := s.firstSignIn(bobEmail, temp, "Bobs-0wn-Password")
 	me := decode[meJSON](t, s.do("GET", "/v1/me", bobToken, ""), 200)
 	if len(me.Orgs) != 2 || me.Orgs[1].ID != orgID || me.Orgs[1].Role != "user" {
@@ -141,7 +152,7 @@ func TestProvisioningEndToEnd(t *testing.T) {
 	decode[meJSON](t, s.do("GET", "/v1/me", carol.tokens.IDToken, ""), 200)
 	inv := decode[map[string]any](t, s.do("POST", base+"/invites", admin, `{"email":"`+carol.email+`","role":"user"}`), 201)
 	_ = inv
-	token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(mailTo(t, carol.email))[1]
+	token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(s.mailTo(carol.email))[1]
 	decode[map[string]any](t, s.do("POST", "/v1/invites/accept", carol.tokens.IDToken, `{"token":"`+token+`"}`), 200)
 	apiError(t, s.do("POST", base+"/members/"+carol.sub+"/password-reset", admin, ""), 403, "forbidden")
 
@@ -162,7 +173,7 @@ func TestProvisioningEndToEnd(t *testing.T) {
 	if len(res.Results) != 2 || res.Results[0].Status != "created" || res.Results[1].Status != "error" {
 		t.Fatalf("legacy results %+v", res.Results)
 	}
-	passwordRE.FindStringSubmatch(mailTo(t, legacyEmail))
+	passwordRE.FindStringSubmatch(s.mailTo(legacyEmail))
 	tab := decode[struct {
 		Items []map[string]any
 	}](t, s.do("GET", base+"/legacy-support-users", admin, ""), 200)
@@ -244,7 +255,7 @@ func TestImportEndToEnd(t *testing.T) {
 		t.Fatalf("job %+v", got)
 	}
 	for _, addr := range []string{a1, a2} {
-		temp := passwordRE.FindStringSubmatch(mailTo(t, addr))[1]
+		temp := passwordRE.FindStringSubmatch(s.mailTo(addr))[1]
 		tok := s.firstSignIn(addr, temp, "Imp0rted-Password")
 		me := decode[meJSON](t, s.do("GET", "/v1/me", tok, ""), 200)
 		if len(me.Orgs) != 2 {
