@@ -288,9 +288,8 @@ func TestImportOfAThousandRows(t *testing.T) {
 	}
 	t.Logf("1,000 rows: commit %d DynamoDB calls; %d chunks made %d DynamoDB calls; %s in all (fake directory)",
 		commitCalls, len(chunks), a.writes.calls.Load()-before, elapsed)
-	if elapsed > time.Minute {
-		t.Errorf("1,000 rows took %s; the budget is a minute", elapsed)
-	}
+	// The time budget is checked end to end in local mode
+	// (TestImportOfAThousandRowsFinishesInUnderAMinute); here the calls are what count.
 }
 
 func TestImportTemplateHasThePropertyKeysAndARoleDropDown(t *testing.T) {
