@@ -19,6 +19,7 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
@@ -124,15 +125,17 @@ type function struct {
 	name    string
 	actions []string
 	build   func(env *app.Env)
+	// installs are the packages whose Install its main calls.
+	installs []string
 }
 
 func allFunctions() []function {
 	var fns []function
 	for _, r := range httpapi.Routes {
-		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }})
+		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, httpapi.RouteInstalls(r)})
 	}
 	for _, f := range triggers.Functions {
-		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }})
+		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, httpapi.InstallsFor(f.Actions)})
 	}
 	return fns
 }
@@ -157,11 +160,21 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 		{"", []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"}}, // read with a signed request (package secrets)
 		{"", []string{"text/template", "html/template"}},
 	}
+	// excelize (and its XML and crypto dependencies) only where the route reads or writes
+	// spreadsheets.
+	spreadsheet := []string{"github.com/xuri/excelize/v2", "github.com/vendorportal/orgs/internal/sheets"}
 	for _, fn := range allFunctions() {
 		got, ok := deps[fn.name]
 		if !ok {
 			t.Errorf("go list knows no package functions/%s", fn.name)
 			continue
+		}
+		if !slices.Contains(fn.installs, "sheets") {
+			for _, p := range spreadsheet {
+				if slices.Contains(got, p) {
+					t.Errorf("%s imports %s, though its route reads and writes no spreadsheet", fn.name, p)
+				}
+			}
 		}
 		for _, f := range forbidden {
 			if f.action != "" && hasAction(fn.actions, f.action) {
@@ -209,7 +222,7 @@ func functionDeps(t *testing.T) map[string][]string {
 // pool only with a cognito-idp: one. A handler that asks for a client its main does not
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
-	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install}
+	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install}
 	// As in AWS, the server's secret is in Secrets Manager (a stand-in here).
 	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
 	sm, err := standins.NewSecretsManager(map[string]string{secretARN: "s3cret"})
@@ -220,11 +233,11 @@ func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
 	for _, fn := range allFunctions() {
 		env := app.New(app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000",
 			SecretARN: secretARN, SecretsManagerEndpoint: sm.URL}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		for _, p := range httpapi.InstallsFor(fn.actions) {
+		for _, p := range fn.installs {
 			installs[p](env)
 		}
 		if err := catch(func() { fn.build(env) }); err != nil {
-			t.Errorf("%s, with %v installed: %v", fn.name, httpapi.InstallsFor(fn.actions), err)
+			t.Errorf("%s, with %v installed: %v", fn.name, fn.installs, err)
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/sheets"
 )
 
 func main() {
@@ -68,6 +69,7 @@ func run(fn, eventFile, api string) error {
 	env := app.New(cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ses.Install(env)
 	cognito.Install(env)
+	sheets.Install(env)
 	out, err := httpapi.Bind(route, env)(context.Background(), ev)
 	if err != nil {
 		return err

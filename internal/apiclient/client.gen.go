@@ -18,6 +18,39 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for DomainStatus.
+const (
+	DomainStatusPending  DomainStatus = "pending"
+	DomainStatusVerified DomainStatus = "verified"
+)
+
+// Valid indicates whether the value is a known member of the DomainStatus enum.
+func (e DomainStatus) Valid() bool {
+	switch e {
+	case DomainStatusPending:
+		return true
+	case DomainStatusVerified:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DomainVerificationDnsRecordType.
+const (
+	TXT DomainVerificationDnsRecordType = "TXT"
+)
+
+// Valid indicates whether the value is a known member of the DomainVerificationDnsRecordType enum.
+func (e DomainVerificationDnsRecordType) Valid() bool {
+	switch e {
+	case TXT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorErrorCode.
 const (
 	ErrorErrorCodeConflict        ErrorErrorCode = "conflict"
@@ -108,6 +141,42 @@ func (e EventCategory) Valid() bool {
 	case EventCategorySupport:
 		return true
 	case EventCategorySystem:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportJobResultsStatus.
+const (
+	ImportJobResultsStatusCreated ImportJobResultsStatus = "created"
+	ImportJobResultsStatusError   ImportJobResultsStatus = "error"
+)
+
+// Valid indicates whether the value is a known member of the ImportJobResultsStatus enum.
+func (e ImportJobResultsStatus) Valid() bool {
+	switch e {
+	case ImportJobResultsStatusCreated:
+		return true
+	case ImportJobResultsStatusError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportJobStatus.
+const (
+	Done    ImportJobStatus = "done"
+	Running ImportJobStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the ImportJobStatus enum.
+func (e ImportJobStatus) Valid() bool {
+	switch e {
+	case Done:
+		return true
+	case Running:
 		return true
 	default:
 		return false
@@ -232,9 +301,11 @@ func (e LicenseType) Valid() bool {
 const (
 	MemberSourceCreated MemberSource = "created"
 	MemberSourceCreator MemberSource = "creator"
+	MemberSourceDomain  MemberSource = "domain"
 	MemberSourceImport  MemberSource = "import"
 	MemberSourceInvite  MemberSource = "invite"
 	MemberSourceLegacy  MemberSource = "legacy"
+	MemberSourceScim    MemberSource = "scim"
 )
 
 // Valid indicates whether the value is a known member of the MemberSource enum.
@@ -244,11 +315,72 @@ func (e MemberSource) Valid() bool {
 		return true
 	case MemberSourceCreator:
 		return true
+	case MemberSourceDomain:
+		return true
 	case MemberSourceImport:
 		return true
 	case MemberSourceInvite:
 		return true
 	case MemberSourceLegacy:
+		return true
+	case MemberSourceScim:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MemberBulkResultResultsStatus.
+const (
+	MemberBulkResultResultsStatusCreated MemberBulkResultResultsStatus = "created"
+	MemberBulkResultResultsStatusError   MemberBulkResultResultsStatus = "error"
+)
+
+// Valid indicates whether the value is a known member of the MemberBulkResultResultsStatus enum.
+func (e MemberBulkResultResultsStatus) Valid() bool {
+	switch e {
+	case MemberBulkResultResultsStatusCreated:
+		return true
+	case MemberBulkResultResultsStatusError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NewUserPasswordMode.
+const (
+	Generate NewUserPasswordMode = "generate"
+	Specify  NewUserPasswordMode = "specify"
+)
+
+// Valid indicates whether the value is a known member of the NewUserPasswordMode enum.
+func (e NewUserPasswordMode) Valid() bool {
+	switch e {
+	case Generate:
+		return true
+	case Specify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrgAutoJoin.
+const (
+	OrgAutoJoinJoin    OrgAutoJoin = "join"
+	OrgAutoJoinOff     OrgAutoJoin = "off"
+	OrgAutoJoinSuggest OrgAutoJoin = "suggest"
+)
+
+// Valid indicates whether the value is a known member of the OrgAutoJoin enum.
+func (e OrgAutoJoin) Valid() bool {
+	switch e {
+	case OrgAutoJoinJoin:
+		return true
+	case OrgAutoJoinOff:
+		return true
+	case OrgAutoJoinSuggest:
 		return true
 	default:
 		return false
@@ -432,6 +564,27 @@ func (e TicketCommentAuthorType) Valid() bool {
 	}
 }
 
+// Defines values for UserPropertiesItemsType.
+const (
+	Boolean UserPropertiesItemsType = "boolean"
+	Number  UserPropertiesItemsType = "number"
+	String  UserPropertiesItemsType = "string"
+)
+
+// Valid indicates whether the value is a known member of the UserPropertiesItemsType enum.
+func (e UserPropertiesItemsType) Valid() bool {
+	switch e {
+	case Boolean:
+		return true
+	case Number:
+		return true
+	case String:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookDeliveryStatus.
 const (
 	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
@@ -586,9 +739,11 @@ func (e GetEntitlements200JSONResponseBodyProductsLicenseType) Valid() bool {
 const (
 	AcceptInvite200JSONResponseBodySourceCreated AcceptInvite200JSONResponseBodySource = "created"
 	AcceptInvite200JSONResponseBodySourceCreator AcceptInvite200JSONResponseBodySource = "creator"
+	AcceptInvite200JSONResponseBodySourceDomain  AcceptInvite200JSONResponseBodySource = "domain"
 	AcceptInvite200JSONResponseBodySourceImport  AcceptInvite200JSONResponseBodySource = "import"
 	AcceptInvite200JSONResponseBodySourceInvite  AcceptInvite200JSONResponseBodySource = "invite"
 	AcceptInvite200JSONResponseBodySourceLegacy  AcceptInvite200JSONResponseBodySource = "legacy"
+	AcceptInvite200JSONResponseBodySourceScim    AcceptInvite200JSONResponseBodySource = "scim"
 )
 
 // Valid indicates whether the value is a known member of the AcceptInvite200JSONResponseBodySource enum.
@@ -598,11 +753,15 @@ func (e AcceptInvite200JSONResponseBodySource) Valid() bool {
 		return true
 	case AcceptInvite200JSONResponseBodySourceCreator:
 		return true
+	case AcceptInvite200JSONResponseBodySourceDomain:
+		return true
 	case AcceptInvite200JSONResponseBodySourceImport:
 		return true
 	case AcceptInvite200JSONResponseBodySourceInvite:
 		return true
 	case AcceptInvite200JSONResponseBodySourceLegacy:
+		return true
+	case AcceptInvite200JSONResponseBodySourceScim:
 		return true
 	default:
 		return false
@@ -711,6 +870,39 @@ func (e UpdateMe401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for SuggestedOrgs200JSONResponseBodyItemsAutoJoin.
+const (
+	SuggestedOrgs200JSONResponseBodyItemsAutoJoinJoin    SuggestedOrgs200JSONResponseBodyItemsAutoJoin = "join"
+	SuggestedOrgs200JSONResponseBodyItemsAutoJoinSuggest SuggestedOrgs200JSONResponseBodyItemsAutoJoin = "suggest"
+)
+
+// Valid indicates whether the value is a known member of the SuggestedOrgs200JSONResponseBodyItemsAutoJoin enum.
+func (e SuggestedOrgs200JSONResponseBodyItemsAutoJoin) Valid() bool {
+	switch e {
+	case SuggestedOrgs200JSONResponseBodyItemsAutoJoinJoin:
+		return true
+	case SuggestedOrgs200JSONResponseBodyItemsAutoJoinSuggest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SuggestedOrgs401JSONResponseBody1Message.
+const (
+	SuggestedOrgs401JSONResponseBody1MessageUnauthorized SuggestedOrgs401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the SuggestedOrgs401JSONResponseBody1Message enum.
+func (e SuggestedOrgs401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case SuggestedOrgs401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OperatorFindOrgs200JSONResponseBodyItemsKind.
 const (
 	OperatorFindOrgs200JSONResponseBodyItemsKindPersonal OperatorFindOrgs200JSONResponseBodyItemsKind = "personal"
@@ -723,6 +915,21 @@ func (e OperatorFindOrgs200JSONResponseBodyItemsKind) Valid() bool {
 	case OperatorFindOrgs200JSONResponseBodyItemsKindPersonal:
 		return true
 	case OperatorFindOrgs200JSONResponseBodyItemsKindShared:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MigrateLegacyUsers401JSONResponseBody1Message.
+const (
+	MigrateLegacyUsers401JSONResponseBody1MessageUnauthorized MigrateLegacyUsers401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the MigrateLegacyUsers401JSONResponseBody1Message enum.
+func (e MigrateLegacyUsers401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case MigrateLegacyUsers401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -951,6 +1158,27 @@ func (e GetOrg401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for UpdateOrgJSONBodyAutoJoin.
+const (
+	UpdateOrgJSONBodyAutoJoinJoin    UpdateOrgJSONBodyAutoJoin = "join"
+	UpdateOrgJSONBodyAutoJoinOff     UpdateOrgJSONBodyAutoJoin = "off"
+	UpdateOrgJSONBodyAutoJoinSuggest UpdateOrgJSONBodyAutoJoin = "suggest"
+)
+
+// Valid indicates whether the value is a known member of the UpdateOrgJSONBodyAutoJoin enum.
+func (e UpdateOrgJSONBodyAutoJoin) Valid() bool {
+	switch e {
+	case UpdateOrgJSONBodyAutoJoinJoin:
+		return true
+	case UpdateOrgJSONBodyAutoJoinOff:
+		return true
+	case UpdateOrgJSONBodyAutoJoinSuggest:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UpdateOrgJSONBodySupportTicketVisibility.
 const (
 	UpdateOrgJSONBodySupportTicketVisibilityAll UpdateOrgJSONBodySupportTicketVisibility = "all"
@@ -978,6 +1206,81 @@ const (
 func (e ResetAuth401JSONResponseBody1Message) Valid() bool {
 	switch e {
 	case ResetAuth401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDomains401JSONResponseBody1Message.
+const (
+	ListDomains401JSONResponseBody1MessageUnauthorized ListDomains401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ListDomains401JSONResponseBody1Message enum.
+func (e ListDomains401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ListDomains401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AddDomain401JSONResponseBody1Message.
+const (
+	AddDomain401JSONResponseBody1MessageUnauthorized AddDomain401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the AddDomain401JSONResponseBody1Message enum.
+func (e AddDomain401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case AddDomain401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RemoveDomain401JSONResponseBody1Message.
+const (
+	RemoveDomain401JSONResponseBody1MessageUnauthorized RemoveDomain401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the RemoveDomain401JSONResponseBody1Message enum.
+func (e RemoveDomain401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case RemoveDomain401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateDomain401JSONResponseBody1Message.
+const (
+	UpdateDomain401JSONResponseBody1MessageUnauthorized UpdateDomain401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the UpdateDomain401JSONResponseBody1Message enum.
+func (e UpdateDomain401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case UpdateDomain401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerifyDomain401JSONResponseBody1Message.
+const (
+	VerifyDomain401JSONResponseBody1MessageUnauthorized VerifyDomain401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the VerifyDomain401JSONResponseBody1Message enum.
+func (e VerifyDomain401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case VerifyDomain401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1146,6 +1449,69 @@ func (e ResendInvite401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for JoinOrg200JSONResponseBodySource.
+const (
+	JoinOrg200JSONResponseBodySourceCreated JoinOrg200JSONResponseBodySource = "created"
+	JoinOrg200JSONResponseBodySourceCreator JoinOrg200JSONResponseBodySource = "creator"
+	JoinOrg200JSONResponseBodySourceDomain  JoinOrg200JSONResponseBodySource = "domain"
+	JoinOrg200JSONResponseBodySourceImport  JoinOrg200JSONResponseBodySource = "import"
+	JoinOrg200JSONResponseBodySourceInvite  JoinOrg200JSONResponseBodySource = "invite"
+	JoinOrg200JSONResponseBodySourceLegacy  JoinOrg200JSONResponseBodySource = "legacy"
+	JoinOrg200JSONResponseBodySourceScim    JoinOrg200JSONResponseBodySource = "scim"
+)
+
+// Valid indicates whether the value is a known member of the JoinOrg200JSONResponseBodySource enum.
+func (e JoinOrg200JSONResponseBodySource) Valid() bool {
+	switch e {
+	case JoinOrg200JSONResponseBodySourceCreated:
+		return true
+	case JoinOrg200JSONResponseBodySourceCreator:
+		return true
+	case JoinOrg200JSONResponseBodySourceDomain:
+		return true
+	case JoinOrg200JSONResponseBodySourceImport:
+		return true
+	case JoinOrg200JSONResponseBodySourceInvite:
+		return true
+	case JoinOrg200JSONResponseBodySourceLegacy:
+		return true
+	case JoinOrg200JSONResponseBodySourceScim:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JoinOrg401JSONResponseBody1Message.
+const (
+	JoinOrg401JSONResponseBody1MessageUnauthorized JoinOrg401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the JoinOrg401JSONResponseBody1Message enum.
+func (e JoinOrg401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case JoinOrg401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListLegacyUsers401JSONResponseBody1Message.
+const (
+	ListLegacyUsers401JSONResponseBody1MessageUnauthorized ListLegacyUsers401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ListLegacyUsers401JSONResponseBody1Message enum.
+func (e ListLegacyUsers401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ListLegacyUsers401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListLicensesParamsStatus.
 const (
 	ListLicensesParamsStatusActive    ListLicensesParamsStatus = "active"
@@ -1185,6 +1551,117 @@ func (e ListMembers401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for CreateMember401JSONResponseBody1Message.
+const (
+	CreateMember401JSONResponseBody1MessageUnauthorized CreateMember401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the CreateMember401JSONResponseBody1Message enum.
+func (e CreateMember401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case CreateMember401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateMembersBulk401JSONResponseBody1Message.
+const (
+	CreateMembersBulk401JSONResponseBody1MessageUnauthorized CreateMembersBulk401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the CreateMembersBulk401JSONResponseBody1Message enum.
+func (e CreateMembersBulk401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case CreateMembersBulk401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportMembers200JSONResponseBodyResultsStatus.
+const (
+	ImportMembers200JSONResponseBodyResultsStatusError ImportMembers200JSONResponseBodyResultsStatus = "error"
+	ImportMembers200JSONResponseBodyResultsStatusValid ImportMembers200JSONResponseBodyResultsStatus = "valid"
+)
+
+// Valid indicates whether the value is a known member of the ImportMembers200JSONResponseBodyResultsStatus enum.
+func (e ImportMembers200JSONResponseBodyResultsStatus) Valid() bool {
+	switch e {
+	case ImportMembers200JSONResponseBodyResultsStatusError:
+		return true
+	case ImportMembers200JSONResponseBodyResultsStatusValid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportMembers401JSONResponseBody1Message.
+const (
+	ImportMembers401JSONResponseBody1MessageUnauthorized ImportMembers401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ImportMembers401JSONResponseBody1Message enum.
+func (e ImportMembers401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ImportMembers401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportTemplateParamsFormat.
+const (
+	Csv  ImportTemplateParamsFormat = "csv"
+	Xlsx ImportTemplateParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the ImportTemplateParamsFormat enum.
+func (e ImportTemplateParamsFormat) Valid() bool {
+	switch e {
+	case Csv:
+		return true
+	case Xlsx:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportTemplate401JSONResponseBody1Message.
+const (
+	ImportTemplate401JSONResponseBody1MessageUnauthorized ImportTemplate401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ImportTemplate401JSONResponseBody1Message enum.
+func (e ImportTemplate401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ImportTemplate401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetImport401JSONResponseBody1Message.
+const (
+	GetImport401JSONResponseBody1MessageUnauthorized GetImport401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the GetImport401JSONResponseBody1Message enum.
+func (e GetImport401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case GetImport401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RemoveMember401JSONResponseBody1Message.
 const (
 	RemoveMember401JSONResponseBody1MessageUnauthorized RemoveMember401JSONResponseBody1Message = "Unauthorized"
@@ -1209,6 +1686,21 @@ const (
 func (e UpdateMember401JSONResponseBody1Message) Valid() bool {
 	switch e {
 	case UpdateMember401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResetMemberPassword401JSONResponseBody1Message.
+const (
+	ResetMemberPassword401JSONResponseBody1MessageUnauthorized ResetMemberPassword401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ResetMemberPassword401JSONResponseBody1Message enum.
+func (e ResetMemberPassword401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ResetMemberPassword401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1464,6 +1956,60 @@ func (e GetUsage401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for GetUserProperties401JSONResponseBody1Message.
+const (
+	GetUserProperties401JSONResponseBody1MessageUnauthorized GetUserProperties401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the GetUserProperties401JSONResponseBody1Message enum.
+func (e GetUserProperties401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case GetUserProperties401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PutUserProperties401JSONResponseBody1Message.
+const (
+	PutUserProperties401JSONResponseBody1MessageUnauthorized PutUserProperties401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the PutUserProperties401JSONResponseBody1Message enum.
+func (e PutUserProperties401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case PutUserProperties401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Domain defines model for Domain.
+type Domain struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Domain lower-case, in its IDNA ASCII form
+	Domain       string       `json:"domain"`
+	Primary      bool         `json:"primary"`
+	Status       DomainStatus `json:"status"`
+	Verification struct {
+		DnsRecord struct {
+			Name  string                          `json:"name"`
+			Type  DomainVerificationDnsRecordType `json:"type"`
+			Value string                          `json:"value"`
+		} `json:"dnsRecord"`
+	} `json:"verification"`
+	VerifiedAt *time.Time `json:"verifiedAt"`
+}
+
+// DomainStatus defines model for Domain.Status.
+type DomainStatus string
+
+// DomainVerificationDnsRecordType defines model for Domain.Verification.DnsRecord.Type.
+type DomainVerificationDnsRecordType string
+
 // Error defines model for Error.
 type Error struct {
 	Error struct {
@@ -1506,6 +2052,33 @@ type EventActorType string
 
 // EventCategory defines model for EventCategory.
 type EventCategory string
+
+// ImportJob defines model for ImportJob.
+type ImportJob struct {
+	Created int    `json:"created"`
+	Failed  int    `json:"failed"`
+	Id      string `json:"id"`
+
+	// Results every row's outcome known so far, in row order
+	Results []struct {
+		Error *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+		Index  int                    `json:"index"`
+		Row    int                    `json:"row"`
+		Status ImportJobResultsStatus `json:"status"`
+		UserId *string                `json:"userId"`
+	} `json:"results"`
+	Status ImportJobStatus `json:"status"`
+	Total  int             `json:"total"`
+}
+
+// ImportJobResultsStatus defines model for ImportJob.Results.Status.
+type ImportJobResultsStatus string
+
+// ImportJobStatus defines model for ImportJob.Status.
+type ImportJobStatus string
 
 // Invite defines model for Invite.
 type Invite struct {
@@ -1591,6 +2164,7 @@ type Member struct {
 	Email      string                                            `json:"email"`
 	JoinedAt   time.Time                                         `json:"joinedAt"`
 	Name       *string                                           `json:"name"`
+	Phone      *string                                           `json:"phone"`
 	Properties map[string]Member_Properties_AdditionalProperties `json:"properties"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
@@ -1616,9 +2190,66 @@ type Member_Properties_AdditionalProperties struct {
 // MemberSource defines model for Member.Source.
 type MemberSource string
 
+// MemberBulkResult defines model for MemberBulkResult.
+type MemberBulkResult struct {
+	Results []struct {
+		Error *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+		Index  int                           `json:"index"`
+		Member *Member                       `json:"member"`
+		Status MemberBulkResultResultsStatus `json:"status"`
+	} `json:"results"`
+}
+
+// MemberBulkResultResultsStatus defines model for MemberBulkResult.Results.Status.
+type MemberBulkResultResultsStatus string
+
+// NewUser One user to create: email, or username completed with domain (one of the org's verified domains; the primary one when absent).
+type NewUser struct {
+	Domain *string `json:"domain,omitempty"`
+	Email  *string `json:"email,omitempty"`
+	Name   *string `json:"name,omitempty"`
+
+	// NotifyEmail where the credentials go (default the sign-in address)
+	NotifyEmail *string `json:"notifyEmail,omitempty"`
+	Password    *struct {
+		Mode      *NewUserPasswordMode `json:"mode,omitempty"`
+		SendEmail *bool                `json:"sendEmail,omitempty"`
+
+		// Value for specify; checked against the pool's policy
+		Value *string `json:"value,omitempty"`
+	} `json:"password,omitempty"`
+	Phone      *string                                              `json:"phone,omitempty"`
+	Properties *map[string]*NewUser_Properties_AdditionalProperties `json:"properties,omitempty"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role     *Role   `json:"role,omitempty"`
+	Username *string `json:"username,omitempty"`
+}
+
+// NewUserPasswordMode defines model for NewUser.Password.Mode.
+type NewUserPasswordMode string
+
+// NewUserProperties0 defines model for NewUser.Properties.0.
+type NewUserProperties0 = string
+
+// NewUserProperties1 defines model for NewUser.Properties.1.
+type NewUserProperties1 = float32
+
+// NewUserProperties2 defines model for NewUser.Properties.2.
+type NewUserProperties2 = bool
+
+// NewUser_Properties_AdditionalProperties defines model for NewUser.properties.AdditionalProperties.
+type NewUser_Properties_AdditionalProperties struct {
+	union json.RawMessage
+}
+
 // Org defines model for Org.
 type Org struct {
-	AvatarUrl       *string `json:"avatarUrl"`
+	AutoJoin        OrgAutoJoin `json:"autoJoin"`
+	AvatarUrl       *string     `json:"avatarUrl"`
 	BillingContacts []struct {
 		Email string `json:"email"`
 		Name  string `json:"name"`
@@ -1638,6 +2269,9 @@ type Org struct {
 	Role                    Role                       `json:"role"`
 	SupportTicketVisibility OrgSupportTicketVisibility `json:"supportTicketVisibility"`
 }
+
+// OrgAutoJoin defines model for Org.AutoJoin.
+type OrgAutoJoin string
 
 // OrgKind defines model for Org.Kind.
 type OrgKind string
@@ -1842,6 +2476,19 @@ type User struct {
 	Phone     *string   `json:"phone"`
 }
 
+// UserProperties defines model for UserProperties.
+type UserProperties struct {
+	Items []struct {
+		Key      string                  `json:"key"`
+		Label    string                  `json:"label"`
+		Required bool                    `json:"required"`
+		Type     UserPropertiesItemsType `json:"type"`
+	} `json:"items"`
+}
+
+// UserPropertiesItemsType defines model for UserProperties.Items.Type.
+type UserPropertiesItemsType string
+
 // Webhook defines model for Webhook.
 type Webhook struct {
 	CreatedAt   time.Time `json:"createdAt"`
@@ -1908,6 +2555,9 @@ type Cursor = string
 
 // DeliveryId defines model for deliveryId.
 type DeliveryId = string
+
+// DomainName defines model for domainName.
+type DomainName = string
 
 // FromFilter defines model for fromFilter.
 type FromFilter = string
@@ -2109,6 +2759,17 @@ type ConfirmEmailChangeJSONBody struct {
 	Token string `json:"token"`
 }
 
+// SuggestedOrgs200JSONResponseBodyItemsAutoJoin defines parameters for SuggestedOrgs.
+type SuggestedOrgs200JSONResponseBodyItemsAutoJoin string
+
+// SuggestedOrgs401JSONResponseBody1 defines parameters for SuggestedOrgs.
+type SuggestedOrgs401JSONResponseBody1 struct {
+	Message SuggestedOrgs401JSONResponseBody1Message `json:"message"`
+}
+
+// SuggestedOrgs401JSONResponseBody1Message defines parameters for SuggestedOrgs.
+type SuggestedOrgs401JSONResponseBody1Message string
+
 // OperatorFindOrgsParams defines parameters for OperatorFindOrgs.
 type OperatorFindOrgsParams struct {
 	Handle string `form:"handle" json:"handle"`
@@ -2116,6 +2777,22 @@ type OperatorFindOrgsParams struct {
 
 // OperatorFindOrgs200JSONResponseBodyItemsKind defines parameters for OperatorFindOrgs.
 type OperatorFindOrgs200JSONResponseBodyItemsKind string
+
+// MigrateLegacyUsersJSONBody defines parameters for MigrateLegacyUsers.
+type MigrateLegacyUsersJSONBody struct {
+	Users []struct {
+		Email *string `json:"email,omitempty"`
+		Name  *string `json:"name,omitempty"`
+	} `json:"users"`
+}
+
+// MigrateLegacyUsers401JSONResponseBody1 defines parameters for MigrateLegacyUsers.
+type MigrateLegacyUsers401JSONResponseBody1 struct {
+	Message MigrateLegacyUsers401JSONResponseBody1Message `json:"message"`
+}
+
+// MigrateLegacyUsers401JSONResponseBody1Message defines parameters for MigrateLegacyUsers.
+type MigrateLegacyUsers401JSONResponseBody1Message string
 
 // OperatorListLicensesParams defines parameters for OperatorListLicenses.
 type OperatorListLicensesParams struct {
@@ -2297,7 +2974,8 @@ type GetOrg401JSONResponseBody1Message string
 
 // UpdateOrgJSONBody defines parameters for UpdateOrg.
 type UpdateOrgJSONBody struct {
-	AvatarUrl       *string `json:"avatarUrl,omitempty"`
+	AutoJoin        *UpdateOrgJSONBodyAutoJoin `json:"autoJoin,omitempty"`
+	AvatarUrl       *string                    `json:"avatarUrl,omitempty"`
 	BillingContacts *[]struct {
 		Email openapi_types.Email `json:"email"`
 		Name  string              `json:"name"`
@@ -2311,6 +2989,9 @@ type UpdateOrgJSONBody struct {
 	SupportTicketVisibility *UpdateOrgJSONBodySupportTicketVisibility `json:"supportTicketVisibility,omitempty"`
 }
 
+// UpdateOrgJSONBodyAutoJoin defines parameters for UpdateOrg.
+type UpdateOrgJSONBodyAutoJoin string
+
 // UpdateOrgJSONBodySupportTicketVisibility defines parameters for UpdateOrg.
 type UpdateOrgJSONBodySupportTicketVisibility string
 
@@ -2321,6 +3002,62 @@ type ResetAuth401JSONResponseBody1 struct {
 
 // ResetAuth401JSONResponseBody1Message defines parameters for ResetAuth.
 type ResetAuth401JSONResponseBody1Message string
+
+// ListDomains401JSONResponseBody1 defines parameters for ListDomains.
+type ListDomains401JSONResponseBody1 struct {
+	Message ListDomains401JSONResponseBody1Message `json:"message"`
+}
+
+// ListDomains401JSONResponseBody1Message defines parameters for ListDomains.
+type ListDomains401JSONResponseBody1Message string
+
+// AddDomainJSONBody defines parameters for AddDomain.
+type AddDomainJSONBody struct {
+	Domain string `json:"domain"`
+}
+
+// AddDomain401JSONResponseBody1 defines parameters for AddDomain.
+type AddDomain401JSONResponseBody1 struct {
+	Message AddDomain401JSONResponseBody1Message `json:"message"`
+}
+
+// AddDomain401JSONResponseBody1Message defines parameters for AddDomain.
+type AddDomain401JSONResponseBody1Message string
+
+// RemoveDomain401JSONResponseBody1 defines parameters for RemoveDomain.
+type RemoveDomain401JSONResponseBody1 struct {
+	Message RemoveDomain401JSONResponseBody1Message `json:"message"`
+}
+
+// RemoveDomain401JSONResponseBody1Message defines parameters for RemoveDomain.
+type RemoveDomain401JSONResponseBody1Message string
+
+// UpdateDomainJSONBody defines parameters for UpdateDomain.
+type UpdateDomainJSONBody struct {
+	Primary bool `json:"primary"`
+}
+
+// UpdateDomain401JSONResponseBody1 defines parameters for UpdateDomain.
+type UpdateDomain401JSONResponseBody1 struct {
+	Message UpdateDomain401JSONResponseBody1Message `json:"message"`
+}
+
+// UpdateDomain401JSONResponseBody1Message defines parameters for UpdateDomain.
+type UpdateDomain401JSONResponseBody1Message string
+
+// VerifyDomainJSONBody defines parameters for VerifyDomain.
+type VerifyDomainJSONBody struct {
+	Code  *string `json:"code,omitempty"`
+	Email *string `json:"email,omitempty"`
+}
+
+// VerifyDomain401JSONResponseBody1 defines parameters for VerifyDomain.
+type VerifyDomain401JSONResponseBody1 struct {
+	Message VerifyDomain401JSONResponseBody1Message `json:"message"`
+}
+
+// VerifyDomain401JSONResponseBody1Message defines parameters for VerifyDomain.
+type VerifyDomain401JSONResponseBody1Message string
 
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
@@ -2467,6 +3204,39 @@ type ResendInvite401JSONResponseBody1 struct {
 // ResendInvite401JSONResponseBody1Message defines parameters for ResendInvite.
 type ResendInvite401JSONResponseBody1Message string
 
+// JoinOrg200JSONResponseBodyProperties0 defines parameters for JoinOrg.
+type JoinOrg200JSONResponseBodyProperties0 = string
+
+// JoinOrg200JSONResponseBodyProperties1 defines parameters for JoinOrg.
+type JoinOrg200JSONResponseBodyProperties1 = float32
+
+// JoinOrg200JSONResponseBodyProperties2 defines parameters for JoinOrg.
+type JoinOrg200JSONResponseBodyProperties2 = bool
+
+// JoinOrg200JSONResponseBody_Properties_AdditionalProperties defines parameters for JoinOrg.
+type JoinOrg200JSONResponseBody_Properties_AdditionalProperties struct {
+	union json.RawMessage
+}
+
+// JoinOrg200JSONResponseBodySource defines parameters for JoinOrg.
+type JoinOrg200JSONResponseBodySource string
+
+// JoinOrg401JSONResponseBody1 defines parameters for JoinOrg.
+type JoinOrg401JSONResponseBody1 struct {
+	Message JoinOrg401JSONResponseBody1Message `json:"message"`
+}
+
+// JoinOrg401JSONResponseBody1Message defines parameters for JoinOrg.
+type JoinOrg401JSONResponseBody1Message string
+
+// ListLegacyUsers401JSONResponseBody1 defines parameters for ListLegacyUsers.
+type ListLegacyUsers401JSONResponseBody1 struct {
+	Message ListLegacyUsers401JSONResponseBody1Message `json:"message"`
+}
+
+// ListLegacyUsers401JSONResponseBody1Message defines parameters for ListLegacyUsers.
+type ListLegacyUsers401JSONResponseBody1Message string
+
 // ListLicensesParams defines parameters for ListLicenses.
 type ListLicensesParams struct {
 	Status *ListLicensesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -2507,6 +3277,80 @@ type ListMembers401JSONResponseBody1 struct {
 // ListMembers401JSONResponseBody1Message defines parameters for ListMembers.
 type ListMembers401JSONResponseBody1Message string
 
+// CreateMemberParams defines parameters for CreateMember.
+type CreateMemberParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateMember401JSONResponseBody1 defines parameters for CreateMember.
+type CreateMember401JSONResponseBody1 struct {
+	Message CreateMember401JSONResponseBody1Message `json:"message"`
+}
+
+// CreateMember401JSONResponseBody1Message defines parameters for CreateMember.
+type CreateMember401JSONResponseBody1Message string
+
+// CreateMembersBulkJSONBody defines parameters for CreateMembersBulk.
+type CreateMembersBulkJSONBody struct {
+	Members []NewUser `json:"members"`
+}
+
+// CreateMembersBulk401JSONResponseBody1 defines parameters for CreateMembersBulk.
+type CreateMembersBulk401JSONResponseBody1 struct {
+	Message CreateMembersBulk401JSONResponseBody1Message `json:"message"`
+}
+
+// CreateMembersBulk401JSONResponseBody1Message defines parameters for CreateMembersBulk.
+type CreateMembersBulk401JSONResponseBody1Message string
+
+// ImportMembersParams defines parameters for ImportMembers.
+type ImportMembersParams struct {
+	DryRun *bool `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ImportMembers200JSONResponseBodyResultsStatus defines parameters for ImportMembers.
+type ImportMembers200JSONResponseBodyResultsStatus string
+
+// ImportMembers401JSONResponseBody1 defines parameters for ImportMembers.
+type ImportMembers401JSONResponseBody1 struct {
+	Message ImportMembers401JSONResponseBody1Message `json:"message"`
+}
+
+// ImportMembers401JSONResponseBody1Message defines parameters for ImportMembers.
+type ImportMembers401JSONResponseBody1Message string
+
+// ImportTemplateParams defines parameters for ImportTemplate.
+type ImportTemplateParams struct {
+	Format *ImportTemplateParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ImportTemplateParamsFormat defines parameters for ImportTemplate.
+type ImportTemplateParamsFormat string
+
+// ImportTemplate401JSONResponseBody1 defines parameters for ImportTemplate.
+type ImportTemplate401JSONResponseBody1 struct {
+	Message ImportTemplate401JSONResponseBody1Message `json:"message"`
+}
+
+// ImportTemplate401JSONResponseBody1Message defines parameters for ImportTemplate.
+type ImportTemplate401JSONResponseBody1Message string
+
+// GetImport401JSONResponseBody1 defines parameters for GetImport.
+type GetImport401JSONResponseBody1 struct {
+	Message GetImport401JSONResponseBody1Message `json:"message"`
+}
+
+// GetImport401JSONResponseBody1Message defines parameters for GetImport.
+type GetImport401JSONResponseBody1Message string
+
 // RemoveMember401JSONResponseBody1 defines parameters for RemoveMember.
 type RemoveMember401JSONResponseBody1 struct {
 	Message RemoveMember401JSONResponseBody1Message `json:"message"`
@@ -2544,6 +3388,14 @@ type UpdateMember401JSONResponseBody1 struct {
 
 // UpdateMember401JSONResponseBody1Message defines parameters for UpdateMember.
 type UpdateMember401JSONResponseBody1Message string
+
+// ResetMemberPassword401JSONResponseBody1 defines parameters for ResetMemberPassword.
+type ResetMemberPassword401JSONResponseBody1 struct {
+	Message ResetMemberPassword401JSONResponseBody1Message `json:"message"`
+}
+
+// ResetMemberPassword401JSONResponseBody1Message defines parameters for ResetMemberPassword.
+type ResetMemberPassword401JSONResponseBody1Message string
 
 // ListRoles401JSONResponseBody1 defines parameters for ListRoles.
 type ListRoles401JSONResponseBody1 struct {
@@ -2727,6 +3579,22 @@ type GetUsage401JSONResponseBody1 struct {
 // GetUsage401JSONResponseBody1Message defines parameters for GetUsage.
 type GetUsage401JSONResponseBody1Message string
 
+// GetUserProperties401JSONResponseBody1 defines parameters for GetUserProperties.
+type GetUserProperties401JSONResponseBody1 struct {
+	Message GetUserProperties401JSONResponseBody1Message `json:"message"`
+}
+
+// GetUserProperties401JSONResponseBody1Message defines parameters for GetUserProperties.
+type GetUserProperties401JSONResponseBody1Message string
+
+// PutUserProperties401JSONResponseBody1 defines parameters for PutUserProperties.
+type PutUserProperties401JSONResponseBody1 struct {
+	Message PutUserProperties401JSONResponseBody1Message `json:"message"`
+}
+
+// PutUserProperties401JSONResponseBody1Message defines parameters for PutUserProperties.
+type PutUserProperties401JSONResponseBody1Message string
+
 // CreateWebhookParams defines parameters for CreateWebhook.
 type CreateWebhookParams struct {
 	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
@@ -2771,6 +3639,9 @@ type RequestEmailChangeJSONRequestBody RequestEmailChangeJSONBody
 // ConfirmEmailChangeJSONRequestBody defines body for ConfirmEmailChange for application/json ContentType.
 type ConfirmEmailChangeJSONRequestBody ConfirmEmailChangeJSONBody
 
+// MigrateLegacyUsersJSONRequestBody defines body for MigrateLegacyUsers for application/json ContentType.
+type MigrateLegacyUsersJSONRequestBody MigrateLegacyUsersJSONBody
+
 // OperatorGrantLicenseJSONRequestBody defines body for OperatorGrantLicense for application/json ContentType.
 type OperatorGrantLicenseJSONRequestBody OperatorGrantLicenseJSONBody
 
@@ -2792,6 +3663,15 @@ type CreateOrgJSONRequestBody CreateOrgJSONBody
 // UpdateOrgJSONRequestBody defines body for UpdateOrg for application/json ContentType.
 type UpdateOrgJSONRequestBody UpdateOrgJSONBody
 
+// AddDomainJSONRequestBody defines body for AddDomain for application/json ContentType.
+type AddDomainJSONRequestBody AddDomainJSONBody
+
+// UpdateDomainJSONRequestBody defines body for UpdateDomain for application/json ContentType.
+type UpdateDomainJSONRequestBody UpdateDomainJSONBody
+
+// VerifyDomainJSONRequestBody defines body for VerifyDomain for application/json ContentType.
+type VerifyDomainJSONRequestBody VerifyDomainJSONBody
+
 // ChangeHandleJSONRequestBody defines body for ChangeHandle for application/json ContentType.
 type ChangeHandleJSONRequestBody ChangeHandleJSONBody
 
@@ -2800,6 +3680,12 @@ type CreateInviteJSONRequestBody = InviteInput
 
 // CreateInvitesBulkJSONRequestBody defines body for CreateInvitesBulk for application/json ContentType.
 type CreateInvitesBulkJSONRequestBody CreateInvitesBulkJSONBody
+
+// CreateMemberJSONRequestBody defines body for CreateMember for application/json ContentType.
+type CreateMemberJSONRequestBody = NewUser
+
+// CreateMembersBulkJSONRequestBody defines body for CreateMembersBulk for application/json ContentType.
+type CreateMembersBulkJSONRequestBody CreateMembersBulkJSONBody
 
 // UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
 type UpdateMemberJSONRequestBody UpdateMemberJSONBody
@@ -2822,6 +3708,9 @@ type CommentTicketJSONRequestBody CommentTicketJSONBody
 // StartTrialJSONRequestBody defines body for StartTrial for application/json ContentType.
 type StartTrialJSONRequestBody StartTrialJSONBody
 
+// PutUserPropertiesJSONRequestBody defines body for PutUserProperties for application/json ContentType.
+type PutUserPropertiesJSONRequestBody = UserProperties
+
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookInput
 
@@ -2833,6 +3722,12 @@ type ScimPatchGroupJSONRequestBody = ScimPatch
 
 // ScimPatchGroupApplicationScimPlusJSONRequestBody defines body for ScimPatchGroup for application/scim+json ContentType.
 type ScimPatchGroupApplicationScimPlusJSONRequestBody = ScimPatch
+
+// ScimCreateUserJSONRequestBody defines body for ScimCreateUser for application/json ContentType.
+type ScimCreateUserJSONRequestBody = ScimUser
+
+// ScimCreateUserApplicationScimPlusJSONRequestBody defines body for ScimCreateUser for application/scim+json ContentType.
+type ScimCreateUserApplicationScimPlusJSONRequestBody = ScimUser
 
 // ScimPatchUserJSONRequestBody defines body for ScimPatchUser for application/json ContentType.
 type ScimPatchUserJSONRequestBody = ScimPatch
@@ -2930,6 +3825,94 @@ func (t Member_Properties_AdditionalProperties) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Member_Properties_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsNewUserProperties0 returns the union data inside the NewUser_Properties_AdditionalProperties as a NewUserProperties0
+func (t NewUser_Properties_AdditionalProperties) AsNewUserProperties0() (NewUserProperties0, error) {
+	var body NewUserProperties0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNewUserProperties0 overwrites any union data inside the NewUser_Properties_AdditionalProperties as the provided NewUserProperties0
+func (t *NewUser_Properties_AdditionalProperties) FromNewUserProperties0(v NewUserProperties0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeNewUserProperties0 performs a merge with any union data inside the NewUser_Properties_AdditionalProperties, using the provided NewUserProperties0
+func (t *NewUser_Properties_AdditionalProperties) MergeNewUserProperties0(v NewUserProperties0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNewUserProperties1 returns the union data inside the NewUser_Properties_AdditionalProperties as a NewUserProperties1
+func (t NewUser_Properties_AdditionalProperties) AsNewUserProperties1() (NewUserProperties1, error) {
+	var body NewUserProperties1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNewUserProperties1 overwrites any union data inside the NewUser_Properties_AdditionalProperties as the provided NewUserProperties1
+func (t *NewUser_Properties_AdditionalProperties) FromNewUserProperties1(v NewUserProperties1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeNewUserProperties1 performs a merge with any union data inside the NewUser_Properties_AdditionalProperties, using the provided NewUserProperties1
+func (t *NewUser_Properties_AdditionalProperties) MergeNewUserProperties1(v NewUserProperties1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNewUserProperties2 returns the union data inside the NewUser_Properties_AdditionalProperties as a NewUserProperties2
+func (t NewUser_Properties_AdditionalProperties) AsNewUserProperties2() (NewUserProperties2, error) {
+	var body NewUserProperties2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNewUserProperties2 overwrites any union data inside the NewUser_Properties_AdditionalProperties as the provided NewUserProperties2
+func (t *NewUser_Properties_AdditionalProperties) FromNewUserProperties2(v NewUserProperties2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeNewUserProperties2 performs a merge with any union data inside the NewUser_Properties_AdditionalProperties, using the provided NewUserProperties2
+func (t *NewUser_Properties_AdditionalProperties) MergeNewUserProperties2(v NewUserProperties2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t NewUser_Properties_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *NewUser_Properties_AdditionalProperties) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -3080,6 +4063,94 @@ func (t AcceptInvite200JSONResponseBody_Properties_AdditionalProperties) Marshal
 }
 
 func (t *AcceptInvite200JSONResponseBody_Properties_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJoinOrg200JSONResponseBodyProperties0 returns the union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties as a JoinOrg200JSONResponseBodyProperties0
+func (t JoinOrg200JSONResponseBody_Properties_AdditionalProperties) AsJoinOrg200JSONResponseBodyProperties0() (JoinOrg200JSONResponseBodyProperties0, error) {
+	var body JoinOrg200JSONResponseBodyProperties0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJoinOrg200JSONResponseBodyProperties0 overwrites any union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties as the provided JoinOrg200JSONResponseBodyProperties0
+func (t *JoinOrg200JSONResponseBody_Properties_AdditionalProperties) FromJoinOrg200JSONResponseBodyProperties0(v JoinOrg200JSONResponseBodyProperties0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJoinOrg200JSONResponseBodyProperties0 performs a merge with any union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties, using the provided JoinOrg200JSONResponseBodyProperties0
+func (t *JoinOrg200JSONResponseBody_Properties_AdditionalProperties) MergeJoinOrg200JSONResponseBodyProperties0(v JoinOrg200JSONResponseBodyProperties0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJoinOrg200JSONResponseBodyProperties1 returns the union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties as a JoinOrg200JSONResponseBodyProperties1
+func (t JoinOrg200JSONResponseBody_Properties_AdditionalProperties) AsJoinOrg200JSONResponseBodyProperties1() (JoinOrg200JSONResponseBodyProperties1, error) {
+	var body JoinOrg200JSONResponseBodyProperties1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJoinOrg200JSONResponseBodyProperties1 overwrites any union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties as the provided JoinOrg200JSONResponseBodyProperties1
+func (t *JoinOrg200JSONResponseBody_Properties_AdditionalProperties) FromJoinOrg200JSONResponseBodyProperties1(v JoinOrg200JSONResponseBodyProperties1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJoinOrg200JSONResponseBodyProperties1 performs a merge with any union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties, using the provided JoinOrg200JSONResponseBodyProperties1
+func (t *JoinOrg200JSONResponseBody_Properties_AdditionalProperties) MergeJoinOrg200JSONResponseBodyProperties1(v JoinOrg200JSONResponseBodyProperties1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJoinOrg200JSONResponseBodyProperties2 returns the union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties as a JoinOrg200JSONResponseBodyProperties2
+func (t JoinOrg200JSONResponseBody_Properties_AdditionalProperties) AsJoinOrg200JSONResponseBodyProperties2() (JoinOrg200JSONResponseBodyProperties2, error) {
+	var body JoinOrg200JSONResponseBodyProperties2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJoinOrg200JSONResponseBodyProperties2 overwrites any union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties as the provided JoinOrg200JSONResponseBodyProperties2
+func (t *JoinOrg200JSONResponseBody_Properties_AdditionalProperties) FromJoinOrg200JSONResponseBodyProperties2(v JoinOrg200JSONResponseBodyProperties2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJoinOrg200JSONResponseBodyProperties2 performs a merge with any union data inside the JoinOrg200JSONResponseBody_Properties_AdditionalProperties, using the provided JoinOrg200JSONResponseBodyProperties2
+func (t *JoinOrg200JSONResponseBody_Properties_AdditionalProperties) MergeJoinOrg200JSONResponseBodyProperties2(v JoinOrg200JSONResponseBodyProperties2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t JoinOrg200JSONResponseBody_Properties_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *JoinOrg200JSONResponseBody_Properties_AdditionalProperties) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -3400,10 +4471,29 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/me/email/confirm (the `ConfirmEmailChange` operationId).
 	ConfirmEmailChange(ctx context.Context, body ConfirmEmailChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SuggestedOrgs Orgs the caller may join by their verified email's domain
+	//
+	// Corresponds with GET /v1/me/suggested-orgs (the `SuggestedOrgs` operationId).
+	SuggestedOrgs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OperatorFindOrgs Find an org by its exact handle (operators)
 	//
 	// Corresponds with GET /v1/operator/orgs (the `OperatorFindOrgs` operationId).
 	OperatorFindOrgs(ctx context.Context, params *OperatorFindOrgsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MigrateLegacyUsersWithBody Migrate up to 100 support-only users from the legacy system
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/legacy-support-users (the `MigrateLegacyUsers` operationId).
+	MigrateLegacyUsersWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MigrateLegacyUsers Migrate up to 100 support-only users from the legacy system
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/legacy-support-users (the `MigrateLegacyUsers` operationId).
+	MigrateLegacyUsers(ctx context.Context, orgId OrgId, body MigrateLegacyUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OperatorListLicenses Any org's licenses (operators)
 	//
@@ -3567,6 +4657,62 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/orgs/{orgId}/auth/reset (the `ResetAuth` operationId).
 	ResetAuth(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDomains The org's email domains
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/domains (the `ListDomains` operationId).
+	ListDomains(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddDomainWithBody Add a domain, pending, with the DNS TXT record that proves it
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/domains (the `AddDomain` operationId).
+	AddDomainWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddDomain Add a domain, pending, with the DNS TXT record that proves it
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/domains (the `AddDomain` operationId).
+	AddDomain(ctx context.Context, orgId OrgId, body AddDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveDomain Remove a domain; members stay
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/domains/{domain} (the `RemoveDomain` operationId).
+	RemoveDomain(ctx context.Context, orgId OrgId, domain DomainName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDomainWithBody Make a verified domain the primary one
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/domains/{domain} (the `UpdateDomain` operationId).
+	UpdateDomainWithBody(ctx context.Context, orgId OrgId, domain DomainName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDomain Make a verified domain the primary one
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/domains/{domain} (the `UpdateDomain` operationId).
+	UpdateDomain(ctx context.Context, orgId OrgId, domain DomainName, body UpdateDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyDomainWithBody Verify a domain by its DNS TXT record, or by a code mailed to an address at it
+	//
+	// An empty object checks the DNS TXT record (200, or 409 saying what was found); an email at the domain gets a one-time code (202); the code then verifies it (200; a wrong code 400; five wrong codes 410).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/domains/{domain}/verify (the `VerifyDomain` operationId).
+	VerifyDomainWithBody(ctx context.Context, orgId OrgId, domain DomainName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyDomain Verify a domain by its DNS TXT record, or by a code mailed to an address at it
+	//
+	// An empty object checks the DNS TXT record (200, or 409 saying what was found); an email at the domain gets a one-time code (202); the code then verifies it (200; a wrong code 400; five wrong codes 410).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/domains/{domain}/verify (the `VerifyDomain` operationId).
+	VerifyDomain(ctx context.Context, orgId OrgId, domain DomainName, body VerifyDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListEvents The org's event log, newest first, filtered by category, time and text
 	//
 	// Newest first, read eventually consistently (an event written a moment ago may take a
@@ -3667,6 +4813,16 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/orgs/{orgId}/invites/{inviteId}/resend (the `ResendInvite` operationId).
 	ResendInvite(ctx context.Context, orgId OrgId, inviteId InviteId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// JoinOrg Join an org whose verified domain is the caller's and whose autoJoin is join
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/join (the `JoinOrg` operationId).
+	JoinOrg(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLegacyUsers The members migrated from the legacy support system
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/legacy-support-users (the `ListLegacyUsers` operationId).
+	ListLegacyUsers(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListLicenses The org's licenses, by status
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/licenses (the `ListLicenses` operationId).
@@ -3694,6 +4850,57 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/orgs/{orgId}/members (the `ListMembers` operationId).
 	ListMembers(ctx context.Context, orgId OrgId, params *ListMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateMemberWithBody Create a user directly and add them to the org
+	//
+	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
+	CreateMemberWithBody(ctx context.Context, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMember Create a user directly and add them to the org
+	//
+	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
+	CreateMember(ctx context.Context, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMembersBulkWithBody Create up to 100 users; one result per user, in order
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
+	CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMembersBulk Create up to 100 users; one result per user, in order
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
+	CreateMembersBulk(ctx context.Context, orgId OrgId, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportMembersWithBody Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
+	//
+	// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members/import (the `ImportMembers` operationId).
+	ImportMembersWithBody(ctx context.Context, orgId OrgId, params *ImportMembersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportTemplate The import's template with the org's property keys and an example row
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/members/import/template (the `ImportTemplate` operationId).
+	ImportTemplate(ctx context.Context, orgId OrgId, params *ImportTemplateParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetImport An import job's progress and, when done, every row's result
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/members/imports/{importId} (the `GetImport` operationId).
+	GetImport(ctx context.Context, orgId OrgId, importId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RemoveMember Remove a member, or leave the org (any member may remove themself)
 	//
 	// The last admin can't go (409), nor a personal account's member (409).
@@ -3718,6 +4925,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/orgs/{orgId}/members/{userId} (the `UpdateMember` operationId).
 	UpdateMember(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetMemberPassword Mail a provisioned member a new temporary password
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
+	ResetMemberPassword(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRoles The org's roles, the built-ins first, then the custom ones, each with its member count
 	//
@@ -3875,6 +5087,25 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/orgs/{orgId}/usage (the `GetUsage` operationId).
 	GetUsage(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetUserProperties The org's user property definitions
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/user-properties (the `GetUserProperties` operationId).
+	GetUserProperties(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutUserPropertiesWithBody Replace the org's user property definitions
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
+	PutUserPropertiesWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutUserProperties Replace the org's user property definitions
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
+	PutUserProperties(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListWebhooks The org's webhook endpoints
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/webhooks (the `ListWebhooks` operationId).
@@ -3984,6 +5215,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/scim/v2/Users (the `ScimListUsers` operationId).
 	ScimListUsers(ctx context.Context, params *ScimListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimCreateUserWithBody SCIM: create a member, as a direct creation does (source scim)
+	//
+	// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+	ScimCreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimCreateUser SCIM: create a member, as a direct creation does (source scim)
+	//
+	// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+	ScimCreateUser(ctx context.Context, body ScimCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimCreateUserWithApplicationScimPlusJSONBody SCIM: create a member, as a direct creation does (source scim)
+	//
+	// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+	//
+	// Takes a body of the `application/scim+json` content type.
+	//
+	// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+	ScimCreateUserWithApplicationScimPlusJSONBody(ctx context.Context, body ScimCreateUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimDeleteUser SCIM: remove the member from the org
 	//
@@ -4412,11 +5670,60 @@ func (c *Client) ConfirmEmailChange(ctx context.Context, body ConfirmEmailChange
 	return c.Client.Do(req)
 }
 
+// SuggestedOrgs Orgs the caller may join by their verified email's domain
+//
+// Corresponds with GET /v1/me/suggested-orgs (the `SuggestedOrgs` operationId).
+func (c *Client) SuggestedOrgs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuggestedOrgsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // OperatorFindOrgs Find an org by its exact handle (operators)
 //
 // Corresponds with GET /v1/operator/orgs (the `OperatorFindOrgs` operationId).
 func (c *Client) OperatorFindOrgs(ctx context.Context, params *OperatorFindOrgsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOperatorFindOrgsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MigrateLegacyUsersWithBody Migrate up to 100 support-only users from the legacy system
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/legacy-support-users (the `MigrateLegacyUsers` operationId).
+func (c *Client) MigrateLegacyUsersWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMigrateLegacyUsersRequestWithBody(c.Server, orgId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MigrateLegacyUsers Migrate up to 100 support-only users from the legacy system
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/legacy-support-users (the `MigrateLegacyUsers` operationId).
+func (c *Client) MigrateLegacyUsers(ctx context.Context, orgId OrgId, body MigrateLegacyUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMigrateLegacyUsersRequest(c.Server, orgId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4799,6 +6106,142 @@ func (c *Client) ResetAuth(ctx context.Context, orgId OrgId, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
+// ListDomains The org's email domains
+//
+// Corresponds with GET /v1/orgs/{orgId}/domains (the `ListDomains` operationId).
+func (c *Client) ListDomains(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDomainsRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddDomainWithBody Add a domain, pending, with the DNS TXT record that proves it
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/domains (the `AddDomain` operationId).
+func (c *Client) AddDomainWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddDomainRequestWithBody(c.Server, orgId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddDomain Add a domain, pending, with the DNS TXT record that proves it
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/domains (the `AddDomain` operationId).
+func (c *Client) AddDomain(ctx context.Context, orgId OrgId, body AddDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddDomainRequest(c.Server, orgId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveDomain Remove a domain; members stay
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/domains/{domain} (the `RemoveDomain` operationId).
+func (c *Client) RemoveDomain(ctx context.Context, orgId OrgId, domain DomainName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveDomainRequest(c.Server, orgId, domain)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDomainWithBody Make a verified domain the primary one
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/domains/{domain} (the `UpdateDomain` operationId).
+func (c *Client) UpdateDomainWithBody(ctx context.Context, orgId OrgId, domain DomainName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDomainRequestWithBody(c.Server, orgId, domain, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDomain Make a verified domain the primary one
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/domains/{domain} (the `UpdateDomain` operationId).
+func (c *Client) UpdateDomain(ctx context.Context, orgId OrgId, domain DomainName, body UpdateDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDomainRequest(c.Server, orgId, domain, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyDomainWithBody Verify a domain by its DNS TXT record, or by a code mailed to an address at it
+//
+// An empty object checks the DNS TXT record (200, or 409 saying what was found); an email at the domain gets a one-time code (202); the code then verifies it (200; a wrong code 400; five wrong codes 410).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/domains/{domain}/verify (the `VerifyDomain` operationId).
+func (c *Client) VerifyDomainWithBody(ctx context.Context, orgId OrgId, domain DomainName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyDomainRequestWithBody(c.Server, orgId, domain, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyDomain Verify a domain by its DNS TXT record, or by a code mailed to an address at it
+//
+// An empty object checks the DNS TXT record (200, or 409 saying what was found); an email at the domain gets a one-time code (202); the code then verifies it (200; a wrong code 400; five wrong codes 410).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/domains/{domain}/verify (the `VerifyDomain` operationId).
+func (c *Client) VerifyDomain(ctx context.Context, orgId OrgId, domain DomainName, body VerifyDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyDomainRequest(c.Server, orgId, domain, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListEvents The org's event log, newest first, filtered by category, time and text
 //
 // Newest first, read eventually consistently (an event written a moment ago may take a
@@ -5019,6 +6462,36 @@ func (c *Client) ResendInvite(ctx context.Context, orgId OrgId, inviteId InviteI
 	return c.Client.Do(req)
 }
 
+// JoinOrg Join an org whose verified domain is the caller's and whose autoJoin is join
+//
+// Corresponds with POST /v1/orgs/{orgId}/join (the `JoinOrg` operationId).
+func (c *Client) JoinOrg(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewJoinOrgRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListLegacyUsers The members migrated from the legacy support system
+//
+// Corresponds with GET /v1/orgs/{orgId}/legacy-support-users (the `ListLegacyUsers` operationId).
+func (c *Client) ListLegacyUsers(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLegacyUsersRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListLicenses The org's licenses, by status
 //
 // Corresponds with GET /v1/orgs/{orgId}/licenses (the `ListLicenses` operationId).
@@ -5096,6 +6569,127 @@ func (c *Client) ListMembers(ctx context.Context, orgId OrgId, params *ListMembe
 	return c.Client.Do(req)
 }
 
+// CreateMemberWithBody Create a user directly and add them to the org
+//
+// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
+func (c *Client) CreateMemberWithBody(ctx context.Context, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMemberRequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMember Create a user directly and add them to the org
+//
+// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
+func (c *Client) CreateMember(ctx context.Context, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMemberRequest(c.Server, orgId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMembersBulkWithBody Create up to 100 users; one result per user, in order
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
+func (c *Client) CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMembersBulkRequestWithBody(c.Server, orgId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMembersBulk Create up to 100 users; one result per user, in order
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
+func (c *Client) CreateMembersBulk(ctx context.Context, orgId OrgId, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMembersBulkRequest(c.Server, orgId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportMembersWithBody Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
+//
+// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/members/import (the `ImportMembers` operationId).
+func (c *Client) ImportMembersWithBody(ctx context.Context, orgId OrgId, params *ImportMembersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportMembersRequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportTemplate The import's template with the org's property keys and an example row
+//
+// Corresponds with GET /v1/orgs/{orgId}/members/import/template (the `ImportTemplate` operationId).
+func (c *Client) ImportTemplate(ctx context.Context, orgId OrgId, params *ImportTemplateParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportTemplateRequest(c.Server, orgId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetImport An import job's progress and, when done, every row's result
+//
+// Corresponds with GET /v1/orgs/{orgId}/members/imports/{importId} (the `GetImport` operationId).
+func (c *Client) GetImport(ctx context.Context, orgId OrgId, importId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetImportRequest(c.Server, orgId, importId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RemoveMember Remove a member, or leave the org (any member may remove themself)
 //
 // The last admin can't go (409), nor a personal account's member (409).
@@ -5141,6 +6735,21 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, orgId OrgId, userId U
 // Corresponds with PATCH /v1/orgs/{orgId}/members/{userId} (the `UpdateMember` operationId).
 func (c *Client) UpdateMember(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMemberRequest(c.Server, orgId, userId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetMemberPassword Mail a provisioned member a new temporary password
+//
+// Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
+func (c *Client) ResetMemberPassword(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetMemberPasswordRequest(c.Server, orgId, userId)
 	if err != nil {
 		return nil, err
 	}
@@ -5517,6 +7126,55 @@ func (c *Client) GetUsage(ctx context.Context, orgId OrgId, reqEditors ...Reques
 	return c.Client.Do(req)
 }
 
+// GetUserProperties The org's user property definitions
+//
+// Corresponds with GET /v1/orgs/{orgId}/user-properties (the `GetUserProperties` operationId).
+func (c *Client) GetUserProperties(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserPropertiesRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutUserPropertiesWithBody Replace the org's user property definitions
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
+func (c *Client) PutUserPropertiesWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutUserPropertiesRequestWithBody(c.Server, orgId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutUserProperties Replace the org's user property definitions
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
+func (c *Client) PutUserProperties(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutUserPropertiesRequest(c.Server, orgId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListWebhooks The org's webhook endpoints
 //
 // Corresponds with GET /v1/orgs/{orgId}/webhooks (the `ListWebhooks` operationId).
@@ -5797,6 +7455,63 @@ func (c *Client) ScimServiceProviderConfig(ctx context.Context, reqEditors ...Re
 // Corresponds with GET /v1/scim/v2/Users (the `ScimListUsers` operationId).
 func (c *Client) ScimListUsers(ctx context.Context, params *ScimListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewScimListUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimCreateUserWithBody SCIM: create a member, as a direct creation does (source scim)
+//
+// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+func (c *Client) ScimCreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimCreateUserRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimCreateUser SCIM: create a member, as a direct creation does (source scim)
+//
+// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+func (c *Client) ScimCreateUser(ctx context.Context, body ScimCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimCreateUserRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimCreateUserWithApplicationScimPlusJSONBody SCIM: create a member, as a direct creation does (source scim)
+//
+// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+//
+// Takes a body of the `application/scim+json` content type.
+//
+// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+func (c *Client) ScimCreateUserWithApplicationScimPlusJSONBody(ctx context.Context, body ScimCreateUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimCreateUserRequestWithApplicationScimPlusJSONBody(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6634,6 +8349,33 @@ func NewConfirmEmailChangeRequestWithBody(server string, contentType string, bod
 	return req, nil
 }
 
+// NewSuggestedOrgsRequest constructs an http.Request for the SuggestedOrgs method
+func NewSuggestedOrgsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/suggested-orgs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewOperatorFindOrgsRequest constructs an http.Request for the OperatorFindOrgs method
 func NewOperatorFindOrgsRequest(server string, params *OperatorFindOrgsParams) (*http.Request, error) {
 	var err error
@@ -6680,6 +8422,53 @@ func NewOperatorFindOrgsRequest(server string, params *OperatorFindOrgsParams) (
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewMigrateLegacyUsersRequest calls the generic MigrateLegacyUsers builder with application/json body
+func NewMigrateLegacyUsersRequest(server string, orgId OrgId, body MigrateLegacyUsersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMigrateLegacyUsersRequestWithBody(server, orgId, "application/json", bodyReader)
+}
+
+// NewMigrateLegacyUsersRequestWithBody constructs an http.Request for the MigrateLegacyUsers method, with any body, and a specified content type
+func NewMigrateLegacyUsersRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/operator/orgs/%s/legacy-support-users", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7440,6 +9229,236 @@ func NewResetAuthRequest(server string, orgId OrgId) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListDomainsRequest constructs an http.Request for the ListDomains method
+func NewListDomainsRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/domains", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddDomainRequest calls the generic AddDomain builder with application/json body
+func NewAddDomainRequest(server string, orgId OrgId, body AddDomainJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddDomainRequestWithBody(server, orgId, "application/json", bodyReader)
+}
+
+// NewAddDomainRequestWithBody constructs an http.Request for the AddDomain method, with any body, and a specified content type
+func NewAddDomainRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/domains", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRemoveDomainRequest constructs an http.Request for the RemoveDomain method
+func NewRemoveDomainRequest(server string, orgId OrgId, domain DomainName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "domain", domain, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/domains/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateDomainRequest calls the generic UpdateDomain builder with application/json body
+func NewUpdateDomainRequest(server string, orgId OrgId, domain DomainName, body UpdateDomainJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateDomainRequestWithBody(server, orgId, domain, "application/json", bodyReader)
+}
+
+// NewUpdateDomainRequestWithBody constructs an http.Request for the UpdateDomain method, with any body, and a specified content type
+func NewUpdateDomainRequestWithBody(server string, orgId OrgId, domain DomainName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "domain", domain, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/domains/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewVerifyDomainRequest calls the generic VerifyDomain builder with application/json body
+func NewVerifyDomainRequest(server string, orgId OrgId, domain DomainName, body VerifyDomainJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVerifyDomainRequestWithBody(server, orgId, domain, "application/json", bodyReader)
+}
+
+// NewVerifyDomainRequestWithBody constructs an http.Request for the VerifyDomain method, with any body, and a specified content type
+func NewVerifyDomainRequestWithBody(server string, orgId OrgId, domain DomainName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "domain", domain, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/domains/%s/verify", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListEventsRequest constructs an http.Request for the ListEvents method
 func NewListEventsRequest(server string, orgId OrgId, params *ListEventsParams) (*http.Request, error) {
 	var err error
@@ -8037,6 +10056,74 @@ func NewResendInviteRequest(server string, orgId OrgId, inviteId InviteId) (*htt
 	return req, nil
 }
 
+// NewJoinOrgRequest constructs an http.Request for the JoinOrg method
+func NewJoinOrgRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/join", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListLegacyUsersRequest constructs an http.Request for the ListLegacyUsers method
+func NewListLegacyUsersRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/legacy-support-users", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListLicensesRequest constructs an http.Request for the ListLicenses method
 func NewListLicensesRequest(server string, orgId OrgId, params *ListLicensesParams) (*http.Request, error) {
 	var err error
@@ -8395,6 +10482,295 @@ func NewListMembersRequest(server string, orgId OrgId, params *ListMembersParams
 	return req, nil
 }
 
+// NewCreateMemberRequest calls the generic CreateMember builder with application/json body
+func NewCreateMemberRequest(server string, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMemberRequestWithBody(server, orgId, params, "application/json", bodyReader)
+}
+
+// NewCreateMemberRequestWithBody constructs an http.Request for the CreateMember method, with any body, and a specified content type
+func NewCreateMemberRequestWithBody(server string, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateMembersBulkRequest calls the generic CreateMembersBulk builder with application/json body
+func NewCreateMembersBulkRequest(server string, orgId OrgId, body CreateMembersBulkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMembersBulkRequestWithBody(server, orgId, "application/json", bodyReader)
+}
+
+// NewCreateMembersBulkRequestWithBody constructs an http.Request for the CreateMembersBulk method, with any body, and a specified content type
+func NewCreateMembersBulkRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/members/bulk", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewImportMembersRequestWithBody constructs an http.Request for the ImportMembers method, with any body, and a specified content type
+func NewImportMembersRequestWithBody(server string, orgId OrgId, params *ImportMembersParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/members/import", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewImportTemplateRequest constructs an http.Request for the ImportTemplate method
+func NewImportTemplateRequest(server string, orgId OrgId, params *ImportTemplateParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/members/import/template", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetImportRequest constructs an http.Request for the GetImport method
+func NewGetImportRequest(server string, orgId OrgId, importId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "importId", importId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/members/imports/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRemoveMemberRequest constructs an http.Request for the RemoveMember method
 func NewRemoveMemberRequest(server string, orgId OrgId, userId UserId) (*http.Request, error) {
 	var err error
@@ -8486,6 +10862,47 @@ func NewUpdateMemberRequestWithBody(server string, orgId OrgId, userId UserId, c
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewResetMemberPasswordRequest constructs an http.Request for the ResetMemberPassword method
+func NewResetMemberPasswordRequest(server string, orgId OrgId, userId UserId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/members/%s/password-reset", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -9194,6 +11611,87 @@ func NewGetUsageRequest(server string, orgId OrgId) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetUserPropertiesRequest constructs an http.Request for the GetUserProperties method
+func NewGetUserPropertiesRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/user-properties", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutUserPropertiesRequest calls the generic PutUserProperties builder with application/json body
+func NewPutUserPropertiesRequest(server string, orgId OrgId, body PutUserPropertiesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutUserPropertiesRequestWithBody(server, orgId, "application/json", bodyReader)
+}
+
+// NewPutUserPropertiesRequestWithBody constructs an http.Request for the PutUserProperties method, with any body, and a specified content type
+func NewPutUserPropertiesRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/user-properties", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListWebhooksRequest constructs an http.Request for the ListWebhooks method
 func NewListWebhooksRequest(server string, orgId OrgId) (*http.Request, error) {
 	var err error
@@ -9859,6 +12357,57 @@ func NewScimListUsersRequest(server string, params *ScimListUsersParams) (*http.
 	return req, nil
 }
 
+// NewScimCreateUserRequest calls the generic ScimCreateUser builder with application/json body
+func NewScimCreateUserRequest(server string, body ScimCreateUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScimCreateUserRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewScimCreateUserRequestWithApplicationScimPlusJSONBody calls the generic ScimCreateUser builder with application/scim+json body
+func NewScimCreateUserRequestWithApplicationScimPlusJSONBody(server string, body ScimCreateUserApplicationScimPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewScimCreateUserRequestWithBody(server, "application/scim+json", bodyReader)
+}
+
+// NewScimCreateUserRequestWithBody constructs an http.Request for the ScimCreateUser method, with any body, and a specified content type
+func NewScimCreateUserRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewScimDeleteUserRequest constructs an http.Request for the ScimDeleteUser method
 func NewScimDeleteUserRequest(server string, id ScimId) (*http.Request, error) {
 	var err error
@@ -10265,12 +12814,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/me/email/confirm (the `ConfirmEmailChange` operationId).
 	ConfirmEmailChangeWithResponse(ctx context.Context, body ConfirmEmailChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmEmailChangeResponse, error)
 
+	// SuggestedOrgsWithResponse Orgs the caller may join by their verified email's domain
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/me/suggested-orgs (the `SuggestedOrgs` operationId).
+	SuggestedOrgsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SuggestedOrgsResponse, error)
+
 	// OperatorFindOrgsWithResponse Find an org by its exact handle (operators)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/operator/orgs (the `OperatorFindOrgs` operationId).
 	OperatorFindOrgsWithResponse(ctx context.Context, params *OperatorFindOrgsParams, reqEditors ...RequestEditorFn) (*OperatorFindOrgsResponse, error)
+
+	// MigrateLegacyUsersWithBodyWithResponse Migrate up to 100 support-only users from the legacy system
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/legacy-support-users (the `MigrateLegacyUsers` operationId).
+	MigrateLegacyUsersWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MigrateLegacyUsersResponse, error)
+
+	// MigrateLegacyUsersWithResponse Migrate up to 100 support-only users from the legacy system
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/operator/orgs/{orgId}/legacy-support-users (the `MigrateLegacyUsers` operationId).
+	MigrateLegacyUsersWithResponse(ctx context.Context, orgId OrgId, body MigrateLegacyUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*MigrateLegacyUsersResponse, error)
 
 	// OperatorListLicensesWithResponse Any org's licenses (operators)
 	//
@@ -10448,6 +13018,66 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/orgs/{orgId}/auth/reset (the `ResetAuth` operationId).
 	ResetAuthWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ResetAuthResponse, error)
 
+	// ListDomainsWithResponse The org's email domains
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/domains (the `ListDomains` operationId).
+	ListDomainsWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListDomainsResponse, error)
+
+	// AddDomainWithBodyWithResponse Add a domain, pending, with the DNS TXT record that proves it
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/domains (the `AddDomain` operationId).
+	AddDomainWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddDomainResponse, error)
+
+	// AddDomainWithResponse Add a domain, pending, with the DNS TXT record that proves it
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/domains (the `AddDomain` operationId).
+	AddDomainWithResponse(ctx context.Context, orgId OrgId, body AddDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*AddDomainResponse, error)
+
+	// RemoveDomainWithResponse Remove a domain; members stay
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/domains/{domain} (the `RemoveDomain` operationId).
+	RemoveDomainWithResponse(ctx context.Context, orgId OrgId, domain DomainName, reqEditors ...RequestEditorFn) (*RemoveDomainResponse, error)
+
+	// UpdateDomainWithBodyWithResponse Make a verified domain the primary one
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/domains/{domain} (the `UpdateDomain` operationId).
+	UpdateDomainWithBodyWithResponse(ctx context.Context, orgId OrgId, domain DomainName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDomainResponse, error)
+
+	// UpdateDomainWithResponse Make a verified domain the primary one
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/orgs/{orgId}/domains/{domain} (the `UpdateDomain` operationId).
+	UpdateDomainWithResponse(ctx context.Context, orgId OrgId, domain DomainName, body UpdateDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDomainResponse, error)
+
+	// VerifyDomainWithBodyWithResponse Verify a domain by its DNS TXT record, or by a code mailed to an address at it
+	//
+	// An empty object checks the DNS TXT record (200, or 409 saying what was found); an email at the domain gets a one-time code (202); the code then verifies it (200; a wrong code 400; five wrong codes 410).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/domains/{domain}/verify (the `VerifyDomain` operationId).
+	VerifyDomainWithBodyWithResponse(ctx context.Context, orgId OrgId, domain DomainName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyDomainResponse, error)
+
+	// VerifyDomainWithResponse Verify a domain by its DNS TXT record, or by a code mailed to an address at it
+	//
+	// An empty object checks the DNS TXT record (200, or 409 saying what was found); an email at the domain gets a one-time code (202); the code then verifies it (200; a wrong code 400; five wrong codes 410).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/domains/{domain}/verify (the `VerifyDomain` operationId).
+	VerifyDomainWithResponse(ctx context.Context, orgId OrgId, domain DomainName, body VerifyDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyDomainResponse, error)
+
 	// ListEventsWithResponse The org's event log, newest first, filtered by category, time and text
 	//
 	// Newest first, read eventually consistently (an event written a moment ago may take a
@@ -10560,6 +13190,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/orgs/{orgId}/invites/{inviteId}/resend (the `ResendInvite` operationId).
 	ResendInviteWithResponse(ctx context.Context, orgId OrgId, inviteId InviteId, reqEditors ...RequestEditorFn) (*ResendInviteResponse, error)
 
+	// JoinOrgWithResponse Join an org whose verified domain is the caller's and whose autoJoin is join
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/join (the `JoinOrg` operationId).
+	JoinOrgWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*JoinOrgResponse, error)
+
+	// ListLegacyUsersWithResponse The members migrated from the legacy support system
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/legacy-support-users (the `ListLegacyUsers` operationId).
+	ListLegacyUsersWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListLegacyUsersResponse, error)
+
 	// ListLicensesWithResponse The org's licenses, by status
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10597,6 +13241,61 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/orgs/{orgId}/members (the `ListMembers` operationId).
 	ListMembersWithResponse(ctx context.Context, orgId OrgId, params *ListMembersParams, reqEditors ...RequestEditorFn) (*ListMembersResponse, error)
 
+	// CreateMemberWithBodyWithResponse Create a user directly and add them to the org
+	//
+	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
+	CreateMemberWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
+
+	// CreateMemberWithResponse Create a user directly and add them to the org
+	//
+	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
+	CreateMemberWithResponse(ctx context.Context, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
+
+	// CreateMembersBulkWithBodyWithResponse Create up to 100 users; one result per user, in order
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
+	CreateMembersBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error)
+
+	// CreateMembersBulkWithResponse Create up to 100 users; one result per user, in order
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
+	CreateMembersBulkWithResponse(ctx context.Context, orgId OrgId, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error)
+
+	// ImportMembersWithBodyWithResponse Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
+	//
+	// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members/import (the `ImportMembers` operationId).
+	ImportMembersWithBodyWithResponse(ctx context.Context, orgId OrgId, params *ImportMembersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportMembersResponse, error)
+
+	// ImportTemplateWithResponse The import's template with the org's property keys and an example row
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/members/import/template (the `ImportTemplate` operationId).
+	ImportTemplateWithResponse(ctx context.Context, orgId OrgId, params *ImportTemplateParams, reqEditors ...RequestEditorFn) (*ImportTemplateResponse, error)
+
+	// GetImportWithResponse An import job's progress and, when done, every row's result
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/members/imports/{importId} (the `GetImport` operationId).
+	GetImportWithResponse(ctx context.Context, orgId OrgId, importId string, reqEditors ...RequestEditorFn) (*GetImportResponse, error)
+
 	// RemoveMemberWithResponse Remove a member, or leave the org (any member may remove themself)
 	//
 	// The last admin can't go (409), nor a personal account's member (409).
@@ -10623,6 +13322,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/orgs/{orgId}/members/{userId} (the `UpdateMember` operationId).
 	UpdateMemberWithResponse(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
+
+	// ResetMemberPasswordWithResponse Mail a provisioned member a new temporary password
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
+	ResetMemberPasswordWithResponse(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*ResetMemberPasswordResponse, error)
 
 	// ListRolesWithResponse The org's roles, the built-ins first, then the custom ones, each with its member count
 	//
@@ -10798,6 +13504,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/orgs/{orgId}/usage (the `GetUsage` operationId).
 	GetUsageWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*GetUsageResponse, error)
 
+	// GetUserPropertiesWithResponse The org's user property definitions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/user-properties (the `GetUserProperties` operationId).
+	GetUserPropertiesWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*GetUserPropertiesResponse, error)
+
+	// PutUserPropertiesWithBodyWithResponse Replace the org's user property definitions
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
+	PutUserPropertiesWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutUserPropertiesResponse, error)
+
+	// PutUserPropertiesWithResponse Replace the org's user property definitions
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
+	PutUserPropertiesWithResponse(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutUserPropertiesResponse, error)
+
 	// ListWebhooksWithResponse The org's webhook endpoints
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10929,6 +13656,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/scim/v2/Users (the `ScimListUsers` operationId).
 	ScimListUsersWithResponse(ctx context.Context, params *ScimListUsersParams, reqEditors ...RequestEditorFn) (*ScimListUsersResponse, error)
+
+	// ScimCreateUserWithBodyWithResponse SCIM: create a member, as a direct creation does (source scim)
+	//
+	// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+	ScimCreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimCreateUserResponse, error)
+
+	// ScimCreateUserWithResponse SCIM: create a member, as a direct creation does (source scim)
+	//
+	// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+	ScimCreateUserWithResponse(ctx context.Context, body ScimCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimCreateUserResponse, error)
+
+	// ScimCreateUserWithApplicationScimPlusJSONBodyWithResponse SCIM: create a member, as a direct creation does (source scim)
+	//
+	// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+	//
+	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+	ScimCreateUserWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, body ScimCreateUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimCreateUserResponse, error)
 
 	// ScimDeleteUserWithResponse SCIM: remove the member from the org
 	//
@@ -11711,6 +14465,7 @@ type AcceptInviteResponse struct {
 		JoinedAt   time.Time                                                                  `json:"joinedAt"`
 		Name       *string                                                                    `json:"name"`
 		OrgId      string                                                                     `json:"orgId"`
+		Phone      *string                                                                    `json:"phone"`
 		Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
@@ -11740,6 +14495,7 @@ func (r AcceptInviteResponse) GetJSON200() *struct {
 	JoinedAt   time.Time                                                                  `json:"joinedAt"`
 	Name       *string                                                                    `json:"name"`
 	OrgId      string                                                                     `json:"orgId"`
+	Phone      *string                                                                    `json:"phone"`
 	Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
@@ -12188,6 +14944,77 @@ func (r ConfirmEmailChangeResponse) ContentType() string {
 	return ""
 }
 
+type SuggestedOrgsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []struct {
+			AutoJoin SuggestedOrgs200JSONResponseBodyItemsAutoJoin `json:"autoJoin"`
+			Handle   string                                        `json:"handle"`
+			Id       string                                        `json:"id"`
+			Name     string                                        `json:"name"`
+		} `json:"items"`
+		NextCursor *string `json:"nextCursor,omitempty"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuggestedOrgsResponse) GetJSON200() *struct {
+	Items []struct {
+		AutoJoin SuggestedOrgs200JSONResponseBodyItemsAutoJoin `json:"autoJoin"`
+		Handle   string                                        `json:"handle"`
+		Id       string                                        `json:"id"`
+		Name     string                                        `json:"name"`
+	} `json:"items"`
+	NextCursor *string `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SuggestedOrgsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SuggestedOrgsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r SuggestedOrgsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuggestedOrgsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuggestedOrgsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuggestedOrgsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type OperatorFindOrgsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12253,6 +15080,75 @@ func (r OperatorFindOrgsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OperatorFindOrgsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type MigrateLegacyUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MemberBulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MigrateLegacyUsersResponse) GetJSON200() *MemberBulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r MigrateLegacyUsersResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MigrateLegacyUsersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MigrateLegacyUsersResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r MigrateLegacyUsersResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r MigrateLegacyUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MigrateLegacyUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MigrateLegacyUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MigrateLegacyUsersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13209,6 +16105,392 @@ func (r ResetAuthResponse) ContentType() string {
 	return ""
 }
 
+type ListDomainsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []Domain `json:"items"`
+		NextCursor *string  `json:"nextCursor,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDomainsResponse) GetJSON200() *struct {
+	Items      []Domain `json:"items"`
+	NextCursor *string  `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDomainsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDomainsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDomainsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListDomainsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDomainsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDomainsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDomainsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDomainsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AddDomainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Domain
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddDomainResponse) GetJSON201() *Domain {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddDomainResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddDomainResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddDomainResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddDomainResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddDomainResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AddDomainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddDomainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddDomainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddDomainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RemoveDomainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RemoveDomainResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RemoveDomainResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RemoveDomainResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RemoveDomainResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RemoveDomainResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveDomainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveDomainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveDomainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveDomainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateDomainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Domain
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateDomainResponse) GetJSON200() *Domain {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateDomainResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateDomainResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateDomainResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateDomainResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateDomainResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateDomainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateDomainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateDomainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateDomainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type VerifyDomainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Domain
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Domain
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyDomainResponse) GetJSON200() *Domain {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r VerifyDomainResponse) GetJSON202() *Domain {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VerifyDomainResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VerifyDomainResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VerifyDomainResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VerifyDomainResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r VerifyDomainResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r VerifyDomainResponse) GetJSON410() *Error {
+	return r.JSON410
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyDomainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyDomainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyDomainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyDomainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13916,6 +17198,181 @@ func (r ResendInviteResponse) ContentType() string {
 	return ""
 }
 
+type JoinOrgResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Email      string                                                                `json:"email"`
+		JoinedAt   time.Time                                                             `json:"joinedAt"`
+		Name       *string                                                               `json:"name"`
+		OrgId      string                                                                `json:"orgId"`
+		Phone      *string                                                               `json:"phone"`
+		Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
+
+		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		Role   Role                             `json:"role"`
+		Source JoinOrg200JSONResponseBodySource `json:"source"`
+		UserId string                           `json:"userId"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r JoinOrgResponse) GetJSON200() *struct {
+	Email      string                                                                `json:"email"`
+	JoinedAt   time.Time                                                             `json:"joinedAt"`
+	Name       *string                                                               `json:"name"`
+	OrgId      string                                                                `json:"orgId"`
+	Phone      *string                                                               `json:"phone"`
+	Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
+
+	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	Role   Role                             `json:"role"`
+	Source JoinOrg200JSONResponseBodySource `json:"source"`
+	UserId string                           `json:"userId"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r JoinOrgResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r JoinOrgResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r JoinOrgResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r JoinOrgResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r JoinOrgResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r JoinOrgResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r JoinOrgResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r JoinOrgResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r JoinOrgResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListLegacyUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []Member `json:"items"`
+		NextCursor *string  `json:"nextCursor,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLegacyUsersResponse) GetJSON200() *struct {
+	Items      []Member `json:"items"`
+	NextCursor *string  `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListLegacyUsersResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListLegacyUsersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListLegacyUsersResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListLegacyUsersResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLegacyUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLegacyUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLegacyUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLegacyUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListLicensesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14279,6 +17736,392 @@ func (r ListMembersResponse) ContentType() string {
 	return ""
 }
 
+type CreateMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Member
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateMemberResponse) GetJSON201() *Member {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateMemberResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateMemberResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateMemberResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateMemberResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateMembersBulkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MemberBulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateMembersBulkResponse) GetJSON200() *MemberBulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateMembersBulkResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateMembersBulkResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateMembersBulkResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateMembersBulkResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMembersBulkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMembersBulkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMembersBulkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMembersBulkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Results []struct {
+			Error *struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+			Index  int                                           `json:"index"`
+			Row    int                                           `json:"row"`
+			Status ImportMembers200JSONResponseBodyResultsStatus `json:"status"`
+		} `json:"results"`
+	}
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ImportJob
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportMembersResponse) GetJSON200() *struct {
+	Results []struct {
+		Error *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+		Index  int                                           `json:"index"`
+		Row    int                                           `json:"row"`
+		Status ImportMembers200JSONResponseBodyResultsStatus `json:"status"`
+	} `json:"results"`
+} {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ImportMembersResponse) GetJSON202() *ImportJob {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportMembersResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportMembersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportMembersResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportMembersResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ImportMembersResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ImportMembersResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportMembersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportTemplateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportTemplateResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportTemplateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportTemplateResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportTemplateResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportTemplateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportTemplateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportTemplateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportTemplateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ImportJob
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetImportResponse) GetJSON200() *ImportJob {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetImportResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetImportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetImportResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetImportResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type RemoveMemberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14411,6 +18254,75 @@ func (r UpdateMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ResetMemberPasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResetMemberPasswordResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetMemberPasswordResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetMemberPasswordResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetMemberPasswordResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ResetMemberPasswordResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetMemberPasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetMemberPasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetMemberPasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetMemberPasswordResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15487,6 +19399,151 @@ func (r GetUsageResponse) ContentType() string {
 	return ""
 }
 
+type GetUserPropertiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserProperties
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserPropertiesResponse) GetJSON200() *UserProperties {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetUserPropertiesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserPropertiesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUserPropertiesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetUserPropertiesResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserPropertiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserPropertiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserPropertiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserPropertiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutUserPropertiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserProperties
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutUserPropertiesResponse) GetJSON200() *UserProperties {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutUserPropertiesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutUserPropertiesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutUserPropertiesResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutUserPropertiesResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutUserPropertiesResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r PutUserPropertiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutUserPropertiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutUserPropertiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutUserPropertiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListWebhooksResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16381,6 +20438,68 @@ func (r ScimListUsersResponse) ContentType() string {
 	return ""
 }
 
+type ScimCreateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON201 the response for an HTTP 201 `application/scim+json` response
+	ApplicationscimJSON201 *ScimUser
+	// ApplicationscimJSON400 the response for an HTTP 400 `application/scim+json` response
+	ApplicationscimJSON400 *ScimError
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON409 the response for an HTTP 409 `application/scim+json` response
+	ApplicationscimJSON409 *ScimError
+}
+
+// GetApplicationscimJSON201 returns the response for an HTTP 201 `application/scim+json` response
+func (r ScimCreateUserResponse) GetApplicationscimJSON201() *ScimUser {
+	return r.ApplicationscimJSON201
+}
+
+// GetApplicationscimJSON400 returns the response for an HTTP 400 `application/scim+json` response
+func (r ScimCreateUserResponse) GetApplicationscimJSON400() *ScimError {
+	return r.ApplicationscimJSON400
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimCreateUserResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON409 returns the response for an HTTP 409 `application/scim+json` response
+func (r ScimCreateUserResponse) GetApplicationscimJSON409() *ScimError {
+	return r.ApplicationscimJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimCreateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimCreateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimCreateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimCreateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ScimDeleteUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16939,6 +21058,19 @@ func (c *ClientWithResponses) ConfirmEmailChangeWithResponse(ctx context.Context
 	return ParseConfirmEmailChangeResponse(rsp)
 }
 
+// SuggestedOrgsWithResponse Orgs the caller may join by their verified email's domain
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/me/suggested-orgs (the `SuggestedOrgs` operationId).
+func (c *ClientWithResponses) SuggestedOrgsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SuggestedOrgsResponse, error) {
+	rsp, err := c.SuggestedOrgs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuggestedOrgsResponse(rsp)
+}
+
 // OperatorFindOrgsWithResponse Find an org by its exact handle (operators)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16950,6 +21082,32 @@ func (c *ClientWithResponses) OperatorFindOrgsWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseOperatorFindOrgsResponse(rsp)
+}
+
+// MigrateLegacyUsersWithBodyWithResponse Migrate up to 100 support-only users from the legacy system
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/legacy-support-users (the `MigrateLegacyUsers` operationId).
+func (c *ClientWithResponses) MigrateLegacyUsersWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MigrateLegacyUsersResponse, error) {
+	rsp, err := c.MigrateLegacyUsersWithBody(ctx, orgId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMigrateLegacyUsersResponse(rsp)
+}
+
+// MigrateLegacyUsersWithResponse Migrate up to 100 support-only users from the legacy system
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/operator/orgs/{orgId}/legacy-support-users (the `MigrateLegacyUsers` operationId).
+func (c *ClientWithResponses) MigrateLegacyUsersWithResponse(ctx context.Context, orgId OrgId, body MigrateLegacyUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*MigrateLegacyUsersResponse, error) {
+	rsp, err := c.MigrateLegacyUsers(ctx, orgId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMigrateLegacyUsersResponse(rsp)
 }
 
 // OperatorListLicensesWithResponse Any org's licenses (operators)
@@ -17254,6 +21412,114 @@ func (c *ClientWithResponses) ResetAuthWithResponse(ctx context.Context, orgId O
 	return ParseResetAuthResponse(rsp)
 }
 
+// ListDomainsWithResponse The org's email domains
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/domains (the `ListDomains` operationId).
+func (c *ClientWithResponses) ListDomainsWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListDomainsResponse, error) {
+	rsp, err := c.ListDomains(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDomainsResponse(rsp)
+}
+
+// AddDomainWithBodyWithResponse Add a domain, pending, with the DNS TXT record that proves it
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/domains (the `AddDomain` operationId).
+func (c *ClientWithResponses) AddDomainWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddDomainResponse, error) {
+	rsp, err := c.AddDomainWithBody(ctx, orgId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddDomainResponse(rsp)
+}
+
+// AddDomainWithResponse Add a domain, pending, with the DNS TXT record that proves it
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/domains (the `AddDomain` operationId).
+func (c *ClientWithResponses) AddDomainWithResponse(ctx context.Context, orgId OrgId, body AddDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*AddDomainResponse, error) {
+	rsp, err := c.AddDomain(ctx, orgId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddDomainResponse(rsp)
+}
+
+// RemoveDomainWithResponse Remove a domain; members stay
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/domains/{domain} (the `RemoveDomain` operationId).
+func (c *ClientWithResponses) RemoveDomainWithResponse(ctx context.Context, orgId OrgId, domain DomainName, reqEditors ...RequestEditorFn) (*RemoveDomainResponse, error) {
+	rsp, err := c.RemoveDomain(ctx, orgId, domain, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveDomainResponse(rsp)
+}
+
+// UpdateDomainWithBodyWithResponse Make a verified domain the primary one
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/domains/{domain} (the `UpdateDomain` operationId).
+func (c *ClientWithResponses) UpdateDomainWithBodyWithResponse(ctx context.Context, orgId OrgId, domain DomainName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDomainResponse, error) {
+	rsp, err := c.UpdateDomainWithBody(ctx, orgId, domain, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDomainResponse(rsp)
+}
+
+// UpdateDomainWithResponse Make a verified domain the primary one
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/orgs/{orgId}/domains/{domain} (the `UpdateDomain` operationId).
+func (c *ClientWithResponses) UpdateDomainWithResponse(ctx context.Context, orgId OrgId, domain DomainName, body UpdateDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDomainResponse, error) {
+	rsp, err := c.UpdateDomain(ctx, orgId, domain, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDomainResponse(rsp)
+}
+
+// VerifyDomainWithBodyWithResponse Verify a domain by its DNS TXT record, or by a code mailed to an address at it
+//
+// An empty object checks the DNS TXT record (200, or 409 saying what was found); an email at the domain gets a one-time code (202); the code then verifies it (200; a wrong code 400; five wrong codes 410).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/domains/{domain}/verify (the `VerifyDomain` operationId).
+func (c *ClientWithResponses) VerifyDomainWithBodyWithResponse(ctx context.Context, orgId OrgId, domain DomainName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyDomainResponse, error) {
+	rsp, err := c.VerifyDomainWithBody(ctx, orgId, domain, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyDomainResponse(rsp)
+}
+
+// VerifyDomainWithResponse Verify a domain by its DNS TXT record, or by a code mailed to an address at it
+//
+// An empty object checks the DNS TXT record (200, or 409 saying what was found); an email at the domain gets a one-time code (202); the code then verifies it (200; a wrong code 400; five wrong codes 410).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/domains/{domain}/verify (the `VerifyDomain` operationId).
+func (c *ClientWithResponses) VerifyDomainWithResponse(ctx context.Context, orgId OrgId, domain DomainName, body VerifyDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyDomainResponse, error) {
+	rsp, err := c.VerifyDomain(ctx, orgId, domain, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyDomainResponse(rsp)
+}
+
 // ListEventsWithResponse The org's event log, newest first, filtered by category, time and text
 //
 // Newest first, read eventually consistently (an event written a moment ago may take a
@@ -17438,6 +21704,32 @@ func (c *ClientWithResponses) ResendInviteWithResponse(ctx context.Context, orgI
 	return ParseResendInviteResponse(rsp)
 }
 
+// JoinOrgWithResponse Join an org whose verified domain is the caller's and whose autoJoin is join
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/join (the `JoinOrg` operationId).
+func (c *ClientWithResponses) JoinOrgWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*JoinOrgResponse, error) {
+	rsp, err := c.JoinOrg(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJoinOrgResponse(rsp)
+}
+
+// ListLegacyUsersWithResponse The members migrated from the legacy support system
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/legacy-support-users (the `ListLegacyUsers` operationId).
+func (c *ClientWithResponses) ListLegacyUsersWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListLegacyUsersResponse, error) {
+	rsp, err := c.ListLegacyUsers(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLegacyUsersResponse(rsp)
+}
+
 // ListLicensesWithResponse The org's licenses, by status
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17505,6 +21797,103 @@ func (c *ClientWithResponses) ListMembersWithResponse(ctx context.Context, orgId
 	return ParseListMembersResponse(rsp)
 }
 
+// CreateMemberWithBodyWithResponse Create a user directly and add them to the org
+//
+// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
+func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateMemberParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
+	rsp, err := c.CreateMemberWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMemberResponse(rsp)
+}
+
+// CreateMemberWithResponse Create a user directly and add them to the org
+//
+// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/members (the `CreateMember` operationId).
+func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, orgId OrgId, params *CreateMemberParams, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
+	rsp, err := c.CreateMember(ctx, orgId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMemberResponse(rsp)
+}
+
+// CreateMembersBulkWithBodyWithResponse Create up to 100 users; one result per user, in order
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
+func (c *ClientWithResponses) CreateMembersBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error) {
+	rsp, err := c.CreateMembersBulkWithBody(ctx, orgId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMembersBulkResponse(rsp)
+}
+
+// CreateMembersBulkWithResponse Create up to 100 users; one result per user, in order
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
+func (c *ClientWithResponses) CreateMembersBulkWithResponse(ctx context.Context, orgId OrgId, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error) {
+	rsp, err := c.CreateMembersBulk(ctx, orgId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMembersBulkResponse(rsp)
+}
+
+// ImportMembersWithBodyWithResponse Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
+//
+// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/members/import (the `ImportMembers` operationId).
+func (c *ClientWithResponses) ImportMembersWithBodyWithResponse(ctx context.Context, orgId OrgId, params *ImportMembersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportMembersResponse, error) {
+	rsp, err := c.ImportMembersWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportMembersResponse(rsp)
+}
+
+// ImportTemplateWithResponse The import's template with the org's property keys and an example row
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/members/import/template (the `ImportTemplate` operationId).
+func (c *ClientWithResponses) ImportTemplateWithResponse(ctx context.Context, orgId OrgId, params *ImportTemplateParams, reqEditors ...RequestEditorFn) (*ImportTemplateResponse, error) {
+	rsp, err := c.ImportTemplate(ctx, orgId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportTemplateResponse(rsp)
+}
+
+// GetImportWithResponse An import job's progress and, when done, every row's result
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/members/imports/{importId} (the `GetImport` operationId).
+func (c *ClientWithResponses) GetImportWithResponse(ctx context.Context, orgId OrgId, importId string, reqEditors ...RequestEditorFn) (*GetImportResponse, error) {
+	rsp, err := c.GetImport(ctx, orgId, importId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetImportResponse(rsp)
+}
+
 // RemoveMemberWithResponse Remove a member, or leave the org (any member may remove themself)
 //
 // The last admin can't go (409), nor a personal account's member (409).
@@ -17548,6 +21937,19 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, orgI
 		return nil, err
 	}
 	return ParseUpdateMemberResponse(rsp)
+}
+
+// ResetMemberPasswordWithResponse Mail a provisioned member a new temporary password
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
+func (c *ClientWithResponses) ResetMemberPasswordWithResponse(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*ResetMemberPasswordResponse, error) {
+	rsp, err := c.ResetMemberPassword(ctx, orgId, userId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetMemberPasswordResponse(rsp)
 }
 
 // ListRolesWithResponse The org's roles, the built-ins first, then the custom ones, each with its member count
@@ -17850,6 +22252,45 @@ func (c *ClientWithResponses) GetUsageWithResponse(ctx context.Context, orgId Or
 	return ParseGetUsageResponse(rsp)
 }
 
+// GetUserPropertiesWithResponse The org's user property definitions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/user-properties (the `GetUserProperties` operationId).
+func (c *ClientWithResponses) GetUserPropertiesWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*GetUserPropertiesResponse, error) {
+	rsp, err := c.GetUserProperties(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserPropertiesResponse(rsp)
+}
+
+// PutUserPropertiesWithBodyWithResponse Replace the org's user property definitions
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
+func (c *ClientWithResponses) PutUserPropertiesWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutUserPropertiesResponse, error) {
+	rsp, err := c.PutUserPropertiesWithBody(ctx, orgId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutUserPropertiesResponse(rsp)
+}
+
+// PutUserPropertiesWithResponse Replace the org's user property definitions
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/orgs/{orgId}/user-properties (the `PutUserProperties` operationId).
+func (c *ClientWithResponses) PutUserPropertiesWithResponse(ctx context.Context, orgId OrgId, body PutUserPropertiesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutUserPropertiesResponse, error) {
+	rsp, err := c.PutUserProperties(ctx, orgId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutUserPropertiesResponse(rsp)
+}
+
 // ListWebhooksWithResponse The org's webhook endpoints
 //
 // Returns a wrapper object for the known response body format(s).
@@ -18088,6 +22529,51 @@ func (c *ClientWithResponses) ScimListUsersWithResponse(ctx context.Context, par
 		return nil, err
 	}
 	return ParseScimListUsersResponse(rsp)
+}
+
+// ScimCreateUserWithBodyWithResponse SCIM: create a member, as a direct creation does (source scim)
+//
+// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+func (c *ClientWithResponses) ScimCreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimCreateUserResponse, error) {
+	rsp, err := c.ScimCreateUserWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimCreateUserResponse(rsp)
+}
+
+// ScimCreateUserWithResponse SCIM: create a member, as a direct creation does (source scim)
+//
+// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+func (c *ClientWithResponses) ScimCreateUserWithResponse(ctx context.Context, body ScimCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimCreateUserResponse, error) {
+	rsp, err := c.ScimCreateUser(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimCreateUserResponse(rsp)
+}
+
+// ScimCreateUserWithApplicationScimPlusJSONBodyWithResponse SCIM: create a member, as a direct creation does (source scim)
+//
+// The member gets role user and a generated password by email; an address in one of the org's verified domains that already has an account is added as it is; another address with an account, or a member's, is 409 uniqueness. active false suspends the new member.
+//
+// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/scim/v2/Users (the `ScimCreateUser` operationId).
+func (c *ClientWithResponses) ScimCreateUserWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, body ScimCreateUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimCreateUserResponse, error) {
+	rsp, err := c.ScimCreateUserWithApplicationScimPlusJSONBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimCreateUserResponse(rsp)
 }
 
 // ScimDeleteUserWithResponse SCIM: remove the member from the org
@@ -18784,6 +23270,7 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 			JoinedAt   time.Time                                                                  `json:"joinedAt"`
 			Name       *string                                                                    `json:"name"`
 			OrgId      string                                                                     `json:"orgId"`
+			Phone      *string                                                                    `json:"phone"`
 			Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
@@ -19108,6 +23595,54 @@ func ParseConfirmEmailChangeResponse(rsp *http.Response) (*ConfirmEmailChangeRes
 	return response, nil
 }
 
+// ParseSuggestedOrgsResponse parses an HTTP response from a SuggestedOrgsWithResponse call
+func ParseSuggestedOrgsResponse(rsp *http.Response) (*SuggestedOrgsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuggestedOrgsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []struct {
+				AutoJoin SuggestedOrgs200JSONResponseBodyItemsAutoJoin `json:"autoJoin"`
+				Handle   string                                        `json:"handle"`
+				Id       string                                        `json:"id"`
+				Name     string                                        `json:"name"`
+			} `json:"items"`
+			NextCursor *string `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseOperatorFindOrgsResponse parses an HTTP response from a OperatorFindOrgsWithResponse call
 func ParseOperatorFindOrgsResponse(rsp *http.Response) (*OperatorFindOrgsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19150,6 +23685,60 @@ func ParseOperatorFindOrgsResponse(rsp *http.Response) (*OperatorFindOrgsRespons
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMigrateLegacyUsersResponse parses an HTTP response from a MigrateLegacyUsersWithResponse call
+func ParseMigrateLegacyUsersResponse(rsp *http.Response) (*MigrateLegacyUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MigrateLegacyUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MemberBulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
@@ -19896,6 +24485,317 @@ func ParseResetAuthResponse(rsp *http.Response) (*ResetAuthResponse, error) {
 	return response, nil
 }
 
+// ParseListDomainsResponse parses an HTTP response from a ListDomainsWithResponse call
+func ParseListDomainsResponse(rsp *http.Response) (*ListDomainsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDomainsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []Domain `json:"items"`
+			NextCursor *string  `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddDomainResponse parses an HTTP response from a AddDomainWithResponse call
+func ParseAddDomainResponse(rsp *http.Response) (*AddDomainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddDomainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Domain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRemoveDomainResponse parses an HTTP response from a RemoveDomainWithResponse call
+func ParseRemoveDomainResponse(rsp *http.Response) (*RemoveDomainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveDomainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateDomainResponse parses an HTTP response from a UpdateDomainWithResponse call
+func ParseUpdateDomainResponse(rsp *http.Response) (*UpdateDomainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateDomainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Domain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseVerifyDomainResponse parses an HTTP response from a VerifyDomainWithResponse call
+func ParseVerifyDomainResponse(rsp *http.Response) (*VerifyDomainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyDomainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Domain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Domain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListEventsResponse parses an HTTP response from a ListEventsWithResponse call
 func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20465,6 +25365,136 @@ func ParseResendInviteResponse(rsp *http.Response) (*ResendInviteResponse, error
 	return response, nil
 }
 
+// ParseJoinOrgResponse parses an HTTP response from a JoinOrgWithResponse call
+func ParseJoinOrgResponse(rsp *http.Response) (*JoinOrgResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &JoinOrgResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Email      string                                                                `json:"email"`
+			JoinedAt   time.Time                                                             `json:"joinedAt"`
+			Name       *string                                                               `json:"name"`
+			OrgId      string                                                                `json:"orgId"`
+			Phone      *string                                                               `json:"phone"`
+			Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
+
+			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			Role   Role                             `json:"role"`
+			Source JoinOrg200JSONResponseBodySource `json:"source"`
+			UserId string                           `json:"userId"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListLegacyUsersResponse parses an HTTP response from a ListLegacyUsersWithResponse call
+func ParseListLegacyUsersResponse(rsp *http.Response) (*ListLegacyUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLegacyUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []Member `json:"items"`
+			NextCursor *string  `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListLicensesResponse parses an HTTP response from a ListLicensesWithResponse call
 func ParseListLicensesResponse(rsp *http.Response) (*ListLicensesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20747,6 +25777,307 @@ func ParseListMembersResponse(rsp *http.Response) (*ListMembersResponse, error) 
 	return response, nil
 }
 
+// ParseCreateMemberResponse parses an HTTP response from a CreateMemberWithResponse call
+func ParseCreateMemberResponse(rsp *http.Response) (*CreateMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Member
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateMembersBulkResponse parses an HTTP response from a CreateMembersBulkWithResponse call
+func ParseCreateMembersBulkResponse(rsp *http.Response) (*CreateMembersBulkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMembersBulkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MemberBulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportMembersResponse parses an HTTP response from a ImportMembersWithResponse call
+func ParseImportMembersResponse(rsp *http.Response) (*ImportMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Results []struct {
+				Error *struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+				Index  int                                           `json:"index"`
+				Row    int                                           `json:"row"`
+				Status ImportMembers200JSONResponseBodyResultsStatus `json:"status"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ImportJob
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportTemplateResponse parses an HTTP response from a ImportTemplateWithResponse call
+func ParseImportTemplateResponse(rsp *http.Response) (*ImportTemplateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportTemplateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetImportResponse parses an HTTP response from a GetImportWithResponse call
+func ParseGetImportResponse(rsp *http.Response) (*GetImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ImportJob
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseRemoveMemberResponse parses an HTTP response from a RemoveMemberWithResponse call
 func ParseRemoveMemberResponse(rsp *http.Response) (*RemoveMemberResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20817,6 +26148,63 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseResetMemberPasswordResponse parses an HTTP response from a ResetMemberPasswordWithResponse call
+func ParseResetMemberPasswordResponse(rsp *http.Response) (*ResetMemberPasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetMemberPasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Error
@@ -21688,6 +27076,121 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 	return response, nil
 }
 
+// ParseGetUserPropertiesResponse parses an HTTP response from a GetUserPropertiesWithResponse call
+func ParseGetUserPropertiesResponse(rsp *http.Response) (*GetUserPropertiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserPropertiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserProperties
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutUserPropertiesResponse parses an HTTP response from a PutUserPropertiesWithResponse call
+func ParsePutUserPropertiesResponse(rsp *http.Response) (*PutUserPropertiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutUserPropertiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserProperties
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListWebhooksResponse parses an HTTP response from a ListWebhooksWithResponse call
 func ParseListWebhooksResponse(rsp *http.Response) (*ListWebhooksResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22349,6 +27852,53 @@ func ParseScimListUsersResponse(rsp *http.Response) (*ScimListUsersResponse, err
 			return nil, err
 		}
 		response.ApplicationscimJSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimCreateUserResponse parses an HTTP response from a ScimCreateUserWithResponse call
+func ParseScimCreateUserResponse(rsp *http.Response) (*ScimCreateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimCreateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ScimUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON409 = &dest
 
 	}
 

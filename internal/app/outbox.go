@@ -1,11 +1,13 @@
 package app
 
 import (
+	"context"
 	"maps"
 
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
@@ -18,6 +20,15 @@ func outboxHandlers(e *Env) outbox.Handlers {
 		orgs.KindInviteEmail:     e.InvitesSending().SendInviteEmail,
 		orgs.KindEmailChangeLink: e.SelfServiceSending().SendEmailChangeLink,
 		webhooks.KindDelivery:    e.WebhookDispatcher().Deliver,
+		// Provisioning's: sealed emails (credentials, domain codes) and import chunks, which
+		// create users in the directory (the functions that run them install Cognito).
+		// Built on first use: only then do they need the directory and the secret.
+		provisioning.KindSealedEmail: func(ctx context.Context, m outbox.Message) error {
+			return e.ProvisioningHandlers()[provisioning.KindSealedEmail](ctx, m)
+		},
+		provisioning.KindImportChunk: func(ctx context.Context, m outbox.Message) error {
+			return e.ProvisioningHandlers()[provisioning.KindImportChunk](ctx, m)
+		},
 	}
 	maps.Copy(h, e.TokenOutboxHandlers())
 	return h

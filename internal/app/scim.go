@@ -13,6 +13,16 @@ func (e *Env) SCIM() *scim.Service {
 	})
 }
 
+// SCIMCreating returns the SCIM service that also creates users (the directory and the
+// server's secret: what POST /Users needs).
+func (e *Env) SCIMCreating() *scim.Service {
+	return once(e, "scim-creating", func() *scim.Service {
+		s := *e.SCIM()
+		s.Creator = e.Provisioning()
+		return &s
+	})
+}
+
 // SCIMTokens returns what makes and revokes an org's SCIM token in the portal.
 func (e *Env) SCIMTokens() *scim.TokenAdmin {
 	return once(e, "scim-tokens", func() *scim.TokenAdmin {

@@ -1,5 +1,6 @@
 // Package cognito is the adapter to the Cognito user pool: the admin calls the account
-// self-service needs (change a user's email, delete a user).
+// self-service needs (change a user's email, delete a user) and provisioning's (create a
+// user, set a temporary password).
 //
 // Package app does not link this package or the Cognito SDK: Install puts the user pool into
 // an Env, and only the functions whose Actions include a cognito-idp: action call it, from
@@ -18,6 +19,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/provisioning"
 )
 
 // Install makes env use the configured user pool as its directory.
@@ -95,6 +97,76 @@ func (d *Directory) DeleteUser(ctx context.Context, userID string) error {
 	var notFound *types.UserNotFoundException
 	if err != nil && !errors.As(err, &notFound) {
 		return fmt.Errorf("cognito: delete user %s: %w", userID, err)
+	}
+	return nil
+}
+
+// CreateUser implements provisioning.Directory: AdminCreateUser with the temporary password
+// and the provider's own invitation suppressed (the product mails the credentials itself). A user who exists already
+// is looked up and returned with Existing set.
+func (d *Directory) CreateUser(ctx context.Context, email string, verified bool, temporaryPassword string) (provisioning.DirectoryUser, error) {
+	out, err := d.Client.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId:        aws.String(d.PoolID),
+		Username:          aws.String(email),
+		MessageAction:     types.MessageActionTypeSuppress,
+		TemporaryPassword: aws.String(temporaryPassword),
+		UserAttributes: []types.AttributeType{
+			{Name: aws.String("email"), Value: aws.String(email)},
+			{Name: aws.String("email_verified"), Value: aws.String(fmt.Sprint(verified))},
+		},
+	})
+	var exists *types.UsernameExistsException
+	if errors.As(err, &exists) {
+		got, err := d.Client.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(d.PoolID), Username: aws.String(email)})
+		if err != nil {
+			return provisioning.DirectoryUser{}, fmt.Errorf("cognito: get existing user: %w", err)
+		}
+		u := provisioning.DirectoryUser{Existing: true, AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword,
+			CreatedAt: aws.ToTime(got.UserCreateDate)}
+		u.ID = subOf(got.UserAttributes)
+		if u.ID == "" {
+			return u, errors.New("cognito: the existing user has no sub")
+		}
+		return u, nil
+	}
+	var invalid *types.InvalidPasswordException
+	if errors.As(err, &invalid) {
+		return provisioning.DirectoryUser{}, apperr.New(apperr.Invalid, "the identity provider refused the password: %s", aws.ToString(invalid.Message))
+	}
+	if err != nil {
+		return provisioning.DirectoryUser{}, fmt.Errorf("cognito: create user: %w", err)
+	}
+	u := provisioning.DirectoryUser{ID: subOf(out.User.Attributes)}
+	if u.ID == "" {
+		return u, errors.New("cognito: the created user has no sub")
+	}
+	return u, nil
+}
+
+func subOf(attrs []types.AttributeType) string {
+	for _, a := range attrs {
+		if aws.ToString(a.Name) == "sub" {
+			return aws.ToString(a.Value)
+		}
+	}
+	return ""
+}
+
+// SetTemporaryPassword implements provisioning.Directory: AdminSetUserPassword with
+// Permanent false, so that the next sign-in answers NEW_PASSWORD_REQUIRED. The provider's
+// message for a refused password names the rule, never the password.
+func (d *Directory) SetTemporaryPassword(ctx context.Context, userID, password string) error {
+	_, err := d.Client.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: aws.String(d.PoolID), Username: aws.String(userID),
+		Password: aws.String(password), Permanent: false,
+	})
+	var invalid *types.InvalidPasswordException
+	if errors.As(err, &invalid) {
+		return apperr.New(apperr.Invalid, "the identity provider refused the password: %s", aws.ToString(invalid.Message))
+	}
+	if err != nil {
+		// The SDK's error carries the operation and the service's message, not the input.
+		return fmt.Errorf("cognito: set temporary password of %s: %w", userID, err)
 	}
 	return nil
 }

@@ -91,13 +91,17 @@ type orgItem struct {
 	Visibility       string        `dynamodbav:"supportTicketVisibility"`
 	MembersCanInvite bool          `dynamodbav:"membersCanInvite"`
 	BillingContacts  []contactItem `dynamodbav:"billingContacts,omitempty"`
-	CreatedAt        time.Time     `dynamodbav:"createdAt"`
-	CreatedByID      string        `dynamodbav:"createdById"`
-	CreatedByEmail   string        `dynamodbav:"createdByEmail"`
-	AdminCount       int           `dynamodbav:"adminCount"`
-	MemberCount      int           `dynamodbav:"memberCount"`
-	AuthResetAt      time.Time     `dynamodbav:"authResetAt,omitempty"`
-	DeletedAt        time.Time     `dynamodbav:"deletedAt,omitempty"`
+	// Provisioning's settings (provisioning.go).
+	AutoJoin       string             `dynamodbav:"autoJoin,omitempty"`
+	UserProperties []userPropertyItem `dynamodbav:"userProperties,omitempty"`
+	Domains        []domainItem       `dynamodbav:"domains,omitempty"`
+	CreatedAt      time.Time          `dynamodbav:"createdAt"`
+	CreatedByID    string             `dynamodbav:"createdById"`
+	CreatedByEmail string             `dynamodbav:"createdByEmail"`
+	AdminCount     int                `dynamodbav:"adminCount"`
+	MemberCount    int                `dynamodbav:"memberCount"`
+	AuthResetAt    time.Time          `dynamodbav:"authResetAt,omitempty"`
+	DeletedAt      time.Time          `dynamodbav:"deletedAt,omitempty"`
 	// The org's custom roles and their holder counts: see roles.go.
 	CustomRoles  map[string]customRoleItem `dynamodbav:"customRoles,omitempty"`
 	RolesVersion int                       `dynamodbav:"rolesVersion,omitempty"`
@@ -124,6 +128,7 @@ func newOrgItem(o orgs.Org) orgItem {
 	for _, c := range o.BillingContacts {
 		it.BillingContacts = append(it.BillingContacts, contactItem(c))
 	}
+	it.provisioning(o)
 	return it
 }
 
@@ -142,6 +147,7 @@ func (it orgItem) org() orgs.Org {
 	for _, c := range it.BillingContacts {
 		o.BillingContacts = append(o.BillingContacts, orgs.Contact(c))
 	}
+	it.provisioningOf(&o)
 	return o
 }
 
@@ -151,12 +157,13 @@ type memberItem struct {
 	UserID     string         `dynamodbav:"userId"`
 	Email      string         `dynamodbav:"email"`
 	Name       string         `dynamodbav:"name,omitempty"`
+	Phone      string         `dynamodbav:"phone,omitempty"`
+	Notify     string         `dynamodbav:"notifyEmail,omitempty"`
 	Role       string         `dynamodbav:"role"`
 	JoinedAt   time.Time      `dynamodbav:"joinedAt"`
 	Source     string         `dynamodbav:"source"`
 	JobTitle   string         `dynamodbav:"jobTitle,omitempty"`
 	Properties map[string]any `dynamodbav:"properties,omitempty"`
-	Phone      string         `dynamodbav:"phone,omitempty"`
 	Status     string         `dynamodbav:"status,omitempty"`
 	// What SCIM keeps of a member it provisions (dynamo/scim.go).
 	ExternalID string `dynamodbav:"externalId,omitempty"`
@@ -175,18 +182,18 @@ func newMemberItem(m orgs.Member) memberItem {
 			GSI2PK: memberRolePK(m.OrgID, m.Role), GSI2SK: sortKey,
 			GSI3PK: memberSearchPK(m.OrgID), GSI3SK: sortKey,
 		},
-		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role),
+		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Phone: m.Phone, Notify: m.NotifyEmail, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
-		Phone: m.Phone, Status: string(m.Status), ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
+		Status: string(m.Status), ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
 		SeatLicenses: m.Seats,
 	}
 }
 
 func (it memberItem) member() orgs.Member {
 	return orgs.Member{
-		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Role: roles.Role(it.Role),
+		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Phone: it.Phone, NotifyEmail: it.Notify, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
-		Phone: it.Phone, Status: orgs.Status(it.Status), ExternalID: it.ExternalID, GivenName: it.GivenName, FamilyName: it.FamilyName,
+		Status: orgs.Status(it.Status), ExternalID: it.ExternalID, GivenName: it.GivenName, FamilyName: it.FamilyName,
 		Seats: it.SeatLicenses,
 	}
 }

@@ -117,6 +117,11 @@ func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, 
 			expression.Not(attr("email").BeginsWith(f.Query)),
 		))
 	}
+	if f.Source != "" {
+		// The member items of the org, filtered by source: a tab such as the legacy support
+		// users is a small share of a large org's members at most, read page by page.
+		b = b.WithFilter(attr("source").Equal(val(string(f.Source))))
+	}
 	expr, err := b.WithKeyCondition(kc).Build()
 	if err != nil {
 		return orgs.MemberPage{}, err
@@ -152,6 +157,7 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 	t := s.txn()
 	set := func(rolePK string) expression.UpdateBuilder {
 		u := expression.Set(attr("role"), val(string(after.Role))).Set(attr(attrGSI2P), val(rolePK))
+		u = setOrRemoveText(setOrRemoveText(u, "name", after.Name), "phone", after.Phone)
 		if len(after.Properties) == 0 {
 			return u.Remove(attr("properties"))
 		}
@@ -159,7 +165,13 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 	}
 	t.update(key(orgPK(w.OrgID), memberSK(before.UserID)), set(memberRolePK(w.OrgID, after.Role)),
 		attr("role").Equal(val(string(before.Role))), orgs.ErrMemberChanged)
-	t.update(key(orgPK(w.OrgID), skNameEntry+before.UserID), set(memberSearchRolePK(w.OrgID, after.Role)), exists(), orgs.ErrMemberChanged)
+	nameEntry := set(memberSearchRolePK(w.OrgID, after.Role))
+	if after.Name != before.Name {
+		// The name entry is found by the lower-cased name: its sort keys follow.
+		sk := strings.ToLower(after.Name) + "#" + after.UserID
+		nameEntry = nameEntry.Set(attr(attrGSI2S), val(sk)).Set(attr(attrGSI3S), val(sk))
+	}
+	t.update(key(orgPK(w.OrgID), skNameEntry+before.UserID), nameEntry, exists(), orgs.ErrMemberChanged)
 	t.update(key(orgPK(w.OrgID), skEmailEntry+before.UserID), set(memberSearchRolePK(w.OrgID, after.Role)), exists(), orgs.ErrMemberChanged)
 	t.update(key(userPK(before.UserID), userOrgSK(w.OrgID)), expression.Set(attr("role"), val(string(after.Role))), exists(), orgs.ErrMemberChanged)
 	if after.Role != before.Role {
@@ -194,6 +206,14 @@ func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
 	t.orgItem(w.OrgID, c)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
+}
+
+// setOrRemoveText sets an optional text attribute, or removes it when v is empty.
+func setOrRemoveText(u expression.UpdateBuilder, name, v string) expression.UpdateBuilder {
+	if v == "" {
+		return u.Remove(attr(name))
+	}
+	return u.Set(attr(name), val(v))
 }
 
 // orgLive holds while the org exists and is not deleted. A live org's deletedAt is absent or

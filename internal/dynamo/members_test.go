@@ -204,7 +204,10 @@ func TestRoleChangeRewritesBothSidesIndexesCountsAndEvent(t *testing.T) {
 	if o := w.org(orgID); o.AdminCount != 1 {
 		t.Errorf("admins after demotion: %d", o.AdminCount)
 	}
-	m, err = w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}),
+	// The org defines its properties (as PUT user-properties would have).
+	defined := w.access(ada, orgID, orgs.Subject{UserID: bob.ID})
+	defined.Org.UserProperties = []orgs.UserProperty{{Key: "team", Type: orgs.PropertyString}, {Key: "seats", Type: orgs.PropertyNumber}, {Key: "vip", Type: orgs.PropertyBoolean}}
+	m, err = w.members.Update(ctx, defined,
 		orgs.MemberUpdate{SetProperties: true, Properties: map[string]any{"team": "ops", "seats": 3.0, "vip": true}})
 	if err != nil || m.Properties["team"] != "ops" || m.Role != roles.SupportOnly {
 		t.Fatalf("properties: %+v %v", m, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/sheets"
 )
 
 // API Gateway picks the most specific route: a literal segment beats a path variable. The
@@ -18,6 +19,7 @@ func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 	env := app.New(app.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ses.Install(env)
 	cognito.Install(env)
+	sheets.Install(env)
 	g := New(env, httpapi.Routes, nil)
 	for path, want := range map[string]*httpapi.Route{
 		"/v1/orgs/o1/events/export":                     httpapi.ExportEvents,

@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -55,6 +56,9 @@ type Request struct {
 	// cursors seals list cursors; set on routes marked Secret only.
 	cursors *seal.Key
 }
+
+// Body returns the raw body, decoded from base64 when API Gateway encoded it.
+func (r *Request) Body() []byte { return r.body }
 
 // Path returns a path parameter.
 func (r *Request) Path(name string) string { return r.Event.PathParameters[name] }
@@ -296,7 +300,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 	}()
 	r, h, replay, authz := b.route, b.handler, b.replay, b.authz
 	req := &Request{Event: ev, cursors: b.cursors}
-	if req.body, err = body(ev); err != nil {
+	if req.body, err = body(ev, cmp.Or(r.MaxBody, MaxBodyBytes)); err != nil {
 		return nil, err
 	}
 	var fingerprint string
@@ -380,7 +384,7 @@ func replayed(ctx context.Context, replay Replayer, req *Request, fingerprint st
 	return replay(dynamo.WithoutIdempotencyKey(ctx), req, rp.Target)
 }
 
-func body(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+func body(ev *events.APIGatewayV2HTTPRequest, max int) ([]byte, error) {
 	b := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		var err error
@@ -388,8 +392,8 @@ func body(ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
 			return nil, apperr.New(apperr.Invalid, "the body is not valid base64")
 		}
 	}
-	if len(b) > MaxBodyBytes {
-		return nil, apperr.New(apperr.TooLarge, "the body must be at most %d bytes", MaxBodyBytes)
+	if len(b) > max {
+		return nil, apperr.New(apperr.TooLarge, "the body must be at most %d bytes", max)
 	}
 	return b, nil
 }

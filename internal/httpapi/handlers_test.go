@@ -110,7 +110,7 @@ func TestCreateOrgFromSampleEventAndDuplicateHandleIs409(t *testing.T) {
 	want := map[string]any{
 		"kind": "shared", "handle": "acme-robotics", "name": "Acme Robotics", "displayName": nil, "avatarUrl": nil,
 		"contactName": "Ada Lovelace", "contactEmail": "ada@example.com", "companyName": "Acme Robotics Ltd",
-		"supportTicketVisibility": "all", "membersCanInvite": false, "billingContacts": []any{}, "role": "admin",
+		"supportTicketVisibility": "all", "membersCanInvite": false, "autoJoin": "off", "billingContacts": []any{}, "role": "admin",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("created org (-want +got):\n%s", diff)

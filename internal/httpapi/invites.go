@@ -238,7 +238,7 @@ func buildAcceptInvite(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		return JSON(http.StatusOK, membershipJSON{OrgID: m.OrgID, memberJSON: memberOut(m)}), nil
+		return JSON(http.StatusOK, membershipJSON{OrgID: m.OrgID, memberJSON: memberOut(orgs.Org{}, m)}), nil
 	}
 }
 

@@ -43,6 +43,7 @@ type orgJSON struct {
 	CompanyName             *string       `json:"companyName"`
 	SupportTicketVisibility string        `json:"supportTicketVisibility"`
 	MembersCanInvite        bool          `json:"membersCanInvite"`
+	AutoJoin                string        `json:"autoJoin"`
 	BillingContacts         []contactJSON `json:"billingContacts"`
 	CreatedAt               timestamp     `json:"createdAt"`
 	Role                    string        `json:"role"`
@@ -54,7 +55,7 @@ func orgOut(v orgs.OrgView) orgJSON {
 		DisplayName: nullable(v.DisplayName), AvatarURL: nullable(v.AvatarURL),
 		ContactName: nullable(v.ContactName), ContactEmail: nullable(v.ContactEmail),
 		CompanyName: nullable(v.CompanyName), SupportTicketVisibility: string(v.SupportTicketVisibility),
-		MembersCanInvite: v.MembersCanInvite, BillingContacts: []contactJSON{},
+		MembersCanInvite: v.MembersCanInvite, AutoJoin: string(v.AutoJoin.Or()), BillingContacts: []contactJSON{},
 		CreatedAt: timestamp(v.CreatedAt), Role: string(v.Role),
 	}
 	for _, c := range v.BillingContacts {

@@ -16,7 +16,17 @@ const module = "github.com/vendorportal/orgs/internal/"
 // binary links only that route's handler and the clients it asks for, and installs the
 // clients beyond DynamoDB that the route's Actions call for (InstallsFor).
 func MainSource(r *Route) string {
-	return GeneratedMain(r.Name, "the Lambda function for "+r.Method+" "+r.Path, "httpapi", "Start(httpapi."+VarName(r.Name), r.IAMActions())
+	return generatedMain(r.Name, "the Lambda function for "+r.Method+" "+r.Path, "httpapi", "Start(httpapi."+VarName(r.Name), RouteInstalls(r))
+}
+
+// RouteInstalls returns the packages of internal/ whose Install the route's main calls: those
+// its Actions call for, and sheets for a route that reads or writes spreadsheets.
+func RouteInstalls(r *Route) []string {
+	out := InstallsFor(r.Actions)
+	if r.Spreadsheets {
+		out = append(out, "sheets")
+	}
+	return out
 }
 
 // InstallsFor returns the packages of internal/ whose Install a function with these IAM
@@ -39,8 +49,12 @@ func InstallsFor(actions []string) []string {
 // internal/ and calls lambdaapp.<call>, followed by the Install of each package that actions
 // call for (InstallsFor) and the closing parenthesis; e.g. call "Start(httpapi.GetMe".
 func GeneratedMain(name, doc, pkg, call string, actions []string) string {
+	return generatedMain(name, doc, pkg, call, InstallsFor(actions))
+}
+
+func generatedMain(name, doc, pkg, call string, installs []string) string {
 	imports := []string{module + pkg, module + "lambdaapp"}
-	for _, p := range InstallsFor(actions) {
+	for _, p := range installs {
 		imports = append(imports, module+p)
 		call += ", " + p + ".Install"
 	}

@@ -16,20 +16,19 @@ type memberJSON struct {
 	UserID     string         `json:"userId"`
 	Email      string         `json:"email"`
 	Name       *string        `json:"name"`
+	Phone      *string        `json:"phone"`
 	Role       string         `json:"role"`
 	JoinedAt   timestamp      `json:"joinedAt"`
 	Source     string         `json:"source"`
 	Properties map[string]any `json:"properties"`
 }
 
-func memberOut(m orgs.Member) memberJSON {
-	props := m.Properties
-	if props == nil {
-		props = map[string]any{}
-	}
+// memberOut is the member as the contract shows it: only the properties the org still
+// defines (removing a definition hides its values).
+func memberOut(o orgs.Org, m orgs.Member) memberJSON {
 	return memberJSON{
-		UserID: m.UserID, Email: m.Email, Name: nullable(m.Name), Role: string(m.Role),
-		JoinedAt: timestamp(m.JoinedAt), Source: string(m.Source), Properties: props,
+		UserID: m.UserID, Email: m.Email, Name: nullable(m.Name), Phone: nullable(m.Phone), Role: string(m.Role),
+		JoinedAt: timestamp(m.JoinedAt), Source: string(m.Source), Properties: orgs.VisibleProperties(o.UserProperties, m.Properties),
 	}
 }
 
@@ -48,7 +47,7 @@ func buildListMembers(env *app.Env) Handler {
 		}
 		out := list[memberJSON]{Items: make([]memberJSON, len(page.Members)), NextCursor: req.Cursor(query, page.Next)}
 		for i, m := range page.Members {
-			out.Items[i] = memberOut(m)
+			out.Items[i] = memberOut(req.Access.Org, m)
 		}
 		return JSON(http.StatusOK, out), nil
 	}
@@ -58,13 +57,15 @@ func buildUpdateMember(env *app.Env) Handler {
 	svc := env.Members()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in struct {
-			Role       *string         `json:"role"`
-			Properties json.RawMessage `json:"properties"`
+			Role       *string          `json:"role"`
+			Name       optional[string] `json:"name"`
+			Phone      optional[string] `json:"phone"`
+			Properties json.RawMessage  `json:"properties"`
 		}
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		var upd orgs.MemberUpdate
+		upd := orgs.MemberUpdate{Name: in.Name.ptr(), Phone: in.Phone.ptr()}
 		if in.Role != nil {
 			r := roles.Role(*in.Role)
 			upd.Role = &r
@@ -79,7 +80,7 @@ func buildUpdateMember(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		return JSON(http.StatusOK, memberOut(m)), nil
+		return JSON(http.StatusOK, memberOut(req.Access.Org, m)), nil
 	}
 }
 

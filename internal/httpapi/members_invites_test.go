@@ -11,6 +11,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -42,6 +43,8 @@ func allowed(r *Route, role roles.Role, membersCanInvite bool) bool {
 func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
 	h := newAPI(t)
 	h.useSES()
+	h.env.UseDirectory(newFakeDirectory())
+	h.env.UseSpreadsheets(sheets.XLSX{})
 	ada := h.caller("ada")
 	orgID := h.org(ada, "Acme")
 	members := map[roles.Role]orgs.Caller{roles.Admin: ada}
@@ -120,7 +123,7 @@ func TestMemberListOverHTTPPagesWithSealedCursors(t *testing.T) {
 	body := page.json(t)
 	items := body["items"].([]any)
 	first := items[0].(map[string]any)
-	if keys := slices.Sorted(maps.Keys(first)); !slices.Equal(keys, []string{"email", "joinedAt", "name", "properties", "role", "source", "userId"}) {
+	if keys := slices.Sorted(maps.Keys(first)); !slices.Equal(keys, []string{"email", "joinedAt", "name", "phone", "properties", "role", "source", "userId"}) {
 		t.Errorf("member keys %v", keys)
 	}
 	cursor, _ := body["nextCursor"].(string)
@@ -280,6 +283,7 @@ func TestInviteRoutesOverHTTP(t *testing.T) {
 		t.Errorf("revoke: %d %s", revoked.status, revoked.body)
 	}
 
+	h.do(PutUserProperties, &ada, map[string]string{"orgId": orgID}, nil, `{"items":[{"key":"team","label":"Team","type":"string","required":false}]}`)
 	promoted := h.do(UpdateMember, &ada, map[string]string{"orgId": orgID, "userId": bob.ID}, nil, `{"role":"admin","properties":{"team":"ops"}}`)
 	calls["PATCH /v1/orgs/{orgId}/members/{userId}"] = promoted.calls
 	if pm := promoted.json(t); promoted.status != 200 || pm["role"] != "admin" || pm["properties"].(map[string]any)["team"] != "ops" {

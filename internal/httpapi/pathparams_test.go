@@ -9,6 +9,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/sheets"
 )
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -30,7 +31,8 @@ func TestEveryPathParameterHasAKind(t *testing.T) {
 func TestPathIdsOfTheWrongShapeAnswer404(t *testing.T) {
 	a := newAPI(t)
 	a.env.UseMail(&mail.Recorder{})
-	a.env.UseDirectory(acceptingDirectory{})
+	a.env.UseDirectory(newFakeDirectory())
+	a.env.UseSpreadsheets(sheets.XLSX{})
 	ada := a.caller("ada")
 	a.account(ada)
 	orgID := a.org(ada, "Acme")

@@ -12,6 +12,7 @@ import (
 	"github.com/vendorportal/orgs/internal/customroles"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/sheets"
 )
 
 func init() {
@@ -66,6 +67,8 @@ var testRoles = map[string][]roles.Permission{
 func TestEveryOrgRouteAllowsExactlyWhatACustomRoleHolds(t *testing.T) {
 	h := newAPI(t)
 	h.useSES()
+	h.env.UseDirectory(newFakeDirectory())
+	h.env.UseSpreadsheets(sheets.XLSX{})
 	ada := h.caller("ada")
 	orgID := h.org(ada, "Acme")
 	holders := map[string]orgs.Caller{}

@@ -55,6 +55,9 @@ type Route struct {
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
 	SelfAllowed bool
+	// NotMember marks an org route whose caller need not be a member (joining an org by its
+	// domain): the authorization step is skipped and the handler checks what it needs.
+	NotMember bool
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
 	// "cognito-idp:" ones to the user pool. An "ses:" or a "cognito-idp:" action also makes
@@ -72,6 +75,12 @@ type Route struct {
 	// asks for it at the cold start of these only, and the stack gives only these its ARN and
 	// the grant to read it (IAMActions). Every paged list route needs it for its cursors.
 	Secret bool
+	// Spreadsheets marks a route that reads or writes XLSX: its main installs package sheets
+	// (excelize), which no other function links.
+	Spreadsheets bool
+	// MaxBody, when set, is the largest body the route takes instead of MaxBodyBytes (an
+	// import's spreadsheet).
+	MaxBody int
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
 	// Feature names the optional part of the deployment the route belongs to (such as
@@ -130,9 +139,10 @@ type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Re
 type Prefetcher func(ctx context.Context, req *Request) context.Context
 
 // OrgScoped reports whether the route acts inside one org as one of its members, and so runs
-// the membership check. Operator routes name an org too, but operators act from outside it.
+// the membership check. Operator routes name an org too, but operators act from outside it;
+// NotMember routes (joining an org) check what they need themselves.
 func (r *Route) OrgScoped() bool {
-	return strings.Contains(r.Path, "{orgId}") && r.Auth != Operator
+	return strings.Contains(r.Path, "{orgId}") && r.Auth != Operator && !r.NotMember
 }
 
 // Mutating reports whether the route changes state (and so writes an event).
@@ -208,8 +218,12 @@ var (
 // PathParams gives the kind of a path parameter by its name, for every route.
 var PathParams = map[string]Param{
 	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam, "ticketId": IDParam, "licenseId": IDParam,
+	// One of the org's email domains (provisioning.NormalizeDomain says which are valid).
+	"domain": {Kind: "domain", Valid: isDomainParam},
 	// A webhook endpoint's id, and a delivery's (the id of the event it delivers).
 	"webhookId": IDParam, "deliveryId": IDParam,
+	// An import job of members (provisioning).
+	"importId": IDParam,
 	// A product id, as the contract spells it (licensing.ValidProductID).
 	"productId": {Kind: "product id", Valid: isProductID},
 	"userId":    UserParam,
@@ -227,6 +241,15 @@ func (r *Route) Param(name string) (Param, bool) {
 	}
 	p, ok := PathParams[name]
 	return p, ok
+}
+
+// isDomainParam reports whether s could name a domain: what NormalizeDomain then checks is
+// short enough for a key and has no character a domain can't have.
+func isDomainParam(s string) bool {
+	if len(s) > 253 || !strings.Contains(s, ".") || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") || strings.Contains(s, "..") {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f || strings.ContainsRune("/\\#?%", r) })
 }
 
 func isULID(s string) bool {

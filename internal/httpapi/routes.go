@@ -208,6 +208,7 @@ var coreRoutes = []*Route{
 	ListEvents, GetEvent, ExportEvents,
 	ListMembers, UpdateMember, RemoveMember,
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
+	GetUserProperties, PutUserProperties, ListDomains, AddDomain, VerifyDomain, UpdateDomain, RemoveDomain, SuggestedOrgs, JoinOrg, CreateMember, CreateMembersBulk, ResetMemberPassword, ListLegacyUsers, MigrateLegacyUsers, ImportMembers, GetImport, ImportTemplate,
 }
 
 func init() { Routes = append(Routes, tokenRoutes...) }

@@ -41,6 +41,14 @@ var (
 		Summary: "SCIM: the org's members as users, filtered by userName, externalId or email",
 		Build:   buildSCIMListUsers,
 	}
+	ScimCreateUser = &Route{
+		Name: "scim-create-user", Method: "POST", Path: "/v1/scim/v2/Users", Auth: SCIM,
+		Actions: provisionActions,
+		// The credentials email is sealed with the server's secret.
+		Secret:  true,
+		Summary: "SCIM: create a member, as a direct creation does (source scim)",
+		Build:   buildScimCreateUser,
+	}
 	ScimGetUser = &Route{
 		Name: "scim-get-user", Method: "GET", Path: "/v1/scim/v2/Users/{id}", Auth: SCIM,
 		Actions: []string{ddbBatchGet},
@@ -88,6 +96,6 @@ var (
 var scimRoutes = []*Route{
 	CreateScimToken, RevokeScimToken,
 	ScimServiceProviderConfig, ScimResourceTypes, ScimSchemas,
-	ScimListUsers, ScimGetUser, ScimReplaceUser, ScimPatchUser, ScimDeleteUser,
+	ScimListUsers, ScimCreateUser, ScimGetUser, ScimReplaceUser, ScimPatchUser, ScimDeleteUser,
 	ScimListGroups, ScimGetGroup, ScimPatchGroup,
 }

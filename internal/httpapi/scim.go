@@ -191,6 +191,25 @@ func buildSCIMGetUser(env *app.Env) Handler {
 	}
 }
 
+func buildScimCreateUser(env *app.Env) Handler {
+	svc := env.SCIMCreating()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in scim.UserInput
+		if err := scimDecode(req, &in); err != nil {
+			return nil, err
+		}
+		ses, err := scimSession(ctx, svc, req, nil, "")
+		if err != nil {
+			return nil, err
+		}
+		u, err := svc.CreateUser(ctx, ses, in)
+		if err != nil {
+			return nil, err
+		}
+		return scimJSON(http.StatusCreated, u)
+	}
+}
+
 func buildSCIMReplaceUser(env *app.Env) Handler {
 	svc := env.SCIM()
 	return func(ctx context.Context, req *Request) (*Response, error) {

@@ -417,3 +417,61 @@ func TestSCIMGroupPatchNamingAStrangerChangesNoOne(t *testing.T) {
 		t.Errorf("a refused group push changed bob: %v %v", acc.Member.Role, err)
 	}
 }
+
+func init() {
+	mutations["scim-create-user"] = func(a *api) events.APIGatewayV2HTTPRequest {
+		// As for create-member: a new user's account is written with its own event, in the
+		// personal account's log, so the scenario adds an existing account of the org's
+		// verified domain.
+		dir := newFakeDirectory()
+		a.env.UseDirectory(dir)
+		ada := person("ada")
+		org := a.org(ada, "Acme")
+		a.verifiedDomain(ada, org, "acme-corp.com")
+		carol := orgs.Caller{ID: "user-carol", Email: "carol@acme-corp.com", EmailVerified: true, IssuedAt: harnessNow}
+		a.account(carol)
+		dir.signedUp(carol)
+		tok := a.scimToken(ada, org)
+		return a.scimRequest(ScimCreateUser, tok, nil, nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"carol@acme-corp.com","name":{"givenName":"Carol","familyName":"Jones"},"externalId":"okta-1"}`)
+	}
+}
+
+// TestSCIMCreatesUsersAsADirectCreationDoes: Okta's first push: look the user up, create them
+// (source scim, a mailed password, the name and external id kept), and a second create of the
+// same address is 409 uniqueness; active: false creates a suspended member.
+func TestSCIMCreatesUsersAsADirectCreationDoes(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	ada := person("ada")
+	org := a.org(ada, "Acme")
+	tok := a.scimToken(ada, org)
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new.hire@example.com","name":{"givenName":"New","familyName":"Hire"},"emails":[{"value":"new.hire@example.com","type":"work","primary":true}],"externalId":"okta-1","active":true}`
+	if r := a.scim(ScimListUsers, tok, nil, map[string]string{"filter": `userName eq "new.hire@example.com"`}, ""); !strings.Contains(r.body, `"totalResults":0`) {
+		t.Fatalf("lookup before create: %s", r.body)
+	}
+	a.writes.reset()
+	r := a.scim(ScimCreateUser, tok, nil, nil, body)
+	u := decodeSCIM[scimUserOut](t, r, 201)
+	if u.UserName != "new.hire@example.com" || u.ExternalID != "okta-1" || u.Name.GivenName != "New" || !u.Active || r.calls > 4 {
+		t.Fatalf("created: %+v (%d calls)", u, r.calls)
+	}
+	if dir.user("new.hire@example.com") == nil {
+		t.Fatal("no user in the directory")
+	}
+	if mails := a.sealedMails(); len(mails) != 1 || mails[0].Message.To != "new.hire@example.com" {
+		t.Errorf("credentials emails %+v, want one to the new member", mails)
+	}
+	members := a.do(ListMembers, &ada, map[string]string{"orgId": org}, nil, "").body
+	if !strings.Contains(members, `"source":"scim"`) {
+		t.Errorf("the member's source is not scim: %s", members)
+	}
+	if r := a.scim(ScimCreateUser, tok, nil, nil, body); r.status != 409 || !strings.Contains(r.body, `"scimType":"uniqueness"`) {
+		t.Errorf("creating again: %d %s, want 409 uniqueness", r.status, r.body)
+	}
+	r = a.scim(ScimCreateUser, tok, nil, nil, `{"userName":"later@example.com","active":false}`)
+	if u := decodeSCIM[scimUserOut](t, r, 201); u.Active {
+		t.Errorf("created with active false: %+v", u)
+	}
+	if r := a.scim(ScimCreateUser, tok, nil, nil, `{"name":{"givenName":"No"}}`); r.status != 400 {
+		t.Errorf("no userName: %d %s", r.status, r.body)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/sheets"
 )
 
 // Principle 9: only the routes marked Secret read the server's secret, once, when Bind builds
@@ -19,7 +20,8 @@ func TestBindReadsTheSecretOnlyForRoutesMarkedSecret(t *testing.T) {
 		var reads atomic.Int64
 		env := app.New(app.Config{SecretARN: "arn:aws:secretsmanager:eu-west-1:1:secret:s"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		env.UseMail(&mail.Recorder{})
-		env.UseDirectory(acceptingDirectory{})
+		env.UseDirectory(newFakeDirectory())
+		env.UseSpreadsheets(sheets.XLSX{})
 		env.UseSecretReader(func(context.Context, string) ([]byte, error) {
 			reads.Add(1)
 			return []byte("s3cret"), nil

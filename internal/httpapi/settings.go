@@ -22,17 +22,19 @@ func buildUpdateOrg(env *app.Env) Handler {
 			SupportTicketVisibility optional[string]        `json:"supportTicketVisibility"`
 			MembersCanInvite        optional[bool]          `json:"membersCanInvite"`
 			BillingContacts         optional[[]contactJSON] `json:"billingContacts"`
+			AutoJoin                optional[string]        `json:"autoJoin"`
 		}
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		if in.Name.Null || in.SupportTicketVisibility.Null || in.MembersCanInvite.Null {
-			return nil, apperr.New(apperr.Invalid, "name, supportTicketVisibility and membersCanInvite can't be null")
+		if in.Name.Null || in.SupportTicketVisibility.Null || in.MembersCanInvite.Null || in.AutoJoin.Null {
+			return nil, apperr.New(apperr.Invalid, "name, supportTicketVisibility, membersCanInvite and autoJoin can't be null")
 		}
 		change := orgs.SettingsInput{
 			Name: in.Name.ptr(), DisplayName: in.DisplayName.ptr(), AvatarURL: in.AvatarURL.ptr(),
 			ContactName: in.ContactName.ptr(), ContactEmail: in.ContactEmail.ptr(), CompanyName: in.CompanyName.ptr(),
 			SupportTicketVisibility: in.SupportTicketVisibility.ptr(), MembersCanInvite: in.MembersCanInvite.ptr(),
+			AutoJoin: in.AutoJoin.ptr(),
 		}
 		if in.BillingContacts.Set {
 			contacts := make([]orgs.Contact, len(in.BillingContacts.Value))

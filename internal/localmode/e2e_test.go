@@ -50,7 +50,7 @@ var handleRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,37}[a-z0-9]$`)
 
 // orgFields are the fields of the contract's org object: every one is always present.
 var orgFields = []string{"id", "kind", "handle", "name", "displayName", "avatarUrl", "contactName",
-	"contactEmail", "companyName", "supportTicketVisibility", "membersCanInvite", "billingContacts",
+	"contactEmail", "companyName", "supportTicketVisibility", "membersCanInvite", "autoJoin", "billingContacts",
 	"createdAt", "role"}
 
 // stack is the local API served over real HTTP against the stand-ins, with a table and a user
@@ -300,7 +300,7 @@ func TestSignedInUserGetsPersonalAccountCreatesOrgAndOthersGet404(t *testing.T) 
 	want := org{
 		"kind": "shared", "handle": "acme-robotics", "name": "Acme Robotics", "displayName": nil,
 		"avatarUrl": nil, "contactName": nil, "contactEmail": "ops@example.com", "companyName": nil,
-		"supportTicketVisibility": "own", "membersCanInvite": false, "billingContacts": []any{}, "role": "admin",
+		"supportTicketVisibility": "own", "membersCanInvite": false, "autoJoin": "off", "billingContacts": []any{}, "role": "admin",
 	}
 	got := maps.Clone(created)
 	delete(got, "id")

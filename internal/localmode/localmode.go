@@ -24,6 +24,7 @@ import (
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/triggers"
@@ -82,6 +83,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 		env := app.New(c, o.Log)
 		ses.Install(env)
 		cognito.Install(env)
+		sheets.Install(env)
 		return env
 	}
 	tools := cfg

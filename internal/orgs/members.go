@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
 	"reflect"
 	"strings"
 	"time"
@@ -33,6 +32,8 @@ var (
 type MemberFilter struct {
 	Role  roles.Role
 	Query string
+	// Source keeps only the members that came this way (the legacy support users' tab).
+	Source Source
 }
 
 // MemberPage is one page of a member list; Next is the store's position after it, "" on the
@@ -101,6 +102,11 @@ func (s *MemberService) List(ctx context.Context, a Access, role, q string, p pa
 	return s.Store.Members(ctx, a.Org.ID, f, p)
 }
 
+// ListBySource returns one page of the org's members that came to it as source.
+func (s *MemberService) ListBySource(ctx context.Context, a Access, source Source, p paging.Request) (MemberPage, error) {
+	return s.Store.Members(ctx, a.Org.ID, MemberFilter{Source: source}, p)
+}
+
 // roleOf reports whether r is one of the org's roles.
 func roleOf(o Org, r roles.Role) bool {
 	_, ok := o.Role(r)
@@ -121,6 +127,10 @@ type MemberUpdate struct {
 	Properties map[string]any
 	// SetProperties tells an absent properties field from an empty object.
 	SetProperties bool
+	// Name and Phone may be changed for provisioned members only (Org.Provisioned); ""
+	// clears one.
+	Name  *string
+	Phone *string
 }
 
 // Update changes the role and/or the properties of a.Target. Only someone who may grant the
@@ -132,8 +142,24 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 	before := *a.Target
 	after := before
 	after.Properties = maps.Clone(before.Properties)
-	if in.Role == nil && !in.SetProperties {
-		return Member{}, apperr.New(apperr.Invalid, "give role and/or properties")
+	if in.Role == nil && !in.SetProperties && in.Name == nil && in.Phone == nil {
+		return Member{}, apperr.New(apperr.Invalid, "give role, name, phone and/or properties")
+	}
+	if in.Name != nil || in.Phone != nil {
+		if !a.Org.Provisioned(before) {
+			return Member{}, apperr.New(apperr.Forbidden, "%s manages their own name and phone: only members this organization provisioned can be changed here", before.Email)
+		}
+		var err error
+		if in.Name != nil {
+			if after.Name, err = cleanText("name", *in.Name, 100, false); err != nil {
+				return Member{}, err
+			}
+		}
+		if in.Phone != nil {
+			if after.Phone, err = ValidPhone(*in.Phone); err != nil {
+				return Member{}, err
+			}
+		}
 	}
 	if in.Role != nil {
 		d, err := a.AssignableRole(string(*in.Role))
@@ -150,15 +176,26 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		after.Role = r
 	}
 	if in.SetProperties {
-		props, err := validProperties(in.Properties)
+		// A PATCH merges: the keys given are set, a null clears one, the others stay.
+		set, err := ValidateProperties(a.Org.UserProperties, in.Properties, false)
 		if err != nil {
 			return Member{}, err
 		}
-		after.Properties = props
+		if after.Properties == nil {
+			after.Properties = map[string]any{}
+		}
+		for k, v := range in.Properties {
+			if v == nil {
+				delete(after.Properties, k)
+			} else {
+				after.Properties[k] = set[k]
+			}
+		}
 	}
 	roleChanged := after.Role != before.Role
 	propsChanged := !sameProperties(after.Properties, before.Properties)
-	if !roleChanged && !propsChanged {
+	identityChanged := after.Name != before.Name || after.Phone != before.Phone
+	if !roleChanged && !propsChanged && !identityChanged {
 		return before, nil
 	}
 	ev := audit.Event{
@@ -175,8 +212,12 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		}
 	} else {
 		ev.Action = "member.updated"
-		ev.Summary = fmt.Sprintf("%s updated %s's properties", a.Member.Email, before.Email)
+		ev.Summary = fmt.Sprintf("%s updated %s's details", a.Member.Email, before.Email)
 		ev.Details = map[string]any{"properties": propertyDetails(after.Properties)}
+	}
+	if identityChanged {
+		ev.Details["name"] = after.Name
+		ev.Details["phone"] = after.Phone
 	}
 	ev.Stamp(ctx, s.NewID(), s.Now())
 	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.RolesCheck(after.Role), Event: ev})
@@ -219,43 +260,6 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 		w.Roles = a.RolesCheck()
 	}
 	return s.Store.RemoveMember(ctx, w)
-}
-
-// Member properties: until the org defines its user properties (a later feature), any keys
-// with scalar values are kept, within bounds.
-const (
-	maxProperties     = 50
-	maxPropertyKey    = 64
-	maxPropertyString = 1000
-)
-
-func validProperties(in map[string]any) (map[string]any, error) {
-	if len(in) > maxProperties {
-		return nil, apperr.New(apperr.Invalid, "properties may hold at most %d keys", maxProperties)
-	}
-	out := make(map[string]any, len(in))
-	for k, v := range in {
-		if k == "" || utf8.RuneCountInString(k) > maxPropertyKey || strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return nil, apperr.New(apperr.Invalid, "property names must be 1 to %d characters without control characters", maxPropertyKey)
-		}
-		switch x := v.(type) {
-		case string:
-			if utf8.RuneCountInString(x) > maxPropertyString {
-				return nil, apperr.New(apperr.Invalid, "property %q must be at most %d characters", k, maxPropertyString)
-			}
-			out[k] = x
-		case bool:
-			out[k] = x
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, apperr.New(apperr.Invalid, "property %q must be a finite number", k)
-			}
-			out[k] = x
-		default:
-			return nil, apperr.New(apperr.Invalid, "property %q must be a string, a number or a boolean", k)
-		}
-	}
-	return out, nil
 }
 
 func sameProperties(a, b map[string]any) bool {

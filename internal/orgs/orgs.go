@@ -37,6 +37,8 @@ const (
 	SourceCreated Source = "created"
 	SourceImport  Source = "import"
 	SourceLegacy  Source = "legacy"
+	SourceSCIM    Source = "scim"
+	SourceDomain  Source = "domain"
 )
 
 // Status tells an active member from a suspended one (SCIM active: false), who keeps the row
@@ -75,8 +77,16 @@ type Org struct {
 	SupportTicketVisibility Visibility
 	MembersCanInvite        bool
 	BillingContacts         []Contact
-	CreatedAt               time.Time
-	CreatedBy               Person
+	// AutoJoin says what a user whose verified email is in one of the org's verified
+	// domains may do: nothing, see the org as a suggestion, or join it (provisioning).
+	AutoJoin AutoJoin
+	// UserProperties are the definitions of the members' properties; Domains the org's
+	// email domains, pending and verified. Both are small and read with the org, so that
+	// the authorization step's round trip brings them to every member route.
+	UserProperties []UserProperty
+	Domains        []Domain
+	CreatedAt      time.Time
+	CreatedBy      Person
 	// AdminCount and MemberCount are kept in step with the memberships by every transaction
 	// that changes them; AdminCount is what keeps the last admin from going.
 	AdminCount  int
@@ -122,16 +132,18 @@ func (o *Org) Roles() []roles.Definition {
 
 // Member is a user's membership of an org.
 type Member struct {
-	OrgID      string
-	UserID     string
-	Email      string
-	Name       string
-	Phone      string
-	Role       roles.Role
-	JoinedAt   time.Time
-	Source     Source
-	JobTitle   string
-	Properties map[string]any
+	OrgID  string
+	UserID string
+	Email  string
+	Name   string
+	Phone  string
+	// NotifyEmail is where a provisioned member's credentials go ("": their email).
+	NotifyEmail string
+	Role        roles.Role
+	JoinedAt    time.Time
+	Source      Source
+	JobTitle    string
+	Properties  map[string]any
 	// Status is StatusActive or StatusSuspended; empty means active.
 	Status Status
 	// ExternalID, GivenName and FamilyName are what an identity provider keeps of a member it

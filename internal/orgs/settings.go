@@ -24,6 +24,7 @@ type SettingsInput struct {
 	SupportTicketVisibility *string
 	MembersCanInvite        *bool
 	BillingContacts         *[]Contact
+	AutoJoin                *string
 }
 
 // MaxBillingContacts bounds an org's billing contacts.
@@ -61,7 +62,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c Caller, a Access, in Set
 
 func checkSettingsPermissions(a Access, in SettingsInput) error {
 	others := in.Name != nil || in.DisplayName != nil || in.AvatarURL != nil || in.ContactName != nil ||
-		in.ContactEmail != nil || in.CompanyName != nil || in.SupportTicketVisibility != nil || in.MembersCanInvite != nil
+		in.ContactEmail != nil || in.CompanyName != nil || in.SupportTicketVisibility != nil || in.MembersCanInvite != nil || in.AutoJoin != nil
 	r := a.RoleName()
 	if others && !a.Allows(roles.SettingsManage) {
 		if in.BillingContacts != nil && a.Allows(roles.BillingManage) {
@@ -125,6 +126,17 @@ func applySettings(o Org, in SettingsInput) (Org, error) {
 			return o, err
 		}
 	}
+	if in.AutoJoin != nil {
+		switch a := AutoJoin(*in.AutoJoin); a {
+		case AutoJoinOff, AutoJoinSuggest, AutoJoinJoin:
+			if a != AutoJoinOff && o.Kind == Personal {
+				return o, apperr.New(apperr.Conflict, "a personal account takes no new members, so autoJoin stays off")
+			}
+			o.AutoJoin = a
+		default:
+			return o, apperr.New(apperr.Invalid, "autoJoin must be %q, %q or %q", AutoJoinOff, AutoJoinSuggest, AutoJoinJoin)
+		}
+	}
 	return o, nil
 }
 
@@ -181,6 +193,7 @@ func settingsChanges(a, b Org) map[string]any {
 	diff("supportTicketVisibility", string(a.SupportTicketVisibility), string(b.SupportTicketVisibility))
 	diff("membersCanInvite", a.MembersCanInvite, b.MembersCanInvite)
 	diff("billingContacts", contactsDetail(a.BillingContacts), contactsDetail(b.BillingContacts))
+	diff("autoJoin", string(a.AutoJoin.Or()), string(b.AutoJoin.Or()))
 	return out
 }
 

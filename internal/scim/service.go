@@ -16,6 +16,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -61,11 +62,18 @@ type Store interface {
 	RevokeSCIMToken(ctx context.Context, orgID string, ev audit.Event) error
 }
 
+// Creator makes users (package provisioning's direct creation, with source scim).
+type Creator interface {
+	CreateFromSCIM(ctx context.Context, org orgs.Org, in provisioning.UserInput, actor audit.Actor, extra func(*orgs.Member)) (orgs.Member, error)
+}
+
 // Service runs SCIM requests for the org a token names.
 type Service struct {
 	Store Store
-	Now   func() time.Time
-	NewID func() string
+	// Creator makes users; only the function of POST /Users has one.
+	Creator Creator
+	Now     func() time.Time
+	NewID   func() string
 	// BaseURL is where the SCIM API is served, e.g. https://api.example.com/v1/scim/v2.
 	BaseURL string
 }
@@ -321,6 +329,42 @@ func (s *Service) update(ctx context.Context, ses Session, m orgs.Member, ch Use
 func sameSCIM(a, b orgs.Member) bool {
 	return a.Status == b.Status && a.ExternalID == b.ExternalID && a.GivenName == b.GivenName &&
 		a.FamilyName == b.FamilyName && a.Name == b.Name && a.Phone == b.Phone
+}
+
+// CreateUser answers POST /Users: the member is made as a direct creation makes one (role
+// user, a generated password emailed, an address in the org's verified domains that already
+// has an account added as it is), then suspended at once when the body says active: false.
+func (s *Service) CreateUser(ctx context.Context, ses Session, in UserInput) (User, error) {
+	email := strings.TrimSpace(in.UserName)
+	if email == "" && len(in.Emails) > 0 {
+		email = in.Emails[0].Value
+	}
+	if email == "" {
+		return User{}, Errorf(400, "invalidValue", "userName (the sign-in email) is required")
+	}
+	name := fullName(in.Name, in.DisplayName)
+	if len([]rune(in.ExternalID)) > 128 {
+		return User{}, Errorf(400, "invalidValue", "externalId must be at most 128 characters")
+	}
+	m, err := s.Creator.CreateFromSCIM(ctx, ses.Org, provisioning.UserInput{Email: email, Name: name, Phone: in.phone(), Role: string(roles.User)},
+		ses.actor(), func(m *orgs.Member) {
+			m.ExternalID, m.GivenName, m.FamilyName = strings.TrimSpace(in.ExternalID), strings.TrimSpace(in.Name.GivenName), strings.TrimSpace(in.Name.FamilyName)
+		})
+	switch {
+	case apperr.KindOf(err) == apperr.Conflict:
+		return User{}, Errorf(409, "uniqueness", "%s", apperr.MessageOf(err))
+	case apperr.KindOf(err) == apperr.Invalid:
+		return User{}, Errorf(400, "invalidValue", "%s", apperr.MessageOf(err))
+	case err != nil:
+		return User{}, err
+	}
+	if !in.active() {
+		f := false
+		if m, err = s.update(ctx, ses, m, UserChange{Active: &f}); err != nil {
+			return User{}, err
+		}
+	}
+	return UserOf(m, s.BaseURL, roleName(ses.Org)), nil
 }
 
 // DeleteUser removes the member with id from the org.

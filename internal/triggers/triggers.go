@@ -88,8 +88,10 @@ var (
 	ScheduledJob = &Function{
 		Name: "scheduled-job", Kind: KindSchedule,
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, re-drives the outbox (retries of failed emails, what the stream processor missed), purges deleted orgs",
-		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail", "cognito-idp:AdminUserGlobalSignOut"},
-		// The webhook deliveries it re-drives open the endpoints' sealed secrets.
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail",
+			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword"},
+		// The webhook deliveries it re-drives open the endpoints' sealed secrets, and the
+		// outbox's sealed emails (provisioning's credentials and codes) open with it too.
 		Secret: true,
 		Build:  buildScheduledJob,
 	}
@@ -100,11 +102,13 @@ var (
 		// email change, the outbox item itself. The stream's own actions (GetRecords, ...)
 		// are granted on the stream by the stack.
 		// The webhooks' fan-out (a Query of the org's endpoints, a transaction of deliveries)
-		// and their attempts (a BatchGetItem, a Query, a transaction) too, which open the
-		// endpoints' sealed secrets.
-		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "ses:SendEmail", "cognito-idp:AdminUserGlobalSignOut"},
-		Secret:  true,
-		Build:   buildStreamProcessor,
+		// and their attempts (a BatchGetItem, a Query, a transaction), which open the
+		// endpoints' sealed secrets; an import's chunks, which create users in the pool and
+		// read the job; the sealed emails, which open with the server secret.
+		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "ses:SendEmail",
+			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword"},
+		Secret: true,
+		Build:  buildStreamProcessor,
 	}
 	PostConfirmation = &Function{
 		Name: "post-confirmation", Kind: KindPostConfirmation,

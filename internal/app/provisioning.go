@@ -1,0 +1,77 @@
+package app
+
+import (
+	"net"
+
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/seal"
+)
+
+// ProvisioningSettings returns the provisioning service without a directory or the server's
+// secret: what the user property, domain and auto-join routes need.
+func (e *Env) ProvisioningSettings() *provisioning.Service {
+	return once(e, "provisioning", func() *provisioning.Service {
+		return &provisioning.Service{
+			Store: e.Store(), Accounts: e.Orgs(), Resolver: e.resolver(),
+			AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID,
+		}
+	})
+}
+
+// DomainVerification returns the provisioning service with the keys derived from the
+// server's secret: it seals the emails it puts in the outbox (a code, a password) and MACs
+// the domain codes it keeps.
+func (e *Env) DomainVerification() *provisioning.Service {
+	return once(e, "provisioning-sealed", func() *provisioning.Service {
+		s := *e.ProvisioningSettings()
+		s.Sealer = seal.Derive(e.Secret(), provisioning.SealPurpose)
+		s.CodeKey = seal.Derive(e.Secret(), "domain-code")
+		return &s
+	})
+}
+
+// Provisioning returns the provisioning service that creates users in the directory: the
+// user pool installed with UseDirectory must also be a provisioning.Directory (cognito's is).
+func (e *Env) Provisioning() *provisioning.Service {
+	return once(e, "provisioning-directory", func() *provisioning.Service {
+		s := *e.DomainVerification()
+		d, ok := e.Directory().(provisioning.Directory)
+		if !ok {
+			panic("app: the installed directory can't create users (it is no provisioning.Directory)")
+		}
+		s.Directory = d
+		return &s
+	})
+}
+
+// UseResolver makes e look DNS TXT records up with r (tests: a fake zone).
+func (e *Env) UseResolver(r provisioning.TXTResolver) { preset(e, "resolver", r) }
+
+func (e *Env) resolver() provisioning.TXTResolver {
+	return once(e, "resolver", func() provisioning.TXTResolver { return net.DefaultResolver })
+}
+
+// UseSpreadsheets makes e read and write XLSX with s (sheets.Install). Call it before
+// anything asks for it.
+func (e *Env) UseSpreadsheets(s provisioning.Spreadsheets) { preset(e, "sheets", s) }
+
+// Spreadsheets returns what sheets.Install installed.
+func (e *Env) Spreadsheets() provisioning.Spreadsheets {
+	return once(e, "sheets", func() provisioning.Spreadsheets {
+		panic("app: no spreadsheet reader installed: a function whose route reads or writes spreadsheets (Route.Spreadsheets) has a main that calls sheets.Install")
+	})
+}
+
+// ProvisioningHandlers are provisioning's outbox handlers, for the stream processor and the
+// scheduled job: the sealed emails (credentials, codes) and the import's chunks. They need
+// the mail sender and the directory installed.
+func (e *Env) ProvisioningHandlers() outbox.Handlers {
+	return once(e, "provisioning-handlers", func() outbox.Handlers {
+		p := e.Provisioning()
+		return outbox.Handlers{
+			provisioning.KindSealedEmail: provisioning.SealedEmailHandler(p.Sealer, e.Mail()),
+			provisioning.KindImportChunk: p.ImportChunk(e.Store()),
+		}
+	})
+}

@@ -1,0 +1,250 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/provisioning"
+)
+
+// Provisioning's items:
+//
+//	ORG#<orgId>       META      the org item also holds autoJoin, userProperties (the
+//	                            definitions) and domains (each with its TXT value and, while a
+//	                            code is under way, the code's MAC and tries left): small, and
+//	                            read by the authorization step with the org
+//	DOMAIN#<domain>   DOMAIN    the guard: the domain is verified by this org (→ orgId); one
+//	                            org per verified domain, and what /v1/me/suggested-orgs and
+//	                            /join look up (a GetItem by the caller's email domain)
+//	ORG#<orgId>       IMPORT#<importId>         an import job: its counters and status
+//	ORG#<orgId>       IMPORT#<importId>#ROW#<n> one row's outcome (written with the row's member)
+const (
+	skDomain    = "DOMAIN"
+	skImport    = "IMPORT#"
+	skImportRow = "#ROW#"
+)
+
+func domainPK(d string) string { return "DOMAIN#" + d }
+
+var _ provisioning.Store = (*Store)(nil)
+
+type userPropertyItem struct {
+	Key      string `dynamodbav:"key"`
+	Label    string `dynamodbav:"label"`
+	Type     string `dynamodbav:"type"`
+	Required bool   `dynamodbav:"required"`
+}
+
+type domainItem struct {
+	Name          string    `dynamodbav:"name"`
+	Status        string    `dynamodbav:"status"`
+	Primary       bool      `dynamodbav:"primary"`
+	TXTValue      string    `dynamodbav:"txt"`
+	CreatedAt     time.Time `dynamodbav:"createdAt"`
+	VerifiedAt    time.Time `dynamodbav:"verifiedAt,omitempty"`
+	CodeHash      string    `dynamodbav:"codeHash,omitempty"`
+	CodeExpiresAt time.Time `dynamodbav:"codeExpiresAt,omitempty"`
+	CodeTries     int       `dynamodbav:"codeTries,omitempty"`
+}
+
+// provisioning copies provisioning's settings of o onto the org item.
+func (it *orgItem) provisioning(o orgs.Org) {
+	if o.AutoJoin != "" && o.AutoJoin != orgs.AutoJoinOff {
+		it.AutoJoin = string(o.AutoJoin)
+	}
+	for _, p := range o.UserProperties {
+		it.UserProperties = append(it.UserProperties, userPropertyItem{Key: p.Key, Label: p.Label, Type: string(p.Type), Required: p.Required})
+	}
+	for _, d := range o.Domains {
+		it.Domains = append(it.Domains, domainItem{
+			Name: d.Name, Status: string(d.Status), Primary: d.Primary, TXTValue: d.TXTValue,
+			CreatedAt: d.CreatedAt, VerifiedAt: d.VerifiedAt,
+			CodeHash: d.CodeHash, CodeExpiresAt: d.CodeExpiresAt, CodeTries: d.CodeTries,
+		})
+	}
+}
+
+// provisioningOf reads provisioning's settings from the org item into o.
+func (it orgItem) provisioningOf(o *orgs.Org) {
+	o.AutoJoin = orgs.AutoJoin(it.AutoJoin).Or()
+	for _, p := range it.UserProperties {
+		o.UserProperties = append(o.UserProperties, orgs.UserProperty{Key: p.Key, Label: p.Label, Type: orgs.PropertyType(p.Type), Required: p.Required})
+	}
+	for _, d := range it.Domains {
+		o.Domains = append(o.Domains, orgs.Domain{
+			Name: d.Name, Status: orgs.DomainStatus(d.Status), Primary: d.Primary, TXTValue: d.TXTValue,
+			CreatedAt: d.CreatedAt, VerifiedAt: d.VerifiedAt,
+			CodeHash: d.CodeHash, CodeExpiresAt: d.CodeExpiresAt, CodeTries: d.CodeTries,
+		})
+	}
+}
+
+type domainGuardItem struct {
+	keys
+	OrgID  string `dynamodbav:"orgId"`
+	Domain string `dynamodbav:"domain"`
+}
+
+// errProvisioningChanged: the org's settings are no longer what the caller read.
+var errProvisioningChanged = apperr.New(apperr.Conflict, "the organization's settings were changed meanwhile; reload and try again")
+
+// SaveOrg implements provisioning.Store.
+func (s *Store) SaveOrg(ctx context.Context, w provisioning.OrgWrite) error {
+	t := s.txn()
+	if !t.updateDiff(newOrgItem(w.Before), newOrgItem(w.After), orgLive(), errProvisioningChanged) {
+		return nil
+	}
+	if w.Claim != "" {
+		t.putNew(domainGuardItem{keys: keys{PK: domainPK(w.Claim), SK: skDomain}, OrgID: w.After.ID, Domain: w.Claim}, provisioning.ErrDomainTaken)
+	}
+	if w.Release != "" {
+		t.delete(key(domainPK(w.Release), skDomain), absent().Or(ownedBy(w.After.ID)), errProvisioningChanged)
+	}
+	if w.Actor.UserID != "" {
+		t.memberStill(w.After.ID, w.Actor)
+	}
+	if w.Event != nil {
+		t.event(*w.Event)
+	}
+	t.outbox(time.Now(), w.Outbox...)
+	return t.run(ctx, s.Client)
+}
+
+// DomainOwner implements provisioning.Store: one GetItem of the domain's guard.
+func (s *Store) DomainOwner(ctx context.Context, domain string) (string, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table), Key: key(domainPK(domain), skDomain), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("get domain guard: %w", err)
+	}
+	if out.Item == nil {
+		return "", apperr.New(apperr.NotFound, "no organization has verified %s", domain)
+	}
+	var it domainGuardItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return "", err
+	}
+	return it.OrgID, nil
+}
+
+// JoinContext implements provisioning.Store: one BatchGetItem of the org, the user's
+// membership of it, the user's profile and the domain's guard.
+func (s *Store) JoinContext(ctx context.Context, orgID, userID, domain string) (provisioning.JoinContext, error) {
+	ks := []map[string]types.AttributeValue{
+		key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID)),
+		key(userPK(userID), skProfile), key(userPK(userID), skDeleted),
+	}
+	if domain != "" {
+		ks = append(ks, key(domainPK(domain), skDomain))
+	}
+	items, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return provisioning.JoinContext{}, err
+	}
+	var jc provisioning.JoinContext
+	deleted := false
+	for _, av := range items {
+		var k keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return jc, err
+		}
+		switch {
+		case k.SK == skMeta:
+			var it orgItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return jc, err
+			}
+			o := it.org()
+			jc.Org = &o
+		case k.SK == skProfile:
+			var it profileItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return jc, err
+			}
+			p := it.profile()
+			jc.Profile = &p
+		case k.SK == skDeleted:
+			deleted = true
+		case k.SK == skDomain:
+			var it domainGuardItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return jc, err
+			}
+			jc.DomainOwner = it.OrgID
+		default:
+			jc.Member = true
+		}
+	}
+	if jc.Profile == nil && deleted {
+		return jc, orgs.ErrAccountDeleted
+	}
+	return jc, nil
+}
+
+// AddMember implements provisioning.Store.
+func (s *Store) AddMember(ctx context.Context, w provisioning.MemberWrite) error {
+	t := s.txn()
+	t.addMember(w)
+	return t.run(ctx, s.Client)
+}
+
+// addMember adds the items of a new membership: the account when it is new (or a check that
+// the profile is there), both sides, the search entries and the email guard, the counters,
+// the acting member's role, the event and the outbox messages.
+func (t *txn) addMember(w provisioning.MemberWrite) {
+	m := w.Member
+	if w.Account != nil {
+		t.account(*w.Account)
+	} else {
+		t.check(key(userPK(m.UserID), skProfile), exists(), provisioning.ErrNoProfile)
+	}
+	// The org's counters, its role's holder count, and (for a custom role) the roles as read.
+	org := orgChange{shared: true, roles: w.Roles}
+	org.give(m.Role, +1)
+	t.orgItem(m.OrgID, org)
+	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
+	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
+	t.memberEntries(m, orgs.ErrAlreadyMember)
+	if w.Actor.UserID != "" && w.Actor.UserID != m.UserID {
+		t.memberStill(m.OrgID, w.Actor)
+	}
+	t.event(w.Event)
+	t.outbox(w.Event.OccurredAt, w.Outbox...)
+}
+
+// HasProfile implements provisioning.Store: one GetItem.
+func (s *Store) HasProfile(ctx context.Context, userID string) (bool, error) {
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table), Key: key(userPK(userID), skProfile), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String(attrPK),
+	})
+	if err != nil {
+		return false, fmt.Errorf("get profile: %w", err)
+	}
+	return out.Item != nil, nil
+}
+
+// MemberEvent implements provisioning.Store: writes an event about a member with the outbox
+// messages it comes with (a password reset: the email), on condition that the member is still
+// there with the role read and the actor still holds theirs.
+func (s *Store) MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message) error {
+	t := s.txn()
+	t.check(key(orgPK(m.OrgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))), orgs.ErrMemberChanged)
+	if actor.UserID != "" && actor.UserID != m.UserID {
+		t.memberStill(m.OrgID, actor)
+	}
+	t.event(ev)
+	t.outbox(ev.OccurredAt, msgs...)
+	return t.run(ctx, s.Client)
+}

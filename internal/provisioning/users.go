@@ -1,0 +1,453 @@
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/roles"
+)
+
+// The password modes of a created user.
+const (
+	ModeGenerate = "generate"
+	ModeSpecify  = "specify"
+)
+
+// MaxBulk is how many users one bulk request or legacy migration may hold.
+const MaxBulk = 100
+
+// ErrHasAccount: the address has an account, which only an invite can bring in.
+var ErrHasAccount = apperr.New(apperr.Conflict, "this address already has an account: send an invite")
+
+// PasswordInput is how a created user's first password is made.
+type PasswordInput struct {
+	Mode      string
+	Value     string
+	SendEmail bool
+}
+
+// UserInput is one user to create, as the contract's "Creating a user directly" gives it.
+type UserInput struct {
+	Email       string
+	Username    string
+	Domain      string
+	NotifyEmail string
+	Name        string
+	Phone       string
+	Role        string
+	Properties  map[string]any
+	Password    PasswordInput
+}
+
+// reservedColumns are the import's own columns: no property may be named like one.
+var reservedColumns = map[string]bool{"email": true, "username": true, "domain": true, "name": true, "role": true, "phone": true, "notifyEmail": true}
+
+// plan is a checked UserInput: what the create will do.
+type plan struct {
+	email, notify, name, phone string
+	role                       roles.Role
+	props                      map[string]any
+	password                   string
+	// mailed: the password goes to notify by email.
+	mailed bool
+	// inDomain: the address is in one of the org's verified domains.
+	inDomain bool
+	// roles ties the write to the org's custom roles as read.
+	roles orgs.RolesCheck
+}
+
+// check validates one user as every create does (single, bulk, import, legacy). It calls
+// nothing: the dry run of an import is this check.
+func (s *Service) check(a orgs.Access, in UserInput, trusted bool) (plan, error) {
+	var p plan
+	if a.Org.Kind != orgs.Shared {
+		return p, apperr.New(apperr.Conflict, "a personal account takes no new members")
+	}
+	var err error
+	switch {
+	case in.Email != "" && in.Username != "":
+		return p, apperr.New(apperr.Invalid, "give email or username, not both")
+	case in.Email != "":
+		if in.Domain != "" {
+			return p, apperr.New(apperr.Invalid, "domain goes with username only")
+		}
+		if p.email, err = orgs.NormalizeEmail("email", in.Email); err != nil {
+			return p, err
+		}
+	case in.Username != "":
+		domain := a.Org.PrimaryDomain()
+		if in.Domain != "" {
+			d, err := NormalizeDomain(in.Domain)
+			if err != nil || !a.Org.VerifiedDomain("x@"+d) {
+				return p, apperr.New(apperr.Invalid, "domain must be one of the organization's verified domains")
+			}
+			domain = d
+		}
+		if domain == "" {
+			return p, apperr.New(apperr.Invalid, "a username needs a verified domain: verify one of the organization's domains first, or give email")
+		}
+		if strings.Contains(in.Username, "@") {
+			return p, apperr.New(apperr.Invalid, "username is the part before @; give email for a whole address")
+		}
+		if p.email, err = orgs.NormalizeEmail("username", in.Username+"@"+domain); err != nil {
+			return p, err
+		}
+	default:
+		return p, apperr.New(apperr.Invalid, "email or username is required")
+	}
+	p.notify = p.email
+	if in.NotifyEmail != "" {
+		if p.notify, err = orgs.NormalizeEmail("notifyEmail", in.NotifyEmail); err != nil {
+			return p, err
+		}
+	}
+	if p.name, err = orgs.CleanText("name", in.Name, 100, false); err != nil {
+		return p, err
+	}
+	if p.phone, err = orgs.ValidPhone(in.Phone); err != nil {
+		return p, err
+	}
+	id := in.Role
+	if id == "" {
+		id = string(roles.User)
+	}
+	if trusted {
+		// An operator's migration, or an import row its committer was checked for: the role
+		// must still be one of the org's.
+		d, ok := a.Org.Role(roles.Role(id))
+		if !ok {
+			return p, apperr.New(apperr.Invalid, "role must be one of %s or the id of one of the organization's custom roles", roleList())
+		}
+		p.role = d.ID
+		p.roles = orgs.RolesCheck{Needed: d.ID.Custom(), Version: a.Org.RolesVersion}
+	} else {
+		// The one check of what a member may give (orgs.Access.AssignableRole).
+		d, err := a.AssignableRole(id)
+		if err != nil {
+			return p, err
+		}
+		p.role, p.roles = d.ID, a.RolesCheck(d.ID)
+	}
+	if p.props, err = orgs.ValidateProperties(a.Org.UserProperties, in.Properties, true); err != nil {
+		return p, err
+	}
+	p.inDomain = a.Org.VerifiedDomain(p.email)
+	switch in.Password.Mode {
+	case "", ModeGenerate:
+		if in.Password.Value != "" {
+			return p, apperr.New(apperr.Invalid, "password.value goes with mode \"specify\" only")
+		}
+		p.password, p.mailed = GeneratePassword(), true
+	case ModeSpecify:
+		if err := PoolPolicy.Check(in.Password.Value); err != nil {
+			return p, err
+		}
+		if !in.Password.SendEmail && !p.inDomain {
+			return p, apperr.New(apperr.Forbidden, "a specified password that is not emailed is allowed only for addresses in the organization's verified domains: nobody would have proven the mailbox")
+		}
+		p.password, p.mailed = in.Password.Value, in.Password.SendEmail
+	default:
+		return p, apperr.New(apperr.Invalid, "password.mode must be \"generate\" or \"specify\"")
+	}
+	return p, nil
+}
+
+func roleList() string {
+	out := make([]string, len(roles.All))
+	for i, r := range roles.All {
+		out[i] = string(r)
+	}
+	return strings.Join(out, ", ")
+}
+
+// Create makes one user and adds them to the org (source created).
+func (s *Service) Create(ctx context.Context, a orgs.Access, in UserInput) (orgs.Member, error) {
+	p, err := s.check(a, in, false)
+	if err != nil {
+		return orgs.Member{}, err
+	}
+	return s.create(ctx, a, p, actorOf(a), orgs.SourceCreated, "member.created", false)
+}
+
+// CreateFromSCIM makes one user for an identity provider (SCIM): the same code and rules as a
+// direct creation (the verified-domain and existing-account rules, a generated password
+// emailed), with source scim, the token as the actor, and extra's attributes on the member.
+// No member acts, so the role is only checked to be one of the org's.
+func (s *Service) CreateFromSCIM(ctx context.Context, org orgs.Org, in UserInput, actor audit.Actor, extra func(*orgs.Member)) (orgs.Member, error) {
+	a := orgs.Access{Org: org}
+	p, err := s.check(a, in, true)
+	if err != nil {
+		return orgs.Member{}, err
+	}
+	return s.createWith(ctx, a, p, createOpts{actor: actor, source: orgs.SourceSCIM, action: "member.created", extra: extra})
+}
+
+// BulkResult is one item's outcome.
+type BulkResult struct {
+	Member orgs.Member
+	Err    error
+}
+
+// CreateMany creates up to MaxBulk users, one after the other; one's failure is its result.
+func (s *Service) CreateMany(ctx context.Context, a orgs.Access, ins []UserInput) ([]BulkResult, error) {
+	if len(ins) == 0 || len(ins) > MaxBulk {
+		return nil, apperr.New(apperr.Invalid, "members must hold 1 to %d users; you sent %d", MaxBulk, len(ins))
+	}
+	out := make([]BulkResult, len(ins))
+	seen := map[string]int{}
+	for i, in := range ins {
+		p, err := s.check(a, in, false)
+		if err == nil {
+			if j, dup := seen[p.email]; dup {
+				err = apperr.New(apperr.Invalid, "%s is item %d already", p.email, j)
+			}
+		}
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		seen[p.email] = i
+		out[i].Member, out[i].Err = s.create(ctx, a, p, actorOf(a), orgs.SourceCreated, "member.created", false)
+	}
+	return out, nil
+}
+
+// create makes the identity-provider user (or takes over one a half-done earlier attempt
+// left), sets the temporary password, and writes the membership with the new account, the
+// event and the sealed credentials email in one transaction. An address that has an account
+// is added as it is when it is in a verified domain, or when trusted (operators); otherwise
+// it is ErrHasAccount.
+//
+// The password is set only on a user nobody has signed in as whose profile does not exist:
+// never on someone's real account.
+func (s *Service) create(ctx context.Context, a orgs.Access, p plan, actor audit.Actor, source orgs.Source, action string, trusted bool) (orgs.Member, error) {
+	return s.createWith(ctx, a, p, createOpts{actor: actor, source: source, action: action, addAsIs: trusted})
+}
+
+// createOpts says how create writes: who acts, the member's source and event, whether an
+// existing account is added as it is, and for an import the row it records.
+type createOpts struct {
+	actor   audit.Actor
+	roles   orgs.RolesCheck
+	source  orgs.Source
+	action  string
+	addAsIs bool
+	imp     *importRec
+	// extra adds what the caller keeps of the member beyond the create's input (SCIM's
+	// external id and name parts).
+	extra func(*orgs.Member)
+}
+
+type importRec struct {
+	store    ImportStore
+	importID string
+	outcome  RowOutcome
+}
+
+// createImported is create for an import's row: the row's outcome is written with its member.
+func (s *Service) createImported(ctx context.Context, a orgs.Access, store ImportStore, p plan, actor audit.Actor, importID string, out RowOutcome) (orgs.Member, error) {
+	return s.createWith(ctx, a, p, createOpts{actor: actor, source: orgs.SourceImport, action: "member.imported",
+		imp: &importRec{store: store, importID: importID, outcome: out}})
+}
+
+func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o createOpts) (orgs.Member, error) {
+	source, trusted := o.source, o.addAsIs
+	o.roles = p.roles
+	// The address is marked verified when the org holds its domain or the password is mailed
+	// to it: someone proved the mailbox, or will by signing in.
+	verified := p.inDomain || (p.mailed && p.notify == p.email)
+	u, err := s.Directory.CreateUser(ctx, p.email, verified, p.password)
+	if err != nil {
+		return orgs.Member{}, err
+	}
+	m := orgs.Member{
+		OrgID: a.Org.ID, UserID: u.ID, Email: p.email, Name: p.name, Phone: p.phone, Role: p.role,
+		JoinedAt: s.Now(), Source: source, Properties: p.props,
+	}
+	if p.notify != p.email {
+		m.NotifyEmail = p.notify
+	}
+	if o.extra != nil {
+		o.extra(&m)
+	}
+	if len(m.Properties) == 0 {
+		// Not an empty map: the table would hold {"M":{}}, which the stream hands over badly.
+		m.Properties = nil
+	}
+	if u.Existing {
+		addAsIs := p.inDomain || trusted
+		if addAsIs {
+			err := s.add(ctx, a, m, nil, o, "", false)
+			if !errors.Is(err, ErrNoProfile) {
+				return m, err
+			}
+			if !u.AwaitingFirstSignIn {
+				// Someone who signed up but never opened the portal: their account is made
+				// now, their password stays theirs.
+				return m, s.add(ctx, a, m, s.account(ctx, m), o, "", false)
+			}
+		} else {
+			if !u.AwaitingFirstSignIn {
+				return orgs.Member{}, ErrHasAccount
+			}
+			has, err := s.Store.HasProfile(ctx, u.ID)
+			if err != nil {
+				return orgs.Member{}, err
+			}
+			if has {
+				return orgs.Member{}, ErrHasAccount
+			}
+		}
+		// A user made by an earlier attempt that failed before its transaction: taken over,
+		// unless it is so young that it may be a concurrent request's.
+		if s.Now().Sub(u.CreatedAt) < takeoverAfter {
+			return orgs.Member{}, ErrCreateInProgress
+		}
+	}
+	if u.Existing {
+		// A new user got the password with its creation; one taken over gets it now.
+		if err := s.Directory.SetTemporaryPassword(ctx, u.ID, p.password); err != nil {
+			return orgs.Member{}, err
+		}
+	}
+	pw := ""
+	if p.mailed {
+		pw = p.password
+	}
+	err = s.add(ctx, a, m, s.account(ctx, m), o, pw, p.mailed)
+	if errors.Is(err, orgs.ErrAccountExists) {
+		// A concurrent request made the account first.
+		return orgs.Member{}, ErrHasAccount
+	}
+	return m, err
+}
+
+func (s *Service) account(ctx context.Context, m orgs.Member) *orgs.NewAccount {
+	na := s.Accounts.NewAccountFor(ctx, m.UserID, m.Email, m.Name, m.JoinedAt)
+	return &na
+}
+
+// add writes the membership with its event and, when password is set, the credentials email.
+func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *orgs.NewAccount, o createOpts, password string, mailed bool) error {
+	actor, action := o.actor, o.action
+	details := map[string]any{"role": string(m.Role), "source": string(m.Source), "newAccount": acc != nil, "passwordEmailed": mailed}
+	if m.NotifyEmail != "" {
+		details["notifyEmail"] = m.NotifyEmail
+	}
+	if len(m.Properties) > 0 {
+		details["properties"] = m.Properties
+	}
+	ev := s.event(ctx, a.Org.ID, actor, action, audit.Target{Type: "member", ID: m.UserID, Label: m.Email},
+		fmt.Sprintf("%s added %s as %s (%s)", actorName(actor), m.Email, m.Role, m.Source), details)
+	var msgs []outbox.Message
+	if password != "" {
+		msg, err := s.credentials(a.Org, m, actorName(actor), password, credentialsMessage)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, msg)
+	}
+	w := MemberWrite{Member: m, Account: acc, Roles: o.roles, Event: ev, Outbox: msgs}
+	if actor.Type == audit.ActorUser && o.imp == nil {
+		w.Actor = a.Member
+	}
+	for attempt := 0; ; attempt++ {
+		var err error
+		if o.imp != nil {
+			out := o.imp.outcome
+			out.UserID = m.UserID
+			err = o.imp.store.AddImportedMember(ctx, w, o.imp.importID, out)
+		} else {
+			err = s.Store.AddMember(ctx, w)
+		}
+		if err == nil || attempt >= 5 || !errors.Is(err, orgs.ErrPersonalHandleTaken) || w.Account == nil {
+			return err
+		}
+		s.Accounts.RetryWithAccount(err, &w.Account)
+	}
+}
+
+func actorName(a audit.Actor) string {
+	if a.Type == audit.ActorOperator {
+		return "The support team"
+	}
+	return a.Email
+}
+
+// credentials returns the sealed email that carries a temporary password to the member.
+func (s *Service) credentials(o orgs.Org, m orgs.Member, actor, password string, t *mail.Template) (outbox.Message, error) {
+	to := m.NotifyEmail
+	if to == "" {
+		to = m.Email
+	}
+	msg, err := t.Render(to, map[string]string{"Actor": actor, "Org": o.Name, "URL": s.AppURL, "Email": m.Email, "Password": password})
+	if err != nil {
+		return outbox.Message{}, err
+	}
+	return s.sealedEmail(o.ID, outbox.Email{Message: msg, Purpose: "credentials"})
+}
+
+// ResetPassword gives a provisioned member a new temporary password, mailed to their
+// notifyEmail (or email); their old password stops working. Others manage their own sign-in.
+func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
+	if a.Target == nil {
+		return apperr.New(apperr.NotFound, "member not found")
+	}
+	m := *a.Target
+	if !a.Org.Provisioned(m) {
+		return apperr.New(apperr.Forbidden, "%s manages their own sign-in: only members this organization provisioned can have their password reset here", m.Email)
+	}
+	pw := GeneratePassword()
+	msg, err := s.credentials(a.Org, m, a.Member.Email, pw, resetMessage)
+	if err != nil {
+		return err
+	}
+	ev := s.event(ctx, a.Org.ID, actorOf(a), "member.password_reset", audit.Target{Type: "member", ID: m.UserID, Label: m.Email},
+		fmt.Sprintf("%s reset the password of %s", a.Member.Email, m.Email), map[string]any{"emailedTo": firstOf(m.NotifyEmail, m.Email)})
+	// The password is set first: the email is written only once it works.
+	if err := s.Directory.SetTemporaryPassword(ctx, m.UserID, pw); err != nil {
+		return err
+	}
+	return s.Store.MemberEvent(ctx, a.Member, m, ev, []outbox.Message{msg})
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// LegacyUser is a support-only user migrated from a legacy system.
+type LegacyUser struct {
+	Email string
+	Name  string
+}
+
+// MigrateLegacy makes each user a support_only member with source legacy, by an operator: a
+// new address gets an account and a generated password by email; an address that has an
+// account is added as it is (operators are trusted); a member already is a conflict item.
+func (s *Service) MigrateLegacy(ctx context.Context, o orgs.Org, op orgs.Caller, users []LegacyUser) ([]BulkResult, error) {
+	if len(users) == 0 || len(users) > MaxBulk {
+		return nil, apperr.New(apperr.Invalid, "users must hold 1 to %d users; you sent %d", MaxBulk, len(users))
+	}
+	a := orgs.Access{Org: o}
+	actor := audit.Actor{Type: audit.ActorOperator, ID: op.ID, Email: op.Email}
+	out := make([]BulkResult, len(users))
+	for i, u := range users {
+		p, err := s.check(a, UserInput{Email: u.Email, Name: u.Name, Role: string(roles.SupportOnly)}, true)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Member, out[i].Err = s.create(ctx, a, p, actor, orgs.SourceLegacy, "member.added", true)
+	}
+	return out, nil
+}

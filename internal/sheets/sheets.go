@@ -1,0 +1,104 @@
+// Package sheets reads and writes XLSX workbooks with excelize, for the import of members and
+// its template. It is the only package that links excelize: a function's main installs it
+// (Install) only when its route reads or writes spreadsheets (Route.Spreadsheets), so that
+// the other functions neither link nor initialize it.
+package sheets
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/apperr"
+)
+
+// Install makes env read and write XLSX with excelize.
+func Install(env *app.Env) { env.UseSpreadsheets(XLSX{}) }
+
+// XLSX implements provisioning.Spreadsheets with excelize.
+type XLSX struct{}
+
+// maxCells bounds what Rows reads, whatever the sheet's size claims: an import has at most
+// 1,001 rows of a few dozen columns.
+const maxRows = 1002
+
+// Rows returns the cells of the first sheet, row by row, as text: a formula cell gives its
+// cached value (what the spreadsheet showed when it was saved), never a new evaluation.
+func (XLSX) Rows(data []byte) ([][]string, error) {
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20})
+	if err != nil {
+		return nil, apperr.New(apperr.Invalid, "the body is not a readable XLSX workbook")
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, apperr.New(apperr.Invalid, "the workbook has no sheet")
+	}
+	rows, err := f.Rows(sheets[0])
+	if err != nil {
+		return nil, apperr.New(apperr.Invalid, "the first sheet can't be read")
+	}
+	defer rows.Close()
+	var out [][]string
+	for rows.Next() {
+		if len(out) >= maxRows {
+			return out, nil
+		}
+		// Columns returns a formula cell's cached value; excelize evaluates formulas only
+		// in CalcCellValue, which is never called here.
+		cols, err := rows.Columns(excelize.Options{RawCellValue: false})
+		if err != nil {
+			return nil, apperr.New(apperr.Invalid, "row %d of the first sheet can't be read", len(out)+1)
+		}
+		out = append(out, cols)
+	}
+	if err := rows.Error(); err != nil {
+		return nil, apperr.New(apperr.Invalid, "the first sheet can't be read")
+	}
+	return out, nil
+}
+
+// Template returns a workbook whose first sheet has the header and one example row, with a
+// drop-down of choices on column choiceCol (0-based) of the rows below the header.
+func (XLSX) Template(header, example []string, choiceCol int, choices []string) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	const sheet = "Members"
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return nil, err
+	}
+	for i, row := range [][]string{header, example} {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
+			return nil, err
+		}
+	}
+	if choiceCol >= 0 {
+		col, err := excelize.ColumnNumberToName(choiceCol + 1)
+		if err != nil {
+			return nil, err
+		}
+		dv := excelize.NewDataValidation(true)
+		dv.Sqref = fmt.Sprintf("%s2:%s1001", col, col)
+		if err := dv.SetDropList(choices); err != nil {
+			return nil, err
+		}
+		dv.SetError(excelize.DataValidationErrorStyleStop, "Unknown role", "Choose one of: "+strings.Join(choices, ", "))
+		if err := f.AddDataValidation(sheet, dv); err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return nil, errors.Join(errors.New("write the template"), err)
+	}
+	return buf.Bytes(), nil
+}
