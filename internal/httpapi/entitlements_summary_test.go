@@ -142,3 +142,31 @@ func TestATrialIsInTheEntitlementsAtOnce(t *testing.T) {
 		t.Errorf("entitlements after a trial: %s", r.body)
 	}
 }
+
+// A SCIM suspension frees the member's seats in the summary too: reactivated, they hold none.
+func TestASCIMSuspensionTakesTheSeatsOutOfTheEntitlements(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	id := a.org(ada, "Acme")
+	a.member(id, bob, roles.User)
+	a.putProduct("widget", widgetJSON)
+	lic := a.grantLicense(id, `{"productId":"widget","type":"enterprise","seatLimit":1}`)
+	if r := a.assignSeat(ada, id, lic, bob.ID); r.status != 200 {
+		t.Fatalf("seat: %d %s", r.status, r.body)
+	}
+	view, _ := a.viewToken(ada, id)
+	tok := view["token"].(string)
+	if got := a.entitled(bob.Email, tok); got["widget"] == "" {
+		t.Fatalf("bob with a seat: %v", got)
+	}
+	scimTok := a.scimToken(ada, id)
+	for _, active := range []string{"false", "true"} {
+		r := a.scim(ScimPatchUser, scimTok, map[string]string{"id": bob.ID}, nil, `{"Operations":[{"op":"replace","value":{"active":`+active+`}}]}`)
+		if r.status != 200 {
+			t.Fatalf("active %s: %d %s", active, r.status, r.body)
+		}
+	}
+	if got := a.entitled(bob.Email, tok); len(got) != 0 {
+		t.Errorf("bob after suspension and reactivation: %v; want no product", got)
+	}
+}
