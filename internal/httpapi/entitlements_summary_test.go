@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -168,5 +169,33 @@ func TestASCIMSuspensionTakesTheSeatsOutOfTheEntitlements(t *testing.T) {
 	}
 	if got := a.entitled(bob.Email, tok); len(got) != 0 {
 		t.Errorf("bob after suspension and reactivation: %v; want no product", got)
+	}
+}
+
+// A member at MaxSeatsPerMember seats is removed in one transaction: each seat's two items and
+// the summary's one update fit under the 100 items a transaction holds with the removal's own.
+func TestRemovingAMemberWithTheMostSeatsFreesThemAllInTheSummary(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	id := a.org(ada, "Acme")
+	a.member(id, bob, roles.User)
+	a.putProduct("widget", widgetJSON)
+	for range licensing.MaxSeatsPerMember {
+		lic := a.grantLicense(id, `{"productId":"widget","type":"enterprise","seatLimit":1}`)
+		if r := a.assignSeat(ada, id, lic, bob.ID); r.status != 200 {
+			t.Fatalf("assign: %d %s", r.status, r.body)
+		}
+	}
+	view, _ := a.viewToken(ada, id)
+	tok := view["token"].(string)
+	if got := a.entitled(bob.Email, tok); got["widget"] == "" {
+		t.Fatalf("bob with %d seats: %v", licensing.MaxSeatsPerMember, got)
+	}
+	if r := a.do(RemoveMember, &ada, map[string]string{"orgId": id, "userId": bob.ID}, nil, ""); r.status != 204 || r.calls != 2 {
+		t.Fatalf("remove bob: %d %s (%d calls)", r.status, r.body, r.calls)
+	}
+	a.member(id, bob, roles.User)
+	if got := a.entitled(bob.Email, tok); len(got) != 0 {
+		t.Errorf("bob removed and added back: %v; want no product", got)
 	}
 }
