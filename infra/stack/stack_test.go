@@ -1690,7 +1690,7 @@ func TestOrgsStackAt160Functions(t *testing.T) {
 	}
 	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
 	for _, r := range routes {
-		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{})
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{appSecret: r.Secret})
 	}
 	queues := tp.ofType("AWS::SQS::Queue")
 	checkThrottles(t, tp, routes)

@@ -50,8 +50,12 @@ var _ scim.Store = (*Store)(nil)
 // SCIMContext implements scim.Store.
 func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (scim.Context, error) {
 	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), skSCIMToken)}
+	named := map[string]bool{}
 	for _, id := range userIDs {
-		if id != "" && len(id) <= maxIDLength {
+		// A key twice in one BatchGetItem is a ValidationException: a request naming a member
+		// twice (added and removed, listed twice) reads them once.
+		if id != "" && len(id) <= maxIDLength && !named[id] {
+			named[id] = true
 			ks = append(ks, key(orgPK(orgID), memberSK(id)))
 		}
 	}

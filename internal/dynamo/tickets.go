@@ -59,6 +59,8 @@ type ticketItem struct {
 	UpdatedAt      time.Time `dynamodbav:"updatedAt"`
 	PublicComments int       `dynamodbav:"publicComments"`
 	InternalNotes  int       `dynamodbav:"internalNotes"`
+	// Bytes is tickets.Ticket.Bytes (absent on tickets opened before it was kept).
+	Bytes int `dynamodbav:"textBytes"`
 }
 
 func newTicketItem(t tickets.Ticket) ticketItem {
@@ -66,6 +68,7 @@ func newTicketItem(t tickets.Ticket) ticketItem {
 		ID: t.ID, OrgID: t.OrgID, OrgName: t.OrgName, Subject: t.Subject, Body: t.Body, ProductID: t.ProductID,
 		Status: string(t.Status), CreatedByID: t.CreatedBy.ID, CreatedByEmail: t.CreatedBy.Email,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, PublicComments: t.PublicComments, InternalNotes: t.InternalNotes,
+		Bytes: t.Bytes,
 	}
 	it.PK, it.SK = orgPK(t.OrgID), ticketSK(t.ID)
 	it.GSI1PK, it.GSI1SK = ticketOrgPK(t.OrgID), t.ID
@@ -79,6 +82,7 @@ func (it ticketItem) ticket() tickets.Ticket {
 		ID: it.ID, OrgID: it.OrgID, OrgName: it.OrgName, Subject: it.Subject, Body: it.Body, ProductID: it.ProductID,
 		Status: tickets.Status(it.Status), CreatedBy: orgs.Person{ID: it.CreatedByID, Email: it.CreatedByEmail},
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, PublicComments: it.PublicComments, InternalNotes: it.InternalNotes,
+		Bytes: it.Bytes,
 	}
 }
 
@@ -230,14 +234,30 @@ func (s *Store) AddComment(ctx context.Context, w tickets.CommentWrite) error {
 	if w.Comment.Internal {
 		counter = "internalNotes"
 	}
-	upd := expression.Add(attr(counter), val(1)).Set(attr("updatedAt"), val(w.At))
-	cond, onFail := exists(), error(tickets.ErrNotFound)
+	upd := expression.Add(attr(counter), val(1)).Add(attr("textBytes"), val(w.Bytes)).Set(attr("updatedAt"), val(w.At))
+	// The ticket stays within its size limit whatever was written since it was read.
+	fits := expression.AttributeNotExists(attr("textBytes")).Or(attr("textBytes").LessThanEqual(val(tickets.MaxBytes - w.Bytes)))
+	cond := exists().And(fits)
 	if w.After != "" {
 		upd = upd.Set(attr("status"), val(string(w.After))).Set(attr(attrGSI3P), val(ticketQueuePK(w.After)))
-		cond, onFail = exists().And(attr("status").NotEqual(val(string(tickets.Closed)))), tickets.ErrClosed
+		cond = cond.And(attr("status").NotEqual(val(string(tickets.Closed))))
 	}
 	t := s.txn()
-	t.update(key(orgPK(w.Before.OrgID), ticketSK(w.Before.ID)), upd, cond, onFail)
+	t.update(key(orgPK(w.Before.OrgID), ticketSK(w.Before.ID)), upd, cond, &diagnosis{why: func(old map[string]types.AttributeValue) error {
+		var it ticketItem
+		switch {
+		case old == nil:
+			return tickets.ErrNotFound
+		case attributevalue.UnmarshalMap(old, &it) != nil:
+			return tickets.ErrChanged
+		case w.After != "" && it.Status == string(tickets.Closed):
+			return tickets.ErrClosed
+		}
+		return tickets.ErrFull
+	}})
+	if n := len(t.items); n > 0 && t.items[n-1].Update != nil {
+		t.items[n-1].Update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	}
 	t.putNew(newCommentItem(w.Before.OrgID, w.Comment), fmt.Errorf("comment %s exists", w.Comment.ID))
 	if w.Event != nil {
 		t.event(*w.Event)

@@ -101,3 +101,27 @@ func TestTheDailyEmailBudgetAnswers429WithRetryAfter(t *testing.T) {
 		t.Errorf("the refused invite was written: %s", got.body)
 	}
 }
+
+func TestTheRequestLogNeverHoldsAnInviteLinksToken(t *testing.T) {
+	a := newAPI(t)
+	rec := &mail.Recorder{}
+	a.env.UseMail(rec)
+	ada := a.caller("ada")
+	orgID := a.org(ada, "Acme")
+	if got := a.do(CreateInvite, &ada, map[string]string{"orgId": orgID}, nil, fmt.Sprintf(`{"email":%q,"role":"user"}`, a.address("bob"))); got.status != 201 {
+		t.Fatal(got.body)
+	}
+	a.deliver()
+	token := linkToken.FindStringSubmatch(rec.Sent[0].Text)[1]
+	for _, tok := range []string{token, token[:len(token)-2] + "xx"} {
+		a.logs.take()
+		a.call(PreviewInvite, a.request(PreviewInvite, nil, map[string]string{"token": tok}, nil, ""))
+		lines := strings.Join(a.logs.take(), "\n")
+		if secret := tok[len(tok)-20:]; strings.Contains(lines, secret) {
+			t.Errorf("the request log holds the invite link's token:\n%s", lines)
+		}
+		if !strings.Contains(lines, `"path":"/v1/invites/[redacted]"`) {
+			t.Errorf("the log line does not show the path with the token redacted:\n%s", lines)
+		}
+	}
+}

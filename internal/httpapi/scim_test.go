@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -309,5 +310,110 @@ func TestSCIMSuspensionFreesTheMembersSeats(t *testing.T) {
 	}
 	if r := a.assignSeat(ada, org, lic, ada.ID); r.status != 200 {
 		t.Errorf("the freed seat can't be given to another member: %d %s", r.status, r.body)
+	}
+}
+
+func TestSCIMTokenNeedsTheStandingToGrantAdmin(t *testing.T) {
+	a := newAPI(t)
+	ada, cy := person("ada"), person("cy")
+	org := a.org(ada, "Acme")
+	keeper := a.customRole(ada, org, "Settings keeper", roles.OrgRead, roles.SettingsRead, roles.SettingsManage)
+	a.member(org, cy, roles.Role(keeper))
+	r := a.do(CreateScimToken, &cy, map[string]string{"orgId": org}, nil, "")
+	if r.status != 403 {
+		t.Errorf("a custom role with settings.manage but not admin's standing made a SCIM token: %d %s", r.status, r.body)
+	}
+	// Had it worked, the token would have made cy admin through the admin group.
+	if r.status == 201 {
+		tok := r.json(t)["token"].(string)
+		a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil,
+			`{"Operations":[{"op":"add","path":"members","value":[{"value":"`+cy.ID+`"}]}]}`)
+	}
+	if acc, err := a.store.Access(context.Background(), org, cy.ID, orgs.Subject{}); err != nil || acc.Member.Role != roles.Role(keeper) {
+		t.Fatalf("cy's role: %v %v", acc.Member.Role, err)
+	}
+}
+
+func TestSCIMGroupPushThatWouldDemoteEveryAdminChangesNoOne(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	tok := a.scimToken(ada, org)
+	members := func(ids ...string) string {
+		var vs []string
+		for _, id := range ids {
+			vs = append(vs, `{"value":"`+id+`"}`)
+		}
+		return `{"Operations":[{"op":"add","path":"members","value":[` + strings.Join(vs, ",") + `]}]}`
+	}
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil, members(bob.ID)); r.status != 200 {
+		t.Fatalf("make bob admin: %d %s", r.status, r.body)
+	}
+	// Both admins pushed into another group: the second would be the last admin.
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, members(ada.ID, bob.ID)); r.status != 409 {
+		t.Errorf("pushing every admin into viewer_admin: %d %s, want 409", r.status, r.body)
+	}
+	for _, c := range []orgs.Caller{ada, bob} {
+		if acc, err := a.store.Access(context.Background(), org, c.ID, orgs.Subject{}); err != nil || acc.Member.Role != roles.Admin {
+			t.Errorf("a refused group push changed %s halfway: %v %v", c.ID, acc.Member.Role, err)
+		}
+	}
+}
+
+func TestSCIMListUsersPastTheLastMemberReadsNoMembers(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	tok := a.scimToken(ada, org)
+	for _, q := range []map[string]string{
+		{"startIndex": "1000000000", "count": "200"},
+		{"startIndex": "3"},
+		{"count": "0"},
+	} {
+		r := a.scim(ScimListUsers, tok, nil, q, "")
+		list := decodeSCIM[struct {
+			TotalResults int   `json:"totalResults"`
+			Resources    []any `json:"Resources"`
+		}](t, r, 200)
+		if len(list.Resources) != 0 || list.TotalResults != 2 || r.calls != 1 {
+			t.Errorf("%v: %d users of %d in %d DynamoDB calls, want none of 2 in 1 (the token's read)", q, len(list.Resources), list.TotalResults, r.calls)
+		}
+	}
+	r := a.scim(ScimListUsers, tok, nil, map[string]string{"startIndex": "2", "count": "5"}, "")
+	if !strings.Contains(r.body, ada.ID) && !strings.Contains(r.body, bob.ID) {
+		t.Errorf("the second user: %s", r.body)
+	}
+}
+
+func TestSCIMGroupPatchNamingAMemberTwiceIsNoServerError(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	tok := a.scimToken(ada, org)
+	for _, body := range []string{
+		`{"Operations":[{"op":"add","path":"members","value":[{"value":"` + bob.ID + `"},{"value":"` + bob.ID + `"}]}]}`,
+		`{"Operations":[{"op":"add","path":"members","value":[{"value":"` + bob.ID + `"}]},{"op":"remove","path":"members[value eq \"` + bob.ID + `\"]"}]}`,
+	} {
+		if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, body); r.status != 200 {
+			t.Errorf("%s: %d %s", body, r.status, r.body)
+		}
+	}
+}
+
+func TestSCIMGroupPatchNamingAStrangerChangesNoOne(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	tok := a.scimToken(ada, org)
+	body := `{"Operations":[{"op":"add","path":"members","value":[{"value":"` + bob.ID + `"},{"value":"user-nobody"}]}]}`
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, body); r.status != 400 {
+		t.Errorf("a push naming a non-member: %d %s, want 400", r.status, r.body)
+	}
+	if acc, err := a.store.Access(context.Background(), org, bob.ID, orgs.Subject{}); err != nil || acc.Member.Role != roles.User {
+		t.Errorf("a refused group push changed bob: %v %v", acc.Member.Role, err)
 	}
 }

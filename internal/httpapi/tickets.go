@@ -10,16 +10,18 @@ import (
 )
 
 type ticketJSON struct {
-	ID           string        `json:"id"`
-	Subject      string        `json:"subject"`
-	Body         string        `json:"body"`
-	ProductID    *string       `json:"productId"`
-	Status       string        `json:"status"`
-	CreatedBy    personJSON    `json:"createdBy"`
-	CreatedAt    timestamp     `json:"createdAt"`
-	UpdatedAt    timestamp     `json:"updatedAt"`
-	CommentCount int           `json:"commentCount"`
-	Comments     []commentJSON `json:"comments,omitempty"`
+	ID           string     `json:"id"`
+	Subject      string     `json:"subject"`
+	Body         string     `json:"body"`
+	ProductID    *string    `json:"productId"`
+	Status       string     `json:"status"`
+	CreatedBy    personJSON `json:"createdBy"`
+	CreatedAt    timestamp  `json:"createdAt"`
+	UpdatedAt    timestamp  `json:"updatedAt"`
+	CommentCount int        `json:"commentCount"`
+	// Comments is in the single-ticket answers only: a pointer, so that a ticket without
+	// comments shows "comments": [] there (omitempty drops an empty slice, not a pointer to one).
+	Comments *[]commentJSON `json:"comments,omitempty"`
 	// OrgID and OrgName are in the operators' answers only.
 	OrgID   string `json:"orgId,omitempty"`
 	OrgName string `json:"orgName,omitempty"`
@@ -54,10 +56,11 @@ func ticketOut(t tickets.Ticket, operator, withComments bool) ticketJSON {
 		out.OrgID, out.OrgName = t.OrgID, t.OrgName
 	}
 	if withComments {
-		out.Comments = make([]commentJSON, 0, len(t.Comments))
+		cs := make([]commentJSON, 0, len(t.Comments))
 		for _, c := range t.Comments {
-			out.Comments = append(out.Comments, commentOut(c))
+			cs = append(cs, commentOut(c))
 		}
+		out.Comments = &cs
 	}
 	return out
 }

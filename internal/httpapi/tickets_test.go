@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/tickets"
 )
 
 func init() {
@@ -294,5 +296,72 @@ func TestSampleTicketEventsServe(t *testing.T) {
 	resp = a.call(OperatorCommentTicket, as(loadEvent(t, "operator-comment-ticket.json"), op, map[string]string{"orgId": org, "ticketId": tk.ID}))
 	if resp.StatusCode != 201 {
 		t.Fatalf("operator-comment-ticket.json: %d %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestCommentsCantMakeATicketUnreadable(t *testing.T) {
+	a := newAPI(t)
+	ada, op := person("ada"), operator("olga")
+	org := a.org(ada, "Acme")
+	tk := a.ticket(ada, org, "Help")
+	params := map[string]string{"orgId": org, "ticketId": tk}
+	// Comments as long as allowed, of the character JSON escapes the most (<, as \u003c).
+	body := `{"body":"` + strings.Repeat("<", tickets.MaxBody) + `"}`
+	refused := 0
+	for i := 0; i < 60 && refused == 0; i++ {
+		switch r := a.do(CommentTicket, &ada, params, nil, body); r.status {
+		case 201:
+		case 409:
+			refused = i
+			if !strings.Contains(r.body, "size limit") {
+				t.Errorf("the refusal: %s", r.body)
+			}
+		default:
+			t.Fatalf("comment %d: %d %s", i, r.status, r.body)
+		}
+	}
+	if refused == 0 {
+		t.Fatalf("60 comments of %d characters were all taken: a ticket grows without bound", tickets.MaxBody)
+	}
+	if r := a.do(OperatorCommentTicket, &op, params, nil, `{"body":"`+strings.Repeat("x", tickets.MaxBody)+`","internal":true}`); r.status != 409 {
+		t.Errorf("an operator's note past the limit: %d", r.status)
+	}
+	r := a.do(GetTicket, &ada, params, nil, "")
+	if r.status != 200 || r.calls > 2 {
+		t.Errorf("reading the full ticket: %d in %d DynamoDB calls, want 200 in at most 2", r.status, r.calls)
+	}
+	if resp := a.call(GetTicket, a.request(GetTicket, &ada, params, nil, "")); len(resp.Body) > 5<<20 {
+		t.Errorf("the full ticket's answer is %d bytes: too close to Lambda's 6 MB", len(resp.Body))
+	}
+	if r := a.do(OperatorGetTicket, &op, params, nil, ""); r.status != 200 {
+		t.Errorf("the support team reading the full ticket: %d", r.status)
+	}
+	// A comment decided on a read from before the ticket filled up is refused by the write.
+	access, err := a.env.Orgs().Authorize(context.Background(), ada, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := a.store.Ticket(context.Background(), org, tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.Bytes = 0
+	if _, err := a.env.Tickets().Comment(context.Background(), access, &stale, strings.Repeat("<", tickets.MaxBody)); !errors.Is(err, tickets.ErrFull) {
+		t.Errorf("a comment on a stale read of a full ticket: %v, want ErrFull", err)
+	}
+}
+
+func TestATicketWithoutCommentsShowsAnEmptyList(t *testing.T) {
+	a := newAPI(t)
+	ada, op := person("ada"), operator("olga")
+	org := a.org(ada, "Acme")
+	params := map[string]string{"orgId": org, "ticketId": a.ticket(ada, org, "Help")}
+	for _, r := range []reply{a.do(GetTicket, &ada, params, nil, ""), a.do(OperatorGetTicket, &op, params, nil, "")} {
+		if r.status != 200 || !strings.Contains(r.body, `"comments":[]`) {
+			t.Errorf("a ticket without comments: %d %s, want \"comments\": []", r.status, r.body)
+		}
+	}
+	if r := a.do(ListTickets, &ada, map[string]string{"orgId": org}, nil, ""); strings.Contains(r.body, `"comments"`) {
+		t.Errorf("the list shows comments: %s", r.body)
 	}
 }

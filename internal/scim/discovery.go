@@ -79,6 +79,9 @@ func ParseGroupFilter(raw string) (string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return "", nil
 	}
+	if err := filterLength(raw); err != nil {
+		return "", err
+	}
 	expr, err := filter.ParseFilter([]byte(raw))
 	if err != nil {
 		return "", Errorf(400, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	filter "github.com/scim2/filter-parser/v2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Lookup is a user filter turned into what the store can find in one read: a member by sign-in
@@ -69,6 +70,9 @@ func ParseUserFilter(raw string) (Lookup, error) {
 	if strings.TrimSpace(raw) == "" {
 		return l, nil
 	}
+	if err := filterLength(raw); err != nil {
+		return l, err
+	}
 	expr, err := filter.ParseFilter([]byte(valuePathSub().ReplaceAllString(raw, "$1[$2 and $3 $4 $5]")))
 	if err != nil {
 		return l, Errorf(400, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
@@ -89,6 +93,19 @@ func ParseUserFilter(raw string) (Lookup, error) {
 		}
 	}
 	return l, nil
+}
+
+// MaxFilterLength bounds a filter's text: the filters the contract supports are far shorter
+// (two conditions with an address and an external id), and the parser's time grows faster
+// than the text (thousands of nested parentheses take it seconds), before the token is
+// even checked.
+const MaxFilterLength = 1024
+
+func filterLength(raw string) error {
+	if len(raw) > MaxFilterLength {
+		return Errorf(400, "invalidFilter", "the filter must be at most %d characters", MaxFilterLength)
+	}
+	return nil
 }
 
 func (l *Lookup) add(e filter.Expression) error {
@@ -141,7 +158,7 @@ func (l *Lookup) addValuePath(vp *filter.ValuePath) error {
 				}
 				return nil
 			case "value":
-				l.conds = append(l.conds, cond{attr: "emails.value", value: v})
+				l.conds = append(l.conds, cond{attr: "emails.value", value: norm.NFC.String(v)})
 				return nil
 			}
 		}
@@ -163,7 +180,11 @@ func (l *Lookup) addAttr(p filter.AttributePath, op filter.CompareOperator, valu
 		return Errorf(400, "invalidFilter", "%s compares strings", p)
 	}
 	switch name {
-	case "username", "externalid", "id", "emails.value":
+	case "username", "emails.value":
+		// Addresses compare as the contract says: NFC-normalised, whatever the case.
+		l.conds = append(l.conds, cond{attr: name, value: norm.NFC.String(v)})
+		return nil
+	case "externalid", "id":
 		l.conds = append(l.conds, cond{attr: name, value: v})
 		return nil
 	}

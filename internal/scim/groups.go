@@ -95,37 +95,55 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 		}
 	}
 	// The last-admin rule holds for the whole change, before anything is written: the change
-	// is one transaction per member, so a refusal halfway would leave half of it done.
-	if role == roles.Admin {
-		admins := ses.Org.AdminCount
-		for _, uid := range add {
-			if m, ok := ses.Members[uid]; ok && m.Role != roles.Admin {
-				admins++
-			}
-		}
-		for _, uid := range remove {
-			if m, ok := ses.Members[uid]; ok && m.Role == roles.Admin && !slices.Contains(add, uid) {
-				admins--
-			}
-		}
-		if admins < 1 {
-			return Group{}, Errorf(409, "", "the organization must keep at least one admin: add another admin to the group first")
-		}
-	}
+	// is one transaction per member, so a refusal halfway would leave half of it done. Adding
+	// admins to another group takes admin from them too.
+	admins := ses.Org.AdminCount
+	counted := map[string]bool{}
 	for _, uid := range add {
 		m, ok := ses.Members[uid]
-		if !ok {
+		if !ok || counted[uid] {
+			continue
+		}
+		counted[uid] = true
+		switch {
+		case role == roles.Admin && m.Role != roles.Admin:
+			admins++
+		case role != roles.Admin && m.Role == roles.Admin:
+			admins--
+		}
+	}
+	for _, uid := range remove {
+		if m, ok := ses.Members[uid]; ok && role == roles.Admin && m.Role == roles.Admin && !counted[uid] {
+			counted[uid] = true
+			admins--
+		}
+	}
+	if admins < 1 && admins < ses.Org.AdminCount {
+		return Group{}, Errorf(409, "", "the organization must keep at least one admin: add another admin to the admin group first")
+	}
+	for _, uid := range add {
+		if _, ok := ses.Members[uid]; !ok {
 			return Group{}, Errorf(400, "invalidValue", "member %s is not a user of this organization", uid)
 		}
-		if err := s.SetRole(ctx, ses, m, role); err != nil {
+	}
+	done := map[string]bool{}
+	for _, uid := range add {
+		// A member named twice is changed once: the second write would find the role it read
+		// changed by the first.
+		if done[uid] {
+			continue
+		}
+		done[uid] = true
+		if err := s.SetRole(ctx, ses, ses.Members[uid], role); err != nil {
 			return Group{}, err
 		}
 	}
 	for _, uid := range remove {
 		m, ok := ses.Members[uid]
-		if !ok || m.Role != role || role == roles.User {
+		if !ok || done[uid] || m.Role != role || role == roles.User {
 			continue
 		}
+		done[uid] = true
 		if err := s.SetRole(ctx, ses, m, roles.User); err != nil {
 			return Group{}, err
 		}

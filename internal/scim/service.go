@@ -175,7 +175,12 @@ func (s *Service) ListUsers(ctx context.Context, ses Session, f Lookup, startInd
 			found = append(found, UserOf(m, s.BaseURL, roleName(ses.Org)))
 		}
 	default:
-		// Members in order, the page after the first startIndex-1: SCIM pages by index.
+		// Members in order, the page after the first startIndex-1: SCIM pages by index. A page
+		// past the org's members (or none asked for) reads nothing: only a page among them costs
+		// the reads of the members before it.
+		if count == 0 || startIndex > ses.Org.MemberCount {
+			return NewList([]User{}, startIndex, ses.Org.MemberCount), nil
+		}
 		want := startIndex - 1 + count
 		var all []orgs.Member
 		p := paging.Request{Limit: paging.MaxLimit}
@@ -369,6 +374,12 @@ type TokenAdmin struct {
 func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Time, error) {
 	if !a.Allows(roles.SettingsManage) {
 		return "", time.Time{}, apperr.New(apperr.Forbidden, "managing the SCIM token needs settings.manage")
+	}
+	// Whoever holds the token may give any member any role, admin included (a group PATCH):
+	// making one needs the standing to grant admin, or a custom role holding settings.manage
+	// would be a way to make oneself admin.
+	if !a.CanAssign(roles.Admin) {
+		return "", time.Time{}, apperr.New(apperr.Forbidden, "the SCIM token can make any member admin: only a member whose role may grant the admin role may make one")
 	}
 	token, hash := NewToken(a.Org.ID)
 	now := t.Now()

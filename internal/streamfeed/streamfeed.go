@@ -318,6 +318,10 @@ func image(m map[string]types.AttributeValue) (map[string]events.DynamoDBAttribu
 
 func value(v types.AttributeValue) (events.DynamoDBAttributeValue, error) {
 	switch x := v.(type) {
+	case nil:
+		// DynamoDB Local's stream hands an empty map ({"M":{}}, an event's empty details) over
+		// in a form the streams client decodes to no value at all: it was an empty map.
+		return events.NewMapAttribute(map[string]events.DynamoDBAttributeValue{}), nil
 	case *types.AttributeValueMemberS:
 		return events.NewStringAttribute(x.Value), nil
 	case *types.AttributeValueMemberN:

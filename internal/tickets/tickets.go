@@ -43,6 +43,20 @@ const (
 	MaxBody    = 20000
 )
 
+// MaxBytes bounds what one ticket stores with its comments (Ticket.Bytes): one Query page
+// (DynamoDB's 1 MB) reads it all, so a ticket read stays within two round trips, and its
+// answer, every character escaped as JSON may escape it, stays within Lambda's 6 MB. Without
+// a bound any member who may comment could make a ticket unreadable, to its readers and to
+// the support team alike, by commenting on it often enough.
+const MaxBytes = 768 << 10
+
+// itemOverhead is what an item of a ticket or a comment stores besides its text: keys, ids,
+// author, times, attribute names.
+const itemOverhead = 512
+
+// CommentBytes is what a comment with body adds to its ticket's Bytes.
+func CommentBytes(body string) int { return len(body) + itemOverhead }
+
 // Author types of a comment.
 const (
 	AuthorUser     = "user"
@@ -64,7 +78,9 @@ type Ticket struct {
 	// PublicComments and InternalNotes count the comments of each kind.
 	PublicComments int
 	InternalNotes  int
-	Comments       []Comment
+	// Bytes is what the ticket and its comments store (MaxBytes bounds it).
+	Bytes    int
+	Comments []Comment
 }
 
 // CommentCount is what a reader sees of the count: operators count the internal notes too.
@@ -106,6 +122,8 @@ var (
 	// ErrUnknownProduct: productId names no catalog product.
 	ErrUnknownProduct = apperr.New(apperr.Invalid, "productId names no product of the catalog")
 	ErrClosed         = apperr.New(apperr.Conflict, "the ticket is closed: reopen it (PATCH status \"open\") before commenting")
+	// ErrFull: the comment would take the ticket past MaxBytes.
+	ErrFull = apperr.New(apperr.Conflict, "this ticket has reached its size limit: open a new ticket to go on")
 )
 
 // NewTicket is everything written when a ticket is opened.
@@ -123,6 +141,9 @@ type CommentWrite struct {
 	// After is the status the comment sets, "" for none (an internal note). A comment that
 	// sets one holds only while the ticket is not closed (ErrClosed).
 	After Status
+	// Bytes is what the comment adds to the ticket's Bytes: the write holds only while the
+	// ticket stays within MaxBytes (ErrFull).
+	Bytes int
 	At    time.Time
 	// Event is nil for an internal note: it never reaches the org's log.
 	Event *audit.Event
@@ -150,8 +171,8 @@ type Store interface {
 	OrgTickets(ctx context.Context, orgID, createdBy string, status Status, p paging.Request) (Page, error)
 	// Queue lists every org's tickets of one status, oldest first.
 	Queue(ctx context.Context, status Status, p paging.Request) (Page, error)
-	// AddComment writes the comment, counts it, moves the status (ErrClosed when the ticket
-	// was closed meanwhile) and writes the event and mail.
+	// AddComment writes the comment, counts it and its bytes (ErrFull past MaxBytes), moves
+	// the status (ErrClosed when the ticket was closed meanwhile) and writes the event and mail.
 	AddComment(ctx context.Context, w CommentWrite) error
 	// SetStatus moves the status on condition that it is still Before's (ErrChanged).
 	SetStatus(ctx context.Context, w StatusWrite) error
@@ -200,7 +221,7 @@ func (s *Service) Create(ctx context.Context, a orgs.Access, in Input) (Ticket, 
 	t := Ticket{
 		ID: s.NewID(), OrgID: a.Org.ID, OrgName: a.Org.Name, Subject: subject, Body: body,
 		ProductID: product, Status: Open, CreatedBy: orgs.Person{ID: a.Member.UserID, Email: a.Member.Email},
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, Bytes: len(subject) + len(body) + len(product) + itemOverhead,
 	}
 	ev := s.event(ctx, a.Org.ID, userActor(a), t, "ticket.created", fmt.Sprintf("%s opened ticket %q", a.Member.Email, subject), now)
 	if product != "" {
@@ -254,11 +275,14 @@ func (s *Service) Comment(ctx context.Context, a orgs.Access, t *Ticket, body st
 	if err != nil {
 		return Comment{}, err
 	}
+	if t.Bytes+CommentBytes(text) > MaxBytes {
+		return Comment{}, ErrFull
+	}
 	now := s.Now()
 	c := Comment{ID: s.NewID(), TicketID: t.ID, Body: text, Author: Author{Type: AuthorUser, ID: a.Member.UserID, Email: a.Member.Email}, CreatedAt: now}
 	ev := s.event(ctx, a.Org.ID, userActor(a), *t, "ticket.commented", fmt.Sprintf("%s commented on ticket %q", a.Member.Email, t.Subject), now)
 	ev.Details["commentId"], ev.Details["status"] = c.ID, string(Open)
-	if err := s.Store.AddComment(ctx, CommentWrite{Before: *t, Comment: c, After: Open, At: now, Event: &ev}); err != nil {
+	if err := s.Store.AddComment(ctx, CommentWrite{Before: *t, Comment: c, After: Open, Bytes: CommentBytes(text), At: now, Event: &ev}); err != nil {
 		return Comment{}, err
 	}
 	return c, nil
@@ -340,9 +364,12 @@ func (s *Service) OperatorComment(ctx context.Context, op Operator, orgID, ticke
 	if err != nil {
 		return Comment{}, err
 	}
+	if t.Bytes+CommentBytes(text) > MaxBytes {
+		return Comment{}, ErrFull
+	}
 	now := s.Now()
 	c := Comment{ID: s.NewID(), TicketID: t.ID, Body: text, Author: Author{Type: AuthorOperator, ID: op.ID, Email: op.Email}, Internal: internal, CreatedAt: now}
-	w := CommentWrite{Before: t, Comment: c, At: now}
+	w := CommentWrite{Before: t, Comment: c, Bytes: CommentBytes(text), At: now}
 	if !internal {
 		w.After = WaitingOnCustomer
 		ev := s.event(ctx, t.OrgID, op.actor(), t, "ticket.commented", fmt.Sprintf("Support answered ticket %q", t.Subject), now)
