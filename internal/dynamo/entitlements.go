@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
@@ -25,9 +26,13 @@ import (
 //
 // One attribute per license, seat set or product, so that each licensing write keeps the
 // summary in step with one more item in its own transaction, without reading it first:
-// summarizeLicense on a grant, trial, change, revocation or expiry; summarizeSeat on a seat
-// assigned or released (a top-level string set, which ADD and DELETE change); summarizeProduct
-// on a catalog write. An item stays well under 400 KB up to about ten thousand seats.
+// summarizeLicense on a grant, trial, change or revocation (GrantLicense, StartTrial,
+// UpdateLicense); summarizeSeat on a seat assigned or released (a top-level string set, which
+// ADD and DELETE change); summarizeSeatsFreed where a removal or suspension frees a member's
+// seats (freeSeats); summarizeProduct on a catalog write (PutProduct). The job's expiry
+// changes nothing here: a license's status is computed at read time from its dates. Like the
+// license item, the summary keeps the product name the license was granted with. An item
+// stays well under 400 KB up to about ten thousand seats.
 const (
 	skLicenses      = "LICENSES"
 	publicCatalogPK = "CATALOG"
@@ -63,6 +68,12 @@ func (t *txn) summarizeLicense(orgID string, l tokens.License) {
 		expression.ConditionBuilder{}, nil)
 }
 
+// summaryOf is what the summary keeps of license l.
+func summaryOf(l licensing.License) tokens.License {
+	return tokens.License{ID: l.ID, ProductID: l.ProductID, ProductName: l.ProductName, Type: string(l.Type),
+		StartsAt: l.StartsAt, EndsAt: l.EndsAt, NodeLimit: l.NodeLimit, SeatLimit: l.SeatLimit, Revoked: !l.RevokedAt.IsZero()}
+}
+
 // summarizeSeat records in the org's summary that userID holds (held) or no longer holds a
 // seat of the license.
 func (t *txn) summarizeSeat(orgID, licenseID, userID string, held bool) {
@@ -70,6 +81,20 @@ func (t *txn) summarizeSeat(orgID, licenseID, userID string, held bool) {
 	upd := expression.Delete(attr(attrSeats+licenseID), expression.Value(set))
 	if held {
 		upd = expression.Add(attr(attrSeats+licenseID), expression.Value(set))
+	}
+	t.update(summaryKey(orgID), upd, expression.ConditionBuilder{}, nil)
+}
+
+// summarizeSeatsFreed records in the org's summary that userID holds no seat of the licenses
+// any more: one update of the item for them all, since a transaction may touch it only once.
+func (t *txn) summarizeSeatsFreed(orgID, userID string, licenseIDs []string) {
+	if len(licenseIDs) == 0 {
+		return
+	}
+	set := &types.AttributeValueMemberSS{Value: []string{userID}}
+	var upd expression.UpdateBuilder
+	for _, lic := range licenseIDs {
+		upd = upd.Delete(attr(attrSeats+lic), expression.Value(set))
 	}
 	t.update(summaryKey(orgID), upd, expression.ConditionBuilder{}, nil)
 }
@@ -123,8 +148,9 @@ func publicFrom(av map[string]types.AttributeValue) ([]tokens.Product, error) {
 }
 
 // PutLicenseSummary writes the licenses ls, seats included, into the org's summary, one
-// update per transaction (a transaction may touch the item once); tests and seeding call it,
-// the licensing writes keep the summary with summarizeLicense and summarizeSeat.
+// update per transaction (a transaction may touch the item once). Only tests call it, for
+// licenses the routes can't make (ended, starting later); the licensing writes keep the
+// summary themselves.
 func (s *Store) PutLicenseSummary(ctx context.Context, orgID string, ls []tokens.License) error {
 	for _, l := range ls {
 		writes := []func(*txn){func(t *txn) { t.summarizeLicense(orgID, l) }}
@@ -142,8 +168,8 @@ func (s *Store) PutLicenseSummary(ctx context.Context, orgID string, ls []tokens
 	return nil
 }
 
-// PutPublicCatalog lists ps among the public products; tests and seeding call it, the
-// catalog writes keep the list with summarizeProduct.
+// PutPublicCatalog lists ps among the public products; only tests call it, PutProduct keeps
+// the list itself.
 func (s *Store) PutPublicCatalog(ctx context.Context, ps []tokens.Product) error {
 	for _, p := range ps {
 		t := s.txn()

@@ -19,6 +19,7 @@ import (
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/tokens"
 )
 
 // The licensing items (package licensing):
@@ -370,13 +371,14 @@ func (s *Store) queryPrefix(ctx context.Context, pk, prefix string, p paging.Req
 	return out.Items, next, err
 }
 
-// PutProduct implements licensing.Store. The catalog belongs to no org: no event log to write.
+// PutProduct implements licensing.Store: the product and its place among the public products
+// (listed while public, unlisted when commercial), in one transaction. The catalog belongs to
+// no org: no event log to write.
 func (s *Store) PutProduct(ctx context.Context, p licensing.Product) error {
-	av, err := marshalMap(newProductItem(p))
-	if err != nil {
-		return err
-	}
-	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: av}); err != nil {
+	t := s.txn()
+	t.put(newProductItem(p), expression.ConditionBuilder{}, nil)
+	t.summarizeProduct(tokens.Product{ID: p.ID, Name: p.Name}, p.Availability == licensing.Public)
+	if err := t.run(ctx, s.Client); err != nil {
 		return fmt.Errorf("put product %s: %w", p.ID, err)
 	}
 	return nil
@@ -451,6 +453,7 @@ func (s *Store) Licenses(ctx context.Context, orgID string, p paging.Request) (l
 func (s *Store) GrantLicense(ctx context.Context, l licensing.License, ev audit.Event) error {
 	t := s.txn()
 	t.putNew(newLicenseItem(l), fmt.Errorf("license %s exists", l.ID))
+	t.summarizeLicense(l.OrgID, summaryOf(l))
 	t.check(key(orgPK(l.OrgID), skMeta), orgLive(), licensing.ErrOrgGone)
 	t.event(ev)
 	return t.run(ctx, s.Client)
@@ -462,6 +465,7 @@ func (s *Store) StartTrial(ctx context.Context, l licensing.License, g licensing
 	t.putNew(trialGuardItem{keys: keys{PK: orgPK(g.OrgID), SK: trialSK(g.ProductID)}, ProductID: g.ProductID,
 		LicenseID: g.LicenseID, Agreement: *newAcceptanceItem(g.Agreement)}, licensing.ErrTrialTaken)
 	t.putNew(newLicenseItem(l), fmt.Errorf("license %s exists", l.ID))
+	t.summarizeLicense(l.OrgID, summaryOf(l))
 	t.check(key(orgPK(l.OrgID), skMeta), orgLive().And(attr("kind").Equal(val(string(orgs.Shared)))), licensing.ErrOrgGone)
 	t.event(ev)
 	return t.run(ctx, s.Client)
@@ -513,6 +517,7 @@ func (s *Store) UpdateLicense(ctx context.Context, before, after licensing.Licen
 		}
 	}
 	t.update(key(orgPK(before.OrgID), licenseSK(before.ID)), u, exists().And(cond), onFail)
+	t.summarizeLicense(before.OrgID, summaryOf(after))
 	t.check(key(orgPK(before.OrgID), skMeta), orgLive(), licensing.ErrOrgGone)
 	t.event(ev)
 	return t.run(ctx, s.Client)
@@ -574,6 +579,7 @@ func (s *Store) AssignSeat(ctx context.Context, w licensing.SeatWrite) error {
 		And(expression.AttributeNotExists(attr("endsAt")).Or(attr("endsAt").GreaterThan(val(sortTime(w.Now)))))
 	t.update(key(orgPK(l.OrgID), licenseSK(l.ID)),
 		expression.Add(attr("seatHolders"), seatSet(m.UserID)).Add(attr("seatsUsed"), val(1)), cond, licensing.ErrSeatsTaken)
+	t.summarizeSeat(l.OrgID, l.ID, m.UserID, true)
 	few := expression.AttributeNotExists(attr("seatLicenses")).Or(expression.Size(attr("seatLicenses")).LessThan(val(licensing.MaxSeatsPerMember)))
 	t.update(key(orgPK(l.OrgID), memberSK(m.UserID)), expression.Add(attr("seatLicenses"), seatSet(l.ID)),
 		exists().And(attr("role").Equal(val(string(m.Role)))).And(few), orgs.ErrMemberChanged)
@@ -595,6 +601,7 @@ func (s *Store) ReleaseSeat(ctx context.Context, w licensing.SeatWrite) error {
 	t.update(key(orgPK(l.OrgID), licenseSK(l.ID)),
 		expression.Delete(attr("seatHolders"), seatSet(uid)).Add(attr("seatsUsed"), val(-1)),
 		expression.Contains(attr("seatHolders"), uid), licensing.ErrNoSeat)
+	t.summarizeSeat(l.OrgID, l.ID, uid, false)
 	if w.Member != nil {
 		t.update(key(orgPK(l.OrgID), memberSK(uid)), expression.Delete(attr("seatLicenses"), seatSet(l.ID)), exists(), orgs.ErrMemberChanged)
 		t.update(key(userPK(uid), userOrgSK(l.OrgID)), expression.Delete(attr("seatLicenses"), seatSet(l.ID)), exists(), orgs.ErrMemberChanged)
@@ -616,9 +623,11 @@ func seatsAsRead(seats []string) expression.ConditionBuilder {
 	return expression.Size(attr("seatLicenses")).Equal(val(len(seats)))
 }
 
-// freeSeats adds to a removal of m what frees m's seats: each seat item and m's place in each
-// license's holders.
+// freeSeats adds to a removal of m what frees m's seats: each seat item, m's place in each
+// license's holders and in the org's license summary. At MaxSeatsPerMember seats that is
+// 2×40 + 1 items, which leaves a removal's other items room under the 100 a transaction holds.
 func (t *txn) freeSeats(orgID string, m orgs.Member) {
+	t.summarizeSeatsFreed(orgID, m.UserID, m.Seats)
 	for _, lic := range m.Seats {
 		t.delete(key(orgPK(orgID), seatSK(lic, m.UserID)), expression.ConditionBuilder{}, nil)
 		t.update(key(orgPK(orgID), licenseSK(lic)),

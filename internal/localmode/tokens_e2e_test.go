@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vendorportal/orgs/internal/licensing"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
@@ -51,13 +53,10 @@ func TestToolsSignInWithTheOrgTokenUntilItIsRegeneratedOrAuthIsReset(t *testing.
 	other := decode[org](t, s.do("POST", "/v1/orgs", ada.tokens.IDToken, `{"name":"Other"}`), 201)
 	id := acme.str("id")
 	s.join(ada, bob, id, "user")
-	store := s.api.Env.Store()
-	if err := store.PutPublicCatalog(t.Context(), []tokens.Product{{ID: "cli", Name: "Command line"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.PutLicenseSummary(t.Context(), id, []tokens.License{
-		{ID: "l1", ProductID: "pro", ProductName: "Pro", Type: "enterprise", StartsAt: time.Now().Add(-time.Hour)},
-	}); err != nil {
+	// The demo catalog's public products are everyone's; an operator grants Acme a license of
+	// a commercial one (the grant keeps the summary the sign-in reads).
+	op := orgs.Caller{ID: "op-tokens-e2e", Email: "op@example.com", Operator: true}
+	if _, err := s.api.Env.Licensing().Grant(t.Context(), op, id, licensing.GrantInput{ProductID: "enterprise-console", Type: licensing.TypeEnterprise}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -75,7 +74,7 @@ func TestToolsSignInWithTheOrgTokenUntilItIsRegeneratedOrAuthIsReset(t *testing.
 	for _, p := range ent.Products {
 		got = append(got, p.ID+":"+p.LicenseType)
 	}
-	if d := cmp.Diff([]string{"cli:free", "pro:enterprise"}, got); d != "" {
+	if d := cmp.Diff([]string{"community-cli:free", "docs-portal:free", "enterprise-console:enterprise"}, got); d != "" {
 		t.Errorf("products (-want +got):\n%s", d)
 	}
 	if r := s.tool("stranger@example.com", tok); r.status != 401 || r.header.Get("WWW-Authenticate") == "" {
