@@ -28,7 +28,7 @@ import (
 // generated main is left over from a route that is gone: run `go generate ./functions`.
 func TestMainsMatchRouteTable(t *testing.T) {
 	names := map[string]bool{}
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		if names[r.Name] {
 			t.Errorf("two routes are named %q", r.Name)
 		}
@@ -97,7 +97,7 @@ func TestOpenAPIMatchesRouteTable(t *testing.T) {
 		}
 	}
 	var inTable []string
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		key := r.Method + " " + r.Path
 		inTable = append(inTable, key)
 		op, ok := inSpec[key]
@@ -131,7 +131,7 @@ type function struct {
 
 func allFunctions() []function {
 	var fns []function
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, httpapi.RouteInstalls(r)})
 	}
 	for _, f := range triggers.Functions {

@@ -38,7 +38,7 @@ func main() {
 
 func run(fn, eventFile, api string) error {
 	var route *httpapi.Route
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		if r.Name == fn {
 			route = r
 		}

@@ -20,7 +20,7 @@ func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 	ses.Install(env)
 	cognito.Install(env)
 	sheets.Install(env)
-	g := New(env, httpapi.Routes, nil)
+	g := New(env, httpapi.Routes(), nil)
 	for path, want := range map[string]*httpapi.Route{
 		"/v1/orgs/o1/events/export":                     httpapi.ExportEvents,
 		"/v1/orgs/o1/events/01jd0000000000000000000000": httpapi.GetEvent,

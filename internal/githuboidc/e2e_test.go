@@ -129,7 +129,7 @@ func provider(t *testing.T, gh *fakeGitHub, sm *fakeSecretsManager) (issuer stri
 	}
 	env := app.New(app.ConfigFromEnv(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var routes []*httpapi.Route
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		if r.Feature == httpapi.FeatureGitHubOIDC {
 			routes = append(routes, r)
 		}

@@ -298,7 +298,7 @@ func (a *api) call(r *Route, ev events.APIGatewayV2HTTPRequest) events.APIGatewa
 	if err != nil {
 		a.t.Fatalf("%s: the handler returned an error to Lambda: %v", r.Name, err)
 	}
-	if slices.Contains(Routes, r) {
+	if slices.Contains(Routes(), r) {
 		body := []byte(resp.Body)
 		if resp.IsBase64Encoded {
 			body, _ = base64.StdEncoding.DecodeString(resp.Body)

@@ -16,7 +16,7 @@ import (
 // them at the cold start; the others never ask for it. (A paged list not marked fails its
 // first request: Request.Page panics without the cursor key.)
 func TestBindReadsTheSecretOnlyForRoutesMarkedSecret(t *testing.T) {
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		var reads atomic.Int64
 		env := app.New(app.Config{SecretARN: "arn:aws:secretsmanager:eu-west-1:1:secret:s"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		env.UseMail(&mail.Recorder{})

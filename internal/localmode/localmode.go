@@ -92,7 +92,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err := ensureDemoCatalog(ctx, api.Env); err != nil {
 		return nil, err
 	}
-	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes, verifier, func(r *httpapi.Route) *app.Env {
+	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes(), verifier, func(r *httpapi.Route) *app.Env {
 		c := cfg
 		c.AppID = r.Name
 		return function(c)
