@@ -45,6 +45,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
 // The targets, as ratios to the hello world.
@@ -68,6 +70,10 @@ type function struct {
 	// it gets APP_SECRET_ARN, as in the stack, and reads it from a Secrets Manager stand-in at
 	// init, one loopback round trip that the measurement includes.
 	secret bool
+	// readsSecrets: the route's other secrets (httpapi.Route.ReadsSecrets), read at init from
+	// the same stand-in, whose ARNs the stack hands the function (the GitHub OIDC signing
+	// keys: without them, the function would generate a key, which it never does in AWS).
+	readsSecrets []string
 
 	hostBin  string
 	sizeBin  string
@@ -236,6 +242,10 @@ func listFunctions(root, only string) ([]*function, error) {
 	if err != nil {
 		return nil, err
 	}
+	routes := map[string]*httpapi.Route{}
+	for _, r := range httpapi.Routes() {
+		routes[r.Name] = r
+	}
 	var fns []*function
 	for _, e := range entries {
 		if !e.IsDir() || (re != nil && !re.MatchString(e.Name())) {
@@ -245,8 +255,12 @@ func listFunctions(root, only string) ([]*function, error) {
 		if err != nil {
 			return nil, err
 		}
-		fns = append(fns, &function{name: e.Name(), pkg: "./functions/" + e.Name(),
-			secret: strings.Contains(string(main), "/internal/secrets\"")})
+		f := &function{name: e.Name(), pkg: "./functions/" + e.Name(),
+			secret: strings.Contains(string(main), "/internal/secrets\"")}
+		if r := routes[e.Name()]; r != nil {
+			f.readsSecrets = r.ReadsSecrets
+		}
+		fns = append(fns, f)
 	}
 	if len(fns) == 0 {
 		return nil, fmt.Errorf("no function under functions/ to measure")

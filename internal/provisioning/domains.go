@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/idna"
@@ -38,7 +39,20 @@ const (
 // ErrCodeSpent: the code was tried too often, expired or never sent.
 var ErrCodeSpent = apperr.New(apperr.Gone, "this verification code can no longer be used: request a new one")
 
-var domainProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.Transitional(false))
+var (
+	domainOnce sync.Once
+	domainIDNA *idna.Profile
+)
+
+// domainProfile is the IDNA profile of NormalizeDomain, made on first use: a package-level
+// one would be made at init, linking IDNA's mapping and bidi tables into every function that
+// imports this package, also those that never see a domain.
+func domainProfile() *idna.Profile {
+	domainOnce.Do(func() {
+		domainIDNA = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.Transitional(false))
+	})
+	return domainIDNA
+}
 
 // NormalizeDomain returns the domain lower-cased in its IDNA ASCII form, checking that it has
 // a public suffix and at least one more label ("acme.com", not "com", nor "example.invalid").
@@ -48,7 +62,7 @@ func NormalizeDomain(s string) (string, error) {
 	if s == "" || len(s) > 253 || strings.ContainsAny(s, "@/: ") {
 		return "", bad
 	}
-	a, err := domainProfile.ToASCII(s)
+	a, err := domainProfile().ToASCII(s)
 	if err != nil || !strings.Contains(a, ".") {
 		return "", bad
 	}
