@@ -10,7 +10,8 @@
 //   - for the host, to measure init: each binary is started against a stand-in of the Lambda
 //     Runtime API on 127.0.0.1, with the environment Lambda and the CDK stack give a function
 //     (region, dummy credentials, TABLE_NAME, APP_URL, APP_SECRET_ARN for the functions marked
-//     Secret, with a Secrets Manager stand-in on 127.0.0.1 answering GetSecretValue, ...),
+//     Secret and the GitHub OIDC key secret's ARN for its functions, with a Secrets Manager
+//     stand-in on 127.0.0.1 answering GetSecretValue, ...),
 //     and init is the time
 //     from exec to the function's first GET .../invocation/next. The functions' first /next is
 //     never answered: the process is killed there, so no handler runs and nothing calls AWS.
@@ -47,6 +48,7 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 // The targets, as ratios to the hello world.
@@ -66,9 +68,9 @@ type function struct {
 	name string
 	pkg  string // package pattern relative to the module root, e.g. ./functions/get-me
 	ref  bool   // the hello world
-	// secret: the function reads the server's secret (its main installs internal/secrets), so
-	// it gets APP_SECRET_ARN, as in the stack, and reads it from a Secrets Manager stand-in at
-	// init, one loopback round trip that the measurement includes.
+	// secret: the function reads the server's secret (its route or trigger is marked Secret),
+	// so it gets APP_SECRET_ARN, as in the stack, and reads it from a Secrets Manager stand-in
+	// at init, one loopback round trip that the measurement includes.
 	secret bool
 	// readsSecrets: the route's other secrets (httpapi.Route.ReadsSecrets), read at init from
 	// the same stand-in, whose ARNs the stack hands the function (the GitHub OIDC signing
@@ -242,23 +244,28 @@ func listFunctions(root, only string) ([]*function, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The stack's settings of each function: whether it reads the server's secret, and which
+	// other secrets it reads.
 	routes := map[string]*httpapi.Route{}
 	for _, r := range httpapi.Routes() {
 		routes[r.Name] = r
+	}
+	fnByName := map[string]*triggers.Function{}
+	for _, f := range triggers.Functions {
+		fnByName[f.Name] = f
 	}
 	var fns []*function
 	for _, e := range entries {
 		if !e.IsDir() || (re != nil && !re.MatchString(e.Name())) {
 			continue
 		}
-		main, err := os.ReadFile(filepath.Join(root, "functions", e.Name(), "main.go"))
-		if err != nil {
-			return nil, err
-		}
-		f := &function{name: e.Name(), pkg: "./functions/" + e.Name(),
-			secret: strings.Contains(string(main), "/internal/secrets\"")}
+		f := &function{name: e.Name(), pkg: "./functions/" + e.Name()}
 		if r := routes[e.Name()]; r != nil {
-			f.readsSecrets = r.ReadsSecrets
+			f.secret, f.readsSecrets = r.Secret, r.ReadsSecrets
+		} else if t := fnByName[e.Name()]; t != nil {
+			f.secret = t.Secret
+		} else {
+			return nil, fmt.Errorf("functions/%s is neither a route (httpapi.Routes) nor a trigger (triggers.Functions): run go generate ./functions", e.Name())
 		}
 		fns = append(fns, f)
 	}
