@@ -21,8 +21,10 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/localmode"
+	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
 func main() {
@@ -70,6 +72,8 @@ func run(fn, eventFile, api string) error {
 	ses.Install(env)
 	cognito.Install(env)
 	sheets.Install(env)
+	secrets.Install(env)
+	toolauth.Install(env)
 	out, err := httpapi.Bind(route, env)(context.Background(), ev)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
 // API Gateway picks the most specific route: a literal segment beats a path variable. The
@@ -20,6 +21,7 @@ func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 	ses.Install(env)
 	cognito.Install(env)
 	sheets.Install(env)
+	toolauth.Install(env)
 	g := New(env, httpapi.Routes(), nil)
 	for path, want := range map[string]*httpapi.Route{
 		"/v1/orgs/o1/events/export":                     httpapi.ExportEvents,

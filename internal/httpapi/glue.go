@@ -234,7 +234,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		}
 	}
 	if r.Auth == Token {
-		b.tool = env.Tokens()
+		b.tool = env.ToolSignIn()
 	}
 	// Only a route marked Secret asks for the server's secret, once, at the cold start: the
 	// other functions never hold it (principle 9).
@@ -285,7 +285,7 @@ type bound struct {
 	authz   *orgs.Service
 	// prefetch names what else the authorization step reads (Route.Prefetch).
 	prefetch Prefetcher
-	tool     *tokens.Service
+	tool     app.ToolSignIn
 	// cursors seals the route's list cursors; nil for a route not marked Secret.
 	cursors *seal.Key
 	now     func() time.Time
@@ -319,7 +319,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		if !ok {
 			return nil, apperr.New(apperr.Unauthenticated, "sign in with HTTP Basic: a member's email and the org's access token")
 		}
-		if req.Tool, err = b.tool.SignIn(ctx, email, token); err != nil {
+		if req.Tool, err = b.tool(ctx, email, token); err != nil {
 			return nil, err
 		}
 	}

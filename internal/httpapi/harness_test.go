@@ -32,6 +32,7 @@ import (
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/testenv"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
 // harnessNow is the harness's clock: the time of the sample events' tokens.
@@ -93,6 +94,7 @@ func newAPI(t *testing.T, opts ...func(*dynamodb.Options)) *api {
 		o.APIOptions = append(slices.Clone(o.APIOptions), a.writes.record)
 	}}, opts...)...)
 	a.env = app.New(config(table), slog.New(slog.NewJSONHandler(&a.logs, nil)))
+	toolauth.Install(a.env)
 	a.env.Now = func() time.Time { return harnessNow }
 	a.env.UseDynamoDB(client)
 	a.store = a.env.Store()
@@ -104,6 +106,7 @@ func newAPI(t *testing.T, opts ...func(*dynamodb.Options)) *api {
 func newBareAPI(t *testing.T) *api {
 	a := &api{t: t, writes: &writeLog{}, bound: map[*Route]LambdaHandler{}}
 	a.env = app.New(config(""), slog.New(slog.NewJSONHandler(&a.logs, nil)))
+	toolauth.Install(a.env)
 	return a
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
 // Principle 9: only the routes marked Secret read the server's secret, once, when Bind builds
@@ -22,6 +23,7 @@ func TestBindReadsTheSecretOnlyForRoutesMarkedSecret(t *testing.T) {
 		env.UseMail(&mail.Recorder{})
 		env.UseDirectory(newFakeDirectory())
 		env.UseSpreadsheets(sheets.XLSX{})
+		toolauth.Install(env)
 		env.UseSecretReader(func(context.Context, string) ([]byte, error) {
 			reads.Add(1)
 			return []byte("s3cret"), nil

@@ -23,10 +23,12 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/streamfeed"
+	"github.com/vendorportal/orgs/internal/toolauth"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -84,6 +86,8 @@ func New(ctx context.Context, o Options) (*API, error) {
 		ses.Install(env)
 		cognito.Install(env)
 		sheets.Install(env)
+		secrets.Install(env)
+		toolauth.Install(env)
 		return env
 	}
 	tools := cfg
