@@ -18,6 +18,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -225,7 +226,7 @@ func functionDeps(t *testing.T) map[string][]string {
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
 	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install,
-		"secrets": secrets.Install, "toolauth": toolauth.Install}
+		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install}
 	// As in AWS, the server's secret is in Secrets Manager (a stand-in here).
 	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
 	sm, err := standins.NewSecretsManager(map[string]string{secretARN: "s3cret"})

@@ -22,7 +22,7 @@
 // Init runs are interleaved: every round starts each binary once, the hello world included,
 // in a fresh random order, so that noise from a shared machine falls on all of them alike.
 // The measuring phase stops after -n rounds (default 50) or when -budget is spent, after at
-// least 5 rounds; slow builds (a cold build cache) shrink that budget so that the whole run
+// least 15 rounds; slow builds (a cold build cache) shrink that budget so that the whole run
 // stays near -total (default 110 s).
 //
 // It prints a markdown table to stdout, rows over a target marked, and then the packages that
@@ -91,8 +91,8 @@ type function struct {
 
 func main() {
 	n := flag.Int("n", 50, "init runs per function (rounds)")
-	budget := flag.Duration("budget", 60*time.Second, "time cap of the init-measuring phase; rounds stop once it is spent (after at least 5)")
-	total := flag.Duration("total", 110*time.Second, "the whole run's aim: slow builds shorten the init phase's budget to fit (down to its 5 rounds)")
+	budget := flag.Duration("budget", 60*time.Second, "time cap of the init-measuring phase; rounds stop once it is spent (after at least 15)")
+	total := flag.Duration("total", 110*time.Second, "the whole run's aim: slow builds shorten the init phase's budget to fit (down to its 15 rounds)")
 	pkgs := flag.Int("pkgs", 15, "rows of the per-package size breakdown of the biggest function; 0 skips it")
 	only := flag.String("only", "", "measure only the functions whose name matches this regexp (the hello world always)")
 	seed := flag.Uint64("seed", 0, "seed of the run order; 0 picks one")
@@ -299,7 +299,7 @@ func measureInit(ctx context.Context, api *runtimeAPI, all []*function, n int, b
 	}
 	live = ok
 
-	const minRounds = 5
+	const minRounds = 15
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	deadline := time.Now().Add(budget)
 	rounds := 0

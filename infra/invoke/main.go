@@ -21,6 +21,7 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/localmode"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -74,6 +75,7 @@ func run(fn, eventFile, api string) error {
 	sheets.Install(env)
 	secrets.Install(env)
 	toolauth.Install(env)
+	orgauthz.Install(env)
 	out, err := httpapi.Bind(route, env)(context.Background(), ev)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/toolauth"
@@ -22,6 +23,7 @@ func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 	cognito.Install(env)
 	sheets.Install(env)
 	toolauth.Install(env)
+	orgauthz.Install(env)
 	g := New(env, httpapi.Routes(), nil)
 	for path, want := range map[string]*httpapi.Route{
 		"/v1/orgs/o1/events/export":                     httpapi.ExportEvents,

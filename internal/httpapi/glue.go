@@ -228,7 +228,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	}
 	b := bound{route: r, handler: h, replay: replay, now: env.Now}
 	if r.OrgScoped() {
-		b.authz = env.Orgs()
+		b.authz = env.Authorizer()
 		if r.Prefetch != nil {
 			b.prefetch = r.Prefetch(env)
 		}
@@ -282,7 +282,7 @@ type bound struct {
 	route   *Route
 	handler Handler
 	replay  Replayer
-	authz   *orgs.Service
+	authz   app.Authorizer
 	// prefetch names what else the authorization step reads (Route.Prefetch).
 	prefetch Prefetcher
 	tool     app.ToolSignIn
@@ -348,7 +348,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 				subject.Item.Child = req.Path(r.SubjectChild + "Id")
 			}
 		}
-		if req.Access, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
+		if req.Access, err = authz(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)
 		}
 	}

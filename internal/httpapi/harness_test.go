@@ -27,6 +27,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/ses"
@@ -95,6 +96,7 @@ func newAPI(t *testing.T, opts ...func(*dynamodb.Options)) *api {
 	}}, opts...)...)
 	a.env = app.New(config(table), slog.New(slog.NewJSONHandler(&a.logs, nil)))
 	toolauth.Install(a.env)
+	orgauthz.Install(a.env)
 	a.env.Now = func() time.Time { return harnessNow }
 	a.env.UseDynamoDB(client)
 	a.store = a.env.Store()
@@ -107,6 +109,7 @@ func newBareAPI(t *testing.T) *api {
 	a := &api{t: t, writes: &writeLog{}, bound: map[*Route]LambdaHandler{}}
 	a.env = app.New(config(""), slog.New(slog.NewJSONHandler(&a.logs, nil)))
 	toolauth.Install(a.env)
+	orgauthz.Install(a.env)
 	return a
 }
 

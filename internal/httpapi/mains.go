@@ -21,8 +21,9 @@ func MainSource(r *Route) string {
 
 // RouteInstalls returns the packages of internal/ whose Install the route's main calls: those
 // its IAM actions call for (secrets for a route marked Secret), secrets for one that reads
-// other secrets, sheets for a route that reads or writes spreadsheets, and toolauth for one
-// whose callers are tools (Auth Token).
+// other secrets, sheets for a route that reads or writes spreadsheets, orgauthz for an org
+// route (OrgScoped: the authorization step) and toolauth for one whose callers are tools
+// (Auth Token).
 func RouteInstalls(r *Route) []string {
 	out := InstallsFor(r.IAMActions())
 	if len(r.ReadsSecrets) > 0 && !slices.Contains(out, "secrets") {
@@ -30,6 +31,9 @@ func RouteInstalls(r *Route) []string {
 	}
 	if r.Spreadsheets {
 		out = append(out, "sheets")
+	}
+	if r.OrgScoped() {
+		out = append(out, "orgauthz")
 	}
 	if r.Auth == Token {
 		out = append(out, "toolauth")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/toolauth"
 )
@@ -24,6 +25,7 @@ func TestBindReadsTheSecretOnlyForRoutesMarkedSecret(t *testing.T) {
 		env.UseDirectory(newFakeDirectory())
 		env.UseSpreadsheets(sheets.XLSX{})
 		toolauth.Install(env)
+		orgauthz.Install(env)
 		env.UseSecretReader(func(context.Context, string) ([]byte, error) {
 			reads.Add(1)
 			return []byte("s3cret"), nil

@@ -23,6 +23,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -88,6 +89,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 		sheets.Install(env)
 		secrets.Install(env)
 		toolauth.Install(env)
+		orgauthz.Install(env)
 		return env
 	}
 	tools := cfg
