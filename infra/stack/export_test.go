@@ -9,3 +9,6 @@ func SetRouteTable(routes []*httpapi.Route) (restore func()) {
 	routeTable = func() []*httpapi.Route { return routes }
 	return func() { routeTable = saved }
 }
+
+// RouteTable is the route table the stack deploys: httpapi.Routes, or what SetRouteTable set.
+func RouteTable() []*httpapi.Route { return routeTable() }

@@ -355,7 +355,7 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("no function %s", r.Name)
 			}
 		}
-		for _, r := range httpapi.Routes() {
+		for _, r := range stack.RouteTable() {
 			if r.Feature != "" && byName[r.Name] != "" {
 				t.Errorf("function %s of feature %s is deployed without the feature's settings", r.Name, r.Feature)
 			}
@@ -1285,7 +1285,7 @@ func TestFederationSettingsAreComplete(t *testing.T) {
 // deployedRoutes are the routes the stack deploys: all but those of features not configured.
 func deployedRoutes(github bool) []*httpapi.Route {
 	var out []*httpapi.Route
-	for _, r := range httpapi.Routes() {
+	for _, r := range stack.RouteTable() {
 		if r.Feature == "" || (r.Feature == httpapi.FeatureGitHubOIDC && github) {
 			out = append(out, r)
 		}
@@ -1312,7 +1312,7 @@ func wantEnv(name string) []string {
 	var actions []string
 	var route *httpapi.Route
 	secret := false
-	for _, r := range httpapi.Routes() {
+	for _, r := range stack.RouteTable() {
 		if r.Name == name {
 			route, actions, secret = r, r.Actions, r.Secret
 		}
@@ -1623,7 +1623,7 @@ func checkBudget(t *testing.T, tp tmpl, functions int) {
 	t.Logf("%d resources in %d templates for %d functions", total, len(tp.counts), functions)
 }
 
-// withRoutes replaces the stack's route table for the rest of the test.
+// withRoutes replaces the stack's route table (stack.RouteTable) for the rest of the test.
 func withRoutes(t *testing.T, routes []*httpapi.Route) {
 	t.Helper()
 	t.Cleanup(stack.SetRouteTable(routes))
