@@ -247,6 +247,24 @@ func licenseRead(orgID string, r licensing.LicenseRead) readPlan {
 	}}
 }
 
+// getAs reads the item pk/sk, an I, consistently and returns what to makes of it; absent when
+// there is none.
+func getAs[I, V any](ctx context.Context, s *Store, pk, sk string, to func(I) V, absent error) (V, error) {
+	var zero V
+	av, err := s.getItem(ctx, pk, sk)
+	if err != nil {
+		return zero, err
+	}
+	v, err := decodeAs(sk, av, to)
+	switch {
+	case err != nil:
+		return zero, err
+	case v == nil:
+		return zero, absent
+	}
+	return *v, nil
+}
+
 // getItem reads one item, consistently; nil when there is none.
 func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
@@ -258,18 +276,7 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 
 // Product implements licensing.Store.
 func (s *Store) Product(ctx context.Context, id string) (licensing.Product, error) {
-	av, err := s.getItem(ctx, catalogPK, productSK(id))
-	if err != nil {
-		return licensing.Product{}, err
-	}
-	if av == nil {
-		return licensing.Product{}, licensing.ErrNoProduct(id)
-	}
-	var it productItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return licensing.Product{}, err
-	}
-	return it.product(), nil
+	return getAs(ctx, s, catalogPK, productSK(id), productItem.product, licensing.ErrNoProduct(id))
 }
 
 // Products implements licensing.Store: one Query of the catalog's partition.
@@ -331,50 +338,21 @@ func (s *Store) PutProduct(ctx context.Context, p licensing.Product) error {
 
 // Org implements licensing.Store: one consistent GetItem.
 func (s *Store) Org(ctx context.Context, orgID string) (orgs.Org, error) {
-	av, err := s.getItem(ctx, orgPK(orgID), skMeta)
-	if err != nil {
-		return orgs.Org{}, err
-	}
-	if av == nil {
-		return orgs.Org{}, licensing.ErrOrgGone
-	}
-	var it orgItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return orgs.Org{}, err
-	}
-	return it.org(), nil
+	return getAs(ctx, s, orgPK(orgID), skMeta, orgItem.org, licensing.ErrOrgGone)
 }
 
 // OrgByHandle implements licensing.Store: the handle's guard, then the org.
 func (s *Store) OrgByHandle(ctx context.Context, handle string) (orgs.Org, error) {
-	av, err := s.getItem(ctx, handlePK(handle), skHandle)
+	orgID, err := getAs(ctx, s, handlePK(handle), skHandle, func(it handleItem) string { return it.OrgID }, licensing.ErrOrgGone)
 	if err != nil {
 		return orgs.Org{}, err
 	}
-	if av == nil {
-		return orgs.Org{}, licensing.ErrOrgGone
-	}
-	var it handleItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return orgs.Org{}, err
-	}
-	return s.Org(ctx, it.OrgID)
+	return s.Org(ctx, orgID)
 }
 
 // License implements licensing.Store.
 func (s *Store) License(ctx context.Context, orgID, licenseID string) (licensing.License, error) {
-	av, err := s.getItem(ctx, orgPK(orgID), licenseSK(licenseID))
-	if err != nil {
-		return licensing.License{}, err
-	}
-	if av == nil {
-		return licensing.License{}, licensing.ErrNoLicense
-	}
-	var it licenseItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return licensing.License{}, err
-	}
-	return it.license(), nil
+	return getAs(ctx, s, orgPK(orgID), licenseSK(licenseID), licenseItem.license, licensing.ErrNoLicense)
 }
 
 // Licenses implements licensing.Store: one Query of the org's LICENSE# range.
@@ -474,18 +452,7 @@ func sameLimit(a, b *int) bool {
 
 // Seat implements licensing.Store.
 func (s *Store) Seat(ctx context.Context, orgID, licenseID, userID string) (licensing.Seat, error) {
-	av, err := s.getItem(ctx, orgPK(orgID), seatSK(licenseID, userID))
-	if err != nil {
-		return licensing.Seat{}, err
-	}
-	if av == nil {
-		return licensing.Seat{}, licensing.ErrNoSeat
-	}
-	var it seatItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return licensing.Seat{}, err
-	}
-	return it.seat(), nil
+	return getAs(ctx, s, orgPK(orgID), seatSK(licenseID, userID), seatItem.seat, licensing.ErrNoSeat)
 }
 
 // Seats implements licensing.Store: one Query of the license's SEAT# range.
