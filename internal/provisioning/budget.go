@@ -15,17 +15,16 @@ import (
 //
 //   - a request of one email counts it in its own transaction (MemberWrite.Budget, OrgWrite.Budget,
 //     the reset's MemberEvent), so it costs no round trip;
-//   - a request of many (the multiple-user form, a legacy migration, an import) reserves
-//     them all before it creates anyone, and gives back at the end what it did not send: an
-//     item that failed, an existing account added as it is (no email). An import reserves in
-//     the transaction that starts it; each of its chunks gives back what its rows did not use.
+//   - a request of many (the multiple-user form, a legacy migration) counts all its items'
+//     emails in its first write's transaction (reservation), and gives back at the end what
+//     it did not send: an item that failed, an existing account added as it is (no email);
+//   - an import counts its rows' emails in the transaction that starts it; each of its chunks
+//     gives back what its rows did not send.
 //     A run that crashes before giving back keeps the uses counted: the budget may refuse
 //     early, never let more through.
 
 // Limits is the store's side of the budget (dynamo/limits.go).
 type Limits interface {
-	// Use counts u on its own: u.Exceeded() when it would pass the limit, nothing counted.
-	Use(ctx context.Context, u ratelimit.Use) error
 	// Release gives u.N uses back, never below zero.
 	Release(ctx context.Context, u ratelimit.Use) error
 }
@@ -41,26 +40,45 @@ func (s *Service) oneEmail(orgID string) *ratelimit.Use {
 	return &u
 }
 
-// reservation is emails of the budget counted before the users that send them are created;
-// each user who ends without an email gives one back (unused), and settle returns them.
+// reservation is the budget of a request that sends many emails. Until one of its writes has
+// carried them (carried), carry is how many emails its remaining items may send: the first
+// write carries them all in its transaction, so that a request that would pass the budget is
+// refused before anything of it is written, at no extra round trip. Each item after it that
+// ends without an email gives one back (unused), and settle returns them.
 type reservation struct {
-	use    ratelimit.Use
-	unused atomic.Int64
+	use     ratelimit.Use
+	carry   int
+	carried bool
+	unused  atomic.Int64
 }
 
-// reserve counts n emails of orgID's budget now, on its own: the request is refused whole
-// when they would pass the budget. Nothing is counted for n = 0.
-func (s *Service) reserve(ctx context.Context, orgID string, n int) (*reservation, error) {
-	r := &reservation{use: s.emailBudget(orgID, n, s.Now())}
-	if err := s.Store.Use(ctx, r.use); err != nil {
-		return nil, err
+// newReservation is the reservation of a request of orgID's, now, that no write has carried yet.
+func (s *Service) newReservation(orgID string) *reservation {
+	return &reservation{use: s.emailBudget(orgID, 0, s.Now())}
+}
+
+// reserved is a reservation carried earlier, at, for emails of orgID (an import's, counted
+// in the transaction that started it).
+func (s *Service) reserved(orgID string, at time.Time) *reservation {
+	return &reservation{use: s.emailBudget(orgID, 0, at), carried: true}
+}
+
+// writeBudget is the budget a member's write counts: its own email for a request of one
+// (res nil); for a request of many, the whole request's while no write has carried it (less
+// this item's own when it turned out to send none: counted says the item was in carry).
+func (s *Service) writeBudget(orgID string, res *reservation, counted, emails bool) *ratelimit.Use {
+	switch {
+	case res == nil && emails:
+		return s.oneEmail(orgID)
+	case res == nil || res.carried:
+		return nil
 	}
-	return r, nil
-}
-
-// reserved is a reservation made earlier (an import's, at its start) for n users.
-func (s *Service) reserved(orgID string, n int, at time.Time) *reservation {
-	return &reservation{use: s.emailBudget(orgID, n, at)}
+	u := res.use
+	u.N = res.carry
+	if counted && !emails {
+		u.N--
+	}
+	return &u
 }
 
 // giveBack marks one reserved email as not sent.

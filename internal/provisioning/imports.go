@@ -471,7 +471,7 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 		var firstErr error
 		// The rows' emails were counted when the import started; the rows of this run
 		// that send none give theirs back.
-		res := s.reserved(c.OrgID, len(c.Rows), c.BudgetAt)
+		res := s.reserved(c.OrgID, c.BudgetAt)
 		sem := make(chan struct{}, rowWorkers)
 		for _, r := range c.Rows {
 			if done[r.Index] {

@@ -225,28 +225,35 @@ func (s *Service) CreateMany(ctx context.Context, a orgs.Access, ins []UserInput
 	return out, s.createAll(ctx, a, plans, out, createOpts{actor: actorOf(a), source: orgs.SourceCreated, action: "member.created"})
 }
 
-// createAll creates the users of plans (nil: an item that failed its check) into out, with
-// their emails reserved in the org's budget first and what went unsent given back.
+// createAll creates the users of plans (nil: an item that failed its check) into out. The
+// emails of every item are counted in the org's budget by the first write (reservation): a
+// request that would pass it is refused whole (nothing of it written, the directory user
+// of that first item deleted), and what went unsent is given back at the end.
 func (s *Service) createAll(ctx context.Context, a orgs.Access, plans []*plan, out []BulkResult, o createOpts) error {
-	n := 0
+	remaining := 0
 	for _, p := range plans {
 		if p != nil && p.mailed {
-			n++
+			remaining++
 		}
 	}
-	res, err := s.reserve(ctx, a.Org.ID, n)
-	if err != nil {
-		return err
-	}
+	res := s.newReservation(a.Org.ID)
 	defer s.settle(ctx, res)
 	o.res = res
 	for i, p := range plans {
 		if p == nil {
 			continue
 		}
+		wasCarried := res.carried
+		res.carry, o.counted = remaining, p.mailed
 		var mailed bool
 		out[i].Member, mailed, out[i].Err = s.createWith(ctx, a, *p, o)
-		if p.mailed && !mailed {
+		if p.mailed {
+			remaining--
+		}
+		switch {
+		case !res.carried && apperr.KindOf(out[i].Err) == apperr.RateLimited:
+			return out[i].Err
+		case wasCarried && p.mailed && !mailed:
 			res.giveBack()
 		}
 	}
@@ -265,8 +272,10 @@ type createOpts struct {
 	// extra adds what the caller keeps of the member beyond the create's input (SCIM's
 	// external id and name parts).
 	extra func(*orgs.Member)
-	// res is the reservation the credentials email was counted in; nil: the write counts it.
-	res *reservation
+	// res is the reservation of a request of many the credentials email counts in (nil: the
+	// write counts its own); counted says the item is one of the reservation's carry.
+	res     *reservation
+	counted bool
 }
 
 type importRec struct {
@@ -409,9 +418,7 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 		msgs = append(msgs, msg)
 	}
 	w := MemberWrite{Member: m, Account: acc, Roles: o.roles, Event: ev, Outbox: msgs}
-	if len(msgs) > 0 && o.res == nil {
-		w.Budget = s.oneEmail(a.Org.ID)
-	}
+	w.Budget = s.writeBudget(a.Org.ID, o.res, o.counted, len(msgs) > 0)
 	if actor.Type == audit.ActorUser && o.imp == nil {
 		w.Actor = a.Member
 	}
@@ -423,6 +430,9 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 			err = o.imp.store.AddImportedMember(ctx, w, o.imp.importID, out)
 		} else {
 			err = s.Store.AddMember(ctx, w)
+		}
+		if err == nil && o.res != nil {
+			o.res.carried = true
 		}
 		if err == nil || attempt >= 5 || !errors.Is(err, orgs.ErrPersonalHandleTaken) || w.Account == nil {
 			return err
