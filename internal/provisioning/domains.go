@@ -195,10 +195,22 @@ func (s *Service) verified(ctx context.Context, a orgs.Access, i int, method str
 }
 
 // codeMessage is the email carrying a domain's verification code.
-var codeMessage = mail.MustTemplate("domain-code",
-	"Your verification code for {{.Domain}}",
-	"{{.Actor}} asked to verify that {{.Org}} holds the domain {{.Domain}}.\n\nThe code: {{.Code}}\n\nIt works for an hour. If you did not expect this, ignore this email.\n",
-	`<p>{{.Actor}} asked to verify that {{.Org}} holds the domain {{.Domain}}.</p><p>The code: <strong>{{.Code}}</strong></p><p>It works for an hour. If you did not expect this, ignore this email.</p>`)
+var (
+	codeOnce     sync.Once
+	codeTemplate *mail.Template
+)
+
+// codeMessage parses the template on first use: a package-level one would be parsed at the cold
+// start of every function that imports this package, and linked into all of them.
+func codeMessage() *mail.Template {
+	codeOnce.Do(func() {
+		codeTemplate = mail.MustTemplate("domain-code",
+			"Your verification code for {{.Domain}}",
+			"{{.Actor}} asked to verify that {{.Org}} holds the domain {{.Domain}}.\n\nThe code: {{.Code}}\n\nIt works for an hour. If you did not expect this, ignore this email.\n",
+			`<p>{{.Actor}} asked to verify that {{.Org}} holds the domain {{.Domain}}.</p><p>The code: <strong>{{.Code}}</strong></p><p>It works for an hour. If you did not expect this, ignore this email.</p>`)
+	})
+	return codeTemplate
+}
 
 func (s *Service) sendCode(ctx context.Context, a orgs.Access, i int, email string) (VerifyResult, error) {
 	addr, err := orgs.NormalizeEmail("email", email)
@@ -214,7 +226,7 @@ func (s *Service) sendCode(ctx context.Context, a orgs.Access, i int, email stri
 	after.Domains = slices.Clone(a.Org.Domains)
 	nd := &after.Domains[i]
 	nd.CodeHash, nd.CodeExpiresAt, nd.CodeTries = s.codeMAC(a.Org.ID, d.Name, code), s.Now().Add(codeLifetime), CodeTries
-	msg, err := codeMessage.Render(addr, map[string]string{"Actor": a.Member.Email, "Org": a.Org.Name, "Domain": d.Name, "Code": code})
+	msg, err := codeMessage().Render(addr, map[string]string{"Actor": a.Member.Email, "Org": a.Org.Name, "Domain": d.Name, "Code": code})
 	if err != nil {
 		return VerifyResult{}, err
 	}

@@ -411,7 +411,7 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 		fmt.Sprintf("%s added %s as %s (%s)", actorName(actor), m.Email, m.Role, m.Source), details)
 	var msgs []outbox.Message
 	if password != "" {
-		msg, err := s.credentials(a.Org, m, actorName(actor), password, credentialsMessage)
+		msg, err := s.credentials(a.Org, m, actorName(actor), password, credentialsMessage())
 		if err != nil {
 			return err
 		}
@@ -488,7 +488,7 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 		return apperr.New(apperr.Forbidden, "%s manages their own sign-in: only members this organization provisioned can have their password reset here", m.Email)
 	}
 	pw := GeneratePassword()
-	e, err := s.credentialsEmail(a.Org, m, a.Member.Email, pw, resetMessage)
+	e, err := s.credentialsEmail(a.Org, m, a.Member.Email, pw, resetMessage())
 	if err != nil {
 		return err
 	}
