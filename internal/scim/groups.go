@@ -94,57 +94,51 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 			}
 		}
 	}
-	// The last-admin rule holds for the whole change, before anything is written: the change
-	// is one transaction per member, so a refusal halfway would leave half of it done. Adding
-	// admins to another group takes admin from them too.
-	admins := ses.Org.AdminCount
-	counted := map[string]bool{}
-	for _, uid := range add {
-		m, ok := ses.Members[uid]
-		if !ok || counted[uid] {
-			continue
-		}
-		counted[uid] = true
-		switch {
-		case role == roles.Admin && m.Role != roles.Admin:
-			admins++
-		case role != roles.Admin && m.Role == roles.Admin:
-			admins--
-		}
-	}
-	for _, uid := range remove {
-		if m, ok := ses.Members[uid]; ok && role == roles.Admin && m.Role == roles.Admin && !counted[uid] {
-			counted[uid] = true
-			admins--
-		}
-	}
-	if admins < 1 && admins < ses.Org.AdminCount {
-		return Group{}, Errorf(409, "", "the organization must keep at least one admin: add another admin to the admin group first")
-	}
 	for _, uid := range add {
 		if _, ok := ses.Members[uid]; !ok {
 			return Group{}, Errorf(400, "invalidValue", "member %s is not a user of this organization", uid)
 		}
 	}
-	done := map[string]bool{}
+	// Each member's role after the change: members added get the role, members removed from
+	// it become users; a member named twice is changed once (the second write would find the
+	// role it read changed by the first), an addition winning over a removal.
+	var order []string
+	next := map[string]roles.Role{}
 	for _, uid := range add {
-		// A member named twice is changed once: the second write would find the role it read
-		// changed by the first.
-		if done[uid] {
-			continue
-		}
-		done[uid] = true
-		if err := s.SetRole(ctx, ses, ses.Members[uid], role); err != nil {
-			return Group{}, err
+		if _, seen := next[uid]; !seen {
+			next[uid] = role
+			order = append(order, uid)
 		}
 	}
 	for _, uid := range remove {
 		m, ok := ses.Members[uid]
-		if !ok || done[uid] || m.Role != role || role == roles.User {
+		if _, seen := next[uid]; seen || !ok || m.Role != role || role == roles.User {
 			continue
 		}
-		done[uid] = true
-		if err := s.SetRole(ctx, ses, m, roles.User); err != nil {
+		next[uid] = roles.User
+		order = append(order, uid)
+	}
+	// The last-admin rule holds for the whole change, before anything is written: the change
+	// is one transaction per member, so a refusal halfway would leave half of it done. The
+	// count is the org's, of the admins who can act (orgs.Member.CountsAsAdmin): a suspended
+	// member made admin adds none, a suspended admin demoted takes none away.
+	admins := ses.Org.AdminCount
+	for uid, r := range next {
+		before := ses.Members[uid]
+		after := before
+		after.Role = r
+		admins += boolInt(after.CountsAsAdmin()) - boolInt(before.CountsAsAdmin())
+	}
+	if admins < 1 && admins < ses.Org.AdminCount {
+		return Group{}, Errorf(409, "", "the organization must keep at least one active admin: add another admin to the admin group first")
+	}
+	// Every write holds only while the token's maker keeps their role: a change to the
+	// maker's own role goes last, so that it can't stop the rest halfway.
+	slices.SortStableFunc(order, func(a, b string) int {
+		return boolInt(ses.Maker != nil && a == ses.Maker.UserID) - boolInt(ses.Maker != nil && b == ses.Maker.UserID)
+	})
+	for _, uid := range order {
+		if err := s.SetRole(ctx, ses, ses.Members[uid], next[uid]); err != nil {
 			return Group{}, err
 		}
 	}
@@ -154,4 +148,11 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 // MemberIDs lists the user ids a group PATCH names, so that they are read with the token.
 func (ch GroupChange) MemberIDs() []string {
 	return slices.Concat(ch.Add, ch.Remove, ch.Set)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
