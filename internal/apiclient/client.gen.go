@@ -2346,14 +2346,14 @@ type ScimError struct {
 // ScimErrorSchemas defines model for ScimError.Schemas.
 type ScimErrorSchemas string
 
-// ScimGroup defines model for ScimGroup.
+// ScimGroup `displayName`, `members` and `meta` are left out when `attributes`/`excludedAttributes` say so.
 type ScimGroup struct {
-	DisplayName string `json:"displayName"`
+	DisplayName *string `json:"displayName,omitempty"`
 
 	// Id the role's id
 	Id      string            `json:"id"`
 	Members *[]ScimMultiValue `json:"members,omitempty"`
-	Meta    ScimMeta          `json:"meta"`
+	Meta    *ScimMeta         `json:"meta,omitempty"`
 	Schemas []string          `json:"schemas"`
 }
 
@@ -2582,6 +2582,12 @@ type ProductId = string
 
 // RoleId defines model for roleId.
 type RoleId = string
+
+// ScimAttributes Examples: displayName
+type ScimAttributes = string
+
+// ScimExcludedAttributes Examples: members
+type ScimExcludedAttributes = string
 
 // ScimId defines model for scimId.
 type ScimId = string
@@ -3614,6 +3620,36 @@ type ListWebhookDeliveriesParams struct {
 // ScimListGroupsParams defines parameters for ScimListGroups.
 type ScimListGroupsParams struct {
 	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Attributes RFC 7644 §3.4.2.5: the attributes to return (comma-separated, case-insensitive, optionally
+	// prefixed by the schema URN; `members.value` names `members`), besides `id` and `schemas`.
+	Attributes *ScimAttributes `form:"attributes,omitempty" json:"attributes,omitempty"`
+
+	// ExcludedAttributes RFC 7644 §3.4.2.5: attributes to leave out. `excludedAttributes=members` (what Okta and
+	// Entra send) reads no member: one DynamoDB call.
+	ExcludedAttributes *ScimExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+}
+
+// ScimGetGroupParams defines parameters for ScimGetGroup.
+type ScimGetGroupParams struct {
+	// Attributes RFC 7644 §3.4.2.5: the attributes to return (comma-separated, case-insensitive, optionally
+	// prefixed by the schema URN; `members.value` names `members`), besides `id` and `schemas`.
+	Attributes *ScimAttributes `form:"attributes,omitempty" json:"attributes,omitempty"`
+
+	// ExcludedAttributes RFC 7644 §3.4.2.5: attributes to leave out. `excludedAttributes=members` (what Okta and
+	// Entra send) reads no member: one DynamoDB call.
+	ExcludedAttributes *ScimExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+}
+
+// ScimPatchGroupParams defines parameters for ScimPatchGroup.
+type ScimPatchGroupParams struct {
+	// Attributes RFC 7644 §3.4.2.5: the attributes to return (comma-separated, case-insensitive, optionally
+	// prefixed by the schema URN; `members.value` names `members`), besides `id` and `schemas`.
+	Attributes *ScimAttributes `form:"attributes,omitempty" json:"attributes,omitempty"`
+
+	// ExcludedAttributes RFC 7644 §3.4.2.5: attributes to leave out. `excludedAttributes=members` (what Okta and
+	// Entra send) reads no member: one DynamoDB call.
+	ExcludedAttributes *ScimExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // ScimListUsersParams defines parameters for ScimListUsers.
@@ -5167,34 +5203,55 @@ type ClientInterface interface {
 
 	// ScimListGroups SCIM: one group per role of the org
 	//
+	// Every role of the org as a group, each with its members (the role's holders), unless
+	// `excludedAttributes=members` or `attributes` leaves them out. With members, the org's
+	// members are read once, a page of 1,000 a DynamoDB call (2 calls for an org of fewer than
+	// 1,000 members); an org of more than 10,000 members is refused with 400 `tooMany` rather
+	// than answered in part: ask without members, or for one group.
+	//
 	// Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
 	ScimListGroups(ctx context.Context, params *ScimListGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimGetGroup SCIM: one role as a group, with its holders
 	//
+	// The group with its members unless `excludedAttributes=members` or `attributes` leaves
+	// them out (then one DynamoDB call). A group of more than 10,000 members → 400 `tooMany`.
+	//
 	// Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
-	ScimGetGroup(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScimGetGroup(ctx context.Context, id ScimId, params *ScimGetGroupParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimPatchGroupWithBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScimPatchGroupWithBody(ctx context.Context, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimPatchGroup SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroup(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScimPatchGroup(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimPatchGroupWithApplicationScimPlusJSONBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes a body of the `application/scim+json` content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimResourceTypes SCIM: the resource types (User, Group)
 	//
@@ -5245,6 +5302,8 @@ type ClientInterface interface {
 
 	// ScimDeleteUser SCIM: remove the member from the org
 	//
+	// Removing the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
 	ScimDeleteUser(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -5255,12 +5314,16 @@ type ClientInterface interface {
 
 	// ScimPatchUserWithBody SCIM: patch a user (active: false suspends, true reactivates)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
 	ScimPatchUserWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimPatchUser SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5269,12 +5332,16 @@ type ClientInterface interface {
 
 	// ScimPatchUserWithApplicationScimPlusJSONBody SCIM: patch a user (active: false suspends, true reactivates)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes a body of the `application/scim+json` content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
 	ScimPatchUserWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimReplaceUserWithBody SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5283,12 +5350,16 @@ type ClientInterface interface {
 
 	// ScimReplaceUser SCIM: replace a user's attributes (active: false suspends)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
 	ScimReplaceUser(ctx context.Context, id ScimId, body ScimReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimReplaceUserWithApplicationScimPlusJSONBody SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes a body of the `application/scim+json` content type.
 	//
@@ -7326,6 +7397,12 @@ func (c *Client) RotateWebhookSecret(ctx context.Context, orgId OrgId, webhookId
 
 // ScimListGroups SCIM: one group per role of the org
 //
+// Every role of the org as a group, each with its members (the role's holders), unless
+// `excludedAttributes=members` or `attributes` leaves them out. With members, the org's
+// members are read once, a page of 1,000 a DynamoDB call (2 calls for an org of fewer than
+// 1,000 members); an org of more than 10,000 members is refused with 400 `tooMany` rather
+// than answered in part: ask without members, or for one group.
+//
 // Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
 func (c *Client) ScimListGroups(ctx context.Context, params *ScimListGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewScimListGroupsRequest(c.Server, params)
@@ -7341,9 +7418,12 @@ func (c *Client) ScimListGroups(ctx context.Context, params *ScimListGroupsParam
 
 // ScimGetGroup SCIM: one role as a group, with its holders
 //
+// The group with its members unless `excludedAttributes=members` or `attributes` leaves
+// them out (then one DynamoDB call). A group of more than 10,000 members → 400 `tooMany`.
+//
 // Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
-func (c *Client) ScimGetGroup(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScimGetGroupRequest(c.Server, id)
+func (c *Client) ScimGetGroup(ctx context.Context, id ScimId, params *ScimGetGroupParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimGetGroupRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7356,11 +7436,15 @@ func (c *Client) ScimGetGroup(ctx context.Context, id ScimId, reqEditors ...Requ
 
 // ScimPatchGroupWithBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *Client) ScimPatchGroupWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScimPatchGroupRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) ScimPatchGroupWithBody(ctx context.Context, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7373,11 +7457,15 @@ func (c *Client) ScimPatchGroupWithBody(ctx context.Context, id ScimId, contentT
 
 // ScimPatchGroup SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *Client) ScimPatchGroup(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScimPatchGroupRequest(c.Server, id, body)
+func (c *Client) ScimPatchGroup(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7390,11 +7478,15 @@ func (c *Client) ScimPatchGroup(ctx context.Context, id ScimId, body ScimPatchGr
 
 // ScimPatchGroupWithApplicationScimPlusJSONBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes a body of the `application/scim+json` content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *Client) ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(c.Server, id, body)
+func (c *Client) ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7524,6 +7616,8 @@ func (c *Client) ScimCreateUserWithApplicationScimPlusJSONBody(ctx context.Conte
 
 // ScimDeleteUser SCIM: remove the member from the org
 //
+// Removing the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
 func (c *Client) ScimDeleteUser(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewScimDeleteUserRequest(c.Server, id)
@@ -7554,6 +7648,8 @@ func (c *Client) ScimGetUser(ctx context.Context, id ScimId, reqEditors ...Reque
 
 // ScimPatchUserWithBody SCIM: patch a user (active: false suspends, true reactivates)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
@@ -7570,6 +7666,8 @@ func (c *Client) ScimPatchUserWithBody(ctx context.Context, id ScimId, contentTy
 }
 
 // ScimPatchUser SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7588,6 +7686,8 @@ func (c *Client) ScimPatchUser(ctx context.Context, id ScimId, body ScimPatchUse
 
 // ScimPatchUserWithApplicationScimPlusJSONBody SCIM: patch a user (active: false suspends, true reactivates)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes a body of the `application/scim+json` content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
@@ -7604,6 +7704,8 @@ func (c *Client) ScimPatchUserWithApplicationScimPlusJSONBody(ctx context.Contex
 }
 
 // ScimReplaceUserWithBody SCIM: replace a user's attributes (active: false suspends)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7622,6 +7724,8 @@ func (c *Client) ScimReplaceUserWithBody(ctx context.Context, id ScimId, content
 
 // ScimReplaceUser SCIM: replace a user's attributes (active: false suspends)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
@@ -7638,6 +7742,8 @@ func (c *Client) ScimReplaceUser(ctx context.Context, id ScimId, body ScimReplac
 }
 
 // ScimReplaceUserWithApplicationScimPlusJSONBody SCIM: replace a user's attributes (active: false suspends)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes a body of the `application/scim+json` content type.
 //
@@ -12092,6 +12198,30 @@ func NewScimListGroupsRequest(server string, params *ScimListGroupsParams) (*htt
 
 		}
 
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -12107,7 +12237,7 @@ func NewScimListGroupsRequest(server string, params *ScimListGroupsParams) (*htt
 }
 
 // NewScimGetGroupRequest constructs an http.Request for the ScimGetGroup method
-func NewScimGetGroupRequest(server string, id ScimId) (*http.Request, error) {
+func NewScimGetGroupRequest(server string, id ScimId, params *ScimGetGroupParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -12130,6 +12260,45 @@ func NewScimGetGroupRequest(server string, id ScimId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -12141,29 +12310,29 @@ func NewScimGetGroupRequest(server string, id ScimId) (*http.Request, error) {
 }
 
 // NewScimPatchGroupRequest calls the generic ScimPatchGroup builder with application/json body
-func NewScimPatchGroupRequest(server string, id ScimId, body ScimPatchGroupJSONRequestBody) (*http.Request, error) {
+func NewScimPatchGroupRequest(server string, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewScimPatchGroupRequestWithBody(server, id, "application/json", bodyReader)
+	return NewScimPatchGroupRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewScimPatchGroupRequestWithApplicationScimPlusJSONBody calls the generic ScimPatchGroup builder with application/scim+json body
-func NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(server string, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody) (*http.Request, error) {
+func NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(server string, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewScimPatchGroupRequestWithBody(server, id, "application/scim+json", bodyReader)
+	return NewScimPatchGroupRequestWithBody(server, id, params, "application/scim+json", bodyReader)
 }
 
 // NewScimPatchGroupRequestWithBody constructs an http.Request for the ScimPatchGroup method, with any body, and a specified content type
-func NewScimPatchGroupRequestWithBody(server string, id ScimId, contentType string, body io.Reader) (*http.Request, error) {
+func NewScimPatchGroupRequestWithBody(server string, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -12186,6 +12355,45 @@ func NewScimPatchGroupRequestWithBody(server string, id ScimId, contentType stri
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
@@ -13596,6 +13804,12 @@ type ClientWithResponsesInterface interface {
 
 	// ScimListGroupsWithResponse SCIM: one group per role of the org
 	//
+	// Every role of the org as a group, each with its members (the role's holders), unless
+	// `excludedAttributes=members` or `attributes` leaves them out. With members, the org's
+	// members are read once, a page of 1,000 a DynamoDB call (2 calls for an org of fewer than
+	// 1,000 members); an org of more than 10,000 members is refused with 400 `tooMany` rather
+	// than answered in part: ask without members, or for one group.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
@@ -13603,31 +13817,46 @@ type ClientWithResponsesInterface interface {
 
 	// ScimGetGroupWithResponse SCIM: one role as a group, with its holders
 	//
+	// The group with its members unless `excludedAttributes=members` or `attributes` leaves
+	// them out (then one DynamoDB call). A group of more than 10,000 members → 400 `tooMany`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
-	ScimGetGroupWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error)
+	ScimGetGroupWithResponse(ctx context.Context, id ScimId, params *ScimGetGroupParams, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error)
 
 	// ScimPatchGroupWithBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+	ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
 
 	// ScimPatchGroupWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+	ScimPatchGroupWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
 
 	// ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+	ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
 
 	// ScimResourceTypesWithResponse SCIM: the resource types (User, Group)
 	//
@@ -13686,6 +13915,8 @@ type ClientWithResponsesInterface interface {
 
 	// ScimDeleteUserWithResponse SCIM: remove the member from the org
 	//
+	// Removing the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
@@ -13700,12 +13931,16 @@ type ClientWithResponsesInterface interface {
 
 	// ScimPatchUserWithBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
 	ScimPatchUserWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error)
 
 	// ScimPatchUserWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13714,12 +13949,16 @@ type ClientWithResponsesInterface interface {
 
 	// ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
 	ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error)
 
 	// ScimReplaceUserWithBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13728,12 +13967,16 @@ type ClientWithResponsesInterface interface {
 
 	// ScimReplaceUserWithResponse SCIM: replace a user's attributes (active: false suspends)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
 	ScimReplaceUserWithResponse(ctx context.Context, id ScimId, body ScimReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimReplaceUserResponse, error)
 
 	// ScimReplaceUserWithApplicationScimPlusJSONBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20120,6 +20363,8 @@ type ScimGetGroupResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
 	ApplicationscimJSON200 *ScimGroup
+	// ApplicationscimJSON400 the response for an HTTP 400 `application/scim+json` response
+	ApplicationscimJSON400 *ScimError
 	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
 	ApplicationscimJSON401 *ScimError
 	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
@@ -20129,6 +20374,11 @@ type ScimGetGroupResponse struct {
 // GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
 func (r ScimGetGroupResponse) GetApplicationscimJSON200() *ScimGroup {
 	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON400 returns the response for an HTTP 400 `application/scim+json` response
+func (r ScimGetGroupResponse) GetApplicationscimJSON400() *ScimError {
+	return r.ApplicationscimJSON400
 }
 
 // GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
@@ -22416,6 +22666,12 @@ func (c *ClientWithResponses) RotateWebhookSecretWithResponse(ctx context.Contex
 
 // ScimListGroupsWithResponse SCIM: one group per role of the org
 //
+// Every role of the org as a group, each with its members (the role's holders), unless
+// `excludedAttributes=members` or `attributes` leaves them out. With members, the org's
+// members are read once, a page of 1,000 a DynamoDB call (2 calls for an org of fewer than
+// 1,000 members); an org of more than 10,000 members is refused with 400 `tooMany` rather
+// than answered in part: ask without members, or for one group.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
@@ -22429,11 +22685,14 @@ func (c *ClientWithResponses) ScimListGroupsWithResponse(ctx context.Context, pa
 
 // ScimGetGroupWithResponse SCIM: one role as a group, with its holders
 //
+// The group with its members unless `excludedAttributes=members` or `attributes` leaves
+// them out (then one DynamoDB call). A group of more than 10,000 members → 400 `tooMany`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
-func (c *ClientWithResponses) ScimGetGroupWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error) {
-	rsp, err := c.ScimGetGroup(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ScimGetGroupWithResponse(ctx context.Context, id ScimId, params *ScimGetGroupParams, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error) {
+	rsp, err := c.ScimGetGroup(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22442,11 +22701,15 @@ func (c *ClientWithResponses) ScimGetGroupWithResponse(ctx context.Context, id S
 
 // ScimPatchGroupWithBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *ClientWithResponses) ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
-	rsp, err := c.ScimPatchGroupWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroupWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22455,11 +22718,15 @@ func (c *ClientWithResponses) ScimPatchGroupWithBodyWithResponse(ctx context.Con
 
 // ScimPatchGroupWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *ClientWithResponses) ScimPatchGroupWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
-	rsp, err := c.ScimPatchGroup(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ScimPatchGroupWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroup(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22468,11 +22735,15 @@ func (c *ClientWithResponses) ScimPatchGroupWithResponse(ctx context.Context, id
 
 // ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *ClientWithResponses) ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
-	rsp, err := c.ScimPatchGroupWithApplicationScimPlusJSONBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroupWithApplicationScimPlusJSONBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22578,6 +22849,8 @@ func (c *ClientWithResponses) ScimCreateUserWithApplicationScimPlusJSONBodyWithR
 
 // ScimDeleteUserWithResponse SCIM: remove the member from the org
 //
+// Removing the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
@@ -22604,6 +22877,8 @@ func (c *ClientWithResponses) ScimGetUserWithResponse(ctx context.Context, id Sc
 
 // ScimPatchUserWithBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
@@ -22616,6 +22891,8 @@ func (c *ClientWithResponses) ScimPatchUserWithBodyWithResponse(ctx context.Cont
 }
 
 // ScimPatchUserWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22630,6 +22907,8 @@ func (c *ClientWithResponses) ScimPatchUserWithResponse(ctx context.Context, id 
 
 // ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
@@ -22642,6 +22921,8 @@ func (c *ClientWithResponses) ScimPatchUserWithApplicationScimPlusJSONBodyWithRe
 }
 
 // ScimReplaceUserWithBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22656,6 +22937,8 @@ func (c *ClientWithResponses) ScimReplaceUserWithBodyWithResponse(ctx context.Co
 
 // ScimReplaceUserWithResponse SCIM: replace a user's attributes (active: false suspends)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
@@ -22668,6 +22951,8 @@ func (c *ClientWithResponses) ScimReplaceUserWithResponse(ctx context.Context, i
 }
 
 // ScimReplaceUserWithApplicationScimPlusJSONBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27646,6 +27931,13 @@ func ParseScimGetGroupResponse(rsp *http.Response) (*ScimGetGroupResponse, error
 		}
 		response.ApplicationscimJSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest ScimError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27685,6 +27977,9 @@ func ParseScimPatchGroupResponse(rsp *http.Response) (*ScimPatchGroupResponse, e
 			return nil, err
 		}
 		response.ApplicationscimJSON200 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ScimError

@@ -86,6 +86,10 @@ type Service struct {
 	NewID   func() string
 	// BaseURL is where the SCIM API is served, e.g. https://api.example.com/v1/scim/v2.
 	BaseURL string
+	// GroupMemberLimit and GroupMemberPage bound a group read (0: the defaults, see
+	// DefaultGroupMemberLimit).
+	GroupMemberLimit int
+	GroupMemberPage  int
 }
 
 // NewToken makes a token for the org, made by the member makerID: it names the org and its
