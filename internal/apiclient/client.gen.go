@@ -330,6 +330,24 @@ func (e MemberSource) Valid() bool {
 	}
 }
 
+// Defines values for MemberStatus.
+const (
+	MemberStatusActive    MemberStatus = "active"
+	MemberStatusSuspended MemberStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the MemberStatus enum.
+func (e MemberStatus) Valid() bool {
+	switch e {
+	case MemberStatusActive:
+		return true
+	case MemberStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MemberBulkResultResultsStatus.
 const (
 	MemberBulkResultResultsStatusCreated MemberBulkResultResultsStatus = "created"
@@ -762,6 +780,24 @@ func (e AcceptInvite200JSONResponseBodySource) Valid() bool {
 	case AcceptInvite200JSONResponseBodySourceLegacy:
 		return true
 	case AcceptInvite200JSONResponseBodySourceScim:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AcceptInvite200JSONResponseBodyStatus.
+const (
+	AcceptInvite200JSONResponseBodyStatusActive    AcceptInvite200JSONResponseBodyStatus = "active"
+	AcceptInvite200JSONResponseBodyStatusSuspended AcceptInvite200JSONResponseBodyStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the AcceptInvite200JSONResponseBodyStatus enum.
+func (e AcceptInvite200JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case AcceptInvite200JSONResponseBodyStatusActive:
+		return true
+	case AcceptInvite200JSONResponseBodyStatusSuspended:
 		return true
 	default:
 		return false
@@ -1482,6 +1518,24 @@ func (e JoinOrg200JSONResponseBodySource) Valid() bool {
 	}
 }
 
+// Defines values for JoinOrg200JSONResponseBodyStatus.
+const (
+	JoinOrg200JSONResponseBodyStatusActive    JoinOrg200JSONResponseBodyStatus = "active"
+	JoinOrg200JSONResponseBodyStatusSuspended JoinOrg200JSONResponseBodyStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the JoinOrg200JSONResponseBodyStatus enum.
+func (e JoinOrg200JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case JoinOrg200JSONResponseBodyStatusActive:
+		return true
+	case JoinOrg200JSONResponseBodyStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JoinOrg401JSONResponseBody1Message.
 const (
 	JoinOrg401JSONResponseBody1MessageUnauthorized JoinOrg401JSONResponseBody1Message = "Unauthorized"
@@ -2170,6 +2224,9 @@ type Member struct {
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 	Role   Role         `json:"role"`
 	Source MemberSource `json:"source"`
+
+	// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+	Status MemberStatus `json:"status"`
 	UserId string       `json:"userId"`
 }
 
@@ -2189,6 +2246,9 @@ type Member_Properties_AdditionalProperties struct {
 
 // MemberSource defines model for Member.Source.
 type MemberSource string
+
+// MemberStatus suspended: SCIM `active: false`; the member keeps the row but has no access
+type MemberStatus string
 
 // MemberBulkResult defines model for MemberBulkResult.
 type MemberBulkResult struct {
@@ -2709,6 +2769,9 @@ type AcceptInvite200JSONResponseBody_Properties_AdditionalProperties struct {
 // AcceptInvite200JSONResponseBodySource defines parameters for AcceptInvite.
 type AcceptInvite200JSONResponseBodySource string
 
+// AcceptInvite200JSONResponseBodyStatus defines parameters for AcceptInvite.
+type AcceptInvite200JSONResponseBodyStatus string
+
 // AcceptInvite401JSONResponseBody1 defines parameters for AcceptInvite.
 type AcceptInvite401JSONResponseBody1 struct {
 	Message AcceptInvite401JSONResponseBody1Message `json:"message"`
@@ -3226,6 +3289,9 @@ type JoinOrg200JSONResponseBody_Properties_AdditionalProperties struct {
 
 // JoinOrg200JSONResponseBodySource defines parameters for JoinOrg.
 type JoinOrg200JSONResponseBodySource string
+
+// JoinOrg200JSONResponseBodyStatus defines parameters for JoinOrg.
+type JoinOrg200JSONResponseBodyStatus string
 
 // JoinOrg401JSONResponseBody1 defines parameters for JoinOrg.
 type JoinOrg401JSONResponseBody1 struct {
@@ -14714,6 +14780,9 @@ type AcceptInviteResponse struct {
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 		Role   Role                                  `json:"role"`
 		Source AcceptInvite200JSONResponseBodySource `json:"source"`
+
+		// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+		Status AcceptInvite200JSONResponseBodyStatus `json:"status"`
 		UserId string                                `json:"userId"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -14744,6 +14813,9 @@ func (r AcceptInviteResponse) GetJSON200() *struct {
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 	Role   Role                                  `json:"role"`
 	Source AcceptInvite200JSONResponseBodySource `json:"source"`
+
+	// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+	Status AcceptInvite200JSONResponseBodyStatus `json:"status"`
 	UserId string                                `json:"userId"`
 } {
 	return r.JSON200
@@ -17456,6 +17528,9 @@ type JoinOrgResponse struct {
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 		Role   Role                             `json:"role"`
 		Source JoinOrg200JSONResponseBodySource `json:"source"`
+
+		// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+		Status JoinOrg200JSONResponseBodyStatus `json:"status"`
 		UserId string                           `json:"userId"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -17482,6 +17557,9 @@ func (r JoinOrgResponse) GetJSON200() *struct {
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 	Role   Role                             `json:"role"`
 	Source JoinOrg200JSONResponseBodySource `json:"source"`
+
+	// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+	Status JoinOrg200JSONResponseBodyStatus `json:"status"`
 	UserId string                           `json:"userId"`
 } {
 	return r.JSON200
@@ -23561,6 +23639,9 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 			Role   Role                                  `json:"role"`
 			Source AcceptInvite200JSONResponseBodySource `json:"source"`
+
+			// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+			Status AcceptInvite200JSONResponseBodyStatus `json:"status"`
 			UserId string                                `json:"userId"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25676,6 +25757,9 @@ func ParseJoinOrgResponse(rsp *http.Response) (*JoinOrgResponse, error) {
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 			Role   Role                             `json:"role"`
 			Source JoinOrg200JSONResponseBodySource `json:"source"`
+
+			// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+			Status JoinOrg200JSONResponseBodyStatus `json:"status"`
 			UserId string                           `json:"userId"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

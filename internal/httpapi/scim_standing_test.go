@@ -199,6 +199,11 @@ func TestSCIMSuspensionStopsTheMembersToolSignIns(t *testing.T) {
 	if r := a.signIn(bob.Email, orgTok); r.status != http.StatusUnauthorized {
 		t.Errorf("a suspended member's tool sign-in: %d %s, want 401", r.status, r.body)
 	}
+	for _, q := range []map[string]string{nil, {"q": "bob"}, {"role": "user"}} {
+		if r := a.do(ListMembers, &ada, map[string]string{"orgId": org}, q, ""); !strings.Contains(r.body, `"status":"suspended"`) {
+			t.Errorf("the member list (%v) shows bob as: %s", q, r.body)
+		}
+	}
 	found, err := a.store.Members(context.Background(), org, orgs.MemberFilter{Query: "bob"}, paging.Request{Limit: 10})
 	if err != nil || len(found.Members) != 1 || !found.Members[0].Suspended() {
 		t.Errorf("the member search finds bob as %+v (%v), want suspended", found.Members, err)
