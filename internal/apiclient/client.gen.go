@@ -330,6 +330,24 @@ func (e MemberSource) Valid() bool {
 	}
 }
 
+// Defines values for MemberStatus.
+const (
+	MemberStatusActive    MemberStatus = "active"
+	MemberStatusSuspended MemberStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the MemberStatus enum.
+func (e MemberStatus) Valid() bool {
+	switch e {
+	case MemberStatusActive:
+		return true
+	case MemberStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MemberBulkResultResultsStatus.
 const (
 	MemberBulkResultResultsStatusCreated MemberBulkResultResultsStatus = "created"
@@ -762,6 +780,24 @@ func (e AcceptInvite200JSONResponseBodySource) Valid() bool {
 	case AcceptInvite200JSONResponseBodySourceLegacy:
 		return true
 	case AcceptInvite200JSONResponseBodySourceScim:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AcceptInvite200JSONResponseBodyStatus.
+const (
+	AcceptInvite200JSONResponseBodyStatusActive    AcceptInvite200JSONResponseBodyStatus = "active"
+	AcceptInvite200JSONResponseBodyStatusSuspended AcceptInvite200JSONResponseBodyStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the AcceptInvite200JSONResponseBodyStatus enum.
+func (e AcceptInvite200JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case AcceptInvite200JSONResponseBodyStatusActive:
+		return true
+	case AcceptInvite200JSONResponseBodyStatusSuspended:
 		return true
 	default:
 		return false
@@ -1482,6 +1518,24 @@ func (e JoinOrg200JSONResponseBodySource) Valid() bool {
 	}
 }
 
+// Defines values for JoinOrg200JSONResponseBodyStatus.
+const (
+	JoinOrg200JSONResponseBodyStatusActive    JoinOrg200JSONResponseBodyStatus = "active"
+	JoinOrg200JSONResponseBodyStatusSuspended JoinOrg200JSONResponseBodyStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the JoinOrg200JSONResponseBodyStatus enum.
+func (e JoinOrg200JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case JoinOrg200JSONResponseBodyStatusActive:
+		return true
+	case JoinOrg200JSONResponseBodyStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JoinOrg401JSONResponseBody1Message.
 const (
 	JoinOrg401JSONResponseBody1MessageUnauthorized JoinOrg401JSONResponseBody1Message = "Unauthorized"
@@ -2170,6 +2224,9 @@ type Member struct {
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 	Role   Role         `json:"role"`
 	Source MemberSource `json:"source"`
+
+	// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+	Status MemberStatus `json:"status"`
 	UserId string       `json:"userId"`
 }
 
@@ -2189,6 +2246,9 @@ type Member_Properties_AdditionalProperties struct {
 
 // MemberSource defines model for Member.Source.
 type MemberSource string
+
+// MemberStatus suspended: SCIM `active: false`; the member keeps the row but has no access
+type MemberStatus string
 
 // MemberBulkResult defines model for MemberBulkResult.
 type MemberBulkResult struct {
@@ -2346,14 +2406,14 @@ type ScimError struct {
 // ScimErrorSchemas defines model for ScimError.Schemas.
 type ScimErrorSchemas string
 
-// ScimGroup defines model for ScimGroup.
+// ScimGroup `displayName`, `members` and `meta` are left out when `attributes`/`excludedAttributes` say so.
 type ScimGroup struct {
-	DisplayName string `json:"displayName"`
+	DisplayName *string `json:"displayName,omitempty"`
 
 	// Id the role's id
 	Id      string            `json:"id"`
 	Members *[]ScimMultiValue `json:"members,omitempty"`
-	Meta    ScimMeta          `json:"meta"`
+	Meta    *ScimMeta         `json:"meta,omitempty"`
 	Schemas []string          `json:"schemas"`
 }
 
@@ -2583,6 +2643,12 @@ type ProductId = string
 // RoleId defines model for roleId.
 type RoleId = string
 
+// ScimAttributes Examples: displayName
+type ScimAttributes = string
+
+// ScimExcludedAttributes Examples: members
+type ScimExcludedAttributes = string
+
 // ScimId defines model for scimId.
 type ScimId = string
 
@@ -2702,6 +2768,9 @@ type AcceptInvite200JSONResponseBody_Properties_AdditionalProperties struct {
 
 // AcceptInvite200JSONResponseBodySource defines parameters for AcceptInvite.
 type AcceptInvite200JSONResponseBodySource string
+
+// AcceptInvite200JSONResponseBodyStatus defines parameters for AcceptInvite.
+type AcceptInvite200JSONResponseBodyStatus string
 
 // AcceptInvite401JSONResponseBody1 defines parameters for AcceptInvite.
 type AcceptInvite401JSONResponseBody1 struct {
@@ -3221,6 +3290,9 @@ type JoinOrg200JSONResponseBody_Properties_AdditionalProperties struct {
 // JoinOrg200JSONResponseBodySource defines parameters for JoinOrg.
 type JoinOrg200JSONResponseBodySource string
 
+// JoinOrg200JSONResponseBodyStatus defines parameters for JoinOrg.
+type JoinOrg200JSONResponseBodyStatus string
+
 // JoinOrg401JSONResponseBody1 defines parameters for JoinOrg.
 type JoinOrg401JSONResponseBody1 struct {
 	Message JoinOrg401JSONResponseBody1Message `json:"message"`
@@ -3614,6 +3686,36 @@ type ListWebhookDeliveriesParams struct {
 // ScimListGroupsParams defines parameters for ScimListGroups.
 type ScimListGroupsParams struct {
 	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Attributes RFC 7644 §3.4.2.5: the attributes to return (comma-separated, case-insensitive, optionally
+	// prefixed by the schema URN; `members.value` names `members`), besides `id` and `schemas`.
+	Attributes *ScimAttributes `form:"attributes,omitempty" json:"attributes,omitempty"`
+
+	// ExcludedAttributes RFC 7644 §3.4.2.5: attributes to leave out. `excludedAttributes=members` (what Okta and
+	// Entra send) reads no member: one DynamoDB call.
+	ExcludedAttributes *ScimExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+}
+
+// ScimGetGroupParams defines parameters for ScimGetGroup.
+type ScimGetGroupParams struct {
+	// Attributes RFC 7644 §3.4.2.5: the attributes to return (comma-separated, case-insensitive, optionally
+	// prefixed by the schema URN; `members.value` names `members`), besides `id` and `schemas`.
+	Attributes *ScimAttributes `form:"attributes,omitempty" json:"attributes,omitempty"`
+
+	// ExcludedAttributes RFC 7644 §3.4.2.5: attributes to leave out. `excludedAttributes=members` (what Okta and
+	// Entra send) reads no member: one DynamoDB call.
+	ExcludedAttributes *ScimExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+}
+
+// ScimPatchGroupParams defines parameters for ScimPatchGroup.
+type ScimPatchGroupParams struct {
+	// Attributes RFC 7644 §3.4.2.5: the attributes to return (comma-separated, case-insensitive, optionally
+	// prefixed by the schema URN; `members.value` names `members`), besides `id` and `schemas`.
+	Attributes *ScimAttributes `form:"attributes,omitempty" json:"attributes,omitempty"`
+
+	// ExcludedAttributes RFC 7644 §3.4.2.5: attributes to leave out. `excludedAttributes=members` (what Okta and
+	// Entra send) reads no member: one DynamoDB call.
+	ExcludedAttributes *ScimExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // ScimListUsersParams defines parameters for ScimListUsers.
@@ -5173,34 +5275,55 @@ type ClientInterface interface {
 
 	// ScimListGroups SCIM: one group per role of the org
 	//
+	// Every role of the org as a group, each with its members (the role's holders), unless
+	// `excludedAttributes=members` or `attributes` leaves them out. With members, the org's
+	// members are read once, a page of 1,000 a DynamoDB call (2 calls for an org of fewer than
+	// 1,000 members); an org of more than 10,000 members is refused with 400 `tooMany` rather
+	// than answered in part: ask without members, or for one group.
+	//
 	// Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
 	ScimListGroups(ctx context.Context, params *ScimListGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimGetGroup SCIM: one role as a group, with its holders
 	//
+	// The group with its members unless `excludedAttributes=members` or `attributes` leaves
+	// them out (then one DynamoDB call). A group of more than 10,000 members → 400 `tooMany`.
+	//
 	// Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
-	ScimGetGroup(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScimGetGroup(ctx context.Context, id ScimId, params *ScimGetGroupParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimPatchGroupWithBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScimPatchGroupWithBody(ctx context.Context, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimPatchGroup SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroup(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScimPatchGroup(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimPatchGroupWithApplicationScimPlusJSONBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes a body of the `application/scim+json` content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimResourceTypes SCIM: the resource types (User, Group)
 	//
@@ -5251,6 +5374,8 @@ type ClientInterface interface {
 
 	// ScimDeleteUser SCIM: remove the member from the org
 	//
+	// Removing the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
 	ScimDeleteUser(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -5261,12 +5386,16 @@ type ClientInterface interface {
 
 	// ScimPatchUserWithBody SCIM: patch a user (active: false suspends, true reactivates)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
 	ScimPatchUserWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimPatchUser SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5275,12 +5404,16 @@ type ClientInterface interface {
 
 	// ScimPatchUserWithApplicationScimPlusJSONBody SCIM: patch a user (active: false suspends, true reactivates)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes a body of the `application/scim+json` content type.
 	//
 	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
 	ScimPatchUserWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimReplaceUserWithBody SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5289,12 +5422,16 @@ type ClientInterface interface {
 
 	// ScimReplaceUser SCIM: replace a user's attributes (active: false suspends)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
 	ScimReplaceUser(ctx context.Context, id ScimId, body ScimReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimReplaceUserWithApplicationScimPlusJSONBody SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes a body of the `application/scim+json` content type.
 	//
@@ -7338,6 +7475,12 @@ func (c *Client) RotateWebhookSecret(ctx context.Context, orgId OrgId, webhookId
 
 // ScimListGroups SCIM: one group per role of the org
 //
+// Every role of the org as a group, each with its members (the role's holders), unless
+// `excludedAttributes=members` or `attributes` leaves them out. With members, the org's
+// members are read once, a page of 1,000 a DynamoDB call (2 calls for an org of fewer than
+// 1,000 members); an org of more than 10,000 members is refused with 400 `tooMany` rather
+// than answered in part: ask without members, or for one group.
+//
 // Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
 func (c *Client) ScimListGroups(ctx context.Context, params *ScimListGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewScimListGroupsRequest(c.Server, params)
@@ -7353,9 +7496,12 @@ func (c *Client) ScimListGroups(ctx context.Context, params *ScimListGroupsParam
 
 // ScimGetGroup SCIM: one role as a group, with its holders
 //
+// The group with its members unless `excludedAttributes=members` or `attributes` leaves
+// them out (then one DynamoDB call). A group of more than 10,000 members → 400 `tooMany`.
+//
 // Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
-func (c *Client) ScimGetGroup(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScimGetGroupRequest(c.Server, id)
+func (c *Client) ScimGetGroup(ctx context.Context, id ScimId, params *ScimGetGroupParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimGetGroupRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7368,11 +7514,15 @@ func (c *Client) ScimGetGroup(ctx context.Context, id ScimId, reqEditors ...Requ
 
 // ScimPatchGroupWithBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *Client) ScimPatchGroupWithBody(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScimPatchGroupRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) ScimPatchGroupWithBody(ctx context.Context, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7385,11 +7535,15 @@ func (c *Client) ScimPatchGroupWithBody(ctx context.Context, id ScimId, contentT
 
 // ScimPatchGroup SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *Client) ScimPatchGroup(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScimPatchGroupRequest(c.Server, id, body)
+func (c *Client) ScimPatchGroup(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7402,11 +7556,15 @@ func (c *Client) ScimPatchGroup(ctx context.Context, id ScimId, body ScimPatchGr
 
 // ScimPatchGroupWithApplicationScimPlusJSONBody SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes a body of the `application/scim+json` content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *Client) ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(c.Server, id, body)
+func (c *Client) ScimPatchGroupWithApplicationScimPlusJSONBody(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7536,6 +7694,8 @@ func (c *Client) ScimCreateUserWithApplicationScimPlusJSONBody(ctx context.Conte
 
 // ScimDeleteUser SCIM: remove the member from the org
 //
+// Removing the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
 func (c *Client) ScimDeleteUser(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewScimDeleteUserRequest(c.Server, id)
@@ -7566,6 +7726,8 @@ func (c *Client) ScimGetUser(ctx context.Context, id ScimId, reqEditors ...Reque
 
 // ScimPatchUserWithBody SCIM: patch a user (active: false suspends, true reactivates)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
@@ -7582,6 +7744,8 @@ func (c *Client) ScimPatchUserWithBody(ctx context.Context, id ScimId, contentTy
 }
 
 // ScimPatchUser SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7600,6 +7764,8 @@ func (c *Client) ScimPatchUser(ctx context.Context, id ScimId, body ScimPatchUse
 
 // ScimPatchUserWithApplicationScimPlusJSONBody SCIM: patch a user (active: false suspends, true reactivates)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes a body of the `application/scim+json` content type.
 //
 // Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
@@ -7616,6 +7782,8 @@ func (c *Client) ScimPatchUserWithApplicationScimPlusJSONBody(ctx context.Contex
 }
 
 // ScimReplaceUserWithBody SCIM: replace a user's attributes (active: false suspends)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7634,6 +7802,8 @@ func (c *Client) ScimReplaceUserWithBody(ctx context.Context, id ScimId, content
 
 // ScimReplaceUser SCIM: replace a user's attributes (active: false suspends)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
@@ -7650,6 +7820,8 @@ func (c *Client) ScimReplaceUser(ctx context.Context, id ScimId, body ScimReplac
 }
 
 // ScimReplaceUserWithApplicationScimPlusJSONBody SCIM: replace a user's attributes (active: false suspends)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes a body of the `application/scim+json` content type.
 //
@@ -12104,6 +12276,30 @@ func NewScimListGroupsRequest(server string, params *ScimListGroupsParams) (*htt
 
 		}
 
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -12119,7 +12315,7 @@ func NewScimListGroupsRequest(server string, params *ScimListGroupsParams) (*htt
 }
 
 // NewScimGetGroupRequest constructs an http.Request for the ScimGetGroup method
-func NewScimGetGroupRequest(server string, id ScimId) (*http.Request, error) {
+func NewScimGetGroupRequest(server string, id ScimId, params *ScimGetGroupParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -12142,6 +12338,45 @@ func NewScimGetGroupRequest(server string, id ScimId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -12153,29 +12388,29 @@ func NewScimGetGroupRequest(server string, id ScimId) (*http.Request, error) {
 }
 
 // NewScimPatchGroupRequest calls the generic ScimPatchGroup builder with application/json body
-func NewScimPatchGroupRequest(server string, id ScimId, body ScimPatchGroupJSONRequestBody) (*http.Request, error) {
+func NewScimPatchGroupRequest(server string, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewScimPatchGroupRequestWithBody(server, id, "application/json", bodyReader)
+	return NewScimPatchGroupRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewScimPatchGroupRequestWithApplicationScimPlusJSONBody calls the generic ScimPatchGroup builder with application/scim+json body
-func NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(server string, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody) (*http.Request, error) {
+func NewScimPatchGroupRequestWithApplicationScimPlusJSONBody(server string, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewScimPatchGroupRequestWithBody(server, id, "application/scim+json", bodyReader)
+	return NewScimPatchGroupRequestWithBody(server, id, params, "application/scim+json", bodyReader)
 }
 
 // NewScimPatchGroupRequestWithBody constructs an http.Request for the ScimPatchGroup method, with any body, and a specified content type
-func NewScimPatchGroupRequestWithBody(server string, id ScimId, contentType string, body io.Reader) (*http.Request, error) {
+func NewScimPatchGroupRequestWithBody(server string, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -12198,6 +12433,45 @@ func NewScimPatchGroupRequestWithBody(server string, id ScimId, contentType stri
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
@@ -13614,6 +13888,12 @@ type ClientWithResponsesInterface interface {
 
 	// ScimListGroupsWithResponse SCIM: one group per role of the org
 	//
+	// Every role of the org as a group, each with its members (the role's holders), unless
+	// `excludedAttributes=members` or `attributes` leaves them out. With members, the org's
+	// members are read once, a page of 1,000 a DynamoDB call (2 calls for an org of fewer than
+	// 1,000 members); an org of more than 10,000 members is refused with 400 `tooMany` rather
+	// than answered in part: ask without members, or for one group.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
@@ -13621,31 +13901,46 @@ type ClientWithResponsesInterface interface {
 
 	// ScimGetGroupWithResponse SCIM: one role as a group, with its holders
 	//
+	// The group with its members unless `excludedAttributes=members` or `attributes` leaves
+	// them out (then one DynamoDB call). A group of more than 10,000 members → 400 `tooMany`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
-	ScimGetGroupWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error)
+	ScimGetGroupWithResponse(ctx context.Context, id ScimId, params *ScimGetGroupParams, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error)
 
 	// ScimPatchGroupWithBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+	ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
 
 	// ScimPatchGroupWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+	ScimPatchGroupWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
 
 	// ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
+	//
+	// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+	// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+	// §3.5.2), the change made. Removing or demoting the last active admin → 409.
 	//
 	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-	ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
+	ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error)
 
 	// ScimResourceTypesWithResponse SCIM: the resource types (User, Group)
 	//
@@ -13704,6 +13999,8 @@ type ClientWithResponsesInterface interface {
 
 	// ScimDeleteUserWithResponse SCIM: remove the member from the org
 	//
+	// Removing the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
@@ -13718,12 +14015,16 @@ type ClientWithResponsesInterface interface {
 
 	// ScimPatchUserWithBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
 	ScimPatchUserWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error)
 
 	// ScimPatchUserWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13732,12 +14033,16 @@ type ClientWithResponsesInterface interface {
 
 	// ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
 	ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchUserApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchUserResponse, error)
 
 	// ScimReplaceUserWithBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13746,12 +14051,16 @@ type ClientWithResponsesInterface interface {
 
 	// ScimReplaceUserWithResponse SCIM: replace a user's attributes (active: false suspends)
 	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
 	ScimReplaceUserWithResponse(ctx context.Context, id ScimId, body ScimReplaceUserJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimReplaceUserResponse, error)
 
 	// ScimReplaceUserWithApplicationScimPlusJSONBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+	//
+	// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 	//
 	// Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14489,6 +14798,9 @@ type AcceptInviteResponse struct {
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 		Role   Role                                  `json:"role"`
 		Source AcceptInvite200JSONResponseBodySource `json:"source"`
+
+		// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+		Status AcceptInvite200JSONResponseBodyStatus `json:"status"`
 		UserId string                                `json:"userId"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -14519,6 +14831,9 @@ func (r AcceptInviteResponse) GetJSON200() *struct {
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 	Role   Role                                  `json:"role"`
 	Source AcceptInvite200JSONResponseBodySource `json:"source"`
+
+	// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+	Status AcceptInvite200JSONResponseBodyStatus `json:"status"`
 	UserId string                                `json:"userId"`
 } {
 	return r.JSON200
@@ -17259,6 +17574,9 @@ type JoinOrgResponse struct {
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 		Role   Role                             `json:"role"`
 		Source JoinOrg200JSONResponseBodySource `json:"source"`
+
+		// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+		Status JoinOrg200JSONResponseBodyStatus `json:"status"`
 		UserId string                           `json:"userId"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -17285,6 +17603,9 @@ func (r JoinOrgResponse) GetJSON200() *struct {
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 	Role   Role                             `json:"role"`
 	Source JoinOrg200JSONResponseBodySource `json:"source"`
+
+	// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+	Status JoinOrg200JSONResponseBodyStatus `json:"status"`
 	UserId string                           `json:"userId"`
 } {
 	return r.JSON200
@@ -20222,6 +20543,8 @@ type ScimGetGroupResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
 	ApplicationscimJSON200 *ScimGroup
+	// ApplicationscimJSON400 the response for an HTTP 400 `application/scim+json` response
+	ApplicationscimJSON400 *ScimError
 	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
 	ApplicationscimJSON401 *ScimError
 	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
@@ -20231,6 +20554,11 @@ type ScimGetGroupResponse struct {
 // GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
 func (r ScimGetGroupResponse) GetApplicationscimJSON200() *ScimGroup {
 	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON400 returns the response for an HTTP 400 `application/scim+json` response
+func (r ScimGetGroupResponse) GetApplicationscimJSON400() *ScimError {
+	return r.ApplicationscimJSON400
 }
 
 // GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
@@ -22531,6 +22859,12 @@ func (c *ClientWithResponses) RotateWebhookSecretWithResponse(ctx context.Contex
 
 // ScimListGroupsWithResponse SCIM: one group per role of the org
 //
+// Every role of the org as a group, each with its members (the role's holders), unless
+// `excludedAttributes=members` or `attributes` leaves them out. With members, the org's
+// members are read once, a page of 1,000 a DynamoDB call (2 calls for an org of fewer than
+// 1,000 members); an org of more than 10,000 members is refused with 400 `tooMany` rather
+// than answered in part: ask without members, or for one group.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/scim/v2/Groups (the `ScimListGroups` operationId).
@@ -22544,11 +22878,14 @@ func (c *ClientWithResponses) ScimListGroupsWithResponse(ctx context.Context, pa
 
 // ScimGetGroupWithResponse SCIM: one role as a group, with its holders
 //
+// The group with its members unless `excludedAttributes=members` or `attributes` leaves
+// them out (then one DynamoDB call). A group of more than 10,000 members → 400 `tooMany`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/scim/v2/Groups/{id} (the `ScimGetGroup` operationId).
-func (c *ClientWithResponses) ScimGetGroupWithResponse(ctx context.Context, id ScimId, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error) {
-	rsp, err := c.ScimGetGroup(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ScimGetGroupWithResponse(ctx context.Context, id ScimId, params *ScimGetGroupParams, reqEditors ...RequestEditorFn) (*ScimGetGroupResponse, error) {
+	rsp, err := c.ScimGetGroup(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22557,11 +22894,15 @@ func (c *ClientWithResponses) ScimGetGroupWithResponse(ctx context.Context, id S
 
 // ScimPatchGroupWithBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *ClientWithResponses) ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
-	rsp, err := c.ScimPatchGroupWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ScimPatchGroupWithBodyWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroupWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22570,11 +22911,15 @@ func (c *ClientWithResponses) ScimPatchGroupWithBodyWithResponse(ctx context.Con
 
 // ScimPatchGroupWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *ClientWithResponses) ScimPatchGroupWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
-	rsp, err := c.ScimPatchGroup(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ScimPatchGroupWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroup(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22583,11 +22928,15 @@ func (c *ClientWithResponses) ScimPatchGroupWithResponse(ctx context.Context, id
 
 // ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse SCIM: add members to a role's group (they get the role) or remove them (they become users)
 //
+// Answers with the group as GET /Groups/{id} would (`attributes`/`excludedAttributes`
+// apply); a group of more than 10,000 members is answered with 204 and no body (RFC 7644
+// §3.5.2), the change made. Removing or demoting the last active admin → 409.
+//
 // Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Groups/{id} (the `ScimPatchGroup` operationId).
-func (c *ClientWithResponses) ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
-	rsp, err := c.ScimPatchGroupWithApplicationScimPlusJSONBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ScimPatchGroupWithApplicationScimPlusJSONBodyWithResponse(ctx context.Context, id ScimId, params *ScimPatchGroupParams, body ScimPatchGroupApplicationScimPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*ScimPatchGroupResponse, error) {
+	rsp, err := c.ScimPatchGroupWithApplicationScimPlusJSONBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22693,6 +23042,8 @@ func (c *ClientWithResponses) ScimCreateUserWithApplicationScimPlusJSONBodyWithR
 
 // ScimDeleteUserWithResponse SCIM: remove the member from the org
 //
+// Removing the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/scim/v2/Users/{id} (the `ScimDeleteUser` operationId).
@@ -22719,6 +23070,8 @@ func (c *ClientWithResponses) ScimGetUserWithResponse(ctx context.Context, id Sc
 
 // ScimPatchUserWithBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
@@ -22731,6 +23084,8 @@ func (c *ClientWithResponses) ScimPatchUserWithBodyWithResponse(ctx context.Cont
 }
 
 // ScimPatchUserWithResponse SCIM: patch a user (active: false suspends, true reactivates)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22745,6 +23100,8 @@ func (c *ClientWithResponses) ScimPatchUserWithResponse(ctx context.Context, id 
 
 // ScimPatchUserWithApplicationScimPlusJSONBodyWithResponse SCIM: patch a user (active: false suspends, true reactivates)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/scim/v2/Users/{id} (the `ScimPatchUser` operationId).
@@ -22757,6 +23114,8 @@ func (c *ClientWithResponses) ScimPatchUserWithApplicationScimPlusJSONBodyWithRe
 }
 
 // ScimReplaceUserWithBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22771,6 +23130,8 @@ func (c *ClientWithResponses) ScimReplaceUserWithBodyWithResponse(ctx context.Co
 
 // ScimReplaceUserWithResponse SCIM: replace a user's attributes (active: false suspends)
 //
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /v1/scim/v2/Users/{id} (the `ScimReplaceUser` operationId).
@@ -22783,6 +23144,8 @@ func (c *ClientWithResponses) ScimReplaceUserWithResponse(ctx context.Context, i
 }
 
 // ScimReplaceUserWithApplicationScimPlusJSONBodyWithResponse SCIM: replace a user's attributes (active: false suspends)
+//
+// Suspending (`active: false`) the org's last active admin → 409, nothing written. A suspended admin is no admin who can act: the org keeps at least one active admin.
 //
 // Takes a body of the `application/scim+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -23391,6 +23754,9 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 			Role   Role                                  `json:"role"`
 			Source AcceptInvite200JSONResponseBodySource `json:"source"`
+
+			// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+			Status AcceptInvite200JSONResponseBodyStatus `json:"status"`
 			UserId string                                `json:"userId"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25546,6 +25912,9 @@ func ParseJoinOrgResponse(rsp *http.Response) (*JoinOrgResponse, error) {
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
 			Role   Role                             `json:"role"`
 			Source JoinOrg200JSONResponseBodySource `json:"source"`
+
+			// Status suspended: SCIM `active: false`; the member keeps the row but has no access
+			Status JoinOrg200JSONResponseBodyStatus `json:"status"`
 			UserId string                           `json:"userId"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27881,6 +28250,13 @@ func ParseScimGetGroupResponse(rsp *http.Response) (*ScimGetGroupResponse, error
 		}
 		response.ApplicationscimJSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest ScimError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27920,6 +28296,9 @@ func ParseScimPatchGroupResponse(rsp *http.Response) (*ScimPatchGroupResponse, e
 			return nil, err
 		}
 		response.ApplicationscimJSON200 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ScimError

@@ -174,7 +174,8 @@ func guardHeldBy(id string) expression.ConditionBuilder {
 
 // memberStill holds while the member has the role they had when read.
 func (t *txn) memberStill(orgID string, m orgs.Member) {
-	t.check(key(orgPK(orgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))), orgs.ErrActorChanged)
+	// Still active too: a member suspended meanwhile can no longer act.
+	t.check(key(orgPK(orgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))).And(statusIs(orgs.StatusActive)), orgs.ErrActorChanged)
 }
 
 // CreateInvite implements orgs.InviteStore.
@@ -432,7 +433,7 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	// the setting must still be on.
 	org := orgChange{shared: true, gone: orgs.ErrInviteGone, membersCanInvite: tok.ByMembersCanInvite, closed: orgs.ErrInviteAuthorityGone}
 	org.invite(m.Role, -1)
-	org.give(m.Role, +1)
+	org.give(m, +1)
 	t.orgItem(tok.OrgID, org)
 	// The invite's authority: its inviter still a member in a role that may grant its role.
 	if tok.InvitedBy != "" {

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 		return u.Set(attr("properties"), val(after.Properties))
 	}
 	t.update(key(orgPK(w.OrgID), memberSK(before.UserID)), set(memberRolePK(w.OrgID, after.Role)),
-		attr("role").Equal(val(string(before.Role))), orgs.ErrMemberChanged)
+		adminAsRead(before, attr("role").Equal(val(string(before.Role))), after.Role), orgs.ErrMemberChanged)
 	nameEntry := set(memberSearchRolePK(w.OrgID, after.Role))
 	if after.Name != before.Name {
 		// The name entry is found by the lower-cased name: its sort keys follow.
@@ -181,7 +182,7 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 	t.actorStill(w)
 	// The role's holders move with it; with no move the org item is only checked.
 	c := orgChange{roles: w.Roles}
-	c.move(before.Role, after.Role)
+	c.move(before, after)
 	t.orgItem(w.OrgID, c)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
@@ -191,7 +192,7 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
 	m := w.Before
 	t := s.txn()
-	t.delete(key(orgPK(w.OrgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))).And(seatsAsRead(m.Seats)), orgs.ErrMemberChanged)
+	t.delete(key(orgPK(w.OrgID), memberSK(m.UserID)), adminAsRead(m, attr("role").Equal(val(string(m.Role))).And(seatsAsRead(m.Seats))), orgs.ErrMemberChanged)
 	t.freeSeats(w.OrgID, m)
 	t.delete(key(orgPK(w.OrgID), skNameEntry+m.UserID), expression.ConditionBuilder{}, nil)
 	t.delete(key(orgPK(w.OrgID), skEmailEntry+m.UserID), expression.ConditionBuilder{}, nil)
@@ -202,10 +203,30 @@ func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
 	// member's own role condition in the same transaction, neither a stale read nor two
 	// admins demoting each other at once can leave the org without one.
 	c := orgChange{roles: w.Roles}
-	c.give(m.Role, -1)
+	c.give(m, -1)
 	t.orgItem(w.OrgID, c)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
+}
+
+// adminAsRead adds to cond, a write's condition on the member item, that the member's status
+// is still as read when the org's admin count depends on it: when the member holds, or is
+// given, the admin role (also). Only an active admin is counted (orgs.Member.CountsAsAdmin),
+// so a suspension or reactivation committed between the read and the write would otherwise
+// move the count twice or not at all.
+func adminAsRead(m orgs.Member, cond expression.ConditionBuilder, also ...roles.Role) expression.ConditionBuilder {
+	if m.Role != roles.Admin && !slices.Contains(also, roles.Admin) {
+		return cond
+	}
+	return cond.And(statusIs(m.Status))
+}
+
+// statusIs holds while the member item's status is s (absent or "active" being active).
+func statusIs(s orgs.Status) expression.ConditionBuilder {
+	if s == orgs.StatusSuspended {
+		return attr("status").Equal(val(string(orgs.StatusSuspended)))
+	}
+	return expression.AttributeNotExists(attr("status")).Or(attr("status").NotEqual(val(string(orgs.StatusSuspended))))
 }
 
 // setOrRemoveText sets an optional text attribute, or removes it when v is empty.

@@ -215,7 +215,7 @@ func (t *txn) addMember(w provisioning.MemberWrite) {
 	}
 	// The org's counters, its role's holder count, and (for a custom role) the roles as read.
 	org := orgChange{shared: true, roles: w.Roles}
-	org.give(m.Role, +1)
+	org.give(m, +1)
 	t.orgItem(m.OrgID, org)
 	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
 	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)

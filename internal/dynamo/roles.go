@@ -133,19 +133,23 @@ type orgChange struct {
 	closed error
 }
 
-// give counts a member who now holds role r (n = 1) or no longer does (n = -1).
-func (c *orgChange) give(r roles.Role, n int) {
+// give counts a member who now holds their role (n = 1) or no longer does (n = -1). The
+// admin count is the admins who can act (orgs.Member.CountsAsAdmin): a suspended admin holds
+// the role but is not counted, so the last-admin condition holds for suspension too. Admin's
+// holders are that count only (no held# attribute).
+func (c *orgChange) give(m orgs.Member, n int) {
 	c.members += n
-	if r == roles.Admin {
+	if m.CountsAsAdmin() {
 		c.admins += n
-		return
 	}
-	c.held = addCount(c.held, r, n)
+	if m.Role != roles.Admin {
+		c.held = addCount(c.held, m.Role, n)
+	}
 }
 
-// move counts a member whose role changes from before to after.
-func (c *orgChange) move(before, after roles.Role) {
-	if before == after {
+// move counts a member who changes from before to after (role, status or both).
+func (c *orgChange) move(before, after orgs.Member) {
+	if before.Role == after.Role && before.CountsAsAdmin() == after.CountsAsAdmin() {
 		return
 	}
 	c.give(before, -1)

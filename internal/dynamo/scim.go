@@ -48,15 +48,23 @@ type extIDItem struct {
 var _ scim.Store = (*Store)(nil)
 
 // SCIMContext implements scim.Store.
-func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (scim.Context, error) {
+func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID, makerID string) (scim.Context, error) {
 	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), skSCIMToken)}
 	named := map[string]bool{}
+	read := map[string]bool{}
+	if makerID != "" && len(makerID) <= maxIDLength {
+		read[makerID] = true
+		ks = append(ks, key(orgPK(orgID), memberSK(makerID)))
+	}
 	for _, id := range userIDs {
 		// A key twice in one BatchGetItem is a ValidationException: a request naming a member
 		// twice (added and removed, listed twice) reads them once.
 		if id != "" && len(id) <= maxIDLength && !named[id] {
 			named[id] = true
-			ks = append(ks, key(orgPK(orgID), memberSK(id)))
+			if !read[id] {
+				read[id] = true
+				ks = append(ks, key(orgPK(orgID), memberSK(id)))
+			}
 		}
 	}
 	if externalID != "" && len(externalID) <= maxIDLength {
@@ -88,13 +96,19 @@ func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string,
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
-			c.TokenHash = it.Hash
+			c.TokenHash, c.TokenMaker = it.Hash, it.CreatedBy
 		case strings.HasPrefix(k.SK, "MEMBER#"):
 			var it memberItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
-			c.Members[it.UserID] = it.member()
+			m := it.member()
+			if it.UserID == makerID {
+				c.Maker = &m
+			}
+			if named[it.UserID] {
+				c.Members[it.UserID] = m
+			}
 		case strings.HasPrefix(k.SK, skExtID):
 			var it extIDItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -153,8 +167,12 @@ func (s *Store) RevokeSCIMToken(ctx context.Context, orgID string, ev audit.Even
 }
 
 // SCIMUpdateMember implements scim.Store: what SCIM keeps of a member (status, external id,
-// name parts, name, phone), on condition that the member still has the role read; the name's
-// search entry follows the name.
+// name parts, name, phone), on condition that the member still has the role and the status
+// read. The copies follow: the name's search entry follows the name, and a new status reaches
+// every copy that carries one (the search entries, the email guard that a tool's sign-in
+// reads, the user's side that their account reads). A suspended admin is no longer counted as
+// an admin (orgs.Member.CountsAsAdmin): suspending the last active one fails on the org
+// item's count (orgs.ErrLastAdmin), and reactivating one counts them again.
 func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error {
 	b, a := w.Before, w.After
 	str := func(u expression.UpdateBuilder, name, v string) expression.UpdateBuilder {
@@ -170,21 +188,33 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 	} {
 		upd = str(upd, f.name, f.v)
 	}
-	cond := attr("role").Equal(val(string(b.Role)))
+	cond := attr("role").Equal(val(string(b.Role))).And(statusIs(b.Status))
+	statusChanged := a.Status != b.Status
 	t := s.txn()
+	userSide, userSideChanged := expression.Set(attr("role"), val(string(b.Role))), false
+	if statusChanged {
+		userSide, userSideChanged = str(userSide, "status", string(a.Status)), true
+	}
 	if a.Suspended() && !b.Suspended() && len(b.Seats) > 0 {
 		// A suspended member holds no seat: they are freed in the suspension's transaction,
 		// as a removal frees them.
 		upd = upd.Remove(attr("seatLicenses"))
 		cond = cond.And(seatsAsRead(b.Seats))
 		t.freeSeats(w.OrgID, b)
-		t.update(key(userPK(b.UserID), userOrgSK(w.OrgID)), expression.Remove(attr("seatLicenses")), exists(), orgs.ErrMemberChanged)
+		userSide, userSideChanged = userSide.Remove(attr("seatLicenses")), true
+	}
+	if userSideChanged {
+		t.update(key(userPK(b.UserID), userOrgSK(w.OrgID)), userSide, exists(), orgs.ErrMemberChanged)
 	}
 	t.update(key(orgPK(w.OrgID), memberSK(b.UserID)), upd, cond, orgs.ErrMemberChanged)
-	if a.Name != b.Name {
-		t.update(key(orgPK(w.OrgID), skNameEntry+b.UserID),
-			str(expression.Set(attr(attrGSI2S), val(strings.ToLower(a.Name)+"#"+b.UserID)).Set(attr(attrGSI3S), val(strings.ToLower(a.Name)+"#"+b.UserID)), "name", a.Name),
-			exists(), orgs.ErrMemberChanged)
+	if a.Name != b.Name || statusChanged {
+		name := str(expression.Set(attr(attrGSI2S), val(strings.ToLower(a.Name)+"#"+b.UserID)).Set(attr(attrGSI3S), val(strings.ToLower(a.Name)+"#"+b.UserID)), "name", a.Name)
+		t.update(key(orgPK(w.OrgID), skNameEntry+b.UserID), str(name, "status", string(a.Status)), exists(), orgs.ErrMemberChanged)
+	}
+	if statusChanged {
+		t.update(key(orgPK(w.OrgID), skEmailEntry+b.UserID), str(expression.Set(attr("role"), val(string(b.Role))), "status", string(a.Status)), exists(), orgs.ErrMemberChanged)
+		t.update(key(orgPK(w.OrgID), emailGuardSK(b.Email)), str(expression.Set(attr("role"), val(string(b.Role))), "status", string(a.Status)),
+			attr("userId").Equal(val(b.UserID)), orgs.ErrMemberChanged)
 	}
 	if a.ExternalID != b.ExternalID {
 		if b.ExternalID != "" {
@@ -195,7 +225,13 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 			t.put(extIDItem{keys: keys{PK: orgPK(w.OrgID), SK: skExtID + a.ExternalID}, UserID: b.UserID}, expression.ConditionBuilder{}, nil)
 		}
 	}
-	t.check(key(orgPK(w.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	if w.Maker != nil && w.Maker.UserID != b.UserID {
+		// The token's maker, whose standing the token's power rests on, still has it.
+		t.memberStill(w.OrgID, *w.Maker)
+	}
+	var c orgChange
+	c.move(b, a)
+	t.orgItem(w.OrgID, c)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }

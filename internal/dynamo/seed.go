@@ -109,7 +109,7 @@ func (s *Store) SeedMember(ctx context.Context, m orgs.Member, kind orgs.Kind) e
 	t.putNew(newUserOrgItem(m, kind), fmt.Errorf("membership %s of %s exists", m.UserID, m.OrgID))
 	t.memberEntries(m, fmt.Errorf("%s is a member of %s already", m.Email, m.OrgID))
 	var c orgChange
-	c.give(m.Role, +1)
+	c.give(m, +1)
 	t.orgItem(m.OrgID, c)
 	return t.run(ctx, s.Client)
 }

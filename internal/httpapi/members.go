@@ -21,15 +21,22 @@ type memberJSON struct {
 	JoinedAt   timestamp      `json:"joinedAt"`
 	Source     string         `json:"source"`
 	Properties map[string]any `json:"properties"`
+	// Status is active or suspended (SCIM active: false): the contract's member object has it.
+	Status string `json:"status"`
 }
 
 // memberOut is the member as the contract shows it: only the properties the org still
 // defines (removing a definition hides its values).
 func memberOut(o orgs.Org, m orgs.Member) memberJSON {
-	return memberJSON{
+	out := memberJSON{
 		UserID: m.UserID, Email: m.Email, Name: nullable(m.Name), Phone: nullable(m.Phone), Role: string(m.Role),
 		JoinedAt: timestamp(m.JoinedAt), Source: string(m.Source), Properties: orgs.VisibleProperties(o.UserProperties, m.Properties),
+		Status: string(orgs.StatusActive),
 	}
+	if m.Suspended() {
+		out.Status = string(orgs.StatusSuspended)
+	}
+	return out
 }
 
 func buildListMembers(env *app.Env) Handler {

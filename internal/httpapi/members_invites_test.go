@@ -123,7 +123,7 @@ func TestMemberListOverHTTPPagesWithSealedCursors(t *testing.T) {
 	body := page.json(t)
 	items := body["items"].([]any)
 	first := items[0].(map[string]any)
-	if keys := slices.Sorted(maps.Keys(first)); !slices.Equal(keys, []string{"email", "joinedAt", "name", "phone", "properties", "role", "source", "userId"}) {
+	if keys := slices.Sorted(maps.Keys(first)); !slices.Equal(keys, []string{"email", "joinedAt", "name", "phone", "properties", "role", "source", "status", "userId"}) {
 		t.Errorf("member keys %v", keys)
 	}
 	cursor, _ := body["nextCursor"].(string)

@@ -75,8 +75,8 @@ var (
 	}
 	ScimListGroups = &Route{
 		Name: "scim-list-groups", Method: "GET", Path: "/v1/scim/v2/Groups", Auth: SCIM,
-		Actions: []string{ddbBatchGet},
-		Summary: "SCIM: one group per role of the org",
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "SCIM: one group per role of the org, with its members",
 		Build:   buildSCIMListGroups,
 	}
 	ScimGetGroup = &Route{

@@ -173,6 +173,11 @@ func buildSCIMListUsers(env *app.Env) Handler {
 	}
 }
 
+// scimProjection reads attributes and excludedAttributes (RFC 7644 §3.4.2.5).
+func scimProjection(req *Request) scim.Projection {
+	return scim.ParseProjection(req.Query("attributes"), req.Query("excludedAttributes"))
+}
+
 func bearer(req *Request) string {
 	t, _ := strings.CutPrefix(req.Event.Headers["authorization"], "Bearer ")
 	return strings.TrimSpace(t)
@@ -282,7 +287,11 @@ func buildSCIMListGroups(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		return scimJSON(http.StatusOK, svc.ListGroups(ses, name))
+		list, err := svc.ListGroups(ctx, ses, name, scimProjection(req))
+		if err != nil {
+			return nil, err
+		}
+		return scimJSON(http.StatusOK, list)
 	}
 }
 
@@ -293,7 +302,7 @@ func buildSCIMGetGroup(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		g, err := svc.GetGroup(ctx, ses, req.Path("id"))
+		g, err := svc.GetGroup(ctx, ses, req.Path("id"), scimProjection(req))
 		if err != nil {
 			return nil, err
 		}
@@ -316,9 +325,13 @@ func buildSCIMPatchGroup(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		g, err := svc.PatchGroup(ctx, ses, req.Path("id"), ch)
+		g, err := svc.PatchGroup(ctx, ses, req.Path("id"), ch, scimProjection(req))
 		if err != nil {
 			return nil, err
+		}
+		if g == nil {
+			// Made, but too large a group to answer with (RFC 7644 §3.5.2 allows no body).
+			return NoContent(), nil
 		}
 		return scimJSON(http.StatusOK, g)
 	}

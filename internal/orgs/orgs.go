@@ -88,7 +88,9 @@ type Org struct {
 	CreatedAt      time.Time
 	CreatedBy      Person
 	// AdminCount and MemberCount are kept in step with the memberships by every transaction
-	// that changes them; AdminCount is what keeps the last admin from going.
+	// that changes them; AdminCount is what keeps the last admin from going. AdminCount
+	// counts the admins who can act (Member.CountsAsAdmin): a suspended admin is not one, so
+	// suspending the last active admin is refused like demoting or removing them.
 	AdminCount  int
 	MemberCount int
 	// CustomRoles are the org's own roles, in the order of their ids (creation order).
@@ -98,7 +100,8 @@ type Org struct {
 	RolesVersion int
 	// RoleMembers and RoleInvites count, per role id, the members and the pending invites
 	// that hold it, kept by the same transactions that give and take roles: a custom role is
-	// deleted on condition that both are 0. (The built-in admin's members are AdminCount.)
+	// deleted on condition that both are 0. (The built-in admin's members are AdminCount:
+	// its active holders.)
 	RoleMembers map[roles.Role]int
 	RoleInvites map[roles.Role]int
 	// AuthResetAt: tokens issued before this second no longer work for the org.
@@ -158,6 +161,11 @@ type Member struct {
 
 // Suspended reports whether the member is suspended.
 func (m *Member) Suspended() bool { return m.Status == StatusSuspended }
+
+// CountsAsAdmin reports whether the member is one of the admins the org's last-admin rule
+// counts (Org.AdminCount): an admin who can act, so not a suspended one. Every write that
+// gives or takes the admin role, suspends or reactivates, moves the count by this.
+func (m *Member) CountsAsAdmin() bool { return m.Role == roles.Admin && !m.Suspended() }
 
 // Profile is a user's own record.
 type Profile struct {

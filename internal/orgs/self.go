@@ -16,7 +16,6 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/ratelimit"
-	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // Directory is the identity provider's side of an account.
@@ -323,7 +322,8 @@ func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 	}
 	for _, m := range acc.Memberships {
 		o, ok := byID[m.OrgID]
-		if ok && !o.Deleted() && o.Kind == Shared && m.Role == roles.Admin && o.AdminCount <= 1 && o.MemberCount > 1 {
+		me := Member{Role: m.Role, Status: m.Status}
+		if ok && !o.Deleted() && o.Kind == Shared && me.CountsAsAdmin() && o.AdminCount <= 1 && o.MemberCount > 1 {
 			return apperr.New(apperr.Conflict, "you are the only admin of %s, which has other members: make another member an admin, or delete the organization, first", o.Name)
 		}
 	}
@@ -340,7 +340,9 @@ func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 			continue
 		}
 		a := Access{Org: o, Member: me}
-		a.Member.OrgID, a.Member.Role, a.Member.Seats = o.ID, m.Role, m.Seats
+		// The membership as the user's side keeps it, status included: whether the removal takes
+		// an admin from the org's count depends on it.
+		a.Member.OrgID, a.Member.Role, a.Member.Seats, a.Member.Status = o.ID, m.Role, m.Seats, m.Status
 		switch {
 		case o.Kind == Personal:
 			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",

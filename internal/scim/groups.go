@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -29,40 +30,109 @@ func (s *Service) group(o orgs.Org, id string, members []orgs.Member) Group {
 	return g
 }
 
-// ListGroups answers GET /Groups: one group per role, without their members (ask for one
-// group to see its members); displayName eq "…" filters.
-func (s *Service) ListGroups(ses Session, displayName string) ListResponse[Group] {
-	var out []Group
-	for _, id := range groupIDs(ses.Org) {
-		g := s.group(ses.Org, id, nil)
-		if displayName == "" || g.DisplayName == displayName {
-			out = append(out, g)
-		}
+// The bounds of a group read. A group's members are one multi-valued attribute, which SCIM
+// can't page (RFC 7644 pages resources, not values), so one answer carries them all; like
+// the directories that serve SCIM (Oracle's refuses a group read past 10,000 members), a read
+// that would carry more than DefaultGroupMemberLimit members is refused whole with tooMany,
+// rather than cut short: a client told "these are the members" must get all of them.
+// Identity providers don't ask for them (Okta and Entra send excludedAttributes=members),
+// and a read without members reads no member. Members are read DefaultGroupMemberPage a
+// Query (a page also ends at DynamoDB's 1 MB).
+const (
+	DefaultGroupMemberLimit = 10_000
+	DefaultGroupMemberPage  = 1_000
+)
+
+func (s *Service) groupMemberLimit() int {
+	if s.GroupMemberLimit > 0 {
+		return s.GroupMemberLimit
 	}
-	return NewList(out, 1, len(out))
+	return DefaultGroupMemberLimit
 }
 
-// GetGroup answers GET /Groups/{id} with the role's holders: one Query of the role index.
-func (s *Service) GetGroup(ctx context.Context, ses Session, id string) (Group, error) {
+func (s *Service) groupMemberPage() int {
+	if s.GroupMemberPage > 0 {
+		return s.GroupMemberPage
+	}
+	return DefaultGroupMemberPage
+}
+
+// ListGroups answers GET /Groups: one group per role, displayName eq "…" filtering, each with
+// its members (the role's holders) unless the projection leaves them out. With members it
+// reads the org's members once, in one pass of pages grouped by role (one Query of the
+// role's partition when the filter names one group): 1 + ⌊n/page⌋ + 1 calls for n members,
+// 2 for an org of fewer than a page; none without members.
+func (s *Service) ListGroups(ctx context.Context, ses Session, displayName string, p Projection) (ListResponse[Projected[Group]], error) {
+	var ids []string
+	for _, id := range groupIDs(ses.Org) {
+		if displayName == "" || roleName(ses.Org)(id) == displayName {
+			ids = append(ids, id)
+		}
+	}
+	held := map[roles.Role][]orgs.Member{}
+	switch {
+	case !p.Members() || len(ids) == 0:
+	case len(ids) == 1:
+		hs, err := s.holders(ctx, ses.Org.ID, roles.Role(ids[0]))
+		if err != nil {
+			return ListResponse[Projected[Group]]{}, err
+		}
+		held[roles.Role(ids[0])] = hs
+	default:
+		if ses.Org.MemberCount > s.groupMemberLimit() {
+			// Known from the org item: refused before any member is read.
+			return ListResponse[Projected[Group]]{}, s.tooMany(allGroups)
+		}
+		all, err := s.members(ctx, ses.Org.ID, orgs.MemberFilter{}, allGroups)
+		if err != nil {
+			return ListResponse[Projected[Group]]{}, err
+		}
+		for _, m := range all {
+			held[m.Role] = append(held[m.Role], m)
+		}
+	}
+	out := make([]Projected[Group], 0, len(ids))
+	for _, id := range ids {
+		out = append(out, Projected[Group]{Resource: s.group(ses.Org, id, held[roles.Role(id)]), Projection: p})
+	}
+	return NewList(out, 1, len(out)), nil
+}
+
+// GetGroup answers GET /Groups/{id} with the role's holders, one Query of the role's partition
+// a page; with a projection that leaves the members out (Entra's check that a group exists),
+// no Query.
+func (s *Service) GetGroup(ctx context.Context, ses Session, id string, p Projection) (Projected[Group], error) {
 	if !slices.Contains(groupIDs(ses.Org), id) {
-		return Group{}, Errorf(404, "", "no group %s in this organization", id)
+		return Projected[Group]{}, Errorf(404, "", "no group %s in this organization", id)
 	}
-	holders, err := s.holders(ctx, ses.Org.ID, roles.Role(id))
-	if err != nil {
-		return Group{}, err
+	var holders []orgs.Member
+	if p.Members() {
+		var err error
+		if holders, err = s.holders(ctx, ses.Org.ID, roles.Role(id)); err != nil {
+			return Projected[Group]{}, err
+		}
 	}
-	return s.group(ses.Org, id, holders), nil
+	return Projected[Group]{Resource: s.group(ses.Org, id, holders), Projection: p}, nil
 }
 
 func (s *Service) holders(ctx context.Context, orgID string, role roles.Role) ([]orgs.Member, error) {
+	return s.members(ctx, orgID, orgs.MemberFilter{Role: role}, "the group "+string(role))
+}
+
+// members reads every member f selects, page by page, up to the group member limit: past it,
+// tooMany (what names what was asked for).
+func (s *Service) members(ctx context.Context, orgID string, f orgs.MemberFilter, what string) ([]orgs.Member, error) {
 	var out []orgs.Member
-	p := paging.Request{Limit: paging.MaxLimit}
+	p := paging.Request{Limit: s.groupMemberPage()}
 	for {
-		page, err := s.Store.Members(ctx, orgID, orgs.MemberFilter{Role: role}, p)
+		page, err := s.Store.Members(ctx, orgID, f, p)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, page.Members...)
+		if len(out) > s.groupMemberLimit() {
+			return nil, s.tooMany(what)
+		}
 		if page.Next == "" {
 			return out, nil
 		}
@@ -70,21 +140,35 @@ func (s *Service) holders(ctx context.Context, orgID string, role roles.Role) ([
 	}
 }
 
+func (s *Service) tooMany(what string) error {
+	hint := "ask with excludedAttributes=members (as Okta and Entra do)"
+	if what == allGroups {
+		hint += ", or for one group at a time"
+	}
+	return Errorf(400, "tooMany", "%s would list more than %d members, more than one answer carries: %s", what, s.groupMemberLimit(), hint)
+}
+
+const allGroups = "the organization's groups"
+
 // PatchGroup changes the holders of a role: members added get it, members removed become
 // users; the last admin stays (409). Each member changed is one transaction.
-func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch GroupChange) (Group, error) {
+//
+// The answer is the group as GET /Groups/{id} with the projection p gives it; a group too
+// large for one answer is answered with no body (nil: 204, as RFC 7644 §3.5.2 allows), the
+// change being made.
+func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch GroupChange, p Projection) (*Projected[Group], error) {
 	if !slices.Contains(groupIDs(ses.Org), id) {
-		return Group{}, Errorf(404, "", "no group %s in this organization", id)
+		return nil, Errorf(404, "", "no group %s in this organization", id)
 	}
 	role := roles.Role(id)
 	if ch.DisplayName != nil && *ch.DisplayName != roleName(ses.Org)(id) {
-		return Group{}, Errorf(400, "mutability", "groups are the organization's roles: rename a custom role in the portal")
+		return nil, Errorf(400, "mutability", "groups are the organization's roles: rename a custom role in the portal")
 	}
 	add, remove := ch.Add, ch.Remove
 	if ch.Replace {
 		holders, err := s.holders(ctx, ses.Org.ID, role)
 		if err != nil {
-			return Group{}, err
+			return nil, err
 		}
 		add = ch.Set
 		for _, h := range holders {
@@ -94,64 +178,73 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 			}
 		}
 	}
-	// The last-admin rule holds for the whole change, before anything is written: the change
-	// is one transaction per member, so a refusal halfway would leave half of it done. Adding
-	// admins to another group takes admin from them too.
-	admins := ses.Org.AdminCount
-	counted := map[string]bool{}
-	for _, uid := range add {
-		m, ok := ses.Members[uid]
-		if !ok || counted[uid] {
-			continue
-		}
-		counted[uid] = true
-		switch {
-		case role == roles.Admin && m.Role != roles.Admin:
-			admins++
-		case role != roles.Admin && m.Role == roles.Admin:
-			admins--
-		}
-	}
-	for _, uid := range remove {
-		if m, ok := ses.Members[uid]; ok && role == roles.Admin && m.Role == roles.Admin && !counted[uid] {
-			counted[uid] = true
-			admins--
-		}
-	}
-	if admins < 1 && admins < ses.Org.AdminCount {
-		return Group{}, Errorf(409, "", "the organization must keep at least one admin: add another admin to the admin group first")
-	}
 	for _, uid := range add {
 		if _, ok := ses.Members[uid]; !ok {
-			return Group{}, Errorf(400, "invalidValue", "member %s is not a user of this organization", uid)
+			return nil, Errorf(400, "invalidValue", "member %s is not a user of this organization", uid)
 		}
 	}
-	done := map[string]bool{}
+	// Each member's role after the change: members added get the role, members removed from
+	// it become users; a member named twice is changed once (the second write would find the
+	// role it read changed by the first), an addition winning over a removal.
+	var order []string
+	next := map[string]roles.Role{}
 	for _, uid := range add {
-		// A member named twice is changed once: the second write would find the role it read
-		// changed by the first.
-		if done[uid] {
-			continue
-		}
-		done[uid] = true
-		if err := s.SetRole(ctx, ses, ses.Members[uid], role); err != nil {
-			return Group{}, err
+		if _, seen := next[uid]; !seen {
+			next[uid] = role
+			order = append(order, uid)
 		}
 	}
 	for _, uid := range remove {
 		m, ok := ses.Members[uid]
-		if !ok || done[uid] || m.Role != role || role == roles.User {
+		if _, seen := next[uid]; seen || !ok || m.Role != role || role == roles.User {
 			continue
 		}
-		done[uid] = true
-		if err := s.SetRole(ctx, ses, m, roles.User); err != nil {
-			return Group{}, err
+		next[uid] = roles.User
+		order = append(order, uid)
+	}
+	// The last-admin rule holds for the whole change, before anything is written: the change
+	// is one transaction per member, so a refusal halfway would leave half of it done. The
+	// count is the org's, of the admins who can act (orgs.Member.CountsAsAdmin): a suspended
+	// member made admin adds none, a suspended admin demoted takes none away.
+	admins := ses.Org.AdminCount
+	for uid, r := range next {
+		before := ses.Members[uid]
+		after := before
+		after.Role = r
+		admins += boolInt(after.CountsAsAdmin()) - boolInt(before.CountsAsAdmin())
+	}
+	if admins < 1 && admins < ses.Org.AdminCount {
+		return nil, Errorf(409, "", "the organization must keep at least one active admin: add another admin to the admin group first")
+	}
+	// Every write holds only while the token's maker keeps their role: a change to the
+	// maker's own role goes last, so that it can't stop the rest halfway.
+	slices.SortStableFunc(order, func(a, b string) int {
+		return boolInt(ses.Maker != nil && a == ses.Maker.UserID) - boolInt(ses.Maker != nil && b == ses.Maker.UserID)
+	})
+	for _, uid := range order {
+		if err := s.SetRole(ctx, ses, ses.Members[uid], next[uid]); err != nil {
+			return nil, err
 		}
 	}
-	return s.GetGroup(ctx, ses, id)
+	g, err := s.GetGroup(ctx, ses, id, p)
+	var se *Error
+	if errors.As(err, &se) && se.SCIMType == "tooMany" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // MemberIDs lists the user ids a group PATCH names, so that they are read with the token.
 func (ch GroupChange) MemberIDs() []string {
 	return slices.Concat(ch.Add, ch.Remove, ch.Set)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

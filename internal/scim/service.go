@@ -24,11 +24,17 @@ import (
 const TokenPrefix = "scim_"
 
 // Context is what a SCIM request reads first, in one round trip: the org its token names, the
-// token's hash, and the members the request is about.
+// token's hash and maker, the maker's membership, and the members the request is about.
 type Context struct {
 	Org       orgs.Org
 	TokenHash string
-	Members   map[string]orgs.Member
+	// TokenMaker is the user id of the member who made the token (as the token item records
+	// it; every token item has one). Maker is their membership, nil when they are no member:
+	// read in the same round trip when the token names its maker (every token made since
+	// makers are checked), by a second read for a token made before.
+	TokenMaker string
+	Maker      *orgs.Member
+	Members    map[string]orgs.Member
 	// ExternalUserID is the member an externalId lookup named ("" when none).
 	ExternalUserID string
 }
@@ -38,14 +44,18 @@ type MemberWrite struct {
 	OrgID  string
 	Before orgs.Member
 	After  orgs.Member
-	Event  audit.Event
+	// Maker is the token's maker as read: the write holds only while they still have that
+	// role and are active (nil: not checked).
+	Maker *orgs.Member
+	Event audit.Event
 }
 
 // Store is the persistence SCIM needs.
 type Store interface {
-	// SCIMContext reads the org, its SCIM token's hash, the members among userIDs and the
-	// member an external id names, in one round trip.
-	SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (Context, error)
+	// SCIMContext reads the org, its SCIM token's hash and maker, the membership of makerID
+	// (when not ""), the members among userIDs and the member an external id names, in one
+	// round trip.
+	SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID, makerID string) (Context, error)
 	// MemberByEmail finds the member with the sign-in address (nil when none), in one Query.
 	MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error)
 	// Members is one page of the org's members (orgs.MemberStore).
@@ -76,14 +86,19 @@ type Service struct {
 	NewID   func() string
 	// BaseURL is where the SCIM API is served, e.g. https://api.example.com/v1/scim/v2.
 	BaseURL string
+	// GroupMemberLimit and GroupMemberPage bound a group read (0: the defaults, see
+	// DefaultGroupMemberLimit).
+	GroupMemberLimit int
+	GroupMemberPage  int
 }
 
-// NewToken makes a token for the org: it names the org (so its first read finds it) and
-// carries 256 random bits.
-func NewToken(orgID string) (token, hash string) {
+// NewToken makes a token for the org, made by the member makerID: it names the org and its
+// maker (so that its first read finds both: scim_<orgId>_<makerId>_<secret>) and carries 256
+// random bits. The hash covers the whole token, so neither name can be changed.
+func NewToken(orgID, makerID string) (token, hash string) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	token = TokenPrefix + orgID + "_" + base64.RawURLEncoding.EncodeToString(b)
+	token = TokenPrefix + orgID + "_" + makerID + "_" + base64.RawURLEncoding.EncodeToString(b)
 	return token, HashToken(token)
 }
 
@@ -93,17 +108,36 @@ func HashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// secretLength is the length of a token's secret part: 32 bytes in unpadded base64url.
+const secretLength = 43
+
 // OrgOf returns the org id a token names, or "" for a string that is no SCIM token.
 func OrgOf(token string) string {
+	org, _ := parseToken(token)
+	return org
+}
+
+// parseToken returns the org id and the maker's user id a token names. A token made before
+// tokens named their maker (scim_<orgId>_<secret>) has maker ""; a string that is no SCIM
+// token has org "". The secret is the last 43 characters (base64url, so it may hold "_"
+// itself); an org id holds no "_".
+func parseToken(token string) (org, maker string) {
 	rest, ok := strings.CutPrefix(token, TokenPrefix)
 	if !ok {
-		return ""
+		return "", ""
 	}
-	org, secret, ok := strings.Cut(rest, "_")
-	if !ok || len(secret) != 43 || org == "" || len(org) > 64 {
-		return ""
+	org, rest, ok = strings.Cut(rest, "_")
+	if !ok || org == "" || len(org) > 64 || len(rest) < secretLength {
+		return "", ""
 	}
-	return org
+	if len(rest) == secretLength {
+		return org, ""
+	}
+	maker, ok = strings.CutSuffix(rest[:len(rest)-secretLength], "_")
+	if !ok || maker == "" || len(maker) > 128 {
+		return "", ""
+	}
+	return org, maker
 }
 
 // Session is an authenticated SCIM request: its org and what was read with it.
@@ -116,14 +150,18 @@ func (s Session) actor() audit.Actor {
 	return audit.Actor{Type: audit.ActorToken, ID: s.TokenID, Email: ""}
 }
 
-// Authenticate checks a bearer token and reads the org it names with the members the request
-// is about: one round trip. Any failure is the same 401.
+// Authenticate checks a bearer token and reads the org it names with the token's maker and
+// the members the request is about: one round trip. A token is only as strong as its maker:
+// it works while they are an active member who may still grant the admin role (what making
+// it needed), so a maker demoted, suspended or removed leaves a token that gets 401. Any
+// other failure is the same 401. A token made before tokens named their maker has its maker
+// read by a second round trip.
 func (s *Service) Authenticate(ctx context.Context, token string, userIDs []string, externalID string) (Session, error) {
-	orgID := OrgOf(token)
+	orgID, maker := parseToken(token)
 	if orgID == "" {
 		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
 	}
-	c, err := s.Store.SCIMContext(ctx, orgID, userIDs, externalID)
+	c, err := s.Store.SCIMContext(ctx, orgID, userIDs, externalID, maker)
 	if err != nil {
 		return Session{}, err
 	}
@@ -131,7 +169,56 @@ func (s *Service) Authenticate(ctx context.Context, token string, userIDs []stri
 	if c.Org.ID == "" || c.Org.Deleted() || c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(h), []byte(c.TokenHash)) != 1 {
 		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
 	}
+	switch {
+	case maker != "" && maker != c.TokenMaker:
+		// The hash matched, so the token is the one made: a different recorded maker means a
+		// table edited by hand. Refused rather than trusted.
+		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
+	case maker == "" && c.TokenMaker != "":
+		// A token made before tokens named their maker: the token item says who it was.
+		mc, err := s.Store.SCIMContext(ctx, orgID, nil, "", c.TokenMaker)
+		if err != nil {
+			return Session{}, err
+		}
+		c.Maker = mc.Maker
+	}
+	if err := makerStands(c); err != nil {
+		return Session{}, err
+	}
 	return Session{Context: c, TokenID: "scim:" + h[:12]}, nil
+}
+
+// makerStands checks that the token's maker still has the standing that making it needed.
+func makerStands(c Context) error {
+	if c.TokenMaker == "" {
+		// No token item has ever been written without its maker; should one be, it is
+		// refused like a token whose maker went.
+		return errMakerGone
+	}
+	if c.Maker == nil || c.Maker.Suspended() {
+		return errMakerGone
+	}
+	if mayMakeToken(orgs.Access{Org: c.Org, Member: *c.Maker}) != nil {
+		return errMakerGone
+	}
+	return nil
+}
+
+// errMakerGone is the 401 of a token whose maker lost the standing to make it.
+var errMakerGone = Errorf(401, "", "this SCIM token was made by a member who is no longer an active admin of the organization: an admin must make a new SCIM token (Settings → SCIM) and enter it in the identity provider")
+
+// mayMakeToken is the standing a SCIM token needs, when it is made and at every use.
+func mayMakeToken(a orgs.Access) error {
+	if !a.Allows(roles.SettingsManage) {
+		return apperr.New(apperr.Forbidden, "managing the SCIM token needs settings.manage")
+	}
+	// Whoever holds the token may give any member any role, admin included (a group PATCH):
+	// making one needs the standing to grant admin, or a custom role holding settings.manage
+	// would be a way to make oneself admin.
+	if !a.CanAssign(roles.Admin) {
+		return apperr.New(apperr.Forbidden, "the SCIM token can make any member admin: only a member whose role may grant the admin role may make one")
+	}
+	return nil
 }
 
 // roleName names a role among the org's, for group displays: a custom role's name, a
@@ -320,8 +407,12 @@ func (s *Service) update(ctx context.Context, ses Session, m orgs.Member, ch Use
 		return m, nil // nothing changes: nothing is written or logged
 	}
 	ev := s.event(ctx, ses, action, m, summary)
-	if err := s.Store.SCIMUpdateMember(ctx, MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Event: ev}); err != nil {
-		return orgs.Member{}, err
+	err := s.Store.SCIMUpdateMember(ctx, MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Maker: ses.Maker, Event: ev})
+	if errors.Is(err, orgs.ErrLastAdmin) {
+		return orgs.Member{}, lastAdmin(m, "suspending")
+	}
+	if err != nil {
+		return orgs.Member{}, writeError(err)
 	}
 	return after, nil
 }
@@ -374,7 +465,34 @@ func (s *Service) DeleteUser(ctx context.Context, ses Session, id string) error 
 		return Errorf(404, "", "no user %s in this organization", id)
 	}
 	ev := s.event(ctx, ses, "member.removed", m, fmt.Sprintf("The identity provider removed %s", m.Email))
-	return s.Store.RemoveMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, Event: ev})
+	err := s.Store.RemoveMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Actor: ses.actorMember(), Before: m, Event: ev})
+	if errors.Is(err, orgs.ErrLastAdmin) {
+		return lastAdmin(m, "removing")
+	}
+	return writeError(err)
+}
+
+// lastAdmin is the 409 of a change that would leave the org without an admin who can act.
+// RFC 7644 §3.12 has no scimType for it (uniqueness is for values), so none is given.
+func lastAdmin(m orgs.Member, doing string) error {
+	return Errorf(409, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) before %s this one", m.Email, doing)
+}
+
+// writeError says in SCIM's terms why a member write's conditions failed.
+func writeError(err error) error {
+	if errors.Is(err, orgs.ErrActorChanged) {
+		return Errorf(409, "", "the role of the member who made this SCIM token changed while the request ran; try again (if they are no longer an admin, an admin must make a new SCIM token)")
+	}
+	return err
+}
+
+// actorMember is the token's maker as the writes' actor: a member write holds only while
+// the maker still has the role read and is active (orgs.MemberWrite.Actor).
+func (s Session) actorMember() orgs.Member {
+	if s.Maker == nil {
+		return orgs.Member{}
+	}
+	return *s.Maker
 }
 
 // SetRole gives the member the role (a group membership change), with the last-admin rule.
@@ -389,11 +507,11 @@ func (s *Service) SetRole(ctx context.Context, ses Session, m orgs.Member, role 
 	// No member acts: the write holds while the org's custom roles are as read, when one of
 	// the two roles is custom.
 	check := orgs.RolesCheck{Needed: m.Role.Custom() || role.Custom(), Version: ses.Org.RolesVersion}
-	err := s.Store.ChangeMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Event: ev, Roles: check})
+	err := s.Store.ChangeMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Actor: ses.actorMember(), Before: m, After: after, Event: ev, Roles: check})
 	if errors.Is(err, orgs.ErrLastAdmin) {
-		return Errorf(409, "", "%s is the organization's last admin: make someone else admin first", m.Email)
+		return Errorf(409, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) first", m.Email)
 	}
-	return err
+	return writeError(err)
 }
 
 func (s *Service) event(ctx context.Context, ses Session, action string, m orgs.Member, summary string) audit.Event {
@@ -416,16 +534,10 @@ type TokenAdmin struct {
 // Create makes a new token for the org, replacing the previous one at once; the token is
 // returned once and never stored.
 func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Time, error) {
-	if !a.Allows(roles.SettingsManage) {
-		return "", time.Time{}, apperr.New(apperr.Forbidden, "managing the SCIM token needs settings.manage")
+	if err := mayMakeToken(a); err != nil {
+		return "", time.Time{}, err
 	}
-	// Whoever holds the token may give any member any role, admin included (a group PATCH):
-	// making one needs the standing to grant admin, or a custom role holding settings.manage
-	// would be a way to make oneself admin.
-	if !a.CanAssign(roles.Admin) {
-		return "", time.Time{}, apperr.New(apperr.Forbidden, "the SCIM token can make any member admin: only a member whose role may grant the admin role may make one")
-	}
-	token, hash := NewToken(a.Org.ID)
+	token, hash := NewToken(a.Org.ID, a.Member.UserID)
 	now := t.Now()
 	ev := t.event(ctx, a, "scim_token.created", "SCIM token created by "+a.Member.Email, now)
 	if err := t.Store.SetSCIMToken(ctx, a.Org.ID, hash, a.Member.UserID, now, ev); err != nil {

@@ -1,0 +1,316 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/scim"
+)
+
+// The last-admin rule under suspension, and the standing a SCIM token rests on.
+
+const (
+	scimSuspend  = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`
+	scimActivate = `{"Operations":[{"op":"replace","path":"active","value":"True"}]}`
+)
+
+// orgCounts is the org item's admin count, as the authorization step reads it.
+func (a *api) orgCounts(orgID string) orgs.Org {
+	a.t.Helper()
+	list, err := a.store.Orgs(context.Background(), []string{orgID})
+	if err != nil || len(list) != 1 {
+		a.t.Fatalf("org %s: %v", orgID, err)
+	}
+	return list[0]
+}
+
+func (a *api) memberOf(orgID string, c orgs.Caller) orgs.Member {
+	a.t.Helper()
+	acc, err := a.store.Access(context.Background(), orgID, c.ID, orgs.Subject{})
+	if err != nil {
+		a.t.Fatalf("member %s: %v", c.ID, err)
+	}
+	return acc.Member
+}
+
+func wantSCIMError(t *testing.T, what string, r reply, status int, detail string) {
+	t.Helper()
+	if r.status != status || !strings.Contains(r.body, scim.SchemaError) || !strings.Contains(r.body, detail) {
+		t.Errorf("%s: %d %s, want a SCIM %d saying %q", what, r.status, r.body, status, detail)
+	}
+}
+
+func TestSCIMCantSuspendOrRemoveTheLastActiveAdmin(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.Admin)
+	tok := a.scimToken(ada, org)
+
+	// Bob suspended: ada is the one admin who can act.
+	if r := a.scim(ScimPatchUser, tok, map[string]string{"id": bob.ID}, nil, scimSuspend); r.status != 200 {
+		t.Fatalf("suspend bob: %d %s", r.status, r.body)
+	}
+	if o := a.orgCounts(org); o.AdminCount != 1 {
+		t.Errorf("admins after suspending one of two: %d, want 1 (a suspended admin can't act)", o.AdminCount)
+	}
+	before := len(a.events(org, "member.suspended"))
+	ada1 := map[string]string{"id": ada.ID}
+	wantSCIMError(t, "PATCH active false on the last active admin", a.scim(ScimPatchUser, tok, ada1, nil, scimSuspend), 409, "last active admin")
+	wantSCIMError(t, "PUT active false on the last active admin", a.scim(ScimReplaceUser, tok, ada1, nil,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","active":false}`), 409, "last active admin")
+	wantSCIMError(t, "DELETE of the last active admin", a.scim(ScimDeleteUser, tok, ada1, nil, ""), 409, "last active admin")
+	if m := a.memberOf(org, ada); m.Suspended() || m.Role != roles.Admin {
+		t.Errorf("a refused suspension changed ada: %+v", m)
+	}
+	if n := len(a.events(org, "member.suspended")); n != before {
+		t.Errorf("%d member.suspended events after the refusals, want %d", n, before)
+	}
+	if n := len(a.events(org, "member.removed")); n != 0 {
+		t.Errorf("%d member.removed events after a refused removal", n)
+	}
+	// The portal's rule counts the same admins: ada can't make herself a user, and can't
+	// delete her account.
+	if r := a.do(UpdateMember, &ada, map[string]string{"orgId": org, "userId": ada.ID}, nil, `{"role":"user"}`); r.status != 409 {
+		t.Errorf("the last active admin demoting herself: %d %s, want 409", r.status, r.body)
+	}
+	// Demoting, removing and reactivating the suspended admin move no active admin.
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil,
+		`{"Operations":[{"op":"remove","path":"members[value eq \"`+bob.ID+`\"]"}]}`); r.status != 200 {
+		t.Fatalf("demote the suspended bob: %d %s", r.status, r.body)
+	}
+	if o := a.orgCounts(org); o.AdminCount != 1 {
+		t.Errorf("admins after demoting a suspended admin: %d, want 1", o.AdminCount)
+	}
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil,
+		`{"Operations":[{"op":"add","path":"members","value":[{"value":"`+bob.ID+`"}]}]}`); r.status != 200 {
+		t.Fatalf("make the suspended bob admin: %d %s", r.status, r.body)
+	}
+	if o := a.orgCounts(org); o.AdminCount != 1 {
+		t.Errorf("admins after making a suspended member admin: %d, want 1", o.AdminCount)
+	}
+	if r := a.scim(ScimPatchUser, tok, map[string]string{"id": bob.ID}, nil, scimActivate); r.status != 200 {
+		t.Fatalf("reactivate bob: %d %s", r.status, r.body)
+	}
+	if o := a.orgCounts(org); o.AdminCount != 2 {
+		t.Errorf("admins after reactivating an admin: %d, want 2", o.AdminCount)
+	}
+	// Now ada may go: bob can act.
+	if r := a.scim(ScimDeleteUser, tok, map[string]string{"id": bob.ID}, nil, ""); r.status != 204 {
+		t.Fatalf("remove bob: %d %s", r.status, r.body)
+	}
+	if o := a.orgCounts(org); o.AdminCount != 1 || o.MemberCount != 1 {
+		t.Errorf("after removing an active admin: admins %d, members %d, want 1 and 1", o.AdminCount, o.MemberCount)
+	}
+}
+
+func TestSCIMRemovingASuspendedAdminLeavesTheActiveCount(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.Admin)
+	tok := a.scimToken(ada, org)
+	if r := a.scim(ScimPatchUser, tok, map[string]string{"id": bob.ID}, nil, scimSuspend); r.status != 200 {
+		t.Fatalf("suspend bob: %d %s", r.status, r.body)
+	}
+	// Ada removes the suspended admin in the portal: the one active admin stays counted.
+	if r := a.do(RemoveMember, &ada, map[string]string{"orgId": org, "userId": bob.ID}, nil, ""); r.status != 204 {
+		t.Fatalf("remove the suspended bob: %d %s", r.status, r.body)
+	}
+	if o := a.orgCounts(org); o.AdminCount != 1 || o.MemberCount != 1 {
+		t.Errorf("after removing a suspended admin: admins %d, members %d, want 1 and 1", o.AdminCount, o.MemberCount)
+	}
+}
+
+// TestSCIMTwoSuspensionsOfTheLastTwoAdminsAtOnce: each reads two active admins; the org item's
+// count lets exactly one through.
+func TestSCIMTwoSuspensionsOfTheLastTwoAdminsAtOnce(t *testing.T) {
+	a := newAPI(t)
+	for round := range 3 {
+		ada, bob := person("ada"), person("bob")
+		ada.ID, bob.ID = ada.ID+string(rune('a'+round)), bob.ID+string(rune('a'+round))
+		org := a.org(ada, "Acme")
+		a.member(org, bob, roles.Admin)
+		tok := a.scimToken(ada, org)
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		var wg sync.WaitGroup
+		for _, c := range []orgs.Caller{ada, bob} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp := a.call(ScimPatchUser, a.scimRequest(ScimPatchUser, tok, map[string]string{"id": c.ID}, nil, scimSuspend))
+				mu.Lock()
+				statuses[resp.StatusCode]++
+				mu.Unlock()
+				if resp.StatusCode != 200 && resp.StatusCode != 409 {
+					t.Errorf("suspend %s: %d %s", c.ID, resp.StatusCode, resp.Body)
+				}
+			}()
+		}
+		wg.Wait()
+		if statuses[200] != 1 || statuses[409] != 1 {
+			t.Errorf("round %d: %v, want one 200 and one 409", round, statuses)
+		}
+		suspended := 0
+		for _, c := range []orgs.Caller{ada, bob} {
+			if m := a.memberOf(org, c); m.Suspended() {
+				suspended++
+			}
+		}
+		if o := a.orgCounts(org); suspended != 1 || o.AdminCount != 1 {
+			t.Errorf("round %d: %d suspended, adminCount %d, want 1 and 1", round, suspended, o.AdminCount)
+		}
+		if n := len(a.events(org, "member.suspended")); n != 1 {
+			t.Errorf("round %d: %d member.suspended events, want 1", round, n)
+		}
+	}
+}
+
+// TestSCIMSuspensionStopsTheMembersToolSignIns: the email guard a tool's sign-in reads carries
+// the suspension, and reactivation lifts it.
+func TestSCIMSuspensionStopsTheMembersToolSignIns(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.User)
+	view, _ := a.viewToken(ada, org)
+	orgTok := view["token"].(string)
+	if r := a.signIn(bob.Email, orgTok); r.status != 200 {
+		t.Fatalf("bob's tool sign-in before: %d %s", r.status, r.body)
+	}
+	tok := a.scimToken(ada, org)
+	if r := a.scim(ScimPatchUser, tok, map[string]string{"id": bob.ID}, nil, scimSuspend); r.status != 200 {
+		t.Fatalf("suspend: %d %s", r.status, r.body)
+	}
+	if r := a.signIn(bob.Email, orgTok); r.status != http.StatusUnauthorized {
+		t.Errorf("a suspended member's tool sign-in: %d %s, want 401", r.status, r.body)
+	}
+	for _, q := range []map[string]string{nil, {"q": "bob"}, {"role": "user"}} {
+		if r := a.do(ListMembers, &ada, map[string]string{"orgId": org}, q, ""); !strings.Contains(r.body, `"status":"suspended"`) {
+			t.Errorf("the member list (%v) shows bob as: %s", q, r.body)
+		}
+	}
+	found, err := a.store.Members(context.Background(), org, orgs.MemberFilter{Query: "bob"}, paging.Request{Limit: 10})
+	if err != nil || len(found.Members) != 1 || !found.Members[0].Suspended() {
+		t.Errorf("the member search finds bob as %+v (%v), want suspended", found.Members, err)
+	}
+	acc, err := a.store.Account(context.Background(), bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range acc.Memberships {
+		if m.OrgID == org && m.Status != orgs.StatusSuspended {
+			t.Errorf("bob's own side of the membership: %q, want suspended", m.Status)
+		}
+	}
+	if r := a.scim(ScimPatchUser, tok, map[string]string{"id": bob.ID}, nil, scimActivate); r.status != 200 {
+		t.Fatalf("reactivate: %d %s", r.status, r.body)
+	}
+	if r := a.signIn(bob.Email, orgTok); r.status != 200 {
+		t.Errorf("a reactivated member's tool sign-in: %d %s", r.status, r.body)
+	}
+}
+
+const makerGone = "an admin must make a new SCIM token"
+
+func TestSCIMTokenStopsWhenItsMakerIsDemoted(t *testing.T) {
+	a := newAPI(t)
+	ada, bob, cy := person("ada"), person("bob"), person("cy")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.Admin)
+	a.member(org, cy, roles.User)
+	tok := a.scimToken(bob, org)
+	if r := a.scim(ScimListGroups, tok, nil, map[string]string{"excludedAttributes": "members"}, ""); r.status != 200 || r.calls != 1 {
+		t.Fatalf("bob's token: %d in %d calls, want 200 in 1", r.status, r.calls)
+	}
+	if r := a.do(UpdateMember, &ada, map[string]string{"orgId": org, "userId": bob.ID}, nil, `{"role":"user"}`); r.status != 200 {
+		t.Fatalf("demote bob: %d %s", r.status, r.body)
+	}
+	for _, c := range []struct {
+		route  *Route
+		params map[string]string
+		body   string
+	}{
+		{ScimServiceProviderConfig, nil, ""},
+		{ScimListUsers, nil, ""},
+		{ScimPatchGroup, map[string]string{"id": "admin"}, `{"Operations":[{"op":"add","path":"members","value":[{"value":"` + cy.ID + `"}]}]}`},
+	} {
+		r := a.scim(c.route, tok, c.params, nil, c.body)
+		wantSCIMError(t, "the demoted maker's token on "+c.route.Name, r, 401, makerGone)
+		if r.calls != 1 {
+			t.Errorf("%s: %d calls, want the one read", c.route.Name, r.calls)
+		}
+	}
+	if m := a.memberOf(org, cy); m.Role != roles.User {
+		t.Errorf("the demoted maker's token made cy %s", m.Role)
+	}
+	// Another admin makes a new token: it works.
+	fresh := a.scimToken(ada, org)
+	if r := a.scim(ScimListUsers, fresh, nil, nil, ""); r.status != 200 {
+		t.Errorf("the new token: %d %s", r.status, r.body)
+	}
+}
+
+func TestSCIMTokenStopsWhenItsMakerIsRemovedOrSuspended(t *testing.T) {
+	a := newAPI(t)
+	ada, bob, dee := person("ada"), person("bob"), person("dee")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.Admin)
+	a.member(org, dee, roles.Admin)
+	tok := a.scimToken(bob, org)
+	if r := a.do(RemoveMember, &ada, map[string]string{"orgId": org, "userId": bob.ID}, nil, ""); r.status != 204 {
+		t.Fatalf("remove bob: %d %s", r.status, r.body)
+	}
+	wantSCIMError(t, "the removed maker's token", a.scim(ScimListUsers, tok, nil, nil, ""), 401, makerGone)
+
+	// Dee's token suspends dee: from then on it gets 401 too.
+	tok = a.scimToken(dee, org)
+	if r := a.scim(ScimPatchUser, tok, map[string]string{"id": dee.ID}, nil, scimSuspend); r.status != 200 {
+		t.Fatalf("dee's token suspending dee: %d %s", r.status, r.body)
+	}
+	wantSCIMError(t, "the suspended maker's token", a.scim(ScimPatchUser, tok, map[string]string{"id": dee.ID}, nil, scimActivate), 401, makerGone)
+}
+
+func TestSCIMTokenMadeBeforeTokensNamedTheirMakerStillWorksWhileTheMakerStands(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.Admin)
+	// The format before: scim_<orgId>_<secret>, its item recording the maker.
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	legacy := scim.TokenPrefix + org + "_" + base64.RawURLEncoding.EncodeToString(b)
+	_, err := a.env.DynamoDB().PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String(a.env.Config.TableName),
+		Item: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "ORG#" + org}, "SK": &types.AttributeValueMemberS{Value: "SCIMTOKEN"},
+			"hash":        &types.AttributeValueMemberS{Value: scim.HashToken(legacy)},
+			"createdAt":   &types.AttributeValueMemberS{Value: harnessNow.Format(time.RFC3339)},
+			"createdById": &types.AttributeValueMemberS{Value: bob.ID},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := a.scim(ScimServiceProviderConfig, legacy, nil, nil, ""); r.status != 200 || r.calls != 2 {
+		t.Fatalf("the old token: %d in %d calls, want 200 in 2 (its maker read second)", r.status, r.calls)
+	}
+	if r := a.do(UpdateMember, &ada, map[string]string{"orgId": org, "userId": bob.ID}, nil, `{"role":"viewer_admin"}`); r.status != 200 {
+		t.Fatalf("demote bob: %d %s", r.status, r.body)
+	}
+	wantSCIMError(t, "the old token of a demoted maker", a.scim(ScimServiceProviderConfig, legacy, nil, nil, ""), 401, makerGone)
+}
