@@ -291,7 +291,7 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 			if !u.AwaitingFirstSignIn {
 				// Someone who signed up but never opened the portal: their account is made
 				// now, their password stays theirs.
-				return m, s.add(ctx, a, m, s.account(ctx, m), o, "", false)
+				return m, s.add(ctx, a, m, s.account(ctx, m, true), o, "", false)
 			}
 		} else {
 			if !u.AwaitingFirstSignIn {
@@ -321,7 +321,7 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 	if p.mailed {
 		pw = p.password
 	}
-	err = s.add(ctx, a, m, s.account(ctx, m), o, pw, p.mailed)
+	err = s.add(ctx, a, m, s.account(ctx, m, verified), o, pw, p.mailed)
 	if errors.Is(err, orgs.ErrAccountExists) {
 		// A concurrent request made the account first.
 		return orgs.Member{}, ErrHasAccount
@@ -329,8 +329,12 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 	return m, err
 }
 
-func (s *Service) account(ctx context.Context, m orgs.Member) *orgs.NewAccount {
+// account is the new account of a created member; verified says whether anyone proved the
+// address (as the identity provider was told): an unproven one is not the user's identity
+// for invites and auto-join (orgs.Profile.EmailUnverified).
+func (s *Service) account(ctx context.Context, m orgs.Member, verified bool) *orgs.NewAccount {
 	na := s.Accounts.NewAccountFor(ctx, m.UserID, m.Email, m.Name, m.JoinedAt)
+	na.Profile.EmailUnverified = !verified
 	return &na
 }
 
