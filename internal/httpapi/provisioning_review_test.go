@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // The attacks of the provisioning review: each test is one way in that must stay shut.
@@ -63,5 +68,73 @@ func TestAnAddressCreatedWithItsPasswordMailedElsewhereCannotAutoJoinItsDomainsO
 	// Once the identity provider vouches for the address (the CEO verified it), it counts.
 	if r := a.do(JoinOrg, &ceo, map[string]string{"orgId": bigcorp}, nil, ""); r.status != 200 {
 		t.Fatalf("a verified claim: %d %s", r.status, r.body)
+	}
+}
+
+func TestAnImportAddsNobodyOnceItsCommitterMayNoLongerAddMembers(t *testing.T) {
+	a, dir := importAPI(t)
+	ada, vic := person("ada"), person("vic")
+	orgID := a.org(ada, "Acme")
+	a.member(orgID, vic, roles.Admin)
+	a.writes.reset()
+	r := a.upload(&vic, orgID, "text/csv", []byte("email,role\nnew-admin@example.com,admin\nnew-user@example.com,user\n"), false)
+	if r.status != 202 {
+		t.Fatalf("commit: %d %s", r.status, r.body)
+	}
+	var job struct{ ID string }
+	_ = json.Unmarshal([]byte(r.body), &job)
+	chunks := a.outboxChunks()
+	// Vic is demoted before the stream processor gets to the rows.
+	if r := a.do(UpdateMember, &ada, map[string]string{"orgId": orgID, "userId": vic.ID}, nil, `{"role":"user"}`); r.status != 200 {
+		t.Fatalf("demote: %d %s", r.status, r.body)
+	}
+	handle := a.env.ProvisioningHandlers()[provisioning.KindImportChunk]
+	for _, c := range chunks {
+		if err := handle(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dir.user("new-admin@example.com") != nil || dir.user("new-user@example.com") != nil {
+		t.Error("the identity provider got users on the strength of a committer who lost the right")
+	}
+	list := a.do(ListMembers, &ada, map[string]string{"orgId": orgID}, nil, "")
+	if strings.Contains(list.body, "new-admin@example.com") || strings.Contains(list.body, "new-user@example.com") {
+		t.Fatalf("members added by a demoted committer's import: %s", list.body)
+	}
+	got := a.do(GetImport, &ada, map[string]string{"orgId": orgID, "importId": job.ID}, nil, "")
+	if !strings.Contains(got.body, `"status":"done"`) || !strings.Contains(got.body, `"failed":2`) || !strings.Contains(got.body, `"forbidden"`) {
+		t.Fatalf("job: %s; want done with both rows forbidden", got.body)
+	}
+}
+
+func TestAnImportRowIsCheckedAgainstItsCommittersRoleAsItIsWhenItRuns(t *testing.T) {
+	a, dir := importAPI(t)
+	ada, cat := person("ada"), person("cat")
+	orgID := a.org(ada, "Acme")
+	// A custom role that manages members but holds nothing beyond the role user's.
+	r := a.do(CreateRole, &ada, map[string]string{"orgId": orgID}, nil,
+		`{"name":"Helpdesk","description":"","permissions":["org.read","products.access","token.view","support.access","members.read","members.manage"]}`)
+	if r.status != 201 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var role struct{ ID string }
+	_ = json.Unmarshal([]byte(r.body), &role)
+	a.member(orgID, cat, roles.Role(role.ID))
+	// Cat may import users, not admins.
+	if r := a.upload(&cat, orgID, "text/csv", []byte("email,role\nboss@example.com,admin\n"), true); !strings.Contains(r.body, `"forbidden"`) {
+		t.Fatalf("dry run of an admin row by a helpdesk member: %d %s", r.status, r.body)
+	}
+	a.writes.reset()
+	if r := a.upload(&cat, orgID, "text/csv", []byte("email,role\nok@example.com,user\n"), false); r.status != 202 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	handle := a.env.ProvisioningHandlers()[provisioning.KindImportChunk]
+	for _, c := range a.outboxChunks() {
+		if err := handle(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dir.user("ok@example.com") == nil {
+		t.Error("a row the committer may add was not created")
 	}
 }

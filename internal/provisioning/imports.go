@@ -330,7 +330,11 @@ type importChunk struct {
 	ImportID string      `json:"importId"`
 	Total    int         `json:"total"`
 	Actor    orgs.Person `json:"actor"`
-	Rows     []chunkRow  `json:"rows"`
+	// StartedAt is when the actor committed the import: an org's authentication reset after
+	// it ends the actor's authority as it ends their token's. (Zero in the chunks of imports
+	// started before it was written: no reset counts against those.)
+	StartedAt time.Time  `json:"startedAt"`
+	Rows      []chunkRow `json:"rows"`
 }
 
 type chunkRow struct {
@@ -360,7 +364,7 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 	// At least one chunk, empty when every row failed the check: its run finishes the job.
 	for start := 0; start == 0 || start < len(pending); start += ImportChunk {
 		m, err := outbox.New(s.NewID(), a.Org.ID, KindImportChunk, importChunk{
-			OrgID: a.Org.ID, ImportID: job.ID, Total: job.Total, Actor: job.CreatedBy,
+			OrgID: a.Org.ID, ImportID: job.ID, Total: job.Total, Actor: job.CreatedBy, StartedAt: now,
 			Rows: pending[start:min(start+ImportChunk, len(pending))],
 		})
 		if err != nil {
@@ -385,19 +389,37 @@ func failedOutcome(index, row int, err error) RowOutcome {
 // exactly once however often the chunk is run (a row whose outcome is recorded is skipped;
 // the row's outcome is written in its member's transaction), and finishes the job with
 // import.finished when its last row is done.
+//
+// The rows are created on the authority of the member who committed the import, as it is
+// when the chunk runs (as an invite carries its inviter's): each row is checked as that
+// member's own create would be, and written on condition that their role is still the one
+// read. A committer who was removed, suspended or lost members.manage since adds nobody:
+// the rows left fail, and the job finishes.
 func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 	return func(ctx context.Context, m outbox.Message) error {
 		var c importChunk
 		if err := m.Decode(&c); err != nil {
 			return outbox.Permanent(err)
 		}
-		o, err := s.Accounts.LiveOrg(ctx, c.OrgID)
-		if apperr.Is(err, apperr.NotFound) {
-			return nil // the org is gone: nothing to create
-		}
-		if err != nil {
+		committer := orgs.Caller{ID: c.Actor.ID, Email: c.Actor.Email, IssuedAt: cmp.Or(c.StartedAt, s.Now())}
+		a, err := s.Accounts.Authorize(ctx, committer, c.OrgID, roles.MembersManage)
+		var lost error
+		switch k := apperr.KindOf(err); {
+		case err == nil:
+		case k == apperr.NotFound || k == apperr.Forbidden || k == apperr.Unauthenticated:
+			o, err := s.Accounts.LiveOrg(ctx, c.OrgID)
+			if apperr.Is(err, apperr.NotFound) {
+				return nil // the org is gone: nothing to create
+			}
+			if err != nil {
+				return err
+			}
+			a = orgs.Access{Org: o}
+			lost = apperr.New(apperr.Forbidden, "%s, who started the import, may no longer add members to the organization", c.Actor.Email)
+		default:
 			return err
 		}
+		o := a.Org
 		rowNums := make([]int, len(c.Rows))
 		for i, r := range c.Rows {
 			rowNums[i] = r.Index
@@ -406,7 +428,6 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 		if err != nil {
 			return err
 		}
-		a := orgs.Access{Org: o, Member: orgs.Member{OrgID: o.ID, UserID: c.Actor.ID, Email: c.Actor.Email, Role: roles.Admin}}
 		actor := audit.Actor{Type: audit.ActorUser, ID: c.Actor.ID, Email: c.Actor.Email}
 		// A few rows at a time: each is its own directory calls and transaction, and
 		// rows never share an item but the job's counters (ADD, which never conflict
@@ -423,7 +444,13 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				if err := s.importRow(ctx, a, store, actor, c.ImportID, r); err != nil {
+				err := lost
+				if err == nil {
+					err = s.importRow(ctx, a, store, actor, c.ImportID, r)
+				} else if err = store.RowFailed(ctx, o.ID, c.ImportID, failedOutcome(r.Index, r.Row, lost)); errors.Is(err, ErrRowDone) {
+					err = nil
+				}
+				if err != nil {
 					mu.Lock()
 					firstErr = cmp.Or(firstErr, err)
 					mu.Unlock()
@@ -457,15 +484,17 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 // conflict, an address with an account) is its outcome, not the chunk's; only errors worth a
 // retry (the directory or the table unavailable) fail the chunk.
 func (s *Service) importRow(ctx context.Context, a orgs.Access, store ImportStore, actor audit.Actor, importID string, r chunkRow) error {
-	p, err := s.check(a, r.Input, true)
+	p, err := s.check(a, r.Input, false)
 	if err == nil {
 		_, err = s.createImported(ctx, a, store, p, actor, importID, RowOutcome{Index: r.Index, Row: r.Row, Status: "created"})
 	}
 	if err == nil || errors.Is(err, ErrRowDone) {
 		return nil
 	}
-	if apperr.KindOf(err) == apperr.Internal || apperr.KindOf(err) == apperr.Unavailable || errors.Is(err, ErrCreateInProgress) {
-		// Worth a retry of the chunk: a user a crashed run left is taken over after a minute.
+	if apperr.KindOf(err) == apperr.Internal || apperr.KindOf(err) == apperr.Unavailable || errors.Is(err, ErrCreateInProgress) ||
+		errors.Is(err, orgs.ErrActorChanged) || errors.Is(err, orgs.ErrRolesChanged) {
+		// Worth a retry of the chunk: a user a crashed run left is taken over after a
+		// minute; a committer whose role changed meanwhile is authorized again.
 		return err
 	}
 	if err := store.RowFailed(ctx, a.Org.ID, importID, failedOutcome(r.Index, r.Row, err)); err != nil && !errors.Is(err, ErrRowDone) {

@@ -359,7 +359,7 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 		msgs = append(msgs, msg)
 	}
 	w := MemberWrite{Member: m, Account: acc, Roles: o.roles, Event: ev, Outbox: msgs}
-	if actor.Type == audit.ActorUser && o.imp == nil {
+	if actor.Type == audit.ActorUser {
 		w.Actor = a.Member
 	}
 	for attempt := 0; ; attempt++ {
