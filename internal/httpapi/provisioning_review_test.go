@@ -138,3 +138,40 @@ func TestAnImportRowIsCheckedAgainstItsCommittersRoleAsItIsWhenItRuns(t *testing
 		t.Error("a row the committer may add was not created")
 	}
 }
+
+func TestAMemberManagerBelowAnAdminCannotResetTheAdminsPasswordNorRenameThem(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	ada, cat := person("ada"), person("cat")
+	orgID := a.org(ada, "Acme")
+	r := a.do(CreateRole, &ada, map[string]string{"orgId": orgID}, nil,
+		`{"name":"Helpdesk","description":"","permissions":["org.read","support.access","members.read","members.manage"]}`)
+	if r.status != 201 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var role struct{ ID string }
+	_ = json.Unmarshal([]byte(r.body), &role)
+	a.member(orgID, cat, roles.Role(role.ID))
+	// An admin the org created (provisioned), and a user it created.
+	for _, body := range []string{`{"email":"boss@example.com","role":"admin"}`, `{"email":"temp@example.com","role":"support_only"}`} {
+		if r := a.do(CreateMember, &ada, map[string]string{"orgId": orgID}, nil, body); r.status != 201 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	boss := dir.user("boss@example.com")
+	first := boss.password
+	p := map[string]string{"orgId": orgID, "userId": boss.id}
+	if r := a.do(ResetMemberPassword, &cat, p, nil, ""); r.status != 403 {
+		t.Errorf("a helpdesk member reset an admin's password: %d %s", r.status, r.body)
+	}
+	if boss.password != first {
+		t.Error("the admin's password changed")
+	}
+	if r := a.do(UpdateMember, &cat, p, nil, `{"name":"Locked Out"}`); r.status != 403 {
+		t.Errorf("a helpdesk member renamed an admin: %d %s", r.status, r.body)
+	}
+	// A member the helpdesk role covers is theirs to help.
+	temp := dir.user("temp@example.com")
+	if r := a.do(ResetMemberPassword, &cat, map[string]string{"orgId": orgID, "userId": temp.id}, nil, ""); r.status != 204 {
+		t.Errorf("a helpdesk member resetting a support-only member's password: %d %s", r.status, r.body)
+	}
+}

@@ -408,6 +408,11 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 	if !a.Org.Provisioned(m) {
 		return apperr.New(apperr.Forbidden, "%s manages their own sign-in: only members this organization provisioned can have their password reset here", m.Email)
 	}
+	if !a.Outranks(m.Role) {
+		// As for a role change or a removal: a custom role that manages members can't lock
+		// out the admins above it.
+		return apperr.New(apperr.Forbidden, "your role (%s) may not reset the password of a member whose role holds permissions yours lacks", a.RoleName())
+	}
 	pw := GeneratePassword()
 	msg, err := s.credentials(a.Org, m, a.Member.Email, pw, resetMessage)
 	if err != nil {
