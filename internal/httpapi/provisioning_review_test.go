@@ -1,12 +1,15 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -173,5 +176,41 @@ func TestAMemberManagerBelowAnAdminCannotResetTheAdminsPasswordNorRenameThem(t *
 	temp := dir.user("temp@example.com")
 	if r := a.do(ResetMemberPassword, &cat, map[string]string{"orgId": orgID, "userId": temp.id}, nil, ""); r.status != 204 {
 		t.Errorf("a helpdesk member resetting a support-only member's password: %d %s", r.status, r.body)
+	}
+}
+
+// sparseXLSX is a workbook with the header in row 1 and rows data rows from row first on.
+func sparseXLSX(t *testing.T, first, rows int, extra func(f *excelize.File)) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	_ = f.SetSheetRow("Sheet1", "A1", &[]any{"email", "name"})
+	for i := 0; i < rows; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, first+i)
+		_ = f.SetSheetRow("Sheet1", cell, &[]any{fmt.Sprintf("u%d@example.com", i), "U"})
+	}
+	if extra != nil {
+		extra(f)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestAnXLSXImportOfMoreThanAThousandRowsIsRefusedNotCutShort(t *testing.T) {
+	a, _ := importAPI(t)
+	ada := person("ada")
+	orgID := a.org(ada, "Acme")
+	// 1,001 rows after a gap of blank rows: the rows past the 1,002nd of the sheet must not
+	// vanish unseen.
+	r := a.upload(&ada, orgID, provisioning.ContentTypeXLSX, sparseXLSX(t, 20, 1001, nil), true)
+	if r.status != 413 {
+		t.Fatalf("%d %.300s; want 413", r.status, r.body)
+	}
+	// 1,000 rows after the gap are fine, and blank rows below them (a formatted sheet) too.
+	ok := sparseXLSX(t, 20, 1000, func(f *excelize.File) { _ = f.SetRowHeight("Sheet1", 5000, 30) })
+	if r := a.upload(&ada, orgID, provisioning.ContentTypeXLSX, ok, true); r.status != 200 {
+		t.Fatalf("%d %.300s; want 200", r.status, r.body)
 	}
 }
