@@ -241,3 +241,26 @@ func TestTheImportTemplateCarriesNoFormulaFromAPropertyLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestADeletedOrgLetsGoOfItsVerifiedDomains(t *testing.T) {
+	a, _ := provisioningAPI(t)
+	ada, bob := person("ada"), person("bob")
+	old := a.org(ada, "Old Acme")
+	a.verifiedDomain(ada, old, "acme-corp.com")
+	access, _ := a.env.Orgs().Authorize(context.Background(), ada, old)
+	if r := a.do(DeleteOrg, &ada, map[string]string{"orgId": old}, map[string]string{"confirm": access.Org.Handle}, ""); r.status != 204 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if _, err := a.store.DomainOwner(context.Background(), "acme-corp.com"); err == nil {
+		t.Error("the deleted org still holds the domain's guard")
+	}
+	// The company's new org verifies the domain.
+	fresh := a.org(bob, "New Acme")
+	a.do(AddDomain, &bob, map[string]string{"orgId": fresh}, nil, `{"domain":"acme-corp.com"}`)
+	access, _ = a.env.Orgs().Authorize(context.Background(), bob, fresh)
+	s := *a.env.DomainVerification()
+	s.Resolver = zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
+	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); err != nil {
+		t.Fatalf("verifying a domain whose org was deleted: %v", err)
+	}
+}
