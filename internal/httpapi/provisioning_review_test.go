@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -262,5 +263,58 @@ func TestADeletedOrgLetsGoOfItsVerifiedDomains(t *testing.T) {
 	s.Resolver = zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
 	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); err != nil {
 		t.Fatalf("verifying a domain whose org was deleted: %v", err)
+	}
+}
+
+// wideCSV is an import of rows rows (addresses prefix0@example.com, ...), each with 50 string
+// properties of 990 characters.
+func (a *api) wideCSV(ada orgs.Caller, orgID, prefix string, rows int) []byte {
+	a.t.Helper()
+	var defs, cols []string
+	for i := 0; i < 50; i++ {
+		defs = append(defs, fmt.Sprintf(`{"key":"p%d","label":"P%d","type":"string","required":false}`, i, i))
+		cols = append(cols, fmt.Sprintf("p%d", i))
+	}
+	if r := a.do(PutUserProperties, &ada, map[string]string{"orgId": orgID}, nil, `{"items":[`+strings.Join(defs, ",")+`]}`); r.status != 200 {
+		a.t.Fatalf("%d %s", r.status, r.body)
+	}
+	var b strings.Builder
+	b.WriteString("email," + strings.Join(cols, ",") + "\n")
+	v := strings.Repeat("x", 990)
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&b, "%s%d@example.com", prefix, i)
+		for range cols {
+			b.WriteString("," + v)
+		}
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
+
+func TestALargeImportWithinTheLimitsIsChunkedToFitItsItemsAndNeverA5xx(t *testing.T) {
+	a, dir := importAPI(t)
+	ada := person("ada")
+	orgID := a.org(ada, "Acme")
+	// 500 KB in 10 rows: one chunk of them (a chunk counts up to 50) would be an item over
+	// DynamoDB's 400 KB.
+	body := a.wideCSV(ada, orgID, "u", 10)
+	a.writes.reset()
+	r := a.upload(&ada, orgID, "text/csv", body, false)
+	if r.status != 202 {
+		t.Fatalf("%d bytes: %d %.300s", len(body), r.status, r.body)
+	}
+	handle := a.env.ProvisioningHandlers()[provisioning.KindImportChunk]
+	for _, c := range a.outboxChunks() {
+		if err := handle(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dir.user("u9@example.com") == nil {
+		t.Error("the last row was not created")
+	}
+	// Rows holding more than one transaction can carry are refused as too large, whole.
+	more := a.wideCSV(ada, orgID, "v", 70)
+	if r := a.upload(&ada, orgID, "text/csv", more, false); r.status != 413 {
+		t.Fatalf("%d bytes: %d %.300s; want 413", len(more), r.status, r.body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -361,16 +362,22 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 		pending = append(pending, chunkRow{Index: i, Row: rows[i].Row, Input: rows[i].Input})
 	}
 	var msgs []outbox.Message
+	total := 0
 	// At least one chunk, empty when every row failed the check: its run finishes the job.
-	for start := 0; start == 0 || start < len(pending); start += ImportChunk {
+	for _, rows := range chunkRows(pending) {
 		m, err := outbox.New(s.NewID(), a.Org.ID, KindImportChunk, importChunk{
 			OrgID: a.Org.ID, ImportID: job.ID, Total: job.Total, Actor: job.CreatedBy, StartedAt: now,
-			Rows: pending[start:min(start+ImportChunk, len(pending))],
+			Rows: rows,
 		})
 		if err != nil {
 			return ImportJob{}, err
 		}
 		msgs = append(msgs, m)
+		total += len(m.Body)
+	}
+	if total > maxChunksBytes || len(msgs) > maxChunks {
+		// The chunks go in the job's one transaction (at most 4 MB and 100 items).
+		return ImportJob{}, apperr.New(apperr.TooLarge, "the rows hold too much to import at once (%d KB of names and properties; at most %d KB): split the file into smaller ones", total>>10, maxChunksBytes>>10)
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "import.started", audit.Target{Type: "import", ID: job.ID, Label: fmt.Sprintf("%d rows", job.Total)},
 		fmt.Sprintf("%s started an import of %d rows (%d with errors)", a.Member.Email, job.Total, job.Failed),
@@ -379,6 +386,32 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 		return ImportJob{}, err
 	}
 	return job, nil
+}
+
+// The bounds of an import's chunks, which StartImport writes in the job's transaction: an
+// outbox item holds at most maxChunkBytes of rows (DynamoDB's items are at most 400 KB), and
+// all of them maxChunksBytes (a transaction is at most 4 MB, the job and its results with it).
+const (
+	maxChunkBytes  = 300 << 10
+	maxChunksBytes = 3 << 20
+	maxChunks      = 90
+)
+
+// chunkRows cuts the rows into chunks of at most ImportChunk rows and about maxChunkBytes of
+// JSON each; at least one chunk, empty when there are no rows.
+func chunkRows(rows []chunkRow) [][]chunkRow {
+	out := [][]chunkRow{{}}
+	size := 0
+	for _, r := range rows {
+		b, _ := json.Marshal(r)
+		last := len(out) - 1
+		if n := len(out[last]); n == ImportChunk || (n > 0 && size+len(b) > maxChunkBytes) {
+			out, last, size = append(out, nil), last+1, 0
+		}
+		out[last] = append(out[last], r)
+		size += len(b) + 1
+	}
+	return out
 }
 
 func failedOutcome(index, row int, err error) RowOutcome {
