@@ -4,9 +4,8 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 )
 
-func main() { lambdaapp.Start(httpapi.ResetMemberPassword, cognito.Install) }
+func main() { lambdaapp.Start(httpapi.ResetMemberPassword) }

@@ -4852,7 +4852,7 @@ type ClientInterface interface {
 
 	// CreateMemberWithBody Create a user directly and add them to the org
 	//
-	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains. The credentials email counts in the org's daily email budget (ORG_DAILY_EMAIL_LIMIT, shared with invitations): past it, 429 with Retry-After and nothing is made.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4861,7 +4861,7 @@ type ClientInterface interface {
 
 	// CreateMember Create a user directly and add them to the org
 	//
-	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains. The credentials email counts in the org's daily email budget (ORG_DAILY_EMAIL_LIMIT, shared with invitations): past it, 429 with Retry-After and nothing is made.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4870,12 +4870,16 @@ type ClientInterface interface {
 
 	// CreateMembersBulkWithBody Create up to 100 users; one result per user, in order
 	//
+	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
 	CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMembersBulk Create up to 100 users; one result per user, in order
+	//
+	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4884,7 +4888,7 @@ type ClientInterface interface {
 
 	// ImportMembersWithBody Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
 	//
-	// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed.
+	// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed. The dry run checks each row as the single create would, including addresses that have an account outside the org's verified domains (409 send an invite). A commit counts the valid rows' emails in the org's daily email budget at once: an import that would pass it is refused whole (429 with Retry-After); the emails of rows that fail are given back.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4927,6 +4931,8 @@ type ClientInterface interface {
 	UpdateMember(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResetMemberPassword Mail a provisioned member a new temporary password
+	//
+	// The new password is set when its email goes out (the stream processor, within seconds); the old one stops working then. The email counts in the org's daily email budget (429).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
 	ResetMemberPassword(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6571,7 +6577,7 @@ func (c *Client) ListMembers(ctx context.Context, orgId OrgId, params *ListMembe
 
 // CreateMemberWithBody Create a user directly and add them to the org
 //
-// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains. The credentials email counts in the org's daily email budget (ORG_DAILY_EMAIL_LIMIT, shared with invitations): past it, 429 with Retry-After and nothing is made.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6590,7 +6596,7 @@ func (c *Client) CreateMemberWithBody(ctx context.Context, orgId OrgId, params *
 
 // CreateMember Create a user directly and add them to the org
 //
-// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains. The credentials email counts in the org's daily email budget (ORG_DAILY_EMAIL_LIMIT, shared with invitations): past it, 429 with Retry-After and nothing is made.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6609,6 +6615,8 @@ func (c *Client) CreateMember(ctx context.Context, orgId OrgId, params *CreateMe
 
 // CreateMembersBulkWithBody Create up to 100 users; one result per user, in order
 //
+// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
@@ -6625,6 +6633,8 @@ func (c *Client) CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, con
 }
 
 // CreateMembersBulk Create up to 100 users; one result per user, in order
+//
+// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6643,7 +6653,7 @@ func (c *Client) CreateMembersBulk(ctx context.Context, orgId OrgId, body Create
 
 // ImportMembersWithBody Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
 //
-// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed.
+// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed. The dry run checks each row as the single create would, including addresses that have an account outside the org's verified domains (409 send an invite). A commit counts the valid rows' emails in the org's daily email budget at once: an import that would pass it is refused whole (429 with Retry-After); the emails of rows that fail are given back.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6746,6 +6756,8 @@ func (c *Client) UpdateMember(ctx context.Context, orgId OrgId, userId UserId, b
 }
 
 // ResetMemberPassword Mail a provisioned member a new temporary password
+//
+// The new password is set when its email goes out (the stream processor, within seconds); the old one stops working then. The email counts in the org's daily email budget (429).
 //
 // Corresponds with POST /v1/orgs/{orgId}/members/{userId}/password-reset (the `ResetMemberPassword` operationId).
 func (c *Client) ResetMemberPassword(ctx context.Context, orgId OrgId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -13243,7 +13255,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateMemberWithBodyWithResponse Create a user directly and add them to the org
 	//
-	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains. The credentials email counts in the org's daily email budget (ORG_DAILY_EMAIL_LIMIT, shared with invitations): past it, 429 with Retry-After and nothing is made.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13252,7 +13264,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateMemberWithResponse Create a user directly and add them to the org
 	//
-	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+	// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains. The credentials email counts in the org's daily email budget (ORG_DAILY_EMAIL_LIMIT, shared with invitations): past it, 429 with Retry-After and nothing is made.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13261,12 +13273,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateMembersBulkWithBodyWithResponse Create up to 100 users; one result per user, in order
 	//
+	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
 	CreateMembersBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error)
 
 	// CreateMembersBulkWithResponse Create up to 100 users; one result per user, in order
+	//
+	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13275,7 +13291,7 @@ type ClientWithResponsesInterface interface {
 
 	// ImportMembersWithBodyWithResponse Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
 	//
-	// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed.
+	// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed. The dry run checks each row as the single create would, including addresses that have an account outside the org's verified domains (409 send an invite). A commit counts the valid rows' emails in the org's daily email budget at once: an import that would pass it is refused whole (429 with Retry-After); the emails of rows that fail are given back.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13324,6 +13340,8 @@ type ClientWithResponsesInterface interface {
 	UpdateMemberWithResponse(ctx context.Context, orgId OrgId, userId UserId, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
 
 	// ResetMemberPasswordWithResponse Mail a provisioned member a new temporary password
+	//
+	// The new password is set when its email goes out (the stream processor, within seconds); the old one stops working then. The email counts in the org's daily email budget (429).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15086,6 +15104,11 @@ func (r OperatorFindOrgsResponse) ContentType() string {
 	return ""
 }
 
+// MigrateLegacyUsersResponse429Headers the declared response headers of an HTTP 429 response for MigrateLegacyUsers
+type MigrateLegacyUsersResponse429Headers struct {
+	RetryAfter *int
+}
+
 type MigrateLegacyUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15099,6 +15122,10 @@ type MigrateLegacyUsersResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *MigrateLegacyUsersResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15124,6 +15151,11 @@ func (r MigrateLegacyUsersResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r MigrateLegacyUsersResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r MigrateLegacyUsersResponse) GetJSON429() *RateLimited {
+	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -16401,6 +16433,11 @@ func (r UpdateDomainResponse) ContentType() string {
 	return ""
 }
 
+// VerifyDomainResponse429Headers the declared response headers of an HTTP 429 response for VerifyDomain
+type VerifyDomainResponse429Headers struct {
+	RetryAfter *int
+}
+
 type VerifyDomainResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16420,6 +16457,10 @@ type VerifyDomainResponse struct {
 	JSON409 *Error
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *VerifyDomainResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -16460,6 +16501,11 @@ func (r VerifyDomainResponse) GetJSON409() *Error {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r VerifyDomainResponse) GetJSON410() *Error {
 	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r VerifyDomainResponse) GetJSON429() *RateLimited {
+	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -17736,6 +17782,11 @@ func (r ListMembersResponse) ContentType() string {
 	return ""
 }
 
+// CreateMemberResponse429Headers the declared response headers of an HTTP 429 response for CreateMember
+type CreateMemberResponse429Headers struct {
+	RetryAfter *int
+}
+
 type CreateMemberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17751,6 +17802,10 @@ type CreateMemberResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateMemberResponse429Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -17783,6 +17838,11 @@ func (r CreateMemberResponse) GetJSON409() *Error {
 	return r.JSON409
 }
 
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateMemberResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateMemberResponse) GetBody() []byte {
 	return r.Body
@@ -17812,6 +17872,11 @@ func (r CreateMemberResponse) ContentType() string {
 	return ""
 }
 
+// CreateMembersBulkResponse429Headers the declared response headers of an HTTP 429 response for CreateMembersBulk
+type CreateMembersBulkResponse429Headers struct {
+	RetryAfter *int
+}
+
 type CreateMembersBulkResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17825,6 +17890,10 @@ type CreateMembersBulkResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateMembersBulkResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17850,6 +17919,11 @@ func (r CreateMembersBulkResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateMembersBulkResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateMembersBulkResponse) GetJSON429() *RateLimited {
+	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -17881,6 +17955,11 @@ func (r CreateMembersBulkResponse) ContentType() string {
 	return ""
 }
 
+// ImportMembersResponse429Headers the declared response headers of an HTTP 429 response for ImportMembers
+type ImportMembersResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ImportMembersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17910,6 +17989,10 @@ type ImportMembersResponse struct {
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportMembersResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -17960,6 +18043,11 @@ func (r ImportMembersResponse) GetJSON409() *Error {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ImportMembersResponse) GetJSON413() *Error {
 	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportMembersResponse) GetJSON429() *RateLimited {
+	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -18260,6 +18348,11 @@ func (r UpdateMemberResponse) ContentType() string {
 	return ""
 }
 
+// ResetMemberPasswordResponse429Headers the declared response headers of an HTTP 429 response for ResetMemberPassword
+type ResetMemberPasswordResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ResetMemberPasswordResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -18273,6 +18366,10 @@ type ResetMemberPasswordResponse struct {
 	JSON404 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetMemberPasswordResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -18298,6 +18395,11 @@ func (r ResetMemberPasswordResponse) GetJSON404() *Error {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r ResetMemberPasswordResponse) GetJSON409() *Error {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetMemberPasswordResponse) GetJSON429() *RateLimited {
+	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -20449,6 +20551,8 @@ type ScimCreateUserResponse struct {
 	ApplicationscimJSON401 *ScimError
 	// ApplicationscimJSON409 the response for an HTTP 409 `application/scim+json` response
 	ApplicationscimJSON409 *ScimError
+	// ApplicationscimJSON429 the response for an HTTP 429 `application/scim+json` response
+	ApplicationscimJSON429 *ScimError
 }
 
 // GetApplicationscimJSON201 returns the response for an HTTP 201 `application/scim+json` response
@@ -20469,6 +20573,11 @@ func (r ScimCreateUserResponse) GetApplicationscimJSON401() *ScimError {
 // GetApplicationscimJSON409 returns the response for an HTTP 409 `application/scim+json` response
 func (r ScimCreateUserResponse) GetApplicationscimJSON409() *ScimError {
 	return r.ApplicationscimJSON409
+}
+
+// GetApplicationscimJSON429 returns the response for an HTTP 429 `application/scim+json` response
+func (r ScimCreateUserResponse) GetApplicationscimJSON429() *ScimError {
+	return r.ApplicationscimJSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -21799,7 +21908,7 @@ func (c *ClientWithResponses) ListMembersWithResponse(ctx context.Context, orgId
 
 // CreateMemberWithBodyWithResponse Create a user directly and add them to the org
 //
-// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains. The credentials email counts in the org's daily email budget (ORG_DAILY_EMAIL_LIMIT, shared with invitations): past it, 429 with Retry-After and nothing is made.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21814,7 +21923,7 @@ func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Conte
 
 // CreateMemberWithResponse Create a user directly and add them to the org
 //
-// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains.
+// A new address gets an identity-provider user, a temporary password (generated and emailed, or specified), an account and the membership (source created). An address with an account is a 409 unless it is in one of the org's verified domains. The credentials email counts in the org's daily email budget (ORG_DAILY_EMAIL_LIMIT, shared with invitations): past it, 429 with Retry-After and nothing is made.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21829,6 +21938,8 @@ func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, orgI
 
 // CreateMembersBulkWithBodyWithResponse Create up to 100 users; one result per user, in order
 //
+// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
@@ -21841,6 +21952,8 @@ func (c *ClientWithResponses) CreateMembersBulkWithBodyWithResponse(ctx context.
 }
 
 // CreateMembersBulkWithResponse Create up to 100 users; one result per user, in order
+//
+// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21855,7 +21968,7 @@ func (c *ClientWithResponses) CreateMembersBulkWithResponse(ctx context.Context,
 
 // ImportMembersWithBodyWithResponse Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
 //
-// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed.
+// Columns by header name in any order: email (or username, completed with the org's primary verified domain), name, role, phone, notifyEmail and the org's property keys; an unknown column is a 400 naming it. At most 1,000 rows and 5 MiB. Formula cells count by their cached value (never evaluated). Every row's password is generated and emailed. The dry run checks each row as the single create would, including addresses that have an account outside the org's verified domains (409 send an invite). A commit counts the valid rows' emails in the org's daily email budget at once: an import that would pass it is refused whole (429 with Retry-After); the emails of rows that fail are given back.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21940,6 +22053,8 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, orgI
 }
 
 // ResetMemberPasswordWithResponse Mail a provisioned member a new temporary password
+//
+// The new password is set when its email goes out (the stream processor, within seconds); the old one stops working then. The email counts in the org's daily email budget (429).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -23740,6 +23855,26 @@ func ParseMigrateLegacyUsersResponse(rsp *http.Response) (*MigrateLegacyUsersRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers MigrateLegacyUsersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -24791,6 +24926,26 @@ func ParseVerifyDomainResponse(rsp *http.Response) (*VerifyDomainResponse, error
 		}
 		response.JSON410 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers VerifyDomainResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -25833,6 +25988,26 @@ func ParseCreateMemberResponse(rsp *http.Response) (*CreateMemberResponse, error
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateMemberResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -25887,6 +26062,26 @@ func ParseCreateMembersBulkResponse(rsp *http.Response) (*CreateMembersBulkRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateMembersBulkResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -25972,6 +26167,26 @@ func ParseImportMembersResponse(rsp *http.Response) (*ImportMembersResponse, err
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportMembersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -26241,6 +26456,26 @@ func ParseResetMemberPasswordResponse(rsp *http.Response) (*ResetMemberPasswordR
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetMemberPasswordResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -27899,6 +28134,13 @@ func ParseScimCreateUserResponse(rsp *http.Response) (*ScimCreateUserResponse, e
 			return nil, err
 		}
 		response.ApplicationscimJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON429 = &dest
 
 	}
 

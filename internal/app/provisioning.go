@@ -14,7 +14,7 @@ func (e *Env) ProvisioningSettings() *provisioning.Service {
 	return once(e, "provisioning", func() *provisioning.Service {
 		return &provisioning.Service{
 			Store: e.Store(), Accounts: e.Orgs(), Resolver: e.resolver(),
-			AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID,
+			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, Now: e.Now, NewID: e.NewID,
 		}
 	})
 }
@@ -70,8 +70,18 @@ func (e *Env) ProvisioningHandlers() outbox.Handlers {
 	return once(e, "provisioning-handlers", func() outbox.Handlers {
 		p := e.Provisioning()
 		return outbox.Handlers{
-			provisioning.KindSealedEmail: provisioning.SealedEmailHandler(p.Sealer, e.Mail()),
+			provisioning.KindSealedEmail: provisioning.SealedEmailHandler(p.Sealer, e.Mail(), p.Directory),
 			provisioning.KindImportChunk: p.ImportChunk(e.Store()),
 		}
 	})
+}
+
+// UserLookup returns the installed user pool as what finds the user of an address (the
+// import's check): cognito's is one.
+func (e *Env) UserLookup() provisioning.UserLookup {
+	l, ok := e.Directory().(provisioning.UserLookup)
+	if !ok {
+		panic("app: the installed directory can't look users up (it is no provisioning.UserLookup)")
+	}
+	return l
 }

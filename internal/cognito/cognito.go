@@ -127,15 +127,12 @@ func (d *Directory) CreateUser(ctx context.Context, email string, verified bool,
 	})
 	var exists *types.UsernameExistsException
 	if errors.As(err, &exists) {
-		got, err := d.Client.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(d.PoolID), Username: aws.String(email)})
+		u, found, err := d.LookupUser(ctx, email)
+		if err == nil && !found {
+			err = errors.New("the user exists and does not")
+		}
 		if err != nil {
 			return provisioning.DirectoryUser{}, fmt.Errorf("cognito: get existing user: %w", err)
-		}
-		u := provisioning.DirectoryUser{Existing: true, CreatedAt: aws.ToTime(got.UserCreateDate),
-			AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword && attrOf(got.UserAttributes, ProvisionedAttribute) == "true"}
-		u.ID = subOf(got.UserAttributes)
-		if u.ID == "" {
-			return u, errors.New("cognito: the existing user has no sub")
 		}
 		return u, nil
 	}
@@ -151,6 +148,25 @@ func (d *Directory) CreateUser(ctx context.Context, email string, verified bool,
 		return u, errors.New("cognito: the created user has no sub")
 	}
 	return u, nil
+}
+
+// LookupUser implements provisioning.UserLookup: AdminGetUser of the user signing in as
+// email (the pool's usernames are the addresses).
+func (d *Directory) LookupUser(ctx context.Context, email string) (provisioning.DirectoryUser, bool, error) {
+	got, err := d.Client.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(d.PoolID), Username: aws.String(email)})
+	var notFound *types.UserNotFoundException
+	if errors.As(err, &notFound) {
+		return provisioning.DirectoryUser{}, false, nil
+	}
+	if err != nil {
+		return provisioning.DirectoryUser{}, false, fmt.Errorf("cognito: get user: %w", err)
+	}
+	u := provisioning.DirectoryUser{ID: subOf(got.UserAttributes), Existing: true, CreatedAt: aws.ToTime(got.UserCreateDate),
+		AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword && attrOf(got.UserAttributes, ProvisionedAttribute) == "true"}
+	if u.ID == "" {
+		return u, true, errors.New("cognito: the user has no sub")
+	}
+	return u, true, nil
 }
 
 func subOf(attrs []types.AttributeType) string { return attrOf(attrs, "sub") }
@@ -175,6 +191,10 @@ func (d *Directory) SetTemporaryPassword(ctx context.Context, userID, password s
 	var invalid *types.InvalidPasswordException
 	if errors.As(err, &invalid) {
 		return apperr.New(apperr.Invalid, "the identity provider refused the password: %s", aws.ToString(invalid.Message))
+	}
+	var notFound *types.UserNotFoundException
+	if errors.As(err, &notFound) {
+		return apperr.New(apperr.NotFound, "the user is not in the identity provider")
 	}
 	if err != nil {
 		// The SDK's error carries the operation and the service's message, not the input.

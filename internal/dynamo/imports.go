@@ -17,6 +17,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 )
 
 // Imports (key layout in provisioning.go): each row's outcome is an item of its own, written
@@ -75,7 +76,7 @@ func (s *Store) MembersByEmail(ctx context.Context, orgID string, emails []strin
 }
 
 // StartImport implements provisioning.ImportStore.
-func (s *Store) StartImport(ctx context.Context, job provisioning.ImportJob, ev audit.Event, msgs []outbox.Message) error {
+func (s *Store) StartImport(ctx context.Context, job provisioning.ImportJob, ev audit.Event, msgs []outbox.Message, budget ratelimit.Use) error {
 	t := s.txn()
 	t.putNew(importItem{
 		keys: keys{PK: orgPK(job.OrgID), SK: importSK(job.ID)},
@@ -86,6 +87,7 @@ func (s *Store) StartImport(ctx context.Context, job provisioning.ImportJob, ev 
 	t.check(key(orgPK(job.OrgID), skMeta), orgLive(), errOrgChanged)
 	t.event(ev)
 	t.outbox(ev.OccurredAt, msgs...)
+	t.limit(budget)
 	return t.run(ctx, s.Client)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 )
 
 // Provisioning's items:
@@ -117,6 +118,9 @@ func (s *Store) SaveOrg(ctx context.Context, w provisioning.OrgWrite) error {
 		t.event(*w.Event)
 	}
 	t.outbox(time.Now(), w.Outbox...)
+	if w.Budget != nil {
+		t.limit(*w.Budget)
+	}
 	return t.run(ctx, s.Client)
 }
 
@@ -221,6 +225,9 @@ func (t *txn) addMember(w provisioning.MemberWrite) {
 	}
 	t.event(w.Event)
 	t.outbox(w.Event.OccurredAt, w.Outbox...)
+	if w.Budget != nil {
+		t.limit(*w.Budget)
+	}
 }
 
 // HasProfile implements provisioning.Store: one GetItem.
@@ -238,7 +245,7 @@ func (s *Store) HasProfile(ctx context.Context, userID string) (bool, error) {
 // MemberEvent implements provisioning.Store: writes an event about a member with the outbox
 // messages it comes with (a password reset: the email), on condition that the member is still
 // there with the role read and the actor still holds theirs.
-func (s *Store) MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message) error {
+func (s *Store) MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error {
 	t := s.txn()
 	t.check(key(orgPK(m.OrgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))), orgs.ErrMemberChanged)
 	if actor.UserID != "" && actor.UserID != m.UserID {
@@ -246,5 +253,8 @@ func (s *Store) MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.
 	}
 	t.event(ev)
 	t.outbox(ev.OccurredAt, msgs...)
+	if budget != nil {
+		t.limit(*budget)
+	}
 	return t.run(ctx, s.Client)
 }

@@ -109,6 +109,7 @@ func init() {
 			ada := person("ada")
 			id := a.org(ada, "Acme")
 			a.env.UseSpreadsheets(sheets.XLSX{})
+			a.env.UseDirectory(newFakeDirectory())
 			req := a.request(ImportMembers, &ada, map[string]string{"orgId": id}, nil, "email,name\nbob@example.com,Bob\n")
 			req.Headers["content-type"] = "text/csv"
 			return req

@@ -56,6 +56,7 @@ func buildImportMembers(env *app.Env) Handler {
 	svc := env.ProvisioningSettings()
 	xlsx := env.Spreadsheets()
 	store := env.Store()
+	lookup := env.UserLookup()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		dry := req.Query("dryRun")
 		if dry != "" && dry != "true" && dry != "false" {
@@ -69,7 +70,7 @@ func buildImportMembers(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		checked, _, err := svc.CheckImport(ctx, req.Access, store, rows)
+		checked, _, err := svc.CheckImport(ctx, req.Access, store, lookup, rows)
 		if err != nil {
 			return nil, err
 		}

@@ -289,7 +289,7 @@ func TestImportOfAThousandRows(t *testing.T) {
 	t.Logf("1,000 rows: commit %d DynamoDB calls; %d chunks made %d DynamoDB calls; %s in all (fake directory)",
 		commitCalls, len(chunks), a.writes.calls.Load()-before, elapsed)
 	// The time budget is checked end to end in local mode
-	// (TestImportOfAThousandRowsFinishesInUnderAMinute); here the calls are what count.
+	// (TestImportOfAThousandRowsFinishes); here the calls are what count.
 }
 
 func TestImportTemplateHasThePropertyKeysAndARoleDropDown(t *testing.T) {

@@ -319,7 +319,7 @@ func buildCreateMembersBulk(env *app.Env) Handler {
 }
 
 func buildResetMemberPassword(env *app.Env) Handler {
-	svc := env.Provisioning()
+	svc := env.DomainVerification()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		if err := svc.ResetPassword(ctx, req.Access); err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
@@ -64,7 +65,26 @@ func (d *fakeDirectory) SetTemporaryPassword(_ context.Context, id, pw string) e
 }
 
 func (d *fakeDirectory) SetEmail(context.Context, string, string) error { return nil }
-func (d *fakeDirectory) DeleteUser(context.Context, string) error       { return nil }
+
+func (d *fakeDirectory) DeleteUser(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if u, ok := d.byID[id]; ok {
+		delete(d.byID, id)
+		delete(d.byEmail, u.email)
+	}
+	return nil
+}
+
+func (d *fakeDirectory) LookupUser(_ context.Context, email string) (provisioning.DirectoryUser, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, ok := d.byEmail[email]
+	if !ok {
+		return provisioning.DirectoryUser{}, false, nil
+	}
+	return provisioning.DirectoryUser{ID: u.id, Existing: true, AwaitingFirstSignIn: !u.signedIn, CreatedAt: u.createdAt}, true, nil
+}
 
 // signedUp is a user who signed up and signed in on their own.
 func (d *fakeDirectory) signedUp(c orgs.Caller) {
@@ -551,12 +571,27 @@ func TestPasswordResetOnlyForProvisionedMembers(t *testing.T) {
 	if r.status != 204 || r.calls > 2 {
 		t.Fatalf("%d %s (%d calls)", r.status, r.body, r.calls)
 	}
+	if carl.password != first {
+		t.Error("the password changed before its email was on its way")
+	}
+	rec := &mail.Recorder{}
+	a.env.UseMail(rec)
+	a.deliver()
 	if carl.password == first || !carl.temporary {
 		t.Error("the password did not change to a new temporary one")
 	}
 	mails := a.sealedMails()
 	if len(mails) != 1 || !strings.Contains(mails[0].Message.Text, carl.password) || strings.Contains(a.tableDump(), carl.password) || strings.Contains(a.logs.String(), carl.password) {
 		t.Errorf("mails %d; the new password must be mailed sealed and be nowhere else", len(mails))
+	}
+	withIt := 0
+	for _, m := range rec.Sent {
+		if m.To == carl.email && strings.Contains(m.Text, carl.password) {
+			withIt++
+		}
+	}
+	if withIt != 1 {
+		t.Errorf("the stream processor sent %d emails to %s with the password it set; want 1", withIt, carl.email)
 	}
 }
 

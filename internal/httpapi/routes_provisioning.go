@@ -13,7 +13,8 @@ const (
 )
 
 // provisionActions are what creating a user (account, membership, outbox) needs.
-var provisionActions = []string{ddbBatchGet, ddbGet, ddbPut, ddbUpdate, ddbCheck, cognitoCreateUser, cognitoGetUser, cognitoSetPassword}
+// A user it made for a write that was refused is deleted again.
+var provisionActions = []string{ddbBatchGet, ddbGet, ddbPut, ddbUpdate, ddbCheck, cognitoCreateUser, cognitoGetUser, cognitoSetPassword, cognitoDeleteUser}
 
 // The provisioning routes: user properties, domains and auto-join, users created directly,
 // password resets and legacy support users. The org's property definitions and domains are
@@ -92,7 +93,8 @@ var (
 	}
 	ResetMemberPassword = &Route{
 		Name: "reset-member-password", Method: "POST", Path: "/v1/orgs/{orgId}/members/{userId}/password-reset", Auth: JWT, Permission: roles.MembersManage,
-		Actions: []string{ddbBatchGet, ddbCheck, ddbPut, cognitoSetPassword},
+		// The stream processor sets the password when it mails it (provisioning.ResetPassword).
+		Actions: []string{ddbBatchGet, ddbCheck, ddbPut, ddbUpdate},
 		Secret:  true,
 		Summary: "Mail a provisioned member a new temporary password",
 		Build:   buildResetMemberPassword,
@@ -113,7 +115,9 @@ var (
 	}
 	ImportMembers = &Route{
 		Name: "import-members", Method: "POST", Path: "/v1/orgs/{orgId}/members/import", Auth: JWT, Permission: roles.MembersManage,
-		Actions:      []string{ddbBatchGet, ddbPut, ddbCheck},
+		// The check looks up which addresses have an account (a GetItem of a profile, rarely);
+		// the commit counts the rows' emails in the org's budget.
+		Actions:      []string{ddbBatchGet, ddbGet, ddbPut, ddbCheck, ddbUpdate, cognitoGetUser},
 		Spreadsheets: true, MaxBody: provisioning.MaxImportBytes,
 		Summary: "Import members from a CSV or XLSX file: a dry run checks every row, a commit starts an import job",
 		Build:   buildImportMembers,

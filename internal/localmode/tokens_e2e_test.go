@@ -3,6 +3,7 @@ package localmode_test
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/standins"
+	"github.com/vendorportal/orgs/internal/testenv"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
@@ -88,6 +90,13 @@ func TestToolsSignInWithTheOrgTokenUntilItIsRegeneratedOrAuthIsReset(t *testing.
 	}
 	newTok := regen["token"].(string)
 	decode[entitlementsJSON](t, s.tool(bob.email, newTok), 200)
+	// The admins get an email naming who did it (the outbox, through the stream processor),
+	// and it does not carry the token.
+	notice := waitMails(t, testenv.SES(t), ada.email, 1)
+	if len(notice) != 1 || !strings.Contains(notice[0].Subject, ada.email+" regenerated the access token") ||
+		strings.Contains(notice[0].Text, newTok) || strings.Contains(notice[0].Text, tok) {
+		t.Errorf("the admins' regeneration notice: %+v", notice)
+	}
 
 	// The reset: Ada's token from before it stops working for this org only.
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) // her token's iat is a second before

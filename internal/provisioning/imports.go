@@ -21,6 +21,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -104,8 +105,8 @@ type ImportStore interface {
 	// guards), in round trips of up to 100 addresses.
 	MembersByEmail(ctx context.Context, orgID string, emails []string) (map[string]bool, error)
 	// StartImport writes the job, its event, the outcomes of the rows already failed and
-	// the chunks' outbox messages, all or nothing.
-	StartImport(ctx context.Context, job ImportJob, ev audit.Event, msgs []outbox.Message) error
+	// the chunks' outbox messages, with budget (the rows' emails) counted, all or nothing.
+	StartImport(ctx context.Context, job ImportJob, ev audit.Event, msgs []outbox.Message, budget ratelimit.Use) error
 	// Import returns the job with the outcomes recorded so far; NotFound when there is none.
 	Import(ctx context.Context, orgID, importID string) (ImportJob, error)
 	// DoneRows returns the rows of the job whose outcome is recorded.
@@ -288,8 +289,10 @@ func cellValue(key string, t orgs.PropertyType, cell string) (any, error) {
 }
 
 // CheckImport checks every row as a create would, plus duplicates within the file (the later
-// row is the error) and addresses that are members already. It writes and sends nothing.
-func (s *Service) CheckImport(ctx context.Context, a orgs.Access, store ImportStore, rows []ImportRow) ([]RowResult, []plan, error) {
+// row is the error) and addresses that are members already. An address outside the org's
+// verified domains that has an account elsewhere is an error too (as a single create's 409:
+// send an invite): lookup finds them, a few addresses at a time. It writes and sends nothing.
+func (s *Service) CheckImport(ctx context.Context, a orgs.Access, store ImportStore, lookup UserLookup, rows []ImportRow) ([]RowResult, []plan, error) {
 	out := make([]RowResult, len(rows))
 	plans := make([]plan, len(rows))
 	firstRow := map[string]int{}
@@ -317,12 +320,59 @@ func (s *Service) CheckImport(ctx context.Context, a orgs.Access, store ImportSt
 	if err != nil {
 		return nil, nil, err
 	}
+	var outside []int
 	for i := range out {
-		if out[i].Err == nil && members[plans[i].email] {
+		switch {
+		case out[i].Err != nil:
+		case members[plans[i].email]:
 			out[i].Err = apperr.New(apperr.Conflict, "%s is a member already", plans[i].email)
+		case !plans[i].inDomain:
+			outside = append(outside, i)
 		}
 	}
+	if err := s.checkAccounts(ctx, lookup, plans, outside, out); err != nil {
+		return nil, nil, err
+	}
 	return out, plans, nil
+}
+
+// checkAccounts marks the rows (indexes into plans and out) whose address has an account
+// already, as a create would find it: a user of the directory who has signed in, or whose
+// account (profile) exists. A user left by a half-done earlier create is no account.
+func (s *Service) checkAccounts(ctx context.Context, lookup UserLookup, plans []plan, rows []int, out []RowResult) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, rowWorkers)
+	for _, i := range rows {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			has, err := s.hasAccount(ctx, lookup, plans[i].email)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				firstErr = cmp.Or(firstErr, err)
+			case has:
+				out[i].Err = ErrHasAccount
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func (s *Service) hasAccount(ctx context.Context, lookup UserLookup, email string) (bool, error) {
+	u, found, err := lookup.LookupUser(ctx, email)
+	if err != nil || !found {
+		return false, err
+	}
+	if !u.AwaitingFirstSignIn {
+		return true, nil
+	}
+	return s.Store.HasProfile(ctx, u.ID)
 }
 
 // importChunk is the body of a KindImportChunk message.
@@ -331,11 +381,13 @@ type importChunk struct {
 	ImportID string      `json:"importId"`
 	Total    int         `json:"total"`
 	Actor    orgs.Person `json:"actor"`
-	// StartedAt is when the actor committed the import: an org's authentication reset after
-	// it ends the actor's authority as it ends their token's. (Zero in the chunks of imports
-	// started before it was written: no reset counts against those.)
-	StartedAt time.Time  `json:"startedAt"`
-	Rows      []chunkRow `json:"rows"`
+	Rows     []chunkRow  `json:"rows"`
+	// BudgetAt is when the rows' emails were counted in the org's budget: the window a
+	// row that sends none gives its email back to. It is when the actor committed the
+	// import, too: an org's authentication reset after it ends the actor's authority as it
+	// ends their token's. (Zero in the chunks of imports started before it was written: no
+	// reset counts against those.)
+	BudgetAt time.Time `json:"budgetAt"`
 }
 
 type chunkRow struct {
@@ -345,7 +397,9 @@ type chunkRow struct {
 }
 
 // StartImport writes the import job: the rows that failed the check are its first outcomes,
-// the others go to the outbox in chunks, which ImportChunk works through.
+// the others go to the outbox in chunks, which ImportChunk works through. Each of those rows
+// sends its member an email: they are counted in the org's budget in the job's transaction,
+// so an import that would pass it is refused whole.
 func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportStore, rows []ImportRow, checked []RowResult) (ImportJob, error) {
 	now := s.Now()
 	job := ImportJob{
@@ -366,8 +420,8 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 	// At least one chunk, empty when every row failed the check: its run finishes the job.
 	for _, rows := range chunkRows(pending) {
 		m, err := outbox.New(s.NewID(), a.Org.ID, KindImportChunk, importChunk{
-			OrgID: a.Org.ID, ImportID: job.ID, Total: job.Total, Actor: job.CreatedBy, StartedAt: now,
-			Rows: rows,
+			OrgID: a.Org.ID, ImportID: job.ID, Total: job.Total, Actor: job.CreatedBy,
+			Rows: rows, BudgetAt: now,
 		})
 		if err != nil {
 			return ImportJob{}, err
@@ -382,7 +436,7 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "import.started", audit.Target{Type: "import", ID: job.ID, Label: fmt.Sprintf("%d rows", job.Total)},
 		fmt.Sprintf("%s started an import of %d rows (%d with errors)", a.Member.Email, job.Total, job.Failed),
 		map[string]any{"total": job.Total, "failed": job.Failed})
-	if err := store.StartImport(ctx, job, ev, msgs); err != nil {
+	if err := store.StartImport(ctx, job, ev, msgs, s.emailBudget(a.Org.ID, len(pending), now)); err != nil {
 		return ImportJob{}, err
 	}
 	return job, nil
@@ -434,7 +488,7 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 		if err := m.Decode(&c); err != nil {
 			return outbox.Permanent(err)
 		}
-		committer := orgs.Caller{ID: c.Actor.ID, Email: c.Actor.Email, IssuedAt: cmp.Or(c.StartedAt, s.Now())}
+		committer := orgs.Caller{ID: c.Actor.ID, Email: c.Actor.Email, IssuedAt: cmp.Or(c.BudgetAt, s.Now())}
 		a, err := s.Accounts.Authorize(ctx, committer, c.OrgID, roles.MembersManage)
 		var lost error
 		switch k := apperr.KindOf(err); {
@@ -468,6 +522,9 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var firstErr error
+		// The rows' emails were counted when the import started; the rows of this run
+		// that send none give theirs back.
+		res := s.reserved(c.OrgID, c.BudgetAt)
 		sem := make(chan struct{}, rowWorkers)
 		for _, r := range c.Rows {
 			if done[r.Index] {
@@ -479,8 +536,10 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 				defer func() { <-sem; wg.Done() }()
 				err := lost
 				if err == nil {
-					err = s.importRow(ctx, a, store, actor, c.ImportID, r)
-				} else if err = store.RowFailed(ctx, o.ID, c.ImportID, failedOutcome(r.Index, r.Row, lost)); errors.Is(err, ErrRowDone) {
+					err = s.importRow(ctx, a, store, actor, c.ImportID, r, res)
+				} else if err = store.RowFailed(ctx, o.ID, c.ImportID, failedOutcome(r.Index, r.Row, lost)); err == nil {
+					res.giveBack()
+				} else if errors.Is(err, ErrRowDone) {
 					err = nil
 				}
 				if err != nil {
@@ -491,6 +550,7 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 			}()
 		}
 		wg.Wait()
+		s.settle(ctx, res)
 		if firstErr != nil {
 			return firstErr
 		}
@@ -516,12 +576,23 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 // importRow creates one row's member, or records why it can't be: a row's failure (a
 // conflict, an address with an account) is its outcome, not the chunk's; only errors worth a
 // retry (the directory or the table unavailable) fail the chunk.
-func (s *Service) importRow(ctx context.Context, a orgs.Access, store ImportStore, actor audit.Actor, importID string, r chunkRow) error {
+//
+// A row whose outcome this run records without an email (a failure, an existing account
+// added as it is) gives its reserved email back to res; a row done by an earlier run was
+// settled by it.
+func (s *Service) importRow(ctx context.Context, a orgs.Access, store ImportStore, actor audit.Actor, importID string, r chunkRow, res *reservation) error {
 	p, err := s.check(a, r.Input, false)
+	mailed := false
 	if err == nil {
-		_, err = s.createImported(ctx, a, store, p, actor, importID, RowOutcome{Index: r.Index, Row: r.Row, Status: "created"})
+		_, mailed, err = s.createImported(ctx, a, store, p, actor, importID, RowOutcome{Index: r.Index, Row: r.Row, Status: "created"}, res)
 	}
-	if err == nil || errors.Is(err, ErrRowDone) {
+	if errors.Is(err, ErrRowDone) {
+		return nil
+	}
+	if err == nil {
+		if !mailed {
+			res.giveBack()
+		}
 		return nil
 	}
 	if apperr.KindOf(err) == apperr.Internal || apperr.KindOf(err) == apperr.Unavailable || errors.Is(err, ErrCreateInProgress) ||
@@ -530,8 +601,12 @@ func (s *Service) importRow(ctx context.Context, a orgs.Access, store ImportStor
 		// minute; a committer whose role changed meanwhile is authorized again.
 		return err
 	}
-	if err := store.RowFailed(ctx, a.Org.ID, importID, failedOutcome(r.Index, r.Row, err)); err != nil && !errors.Is(err, ErrRowDone) {
+	switch err := store.RowFailed(ctx, a.Org.ID, importID, failedOutcome(r.Index, r.Row, err)); {
+	case errors.Is(err, ErrRowDone):
+	case err != nil:
 		return err
+	default:
+		res.giveBack()
 	}
 	return nil
 }

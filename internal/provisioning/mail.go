@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/seal"
@@ -23,6 +24,19 @@ type sealedBody struct {
 	Sealed string `json:"sealed"`
 }
 
+// Sealed is what a KindSealedEmail message's body seals: the email, and for a password
+// reset the password its handler sets before sending it.
+type Sealed struct {
+	outbox.Email
+	SetPassword *PasswordSet `json:"setPassword,omitempty"`
+}
+
+// PasswordSet is a temporary password to give a user.
+type PasswordSet struct {
+	UserID   string `json:"userId"`
+	Password string `json:"password"`
+}
+
 // sealedEmail returns a KindSealedEmail message for orgID.
 func (s *Service) sealedEmail(orgID string, e outbox.Email) (outbox.Message, error) {
 	return SealEmail(s.Sealer, s.NewID(), orgID, e)
@@ -30,7 +44,12 @@ func (s *Service) sealedEmail(orgID string, e outbox.Email) (outbox.Message, err
 
 // SealEmail returns a KindSealedEmail message carrying e sealed under k.
 func SealEmail(k seal.Key, id, orgID string, e outbox.Email) (outbox.Message, error) {
-	plain, err := json.Marshal(e)
+	return SealEmailWith(k, id, orgID, Sealed{Email: e})
+}
+
+// SealEmailWith returns a KindSealedEmail message carrying b sealed under k.
+func SealEmailWith(k seal.Key, id, orgID string, b Sealed) (outbox.Message, error) {
+	plain, err := json.Marshal(b)
 	if err != nil {
 		return outbox.Message{}, fmt.Errorf("seal email: %w", err)
 	}
@@ -39,31 +58,56 @@ func SealEmail(k seal.Key, id, orgID string, e outbox.Email) (outbox.Message, er
 
 // OpenEmail returns the email a KindSealedEmail message carries.
 func OpenEmail(k seal.Key, m outbox.Message) (outbox.Email, error) {
+	b, err := Open(k, m)
+	return b.Email, err
+}
+
+// Open returns what a KindSealedEmail message carries.
+func Open(k seal.Key, m outbox.Message) (Sealed, error) {
 	var b sealedBody
 	if err := m.Decode(&b); err != nil {
-		return outbox.Email{}, outbox.Permanent(err)
+		return Sealed{}, outbox.Permanent(err)
 	}
 	plain, err := k.Open(b.Sealed)
 	if err != nil {
-		return outbox.Email{}, outbox.Permanent(fmt.Errorf("outbox %s: %w", m.ID, err))
+		return Sealed{}, outbox.Permanent(fmt.Errorf("outbox %s: %w", m.ID, err))
 	}
-	var e outbox.Email
+	var e Sealed
 	if err := json.Unmarshal(plain, &e); err != nil {
-		return outbox.Email{}, outbox.Permanent(fmt.Errorf("outbox %s: decode sealed email: %w", m.ID, err))
+		return Sealed{}, outbox.Permanent(fmt.Errorf("outbox %s: decode sealed email: %w", m.ID, err))
 	}
 	return e, nil
 }
 
-// SealedEmailHandler is the outbox handler of KindSealedEmail: it opens the body and sends
-// the email with sender. Nothing of the body is logged or returned in an error.
-func SealedEmailHandler(k seal.Key, sender mail.Sender) outbox.Handler {
+// PasswordSetter gives users temporary passwords (the Directory).
+type PasswordSetter interface {
+	SetTemporaryPassword(ctx context.Context, userID, password string) error
+}
+
+// SealedEmailHandler is the outbox handler of KindSealedEmail: it opens the body, sets the
+// password it carries (a reset's) with dir, and sends the email with sender. Nothing of the
+// body is logged or returned in an error.
+//
+// A rerun after the email went out but before the message was marked done sets the same
+// password again, as it was mailed; a user who had already replaced it would have to sign in
+// with the mailed one again.
+func SealedEmailHandler(k seal.Key, sender mail.Sender, dir PasswordSetter) outbox.Handler {
 	return func(ctx context.Context, m outbox.Message) error {
-		e, err := OpenEmail(k, m)
+		b, err := Open(k, m)
 		if err != nil {
 			return err
 		}
-		if err := sender.Send(ctx, e.Message); err != nil {
-			return fmt.Errorf("send %s email of outbox %s: %w", e.Purpose, m.ID, err)
+		if ps := b.SetPassword; ps != nil {
+			if err := dir.SetTemporaryPassword(ctx, ps.UserID, ps.Password); err != nil {
+				if apperr.KindOf(err) == apperr.Invalid || apperr.KindOf(err) == apperr.NotFound {
+					// The policy refused it, or the user is gone: no retry will do better.
+					return outbox.Permanent(fmt.Errorf("outbox %s: set the reset password: %w", m.ID, err))
+				}
+				return fmt.Errorf("outbox %s: set the reset password: %w", m.ID, err)
+			}
+		}
+		if err := sender.Send(ctx, b.Message); err != nil {
+			return fmt.Errorf("send %s email of outbox %s: %w", b.Purpose, m.ID, err)
 		}
 		return nil
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/seal"
 )
 
@@ -44,6 +45,8 @@ type OrgWrite struct {
 	// Event is nil for bookkeeping that is not a change anyone audits (a wrong code's try).
 	Event  *audit.Event
 	Outbox []outbox.Message
+	// Budget, when set, is the org's email budget the outbox's email uses (budget.go).
+	Budget *ratelimit.Use
 }
 
 // MemberWrite adds a member.
@@ -58,6 +61,10 @@ type MemberWrite struct {
 	Roles  orgs.RolesCheck
 	Event  audit.Event
 	Outbox []outbox.Message
+	// Budget, when set, is the org's email budget the credentials email uses, counted in
+	// the write (ratelimit.Use.Exceeded when it would pass it); nil when the email was
+	// reserved before or none is sent (budget.go).
+	Budget *ratelimit.Use
 }
 
 // JoinContext is what joining an org by domain needs, read in one round trip.
@@ -88,8 +95,11 @@ type Store interface {
 	// HasProfile reports whether the user has a profile.
 	HasProfile(ctx context.Context, userID string) (bool, error)
 	// MemberEvent writes an event about a member and its outbox messages, on condition that
-	// the member still has the role read (orgs.ErrMemberChanged) and the actor theirs.
-	MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message) error
+	// the member still has the role read (orgs.ErrMemberChanged) and the actor theirs, with
+	// budget (when set) counted.
+	MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error
+	// Limits counts the emails of requests that send many.
+	Limits
 }
 
 // DirectoryUser is a user of the identity provider.
@@ -123,6 +133,16 @@ type Directory interface {
 	// SetTemporaryPassword gives the user a password that the next sign-in must replace;
 	// an Invalid error naming the policy's rule when the provider refuses the password.
 	SetTemporaryPassword(ctx context.Context, userID, password string) error
+	// DeleteUser deletes a user (one this service made, whose write was refused); a user
+	// already gone is no error.
+	DeleteUser(ctx context.Context, userID string) error
+}
+
+// UserLookup finds the identity provider's user of an address (the import's check of
+// addresses that have an account already).
+type UserLookup interface {
+	// LookupUser returns the user signing in as email; found is false when there is none.
+	LookupUser(ctx context.Context, email string) (u DirectoryUser, found bool, err error)
 }
 
 // TXTResolver looks up DNS TXT records (net.DefaultResolver in production).
@@ -143,8 +163,11 @@ type Service struct {
 	Sealer  seal.Key
 	CodeKey seal.Key
 	AppURL  string
-	Now     func() time.Time
-	NewID   func() string
+	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; the
+	// default of ratelimit.OrgDailyEmails when 0).
+	DailyEmailLimit int
+	Now             func() time.Time
+	NewID           func() string
 }
 
 // event returns an organization event of orgID about target, stamped.

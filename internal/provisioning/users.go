@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -173,7 +174,8 @@ func (s *Service) Create(ctx context.Context, a orgs.Access, in UserInput) (orgs
 	if err != nil {
 		return orgs.Member{}, err
 	}
-	return s.create(ctx, a, p, actorOf(a), orgs.SourceCreated, "member.created", false)
+	m, _, err := s.createWith(ctx, a, p, createOpts{actor: actorOf(a), source: orgs.SourceCreated, action: "member.created"})
+	return m, err
 }
 
 // CreateFromSCIM makes one user for an identity provider (SCIM): the same code and rules as a
@@ -186,7 +188,8 @@ func (s *Service) CreateFromSCIM(ctx context.Context, org orgs.Org, in UserInput
 	if err != nil {
 		return orgs.Member{}, err
 	}
-	return s.createWith(ctx, a, p, createOpts{actor: actor, source: orgs.SourceSCIM, action: "member.created", extra: extra})
+	m, _, err := s.createWith(ctx, a, p, createOpts{actor: actor, source: orgs.SourceSCIM, action: "member.created", extra: extra})
+	return m, err
 }
 
 // BulkResult is one item's outcome.
@@ -196,11 +199,14 @@ type BulkResult struct {
 }
 
 // CreateMany creates up to MaxBulk users, one after the other; one's failure is its result.
+// The emails of every valid item are counted in the org's budget before anyone is created: a
+// request that would pass it is refused whole.
 func (s *Service) CreateMany(ctx context.Context, a orgs.Access, ins []UserInput) ([]BulkResult, error) {
 	if len(ins) == 0 || len(ins) > MaxBulk {
 		return nil, apperr.New(apperr.Invalid, "members must hold 1 to %d users; you sent %d", MaxBulk, len(ins))
 	}
 	out := make([]BulkResult, len(ins))
+	plans := make([]*plan, len(ins))
 	seen := map[string]int{}
 	for i, in := range ins {
 		p, err := s.check(a, in, false)
@@ -214,21 +220,44 @@ func (s *Service) CreateMany(ctx context.Context, a orgs.Access, ins []UserInput
 			continue
 		}
 		seen[p.email] = i
-		out[i].Member, out[i].Err = s.create(ctx, a, p, actorOf(a), orgs.SourceCreated, "member.created", false)
+		plans[i] = &p
 	}
-	return out, nil
+	return out, s.createAll(ctx, a, plans, out, createOpts{actor: actorOf(a), source: orgs.SourceCreated, action: "member.created"})
 }
 
-// create makes the identity-provider user (or takes over one a half-done earlier attempt
-// left), sets the temporary password, and writes the membership with the new account, the
-// event and the sealed credentials email in one transaction. An address that has an account
-// is added as it is when it is in a verified domain, or when trusted (operators); otherwise
-// it is ErrHasAccount.
-//
-// The password is set only on a user nobody has signed in as whose profile does not exist:
-// never on someone's real account.
-func (s *Service) create(ctx context.Context, a orgs.Access, p plan, actor audit.Actor, source orgs.Source, action string, trusted bool) (orgs.Member, error) {
-	return s.createWith(ctx, a, p, createOpts{actor: actor, source: source, action: action, addAsIs: trusted})
+// createAll creates the users of plans (nil: an item that failed its check) into out. The
+// emails of every item are counted in the org's budget by the first write (reservation): a
+// request that would pass it is refused whole (nothing of it written, the directory user
+// of that first item deleted), and what went unsent is given back at the end.
+func (s *Service) createAll(ctx context.Context, a orgs.Access, plans []*plan, out []BulkResult, o createOpts) error {
+	remaining := 0
+	for _, p := range plans {
+		if p != nil && p.mailed {
+			remaining++
+		}
+	}
+	res := s.newReservation(a.Org.ID)
+	defer s.settle(ctx, res)
+	o.res = res
+	for i, p := range plans {
+		if p == nil {
+			continue
+		}
+		wasCarried := res.carried
+		res.carry, o.counted = remaining, p.mailed
+		var mailed bool
+		out[i].Member, mailed, out[i].Err = s.createWith(ctx, a, *p, o)
+		if p.mailed {
+			remaining--
+		}
+		switch {
+		case !res.carried && apperr.KindOf(out[i].Err) == apperr.RateLimited:
+			return out[i].Err
+		case wasCarried && p.mailed && !mailed:
+			res.giveBack()
+		}
+	}
+	return nil
 }
 
 // createOpts says how create writes: who acts, the member's source and event, whether an
@@ -243,6 +272,10 @@ type createOpts struct {
 	// extra adds what the caller keeps of the member beyond the create's input (SCIM's
 	// external id and name parts).
 	extra func(*orgs.Member)
+	// res is the reservation of a request of many the credentials email counts in (nil: the
+	// write counts its own); counted says the item is one of the reservation's carry.
+	res     *reservation
+	counted bool
 }
 
 type importRec struct {
@@ -252,12 +285,21 @@ type importRec struct {
 }
 
 // createImported is create for an import's row: the row's outcome is written with its member.
-func (s *Service) createImported(ctx context.Context, a orgs.Access, store ImportStore, p plan, actor audit.Actor, importID string, out RowOutcome) (orgs.Member, error) {
+func (s *Service) createImported(ctx context.Context, a orgs.Access, store ImportStore, p plan, actor audit.Actor, importID string, out RowOutcome, res *reservation) (orgs.Member, bool, error) {
 	return s.createWith(ctx, a, p, createOpts{actor: actor, source: orgs.SourceImport, action: "member.imported",
-		imp: &importRec{store: store, importID: importID, outcome: out}})
+		imp: &importRec{store: store, importID: importID, outcome: out}, res: res})
 }
 
-func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o createOpts) (orgs.Member, error) {
+// createWith makes the identity-provider user (or takes over one a half-done earlier attempt
+// left), sets the temporary password, and writes the membership with the new account, the
+// event and the sealed credentials email in one transaction; mailed reports whether that
+// email was written. An address that has an account is added as it is (no email) when it is
+// in a verified domain, or when o.addAsIs (operators); otherwise it is ErrHasAccount.
+//
+// The password is set only on a user nobody has signed in as whose profile does not exist:
+// never on someone's real account. A user this call made is deleted again when the write is
+// refused (the email budget spent, the org changed): no half-made user stays behind.
+func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o createOpts) (m orgs.Member, mailed bool, err error) {
 	source, trusted := o.source, o.addAsIs
 	o.roles = p.roles
 	// The address is marked verified when the org holds its domain or the password is mailed
@@ -265,9 +307,9 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 	verified := p.inDomain || (p.mailed && p.notify == p.email)
 	u, err := s.Directory.CreateUser(ctx, p.email, verified, p.password)
 	if err != nil {
-		return orgs.Member{}, err
+		return orgs.Member{}, false, err
 	}
-	m := orgs.Member{
+	m = orgs.Member{
 		OrgID: a.Org.ID, UserID: u.ID, Email: p.email, Name: p.name, Phone: p.phone, Role: p.role,
 		JoinedAt: s.Now(), Source: source, Properties: p.props,
 	}
@@ -286,35 +328,35 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 		if addAsIs {
 			err := s.add(ctx, a, m, nil, o, "", false)
 			if !errors.Is(err, ErrNoProfile) {
-				return m, err
+				return m, false, err
 			}
 			if !u.AwaitingFirstSignIn {
 				// Someone who signed up but never opened the portal: their account is made
 				// now, their password stays theirs.
-				return m, s.add(ctx, a, m, s.account(ctx, m, true), o, "", false)
+				return m, false, s.add(ctx, a, m, s.account(ctx, m, true), o, "", false)
 			}
 		} else {
 			if !u.AwaitingFirstSignIn {
-				return orgs.Member{}, ErrHasAccount
+				return orgs.Member{}, false, ErrHasAccount
 			}
 			has, err := s.Store.HasProfile(ctx, u.ID)
 			if err != nil {
-				return orgs.Member{}, err
+				return orgs.Member{}, false, err
 			}
 			if has {
-				return orgs.Member{}, ErrHasAccount
+				return orgs.Member{}, false, ErrHasAccount
 			}
 		}
 		// A user made by an earlier attempt that failed before its transaction: taken over,
 		// unless it is so young that it may be a concurrent request's.
 		if s.Now().Sub(u.CreatedAt) < takeoverAfter {
-			return orgs.Member{}, ErrCreateInProgress
+			return orgs.Member{}, false, ErrCreateInProgress
 		}
 	}
 	if u.Existing {
 		// A new user got the password with its creation; one taken over gets it now.
 		if err := s.Directory.SetTemporaryPassword(ctx, u.ID, p.password); err != nil {
-			return orgs.Member{}, err
+			return orgs.Member{}, false, err
 		}
 	}
 	pw := ""
@@ -322,11 +364,32 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 		pw = p.password
 	}
 	err = s.add(ctx, a, m, s.account(ctx, m, verified), o, pw, p.mailed)
+	if err != nil && !u.Existing && refused(err) {
+		// The write was refused, so it did not happen: the user made for it goes too.
+		// (After an error that leaves the write's outcome unknown, the user stays; a
+		// later attempt takes it over.)
+		if derr := s.Directory.DeleteUser(ctx, u.ID); derr != nil {
+			slog.Default().WarnContext(ctx, "delete the directory user of a refused create", "user", u.ID, "error", derr)
+		}
+	}
 	if errors.Is(err, orgs.ErrAccountExists) {
 		// A concurrent request made the account first.
-		return orgs.Member{}, ErrHasAccount
+		return orgs.Member{}, false, ErrHasAccount
 	}
-	return m, err
+	if err != nil {
+		return orgs.Member{}, false, err
+	}
+	return m, p.mailed, nil
+}
+
+// refused reports whether err is a write's definite refusal (a condition, a limit), after
+// which nothing of the write exists, unlike a failure of the table or the network.
+func refused(err error) bool {
+	switch apperr.KindOf(err) {
+	case apperr.Internal, apperr.Unavailable:
+		return false
+	}
+	return true
 }
 
 // account is the new account of a created member; verified says whether anyone proved the
@@ -359,6 +422,7 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 		msgs = append(msgs, msg)
 	}
 	w := MemberWrite{Member: m, Account: acc, Roles: o.roles, Event: ev, Outbox: msgs}
+	w.Budget = s.writeBudget(a.Org.ID, o.res, o.counted, len(msgs) > 0)
 	if actor.Type == audit.ActorUser {
 		w.Actor = a.Member
 	}
@@ -370,6 +434,9 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 			err = o.imp.store.AddImportedMember(ctx, w, o.imp.importID, out)
 		} else {
 			err = s.Store.AddMember(ctx, w)
+		}
+		if err == nil && o.res != nil {
+			o.res.carried = true
 		}
 		if err == nil || attempt >= 5 || !errors.Is(err, orgs.ErrPersonalHandleTaken) || w.Account == nil {
 			return err
@@ -387,19 +454,35 @@ func actorName(a audit.Actor) string {
 
 // credentials returns the sealed email that carries a temporary password to the member.
 func (s *Service) credentials(o orgs.Org, m orgs.Member, actor, password string, t *mail.Template) (outbox.Message, error) {
+	e, err := s.credentialsEmail(o, m, actor, password, t)
+	if err != nil {
+		return outbox.Message{}, err
+	}
+	return s.sealedEmail(o.ID, e)
+}
+
+// credentialsEmail is the email of t that tells the member their temporary password.
+func (s *Service) credentialsEmail(o orgs.Org, m orgs.Member, actor, password string, t *mail.Template) (outbox.Email, error) {
 	to := m.NotifyEmail
 	if to == "" {
 		to = m.Email
 	}
 	msg, err := t.Render(to, map[string]string{"Actor": actor, "Org": o.Name, "URL": s.AppURL, "Email": m.Email, "Password": password})
 	if err != nil {
-		return outbox.Message{}, err
+		return outbox.Email{}, err
 	}
-	return s.sealedEmail(o.ID, outbox.Email{Message: msg, Purpose: "credentials"})
+	return outbox.Email{Message: msg, Purpose: "credentials"}, nil
 }
 
 // ResetPassword gives a provisioned member a new temporary password, mailed to their
 // notifyEmail (or email); their old password stops working. Others manage their own sign-in.
+//
+// The request writes the event and a sealed outbox message that carries the password, with
+// the email counted in the org's budget; the message's handler sets the password in the
+// directory and then sends it (SealedEmailHandler). So the password changes only when its
+// email is on its way: a refused request (the budget spent, the member changed) changes
+// nothing, and a failure of the directory is retried with the email, never leaving a
+// password nobody was told.
 func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 	if a.Target == nil {
 		return apperr.New(apperr.NotFound, "member not found")
@@ -414,17 +497,17 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 		return apperr.New(apperr.Forbidden, "your role (%s) may not reset the password of a member whose role holds permissions yours lacks", a.RoleName())
 	}
 	pw := GeneratePassword()
-	msg, err := s.credentials(a.Org, m, a.Member.Email, pw, resetMessage)
+	e, err := s.credentialsEmail(a.Org, m, a.Member.Email, pw, resetMessage)
+	if err != nil {
+		return err
+	}
+	msg, err := SealEmailWith(s.Sealer, s.NewID(), a.Org.ID, Sealed{Email: e, SetPassword: &PasswordSet{UserID: m.UserID, Password: pw}})
 	if err != nil {
 		return err
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "member.password_reset", audit.Target{Type: "member", ID: m.UserID, Label: m.Email},
 		fmt.Sprintf("%s reset the password of %s", a.Member.Email, m.Email), map[string]any{"emailedTo": firstOf(m.NotifyEmail, m.Email)})
-	// The password is set first: the email is written only once it works.
-	if err := s.Directory.SetTemporaryPassword(ctx, m.UserID, pw); err != nil {
-		return err
-	}
-	return s.Store.MemberEvent(ctx, a.Member, m, ev, []outbox.Message{msg})
+	return s.Store.MemberEvent(ctx, a.Member, m, ev, []outbox.Message{msg}, s.oneEmail(a.Org.ID))
 }
 
 func firstOf(a, b string) string {
@@ -450,13 +533,14 @@ func (s *Service) MigrateLegacy(ctx context.Context, o orgs.Org, op orgs.Caller,
 	a := orgs.Access{Org: o}
 	actor := audit.Actor{Type: audit.ActorOperator, ID: op.ID, Email: op.Email}
 	out := make([]BulkResult, len(users))
+	plans := make([]*plan, len(users))
 	for i, u := range users {
 		p, err := s.check(a, UserInput{Email: u.Email, Name: u.Name, Role: string(roles.SupportOnly)}, true)
 		if err != nil {
 			out[i].Err = err
 			continue
 		}
-		out[i].Member, out[i].Err = s.create(ctx, a, p, actor, orgs.SourceLegacy, "member.added", true)
+		plans[i] = &p
 	}
-	return out, nil
+	return out, s.createAll(ctx, a, plans, out, createOpts{actor: actor, source: orgs.SourceLegacy, action: "member.added", addAsIs: true})
 }
