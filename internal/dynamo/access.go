@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -9,35 +10,77 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/tickets"
+	"github.com/vendorportal/orgs/internal/tokens"
 	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
-// maxIDLength bounds the ids a subject item may have.
+// maxIDLength bounds the ids a read may name.
 const maxIDLength = 128
 
-// subjectItem is a kind of item an org route may name as its subject (orgs.SubjectItem): its
-// sort key in the org's partition and how to decode it.
-type subjectItem struct {
-	sk     func(id string) string
-	decode func(map[string]types.AttributeValue) (any, error)
-	// childPK, when set, is the partition of the items under one (a webhook's deliveries),
-	// one of which SubjectItem.Child may name by its sort key childSK; withChild adds it,
-	// decoded, to the decoded item.
-	childPK   func(orgID, id string) string
-	childSK   func(child string) string
-	withChild func(item any, child map[string]types.AttributeValue) (any, error)
+// readPlan is how the authorization step reads one orgs.Read in its BatchGetItem: the items
+// at keys (a zero key is not read: an id no one issued), and decode, which makes the read's
+// result from the items read at keys, in the same order (nil where absent or not read).
+type readPlan struct {
+	keys   []keys
+	decode func(items []map[string]types.AttributeValue) (any, error)
 }
 
-// subjectItems are the kinds of orgs.SubjectItem, by name.
-var subjectItems = map[string]subjectItem{
-	"ticket": {sk: ticketSK, decode: ticketSubject},
-	webhooks.ItemKind: {sk: webhookSK, decode: webhookSubject,
-		childPK: deliveryPK, childSK: deliverySK, withChild: webhookWithDelivery},
+// planRead is the one registry of the kinds of orgs.Read: each capability's reads, whose
+// keys and decoding stand in that capability's own file. A kind missing here is a
+// programming error, never a request's.
+func planRead(orgID string, r orgs.Read) (readPlan, error) {
+	switch r := r.(type) {
+	case tickets.TicketRead:
+		return ticketRead(orgID, r), nil
+	case webhooks.EndpointRead:
+		return endpointRead(orgID, r), nil
+	case licensing.ProductRead:
+		return productRead(r), nil
+	case licensing.LicenseRead:
+		return licenseRead(orgID, r), nil
+	case tokens.StateRead:
+		return tokenStateRead(orgID), nil
+	case tokens.UsageRead:
+		return usageRead(orgID, r), nil
+	}
+	return readPlan{}, fmt.Errorf("dynamo: the authorization step has no read of %T", r)
 }
 
-// Access implements orgs.Store: the org, the caller's membership and the route's subject
-// (another member, an invite) and what the route asked to prefetch, in one BatchGetItem.
+// idKey is the key pk/sk(id), or none (zero, not read) when id is empty or too long to be
+// one the server issued (it would name nothing, and could pass DynamoDB's key limit).
+func idKey(pk string, sk func(id string) string, id string) keys {
+	if id == "" || len(id) > maxIDLength {
+		return keys{}
+	}
+	return keys{PK: pk, SK: sk(id)}
+}
+
+// decodeAs decodes the item av, an I, into what to makes of it; nil when av is (the item is
+// absent).
+func decodeAs[I, V any](what string, av map[string]types.AttributeValue, to func(I) V) (*V, error) {
+	if av == nil {
+		return nil, nil
+	}
+	var it I
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", what, err)
+	}
+	v := to(it)
+	return &v, nil
+}
+
+// readAt is where an item of a read stands: the read's index in Subject.Reads, and the
+// item's among its plan's keys.
+type readAt struct{ read, item int }
+
+// Access implements orgs.Store: the org, the caller's membership, the member and the invite
+// the route names, and the route's other reads (subj.Reads), in one BatchGetItem. That one
+// round trip is the authorization step's share of the budget of two per API call (the
+// operation has the other): whatever a route must look at before it writes comes here, each
+// kind through planRead, so that the operation follows at once.
 func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
 	// The caller's tombstone too: a deleted account's tokens stay valid for a while, and no
 	// membership of it, had one survived, may act.
@@ -48,27 +91,27 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if subj.InviteID != "" {
 		ks = append(ks, key(orgPK(orgID), inviteSK(subj.InviteID)))
 	}
-	item, itemSK := subjectItems[subj.Item.Kind], ""
-	// An id too long to be one the server issued names nothing (and would pass DynamoDB's key
-	// limit): the item is absent.
-	if item.sk != nil && subj.Item.ID != "" && len(subj.Item.ID) <= maxIDLength {
-		itemSK = item.sk(subj.Item.ID)
-		ks = append(ks, key(orgPK(orgID), itemSK))
-	}
-	childPK := ""
-	if itemSK != "" && item.childPK != nil && subj.Item.Child != "" && len(subj.Item.Child) <= maxIDLength {
-		childPK = item.childPK(orgID, subj.Item.ID)
-		ks = append(ks, key(childPK, item.childSK(subj.Item.Child)))
+	plans := make([]readPlan, len(subj.Reads))
+	reads := map[keys][]readAt{}
+	for i, r := range subj.Reads {
+		var err error
+		if plans[i], err = planRead(orgID, r); err != nil {
+			return orgs.Access{}, err
+		}
+		for j, k := range plans[i].keys {
+			if k.PK == "" {
+				continue
+			}
+			if reads[k] == nil {
+				// Two reads of one item ask for it once: BatchGetItem refuses a key twice.
+				ks = append(ks, key(k.PK, k.SK))
+			}
+			reads[k] = append(reads[k], readAt{i, j})
+		}
 	}
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
 	}
-	// What the route asked to read with its authorization (a product, a license: prefetch).
-	pre := prefetchFrom(ctx)
-	if pre != nil {
-		ks = append(ks, pre.keys...)
-	}
-	ks = append(ks, extraKeys(orgID, subj.Extra)...)
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
 		return orgs.Access{}, err
@@ -77,29 +120,25 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	var org orgItem
 	var replay error
 	deleted := false
-	var child map[string]types.AttributeValue
 	members := map[string]orgs.Member{}
-	var extras []map[string]types.AttributeValue
+	read := make([][]map[string]types.AttributeValue, len(plans))
+	for i, p := range plans {
+		read[i] = make([]map[string]types.AttributeValue, len(p.keys))
+	}
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.Access{}, err
 		}
-		if pre.asked(k) {
-			pre.keep(k, av)
+		if at, ok := reads[keys{PK: k.PK, SK: k.SK}]; ok {
+			for _, at := range at {
+				read[at.read][at.item] = av
+			}
 			continue
 		}
 		switch {
-		case k.PK == orgPK(orgID) && isExtraSK(k.SK):
-			extras = append(extras, av)
 		case k.SK == skDeleted:
 			deleted = true
-		case childPK != "" && k.PK == childPK:
-			child = av
-		case itemSK != "" && k.SK == itemSK:
-			if a.Item, err = item.decode(av); err != nil {
-				return orgs.Access{}, err
-			}
 		case k.SK == skIdempotency:
 			// The store has no clock of its own; a record's day is long next to the skew.
 			replay = replayFrom(av, time.Now())
@@ -122,9 +161,6 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 			a.Invite = &inv
 		}
 	}
-	if pre != nil {
-		pre.done = true
-	}
 	if deleted {
 		return orgs.Access{}, orgs.ErrAccountDeleted
 	}
@@ -133,16 +169,15 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 		return orgs.Access{}, apperr.New(apperr.NotFound, "organization not found")
 	}
 	a.Org, a.Member = org.org(), caller
-	if a.Extra, err = extraResult(subj.Extra, extras); err != nil {
-		return orgs.Access{}, err
-	}
 	if t, ok := members[subj.UserID]; ok {
 		a.Target = &t
 	}
-	if a.Item != nil && child != nil {
-		if a.Item, err = item.withChild(a.Item, child); err != nil {
+	for i, p := range plans {
+		v, err := p.decode(read[i])
+		if err != nil {
 			return orgs.Access{}, err
 		}
+		a.Reads = append(a.Reads, orgs.Result{Read: subj.Reads[i], Value: v})
 	}
 	// A replay: the request was made before. The access is returned so that it is checked
 	// before the request is answered again.

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -223,73 +222,51 @@ type trialGuardItem struct {
 	Agreement acceptanceItem `dynamodbav:"agreement"`
 }
 
-// Prefetch: an org route's authorization step (Access) reads, in its own BatchGetItem, the
-// items a route asked for in its context, so that the route's own reads of them cost nothing.
-
-type prefetchKey struct{}
-
-type prefetch struct {
-	keys  []map[string]types.AttributeValue
-	items map[string]map[string]types.AttributeValue
-	done  bool
+// productRead reads the product the trial route names with the authorization step
+// (planRead): a *licensing.Product, nil when the catalog has none of that id.
+func productRead(r licensing.ProductRead) readPlan {
+	return readPlan{keys: []keys{idKey(catalogPK, productSK, r.ID)}, decode: func(items []map[string]types.AttributeValue) (any, error) {
+		return decodeAs("product", items[0], productItem.product)
+	}}
 }
 
-func withPrefetch(ctx context.Context, pk, sk string) context.Context {
-	p, _ := ctx.Value(prefetchKey{}).(*prefetch)
-	if p == nil {
-		p = &prefetch{items: map[string]map[string]types.AttributeValue{}}
-		ctx = context.WithValue(ctx, prefetchKey{}, p)
+// licenseRead reads the license a seat route names, and the seat of the route's user, with
+// the authorization step (planRead): a licensing.LicenseFacts.
+func licenseRead(orgID string, r licensing.LicenseRead) readPlan {
+	ks := []keys{idKey(orgPK(orgID), licenseSK, r.ID), {}}
+	if ks[0].PK != "" {
+		ks[1] = idKey(orgPK(orgID), func(userID string) string { return seatSK(r.ID, userID) }, r.UserID)
 	}
-	p.keys = append(p.keys, key(pk, sk))
-	return ctx
-}
-
-func prefetchFrom(ctx context.Context) *prefetch {
-	p, _ := ctx.Value(prefetchKey{}).(*prefetch)
-	return p
-}
-
-// asked reports whether k is one of the keys asked for.
-func (p *prefetch) asked(k keys) bool {
-	if p == nil {
-		return false
-	}
-	for _, pk := range p.keys {
-		if pk[attrPK].(*types.AttributeValueMemberS).Value == k.PK && pk[attrSK].(*types.AttributeValueMemberS).Value == k.SK {
-			return true
+	return readPlan{keys: ks, decode: func(items []map[string]types.AttributeValue) (any, error) {
+		l, err := decodeAs("license", items[0], licenseItem.license)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return false
+		st, err := decodeAs("seat", items[1], seatItem.seat)
+		return licensing.LicenseFacts{License: l, Seat: st}, err
+	}}
 }
 
-// keep records an item the authorization step read, if it was asked for.
-func (p *prefetch) keep(k keys, av map[string]types.AttributeValue) {
-	if p != nil {
-		p.items[k.PK+"\x00"+k.SK] = av
+// getAs reads the item pk/sk, an I, consistently and returns what to makes of it; absent when
+// there is none.
+func getAs[I, V any](ctx context.Context, s *Store, pk, sk string, to func(I) V, absent error) (V, error) {
+	var zero V
+	av, err := s.getItem(ctx, pk, sk)
+	if err != nil {
+		return zero, err
 	}
+	v, err := decodeAs(sk, av, to)
+	switch {
+	case err != nil:
+		return zero, err
+	case v == nil:
+		return zero, absent
+	}
+	return *v, nil
 }
 
-// prefetched returns the item at pk/sk as the authorization step read it (nil when absent)
-// and whether it was read there at all.
-func prefetched(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, bool) {
-	p := prefetchFrom(ctx)
-	if p == nil || !p.done {
-		return nil, false
-	}
-	for _, k := range p.keys {
-		if k[attrPK].(*types.AttributeValueMemberS).Value == pk && k[attrSK].(*types.AttributeValueMemberS).Value == sk {
-			return p.items[pk+"\x00"+sk], true
-		}
-	}
-	return nil, false
-}
-
-// getItem reads one item, from what the authorization step read when it was asked to; nil
-// when there is none.
+// getItem reads one item, consistently; nil when there is none.
 func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
-	if av, ok := prefetched(ctx, pk, sk); ok {
-		return av, nil
-	}
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("get %s %s: %w", pk, sk, err)
@@ -297,34 +274,9 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 	return out.Item, nil
 }
 
-// WithProduct implements licensing.Store.
-func (s *Store) WithProduct(ctx context.Context, productID string) context.Context {
-	return withPrefetch(ctx, catalogPK, productSK(productID))
-}
-
-// WithLicense implements licensing.Store.
-func (s *Store) WithLicense(ctx context.Context, orgID, licenseID, userID string) context.Context {
-	ctx = withPrefetch(ctx, orgPK(orgID), licenseSK(licenseID))
-	if userID != "" {
-		ctx = withPrefetch(ctx, orgPK(orgID), seatSK(licenseID, userID))
-	}
-	return ctx
-}
-
 // Product implements licensing.Store.
 func (s *Store) Product(ctx context.Context, id string) (licensing.Product, error) {
-	av, err := s.getItem(ctx, catalogPK, productSK(id))
-	if err != nil {
-		return licensing.Product{}, err
-	}
-	if av == nil {
-		return licensing.Product{}, apperr.New(apperr.NotFound, "product %s not found", id)
-	}
-	var it productItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return licensing.Product{}, err
-	}
-	return it.product(), nil
+	return getAs(ctx, s, catalogPK, productSK(id), productItem.product, licensing.ErrNoProduct(id))
 }
 
 // Products implements licensing.Store: one Query of the catalog's partition.
@@ -386,50 +338,21 @@ func (s *Store) PutProduct(ctx context.Context, p licensing.Product) error {
 
 // Org implements licensing.Store: one consistent GetItem.
 func (s *Store) Org(ctx context.Context, orgID string) (orgs.Org, error) {
-	av, err := s.getItem(ctx, orgPK(orgID), skMeta)
-	if err != nil {
-		return orgs.Org{}, err
-	}
-	if av == nil {
-		return orgs.Org{}, licensing.ErrOrgGone
-	}
-	var it orgItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return orgs.Org{}, err
-	}
-	return it.org(), nil
+	return getAs(ctx, s, orgPK(orgID), skMeta, orgItem.org, licensing.ErrOrgGone)
 }
 
 // OrgByHandle implements licensing.Store: the handle's guard, then the org.
 func (s *Store) OrgByHandle(ctx context.Context, handle string) (orgs.Org, error) {
-	av, err := s.getItem(ctx, handlePK(handle), skHandle)
+	orgID, err := getAs(ctx, s, handlePK(handle), skHandle, func(it handleItem) string { return it.OrgID }, licensing.ErrOrgGone)
 	if err != nil {
 		return orgs.Org{}, err
 	}
-	if av == nil {
-		return orgs.Org{}, licensing.ErrOrgGone
-	}
-	var it handleItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return orgs.Org{}, err
-	}
-	return s.Org(ctx, it.OrgID)
+	return s.Org(ctx, orgID)
 }
 
 // License implements licensing.Store.
 func (s *Store) License(ctx context.Context, orgID, licenseID string) (licensing.License, error) {
-	av, err := s.getItem(ctx, orgPK(orgID), licenseSK(licenseID))
-	if err != nil {
-		return licensing.License{}, err
-	}
-	if av == nil {
-		return licensing.License{}, apperr.New(apperr.NotFound, "license not found")
-	}
-	var it licenseItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return licensing.License{}, err
-	}
-	return it.license(), nil
+	return getAs(ctx, s, orgPK(orgID), licenseSK(licenseID), licenseItem.license, licensing.ErrNoLicense)
 }
 
 // Licenses implements licensing.Store: one Query of the org's LICENSE# range.
@@ -529,18 +452,7 @@ func sameLimit(a, b *int) bool {
 
 // Seat implements licensing.Store.
 func (s *Store) Seat(ctx context.Context, orgID, licenseID, userID string) (licensing.Seat, error) {
-	av, err := s.getItem(ctx, orgPK(orgID), seatSK(licenseID, userID))
-	if err != nil {
-		return licensing.Seat{}, err
-	}
-	if av == nil {
-		return licensing.Seat{}, licensing.ErrNoSeat
-	}
-	var it seatItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return licensing.Seat{}, err
-	}
-	return it.seat(), nil
+	return getAs(ctx, s, orgPK(orgID), seatSK(licenseID, userID), seatItem.seat, licensing.ErrNoSeat)
 }
 
 // Seats implements licensing.Store: one Query of the license's SEAT# range.

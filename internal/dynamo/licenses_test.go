@@ -111,8 +111,8 @@ func TestSeatsNeverPassTheLimitUnderConcurrentAssigns(t *testing.T) {
 	}
 	svc := w.licensing()
 	errs := race(len(users), func(i int) error {
-		ctx := svc.WithLicense(context.Background(), orgID, l.ID, users[i].ID)
-		a, err := w.orgs.AuthorizeFor(ctx, ada, orgID, orgs.Subject{UserID: users[i].ID})
+		ctx := context.Background()
+		a, err := w.orgs.AuthorizeFor(ctx, ada, orgID, orgs.Subject{UserID: users[i].ID, Reads: licensing.ReadLicense(l.ID, users[i].ID)})
 		if err != nil {
 			return err
 		}
@@ -148,8 +148,8 @@ func TestRemovingAMemberFreesTheirSeatsInTheRemoval(t *testing.T) {
 	w.join(orgID, ada, bob, roles.User)
 	svc := w.licensing()
 	for _, l := range []licensing.License{l1, l2} {
-		ctx := svc.WithLicense(context.Background(), orgID, l.ID, bob.ID)
-		a, err := w.orgs.AuthorizeFor(ctx, ada, orgID, orgs.Subject{UserID: bob.ID})
+		ctx := context.Background()
+		a, err := w.orgs.AuthorizeFor(ctx, ada, orgID, orgs.Subject{UserID: bob.ID, Reads: licensing.ReadLicense(l.ID, bob.ID)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -282,12 +281,10 @@ func (s *Store) SetStatus(ctx context.Context, w tickets.StatusWrite) error {
 	return t.run(ctx, s.Client)
 }
 
-// ticketSubject decodes the ticket the authorization step read for a route acting on one.
-func ticketSubject(av map[string]types.AttributeValue) (any, error) {
-	var it ticketItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, errors.Join(errors.New("decode ticket"), err)
-	}
-	t := it.ticket()
-	return &t, nil
+// ticketRead reads the ticket a route acts on with the authorization step (planRead): a
+// *tickets.Ticket, nil when the org has none of that id.
+func ticketRead(orgID string, r tickets.TicketRead) readPlan {
+	return readPlan{keys: []keys{idKey(orgPK(orgID), ticketSK, r.ID)}, decode: func(items []map[string]types.AttributeValue) (any, error) {
+		return decodeAs("ticket", items[0], ticketItem.ticket)
+	}}
 }

@@ -88,63 +88,45 @@ type tokenUseItem struct {
 	Count int `dynamodbav:"count"`
 }
 
-// extraKeys are the keys a tokens read adds to the authorization step's BatchGetItem.
-func extraKeys(orgID string, extra any) []map[string]types.AttributeValue {
-	switch x := extra.(type) {
-	case tokens.StateRead:
-		return []map[string]types.AttributeValue{key(orgPK(orgID), skOrgToken)}
-	case tokens.UsageRead:
-		ks := []map[string]types.AttributeValue{key(orgPK(orgID), skLicenses)}
-		for _, d := range x.Days {
-			ks = append(ks, key(orgPK(orgID), tokenUseSK(d)))
+// tokenStateRead reads the org's token state with the authorization step (planRead): a
+// *tokens.State, nil while the org has its initial token.
+func tokenStateRead(orgID string) readPlan {
+	return readPlan{keys: []keys{{PK: orgPK(orgID), SK: skOrgToken}}, decode: func(items []map[string]types.AttributeValue) (any, error) {
+		it, err := decodeAs("token state", items[0], orgTokenItem.state)
+		if it == nil || err != nil {
+			return (*tokens.State)(nil), err
 		}
-		return ks
-	}
-	return nil
+		return *it, nil
+	}}
 }
 
-// extraResult turns the extra items the authorization step read into Access.Extra.
-func extraResult(extra any, items []map[string]types.AttributeValue) (any, error) {
-	switch extra.(type) {
-	case tokens.StateRead:
-		if len(items) == 0 {
-			return (*tokens.State)(nil), nil
-		}
-		var it orgTokenItem
-		if err := attributevalue.UnmarshalMap(items[0], &it); err != nil {
-			return nil, err
-		}
-		return it.state(), nil
-	case tokens.UsageRead:
+// usageRead reads what the usage route counts with the authorization step (planRead): the
+// org's licenses and the token-use counter of each of r.Days, a tokens.UsageFacts.
+func usageRead(orgID string, r tokens.UsageRead) readPlan {
+	ks := []keys{{PK: orgPK(orgID), SK: skLicenses}}
+	for _, d := range r.Days {
+		ks = append(ks, keys{PK: orgPK(orgID), SK: tokenUseSK(d)})
+	}
+	return readPlan{keys: ks, decode: func(items []map[string]types.AttributeValue) (any, error) {
 		facts := tokens.UsageFacts{TokenUses: map[string]int{}}
-		for _, av := range items {
-			var k keys
-			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+		if items[0] != nil {
+			ls, err := licensesFrom(items[0])
+			if err != nil {
 				return nil, err
 			}
-			switch {
-			case k.SK == skLicenses:
-				ls, err := licensesFrom(av)
-				if err != nil {
-					return nil, err
-				}
-				facts.Licenses = ls
-			case strings.HasPrefix(k.SK, skTokenUse):
-				var it tokenUseItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return nil, err
-				}
-				facts.TokenUses[strings.TrimPrefix(k.SK, skTokenUse)] = it.Count
+			facts.Licenses = ls
+		}
+		for i, d := range r.Days {
+			n, err := decodeAs("token use", items[1+i], func(it tokenUseItem) int { return it.Count })
+			if err != nil {
+				return nil, err
+			}
+			if n != nil {
+				facts.TokenUses[d] = *n
 			}
 		}
 		return facts, nil
-	}
-	return nil, nil
-}
-
-// isExtraSK reports whether an org-partition sort key is one of the items extraKeys asks for.
-func isExtraSK(sk string) bool {
-	return sk == skOrgToken || sk == skLicenses || strings.HasPrefix(sk, skTokenUse)
+	}}
 }
 
 var _ tokens.Store = (*Store)(nil)

@@ -119,25 +119,22 @@ func (it deliveryItem) delivery() webhooks.Delivery {
 	}
 }
 
-// webhookSubject decodes an endpoint as the authorization step hands it to a route.
-func webhookSubject(av map[string]types.AttributeValue) (any, error) {
-	var it webhookItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, fmt.Errorf("decode webhook: %w", err)
+// endpointRead reads the endpoint a route acts on, and the delivery of it the route names,
+// with the authorization step (planRead): a webhooks.Subject, zero when the org has no such
+// endpoint.
+func endpointRead(orgID string, r webhooks.EndpointRead) readPlan {
+	ks := []keys{idKey(orgPK(orgID), webhookSK, r.ID), {}}
+	if ks[0].PK != "" {
+		ks[1] = idKey(deliveryPK(orgID, r.ID), deliverySK, r.DeliveryID)
 	}
-	return webhooks.Subject{Endpoint: it.endpoint()}, nil
-}
-
-// webhookWithDelivery adds the delivery a route names to its endpoint.
-func webhookWithDelivery(item any, av map[string]types.AttributeValue) (any, error) {
-	sub, _ := item.(webhooks.Subject)
-	var it deliveryItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, fmt.Errorf("decode delivery: %w", err)
-	}
-	d := it.delivery()
-	sub.Delivery = &d
-	return sub, nil
+	return readPlan{keys: ks, decode: func(items []map[string]types.AttributeValue) (any, error) {
+		ep, err := decodeAs("webhook", items[0], webhookItem.endpoint)
+		if ep == nil || err != nil {
+			return webhooks.Subject{}, err
+		}
+		d, err := decodeAs("delivery", items[1], deliveryItem.delivery)
+		return webhooks.Subject{Endpoint: *ep, Delivery: d}, err
+	}}
 }
 
 // decodeAttempt decodes the endpoint or the delivery of an attempt's read into st.

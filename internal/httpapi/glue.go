@@ -229,9 +229,6 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	b := bound{route: r, handler: h, replay: replay, now: env.Now}
 	if r.OrgScoped() {
 		b.authz = env.Orgs()
-		if r.Prefetch != nil {
-			b.prefetch = r.Prefetch(env)
-		}
 	}
 	if r.Auth == Token {
 		b.tool = env.Tokens()
@@ -283,9 +280,7 @@ type bound struct {
 	handler Handler
 	replay  Replayer
 	authz   *orgs.Service
-	// prefetch names what else the authorization step reads (Route.Prefetch).
-	prefetch Prefetcher
-	tool     *tokens.Service
+	tool    *tokens.Service
 	// cursors seals the route's list cursors; nil for a route not marked Secret.
 	cursors *seal.Key
 	now     func() time.Time
@@ -334,19 +329,11 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		}
 	}
 	if authz != nil {
-		if b.prefetch != nil {
-			ctx = b.prefetch(ctx, req)
-		}
-		// The member or invite the route acts on is read in the same round trip.
+		// The member or invite the route acts on, and what else it reads, in the same round
+		// trip (Route.Reads).
 		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed}
-		if r.Extra != nil {
-			subject.Extra = r.Extra(b.now())
-		}
-		if r.Subject != "" {
-			subject.Item = orgs.SubjectItem{Kind: r.Subject, ID: req.Path(r.Subject + "Id")}
-			if r.SubjectChild != "" {
-				subject.Item.Child = req.Path(r.SubjectChild + "Id")
-			}
+		if r.Reads != nil {
+			subject.Reads = r.Reads(req, b.now())
 		}
 		if req.Access, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)

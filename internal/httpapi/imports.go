@@ -70,7 +70,14 @@ func buildImportMembers(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		checked, _, err := svc.CheckImport(ctx, req.Access, store, lookup, rows)
+		// The dry run also looks up which addresses have an account elsewhere (a directory
+		// call per address outside the verified domains); the commit leaves that to the rows'
+		// creation, which finds it all the same, and spares the directory's quota.
+		var accounts provisioning.UserLookup
+		if dry == "true" {
+			accounts = lookup
+		}
+		checked, _, err := svc.CheckImport(ctx, req.Access, store, accounts, rows)
 		if err != nil {
 			return nil, err
 		}

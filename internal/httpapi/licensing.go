@@ -11,6 +11,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/licensing"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 type trialJSON struct {
@@ -172,25 +173,19 @@ type trialInputJSON struct {
 	AgreementVersion string `json:"agreementVersion"`
 }
 
-// prefetchTrialProduct has the authorization step read the product the body names.
-func prefetchTrialProduct(env *app.Env) Prefetcher {
-	svc := env.Licensing()
-	return func(ctx context.Context, req *Request) context.Context {
-		var in trialInputJSON
-		if json.Unmarshal(req.body, &in) != nil {
-			return ctx
-		}
-		return svc.WithProduct(ctx, in.ProductID)
+// readTrialProduct has the authorization step read the product the body names.
+func readTrialProduct(req *Request, _ time.Time) []orgs.Read {
+	var in trialInputJSON
+	if json.Unmarshal(req.body, &in) != nil {
+		return nil
 	}
+	return licensing.ReadProduct(in.ProductID)
 }
 
-// prefetchLicense has the authorization step read the license the path names, and the seat
-// of the path's user.
-func prefetchLicense(env *app.Env) Prefetcher {
-	svc := env.Licensing()
-	return func(ctx context.Context, req *Request) context.Context {
-		return svc.WithLicense(ctx, req.Path("orgId"), req.Path("licenseId"), req.Path("userId"))
-	}
+// readLicense has the authorization step read the license the path names, and the seat of
+// the path's user.
+func readLicense(req *Request, _ time.Time) []orgs.Read {
+	return licensing.ReadLicense(req.Path("licenseId"), req.Path("userId"))
 }
 
 func buildStartTrial(env *app.Env) Handler {

@@ -9,6 +9,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -46,12 +47,15 @@ type Route struct {
 	// narrows what it allows (PATCH of the org settings: billing.manage may change billing
 	// contacts only).
 	OrPermission roles.Permission
-	// Subject, when set, is the kind of org item the route acts on (orgs.SubjectItem), named by
-	// the path parameter <Subject>Id: the authorization step reads it in its round trip.
-	Subject string
-	// SubjectChild, when set, names the path parameter <SubjectChild>Id of an item under the
-	// subject (a webhook's delivery), read in the same round trip.
-	SubjectChild string
+	// Reads, when set, names what else an org route acts on, given the request and its time:
+	// the authorization step reads it in the same BatchGetItem as the org and the caller's
+	// membership (the member of {userId} and the invite of {inviteId} come with it always),
+	// and the handler and its service find the results in Request.Access (orgs.ResultOf,
+	// through the capability's own accessor such as tickets.TicketOf). It exists for the
+	// budget of two DynamoDB round trips per API call: authorization, then the operation,
+	// which can't afford a read of its own first. Each capability defines its kinds of
+	// orgs.Read; dynamo's planRead knows how to read each.
+	Reads func(req *Request, now time.Time) []orgs.Read
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
 	SelfAllowed bool
@@ -102,13 +106,6 @@ type Route struct {
 	// answered by Replay with what the first one created; the same key with another body is a
 	// conflict.
 	Replay func(env *app.Env) Replayer
-	// Prefetch, when set, names what the authorization step of an org route should read in
-	// its own round trip besides the membership (the product of a trial, the license of a
-	// seat), so that the handler's reads of it cost no call.
-	Prefetch func(env *app.Env) Prefetcher
-	// Extra, when set, names what else the authorization step reads in its round trip for
-	// this route (orgs.Subject.Extra), given the time of the request.
-	Extra func(now time.Time) any
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler
@@ -134,9 +131,6 @@ func WithSecret(actions []string, secret bool) []string {
 // Replayer answers a request repeated with the same idempotency key: created is the target of
 // the event of the first request's change.
 type Replayer func(ctx context.Context, req *Request, created audit.Target) (*Response, error)
-
-// Prefetcher returns ctx asking the authorization step to read what the request acts on.
-type Prefetcher func(ctx context.Context, req *Request) context.Context
 
 // OrgScoped reports whether the route acts inside one org as one of its members, and so runs
 // the membership check. Operator routes name an org too, but operators act from outside it;

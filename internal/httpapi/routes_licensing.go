@@ -33,32 +33,32 @@ var (
 	}
 	StartTrial = &Route{
 		Name: "start-trial", Method: "POST", Path: "/v1/orgs/{orgId}/trials", Auth: JWT, Permission: roles.LicensesManage,
-		Actions:  []string{ddbBatchGet, ddbPut, ddbCheck},
-		Summary:  "Start the org's trial of a catalog product, accepting the Master Service Agreement",
-		Prefetch: prefetchTrialProduct,
-		Build:    buildStartTrial,
-		Replay:   replayLicense,
+		Actions: []string{ddbBatchGet, ddbPut, ddbCheck},
+		Summary: "Start the org's trial of a catalog product, accepting the Master Service Agreement",
+		Reads:   readTrialProduct,
+		Build:   buildStartTrial,
+		Replay:  replayLicense,
 	}
 	ListSeats = &Route{
 		Name: "list-seats", Method: "GET", Path: "/v1/orgs/{orgId}/licenses/{licenseId}/seats", Auth: JWT, Permission: roles.LicensesRead,
-		Actions:  []string{ddbBatchGet, ddbQuery},
-		Summary:  "The seats of one of the org's licenses",
-		Prefetch: prefetchLicense,
-		Build:    buildListSeats,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Summary: "The seats of one of the org's licenses",
+		Reads:   readLicense,
+		Build:   buildListSeats,
 	}
 	AssignSeat = &Route{
 		Name: "assign-seat", Method: "PUT", Path: "/v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId}", Auth: JWT, Permission: roles.LicensesManage,
-		Actions:  []string{ddbBatchGet, ddbPut, ddbUpdate, ddbCheck},
-		Summary:  "Give a member a seat of the license",
-		Prefetch: prefetchLicense,
-		Build:    buildAssignSeat,
+		Actions: []string{ddbBatchGet, ddbPut, ddbUpdate, ddbCheck},
+		Summary: "Give a member a seat of the license",
+		Reads:   readLicense,
+		Build:   buildAssignSeat,
 	}
 	ReleaseSeat = &Route{
 		Name: "release-seat", Method: "DELETE", Path: "/v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId}", Auth: JWT, Permission: roles.LicensesManage,
-		Actions:  []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbCheck, ddbPut},
-		Summary:  "Free a member's seat of the license",
-		Prefetch: prefetchLicense,
-		Build:    buildReleaseSeat,
+		Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "Free a member's seat of the license",
+		Reads:   readLicense,
+		Build:   buildReleaseSeat,
 	}
 	OperatorFindOrgs = &Route{
 		Name: "operator-find-orgs", Method: "GET", Path: "/v1/operator/orgs", Auth: Operator,

@@ -25,14 +25,14 @@ var (
 	}
 	CommentTicket = &Route{
 		Name: "comment-ticket", Method: "POST", Path: "/v1/orgs/{orgId}/tickets/{ticketId}/comments", Auth: JWT, Permission: roles.SupportAccess,
-		Subject: "ticket",
+		Reads:   readTicket,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
 		Summary: "Comment on a support ticket; a ticket waiting on the customer is open again",
 		Build:   buildCommentTicket,
 	}
 	UpdateTicket = &Route{
 		Name: "update-ticket", Method: "PATCH", Path: "/v1/orgs/{orgId}/tickets/{ticketId}", Auth: JWT, Permission: roles.SupportAccess,
-		Subject: "ticket",
+		Reads:   readTicket,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
 		Summary: "Close or reopen a support ticket (its creator, or a member who manages the settings)",
 		Build:   buildUpdateTicket,

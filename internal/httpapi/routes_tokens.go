@@ -3,19 +3,20 @@ package httpapi
 import (
 	"time"
 
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
 // The org access token, the tools' sign-in, the authentication reset and the usage figures.
-// The token routes read the token's state in the authorization step's round trip (Extra).
+// The token routes read the token's state in the authorization step's round trip (Reads).
 var (
 	GetToken = &Route{
 		Name: "get-token", Method: "GET", Path: "/v1/orgs/{orgId}/token", Auth: JWT, Permission: roles.TokenView,
 		Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
 		Secret:  true,
 		Summary: "The org's access token, its creation and last use; each view is logged",
-		Extra:   tokenState,
+		Reads:   readTokenState,
 		Build:   buildGetToken,
 	}
 	RegenerateToken = &Route{
@@ -23,7 +24,7 @@ var (
 		Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
 		Secret:  true,
 		Summary: "Give the org a new access token; the old one stops working at once",
-		Extra:   tokenState,
+		Reads:   readTokenState,
 		Build:   buildRegenerateToken,
 	}
 	ResetAuth = &Route{
@@ -31,14 +32,14 @@ var (
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
 		Secret:  true,
 		Summary: "Reset the org's authentication: earlier sign-ins stop working for it, the token is regenerated, members are signed out",
-		Extra:   tokenState,
+		Reads:   readTokenState,
 		Build:   buildResetAuth,
 	}
 	GetUsage = &Route{
 		Name: "get-usage", Method: "GET", Path: "/v1/orgs/{orgId}/usage", Auth: JWT, Permission: roles.UsageRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Summary: "Members, pending invites, active licenses, node limit and tool sign-ins per day for 30 days",
-		Extra:   func(now time.Time) any { return tokens.UsageRead{Days: tokens.UsageDays(now)} },
+		Reads:   readUsage,
 		Build:   buildGetUsage,
 	}
 	GetEntitlements = &Route{
@@ -50,6 +51,10 @@ var (
 	}
 )
 
-func tokenState(time.Time) any { return tokens.StateRead{} }
+func readTokenState(*Request, time.Time) []orgs.Read { return []orgs.Read{tokens.StateRead{}} }
+
+func readUsage(_ *Request, now time.Time) []orgs.Read {
+	return []orgs.Read{tokens.UsageRead{Days: tokens.UsageDays(now)}}
+}
 
 var tokenRoutes = []*Route{GetToken, RegenerateToken, ResetAuth, GetUsage, GetEntitlements}

@@ -1,12 +1,9 @@
 package httpapi
 
-import (
-	"github.com/vendorportal/orgs/internal/roles"
-	"github.com/vendorportal/orgs/internal/webhooks"
-)
+import "github.com/vendorportal/orgs/internal/roles"
 
 // The webhook routes, all under settings.manage. The routes naming an endpoint read it in the
-// authorization step's round trip (Item), so that their write follows at once. Those that
+// authorization step's round trip (Reads), so that their write follows at once. Those that
 // seal or open a secret, or page with a cursor, use the server's secret.
 var (
 	ListWebhooks = &Route{
@@ -28,29 +25,29 @@ var (
 	UpdateWebhook = &Route{
 		Name: "update-webhook", Method: "PATCH", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}", Auth: JWT, Permission: roles.SettingsManage,
 		// The webhook service holds the key that seals the endpoints' secrets.
-		Secret:  true,
-		Subject: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Secret: true,
+		Reads:  readEndpoint, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
 		Summary: "Change a webhook endpoint's URL, description, events or enabled",
 		Build:   buildUpdateWebhook,
 	}
 	DeleteWebhook = &Route{
 		Name: "delete-webhook", Method: "DELETE", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}", Auth: JWT, Permission: roles.SettingsManage,
 		// The webhook service holds the key that seals the endpoints' secrets.
-		Secret:  true,
-		Subject: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbPut},
+		Secret: true,
+		Reads:  readEndpoint, Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbPut},
 		Summary: "Delete a webhook endpoint",
 		Build:   buildDeleteWebhook,
 	}
 	RotateWebhookSecret = &Route{
 		Name: "rotate-webhook-secret", Method: "POST", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/rotate-secret", Auth: JWT, Permission: roles.SettingsManage,
-		Subject: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Reads: readEndpoint, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
 		Secret:  true,
 		Summary: "Give a webhook endpoint a new secret; the old one signs too for 24 hours",
 		Build:   buildRotateWebhookSecret,
 	}
 	ListWebhookDeliveries = &Route{
 		Name: "list-webhook-deliveries", Method: "GET", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries", Auth: JWT, Permission: roles.SettingsManage,
-		Subject: webhooks.ItemKind, Actions: []string{ddbBatchGet, ddbQuery},
+		Reads: readEndpoint, Actions: []string{ddbBatchGet, ddbQuery},
 		Secret:  true,
 		Summary: "A webhook endpoint's deliveries, newest first",
 		Build:   buildListWebhookDeliveries,
@@ -58,8 +55,8 @@ var (
 	RedeliverWebhook = &Route{
 		Name: "redeliver-webhook", Method: "POST", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", Auth: JWT, Permission: roles.SettingsManage,
 		// The webhook service holds the key that seals the endpoints' secrets.
-		Secret:  true,
-		Subject: webhooks.ItemKind, SubjectChild: "delivery", Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
+		Secret: true,
+		Reads:  readEndpoint, Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
 		Summary: "Attempt a delivery once more, now",
 		Build:   buildRedeliverWebhook,
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/tickets"
 )
 
@@ -69,10 +71,9 @@ func commentOut(c tickets.Comment) commentJSON {
 	return commentJSON{ID: c.ID, Body: c.Body, Author: authorJSON(c.Author), Internal: c.Internal, CreatedAt: timestamp(c.CreatedAt)}
 }
 
-// subjectTicket is the ticket the authorization step read for the route; nil when none.
-func subjectTicket(req *Request) *tickets.Ticket {
-	t, _ := req.Access.Item.(*tickets.Ticket)
-	return t
+// readTicket has the authorization step read the ticket the path names.
+func readTicket(req *Request, _ time.Time) []orgs.Read {
+	return []orgs.Read{tickets.TicketRead{ID: req.Path("ticketId")}}
 }
 
 func ticketPage(req *Request, page tickets.Page, query string, operator bool) list[ticketJSON] {
@@ -143,7 +144,7 @@ func buildCommentTicket(env *app.Env) Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		c, err := svc.Comment(ctx, req.Access, subjectTicket(req), in.Body)
+		c, err := svc.Comment(ctx, req.Access, tickets.TicketOf(req.Access), in.Body)
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +161,7 @@ func buildUpdateTicket(env *app.Env) Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		t, err := svc.SetStatus(ctx, req.Access, subjectTicket(req), in.Status)
+		t, err := svc.SetStatus(ctx, req.Access, tickets.TicketOf(req.Access), in.Status)
 		if err != nil {
 			return nil, err
 		}

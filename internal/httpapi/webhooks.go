@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -88,12 +89,18 @@ func buildCreateWebhook(env *app.Env) Handler {
 	}
 }
 
+// readEndpoint has the authorization step read the endpoint the path names, and the
+// delivery of it when the path names one.
+func readEndpoint(req *Request, _ time.Time) []orgs.Read {
+	return []orgs.Read{webhooks.EndpointRead{ID: req.Path("webhookId"), DeliveryID: req.Path("deliveryId")}}
+}
+
 // replayCreateWebhook answers a repeated creation with the endpoint the first request
 // created, and its current secret (the caller is the one who was shown it).
 func replayCreateWebhook(env *app.Env) Replayer {
 	orgSvc, svc := env.Orgs(), env.Webhooks()
 	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
-		a, err := orgSvc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{Item: orgs.SubjectItem{Kind: webhooks.ItemKind, ID: created.ID}})
+		a, err := orgSvc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{Reads: []orgs.Read{webhooks.EndpointRead{ID: created.ID}}})
 		if err != nil {
 			return nil, err
 		}

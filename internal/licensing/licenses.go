@@ -177,7 +177,7 @@ func (s *Service) StartTrial(ctx context.Context, a orgs.Access, in TrialInput) 
 	if a.Org.Kind == orgs.Personal {
 		return License{}, apperr.New(apperr.Conflict, "trials are for shared organizations, not a personal account: create an organization first")
 	}
-	p, err := s.Store.Product(ctx, in.ProductID)
+	p, err := s.productOf(ctx, a, in.ProductID)
 	if err != nil {
 		return License{}, err
 	}
@@ -212,17 +212,9 @@ func (s *Service) StartTrial(ctx context.Context, a orgs.Access, in TrialInput) 
 // License returns one of the org's licenses (the answer to a repeated create).
 func (s *Service) License(ctx context.Context, orgID, licenseID string) (License, error) {
 	if !validID(orgID) || !validID(licenseID) {
-		return License{}, apperr.New(apperr.NotFound, "license not found")
+		return License{}, ErrNoLicense
 	}
 	return s.Store.License(ctx, orgID, licenseID)
-}
-
-// licenseOf returns the org's license named by id, as the authorization step read it.
-func (s *Service) licenseOf(ctx context.Context, a orgs.Access, id string) (License, error) {
-	if !validID(id) {
-		return License{}, apperr.New(apperr.NotFound, "license not found")
-	}
-	return s.Store.License(ctx, a.Org.ID, id)
 }
 
 // Seats returns one page of a license's seats.
@@ -252,7 +244,7 @@ func (s *Service) AssignSeat(ctx context.Context, a orgs.Access, licenseID strin
 		return Seat{}, apperr.New(apperr.Conflict, "this license has no seats: it covers every member")
 	case l.Holds(m.UserID):
 		// Nothing to write: the answer is the seat as it is.
-		return s.Store.Seat(ctx, a.Org.ID, l.ID, m.UserID)
+		return s.seatOf(ctx, a, l.ID, m.UserID)
 	case l.Status(now) == Revoked || l.Status(now) == Expired:
 		return Seat{}, apperr.New(apperr.Conflict, "the license is %s: no seat can be given", l.Status(now))
 	case l.SeatsUsed >= *l.SeatLimit:

@@ -27,6 +27,8 @@ var (
 	ErrTooManySeats = apperr.New(apperr.Conflict, "this member holds seats on %d licenses, the most there may be", MaxSeatsPerMember)
 	// ErrNoSeat: the member holds no seat of the license.
 	ErrNoSeat = apperr.New(apperr.NotFound, "that member holds no seat of this license")
+	// ErrNoLicense: the org has no license of that id.
+	ErrNoLicense = apperr.New(apperr.NotFound, "license not found")
 	// ErrOrgGone: the org is missing or deleted.
 	ErrOrgGone = apperr.New(apperr.NotFound, "organization not found")
 )
@@ -39,12 +41,6 @@ type Store interface {
 	Products(ctx context.Context, p paging.Request) (ProductPage, error)
 	// PutProduct creates or replaces a catalog product.
 	PutProduct(ctx context.Context, p Product) error
-	// WithProduct and WithLicense return ctx asking the org route's authorization step to
-	// read that product or license in its own round trip, so that Product and License then
-	// answer from what it read without another call.
-	WithProduct(ctx context.Context, productID string) context.Context
-	// WithLicense with a userID also reads that user's seat of the license.
-	WithLicense(ctx context.Context, orgID, licenseID, userID string) context.Context
 	// Org returns a live or deleted org; NotFound when there is none.
 	Org(ctx context.Context, orgID string) (orgs.Org, error)
 	// OrgByHandle returns the org holding the handle; NotFound when none does.
@@ -129,25 +125,82 @@ type Service struct {
 	AppURL string
 }
 
-// WithProduct returns ctx asking the authorization step to read the product too (the trial
-// route: authorization and product in one round trip). An id of the wrong shape is not read.
-func (s *Service) WithProduct(ctx context.Context, productID string) context.Context {
-	if !ValidProductID(productID) {
-		return ctx
-	}
-	return s.Store.WithProduct(ctx, productID)
+// ProductRead asks the authorization step to read a catalog product with it (orgs.Read): the
+// trial route. Its result is a *Product, nil when the catalog has none of that id.
+type ProductRead struct{ ID string }
+
+// LicenseRead asks the authorization step to read one of the org's licenses with it, and
+// with UserID that user's seat of it (orgs.Read): the seat routes. Its result is a
+// LicenseFacts.
+type LicenseRead struct{ ID, UserID string }
+
+// LicenseFacts is what a LicenseRead reads: nil where the item is absent (or not asked).
+type LicenseFacts struct {
+	License *License
+	Seat    *Seat
 }
 
-// WithLicense returns ctx asking the authorization step to read the license, and userID's
-// seat of it when userID is given, too (the seat routes).
-func (s *Service) WithLicense(ctx context.Context, orgID, licenseID, userID string) context.Context {
-	if !validID(orgID) || !validID(licenseID) {
-		return ctx
+// ReadProduct is the read of the product the trial route names; none for an id of the wrong
+// shape.
+func ReadProduct(id string) []orgs.Read {
+	if !ValidProductID(id) {
+		return nil
+	}
+	return []orgs.Read{ProductRead{ID: id}}
+}
+
+// ReadLicense is the read of the license a seat route names and, with a userID, of that
+// user's seat of it; none for a license id of the wrong shape.
+func ReadLicense(licenseID, userID string) []orgs.Read {
+	if !validID(licenseID) {
+		return nil
 	}
 	if !validID(userID) {
 		userID = "" // no one's: the seat is not read
 	}
-	return s.Store.WithLicense(ctx, orgID, licenseID, userID)
+	return []orgs.Read{LicenseRead{ID: licenseID, UserID: userID}}
+}
+
+// ErrNoProduct: the catalog has no product id.
+func ErrNoProduct(id string) error { return apperr.New(apperr.NotFound, "product %s not found", id) }
+
+// productOf returns the catalog product id as the authorization step read it (ProductRead),
+// or from the store when the route did not ask for it.
+func (s *Service) productOf(ctx context.Context, a orgs.Access, id string) (Product, error) {
+	if r, p, asked := orgs.ResultOf[ProductRead, *Product](a); asked && r.ID == id {
+		return found(p, ErrNoProduct(id))
+	}
+	return s.Store.Product(ctx, id)
+}
+
+// licenseOf returns the org's license named by id as the authorization step read it
+// (LicenseRead), or from the store when the route did not ask for it.
+func (s *Service) licenseOf(ctx context.Context, a orgs.Access, id string) (License, error) {
+	if !validID(id) {
+		return License{}, ErrNoLicense
+	}
+	if r, f, asked := orgs.ResultOf[LicenseRead, LicenseFacts](a); asked && r.ID == id {
+		return found(f.License, ErrNoLicense)
+	}
+	return s.Store.License(ctx, a.Org.ID, id)
+}
+
+// seatOf returns userID's seat of the license as the authorization step read it
+// (LicenseRead with UserID), or from the store when the route did not ask for it.
+func (s *Service) seatOf(ctx context.Context, a orgs.Access, licenseID, userID string) (Seat, error) {
+	if r, f, asked := orgs.ResultOf[LicenseRead, LicenseFacts](a); asked && r.ID == licenseID && r.UserID != "" && r.UserID == userID {
+		return found(f.Seat, ErrNoSeat)
+	}
+	return s.Store.Seat(ctx, a.Org.ID, licenseID, userID)
+}
+
+// found is *v, or err when v is nil (what was read is absent).
+func found[T any](v *T, err error) (T, error) {
+	if v == nil {
+		var zero T
+		return zero, err
+	}
+	return *v, nil
 }
 
 // validID reports whether id could be one the server issued (a ULID, or a Cognito sub).

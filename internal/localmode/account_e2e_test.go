@@ -213,7 +213,7 @@ func eventActions(t *testing.T, s *stack, admin user, orgID string) []string {
 // (the stream processor sends them seconds after the change) and returns them.
 func waitMails(t testing.TB, endpoint, to string, n int) []standins.Mail {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		mails := testenv.Mails(t, endpoint, to)
 		if len(mails) >= n || time.Now().After(deadline) {

@@ -42,9 +42,9 @@ func (s *stack) mailTo(address string) string {
 	redriven := false
 	var mails []standins.Mail
 	// The stream processor sends it seconds after the change; on a loaded machine, later.
-	for deadline := time.Now().Add(30 * time.Second); len(mails) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); len(mails) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		mails = testenv.Mails(t, testenv.SES(t), address)
-		if len(mails) == 0 && time.Until(deadline) < 20*time.Second && !redriven {
+		if len(mails) == 0 && time.Until(deadline) < 45*time.Second && !redriven {
 			// The stream feed may have started after the write (a loaded machine): the
 			// scheduled job re-drives what it missed, as it does every JOB_INTERVAL.
 			redriven = true
@@ -332,7 +332,7 @@ func TestImportOfAThousandRowsFinishes(t *testing.T) {
 	start := time.Now()
 	job := decode[struct{ ID string }](t, s.do("POST", base+"/members/import", admin, b.String(), "Content-Type", "text/csv"), 202)
 	committed := time.Since(start)
-	got := s.waitImport(admin, base, job.ID, 2*time.Minute)
+	got := s.waitImport(admin, base, job.ID, 4*time.Minute)
 	elapsed := time.Since(start)
 	if got["status"] != "done" || got["created"] != 1000.0 {
 		t.Fatalf("job status %v, created %v", got["status"], got["created"])

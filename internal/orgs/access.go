@@ -11,30 +11,45 @@ import (
 
 // Subject names what an org route acts on, so that the authorization step reads it in its own
 // round trip and the route's write can follow at once: the member named by {userId}, the
-// invite named by {inviteId}.
+// invite named by {inviteId}, and whatever else the route's capability reads (Reads).
 type Subject struct {
 	UserID   string
 	InviteID string
 	// SelfAllowed lets a member act on themself (UserID is the caller) without the route's
 	// permission: leaving an org is removing oneself.
 	SelfAllowed bool
-	// Extra names what another capability's route needs besides, read in the same round trip
-	// so that the route's operation follows at once (package tokens: the token's state, the
-	// usage counters). The store knows each kind it is given; the result is Access.Extra.
-	Extra any
-	// Item names another item of the org that the route acts on, read in the same round trip
-	// and handed to the route as Access.Item (decoded by the store; nil when absent): a
-	// support ticket, say. Kinds are the store's (dynamo's subjectItems).
-	Item SubjectItem
+	// Reads are the other items the route acts on (a ticket, a webhook and its delivery, a
+	// license and a seat, the token's state), read in the same BatchGetItem; their results
+	// are Access.Reads, in the same order.
+	Reads []Read
 }
 
-// SubjectItem names one item of an org by kind and id.
-type SubjectItem struct {
-	Kind string
-	ID   string
-	// Child names an item under it, read too when the kind has such items (a webhook's
-	// delivery).
-	Child string
+// Read asks the authorization step to read one more thing the route acts on, in the same
+// round trip as the org and the membership: an API call costs at most two DynamoDB round
+// trips, the authorization step's and its operation's, so what the operation needs to look
+// at first has to come with the authorization. Each capability defines its own Read types
+// (tickets.TicketRead, licensing.LicenseRead, tokens.StateRead, ...), says in their docs what
+// each one's result is, and reads the results with ResultOf; the store knows how to read and
+// decode every kind (dynamo's planRead).
+type Read any
+
+// Result is one of Subject.Reads with what the store read for it: Value is of the type the
+// Read's doc names (a nil or zero one when the item is absent).
+type Result struct {
+	Read  Read
+	Value any
+}
+
+// ResultOf returns a's first read of type R and its value as a V; asked reports whether the
+// route asked for a read of type R at all (when it did not, the caller reads for itself).
+func ResultOf[R Read, V any](a Access) (r R, v V, asked bool) {
+	for _, res := range a.Reads {
+		if q, ok := res.Read.(R); ok {
+			v, _ = res.Value.(V)
+			return q, v, true
+		}
+	}
+	return r, v, false
 }
 
 // AuthorizeFor loads the caller's membership of the org, and the subject s names, in one

@@ -229,9 +229,6 @@ type Access struct {
 	// Invite is the invite named by the route's {inviteId}; nil when there is none or it is
 	// not one of the org's.
 	Invite *Invite
-	// Extra is what Subject.Extra asked for, as the store reads that kind; nil when nothing was
-	// asked.
-	Extra any
-	// Item is the item Subject.Item named, as the store decoded it; nil when absent.
-	Item any
+	// Reads are Subject.Reads with what the store read for each, in order (ResultOf).
+	Reads []Result
 }

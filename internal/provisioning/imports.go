@@ -40,6 +40,10 @@ const (
 // rowWorkers is how many rows of a chunk are created at once.
 const rowWorkers = 8
 
+// lookupWorkers is how many addresses the dry run looks up in the directory at once: within
+// Cognito's default rate of user reads (AdminGetUser) with room for the portal's sign-ins.
+const lookupWorkers = 4
+
 // KindImportChunk is the outbox work of creating one chunk of an import's rows.
 const KindImportChunk outbox.Kind = "import.chunk"
 
@@ -291,7 +295,8 @@ func cellValue(key string, t orgs.PropertyType, cell string) (any, error) {
 // CheckImport checks every row as a create would, plus duplicates within the file (the later
 // row is the error) and addresses that are members already. An address outside the org's
 // verified domains that has an account elsewhere is an error too (as a single create's 409:
-// send an invite): lookup finds them, a few addresses at a time. It writes and sends nothing.
+// send an invite): lookup, when given, finds them, a few addresses at a time. It writes and
+// sends nothing.
 func (s *Service) CheckImport(ctx context.Context, a orgs.Access, store ImportStore, lookup UserLookup, rows []ImportRow) ([]RowResult, []plan, error) {
 	out := make([]RowResult, len(rows))
 	plans := make([]plan, len(rows))
@@ -330,6 +335,9 @@ func (s *Service) CheckImport(ctx context.Context, a orgs.Access, store ImportSt
 			outside = append(outside, i)
 		}
 	}
+	if lookup == nil {
+		outside = nil
+	}
 	if err := s.checkAccounts(ctx, lookup, plans, outside, out); err != nil {
 		return nil, nil, err
 	}
@@ -343,7 +351,7 @@ func (s *Service) checkAccounts(ctx context.Context, lookup UserLookup, plans []
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	sem := make(chan struct{}, rowWorkers)
+	sem := make(chan struct{}, lookupWorkers)
 	for _, i := range rows {
 		wg.Add(1)
 		sem <- struct{}{}

@@ -91,6 +91,18 @@ func (t Ticket) CommentCount(operator bool) int {
 	return t.PublicComments
 }
 
+// TicketRead asks the authorization step to read the org's ticket ID with it (orgs.Read):
+// the routes acting on {ticketId}. Its result is a *Ticket, nil when the org has none of that
+// id (TicketOf).
+type TicketRead struct{ ID string }
+
+// TicketOf returns the ticket the authorization step read for the route (TicketRead); nil
+// when there is none.
+func TicketOf(a orgs.Access) *Ticket {
+	_, t, _ := orgs.ResultOf[TicketRead, *Ticket](a)
+	return t
+}
+
 // Comment is one answer on a ticket.
 type Comment struct {
 	ID        string

@@ -38,12 +38,12 @@ func initial(o orgs.Org) State {
 	return State{CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy}
 }
 
-// StateRead is the orgs.Subject Extra that asks the authorization step for the org's token
-// state; Access.Extra is then a *State (nil: the org still has its initial token).
+// StateRead asks the authorization step for the org's token state (orgs.Read): the token
+// routes. Its result is a *State (nil: the org still has its initial token).
 type StateRead struct{}
 
-// UsageRead is the orgs.Subject Extra of the usage route: the token-use counters of Days
-// (YYYY-MM-DD) and the org's licenses. Access.Extra is then a UsageFacts.
+// UsageRead asks the authorization step for what the usage route counts (orgs.Read): the
+// token-use counters of Days (YYYY-MM-DD) and the org's licenses. Its result is a UsageFacts.
 type UsageRead struct{ Days []string }
 
 // UsageFacts is what UsageRead reads.
@@ -179,7 +179,7 @@ type View struct {
 
 // stateOf is the org's token state from the authorization step's read.
 func stateOf(a orgs.Access) State {
-	st, _ := a.Extra.(*State)
+	_, st, _ := orgs.ResultOf[StateRead, *State](a)
 	return stateIn(a.Org, st)
 }
 
@@ -313,7 +313,7 @@ func UsageDays(now time.Time) []string {
 // count of the pending invites.
 func (s *Service) Usage(ctx context.Context, a orgs.Access) (Usage, error) {
 	now := s.Now()
-	facts, _ := a.Extra.(UsageFacts)
+	_, facts, _ := orgs.ResultOf[UsageRead, UsageFacts](a)
 	pending, err := s.Store.PendingInvites(ctx, a.Org.ID, now)
 	if err != nil {
 		return Usage{}, err

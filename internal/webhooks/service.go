@@ -312,15 +312,15 @@ func (s *Service) Redeliver(ctx context.Context, a orgs.Access) (Delivery, error
 
 // DeliveryOf returns the delivery the authorization step read for the route's {deliveryId}.
 func DeliveryOf(a orgs.Access) (Delivery, bool) {
-	sub, ok := a.Item.(Subject)
-	if !ok || sub.Delivery == nil || sub.Endpoint.OrgID != a.Org.ID {
+	_, sub, _ := orgs.ResultOf[EndpointRead, Subject](a)
+	if sub.Delivery == nil || sub.Endpoint.OrgID != a.Org.ID {
 		return Delivery{}, false
 	}
 	return *sub.Delivery, true
 }
 
-// Subject is what the authorization step reads for a route naming a delivery: the endpoint
-// and the delivery.
+// Subject is what the authorization step reads for an EndpointRead: the endpoint (zero when
+// the org has none of that id) and the delivery asked for (nil when absent or not asked).
 type Subject struct {
 	Endpoint Endpoint
 	Delivery *Delivery

@@ -34,9 +34,10 @@ const RotationOverlap = 24 * time.Hour
 // KindDelivery is the outbox kind of a delivery attempt.
 const KindDelivery outbox.Kind = "webhook.delivery"
 
-// ItemKind names an endpoint as a subject of the authorization step (orgs.SubjectItem): the
-// routes under /webhooks/{webhookId} read it in the same round trip.
-const ItemKind = "webhook"
+// EndpointRead asks the authorization step to read the org's endpoint ID with it, and with
+// DeliveryID that delivery of it (orgs.Read): the routes under /webhooks/{webhookId}. Its
+// result is a Subject (EndpointOf, DeliveryOf).
+type EndpointRead struct{ ID, DeliveryID string }
 
 // Endpoint is one of an org's webhook endpoints.
 type Endpoint struct {
@@ -115,7 +116,7 @@ var MaxAttempts = 1 + len(Backoff)
 // EndpointOf returns the endpoint the authorization step read for the route's {webhookId};
 // NotFound when the org has none with that id.
 func EndpointOf(a orgs.Access) (Endpoint, error) {
-	if sub, ok := a.Item.(Subject); ok && sub.Endpoint.ID != "" && sub.Endpoint.OrgID == a.Org.ID {
+	if _, sub, _ := orgs.ResultOf[EndpointRead, Subject](a); sub.Endpoint.ID != "" && sub.Endpoint.OrgID == a.Org.ID {
 		return sub.Endpoint, nil
 	}
 	return Endpoint{}, apperr.New(apperr.NotFound, "webhook not found")

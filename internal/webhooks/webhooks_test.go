@@ -209,7 +209,7 @@ func newRig(t *testing.T) *rig {
 
 func (r *rig) access(webhookID, deliveryID string) orgs.Access {
 	r.t.Helper()
-	a, err := r.orgs.AuthorizeFor(context.Background(), r.admin, r.orgID, orgs.Subject{Item: orgs.SubjectItem{Kind: webhooks.ItemKind, ID: webhookID, Child: deliveryID}})
+	a, err := r.orgs.AuthorizeFor(context.Background(), r.admin, r.orgID, orgs.Subject{Reads: []orgs.Read{webhooks.EndpointRead{ID: webhookID, DeliveryID: deliveryID}}})
 	if err != nil {
 		r.t.Fatal(err)
 	}
