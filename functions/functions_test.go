@@ -18,9 +18,12 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/standins"
+	"github.com/vendorportal/orgs/internal/toolauth"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -28,7 +31,7 @@ import (
 // generated main is left over from a route that is gone: run `go generate ./functions`.
 func TestMainsMatchRouteTable(t *testing.T) {
 	names := map[string]bool{}
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		if names[r.Name] {
 			t.Errorf("two routes are named %q", r.Name)
 		}
@@ -97,7 +100,7 @@ func TestOpenAPIMatchesRouteTable(t *testing.T) {
 		}
 	}
 	var inTable []string
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		key := r.Method + " " + r.Path
 		inTable = append(inTable, key)
 		op, ok := inSpec[key]
@@ -131,11 +134,11 @@ type function struct {
 
 func allFunctions() []function {
 	var fns []function
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, httpapi.RouteInstalls(r)})
 	}
 	for _, f := range triggers.Functions {
-		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, httpapi.InstallsFor(f.Actions)})
+		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, httpapi.InstallsFor(f.IAMActions())})
 	}
 	return fns
 }
@@ -222,7 +225,8 @@ func functionDeps(t *testing.T) map[string][]string {
 // pool only with a cognito-idp: one. A handler that asks for a client its main does not
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
-	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install}
+	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install,
+		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install}
 	// As in AWS, the server's secret is in Secrets Manager (a stand-in here).
 	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
 	sm, err := standins.NewSecretsManager(map[string]string{secretARN: "s3cret"})

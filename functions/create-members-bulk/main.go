@@ -7,6 +7,10 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.CreateMembersBulk, cognito.Install) }
+func main() {
+	lambdaapp.Start(httpapi.CreateMembersBulk, secrets.Install, cognito.Install, orgauthz.Install)
+}

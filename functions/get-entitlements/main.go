@@ -6,6 +6,8 @@ package main
 import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/secrets"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
-func main() { lambdaapp.Start(httpapi.GetEntitlements) }
+func main() { lambdaapp.Start(httpapi.GetEntitlements, secrets.Install, toolauth.Install) }

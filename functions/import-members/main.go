@@ -7,7 +7,10 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/sheets"
 )
 
-func main() { lambdaapp.Start(httpapi.ImportMembers, cognito.Install, sheets.Install) }
+func main() {
+	lambdaapp.Start(httpapi.ImportMembers, cognito.Install, sheets.Install, orgauthz.Install)
+}

@@ -6,7 +6,8 @@ package main
 import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/sheets"
 )
 
-func main() { lambdaapp.Start(httpapi.ImportTemplate, sheets.Install) }
+func main() { lambdaapp.Start(httpapi.ImportTemplate, sheets.Install, orgauthz.Install) }

@@ -7,6 +7,7 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.MigrateLegacyUsers, cognito.Install) }
+func main() { lambdaapp.Start(httpapi.MigrateLegacyUsers, secrets.Install, cognito.Install) }

@@ -6,6 +6,8 @@ package main
 import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ResetMemberPassword) }
+func main() { lambdaapp.Start(httpapi.ResetMemberPassword, secrets.Install, orgauthz.Install) }

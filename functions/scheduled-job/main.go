@@ -6,8 +6,11 @@ package main
 import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-func main() { lambdaapp.StartFunction(triggers.ScheduledJob, ses.Install, cognito.Install) }
+func main() {
+	lambdaapp.StartFunction(triggers.ScheduledJob, secrets.Install, ses.Install, cognito.Install)
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ScimCreateUser, cognito.Install) }
+func main() { lambdaapp.Start(httpapi.ScimCreateUser, secrets.Install, cognito.Install) }

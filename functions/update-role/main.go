@@ -6,6 +6,7 @@ package main
 import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 )
 
-func main() { lambdaapp.Start(httpapi.UpdateRole) }
+func main() { lambdaapp.Start(httpapi.UpdateRole, orgauthz.Install) }

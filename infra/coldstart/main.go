@@ -10,7 +10,8 @@
 //   - for the host, to measure init: each binary is started against a stand-in of the Lambda
 //     Runtime API on 127.0.0.1, with the environment Lambda and the CDK stack give a function
 //     (region, dummy credentials, TABLE_NAME, APP_URL, APP_SECRET_ARN for the functions marked
-//     Secret, with a Secrets Manager stand-in on 127.0.0.1 answering GetSecretValue, ...),
+//     Secret and the GitHub OIDC key secret's ARN for its functions, with a Secrets Manager
+//     stand-in on 127.0.0.1 answering GetSecretValue, ...),
 //     and init is the time
 //     from exec to the function's first GET .../invocation/next. The functions' first /next is
 //     never answered: the process is killed there, so no handler runs and nothing calls AWS.
@@ -21,7 +22,7 @@
 // Init runs are interleaved: every round starts each binary once, the hello world included,
 // in a fresh random order, so that noise from a shared machine falls on all of them alike.
 // The measuring phase stops after -n rounds (default 50) or when -budget is spent, after at
-// least 5 rounds; slow builds (a cold build cache) shrink that budget so that the whole run
+// least 15 rounds; slow builds (a cold build cache) shrink that budget so that the whole run
 // stays near -total (default 110 s).
 //
 // It prints a markdown table to stdout, rows over a target marked, and then the packages that
@@ -45,6 +46,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 // The targets, as ratios to the hello world.
@@ -64,10 +68,14 @@ type function struct {
 	name string
 	pkg  string // package pattern relative to the module root, e.g. ./functions/get-me
 	ref  bool   // the hello world
-	// secret: the function reads the server's secret (its main installs internal/secrets), so
-	// it gets APP_SECRET_ARN, as in the stack, and reads it from a Secrets Manager stand-in at
-	// init, one loopback round trip that the measurement includes.
+	// secret: the function reads the server's secret (its route or trigger is marked Secret),
+	// so it gets APP_SECRET_ARN, as in the stack, and reads it from a Secrets Manager stand-in
+	// at init, one loopback round trip that the measurement includes.
 	secret bool
+	// readsSecrets: the route's other secrets (httpapi.Route.ReadsSecrets), read at init from
+	// the same stand-in, whose ARNs the stack hands the function (the GitHub OIDC signing
+	// keys: without them, the function would generate a key, which it never does in AWS).
+	readsSecrets []string
 
 	hostBin  string
 	sizeBin  string
@@ -83,8 +91,8 @@ type function struct {
 
 func main() {
 	n := flag.Int("n", 50, "init runs per function (rounds)")
-	budget := flag.Duration("budget", 60*time.Second, "time cap of the init-measuring phase; rounds stop once it is spent (after at least 5)")
-	total := flag.Duration("total", 110*time.Second, "the whole run's aim: slow builds shorten the init phase's budget to fit (down to its 5 rounds)")
+	budget := flag.Duration("budget", 60*time.Second, "time cap of the init-measuring phase; rounds stop once it is spent (after at least 15)")
+	total := flag.Duration("total", 110*time.Second, "the whole run's aim: slow builds shorten the init phase's budget to fit (down to its 15 rounds)")
 	pkgs := flag.Int("pkgs", 15, "rows of the per-package size breakdown of the biggest function; 0 skips it")
 	only := flag.String("only", "", "measure only the functions whose name matches this regexp (the hello world always)")
 	seed := flag.Uint64("seed", 0, "seed of the run order; 0 picks one")
@@ -236,17 +244,30 @@ func listFunctions(root, only string) ([]*function, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The stack's settings of each function: whether it reads the server's secret, and which
+	// other secrets it reads.
+	routes := map[string]*httpapi.Route{}
+	for _, r := range httpapi.Routes() {
+		routes[r.Name] = r
+	}
+	fnByName := map[string]*triggers.Function{}
+	for _, f := range triggers.Functions {
+		fnByName[f.Name] = f
+	}
 	var fns []*function
 	for _, e := range entries {
 		if !e.IsDir() || (re != nil && !re.MatchString(e.Name())) {
 			continue
 		}
-		main, err := os.ReadFile(filepath.Join(root, "functions", e.Name(), "main.go"))
-		if err != nil {
-			return nil, err
+		f := &function{name: e.Name(), pkg: "./functions/" + e.Name()}
+		if r := routes[e.Name()]; r != nil {
+			f.secret, f.readsSecrets = r.Secret, r.ReadsSecrets
+		} else if t := fnByName[e.Name()]; t != nil {
+			f.secret = t.Secret
+		} else {
+			return nil, fmt.Errorf("functions/%s is neither a route (httpapi.Routes) nor a trigger (triggers.Functions): run go generate ./functions", e.Name())
 		}
-		fns = append(fns, &function{name: e.Name(), pkg: "./functions/" + e.Name(),
-			secret: strings.Contains(string(main), "/internal/secrets\"")})
+		fns = append(fns, f)
 	}
 	if len(fns) == 0 {
 		return nil, fmt.Errorf("no function under functions/ to measure")
@@ -278,7 +299,7 @@ func measureInit(ctx context.Context, api *runtimeAPI, all []*function, n int, b
 	}
 	live = ok
 
-	const minRounds = 5
+	const minRounds = 15
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	deadline := time.Now().Add(budget)
 	rounds := 0

@@ -18,6 +18,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/githuboidc"
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/standins"
 )
 
@@ -70,7 +73,13 @@ func startRuntimeAPI() (*runtimeAPI, error) {
 		ln.Close()
 		return nil, err
 	}
-	sm, err := standins.NewSecretsManager(map[string]string{coldstartSecretARN: "coldstart-dummy-secret-0123456789abcdef"})
+	// The GitHub OIDC functions read their signing keys at init: a real 2048-bit key, so that
+	// they parse what they parse in AWS.
+	oidcKeys := string(githuboidc.GenerateKeys().EncodePEM())
+	sm, err := standins.NewSecretsManager(map[string]string{
+		coldstartSecretARN:   "coldstart-dummy-secret-0123456789abcdef",
+		coldstartOIDCKeysARN: oidcKeys,
+	})
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -139,7 +148,7 @@ func (a *runtimeAPI) post(w http.ResponseWriter, r *http.Request) {
 // provided.al2023 function, what the CDK stack sets (internal/app ConfigFromEnv reads it),
 // dummy credentials, and proxies that keep any AWS call on this machine. Nothing is inherited
 // from this process's environment.
-func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, secret bool) []string {
+func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, secret bool, readsSecrets []string) []string {
 	env := []string{
 		"AWS_LAMBDA_RUNTIME_API=" + a.addr,
 		"AWS_LAMBDA_FUNCTION_NAME=" + fn,
@@ -171,12 +180,29 @@ func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, secret bool) []string {
 	if secret {
 		// As the stack does: only the functions that use the secret know where it is. The
 		// stand-in is on 127.0.0.1, which the proxies above leave alone.
-		env = append(env, "APP_SECRET_ARN="+coldstartSecretARN, "SECRETSMANAGER_ENDPOINT="+a.secrets.URL)
+		env = append(env, "APP_SECRET_ARN="+coldstartSecretARN)
+	}
+	for _, name := range readsSecrets {
+		switch name {
+		case httpapi.SecretGitHubOIDCKeys:
+			// As the stack does when GitHub sign-in is deployed (its settings are required
+			// then): the feature's settings and the keys' ARN.
+			env = append(env, app.EnvGitHubOIDCKeySecret+"="+coldstartOIDCKeysARN,
+				app.EnvGitHubClientID+"=Iv1.0123456789abcdef",
+				app.EnvGitHubOIDCIssuer+"=https://api.example.com/oidc/github",
+				app.EnvGitHubOIDCRedirectURIs+"=https://auth.example.com/oauth2/idpresponse")
+		}
+	}
+	if secret || len(readsSecrets) > 0 {
+		env = append(env, "SECRETSMANAGER_ENDPOINT="+a.secrets.URL)
 	}
 	return env
 }
 
-const coldstartSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
+const (
+	coldstartSecretARN   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
+	coldstartOIDCKeysARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:GitHubOIDCKeys-AbCdEf"
+)
 
 // initOnce starts f's host binary and returns the time from exec to its first /next, and the
 // CPU time (user+sys) the process used by the time it was killed there.
@@ -242,7 +268,7 @@ func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeo
 
 	cmd := exec.Command(f.hostBin)
 	cmd.Dir = filepath.Dir(f.hostBin)
-	cmd.Env = a.lambdaEnv(f.name, cmd.Dir, f.secret)
+	cmd.Env = a.lambdaEnv(f.name, cmd.Dir, f.secret, f.readsSecrets)
 	cmd.Stdout = a.out
 	cmd.Stderr = a.out
 	t0 := time.Now()

@@ -21,8 +21,11 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/localmode"
+	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
 func main() {
@@ -38,7 +41,7 @@ func main() {
 
 func run(fn, eventFile, api string) error {
 	var route *httpapi.Route
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		if r.Name == fn {
 			route = r
 		}
@@ -70,6 +73,9 @@ func run(fn, eventFile, api string) error {
 	ses.Install(env)
 	cognito.Install(env)
 	sheets.Install(env)
+	secrets.Install(env)
+	toolauth.Install(env)
+	orgauthz.Install(env)
 	out, err := httpapi.Bind(route, env)(context.Background(), ev)
 	if err != nil {
 		return err

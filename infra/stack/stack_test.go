@@ -308,7 +308,7 @@ func statements(doc any) []map[string]any {
 }
 
 func TestOrgsStack(t *testing.T) {
-	if len(httpapi.Routes) == 0 {
+	if len(httpapi.Routes()) == 0 {
 		t.Fatal("httpapi.Routes is empty")
 	}
 	syn := synth(t)
@@ -355,7 +355,7 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("no function %s", r.Name)
 			}
 		}
-		for _, r := range httpapi.Routes {
+		for _, r := range stack.RouteTable() {
 			if r.Feature != "" && byName[r.Name] != "" {
 				t.Errorf("function %s of feature %s is deployed without the feature's settings", r.Name, r.Feature)
 			}
@@ -1290,7 +1290,7 @@ func TestFederationSettingsAreComplete(t *testing.T) {
 // deployedRoutes are the routes the stack deploys: all but those of features not configured.
 func deployedRoutes(github bool) []*httpapi.Route {
 	var out []*httpapi.Route
-	for _, r := range httpapi.Routes {
+	for _, r := range stack.RouteTable() {
 		if r.Feature == "" || (r.Feature == httpapi.FeatureGitHubOIDC && github) {
 			out = append(out, r)
 		}
@@ -1317,7 +1317,7 @@ func wantEnv(name string) []string {
 	var actions []string
 	var route *httpapi.Route
 	secret := false
-	for _, r := range httpapi.Routes {
+	for _, r := range stack.RouteTable() {
 		if r.Name == name {
 			route, actions, secret = r, r.Actions, r.Secret
 		}
@@ -1628,12 +1628,10 @@ func checkBudget(t *testing.T, tp tmpl, functions int) {
 	t.Logf("%d resources in %d templates for %d functions", total, len(tp.counts), functions)
 }
 
-// withRoutes replaces httpapi.Routes for the rest of the test.
+// withRoutes replaces the stack's route table (stack.RouteTable) for the rest of the test.
 func withRoutes(t *testing.T, routes []*httpapi.Route) {
 	t.Helper()
-	saved := httpapi.Routes
-	t.Cleanup(func() { httpapi.Routes = saved })
-	httpapi.Routes = routes
+	t.Cleanup(stack.SetRouteTable(routes))
 }
 
 // paddedRoutes is the route table with fake routes appended until the stack has functions
@@ -1641,7 +1639,7 @@ func withRoutes(t *testing.T, routes []*httpapi.Route) {
 // capability, more than a nested stack takes, the others spread over three more, as the
 // capabilities still to land (licensing, tokens, provisioning, webhooks) will be.
 func paddedRoutes(functions int) []*httpapi.Route {
-	routes := slices.Clone(httpapi.Routes)
+	routes := slices.Clone(httpapi.Routes())
 	n := len(deployedRoutes(false)) + len(triggers.Functions)
 	others := []string{"licensing", "tokens", "webhooks"}
 	for i := 0; n < functions; i++ {
@@ -1724,13 +1722,13 @@ func TestRouteGroups(t *testing.T) {
 		}
 	}
 
-	before, _ := stack.RouteGroups(httpapi.Routes)
+	before, _ := stack.RouteGroups(httpapi.Routes())
 	added := []*httpapi.Route{
 		{Name: "new-ticket-route", Method: "GET", Path: "/v1/orgs/{orgId}/tickets/{ticketId}/history"},
 		{Name: "new-capability", Method: "GET", Path: "/v1/orgs/{orgId}/webhooks"},
 	}
-	for _, at := range []int{0, len(httpapi.Routes) / 2, len(httpapi.Routes)} {
-		routes := slices.Concat(httpapi.Routes[:at], added, httpapi.Routes[at:])
+	for _, at := range []int{0, len(httpapi.Routes()) / 2, len(httpapi.Routes())} {
+		routes := slices.Concat(httpapi.Routes()[:at], added, httpapi.Routes()[at:])
 		after, _ := stack.RouteGroups(routes)
 		for name, g := range before {
 			if after[name] != g {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/githuboidc"
-	"github.com/vendorportal/orgs/internal/secrets"
 )
 
 // Settings of the GitHub OIDC provider (package githuboidc), read from the environment by its
@@ -72,12 +71,11 @@ func (e *Env) gitHubOIDCKeys() *githuboidc.KeySet {
 	if id := os.Getenv(EnvGitHubOIDCKeySecret); id != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		r := &secrets.Reader{Config: e.AWSConfig(), Endpoint: os.Getenv(EnvSecretsManagerEndpoint)}
-		v, err := r.String(ctx, id)
+		v, err := e.secretReader()(ctx, id)
 		if err != nil {
 			panic("app: GitHub OIDC signing keys: " + err.Error())
 		}
-		pemText = v
+		pemText = string(v)
 	}
 	if pemText == "" {
 		e.Log.Warn("GitHub OIDC: no signing key configured; using a key generated for this process")

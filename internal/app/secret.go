@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/vendorportal/orgs/internal/secrets"
 )
 
 // Secret returns the server's secret, from which each use derives its own key (package seal):
@@ -37,18 +35,15 @@ func (e *Env) Secret() []byte {
 // SecretReader reads a secret's value by its ARN.
 type SecretReader func(ctx context.Context, arn string) ([]byte, error)
 
-// UseSecretReader makes e read the server's secret with r instead of Secrets Manager: tests
-// count the reads. Call it before anything asks for the secret.
+// UseSecretReader makes e read secrets with r: Secrets Manager (secrets.Install), or in tests
+// a reader that counts the reads. Call it before anything asks for a secret.
 func (e *Env) UseSecretReader(r SecretReader) { preset(e, "secret-reader", r) }
 
-// secretReader is the installed reader, or Secrets Manager's GetSecretValue as one signed
-// request (package secrets: the SDK's signer, no Secrets Manager client).
+// secretReader is the installed reader: Secrets Manager's GetSecretValue (secrets.Install,
+// which the generated main of a function that reads a secret calls), or a test's. It is
+// installed rather than built here so that no other function links it.
 func (e *Env) secretReader() SecretReader {
 	return once(e, "secret-reader", func() SecretReader {
-		r := &secrets.Reader{Config: e.AWSConfig(), Endpoint: e.Config.SecretsManagerEndpoint}
-		return func(ctx context.Context, arn string) ([]byte, error) {
-			v, err := r.String(ctx, arn)
-			return []byte(v), err
-		}
+		panic("app: no secret reader installed: a function that reads a secret (Route.Secret, Route.ReadsSecrets, triggers.Function.Secret) has a main that calls secrets.Install")
 	})
 }

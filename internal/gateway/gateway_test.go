@@ -9,8 +9,10 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
 // API Gateway picks the most specific route: a literal segment beats a path variable. The
@@ -20,7 +22,9 @@ func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 	ses.Install(env)
 	cognito.Install(env)
 	sheets.Install(env)
-	g := New(env, httpapi.Routes, nil)
+	toolauth.Install(env)
+	orgauthz.Install(env)
+	g := New(env, httpapi.Routes(), nil)
 	for path, want := range map[string]*httpapi.Route{
 		"/v1/orgs/o1/events/export":                     httpapi.ExportEvents,
 		"/v1/orgs/o1/events/01jd0000000000000000000000": httpapi.GetEvent,

@@ -20,6 +20,7 @@ import (
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/githuboidc"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/secrets"
 )
 
 const (
@@ -128,8 +129,9 @@ func provider(t *testing.T, gh *fakeGitHub, sm *fakeSecretsManager) (issuer stri
 		t.Setenv(app.EnvGitHubOIDCSigningKey, string(githuboidc.GenerateKeys().EncodePEM()))
 	}
 	env := app.New(app.ConfigFromEnv(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	secrets.Install(env)
 	var routes []*httpapi.Route
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		if r.Feature == httpapi.FeatureGitHubOIDC {
 			routes = append(routes, r)
 		}

@@ -164,11 +164,11 @@ func (acceptingDirectory) DeleteUser(context.Context, string) error       { retu
 
 func TestEveryMutatingRouteWritesExactlyOneEvent(t *testing.T) {
 	for name := range mutations {
-		if !slices.ContainsFunc(Routes, func(r *Route) bool { return r.Name == name && r.Mutating() }) {
+		if !slices.ContainsFunc(Routes(), func(r *Route) bool { return r.Name == name && r.Mutating() }) {
 			t.Errorf("mutations has a scenario for %q, which is not a mutating route of the table", name)
 		}
 	}
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		if !r.Mutating() {
 			continue
 		}

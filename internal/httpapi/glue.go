@@ -228,10 +228,10 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	}
 	b := bound{route: r, handler: h, replay: replay, now: env.Now}
 	if r.OrgScoped() {
-		b.authz = env.Orgs()
+		b.authz = env.Authorizer()
 	}
 	if r.Auth == Token {
-		b.tool = env.Tokens()
+		b.tool = env.ToolSignIn()
 	}
 	// Only a route marked Secret asks for the server's secret, once, at the cold start: the
 	// other functions never hold it (principle 9).
@@ -279,8 +279,8 @@ type bound struct {
 	route   *Route
 	handler Handler
 	replay  Replayer
-	authz   *orgs.Service
-	tool    *tokens.Service
+	authz   app.Authorizer
+	tool    app.ToolSignIn
 	// cursors seals the route's list cursors; nil for a route not marked Secret.
 	cursors *seal.Key
 	now     func() time.Time
@@ -314,7 +314,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		if !ok {
 			return nil, apperr.New(apperr.Unauthenticated, "sign in with HTTP Basic: a member's email and the org's access token")
 		}
-		if req.Tool, err = b.tool.SignIn(ctx, email, token); err != nil {
+		if req.Tool, err = b.tool(ctx, email, token); err != nil {
 			return nil, err
 		}
 	}
@@ -335,7 +335,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		if r.Reads != nil {
 			subject.Reads = r.Reads(req, b.now())
 		}
-		if req.Access, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
+		if req.Access, err = authz(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)
 		}
 	}

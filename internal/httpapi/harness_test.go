@@ -27,11 +27,13 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/testenv"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
 // harnessNow is the harness's clock: the time of the sample events' tokens.
@@ -93,6 +95,8 @@ func newAPI(t *testing.T, opts ...func(*dynamodb.Options)) *api {
 		o.APIOptions = append(slices.Clone(o.APIOptions), a.writes.record)
 	}}, opts...)...)
 	a.env = app.New(config(table), slog.New(slog.NewJSONHandler(&a.logs, nil)))
+	toolauth.Install(a.env)
+	orgauthz.Install(a.env)
 	a.env.Now = func() time.Time { return harnessNow }
 	a.env.UseDynamoDB(client)
 	a.store = a.env.Store()
@@ -104,6 +108,8 @@ func newAPI(t *testing.T, opts ...func(*dynamodb.Options)) *api {
 func newBareAPI(t *testing.T) *api {
 	a := &api{t: t, writes: &writeLog{}, bound: map[*Route]LambdaHandler{}}
 	a.env = app.New(config(""), slog.New(slog.NewJSONHandler(&a.logs, nil)))
+	toolauth.Install(a.env)
+	orgauthz.Install(a.env)
 	return a
 }
 
@@ -298,7 +304,7 @@ func (a *api) call(r *Route, ev events.APIGatewayV2HTTPRequest) events.APIGatewa
 	if err != nil {
 		a.t.Fatalf("%s: the handler returned an error to Lambda: %v", r.Name, err)
 	}
-	if slices.Contains(Routes, r) {
+	if slices.Contains(Routes(), r) {
 		body := []byte(resp.Body)
 		if resp.IsBase64Encoded {
 			body, _ = base64.StdEncoding.DecodeString(resp.Body)

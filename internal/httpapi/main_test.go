@@ -33,7 +33,7 @@ func checkEveryRouteSeen() error {
 		return nil
 	}
 	var all []string
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		all = append(all, r.Method+" "+r.Path)
 	}
 	if unseen := contract.Unseen(all); len(unseen) > 0 {

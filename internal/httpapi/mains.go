@@ -20,21 +20,37 @@ func MainSource(r *Route) string {
 }
 
 // RouteInstalls returns the packages of internal/ whose Install the route's main calls: those
-// its Actions call for, and sheets for a route that reads or writes spreadsheets.
+// its IAM actions call for (secrets for a route marked Secret), secrets for one that reads
+// other secrets, sheets for a route that reads or writes spreadsheets, orgauthz for an org
+// route (OrgScoped: the authorization step) and toolauth for one whose callers are tools
+// (Auth Token).
 func RouteInstalls(r *Route) []string {
-	out := InstallsFor(r.Actions)
+	out := InstallsFor(r.IAMActions())
+	if len(r.ReadsSecrets) > 0 && !slices.Contains(out, "secrets") {
+		out = append(out, "secrets")
+	}
 	if r.Spreadsheets {
 		out = append(out, "sheets")
+	}
+	if r.OrgScoped() {
+		out = append(out, "orgauthz")
+	}
+	if r.Auth == Token {
+		out = append(out, "toolauth")
 	}
 	return out
 }
 
 // InstallsFor returns the packages of internal/ whose Install a function with these IAM
-// actions calls at cold start: ses for an ses: action, cognito for a cognito-idp: one. A
-// function without them does not import those packages, and so links neither SDK client
+// actions calls at cold start: ses for an ses: action, cognito for a cognito-idp: one,
+// secrets for SecretAction (the functions marked Secret). A function without them does not
+// import those packages, and so links neither SDK client nor the secret reader
 // (functions_test checks it); one that needs them has the IAM actions to use them.
 func InstallsFor(actions []string) []string {
 	var out []string
+	if slices.Contains(actions, SecretAction) {
+		out = append(out, "secrets")
+	}
 	if slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "ses:") }) {
 		out = append(out, "ses")
 	}
@@ -64,7 +80,12 @@ func generatedMain(name, doc, pkg, call string, installs []string) string {
 	for _, imp := range imports {
 		b.WriteString("\t\"" + imp + "\"\n")
 	}
-	b.WriteString(")\n\nfunc main() { lambdaapp." + call + ") }\n")
+	// As gofmt lays it out: a body too long for one line goes on its own.
+	if body := "lambdaapp." + call + ")"; len("func main() {  }")+len(body) <= 100 {
+		b.WriteString(")\n\nfunc main() { " + body + " }\n")
+	} else {
+		b.WriteString(")\n\nfunc main() {\n\t" + body + "\n}\n")
+	}
 	return b.String()
 }
 

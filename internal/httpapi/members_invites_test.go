@@ -77,7 +77,7 @@ func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
 	}
 	for _, mci := range []bool{false, true} {
 		h.setMembersCanInvite(orgID, mci)
-		for _, r := range Routes {
+		for _, r := range Routes() {
 			if !r.OrgScoped() {
 				continue
 			}

@@ -17,7 +17,7 @@ var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 // Every path parameter of every route has a kind (its shape, and whether it is a secret),
 // by its name or declared on the route: a new route can't forget it.
 func TestEveryPathParameterHasAKind(t *testing.T) {
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		for _, m := range pathParam.FindAllStringSubmatch(r.Path, -1) {
 			if _, ok := r.Param(m[1]); !ok {
 				t.Errorf("%s %s: path parameter {%s} has no kind: name it in PathParams or declare it in the route's Params", r.Method, r.Path, m[1])
@@ -39,7 +39,7 @@ func TestPathIdsOfTheWrongShapeAnswer404(t *testing.T) {
 	valid := map[string]string{"orgId": orgID, "userId": ada.ID, "inviteId": app.NewULID(), "eventId": app.NewULID(),
 		"token": strings.Repeat("A", 43)}
 	bad := []string{strings.Repeat("a", 3000), strings.Repeat("0", 2000), "..", "a b", "01JD0000000000000000000000!", "\x00"}
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		names := pathParam.FindAllStringSubmatch(r.Path, -1)
 		for _, m := range names {
 			for _, v := range bad {

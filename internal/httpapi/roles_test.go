@@ -106,7 +106,7 @@ func TestEveryOrgRouteAllowsExactlyWhatACustomRoleHolds(t *testing.T) {
 		}
 		return ""
 	}
-	for _, r := range Routes {
+	for _, r := range Routes() {
 		if !r.OrgScoped() {
 			continue
 		}

@@ -192,14 +192,22 @@ var (
 	}
 )
 
-// Routes is the route table: the core routes, then each capability's list.
-var Routes = slices.Concat(coreRoutes,
-	ticketRoutes,
-	oidcRoutes,
-	scimRoutes,
-	licensingRoutes,
-	webhookRoutes,
-)
+// Routes returns the route table: the core routes, then each capability's list. It is a
+// function, not a package-level slice, so that no function's binary links it: a slice built
+// at init would reach every route's Build, and with them every handler, domain package and
+// client of the service, into each function (package size and cold start, see
+// infra/coldstart). A function's main names its own route only.
+func Routes() []*Route {
+	return slices.Concat(coreRoutes,
+		ticketRoutes,
+		oidcRoutes,
+		scimRoutes,
+		licensingRoutes,
+		webhookRoutes,
+		tokenRoutes,
+		rolesRoutes,
+	)
+}
 
 var coreRoutes = []*Route{
 	GetConfig, GetMe, CreateOrg, ListOrgs, GetOrg,
@@ -210,5 +218,3 @@ var coreRoutes = []*Route{
 	ListInvites, CreateInvite, CreateInvitesBulk, ResendInvite, RevokeInvite, PreviewInvite, AcceptInvite,
 	GetUserProperties, PutUserProperties, ListDomains, AddDomain, VerifyDomain, UpdateDomain, RemoveDomain, SuggestedOrgs, JoinOrg, CreateMember, CreateMembersBulk, ResetMemberPassword, ListLegacyUsers, MigrateLegacyUsers, ImportMembers, GetImport, ImportTemplate,
 }
-
-func init() { Routes = append(Routes, tokenRoutes...) }

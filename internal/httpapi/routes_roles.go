@@ -33,6 +33,3 @@ var (
 )
 
 var rolesRoutes = []*Route{ListRoles, CreateRole, UpdateRole, DeleteRole}
-
-// The route table takes the capability's routes here, so that routes.go stays as it is.
-func init() { Routes = append(Routes, rolesRoutes...) }

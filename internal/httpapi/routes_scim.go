@@ -21,19 +21,19 @@ var (
 		Name: "scim-service-provider-config", Method: "GET", Path: "/v1/scim/v2/ServiceProviderConfig", Auth: SCIM,
 		Actions: []string{ddbBatchGet},
 		Summary: "SCIM: what this service provider supports",
-		Build:   buildSCIMDiscovery("ServiceProviderConfig"),
+		Build:   buildSCIMServiceProviderConfig,
 	}
 	ScimResourceTypes = &Route{
 		Name: "scim-resource-types", Method: "GET", Path: "/v1/scim/v2/ResourceTypes", Auth: SCIM,
 		Actions: []string{ddbBatchGet},
 		Summary: "SCIM: the resource types (User, Group)",
-		Build:   buildSCIMDiscovery("ResourceTypes"),
+		Build:   buildSCIMResourceTypes,
 	}
 	ScimSchemas = &Route{
 		Name: "scim-schemas", Method: "GET", Path: "/v1/scim/v2/Schemas", Auth: SCIM,
 		Actions: []string{ddbBatchGet},
 		Summary: "SCIM: the User and Group schemas",
-		Build:   buildSCIMDiscovery("Schemas"),
+		Build:   buildSCIMSchemas,
 	}
 	ScimListUsers = &Route{
 		Name: "scim-list-users", Method: "GET", Path: "/v1/scim/v2/Users", Auth: SCIM,

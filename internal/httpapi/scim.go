@@ -98,15 +98,24 @@ func buildRevokeSCIMToken(env *app.Env) Handler {
 	}
 }
 
-func buildSCIMDiscovery(what string) func(env *app.Env) Handler {
-	return func(env *app.Env) Handler {
-		svc := env.SCIM()
-		return func(ctx context.Context, req *Request) (*Response, error) {
-			if _, err := scimSession(ctx, svc, req, nil, ""); err != nil {
-				return nil, err
-			}
-			return scimJSON(http.StatusOK, scim.Discovery(what, svc.BaseURL))
+// The discovery routes' Builds are functions of their own, not buildSCIMDiscovery("...")
+// in the Route literal: a call there is made at init, in every function's binary, and links
+// what it returns into all of them.
+func buildSCIMServiceProviderConfig(env *app.Env) Handler {
+	return buildSCIMDiscovery(env, "ServiceProviderConfig")
+}
+
+func buildSCIMResourceTypes(env *app.Env) Handler { return buildSCIMDiscovery(env, "ResourceTypes") }
+
+func buildSCIMSchemas(env *app.Env) Handler { return buildSCIMDiscovery(env, "Schemas") }
+
+func buildSCIMDiscovery(env *app.Env, what string) Handler {
+	svc := env.SCIM()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if _, err := scimSession(ctx, svc, req, nil, ""); err != nil {
+			return nil, err
 		}
+		return scimJSON(http.StatusOK, scim.Discovery(what, svc.BaseURL))
 	}
 }
 

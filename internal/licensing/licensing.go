@@ -9,7 +9,6 @@
 package licensing
 
 import (
-	"regexp"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -46,11 +45,20 @@ type Product struct {
 	UpdatedAt        time.Time
 }
 
-// productIDPattern is the contract's product id.
-var productIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
-
-// ValidProductID reports whether id has the shape of a product id.
-func ValidProductID(id string) bool { return productIDPattern.MatchString(id) }
+// ValidProductID reports whether id has the shape of the contract's product id,
+// ^[a-z0-9][a-z0-9-]{1,62}$. It is written out rather than a package-level regexp, which
+// every function importing this package would compile at its cold start.
+func ValidProductID(id string) bool {
+	if len(id) < 2 || len(id) > 63 || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Type is the kind of a license.
 type Type string

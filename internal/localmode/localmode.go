@@ -23,10 +23,13 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/streamfeed"
+	"github.com/vendorportal/orgs/internal/toolauth"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -84,6 +87,9 @@ func New(ctx context.Context, o Options) (*API, error) {
 		ses.Install(env)
 		cognito.Install(env)
 		sheets.Install(env)
+		secrets.Install(env)
+		toolauth.Install(env)
+		orgauthz.Install(env)
 		return env
 	}
 	tools := cfg
@@ -92,7 +98,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err := ensureDemoCatalog(ctx, api.Env); err != nil {
 		return nil, err
 	}
-	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes, verifier, func(r *httpapi.Route) *app.Env {
+	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes(), verifier, func(r *httpapi.Route) *app.Env {
 		c := cfg
 		c.AppID = r.Name
 		return function(c)

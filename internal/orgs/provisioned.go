@@ -3,7 +3,6 @@ package orgs
 import (
 	"context"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -118,8 +117,20 @@ func (o *Org) Provisioned(m Member) bool {
 	return o.VerifiedDomain(m.Email)
 }
 
-// PropertyKeyPattern is what a property key looks like.
-var PropertyKeyPattern = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]{0,39}$`)
+// ValidPropertyKey reports whether key looks like a property key: ^[a-z][a-zA-Z0-9_]{0,39}$.
+// It is written out rather than a package-level regexp, which every function importing this
+// package would compile at its cold start.
+func ValidPropertyKey(key string) bool {
+	if len(key) < 1 || len(key) > 40 || key[0] < 'a' || key[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(key); i++ {
+		if c := key[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 const maxPropertyString = 1000
 

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/idna"
@@ -38,7 +39,20 @@ const (
 // ErrCodeSpent: the code was tried too often, expired or never sent.
 var ErrCodeSpent = apperr.New(apperr.Gone, "this verification code can no longer be used: request a new one")
 
-var domainProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.Transitional(false))
+var (
+	domainOnce sync.Once
+	domainIDNA *idna.Profile
+)
+
+// domainProfile is the IDNA profile of NormalizeDomain, made on first use: a package-level
+// one would be made at init, linking IDNA's mapping and bidi tables into every function that
+// imports this package, also those that never see a domain.
+func domainProfile() *idna.Profile {
+	domainOnce.Do(func() {
+		domainIDNA = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.Transitional(false))
+	})
+	return domainIDNA
+}
 
 // NormalizeDomain returns the domain lower-cased in its IDNA ASCII form, checking that it has
 // a public suffix and at least one more label ("acme.com", not "com", nor "example.invalid").
@@ -48,7 +62,7 @@ func NormalizeDomain(s string) (string, error) {
 	if s == "" || len(s) > 253 || strings.ContainsAny(s, "@/: ") {
 		return "", bad
 	}
-	a, err := domainProfile.ToASCII(s)
+	a, err := domainProfile().ToASCII(s)
 	if err != nil || !strings.Contains(a, ".") {
 		return "", bad
 	}
@@ -181,10 +195,22 @@ func (s *Service) verified(ctx context.Context, a orgs.Access, i int, method str
 }
 
 // codeMessage is the email carrying a domain's verification code.
-var codeMessage = mail.MustTemplate("domain-code",
-	"Your verification code for {{.Domain}}",
-	"{{.Actor}} asked to verify that {{.Org}} holds the domain {{.Domain}}.\n\nThe code: {{.Code}}\n\nIt works for an hour. If you did not expect this, ignore this email.\n",
-	`<p>{{.Actor}} asked to verify that {{.Org}} holds the domain {{.Domain}}.</p><p>The code: <strong>{{.Code}}</strong></p><p>It works for an hour. If you did not expect this, ignore this email.</p>`)
+var (
+	codeOnce     sync.Once
+	codeTemplate *mail.Template
+)
+
+// codeMessage parses the template on first use: a package-level one would be parsed at the cold
+// start of every function that imports this package, and linked into all of them.
+func codeMessage() *mail.Template {
+	codeOnce.Do(func() {
+		codeTemplate = mail.MustTemplate("domain-code",
+			"Your verification code for {{.Domain}}",
+			"{{.Actor}} asked to verify that {{.Org}} holds the domain {{.Domain}}.\n\nThe code: {{.Code}}\n\nIt works for an hour. If you did not expect this, ignore this email.\n",
+			`<p>{{.Actor}} asked to verify that {{.Org}} holds the domain {{.Domain}}.</p><p>The code: <strong>{{.Code}}</strong></p><p>It works for an hour. If you did not expect this, ignore this email.</p>`)
+	})
+	return codeTemplate
+}
 
 func (s *Service) sendCode(ctx context.Context, a orgs.Access, i int, email string) (VerifyResult, error) {
 	addr, err := orgs.NormalizeEmail("email", email)
@@ -200,7 +226,7 @@ func (s *Service) sendCode(ctx context.Context, a orgs.Access, i int, email stri
 	after.Domains = slices.Clone(a.Org.Domains)
 	nd := &after.Domains[i]
 	nd.CodeHash, nd.CodeExpiresAt, nd.CodeTries = s.codeMAC(a.Org.ID, d.Name, code), s.Now().Add(codeLifetime), CodeTries
-	msg, err := codeMessage.Render(addr, map[string]string{"Actor": a.Member.Email, "Org": a.Org.Name, "Domain": d.Name, "Code": code})
+	msg, err := codeMessage().Render(addr, map[string]string{"Actor": a.Member.Email, "Org": a.Org.Name, "Domain": d.Name, "Code": code})
 	if err != nil {
 		return VerifyResult{}, err
 	}

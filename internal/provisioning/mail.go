@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/mail"
@@ -114,13 +115,37 @@ func SealedEmailHandler(k seal.Key, sender mail.Sender, dir PasswordSetter) outb
 }
 
 // credentialsMessage is the email that carries a provisioned user's temporary password.
-var credentialsMessage = mail.MustTemplate("credentials",
-	"Your account for {{.Org}}",
-	"{{.Actor}} created an account for you in {{.Org}}.\n\nSign in at {{.URL}} as {{.Email}} with this temporary password:\n\n{{.Password}}\n\nYou will be asked to choose your own password when you first sign in.\n",
-	`<p>{{.Actor}} created an account for you in {{.Org}}.</p><p>Sign in at <a href="{{.URL}}">{{.URL}}</a> as <strong>{{.Email}}</strong> with this temporary password:</p><p><code>{{.Password}}</code></p><p>You will be asked to choose your own password when you first sign in.</p>`)
+var (
+	credentialsOnce     sync.Once
+	credentialsTemplate *mail.Template
+)
+
+// credentialsMessage parses the template on first use: a package-level one would be parsed at the cold
+// start of every function that imports this package, and linked into all of them.
+func credentialsMessage() *mail.Template {
+	credentialsOnce.Do(func() {
+		credentialsTemplate = mail.MustTemplate("credentials",
+			"Your account for {{.Org}}",
+			"{{.Actor}} created an account for you in {{.Org}}.\n\nSign in at {{.URL}} as {{.Email}} with this temporary password:\n\n{{.Password}}\n\nYou will be asked to choose your own password when you first sign in.\n",
+			`<p>{{.Actor}} created an account for you in {{.Org}}.</p><p>Sign in at <a href="{{.URL}}">{{.URL}}</a> as <strong>{{.Email}}</strong> with this temporary password:</p><p><code>{{.Password}}</code></p><p>You will be asked to choose your own password when you first sign in.</p>`)
+	})
+	return credentialsTemplate
+}
 
 // resetMessage is the email that carries a reset temporary password.
-var resetMessage = mail.MustTemplate("password-reset",
-	"Your new temporary password for {{.Org}}",
-	"{{.Actor}} reset your password in {{.Org}}.\n\nSign in at {{.URL}} as {{.Email}} with this temporary password:\n\n{{.Password}}\n\nYour old password no longer works. You will be asked to choose your own password when you sign in.\n",
-	`<p>{{.Actor}} reset your password in {{.Org}}.</p><p>Sign in at <a href="{{.URL}}">{{.URL}}</a> as <strong>{{.Email}}</strong> with this temporary password:</p><p><code>{{.Password}}</code></p><p>Your old password no longer works. You will be asked to choose your own password when you sign in.</p>`)
+var (
+	resetOnce     sync.Once
+	resetTemplate *mail.Template
+)
+
+// resetMessage parses the template on first use: a package-level one would be parsed at the cold
+// start of every function that imports this package, and linked into all of them.
+func resetMessage() *mail.Template {
+	resetOnce.Do(func() {
+		resetTemplate = mail.MustTemplate("password-reset",
+			"Your new temporary password for {{.Org}}",
+			"{{.Actor}} reset your password in {{.Org}}.\n\nSign in at {{.URL}} as {{.Email}} with this temporary password:\n\n{{.Password}}\n\nYour old password no longer works. You will be asked to choose your own password when you sign in.\n",
+			`<p>{{.Actor}} reset your password in {{.Org}}.</p><p>Sign in at <a href="{{.URL}}">{{.URL}}</a> as <strong>{{.Email}}</strong> with this temporary password:</p><p><code>{{.Password}}</code></p><p>Your old password no longer works. You will be asked to choose your own password when you sign in.</p>`)
+	})
+	return resetTemplate
+}

@@ -21,7 +21,7 @@ func (s *Service) PutProperties(ctx context.Context, a orgs.Access, defs []orgs.
 	seen := map[string]bool{}
 	out := make([]orgs.UserProperty, 0, len(defs))
 	for i, d := range defs {
-		if !orgs.PropertyKeyPattern.MatchString(d.Key) {
+		if !orgs.ValidPropertyKey(d.Key) {
 			return nil, apperr.New(apperr.Invalid, "items[%d].key must start with a lower-case letter followed by up to 39 letters, digits or _", i)
 		}
 		if seen[d.Key] {

@@ -415,7 +415,7 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 		fmt.Sprintf("%s added %s as %s (%s)", actorName(actor), m.Email, m.Role, m.Source), details)
 	var msgs []outbox.Message
 	if password != "" {
-		msg, err := s.credentials(a.Org, m, actorName(actor), password, credentialsMessage)
+		msg, err := s.credentials(a.Org, m, actorName(actor), password, credentialsMessage())
 		if err != nil {
 			return err
 		}
@@ -497,7 +497,7 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 		return apperr.New(apperr.Forbidden, "your role (%s) may not reset the password of a member whose role holds permissions yours lacks", a.RoleName())
 	}
 	pw := GeneratePassword()
-	e, err := s.credentialsEmail(a.Org, m, a.Member.Email, pw, resetMessage)
+	e, err := s.credentialsEmail(a.Org, m, a.Member.Email, pw, resetMessage())
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/standins"
 )
 
@@ -18,6 +19,7 @@ func env(t *testing.T, sm *standins.SecretsManager, secretARN string) *app.Env {
 	t.Helper()
 	e := app.New(app.Config{Region: "us-east-1", SecretARN: secretARN, SecretsManagerEndpoint: sm.URL, Secret: []byte("from-the-environment")},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	secrets.Install(e)
 	return e
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/vendorportal/orgs/internal/app"
 )
 
 // Reader reads secrets with the credentials and region of an aws.Config.
@@ -88,4 +90,16 @@ func (r *Reader) String(ctx context.Context, secretID string) (string, error) {
 		return "", fmt.Errorf("secrets: %s has no SecretString (a binary secret?)", secretID)
 	}
 	return *out.SecretString, nil
+}
+
+// Install makes env read secrets from Secrets Manager, with env's AWS configuration and
+// SECRETSMANAGER_ENDPOINT (a stand-in in tests): the generated main of every function that
+// reads a secret calls it (httpapi.InstallsFor), so that no other function links the reader.
+func Install(env *app.Env) {
+	env.UseSecretReader(func(ctx context.Context, arn string) ([]byte, error) {
+		// Built at the read, once per cold start, from the configuration env has by then.
+		r := &Reader{Config: env.AWSConfig(), Endpoint: env.Config.SecretsManagerEndpoint}
+		v, err := r.String(ctx, arn)
+		return []byte(v), err
+	})
 }

@@ -12,7 +12,6 @@ package webhooks
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -122,10 +121,34 @@ func EndpointOf(a orgs.Access) (Endpoint, error) {
 	return Endpoint{}, apperr.New(apperr.NotFound, "webhook not found")
 }
 
-var (
-	actionPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
-	prefixPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.\*$`)
-)
+// validAction reports whether f is an event action, ^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$
+// ("member.added"), and validPrefix whether it is a prefix pattern,
+// ^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.\*$ ("member.*"). They are written out rather than
+// package-level regexps, which every function importing this package would compile at its
+// cold start.
+func validAction(f string) bool {
+	return strings.Contains(f, ".") && validSegments(f)
+}
+
+func validPrefix(f string) bool {
+	rest, ok := strings.CutSuffix(f, ".*")
+	return ok && validSegments(rest)
+}
+
+// validSegments reports whether s is one or more dot-separated [a-z][a-z0-9_]* segments.
+func validSegments(s string) bool {
+	for seg := range strings.SplitSeq(s, ".") {
+		if seg == "" || seg[0] < 'a' || seg[0] > 'z' {
+			return false
+		}
+		for i := 1; i < len(seg); i++ {
+			if c := seg[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // validEvents checks and normalises filters: sorted, without duplicates, "*" alone.
 func validEvents(in []string) ([]string, error) {
@@ -138,7 +161,7 @@ func validEvents(in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for i, f := range in {
 		f = strings.TrimSpace(f)
-		if f != "*" && !actionPattern.MatchString(f) && !prefixPattern.MatchString(f) {
+		if f != "*" && !validAction(f) && !validPrefix(f) {
 			return nil, apperr.New(apperr.Invalid, `events[%d] must be an action such as "member.added", a pattern such as "member.*", or "*"`, i)
 		}
 		if f == "*" {

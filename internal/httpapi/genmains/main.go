@@ -27,7 +27,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	for _, r := range httpapi.Routes {
+	for _, r := range httpapi.Routes() {
 		write(r.Name, httpapi.MainSource(r))
 	}
 	for _, f := range triggers.Functions {
