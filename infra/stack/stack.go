@@ -561,6 +561,12 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awsc
 		StandardAttributes: &awscognito.StandardAttributes{
 			Email: &awscognito.StandardAttribute{Required: jsii.Bool(true), Mutable: jsii.Bool(true)},
 		},
+		// custom:provisioned marks the users provisioning creates (cognito.ProvisionedAttribute):
+		// only those may be taken over after a half-done create. Immutable, so it is set at
+		// creation only, and never by a user or an app client.
+		CustomAttributes: &map[string]awscognito.ICustomAttribute{
+			"provisioned": awscognito.NewStringAttribute(&awscognito.StringAttributeProps{Mutable: jsii.Bool(false), MaxLen: jsii.Number(8)}),
+		},
 		// Two-factor sign-in is the user's choice, with an authenticator app (TOTP) only: no
 		// SMS, so no SMS role, no SMS spending and no SIM-swap path. The README shows the
 		// front end's three calls that enrol an app.

@@ -685,6 +685,11 @@ func TestOrgsStack(t *testing.T) {
 			"UserAttributeUpdateSettings": map[string]any{"AttributesRequireVerificationBeforeUpdate": []string{"email"}},
 			"DeletionProtection":          "ACTIVE",
 		})
+		// The mark of the users provisioning makes, set at creation only: what lets a create
+		// take over a user only when an earlier create left it.
+		template.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
+			"Schema": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Name": "provisioned", "AttributeDataType": "String", "Mutable": false})}),
+		})
 		// Cognito's own mail (sign-up codes, password resets) goes through SES, from the
 		// product's sender identity.
 		ec, _ := tp.props(pool)["EmailConfiguration"].(map[string]any)

@@ -101,9 +101,18 @@ func (d *Directory) DeleteUser(ctx context.Context, userID string) error {
 	return nil
 }
 
+// ProvisionedAttribute marks the users that CreateUser makes (the stack defines it, immutable,
+// so nobody sets it later). A user awaiting their first sign-in is taken over by a create
+// only when it carries the mark: one made by an earlier attempt of provisioning that failed
+// before its transaction. A user created otherwise with a temporary password (an operator
+// made in the console, a pool's own admin-created users) never is: their first password is
+// theirs to set, and a takeover would mail it to whoever the create names.
+const ProvisionedAttribute = "custom:provisioned"
+
 // CreateUser implements provisioning.Directory: AdminCreateUser with the temporary password
-// and the provider's own invitation suppressed (the product mails the credentials itself). A user who exists already
-// is looked up and returned with Existing set.
+// and the provider's own invitation suppressed (the product mails the credentials itself),
+// marked with ProvisionedAttribute. A user who exists already is looked up and returned with
+// Existing set; AwaitingFirstSignIn only when it never signed in and carries the mark.
 func (d *Directory) CreateUser(ctx context.Context, email string, verified bool, temporaryPassword string) (provisioning.DirectoryUser, error) {
 	out, err := d.Client.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
 		UserPoolId:        aws.String(d.PoolID),
@@ -113,6 +122,7 @@ func (d *Directory) CreateUser(ctx context.Context, email string, verified bool,
 		UserAttributes: []types.AttributeType{
 			{Name: aws.String("email"), Value: aws.String(email)},
 			{Name: aws.String("email_verified"), Value: aws.String(fmt.Sprint(verified))},
+			{Name: aws.String(ProvisionedAttribute), Value: aws.String("true")},
 		},
 	})
 	var exists *types.UsernameExistsException
@@ -151,17 +161,19 @@ func (d *Directory) LookupUser(ctx context.Context, email string) (provisioning.
 	if err != nil {
 		return provisioning.DirectoryUser{}, false, fmt.Errorf("cognito: get user: %w", err)
 	}
-	u := provisioning.DirectoryUser{ID: subOf(got.UserAttributes), Existing: true,
-		AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword, CreatedAt: aws.ToTime(got.UserCreateDate)}
+	u := provisioning.DirectoryUser{ID: subOf(got.UserAttributes), Existing: true, CreatedAt: aws.ToTime(got.UserCreateDate),
+		AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword && attrOf(got.UserAttributes, ProvisionedAttribute) == "true"}
 	if u.ID == "" {
 		return u, true, errors.New("cognito: the user has no sub")
 	}
 	return u, true, nil
 }
 
-func subOf(attrs []types.AttributeType) string {
+func subOf(attrs []types.AttributeType) string { return attrOf(attrs, "sub") }
+
+func attrOf(attrs []types.AttributeType, name string) string {
 	for _, a := range attrs {
-		if aws.ToString(a.Name) == "sub" {
+		if aws.ToString(a.Name) == name {
 			return aws.ToString(a.Value)
 		}
 	}

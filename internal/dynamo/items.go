@@ -228,19 +228,22 @@ type profileItem struct {
 	PersonalOrgID string    `dynamodbav:"personalOrgId"`
 	EmailSetAt    time.Time `dynamodbav:"emailSetAt,omitempty"`
 	Joins         int       `dynamodbav:"joins,omitempty"`
+	// EmailUnverified is orgs.Profile's.
+	EmailUnverified bool `dynamodbav:"emailUnverified,omitempty"`
 }
 
 func newProfileItem(p orgs.Profile) profileItem {
 	return profileItem{
 		keys: keys{PK: userPK(p.ID), SK: skProfile},
 		ID:   p.ID, Email: p.Email, Name: p.Name, Phone: p.Phone, CreatedAt: p.CreatedAt,
-		PersonalOrgID: p.PersonalOrgID, EmailSetAt: p.EmailSetAt, Joins: p.Joins,
+		PersonalOrgID: p.PersonalOrgID, EmailSetAt: p.EmailSetAt, Joins: p.Joins, EmailUnverified: p.EmailUnverified,
 	}
 }
 
 func (it profileItem) profile() orgs.Profile {
 	return orgs.Profile{ID: it.ID, Email: it.Email, Name: it.Name, Phone: it.Phone,
-		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, EmailSetAt: it.EmailSetAt, Joins: it.Joins}
+		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, EmailSetAt: it.EmailSetAt, Joins: it.Joins,
+		EmailUnverified: it.EmailUnverified}
 }
 
 type handleItem struct {

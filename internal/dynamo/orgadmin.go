@@ -54,6 +54,13 @@ func (s *Store) DeleteOrg(ctx context.Context, actor orgs.Member, o orgs.Org, at
 	t.updateDiff(newOrgItem(o), newOrgItem(after), orgLive().And(attr("memberCount").Equal(val(o.MemberCount))),
 		apperr.New(apperr.Conflict, "the organization changed meanwhile (it was deleted, or someone joined or left); reload and try again"))
 	t.delete(key(handlePK(o.Handle), skHandle), ownedBy(o.ID), errOrgChanged)
+	// Its verified domains are free again too, as its handle is: a guard left to a deleted
+	// org would keep every other org (the company's next one) from verifying the domain.
+	for _, d := range o.Domains {
+		if d.Status == orgs.DomainVerified {
+			t.delete(key(domainPK(d.Name), skDomain), absent().Or(ownedBy(o.ID)), errOrgChanged)
+		}
+	}
 	t.purgeDay(at)
 	t.event(ev)
 	return t.run(ctx, s.Client)

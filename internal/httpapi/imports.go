@@ -9,6 +9,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -130,7 +131,13 @@ func templateColumns(req *Request) (header, example []string, roleCol int) {
 		case "boolean":
 			example = append(example, "true")
 		default:
-			example = append(example, d.Label)
+			// The label reads well as an example, unless a spreadsheet would take it for a
+			// formula (=HYPERLINK(...) set by whoever defined the property): then a plain word.
+			ex := d.Label
+			if audit.Neutralize(ex) != ex {
+				ex = "text"
+			}
+			example = append(example, ex)
 		}
 	}
 	return header, example, 2

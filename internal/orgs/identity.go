@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 )
 
@@ -49,7 +50,7 @@ func (s *Service) catchUp(ctx context.Context, c Caller, acc Account) Account {
 		return acc
 	}
 	after := acc.Profile
-	after.Email, after.EmailSetAt = email, s.Now()
+	after.Email, after.EmailSetAt, after.EmailUnverified = email, s.Now(), false
 	ev := audit.Event{
 		OrgID: acc.Profile.PersonalOrgID, Category: audit.Security, Action: "account.email_changed",
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: c.ID, Email: email},
@@ -65,3 +66,17 @@ func (s *Service) catchUp(ctx context.Context, c Caller, acc Account) Account {
 	acc.Profile = after
 	return acc
 }
+
+// VerifiedBy reports whether the profile's address counts as the caller's proven identity:
+// always, unless it is EmailUnverified, and then only when the caller's ID token vouches for
+// that same address.
+func (p Profile) VerifiedBy(c Caller) bool {
+	if !p.EmailUnverified {
+		return true
+	}
+	email, err := NormalizeEmail("email", c.Email)
+	return err == nil && c.EmailVerified && email == p.Email
+}
+
+// ErrEmailUnverified: the caller's address is not proven.
+var ErrEmailUnverified = apperr.New(apperr.Forbidden, "verify your email address first: nobody has proven this account's mailbox yet")

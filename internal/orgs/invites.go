@@ -759,7 +759,11 @@ func verifiedEmail(c Caller, p *Profile) (string, error) {
 			return email, nil
 		}
 		// An access token (no claim), or an ID token from before the profile's address was
-		// set (a change through the product's flow): the profile's address counts.
+		// set (a change through the product's flow): the profile's address counts, once
+		// proven.
+		if !p.VerifiedBy(c) {
+			return "", ErrEmailUnverified
+		}
 		return p.Email, nil
 	}
 	if c.Email != "" {

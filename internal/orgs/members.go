@@ -149,6 +149,9 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		if !a.Org.Provisioned(before) {
 			return Member{}, apperr.New(apperr.Forbidden, "%s manages their own name and phone: only members this organization provisioned can be changed here", before.Email)
 		}
+		if !a.Outranks(before.Role) {
+			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not change the details of a member whose role holds permissions yours lacks", a.RoleName())
+		}
 		var err error
 		if in.Name != nil {
 			if after.Name, err = cleanText("name", *in.Name, 100, false); err != nil {

@@ -183,6 +183,12 @@ type Profile struct {
 	// account holds only while it is what the deletion read, so that a membership added
 	// meanwhile (an accept, an org creation) is never left behind as a ghost.
 	Joins int
+	// EmailUnverified: nobody has proven the mailbox of Email. An org created the account
+	// (provisioning) and mailed its credentials to another address, outside its verified
+	// domains, so the identity provider holds the address unverified too. Such an address is
+	// not the user's identity for invites, domains and auto-join until an ID token vouches
+	// for it (VerifiedBy), or the address is replaced by a verified one.
+	EmailUnverified bool
 }
 
 // Membership is the user's side of a membership: enough to list the user's orgs.

@@ -259,7 +259,7 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 		return Profile{}, err
 	}
 	after := acc.Profile
-	after.Email, after.EmailSetAt = change.NewEmail, s.Orgs.Now()
+	after.Email, after.EmailSetAt, after.EmailUnverified = change.NewEmail, s.Orgs.Now(), false
 	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_changed",
 		fmt.Sprintf("%s changed their email address to %s", acc.Profile.Email, change.NewEmail),
 		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": change.NewEmail}})

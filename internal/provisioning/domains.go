@@ -350,6 +350,11 @@ type Suggestion struct {
 // profile's (access tokens carry none).
 func callerEmail(c orgs.Caller, p *orgs.Profile) (string, error) {
 	if p != nil && p.Email != "" {
+		if !p.VerifiedBy(c) {
+			// An address an org created an account for and mailed elsewhere: a domain
+			// match proves nothing of who holds it.
+			return "", orgs.ErrEmailUnverified
+		}
 		return p.Email, nil
 	}
 	if c.Email != "" && c.EmailVerified {

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -390,7 +391,10 @@ type importChunk struct {
 	Actor    orgs.Person `json:"actor"`
 	Rows     []chunkRow  `json:"rows"`
 	// BudgetAt is when the rows' emails were counted in the org's budget: the window a
-	// row that sends none gives its email back to.
+	// row that sends none gives its email back to. It is when the actor committed the
+	// import, too: an org's authentication reset after it ends the actor's authority as it
+	// ends their token's. (Zero in the chunks of imports started before it was written: no
+	// reset counts against those.)
 	BudgetAt time.Time `json:"budgetAt"`
 }
 
@@ -420,16 +424,22 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 		pending = append(pending, chunkRow{Index: i, Row: rows[i].Row, Input: rows[i].Input})
 	}
 	var msgs []outbox.Message
+	total := 0
 	// At least one chunk, empty when every row failed the check: its run finishes the job.
-	for start := 0; start == 0 || start < len(pending); start += ImportChunk {
+	for _, rows := range chunkRows(pending) {
 		m, err := outbox.New(s.NewID(), a.Org.ID, KindImportChunk, importChunk{
 			OrgID: a.Org.ID, ImportID: job.ID, Total: job.Total, Actor: job.CreatedBy,
-			Rows: pending[start:min(start+ImportChunk, len(pending))], BudgetAt: now,
+			Rows: rows, BudgetAt: now,
 		})
 		if err != nil {
 			return ImportJob{}, err
 		}
 		msgs = append(msgs, m)
+		total += len(m.Body)
+	}
+	if total > maxChunksBytes || len(msgs) > maxChunks {
+		// The chunks go in the job's one transaction (at most 4 MB and 100 items).
+		return ImportJob{}, apperr.New(apperr.TooLarge, "the rows hold too much to import at once (%d KB of names and properties; at most %d KB): split the file into smaller ones", total>>10, maxChunksBytes>>10)
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "import.started", audit.Target{Type: "import", ID: job.ID, Label: fmt.Sprintf("%d rows", job.Total)},
 		fmt.Sprintf("%s started an import of %d rows (%d with errors)", a.Member.Email, job.Total, job.Failed),
@@ -440,6 +450,32 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 	return job, nil
 }
 
+// The bounds of an import's chunks, which StartImport writes in the job's transaction: an
+// outbox item holds at most maxChunkBytes of rows (DynamoDB's items are at most 400 KB), and
+// all of them maxChunksBytes (a transaction is at most 4 MB, the job and its results with it).
+const (
+	maxChunkBytes  = 300 << 10
+	maxChunksBytes = 3 << 20
+	maxChunks      = 90
+)
+
+// chunkRows cuts the rows into chunks of at most ImportChunk rows and about maxChunkBytes of
+// JSON each; at least one chunk, empty when there are no rows.
+func chunkRows(rows []chunkRow) [][]chunkRow {
+	out := [][]chunkRow{{}}
+	size := 0
+	for _, r := range rows {
+		b, _ := json.Marshal(r)
+		last := len(out) - 1
+		if n := len(out[last]); n == ImportChunk || (n > 0 && size+len(b) > maxChunkBytes) {
+			out, last, size = append(out, nil), last+1, 0
+		}
+		out[last] = append(out[last], r)
+		size += len(b) + 1
+	}
+	return out
+}
+
 func failedOutcome(index, row int, err error) RowOutcome {
 	return RowOutcome{Index: index, Row: row, Status: "error", Code: string(apperr.KindOf(err)), Message: apperr.MessageOf(err)}
 }
@@ -448,19 +484,37 @@ func failedOutcome(index, row int, err error) RowOutcome {
 // exactly once however often the chunk is run (a row whose outcome is recorded is skipped;
 // the row's outcome is written in its member's transaction), and finishes the job with
 // import.finished when its last row is done.
+//
+// The rows are created on the authority of the member who committed the import, as it is
+// when the chunk runs (as an invite carries its inviter's): each row is checked as that
+// member's own create would be, and written on condition that their role is still the one
+// read. A committer who was removed, suspended or lost members.manage since adds nobody:
+// the rows left fail, and the job finishes.
 func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 	return func(ctx context.Context, m outbox.Message) error {
 		var c importChunk
 		if err := m.Decode(&c); err != nil {
 			return outbox.Permanent(err)
 		}
-		o, err := s.Accounts.LiveOrg(ctx, c.OrgID)
-		if apperr.Is(err, apperr.NotFound) {
-			return nil // the org is gone: nothing to create
-		}
-		if err != nil {
+		committer := orgs.Caller{ID: c.Actor.ID, Email: c.Actor.Email, IssuedAt: cmp.Or(c.BudgetAt, s.Now())}
+		a, err := s.Accounts.Authorize(ctx, committer, c.OrgID, roles.MembersManage)
+		var lost error
+		switch k := apperr.KindOf(err); {
+		case err == nil:
+		case k == apperr.NotFound || k == apperr.Forbidden || k == apperr.Unauthenticated:
+			o, err := s.Accounts.LiveOrg(ctx, c.OrgID)
+			if apperr.Is(err, apperr.NotFound) {
+				return nil // the org is gone: nothing to create
+			}
+			if err != nil {
+				return err
+			}
+			a = orgs.Access{Org: o}
+			lost = apperr.New(apperr.Forbidden, "%s, who started the import, may no longer add members to the organization", c.Actor.Email)
+		default:
 			return err
 		}
+		o := a.Org
 		rowNums := make([]int, len(c.Rows))
 		for i, r := range c.Rows {
 			rowNums[i] = r.Index
@@ -469,7 +523,6 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 		if err != nil {
 			return err
 		}
-		a := orgs.Access{Org: o, Member: orgs.Member{OrgID: o.ID, UserID: c.Actor.ID, Email: c.Actor.Email, Role: roles.Admin}}
 		actor := audit.Actor{Type: audit.ActorUser, ID: c.Actor.ID, Email: c.Actor.Email}
 		// A few rows at a time: each is its own directory calls and transaction, and
 		// rows never share an item but the job's counters (ADD, which never conflict
@@ -489,7 +542,15 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				if err := s.importRow(ctx, a, store, actor, c.ImportID, r, res); err != nil {
+				err := lost
+				if err == nil {
+					err = s.importRow(ctx, a, store, actor, c.ImportID, r, res)
+				} else if err = store.RowFailed(ctx, o.ID, c.ImportID, failedOutcome(r.Index, r.Row, lost)); err == nil {
+					res.giveBack()
+				} else if errors.Is(err, ErrRowDone) {
+					err = nil
+				}
+				if err != nil {
 					mu.Lock()
 					firstErr = cmp.Or(firstErr, err)
 					mu.Unlock()
@@ -528,7 +589,7 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 // added as it is) gives its reserved email back to res; a row done by an earlier run was
 // settled by it.
 func (s *Service) importRow(ctx context.Context, a orgs.Access, store ImportStore, actor audit.Actor, importID string, r chunkRow, res *reservation) error {
-	p, err := s.check(a, r.Input, true)
+	p, err := s.check(a, r.Input, false)
 	mailed := false
 	if err == nil {
 		_, mailed, err = s.createImported(ctx, a, store, p, actor, importID, RowOutcome{Index: r.Index, Row: r.Row, Status: "created"}, res)
@@ -542,8 +603,10 @@ func (s *Service) importRow(ctx context.Context, a orgs.Access, store ImportStor
 		}
 		return nil
 	}
-	if apperr.KindOf(err) == apperr.Internal || apperr.KindOf(err) == apperr.Unavailable || errors.Is(err, ErrCreateInProgress) {
-		// Worth a retry of the chunk: a user a crashed run left is taken over after a minute.
+	if apperr.KindOf(err) == apperr.Internal || apperr.KindOf(err) == apperr.Unavailable || errors.Is(err, ErrCreateInProgress) ||
+		errors.Is(err, orgs.ErrActorChanged) || errors.Is(err, orgs.ErrRolesChanged) {
+		// Worth a retry of the chunk: a user a crashed run left is taken over after a
+		// minute; a committer whose role changed meanwhile is authorized again.
 		return err
 	}
 	switch err := store.RowFailed(ctx, a.Org.ID, importID, failedOutcome(r.Index, r.Row, err)); {

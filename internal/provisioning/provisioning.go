@@ -107,9 +107,10 @@ type DirectoryUser struct {
 	ID string
 	// Existing: the user was there before this call.
 	Existing bool
-	// AwaitingFirstSignIn: the user has a temporary password and never signed in (made by an
-	// admin, as provisioning does): the only existing users provisioning may take over, after
-	// a half-done earlier attempt.
+	// AwaitingFirstSignIn: the user was made by provisioning (CreateUser marks its users)
+	// and has only its temporary password, never signed in: the only existing users
+	// provisioning may take over, after a half-done earlier attempt. A user made otherwise
+	// with a temporary password (an operator created by hand) is never awaiting.
 	AwaitingFirstSignIn bool
 	// CreatedAt is when the provider made the user.
 	CreatedAt time.Time

@@ -333,7 +333,7 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 			if !u.AwaitingFirstSignIn {
 				// Someone who signed up but never opened the portal: their account is made
 				// now, their password stays theirs.
-				return m, false, s.add(ctx, a, m, s.account(ctx, m), o, "", false)
+				return m, false, s.add(ctx, a, m, s.account(ctx, m, true), o, "", false)
 			}
 		} else {
 			if !u.AwaitingFirstSignIn {
@@ -363,7 +363,7 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 	if p.mailed {
 		pw = p.password
 	}
-	err = s.add(ctx, a, m, s.account(ctx, m), o, pw, p.mailed)
+	err = s.add(ctx, a, m, s.account(ctx, m, verified), o, pw, p.mailed)
 	if err != nil && !u.Existing && refused(err) {
 		// The write was refused, so it did not happen: the user made for it goes too.
 		// (After an error that leaves the write's outcome unknown, the user stays; a
@@ -392,8 +392,12 @@ func refused(err error) bool {
 	return true
 }
 
-func (s *Service) account(ctx context.Context, m orgs.Member) *orgs.NewAccount {
+// account is the new account of a created member; verified says whether anyone proved the
+// address (as the identity provider was told): an unproven one is not the user's identity
+// for invites and auto-join (orgs.Profile.EmailUnverified).
+func (s *Service) account(ctx context.Context, m orgs.Member, verified bool) *orgs.NewAccount {
 	na := s.Accounts.NewAccountFor(ctx, m.UserID, m.Email, m.Name, m.JoinedAt)
+	na.Profile.EmailUnverified = !verified
 	return &na
 }
 
@@ -419,7 +423,7 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 	}
 	w := MemberWrite{Member: m, Account: acc, Roles: o.roles, Event: ev, Outbox: msgs}
 	w.Budget = s.writeBudget(a.Org.ID, o.res, o.counted, len(msgs) > 0)
-	if actor.Type == audit.ActorUser && o.imp == nil {
+	if actor.Type == audit.ActorUser {
 		w.Actor = a.Member
 	}
 	for attempt := 0; ; attempt++ {
@@ -486,6 +490,11 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 	m := *a.Target
 	if !a.Org.Provisioned(m) {
 		return apperr.New(apperr.Forbidden, "%s manages their own sign-in: only members this organization provisioned can have their password reset here", m.Email)
+	}
+	if !a.Outranks(m.Role) {
+		// As for a role change or a removal: a custom role that manages members can't lock
+		// out the admins above it.
+		return apperr.New(apperr.Forbidden, "your role (%s) may not reset the password of a member whose role holds permissions yours lacks", a.RoleName())
 	}
 	pw := GeneratePassword()
 	e, err := s.credentialsEmail(a.Org, m, a.Member.Email, pw, resetMessage())

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -22,12 +23,23 @@ func Install(env *app.Env) { env.UseSpreadsheets(XLSX{}) }
 // XLSX implements provisioning.Spreadsheets with excelize.
 type XLSX struct{}
 
-// maxCells bounds what Rows reads, whatever the sheet's size claims: an import has at most
-// 1,001 rows of a few dozen columns.
-const maxRows = 1002
+// What Rows reads, whatever the sheet's size claims: an import has at most 1,000 rows below
+// its header (provisioning.MaxImportRows) of a few dozen columns.
+const (
+	// maxRows is the header, the 1,000 rows and one more: with it, the import's own count
+	// refuses a longer sheet, instead of Rows cutting it short unseen.
+	maxRows = 1002
+	// maxCols bounds a row's cells: the import's own columns and up to 50 properties, with
+	// room to spare. A cell far to the right (XFD) would make every row 16,384 cells.
+	maxCols = 100
+	// lastRow is the last row a value may be in: blank rows above one are kept in place (its
+	// row number stays right), blank rows below the data (a formatted sheet) are skipped.
+	lastRow = 20000
+)
 
 // Rows returns the cells of the first sheet, row by row, as text: a formula cell gives its
 // cached value (what the spreadsheet showed when it was saved), never a new evaluation.
+// Trailing blank cells and rows are left out.
 func (XLSX) Rows(data []byte) ([][]string, error) {
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20})
 	if err != nil {
@@ -44,17 +56,34 @@ func (XLSX) Rows(data []byte) ([][]string, error) {
 	}
 	defer rows.Close()
 	var out [][]string
+	filled, n := 0, 0
 	for rows.Next() {
-		if len(out) >= maxRows {
-			return out, nil
-		}
+		n++
 		// Columns returns a formula cell's cached value; excelize evaluates formulas only
 		// in CalcCellValue, which is never called here.
 		cols, err := rows.Columns(excelize.Options{RawCellValue: false})
 		if err != nil {
-			return nil, apperr.New(apperr.Invalid, "row %d of the first sheet can't be read", len(out)+1)
+			return nil, apperr.New(apperr.Invalid, "row %d of the first sheet can't be read", n)
 		}
-		out = append(out, cols)
+		for len(cols) > 0 && strings.TrimSpace(cols[len(cols)-1]) == "" {
+			cols = cols[:len(cols)-1]
+		}
+		if len(cols) > maxCols {
+			return nil, apperr.New(apperr.Invalid, "row %d has a value in column %d: an import has at most %d columns", n, len(cols), maxCols)
+		}
+		if len(cols) == 0 {
+			continue
+		}
+		if n > lastRow {
+			return nil, apperr.New(apperr.Invalid, "row %d has a value: an import's rows end by row %d", n, lastRow)
+		}
+		for len(out) < n-1 {
+			out = append(out, nil) // the blank rows above keep their places
+		}
+		out = append(out, slices.Clone(cols))
+		if filled++; filled == maxRows {
+			return out, nil
+		}
 	}
 	if err := rows.Error(); err != nil {
 		return nil, apperr.New(apperr.Invalid, "the first sheet can't be read")
