@@ -3370,6 +3370,14 @@ type CreateMembersBulkJSONBody struct {
 	Members []NewUser `json:"members"`
 }
 
+// CreateMembersBulkParams defines parameters for CreateMembersBulk.
+type CreateMembersBulkParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateMembersBulk401JSONResponseBody1 defines parameters for CreateMembersBulk.
 type CreateMembersBulk401JSONResponseBody1 struct {
 	Message CreateMembersBulk401JSONResponseBody1Message `json:"message"`
@@ -4972,21 +4980,21 @@ type ClientInterface interface {
 
 	// CreateMembersBulkWithBody Create up to 100 users; one result per user, in order
 	//
-	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back. With an Idempotency-Key, a replay answers the first request's results.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
-	CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, params *CreateMembersBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMembersBulk Create up to 100 users; one result per user, in order
 	//
-	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back. With an Idempotency-Key, a replay answers the first request's results.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
-	CreateMembersBulk(ctx context.Context, orgId OrgId, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateMembersBulk(ctx context.Context, orgId OrgId, params *CreateMembersBulkParams, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportMembersWithBody Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
 	//
@@ -6752,13 +6760,13 @@ func (c *Client) CreateMember(ctx context.Context, orgId OrgId, params *CreateMe
 
 // CreateMembersBulkWithBody Create up to 100 users; one result per user, in order
 //
-// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back. With an Idempotency-Key, a replay answers the first request's results.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
-func (c *Client) CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateMembersBulkRequestWithBody(c.Server, orgId, contentType, body)
+func (c *Client) CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, params *CreateMembersBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMembersBulkRequestWithBody(c.Server, orgId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6771,13 +6779,13 @@ func (c *Client) CreateMembersBulkWithBody(ctx context.Context, orgId OrgId, con
 
 // CreateMembersBulk Create up to 100 users; one result per user, in order
 //
-// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back. With an Idempotency-Key, a replay answers the first request's results.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
-func (c *Client) CreateMembersBulk(ctx context.Context, orgId OrgId, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateMembersBulkRequest(c.Server, orgId, body)
+func (c *Client) CreateMembersBulk(ctx context.Context, orgId OrgId, params *CreateMembersBulkParams, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMembersBulkRequest(c.Server, orgId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10729,18 +10737,18 @@ func NewCreateMemberRequestWithBody(server string, orgId OrgId, params *CreateMe
 }
 
 // NewCreateMembersBulkRequest calls the generic CreateMembersBulk builder with application/json body
-func NewCreateMembersBulkRequest(server string, orgId OrgId, body CreateMembersBulkJSONRequestBody) (*http.Request, error) {
+func NewCreateMembersBulkRequest(server string, orgId OrgId, params *CreateMembersBulkParams, body CreateMembersBulkJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateMembersBulkRequestWithBody(server, orgId, "application/json", bodyReader)
+	return NewCreateMembersBulkRequestWithBody(server, orgId, params, "application/json", bodyReader)
 }
 
 // NewCreateMembersBulkRequestWithBody constructs an http.Request for the CreateMembersBulk method, with any body, and a specified content type
-func NewCreateMembersBulkRequestWithBody(server string, orgId OrgId, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateMembersBulkRequestWithBody(server string, orgId OrgId, params *CreateMembersBulkParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10771,6 +10779,21 @@ func NewCreateMembersBulkRequestWithBody(server string, orgId OrgId, contentType
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -13547,21 +13570,21 @@ type ClientWithResponsesInterface interface {
 
 	// CreateMembersBulkWithBodyWithResponse Create up to 100 users; one result per user, in order
 	//
-	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back. With an Idempotency-Key, a replay answers the first request's results.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
-	CreateMembersBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error)
+	CreateMembersBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateMembersBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error)
 
 	// CreateMembersBulkWithResponse Create up to 100 users; one result per user, in order
 	//
-	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+	// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back. With an Idempotency-Key, a replay answers the first request's results.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
-	CreateMembersBulkWithResponse(ctx context.Context, orgId OrgId, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error)
+	CreateMembersBulkWithResponse(ctx context.Context, orgId OrgId, params *CreateMembersBulkParams, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error)
 
 	// ImportMembersWithBodyWithResponse Import members from a CSV or XLSX file (dryRun=true checks every row, else an import job starts)
 	//
@@ -18211,6 +18234,8 @@ type CreateMembersBulkResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *RateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -18240,6 +18265,11 @@ func (r CreateMembersBulkResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateMembersBulkResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateMembersBulkResponse) GetJSON409() *Error {
+	return r.JSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -22266,13 +22296,13 @@ func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, orgI
 
 // CreateMembersBulkWithBodyWithResponse Create up to 100 users; one result per user, in order
 //
-// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back. With an Idempotency-Key, a replay answers the first request's results.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
-func (c *ClientWithResponses) CreateMembersBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error) {
-	rsp, err := c.CreateMembersBulkWithBody(ctx, orgId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateMembersBulkWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateMembersBulkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error) {
+	rsp, err := c.CreateMembersBulkWithBody(ctx, orgId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22281,13 +22311,13 @@ func (c *ClientWithResponses) CreateMembersBulkWithBodyWithResponse(ctx context.
 
 // CreateMembersBulkWithResponse Create up to 100 users; one result per user, in order
 //
-// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back.
+// Each item is checked and created as the single create does. The emails of every valid item count in the org's daily email budget before anyone is made: a request that would pass it is refused whole (429 with Retry-After); what a failed item or an account added as it is did not send is given back. With an Idempotency-Key, a replay answers the first request's results.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/orgs/{orgId}/members/bulk (the `CreateMembersBulk` operationId).
-func (c *ClientWithResponses) CreateMembersBulkWithResponse(ctx context.Context, orgId OrgId, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error) {
-	rsp, err := c.CreateMembersBulk(ctx, orgId, body, reqEditors...)
+func (c *ClientWithResponses) CreateMembersBulkWithResponse(ctx context.Context, orgId OrgId, params *CreateMembersBulkParams, body CreateMembersBulkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMembersBulkResponse, error) {
+	rsp, err := c.CreateMembersBulk(ctx, orgId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -26430,6 +26460,13 @@ func ParseCreateMembersBulkResponse(rsp *http.Response) (*CreateMembersBulkRespo
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest RateLimited

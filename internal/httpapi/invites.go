@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -77,7 +76,7 @@ func buildCreateInvitesBulk(env *app.Env) Handler {
 	type resultsJSON struct {
 		Results []resultJSON `json:"results"`
 	}
-	svc := env.Invites()
+	svc, keep := env.Invites(), env.Store()
 	log := env.Log.With("route", "create-invites-bulk")
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in struct {
@@ -109,48 +108,14 @@ func buildCreateInvitesBulk(env *app.Env) Handler {
 			inv := inviteOut(r.Invite, now)
 			out.Results[i].Invite = &inv
 		}
-		if req.Event.Headers["idempotency-key"] == "" {
-			return JSON(http.StatusOK, out), nil
-		}
-		// Kept for a replay of the key, under the first invite created (which the key's
-		// record names). Without one created nothing was written, and a replay runs anew.
-		body, err := json.Marshal(out)
-		if err != nil {
-			return nil, err
-		}
+		first := ""
 		for _, r := range results {
 			if r.Err == nil {
-				if err := svc.SaveBulkResponse(ctx, req.Access.Org.ID, r.Invite.ID, body); err != nil {
-					log.WarnContext(ctx, "keep the bulk response for its Idempotency-Key", "error", err)
-				}
+				first = r.Invite.ID
 				break
 			}
 		}
-		return &Response{Status: http.StatusOK, Raw: body, ContentType: "application/json"}, nil
-	}
-}
-
-// replayCreateInvitesBulk answers a repeated bulk request with the first one's response,
-// kept under the first invite it created: the authorization's round trip (which found the
-// key's record), then one read.
-func replayCreateInvitesBulk(env *app.Env) Replayer {
-	authz, svc := env.Orgs(), env.Invites()
-	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
-		a := req.Access // checked by the authorization step that found the replay
-		if a.Org.ID == "" {
-			var err error
-			if a, err = authz.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{}); err != nil {
-				return nil, err
-			}
-		}
-		body, err := svc.BulkResponse(ctx, a.Org.ID, created.ID)
-		if apperr.Is(err, apperr.NotFound) {
-			return nil, apperr.New(apperr.Conflict, "the first request with this Idempotency-Key is still being processed; try again in a moment")
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &Response{Status: http.StatusOK, Raw: body, ContentType: "application/json"}, nil
+		return bulkAnswer(ctx, req, keep, log, first, out)
 	}
 }
 

@@ -294,7 +294,8 @@ func bulkOut(ctx context.Context, env *app.Env, o orgs.Org, results []provisioni
 }
 
 func buildCreateMembersBulk(env *app.Env) Handler {
-	svc := env.Provisioning()
+	svc, keep := env.Provisioning(), env.Store()
+	log := env.Log.With("route", "create-members-bulk")
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var body struct {
 			Members []newUserJSON `json:"members"`
@@ -314,7 +315,14 @@ func buildCreateMembersBulk(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		return JSON(http.StatusOK, bulkOut(ctx, env, req.Access.Org, results)), nil
+		first := ""
+		for _, r := range results {
+			if r.Err == nil {
+				first = r.Member.UserID
+				break
+			}
+		}
+		return bulkAnswer(ctx, req, keep, log, first, bulkOut(ctx, env, req.Access.Org, results))
 	}
 }
 

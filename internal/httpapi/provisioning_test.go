@@ -683,3 +683,30 @@ func TestIdempotencyKeyMakesARepeatedCreateMemberReturnTheFirstMember(t *testing
 		t.Errorf("the key with another body: %d", s)
 	}
 }
+
+func TestIdempotencyKeyMakesARepeatedBulkCreateReturnTheFirstResults(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	a.env.Now = func() time.Time { return time.Now().UTC() }
+	ada := person("ada")
+	ada.IssuedAt = time.Now()
+	orgID := a.org(ada, "Acme")
+	send := func(body string) (int, string, int) {
+		req := a.request(CreateMembersBulk, &ada, map[string]string{"orgId": orgID}, nil, body)
+		req.Headers["idempotency-key"] = "bulk-1"
+		resp, calls := a.invoke(CreateMembersBulk, req)
+		return resp.StatusCode, resp.Body, calls
+	}
+	body := `{"members":[{"email":"bad"},{"email":"b1@example.com"},{"email":"b2@example.com"}]}`
+	s1, b1, _ := send(body)
+	first := dir.user("b1@example.com").password
+	s2, b2, calls := send(body)
+	if s1 != 200 || s2 != 200 || b1 != b2 || strings.Count(b1, `"status":"created"`) != 2 {
+		t.Fatalf("first %d %s, repeat %d %s", s1, b1, s2, b2)
+	}
+	if dir.user("b1@example.com").password != first || calls > 2 {
+		t.Errorf("the repeat reached the directory or made %d DynamoDB calls", calls)
+	}
+	if s, _, _ := send(`{"members":[{"email":"b3@example.com"}]}`); s != 409 {
+		t.Errorf("the key with another body: %d", s)
+	}
+}

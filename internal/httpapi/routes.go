@@ -164,7 +164,7 @@ var (
 		Actions: []string{ddbBatchGet, ddbGet, ddbPut, ddbCheck, ddbUpdate},
 		Summary: "Invite up to 100 people; one result per invite, in order; the emails leave through the outbox",
 		Build:   buildCreateInvitesBulk,
-		Replay:  replayCreateInvitesBulk,
+		Replay:  replayBulk,
 	}
 	ResendInvite = &Route{
 		Name: "resend-invite", Method: "POST", Path: "/v1/orgs/{orgId}/invites/{inviteId}/resend", Auth: JWT, Permission: roles.InvitesManage,

@@ -90,6 +90,7 @@ var (
 		Secret:  true,
 		Summary: "Create up to 100 users; one result per user, in order",
 		Build:   buildCreateMembersBulk,
+		Replay:  replayBulk,
 	}
 	ResetMemberPassword = &Route{
 		Name: "reset-member-password", Method: "POST", Path: "/v1/orgs/{orgId}/members/{userId}/password-reset", Auth: JWT, Permission: roles.MembersManage,

@@ -449,33 +449,11 @@ type InviteResult struct {
 const bulkParallelism = 8
 
 // BulkStore is what a bulk request needs beyond InviteStore: giving back the budget its
-// failed items didn't use, and keeping its response for a replay of its Idempotency-Key.
+// failed items didn't use. (Its response, for a replay of its Idempotency-Key, is kept by the
+// HTTP layer: httpapi/bulk.go.)
 type BulkStore interface {
 	// Release gives n uses of a limit back.
 	Release(ctx context.Context, u ratelimit.Use) error
-	// SaveBulkResponse keeps a bulk request's response for a day under the first invite it
-	// created (what its Idempotency-Key's record names); BulkResponse reads it back (NotFound
-	// when there is none).
-	SaveBulkResponse(ctx context.Context, orgID, inviteID string, body []byte) error
-	BulkResponse(ctx context.Context, orgID, inviteID string) ([]byte, error)
-}
-
-// SaveBulkResponse keeps the response of a bulk request that carried an Idempotency-Key.
-func (s *InviteService) SaveBulkResponse(ctx context.Context, orgID, inviteID string, body []byte) error {
-	bulk, ok := s.Store.(BulkStore)
-	if !ok {
-		return errors.New("invites: the store can't keep bulk responses")
-	}
-	return bulk.SaveBulkResponse(ctx, orgID, inviteID, body)
-}
-
-// BulkResponse reads what SaveBulkResponse kept.
-func (s *InviteService) BulkResponse(ctx context.Context, orgID, inviteID string) ([]byte, error) {
-	bulk, ok := s.Store.(BulkStore)
-	if !ok {
-		return nil, errors.New("invites: the store can't keep bulk responses")
-	}
-	return bulk.BulkResponse(ctx, orgID, inviteID)
 }
 
 // CreateMany creates up to 100 invites, each on its own (one bad address does not sink the
