@@ -453,6 +453,12 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 // DueInvites implements orgs.InviteStore: a Query of one day shard of GSI3, up to now.
 func (s *Store) DueInvites(ctx context.Context, day, now time.Time) ([]orgs.Invite, error) {
 	pk, _ := dueKeys("", "", day)
+	return queryDue(ctx, s, pk, now, "invites", inviteItem.invite)
+}
+
+// queryDue returns what is due before now in the GSI3 day shard pk (the job's invites and
+// licenses), each item decoded as I and turned into a T by conv.
+func queryDue[I, T any](ctx context.Context, s *Store, pk string, now time.Time, what string, conv func(I) T) ([]T, error) {
 	kc := expression.Key(attrGSI3P).Equal(expression.Value(pk)).
 		And(expression.Key(attrGSI3S).LessThan(expression.Value(sortTime(now) + "$")))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
@@ -464,18 +470,18 @@ func (s *Store) DueInvites(ctx context.Context, day, now time.Time) ([]orgs.Invi
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	})
-	var due []orgs.Invite
+	var due []T
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("query due invites: %w", err)
+			return nil, fmt.Errorf("query due %s: %w", what, err)
 		}
 		for _, av := range page.Items {
-			var it inviteItem
+			var it I
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return nil, err
 			}
-			due = append(due, it.invite())
+			due = append(due, conv(it))
 		}
 	}
 	return due, nil

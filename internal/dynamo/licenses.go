@@ -551,32 +551,7 @@ func (t *txn) freeSeats(orgID string, m orgs.Member) {
 // DueLicenses implements licensing.Store: a Query of one day shard of GSI3, up to now.
 func (s *Store) DueLicenses(ctx context.Context, day, now time.Time) ([]licensing.License, error) {
 	pk, _ := licenseDueKeys("", "", day)
-	kc := expression.Key(attrGSI3P).Equal(expression.Value(pk)).
-		And(expression.Key(attrGSI3S).LessThan(expression.Value(sortTime(now) + "$")))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, err
-	}
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(IndexGSI3),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	var due []licensing.License
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return due, fmt.Errorf("query due licenses: %w", err)
-		}
-		for _, av := range page.Items {
-			var it licenseItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return due, err
-			}
-			due = append(due, it.license())
-		}
-	}
-	return due, nil
+	return queryDue(ctx, s, pk, now, "licenses", licenseItem.license)
 }
 
 type watermarkItem struct {

@@ -20,8 +20,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/vendorportal/orgs/internal/dynamo"
 )
 
 // Handler is the stream processor's Lambda handler.
@@ -301,59 +304,42 @@ func Convert(r types.Record, streamARN, region string) (events.DynamoDBEventReco
 	return out, nil
 }
 
+// image is a record's image as Lambda hands it over: the SDK's conversion to DynamoDB's
+// attribute values, then the store's to Lambda's (dynamo.ToStreamImage).
 func image(m map[string]types.AttributeValue) (map[string]events.DynamoDBAttributeValue, error) {
 	if m == nil {
 		return nil, nil
 	}
-	out := make(map[string]events.DynamoDBAttributeValue, len(m))
-	for k, v := range m {
-		av, err := value(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
-		}
-		out[k] = av
+	av, err := attributevalue.FromDynamoDBStreamsMap(emptyMaps(m))
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return dynamo.ToStreamImage(av)
 }
 
-func value(v types.AttributeValue) (events.DynamoDBAttributeValue, error) {
+// emptyMaps gives back the empty maps of m: DynamoDB Local's stream hands an empty map
+// ({"M":{}}, an event's empty details) over in a form the streams client decodes to no value
+// at all.
+func emptyMaps(m map[string]types.AttributeValue) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, v := range m {
+		out[k] = emptyMap(v)
+	}
+	return out
+}
+
+func emptyMap(v types.AttributeValue) types.AttributeValue {
 	switch x := v.(type) {
 	case nil:
-		// DynamoDB Local's stream hands an empty map ({"M":{}}, an event's empty details) over
-		// in a form the streams client decodes to no value at all: it was an empty map.
-		return events.NewMapAttribute(map[string]events.DynamoDBAttributeValue{}), nil
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(x.Value), nil
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(x.Value), nil
-	case *types.AttributeValueMemberB:
-		return events.NewBinaryAttribute(x.Value), nil
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(x.Value), nil
-	case *types.AttributeValueMemberNULL:
-		return events.NewNullAttribute(), nil
-	case *types.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(x.Value), nil
-	case *types.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(x.Value), nil
-	case *types.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(x.Value), nil
-	case *types.AttributeValueMemberL:
-		l := make([]events.DynamoDBAttributeValue, len(x.Value))
-		for i, e := range x.Value {
-			av, err := value(e)
-			if err != nil {
-				return events.DynamoDBAttributeValue{}, err
-			}
-			l[i] = av
-		}
-		return events.NewListAttribute(l), nil
+		return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
 	case *types.AttributeValueMemberM:
-		m, err := image(x.Value)
-		if err != nil {
-			return events.DynamoDBAttributeValue{}, err
+		return &types.AttributeValueMemberM{Value: emptyMaps(x.Value)}
+	case *types.AttributeValueMemberL:
+		l := make([]types.AttributeValue, len(x.Value))
+		for i, e := range x.Value {
+			l[i] = emptyMap(e)
 		}
-		return events.NewMapAttribute(m), nil
+		return &types.AttributeValueMemberL{Value: l}
 	}
-	return events.DynamoDBAttributeValue{}, fmt.Errorf("unsupported attribute value %T", v)
+	return v
 }
