@@ -13,6 +13,7 @@ func (e *Env) Tokens() *tokens.Service {
 	return once(e, "tokens", func() *tokens.Service {
 		s := *e.TokenUsage()
 		s.Keys = tokens.NewKeys(e.Secret())
+		s.PersonalKeys = tokens.NewPersonalKeys(e.Secret())
 		return &s
 	})
 }
@@ -22,6 +23,24 @@ func (e *Env) Tokens() *tokens.Service {
 func (e *Env) TokenUsage() *tokens.Service {
 	return once(e, "token-usage", func() *tokens.Service {
 		return &tokens.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+	})
+}
+
+// PersonalTokens returns the personal tool token service without its keys: what listing and
+// revoking need, so that those functions never read the server's secret.
+func (e *Env) PersonalTokens() *tokens.Personal {
+	return once(e, "personal-tokens", func() *tokens.Personal {
+		return &tokens.Personal{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+	})
+}
+
+// PersonalTokenMinting returns the personal tool token service with its keys: what making a
+// token needs.
+func (e *Env) PersonalTokenMinting() *tokens.Personal {
+	return once(e, "personal-token-minting", func() *tokens.Personal {
+		s := *e.PersonalTokens()
+		s.Keys = tokens.NewPersonalKeys(e.Secret())
+		return &s
 	})
 }
 

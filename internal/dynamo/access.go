@@ -45,6 +45,10 @@ func planRead(orgID string, r orgs.Read) (readPlan, error) {
 		return tokenStateRead(orgID), nil
 	case tokens.UsageRead:
 		return usageRead(orgID, r), nil
+	case tokens.MineRead:
+		return mineRead(orgID, r), nil
+	case tokens.PersonalRead:
+		return personalRead(orgID, r), nil
 	}
 	return readPlan{}, fmt.Errorf("dynamo: the authorization step has no read of %T", r)
 }

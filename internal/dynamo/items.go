@@ -171,6 +171,8 @@ type memberItem struct {
 	FamilyName string `dynamodbav:"familyName,omitempty"`
 	// SeatLicenses: see licenses.go.
 	SeatLicenses []string `dynamodbav:"seatLicenses,stringset,omitempty"`
+	// TokensSince: orgs.Member.TokensSince.
+	TokensSince time.Time `dynamodbav:"tokensSince,omitempty"`
 }
 
 func newMemberItem(m orgs.Member) memberItem {
@@ -185,7 +187,7 @@ func newMemberItem(m orgs.Member) memberItem {
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Phone: m.Phone, Notify: m.NotifyEmail, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
 		Status: string(m.Status), ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
-		SeatLicenses: m.Seats,
+		SeatLicenses: m.Seats, TokensSince: m.TokensSince,
 	}
 }
 
@@ -194,7 +196,7 @@ func (it memberItem) member() orgs.Member {
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Phone: it.Phone, NotifyEmail: it.Notify, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
 		Status: orgs.Status(it.Status), ExternalID: it.ExternalID, GivenName: it.GivenName, FamilyName: it.FamilyName,
-		Seats: it.SeatLicenses,
+		Seats: it.SeatLicenses, TokensSince: it.TokensSince,
 	}
 }
 

@@ -75,15 +75,26 @@ func newEmailEntry(m orgs.Member) searchItem {
 // own transaction that an invitee is not a member yet. It also carries the member's role and
 // status, kept in step with the member item by every write that changes them, so that a tool's
 // sign-in (email + org token) finds the member by address in its one read.
+//
+// TokensSince (orgs.Member.TokensSince) is there for the same sign-in: a personal token made
+// before it no longer signs in. A new guard takes it from the membership (its JoinedAt when it
+// has none), so that a member who leaves and comes back, or whose address changes, starts with
+// no live token.
 type emailGuardItem struct {
 	keys
-	UserID string `dynamodbav:"userId"`
-	Role   string `dynamodbav:"role"`
-	Status string `dynamodbav:"status,omitempty"`
+	UserID      string    `dynamodbav:"userId"`
+	Role        string    `dynamodbav:"role"`
+	Status      string    `dynamodbav:"status,omitempty"`
+	TokensSince time.Time `dynamodbav:"tokensSince,omitempty"`
 }
 
 func newEmailGuardItem(m orgs.Member) emailGuardItem {
-	return emailGuardItem{keys: keys{PK: orgPK(m.OrgID), SK: emailGuardSK(m.Email)}, UserID: m.UserID, Role: string(m.Role), Status: string(m.Status)}
+	since := m.TokensSince
+	if since.IsZero() {
+		since = m.JoinedAt
+	}
+	return emailGuardItem{keys: keys{PK: orgPK(m.OrgID), SK: emailGuardSK(m.Email)}, UserID: m.UserID, Role: string(m.Role), Status: string(m.Status),
+		TokensSince: since}
 }
 
 // memberEntries adds what goes with every membership besides its two sides: the search
@@ -164,7 +175,11 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 		}
 		return u.Set(attr("properties"), val(after.Properties))
 	}
-	t.update(key(orgPK(w.OrgID), memberSK(before.UserID)), set(memberRolePK(w.OrgID, after.Role)),
+	memberSet := set(memberRolePK(w.OrgID, after.Role))
+	if after.Role != before.Role {
+		memberSet = memberSet.Set(attr("tokensSince"), val(w.Event.OccurredAt.UTC()))
+	}
+	t.update(key(orgPK(w.OrgID), memberSK(before.UserID)), memberSet,
 		adminAsRead(before, attr("role").Equal(val(string(before.Role))), after.Role), orgs.ErrMemberChanged)
 	nameEntry := set(memberSearchRolePK(w.OrgID, after.Role))
 	if after.Name != before.Name {
@@ -176,7 +191,9 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 	t.update(key(orgPK(w.OrgID), skEmailEntry+before.UserID), set(memberSearchRolePK(w.OrgID, after.Role)), exists(), orgs.ErrMemberChanged)
 	t.update(key(userPK(before.UserID), userOrgSK(w.OrgID)), expression.Set(attr("role"), val(string(after.Role))), exists(), orgs.ErrMemberChanged)
 	if after.Role != before.Role {
-		t.update(key(orgPK(w.OrgID), emailGuardSK(before.Email)), expression.Set(attr("role"), val(string(after.Role))),
+		// A role change ends the member's personal tokens: they carried the old role's standing.
+		t.update(key(orgPK(w.OrgID), emailGuardSK(before.Email)),
+			expression.Set(attr("role"), val(string(after.Role))).Set(attr("tokensSince"), val(w.Event.OccurredAt.UTC())),
 			attr("userId").Equal(val(before.UserID)), orgs.ErrMemberChanged)
 	}
 	t.actorStill(w)
@@ -277,7 +294,9 @@ func (t *txn) memberIdentity(m orgs.Membership, before, after orgs.Profile) {
 		// Both guard writes hold when done already, so that the copy can be run again.
 		mine := absent().Or(attr("userId").Equal(val(uid)))
 		t.delete(key(orgPK(orgID), emailGuardSK(before.Email)), mine, errMembershipChanged)
-		guard := newEmailGuardItem(orgs.Member{OrgID: orgID, UserID: uid, Email: after.Email, Role: m.Role, Status: m.Status})
+		// The address the tools sign in with changed: the personal tokens start again.
+		guard := newEmailGuardItem(orgs.Member{OrgID: orgID, UserID: uid, Email: after.Email, Role: m.Role, Status: m.Status,
+			TokensSince: after.EmailSetAt})
 		t.put(guard, mine,
 			apperr.New(apperr.Conflict, "a member of one of your organizations already has %s", after.Email))
 	}

@@ -190,6 +190,9 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 	}
 	cond := attr("role").Equal(val(string(b.Role))).And(statusIs(b.Status))
 	statusChanged := a.Status != b.Status
+	if statusChanged {
+		upd = upd.Set(attr("tokensSince"), val(w.Event.OccurredAt.UTC()))
+	}
 	t := s.txn()
 	userSide, userSideChanged := expression.Set(attr("role"), val(string(b.Role))), false
 	if statusChanged {
@@ -213,8 +216,12 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 	}
 	if statusChanged {
 		t.update(key(orgPK(w.OrgID), skEmailEntry+b.UserID), str(expression.Set(attr("role"), val(string(b.Role))), "status", string(a.Status)), exists(), orgs.ErrMemberChanged)
-		t.update(key(orgPK(w.OrgID), emailGuardSK(b.Email)), str(expression.Set(attr("role"), val(string(b.Role))), "status", string(a.Status)),
+		// A suspension or reactivation ends the member's personal tokens (package tokens).
+		since := w.Event.OccurredAt.UTC()
+		t.update(key(orgPK(w.OrgID), emailGuardSK(b.Email)),
+			str(expression.Set(attr("role"), val(string(b.Role))).Set(attr("tokensSince"), val(since)), "status", string(a.Status)),
 			attr("userId").Equal(val(b.UserID)), orgs.ErrMemberChanged)
+
 	}
 	if a.ExternalID != b.ExternalID {
 		if b.ExternalID != "" {

@@ -161,10 +161,13 @@ func (s *Store) ResetAuth(ctx context.Context, orgID string, at time.Time, versi
 }
 
 // SignIn implements tokens.Store: one consistent BatchGetItem.
-func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Time) (tokens.SignIn, error) {
+func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Time, personalID string) (tokens.SignIn, error) {
 	ks := []map[string]types.AttributeValue{
 		key(orgPK(orgID), skMeta), key(orgPK(orgID), skOrgToken), key(orgPK(orgID), emailGuardSK(email)),
 		key(orgPK(orgID), skLicenses), key(publicCatalogPK, skPublicCatalog), limitKey(signInFailure(orgID, email, minute, tokens.FailedSignInLimit)),
+	}
+	if personalID != "" {
+		ks = append(ks, key(orgPK(orgID), skPersonal+personalID))
 	}
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
@@ -189,7 +192,13 @@ func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Tim
 		case strings.HasPrefix(k.SK, skEmailGuard):
 			var it emailGuardItem
 			err = attributevalue.UnmarshalMap(av, &it)
-			in.Member = &orgs.Member{OrgID: orgID, UserID: it.UserID, Email: email, Role: roles.Role(it.Role), Status: orgs.Status(it.Status)}
+			in.Member = &orgs.Member{OrgID: orgID, UserID: it.UserID, Email: email, Role: roles.Role(it.Role), Status: orgs.Status(it.Status),
+				TokensSince: it.TokensSince}
+		case strings.HasPrefix(k.SK, skPersonal):
+			var it personalItem
+			err = attributevalue.UnmarshalMap(av, &it)
+			tok := it.token()
+			in.Personal = &tok
 		case k.SK == skLicenses:
 			in.Licenses, err = licensesFrom(av)
 		case k.PK == publicCatalogPK:
@@ -213,17 +222,25 @@ func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Tim
 // tried once more before the tool is asked to retry.
 func (s *Store) RecordUse(ctx context.Context, u tokens.Use) error {
 	t := s.txn()
-	t.update(key(orgPK(u.OrgID), skOrgToken),
-		expression.Set(attr("lastUsedAt"), val(u.At.UTC())).Set(attr("lastUsedIp"), val(u.IP)),
-		tokenAt(u.Version), tokens.ErrSignInChanged)
+	lastUse := expression.Set(attr("lastUsedAt"), val(u.At.UTC())).Set(attr("lastUsedIp"), val(u.IP))
+	if u.Personal != nil {
+		t.update(key(orgPK(u.OrgID), skPersonal+u.Personal.ID), lastUse,
+			exists().And(attr("ownerId").Equal(val(u.Member.UserID))), tokens.ErrSignInChanged)
+		t.check(key(orgPK(u.OrgID), skMeta), orgLive(), tokens.ErrSignInChanged)
+	} else {
+		t.update(key(orgPK(u.OrgID), skOrgToken), lastUse, tokenAt(u.Version), tokens.ErrSignInChanged)
+	}
 	t.check(key(orgPK(u.OrgID), emailGuardSK(u.Member.Email)),
 		attr("userId").Equal(val(u.Member.UserID)).And(attr("role").Equal(val(string(u.Member.Role)))).
 			And(expression.AttributeNotExists(attr("status")).Or(attr("status").NotEqual(val(string(orgs.StatusSuspended))))),
 		tokens.ErrSignInChanged)
-	day := u.At.UTC().Format(time.DateOnly)
-	t.update(key(orgPK(u.OrgID), tokenUseSK(day)),
-		expression.Add(attr("count"), val(1)).Set(attr("ttl"), val(u.At.Add(tokenUseTTL).Unix())),
-		expression.ConditionBuilder{}, nil)
+	if u.Personal == nil {
+		// The usage counts the org token's sign-ins.
+		day := u.At.UTC().Format(time.DateOnly)
+		t.update(key(orgPK(u.OrgID), tokenUseSK(day)),
+			expression.Add(attr("count"), val(1)).Set(attr("ttl"), val(u.At.Add(tokenUseTTL).Unix())),
+			expression.ConditionBuilder{}, nil)
+	}
 	t.event(u.Event)
 	err := t.run(ctx, s.Client)
 	if isTxnConflict(err) {

@@ -51,10 +51,62 @@ var (
 	}
 )
 
+// The personal tool tokens: a member's own, and the admins' view of everyone's. The owner's
+// routes read the owner's index with the authorization step (tokens.MineRead), an admin's
+// revocation the token (tokens.PersonalRead).
+var (
+	ListMyTokens = &Route{
+		Name: "list-my-tokens", Method: "GET", Path: "/v1/orgs/{orgId}/me/tokens", Auth: JWT, Permission: roles.ProductsAccess,
+		Actions: []string{ddbBatchGet},
+		Summary: "The caller's personal tool tokens in the org (no secrets)",
+		Reads:   readMine,
+		Build:   buildListMyTokens,
+	}
+	CreateMyToken = &Route{
+		Name: "create-my-token", Method: "POST", Path: "/v1/orgs/{orgId}/me/tokens", Auth: JWT, Permission: roles.ProductsAccess,
+		Actions: []string{ddbBatchGet, ddbPut, ddbCheck},
+		Secret:  true,
+		Summary: "Make a personal tool token; its text is shown only in this answer",
+		Reads:   readMine,
+		Build:   buildCreateMyToken,
+		Replay:  replayCreateMyToken,
+	}
+	RevokeMyToken = &Route{
+		Name: "revoke-my-token", Method: "DELETE", Path: "/v1/orgs/{orgId}/me/tokens/{tokenId}", Auth: JWT, Permission: roles.OrgRead,
+		Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "Revoke one of the caller's personal tool tokens; it stops working at once",
+		Reads:   readMine,
+		Build:   buildRevokeMyToken,
+	}
+	ListOrgTokens = &Route{
+		Name: "list-org-tokens", Method: "GET", Path: "/v1/orgs/{orgId}/tokens", Auth: JWT, Permission: roles.TokenView,
+		Actions: []string{ddbBatchGet, ddbQuery},
+		Secret:  true,
+		Summary: "Every member's live personal tool tokens (no secrets), with their owners; needs token.view and members.read",
+		Build:   buildListOrgTokens,
+	}
+	RevokeOrgToken = &Route{
+		Name: "revoke-org-token", Method: "DELETE", Path: "/v1/orgs/{orgId}/tokens/{tokenId}", Auth: JWT, Permission: roles.TokenRegenerate,
+		Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbCheck, ddbPut},
+		Summary: "Revoke any member's personal tool token; it stops working at once",
+		Reads:   readPersonal,
+		Build:   buildRevokeOrgToken,
+	}
+)
+
+func readMine(req *Request, _ time.Time) []orgs.Read {
+	return []orgs.Read{tokens.MineRead{OwnerID: req.Caller.ID}}
+}
+
+func readPersonal(req *Request, _ time.Time) []orgs.Read {
+	return []orgs.Read{tokens.PersonalRead{ID: req.Path("tokenId")}}
+}
+
 func readTokenState(*Request, time.Time) []orgs.Read { return []orgs.Read{tokens.StateRead{}} }
 
 func readUsage(_ *Request, now time.Time) []orgs.Read {
 	return []orgs.Read{tokens.UsageRead{Days: tokens.UsageDays(now)}}
 }
 
-var tokenRoutes = []*Route{GetToken, RegenerateToken, ResetAuth, GetUsage, GetEntitlements}
+var tokenRoutes = []*Route{GetToken, RegenerateToken, ResetAuth, GetUsage, GetEntitlements,
+	ListMyTokens, CreateMyToken, RevokeMyToken, ListOrgTokens, RevokeOrgToken}

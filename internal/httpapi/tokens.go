@@ -6,6 +6,10 @@ import (
 	"net/http"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
@@ -116,5 +120,129 @@ func buildGetEntitlements(*app.Env) Handler {
 			"user":     map[string]string{"id": e.User.ID, "email": e.User.Email},
 			"products": products,
 		}), nil
+	}
+}
+
+type personalTokenJSON struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	CreatedAt  timestamp `json:"createdAt"`
+	ExpiresAt  timestamp `json:"expiresAt"`
+	LastUsedAt timestamp `json:"lastUsedAt"`
+	LastUsedIP *string   `json:"lastUsedIp"`
+}
+
+func personalOut(t tokens.PersonalToken) personalTokenJSON {
+	return personalTokenJSON{ID: t.ID, Name: t.Name, CreatedAt: timestamp(t.CreatedAt), ExpiresAt: timestamp(t.ExpiresAt),
+		LastUsedAt: timestamp(t.LastUsedAt), LastUsedIP: nullable(t.LastUsedIP)}
+}
+
+type personalWithTokenJSON struct {
+	personalTokenJSON
+	Token string `json:"token"`
+}
+
+type personalWithOwnerJSON struct {
+	personalTokenJSON
+	Owner personJSON `json:"owner"`
+}
+
+func buildListMyTokens(env *app.Env) Handler {
+	svc := env.PersonalTokens()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		ts, err := svc.Mine(ctx, req.Access)
+		if err != nil {
+			return nil, err
+		}
+		out := list[personalTokenJSON]{Items: make([]personalTokenJSON, len(ts))}
+		for i, t := range ts {
+			out.Items[i] = personalOut(t)
+		}
+		return JSON(http.StatusOK, out), nil
+	}
+}
+
+func buildCreateMyToken(env *app.Env) Handler {
+	svc := env.PersonalTokenMinting()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		var in struct {
+			Name          string `json:"name"`
+			ExpiresInDays *int   `json:"expiresInDays"`
+		}
+		if err := req.Decode(&in); err != nil {
+			return nil, err
+		}
+		n := tokens.NewPersonal{Name: in.Name}
+		if in.ExpiresInDays != nil {
+			if *in.ExpiresInDays == 0 {
+				return nil, apperr.New(apperr.Invalid, "expiresInDays must be from 1 to %d", tokens.MaxPersonalDays)
+			}
+			n.Days = *in.ExpiresInDays
+		}
+		c, err := svc.Create(ctx, req.Access, n)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusCreated, personalWithTokenJSON{personalOut(c.PersonalToken), c.Token}), nil
+	}
+}
+
+// replayCreateMyToken answers a repeated creation with the same token: its text is made again
+// from its id under the server's key, never kept.
+func replayCreateMyToken(env *app.Env) Replayer {
+	orgSvc, svc := env.Orgs(), env.PersonalTokenMinting()
+	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
+		a, err := orgSvc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{Reads: []orgs.Read{tokens.PersonalRead{ID: created.ID}}})
+		if err != nil {
+			return nil, err
+		}
+		c, err := svc.Again(a)
+		if err != nil {
+			return nil, err
+		}
+		return JSON(http.StatusCreated, personalWithTokenJSON{personalOut(c.PersonalToken), c.Token}), nil
+	}
+}
+
+func buildRevokeMyToken(env *app.Env) Handler {
+	svc := env.PersonalTokens()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if err := svc.RevokeMine(ctx, req.Access, req.Path("tokenId")); err != nil {
+			return nil, err
+		}
+		return NoContent(), nil
+	}
+}
+
+func buildListOrgTokens(env *app.Env) Handler {
+	svc := env.PersonalTokens()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if !req.Access.Allows(roles.MembersRead) {
+			return nil, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", req.Access.RoleName(), roles.MembersRead)
+		}
+		const query = "personal-tokens"
+		p, err := req.Page(query)
+		if err != nil {
+			return nil, err
+		}
+		page, err := svc.OrgTokens(ctx, req.Access, p)
+		if err != nil {
+			return nil, err
+		}
+		out := list[personalWithOwnerJSON]{Items: make([]personalWithOwnerJSON, len(page.Tokens)), NextCursor: req.Cursor(query, page.Next)}
+		for i, t := range page.Tokens {
+			out.Items[i] = personalWithOwnerJSON{personalOut(t), personJSON{ID: t.Owner.ID, Email: t.Owner.Email}}
+		}
+		return JSON(http.StatusOK, out), nil
+	}
+}
+
+func buildRevokeOrgToken(env *app.Env) Handler {
+	svc := env.PersonalTokens()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if err := svc.Revoke(ctx, req.Access, req.Path("tokenId")); err != nil {
+			return nil, err
+		}
+		return NoContent(), nil
 	}
 }

@@ -157,6 +157,10 @@ type Member struct {
 	// Seats are the ids of the licenses where the member holds a seat (package licensing):
 	// removing the member frees them in the removal's own transaction.
 	Seats []string
+	// TokensSince is when the member's standing last changed (a role change, a suspension or a
+	// reactivation; zero: JoinedAt): personal tool tokens made before it no longer sign in
+	// (package tokens).
+	TokensSince time.Time
 }
 
 // Suspended reports whether the member is suspended.

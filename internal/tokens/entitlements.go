@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -39,11 +40,16 @@ type Entitlement struct {
 // not told.
 var errWrongPair = apperr.New(apperr.Unauthenticated, "the email and token do not match")
 
-// SignIn checks a tool's email and org token and returns what the user may download: at most
+// SignIn checks a tool's email and token (the org's, or a personal one of the member's) and returns what the user may download: at most
 // two DynamoDB round trips, the read of everything it needs and the write of its outcome. A
 // token that fails its format or checksum is refused before any read.
 func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements, error) {
-	p, err := s.Keys.Parse(token)
+	personal := strings.HasPrefix(token, PersonalPrefix)
+	keys := s.Keys
+	if personal {
+		keys = s.PersonalKeys
+	}
+	p, err := keys.Parse(token)
 	if err != nil {
 		return Entitlements{}, errWrongPair
 	}
@@ -53,7 +59,11 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 	}
 	now := s.Now().UTC()
 	minute := now.Truncate(time.Minute)
-	in, err := s.Store.SignIn(ctx, p.OrgID, email, minute)
+	personalID := ""
+	if personal {
+		personalID = p.PersonalID()
+	}
+	in, err := s.Store.SignIn(ctx, p.OrgID, email, minute, personalID)
 	if err != nil {
 		return Entitlements{}, err
 	}
@@ -67,14 +77,20 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 	st := stateIn(o, in.Token)
 	var reason string
 	switch m := in.Member; {
-	case !s.Keys.Verify(p, st.Version, st.Nonce):
+	case personal && in.Personal == nil:
+		reason = "the personal token was revoked or never existed"
+	case !personal && !s.Keys.Verify(p, st.Version, st.Nonce):
 		reason = "the token is not the org's current token"
 	case m == nil:
 		reason = "the email is not a member's"
+	case personal && in.Personal.Owner.ID != m.UserID:
+		reason = "the personal token is another member's"
 	case m.Suspended():
 		reason = "the member is suspended"
 	case !allowsProducts(o, *m):
 		reason = fmt.Sprintf("the member's role (%s) does not allow products.access", m.Role)
+	case personal && !in.Personal.AliveFor(o, *m, now):
+		reason = "the personal token has expired, or ended with a change of the member's standing or the org's authentication reset"
 	}
 	if reason != "" {
 		return Entitlements{}, s.reject(ctx, o, email, minute, reason)
@@ -85,10 +101,15 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 		Actor:   audit.Actor{Type: audit.ActorToken, ID: m.UserID, Email: email},
 		Target:  audit.Target{Type: "token", ID: o.ID, Label: o.Name},
 		Summary: fmt.Sprintf("%s signed in to %s with the org's access token", email, o.Name),
-		Details: map[string]any{},
+		Details: map[string]any{"tokenId": "org"},
+	}
+	if personal {
+		ev.Target = audit.Target{Type: "personal_token", ID: in.Personal.ID, Label: in.Personal.Name}
+		ev.Summary = fmt.Sprintf("%s signed in to %s with their personal token %q", email, o.Name, in.Personal.Name)
+		ev.Details = map[string]any{"tokenId": in.Personal.ID, "tokenName": in.Personal.Name}
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	if err := s.Store.RecordUse(ctx, Use{OrgID: o.ID, Version: st.Version, Member: m, At: now, IP: ev.IP, Event: ev}); err != nil {
+	if err := s.Store.RecordUse(ctx, Use{OrgID: o.ID, Version: st.Version, Personal: in.Personal, Member: m, At: now, IP: ev.IP, Event: ev}); err != nil {
 		return Entitlements{}, err
 	}
 	return Entitlements{

@@ -2,7 +2,9 @@ package tokens
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"hash/crc32"
 	"math/big"
@@ -27,45 +29,83 @@ import (
 // The checksum is the CRC32 (IEEE) of the 30 body characters in base 62, most significant digit
 // first, left-padded with 0: a secret scanner can tell a token from noise offline, and the
 // server refuses a mistyped one before any read.
+//
+// A personal tool token (PersonalPrefix, "vpu_") has the same text under a key of its own: its
+// body enciphers the org's id and the token's own 6-byte id (PersonalID), which names the token's
+// item in the org. The table keeps that id, but the token's text can't be made from it without
+// the server's key.
 const (
-	Prefix    = "vpt_"
-	bodyLen   = 30
-	checkLen  = 6
-	textLen   = len(Prefix) + bodyLen + checkLen
-	tagLen    = 6
-	idLen     = 16
-	blockLen  = idLen + tagLen // 22 bytes = 176 bits, which 30 base-62 digits hold (62^30 > 2^178)
-	halfLen   = blockLen / 2
-	rounds    = 8
-	alphabet  = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	keyPurpos = "org-token"
+	Prefix         = "vpt_"
+	PersonalPrefix = "vpu_"
+	bodyLen        = 30
+	checkLen       = 6
+	textLen        = len(Prefix) + bodyLen + checkLen
+	tagLen         = 6
+	idLen          = 16
+	blockLen       = idLen + tagLen // 22 bytes = 176 bits, which 30 base-62 digits hold (62^30 > 2^178)
+	halfLen        = blockLen / 2
+	rounds         = 8
+	alphabet       = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	keyPurpos      = "org-token"
+	// personalPurpose keys the personal tokens apart from the org's: one's body never parses
+	// as the other's.
+	personalPurpose = "personal-token"
 )
 
 // ErrMalformed: the text is not a token this server could have issued (prefix, length,
 // characters or checksum). It is refused before any read.
 var ErrMalformed = errors.New("tokens: not a well-formed org access token")
 
-// Keys are the server's keys for org tokens, derived from its secret.
+// Keys are the server's keys for one kind of token (the org's or the personal ones), derived
+// from its secret.
 type Keys struct {
-	key seal.Key
+	key    seal.Key
+	prefix string
 }
 
-// NewKeys derives the token keys from the server's secret.
-func NewKeys(secret []byte) Keys { return Keys{key: seal.Derive(secret, keyPurpos)} }
+// NewKeys derives the org token keys from the server's secret.
+func NewKeys(secret []byte) Keys { return Keys{key: seal.Derive(secret, keyPurpos), prefix: Prefix} }
+
+// NewPersonalKeys derives the personal token keys from the server's secret.
+func NewPersonalKeys(secret []byte) Keys {
+	return Keys{key: seal.Derive(secret, personalPurpose), prefix: PersonalPrefix}
+}
 
 // Format returns the token of orgID at the state's version and nonce. It fails only when
 // orgID is not a ULID, which every org id is.
 func (k Keys) Format(orgID string, version int, nonce string) (string, error) {
+	return k.format(orgID, k.tag(strings.ToLower(orgID), version, nonce))
+}
+
+// FormatPersonal returns the personal token of orgID whose id is tokenID (NewPersonalID).
+func (k Keys) FormatPersonal(orgID, tokenID string) (string, error) {
+	raw, err := hex.DecodeString(tokenID)
+	if err != nil || len(raw) != tagLen {
+		return "", errors.New("tokens: not a personal token id")
+	}
+	return k.format(orgID, raw)
+}
+
+func (k Keys) format(orgID string, tag []byte) (string, error) {
 	id, err := ulid.ParseStrict(strings.ToUpper(orgID))
 	if err != nil {
 		return "", errors.New("tokens: org id is not a ULID")
 	}
 	var block [blockLen]byte
 	copy(block[:idLen], id[:])
-	copy(block[idLen:], k.tag(strings.ToLower(orgID), version, nonce))
+	copy(block[idLen:], tag)
 	k.encipher(&block)
 	body := base62(new(big.Int).SetBytes(block[:]), bodyLen)
-	return Prefix + body + checksum(body), nil
+	return k.prefix + body + checksum(body), nil
+}
+
+// NewPersonalID makes a personal token's id from 6 random bytes: 12 lower-case hex digits.
+func NewPersonalID() (string, error) {
+	b := make([]byte, tagLen)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // Parsed is what a well-formed token says: the org it names and its tag, which Verify checks
@@ -79,10 +119,10 @@ type Parsed struct {
 // its body is no value Format makes. No secret is needed to check the checksum; the key turns
 // the body back into the org id and tag.
 func (k Keys) Parse(text string) (Parsed, error) {
-	if len(text) != textLen || !strings.HasPrefix(text, Prefix) {
+	if len(text) != textLen || !strings.HasPrefix(text, k.prefix) {
 		return Parsed{}, ErrMalformed
 	}
-	body, check := text[len(Prefix):len(Prefix)+bodyLen], text[len(Prefix)+bodyLen:]
+	body, check := text[len(k.prefix):len(k.prefix)+bodyLen], text[len(k.prefix)+bodyLen:]
 	if !inAlphabet(body) || !inAlphabet(check) || checksum(body) != check {
 		return Parsed{}, ErrMalformed
 	}
@@ -98,15 +138,18 @@ func (k Keys) Parse(text string) (Parsed, error) {
 	return Parsed{OrgID: strings.ToLower(id.String()), tag: append([]byte(nil), block[idLen:]...)}, nil
 }
 
+// PersonalID is the id of the personal token p was parsed from (Keys.FormatPersonal).
+func (p Parsed) PersonalID() string { return hex.EncodeToString(p.tag) }
+
 // Verify reports whether p is the token of its org at version and nonce.
 func (k Keys) Verify(p Parsed, version int, nonce string) bool {
 	return hmac.Equal(p.tag, k.tag(p.OrgID, version, nonce))
 }
 
-// WellFormed reports whether text passes the token's format and checksum: what a secret
-// scanner checks, without the key.
+// WellFormed reports whether text passes the format and checksum of an org token or a personal
+// one: what a secret scanner checks, without the key.
 func WellFormed(text string) bool {
-	if len(text) != textLen || !strings.HasPrefix(text, Prefix) {
+	if len(text) != textLen || !strings.HasPrefix(text, Prefix) && !strings.HasPrefix(text, PersonalPrefix) {
 		return false
 	}
 	body, check := text[len(Prefix):len(Prefix)+bodyLen], text[len(Prefix)+bodyLen:]

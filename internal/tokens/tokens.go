@@ -116,11 +116,12 @@ type Store interface {
 	// ResetAuth sets the org's auth epoch to at and replaces its token state as SaveToken does,
 	// in one transaction with the event and the outbox messages.
 	ResetAuth(ctx context.Context, orgID string, at time.Time, version int, next State, ev audit.Event, msgs []outbox.Message) error
-	// SignIn reads, in one round trip, what a tool's sign-in to orgID as email needs.
-	SignIn(ctx context.Context, orgID, email string, minute time.Time) (SignIn, error)
-	// RecordUse writes a successful sign-in: the token's last use, the day's counter and the
-	// event, on condition that the token is still at u.Version, the org live and the member as
-	// read (ErrSignInChanged otherwise).
+	// SignIn reads, in one round trip, what a tool's sign-in to orgID as email needs; with
+	// the personal token personalID when it is not "".
+	SignIn(ctx context.Context, orgID, email string, minute time.Time, personalID string) (SignIn, error)
+	// RecordUse writes a successful sign-in: the token's last use, the day's counter (of the
+	// org token) and the event, on condition that the token is still at u.Version (a personal
+	// one: still there), the org live and the member as read (ErrSignInChanged otherwise).
 	RecordUse(ctx context.Context, u Use) error
 	// RecordRejection writes a refused sign-in: the event and the email's failure count of the
 	// minute, which stays below the limit (a RateLimited error when it is reached).
@@ -137,6 +138,8 @@ type SignIn struct {
 	Token *State
 	// Member is the member with the email; nil when none.
 	Member *orgs.Member
+	// Personal is the personal token asked for; nil when none was, or it does not exist.
+	Personal *PersonalToken
 	// Licenses are the org's licenses; Public the catalog's public products.
 	Licenses []License
 	Public   []Product
@@ -148,10 +151,12 @@ type SignIn struct {
 type Use struct {
 	OrgID   string
 	Version int
-	Member  orgs.Member
-	At      time.Time
-	IP      string
-	Event   audit.Event
+	// Personal is the personal token used; nil: the org token.
+	Personal *PersonalToken
+	Member   orgs.Member
+	At       time.Time
+	IP       string
+	Event    audit.Event
 }
 
 // Rejection is a refused sign-in, as RecordRejection writes it.
@@ -167,8 +172,10 @@ type Rejection struct {
 type Service struct {
 	Store Store
 	Keys  Keys
-	Now   func() time.Time
-	NewID func() string
+	// PersonalKeys are the personal tokens' keys, which the tools' sign-in takes too.
+	PersonalKeys Keys
+	Now          func() time.Time
+	NewID        func() string
 }
 
 // View is a token as its viewers see it.

@@ -1,0 +1,207 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/tokens"
+)
+
+// The personal tool tokens' items:
+//
+//	ORG#<orgId>  PAT#<tokenId>     one token: owner, name, times, last use. Never the token's
+//	                               text, which enciphers the org and token ids under the
+//	                               server's key (package tokens). TTL 30 days after expiry.
+//	ORG#<orgId>  PATS#<ownerId>    the owner's index in the org: per token an entry of the map
+//	                               tokens (name, createdAt, expiresAt) and a version, which the
+//	                               writes that change it condition on, so that the ten-token
+//	                               limit and the unique names hold under races
+//
+// A tool's sign-in with a personal token reads PAT#<tokenId> in its one BatchGetItem
+// (tokens.go: SignIn), since the token's text names both ids. The owner's routes read their
+// index with the authorization step (tokens.MineRead), an admin's revocation the token
+// (tokens.PersonalRead).
+const (
+	skPersonal      = "PAT#"
+	skPersonalIndex = "PATS#"
+	personalTTL     = 30 * 24 * time.Hour
+)
+
+type personalItem struct {
+	keys
+	TokenID    string    `dynamodbav:"tokenId"`
+	OwnerID    string    `dynamodbav:"ownerId"`
+	OwnerEmail string    `dynamodbav:"ownerEmail"`
+	Name       string    `dynamodbav:"name"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	// ExpiresAt is a sortTime, which conditions and filters compare as strings.
+	ExpiresAt  string    `dynamodbav:"expiresAt"`
+	LastUsedAt time.Time `dynamodbav:"lastUsedAt,omitempty"`
+	LastUsedIP string    `dynamodbav:"lastUsedIp,omitempty"`
+}
+
+func newPersonalItem(t tokens.PersonalToken) personalItem {
+	return personalItem{
+		keys:    keys{PK: orgPK(t.OrgID), SK: skPersonal + t.ID, TTL: t.ExpiresAt.Add(personalTTL).Unix()},
+		TokenID: t.ID, OwnerID: t.Owner.ID, OwnerEmail: t.Owner.Email, Name: t.Name,
+		CreatedAt: t.CreatedAt, ExpiresAt: sortTime(t.ExpiresAt),
+	}
+}
+
+func (it personalItem) token() tokens.PersonalToken {
+	exp, _ := time.Parse(sortTimeLayout, it.ExpiresAt)
+	return tokens.PersonalToken{
+		ID: it.TokenID, OrgID: orgIDOf(it.PK), Owner: orgs.Person{ID: it.OwnerID, Email: it.OwnerEmail}, Name: it.Name,
+		CreatedAt: it.CreatedAt, ExpiresAt: exp, LastUsedAt: it.LastUsedAt, LastUsedIP: it.LastUsedIP,
+	}
+}
+
+// orgIDOf is the org id of an ORG#<orgId> partition key.
+func orgIDOf(pk string) string { return pk[len(orgPK("")):] }
+
+type personalEntry struct {
+	Name      string    `dynamodbav:"name"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	ExpiresAt time.Time `dynamodbav:"expiresAt"`
+}
+
+type personalIndexItem struct {
+	keys
+	Version int                      `dynamodbav:"version"`
+	Tokens  map[string]personalEntry `dynamodbav:"tokens"`
+}
+
+func personalIndexKey(orgID, ownerID string) map[string]types.AttributeValue {
+	return key(orgPK(orgID), skPersonalIndex+ownerID)
+}
+
+// indexAt holds while the owner's index is at version (absent: version 0).
+func indexAt(version int) expression.ConditionBuilder {
+	if version == 0 {
+		return expression.AttributeNotExists(attr("version")).Or(attr("version").Equal(val(0)))
+	}
+	return attr("version").Equal(val(version))
+}
+
+// mineRead reads the owner's index with the authorization step (planRead): a tokens.Mine.
+func mineRead(orgID string, r tokens.MineRead) readPlan {
+	return readPlan{keys: []keys{idKey(orgPK(orgID), func(id string) string { return skPersonalIndex + id }, r.OwnerID)},
+		decode: func(items []map[string]types.AttributeValue) (any, error) {
+			it, err := decodeAs("personal token index", items[0], func(it personalIndexItem) tokens.Mine {
+				m := tokens.Mine{Version: it.Version}
+				for id, e := range it.Tokens {
+					m.Tokens = append(m.Tokens, tokens.PersonalToken{ID: id, OrgID: orgID, Name: e.Name, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt})
+				}
+				return m
+			})
+			if it == nil || err != nil {
+				return tokens.Mine{}, err
+			}
+			return *it, nil
+		}}
+}
+
+// personalRead reads one token of the org with the authorization step (planRead): a
+// *tokens.PersonalToken, nil when absent.
+func personalRead(orgID string, r tokens.PersonalRead) readPlan {
+	return readPlan{keys: []keys{idKey(orgPK(orgID), func(id string) string { return skPersonal + id }, r.ID)},
+		decode: func(items []map[string]types.AttributeValue) (any, error) {
+			it, err := decodeAs("personal token", items[0], personalItem.token)
+			if it == nil || err != nil {
+				return (*tokens.PersonalToken)(nil), err
+			}
+			return it, nil
+		}}
+}
+
+var _ tokens.PersonalStore = (*Store)(nil)
+
+// CreatePersonal implements tokens.PersonalStore.
+func (s *Store) CreatePersonal(ctx context.Context, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Member, ev audit.Event) error {
+	idx := personalIndexItem{keys: keys{PK: orgPK(tok.OrgID), SK: skPersonalIndex + tok.Owner.ID}, Version: version + 1, Tokens: map[string]personalEntry{}}
+	for _, l := range live {
+		idx.Tokens[l.ID] = personalEntry{Name: l.Name, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt}
+	}
+	t := s.txn()
+	t.putNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
+	t.put(idx, indexAt(version), tokens.ErrPersonalChanged)
+	t.check(key(orgPK(tok.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.memberStill(tok.OrgID, actor)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// PersonalTokens implements tokens.PersonalStore: one BatchGetItem.
+func (s *Store) PersonalTokens(ctx context.Context, orgID string, ids []string) ([]tokens.PersonalToken, error) {
+	ks := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		ks[i] = key(orgPK(orgID), skPersonal+id)
+	}
+	items, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tokens.PersonalToken, 0, len(items))
+	for _, av := range items {
+		var it personalItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, fmt.Errorf("decode personal token: %w", err)
+		}
+		out = append(out, it.token())
+	}
+	return out, nil
+}
+
+// RevokePersonal implements tokens.PersonalStore.
+func (s *Store) RevokePersonal(ctx context.Context, tok tokens.PersonalToken, actor orgs.Member, ev audit.Event) error {
+	t := s.txn()
+	t.delete(key(orgPK(tok.OrgID), skPersonal+tok.ID), exists().And(attr("ownerId").Equal(val(tok.Owner.ID))),
+		apperr.New(apperr.NotFound, "token not found"))
+	t.update(personalIndexKey(tok.OrgID, tok.Owner.ID),
+		expression.Remove(expression.Name("tokens."+tok.ID)).Add(attr("version"), val(1)), exists(), tokens.ErrPersonalChanged)
+	t.memberStill(tok.OrgID, actor)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+// OrgPersonalTokens implements tokens.PersonalStore: one Query of the org's partition.
+func (s *Store) OrgPersonalTokens(ctx context.Context, orgID string, now time.Time, p paging.Request) (tokens.PersonalPage, error) {
+	kc := expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(skPersonal))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(attr("expiresAt").GreaterThan(val(sortTime(now)))).Build()
+	if err != nil {
+		return tokens.PersonalPage{}, err
+	}
+	start, err := decodeKey(p.After)
+	if err != nil {
+		return tokens.PersonalPage{}, err
+	}
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ExclusiveStartKey: start, Limit: aws.Int32(int32(p.Limit)), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return tokens.PersonalPage{}, fmt.Errorf("query personal tokens: %w", err)
+	}
+	page := tokens.PersonalPage{Tokens: make([]tokens.PersonalToken, 0, len(out.Items))}
+	for _, av := range out.Items {
+		var it personalItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return tokens.PersonalPage{}, err
+		}
+		page.Tokens = append(page.Tokens, it.token())
+	}
+	page.Next, err = encodeKey(out.LastEvaluatedKey)
+	return page, err
+}
