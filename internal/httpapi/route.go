@@ -225,6 +225,12 @@ var PathParams = map[string]Param{
 	// SCIM's resource ids: users' ids and groups' (role) ids, both within the user id shape.
 	"id":    {Kind: "SCIM id", Valid: isUserID},
 	"token": TokenParam,
+	// A personal tool token's id (tokens.NewPersonalID): 12 lower-case hex digits.
+	"tokenId": {Kind: "personal token id", Valid: isPersonalTokenID},
+}
+
+func isPersonalTokenID(s string) bool {
+	return len(s) == 12 && !strings.ContainsFunc(s, func(r rune) bool { return !strings.ContainsRune("0123456789abcdef", r) })
 }
 
 // Param returns the kind of the path parameter name: the route's own declaration, else the
