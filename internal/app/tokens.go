@@ -44,6 +44,24 @@ func (e *Env) PersonalTokenMinting() *tokens.Personal {
 	})
 }
 
+// DeviceFlow returns the CLI's device sign-in without the token keys: starting, showing,
+// approving and declining, which never read the server's secret.
+func (e *Env) DeviceFlow() *tokens.Device {
+	return once(e, "device-flow", func() *tokens.Device {
+		return &tokens.Device{Store: e.Store(), Personal: e.PersonalTokens(), Orgs: e.Orgs(), Now: e.Now, NewID: e.NewID}
+	})
+}
+
+// DevicePolling returns the device sign-in with the personal token keys: the poll, which
+// hands a token's text out.
+func (e *Env) DevicePolling() *tokens.Device {
+	return once(e, "device-polling", func() *tokens.Device {
+		d := *e.DeviceFlow()
+		d.Keys = tokens.NewPersonalKeys(e.Secret())
+		return &d
+	})
+}
+
 // SignIns returns the log of sign-ins at the identity provider (the post-authentication trigger).
 func (e *Env) SignIns() *tokens.SignInLog {
 	return once(e, "signins", func() *tokens.SignInLog {

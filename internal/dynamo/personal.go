@@ -82,6 +82,15 @@ type personalIndexItem struct {
 	Tokens  map[string]personalEntry `dynamodbav:"tokens"`
 }
 
+// personalIndex is the owner's index holding live, the version after version.
+func personalIndex(orgID, ownerID string, live []tokens.PersonalToken, version int) personalIndexItem {
+	idx := personalIndexItem{keys: keys{PK: orgPK(orgID), SK: skPersonalIndex + ownerID}, Version: version + 1, Tokens: map[string]personalEntry{}}
+	for _, l := range live {
+		idx.Tokens[l.ID] = personalEntry{Name: l.Name, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt}
+	}
+	return idx
+}
+
 func personalIndexKey(orgID, ownerID string) map[string]types.AttributeValue {
 	return key(orgPK(orgID), skPersonalIndex+ownerID)
 }
@@ -129,13 +138,9 @@ var _ tokens.PersonalStore = (*Store)(nil)
 
 // CreatePersonal implements tokens.PersonalStore.
 func (s *Store) CreatePersonal(ctx context.Context, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Member, ev audit.Event) error {
-	idx := personalIndexItem{keys: keys{PK: orgPK(tok.OrgID), SK: skPersonalIndex + tok.Owner.ID}, Version: version + 1, Tokens: map[string]personalEntry{}}
-	for _, l := range live {
-		idx.Tokens[l.ID] = personalEntry{Name: l.Name, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt}
-	}
 	t := s.txn()
 	t.putNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
-	t.put(idx, indexAt(version), tokens.ErrPersonalChanged)
+	t.put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
 	t.check(key(orgPK(tok.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
 	t.memberStill(tok.OrgID, actor)
 	t.event(ev)

@@ -11,6 +11,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/tokens"
 )
 
 // Auth is how a route authenticates its caller.
@@ -227,6 +228,8 @@ var PathParams = map[string]Param{
 	"token": TokenParam,
 	// A personal tool token's id (tokens.NewPersonalID): 12 lower-case hex digits.
 	"tokenId": {Kind: "personal token id", Valid: isPersonalTokenID},
+	// A device sign-in's user code as typed: 8 letters, any case, with or without the dash.
+	"userCode": {Kind: "user code", Valid: func(s string) bool { _, ok := tokens.NormalizeUserCode(s); return ok }},
 }
 
 func isPersonalTokenID(s string) bool {

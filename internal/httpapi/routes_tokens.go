@@ -94,6 +94,41 @@ var (
 	}
 )
 
+// The CLI's sign-in (RFC 8628): the tool's two public routes and the signed-in approval.
+var (
+	StartDevice = &Route{
+		Name: "start-device", Method: "POST", Path: "/v1/device/code", Auth: Public,
+		Actions: []string{ddbBatchGet, ddbPut, ddbUpdate},
+		Summary: "A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2): a device code and a user code for an org",
+		Build:   buildStartDevice,
+	}
+	PollDevice = &Route{
+		Name: "poll-device", Method: "POST", Path: "/v1/device/token", Auth: Public,
+		Actions: []string{ddbGet, ddbUpdate},
+		Secret:  true,
+		Summary: "The CLI's poll (RFC 8628 §3.4–3.5): once approved, a personal tool token, handed out exactly once",
+		Build:   buildPollDevice,
+	}
+	GetDevice = &Route{
+		Name: "get-device", Method: "GET", Path: "/v1/device/{userCode}", Auth: JWT,
+		Actions: []string{ddbBatchGet, ddbGet, ddbUpdate},
+		Summary: "What the approval page shows of a user code",
+		Build:   buildGetDevice,
+	}
+	ApproveDevice = &Route{
+		Name: "approve-device", Method: "POST", Path: "/v1/device/{userCode}/approve", Auth: JWT,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck, ddbDelete},
+		Summary: "Approve a CLI's sign-in: a personal tool token is made for the caller",
+		Build:   buildDecideDevice(true),
+	}
+	DenyDevice = &Route{
+		Name: "deny-device", Method: "POST", Path: "/v1/device/{userCode}/deny", Auth: JWT,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck, ddbDelete},
+		Summary: "Decline a CLI's sign-in",
+		Build:   buildDecideDevice(false),
+	}
+)
+
 func readMine(req *Request, _ time.Time) []orgs.Read {
 	return []orgs.Read{tokens.MineRead{OwnerID: req.Caller.ID}}
 }
@@ -109,4 +144,5 @@ func readUsage(_ *Request, now time.Time) []orgs.Read {
 }
 
 var tokenRoutes = []*Route{GetToken, RegenerateToken, ResetAuth, GetUsage, GetEntitlements,
-	ListMyTokens, CreateMyToken, RevokeMyToken, ListOrgTokens, RevokeOrgToken}
+	ListMyTokens, CreateMyToken, RevokeMyToken, ListOrgTokens, RevokeOrgToken,
+	StartDevice, PollDevice, GetDevice, ApproveDevice, DenyDevice}

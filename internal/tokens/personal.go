@@ -194,19 +194,19 @@ func (s *Personal) Create(ctx context.Context, a orgs.Access, n NewPersonal) (Cr
 	if err != nil {
 		return Created{}, err
 	}
+	if c.Token, err = s.Keys.FormatPersonal(c.OrgID, c.ID); err != nil {
+		return Created{}, err
+	}
 	if err := s.Store.CreatePersonal(ctx, c.PersonalToken, append(live, c.PersonalToken), mine.Version, a.Member, ev); err != nil {
 		return Created{}, err
 	}
 	return c, nil
 }
 
-// mint makes a new token for member m of org o and its personal_token.created event.
+// mint makes a new token for member m of org o and its personal_token.created event; its text
+// is left to the caller (Keys.FormatPersonal), which holds the keys.
 func (s *Personal) mint(ctx context.Context, o orgs.Org, m orgs.Member, name string, days int, actor audit.Actor, details map[string]any) (Created, audit.Event, error) {
 	id, err := NewPersonalID()
-	if err != nil {
-		return Created{}, audit.Event{}, err
-	}
-	text, err := s.Keys.FormatPersonal(o.ID, id)
 	if err != nil {
 		return Created{}, audit.Event{}, err
 	}
@@ -219,7 +219,7 @@ func (s *Personal) mint(ctx context.Context, o orgs.Org, m orgs.Member, name str
 	}
 	ev := personalEvent(o, actor, t, "personal_token.created", fmt.Sprintf("%s made the personal token %q", m.Email, name), d)
 	ev.Stamp(ctx, s.NewID(), now)
-	return Created{PersonalToken: t, Token: text}, ev, nil
+	return Created{PersonalToken: t}, ev, nil
 }
 
 // Again is the token a creation made, for a request repeated with the same idempotency key: the

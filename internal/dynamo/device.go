@@ -1,0 +1,218 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/ratelimit"
+	"github.com/vendorportal/orgs/internal/tokens"
+)
+
+// The device flow's items (package tokens, device.go), both with a TTL an hour after expiry:
+//
+//	DEVICE#<sha256 of the device code>  DEVICE    the grant: org, client, status, last poll,
+//	                                              the approver and the token the approval made
+//	                                              (its id: the text is made again at the poll)
+//	DEVCODE#<user code>                 DEVCODE   the live user code, pointing at its grant,
+//	                                              deleted by the approval or the denial
+const (
+	skDevice   = "DEVICE"
+	skDevCode  = "DEVCODE"
+	deviceTTL  = time.Hour
+	devicePKOf = "DEVICE#"
+	devCodePKx = "DEVCODE#"
+)
+
+type deviceItem struct {
+	keys
+	Hash           string    `dynamodbav:"hash"`
+	UserCode       string    `dynamodbav:"userCode"`
+	OrgID          string    `dynamodbav:"orgId"`
+	OrgHandle      string    `dynamodbav:"orgHandle"`
+	ClientID       string    `dynamodbav:"clientId"`
+	CreatedAt      time.Time `dynamodbav:"createdAt"`
+	ExpiresAt      string    `dynamodbav:"expiresAt"`
+	Status         string    `dynamodbav:"status"`
+	LastPolledAt   string    `dynamodbav:"lastPolledAt,omitempty"`
+	ApproverID     string    `dynamodbav:"approverId,omitempty"`
+	ApproverEmail  string    `dynamodbav:"approverEmail,omitempty"`
+	TokenID        string    `dynamodbav:"tokenId,omitempty"`
+	TokenExpiresAt time.Time `dynamodbav:"tokenExpiresAt,omitempty"`
+}
+
+func (it deviceItem) grant() tokens.DeviceGrant {
+	exp, _ := time.Parse(sortTimeLayout, it.ExpiresAt)
+	var polled time.Time
+	if it.LastPolledAt != "" {
+		polled, _ = time.Parse(sortTimeLayout, it.LastPolledAt)
+	}
+	return tokens.DeviceGrant{
+		Hash: it.Hash, UserCode: it.UserCode, OrgID: it.OrgID, OrgHandle: it.OrgHandle, ClientID: it.ClientID,
+		CreatedAt: it.CreatedAt, ExpiresAt: exp, Status: tokens.DeviceStatus(it.Status), LastPolledAt: polled,
+		Approver: orgs.Person{ID: it.ApproverID, Email: it.ApproverEmail}, TokenID: it.TokenID, TokenExpiresAt: it.TokenExpiresAt,
+	}
+}
+
+type devCodeItem struct {
+	keys
+	Hash      string    `dynamodbav:"hash"`
+	OrgID     string    `dynamodbav:"orgId"`
+	OrgHandle string    `dynamodbav:"orgHandle"`
+	ClientID  string    `dynamodbav:"clientId"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	ExpiresAt string    `dynamodbav:"expiresAt"`
+}
+
+func deviceKey(hash string) map[string]types.AttributeValue { return key(devicePKOf+hash, skDevice) }
+func devCodeKey(code string) map[string]types.AttributeValue { return key(devCodePKx+code, skDevCode) }
+
+var _ tokens.DeviceStore = (*Store)(nil)
+
+// DeviceOrg implements tokens.DeviceStore: the handle's guard and the limit's counter, in one
+// BatchGetItem.
+func (s *Store) DeviceOrg(ctx context.Context, handle string, limit ratelimit.Use) (string, int, error) {
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(handlePK(handle), skHandle), limitKey(limit)})
+	if err != nil {
+		return "", 0, err
+	}
+	orgID, used := "", 0
+	for _, av := range items {
+		var it struct {
+			keys
+			OrgID string `dynamodbav:"orgId"`
+			Count int    `dynamodbav:"count"`
+		}
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return "", 0, err
+		}
+		if it.SK == skHandle {
+			orgID = it.OrgID
+		} else {
+			used = it.Count
+		}
+	}
+	return orgID, used, nil
+}
+
+// PutDevice implements tokens.DeviceStore.
+func (s *Store) PutDevice(ctx context.Context, g tokens.DeviceGrant, limit ratelimit.Use) error {
+	ttl := g.ExpiresAt.Add(deviceTTL).Unix()
+	t := s.txn()
+	t.putNew(deviceItem{
+		keys: keys{PK: devicePKOf + g.Hash, SK: skDevice, TTL: ttl},
+		Hash: g.Hash, UserCode: g.UserCode, OrgID: g.OrgID, OrgHandle: g.OrgHandle, ClientID: g.ClientID,
+		CreatedAt: g.CreatedAt, ExpiresAt: sortTime(g.ExpiresAt), Status: string(g.Status),
+	}, fmt.Errorf("device grant %s exists", g.Hash))
+	// A user code of a grant that expired may be used again before TTL removes its item.
+	t.put(devCodeItem{keys: keys{PK: devCodePKx + g.UserCode, SK: skDevCode, TTL: ttl}, Hash: g.Hash, OrgID: g.OrgID,
+		OrgHandle: g.OrgHandle, ClientID: g.ClientID, CreatedAt: g.CreatedAt, ExpiresAt: sortTime(g.ExpiresAt)},
+		absent().Or(attr("expiresAt").LessThanEqual(val(sortTime(g.CreatedAt)))), tokens.ErrUserCodeTaken)
+	t.limit(limit)
+	return t.run(ctx, s.Client)
+}
+
+// Device implements tokens.DeviceStore.
+func (s *Store) Device(ctx context.Context, hash string) (*tokens.DeviceGrant, error) {
+	g, err := getAs(ctx, s, devicePKOf+hash, skDevice, deviceItem.grant, errNoDevice)
+	if errors.Is(err, errNoDevice) {
+		return nil, nil
+	}
+	return &g, err
+}
+
+var errNoDevice = errors.New("no such device grant")
+
+// Polled implements tokens.DeviceStore.
+func (s *Store) Polled(ctx context.Context, hash string, prev, at time.Time) error {
+	cond := exists().And(expression.AttributeNotExists(attr("lastPolledAt")))
+	if !prev.IsZero() {
+		cond = exists().And(attr("lastPolledAt").Equal(val(sortTime(prev))))
+	}
+	t := s.txn()
+	t.update(deviceKey(hash), expression.Set(attr("lastPolledAt"), val(sortTime(at))), cond, tokens.ErrPolledMeanwhile)
+	return t.run(ctx, s.Client)
+}
+
+// Issue implements tokens.DeviceStore.
+func (s *Store) Issue(ctx context.Context, hash string) error {
+	t := s.txn()
+	t.update(deviceKey(hash), expression.Set(attr("status"), val(string(tokens.DeviceIssued))),
+		attr("status").Equal(val(string(tokens.DeviceApproved))), tokens.ErrDeviceIssued)
+	return t.run(ctx, s.Client)
+}
+
+// UserCode implements tokens.DeviceStore: the user code, which carries what the grant's
+// approval needs, and the failures' counter, in one BatchGetItem.
+func (s *Store) UserCode(ctx context.Context, code string, now time.Time, failures ratelimit.Use) (*tokens.DeviceGrant, int, error) {
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{devCodeKey(code), limitKey(failures)})
+	if err != nil {
+		return nil, 0, err
+	}
+	var g *tokens.DeviceGrant
+	used := 0
+	for _, av := range items {
+		var it struct {
+			devCodeItem
+			Count int `dynamodbav:"count"`
+		}
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, 0, err
+		}
+		if it.SK != skDevCode {
+			used = it.Count
+			continue
+		}
+		if it.ExpiresAt > sortTime(now) {
+			exp, _ := time.Parse(sortTimeLayout, it.ExpiresAt)
+			g = &tokens.DeviceGrant{Hash: it.Hash, UserCode: code, OrgID: it.OrgID, OrgHandle: it.OrgHandle, ClientID: it.ClientID,
+				CreatedAt: it.CreatedAt, ExpiresAt: exp, Status: tokens.DevicePending}
+		}
+	}
+	return g, used, nil
+}
+
+// CountFailure implements tokens.DeviceStore.
+func (s *Store) CountFailure(ctx context.Context, failures ratelimit.Use) error {
+	t := s.txn()
+	t.limit(failures)
+	return t.run(ctx, s.Client)
+}
+
+// Approve implements tokens.DeviceStore.
+func (s *Store) Approve(ctx context.Context, g tokens.DeviceGrant, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Member, evs []audit.Event) error {
+	t := s.txn()
+	t.putNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
+	t.put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
+	t.check(key(orgPK(tok.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.memberStill(tok.OrgID, actor)
+	t.update(deviceKey(g.Hash),
+		expression.Set(attr("status"), val(string(tokens.DeviceApproved))).Set(attr("approverId"), val(g.Approver.ID)).
+			Set(attr("approverEmail"), val(g.Approver.Email)).Set(attr("tokenId"), val(g.TokenID)).Set(attr("tokenExpiresAt"), val(g.TokenExpiresAt.UTC())),
+		attr("status").Equal(val(string(tokens.DevicePending))), errDeviceGone)
+	t.delete(devCodeKey(g.UserCode), attr("hash").Equal(val(g.Hash)), errDeviceGone)
+	for _, ev := range evs {
+		t.event(ev)
+	}
+	return t.run(ctx, s.Client)
+}
+
+// Deny implements tokens.DeviceStore.
+func (s *Store) Deny(ctx context.Context, g tokens.DeviceGrant, actor orgs.Member, ev audit.Event) error {
+	t := s.txn()
+	t.update(deviceKey(g.Hash), expression.Set(attr("status"), val(string(tokens.DeviceDenied))),
+		attr("status").Equal(val(string(tokens.DevicePending))), errDeviceGone)
+	t.delete(devCodeKey(g.UserCode), attr("hash").Equal(val(g.Hash)), errDeviceGone)
+	t.memberStill(g.OrgID, actor)
+	t.event(ev)
+	return t.run(ctx, s.Client)
+}
+
+var errDeviceGone = tokens.ErrDeviceDecided
