@@ -71,7 +71,7 @@ type devCodeItem struct {
 	ExpiresAt string    `dynamodbav:"expiresAt"`
 }
 
-func deviceKey(hash string) map[string]types.AttributeValue { return key(devicePKOf+hash, skDevice) }
+func deviceKey(hash string) map[string]types.AttributeValue  { return key(devicePKOf+hash, skDevice) }
 func devCodeKey(code string) map[string]types.AttributeValue { return key(devCodePKx+code, skDevCode) }
 
 var _ tokens.DeviceStore = (*Store)(nil)
