@@ -18,6 +18,54 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for DeviceErrorError.
+const (
+	DeviceErrorErrorAccessDenied         DeviceErrorError = "access_denied"
+	DeviceErrorErrorAuthorizationPending DeviceErrorError = "authorization_pending"
+	DeviceErrorErrorExpiredToken         DeviceErrorError = "expired_token"
+	DeviceErrorErrorInvalidGrant         DeviceErrorError = "invalid_grant"
+	DeviceErrorErrorInvalidRequest       DeviceErrorError = "invalid_request"
+	DeviceErrorErrorSlowDown             DeviceErrorError = "slow_down"
+	DeviceErrorErrorUnsupportedGrantType DeviceErrorError = "unsupported_grant_type"
+)
+
+// Valid indicates whether the value is a known member of the DeviceErrorError enum.
+func (e DeviceErrorError) Valid() bool {
+	switch e {
+	case DeviceErrorErrorAccessDenied:
+		return true
+	case DeviceErrorErrorAuthorizationPending:
+		return true
+	case DeviceErrorErrorExpiredToken:
+		return true
+	case DeviceErrorErrorInvalidGrant:
+		return true
+	case DeviceErrorErrorInvalidRequest:
+		return true
+	case DeviceErrorErrorSlowDown:
+		return true
+	case DeviceErrorErrorUnsupportedGrantType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeviceTokenRequestGrantType.
+const (
+	UrnIetfParamsOauthGrantTypeDeviceCode DeviceTokenRequestGrantType = "urn:ietf:params:oauth:grant-type:device_code"
+)
+
+// Valid indicates whether the value is a known member of the DeviceTokenRequestGrantType enum.
+func (e DeviceTokenRequestGrantType) Valid() bool {
+	switch e {
+	case UrnIetfParamsOauthGrantTypeDeviceCode:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DomainStatus.
 const (
 	DomainStatusPending  DomainStatus = "pending"
@@ -723,6 +771,96 @@ const (
 func (e GithubOidcToken200JSONResponseBodyTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StartDevice200JSONResponseBodyExpiresIn.
+const (
+	N600 StartDevice200JSONResponseBodyExpiresIn = 600
+)
+
+// Valid indicates whether the value is a known member of the StartDevice200JSONResponseBodyExpiresIn enum.
+func (e StartDevice200JSONResponseBodyExpiresIn) Valid() bool {
+	switch e {
+	case N600:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StartDevice200JSONResponseBodyInterval.
+const (
+	N5 StartDevice200JSONResponseBodyInterval = 5
+)
+
+// Valid indicates whether the value is a known member of the StartDevice200JSONResponseBodyInterval enum.
+func (e StartDevice200JSONResponseBodyInterval) Valid() bool {
+	switch e {
+	case N5:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PollDevice200JSONResponseBodyTokenType.
+const (
+	PollDevice200JSONResponseBodyTokenTypePersonal PollDevice200JSONResponseBodyTokenType = "personal"
+)
+
+// Valid indicates whether the value is a known member of the PollDevice200JSONResponseBodyTokenType enum.
+func (e PollDevice200JSONResponseBodyTokenType) Valid() bool {
+	switch e {
+	case PollDevice200JSONResponseBodyTokenTypePersonal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetDevice401JSONResponseBody1Message.
+const (
+	GetDevice401JSONResponseBody1MessageUnauthorized GetDevice401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the GetDevice401JSONResponseBody1Message enum.
+func (e GetDevice401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case GetDevice401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApproveDevice401JSONResponseBody1Message.
+const (
+	ApproveDevice401JSONResponseBody1MessageUnauthorized ApproveDevice401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ApproveDevice401JSONResponseBody1Message enum.
+func (e ApproveDevice401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ApproveDevice401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DenyDevice401JSONResponseBody1Message.
+const (
+	DenyDevice401JSONResponseBody1MessageUnauthorized DenyDevice401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the DenyDevice401JSONResponseBody1Message enum.
+func (e DenyDevice401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case DenyDevice401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1590,6 +1728,51 @@ func (e ListLicensesParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListMyTokens401JSONResponseBody1Message.
+const (
+	ListMyTokens401JSONResponseBody1MessageUnauthorized ListMyTokens401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ListMyTokens401JSONResponseBody1Message enum.
+func (e ListMyTokens401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ListMyTokens401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateMyToken401JSONResponseBody1Message.
+const (
+	CreateMyToken401JSONResponseBody1MessageUnauthorized CreateMyToken401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the CreateMyToken401JSONResponseBody1Message enum.
+func (e CreateMyToken401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case CreateMyToken401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RevokeMyToken401JSONResponseBody1Message.
+const (
+	RevokeMyToken401JSONResponseBody1MessageUnauthorized RevokeMyToken401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the RevokeMyToken401JSONResponseBody1Message enum.
+func (e RevokeMyToken401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case RevokeMyToken401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListMembers401JSONResponseBody1Message.
 const (
 	ListMembers401JSONResponseBody1MessageUnauthorized ListMembers401JSONResponseBody1Message = "Unauthorized"
@@ -1995,6 +2178,36 @@ func (e RegenerateToken401JSONResponseBody1Message) Valid() bool {
 	}
 }
 
+// Defines values for ListOrgTokens401JSONResponseBody1Message.
+const (
+	ListOrgTokens401JSONResponseBody1MessageUnauthorized ListOrgTokens401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the ListOrgTokens401JSONResponseBody1Message enum.
+func (e ListOrgTokens401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case ListOrgTokens401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RevokeOrgToken401JSONResponseBody1Message.
+const (
+	RevokeOrgToken401JSONResponseBody1MessageUnauthorized RevokeOrgToken401JSONResponseBody1Message = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the RevokeOrgToken401JSONResponseBody1Message enum.
+func (e RevokeOrgToken401JSONResponseBody1Message) Valid() bool {
+	switch e {
+	case RevokeOrgToken401JSONResponseBody1MessageUnauthorized:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetUsage401JSONResponseBody1Message.
 const (
 	GetUsage401JSONResponseBody1MessageUnauthorized GetUsage401JSONResponseBody1Message = "Unauthorized"
@@ -2039,6 +2252,32 @@ func (e PutUserProperties401JSONResponseBody1Message) Valid() bool {
 		return false
 	}
 }
+
+// DeviceCodeRequest defines model for DeviceCodeRequest.
+type DeviceCodeRequest struct {
+	ClientId string  `json:"client_id"`
+	Org      string  `json:"org"`
+	Scope    *string `json:"scope,omitempty"`
+}
+
+// DeviceError RFC 6749 §5.2 / RFC 8628 §3.5 error
+type DeviceError struct {
+	Error            DeviceErrorError `json:"error"`
+	ErrorDescription *string          `json:"error_description,omitempty"`
+}
+
+// DeviceErrorError defines model for DeviceError.Error.
+type DeviceErrorError string
+
+// DeviceTokenRequest defines model for DeviceTokenRequest.
+type DeviceTokenRequest struct {
+	ClientId   string                      `json:"client_id"`
+	DeviceCode string                      `json:"device_code"`
+	GrantType  DeviceTokenRequestGrantType `json:"grant_type"`
+}
+
+// DeviceTokenRequestGrantType defines model for DeviceTokenRequest.GrantType.
+type DeviceTokenRequestGrantType string
 
 // Domain defines model for Domain.
 type Domain struct {
@@ -2357,6 +2596,46 @@ type Person struct {
 	Id    string `json:"id"`
 }
 
+// PersonalToken defines model for PersonalToken.
+type PersonalToken struct {
+	CreatedAt  time.Time  `json:"createdAt"`
+	ExpiresAt  time.Time  `json:"expiresAt"`
+	Id         string     `json:"id"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	LastUsedIp *string    `json:"lastUsedIp"`
+	Name       string     `json:"name"`
+}
+
+// PersonalTokenCreated defines model for PersonalTokenCreated.
+type PersonalTokenCreated struct {
+	CreatedAt  time.Time  `json:"createdAt"`
+	ExpiresAt  time.Time  `json:"expiresAt"`
+	Id         string     `json:"id"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	LastUsedIp *string    `json:"lastUsedIp"`
+	Name       string     `json:"name"`
+
+	// Token shown only in this answer
+	Token string `json:"token"`
+}
+
+// PersonalTokenInput defines model for PersonalTokenInput.
+type PersonalTokenInput struct {
+	ExpiresInDays *int   `json:"expiresInDays,omitempty"`
+	Name          string `json:"name"`
+}
+
+// PersonalTokenWithOwner defines model for PersonalTokenWithOwner.
+type PersonalTokenWithOwner struct {
+	CreatedAt  time.Time  `json:"createdAt"`
+	ExpiresAt  time.Time  `json:"expiresAt"`
+	Id         string     `json:"id"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	LastUsedIp *string    `json:"lastUsedIp"`
+	Name       string     `json:"name"`
+	Owner      Person     `json:"owner"`
+}
+
 // Product defines model for Product.
 type Product struct {
 	// AgreementVersion the Master Service Agreement version a trial must accept
@@ -2661,6 +2940,9 @@ type TicketId = string
 // ToFilter defines model for toFilter.
 type ToFilter = string
 
+// UserCode defines model for userCode.
+type UserCode = string
+
 // UserId defines model for userId.
 type UserId = string
 
@@ -2743,6 +3025,39 @@ type ListCatalogProductsParams struct {
 	// Cursor the previous page's nextCursor; only valid for the same query
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// StartDevice200JSONResponseBodyExpiresIn defines parameters for StartDevice.
+type StartDevice200JSONResponseBodyExpiresIn int
+
+// StartDevice200JSONResponseBodyInterval defines parameters for StartDevice.
+type StartDevice200JSONResponseBodyInterval int
+
+// PollDevice200JSONResponseBodyTokenType defines parameters for PollDevice.
+type PollDevice200JSONResponseBodyTokenType string
+
+// GetDevice401JSONResponseBody1 defines parameters for GetDevice.
+type GetDevice401JSONResponseBody1 struct {
+	Message GetDevice401JSONResponseBody1Message `json:"message"`
+}
+
+// GetDevice401JSONResponseBody1Message defines parameters for GetDevice.
+type GetDevice401JSONResponseBody1Message string
+
+// ApproveDevice401JSONResponseBody1 defines parameters for ApproveDevice.
+type ApproveDevice401JSONResponseBody1 struct {
+	Message ApproveDevice401JSONResponseBody1Message `json:"message"`
+}
+
+// ApproveDevice401JSONResponseBody1Message defines parameters for ApproveDevice.
+type ApproveDevice401JSONResponseBody1Message string
+
+// DenyDevice401JSONResponseBody1 defines parameters for DenyDevice.
+type DenyDevice401JSONResponseBody1 struct {
+	Message DenyDevice401JSONResponseBody1Message `json:"message"`
+}
+
+// DenyDevice401JSONResponseBody1Message defines parameters for DenyDevice.
+type DenyDevice401JSONResponseBody1Message string
 
 // GetEntitlements200JSONResponseBodyProductsLicenseType defines parameters for GetEntitlements.
 type GetEntitlements200JSONResponseBodyProductsLicenseType string
@@ -3329,6 +3644,38 @@ type ListSeatsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListMyTokens401JSONResponseBody1 defines parameters for ListMyTokens.
+type ListMyTokens401JSONResponseBody1 struct {
+	Message ListMyTokens401JSONResponseBody1Message `json:"message"`
+}
+
+// ListMyTokens401JSONResponseBody1Message defines parameters for ListMyTokens.
+type ListMyTokens401JSONResponseBody1Message string
+
+// CreateMyTokenParams defines parameters for CreateMyToken.
+type CreateMyTokenParams struct {
+	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
+	// key and body answers with what the first request created (201); the same key with
+	// another body → 409.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateMyToken401JSONResponseBody1 defines parameters for CreateMyToken.
+type CreateMyToken401JSONResponseBody1 struct {
+	Message CreateMyToken401JSONResponseBody1Message `json:"message"`
+}
+
+// CreateMyToken401JSONResponseBody1Message defines parameters for CreateMyToken.
+type CreateMyToken401JSONResponseBody1Message string
+
+// RevokeMyToken401JSONResponseBody1 defines parameters for RevokeMyToken.
+type RevokeMyToken401JSONResponseBody1 struct {
+	Message RevokeMyToken401JSONResponseBody1Message `json:"message"`
+}
+
+// RevokeMyToken401JSONResponseBody1Message defines parameters for RevokeMyToken.
+type RevokeMyToken401JSONResponseBody1Message string
+
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
 	Role *Role `form:"role,omitempty" json:"role,omitempty"`
@@ -3637,6 +3984,30 @@ type RegenerateToken401JSONResponseBody1 struct {
 // RegenerateToken401JSONResponseBody1Message defines parameters for RegenerateToken.
 type RegenerateToken401JSONResponseBody1Message string
 
+// ListOrgTokensParams defines parameters for ListOrgTokens.
+type ListOrgTokensParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListOrgTokens401JSONResponseBody1 defines parameters for ListOrgTokens.
+type ListOrgTokens401JSONResponseBody1 struct {
+	Message ListOrgTokens401JSONResponseBody1Message `json:"message"`
+}
+
+// ListOrgTokens401JSONResponseBody1Message defines parameters for ListOrgTokens.
+type ListOrgTokens401JSONResponseBody1Message string
+
+// RevokeOrgToken401JSONResponseBody1 defines parameters for RevokeOrgToken.
+type RevokeOrgToken401JSONResponseBody1 struct {
+	Message RevokeOrgToken401JSONResponseBody1Message `json:"message"`
+}
+
+// RevokeOrgToken401JSONResponseBody1Message defines parameters for RevokeOrgToken.
+type RevokeOrgToken401JSONResponseBody1Message string
+
 // StartTrialJSONBody defines parameters for StartTrial.
 type StartTrialJSONBody struct {
 	AgreementVersion string `json:"agreementVersion"`
@@ -3737,6 +4108,18 @@ type ScimListUsersParams struct {
 // GithubOidcTokenFormdataRequestBody defines body for GithubOidcToken for application/x-www-form-urlencoded ContentType.
 type GithubOidcTokenFormdataRequestBody GithubOidcTokenFormdataBody
 
+// StartDeviceJSONRequestBody defines body for StartDevice for application/json ContentType.
+type StartDeviceJSONRequestBody = DeviceCodeRequest
+
+// StartDeviceFormdataRequestBody defines body for StartDevice for application/x-www-form-urlencoded ContentType.
+type StartDeviceFormdataRequestBody = DeviceCodeRequest
+
+// PollDeviceJSONRequestBody defines body for PollDevice for application/json ContentType.
+type PollDeviceJSONRequestBody = DeviceTokenRequest
+
+// PollDeviceFormdataRequestBody defines body for PollDevice for application/x-www-form-urlencoded ContentType.
+type PollDeviceFormdataRequestBody = DeviceTokenRequest
+
 // AcceptInviteJSONRequestBody defines body for AcceptInvite for application/json ContentType.
 type AcceptInviteJSONRequestBody AcceptInviteJSONBody
 
@@ -3790,6 +4173,9 @@ type CreateInviteJSONRequestBody = InviteInput
 
 // CreateInvitesBulkJSONRequestBody defines body for CreateInvitesBulk for application/json ContentType.
 type CreateInvitesBulkJSONRequestBody CreateInvitesBulkJSONBody
+
+// CreateMyTokenJSONRequestBody defines body for CreateMyToken for application/json ContentType.
+type CreateMyTokenJSONRequestBody = PersonalTokenInput
 
 // CreateMemberJSONRequestBody defines body for CreateMember for application/json ContentType.
 type CreateMemberJSONRequestBody = NewUser
@@ -4481,9 +4867,102 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/config (the `GetConfig` operationId).
 	GetConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// StartDeviceWithBody A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+	//
+	// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+	// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+	// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+	StartDeviceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartDevice A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+	//
+	// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+	// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+	// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+	StartDevice(ctx context.Context, body StartDeviceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartDeviceWithFormdataBody A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+	//
+	// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+	// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+	// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+	StartDeviceWithFormdataBody(ctx context.Context, body StartDeviceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PollDeviceWithBody The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+	//
+	// `authorization_pending` until the user decides, `slow_down` when polled faster than
+	// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+	// every poll after the one that got the token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+	PollDeviceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PollDevice The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+	//
+	// `authorization_pending` until the user decides, `slow_down` when polled faster than
+	// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+	// every poll after the one that got the token.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+	PollDevice(ctx context.Context, body PollDeviceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PollDeviceWithFormdataBody The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+	//
+	// `authorization_pending` until the user decides, `slow_down` when polled faster than
+	// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+	// every poll after the one that got the token.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+	PollDeviceWithFormdataBody(ctx context.Context, body PollDeviceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDevice What the approval page shows of a user code
+	//
+	// 404 for an unknown, used or expired code; 10 wrong codes a minute → 429.
+	//
+	// Corresponds with GET /v1/device/{userCode} (the `GetDevice` operationId).
+	GetDevice(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApproveDevice Approve a CLI's sign-in, a personal tool token is made for the caller
+	//
+	// The caller must be a member of the code's org with products.access (not a member → 404,
+	// no products.access → 403). The token is named after the tool and is in the caller's
+	// list from now on; the tool's next poll gets its text. `device.approved` and
+	// `personal_token.created` are logged.
+	//
+	// Corresponds with POST /v1/device/{userCode}/approve (the `ApproveDevice` operationId).
+	ApproveDevice(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DenyDevice Decline a CLI's sign-in
+	//
+	// As the approval; the tool's next poll gets `access_denied`. `device.denied` is logged.
+	//
+	// Corresponds with POST /v1/device/{userCode}/deny (the `DenyDevice` operationId).
+	DenyDevice(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetEntitlements For tools (HTTP Basic, a member's email and the org's access token), the products that member may download
 	//
-	// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`. Public products always
+	// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`, or with one of the member's
+	// personal tokens (`vpu_…`), which also dies with its owner's standing, at expiry, on
+	// revocation and on the org's authentication reset; `token.used` names the token
+	// (`details.tokenId`, `org` for the org token). Public products always
 	// (licenseType `free`); commercial ones with an active license covering the user (a seat
 	// where the license has seats), by the longest-running license. Any wrong pair, a member
 	// without products.access, a suspended member, an old token or a deleted org → 401 with
@@ -4955,6 +5434,48 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `AssignSeat` operationId).
 	AssignSeat(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListMyTokens The caller's personal tool tokens in the org (no secrets)
+	//
+	// The caller's live tokens, newest first. A token is live until it expires, is revoked,
+	// or ends with its owner's standing: removal, suspension, a role change, account deletion,
+	// or the org's authentication reset.
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/me/tokens (the `ListMyTokens` operationId).
+	ListMyTokens(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMyTokenWithBody Make a personal tool token; its text is shown only in this answer
+	//
+	// Tools accept the token wherever they accept the org token (`/v1/entitlements`, HTTP Basic
+	// with the caller's email). `name` is unique among the caller's live tokens in the org
+	// (409); at most 10 live tokens per member and org (409). `expiresInDays` 1–365, default 90.
+	// `personal_token.created` is logged. A replay with the same Idempotency-Key answers the
+	// same token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/me/tokens (the `CreateMyToken` operationId).
+	CreateMyTokenWithBody(ctx context.Context, orgId OrgId, params *CreateMyTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMyToken Make a personal tool token; its text is shown only in this answer
+	//
+	// Tools accept the token wherever they accept the org token (`/v1/entitlements`, HTTP Basic
+	// with the caller's email). `name` is unique among the caller's live tokens in the org
+	// (409); at most 10 live tokens per member and org (409). `expiresInDays` 1–365, default 90.
+	// `personal_token.created` is logged. A replay with the same Idempotency-Key answers the
+	// same token.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/me/tokens (the `CreateMyToken` operationId).
+	CreateMyToken(ctx context.Context, orgId OrgId, params *CreateMyTokenParams, body CreateMyTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeMyToken Revoke one of the caller's personal tool tokens; it stops working at once
+	//
+	// Only the token's owner; `personal_token.revoked` is logged.
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/me/tokens/{tokenId} (the `RevokeMyToken` operationId).
+	RevokeMyToken(ctx context.Context, orgId OrgId, tokenId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListMembers The org's members, filtered by role and by a prefix of the email or name
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/members (the `ListMembers` operationId).
@@ -5179,6 +5700,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/token/regenerate (the `RegenerateToken` operationId).
 	RegenerateToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOrgTokens Every member's live personal tool tokens (no secrets), with their owners; needs token.view and members.read
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/tokens (the `ListOrgTokens` operationId).
+	ListOrgTokens(ctx context.Context, orgId OrgId, params *ListOrgTokensParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeOrgToken Revoke any member's personal tool token; it stops working at once
+	//
+	// `personal_token.revoked` is logged.
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/tokens/{tokenId} (the `RevokeOrgToken` operationId).
+	RevokeOrgToken(ctx context.Context, orgId OrgId, tokenId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartTrialWithBody Start the org's trial of a catalog product, accepting the Master Service Agreement
 	//
@@ -5601,9 +6134,192 @@ func (c *Client) GetConfig(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
+// StartDeviceWithBody A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+//
+// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+func (c *Client) StartDeviceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartDeviceRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartDevice A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+//
+// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+func (c *Client) StartDevice(ctx context.Context, body StartDeviceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartDeviceRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartDeviceWithFormdataBody A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+//
+// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+func (c *Client) StartDeviceWithFormdataBody(ctx context.Context, body StartDeviceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartDeviceRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PollDeviceWithBody The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+//
+// `authorization_pending` until the user decides, `slow_down` when polled faster than
+// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+// every poll after the one that got the token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+func (c *Client) PollDeviceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPollDeviceRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PollDevice The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+//
+// `authorization_pending` until the user decides, `slow_down` when polled faster than
+// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+// every poll after the one that got the token.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+func (c *Client) PollDevice(ctx context.Context, body PollDeviceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPollDeviceRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PollDeviceWithFormdataBody The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+//
+// `authorization_pending` until the user decides, `slow_down` when polled faster than
+// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+// every poll after the one that got the token.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+func (c *Client) PollDeviceWithFormdataBody(ctx context.Context, body PollDeviceFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPollDeviceRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDevice What the approval page shows of a user code
+//
+// 404 for an unknown, used or expired code; 10 wrong codes a minute → 429.
+//
+// Corresponds with GET /v1/device/{userCode} (the `GetDevice` operationId).
+func (c *Client) GetDevice(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeviceRequest(c.Server, userCode)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApproveDevice Approve a CLI's sign-in, a personal tool token is made for the caller
+//
+// The caller must be a member of the code's org with products.access (not a member → 404,
+// no products.access → 403). The token is named after the tool and is in the caller's
+// list from now on; the tool's next poll gets its text. `device.approved` and
+// `personal_token.created` are logged.
+//
+// Corresponds with POST /v1/device/{userCode}/approve (the `ApproveDevice` operationId).
+func (c *Client) ApproveDevice(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApproveDeviceRequest(c.Server, userCode)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DenyDevice Decline a CLI's sign-in
+//
+// As the approval; the tool's next poll gets `access_denied`. `device.denied` is logged.
+//
+// Corresponds with POST /v1/device/{userCode}/deny (the `DenyDevice` operationId).
+func (c *Client) DenyDevice(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDenyDeviceRequest(c.Server, userCode)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetEntitlements For tools (HTTP Basic, a member's email and the org's access token), the products that member may download
 //
-// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`. Public products always
+// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`, or with one of the member's
+// personal tokens (`vpu_…`), which also dies with its owner's standing, at expiry, on
+// revocation and on the org's authentication reset; `token.used` names the token
+// (`details.tokenId`, `org` for the org token). Public products always
 // (licenseType `free`); commercial ones with an active license covering the user (a seat
 // where the license has seats), by the longest-running license. Any wrong pair, a member
 // without products.access, a suspended member, an old token or a deleted org → 401 with
@@ -6705,6 +7421,88 @@ func (c *Client) AssignSeat(ctx context.Context, orgId OrgId, licenseId LicenseI
 	return c.Client.Do(req)
 }
 
+// ListMyTokens The caller's personal tool tokens in the org (no secrets)
+//
+// The caller's live tokens, newest first. A token is live until it expires, is revoked,
+// or ends with its owner's standing: removal, suspension, a role change, account deletion,
+// or the org's authentication reset.
+//
+// Corresponds with GET /v1/orgs/{orgId}/me/tokens (the `ListMyTokens` operationId).
+func (c *Client) ListMyTokens(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMyTokensRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMyTokenWithBody Make a personal tool token; its text is shown only in this answer
+//
+// Tools accept the token wherever they accept the org token (`/v1/entitlements`, HTTP Basic
+// with the caller's email). `name` is unique among the caller's live tokens in the org
+// (409); at most 10 live tokens per member and org (409). `expiresInDays` 1–365, default 90.
+// `personal_token.created` is logged. A replay with the same Idempotency-Key answers the
+// same token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/me/tokens (the `CreateMyToken` operationId).
+func (c *Client) CreateMyTokenWithBody(ctx context.Context, orgId OrgId, params *CreateMyTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMyTokenRequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMyToken Make a personal tool token; its text is shown only in this answer
+//
+// Tools accept the token wherever they accept the org token (`/v1/entitlements`, HTTP Basic
+// with the caller's email). `name` is unique among the caller's live tokens in the org
+// (409); at most 10 live tokens per member and org (409). `expiresInDays` 1–365, default 90.
+// `personal_token.created` is logged. A replay with the same Idempotency-Key answers the
+// same token.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/orgs/{orgId}/me/tokens (the `CreateMyToken` operationId).
+func (c *Client) CreateMyToken(ctx context.Context, orgId OrgId, params *CreateMyTokenParams, body CreateMyTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMyTokenRequest(c.Server, orgId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeMyToken Revoke one of the caller's personal tool tokens; it stops working at once
+//
+// Only the token's owner; `personal_token.revoked` is logged.
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/me/tokens/{tokenId} (the `RevokeMyToken` operationId).
+func (c *Client) RevokeMyToken(ctx context.Context, orgId OrgId, tokenId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeMyTokenRequest(c.Server, orgId, tokenId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListMembers The org's members, filtered by role and by a prefix of the email or name
 //
 // Corresponds with GET /v1/orgs/{orgId}/members (the `ListMembers` operationId).
@@ -7220,6 +8018,38 @@ func (c *Client) GetToken(ctx context.Context, orgId OrgId, reqEditors ...Reques
 // Corresponds with POST /v1/orgs/{orgId}/token/regenerate (the `RegenerateToken` operationId).
 func (c *Client) RegenerateToken(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRegenerateTokenRequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOrgTokens Every member's live personal tool tokens (no secrets), with their owners; needs token.view and members.read
+//
+// Corresponds with GET /v1/orgs/{orgId}/tokens (the `ListOrgTokens` operationId).
+func (c *Client) ListOrgTokens(ctx context.Context, orgId OrgId, params *ListOrgTokensParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrgTokensRequest(c.Server, orgId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeOrgToken Revoke any member's personal tool token; it stops working at once
+//
+// `personal_token.revoked` is logged.
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/tokens/{tokenId} (the `RevokeOrgToken` operationId).
+func (c *Client) RevokeOrgToken(ctx context.Context, orgId OrgId, tokenId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeOrgTokenRequest(c.Server, orgId, tokenId)
 	if err != nil {
 		return nil, err
 	}
@@ -8259,6 +9089,210 @@ func NewGetConfigRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStartDeviceRequest calls the generic StartDevice builder with application/json body
+func NewStartDeviceRequest(server string, body StartDeviceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartDeviceRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewStartDeviceRequestWithFormdataBody calls the generic StartDevice builder with application/x-www-form-urlencoded body
+func NewStartDeviceRequestWithFormdataBody(server string, body StartDeviceFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewStartDeviceRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewStartDeviceRequestWithBody constructs an http.Request for the StartDevice method, with any body, and a specified content type
+func NewStartDeviceRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/device/code")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPollDeviceRequest calls the generic PollDevice builder with application/json body
+func NewPollDeviceRequest(server string, body PollDeviceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPollDeviceRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPollDeviceRequestWithFormdataBody calls the generic PollDevice builder with application/x-www-form-urlencoded body
+func NewPollDeviceRequestWithFormdataBody(server string, body PollDeviceFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPollDeviceRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPollDeviceRequestWithBody constructs an http.Request for the PollDevice method, with any body, and a specified content type
+func NewPollDeviceRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/device/token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetDeviceRequest constructs an http.Request for the GetDevice method
+func NewGetDeviceRequest(server string, userCode UserCode) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userCode", userCode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/device/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApproveDeviceRequest constructs an http.Request for the ApproveDevice method
+func NewApproveDeviceRequest(server string, userCode UserCode) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userCode", userCode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/device/%s/approve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDenyDeviceRequest constructs an http.Request for the DenyDevice method
+func NewDenyDeviceRequest(server string, userCode UserCode) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "userCode", userCode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/device/%s/deny", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -10577,6 +11611,143 @@ func NewAssignSeatRequest(server string, orgId OrgId, licenseId LicenseId, userI
 	return req, nil
 }
 
+// NewListMyTokensRequest constructs an http.Request for the ListMyTokens method
+func NewListMyTokensRequest(server string, orgId OrgId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/me/tokens", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateMyTokenRequest calls the generic CreateMyToken builder with application/json body
+func NewCreateMyTokenRequest(server string, orgId OrgId, params *CreateMyTokenParams, body CreateMyTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMyTokenRequestWithBody(server, orgId, params, "application/json", bodyReader)
+}
+
+// NewCreateMyTokenRequestWithBody constructs an http.Request for the CreateMyToken method, with any body, and a specified content type
+func NewCreateMyTokenRequestWithBody(server string, orgId OrgId, params *CreateMyTokenParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/me/tokens", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRevokeMyTokenRequest constructs an http.Request for the RevokeMyToken method
+func NewRevokeMyTokenRequest(server string, orgId OrgId, tokenId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tokenId", tokenId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/me/tokens/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListMembersRequest constructs an http.Request for the ListMembers method
 func NewListMembersRequest(server string, orgId OrgId, params *ListMembersParams) (*http.Request, error) {
 	var err error
@@ -11715,6 +12886,120 @@ func NewRegenerateTokenRequest(server string, orgId OrgId) (*http.Request, error
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOrgTokensRequest constructs an http.Request for the ListOrgTokens method
+func NewListOrgTokensRequest(server string, orgId OrgId, params *ListOrgTokensParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/tokens", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeOrgTokenRequest constructs an http.Request for the RevokeOrgToken method
+func NewRevokeOrgTokenRequest(server string, orgId OrgId, tokenId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "orgId", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tokenId", tokenId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orgs/%s/tokens/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -13015,9 +14300,108 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/config (the `GetConfig` operationId).
 	GetConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConfigResponse, error)
 
+	// StartDeviceWithBodyWithResponse A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+	//
+	// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+	// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+	// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+	StartDeviceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartDeviceResponse, error)
+
+	// StartDeviceWithResponse A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+	//
+	// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+	// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+	// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+	StartDeviceWithResponse(ctx context.Context, body StartDeviceJSONRequestBody, reqEditors ...RequestEditorFn) (*StartDeviceResponse, error)
+
+	// StartDeviceWithFormdataBodyWithResponse A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+	//
+	// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+	// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+	// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+	StartDeviceWithFormdataBodyWithResponse(ctx context.Context, body StartDeviceFormdataRequestBody, reqEditors ...RequestEditorFn) (*StartDeviceResponse, error)
+
+	// PollDeviceWithBodyWithResponse The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+	//
+	// `authorization_pending` until the user decides, `slow_down` when polled faster than
+	// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+	// every poll after the one that got the token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+	PollDeviceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PollDeviceResponse, error)
+
+	// PollDeviceWithResponse The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+	//
+	// `authorization_pending` until the user decides, `slow_down` when polled faster than
+	// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+	// every poll after the one that got the token.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+	PollDeviceWithResponse(ctx context.Context, body PollDeviceJSONRequestBody, reqEditors ...RequestEditorFn) (*PollDeviceResponse, error)
+
+	// PollDeviceWithFormdataBodyWithResponse The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+	//
+	// `authorization_pending` until the user decides, `slow_down` when polled faster than
+	// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+	// every poll after the one that got the token.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+	PollDeviceWithFormdataBodyWithResponse(ctx context.Context, body PollDeviceFormdataRequestBody, reqEditors ...RequestEditorFn) (*PollDeviceResponse, error)
+
+	// GetDeviceWithResponse What the approval page shows of a user code
+	//
+	// 404 for an unknown, used or expired code; 10 wrong codes a minute → 429.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/device/{userCode} (the `GetDevice` operationId).
+	GetDeviceWithResponse(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*GetDeviceResponse, error)
+
+	// ApproveDeviceWithResponse Approve a CLI's sign-in, a personal tool token is made for the caller
+	//
+	// The caller must be a member of the code's org with products.access (not a member → 404,
+	// no products.access → 403). The token is named after the tool and is in the caller's
+	// list from now on; the tool's next poll gets its text. `device.approved` and
+	// `personal_token.created` are logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/device/{userCode}/approve (the `ApproveDevice` operationId).
+	ApproveDeviceWithResponse(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*ApproveDeviceResponse, error)
+
+	// DenyDeviceWithResponse Decline a CLI's sign-in
+	//
+	// As the approval; the tool's next poll gets `access_denied`. `device.denied` is logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/device/{userCode}/deny (the `DenyDevice` operationId).
+	DenyDeviceWithResponse(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*DenyDeviceResponse, error)
+
 	// GetEntitlementsWithResponse For tools (HTTP Basic, a member's email and the org's access token), the products that member may download
 	//
-	// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`. Public products always
+	// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`, or with one of the member's
+	// personal tokens (`vpu_…`), which also dies with its owner's standing, at expiry, on
+	// revocation and on the org's authentication reset; `token.used` names the token
+	// (`details.tokenId`, `org` for the org token). Public products always
 	// (licenseType `free`); commercial ones with an active license covering the user (a seat
 	// where the license has seats), by the longest-running license. Any wrong pair, a member
 	// without products.access, a suspended member, an old token or a deleted org → 401 with
@@ -13543,6 +14927,52 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /v1/orgs/{orgId}/licenses/{licenseId}/seats/{userId} (the `AssignSeat` operationId).
 	AssignSeatWithResponse(ctx context.Context, orgId OrgId, licenseId LicenseId, userId UserId, reqEditors ...RequestEditorFn) (*AssignSeatResponse, error)
 
+	// ListMyTokensWithResponse The caller's personal tool tokens in the org (no secrets)
+	//
+	// The caller's live tokens, newest first. A token is live until it expires, is revoked,
+	// or ends with its owner's standing: removal, suspension, a role change, account deletion,
+	// or the org's authentication reset.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/me/tokens (the `ListMyTokens` operationId).
+	ListMyTokensWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListMyTokensResponse, error)
+
+	// CreateMyTokenWithBodyWithResponse Make a personal tool token; its text is shown only in this answer
+	//
+	// Tools accept the token wherever they accept the org token (`/v1/entitlements`, HTTP Basic
+	// with the caller's email). `name` is unique among the caller's live tokens in the org
+	// (409); at most 10 live tokens per member and org (409). `expiresInDays` 1–365, default 90.
+	// `personal_token.created` is logged. A replay with the same Idempotency-Key answers the
+	// same token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/me/tokens (the `CreateMyToken` operationId).
+	CreateMyTokenWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateMyTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMyTokenResponse, error)
+
+	// CreateMyTokenWithResponse Make a personal tool token; its text is shown only in this answer
+	//
+	// Tools accept the token wherever they accept the org token (`/v1/entitlements`, HTTP Basic
+	// with the caller's email). `name` is unique among the caller's live tokens in the org
+	// (409); at most 10 live tokens per member and org (409). `expiresInDays` 1–365, default 90.
+	// `personal_token.created` is logged. A replay with the same Idempotency-Key answers the
+	// same token.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/orgs/{orgId}/me/tokens (the `CreateMyToken` operationId).
+	CreateMyTokenWithResponse(ctx context.Context, orgId OrgId, params *CreateMyTokenParams, body CreateMyTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMyTokenResponse, error)
+
+	// RevokeMyTokenWithResponse Revoke one of the caller's personal tool tokens; it stops working at once
+	//
+	// Only the token's owner; `personal_token.revoked` is logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/me/tokens/{tokenId} (the `RevokeMyToken` operationId).
+	RevokeMyTokenWithResponse(ctx context.Context, orgId OrgId, tokenId string, reqEditors ...RequestEditorFn) (*RevokeMyTokenResponse, error)
+
 	// ListMembersWithResponse The org's members, filtered by role and by a prefix of the email or name
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -13793,6 +15223,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/token/regenerate (the `RegenerateToken` operationId).
 	RegenerateTokenWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*RegenerateTokenResponse, error)
+
+	// ListOrgTokensWithResponse Every member's live personal tool tokens (no secrets), with their owners; needs token.view and members.read
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/orgs/{orgId}/tokens (the `ListOrgTokens` operationId).
+	ListOrgTokensWithResponse(ctx context.Context, orgId OrgId, params *ListOrgTokensParams, reqEditors ...RequestEditorFn) (*ListOrgTokensResponse, error)
+
+	// RevokeOrgTokenWithResponse Revoke any member's personal tool token; it stops working at once
+	//
+	// `personal_token.revoked` is logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/orgs/{orgId}/tokens/{tokenId} (the `RevokeOrgToken` operationId).
+	RevokeOrgTokenWithResponse(ctx context.Context, orgId OrgId, tokenId string, reqEditors ...RequestEditorFn) (*RevokeOrgTokenResponse, error)
 
 	// StartTrialWithBodyWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
 	//
@@ -14705,6 +16151,361 @@ func (r GetConfigResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StartDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		DeviceCode              string                                  `json:"device_code"`
+		ExpiresIn               StartDevice200JSONResponseBodyExpiresIn `json:"expires_in"`
+		Interval                StartDevice200JSONResponseBodyInterval  `json:"interval"`
+		UserCode                string                                  `json:"user_code"`
+		VerificationUri         string                                  `json:"verification_uri"`
+		VerificationUriComplete string                                  `json:"verification_uri_complete"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *DeviceError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartDeviceResponse) GetJSON200() *struct {
+	DeviceCode              string                                  `json:"device_code"`
+	ExpiresIn               StartDevice200JSONResponseBodyExpiresIn `json:"expires_in"`
+	Interval                StartDevice200JSONResponseBodyInterval  `json:"interval"`
+	UserCode                string                                  `json:"user_code"`
+	VerificationUri         string                                  `json:"verification_uri"`
+	VerificationUriComplete string                                  `json:"verification_uri_complete"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StartDeviceResponse) GetJSON400() *DeviceError {
+	return r.JSON400
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StartDeviceResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r StartDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartDeviceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PollDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AccessToken string                                 `json:"access_token"`
+		Email       string                                 `json:"email"`
+		ExpiresIn   int                                    `json:"expires_in"`
+		OrgId       string                                 `json:"org_id"`
+		TokenType   PollDevice200JSONResponseBodyTokenType `json:"token_type"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *DeviceError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PollDeviceResponse) GetJSON200() *struct {
+	AccessToken string                                 `json:"access_token"`
+	Email       string                                 `json:"email"`
+	ExpiresIn   int                                    `json:"expires_in"`
+	OrgId       string                                 `json:"org_id"`
+	TokenType   PollDevice200JSONResponseBodyTokenType `json:"token_type"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PollDeviceResponse) GetJSON400() *DeviceError {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r PollDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PollDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PollDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PollDeviceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		ClientName string    `json:"clientName"`
+		CreatedAt  time.Time `json:"createdAt"`
+		ExpiresAt  time.Time `json:"expiresAt"`
+		OrgHandle  string    `json:"orgHandle"`
+		OrgName    string    `json:"orgName"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDeviceResponse) GetJSON200() *struct {
+	ClientName string    `json:"clientName"`
+	CreatedAt  time.Time `json:"createdAt"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+	OrgHandle  string    `json:"orgHandle"`
+	OrgName    string    `json:"orgName"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDeviceResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDeviceResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetDeviceResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeviceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ApproveDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ApproveDeviceResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ApproveDeviceResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ApproveDeviceResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApproveDeviceResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ApproveDeviceResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ApproveDeviceResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ApproveDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApproveDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApproveDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApproveDeviceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DenyDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DenyDeviceResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DenyDeviceResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DenyDeviceResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DenyDeviceResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DenyDeviceResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DenyDeviceResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r DenyDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DenyDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DenyDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DenyDeviceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18051,6 +19852,210 @@ func (r AssignSeatResponse) ContentType() string {
 	return ""
 }
 
+type ListMyTokensResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []PersonalToken `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMyTokensResponse) GetJSON200() *struct {
+	Items []PersonalToken `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMyTokensResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMyTokensResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListMyTokensResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMyTokensResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMyTokensResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMyTokensResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMyTokensResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateMyTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PersonalTokenCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateMyTokenResponse) GetJSON201() *PersonalTokenCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateMyTokenResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateMyTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateMyTokenResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateMyTokenResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateMyTokenResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMyTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMyTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMyTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMyTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevokeMyTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeMyTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeMyTokenResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeMyTokenResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RevokeMyTokenResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeMyTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeMyTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeMyTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeMyTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListMembersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -19682,6 +21687,143 @@ func (r RegenerateTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RegenerateTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListOrgTokensResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items      []PersonalTokenWithOwner `json:"items"`
+		NextCursor *string                  `json:"nextCursor,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrgTokensResponse) GetJSON200() *struct {
+	Items      []PersonalTokenWithOwner `json:"items"`
+	NextCursor *string                  `json:"nextCursor,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOrgTokensResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOrgTokensResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOrgTokensResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOrgTokensResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrgTokensResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrgTokensResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrgTokensResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrgTokensResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevokeOrgTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeOrgTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeOrgTokenResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeOrgTokenResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RevokeOrgTokenResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeOrgTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeOrgTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeOrgTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeOrgTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21345,9 +23487,162 @@ func (c *ClientWithResponses) GetConfigWithResponse(ctx context.Context, reqEdit
 	return ParseGetConfigResponse(rsp)
 }
 
+// StartDeviceWithBodyWithResponse A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+//
+// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+func (c *ClientWithResponses) StartDeviceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartDeviceResponse, error) {
+	rsp, err := c.StartDeviceWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartDeviceResponse(rsp)
+}
+
+// StartDeviceWithResponse A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+//
+// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+func (c *ClientWithResponses) StartDeviceWithResponse(ctx context.Context, body StartDeviceJSONRequestBody, reqEditors ...RequestEditorFn) (*StartDeviceResponse, error) {
+	rsp, err := c.StartDevice(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartDeviceResponse(rsp)
+}
+
+// StartDeviceWithFormdataBodyWithResponse A CLI's first step of the device sign-in (RFC 8628 §3.1–3.2), a device code and a user code for an org
+//
+// `client_id` is the tool's name (1–100 characters, shown to the user) and `org` the org's
+// handle; `scope` is accepted and ignored. At most 10 codes a minute per org handle and
+// client address (429). The user approves at `verification_uri` (`<APP_URL>/device`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/device/code (the `StartDevice` operationId).
+func (c *ClientWithResponses) StartDeviceWithFormdataBodyWithResponse(ctx context.Context, body StartDeviceFormdataRequestBody, reqEditors ...RequestEditorFn) (*StartDeviceResponse, error) {
+	rsp, err := c.StartDeviceWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartDeviceResponse(rsp)
+}
+
+// PollDeviceWithBodyWithResponse The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+//
+// `authorization_pending` until the user decides, `slow_down` when polled faster than
+// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+// every poll after the one that got the token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+func (c *ClientWithResponses) PollDeviceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PollDeviceResponse, error) {
+	rsp, err := c.PollDeviceWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePollDeviceResponse(rsp)
+}
+
+// PollDeviceWithResponse The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+//
+// `authorization_pending` until the user decides, `slow_down` when polled faster than
+// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+// every poll after the one that got the token.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+func (c *ClientWithResponses) PollDeviceWithResponse(ctx context.Context, body PollDeviceJSONRequestBody, reqEditors ...RequestEditorFn) (*PollDeviceResponse, error) {
+	rsp, err := c.PollDevice(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePollDeviceResponse(rsp)
+}
+
+// PollDeviceWithFormdataBodyWithResponse The CLI's poll (RFC 8628 §3.4–3.5), once approved a personal tool token, handed out exactly once
+//
+// `authorization_pending` until the user decides, `slow_down` when polled faster than
+// `interval`, `access_denied` when declined, `expired_token` after `expires_in` and for
+// every poll after the one that got the token.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/device/token (the `PollDevice` operationId).
+func (c *ClientWithResponses) PollDeviceWithFormdataBodyWithResponse(ctx context.Context, body PollDeviceFormdataRequestBody, reqEditors ...RequestEditorFn) (*PollDeviceResponse, error) {
+	rsp, err := c.PollDeviceWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePollDeviceResponse(rsp)
+}
+
+// GetDeviceWithResponse What the approval page shows of a user code
+//
+// 404 for an unknown, used or expired code; 10 wrong codes a minute → 429.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/device/{userCode} (the `GetDevice` operationId).
+func (c *ClientWithResponses) GetDeviceWithResponse(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*GetDeviceResponse, error) {
+	rsp, err := c.GetDevice(ctx, userCode, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeviceResponse(rsp)
+}
+
+// ApproveDeviceWithResponse Approve a CLI's sign-in, a personal tool token is made for the caller
+//
+// The caller must be a member of the code's org with products.access (not a member → 404,
+// no products.access → 403). The token is named after the tool and is in the caller's
+// list from now on; the tool's next poll gets its text. `device.approved` and
+// `personal_token.created` are logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/device/{userCode}/approve (the `ApproveDevice` operationId).
+func (c *ClientWithResponses) ApproveDeviceWithResponse(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*ApproveDeviceResponse, error) {
+	rsp, err := c.ApproveDevice(ctx, userCode, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApproveDeviceResponse(rsp)
+}
+
+// DenyDeviceWithResponse Decline a CLI's sign-in
+//
+// As the approval; the tool's next poll gets `access_denied`. `device.denied` is logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/device/{userCode}/deny (the `DenyDevice` operationId).
+func (c *ClientWithResponses) DenyDeviceWithResponse(ctx context.Context, userCode UserCode, reqEditors ...RequestEditorFn) (*DenyDeviceResponse, error) {
+	rsp, err := c.DenyDevice(ctx, userCode, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDenyDeviceResponse(rsp)
+}
+
 // GetEntitlementsWithResponse For tools (HTTP Basic, a member's email and the org's access token), the products that member may download
 //
-// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`. Public products always
+// `curl -u ada@example.com:vpt_… https://…/v1/entitlements`, or with one of the member's
+// personal tokens (`vpu_…`), which also dies with its owner's standing, at expiry, on
+// revocation and on the org's authentication reset; `token.used` names the token
+// (`details.tokenId`, `org` for the org token). Public products always
 // (licenseType `free`); commercial ones with an active license covering the user (a seat
 // where the license has seats), by the longest-running license. Any wrong pair, a member
 // without products.access, a suspended member, an old token or a deleted org → 401 with
@@ -22251,6 +24546,76 @@ func (c *ClientWithResponses) AssignSeatWithResponse(ctx context.Context, orgId 
 	return ParseAssignSeatResponse(rsp)
 }
 
+// ListMyTokensWithResponse The caller's personal tool tokens in the org (no secrets)
+//
+// The caller's live tokens, newest first. A token is live until it expires, is revoked,
+// or ends with its owner's standing: removal, suspension, a role change, account deletion,
+// or the org's authentication reset.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/me/tokens (the `ListMyTokens` operationId).
+func (c *ClientWithResponses) ListMyTokensWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListMyTokensResponse, error) {
+	rsp, err := c.ListMyTokens(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMyTokensResponse(rsp)
+}
+
+// CreateMyTokenWithBodyWithResponse Make a personal tool token; its text is shown only in this answer
+//
+// Tools accept the token wherever they accept the org token (`/v1/entitlements`, HTTP Basic
+// with the caller's email). `name` is unique among the caller's live tokens in the org
+// (409); at most 10 live tokens per member and org (409). `expiresInDays` 1–365, default 90.
+// `personal_token.created` is logged. A replay with the same Idempotency-Key answers the
+// same token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/me/tokens (the `CreateMyToken` operationId).
+func (c *ClientWithResponses) CreateMyTokenWithBodyWithResponse(ctx context.Context, orgId OrgId, params *CreateMyTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMyTokenResponse, error) {
+	rsp, err := c.CreateMyTokenWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMyTokenResponse(rsp)
+}
+
+// CreateMyTokenWithResponse Make a personal tool token; its text is shown only in this answer
+//
+// Tools accept the token wherever they accept the org token (`/v1/entitlements`, HTTP Basic
+// with the caller's email). `name` is unique among the caller's live tokens in the org
+// (409); at most 10 live tokens per member and org (409). `expiresInDays` 1–365, default 90.
+// `personal_token.created` is logged. A replay with the same Idempotency-Key answers the
+// same token.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/orgs/{orgId}/me/tokens (the `CreateMyToken` operationId).
+func (c *ClientWithResponses) CreateMyTokenWithResponse(ctx context.Context, orgId OrgId, params *CreateMyTokenParams, body CreateMyTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMyTokenResponse, error) {
+	rsp, err := c.CreateMyToken(ctx, orgId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMyTokenResponse(rsp)
+}
+
+// RevokeMyTokenWithResponse Revoke one of the caller's personal tool tokens; it stops working at once
+//
+// Only the token's owner; `personal_token.revoked` is logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/me/tokens/{tokenId} (the `RevokeMyToken` operationId).
+func (c *ClientWithResponses) RevokeMyTokenWithResponse(ctx context.Context, orgId OrgId, tokenId string, reqEditors ...RequestEditorFn) (*RevokeMyTokenResponse, error) {
+	rsp, err := c.RevokeMyToken(ctx, orgId, tokenId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeMyTokenResponse(rsp)
+}
+
 // ListMembersWithResponse The org's members, filtered by role and by a prefix of the email or name
 //
 // Returns a wrapper object for the known response body format(s).
@@ -22680,6 +25045,34 @@ func (c *ClientWithResponses) RegenerateTokenWithResponse(ctx context.Context, o
 		return nil, err
 	}
 	return ParseRegenerateTokenResponse(rsp)
+}
+
+// ListOrgTokensWithResponse Every member's live personal tool tokens (no secrets), with their owners; needs token.view and members.read
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/orgs/{orgId}/tokens (the `ListOrgTokens` operationId).
+func (c *ClientWithResponses) ListOrgTokensWithResponse(ctx context.Context, orgId OrgId, params *ListOrgTokensParams, reqEditors ...RequestEditorFn) (*ListOrgTokensResponse, error) {
+	rsp, err := c.ListOrgTokens(ctx, orgId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrgTokensResponse(rsp)
+}
+
+// RevokeOrgTokenWithResponse Revoke any member's personal tool token; it stops working at once
+//
+// `personal_token.revoked` is logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/orgs/{orgId}/tokens/{tokenId} (the `RevokeOrgToken` operationId).
+func (c *ClientWithResponses) RevokeOrgTokenWithResponse(ctx context.Context, orgId OrgId, tokenId string, reqEditors ...RequestEditorFn) (*RevokeOrgTokenResponse, error) {
+	rsp, err := c.RevokeOrgToken(ctx, orgId, tokenId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeOrgTokenResponse(rsp)
 }
 
 // StartTrialWithBodyWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
@@ -23677,6 +26070,273 @@ func ParseGetConfigResponse(rsp *http.Response) (*GetConfigResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStartDeviceResponse parses an HTTP response from a StartDeviceWithResponse call
+func ParseStartDeviceResponse(rsp *http.Response) (*StartDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			DeviceCode              string                                  `json:"device_code"`
+			ExpiresIn               StartDevice200JSONResponseBodyExpiresIn `json:"expires_in"`
+			Interval                StartDevice200JSONResponseBodyInterval  `json:"interval"`
+			UserCode                string                                  `json:"user_code"`
+			VerificationUri         string                                  `json:"verification_uri"`
+			VerificationUriComplete string                                  `json:"verification_uri_complete"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest DeviceError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePollDeviceResponse parses an HTTP response from a PollDeviceWithResponse call
+func ParsePollDeviceResponse(rsp *http.Response) (*PollDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PollDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AccessToken string                                 `json:"access_token"`
+			Email       string                                 `json:"email"`
+			ExpiresIn   int                                    `json:"expires_in"`
+			OrgId       string                                 `json:"org_id"`
+			TokenType   PollDevice200JSONResponseBodyTokenType `json:"token_type"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest DeviceError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDeviceResponse parses an HTTP response from a GetDeviceWithResponse call
+func ParseGetDeviceResponse(rsp *http.Response) (*GetDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			ClientName string    `json:"clientName"`
+			CreatedAt  time.Time `json:"createdAt"`
+			ExpiresAt  time.Time `json:"expiresAt"`
+			OrgHandle  string    `json:"orgHandle"`
+			OrgName    string    `json:"orgName"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseApproveDeviceResponse parses an HTTP response from a ApproveDeviceWithResponse call
+func ParseApproveDeviceResponse(rsp *http.Response) (*ApproveDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApproveDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDenyDeviceResponse parses an HTTP response from a DenyDeviceWithResponse call
+func ParseDenyDeviceResponse(rsp *http.Response) (*DenyDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DenyDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	}
 
 	return response, nil
@@ -26274,6 +28934,166 @@ func ParseAssignSeatResponse(rsp *http.Response) (*AssignSeatResponse, error) {
 	return response, nil
 }
 
+// ParseListMyTokensResponse parses an HTTP response from a ListMyTokensWithResponse call
+func ParseListMyTokensResponse(rsp *http.Response) (*ListMyTokensResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMyTokensResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []PersonalToken `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateMyTokenResponse parses an HTTP response from a CreateMyTokenWithResponse call
+func ParseCreateMyTokenResponse(rsp *http.Response) (*CreateMyTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMyTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PersonalTokenCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeMyTokenResponse parses an HTTP response from a RevokeMyTokenWithResponse call
+func ParseRevokeMyTokenResponse(rsp *http.Response) (*RevokeMyTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeMyTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListMembersResponse parses an HTTP response from a ListMembersWithResponse call
 func ParseListMembersResponse(rsp *http.Response) (*ListMembersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27562,6 +30382,113 @@ func ParseRegenerateTokenResponse(rsp *http.Response) (*RegenerateTokenResponse,
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListOrgTokensResponse parses an HTTP response from a ListOrgTokensWithResponse call
+func ParseListOrgTokensResponse(rsp *http.Response) (*ListOrgTokensResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrgTokensResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items      []PersonalTokenWithOwner `json:"items"`
+			NextCursor *string                  `json:"nextCursor,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeOrgTokenResponse parses an HTTP response from a RevokeOrgTokenWithResponse call
+func ParseRevokeOrgTokenResponse(rsp *http.Response) (*RevokeOrgTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeOrgTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
