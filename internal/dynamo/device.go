@@ -187,7 +187,7 @@ func (s *Store) CountFailure(ctx context.Context, failures ratelimit.Use) error 
 }
 
 // Approve implements tokens.DeviceStore.
-func (s *Store) Approve(ctx context.Context, g tokens.DeviceGrant, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Member, evs []audit.Event) error {
+func (s *Store) Approve(ctx context.Context, g tokens.DeviceGrant, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Member, ev audit.Event) error {
 	t := s.txn()
 	t.putNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
 	t.put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
@@ -198,9 +198,7 @@ func (s *Store) Approve(ctx context.Context, g tokens.DeviceGrant, tok tokens.Pe
 			Set(attr("approverEmail"), val(g.Approver.Email)).Set(attr("tokenId"), val(g.TokenID)).Set(attr("tokenExpiresAt"), val(g.TokenExpiresAt.UTC())),
 		attr("status").Equal(val(string(tokens.DevicePending))), errDeviceGone)
 	t.delete(devCodeKey(g.UserCode), attr("hash").Equal(val(g.Hash)), errDeviceGone)
-	for _, ev := range evs {
-		t.event(ev)
-	}
+	t.event(ev)
 	return t.run(ctx, s.Client)
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,6 +21,51 @@ func init() {
 		id := a.org(ada, "Acme")
 		return a.request(CreateMyToken, &ada, map[string]string{"orgId": id}, nil, `{"name":"laptop"}`)
 	}
+	mutations["revoke-my-token"] = func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		id := a.org(ada, "Acme")
+		tok, _ := a.makeToken(ada, id, "laptop")
+		return a.request(RevokeMyToken, &ada, map[string]string{"orgId": id, "tokenId": tok}, nil, "")
+	}
+	mutations["revoke-org-token"] = func(a *api) events.APIGatewayV2HTTPRequest {
+		ada, bob := person("ada"), person("bob")
+		id := a.org(ada, "Acme")
+		a.member(id, bob, roles.User)
+		tok, _ := a.makeToken(bob, id, "laptop")
+		return a.request(RevokeOrgToken, &ada, map[string]string{"orgId": id, "tokenId": tok}, nil, "")
+	}
+	mutations["start-device"] = func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		a.org(ada, "Acme")
+		return a.request(StartDevice, nil, nil, nil, `{"client_id":"cli","org":"acme"}`)
+	}
+	withoutEvent["start-device"] = "a device code changes nothing of the org until a member approves it"
+	mutations["poll-device"] = func(a *api) events.APIGatewayV2HTTPRequest {
+		ada := person("ada")
+		a.org(ada, "Acme")
+		s, err := a.env.DeviceFlow().Start(context.Background(), "cli", "acme", "198.51.100.7")
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		return a.request(PollDevice, nil, nil, nil, `{"grant_type":"urn:ietf:params:oauth:grant-type:device_code","device_code":"`+s.DeviceCode+`","client_id":"cli"}`)
+	}
+	withoutEvent["poll-device"] = "a poll changes nothing of the org: the approval made the token and wrote its event"
+	decide := func(r **Route) func(a *api) events.APIGatewayV2HTTPRequest {
+		return func(a *api) events.APIGatewayV2HTTPRequest {
+			ada := person("ada")
+			a.org(ada, "Acme")
+			s, err := a.env.DeviceFlow().Start(context.Background(), "cli", "acme", "198.51.100.7")
+			if err != nil {
+				a.t.Fatal(err)
+			}
+			return a.request(*r, &ada, map[string]string{"userCode": tokens.FormatUserCode(s.UserCode)}, nil, "")
+		}
+	}
+	mutations["approve-device"] = decide(&ApproveDevice)
+	mutations["deny-device"] = decide(&DenyDevice)
+	// A user code names no org: it is read first, then the caller's standing in its org.
+	callBudgetExceptions["approve-device"] = 3
+	callBudgetExceptions["deny-device"] = 3
 }
 
 // makeToken is POST .../me/tokens as c; it fails the test unless it answers 201, and returns

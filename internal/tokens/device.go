@@ -102,8 +102,8 @@ type DeviceStore interface {
 	// CountFailure adds a use of failures (its Exceeded error when past the limit).
 	CountFailure(ctx context.Context, failures ratelimit.Use) error
 	// Approve makes the token (as CreatePersonal does) and marks the grant approved with it,
-	// deleting its user code, with the events; on condition that the grant is still pending.
-	Approve(ctx context.Context, g DeviceGrant, tok PersonalToken, live []PersonalToken, version int, actor orgs.Member, evs []audit.Event) error
+	// deleting its user code, with the event; on condition that the grant is still pending.
+	Approve(ctx context.Context, g DeviceGrant, tok PersonalToken, live []PersonalToken, version int, actor orgs.Member, ev audit.Event) error
 	// Deny marks the grant denied and deletes its user code, with the event, on condition
 	// that it is still pending.
 	Deny(ctx context.Context, g DeviceGrant, actor orgs.Member, ev audit.Event) error
@@ -336,16 +336,18 @@ func (d *Device) Decide(ctx context.Context, c orgs.Caller, typed string, approv
 		return apperr.New(apperr.Conflict, "you already hold %d live tokens in this organization; revoke one first", MaxPersonalTokens)
 	}
 	name := uniqueName(g.ClientID, live)
-	created, tokEv, err := d.Personal.mint(ctx, a.Org, a.Member, name, DefaultPersonalDays, actor, map[string]any{"deviceFlow": true})
+	// The approval's one event names the token it makes (a change writes one event).
+	created, _, err := d.Personal.mint(ctx, a.Org, a.Member, name, DefaultPersonalDays, actor, nil)
 	if err != nil {
 		return err
 	}
-	details["tokenId"] = created.ID
-	ev := deviceEvent(a, actor, "device.approved", fmt.Sprintf("%s approved the sign-in of %s", a.Member.Email, g.ClientID), details)
+	details["tokenId"], details["tokenName"] = created.ID, created.Name
+	details["expiresAt"] = created.ExpiresAt.Format(time.RFC3339)
+	ev := deviceEvent(a, actor, "device.approved", fmt.Sprintf("%s approved the sign-in of %s: the personal token %q", a.Member.Email, g.ClientID, name), details)
 	ev.Stamp(ctx, d.NewID(), d.Now())
 	g.Approver, g.TokenID, g.TokenExpiresAt = orgs.Person{ID: a.Member.UserID, Email: a.Member.Email}, created.ID, created.ExpiresAt
 	_, mine, _ := orgs.ResultOf[MineRead, Mine](a)
-	return d.Store.Approve(ctx, g, created.PersonalToken, append(live, created.PersonalToken), mine.Version, a.Member, []audit.Event{tokEv, ev})
+	return d.Store.Approve(ctx, g, created.PersonalToken, append(live, created.PersonalToken), mine.Version, a.Member, ev)
 }
 
 // uniqueName is the client's name, numbered when the member already has a token of that name.
