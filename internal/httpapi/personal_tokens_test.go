@@ -47,9 +47,12 @@ func init() {
 		if err != nil {
 			a.t.Fatal(err)
 		}
+		if err := a.env.DeviceFlow().Decide(context.Background(), ada, s.UserCode, true); err != nil {
+			a.t.Fatal(err)
+		}
 		return a.request(PollDevice, nil, nil, nil, `{"grant_type":"urn:ietf:params:oauth:grant-type:device_code","device_code":"`+s.DeviceCode+`","client_id":"cli"}`)
 	}
-	withoutEvent["poll-device"] = "a poll changes nothing of the org: the approval made the token and wrote its event"
+	withoutEvent["poll-device"] = "a poll changes nothing of the org: the approval made the token and wrote its event; the poll hands it out"
 	decide := func(r **Route) func(a *api) events.APIGatewayV2HTTPRequest {
 		return func(a *api) events.APIGatewayV2HTTPRequest {
 			ada := person("ada")
