@@ -123,7 +123,9 @@ var (
 	PostConfirmation = &Function{
 		Name: PostConfirmationName, Kind: KindPostConfirmation,
 		Summary: "the Cognito post-confirmation trigger: it creates the profile and personal account of a user who just confirmed the sign-up",
-		Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
+		// The account's Query, and its creation: a transaction of puts on condition that no
+		// tombstone of a deleted account is there (a ConditionCheck).
+		Actions: []string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
 		Build:   buildPostConfirmation,
 	}
 )

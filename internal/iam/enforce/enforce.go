@@ -279,6 +279,11 @@ func (e *Enforcer) resource(prefix string, input any) string {
 		if arn := field("StreamArn"); arn != "" {
 			return arn
 		}
+		// GetRecords names its stream by the iterator, which begins with the stream's ARN.
+		if it := field("ShardIterator"); strings.HasPrefix(it, "arn:") {
+			arn, _, _ := strings.Cut(it, "|")
+			return arn
+		}
 		if name := field("TableName"); name != "" {
 			if strings.HasPrefix(name, "arn:") {
 				return name

@@ -137,6 +137,8 @@ func TestRequestsAreNamedAsIAMNamesThem(t *testing.T) {
 			[]enforce.Request{{Action: "dynamodb:DescribeTable", Resource: tableARN}}},
 		{"stream read", "DynamoDB Streams", "GetRecords", &struct{ StreamArn *string }{aws.String(tableARN + "/stream/1")},
 			[]enforce.Request{{Action: "dynamodb:GetRecords", Resource: tableARN + "/stream/1"}}},
+		{"stream read by iterator", "DynamoDB Streams", "GetRecords", &struct{ ShardIterator *string }{aws.String(tableARN + "/stream/1|1|AAAA")},
+			[]enforce.Request{{Action: "dynamodb:GetRecords", Resource: tableARN + "/stream/1"}}},
 		{"user pool", "Cognito Identity Provider", "AdminGetUser", &cip.AdminGetUserInput{UserPoolId: aws.String("local_pool1")},
 			[]enforce.Request{{Action: "cognito-idp:AdminGetUser", Resource: "arn:aws:cognito-idp:eu-west-1:000000000000:userpool/local_pool1"}}},
 		{"mail", "SES", "SendEmail", &ses.SendEmailInput{Source: aws.String(`"Orgs" <no-reply@example.com>`)},
