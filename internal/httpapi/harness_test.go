@@ -114,6 +114,12 @@ func newAPIWithGrants(t *testing.T, grants []iam.Grant, opts ...func(*dynamodb.O
 	cfg := config(table)
 	a.iam = enforce.Local(cfg, "", grants...)
 	a.iam.Install(&cfg, "")
+	t.Cleanup(func() {
+		// A refused call fails the test even where the code swallowed the error.
+		for _, d := range a.iam.TakeDenied() {
+			t.Errorf("IAM would refuse this call in AWS: %s", d)
+		}
+	})
 	client := dynamodb.New(base.Options(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
 		o.APIOptions = append(slices.Clone(o.APIOptions), a.iam.APIOption(""), a.writes.record)
 	}}, opts...)...)

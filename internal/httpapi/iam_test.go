@@ -58,6 +58,9 @@ func TestRouteWithoutAGrantIsDenied(t *testing.T) {
 			if strings.Contains(resp.Body, "AccessDenied") {
 				t.Errorf("the answer tells the client why: %s", resp.Body)
 			}
+			if d := a.iam.TakeDenied(); len(d) != 1 {
+				t.Errorf("denied %q; want the one ConditionCheckItem", d)
+			}
 		})
 	}
 }

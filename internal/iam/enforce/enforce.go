@@ -41,8 +41,9 @@ type Enforcer struct {
 	region, account string
 	statements      map[string][]iam.Statement
 
-	mu   sync.Mutex
-	used map[Use]bool
+	mu     sync.Mutex
+	used   map[Use]bool
+	denied []string
 	// usageFile, when set, gets a line per first use of an action by a function.
 	usageFile string
 }
@@ -92,6 +93,17 @@ func (e *Enforcer) Used() []Use {
 	return out
 }
 
+// TakeDenied returns the messages of the calls refused since the last call, and forgets
+// them: a test fails on any, even where the code swallows the error (a trigger that must not
+// fail the sign-in, a best-effort catch-up), since in AWS that call would fail too.
+func (e *Enforcer) TakeDenied() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d := e.denied
+	e.denied = nil
+	return d
+}
+
 // APIOption returns the SDK option that checks the calls of a client of function fn: add it
 // to the client's (or the aws.Config's) APIOptions. A call made with a context marked with
 // iam.AsFunction is checked against that function's statements instead. A call of a client
@@ -126,12 +138,12 @@ func (e *Enforcer) check(ctx context.Context, fn string, input any) error {
 	stmts := e.statements[fn]
 	for _, r := range e.Requests(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), input) {
 		if !iam.Allows(stmts, r.Action, r.Resource) {
-			return &smithy.GenericAPIError{
-				Code: ErrorCode,
-				Message: fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/%s-role/%s is not authorized to perform: %s on resource: %s "+
-					"because no identity-based policy allows the %s action", e.account, fn, fn, r.Action, r.Resource, r.Action),
-				Fault: smithy.FaultClient,
-			}
+			msg := fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/%s-role/%s is not authorized to perform: %s on resource: %s "+
+				"because no identity-based policy allows the %s action", e.account, fn, fn, r.Action, r.Resource, r.Action)
+			e.mu.Lock()
+			e.denied = append(e.denied, msg)
+			e.mu.Unlock()
+			return &smithy.GenericAPIError{Code: ErrorCode, Message: msg, Fault: smithy.FaultClient}
 		}
 		e.record(Use{Function: fn, Action: r.Action})
 	}
