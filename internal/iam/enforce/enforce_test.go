@@ -28,15 +28,6 @@ func localConfig(table string) app.Config {
 	return app.Config{Region: region, TableName: table, MailFrom: "no-reply@example.com", UserPoolID: "local_pool1"}
 }
 
-// client is a DynamoDB client of DynamoDB Local whose calls e checks as function fn's.
-func client(t *testing.T, e *enforce.Enforcer, fn string) (*dynamodb.Client, string) {
-	t.Helper()
-	base, table := testenv.DynamoDB(t)
-	return dynamodb.New(base.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, e.APIOption(fn))
-	}), table
-}
-
 func key(pk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: "X"}}
 }
