@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,11 +195,14 @@ type Acceptance struct {
 	Account *NewAccount
 	Event   audit.Event
 	Now     time.Time
-	// InviterRoles are the roles in which the inviter (Token.InvitedBy) may still grant the
-	// invite's role: the accept holds only while the inviter is a member in one of them
-	// (ErrInviteAuthorityGone), and, for a ByMembersCanInvite invite, while the org still
-	// lets members invite.
+	// InviterRoles are the org's roles, as defined when the acceptance read the org, in
+	// which the inviter (Token.InvitedBy) may still grant the invite's role: the accept holds
+	// only while the inviter is an active member holding one of them (ErrInviteAuthorityGone),
+	// and, for a ByMembersCanInvite invite, while the org still lets members invite.
 	InviterRoles []roles.Role
+	// Roles ties InviterRoles to the org's custom roles as read (RolesCheck): a custom role
+	// edited meanwhile is judged again, not on the strength of what it was.
+	Roles RolesCheck
 }
 
 // DeliveryUpdate records how an email fared. It holds only while the invite is pending with
@@ -241,9 +243,12 @@ type InviteStore interface {
 	// InviteWithOrg reads an invite and its org in one round trip; NotFound when either is
 	// missing.
 	InviteWithOrg(ctx context.Context, orgID, inviteID string) (Invite, Org, error)
-	// AcceptContext reads a token's lookup item and the user's profile (nil when the user
-	// has none yet) in one round trip; NotFound when the token is unknown.
-	AcceptContext(ctx context.Context, hash, userID string) (InviteToken, *Profile, error)
+	// AcceptContext reads a token's lookup item, the user's profile (nil when the user has
+	// none yet) and the token's org (its custom roles decide the invite's authority) in one
+	// round trip when orgID, the org the token names, is given (a token of the older form
+	// names none: then the org is read after the token); NotFound when the token is unknown
+	// or its org is missing or deleted.
+	AcceptContext(ctx context.Context, hash, orgID, userID string) (InviteToken, *Profile, Org, error)
 	// AcceptInvite writes the membership (both sides, index entries, email guard), marks the
 	// invite accepted, frees its pending guard, counts the member and writes the event, all
 	// or nothing: ErrInviteGone unless the invite is pending, unexpired at w.Now and carries
@@ -673,7 +678,8 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	if err != nil {
 		return Member{}, err
 	}
-	tok, profile, err := s.Store.AcceptContext(ctx, hash, c.ID)
+	hintOrg, _, _ := tokenIDs(token)
+	tok, profile, org, err := s.Store.AcceptContext(ctx, hash, hintOrg, c.ID)
 	if err != nil {
 		return Member{}, err
 	}
@@ -716,7 +722,7 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	ev.Stamp(ctx, s.NewID(), now)
 	for attempt := 0; ; attempt++ {
 		err := s.Store.AcceptInvite(ctx, Acceptance{Token: tok, Member: m, Account: pending, Event: ev, Now: now,
-			InviterRoles: inviterRoles(tok)})
+			InviterRoles: inviterRoles(org, tok), Roles: RolesCheck{Needed: len(org.CustomRoles) > 0 || tok.Role.Custom(), Version: org.RolesVersion}})
 		switch {
 		case err == nil:
 			return m, nil
@@ -869,12 +875,11 @@ func (s *InviteService) process(ctx context.Context, inv Invite, now time.Time) 
 	return nil
 }
 
-// inviterRoles are the roles in which an invite's inviter keeps its authority: the built-in
-// roles that may grant its role, and the role the inviter held when sending it.
-func inviterRoles(tok InviteToken) []roles.Role {
-	rs := Grantors(tok.Role, tok.ByMembersCanInvite)
-	if tok.InviterRole != "" && !slices.Contains(rs, tok.InviterRole) {
-		rs = append(rs, tok.InviterRole)
-	}
-	return rs
+// inviterRoles are the roles in which an invite's inviter keeps its authority: the org's
+// roles, built-in and custom, as they are defined now, that may grant its role (Grantors).
+// The role the inviter held when sending it counts only while it still may: a custom role
+// that lost invites.manage, or no longer covers the invite's role, carries no invite made
+// under it.
+func inviterRoles(o Org, tok InviteToken) []roles.Role {
+	return Grantors(o, tok.Role, tok.ByMembersCanInvite)
 }

@@ -97,7 +97,7 @@ type Store interface {
 	// MemberEvent writes an event about a member and its outbox messages, on condition that
 	// the member still has the role read (orgs.ErrMemberChanged) and the actor theirs, with
 	// budget (when set) counted.
-	MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error
+	MemberEvent(ctx context.Context, actor orgs.Acting, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error
 	// Limits counts the emails of requests that send many.
 	Limits
 }
