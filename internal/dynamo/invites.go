@@ -543,6 +543,9 @@ func (s *Store) SetInviteToken(ctx context.Context, inv orgs.Invite, tok orgs.In
 		And(attr("tokenHash").Equal(val(inv.TokenHash))).
 		And(attr("deliveryMessage").Equal(val(messageID)))
 	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), expression.Set(attr("tokenHash"), val(tok.Hash)), cond, orgs.ErrInviteChanged)
+	// Its org still live too: an org deleted since the handler read it (a retry of a failed
+	// email comes late) takes its invites' emails with it.
+	t.check(key(orgPK(inv.OrgID), skMeta), orgLive(), orgs.ErrInviteChanged)
 	if inv.TokenHash != "" {
 		t.delete(key(tokenPK(inv.TokenHash), skToken), expression.ConditionBuilder{}, nil)
 	}

@@ -236,7 +236,7 @@ type InviteStore interface {
 	SetDelivery(ctx context.Context, d DeliveryUpdate) error
 	// SetInviteToken gives a pending invite the token its email is about to carry (its lookup
 	// item replaces the old one's); ErrInviteChanged unless the invite is pending, with the
-	// token read and its current email the message's.
+	// token read and its current email the message's, and its org live.
 	SetInviteToken(ctx context.Context, inv Invite, token InviteToken, messageID string) error
 	// InviteToken reads a token's lookup item; NotFound when there is none.
 	InviteToken(ctx context.Context, hash string) (InviteToken, error)
