@@ -271,8 +271,10 @@ type InviteService struct {
 	// (SendInviteEmail) use it; the routes leave it nil.
 	Mail mail.Sender
 	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; the
-	// default of ratelimit.OrgDailyEmails when 0).
-	DailyEmailLimit int
+	// default of ratelimit.OrgDailyEmails when 0), UserDailyEmailLimit the acting user's
+	// across all their orgs (USER_DAILY_EMAIL_LIMIT; ratelimit.UserDailyEmails's default).
+	DailyEmailLimit     int
+	UserDailyEmailLimit int
 	// AppURL is the web frontend's base URL: links are <AppURL>/invites/accept?token=...
 	AppURL string
 	Now    func() time.Time
@@ -365,7 +367,7 @@ func (s *InviteService) Create(ctx context.Context, a Access, in InviteInput) (I
 	if err != nil {
 		return Invite{}, err
 	}
-	use := s.emailBudget(a.Org.ID, 1)
+	use := s.emailBudget(a, 1)
 	w.Budget = &use
 	if err := s.Store.CreateInvite(ctx, w); err != nil {
 		return Invite{}, err
@@ -373,9 +375,9 @@ func (s *InviteService) Create(ctx context.Context, a Access, in InviteInput) (I
 	return w.Invite, nil
 }
 
-// emailBudget is n emails of the org's daily budget, now.
-func (s *InviteService) emailBudget(orgID string, n int) ratelimit.Use {
-	return ratelimit.Use{Rule: ratelimit.OrgDailyEmails.WithMax(s.DailyEmailLimit), Scope: orgID, N: n, At: s.Now()}
+// emailBudget is n emails of the org's daily budget and of the acting member's, now.
+func (s *InviteService) emailBudget(a Access, n int) ratelimit.Use {
+	return ratelimit.EmailLimits{Org: s.DailyEmailLimit, User: s.UserDailyEmailLimit}.Emails(a.Org.ID, a.Member.UserID, n, s.Now())
 }
 
 // inviteEmailMessage is the outbox message that sends inv's email.
@@ -512,7 +514,7 @@ func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteIn
 		if w == nil {
 			continue
 		}
-		use := s.emailBudget(a.Org.ID, remaining)
+		use := s.emailBudget(a, remaining)
 		first := *w
 		first.Budget = &use
 		err := s.Store.CreateInvite(ctx, first)
@@ -549,7 +551,7 @@ func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteIn
 	}
 	wg.Wait()
 	if n := int(failed.Load()); n > 0 {
-		if err := bulk.Release(ctx, s.emailBudget(a.Org.ID, n)); err != nil {
+		if err := bulk.Release(ctx, s.emailBudget(a, n)); err != nil {
 			s.log().WarnContext(ctx, "give back unused email budget", "org", a.Org.ID, "error", err)
 		}
 	}
@@ -605,7 +607,7 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	if err != nil {
 		return Invite{}, err
 	}
-	use := s.emailBudget(a.Org.ID, 1)
+	use := s.emailBudget(a, 1)
 	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Email: msg, Budget: &use, Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
 		return Invite{}, err
 	}

@@ -164,10 +164,12 @@ type Service struct {
 	CodeKey seal.Key
 	AppURL  string
 	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; the
-	// default of ratelimit.OrgDailyEmails when 0).
-	DailyEmailLimit int
-	Now             func() time.Time
-	NewID           func() string
+	// default of ratelimit.OrgDailyEmails when 0), UserDailyEmailLimit the acting user's
+	// across all their orgs (USER_DAILY_EMAIL_LIMIT; ratelimit.UserDailyEmails's default).
+	DailyEmailLimit     int
+	UserDailyEmailLimit int
+	Now                 func() time.Time
+	NewID               func() string
 }
 
 // event returns an organization event of orgID about target, stamped.
