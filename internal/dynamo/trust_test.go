@@ -11,6 +11,7 @@ import (
 	"github.com/vendorportal/orgs/internal/customroles"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/scim"
 	"github.com/vendorportal/orgs/internal/seal"
@@ -236,5 +237,62 @@ func (w *world) deleteOrg(orgID string, admin orgs.Caller) {
 	o := w.org(orgID)
 	if err := w.orgs.Delete(context.Background(), admin, w.access(admin, orgID, orgs.Subject{}), o.Handle); err != nil {
 		w.t.Fatal(err)
+	}
+}
+
+// The outrank rule is one check (orgs.Access.MayActOn) that every member-changing write makes
+// and that the store judges again at write time: a member manager whose target's custom role
+// gained, meanwhile, a permission the manager lacks changes nothing, whichever write it is.
+func TestTheOutrankRuleHoldsAtWriteTimeForEveryMemberChangingWrite(t *testing.T) {
+	ctx := context.Background()
+	support := roles.SupportOnly
+	name := "Tom T."
+	writes := map[string]func(w *world, a orgs.Access) error{
+		"reset the password": func(w *world, a orgs.Access) error {
+			svc := &provisioning.Service{Store: w.store(), Accounts: w.orgs, Sealer: seal.Derive([]byte("test secret"), provisioning.SealPurpose),
+				Now: w.clock.Now, NewID: app.NewULID}
+			return svc.ResetPassword(ctx, a)
+		},
+		"change the role": func(w *world, a orgs.Access) error {
+			_, err := w.members.Update(ctx, a, orgs.MemberUpdate{Role: &support})
+			return err
+		},
+		"change the name": func(w *world, a orgs.Access) error {
+			_, err := w.members.Update(ctx, a, orgs.MemberUpdate{Name: &name})
+			return err
+		},
+		"remove": func(w *world, a orgs.Access) error { return w.members.Remove(ctx, a) },
+	}
+	for what, write := range writes {
+		t.Run(what, func(t *testing.T) {
+			w := newWorld(t)
+			ada, lead, tom := person("ada"), person("lead"), person("tom")
+			orgID := w.newOrg(ada)
+			people := w.role(orgID, ada, "People lead", roles.OrgRead, roles.SupportAccess, roles.MembersRead, roles.MembersManage)
+			helper := w.role(orgID, ada, "Helper", roles.OrgRead, roles.SupportAccess)
+			for _, m := range []struct {
+				c orgs.Caller
+				r roles.Role
+			}{{lead, people}, {tom, helper}} {
+				if _, err := w.orgs.Account(ctx, m.c); err != nil {
+					t.Fatal(err)
+				}
+				seed := orgs.Member{OrgID: orgID, UserID: m.c.ID, Email: m.c.Email, Role: m.r, JoinedAt: w.clock.Now(), Source: orgs.SourceCreated}
+				if err := w.store().SeedMember(ctx, seed, orgs.Shared); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stale := w.access(lead, orgID, orgs.Subject{UserID: tom.ID})
+			more := []roles.Permission{roles.OrgRead, roles.SupportAccess, roles.SettingsManage}
+			if _, err := w.roles().Update(ctx, w.access(ada, orgID, orgs.Subject{}), string(helper), customroles.Patch{Permissions: &more}); err != nil {
+				t.Fatal(err)
+			}
+			if err := write(w, stale); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("%s of a member whose role now outranks the caller's, decided on the role before: %v; want 409", what, err)
+			}
+			if err := write(w, w.access(lead, orgID, orgs.Subject{UserID: tom.ID})); !apperr.Is(err, apperr.Forbidden) {
+				t.Errorf("%s of a member whose role outranks the caller's: %v; want 403", what, err)
+			}
+		})
 	}
 }
