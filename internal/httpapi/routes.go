@@ -186,7 +186,7 @@ var (
 	}
 	AcceptInvite = &Route{
 		Name: "accept-invite", Method: "POST", Path: "/v1/invites/accept", Auth: JWT,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbDelete, ddbPut},
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbDelete, ddbPut, ddbCheck},
 		Summary: "Accept an invite as the signed-in user whose verified email it was sent to",
 		Build:   buildAcceptInvite,
 	}
