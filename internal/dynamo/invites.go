@@ -428,22 +428,18 @@ func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (
 		// The user's token outlives the account: it must not bring the account back.
 		return orgs.InviteToken{}, nil, orgs.Org{}, orgs.ErrAccountDeleted
 	}
-	notFound := apperr.New(apperr.NotFound, "invitation not found")
 	if tok == nil {
-		return orgs.InviteToken{}, nil, orgs.Org{}, notFound
+		return orgs.InviteToken{}, nil, orgs.Org{}, apperr.New(apperr.NotFound, "invitation not found")
 	}
 	if org.ID != tok.OrgID {
 		list, err := s.Orgs(ctx, []string{tok.OrgID})
 		if err != nil {
 			return orgs.InviteToken{}, nil, orgs.Org{}, err
 		}
-		if len(list) != 1 {
-			return orgs.InviteToken{}, nil, orgs.Org{}, notFound
+		org = orgs.Org{}
+		if len(list) == 1 {
+			org = list[0]
 		}
-		org = list[0]
-	}
-	if org.Deleted() {
-		return orgs.InviteToken{}, nil, orgs.Org{}, notFound
 	}
 	return *tok, profile, org, nil
 }

@@ -246,8 +246,8 @@ type InviteStore interface {
 	// AcceptContext reads a token's lookup item, the user's profile (nil when the user has
 	// none yet) and the token's org (its custom roles decide the invite's authority) in one
 	// round trip when orgID, the org the token names, is given (a token of the older form
-	// names none: then the org is read after the token); NotFound when the token is unknown
-	// or its org is missing or deleted.
+	// names none: then the org is read after the token); NotFound when the token is unknown.
+	// The org is the zero Org when it is gone.
 	AcceptContext(ctx context.Context, hash, orgID, userID string) (InviteToken, *Profile, Org, error)
 	// AcceptInvite writes the membership (both sides, index entries, email guard), marks the
 	// invite accepted, frees its pending guard, counts the member and writes the event, all
@@ -702,7 +702,7 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 		return Member{}, apperr.New(apperr.Forbidden, "this invitation was sent to another email address; sign in as that address to accept it")
 	}
 	now := s.Now()
-	if !now.Before(tok.ExpiresAt) {
+	if !now.Before(tok.ExpiresAt) || org.ID == "" || org.Deleted() {
 		return Member{}, ErrInviteGone
 	}
 	var pending *NewAccount
