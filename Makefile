@@ -39,7 +39,7 @@ FORCE:
 # The settings tests and developers turn pass through (unset: local mode's defaults).
 run: deps
 	PORT=$(PORT) JOB_INTERVAL=$(JOB_INTERVAL) ORG_DAILY_EMAIL_LIMIT=$(ORG_DAILY_EMAIL_LIMIT) \
-		ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) $(GO) run ./infra/local
+		USER_DAILY_EMAIL_LIMIT=$(USER_DAILY_EMAIL_LIMIT) ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) $(GO) run ./infra/local
 
 # With `make run` up: demo users of every role, an org with members, invites, licenses, a
 # trial, tickets and events; prints the passwords. Running it again adds nothing.

@@ -100,10 +100,10 @@ Local API is up.
   data             %s
   scheduled job    every %s (JOB_INTERVAL)
   stream processor in-process, fed from the table's stream
-  email budget     %s emails an org a day (ORG_DAILY_EMAIL_LIMIT)
+  email budget     %s emails an org a day (ORG_DAILY_EMAIL_LIMIT), %s a user (USER_DAILY_EMAIL_LIMIT)
 Ctrl-C stops everything.
 `, addr, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
-		c.SESEndpoint, c.SESEndpoint, dataDir, interval, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"))
+		c.SESEndpoint, c.SESEndpoint, dataDir, interval, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"), envOr("USER_DAILY_EMAIL_LIMIT", "2000"))
 
 	select {
 	case err := <-serveErr:

@@ -79,6 +79,9 @@ type Config struct {
 	// tests check each call there against the function's IAM statements (package
 	// iam/enforce). Empty in AWS, where IAM itself does.
 	APIOptions []func(*middleware.Stack) error
+	// UserDailyEmailLimit is the acting user's email budget a UTC day across all their orgs
+	// (USER_DAILY_EMAIL_LIMIT; 0: the default of ratelimit.UserDailyEmails).
+	UserDailyEmailLimit int
 }
 
 // ConfigFromEnv reads the configuration from environment variables.
@@ -108,6 +111,7 @@ func ConfigFromEnv() Config {
 	}
 	c.AllowLoopbackWebhooks = envBool("ALLOW_LOOPBACK_WEBHOOKS")
 	c.DailyEmailLimit, _ = strconv.Atoi(os.Getenv("ORG_DAILY_EMAIL_LIMIT"))
+	c.UserDailyEmailLimit, _ = strconv.Atoi(os.Getenv("USER_DAILY_EMAIL_LIMIT"))
 	c.AllowedOrigins = []string{c.AppURL}
 	if v := os.Getenv("ALLOWED_ORIGINS"); v != "" {
 		c.AllowedOrigins = strings.Split(v, ",")
@@ -308,7 +312,7 @@ func (e *Env) Members() *orgs.MemberService {
 func (e *Env) Invites() *orgs.InviteService {
 	return once(e, "invites", func() *orgs.InviteService {
 		return &orgs.InviteService{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
-			DailyEmailLimit: e.Config.DailyEmailLimit}
+			DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit}
 	})
 }
 

@@ -14,7 +14,7 @@ func (e *Env) ProvisioningSettings() *provisioning.Service {
 	return once(e, "provisioning", func() *provisioning.Service {
 		return &provisioning.Service{
 			Store: e.Store(), Accounts: e.Orgs(), Resolver: e.resolver(),
-			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, Now: e.Now, NewID: e.NewID,
+			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit, Now: e.Now, NewID: e.NewID,
 		}
 	})
 }

@@ -244,12 +244,13 @@ func (s *Store) HasProfile(ctx context.Context, userID string) (bool, error) {
 
 // MemberEvent implements provisioning.Store: writes an event about a member with the outbox
 // messages it comes with (a password reset: the email), on condition that the member is still
-// there with the role read and the actor still holds theirs.
-func (s *Store) MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error {
+// there with the role read, the actor still holds theirs and the org's custom roles are as
+// read (the outrank rule judged on both: orgs.Access.MayActOn).
+func (s *Store) MemberEvent(ctx context.Context, actor orgs.Acting, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error {
 	t := s.txn()
 	t.check(key(orgPK(m.OrgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))), orgs.ErrMemberChanged)
-	if actor.UserID != "" && actor.UserID != m.UserID {
-		t.memberStill(m.OrgID, actor)
+	if actor.Member.UserID != "" && actor.Member.UserID != m.UserID {
+		t.actorAsRead(m.OrgID, actor, orgChange{})
 	}
 	t.event(ev)
 	t.outbox(ev.OccurredAt, msgs...)

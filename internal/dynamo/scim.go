@@ -149,18 +149,19 @@ func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.M
 }
 
 // SetSCIMToken implements scim.Store: the new token's hash replaces any other at once.
-func (s *Store) SetSCIMToken(ctx context.Context, orgID, hash, createdBy string, at time.Time, ev audit.Event) error {
+func (s *Store) SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at time.Time, ev audit.Event) error {
 	t := s.txn()
 	t.put(scimTokenItem{keys: keys{PK: orgPK(orgID), SK: skSCIMToken}, Hash: hash, CreatedAt: at, CreatedBy: createdBy},
 		expression.ConditionBuilder{}, nil)
-	t.check(key(orgPK(orgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.actorAsRead(orgID, actor, orgChange{})
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
 
 // RevokeSCIMToken implements scim.Store; NotFound when the org has none.
-func (s *Store) RevokeSCIMToken(ctx context.Context, orgID string, ev audit.Event) error {
+func (s *Store) RevokeSCIMToken(ctx context.Context, actor orgs.Acting, orgID string, ev audit.Event) error {
 	t := s.txn()
+	t.actorAsRead(orgID, actor, orgChange{})
 	t.delete(key(orgPK(orgID), skSCIMToken), exists(), apperr.New(apperr.NotFound, "the organization has no SCIM token"))
 	t.event(ev)
 	return t.run(ctx, s.Client)

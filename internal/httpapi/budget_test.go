@@ -158,3 +158,29 @@ func TestImportDryRunFindsAddressesWithAnAccountOutsideTheOrg(t *testing.T) {
 		t.Errorf("in a verified domain: %s", r.body)
 	}
 }
+
+// The acting user's budget (USER_DAILY_EMAIL_LIMIT) counts provisioning's emails across all
+// the orgs they act in: a fresh org's budget is no way around it.
+func TestProvisioningEmailsCountInTheUsersBudgetAcrossOrgs(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	a.env.Config.UserDailyEmailLimit = 2
+	ada := person("ada")
+	first, second := a.org(ada, "Acme"), a.org(ada, "Acme Two")
+	if r := a.do(CreateMember, &ada, map[string]string{"orgId": first}, nil, `{"email":"one@example.com"}`); r.status != 201 {
+		t.Fatalf("first create: %d %s", r.status, r.body)
+	}
+	// One email left for ada anywhere: a form of two from her second org is refused whole.
+	r := a.do(CreateMembersBulk, &ada, map[string]string{"orgId": second}, nil, `{"members":[{"email":"b1@example.com"},{"email":"b2@example.com"}]}`)
+	if r.status != 429 || !strings.Contains(r.body, "rate_limited") {
+		t.Fatalf("a bulk past the user's budget from another org: %d %s", r.status, r.body)
+	}
+	if dir.user("b1@example.com") != nil {
+		t.Error("a refused bulk made a directory user")
+	}
+	if r := a.do(CreateMember, &ada, map[string]string{"orgId": second}, nil, `{"email":"two@example.com"}`); r.status != 201 {
+		t.Fatalf("the user's second email: %d %s", r.status, r.body)
+	}
+	if r := a.do(CreateInvite, &ada, map[string]string{"orgId": first}, nil, `{"email":"inv@example.com","role":"user"}`); r.status != 429 {
+		t.Errorf("an invite after the user's budget is spent: %d %s", r.status, r.body)
+	}
+}

@@ -13,7 +13,7 @@ var (
 	}
 	RevokeScimToken = &Route{
 		Name: "revoke-scim-token", Method: "DELETE", Path: "/v1/orgs/{orgId}/scim/token", Auth: JWT, Permission: roles.SettingsManage,
-		Actions: []string{ddbBatchGet, ddbDelete, ddbPut},
+		Actions: []string{ddbBatchGet, ddbDelete, ddbPut, ddbCheck},
 		Summary: "Revoke the org's SCIM token",
 		Build:   buildRevokeSCIMToken,
 	}

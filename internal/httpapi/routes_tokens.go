@@ -29,7 +29,7 @@ var (
 	}
 	ResetAuth = &Route{
 		Name: "reset-auth", Method: "POST", Path: "/v1/orgs/{orgId}/auth/reset", Auth: JWT, Permission: roles.AuthReset,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck, ddbDelete},
 		Secret:  true,
 		Summary: "Reset the org's authentication: earlier sign-ins stop working for it, the token is regenerated, members are signed out",
 		Reads:   readTokenState,

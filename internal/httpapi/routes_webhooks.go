@@ -16,7 +16,7 @@ var (
 	}
 	CreateWebhook = &Route{
 		Name: "create-webhook", Method: "POST", Path: "/v1/orgs/{orgId}/webhooks", Auth: JWT, Permission: roles.SettingsManage,
-		Actions: []string{ddbBatchGet, ddbPut, ddbUpdate},
+		Actions: []string{ddbBatchGet, ddbPut, ddbUpdate, ddbCheck},
 		Secret:  true,
 		Summary: "Add a webhook endpoint; its signing secret is shown only in this answer",
 		Build:   buildCreateWebhook,
@@ -26,7 +26,7 @@ var (
 		Name: "update-webhook", Method: "PATCH", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}", Auth: JWT, Permission: roles.SettingsManage,
 		// The webhook service holds the key that seals the endpoints' secrets.
 		Secret: true,
-		Reads:  readEndpoint, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Reads:  readEndpoint, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck},
 		Summary: "Change a webhook endpoint's URL, description, events or enabled",
 		Build:   buildUpdateWebhook,
 	}
@@ -34,13 +34,13 @@ var (
 		Name: "delete-webhook", Method: "DELETE", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}", Auth: JWT, Permission: roles.SettingsManage,
 		// The webhook service holds the key that seals the endpoints' secrets.
 		Secret: true,
-		Reads:  readEndpoint, Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbPut},
+		Reads:  readEndpoint, Actions: []string{ddbBatchGet, ddbDelete, ddbUpdate, ddbPut, ddbCheck},
 		Summary: "Delete a webhook endpoint",
 		Build:   buildDeleteWebhook,
 	}
 	RotateWebhookSecret = &Route{
 		Name: "rotate-webhook-secret", Method: "POST", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/rotate-secret", Auth: JWT, Permission: roles.SettingsManage,
-		Reads: readEndpoint, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Reads: readEndpoint, Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck},
 		Secret:  true,
 		Summary: "Give a webhook endpoint a new secret; the old one signs too for 24 hours",
 		Build:   buildRotateWebhookSecret,

@@ -149,8 +149,8 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		if !a.Org.Provisioned(before) {
 			return Member{}, apperr.New(apperr.Forbidden, "%s manages their own name and phone: only members this organization provisioned can be changed here", before.Email)
 		}
-		if !a.Outranks(before.Role) {
-			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not change the details of a member whose role holds permissions yours lacks", a.RoleName())
+		if err := a.MayActOn(before, "change the name or phone of"); err != nil {
+			return Member{}, err
 		}
 		var err error
 		if in.Name != nil {
@@ -170,8 +170,10 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 			return Member{}, err
 		}
 		r := d.ID
-		if r != before.Role && !a.Outranks(before.Role) {
-			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not change the role of a member whose role holds permissions yours lacks", a.RoleName())
+		if r != before.Role {
+			if err := a.MayActOn(before, "change the role of"); err != nil {
+				return Member{}, err
+			}
 		}
 		if r != before.Role && a.Org.Kind == Personal {
 			return Member{}, apperr.New(apperr.Conflict, "the member of a personal account keeps the admin role")
@@ -223,7 +225,7 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		ev.Details["phone"] = after.Phone
 	}
 	ev.Stamp(ctx, s.NewID(), s.Now())
-	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.RolesCheck(after.Role), Event: ev})
+	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.ActOnCheck(before, after.Role), Event: ev})
 	if err != nil {
 		return Member{}, err
 	}
@@ -241,8 +243,8 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 		return apperr.New(apperr.Conflict, "a personal account's member can't be removed")
 	}
 	leaving := m.UserID == a.Member.UserID
-	if !leaving && !a.Outranks(m.Role) {
-		return apperr.New(apperr.Forbidden, "your role (%s) may not remove a member whose role holds permissions yours lacks", a.RoleName())
+	if err := a.MayActOn(m, "remove"); err != nil {
+		return err
 	}
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization,
@@ -260,7 +262,7 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 	ev.Stamp(ctx, s.NewID(), s.Now())
 	w := MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: m, Event: ev}
 	if !leaving {
-		w.Roles = a.RolesCheck()
+		w.Roles = a.ActOnCheck(m)
 	}
 	return s.Store.RemoveMember(ctx, w)
 }

@@ -236,7 +236,7 @@ func (s *Service) sendCode(ctx context.Context, a orgs.Access, i int, email stri
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "domain.code_sent", audit.Target{Type: "domain", ID: d.Name, Label: d.Name},
 		fmt.Sprintf("%s had a verification code for %s sent to %s", a.Member.Email, d.Name, addr), map[string]any{"domain": d.Name, "email": addr})
-	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev, Outbox: []outbox.Message{out}, Budget: s.oneEmail(a.Org.ID)}); err != nil {
+	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev, Outbox: []outbox.Message{out}, Budget: s.oneEmail(a.Org.ID, a.Member.UserID)}); err != nil {
 		return VerifyResult{}, err
 	}
 	return VerifyResult{Domain: *nd, CodeSent: true}, nil

@@ -444,7 +444,7 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "import.started", audit.Target{Type: "import", ID: job.ID, Label: fmt.Sprintf("%d rows", job.Total)},
 		fmt.Sprintf("%s started an import of %d rows (%d with errors)", a.Member.Email, job.Total, job.Failed),
 		map[string]any{"total": job.Total, "failed": job.Failed})
-	if err := store.StartImport(ctx, job, ev, msgs, s.emailBudget(a.Org.ID, len(pending), now)); err != nil {
+	if err := store.StartImport(ctx, job, ev, msgs, s.emailBudget(a.Org.ID, a.Member.UserID, len(pending), now)); err != nil {
 		return ImportJob{}, err
 	}
 	return job, nil
@@ -532,7 +532,7 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 		var firstErr error
 		// The rows' emails were counted when the import started; the rows of this run
 		// that send none give theirs back.
-		res := s.reserved(c.OrgID, c.BudgetAt)
+		res := s.reserved(c.OrgID, c.Actor.ID, c.BudgetAt)
 		sem := make(chan struct{}, rowWorkers)
 		for _, r := range c.Rows {
 			if done[r.Index] {

@@ -97,7 +97,7 @@ type Store interface {
 	// MemberEvent writes an event about a member and its outbox messages, on condition that
 	// the member still has the role read (orgs.ErrMemberChanged) and the actor theirs, with
 	// budget (when set) counted.
-	MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error
+	MemberEvent(ctx context.Context, actor orgs.Acting, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error
 	// Limits counts the emails of requests that send many.
 	Limits
 }
@@ -164,10 +164,12 @@ type Service struct {
 	CodeKey seal.Key
 	AppURL  string
 	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; the
-	// default of ratelimit.OrgDailyEmails when 0).
-	DailyEmailLimit int
-	Now             func() time.Time
-	NewID           func() string
+	// default of ratelimit.OrgDailyEmails when 0), UserDailyEmailLimit the acting user's
+	// across all their orgs (USER_DAILY_EMAIL_LIMIT; ratelimit.UserDailyEmails's default).
+	DailyEmailLimit     int
+	UserDailyEmailLimit int
+	Now                 func() time.Time
+	NewID               func() string
 }
 
 // event returns an organization event of orgID about target, stamped.

@@ -236,7 +236,7 @@ func (s *Service) createAll(ctx context.Context, a orgs.Access, plans []*plan, o
 			remaining++
 		}
 	}
-	res := s.newReservation(a.Org.ID)
+	res := s.newReservation(a.Org.ID, a.Member.UserID)
 	defer s.settle(ctx, res)
 	o.res = res
 	for i, p := range plans {
@@ -422,7 +422,11 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 		msgs = append(msgs, msg)
 	}
 	w := MemberWrite{Member: m, Account: acc, Roles: o.roles, Event: ev, Outbox: msgs}
-	w.Budget = s.writeBudget(a.Org.ID, o.res, o.counted, len(msgs) > 0)
+	sender := ""
+	if actor.Type == audit.ActorUser {
+		sender = actor.ID
+	}
+	w.Budget = s.writeBudget(a.Org.ID, sender, o.res, o.counted, len(msgs) > 0)
 	if actor.Type == audit.ActorUser {
 		w.Actor = a.Member
 	}
@@ -491,10 +495,10 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 	if !a.Org.Provisioned(m) {
 		return apperr.New(apperr.Forbidden, "%s manages their own sign-in: only members this organization provisioned can have their password reset here", m.Email)
 	}
-	if !a.Outranks(m.Role) {
-		// As for a role change or a removal: a custom role that manages members can't lock
-		// out the admins above it.
-		return apperr.New(apperr.Forbidden, "your role (%s) may not reset the password of a member whose role holds permissions yours lacks", a.RoleName())
+	// As for a role change or a removal: a custom role that manages members can't lock out
+	// the admins above it.
+	if err := a.MayActOn(m, "reset the password of"); err != nil {
+		return err
 	}
 	pw := GeneratePassword()
 	e, err := s.credentialsEmail(a.Org, m, a.Member.Email, pw, resetMessage())
@@ -507,7 +511,7 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "member.password_reset", audit.Target{Type: "member", ID: m.UserID, Label: m.Email},
 		fmt.Sprintf("%s reset the password of %s", a.Member.Email, m.Email), map[string]any{"emailedTo": firstOf(m.NotifyEmail, m.Email)})
-	return s.Store.MemberEvent(ctx, a.Member, m, ev, []outbox.Message{msg}, s.oneEmail(a.Org.ID))
+	return s.Store.MemberEvent(ctx, orgs.Acting{Member: a.Member, Roles: a.ActOnCheck(m)}, m, ev, []outbox.Message{msg}, s.oneEmail(a.Org.ID, a.Member.UserID))
 }
 
 func firstOf(a, b string) string {

@@ -66,10 +66,12 @@ type Store interface {
 	RemoveMember(ctx context.Context, w orgs.MemberWrite) error
 	// SCIMUpdateMember writes status, external id, name parts, name and phone.
 	SCIMUpdateMember(ctx context.Context, w MemberWrite) error
-	// SetSCIMToken makes hash the org's only SCIM token.
-	SetSCIMToken(ctx context.Context, orgID, hash, createdBy string, at time.Time, ev audit.Event) error
-	// RevokeSCIMToken deletes the org's SCIM token; NotFound when there is none.
-	RevokeSCIMToken(ctx context.Context, orgID string, ev audit.Event) error
+	// SetSCIMToken makes hash the org's only SCIM token, on condition that the actor is still
+	// as read (orgs.Acting: an active member in that role, the custom roles unchanged).
+	SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at time.Time, ev audit.Event) error
+	// RevokeSCIMToken deletes the org's SCIM token, on the same condition; NotFound when
+	// there is none.
+	RevokeSCIMToken(ctx context.Context, actor orgs.Acting, orgID string, ev audit.Event) error
 }
 
 // Creator makes users (package provisioning's direct creation, with source scim).
@@ -540,7 +542,7 @@ func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Ti
 	token, hash := NewToken(a.Org.ID, a.Member.UserID)
 	now := t.Now()
 	ev := t.event(ctx, a, "scim_token.created", "SCIM token created by "+a.Member.Email, now)
-	if err := t.Store.SetSCIMToken(ctx, a.Org.ID, hash, a.Member.UserID, now, ev); err != nil {
+	if err := t.Store.SetSCIMToken(ctx, a.Acting(), a.Org.ID, hash, a.Member.UserID, now, ev); err != nil {
 		return "", time.Time{}, err
 	}
 	return token, now, nil
@@ -550,7 +552,7 @@ func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Ti
 func (t *TokenAdmin) Revoke(ctx context.Context, a orgs.Access) error {
 	now := t.Now()
 	ev := t.event(ctx, a, "scim_token.revoked", "SCIM token revoked by "+a.Member.Email, now)
-	return t.Store.RevokeSCIMToken(ctx, a.Org.ID, ev)
+	return t.Store.RevokeSCIMToken(ctx, a.Acting(), a.Org.ID, ev)
 }
 
 func (t *TokenAdmin) event(ctx context.Context, a orgs.Access, action, summary string, now time.Time) audit.Event {
