@@ -47,7 +47,9 @@ var (
 	}
 	VerifyDomain = &Route{
 		Name: "verify-domain", Method: "POST", Path: "/v1/orgs/{orgId}/domains/{domain}/verify", Auth: JWT, Permission: roles.SettingsManage,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbCheck, ddbPut},
+		// A DNS verification of a domain held by email code elsewhere reads its guard (Get)
+		// and the holder's org (BatchGet) before taking it.
+		Actions: []string{ddbBatchGet, ddbGet, ddbUpdate, ddbCheck, ddbPut},
 		Secret:  true,
 		Summary: "Verify a domain by its DNS TXT record, or by a code mailed to an address at it",
 		Build:   buildVerifyDomain,
