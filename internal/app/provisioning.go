@@ -75,13 +75,3 @@ func (e *Env) ProvisioningHandlers() outbox.Handlers {
 		}
 	})
 }
-
-// UserLookup returns the installed user pool as what finds the user of an address (the
-// import's check): cognito's is one.
-func (e *Env) UserLookup() provisioning.UserLookup {
-	l, ok := e.Directory().(provisioning.UserLookup)
-	if !ok {
-		panic("app: the installed directory can't look users up (it is no provisioning.UserLookup)")
-	}
-	return l
-}

@@ -448,9 +448,6 @@ func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (
 func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	tok, m := w.Token, w.Member
 	t := s.txn()
-	if w.Account != nil {
-		t.account(*w.Account)
-	}
 	upd := expression.Set(attr("status"), val(string(orgs.InviteAccepted))).
 		Set(attr("acceptedAt"), val(w.Now)).
 		Set(attr("acceptedBy"), val(m.UserID)).
@@ -470,13 +467,8 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	if tok.InvitedBy != "" {
 		t.check(key(orgPK(tok.OrgID), memberSK(tok.InvitedBy)), roleIn(w.InviterRoles).And(statusIs(orgs.StatusActive)), orgs.ErrInviteAuthorityGone)
 	}
-	if w.Account == nil {
-		// After the invite's own conditions, whose errors tell more.
-		t.joining(m.UserID)
-	}
-	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
-	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
-	t.memberEntries(m, orgs.ErrAlreadyMember)
+	// After the invite's own conditions, whose errors tell more.
+	t.membership(m, orgs.Shared, w.Account, orgs.ErrAccountDeleted, orgs.ErrAlreadyMember)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }

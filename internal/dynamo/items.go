@@ -230,6 +230,8 @@ type profileItem struct {
 	Joins         int       `dynamodbav:"joins,omitempty"`
 	// EmailUnverified is orgs.Profile's.
 	EmailUnverified bool `dynamodbav:"emailUnverified,omitempty"`
+	// CreatedByOrg is orgs.Profile's: written with the account, never changed.
+	CreatedByOrg string `dynamodbav:"createdByOrg,omitempty"`
 }
 
 func newProfileItem(p orgs.Profile) profileItem {
@@ -237,13 +239,14 @@ func newProfileItem(p orgs.Profile) profileItem {
 		keys: keys{PK: userPK(p.ID), SK: skProfile},
 		ID:   p.ID, Email: p.Email, Name: p.Name, Phone: p.Phone, CreatedAt: p.CreatedAt,
 		PersonalOrgID: p.PersonalOrgID, EmailSetAt: p.EmailSetAt, Joins: p.Joins, EmailUnverified: p.EmailUnverified,
+		CreatedByOrg: p.CreatedByOrg,
 	}
 }
 
 func (it profileItem) profile() orgs.Profile {
 	return orgs.Profile{ID: it.ID, Email: it.Email, Name: it.Name, Phone: it.Phone,
 		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, EmailSetAt: it.EmailSetAt, Joins: it.Joins,
-		EmailUnverified: it.EmailUnverified}
+		EmailUnverified: it.EmailUnverified, CreatedByOrg: it.CreatedByOrg}
 }
 
 type handleItem struct {

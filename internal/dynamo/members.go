@@ -180,6 +180,9 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 			attr("userId").Equal(val(before.UserID)), orgs.ErrMemberChanged)
 	}
 	t.actorStill(w)
+	if w.Provisioned {
+		t.createdBy(w.OrgID, before.UserID)
+	}
 	// The role's holders move with it; with no move the org item is only checked.
 	c := orgChange{roles: w.Roles}
 	c.move(before, after)

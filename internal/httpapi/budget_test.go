@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -120,42 +119,6 @@ func TestAnImportPastTheBudgetIsRefusedWholeAndItsUnsentEmailsComeBack(t *testin
 	}
 	if r := a.do(CreateMember, &ada, org, nil, `{"email":"other@example.com"}`); r.status != 201 {
 		t.Errorf("the failed row's email was not given back: %d %s", r.status, r.body)
-	}
-}
-
-func TestImportDryRunFindsAddressesWithAnAccountOutsideTheOrg(t *testing.T) {
-	a, dir := importAPI(t)
-	ada, bob, cy := person("ada"), person("bob"), person("cy")
-	orgID := a.org(ada, "Acme")
-	a.account(bob)
-	dir.signedUp(bob)
-	// cy was made by another org's admin and never signed in: an account all the same.
-	a.account(cy)
-	dir.byEmail[cy.Email] = &fakeUser{id: cy.ID, email: cy.Email, temporary: true, createdAt: harnessNow}
-	dir.byID[cy.ID] = dir.byEmail[cy.Email]
-	// left@example.com was left in the directory by a half-done create: no account.
-	dir.byEmail["left@example.com"] = &fakeUser{id: "left", email: "left@example.com", temporary: true, createdAt: harnessNow}
-	csv := fmt.Sprintf("email\nnew@example.com\n%s\n%s\nleft@example.com\n", bob.Email, cy.Email)
-	r := a.upload(&ada, orgID, "text/csv", []byte(csv), true)
-	var got dryRun
-	_ = json.Unmarshal([]byte(r.body), &got)
-	if r.status != 200 || len(got.Results) != 4 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	for i, want := range []string{"valid", "error", "error", "valid"} {
-		res := got.Results[i]
-		if res.Status != want {
-			t.Errorf("row %d: %+v, want %s", res.Row, res, want)
-		}
-		if want == "error" && (res.Error == nil || res.Error.Code != "conflict" || !strings.Contains(res.Error.Message, "send an invite")) {
-			t.Errorf("row %d: %+v, want the create's 409", res.Row, res.Error)
-		}
-	}
-	// In a verified domain, an account is added as it is: no error.
-	a.verifiedDomain(ada, orgID, "example.com")
-	r = a.upload(&ada, orgID, "text/csv", []byte(csv), true)
-	if strings.Contains(r.body, `"status":"error"`) {
-		t.Errorf("in a verified domain: %s", r.body)
 	}
 }
 

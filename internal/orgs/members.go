@@ -56,7 +56,11 @@ type MemberWrite struct {
 	After  Member
 	// Roles ties the write to the org's custom roles as read (see RolesCheck).
 	Roles RolesCheck
-	Event audit.Event
+	// Provisioned makes the write hold only while the member's account records OrgID as
+	// the org that created it (Profile.CreatedByOrg): ErrNotProvisioned otherwise. Set by
+	// every write that acts on a member's sign-in or details (name, phone).
+	Provisioned bool
+	Event       audit.Event
 }
 
 // MemberStore is the persistence the member use cases need.
@@ -68,7 +72,8 @@ type MemberStore interface {
 	// org's admin count when an admin comes or goes (never below one: ErrLastAdmin) and the
 	// holder counts of both roles, and writes the event, all or nothing. ErrMemberChanged
 	// when the member no longer has Before's role, ErrActorChanged when the actor no longer
-	// has theirs, ErrRolesChanged when w.Roles fails.
+	// has theirs, ErrRolesChanged when w.Roles fails, ErrNotProvisioned when w.Provisioned
+	// and the member's account does not record the org as its creator.
 	ChangeMember(ctx context.Context, w MemberWrite) error
 	// RemoveMember deletes both sides of a membership, its index entries and its email
 	// guard, frees the license seats Before.Seats names, decrements the org's counters, the
@@ -127,8 +132,8 @@ type MemberUpdate struct {
 	Properties map[string]any
 	// SetProperties tells an absent properties field from an empty object.
 	SetProperties bool
-	// Name and Phone may be changed for provisioned members only (Org.Provisioned); ""
-	// clears one.
+	// Name and Phone may be changed for provisioned members only (Org.MayBeProvisioned and
+	// MemberWrite.Provisioned); "" clears one.
 	Name  *string
 	Phone *string
 }
@@ -146,8 +151,8 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		return Member{}, apperr.New(apperr.Invalid, "give role, name, phone and/or properties")
 	}
 	if in.Name != nil || in.Phone != nil {
-		if !a.Org.Provisioned(before) {
-			return Member{}, apperr.New(apperr.Forbidden, "%s manages their own name and phone: only members this organization provisioned can be changed here", before.Email)
+		if !a.Org.MayBeProvisioned(before) {
+			return Member{}, NotProvisioned(before.Email)
 		}
 		if err := a.MayActOn(before, "change the name or phone of"); err != nil {
 			return Member{}, err
@@ -225,7 +230,8 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		ev.Details["phone"] = after.Phone
 	}
 	ev.Stamp(ctx, s.NewID(), s.Now())
-	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.ActOnCheck(before, after.Role), Event: ev})
+	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.ActOnCheck(before, after.Role),
+		Provisioned: in.Name != nil || in.Phone != nil, Event: ev})
 	if err != nil {
 		return Member{}, err
 	}

@@ -189,6 +189,11 @@ type Profile struct {
 	// not the user's identity for invites, domains and auto-join until an ID token vouches
 	// for it (VerifiedBy), or the address is replaced by a verified one.
 	EmailUnverified bool
+	// CreatedByOrg is the org whose request created the account (provisioning: a direct
+	// create, an import, a legacy migration or SCIM made a new identity for it); "" for an
+	// account its owner made. Only that org may reset the account's password or change its
+	// name and phone, also once the account has joined other orgs.
+	CreatedByOrg string
 }
 
 // Membership is the user's side of a membership: enough to list the user's orgs.

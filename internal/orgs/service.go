@@ -77,7 +77,8 @@ type Store interface {
 	ConfirmEmailChange(ctx context.Context, acc Account, after Profile, ch EmailChange, ev audit.Event, notice outbox.Message) error
 	// DeleteAccountData deletes the profile and the rest of the user's own items, and leaves a
 	// tombstone for a while so that the user's tokens, still valid, can't recreate the
-	// account: Account answers Unauthenticated for it.
+	// account: Account answers Unauthenticated for it. ErrAccountJoined when a membership
+	// was added since acc was read (Profile.Joins).
 	DeleteAccountData(ctx context.Context, acc Account, at time.Time) error
 }
 
