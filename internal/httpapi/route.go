@@ -71,7 +71,8 @@ type Route struct {
 	// Params declares the kind of a path parameter whose name PathParams does not know, or
 	// another kind for one it does.
 	Params map[string]Param
-	// SecretQuery names the query parameters whose values are secrets: the request log shows
+	// SecretQuery names the query parameters whose values are secrets besides those every
+	// route has (SecretQueryKeys: OAuth's code and state, tokens, ...): the request log shows
 	// them redacted.
 	SecretQuery []string
 	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
