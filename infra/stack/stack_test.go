@@ -1333,7 +1333,7 @@ func wantEnv(name string) []string {
 	writes := slices.ContainsFunc(actions, func(a string) bool {
 		return slices.Contains([]string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, a)
 	})
-	var want []string
+	want := []string{"GOMEMLIMIT"}
 	add := func(ok bool, keys ...string) {
 		if ok {
 			want = append(want, keys...)
@@ -1383,6 +1383,9 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 				ok = v == w.mailFrom
 			case "APP_SECRET_ARN":
 				ok = refID(v) == ids.appSecret
+			case "GOMEMLIMIT":
+				// 90% of the function's memory (MemorySize is in MiB).
+				ok = v == fmt.Sprintf("%dMiB", stack.FunctionMemoryMB*9/10)
 			case "GITHUB_CLIENT_ID":
 				ok = v == "Iv1.github-client"
 			case "GITHUB_OIDC_ISSUER":
