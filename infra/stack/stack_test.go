@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/vendorportal/orgs/infra/stack"
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/triggers"
@@ -325,11 +326,7 @@ func TestOrgsStack(t *testing.T) {
 	table, pool, client, identity := tables[0], pools[0], clients[0], identities[0]
 
 	byName := tp.functions(t)
-	secrets := tp.ofType("AWS::SecretsManager::Secret")
-	if len(secrets) != 1 {
-		t.Fatalf("secrets %v; want one (APP_SECRET)", secrets)
-	}
-	secret := secrets[0]
+	keys := keyIDs(t, tp)
 	queues := tp.ofType("AWS::SQS::Queue")
 	if len(queues) != 2 {
 		t.Fatalf("queues %v; want two, the scheduled job's and the stream processor's failure queues", queues)
@@ -340,7 +337,7 @@ func TestOrgsStack(t *testing.T) {
 			jobQueue = q
 		}
 	}
-	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, appSecret: secret, queue: jobQueue}
+	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, keys: keys, queue: jobQueue}
 
 	t.Run("Functions", func(t *testing.T) {
 		want := len(routes) + len(triggers.Functions)
@@ -480,7 +477,7 @@ func TestOrgsStack(t *testing.T) {
 			if fn != byName[r.Name] {
 				t.Errorf("route %s is served by function %s described %q", r.Name, fn, tp.props(fn)["Description"])
 			}
-			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{appSecret: r.Secret})
+			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{keys: r.Keys})
 
 			wantAuth := "NONE"
 			if r.Auth == httpapi.JWT || r.Auth == httpapi.Operator {
@@ -507,7 +504,7 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("trigger %s: no function", f.Name)
 				continue
 			}
-			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule, ownQueue: f.Kind == triggers.KindStream, appSecret: f.Secret})
+			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule, ownQueue: f.Kind == triggers.KindStream, keys: f.Keys})
 			switch f.Kind {
 			case triggers.KindSchedule:
 				checkScheduled(t, tp, f.Name, fn, ids.queue)
@@ -537,34 +534,52 @@ func TestOrgsStack(t *testing.T) {
 		}
 	})
 
-	t.Run("AppSecret", func(t *testing.T) {
-		res := tp.resources[secret]
-		if res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
-			t.Errorf("secret DeletionPolicy %v UpdateReplacePolicy %v", res["DeletionPolicy"], res["UpdateReplacePolicy"])
+	t.Run("Keys", func(t *testing.T) {
+		for purpose, secret := range keys {
+			res := tp.resources[secret]
+			if res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
+				t.Errorf("%s: DeletionPolicy %v UpdateReplacePolicy %v", purpose, res["DeletionPolicy"], res["UpdateReplacePolicy"])
+			}
+			gen, _ := tp.props(secret)["GenerateSecretString"].(map[string]any)
+			if gen["PasswordLength"] != float64(64) || gen["ExcludePunctuation"] != true {
+				t.Errorf("%s: GenerateSecretString %v; want 64 characters without punctuation", purpose, gen)
+			}
+			if _, named := tp.props(secret)["Name"]; named {
+				t.Errorf("%s has a hard-coded name", purpose)
+			}
+			template.HasOutput(jsii.String(stack.OutputKeyARN(purpose)), map[string]any{"Value": map[string]any{"Ref": secret}})
 		}
-		gen, _ := tp.props(secret)["GenerateSecretString"].(map[string]any)
-		if gen["PasswordLength"] != float64(64) || gen["ExcludePunctuation"] != true {
-			t.Errorf("secret GenerateSecretString %v; want 64 characters without punctuation", gen)
-		}
-		if _, named := tp.props(secret)["Name"]; named {
-			t.Error("secret has a hard-coded name")
-		}
-		// Principle 9: the secret's value is in no function's configuration; the functions
-		// marked Secret get its ARN (checkEnvironments) and may read it (checkFunctionPolicy).
-		users := 0
+		// Principle 9, per purpose: no key's value is in a function's configuration; each
+		// function gets the ARNs of its own keys (checkEnvironments) and may read those alone
+		// (checkFunctionPolicy).
+		users := map[string]int{}
 		for name, id := range byName {
 			vars := tp.envVars(id)
-			if v, ok := vars["APP_SECRET"]; ok {
-				t.Errorf("function %s: APP_SECRET = %s in its configuration", name, must(json.Marshal(v)))
+			for _, v := range []string{"APP_SECRET", "APP_SECRET_ARN"} {
+				if _, ok := vars[v]; ok {
+					t.Errorf("function %s: %s in its configuration", name, v)
+				}
 			}
-			if _, ok := vars["APP_SECRET_ARN"]; ok {
-				users++
+			for purpose, env := range app.KeyEnv {
+				if _, ok := vars[env]; ok {
+					users[purpose]++
+				}
 			}
 		}
-		if users == 0 {
-			t.Error("no function reads the server secret; the paged lists should")
+		for _, purpose := range app.Keys() {
+			if users[purpose] == 0 {
+				t.Errorf("no function reads the %s", purpose)
+			}
 		}
-		template.HasOutput(jsii.String(stack.OutputAppSecretARN), map[string]any{"Value": map[string]any{"Ref": secret}})
+		// Issue 21, finding 15: a paged list's role may read the cursor key and no other: its
+		// function can seal cursors but derive no org token and open nothing sealed.
+		readable := keysReadable(tp, byName[httpapi.ListMembers.Name], keys)
+		if !slices.Equal(readable, []string{app.KeyCursors}) {
+			t.Errorf("list-members' role may read the keys %v; want only the cursor key", readable)
+		}
+		if got := keysReadable(tp, byName[httpapi.GetToken.Name], keys); !slices.Equal(got, []string{app.KeyTokens}) {
+			t.Errorf("get-token's role may read the keys %v; want only the token key", got)
+		}
 	})
 
 	t.Run("Authorizer", func(t *testing.T) {
@@ -771,7 +786,9 @@ func TestOrgsStack(t *testing.T) {
 
 // templateIDs are the logical ids of the resources policies and environments refer to.
 type templateIDs struct {
-	table, pool, client, identity, appSecret string
+	table, pool, client, identity string
+	// keys are the logical ids of the server's keys' secrets, by purpose.
+	keys map[string]string
 	// queue is the scheduled job's failure queue.
 	queue string
 }
@@ -787,8 +804,8 @@ type extras struct {
 	secrets []string
 	// tracing: X-Ray's two write actions.
 	tracing bool
-	// appSecret: secretsmanager:GetSecretValue on the server secret (ids.appSecret).
-	appSecret bool
+	// keys: secretsmanager:GetSecretValue on exactly these keys' secrets (ids.keys).
+	keys []string
 	// retentionDays of the function's log group (0: the default).
 	retentionDays int
 }
@@ -809,7 +826,8 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	if tp.resources[logGroup]["Type"] != "AWS::Logs::LogGroup" || tp.props(logGroup)["RetentionInDays"] != float64(days) {
 		t.Errorf("%s: function logs to %q, not a log group with %d days' retention (%v)", what, logGroup, days, tp.props(logGroup)["RetentionInDays"])
 	}
-	var queueOK, tracingOK, appSecretOK bool
+	var queueOK, tracingOK bool
+	var keysGot []string
 	var secretsGot []string
 
 	var got []string
@@ -840,10 +858,16 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 					t.Errorf("%s: unexpected tracing statement %v", what, st)
 				}
 				continue
-			case "AppSecret":
-				appSecretOK = slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}) && refID(res) == ids.appSecret
-				if !x.appSecret || !appSecretOK {
-					t.Errorf("%s: unexpected server secret statement %v", what, st)
+			case "Keys":
+				if !slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}) {
+					t.Errorf("%s: keys statement allows %v", what, actions)
+				}
+				list, ok := res.([]any)
+				if !ok {
+					list = []any{res}
+				}
+				for _, r := range list {
+					keysGot = append(keysGot, purposeOf(ids.keys, refID(r)))
 				}
 				continue
 			case "Secrets":
@@ -890,8 +914,9 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	if x.failureQueue && !queueOK {
 		t.Errorf("%s: role %s may not send to its failure queue %s", what, role, ids.queue)
 	}
-	if x.appSecret && !appSecretOK {
-		t.Errorf("%s: role may not read the server secret", what)
+	slices.Sort(keysGot)
+	if wantKeys := slices.Sorted(slices.Values(x.keys)); !slices.Equal(keysGot, wantKeys) {
+		t.Errorf("%s: role may read the keys %v; want exactly %v", what, keysGot, wantKeys)
 	}
 	if x.tracing && !tracingOK {
 		t.Errorf("%s: role %s may not write X-Ray traces", what, role)
@@ -1202,11 +1227,11 @@ func TestOrgsStackOptions(t *testing.T) {
 	}
 	byName := tp.functions(t)
 	ids := templateIDs{
-		table:     tp.ofType("AWS::DynamoDB::Table")[0],
-		pool:      pool,
-		client:    client,
-		identity:  tp.ofType("AWS::SES::EmailIdentity")[0],
-		appSecret: tp.ofType("AWS::SecretsManager::Secret")[0],
+		table:    tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:     pool,
+		client:   client,
+		identity: tp.ofType("AWS::SES::EmailIdentity")[0],
+		keys:     keyIDs(t, tp),
 	}
 	routes := deployedRoutes(true)
 	if want := len(routes) + len(triggers.Functions); len(byName) != want {
@@ -1222,13 +1247,13 @@ func TestOrgsStackOptions(t *testing.T) {
 		if len(r.ReadsSecrets) > 0 {
 			secrets = []string{":secret:orgs/github-oidc-keys-??????"}
 		}
-		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90, appSecret: r.Secret})
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90, keys: r.Keys})
 		if mode := tp.props(fn)["TracingConfig"]; mode == nil || mode.(map[string]any)["Mode"] != "Active" {
 			t.Errorf("route %s: tracing %v", r.Name, mode)
 		}
 	}
 	for _, f := range triggers.Functions {
-		x := extras{tracing: true, retentionDays: 90, ownQueue: f.Kind == triggers.KindStream, appSecret: f.Secret}
+		x := extras{tracing: true, retentionDays: 90, ownQueue: f.Kind == triggers.KindStream, keys: f.Keys}
 		if f.Kind == triggers.KindSchedule {
 			x.failureQueue = true
 			for _, q := range queues {
@@ -1318,15 +1343,15 @@ type envWant struct {
 func wantEnv(name string) []string {
 	var actions []string
 	var route *httpapi.Route
-	secret := false
+	var keys []string
 	for _, r := range stack.RouteTable() {
 		if r.Name == name {
-			route, actions, secret = r, r.Actions, r.Secret
+			route, actions, keys = r, r.Actions, r.Keys
 		}
 	}
 	for _, f := range triggers.Functions {
 		if f.Name == name {
-			actions, secret = f.Actions, f.Secret
+			actions, keys = f.Actions, f.Keys
 		}
 	}
 	has := func(prefix string) bool {
@@ -1335,7 +1360,7 @@ func wantEnv(name string) []string {
 	writes := slices.ContainsFunc(actions, func(a string) bool {
 		return slices.Contains([]string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, a)
 	})
-	var want []string
+	want := []string{"GOMEMLIMIT"}
 	add := func(ok bool, keys ...string) {
 		if ok {
 			want = append(want, keys...)
@@ -1346,7 +1371,9 @@ func wantEnv(name string) []string {
 	add(has("ses:") || writes, "APP_URL")
 	add(has("cognito-idp:") || name == "get-config", "USER_POOL_ID")
 	add(name == "get-config", "USER_POOL_CLIENT_ID")
-	add(secret, "APP_SECRET_ARN")
+	for _, k := range keys {
+		want = append(want, app.KeyEnv[k])
+	}
 	if route != nil && route.Feature == httpapi.FeatureGitHubOIDC {
 		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
 		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
@@ -1383,8 +1410,11 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 				ok = v == "https://app.example.com"
 			case "MAIL_FROM":
 				ok = v == w.mailFrom
-			case "APP_SECRET_ARN":
-				ok = refID(v) == ids.appSecret
+			case "CURSOR_KEY_ARN", "TOKEN_KEY_ARN", "SEAL_KEY_ARN", "WEBHOOK_KEY_ARN":
+				ok = app.KeyEnv[purposeOf(ids.keys, refID(v))] == k
+			case "GOMEMLIMIT":
+				// 90% of the function's memory (MemorySize is in MiB).
+				ok = v == fmt.Sprintf("%dMiB", stack.FunctionMemoryMB*9/10)
 			case "GITHUB_CLIENT_ID":
 				ok = v == "Iv1.github-client"
 			case "GITHUB_OIDC_ISSUER":
@@ -1687,15 +1717,15 @@ func TestOrgsStackAt160Functions(t *testing.T) {
 	checkBudget(t, tp, len(byName))
 	checkNesting(t, tp, byName, routes)
 	ids := templateIDs{
-		table:     tp.ofType("AWS::DynamoDB::Table")[0],
-		pool:      tp.ofType("AWS::Cognito::UserPool")[0],
-		client:    tp.ofType("AWS::Cognito::UserPoolClient")[0],
-		identity:  tp.ofType("AWS::SES::EmailIdentity")[0],
-		appSecret: tp.ofType("AWS::SecretsManager::Secret")[0],
+		table:    tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:     tp.ofType("AWS::Cognito::UserPool")[0],
+		client:   tp.ofType("AWS::Cognito::UserPoolClient")[0],
+		identity: tp.ofType("AWS::SES::EmailIdentity")[0],
+		keys:     keyIDs(t, tp),
 	}
 	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
 	for _, r := range routes {
-		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{appSecret: r.Secret})
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{keys: r.Keys})
 	}
 	queues := tp.ofType("AWS::SQS::Queue")
 	checkThrottles(t, tp, routes)
@@ -1751,4 +1781,55 @@ func TestRouteGroups(t *testing.T) {
 	if !slices.Equal(groups, []string{"big", "big-2"}) || groupOf["r0"] != "big" || groupOf[fmt.Sprintf("r%d", stack.MaxFunctionsPerNestedStack)] != "big-2" {
 		t.Errorf("groups %v %v", groups, groupOf)
 	}
+}
+
+// keyIDs are the logical ids of the server's keys' secrets, by purpose: one secret each.
+func keyIDs(t *testing.T, tp tmpl) map[string]string {
+	t.Helper()
+	ids := map[string]string{}
+	for _, id := range tp.ofType("AWS::SecretsManager::Secret") {
+		for _, purpose := range app.Keys() {
+			if strings.HasPrefix(id, stack.OutputKeyARN(purpose)[:len(stack.OutputKeyARN(purpose))-len("Arn")]) {
+				ids[purpose] = id
+			}
+		}
+	}
+	if len(ids) != len(app.Keys()) || len(tp.ofType("AWS::SecretsManager::Secret")) != len(app.Keys()) {
+		t.Fatalf("secrets %v (keys %v); want one per key purpose %v", tp.ofType("AWS::SecretsManager::Secret"), ids, app.Keys())
+	}
+	return ids
+}
+
+// purposeOf is the purpose of the key whose secret has logical id id ("" when none).
+func purposeOf(keys map[string]string, id string) string {
+	for purpose, k := range keys {
+		if k == id {
+			return purpose
+		}
+	}
+	return ""
+}
+
+// keysReadable lists the purposes of the keys function fn's role may read, sorted.
+func keysReadable(tp tmpl, fn string, keys map[string]string) []string {
+	var out []string
+	policies, _ := tp.props(refID(tp.props(fn)["Role"]))["Policies"].([]any)
+	for _, pol := range policies {
+		for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
+			if !slices.Contains(strs(st["Action"]), "secretsmanager:GetSecretValue") {
+				continue
+			}
+			list, ok := st["Resource"].([]any)
+			if !ok {
+				list = []any{st["Resource"]}
+			}
+			for _, r := range list {
+				if p := purposeOf(keys, refID(r)); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

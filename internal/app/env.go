@@ -54,11 +54,16 @@ type Config struct {
 	// SecretsManagerEndpoint points the Secrets Manager client at a stand-in (the cold-start
 	// bench); empty in AWS.
 	SecretsManagerEndpoint string
-	// SecretARN names the Secrets Manager secret holding the server's secret (APP_SECRET_ARN):
-	// set in AWS on the functions that use it, and only on those. Read it with Env.Secret.
-	SecretARN string
-	// Secret is the server's secret when there is no SecretARN (APP_SECRET; local mode and
-	// tests), random when unset. Read it with Env.Secret.
+	// KeyARNs are the Secrets Manager ARNs of the keys the function was given, by purpose
+	// (KeyEnv's variables: set in AWS on the functions that use each key, and only on those).
+	// Read a key with Env.Key.
+	KeyARNs map[string]string
+	// Keys, when not nil, are the only key purposes the function may ask for (Env.Key
+	// panics on another): in Lambda, those whose ARN the stack set; in local mode, those its
+	// route or trigger names, as the stack would grant them. Nil: any (tests, tools).
+	Keys []string
+	// Secret is the local secret every key is derived from where a key has no ARN (APP_SECRET;
+	// local mode and tests), random when unset. No deployed function has one.
 	Secret []byte
 	// AllowLoopbackWebhooks lets webhook URLs be http(s)://127.0.0.1 or localhost: local
 	// development only (ALLOW_LOOPBACK_WEBHOOKS; on by default in local mode, never set by
@@ -102,11 +107,12 @@ func ConfigFromEnv() Config {
 	if c.Issuer == "" {
 		c.Issuer = IssuerFor(c.Region, c.UserPoolID, c.CognitoEndpoint)
 	}
-	c.SecretARN = os.Getenv("APP_SECRET_ARN")
+	keysFromEnv(&c)
 	c.SecretsManagerEndpoint = os.Getenv("SECRETSMANAGER_ENDPOINT")
 	c.Secret = []byte(os.Getenv("APP_SECRET"))
-	if len(c.Secret) == 0 && c.SecretARN == "" {
-		// Without a configured secret nothing sealed survives this process: fine for a test.
+	if len(c.Secret) == 0 {
+		// Without a configured secret nothing sealed survives this process: fine for a test;
+		// a deployed function reads its keys by their ARNs and derives none from it.
 		c.Secret = RandomSecret()
 	}
 	c.AllowLoopbackWebhooks = envBool("ALLOW_LOOPBACK_WEBHOOKS")

@@ -20,13 +20,13 @@ func (e *Env) ProvisioningSettings() *provisioning.Service {
 }
 
 // DomainVerification returns the provisioning service with the keys derived from the
-// server's secret: it seals the emails it puts in the outbox (a code, a password) and MACs
+// sealing key (KeySealing): it seals the emails it puts in the outbox (a code, a password) and MACs
 // the domain codes it keeps.
 func (e *Env) DomainVerification() *provisioning.Service {
 	return once(e, "provisioning-sealed", func() *provisioning.Service {
 		s := *e.ProvisioningSettings()
-		s.Sealer = seal.Derive(e.Secret(), provisioning.SealPurpose)
-		s.CodeKey = seal.Derive(e.Secret(), "domain-code")
+		s.Sealer = seal.Derive(e.Key(KeySealing), provisioning.SealPurpose)
+		s.CodeKey = seal.Derive(e.Key(KeySealing), "domain-code")
 		return &s
 	})
 }

@@ -16,7 +16,7 @@ func (e *Env) WebhookClient() *safehttp.Client {
 // webhookKey seals and opens the endpoints' signing secrets: they must be stored so that the
 // processor can sign, and a copy of the table alone must not reveal them.
 func (e *Env) webhookKey() seal.Key {
-	return once(e, "webhook-key", func() seal.Key { return seal.Derive(e.Secret(), "webhook") })
+	return once(e, "webhook-key", func() seal.Key { return seal.Derive(e.Key(KeyWebhooks), "webhook") })
 }
 
 // Webhooks returns the webhook endpoints service (the API's routes; they use the secret).

@@ -120,6 +120,33 @@ func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string,
 	return c, nil
 }
 
+// SCIMMembers implements scim.Store: BatchGets of up to 100 members.
+func (s *Store) SCIMMembers(ctx context.Context, orgID string, userIDs []string) (map[string]orgs.Member, error) {
+	var ks []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, id := range userIDs {
+		if id != "" && len(id) <= maxIDLength && !seen[id] {
+			seen[id] = true
+			ks = append(ks, key(orgPK(orgID), memberSK(id)))
+		}
+	}
+	out := make(map[string]orgs.Member, len(ks))
+	for start := 0; start < len(ks); start += 100 {
+		items, err := s.batchGet(ctx, ks[start:min(start+100, len(ks))])
+		if err != nil {
+			return nil, err
+		}
+		for _, av := range items {
+			var it memberItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, err
+			}
+			out[it.UserID] = it.member()
+		}
+	}
+	return out, nil
+}
+
 // MemberByEmail implements scim.Store: one Query of the org's member index by address.
 func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error) {
 	kc := expression.Key(attrGSI1P).Equal(expression.Value(orgPK(orgID) + "#M")).

@@ -65,8 +65,8 @@ func (r *Request) Cursor(query, after string) string {
 
 func (r *Request) cursorKey() *seal.Key {
 	if r.cursors == nil {
-		// A programming error, caught by any test of the route: the route lacks Secret: true.
-		panic("httpapi: a paged list route must be marked Secret (its cursors are sealed with the server's secret)")
+		// A programming error, caught by any test of the route: its Keys lack app.KeyCursors.
+		panic("httpapi: a paged list route must name app.KeyCursors in Keys (its cursors are sealed with it)")
 	}
 	return r.cursors
 }

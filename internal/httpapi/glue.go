@@ -18,6 +18,7 @@ import (
 	"math"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -234,10 +235,10 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	if r.Auth == Token {
 		b.tool = env.ToolSignIn()
 	}
-	// Only a route marked Secret asks for the server's secret, once, at the cold start: the
-	// other functions never hold it (principle 9).
-	if r.Secret {
-		b.cursors = cursorKey(env.Secret())
+	// Only a route that names the cursor key asks for it, once, at the cold start: the other
+	// functions never hold it (principle 9).
+	if slices.Contains(r.Keys, app.KeyCursors) {
+		b.cursors = cursorKey(env.Key(app.KeyCursors))
 	}
 	log := env.Log.With("route", r.Name)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {

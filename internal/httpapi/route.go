@@ -72,14 +72,16 @@ type Route struct {
 	// Params declares the kind of a path parameter whose name PathParams does not know, or
 	// another kind for one it does.
 	Params map[string]Param
-	// SecretQuery names the query parameters whose values are secrets: the request log shows
+	// SecretQuery names the query parameters whose values are secrets besides those every
+	// route has (SecretQueryKeys: OAuth's code and state, tokens, ...): the request log shows
 	// them redacted.
 	SecretQuery []string
-	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
-	// org access tokens, sealed values). Only such functions may read it (principle 9): Bind
-	// asks for it at the cold start of these only, and the stack gives only these its ARN and
-	// the grant to read it (IAMActions). Every paged list route needs it for its cursors.
-	Secret bool
+	// Keys are the server's keys the handler uses, by purpose (app.KeyCursors for every paged
+	// list, app.KeyTokens, app.KeySealing, app.KeyWebhooks). Only such functions may read a
+	// key (principle 9): Bind asks for a route's keys at its cold start, and the stack gives
+	// each function only its keys' ARNs and the grant to read those (IAMActions), so that a
+	// paged list can derive no org token.
+	Keys []string
 	// Spreadsheets marks a route that reads or writes XLSX: its main installs package sheets
 	// (excelize), which no other function links.
 	Spreadsheets bool
@@ -112,21 +114,21 @@ type Route struct {
 	Build func(env *app.Env) Handler
 }
 
-// SecretAction is the IAM action that reads the server's secret from Secrets Manager: the
-// stack grants it, on that one secret, to the functions marked Secret, and gives them its ARN
-// (APP_SECRET_ARN), which app.Env.Secret reads at the cold start.
+// SecretAction is the IAM action that reads a key from Secrets Manager: the stack grants it,
+// on exactly the secrets of its Keys, to a function whose route names keys, and gives it
+// their ARNs (app.KeyEnv), which app.Env.Key reads at the cold start.
 const SecretAction = iam.SecretAction
 
 // Grant is what the route's function's role is given: the stack writes iam.Statements of it
 // into the role's policy, and local mode and the tests enforce the same statements on every
 // AWS call of the function (iam/enforce).
 func (r *Route) Grant() iam.Grant {
-	return iam.Grant{Function: r.Name, Actions: r.Actions, AppSecret: r.Secret, Secrets: r.ReadsSecrets}
+	return iam.Grant{Function: r.Name, Actions: r.Actions, Keys: r.Keys, Secrets: r.ReadsSecrets}
 }
 
 // IAMActions are the IAM actions the route's function needs: Actions, and SecretAction when
-// it is marked Secret.
-func (r *Route) IAMActions() []string { return WithSecret(r.Actions, r.Secret) }
+// it reads keys.
+func (r *Route) IAMActions() []string { return WithSecret(r.Actions, len(r.Keys) > 0) }
 
 // WithSecret returns actions with SecretAction added when secret is set.
 func WithSecret(actions []string, secret bool) []string {

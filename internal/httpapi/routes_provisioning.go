@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -50,7 +51,7 @@ var (
 		// A DNS verification of a domain held by email code elsewhere reads its guard (Get)
 		// and the holder's org (BatchGet) before taking it.
 		Actions: []string{ddbBatchGet, ddbGet, ddbUpdate, ddbCheck, ddbPut},
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Verify a domain by its DNS TXT record, or by a code mailed to an address at it",
 		Build:   buildVerifyDomain,
 	}
@@ -81,7 +82,7 @@ var (
 	CreateMember = &Route{
 		Name: "create-member", Method: "POST", Path: "/v1/orgs/{orgId}/members", Auth: JWT, Permission: roles.MembersManage,
 		Actions: provisionActions,
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Create a user directly and add them to the org",
 		Build:   buildCreateMember,
 		Replay:  replayCreateMember,
@@ -89,7 +90,7 @@ var (
 	CreateMembersBulk = &Route{
 		Name: "create-members-bulk", Method: "POST", Path: "/v1/orgs/{orgId}/members/bulk", Auth: JWT, Permission: roles.MembersManage,
 		Actions: provisionActions,
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Create up to 100 users; one result per user, in order",
 		Build:   buildCreateMembersBulk,
 		Replay:  replayBulk,
@@ -98,21 +99,21 @@ var (
 		Name: "reset-member-password", Method: "POST", Path: "/v1/orgs/{orgId}/members/{userId}/password-reset", Auth: JWT, Permission: roles.MembersManage,
 		// The stream processor sets the password when it mails it (provisioning.ResetPassword).
 		Actions: []string{ddbBatchGet, ddbCheck, ddbPut, ddbUpdate},
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Mail a provisioned member a new temporary password",
 		Build:   buildResetMemberPassword,
 	}
 	ListLegacyUsers = &Route{
 		Name: "list-legacy-users", Method: "GET", Path: "/v1/orgs/{orgId}/legacy-support-users", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
 		Summary: "The members migrated from the legacy support system",
 		Build:   buildListLegacyUsers,
 	}
 	MigrateLegacyUsers = &Route{
 		Name: "migrate-legacy-users", Method: "POST", Path: "/v1/operator/orgs/{orgId}/legacy-support-users", Auth: Operator,
 		Actions: provisionActions,
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Migrate up to 100 support-only users from the legacy system",
 		Build:   buildMigrateLegacyUsers,
 	}

@@ -1,5 +1,7 @@
 package httpapi
 
+import "github.com/vendorportal/orgs/internal/app"
+
 import "github.com/vendorportal/orgs/internal/roles"
 
 // The SCIM routes: the org's SCIM token, managed in the portal, and the SCIM 2.0 API that an
@@ -45,7 +47,7 @@ var (
 		Name: "scim-create-user", Method: "POST", Path: "/v1/scim/v2/Users", Auth: SCIM,
 		Actions: provisionActions,
 		// The credentials email is sealed with the server's secret.
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "SCIM: create a member, as a direct creation does (source scim)",
 		Build:   buildScimCreateUser,
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/vendorportal/orgs/internal/app"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -14,7 +15,7 @@ var (
 	GetToken = &Route{
 		Name: "get-token", Method: "GET", Path: "/v1/orgs/{orgId}/token", Auth: JWT, Permission: roles.TokenView,
 		Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "The org's access token, its creation and last use; each view is logged",
 		Reads:   readTokenState,
 		Build:   buildGetToken,
@@ -22,7 +23,7 @@ var (
 	RegenerateToken = &Route{
 		Name: "regenerate-token", Method: "POST", Path: "/v1/orgs/{orgId}/token/regenerate", Auth: JWT, Permission: roles.TokenRegenerate,
 		Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "Give the org a new access token; the old one stops working at once",
 		Reads:   readTokenState,
 		Build:   buildRegenerateToken,
@@ -30,7 +31,7 @@ var (
 	ResetAuth = &Route{
 		Name: "reset-auth", Method: "POST", Path: "/v1/orgs/{orgId}/auth/reset", Auth: JWT, Permission: roles.AuthReset,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck, ddbDelete},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "Reset the org's authentication: earlier sign-ins stop working for it, the token is regenerated, members are signed out",
 		Reads:   readTokenState,
 		Build:   buildResetAuth,
@@ -45,7 +46,7 @@ var (
 	GetEntitlements = &Route{
 		Name: "get-entitlements", Method: "GET", Path: "/v1/entitlements", Auth: Token,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbCheck, ddbPut},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "For tools (HTTP Basic: a member's email and the org's access token): the products that member may download",
 		Build:   buildGetEntitlements,
 	}

@@ -321,9 +321,17 @@ func buildSCIMPatchGroup(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		ses, err := scimSession(ctx, svc, req, ch.MemberIDs(), "")
+		// Too large a change is refused after the token is checked, reading none of its members.
+		ids, tooMany := ch.MemberIDs(), ch.CheckSize()
+		if tooMany != nil {
+			ids = nil
+		}
+		ses, err := scimSession(ctx, svc, req, ids, "")
 		if err != nil {
 			return nil, err
+		}
+		if tooMany != nil {
+			return nil, tooMany
 		}
 		g, err := svc.PatchGroup(ctx, ses, req.Path("id"), ch, scimProjection(req))
 		if err != nil {

@@ -22,8 +22,9 @@ type Grant struct {
 	// and its indexes, "ses:" ones to the sender identity, "cognito-idp:" ones to the user
 	// pool.
 	Actions []string
-	// AppSecret: the function reads the server's secret (SecretAction on that one secret).
-	AppSecret bool
+	// Keys are the server's keys the function reads, by purpose (SecretAction on those keys'
+	// secrets alone: app.Keys).
+	Keys []string
 	// Secrets names the other secrets the function reads (Resources.Secrets).
 	Secrets []string
 	// Stream: the function reads the table's stream (the stream processor, through its event
@@ -52,8 +53,8 @@ type Resources struct {
 	MailIdentity string
 	// UserPool is the Cognito user pool's ARN.
 	UserPool string
-	// AppSecret is the server secret's ARN.
-	AppSecret string
+	// Keys are the server's keys' ARNs, by purpose (app.Keys).
+	Keys map[string]string
 	// Secrets are the other secrets' ARNs, by Grant.Secrets name.
 	Secrets map[string]string
 }
@@ -67,12 +68,12 @@ type Statement struct {
 
 // The statement ids, one per kind of resource.
 const (
-	SidTable     = "Table"
-	SidMail      = "Mail"
-	SidUserPool  = "UserPool"
-	SidAppSecret = "AppSecret"
-	SidSecrets   = "Secrets"
-	SidStream    = "Stream"
+	SidTable    = "Table"
+	SidMail     = "Mail"
+	SidUserPool = "UserPool"
+	SidKeys     = "Keys"
+	SidSecrets  = "Secrets"
+	SidStream   = "Stream"
 )
 
 // Statements are the statements of g's role on res: one per service, each on its service's
@@ -114,8 +115,12 @@ func Statements(g Grant, res Resources) []Statement {
 			out = append(out, s)
 		}
 	}
-	if g.AppSecret {
-		out = append(out, Statement{Sid: SidAppSecret, Actions: []string{SecretAction}, Resources: []string{res.AppSecret}})
+	if len(g.Keys) > 0 {
+		s := Statement{Sid: SidKeys, Actions: []string{SecretAction}}
+		for _, k := range g.Keys {
+			s.Resources = append(s.Resources, res.Keys[k])
+		}
+		out = append(out, s)
 	}
 	if len(g.Secrets) > 0 {
 		s := Statement{Sid: SidSecrets, Actions: []string{SecretAction}}

@@ -117,6 +117,8 @@ func New(ctx context.Context, o Options) (*API, error) {
 	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes(), verifier, func(r *httpapi.Route) *app.Env {
 		c := cfg
 		c.AppID = r.Name
+		// The function holds only its route's keys, as the stack grants them.
+		c.Keys = append([]string{}, r.Keys...)
 		return function(c)
 	}))
 	if o.LambdaEndpoint != "" {

@@ -159,7 +159,7 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		}
 		var err error
 		if in.Name != nil {
-			if after.Name, err = cleanText("name", *in.Name, 100, false); err != nil {
+			if after.Name, err = cleanText("name", *in.Name, MaxPersonName, false); err != nil {
 				return Member{}, err
 			}
 		}

@@ -2,10 +2,10 @@ package orgs
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 )
@@ -200,8 +200,9 @@ func ValidateProperties(defs []UserProperty, in map[string]any, creating bool) (
 			if d.Type != PropertyString {
 				return nil, apperr.New(apperr.Invalid, "property %q must be a %s", k, d.Type)
 			}
-			if utf8.RuneCountInString(x) > maxPropertyString || !utf8.ValidString(x) {
-				return nil, apperr.New(apperr.Invalid, "property %q must be at most %d characters", k, maxPropertyString)
+			x, err := cleanText(fmt.Sprintf("property %q", k), x, maxPropertyString, false)
+			if err != nil {
+				return nil, err
 			}
 			out[k] = x
 		case float64:

@@ -83,7 +83,7 @@ func (s *SelfService) UpdateProfile(ctx context.Context, c Caller, in ProfileInp
 	}
 	after := acc.Profile
 	if in.Name != nil {
-		if after.Name, err = cleanText("name", *in.Name, 100, false); err != nil {
+		if after.Name, err = cleanText("name", *in.Name, MaxPersonName, false); err != nil {
 			return Profile{}, err
 		}
 	}

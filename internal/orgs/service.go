@@ -194,7 +194,7 @@ func (na NewAccount) account() Account {
 }
 
 func (s *Service) newAccount(ctx context.Context, c Caller, email, handle string, now time.Time) NewAccount {
-	name, _ := cleanText("name", c.Name, 100, false)
+	name, _ := cleanText("name", c.Name, MaxPersonName, false)
 	org := Org{
 		ID: s.NewID(), Kind: Personal, Handle: handle, Name: personalOrgName,
 		SupportTicketVisibility: VisibilityOwn, CreatedAt: now,

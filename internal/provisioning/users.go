@@ -114,7 +114,7 @@ func (s *Service) check(a orgs.Access, in UserInput, trusted bool) (plan, error)
 			return p, err
 		}
 	}
-	if p.name, err = orgs.CleanText("name", in.Name, 100, false); err != nil {
+	if p.name, err = orgs.CleanText("name", in.Name, orgs.MaxPersonName, false); err != nil {
 		return p, err
 	}
 	if p.phone, err = orgs.ValidPhone(in.Phone); err != nil {

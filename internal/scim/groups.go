@@ -242,6 +242,24 @@ func (ch GroupChange) MemberIDs() []string {
 	return slices.Concat(ch.Add, ch.Remove, ch.Set)
 }
 
+// CheckSize refuses a change naming more than MaxGroupPatchMembers members (counted once
+// each). It reads nothing; the handler authenticates first, reading none of the members of a
+// change it refuses, so that a forged token still gets its 401.
+func (ch GroupChange) CheckSize() error {
+	ids := ch.MemberIDs()
+	if len(ids) <= MaxGroupPatchMembers {
+		return nil
+	}
+	distinct := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		distinct[id] = struct{}{}
+	}
+	if len(distinct) <= MaxGroupPatchMembers {
+		return nil
+	}
+	return Errorf(400, "tooMany", "a group PATCH names at most %d members; this one names %d: send the change in several requests", MaxGroupPatchMembers, len(distinct))
+}
+
 func boolInt(b bool) int {
 	if b {
 		return 1

@@ -42,8 +42,8 @@ type Function struct {
 	Summary string
 	// Actions are the IAM actions the function needs, as in the route table.
 	Actions []string
-	// Secret marks a function that uses the server's secret (app.Env.Secret).
-	Secret bool
+	// Keys are the server's keys the function uses, by purpose (httpapi.Route.Keys).
+	Keys []string
 	// Build wires the handler once per cold start; it returns a value lambda.Start accepts.
 	Build func(env *app.Env) any
 }
@@ -101,9 +101,9 @@ var (
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail",
 			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser"},
 		// The webhook deliveries it re-drives open the endpoints' sealed secrets, and the
-		// outbox's sealed emails (provisioning's credentials and codes) open with it too.
-		Secret: true,
-		Build:  buildScheduledJob,
+		// outbox's sealed emails (provisioning's credentials and codes) open with the sealing key.
+		Keys:  []string{app.KeySealing, app.KeyWebhooks},
+		Build: buildScheduledJob,
 	}
 	StreamProcessor = &Function{
 		Name: StreamProcessorName, Kind: KindStream,
@@ -117,8 +117,8 @@ var (
 		// read the job; the sealed emails, which open with the server secret.
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "ses:SendEmail",
 			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser"},
-		Secret: true,
-		Build:  buildStreamProcessor,
+		Keys:  []string{app.KeySealing, app.KeyWebhooks},
+		Build: buildStreamProcessor,
 	}
 	PostConfirmation = &Function{
 		Name: PostConfirmationName, Kind: KindPostConfirmation,
@@ -138,15 +138,15 @@ var PostAuthentication = &Function{
 	Build:   buildPostAuthentication,
 }
 
-// IAMActions are the IAM actions the function needs: Actions, and reading the server's secret
-// when it is marked Secret.
-func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, f.Secret) }
+// IAMActions are the IAM actions the function needs: Actions, and reading its keys when it
+// has any.
+func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, len(f.Keys) > 0) }
 
 // Grant is what the function's role is given (see httpapi.Route.Grant): the stream
 // processor also reads the table's stream, and the Cognito triggers may have no action on
 // the user pool that invokes them.
 func (f *Function) Grant() iam.Grant {
-	return iam.Grant{Function: f.Name, Actions: f.Actions, AppSecret: f.Secret, Stream: f.Kind == KindStream,
+	return iam.Grant{Function: f.Name, Actions: f.Actions, Keys: f.Keys, Stream: f.Kind == KindStream,
 		PoolTrigger: f.Kind == KindPostConfirmation || f.Kind == KindPostAuthentication}
 }
 
@@ -169,6 +169,8 @@ var Functions = []*Function{ScheduledJob, StreamProcessor, PostConfirmation, Pos
 // retries for the background functions, which can wait out throttling.
 func ConfigFor(f *Function, cfg app.Config) app.Config {
 	cfg.AppID = f.Name
+	// The function holds only its own keys, in local mode as in AWS.
+	cfg.Keys = append([]string{}, f.Keys...)
 	cfg.AdaptiveRetry = f.Kind == KindSchedule || f.Kind == KindStream
 	return cfg
 }
