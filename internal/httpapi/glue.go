@@ -339,6 +339,11 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 			return replayed(ctx, replay, req, fingerprint, err)
 		}
 	}
+	if r.List == Whole {
+		if err := req.wholeList(); err != nil {
+			return nil, err
+		}
+	}
 	resp, err = h(ctx, req)
 	if err != nil {
 		return replayed(ctx, replay, req, fingerprint, err)

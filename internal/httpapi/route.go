@@ -79,6 +79,11 @@ type Route struct {
 	// asks for it at the cold start of these only, and the stack gives only these its ARN and
 	// the grant to read it (IAMActions). Every paged list route needs it for its cursors.
 	Secret bool
+	// List says whether the route answers the contract's list shape, and how it pages. The
+	// table test (TestListRoutesAreDeclaredAsTheyPage) holds it to the handler's code and to
+	// openapi.yaml, so that a route that pages without the key to seal its cursors fails the
+	// build, not a request.
+	List List
 	// Spreadsheets marks a route that reads or writes XLSX: its main installs package sheets
 	// (excelize), which no other function links.
 	Spreadsheets bool
@@ -110,6 +115,23 @@ type Route struct {
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler
 }
+
+// List is how a route answers the contract's list shape ({"items", "nextCursor"}).
+type List int
+
+// The kinds of list routes.
+const (
+	// NotList: the route answers something else.
+	NotList List = iota
+	// Paged: the handler reads ?limit= and ?cursor= with Request.Page and seals the next
+	// page's position with Request.Cursor, under the server's secret: the route must be
+	// Secret too.
+	Paged
+	// Whole: the handler answers every item at once (a list bounded by a small limit, such
+	// as an org's 10 webhooks). The glue still holds ?limit= to 1–200, and refuses any
+	// ?cursor=, since the server never issued one for it (400).
+	Whole
+)
 
 // SecretAction is the IAM action that reads the server's secret from Secrets Manager: the
 // stack grants it, on that one secret, to the functions marked Secret, and gives them its ARN

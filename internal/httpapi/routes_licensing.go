@@ -10,6 +10,8 @@ var (
 	ListCatalogProducts = &Route{
 		Name: "list-catalog-products", Method: "GET", Path: "/v1/catalog/products", Auth: Public,
 		Actions: []string{ddbQuery},
+		Secret:  true,
+		List:    Paged,
 		Summary: "The product catalog",
 		Build:   buildListCatalogProducts,
 	}
@@ -28,6 +30,8 @@ var (
 	ListLicenses = &Route{
 		Name: "list-licenses", Method: "GET", Path: "/v1/orgs/{orgId}/licenses", Auth: JWT, Permission: roles.LicensesRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
+		Secret:  true,
+		List:    Paged,
 		Summary: "The org's licenses, by status",
 		Build:   buildListLicenses,
 	}
@@ -42,6 +46,8 @@ var (
 	ListSeats = &Route{
 		Name: "list-seats", Method: "GET", Path: "/v1/orgs/{orgId}/licenses/{licenseId}/seats", Auth: JWT, Permission: roles.LicensesRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
+		Secret:  true,
+		List:    Paged,
 		Summary: "The seats of one of the org's licenses",
 		Reads:   readLicense,
 		Build:   buildListSeats,
@@ -63,12 +69,15 @@ var (
 	OperatorFindOrgs = &Route{
 		Name: "operator-find-orgs", Method: "GET", Path: "/v1/operator/orgs", Auth: Operator,
 		Actions: []string{ddbGet},
+		List:    Whole,
 		Summary: "Find an org by its exact handle (operators)",
 		Build:   buildFindOrgs,
 	}
 	OperatorListLicenses = &Route{
 		Name: "operator-list-licenses", Method: "GET", Path: "/v1/operator/orgs/{orgId}/licenses", Auth: Operator,
 		Actions: []string{ddbGet, ddbQuery},
+		Secret:  true,
+		List:    Paged,
 		Summary: "Any org's licenses (operators)",
 		Build:   buildOperatorListLicenses,
 	}

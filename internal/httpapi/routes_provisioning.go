@@ -36,6 +36,7 @@ var (
 	ListDomains = &Route{
 		Name: "list-domains", Method: "GET", Path: "/v1/orgs/{orgId}/domains", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet},
+		List:    Whole,
 		Summary: "The org's email domains",
 		Build:   buildListDomains,
 	}
@@ -67,6 +68,7 @@ var (
 	SuggestedOrgs = &Route{
 		Name: "suggested-orgs", Method: "GET", Path: "/v1/me/suggested-orgs", Auth: JWT,
 		Actions: []string{ddbGet, ddbBatchGet},
+		List:    Whole,
 		Summary: "Orgs the caller may join by their verified email's domain",
 		Build:   buildSuggestedOrgs,
 	}
@@ -104,6 +106,7 @@ var (
 		Name: "list-legacy-users", Method: "GET", Path: "/v1/orgs/{orgId}/legacy-support-users", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Secret:  true,
+		List:    Paged,
 		Summary: "The members migrated from the legacy support system",
 		Build:   buildListLegacyUsers,
 	}

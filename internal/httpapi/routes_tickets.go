@@ -8,6 +8,7 @@ var (
 		Name: "list-tickets", Method: "GET", Path: "/v1/orgs/{orgId}/tickets", Auth: JWT, Permission: roles.SupportAccess,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Secret:  true,
+		List:    Paged,
 		Summary: "The support tickets the caller may see, newest first",
 		Build:   buildListTickets,
 	}
@@ -41,6 +42,7 @@ var (
 		Name: "operator-ticket-queue", Method: "GET", Path: "/v1/operator/tickets", Auth: Operator,
 		Actions: []string{ddbQuery},
 		Secret:  true,
+		List:    Paged,
 		Summary: "The support team's queue: every org's tickets of one status, oldest first",
 		Build:   buildOperatorTicketQueue,
 	}

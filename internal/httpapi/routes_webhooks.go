@@ -11,6 +11,7 @@ var (
 		// The webhook service holds the key that seals the endpoints' secrets.
 		Secret:  true,
 		Actions: []string{ddbBatchGet, ddbQuery},
+		List:    Whole,
 		Summary: "The org's webhook endpoints",
 		Build:   buildListWebhooks,
 	}
@@ -49,6 +50,7 @@ var (
 		Name: "list-webhook-deliveries", Method: "GET", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries", Auth: JWT, Permission: roles.SettingsManage,
 		Reads: readEndpoint, Actions: []string{ddbBatchGet, ddbQuery},
 		Secret:  true,
+		List:    Paged,
 		Summary: "A webhook endpoint's deliveries, newest first",
 		Build:   buildListWebhookDeliveries,
 	}
