@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -147,5 +149,56 @@ func TestWholeListsRefuseBadLimitsAndCursors(t *testing.T) {
 	}
 	if r := a.do(OperatorFindOrgs, &op, nil, nil, ""); r.status != 400 {
 		t.Errorf("operator search without a handle: %d %s; want 400", r.status, r.body)
+	}
+}
+
+// ?source= filters the member list (source=legacy is the legacy support users' tab), alone
+// and together with the other filters; an unknown source is a 400.
+func TestMemberListFiltersBySource(t *testing.T) {
+	a := newAPI(t)
+	ada := person("ada")
+	orgID := a.org(ada, "Acme")
+	a.member(orgID, person("bob"), roles.User)
+	for _, n := range []string{"cy", "dee"} {
+		c := person(n)
+		a.account(c)
+		if err := a.store.SeedMember(context.Background(), orgs.Member{
+			OrgID: orgID, UserID: c.ID, Email: c.Email, Role: roles.SupportOnly, JoinedAt: harnessNow, Source: orgs.SourceLegacy,
+		}, orgs.Shared); err != nil {
+			t.Fatal(err)
+		}
+	}
+	org := map[string]string{"orgId": orgID}
+	for _, c := range []struct {
+		query map[string]string
+		want  []string
+	}{
+		{map[string]string{"source": "legacy"}, []string{"user-cy", "user-dee"}},
+		{map[string]string{"source": "legacy", "q": "de"}, []string{"user-dee"}},
+		{map[string]string{"source": "legacy", "role": "support_only"}, []string{"user-cy", "user-dee"}},
+		{map[string]string{"source": "invite"}, []string{"user-bob"}},
+		{map[string]string{"source": "creator"}, []string{"user-ada"}},
+		{map[string]string{"source": "scim"}, nil},
+	} {
+		r := a.do(ListMembers, &ada, org, c.query, "")
+		if r.status != 200 {
+			t.Errorf("%v: %d %s", c.query, r.status, r.body)
+			continue
+		}
+		var p page
+		if err := json.Unmarshal([]byte(r.body), &p); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range p.Items {
+			got = append(got, m["userId"].(string))
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%v: listed %v, want %v", c.query, got, c.want)
+		}
+	}
+	if r := a.do(ListMembers, &ada, org, map[string]string{"source": "nowhere"}, ""); r.status != 400 {
+		t.Errorf("an unknown source: %d %s; want 400", r.status, r.body)
 	}
 }
