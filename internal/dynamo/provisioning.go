@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -220,6 +221,11 @@ func (t *txn) addMember(w provisioning.MemberWrite) {
 	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
 	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
 	t.memberEntries(m, orgs.ErrAlreadyMember)
+	if m.ExternalID != "" {
+		// SCIM's hint from the identity provider's id to the member (dynamo/scim.go), so that
+		// a filter by externalId finds a member created with one.
+		t.put(extIDItem{keys: keys{PK: orgPK(m.OrgID), SK: skExtID + m.ExternalID}, UserID: m.UserID}, expression.ConditionBuilder{}, nil)
+	}
 	if w.Actor.UserID != "" && w.Actor.UserID != m.UserID {
 		t.memberStill(m.OrgID, w.Actor)
 	}
