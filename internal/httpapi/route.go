@@ -223,8 +223,10 @@ type Param struct {
 var (
 	// IDParam is an id the server makes: a lower-case ULID (orgs, invites, events).
 	IDParam = Param{Kind: "id", Valid: isULID}
-	// UserParam is a user id, the identity provider's sub (a UUID in Cognito).
-	UserParam = Param{Kind: "user id", Valid: isUserID}
+	// UserParam is a user id, the identity provider's sub (a UUID in Cognito), never one of
+	// the words that name the members' own sub-paths (import, imports, bulk): a router, the
+	// document and its readers can tell /members/{userId}/… from /members/imports/… by it.
+	UserParam = Param{Kind: "user id", Valid: func(s string) bool { return isUserID(s) && !slices.Contains(memberPathWords, s) }}
 	// RoleParam is a role id: a built-in one (admin, support_only, ...) or "role_" and a ULID.
 	RoleParam = Param{Kind: "role id", Valid: isRoleID}
 	// TokenParam is a secret token sent by email (invites): 32 random bytes in base64url.
@@ -279,6 +281,9 @@ func isULID(s string) bool {
 	}
 	return true
 }
+
+// memberPathWords are the literal segments after /members/ in the route table.
+var memberPathWords = []string{"import", "imports", "bulk"}
 
 func isUserID(s string) bool {
 	// It starts with a letter or digit: never "." or "..", which a path could resolve.
