@@ -68,6 +68,11 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
+	addr := "127.0.0.1:" + envOr("PORT", "8080")
+	if os.Getenv("API_URL") == "" {
+		// SCIM's meta.location and other absolute links name local mode's own address.
+		cfg.APIURL = "http://" + addr
+	}
 	api, err := localmode.New(ctx, localmode.Options{
 		DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint, SESEndpoint: stack.SESEndpoint,
 		TableName: cfg.TableName, PoolName: "orgs-local", Config: cfg, Log: log,
@@ -84,7 +89,6 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("JOB_INTERVAL must be a Go duration such as 30s or 1h, not %q", os.Getenv("JOB_INTERVAL"))
 	}
 	go api.RunJobs(ctx, interval)
-	addr := "127.0.0.1:" + envOr("PORT", "8080")
 	srv := &http.Server{Addr: addr, Handler: api.Handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()

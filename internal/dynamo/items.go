@@ -153,14 +153,17 @@ func (it orgItem) org() orgs.Org {
 
 type memberItem struct {
 	keys
-	OrgID      string         `dynamodbav:"orgId"`
-	UserID     string         `dynamodbav:"userId"`
-	Email      string         `dynamodbav:"email"`
-	Name       string         `dynamodbav:"name,omitempty"`
-	Phone      string         `dynamodbav:"phone,omitempty"`
-	Notify     string         `dynamodbav:"notifyEmail,omitempty"`
-	Role       string         `dynamodbav:"role"`
-	JoinedAt   time.Time      `dynamodbav:"joinedAt"`
+	OrgID    string    `dynamodbav:"orgId"`
+	UserID   string    `dynamodbav:"userId"`
+	Email    string    `dynamodbav:"email"`
+	Name     string    `dynamodbav:"name,omitempty"`
+	Phone    string    `dynamodbav:"phone,omitempty"`
+	Notify   string    `dynamodbav:"notifyEmail,omitempty"`
+	Role     string    `dynamodbav:"role"`
+	JoinedAt time.Time `dynamodbav:"joinedAt"`
+	// UpdatedAt: the event time of the membership's last change (ChangeMember,
+	// SCIMUpdateMember); absent until one.
+	UpdatedAt  *time.Time     `dynamodbav:"updatedAt,omitempty"`
 	Source     string         `dynamodbav:"source"`
 	JobTitle   string         `dynamodbav:"jobTitle,omitempty"`
 	Properties map[string]any `dynamodbav:"properties,omitempty"`
@@ -175,7 +178,7 @@ type memberItem struct {
 
 func newMemberItem(m orgs.Member) memberItem {
 	sortKey := strings.ToLower(m.Email) + "#" + m.UserID
-	return memberItem{
+	it := memberItem{
 		keys: keys{
 			PK: orgPK(m.OrgID), SK: memberSK(m.UserID),
 			GSI1PK: orgPK(m.OrgID) + "#M", GSI1SK: sortKey,
@@ -187,15 +190,23 @@ func newMemberItem(m orgs.Member) memberItem {
 		Status: string(m.Status), ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
 		SeatLicenses: m.Seats,
 	}
+	if !m.UpdatedAt.IsZero() {
+		it.UpdatedAt = &m.UpdatedAt
+	}
+	return it
 }
 
 func (it memberItem) member() orgs.Member {
-	return orgs.Member{
+	m := orgs.Member{
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Phone: it.Phone, NotifyEmail: it.Notify, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
 		Status: orgs.Status(it.Status), ExternalID: it.ExternalID, GivenName: it.GivenName, FamilyName: it.FamilyName,
 		Seats: it.SeatLicenses,
 	}
+	if it.UpdatedAt != nil {
+		m.UpdatedAt = *it.UpdatedAt
+	}
+	return m
 }
 
 // userOrgItem is the user's side of a membership.

@@ -109,10 +109,11 @@ func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, 
 	}
 	kc := expression.Key(pkName).Equal(expression.Value(pk))
 	b := expression.NewBuilder()
+	var filters []expression.ConditionBuilder
 	if f.Query != "" {
 		kc = kc.And(expression.Key(skName).BeginsWith(f.Query))
 		// Drop the name entry of a member whose email matches too: the email entry is there.
-		b = b.WithFilter(expression.Or(
+		filters = append(filters, expression.Or(
 			expression.AttributeNotExists(attr("searchBy")),
 			attr("searchBy").NotEqual(val(searchByName)),
 			expression.Not(attr("email").BeginsWith(f.Query)),
@@ -121,7 +122,14 @@ func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, 
 	if f.Source != "" {
 		// The member items of the org, filtered by source: a tab such as the legacy support
 		// users is a small share of a large org's members at most, read page by page.
-		b = b.WithFilter(attr("source").Equal(val(string(f.Source))))
+		filters = append(filters, attr("source").Equal(val(string(f.Source))))
+	}
+	switch len(filters) {
+	case 1:
+		b = b.WithFilter(filters[0])
+	case 2:
+		// Both filters hold together (the builder keeps only the last WithFilter).
+		b = b.WithFilter(expression.And(filters[0], filters[1]))
 	}
 	expr, err := b.WithKeyCondition(kc).Build()
 	if err != nil {
@@ -164,7 +172,7 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 		}
 		return u.Set(attr("properties"), val(after.Properties))
 	}
-	t.update(key(orgPK(w.OrgID), memberSK(before.UserID)), set(memberRolePK(w.OrgID, after.Role)),
+	t.update(key(orgPK(w.OrgID), memberSK(before.UserID)), set(memberRolePK(w.OrgID, after.Role)).Set(attr("updatedAt"), val(w.Event.OccurredAt)),
 		adminAsRead(before, attr("role").Equal(val(string(before.Role))), after.Role), orgs.ErrMemberChanged)
 	nameEntry := set(memberSearchRolePK(w.OrgID, after.Role))
 	if after.Name != before.Name {

@@ -227,6 +227,11 @@ func (t *txn) addMember(w provisioning.MemberWrite) {
 	org := orgChange{shared: true, roles: w.Roles}
 	org.give(m, +1)
 	t.orgItem(m.OrgID, org)
+	if m.ExternalID != "" {
+		// SCIM's hint from the identity provider's id to the member (dynamo/scim.go), so that
+		// a filter by externalId finds a member created with one.
+		t.put(extIDItem{keys: keys{PK: orgPK(m.OrgID), SK: skExtID + m.ExternalID}, UserID: m.UserID}, expression.ConditionBuilder{}, nil)
+	}
 	if w.Actor.UserID != "" && w.Actor.UserID != m.UserID {
 		t.memberStill(m.OrgID, w.Actor)
 	}

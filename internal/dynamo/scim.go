@@ -209,7 +209,7 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 		}
 		return u.Set(attr(name), val(v))
 	}
-	upd := expression.Set(attr("email"), val(b.Email))
+	upd := expression.Set(attr("email"), val(b.Email)).Set(attr("updatedAt"), val(w.Event.OccurredAt))
 	for _, f := range []struct{ name, v string }{
 		{"status", string(a.Status)}, {"externalId", a.ExternalID}, {"givenName", a.GivenName},
 		{"familyName", a.FamilyName}, {"name", a.Name}, {"phone", a.Phone},

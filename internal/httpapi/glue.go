@@ -71,8 +71,14 @@ func (r *Request) Query(name string) string { return r.Event.QueryStringParamete
 // Decode reads the JSON body into v strictly: unknown fields, keys in another case than the
 // field's, a key given twice, trailing data and a missing body are errors a person can act on.
 func (r *Request) Decode(v any) error {
-	if len(bytes.TrimSpace(r.body)) == 0 {
+	trimmed := bytes.TrimSpace(r.body)
+	if len(trimmed) == 0 {
 		return apperr.New(apperr.Invalid, "a JSON body is required")
+	}
+	if trimmed[0] != '{' {
+		// null, an array or a scalar: decoding null into a struct changes nothing, so a PATCH
+		// with it would answer 200 for a body the route never takes.
+		return apperr.New(apperr.Invalid, "the body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
@@ -340,6 +346,11 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		}
 		if req.Access, err = authz(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)
+		}
+	}
+	if r.List == Whole {
+		if err := req.wholeList(); err != nil {
+			return nil, err
 		}
 	}
 	resp, err = h(ctx, req)

@@ -82,6 +82,11 @@ type Route struct {
 	// each function only its keys' ARNs and the grant to read those (IAMActions), so that a
 	// paged list can derive no org token.
 	Keys []string
+	// List says whether the route answers the contract's list shape, and how it pages. The
+	// table test (TestListRoutesAreDeclaredAsTheyPage) holds it to the handler's code and to
+	// openapi.yaml, so that a route that pages without the key to seal its cursors fails the
+	// build, not a request.
+	List List
 	// Spreadsheets marks a route that reads or writes XLSX: its main installs package sheets
 	// (excelize), which no other function links.
 	Spreadsheets bool
@@ -125,6 +130,23 @@ const SecretAction = iam.SecretAction
 func (r *Route) Grant() iam.Grant {
 	return iam.Grant{Function: r.Name, Actions: r.Actions, Keys: r.Keys, Secrets: r.ReadsSecrets}
 }
+
+// List is how a route answers the contract's list shape ({"items", "nextCursor"}).
+type List int
+
+// The kinds of list routes.
+const (
+	// NotList: the route answers something else.
+	NotList List = iota
+	// Paged: the handler reads ?limit= and ?cursor= with Request.Page and seals the next
+	// page's position with Request.Cursor, under the server's secret: the route must be
+	// Secret too.
+	Paged
+	// Whole: the handler answers every item at once (a list bounded by a small limit, such
+	// as an org's 10 webhooks). The glue still holds ?limit= to 1–200, and refuses any
+	// ?cursor=, since the server never issued one for it (400).
+	Whole
+)
 
 // IAMActions are the IAM actions the route's function needs: Actions, and SecretAction when
 // it reads keys.
@@ -211,8 +233,10 @@ type Param struct {
 var (
 	// IDParam is an id the server makes: a lower-case ULID (orgs, invites, events).
 	IDParam = Param{Kind: "id", Valid: isULID}
-	// UserParam is a user id, the identity provider's sub (a UUID in Cognito).
-	UserParam = Param{Kind: "user id", Valid: isUserID}
+	// UserParam is a user id, the identity provider's sub (a UUID in Cognito), never one of
+	// the words that name the members' own sub-paths (import, imports, bulk): a router, the
+	// document and its readers can tell /members/{userId}/… from /members/imports/… by it.
+	UserParam = Param{Kind: "user id", Valid: func(s string) bool { return isUserID(s) && !slices.Contains(memberPathWords, s) }}
 	// RoleParam is a role id: a built-in one (admin, support_only, ...) or "role_" and a ULID.
 	RoleParam = Param{Kind: "role id", Valid: isRoleID}
 	// TokenParam is a secret token sent by email (invites): 32 random bytes in base64url.
@@ -267,6 +291,9 @@ func isULID(s string) bool {
 	}
 	return true
 }
+
+// memberPathWords are the literal segments after /members/ in the route table.
+var memberPathWords = []string{"import", "imports", "bulk"}
 
 func isUserID(s string) bool {
 	// It starts with a letter or digit: never "." or "..", which a path could resolve.

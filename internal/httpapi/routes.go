@@ -67,6 +67,7 @@ var (
 		Name: "list-orgs", Method: "GET", Path: "/v1/orgs", Auth: JWT,
 		Actions: accountActions,
 		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The caller's organizations, personal first",
 		Build:   buildListOrgs,
 	}
@@ -123,6 +124,7 @@ var (
 		Name: "list-events", Method: "GET", Path: "/v1/orgs/{orgId}/events", Auth: JWT, Permission: roles.EventsRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The org's event log, newest first, filtered by category, time and text",
 		Build:   buildListEvents,
 	}
@@ -147,6 +149,7 @@ var (
 		Name: "list-members", Method: "GET", Path: "/v1/orgs/{orgId}/members", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The org's members, filtered by role and by a prefix of the email or name",
 		Build:   buildListMembers,
 	}
@@ -167,6 +170,7 @@ var (
 		Name: "list-invites", Method: "GET", Path: "/v1/orgs/{orgId}/invites", Auth: JWT, Permission: roles.InvitesRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The org's invites by status (pending by default)",
 		Build:   buildListInvites,
 	}

@@ -37,6 +37,7 @@ var (
 	ListDomains = &Route{
 		Name: "list-domains", Method: "GET", Path: "/v1/orgs/{orgId}/domains", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet},
+		List:    Whole,
 		Summary: "The org's email domains",
 		Build:   buildListDomains,
 	}
@@ -70,6 +71,7 @@ var (
 	SuggestedOrgs = &Route{
 		Name: "suggested-orgs", Method: "GET", Path: "/v1/me/suggested-orgs", Auth: JWT,
 		Actions: []string{ddbGet, ddbBatchGet},
+		List:    Whole,
 		Summary: "Orgs the caller may join by their verified email's domain",
 		Build:   buildSuggestedOrgs,
 	}
@@ -107,6 +109,7 @@ var (
 		Name: "list-legacy-users", Method: "GET", Path: "/v1/orgs/{orgId}/legacy-support-users", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The members migrated from the legacy support system",
 		Build:   buildListLegacyUsers,
 	}

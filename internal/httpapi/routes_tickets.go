@@ -10,6 +10,7 @@ var (
 		Name: "list-tickets", Method: "GET", Path: "/v1/orgs/{orgId}/tickets", Auth: JWT, Permission: roles.SupportAccess,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The support tickets the caller may see, newest first",
 		Build:   buildListTickets,
 	}
@@ -43,6 +44,7 @@ var (
 		Name: "operator-ticket-queue", Method: "GET", Path: "/v1/operator/tickets", Auth: Operator,
 		Actions: []string{ddbQuery},
 		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The support team's queue: every org's tickets of one status, oldest first",
 		Build:   buildOperatorTicketQueue,
 	}

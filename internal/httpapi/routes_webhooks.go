@@ -13,6 +13,7 @@ var (
 		// The webhook service holds the key that seals the endpoints' secrets.
 		Keys:    []string{app.KeyWebhooks},
 		Actions: []string{ddbBatchGet, ddbQuery},
+		List:    Whole,
 		Summary: "The org's webhook endpoints",
 		Build:   buildListWebhooks,
 	}
@@ -51,6 +52,7 @@ var (
 		Name: "list-webhook-deliveries", Method: "GET", Path: "/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries", Auth: JWT, Permission: roles.SettingsManage,
 		Reads: readEndpoint, Actions: []string{ddbBatchGet, ddbQuery},
 		Keys:    []string{app.KeyCursors, app.KeyWebhooks},
+		List:    Paged,
 		Summary: "A webhook endpoint's deliveries, newest first",
 		Build:   buildListWebhookDeliveries,
 	}

@@ -276,8 +276,12 @@ func (s *Service) PutProduct(ctx context.Context, c orgs.Caller, id string, in P
 	return p, nil
 }
 
-// FindOrg returns the org with exactly this handle, as a list of at most one.
+// FindOrg returns the org with exactly this handle, as a list of at most one; an empty
+// handle is invalid (the operators' search is by handle only).
 func (s *Service) FindOrg(ctx context.Context, handle string) ([]orgs.Org, error) {
+	if handle == "" {
+		return nil, apperr.New(apperr.Invalid, "handle is required: operators find an org by its exact handle")
+	}
 	if orgs.ValidateHandle(handle) != nil {
 		return nil, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -91,12 +92,18 @@ type MemberService struct {
 	NewID func() string
 }
 
-// List returns one page of the org's members.
-func (s *MemberService) List(ctx context.Context, a Access, role, q string, p paging.Request) (MemberPage, error) {
+// List returns one page of the org's members with role, matching q, and come to the org
+// as source (each ignored when empty; an unknown role or source is invalid).
+func (s *MemberService) List(ctx context.Context, a Access, role, q, source string, p paging.Request) (MemberPage, error) {
 	var f MemberFilter
 	if role != "" {
 		if f.Role = roles.Role(role); !roleOf(a.Org, f.Role) {
 			return MemberPage{}, unknownRole()
+		}
+	}
+	if source != "" {
+		if f.Source = Source(source); !slices.Contains(Sources, f.Source) {
+			return MemberPage{}, apperr.New(apperr.Invalid, "source must be one of %v", Sources)
 		}
 	}
 	q = NormalizeQuery(q)

@@ -265,11 +265,11 @@ func mayMakeToken(a orgs.Access) error {
 	return nil
 }
 
-// roleName names a role among the org's, for group displays: a custom role's name, a
-// built-in role's id (the ids are what admins see in the portal).
+// roleName names a role among the org's, for group displays: its name (Admin, a custom
+// role's), as the portal shows it; the id for a role the org no longer has.
 func roleName(o orgs.Org) RoleName {
 	return func(id string) string {
-		if d, ok := o.Role(roles.Role(id)); ok && !d.BuiltIn {
+		if d, ok := o.Role(roles.Role(id)); ok && d.Name != "" {
 			return d.Name
 		}
 		return id
