@@ -15,7 +15,9 @@ import (
 // that needs it there fails the synthesis.
 type settings struct {
 	tableName, appURL, mailFrom, appSecretARN *string
-	userPoolID, userPoolClientID              *string
+	// apiURL is the API's public base URL: the HTTP API's endpoint, or OrgsStackProps.APIURL.
+	apiURL                       *string
+	userPoolID, userPoolClientID *string
 	// secrets are the secrets functions may read, by Route.ReadsSecrets name.
 	secrets map[string]readableSecret
 	// features are the settings of each configured feature's functions, by Route.Feature.
@@ -42,6 +44,7 @@ var EnvRule = map[string]string{
 	"APP_URL":             "functions with an ses: action or a DynamoDB write (an outbox email's links)",
 	"USER_POOL_ID":        "functions with a cognito-idp: action, and get-config",
 	"USER_POOL_CLIENT_ID": "get-config",
+	"API_URL":             "the SCIM capability's functions (the absolute links of SCIM answers, meta.location)",
 	"APP_SECRET_ARN":      "functions marked Secret (the paged lists: the glue seals their cursors), which may read that one secret",
 }
 
@@ -77,6 +80,9 @@ func functionEnv(fn functionSpec, s settings) map[string]*string {
 	}
 	if signInConfig {
 		set("USER_POOL_CLIENT_ID", s.userPoolClientID)
+	}
+	if fn.route != nil && RouteCapability(fn.route) == "scim" {
+		set("API_URL", s.apiURL)
 	}
 	if fn.secret {
 		set("APP_SECRET_ARN", s.appSecretARN)

@@ -1,0 +1,110 @@
+package stack_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// checkNag fails on every finding of cdk-nag's AwsSolutions rules (stack.AddChecks) that the
+// stack neither fixed nor suppressed with a reason: an error or warning annotation anywhere
+// in the synthesis, nested stacks included.
+func checkNag(t *testing.T, syn synthesized) {
+	t.Helper()
+	ann := assertions.Annotations_FromStack(syn.stack)
+	var findings []string
+	for _, find := range []func(*string, any) *[]*cxapi.SynthesisMessage{ann.FindError, ann.FindWarning} {
+		for _, m := range *find(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+			findings = append(findings, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
+		}
+	}
+	slices.Sort(findings)
+	for _, f := range findings {
+		t.Errorf("cdk-nag: %s", f)
+	}
+}
+
+// cfnLintIgnored are the cfn-lint rules the templates break on purpose, each with its reason.
+var cfnLintIgnored = map[string]string{
+	// CDK makes each function wait for its role both by reference (Role: GetAtt) and by an
+	// explicit DependsOn (so that a role's policies exist before the function runs): the
+	// second is redundant, and harmless.
+	"W3005": "a function's DependsOn its role, which CDK adds beside the reference",
+}
+
+// checkCfnLint runs cfn-lint (1.51.0 comes with the machine image's Python) over every template
+// of the synthesis, root and nested, and fails on any finding. Where cfn-lint is absent it
+// says so and skips. A set of templates that passed once is remembered by its hash (with
+// cfn-lint's version) in the user's cache directory, so an unchanged stack is not linted again.
+func checkCfnLint(t *testing.T, syn synthesized) {
+	t.Helper()
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Log("cfn-lint is not installed (pip install cfn-lint==1.51.0): the templates are not linted")
+		return
+	}
+	files, err := filepath.Glob(filepath.Join(syn.outdir, "*.template.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no templates in %s: %v", syn.outdir, err)
+	}
+	slices.Sort(files)
+	version, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("cfn-lint --version: %v", err)
+	}
+	h := sha256.New()
+	h.Write(version)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
+		h.Write(b)
+	}
+	for rule, reason := range cfnLintIgnored {
+		fmt.Fprintf(h, "ignore %s %s\n", rule, reason)
+	}
+	key := hex.EncodeToString(h.Sum(nil))
+	cache := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(dir, "orgs-template-checks", "cfn-lint-"+key)
+		if _, err := os.Stat(cache); err == nil {
+			t.Logf("cfn-lint: these %d templates passed before (%s)", len(files), cache)
+			return
+		}
+	}
+	args := []string{"--format", "parseable"}
+	for _, rule := range slices.Sorted(func(yield func(string) bool) {
+		for r := range cfnLintIgnored {
+			if !yield(r) {
+				return
+			}
+		}
+	}) {
+		args = append(args, "--ignore-checks", rule)
+	}
+	args = append(args, "--")
+	args = append(args, files...)
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Errorf("cfn-lint found problems in the templates (%v):\n%s", err, strings.TrimSpace(string(out)))
+		return
+	}
+	t.Logf("cfn-lint: %d templates pass", len(files))
+	if cache != "" {
+		if err := os.MkdirAll(filepath.Dir(cache), 0o755); err == nil {
+			_ = os.WriteFile(cache, version, 0o644)
+		}
+	}
+}
