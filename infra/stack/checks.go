@@ -49,6 +49,12 @@ var tableIndexes = suppression{rule: "IAM5", appliesTo: []string{`/^Resource::<.
 	reason: "The table's own indexes (dynamo.Schema.Indexes): the wildcard names only GSIs of this one table, " +
 		"which are all the access patterns' indexes; the actions stay the function's own list"}
 
+// tracingWrites is cdk-nag's IAM5 finding on X-Ray's write actions (with TRACING on), and why
+// it stands.
+var tracingWrites = suppression{rule: "IAM5", appliesTo: []string{`/^Resource::\*$/`},
+	reason: "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (the " +
+		"Service Authorization Reference lists no resource type for them): \"*\" is the only resource they take"}
+
 // authOutsideTheAuthorizer says why a route without the JWT authorizer (cdk-nag APIG4) is
 // meant to be so: by the API's contract, or because its function authenticates the caller.
 var authOutsideTheAuthorizer = map[httpapi.Auth]string{

@@ -873,6 +873,9 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 		InlinePolicies: &policies,
 	})
 	suppress(role, tableIndexes)
+	if b.props.Tracing {
+		suppress(role, tracingWrites)
+	}
 
 	description := strings.ToValidUTF8(fn.description, "")
 	for len(description) > 256 {
