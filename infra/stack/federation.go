@@ -73,16 +73,16 @@ func importSecret(nameOrARN string) readableSecret {
 	}
 }
 
-// PasswordClientWritableAttributes are the standard attributes a user may change with a token
+// passwordClientWritable are the standard attributes a user may change with a token
 // of password sign-in's app client: their names, never their address.
-func PasswordClientWritableAttributes() *awscognito.StandardAttributesMask {
+func passwordClientWritable() *awscognito.StandardAttributesMask {
 	return &awscognito.StandardAttributesMask{Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true)}
 }
 
-// FederatedClientWritableAttributes are the standard attributes federated sign-in's app client
+// federatedClientWritable are the standard attributes federated sign-in's app client
 // may write: exactly those the providers map (Cognito requires it), which no user's token may
 // write (see newFederation).
-func FederatedClientWritableAttributes() *awscognito.StandardAttributesMask {
+func federatedClientWritable() *awscognito.StandardAttributesMask {
 	return &awscognito.StandardAttributesMask{
 		Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true),
 		Email: jsii.Bool(true), EmailVerified: jsii.Bool(true), PreferredUsername: jsii.Bool(true),
@@ -211,7 +211,7 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 		EnableTokenRevocation:      jsii.Bool(true),
 		DisableOAuth:               jsii.Bool(true),
 		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
-		WriteAttributes:            awscognito.NewClientAttributes().WithStandardAttributes(PasswordClientWritableAttributes()),
+		WriteAttributes:            awscognito.NewClientAttributes().WithStandardAttributes(passwordClientWritable()),
 	})
 	if len(providers) == 0 {
 		return out
@@ -233,7 +233,7 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),
 		SupportedIdentityProviders: &federated,
-		WriteAttributes:            awscognito.NewClientAttributes().WithStandardAttributes(FederatedClientWritableAttributes()),
+		WriteAttributes:            awscognito.NewClientAttributes().WithStandardAttributes(federatedClientWritable()),
 		OAuth: &awscognito.OAuthSettings{
 			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
 			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
