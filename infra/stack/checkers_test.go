@@ -12,8 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/vendorportal/orgs/infra/stack"
 )
 
 // checkNag fails on every finding of cdk-nag's AwsSolutions rules (stack.AddChecks) that the
@@ -21,7 +25,15 @@ import (
 // in the synthesis, nested stacks included.
 func checkNag(t *testing.T, syn synthesized) {
 	t.Helper()
-	ann := assertions.Annotations_FromStack(syn.stack)
+	for _, f := range nagFindings(t, syn.stack) {
+		t.Errorf("cdk-nag: %s", f)
+	}
+}
+
+// nagFindings are the AwsSolutions findings of a synthesized stack, as "path: message".
+func nagFindings(t *testing.T, s awscdk.Stack) []string {
+	t.Helper()
+	ann := assertions.Annotations_FromStack(s)
 	rule := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 	// The messages are read through their JSON: cxapi's Go type of them is deprecated.
 	raw, err := json.Marshal(append(*ann.FindError(jsii.String("*"), rule), *ann.FindWarning(jsii.String("*"), rule)...))
@@ -42,8 +54,34 @@ func checkNag(t *testing.T, syn synthesized) {
 		findings = append(findings, fmt.Sprintf("%s: %v", m.ID, m.Entry.Data))
 	}
 	slices.Sort(findings)
+	return findings
+}
+
+// TestNagReportsWhatNoOneExplained: the checker sees a finding (a queue without TLS
+// enforcement or a dead-letter queue) until it is suppressed with a reason, so a clean
+// synthesis means no finding, not a blind checker.
+func TestNagReportsWhatNoOneExplained(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	stack.AddChecks(app)
+	s := awscdk.NewStack(app, jsii.String("Probe"), nil)
+	awssqs.NewQueue(s, jsii.String("Plain"), nil)
+	stack.NewFailureQueue(s, "Explained", "a failure queue")
+	assertions.Template_FromStack(s, nil)
+	findings := nagFindings(t, s)
+	var plain, failure []string
 	for _, f := range findings {
-		t.Errorf("cdk-nag: %s", f)
+		switch {
+		case strings.HasPrefix(f, "/Probe/Plain/"):
+			plain = append(plain, f)
+		case strings.HasPrefix(f, "/Probe/Explained/"):
+			failure = append(failure, f)
+		}
+	}
+	if len(plain) == 0 {
+		t.Errorf("no finding on a queue without TLS enforcement or a dead-letter queue: %v", findings)
+	}
+	if len(failure) != 0 {
+		t.Errorf("stack.NewFailureQueue's queue has findings: %v", failure)
 	}
 }
 
