@@ -26,7 +26,7 @@ import (
 // here: a function added to the route table or the triggers table, or a failure queue added
 // anywhere in the stack, is covered without a change to this file.
 
-// Alarm thresholds. The README's runbook says what each alarm means and what to do.
+// Alarm thresholds. docs/runbook.md says what each alarm means and what to do.
 const (
 	// API5xxPercent: share of the API's requests answered 5xx, over 5 minutes, in 2 of 3
 	// periods, once there are at least API5xxMinRequests requests in the period.
@@ -259,7 +259,7 @@ func (o *operations) finish(api awsapigatewayv2.HttpApi, functions []namedFuncti
 		Period: fiveMinutes,
 	})
 	alarms = append(alarms, o.alarm(o.stack, "Api5xxRate", rate, &awscloudwatch.CreateAlarmOptions{
-		AlarmDescription:  jsii.String(fmt.Sprintf("More than %d%% of the API's requests answered 5xx (README: runbook, Api5xxRate)", API5xxPercent)),
+		AlarmDescription:  jsii.String(fmt.Sprintf("More than %d%% of the API's requests answered 5xx (docs/runbook.md, Api5xxRate)", API5xxPercent)),
 		Threshold:         jsii.Number(API5xxPercent),
 		EvaluationPeriods: jsii.Number(3),
 		DatapointsToAlarm: jsii.Number(2),
@@ -301,7 +301,7 @@ func (o *operations) finish(api awsapigatewayv2.HttpApi, functions []namedFuncti
 			Period:       fiveMinutes,
 		})
 		alarms = append(alarms, o.alarm(f.fn, "ErrorsOrThrottles", failing, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:  jsii.String("Function " + f.name + " " + what + " (README: runbook, ErrorsOrThrottles)"),
+			AlarmDescription:  jsii.String("Function " + f.name + " " + what + " (docs/runbook.md, ErrorsOrThrottles)"),
 			Threshold:         jsii.Number(0),
 			EvaluationPeriods: jsii.Number(1),
 		}))
@@ -327,7 +327,7 @@ func (o *operations) finish(api awsapigatewayv2.HttpApi, functions []namedFuncti
 		})
 		depths = append(depths, depth)
 		alarms = append(alarms, o.alarm(o.stack, logicalName(*q.Node().Path())+"Depth", depth, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:  jsii.String("Messages in failure queue " + *q.Node().Path() + " (README: runbook, queue Depth)"),
+			AlarmDescription:  jsii.String("Messages in failure queue " + *q.Node().Path() + " (docs/runbook.md, queue Depth)"),
 			Threshold:         jsii.Number(0),
 			EvaluationPeriods: jsii.Number(1),
 		}))
@@ -337,7 +337,7 @@ func (o *operations) finish(api awsapigatewayv2.HttpApi, functions []namedFuncti
 	if fn := functionByName(functions, StreamProcessorName); fn != nil {
 		age := fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")})
 		alarms = append(alarms, o.alarm(fn, "IteratorAge", age, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:  jsii.String(fmt.Sprintf("%s is more than %d minutes behind the table's stream (README: runbook, IteratorAge)", StreamProcessorName, IteratorAgeMillis/60000)),
+			AlarmDescription:  jsii.String(fmt.Sprintf("%s is more than %d minutes behind the table's stream (docs/runbook.md, IteratorAge)", StreamProcessorName, IteratorAgeMillis/60000)),
 			Threshold:         jsii.Number(IteratorAgeMillis),
 			EvaluationPeriods: jsii.Number(3),
 			DatapointsToAlarm: jsii.Number(2),
@@ -350,12 +350,12 @@ func (o *operations) finish(api awsapigatewayv2.HttpApi, functions []namedFuncti
 	complaint := sesMetric("Reputation.ComplaintRate")
 	alarms = append(alarms,
 		o.alarm(o.stack, "SesBounceRate", bounce, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:  jsii.String(fmt.Sprintf("SES bounce rate above %.0f%% (README: runbook, SesBounceRate)", SESBounceRate*100)),
+			AlarmDescription:  jsii.String(fmt.Sprintf("SES bounce rate above %.0f%% (docs/runbook.md, SesBounceRate)", SESBounceRate*100)),
 			Threshold:         jsii.Number(SESBounceRate),
 			EvaluationPeriods: jsii.Number(1),
 		}),
 		o.alarm(o.stack, "SesComplaintRate", complaint, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:  jsii.String(fmt.Sprintf("SES complaint rate above %.1f%% (README: runbook, SesComplaintRate)", SESComplaintRate*100)),
+			AlarmDescription:  jsii.String(fmt.Sprintf("SES complaint rate above %.1f%% (docs/runbook.md, SesComplaintRate)", SESComplaintRate*100)),
 			Threshold:         jsii.Number(SESComplaintRate),
 			EvaluationPeriods: jsii.Number(1),
 		}))

@@ -132,7 +132,7 @@ type OrgsStackProps struct {
 	// sender (COGNITO_DEFAULT, a few dozen messages a day). Cognito refuses an SES identity
 	// that is not verified yet, and the stack creates the identity: so the first deploy
 	// leaves it off, the identity is verified (the link SES mails, or the DKIM records), and
-	// a second deploy turns it on (the README's runbook, first deploy).
+	// a second deploy turns it on (docs/runbook.md, Deploy).
 	CognitoSESEmail bool
 
 	// APIURL is the API's public base URL when a custom domain fronts the HTTP API
@@ -522,7 +522,7 @@ func newAppSecret(stack awscdk.Stack) awssecretsmanager.Secret {
 	})
 	suppress(secret, suppression{rule: "SMG4", reason: "Rotated by an operator, not on a schedule: a new value " +
 		"invalidates what was sealed or MACed under the old one (list cursors, org access tokens), so it is an " +
-		"announced step (README runbook, Rotating APP_SECRET), not an automatic one"})
+		"announced step (docs/runbook.md, Rotating APP_SECRET), not an automatic one"})
 	return secret
 }
 
