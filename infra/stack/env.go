@@ -17,7 +17,9 @@ import (
 type settings struct {
 	tableName, appURL, mailFrom *string
 	// keyARNs are the ARNs of the server's keys, by purpose (app.Keys).
-	keyARNs                      map[string]*string
+	keyARNs map[string]*string
+	// apiURL is the API's public base URL: the HTTP API's endpoint, or OrgsStackProps.APIURL.
+	apiURL                       *string
 	userPoolID, userPoolClientID *string
 	// secrets are the secrets functions may read, by Route.ReadsSecrets name.
 	secrets map[string]readableSecret
@@ -58,6 +60,7 @@ var EnvRule = map[string]string{
 	"SEAL_KEY_ARN":        "functions whose Keys name the sealing key (what puts credentials or codes in the outbox, and the stream processor and job that open them)",
 	"WEBHOOK_KEY_ARN":     "functions whose Keys name the webhook key (the webhook routes, the stream processor and the job)",
 	"GOMEMLIMIT":          "every function: 90% of its memory, so that Go's collector works harder before the function runs out",
+	"API_URL":             "the SCIM capability's functions (the absolute links of SCIM answers, meta.location)",
 }
 
 // goMemLimit is GOMEMLIMIT for a function of memoryMB: 90% of it, the rest left to what Go
@@ -96,6 +99,9 @@ func functionEnv(fn functionSpec, s settings) map[string]*string {
 	}
 	if signInConfig {
 		set("USER_POOL_CLIENT_ID", s.userPoolClientID)
+	}
+	if fn.route != nil && RouteCapability(fn.route) == "scim" {
+		set("API_URL", s.apiURL)
 	}
 	for _, k := range fn.keys {
 		set(app.KeyEnv[k], s.keyARN(fn.name, k))

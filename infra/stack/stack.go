@@ -100,6 +100,11 @@ const (
 // CORS headers the browser may send.
 var corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key"}
 
+// CorsExposeHeaders are the answer's headers, beyond the CORS-safelisted ones, that browser
+// code may read: when to try again (429, 503), where a created thing is (201), the name of a
+// download. The local gateway (package gateway) exposes the same.
+var CorsExposeHeaders = httpapi.CORSExposeHeaders
+
 // OrgsStackProps configures NewOrgsStack.
 type OrgsStackProps struct {
 	awscdk.StackProps
@@ -123,6 +128,18 @@ type OrgsStackProps struct {
 	// by publishing the three DKIM CNAME records it outputs) instead of the address itself
 	// (verified by clicking the link SES mails to it).
 	MailFromDomainIdentity bool
+	// CognitoSESEmail makes Cognito send its own mail (sign-up codes, password resets)
+	// through SES from MailFrom (EmailSendingAccount DEVELOPER) instead of Cognito's own
+	// sender (COGNITO_DEFAULT, a few dozen messages a day). Cognito refuses an SES identity
+	// that is not verified yet, and the stack creates the identity: so the first deploy
+	// leaves it off, the identity is verified (the link SES mails, or the DKIM records), and
+	// a second deploy turns it on (docs/runbook.md, Deploy).
+	CognitoSESEmail bool
+
+	// APIURL is the API's public base URL when a custom domain fronts the HTTP API
+	// (https://api.example.com); empty means the HTTP API's own endpoint. Functions that
+	// write absolute links to the API (SCIM's meta.location) get it as API_URL.
+	APIURL string
 
 	// GoogleClientID and GoogleClientSecret configure sign-in with Google. Federation is
 	// skipped when GoogleClientID is empty. The secret should be a reference that is resolved
@@ -161,12 +178,15 @@ type OrgsStackProps struct {
 
 // Stack outputs.
 const (
-	OutputAPIURL       = "ApiUrl"
-	OutputUserPoolID   = "UserPoolId"
-	OutputClientID     = "UserPoolClientId"
-	OutputTableName    = "TableName"
-	OutputAuthDomain   = "AuthDomain"
-	outputDkimRecordFm = "DkimRecord%d"
+	OutputAPIURL     = "ApiUrl"
+	OutputUserPoolID = "UserPoolId"
+	OutputClientID   = "UserPoolClientId"
+	// OutputFederatedClientID is the app client of sign-in through the hosted UI with a
+	// federated provider; output only when one is configured.
+	OutputFederatedClientID = "UserPoolFederatedClientId"
+	OutputTableName         = "TableName"
+	OutputAuthDomain        = "AuthDomain"
+	outputDkimRecordFm      = "DkimRecord%d"
 )
 
 // routeTable is the route table the stack deploys, httpapi.Routes; a test swaps it for a
@@ -258,9 +278,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	}
 
 	pool := newUserPool(stack, props, &poolTriggers)
-	// Cognito sends its own mail (sign-up codes, forgotten passwords) from the product's
-	// sender, so the identity must exist first.
-	pool.Node().AddDependency(identity)
+	if props.CognitoSESEmail {
+		// Cognito sends its own mail (sign-up codes, forgotten passwords) from the product's
+		// sender, so the identity must exist first.
+		pool.Node().AddDependency(identity)
+	}
 	b.res.UserPool = *pool.UserPoolArn()
 	b.settings.userPoolID = pool.UserPoolId()
 
@@ -280,26 +302,36 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		ApiName:     jsii.String(id),
 		Description: jsii.String("Orgs API"),
 		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: jsii.Strings(origins...),
-			AllowMethods: corsMethods(routeTable()),
-			AllowHeaders: jsii.Strings(corsAllowHeaders...),
-			MaxAge:       awscdk.Duration_Hours(jsii.Number(1)),
+			AllowOrigins:  jsii.Strings(origins...),
+			AllowMethods:  corsMethods(routeTable()),
+			AllowHeaders:  jsii.Strings(corsAllowHeaders...),
+			ExposeHeaders: jsii.Strings(CorsExposeHeaders...),
+			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
 		},
 		// The stage is defined below, with a throttle per route.
 		CreateDefaultStage: jsii.Bool(false),
 	})
+
+	// The API's own URL: no cycle, since the API does not depend on any function (the
+	// routes, in the nested stacks, depend on the API and their functions).
+	b.settings.apiURL = api.ApiEndpoint()
+	if props.APIURL != "" {
+		b.settings.apiURL = jsii.String(strings.TrimRight(props.APIURL, "/"))
+	}
 
 	fed := newFederation(stack, props, pool, appURL, api)
 	client := fed.client
 	b.settings.userPoolClientID = client.UserPoolClientId()
 	b.settings.features = fed.functionSettings
 
+	// The audiences are the app clients: ID tokens carry theirs in "aud", access tokens in
+	// "client_id"; API Gateway accepts either. A token of either client is a user of the pool.
+	audiences := []awscognito.IUserPoolClient{client}
+	if fed.federatedClient != nil {
+		audiences = append(audiences, fed.federatedClient)
+	}
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), pool,
-		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
-			// The audience is the app client: ID tokens carry it in "aud", access tokens
-			// in "client_id"; API Gateway accepts either.
-			UserPoolClients: &[]awscognito.IUserPoolClient{client},
-		})
+		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{UserPoolClients: &audiences})
 
 	var deployed []*httpapi.Route
 	for _, r := range routeTable() {
@@ -335,14 +367,18 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		// The route is defined beside its function (not with api.AddRoutes, which would put
 		// it in this stack): its integration and invoke permission follow it there. The
 		// authorizer is defined once, under the API, in this stack.
-		apiRoutes = append(apiRoutes, awsapigatewayv2.NewHttpRoute(ns, jsii.String(r.Name+"Route"), &awsapigatewayv2.HttpRouteProps{
+		route := awsapigatewayv2.NewHttpRoute(ns, jsii.String(r.Name+"Route"), &awsapigatewayv2.HttpRouteProps{
 			HttpApi:     api,
 			RouteKey:    awsapigatewayv2.HttpRouteKey_With(jsii.String(r.Path), httpMethod(r)),
 			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(r.Name+"Integration"), fn, nil),
 			Authorizer:  auth,
-		}))
+		})
+		if auth == nil {
+			suppress(route, suppression{rule: "APIG4", reason: authOutsideTheAuthorizer[r.Auth]})
+		}
+		apiRoutes = append(apiRoutes, route)
 	}
-	newStage(stack, api, deployed, apiRoutes)
+	newStage(stack, api, deployed, apiRoutes, b.ops.accessLogs)
 
 	b.ops.finish(api, b.functions)
 
@@ -355,9 +391,15 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		Value:       pool.UserPoolId(),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String(OutputClientID), &awscdk.CfnOutputProps{
-		Description: jsii.String("Cognito app client id (the JWT audience)"),
+		Description: jsii.String("Cognito app client of password sign-in (a JWT audience; GET /v1/config answers it)"),
 		Value:       client.UserPoolClientId(),
 	})
+	if fed.federatedClient != nil {
+		awscdk.NewCfnOutput(stack, jsii.String(OutputFederatedClientID), &awscdk.CfnOutputProps{
+			Description: jsii.String("Cognito app client of sign-in with a federated provider through the hosted UI (a JWT audience)"),
+			Value:       fed.federatedClient.UserPoolClientId(),
+		})
+	}
 	awscdk.NewCfnOutput(stack, jsii.String(OutputTableName), &awscdk.CfnOutputProps{
 		Description: jsii.String("DynamoDB table name"),
 		Value:       table.TableName(),
@@ -386,6 +428,8 @@ type builder struct {
 type namedFunction struct {
 	name string
 	fn   awslambda.Function
+	// route: the function serves an HTTP route (and counts its 5xx answers, httpapi.MetricServerErrors).
+	route bool
 }
 
 // newScheduledFunction defines the scheduled job f: its function, its EventBridge schedule,
@@ -491,6 +535,9 @@ func newKeys(stack awscdk.Stack) map[string]awssecretsmanager.Secret {
 			},
 			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		})
+		suppress(keys[purpose], suppression{rule: "SMG4", reason: "Rotated by an operator, not on a schedule: a new value " +
+			"invalidates what was sealed or MACed under the old one (list cursors, org access tokens), so it is an " +
+			"announced step (docs/runbook.md), not an automatic one"})
 	}
 	return keys
 }
@@ -572,10 +619,18 @@ func newMailIdentity(stack awscdk.Stack, props *OrgsStackProps) awsses.EmailIden
 // depends on the trigger functions, so they must not refer to the pool or its client. Its
 // app client, hosted-UI domain and federated providers are defined by newFederation.
 func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awscognito.UserPoolTriggers) awscognito.UserPool {
-	// The stack names no region, so the SES region is the deployment's own, as a token.
-	sesOpts := &awscognito.UserPoolSESOptions{FromEmail: jsii.String(props.MailFrom), SesRegion: awscdk.Aws_REGION()}
-	if props.MailFromDomainIdentity {
-		sesOpts.SesVerifiedDomain = jsii.String(props.MailFrom[strings.LastIndex(props.MailFrom, "@")+1:])
+	// Until the SES identity is verified (OrgsStackProps.CognitoSESEmail), Cognito's own
+	// sender: Cognito refuses a DEVELOPER sender whose identity is unverified.
+	email := awscognito.UserPoolEmail_WithCognito(nil)
+	if props.CognitoSESEmail {
+		// Sign-up codes and password resets go out through SES from the product's sender,
+		// not from Cognito's shared sender with its daily cap of a few dozen messages. The
+		// stack names no region, so the SES region is the deployment's own, as a token.
+		sesOpts := &awscognito.UserPoolSESOptions{FromEmail: jsii.String(props.MailFrom), SesRegion: awscdk.Aws_REGION()}
+		if props.MailFromDomainIdentity {
+			sesOpts.SesVerifiedDomain = jsii.String(props.MailFrom[strings.LastIndex(props.MailFrom, "@")+1:])
+		}
+		email = awscognito.UserPoolEmail_WithSES(sesOpts)
 	}
 	pool := awscognito.NewUserPool(stack, jsii.String("UserPool"), &awscognito.UserPoolProps{
 		LambdaTriggers:      lambdaTriggers,
@@ -611,14 +666,20 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awsc
 			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
 		},
 		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY,
-		// Sign-up codes and password resets go out through SES from the product's sender,
-		// not from Cognito's shared sender with its daily cap of a few dozen messages.
-		Email: awscognito.UserPoolEmail_WithSES(sesOpts),
+		Email:           email,
 		// The pool holds every user's identity: retained when the stack goes, and not
 		// deletable until an operator turns deletion protection off.
 		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
 		DeletionProtection: jsii.Bool(true),
 	})
+
+	suppress(pool,
+		suppression{rule: "COG1", reason: "At least 12 characters with lower case, upper case and digits; no symbol " +
+			"rule, as NIST SP 800-63B advises against composition rules: length is what makes a password strong"},
+		suppression{rule: "COG2", reason: "Two-factor sign-in (TOTP) is offered to every user and is each user's " +
+			"choice by product decision; orgs that need it enforce it at their identity provider (federation)"},
+		suppression{rule: "COG8", reason: "The Plus tier's threat protection is a pricing decision left to the " +
+			"operator; sign-in attempts are throttled per route and every sign-in is in the orgs' event logs"})
 
 	awscognito.NewCfnUserPoolGroup(stack, jsii.String("OperatorsGroup"), &awscognito.CfnUserPoolGroupProps{
 		UserPoolId:  pool.UserPoolId(),
@@ -740,7 +801,8 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 	scope := constructs.NewConstruct(parent, jsii.String(fn.name))
 
 	logGroup := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention: logRetention(b.props.LogRetentionDays),
+		LogGroupName: jsii.String(LogGroupName(*b.stack.StackName(), fn.name)),
+		Retention:    logRetention(b.props.LogRetentionDays),
 	})
 
 	policies := map[string]awsiam.PolicyDocument{
@@ -786,6 +848,10 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 		AssumedBy:      awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		InlinePolicies: &policies,
 	})
+	suppress(role, tableIndexes)
+	if b.props.Tracing {
+		suppress(role, tracingWrites)
+	}
 
 	description := strings.ToValidUTF8(fn.description, "")
 	for len(description) > 256 {
@@ -810,7 +876,7 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 		// policy, and the role's inline policy already allows it.
 		f.Node().DefaultChild().(awslambda.CfnFunction).AddPropertyOverride(jsii.String("TracingConfig.Mode"), "Active")
 	}
-	b.functions = append(b.functions, namedFunction{name: fn.name, fn: f})
+	b.functions = append(b.functions, namedFunction{name: fn.name, fn: f, route: fn.route != nil})
 	return f
 }
 

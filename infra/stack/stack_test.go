@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -52,6 +53,9 @@ type synthesized struct {
 	root   assertions.Template
 	nested map[string]assertions.Template
 	tp     tmpl
+	// stack is the root stack; outdir the cloud assembly's directory (its *.template.json).
+	stack  awscdk.Stack
+	outdir string
 }
 
 // all returns the root template and every nested one.
@@ -84,13 +88,19 @@ func buildDir(t *testing.T) string {
 func synth(t *testing.T) synthesized {
 	t.Helper()
 	build := buildDir(t)
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	outdir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+	stack.AddChecks(app)
+	start := time.Now()
 	s := stack.NewOrgsStack(app, "Orgs", &stack.OrgsStackProps{
 		BuildDir: build,
 		AppURL:   "https://app.example.com/",
 		MailFrom: "no-reply@example.com",
 	})
-	return load(t, s)
+	syn := load(t, s)
+	t.Logf("synthesis of %d functions with cdk-nag: %s", len(stack.FunctionNames()), time.Since(start).Round(time.Millisecond))
+	syn.outdir = outdir
+	return syn
 }
 
 // load reads the templates of stack s and of each of its nested stacks.
@@ -99,7 +109,7 @@ func synth(t *testing.T) synthesized {
 // resources with the parameters they take.
 func load(t *testing.T, s awscdk.Stack) synthesized {
 	t.Helper()
-	out := synthesized{root: assertions.Template_FromStack(s, nil), nested: map[string]assertions.Template{}}
+	out := synthesized{root: assertions.Template_FromStack(s, nil), nested: map[string]assertions.Template{}, stack: s}
 	root := toJSON(t, out.root)
 	tp := tmpl{resources: map[string]map[string]any{}, nestedIn: map[string]string{}, counts: map[string]int{"": len(root.Resources)},
 		outputs: map[string]int{"": len(root.Outputs)}, params: map[string]int{"": len(root.Parameters)}}
@@ -617,6 +627,12 @@ func TestOrgsStack(t *testing.T) {
 		if !slices.Equal(got, []string{"Authorization", "Content-Type", "Idempotency-Key"}) {
 			t.Errorf("AllowHeaders %v", got)
 		}
+		// Browser code reads when to try again, where a created thing is, a download's name.
+		exposed := strs(cors["ExposeHeaders"])
+		slices.Sort(exposed)
+		if !slices.Equal(exposed, []string{"Content-Disposition", "Location", "Retry-After"}) {
+			t.Errorf("ExposeHeaders %v; want Retry-After, Location and Content-Disposition", exposed)
+		}
 		methods := strs(cors["AllowMethods"])
 		for _, r := range routes {
 			if !slices.Contains(methods, strings.ToUpper(r.Method)) {
@@ -705,15 +721,16 @@ func TestOrgsStack(t *testing.T) {
 		template.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
 			"Schema": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Name": "provisioned", "AttributeDataType": "String", "Mutable": false})}),
 		})
-		// Cognito's own mail (sign-up codes, password resets) goes through SES, from the
-		// product's sender identity.
+		// The first deploy: Cognito sends its own mail (sign-up codes, password resets) from
+		// its own sender, since the SES identity this deploy creates is not verified yet and
+		// Cognito would refuse it (COGNITO_SES_EMAIL turns SES on for the second deploy,
+		// TestOrgsStackOptions).
 		ec, _ := tp.props(pool)["EmailConfiguration"].(map[string]any)
-		if ec["EmailSendingAccount"] != "DEVELOPER" || ec["From"] != "no-reply@example.com" ||
-			!strings.Contains(string(must(json.Marshal(ec["SourceArn"]))), ":identity/no-reply@example.com") {
-			t.Errorf("user pool EmailConfiguration %v; want SES (DEVELOPER) from no-reply@example.com", ec)
+		if ec["EmailSendingAccount"] != "COGNITO_DEFAULT" || ec["SourceArn"] != nil || ec["From"] != nil {
+			t.Errorf("user pool EmailConfiguration %v; want Cognito's own sender (COGNITO_DEFAULT) on the first deploy", ec)
 		}
-		if deps := strs(res["DependsOn"]); !slices.Contains(deps, identity) {
-			t.Errorf("user pool DependsOn %v; want the SES identity %s", deps, identity)
+		if deps := strs(res["DependsOn"]); slices.Contains(deps, identity) {
+			t.Errorf("user pool DependsOn %v: it needs no SES identity without COGNITO_SES_EMAIL", deps)
 		}
 		if _, sms := tp.props(pool)["SmsConfiguration"]; sms {
 			t.Error("user pool has an SMS configuration")
@@ -737,6 +754,9 @@ func TestOrgsStack(t *testing.T) {
 		slices.Sort(flows)
 		if !slices.Equal(flows, []string{"ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"}) {
 			t.Errorf("client auth flows %v", flows)
+		}
+		if got := strs(cp["SupportedIdentityProviders"]); !slices.Equal(got, []string{"COGNITO"}) {
+			t.Errorf("client providers %v; want COGNITO only", got)
 		}
 		if n := len(tp.ofType("AWS::Cognito::UserPoolIdentityProvider")); n != 0 {
 			t.Errorf("%d identity providers without Google configured", n)
@@ -765,6 +785,23 @@ func TestOrgsStack(t *testing.T) {
 
 	t.Run("Dashboard", func(t *testing.T) {
 		checkDashboard(t, tp, byName, []string{ids.queue})
+	})
+
+	t.Run("AccessLog", func(t *testing.T) {
+		checkAccessLog(t, tp, 0)
+	})
+
+	t.Run("LogGroupNames", func(t *testing.T) {
+		checkLogGroupNames(t, tp, byName)
+	})
+
+	t.Run("DocumentedLimits", func(t *testing.T) {
+		checkLimits(t, syn)
+	})
+
+	t.Run("Checkers", func(t *testing.T) {
+		checkNag(t, syn)
+		checkCfnLint(t, syn)
 	})
 
 	t.Run("NestedStacks", func(t *testing.T) {
@@ -1119,13 +1156,17 @@ func TestOrgsStackOptions(t *testing.T) {
 	})
 
 	build := buildDir(t)
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	outdir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+	stack.AddChecks(app)
 	s := stack.NewOrgsStack(app, "Orgs", &stack.OrgsStackProps{
 		BuildDir:               build,
 		AppURL:                 "https://app.example.com",
 		AllowedOrigins:         []string{"https://app.example.com", "https://admin.example.com"},
 		MailFrom:               "no-reply@mail.example.com",
 		MailFromDomainIdentity: true,
+		CognitoSESEmail:        true,
+		APIURL:                 "https://api.example.com/",
 		GoogleClientID:         "google-client-id",
 		GoogleClientSecret:     awscdk.SecretValue_SecretsManager(jsii.String("orgs/google-client-secret"), nil),
 		AuthDomainPrefix:       "orgs-test",
@@ -1140,7 +1181,10 @@ func TestOrgsStackOptions(t *testing.T) {
 		Tracing:                true,
 	})
 	syn := load(t, s)
+	syn.outdir = outdir
 	template, tp := syn.root, syn.tp
+	checkNag(t, syn)
+	checkCfnLint(t, syn)
 
 	template.HasResourceProperties(jsii.String("AWS::SES::EmailIdentity"), map[string]any{
 		"EmailIdentity": "mail.example.com",
@@ -1151,6 +1195,9 @@ func TestOrgsStackOptions(t *testing.T) {
 	pool := tp.ofType("AWS::Cognito::UserPool")[0]
 	if arn := string(must(json.Marshal(tp.props(pool)["EmailConfiguration"].(map[string]any)["SourceArn"]))); !strings.Contains(arn, ":identity/mail.example.com") {
 		t.Errorf("Cognito sends through SES identity %s; want the domain", arn)
+	}
+	if deps := strs(tp.resources[pool]["DependsOn"]); !slices.Contains(deps, tp.ofType("AWS::SES::EmailIdentity")[0]) {
+		t.Errorf("user pool DependsOn %v; with COGNITO_SES_EMAIL it waits for the SES identity", deps)
 	}
 
 	// The three providers, each mapping email and email_verified.
@@ -1190,19 +1237,7 @@ func TestOrgsStackOptions(t *testing.T) {
 		t.Errorf("GitHub attribute mapping %v", am)
 	}
 	template.ResourceCountIs(jsii.String("AWS::Cognito::UserPoolDomain"), jsii.Number(1))
-	client := tp.ofType("AWS::Cognito::UserPoolClient")[0]
-	cp := tp.props(client)
-	if got := strs(cp["SupportedIdentityProviders"]); !slices.Equal(got, []string{"COGNITO", "Google", "Microsoft", "GitHub"}) {
-		t.Errorf("client providers %v", got)
-	}
-	if !slices.Equal(strs(cp["AllowedOAuthFlows"]), []string{"code"}) || !slices.Equal(strs(cp["CallbackURLs"]), []string{"https://app.example.com"}) {
-		t.Errorf("client OAuth %v %v", cp["AllowedOAuthFlows"], cp["CallbackURLs"])
-	}
-	for _, id := range tp.ofType("AWS::Cognito::UserPoolIdentityProvider") {
-		if !slices.Contains(strs(tp.resources[client]["DependsOn"]), id) {
-			t.Errorf("the client does not wait for provider %s", id)
-		}
-	}
+	client, federated := checkClients(t, tp, providers)
 
 	template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), map[string]any{
 		"CorsConfiguration": map[string]any{
@@ -1233,6 +1268,17 @@ func TestOrgsStackOptions(t *testing.T) {
 		identity: tp.ofType("AWS::SES::EmailIdentity")[0],
 		keys:     keyIDs(t, tp),
 	}
+	// Both clients' tokens are accepted; GET /v1/config answers password sign-in's client.
+	auth := tp.props(tp.ofType("AWS::ApiGatewayV2::Authorizer")[0])
+	var audiences []string
+	for _, a := range auth["JwtConfiguration"].(map[string]any)["Audience"].([]any) {
+		audiences = append(audiences, refID(a))
+	}
+	slices.Sort(audiences)
+	if want := slices.Sorted(slices.Values([]string{client, federated})); !slices.Equal(audiences, want) {
+		t.Errorf("authorizer audiences %v; want both app clients %v", audiences, want)
+	}
+	template.HasOutput(jsii.String(stack.OutputFederatedClientID), map[string]any{"Value": map[string]any{"Ref": federated}})
 	routes := deployedRoutes(true)
 	if want := len(routes) + len(triggers.Functions); len(byName) != want {
 		t.Errorf("%d functions; want %d", len(byName), want)
@@ -1264,7 +1310,7 @@ func TestOrgsStackOptions(t *testing.T) {
 		}
 		checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, byName[f.Name], f.Actions, x)
 	}
-	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@mail.example.com", github: true, keySecret: "orgs/github-oidc-keys"})
+	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@mail.example.com", github: true, keySecret: "orgs/github-oidc-keys", apiURL: "https://api.example.com"})
 	// The issuer Cognito expects in the ID token is the one the provider puts there.
 	if want, got := string(must(json.Marshal(gh["oidc_issuer"]))), string(must(json.Marshal(tp.envVars(byName["github-oidc-token"])["GITHUB_OIDC_ISSUER"]))); want != got {
 		t.Errorf("Cognito expects issuer %s; the provider issues %s", want, got)
@@ -1274,6 +1320,9 @@ func TestOrgsStackOptions(t *testing.T) {
 	checkDashboard(t, tp, byName, queues)
 	checkNesting(t, tp, byName, routes)
 	checkBudget(t, tp, len(byName))
+	checkAccessLog(t, tp, 90)
+	checkLogGroupNames(t, tp, byName)
+	checkLimits(t, syn)
 	template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
 		"Protocol": "email", "Endpoint": "ops@example.com",
 	})
@@ -1331,6 +1380,8 @@ type envWant struct {
 	// github: the GitHub provider is configured, keySecret is its key secret's name.
 	github    bool
 	keySecret string
+	// apiURL is the API_URL the stack was given; empty: the HTTP API's own endpoint.
+	apiURL string
 }
 
 // wantEnv states, independently of the stack's code, which variables function name uses:
@@ -1374,6 +1425,7 @@ func wantEnv(name string) []string {
 	for _, k := range keys {
 		want = append(want, app.KeyEnv[k])
 	}
+	add(route != nil && stack.RouteCapability(route) == "scim", "API_URL")
 	if route != nil && route.Feature == httpapi.FeatureGitHubOIDC {
 		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
 		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
@@ -1423,6 +1475,12 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 				ok = strings.Contains(raw, "/oauth2/idpresponse") && strings.Contains(raw, "UserPoolDomain")
 			case "GITHUB_OIDC_KEY_SECRET":
 				ok = v == w.keySecret
+			case "API_URL":
+				if w.apiURL != "" {
+					ok = v == w.apiURL
+				} else {
+					ok = len(tp.ofType("AWS::ApiGatewayV2::Api")) == 1 && strings.Contains(raw, "ApiEndpoint") && mentions(v, tp.ofType("AWS::ApiGatewayV2::Api")[0])
+				}
 			}
 			if !ok {
 				t.Errorf("function %s: %s = %s", name, k, raw)
@@ -1498,8 +1556,25 @@ func checkAlarms(t *testing.T, tp tmpl, byName map[string]string, queues []strin
 		switch {
 		case strings.Contains(raw, `"MetricName":"Errors"`) && strings.Contains(raw, `"MetricName":"Throttles"`):
 			for name, fn := range byName {
-				if mentions(p, fn) {
-					byFunction[name]++
+				if !mentions(p, fn) {
+					continue
+				}
+				byFunction[name]++
+				// A route's function answers 5xx without failing in Lambda's eyes: its alarm
+				// also watches the glue's count of them (an EMF metric of its own log).
+				isTrigger := slices.ContainsFunc(triggers.Functions, func(f *triggers.Function) bool { return f.Name == name })
+				counts5xx := false
+				for _, m := range p["Metrics"].([]any) {
+					stat, _ := m.(map[string]any)["MetricStat"].(map[string]any)
+					metric, _ := stat["Metric"].(map[string]any)
+					dims, _ := metric["Dimensions"].([]any)
+					if metric["Namespace"] == httpapi.MetricNamespace && metric["MetricName"] == httpapi.MetricServerErrors && len(dims) == 1 &&
+						dims[0].(map[string]any)["Name"] == httpapi.MetricDimension && refID(dims[0].(map[string]any)["Value"]) == fn {
+						counts5xx = true
+					}
+				}
+				if counts5xx == isTrigger {
+					t.Errorf("function %s (trigger %v): its alarm watches its 5xx answers: %v", name, isTrigger, counts5xx)
 				}
 			}
 		case strings.Contains(raw, `"MetricName":"5xx"`) && strings.Contains(raw, `"MetricName":"Count"`):
@@ -1731,6 +1806,7 @@ func TestOrgsStackAt160Functions(t *testing.T) {
 	checkThrottles(t, tp, routes)
 	checkAlarms(t, tp, byName, queues, true)
 	checkDashboard(t, tp, byName, queues)
+	checkLimits(t, syn)
 }
 
 // TestRouteGroups: a route's nested stack follows from its path, so adding a route anywhere
@@ -1832,4 +1908,338 @@ func keysReadable(tp tmpl, fn string, keys map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// checkClients checks the app clients of a stack with federated providers (by provider name,
+// as the template has them): password sign-in's client (COGNITO only, password flows, no
+// OAuth) may not write email or email_verified; federated sign-in's (the providers only, the
+// hosted UI's code flow, no password flow) may write exactly the attributes the providers
+// map, as Cognito requires, and its tokens never carry aws.cognito.signin.user.admin, without
+// which no user may write their attributes. It returns the two clients' logical ids.
+func checkClients(t *testing.T, tp tmpl, providers map[string]map[string]any) (password, federated string) {
+	t.Helper()
+	clients := tp.ofType("AWS::Cognito::UserPoolClient")
+	if len(clients) != 2 {
+		t.Fatalf("app clients %v; want one for password sign-in and one for federated sign-in", clients)
+	}
+	for _, id := range clients {
+		if slices.Contains(strs(tp.props(id)["SupportedIdentityProviders"]), "COGNITO") {
+			password = id
+		} else {
+			federated = id
+		}
+	}
+	if password == "" || federated == "" {
+		t.Fatalf("clients %v: want one with COGNITO and one without", clients)
+	}
+	pc, fc := tp.props(password), tp.props(federated)
+
+	for name, cp := range map[string]map[string]any{"password": pc, "federated": fc} {
+		if cp["GenerateSecret"] != false {
+			t.Errorf("%s client GenerateSecret %v", name, cp["GenerateSecret"])
+		}
+		if slices.Contains(strs(cp["AllowedOAuthScopes"]), "aws.cognito.signin.user.admin") {
+			t.Errorf("%s client: its tokens may call the user's own attribute APIs", name)
+		}
+	}
+	if w := strs(pc["WriteAttributes"]); len(w) == 0 || slices.Contains(w, "email") || slices.Contains(w, "email_verified") {
+		t.Errorf("password client WriteAttributes %v; want a list without email and email_verified", w)
+	}
+	if got := strs(pc["SupportedIdentityProviders"]); !slices.Equal(got, []string{"COGNITO"}) {
+		t.Errorf("password client providers %v; want COGNITO only", got)
+	}
+	if pc["AllowedOAuthFlows"] != nil || pc["AllowedOAuthFlowsUserPoolClient"] == true {
+		t.Errorf("password client has OAuth flows %v", pc["AllowedOAuthFlows"])
+	}
+
+	if got := strs(fc["SupportedIdentityProviders"]); !slices.Equal(got, []string{"Google", "Microsoft", "GitHub"}) {
+		t.Errorf("federated client providers %v; want the three providers and not COGNITO", got)
+	}
+	if flows := strs(fc["ExplicitAuthFlows"]); !slices.Equal(flows, []string{"ALLOW_REFRESH_TOKEN_AUTH"}) {
+		t.Errorf("federated client auth flows %v; want the refresh token's only (no password sign-in)", flows)
+	}
+	if !slices.Equal(strs(fc["AllowedOAuthFlows"]), []string{"code"}) || !slices.Equal(strs(fc["CallbackURLs"]), []string{"https://app.example.com"}) {
+		t.Errorf("federated client OAuth %v %v", fc["AllowedOAuthFlows"], fc["CallbackURLs"])
+	}
+	scopes := strs(fc["AllowedOAuthScopes"])
+	slices.Sort(scopes)
+	if !slices.Equal(scopes, []string{"email", "openid", "profile"}) {
+		t.Errorf("federated client scopes %v; want openid, email and profile only", scopes)
+	}
+	mapped := map[string]bool{}
+	for name, p := range providers {
+		am, _ := p["AttributeMapping"].(map[string]any)
+		for attr := range am {
+			mapped[attr] = true
+			if !slices.Contains(strs(fc["WriteAttributes"]), attr) {
+				t.Errorf("provider %s maps %s, which the federated client may not write: Cognito would fail the sign-in", name, attr)
+			}
+		}
+	}
+	for _, attr := range strs(fc["WriteAttributes"]) {
+		if !mapped[attr] {
+			t.Errorf("the federated client may write %s, which no provider maps", attr)
+		}
+	}
+	for _, id := range tp.ofType("AWS::Cognito::UserPoolIdentityProvider") {
+		if !slices.Contains(strs(tp.resources[federated]["DependsOn"]), id) {
+			t.Errorf("the federated client does not wait for provider %s", id)
+		}
+	}
+	return password, federated
+}
+
+// checkAccessLog checks the stage's access log: JSON lines with what explains a failed
+// request, to a log group of its own with the functions' retention (0: the default).
+func checkAccessLog(t *testing.T, tp tmpl, days int) {
+	t.Helper()
+	if days == 0 {
+		days = stack.DefaultLogRetentionDays
+	}
+	stage := tp.props(tp.ofType("AWS::ApiGatewayV2::Stage")[0])
+	als, _ := stage["AccessLogSettings"].(map[string]any)
+	group := refID(als["DestinationArn"])
+	if tp.resources[group]["Type"] != "AWS::Logs::LogGroup" || tp.props(group)["RetentionInDays"] != float64(days) ||
+		tp.props(group)["LogGroupName"] != stack.AccessLogGroupName("Orgs") {
+		t.Errorf("stage access log to %q %v; want the log group %s with %d days' retention", group, tp.props(group), stack.AccessLogGroupName("Orgs"), days)
+	}
+	for _, fn := range tp.ofType("AWS::Lambda::Function") {
+		lc, _ := tp.props(fn)["LoggingConfig"].(map[string]any)
+		if refID(lc["LogGroup"]) == group {
+			t.Errorf("function %s logs to the access log group", fn)
+		}
+	}
+	format, _ := als["Format"].(string)
+	var fields map[string]string
+	if err := json.Unmarshal([]byte(format), &fields); err != nil {
+		t.Fatalf("access log format %q is not JSON: %v", format, err)
+	}
+	vars := slices.Collect(maps.Values(fields))
+	for _, v := range []string{"$context.requestId", "$context.routeKey", "$context.status", "$context.responseLatency",
+		"$context.integrationErrorMessage", "$context.authorizer.error", "$context.error.message"} {
+		if !slices.Contains(vars, v) {
+			t.Errorf("access log format %s lacks %s", format, v)
+		}
+	}
+}
+
+// checkLogGroupNames: every function logs to the log group the runbook names,
+// /Orgs/functions/<function>.
+func checkLogGroupNames(t *testing.T, tp tmpl, byName map[string]string) {
+	t.Helper()
+	for name, fn := range byName {
+		lc, _ := tp.props(fn)["LoggingConfig"].(map[string]any)
+		if got := tp.props(refID(lc["LogGroup"]))["LogGroupName"]; got != stack.LogGroupName("Orgs", name) {
+			t.Errorf("function %s logs to %v; want %s", name, got, stack.LogGroupName("Orgs", name))
+		}
+	}
+}
+
+// Documented limits of the services, which the stand-ins and CDK don't enforce and
+// CloudFormation only finds at deploy time (in the middle of a rollout, rolled back).
+const (
+	// CloudFormation quotas (AWS CloudFormation User Guide, "Understand CloudFormation
+	// quotas"): per template 500 resources, 200 outputs, 200 parameters, 200 mappings, a
+	// 1,024-byte description and a 1 MB body from S3 (where the CDK CLI puts them); a
+	// logical id of at most 255 alphanumeric characters.
+	cfnMaxResources      = 500
+	cfnMaxOutputs        = 200
+	cfnMaxParameters     = 200
+	cfnMaxMappings       = 200
+	cfnMaxDescription    = 1024
+	cfnMaxTemplateBytes  = 1_000_000
+	cfnMaxLogicalIDBytes = 255
+	// CloudWatch (Dashboard Body Structure and Syntax; PutMetricAlarm): up to 500 widgets a
+	// dashboard, 100 alarm ARNs an alarm status widget, 500 metrics a graph; an alarm name
+	// of 255 characters, a description of 1,024.
+	cwMaxWidgets          = 500
+	cwMaxAlarmsPerWidget  = 100
+	cwMaxMetricsPerGraph  = 500
+	cwMaxAlarmName        = 255
+	cwMaxAlarmDescription = 1024
+	// Lambda quotas (Lambda Developer Guide, "Lambda quotas"): memory 128 to 10,240 MB, a
+	// timeout of at most 900 s, environment variables of at most 4 KB in all, a description
+	// of 256 characters.
+	lambdaMinMemory      = 128
+	lambdaMaxMemory      = 10240
+	lambdaMaxTimeout     = 900
+	lambdaMaxEnvBytes    = 4096
+	lambdaMaxDescription = 256
+	// CloudWatch Logs: a log group name of 1 to 512 characters.
+	logsMaxGroupName = 512
+	// API Gateway HTTP APIs (API Gateway Developer Guide, "Quotas for HTTP APIs"): 300 routes
+	// and 300 integrations an API (adjustable, but a deploy past them fails).
+	httpAPIMaxRoutes       = 300
+	httpAPIMaxIntegrations = 300
+	// tokenBytes is what an unresolved reference counts for in a size estimate: a resolved
+	// name or ARN of the stack's own resources is shorter.
+	tokenBytes = 256
+)
+
+// resolvedSize estimates the length of a value once CloudFormation resolves it: literal
+// strings as they are, each reference (Ref, Fn::GetAtt, Fn::ImportValue, ...) as tokenBytes.
+func resolvedSize(v any) int {
+	switch v := v.(type) {
+	case string:
+		return len(v)
+	case []any:
+		n := 0
+		for _, e := range v {
+			n += resolvedSize(e)
+		}
+		return n
+	case map[string]any:
+		if join, ok := v["Fn::Join"].([]any); ok && len(join) == 2 {
+			sep, _ := join[0].(string)
+			parts, _ := join[1].([]any)
+			n := 0
+			for i, p := range parts {
+				if i > 0 {
+					n += len(sep)
+				}
+				n += resolvedSize(p)
+			}
+			return n
+		}
+		return tokenBytes
+	}
+	return len(fmt.Sprint(v))
+}
+
+// dashboardBody resolves a dashboard body (a string, or an Fn::Join of strings and
+// references, each reference inside a JSON string) to its JSON with every reference as a
+// placeholder, and decodes it.
+func dashboardBody(t *testing.T, v any) map[string]any {
+	t.Helper()
+	var text string
+	switch v := v.(type) {
+	case string:
+		text = v
+	case map[string]any:
+		join, _ := v["Fn::Join"].([]any)
+		if len(join) != 2 {
+			t.Fatalf("dashboard body %v", v)
+		}
+		var b strings.Builder
+		for i, p := range join[1].([]any) {
+			if i > 0 {
+				b.WriteString(join[0].(string))
+			}
+			if s, ok := p.(string); ok {
+				b.WriteString(s)
+			} else {
+				b.WriteString("REF")
+			}
+		}
+		text = b.String()
+	}
+	var body map[string]any
+	if err := json.Unmarshal([]byte(text), &body); err != nil {
+		t.Fatalf("dashboard body is not JSON once resolved: %v\n%s", err, text)
+	}
+	return body
+}
+
+// checkLimits applies the documented limits above to every template of a synthesis.
+func checkLimits(t *testing.T, syn synthesized) {
+	t.Helper()
+	tp := syn.tp
+	templates := map[string]assertions.Template{"root": syn.root}
+	for id, tm := range syn.nested {
+		templates[id] = tm
+	}
+	for name, tm := range templates {
+		raw := must(json.Marshal(tm.ToJSON()))
+		var doc struct {
+			Description string
+			Resources   map[string]any
+			Outputs     map[string]any
+			Parameters  map[string]any
+			Mappings    map[string]any
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Resources) > cfnMaxResources || len(doc.Outputs) > cfnMaxOutputs || len(doc.Parameters) > cfnMaxParameters || len(doc.Mappings) > cfnMaxMappings {
+			t.Errorf("template %s: %d resources, %d outputs, %d parameters, %d mappings; CloudFormation takes %d, %d, %d, %d",
+				name, len(doc.Resources), len(doc.Outputs), len(doc.Parameters), len(doc.Mappings), cfnMaxResources, cfnMaxOutputs, cfnMaxParameters, cfnMaxMappings)
+		}
+		if len(raw) > cfnMaxTemplateBytes || len(doc.Description) > cfnMaxDescription {
+			t.Errorf("template %s: %d bytes, a description of %d; CloudFormation takes %d and %d", name, len(raw), len(doc.Description), cfnMaxTemplateBytes, cfnMaxDescription)
+		}
+		for _, m := range []map[string]any{doc.Resources, doc.Outputs, doc.Parameters} {
+			for id := range m {
+				if len(id) > cfnMaxLogicalIDBytes || strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+					t.Errorf("template %s: logical id %q is not up to %d letters and digits", name, id, cfnMaxLogicalIDBytes)
+				}
+			}
+		}
+	}
+
+	// The dashboards.
+	for _, id := range tp.ofType("AWS::CloudWatch::Dashboard") {
+		body := dashboardBody(t, tp.props(id)["DashboardBody"])
+		widgets, _ := body["widgets"].([]any)
+		if len(widgets) == 0 || len(widgets) > cwMaxWidgets {
+			t.Errorf("dashboard %s: %d widgets; CloudWatch takes 1 to %d", id, len(widgets), cwMaxWidgets)
+		}
+		alarmsShown := 0
+		for _, w := range widgets {
+			w := w.(map[string]any)
+			p, _ := w["properties"].(map[string]any)
+			switch w["type"] {
+			case "alarm":
+				n := len(p["alarms"].([]any))
+				alarmsShown += n
+				if n == 0 || n > cwMaxAlarmsPerWidget {
+					t.Errorf("dashboard %s: alarm status widget %q lists %d alarms; CloudWatch takes 1 to %d", id, p["title"], n, cwMaxAlarmsPerWidget)
+				}
+			case "metric":
+				n := len(p["metrics"].([]any))
+				if n == 0 || n > cwMaxMetricsPerGraph || n > stack.MaxMetricsPerGraph {
+					t.Errorf("dashboard %s: graph %q has %d metrics; CloudWatch takes 1 to %d (the stack's own bound %d)", id, p["title"], n, cwMaxMetricsPerGraph, stack.MaxMetricsPerGraph)
+				}
+			}
+		}
+		if n := len(tp.ofType("AWS::CloudWatch::Alarm")); alarmsShown != n {
+			t.Errorf("dashboard %s shows %d alarms of %d", id, alarmsShown, n)
+		}
+	}
+	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
+		p := tp.props(id)
+		if name, ok := p["AlarmName"].(string); ok && len(name) > cwMaxAlarmName {
+			t.Errorf("alarm %s: name of %d characters; CloudWatch takes %d", id, len(name), cwMaxAlarmName)
+		}
+		if n := resolvedSize(p["AlarmDescription"]); n > cwMaxAlarmDescription {
+			t.Errorf("alarm %s: description of %d characters; CloudWatch takes %d", id, n, cwMaxAlarmDescription)
+		}
+	}
+
+	// The functions.
+	for _, id := range tp.ofType("AWS::Lambda::Function") {
+		p := tp.props(id)
+		mem, _ := p["MemorySize"].(float64)
+		timeout, _ := p["Timeout"].(float64)
+		if mem < lambdaMinMemory || mem > lambdaMaxMemory || timeout < 1 || timeout > lambdaMaxTimeout {
+			t.Errorf("function %s: %v MB, %v s; Lambda takes %d to %d MB and up to %d s", id, mem, timeout, lambdaMinMemory, lambdaMaxMemory, lambdaMaxTimeout)
+		}
+		if d, _ := p["Description"].(string); len(d) > lambdaMaxDescription {
+			t.Errorf("function %s: description of %d characters; Lambda takes %d", id, len(d), lambdaMaxDescription)
+		}
+		size := 0
+		for k, v := range tp.envVars(id) {
+			size += len(k) + resolvedSize(v)
+		}
+		if size > lambdaMaxEnvBytes {
+			t.Errorf("function %s: environment of about %d bytes; Lambda takes %d", id, size, lambdaMaxEnvBytes)
+		}
+	}
+	for _, id := range tp.ofType("AWS::Logs::LogGroup") {
+		if n := resolvedSize(tp.props(id)["LogGroupName"]); n > logsMaxGroupName {
+			t.Errorf("log group %s: name of %d characters; CloudWatch Logs takes %d", id, n, logsMaxGroupName)
+		}
+	}
+	if n, m := len(tp.ofType("AWS::ApiGatewayV2::Route")), len(tp.ofType("AWS::ApiGatewayV2::Integration")); n > httpAPIMaxRoutes || m > httpAPIMaxIntegrations {
+		t.Errorf("%d routes, %d integrations; an HTTP API takes %d and %d", n, m, httpAPIMaxRoutes, httpAPIMaxIntegrations)
+	}
 }

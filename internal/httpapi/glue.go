@@ -247,6 +247,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		b.cursors = cursorKey(env.Key(app.KeyCursors))
 	}
 	log := env.Log.With("route", r.Name)
+	metricName := metricFunctionName(r.Name)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		start := time.Now()
 		ctx = iam.AsFunction(ctx, r.Name)
@@ -272,6 +273,8 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		}
 		switch {
 		case out.StatusCode >= 500:
+			// The line is also the EMF record that counts the failure (metrics.go).
+			attrs = append(attrs, serverErrorMetric(metricName, time.Now())...)
 			reqLog.ErrorContext(ctx, "request failed", append(attrs, "error", err)...)
 		default:
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -214,10 +215,16 @@ func buildPostConfirmation(env *app.Env) any {
 			ID: attrs["sub"], Email: attrs["email"], EmailVerified: attrs["email_verified"] == "true", Name: attrs["name"],
 		})
 		if err != nil {
+			// Returned, so that Lambda counts it in the function's Errors metric, which the
+			// stack alarms on: a failure that is only logged reaches no one. The price: the
+			// user's ConfirmSignUp answers UserLambdaValidationException, and the front end
+			// shows an error at the step where the account is made. Nothing is lost or half
+			// done: the creation is idempotent (a second confirmation, or the user's first API
+			// call, which creates the same account through Orgs.Account, finishes it), and a
+			// failure here means the table is failing, when no API call would work either.
 			env.Log.ErrorContext(ctx, "post-confirmation: create account", slog.String("user", attrs["sub"]), slog.Any("error", err))
+			return ev, fmt.Errorf("post-confirmation: create the account of %s: %w", attrs["sub"], err)
 		}
-		// The account is also created on the user's first API call, so a failure here must not
-		// block the sign-up: the error is logged, not returned.
 		return ev, nil
 	}
 }
@@ -241,7 +248,7 @@ func buildPostAuthentication(env *app.Env) any {
 		var ev postAuthentication
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			env.Log.ErrorContext(ctx, "post-authentication: decode event", slog.Any("error", err))
-			return raw, nil
+			return raw, fmt.Errorf("post-authentication: decode the event: %w", err)
 		}
 		attrs := ev.Request.UserAttributes
 		ip := ""
@@ -249,10 +256,16 @@ func buildPostAuthentication(env *app.Env) any {
 			ip = ev.Request.UserContextData.IPAddress
 		}
 		if err := log.SignedIn(ctx, attrs["sub"], attrs["email"], ip); err != nil {
+			// Returned, so that Lambda counts it in the function's Errors metric, which the
+			// stack alarms on. Cognito then refuses this sign-in (InitiateAuth answers
+			// UserLambdaValidationException and issues no tokens): a sign-in the orgs' event
+			// logs can't record doesn't happen. The store is the one every API call needs, so
+			// while it fails the user could do nothing with the tokens anyway; the SDK has
+			// already retried what was retryable.
 			env.Log.ErrorContext(ctx, "post-authentication: log sign-in", slog.String("user", attrs["sub"]), slog.Any("error", err))
+			return raw, fmt.Errorf("post-authentication: log the sign-in of %s: %w", attrs["sub"], err)
 		}
-		// A failure to log must not refuse the sign-in: Cognito would fail it. The event is
-		// answered back unchanged, as Cognito expects.
+		// The event is answered back unchanged, as Cognito expects.
 		return raw, nil
 	}
 }
