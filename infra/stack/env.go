@@ -15,7 +15,9 @@ import (
 // that needs it there fails the synthesis.
 type settings struct {
 	tableName, appURL, mailFrom, appSecretARN *string
-	userPoolID, userPoolClientID              *string
+	// webhookQueueURL is the webhook delivery queue's URL.
+	webhookQueueURL              *string
+	userPoolID, userPoolClientID *string
 	// secrets are the secrets functions may read, by Route.ReadsSecrets name.
 	secrets map[string]readableSecret
 	// features are the settings of each configured feature's functions, by Route.Feature.
@@ -43,6 +45,7 @@ var EnvRule = map[string]string{
 	"USER_POOL_ID":        "functions with a cognito-idp: action, and get-config",
 	"USER_POOL_CLIENT_ID": "get-config",
 	"APP_SECRET_ARN":      "functions marked Secret (the paged lists: the glue seals their cursors), which may read that one secret",
+	"WEBHOOK_QUEUE_URL":   "functions with an sqs: action (they send webhook delivery jobs, or take them)",
 }
 
 // functionEnv is a function's environment: only the settings it uses, by the rules of EnvRule,
@@ -80,6 +83,9 @@ func functionEnv(fn functionSpec, s settings) map[string]*string {
 	}
 	if fn.secret {
 		set("APP_SECRET_ARN", s.appSecretARN)
+	}
+	if uses("sqs") {
+		set("WEBHOOK_QUEUE_URL", s.webhookQueueURL)
 	}
 	if fn.feature != "" {
 		for k, v := range s.features[fn.feature] {

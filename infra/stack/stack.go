@@ -215,13 +215,15 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	table := newTable(stack)
 	identity := newMailIdentity(stack, props)
 	secret := newAppSecret(stack)
+	webhookQueue := newWebhookQueue(stack)
 
 	// What the functions get that does not depend on the user pool: all the post-confirmation
 	// trigger may have, since the pool depends on it.
 	b.res = resources{
-		dynamo: []string{*table.TableArn(), *table.TableArn() + "/index/*"},
-		ses:    []string{*identity.EmailIdentityArn()},
-		stream: []string{*table.TableStreamArn()},
+		dynamo:       []string{*table.TableArn(), *table.TableArn() + "/index/*"},
+		ses:          []string{*identity.EmailIdentityArn()},
+		stream:       []string{*table.TableStreamArn()},
+		webhookQueue: []string{*webhookQueue.QueueArn()},
 	}
 	b.settings = settings{
 		tableName: table.TableName(),
@@ -230,8 +232,9 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		// Not the secret's value: its ARN, for the functions marked Secret only, whose role may
 		// read that one secret; they read it from Secrets Manager at their cold start
 		// (app.Env.Secret), so no function's configuration holds it (principle 9).
-		appSecretARN: secret.SecretArn(),
-		secrets:      map[string]readableSecret{},
+		appSecretARN:    secret.SecretArn(),
+		webhookQueueURL: webhookQueue.QueueUrl(),
+		secrets:         map[string]readableSecret{},
 	}
 	if props.GitHubClientID != "" {
 		b.settings.secrets[httpapi.SecretGitHubOIDCKeys] = importSecret(props.GitHubKeySecret)
@@ -261,8 +264,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		b.newScheduledFunction(f)
 	}
 	for _, f := range triggers.Functions {
-		if f.Kind == triggers.KindStream {
+		switch f.Kind {
+		case triggers.KindStream:
 			b.newStreamProcessor(f, table)
+		case triggers.KindQueue:
+			b.newQueueFunction(f, webhookQueue)
 		}
 	}
 
@@ -449,7 +455,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, f := range fns {
 		use(f.Name)
 		switch f.Kind {
-		case triggers.KindSchedule, triggers.KindStream, triggers.KindPostAuthentication:
+		case triggers.KindSchedule, triggers.KindStream, triggers.KindQueue, triggers.KindPostAuthentication:
 		case triggers.KindPostConfirmation:
 			postConfirmation++
 			if postConfirmation > 1 {
@@ -605,6 +611,57 @@ type resources struct {
 	dynamo, ses, cognito []string
 	// stream is the table's stream, which only the stream processor reads.
 	stream []string
+	// webhookQueue is the webhook delivery queue: the sqs: actions of the function table
+	// apply to it (sending jobs, hiding one until it is due).
+	webhookQueue []string
+}
+
+// queueConsumerActions are what the event source mapping needs of the delivery function's
+// role to take jobs from the webhook queue, granted on that queue alone.
+var queueConsumerActions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+
+// WebhookQueueID is the construct id of the webhook delivery queue: a work queue, whose depth
+// is not alarmed as a failure queue's (its dead-letter queue's is).
+const WebhookQueueID = "WebhookDeliveryQueue"
+
+// newWebhookQueue defines the FIFO queue of webhook delivery jobs (one message group per
+// endpoint: triggers.WebhookDelivery, docs/webhooks.md) and its dead-letter queue, a FIFO
+// failure queue kept 14 days. A job hidden until its retry is due stays in flight up to
+// 10 hours, within the 12 SQS allows; retention is the longest SQS has (14 days), beyond
+// the retry schedule's 28 hours.
+func newWebhookQueue(stack awscdk.Stack) awssqs.Queue {
+	dead := awssqs.NewQueue(stack, jsii.String(WebhookQueueID+"Failures"), &awssqs.QueueProps{
+		Fifo:            jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+	})
+	awscdk.Tags_Of(dead).Add(jsii.String("purpose"), jsii.String("Webhook delivery jobs received too often"), nil)
+	return awssqs.NewQueue(stack, jsii.String(WebhookQueueID), &awssqs.QueueProps{
+		Fifo:              jsii.Bool(true),
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(triggers.DeliveryVisibilitySeconds)),
+		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dead, MaxReceiveCount: jsii.Number(triggers.DeliveryMaxReceives)},
+	})
+}
+
+// newQueueFunction defines the webhook delivery function f and the event source mapping that
+// feeds it from queue: one job per invocation, batch item failures reported. (The L1
+// mapping, as for the stream: the role's inline policy allows the queue's reads.)
+func (b *builder) newQueueFunction(f *triggers.Function, queue awssqs.Queue) awslambda.Function {
+	spec := triggerSpec(f)
+	spec.consumesQueue = true
+	spec.timeoutSeconds = triggers.DeliveryTimeoutSeconds
+	fn := b.newFunction(b.stack, spec)
+	awslambda.NewCfnEventSourceMapping(fn, jsii.String("DeliveryQueue"), &awslambda.CfnEventSourceMappingProps{
+		FunctionName:          fn.FunctionName(),
+		EventSourceArn:        queue.QueueArn(),
+		BatchSize:             jsii.Number(triggers.DeliveryBatchSize),
+		FunctionResponseTypes: jsii.Strings("ReportBatchItemFailures"),
+	})
+	return fn
 }
 
 // streamActions are what the event source mapping needs of the stream processor's role to
@@ -667,6 +724,9 @@ type functionSpec struct {
 	failureQueue awssqs.IQueue
 	// readsStream: the function's role may read the table's stream (the stream processor).
 	readsStream bool
+	// consumesQueue: the function's role may take jobs from the webhook queue (the delivery
+	// function's event source mapping).
+	consumesQueue bool
 }
 
 func routeSpec(r *httpapi.Route) functionSpec {
@@ -717,6 +777,7 @@ func policyStatements(fn functionSpec, res resources) []serviceStatement {
 		{sid: "Table", resources: res.dynamo},
 		{sid: "Mail", resources: res.ses},
 		{sid: "UserPool", resources: res.cognito},
+		{sid: "WebhookQueue", resources: res.webhookQueue},
 	}
 	for _, a := range fn.actions {
 		service, op, ok := strings.Cut(a, ":")
@@ -736,6 +797,8 @@ func policyStatements(fn functionSpec, res resources) []serviceStatement {
 					"use the user attributes of the event instead", fn.name, a))
 			}
 			i = 2
+		case "sqs":
+			i = 3
 		default:
 			panic(fmt.Sprintf("stack: function %s: action %q: no resource known for service %q", fn.name, a, service))
 		}
@@ -782,6 +845,9 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 	}
 	if fn.readsStream {
 		stmts = append(stmts, serviceStatement{sid: "Stream", actions: streamActions, resources: b.res.stream})
+	}
+	if fn.consumesQueue {
+		stmts = append(stmts, serviceStatement{sid: "WebhookQueueConsumer", actions: queueConsumerActions, resources: b.res.webhookQueue})
 	}
 	if fn.failureQueue != nil {
 		stmts = append(stmts, serviceStatement{sid: "FailureQueue", actions: []string{"sqs:SendMessage"}, resources: []string{*fn.failureQueue.QueueArn()}})
