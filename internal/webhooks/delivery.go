@@ -147,9 +147,17 @@ func (d *Dispatcher) Sink(ctx context.Context, ev audit.Event) error {
 			return nil
 		case errors.Is(err, ErrChainMoved):
 			continue
-		default:
+		case err != nil:
 			return err
 		}
+		var jobs []outbox.Message
+		for _, f := range fans {
+			if f.Message != nil {
+				jobs = append(jobs, *f.Message)
+			}
+		}
+		d.sendNow(ctx, jobs)
+		return nil
 	}
 	return fmt.Errorf("webhooks: fan-out of event %s: chains kept moving", ev.ID)
 }
@@ -276,7 +284,32 @@ func (d *Dispatcher) Deliver(ctx context.Context, job Job) error {
 		rec.Chain = &ChainMove{OrgID: job.OrgID, WebhookID: job.WebhookID, Disable: true}
 		rec.Event = d.disabledEvent(ctx, *ep)
 	}
-	return d.recordIgnoringStale(ctx, rec)
+	if err := d.Store.RecordAttempt(ctx, rec); err != nil {
+		if errors.Is(err, ErrStale) {
+			return nil
+		}
+		return err
+	}
+	d.sendNow(ctx, messages)
+	return nil
+}
+
+// sendNow hands jobs just written with their change (the first attempts of a fan-out, the
+// chain's next delivery, a retry) to the queue at once, rather than after the table's
+// stream has brought their outbox messages round to the stream processor: that saves a
+// trip through the stream on an endpoint's path, which the other orgs' work shares. The
+// outbox message stays the guarantee: the stream processor queues it too, which the queue
+// drops as a duplicate of the same id (its deduplication window is 5 minutes; a job queued
+// twice later finds its delivery moved on and does nothing). A failed send is only logged.
+func (d *Dispatcher) sendNow(ctx context.Context, jobs []outbox.Message) {
+	if d.Queue == nil {
+		return
+	}
+	for _, m := range jobs {
+		if err := d.Enqueue(ctx, m); err != nil {
+			d.Log.WarnContext(ctx, "webhook job not queued now; its outbox message will", "id", m.ID, "error", err)
+		}
+	}
 }
 
 // recordAdvance records the head's outcome and moves the chain to the next delivery, trying
@@ -302,6 +335,10 @@ func (d *Dispatcher) recordAdvance(ctx context.Context, job Job, before, after D
 			rec.Messages = []outbox.Message{m}
 		}
 		err = d.Store.RecordAttempt(ctx, rec)
+		if err == nil {
+			d.sendNow(ctx, rec.Messages)
+			return nil
+		}
 		if !errors.Is(err, ErrChainMoved) {
 			if errors.Is(err, ErrStale) {
 				return nil

@@ -854,10 +854,10 @@ func TestEnqueuePutsAJobInItsEndpointsGroupWithoutAnAttempt(t *testing.T) {
 	r := newRig(t)
 	rc := newReceiver(t)
 	ep, _ := r.endpoint(rc.URL, "org.updated")
-	q := &sent{}
-	r.disp.Queue = q
 	r.change("Acme 2")
 	r.sinkNew()
+	q := &sent{}
+	r.disp.Queue = q
 	msgs := r.q.due(r.clock.Now())
 	for _, m := range msgs {
 		if err := r.disp.Enqueue(context.Background(), m); err != nil {
