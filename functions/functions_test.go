@@ -22,6 +22,7 @@ import (
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/sqs"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/toolauth"
 	"github.com/vendorportal/orgs/internal/triggers"
@@ -160,6 +161,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	}{
 		{"ses:", []string{"github.com/aws/aws-sdk-go-v2/service/ses", "github.com/vendorportal/orgs/internal/ses"}},
 		{"cognito-idp:", []string{"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider", "github.com/vendorportal/orgs/internal/cognito"}},
+		{"sqs:", []string{"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/vendorportal/orgs/internal/sqs"}},
 		{"", []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"}}, // read with a signed request (package secrets)
 		{"", []string{"text/template", "html/template"}},
 	}
@@ -226,7 +228,7 @@ func functionDeps(t *testing.T) map[string][]string {
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
 	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install,
-		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install}
+		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install, "sqs": sqs.Install}
 	// As in AWS, the server's secret is in Secrets Manager (a stand-in here).
 	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
 	sm, err := standins.NewSecretsManager(map[string]string{secretARN: "s3cret"})
