@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/seal"
@@ -54,8 +55,20 @@ func (e *Env) UseWebhookQueue(q JobQueue) { preset(e, "webhook-queue", q) }
 // installedQueue is the Env's webhook queue, looked up when a job is sent.
 type installedQueue struct{ e *Env }
 
+// Send sends with the installed queue; without one it fails (the outbox tries the job again
+// later) rather than panicking: tests that run the stream processor without a queue.
 func (q installedQueue) Send(ctx context.Context, group, dedupID string, body []byte) error {
-	return q.e.WebhookQueue().Send(ctx, group, dedupID, body)
+	q.e.mu.Lock()
+	l, ok := q.e.cache["webhook-queue"]
+	q.e.mu.Unlock()
+	jq, installed := JobQueue(nil), false
+	if ok {
+		jq, installed = l.v.(JobQueue)
+	}
+	if !installed {
+		return errors.New("app: no webhook queue installed (sqs.Install): the job waits in the outbox")
+	}
+	return jq.Send(ctx, group, dedupID, body)
 }
 
 // JobQueue is the webhook queue as the functions use it: jobs are sent to it (by the stream
