@@ -100,10 +100,11 @@ Local API is up.
   data             %s
   scheduled job    every %s (JOB_INTERVAL)
   stream processor in-process, fed from the table's stream
+  webhook delivery in-process, fed from the SQS FIFO stand-in at %s
   email budget     %s emails an org a day (ORG_DAILY_EMAIL_LIMIT)
 Ctrl-C stops everything.
 `, addr, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
-		c.SESEndpoint, c.SESEndpoint, dataDir, interval, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"))
+		c.SESEndpoint, c.SESEndpoint, dataDir, interval, c.SQSEndpoint, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"))
 
 	select {
 	case err := <-serveErr:

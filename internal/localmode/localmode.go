@@ -53,8 +53,8 @@ type Options struct {
 	// StreamFromLatest starts the stream processor at the stream's end rather than its
 	// beginning (see streamfeed.Feeder.FromLatest): `make run`, whose data outlives restarts.
 	StreamFromLatest bool
-	// SQSEndpoint names an SQS stand-in already running; empty: New serves one in-process
-	// (package sqslocal) until ctx ends.
+	// SQSEndpoint names an SQS stand-in already running (or Config.SQSEndpoint does); empty:
+	// New serves one in-process (package sqslocal) until ctx ends.
 	SQSEndpoint string
 }
 
@@ -91,7 +91,10 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create user pool %s: %w", o.PoolName, err)
 	}
-	if cfg.SQSEndpoint = o.SQSEndpoint; cfg.SQSEndpoint == "" {
+	if o.SQSEndpoint != "" {
+		cfg.SQSEndpoint = o.SQSEndpoint
+	}
+	if cfg.SQSEndpoint == "" {
 		srv, err := sqslocal.Start(ctx, "127.0.0.1:0")
 		if err != nil {
 			return nil, err
