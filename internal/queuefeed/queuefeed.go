@@ -41,7 +41,7 @@ type Feeder struct {
 
 // DefaultConcurrency is how many invocations run at once unless set: a stalling endpoint
 // holds one of them for its 15 s attempt, the others go on.
-const DefaultConcurrency = 8
+const DefaultConcurrency = 16
 
 // pollWait is the long poll's wait in seconds, as the event source mapping polls.
 const pollWait = 20
