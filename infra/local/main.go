@@ -75,6 +75,8 @@ func run(ctx context.Context) error {
 		// The data outlives restarts: the stream processor starts at the stream's end, and
 		// the scheduled job re-drives what it missed meanwhile.
 		StreamFromLatest: true,
+		// The webhook jobs waiting in the SQS stand-in outlive restarts too.
+		SQSFile: filepath.Join(dataDir, "sqs.json"),
 	})
 	if err != nil {
 		return err

@@ -56,6 +56,9 @@ type Options struct {
 	// SQSEndpoint names an SQS stand-in already running (or Config.SQSEndpoint does); empty:
 	// New serves one in-process (package sqslocal) until ctx ends.
 	SQSEndpoint string
+	// SQSFile, when set, is where the in-process SQS stand-in keeps its queues across
+	// restarts (`make run`: .local/sqs.json).
+	SQSFile string
 }
 
 // DeliveryQueueName is the webhook delivery queue's name in the SQS stand-in.
@@ -95,7 +98,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 		cfg.SQSEndpoint = o.SQSEndpoint
 	}
 	if cfg.SQSEndpoint == "" {
-		srv, err := sqslocal.Start(ctx, "127.0.0.1:0")
+		srv, err := sqslocal.StartPersistent(ctx, "127.0.0.1:0", o.SQSFile)
 		if err != nil {
 			return nil, err
 		}

@@ -19,9 +19,13 @@
 // maxReceiveCount times moves to the dead-letter queue. A MessageDeduplicationId seen in the
 // last 5 minutes is accepted and dropped. Long polls (WaitTimeSeconds) wait for a message.
 //
+// With a file (StartPersistent), the queues and their messages are written there after every
+// change and read back at the start, every message visible again (as after a crash: their
+// visibility would have lapsed), so `make run` keeps its webhook jobs across restarts.
+//
 // What it does not: standard queues, per-message delays, message attributes, batches of sends,
-// permissions, persistence (the queue lives as long as the process). Only the actions the
-// application and its tests call are served; any other answers InvalidAction.
+// permissions. Only the actions the application and its tests call are served; any other
+// answers InvalidAction.
 package sqslocal
 
 import (
@@ -31,9 +35,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +75,7 @@ type Server struct {
 	changed chan struct{}     // closed and replaced on every change
 	seq     int64
 	now     func() time.Time
+	file    string
 }
 
 type queue struct {
@@ -95,8 +102,13 @@ type message struct {
 	visibleAt                     time.Time // while in flight
 }
 
-// Start serves a stand-in on addr ("127.0.0.1:0" for a free port) until ctx ends.
+// Start serves a stand-in on addr ("127.0.0.1:0" for a free port) until ctx ends, in memory.
 func Start(ctx context.Context, addr string) (*Server, error) {
+	return StartPersistent(ctx, addr, "")
+}
+
+// StartPersistent is Start keeping the queues in file ("" for none).
+func StartPersistent(ctx context.Context, addr, file string) (*Server, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("sqslocal: listen on %s: %w", addr, err)
@@ -106,6 +118,11 @@ func Start(ctx context.Context, addr string) (*Server, error) {
 		queues:   map[string]*queue{},
 		changed:  make(chan struct{}),
 		now:      time.Now,
+		file:     file,
+	}
+	if err := s.load(); err != nil {
+		l.Close()
+		return nil, err
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(l) }()
@@ -197,10 +214,97 @@ func num(in map[string]json.RawMessage, key string) (int, bool) {
 	return v, true
 }
 
-// notify wakes the long polls; call with s.mu held.
+// notify wakes the long polls and saves the queues; call with s.mu held.
 func (s *Server) notify() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+	s.save()
+}
+
+// saved is the file's form of the queues: names and settings, and the messages in order.
+type saved struct {
+	Seq    int64
+	Queues []savedQueue
+}
+
+type savedQueue struct {
+	Name, DLQName     string
+	VisibilitySeconds int
+	ContentDedup      bool
+	MaxReceives       int
+	Messages          []savedMessage
+}
+
+type savedMessage struct {
+	ID, Body, Group, DedupID, Seq string
+	Sent                          time.Time
+	Receives                      int
+}
+
+// save writes the queues to the file, if any; call with s.mu held. A failure is ignored: the
+// queues still work, only a restart would lose them.
+func (s *Server) save() {
+	if s.file == "" {
+		return
+	}
+	out := saved{Seq: s.seq}
+	for _, q := range s.queues {
+		sq := savedQueue{Name: q.name, VisibilitySeconds: int(q.visibility / time.Second), ContentDedup: q.contentDedup, MaxReceives: q.maxReceives}
+		if d := s.byARN(q.dlqARN); d != nil {
+			sq.DLQName = d.name
+		}
+		for _, m := range q.msgs {
+			sq.Messages = append(sq.Messages, savedMessage{m.id, m.body, m.group, m.dedupID, m.seq, m.sent, m.receives})
+		}
+		out.Queues = append(out.Queues, sq)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return
+	}
+	tmp := s.file + ".tmp"
+	if os.WriteFile(tmp, b, 0o600) == nil {
+		_ = os.Rename(tmp, s.file)
+	}
+}
+
+// load reads the queues back from the file, if there is one.
+func (s *Server) load() error {
+	if s.file == "" {
+		return nil
+	}
+	b, err := os.ReadFile(s.file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqslocal: %w", err)
+	}
+	var in saved
+	if err := json.Unmarshal(b, &in); err != nil {
+		return fmt.Errorf("sqslocal: read %s: %w", s.file, err)
+	}
+	s.seq = in.Seq
+	for _, sq := range in.Queues {
+		q := s.newQueue(sq.Name)
+		q.visibility, q.contentDedup, q.maxReceives = time.Duration(sq.VisibilitySeconds)*time.Second, sq.ContentDedup, sq.MaxReceives
+		if sq.DLQName != "" {
+			q.dlqARN = s.newQueue(sq.DLQName).arn
+		}
+		for _, m := range sq.Messages {
+			q.msgs = append(q.msgs, &message{id: m.ID, body: m.Body, group: m.Group, dedupID: m.DedupID, seq: m.Seq, sent: m.Sent, receives: m.Receives})
+		}
+		s.queues[q.name] = q
+	}
+	return nil
+}
+
+// newQueue returns a queue named name with the defaults, not registered.
+func (s *Server) newQueue(name string) *queue {
+	return &queue{
+		name: name, url: s.Endpoint + "/" + account + "/" + name, arn: "arn:aws:sqs:" + region + ":" + account + ":" + name,
+		visibility: 30 * time.Second, dedup: map[string]dedupEntry{},
+	}
 }
 
 // queueOf returns the queue a request's QueueUrl names; call with s.mu held.
@@ -220,10 +324,8 @@ func (s *Server) createQueue(in map[string]json.RawMessage) (any, error) {
 	if !strings.HasSuffix(name, ".fifo") || attrs["FifoQueue"] != "true" {
 		return nil, errInvalid("the stand-in serves FIFO queues only: a name ending in .fifo and FifoQueue true")
 	}
-	q := &queue{
-		name: name, url: s.Endpoint + "/" + account + "/" + name, arn: "arn:aws:sqs:" + region + ":" + account + ":" + name,
-		visibility: 30 * time.Second, contentDedup: attrs["ContentBasedDeduplication"] == "true", dedup: map[string]dedupEntry{},
-	}
+	q := s.newQueue(name)
+	q.contentDedup = attrs["ContentBasedDeduplication"] == "true"
 	if v, ok := attrs["VisibilityTimeout"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || time.Duration(n)*time.Second > MaxVisibility {
@@ -251,6 +353,7 @@ func (s *Server) createQueue(in map[string]json.RawMessage) (any, error) {
 		return map[string]string{"QueueUrl": old.url}, nil
 	}
 	s.queues[name] = q
+	s.save()
 	return map[string]string{"QueueUrl": q.url}, nil
 }
 
@@ -341,6 +444,11 @@ func (s *Server) take(q *queue, max int, visibility time.Duration, now time.Time
 	}
 	var got []*message
 	var keep []*message
+	defer func() {
+		if len(got) > 0 || len(keep) < len(q.msgs) {
+			s.save() // receive counts, dead letters
+		}
+	}()
 	for _, m := range q.msgs {
 		if len(got) >= max || blocked[m.group] {
 			keep = append(keep, m)

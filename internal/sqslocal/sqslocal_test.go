@@ -157,3 +157,37 @@ func TestAHiddenMessageHoldsItsGroupAndItsOldReceiptDies(t *testing.T) {
 		t.Errorf("long poll: %v", bodies(ms))
 	}
 }
+
+// With a file, a restarted stand-in has the queues and their messages, in flight ones
+// visible again, in order.
+func TestAPersistentStandInKeepsItsMessagesAcrossARestart(t *testing.T) {
+	file := t.TempDir() + "/sqs.json"
+	ctx, stop := context.WithCancel(t.Context())
+	srv, err := sqslocal.StartPersistent(ctx, "127.0.0.1:0", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := standins.SQSClient(srv.Endpoint)
+	url, _, err := sqslocal.EnsureDeliveryQueue(ctx, c, "jobs.fifo", 60, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, c, url, "a", "1")
+	send(t, c, url, "a", "2")
+	if got := bodies(receive(t, c, url, 1)); !slices.Equal(got, []string{"a:1"}) {
+		t.Fatalf("before the restart: %v", got)
+	}
+	stop()
+	srv2, err := sqslocal.StartPersistent(t.Context(), "127.0.0.1:0", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := standins.SQSClient(srv2.Endpoint)
+	url2, _, err := sqslocal.EnsureDeliveryQueue(t.Context(), c2, "jobs.fifo", 60, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bodies(receive(t, c2, url2, 10)); !slices.Equal(got, []string{"a:1", "a:2"}) {
+		t.Errorf("after the restart: %v", got)
+	}
+}
