@@ -11,7 +11,6 @@ package queuefeed
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -114,22 +113,15 @@ func (f *Feeder) poll(ctx context.Context) {
 	for _, b := range resp.BatchItemFailures {
 		failed[b.ItemIdentifier] = true
 	}
-	var entries []types.DeleteMessageBatchRequestEntry
-	for i, r := range ev.Records {
-		if !failed[r.MessageId] {
-			entries = append(entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(r.ReceiptHandle)})
+	// One DeleteMessage per message done (its IAM action, sqs:DeleteMessage, is also what the
+	// mapping's batch deletes need). It does not wait on the caller's end: what was done must
+	// not come back.
+	for _, r := range ev.Records {
+		if failed[r.MessageId] {
+			continue
 		}
-	}
-	if len(entries) == 0 {
-		return
-	}
-	// Deleting does not wait on the caller's end: what was done must not come back.
-	dout, err := f.Client.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(f.QueueURL), Entries: entries})
-	if err != nil {
-		f.log().WarnContext(ctx, "queue feed: delete", "queue", f.QueueURL, "error", err)
-		return
-	}
-	for _, e := range dout.Failed {
-		f.log().WarnContext(ctx, "queue feed: delete", "queue", f.QueueURL, "entry", aws.ToString(e.Id), "error", aws.ToString(e.Message))
+		if _, err := f.Client.DeleteMessage(context.WithoutCancel(ctx), &sqs.DeleteMessageInput{QueueUrl: aws.String(f.QueueURL), ReceiptHandle: aws.String(r.ReceiptHandle)}); err != nil {
+			f.log().WarnContext(ctx, "queue feed: delete", "queue", f.QueueURL, "messageId", r.MessageId, "error", err)
+		}
 	}
 }
