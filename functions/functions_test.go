@@ -22,6 +22,7 @@ import (
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/sqs"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/toolauth"
 	"github.com/vendorportal/orgs/internal/triggers"
@@ -162,6 +163,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	}{
 		{"ses:", []string{"github.com/aws/aws-sdk-go-v2/service/ses", "github.com/vendorportal/orgs/internal/ses"}},
 		{"cognito-idp:", []string{"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider", "github.com/vendorportal/orgs/internal/cognito"}},
+		{"sqs:", []string{"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/vendorportal/orgs/internal/sqs"}},
 		{"", []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"}}, // read with a signed request (package secrets)
 		{"", []string{"text/template", "html/template"}},
 	}
@@ -228,7 +230,7 @@ func functionDeps(t *testing.T) map[string][]string {
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
 	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install,
-		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install}
+		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install, "sqs": sqs.Install}
 	// As in AWS, the server's keys are in Secrets Manager (a stand-in here), and a function
 	// holds the ARNs of its own keys only: asking for another panics.
 	values := map[string]string{}

@@ -80,6 +80,8 @@ func run(ctx context.Context) error {
 		// The data outlives restarts: the stream processor starts at the stream's end, and
 		// the scheduled job re-drives what it missed meanwhile.
 		StreamFromLatest: true,
+		// The webhook jobs waiting in the SQS stand-in outlive restarts too.
+		SQSFile: filepath.Join(dataDir, "sqs.json"),
 	})
 	if err != nil {
 		return err
@@ -104,10 +106,11 @@ Local API is up.
   data             %s
   scheduled job    every %s (JOB_INTERVAL)
   stream processor in-process, fed from the table's stream
+  webhook delivery in-process, fed from the SQS FIFO stand-in at %s
   email budget     %s emails an org a day (ORG_DAILY_EMAIL_LIMIT), %s a user (USER_DAILY_EMAIL_LIMIT)
 Ctrl-C stops everything.
 `, addr, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
-		c.SESEndpoint, c.SESEndpoint, dataDir, interval, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"), envOr("USER_DAILY_EMAIL_LIMIT", "2000"))
+		c.SESEndpoint, c.SESEndpoint, dataDir, interval, c.SQSEndpoint, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"), envOr("USER_DAILY_EMAIL_LIMIT", "2000"))
 
 	select {
 	case err := <-serveErr:

@@ -19,7 +19,9 @@ type settings struct {
 	// keyARNs are the ARNs of the server's keys, by purpose (app.Keys).
 	keyARNs map[string]*string
 	// apiURL is the API's public base URL: the HTTP API's endpoint, or OrgsStackProps.APIURL.
-	apiURL                       *string
+	apiURL *string
+	// webhookQueueURL is the webhook delivery queue's URL.
+	webhookQueueURL              *string
 	userPoolID, userPoolClientID *string
 	// secrets are the secrets functions may read, by Route.ReadsSecrets name.
 	secrets map[string]readableSecret
@@ -61,6 +63,7 @@ var EnvRule = map[string]string{
 	"WEBHOOK_KEY_ARN":     "functions whose Keys name the webhook key (the webhook routes, the stream processor and the job)",
 	"GOMEMLIMIT":          "every function: 90% of its memory, so that Go's collector works harder before the function runs out",
 	"API_URL":             "the SCIM capability's functions (the absolute links of SCIM answers, meta.location)",
+	"WEBHOOK_QUEUE_URL":   "functions with an sqs: action (they send webhook delivery jobs, or take them)",
 }
 
 // goMemLimit is GOMEMLIMIT for a function of memoryMB: 90% of it, the rest left to what Go
@@ -105,6 +108,9 @@ func functionEnv(fn functionSpec, s settings) map[string]*string {
 	}
 	for _, k := range fn.keys {
 		set(app.KeyEnv[k], s.keyARN(fn.name, k))
+	}
+	if uses("sqs") {
+		set("WEBHOOK_QUEUE_URL", s.webhookQueueURL)
 	}
 	if fn.feature != "" {
 		for k, v := range s.features[fn.feature] {

@@ -387,7 +387,8 @@ func (o *operations) finish(api awsapigatewayv2.HttpApi, functions []namedFuncti
 func (o *operations) queues() []awscdk.CfnResource {
 	var out []awscdk.CfnResource
 	for _, c := range *o.stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if r, ok := c.(awscdk.CfnResource); ok && *r.CfnResourceType() == "AWS::SQS::Queue" {
+		// The webhook delivery queue is a work queue: its dead-letter queue is the failure queue.
+		if r, ok := c.(awscdk.CfnResource); ok && *r.CfnResourceType() == "AWS::SQS::Queue" && *r.Node().Scope().Node().Id() != WebhookQueueID {
 			out = append(out, r)
 		}
 	}

@@ -235,6 +235,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	table := newTable(stack)
 	identity := newMailIdentity(stack, props)
 	keys := newKeys(stack)
+	webhookQueue := newWebhookQueue(stack)
 
 	// What the functions get that does not depend on the user pool: all the post-confirmation
 	// trigger may have, since the pool depends on it.
@@ -244,6 +245,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		Stream:       *table.TableStreamArn(),
 		Keys:         map[string]string{},
 		Secrets:      map[string]string{},
+		WebhookQueue: *webhookQueue.QueueArn(),
 	}
 	for purpose, k := range keys {
 		b.res.Keys[purpose] = *k.SecretArn()
@@ -256,8 +258,9 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		// whose roles may read those keys alone; they read them from Secrets Manager at
 		// their cold start (app.Env.Key), so no function's configuration holds one
 		// (principle 9), and a paged list can derive no org token.
-		keyARNs: map[string]*string{},
-		secrets: map[string]readableSecret{},
+		keyARNs:         map[string]*string{},
+		webhookQueueURL: webhookQueue.QueueUrl(),
+		secrets:         map[string]readableSecret{},
 	}
 	for purpose, k := range keys {
 		b.settings.keyARNs[purpose] = k.SecretArn()
@@ -293,8 +296,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		b.newScheduledFunction(f)
 	}
 	for _, f := range triggers.Functions {
-		if f.Kind == triggers.KindStream {
+		switch f.Kind {
+		case triggers.KindStream:
 			b.newStreamProcessor(f, table)
+		case triggers.KindQueue:
+			b.newQueueFunction(f, webhookQueue)
 		}
 	}
 
@@ -505,7 +511,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, f := range fns {
 		use(f.Name)
 		switch f.Kind {
-		case triggers.KindSchedule, triggers.KindStream, triggers.KindPostAuthentication:
+		case triggers.KindSchedule, triggers.KindStream, triggers.KindQueue, triggers.KindPostAuthentication:
 		case triggers.KindPostConfirmation:
 			postConfirmation++
 			if postConfirmation > 1 {
@@ -687,6 +693,49 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awsc
 		Description: jsii.String("Operators of the service; may call operator routes"),
 	})
 	return pool
+}
+
+// WebhookQueueID is the construct id of the webhook delivery queue: a work queue, whose depth
+// is not alarmed as a failure queue's (its dead-letter queue's is).
+const WebhookQueueID = "WebhookDeliveryQueue"
+
+// newWebhookQueue defines the FIFO queue of webhook delivery jobs (one message group per
+// endpoint: triggers.WebhookDelivery, docs/webhooks.md) and its dead-letter queue, a FIFO
+// failure queue kept 14 days. A job hidden until its retry is due stays in flight up to
+// 10 hours, within the 12 SQS allows; retention is the longest SQS has (14 days), beyond
+// the retry schedule's 28 hours.
+func newWebhookQueue(stack awscdk.Stack) awssqs.Queue {
+	dead := awssqs.NewQueue(stack, jsii.String(WebhookQueueID+"Failures"), &awssqs.QueueProps{
+		Fifo:            jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+	})
+	awscdk.Tags_Of(dead).Add(jsii.String("purpose"), jsii.String("Webhook delivery jobs received too often"), nil)
+	return awssqs.NewQueue(stack, jsii.String(WebhookQueueID), &awssqs.QueueProps{
+		Fifo:              jsii.Bool(true),
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(triggers.DeliveryVisibilitySeconds)),
+		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dead, MaxReceiveCount: jsii.Number(triggers.DeliveryMaxReceives)},
+	})
+}
+
+// newQueueFunction defines the webhook delivery function f and the event source mapping that
+// feeds it from queue: one job per invocation, batch item failures reported. (The L1
+// mapping, as for the stream: the role's inline policy allows the queue's reads.)
+func (b *builder) newQueueFunction(f *triggers.Function, queue awssqs.Queue) awslambda.Function {
+	spec := triggerSpec(f)
+	spec.timeoutSeconds = triggers.DeliveryTimeoutSeconds
+	fn := b.newFunction(b.stack, spec)
+	awslambda.NewCfnEventSourceMapping(fn, jsii.String("DeliveryQueue"), &awslambda.CfnEventSourceMappingProps{
+		FunctionName:          fn.FunctionName(),
+		EventSourceArn:        queue.QueueArn(),
+		BatchSize:             jsii.Number(triggers.DeliveryBatchSize),
+		FunctionResponseTypes: jsii.Strings("ReportBatchItemFailures"),
+	})
+	return fn
 }
 
 // newStreamProcessor defines the stream processor f: its function (with the alarms, logs and

@@ -337,17 +337,18 @@ func TestOrgsStack(t *testing.T) {
 
 	byName := tp.functions(t)
 	keys := keyIDs(t, tp)
-	queues := tp.ofType("AWS::SQS::Queue")
-	if len(queues) != 2 {
-		t.Fatalf("queues %v; want two, the scheduled job's and the stream processor's failure queues", queues)
+	queues := failureQueues(tp)
+	if len(queues) != 3 {
+		t.Fatalf("failure queues %v; want three, the scheduled job's, the stream processor's and the webhook queue's dead letters", queues)
 	}
+	webhookQueue := tp.webhookQueue(t)
 	jobQueue := ""
 	for _, q := range queues {
 		if strings.HasPrefix(q, strings.ReplaceAll(triggers.ScheduledJob.Name, "-", "")) {
 			jobQueue = q
 		}
 	}
-	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, keys: keys, queue: jobQueue}
+	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, keys: keys, queue: jobQueue, webhookQueue: webhookQueue}
 
 	t.Run("Functions", func(t *testing.T) {
 		want := len(routes) + len(triggers.Functions)
@@ -382,6 +383,8 @@ func TestOrgsStack(t *testing.T) {
 				want = stack.JobTimeoutSeconds
 			case triggers.StreamProcessor.Name:
 				want = stack.StreamTimeoutSeconds
+			case triggers.WebhookDelivery.Name:
+				want = triggers.DeliveryTimeoutSeconds
 			}
 			if got := tp.resources[id]["Properties"].(map[string]any)["Timeout"]; got != float64(want) {
 				t.Errorf("function %s: timeout %v, want %d", name, got, want)
@@ -520,6 +523,8 @@ func TestOrgsStack(t *testing.T) {
 				checkScheduled(t, tp, f.Name, fn, ids.queue)
 			case triggers.KindStream:
 				checkStream(t, tp, f.Name, fn, table)
+			case triggers.KindQueue:
+				checkDeliveryQueue(t, tp, f.Name, fn, webhookQueue)
 			case triggers.KindPostConfirmation:
 				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
 				if got := lc["PostConfirmation"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
@@ -828,6 +833,8 @@ type templateIDs struct {
 	keys map[string]string
 	// queue is the scheduled job's failure queue.
 	queue string
+	// webhookQueue is the webhook delivery queue, on which the sqs: actions apply.
+	webhookQueue string
 }
 
 // extras are what a function's role may allow beyond its row's actions and its logging.
@@ -923,6 +930,9 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 			if st["Sid"] == "Stream" || st["Sid"] == "StreamFailures" {
 				continue // the stream processor's own, checked by checkStream
 			}
+			if st["Sid"] == "WebhookQueueConsumer" {
+				continue // the delivery function's event source mapping's, checked by checkDeliveryQueue
+			}
 			for _, a := range actions {
 				got = append(got, a)
 				switch service, _, _ := strings.Cut(a, ":"); service {
@@ -938,6 +948,10 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 				case "cognito-idp":
 					if refID(res) != ids.pool {
 						t.Errorf("%s: %s on %v; want the user pool", what, a, res)
+					}
+				case "sqs":
+					if !mentions(res, ids.webhookQueue) || ids.webhookQueue == "" {
+						t.Errorf("%s: %s on %v; want the webhook delivery queue", what, a, res)
 					}
 				default:
 					t.Errorf("%s: unexpected action %s", what, a)
@@ -1031,6 +1045,72 @@ func checkStream(t *testing.T, tp tmpl, name, fn, table string) {
 	if !slices.Equal(streamActions, []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}) ||
 		!slices.Equal(queueActions, []string{"sqs:SendMessage"}) {
 		t.Errorf("trigger %s: stream actions %v, queue actions %v", name, streamActions, queueActions)
+	}
+}
+
+// failureQueues are the stack's queues but the webhook delivery queue (a work queue): each is
+// alarmed and shown on the dashboard.
+func failureQueues(tp tmpl) []string {
+	return slices.DeleteFunc(tp.ofType("AWS::SQS::Queue"), func(id string) bool {
+		return strings.HasPrefix(id, stack.WebhookQueueID) && !strings.HasPrefix(id, stack.WebhookQueueID+"Failures")
+	})
+}
+
+// webhookQueue is the webhook delivery queue's logical id.
+func (tp tmpl) webhookQueue(t *testing.T) string {
+	t.Helper()
+	all := tp.ofType("AWS::SQS::Queue")
+	work := slices.DeleteFunc(slices.Clone(all), func(id string) bool { return slices.Contains(failureQueues(tp), id) })
+	if len(work) != 1 {
+		t.Fatalf("work queues %v; want the webhook delivery queue alone", work)
+	}
+	return work[0]
+}
+
+// checkDeliveryQueue checks that the webhook delivery queue is FIFO, hides a job longer than
+// an invocation lasts, sends a job received too often to a FIFO dead-letter queue, and that
+// an event source mapping feeds function fn from it one job at a time with batch item
+// failures; fn's role may take jobs from that queue and nothing more beyond its row.
+func checkDeliveryQueue(t *testing.T, tp tmpl, name, fn, queue string) {
+	t.Helper()
+	q := tp.props(queue)
+	rp, _ := q["RedrivePolicy"].(map[string]any)
+	dead := refID(rp["deadLetterTargetArn"])
+	if q["FifoQueue"] != true || q["VisibilityTimeout"] != float64(triggers.DeliveryVisibilitySeconds) ||
+		triggers.DeliveryVisibilitySeconds <= triggers.DeliveryTimeoutSeconds || rp["maxReceiveCount"] != float64(triggers.DeliveryMaxReceives) ||
+		tp.props(dead)["FifoQueue"] != true {
+		t.Errorf("trigger %s: queue %v; want FIFO, visibility %d s, dead letters to a FIFO queue after %d receives", name, q, triggers.DeliveryVisibilitySeconds, triggers.DeliveryMaxReceives)
+	}
+	var mappings int
+	for _, id := range tp.ofType("AWS::Lambda::EventSourceMapping") {
+		p := tp.props(id)
+		if refID(p["FunctionName"]) != fn {
+			continue
+		}
+		mappings++
+		if !mentions(p["EventSourceArn"], queue) || p["BatchSize"] != float64(triggers.DeliveryBatchSize) ||
+			!slices.Equal(strs(p["FunctionResponseTypes"]), []string{"ReportBatchItemFailures"}) {
+			t.Errorf("trigger %s: mapping %v; want the delivery queue, batch size %d, ReportBatchItemFailures", name, p, triggers.DeliveryBatchSize)
+		}
+	}
+	if mappings != 1 {
+		t.Errorf("trigger %s: %d event source mappings, want 1", name, mappings)
+	}
+	var consumer []string
+	policies, _ := tp.props(refID(tp.props(fn)["Role"]))["Policies"].([]any)
+	for _, pol := range policies {
+		for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
+			if st["Sid"] == "WebhookQueueConsumer" {
+				consumer = strs(st["Action"])
+				if !mentions(st["Resource"], queue) {
+					t.Errorf("trigger %s: consumer actions on %v; want the delivery queue", name, st["Resource"])
+				}
+			}
+		}
+	}
+	slices.Sort(consumer)
+	if !slices.Equal(consumer, []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}) {
+		t.Errorf("trigger %s: consumer actions %v", name, consumer)
 	}
 }
 
@@ -1256,17 +1336,18 @@ func TestOrgsStackOptions(t *testing.T) {
 		t.Error("the Google client secret is not a Secrets Manager reference")
 	}
 
-	queues := tp.ofType("AWS::SQS::Queue")
-	if len(queues) != 2 {
-		t.Fatalf("queues %v; want the two scheduled functions' failure queues", queues)
+	queues := failureQueues(tp)
+	if len(queues) != 3 {
+		t.Fatalf("failure queues %v; want the two background functions' and the webhook queue's dead letters", queues)
 	}
 	byName := tp.functions(t)
 	ids := templateIDs{
-		table:    tp.ofType("AWS::DynamoDB::Table")[0],
-		pool:     pool,
-		client:   client,
-		identity: tp.ofType("AWS::SES::EmailIdentity")[0],
-		keys:     keyIDs(t, tp),
+		table:        tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:         pool,
+		client:       client,
+		identity:     tp.ofType("AWS::SES::EmailIdentity")[0],
+		keys:         keyIDs(t, tp),
+		webhookQueue: tp.webhookQueue(t),
 	}
 	// Both clients' tokens are accepted; GET /v1/config answers password sign-in's client.
 	auth := tp.props(tp.ofType("AWS::ApiGatewayV2::Authorizer")[0])
@@ -1426,6 +1507,7 @@ func wantEnv(name string) []string {
 		want = append(want, app.KeyEnv[k])
 	}
 	add(route != nil && stack.RouteCapability(route) == "scim", "API_URL")
+	add(has("sqs:"), "WEBHOOK_QUEUE_URL")
 	if route != nil && route.Feature == httpapi.FeatureGitHubOIDC {
 		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
 		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
@@ -1467,6 +1549,8 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 			case "GOMEMLIMIT":
 				// 90% of the function's memory (MemorySize is in MiB).
 				ok = v == fmt.Sprintf("%dMiB", stack.FunctionMemoryMB*9/10)
+			case "WEBHOOK_QUEUE_URL":
+				ok = refID(v) == ids.webhookQueue && ids.webhookQueue != ""
 			case "GITHUB_CLIENT_ID":
 				ok = v == "Iv1.github-client"
 			case "GITHUB_OIDC_ISSUER":
@@ -1792,17 +1876,18 @@ func TestOrgsStackAt160Functions(t *testing.T) {
 	checkBudget(t, tp, len(byName))
 	checkNesting(t, tp, byName, routes)
 	ids := templateIDs{
-		table:    tp.ofType("AWS::DynamoDB::Table")[0],
-		pool:     tp.ofType("AWS::Cognito::UserPool")[0],
-		client:   tp.ofType("AWS::Cognito::UserPoolClient")[0],
-		identity: tp.ofType("AWS::SES::EmailIdentity")[0],
-		keys:     keyIDs(t, tp),
+		table:        tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:         tp.ofType("AWS::Cognito::UserPool")[0],
+		client:       tp.ofType("AWS::Cognito::UserPoolClient")[0],
+		identity:     tp.ofType("AWS::SES::EmailIdentity")[0],
+		keys:         keyIDs(t, tp),
+		webhookQueue: tp.webhookQueue(t),
 	}
 	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
 	for _, r := range routes {
 		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{keys: r.Keys})
 	}
-	queues := tp.ofType("AWS::SQS::Queue")
+	queues := failureQueues(tp)
 	checkThrottles(t, tp, routes)
 	checkAlarms(t, tp, byName, queues, true)
 	checkDashboard(t, tp, byName, queues)

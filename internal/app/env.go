@@ -51,6 +51,11 @@ type Config struct {
 	DynamoDBEndpoint string
 	CognitoEndpoint  string
 	SESEndpoint      string
+	// SQSEndpoint points the SQS client at the local stand-in (package sqslocal); empty in AWS.
+	SQSEndpoint string
+	// WebhookQueueURL is the FIFO queue of webhook delivery jobs (WEBHOOK_QUEUE_URL): set on
+	// the functions that send to it or take from it (an sqs: action).
+	WebhookQueueURL string
 	// SecretsManagerEndpoint points the Secrets Manager client at a stand-in (the cold-start
 	// bench); empty in AWS.
 	SecretsManagerEndpoint string
@@ -102,6 +107,8 @@ func ConfigFromEnv() Config {
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		CognitoEndpoint:  os.Getenv("COGNITO_ENDPOINT"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
+		SQSEndpoint:      os.Getenv("SQS_ENDPOINT"),
+		WebhookQueueURL:  os.Getenv("WEBHOOK_QUEUE_URL"),
 	}
 	c.Issuer = os.Getenv("JWT_ISSUER")
 	if c.Issuer == "" {

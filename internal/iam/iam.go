@@ -33,7 +33,14 @@ type Grant struct {
 	// PoolTrigger: the user pool invokes the function, so it may have no action on the pool
 	// (the pool depends on it: a circular dependency).
 	PoolTrigger bool
+	// ConsumesQueue: the function takes jobs from the webhook delivery queue (the delivery
+	// function, through its event source mapping in AWS and package queuefeed locally).
+	ConsumesQueue bool
 }
+
+// QueueConsumerActions are what taking jobs from the webhook delivery queue needs, granted on
+// that queue alone.
+var QueueConsumerActions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 
 // SecretAction reads a secret from Secrets Manager.
 const SecretAction = "secretsmanager:GetSecretValue"
@@ -57,6 +64,8 @@ type Resources struct {
 	Keys map[string]string
 	// Secrets are the other secrets' ARNs, by Grant.Secrets name.
 	Secrets map[string]string
+	// WebhookQueue is the webhook delivery queue's ARN: "sqs:" actions apply to it.
+	WebhookQueue string
 }
 
 // Statement allows Actions on Resources.
@@ -74,6 +83,9 @@ const (
 	SidKeys     = "Keys"
 	SidSecrets  = "Secrets"
 	SidStream   = "Stream"
+	// SidWebhookQueue: the grant's sqs: actions; SidWebhookQueueConsumer: ConsumesQueue's.
+	SidWebhookQueue         = "WebhookQueue"
+	SidWebhookQueueConsumer = "WebhookQueueConsumer"
 )
 
 // Statements are the statements of g's role on res: one per service, each on its service's
@@ -84,6 +96,7 @@ func Statements(g Grant, res Resources) []Statement {
 	table := Statement{Sid: SidTable, Resources: []string{res.Table, res.Table + "/index/*"}}
 	mail := Statement{Sid: SidMail, Resources: []string{res.MailIdentity}}
 	pool := Statement{Sid: SidUserPool, Resources: []string{res.UserPool}}
+	queue := Statement{Sid: SidWebhookQueue, Resources: []string{res.WebhookQueue}}
 	for _, a := range g.Actions {
 		service, op, ok := strings.Cut(a, ":")
 		if !ok || op == "" || strings.ContainsAny(a, "*?") {
@@ -102,6 +115,8 @@ func Statements(g Grant, res Resources) []Statement {
 					"use the user attributes of the event instead", g.Function, a))
 			}
 			s = &pool
+		case "sqs":
+			s = &queue
 		default:
 			panic(fmt.Sprintf("iam: function %s: action %q: no resource known for service %q", g.Function, a, service))
 		}
@@ -110,7 +125,7 @@ func Statements(g Grant, res Resources) []Statement {
 		}
 	}
 	var out []Statement
-	for _, s := range []Statement{table, mail, pool} {
+	for _, s := range []Statement{table, mail, pool, queue} {
 		if len(s.Actions) > 0 {
 			out = append(out, s)
 		}
@@ -131,6 +146,9 @@ func Statements(g Grant, res Resources) []Statement {
 	}
 	if g.Stream {
 		out = append(out, Statement{Sid: SidStream, Actions: slices.Clone(StreamActions), Resources: []string{res.Stream}})
+	}
+	if g.ConsumesQueue {
+		out = append(out, Statement{Sid: SidWebhookQueueConsumer, Actions: slices.Clone(QueueConsumerActions), Resources: []string{res.WebhookQueue}})
 	}
 	for _, s := range out {
 		for _, r := range s.Resources {

@@ -34,6 +34,9 @@ const (
 	// KindStream: the table's DynamoDB stream, through an event source mapping that reports
 	// batch item failures (local mode: package streamfeed).
 	KindStream Kind = "stream"
+	// KindQueue: the SQS FIFO queue of webhook delivery jobs, through an event source
+	// mapping that reports batch item failures (local mode: package queuefeed).
+	KindQueue Kind = "queue"
 )
 
 // Function is a non-HTTP Lambda function.
@@ -92,6 +95,7 @@ const (
 	StreamProcessorName    = "stream-processor"
 	PostConfirmationName   = "post-confirmation"
 	PostAuthenticationName = "post-authentication"
+	WebhookDeliveryName    = "webhook-delivery"
 )
 
 // The functions.
@@ -99,8 +103,10 @@ var (
 	ScheduledJob = &Function{
 		Name: ScheduledJobName, Kind: KindSchedule,
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, re-drives the outbox (retries of failed emails, what the stream processor missed), purges deleted orgs",
+		// sqs:SendMessage: the webhook delivery jobs it re-drives go to the delivery queue.
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail",
-			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser"},
+			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser",
+			"sqs:SendMessage"},
 		// The webhook deliveries it re-drives open the endpoints' sealed secrets, and the
 		// outbox's sealed emails (provisioning's credentials and codes) open with the sealing key.
 		Keys:  []string{app.KeySealing, app.KeyWebhooks},
@@ -108,16 +114,17 @@ var (
 	}
 	StreamProcessor = &Function{
 		Name: StreamProcessorName, Kind: KindStream,
-		Summary: "the stream processor: it does the outbox messages each change writes (emails, later webhook deliveries and the like) and hands new events to the event sink",
+		Summary: "the stream processor: it does the outbox messages each change writes (emails, webhook delivery jobs it queues, and the like) and hands new events to the event sink (the webhooks' fan-out)",
 		// What the outbox handlers read and write: the invite and its token lookup, an
 		// email change, the outbox item itself. The stream's own actions (GetRecords, ...)
 		// are granted on the stream by the stack.
 		// The webhooks' fan-out (a Query of the org's endpoints, a transaction of deliveries)
-		// and their attempts (a BatchGetItem, a Query, a transaction), which open the
-		// endpoints' sealed secrets; an import's chunks, which create users in the pool and
-		// read the job; the sealed emails, which open with the server secret.
+		// and the delivery jobs it sends to the delivery queue (sqs:SendMessage; it makes no
+		// attempt itself); an import's chunks, which create users in the pool and read the
+		// job; the sealed emails, which open with the server secret.
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "ses:SendEmail",
-			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser"},
+			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser",
+			"sqs:SendMessage"},
 		Keys:  []string{app.KeySealing, app.KeyWebhooks},
 		Build: buildStreamProcessor,
 	}
@@ -130,6 +137,25 @@ var (
 		Build:   buildPostConfirmation,
 	}
 )
+
+// WebhookDelivery attempts webhook deliveries, one job of the delivery queue at a time per
+// endpoint, the endpoints side by side: the only function that waits on a customer's
+// endpoint (ARCHITECTURE principle 12).
+var WebhookDelivery = &Function{
+	Name: WebhookDeliveryName, Kind: KindQueue,
+	Summary: "the webhook delivery function: it takes delivery jobs from the FIFO queue (one message group per endpoint), makes each attempt and records it, and keeps a retry hidden in the queue until it is due",
+	// An attempt reads the delivery, its endpoint and its event (a BatchGetItem), the chain's
+	// next delivery (a Query) and records the outcome (a transaction: the delivery, the
+	// chain move, the next job's outbox message, an event when a 410 disables the endpoint);
+	// sqs:ChangeMessageVisibility hides a job until it is due, sqs:SendMessage queues the
+	// next job at once (webhooks.Dispatcher.sendNow). The event source mapping's own reads
+	// of the queue are granted on the queue by the stack.
+	Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+		"sqs:ChangeMessageVisibility", "sqs:SendMessage"},
+	// It opens the endpoints' sealed signing secrets.
+	Keys:  []string{app.KeyWebhooks},
+	Build: buildWebhookDelivery,
+}
 
 // PostAuthentication logs each sign-in at the identity provider in the user's orgs.
 var PostAuthentication = &Function{
@@ -148,7 +174,7 @@ func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, 
 // the user pool that invokes them.
 func (f *Function) Grant() iam.Grant {
 	return iam.Grant{Function: f.Name, Actions: f.Actions, Keys: f.Keys, Stream: f.Kind == KindStream,
-		PoolTrigger: f.Kind == KindPostConfirmation || f.Kind == KindPostAuthentication}
+		PoolTrigger: f.Kind == KindPostConfirmation || f.Kind == KindPostAuthentication, ConsumesQueue: f.Kind == KindQueue}
 }
 
 // Grants are the grants of every function: the route table's and these.
@@ -164,7 +190,7 @@ func Grants() []iam.Grant {
 }
 
 // Functions lists the non-HTTP functions.
-var Functions = []*Function{ScheduledJob, StreamProcessor, PostConfirmation, PostAuthentication}
+var Functions = []*Function{ScheduledJob, StreamProcessor, WebhookDelivery, PostConfirmation, PostAuthentication}
 
 // ConfigFor returns cfg as function f runs with it: its name as the SDK app id, and adaptive
 // retries for the background functions, which can wait out throttling.
@@ -172,7 +198,7 @@ func ConfigFor(f *Function, cfg app.Config) app.Config {
 	cfg.AppID = f.Name
 	// The function holds only its own keys, in local mode as in AWS.
 	cfg.Keys = append([]string{}, f.Keys...)
-	cfg.AdaptiveRetry = f.Kind == KindSchedule || f.Kind == KindStream
+	cfg.AdaptiveRetry = f.Kind == KindSchedule || f.Kind == KindStream || f.Kind == KindQueue
 	return cfg
 }
 

@@ -358,6 +358,13 @@ func Local(cfg app.Config, streamARN string, grants ...iam.Grant) *Enforcer {
 		Keys:         map[string]string{},
 		Secrets:      map[string]string{},
 	}
+	// The webhook delivery queue, named as the enforcer names an SQS call's queue (the last
+	// part of its URL); local mode's queue name when cfg names none.
+	queue := "webhook-deliveries.fifo"
+	if cfg.WebhookQueueURL != "" {
+		queue = cfg.WebhookQueueURL[strings.LastIndex(cfg.WebhookQueueURL, "/")+1:]
+	}
+	res.WebhookQueue = "arn:aws:sqs:" + region + ":" + account + ":" + queue
 	if res.Stream == "" {
 		// No stream read in this process: none may be read.
 		res.Stream = "arn:aws:dynamodb:" + region + ":" + account + ":table/" + cfg.TableName + "/stream/none"
