@@ -39,7 +39,7 @@ FORCE:
 # The settings tests and developers turn pass through (unset: local mode's defaults).
 run: deps
 	PORT=$(PORT) JOB_INTERVAL=$(JOB_INTERVAL) ORG_DAILY_EMAIL_LIMIT=$(ORG_DAILY_EMAIL_LIMIT) \
-		ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) $(GO) run ./infra/local
+		USER_DAILY_EMAIL_LIMIT=$(USER_DAILY_EMAIL_LIMIT) ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) $(GO) run ./infra/local
 
 # With `make run` up: demo users of every role, an org with members, invites, licenses, a
 # trial, tickets and events; prints the passwords. Running it again adds nothing.
@@ -53,7 +53,10 @@ lint: deps
 	@# go.mod and go.sum say exactly what the code imports (direct dependencies not marked indirect).
 	$(GO) mod tidy -diff || { echo 'go.mod/go.sum are not tidy: run go mod tidy'; exit 1; }
 
+# The stack's tests (infra/stack) also run cdk-nag's AwsSolutions rules and cfn-lint over the
+# synthesized templates; without cfn-lint they say so and lint nothing.
 test: lint
+	@command -v cfn-lint >/dev/null || echo 'make test: cfn-lint not found, the templates are not linted (pip install cfn-lint==1.51.0)'
 	$(GO) test -count=1 -timeout 30m ./...
 
 # Unit tests only: the integration tests skip under -short.

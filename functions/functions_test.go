@@ -22,6 +22,7 @@ import (
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/sqs"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/toolauth"
 	"github.com/vendorportal/orgs/internal/triggers"
@@ -130,15 +131,17 @@ type function struct {
 	build   func(env *app.Env)
 	// installs are the packages whose Install its main calls.
 	installs []string
+	// keys are the server's keys it is given (Route.Keys, triggers.Function.Keys).
+	keys []string
 }
 
 func allFunctions() []function {
 	var fns []function
 	for _, r := range httpapi.Routes() {
-		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, httpapi.RouteInstalls(r)})
+		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, httpapi.RouteInstalls(r), r.Keys})
 	}
 	for _, f := range triggers.Functions {
-		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, httpapi.InstallsFor(f.IAMActions())})
+		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, httpapi.InstallsFor(f.IAMActions()), f.Keys})
 	}
 	return fns
 }
@@ -160,6 +163,7 @@ func TestFunctionsLinkOnlyTheClientsTheyUse(t *testing.T) {
 	}{
 		{"ses:", []string{"github.com/aws/aws-sdk-go-v2/service/ses", "github.com/vendorportal/orgs/internal/ses"}},
 		{"cognito-idp:", []string{"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider", "github.com/vendorportal/orgs/internal/cognito"}},
+		{"sqs:", []string{"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/vendorportal/orgs/internal/sqs"}},
 		{"", []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"}}, // read with a signed request (package secrets)
 		{"", []string{"text/template", "html/template"}},
 	}
@@ -226,17 +230,25 @@ func functionDeps(t *testing.T) map[string][]string {
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
 	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install,
-		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install}
-	// As in AWS, the server's secret is in Secrets Manager (a stand-in here).
-	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
-	sm, err := standins.NewSecretsManager(map[string]string{secretARN: "s3cret"})
+		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install, "sqs": sqs.Install}
+	// As in AWS, the server's keys are in Secrets Manager (a stand-in here), and a function
+	// holds the ARNs of its own keys only: asking for another panics.
+	values := map[string]string{}
+	for _, k := range app.Keys() {
+		values["arn:aws:secretsmanager:us-east-1:123456789012:secret:"+k] = "s3cret-" + k
+	}
+	sm, err := standins.NewSecretsManager(values)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sm.Close()
 	for _, fn := range allFunctions() {
+		arns := map[string]string{}
+		for _, k := range fn.keys {
+			arns[k] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + k
+		}
 		env := app.New(app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000",
-			SecretARN: secretARN, SecretsManagerEndpoint: sm.URL}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			KeyARNs: arns, Keys: append([]string{}, fn.keys...), SecretsManagerEndpoint: sm.URL}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		for _, p := range fn.installs {
 			installs[p](env)
 		}

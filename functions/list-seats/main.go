@@ -7,6 +7,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ListSeats, orgauthz.Install) }
+func main() { lambdaapp.Start(httpapi.ListSeats, secrets.Install, orgauthz.Install) }

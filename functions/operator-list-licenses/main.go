@@ -6,6 +6,7 @@ package main
 import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.OperatorListLicenses) }
+func main() { lambdaapp.Start(httpapi.OperatorListLicenses, secrets.Install) }

@@ -8,9 +8,10 @@ import (
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/sqs"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 func main() {
-	lambdaapp.StartFunction(triggers.ScheduledJob, secrets.Install, ses.Install, cognito.Install)
+	lambdaapp.StartFunction(triggers.ScheduledJob, secrets.Install, ses.Install, cognito.Install, sqs.Install)
 }

@@ -9,8 +9,8 @@
 //     with archive/zip (Deflate), as a Lambda deployment package is;
 //   - for the host, to measure init: each binary is started against a stand-in of the Lambda
 //     Runtime API on 127.0.0.1, with the environment Lambda and the CDK stack give a function
-//     (region, dummy credentials, TABLE_NAME, APP_URL, APP_SECRET_ARN for the functions marked
-//     Secret and the GitHub OIDC key secret's ARN for its functions, with a Secrets Manager
+//     (region, dummy credentials, TABLE_NAME, APP_URL, the ARNs of their
+//     keys and the GitHub OIDC key secret's ARN for its functions, with a Secrets Manager
 //     stand-in on 127.0.0.1 answering GetSecretValue, ...),
 //     and init is the time
 //     from exec to the function's first GET .../invocation/next. The functions' first /next is
@@ -68,10 +68,10 @@ type function struct {
 	name string
 	pkg  string // package pattern relative to the module root, e.g. ./functions/get-me
 	ref  bool   // the hello world
-	// secret: the function reads the server's secret (its route or trigger is marked Secret),
-	// so it gets APP_SECRET_ARN, as in the stack, and reads it from a Secrets Manager stand-in
-	// at init, one loopback round trip that the measurement includes.
-	secret bool
+	// keys: the server's keys the function reads (its route's or trigger's Keys), so it gets
+	// their ARNs, as in the stack, and reads each from a Secrets Manager stand-in at init, a
+	// loopback round trip each that the measurement includes.
+	keys []string
 	// readsSecrets: the route's other secrets (httpapi.Route.ReadsSecrets), read at init from
 	// the same stand-in, whose ARNs the stack hands the function (the GitHub OIDC signing
 	// keys: without them, the function would generate a key, which it never does in AWS).
@@ -244,8 +244,8 @@ func listFunctions(root, only string) ([]*function, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The stack's settings of each function: whether it reads the server's secret, and which
-	// other secrets it reads.
+	// The stack's settings of each function: which of the server's keys it reads, and which
+	// other secrets.
 	routes := map[string]*httpapi.Route{}
 	for _, r := range httpapi.Routes() {
 		routes[r.Name] = r
@@ -261,9 +261,9 @@ func listFunctions(root, only string) ([]*function, error) {
 		}
 		f := &function{name: e.Name(), pkg: "./functions/" + e.Name()}
 		if r := routes[e.Name()]; r != nil {
-			f.secret, f.readsSecrets = r.Secret, r.ReadsSecrets
+			f.keys, f.readsSecrets = r.Keys, r.ReadsSecrets
 		} else if t := fnByName[e.Name()]; t != nil {
-			f.secret = t.Secret
+			f.keys = t.Keys
 		} else {
 			return nil, fmt.Errorf("functions/%s is neither a route (httpapi.Routes) nor a trigger (triggers.Functions): run go generate ./functions", e.Name())
 		}

@@ -76,10 +76,11 @@ func startRuntimeAPI() (*runtimeAPI, error) {
 	// The GitHub OIDC functions read their signing keys at init: a real 2048-bit key, so that
 	// they parse what they parse in AWS.
 	oidcKeys := string(githuboidc.GenerateKeys().EncodePEM())
-	sm, err := standins.NewSecretsManager(map[string]string{
-		coldstartSecretARN:   "coldstart-dummy-secret-0123456789abcdef",
-		coldstartOIDCKeysARN: oidcKeys,
-	})
+	values := map[string]string{coldstartOIDCKeysARN: oidcKeys}
+	for _, k := range app.Keys() {
+		values[coldstartKeyARN(k)] = "coldstart-dummy-" + k + "-0123456789abcdef"
+	}
+	sm, err := standins.NewSecretsManager(values)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -148,7 +149,7 @@ func (a *runtimeAPI) post(w http.ResponseWriter, r *http.Request) {
 // provided.al2023 function, what the CDK stack sets (internal/app ConfigFromEnv reads it),
 // dummy credentials, and proxies that keep any AWS call on this machine. Nothing is inherited
 // from this process's environment.
-func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, secret bool, readsSecrets []string) []string {
+func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, keys []string, readsSecrets []string) []string {
 	env := []string{
 		"AWS_LAMBDA_RUNTIME_API=" + a.addr,
 		"AWS_LAMBDA_FUNCTION_NAME=" + fn,
@@ -177,10 +178,10 @@ func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, secret bool, readsSecrets []
 		"HTTP_PROXY=http://" + a.deadProxy,
 		"HTTPS_PROXY=http://" + a.deadProxy,
 	}
-	if secret {
-		// As the stack does: only the functions that use the secret know where it is. The
+	for _, k := range keys {
+		// As the stack does: only the functions that use a key know where it is. The
 		// stand-in is on 127.0.0.1, which the proxies above leave alone.
-		env = append(env, "APP_SECRET_ARN="+coldstartSecretARN)
+		env = append(env, app.KeyEnv[k]+"="+coldstartKeyARN(k))
 	}
 	for _, name := range readsSecrets {
 		switch name {
@@ -193,16 +194,20 @@ func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, secret bool, readsSecrets []
 				app.EnvGitHubOIDCRedirectURIs+"=https://auth.example.com/oauth2/idpresponse")
 		}
 	}
-	if secret || len(readsSecrets) > 0 {
+	if len(keys) > 0 || len(readsSecrets) > 0 {
 		env = append(env, "SECRETSMANAGER_ENDPOINT="+a.secrets.URL)
 	}
 	return env
 }
 
 const (
-	coldstartSecretARN   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCdEf"
 	coldstartOIDCKeysARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:GitHubOIDCKeys-AbCdEf"
 )
+
+// coldstartKeyARN is the stand-in's ARN of the key of purpose.
+func coldstartKeyARN(purpose string) string {
+	return "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + purpose + "-AbCdEf"
+}
 
 // initOnce starts f's host binary and returns the time from exec to its first /next, and the
 // CPU time (user+sys) the process used by the time it was killed there.
@@ -268,7 +273,7 @@ func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeo
 
 	cmd := exec.Command(f.hostBin)
 	cmd.Dir = filepath.Dir(f.hostBin)
-	cmd.Env = a.lambdaEnv(f.name, cmd.Dir, f.secret, f.readsSecrets)
+	cmd.Env = a.lambdaEnv(f.name, cmd.Dir, f.keys, f.readsSecrets)
 	cmd.Stdout = a.out
 	cmd.Stderr = a.out
 	t0 := time.Now()

@@ -37,9 +37,9 @@ func main() {
 	total, unused := 0, 0
 	for _, g := range triggers.Grants() {
 		var missing []string
-		for _, s := range iam.Statements(g, iam.Resources{Table: "t", Stream: "s", MailIdentity: "m", UserPool: "p", AppSecret: "a",
-			Secrets: secretsOf(g)}) {
-			if s.Sid == iam.SidAppSecret || s.Sid == iam.SidSecrets {
+		for _, s := range iam.Statements(g, iam.Resources{Table: "t", Stream: "s", MailIdentity: "m", UserPool: "p",
+			Keys: keysOf(g), Secrets: secretsOf(g)}) {
+			if s.Sid == iam.SidKeys || s.Sid == iam.SidSecrets {
 				continue // read by the cold start, from Secrets Manager in AWS only
 			}
 			for _, a := range s.Actions {
@@ -64,4 +64,13 @@ func secretsOf(g iam.Grant) map[string]string {
 		m[name] = name
 	}
 	return m
+}
+
+// keysOf names each key g reads.
+func keysOf(g iam.Grant) map[string]string {
+	out := map[string]string{}
+	for _, k := range g.Keys {
+		out[k] = k
+	}
+	return out
 }

@@ -68,6 +68,11 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
+	addr := "127.0.0.1:" + envOr("PORT", "8080")
+	if os.Getenv("API_URL") == "" {
+		// SCIM's meta.location and other absolute links name local mode's own address.
+		cfg.APIURL = "http://" + addr
+	}
 	api, err := localmode.New(ctx, localmode.Options{
 		DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint, SESEndpoint: stack.SESEndpoint,
 		TableName: cfg.TableName, PoolName: "orgs-local", Config: cfg, Log: log,
@@ -75,6 +80,8 @@ func run(ctx context.Context) error {
 		// The data outlives restarts: the stream processor starts at the stream's end, and
 		// the scheduled job re-drives what it missed meanwhile.
 		StreamFromLatest: true,
+		// The webhook jobs waiting in the SQS stand-in outlive restarts too.
+		SQSFile: filepath.Join(dataDir, "sqs.json"),
 	})
 	if err != nil {
 		return err
@@ -84,7 +91,6 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("JOB_INTERVAL must be a Go duration such as 30s or 1h, not %q", os.Getenv("JOB_INTERVAL"))
 	}
 	go api.RunJobs(ctx, interval)
-	addr := "127.0.0.1:" + envOr("PORT", "8080")
 	srv := &http.Server{Addr: addr, Handler: api.Handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
@@ -100,10 +106,11 @@ Local API is up.
   data             %s
   scheduled job    every %s (JOB_INTERVAL)
   stream processor in-process, fed from the table's stream
-  email budget     %s emails an org a day (ORG_DAILY_EMAIL_LIMIT)
+  webhook delivery in-process, fed from the SQS FIFO stand-in at %s
+  email budget     %s emails an org a day (ORG_DAILY_EMAIL_LIMIT), %s a user (USER_DAILY_EMAIL_LIMIT)
 Ctrl-C stops everything.
 `, addr, addr, addr, c.DynamoDBEndpoint, c.TableName, c.CognitoEndpoint, c.UserPoolID, c.UserPoolClientID,
-		c.SESEndpoint, c.SESEndpoint, dataDir, interval, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"))
+		c.SESEndpoint, c.SESEndpoint, dataDir, interval, c.SQSEndpoint, envOr("ORG_DAILY_EMAIL_LIMIT", "1000"), envOr("USER_DAILY_EMAIL_LIMIT", "2000"))
 
 	select {
 	case err := <-serveErr:

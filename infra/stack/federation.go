@@ -73,9 +73,27 @@ func importSecret(nameOrARN string) readableSecret {
 	}
 }
 
-// federation is the pool's app client and what the providers' functions need.
+// passwordClientWritable are the standard attributes a user may change with a token
+// of password sign-in's app client: their names, never their address.
+func passwordClientWritable() *awscognito.StandardAttributesMask {
+	return &awscognito.StandardAttributesMask{Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true)}
+}
+
+// federatedClientWritable are the standard attributes federated sign-in's app client
+// may write: exactly those the providers map (Cognito requires it), which no user's token may
+// write (see newFederation).
+func federatedClientWritable() *awscognito.StandardAttributesMask {
+	return &awscognito.StandardAttributesMask{
+		Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true),
+		Email: jsii.Bool(true), EmailVerified: jsii.Bool(true), PreferredUsername: jsii.Bool(true),
+	}
+}
+
+// federation is the pool's app clients and what the providers' functions need.
 type federation struct {
-	client awscognito.UserPoolClient
+	// client is password sign-in's app client; federatedClient federated sign-in's, nil
+	// without a federated provider.
+	client, federatedClient awscognito.UserPoolClient
 	// functionSettings are the environment of each feature's functions (GitHub's provider).
 	functionSettings map[string]map[string]*string
 }
@@ -98,7 +116,7 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 	}
 
 	var providers []constructs.IConstruct
-	supported := []awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()}
+	var federated []awscognito.UserPoolClientIdentityProvider
 
 	if props.GoogleClientID != "" {
 		providers = append(providers, awscognito.NewUserPoolIdentityProviderGoogle(stack, jsii.String("Google"), &awscognito.UserPoolIdentityProviderGoogleProps{
@@ -113,7 +131,7 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 				FamilyName:    awscognito.ProviderAttribute_GOOGLE_FAMILY_NAME(),
 			},
 		}))
-		supported = append(supported, awscognito.UserPoolClientIdentityProvider_GOOGLE())
+		federated = append(federated, awscognito.UserPoolClientIdentityProvider_GOOGLE())
 	}
 
 	if props.EntraClientID != "" {
@@ -135,7 +153,7 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 				Fullname:      awscognito.ProviderAttribute_Other(jsii.String("name")),
 			},
 		}))
-		supported = append(supported, awscognito.UserPoolClientIdentityProvider_Custom(jsii.String(ProviderMicrosoft)))
+		federated = append(federated, awscognito.UserPoolClientIdentityProvider_Custom(jsii.String(ProviderMicrosoft)))
 	}
 
 	if props.GitHubClientID != "" {
@@ -168,7 +186,7 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 				PreferredUsername: awscognito.ProviderAttribute_Other(jsii.String("preferred_username")),
 			},
 		}))
-		supported = append(supported, awscognito.UserPoolClientIdentityProvider_Custom(jsii.String(ProviderGitHub)))
+		federated = append(federated, awscognito.UserPoolClientIdentityProvider_Custom(jsii.String(ProviderGitHub)))
 		out.functionSettings[httpapi.FeatureGitHubOIDC] = map[string]*string{
 			app.EnvGitHubClientID:         jsii.String(props.GitHubClientID),
 			app.EnvGitHubOIDCIssuer:       issuer,
@@ -176,7 +194,13 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 		}
 	}
 
-	clientOpts := &awscognito.UserPoolClientOptions{
+	// Two app clients, so that no token a user can use may change the user's address.
+	// Password sign-in's client issues tokens with the aws.cognito.signin.user.admin scope
+	// (what UpdateUserAttributes asks of a user's own access token): it may not write email
+	// or email_verified, or a password user could mark any address as theirs (a changed
+	// address goes through the product's flow instead: a confirmation link, then an admin
+	// call that sets it verified).
+	out.client = pool.AddClient(jsii.String("AppClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret: jsii.Bool(false),
 		// ALLOW_REFRESH_TOKEN_AUTH is always added by CDK.
 		AuthFlows: &awscognito.AuthFlow{
@@ -186,32 +210,40 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),
 		DisableOAuth:               jsii.Bool(true),
-		SupportedIdentityProviders: &supported,
-		// Not email: a user changing their address with their own token would bypass the
-		// product's flow (a confirmation link, then an admin call that sets it verified).
-		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
-			Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true),
-		}),
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
+		WriteAttributes:            awscognito.NewClientAttributes().WithStandardAttributes(passwordClientWritable()),
+	})
+	if len(providers) == 0 {
+		return out
 	}
-	if len(providers) > 0 {
-		// Cognito maps a provider's attributes onto the user only where the client may write
-		// them, email included: a federated user's address is the provider's, verified there.
-		clientOpts.WriteAttributes = awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
-			Fullname: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true),
-			Email: jsii.Bool(true), EmailVerified: jsii.Bool(true), PreferredUsername: jsii.Bool(true),
-		})
-		clientOpts.DisableOAuth = jsii.Bool(false)
-		clientOpts.OAuth = &awscognito.OAuthSettings{
+	// Federated sign-in's client: the hosted UI's authorization-code flow with the federated
+	// providers only (not COGNITO, so a password user can't get its tokens), no password
+	// flows. Cognito copies each provider's mapped attributes onto the user at every sign-in
+	// and requires the client to have write access to every mapped attribute ("If your app
+	// client does not have write access to a mapped attribute, Amazon Cognito throws an
+	// error", UserPoolClientType.WriteAttributes in the Cognito API reference), email and
+	// email_verified included. No user can use that access: its tokens carry only the
+	// openid, email and profile scopes, never aws.cognito.signin.user.admin, without which
+	// Cognito refuses UpdateUserAttributes; only the provider's word reaches those attributes.
+	out.federatedClient = pool.AddClient(jsii.String("FederatedClient"), &awscognito.UserPoolClientOptions{
+		GenerateSecret: jsii.Bool(false),
+		// Explicitly none but the refresh token's (which CDK adds): without a list Cognito
+		// would allow SRP password sign-in by default.
+		AuthFlows:                  &awscognito.AuthFlow{UserPassword: jsii.Bool(false), UserSrp: jsii.Bool(false), Custom: jsii.Bool(false)},
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		SupportedIdentityProviders: &federated,
+		WriteAttributes:            awscognito.NewClientAttributes().WithStandardAttributes(federatedClientWritable()),
+		OAuth: &awscognito.OAuthSettings{
 			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
 			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
 			CallbackUrls: jsii.Strings(appURL),
 			LogoutUrls:   jsii.Strings(appURL),
-		}
-	}
-	out.client = pool.AddClient(jsii.String("AppClient"), clientOpts)
+		},
+	})
 	for _, p := range providers {
 		// The client names the providers, so it must be created after them.
-		out.client.Node().AddDependency(p)
+		out.federatedClient.Node().AddDependency(p)
 	}
 	return out
 }

@@ -24,7 +24,7 @@ func checkEnforcedStatements(t *testing.T, tp tmpl, byName map[string]string, id
 	}
 	// The template's logical ids stand for the resources: the stream is an attribute of the
 	// table.
-	symbols := iam.Resources{Table: ids.table, Stream: ids.table, MailIdentity: ids.identity, UserPool: ids.pool, AppSecret: ids.appSecret}
+	symbols := iam.Resources{Table: ids.table, Stream: ids.table, MailIdentity: ids.identity, UserPool: ids.pool, Keys: ids.keys}
 	serviceSide := []string{"FailureQueue", "Tracing"}
 	for _, g := range grants {
 		fn := byName[g.Function]

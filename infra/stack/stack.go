@@ -100,6 +100,11 @@ const (
 // CORS headers the browser may send.
 var corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key"}
 
+// CorsExposeHeaders are the answer's headers, beyond the CORS-safelisted ones, that browser
+// code may read: when to try again (429, 503), where a created thing is (201), the name of a
+// download. The local gateway (package gateway) exposes the same.
+var CorsExposeHeaders = httpapi.CORSExposeHeaders
+
 // OrgsStackProps configures NewOrgsStack.
 type OrgsStackProps struct {
 	awscdk.StackProps
@@ -123,6 +128,18 @@ type OrgsStackProps struct {
 	// by publishing the three DKIM CNAME records it outputs) instead of the address itself
 	// (verified by clicking the link SES mails to it).
 	MailFromDomainIdentity bool
+	// CognitoSESEmail makes Cognito send its own mail (sign-up codes, password resets)
+	// through SES from MailFrom (EmailSendingAccount DEVELOPER) instead of Cognito's own
+	// sender (COGNITO_DEFAULT, a few dozen messages a day). Cognito refuses an SES identity
+	// that is not verified yet, and the stack creates the identity: so the first deploy
+	// leaves it off, the identity is verified (the link SES mails, or the DKIM records), and
+	// a second deploy turns it on (docs/runbook.md, Deploy).
+	CognitoSESEmail bool
+
+	// APIURL is the API's public base URL when a custom domain fronts the HTTP API
+	// (https://api.example.com); empty means the HTTP API's own endpoint. Functions that
+	// write absolute links to the API (SCIM's meta.location) get it as API_URL.
+	APIURL string
 
 	// GoogleClientID and GoogleClientSecret configure sign-in with Google. Federation is
 	// skipped when GoogleClientID is empty. The secret should be a reference that is resolved
@@ -161,13 +178,15 @@ type OrgsStackProps struct {
 
 // Stack outputs.
 const (
-	OutputAPIURL       = "ApiUrl"
-	OutputUserPoolID   = "UserPoolId"
-	OutputClientID     = "UserPoolClientId"
-	OutputTableName    = "TableName"
-	OutputAuthDomain   = "AuthDomain"
-	OutputAppSecretARN = "AppSecretArn"
-	outputDkimRecordFm = "DkimRecord%d"
+	OutputAPIURL     = "ApiUrl"
+	OutputUserPoolID = "UserPoolId"
+	OutputClientID   = "UserPoolClientId"
+	// OutputFederatedClientID is the app client of sign-in through the hosted UI with a
+	// federated provider; output only when one is configured.
+	OutputFederatedClientID = "UserPoolFederatedClientId"
+	OutputTableName         = "TableName"
+	OutputAuthDomain        = "AuthDomain"
+	outputDkimRecordFm      = "DkimRecord%d"
 )
 
 // routeTable is the route table the stack deploys, httpapi.Routes; a test swaps it for a
@@ -215,7 +234,8 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 
 	table := newTable(stack)
 	identity := newMailIdentity(stack, props)
-	secret := newAppSecret(stack)
+	keys := newKeys(stack)
+	webhookQueue := newWebhookQueue(stack)
 
 	// What the functions get that does not depend on the user pool: all the post-confirmation
 	// trigger may have, since the pool depends on it.
@@ -223,18 +243,27 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		Table:        *table.TableArn(),
 		MailIdentity: *identity.EmailIdentityArn(),
 		Stream:       *table.TableStreamArn(),
-		AppSecret:    *secret.SecretArn(),
+		Keys:         map[string]string{},
 		Secrets:      map[string]string{},
+		WebhookQueue: *webhookQueue.QueueArn(),
+	}
+	for purpose, k := range keys {
+		b.res.Keys[purpose] = *k.SecretArn()
 	}
 	b.settings = settings{
 		tableName: table.TableName(),
 		appURL:    jsii.String(appURL),
 		mailFrom:  jsii.String(props.MailFrom),
-		// Not the secret's value: its ARN, for the functions marked Secret only, whose role may
-		// read that one secret; they read it from Secrets Manager at their cold start
-		// (app.Env.Secret), so no function's configuration holds it (principle 9).
-		appSecretARN: secret.SecretArn(),
-		secrets:      map[string]readableSecret{},
+		// Not the keys' values: their ARNs, each for the functions that use the key only,
+		// whose roles may read those keys alone; they read them from Secrets Manager at
+		// their cold start (app.Env.Key), so no function's configuration holds one
+		// (principle 9), and a paged list can derive no org token.
+		keyARNs:         map[string]*string{},
+		webhookQueueURL: webhookQueue.QueueUrl(),
+		secrets:         map[string]readableSecret{},
+	}
+	for purpose, k := range keys {
+		b.settings.keyARNs[purpose] = k.SecretArn()
 	}
 	if props.GitHubClientID != "" {
 		b.settings.secrets[httpapi.SecretGitHubOIDCKeys] = importSecret(props.GitHubKeySecret)
@@ -252,9 +281,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	}
 
 	pool := newUserPool(stack, props, &poolTriggers)
-	// Cognito sends its own mail (sign-up codes, forgotten passwords) from the product's
-	// sender, so the identity must exist first.
-	pool.Node().AddDependency(identity)
+	if props.CognitoSESEmail {
+		// Cognito sends its own mail (sign-up codes, forgotten passwords) from the product's
+		// sender, so the identity must exist first.
+		pool.Node().AddDependency(identity)
+	}
 	b.res.UserPool = *pool.UserPoolArn()
 	b.settings.userPoolID = pool.UserPoolId()
 
@@ -265,8 +296,11 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		b.newScheduledFunction(f)
 	}
 	for _, f := range triggers.Functions {
-		if f.Kind == triggers.KindStream {
+		switch f.Kind {
+		case triggers.KindStream:
 			b.newStreamProcessor(f, table)
+		case triggers.KindQueue:
+			b.newQueueFunction(f, webhookQueue)
 		}
 	}
 
@@ -274,26 +308,36 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		ApiName:     jsii.String(id),
 		Description: jsii.String("Orgs API"),
 		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: jsii.Strings(origins...),
-			AllowMethods: corsMethods(routeTable()),
-			AllowHeaders: jsii.Strings(corsAllowHeaders...),
-			MaxAge:       awscdk.Duration_Hours(jsii.Number(1)),
+			AllowOrigins:  jsii.Strings(origins...),
+			AllowMethods:  corsMethods(routeTable()),
+			AllowHeaders:  jsii.Strings(corsAllowHeaders...),
+			ExposeHeaders: jsii.Strings(CorsExposeHeaders...),
+			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
 		},
 		// The stage is defined below, with a throttle per route.
 		CreateDefaultStage: jsii.Bool(false),
 	})
+
+	// The API's own URL: no cycle, since the API does not depend on any function (the
+	// routes, in the nested stacks, depend on the API and their functions).
+	b.settings.apiURL = api.ApiEndpoint()
+	if props.APIURL != "" {
+		b.settings.apiURL = jsii.String(strings.TrimRight(props.APIURL, "/"))
+	}
 
 	fed := newFederation(stack, props, pool, appURL, api)
 	client := fed.client
 	b.settings.userPoolClientID = client.UserPoolClientId()
 	b.settings.features = fed.functionSettings
 
+	// The audiences are the app clients: ID tokens carry theirs in "aud", access tokens in
+	// "client_id"; API Gateway accepts either. A token of either client is a user of the pool.
+	audiences := []awscognito.IUserPoolClient{client}
+	if fed.federatedClient != nil {
+		audiences = append(audiences, fed.federatedClient)
+	}
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), pool,
-		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
-			// The audience is the app client: ID tokens carry it in "aud", access tokens
-			// in "client_id"; API Gateway accepts either.
-			UserPoolClients: &[]awscognito.IUserPoolClient{client},
-		})
+		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{UserPoolClients: &audiences})
 
 	var deployed []*httpapi.Route
 	for _, r := range routeTable() {
@@ -329,14 +373,18 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		// The route is defined beside its function (not with api.AddRoutes, which would put
 		// it in this stack): its integration and invoke permission follow it there. The
 		// authorizer is defined once, under the API, in this stack.
-		apiRoutes = append(apiRoutes, awsapigatewayv2.NewHttpRoute(ns, jsii.String(r.Name+"Route"), &awsapigatewayv2.HttpRouteProps{
+		route := awsapigatewayv2.NewHttpRoute(ns, jsii.String(r.Name+"Route"), &awsapigatewayv2.HttpRouteProps{
 			HttpApi:     api,
 			RouteKey:    awsapigatewayv2.HttpRouteKey_With(jsii.String(r.Path), httpMethod(r)),
 			Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(r.Name+"Integration"), fn, nil),
 			Authorizer:  auth,
-		}))
+		})
+		if auth == nil {
+			suppress(route, suppression{rule: "APIG4", reason: authOutsideTheAuthorizer[r.Auth]})
+		}
+		apiRoutes = append(apiRoutes, route)
 	}
-	newStage(stack, api, deployed, apiRoutes)
+	newStage(stack, api, deployed, apiRoutes, b.ops.accessLogs)
 
 	b.ops.finish(api, b.functions)
 
@@ -349,17 +397,25 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		Value:       pool.UserPoolId(),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String(OutputClientID), &awscdk.CfnOutputProps{
-		Description: jsii.String("Cognito app client id (the JWT audience)"),
+		Description: jsii.String("Cognito app client of password sign-in (a JWT audience; GET /v1/config answers it)"),
 		Value:       client.UserPoolClientId(),
 	})
+	if fed.federatedClient != nil {
+		awscdk.NewCfnOutput(stack, jsii.String(OutputFederatedClientID), &awscdk.CfnOutputProps{
+			Description: jsii.String("Cognito app client of sign-in with a federated provider through the hosted UI (a JWT audience)"),
+			Value:       fed.federatedClient.UserPoolClientId(),
+		})
+	}
 	awscdk.NewCfnOutput(stack, jsii.String(OutputTableName), &awscdk.CfnOutputProps{
 		Description: jsii.String("DynamoDB table name"),
 		Value:       table.TableName(),
 	})
-	awscdk.NewCfnOutput(stack, jsii.String(OutputAppSecretARN), &awscdk.CfnOutputProps{
-		Description: jsii.String("ARN of the Secrets Manager secret holding APP_SECRET"),
-		Value:       secret.SecretArn(),
-	})
+	for _, purpose := range app.Keys() {
+		awscdk.NewCfnOutput(stack, jsii.String(OutputKeyARN(purpose)), &awscdk.CfnOutputProps{
+			Description: jsii.String("ARN of the Secrets Manager secret holding the " + purpose + " (rotation: the README)"),
+			Value:       keys[purpose].SecretArn(),
+		})
+	}
 	return stack
 }
 
@@ -378,6 +434,8 @@ type builder struct {
 type namedFunction struct {
 	name string
 	fn   awslambda.Function
+	// route: the function serves an HTTP route (and counts its 5xx answers, httpapi.MetricServerErrors).
+	route bool
 }
 
 // newScheduledFunction defines the scheduled job f: its function, its EventBridge schedule,
@@ -453,7 +511,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	for _, f := range fns {
 		use(f.Name)
 		switch f.Kind {
-		case triggers.KindSchedule, triggers.KindStream, triggers.KindPostAuthentication:
+		case triggers.KindSchedule, triggers.KindStream, triggers.KindQueue, triggers.KindPostAuthentication:
 		case triggers.KindPostConfirmation:
 			postConfirmation++
 			if postConfirmation > 1 {
@@ -466,20 +524,40 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 	}
 }
 
-// newAppSecret defines the server secret, read at cold start by the functions marked Secret: 64
-// random letters and digits, generated by Secrets Manager when the secret is created. Like
-// the table and the user pool it is retained when the stack is deleted: it is the key of
-// what the retained data and its holders keep (org access tokens, cursors).
-func newAppSecret(stack awscdk.Stack) awssecretsmanager.Secret {
-	return awssecretsmanager.NewSecret(stack, jsii.String("AppSecret"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("APP_SECRET of the orgs functions: the key of the server's MACs"),
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			PasswordLength:     jsii.Number(64),
-			ExcludePunctuation: jsii.Bool(true),
-			IncludeSpace:       jsii.Bool(false),
-		},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+// newKeys defines the server's keys, one secret per purpose (app.Keys), each read at cold
+// start by the functions that use that purpose only: 64 random letters and digits, generated
+// by Secrets Manager when the secret is created. Like the table and the user pool they are
+// retained when the stack is deleted: they key what the retained data and its holders keep
+// (org access tokens, sealed secrets, cursors).
+func newKeys(stack awscdk.Stack) map[string]awssecretsmanager.Secret {
+	keys := map[string]awssecretsmanager.Secret{}
+	for _, purpose := range app.Keys() {
+		keys[purpose] = awssecretsmanager.NewSecret(stack, jsii.String(keyID(purpose)), &awssecretsmanager.SecretProps{
+			Description: jsii.String("The " + purpose + " of the orgs functions, read only by the functions that use it"),
+			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+				PasswordLength:     jsii.Number(64),
+				ExcludePunctuation: jsii.Bool(true),
+				IncludeSpace:       jsii.Bool(false),
+			},
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+		suppress(keys[purpose], suppression{rule: "SMG4", reason: "Rotated by an operator, not on a schedule: a new value " +
+			"invalidates what was sealed or MACed under the old one (list cursors, org access tokens), so it is an " +
+			"announced step (docs/runbook.md), not an automatic one"})
+	}
+	return keys
+}
+
+// OutputKeyARN is the name of the output giving the ARN of the key of purpose ("CursorKeyArn").
+func OutputKeyARN(purpose string) string { return keyID(purpose) + "Arn" }
+
+// keyID is the logical id of a key's secret: "cursor-key" → "CursorKey".
+func keyID(purpose string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(purpose, "-") {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
 }
 
 // newTable defines the single table from dynamo.Schema.
@@ -547,10 +625,18 @@ func newMailIdentity(stack awscdk.Stack, props *OrgsStackProps) awsses.EmailIden
 // depends on the trigger functions, so they must not refer to the pool or its client. Its
 // app client, hosted-UI domain and federated providers are defined by newFederation.
 func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awscognito.UserPoolTriggers) awscognito.UserPool {
-	// The stack names no region, so the SES region is the deployment's own, as a token.
-	sesOpts := &awscognito.UserPoolSESOptions{FromEmail: jsii.String(props.MailFrom), SesRegion: awscdk.Aws_REGION()}
-	if props.MailFromDomainIdentity {
-		sesOpts.SesVerifiedDomain = jsii.String(props.MailFrom[strings.LastIndex(props.MailFrom, "@")+1:])
+	// Until the SES identity is verified (OrgsStackProps.CognitoSESEmail), Cognito's own
+	// sender: Cognito refuses a DEVELOPER sender whose identity is unverified.
+	email := awscognito.UserPoolEmail_WithCognito(nil)
+	if props.CognitoSESEmail {
+		// Sign-up codes and password resets go out through SES from the product's sender,
+		// not from Cognito's shared sender with its daily cap of a few dozen messages. The
+		// stack names no region, so the SES region is the deployment's own, as a token.
+		sesOpts := &awscognito.UserPoolSESOptions{FromEmail: jsii.String(props.MailFrom), SesRegion: awscdk.Aws_REGION()}
+		if props.MailFromDomainIdentity {
+			sesOpts.SesVerifiedDomain = jsii.String(props.MailFrom[strings.LastIndex(props.MailFrom, "@")+1:])
+		}
+		email = awscognito.UserPoolEmail_WithSES(sesOpts)
 	}
 	pool := awscognito.NewUserPool(stack, jsii.String("UserPool"), &awscognito.UserPoolProps{
 		LambdaTriggers:      lambdaTriggers,
@@ -586,14 +672,20 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awsc
 			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
 		},
 		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY,
-		// Sign-up codes and password resets go out through SES from the product's sender,
-		// not from Cognito's shared sender with its daily cap of a few dozen messages.
-		Email: awscognito.UserPoolEmail_WithSES(sesOpts),
+		Email:           email,
 		// The pool holds every user's identity: retained when the stack goes, and not
 		// deletable until an operator turns deletion protection off.
 		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
 		DeletionProtection: jsii.Bool(true),
 	})
+
+	suppress(pool,
+		suppression{rule: "COG1", reason: "At least 12 characters with lower case, upper case and digits; no symbol " +
+			"rule, as NIST SP 800-63B advises against composition rules: length is what makes a password strong"},
+		suppression{rule: "COG2", reason: "Two-factor sign-in (TOTP) is offered to every user and is each user's " +
+			"choice by product decision; orgs that need it enforce it at their identity provider (federation)"},
+		suppression{rule: "COG8", reason: "The Plus tier's threat protection is a pricing decision left to the " +
+			"operator; sign-in attempts are throttled per route and every sign-in is in the orgs' event logs"})
 
 	awscognito.NewCfnUserPoolGroup(stack, jsii.String("OperatorsGroup"), &awscognito.CfnUserPoolGroupProps{
 		UserPoolId:  pool.UserPoolId(),
@@ -601,6 +693,49 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awsc
 		Description: jsii.String("Operators of the service; may call operator routes"),
 	})
 	return pool
+}
+
+// WebhookQueueID is the construct id of the webhook delivery queue: a work queue, whose depth
+// is not alarmed as a failure queue's (its dead-letter queue's is).
+const WebhookQueueID = "WebhookDeliveryQueue"
+
+// newWebhookQueue defines the FIFO queue of webhook delivery jobs (one message group per
+// endpoint: triggers.WebhookDelivery, docs/webhooks.md) and its dead-letter queue, a FIFO
+// failure queue kept 14 days. A job hidden until its retry is due stays in flight up to
+// 10 hours, within the 12 SQS allows; retention is the longest SQS has (14 days), beyond
+// the retry schedule's 28 hours.
+func newWebhookQueue(stack awscdk.Stack) awssqs.Queue {
+	dead := awssqs.NewQueue(stack, jsii.String(WebhookQueueID+"Failures"), &awssqs.QueueProps{
+		Fifo:            jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+	})
+	awscdk.Tags_Of(dead).Add(jsii.String("purpose"), jsii.String("Webhook delivery jobs received too often"), nil)
+	return awssqs.NewQueue(stack, jsii.String(WebhookQueueID), &awssqs.QueueProps{
+		Fifo:              jsii.Bool(true),
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(triggers.DeliveryVisibilitySeconds)),
+		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dead, MaxReceiveCount: jsii.Number(triggers.DeliveryMaxReceives)},
+	})
+}
+
+// newQueueFunction defines the webhook delivery function f and the event source mapping that
+// feeds it from queue: one job per invocation, batch item failures reported. (The L1
+// mapping, as for the stream: the role's inline policy allows the queue's reads.)
+func (b *builder) newQueueFunction(f *triggers.Function, queue awssqs.Queue) awslambda.Function {
+	spec := triggerSpec(f)
+	spec.timeoutSeconds = triggers.DeliveryTimeoutSeconds
+	fn := b.newFunction(b.stack, spec)
+	awslambda.NewCfnEventSourceMapping(fn, jsii.String("DeliveryQueue"), &awslambda.CfnEventSourceMappingProps{
+		FunctionName:          fn.FunctionName(),
+		EventSourceArn:        queue.QueueArn(),
+		BatchSize:             jsii.Number(triggers.DeliveryBatchSize),
+		FunctionResponseTypes: jsii.Strings("ReportBatchItemFailures"),
+	})
+	return fn
 }
 
 // newStreamProcessor defines the stream processor f: its function (with the alarms, logs and
@@ -649,8 +784,8 @@ type functionSpec struct {
 	timeoutSeconds float64
 	// route is set for an HTTP route's function.
 	route *httpapi.Route
-	// secret: the function uses the server secret (APP_SECRET_ARN, and the grant to read it).
-	secret bool
+	// keys: the server's keys the function uses (their ARNs, and the grant to read them).
+	keys []string
 	// feature and readsSecrets are the route's (Route.Feature, Route.ReadsSecrets).
 	feature      string
 	readsSecrets []string
@@ -667,8 +802,8 @@ func routeSpec(r *httpapi.Route) functionSpec {
 	return functionSpec{
 		name: r.Name, description: description, actions: r.Actions, timeoutSeconds: FunctionTimeoutSeconds,
 		route: r, feature: r.Feature, readsSecrets: r.ReadsSecrets, grant: r.Grant(),
-		// Only the routes that use it: the glue derives the cursor key for those alone.
-		secret: r.Secret,
+		// Only the keys the route uses: a paged list gets the cursor key alone.
+		keys: r.Keys,
 	}
 }
 
@@ -681,7 +816,7 @@ func triggerSpec(f *triggers.Function) functionSpec {
 		name: f.Name, description: description, actions: f.Actions,
 		grant:          f.Grant(),
 		timeoutSeconds: FunctionTimeoutSeconds,
-		secret:         f.Secret,
+		keys:           f.Keys,
 	}
 	if f.Kind == triggers.KindSchedule {
 		// The job works through what is due in batches and stops early when time runs
@@ -693,7 +828,8 @@ func triggerSpec(f *triggers.Function) functionSpec {
 
 // checkResources stand for every resource a grant may name, for checking the grants
 // (iam.Statements panics on a malformed one) before any resource exists.
-var checkResources = iam.Resources{Table: "table", Stream: "stream", MailIdentity: "identity", UserPool: "pool", AppSecret: "secret",
+var checkResources = iam.Resources{Table: "table", Stream: "stream", MailIdentity: "identity", UserPool: "pool",
+	Keys:    map[string]string{app.KeyCursors: "cursor-key", app.KeyTokens: "token-key", app.KeySealing: "seal-key", app.KeyWebhooks: "webhook-key"},
 	Secrets: map[string]string{httpapi.SecretGitHubOIDCKeys: "oidc-keys"}}
 
 // serviceStatement is one statement of a function's policy: the actions of one service on
@@ -714,7 +850,8 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 	scope := constructs.NewConstruct(parent, jsii.String(fn.name))
 
 	logGroup := awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention: logRetention(b.props.LogRetentionDays),
+		LogGroupName: jsii.String(LogGroupName(*b.stack.StackName(), fn.name)),
+		Retention:    logRetention(b.props.LogRetentionDays),
 	})
 
 	policies := map[string]awsiam.PolicyDocument{
@@ -760,6 +897,10 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 		AssumedBy:      awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		InlinePolicies: &policies,
 	})
+	suppress(role, tableIndexes)
+	if b.props.Tracing {
+		suppress(role, tracingWrites)
+	}
 
 	description := strings.ToValidUTF8(fn.description, "")
 	for len(description) > 256 {
@@ -784,7 +925,7 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 		// policy, and the role's inline policy already allows it.
 		f.Node().DefaultChild().(awslambda.CfnFunction).AddPropertyOverride(jsii.String("TracingConfig.Mode"), "Active")
 	}
-	b.functions = append(b.functions, namedFunction{name: fn.name, fn: f})
+	b.functions = append(b.functions, namedFunction{name: fn.name, fn: f, route: fn.route != nil})
 	return f
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/vendorportal/orgs/infra/stack"
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/triggers"
@@ -51,6 +53,9 @@ type synthesized struct {
 	root   assertions.Template
 	nested map[string]assertions.Template
 	tp     tmpl
+	// stack is the root stack; outdir the cloud assembly's directory (its *.template.json).
+	stack  awscdk.Stack
+	outdir string
 }
 
 // all returns the root template and every nested one.
@@ -83,13 +88,19 @@ func buildDir(t *testing.T) string {
 func synth(t *testing.T) synthesized {
 	t.Helper()
 	build := buildDir(t)
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	outdir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+	stack.AddChecks(app)
+	start := time.Now()
 	s := stack.NewOrgsStack(app, "Orgs", &stack.OrgsStackProps{
 		BuildDir: build,
 		AppURL:   "https://app.example.com/",
 		MailFrom: "no-reply@example.com",
 	})
-	return load(t, s)
+	syn := load(t, s)
+	t.Logf("synthesis of %d functions with cdk-nag: %s", len(stack.FunctionNames()), time.Since(start).Round(time.Millisecond))
+	syn.outdir = outdir
+	return syn
 }
 
 // load reads the templates of stack s and of each of its nested stacks.
@@ -98,7 +109,7 @@ func synth(t *testing.T) synthesized {
 // resources with the parameters they take.
 func load(t *testing.T, s awscdk.Stack) synthesized {
 	t.Helper()
-	out := synthesized{root: assertions.Template_FromStack(s, nil), nested: map[string]assertions.Template{}}
+	out := synthesized{root: assertions.Template_FromStack(s, nil), nested: map[string]assertions.Template{}, stack: s}
 	root := toJSON(t, out.root)
 	tp := tmpl{resources: map[string]map[string]any{}, nestedIn: map[string]string{}, counts: map[string]int{"": len(root.Resources)},
 		outputs: map[string]int{"": len(root.Outputs)}, params: map[string]int{"": len(root.Parameters)}}
@@ -325,22 +336,19 @@ func TestOrgsStack(t *testing.T) {
 	table, pool, client, identity := tables[0], pools[0], clients[0], identities[0]
 
 	byName := tp.functions(t)
-	secrets := tp.ofType("AWS::SecretsManager::Secret")
-	if len(secrets) != 1 {
-		t.Fatalf("secrets %v; want one (APP_SECRET)", secrets)
+	keys := keyIDs(t, tp)
+	queues := failureQueues(tp)
+	if len(queues) != 3 {
+		t.Fatalf("failure queues %v; want three, the scheduled job's, the stream processor's and the webhook queue's dead letters", queues)
 	}
-	secret := secrets[0]
-	queues := tp.ofType("AWS::SQS::Queue")
-	if len(queues) != 2 {
-		t.Fatalf("queues %v; want two, the scheduled job's and the stream processor's failure queues", queues)
-	}
+	webhookQueue := tp.webhookQueue(t)
 	jobQueue := ""
 	for _, q := range queues {
 		if strings.HasPrefix(q, strings.ReplaceAll(triggers.ScheduledJob.Name, "-", "")) {
 			jobQueue = q
 		}
 	}
-	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, appSecret: secret, queue: jobQueue}
+	ids := templateIDs{table: table, pool: pool, client: client, identity: identity, keys: keys, queue: jobQueue, webhookQueue: webhookQueue}
 
 	t.Run("Functions", func(t *testing.T) {
 		want := len(routes) + len(triggers.Functions)
@@ -375,6 +383,8 @@ func TestOrgsStack(t *testing.T) {
 				want = stack.JobTimeoutSeconds
 			case triggers.StreamProcessor.Name:
 				want = stack.StreamTimeoutSeconds
+			case triggers.WebhookDelivery.Name:
+				want = triggers.DeliveryTimeoutSeconds
 			}
 			if got := tp.resources[id]["Properties"].(map[string]any)["Timeout"]; got != float64(want) {
 				t.Errorf("function %s: timeout %v, want %d", name, got, want)
@@ -480,7 +490,7 @@ func TestOrgsStack(t *testing.T) {
 			if fn != byName[r.Name] {
 				t.Errorf("route %s is served by function %s described %q", r.Name, fn, tp.props(fn)["Description"])
 			}
-			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{appSecret: r.Secret})
+			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{keys: r.Keys})
 
 			wantAuth := "NONE"
 			if r.Auth == httpapi.JWT || r.Auth == httpapi.Operator {
@@ -507,12 +517,14 @@ func TestOrgsStack(t *testing.T) {
 				t.Errorf("trigger %s: no function", f.Name)
 				continue
 			}
-			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule, ownQueue: f.Kind == triggers.KindStream, appSecret: f.Secret})
+			checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, fn, f.Actions, extras{failureQueue: f.Kind == triggers.KindSchedule, ownQueue: f.Kind == triggers.KindStream, keys: f.Keys})
 			switch f.Kind {
 			case triggers.KindSchedule:
 				checkScheduled(t, tp, f.Name, fn, ids.queue)
 			case triggers.KindStream:
 				checkStream(t, tp, f.Name, fn, table)
+			case triggers.KindQueue:
+				checkDeliveryQueue(t, tp, f.Name, fn, webhookQueue)
 			case triggers.KindPostConfirmation:
 				lc, _ := tp.props(pool)["LambdaConfig"].(map[string]any)
 				if got := lc["PostConfirmation"]; refID(got) != fn || !strings.Contains(string(must(json.Marshal(got))), `"Arn"`) {
@@ -537,34 +549,52 @@ func TestOrgsStack(t *testing.T) {
 		}
 	})
 
-	t.Run("AppSecret", func(t *testing.T) {
-		res := tp.resources[secret]
-		if res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
-			t.Errorf("secret DeletionPolicy %v UpdateReplacePolicy %v", res["DeletionPolicy"], res["UpdateReplacePolicy"])
+	t.Run("Keys", func(t *testing.T) {
+		for purpose, secret := range keys {
+			res := tp.resources[secret]
+			if res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
+				t.Errorf("%s: DeletionPolicy %v UpdateReplacePolicy %v", purpose, res["DeletionPolicy"], res["UpdateReplacePolicy"])
+			}
+			gen, _ := tp.props(secret)["GenerateSecretString"].(map[string]any)
+			if gen["PasswordLength"] != float64(64) || gen["ExcludePunctuation"] != true {
+				t.Errorf("%s: GenerateSecretString %v; want 64 characters without punctuation", purpose, gen)
+			}
+			if _, named := tp.props(secret)["Name"]; named {
+				t.Errorf("%s has a hard-coded name", purpose)
+			}
+			template.HasOutput(jsii.String(stack.OutputKeyARN(purpose)), map[string]any{"Value": map[string]any{"Ref": secret}})
 		}
-		gen, _ := tp.props(secret)["GenerateSecretString"].(map[string]any)
-		if gen["PasswordLength"] != float64(64) || gen["ExcludePunctuation"] != true {
-			t.Errorf("secret GenerateSecretString %v; want 64 characters without punctuation", gen)
-		}
-		if _, named := tp.props(secret)["Name"]; named {
-			t.Error("secret has a hard-coded name")
-		}
-		// Principle 9: the secret's value is in no function's configuration; the functions
-		// marked Secret get its ARN (checkEnvironments) and may read it (checkFunctionPolicy).
-		users := 0
+		// Principle 9, per purpose: no key's value is in a function's configuration; each
+		// function gets the ARNs of its own keys (checkEnvironments) and may read those alone
+		// (checkFunctionPolicy).
+		users := map[string]int{}
 		for name, id := range byName {
 			vars := tp.envVars(id)
-			if v, ok := vars["APP_SECRET"]; ok {
-				t.Errorf("function %s: APP_SECRET = %s in its configuration", name, must(json.Marshal(v)))
+			for _, v := range []string{"APP_SECRET", "APP_SECRET_ARN"} {
+				if _, ok := vars[v]; ok {
+					t.Errorf("function %s: %s in its configuration", name, v)
+				}
 			}
-			if _, ok := vars["APP_SECRET_ARN"]; ok {
-				users++
+			for purpose, env := range app.KeyEnv {
+				if _, ok := vars[env]; ok {
+					users[purpose]++
+				}
 			}
 		}
-		if users == 0 {
-			t.Error("no function reads the server secret; the paged lists should")
+		for _, purpose := range app.Keys() {
+			if users[purpose] == 0 {
+				t.Errorf("no function reads the %s", purpose)
+			}
 		}
-		template.HasOutput(jsii.String(stack.OutputAppSecretARN), map[string]any{"Value": map[string]any{"Ref": secret}})
+		// Issue 21, finding 15: a paged list's role may read the cursor key and no other: its
+		// function can seal cursors but derive no org token and open nothing sealed.
+		readable := keysReadable(tp, byName[httpapi.ListMembers.Name], keys)
+		if !slices.Equal(readable, []string{app.KeyCursors}) {
+			t.Errorf("list-members' role may read the keys %v; want only the cursor key", readable)
+		}
+		if got := keysReadable(tp, byName[httpapi.GetToken.Name], keys); !slices.Equal(got, []string{app.KeyTokens}) {
+			t.Errorf("get-token's role may read the keys %v; want only the token key", got)
+		}
 	})
 
 	t.Run("Authorizer", func(t *testing.T) {
@@ -601,6 +631,12 @@ func TestOrgsStack(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, []string{"Authorization", "Content-Type", "Idempotency-Key"}) {
 			t.Errorf("AllowHeaders %v", got)
+		}
+		// Browser code reads when to try again, where a created thing is, a download's name.
+		exposed := strs(cors["ExposeHeaders"])
+		slices.Sort(exposed)
+		if !slices.Equal(exposed, []string{"Content-Disposition", "Location", "Retry-After"}) {
+			t.Errorf("ExposeHeaders %v; want Retry-After, Location and Content-Disposition", exposed)
 		}
 		methods := strs(cors["AllowMethods"])
 		for _, r := range routes {
@@ -690,15 +726,16 @@ func TestOrgsStack(t *testing.T) {
 		template.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
 			"Schema": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Name": "provisioned", "AttributeDataType": "String", "Mutable": false})}),
 		})
-		// Cognito's own mail (sign-up codes, password resets) goes through SES, from the
-		// product's sender identity.
+		// The first deploy: Cognito sends its own mail (sign-up codes, password resets) from
+		// its own sender, since the SES identity this deploy creates is not verified yet and
+		// Cognito would refuse it (COGNITO_SES_EMAIL turns SES on for the second deploy,
+		// TestOrgsStackOptions).
 		ec, _ := tp.props(pool)["EmailConfiguration"].(map[string]any)
-		if ec["EmailSendingAccount"] != "DEVELOPER" || ec["From"] != "no-reply@example.com" ||
-			!strings.Contains(string(must(json.Marshal(ec["SourceArn"]))), ":identity/no-reply@example.com") {
-			t.Errorf("user pool EmailConfiguration %v; want SES (DEVELOPER) from no-reply@example.com", ec)
+		if ec["EmailSendingAccount"] != "COGNITO_DEFAULT" || ec["SourceArn"] != nil || ec["From"] != nil {
+			t.Errorf("user pool EmailConfiguration %v; want Cognito's own sender (COGNITO_DEFAULT) on the first deploy", ec)
 		}
-		if deps := strs(res["DependsOn"]); !slices.Contains(deps, identity) {
-			t.Errorf("user pool DependsOn %v; want the SES identity %s", deps, identity)
+		if deps := strs(res["DependsOn"]); slices.Contains(deps, identity) {
+			t.Errorf("user pool DependsOn %v: it needs no SES identity without COGNITO_SES_EMAIL", deps)
 		}
 		if _, sms := tp.props(pool)["SmsConfiguration"]; sms {
 			t.Error("user pool has an SMS configuration")
@@ -722,6 +759,9 @@ func TestOrgsStack(t *testing.T) {
 		slices.Sort(flows)
 		if !slices.Equal(flows, []string{"ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"}) {
 			t.Errorf("client auth flows %v", flows)
+		}
+		if got := strs(cp["SupportedIdentityProviders"]); !slices.Equal(got, []string{"COGNITO"}) {
+			t.Errorf("client providers %v; want COGNITO only", got)
 		}
 		if n := len(tp.ofType("AWS::Cognito::UserPoolIdentityProvider")); n != 0 {
 			t.Errorf("%d identity providers without Google configured", n)
@@ -752,6 +792,23 @@ func TestOrgsStack(t *testing.T) {
 		checkDashboard(t, tp, byName, []string{ids.queue})
 	})
 
+	t.Run("AccessLog", func(t *testing.T) {
+		checkAccessLog(t, tp, 0)
+	})
+
+	t.Run("LogGroupNames", func(t *testing.T) {
+		checkLogGroupNames(t, tp, byName)
+	})
+
+	t.Run("DocumentedLimits", func(t *testing.T) {
+		checkLimits(t, syn)
+	})
+
+	t.Run("Checkers", func(t *testing.T) {
+		checkNag(t, syn)
+		checkCfnLint(t, syn)
+	})
+
 	t.Run("NestedStacks", func(t *testing.T) {
 		checkNesting(t, tp, byName, routes)
 	})
@@ -771,9 +828,13 @@ func TestOrgsStack(t *testing.T) {
 
 // templateIDs are the logical ids of the resources policies and environments refer to.
 type templateIDs struct {
-	table, pool, client, identity, appSecret string
+	table, pool, client, identity string
+	// keys are the logical ids of the server's keys' secrets, by purpose.
+	keys map[string]string
 	// queue is the scheduled job's failure queue.
 	queue string
+	// webhookQueue is the webhook delivery queue, on which the sqs: actions apply.
+	webhookQueue string
 }
 
 // extras are what a function's role may allow beyond its row's actions and its logging.
@@ -787,8 +848,8 @@ type extras struct {
 	secrets []string
 	// tracing: X-Ray's two write actions.
 	tracing bool
-	// appSecret: secretsmanager:GetSecretValue on the server secret (ids.appSecret).
-	appSecret bool
+	// keys: secretsmanager:GetSecretValue on exactly these keys' secrets (ids.keys).
+	keys []string
 	// retentionDays of the function's log group (0: the default).
 	retentionDays int
 }
@@ -809,7 +870,8 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	if tp.resources[logGroup]["Type"] != "AWS::Logs::LogGroup" || tp.props(logGroup)["RetentionInDays"] != float64(days) {
 		t.Errorf("%s: function logs to %q, not a log group with %d days' retention (%v)", what, logGroup, days, tp.props(logGroup)["RetentionInDays"])
 	}
-	var queueOK, tracingOK, appSecretOK bool
+	var queueOK, tracingOK bool
+	var keysGot []string
 	var secretsGot []string
 
 	var got []string
@@ -840,10 +902,16 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 					t.Errorf("%s: unexpected tracing statement %v", what, st)
 				}
 				continue
-			case "AppSecret":
-				appSecretOK = slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}) && refID(res) == ids.appSecret
-				if !x.appSecret || !appSecretOK {
-					t.Errorf("%s: unexpected server secret statement %v", what, st)
+			case "Keys":
+				if !slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}) {
+					t.Errorf("%s: keys statement allows %v", what, actions)
+				}
+				list, ok := res.([]any)
+				if !ok {
+					list = []any{res}
+				}
+				for _, r := range list {
+					keysGot = append(keysGot, purposeOf(ids.keys, refID(r)))
 				}
 				continue
 			case "Secrets":
@@ -862,6 +930,9 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 			if st["Sid"] == "Stream" || st["Sid"] == "StreamFailures" {
 				continue // the stream processor's own, checked by checkStream
 			}
+			if st["Sid"] == "WebhookQueueConsumer" {
+				continue // the delivery function's event source mapping's, checked by checkDeliveryQueue
+			}
 			for _, a := range actions {
 				got = append(got, a)
 				switch service, _, _ := strings.Cut(a, ":"); service {
@@ -878,6 +949,10 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 					if refID(res) != ids.pool {
 						t.Errorf("%s: %s on %v; want the user pool", what, a, res)
 					}
+				case "sqs":
+					if !mentions(res, ids.webhookQueue) || ids.webhookQueue == "" {
+						t.Errorf("%s: %s on %v; want the webhook delivery queue", what, a, res)
+					}
 				default:
 					t.Errorf("%s: unexpected action %s", what, a)
 				}
@@ -890,8 +965,9 @@ func checkFunctionPolicy(t *testing.T, tp tmpl, ids templateIDs, what, fn string
 	if x.failureQueue && !queueOK {
 		t.Errorf("%s: role %s may not send to its failure queue %s", what, role, ids.queue)
 	}
-	if x.appSecret && !appSecretOK {
-		t.Errorf("%s: role may not read the server secret", what)
+	slices.Sort(keysGot)
+	if wantKeys := slices.Sorted(slices.Values(x.keys)); !slices.Equal(keysGot, wantKeys) {
+		t.Errorf("%s: role may read the keys %v; want exactly %v", what, keysGot, wantKeys)
 	}
 	if x.tracing && !tracingOK {
 		t.Errorf("%s: role %s may not write X-Ray traces", what, role)
@@ -969,6 +1045,72 @@ func checkStream(t *testing.T, tp tmpl, name, fn, table string) {
 	if !slices.Equal(streamActions, []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}) ||
 		!slices.Equal(queueActions, []string{"sqs:SendMessage"}) {
 		t.Errorf("trigger %s: stream actions %v, queue actions %v", name, streamActions, queueActions)
+	}
+}
+
+// failureQueues are the stack's queues but the webhook delivery queue (a work queue): each is
+// alarmed and shown on the dashboard.
+func failureQueues(tp tmpl) []string {
+	return slices.DeleteFunc(tp.ofType("AWS::SQS::Queue"), func(id string) bool {
+		return strings.HasPrefix(id, stack.WebhookQueueID) && !strings.HasPrefix(id, stack.WebhookQueueID+"Failures")
+	})
+}
+
+// webhookQueue is the webhook delivery queue's logical id.
+func (tp tmpl) webhookQueue(t *testing.T) string {
+	t.Helper()
+	all := tp.ofType("AWS::SQS::Queue")
+	work := slices.DeleteFunc(slices.Clone(all), func(id string) bool { return slices.Contains(failureQueues(tp), id) })
+	if len(work) != 1 {
+		t.Fatalf("work queues %v; want the webhook delivery queue alone", work)
+	}
+	return work[0]
+}
+
+// checkDeliveryQueue checks that the webhook delivery queue is FIFO, hides a job longer than
+// an invocation lasts, sends a job received too often to a FIFO dead-letter queue, and that
+// an event source mapping feeds function fn from it one job at a time with batch item
+// failures; fn's role may take jobs from that queue and nothing more beyond its row.
+func checkDeliveryQueue(t *testing.T, tp tmpl, name, fn, queue string) {
+	t.Helper()
+	q := tp.props(queue)
+	rp, _ := q["RedrivePolicy"].(map[string]any)
+	dead := refID(rp["deadLetterTargetArn"])
+	if q["FifoQueue"] != true || q["VisibilityTimeout"] != float64(triggers.DeliveryVisibilitySeconds) ||
+		triggers.DeliveryVisibilitySeconds <= triggers.DeliveryTimeoutSeconds || rp["maxReceiveCount"] != float64(triggers.DeliveryMaxReceives) ||
+		tp.props(dead)["FifoQueue"] != true {
+		t.Errorf("trigger %s: queue %v; want FIFO, visibility %d s, dead letters to a FIFO queue after %d receives", name, q, triggers.DeliveryVisibilitySeconds, triggers.DeliveryMaxReceives)
+	}
+	var mappings int
+	for _, id := range tp.ofType("AWS::Lambda::EventSourceMapping") {
+		p := tp.props(id)
+		if refID(p["FunctionName"]) != fn {
+			continue
+		}
+		mappings++
+		if !mentions(p["EventSourceArn"], queue) || p["BatchSize"] != float64(triggers.DeliveryBatchSize) ||
+			!slices.Equal(strs(p["FunctionResponseTypes"]), []string{"ReportBatchItemFailures"}) {
+			t.Errorf("trigger %s: mapping %v; want the delivery queue, batch size %d, ReportBatchItemFailures", name, p, triggers.DeliveryBatchSize)
+		}
+	}
+	if mappings != 1 {
+		t.Errorf("trigger %s: %d event source mappings, want 1", name, mappings)
+	}
+	var consumer []string
+	policies, _ := tp.props(refID(tp.props(fn)["Role"]))["Policies"].([]any)
+	for _, pol := range policies {
+		for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
+			if st["Sid"] == "WebhookQueueConsumer" {
+				consumer = strs(st["Action"])
+				if !mentions(st["Resource"], queue) {
+					t.Errorf("trigger %s: consumer actions on %v; want the delivery queue", name, st["Resource"])
+				}
+			}
+		}
+	}
+	slices.Sort(consumer)
+	if !slices.Equal(consumer, []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}) {
+		t.Errorf("trigger %s: consumer actions %v", name, consumer)
 	}
 }
 
@@ -1094,13 +1236,17 @@ func TestOrgsStackOptions(t *testing.T) {
 	})
 
 	build := buildDir(t)
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	outdir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+	stack.AddChecks(app)
 	s := stack.NewOrgsStack(app, "Orgs", &stack.OrgsStackProps{
 		BuildDir:               build,
 		AppURL:                 "https://app.example.com",
 		AllowedOrigins:         []string{"https://app.example.com", "https://admin.example.com"},
 		MailFrom:               "no-reply@mail.example.com",
 		MailFromDomainIdentity: true,
+		CognitoSESEmail:        true,
+		APIURL:                 "https://api.example.com/",
 		GoogleClientID:         "google-client-id",
 		GoogleClientSecret:     awscdk.SecretValue_SecretsManager(jsii.String("orgs/google-client-secret"), nil),
 		AuthDomainPrefix:       "orgs-test",
@@ -1115,7 +1261,10 @@ func TestOrgsStackOptions(t *testing.T) {
 		Tracing:                true,
 	})
 	syn := load(t, s)
+	syn.outdir = outdir
 	template, tp := syn.root, syn.tp
+	checkNag(t, syn)
+	checkCfnLint(t, syn)
 
 	template.HasResourceProperties(jsii.String("AWS::SES::EmailIdentity"), map[string]any{
 		"EmailIdentity": "mail.example.com",
@@ -1126,6 +1275,9 @@ func TestOrgsStackOptions(t *testing.T) {
 	pool := tp.ofType("AWS::Cognito::UserPool")[0]
 	if arn := string(must(json.Marshal(tp.props(pool)["EmailConfiguration"].(map[string]any)["SourceArn"]))); !strings.Contains(arn, ":identity/mail.example.com") {
 		t.Errorf("Cognito sends through SES identity %s; want the domain", arn)
+	}
+	if deps := strs(tp.resources[pool]["DependsOn"]); !slices.Contains(deps, tp.ofType("AWS::SES::EmailIdentity")[0]) {
+		t.Errorf("user pool DependsOn %v; with COGNITO_SES_EMAIL it waits for the SES identity", deps)
 	}
 
 	// The three providers, each mapping email and email_verified.
@@ -1165,19 +1317,7 @@ func TestOrgsStackOptions(t *testing.T) {
 		t.Errorf("GitHub attribute mapping %v", am)
 	}
 	template.ResourceCountIs(jsii.String("AWS::Cognito::UserPoolDomain"), jsii.Number(1))
-	client := tp.ofType("AWS::Cognito::UserPoolClient")[0]
-	cp := tp.props(client)
-	if got := strs(cp["SupportedIdentityProviders"]); !slices.Equal(got, []string{"COGNITO", "Google", "Microsoft", "GitHub"}) {
-		t.Errorf("client providers %v", got)
-	}
-	if !slices.Equal(strs(cp["AllowedOAuthFlows"]), []string{"code"}) || !slices.Equal(strs(cp["CallbackURLs"]), []string{"https://app.example.com"}) {
-		t.Errorf("client OAuth %v %v", cp["AllowedOAuthFlows"], cp["CallbackURLs"])
-	}
-	for _, id := range tp.ofType("AWS::Cognito::UserPoolIdentityProvider") {
-		if !slices.Contains(strs(tp.resources[client]["DependsOn"]), id) {
-			t.Errorf("the client does not wait for provider %s", id)
-		}
-	}
+	client, federated := checkClients(t, tp, providers)
 
 	template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), map[string]any{
 		"CorsConfiguration": map[string]any{
@@ -1196,18 +1336,30 @@ func TestOrgsStackOptions(t *testing.T) {
 		t.Error("the Google client secret is not a Secrets Manager reference")
 	}
 
-	queues := tp.ofType("AWS::SQS::Queue")
-	if len(queues) != 2 {
-		t.Fatalf("queues %v; want the two scheduled functions' failure queues", queues)
+	queues := failureQueues(tp)
+	if len(queues) != 3 {
+		t.Fatalf("failure queues %v; want the two background functions' and the webhook queue's dead letters", queues)
 	}
 	byName := tp.functions(t)
 	ids := templateIDs{
-		table:     tp.ofType("AWS::DynamoDB::Table")[0],
-		pool:      pool,
-		client:    client,
-		identity:  tp.ofType("AWS::SES::EmailIdentity")[0],
-		appSecret: tp.ofType("AWS::SecretsManager::Secret")[0],
+		table:        tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:         pool,
+		client:       client,
+		identity:     tp.ofType("AWS::SES::EmailIdentity")[0],
+		keys:         keyIDs(t, tp),
+		webhookQueue: tp.webhookQueue(t),
 	}
+	// Both clients' tokens are accepted; GET /v1/config answers password sign-in's client.
+	auth := tp.props(tp.ofType("AWS::ApiGatewayV2::Authorizer")[0])
+	var audiences []string
+	for _, a := range auth["JwtConfiguration"].(map[string]any)["Audience"].([]any) {
+		audiences = append(audiences, refID(a))
+	}
+	slices.Sort(audiences)
+	if want := slices.Sorted(slices.Values([]string{client, federated})); !slices.Equal(audiences, want) {
+		t.Errorf("authorizer audiences %v; want both app clients %v", audiences, want)
+	}
+	template.HasOutput(jsii.String(stack.OutputFederatedClientID), map[string]any{"Value": map[string]any{"Ref": federated}})
 	routes := deployedRoutes(true)
 	if want := len(routes) + len(triggers.Functions); len(byName) != want {
 		t.Errorf("%d functions; want %d", len(byName), want)
@@ -1222,13 +1374,13 @@ func TestOrgsStackOptions(t *testing.T) {
 		if len(r.ReadsSecrets) > 0 {
 			secrets = []string{":secret:orgs/github-oidc-keys-??????"}
 		}
-		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90, appSecret: r.Secret})
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90, keys: r.Keys})
 		if mode := tp.props(fn)["TracingConfig"]; mode == nil || mode.(map[string]any)["Mode"] != "Active" {
 			t.Errorf("route %s: tracing %v", r.Name, mode)
 		}
 	}
 	for _, f := range triggers.Functions {
-		x := extras{tracing: true, retentionDays: 90, ownQueue: f.Kind == triggers.KindStream, appSecret: f.Secret}
+		x := extras{tracing: true, retentionDays: 90, ownQueue: f.Kind == triggers.KindStream, keys: f.Keys}
 		if f.Kind == triggers.KindSchedule {
 			x.failureQueue = true
 			for _, q := range queues {
@@ -1239,7 +1391,7 @@ func TestOrgsStackOptions(t *testing.T) {
 		}
 		checkFunctionPolicy(t, tp, ids, "trigger "+f.Name, byName[f.Name], f.Actions, x)
 	}
-	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@mail.example.com", github: true, keySecret: "orgs/github-oidc-keys"})
+	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@mail.example.com", github: true, keySecret: "orgs/github-oidc-keys", apiURL: "https://api.example.com"})
 	// The issuer Cognito expects in the ID token is the one the provider puts there.
 	if want, got := string(must(json.Marshal(gh["oidc_issuer"]))), string(must(json.Marshal(tp.envVars(byName["github-oidc-token"])["GITHUB_OIDC_ISSUER"]))); want != got {
 		t.Errorf("Cognito expects issuer %s; the provider issues %s", want, got)
@@ -1249,6 +1401,9 @@ func TestOrgsStackOptions(t *testing.T) {
 	checkDashboard(t, tp, byName, queues)
 	checkNesting(t, tp, byName, routes)
 	checkBudget(t, tp, len(byName))
+	checkAccessLog(t, tp, 90)
+	checkLogGroupNames(t, tp, byName)
+	checkLimits(t, syn)
 	template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
 		"Protocol": "email", "Endpoint": "ops@example.com",
 	})
@@ -1306,6 +1461,8 @@ type envWant struct {
 	// github: the GitHub provider is configured, keySecret is its key secret's name.
 	github    bool
 	keySecret string
+	// apiURL is the API_URL the stack was given; empty: the HTTP API's own endpoint.
+	apiURL string
 }
 
 // wantEnv states, independently of the stack's code, which variables function name uses:
@@ -1318,15 +1475,15 @@ type envWant struct {
 func wantEnv(name string) []string {
 	var actions []string
 	var route *httpapi.Route
-	secret := false
+	var keys []string
 	for _, r := range stack.RouteTable() {
 		if r.Name == name {
-			route, actions, secret = r, r.Actions, r.Secret
+			route, actions, keys = r, r.Actions, r.Keys
 		}
 	}
 	for _, f := range triggers.Functions {
 		if f.Name == name {
-			actions, secret = f.Actions, f.Secret
+			actions, keys = f.Actions, f.Keys
 		}
 	}
 	has := func(prefix string) bool {
@@ -1335,7 +1492,7 @@ func wantEnv(name string) []string {
 	writes := slices.ContainsFunc(actions, func(a string) bool {
 		return slices.Contains([]string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, a)
 	})
-	var want []string
+	want := []string{"GOMEMLIMIT"}
 	add := func(ok bool, keys ...string) {
 		if ok {
 			want = append(want, keys...)
@@ -1346,7 +1503,11 @@ func wantEnv(name string) []string {
 	add(has("ses:") || writes, "APP_URL")
 	add(has("cognito-idp:") || name == "get-config", "USER_POOL_ID")
 	add(name == "get-config", "USER_POOL_CLIENT_ID")
-	add(secret, "APP_SECRET_ARN")
+	for _, k := range keys {
+		want = append(want, app.KeyEnv[k])
+	}
+	add(route != nil && stack.RouteCapability(route) == "scim", "API_URL")
+	add(has("sqs:"), "WEBHOOK_QUEUE_URL")
 	if route != nil && route.Feature == httpapi.FeatureGitHubOIDC {
 		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
 		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
@@ -1383,8 +1544,13 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 				ok = v == "https://app.example.com"
 			case "MAIL_FROM":
 				ok = v == w.mailFrom
-			case "APP_SECRET_ARN":
-				ok = refID(v) == ids.appSecret
+			case "CURSOR_KEY_ARN", "TOKEN_KEY_ARN", "SEAL_KEY_ARN", "WEBHOOK_KEY_ARN":
+				ok = app.KeyEnv[purposeOf(ids.keys, refID(v))] == k
+			case "GOMEMLIMIT":
+				// 90% of the function's memory (MemorySize is in MiB).
+				ok = v == fmt.Sprintf("%dMiB", stack.FunctionMemoryMB*9/10)
+			case "WEBHOOK_QUEUE_URL":
+				ok = refID(v) == ids.webhookQueue && ids.webhookQueue != ""
 			case "GITHUB_CLIENT_ID":
 				ok = v == "Iv1.github-client"
 			case "GITHUB_OIDC_ISSUER":
@@ -1393,6 +1559,12 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 				ok = strings.Contains(raw, "/oauth2/idpresponse") && strings.Contains(raw, "UserPoolDomain")
 			case "GITHUB_OIDC_KEY_SECRET":
 				ok = v == w.keySecret
+			case "API_URL":
+				if w.apiURL != "" {
+					ok = v == w.apiURL
+				} else {
+					ok = len(tp.ofType("AWS::ApiGatewayV2::Api")) == 1 && strings.Contains(raw, "ApiEndpoint") && mentions(v, tp.ofType("AWS::ApiGatewayV2::Api")[0])
+				}
 			}
 			if !ok {
 				t.Errorf("function %s: %s = %s", name, k, raw)
@@ -1468,8 +1640,25 @@ func checkAlarms(t *testing.T, tp tmpl, byName map[string]string, queues []strin
 		switch {
 		case strings.Contains(raw, `"MetricName":"Errors"`) && strings.Contains(raw, `"MetricName":"Throttles"`):
 			for name, fn := range byName {
-				if mentions(p, fn) {
-					byFunction[name]++
+				if !mentions(p, fn) {
+					continue
+				}
+				byFunction[name]++
+				// A route's function answers 5xx without failing in Lambda's eyes: its alarm
+				// also watches the glue's count of them (an EMF metric of its own log).
+				isTrigger := slices.ContainsFunc(triggers.Functions, func(f *triggers.Function) bool { return f.Name == name })
+				counts5xx := false
+				for _, m := range p["Metrics"].([]any) {
+					stat, _ := m.(map[string]any)["MetricStat"].(map[string]any)
+					metric, _ := stat["Metric"].(map[string]any)
+					dims, _ := metric["Dimensions"].([]any)
+					if metric["Namespace"] == httpapi.MetricNamespace && metric["MetricName"] == httpapi.MetricServerErrors && len(dims) == 1 &&
+						dims[0].(map[string]any)["Name"] == httpapi.MetricDimension && refID(dims[0].(map[string]any)["Value"]) == fn {
+						counts5xx = true
+					}
+				}
+				if counts5xx == isTrigger {
+					t.Errorf("function %s (trigger %v): its alarm watches its 5xx answers: %v", name, isTrigger, counts5xx)
 				}
 			}
 		case strings.Contains(raw, `"MetricName":"5xx"`) && strings.Contains(raw, `"MetricName":"Count"`):
@@ -1687,20 +1876,22 @@ func TestOrgsStackAt160Functions(t *testing.T) {
 	checkBudget(t, tp, len(byName))
 	checkNesting(t, tp, byName, routes)
 	ids := templateIDs{
-		table:     tp.ofType("AWS::DynamoDB::Table")[0],
-		pool:      tp.ofType("AWS::Cognito::UserPool")[0],
-		client:    tp.ofType("AWS::Cognito::UserPoolClient")[0],
-		identity:  tp.ofType("AWS::SES::EmailIdentity")[0],
-		appSecret: tp.ofType("AWS::SecretsManager::Secret")[0],
+		table:        tp.ofType("AWS::DynamoDB::Table")[0],
+		pool:         tp.ofType("AWS::Cognito::UserPool")[0],
+		client:       tp.ofType("AWS::Cognito::UserPoolClient")[0],
+		identity:     tp.ofType("AWS::SES::EmailIdentity")[0],
+		keys:         keyIDs(t, tp),
+		webhookQueue: tp.webhookQueue(t),
 	}
 	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
 	for _, r := range routes {
-		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{appSecret: r.Secret})
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{keys: r.Keys})
 	}
-	queues := tp.ofType("AWS::SQS::Queue")
+	queues := failureQueues(tp)
 	checkThrottles(t, tp, routes)
 	checkAlarms(t, tp, byName, queues, true)
 	checkDashboard(t, tp, byName, queues)
+	checkLimits(t, syn)
 }
 
 // TestRouteGroups: a route's nested stack follows from its path, so adding a route anywhere
@@ -1750,5 +1941,390 @@ func TestRouteGroups(t *testing.T) {
 	groupOf, groups := stack.RouteGroups(big)
 	if !slices.Equal(groups, []string{"big", "big-2"}) || groupOf["r0"] != "big" || groupOf[fmt.Sprintf("r%d", stack.MaxFunctionsPerNestedStack)] != "big-2" {
 		t.Errorf("groups %v %v", groups, groupOf)
+	}
+}
+
+// keyIDs are the logical ids of the server's keys' secrets, by purpose: one secret each.
+func keyIDs(t *testing.T, tp tmpl) map[string]string {
+	t.Helper()
+	ids := map[string]string{}
+	for _, id := range tp.ofType("AWS::SecretsManager::Secret") {
+		for _, purpose := range app.Keys() {
+			if strings.HasPrefix(id, stack.OutputKeyARN(purpose)[:len(stack.OutputKeyARN(purpose))-len("Arn")]) {
+				ids[purpose] = id
+			}
+		}
+	}
+	if len(ids) != len(app.Keys()) || len(tp.ofType("AWS::SecretsManager::Secret")) != len(app.Keys()) {
+		t.Fatalf("secrets %v (keys %v); want one per key purpose %v", tp.ofType("AWS::SecretsManager::Secret"), ids, app.Keys())
+	}
+	return ids
+}
+
+// purposeOf is the purpose of the key whose secret has logical id id ("" when none).
+func purposeOf(keys map[string]string, id string) string {
+	for purpose, k := range keys {
+		if k == id {
+			return purpose
+		}
+	}
+	return ""
+}
+
+// keysReadable lists the purposes of the keys function fn's role may read, sorted.
+func keysReadable(tp tmpl, fn string, keys map[string]string) []string {
+	var out []string
+	policies, _ := tp.props(refID(tp.props(fn)["Role"]))["Policies"].([]any)
+	for _, pol := range policies {
+		for _, st := range statements(pol.(map[string]any)["PolicyDocument"]) {
+			if !slices.Contains(strs(st["Action"]), "secretsmanager:GetSecretValue") {
+				continue
+			}
+			list, ok := st["Resource"].([]any)
+			if !ok {
+				list = []any{st["Resource"]}
+			}
+			for _, r := range list {
+				if p := purposeOf(keys, refID(r)); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkClients checks the app clients of a stack with federated providers (by provider name,
+// as the template has them): password sign-in's client (COGNITO only, password flows, no
+// OAuth) may not write email or email_verified; federated sign-in's (the providers only, the
+// hosted UI's code flow, no password flow) may write exactly the attributes the providers
+// map, as Cognito requires, and its tokens never carry aws.cognito.signin.user.admin, without
+// which no user may write their attributes. It returns the two clients' logical ids.
+func checkClients(t *testing.T, tp tmpl, providers map[string]map[string]any) (password, federated string) {
+	t.Helper()
+	clients := tp.ofType("AWS::Cognito::UserPoolClient")
+	if len(clients) != 2 {
+		t.Fatalf("app clients %v; want one for password sign-in and one for federated sign-in", clients)
+	}
+	for _, id := range clients {
+		if slices.Contains(strs(tp.props(id)["SupportedIdentityProviders"]), "COGNITO") {
+			password = id
+		} else {
+			federated = id
+		}
+	}
+	if password == "" || federated == "" {
+		t.Fatalf("clients %v: want one with COGNITO and one without", clients)
+	}
+	pc, fc := tp.props(password), tp.props(federated)
+
+	for name, cp := range map[string]map[string]any{"password": pc, "federated": fc} {
+		if cp["GenerateSecret"] != false {
+			t.Errorf("%s client GenerateSecret %v", name, cp["GenerateSecret"])
+		}
+		if slices.Contains(strs(cp["AllowedOAuthScopes"]), "aws.cognito.signin.user.admin") {
+			t.Errorf("%s client: its tokens may call the user's own attribute APIs", name)
+		}
+	}
+	if w := strs(pc["WriteAttributes"]); len(w) == 0 || slices.Contains(w, "email") || slices.Contains(w, "email_verified") {
+		t.Errorf("password client WriteAttributes %v; want a list without email and email_verified", w)
+	}
+	if got := strs(pc["SupportedIdentityProviders"]); !slices.Equal(got, []string{"COGNITO"}) {
+		t.Errorf("password client providers %v; want COGNITO only", got)
+	}
+	if pc["AllowedOAuthFlows"] != nil || pc["AllowedOAuthFlowsUserPoolClient"] == true {
+		t.Errorf("password client has OAuth flows %v", pc["AllowedOAuthFlows"])
+	}
+
+	if got := strs(fc["SupportedIdentityProviders"]); !slices.Equal(got, []string{"Google", "Microsoft", "GitHub"}) {
+		t.Errorf("federated client providers %v; want the three providers and not COGNITO", got)
+	}
+	if flows := strs(fc["ExplicitAuthFlows"]); !slices.Equal(flows, []string{"ALLOW_REFRESH_TOKEN_AUTH"}) {
+		t.Errorf("federated client auth flows %v; want the refresh token's only (no password sign-in)", flows)
+	}
+	if !slices.Equal(strs(fc["AllowedOAuthFlows"]), []string{"code"}) || !slices.Equal(strs(fc["CallbackURLs"]), []string{"https://app.example.com"}) {
+		t.Errorf("federated client OAuth %v %v", fc["AllowedOAuthFlows"], fc["CallbackURLs"])
+	}
+	scopes := strs(fc["AllowedOAuthScopes"])
+	slices.Sort(scopes)
+	if !slices.Equal(scopes, []string{"email", "openid", "profile"}) {
+		t.Errorf("federated client scopes %v; want openid, email and profile only", scopes)
+	}
+	mapped := map[string]bool{}
+	for name, p := range providers {
+		am, _ := p["AttributeMapping"].(map[string]any)
+		for attr := range am {
+			mapped[attr] = true
+			if !slices.Contains(strs(fc["WriteAttributes"]), attr) {
+				t.Errorf("provider %s maps %s, which the federated client may not write: Cognito would fail the sign-in", name, attr)
+			}
+		}
+	}
+	for _, attr := range strs(fc["WriteAttributes"]) {
+		if !mapped[attr] {
+			t.Errorf("the federated client may write %s, which no provider maps", attr)
+		}
+	}
+	for _, id := range tp.ofType("AWS::Cognito::UserPoolIdentityProvider") {
+		if !slices.Contains(strs(tp.resources[federated]["DependsOn"]), id) {
+			t.Errorf("the federated client does not wait for provider %s", id)
+		}
+	}
+	return password, federated
+}
+
+// checkAccessLog checks the stage's access log: JSON lines with what explains a failed
+// request, to a log group of its own with the functions' retention (0: the default).
+func checkAccessLog(t *testing.T, tp tmpl, days int) {
+	t.Helper()
+	if days == 0 {
+		days = stack.DefaultLogRetentionDays
+	}
+	stage := tp.props(tp.ofType("AWS::ApiGatewayV2::Stage")[0])
+	als, _ := stage["AccessLogSettings"].(map[string]any)
+	group := refID(als["DestinationArn"])
+	if tp.resources[group]["Type"] != "AWS::Logs::LogGroup" || tp.props(group)["RetentionInDays"] != float64(days) ||
+		tp.props(group)["LogGroupName"] != stack.AccessLogGroupName("Orgs") {
+		t.Errorf("stage access log to %q %v; want the log group %s with %d days' retention", group, tp.props(group), stack.AccessLogGroupName("Orgs"), days)
+	}
+	for _, fn := range tp.ofType("AWS::Lambda::Function") {
+		lc, _ := tp.props(fn)["LoggingConfig"].(map[string]any)
+		if refID(lc["LogGroup"]) == group {
+			t.Errorf("function %s logs to the access log group", fn)
+		}
+	}
+	format, _ := als["Format"].(string)
+	var fields map[string]string
+	if err := json.Unmarshal([]byte(format), &fields); err != nil {
+		t.Fatalf("access log format %q is not JSON: %v", format, err)
+	}
+	vars := slices.Collect(maps.Values(fields))
+	for _, v := range []string{"$context.requestId", "$context.routeKey", "$context.status", "$context.responseLatency",
+		"$context.integrationErrorMessage", "$context.authorizer.error", "$context.error.message"} {
+		if !slices.Contains(vars, v) {
+			t.Errorf("access log format %s lacks %s", format, v)
+		}
+	}
+}
+
+// checkLogGroupNames: every function logs to the log group the runbook names,
+// /Orgs/functions/<function>.
+func checkLogGroupNames(t *testing.T, tp tmpl, byName map[string]string) {
+	t.Helper()
+	for name, fn := range byName {
+		lc, _ := tp.props(fn)["LoggingConfig"].(map[string]any)
+		if got := tp.props(refID(lc["LogGroup"]))["LogGroupName"]; got != stack.LogGroupName("Orgs", name) {
+			t.Errorf("function %s logs to %v; want %s", name, got, stack.LogGroupName("Orgs", name))
+		}
+	}
+}
+
+// Documented limits of the services, which the stand-ins and CDK don't enforce and
+// CloudFormation only finds at deploy time (in the middle of a rollout, rolled back).
+const (
+	// CloudFormation quotas (AWS CloudFormation User Guide, "Understand CloudFormation
+	// quotas"): per template 500 resources, 200 outputs, 200 parameters, 200 mappings, a
+	// 1,024-byte description and a 1 MB body from S3 (where the CDK CLI puts them); a
+	// logical id of at most 255 alphanumeric characters.
+	cfnMaxResources      = 500
+	cfnMaxOutputs        = 200
+	cfnMaxParameters     = 200
+	cfnMaxMappings       = 200
+	cfnMaxDescription    = 1024
+	cfnMaxTemplateBytes  = 1_000_000
+	cfnMaxLogicalIDBytes = 255
+	// CloudWatch (Dashboard Body Structure and Syntax; PutMetricAlarm): up to 500 widgets a
+	// dashboard, 100 alarm ARNs an alarm status widget, 500 metrics a graph; an alarm name
+	// of 255 characters, a description of 1,024.
+	cwMaxWidgets          = 500
+	cwMaxAlarmsPerWidget  = 100
+	cwMaxMetricsPerGraph  = 500
+	cwMaxAlarmName        = 255
+	cwMaxAlarmDescription = 1024
+	// Lambda quotas (Lambda Developer Guide, "Lambda quotas"): memory 128 to 10,240 MB, a
+	// timeout of at most 900 s, environment variables of at most 4 KB in all, a description
+	// of 256 characters.
+	lambdaMinMemory      = 128
+	lambdaMaxMemory      = 10240
+	lambdaMaxTimeout     = 900
+	lambdaMaxEnvBytes    = 4096
+	lambdaMaxDescription = 256
+	// CloudWatch Logs: a log group name of 1 to 512 characters.
+	logsMaxGroupName = 512
+	// API Gateway HTTP APIs (API Gateway Developer Guide, "Quotas for HTTP APIs"): 300 routes
+	// and 300 integrations an API (adjustable, but a deploy past them fails).
+	httpAPIMaxRoutes       = 300
+	httpAPIMaxIntegrations = 300
+	// tokenBytes is what an unresolved reference counts for in a size estimate: a resolved
+	// name or ARN of the stack's own resources is shorter.
+	tokenBytes = 256
+)
+
+// resolvedSize estimates the length of a value once CloudFormation resolves it: literal
+// strings as they are, each reference (Ref, Fn::GetAtt, Fn::ImportValue, ...) as tokenBytes.
+func resolvedSize(v any) int {
+	switch v := v.(type) {
+	case string:
+		return len(v)
+	case []any:
+		n := 0
+		for _, e := range v {
+			n += resolvedSize(e)
+		}
+		return n
+	case map[string]any:
+		if join, ok := v["Fn::Join"].([]any); ok && len(join) == 2 {
+			sep, _ := join[0].(string)
+			parts, _ := join[1].([]any)
+			n := 0
+			for i, p := range parts {
+				if i > 0 {
+					n += len(sep)
+				}
+				n += resolvedSize(p)
+			}
+			return n
+		}
+		return tokenBytes
+	}
+	return len(fmt.Sprint(v))
+}
+
+// dashboardBody resolves a dashboard body (a string, or an Fn::Join of strings and
+// references, each reference inside a JSON string) to its JSON with every reference as a
+// placeholder, and decodes it.
+func dashboardBody(t *testing.T, v any) map[string]any {
+	t.Helper()
+	var text string
+	switch v := v.(type) {
+	case string:
+		text = v
+	case map[string]any:
+		join, _ := v["Fn::Join"].([]any)
+		if len(join) != 2 {
+			t.Fatalf("dashboard body %v", v)
+		}
+		var b strings.Builder
+		for i, p := range join[1].([]any) {
+			if i > 0 {
+				b.WriteString(join[0].(string))
+			}
+			if s, ok := p.(string); ok {
+				b.WriteString(s)
+			} else {
+				b.WriteString("REF")
+			}
+		}
+		text = b.String()
+	}
+	var body map[string]any
+	if err := json.Unmarshal([]byte(text), &body); err != nil {
+		t.Fatalf("dashboard body is not JSON once resolved: %v\n%s", err, text)
+	}
+	return body
+}
+
+// checkLimits applies the documented limits above to every template of a synthesis.
+func checkLimits(t *testing.T, syn synthesized) {
+	t.Helper()
+	tp := syn.tp
+	templates := map[string]assertions.Template{"root": syn.root}
+	for id, tm := range syn.nested {
+		templates[id] = tm
+	}
+	for name, tm := range templates {
+		raw := must(json.Marshal(tm.ToJSON()))
+		var doc struct {
+			Description string
+			Resources   map[string]any
+			Outputs     map[string]any
+			Parameters  map[string]any
+			Mappings    map[string]any
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Resources) > cfnMaxResources || len(doc.Outputs) > cfnMaxOutputs || len(doc.Parameters) > cfnMaxParameters || len(doc.Mappings) > cfnMaxMappings {
+			t.Errorf("template %s: %d resources, %d outputs, %d parameters, %d mappings; CloudFormation takes %d, %d, %d, %d",
+				name, len(doc.Resources), len(doc.Outputs), len(doc.Parameters), len(doc.Mappings), cfnMaxResources, cfnMaxOutputs, cfnMaxParameters, cfnMaxMappings)
+		}
+		if len(raw) > cfnMaxTemplateBytes || len(doc.Description) > cfnMaxDescription {
+			t.Errorf("template %s: %d bytes, a description of %d; CloudFormation takes %d and %d", name, len(raw), len(doc.Description), cfnMaxTemplateBytes, cfnMaxDescription)
+		}
+		for _, m := range []map[string]any{doc.Resources, doc.Outputs, doc.Parameters} {
+			for id := range m {
+				if len(id) > cfnMaxLogicalIDBytes || strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+					t.Errorf("template %s: logical id %q is not up to %d letters and digits", name, id, cfnMaxLogicalIDBytes)
+				}
+			}
+		}
+	}
+
+	// The dashboards.
+	for _, id := range tp.ofType("AWS::CloudWatch::Dashboard") {
+		body := dashboardBody(t, tp.props(id)["DashboardBody"])
+		widgets, _ := body["widgets"].([]any)
+		if len(widgets) == 0 || len(widgets) > cwMaxWidgets {
+			t.Errorf("dashboard %s: %d widgets; CloudWatch takes 1 to %d", id, len(widgets), cwMaxWidgets)
+		}
+		alarmsShown := 0
+		for _, w := range widgets {
+			w := w.(map[string]any)
+			p, _ := w["properties"].(map[string]any)
+			switch w["type"] {
+			case "alarm":
+				n := len(p["alarms"].([]any))
+				alarmsShown += n
+				if n == 0 || n > cwMaxAlarmsPerWidget {
+					t.Errorf("dashboard %s: alarm status widget %q lists %d alarms; CloudWatch takes 1 to %d", id, p["title"], n, cwMaxAlarmsPerWidget)
+				}
+			case "metric":
+				n := len(p["metrics"].([]any))
+				if n == 0 || n > cwMaxMetricsPerGraph || n > stack.MaxMetricsPerGraph {
+					t.Errorf("dashboard %s: graph %q has %d metrics; CloudWatch takes 1 to %d (the stack's own bound %d)", id, p["title"], n, cwMaxMetricsPerGraph, stack.MaxMetricsPerGraph)
+				}
+			}
+		}
+		if n := len(tp.ofType("AWS::CloudWatch::Alarm")); alarmsShown != n {
+			t.Errorf("dashboard %s shows %d alarms of %d", id, alarmsShown, n)
+		}
+	}
+	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
+		p := tp.props(id)
+		if name, ok := p["AlarmName"].(string); ok && len(name) > cwMaxAlarmName {
+			t.Errorf("alarm %s: name of %d characters; CloudWatch takes %d", id, len(name), cwMaxAlarmName)
+		}
+		if n := resolvedSize(p["AlarmDescription"]); n > cwMaxAlarmDescription {
+			t.Errorf("alarm %s: description of %d characters; CloudWatch takes %d", id, n, cwMaxAlarmDescription)
+		}
+	}
+
+	// The functions.
+	for _, id := range tp.ofType("AWS::Lambda::Function") {
+		p := tp.props(id)
+		mem, _ := p["MemorySize"].(float64)
+		timeout, _ := p["Timeout"].(float64)
+		if mem < lambdaMinMemory || mem > lambdaMaxMemory || timeout < 1 || timeout > lambdaMaxTimeout {
+			t.Errorf("function %s: %v MB, %v s; Lambda takes %d to %d MB and up to %d s", id, mem, timeout, lambdaMinMemory, lambdaMaxMemory, lambdaMaxTimeout)
+		}
+		if d, _ := p["Description"].(string); len(d) > lambdaMaxDescription {
+			t.Errorf("function %s: description of %d characters; Lambda takes %d", id, len(d), lambdaMaxDescription)
+		}
+		size := 0
+		for k, v := range tp.envVars(id) {
+			size += len(k) + resolvedSize(v)
+		}
+		if size > lambdaMaxEnvBytes {
+			t.Errorf("function %s: environment of about %d bytes; Lambda takes %d", id, size, lambdaMaxEnvBytes)
+		}
+	}
+	for _, id := range tp.ofType("AWS::Logs::LogGroup") {
+		if n := resolvedSize(tp.props(id)["LogGroupName"]); n > logsMaxGroupName {
+			t.Errorf("log group %s: name of %d characters; CloudWatch Logs takes %d", id, n, logsMaxGroupName)
+		}
+	}
+	if n, m := len(tp.ofType("AWS::ApiGatewayV2::Route")), len(tp.ofType("AWS::ApiGatewayV2::Integration")); n > httpAPIMaxRoutes || m > httpAPIMaxIntegrations {
+		t.Errorf("%d routes, %d integrations; an HTTP API takes %d and %d", n, m, httpAPIMaxRoutes, httpAPIMaxIntegrations)
 	}
 }

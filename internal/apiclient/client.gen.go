@@ -99,6 +99,27 @@ func (e DomainVerificationDnsRecordType) Valid() bool {
 	}
 }
 
+// Defines values for DomainVerifiedBy.
+const (
+	Dns         DomainVerifiedBy = "dns"
+	Email       DomainVerifiedBy = "email"
+	LessThannil DomainVerifiedBy = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the DomainVerifiedBy enum.
+func (e DomainVerifiedBy) Valid() bool {
+	switch e {
+	case Dns:
+		return true
+	case Email:
+		return true
+	case LessThannil:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorErrorCode.
 const (
 	ErrorErrorCodeConflict        ErrorErrorCode = "conflict"
@@ -189,6 +210,21 @@ func (e EventCategory) Valid() bool {
 	case EventCategorySupport:
 		return true
 	case EventCategorySystem:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GatewayUnauthorizedMessage.
+const (
+	GatewayUnauthorizedMessageUnauthorized GatewayUnauthorizedMessage = "Unauthorized"
+)
+
+// Valid indicates whether the value is a known member of the GatewayUnauthorizedMessage enum.
+func (e GatewayUnauthorizedMessage) Valid() bool {
+	switch e {
+	case GatewayUnauthorizedMessageUnauthorized:
 		return true
 	default:
 		return false
@@ -672,21 +708,6 @@ func (e WebhookDeliveryStatus) Valid() bool {
 	}
 }
 
-// Defines values for Unauthorized1Message.
-const (
-	Unauthorized1MessageUnauthorized Unauthorized1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the Unauthorized1Message enum.
-func (e Unauthorized1Message) Valid() bool {
-	switch e {
-	case Unauthorized1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for GithubOidcAuthorizeParamsResponseType.
 const (
 	Code GithubOidcAuthorizeParamsResponseType = "code"
@@ -822,51 +843,6 @@ func (e PollDevice200JSONResponseBodyTokenType) Valid() bool {
 	}
 }
 
-// Defines values for GetDevice401JSONResponseBody1Message.
-const (
-	GetDevice401JSONResponseBody1MessageUnauthorized GetDevice401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetDevice401JSONResponseBody1Message enum.
-func (e GetDevice401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetDevice401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ApproveDevice401JSONResponseBody1Message.
-const (
-	ApproveDevice401JSONResponseBody1MessageUnauthorized ApproveDevice401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ApproveDevice401JSONResponseBody1Message enum.
-func (e ApproveDevice401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ApproveDevice401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for DenyDevice401JSONResponseBody1Message.
-const (
-	DenyDevice401JSONResponseBody1MessageUnauthorized DenyDevice401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the DenyDevice401JSONResponseBody1Message enum.
-func (e DenyDevice401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case DenyDevice401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for GetEntitlements200JSONResponseBodyProductsLicenseType.
 const (
 	GetEntitlements200JSONResponseBodyProductsLicenseTypeDeveloper  GetEntitlements200JSONResponseBodyProductsLicenseType = "developer"
@@ -942,21 +918,6 @@ func (e AcceptInvite200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
-// Defines values for AcceptInvite401JSONResponseBody1Message.
-const (
-	AcceptInvite401JSONResponseBody1MessageUnauthorized AcceptInvite401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the AcceptInvite401JSONResponseBody1Message enum.
-func (e AcceptInvite401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case AcceptInvite401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for PreviewInvite200JSONResponseBodyStatus.
 const (
 	PreviewInvite200JSONResponseBodyStatusAccepted PreviewInvite200JSONResponseBodyStatus = "accepted"
@@ -981,21 +942,6 @@ func (e PreviewInvite200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
-// Defines values for DeleteMe401JSONResponseBody1Message.
-const (
-	DeleteMe401JSONResponseBody1MessageUnauthorized DeleteMe401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the DeleteMe401JSONResponseBody1Message enum.
-func (e DeleteMe401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case DeleteMe401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for GetMe200JSONResponseBodyOrgsKind.
 const (
 	GetMe200JSONResponseBodyOrgsKindPersonal GetMe200JSONResponseBodyOrgsKind = "personal"
@@ -1008,36 +954,6 @@ func (e GetMe200JSONResponseBodyOrgsKind) Valid() bool {
 	case GetMe200JSONResponseBodyOrgsKindPersonal:
 		return true
 	case GetMe200JSONResponseBodyOrgsKindShared:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetMe401JSONResponseBody1Message.
-const (
-	GetMe401JSONResponseBody1MessageUnauthorized GetMe401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetMe401JSONResponseBody1Message enum.
-func (e GetMe401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetMe401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for UpdateMe401JSONResponseBody1Message.
-const (
-	UpdateMe401JSONResponseBody1MessageUnauthorized UpdateMe401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the UpdateMe401JSONResponseBody1Message enum.
-func (e UpdateMe401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case UpdateMe401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1062,21 +978,6 @@ func (e SuggestedOrgs200JSONResponseBodyItemsAutoJoin) Valid() bool {
 	}
 }
 
-// Defines values for SuggestedOrgs401JSONResponseBody1Message.
-const (
-	SuggestedOrgs401JSONResponseBody1MessageUnauthorized SuggestedOrgs401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the SuggestedOrgs401JSONResponseBody1Message enum.
-func (e SuggestedOrgs401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case SuggestedOrgs401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for OperatorFindOrgs200JSONResponseBodyItemsKind.
 const (
 	OperatorFindOrgs200JSONResponseBodyItemsKindPersonal OperatorFindOrgs200JSONResponseBodyItemsKind = "personal"
@@ -1089,21 +990,6 @@ func (e OperatorFindOrgs200JSONResponseBodyItemsKind) Valid() bool {
 	case OperatorFindOrgs200JSONResponseBodyItemsKindPersonal:
 		return true
 	case OperatorFindOrgs200JSONResponseBodyItemsKindShared:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for MigrateLegacyUsers401JSONResponseBody1Message.
-const (
-	MigrateLegacyUsers401JSONResponseBody1MessageUnauthorized MigrateLegacyUsers401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the MigrateLegacyUsers401JSONResponseBody1Message enum.
-func (e MigrateLegacyUsers401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case MigrateLegacyUsers401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1149,21 +1035,6 @@ func (e OperatorUpdateLicenseJSONBodyStatus) Valid() bool {
 	}
 }
 
-// Defines values for OperatorGetTicket401JSONResponseBody1Message.
-const (
-	OperatorGetTicket401JSONResponseBody1MessageUnauthorized OperatorGetTicket401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the OperatorGetTicket401JSONResponseBody1Message enum.
-func (e OperatorGetTicket401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case OperatorGetTicket401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for OperatorUpdateTicketJSONBodyStatus.
 const (
 	OperatorUpdateTicketJSONBodyStatusClosed            OperatorUpdateTicketJSONBodyStatus = "closed"
@@ -1179,36 +1050,6 @@ func (e OperatorUpdateTicketJSONBodyStatus) Valid() bool {
 	case OperatorUpdateTicketJSONBodyStatusOpen:
 		return true
 	case OperatorUpdateTicketJSONBodyStatusWaitingOnCustomer:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for OperatorUpdateTicket401JSONResponseBody1Message.
-const (
-	OperatorUpdateTicket401JSONResponseBody1MessageUnauthorized OperatorUpdateTicket401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the OperatorUpdateTicket401JSONResponseBody1Message enum.
-func (e OperatorUpdateTicket401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case OperatorUpdateTicket401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for OperatorCommentTicket401JSONResponseBody1Message.
-const (
-	OperatorCommentTicket401JSONResponseBody1MessageUnauthorized OperatorCommentTicket401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the OperatorCommentTicket401JSONResponseBody1Message enum.
-func (e OperatorCommentTicket401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case OperatorCommentTicket401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1254,36 +1095,6 @@ func (e OperatorTicketQueueParamsStatus) Valid() bool {
 	}
 }
 
-// Defines values for OperatorTicketQueue401JSONResponseBody1Message.
-const (
-	OperatorTicketQueue401JSONResponseBody1MessageUnauthorized OperatorTicketQueue401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the OperatorTicketQueue401JSONResponseBody1Message enum.
-func (e OperatorTicketQueue401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case OperatorTicketQueue401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListOrgs401JSONResponseBody1Message.
-const (
-	ListOrgs401JSONResponseBody1MessageUnauthorized ListOrgs401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListOrgs401JSONResponseBody1Message enum.
-func (e ListOrgs401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListOrgs401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for CreateOrgJSONBodySupportTicketVisibility.
 const (
 	CreateOrgJSONBodySupportTicketVisibilityAll CreateOrgJSONBodySupportTicketVisibility = "all"
@@ -1296,36 +1107,6 @@ func (e CreateOrgJSONBodySupportTicketVisibility) Valid() bool {
 	case CreateOrgJSONBodySupportTicketVisibilityAll:
 		return true
 	case CreateOrgJSONBodySupportTicketVisibilityOwn:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateOrg401JSONResponseBody1Message.
-const (
-	CreateOrg401JSONResponseBody1MessageUnauthorized CreateOrg401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateOrg401JSONResponseBody1Message enum.
-func (e CreateOrg401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateOrg401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetOrg401JSONResponseBody1Message.
-const (
-	GetOrg401JSONResponseBody1MessageUnauthorized GetOrg401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetOrg401JSONResponseBody1Message enum.
-func (e GetOrg401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetOrg401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1371,141 +1152,6 @@ func (e UpdateOrgJSONBodySupportTicketVisibility) Valid() bool {
 	}
 }
 
-// Defines values for ResetAuth401JSONResponseBody1Message.
-const (
-	ResetAuth401JSONResponseBody1MessageUnauthorized ResetAuth401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ResetAuth401JSONResponseBody1Message enum.
-func (e ResetAuth401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ResetAuth401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListDomains401JSONResponseBody1Message.
-const (
-	ListDomains401JSONResponseBody1MessageUnauthorized ListDomains401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListDomains401JSONResponseBody1Message enum.
-func (e ListDomains401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListDomains401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for AddDomain401JSONResponseBody1Message.
-const (
-	AddDomain401JSONResponseBody1MessageUnauthorized AddDomain401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the AddDomain401JSONResponseBody1Message enum.
-func (e AddDomain401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case AddDomain401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RemoveDomain401JSONResponseBody1Message.
-const (
-	RemoveDomain401JSONResponseBody1MessageUnauthorized RemoveDomain401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the RemoveDomain401JSONResponseBody1Message enum.
-func (e RemoveDomain401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case RemoveDomain401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for UpdateDomain401JSONResponseBody1Message.
-const (
-	UpdateDomain401JSONResponseBody1MessageUnauthorized UpdateDomain401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the UpdateDomain401JSONResponseBody1Message enum.
-func (e UpdateDomain401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case UpdateDomain401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for VerifyDomain401JSONResponseBody1Message.
-const (
-	VerifyDomain401JSONResponseBody1MessageUnauthorized VerifyDomain401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the VerifyDomain401JSONResponseBody1Message enum.
-func (e VerifyDomain401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case VerifyDomain401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListEvents401JSONResponseBody1Message.
-const (
-	ListEvents401JSONResponseBody1MessageUnauthorized ListEvents401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListEvents401JSONResponseBody1Message enum.
-func (e ListEvents401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListEvents401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ExportEvents401JSONResponseBody1Message.
-const (
-	ExportEvents401JSONResponseBody1MessageUnauthorized ExportEvents401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ExportEvents401JSONResponseBody1Message enum.
-func (e ExportEvents401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ExportEvents401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetEvent401JSONResponseBody1Message.
-const (
-	GetEvent401JSONResponseBody1MessageUnauthorized GetEvent401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetEvent401JSONResponseBody1Message enum.
-func (e GetEvent401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetEvent401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListInvitesParamsStatus.
 const (
 	ListInvitesParamsStatusAccepted ListInvitesParamsStatus = "accepted"
@@ -1530,36 +1176,6 @@ func (e ListInvitesParamsStatus) Valid() bool {
 	}
 }
 
-// Defines values for ListInvites401JSONResponseBody1Message.
-const (
-	ListInvites401JSONResponseBody1MessageUnauthorized ListInvites401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListInvites401JSONResponseBody1Message enum.
-func (e ListInvites401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListInvites401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateInvite401JSONResponseBody1Message.
-const (
-	CreateInvite401JSONResponseBody1MessageUnauthorized CreateInvite401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateInvite401JSONResponseBody1Message enum.
-func (e CreateInvite401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateInvite401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for CreateInvitesBulk200JSONResponseBodyResultsStatus.
 const (
 	CreateInvitesBulk200JSONResponseBodyResultsStatusCreated CreateInvitesBulk200JSONResponseBodyResultsStatus = "created"
@@ -1572,51 +1188,6 @@ func (e CreateInvitesBulk200JSONResponseBodyResultsStatus) Valid() bool {
 	case CreateInvitesBulk200JSONResponseBodyResultsStatusCreated:
 		return true
 	case CreateInvitesBulk200JSONResponseBodyResultsStatusError:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateInvitesBulk401JSONResponseBody1Message.
-const (
-	CreateInvitesBulk401JSONResponseBody1MessageUnauthorized CreateInvitesBulk401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateInvitesBulk401JSONResponseBody1Message enum.
-func (e CreateInvitesBulk401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateInvitesBulk401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RevokeInvite401JSONResponseBody1Message.
-const (
-	RevokeInvite401JSONResponseBody1MessageUnauthorized RevokeInvite401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the RevokeInvite401JSONResponseBody1Message enum.
-func (e RevokeInvite401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case RevokeInvite401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ResendInvite401JSONResponseBody1Message.
-const (
-	ResendInvite401JSONResponseBody1MessageUnauthorized ResendInvite401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ResendInvite401JSONResponseBody1Message enum.
-func (e ResendInvite401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ResendInvite401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -1674,36 +1245,6 @@ func (e JoinOrg200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
-// Defines values for JoinOrg401JSONResponseBody1Message.
-const (
-	JoinOrg401JSONResponseBody1MessageUnauthorized JoinOrg401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the JoinOrg401JSONResponseBody1Message enum.
-func (e JoinOrg401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case JoinOrg401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListLegacyUsers401JSONResponseBody1Message.
-const (
-	ListLegacyUsers401JSONResponseBody1MessageUnauthorized ListLegacyUsers401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListLegacyUsers401JSONResponseBody1Message enum.
-func (e ListLegacyUsers401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListLegacyUsers401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListLicensesParamsStatus.
 const (
 	ListLicensesParamsStatusActive    ListLicensesParamsStatus = "active"
@@ -1728,90 +1269,33 @@ func (e ListLicensesParamsStatus) Valid() bool {
 	}
 }
 
-// Defines values for ListMyTokens401JSONResponseBody1Message.
+// Defines values for ListMembersParamsSource.
 const (
-	ListMyTokens401JSONResponseBody1MessageUnauthorized ListMyTokens401JSONResponseBody1Message = "Unauthorized"
+	ListMembersParamsSourceCreated ListMembersParamsSource = "created"
+	ListMembersParamsSourceCreator ListMembersParamsSource = "creator"
+	ListMembersParamsSourceDomain  ListMembersParamsSource = "domain"
+	ListMembersParamsSourceImport  ListMembersParamsSource = "import"
+	ListMembersParamsSourceInvite  ListMembersParamsSource = "invite"
+	ListMembersParamsSourceLegacy  ListMembersParamsSource = "legacy"
+	ListMembersParamsSourceScim    ListMembersParamsSource = "scim"
 )
 
-// Valid indicates whether the value is a known member of the ListMyTokens401JSONResponseBody1Message enum.
-func (e ListMyTokens401JSONResponseBody1Message) Valid() bool {
+// Valid indicates whether the value is a known member of the ListMembersParamsSource enum.
+func (e ListMembersParamsSource) Valid() bool {
 	switch e {
-	case ListMyTokens401JSONResponseBody1MessageUnauthorized:
+	case ListMembersParamsSourceCreated:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateMyToken401JSONResponseBody1Message.
-const (
-	CreateMyToken401JSONResponseBody1MessageUnauthorized CreateMyToken401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateMyToken401JSONResponseBody1Message enum.
-func (e CreateMyToken401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateMyToken401JSONResponseBody1MessageUnauthorized:
+	case ListMembersParamsSourceCreator:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RevokeMyToken401JSONResponseBody1Message.
-const (
-	RevokeMyToken401JSONResponseBody1MessageUnauthorized RevokeMyToken401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the RevokeMyToken401JSONResponseBody1Message enum.
-func (e RevokeMyToken401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case RevokeMyToken401JSONResponseBody1MessageUnauthorized:
+	case ListMembersParamsSourceDomain:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMembers401JSONResponseBody1Message.
-const (
-	ListMembers401JSONResponseBody1MessageUnauthorized ListMembers401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListMembers401JSONResponseBody1Message enum.
-func (e ListMembers401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListMembers401JSONResponseBody1MessageUnauthorized:
+	case ListMembersParamsSourceImport:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateMember401JSONResponseBody1Message.
-const (
-	CreateMember401JSONResponseBody1MessageUnauthorized CreateMember401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateMember401JSONResponseBody1Message enum.
-func (e CreateMember401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateMember401JSONResponseBody1MessageUnauthorized:
+	case ListMembersParamsSourceInvite:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateMembersBulk401JSONResponseBody1Message.
-const (
-	CreateMembersBulk401JSONResponseBody1MessageUnauthorized CreateMembersBulk401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateMembersBulk401JSONResponseBody1Message enum.
-func (e CreateMembersBulk401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateMembersBulk401JSONResponseBody1MessageUnauthorized:
+	case ListMembersParamsSourceLegacy:
+		return true
+	case ListMembersParamsSourceScim:
 		return true
 	default:
 		return false
@@ -1836,21 +1320,6 @@ func (e ImportMembers200JSONResponseBodyResultsStatus) Valid() bool {
 	}
 }
 
-// Defines values for ImportMembers401JSONResponseBody1Message.
-const (
-	ImportMembers401JSONResponseBody1MessageUnauthorized ImportMembers401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ImportMembers401JSONResponseBody1Message enum.
-func (e ImportMembers401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ImportMembers401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ImportTemplateParamsFormat.
 const (
 	Csv  ImportTemplateParamsFormat = "csv"
@@ -1863,171 +1332,6 @@ func (e ImportTemplateParamsFormat) Valid() bool {
 	case Csv:
 		return true
 	case Xlsx:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ImportTemplate401JSONResponseBody1Message.
-const (
-	ImportTemplate401JSONResponseBody1MessageUnauthorized ImportTemplate401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ImportTemplate401JSONResponseBody1Message enum.
-func (e ImportTemplate401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ImportTemplate401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetImport401JSONResponseBody1Message.
-const (
-	GetImport401JSONResponseBody1MessageUnauthorized GetImport401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetImport401JSONResponseBody1Message enum.
-func (e GetImport401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetImport401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RemoveMember401JSONResponseBody1Message.
-const (
-	RemoveMember401JSONResponseBody1MessageUnauthorized RemoveMember401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the RemoveMember401JSONResponseBody1Message enum.
-func (e RemoveMember401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case RemoveMember401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for UpdateMember401JSONResponseBody1Message.
-const (
-	UpdateMember401JSONResponseBody1MessageUnauthorized UpdateMember401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the UpdateMember401JSONResponseBody1Message enum.
-func (e UpdateMember401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case UpdateMember401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ResetMemberPassword401JSONResponseBody1Message.
-const (
-	ResetMemberPassword401JSONResponseBody1MessageUnauthorized ResetMemberPassword401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ResetMemberPassword401JSONResponseBody1Message enum.
-func (e ResetMemberPassword401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ResetMemberPassword401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListRoles401JSONResponseBody1Message.
-const (
-	ListRoles401JSONResponseBody1MessageUnauthorized ListRoles401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListRoles401JSONResponseBody1Message enum.
-func (e ListRoles401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListRoles401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateRole401JSONResponseBody1Message.
-const (
-	CreateRole401JSONResponseBody1MessageUnauthorized CreateRole401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateRole401JSONResponseBody1Message enum.
-func (e CreateRole401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateRole401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for DeleteRole401JSONResponseBody1Message.
-const (
-	DeleteRole401JSONResponseBody1MessageUnauthorized DeleteRole401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the DeleteRole401JSONResponseBody1Message enum.
-func (e DeleteRole401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case DeleteRole401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for UpdateRole401JSONResponseBody1Message.
-const (
-	UpdateRole401JSONResponseBody1MessageUnauthorized UpdateRole401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the UpdateRole401JSONResponseBody1Message enum.
-func (e UpdateRole401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case UpdateRole401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RevokeScimToken401JSONResponseBody1Message.
-const (
-	RevokeScimToken401JSONResponseBody1MessageUnauthorized RevokeScimToken401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the RevokeScimToken401JSONResponseBody1Message enum.
-func (e RevokeScimToken401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case RevokeScimToken401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateScimToken401JSONResponseBody1Message.
-const (
-	CreateScimToken401JSONResponseBody1MessageUnauthorized CreateScimToken401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateScimToken401JSONResponseBody1Message enum.
-func (e CreateScimToken401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateScimToken401JSONResponseBody1MessageUnauthorized:
 		return true
 	default:
 		return false
@@ -2055,51 +1359,6 @@ func (e ListTicketsParamsStatus) Valid() bool {
 	}
 }
 
-// Defines values for ListTickets401JSONResponseBody1Message.
-const (
-	ListTickets401JSONResponseBody1MessageUnauthorized ListTickets401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListTickets401JSONResponseBody1Message enum.
-func (e ListTickets401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListTickets401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for CreateTicket401JSONResponseBody1Message.
-const (
-	CreateTicket401JSONResponseBody1MessageUnauthorized CreateTicket401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the CreateTicket401JSONResponseBody1Message enum.
-func (e CreateTicket401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case CreateTicket401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetTicket401JSONResponseBody1Message.
-const (
-	GetTicket401JSONResponseBody1MessageUnauthorized GetTicket401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetTicket401JSONResponseBody1Message enum.
-func (e GetTicket401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetTicket401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for UpdateTicketJSONBodyStatus.
 const (
 	UpdateTicketJSONBodyStatusClosed UpdateTicketJSONBodyStatus = "closed"
@@ -2118,135 +1377,36 @@ func (e UpdateTicketJSONBodyStatus) Valid() bool {
 	}
 }
 
-// Defines values for UpdateTicket401JSONResponseBody1Message.
+// Defines values for ScimResourceTypeParamsName.
 const (
-	UpdateTicket401JSONResponseBody1MessageUnauthorized UpdateTicket401JSONResponseBody1Message = "Unauthorized"
+	ScimResourceTypeParamsNameGroup ScimResourceTypeParamsName = "Group"
+	ScimResourceTypeParamsNameUser  ScimResourceTypeParamsName = "User"
 )
 
-// Valid indicates whether the value is a known member of the UpdateTicket401JSONResponseBody1Message enum.
-func (e UpdateTicket401JSONResponseBody1Message) Valid() bool {
+// Valid indicates whether the value is a known member of the ScimResourceTypeParamsName enum.
+func (e ScimResourceTypeParamsName) Valid() bool {
 	switch e {
-	case UpdateTicket401JSONResponseBody1MessageUnauthorized:
+	case ScimResourceTypeParamsNameGroup:
+		return true
+	case ScimResourceTypeParamsNameUser:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CommentTicket401JSONResponseBody1Message.
+// Defines values for ScimSchemaParamsUri.
 const (
-	CommentTicket401JSONResponseBody1MessageUnauthorized CommentTicket401JSONResponseBody1Message = "Unauthorized"
+	UrnIetfParamsScimSchemasCore20Group ScimSchemaParamsUri = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	UrnIetfParamsScimSchemasCore20User  ScimSchemaParamsUri = "urn:ietf:params:scim:schemas:core:2.0:User"
 )
 
-// Valid indicates whether the value is a known member of the CommentTicket401JSONResponseBody1Message enum.
-func (e CommentTicket401JSONResponseBody1Message) Valid() bool {
+// Valid indicates whether the value is a known member of the ScimSchemaParamsUri enum.
+func (e ScimSchemaParamsUri) Valid() bool {
 	switch e {
-	case CommentTicket401JSONResponseBody1MessageUnauthorized:
+	case UrnIetfParamsScimSchemasCore20Group:
 		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetToken401JSONResponseBody1Message.
-const (
-	GetToken401JSONResponseBody1MessageUnauthorized GetToken401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetToken401JSONResponseBody1Message enum.
-func (e GetToken401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetToken401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RegenerateToken401JSONResponseBody1Message.
-const (
-	RegenerateToken401JSONResponseBody1MessageUnauthorized RegenerateToken401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the RegenerateToken401JSONResponseBody1Message enum.
-func (e RegenerateToken401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case RegenerateToken401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListOrgTokens401JSONResponseBody1Message.
-const (
-	ListOrgTokens401JSONResponseBody1MessageUnauthorized ListOrgTokens401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the ListOrgTokens401JSONResponseBody1Message enum.
-func (e ListOrgTokens401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case ListOrgTokens401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for RevokeOrgToken401JSONResponseBody1Message.
-const (
-	RevokeOrgToken401JSONResponseBody1MessageUnauthorized RevokeOrgToken401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the RevokeOrgToken401JSONResponseBody1Message enum.
-func (e RevokeOrgToken401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case RevokeOrgToken401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetUsage401JSONResponseBody1Message.
-const (
-	GetUsage401JSONResponseBody1MessageUnauthorized GetUsage401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetUsage401JSONResponseBody1Message enum.
-func (e GetUsage401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetUsage401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for GetUserProperties401JSONResponseBody1Message.
-const (
-	GetUserProperties401JSONResponseBody1MessageUnauthorized GetUserProperties401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the GetUserProperties401JSONResponseBody1Message enum.
-func (e GetUserProperties401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case GetUserProperties401JSONResponseBody1MessageUnauthorized:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for PutUserProperties401JSONResponseBody1Message.
-const (
-	PutUserProperties401JSONResponseBody1MessageUnauthorized PutUserProperties401JSONResponseBody1Message = "Unauthorized"
-)
-
-// Valid indicates whether the value is a known member of the PutUserProperties401JSONResponseBody1Message enum.
-func (e PutUserProperties401JSONResponseBody1Message) Valid() bool {
-	switch e {
-	case PutUserProperties401JSONResponseBody1MessageUnauthorized:
+	case UrnIetfParamsScimSchemasCore20User:
 		return true
 	default:
 		return false
@@ -2295,6 +1455,9 @@ type Domain struct {
 		} `json:"dnsRecord"`
 	} `json:"verification"`
 	VerifiedAt *time.Time `json:"verifiedAt"`
+
+	// VerifiedBy How the domain was proven: `dns` (the org holds the domain: it may add the domain's existing accounts directly and mark the addresses it creates verified) or `email` (a code mailed to one address at it: usernames, suggestions and auto-join only); null while pending. A DNS verification elsewhere takes an email-code domain back to pending.
+	VerifiedBy *DomainVerifiedBy `json:"verifiedBy"`
 }
 
 // DomainStatus defines model for Domain.Status.
@@ -2302,6 +1465,9 @@ type DomainStatus string
 
 // DomainVerificationDnsRecordType defines model for Domain.Verification.DnsRecord.Type.
 type DomainVerificationDnsRecordType string
+
+// DomainVerifiedBy How the domain was proven: `dns` (the org holds the domain: it may add the domain's existing accounts directly and mark the addresses it creates verified) or `email` (a code mailed to one address at it: usernames, suggestions and auto-join only); null while pending. A DNS verification elsewhere takes an email-code domain back to pending.
+type DomainVerifiedBy string
 
 // Error defines model for Error.
 type Error struct {
@@ -2345,6 +1511,14 @@ type EventActorType string
 
 // EventCategory defines model for EventCategory.
 type EventCategory string
+
+// GatewayUnauthorized The API Gateway JWT authorizer's own 401 body (the local gateway answers the same), not the error shape: clients act on the status.
+type GatewayUnauthorized struct {
+	Message GatewayUnauthorizedMessage `json:"message"`
+}
+
+// GatewayUnauthorizedMessage defines model for GatewayUnauthorized.Message.
+type GatewayUnauthorizedMessage string
 
 // ImportJob defines model for ImportJob.
 type ImportJob struct {
@@ -2392,6 +1566,8 @@ type Invite struct {
 	LastSentAt time.Time `json:"lastSentAt"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role Role `json:"role"`
 
 	// Status expired from expiresAt on, whether or not the scheduled job has run
@@ -2414,6 +1590,8 @@ type InviteInput struct {
 	Email openapi_types.Email `json:"email"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role Role `json:"role"`
 }
 
@@ -2461,6 +1639,8 @@ type Member struct {
 	Properties map[string]Member_Properties_AdditionalProperties `json:"properties"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role   Role         `json:"role"`
 	Source MemberSource `json:"source"`
 
@@ -2524,6 +1704,8 @@ type NewUser struct {
 	Properties *map[string]*NewUser_Properties_AdditionalProperties `json:"properties,omitempty"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role     *Role   `json:"role,omitempty"`
 	Username *string `json:"username,omitempty"`
 }
@@ -2565,6 +1747,8 @@ type Org struct {
 	Name             string    `json:"name"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role                    Role                       `json:"role"`
 	SupportTicketVisibility OrgSupportTicketVisibility `json:"supportTicketVisibility"`
 }
@@ -2654,6 +1838,8 @@ type Product struct {
 type ProductAvailability string
 
 // Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+//
+// Examples: admin, user, support_only
 type Role = string
 
 // RoleDefinition A role of the org, built-in or custom (GET, POST, PATCH .../roles).
@@ -2662,6 +1848,8 @@ type RoleDefinition struct {
 	Description *string `json:"description"`
 
 	// Id A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Id Role `json:"id"`
 
 	// MemberCount the members holding the role (pending invites are not counted here)
@@ -2707,10 +1895,10 @@ type ScimList struct {
 
 // ScimMeta defines model for ScimMeta.
 type ScimMeta struct {
-	Created      *time.Time `json:"created,omitempty"`
-	LastModified *time.Time `json:"lastModified,omitempty"`
-	Location     string     `json:"location"`
-	ResourceType string     `json:"resourceType"`
+	Created      time.Time `json:"created"`
+	LastModified time.Time `json:"lastModified"`
+	Location     string    `json:"location"`
+	ResourceType string    `json:"resourceType"`
 }
 
 // ScimMultiValue defines model for ScimMultiValue.
@@ -2898,7 +2086,7 @@ type DeliveryId = string
 // DomainName defines model for domainName.
 type DomainName = string
 
-// FromFilter defines model for fromFilter.
+// FromFilter Examples: 2026-11-22T10:00:00Z, 2026-11-22
 type FromFilter = string
 
 // IdempotencyKey defines model for idempotencyKey.
@@ -2912,6 +2100,9 @@ type LicenseId = string
 
 // Limit defines model for limit.
 type Limit = int
+
+// OnePageCursor defines model for onePageCursor.
+type OnePageCursor = string
 
 // OrgId defines model for orgId.
 type OrgId = string
@@ -2937,7 +2128,7 @@ type TextFilter = string
 // TicketId defines model for ticketId.
 type TicketId = string
 
-// ToFilter defines model for toFilter.
+// ToFilter Examples: 2026-12-22T10:00:00Z, 2026-12-22
 type ToFilter = string
 
 // UserCode defines model for userCode.
@@ -2962,14 +2153,6 @@ type RateLimited = Error
 type Unauthorized struct {
 	union json.RawMessage
 }
-
-// Unauthorized1 defines model for Unauthorized.1.
-type Unauthorized1 struct {
-	Message Unauthorized1Message `json:"message"`
-}
-
-// Unauthorized1Message defines model for Unauthorized.1.Message.
-type Unauthorized1Message string
 
 // GithubOidcAuthorizeParams defines parameters for GithubOidcAuthorize.
 type GithubOidcAuthorizeParams struct {
@@ -3035,30 +2218,6 @@ type StartDevice200JSONResponseBodyInterval int
 // PollDevice200JSONResponseBodyTokenType defines parameters for PollDevice.
 type PollDevice200JSONResponseBodyTokenType string
 
-// GetDevice401JSONResponseBody1 defines parameters for GetDevice.
-type GetDevice401JSONResponseBody1 struct {
-	Message GetDevice401JSONResponseBody1Message `json:"message"`
-}
-
-// GetDevice401JSONResponseBody1Message defines parameters for GetDevice.
-type GetDevice401JSONResponseBody1Message string
-
-// ApproveDevice401JSONResponseBody1 defines parameters for ApproveDevice.
-type ApproveDevice401JSONResponseBody1 struct {
-	Message ApproveDevice401JSONResponseBody1Message `json:"message"`
-}
-
-// ApproveDevice401JSONResponseBody1Message defines parameters for ApproveDevice.
-type ApproveDevice401JSONResponseBody1Message string
-
-// DenyDevice401JSONResponseBody1 defines parameters for DenyDevice.
-type DenyDevice401JSONResponseBody1 struct {
-	Message DenyDevice401JSONResponseBody1Message `json:"message"`
-}
-
-// DenyDevice401JSONResponseBody1Message defines parameters for DenyDevice.
-type DenyDevice401JSONResponseBody1Message string
-
 // GetEntitlements200JSONResponseBodyProductsLicenseType defines parameters for GetEntitlements.
 type GetEntitlements200JSONResponseBodyProductsLicenseType string
 
@@ -3087,35 +2246,11 @@ type AcceptInvite200JSONResponseBodySource string
 // AcceptInvite200JSONResponseBodyStatus defines parameters for AcceptInvite.
 type AcceptInvite200JSONResponseBodyStatus string
 
-// AcceptInvite401JSONResponseBody1 defines parameters for AcceptInvite.
-type AcceptInvite401JSONResponseBody1 struct {
-	Message AcceptInvite401JSONResponseBody1Message `json:"message"`
-}
-
-// AcceptInvite401JSONResponseBody1Message defines parameters for AcceptInvite.
-type AcceptInvite401JSONResponseBody1Message string
-
 // PreviewInvite200JSONResponseBodyStatus defines parameters for PreviewInvite.
 type PreviewInvite200JSONResponseBodyStatus string
 
-// DeleteMe401JSONResponseBody1 defines parameters for DeleteMe.
-type DeleteMe401JSONResponseBody1 struct {
-	Message DeleteMe401JSONResponseBody1Message `json:"message"`
-}
-
-// DeleteMe401JSONResponseBody1Message defines parameters for DeleteMe.
-type DeleteMe401JSONResponseBody1Message string
-
 // GetMe200JSONResponseBodyOrgsKind defines parameters for GetMe.
 type GetMe200JSONResponseBodyOrgsKind string
-
-// GetMe401JSONResponseBody1 defines parameters for GetMe.
-type GetMe401JSONResponseBody1 struct {
-	Message GetMe401JSONResponseBody1Message `json:"message"`
-}
-
-// GetMe401JSONResponseBody1Message defines parameters for GetMe.
-type GetMe401JSONResponseBody1Message string
 
 // UpdateMeJSONBody defines parameters for UpdateMe.
 type UpdateMeJSONBody struct {
@@ -3124,14 +2259,6 @@ type UpdateMeJSONBody struct {
 	// Phone E.164
 	Phone *string `json:"phone,omitempty"`
 }
-
-// UpdateMe401JSONResponseBody1 defines parameters for UpdateMe.
-type UpdateMe401JSONResponseBody1 struct {
-	Message UpdateMe401JSONResponseBody1Message `json:"message"`
-}
-
-// UpdateMe401JSONResponseBody1Message defines parameters for UpdateMe.
-type UpdateMe401JSONResponseBody1Message string
 
 // RequestEmailChangeJSONBody defines parameters for RequestEmailChange.
 type RequestEmailChangeJSONBody struct {
@@ -3143,20 +2270,26 @@ type ConfirmEmailChangeJSONBody struct {
 	Token string `json:"token"`
 }
 
+// SuggestedOrgsParams defines parameters for SuggestedOrgs.
+type SuggestedOrgsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor This list has one page and never issues a nextCursor: any cursor but an empty one
+	// is not one the server issued (400).
+	Cursor *OnePageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // SuggestedOrgs200JSONResponseBodyItemsAutoJoin defines parameters for SuggestedOrgs.
 type SuggestedOrgs200JSONResponseBodyItemsAutoJoin string
 
-// SuggestedOrgs401JSONResponseBody1 defines parameters for SuggestedOrgs.
-type SuggestedOrgs401JSONResponseBody1 struct {
-	Message SuggestedOrgs401JSONResponseBody1Message `json:"message"`
-}
-
-// SuggestedOrgs401JSONResponseBody1Message defines parameters for SuggestedOrgs.
-type SuggestedOrgs401JSONResponseBody1Message string
-
 // OperatorFindOrgsParams defines parameters for OperatorFindOrgs.
 type OperatorFindOrgsParams struct {
-	Handle string `form:"handle" json:"handle"`
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor This list has one page and never issues a nextCursor: any cursor but an empty one
+	// is not one the server issued (400).
+	Cursor *OnePageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Handle string         `form:"handle" json:"handle"`
 }
 
 // OperatorFindOrgs200JSONResponseBodyItemsKind defines parameters for OperatorFindOrgs.
@@ -3169,14 +2302,6 @@ type MigrateLegacyUsersJSONBody struct {
 		Name  *string `json:"name,omitempty"`
 	} `json:"users"`
 }
-
-// MigrateLegacyUsers401JSONResponseBody1 defines parameters for MigrateLegacyUsers.
-type MigrateLegacyUsers401JSONResponseBody1 struct {
-	Message MigrateLegacyUsers401JSONResponseBody1Message `json:"message"`
-}
-
-// MigrateLegacyUsers401JSONResponseBody1Message defines parameters for MigrateLegacyUsers.
-type MigrateLegacyUsers401JSONResponseBody1Message string
 
 // OperatorListLicensesParams defines parameters for OperatorListLicenses.
 type OperatorListLicensesParams struct {
@@ -3221,14 +2346,6 @@ type OperatorUpdateLicenseJSONBody struct {
 // OperatorUpdateLicenseJSONBodyStatus defines parameters for OperatorUpdateLicense.
 type OperatorUpdateLicenseJSONBodyStatus string
 
-// OperatorGetTicket401JSONResponseBody1 defines parameters for OperatorGetTicket.
-type OperatorGetTicket401JSONResponseBody1 struct {
-	Message OperatorGetTicket401JSONResponseBody1Message `json:"message"`
-}
-
-// OperatorGetTicket401JSONResponseBody1Message defines parameters for OperatorGetTicket.
-type OperatorGetTicket401JSONResponseBody1Message string
-
 // OperatorUpdateTicketJSONBody defines parameters for OperatorUpdateTicket.
 type OperatorUpdateTicketJSONBody struct {
 	Status OperatorUpdateTicketJSONBodyStatus `json:"status"`
@@ -3237,27 +2354,11 @@ type OperatorUpdateTicketJSONBody struct {
 // OperatorUpdateTicketJSONBodyStatus defines parameters for OperatorUpdateTicket.
 type OperatorUpdateTicketJSONBodyStatus string
 
-// OperatorUpdateTicket401JSONResponseBody1 defines parameters for OperatorUpdateTicket.
-type OperatorUpdateTicket401JSONResponseBody1 struct {
-	Message OperatorUpdateTicket401JSONResponseBody1Message `json:"message"`
-}
-
-// OperatorUpdateTicket401JSONResponseBody1Message defines parameters for OperatorUpdateTicket.
-type OperatorUpdateTicket401JSONResponseBody1Message string
-
 // OperatorCommentTicketJSONBody defines parameters for OperatorCommentTicket.
 type OperatorCommentTicketJSONBody struct {
 	Body     string `json:"body"`
 	Internal *bool  `json:"internal,omitempty"`
 }
-
-// OperatorCommentTicket401JSONResponseBody1 defines parameters for OperatorCommentTicket.
-type OperatorCommentTicket401JSONResponseBody1 struct {
-	Message OperatorCommentTicket401JSONResponseBody1Message `json:"message"`
-}
-
-// OperatorCommentTicket401JSONResponseBody1Message defines parameters for OperatorCommentTicket.
-type OperatorCommentTicket401JSONResponseBody1Message string
 
 // PutProductJSONBody defines parameters for PutProduct.
 type PutProductJSONBody struct {
@@ -3286,14 +2387,6 @@ type OperatorTicketQueueParams struct {
 // OperatorTicketQueueParamsStatus defines parameters for OperatorTicketQueue.
 type OperatorTicketQueueParamsStatus string
 
-// OperatorTicketQueue401JSONResponseBody1 defines parameters for OperatorTicketQueue.
-type OperatorTicketQueue401JSONResponseBody1 struct {
-	Message OperatorTicketQueue401JSONResponseBody1Message `json:"message"`
-}
-
-// OperatorTicketQueue401JSONResponseBody1Message defines parameters for OperatorTicketQueue.
-type OperatorTicketQueue401JSONResponseBody1Message string
-
 // ListOrgsParams defines parameters for ListOrgs.
 type ListOrgsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -3301,14 +2394,6 @@ type ListOrgsParams struct {
 	// Cursor the previous page's nextCursor; only valid for the same query
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// ListOrgs401JSONResponseBody1 defines parameters for ListOrgs.
-type ListOrgs401JSONResponseBody1 struct {
-	Message ListOrgs401JSONResponseBody1Message `json:"message"`
-}
-
-// ListOrgs401JSONResponseBody1Message defines parameters for ListOrgs.
-type ListOrgs401JSONResponseBody1Message string
 
 // CreateOrgJSONBody defines parameters for CreateOrg.
 type CreateOrgJSONBody struct {
@@ -3334,27 +2419,11 @@ type CreateOrgParams struct {
 // CreateOrgJSONBodySupportTicketVisibility defines parameters for CreateOrg.
 type CreateOrgJSONBodySupportTicketVisibility string
 
-// CreateOrg401JSONResponseBody1 defines parameters for CreateOrg.
-type CreateOrg401JSONResponseBody1 struct {
-	Message CreateOrg401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateOrg401JSONResponseBody1Message defines parameters for CreateOrg.
-type CreateOrg401JSONResponseBody1Message string
-
 // DeleteOrgParams defines parameters for DeleteOrg.
 type DeleteOrgParams struct {
 	// Confirm the org's current handle
 	Confirm string `form:"confirm" json:"confirm"`
 }
-
-// GetOrg401JSONResponseBody1 defines parameters for GetOrg.
-type GetOrg401JSONResponseBody1 struct {
-	Message GetOrg401JSONResponseBody1Message `json:"message"`
-}
-
-// GetOrg401JSONResponseBody1Message defines parameters for GetOrg.
-type GetOrg401JSONResponseBody1Message string
 
 // UpdateOrgJSONBody defines parameters for UpdateOrg.
 type UpdateOrgJSONBody struct {
@@ -3379,69 +2448,30 @@ type UpdateOrgJSONBodyAutoJoin string
 // UpdateOrgJSONBodySupportTicketVisibility defines parameters for UpdateOrg.
 type UpdateOrgJSONBodySupportTicketVisibility string
 
-// ResetAuth401JSONResponseBody1 defines parameters for ResetAuth.
-type ResetAuth401JSONResponseBody1 struct {
-	Message ResetAuth401JSONResponseBody1Message `json:"message"`
+// ListDomainsParams defines parameters for ListDomains.
+type ListDomainsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor This list has one page and never issues a nextCursor: any cursor but an empty one
+	// is not one the server issued (400).
+	Cursor *OnePageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// ResetAuth401JSONResponseBody1Message defines parameters for ResetAuth.
-type ResetAuth401JSONResponseBody1Message string
-
-// ListDomains401JSONResponseBody1 defines parameters for ListDomains.
-type ListDomains401JSONResponseBody1 struct {
-	Message ListDomains401JSONResponseBody1Message `json:"message"`
-}
-
-// ListDomains401JSONResponseBody1Message defines parameters for ListDomains.
-type ListDomains401JSONResponseBody1Message string
 
 // AddDomainJSONBody defines parameters for AddDomain.
 type AddDomainJSONBody struct {
 	Domain string `json:"domain"`
 }
 
-// AddDomain401JSONResponseBody1 defines parameters for AddDomain.
-type AddDomain401JSONResponseBody1 struct {
-	Message AddDomain401JSONResponseBody1Message `json:"message"`
-}
-
-// AddDomain401JSONResponseBody1Message defines parameters for AddDomain.
-type AddDomain401JSONResponseBody1Message string
-
-// RemoveDomain401JSONResponseBody1 defines parameters for RemoveDomain.
-type RemoveDomain401JSONResponseBody1 struct {
-	Message RemoveDomain401JSONResponseBody1Message `json:"message"`
-}
-
-// RemoveDomain401JSONResponseBody1Message defines parameters for RemoveDomain.
-type RemoveDomain401JSONResponseBody1Message string
-
 // UpdateDomainJSONBody defines parameters for UpdateDomain.
 type UpdateDomainJSONBody struct {
 	Primary bool `json:"primary"`
 }
-
-// UpdateDomain401JSONResponseBody1 defines parameters for UpdateDomain.
-type UpdateDomain401JSONResponseBody1 struct {
-	Message UpdateDomain401JSONResponseBody1Message `json:"message"`
-}
-
-// UpdateDomain401JSONResponseBody1Message defines parameters for UpdateDomain.
-type UpdateDomain401JSONResponseBody1Message string
 
 // VerifyDomainJSONBody defines parameters for VerifyDomain.
 type VerifyDomainJSONBody struct {
 	Code  *string `json:"code,omitempty"`
 	Email *string `json:"email,omitempty"`
 }
-
-// VerifyDomain401JSONResponseBody1 defines parameters for VerifyDomain.
-type VerifyDomain401JSONResponseBody1 struct {
-	Message VerifyDomain401JSONResponseBody1Message `json:"message"`
-}
-
-// VerifyDomain401JSONResponseBody1Message defines parameters for VerifyDomain.
-type VerifyDomain401JSONResponseBody1Message string
 
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
@@ -3465,14 +2495,6 @@ type ListEventsParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
-// ListEvents401JSONResponseBody1 defines parameters for ListEvents.
-type ListEvents401JSONResponseBody1 struct {
-	Message ListEvents401JSONResponseBody1Message `json:"message"`
-}
-
-// ListEvents401JSONResponseBody1Message defines parameters for ListEvents.
-type ListEvents401JSONResponseBody1Message string
-
 // ExportEventsParams defines parameters for ExportEvents.
 type ExportEventsParams struct {
 	// Category Only events of these categories. Repeat it (category=security&category=licensing) or
@@ -3491,22 +2513,6 @@ type ExportEventsParams struct {
 	Q *TextFilter `form:"q,omitempty" json:"q,omitempty"`
 }
 
-// ExportEvents401JSONResponseBody1 defines parameters for ExportEvents.
-type ExportEvents401JSONResponseBody1 struct {
-	Message ExportEvents401JSONResponseBody1Message `json:"message"`
-}
-
-// ExportEvents401JSONResponseBody1Message defines parameters for ExportEvents.
-type ExportEvents401JSONResponseBody1Message string
-
-// GetEvent401JSONResponseBody1 defines parameters for GetEvent.
-type GetEvent401JSONResponseBody1 struct {
-	Message GetEvent401JSONResponseBody1Message `json:"message"`
-}
-
-// GetEvent401JSONResponseBody1Message defines parameters for GetEvent.
-type GetEvent401JSONResponseBody1Message string
-
 // ChangeHandleJSONBody defines parameters for ChangeHandle.
 type ChangeHandleJSONBody struct {
 	Handle string `json:"handle"`
@@ -3524,14 +2530,6 @@ type ListInvitesParams struct {
 // ListInvitesParamsStatus defines parameters for ListInvites.
 type ListInvitesParamsStatus string
 
-// ListInvites401JSONResponseBody1 defines parameters for ListInvites.
-type ListInvites401JSONResponseBody1 struct {
-	Message ListInvites401JSONResponseBody1Message `json:"message"`
-}
-
-// ListInvites401JSONResponseBody1Message defines parameters for ListInvites.
-type ListInvites401JSONResponseBody1Message string
-
 // CreateInviteParams defines parameters for CreateInvite.
 type CreateInviteParams struct {
 	// IdempotencyKey Makes the request safe to repeat for a day: a repeat by the same caller with the same
@@ -3539,14 +2537,6 @@ type CreateInviteParams struct {
 	// another body → 409.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
-
-// CreateInvite401JSONResponseBody1 defines parameters for CreateInvite.
-type CreateInvite401JSONResponseBody1 struct {
-	Message CreateInvite401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateInvite401JSONResponseBody1Message defines parameters for CreateInvite.
-type CreateInvite401JSONResponseBody1Message string
 
 // CreateInvitesBulkJSONBody defines parameters for CreateInvitesBulk.
 type CreateInvitesBulkJSONBody struct {
@@ -3563,30 +2553,6 @@ type CreateInvitesBulkParams struct {
 
 // CreateInvitesBulk200JSONResponseBodyResultsStatus defines parameters for CreateInvitesBulk.
 type CreateInvitesBulk200JSONResponseBodyResultsStatus string
-
-// CreateInvitesBulk401JSONResponseBody1 defines parameters for CreateInvitesBulk.
-type CreateInvitesBulk401JSONResponseBody1 struct {
-	Message CreateInvitesBulk401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateInvitesBulk401JSONResponseBody1Message defines parameters for CreateInvitesBulk.
-type CreateInvitesBulk401JSONResponseBody1Message string
-
-// RevokeInvite401JSONResponseBody1 defines parameters for RevokeInvite.
-type RevokeInvite401JSONResponseBody1 struct {
-	Message RevokeInvite401JSONResponseBody1Message `json:"message"`
-}
-
-// RevokeInvite401JSONResponseBody1Message defines parameters for RevokeInvite.
-type RevokeInvite401JSONResponseBody1Message string
-
-// ResendInvite401JSONResponseBody1 defines parameters for ResendInvite.
-type ResendInvite401JSONResponseBody1 struct {
-	Message ResendInvite401JSONResponseBody1Message `json:"message"`
-}
-
-// ResendInvite401JSONResponseBody1Message defines parameters for ResendInvite.
-type ResendInvite401JSONResponseBody1Message string
 
 // JoinOrg200JSONResponseBodyProperties0 defines parameters for JoinOrg.
 type JoinOrg200JSONResponseBodyProperties0 = string
@@ -3608,21 +2574,13 @@ type JoinOrg200JSONResponseBodySource string
 // JoinOrg200JSONResponseBodyStatus defines parameters for JoinOrg.
 type JoinOrg200JSONResponseBodyStatus string
 
-// JoinOrg401JSONResponseBody1 defines parameters for JoinOrg.
-type JoinOrg401JSONResponseBody1 struct {
-	Message JoinOrg401JSONResponseBody1Message `json:"message"`
+// ListLegacyUsersParams defines parameters for ListLegacyUsers.
+type ListLegacyUsersParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// JoinOrg401JSONResponseBody1Message defines parameters for JoinOrg.
-type JoinOrg401JSONResponseBody1Message string
-
-// ListLegacyUsers401JSONResponseBody1 defines parameters for ListLegacyUsers.
-type ListLegacyUsers401JSONResponseBody1 struct {
-	Message ListLegacyUsers401JSONResponseBody1Message `json:"message"`
-}
-
-// ListLegacyUsers401JSONResponseBody1Message defines parameters for ListLegacyUsers.
-type ListLegacyUsers401JSONResponseBody1Message string
 
 // ListLicensesParams defines parameters for ListLicenses.
 type ListLicensesParams struct {
@@ -3644,13 +2602,13 @@ type ListSeatsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
-// ListMyTokens401JSONResponseBody1 defines parameters for ListMyTokens.
-type ListMyTokens401JSONResponseBody1 struct {
-	Message ListMyTokens401JSONResponseBody1Message `json:"message"`
-}
+// ListMyTokensParams defines parameters for ListMyTokens.
+type ListMyTokensParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-// ListMyTokens401JSONResponseBody1Message defines parameters for ListMyTokens.
-type ListMyTokens401JSONResponseBody1Message string
+	// Cursor the previous page's nextCursor; only valid for the same query
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
 
 // CreateMyTokenParams defines parameters for CreateMyToken.
 type CreateMyTokenParams struct {
@@ -3660,41 +2618,23 @@ type CreateMyTokenParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
-// CreateMyToken401JSONResponseBody1 defines parameters for CreateMyToken.
-type CreateMyToken401JSONResponseBody1 struct {
-	Message CreateMyToken401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateMyToken401JSONResponseBody1Message defines parameters for CreateMyToken.
-type CreateMyToken401JSONResponseBody1Message string
-
-// RevokeMyToken401JSONResponseBody1 defines parameters for RevokeMyToken.
-type RevokeMyToken401JSONResponseBody1 struct {
-	Message RevokeMyToken401JSONResponseBody1Message `json:"message"`
-}
-
-// RevokeMyToken401JSONResponseBody1Message defines parameters for RevokeMyToken.
-type RevokeMyToken401JSONResponseBody1Message string
-
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
 	Role *Role `form:"role,omitempty" json:"role,omitempty"`
 
 	// Q a prefix of the email or of the name, case-insensitive
-	Q     *string `form:"q,omitempty" json:"q,omitempty"`
-	Limit *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Source only the members that came this way (legacy is the legacy support users' tab)
+	Source *ListMembersParamsSource `form:"source,omitempty" json:"source,omitempty"`
+	Limit  *Limit                   `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor the previous page's nextCursor; only valid for the same query
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
-// ListMembers401JSONResponseBody1 defines parameters for ListMembers.
-type ListMembers401JSONResponseBody1 struct {
-	Message ListMembers401JSONResponseBody1Message `json:"message"`
-}
-
-// ListMembers401JSONResponseBody1Message defines parameters for ListMembers.
-type ListMembers401JSONResponseBody1Message string
+// ListMembersParamsSource defines parameters for ListMembers.
+type ListMembersParamsSource string
 
 // CreateMemberParams defines parameters for CreateMember.
 type CreateMemberParams struct {
@@ -3703,14 +2643,6 @@ type CreateMemberParams struct {
 	// another body → 409.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
-
-// CreateMember401JSONResponseBody1 defines parameters for CreateMember.
-type CreateMember401JSONResponseBody1 struct {
-	Message CreateMember401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateMember401JSONResponseBody1Message defines parameters for CreateMember.
-type CreateMember401JSONResponseBody1Message string
 
 // CreateMembersBulkJSONBody defines parameters for CreateMembersBulk.
 type CreateMembersBulkJSONBody struct {
@@ -3725,14 +2657,6 @@ type CreateMembersBulkParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
-// CreateMembersBulk401JSONResponseBody1 defines parameters for CreateMembersBulk.
-type CreateMembersBulk401JSONResponseBody1 struct {
-	Message CreateMembersBulk401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateMembersBulk401JSONResponseBody1Message defines parameters for CreateMembersBulk.
-type CreateMembersBulk401JSONResponseBody1Message string
-
 // ImportMembersParams defines parameters for ImportMembers.
 type ImportMembersParams struct {
 	DryRun *bool `form:"dryRun,omitempty" json:"dryRun,omitempty"`
@@ -3746,14 +2670,6 @@ type ImportMembersParams struct {
 // ImportMembers200JSONResponseBodyResultsStatus defines parameters for ImportMembers.
 type ImportMembers200JSONResponseBodyResultsStatus string
 
-// ImportMembers401JSONResponseBody1 defines parameters for ImportMembers.
-type ImportMembers401JSONResponseBody1 struct {
-	Message ImportMembers401JSONResponseBody1Message `json:"message"`
-}
-
-// ImportMembers401JSONResponseBody1Message defines parameters for ImportMembers.
-type ImportMembers401JSONResponseBody1Message string
-
 // ImportTemplateParams defines parameters for ImportTemplate.
 type ImportTemplateParams struct {
 	Format *ImportTemplateParamsFormat `form:"format,omitempty" json:"format,omitempty"`
@@ -3762,35 +2678,13 @@ type ImportTemplateParams struct {
 // ImportTemplateParamsFormat defines parameters for ImportTemplate.
 type ImportTemplateParamsFormat string
 
-// ImportTemplate401JSONResponseBody1 defines parameters for ImportTemplate.
-type ImportTemplate401JSONResponseBody1 struct {
-	Message ImportTemplate401JSONResponseBody1Message `json:"message"`
-}
-
-// ImportTemplate401JSONResponseBody1Message defines parameters for ImportTemplate.
-type ImportTemplate401JSONResponseBody1Message string
-
-// GetImport401JSONResponseBody1 defines parameters for GetImport.
-type GetImport401JSONResponseBody1 struct {
-	Message GetImport401JSONResponseBody1Message `json:"message"`
-}
-
-// GetImport401JSONResponseBody1Message defines parameters for GetImport.
-type GetImport401JSONResponseBody1Message string
-
-// RemoveMember401JSONResponseBody1 defines parameters for RemoveMember.
-type RemoveMember401JSONResponseBody1 struct {
-	Message RemoveMember401JSONResponseBody1Message `json:"message"`
-}
-
-// RemoveMember401JSONResponseBody1Message defines parameters for RemoveMember.
-type RemoveMember401JSONResponseBody1Message string
-
 // UpdateMemberJSONBody defines parameters for UpdateMember.
 type UpdateMemberJSONBody struct {
 	Properties *map[string]UpdateMemberJSONBody_Properties_AdditionalProperties `json:"properties,omitempty"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role *Role `json:"role,omitempty"`
 }
 
@@ -3808,29 +2702,14 @@ type UpdateMemberJSONBody_Properties_AdditionalProperties struct {
 	union json.RawMessage
 }
 
-// UpdateMember401JSONResponseBody1 defines parameters for UpdateMember.
-type UpdateMember401JSONResponseBody1 struct {
-	Message UpdateMember401JSONResponseBody1Message `json:"message"`
+// ListRolesParams defines parameters for ListRoles.
+type ListRolesParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor This list has one page and never issues a nextCursor: any cursor but an empty one
+	// is not one the server issued (400).
+	Cursor *OnePageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// UpdateMember401JSONResponseBody1Message defines parameters for UpdateMember.
-type UpdateMember401JSONResponseBody1Message string
-
-// ResetMemberPassword401JSONResponseBody1 defines parameters for ResetMemberPassword.
-type ResetMemberPassword401JSONResponseBody1 struct {
-	Message ResetMemberPassword401JSONResponseBody1Message `json:"message"`
-}
-
-// ResetMemberPassword401JSONResponseBody1Message defines parameters for ResetMemberPassword.
-type ResetMemberPassword401JSONResponseBody1Message string
-
-// ListRoles401JSONResponseBody1 defines parameters for ListRoles.
-type ListRoles401JSONResponseBody1 struct {
-	Message ListRoles401JSONResponseBody1Message `json:"message"`
-}
-
-// ListRoles401JSONResponseBody1Message defines parameters for ListRoles.
-type ListRoles401JSONResponseBody1Message string
 
 // CreateRoleJSONBody defines parameters for CreateRole.
 type CreateRoleJSONBody struct {
@@ -3847,52 +2726,12 @@ type CreateRoleParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
-// CreateRole401JSONResponseBody1 defines parameters for CreateRole.
-type CreateRole401JSONResponseBody1 struct {
-	Message CreateRole401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateRole401JSONResponseBody1Message defines parameters for CreateRole.
-type CreateRole401JSONResponseBody1Message string
-
-// DeleteRole401JSONResponseBody1 defines parameters for DeleteRole.
-type DeleteRole401JSONResponseBody1 struct {
-	Message DeleteRole401JSONResponseBody1Message `json:"message"`
-}
-
-// DeleteRole401JSONResponseBody1Message defines parameters for DeleteRole.
-type DeleteRole401JSONResponseBody1Message string
-
 // UpdateRoleJSONBody defines parameters for UpdateRole.
 type UpdateRoleJSONBody struct {
 	Description *string       `json:"description,omitempty"`
 	Name        *string       `json:"name,omitempty"`
 	Permissions *[]Permission `json:"permissions,omitempty"`
 }
-
-// UpdateRole401JSONResponseBody1 defines parameters for UpdateRole.
-type UpdateRole401JSONResponseBody1 struct {
-	Message UpdateRole401JSONResponseBody1Message `json:"message"`
-}
-
-// UpdateRole401JSONResponseBody1Message defines parameters for UpdateRole.
-type UpdateRole401JSONResponseBody1Message string
-
-// RevokeScimToken401JSONResponseBody1 defines parameters for RevokeScimToken.
-type RevokeScimToken401JSONResponseBody1 struct {
-	Message RevokeScimToken401JSONResponseBody1Message `json:"message"`
-}
-
-// RevokeScimToken401JSONResponseBody1Message defines parameters for RevokeScimToken.
-type RevokeScimToken401JSONResponseBody1Message string
-
-// CreateScimToken401JSONResponseBody1 defines parameters for CreateScimToken.
-type CreateScimToken401JSONResponseBody1 struct {
-	Message CreateScimToken401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateScimToken401JSONResponseBody1Message defines parameters for CreateScimToken.
-type CreateScimToken401JSONResponseBody1Message string
 
 // ListTicketsParams defines parameters for ListTickets.
 type ListTicketsParams struct {
@@ -3906,14 +2745,6 @@ type ListTicketsParams struct {
 // ListTicketsParamsStatus defines parameters for ListTickets.
 type ListTicketsParamsStatus string
 
-// ListTickets401JSONResponseBody1 defines parameters for ListTickets.
-type ListTickets401JSONResponseBody1 struct {
-	Message ListTickets401JSONResponseBody1Message `json:"message"`
-}
-
-// ListTickets401JSONResponseBody1Message defines parameters for ListTickets.
-type ListTickets401JSONResponseBody1Message string
-
 // CreateTicketJSONBody defines parameters for CreateTicket.
 type CreateTicketJSONBody struct {
 	Body string `json:"body"`
@@ -3923,22 +2754,6 @@ type CreateTicketJSONBody struct {
 	Subject   string  `json:"subject"`
 }
 
-// CreateTicket401JSONResponseBody1 defines parameters for CreateTicket.
-type CreateTicket401JSONResponseBody1 struct {
-	Message CreateTicket401JSONResponseBody1Message `json:"message"`
-}
-
-// CreateTicket401JSONResponseBody1Message defines parameters for CreateTicket.
-type CreateTicket401JSONResponseBody1Message string
-
-// GetTicket401JSONResponseBody1 defines parameters for GetTicket.
-type GetTicket401JSONResponseBody1 struct {
-	Message GetTicket401JSONResponseBody1Message `json:"message"`
-}
-
-// GetTicket401JSONResponseBody1Message defines parameters for GetTicket.
-type GetTicket401JSONResponseBody1Message string
-
 // UpdateTicketJSONBody defines parameters for UpdateTicket.
 type UpdateTicketJSONBody struct {
 	Status UpdateTicketJSONBodyStatus `json:"status"`
@@ -3947,42 +2762,10 @@ type UpdateTicketJSONBody struct {
 // UpdateTicketJSONBodyStatus defines parameters for UpdateTicket.
 type UpdateTicketJSONBodyStatus string
 
-// UpdateTicket401JSONResponseBody1 defines parameters for UpdateTicket.
-type UpdateTicket401JSONResponseBody1 struct {
-	Message UpdateTicket401JSONResponseBody1Message `json:"message"`
-}
-
-// UpdateTicket401JSONResponseBody1Message defines parameters for UpdateTicket.
-type UpdateTicket401JSONResponseBody1Message string
-
 // CommentTicketJSONBody defines parameters for CommentTicket.
 type CommentTicketJSONBody struct {
 	Body string `json:"body"`
 }
-
-// CommentTicket401JSONResponseBody1 defines parameters for CommentTicket.
-type CommentTicket401JSONResponseBody1 struct {
-	Message CommentTicket401JSONResponseBody1Message `json:"message"`
-}
-
-// CommentTicket401JSONResponseBody1Message defines parameters for CommentTicket.
-type CommentTicket401JSONResponseBody1Message string
-
-// GetToken401JSONResponseBody1 defines parameters for GetToken.
-type GetToken401JSONResponseBody1 struct {
-	Message GetToken401JSONResponseBody1Message `json:"message"`
-}
-
-// GetToken401JSONResponseBody1Message defines parameters for GetToken.
-type GetToken401JSONResponseBody1Message string
-
-// RegenerateToken401JSONResponseBody1 defines parameters for RegenerateToken.
-type RegenerateToken401JSONResponseBody1 struct {
-	Message RegenerateToken401JSONResponseBody1Message `json:"message"`
-}
-
-// RegenerateToken401JSONResponseBody1Message defines parameters for RegenerateToken.
-type RegenerateToken401JSONResponseBody1Message string
 
 // ListOrgTokensParams defines parameters for ListOrgTokens.
 type ListOrgTokensParams struct {
@@ -3991,22 +2774,6 @@ type ListOrgTokensParams struct {
 	// Cursor the previous page's nextCursor; only valid for the same query
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// ListOrgTokens401JSONResponseBody1 defines parameters for ListOrgTokens.
-type ListOrgTokens401JSONResponseBody1 struct {
-	Message ListOrgTokens401JSONResponseBody1Message `json:"message"`
-}
-
-// ListOrgTokens401JSONResponseBody1Message defines parameters for ListOrgTokens.
-type ListOrgTokens401JSONResponseBody1Message string
-
-// RevokeOrgToken401JSONResponseBody1 defines parameters for RevokeOrgToken.
-type RevokeOrgToken401JSONResponseBody1 struct {
-	Message RevokeOrgToken401JSONResponseBody1Message `json:"message"`
-}
-
-// RevokeOrgToken401JSONResponseBody1Message defines parameters for RevokeOrgToken.
-type RevokeOrgToken401JSONResponseBody1Message string
 
 // StartTrialJSONBody defines parameters for StartTrial.
 type StartTrialJSONBody struct {
@@ -4022,29 +2789,14 @@ type StartTrialParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
-// GetUsage401JSONResponseBody1 defines parameters for GetUsage.
-type GetUsage401JSONResponseBody1 struct {
-	Message GetUsage401JSONResponseBody1Message `json:"message"`
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor This list has one page and never issues a nextCursor: any cursor but an empty one
+	// is not one the server issued (400).
+	Cursor *OnePageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// GetUsage401JSONResponseBody1Message defines parameters for GetUsage.
-type GetUsage401JSONResponseBody1Message string
-
-// GetUserProperties401JSONResponseBody1 defines parameters for GetUserProperties.
-type GetUserProperties401JSONResponseBody1 struct {
-	Message GetUserProperties401JSONResponseBody1Message `json:"message"`
-}
-
-// GetUserProperties401JSONResponseBody1Message defines parameters for GetUserProperties.
-type GetUserProperties401JSONResponseBody1Message string
-
-// PutUserProperties401JSONResponseBody1 defines parameters for PutUserProperties.
-type PutUserProperties401JSONResponseBody1 struct {
-	Message PutUserProperties401JSONResponseBody1Message `json:"message"`
-}
-
-// PutUserProperties401JSONResponseBody1Message defines parameters for PutUserProperties.
-type PutUserProperties401JSONResponseBody1Message string
 
 // CreateWebhookParams defines parameters for CreateWebhook.
 type CreateWebhookParams struct {
@@ -4097,12 +2849,22 @@ type ScimPatchGroupParams struct {
 	ExcludedAttributes *ScimExcludedAttributes `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
+// ScimResourceTypeParamsName defines parameters for ScimResourceType.
+type ScimResourceTypeParamsName string
+
+// ScimSchemaParamsUri defines parameters for ScimSchema.
+type ScimSchemaParamsUri string
+
 // ScimListUsersParams defines parameters for ScimListUsers.
 type ScimListUsersParams struct {
 	// Filter userName eq, externalId eq, emails[type eq "work"].value eq, id eq; joined with and
-	Filter     *string `form:"filter,omitempty" json:"filter,omitempty"`
-	StartIndex *int    `form:"startIndex,omitempty" json:"startIndex,omitempty"`
-	Count      *int    `form:"count,omitempty" json:"count,omitempty"`
+	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// StartIndex 1-based; a value below 1 is read as 1 (RFC 7644 §3.4.2.4)
+	StartIndex *int `form:"startIndex,omitempty" json:"startIndex,omitempty"`
+
+	// Count a negative value is read as 0, one above 200 as 200 (RFC 7644 §3.4.2.4)
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // GithubOidcTokenFormdataRequestBody defines body for GithubOidcToken for application/x-www-form-urlencoded ContentType.
@@ -4439,22 +3201,22 @@ func (t *Unauthorized) MergeError(v Error) error {
 	return err
 }
 
-// AsUnauthorized1 returns the union data inside the Unauthorized as a Unauthorized1
-func (t Unauthorized) AsUnauthorized1() (Unauthorized1, error) {
-	var body Unauthorized1
+// AsGatewayUnauthorized returns the union data inside the Unauthorized as a GatewayUnauthorized
+func (t Unauthorized) AsGatewayUnauthorized() (GatewayUnauthorized, error) {
+	var body GatewayUnauthorized
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromUnauthorized1 overwrites any union data inside the Unauthorized as the provided Unauthorized1
-func (t *Unauthorized) FromUnauthorized1(v Unauthorized1) error {
+// FromGatewayUnauthorized overwrites any union data inside the Unauthorized as the provided GatewayUnauthorized
+func (t *Unauthorized) FromGatewayUnauthorized(v GatewayUnauthorized) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeUnauthorized1 performs a merge with any union data inside the Unauthorized, using the provided Unauthorized1
-func (t *Unauthorized) MergeUnauthorized1(v Unauthorized1) error {
+// MergeGatewayUnauthorized performs a merge with any union data inside the Unauthorized, using the provided GatewayUnauthorized
+func (t *Unauthorized) MergeGatewayUnauthorized(v GatewayUnauthorized) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -5063,7 +3825,7 @@ type ClientInterface interface {
 	// SuggestedOrgs Orgs the caller may join by their verified email's domain
 	//
 	// Corresponds with GET /v1/me/suggested-orgs (the `SuggestedOrgs` operationId).
-	SuggestedOrgs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SuggestedOrgs(ctx context.Context, params *SuggestedOrgsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OperatorFindOrgs Find an org by its exact handle (operators)
 	//
@@ -5240,8 +4002,9 @@ type ClientInterface interface {
 	//
 	// No body (or `{}`). Every JWT whose `iat` is before this second gets 401
 	// `unauthenticated` on this org (other orgs and /v1/me are not affected); the access
-	// token is regenerated; every member is signed out at the identity provider; the admins
-	// get an email; `auth.reset` is logged.
+	// token is regenerated; the org's SCIM token is revoked (SCIM calls with it get 401
+	// until an admin makes a new one); every member is signed out at the identity provider;
+	// the admins get an email; `auth.reset` is logged.
 	//
 	// Corresponds with POST /v1/orgs/{orgId}/auth/reset (the `ResetAuth` operationId).
 	ResetAuth(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5249,7 +4012,7 @@ type ClientInterface interface {
 	// ListDomains The org's email domains
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/domains (the `ListDomains` operationId).
-	ListDomains(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListDomains(ctx context.Context, orgId OrgId, params *ListDomainsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddDomainWithBody Add a domain, pending, with the DNS TXT record that proves it
 	//
@@ -5410,7 +4173,7 @@ type ClientInterface interface {
 	// ListLegacyUsers The members migrated from the legacy support system
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/legacy-support-users (the `ListLegacyUsers` operationId).
-	ListLegacyUsers(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListLegacyUsers(ctx context.Context, orgId OrgId, params *ListLegacyUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListLicenses The org's licenses, by status
 	//
@@ -5441,7 +4204,7 @@ type ClientInterface interface {
 	// or the org's authentication reset.
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/me/tokens (the `ListMyTokens` operationId).
-	ListMyTokens(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListMyTokens(ctx context.Context, orgId OrgId, params *ListMyTokensParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMyTokenWithBody Make a personal tool token; its text is shown only in this answer
 	//
@@ -5571,7 +4334,7 @@ type ClientInterface interface {
 	// ListRoles The org's roles, the built-ins first, then the custom ones, each with its member count
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
-	ListRoles(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRoles(ctx context.Context, orgId OrgId, params *ListRolesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateRoleWithBody Define a custom role holding a subset of the caller's own permissions
 	//
@@ -5715,7 +4478,7 @@ type ClientInterface interface {
 
 	// StartTrialWithBody Start the org's trial of a catalog product, accepting the Master Service Agreement
 	//
-	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+	// One trial per product per org, ever, and one per product per accepting user across all their orgs (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5724,7 +4487,7 @@ type ClientInterface interface {
 
 	// StartTrial Start the org's trial of a catalog product, accepting the Master Service Agreement
 	//
-	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+	// One trial per product per org, ever, and one per product per accepting user across all their orgs (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5758,7 +4521,7 @@ type ClientInterface interface {
 	// ListWebhooks The org's webhook endpoints
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/webhooks (the `ListWebhooks` operationId).
-	ListWebhooks(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListWebhooks(ctx context.Context, orgId OrgId, params *ListWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateWebhookWithBody Add a webhook endpoint; its signing secret is shown only in this answer
 	//
@@ -5871,10 +4634,20 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/scim/v2/ResourceTypes (the `ScimResourceTypes` operationId).
 	ScimResourceTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ScimResourceType SCIM: one resource type (User or Group), where the list's meta.location points
+	//
+	// Corresponds with GET /v1/scim/v2/ResourceTypes/{name} (the `ScimResourceType` operationId).
+	ScimResourceType(ctx context.Context, name ScimResourceTypeParamsName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ScimSchemas SCIM: the User and Group schemas
 	//
 	// Corresponds with GET /v1/scim/v2/Schemas (the `ScimSchemas` operationId).
 	ScimSchemas(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ScimSchema SCIM: one schema by its URI, where the list's meta.location points
+	//
+	// Corresponds with GET /v1/scim/v2/Schemas/{uri} (the `ScimSchema` operationId).
+	ScimSchema(ctx context.Context, uri ScimSchemaParamsUri, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ScimServiceProviderConfig SCIM: what this service provider supports
 	//
@@ -6540,8 +5313,8 @@ func (c *Client) ConfirmEmailChange(ctx context.Context, body ConfirmEmailChange
 // SuggestedOrgs Orgs the caller may join by their verified email's domain
 //
 // Corresponds with GET /v1/me/suggested-orgs (the `SuggestedOrgs` operationId).
-func (c *Client) SuggestedOrgs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSuggestedOrgsRequest(c.Server)
+func (c *Client) SuggestedOrgs(ctx context.Context, params *SuggestedOrgsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuggestedOrgsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6957,8 +5730,9 @@ func (c *Client) UpdateOrg(ctx context.Context, orgId OrgId, body UpdateOrgJSONR
 //
 // No body (or `{}`). Every JWT whose `iat` is before this second gets 401
 // `unauthenticated` on this org (other orgs and /v1/me are not affected); the access
-// token is regenerated; every member is signed out at the identity provider; the admins
-// get an email; `auth.reset` is logged.
+// token is regenerated; the org's SCIM token is revoked (SCIM calls with it get 401
+// until an admin makes a new one); every member is signed out at the identity provider;
+// the admins get an email; `auth.reset` is logged.
 //
 // Corresponds with POST /v1/orgs/{orgId}/auth/reset (the `ResetAuth` operationId).
 func (c *Client) ResetAuth(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6976,8 +5750,8 @@ func (c *Client) ResetAuth(ctx context.Context, orgId OrgId, reqEditors ...Reque
 // ListDomains The org's email domains
 //
 // Corresponds with GET /v1/orgs/{orgId}/domains (the `ListDomains` operationId).
-func (c *Client) ListDomains(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListDomainsRequest(c.Server, orgId)
+func (c *Client) ListDomains(ctx context.Context, orgId OrgId, params *ListDomainsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDomainsRequest(c.Server, orgId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7347,8 +6121,8 @@ func (c *Client) JoinOrg(ctx context.Context, orgId OrgId, reqEditors ...Request
 // ListLegacyUsers The members migrated from the legacy support system
 //
 // Corresponds with GET /v1/orgs/{orgId}/legacy-support-users (the `ListLegacyUsers` operationId).
-func (c *Client) ListLegacyUsers(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListLegacyUsersRequest(c.Server, orgId)
+func (c *Client) ListLegacyUsers(ctx context.Context, orgId OrgId, params *ListLegacyUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLegacyUsersRequest(c.Server, orgId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7428,8 +6202,8 @@ func (c *Client) AssignSeat(ctx context.Context, orgId OrgId, licenseId LicenseI
 // or the org's authentication reset.
 //
 // Corresponds with GET /v1/orgs/{orgId}/me/tokens (the `ListMyTokens` operationId).
-func (c *Client) ListMyTokens(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListMyTokensRequest(c.Server, orgId)
+func (c *Client) ListMyTokens(ctx context.Context, orgId OrgId, params *ListMyTokensParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMyTokensRequest(c.Server, orgId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7718,8 +6492,8 @@ func (c *Client) ResetMemberPassword(ctx context.Context, orgId OrgId, userId Us
 // ListRoles The org's roles, the built-ins first, then the custom ones, each with its member count
 //
 // Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
-func (c *Client) ListRoles(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRolesRequest(c.Server, orgId)
+func (c *Client) ListRoles(ctx context.Context, orgId OrgId, params *ListRolesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRolesRequest(c.Server, orgId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8062,7 +6836,7 @@ func (c *Client) RevokeOrgToken(ctx context.Context, orgId OrgId, tokenId string
 
 // StartTrialWithBody Start the org's trial of a catalog product, accepting the Master Service Agreement
 //
-// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+// One trial per product per org, ever, and one per product per accepting user across all their orgs (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
 //
 // Takes any type of body and a specified content type.
 //
@@ -8081,7 +6855,7 @@ func (c *Client) StartTrialWithBody(ctx context.Context, orgId OrgId, params *St
 
 // StartTrial Start the org's trial of a catalog product, accepting the Master Service Agreement
 //
-// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+// One trial per product per org, ever, and one per product per accepting user across all their orgs (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8165,8 +6939,8 @@ func (c *Client) PutUserProperties(ctx context.Context, orgId OrgId, body PutUse
 // ListWebhooks The org's webhook endpoints
 //
 // Corresponds with GET /v1/orgs/{orgId}/webhooks (the `ListWebhooks` operationId).
-func (c *Client) ListWebhooks(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListWebhooksRequest(c.Server, orgId)
+func (c *Client) ListWebhooks(ctx context.Context, orgId OrgId, params *ListWebhooksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhooksRequest(c.Server, orgId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8428,11 +7202,41 @@ func (c *Client) ScimResourceTypes(ctx context.Context, reqEditors ...RequestEdi
 	return c.Client.Do(req)
 }
 
+// ScimResourceType SCIM: one resource type (User or Group), where the list's meta.location points
+//
+// Corresponds with GET /v1/scim/v2/ResourceTypes/{name} (the `ScimResourceType` operationId).
+func (c *Client) ScimResourceType(ctx context.Context, name ScimResourceTypeParamsName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimResourceTypeRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ScimSchemas SCIM: the User and Group schemas
 //
 // Corresponds with GET /v1/scim/v2/Schemas (the `ScimSchemas` operationId).
 func (c *Client) ScimSchemas(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewScimSchemasRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ScimSchema SCIM: one schema by its URI, where the list's meta.location points
+//
+// Corresponds with GET /v1/scim/v2/Schemas/{uri} (the `ScimSchema` operationId).
+func (c *Client) ScimSchema(ctx context.Context, uri ScimSchemaParamsUri, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewScimSchemaRequest(c.Server, uri)
 	if err != nil {
 		return nil, err
 	}
@@ -9576,7 +8380,7 @@ func NewConfirmEmailChangeRequestWithBody(server string, contentType string, bod
 }
 
 // NewSuggestedOrgsRequest constructs an http.Request for the SuggestedOrgs method
-func NewSuggestedOrgsRequest(server string) (*http.Request, error) {
+func NewSuggestedOrgsRequest(server string, params *SuggestedOrgsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9592,6 +8396,45 @@ func NewSuggestedOrgsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9629,6 +8472,30 @@ func NewOperatorFindOrgsRequest(server string, params *OperatorFindOrgsParams) (
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "handle", params.Handle, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 			return nil, err
@@ -10456,7 +9323,7 @@ func NewResetAuthRequest(server string, orgId OrgId) (*http.Request, error) {
 }
 
 // NewListDomainsRequest constructs an http.Request for the ListDomains method
-func NewListDomainsRequest(server string, orgId OrgId) (*http.Request, error) {
+func NewListDomainsRequest(server string, orgId OrgId, params *ListDomainsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10479,6 +9346,45 @@ func NewListDomainsRequest(server string, orgId OrgId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -11317,7 +10223,7 @@ func NewJoinOrgRequest(server string, orgId OrgId) (*http.Request, error) {
 }
 
 // NewListLegacyUsersRequest constructs an http.Request for the ListLegacyUsers method
-func NewListLegacyUsersRequest(server string, orgId OrgId) (*http.Request, error) {
+func NewListLegacyUsersRequest(server string, orgId OrgId, params *ListLegacyUsersParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -11340,6 +10246,45 @@ func NewListLegacyUsersRequest(server string, orgId OrgId) (*http.Request, error
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -11612,7 +10557,7 @@ func NewAssignSeatRequest(server string, orgId OrgId, licenseId LicenseId, userI
 }
 
 // NewListMyTokensRequest constructs an http.Request for the ListMyTokens method
-func NewListMyTokensRequest(server string, orgId OrgId) (*http.Request, error) {
+func NewListMyTokensRequest(server string, orgId OrgId, params *ListMyTokensParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -11635,6 +10580,45 @@ func NewListMyTokensRequest(server string, orgId OrgId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -11798,6 +10782,18 @@ func NewListMembersRequest(server string, orgId OrgId, params *ListMembersParams
 		if params.Q != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Source != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "source", *params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -12286,7 +11282,7 @@ func NewResetMemberPasswordRequest(server string, orgId OrgId, userId UserId) (*
 }
 
 // NewListRolesRequest constructs an http.Request for the ListRoles method
-func NewListRolesRequest(server string, orgId OrgId) (*http.Request, error) {
+func NewListRolesRequest(server string, orgId OrgId, params *ListRolesParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -12309,6 +11305,45 @@ func NewListRolesRequest(server string, orgId OrgId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -13185,7 +12220,7 @@ func NewPutUserPropertiesRequestWithBody(server string, orgId OrgId, contentType
 }
 
 // NewListWebhooksRequest constructs an http.Request for the ListWebhooks method
-func NewListWebhooksRequest(server string, orgId OrgId) (*http.Request, error) {
+func NewListWebhooksRequest(server string, orgId OrgId, params *ListWebhooksParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -13208,6 +12243,45 @@ func NewListWebhooksRequest(server string, orgId OrgId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -13819,6 +12893,40 @@ func NewScimResourceTypesRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewScimResourceTypeRequest constructs an http.Request for the ScimResourceType method
+func NewScimResourceTypeRequest(server string, name ScimResourceTypeParamsName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/ResourceTypes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewScimSchemasRequest constructs an http.Request for the ScimSchemas method
 func NewScimSchemasRequest(server string) (*http.Request, error) {
 	var err error
@@ -13829,6 +12937,40 @@ func NewScimSchemasRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/v1/scim/v2/Schemas")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewScimSchemaRequest constructs an http.Request for the ScimSchema method
+func NewScimSchemaRequest(server string, uri ScimSchemaParamsUri) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uri", uri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scim/v2/Schemas/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -14512,7 +13654,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/me/suggested-orgs (the `SuggestedOrgs` operationId).
-	SuggestedOrgsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SuggestedOrgsResponse, error)
+	SuggestedOrgsWithResponse(ctx context.Context, params *SuggestedOrgsParams, reqEditors ...RequestEditorFn) (*SuggestedOrgsResponse, error)
 
 	// OperatorFindOrgsWithResponse Find an org by its exact handle (operators)
 	//
@@ -14703,8 +13845,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// No body (or `{}`). Every JWT whose `iat` is before this second gets 401
 	// `unauthenticated` on this org (other orgs and /v1/me are not affected); the access
-	// token is regenerated; every member is signed out at the identity provider; the admins
-	// get an email; `auth.reset` is logged.
+	// token is regenerated; the org's SCIM token is revoked (SCIM calls with it get 401
+	// until an admin makes a new one); every member is signed out at the identity provider;
+	// the admins get an email; `auth.reset` is logged.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14716,7 +13859,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/domains (the `ListDomains` operationId).
-	ListDomainsWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListDomainsResponse, error)
+	ListDomainsWithResponse(ctx context.Context, orgId OrgId, params *ListDomainsParams, reqEditors ...RequestEditorFn) (*ListDomainsResponse, error)
 
 	// AddDomainWithBodyWithResponse Add a domain, pending, with the DNS TXT record that proves it
 	//
@@ -14895,7 +14038,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/legacy-support-users (the `ListLegacyUsers` operationId).
-	ListLegacyUsersWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListLegacyUsersResponse, error)
+	ListLegacyUsersWithResponse(ctx context.Context, orgId OrgId, params *ListLegacyUsersParams, reqEditors ...RequestEditorFn) (*ListLegacyUsersResponse, error)
 
 	// ListLicensesWithResponse The org's licenses, by status
 	//
@@ -14936,7 +14079,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/me/tokens (the `ListMyTokens` operationId).
-	ListMyTokensWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListMyTokensResponse, error)
+	ListMyTokensWithResponse(ctx context.Context, orgId OrgId, params *ListMyTokensParams, reqEditors ...RequestEditorFn) (*ListMyTokensResponse, error)
 
 	// CreateMyTokenWithBodyWithResponse Make a personal tool token; its text is shown only in this answer
 	//
@@ -15080,7 +14223,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
-	ListRolesWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListRolesResponse, error)
+	ListRolesWithResponse(ctx context.Context, orgId OrgId, params *ListRolesParams, reqEditors ...RequestEditorFn) (*ListRolesResponse, error)
 
 	// CreateRoleWithBodyWithResponse Define a custom role holding a subset of the caller's own permissions
 	//
@@ -15242,7 +14385,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartTrialWithBodyWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
 	//
-	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+	// One trial per product per org, ever, and one per product per accepting user across all their orgs (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15251,7 +14394,7 @@ type ClientWithResponsesInterface interface {
 
 	// StartTrialWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
 	//
-	// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+	// One trial per product per org, ever, and one per product per accepting user across all their orgs (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15291,7 +14434,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/orgs/{orgId}/webhooks (the `ListWebhooks` operationId).
-	ListWebhooksWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListWebhooksResponse, error)
+	ListWebhooksWithResponse(ctx context.Context, orgId OrgId, params *ListWebhooksParams, reqEditors ...RequestEditorFn) (*ListWebhooksResponse, error)
 
 	// CreateWebhookWithBodyWithResponse Add a webhook endpoint; its signing secret is shown only in this answer
 	//
@@ -15418,12 +14561,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/scim/v2/ResourceTypes (the `ScimResourceTypes` operationId).
 	ScimResourceTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ScimResourceTypesResponse, error)
 
+	// ScimResourceTypeWithResponse SCIM: one resource type (User or Group), where the list's meta.location points
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/ResourceTypes/{name} (the `ScimResourceType` operationId).
+	ScimResourceTypeWithResponse(ctx context.Context, name ScimResourceTypeParamsName, reqEditors ...RequestEditorFn) (*ScimResourceTypeResponse, error)
+
 	// ScimSchemasWithResponse SCIM: the User and Group schemas
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/scim/v2/Schemas (the `ScimSchemas` operationId).
 	ScimSchemasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ScimSchemasResponse, error)
+
+	// ScimSchemaWithResponse SCIM: one schema by its URI, where the list's meta.location points
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scim/v2/Schemas/{uri} (the `ScimSchema` operationId).
+	ScimSchemaWithResponse(ctx context.Context, uri ScimSchemaParamsUri, reqEditors ...RequestEditorFn) (*ScimSchemaResponse, error)
 
 	// ScimServiceProviderConfigWithResponse SCIM: what this service provider supports
 	//
@@ -16620,6 +15777,8 @@ type AcceptInviteResponse struct {
 		Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		//
+		// Examples: admin, user, support_only
 		Role   Role                                  `json:"role"`
 		Source AcceptInvite200JSONResponseBodySource `json:"source"`
 
@@ -16653,6 +15812,8 @@ func (r AcceptInviteResponse) GetJSON200() *struct {
 	Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role   Role                                  `json:"role"`
 	Source AcceptInvite200JSONResponseBodySource `json:"source"`
 
@@ -16737,6 +15898,8 @@ type PreviewInviteResponse struct {
 		OrgName   string    `json:"orgName"`
 
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		//
+		// Examples: admin, user, support_only
 		Role   Role                                   `json:"role"`
 		Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 	}
@@ -16751,6 +15914,8 @@ func (r PreviewInviteResponse) GetJSON200() *struct {
 	OrgName   string    `json:"orgName"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role   Role                                   `json:"role"`
 	Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 } {
@@ -16851,6 +16016,8 @@ type GetMeResponse struct {
 			Name   string                           `json:"name"`
 
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			//
+			// Examples: admin, user, support_only
 			Role Role `json:"role"`
 		} `json:"orgs"`
 		PersonalOrgId string `json:"personalOrgId"`
@@ -16875,6 +16042,8 @@ func (r GetMeResponse) GetJSON200() *struct {
 		Name   string                           `json:"name"`
 
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		//
+		// Examples: admin, user, support_only
 		Role Role `json:"role"`
 	} `json:"orgs"`
 	PersonalOrgId string `json:"personalOrgId"`
@@ -16988,6 +16157,8 @@ type RequestEmailChangeResponse struct {
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -17005,6 +16176,11 @@ func (r RequestEmailChangeResponse) GetJSON202() *struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r RequestEmailChangeResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RequestEmailChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -17051,6 +16227,8 @@ type ConfirmEmailChangeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *User
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON410 the response for an HTTP 410 `application/json` response
@@ -17060,6 +16238,11 @@ type ConfirmEmailChangeResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ConfirmEmailChangeResponse) GetJSON200() *User {
 	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConfirmEmailChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -17114,6 +16297,8 @@ type SuggestedOrgsResponse struct {
 		} `json:"items"`
 		NextCursor *string `json:"nextCursor,omitempty"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -17131,6 +16316,11 @@ func (r SuggestedOrgsResponse) GetJSON200() *struct {
 	NextCursor *string `json:"nextCursor,omitempty"`
 } {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SuggestedOrgsResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -17185,8 +16375,10 @@ type OperatorFindOrgsResponse struct {
 			Name      *string                                       `json:"name,omitempty"`
 		} `json:"items"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 }
@@ -17204,8 +16396,13 @@ func (r OperatorFindOrgsResponse) GetJSON200() *struct {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r OperatorFindOrgsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r OperatorFindOrgsResponse) GetJSON401() *Error {
+func (r OperatorFindOrgsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -17337,7 +16534,7 @@ type OperatorListLicensesResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -17358,7 +16555,7 @@ func (r OperatorListLicensesResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r OperatorListLicensesResponse) GetJSON401() *Error {
+func (r OperatorListLicensesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -17409,7 +16606,7 @@ type OperatorGrantLicenseResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -17427,7 +16624,7 @@ func (r OperatorGrantLicenseResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r OperatorGrantLicenseResponse) GetJSON401() *Error {
+func (r OperatorGrantLicenseResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -17478,7 +16675,7 @@ type OperatorUpdateLicenseResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -17498,7 +16695,7 @@ func (r OperatorUpdateLicenseResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r OperatorUpdateLicenseResponse) GetJSON401() *Error {
+func (r OperatorUpdateLicenseResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -17768,7 +16965,7 @@ type PutProductResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -17786,7 +16983,7 @@ func (r PutProductResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r PutProductResponse) GetJSON401() *Error {
+func (r PutProductResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -17899,6 +17096,8 @@ type ListOrgsResponse struct {
 		Items      []Org   `json:"items"`
 		NextCursor *string `json:"nextCursor,omitempty"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 }
@@ -17909,6 +17108,11 @@ func (r ListOrgsResponse) GetJSON200() *struct {
 	NextCursor *string `json:"nextCursor,omitempty"`
 } {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOrgsResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -18019,6 +17223,8 @@ type DeleteOrgResponse struct {
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -18030,6 +17236,11 @@ type DeleteOrgResponse struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r DeleteOrgResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteOrgResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
@@ -18145,6 +17356,8 @@ type UpdateOrgResponse struct {
 	JSON200 *Org
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -18161,6 +17374,11 @@ func (r UpdateOrgResponse) GetJSON200() *Org {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r UpdateOrgResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateOrgResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
@@ -18901,6 +18119,8 @@ type ChangeHandleResponse struct {
 	JSON200 *Org
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -18917,6 +18137,11 @@ func (r ChangeHandleResponse) GetJSON200() *Org {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r ChangeHandleResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ChangeHandleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
@@ -19396,6 +18621,8 @@ type JoinOrgResponse struct {
 		Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 		// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+		//
+		// Examples: admin, user, support_only
 		Role   Role                             `json:"role"`
 		Source JoinOrg200JSONResponseBodySource `json:"source"`
 
@@ -19425,6 +18652,8 @@ func (r JoinOrgResponse) GetJSON200() *struct {
 	Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+	//
+	// Examples: admin, user, support_only
 	Role   Role                             `json:"role"`
 	Source JoinOrg200JSONResponseBodySource `json:"source"`
 
@@ -19575,7 +18804,7 @@ type ListLicensesResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -19596,7 +18825,7 @@ func (r ListLicensesResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListLicensesResponse) GetJSON401() *Error {
+func (r ListLicensesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -19650,7 +18879,7 @@ type ListSeatsResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -19671,7 +18900,7 @@ func (r ListSeatsResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListSeatsResponse) GetJSON401() *Error {
+func (r ListSeatsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -19718,7 +18947,7 @@ type ReleaseSeatResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -19728,7 +18957,7 @@ type ReleaseSeatResponse struct {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ReleaseSeatResponse) GetJSON401() *Error {
+func (r ReleaseSeatResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -19784,7 +19013,7 @@ type AssignSeatResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -19804,7 +19033,7 @@ func (r AssignSeatResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r AssignSeatResponse) GetJSON401() *Error {
+func (r AssignSeatResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -20795,6 +20024,8 @@ type ListRolesResponse struct {
 		Items      []RoleDefinition `json:"items"`
 		NextCursor *string          `json:"nextCursor,omitempty"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -20809,6 +20040,11 @@ func (r ListRolesResponse) GetJSON200() *struct {
 	NextCursor *string          `json:"nextCursor,omitempty"`
 } {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRolesResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -21838,7 +21074,7 @@ type StartTrialResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -21858,7 +21094,7 @@ func (r StartTrialResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r StartTrialResponse) GetJSON401() *Error {
+func (r StartTrialResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -22147,8 +21383,10 @@ type ListWebhooksResponse struct {
 		Items      []Webhook `json:"items"`
 		NextCursor *string   `json:"nextCursor,omitempty"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -22163,8 +21401,13 @@ func (r ListWebhooksResponse) GetJSON200() *struct {
 	return r.JSON200
 }
 
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListWebhooksResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhooksResponse) GetJSON401() *Error {
+func (r ListWebhooksResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -22229,7 +21472,7 @@ type CreateWebhookResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -22263,7 +21506,7 @@ func (r CreateWebhookResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateWebhookResponse) GetJSON401() *Error {
+func (r CreateWebhookResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -22315,7 +21558,7 @@ type DeleteWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -22323,7 +21566,7 @@ type DeleteWebhookResponse struct {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteWebhookResponse) GetJSON401() *Error {
+func (r DeleteWebhookResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -22374,7 +21617,7 @@ type UpdateWebhookResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -22394,7 +21637,7 @@ func (r UpdateWebhookResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UpdateWebhookResponse) GetJSON401() *Error {
+func (r UpdateWebhookResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -22453,7 +21696,7 @@ type ListWebhookDeliveriesResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -22474,7 +21717,7 @@ func (r ListWebhookDeliveriesResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookDeliveriesResponse) GetJSON401() *Error {
+func (r ListWebhookDeliveriesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -22523,7 +21766,7 @@ type RedeliverWebhookResponse struct {
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *WebhookDelivery
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -22538,7 +21781,7 @@ func (r RedeliverWebhookResponse) GetJSON202() *WebhookDelivery {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RedeliverWebhookResponse) GetJSON401() *Error {
+func (r RedeliverWebhookResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -22592,7 +21835,7 @@ type RotateWebhookSecretResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WebhookSecret
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Error
+	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -22607,7 +21850,7 @@ func (r RotateWebhookSecretResponse) GetJSON200() *WebhookSecret {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RotateWebhookSecretResponse) GetJSON401() *Error {
+func (r RotateWebhookSecretResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
@@ -22889,6 +22132,61 @@ func (r ScimResourceTypesResponse) ContentType() string {
 	return ""
 }
 
+type ScimResourceTypeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *map[string]interface{}
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
+	ApplicationscimJSON404 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimResourceTypeResponse) GetApplicationscimJSON200() *map[string]interface{} {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimResourceTypeResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON404 returns the response for an HTTP 404 `application/scim+json` response
+func (r ScimResourceTypeResponse) GetApplicationscimJSON404() *ScimError {
+	return r.ApplicationscimJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimResourceTypeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimResourceTypeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimResourceTypeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimResourceTypeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ScimSchemasResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22931,6 +22229,61 @@ func (r ScimSchemasResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ScimSchemasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ScimSchemaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationscimJSON200 the response for an HTTP 200 `application/scim+json` response
+	ApplicationscimJSON200 *map[string]interface{}
+	// ApplicationscimJSON401 the response for an HTTP 401 `application/scim+json` response
+	ApplicationscimJSON401 *ScimError
+	// ApplicationscimJSON404 the response for an HTTP 404 `application/scim+json` response
+	ApplicationscimJSON404 *ScimError
+}
+
+// GetApplicationscimJSON200 returns the response for an HTTP 200 `application/scim+json` response
+func (r ScimSchemaResponse) GetApplicationscimJSON200() *map[string]interface{} {
+	return r.ApplicationscimJSON200
+}
+
+// GetApplicationscimJSON401 returns the response for an HTTP 401 `application/scim+json` response
+func (r ScimSchemaResponse) GetApplicationscimJSON401() *ScimError {
+	return r.ApplicationscimJSON401
+}
+
+// GetApplicationscimJSON404 returns the response for an HTTP 404 `application/scim+json` response
+func (r ScimSchemaResponse) GetApplicationscimJSON404() *ScimError {
+	return r.ApplicationscimJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ScimSchemaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ScimSchemaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ScimSchemaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ScimSchemaResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23040,6 +22393,11 @@ func (r ScimListUsersResponse) ContentType() string {
 	return ""
 }
 
+// ScimCreateUserResponse201Headers the declared response headers of an HTTP 201 response for ScimCreateUser
+type ScimCreateUserResponse201Headers struct {
+	Location string
+}
+
 type ScimCreateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23053,6 +22411,8 @@ type ScimCreateUserResponse struct {
 	ApplicationscimJSON409 *ScimError
 	// ApplicationscimJSON429 the response for an HTTP 429 `application/scim+json` response
 	ApplicationscimJSON429 *ScimError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *ScimCreateUserResponse201Headers
 }
 
 // GetApplicationscimJSON201 returns the response for an HTTP 201 `application/scim+json` response
@@ -23825,8 +23185,8 @@ func (c *ClientWithResponses) ConfirmEmailChangeWithResponse(ctx context.Context
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/me/suggested-orgs (the `SuggestedOrgs` operationId).
-func (c *ClientWithResponses) SuggestedOrgsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SuggestedOrgsResponse, error) {
-	rsp, err := c.SuggestedOrgs(ctx, reqEditors...)
+func (c *ClientWithResponses) SuggestedOrgsWithResponse(ctx context.Context, params *SuggestedOrgsParams, reqEditors ...RequestEditorFn) (*SuggestedOrgsResponse, error) {
+	rsp, err := c.SuggestedOrgs(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24160,8 +23520,9 @@ func (c *ClientWithResponses) UpdateOrgWithResponse(ctx context.Context, orgId O
 //
 // No body (or `{}`). Every JWT whose `iat` is before this second gets 401
 // `unauthenticated` on this org (other orgs and /v1/me are not affected); the access
-// token is regenerated; every member is signed out at the identity provider; the admins
-// get an email; `auth.reset` is logged.
+// token is regenerated; the org's SCIM token is revoked (SCIM calls with it get 401
+// until an admin makes a new one); every member is signed out at the identity provider;
+// the admins get an email; `auth.reset` is logged.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -24179,8 +23540,8 @@ func (c *ClientWithResponses) ResetAuthWithResponse(ctx context.Context, orgId O
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orgs/{orgId}/domains (the `ListDomains` operationId).
-func (c *ClientWithResponses) ListDomainsWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListDomainsResponse, error) {
-	rsp, err := c.ListDomains(ctx, orgId, reqEditors...)
+func (c *ClientWithResponses) ListDomainsWithResponse(ctx context.Context, orgId OrgId, params *ListDomainsParams, reqEditors ...RequestEditorFn) (*ListDomainsResponse, error) {
+	rsp, err := c.ListDomains(ctx, orgId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24484,8 +23845,8 @@ func (c *ClientWithResponses) JoinOrgWithResponse(ctx context.Context, orgId Org
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orgs/{orgId}/legacy-support-users (the `ListLegacyUsers` operationId).
-func (c *ClientWithResponses) ListLegacyUsersWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListLegacyUsersResponse, error) {
-	rsp, err := c.ListLegacyUsers(ctx, orgId, reqEditors...)
+func (c *ClientWithResponses) ListLegacyUsersWithResponse(ctx context.Context, orgId OrgId, params *ListLegacyUsersParams, reqEditors ...RequestEditorFn) (*ListLegacyUsersResponse, error) {
+	rsp, err := c.ListLegacyUsers(ctx, orgId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24555,8 +23916,8 @@ func (c *ClientWithResponses) AssignSeatWithResponse(ctx context.Context, orgId 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orgs/{orgId}/me/tokens (the `ListMyTokens` operationId).
-func (c *ClientWithResponses) ListMyTokensWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListMyTokensResponse, error) {
-	rsp, err := c.ListMyTokens(ctx, orgId, reqEditors...)
+func (c *ClientWithResponses) ListMyTokensWithResponse(ctx context.Context, orgId OrgId, params *ListMyTokensParams, reqEditors ...RequestEditorFn) (*ListMyTokensResponse, error) {
+	rsp, err := c.ListMyTokens(ctx, orgId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -24795,8 +24156,8 @@ func (c *ClientWithResponses) ResetMemberPasswordWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orgs/{orgId}/roles (the `ListRoles` operationId).
-func (c *ClientWithResponses) ListRolesWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListRolesResponse, error) {
-	rsp, err := c.ListRoles(ctx, orgId, reqEditors...)
+func (c *ClientWithResponses) ListRolesWithResponse(ctx context.Context, orgId OrgId, params *ListRolesParams, reqEditors ...RequestEditorFn) (*ListRolesResponse, error) {
+	rsp, err := c.ListRoles(ctx, orgId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -25077,7 +24438,7 @@ func (c *ClientWithResponses) RevokeOrgTokenWithResponse(ctx context.Context, or
 
 // StartTrialWithBodyWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
 //
-// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+// One trial per product per org, ever, and one per product per accepting user across all their orgs (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25092,7 +24453,7 @@ func (c *ClientWithResponses) StartTrialWithBodyWithResponse(ctx context.Context
 
 // StartTrialWithResponse Start the org's trial of a catalog product, accepting the Master Service Agreement
 //
-// One trial per product per org, ever (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
+// One trial per product per org, ever, and one per product per accepting user across all their orgs (409, also racing); not in personal accounts (409); 400 for a product without a trial, a missing agreementVersion, or one that differs from the product's; 404 for an unknown product.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25162,8 +24523,8 @@ func (c *ClientWithResponses) PutUserPropertiesWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/orgs/{orgId}/webhooks (the `ListWebhooks` operationId).
-func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, orgId OrgId, reqEditors ...RequestEditorFn) (*ListWebhooksResponse, error) {
-	rsp, err := c.ListWebhooks(ctx, orgId, reqEditors...)
+func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, orgId OrgId, params *ListWebhooksParams, reqEditors ...RequestEditorFn) (*ListWebhooksResponse, error) {
+	rsp, err := c.ListWebhooks(ctx, orgId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -25379,6 +24740,19 @@ func (c *ClientWithResponses) ScimResourceTypesWithResponse(ctx context.Context,
 	return ParseScimResourceTypesResponse(rsp)
 }
 
+// ScimResourceTypeWithResponse SCIM: one resource type (User or Group), where the list's meta.location points
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/ResourceTypes/{name} (the `ScimResourceType` operationId).
+func (c *ClientWithResponses) ScimResourceTypeWithResponse(ctx context.Context, name ScimResourceTypeParamsName, reqEditors ...RequestEditorFn) (*ScimResourceTypeResponse, error) {
+	rsp, err := c.ScimResourceType(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimResourceTypeResponse(rsp)
+}
+
 // ScimSchemasWithResponse SCIM: the User and Group schemas
 //
 // Returns a wrapper object for the known response body format(s).
@@ -25390,6 +24764,19 @@ func (c *ClientWithResponses) ScimSchemasWithResponse(ctx context.Context, reqEd
 		return nil, err
 	}
 	return ParseScimSchemasResponse(rsp)
+}
+
+// ScimSchemaWithResponse SCIM: one schema by its URI, where the list's meta.location points
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scim/v2/Schemas/{uri} (the `ScimSchema` operationId).
+func (c *ClientWithResponses) ScimSchemaWithResponse(ctx context.Context, uri ScimSchemaParamsUri, reqEditors ...RequestEditorFn) (*ScimSchemaResponse, error) {
+	rsp, err := c.ScimSchema(ctx, uri, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseScimSchemaResponse(rsp)
 }
 
 // ScimServiceProviderConfigWithResponse SCIM: what this service provider supports
@@ -26442,6 +25829,8 @@ func ParseAcceptInviteResponse(rsp *http.Response) (*AcceptInviteResponse, error
 			Properties map[string]AcceptInvite200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			//
+			// Examples: admin, user, support_only
 			Role   Role                                  `json:"role"`
 			Source AcceptInvite200JSONResponseBodySource `json:"source"`
 
@@ -26529,6 +25918,8 @@ func ParsePreviewInviteResponse(rsp *http.Response) (*PreviewInviteResponse, err
 			OrgName   string    `json:"orgName"`
 
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			//
+			// Examples: admin, user, support_only
 			Role   Role                                   `json:"role"`
 			Status PreviewInvite200JSONResponseBodyStatus `json:"status"`
 		}
@@ -26608,6 +25999,8 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 				Name   string                           `json:"name"`
 
 				// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+				//
+				// Examples: admin, user, support_only
 				Role Role `json:"role"`
 			} `json:"orgs"`
 			PersonalOrgId string `json:"personalOrgId"`
@@ -26707,6 +26100,13 @@ func ParseRequestEmailChangeResponse(rsp *http.Response) (*RequestEmailChangeRes
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26746,6 +26146,13 @@ func ParseConfirmEmailChangeResponse(rsp *http.Response) (*ConfirmEmailChangeRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
@@ -26795,6 +26202,13 @@ func ParseSuggestedOrgsResponse(rsp *http.Response) (*SuggestedOrgsResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26843,8 +26257,15 @@ func ParseOperatorFindOrgsResponse(rsp *http.Response) (*OperatorFindOrgsRespons
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -26968,7 +26389,7 @@ func ParseOperatorListLicensesResponse(rsp *http.Response) (*OperatorListLicense
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -27022,7 +26443,7 @@ func ParseOperatorGrantLicenseResponse(rsp *http.Response) (*OperatorGrantLicens
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -27076,7 +26497,7 @@ func ParseOperatorUpdateLicenseResponse(rsp *http.Response) (*OperatorUpdateLice
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -27306,7 +26727,7 @@ func ParsePutProductResponse(rsp *http.Response) (*PutProductResponse, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -27402,6 +26823,13 @@ func ParseListOrgsResponse(rsp *http.Response) (*ListOrgsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27491,6 +26919,13 @@ func ParseDeleteOrgResponse(rsp *http.Response) (*DeleteOrgResponse, error) {
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Error
@@ -27592,6 +27027,13 @@ func ParseUpdateOrgResponse(rsp *http.Response) (*UpdateOrgResponse, error) {
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Error
@@ -28215,6 +27657,13 @@ func ParseChangeHandleResponse(rsp *http.Response) (*ChangeHandleResponse, error
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28600,6 +28049,8 @@ func ParseJoinOrgResponse(rsp *http.Response) (*JoinOrgResponse, error) {
 			Properties map[string]JoinOrg200JSONResponseBody_Properties_AdditionalProperties `json:"properties"`
 
 			// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
+			//
+			// Examples: admin, user, support_only
 			Role   Role                             `json:"role"`
 			Source JoinOrg200JSONResponseBodySource `json:"source"`
 
@@ -28741,7 +28192,7 @@ func ParseListLicensesResponse(rsp *http.Response) (*ListLicensesResponse, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28798,7 +28249,7 @@ func ParseListSeatsResponse(rsp *http.Response) (*ListSeatsResponse, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28841,7 +28292,7 @@ func ParseReleaseSeatResponse(rsp *http.Response) (*ReleaseSeatResponse, error) 
 		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28902,7 +28353,7 @@ func ParseAssignSeatResponse(rsp *http.Response) (*AssignSeatResponse, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -29731,6 +29182,13 @@ func ParseListRolesResponse(rsp *http.Response) (*ListRolesResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30552,7 +30010,7 @@ func ParseStartTrialResponse(rsp *http.Response) (*StartTrialResponse, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -30783,8 +30241,15 @@ func ParseListWebhooksResponse(rsp *http.Response) (*ListWebhooksResponse, error
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -30852,7 +30317,7 @@ func ParseCreateWebhookResponse(rsp *http.Response) (*CreateWebhookResponse, err
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -30902,7 +30367,7 @@ func ParseDeleteWebhookResponse(rsp *http.Response) (*DeleteWebhookResponse, err
 		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -30956,7 +30421,7 @@ func ParseUpdateWebhookResponse(rsp *http.Response) (*UpdateWebhookResponse, err
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -31020,7 +30485,7 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -31067,7 +30532,7 @@ func ParseRedeliverWebhookResponse(rsp *http.Response) (*RedeliverWebhookRespons
 		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -31121,7 +30586,7 @@ func ParseRotateWebhookSecretResponse(rsp *http.Response) (*RotateWebhookSecretR
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Error
+		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -31330,6 +30795,46 @@ func ParseScimResourceTypesResponse(rsp *http.Response) (*ScimResourceTypesRespo
 	return response, nil
 }
 
+// ParseScimResourceTypeResponse parses an HTTP response from a ScimResourceTypeWithResponse call
+func ParseScimResourceTypeResponse(rsp *http.Response) (*ScimResourceTypeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimResourceTypeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseScimSchemasResponse parses an HTTP response from a ScimSchemasWithResponse call
 func ParseScimSchemasResponse(rsp *http.Response) (*ScimSchemasResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -31357,6 +30862,46 @@ func ParseScimSchemasResponse(rsp *http.Response) (*ScimSchemasResponse, error) 
 			return nil, err
 		}
 		response.ApplicationscimJSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseScimSchemaResponse parses an HTTP response from a ScimSchemaWithResponse call
+func ParseScimSchemaResponse(rsp *http.Response) (*ScimSchemaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ScimSchemaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ScimError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationscimJSON404 = &dest
 
 	}
 
@@ -31485,6 +31030,19 @@ func ParseScimCreateUserResponse(rsp *http.Response) (*ScimCreateUserResponse, e
 		}
 		response.ApplicationscimJSON429 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers ScimCreateUserResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers201 = &headers
 	}
 
 	return response, nil

@@ -51,14 +51,24 @@ type Config struct {
 	DynamoDBEndpoint string
 	CognitoEndpoint  string
 	SESEndpoint      string
+	// SQSEndpoint points the SQS client at the local stand-in (package sqslocal); empty in AWS.
+	SQSEndpoint string
+	// WebhookQueueURL is the FIFO queue of webhook delivery jobs (WEBHOOK_QUEUE_URL): set on
+	// the functions that send to it or take from it (an sqs: action).
+	WebhookQueueURL string
 	// SecretsManagerEndpoint points the Secrets Manager client at a stand-in (the cold-start
 	// bench); empty in AWS.
 	SecretsManagerEndpoint string
-	// SecretARN names the Secrets Manager secret holding the server's secret (APP_SECRET_ARN):
-	// set in AWS on the functions that use it, and only on those. Read it with Env.Secret.
-	SecretARN string
-	// Secret is the server's secret when there is no SecretARN (APP_SECRET; local mode and
-	// tests), random when unset. Read it with Env.Secret.
+	// KeyARNs are the Secrets Manager ARNs of the keys the function was given, by purpose
+	// (KeyEnv's variables: set in AWS on the functions that use each key, and only on those).
+	// Read a key with Env.Key.
+	KeyARNs map[string]string
+	// Keys, when not nil, are the only key purposes the function may ask for (Env.Key
+	// panics on another): in Lambda, those whose ARN the stack set; in local mode, those its
+	// route or trigger names, as the stack would grant them. Nil: any (tests, tools).
+	Keys []string
+	// Secret is the local secret every key is derived from where a key has no ARN (APP_SECRET;
+	// local mode and tests), random when unset. No deployed function has one.
 	Secret []byte
 	// AllowLoopbackWebhooks lets webhook URLs be http(s)://127.0.0.1 or localhost: local
 	// development only (ALLOW_LOOPBACK_WEBHOOKS; on by default in local mode, never set by
@@ -79,6 +89,9 @@ type Config struct {
 	// tests check each call there against the function's IAM statements (package
 	// iam/enforce). Empty in AWS, where IAM itself does.
 	APIOptions []func(*middleware.Stack) error
+	// UserDailyEmailLimit is the acting user's email budget a UTC day across all their orgs
+	// (USER_DAILY_EMAIL_LIMIT; 0: the default of ratelimit.UserDailyEmails).
+	UserDailyEmailLimit int
 }
 
 // ConfigFromEnv reads the configuration from environment variables.
@@ -94,20 +107,24 @@ func ConfigFromEnv() Config {
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
 		CognitoEndpoint:  os.Getenv("COGNITO_ENDPOINT"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
+		SQSEndpoint:      os.Getenv("SQS_ENDPOINT"),
+		WebhookQueueURL:  os.Getenv("WEBHOOK_QUEUE_URL"),
 	}
 	c.Issuer = os.Getenv("JWT_ISSUER")
 	if c.Issuer == "" {
 		c.Issuer = IssuerFor(c.Region, c.UserPoolID, c.CognitoEndpoint)
 	}
-	c.SecretARN = os.Getenv("APP_SECRET_ARN")
+	keysFromEnv(&c)
 	c.SecretsManagerEndpoint = os.Getenv("SECRETSMANAGER_ENDPOINT")
 	c.Secret = []byte(os.Getenv("APP_SECRET"))
-	if len(c.Secret) == 0 && c.SecretARN == "" {
-		// Without a configured secret nothing sealed survives this process: fine for a test.
+	if len(c.Secret) == 0 {
+		// Without a configured secret nothing sealed survives this process: fine for a test;
+		// a deployed function reads its keys by their ARNs and derives none from it.
 		c.Secret = RandomSecret()
 	}
 	c.AllowLoopbackWebhooks = envBool("ALLOW_LOOPBACK_WEBHOOKS")
 	c.DailyEmailLimit, _ = strconv.Atoi(os.Getenv("ORG_DAILY_EMAIL_LIMIT"))
+	c.UserDailyEmailLimit, _ = strconv.Atoi(os.Getenv("USER_DAILY_EMAIL_LIMIT"))
 	c.AllowedOrigins = []string{c.AppURL}
 	if v := os.Getenv("ALLOWED_ORIGINS"); v != "" {
 		c.AllowedOrigins = strings.Split(v, ",")
@@ -308,7 +325,7 @@ func (e *Env) Members() *orgs.MemberService {
 func (e *Env) Invites() *orgs.InviteService {
 	return once(e, "invites", func() *orgs.InviteService {
 		return &orgs.InviteService{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
-			DailyEmailLimit: e.Config.DailyEmailLimit}
+			DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit}
 	})
 }
 

@@ -19,7 +19,7 @@ func outboxHandlers(e *Env) outbox.Handlers {
 		outbox.KindEmail:         outbox.SendEmail(e.Mail()),
 		orgs.KindInviteEmail:     e.InvitesSending().SendInviteEmail,
 		orgs.KindEmailChangeLink: e.SelfServiceSending().SendEmailChangeLink,
-		webhooks.KindDelivery:    e.WebhookDispatcher().Deliver,
+		webhooks.KindDelivery:    e.WebhookDispatcher().Enqueue,
 		// Provisioning's: sealed emails (credentials, domain codes) and import chunks, which
 		// create users in the directory (the functions that run them install Cognito).
 		// Built on first use: only then do they need the directory and the secret.

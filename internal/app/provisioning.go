@@ -14,19 +14,19 @@ func (e *Env) ProvisioningSettings() *provisioning.Service {
 	return once(e, "provisioning", func() *provisioning.Service {
 		return &provisioning.Service{
 			Store: e.Store(), Accounts: e.Orgs(), Resolver: e.resolver(),
-			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, Now: e.Now, NewID: e.NewID,
+			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit, Now: e.Now, NewID: e.NewID,
 		}
 	})
 }
 
 // DomainVerification returns the provisioning service with the keys derived from the
-// server's secret: it seals the emails it puts in the outbox (a code, a password) and MACs
+// sealing key (KeySealing): it seals the emails it puts in the outbox (a code, a password) and MACs
 // the domain codes it keeps.
 func (e *Env) DomainVerification() *provisioning.Service {
 	return once(e, "provisioning-sealed", func() *provisioning.Service {
 		s := *e.ProvisioningSettings()
-		s.Sealer = seal.Derive(e.Secret(), provisioning.SealPurpose)
-		s.CodeKey = seal.Derive(e.Secret(), "domain-code")
+		s.Sealer = seal.Derive(e.Key(KeySealing), provisioning.SealPurpose)
+		s.CodeKey = seal.Derive(e.Key(KeySealing), "domain-code")
 		return &s
 	})
 }
@@ -74,14 +74,4 @@ func (e *Env) ProvisioningHandlers() outbox.Handlers {
 			provisioning.KindImportChunk: p.ImportChunk(e.Store()),
 		}
 	})
-}
-
-// UserLookup returns the installed user pool as what finds the user of an address (the
-// import's check): cognito's is one.
-func (e *Env) UserLookup() provisioning.UserLookup {
-	l, ok := e.Directory().(provisioning.UserLookup)
-	if !ok {
-		panic("app: the installed directory can't look users up (it is no provisioning.UserLookup)")
-	}
-	return l
 }

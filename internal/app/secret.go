@@ -2,34 +2,102 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
+	"os"
+	"slices"
 	"time"
 )
 
-// Secret returns the server's secret, from which each use derives its own key (package seal):
-// list cursors, the org access tokens, anything sealed. Only the functions that use it ask for
-// it (httpapi.Route.Secret, triggers.Function.Secret), once, at the cold start.
+// The server's keys, one per purpose. Each is a Secrets Manager secret of its own in AWS, and
+// a function reads only the keys of the purposes it serves (httpapi.Route.Keys,
+// triggers.Function.Keys): the stack gives it those keys' ARNs and the grant to read them,
+// and nothing else. A paged list can seal its cursors but derive no org token; nothing but
+// the stream processor, the scheduled job and the routes that seal can open a sealed email.
+const (
+	// KeyCursors seals list cursors (every paged list).
+	KeyCursors = "cursor-key"
+	// KeyTokens derives the org access tokens (tokens.NewKeys).
+	KeyTokens = "token-key"
+	// KeySealing seals what the outbox carries (provisioning's credentials and codes) and
+	// MACs the domain codes it keeps.
+	KeySealing = "seal-key"
+	// KeyWebhooks seals the webhook endpoints' signing secrets in the table.
+	KeyWebhooks = "webhook-key"
+)
+
+// KeyEnv names the environment variable that holds each key's Secrets Manager ARN.
+var KeyEnv = map[string]string{
+	KeyCursors:  "CURSOR_KEY_ARN",
+	KeyTokens:   "TOKEN_KEY_ARN",
+	KeySealing:  "SEAL_KEY_ARN",
+	KeyWebhooks: "WEBHOOK_KEY_ARN",
+}
+
+// Keys lists the key purposes.
+func Keys() []string {
+	return []string{KeyCursors, KeyTokens, KeySealing, KeyWebhooks}
+}
+
+// keysFromEnv reads the ARNs of the keys the function was given. In Lambda a function holds
+// only the keys whose ARN the stack set; elsewhere (local mode, tests, tools) every key is
+// derived from the local secret unless the caller narrows Config.Keys.
+func keysFromEnv(c *Config) {
+	for _, k := range Keys() {
+		if arn := os.Getenv(KeyEnv[k]); arn != "" {
+			if c.KeyARNs == nil {
+				c.KeyARNs = map[string]string{}
+			}
+			c.KeyARNs[k] = arn
+		}
+	}
+	if os.Getenv("AWS_LAMBDA_FUNCTION_NAME") != "" {
+		c.Keys = []string{}
+		for k := range c.KeyARNs {
+			c.Keys = append(c.Keys, k)
+		}
+	}
+}
+
+// Key returns the server's key for purpose (one of KeyCursors, ...), from which the purpose's
+// uses derive their own (package seal). Only the functions that use a purpose ask for its
+// key, once, at the cold start; asking for a key the function was not given panics there
+// (a route whose Keys lack it fails its first test).
 //
-// In AWS the secret lives in Secrets Manager: with APP_SECRET_ARN set (the stack sets it, and
-// grants the read, only on the functions marked Secret), the first call reads it, and a
-// failure fails the cold start, which Lambda retries. Without the
-// ARN (local mode, tests) it is APP_SECRET, or random for this process.
-func (e *Env) Secret() []byte {
-	return once(e, "secret", func() []byte {
-		if e.Config.SecretARN == "" {
-			return e.Config.Secret
+// In AWS each key lives in Secrets Manager: with its ARN set (KeyEnv; the stack sets it, and
+// grants the read, only on the functions whose route names the key), the first call reads
+// it, and a failure fails the cold start, which Lambda retries. Without an ARN (local mode,
+// tests) it is derived from the local secret (APP_SECRET, or random for this process) and
+// the purpose, so that local mode's keys differ by purpose as the deployed ones do.
+func (e *Env) Key(purpose string) []byte {
+	return once(e, "key:"+purpose, func() []byte {
+		if e.Config.Keys != nil && !slices.Contains(e.Config.Keys, purpose) {
+			panic(fmt.Sprintf("app: function %q was not given the key %q: its route (or trigger) must name it in Keys", e.Config.AppID, purpose))
+		}
+		arn := e.Config.KeyARNs[purpose]
+		if arn == "" {
+			return DeriveKey(e.Config.Secret, purpose)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		b, err := e.secretReader()(ctx, e.Config.SecretARN)
+		b, err := e.secretReader()(ctx, arn)
 		if err != nil {
-			panic(fmt.Sprintf("app: read the server secret %s: %v", e.Config.SecretARN, err))
+			panic(fmt.Sprintf("app: read the key %s (%s): %v", purpose, arn, err))
 		}
 		if len(b) == 0 {
-			panic("app: the server secret " + e.Config.SecretARN + " is empty")
+			panic("app: the key " + purpose + " (" + arn + ") is empty")
 		}
 		return b
 	})
+}
+
+// DeriveKey is the key of purpose under a local secret (local mode, tests): HMAC-SHA256 of
+// the purpose, so that holding one purpose's key reveals no other's.
+func DeriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("orgs key purpose: " + purpose))
+	return m.Sum(nil)
 }
 
 // SecretReader reads a secret's value by its ARN.
@@ -44,6 +112,6 @@ func (e *Env) UseSecretReader(r SecretReader) { preset(e, "secret-reader", r) }
 // installed rather than built here so that no other function links it.
 func (e *Env) secretReader() SecretReader {
 	return once(e, "secret-reader", func() SecretReader {
-		panic("app: no secret reader installed: a function that reads a secret (Route.Secret, Route.ReadsSecrets, triggers.Function.Secret) has a main that calls secrets.Install")
+		panic("app: no secret reader installed: a function that reads a secret (Route.Keys, Route.ReadsSecrets, triggers.Function.Keys) has a main that calls secrets.Install")
 	})
 }

@@ -8,18 +8,18 @@ import (
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
-// Tokens returns the org access token service; its functions use the server's secret.
+// Tokens returns the org access token service; its functions use the token key (KeyTokens).
 func (e *Env) Tokens() *tokens.Service {
 	return once(e, "tokens", func() *tokens.Service {
 		s := *e.TokenUsage()
-		s.Keys = tokens.NewKeys(e.Secret())
-		s.PersonalKeys = tokens.NewPersonalKeys(e.Secret())
+		s.Keys = tokens.NewKeys(e.Key(KeyTokens))
+		s.PersonalKeys = tokens.NewPersonalKeys(e.Key(KeyTokens))
 		return &s
 	})
 }
 
 // TokenUsage returns the token service without the token keys: what counting the org's
-// usage needs, which holds no token, so that its function never reads the server's secret.
+// usage needs, which holds no token, so that its function never reads the token key.
 func (e *Env) TokenUsage() *tokens.Service {
 	return once(e, "token-usage", func() *tokens.Service {
 		return &tokens.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
@@ -39,7 +39,7 @@ func (e *Env) PersonalTokens() *tokens.Personal {
 func (e *Env) PersonalTokenMinting() *tokens.Personal {
 	return once(e, "personal-token-minting", func() *tokens.Personal {
 		s := *e.PersonalTokens()
-		s.Keys = tokens.NewPersonalKeys(e.Secret())
+		s.Keys = tokens.NewPersonalKeys(e.Key(KeyTokens))
 		return &s
 	})
 }
@@ -57,7 +57,7 @@ func (e *Env) DeviceFlow() *tokens.Device {
 func (e *Env) DevicePolling() *tokens.Device {
 	return once(e, "device-polling", func() *tokens.Device {
 		d := *e.DeviceFlow()
-		d.Keys = tokens.NewPersonalKeys(e.Secret())
+		d.Keys = tokens.NewPersonalKeys(e.Key(KeyTokens))
 		return &d
 	})
 }

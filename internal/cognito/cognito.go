@@ -150,8 +150,8 @@ func (d *Directory) CreateUser(ctx context.Context, email string, verified bool,
 	return u, nil
 }
 
-// LookupUser implements provisioning.UserLookup: AdminGetUser of the user signing in as
-// email (the pool's usernames are the addresses).
+// LookupUser returns the user signing in as email (AdminGetUser: the pool's usernames are
+// the addresses); found is false when there is none.
 func (d *Directory) LookupUser(ctx context.Context, email string) (provisioning.DirectoryUser, bool, error) {
 	got, err := d.Client.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(d.PoolID), Username: aws.String(email)})
 	var notFound *types.UserNotFoundException

@@ -4,7 +4,12 @@ import (
 	"context"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/customroles"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -43,6 +48,9 @@ func TestAcceptFailsOnceTheInviteOutlivedItsAuthority(t *testing.T) {
 			}
 			resendAll(t, w, orgID, caller(1))
 		}, true},
+		"inviter suspended (an admin's invite)": {roles.Admin, false, func(w *world, orgID string) {
+			w.suspend(orgID, caller(2))
+		}, false},
 		"membersCanInvite still on": {roles.User, true, func(*world, string) {}, true},
 		"membersCanInvite turned off": {roles.User, true, func(w *world, orgID string) {
 			w.setMembersCanInvite(orgID, false)
@@ -91,4 +99,57 @@ func resendAll(t *testing.T, w *world, orgID string, by orgs.Caller) {
 		}
 	}
 	w.deliver()
+}
+
+// suspend marks the member suspended in the table, as SCIM's active: false leaves them.
+func (w *world) suspend(orgID string, c orgs.Caller) {
+	w.t.Helper()
+	_, err := w.client.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(w.table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "ORG#" + orgID}, "SK": &types.AttributeValueMemberS{Value: "MEMBER#" + c.ID},
+		},
+		UpdateExpression:          aws.String("SET #s = :s"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: string(orgs.StatusSuspended)}},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// An invite made under a custom role carries the role as the org defines it at acceptance:
+// once the role loses invites.manage (or stops covering the invite's role), the invite is 410,
+// though its inviter still holds the role.
+func TestAcceptFailsOnceTheInvitersCustomRoleLostTheRightToInvite(t *testing.T) {
+	ctx := context.Background()
+	all := []roles.Permission{roles.OrgRead, roles.ProductsAccess, roles.TokenView, roles.SupportAccess, roles.InvitesManage}
+	for name, tc := range map[string]struct {
+		after []roles.Permission
+		ok    bool
+	}{
+		"role unchanged":             {all, true},
+		"role lost invites.manage":   {all[:4], false},
+		"role no longer covers user": {[]roles.Permission{roles.OrgRead, roles.SupportAccess, roles.InvitesManage}, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t)
+			ada, rec, guest := person("ada"), person("rec"), person("guest")
+			orgID := w.newOrg(ada)
+			recruiter := w.role(orgID, ada, "Recruiter", all...)
+			w.join(orgID, ada, rec, recruiter)
+			_, token := w.invite(orgID, rec, guest.Email, roles.User)
+			perms := tc.after
+			if _, err := w.roles().Update(ctx, w.access(ada, orgID, orgs.Subject{}), string(recruiter), customroles.Patch{Permissions: &perms}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.invites.Accept(ctx, guest, token)
+			switch {
+			case tc.ok && err != nil:
+				t.Errorf("accept: %v, want it to succeed", err)
+			case !tc.ok && !apperr.Is(err, apperr.Gone):
+				t.Errorf("accept: %v, want 410 gone", err)
+			}
+		})
+	}
 }

@@ -42,7 +42,7 @@ func TestAVerifiedClaimNewerThanTheProfileCatchesUpEveryCopy(t *testing.T) {
 	if a.Member.Email != "ada.new@example.com" {
 		t.Errorf("membership copy %q", a.Member.Email)
 	}
-	page, err := w.members.List(ctx, a, "", "ada.new", paging.Request{Limit: 10})
+	page, err := w.members.List(ctx, a, "", "ada.new", "", paging.Request{Limit: 10})
 	if err != nil || len(page.Members) != 1 {
 		t.Errorf("member search by the new address: %v %v", page.Members, err)
 	}

@@ -178,6 +178,17 @@ func (t *txn) memberStill(orgID string, m orgs.Member) {
 	t.check(key(orgPK(orgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))).And(statusIs(orgs.StatusActive)), orgs.ErrActorChanged)
 }
 
+// actorAsRead is the actor re-check of an admin write that does not otherwise touch the
+// membership or the org item: the acting member still active in the role read (memberStill),
+// and the org live with its custom roles as read (c's other conditions too), so that a
+// permission lost while the request ran, by a role change, a suspension or an edit of a
+// custom role, is not acted on.
+func (t *txn) actorAsRead(orgID string, a orgs.Acting, c orgChange) {
+	t.memberStill(orgID, a.Member)
+	c.roles = a.Roles
+	t.orgItem(orgID, c)
+}
+
 // CreateInvite implements orgs.InviteStore.
 func (s *Store) CreateInvite(ctx context.Context, w orgs.NewInvite) error {
 	inv := w.Invite
@@ -368,59 +379,75 @@ func (s *Store) InviteWithOrg(ctx context.Context, orgID, inviteID string) (orgs
 	return inv.invite(), org.org(), nil
 }
 
-// AcceptContext implements orgs.InviteStore: one BatchGetItem of the token and the profile.
-func (s *Store) AcceptContext(ctx context.Context, hash, userID string) (orgs.InviteToken, *orgs.Profile, error) {
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{
-		key(tokenPK(hash), skToken), key(userPK(userID), skProfile), key(userPK(userID), skDeleted),
-	})
+// AcceptContext implements orgs.InviteStore: one BatchGetItem of the token, the profile and
+// the org (a second read of the org for a token of the older form, which names none).
+func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (orgs.InviteToken, *orgs.Profile, orgs.Org, error) {
+	ks := []map[string]types.AttributeValue{key(tokenPK(hash), skToken), key(userPK(userID), skProfile), key(userPK(userID), skDeleted)}
+	if orgID != "" {
+		ks = append(ks, key(orgPK(orgID), skMeta))
+	}
+	items, err := s.batchGet(ctx, ks)
 	if err != nil {
-		return orgs.InviteToken{}, nil, err
+		return orgs.InviteToken{}, nil, orgs.Org{}, err
 	}
 	var tok *orgs.InviteToken
 	var profile *orgs.Profile
+	var org orgs.Org
 	deleted := false
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
-			return orgs.InviteToken{}, nil, err
+			return orgs.InviteToken{}, nil, orgs.Org{}, err
 		}
-		if k.SK == skDeleted {
+		switch k.SK {
+		case skDeleted:
 			deleted = true
-			continue
-		}
-		if k.SK == skProfile {
+		case skProfile:
 			var it profileItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return orgs.InviteToken{}, nil, err
+				return orgs.InviteToken{}, nil, orgs.Org{}, err
 			}
 			p := it.profile()
 			profile = &p
-			continue
+		case skMeta:
+			var it orgItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return orgs.InviteToken{}, nil, orgs.Org{}, err
+			}
+			org = it.org()
+		default:
+			var it tokenItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return orgs.InviteToken{}, nil, orgs.Org{}, err
+			}
+			t := it.token(hash)
+			tok = &t
 		}
-		var it tokenItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return orgs.InviteToken{}, nil, err
-		}
-		t := it.token(hash)
-		tok = &t
 	}
 	if profile == nil && deleted {
 		// The user's token outlives the account: it must not bring the account back.
-		return orgs.InviteToken{}, nil, orgs.ErrAccountDeleted
+		return orgs.InviteToken{}, nil, orgs.Org{}, orgs.ErrAccountDeleted
 	}
 	if tok == nil {
-		return orgs.InviteToken{}, nil, apperr.New(apperr.NotFound, "invitation not found")
+		return orgs.InviteToken{}, nil, orgs.Org{}, apperr.New(apperr.NotFound, "invitation not found")
 	}
-	return *tok, profile, nil
+	if org.ID != tok.OrgID {
+		list, err := s.Orgs(ctx, []string{tok.OrgID})
+		if err != nil {
+			return orgs.InviteToken{}, nil, orgs.Org{}, err
+		}
+		org = orgs.Org{}
+		if len(list) == 1 {
+			org = list[0]
+		}
+	}
+	return *tok, profile, org, nil
 }
 
 // AcceptInvite implements orgs.InviteStore.
 func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	tok, m := w.Token, w.Member
 	t := s.txn()
-	if w.Account != nil {
-		t.account(*w.Account)
-	}
 	upd := expression.Set(attr("status"), val(string(orgs.InviteAccepted))).
 		Set(attr("acceptedAt"), val(w.Now)).
 		Set(attr("acceptedBy"), val(m.UserID)).
@@ -431,21 +458,17 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	// The invite's hold on its role passes to the member. A custom role can't have been
 	// deleted meanwhile: the pending invite counted as a holder. Made under membersCanInvite,
 	// the setting must still be on.
-	org := orgChange{shared: true, gone: orgs.ErrInviteGone, membersCanInvite: tok.ByMembersCanInvite, closed: orgs.ErrInviteAuthorityGone}
+	org := orgChange{shared: true, gone: orgs.ErrInviteGone, membersCanInvite: tok.ByMembersCanInvite, closed: orgs.ErrInviteAuthorityGone, roles: w.Roles}
 	org.invite(m.Role, -1)
 	org.give(m, +1)
 	t.orgItem(tok.OrgID, org)
-	// The invite's authority: its inviter still a member in a role that may grant its role.
+	// The invite's authority: its inviter still an active member (a suspended one has no
+	// authority left to lend) in a role that, as the org defines it now, may grant its role.
 	if tok.InvitedBy != "" {
-		t.check(key(orgPK(tok.OrgID), memberSK(tok.InvitedBy)), roleIn(w.InviterRoles), orgs.ErrInviteAuthorityGone)
+		t.check(key(orgPK(tok.OrgID), memberSK(tok.InvitedBy)), roleIn(w.InviterRoles).And(statusIs(orgs.StatusActive)), orgs.ErrInviteAuthorityGone)
 	}
-	if w.Account == nil {
-		// After the invite's own conditions, whose errors tell more.
-		t.joining(m.UserID)
-	}
-	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
-	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
-	t.memberEntries(m, orgs.ErrAlreadyMember)
+	// After the invite's own conditions, whose errors tell more.
+	t.membership(m, orgs.Shared, w.Account, orgs.ErrAccountDeleted, orgs.ErrAlreadyMember)
 	t.event(w.Event)
 	return t.run(ctx, s.Client)
 }
@@ -508,6 +531,9 @@ func (s *Store) SetInviteToken(ctx context.Context, inv orgs.Invite, tok orgs.In
 		And(attr("tokenHash").Equal(val(inv.TokenHash))).
 		And(attr("deliveryMessage").Equal(val(messageID)))
 	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), expression.Set(attr("tokenHash"), val(tok.Hash)), cond, orgs.ErrInviteChanged)
+	// Its org still live too: an org deleted since the handler read it (a retry of a failed
+	// email comes late) takes its invites' emails with it.
+	t.check(key(orgPK(inv.OrgID), skMeta), orgLive(), orgs.ErrInviteChanged)
 	if inv.TokenHash != "" {
 		t.delete(key(tokenPK(inv.TokenHash), skToken), expression.ConditionBuilder{}, nil)
 	}

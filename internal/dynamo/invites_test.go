@@ -737,7 +737,7 @@ func TestInviteAndMemberRoundTrips(t *testing.T) {
 	calls("POST /v1/invites/accept", 2, func(ctx context.Context) error { _, err := w.invites.Accept(ctx, bob, token); return err })
 	for _, q := range []struct{ role, q string }{{"", ""}, {"user", ""}, {"", "b"}, {"user", "b"}} {
 		route(fmt.Sprintf("GET members?role=%s&q=%s", q.role, q.q), 2, ada, orgs.Subject{}, func(ctx context.Context, a orgs.Access) error {
-			_, err := w.members.List(ctx, a, q.role, q.q, paging.Request{Limit: 50})
+			_, err := w.members.List(ctx, a, q.role, q.q, "", paging.Request{Limit: 50})
 			return err
 		})
 	}

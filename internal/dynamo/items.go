@@ -153,14 +153,17 @@ func (it orgItem) org() orgs.Org {
 
 type memberItem struct {
 	keys
-	OrgID      string         `dynamodbav:"orgId"`
-	UserID     string         `dynamodbav:"userId"`
-	Email      string         `dynamodbav:"email"`
-	Name       string         `dynamodbav:"name,omitempty"`
-	Phone      string         `dynamodbav:"phone,omitempty"`
-	Notify     string         `dynamodbav:"notifyEmail,omitempty"`
-	Role       string         `dynamodbav:"role"`
-	JoinedAt   time.Time      `dynamodbav:"joinedAt"`
+	OrgID    string    `dynamodbav:"orgId"`
+	UserID   string    `dynamodbav:"userId"`
+	Email    string    `dynamodbav:"email"`
+	Name     string    `dynamodbav:"name,omitempty"`
+	Phone    string    `dynamodbav:"phone,omitempty"`
+	Notify   string    `dynamodbav:"notifyEmail,omitempty"`
+	Role     string    `dynamodbav:"role"`
+	JoinedAt time.Time `dynamodbav:"joinedAt"`
+	// UpdatedAt: the event time of the membership's last change (ChangeMember,
+	// SCIMUpdateMember); absent until one.
+	UpdatedAt  *time.Time     `dynamodbav:"updatedAt,omitempty"`
 	Source     string         `dynamodbav:"source"`
 	JobTitle   string         `dynamodbav:"jobTitle,omitempty"`
 	Properties map[string]any `dynamodbav:"properties,omitempty"`
@@ -177,7 +180,7 @@ type memberItem struct {
 
 func newMemberItem(m orgs.Member) memberItem {
 	sortKey := strings.ToLower(m.Email) + "#" + m.UserID
-	return memberItem{
+	it := memberItem{
 		keys: keys{
 			PK: orgPK(m.OrgID), SK: memberSK(m.UserID),
 			GSI1PK: orgPK(m.OrgID) + "#M", GSI1SK: sortKey,
@@ -189,15 +192,23 @@ func newMemberItem(m orgs.Member) memberItem {
 		Status: string(m.Status), ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
 		SeatLicenses: m.Seats, TokensSince: m.TokensSince,
 	}
+	if !m.UpdatedAt.IsZero() {
+		it.UpdatedAt = &m.UpdatedAt
+	}
+	return it
 }
 
 func (it memberItem) member() orgs.Member {
-	return orgs.Member{
+	m := orgs.Member{
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Phone: it.Phone, NotifyEmail: it.Notify, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
 		Status: orgs.Status(it.Status), ExternalID: it.ExternalID, GivenName: it.GivenName, FamilyName: it.FamilyName,
 		Seats: it.SeatLicenses, TokensSince: it.TokensSince,
 	}
+	if it.UpdatedAt != nil {
+		m.UpdatedAt = *it.UpdatedAt
+	}
+	return m
 }
 
 // userOrgItem is the user's side of a membership.
@@ -232,6 +243,8 @@ type profileItem struct {
 	Joins         int       `dynamodbav:"joins,omitempty"`
 	// EmailUnverified is orgs.Profile's.
 	EmailUnverified bool `dynamodbav:"emailUnverified,omitempty"`
+	// CreatedByOrg is orgs.Profile's: written with the account, never changed.
+	CreatedByOrg string `dynamodbav:"createdByOrg,omitempty"`
 }
 
 func newProfileItem(p orgs.Profile) profileItem {
@@ -239,13 +252,14 @@ func newProfileItem(p orgs.Profile) profileItem {
 		keys: keys{PK: userPK(p.ID), SK: skProfile},
 		ID:   p.ID, Email: p.Email, Name: p.Name, Phone: p.Phone, CreatedAt: p.CreatedAt,
 		PersonalOrgID: p.PersonalOrgID, EmailSetAt: p.EmailSetAt, Joins: p.Joins, EmailUnverified: p.EmailUnverified,
+		CreatedByOrg: p.CreatedByOrg,
 	}
 }
 
 func (it profileItem) profile() orgs.Profile {
 	return orgs.Profile{ID: it.ID, Email: it.Email, Name: it.Name, Phone: it.Phone,
 		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, EmailSetAt: it.EmailSetAt, Joins: it.Joins,
-		EmailUnverified: it.EmailUnverified}
+		EmailUnverified: it.EmailUnverified, CreatedByOrg: it.CreatedByOrg}
 }
 
 type handleItem struct {

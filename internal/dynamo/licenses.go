@@ -69,6 +69,9 @@ func seatPrefix(licenseID string) string     { return skSeatPrefix + licenseID +
 func seatSK(licenseID, userID string) string { return seatPrefix(licenseID) + userID }
 func trialSK(productID string) string        { return skTrialPrefix + productID }
 
+// userTrialPK is the partition of one user's trial guards (licensing.TrialGuard.UserID).
+func userTrialPK(userID string) string { return "TRIALUSER#" + userID }
+
 var (
 	_ licensing.Store = (*Store)(nil)
 )
@@ -217,7 +220,9 @@ func (it seatItem) seat() licensing.Seat {
 
 type trialGuardItem struct {
 	keys
-	ProductID string         `dynamodbav:"productId"`
+	ProductID string `dynamodbav:"productId"`
+	// OrgID is the org of the trial, on a user's guard.
+	OrgID     string         `dynamodbav:"orgId,omitempty"`
 	LicenseID string         `dynamodbav:"licenseId"`
 	Agreement acceptanceItem `dynamodbav:"agreement"`
 }
@@ -383,13 +388,17 @@ func (s *Store) GrantLicense(ctx context.Context, l licensing.License, ev audit.
 }
 
 // StartTrial implements licensing.Store.
-func (s *Store) StartTrial(ctx context.Context, l licensing.License, g licensing.TrialGuard, ev audit.Event) error {
+// The user's guard lives in a partition of its own (userTrialPK), not in the user's: deleting
+// the account, which empties the user's partition, must not give its owner the trial again.
+func (s *Store) StartTrial(ctx context.Context, actor orgs.Acting, l licensing.License, g licensing.TrialGuard, ev audit.Event) error {
 	t := s.txn()
 	t.putNew(trialGuardItem{keys: keys{PK: orgPK(g.OrgID), SK: trialSK(g.ProductID)}, ProductID: g.ProductID,
 		LicenseID: g.LicenseID, Agreement: *newAcceptanceItem(g.Agreement)}, licensing.ErrTrialTaken)
+	t.putNew(trialGuardItem{keys: keys{PK: userTrialPK(g.UserID), SK: trialSK(g.ProductID)}, ProductID: g.ProductID,
+		OrgID: g.OrgID, LicenseID: g.LicenseID, Agreement: *newAcceptanceItem(g.Agreement)}, licensing.ErrUserTrialTaken)
 	t.putNew(newLicenseItem(l), fmt.Errorf("license %s exists", l.ID))
 	t.summarizeLicense(l.OrgID, summaryOf(l))
-	t.check(key(orgPK(l.OrgID), skMeta), orgLive().And(attr("kind").Equal(val(string(orgs.Shared)))), licensing.ErrOrgGone)
+	t.actorAsRead(l.OrgID, actor, orgChange{shared: true, gone: licensing.ErrOrgGone})
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }

@@ -38,25 +38,33 @@ func limitUpdate(u ratelimit.Use) (expression.UpdateBuilder, expression.Conditio
 	return upd, cond
 }
 
-// limit adds a use of a limit to the transaction: the transaction fails with the use's
-// Exceeded error when it would pass the limit.
+// limit adds a use of a limit, and of each limit it also counts against (u.Also), to the
+// transaction: the transaction fails with the Exceeded error of the first that it would pass.
 func (t *txn) limit(u ratelimit.Use) {
 	if u.N <= 0 {
 		return
 	}
-	if u.N > u.Rule.Max {
-		t.err = errors.Join(t.err, u.Exceeded())
-		return
+	for _, one := range u.Each() {
+		if one.N > one.Rule.Max {
+			t.err = errors.Join(t.err, one.Exceeded())
+			return
+		}
+		upd, cond := limitUpdate(one)
+		t.update(limitKey(one), upd, cond, one.Exceeded())
 	}
-	upd, cond := limitUpdate(u)
-	t.update(limitKey(u), upd, cond, u.Exceeded())
 }
 
-// Use records a use of a limit on its own, with one conditional update: the use's Exceeded
-// error when it would pass the limit, nothing counted then.
+// Use records a use of a limit on its own, with one conditional update (a transaction when
+// it counts against other limits too): the use's Exceeded error when it would pass the
+// limit, nothing counted then.
 func (s *Store) Use(ctx context.Context, u ratelimit.Use) error {
 	if u.N <= 0 {
 		return nil
+	}
+	if len(u.Also) > 0 {
+		t := s.txn()
+		t.limit(u)
+		return t.run(ctx, s.Client)
 	}
 	if u.N > u.Rule.Max {
 		return u.Exceeded()
@@ -82,10 +90,17 @@ func (s *Store) Use(ctx context.Context, u ratelimit.Use) error {
 }
 
 // Release gives n uses back (a bulk request whose items failed after its uses were counted),
-// never below zero.
+// never below zero, to each limit u counted against.
 func (s *Store) Release(ctx context.Context, u ratelimit.Use) error {
 	if u.N <= 0 {
 		return nil
+	}
+	if len(u.Also) > 0 {
+		var errs []error
+		for _, one := range u.Each() {
+			errs = append(errs, s.Release(ctx, one))
+		}
+		return errors.Join(errs...)
 	}
 	expr, err := expression.NewBuilder().WithUpdate(expression.Add(attr("count"), val(-u.N))).
 		WithCondition(attr("count").GreaterThanEqual(val(u.N))).Build()

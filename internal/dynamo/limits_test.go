@@ -144,3 +144,42 @@ func TestAStandaloneUseIsOneConditionalUpdateAndRefusesPastTheMax(t *testing.T) 
 }
 
 func errorsAs(err error, target **apperr.Error) bool { return errors.As(err, target) }
+
+// Orgs are free to make, so the org's budget alone is no limit: the acting user's emails are
+// counted across all the orgs they act in (USER_DAILY_EMAIL_LIMIT), in the same transaction
+// as the org's, and a request that would pass either budget is refused whole.
+func TestTheUsersDailyEmailBudgetSpansAllTheirOrgs(t *testing.T) {
+	w := newWorld(t)
+	w.invites.DailyEmailLimit, w.invites.UserDailyEmailLimit = 100, 4
+	ada, bob := person("ada"), person("bob")
+	ctx := context.Background()
+	first, second := w.newOrg(ada), w.newOrg(ada)
+	if _, err := w.invites.CreateMany(ctx, w.access(ada, first, orgs.Subject{}), inputs("first", 3)); err != nil {
+		t.Fatal(err)
+	}
+	// One left for ada, anywhere: a bulk of 2 from her fresh org is refused whole.
+	_, err := w.invites.CreateMany(ctx, w.access(ada, second, orgs.Subject{}), inputs("second", 2))
+	if !apperr.Is(err, apperr.RateLimited) || apperr.RetryAfterOf(err) <= 0 {
+		t.Fatalf("a bulk of 2 from a second org with 1 left for the user: %v; want 429 with a retry time", err)
+	}
+	if got := len(w.listInvites(second, ada, "pending")); got != 0 {
+		t.Errorf("%d invites written by the refused bulk, want none", got)
+	}
+	if _, err := w.invites.Create(ctx, w.access(ada, second, orgs.Subject{}), orgs.InviteInput{Email: "last@example.com", Role: "user"}); err != nil {
+		t.Fatalf("the user's 4th email: %v", err)
+	}
+	if _, err := w.invites.Create(ctx, w.access(ada, first, orgs.Subject{}), orgs.InviteInput{Email: "over@example.com", Role: "user"}); !apperr.Is(err, apperr.RateLimited) {
+		t.Errorf("the user's 5th email, from the first org: %v; want 429", err)
+	}
+	// The budget is the user's, not the org's: another admin of the same org still sends.
+	if _, err := w.orgs.Account(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	seed := orgs.Member{OrgID: first, UserID: bob.ID, Email: bob.Email, Role: roles.Admin, JoinedAt: w.clock.Now(), Source: orgs.SourceInvite}
+	if err := w.store().SeedMember(ctx, seed, orgs.Shared); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.invites.Create(ctx, w.access(bob, first, orgs.Subject{}), orgs.InviteInput{Email: "bobs@example.com", Role: "user"}); err != nil {
+		t.Errorf("another member's email from the same org: %v", err)
+	}
+}

@@ -120,10 +120,11 @@ func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, 
 	}
 	kc := expression.Key(pkName).Equal(expression.Value(pk))
 	b := expression.NewBuilder()
+	var filters []expression.ConditionBuilder
 	if f.Query != "" {
 		kc = kc.And(expression.Key(skName).BeginsWith(f.Query))
 		// Drop the name entry of a member whose email matches too: the email entry is there.
-		b = b.WithFilter(expression.Or(
+		filters = append(filters, expression.Or(
 			expression.AttributeNotExists(attr("searchBy")),
 			attr("searchBy").NotEqual(val(searchByName)),
 			expression.Not(attr("email").BeginsWith(f.Query)),
@@ -132,7 +133,14 @@ func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, 
 	if f.Source != "" {
 		// The member items of the org, filtered by source: a tab such as the legacy support
 		// users is a small share of a large org's members at most, read page by page.
-		b = b.WithFilter(attr("source").Equal(val(string(f.Source))))
+		filters = append(filters, attr("source").Equal(val(string(f.Source))))
+	}
+	switch len(filters) {
+	case 1:
+		b = b.WithFilter(filters[0])
+	case 2:
+		// Both filters hold together (the builder keeps only the last WithFilter).
+		b = b.WithFilter(expression.And(filters[0], filters[1]))
 	}
 	expr, err := b.WithKeyCondition(kc).Build()
 	if err != nil {
@@ -175,7 +183,7 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 		}
 		return u.Set(attr("properties"), val(after.Properties))
 	}
-	memberSet := set(memberRolePK(w.OrgID, after.Role))
+	memberSet := set(memberRolePK(w.OrgID, after.Role)).Set(attr("updatedAt"), val(w.Event.OccurredAt))
 	if after.Role != before.Role {
 		memberSet = memberSet.Set(attr("tokensSince"), val(w.Event.OccurredAt.UTC()))
 	}
@@ -197,6 +205,9 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 			attr("userId").Equal(val(before.UserID)), orgs.ErrMemberChanged)
 	}
 	t.actorStill(w)
+	if w.Provisioned {
+		t.createdBy(w.OrgID, before.UserID)
+	}
 	// The role's holders move with it; with no move the org item is only checked.
 	c := orgChange{roles: w.Roles}
 	c.move(before, after)

@@ -20,7 +20,7 @@ func (w *world) listAll(a orgs.Access, role, q string, limit int) []orgs.Member 
 	var all []orgs.Member
 	p := paging.Request{Limit: limit}
 	for range 1000 {
-		page, err := w.members.List(context.Background(), a, role, q, p)
+		page, err := w.members.List(context.Background(), a, role, q, "", p)
 		if err != nil {
 			w.t.Fatalf("list role=%q q=%q: %v", role, q, err)
 		}
@@ -83,7 +83,7 @@ func TestMemberListFiltersByRole(t *testing.T) {
 			t.Errorf("role %s: got %v, want %v", r, userIDs(got), want)
 		}
 	}
-	if _, err := w.members.List(context.Background(), a, "owner", "", paging.Request{Limit: 10}); !apperr.Is(err, apperr.Invalid) {
+	if _, err := w.members.List(context.Background(), a, "owner", "", "", paging.Request{Limit: 10}); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("unknown role: %v", err)
 	}
 }

@@ -98,7 +98,7 @@ func (s *Store) runWithCopies(ctx context.Context, t *txn, copies []func(*txn)) 
 
 var (
 	errProfileChanged    = apperr.New(apperr.Conflict, "your profile was changed meanwhile; reload and try again")
-	errMembershipChanged = apperr.New(apperr.Conflict, "your memberships changed meanwhile; try again")
+	errMembershipChanged = orgs.ErrAccountJoined
 )
 
 // SaveEmailChange implements orgs.Store.
@@ -168,13 +168,14 @@ func (s *Store) DeleteAccountData(ctx context.Context, acc orgs.Account, at time
 	uid := acc.Profile.ID
 	t := s.txn()
 	t.put(tombstoneItem{keys: keys{PK: userPK(uid), SK: skDeleted, TTL: at.Add(tombstoneTTL).Unix()}, DeletedAt: at}, expression.ConditionBuilder{}, nil)
-	// Only while no membership was added since acc was read: one added meanwhile would be
-	// left behind (the caller reads the account again and goes on).
+	// Only while no membership was added since acc was read (every add counts itself in
+	// joins: membership): one added meanwhile would be left behind (the caller reads the
+	// account again and goes on).
 	joins := expression.AttributeNotExists(attr("joins"))
 	if acc.Profile.Joins > 0 {
 		joins = attr("joins").Equal(val(acc.Profile.Joins))
 	}
-	t.delete(key(userPK(uid), skProfile), joins, errMembershipChanged)
+	t.delete(key(userPK(uid), skProfile), joins, orgs.ErrAccountJoined)
 	t.delete(key(userPK(uid), skEmailChange), expression.ConditionBuilder{}, nil)
 	if err := t.run(ctx, s.Client); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -50,6 +51,7 @@ type domainItem struct {
 	Name          string    `dynamodbav:"name"`
 	Status        string    `dynamodbav:"status"`
 	Primary       bool      `dynamodbav:"primary"`
+	VerifiedBy    string    `dynamodbav:"verifiedBy,omitempty"`
 	TXTValue      string    `dynamodbav:"txt"`
 	CreatedAt     time.Time `dynamodbav:"createdAt"`
 	VerifiedAt    time.Time `dynamodbav:"verifiedAt,omitempty"`
@@ -68,7 +70,7 @@ func (it *orgItem) provisioning(o orgs.Org) {
 	}
 	for _, d := range o.Domains {
 		it.Domains = append(it.Domains, domainItem{
-			Name: d.Name, Status: string(d.Status), Primary: d.Primary, TXTValue: d.TXTValue,
+			Name: d.Name, Status: string(d.Status), Primary: d.Primary, VerifiedBy: d.VerifiedBy, TXTValue: d.TXTValue,
 			CreatedAt: d.CreatedAt, VerifiedAt: d.VerifiedAt,
 			CodeHash: d.CodeHash, CodeExpiresAt: d.CodeExpiresAt, CodeTries: d.CodeTries,
 		})
@@ -82,8 +84,13 @@ func (it orgItem) provisioningOf(o *orgs.Org) {
 		o.UserProperties = append(o.UserProperties, orgs.UserProperty{Key: p.Key, Label: p.Label, Type: orgs.PropertyType(p.Type), Required: p.Required})
 	}
 	for _, d := range it.Domains {
+		by := d.VerifiedBy
+		if d.Status == string(orgs.DomainVerified) && by == "" {
+			// Verified before the method was recorded: nothing proves it was DNS.
+			by = orgs.VerifiedByEmail
+		}
 		o.Domains = append(o.Domains, orgs.Domain{
-			Name: d.Name, Status: orgs.DomainStatus(d.Status), Primary: d.Primary, TXTValue: d.TXTValue,
+			Name: d.Name, Status: orgs.DomainStatus(d.Status), Primary: d.Primary, VerifiedBy: by, TXTValue: d.TXTValue,
 			CreatedAt: d.CreatedAt, VerifiedAt: d.VerifiedAt,
 			CodeHash: d.CodeHash, CodeExpiresAt: d.CodeExpiresAt, CodeTries: d.CodeTries,
 		})
@@ -105,8 +112,15 @@ func (s *Store) SaveOrg(ctx context.Context, w provisioning.OrgWrite) error {
 	if !t.updateDiff(newOrgItem(w.Before), newOrgItem(w.After), orgLive(), errProvisioningChanged) {
 		return nil
 	}
-	if w.Claim != "" {
-		t.putNew(domainGuardItem{keys: keys{PK: domainPK(w.Claim), SK: skDomain}, OrgID: w.After.ID, Domain: w.Claim}, provisioning.ErrDomainTaken)
+	switch guard := (domainGuardItem{keys: keys{PK: domainPK(w.Claim), SK: skDomain}, OrgID: w.After.ID, Domain: w.Claim}); {
+	case w.Claim != "" && w.Take != nil:
+		// The guard passes from the org that loses the domain, with that org's change.
+		t.put(guard, ownedBy(w.Take.Before.ID), errProvisioningChanged)
+		t.updateDiff(newOrgItem(w.Take.Before), newOrgItem(w.Take.After), expression.ConditionBuilder{}, errProvisioningChanged)
+		t.putNew(newEventItem(w.Take.Event), fmt.Errorf("event %s already written", w.Take.Event.ID))
+		t.outbox(w.Take.Event.OccurredAt, w.Take.Outbox...)
+	case w.Claim != "":
+		t.putNew(guard, provisioning.ErrDomainTaken)
 	}
 	if w.Release != "" {
 		t.delete(key(domainPK(w.Release), skDomain), absent().Or(ownedBy(w.After.ID)), errProvisioningChanged)
@@ -203,23 +217,21 @@ func (s *Store) AddMember(ctx context.Context, w provisioning.MemberWrite) error
 	return t.run(ctx, s.Client)
 }
 
-// addMember adds the items of a new membership: the account when it is new (or a check that
-// the profile is there), both sides, the search entries and the email guard, the counters,
-// the acting member's role, the event and the outbox messages.
+// addMember adds the items of a new membership (membership: with the account when it is
+// new, else on condition that it exists, ErrNoProfile), the counters, the acting member's
+// role, the event and the outbox messages.
 func (t *txn) addMember(w provisioning.MemberWrite) {
 	m := w.Member
-	if w.Account != nil {
-		t.account(*w.Account)
-	} else {
-		t.check(key(userPK(m.UserID), skProfile), exists(), provisioning.ErrNoProfile)
-	}
+	t.membership(m, orgs.Shared, w.Account, provisioning.ErrNoProfile, orgs.ErrAlreadyMember)
 	// The org's counters, its role's holder count, and (for a custom role) the roles as read.
 	org := orgChange{shared: true, roles: w.Roles}
 	org.give(m, +1)
 	t.orgItem(m.OrgID, org)
-	t.putNew(newMemberItem(m), orgs.ErrAlreadyMember)
-	t.putNew(newUserOrgItem(m, orgs.Shared), orgs.ErrAlreadyMember)
-	t.memberEntries(m, orgs.ErrAlreadyMember)
+	if m.ExternalID != "" {
+		// SCIM's hint from the identity provider's id to the member (dynamo/scim.go), so that
+		// a filter by externalId finds a member created with one.
+		t.put(extIDItem{keys: keys{PK: orgPK(m.OrgID), SK: skExtID + m.ExternalID}, UserID: m.UserID}, expression.ConditionBuilder{}, nil)
+	}
 	if w.Actor.UserID != "" && w.Actor.UserID != m.UserID {
 		t.memberStill(m.OrgID, w.Actor)
 	}
@@ -228,6 +240,13 @@ func (t *txn) addMember(w provisioning.MemberWrite) {
 	if w.Budget != nil {
 		t.limit(*w.Budget)
 	}
+}
+
+// createdBy makes the write hold only while the user's account records orgID as the org
+// that created it (orgs.Profile.CreatedByOrg): the provisioned-member rule, decided in the
+// transaction that acts on the member's sign-in or details.
+func (t *txn) createdBy(orgID, userID string) {
+	t.check(key(userPK(userID), skProfile), attr("createdByOrg").Equal(val(orgID)), orgs.ErrNotProvisioned)
 }
 
 // HasProfile implements provisioning.Store: one GetItem.
@@ -244,12 +263,15 @@ func (s *Store) HasProfile(ctx context.Context, userID string) (bool, error) {
 
 // MemberEvent implements provisioning.Store: writes an event about a member with the outbox
 // messages it comes with (a password reset: the email), on condition that the member is still
-// there with the role read and the actor still holds theirs.
-func (s *Store) MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error {
+// there with the role read, the member's account was created by the org, the actor still
+// holds their role and the org's custom roles are as read (the outrank rule judged on both:
+// orgs.Access.MayActOn).
+func (s *Store) MemberEvent(ctx context.Context, actor orgs.Acting, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error {
 	t := s.txn()
 	t.check(key(orgPK(m.OrgID), memberSK(m.UserID)), attr("role").Equal(val(string(m.Role))), orgs.ErrMemberChanged)
-	if actor.UserID != "" && actor.UserID != m.UserID {
-		t.memberStill(m.OrgID, actor)
+	t.createdBy(m.OrgID, m.UserID)
+	if actor.Member.UserID != "" && actor.Member.UserID != m.UserID {
+		t.actorAsRead(m.OrgID, actor, orgChange{})
 	}
 	t.event(ev)
 	t.outbox(ev.OccurredAt, msgs...)

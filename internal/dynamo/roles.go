@@ -131,6 +131,9 @@ type orgChange struct {
 	// closed is the error when membersCanInvite is asked for and off (default
 	// ErrMembersCanInviteOff).
 	closed error
+	// set are attributes the write sets on the org item besides the counters (the
+	// authentication reset's time).
+	set map[string]any
 }
 
 // give counts a member who now holds their role (n = 1) or no longer does (n = -1). The
@@ -206,6 +209,9 @@ func (t *txn) orgItem(orgID string, c orgChange) {
 	}
 	for _, r := range slices.Sorted(maps.Keys(c.invited)) {
 		add(invitedPrefix+string(r), c.invited[r])
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.set)) {
+		upd, changed = upd.Set(attr(name), val(c.set[name])), true
 	}
 	onFail := &diagnosis{why: c.why}
 	k := key(orgPK(orgID), skMeta)

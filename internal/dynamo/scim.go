@@ -120,6 +120,33 @@ func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string,
 	return c, nil
 }
 
+// SCIMMembers implements scim.Store: BatchGets of up to 100 members.
+func (s *Store) SCIMMembers(ctx context.Context, orgID string, userIDs []string) (map[string]orgs.Member, error) {
+	var ks []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, id := range userIDs {
+		if id != "" && len(id) <= maxIDLength && !seen[id] {
+			seen[id] = true
+			ks = append(ks, key(orgPK(orgID), memberSK(id)))
+		}
+	}
+	out := make(map[string]orgs.Member, len(ks))
+	for start := 0; start < len(ks); start += 100 {
+		items, err := s.batchGet(ctx, ks[start:min(start+100, len(ks))])
+		if err != nil {
+			return nil, err
+		}
+		for _, av := range items {
+			var it memberItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, err
+			}
+			out[it.UserID] = it.member()
+		}
+	}
+	return out, nil
+}
+
 // MemberByEmail implements scim.Store: one Query of the org's member index by address.
 func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error) {
 	kc := expression.Key(attrGSI1P).Equal(expression.Value(orgPK(orgID) + "#M")).
@@ -149,18 +176,19 @@ func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.M
 }
 
 // SetSCIMToken implements scim.Store: the new token's hash replaces any other at once.
-func (s *Store) SetSCIMToken(ctx context.Context, orgID, hash, createdBy string, at time.Time, ev audit.Event) error {
+func (s *Store) SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at time.Time, ev audit.Event) error {
 	t := s.txn()
 	t.put(scimTokenItem{keys: keys{PK: orgPK(orgID), SK: skSCIMToken}, Hash: hash, CreatedAt: at, CreatedBy: createdBy},
 		expression.ConditionBuilder{}, nil)
-	t.check(key(orgPK(orgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.actorAsRead(orgID, actor, orgChange{})
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
 
 // RevokeSCIMToken implements scim.Store; NotFound when the org has none.
-func (s *Store) RevokeSCIMToken(ctx context.Context, orgID string, ev audit.Event) error {
+func (s *Store) RevokeSCIMToken(ctx context.Context, actor orgs.Acting, orgID string, ev audit.Event) error {
 	t := s.txn()
+	t.actorAsRead(orgID, actor, orgChange{})
 	t.delete(key(orgPK(orgID), skSCIMToken), exists(), apperr.New(apperr.NotFound, "the organization has no SCIM token"))
 	t.event(ev)
 	return t.run(ctx, s.Client)
@@ -181,7 +209,7 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 		}
 		return u.Set(attr(name), val(v))
 	}
-	upd := expression.Set(attr("email"), val(b.Email))
+	upd := expression.Set(attr("email"), val(b.Email)).Set(attr("updatedAt"), val(w.Event.OccurredAt))
 	for _, f := range []struct{ name, v string }{
 		{"status", string(a.Status)}, {"externalId", a.ExternalID}, {"givenName", a.GivenName},
 		{"familyName", a.FamilyName}, {"name", a.Name}, {"phone", a.Phone},

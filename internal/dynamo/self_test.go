@@ -154,7 +154,7 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 	members := &orgs.MemberService{Store: f.orgs.Store.(*dynamo.Store), Now: f.orgs.Now, NewID: f.orgs.NewID}
 	a := f.authorize(t, caller(1), v.ID)
 	for q, want := range map[string]int{"renamed": 1, "user1": 0, "zed": 1, "zulu": 0} {
-		page, err := members.List(ctx, a, "", q, paging.Request{Limit: 10})
+		page, err := members.List(ctx, a, "", q, "", paging.Request{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

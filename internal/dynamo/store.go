@@ -235,35 +235,53 @@ func (t *txn) account(a orgs.NewAccount) {
 	t.check(key(userPK(a.Profile.ID), skDeleted), absent(), orgs.ErrAccountDeleted)
 	t.putNew(newProfileItem(a.Profile), orgs.ErrAccountExists)
 	t.putNew(newHandleItem(a.Org.Handle, a.Org.ID), orgs.ErrPersonalHandleTaken)
-	t.org(a.Org, a.Member, a.Event)
+	// The personal org and its one member, written with the profile they belong to.
+	t.putNew(newOrgItem(a.Org), fmt.Errorf("org %s exists", a.Org.ID))
+	t.memberItems(a.Member, a.Org.Kind, fmt.Errorf("member %s of %s exists", a.Member.UserID, a.Org.ID))
+	t.event(a.Event)
+}
+
+// membership is the one way a membership is added to a user's account, whatever brings it
+// (an org's creation, an invite's acceptance, provisioning's creates, bulk and import rows,
+// auto-join, SCIM, the legacy migration): the member on both sides with its search entries
+// and email guard, with the account itself when it is new (acc), or else on condition that
+// the account exists, counting the membership in the profile's joins (joining). The account's
+// deletion is conditioned on those joins, so an add racing a deletion ends one way only:
+// the add fails (noAccount) or the deletion does, never a member left without an account.
+// exists is the error when the user or the address is a member already.
+func (t *txn) membership(m orgs.Member, kind orgs.Kind, acc *orgs.NewAccount, noAccount, exists error) {
+	if acc != nil {
+		t.account(*acc)
+	} else {
+		t.joining(m.UserID, noAccount)
+	}
+	t.memberItems(m, kind, exists)
+}
+
+// memberItems adds a membership's own items. Only membership and a new account's first
+// membership (its personal org, written with the profile) use it.
+func (t *txn) memberItems(m orgs.Member, kind orgs.Kind, exists error) {
+	t.putNew(newMemberItem(m), exists)
+	t.putNew(newUserOrgItem(m, kind), exists)
+	t.memberEntries(m, exists)
 }
 
 // joining makes a write that adds a membership to the user's existing account hold only
-// while the account exists, and counts the membership in the profile's joins, on which the
-// account's deletion is conditioned: a join and a deletion never both succeed unseen.
-func (t *txn) joining(userID string) {
-	t.update(key(userPK(userID), skProfile), expression.Add(attr("joins"), val(1)), exists(), orgs.ErrAccountDeleted)
+// while the account exists (noAccount otherwise), and counts the membership in the profile's
+// joins, on which the account's deletion is conditioned: a join and a deletion never both
+// succeed unseen.
+func (t *txn) joining(userID string, noAccount error) {
+	t.update(key(userPK(userID), skProfile), expression.Add(attr("joins"), val(1)), exists(), noAccount)
 }
 
-// org adds the items of a new org: the org, its first member on both sides, its event.
-func (t *txn) org(o orgs.Org, first orgs.Member, ev audit.Event) {
-	t.putNew(newOrgItem(o), fmt.Errorf("org %s exists", o.ID))
-	t.putNew(newMemberItem(first), fmt.Errorf("member %s of %s exists", first.UserID, o.ID))
-	t.putNew(newUserOrgItem(first, o.Kind), fmt.Errorf("membership %s of %s exists", first.UserID, o.ID))
-	t.memberEntries(first, fmt.Errorf("member email %s of %s exists", first.Email, o.ID))
-	t.event(ev)
-}
-
-// CreateOrg implements orgs.Store.
+// CreateOrg implements orgs.Store: the org, its handle, its creator's membership (with the
+// creator's account on their first call) and its event.
 func (s *Store) CreateOrg(ctx context.Context, o orgs.Org, creator orgs.Member, ev audit.Event, account *orgs.NewAccount) error {
 	t := s.txn()
-	if account != nil {
-		t.account(*account)
-	} else {
-		t.joining(creator.UserID)
-	}
+	t.membership(creator, o.Kind, account, orgs.ErrAccountDeleted, fmt.Errorf("member %s of %s exists", creator.UserID, o.ID))
 	t.putNew(newHandleItem(o.Handle, o.ID), orgs.ErrHandleTaken)
-	t.org(o, creator, ev)
+	t.putNew(newOrgItem(o), fmt.Errorf("org %s exists", o.ID))
+	t.event(ev)
 	return t.run(ctx, s.Client)
 }
 

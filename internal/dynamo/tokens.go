@@ -132,18 +132,18 @@ func usageRead(orgID string, r tokens.UsageRead) readPlan {
 var _ tokens.Store = (*Store)(nil)
 
 // RecordView implements tokens.Store.
-func (s *Store) RecordView(ctx context.Context, orgID string, version int, ev audit.Event) error {
+func (s *Store) RecordView(ctx context.Context, actor orgs.Acting, orgID string, version int, ev audit.Event) error {
 	t := s.txn()
-	t.check(key(orgPK(orgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.actorAsRead(orgID, actor, orgChange{})
 	t.check(key(orgPK(orgID), skOrgToken), tokenAt(version), tokens.ErrTokenChanged)
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
 
 // SaveToken implements tokens.Store.
-func (s *Store) SaveToken(ctx context.Context, orgID string, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
+func (s *Store) SaveToken(ctx context.Context, actor orgs.Acting, orgID string, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
 	t := s.txn()
-	t.check(key(orgPK(orgID), skMeta), orgLive(), orgs.ErrOrgGone)
+	t.actorAsRead(orgID, actor, orgChange{})
 	t.put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
 	t.event(ev)
 	t.outbox(ev.OccurredAt, msgs...)
@@ -151,10 +151,13 @@ func (s *Store) SaveToken(ctx context.Context, orgID string, version int, next t
 }
 
 // ResetAuth implements tokens.Store.
-func (s *Store) ResetAuth(ctx context.Context, orgID string, at time.Time, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
+// The org's SCIM token goes in the same transaction: the reset is the compromise button, and
+// a SCIM token may give anyone any role.
+func (s *Store) ResetAuth(ctx context.Context, actor orgs.Acting, orgID string, at time.Time, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
 	t := s.txn()
-	t.update(key(orgPK(orgID), skMeta), expression.Set(attr("authResetAt"), val(at.UTC())), orgLive(), orgs.ErrOrgGone)
+	t.actorAsRead(orgID, actor, orgChange{set: map[string]any{"authResetAt": at.UTC()}})
 	t.put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
+	t.delete(key(orgPK(orgID), skSCIMToken), expression.ConditionBuilder{}, nil)
 	t.event(ev)
 	t.outbox(ev.OccurredAt, msgs...)
 	return t.run(ctx, s.Client)

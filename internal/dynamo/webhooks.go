@@ -14,6 +14,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/webhooks"
@@ -196,8 +197,9 @@ func (t *txn) countWebhooks(orgID string, delta int) {
 }
 
 // CreateEndpoint implements webhooks.Store.
-func (s *Store) CreateEndpoint(ctx context.Context, ep webhooks.Endpoint, ev audit.Event) error {
+func (s *Store) CreateEndpoint(ctx context.Context, actor orgs.Acting, ep webhooks.Endpoint, ev audit.Event) error {
 	t := s.txn()
+	t.actorAsRead(ep.OrgID, actor, orgChange{})
 	t.putNew(newWebhookItem(ep), fmt.Errorf("webhook %s exists", ep.ID))
 	t.countWebhooks(ep.OrgID, 1)
 	t.event(ev)
@@ -206,20 +208,22 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep webhooks.Endpoint, ev aud
 
 // UpdateEndpoint implements webhooks.Store. The chain's state is the same in before and
 // after, so an update neither writes nor conditions it: deliveries go on meanwhile.
-func (s *Store) UpdateEndpoint(ctx context.Context, before, after webhooks.Endpoint, ev audit.Event) error {
+func (s *Store) UpdateEndpoint(ctx context.Context, actor orgs.Acting, before, after webhooks.Endpoint, ev audit.Event) error {
 	b, a := newWebhookItem(before), newWebhookItem(after)
 	a.Head, a.Last = b.Head, b.Last
 	t := s.txn()
 	if !t.updateDiff(b, a, expression.ConditionBuilder{}, webhooks.ErrChanged) {
 		return nil
 	}
+	t.actorAsRead(before.OrgID, actor, orgChange{})
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
 
 // DeleteEndpoint implements webhooks.Store.
-func (s *Store) DeleteEndpoint(ctx context.Context, ep webhooks.Endpoint, ev audit.Event) error {
+func (s *Store) DeleteEndpoint(ctx context.Context, actor orgs.Acting, ep webhooks.Endpoint, ev audit.Event) error {
 	t := s.txn()
+	t.actorAsRead(ep.OrgID, actor, orgChange{})
 	t.delete(key(orgPK(ep.OrgID), webhookSK(ep.ID)), exists(), apperr.New(apperr.NotFound, "webhook not found"))
 	t.countWebhooks(ep.OrgID, -1)
 	t.event(ev)

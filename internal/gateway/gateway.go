@@ -54,6 +54,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if allowed {
 		w.Header().Set("Access-Control-Allow-Origin", origin)
 		w.Header().Add("Vary", "Origin")
+		if r.Method != http.MethodOptions {
+			// As the HTTP API's CORS configuration: what browser code may read of the answer.
+			w.Header().Set("Access-Control-Expose-Headers", strings.Join(httpapi.CORSExposeHeaders, ","))
+		}
 	}
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 		if allowed {

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -123,38 +122,28 @@ func TestAnImportPastTheBudgetIsRefusedWholeAndItsUnsentEmailsComeBack(t *testin
 	}
 }
 
-func TestImportDryRunFindsAddressesWithAnAccountOutsideTheOrg(t *testing.T) {
-	a, dir := importAPI(t)
-	ada, bob, cy := person("ada"), person("bob"), person("cy")
-	orgID := a.org(ada, "Acme")
-	a.account(bob)
-	dir.signedUp(bob)
-	// cy was made by another org's admin and never signed in: an account all the same.
-	a.account(cy)
-	dir.byEmail[cy.Email] = &fakeUser{id: cy.ID, email: cy.Email, temporary: true, createdAt: harnessNow}
-	dir.byID[cy.ID] = dir.byEmail[cy.Email]
-	// left@example.com was left in the directory by a half-done create: no account.
-	dir.byEmail["left@example.com"] = &fakeUser{id: "left", email: "left@example.com", temporary: true, createdAt: harnessNow}
-	csv := fmt.Sprintf("email\nnew@example.com\n%s\n%s\nleft@example.com\n", bob.Email, cy.Email)
-	r := a.upload(&ada, orgID, "text/csv", []byte(csv), true)
-	var got dryRun
-	_ = json.Unmarshal([]byte(r.body), &got)
-	if r.status != 200 || len(got.Results) != 4 {
-		t.Fatalf("%d %s", r.status, r.body)
+// The acting user's budget (USER_DAILY_EMAIL_LIMIT) counts provisioning's emails across all
+// the orgs they act in: a fresh org's budget is no way around it.
+func TestProvisioningEmailsCountInTheUsersBudgetAcrossOrgs(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	a.env.Config.UserDailyEmailLimit = 2
+	ada := person("ada")
+	first, second := a.org(ada, "Acme"), a.org(ada, "Acme Two")
+	if r := a.do(CreateMember, &ada, map[string]string{"orgId": first}, nil, `{"email":"one@example.com"}`); r.status != 201 {
+		t.Fatalf("first create: %d %s", r.status, r.body)
 	}
-	for i, want := range []string{"valid", "error", "error", "valid"} {
-		res := got.Results[i]
-		if res.Status != want {
-			t.Errorf("row %d: %+v, want %s", res.Row, res, want)
-		}
-		if want == "error" && (res.Error == nil || res.Error.Code != "conflict" || !strings.Contains(res.Error.Message, "send an invite")) {
-			t.Errorf("row %d: %+v, want the create's 409", res.Row, res.Error)
-		}
+	// One email left for ada anywhere: a form of two from her second org is refused whole.
+	r := a.do(CreateMembersBulk, &ada, map[string]string{"orgId": second}, nil, `{"members":[{"email":"b1@example.com"},{"email":"b2@example.com"}]}`)
+	if r.status != 429 || !strings.Contains(r.body, "rate_limited") {
+		t.Fatalf("a bulk past the user's budget from another org: %d %s", r.status, r.body)
 	}
-	// In a verified domain, an account is added as it is: no error.
-	a.verifiedDomain(ada, orgID, "example.com")
-	r = a.upload(&ada, orgID, "text/csv", []byte(csv), true)
-	if strings.Contains(r.body, `"status":"error"`) {
-		t.Errorf("in a verified domain: %s", r.body)
+	if dir.user("b1@example.com") != nil {
+		t.Error("a refused bulk made a directory user")
+	}
+	if r := a.do(CreateMember, &ada, map[string]string{"orgId": second}, nil, `{"email":"two@example.com"}`); r.status != 201 {
+		t.Fatalf("the user's second email: %d %s", r.status, r.body)
+	}
+	if r := a.do(CreateInvite, &ada, map[string]string{"orgId": first}, nil, `{"email":"inv@example.com","role":"user"}`); r.status != 429 {
+		t.Errorf("an invite after the user's budget is spent: %d %s", r.status, r.body)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strconv"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -31,18 +32,18 @@ func cursorKey(secret []byte) *seal.Key {
 // string that differs when the filters, the org or the caller differ).
 func (r *Request) Page(query string) (paging.Request, error) {
 	p := paging.Request{Limit: paging.DefaultLimit}
-	if s, ok := r.Event.QueryStringParameters["limit"]; ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > paging.MaxLimit {
-			return p, apperr.New(apperr.Invalid, "limit must be a whole number from 1 to %d", paging.MaxLimit)
-		}
-		p.Limit = n
+	key, err := r.cursorKey()
+	if err != nil {
+		return p, err
+	}
+	if p.Limit, err = r.limit(); err != nil {
+		return p, err
 	}
 	c := r.Query("cursor")
 	if c == "" {
 		return p, nil
 	}
-	raw, err := r.cursorKey().Open(c)
+	raw, err := key.Open(c)
 	var body cursorBody
 	if err != nil || json.Unmarshal(raw, &body) != nil {
 		return p, apperr.New(apperr.Invalid, "cursor is not one this server issued; start again from the first page")
@@ -59,16 +60,50 @@ func (r *Request) Cursor(query, after string) string {
 	if after == "" {
 		return ""
 	}
+	key, err := r.cursorKey()
+	if err != nil {
+		// Page already failed for such a route: no request gets this far.
+		return ""
+	}
 	raw, _ := json.Marshal(cursorBody{Query: r.queryKey(query), After: after})
-	return r.cursorKey().Seal(raw)
+	return key.Seal(raw)
 }
 
-func (r *Request) cursorKey() *seal.Key {
-	if r.cursors == nil {
-		// A programming error, caught by any test of the route: the route lacks Secret: true.
-		panic("httpapi: a paged list route must be marked Secret (its cursors are sealed with the server's secret)")
+// limit reads ?limit=: the default when absent, 400 outside 1–MaxLimit (an empty value too).
+func (r *Request) limit() (int, error) {
+	s, ok := r.Event.QueryStringParameters["limit"]
+	if !ok {
+		return paging.DefaultLimit, nil
 	}
-	return r.cursors
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > paging.MaxLimit {
+		return 0, apperr.New(apperr.Invalid, "limit must be a whole number from 1 to %d", paging.MaxLimit)
+	}
+	return n, nil
+}
+
+// wholeList checks the paging parameters of a route that answers its whole list at once
+// (List Whole): ?limit= as any list's, and no ?cursor= but an empty one (the first page),
+// since none was ever issued for it.
+func (r *Request) wholeList() error {
+	if _, err := r.limit(); err != nil {
+		return err
+	}
+	if r.Query("cursor") != "" {
+		return apperr.New(apperr.Invalid, "cursor is not one this server issued: this list has one page")
+	}
+	return nil
+}
+
+// cursorKey is the route's key for cursors. A route without it is declared wrong (List
+// Paged without app.KeyCursors in Keys), which TestListRoutesAreDeclaredAsTheyPage refuses
+// before any deployment; should one slip through, its requests fail as internal errors, never
+// a panic.
+func (r *Request) cursorKey() (*seal.Key, error) {
+	if r.cursors == nil {
+		return nil, errors.New("httpapi: a paged list route must name app.KeyCursors in Keys (its cursors are sealed with it)")
+	}
+	return r.cursors, nil
 }
 
 // queryKey binds a query to the route and the caller, so that a cursor can't cross them.

@@ -18,6 +18,7 @@ import (
 	"math"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,8 +71,14 @@ func (r *Request) Query(name string) string { return r.Event.QueryStringParamete
 // Decode reads the JSON body into v strictly: unknown fields, keys in another case than the
 // field's, a key given twice, trailing data and a missing body are errors a person can act on.
 func (r *Request) Decode(v any) error {
-	if len(bytes.TrimSpace(r.body)) == 0 {
+	trimmed := bytes.TrimSpace(r.body)
+	if len(trimmed) == 0 {
 		return apperr.New(apperr.Invalid, "a JSON body is required")
+	}
+	if trimmed[0] != '{' {
+		// null, an array or a scalar: decoding null into a struct changes nothing, so a PATCH
+		// with it would answer 200 for a body the route never takes.
+		return apperr.New(apperr.Invalid, "the body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
@@ -234,12 +241,13 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	if r.Auth == Token {
 		b.tool = env.ToolSignIn()
 	}
-	// Only a route marked Secret asks for the server's secret, once, at the cold start: the
-	// other functions never hold it (principle 9).
-	if r.Secret {
-		b.cursors = cursorKey(env.Secret())
+	// Only a route that names the cursor key asks for it, once, at the cold start: the other
+	// functions never hold it (principle 9).
+	if slices.Contains(r.Keys, app.KeyCursors) {
+		b.cursors = cursorKey(env.Key(app.KeyCursors))
 	}
 	log := env.Log.With("route", r.Name)
+	metricName := metricFunctionName(r.Name)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		start := time.Now()
 		ctx = iam.AsFunction(ctx, r.Name)
@@ -265,6 +273,8 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		}
 		switch {
 		case out.StatusCode >= 500:
+			// The line is also the EMF record that counts the failure (metrics.go).
+			attrs = append(attrs, serverErrorMetric(metricName, time.Now())...)
 			reqLog.ErrorContext(ctx, "request failed", append(attrs, "error", err)...)
 		default:
 			if err != nil {
@@ -339,6 +349,11 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		}
 		if req.Access, err = authz(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)
+		}
+	}
+	if r.List == Whole {
+		if err := req.wholeList(); err != nil {
+			return nil, err
 		}
 	}
 	resp, err = h(ctx, req)

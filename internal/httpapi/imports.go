@@ -56,7 +56,6 @@ func buildImportMembers(env *app.Env) Handler {
 	svc := env.ProvisioningSettings()
 	xlsx := env.Spreadsheets()
 	store := env.Store()
-	lookup := env.UserLookup()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		dry := req.Query("dryRun")
 		if dry != "" && dry != "true" && dry != "false" {
@@ -70,14 +69,9 @@ func buildImportMembers(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		// The dry run also looks up which addresses have an account elsewhere (a directory
-		// call per address outside the verified domains); the commit leaves that to the rows'
-		// creation, which finds it all the same, and spares the directory's quota.
-		var accounts provisioning.UserLookup
-		if dry == "true" {
-			accounts = lookup
-		}
-		checked, _, err := svc.CheckImport(ctx, req.Access, store, accounts, rows)
+		// Neither looks up accounts outside the org: the dry run must not tell who has one,
+		// and the commit's rows find out when they are created (their results).
+		checked, _, err := svc.CheckImport(ctx, req.Access, store, rows)
 		if err != nil {
 			return nil, err
 		}

@@ -42,8 +42,8 @@ func RouteInstalls(r *Route) []string {
 }
 
 // InstallsFor returns the packages of internal/ whose Install a function with these IAM
-// actions calls at cold start: ses for an ses: action, cognito for a cognito-idp: one,
-// secrets for SecretAction (the functions marked Secret). A function without them does not
+// actions calls at cold start: ses for an ses: action, cognito for a cognito-idp: one, sqs
+// for an sqs: one (the webhook delivery queue), secrets for SecretAction (the functions marked Secret). A function without them does not
 // import those packages, and so links neither SDK client nor the secret reader
 // (functions_test checks it); one that needs them has the IAM actions to use them.
 func InstallsFor(actions []string) []string {
@@ -56,6 +56,9 @@ func InstallsFor(actions []string) []string {
 	}
 	if slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "cognito-idp:") }) {
 		out = append(out, "cognito")
+	}
+	if slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "sqs:") }) {
+		out = append(out, "sqs")
 	}
 
 	return out

@@ -42,13 +42,13 @@ func memberOut(o orgs.Org, m orgs.Member) memberJSON {
 func buildListMembers(env *app.Env) Handler {
 	svc := env.Members()
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		role, q := req.Query("role"), req.Query("q")
-		query := "role=" + role + "\x00q=" + orgs.NormalizeQuery(q)
+		role, q, source := req.Query("role"), req.Query("q"), req.Query("source")
+		query := "role=" + role + "\x00q=" + orgs.NormalizeQuery(q) + "\x00source=" + source
 		p, err := req.Page(query)
 		if err != nil {
 			return nil, err
 		}
-		page, err := svc.List(ctx, req.Access, role, q, p)
+		page, err := svc.List(ctx, req.Access, role, q, source, p)
 		if err != nil {
 			return nil, err
 		}

@@ -114,3 +114,37 @@ func TestGitHubOIDCRoutesAnswerAsDocumented(t *testing.T) {
 		t.Errorf("userinfo without a token: %d %s", resp.StatusCode, resp.Body)
 	}
 }
+
+// GitHub's redirect back carries the authorization code and the state, both secrets (either
+// lets its holder finish someone's sign-in): the request log of the callback shows neither,
+// though the route declares nothing (the redaction is every route's default).
+func TestGitHubOIDCCallbackLogsNeitherCodeNorState(t *testing.T) {
+	a := oidcAPI(t)
+	q := url.Values{"client_id": {"Iv1.app"}, "redirect_uri": {"https://auth.example.com/oauth2/idpresponse"},
+		"response_type": {"code"}, "scope": {"openid email"}, "state": {"cognito-state-7d1f"}}
+	resp := a.call(GithubOidcAuthorize, a.request(GithubOidcAuthorize, nil, nil, q, ""))
+	toGitHub, _ := url.Parse(resp.Headers["Location"])
+	if resp.StatusCode != http.StatusFound || toGitHub == nil {
+		t.Fatalf("authorize: %d %v", resp.StatusCode, resp.Headers)
+	}
+	state := toGitHub.Query().Get("state")
+	a.logs.take()
+	back := url.Values{"code": {"good-code"}, "state": {state}}
+	if resp := a.call(GithubOidcCallback, a.request(GithubOidcCallback, nil, nil, back, "")); resp.StatusCode != http.StatusFound {
+		t.Fatalf("callback: %d %s", resp.StatusCode, resp.Body)
+	}
+	lines := strings.Join(a.logs.take(), "\n")
+	for _, secret := range []string{"good-code", state, url.QueryEscape(state)} {
+		if strings.Contains(lines, secret) {
+			t.Errorf("the callback's log carries %q:\n%s", secret, lines)
+		}
+	}
+	for _, shown := range []string{"code=[redacted]", "state=[redacted]", GitHubOIDCBasePath + "/callback"} {
+		if !strings.Contains(lines, shown) {
+			t.Errorf("the log should show %q:\n%s", shown, lines)
+		}
+	}
+	if GithubOidcCallback.SecretQuery != nil {
+		t.Errorf("the callback declares SecretQuery %v: the redaction must not depend on it", GithubOidcCallback.SecretQuery)
+	}
+}

@@ -65,7 +65,24 @@ func (r *Route) loggedPath(ev *events.APIGatewayV2HTTPRequest) string {
 	return strings.Join(segs, "/")
 }
 
-// loggedQuery is the request's query string for the log, the route's secret values redacted.
+// SecretQueryKeys are the query parameters whose values are secrets on every route, matched
+// without regard to case: OAuth's authorization code and state (a sign-in callback carries
+// both), tokens, passwords and keys. The request log shows them redacted whatever the route
+// says, so that a route added without thinking of it logs no secret; a route names any other
+// secret parameter of its own in SecretQuery.
+var SecretQueryKeys = []string{
+	"code", "state", "token", "access_token", "id_token", "refresh_token", "client_secret",
+	"code_verifier", "password", "secret", "signature", "key",
+}
+
+// secretQueryKey reports whether the query parameter k carries a secret on this route.
+func (r *Route) secretQueryKey(k string) bool {
+	eq := func(s string) bool { return strings.EqualFold(s, k) }
+	return slices.ContainsFunc(SecretQueryKeys, eq) || slices.ContainsFunc(r.SecretQuery, eq)
+}
+
+// loggedQuery is the request's query string for the log, secret values (SecretQueryKeys and
+// the route's SecretQuery) redacted.
 func (r *Route) loggedQuery(ev *events.APIGatewayV2HTTPRequest) string {
 	if len(ev.QueryStringParameters) == 0 {
 		return ""
@@ -81,7 +98,7 @@ func (r *Route) loggedQuery(ev *events.APIGatewayV2HTTPRequest) string {
 			b.WriteByte('&')
 		}
 		v := url.QueryEscape(ev.QueryStringParameters[k])
-		if slices.Contains(r.SecretQuery, k) {
+		if r.secretQueryKey(k) {
 			v = redacted
 		}
 		b.WriteString(url.QueryEscape(k) + "=" + v)

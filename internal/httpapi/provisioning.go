@@ -73,6 +73,7 @@ type domainJSON struct {
 	Domain       string    `json:"domain"`
 	Status       string    `json:"status"`
 	Primary      bool      `json:"primary"`
+	VerifiedBy   *string   `json:"verifiedBy"`
 	Verification any       `json:"verification"`
 	VerifiedAt   *string   `json:"verifiedAt"`
 	CreatedAt    timestamp `json:"createdAt"`
@@ -86,6 +87,9 @@ func domainOut(d orgs.Domain) domainJSON {
 	if !d.VerifiedAt.IsZero() {
 		v := d.VerifiedAt.UTC().Format("2006-01-02T15:04:05Z")
 		out.VerifiedAt = &v
+	}
+	if d.Status == orgs.DomainVerified {
+		out.VerifiedBy = nullable(d.VerifiedBy)
 	}
 	return out
 }

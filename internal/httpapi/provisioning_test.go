@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -111,7 +112,7 @@ func provisioningAPI(t *testing.T) (*api, *fakeDirectory) {
 // sealedMails opens the sealed emails the calls since the last reset wrote to the outbox.
 func (a *api) sealedMails() []outbox.Email {
 	a.t.Helper()
-	k := seal.Derive(a.env.Secret(), provisioning.SealPurpose)
+	k := seal.Derive(a.env.Key(app.KeySealing), provisioning.SealPurpose)
 	var out []outbox.Email
 	for _, w := range a.writes.all() {
 		for _, it := range w.items {

@@ -73,14 +73,21 @@ type Route struct {
 	// Params declares the kind of a path parameter whose name PathParams does not know, or
 	// another kind for one it does.
 	Params map[string]Param
-	// SecretQuery names the query parameters whose values are secrets: the request log shows
+	// SecretQuery names the query parameters whose values are secrets besides those every
+	// route has (SecretQueryKeys: OAuth's code and state, tokens, ...): the request log shows
 	// them redacted.
 	SecretQuery []string
-	// Secret marks a route whose handler uses the server's secret (app.Env.Secret: cursors,
-	// org access tokens, sealed values). Only such functions may read it (principle 9): Bind
-	// asks for it at the cold start of these only, and the stack gives only these its ARN and
-	// the grant to read it (IAMActions). Every paged list route needs it for its cursors.
-	Secret bool
+	// Keys are the server's keys the handler uses, by purpose (app.KeyCursors for every paged
+	// list, app.KeyTokens, app.KeySealing, app.KeyWebhooks). Only such functions may read a
+	// key (principle 9): Bind asks for a route's keys at its cold start, and the stack gives
+	// each function only its keys' ARNs and the grant to read those (IAMActions), so that a
+	// paged list can derive no org token.
+	Keys []string
+	// List says whether the route answers the contract's list shape, and how it pages. The
+	// table test (TestListRoutesAreDeclaredAsTheyPage) holds it to the handler's code and to
+	// openapi.yaml, so that a route that pages without the key to seal its cursors fails the
+	// build, not a request.
+	List List
 	// Spreadsheets marks a route that reads or writes XLSX: its main installs package sheets
 	// (excelize), which no other function links.
 	Spreadsheets bool
@@ -113,21 +120,38 @@ type Route struct {
 	Build func(env *app.Env) Handler
 }
 
-// SecretAction is the IAM action that reads the server's secret from Secrets Manager: the
-// stack grants it, on that one secret, to the functions marked Secret, and gives them its ARN
-// (APP_SECRET_ARN), which app.Env.Secret reads at the cold start.
+// SecretAction is the IAM action that reads a key from Secrets Manager: the stack grants it,
+// on exactly the secrets of its Keys, to a function whose route names keys, and gives it
+// their ARNs (app.KeyEnv), which app.Env.Key reads at the cold start.
 const SecretAction = iam.SecretAction
 
 // Grant is what the route's function's role is given: the stack writes iam.Statements of it
 // into the role's policy, and local mode and the tests enforce the same statements on every
 // AWS call of the function (iam/enforce).
 func (r *Route) Grant() iam.Grant {
-	return iam.Grant{Function: r.Name, Actions: r.Actions, AppSecret: r.Secret, Secrets: r.ReadsSecrets}
+	return iam.Grant{Function: r.Name, Actions: r.Actions, Keys: r.Keys, Secrets: r.ReadsSecrets}
 }
 
+// List is how a route answers the contract's list shape ({"items", "nextCursor"}).
+type List int
+
+// The kinds of list routes.
+const (
+	// NotList: the route answers something else.
+	NotList List = iota
+	// Paged: the handler reads ?limit= and ?cursor= with Request.Page and seals the next
+	// page's position with Request.Cursor, under the server's secret: the route must be
+	// Secret too.
+	Paged
+	// Whole: the handler answers every item at once (a list bounded by a small limit, such
+	// as an org's 10 webhooks). The glue still holds ?limit= to 1–200, and refuses any
+	// ?cursor=, since the server never issued one for it (400).
+	Whole
+)
+
 // IAMActions are the IAM actions the route's function needs: Actions, and SecretAction when
-// it is marked Secret.
-func (r *Route) IAMActions() []string { return WithSecret(r.Actions, r.Secret) }
+// it reads keys.
+func (r *Route) IAMActions() []string { return WithSecret(r.Actions, len(r.Keys) > 0) }
 
 // WithSecret returns actions with SecretAction added when secret is set.
 func WithSecret(actions []string, secret bool) []string {
@@ -210,8 +234,10 @@ type Param struct {
 var (
 	// IDParam is an id the server makes: a lower-case ULID (orgs, invites, events).
 	IDParam = Param{Kind: "id", Valid: isULID}
-	// UserParam is a user id, the identity provider's sub (a UUID in Cognito).
-	UserParam = Param{Kind: "user id", Valid: isUserID}
+	// UserParam is a user id, the identity provider's sub (a UUID in Cognito), never one of
+	// the words that name the members' own sub-paths (import, imports, bulk): a router, the
+	// document and its readers can tell /members/{userId}/… from /members/imports/… by it.
+	UserParam = Param{Kind: "user id", Valid: func(s string) bool { return isUserID(s) && !slices.Contains(memberPathWords, s) }}
 	// RoleParam is a role id: a built-in one (admin, support_only, ...) or "role_" and a ULID.
 	RoleParam = Param{Kind: "role id", Valid: isRoleID}
 	// TokenParam is a secret token sent by email (invites): 32 random bytes in base64url.
@@ -274,6 +300,9 @@ func isULID(s string) bool {
 	}
 	return true
 }
+
+// memberPathWords are the literal segments after /members/ in the route table.
+var memberPathWords = []string{"import", "imports", "bulk"}
 
 func isUserID(s string) bool {
 	// It starts with a letter or digit: never "." or "..", which a path could resolve.

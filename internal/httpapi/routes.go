@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/vendorportal/orgs/internal/app"
 	"slices"
 
 	"github.com/vendorportal/orgs/internal/roles"
@@ -65,7 +66,8 @@ var (
 	ListOrgs = &Route{
 		Name: "list-orgs", Method: "GET", Path: "/v1/orgs", Auth: JWT,
 		Actions: accountActions,
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The caller's organizations, personal first",
 		Build:   buildListOrgs,
 	}
@@ -121,7 +123,8 @@ var (
 	ListEvents = &Route{
 		Name: "list-events", Method: "GET", Path: "/v1/orgs/{orgId}/events", Auth: JWT, Permission: roles.EventsRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The org's event log, newest first, filtered by category, time and text",
 		Build:   buildListEvents,
 	}
@@ -145,7 +148,8 @@ var (
 	ListMembers = &Route{
 		Name: "list-members", Method: "GET", Path: "/v1/orgs/{orgId}/members", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The org's members, filtered by role and by a prefix of the email or name",
 		Build:   buildListMembers,
 	}
@@ -165,7 +169,8 @@ var (
 	ListInvites = &Route{
 		Name: "list-invites", Method: "GET", Path: "/v1/orgs/{orgId}/invites", Auth: JWT, Permission: roles.InvitesRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The org's invites by status (pending by default)",
 		Build:   buildListInvites,
 	}

@@ -1,6 +1,9 @@
 package httpapi
 
-import "github.com/vendorportal/orgs/internal/roles"
+import (
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/roles"
+)
 
 // The licensing routes: the public catalog, the org's licenses, trials and seats, and the
 // operators' catalog and license administration. Operator routes name an org in their path
@@ -10,6 +13,8 @@ var (
 	ListCatalogProducts = &Route{
 		Name: "list-catalog-products", Method: "GET", Path: "/v1/catalog/products", Auth: Public,
 		Actions: []string{ddbQuery},
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The product catalog",
 		Build:   buildListCatalogProducts,
 	}
@@ -28,6 +33,8 @@ var (
 	ListLicenses = &Route{
 		Name: "list-licenses", Method: "GET", Path: "/v1/orgs/{orgId}/licenses", Auth: JWT, Permission: roles.LicensesRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The org's licenses, by status",
 		Build:   buildListLicenses,
 	}
@@ -42,6 +49,8 @@ var (
 	ListSeats = &Route{
 		Name: "list-seats", Method: "GET", Path: "/v1/orgs/{orgId}/licenses/{licenseId}/seats", Auth: JWT, Permission: roles.LicensesRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The seats of one of the org's licenses",
 		Reads:   readLicense,
 		Build:   buildListSeats,
@@ -63,12 +72,15 @@ var (
 	OperatorFindOrgs = &Route{
 		Name: "operator-find-orgs", Method: "GET", Path: "/v1/operator/orgs", Auth: Operator,
 		Actions: []string{ddbGet},
+		List:    Whole,
 		Summary: "Find an org by its exact handle (operators)",
 		Build:   buildFindOrgs,
 	}
 	OperatorListLicenses = &Route{
 		Name: "operator-list-licenses", Method: "GET", Path: "/v1/operator/orgs/{orgId}/licenses", Auth: Operator,
 		Actions: []string{ddbGet, ddbQuery},
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "Any org's licenses (operators)",
 		Build:   buildOperatorListLicenses,
 	}

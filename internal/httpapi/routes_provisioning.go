@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -36,6 +37,7 @@ var (
 	ListDomains = &Route{
 		Name: "list-domains", Method: "GET", Path: "/v1/orgs/{orgId}/domains", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet},
+		List:    Whole,
 		Summary: "The org's email domains",
 		Build:   buildListDomains,
 	}
@@ -47,8 +49,10 @@ var (
 	}
 	VerifyDomain = &Route{
 		Name: "verify-domain", Method: "POST", Path: "/v1/orgs/{orgId}/domains/{domain}/verify", Auth: JWT, Permission: roles.SettingsManage,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbCheck, ddbPut},
-		Secret:  true,
+		// A DNS verification of a domain held by email code elsewhere reads its guard (Get)
+		// and the holder's org (BatchGet) before taking it.
+		Actions: []string{ddbBatchGet, ddbGet, ddbUpdate, ddbCheck, ddbPut},
+		Keys:    []string{app.KeySealing},
 		Summary: "Verify a domain by its DNS TXT record, or by a code mailed to an address at it",
 		Build:   buildVerifyDomain,
 	}
@@ -67,6 +71,7 @@ var (
 	SuggestedOrgs = &Route{
 		Name: "suggested-orgs", Method: "GET", Path: "/v1/me/suggested-orgs", Auth: JWT,
 		Actions: []string{ddbGet, ddbBatchGet},
+		List:    Whole,
 		Summary: "Orgs the caller may join by their verified email's domain",
 		Build:   buildSuggestedOrgs,
 	}
@@ -79,7 +84,7 @@ var (
 	CreateMember = &Route{
 		Name: "create-member", Method: "POST", Path: "/v1/orgs/{orgId}/members", Auth: JWT, Permission: roles.MembersManage,
 		Actions: provisionActions,
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Create a user directly and add them to the org",
 		Build:   buildCreateMember,
 		Replay:  replayCreateMember,
@@ -87,7 +92,7 @@ var (
 	CreateMembersBulk = &Route{
 		Name: "create-members-bulk", Method: "POST", Path: "/v1/orgs/{orgId}/members/bulk", Auth: JWT, Permission: roles.MembersManage,
 		Actions: provisionActions,
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Create up to 100 users; one result per user, in order",
 		Build:   buildCreateMembersBulk,
 		Replay:  replayBulk,
@@ -96,29 +101,31 @@ var (
 		Name: "reset-member-password", Method: "POST", Path: "/v1/orgs/{orgId}/members/{userId}/password-reset", Auth: JWT, Permission: roles.MembersManage,
 		// The stream processor sets the password when it mails it (provisioning.ResetPassword).
 		Actions: []string{ddbBatchGet, ddbCheck, ddbPut, ddbUpdate},
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Mail a provisioned member a new temporary password",
 		Build:   buildResetMemberPassword,
 	}
 	ListLegacyUsers = &Route{
 		Name: "list-legacy-users", Method: "GET", Path: "/v1/orgs/{orgId}/legacy-support-users", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The members migrated from the legacy support system",
 		Build:   buildListLegacyUsers,
 	}
 	MigrateLegacyUsers = &Route{
 		Name: "migrate-legacy-users", Method: "POST", Path: "/v1/operator/orgs/{orgId}/legacy-support-users", Auth: Operator,
 		Actions: provisionActions,
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "Migrate up to 100 support-only users from the legacy system",
 		Build:   buildMigrateLegacyUsers,
 	}
 	ImportMembers = &Route{
 		Name: "import-members", Method: "POST", Path: "/v1/orgs/{orgId}/members/import", Auth: JWT, Permission: roles.MembersManage,
-		// The check looks up which addresses have an account (a GetItem of a profile, rarely);
-		// the commit counts the rows' emails in the org's budget.
-		Actions:      []string{ddbBatchGet, ddbGet, ddbPut, ddbCheck, ddbUpdate, cognitoGetUser},
+		// The check reads the org's email guards (never the directory: the dry run tells
+		// nothing of accounts outside the org); the commit counts the rows' emails in the
+		// org's budget.
+		Actions:      []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate},
 		Spreadsheets: true, MaxBody: provisioning.MaxImportBytes,
 		Summary: "Import members from a CSV or XLSX file: a dry run checks every row, a commit starts an import job",
 		Build:   buildImportMembers,

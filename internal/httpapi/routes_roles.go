@@ -8,6 +8,7 @@ var (
 	ListRoles = &Route{
 		Name: "list-roles", Method: "GET", Path: "/v1/orgs/{orgId}/roles", Auth: JWT, Permission: roles.MembersRead,
 		Actions: []string{ddbBatchGet},
+		List:    Whole,
 		Summary: "The org's roles: the built-ins first, then the custom ones, each with its member count",
 		Build:   buildListRoles,
 	}

@@ -1,6 +1,11 @@
 package httpapi
 
-import "github.com/vendorportal/orgs/internal/roles"
+import (
+	"strings"
+
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/roles"
+)
 
 // The SCIM routes: the org's SCIM token, managed in the portal, and the SCIM 2.0 API that an
 // identity provider calls with it.
@@ -13,7 +18,7 @@ var (
 	}
 	RevokeScimToken = &Route{
 		Name: "revoke-scim-token", Method: "DELETE", Path: "/v1/orgs/{orgId}/scim/token", Auth: JWT, Permission: roles.SettingsManage,
-		Actions: []string{ddbBatchGet, ddbDelete, ddbPut},
+		Actions: []string{ddbBatchGet, ddbDelete, ddbPut, ddbCheck},
 		Summary: "Revoke the org's SCIM token",
 		Build:   buildRevokeSCIMToken,
 	}
@@ -35,6 +40,20 @@ var (
 		Summary: "SCIM: the User and Group schemas",
 		Build:   buildSCIMSchemas,
 	}
+	ScimResourceType = &Route{
+		Name: "scim-resource-type", Method: "GET", Path: "/v1/scim/v2/ResourceTypes/{name}", Auth: SCIM,
+		Actions: []string{ddbBatchGet},
+		Params:  map[string]Param{"name": {Kind: "SCIM resource type", Valid: isSCIMDiscoveryID}},
+		Summary: "SCIM: one resource type (User or Group), where the list's meta.location points",
+		Build:   buildSCIMResourceType,
+	}
+	ScimSchema = &Route{
+		Name: "scim-schema", Method: "GET", Path: "/v1/scim/v2/Schemas/{uri}", Auth: SCIM,
+		Actions: []string{ddbBatchGet},
+		Params:  map[string]Param{"uri": {Kind: "SCIM schema URI", Valid: isSCIMDiscoveryID}},
+		Summary: "SCIM: one schema by its URI, where the list's meta.location points",
+		Build:   buildSCIMSchema,
+	}
 	ScimListUsers = &Route{
 		Name: "scim-list-users", Method: "GET", Path: "/v1/scim/v2/Users", Auth: SCIM,
 		Actions: []string{ddbBatchGet, ddbQuery, ddbGet},
@@ -45,7 +64,7 @@ var (
 		Name: "scim-create-user", Method: "POST", Path: "/v1/scim/v2/Users", Auth: SCIM,
 		Actions: provisionActions,
 		// The credentials email is sealed with the server's secret.
-		Secret:  true,
+		Keys:    []string{app.KeySealing},
 		Summary: "SCIM: create a member, as a direct creation does (source scim)",
 		Build:   buildScimCreateUser,
 	}
@@ -95,7 +114,16 @@ var (
 
 var scimRoutes = []*Route{
 	CreateScimToken, RevokeScimToken,
-	ScimServiceProviderConfig, ScimResourceTypes, ScimSchemas,
+	ScimServiceProviderConfig, ScimResourceTypes, ScimSchemas, ScimResourceType, ScimSchema,
 	ScimListUsers, ScimCreateUser, ScimGetUser, ScimReplaceUser, ScimPatchUser, ScimDeleteUser,
 	ScimListGroups, ScimGetGroup, ScimPatchGroup,
+}
+
+// isSCIMDiscoveryID reports whether s could name a discovery resource: a resource type's name
+// or a schema's URN (urn:ietf:params:scim:schemas:core:2.0:User).
+func isSCIMDiscoveryID(s string) bool {
+	// It starts with a letter or digit: never "." or "..", which a path could resolve.
+	return len(s) >= 1 && len(s) <= 128 && isAlnum(rune(s[0])) && !strings.ContainsFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(":._-", c))
+	})
 }

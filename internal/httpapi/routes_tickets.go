@@ -1,5 +1,7 @@
 package httpapi
 
+import "github.com/vendorportal/orgs/internal/app"
+
 import "github.com/vendorportal/orgs/internal/roles"
 
 // The support ticket routes: the customer's side, inside an org, and the vendor's operators'.
@@ -7,7 +9,8 @@ var (
 	ListTickets = &Route{
 		Name: "list-tickets", Method: "GET", Path: "/v1/orgs/{orgId}/tickets", Auth: JWT, Permission: roles.SupportAccess,
 		Actions: []string{ddbBatchGet, ddbQuery},
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The support tickets the caller may see, newest first",
 		Build:   buildListTickets,
 	}
@@ -40,7 +43,8 @@ var (
 	OperatorTicketQueue = &Route{
 		Name: "operator-ticket-queue", Method: "GET", Path: "/v1/operator/tickets", Auth: Operator,
 		Actions: []string{ddbQuery},
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "The support team's queue: every org's tickets of one status, oldest first",
 		Build:   buildOperatorTicketQueue,
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/vendorportal/orgs/internal/app"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -14,7 +15,7 @@ var (
 	GetToken = &Route{
 		Name: "get-token", Method: "GET", Path: "/v1/orgs/{orgId}/token", Auth: JWT, Permission: roles.TokenView,
 		Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "The org's access token, its creation and last use; each view is logged",
 		Reads:   readTokenState,
 		Build:   buildGetToken,
@@ -22,15 +23,15 @@ var (
 	RegenerateToken = &Route{
 		Name: "regenerate-token", Method: "POST", Path: "/v1/orgs/{orgId}/token/regenerate", Auth: JWT, Permission: roles.TokenRegenerate,
 		Actions: []string{ddbBatchGet, ddbCheck, ddbPut},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "Give the org a new access token; the old one stops working at once",
 		Reads:   readTokenState,
 		Build:   buildRegenerateToken,
 	}
 	ResetAuth = &Route{
 		Name: "reset-auth", Method: "POST", Path: "/v1/orgs/{orgId}/auth/reset", Auth: JWT, Permission: roles.AuthReset,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
-		Secret:  true,
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck, ddbDelete},
+		Keys:    []string{app.KeyTokens},
 		Summary: "Reset the org's authentication: earlier sign-ins stop working for it, the token is regenerated, members are signed out",
 		Reads:   readTokenState,
 		Build:   buildResetAuth,
@@ -45,7 +46,7 @@ var (
 	GetEntitlements = &Route{
 		Name: "get-entitlements", Method: "GET", Path: "/v1/entitlements", Auth: Token,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbCheck, ddbPut},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "For tools (HTTP Basic: a member's email and the org's access token): the products that member may download",
 		Build:   buildGetEntitlements,
 	}
@@ -58,6 +59,7 @@ var (
 	ListMyTokens = &Route{
 		Name: "list-my-tokens", Method: "GET", Path: "/v1/orgs/{orgId}/me/tokens", Auth: JWT, Permission: roles.ProductsAccess,
 		Actions: []string{ddbBatchGet},
+		List:    Whole,
 		Summary: "The caller's personal tool tokens in the org (no secrets)",
 		Reads:   readMine,
 		Build:   buildListMyTokens,
@@ -65,7 +67,7 @@ var (
 	CreateMyToken = &Route{
 		Name: "create-my-token", Method: "POST", Path: "/v1/orgs/{orgId}/me/tokens", Auth: JWT, Permission: roles.ProductsAccess,
 		Actions: []string{ddbBatchGet, ddbPut, ddbCheck},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "Make a personal tool token; its text is shown only in this answer",
 		Reads:   readMine,
 		Build:   buildCreateMyToken,
@@ -81,7 +83,8 @@ var (
 	ListOrgTokens = &Route{
 		Name: "list-org-tokens", Method: "GET", Path: "/v1/orgs/{orgId}/tokens", Auth: JWT, Permission: roles.TokenView,
 		Actions: []string{ddbBatchGet, ddbQuery},
-		Secret:  true,
+		Keys:    []string{app.KeyCursors},
+		List:    Paged,
 		Summary: "Every member's live personal tool tokens (no secrets), with their owners; needs token.view and members.read",
 		Build:   buildListOrgTokens,
 	}
@@ -105,7 +108,7 @@ var (
 	PollDevice = &Route{
 		Name: "poll-device", Method: "POST", Path: "/v1/device/token", Auth: Public,
 		Actions: []string{ddbGet, ddbUpdate},
-		Secret:  true,
+		Keys:    []string{app.KeyTokens},
 		Summary: "The CLI's poll (RFC 8628 §3.4–3.5): once approved, a personal tool token, handed out exactly once",
 		Build:   buildPollDevice,
 	}

@@ -109,6 +109,28 @@ func buildSCIMResourceTypes(env *app.Env) Handler { return buildSCIMDiscovery(en
 
 func buildSCIMSchemas(env *app.Env) Handler { return buildSCIMDiscovery(env, "Schemas") }
 
+func buildSCIMResourceType(env *app.Env) Handler {
+	return buildSCIMDiscoveryResource(env, "ResourceTypes", "name")
+}
+
+func buildSCIMSchema(env *app.Env) Handler { return buildSCIMDiscoveryResource(env, "Schemas", "uri") }
+
+// buildSCIMDiscoveryResource serves one resource of a discovery list, named by the path
+// parameter param: what the list's meta.location points at.
+func buildSCIMDiscoveryResource(env *app.Env, what, param string) Handler {
+	svc := env.SCIM()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if _, err := scimSession(ctx, svc, req, nil, ""); err != nil {
+			return nil, err
+		}
+		r, err := scim.DiscoveryResource(what, req.Path(param), svc.BaseURL)
+		if err != nil {
+			return nil, err
+		}
+		return scimJSON(http.StatusOK, r)
+	}
+}
+
 func buildSCIMDiscovery(env *app.Env, what string) Handler {
 	svc := env.SCIM()
 	return func(ctx context.Context, req *Request) (*Response, error) {
@@ -220,7 +242,12 @@ func buildScimCreateUser(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		return scimJSON(http.StatusCreated, u)
+		resp, err := scimJSON(http.StatusCreated, u)
+		if err == nil {
+			// RFC 7644 §3.3: the created resource's URI, as its meta.location says.
+			resp.Headers = map[string]string{"Location": u.Meta.Location}
+		}
+		return resp, err
 	}
 }
 
@@ -321,9 +348,17 @@ func buildSCIMPatchGroup(env *app.Env) Handler {
 		if err != nil {
 			return nil, err
 		}
-		ses, err := scimSession(ctx, svc, req, ch.MemberIDs(), "")
+		// Too large a change is refused after the token is checked, reading none of its members.
+		ids, tooMany := ch.MemberIDs(), ch.CheckSize()
+		if tooMany != nil {
+			ids = nil
+		}
+		ses, err := scimSession(ctx, svc, req, ids, "")
 		if err != nil {
 			return nil, err
+		}
+		if tooMany != nil {
+			return nil, tooMany
 		}
 		g, err := svc.PatchGroup(ctx, ses, req.Path("id"), ch, scimProjection(req))
 		if err != nil {

@@ -260,3 +260,23 @@ func TestARepeatedWebhookCreationWithOneKeyAnswersTheFirstEndpoint(t *testing.T)
 		t.Errorf("%d endpoints", len(eps))
 	}
 }
+
+// Even in local mode (ALLOW_LOOPBACK_WEBHOOKS on) the only loopback URLs a route accepts are
+// the contract's development forms, http with an explicit port; https://localhost/ and the
+// other loopback spellings are refused like any private address (400).
+func TestLocalModeAcceptsOnlyExplicitPortHTTPLoopbackWebhooks(t *testing.T) {
+	a := newAPI(t)
+	a.env.Config.AllowLoopbackWebhooks = true
+	ada := person("ada")
+	org := map[string]string{"orgId": a.org(ada, "Acme")}
+	for _, u := range []string{"https://localhost/", "https://localhost:8443/hook", "http://localhost/", "http://127.0.0.1/hook", "https://127.0.0.1/", "http://[::1]:8080/"} {
+		if r := a.do(CreateWebhook, &ada, org, nil, `{"url":"`+u+`","events":["*"]}`); r.status != 400 {
+			t.Errorf("%s: %d %s; want 400", u, r.status, r.body)
+		}
+	}
+	for _, u := range []string{"http://localhost:8080/hook", "http://127.0.0.1:9/hook"} {
+		if r := a.do(CreateWebhook, &ada, org, nil, `{"url":"`+u+`","events":["*"]}`); r.status != 201 {
+			t.Errorf("%s: %d %s; want 201", u, r.status, r.body)
+		}
+	}
+}

@@ -22,8 +22,9 @@ type Grant struct {
 	// and its indexes, "ses:" ones to the sender identity, "cognito-idp:" ones to the user
 	// pool.
 	Actions []string
-	// AppSecret: the function reads the server's secret (SecretAction on that one secret).
-	AppSecret bool
+	// Keys are the server's keys the function reads, by purpose (SecretAction on those keys'
+	// secrets alone: app.Keys).
+	Keys []string
 	// Secrets names the other secrets the function reads (Resources.Secrets).
 	Secrets []string
 	// Stream: the function reads the table's stream (the stream processor, through its event
@@ -32,7 +33,14 @@ type Grant struct {
 	// PoolTrigger: the user pool invokes the function, so it may have no action on the pool
 	// (the pool depends on it: a circular dependency).
 	PoolTrigger bool
+	// ConsumesQueue: the function takes jobs from the webhook delivery queue (the delivery
+	// function, through its event source mapping in AWS and package queuefeed locally).
+	ConsumesQueue bool
 }
+
+// QueueConsumerActions are what taking jobs from the webhook delivery queue needs, granted on
+// that queue alone.
+var QueueConsumerActions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 
 // SecretAction reads a secret from Secrets Manager.
 const SecretAction = "secretsmanager:GetSecretValue"
@@ -52,10 +60,12 @@ type Resources struct {
 	MailIdentity string
 	// UserPool is the Cognito user pool's ARN.
 	UserPool string
-	// AppSecret is the server secret's ARN.
-	AppSecret string
+	// Keys are the server's keys' ARNs, by purpose (app.Keys).
+	Keys map[string]string
 	// Secrets are the other secrets' ARNs, by Grant.Secrets name.
 	Secrets map[string]string
+	// WebhookQueue is the webhook delivery queue's ARN: "sqs:" actions apply to it.
+	WebhookQueue string
 }
 
 // Statement allows Actions on Resources.
@@ -67,12 +77,15 @@ type Statement struct {
 
 // The statement ids, one per kind of resource.
 const (
-	SidTable     = "Table"
-	SidMail      = "Mail"
-	SidUserPool  = "UserPool"
-	SidAppSecret = "AppSecret"
-	SidSecrets   = "Secrets"
-	SidStream    = "Stream"
+	SidTable    = "Table"
+	SidMail     = "Mail"
+	SidUserPool = "UserPool"
+	SidKeys     = "Keys"
+	SidSecrets  = "Secrets"
+	SidStream   = "Stream"
+	// SidWebhookQueue: the grant's sqs: actions; SidWebhookQueueConsumer: ConsumesQueue's.
+	SidWebhookQueue         = "WebhookQueue"
+	SidWebhookQueueConsumer = "WebhookQueueConsumer"
 )
 
 // Statements are the statements of g's role on res: one per service, each on its service's
@@ -83,6 +96,7 @@ func Statements(g Grant, res Resources) []Statement {
 	table := Statement{Sid: SidTable, Resources: []string{res.Table, res.Table + "/index/*"}}
 	mail := Statement{Sid: SidMail, Resources: []string{res.MailIdentity}}
 	pool := Statement{Sid: SidUserPool, Resources: []string{res.UserPool}}
+	queue := Statement{Sid: SidWebhookQueue, Resources: []string{res.WebhookQueue}}
 	for _, a := range g.Actions {
 		service, op, ok := strings.Cut(a, ":")
 		if !ok || op == "" || strings.ContainsAny(a, "*?") {
@@ -101,6 +115,8 @@ func Statements(g Grant, res Resources) []Statement {
 					"use the user attributes of the event instead", g.Function, a))
 			}
 			s = &pool
+		case "sqs":
+			s = &queue
 		default:
 			panic(fmt.Sprintf("iam: function %s: action %q: no resource known for service %q", g.Function, a, service))
 		}
@@ -109,13 +125,17 @@ func Statements(g Grant, res Resources) []Statement {
 		}
 	}
 	var out []Statement
-	for _, s := range []Statement{table, mail, pool} {
+	for _, s := range []Statement{table, mail, pool, queue} {
 		if len(s.Actions) > 0 {
 			out = append(out, s)
 		}
 	}
-	if g.AppSecret {
-		out = append(out, Statement{Sid: SidAppSecret, Actions: []string{SecretAction}, Resources: []string{res.AppSecret}})
+	if len(g.Keys) > 0 {
+		s := Statement{Sid: SidKeys, Actions: []string{SecretAction}}
+		for _, k := range g.Keys {
+			s.Resources = append(s.Resources, res.Keys[k])
+		}
+		out = append(out, s)
 	}
 	if len(g.Secrets) > 0 {
 		s := Statement{Sid: SidSecrets, Actions: []string{SecretAction}}
@@ -126,6 +146,9 @@ func Statements(g Grant, res Resources) []Statement {
 	}
 	if g.Stream {
 		out = append(out, Statement{Sid: SidStream, Actions: slices.Clone(StreamActions), Resources: []string{res.Stream}})
+	}
+	if g.ConsumesQueue {
+		out = append(out, Statement{Sid: SidWebhookQueueConsumer, Actions: slices.Clone(QueueConsumerActions), Resources: []string{res.WebhookQueue}})
 	}
 	for _, s := range out {
 		for _, r := range s.Resources {

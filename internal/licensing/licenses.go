@@ -165,7 +165,8 @@ type TrialInput struct {
 }
 
 // StartTrial starts the org's trial of a catalog product on the member's acceptance of the
-// Master Service Agreement: one per product per org, ever, never in a personal account.
+// Master Service Agreement: one per product per org, ever, and one per product per accepting
+// user across all their orgs; never in a personal account.
 func (s *Service) StartTrial(ctx context.Context, a orgs.Access, in TrialInput) (License, error) {
 	if !ValidProductID(in.ProductID) {
 		return License{}, apperr.New(apperr.Invalid, "productId must match ^[a-z0-9][a-z0-9-]{1,62}$")
@@ -202,8 +203,8 @@ func (s *Service) StartTrial(ctx context.Context, a orgs.Access, in TrialInput) 
 		fmt.Sprintf("%s started a %d-day trial of %s, accepting the Master Service Agreement version %s", a.Member.Email, p.Trial.Days, p.Name, version),
 		map[string]any{"productId": p.ID, "endsAt": endsAtDetail(l.EndsAt), "nodeLimit": nodes,
 			"agreement": map[string]any{"version": version, "acceptedAt": now.UTC().Format(time.RFC3339Nano), "acceptedBy": map[string]any{"id": by.ID, "email": by.Email}}})
-	g := TrialGuard{OrgID: a.Org.ID, ProductID: p.ID, LicenseID: l.ID, Agreement: *l.Agreement}
-	if err := s.Store.StartTrial(ctx, l, g, ev); err != nil {
+	g := TrialGuard{OrgID: a.Org.ID, UserID: a.Member.UserID, ProductID: p.ID, LicenseID: l.ID, Agreement: *l.Agreement}
+	if err := s.Store.StartTrial(ctx, a.Acting(), l, g, ev); err != nil {
 		return License{}, err
 	}
 	return l, nil

@@ -172,9 +172,12 @@ type Seat struct {
 }
 
 // TrialGuard is the item that keeps one trial per product per org, ever, with the
-// acceptance it was started with.
+// acceptance it was started with. Its twin keyed by UserID, the accepting member, keeps one
+// trial per product per user across all their orgs: orgs are free to make, so the org's
+// guard alone would give a user a fresh trial with every new org.
 type TrialGuard struct {
 	OrgID     string
+	UserID    string
 	ProductID string
 	LicenseID string
 	Agreement Acceptance

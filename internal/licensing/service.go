@@ -16,6 +16,9 @@ import (
 var (
 	// ErrTrialTaken: the org has had a trial of the product already (the guard exists).
 	ErrTrialTaken = apperr.New(apperr.Conflict, "this organization has had a trial of the product already; ask us for a license")
+	// ErrUserTrialTaken: the accepting user has started a trial of the product already, in
+	// this org or another (the user's guard exists).
+	ErrUserTrialTaken = apperr.New(apperr.Conflict, "you have started a trial of this product already (one per person, whatever the organization); ask us for a license")
 	// ErrLicenseChanged: the license changed since it was read.
 	ErrLicenseChanged = apperr.New(apperr.Conflict, "the license was changed meanwhile; reload and try again")
 	// ErrSeatsTaken: the license's seats are all taken, or it changed so that no seat can be
@@ -51,9 +54,10 @@ type Store interface {
 	Licenses(ctx context.Context, orgID string, p paging.Request) (LicensePage, error)
 	// GrantLicense writes a new license with its event, while the org is live (ErrOrgGone).
 	GrantLicense(ctx context.Context, l License, ev audit.Event) error
-	// StartTrial writes a trial license, its guard (ErrTrialTaken when the org had a trial
-	// of the product) and its event, while the org is live and shared (ErrOrgGone).
-	StartTrial(ctx context.Context, l License, g TrialGuard, ev audit.Event) error
+	// StartTrial writes a trial license, its guards (ErrTrialTaken when the org had a trial
+	// of the product, ErrUserTrialTaken when the user had one in any org) and its event,
+	// while the org is live and shared (ErrOrgGone) and the actor is as read (orgs.Acting).
+	StartTrial(ctx context.Context, actor orgs.Acting, l License, g TrialGuard, ev audit.Event) error
 	// UpdateLicense writes after over before, on condition that the license is still at
 	// before's Version (ErrLicenseChanged) and that its seats in use fit after's SeatLimit
 	// (ErrSeatsInUse), with the event, while the org is live (ErrOrgGone).
@@ -272,8 +276,12 @@ func (s *Service) PutProduct(ctx context.Context, c orgs.Caller, id string, in P
 	return p, nil
 }
 
-// FindOrg returns the org with exactly this handle, as a list of at most one.
+// FindOrg returns the org with exactly this handle, as a list of at most one; an empty
+// handle is invalid (the operators' search is by handle only).
 func (s *Service) FindOrg(ctx context.Context, handle string) ([]orgs.Org, error) {
+	if handle == "" {
+		return nil, apperr.New(apperr.Invalid, "handle is required: operators find an org by its exact handle")
+	}
 	if orgs.ValidateHandle(handle) != nil {
 		return nil, nil
 	}

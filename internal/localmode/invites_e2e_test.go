@@ -45,11 +45,16 @@ func startLocal(t *testing.T) *local {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	poolName := strings.TrimSuffix(testenv.UniqueAddress(t), "@example.com")
+	// The server's address is known before the API is made, as local mode knows its own
+	// (API_URL: SCIM's meta.location and other absolute links).
+	srv := httptest.NewUnstartedServer(nil)
+	t.Cleanup(srv.Close)
 	api, err := localmode.New(ctx, localmode.Options{
 		DynamoDBEndpoint: aws.ToString(db.Options().BaseEndpoint), CognitoEndpoint: cognitoEndpoint, SESEndpoint: sesEndpoint,
 		TableName: table, PoolName: poolName,
-		Config: app.Config{Region: "us-east-1", AppURL: "http://localhost:3000", MailFrom: "no-reply@example.com", Secret: app.RandomSecret()},
-		Log:    slog.New(slog.DiscardHandler),
+		Config: app.Config{Region: "us-east-1", AppURL: "http://localhost:3000", MailFrom: "no-reply@example.com", Secret: app.RandomSecret(),
+			APIURL: "http://" + srv.Listener.Addr().String()},
+		Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +63,8 @@ func startLocal(t *testing.T) *local {
 	t.Cleanup(func() {
 		_, _ = cognito.DeleteUserPool(context.Background(), &cognitoidentityprovider.DeleteUserPoolInput{UserPoolId: aws.String(api.Pool.ID)})
 	})
-	srv := httptest.NewServer(api.Handler)
-	t.Cleanup(srv.Close)
+	srv.Config.Handler = api.Handler
+	srv.Start()
 	return &local{t: t, api: api, srv: srv, cognito: cognito, db: db, table: table, ses: sesEndpoint}
 }
 

@@ -1,7 +1,9 @@
 // Package localmode assembles the whole API on one machine against the local stand-ins:
 // it creates the table, the user pool and a demo catalog when they are absent, serves every route of the
 // route table through the local gateway, runs the stream processor in-process, fed from
-// DynamoDB Local's stream (package streamfeed), and the scheduled job on a timer. `make run`
+// DynamoDB Local's stream (package streamfeed), the webhook delivery function, fed from the
+// delivery queue in the SQS stand-in (packages sqslocal and queuefeed), and the scheduled
+// job on a timer. `make run`
 // and the end-to-end tests both use it.
 //
 // Each function gets an Env of its own, as each Lambda function has its own process: its SDK
@@ -25,9 +27,12 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/queuefeed"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/sqs"
+	"github.com/vendorportal/orgs/internal/sqslocal"
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/toolauth"
@@ -49,7 +54,16 @@ type Options struct {
 	// StreamFromLatest starts the stream processor at the stream's end rather than its
 	// beginning (see streamfeed.Feeder.FromLatest): `make run`, whose data outlives restarts.
 	StreamFromLatest bool
+	// SQSEndpoint names an SQS stand-in already running (or Config.SQSEndpoint does); empty:
+	// New serves one in-process (package sqslocal) until ctx ends.
+	SQSEndpoint string
+	// SQSFile, when set, is where the in-process SQS stand-in keeps its queues across
+	// restarts (`make run`: .local/sqs.json).
+	SQSFile string
 }
+
+// DeliveryQueueName is the webhook delivery queue's name in the SQS stand-in.
+const DeliveryQueueName = "webhook-deliveries.fifo"
 
 // API is the assembled local API.
 type API struct {
@@ -62,6 +76,10 @@ type API struct {
 	StreamEnv *app.Env
 	// JobEnv is the scheduled job's Env.
 	JobEnv *app.Env
+	// Deliveries feeds the webhook delivery function (its Env: DeliveryEnv) from the delivery
+	// queue, from New until its ctx ends.
+	Deliveries  *queuefeed.Feeder
+	DeliveryEnv *app.Env
 	// IAM checks every function's AWS calls; it records what each was allowed to do.
 	IAM *enforce.Enforcer
 }
@@ -81,6 +99,22 @@ func New(ctx context.Context, o Options) (*API, error) {
 	pool, err := standins.EnsureUserPool(ctx, standins.CognitoClient(cfg.CognitoEndpoint), o.PoolName)
 	if err != nil {
 		return nil, fmt.Errorf("create user pool %s: %w", o.PoolName, err)
+	}
+	if o.SQSEndpoint != "" {
+		cfg.SQSEndpoint = o.SQSEndpoint
+	}
+	if cfg.SQSEndpoint == "" {
+		srv, err := sqslocal.StartPersistent(ctx, "127.0.0.1:0", o.SQSFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.SQSEndpoint = srv.Endpoint
+	}
+	queueARN := ""
+	cfg.WebhookQueueURL, queueARN, err = sqslocal.EnsureDeliveryQueue(ctx, standins.SQSClient(cfg.SQSEndpoint), DeliveryQueueName,
+		triggers.DeliveryVisibilitySeconds, triggers.DeliveryMaxReceives)
+	if err != nil {
+		return nil, fmt.Errorf("create the webhook delivery queue: %w", err)
 	}
 	cfg.UserPoolID, cfg.UserPoolClientID = pool.ID, pool.ClientID
 	cfg.Issuer = app.IssuerFor(cfg.Region, pool.ID, cfg.CognitoEndpoint)
@@ -104,6 +138,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 		cognito.Install(env)
 		sheets.Install(env)
 		secrets.Install(env)
+		sqs.Install(env)
 		toolauth.Install(env)
 		orgauthz.Install(env)
 		return env
@@ -117,6 +152,8 @@ func New(ctx context.Context, o Options) (*API, error) {
 	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes(), verifier, func(r *httpapi.Route) *app.Env {
 		c := cfg
 		c.AppID = r.Name
+		// The function holds only its route's keys, as the stack grants them.
+		c.Keys = append([]string{}, r.Keys...)
 		return function(c)
 	}))
 	if o.LambdaEndpoint != "" {
@@ -133,6 +170,12 @@ func New(ctx context.Context, o Options) (*API, error) {
 	}
 	api.Stream.FromLatest = o.StreamFromLatest
 	go api.Stream.Run(ctx)
+	api.DeliveryEnv = function(triggers.ConfigFor(triggers.WebhookDelivery, cfg))
+	api.Deliveries = &queuefeed.Feeder{
+		Client: sqs.NewClient(api.DeliveryEnv.AWSConfig(), cfg.SQSEndpoint), QueueURL: cfg.WebhookQueueURL, QueueARN: queueARN,
+		Region: cfg.Region, Handler: triggers.DeliveryHandler(api.DeliveryEnv), Log: o.Log, BatchSize: triggers.DeliveryBatchSize,
+	}
+	go api.Deliveries.Run(ctx)
 	return api, nil
 }
 

@@ -138,12 +138,32 @@ func (a Access) CanAssign(r roles.Role) bool {
 	return ok && a.Allows(roles.MembersManage) && a.role().Covers(d)
 }
 
-// Outranks reports whether the member's role covers role r: only then may they change the
-// role of, or remove, a member holding r, so that a custom role allowed to manage members
-// can't demote or remove the admins above it. (A built-in admin covers every role.)
-func (a Access) Outranks(r roles.Role) bool {
-	d, ok := a.Org.Role(r)
-	return !ok || a.role().Covers(d)
+// MayActOn is the outrank rule, the one "who may act on this member" check of every write
+// that changes another member: their role, their removal, their password, their name or
+// phone. The member's current role, as the org defines it now, must hold no permission the
+// caller's role lacks (a built-in admin covers every role), so that a member manager can't
+// demote, remove or lock out an admin: Forbidden otherwise, saying what was refused (doing,
+// e.g. "change the role of"). A member acting on themself is not acting on another.
+//
+// The write then holds only while what was judged is unchanged: it carries the member's role
+// as read (the store's condition on the member item: ErrMemberChanged), the caller's
+// (ErrActorChanged) and ActOnCheck's RolesCheck (a custom role of either edited meanwhile:
+// ErrRolesChanged).
+func (a Access) MayActOn(m Member, doing string) error {
+	if m.UserID == a.Member.UserID {
+		return nil
+	}
+	d, ok := a.Org.Role(m.Role)
+	if ok && !a.role().Covers(d) {
+		return apperr.New(apperr.Forbidden, "your role (%s) may not %s a member whose role (%s) holds permissions yours lacks", a.RoleName(), doing, d.Name)
+	}
+	return nil
+}
+
+// ActOnCheck is the RolesCheck of a write that acts on member m (MayActOn) and gives the
+// roles given: needed when the caller's role, m's or a given one is a custom role.
+func (a Access) ActOnCheck(m Member, given ...roles.Role) RolesCheck {
+	return a.RolesCheck(append([]roles.Role{m.Role}, given...)...)
 }
 
 // CanDefine reports whether the member may give a role the permissions gained: creating a
@@ -213,14 +233,29 @@ func (a Access) RolesCheck(given ...roles.Role) RolesCheck {
 	return RolesCheck{Needed: needed, Version: a.Org.RolesVersion}
 }
 
-// Grantors are the roles whose members may invite someone as role r: with invites.manage, or,
-// for an invite made under membersCanInvite, also as a user while the setting is on. An
-// invite's acceptance holds only while its inviter still has one of them.
-func Grantors(r roles.Role, byMembersCanInvite bool) []roles.Role {
+// Acting is the member making an admin write as the authorization step read them, with the
+// org's custom roles as read: the store writes only while the member is still active in that
+// role (ErrActorChanged) and the roles are unchanged (ErrRolesChanged), in the write's own
+// transaction.
+type Acting struct {
+	Member Member
+	Roles  RolesCheck
+}
+
+// Acting is the caller as the actor of a write this access decides.
+func (a Access) Acting() Acting { return Acting{Member: a.Member, Roles: a.RolesCheck()} }
+
+// Grantors are the roles of o, built-in and custom as o defines them, whose members may
+// invite someone as role r: with invites.manage, or, for an invite made under
+// membersCanInvite, also as a user while the setting is on. An invite's acceptance holds
+// only while its inviter still has one of them.
+func Grantors(o Org, r roles.Role, byMembersCanInvite bool) []roles.Role {
+	judged := o
+	judged.MembersCanInvite = byMembersCanInvite
 	var out []roles.Role
-	for _, g := range roles.All {
-		if (Access{Org: Org{MembersCanInvite: byMembersCanInvite}, Member: Member{Role: g}}).CanInvite(r) {
-			out = append(out, g)
+	for _, g := range o.Roles() {
+		if (Access{Org: judged, Member: Member{Role: g.ID}}).CanInvite(r) {
+			out = append(out, g.ID)
 		}
 	}
 	return out

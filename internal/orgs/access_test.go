@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -139,8 +140,16 @@ func TestGivingARoleNeedsEveryPermissionItHolds(t *testing.T) {
 	if _, err := admin.AssignableRole("role_01jdq3zq0v8m2x7k5c9h4n6p1t"); err == nil || !strings.Contains(err.Error(), "custom roles") {
 		t.Errorf("an unknown custom id: %v", err)
 	}
-	if lead.Outranks(roles.Admin) || !lead.Outranks(roles.SupportOnly) || !admin.Outranks(o.CustomRoles[1].ID) {
-		t.Error("Outranks")
+	on := func(r roles.Role) Member { return Member{UserID: "someone-else", Role: r} }
+	if !apperr.Is(lead.MayActOn(on(roles.Admin), "remove"), apperr.Forbidden) || lead.MayActOn(on(roles.SupportOnly), "remove") != nil ||
+		admin.MayActOn(on(o.CustomRoles[1].ID), "remove") != nil {
+		t.Error("MayActOn: the outrank rule")
+	}
+	if lead.MayActOn(Member{UserID: lead.Member.UserID, Role: lead.Member.Role}, "change") != nil {
+		t.Error("MayActOn: acting on oneself is not acting on another")
+	}
+	if c := admin.ActOnCheck(on(o.CustomRoles[0].ID)); !c.Needed {
+		t.Error("acting on a custom role's holder depends on the roles")
 	}
 	if !lead.CanDefine(nil) || !lead.CanDefine([]roles.Permission{roles.MembersRead}) || lead.CanDefine([]roles.Permission{roles.SettingsManage}) {
 		t.Error("CanDefine")

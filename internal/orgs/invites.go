@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,11 +195,14 @@ type Acceptance struct {
 	Account *NewAccount
 	Event   audit.Event
 	Now     time.Time
-	// InviterRoles are the roles in which the inviter (Token.InvitedBy) may still grant the
-	// invite's role: the accept holds only while the inviter is a member in one of them
-	// (ErrInviteAuthorityGone), and, for a ByMembersCanInvite invite, while the org still
-	// lets members invite.
+	// InviterRoles are the org's roles, as defined when the acceptance read the org, in
+	// which the inviter (Token.InvitedBy) may still grant the invite's role: the accept holds
+	// only while the inviter is an active member holding one of them (ErrInviteAuthorityGone),
+	// and, for a ByMembersCanInvite invite, while the org still lets members invite.
 	InviterRoles []roles.Role
+	// Roles ties InviterRoles to the org's custom roles as read (RolesCheck): a custom role
+	// edited meanwhile is judged again, not on the strength of what it was.
+	Roles RolesCheck
 }
 
 // DeliveryUpdate records how an email fared. It holds only while the invite is pending with
@@ -234,16 +236,19 @@ type InviteStore interface {
 	SetDelivery(ctx context.Context, d DeliveryUpdate) error
 	// SetInviteToken gives a pending invite the token its email is about to carry (its lookup
 	// item replaces the old one's); ErrInviteChanged unless the invite is pending, with the
-	// token read and its current email the message's.
+	// token read and its current email the message's, and its org live.
 	SetInviteToken(ctx context.Context, inv Invite, token InviteToken, messageID string) error
 	// InviteToken reads a token's lookup item; NotFound when there is none.
 	InviteToken(ctx context.Context, hash string) (InviteToken, error)
 	// InviteWithOrg reads an invite and its org in one round trip; NotFound when either is
 	// missing.
 	InviteWithOrg(ctx context.Context, orgID, inviteID string) (Invite, Org, error)
-	// AcceptContext reads a token's lookup item and the user's profile (nil when the user
-	// has none yet) in one round trip; NotFound when the token is unknown.
-	AcceptContext(ctx context.Context, hash, userID string) (InviteToken, *Profile, error)
+	// AcceptContext reads a token's lookup item, the user's profile (nil when the user has
+	// none yet) and the token's org (its custom roles decide the invite's authority) in one
+	// round trip when orgID, the org the token names, is given (a token of the older form
+	// names none: then the org is read after the token); NotFound when the token is unknown.
+	// The org is the zero Org when it is gone.
+	AcceptContext(ctx context.Context, hash, orgID, userID string) (InviteToken, *Profile, Org, error)
 	// AcceptInvite writes the membership (both sides, index entries, email guard), marks the
 	// invite accepted, frees its pending guard, counts the member and writes the event, all
 	// or nothing: ErrInviteGone unless the invite is pending, unexpired at w.Now and carries
@@ -266,8 +271,10 @@ type InviteService struct {
 	// (SendInviteEmail) use it; the routes leave it nil.
 	Mail mail.Sender
 	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; the
-	// default of ratelimit.OrgDailyEmails when 0).
-	DailyEmailLimit int
+	// default of ratelimit.OrgDailyEmails when 0), UserDailyEmailLimit the acting user's
+	// across all their orgs (USER_DAILY_EMAIL_LIMIT; ratelimit.UserDailyEmails's default).
+	DailyEmailLimit     int
+	UserDailyEmailLimit int
 	// AppURL is the web frontend's base URL: links are <AppURL>/invites/accept?token=...
 	AppURL string
 	Now    func() time.Time
@@ -360,7 +367,7 @@ func (s *InviteService) Create(ctx context.Context, a Access, in InviteInput) (I
 	if err != nil {
 		return Invite{}, err
 	}
-	use := s.emailBudget(a.Org.ID, 1)
+	use := s.emailBudget(a, 1)
 	w.Budget = &use
 	if err := s.Store.CreateInvite(ctx, w); err != nil {
 		return Invite{}, err
@@ -368,9 +375,9 @@ func (s *InviteService) Create(ctx context.Context, a Access, in InviteInput) (I
 	return w.Invite, nil
 }
 
-// emailBudget is n emails of the org's daily budget, now.
-func (s *InviteService) emailBudget(orgID string, n int) ratelimit.Use {
-	return ratelimit.Use{Rule: ratelimit.OrgDailyEmails.WithMax(s.DailyEmailLimit), Scope: orgID, N: n, At: s.Now()}
+// emailBudget is n emails of the org's daily budget and of the acting member's, now.
+func (s *InviteService) emailBudget(a Access, n int) ratelimit.Use {
+	return ratelimit.EmailLimits{Org: s.DailyEmailLimit, User: s.UserDailyEmailLimit}.Emails(a.Org.ID, a.Member.UserID, n, s.Now())
 }
 
 // inviteEmailMessage is the outbox message that sends inv's email.
@@ -507,7 +514,7 @@ func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteIn
 		if w == nil {
 			continue
 		}
-		use := s.emailBudget(a.Org.ID, remaining)
+		use := s.emailBudget(a, remaining)
 		first := *w
 		first.Budget = &use
 		err := s.Store.CreateInvite(ctx, first)
@@ -544,7 +551,7 @@ func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteIn
 	}
 	wg.Wait()
 	if n := int(failed.Load()); n > 0 {
-		if err := bulk.Release(ctx, s.emailBudget(a.Org.ID, n)); err != nil {
+		if err := bulk.Release(ctx, s.emailBudget(a, n)); err != nil {
 			s.log().WarnContext(ctx, "give back unused email budget", "org", a.Org.ID, "error", err)
 		}
 	}
@@ -600,7 +607,7 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	if err != nil {
 		return Invite{}, err
 	}
-	use := s.emailBudget(a.Org.ID, 1)
+	use := s.emailBudget(a, 1)
 	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Email: msg, Budget: &use, Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
 		return Invite{}, err
 	}
@@ -673,7 +680,8 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	if err != nil {
 		return Member{}, err
 	}
-	tok, profile, err := s.Store.AcceptContext(ctx, hash, c.ID)
+	hintOrg, _, _ := tokenIDs(token)
+	tok, profile, org, err := s.Store.AcceptContext(ctx, hash, hintOrg, c.ID)
 	if err != nil {
 		return Member{}, err
 	}
@@ -694,7 +702,7 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 		return Member{}, apperr.New(apperr.Forbidden, "this invitation was sent to another email address; sign in as that address to accept it")
 	}
 	now := s.Now()
-	if !now.Before(tok.ExpiresAt) {
+	if !now.Before(tok.ExpiresAt) || org.ID == "" || org.Deleted() {
 		return Member{}, ErrInviteGone
 	}
 	var pending *NewAccount
@@ -716,7 +724,7 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	ev.Stamp(ctx, s.NewID(), now)
 	for attempt := 0; ; attempt++ {
 		err := s.Store.AcceptInvite(ctx, Acceptance{Token: tok, Member: m, Account: pending, Event: ev, Now: now,
-			InviterRoles: inviterRoles(tok)})
+			InviterRoles: inviterRoles(org, tok), Roles: RolesCheck{Needed: len(org.CustomRoles) > 0 || tok.Role.Custom(), Version: org.RolesVersion}})
 		switch {
 		case err == nil:
 			return m, nil
@@ -869,12 +877,11 @@ func (s *InviteService) process(ctx context.Context, inv Invite, now time.Time) 
 	return nil
 }
 
-// inviterRoles are the roles in which an invite's inviter keeps its authority: the built-in
-// roles that may grant its role, and the role the inviter held when sending it.
-func inviterRoles(tok InviteToken) []roles.Role {
-	rs := Grantors(tok.Role, tok.ByMembersCanInvite)
-	if tok.InviterRole != "" && !slices.Contains(rs, tok.InviterRole) {
-		rs = append(rs, tok.InviterRole)
-	}
-	return rs
+// inviterRoles are the roles in which an invite's inviter keeps its authority: the org's
+// roles, built-in and custom, as they are defined now, that may grant its role (Grantors).
+// The role the inviter held when sending it counts only while it still may: a custom role
+// that lost invites.manage, or no longer covers the invite's role, carries no invite made
+// under it.
+func inviterRoles(o Org, tok InviteToken) []roles.Role {
+	return Grantors(o, tok.Role, tok.ByMembersCanInvite)
 }

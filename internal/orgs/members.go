@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,7 +57,11 @@ type MemberWrite struct {
 	After  Member
 	// Roles ties the write to the org's custom roles as read (see RolesCheck).
 	Roles RolesCheck
-	Event audit.Event
+	// Provisioned makes the write hold only while the member's account records OrgID as
+	// the org that created it (Profile.CreatedByOrg): ErrNotProvisioned otherwise. Set by
+	// every write that acts on a member's sign-in or details (name, phone).
+	Provisioned bool
+	Event       audit.Event
 }
 
 // MemberStore is the persistence the member use cases need.
@@ -68,7 +73,8 @@ type MemberStore interface {
 	// org's admin count when an admin comes or goes (never below one: ErrLastAdmin) and the
 	// holder counts of both roles, and writes the event, all or nothing. ErrMemberChanged
 	// when the member no longer has Before's role, ErrActorChanged when the actor no longer
-	// has theirs, ErrRolesChanged when w.Roles fails.
+	// has theirs, ErrRolesChanged when w.Roles fails, ErrNotProvisioned when w.Provisioned
+	// and the member's account does not record the org as its creator.
 	ChangeMember(ctx context.Context, w MemberWrite) error
 	// RemoveMember deletes both sides of a membership, its index entries and its email
 	// guard, frees the license seats Before.Seats names, decrements the org's counters, the
@@ -86,12 +92,18 @@ type MemberService struct {
 	NewID func() string
 }
 
-// List returns one page of the org's members.
-func (s *MemberService) List(ctx context.Context, a Access, role, q string, p paging.Request) (MemberPage, error) {
+// List returns one page of the org's members with role, matching q, and come to the org
+// as source (each ignored when empty; an unknown role or source is invalid).
+func (s *MemberService) List(ctx context.Context, a Access, role, q, source string, p paging.Request) (MemberPage, error) {
 	var f MemberFilter
 	if role != "" {
 		if f.Role = roles.Role(role); !roleOf(a.Org, f.Role) {
 			return MemberPage{}, unknownRole()
+		}
+	}
+	if source != "" {
+		if f.Source = Source(source); !slices.Contains(Sources, f.Source) {
+			return MemberPage{}, apperr.New(apperr.Invalid, "source must be one of %v", Sources)
 		}
 	}
 	q = NormalizeQuery(q)
@@ -127,8 +139,8 @@ type MemberUpdate struct {
 	Properties map[string]any
 	// SetProperties tells an absent properties field from an empty object.
 	SetProperties bool
-	// Name and Phone may be changed for provisioned members only (Org.Provisioned); ""
-	// clears one.
+	// Name and Phone may be changed for provisioned members only (Org.MayBeProvisioned and
+	// MemberWrite.Provisioned); "" clears one.
 	Name  *string
 	Phone *string
 }
@@ -146,15 +158,15 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		return Member{}, apperr.New(apperr.Invalid, "give role, name, phone and/or properties")
 	}
 	if in.Name != nil || in.Phone != nil {
-		if !a.Org.Provisioned(before) {
-			return Member{}, apperr.New(apperr.Forbidden, "%s manages their own name and phone: only members this organization provisioned can be changed here", before.Email)
+		if !a.Org.MayBeProvisioned(before) {
+			return Member{}, NotProvisioned(before.Email)
 		}
-		if !a.Outranks(before.Role) {
-			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not change the details of a member whose role holds permissions yours lacks", a.RoleName())
+		if err := a.MayActOn(before, "change the name or phone of"); err != nil {
+			return Member{}, err
 		}
 		var err error
 		if in.Name != nil {
-			if after.Name, err = cleanText("name", *in.Name, 100, false); err != nil {
+			if after.Name, err = cleanText("name", *in.Name, MaxPersonName, false); err != nil {
 				return Member{}, err
 			}
 		}
@@ -170,8 +182,10 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 			return Member{}, err
 		}
 		r := d.ID
-		if r != before.Role && !a.Outranks(before.Role) {
-			return Member{}, apperr.New(apperr.Forbidden, "your role (%s) may not change the role of a member whose role holds permissions yours lacks", a.RoleName())
+		if r != before.Role {
+			if err := a.MayActOn(before, "change the role of"); err != nil {
+				return Member{}, err
+			}
 		}
 		if r != before.Role && a.Org.Kind == Personal {
 			return Member{}, apperr.New(apperr.Conflict, "the member of a personal account keeps the admin role")
@@ -223,7 +237,8 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		ev.Details["phone"] = after.Phone
 	}
 	ev.Stamp(ctx, s.NewID(), s.Now())
-	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.RolesCheck(after.Role), Event: ev})
+	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.ActOnCheck(before, after.Role),
+		Provisioned: in.Name != nil || in.Phone != nil, Event: ev})
 	if err != nil {
 		return Member{}, err
 	}
@@ -241,8 +256,8 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 		return apperr.New(apperr.Conflict, "a personal account's member can't be removed")
 	}
 	leaving := m.UserID == a.Member.UserID
-	if !leaving && !a.Outranks(m.Role) {
-		return apperr.New(apperr.Forbidden, "your role (%s) may not remove a member whose role holds permissions yours lacks", a.RoleName())
+	if err := a.MayActOn(m, "remove"); err != nil {
+		return err
 	}
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization,
@@ -260,7 +275,7 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 	ev.Stamp(ctx, s.NewID(), s.Now())
 	w := MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: m, Event: ev}
 	if !leaving {
-		w.Roles = a.RolesCheck()
+		w.Roles = a.ActOnCheck(m)
 	}
 	return s.Store.RemoveMember(ctx, w)
 }

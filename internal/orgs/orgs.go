@@ -41,6 +41,9 @@ const (
 	SourceDomain  Source = "domain"
 )
 
+// Sources are all the member sources.
+var Sources = []Source{SourceCreator, SourceInvite, SourceCreated, SourceImport, SourceLegacy, SourceSCIM, SourceDomain}
+
 // Status tells an active member from a suspended one (SCIM active: false), who keeps the row
 // but has no access: calls to the org are NotFound and tool sign-ins are refused.
 type Status string
@@ -144,9 +147,13 @@ type Member struct {
 	NotifyEmail string
 	Role        roles.Role
 	JoinedAt    time.Time
-	Source      Source
-	JobTitle    string
-	Properties  map[string]any
+	// UpdatedAt is when the membership last changed (role, name, phone, properties, what SCIM
+	// keeps, status); zero when it never changed since JoinedAt (or was last changed before
+	// the store kept the time).
+	UpdatedAt  time.Time
+	Source     Source
+	JobTitle   string
+	Properties map[string]any
 	// Status is StatusActive or StatusSuspended; empty means active.
 	Status Status
 	// ExternalID, GivenName and FamilyName are what an identity provider keeps of a member it
@@ -193,6 +200,11 @@ type Profile struct {
 	// not the user's identity for invites, domains and auto-join until an ID token vouches
 	// for it (VerifiedBy), or the address is replaced by a verified one.
 	EmailUnverified bool
+	// CreatedByOrg is the org whose request created the account (provisioning: a direct
+	// create, an import, a legacy migration or SCIM made a new identity for it); "" for an
+	// account its owner made. Only that org may reset the account's password or change its
+	// name and phone, also once the account has joined other orgs.
+	CreatedByOrg string
 }
 
 // Membership is the user's side of a membership: enough to list the user's orgs.

@@ -2,10 +2,10 @@ package orgs
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 )
@@ -59,11 +59,25 @@ const (
 	DomainVerified DomainStatus = "verified"
 )
 
+// How a verified domain was proven (Domain.VerifiedBy).
+const (
+	// VerifiedByDNS: the org published the TXT record, so it holds the domain.
+	VerifiedByDNS = "dns"
+	// VerifiedByEmail: someone read a code mailed to one address at the domain, which
+	// proves that one mailbox: enough for usernames, suggestions and auto-join, never for
+	// power over the domain's other accounts.
+	VerifiedByEmail = "email"
+)
+
 // Domain is one of the org's email domains.
 type Domain struct {
 	Name    string
 	Status  DomainStatus
 	Primary bool
+	// VerifiedBy is VerifiedByDNS or VerifiedByEmail while the domain is verified, "" while
+	// it is pending. (A domain verified before the method was recorded reads as by email:
+	// nothing proves it was DNS.)
+	VerifiedBy string
 	// TXTValue is what the DNS TXT record that proves the domain holds.
 	TXTValue   string
 	CreatedAt  time.Time
@@ -89,6 +103,23 @@ func (o *Org) VerifiedDomain(email string) bool {
 	return false
 }
 
+// DNSVerifiedDomain reports whether the address's domain is one of the org's domains
+// verified by DNS: the org holds the domain, so it may add the domain's existing accounts
+// directly and mark the addresses it creates there verified.
+func (o *Org) DNSVerifiedDomain(email string) bool {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return false
+	}
+	d := strings.ToLower(email[at+1:])
+	for _, x := range o.Domains {
+		if x.Name == d && x.Status == DomainVerified && x.VerifiedBy == VerifiedByDNS {
+			return true
+		}
+	}
+	return false
+}
+
 // PrimaryDomain returns the primary verified domain, or the first verified one; "" if none.
 func (o *Org) PrimaryDomain() string {
 	first := ""
@@ -106,16 +137,29 @@ func (o *Org) PrimaryDomain() string {
 	return first
 }
 
-// Provisioned reports whether the org manages m's sign-in: members it created (directly, by
-// import, as legacy users or through SCIM) and members whose address is in one of its
-// verified domains. Only for them may an admin change name and phone or reset the password.
-func (o *Org) Provisioned(m Member) bool {
+// MayBeProvisioned reports whether m came the ways by which an org creates identities
+// (directly, by import, as a legacy user or through SCIM): only such a member can be one
+// whose account this org created, the provisioned member for whom an admin may change name
+// and phone or reset the password. It is the quick refusal; what decides is the account's
+// own record of the org that created it (Profile.CreatedByOrg), which the write that acts
+// on the member checks in its transaction (MemberWrite.Provisioned; ErrNotProvisioned).
+// An account that existed before it joined manages its own sign-in, whatever its domain.
+func (o *Org) MayBeProvisioned(m Member) bool {
 	switch m.Source {
 	case SourceCreated, SourceImport, SourceLegacy, SourceSCIM:
 		return true
 	}
-	return o.VerifiedDomain(m.Email)
+	return false
 }
+
+// NotProvisioned is the refusal of an admin's act on the sign-in or details of a member
+// whose account this org did not create.
+func NotProvisioned(email string) error {
+	return apperr.New(apperr.Forbidden, "%s manages their own sign-in and details: only members whose account this organization created can be changed here", email)
+}
+
+// ErrNotProvisioned: the member's account was not created by the org acting on it.
+var ErrNotProvisioned = apperr.New(apperr.Forbidden, "this member manages their own sign-in and details: only members whose account this organization created can be changed here")
 
 // ValidPropertyKey reports whether key looks like a property key: ^[a-z][a-zA-Z0-9_]{0,39}$.
 // It is written out rather than a package-level regexp, which every function importing this
@@ -156,8 +200,9 @@ func ValidateProperties(defs []UserProperty, in map[string]any, creating bool) (
 			if d.Type != PropertyString {
 				return nil, apperr.New(apperr.Invalid, "property %q must be a %s", k, d.Type)
 			}
-			if utf8.RuneCountInString(x) > maxPropertyString || !utf8.ValidString(x) {
-				return nil, apperr.New(apperr.Invalid, "property %q must be at most %d characters", k, maxPropertyString)
+			x, err := cleanText(fmt.Sprintf("property %q", k), x, maxPropertyString, false)
+			if err != nil {
+				return nil, err
 			}
 			out[k] = x
 		case float64:

@@ -83,7 +83,7 @@ func (s *SelfService) UpdateProfile(ctx context.Context, c Caller, in ProfileInp
 	}
 	after := acc.Profile
 	if in.Name != nil {
-		if after.Name, err = cleanText("name", *in.Name, 100, false); err != nil {
+		if after.Name, err = cleanText("name", *in.Name, MaxPersonName, false); err != nil {
 			return Profile{}, err
 		}
 	}
@@ -300,6 +300,24 @@ func (s *SelfService) selfEvent(ctx context.Context, p Profile, cat audit.Catego
 // shared org that has other members it refuses (409), before changing anything. A deletion
 // that fails half-way can be run again: it goes on from where it stopped.
 func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
+	for attempt := 1; ; attempt++ {
+		err := s.deleteAccount(ctx, c)
+		if !errors.Is(err, ErrAccountJoined) || attempt == deleteAttempts {
+			return err
+		}
+		// A membership was added while the deletion ran (an accept, an org's create, an
+		// auto-join): read the account again and leave that one too.
+	}
+}
+
+// deleteAttempts bounds how often a deletion starts again after a join that raced it.
+const deleteAttempts = 5
+
+// ErrAccountJoined: a membership was added to the account after the deletion read it
+// (Store.DeleteAccountData), so deleting now would leave that membership behind.
+var ErrAccountJoined = apperr.New(apperr.Conflict, "your memberships changed meanwhile; try again")
+
+func (s *SelfService) deleteAccount(ctx context.Context, c Caller) error {
 	acc, err := s.Orgs.Account(ctx, c)
 	if errors.Is(err, ErrAccountDeleted) {
 		// An earlier deletion removed the data but not the identity: finish it.

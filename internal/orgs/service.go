@@ -77,7 +77,8 @@ type Store interface {
 	ConfirmEmailChange(ctx context.Context, acc Account, after Profile, ch EmailChange, ev audit.Event, notice outbox.Message) error
 	// DeleteAccountData deletes the profile and the rest of the user's own items, and leaves a
 	// tombstone for a while so that the user's tokens, still valid, can't recreate the
-	// account: Account answers Unauthenticated for it.
+	// account: Account answers Unauthenticated for it. ErrAccountJoined when a membership
+	// was added since acc was read (Profile.Joins).
 	DeleteAccountData(ctx context.Context, acc Account, at time.Time) error
 }
 
@@ -193,7 +194,7 @@ func (na NewAccount) account() Account {
 }
 
 func (s *Service) newAccount(ctx context.Context, c Caller, email, handle string, now time.Time) NewAccount {
-	name, _ := cleanText("name", c.Name, 100, false)
+	name, _ := cleanText("name", c.Name, MaxPersonName, false)
 	org := Org{
 		ID: s.NewID(), Kind: Personal, Handle: handle, Name: personalOrgName,
 		SupportTicketVisibility: VisibilityOwn, CreatedAt: now,

@@ -73,6 +73,11 @@ func checkSettingsPermissions(a Access, in SettingsInput) error {
 	if in.BillingContacts != nil && !a.Allows(roles.BillingManage) {
 		return apperr.New(apperr.Forbidden, "your role (%s) may not change billingContacts", r)
 	}
+	// A setting that adds people needs the permission of adding them: autoJoin (suggest or
+	// join) lets anyone at the org's domains in, so it takes members.manage too.
+	if in.AutoJoin != nil && AutoJoin(*in.AutoJoin) != AutoJoinOff && !a.Allows(roles.MembersManage) {
+		return apperr.New(apperr.Forbidden, "your role (%s) may not turn autoJoin on: it adds members, which needs members.manage besides settings.manage", r)
+	}
 	return nil
 }
 

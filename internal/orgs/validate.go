@@ -29,25 +29,49 @@ func NormalizeQuery(s string) string {
 	return strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
 }
 
+// MaxPersonName is the most characters of a person's name (a member's, a profile's, a SCIM
+// user's name parts).
+const MaxPersonName = 200
+
 // cleanText trims s, NFC-normalises it, and checks it fits in max characters and holds none
-// of the characters that hide or reorder what a person reads (hidden).
+// of the characters that hide or reorder what a person reads (hidden). It is the one text
+// cleaner of the service: every free-text field a client sends passes through it (CleanText,
+// CleanMultilineText), names, labels, descriptions, ticket text and SCIM names alike.
 func cleanText(field, s string, max int, required bool) (string, error) {
+	return clean(field, s, max, required, false)
+}
+
+// clean is cleanText, where multiline also lets line breaks and tabs through (a CRLF or a
+// lone CR becoming LF).
+func clean(field, s string, max int, required, multiline bool) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", apperr.New(apperr.Invalid, "%s must be UTF-8 text", field)
+	}
+	if multiline {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	}
 	s = norm.NFC.String(strings.TrimSpace(s))
+	refused := hidden
+	if multiline {
+		refused = func(r rune) bool { return r != '\n' && r != '\t' && hidden(r) }
+	}
 	switch {
 	case required && s == "":
 		return "", apperr.New(apperr.Invalid, "%s is required", field)
 	case utf8.RuneCountInString(s) > max:
 		return "", apperr.New(apperr.Invalid, "%s must be at most %d characters", field, max)
-	case strings.ContainsFunc(s, hidden):
+	case strings.ContainsFunc(s, refused) && multiline:
+		return "", apperr.New(apperr.Invalid, "%s may not contain control, bidi-override or zero-width characters", field)
+	case strings.ContainsFunc(s, refused):
 		return "", apperr.New(apperr.Invalid, "%s may not contain line breaks, control, bidi-override or zero-width characters", field)
 	}
 	return s, nil
 }
 
 // hidden reports the characters a name, label or address may not hold: control characters
-// (C0, DEL, C1), format characters (bidi overrides, embeddings, isolates and marks, zero-width
-// space and joiners, the word joiner, the BOM, the soft hyphen) and line or paragraph
-// separators.
+// (C0, DEL, C1), format characters (bidi overrides U+202A–202E, embeddings, isolates
+// U+2066–2069 and marks, zero-width space and joiners U+200B–200D, the word joiner U+2060,
+// the BOM U+FEFF, the soft hyphen) and line or paragraph separators.
 func hidden(r rune) bool {
 	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }
@@ -66,5 +90,11 @@ func validVisibility(v Visibility) (Visibility, error) {
 // packages: NFC-normalised and trimmed, at most max characters (and there, when required),
 // without control, bidi-override or zero-width characters.
 func CleanText(field, s string, max int, required bool) (string, error) {
-	return cleanText(field, s, max, required)
+	return clean(field, s, max, required, false)
+}
+
+// CleanMultilineText is CleanText for text of several lines (a ticket's body, a comment):
+// line breaks (stored as LF) and tabs are allowed, nothing else that CleanText refuses.
+func CleanMultilineText(field, s string, max int, required bool) (string, error) {
+	return clean(field, s, max, required, true)
 }

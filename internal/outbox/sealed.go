@@ -12,7 +12,7 @@ import (
 // that must carry one, such as a password an admin specified for a new user, seals it with
 // the outbox's key, derived from the server's secret:
 //
-//	key := outbox.Key(env.Secret())
+//	key := outbox.Key(env.Key(app.KeySealing))
 //	msg, err := outbox.NewSealed(id, orgID, kindNewUserEmail, key, body)
 //	...
 //	var body newUserBody

@@ -11,7 +11,9 @@ import (
 
 // Every email provisioning sends (credentials, a reset password, a domain code) is one of the
 // org's daily budget of outgoing emails (ratelimit.OrgDailyEmails, ORG_DAILY_EMAIL_LIMIT),
-// shared with invitations, and a request that would pass it is refused whole (429):
+// shared with invitations, and, when a member sends it, one of that member's daily budget
+// across all their orgs (ratelimit.UserDailyEmails, USER_DAILY_EMAIL_LIMIT); a request that
+// would pass either is refused whole (429):
 //
 //   - a request of one email counts it in its own transaction (MemberWrite.Budget, OrgWrite.Budget,
 //     the reset's MemberEvent), so it costs no round trip;
@@ -29,14 +31,15 @@ type Limits interface {
 	Release(ctx context.Context, u ratelimit.Use) error
 }
 
-// emailBudget is n emails of orgID's daily budget, in the window at falls in.
-func (s *Service) emailBudget(orgID string, n int, at time.Time) ratelimit.Use {
-	return ratelimit.Use{Rule: ratelimit.OrgDailyEmails.WithMax(s.DailyEmailLimit), Scope: orgID, N: n, At: at}
+// emailBudget is n emails of orgID's daily budget, and of userID's when a member sends them
+// ("": an operator, a SCIM token), in the window at falls in.
+func (s *Service) emailBudget(orgID, userID string, n int, at time.Time) ratelimit.Use {
+	return ratelimit.EmailLimits{Org: s.DailyEmailLimit, User: s.UserDailyEmailLimit}.Emails(orgID, userID, n, at)
 }
 
 // oneEmail is the budget of a request that sends one email, counted in its transaction.
-func (s *Service) oneEmail(orgID string) *ratelimit.Use {
-	u := s.emailBudget(orgID, 1, s.Now())
+func (s *Service) oneEmail(orgID, userID string) *ratelimit.Use {
+	u := s.emailBudget(orgID, userID, 1, s.Now())
 	return &u
 }
 
@@ -52,24 +55,25 @@ type reservation struct {
 	unused  atomic.Int64
 }
 
-// newReservation is the reservation of a request of orgID's, now, that no write has carried yet.
-func (s *Service) newReservation(orgID string) *reservation {
-	return &reservation{use: s.emailBudget(orgID, 0, s.Now())}
+// newReservation is the reservation of a request of orgID's by userID, now, that no write
+// has carried yet.
+func (s *Service) newReservation(orgID, userID string) *reservation {
+	return &reservation{use: s.emailBudget(orgID, userID, 0, s.Now())}
 }
 
-// reserved is a reservation carried earlier, at, for emails of orgID (an import's, counted
-// in the transaction that started it).
-func (s *Service) reserved(orgID string, at time.Time) *reservation {
-	return &reservation{use: s.emailBudget(orgID, 0, at), carried: true}
+// reserved is a reservation carried earlier, at, for emails of orgID by userID (an
+// import's, counted in the transaction that started it).
+func (s *Service) reserved(orgID, userID string, at time.Time) *reservation {
+	return &reservation{use: s.emailBudget(orgID, userID, 0, at), carried: true}
 }
 
 // writeBudget is the budget a member's write counts: its own email for a request of one
 // (res nil); for a request of many, the whole request's while no write has carried it (less
 // this item's own when it turned out to send none: counted says the item was in carry).
-func (s *Service) writeBudget(orgID string, res *reservation, counted, emails bool) *ratelimit.Use {
+func (s *Service) writeBudget(orgID, userID string, res *reservation, counted, emails bool) *ratelimit.Use {
 	switch {
 	case res == nil && emails:
-		return s.oneEmail(orgID)
+		return s.oneEmail(orgID, userID)
 	case res == nil || res.carried:
 		return nil
 	}

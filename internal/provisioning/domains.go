@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -20,7 +21,9 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/tokens"
 )
 
 // Domain verification.
@@ -108,6 +111,15 @@ func domainOf(o orgs.Org, raw string) (int, string, error) {
 	return i, name, nil
 }
 
+// ownable refuses the domain of a free, public or disposable mail provider: nobody owns its
+// users' accounts, so no org may claim it (the lists: package maildomains).
+func ownable(name string) error {
+	if maildomains.Public(name) {
+		return apperr.New(apperr.Invalid, "%s is the domain of a free, public or disposable mail provider: no organization owns its users' accounts", name)
+	}
+	return nil
+}
+
 // AddDomain adds a pending domain, with the TXT record that proves it.
 func (s *Service) AddDomain(ctx context.Context, a orgs.Access, raw string) (orgs.Domain, error) {
 	if a.Org.Kind != orgs.Shared {
@@ -115,6 +127,9 @@ func (s *Service) AddDomain(ctx context.Context, a orgs.Access, raw string) (org
 	}
 	name, err := NormalizeDomain(raw)
 	if err != nil {
+		return orgs.Domain{}, err
+	}
+	if err := ownable(name); err != nil {
 		return orgs.Domain{}, err
 	}
 	if findDomain(a.Org, name) >= 0 {
@@ -157,10 +172,14 @@ func (s *Service) Verify(ctx context.Context, a orgs.Access, raw string, in Veri
 		return VerifyResult{}, err
 	}
 	d := a.Org.Domains[i]
+	if err := ownable(name); err != nil {
+		// Added before the lists refused it.
+		return VerifyResult{}, err
+	}
 	switch {
 	case in.Email != "" && in.Code != "":
 		return VerifyResult{}, apperr.New(apperr.Invalid, "give email (to get a code) or code (to verify), not both")
-	case d.Status == orgs.DomainVerified && in.Email == "":
+	case d.Status == orgs.DomainVerified && in.Email == "" && (in.Code != "" || d.VerifiedBy == orgs.VerifiedByDNS):
 		return VerifyResult{Domain: d}, nil
 	case in.Email != "":
 		return s.sendCode(ctx, a, i, in.Email)
@@ -175,23 +194,106 @@ func (s *Service) Verify(ctx context.Context, a orgs.Access, raw string, in Veri
 		}
 		return VerifyResult{}, apperr.New(apperr.Conflict, "%s.%s has %s; add a TXT record with the value %s and try again (DNS changes may take a while to show)", TXTLabel, name, found, d.TXTValue)
 	}
-	return s.verified(ctx, a, i, "dns")
+	return s.verified(ctx, a, i, orgs.VerifiedByDNS)
 }
 
-// verified marks domain i verified (primary when it is the first), claiming its guard.
+// verified marks domain i verified by method (primary when it is the first), claiming its
+// guard. A DNS verification of a domain that another org holds verified only by an email
+// code takes it from that org (takeFrom): DNS proves the domain, a code one mailbox at it.
 func (s *Service) verified(ctx context.Context, a orgs.Access, i int, method string) (VerifyResult, error) {
 	after := a.Org
 	after.Domains = slices.Clone(a.Org.Domains)
 	d := &after.Domains[i]
-	d.Status, d.VerifiedAt = orgs.DomainVerified, s.Now().Truncate(time.Second)
+	already := d.Status == orgs.DomainVerified
+	d.Status, d.VerifiedBy, d.VerifiedAt = orgs.DomainVerified, method, s.Now().Truncate(time.Second)
 	d.CodeHash, d.CodeExpiresAt, d.CodeTries = "", time.Time{}, 0
-	d.Primary = a.Org.PrimaryDomain() == ""
+	d.Primary = d.Primary || a.Org.PrimaryDomain() == ""
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "domain.verified", audit.Target{Type: "domain", ID: d.Name, Label: d.Name},
 		fmt.Sprintf("%s verified the domain %s (%s)", a.Member.Email, d.Name, method), map[string]any{"domain": d.Name, "method": method})
-	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after, Claim: d.Name, Actor: a.Member, Event: &ev}); err != nil {
+	w := OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev}
+	if !already {
+		// A domain verified by code and now by DNS holds its guard already.
+		w.Claim = d.Name
+	}
+	err := s.Store.SaveOrg(ctx, w)
+	if errors.Is(err, ErrDomainTaken) && method == orgs.VerifiedByDNS {
+		if w.Take, err = s.takeFrom(ctx, d.Name); err == nil {
+			err = s.Store.SaveOrg(ctx, w)
+		}
+	}
+	if err != nil {
 		return VerifyResult{}, err
 	}
 	return VerifyResult{Domain: *d}, nil
+}
+
+// takeFrom returns the change that takes domain from the org that holds it verified only by
+// an email code: its domain goes back to pending (so its auto-join by it stops, and it
+// completes no username), another verified domain becomes primary if it was, it logs the
+// loss and its admins get an email. ErrDomainTaken when the holder proved it by DNS too.
+func (s *Service) takeFrom(ctx context.Context, domain string) (*DomainTake, error) {
+	owner, err := s.Store.DomainOwner(ctx, domain)
+	if apperr.Is(err, apperr.NotFound) {
+		// Released meanwhile: try again as a plain claim.
+		return nil, apperr.New(apperr.Conflict, "the domain's verification changed meanwhile; try again")
+	}
+	if err != nil {
+		return nil, err
+	}
+	holder, err := s.Accounts.LiveOrg(ctx, owner)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, ErrDomainTaken
+	}
+	if err != nil {
+		return nil, err
+	}
+	i := findDomain(holder, domain)
+	if i < 0 || holder.Domains[i].Status != orgs.DomainVerified || holder.Domains[i].VerifiedBy != orgs.VerifiedByEmail {
+		return nil, ErrDomainTaken
+	}
+	after := holder
+	after.Domains = slices.Clone(holder.Domains)
+	lost := &after.Domains[i]
+	wasPrimary := lost.Primary
+	lost.Status, lost.VerifiedBy, lost.VerifiedAt, lost.Primary = orgs.DomainPending, "", time.Time{}, false
+	if wasPrimary {
+		for j := range after.Domains {
+			if after.Domains[j].Status == orgs.DomainVerified {
+				after.Domains[j].Primary = true
+				break
+			}
+		}
+	}
+	ev := s.event(ctx, holder.ID, audit.Actor{Type: audit.ActorSystem, ID: "domains"}, "domain.unverified",
+		audit.Target{Type: "domain", ID: domain, Label: domain},
+		fmt.Sprintf("%s is pending again: another organization proved by DNS that it holds the domain, which this one had verified by an email code only", domain),
+		map[string]any{"domain": domain, "reason": "verified by DNS elsewhere"})
+	msg, err := lostMessage().Render("", map[string]string{"Org": holder.Name, "Domain": domain, "URL": s.AppURL})
+	if err != nil {
+		return nil, err
+	}
+	notice, err := outbox.New(s.NewID(), holder.ID, tokens.KindNotifyAdmins, tokens.NotifyAdmins{OrgID: holder.ID, Message: msg, Purpose: "domain-lost"})
+	if err != nil {
+		return nil, err
+	}
+	return &DomainTake{Before: holder, After: after, Event: ev, Outbox: []outbox.Message{notice}}, nil
+}
+
+var (
+	lostOnce     sync.Once
+	lostTemplate *mail.Template
+)
+
+// lostMessage is the email to an org's admins whose domain another org proved by DNS: rendered
+// without a recipient, the notify-admins fan-out addresses a copy to each admin.
+func lostMessage() *mail.Template {
+	lostOnce.Do(func() {
+		lostTemplate = mail.MustTemplate("domain-lost",
+			"{{.Domain}} is no longer verified for {{.Org}}",
+			"Hello,\n\nThe organization {{.Org}} had verified the domain {{.Domain}} with a code mailed to one address at it. Another organization has now proven by DNS that it holds the domain, which counts over an email code.\n\n{{.Domain}} is pending again for {{.Org}}: it no longer completes usernames, and auto-join by it has stopped. If your organization holds the domain, publish its DNS TXT record (see the domain in {{.URL}}) and verify it again.\n",
+			`<p>Hello,</p><p>The organization {{.Org}} had verified the domain {{.Domain}} with a code mailed to one address at it. Another organization has now proven by DNS that it holds the domain, which counts over an email code.</p><p>{{.Domain}} is pending again for {{.Org}}: it no longer completes usernames, and auto-join by it has stopped. If your organization holds the domain, publish its DNS TXT record (see the domain in <a href="{{.URL}}">{{.URL}}</a>) and verify it again.</p>`)
+	})
+	return lostTemplate
 }
 
 // codeMessage is the email carrying a domain's verification code.
@@ -236,7 +338,7 @@ func (s *Service) sendCode(ctx context.Context, a orgs.Access, i int, email stri
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "domain.code_sent", audit.Target{Type: "domain", ID: d.Name, Label: d.Name},
 		fmt.Sprintf("%s had a verification code for %s sent to %s", a.Member.Email, d.Name, addr), map[string]any{"domain": d.Name, "email": addr})
-	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev, Outbox: []outbox.Message{out}, Budget: s.oneEmail(a.Org.ID)}); err != nil {
+	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev, Outbox: []outbox.Message{out}, Budget: s.oneEmail(a.Org.ID, a.Member.UserID)}); err != nil {
 		return VerifyResult{}, err
 	}
 	return VerifyResult{Domain: *nd, CodeSent: true}, nil
@@ -249,7 +351,7 @@ func (s *Service) checkCode(ctx context.Context, a orgs.Access, i int, code stri
 	}
 	code = strings.TrimSpace(code)
 	if hmac.Equal([]byte(s.codeMAC(a.Org.ID, d.Name, code)), []byte(d.CodeHash)) {
-		return s.verified(ctx, a, i, "email")
+		return s.verified(ctx, a, i, orgs.VerifiedByEmail)
 	}
 	// A wrong code spends a try, on condition that the tries are still as read: two wrong
 	// codes at once can't both spend the same one.

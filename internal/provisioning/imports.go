@@ -40,10 +40,6 @@ const (
 // rowWorkers is how many rows of a chunk are created at once.
 const rowWorkers = 8
 
-// lookupWorkers is how many addresses the dry run looks up in the directory at once: within
-// Cognito's default rate of user reads (AdminGetUser) with room for the portal's sign-ins.
-const lookupWorkers = 4
-
 // KindImportChunk is the outbox work of creating one chunk of an import's rows.
 const KindImportChunk outbox.Kind = "import.chunk"
 
@@ -219,7 +215,9 @@ func ParseRows(o orgs.Org, sheet [][]string) ([]ImportRow, error) {
 		if len(rows) == MaxImportRows {
 			return nil, apperr.New(apperr.TooLarge, "an import holds at most %d rows", MaxImportRows)
 		}
-		in := UserInput{Password: PasswordInput{Mode: ModeGenerate}}
+		// Every row's password is generated (the default mode): a row gives none, so that an
+		// address with an account in a domain the org holds is added as it is.
+		in := UserInput{}
 		var propErr error
 		for j, cell := range rec {
 			if j >= len(header) || header[j] == "" {
@@ -293,11 +291,13 @@ func cellValue(key string, t orgs.PropertyType, cell string) (any, error) {
 }
 
 // CheckImport checks every row as a create would, plus duplicates within the file (the later
-// row is the error) and addresses that are members already. An address outside the org's
-// verified domains that has an account elsewhere is an error too (as a single create's 409:
-// send an invite): lookup, when given, finds them, a few addresses at a time. It writes and
-// sends nothing.
-func (s *Service) CheckImport(ctx context.Context, a orgs.Access, store ImportStore, lookup UserLookup, rows []ImportRow) ([]RowResult, []plan, error) {
+// row is the error) and addresses that are members already. It writes and sends nothing.
+//
+// It tells nothing about accounts outside the org: a row whose address has an account
+// elsewhere checks exactly like a new address (the dry run is no way to learn who has an
+// account), and the commit applies the rule for existing accounts when it creates the row,
+// in the row's result.
+func (s *Service) CheckImport(ctx context.Context, a orgs.Access, store ImportStore, rows []ImportRow) ([]RowResult, []plan, error) {
 	out := make([]RowResult, len(rows))
 	plans := make([]plan, len(rows))
 	firstRow := map[string]int{}
@@ -325,62 +325,12 @@ func (s *Service) CheckImport(ctx context.Context, a orgs.Access, store ImportSt
 	if err != nil {
 		return nil, nil, err
 	}
-	var outside []int
 	for i := range out {
-		switch {
-		case out[i].Err != nil:
-		case members[plans[i].email]:
+		if out[i].Err == nil && members[plans[i].email] {
 			out[i].Err = apperr.New(apperr.Conflict, "%s is a member already", plans[i].email)
-		case !plans[i].inDomain:
-			outside = append(outside, i)
 		}
 	}
-	if lookup == nil {
-		outside = nil
-	}
-	if err := s.checkAccounts(ctx, lookup, plans, outside, out); err != nil {
-		return nil, nil, err
-	}
 	return out, plans, nil
-}
-
-// checkAccounts marks the rows (indexes into plans and out) whose address has an account
-// already, as a create would find it: a user of the directory who has signed in, or whose
-// account (profile) exists. A user left by a half-done earlier create is no account.
-func (s *Service) checkAccounts(ctx context.Context, lookup UserLookup, plans []plan, rows []int, out []RowResult) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	sem := make(chan struct{}, lookupWorkers)
-	for _, i := range rows {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			has, err := s.hasAccount(ctx, lookup, plans[i].email)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				firstErr = cmp.Or(firstErr, err)
-			case has:
-				out[i].Err = ErrHasAccount
-			}
-		}()
-	}
-	wg.Wait()
-	return firstErr
-}
-
-func (s *Service) hasAccount(ctx context.Context, lookup UserLookup, email string) (bool, error) {
-	u, found, err := lookup.LookupUser(ctx, email)
-	if err != nil || !found {
-		return false, err
-	}
-	if !u.AwaitingFirstSignIn {
-		return true, nil
-	}
-	return s.Store.HasProfile(ctx, u.ID)
 }
 
 // importChunk is the body of a KindImportChunk message.
@@ -444,7 +394,7 @@ func (s *Service) StartImport(ctx context.Context, a orgs.Access, store ImportSt
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "import.started", audit.Target{Type: "import", ID: job.ID, Label: fmt.Sprintf("%d rows", job.Total)},
 		fmt.Sprintf("%s started an import of %d rows (%d with errors)", a.Member.Email, job.Total, job.Failed),
 		map[string]any{"total": job.Total, "failed": job.Failed})
-	if err := store.StartImport(ctx, job, ev, msgs, s.emailBudget(a.Org.ID, len(pending), now)); err != nil {
+	if err := store.StartImport(ctx, job, ev, msgs, s.emailBudget(a.Org.ID, a.Member.UserID, len(pending), now)); err != nil {
 		return ImportJob{}, err
 	}
 	return job, nil
@@ -532,7 +482,7 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 		var firstErr error
 		// The rows' emails were counted when the import started; the rows of this run
 		// that send none give theirs back.
-		res := s.reserved(c.OrgID, c.BudgetAt)
+		res := s.reserved(c.OrgID, c.Actor.ID, c.BudgetAt)
 		sem := make(chan struct{}, rowWorkers)
 		for _, r := range c.Rows {
 			if done[r.Index] {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/seal"
 )
@@ -148,4 +149,32 @@ func resetMessage() *mail.Template {
 			`<p>{{.Actor}} reset your password in {{.Org}}.</p><p>Sign in at <a href="{{.URL}}">{{.URL}}</a> as <strong>{{.Email}}</strong> with this temporary password:</p><p><code>{{.Password}}</code></p><p>Your old password no longer works. You will be asked to choose your own password when you sign in.</p>`)
 	})
 	return resetTemplate
+}
+
+// addedTemplate is the email that tells the owner of an existing account that an org added
+// it (a domain the org holds, or an operator's migration).
+var (
+	addedOnce     sync.Once
+	addedTemplate *mail.Template
+)
+
+// addedMessage parses the template on first use, as credentialsMessage does.
+func addedMessage() *mail.Template {
+	addedOnce.Do(func() {
+		addedTemplate = mail.MustTemplate("member-added",
+			"You were added to {{.Org}}",
+			"{{.Actor}} added your account {{.Email}} to the organization {{.Org}}.\n\nYour password and sign-in stay as they are: the organization can't change them.\n\nIf you don't want to be a member, sign in at {{.URL}} and leave the organization.\n",
+			`<p>{{.Actor}} added your account <strong>{{.Email}}</strong> to the organization {{.Org}}.</p><p>Your password and sign-in stay as they are: the organization can't change them.</p><p>If you don't want to be a member, sign in at <a href="{{.URL}}">{{.URL}}</a> and leave the organization.</p>`)
+	})
+	return addedTemplate
+}
+
+// addedNotice returns the email to the owner of an existing account an org added as it is.
+func (s *Service) addedNotice(o orgs.Org, m orgs.Member, actor string) (outbox.Message, error) {
+	msg, err := addedMessage().Render(m.Email, map[string]string{"Actor": actor, "Org": o.Name, "URL": s.AppURL, "Email": m.Email})
+	if err != nil {
+		return outbox.Message{}, err
+	}
+	// No secret in it: a plain email.
+	return outbox.NewEmail(s.NewID(), o.ID, outbox.Email{Message: msg, Purpose: "member-added"})
 }

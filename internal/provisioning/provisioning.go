@@ -47,6 +47,17 @@ type OrgWrite struct {
 	Outbox []outbox.Message
 	// Budget, when set, is the org's email budget the outbox's email uses (budget.go).
 	Budget *ratelimit.Use
+	// Take, with Claim, takes the claimed domain from the org that holds its guard, which
+	// verified it by an email code only: its change holds only while that org still holds
+	// the guard and its domains are as read.
+	Take *DomainTake
+}
+
+// DomainTake is the change to the org that loses a domain to a DNS verification elsewhere.
+type DomainTake struct {
+	Before, After orgs.Org
+	Event         audit.Event
+	Outbox        []outbox.Message
 }
 
 // MemberWrite adds a member.
@@ -94,10 +105,12 @@ type Store interface {
 	AddMember(ctx context.Context, w MemberWrite) error
 	// HasProfile reports whether the user has a profile.
 	HasProfile(ctx context.Context, userID string) (bool, error)
-	// MemberEvent writes an event about a member and its outbox messages, on condition that
-	// the member still has the role read (orgs.ErrMemberChanged) and the actor theirs, with
-	// budget (when set) counted.
-	MemberEvent(ctx context.Context, actor, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error
+	// MemberEvent writes an event about a provisioned member's sign-in (a password reset)
+	// and its outbox messages, on condition that the member still has the role read
+	// (orgs.ErrMemberChanged), that their account records the org as its creator
+	// (orgs.ErrNotProvisioned) and that the actor and the org's custom roles are as read,
+	// with budget (when set) counted.
+	MemberEvent(ctx context.Context, actor orgs.Acting, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error
 	// Limits counts the emails of requests that send many.
 	Limits
 }
@@ -138,13 +151,6 @@ type Directory interface {
 	DeleteUser(ctx context.Context, userID string) error
 }
 
-// UserLookup finds the identity provider's user of an address (the import's check of
-// addresses that have an account already).
-type UserLookup interface {
-	// LookupUser returns the user signing in as email; found is false when there is none.
-	LookupUser(ctx context.Context, email string) (u DirectoryUser, found bool, err error)
-}
-
 // TXTResolver looks up DNS TXT records (net.DefaultResolver in production).
 type TXTResolver interface {
 	LookupTXT(ctx context.Context, name string) ([]string, error)
@@ -164,10 +170,12 @@ type Service struct {
 	CodeKey seal.Key
 	AppURL  string
 	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; the
-	// default of ratelimit.OrgDailyEmails when 0).
-	DailyEmailLimit int
-	Now             func() time.Time
-	NewID           func() string
+	// default of ratelimit.OrgDailyEmails when 0), UserDailyEmailLimit the acting user's
+	// across all their orgs (USER_DAILY_EMAIL_LIMIT; ratelimit.UserDailyEmails's default).
+	DailyEmailLimit     int
+	UserDailyEmailLimit int
+	Now                 func() time.Time
+	NewID               func() string
 }
 
 // event returns an organization event of orgID about target, stamped.

@@ -56,10 +56,15 @@ type plan struct {
 	role                       roles.Role
 	props                      map[string]any
 	password                   string
-	// mailed: the password goes to notify by email.
-	mailed bool
-	// inDomain: the address is in one of the org's verified domains.
-	inDomain bool
+	// mailed: the password goes to notify by email; generated: the service made it, so
+	// nobody but whoever reads the email knows it.
+	mailed, generated bool
+	// inDomain: the address is in one of the org's verified domains; dnsDomain: in one
+	// verified by DNS, which the org holds (orgs.Org.DNSVerifiedDomain).
+	inDomain, dnsDomain bool
+	// credentials: the input named where the credentials go or what the password is, which
+	// only an account the org creates has (an existing account's are its owner's).
+	credentials bool
 	// roles ties the write to the org's custom roles as read.
 	roles orgs.RolesCheck
 }
@@ -109,7 +114,7 @@ func (s *Service) check(a orgs.Access, in UserInput, trusted bool) (plan, error)
 			return p, err
 		}
 	}
-	if p.name, err = orgs.CleanText("name", in.Name, 100, false); err != nil {
+	if p.name, err = orgs.CleanText("name", in.Name, orgs.MaxPersonName, false); err != nil {
 		return p, err
 	}
 	if p.phone, err = orgs.ValidPhone(in.Phone); err != nil {
@@ -139,19 +144,20 @@ func (s *Service) check(a orgs.Access, in UserInput, trusted bool) (plan, error)
 	if p.props, err = orgs.ValidateProperties(a.Org.UserProperties, in.Properties, true); err != nil {
 		return p, err
 	}
-	p.inDomain = a.Org.VerifiedDomain(p.email)
+	p.inDomain, p.dnsDomain = a.Org.VerifiedDomain(p.email), a.Org.DNSVerifiedDomain(p.email)
+	p.credentials = in.NotifyEmail != "" || in.Password != (PasswordInput{})
 	switch in.Password.Mode {
 	case "", ModeGenerate:
 		if in.Password.Value != "" {
 			return p, apperr.New(apperr.Invalid, "password.value goes with mode \"specify\" only")
 		}
-		p.password, p.mailed = GeneratePassword(), true
+		p.password, p.mailed, p.generated = GeneratePassword(), true, true
 	case ModeSpecify:
 		if err := PoolPolicy.Check(in.Password.Value); err != nil {
 			return p, err
 		}
-		if !in.Password.SendEmail && !p.inDomain {
-			return p, apperr.New(apperr.Forbidden, "a specified password that is not emailed is allowed only for addresses in the organization's verified domains: nobody would have proven the mailbox")
+		if !in.Password.SendEmail && !p.dnsDomain {
+			return p, apperr.New(apperr.Forbidden, "a specified password that is not emailed is allowed only for addresses in the organization's domains verified by DNS: nobody else would ever prove the mailbox")
 		}
 		p.password, p.mailed = in.Password.Value, in.Password.SendEmail
 	default:
@@ -236,7 +242,7 @@ func (s *Service) createAll(ctx context.Context, a orgs.Access, plans []*plan, o
 			remaining++
 		}
 	}
-	res := s.newReservation(a.Org.ID)
+	res := s.newReservation(a.Org.ID, a.Member.UserID)
 	defer s.settle(ctx, res)
 	o.res = res
 	for i, p := range plans {
@@ -292,9 +298,15 @@ func (s *Service) createImported(ctx context.Context, a orgs.Access, store Impor
 
 // createWith makes the identity-provider user (or takes over one a half-done earlier attempt
 // left), sets the temporary password, and writes the membership with the new account, the
-// event and the sealed credentials email in one transaction; mailed reports whether that
-// email was written. An address that has an account is added as it is (no email) when it is
-// in a verified domain, or when o.addAsIs (operators); otherwise it is ErrHasAccount.
+// event and the sealed credentials email in one transaction; mailed reports whether an email
+// was written.
+//
+// An address that has an account already is the account of someone the org did not create:
+// it is ErrHasAccount (send an invite), unless the org holds its domain (verified by DNS) or
+// an operator migrates it (o.addAsIs). Then it is added as it is, keeping its password
+// (source domain for a direct create or an import), and told by email which org added it;
+// giving it credentials (notifyEmail, password) is Invalid. An email code proves one mailbox
+// at a domain, never power over the domain's other accounts.
 //
 // The password is set only on a user nobody has signed in as whose profile does not exist:
 // never on someone's real account. A user this call made is deleted again when the write is
@@ -302,9 +314,11 @@ func (s *Service) createImported(ctx context.Context, a orgs.Access, store Impor
 func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o createOpts) (m orgs.Member, mailed bool, err error) {
 	source, trusted := o.source, o.addAsIs
 	o.roles = p.roles
-	// The address is marked verified when the org holds its domain or the password is mailed
-	// to it: someone proved the mailbox, or will by signing in.
-	verified := p.inDomain || (p.mailed && p.notify == p.email)
+	// The address is marked verified only when nobody but the mailbox's owner can know the
+	// password: one the service generated, mailed to that address itself; or an address
+	// in a domain the org holds (verified by DNS). A password the admin chose, or one mailed
+	// elsewhere, leaves it unverified until its owner proves it.
+	verified := p.dnsDomain || (p.generated && p.mailed && p.notify == p.email)
 	u, err := s.Directory.CreateUser(ctx, p.email, verified, p.password)
 	if err != nil {
 		return orgs.Member{}, false, err
@@ -324,18 +338,7 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 		m.Properties = nil
 	}
 	if u.Existing {
-		addAsIs := p.inDomain || trusted
-		if addAsIs {
-			err := s.add(ctx, a, m, nil, o, "", false)
-			if !errors.Is(err, ErrNoProfile) {
-				return m, false, err
-			}
-			if !u.AwaitingFirstSignIn {
-				// Someone who signed up but never opened the portal: their account is made
-				// now, their password stays theirs.
-				return m, false, s.add(ctx, a, m, s.account(ctx, m, true), o, "", false)
-			}
-		} else {
+		if !p.dnsDomain && !trusted {
 			if !u.AwaitingFirstSignIn {
 				return orgs.Member{}, false, ErrHasAccount
 			}
@@ -345,6 +348,35 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 			}
 			if has {
 				return orgs.Member{}, false, ErrHasAccount
+			}
+		} else {
+			if p.credentials && !trusted {
+				// Someone's own account, unless it is a user an earlier attempt of ours left
+				// (awaiting its first sign-in, without a profile), which is taken over below.
+				owned := !u.AwaitingFirstSignIn
+				if !owned {
+					if owned, err = s.Store.HasProfile(ctx, u.ID); err != nil {
+						return orgs.Member{}, false, err
+					}
+				}
+				if owned {
+					return orgs.Member{}, false, ErrCredentialsOfExisting
+				}
+			}
+			asIs := m
+			asIs.NotifyEmail = ""
+			if source == orgs.SourceCreated || source == orgs.SourceImport {
+				asIs.Source = orgs.SourceDomain
+			}
+			err := s.add(ctx, a, asIs, nil, o, "", false)
+			if !errors.Is(err, ErrNoProfile) {
+				return asIs, err == nil, err
+			}
+			if !u.AwaitingFirstSignIn {
+				// Someone who signed up but never opened the portal: their account is made
+				// now, their password stays theirs, and it is not the org's creation.
+				err := s.add(ctx, a, asIs, s.account(ctx, asIs, true, ""), o, "", false)
+				return asIs, err == nil, err
 			}
 		}
 		// A user made by an earlier attempt that failed before its transaction: taken over,
@@ -363,7 +395,7 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 	if p.mailed {
 		pw = p.password
 	}
-	err = s.add(ctx, a, m, s.account(ctx, m, verified), o, pw, p.mailed)
+	err = s.add(ctx, a, m, s.account(ctx, m, verified, a.Org.ID), o, pw, p.mailed)
 	if err != nil && !u.Existing && refused(err) {
 		// The write was refused, so it did not happen: the user made for it goes too.
 		// (After an error that leaves the write's outcome unknown, the user stays; a
@@ -382,6 +414,9 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 	return m, p.mailed, nil
 }
 
+// ErrCredentialsOfExisting: credentials were given for an address whose account exists.
+var ErrCredentialsOfExisting = apperr.New(apperr.Invalid, "this address already has an account, which is added as it is: give no notifyEmail or password for it (the organization did not create that account and never holds its credentials)")
+
 // refused reports whether err is a write's definite refusal (a condition, a limit), after
 // which nothing of the write exists, unlike a failure of the table or the network.
 func refused(err error) bool {
@@ -394,10 +429,13 @@ func refused(err error) bool {
 
 // account is the new account of a created member; verified says whether anyone proved the
 // address (as the identity provider was told): an unproven one is not the user's identity
-// for invites and auto-join (orgs.Profile.EmailUnverified).
-func (s *Service) account(ctx context.Context, m orgs.Member, verified bool) *orgs.NewAccount {
+// for invites and auto-join (orgs.Profile.EmailUnverified). createdBy is the org whose request
+// made the identity ("" for an identity that existed before): only that org may later reset
+// its password or change its name and phone (orgs.Profile.CreatedByOrg).
+func (s *Service) account(ctx context.Context, m orgs.Member, verified bool, createdBy string) *orgs.NewAccount {
 	na := s.Accounts.NewAccountFor(ctx, m.UserID, m.Email, m.Name, m.JoinedAt)
 	na.Profile.EmailUnverified = !verified
+	na.Profile.CreatedByOrg = createdBy
 	return &na
 }
 
@@ -414,15 +452,28 @@ func (s *Service) add(ctx context.Context, a orgs.Access, m orgs.Member, acc *or
 	ev := s.event(ctx, a.Org.ID, actor, action, audit.Target{Type: "member", ID: m.UserID, Label: m.Email},
 		fmt.Sprintf("%s added %s as %s (%s)", actorName(actor), m.Email, m.Role, m.Source), details)
 	var msgs []outbox.Message
-	if password != "" {
+	switch {
+	case password != "":
 		msg, err := s.credentials(a.Org, m, actorName(actor), password, credentialsMessage())
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, msg)
+	case acc == nil || acc.Profile.CreatedByOrg == "":
+		// An account the org did not create, added as it is: its owner learns who added
+		// them, and that they may leave.
+		msg, err := s.addedNotice(a.Org, m, actorName(actor))
 		if err != nil {
 			return err
 		}
 		msgs = append(msgs, msg)
 	}
 	w := MemberWrite{Member: m, Account: acc, Roles: o.roles, Event: ev, Outbox: msgs}
-	w.Budget = s.writeBudget(a.Org.ID, o.res, o.counted, len(msgs) > 0)
+	sender := ""
+	if actor.Type == audit.ActorUser {
+		sender = actor.ID
+	}
+	w.Budget = s.writeBudget(a.Org.ID, sender, o.res, o.counted, len(msgs) > 0)
 	if actor.Type == audit.ActorUser {
 		w.Actor = a.Member
 	}
@@ -488,13 +539,15 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 		return apperr.New(apperr.NotFound, "member not found")
 	}
 	m := *a.Target
-	if !a.Org.Provisioned(m) {
-		return apperr.New(apperr.Forbidden, "%s manages their own sign-in: only members this organization provisioned can have their password reset here", m.Email)
+	if !a.Org.MayBeProvisioned(m) {
+		// What decides is the account's record of its creator, checked in the write
+		// (MemberEvent): this only spares it.
+		return orgs.NotProvisioned(m.Email)
 	}
-	if !a.Outranks(m.Role) {
-		// As for a role change or a removal: a custom role that manages members can't lock
-		// out the admins above it.
-		return apperr.New(apperr.Forbidden, "your role (%s) may not reset the password of a member whose role holds permissions yours lacks", a.RoleName())
+	// As for a role change or a removal: a custom role that manages members can't lock out
+	// the admins above it.
+	if err := a.MayActOn(m, "reset the password of"); err != nil {
+		return err
 	}
 	pw := GeneratePassword()
 	e, err := s.credentialsEmail(a.Org, m, a.Member.Email, pw, resetMessage())
@@ -507,7 +560,7 @@ func (s *Service) ResetPassword(ctx context.Context, a orgs.Access) error {
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "member.password_reset", audit.Target{Type: "member", ID: m.UserID, Label: m.Email},
 		fmt.Sprintf("%s reset the password of %s", a.Member.Email, m.Email), map[string]any{"emailedTo": firstOf(m.NotifyEmail, m.Email)})
-	return s.Store.MemberEvent(ctx, a.Member, m, ev, []outbox.Message{msg}, s.oneEmail(a.Org.ID))
+	return s.Store.MemberEvent(ctx, orgs.Acting{Member: a.Member, Roles: a.ActOnCheck(m)}, m, ev, []outbox.Message{msg}, s.oneEmail(a.Org.ID, a.Member.UserID))
 }
 
 func firstOf(a, b string) string {

@@ -22,11 +22,16 @@ type Rule struct {
 	What string
 }
 
-// The limits of the contract's rate-limit row. OrgDailyEmails's Max comes from the
-// configuration (ORG_DAILY_EMAIL_LIMIT); see WithMax.
+// The limits of the contract's rate-limit row. OrgDailyEmails's and UserDailyEmails's Max
+// come from the configuration (ORG_DAILY_EMAIL_LIMIT, USER_DAILY_EMAIL_LIMIT); see WithMax
+// and EmailLimits.
 var (
 	OrgDailyEmails = Rule{Name: "org-emails", Max: 1000, Window: 24 * time.Hour, What: "emails of invitations and provisioning a day (UTC)"}
-	EmailChanges   = Rule{Name: "email-changes", Max: 10, Window: time.Hour, What: "email-change requests an hour"}
+	// UserDailyEmails is the acting user's share across every org they act in: orgs are free
+	// to make, so the org's budget alone would let one person send N times as much from N
+	// orgs.
+	UserDailyEmails = Rule{Name: "user-emails", Max: 2000, Window: 24 * time.Hour, What: "emails of invitations and provisioning a day (UTC) across all the organizations you act in"}
+	EmailChanges    = Rule{Name: "email-changes", Max: 10, Window: time.Hour, What: "email-change requests an hour"}
 	// ToolSignInFailures is for the entitlements route: failed sign-ins per org and email.
 	ToolSignInFailures = Rule{Name: "tool-sign-in-failures", Max: 10, Window: time.Minute, What: "failed sign-ins a minute for this email"}
 )
@@ -45,6 +50,42 @@ type Use struct {
 	Scope string
 	N     int
 	At    time.Time
+	// Also are other limits that these same N uses count against, in the same write (the
+	// acting user's daily emails beside the org's): a use that would pass any of them is
+	// refused whole, and giving uses back gives them back to each.
+	Also []Limit
+}
+
+// Limit is one rule's counter for one scope.
+type Limit struct {
+	Rule  Rule
+	Scope string
+}
+
+// Each returns u and one use of each of u.Also, all with u's N and At.
+func (u Use) Each() []Use {
+	out := []Use{{Rule: u.Rule, Scope: u.Scope, N: u.N, At: u.At}}
+	for _, l := range u.Also {
+		out = append(out, Use{Rule: l.Rule, Scope: l.Scope, N: u.N, At: u.At})
+	}
+	return out
+}
+
+// EmailLimits are the daily budgets of outgoing invitation and provisioning emails: per org
+// and per acting user (ORG_DAILY_EMAIL_LIMIT, USER_DAILY_EMAIL_LIMIT; 0 keeps a default).
+type EmailLimits struct {
+	Org, User int
+}
+
+// Emails is n emails that user userID sends on behalf of org orgID at at: uses of the org's
+// budget that count against the user's too. userID "" (an operator, a SCIM token, the
+// system) counts against the org's only.
+func (l EmailLimits) Emails(orgID, userID string, n int, at time.Time) Use {
+	u := Use{Rule: OrgDailyEmails.WithMax(l.Org), Scope: orgID, N: n, At: at}
+	if userID != "" {
+		u.Also = []Limit{{Rule: UserDailyEmails.WithMax(l.User), Scope: userID}}
+	}
+	return u
 }
 
 // WindowStart is the start of the window At falls in (windows are aligned to the Unix epoch,

@@ -27,14 +27,42 @@ func Discovery(what, base string) any {
 			"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base + "/ServiceProviderConfig"},
 		}
 	case "ResourceTypes":
-		types := []map[string]any{
-			{"schemas": []string{SchemaResType}, "id": "User", "name": "User", "endpoint": "/Users", "schema": SchemaUser,
-				"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/User"}},
-			{"schemas": []string{SchemaResType}, "id": "Group", "name": "Group", "endpoint": "/Groups", "schema": SchemaGroup,
-				"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/Group"}},
-		}
+		types := resourceTypes(base)
 		return NewList(types, 1, len(types))
 	}
+	all := schemas(base)
+	return NewList(all, 1, len(all))
+}
+
+// DiscoveryResource returns the one resource of the discovery list what (ResourceTypes or
+// Schemas) whose id is id, as its meta.location promises (GET /ResourceTypes/User, GET
+// /Schemas/urn:…:User); a 404 SCIM error for any other.
+func DiscoveryResource(what, id, base string) (any, error) {
+	var list []map[string]any
+	switch what {
+	case "ResourceTypes":
+		list = resourceTypes(base)
+	case "Schemas":
+		list = schemas(base)
+	}
+	for _, r := range list {
+		if r["id"] == id {
+			return r, nil
+		}
+	}
+	return nil, Errorf(404, "", "no %s %q here", strings.TrimSuffix(what, "s"), id)
+}
+
+func resourceTypes(base string) []map[string]any {
+	return []map[string]any{
+		{"schemas": []string{SchemaResType}, "id": "User", "name": "User", "endpoint": "/Users", "schema": SchemaUser,
+			"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/User"}},
+		{"schemas": []string{SchemaResType}, "id": "Group", "name": "Group", "endpoint": "/Groups", "schema": SchemaGroup,
+			"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/Group"}},
+	}
+}
+
+func schemas(base string) []map[string]any {
 	attr := func(name, typ string, multi, required bool, mutability string, sub ...map[string]any) map[string]any {
 		a := map[string]any{"name": name, "type": typ, "multiValued": multi, "required": required,
 			"mutability": mutability, "returned": "default", "uniqueness": "none", "caseExact": false}
@@ -43,10 +71,10 @@ func Discovery(what, base string) any {
 		}
 		return a
 	}
-	schemas := []map[string]any{
+	return []map[string]any{
 		{"schemas": []string{SchemaSchema}, "id": SchemaUser, "name": "User", "description": "A member of the organization",
 			"attributes": []map[string]any{
-				attr("userName", "string", false, true, "immutable"),
+				withUniqueness(attr("userName", "string", false, true, "immutable"), "server"),
 				attr("externalId", "string", false, false, "readWrite"),
 				attr("name", "complex", false, false, "readWrite",
 					attr("givenName", "string", false, false, "readWrite"), attr("familyName", "string", false, false, "readWrite"),
@@ -70,7 +98,13 @@ func Discovery(what, base string) any {
 			},
 			"meta": map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + SchemaGroup}},
 	}
-	return NewList(schemas, 1, len(schemas))
+}
+
+// withUniqueness returns the attribute a with its uniqueness (RFC 7643 §2.2): "server" for
+// userName, which no two members of an org share (409 uniqueness).
+func withUniqueness(a map[string]any, u string) map[string]any {
+	a["uniqueness"] = u
+	return a
 }
 
 // ParseGroupFilter reads the one group filter supported, displayName eq "…", and returns the

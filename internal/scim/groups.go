@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
@@ -22,8 +23,9 @@ func groupIDs(o orgs.Org) []string {
 }
 
 func (s *Service) group(o orgs.Org, id string, members []orgs.Member) Group {
+	// A role keeps no times of its own: a group is as old as its org.
 	g := Group{Schemas: []string{SchemaGroup}, ID: id, DisplayName: roleName(o)(id),
-		Meta: Meta{ResourceType: resourceTypeGroup, Location: s.BaseURL + "/Groups/" + id}}
+		Meta: Meta{ResourceType: resourceTypeGroup, Created: stamp(o.CreatedAt), LastModified: stamp(o.CreatedAt), Location: s.BaseURL + "/Groups/" + id}}
 	for _, m := range members {
 		g.Members = append(g.Members, MultiValue{Value: m.UserID, Display: m.Email})
 	}
@@ -65,7 +67,8 @@ func (s *Service) groupMemberPage() int {
 func (s *Service) ListGroups(ctx context.Context, ses Session, displayName string, p Projection) (ListResponse[Projected[Group]], error) {
 	var ids []string
 	for _, id := range groupIDs(ses.Org) {
-		if displayName == "" || roleName(ses.Org)(id) == displayName {
+		// displayName is not case-exact (RFC 7643 §4.2); a role's id still finds its group.
+		if displayName == "" || strings.EqualFold(roleName(ses.Org)(id), displayName) || id == displayName {
 			ids = append(ids, id)
 		}
 	}
@@ -240,6 +243,24 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 // MemberIDs lists the user ids a group PATCH names, so that they are read with the token.
 func (ch GroupChange) MemberIDs() []string {
 	return slices.Concat(ch.Add, ch.Remove, ch.Set)
+}
+
+// CheckSize refuses a change naming more than MaxGroupPatchMembers members (counted once
+// each). It reads nothing; the handler authenticates first, reading none of the members of a
+// change it refuses, so that a forged token still gets its 401.
+func (ch GroupChange) CheckSize() error {
+	ids := ch.MemberIDs()
+	if len(ids) <= MaxGroupPatchMembers {
+		return nil
+	}
+	distinct := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		distinct[id] = struct{}{}
+	}
+	if len(distinct) <= MaxGroupPatchMembers {
+		return nil
+	}
+	return Errorf(400, "tooMany", "a group PATCH names at most %d members; this one names %d: send the change in several requests", MaxGroupPatchMembers, len(distinct))
 }
 
 func boolInt(b bool) int {

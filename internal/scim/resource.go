@@ -51,8 +51,8 @@ type MultiValue struct {
 // Meta is a resource's metadata.
 type Meta struct {
 	ResourceType string `json:"resourceType"`
-	Created      string `json:"created,omitempty"`
-	LastModified string `json:"lastModified,omitempty"`
+	Created      string `json:"created"`
+	LastModified string `json:"lastModified"`
 	Location     string `json:"location"`
 }
 
@@ -110,7 +110,11 @@ func UserOf(m orgs.Member, base string, roleName RoleName) User {
 		Emails:      []MultiValue{{Value: m.Email, Type: "work", Primary: true}},
 		Active:      !m.Suspended(),
 		Groups:      []MultiValue{{Value: string(m.Role), Display: roleName(string(m.Role))}},
-		Meta:        Meta{ResourceType: resourceTypeUser, Created: stamp(m.JoinedAt), Location: base + "/Users/" + m.UserID},
+		Meta: Meta{ResourceType: resourceTypeUser, Created: stamp(m.JoinedAt), LastModified: stamp(m.JoinedAt),
+			Location: base + "/Users/" + m.UserID},
+	}
+	if m.UpdatedAt.After(m.JoinedAt) {
+		u.Meta.LastModified = stamp(m.UpdatedAt)
 	}
 	if u.Name.GivenName == "" && u.Name.FamilyName == "" && m.Name != "" {
 		u.Name.GivenName, u.Name.FamilyName = splitName(m.Name)

@@ -55,7 +55,12 @@ type Store interface {
 	// SCIMContext reads the org, its SCIM token's hash and maker, the membership of makerID
 	// (when not ""), the members among userIDs and the member an external id names, in one
 	// round trip.
+	// The caller names at most MembersReadWithToken userIDs, so that the read stays one round
+	// trip (the token is checked before any read that grows with the request).
 	SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID, makerID string) (Context, error)
+	// SCIMMembers reads the org's members among userIDs (those that are no member are left
+	// out): the rest of what a request names, once its token has been found good.
+	SCIMMembers(ctx context.Context, orgID string, userIDs []string) (map[string]orgs.Member, error)
 	// MemberByEmail finds the member with the sign-in address (nil when none), in one Query.
 	MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error)
 	// Members is one page of the org's members (orgs.MemberStore).
@@ -66,10 +71,12 @@ type Store interface {
 	RemoveMember(ctx context.Context, w orgs.MemberWrite) error
 	// SCIMUpdateMember writes status, external id, name parts, name and phone.
 	SCIMUpdateMember(ctx context.Context, w MemberWrite) error
-	// SetSCIMToken makes hash the org's only SCIM token.
-	SetSCIMToken(ctx context.Context, orgID, hash, createdBy string, at time.Time, ev audit.Event) error
-	// RevokeSCIMToken deletes the org's SCIM token; NotFound when there is none.
-	RevokeSCIMToken(ctx context.Context, orgID string, ev audit.Event) error
+	// SetSCIMToken makes hash the org's only SCIM token, on condition that the actor is still
+	// as read (orgs.Acting: an active member in that role, the custom roles unchanged).
+	SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at time.Time, ev audit.Event) error
+	// RevokeSCIMToken deletes the org's SCIM token, on the same condition; NotFound when
+	// there is none.
+	RevokeSCIMToken(ctx context.Context, actor orgs.Acting, orgID string, ev audit.Event) error
 }
 
 // Creator makes users (package provisioning's direct creation, with source scim).
@@ -150,18 +157,29 @@ func (s Session) actor() audit.Actor {
 	return audit.Actor{Type: audit.ActorToken, ID: s.TokenID, Email: ""}
 }
 
+// MembersReadWithToken is how many of the members a request names are read in the same round
+// trip as its token (what one BatchGetItem takes beside the org, the token, the maker and an
+// external id). The rest are read only after the token is found good: a forged or revoked
+// token costs one round trip whatever the body names.
+const MembersReadWithToken = 96
+
+// MaxGroupPatchMembers is the most members one group PATCH may name (400 beyond).
+const MaxGroupPatchMembers = 1_000
+
 // Authenticate checks a bearer token and reads the org it names with the token's maker and
-// the members the request is about: one round trip. A token is only as strong as its maker:
-// it works while they are an active member who may still grant the admin role (what making
-// it needed), so a maker demoted, suspended or removed leaves a token that gets 401. Any
-// other failure is the same 401. A token made before tokens named their maker has its maker
-// read by a second round trip.
+// the members the request is about: one round trip for up to MembersReadWithToken members,
+// and the others (in further round trips) only once the token is good. A token is only as
+// strong as its maker: it works while they are an active member who may still grant the
+// admin role (what making it needed), so a maker demoted, suspended or removed leaves a
+// token that gets 401. Any other failure is the same 401. A token made before tokens named
+// their maker has its maker read by a second round trip.
 func (s *Service) Authenticate(ctx context.Context, token string, userIDs []string, externalID string) (Session, error) {
 	orgID, maker := parseToken(token)
 	if orgID == "" {
 		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
 	}
-	c, err := s.Store.SCIMContext(ctx, orgID, userIDs, externalID, maker)
+	first, rest := splitIDs(userIDs, MembersReadWithToken)
+	c, err := s.Store.SCIMContext(ctx, orgID, first, externalID, maker)
 	if err != nil {
 		return Session{}, err
 	}
@@ -185,7 +203,33 @@ func (s *Service) Authenticate(ctx context.Context, token string, userIDs []stri
 	if err := makerStands(c); err != nil {
 		return Session{}, err
 	}
+	if len(rest) > 0 {
+		more, err := s.Store.SCIMMembers(ctx, orgID, rest)
+		if err != nil {
+			return Session{}, err
+		}
+		for id, m := range more {
+			c.Members[id] = m
+		}
+	}
 	return Session{Context: c, TokenID: "scim:" + h[:12]}, nil
+}
+
+// splitIDs returns the distinct ids, the first n of them apart from the others.
+func splitIDs(ids []string, n int) (first, rest []string) {
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if len(first) < n {
+			first = append(first, id)
+		} else {
+			rest = append(rest, id)
+		}
+	}
+	return first, rest
 }
 
 // makerStands checks that the token's maker still has the standing that making it needed.
@@ -221,11 +265,11 @@ func mayMakeToken(a orgs.Access) error {
 	return nil
 }
 
-// roleName names a role among the org's, for group displays: a custom role's name, a
-// built-in role's id (the ids are what admins see in the portal).
+// roleName names a role among the org's, for group displays: its name (Admin, a custom
+// role's), as the portal shows it; the id for a role the org no longer has.
 func roleName(o orgs.Org) RoleName {
 	return func(id string) string {
-		if d, ok := o.Role(roles.Role(id)); ok && !d.BuiltIn {
+		if d, ok := o.Role(roles.Role(id)); ok && d.Name != "" {
 			return d.Name
 		}
 		return id
@@ -358,20 +402,19 @@ func (s *Service) update(ctx context.Context, ses Session, m orgs.Member, ch Use
 		if v == nil {
 			return nil
 		}
-		t := strings.TrimSpace(*v)
-		if len([]rune(t)) > max || strings.ContainsFunc(t, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return Errorf(400, "invalidValue", "%s must be at most %d characters without control characters", field, max)
-		}
+		t, err := cleanText(field, *v, max)
 		*dst = t
-		return nil
+		return err
 	}
+	formatted, display := "", after.Name
 	for _, f := range []struct {
 		dst   *string
 		v     *string
 		max   int
 		field string
 	}{
-		{&after.GivenName, ch.GivenName, 100, "name.givenName"}, {&after.FamilyName, ch.FamilyName, 100, "name.familyName"},
+		{&after.GivenName, ch.GivenName, orgs.MaxPersonName, "name.givenName"}, {&after.FamilyName, ch.FamilyName, orgs.MaxPersonName, "name.familyName"},
+		{&formatted, ch.Formatted, orgs.MaxPersonName, "name.formatted"}, {&display, ch.Display, orgs.MaxPersonName, "displayName"},
 		{&after.ExternalID, ch.ExternalID, 128, "externalId"}, {&after.Phone, ch.Phone, 32, "phoneNumbers"},
 	} {
 		if err := set(f.dst, f.v, f.max, f.field); err != nil {
@@ -379,15 +422,8 @@ func (s *Service) update(ctx context.Context, ses Session, m orgs.Member, ch Use
 		}
 	}
 	if ch.GivenName != nil || ch.FamilyName != nil || ch.Formatted != nil || ch.Display != nil {
-		formatted, display := "", after.Name
-		if ch.Formatted != nil {
-			formatted = *ch.Formatted
-		}
-		if ch.Display != nil {
-			display = *ch.Display
-		}
 		if n := fullName(Name{GivenName: after.GivenName, FamilyName: after.FamilyName, Formatted: formatted}, display); n != "" {
-			if err := set(&after.Name, &n, 100, "name"); err != nil {
+			if err := set(&after.Name, &n, orgs.MaxPersonName, "name"); err != nil {
 				return orgs.Member{}, err
 			}
 		}
@@ -433,13 +469,27 @@ func (s *Service) CreateUser(ctx context.Context, ses Session, in UserInput) (Us
 	if email == "" {
 		return User{}, Errorf(400, "invalidValue", "userName (the sign-in email) is required")
 	}
-	name := fullName(in.Name, in.DisplayName)
-	if len([]rune(in.ExternalID)) > 128 {
-		return User{}, Errorf(400, "invalidValue", "externalId must be at most 128 characters")
+	var err error
+	for _, f := range []struct {
+		v     *string
+		max   int
+		field string
+	}{
+		{&in.Name.GivenName, orgs.MaxPersonName, "name.givenName"}, {&in.Name.FamilyName, orgs.MaxPersonName, "name.familyName"},
+		{&in.Name.Formatted, orgs.MaxPersonName, "name.formatted"}, {&in.DisplayName, orgs.MaxPersonName, "displayName"},
+		{&in.ExternalID, 128, "externalId"},
+	} {
+		if *f.v, err = cleanText(f.field, *f.v, f.max); err != nil {
+			return User{}, err
+		}
+	}
+	name, err := cleanText("name", fullName(in.Name, in.DisplayName), orgs.MaxPersonName)
+	if err != nil {
+		return User{}, err
 	}
 	m, err := s.Creator.CreateFromSCIM(ctx, ses.Org, provisioning.UserInput{Email: email, Name: name, Phone: in.phone(), Role: string(roles.User)},
 		ses.actor(), func(m *orgs.Member) {
-			m.ExternalID, m.GivenName, m.FamilyName = strings.TrimSpace(in.ExternalID), strings.TrimSpace(in.Name.GivenName), strings.TrimSpace(in.Name.FamilyName)
+			m.ExternalID, m.GivenName, m.FamilyName = in.ExternalID, in.Name.GivenName, in.Name.FamilyName
 		})
 	switch {
 	case apperr.KindOf(err) == apperr.Conflict:
@@ -456,6 +506,17 @@ func (s *Service) CreateUser(ctx context.Context, ses Session, in UserInput) (Us
 		}
 	}
 	return UserOf(m, s.BaseURL, roleName(ses.Org)), nil
+}
+
+// cleanText passes a SCIM text attribute through the service's one text cleaner
+// (orgs.CleanText: trimmed, NFC, at most max characters, no control, bidi-override or
+// zero-width characters), answering SCIM's 400 invalidValue for what it refuses.
+func cleanText(field, s string, max int) (string, error) {
+	t, err := orgs.CleanText(field, s, max, false)
+	if err != nil {
+		return "", Errorf(400, "invalidValue", "%s", apperr.MessageOf(err))
+	}
+	return t, nil
 }
 
 // DeleteUser removes the member with id from the org.
@@ -540,7 +601,7 @@ func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Ti
 	token, hash := NewToken(a.Org.ID, a.Member.UserID)
 	now := t.Now()
 	ev := t.event(ctx, a, "scim_token.created", "SCIM token created by "+a.Member.Email, now)
-	if err := t.Store.SetSCIMToken(ctx, a.Org.ID, hash, a.Member.UserID, now, ev); err != nil {
+	if err := t.Store.SetSCIMToken(ctx, a.Acting(), a.Org.ID, hash, a.Member.UserID, now, ev); err != nil {
 		return "", time.Time{}, err
 	}
 	return token, now, nil
@@ -550,7 +611,7 @@ func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Ti
 func (t *TokenAdmin) Revoke(ctx context.Context, a orgs.Access) error {
 	now := t.Now()
 	ev := t.event(ctx, a, "scim_token.revoked", "SCIM token revoked by "+a.Member.Email, now)
-	return t.Store.RevokeSCIMToken(ctx, a.Org.ID, ev)
+	return t.Store.RevokeSCIMToken(ctx, a.Acting(), a.Org.ID, ev)
 }
 
 func (t *TokenAdmin) event(ctx context.Context, a orgs.Access, action, summary string, now time.Time) audit.Event {

@@ -1,6 +1,6 @@
 package secrets_test
 
-// The server secret as app.Env.Secret reads it with this package's Reader.
+// The server's keys as app.Env.Key reads them with this package's Reader.
 
 import (
 	"io"
@@ -17,13 +17,17 @@ const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-AbCd
 
 func env(t *testing.T, sm *standins.SecretsManager, secretARN string) *app.Env {
 	t.Helper()
-	e := app.New(app.Config{Region: "us-east-1", SecretARN: secretARN, SecretsManagerEndpoint: sm.URL, Secret: []byte("from-the-environment")},
+	arns := map[string]string{}
+	if secretARN != "" {
+		arns[app.KeyCursors] = secretARN
+	}
+	e := app.New(app.Config{Region: "us-east-1", KeyARNs: arns, SecretsManagerEndpoint: sm.URL, Secret: []byte("from-the-environment")},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	secrets.Install(e)
 	return e
 }
 
-// With APP_SECRET_ARN set, the secret is read from Secrets Manager, once, whatever the
+// With its ARN set (CURSOR_KEY_ARN), a key is read from Secrets Manager, once, whatever the
 // environment holds.
 func TestSecretIsReadFromSecretsManagerOnce(t *testing.T) {
 	sm, err := standins.NewSecretsManager(map[string]string{arn: "the-real-secret"})
@@ -33,15 +37,16 @@ func TestSecretIsReadFromSecretsManagerOnce(t *testing.T) {
 	defer sm.Close()
 	e := env(t, sm, arn)
 	for range 3 {
-		if got := string(e.Secret()); got != "the-real-secret" {
-			t.Fatalf("Secret() = %q, want the value in Secrets Manager", got)
+		if got := string(e.Key(app.KeyCursors)); got != "the-real-secret" {
+			t.Fatalf("Key() = %q, want the value in Secrets Manager", got)
 		}
 	}
 	if n := sm.Calls.Load(); n != 1 {
 		t.Errorf("%d GetSecretValue calls, want 1", n)
 	}
-	// Without an ARN (local mode, tests) it is APP_SECRET, and Secrets Manager is not asked.
-	if got := string(env(t, sm, "").Secret()); got != "from-the-environment" || sm.Calls.Load() != 1 {
+	// Without an ARN (local mode, tests) it is derived from APP_SECRET, and Secrets Manager is
+	// not asked.
+	if got := env(t, sm, "").Key(app.KeyCursors); string(got) != string(app.DeriveKey([]byte("from-the-environment"), app.KeyCursors)) || sm.Calls.Load() != 1 {
 		t.Errorf("without an ARN: %q after %d calls", got, sm.Calls.Load())
 	}
 }
@@ -61,5 +66,5 @@ func TestUnreadableSecretFailsTheColdStart(t *testing.T) {
 			t.Errorf("recovered %v, want a panic naming the Secrets Manager error", p)
 		}
 	}()
-	e.Secret()
+	e.Key(app.KeyCursors)
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -39,9 +40,19 @@ const (
 
 // Rows returns the cells of the first sheet, row by row, as text: a formula cell gives its
 // cached value (what the spreadsheet showed when it was saved), never a new evaluation.
-// Trailing blank cells and rows are left out.
+// Trailing blank cells and rows are left out. The workbook is checked before it is read
+// (Check): a file that would inflate too far, or whose first sheet says it is too large, is
+// Invalid without being inflated; the rows are then streamed, never the whole sheet held.
 func (XLSX) Rows(data []byte) ([][]string, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20})
+	return rows(bytes.NewReader(data), int64(len(data)))
+}
+
+func rows(r io.ReaderAt, size int64) ([][]string, error) {
+	if err := Check(r, size); err != nil {
+		return nil, err
+	}
+	// The limits again, for excelize's own reading: the check has seen that the workbook fits.
+	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{UnzipSizeLimit: MaxInflatedBytes, UnzipXMLSizeLimit: 16 << 20})
 	if err != nil {
 		return nil, apperr.New(apperr.Invalid, "the body is not a readable XLSX workbook")
 	}

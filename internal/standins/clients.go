@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/vendorportal/orgs/internal/dynamo"
 )
@@ -41,6 +42,13 @@ func CognitoClient(endpoint string) *cognitoidentityprovider.Client {
 // SESClient returns an SES (v1 API) client for the stand-in at endpoint.
 func SESClient(endpoint string) *ses.Client {
 	return ses.NewFromConfig(localConfig(), func(o *ses.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	})
+}
+
+// SQSClient returns an SQS client for the stand-in at endpoint (package sqslocal).
+func SQSClient(endpoint string) *sqs.Client {
+	return sqs.NewFromConfig(localConfig(), func(o *sqs.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 	})
 }

@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
@@ -456,42 +454,15 @@ func statusFilter(s string) (Status, error) {
 	return "", apperr.New(apperr.Invalid, "status must be one of %q, %q, %q", Open, WaitingOnCustomer, Closed)
 }
 
-// Text checks a ticket's text: trimmed, 1 to max characters, no control characters other
-// than line breaks and tabs where multiline allows them, no bidi overrides or zero-width
-// characters (they hide or reorder what a reader sees).
+// Text checks a ticket's text with the service's one text cleaner (orgs.CleanText, and
+// orgs.CleanMultilineText where multiline allows line breaks and tabs): trimmed, stored NFC,
+// 1 to max characters, no control, bidi-override or zero-width characters (they hide or
+// reorder what a reader sees).
 func Text(field, s string, max int, multiline bool) (string, error) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
-	switch {
-	case s == "":
-		return "", apperr.New(apperr.Invalid, "%s is required", field)
-	case !utf8.ValidString(s):
-		return "", apperr.New(apperr.Invalid, "%s must be UTF-8 text", field)
-	case utf8.RuneCountInString(s) > max:
-		return "", apperr.New(apperr.Invalid, "%s must be at most %d characters", field, max)
+	if multiline {
+		return orgs.CleanMultilineText(field, s, max, true)
 	}
-	for _, r := range s {
-		if multiline && (r == '\n' || r == '\t') {
-			continue
-		}
-		if unicode.IsControl(r) || hidden(r) {
-			if multiline {
-				return "", apperr.New(apperr.Invalid, "%s may not contain control, bidi-override or zero-width characters", field)
-			}
-			return "", apperr.New(apperr.Invalid, "%s may not contain line breaks, control, bidi-override or zero-width characters", field)
-		}
-	}
-	return s, nil
-}
-
-// hidden reports the characters that reorder or hide text: bidi controls and zero-width ones.
-func hidden(r rune) bool {
-	switch {
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
-		return true
-	case r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF:
-		return true
-	}
-	return false
+	return orgs.CleanText(field, s, max, true)
 }
 
 // ValidID reports whether s could be an id the server issued (a lower-case ULID).

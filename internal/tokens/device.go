@@ -229,10 +229,14 @@ func (d *Device) Poll(ctx context.Context, grantType, deviceCode, clientID strin
 	if err != nil {
 		return Issued{}, err
 	}
-	if g == nil || g.ClientID != clientID && clientID != "" {
+	if g == nil || g.ClientID != clientID {
 		return Issued{}, deviceErr("invalid_grant", "unknown device_code")
 	}
 	now := d.Now().UTC()
+	if g.Status != DeviceIssued && g.Status != DeviceDenied && !now.Before(g.ExpiresAt) {
+		// An approved code is collected within the code's life too, never after it.
+		return Issued{}, deviceErr("expired_token", "the device code expired; start again")
+	}
 	switch g.Status {
 	case DeviceIssued:
 		return Issued{}, deviceErr("expired_token", "the token was handed out already; start again")
@@ -249,9 +253,6 @@ func (d *Device) Poll(ctx context.Context, grantType, deviceCode, clientID strin
 			return Issued{}, err
 		}
 		return Issued{Token: text, ExpiresAt: g.TokenExpiresAt, OrgID: g.OrgID, Email: g.Approver.Email}, nil
-	}
-	if !now.Before(g.ExpiresAt) {
-		return Issued{}, deviceErr("expired_token", "the device code expired; start again")
 	}
 	early := !g.LastPolledAt.IsZero() && now.Sub(g.LastPolledAt) < DeviceInterval
 	if err := d.Store.Polled(ctx, g.Hash, g.LastPolledAt, now); err == ErrPolledMeanwhile {

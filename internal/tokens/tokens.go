@@ -106,22 +106,24 @@ var (
 
 // Store is the persistence the token service needs.
 type Store interface {
-	// RecordView writes the event of a view of the token, on condition that the org is live
-	// and its token still at version (ErrTokenChanged otherwise).
-	RecordView(ctx context.Context, orgID string, version int, ev audit.Event) error
+	// RecordView writes the event of a view of the token, on condition that the org is live,
+	// its token still at version (ErrTokenChanged otherwise) and the actor still as read
+	// (orgs.Acting: ErrActorChanged, ErrRolesChanged).
+	RecordView(ctx context.Context, actor orgs.Acting, orgID string, version int, ev audit.Event) error
 	// SaveToken replaces the org's token state from version to next, on condition that the
-	// org is live and the token still at version (ErrTokenChanged: so that of concurrent
-	// regenerations exactly one wins), with the event and the outbox messages.
-	SaveToken(ctx context.Context, orgID string, version int, next State, ev audit.Event, msgs []outbox.Message) error
-	// ResetAuth sets the org's auth epoch to at and replaces its token state as SaveToken does,
-	// in one transaction with the event and the outbox messages.
-	ResetAuth(ctx context.Context, orgID string, at time.Time, version int, next State, ev audit.Event, msgs []outbox.Message) error
+	// org is live, the token still at version (ErrTokenChanged: so that of concurrent
+	// regenerations exactly one wins) and the actor still as read, with the event and the
+	// outbox messages.
+	SaveToken(ctx context.Context, actor orgs.Acting, orgID string, version int, next State, ev audit.Event, msgs []outbox.Message) error
+	// ResetAuth sets the org's auth epoch to at, replaces its token state as SaveToken does and
+	// deletes the org's SCIM token, in one transaction with the event and the outbox messages.
+	ResetAuth(ctx context.Context, actor orgs.Acting, orgID string, at time.Time, version int, next State, ev audit.Event, msgs []outbox.Message) error
 	// SignIn reads, in one round trip, what a tool's sign-in to orgID as email needs; with
 	// the personal token personalID when it is not "".
 	SignIn(ctx context.Context, orgID, email string, minute time.Time, personalID string) (SignIn, error)
-	// RecordUse writes a successful sign-in: the token's last use, the day's counter (of the
-	// org token) and the event, on condition that the token is still at u.Version (a personal
-	// one: still there), the org live and the member as read (ErrSignInChanged otherwise).
+	// RecordUse writes a successful sign-in: the token's last use, the day's counter and the
+	// event, on condition that the token is still at u.Version, the org live and the member as
+	// read (ErrSignInChanged otherwise).
 	RecordUse(ctx context.Context, u Use) error
 	// RecordRejection writes a refused sign-in: the event and the email's failure count of the
 	// minute, which stays below the limit (a RateLimited error when it is reached).
@@ -211,7 +213,7 @@ func (s *Service) View(ctx context.Context, a orgs.Access) (View, error) {
 		return View{}, err
 	}
 	ev := s.event(ctx, a, audit.Security, "token.viewed", fmt.Sprintf("%s viewed the access token of %s", a.Member.Email, a.Org.Name), map[string]any{})
-	if err := s.Store.RecordView(ctx, a.Org.ID, st.Version, ev); err != nil {
+	if err := s.Store.RecordView(ctx, a.Acting(), a.Org.ID, st.Version, ev); err != nil {
 		return View{}, err
 	}
 	return View{Token: tok, State: st}, nil
@@ -236,7 +238,7 @@ func (s *Service) Regenerate(ctx context.Context, a orgs.Access) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	if err := s.Store.SaveToken(ctx, a.Org.ID, before.Version, next, ev, []outbox.Message{notice}); err != nil {
+	if err := s.Store.SaveToken(ctx, a.Acting(), a.Org.ID, before.Version, next, ev, []outbox.Message{notice}); err != nil {
 		return View{}, err
 	}
 	return View{Token: tok, State: next}, nil
@@ -263,7 +265,7 @@ func (s *Service) Reset(ctx context.Context, a orgs.Access) error {
 	if err != nil {
 		return err
 	}
-	return s.Store.ResetAuth(ctx, a.Org.ID, next.CreatedAt, before.Version, next, ev, []outbox.Message{notice, signOut})
+	return s.Store.ResetAuth(ctx, a.Acting(), a.Org.ID, next.CreatedAt, before.Version, next, ev, []outbox.Message{notice, signOut})
 }
 
 // next is the token state that replaces before.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -33,6 +34,9 @@ const (
 	// KindStream: the table's DynamoDB stream, through an event source mapping that reports
 	// batch item failures (local mode: package streamfeed).
 	KindStream Kind = "stream"
+	// KindQueue: the SQS FIFO queue of webhook delivery jobs, through an event source
+	// mapping that reports batch item failures (local mode: package queuefeed).
+	KindQueue Kind = "queue"
 )
 
 // Function is a non-HTTP Lambda function.
@@ -42,8 +46,8 @@ type Function struct {
 	Summary string
 	// Actions are the IAM actions the function needs, as in the route table.
 	Actions []string
-	// Secret marks a function that uses the server's secret (app.Env.Secret).
-	Secret bool
+	// Keys are the server's keys the function uses, by purpose (httpapi.Route.Keys).
+	Keys []string
 	// Build wires the handler once per cold start; it returns a value lambda.Start accepts.
 	Build func(env *app.Env) any
 }
@@ -91,6 +95,7 @@ const (
 	StreamProcessorName    = "stream-processor"
 	PostConfirmationName   = "post-confirmation"
 	PostAuthenticationName = "post-authentication"
+	WebhookDeliveryName    = "webhook-delivery"
 )
 
 // The functions.
@@ -98,27 +103,30 @@ var (
 	ScheduledJob = &Function{
 		Name: ScheduledJobName, Kind: KindSchedule,
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, re-drives the outbox (retries of failed emails, what the stream processor missed), purges deleted orgs",
+		// sqs:SendMessage: the webhook delivery jobs it re-drives go to the delivery queue.
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail",
-			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser"},
+			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser",
+			"sqs:SendMessage"},
 		// The webhook deliveries it re-drives open the endpoints' sealed secrets, and the
-		// outbox's sealed emails (provisioning's credentials and codes) open with it too.
-		Secret: true,
-		Build:  buildScheduledJob,
+		// outbox's sealed emails (provisioning's credentials and codes) open with the sealing key.
+		Keys:  []string{app.KeySealing, app.KeyWebhooks},
+		Build: buildScheduledJob,
 	}
 	StreamProcessor = &Function{
 		Name: StreamProcessorName, Kind: KindStream,
-		Summary: "the stream processor: it does the outbox messages each change writes (emails, later webhook deliveries and the like) and hands new events to the event sink",
+		Summary: "the stream processor: it does the outbox messages each change writes (emails, webhook delivery jobs it queues, and the like) and hands new events to the event sink (the webhooks' fan-out)",
 		// What the outbox handlers read and write: the invite and its token lookup, an
 		// email change, the outbox item itself. The stream's own actions (GetRecords, ...)
 		// are granted on the stream by the stack.
 		// The webhooks' fan-out (a Query of the org's endpoints, a transaction of deliveries)
-		// and their attempts (a BatchGetItem, a Query, a transaction), which open the
-		// endpoints' sealed secrets; an import's chunks, which create users in the pool and
-		// read the job; the sealed emails, which open with the server secret.
+		// and the delivery jobs it sends to the delivery queue (sqs:SendMessage; it makes no
+		// attempt itself); an import's chunks, which create users in the pool and read the
+		// job; the sealed emails, which open with the server secret.
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "ses:SendEmail",
-			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser"},
-		Secret: true,
-		Build:  buildStreamProcessor,
+			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser",
+			"sqs:SendMessage"},
+		Keys:  []string{app.KeySealing, app.KeyWebhooks},
+		Build: buildStreamProcessor,
 	}
 	PostConfirmation = &Function{
 		Name: PostConfirmationName, Kind: KindPostConfirmation,
@@ -130,6 +138,25 @@ var (
 	}
 )
 
+// WebhookDelivery attempts webhook deliveries, one job of the delivery queue at a time per
+// endpoint, the endpoints side by side: the only function that waits on a customer's
+// endpoint (ARCHITECTURE principle 12).
+var WebhookDelivery = &Function{
+	Name: WebhookDeliveryName, Kind: KindQueue,
+	Summary: "the webhook delivery function: it takes delivery jobs from the FIFO queue (one message group per endpoint), makes each attempt and records it, and keeps a retry hidden in the queue until it is due",
+	// An attempt reads the delivery, its endpoint and its event (a BatchGetItem), the chain's
+	// next delivery (a Query) and records the outcome (a transaction: the delivery, the
+	// chain move, the next job's outbox message, an event when a 410 disables the endpoint);
+	// sqs:ChangeMessageVisibility hides a job until it is due, sqs:SendMessage queues the
+	// next job at once (webhooks.Dispatcher.sendNow). The event source mapping's own reads
+	// of the queue are granted on the queue by the stack.
+	Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+		"sqs:ChangeMessageVisibility", "sqs:SendMessage"},
+	// It opens the endpoints' sealed signing secrets.
+	Keys:  []string{app.KeyWebhooks},
+	Build: buildWebhookDelivery,
+}
+
 // PostAuthentication logs each sign-in at the identity provider in the user's orgs.
 var PostAuthentication = &Function{
 	Name: PostAuthenticationName, Kind: KindPostAuthentication,
@@ -138,16 +165,16 @@ var PostAuthentication = &Function{
 	Build:   buildPostAuthentication,
 }
 
-// IAMActions are the IAM actions the function needs: Actions, and reading the server's secret
-// when it is marked Secret.
-func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, f.Secret) }
+// IAMActions are the IAM actions the function needs: Actions, and reading its keys when it
+// has any.
+func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, len(f.Keys) > 0) }
 
 // Grant is what the function's role is given (see httpapi.Route.Grant): the stream
 // processor also reads the table's stream, and the Cognito triggers may have no action on
 // the user pool that invokes them.
 func (f *Function) Grant() iam.Grant {
-	return iam.Grant{Function: f.Name, Actions: f.Actions, AppSecret: f.Secret, Stream: f.Kind == KindStream,
-		PoolTrigger: f.Kind == KindPostConfirmation || f.Kind == KindPostAuthentication}
+	return iam.Grant{Function: f.Name, Actions: f.Actions, Keys: f.Keys, Stream: f.Kind == KindStream,
+		PoolTrigger: f.Kind == KindPostConfirmation || f.Kind == KindPostAuthentication, ConsumesQueue: f.Kind == KindQueue}
 }
 
 // Grants are the grants of every function: the route table's and these.
@@ -163,13 +190,15 @@ func Grants() []iam.Grant {
 }
 
 // Functions lists the non-HTTP functions.
-var Functions = []*Function{ScheduledJob, StreamProcessor, PostConfirmation, PostAuthentication}
+var Functions = []*Function{ScheduledJob, StreamProcessor, WebhookDelivery, PostConfirmation, PostAuthentication}
 
 // ConfigFor returns cfg as function f runs with it: its name as the SDK app id, and adaptive
 // retries for the background functions, which can wait out throttling.
 func ConfigFor(f *Function, cfg app.Config) app.Config {
 	cfg.AppID = f.Name
-	cfg.AdaptiveRetry = f.Kind == KindSchedule || f.Kind == KindStream
+	// The function holds only its own keys, in local mode as in AWS.
+	cfg.Keys = append([]string{}, f.Keys...)
+	cfg.AdaptiveRetry = f.Kind == KindSchedule || f.Kind == KindStream || f.Kind == KindQueue
 	return cfg
 }
 
@@ -212,10 +241,16 @@ func buildPostConfirmation(env *app.Env) any {
 			ID: attrs["sub"], Email: attrs["email"], EmailVerified: attrs["email_verified"] == "true", Name: attrs["name"],
 		})
 		if err != nil {
+			// Returned, so that Lambda counts it in the function's Errors metric, which the
+			// stack alarms on: a failure that is only logged reaches no one. The price: the
+			// user's ConfirmSignUp answers UserLambdaValidationException, and the front end
+			// shows an error at the step where the account is made. Nothing is lost or half
+			// done: the creation is idempotent (a second confirmation, or the user's first API
+			// call, which creates the same account through Orgs.Account, finishes it), and a
+			// failure here means the table is failing, when no API call would work either.
 			env.Log.ErrorContext(ctx, "post-confirmation: create account", slog.String("user", attrs["sub"]), slog.Any("error", err))
+			return ev, fmt.Errorf("post-confirmation: create the account of %s: %w", attrs["sub"], err)
 		}
-		// The account is also created on the user's first API call, so a failure here must not
-		// block the sign-up: the error is logged, not returned.
 		return ev, nil
 	}
 }
@@ -239,7 +274,7 @@ func buildPostAuthentication(env *app.Env) any {
 		var ev postAuthentication
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			env.Log.ErrorContext(ctx, "post-authentication: decode event", slog.Any("error", err))
-			return raw, nil
+			return raw, fmt.Errorf("post-authentication: decode the event: %w", err)
 		}
 		attrs := ev.Request.UserAttributes
 		ip := ""
@@ -247,10 +282,16 @@ func buildPostAuthentication(env *app.Env) any {
 			ip = ev.Request.UserContextData.IPAddress
 		}
 		if err := log.SignedIn(ctx, attrs["sub"], attrs["email"], ip); err != nil {
+			// Returned, so that Lambda counts it in the function's Errors metric, which the
+			// stack alarms on. Cognito then refuses this sign-in (InitiateAuth answers
+			// UserLambdaValidationException and issues no tokens): a sign-in the orgs' event
+			// logs can't record doesn't happen. The store is the one every API call needs, so
+			// while it fails the user could do nothing with the tokens anyway; the SDK has
+			// already retried what was retryable.
 			env.Log.ErrorContext(ctx, "post-authentication: log sign-in", slog.String("user", attrs["sub"]), slog.Any("error", err))
+			return raw, fmt.Errorf("post-authentication: log the sign-in of %s: %w", attrs["sub"], err)
 		}
-		// A failure to log must not refuse the sign-in: Cognito would fail it. The event is
-		// answered back unchanged, as Cognito expects.
+		// The event is answered back unchanged, as Cognito expects.
 		return raw, nil
 	}
 }

@@ -87,3 +87,31 @@ func TestScheduledJobRunsOnItsEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPoolTriggersThatFailReturnTheirError: a trigger that could not do its work returns the
+// error, so that Lambda counts it in the Errors metric the stack alarms on (a failure only
+// logged reaches no one). The table here does not exist: every DynamoDB call fails.
+func TestPoolTriggersThatFailReturnTheirError(t *testing.T) {
+	env := newEnv(t)
+	env.Config.TableName = "no-such-table"
+	ctx := context.Background()
+
+	confirm := PostConfirmation.Build(env).(func(context.Context, events.CognitoEventUserPoolsPostConfirmation) (events.CognitoEventUserPoolsPostConfirmation, error))
+	var ev events.CognitoEventUserPoolsPostConfirmation
+	readEvent(t, "post-confirmation.json", &ev)
+	if _, err := confirm(ctx, ev); err == nil {
+		t.Error("post-confirmation: no error while the account could not be created")
+	}
+
+	signIn := PostAuthentication.Build(env).(func(context.Context, json.RawMessage) (json.RawMessage, error))
+	raw, err := os.ReadFile("../../events/post-authentication.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signIn(ctx, raw); err == nil {
+		t.Error("post-authentication: no error while the sign-in could not be logged")
+	}
+	if _, err := signIn(ctx, json.RawMessage(`{"request":`)); err == nil {
+		t.Error("post-authentication: no error on an event it could not read")
+	}
+}

@@ -46,52 +46,80 @@ type Poster interface {
 	Post(ctx context.Context, url string, header http.Header, body []byte) safehttp.Result
 }
 
+// Queue is where delivery jobs wait for the delivery function (webhook-delivery): in AWS an
+// SQS FIFO queue (package sqs), whose message groups are received in order, one message of a
+// group at a time, the groups side by side. Send puts body at the end of group; a dedupID
+// sent in the last minutes is dropped, so a job sent twice is queued once.
+type Queue interface {
+	Send(ctx context.Context, group, dedupID string, body []byte) error
+}
+
 // Dispatcher fans events out into deliveries and attempts them: the stream processor's event
-// sink and the KindDelivery outbox handler.
+// sink (Sink), the KindDelivery outbox handler (Enqueue), and the delivery function's work
+// (Work). Nothing here waits on a customer's endpoint except an attempt itself, made by the
+// delivery function, never by the stream processor or the scheduled job (see Enqueue).
 type Dispatcher struct {
 	Store  Store
 	Client Poster
+	// Queue takes the jobs that Enqueue hands over.
+	Queue Queue
 	// Key opens the endpoints' sealed secrets.
 	Key   seal.Key
 	Now   func() time.Time
 	NewID func() string
 	Log   *slog.Logger
-	// Wait, when set, lets an attempt wait for a retry due soon (the first one, 5 s on) and
-	// make it itself, so that it comes on time however seldom the scheduled job runs; it
-	// reports false when ctx ended first. The retry's message stays as a safety net: once
-	// the attempt is made, the message finds its delivery moved on and does nothing.
-	Wait func(ctx context.Context, d time.Duration) bool
 }
 
-// MaxInlineWait is the longest wait for a retry that an attempt makes itself (see
-// Dispatcher.Wait); longer ones are the outbox's, re-driven when due.
-const MaxInlineWait = 10 * time.Second
-
-// Sleep waits d unless ctx ends first: the Dispatcher.Wait of the deployed functions.
-func Sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
+// Group is the queue's message group of the job: one per endpoint for its chain, so that an
+// endpoint's deliveries are attempted one at a time in the order of the events, and a
+// retry that is not due yet holds back that endpoint alone. A redelivery (asked for by a
+// person, "one more attempt now") and a delivery outside the chain (ModeAlone) have groups
+// of their own, so that neither waits behind the chain's retries nor holds the chain back.
+func (j Job) Group() string {
+	switch j.Mode {
+	case ModeRedeliver:
+		return j.OrgID + "/" + j.WebhookID + "/redeliver"
+	case ModeAlone:
+		return j.OrgID + "/" + j.WebhookID + "/" + j.EventID
 	}
+	return j.OrgID + "/" + j.WebhookID
 }
 
-// canWait reports whether an attempt may wait d and make another attempt before ctx's
-// deadline, with a margin for recording it.
-func (d *Dispatcher) canWait(ctx context.Context, wait time.Duration) bool {
-	if d.Wait == nil || wait > MaxInlineWait {
-		return false
-	}
-	deadline, ok := ctx.Deadline()
-	return !ok || time.Until(deadline) > wait+safehttp.Timeout+5*time.Second
-}
+// NotDue is what Deliver answers for a job whose delivery's next attempt is later (a retry
+// sent to the queue at once, kept there until its time): the queue hides the job until At
+// (sqs.Deferred), which holds back the endpoint's group and no other.
+type NotDue struct{ At time.Time }
+
+func (e *NotDue) Error() string    { return "webhook delivery not due until " + e.At.Format(time.RFC3339) }
+func (e *NotDue) Until() time.Time { return e.At }
 
 // Handlers returns the outbox handlers of webhook deliveries.
 func (d *Dispatcher) Handlers() outbox.Handlers {
-	return outbox.Handlers{KindDelivery: d.Deliver}
+	return outbox.Handlers{KindDelivery: d.Enqueue}
+}
+
+// Enqueue is the outbox handler of KindDelivery, run by the stream processor (and, for what
+// it missed, by the scheduled job): it hands the job to the queue, in its endpoint's group,
+// and returns. It never attempts a delivery: an endpoint that is slow or never answers must
+// not hold the stream's shard, on which other orgs' emails and deliveries wait (ARCHITECTURE
+// principle 12). The outbox message's id deduplicates the send.
+func (d *Dispatcher) Enqueue(ctx context.Context, m outbox.Message) error {
+	var job Job
+	if err := m.Decode(&job); err != nil {
+		return outbox.Permanent(err)
+	}
+	return d.Queue.Send(ctx, job.Group(), m.ID, m.Body)
+}
+
+// Work is the delivery function's work on one queue message: the job it carries (Deliver).
+// A body that is not a job is logged and dropped: it would fail the same way again.
+func (d *Dispatcher) Work(ctx context.Context, body []byte) error {
+	var job Job
+	if err := json.Unmarshal(body, &job); err != nil || job.WebhookID == "" {
+		d.Log.ErrorContext(ctx, "webhook job dropped: not a job", "error", err)
+		return nil
+	}
+	return d.Deliver(ctx, job)
 }
 
 // maxChainRetries bounds how often a write is tried again after a concurrent move of a chain.
@@ -119,9 +147,17 @@ func (d *Dispatcher) Sink(ctx context.Context, ev audit.Event) error {
 			return nil
 		case errors.Is(err, ErrChainMoved):
 			continue
-		default:
+		case err != nil:
 			return err
 		}
+		var jobs []outbox.Message
+		for _, f := range fans {
+			if f.Message != nil {
+				jobs = append(jobs, *f.Message)
+			}
+		}
+		d.sendNow(ctx, jobs)
+		return nil
 	}
 	return fmt.Errorf("webhooks: fan-out of event %s: chains kept moving", ev.ID)
 }
@@ -165,14 +201,16 @@ func (d *Dispatcher) fans(ev audit.Event, eps []Endpoint) ([]Fan, error) {
 	return fans, nil
 }
 
-// Deliver is the outbox handler of KindDelivery: one attempt of one delivery, and what
-// follows it (a retry, the next delivery of the chain, disabling an endpoint that answered
-// 410). A job that finds its delivery moved on does nothing, so a duplicate is harmless.
-func (d *Dispatcher) Deliver(ctx context.Context, m outbox.Message) error {
-	var job Job
-	if err := m.Decode(&job); err != nil {
-		return outbox.Permanent(err)
-	}
+// Deliver runs one job taken from the queue: one attempt of one delivery, and what follows
+// it (a retry, the next delivery of the chain, disabling an endpoint that answered 410). A
+// job that finds its delivery moved on does nothing, so a duplicate is harmless. A job
+// whose delivery is pending with its next attempt later (a retry) is answered NotDue, and
+// waits in the queue, not here.
+//
+// What follows an attempt is written as outbox messages, ready at once: the stream
+// processor hands them to the queue (Enqueue). A retry's time is the delivery's
+// NextAttemptAt, kept in the table; the queue keeps the job hidden until then.
+func (d *Dispatcher) Deliver(ctx context.Context, job Job) error {
 	st, err := d.Store.Attempt(ctx, job.OrgID, job.WebhookID, job.EventID)
 	if err != nil {
 		return err
@@ -194,9 +232,12 @@ func (d *Dispatcher) Deliver(ctx context.Context, m outbox.Message) error {
 		}
 		return nil
 	}
+	now := d.Now().UTC()
+	if job.Mode != ModeRedeliver && del.NextAttemptAt.After(now) {
+		return &NotDue{At: del.NextAttemptAt}
+	}
 	after := del
 	var messages []outbox.Message
-	now := d.Now().UTC()
 	disable := false
 	switch {
 	case ep == nil:
@@ -226,7 +267,8 @@ func (d *Dispatcher) Deliver(ctx context.Context, m outbox.Message) error {
 			if err != nil {
 				return err
 			}
-			retry.NotBefore = after.NextAttemptAt
+			// Ready at once: the queue, not the outbox, keeps it until NextAttemptAt.
+			retry.NotBefore = now
 			messages = append(messages, retry)
 		}
 		d.Log.InfoContext(ctx, "webhook attempt", "orgId", job.OrgID, "webhookId", job.WebhookID, "eventId", job.EventID,
@@ -242,13 +284,32 @@ func (d *Dispatcher) Deliver(ctx context.Context, m outbox.Message) error {
 		rec.Chain = &ChainMove{OrgID: job.OrgID, WebhookID: job.WebhookID, Disable: true}
 		rec.Event = d.disabledEvent(ctx, *ep)
 	}
-	if err := d.recordIgnoringStale(ctx, rec); err != nil || len(messages) == 0 {
+	if err := d.Store.RecordAttempt(ctx, rec); err != nil {
+		if errors.Is(err, ErrStale) {
+			return nil
+		}
 		return err
 	}
-	if wait := after.NextAttemptAt.Sub(now); d.canWait(ctx, wait) && d.Wait(ctx, wait) {
-		return d.Deliver(ctx, messages[0])
-	}
+	d.sendNow(ctx, messages)
 	return nil
+}
+
+// sendNow hands jobs just written with their change (the first attempts of a fan-out, the
+// chain's next delivery, a retry) to the queue at once, rather than after the table's
+// stream has brought their outbox messages round to the stream processor: that saves a
+// trip through the stream on an endpoint's path, which the other orgs' work shares. The
+// outbox message stays the guarantee: the stream processor queues it too, which the queue
+// drops as a duplicate of the same id (its deduplication window is 5 minutes; a job queued
+// twice later finds its delivery moved on and does nothing). A failed send is only logged.
+func (d *Dispatcher) sendNow(ctx context.Context, jobs []outbox.Message) {
+	if d.Queue == nil {
+		return
+	}
+	for _, m := range jobs {
+		if err := d.Enqueue(ctx, m); err != nil {
+			d.Log.WarnContext(ctx, "webhook job not queued now; its outbox message will", "id", m.ID, "error", err)
+		}
+	}
 }
 
 // recordAdvance records the head's outcome and moves the chain to the next delivery, trying
@@ -274,6 +335,10 @@ func (d *Dispatcher) recordAdvance(ctx context.Context, job Job, before, after D
 			rec.Messages = []outbox.Message{m}
 		}
 		err = d.Store.RecordAttempt(ctx, rec)
+		if err == nil {
+			d.sendNow(ctx, rec.Messages)
+			return nil
+		}
 		if !errors.Is(err, ErrChainMoved) {
 			if errors.Is(err, ErrStale) {
 				return nil

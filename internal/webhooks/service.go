@@ -13,6 +13,7 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/seal"
 	"github.com/vendorportal/orgs/internal/webhooks/safehttp"
 	"github.com/vendorportal/orgs/internal/webhooks/signature"
@@ -37,15 +38,17 @@ type Store interface {
 	// Endpoints returns the org's endpoints, oldest first, read consistently in one Query.
 	Endpoints(ctx context.Context, orgID string) ([]Endpoint, error)
 	// CreateEndpoint writes a new endpoint, counts it against MaxEndpoints (ErrTooMany) and
-	// writes the event.
-	CreateEndpoint(ctx context.Context, ep Endpoint, ev audit.Event) error
+	// writes the event. Like every write of an endpoint it holds only while the actor is as
+	// read (orgs.Acting: still an active member in that role, the org's custom roles
+	// unchanged, the org live).
+	CreateEndpoint(ctx context.Context, actor orgs.Acting, ep Endpoint, ev audit.Event) error
 	// UpdateEndpoint writes the fields that differ between before and after, each on condition
 	// that it is still as before (ErrChanged otherwise, NotFound when the endpoint is gone),
 	// with the event.
-	UpdateEndpoint(ctx context.Context, before, after Endpoint, ev audit.Event) error
+	UpdateEndpoint(ctx context.Context, actor orgs.Acting, before, after Endpoint, ev audit.Event) error
 	// DeleteEndpoint deletes the endpoint (NotFound when it is gone already), frees its place
 	// among MaxEndpoints and writes the event. Its deliveries expire on their own.
-	DeleteEndpoint(ctx context.Context, ep Endpoint, ev audit.Event) error
+	DeleteEndpoint(ctx context.Context, actor orgs.Acting, ep Endpoint, ev audit.Event) error
 	// Deliveries returns a page of the endpoint's deliveries, newest first.
 	Deliveries(ctx context.Context, orgID, webhookID string, p paging.Request) (DeliveryPage, error)
 	// Redeliver writes m (an attempt of d) and the event, on condition that d's attempts and
@@ -145,6 +148,9 @@ func (s *Service) List(ctx context.Context, a orgs.Access) ([]Endpoint, error) {
 
 // Create adds an endpoint and returns it with its secret, which is shown only now.
 func (s *Service) Create(ctx context.Context, a orgs.Access, in Input) (Endpoint, signature.Secret, error) {
+	if err := maySendEvents(a); err != nil {
+		return Endpoint{}, "", err
+	}
 	url, err := s.checkURL(ctx, in.URL)
 	if err != nil {
 		return Endpoint{}, "", err
@@ -165,7 +171,7 @@ func (s *Service) Create(ctx context.Context, a orgs.Access, in Input) (Endpoint
 	}
 	ev := s.event(ctx, a, ep, "webhook.created", fmt.Sprintf("%s added the webhook %s", a.Member.Email, describeEndpoint(ep)),
 		map[string]any{"url": Redacted(ep.URL), "events": ep.Events, "description": ep.Description})
-	if err := s.Store.CreateEndpoint(ctx, ep, ev); err != nil {
+	if err := s.Store.CreateEndpoint(ctx, a.Acting(), ep, ev); err != nil {
 		return Endpoint{}, "", err
 	}
 	return ep, secret, nil
@@ -173,6 +179,9 @@ func (s *Service) Create(ctx context.Context, a orgs.Access, in Input) (Endpoint
 
 // Update changes an endpoint; a change that changes nothing writes nothing.
 func (s *Service) Update(ctx context.Context, a orgs.Access, p Patch) (Endpoint, error) {
+	if err := maySendEvents(a); err != nil {
+		return Endpoint{}, err
+	}
 	before, err := EndpointOf(a)
 	if err != nil {
 		return Endpoint{}, err
@@ -220,7 +229,7 @@ func (s *Service) Update(ctx context.Context, a orgs.Access, p Patch) (Endpoint,
 	}
 	slices.Sort(fields)
 	ev := s.event(ctx, a, after, "webhook.updated", fmt.Sprintf("%s changed %s of the webhook %s", a.Member.Email, strings.Join(fields, ", "), Redacted(after.URL)), changes)
-	if err := s.Store.UpdateEndpoint(ctx, before, after, ev); err != nil {
+	if err := s.Store.UpdateEndpoint(ctx, a.Acting(), before, after, ev); err != nil {
 		return Endpoint{}, err
 	}
 	return after, nil
@@ -234,12 +243,15 @@ func (s *Service) Delete(ctx context.Context, a orgs.Access) error {
 	}
 	ev := s.event(ctx, a, ep, "webhook.deleted", fmt.Sprintf("%s deleted the webhook %s", a.Member.Email, describeEndpoint(ep)),
 		map[string]any{"url": Redacted(ep.URL), "events": ep.Events})
-	return s.Store.DeleteEndpoint(ctx, ep, ev)
+	return s.Store.DeleteEndpoint(ctx, a.Acting(), ep, ev)
 }
 
 // RotateSecret gives the endpoint a new secret, returned only now. The old one keeps signing
 // deliveries, next to the new one, for RotationOverlap; a secret rotated out earlier stops.
 func (s *Service) RotateSecret(ctx context.Context, a orgs.Access) (signature.Secret, error) {
+	if err := maySendEvents(a); err != nil {
+		return "", err
+	}
 	before, err := EndpointOf(a)
 	if err != nil {
 		return "", err
@@ -252,10 +264,20 @@ func (s *Service) RotateSecret(ctx context.Context, a orgs.Access) (signature.Se
 	ev := s.event(ctx, a, after, "webhook.secret_rotated",
 		fmt.Sprintf("%s rotated the secret of the webhook %s; the old one signs too until %s", a.Member.Email, Redacted(after.URL), after.PreviousUntil.Format(time.RFC3339)),
 		map[string]any{"previousSecretValidUntil": after.PreviousUntil.Format(time.RFC3339)})
-	if err := s.Store.UpdateEndpoint(ctx, before, after, ev); err != nil {
+	if err := s.Store.UpdateEndpoint(ctx, a.Acting(), before, after, ev); err != nil {
 		return "", err
 	}
 	return secret, nil
+}
+
+// maySendEvents is the standing that creating or changing an endpoint needs besides the
+// route's settings.manage: an endpoint sends the org's events out, so whoever points one
+// somewhere, or takes its secret, must be allowed to read them (events.read).
+func maySendEvents(a orgs.Access) error {
+	if !a.Allows(roles.EventsRead) {
+		return apperr.New(apperr.Forbidden, "a webhook sends the organization's events out: creating or changing one needs events.read besides settings.manage")
+	}
+	return nil
 }
 
 // Secret opens the endpoint's current secret: for answering a repeated creation with what

@@ -50,9 +50,10 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// queue is the outbox as the tests see it: the store below puts every message written with
-// a webhook write here, and pump hands the due ones to the dispatcher, as the stream
-// processor and the scheduled job do.
+// queue is the outbox and the delivery queue as the tests see them: the store below puts
+// every message written with a webhook write here, and pump hands the due ones to the
+// dispatcher, as the delivery function does with the jobs the stream processor queues; a job
+// the dispatcher answers NotDue is held back until its time, as the queue keeps it hidden.
 type queue struct {
 	mu   sync.Mutex
 	msgs []outbox.Message
@@ -276,7 +277,17 @@ func (r *rig) pump() (ran, maxCalls int) {
 		}
 		for _, m := range due {
 			ctx, calls := dynamo.WithCallCounter(context.Background())
-			if err := r.disp.Deliver(ctx, m); err != nil {
+			var job webhooks.Job
+			if err := m.Decode(&job); err != nil {
+				r.t.Fatal(err)
+			}
+			var later *webhooks.NotDue
+			switch err := r.disp.Deliver(ctx, job); {
+			case errors.As(err, &later):
+				m.NotBefore = later.Until()
+				r.q.add(m)
+				continue
+			case err != nil:
 				r.t.Fatal(err)
 			}
 			ran++
@@ -778,36 +789,90 @@ func TestAnEndpointChangedMeanwhileIsAConflictNotALostUpdate(t *testing.T) {
 	}
 }
 
-func TestTheFirstRetryComesOnTimeWithoutTheScheduledJob(t *testing.T) {
+// The retry's job is ready for the queue at once, whatever the scheduled job's interval, and
+// the delivery keeps its time: the job taken early makes no attempt and says when it is due,
+// so that the queue hides it until then (and holds back that endpoint alone).
+func TestARetryIsQueuedAtOnceAndAttemptedOnlyWhenDue(t *testing.T) {
 	r := newRig(t)
-	var waited []time.Duration
-	r.disp.Wait = func(_ context.Context, d time.Duration) bool {
-		waited = append(waited, d)
-		r.clock.Advance(d)
-		return true
-	}
-	rc := newReceiver(t, 500, 500)
+	rc := newReceiver(t, 500)
 	ep, _ := r.endpoint(rc.URL, "org.updated")
 	r.change("Acme 2")
 	r.sinkNew()
-	// One run of the first message: the attempt, the 5 s wait, the retry; the next retry (5
-	// min on) is left to the outbox.
-	m := r.q.due(r.clock.Now())
-	for _, m := range m {
-		if err := r.disp.Deliver(context.Background(), m); err != nil {
+	first := r.q.due(r.clock.Now())
+	if len(first) != 1 {
+		t.Fatalf("%d first jobs", len(first))
+	}
+	var job webhooks.Job
+	if err := first[0].Decode(&job); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.disp.Deliver(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	retry := r.q.due(r.clock.Now())
+	if len(retry) != 1 || retry[0].NotBefore.After(r.clock.Now()) {
+		t.Fatalf("the retry's job is not ready for the queue at once: %+v", retry)
+	}
+	if err := retry[0].Decode(&job); err != nil {
+		t.Fatal(err)
+	}
+	due := r.clock.Now().Add(5 * time.Second)
+	r.clock.Advance(4 * time.Second)
+	var later *webhooks.NotDue
+	if err := r.disp.Deliver(context.Background(), job); !errors.As(err, &later) || !later.Until().Equal(due) {
+		t.Fatalf("a retry taken early: %v, want NotDue until %s", err, due)
+	}
+	if got := len(rc.received()); got != 1 {
+		t.Fatalf("a retry taken early made an attempt: %d received", got)
+	}
+	r.clock.Advance(time.Second)
+	if err := r.disp.Deliver(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	if d := r.deliveries(ep)[0]; len(rc.received()) != 2 || d.Status != webhooks.Succeeded || d.Attempts != 2 {
+		t.Errorf("after the retry's time: %d received, %+v", len(rc.received()), d)
+	}
+}
+
+// sent is a webhooks.Queue that keeps what it was sent.
+type sent struct {
+	mu   sync.Mutex
+	msgs []string // group, dedup id
+}
+
+func (s *sent) Send(_ context.Context, group, dedupID string, _ []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.msgs = append(s.msgs, group+" "+dedupID)
+	return nil
+}
+
+// The outbox handler of deliveries only queues the job, in its endpoint's group, with the
+// outbox message's id as the deduplication id: it attempts nothing, so the stream processor
+// never waits on an endpoint.
+func TestEnqueuePutsAJobInItsEndpointsGroupWithoutAnAttempt(t *testing.T) {
+	r := newRig(t)
+	rc := newReceiver(t)
+	ep, _ := r.endpoint(rc.URL, "org.updated")
+	r.change("Acme 2")
+	r.sinkNew()
+	q := &sent{}
+	r.disp.Queue = q
+	msgs := r.q.due(r.clock.Now())
+	for _, m := range msgs {
+		if err := r.disp.Enqueue(context.Background(), m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := len(rc.received()); got != 2 || !slices.Equal(waited, []time.Duration{5 * time.Second}) {
-		t.Fatalf("received %d, waited %v", got, waited)
+	want := []string{r.orgID + "/" + ep.ID + " " + msgs[0].ID}
+	if len(msgs) != 1 || !slices.Equal(q.msgs, want) || len(rc.received()) != 0 {
+		t.Errorf("queued %v (want %v), %d received", q.msgs, want, len(rc.received()))
 	}
-	if d := r.deliveries(ep)[0]; d.Attempts != 2 || d.Status != webhooks.Pending || !d.NextAttemptAt.Equal(r.clock.Now().Add(5*time.Minute)) {
-		t.Errorf("%+v", d)
-	}
-	// The 5 s message left as a safety net does nothing now.
-	r.pump()
-	if got := len(rc.received()); got != 2 {
-		t.Errorf("the safety-net message attempted again: %d", got)
+	redeliver := webhooks.Job{OrgID: "o", WebhookID: "w", EventID: "e", Mode: webhooks.ModeRedeliver}
+	alone := webhooks.Job{OrgID: "o", WebhookID: "w", EventID: "e", Mode: webhooks.ModeAlone}
+	chain := webhooks.Job{OrgID: "o", WebhookID: "w", EventID: "e", Mode: webhooks.ModeChain}
+	if redeliver.Group() == chain.Group() || alone.Group() == chain.Group() {
+		t.Errorf("a redelivery or a delivery outside the chain waits in the chain's group")
 	}
 }
 

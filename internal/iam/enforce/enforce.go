@@ -346,7 +346,7 @@ func deref(s *string) string {
 
 // Local returns an Enforcer of the grants on the resources of local mode and the tests as cfg
 // names them: its table (and streamARN, the table's stream), its sender identity, its user
-// pool, its server secret (APP_SECRET_ARN, or one named "app-secret") and the other secrets
+// pool, the server's keys (their ARNs, or secrets named by their purposes) and the other secrets
 // by their names, all in cfg's region and iam.LocalAccount.
 func Local(cfg app.Config, streamARN string, grants ...iam.Grant) *Enforcer {
 	region, account := cfg.Region, iam.LocalAccount
@@ -355,12 +355,22 @@ func Local(cfg app.Config, streamARN string, grants ...iam.Grant) *Enforcer {
 		Stream:       streamARN,
 		MailIdentity: iam.MailIdentityARN(region, account, bareAddress(cfg.MailFrom)),
 		UserPool:     iam.UserPoolARN(region, account, cfg.UserPoolID),
-		AppSecret:    iam.SecretARN(region, account, cmp.Or(cfg.SecretARN, "app-secret")),
+		Keys:         map[string]string{},
 		Secrets:      map[string]string{},
 	}
+	// The webhook delivery queue, named as the enforcer names an SQS call's queue (the last
+	// part of its URL); local mode's queue name when cfg names none.
+	queue := "webhook-deliveries.fifo"
+	if cfg.WebhookQueueURL != "" {
+		queue = cfg.WebhookQueueURL[strings.LastIndex(cfg.WebhookQueueURL, "/")+1:]
+	}
+	res.WebhookQueue = "arn:aws:sqs:" + region + ":" + account + ":" + queue
 	if res.Stream == "" {
 		// No stream read in this process: none may be read.
 		res.Stream = "arn:aws:dynamodb:" + region + ":" + account + ":table/" + cfg.TableName + "/stream/none"
+	}
+	for _, k := range app.Keys() {
+		res.Keys[k] = iam.SecretARN(region, account, cmp.Or(cfg.KeyARNs[k], k))
 	}
 	for _, g := range grants {
 		for _, name := range g.Secrets {

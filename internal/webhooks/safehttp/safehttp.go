@@ -6,8 +6,8 @@
 // actually connects to once more, no proxy from the environment is used, redirects are not
 // followed, an attempt ends after Timeout, and only a few bytes of the answer are read.
 //
-// Local development may allow http and https to 127.0.0.1 and localhost (AllowLoopback), and
-// nothing else of the loopback or private ranges.
+// Local development may allow http://127.0.0.1:<port>/ and http://localhost:<port>/ with an
+// explicit port (AllowLoopback), and nothing else of the loopback or private ranges.
 package safehttp
 
 import (
@@ -54,8 +54,9 @@ type Resolver interface {
 type Client struct {
 	// Resolver resolves host names; net.DefaultResolver when nil.
 	Resolver Resolver
-	// AllowLoopback lets http:// and https:// URLs to 127.0.0.1 and localhost through: local
-	// mode's ALLOW_LOOPBACK_WEBHOOKS, never on in the deployed stack.
+	// AllowLoopback lets http://127.0.0.1:<port>/… and http://localhost:<port>/… through,
+	// with an explicit port: local mode's ALLOW_LOOPBACK_WEBHOOKS, never on in the deployed
+	// stack. Other loopback forms (https://localhost/, no port) stay refused.
 	AllowLoopback bool
 	// Timeout overrides the package's Timeout when set (tests).
 	Timeout time.Duration
@@ -87,7 +88,7 @@ func (c *Client) Check(ctx context.Context, raw string) (Target, error) {
 			return Target{}, refused("the port must be a number from 1 to 65535")
 		}
 	}
-	if c.AllowLoopback && (u.Scheme == "http" || u.Scheme == "https") && isLocalHost(host) {
+	if c.AllowLoopback && u.Scheme == "http" && u.Port() != "" && isLocalHost(host) {
 		return Target{URL: u, Addrs: []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}, loopback: true}, nil
 	}
 	if u.Scheme != "https" {

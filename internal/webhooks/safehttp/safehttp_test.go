@@ -108,14 +108,18 @@ func TestCheckRefusesWhatIsNotAnHTTPSURL(t *testing.T) {
 	}
 }
 
+// Local mode allows exactly the contract's development forms: http to 127.0.0.1 or localhost
+// with an explicit port. https://localhost/ and the other loopback forms stay refused.
 func TestLoopbackModeAllowsOnlyLocalhostAnd127001(t *testing.T) {
 	c := &Client{Resolver: &fakeResolver{addrs: []string{"10.0.0.1"}}, AllowLoopback: true}
-	for _, raw := range []string{"http://127.0.0.1:8080/hook", "http://localhost:9000/", "https://localhost:9443/"} {
+	for _, raw := range []string{"http://127.0.0.1:8080/hook", "http://localhost:9000/", "http://LOCALHOST:9000/x"} {
 		if _, err := c.Check(context.Background(), raw); err != nil {
 			t.Errorf("%s: %v", raw, err)
 		}
 	}
-	for _, raw := range []string{"http://127.0.0.2:8080/", "http://[::1]:8080/", "http://10.0.0.1/", "http://internal.example.com/", "https://169.254.169.254/"} {
+	for _, raw := range []string{"http://127.0.0.2:8080/", "http://[::1]:8080/", "http://10.0.0.1/", "http://internal.example.com/", "https://169.254.169.254/",
+		"https://localhost/", "https://localhost:9443/", "https://127.0.0.1/", "https://127.0.0.1:8443/", "http://localhost/", "http://127.0.0.1/",
+		"http://localhost:/", "http://localhost.:8080/", "https://app.localhost:8443/", "http://0.0.0.0:8080/", "http://127.1:8080/"} {
 		if _, err := c.Check(context.Background(), raw); !errors.Is(err, ErrRefused) {
 			t.Errorf("%s: %v", raw, err)
 		}

@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/scim"
+)
+
+// groupPatchNaming is a group PATCH of op ("add" or "remove") naming ids as members.
+func groupPatchNaming(op string, ids []string) string {
+	vals := make([]string, len(ids))
+	for i, id := range ids {
+		vals[i] = `{"value":"` + id + `"}`
+	}
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"` + op + `","path":"members","value":[` + strings.Join(vals, ",") + `]}]}`
+}
+
+// strangerIDs are n user ids of the identity provider's shape that are no one's.
+func strangerIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+	}
+	return ids
+}
+
+// The attack of issue 21, finding 8: a group PATCH naming 5,000 members under a forged token
+// made DynamoDB read every one of them (51 round trips) before the 401. The token is checked
+// first: a forged or revoked token costs one round trip whatever the body names.
+func TestSCIMForgedOrRevokedTokenCostsOneReadWhateverTheBody(t *testing.T) {
+	a := newAPI(t)
+	ada := person("ada")
+	org := a.org(ada, "Acme")
+	tok := a.scimToken(ada, org)
+	// The forged token names the real org and maker; only its secret is wrong.
+	forged := tok[:len(tok)-43] + strings.Repeat("A", 43)
+	body := groupPatchNaming("add", strangerIDs(5_000))
+
+	r := a.scim(ScimPatchGroup, forged, map[string]string{"id": "admin"}, nil, body)
+	if r.status != 401 || r.calls != 1 {
+		t.Errorf("forged token naming 5,000 members: %d in %d DynamoDB calls, want 401 in 1 (%s)", r.status, r.calls, r.body)
+	}
+	if d := a.do(RevokeScimToken, &ada, map[string]string{"orgId": org}, nil, ""); d.status != 204 {
+		t.Fatalf("revoke: %d %s", d.status, d.body)
+	}
+	r = a.scim(ScimPatchGroup, tok, map[string]string{"id": "admin"}, nil, body)
+	if r.status != 401 || r.calls != 1 {
+		t.Errorf("revoked token naming 5,000 members: %d in %d DynamoDB calls, want 401 in 1 (%s)", r.status, r.calls, r.body)
+	}
+}
+
+// A group PATCH names at most 1,000 members: beyond, 400 after the token's one read, no member
+// read; a good token's change past what one read carries still finds every member it names.
+func TestSCIMGroupPatchNamesAtMostAThousandMembers(t *testing.T) {
+	a := newAPI(t)
+	ada, bob := person("ada"), person("bob")
+	org := a.org(ada, "Acme")
+	a.member(org, bob, roles.ViewerAdmin)
+	tok := a.scimToken(ada, org)
+
+	r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, groupPatchNaming("add", strangerIDs(scim.MaxGroupPatchMembers+1)))
+	if r.status != 400 || r.calls != 1 || !strings.Contains(r.body, "tooMany") {
+		t.Errorf("a PATCH naming 1,001 members: %d in %d DynamoDB calls, want 400 tooMany in 1 (%s)", r.status, r.calls, r.body)
+	}
+	// The same stranger named 1,001 times is one member named.
+	same := make([]string, scim.MaxGroupPatchMembers+1)
+	for i := range same {
+		same[i] = bob.ID
+	}
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, groupPatchNaming("add", same)); r.status != 200 {
+		t.Errorf("a PATCH naming one member 1,001 times: %d %s", r.status, r.body)
+	}
+
+	// Bob named past the members read with the token: read after it, and removed from the group.
+	ids := strangerIDs(scim.MaxGroupPatchMembers - 1)
+	ids[scim.MembersReadWithToken+40] = bob.ID
+	if r := a.scim(ScimPatchGroup, tok, map[string]string{"id": "viewer_admin"}, nil, groupPatchNaming("remove", ids)); r.status != 200 {
+		t.Fatalf("removing bob among 999 names: %d %s", r.status, r.body)
+	}
+	if m := a.memberOf(org, bob); m.Role != roles.User {
+		t.Errorf("bob named at %d of a removal: role %s, want user", scim.MembersReadWithToken+40, m.Role)
+	}
+}
