@@ -39,6 +39,15 @@ type Entitlement struct {
 // not told.
 var errWrongPair = apperr.New(apperr.Unauthenticated, "the email and token do not match")
 
+// errNoProductsAccess answers a pair that does match, the org's current token and a member's
+// email, whose member's role does not allow products.access (support_only): "do not match"
+// would send them after the wrong cause. Telling it shows that the email is a member's only
+// to the holder of the org's current token.
+func errNoProductsAccess(role string) error {
+	return apperr.New(apperr.Unauthenticated,
+		"the email and token match, but the member's role (%s) does not include products.access: an admin can give a role that does", role)
+}
+
 // SignIn checks a tool's email and org token and returns what the user may download: at most
 // two DynamoDB round trips, the read of everything it needs and the write of its outcome. A
 // token that fails its format or checksum is refused before any read.
@@ -66,6 +75,7 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 	}
 	st := stateIn(o, in.Token)
 	var reason string
+	var answer error = errWrongPair
 	switch m := in.Member; {
 	case !s.Keys.Verify(p, st.Version, st.Nonce):
 		reason = "the token is not the org's current token"
@@ -75,9 +85,10 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 		reason = "the member is suspended"
 	case !allowsProducts(o, *m):
 		reason = fmt.Sprintf("the member's role (%s) does not allow products.access", m.Role)
+		answer = errNoProductsAccess(string(m.Role))
 	}
 	if reason != "" {
-		return Entitlements{}, s.reject(ctx, o, email, minute, reason)
+		return Entitlements{}, s.reject(ctx, o, email, minute, reason, answer)
 	}
 	m := *in.Member
 	ev := audit.Event{
@@ -97,8 +108,9 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 	}, nil
 }
 
-// reject logs a refused sign-in and counts it against the email's limit.
-func (s *Service) reject(ctx context.Context, o orgs.Org, email string, minute time.Time, reason string) error {
+// reject logs a refused sign-in and counts it against the email's limit; answer is what the
+// tool is told (unless the limit is reached).
+func (s *Service) reject(ctx context.Context, o orgs.Org, email string, minute time.Time, reason string, answer error) error {
 	ev := audit.Event{
 		OrgID: o.ID, Category: audit.Security, Action: "token.rejected",
 		Actor:   audit.Actor{Type: audit.ActorToken, Email: email},
@@ -114,7 +126,7 @@ func (s *Service) reject(ctx context.Context, o orgs.Org, email string, minute t
 	if err != nil {
 		return err
 	}
-	return errWrongPair
+	return answer
 }
 
 // rateLimited is the answer once the email's failures of the minute reached the limit:
