@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/standins"
@@ -111,20 +112,27 @@ func run(ctx context.Context, o options, log io.Writer) (standins.Tokens, error)
 }
 
 // newestMatch returns re's first group in the newest mail to address that the SES stand-in
-// captured and re matches.
+// captured and re matches. The stream processor sends mail a moment after the change that
+// wrote it, so it waits for one until ctx ends.
 func newestMatch(ctx context.Context, ses, address string, re *regexp.Regexp) (string, error) {
-	mails, err := standins.SESMessages(ctx, ses)
-	if err != nil {
-		return "", fmt.Errorf("%w (is SES_ENDPOINT the stand-in make run started?)", err)
-	}
-	for _, m := range slices.Backward(mails) {
-		if slices.Contains(m.To, address) {
-			if found := re.FindStringSubmatch(m.Text); found != nil {
-				return found[1], nil
+	for {
+		mails, err := standins.SESMessages(ctx, ses)
+		if err != nil {
+			return "", fmt.Errorf("%w (is SES_ENDPOINT the stand-in make run started?)", err)
+		}
+		for _, m := range slices.Backward(mails) {
+			if slices.Contains(m.To, address) {
+				if found := re.FindStringSubmatch(m.Text); found != nil {
+					return found[1], nil
+				}
 			}
 		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("no mail to %s in the SES stand-in at %s matches %s", address, ses, re)
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	return "", fmt.Errorf("no mail to %s in the SES stand-in at %s matches %s", address, ses, re)
 }
 
 // ensureProfileName makes the API's profile carry name: GET /v1/me (which creates the account
