@@ -39,6 +39,7 @@ FORCE:
 # among them. The server replaces the recipe's shell (exec), so that Ctrl-C or a SIGTERM to
 # make reaches it directly and it stops cleanly, stand-ins and all.
 run: deps
+	@mkdir -p .local/bin
 	$(GO) build -o .local/bin/local ./infra/local
 	JOB_INTERVAL=$(JOB_INTERVAL) ORG_DAILY_EMAIL_LIMIT=$(ORG_DAILY_EMAIL_LIMIT) \
 		ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) exec .local/bin/local
