@@ -69,6 +69,10 @@ func run(ctx context.Context) error {
 	}()
 
 	cfg := app.ConfigFromEnv()
+	if os.Getenv("API_URL") == "" {
+		// The API's own URL (SCIM clients are pointed at it) is where it listens, whatever PORT.
+		cfg.APIURL = "http://" + addr
+	}
 	if os.Getenv("ALLOW_LOOPBACK_WEBHOOKS") == "" {
 		// Local mode's default: webhooks may go to a receiver on this machine.
 		cfg.AllowLoopbackWebhooks = true
