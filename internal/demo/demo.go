@@ -289,22 +289,26 @@ func (s *seeder) fill(ctx context.Context, base string, org Org, admin, op *User
 
 var acceptLink = regexp.MustCompile(`/invites/accept\?token=([A-Za-z0-9_-]+)`)
 
-// join invites u as role and accepts with the link from the invite's email.
+// join invites u as role and accepts with the link from the invite's email: the first mail to
+// u after the invite, since the SES stand-in may hold older invites to the same address (an
+// earlier demo on another table, or a test's).
 func (s *seeder) join(ctx context.Context, base string, admin, u *User, role string) error {
+	before, err := s.mailsTo(ctx, u.Email)
+	if err != nil {
+		return err
+	}
 	if err := s.call(ctx, admin, "POST", base+"/invites", map[string]any{"email": u.Email, "role": role}, 201, nil); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		mails, err := standins.SESMessages(ctx, s.o.SES)
+		mails, err := s.mailsTo(ctx, u.Email)
 		if err != nil {
 			return err
 		}
-		for i := len(mails) - 1; i >= 0; i-- {
-			if slices.Contains(mails[i].To, u.Email) {
-				if m := acceptLink.FindStringSubmatch(mails[i].Text); m != nil {
-					return s.call(ctx, u, "POST", "/v1/invites/accept", map[string]any{"token": m[1]}, 200, nil)
-				}
+		for _, m := range mails[len(before):] {
+			if found := acceptLink.FindStringSubmatch(m.Text); found != nil {
+				return s.call(ctx, u, "POST", "/v1/invites/accept", map[string]any{"token": found[1]}, 200, nil)
 			}
 		}
 		if time.Now().After(deadline) {
@@ -312,6 +316,21 @@ func (s *seeder) join(ctx context.Context, base string, admin, u *User, role str
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// mailsTo returns the mail the SES stand-in holds for address, oldest first.
+func (s *seeder) mailsTo(ctx context.Context, address string) ([]standins.Mail, error) {
+	all, err := standins.SESMessages(ctx, s.o.SES)
+	if err != nil {
+		return nil, err
+	}
+	var to []standins.Mail
+	for _, m := range all {
+		if slices.Contains(m.To, address) {
+			to = append(to, m)
+		}
+	}
+	return to, nil
 }
 
 // userID returns u's user id, from GET /v1/me.
