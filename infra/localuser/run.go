@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,20 +155,38 @@ func ensureProfileName(ctx context.Context, api, token, name string) error {
 
 // acceptInvite accepts the newest invite mailed to the user, as the frontend's page behind the
 // mail's link would: POST /v1/invites/accept with the link's token, as the signed-in invitee.
+//
+// The newest mail may be an older invite's still (the SES stand-in keeps every mail, and the
+// stream processor sends the new one a moment after the invite): when the API refuses it, the
+// next newer invite mail is tried, for a few seconds.
 func acceptInvite(ctx context.Context, o options, token string, log io.Writer) error {
-	invite, err := newestMatch(ctx, o.ses, o.email, inviteLink)
-	if err != nil {
-		return err
-	}
 	var member struct {
 		OrgID string `json:"orgId"`
 		Role  string `json:"role"`
 	}
-	if err := call(ctx, o.api, token, http.MethodPost, "/v1/invites/accept", map[string]any{"token": invite}, &member); err != nil {
-		return err
+	tried, refused := "", error(nil)
+	for {
+		invite, err := newestMatch(ctx, o.ses, o.email, inviteLink)
+		if err != nil {
+			return cmp.Or(refused, err)
+		}
+		if invite != tried {
+			tried = invite
+			refused = call(ctx, o.api, token, http.MethodPost, "/v1/invites/accept", map[string]any{"token": invite}, &member)
+			if refused == nil {
+				fmt.Fprintf(log, "%s accepted the invite: member of org %s as %s\n", o.email, member.OrgID, member.Role)
+				return nil
+			}
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return refused
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	fmt.Fprintf(log, "%s accepted the invite: member of org %s as %s\n", o.email, member.OrgID, member.Role)
-	return nil
 }
 
 // call makes one API request with the ID token and decodes a JSON answer into out (if not
