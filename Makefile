@@ -87,9 +87,9 @@ deploy: synth
 
 # Runs one function's handler on a sample event against the stand-ins of `make run`, as the
 # signed-in user of TOKEN (an ID token from infra/localuser):
-#   make invoke FN=get-me EVENT=events/get-me.json
+#   make invoke FN=get-me EVENT=events/get-me.json   (EVENT defaults to events/$(FN).json)
 invoke:
-	$(GO) run ./infra/invoke -fn $(FN) -event $(EVENT)
+	$(GO) run ./infra/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json)
 
 clean:
 	rm -rf build cdk.out
