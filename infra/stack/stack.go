@@ -58,6 +58,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
@@ -218,10 +219,12 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 
 	// What the functions get that does not depend on the user pool: all the post-confirmation
 	// trigger may have, since the pool depends on it.
-	b.res = resources{
-		dynamo: []string{*table.TableArn(), *table.TableArn() + "/index/*"},
-		ses:    []string{*identity.EmailIdentityArn()},
-		stream: []string{*table.TableStreamArn()},
+	b.res = iam.Resources{
+		Table:        *table.TableArn(),
+		MailIdentity: *identity.EmailIdentityArn(),
+		Stream:       *table.TableStreamArn(),
+		AppSecret:    *secret.SecretArn(),
+		Secrets:      map[string]string{},
 	}
 	b.settings = settings{
 		tableName: table.TableName(),
@@ -235,6 +238,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	}
 	if props.GitHubClientID != "" {
 		b.settings.secrets[httpapi.SecretGitHubOIDCKeys] = importSecret(props.GitHubKeySecret)
+		b.res.Secrets[httpapi.SecretGitHubOIDCKeys] = b.settings.secrets[httpapi.SecretGitHubOIDCKeys].policyResource
 	}
 
 	var poolTriggers awscognito.UserPoolTriggers
@@ -251,7 +255,7 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 	// Cognito sends its own mail (sign-up codes, forgotten passwords) from the product's
 	// sender, so the identity must exist first.
 	pool.Node().AddDependency(identity)
-	b.res.cognito = []string{*pool.UserPoolArn()}
+	b.res.UserPool = *pool.UserPoolArn()
 	b.settings.userPoolID = pool.UserPoolId()
 
 	for _, f := range triggers.Functions {
@@ -364,7 +368,7 @@ type builder struct {
 	stack    awscdk.Stack
 	props    *OrgsStackProps
 	features map[string]bool
-	res      resources
+	res      iam.Resources
 	settings settings
 	ops      *operations
 	// functions are every function of the stack by name, in the order built.
@@ -443,7 +447,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 				panic(fmt.Sprintf("stack: route %s: unknown secret %q (the stack knows %v)", r.Name, name, slices.Sorted(maps.Keys(secretEnv))))
 			}
 		}
-		policyStatements(routeSpec(r), resources{})
+		iam.Statements(r.Grant(), checkResources)
 	}
 	postConfirmation := 0
 	for _, f := range fns {
@@ -458,7 +462,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 		default:
 			panic(fmt.Sprintf("stack: function %s: unknown trigger kind %q", f.Name, f.Kind))
 		}
-		policyStatements(triggerSpec(f), resources{})
+		iam.Statements(f.Grant(), checkResources)
 	}
 }
 
@@ -599,18 +603,6 @@ func newUserPool(stack awscdk.Stack, props *OrgsStackProps, lambdaTriggers *awsc
 	return pool
 }
 
-// resources are the ARNs each service's actions apply to. A nil list means the function may
-// not have that service's actions.
-type resources struct {
-	dynamo, ses, cognito []string
-	// stream is the table's stream, which only the stream processor reads.
-	stream []string
-}
-
-// streamActions are what the event source mapping needs of the stream processor's role to
-// read the table's stream, granted on the stream alone.
-var streamActions = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
-
 // newStreamProcessor defines the stream processor f: its function (with the alarms, logs and
 // tracing of every function), whose role may read the table's stream and send to its
 // on-failure queue, and the event source mapping that feeds it from the stream. (The L1
@@ -618,7 +610,6 @@ var streamActions = []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "
 // the role's inline policy allows them instead.)
 func (b *builder) newStreamProcessor(f *triggers.Function, table awsdynamodb.Table) awslambda.Function {
 	spec := triggerSpec(f)
-	spec.readsStream = true
 	spec.timeoutSeconds = StreamTimeoutSeconds
 	failures := NewFailureQueue(b.stack, f.Name+"Failures", "Stream records "+f.Name+" gave up on")
 	spec.failureQueue = failures
@@ -650,9 +641,10 @@ type functionSpec struct {
 	name        string
 	description string
 	actions     []string
-	// poolTrigger: the user pool invokes the function, so the function must not depend on
-	// the pool.
-	poolTrigger bool
+	// grant is the function's row's grant (httpapi.Route.Grant, triggers.Function.Grant):
+	// what its role is given beyond its logging, its failure queue and tracing, and what local
+	// mode and the tests enforce on its AWS calls.
+	grant iam.Grant
 	// timeoutSeconds bounds one invocation.
 	timeoutSeconds float64
 	// route is set for an HTTP route's function.
@@ -665,8 +657,6 @@ type functionSpec struct {
 	// failureQueue, when set, is where the function's failed asynchronous invocations go:
 	// its role may send to it.
 	failureQueue awssqs.IQueue
-	// readsStream: the function's role may read the table's stream (the stream processor).
-	readsStream bool
 }
 
 func routeSpec(r *httpapi.Route) functionSpec {
@@ -676,7 +666,7 @@ func routeSpec(r *httpapi.Route) functionSpec {
 	}
 	return functionSpec{
 		name: r.Name, description: description, actions: r.Actions, timeoutSeconds: FunctionTimeoutSeconds,
-		route: r, feature: r.Feature, readsSecrets: r.ReadsSecrets,
+		route: r, feature: r.Feature, readsSecrets: r.ReadsSecrets, grant: r.Grant(),
 		// Only the routes that use it: the glue derives the cursor key for those alone.
 		secret: r.Secret,
 	}
@@ -689,7 +679,7 @@ func triggerSpec(f *triggers.Function) functionSpec {
 	}
 	spec := functionSpec{
 		name: f.Name, description: description, actions: f.Actions,
-		poolTrigger:    f.Kind == triggers.KindPostConfirmation || f.Kind == triggers.KindPostAuthentication,
+		grant:          f.Grant(),
 		timeoutSeconds: FunctionTimeoutSeconds,
 		secret:         f.Secret,
 	}
@@ -701,49 +691,17 @@ func triggerSpec(f *triggers.Function) functionSpec {
 	return spec
 }
 
+// checkResources stand for every resource a grant may name, for checking the grants
+// (iam.Statements panics on a malformed one) before any resource exists.
+var checkResources = iam.Resources{Table: "table", Stream: "stream", MailIdentity: "identity", UserPool: "pool", AppSecret: "secret",
+	Secrets: map[string]string{httpapi.SecretGitHubOIDCKeys: "oidc-keys"}}
+
 // serviceStatement is one statement of a function's policy: the actions of one service on
 // its resources.
 type serviceStatement struct {
 	sid       string
 	actions   []string
 	resources []string
-}
-
-// policyStatements splits a function's actions by service. It panics on wildcards, on
-// services the stack does not know the resources of, and on user pool actions of a pool
-// trigger.
-func policyStatements(fn functionSpec, res resources) []serviceStatement {
-	stmts := []serviceStatement{
-		{sid: "Table", resources: res.dynamo},
-		{sid: "Mail", resources: res.ses},
-		{sid: "UserPool", resources: res.cognito},
-	}
-	for _, a := range fn.actions {
-		service, op, ok := strings.Cut(a, ":")
-		if !ok || op == "" || strings.ContainsAny(a, "*?") {
-			panic(fmt.Sprintf("stack: function %s: action %q is not a single IAM action", fn.name, a))
-		}
-		var i int
-		switch service {
-		case "dynamodb":
-			i = 0
-		case "ses":
-			i = 1
-		case "cognito-idp":
-			if fn.poolTrigger {
-				panic(fmt.Sprintf("stack: function %s: action %q: a user pool trigger cannot be granted actions on "+
-					"the user pool, which depends on the trigger (a circular dependency); "+
-					"use the user attributes of the event instead", fn.name, a))
-			}
-			i = 2
-		default:
-			panic(fmt.Sprintf("stack: function %s: action %q: no resource known for service %q", fn.name, a, service))
-		}
-		if !slices.Contains(stmts[i].actions, a) {
-			stmts[i].actions = append(stmts[i].actions, a)
-		}
-	}
-	return slices.DeleteFunc(stmts, func(s serviceStatement) bool { return len(s.actions) == 0 })
 }
 
 // newFunction defines a function in parent (the root stack, or a route's nested stack) with
@@ -769,19 +727,12 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 			})},
 		}),
 	}
-	stmts := policyStatements(fn, b.res)
-	if fn.secret {
-		stmts = append(stmts, serviceStatement{sid: "AppSecret", actions: []string{httpapi.SecretAction}, resources: []string{*b.settings.appSecretARN}})
+	for _, name := range fn.readsSecrets {
+		b.settings.secret(fn.name, name) // panics on a secret this deployment does not have
 	}
-	if len(fn.readsSecrets) > 0 {
-		var arns []string
-		for _, name := range fn.readsSecrets {
-			arns = append(arns, b.settings.secret(fn.name, name).policyResource)
-		}
-		stmts = append(stmts, serviceStatement{sid: "Secrets", actions: []string{"secretsmanager:GetSecretValue"}, resources: arns})
-	}
-	if fn.readsStream {
-		stmts = append(stmts, serviceStatement{sid: "Stream", actions: streamActions, resources: b.res.stream})
+	var stmts []serviceStatement
+	for _, s := range iam.Statements(fn.grant, b.res) {
+		stmts = append(stmts, serviceStatement{sid: s.Sid, actions: s.Actions, resources: s.Resources})
 	}
 	if fn.failureQueue != nil {
 		stmts = append(stmts, serviceStatement{sid: "FailureQueue", actions: []string{"sqs:SendMessage"}, resources: []string{*fn.failureQueue.QueueArn()}})

@@ -760,6 +760,8 @@ func TestOrgsStack(t *testing.T) {
 		checkBudget(t, tp, len(byName))
 	})
 
+	t.Run("PoliciesAreTheEnforcedStatements", func(t *testing.T) { checkEnforcedStatements(t, tp, byName, ids, routes) })
+
 	t.Run("Outputs", func(t *testing.T) {
 		for _, name := range []string{stack.OutputAPIURL, stack.OutputUserPoolID, stack.OutputClientID, stack.OutputTableName} {
 			template.HasOutput(jsii.String(name), map[string]any{})

@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/vendorportal/orgs/internal/audit"
@@ -73,6 +75,10 @@ type Config struct {
 	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; 0: the
 	// default of ratelimit.OrgDailyEmails).
 	DailyEmailLimit int
+	// APIOptions are added to every AWS SDK client built from the Env: local mode and the
+	// tests check each call there against the function's IAM statements (package
+	// iam/enforce). Empty in AWS, where IAM itself does.
+	APIOptions []func(*middleware.Stack) error
 }
 
 // ConfigFromEnv reads the configuration from environment variables.
@@ -189,7 +195,7 @@ func once[T any](e *Env, key string, build func() T) T {
 // credentials in variables) without config.LoadDefaultConfig, which costs init time and size.
 func (e *Env) AWSConfig() aws.Config {
 	return once(e, "aws", func() aws.Config {
-		cfg := aws.Config{Region: e.Config.Region, AppID: e.Config.AppID}
+		cfg := aws.Config{Region: e.Config.Region, AppID: e.Config.AppID, APIOptions: slices.Clone(e.Config.APIOptions)}
 		// The standard retryer (3 attempts, exponential backoff with jitter, throttling and
 		// 5xx retried) for the routes, whose callers wait; adaptive mode, which also slows
 		// the client down while DynamoDB throttles it, for the background functions. What

@@ -26,6 +26,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/iam"
+	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -57,6 +59,7 @@ type api struct {
 	store  *dynamo.Store
 	writes *writeLog
 	logs   logBuffer
+	iam    *enforce.Enforcer
 	run    string // makes this test's addresses unique in the shared SES stand-in
 
 	mu      sync.Mutex
@@ -87,14 +90,40 @@ func config(table string) app.Config {
 	}
 }
 
+// routeGrants are the grants of the route table, which the harness enforces on the routes'
+// AWS calls: each call a route's handler makes is checked against its function's role
+// (package iam/enforce), as IAM would in AWS; the test's own calls are not.
+func routeGrants() []iam.Grant {
+	var gs []iam.Grant
+	for _, r := range Routes() {
+		gs = append(gs, r.Grant())
+	}
+	return gs
+}
+
 func newAPI(t *testing.T, opts ...func(*dynamodb.Options)) *api {
+	t.Helper()
+	return newAPIWithGrants(t, routeGrants(), opts...)
+}
+
+// newAPIWithGrants is newAPI whose routes' roles have grants.
+func newAPIWithGrants(t *testing.T, grants []iam.Grant, opts ...func(*dynamodb.Options)) *api {
 	t.Helper()
 	base, table := testenv.DynamoDB(t)
 	a := &api{t: t, writes: &writeLog{}, bound: map[*Route]LambdaHandler{}}
+	cfg := config(table)
+	a.iam = enforce.Local(cfg, "", grants...)
+	a.iam.Install(&cfg, "")
+	t.Cleanup(func() {
+		// A refused call fails the test even where the code swallowed the error.
+		for _, d := range a.iam.TakeDenied() {
+			t.Errorf("IAM would refuse this call in AWS: %s", d)
+		}
+	})
 	client := dynamodb.New(base.Options(), append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
-		o.APIOptions = append(slices.Clone(o.APIOptions), a.writes.record)
+		o.APIOptions = append(slices.Clone(o.APIOptions), a.iam.APIOption(""), a.writes.record)
 	}}, opts...)...)
-	a.env = app.New(config(table), slog.New(slog.NewJSONHandler(&a.logs, nil)))
+	a.env = app.New(cfg, slog.New(slog.NewJSONHandler(&a.logs, nil)))
 	toolauth.Install(a.env)
 	orgauthz.Install(a.env)
 	a.env.Now = func() time.Time { return harnessNow }

@@ -9,6 +9,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -114,7 +115,14 @@ type Route struct {
 // SecretAction is the IAM action that reads the server's secret from Secrets Manager: the
 // stack grants it, on that one secret, to the functions marked Secret, and gives them its ARN
 // (APP_SECRET_ARN), which app.Env.Secret reads at the cold start.
-const SecretAction = "secretsmanager:GetSecretValue"
+const SecretAction = iam.SecretAction
+
+// Grant is what the route's function's role is given: the stack writes iam.Statements of it
+// into the role's policy, and local mode and the tests enforce the same statements on every
+// AWS call of the function (iam/enforce).
+func (r *Route) Grant() iam.Grant {
+	return iam.Grant{Function: r.Name, Actions: r.Actions, AppSecret: r.Secret, Secrets: r.ReadsSecrets}
+}
 
 // IAMActions are the IAM actions the route's function needs: Actions, and SecretAction when
 // it is marked Secret.

@@ -21,8 +21,23 @@ const (
 	cognitoDeleteUser       = "cognito-idp:AdminDeleteUser"
 )
 
-// accountActions are what creating a user's account on first sight needs.
-var accountActions = []string{ddbQuery, ddbBatchGet, ddbPut}
+// accountActions are what reading the caller's account (orgs.Service.Account) may need: the
+// Query of it; on first sight the transaction that puts its items on condition that no
+// tombstone of a deleted account is there (a ConditionCheck); and when the identity
+// provider's address changed, the transaction that catches the profile and its copies on
+// the memberships up (updates, and a put and a delete of the email guards).
+var accountActions = []string{ddbQuery, ddbBatchGet, ddbPut, ddbCheck, ddbUpdate, ddbDelete}
+
+// withAccount is actions and accountActions, for a route that reads the caller's account.
+func withAccount(actions ...string) []string {
+	out := slices.Clone(accountActions)
+	for _, a := range actions {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // The routes. Each is a package-level value so that a function's main can name its own route
 // and link nothing else; Routes lists them all for the CDK stack, the local gateway and tests.
@@ -40,6 +55,8 @@ var (
 	}
 	CreateOrg = &Route{
 		Name: "create-org", Method: "POST", Path: "/v1/orgs", Auth: JWT,
+		// The account's items on first sight, else an update of the profile's joins, on
+		// which the account's deletion is conditioned.
 		Actions: accountActions,
 		Summary: "Create a shared organization; the caller becomes its admin",
 		Build:   buildCreateOrg,
@@ -61,43 +78,43 @@ var (
 	UpdateOrg = &Route{
 		Name: "update-org", Method: "PATCH", Path: "/v1/orgs/{orgId}", Auth: JWT,
 		Permission: roles.SettingsManage, OrPermission: roles.BillingManage,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut},
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck},
 		Summary: "Change the organization's settings (billing admins: billing contacts only)",
 		Build:   buildUpdateOrg,
 	}
 	ChangeHandle = &Route{
 		Name: "change-handle", Method: "PUT", Path: "/v1/orgs/{orgId}/handle", Auth: JWT, Permission: roles.SettingsManage,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete},
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete, ddbCheck},
 		Summary: "Give the organization a new handle; the old one is free again",
 		Build:   buildChangeHandle,
 	}
 	DeleteOrg = &Route{
 		Name: "delete-org", Method: "DELETE", Path: "/v1/orgs/{orgId}", Auth: JWT, Permission: roles.OrgDelete,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete},
+		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbDelete, ddbCheck},
 		Summary: "Delete the organization (?confirm=<handle>)",
 		Build:   buildDeleteOrg,
 	}
 	UpdateMe = &Route{
 		Name: "update-me", Method: "PATCH", Path: "/v1/me", Auth: JWT,
-		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate},
+		Actions: accountActions,
 		Summary: "Change the caller's name and phone",
 		Build:   buildUpdateMe,
 	}
 	RequestEmailChange = &Route{
 		Name: "request-email-change", Method: "POST", Path: "/v1/me/email", Auth: JWT,
-		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate},
+		Actions: accountActions,
 		Summary: "Start a change of the caller's email: a confirmation link goes to the new address",
 		Build:   buildRequestEmailChange,
 	}
 	ConfirmEmailChange = &Route{
 		Name: "confirm-email-change", Method: "POST", Path: "/v1/me/email/confirm", Auth: JWT,
-		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate, ddbDelete, cognitoUpdateAttributes},
+		Actions: withAccount(cognitoUpdateAttributes),
 		Summary: "Complete the email change with the token from the link",
 		Build:   buildConfirmEmailChange,
 	}
 	DeleteMe = &Route{
 		Name: "delete-me", Method: "DELETE", Path: "/v1/me", Auth: JWT,
-		Actions: []string{ddbQuery, ddbBatchGet, ddbPut, ddbUpdate, ddbDelete, ddbBatchWrite, cognitoDeleteUser},
+		Actions: withAccount(ddbBatchWrite, cognitoDeleteUser),
 		Summary: "Delete the caller's account: identity, profile, personal account, memberships",
 		Build:   buildDeleteMe,
 	}
@@ -186,7 +203,9 @@ var (
 	}
 	AcceptInvite = &Route{
 		Name: "accept-invite", Method: "POST", Path: "/v1/invites/accept", Auth: JWT,
-		Actions: []string{ddbBatchGet, ddbUpdate, ddbDelete, ddbPut},
+		// The caller's account comes with the membership on first sight, or is caught up
+		// with the identity provider's address first (accountActions).
+		Actions: accountActions,
 		Summary: "Accept an invite as the signed-in user whose verified email it was sent to",
 		Build:   buildAcceptInvite,
 	}

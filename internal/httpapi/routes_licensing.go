@@ -21,7 +21,7 @@ var (
 	}
 	PutProduct = &Route{
 		Name: "put-product", Method: "PUT", Path: "/v1/operator/products/{productId}", Auth: Operator,
-		Actions: []string{ddbPut},
+		Actions: []string{ddbPut, ddbUpdate},
 		Summary: "Create or replace a catalog product (operators)",
 		Build:   buildPutProduct,
 	}
@@ -33,7 +33,7 @@ var (
 	}
 	StartTrial = &Route{
 		Name: "start-trial", Method: "POST", Path: "/v1/orgs/{orgId}/trials", Auth: JWT, Permission: roles.LicensesManage,
-		Actions: []string{ddbBatchGet, ddbPut, ddbCheck},
+		Actions: []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate},
 		Summary: "Start the org's trial of a catalog product, accepting the Master Service Agreement",
 		Reads:   readTrialProduct,
 		Build:   buildStartTrial,
@@ -74,7 +74,7 @@ var (
 	}
 	OperatorGrantLicense = &Route{
 		Name: "operator-grant-license", Method: "POST", Path: "/v1/operator/orgs/{orgId}/licenses", Auth: Operator,
-		Actions: []string{ddbGet, ddbPut, ddbCheck},
+		Actions: []string{ddbGet, ddbPut, ddbCheck, ddbUpdate},
 		Summary: "Grant an org a license (operators)",
 		Build:   buildGrantLicense,
 		Replay:  replayLicense,

@@ -112,6 +112,7 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatalf("localmode.New: %v", err)
 	}
+	failOnDenied(t, api)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -1007,4 +1008,14 @@ func TestOrgListPagesWithLimitAndCursor(t *testing.T) {
 	for _, bad := range []string{"?limit=0", "?limit=201", "?limit=abc", "?cursor=forged"} {
 		apiError(t, s.do("GET", "/v1/orgs"+bad, u.tokens.IDToken, ""), 400, "invalid_request")
 	}
+}
+
+// failOnDenied fails t when a function of api made a call its role would not allow in AWS,
+// even one whose error the code swallowed (the stream feed retries, a trigger only logs).
+func failOnDenied(t *testing.T, api *localmode.API) {
+	t.Cleanup(func() {
+		for _, d := range api.IAM.TakeDenied() {
+			t.Errorf("IAM would refuse this call in AWS: %s", d)
+		}
+	})
 }

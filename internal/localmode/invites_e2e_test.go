@@ -54,6 +54,7 @@ func startLocal(t *testing.T) *local {
 	if err != nil {
 		t.Fatal(err)
 	}
+	failOnDenied(t, api)
 	t.Cleanup(func() {
 		_, _ = cognito.DeleteUserPool(context.Background(), &cognitoidentityprovider.DeleteUserPoolInput{UserPoolId: aws.String(api.Pool.ID)})
 	})

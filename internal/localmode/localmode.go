@@ -23,6 +23,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
@@ -61,7 +62,12 @@ type API struct {
 	StreamEnv *app.Env
 	// JobEnv is the scheduled job's Env.
 	JobEnv *app.Env
+	// IAM checks every function's AWS calls; it records what each was allowed to do.
+	IAM *enforce.Enforcer
 }
+
+// toolsAppID is the app id of the local tools' Env (API.Env), which is no function's.
+const toolsAppID = "local"
 
 // New bootstraps the table and the user pool if absent and returns the API's handler. The
 // JWKS is fetched now and refreshed until ctx ends; the stream processor runs until then too.
@@ -82,7 +88,17 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every function's AWS calls are checked against its role's statements, as IAM does in
+	// AWS (package iam/enforce); the tools' own Env ("local") is not a function's.
+	streamARN, err := dynamo.StreamARN(ctx, standins.DynamoDBClient(cfg.DynamoDBEndpoint), cfg.TableName)
+	if err != nil {
+		return nil, err
+	}
+	enforcer := enforce.Local(cfg, streamARN, triggers.Grants()...)
 	function := func(c app.Config) *app.Env {
+		if c.AppID != toolsAppID {
+			enforcer.Install(&c, c.AppID)
+		}
 		env := app.New(c, o.Log)
 		ses.Install(env)
 		cognito.Install(env)
@@ -93,8 +109,8 @@ func New(ctx context.Context, o Options) (*API, error) {
 		return env
 	}
 	tools := cfg
-	tools.AppID = "local"
-	api := &API{Env: function(tools), Pool: pool}
+	tools.AppID = toolsAppID
+	api := &API{Env: function(tools), Pool: pool, IAM: enforcer}
 	if err := ensureDemoCatalog(ctx, api.Env); err != nil {
 		return nil, err
 	}
@@ -124,7 +140,9 @@ func New(ctx context.Context, o Options) (*API, error) {
 // built from env (triggers.StreamHandler): what local mode runs, and what tests that want
 // the outbox's work done use (Drain).
 func NewFeeder(ctx context.Context, env *app.Env) (*streamfeed.Feeder, error) {
-	arn, err := dynamo.StreamARN(ctx, env.DynamoDB(), env.Config.TableName)
+	// The stream's ARN is the deployment's to know (the event source mapping's in AWS), not
+	// something the stream processor asks for: it may not DescribeTable.
+	arn, err := dynamo.StreamARN(ctx, standins.DynamoDBClient(env.Config.DynamoDBEndpoint), env.Config.TableName)
 	if err != nil {
 		return nil, err
 	}

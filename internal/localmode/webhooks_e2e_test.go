@@ -40,6 +40,7 @@ func startWebhookLocal(t *testing.T) *local {
 	if err != nil {
 		t.Fatal(err)
 	}
+	failOnDenied(t, api)
 	t.Cleanup(func() {
 		_, _ = cognito.DeleteUserPool(context.Background(), &cognitoidentityprovider.DeleteUserPoolInput{UserPoolId: aws.String(api.Pool.ID)})
 	})

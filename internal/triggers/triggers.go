@@ -15,6 +15,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -71,6 +72,7 @@ func scheduledTasks(env *app.Env) []Task {
 
 // RunScheduled runs every task once, each even if another failed, and returns their errors.
 func RunScheduled(ctx context.Context, env *app.Env, tasks []Task) error {
+	ctx = iam.AsFunction(ctx, ScheduledJobName)
 	var errs []error
 	for _, t := range tasks {
 		start := time.Now()
@@ -83,10 +85,18 @@ func RunScheduled(ctx context.Context, env *app.Env, tasks []Task) error {
 	return errors.Join(errs...)
 }
 
+// The functions' names.
+const (
+	ScheduledJobName       = "scheduled-job"
+	StreamProcessorName    = "stream-processor"
+	PostConfirmationName   = "post-confirmation"
+	PostAuthenticationName = "post-authentication"
+)
+
 // The functions.
 var (
 	ScheduledJob = &Function{
-		Name: "scheduled-job", Kind: KindSchedule,
+		Name: ScheduledJobName, Kind: KindSchedule,
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, re-drives the outbox (retries of failed emails, what the stream processor missed), purges deleted orgs",
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail",
 			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser"},
@@ -96,7 +106,7 @@ var (
 		Build:  buildScheduledJob,
 	}
 	StreamProcessor = &Function{
-		Name: "stream-processor", Kind: KindStream,
+		Name: StreamProcessorName, Kind: KindStream,
 		Summary: "the stream processor: it does the outbox messages each change writes (emails, later webhook deliveries and the like) and hands new events to the event sink",
 		// What the outbox handlers read and write: the invite and its token lookup, an
 		// email change, the outbox item itself. The stream's own actions (GetRecords, ...)
@@ -111,16 +121,18 @@ var (
 		Build:  buildStreamProcessor,
 	}
 	PostConfirmation = &Function{
-		Name: "post-confirmation", Kind: KindPostConfirmation,
+		Name: PostConfirmationName, Kind: KindPostConfirmation,
 		Summary: "the Cognito post-confirmation trigger: it creates the profile and personal account of a user who just confirmed the sign-up",
-		Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
+		// The account's Query, and its creation: a transaction of puts on condition that no
+		// tombstone of a deleted account is there (a ConditionCheck).
+		Actions: []string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"},
 		Build:   buildPostConfirmation,
 	}
 )
 
 // PostAuthentication logs each sign-in at the identity provider in the user's orgs.
 var PostAuthentication = &Function{
-	Name: "post-authentication", Kind: KindPostAuthentication,
+	Name: PostAuthenticationName, Kind: KindPostAuthentication,
 	Summary: "the Cognito post-authentication trigger: it logs user.signed_in in every org of the user who just signed in",
 	Actions: []string{"dynamodb:Query", "dynamodb:PutItem"},
 	Build:   buildPostAuthentication,
@@ -129,6 +141,26 @@ var PostAuthentication = &Function{
 // IAMActions are the IAM actions the function needs: Actions, and reading the server's secret
 // when it is marked Secret.
 func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, f.Secret) }
+
+// Grant is what the function's role is given (see httpapi.Route.Grant): the stream
+// processor also reads the table's stream, and the Cognito triggers may have no action on
+// the user pool that invokes them.
+func (f *Function) Grant() iam.Grant {
+	return iam.Grant{Function: f.Name, Actions: f.Actions, AppSecret: f.Secret, Stream: f.Kind == KindStream,
+		PoolTrigger: f.Kind == KindPostConfirmation || f.Kind == KindPostAuthentication}
+}
+
+// Grants are the grants of every function: the route table's and these.
+func Grants() []iam.Grant {
+	var gs []iam.Grant
+	for _, r := range httpapi.Routes() {
+		gs = append(gs, r.Grant())
+	}
+	for _, f := range Functions {
+		gs = append(gs, f.Grant())
+	}
+	return gs
+}
 
 // Functions lists the non-HTTP functions.
 var Functions = []*Function{ScheduledJob, StreamProcessor, PostConfirmation, PostAuthentication}
@@ -159,7 +191,10 @@ func buildScheduledJob(env *app.Env) any {
 // StreamHandler is the stream processor's handler for env: the same in Lambda and in local
 // mode (package streamfeed feeds it there).
 func StreamHandler(env *app.Env) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	return dynamo.StreamHandler(env.Outbox(), env.EventSink(), env.Log)
+	h := dynamo.StreamHandler(env.Outbox(), env.EventSink(), env.Log)
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		return h(iam.AsFunction(ctx, StreamProcessorName), ev)
+	}
 }
 
 func buildStreamProcessor(env *app.Env) any { return StreamHandler(env) }
@@ -167,6 +202,7 @@ func buildStreamProcessor(env *app.Env) any { return StreamHandler(env) }
 func buildPostConfirmation(env *app.Env) any {
 	svc := env.Orgs()
 	return func(ctx context.Context, ev events.CognitoEventUserPoolsPostConfirmation) (events.CognitoEventUserPoolsPostConfirmation, error) {
+		ctx = iam.AsFunction(ctx, PostConfirmationName)
 		if ev.TriggerSource != "PostConfirmation_ConfirmSignUp" {
 			// Confirming a forgotten password also fires the trigger: nothing to create.
 			return ev, nil
@@ -199,6 +235,7 @@ type postAuthentication struct {
 func buildPostAuthentication(env *app.Env) any {
 	log := env.SignIns()
 	return func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+		ctx = iam.AsFunction(ctx, PostAuthenticationName)
 		var ev postAuthentication
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			env.Log.ErrorContext(ctx, "post-authentication: decode event", slog.Any("error", err))
