@@ -3,7 +3,6 @@
 
 SHELL := /bin/bash
 GO    ?= go
-PORT  ?= 8080
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
@@ -36,22 +35,39 @@ build/%/bootstrap: FORCE
 
 FORCE:
 
-# The settings tests and developers turn pass through (unset: local mode's defaults).
+# The settings tests and developers turn pass through (unset: local mode's defaults), PORT
+# among them. The server replaces the recipe's shell (exec), so that Ctrl-C or a SIGTERM to
+# make reaches it directly and it stops cleanly, stand-ins and all.
 run: deps
-	PORT=$(PORT) JOB_INTERVAL=$(JOB_INTERVAL) ORG_DAILY_EMAIL_LIMIT=$(ORG_DAILY_EMAIL_LIMIT) \
-		USER_DAILY_EMAIL_LIMIT=$(USER_DAILY_EMAIL_LIMIT) ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) $(GO) run ./infra/local
+	@mkdir -p .local/bin
+	$(GO) build -o .local/bin/local ./infra/local
+	JOB_INTERVAL=$(JOB_INTERVAL) ORG_DAILY_EMAIL_LIMIT=$(ORG_DAILY_EMAIL_LIMIT) \
+		USER_DAILY_EMAIL_LIMIT=$(USER_DAILY_EMAIL_LIMIT) \
+		ALLOW_LOOPBACK_WEBHOOKS=$(ALLOW_LOOPBACK_WEBHOOKS) exec .local/bin/local
 
 # With `make run` up: demo users of every role, an org with members, invites, licenses, a
-# trial, tickets and events; prints the passwords. Running it again adds nothing.
+# trial, tickets and events; prints the passwords. Running it again adds nothing. It finds the
+# API by PORT or by the URL `make run` wrote into .local/api-url.
 demo:
-	PORT=$(PORT) $(GO) run ./infra/demo
+	$(GO) run ./infra/demo
 
-lint: deps
+# go vet and staticcheck keep their results in caches (Go's build cache, staticcheck's own):
+# a second lint re-checks only the packages that changed and those importing them.
+lint: deps .local/tidy-modules
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
-	@# go.mod and go.sum say exactly what the code imports (direct dependencies not marked indirect).
-	$(GO) mod tidy -diff || { echo 'go.mod/go.sum are not tidy: run go mod tidy'; exit 1; }
+	@# go.mod and go.sum say exactly what the code imports (direct dependencies not marked
+	@# indirect); offline, from the module cache.
+	GOPROXY=off $(GO) mod tidy -diff || { echo 'go.mod/go.sum are not tidy: run go mod tidy'; exit 1; }
+
+# `go mod tidy` also reads the modules of the dependencies' tests, which `go mod download`
+# does not fetch: they are fetched into the module cache once (and again only when go.mod or
+# go.sum change), so that lint's tidiness check needs no network.
+.local/tidy-modules: go.mod go.sum
+	@mkdir -p .local
+	GOPROXY=off $(GO) mod tidy -diff >/dev/null 2>&1 || $(GO) mod tidy -diff >/dev/null 2>&1 || true
+	touch $@
 
 # The stack's tests (infra/stack) also run cdk-nag's AwsSolutions rules and cfn-lint over the
 # synthesized templates; without cfn-lint they say so and lint nothing.
@@ -73,16 +89,17 @@ synth: deps build
 deploy: synth
 	node_modules/.bin/cdk deploy --app cdk.out Orgs --require-approval never
 
-# Runs one function's handler on a sample event against the stand-ins of `make run`:
-#   make invoke FN=get-me EVENT=events/get-me.json
+# Runs one function's handler on a sample event against the stand-ins of `make run`, as the
+# signed-in user of TOKEN (an ID token from infra/localuser):
+#   make invoke FN=get-me EVENT=events/get-me.json   (EVENT defaults to events/$(FN).json)
 invoke:
-	$(GO) run ./infra/invoke -fn $(FN) -event $(EVENT)
+	$(GO) run ./infra/invoke -fn $(FN) -event $(or $(EVENT),events/$(FN).json)
 
 clean:
 	rm -rf build cdk.out
 
 # Package size and cold start of every function against a hello-world function, side by side
-# (infra/coldstart): a markdown table on stdout, rows over the ARCHITECTURE.md targets marked.
+# (infra/coldstart): a markdown table on stdout, rows over the targets marked.
 .PHONY: measure
 measure:
 	GO=$(GO) $(GO) run ./infra/coldstart

@@ -1,5 +1,5 @@
-// Command coldstart measures every Lambda function of functions/ against the two benchmark
-// targets of ARCHITECTURE.md: the zipped package at most 1.3× a hello-world aws-lambda-go
+// Command coldstart measures every Lambda function of functions/ against the project's two
+// benchmark targets: the zipped package at most 1.3× a hello-world aws-lambda-go
 // function's, and the init (cold start) at most 1.5× the hello world's.
 //
 // It builds each function and the hello world of infra/coldstart/hello with the flags of

@@ -101,7 +101,7 @@ func report(b *strings.Builder, all []*function, info reportInfo) {
 	}
 	para("Hello world: linux/%s bootstrap %s bytes, zip %s; linux/%s bootstrap %s bytes, zip %s.",
 		sizeArch, thousands(hello.rawBytes), thousands(hello.zipBytes), info.hostArch, thousands(info.hostHelloRaw), thousands(info.hostHelloZip))
-	fmt.Fprintln(b, "The init times are this host's, not Lambda's (ARCHITECTURE.md: ~41–44 ms for a hello world on arm64 there); "+
+	fmt.Fprintln(b, "The init times are this host's, not Lambda's (a hello world inits in ~41–44 ms on arm64 there); "+
 		"the ratios are what the target compares. On a shared machine they move with its load by ±0.1× or so: compare the medians of one run, not across runs.")
 }
 

@@ -1,5 +1,6 @@
 // Command demo fills the API that `make run` serves with demo data (internal/demo) and prints
-// who can sign in with which password: `make demo`.
+// who can sign in with which password: `make demo`. It finds the API as the other local tools
+// do (PORT, else the URL `make run` wrote into .local/api-url, else port 8080).
 package main
 
 import (
@@ -9,13 +10,14 @@ import (
 	"os"
 
 	"github.com/vendorportal/orgs/internal/demo"
+	"github.com/vendorportal/orgs/internal/localmode"
 )
 
 func main() {
-	api := flag.String("api", "http://127.0.0.1:"+envOr("PORT", "8080"), "the local API")
+	api := flag.String("api", localmode.DefaultAPI(), "the local API")
 	ses := flag.String("ses", envOr("SES_ENDPOINT", "http://127.0.0.1:8005"), "the SES stand-in")
 	flag.Parse()
-	users, err := demo.Seed(context.Background(), demo.Options{API: *api, SES: *ses, Log: os.Stderr})
+	users, org, err := demo.Seed(context.Background(), demo.Options{API: *api, SES: *ses, Log: os.Stderr})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
@@ -24,7 +26,12 @@ func main() {
 	for _, u := range users {
 		fmt.Printf("  %-28s %s\n", u.Email, u.Role)
 	}
-	fmt.Printf("The org is %q. A token for curl: go run ./infra/localuser -email %s -password '%s'\n", demo.OrgHandle, users[1].Email, demo.Password)
+	apiFlag := ""
+	if *api != localmode.DefaultAPI() {
+		apiFlag = " -api " + *api
+	}
+	fmt.Printf("The org is %q (handle %s, id %s). A token for curl: go run ./infra/localuser%s -email %s -password '%s'\n",
+		demo.OrgName, org.Handle, org.ID, apiFlag, users[1].Email, demo.Password)
 	fmt.Printf("Browse the API at %s/docs.\n", *api)
 }
 

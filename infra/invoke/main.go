@@ -1,10 +1,14 @@
 // Command invoke runs one function's handler on a sample event, in-process, against the
 // stand-ins of a running `make run`, and prints the response:
 //
+//	export TOKEN=$(go run ./infra/localuser -email ada@example.com)
 //	make invoke FN=get-me EVENT=events/get-me.json
 //
-// The authorizer's claims in the event are taken as they are: no token is checked, as in
-// Lambda, where API Gateway has checked it before the function runs.
+// For a route that takes a signed-in user, the event's authorizer claims are replaced by the
+// claims of TOKEN (an ID or access token of the local pool, checked as the JWT authorizer
+// checks it), so the function sees the local user: the sample event's claims name a user who
+// is not in the pool, and the first call would make them an account of their own. The API is
+// found as the other local tools find it (PORT, .local/api-url, else port 8080).
 package main
 
 import (
@@ -12,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -19,6 +24,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
+	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/orgauthz"
@@ -31,15 +37,18 @@ import (
 func main() {
 	fn := flag.String("fn", "", "function name, e.g. get-me")
 	eventFile := flag.String("event", "", "path of a JSON event, e.g. events/get-me.json")
-	api := flag.String("api", "http://127.0.0.1:8080", "the running local API, asked for its configuration")
+	api := flag.String("api", localmode.DefaultAPI(), "the running local API, asked for its configuration")
+	token := flag.String("token", os.Getenv("TOKEN"), "the signed-in user's token (default $TOKEN), whose claims the event carries")
 	flag.Parse()
-	if err := run(*fn, *eventFile, *api); err != nil {
+	if err := run(*fn, *eventFile, *api, *token, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "invoke:", err)
 		os.Exit(1)
 	}
 }
 
-func run(fn, eventFile, api string) error {
+func run(fn, eventFile, api, token string, stdout io.Writer) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var route *httpapi.Route
 	for _, r := range httpapi.Routes() {
 		if r.Name == fn {
@@ -58,9 +67,14 @@ func run(fn, eventFile, api string) error {
 		return fmt.Errorf("%s is not an API Gateway v2 event: %w", eventFile, err)
 	}
 	cfg := app.ConfigFromEnv()
-	local, err := localmode.FetchSignInConfig(context.Background(), api)
+	local, err := localmode.FetchSignInConfig(ctx, api)
 	if err != nil {
 		return err
+	}
+	if route.Auth == httpapi.JWT || route.Auth == httpapi.Operator {
+		if err := useClaimsOf(ctx, &ev, token, local); err != nil {
+			return err
+		}
 	}
 	cfg.UserPoolID, cfg.UserPoolClientID, cfg.Issuer, cfg.CognitoEndpoint = local.UserPoolID, local.UserPoolClientID, local.Issuer, local.CognitoEndpoint
 	if cfg.DynamoDBEndpoint == "" {
@@ -76,11 +90,31 @@ func run(fn, eventFile, api string) error {
 	secrets.Install(env)
 	toolauth.Install(env)
 	orgauthz.Install(env)
-	out, err := httpapi.Bind(route, env)(context.Background(), ev)
+	out, err := httpapi.Bind(route, env)(ctx, ev)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// useClaimsOf puts token's claims, checked as the JWT authorizer checks them, into the event
+// in place of the sample's.
+func useClaimsOf(ctx context.Context, ev *events.APIGatewayV2HTTPRequest, token string, local localmode.SignInConfig) error {
+	if token == "" {
+		return fmt.Errorf("this function takes a signed-in user: export TOKEN=$(go run ./infra/localuser -email you@example.com) first (the sample event's claims are of no user in the local pool)")
+	}
+	verifier, err := gateway.NewVerifier(ctx, local.Issuer, local.UserPoolClientID)
+	if err != nil {
+		return err
+	}
+	claims, err := verifier.Verify(token)
+	if err != nil {
+		return fmt.Errorf("TOKEN is not a valid token of the local pool (sign in again with infra/localuser): %w", err)
+	}
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+	}
+	return nil
 }

@@ -1,7 +1,9 @@
 // Command local runs the whole API on this machine (`make run`): it starts DynamoDB Local,
 // cognito-local and the SES stand-in (or uses the ones DYNAMODB_ENDPOINT, COGNITO_ENDPOINT and
 // SES_ENDPOINT name), creates the table and the user pool if absent, and serves every route on
-// 127.0.0.1:$PORT until Ctrl-C or SIGTERM, keeping data under .local/.
+// 127.0.0.1:$PORT until Ctrl-C or SIGTERM, keeping data under .local/ (LOCAL_DIR). While it
+// runs, .local/api-url holds the URL it serves, where the local tools (localuser, invoke,
+// demo) find it.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -18,6 +21,7 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/githuboidc"
 	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/standins"
 )
@@ -37,10 +41,17 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dataDir := filepath.Join(root, ".local")
+	dataDir := envOr("LOCAL_DIR", filepath.Join(root, ".local"))
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return err
 	}
+	// Listen first: a port in use fails here, before any stand-in starts.
+	ln, err := net.Listen("tcp", "127.0.0.1:"+envOr("PORT", localmode.DefaultPort))
+	if err != nil {
+		return fmt.Errorf("%w (set PORT to use another port)", err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
 	stack, err := standins.Start(ctx, standins.Options{
 		DataDir:      dataDir,
 		DynamoDBPort: 8000, CognitoPort: 9229, SESPort: 8005,
@@ -58,9 +69,16 @@ func run(ctx context.Context) error {
 	}()
 
 	cfg := app.ConfigFromEnv()
+	if os.Getenv("API_URL") == "" {
+		// The API's own URL (SCIM clients are pointed at it) is where it listens, whatever PORT.
+		cfg.APIURL = "http://" + addr
+	}
 	if os.Getenv("ALLOW_LOOPBACK_WEBHOOKS") == "" {
 		// Local mode's default: webhooks may go to a receiver on this machine.
 		cfg.AllowLoopbackWebhooks = true
+	}
+	if err := gitHubOIDCKey(dataDir); err != nil {
+		return err
 	}
 	if os.Getenv("APP_SECRET") == "" {
 		// Keep one secret across restarts, so that cursors handed out stay valid.
@@ -68,14 +86,13 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
-	addr := "127.0.0.1:" + envOr("PORT", "8080")
 	if os.Getenv("API_URL") == "" {
 		// SCIM's meta.location and other absolute links name local mode's own address.
 		cfg.APIURL = "http://" + addr
 	}
 	api, err := localmode.New(ctx, localmode.Options{
 		DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint, SESEndpoint: stack.SESEndpoint,
-		TableName: cfg.TableName, PoolName: "orgs-local", Config: cfg, Log: log,
+		TableName: cfg.TableName, PoolName: envOr("USER_POOL_NAME", "orgs-local"), Config: cfg, Log: log,
 		LambdaEndpoint: stack.LambdaEndpoint,
 		// The data outlives restarts: the stream processor starts at the stream's end, and
 		// the scheduled job re-drives what it missed meanwhile.
@@ -91,9 +108,14 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("JOB_INTERVAL must be a Go duration such as 30s or 1h, not %q", os.Getenv("JOB_INTERVAL"))
 	}
 	go api.RunJobs(ctx, interval)
-	srv := &http.Server{Addr: addr, Handler: api.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: api.Handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.ListenAndServe() }()
+	go func() { serveErr <- srv.Serve(ln) }()
+	removeURL, err := localmode.WriteAPIURL(dataDir, "http://"+addr)
+	if err != nil {
+		return err
+	}
+	defer removeURL()
 
 	c := api.Env.Config
 	fmt.Printf(`
@@ -140,4 +162,26 @@ func localSecret(path string) ([]byte, error) {
 	}
 	b := []byte(hex.EncodeToString(app.RandomSecret()))
 	return b, os.WriteFile(path, b, 0o600)
+}
+
+// gitHubOIDCKey gives every function of the GitHub OIDC provider one signing key, kept in
+// dataDir across restarts, when none is configured (GITHUB_OIDC_SIGNING_KEY or
+// GITHUB_OIDC_KEY_SECRET): otherwise each function would make a key of its own, and the JWKS
+// would not publish the key the token function signs with.
+func gitHubOIDCKey(dataDir string) error {
+	if os.Getenv(app.EnvGitHubOIDCSigningKey) != "" || os.Getenv(app.EnvGitHubOIDCKeySecret) != "" {
+		return nil
+	}
+	path := filepath.Join(dataDir, "github-oidc-key.pem")
+	pemText, err := os.ReadFile(path)
+	if err == nil {
+		_, err = githuboidc.ParseKeys(pemText)
+	}
+	if err != nil {
+		pemText = githuboidc.GenerateKeys().EncodePEM()
+		if err := os.WriteFile(path, pemText, 0o600); err != nil {
+			return err
+		}
+	}
+	return os.Setenv(app.EnvGitHubOIDCSigningKey, string(pemText))
 }

@@ -1,38 +1,56 @@
-// Command localuser creates a user in the local mode's cognito-local (or reuses it), signs
-// it in and prints its ID token, for trying the API with curl:
+// Command localuser signs a user in to the local mode's cognito-local and prints their ID
+// token, for trying the API with curl:
 //
 //	export TOKEN=$(go run ./infra/localuser -email ada@example.com)
 //	curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/me
 //
-// It reads the pool from the running API's GET /v1/config.
+// A user who is not in the pool yet is created, with -password (default Passw0rd!local) and
+// -name. A user an admin created (POST /v1/orgs/{orgId}/members) has a temporary password from
+// the mail: give it with -password, or let -password-from-mail read it from the SES stand-in,
+// and choose a new one with -new-password (asked for when the terminal allows). -accept-invite
+// then accepts the newest invite mailed to the user, as the invite link's page would.
+//
+// It finds the API as the other local tools do: PORT, else the URL `make run` wrote into
+// .local/api-url, else http://127.0.0.1:8080 (-api overrides); the SES stand-in by SES_ENDPOINT,
+// else http://127.0.0.1:8005.
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/localmode"
-	"github.com/vendorportal/orgs/internal/standins"
 )
 
 func main() {
-	api := flag.String("api", "http://127.0.0.1:8080", "base URL of the local API")
-	email := flag.String("email", "", "the user's email address (required)")
-	password := flag.String("password", "Passw0rd!local", "the user's password")
-	name := flag.String("name", "", "the user's name")
-	operator := flag.Bool("operator", false, "also put the user in the operators group")
+	var o options
+	flag.StringVar(&o.api, "api", localmode.DefaultAPI(), "base URL of the local API")
+	flag.StringVar(&o.ses, "ses", envOr("SES_ENDPOINT", "http://127.0.0.1:8005"), "the SES stand-in, for -password-from-mail and -accept-invite")
+	flag.StringVar(&o.email, "email", "", "the user's email address (required)")
+	flag.StringVar(&o.password, "password", defaultPassword, "the user's password, or the temporary one from the mail of a user an admin created")
+	flag.BoolVar(&o.passwordFromMail, "password-from-mail", false, "read the temporary password from the newest mail to the user in the SES stand-in")
+	flag.StringVar(&o.newPassword, "new-password", "", "the password to choose when the user has a temporary one")
+	flag.StringVar(&o.name, "name", "", "the user's name: set in the pool and in the API's profile")
+	flag.BoolVar(&o.operator, "operator", false, "also put the user in the operators group")
+	flag.BoolVar(&o.acceptInvite, "accept-invite", false, "accept the newest invite mailed to the user")
 	token := flag.String("token", "id", "which token to print: id or access")
 	flag.Parse()
-	if *email == "" {
+	if o.email == "" || (*token != "id" && *token != "access") {
 		flag.Usage()
 		os.Exit(2)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		o.prompt = func(question string) (string, error) { return ask(os.Stdin, os.Stderr, question) }
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	tokens, err := run(ctx, *api, *email, *password, *name, *operator)
+	tokens, err := run(ctx, o, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localuser:", err)
 		os.Exit(1)
@@ -44,27 +62,19 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, api, email, password, name string, operator bool) (standins.Tokens, error) {
-	cfg, err := localmode.FetchSignInConfig(ctx, api)
-	if err != nil {
-		return standins.Tokens{}, err
+// ask writes question to out and reads one line from in.
+func ask(in io.Reader, out io.Writer, question string) (string, error) {
+	fmt.Fprint(out, question)
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && line == "" {
+		return "", err
 	}
-	client := standins.CognitoClient(cfg.CognitoEndpoint)
-	pool := standins.Pool{ID: cfg.UserPoolID, ClientID: cfg.UserPoolClientID}
-	if _, err := standins.SignIn(ctx, client, pool, email, password); err != nil {
-		attrs := map[string]string{}
-		if name != "" {
-			attrs["name"] = name
-		}
-		if _, err := standins.CreateUser(ctx, client, pool, email, password, attrs); err != nil {
-			return standins.Tokens{}, err
-		}
+	return strings.TrimSpace(line), nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
 	}
-	if operator {
-		// Also for a user made earlier: the group shows in the tokens signed in after it.
-		if err := standins.AddToGroup(ctx, client, pool, email, standins.OperatorsGroup); err != nil {
-			return standins.Tokens{}, err
-		}
-	}
-	return standins.SignIn(ctx, client, pool, email, password)
+	return def
 }

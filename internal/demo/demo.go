@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,8 +28,19 @@ import (
 // Password is every demo user's password.
 const Password = "Demo-passw0rd!"
 
-// OrgHandle is the demo org's handle.
-const OrgHandle = "acme-robotics"
+// OrgName is the demo org's name, and OrgHandle the handle it asks for. The handle may be
+// taken already (the README's first example makes an org of that name), so the org is found
+// again as the demo admin's shared org of that name, and made with a derived handle when the
+// one it asks for is taken: see Org.Handle for the one it got.
+const (
+	OrgName   = "Acme Robotics"
+	OrgHandle = "acme-robotics"
+)
+
+// Org is the demo org as Seed found or made it.
+type Org struct {
+	ID, Handle string
+}
 
 // User is one demo user.
 type User struct {
@@ -61,25 +73,26 @@ type seeder struct {
 	users   map[string]*User
 }
 
-// Seed creates what is missing of the demo and returns the users.
-func Seed(ctx context.Context, o Options) ([]User, error) {
+// Seed creates what is missing of the demo and returns the users and the org.
+func Seed(ctx context.Context, o Options) ([]User, Org, error) {
 	cfg, err := localmode.FetchSignInConfig(ctx, o.API)
 	if err != nil {
-		return nil, err
+		return nil, Org{}, err
 	}
 	s := &seeder{o: o, cognito: standins.CognitoClient(cfg.CognitoEndpoint),
 		pool: standins.Pool{ID: cfg.UserPoolID, ClientID: cfg.UserPoolClientID}, users: map[string]*User{}}
 	out := slices.Clone(Users)
 	for i := range out {
 		if err := s.signIn(ctx, &out[i]); err != nil {
-			return nil, err
+			return nil, Org{}, err
 		}
 		s.users[out[i].Role] = &out[i]
 	}
-	if err := s.seed(ctx); err != nil {
-		return nil, err
+	org, err := s.seed(ctx)
+	if err != nil {
+		return nil, Org{}, err
 	}
-	return out, nil
+	return out, org, nil
 }
 
 func (s *seeder) logf(format string, args ...any) {
@@ -109,34 +122,66 @@ func (s *seeder) signIn(ctx context.Context, u *User) error {
 	return nil
 }
 
-func (s *seeder) seed(ctx context.Context) error {
-	admin, op := s.users["admin"], s.users["operator"]
+// findOrg returns the demo org: the demo admin's shared org called OrgName (the demo admin is
+// the demo's own user, so no one else's org can be in that list), or a zero Org.
+func (s *seeder) findOrg(ctx context.Context) (Org, error) {
 	var orgs struct {
 		Items []struct {
 			ID     string `json:"id"`
 			Handle string `json:"handle"`
+			Kind   string `json:"kind"`
+			Name   string `json:"name"`
 		} `json:"items"`
 	}
-	if err := s.call(ctx, admin, "GET", "/v1/orgs?limit=200", nil, 200, &orgs); err != nil {
-		return err
+	if err := s.call(ctx, s.users["admin"], "GET", "/v1/orgs?limit=200", nil, 200, &orgs); err != nil {
+		return Org{}, err
 	}
 	for _, o := range orgs.Items {
-		if o.Handle == OrgHandle {
-			s.logf("the demo org exists already (%s): nothing to add", o.ID)
-			return nil
+		if o.Kind == "shared" && o.Name == OrgName {
+			return Org{ID: o.ID, Handle: o.Handle}, nil
 		}
 	}
-	var org struct {
-		ID string `json:"id"`
-	}
-	if err := s.call(ctx, admin, "POST", "/v1/orgs", map[string]any{
-		"name": "Acme Robotics", "handle": OrgHandle, "companyName": "Acme Robotics Ltd",
+	return Org{}, nil
+}
+
+// createOrg makes the demo org with the handle OrgHandle or, when someone else's org has it,
+// with the handle the API derives from the name.
+func (s *seeder) createOrg(ctx context.Context) (Org, error) {
+	admin := s.users["admin"]
+	body := map[string]any{
+		"name": OrgName, "handle": OrgHandle, "companyName": "Acme Robotics Ltd",
 		"contactName": "Ada Admin", "contactEmail": admin.Email,
-	}, 201, &org); err != nil {
-		return err
+	}
+	var org Org
+	err := s.call(ctx, admin, "POST", "/v1/orgs", body, 201, &org)
+	var status *statusError
+	if errors.As(err, &status) && status.got == http.StatusConflict {
+		s.logf("the handle %s is taken by another org: the demo org gets one derived from its name", OrgHandle)
+		delete(body, "handle")
+		err = s.call(ctx, admin, "POST", "/v1/orgs", body, 201, &org)
+	}
+	return org, err
+}
+
+func (s *seeder) seed(ctx context.Context) (Org, error) {
+	admin, op := s.users["admin"], s.users["operator"]
+	if org, err := s.findOrg(ctx); err != nil || org.ID != "" {
+		if org.ID != "" {
+			s.logf("the demo org exists already (%s, handle %s): nothing to add", org.ID, org.Handle)
+		}
+		return org, err
+	}
+	org, err := s.createOrg(ctx)
+	if err != nil {
+		return Org{}, err
 	}
 	base := "/v1/orgs/" + org.ID
-	s.logf("org Acme Robotics (%s)", org.ID)
+	s.logf("org %s (%s, handle %s)", OrgName, org.ID, org.Handle)
+	return org, s.fill(ctx, base, org, admin, op)
+}
+
+// fill adds the demo's members, invites, role, licenses, trial and tickets to a new demo org.
+func (s *seeder) fill(ctx context.Context, base string, org Org, admin, op *User) error {
 
 	// Everyone else joins through an invite, as a real member would.
 	for _, role := range []string{"viewer_admin", "billing_admin", "user", "support_only"} {
@@ -244,22 +289,26 @@ func (s *seeder) seed(ctx context.Context) error {
 
 var acceptLink = regexp.MustCompile(`/invites/accept\?token=([A-Za-z0-9_-]+)`)
 
-// join invites u as role and accepts with the link from the invite's email.
+// join invites u as role and accepts with the link from the invite's email: the first mail to
+// u after the invite, since the SES stand-in may hold older invites to the same address (an
+// earlier demo on another table, or a test's).
 func (s *seeder) join(ctx context.Context, base string, admin, u *User, role string) error {
+	before, err := s.mailsTo(ctx, u.Email)
+	if err != nil {
+		return err
+	}
 	if err := s.call(ctx, admin, "POST", base+"/invites", map[string]any{"email": u.Email, "role": role}, 201, nil); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		mails, err := standins.SESMessages(ctx, s.o.SES)
+		mails, err := s.mailsTo(ctx, u.Email)
 		if err != nil {
 			return err
 		}
-		for i := len(mails) - 1; i >= 0; i-- {
-			if slices.Contains(mails[i].To, u.Email) {
-				if m := acceptLink.FindStringSubmatch(mails[i].Text); m != nil {
-					return s.call(ctx, u, "POST", "/v1/invites/accept", map[string]any{"token": m[1]}, 200, nil)
-				}
+		for _, m := range mails[len(before):] {
+			if found := acceptLink.FindStringSubmatch(m.Text); found != nil {
+				return s.call(ctx, u, "POST", "/v1/invites/accept", map[string]any{"token": found[1]}, 200, nil)
 			}
 		}
 		if time.Now().After(deadline) {
@@ -267,6 +316,21 @@ func (s *seeder) join(ctx context.Context, base string, admin, u *User, role str
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// mailsTo returns the mail the SES stand-in holds for address, oldest first.
+func (s *seeder) mailsTo(ctx context.Context, address string) ([]standins.Mail, error) {
+	all, err := standins.SESMessages(ctx, s.o.SES)
+	if err != nil {
+		return nil, err
+	}
+	var to []standins.Mail
+	for _, m := range all {
+		if slices.Contains(m.To, address) {
+			to = append(to, m)
+		}
+	}
+	return to, nil
 }
 
 // userID returns u's user id, from GET /v1/me.
@@ -307,10 +371,21 @@ func (s *seeder) call(ctx context.Context, u *User, method, path string, body an
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: %d %s (want %d)", method, path, resp.StatusCode, b, want)
+		return &statusError{method: method, path: path, got: resp.StatusCode, want: want, body: b}
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)
 	}
 	return nil
+}
+
+// statusError is an answer with another status than the call wanted.
+type statusError struct {
+	method, path string
+	got, want    int
+	body         []byte
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s (want %d)", e.method, e.path, e.got, e.body, e.want)
 }

@@ -327,6 +327,12 @@ func TestEntitlementsRefuseEveryWrongPair(t *testing.T) {
 		if strings.Contains(r.body, c.token) && len(c.token) > 10 {
 			t.Errorf("%s: the answer carries the token", name)
 		}
+		// The pair of the support-only member matches: the answer names the role, not a
+		// mismatch; every other answer tells nothing of which part was wrong.
+		wantRole := c.email == sam.Email && c.token == tok
+		if got := strings.Contains(r.body, "products.access"); got != wantRole || strings.Contains(r.body, "do not match") == wantRole {
+			t.Errorf("%s: answer %s: naming the role is %v, want %v", name, r.body, got, wantRole)
+		}
 	}
 	if n := len(a.events(id, "token.rejected")); n != 3 {
 		t.Errorf("%d token.rejected events in the org, want 3 (non-member, suspended, support-only)", n)

@@ -2,17 +2,32 @@ package localmode_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/demo"
 	"github.com/vendorportal/orgs/internal/standins"
+	"github.com/vendorportal/orgs/internal/testenv"
 )
 
 func TestDemoDataCanBeSignedInToAndSeedingTwiceAddsNothing(t *testing.T) {
 	l := startLocal(t)
-	users, err := demo.Seed(context.Background(), demo.Options{API: l.srv.URL, SES: l.ses})
+	// The README's first example makes an org of the demo's name, with the handle the demo
+	// asks for: the demo still works, with a handle of its own.
+	reader := l.user(strings.TrimSuffix(testenv.UniqueAddress(t), "@example.com") + "@reader.example")
+	var readers struct {
+		Handle string `json:"handle"`
+	}
+	l.do("POST", "/v1/orgs", reader, `{"name":"Acme Robotics"}`, 201, &readers)
+	if readers.Handle != demo.OrgHandle {
+		t.Fatalf("the reader's org got handle %q, not the demo's %q: the clash is not tested", readers.Handle, demo.OrgHandle)
+	}
+	users, seeded, err := demo.Seed(context.Background(), demo.Options{API: l.srv.URL, SES: l.ses})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if seeded.ID == "" || seeded.Handle == demo.OrgHandle {
+		t.Fatalf("demo org %+v: want one of its own, not the reader's handle", seeded)
 	}
 	admin := l.signIn(users[1].Email, demo.Password)
 	var orgs struct {
@@ -24,12 +39,12 @@ func TestDemoDataCanBeSignedInToAndSeedingTwiceAddsNothing(t *testing.T) {
 	l.do("GET", "/v1/orgs", admin, "", 200, &orgs)
 	orgID := ""
 	for _, o := range orgs.Items {
-		if o.Handle == demo.OrgHandle {
+		if o.Handle == seeded.Handle {
 			orgID = o.ID
 		}
 	}
-	if orgID == "" {
-		t.Fatalf("the demo admin's orgs %+v lack %s", orgs.Items, demo.OrgHandle)
+	if orgID != seeded.ID {
+		t.Fatalf("the demo admin's orgs %+v lack the demo org %+v", orgs.Items, seeded)
 	}
 	count := func(path string) int {
 		var list struct {
@@ -49,11 +64,15 @@ func TestDemoDataCanBeSignedInToAndSeedingTwiceAddsNothing(t *testing.T) {
 		l.signIn(u.Email, demo.Password)
 	}
 	events := count(base + "/events?limit=200")
-	if _, err := demo.Seed(context.Background(), demo.Options{API: l.srv.URL, SES: l.ses}); err != nil {
+	_, again, err := demo.Seed(context.Background(), demo.Options{API: l.srv.URL, SES: l.ses})
+	if err != nil {
 		t.Fatalf("seeding again: %v", err)
 	}
-	if again := count(base + "/events?limit=200"); again != events {
-		t.Errorf("seeding again wrote %d events", again-events)
+	if again != seeded {
+		t.Errorf("seeding again found %+v, want %+v", again, seeded)
+	}
+	if n := count(base + "/events?limit=200"); n != events {
+		t.Errorf("seeding again wrote %d events", n-events)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/vendorportal/orgs/internal/apidoc"
@@ -31,7 +32,8 @@ window.ui = SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#swagger-ui", deepLi
 
 // withDocs serves the API's OpenAPI document at /openapi.yaml and browsable docs at /docs in
 // front of api; every other path goes to api. The document is read from the module root at
-// each request, so an edit shows on reload.
+// each request, so an edit shows on reload, and names the address it was fetched from as its
+// server, so that "Try it out" calls this API whatever its PORT.
 func withDocs(api http.Handler) http.Handler {
 	root, err := standins.RepoRoot()
 	if err != nil {
@@ -49,7 +51,7 @@ func withDocs(api http.Handler) http.Handler {
 				return
 			}
 			w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
-			_, _ = w.Write(b)
+			_, _ = w.Write(withServer(b, "http://"+r.Host))
 		case r.URL.Path == "/docs" || r.URL.Path == "/docs/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			_, _ = w.Write([]byte(docsPage))
@@ -59,4 +61,17 @@ func withDocs(api http.Handler) http.Handler {
 			api.ServeHTTP(w, r)
 		}
 	})
+}
+
+// withServer returns the OpenAPI document doc with base as the URL of its first server (the
+// file names local mode's default address).
+func withServer(doc []byte, base string) []byte {
+	first := regexp.MustCompile(`(?m)^(servers:\r?\n\s*-\s*url:\s*)\S+`)
+	loc := first.FindSubmatchIndex(doc)
+	if loc == nil {
+		return doc
+	}
+	out := append([]byte{}, doc[:loc[3]]...)
+	out = append(out, base...)
+	return append(out, doc[loc[1]:]...)
 }

@@ -29,6 +29,10 @@ func TestLocalModeServesTheDocumentAndBrowsableDocs(t *testing.T) {
 	if err != nil || spec.Paths.Value("/v1/orgs") == nil {
 		t.Fatalf("/openapi.yaml is not the API's document: %v", err)
 	}
+	// The test's server is on a random port, never the file's 8080: "Try it out" must call it.
+	if len(spec.Servers) == 0 || spec.Servers[0].URL != l.srv.URL {
+		t.Errorf("/openapi.yaml names the servers %v, want %s first", spec.Servers, l.srv.URL)
+	}
 	status, ctype, page := get("/docs")
 	if status != 200 || !strings.HasPrefix(ctype, "text/html") || !strings.Contains(page, `url: "/openapi.yaml"`) {
 		t.Fatalf("/docs: %d %s %.200s", status, ctype, page)

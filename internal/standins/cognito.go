@@ -244,3 +244,67 @@ func SignIn(ctx context.Context, client *cognitoidentityprovider.Client, pool Po
 		RefreshToken: aws.ToString(out.AuthenticationResult.RefreshToken),
 	}, nil
 }
+
+// ErrNewPasswordRequired: the user has a temporary password (an admin created them) and must
+// choose a new one before getting tokens (Cognito's NEW_PASSWORD_REQUIRED challenge).
+var ErrNewPasswordRequired = errors.New("the user has a temporary password and must choose a new one")
+
+// SignInSettingPassword signs in as SignIn does and answers a NEW_PASSWORD_REQUIRED challenge
+// with newPassword, which makes it the user's password; without a newPassword that challenge
+// is ErrNewPasswordRequired.
+func SignInSettingPassword(ctx context.Context, client *cognitoidentityprovider.Client, pool Pool, email, password, newPassword string) (Tokens, error) {
+	out, err := client.InitiateAuth(ctx, &cognitoidentityprovider.InitiateAuthInput{
+		AuthFlow:       types.AuthFlowTypeUserPasswordAuth,
+		ClientId:       aws.String(pool.ClientID),
+		AuthParameters: map[string]string{"USERNAME": email, "PASSWORD": password},
+	})
+	if err != nil {
+		return Tokens{}, fmt.Errorf("sign in as %s: %w", email, err)
+	}
+	if out.ChallengeName == types.ChallengeNameTypeNewPasswordRequired {
+		if newPassword == "" {
+			return Tokens{}, fmt.Errorf("sign in as %s: %w", email, ErrNewPasswordRequired)
+		}
+		answer, err := client.RespondToAuthChallenge(ctx, &cognitoidentityprovider.RespondToAuthChallengeInput{
+			ClientId: aws.String(pool.ClientID), ChallengeName: types.ChallengeNameTypeNewPasswordRequired, Session: out.Session,
+			ChallengeResponses: map[string]string{"USERNAME": email, "NEW_PASSWORD": newPassword},
+		})
+		if err != nil {
+			return Tokens{}, fmt.Errorf("set the new password of %s: %w", email, err)
+		}
+		out.AuthenticationResult, out.ChallengeName = answer.AuthenticationResult, answer.ChallengeName
+	}
+	if out.AuthenticationResult == nil {
+		return Tokens{}, fmt.Errorf("sign in as %s: got challenge %s instead of tokens", email, out.ChallengeName)
+	}
+	return Tokens{
+		IDToken:      aws.ToString(out.AuthenticationResult.IdToken),
+		AccessToken:  aws.ToString(out.AuthenticationResult.AccessToken),
+		RefreshToken: aws.ToString(out.AuthenticationResult.RefreshToken),
+	}, nil
+}
+
+// UserExists reports whether the pool has a user signing in as email.
+func UserExists(ctx context.Context, client *cognitoidentityprovider.Client, pool Pool, email string) (bool, error) {
+	_, err := client.AdminGetUser(ctx, &cognitoidentityprovider.AdminGetUserInput{UserPoolId: aws.String(pool.ID), Username: aws.String(email)})
+	var notFound *types.UserNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("look up user %s: %w", email, err)
+	}
+	return true, nil
+}
+
+// SetName sets the user's name attribute (the ID token's name claim from the next sign-in).
+func SetName(ctx context.Context, client *cognitoidentityprovider.Client, pool Pool, email, name string) error {
+	_, err := client.AdminUpdateUserAttributes(ctx, &cognitoidentityprovider.AdminUpdateUserAttributesInput{
+		UserPoolId: aws.String(pool.ID), Username: aws.String(email),
+		UserAttributes: []types.AttributeType{{Name: aws.String("name"), Value: aws.String(name)}},
+	})
+	if err != nil {
+		return fmt.Errorf("set the name of %s: %w", email, err)
+	}
+	return nil
+}

@@ -33,9 +33,6 @@ import (
 )
 
 const (
-	// startTimeout bounds the wait for started stand-ins to answer. DynamoDB Local, a JVM, is
-	// the slow one: a few seconds on a quiet machine, much more on a loaded CI runner.
-	startTimeout = 60 * time.Second
 	// externalTimeout bounds the check that stand-ins run by someone else answer; they should
 	// already be up, so there is no reason to wait long.
 	externalTimeout = 10 * time.Second
@@ -248,18 +245,21 @@ func assignPorts(standins []*standin) error {
 	return nil
 }
 
-// waitReady polls the stand-in until it answers, it exits, or time runs out.
+// waitReady polls the stand-in until it answers, it exits, or ctx ends. A stand-in started
+// here gets no wall-clock budget: DynamoDB Local, a JVM, answers in a few seconds on a quiet
+// machine and in minutes on a loaded one, and a budget would turn the load into a failure; its
+// exit is the condition that ends the wait with an error (and go test's -timeout, or Ctrl-C
+// under make run). One run by someone else should be up already: it gets externalTimeout.
 func (st *standin) waitReady(ctx context.Context) error {
-	timeout := startTimeout
 	var exited <-chan struct{} // nil, so never ready, for an external stand-in
 	if st.external {
-		timeout = externalTimeout
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, externalTimeout)
+		defer cancel()
 	} else {
 		exited = st.process.exited
 	}
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	check := st.newCheck(st.endpoint)
 	for {

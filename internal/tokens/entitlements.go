@@ -40,6 +40,15 @@ type Entitlement struct {
 // not told.
 var errWrongPair = apperr.New(apperr.Unauthenticated, "the email and token do not match")
 
+// errNoProductsAccess answers a pair that does match, the org's current token and a member's
+// email, whose member's role does not allow products.access (support_only): "do not match"
+// would send them after the wrong cause. Telling it shows that the email is a member's only
+// to the holder of the org's current token.
+func errNoProductsAccess(role string) error {
+	return apperr.New(apperr.Unauthenticated,
+		"the email and token match, but the member's role (%s) does not include products.access: an admin can give a role that does", role)
+}
+
 // SignIn checks a tool's email and token (the org's, or a personal one of the member's) and returns what the user may download: at most
 // two DynamoDB round trips, the read of everything it needs and the write of its outcome. A
 // token that fails its format or checksum is refused before any read.
@@ -76,6 +85,7 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 	}
 	st := stateIn(o, in.Token)
 	var reason string
+	var answer error = errWrongPair
 	switch m := in.Member; {
 	case personal && in.Personal == nil:
 		reason = "the personal token was revoked or never existed"
@@ -89,11 +99,12 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 		reason = "the member is suspended"
 	case !allowsProducts(o, *m):
 		reason = fmt.Sprintf("the member's role (%s) does not allow products.access", m.Role)
+		answer = errNoProductsAccess(string(m.Role))
 	case personal && !in.Personal.AliveFor(o, *m, now):
 		reason = "the personal token has expired, or ended with a change of the member's standing or the org's authentication reset"
 	}
 	if reason != "" {
-		return Entitlements{}, s.reject(ctx, o, email, minute, reason)
+		return Entitlements{}, s.reject(ctx, o, email, minute, reason, answer)
 	}
 	m := *in.Member
 	ev := audit.Event{
@@ -118,8 +129,9 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 	}, nil
 }
 
-// reject logs a refused sign-in and counts it against the email's limit.
-func (s *Service) reject(ctx context.Context, o orgs.Org, email string, minute time.Time, reason string) error {
+// reject logs a refused sign-in and counts it against the email's limit; answer is what the
+// tool is told (unless the limit is reached).
+func (s *Service) reject(ctx context.Context, o orgs.Org, email string, minute time.Time, reason string, answer error) error {
 	ev := audit.Event{
 		OrgID: o.ID, Category: audit.Security, Action: "token.rejected",
 		Actor:   audit.Actor{Type: audit.ActorToken, Email: email},
@@ -135,7 +147,7 @@ func (s *Service) reject(ctx context.Context, o orgs.Org, email string, minute t
 	if err != nil {
 		return err
 	}
-	return errWrongPair
+	return answer
 }
 
 // rateLimited is the answer once the email's failures of the minute reached the limit:
