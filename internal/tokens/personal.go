@@ -11,7 +11,6 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
-	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // Personal tool tokens: a member's own credentials for tools in one org, named, revocable one by
@@ -303,10 +302,4 @@ func newestFirst(ts []PersonalToken) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-}
-
-// allowsTools reports whether member m of org o may sign tools in: active, with a role that
-// allows products.access.
-func allowsTools(o orgs.Org, m orgs.Member) bool {
-	return !m.Suspended() && orgs.Access{Org: o, Member: m}.Allows(roles.ProductsAccess)
 }
