@@ -24,7 +24,7 @@ func checkEnforcedStatements(t *testing.T, tp tmpl, byName map[string]string, id
 	}
 	// The template's logical ids stand for the resources: the stream is an attribute of the
 	// table.
-	symbols := iam.Resources{Table: ids.table, Stream: ids.table, MailIdentity: ids.identity, UserPool: ids.pool, Keys: ids.keys}
+	symbols := iam.Resources{Table: ids.table, Stream: ids.table, MailIdentity: ids.identity, UserPool: ids.pool, Keys: ids.keys, WebhookQueue: ids.webhookQueue}
 	serviceSide := []string{"FailureQueue", "Tracing"}
 	for _, g := range grants {
 		fn := byName[g.Function]

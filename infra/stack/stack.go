@@ -828,7 +828,7 @@ func triggerSpec(f *triggers.Function) functionSpec {
 
 // checkResources stand for every resource a grant may name, for checking the grants
 // (iam.Statements panics on a malformed one) before any resource exists.
-var checkResources = iam.Resources{Table: "table", Stream: "stream", MailIdentity: "identity", UserPool: "pool",
+var checkResources = iam.Resources{Table: "table", Stream: "stream", MailIdentity: "identity", UserPool: "pool", WebhookQueue: "webhook-queue",
 	Keys:    map[string]string{app.KeyCursors: "cursor-key", app.KeyTokens: "token-key", app.KeySealing: "seal-key", app.KeyWebhooks: "webhook-key"},
 	Secrets: map[string]string{httpapi.SecretGitHubOIDCKeys: "oidc-keys"}}
 

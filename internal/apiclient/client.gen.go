@@ -3728,7 +3728,9 @@ type ClientInterface interface {
 	// (licenseType `free`); commercial ones with an active license covering the user (a seat
 	// where the license has seats), by the longest-running license. Any wrong pair, a member
 	// without products.access, a suspended member, an old token or a deleted org → 401 with
-	// `WWW-Authenticate: Basic`; a token failing its checksum is refused without a read.
+	// `WWW-Authenticate: Basic`, the message telling nothing of which part was wrong, except
+	// for a matching pair whose member's role lacks products.access, which the message names;
+	// a token failing its checksum is refused without a read.
 	// After 10 refused sign-ins in a minute for one email at one org → 429 with Retry-After.
 	//
 	// Corresponds with GET /v1/entitlements (the `GetEntitlements` operationId).
@@ -5096,7 +5098,9 @@ func (c *Client) DenyDevice(ctx context.Context, userCode UserCode, reqEditors .
 // (licenseType `free`); commercial ones with an active license covering the user (a seat
 // where the license has seats), by the longest-running license. Any wrong pair, a member
 // without products.access, a suspended member, an old token or a deleted org → 401 with
-// `WWW-Authenticate: Basic`; a token failing its checksum is refused without a read.
+// `WWW-Authenticate: Basic`, the message telling nothing of which part was wrong, except
+// for a matching pair whose member's role lacks products.access, which the message names;
+// a token failing its checksum is refused without a read.
 // After 10 refused sign-ins in a minute for one email at one org → 429 with Retry-After.
 //
 // Corresponds with GET /v1/entitlements (the `GetEntitlements` operationId).
@@ -13547,7 +13551,9 @@ type ClientWithResponsesInterface interface {
 	// (licenseType `free`); commercial ones with an active license covering the user (a seat
 	// where the license has seats), by the longest-running license. Any wrong pair, a member
 	// without products.access, a suspended member, an old token or a deleted org → 401 with
-	// `WWW-Authenticate: Basic`; a token failing its checksum is refused without a read.
+	// `WWW-Authenticate: Basic`, the message telling nothing of which part was wrong, except
+	// for a matching pair whose member's role lacks products.access, which the message names;
+	// a token failing its checksum is refused without a read.
 	// After 10 refused sign-ins in a minute for one email at one org → 429 with Retry-After.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -23006,7 +23012,9 @@ func (c *ClientWithResponses) DenyDeviceWithResponse(ctx context.Context, userCo
 // (licenseType `free`); commercial ones with an active license covering the user (a seat
 // where the license has seats), by the longest-running license. Any wrong pair, a member
 // without products.access, a suspended member, an old token or a deleted org → 401 with
-// `WWW-Authenticate: Basic`; a token failing its checksum is refused without a read.
+// `WWW-Authenticate: Basic`, the message telling nothing of which part was wrong, except
+// for a matching pair whose member's role lacks products.access, which the message names;
+// a token failing its checksum is refused without a read.
 // After 10 refused sign-ins in a minute for one email at one org → 429 with Retry-After.
 //
 // Returns a wrapper object for the known response body format(s).

@@ -38,7 +38,7 @@ func (d *directory) DeleteUser(_ context.Context, userID string) error {
 func newSelf(f *world, clock *time.Time) (*orgs.SelfService, *mail.Recorder, *directory) {
 	rec, dir := &mail.Recorder{}, &directory{}
 	f.orgs.Now = func() time.Time { return *clock }
-	self := &orgs.SelfService{Orgs: f.orgs, Directory: dir, Mail: rec, AppURL: "https://app.example.com"}
+	self := &orgs.SelfService{Orgs: f.orgs, Members: f.orgs.Store.(orgs.MemberStore), Directory: dir, Mail: rec, AppURL: "https://app.example.com"}
 	f.handlers[outboxpkg.KindEmail] = outboxpkg.SendEmail(rec)
 	f.handlers[orgs.KindEmailChangeLink] = self.SendEmailChangeLink
 	return self, rec, dir
