@@ -129,17 +129,21 @@ func buildGetDevice(env *app.Env) Handler {
 	}
 }
 
-func buildDecideDevice(approve bool) func(env *app.Env) Handler {
-	return func(env *app.Env) Handler {
-		svc := env.DeviceFlow()
-		return func(ctx context.Context, req *Request) (*Response, error) {
-			if err := noBody(req); err != nil {
-				return nil, err
-			}
-			if err := svc.Decide(ctx, req.Caller, req.Path("userCode"), approve); err != nil {
-				return nil, err
-			}
-			return NoContent(), nil
+func buildApproveDevice(env *app.Env) Handler { return decideDevice(env, true) }
+
+func buildDenyDevice(env *app.Env) Handler { return decideDevice(env, false) }
+
+// decideDevice approves or declines; each route names its own Build (a function, not a call at
+// init), so that a function links no other route's handler.
+func decideDevice(env *app.Env, approve bool) Handler {
+	svc := env.DeviceFlow()
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if err := noBody(req); err != nil {
+			return nil, err
 		}
+		if err := svc.Decide(ctx, req.Caller, req.Path("userCode"), approve); err != nil {
+			return nil, err
+		}
+		return NoContent(), nil
 	}
 }

@@ -122,13 +122,13 @@ var (
 		Name: "approve-device", Method: "POST", Path: "/v1/device/{userCode}/approve", Auth: JWT,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck, ddbDelete},
 		Summary: "Approve a CLI's sign-in: a personal tool token is made for the caller",
-		Build:   buildDecideDevice(true),
+		Build:   buildApproveDevice,
 	}
 	DenyDevice = &Route{
 		Name: "deny-device", Method: "POST", Path: "/v1/device/{userCode}/deny", Auth: JWT,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbPut, ddbCheck, ddbDelete},
 		Summary: "Decline a CLI's sign-in",
-		Build:   buildDecideDevice(false),
+		Build:   buildDenyDevice,
 	}
 )
 
