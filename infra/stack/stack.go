@@ -800,7 +800,7 @@ func routeSpec(r *httpapi.Route) functionSpec {
 		description += " - " + r.Summary
 	}
 	return functionSpec{
-		name: r.Name, description: description, actions: r.Actions, timeoutSeconds: FunctionTimeoutSeconds,
+		name: r.Name, description: description, actions: r.AllActions(), timeoutSeconds: FunctionTimeoutSeconds,
 		route: r, feature: r.Feature, readsSecrets: r.ReadsSecrets, grant: r.Grant(),
 		// Only the keys the route uses: a paged list gets the cursor key alone.
 		keys: r.Keys,

@@ -75,7 +75,7 @@ func TestRequestLogRedactsSecretPathSegmentsAndQueryValues(t *testing.T) {
 
 	// A route declaring its own secret path parameter and query value.
 	r := &Route{Name: "test-secret", Method: "GET", Path: "/v1/things/{thingId}/keys/{key}", Auth: Public,
-		Params:      map[string]Param{"thingId": IDParam, "key": {Kind: "key", Valid: func(string) bool { return true }, Secret: true}},
+		Params:      []NamedParam{{Name: "thingId", Param: IDParam}, {Name: "key", Param: Param{Kind: "key", Valid: func(string) bool { return true }, Secret: true}}},
 		SecretQuery: []string{"code"},
 		Build: func(*app.Env) Handler {
 			return func(context.Context, *Request) (*Response, error) { return NoContent(), nil }

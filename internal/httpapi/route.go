@@ -70,9 +70,17 @@ type Route struct {
 	// the generated main install the SES or the Cognito client (InstallsFor); without one the
 	// function links neither.
 	Actions []string
+	// ReadsAccount marks a route whose handler reads the caller's account
+	// (orgs.Service.Account): its function is also granted accountActions. Provisions marks one
+	// that creates users (provisionActions). Both are flags, not a shared slice in Actions,
+	// because a Route literal naming a package-level slice is built at init, and so is kept,
+	// with its Build and all that reaches, in every function's binary
+	// (TestFunctionsLinkOnlyTheirOwnRoute).
+	ReadsAccount, Provisions bool
 	// Params declares the kind of a path parameter whose name PathParams does not know, or
-	// another kind for one it does.
-	Params map[string]Param
+	// another kind for one it does. A slice, not a map: a map in a Route literal is built at
+	// init, which keeps the route and its Build in every function's binary.
+	Params []NamedParam
 	// SecretQuery names the query parameters whose values are secrets besides those every
 	// route has (SecretQueryKeys: OAuth's code and state, tokens, ...): the request log shows
 	// them redacted.
@@ -129,7 +137,26 @@ const SecretAction = iam.SecretAction
 // into the role's policy, and local mode and the tests enforce the same statements on every
 // AWS call of the function (iam/enforce).
 func (r *Route) Grant() iam.Grant {
-	return iam.Grant{Function: r.Name, Actions: r.Actions, Keys: r.Keys, Secrets: r.ReadsSecrets}
+	return iam.Grant{Function: r.Name, Actions: r.AllActions(), Keys: r.Keys, Secrets: r.ReadsSecrets}
+}
+
+// AllActions are Actions with those ReadsAccount and Provisions imply, each once.
+func (r *Route) AllActions() []string {
+	out := slices.Clone(r.Actions)
+	add := func(as []string) {
+		for _, a := range as {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	if r.ReadsAccount {
+		add(accountActions)
+	}
+	if r.Provisions {
+		add(provisionActions)
+	}
+	return out
 }
 
 // List is how a route answers the contract's list shape ({"items", "nextCursor"}).
@@ -149,9 +176,9 @@ const (
 	Whole
 )
 
-// IAMActions are the IAM actions the route's function needs: Actions, and SecretAction when
+// IAMActions are the IAM actions the route's function needs: AllActions, and SecretAction when
 // it reads keys.
-func (r *Route) IAMActions() []string { return WithSecret(r.Actions, len(r.Keys) > 0) }
+func (r *Route) IAMActions() []string { return WithSecret(r.AllActions(), len(r.Keys) > 0) }
 
 // WithSecret returns actions with SecretAction added when secret is set.
 func WithSecret(actions []string, secret bool) []string {
@@ -230,6 +257,12 @@ type Param struct {
 	Secret bool
 }
 
+// NamedParam is a path parameter's name and kind, as a route declares it (Route.Params).
+type NamedParam struct {
+	Name string
+	Param
+}
+
 // The kinds of path parameters.
 var (
 	// IDParam is an id the server makes: a lower-case ULID (orgs, invites, events).
@@ -273,8 +306,10 @@ func isPersonalTokenID(s string) bool {
 // Param returns the kind of the path parameter name: the route's own declaration, else the
 // one PathParams gives the name.
 func (r *Route) Param(name string) (Param, bool) {
-	if p, ok := r.Params[name]; ok {
-		return p, true
+	for _, p := range r.Params {
+		if p.Name == name {
+			return p.Param, true
+		}
 	}
 	p, ok := PathParams[name]
 	return p, ok

@@ -29,17 +29,6 @@ const (
 // the memberships up (updates, and a put and a delete of the email guards).
 var accountActions = []string{ddbQuery, ddbBatchGet, ddbPut, ddbCheck, ddbUpdate, ddbDelete}
 
-// withAccount is actions and accountActions, for a route that reads the caller's account.
-func withAccount(actions ...string) []string {
-	out := slices.Clone(accountActions)
-	for _, a := range actions {
-		if !slices.Contains(out, a) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 // The routes. Each is a package-level value so that a function's main can name its own route
 // and link nothing else; Routes lists them all for the CDK stack, the local gateway and tests.
 var (
@@ -50,26 +39,26 @@ var (
 	}
 	GetMe = &Route{
 		Name: "get-me", Method: "GET", Path: "/v1/me", Auth: JWT,
-		Actions: accountActions,
-		Summary: "The caller's profile and orgs; the first call creates the personal account",
-		Build:   buildGetMe,
+		ReadsAccount: true,
+		Summary:      "The caller's profile and orgs; the first call creates the personal account",
+		Build:        buildGetMe,
 	}
 	CreateOrg = &Route{
 		Name: "create-org", Method: "POST", Path: "/v1/orgs", Auth: JWT,
 		// The account's items on first sight, else an update of the profile's joins, on
 		// which the account's deletion is conditioned.
-		Actions: accountActions,
-		Summary: "Create a shared organization; the caller becomes its admin",
-		Build:   buildCreateOrg,
-		Replay:  replayCreateOrg,
+		ReadsAccount: true,
+		Summary:      "Create a shared organization; the caller becomes its admin",
+		Build:        buildCreateOrg,
+		Replay:       replayCreateOrg,
 	}
 	ListOrgs = &Route{
 		Name: "list-orgs", Method: "GET", Path: "/v1/orgs", Auth: JWT,
-		Actions: accountActions,
-		Keys:    []string{app.KeyCursors},
-		List:    Paged,
-		Summary: "The caller's organizations, personal first",
-		Build:   buildListOrgs,
+		ReadsAccount: true,
+		Keys:         []string{app.KeyCursors},
+		List:         Paged,
+		Summary:      "The caller's organizations, personal first",
+		Build:        buildListOrgs,
 	}
 	GetOrg = &Route{
 		Name: "get-org", Method: "GET", Path: "/v1/orgs/{orgId}", Auth: JWT, Permission: roles.OrgRead,
@@ -98,25 +87,25 @@ var (
 	}
 	UpdateMe = &Route{
 		Name: "update-me", Method: "PATCH", Path: "/v1/me", Auth: JWT,
-		Actions: accountActions,
-		Summary: "Change the caller's name and phone",
-		Build:   buildUpdateMe,
+		ReadsAccount: true,
+		Summary:      "Change the caller's name and phone",
+		Build:        buildUpdateMe,
 	}
 	RequestEmailChange = &Route{
 		Name: "request-email-change", Method: "POST", Path: "/v1/me/email", Auth: JWT,
-		Actions: accountActions,
-		Summary: "Start a change of the caller's email: a confirmation link goes to the new address",
-		Build:   buildRequestEmailChange,
+		ReadsAccount: true,
+		Summary:      "Start a change of the caller's email: a confirmation link goes to the new address",
+		Build:        buildRequestEmailChange,
 	}
 	ConfirmEmailChange = &Route{
 		Name: "confirm-email-change", Method: "POST", Path: "/v1/me/email/confirm", Auth: JWT,
-		Actions: withAccount(cognitoUpdateAttributes),
+		ReadsAccount: true, Actions: []string{cognitoUpdateAttributes},
 		Summary: "Complete the email change with the token from the link",
 		Build:   buildConfirmEmailChange,
 	}
 	DeleteMe = &Route{
 		Name: "delete-me", Method: "DELETE", Path: "/v1/me", Auth: JWT,
-		Actions: withAccount(ddbBatchWrite, cognitoDeleteUser),
+		ReadsAccount: true, Actions: []string{ddbBatchWrite, cognitoDeleteUser},
 		Summary: "Delete the caller's account: identity, profile, personal account, memberships",
 		Build:   buildDeleteMe,
 	}
@@ -210,9 +199,9 @@ var (
 		Name: "accept-invite", Method: "POST", Path: "/v1/invites/accept", Auth: JWT,
 		// The caller's account comes with the membership on first sight, or is caught up
 		// with the identity provider's address first (accountActions).
-		Actions: accountActions,
-		Summary: "Accept an invite as the signed-in user whose verified email it was sent to",
-		Build:   buildAcceptInvite,
+		ReadsAccount: true,
+		Summary:      "Accept an invite as the signed-in user whose verified email it was sent to",
+		Build:        buildAcceptInvite,
 	}
 )
 

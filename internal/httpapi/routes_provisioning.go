@@ -83,19 +83,19 @@ var (
 	}
 	CreateMember = &Route{
 		Name: "create-member", Method: "POST", Path: "/v1/orgs/{orgId}/members", Auth: JWT, Permission: roles.MembersManage,
-		Actions: provisionActions,
-		Keys:    []string{app.KeySealing},
-		Summary: "Create a user directly and add them to the org",
-		Build:   buildCreateMember,
-		Replay:  replayCreateMember,
+		Provisions: true,
+		Keys:       []string{app.KeySealing},
+		Summary:    "Create a user directly and add them to the org",
+		Build:      buildCreateMember,
+		Replay:     replayCreateMember,
 	}
 	CreateMembersBulk = &Route{
 		Name: "create-members-bulk", Method: "POST", Path: "/v1/orgs/{orgId}/members/bulk", Auth: JWT, Permission: roles.MembersManage,
-		Actions: provisionActions,
-		Keys:    []string{app.KeySealing},
-		Summary: "Create up to 100 users; one result per user, in order",
-		Build:   buildCreateMembersBulk,
-		Replay:  replayBulk,
+		Provisions: true,
+		Keys:       []string{app.KeySealing},
+		Summary:    "Create up to 100 users; one result per user, in order",
+		Build:      buildCreateMembersBulk,
+		Replay:     replayBulk,
 	}
 	ResetMemberPassword = &Route{
 		Name: "reset-member-password", Method: "POST", Path: "/v1/orgs/{orgId}/members/{userId}/password-reset", Auth: JWT, Permission: roles.MembersManage,
@@ -115,10 +115,10 @@ var (
 	}
 	MigrateLegacyUsers = &Route{
 		Name: "migrate-legacy-users", Method: "POST", Path: "/v1/operator/orgs/{orgId}/legacy-support-users", Auth: Operator,
-		Actions: provisionActions,
-		Keys:    []string{app.KeySealing},
-		Summary: "Migrate up to 100 support-only users from the legacy system",
-		Build:   buildMigrateLegacyUsers,
+		Provisions: true,
+		Keys:       []string{app.KeySealing},
+		Summary:    "Migrate up to 100 support-only users from the legacy system",
+		Build:      buildMigrateLegacyUsers,
 	}
 	ImportMembers = &Route{
 		Name: "import-members", Method: "POST", Path: "/v1/orgs/{orgId}/members/import", Auth: JWT, Permission: roles.MembersManage,

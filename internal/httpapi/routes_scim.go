@@ -43,14 +43,14 @@ var (
 	ScimResourceType = &Route{
 		Name: "scim-resource-type", Method: "GET", Path: "/v1/scim/v2/ResourceTypes/{name}", Auth: SCIM,
 		Actions: []string{ddbBatchGet},
-		Params:  map[string]Param{"name": {Kind: "SCIM resource type", Valid: isSCIMDiscoveryID}},
+		Params:  []NamedParam{{Name: "name", Param: Param{Kind: "SCIM resource type", Valid: isSCIMDiscoveryID}}},
 		Summary: "SCIM: one resource type (User or Group), where the list's meta.location points",
 		Build:   buildSCIMResourceType,
 	}
 	ScimSchema = &Route{
 		Name: "scim-schema", Method: "GET", Path: "/v1/scim/v2/Schemas/{uri}", Auth: SCIM,
 		Actions: []string{ddbBatchGet},
-		Params:  map[string]Param{"uri": {Kind: "SCIM schema URI", Valid: isSCIMDiscoveryID}},
+		Params:  []NamedParam{{Name: "uri", Param: Param{Kind: "SCIM schema URI", Valid: isSCIMDiscoveryID}}},
 		Summary: "SCIM: one schema by its URI, where the list's meta.location points",
 		Build:   buildSCIMSchema,
 	}
@@ -62,7 +62,7 @@ var (
 	}
 	ScimCreateUser = &Route{
 		Name: "scim-create-user", Method: "POST", Path: "/v1/scim/v2/Users", Auth: SCIM,
-		Actions: provisionActions,
+		Provisions: true,
 		// The credentials email is sealed with the server's secret.
 		Keys:    []string{app.KeySealing},
 		Summary: "SCIM: create a member, as a direct creation does (source scim)",
