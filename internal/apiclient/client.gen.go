@@ -2606,8 +2606,9 @@ type ListSeatsParams struct {
 type ListMyTokensParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor the previous page's nextCursor; only valid for the same query
-	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	// Cursor This list has one page and never issues a nextCursor: any cursor but an empty one
+	// is not one the server issued (400).
+	Cursor *OnePageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // CreateMyTokenParams defines parameters for CreateMyToken.
@@ -19092,8 +19093,11 @@ type ListMyTokensResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Items []PersonalToken `json:"items"`
+		Items      []PersonalToken `json:"items"`
+		NextCursor *string         `json:"nextCursor,omitempty"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -19104,9 +19108,15 @@ type ListMyTokensResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListMyTokensResponse) GetJSON200() *struct {
-	Items []PersonalToken `json:"items"`
+	Items      []PersonalToken `json:"items"`
+	NextCursor *string         `json:"nextCursor,omitempty"`
 } {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListMyTokensResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -28409,12 +28419,20 @@ func ParseListMyTokensResponse(rsp *http.Response) (*ListMyTokensResponse, error
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Items []PersonalToken `json:"items"`
+			Items      []PersonalToken `json:"items"`
+			NextCursor *string         `json:"nextCursor,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized

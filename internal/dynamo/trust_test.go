@@ -281,6 +281,7 @@ func TestTheOutrankRuleHoldsAtWriteTimeForEveryMemberChangingWrite(t *testing.T)
 				if err := w.store().SeedMember(ctx, seed, orgs.Shared); err != nil {
 					t.Fatal(err)
 				}
+				w.madeBy(m.c.ID, orgID)
 			}
 			stale := w.access(lead, orgID, orgs.Subject{UserID: tom.ID})
 			more := []roles.Permission{roles.OrgRead, roles.SupportAccess, roles.SettingsManage}

@@ -303,6 +303,24 @@ func (w *world) setMembersCanInvite(orgID string, on bool) {
 	}
 }
 
+// madeBy records on userID's profile that orgID created the account (a direct creation),
+// as provisioning writes it with the account: only that org may reset its password.
+func (w *world) madeBy(userID, orgID string) {
+	w.t.Helper()
+	_, err := w.client.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(w.table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "USER#" + userID}, "SK": &types.AttributeValueMemberS{Value: "PROFILE"},
+		},
+		UpdateExpression:          aws.String("SET createdByOrg = :o"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":o": &types.AttributeValueMemberS{Value: orgID}},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 // caller is the nth signed-in user, with an address in mixed case.

@@ -63,25 +63,40 @@ func TestProvisioningEmailsShareTheDailyBudgetWithInvitesAndAreRefusedWhole(t *t
 	}
 }
 
-func TestAnExistingAccountAddedAsItIsGivesItsEmailBack(t *testing.T) {
+// An account added as it is gets no credentials but a notice of who added it (API.md,
+// provisioned members): that email goes to an address outside the org too, so it counts in
+// the budget like the credentials it replaced, and the request is counted once, not twice.
+func TestAnExistingAccountAddedAsItIsCountsItsNoticeOnce(t *testing.T) {
 	a, dir := provisioningAPI(t)
-	a.env.Config.DailyEmailLimit = 2
+	rec := &mail.Recorder{}
+	a.env.UseMail(rec)
+	a.env.Config.DailyEmailLimit = 3
 	ada, bob := person("ada"), person("bob")
 	orgID := a.org(ada, "Acme")
 	a.verifiedDomain(ada, orgID, "example.com")
 	a.account(bob)
 	dir.signedUp(bob)
 	org := map[string]string{"orgId": orgID}
-	// bob@example.com has an account in the verified domain: added as he is, no email.
+	// bob@example.com has an account in the verified domain: added as he is, with a notice.
 	r := a.do(CreateMembersBulk, &ada, org, nil, `{"members":[{"email":"bob@example.com"},{"email":"new@example.com"}]}`)
 	if r.status != 200 || strings.Count(r.body, `"status":"created"`) != 2 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	if r := a.do(CreateMember, &ada, org, nil, `{"email":"third@example.com"}`); r.status != 201 {
-		t.Errorf("the email bob did not get was not given back: %d %s", r.status, r.body)
+		t.Errorf("the third email of a budget of 3: %d %s", r.status, r.body)
 	}
 	if r := a.do(CreateMember, &ada, org, nil, `{"email":"fourth@example.com"}`); r.status != 429 {
 		t.Errorf("past the budget: %d %s", r.status, r.body)
+	}
+	a.deliver()
+	n := 0
+	for _, m := range rec.Sent {
+		if m.To == bob.Email {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("bob got %d emails; want the one notice", n)
 	}
 }
 

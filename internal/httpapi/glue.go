@@ -350,6 +350,9 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		if req.Access, err = authz(ctx, req.Caller, req.Path("orgId"), subject, r.permissions()...); err != nil {
 			return replayed(ctx, replay, req, fingerprint, err)
 		}
+		if r.AndPermission != "" && !req.Access.Allows(r.AndPermission) {
+			return nil, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", req.Access.RoleName(), r.AndPermission)
+		}
 	}
 	if r.List == Whole {
 		if err := req.wholeList(); err != nil {

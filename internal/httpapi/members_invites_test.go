@@ -32,7 +32,7 @@ var allowedByContract = map[string][]roles.Role{
 func allowed(r *Route, role roles.Role, membersCanInvite bool) bool {
 	want, ok := allowedByContract[r.Name]
 	if !ok {
-		return role.Has(r.Permission) || r.OrPermission != "" && role.Has(r.OrPermission)
+		return r.AllowedBy(role.Has)
 	}
 	if membersCanInvite && role == roles.User && (r.Name == "create-invite" || r.Name == "create-invites-bulk") {
 		return true

@@ -471,15 +471,42 @@ func TestDomainVerifiedByEmailCodeWithFiveTries(t *testing.T) {
 	if r.status != 200 || !strings.Contains(r.body, `"status":"verified"`) || !strings.Contains(r.body, `"primary":true`) || r.calls > 2 {
 		t.Fatalf("%d %s (%d calls)", r.status, r.body, r.calls)
 	}
-	// Another org can't verify it.
+	// A code proves one mailbox, DNS the domain: another org that proves it by DNS takes it
+	// (API.md, Domains); ada's goes back to pending and her org's admins are told.
+	rec := &mail.Recorder{}
+	a.env.UseMail(rec)
+	a.deliver()
 	bob := person("bob")
 	other := a.org(bob, "Other")
 	a.do(AddDomain, &bob, map[string]string{"orgId": other}, nil, `{"domain":"acme-corp.com"}`)
 	access, _ := a.env.Orgs().Authorize(context.Background(), bob, other)
 	s := *a.env.DomainVerification()
 	s.Resolver = zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
+	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); err != nil {
+		t.Fatalf("a second org verifying by DNS the domain the first holds by email code: %v", err)
+	}
+	if r := a.do(ListDomains, &ada, map[string]string{"orgId": orgID}, nil, ""); !strings.Contains(r.body, `"status":"pending"`) || strings.Contains(r.body, `"status":"verified"`) {
+		t.Errorf("the first org's domain after the DNS verification elsewhere: %s", r.body)
+	}
+	if r := a.do(ListDomains, &bob, map[string]string{"orgId": other}, nil, ""); !strings.Contains(r.body, `"status":"verified"`) || !strings.Contains(r.body, `"verifiedBy":"dns"`) {
+		t.Errorf("the second org's domain: %s", r.body)
+	}
+	a.deliver()
+	told := false
+	for _, m := range rec.Sent {
+		told = told || (m.To == ada.Email && strings.Contains(m.Subject+m.Text, "acme-corp.com"))
+	}
+	if !told {
+		t.Errorf("the first org's admin was not told; sent %+v", rec.Sent)
+	}
+	// DNS against DNS: the holder keeps it.
+	cy := person("cy")
+	third := a.org(cy, "Third")
+	a.do(AddDomain, &cy, map[string]string{"orgId": third}, nil, `{"domain":"acme-corp.com"}`)
+	access, _ = a.env.Orgs().Authorize(context.Background(), cy, third)
+	s.Resolver = zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
 	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); !apperr.Is(err, apperr.Conflict) {
-		t.Errorf("a second org verifying the domain: %v", err)
+		t.Errorf("a third org verifying by DNS a domain held by DNS: %v; want 409", err)
 	}
 }
 

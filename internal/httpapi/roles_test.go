@@ -112,7 +112,7 @@ func TestEveryOrgRouteAllowsExactlyWhatACustomRoleHolds(t *testing.T) {
 		}
 		for name, c := range holders {
 			def := roles.Definition{Permissions: testRoles[name]}
-			want := def.Has(r.Permission) || r.OrPermission != "" && def.Has(r.OrPermission)
+			want := r.AllowedBy(def.Has)
 			params := map[string]string{"orgId": orgID, "userId": target.ID, "inviteId": inv.ID, "roleId": spare}
 			got := h.do(r, &c, params, nil, body(r))
 			if want == (got.status == 403) {

@@ -49,6 +49,10 @@ type Route struct {
 	// narrows what it allows (PATCH of the org settings: billing.manage may change billing
 	// contacts only).
 	OrPermission roles.Permission
+	// AndPermission, when set, is needed besides Permission (or OrPermission): the glue
+	// answers 403 naming it after the authorization step (the admins' list of every member's
+	// personal tokens needs token.view and members.read).
+	AndPermission roles.Permission
 	// Reads, when set, names what else an org route acts on, given the request and its time:
 	// the authorization step reads it in the same BatchGetItem as the org and the caller's
 	// membership (the member of {userId} and the invite of {inviteId} come with it always),
@@ -237,6 +241,12 @@ func (r *Route) DefaultThrottle() Throttle {
 		t.Burst = r.Throttle.Burst
 	}
 	return t
+}
+
+// AllowedBy reports whether a role that holds what has says passes the route's permission
+// checks (Permission or OrPermission, and AndPermission).
+func (r *Route) AllowedBy(has func(roles.Permission) bool) bool {
+	return (has(r.Permission) || r.OrPermission != "" && has(r.OrPermission)) && (r.AndPermission == "" || has(r.AndPermission))
 }
 
 // permissions lists the permissions any one of which passes the authorization step.

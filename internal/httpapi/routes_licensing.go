@@ -40,7 +40,8 @@ var (
 	}
 	StartTrial = &Route{
 		Name: "start-trial", Method: "POST", Path: "/v1/orgs/{orgId}/trials", Auth: JWT, Permission: roles.LicensesManage,
-		Actions: []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate},
+		// A repeated request (Idempotency-Key) reads the first one's licence (GetItem).
+		Actions: []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate, ddbGet},
 		Summary: "Start the org's trial of a catalog product, accepting the Master Service Agreement",
 		Reads:   readTrialProduct,
 		Build:   buildStartTrial,

@@ -124,8 +124,8 @@ var (
 		Name: "import-members", Method: "POST", Path: "/v1/orgs/{orgId}/members/import", Auth: JWT, Permission: roles.MembersManage,
 		// The check reads the org's email guards (never the directory: the dry run tells
 		// nothing of accounts outside the org); the commit counts the rows' emails in the
-		// org's budget.
-		Actions:      []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate},
+		// org's budget. A repeated commit (Idempotency-Key) reads the first one's job (Query).
+		Actions:      []string{ddbBatchGet, ddbPut, ddbCheck, ddbUpdate, ddbQuery},
 		Spreadsheets: true, MaxBody: provisioning.MaxImportBytes,
 		Summary: "Import members from a CSV or XLSX file: a dry run checks every row, a commit starts an import job",
 		Build:   buildImportMembers,

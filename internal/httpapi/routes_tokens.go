@@ -81,7 +81,7 @@ var (
 		Build:   buildRevokeMyToken,
 	}
 	ListOrgTokens = &Route{
-		Name: "list-org-tokens", Method: "GET", Path: "/v1/orgs/{orgId}/tokens", Auth: JWT, Permission: roles.TokenView,
+		Name: "list-org-tokens", Method: "GET", Path: "/v1/orgs/{orgId}/tokens", Auth: JWT, Permission: roles.TokenView, AndPermission: roles.MembersRead,
 		Actions: []string{ddbBatchGet, ddbQuery},
 		Keys:    []string{app.KeyCursors},
 		List:    Paged,

@@ -9,7 +9,6 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
@@ -217,9 +216,6 @@ func buildRevokeMyToken(env *app.Env) Handler {
 func buildListOrgTokens(env *app.Env) Handler {
 	svc := env.PersonalTokens()
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		if !req.Access.Allows(roles.MembersRead) {
-			return nil, apperr.New(apperr.Forbidden, "your role (%s) does not allow this (%s)", req.Access.RoleName(), roles.MembersRead)
-		}
 		const query = "personal-tokens"
 		p, err := req.Page(query)
 		if err != nil {

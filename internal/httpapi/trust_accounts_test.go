@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -85,6 +86,7 @@ func TestAnEmailCodeDomainGivesNoPowerOverTheDomainsExistingAccounts(t *testing.
 // member: the reset's and the name change's transactions check the account's own record.
 func TestResetAndNameChangeCheckTheAccountsCreatorInTheirTransaction(t *testing.T) {
 	a, dir := provisioningAPI(t)
+	a.env.UseMail(&mail.Recorder{})
 	eve, vic := person("eve"), person("vic")
 	orgID := a.org(eve, "Eve's")
 	a.account(vic)

@@ -31,7 +31,7 @@ func TestProfileUpdateValidatesAndCopiesTheName(t *testing.T) {
 	for body, field := range map[string]string{
 		`{"phone":"0155 5501"}`:                       "phone",
 		`{"phone":"+0123456789"}`:                     "phone",
-		`{"name":"` + strings.Repeat("x", 101) + `"}`: "name",
+		`{"name":"` + strings.Repeat("x", 201) + `"}`: "name",
 		`{"email":"x@y.io"}`:                          "email",
 		`{"id":"me"}`:                                 "id",
 	} {
