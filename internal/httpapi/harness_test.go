@@ -306,6 +306,8 @@ func (a *api) request(r *Route, c *orgs.Caller, params map[string]string, query 
 		claims := ev.RequestContext.Authorizer.JWT.Claims
 		claims["sub"], claims["cognito:username"], claims["email"] = c.ID, c.ID, c.Email
 		claims["iat"] = fmt.Sprint(c.IssuedAt.Unix())
+		// The token says what the identity provider holds of the address.
+		claims["email_verified"] = fmt.Sprint(c.EmailVerified)
 		delete(claims, "cognito:groups")
 		if c.Operator {
 			claims["cognito:groups"] = "[" + roles.OperatorsGroup + "]"

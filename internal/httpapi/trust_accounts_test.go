@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -231,5 +232,33 @@ func TestImportDryRunTellsNothingOfAccountsOutsideTheOrg(t *testing.T) {
 	}
 	if strings.Contains(r.body, "account") {
 		t.Errorf("the dry run speaks of accounts: %s", r.body)
+	}
+}
+
+// A user left in the identity provider by another org's attempt that failed before its
+// write (one that could mark the address verified: its DNS-verified domain) is taken over
+// by the next create as a new user would be made: with this create's standing of the
+// address. Otherwise an org could set a password it knows on a verified ceo@bigcorp.com.
+func TestATakenOverUserGetsTheStandingOfTheCreateThatTakesIt(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	a.env.UseMail(&mail.Recorder{})
+	eve := person("eve")
+	evil := a.org(eve, "Evil")
+	leftover := &fakeUser{id: "user-leftover", email: "ceo@bigcorp.com", verified: true, temporary: true,
+		password: "bigcorp's attempt", createdAt: harnessNow.Add(-time.Hour)}
+	dir.mu.Lock()
+	dir.byEmail[leftover.email], dir.byID[leftover.id] = leftover, leftover
+	dir.mu.Unlock()
+	r := a.do(CreateMember, &eve, map[string]string{"orgId": evil}, nil,
+		`{"email":"ceo@bigcorp.com","password":{"mode":"specify","value":"Known-To-Eve-123","sendEmail":true}}`)
+	if r.status != 201 || !strings.Contains(r.body, `"userId":"user-leftover"`) {
+		t.Fatalf("the create over the leftover: %d %s", r.status, r.body)
+	}
+	u := dir.user("ceo@bigcorp.com")
+	if u.password != "Known-To-Eve-123" {
+		t.Fatalf("the leftover was not taken over: password %q", u.password)
+	}
+	if u.verified {
+		t.Error("the taken-over user kept the address verified, under a password Evil chose")
 	}
 }

@@ -386,7 +386,14 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 		}
 	}
 	if u.Existing {
-		// A new user got the password with its creation; one taken over gets it now.
+		// A new user got the password and its address's standing with its creation; one
+		// taken over gets them now. The standing first: the earlier attempt may have been
+		// another org's, one that could mark the address verified (its DNS-verified domain),
+		// and a password this org knows must never sign in as a verified address it may not
+		// vouch for.
+		if err := s.Directory.SetEmailVerified(ctx, u.ID, verified); err != nil {
+			return orgs.Member{}, false, err
+		}
 		if err := s.Directory.SetTemporaryPassword(ctx, u.ID, p.password); err != nil {
 			return orgs.Member{}, false, err
 		}
