@@ -252,46 +252,6 @@ func TestImportCommitCreatesEachRowOnceEvenWhenAChunkRunsTwice(t *testing.T) {
 	}
 }
 
-func TestImportOfAThousandRows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long")
-	}
-	a, _ := importAPI(t)
-	ada := person("ada")
-	orgID := a.org(ada, "Acme")
-	var b strings.Builder
-	b.WriteString("email,name\r\n")
-	for i := 0; i < provisioning.MaxImportRows; i++ {
-		fmt.Fprintf(&b, "user%04d@example.com,User %d\r\n", i, i)
-	}
-	start := time.Now()
-	a.writes.reset()
-	r := a.upload(&ada, orgID, "text/csv", []byte(b.String()), false)
-	if r.status != 202 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	commitCalls := r.calls
-	var job struct{ ID string }
-	_ = json.Unmarshal([]byte(r.body), &job)
-	handle := a.env.ProvisioningHandlers()[provisioning.KindImportChunk]
-	chunks := a.outboxChunks()
-	before := a.writes.calls.Load()
-	for _, c := range chunks {
-		if err := handle(context.Background(), c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	elapsed := time.Since(start)
-	got := a.do(GetImport, &ada, map[string]string{"orgId": orgID, "importId": job.ID}, nil, "")
-	if !strings.Contains(got.body, `"status":"done"`) || !strings.Contains(got.body, `"created":1000`) {
-		t.Fatalf("job: %.300s", got.body)
-	}
-	t.Logf("1,000 rows: commit %d DynamoDB calls; %d chunks made %d DynamoDB calls; %s in all (fake directory)",
-		commitCalls, len(chunks), a.writes.calls.Load()-before, elapsed)
-	// The time budget is checked end to end in local mode
-	// (TestImportOfAThousandRowsFinishes); here the calls are what count.
-}
-
 func TestImportTemplateHasThePropertyKeysAndARoleDropDown(t *testing.T) {
 	a, _ := importAPI(t)
 	ada := person("ada")

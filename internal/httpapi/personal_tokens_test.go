@@ -293,3 +293,22 @@ func actions(evs []map[string]any) []any {
 	}
 	return out
 }
+
+// The approval page reads a pending code: the tool's name, the org and when it ends, for the
+// signed-in user to check before approving; in one round trip of the code, one of the org.
+func TestTheApprovalPageShowsWhatACodeAsksFor(t *testing.T) {
+	a := newAPI(t)
+	ada := person("ada")
+	a.org(ada, "Acme")
+	s, err := a.env.DeviceFlow().Start(context.Background(), "acme-cli", "acme", "198.51.100.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.do(GetDevice, &ada, map[string]string{"userCode": tokens.FormatUserCode(s.UserCode)}, nil, "")
+	if r.status != 200 || !strings.Contains(r.body, `"acme-cli"`) || !strings.Contains(r.body, `"acme"`) {
+		t.Fatalf("the approval page: %d %s", r.status, r.body)
+	}
+	if r := a.do(GetDevice, &ada, map[string]string{"userCode": "BCDF-GHJK"}, nil, ""); r.status != 404 {
+		t.Errorf("an unknown code: %d %s; want 404", r.status, r.body)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/scim"
 )
 
 func init() {
@@ -280,6 +281,13 @@ func TestSCIMEntraSequence(t *testing.T) {
 		if r := a.scim(route, tok, nil, nil, ""); r.status != 200 {
 			t.Errorf("%s: %d", route.Name, r.status)
 		}
+	}
+	// The single resources the lists' meta.location point at.
+	if r := a.scim(ScimResourceType, tok, map[string]string{"name": "User"}, nil, ""); r.status != 200 || !strings.Contains(r.body, `"endpoint":"/Users"`) {
+		t.Errorf("resource type User: %d %s", r.status, r.body)
+	}
+	if r := a.scim(ScimSchema, tok, map[string]string{"uri": scim.SchemaUser}, nil, ""); r.status != 200 || !strings.Contains(r.body, `"userName"`) {
+		t.Errorf("schema of User: %d %s", r.status, r.body)
 	}
 	other := person("olly")
 	otherOrg := a.org(other, "Other")

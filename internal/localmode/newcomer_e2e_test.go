@@ -54,8 +54,8 @@ func newcomerBlocks(t *testing.T, readme string) []string {
 
 // The README's newcomer commands, run as they are written, in order, from the repository's
 // root, against the local API on a port that is not the default: its first calls ("Trying
-// it", which takes the demo's handle), make demo, accepting an invite, and a created user's
-// first sign-in with the temporary password from the mail.
+// it", which takes the demo's handle), make demo, accepting an invite, a created user's
+// first sign-in with the temporary password from the mail, and a CLI's device sign-in.
 func TestTheREADMEsNewcomerCommandsWorkOnAnotherPort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go and make")
@@ -65,8 +65,8 @@ func TestTheREADMEsNewcomerCommandsWorkOnAnotherPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks := newcomerBlocks(t, filepath.Join(root, "README.md"))
-	if len(blocks) < 4 {
-		t.Fatalf("the README has %d marked walk-through blocks, want at least 4 (trying it, make demo, invite, created user)", len(blocks))
+	if len(blocks) < 5 {
+		t.Fatalf("the README has %d marked walk-through blocks, want at least 5 (trying it, make demo, invite, created user, device sign-in)", len(blocks))
 	}
 	l := startLocal(t)
 	// As make run does: the scheduled job re-drives what the stream feed missed.
@@ -83,7 +83,7 @@ func TestTheREADMEsNewcomerCommandsWorkOnAnotherPort(t *testing.T) {
 	// stops the walk-through here rather than going unnoticed.
 	script := "set -euo pipefail\ncurl() { command curl --fail-with-body \"$@\"; echo; }\n" +
 		strings.Join(blocks, "") +
-		"printf '%s\\n' \"$TOKEN\" \"$BOB\" \"$CAROL\" \"$ORG\" > " + out + "\n"
+		"printf '%s\\n' \"$TOKEN\" \"$BOB\" \"$CAROL\" \"$ORG\" \"$PAT\" > " + out + "\n"
 	cmd := exec.CommandContext(t.Context(), "bash", "-c", script)
 	cmd.Dir = root
 	cmd.Env = append(withoutEnv(os.Environ(), "TOKEN", "API", "PORT", "SES_ENDPOINT", "LOCAL_DIR"),
@@ -98,10 +98,20 @@ func TestTheREADMEsNewcomerCommandsWorkOnAnotherPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	vars := strings.Split(strings.TrimSpace(string(got)), "\n")
-	if len(vars) != 4 {
-		t.Fatalf("TOKEN, BOB, CAROL, ORG: %q", vars)
+	if len(vars) != 5 {
+		t.Fatalf("TOKEN, BOB, CAROL, ORG, PAT: %q", vars)
 	}
-	ada, bob, carol, org := vars[0], vars[1], vars[2], vars[3]
+	ada, bob, carol, org, pat := vars[0], vars[1], vars[2], vars[3], vars[4]
+	if !strings.HasPrefix(pat, "vpu_") {
+		t.Errorf("the device sign-in's token %q is not a personal token", pat)
+	}
+	var mine struct {
+		Items []struct{ Name string } `json:"items"`
+	}
+	l.do("GET", "/v1/orgs/"+org+"/me/tokens", ada, "", 200, &mine)
+	if len(mine.Items) != 1 || mine.Items[0].Name != "acme-cli" {
+		t.Errorf("ada's personal tokens after the device sign-in: %+v; want the one named acme-cli", mine.Items)
+	}
 
 	type me struct {
 		User struct {

@@ -65,6 +65,7 @@ func Main(m *testing.M, after ...func() error) {
 			code = 1
 		}
 	}
+	stopGenerations()
 	if stack != nil {
 		if testing.Verbose() {
 			fmt.Printf("testenv: the stand-ins took %s to start\n", startTook.Round(time.Millisecond))
@@ -122,22 +123,26 @@ func endpointsFromEnv() string {
 }
 
 // DynamoDB returns a client for the DynamoDB stand-in and the name of a table made for this
-// test alone, as dynamo.EnsureTable makes it. The table is deleted when the test ends.
+// test alone, as dynamo.EnsureTable makes it. The table is deleted when the test ends. Use
+// the client returned, and its endpoint, for this table: after TablesPerDynamoDBLocal tables
+// the next ones are made on a fresh DynamoDB Local.
 func DynamoDB(t testing.TB) (*dynamodb.Client, string) {
 	t.Helper()
 	started(t)
 	table := uniqueName(t, 255)
-	if err := dynamo.EnsureTable(t.Context(), dynamoDBClient, table); err != nil {
-		t.Fatalf("testenv: create table %s: %v", table, err)
-	}
+	g := tableHome(t)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
-		if _, err := dynamoDBClient.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
+		if _, err := g.client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
 			t.Logf("testenv: delete table %s: %v", table, err)
 		}
+		tableGone(g)
 	})
-	return dynamoDBClient, table
+	if err := dynamo.EnsureTable(t.Context(), g.client, table); err != nil {
+		t.Fatalf("testenv: create table %s: %v", table, err)
+	}
+	return g.client, table
 }
 
 // Cognito returns a client for the Cognito stand-in, a user pool made for this test alone by
