@@ -23,8 +23,13 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("\nDemo data is in. Sign in (any of these, password %s):\n", demo.Password)
+	tokens := false
 	for _, u := range users {
-		fmt.Printf("  %-28s %s\n", u.Email, u.Role)
+		fmt.Printf("  %-28s %-14s %s\n", u.Email, u.Role, u.PersonalToken)
+		tokens = tokens || u.PersonalToken != ""
+	}
+	if tokens {
+		fmt.Printf("The vpu_ tokens are the members' personal tool tokens (shown only now; 30 days): curl -u <email>:<token> %s/v1/entitlements\n", *api)
 	}
 	apiFlag := ""
 	if *api != localmode.DefaultAPI() {

@@ -46,7 +46,11 @@ type Org struct {
 type User struct {
 	Email string
 	Role  string // in the demo org; "operator" for the vendor's support person
-	token string
+	// PersonalToken is the member's personal tool token in the demo org, made when the org
+	// is (shown once, as the API shows it once): "" for a role without products.access, the
+	// operator, and on a later run that finds the org made.
+	PersonalToken string
+	token         string
 }
 
 // Users are the demo's users, in the order they are listed.
@@ -283,7 +287,20 @@ func (s *seeder) fill(ctx context.Context, base string, org Org, admin, op *User
 	}, 201, nil); err != nil {
 		return err
 	}
-	s.logf("members, invites, a custom role, licenses, a trial and tickets added")
+	// Each member who may download gets a personal tool token, as a tool of theirs would use.
+	for _, u := range s.users {
+		if u.Role == "operator" || u.Role == "support_only" {
+			continue
+		}
+		var made struct {
+			Token string `json:"token"`
+		}
+		if err := s.call(ctx, u, "POST", base+"/me/tokens", map[string]any{"name": "demo", "expiresInDays": 30}, 201, &made); err != nil {
+			return err
+		}
+		u.PersonalToken = made.Token
+	}
+	s.logf("members, invites, a custom role, licenses, a trial, tickets and personal tool tokens added")
 	return nil
 }
 

@@ -2,6 +2,7 @@ package localmode_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -62,6 +63,25 @@ func TestDemoDataCanBeSignedInToAndSeedingTwiceAddsNothing(t *testing.T) {
 	}
 	for _, u := range users {
 		l.signIn(u.Email, demo.Password)
+		// Every member who may download holds a personal tool token that tools take.
+		wantToken := u.Role != "operator" && u.Role != "support_only"
+		if (u.PersonalToken != "") != wantToken {
+			t.Errorf("%s (%s): personal token %q", u.Email, u.Role, u.PersonalToken)
+			continue
+		}
+		if !wantToken {
+			continue
+		}
+		req, _ := http.NewRequest("GET", l.srv.URL+"/v1/entitlements", nil)
+		req.SetBasicAuth(u.Email, u.PersonalToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s's personal token on /v1/entitlements: %d", u.Email, resp.StatusCode)
+		}
 	}
 	events := count(base + "/events?limit=200")
 	_, again, err := demo.Seed(context.Background(), demo.Options{API: l.srv.URL, SES: l.ses})
