@@ -260,10 +260,6 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 			t.put(extIDItem{keys: keys{PK: orgPK(w.OrgID), SK: skExtID + a.ExternalID}, UserID: b.UserID}, expression.ConditionBuilder{}, nil)
 		}
 	}
-	if w.Maker != nil && w.Maker.UserID != b.UserID {
-		// The token's maker, whose standing the token's power rests on, still has it.
-		t.memberStill(w.OrgID, *w.Maker)
-	}
 	var c orgChange
 	c.move(b, a)
 	t.orgItem(w.OrgID, c)

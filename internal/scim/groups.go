@@ -219,11 +219,6 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 	if admins < 1 && admins < ses.Org.AdminCount {
 		return nil, Errorf(409, "", "the organization must keep at least one active admin: add another admin to the admin group first")
 	}
-	// Every write holds only while the token's maker keeps their role: a change to the
-	// maker's own role goes last, so that it can't stop the rest halfway.
-	slices.SortStableFunc(order, func(a, b string) int {
-		return boolInt(ses.Maker != nil && a == ses.Maker.UserID) - boolInt(ses.Maker != nil && b == ses.Maker.UserID)
-	})
 	for _, uid := range order {
 		if err := s.SetRole(ctx, ses, ses.Members[uid], next[uid]); err != nil {
 			return nil, err

@@ -44,9 +44,6 @@ type MemberWrite struct {
 	OrgID  string
 	Before orgs.Member
 	After  orgs.Member
-	// Maker is the token's maker as read: the write holds only while they still have that
-	// role and are active (nil: not checked).
-	Maker *orgs.Member
 	Event audit.Event
 }
 
@@ -166,13 +163,12 @@ const MembersReadWithToken = 96
 // MaxGroupPatchMembers is the most members one group PATCH may name (400 beyond).
 const MaxGroupPatchMembers = 1_000
 
-// Authenticate checks a bearer token and reads the org it names with the token's maker and
-// the members the request is about: one round trip for up to MembersReadWithToken members,
-// and the others (in further round trips) only once the token is good. A token is only as
-// strong as its maker: it works while they are an active member who may still grant the
-// admin role (what making it needed), so a maker demoted, suspended or removed leaves a
-// token that gets 401. Any other failure is the same 401. A token made before tokens named
-// their maker has its maker read by a second round trip.
+// Authenticate checks a bearer token and reads the org it names with the members the request
+// is about: one round trip for up to MembersReadWithToken members, and the others (in further
+// round trips) only once the token is good. The token is the org's credential, not its
+// maker's (API.md, SCIM): only making the maker may grant admin (mayMakeToken); once made, it
+// survives its maker's demotion, suspension or removal, and only its deletion, a new token or
+// the org's authentication reset end it. Any failure is the same 401.
 func (s *Service) Authenticate(ctx context.Context, token string, userIDs []string, externalID string) (Session, error) {
 	orgID, maker := parseToken(token)
 	if orgID == "" {
@@ -187,21 +183,10 @@ func (s *Service) Authenticate(ctx context.Context, token string, userIDs []stri
 	if c.Org.ID == "" || c.Org.Deleted() || c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(h), []byte(c.TokenHash)) != 1 {
 		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
 	}
-	switch {
-	case maker != "" && maker != c.TokenMaker:
+	if maker != "" && maker != c.TokenMaker {
 		// The hash matched, so the token is the one made: a different recorded maker means a
 		// table edited by hand. Refused rather than trusted.
 		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
-	case maker == "" && c.TokenMaker != "":
-		// A token made before tokens named their maker: the token item says who it was.
-		mc, err := s.Store.SCIMContext(ctx, orgID, nil, "", c.TokenMaker)
-		if err != nil {
-			return Session{}, err
-		}
-		c.Maker = mc.Maker
-	}
-	if err := makerStands(c); err != nil {
-		return Session{}, err
 	}
 	if len(rest) > 0 {
 		more, err := s.Store.SCIMMembers(ctx, orgID, rest)
@@ -232,26 +217,7 @@ func splitIDs(ids []string, n int) (first, rest []string) {
 	return first, rest
 }
 
-// makerStands checks that the token's maker still has the standing that making it needed.
-func makerStands(c Context) error {
-	if c.TokenMaker == "" {
-		// No token item has ever been written without its maker; should one be, it is
-		// refused like a token whose maker went.
-		return errMakerGone
-	}
-	if c.Maker == nil || c.Maker.Suspended() {
-		return errMakerGone
-	}
-	if mayMakeToken(orgs.Access{Org: c.Org, Member: *c.Maker}) != nil {
-		return errMakerGone
-	}
-	return nil
-}
-
-// errMakerGone is the 401 of a token whose maker lost the standing to make it.
-var errMakerGone = Errorf(401, "", "this SCIM token was made by a member who is no longer an active admin of the organization: an admin must make a new SCIM token (Settings → SCIM) and enter it in the identity provider")
-
-// mayMakeToken is the standing a SCIM token needs, when it is made and at every use.
+// mayMakeToken is the standing making a SCIM token needs.
 func mayMakeToken(a orgs.Access) error {
 	if !a.Allows(roles.SettingsManage) {
 		return apperr.New(apperr.Forbidden, "managing the SCIM token needs settings.manage")
@@ -443,12 +409,12 @@ func (s *Service) update(ctx context.Context, ses Session, m orgs.Member, ch Use
 		return m, nil // nothing changes: nothing is written or logged
 	}
 	ev := s.event(ctx, ses, action, m, summary)
-	err := s.Store.SCIMUpdateMember(ctx, MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Maker: ses.Maker, Event: ev})
+	err := s.Store.SCIMUpdateMember(ctx, MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Event: ev})
 	if errors.Is(err, orgs.ErrLastAdmin) {
 		return orgs.Member{}, lastAdmin(m, "suspending")
 	}
 	if err != nil {
-		return orgs.Member{}, writeError(err)
+		return orgs.Member{}, err
 	}
 	return after, nil
 }
@@ -526,34 +492,17 @@ func (s *Service) DeleteUser(ctx context.Context, ses Session, id string) error 
 		return Errorf(404, "", "no user %s in this organization", id)
 	}
 	ev := s.event(ctx, ses, "member.removed", m, fmt.Sprintf("The identity provider removed %s", m.Email))
-	err := s.Store.RemoveMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Actor: ses.actorMember(), Before: m, Event: ev})
+	err := s.Store.RemoveMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, Event: ev})
 	if errors.Is(err, orgs.ErrLastAdmin) {
 		return lastAdmin(m, "removing")
 	}
-	return writeError(err)
+	return err
 }
 
 // lastAdmin is the 409 of a change that would leave the org without an admin who can act.
 // RFC 7644 §3.12 has no scimType for it (uniqueness is for values), so none is given.
 func lastAdmin(m orgs.Member, doing string) error {
 	return Errorf(409, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) before %s this one", m.Email, doing)
-}
-
-// writeError says in SCIM's terms why a member write's conditions failed.
-func writeError(err error) error {
-	if errors.Is(err, orgs.ErrActorChanged) {
-		return Errorf(409, "", "the role of the member who made this SCIM token changed while the request ran; try again (if they are no longer an admin, an admin must make a new SCIM token)")
-	}
-	return err
-}
-
-// actorMember is the token's maker as the writes' actor: a member write holds only while
-// the maker still has the role read and is active (orgs.MemberWrite.Actor).
-func (s Session) actorMember() orgs.Member {
-	if s.Maker == nil {
-		return orgs.Member{}
-	}
-	return *s.Maker
 }
 
 // SetRole gives the member the role (a group membership change), with the last-admin rule.
@@ -568,11 +517,11 @@ func (s *Service) SetRole(ctx context.Context, ses Session, m orgs.Member, role 
 	// No member acts: the write holds while the org's custom roles are as read, when one of
 	// the two roles is custom.
 	check := orgs.RolesCheck{Needed: m.Role.Custom() || role.Custom(), Version: ses.Org.RolesVersion}
-	err := s.Store.ChangeMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Actor: ses.actorMember(), Before: m, After: after, Event: ev, Roles: check})
+	err := s.Store.ChangeMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Event: ev, Roles: check})
 	if errors.Is(err, orgs.ErrLastAdmin) {
 		return Errorf(409, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) first", m.Email)
 	}
-	return writeError(err)
+	return err
 }
 
 func (s *Service) event(ctx context.Context, ses Session, action string, m orgs.Member, summary string) audit.Event {
