@@ -29,7 +29,6 @@ type generation struct {
 var (
 	genMu   sync.Mutex
 	current *generation
-	retired []*generation // still serving live tables, or stopping
 	stops   sync.WaitGroup
 )
 
