@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: all deps generate build run demo test lint unit synth deploy invoke clean
+.PHONY: all deps generate build run demo test lint iam-usage unit synth deploy invoke clean
 
 all: build
 
@@ -74,6 +74,15 @@ lint: deps .local/tidy-modules
 test: lint
 	@command -v cfn-lint >/dev/null || echo 'make test: cfn-lint not found, the templates are not linted (pip install cfn-lint==1.51.0)'
 	$(GO) test -count=1 -timeout 30m ./...
+
+# The granted actions no test used, function by function (infra/iamusage): every test runs
+# with IAM_USAGE_FILE set, so that package iam/enforce records each action a function was
+# allowed to make, then the report compares the record with the grants. As long as make test.
+iam-usage: deps
+	@mkdir -p .local
+	rm -f .local/iam-usage.txt
+	IAM_USAGE_FILE=$(CURDIR)/.local/iam-usage.txt $(GO) test -count=1 -timeout 30m ./...
+	$(GO) run ./infra/iamusage .local/iam-usage.txt
 
 # Unit tests only: the integration tests skip under -short.
 unit:

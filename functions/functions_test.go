@@ -18,6 +18,8 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/iam"
+	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
@@ -133,15 +135,17 @@ type function struct {
 	installs []string
 	// keys are the server's keys it is given (Route.Keys, triggers.Function.Keys).
 	keys []string
+	// grant is what its role is given (Route.Grant, triggers.Function.Grant).
+	grant iam.Grant
 }
 
 func allFunctions() []function {
 	var fns []function
 	for _, r := range httpapi.Routes() {
-		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, httpapi.RouteInstalls(r), r.Keys})
+		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, httpapi.RouteInstalls(r), r.Keys, r.Grant()})
 	}
 	for _, f := range triggers.Functions {
-		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, httpapi.InstallsFor(f.IAMActions()), f.Keys})
+		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, httpapi.InstallsFor(f.IAMActions()), f.Keys, f.Grant()})
 	}
 	return fns
 }
@@ -243,18 +247,66 @@ func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
 	}
 	defer sm.Close()
 	for _, fn := range allFunctions() {
-		arns := map[string]string{}
-		for _, k := range fn.keys {
-			arns[k] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + k
-		}
-		env := app.New(app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000",
-			KeyARNs: arns, Keys: append([]string{}, fn.keys...), SecretsManagerEndpoint: sm.URL}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		for _, p := range fn.installs {
-			installs[p](env)
-		}
-		if err := catch(func() { fn.build(env) }); err != nil {
+		if _, err := buildAsDeployed(fn, fn.grant, sm.URL, installs); err != nil {
 			t.Errorf("%s, with %v installed: %v", fn.name, fn.installs, err)
 		}
+	}
+}
+
+// buildAsDeployed builds fn's handler as its cold start in AWS would, with the installs of
+// its main, the ARNs of its own keys in a Secrets Manager at endpoint, and the IAM check of
+// role's statements (package iam/enforce) on its AWS calls; it returns what failed.
+func buildAsDeployed(fn function, role iam.Grant, endpoint string, installs map[string]func(*app.Env)) (*app.Env, error) {
+	arns := map[string]string{}
+	for _, k := range fn.keys {
+		arns[k] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + k
+	}
+	cfg := app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000", AppID: fn.name,
+		KeyARNs: arns, Keys: append([]string{}, fn.keys...), SecretsManagerEndpoint: endpoint}
+	enforce.Local(cfg, "", role).Install(&cfg, fn.name)
+	env := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, p := range fn.installs {
+		installs[p](env)
+	}
+	return env, catch(func() { fn.build(env) })
+}
+
+// TestKeyReadsNeedTheirGrant takes each key of each function out of its role's grant in turn
+// (its ARN still set): the function's read of that key, at its cold start for most, fails
+// with AccessDeniedException on the key's secret, as it would in AWS.
+func TestKeyReadsNeedTheirGrant(t *testing.T) {
+	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install,
+		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install, "sqs": sqs.Install}
+	values := map[string]string{}
+	for _, k := range app.Keys() {
+		values["arn:aws:secretsmanager:us-east-1:123456789012:secret:"+k] = "s3cret-" + k
+	}
+	sm, err := standins.NewSecretsManager(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
+	refused := 0
+	for _, fn := range allFunctions() {
+		for _, k := range fn.keys {
+			role := fn.grant
+			role.Keys = slices.DeleteFunc(slices.Clone(role.Keys), func(g string) bool { return g == k })
+			env, err := buildAsDeployed(fn, role, sm.URL, installs)
+			if err == nil {
+				// A key read after the cold start (the stream processor's and the scheduled
+				// job's sealing key, at their first sealed email) is refused at that read.
+				err = catch(func() { env.Key(k) })
+			}
+			want := "not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:" + k
+			if err == nil || !strings.Contains(err.Error(), enforce.ErrorCode) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s, its role without the key %s: %v; want AccessDeniedException on its secret", fn.name, k, err)
+				continue
+			}
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Error("no function has a key")
 	}
 }
 

@@ -3,13 +3,23 @@
 // prints, function by function, the actions its role has that no call used. A grant listed
 // here is either reached by no test (write one) or not needed (take it out of the row).
 //
-//	IAM_USAGE_FILE=$PWD/iam-usage.txt go test ./internal/httpapi/ ./internal/localmode/ ...
+//	make iam-usage
+//
+// runs every test with IAM_USAGE_FILE=.local/iam-usage.txt and then this command on the file;
+// by hand, for some packages only (what the other packages' tests use is then reported unused):
+//
+//	IAM_USAGE_FILE=$PWD/iam-usage.txt go test -count=1 ./internal/httpapi/ ./internal/localmode/
 //	go run ./infra/iamusage iam-usage.txt
+//
+// The reads of the functions' keys and secrets are left out: they happen at the cold start,
+// which the tests' shared harness does once for all routes, and each is checked instead by
+// the functions' TestKeyReadsNeedTheirGrant (a key taken out of a grant is refused).
 package main
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -34,13 +44,22 @@ func main() {
 	for sc.Scan() {
 		used[strings.TrimSpace(sc.Text())] = true
 	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	report(os.Stdout, triggers.Grants(), used)
+}
+
+// report writes, for each of grants, the actions of its statements that used (lines
+// "<function> <action>") lacks, and a total; it returns how many it listed.
+func report(w io.Writer, grants []iam.Grant, used map[string]bool) int {
 	total, unused := 0, 0
-	for _, g := range triggers.Grants() {
+	for _, g := range grants {
 		var missing []string
-		for _, s := range iam.Statements(g, iam.Resources{Table: "t", Stream: "s", MailIdentity: "m", UserPool: "p",
-			Keys: keysOf(g), Secrets: secretsOf(g)}) {
+		for _, s := range iam.Statements(g, resources(g)) {
 			if s.Sid == iam.SidKeys || s.Sid == iam.SidSecrets {
-				continue // read by the cold start, from Secrets Manager in AWS only
+				continue
 			}
 			for _, a := range s.Actions {
 				total++
@@ -52,25 +71,23 @@ func main() {
 		if len(missing) > 0 {
 			unused += len(missing)
 			slices.Sort(missing)
-			fmt.Printf("%s: %s\n", g.Function, strings.Join(missing, " "))
+			fmt.Fprintf(w, "%s: %s\n", g.Function, strings.Join(missing, " "))
 		}
 	}
-	fmt.Printf("%d of %d granted actions unused by the tests\n", unused, total)
+	fmt.Fprintf(w, "%d of %d granted actions unused by the tests\n", unused, total)
+	return unused
 }
 
-func secretsOf(g iam.Grant) map[string]string {
-	m := map[string]string{}
-	for _, name := range g.Secrets {
-		m[name] = name
-	}
-	return m
-}
-
-// keysOf names each key g reads.
-func keysOf(g iam.Grant) map[string]string {
-	out := map[string]string{}
+// resources names every resource a grant may be given something on (the names matter not:
+// only the actions are reported).
+func resources(g iam.Grant) iam.Resources {
+	res := iam.Resources{Table: "table", Stream: "stream", MailIdentity: "identity", UserPool: "pool", WebhookQueue: "queue",
+		Keys: map[string]string{}, Secrets: map[string]string{}}
 	for _, k := range g.Keys {
-		out[k] = k
+		res.Keys[k] = k
 	}
-	return out
+	for _, name := range g.Secrets {
+		res.Secrets[name] = name
+	}
+	return res
 }

@@ -71,7 +71,7 @@ func (e *Env) gitHubOIDCKeys() *githuboidc.KeySet {
 	if id := os.Getenv(EnvGitHubOIDCKeySecret); id != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		v, err := e.secretReader()(ctx, id)
+		v, err := e.readSecret(ctx, id)
 		if err != nil {
 			panic("app: GitHub OIDC signing keys: " + err.Error())
 		}

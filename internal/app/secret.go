@@ -69,19 +69,29 @@ func keysFromEnv(c *Config) {
 // grants the read, only on the functions whose route names the key), the first call reads
 // it, and a failure fails the cold start, which Lambda retries. Without an ARN (local mode,
 // tests) it is derived from the local secret (APP_SECRET, or random for this process) and
-// the purpose, so that local mode's keys differ by purpose as the deployed ones do.
+// the purpose, so that local mode's keys differ by purpose as the deployed ones do. Either
+// way the read is checked first against the function's role where local mode and the tests
+// check every AWS call (Config.APIOptions, package iam/enforce): a function whose role may not
+// read the key's secret is refused it with AccessDeniedException, as in AWS.
 func (e *Env) Key(purpose string) []byte {
 	return once(e, "key:"+purpose, func() []byte {
 		if e.Config.Keys != nil && !slices.Contains(e.Config.Keys, purpose) {
 			panic(fmt.Sprintf("app: function %q was not given the key %q: its route (or trigger) must name it in Keys", e.Config.AppID, purpose))
 		}
-		arn := e.Config.KeyARNs[purpose]
-		if arn == "" {
-			return DeriveKey(e.Config.Secret, purpose)
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		b, err := e.secretReader()(ctx, arn)
+		arn := e.Config.KeyARNs[purpose]
+		if arn == "" {
+			// Derived, as if read from the secret named after the purpose (what the IAM
+			// check of local mode and the tests calls the key's secret): a function whose
+			// role may not read that secret is refused its key here as in AWS.
+			var k []byte
+			if err := e.checkSecretRead(ctx, purpose, func() error { k = DeriveKey(e.Config.Secret, purpose); return nil }); err != nil {
+				panic(fmt.Sprintf("app: read the key %s: %v", purpose, err))
+			}
+			return k
+		}
+		b, err := e.readSecret(ctx, arn)
 		if err != nil {
 			panic(fmt.Sprintf("app: read the key %s (%s): %v", purpose, arn, err))
 		}
@@ -106,6 +116,27 @@ type SecretReader func(ctx context.Context, arn string) ([]byte, error)
 // UseSecretReader makes e read secrets with r: Secrets Manager (secrets.Install), or in tests
 // a reader that counts the reads. Call it before anything asks for a secret.
 func (e *Env) UseSecretReader(r SecretReader) { preset(e, "secret-reader", r) }
+
+// readSecret reads the secret id (an ARN or a name) with the installed reader, once its
+// function's role allows it: the call passes the IAM check of local mode and the tests
+// (Config.APIOptions) first, as Secrets Manager's GetSecretValue, whatever reader is
+// installed. Every read of a secret comes here (Key, the GitHub OIDC signing keys).
+func (e *Env) readSecret(ctx context.Context, id string) ([]byte, error) {
+	var v []byte
+	err := e.checkSecretRead(ctx, id, func() error {
+		var err error
+		v, err = e.secretReader()(ctx, id)
+		return err
+	})
+	return v, err
+}
+
+// checkSecretRead does read once the IAM check of Config.APIOptions allows reading the
+// secret id.
+func (e *Env) checkSecretRead(ctx context.Context, id string, read func() error) error {
+	return Call(ctx, e.Config.APIOptions, SecretsManagerService, GetSecretValue, &GetSecretValueInput{SecretId: &id},
+		func(context.Context) error { return read() })
+}
 
 // secretReader is the installed reader: Secrets Manager's GetSecretValue (secrets.Install,
 // which the generated main of a function that reads a secret calls), or a test's. It is

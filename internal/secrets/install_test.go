@@ -3,12 +3,15 @@ package secrets_test
 // The server's keys as app.Env.Key reads them with this package's Reader.
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/iam"
+	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/standins"
 )
@@ -67,4 +70,25 @@ func TestUnreadableSecretFailsTheColdStart(t *testing.T) {
 		}
 	}()
 	e.Key(app.KeyCursors)
+}
+
+// In local mode and the tests a key has no ARN and is derived, not read; it is still given
+// only to a function whose role may read its secret (named after the purpose there), and
+// refused to another as AWS would refuse the read, with AccessDeniedException.
+func TestDerivedKeyNeedsItsReadGrant(t *testing.T) {
+	cfg := app.Config{Region: "us-east-1", AppID: "list-orgs", Secret: []byte("local")}
+	enforce.Local(cfg, "", iam.Grant{Function: "list-orgs", Keys: []string{app.KeyCursors}}).Install(&cfg, "list-orgs")
+	e := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if got := e.Key(app.KeyCursors); !bytes.Equal(got, app.DeriveKey([]byte("local"), app.KeyCursors)) {
+		t.Errorf("the granted key: %x, want the one derived from the local secret", got)
+	}
+	defer func() {
+		p, _ := recover().(string)
+		want := "not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:" + app.KeyTokens
+		if !strings.Contains(p, enforce.ErrorCode) || !strings.Contains(p, want) {
+			t.Errorf("recovered %q, want AccessDeniedException on the token key's secret", p)
+		}
+	}()
+	e.Key(app.KeyTokens)
+	t.Error("a key the role may not read was given")
 }

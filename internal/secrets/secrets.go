@@ -1,7 +1,9 @@
 // Package secrets reads a Secrets Manager secret's current value: one signed
 // GetSecretValue call over HTTPS, made with the AWS SDK's request signer rather than the
 // Secrets Manager SDK client, so that a function that reads a secret once at its cold start
-// links a few kilobytes instead of another service client.
+// links a few kilobytes instead of another service client. Being no SDK client, it is not
+// where local mode and the tests check the call against the function's role: app.Env does,
+// before it calls the reader (app.Call, with the SDK clients' APIOptions), for every read.
 package secrets
 
 import (

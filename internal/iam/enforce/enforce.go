@@ -8,8 +8,9 @@
 // It names each call as IAM does: DynamoDB operations by their action, each item of a
 // transaction by its own (ConditionCheckItem, PutItem, UpdateItem, DeleteItem; GetItem for
 // TransactGetItems), a Query or Scan of an index on the index's ARN; Cognito's calls on the
-// user pool; SES's on the identity of the sender; Secrets Manager's on the secret; SQS's on
-// the queue; the DynamoDB Streams calls on the stream.
+// user pool; SES's on the identity of the sender; Secrets Manager's on the secret (read
+// through app.Env, which passes each read through the same options); SQS's on the queue, a
+// batch by its single call's action; the DynamoDB Streams calls on the stream.
 package enforce
 
 import (
@@ -193,6 +194,11 @@ func (e *Enforcer) Requests(service, op string, input any) []Request {
 		if rs, ok := e.dynamoRequests(input); ok {
 			return rs
 		}
+	}
+	if prefix == "sqs" {
+		// SQS has no action of its own for a batch: SendMessageBatch, DeleteMessageBatch and
+		// ChangeMessageVisibilityBatch need what their single calls need.
+		op = strings.TrimSuffix(op, "Batch")
 	}
 	action := prefix + ":" + op
 	return []Request{{Action: action, Resource: e.resource(prefix, input)}}

@@ -7,16 +7,22 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
+	"github.com/vendorportal/orgs/internal/sqslocal"
+	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -138,6 +144,10 @@ func TestRequestsAreNamedAsIAMNamesThem(t *testing.T) {
 			[]enforce.Request{{Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:eu-west-1:000000000000:secret:app-secret"}}},
 		{"queue", "SQS", "SendMessage", &struct{ QueueUrl *string }{aws.String("http://localhost:9324/000000000000/deliveries")},
 			[]enforce.Request{{Action: "sqs:SendMessage", Resource: "arn:aws:sqs:eu-west-1:000000000000:deliveries"}}},
+		{"queue batch", "SQS", "DeleteMessageBatch", &struct{ QueueUrl *string }{aws.String("http://localhost:9324/000000000000/deliveries")},
+			[]enforce.Request{{Action: "sqs:DeleteMessage", Resource: "arn:aws:sqs:eu-west-1:000000000000:deliveries"}}},
+		{"queue visibility batch", "SQS", "ChangeMessageVisibilityBatch", &struct{ QueueUrl *string }{aws.String("http://localhost:9324/000000000000/deliveries")},
+			[]enforce.Request{{Action: "sqs:ChangeMessageVisibility", Resource: "arn:aws:sqs:eu-west-1:000000000000:deliveries"}}},
 	} {
 		if diff := cmp.Diff(c.want, e.Requests(c.service, c.op, c.input)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", c.name, diff)
@@ -162,5 +172,60 @@ func TestGrantsCoverTheTableAndItsIndexesOnly(t *testing.T) {
 		if got := iam.Allows(stmts, "dynamodb:Query", c.resource); got != c.want {
 			t.Errorf("Query on %s allowed: %v, want %v", c.resource, got, c.want)
 		}
+	}
+}
+
+// The delivery queue as its consumer and its senders use it, through the SQS stand-in: the
+// consumer (ConsumesQueue: what Lambda's event source mapping needs) receives, reads the
+// queue's attributes and deletes, one message or a batch; a function that only sends to the
+// queue may do none of that.
+func TestQueueCallsNeedTheConsumerGrant(t *testing.T) {
+	srv, err := sqslocal.Start(t.Context(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, _, err := sqslocal.EnsureDeliveryQueue(t.Context(), standins.SQSClient(srv.Endpoint), "webhook-deliveries.fifo", 60, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := localConfig("orgs")
+	cfg.WebhookQueueURL = url
+	e := enforce.Local(cfg, "",
+		iam.Grant{Function: "webhook-delivery", Actions: []string{"sqs:SendMessage", "sqs:ChangeMessageVisibility"}, ConsumesQueue: true},
+		iam.Grant{Function: "stream-processor", Actions: []string{"sqs:SendMessage"}})
+	client := func(fn string) *sqs.Client {
+		return sqs.NewFromConfig(aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+			APIOptions: []func(*middleware.Stack) error{e.APIOption(fn)}}, func(o *sqs.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
+	}
+	sender, consumer := client("stream-processor"), client("webhook-delivery")
+	for _, id := range []string{"1", "2"} {
+		if _, err := sender.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(id),
+			MessageGroupId: aws.String("g" + id), MessageDeduplicationId: aws.String(id)}); err != nil {
+			t.Fatalf("the sender's send: %v", err)
+		}
+	}
+	if _, err := sender.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url)}); !accessDenied(err) {
+		t.Errorf("the sender's receive: %v; want AccessDeniedException", err)
+	}
+	if _, err := consumer.GetQueueAttributes(t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url)}); err != nil {
+		t.Errorf("the consumer's GetQueueAttributes: %v", err)
+	}
+	out, err := consumer.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10})
+	if err != nil || len(out.Messages) != 2 {
+		t.Fatalf("the consumer's receive: %v, %v", out, err)
+	}
+	batch := []sqstypes.DeleteMessageBatchRequestEntry{{Id: aws.String("a"), ReceiptHandle: out.Messages[0].ReceiptHandle}}
+	if _, err := sender.DeleteMessageBatch(t.Context(), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: batch}); !accessDenied(err) ||
+		!strings.Contains(err.Error(), "sqs:DeleteMessage on resource: arn:aws:sqs:eu-west-1:000000000000:webhook-deliveries.fifo") {
+		t.Errorf("the sender's batch delete: %v; want AccessDeniedException on sqs:DeleteMessage", err)
+	}
+	if _, err := consumer.DeleteMessageBatch(t.Context(), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: batch}); err != nil {
+		t.Errorf("the consumer's batch delete: %v", err)
+	}
+	if _, err := consumer.DeleteMessage(t.Context(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: out.Messages[1].ReceiptHandle}); err != nil {
+		t.Errorf("the consumer's delete: %v", err)
+	}
+	if d := e.TakeDenied(); len(d) != 2 {
+		t.Errorf("denied %q, want the sender's receive and batch delete", d)
 	}
 }
