@@ -934,7 +934,8 @@ func httpMethod(r *httpapi.Route) awsapigatewayv2.HttpMethod {
 	m := awsapigatewayv2.HttpMethod(strings.ToUpper(r.Method))
 	switch m {
 	case awsapigatewayv2.HttpMethod_GET, awsapigatewayv2.HttpMethod_POST, awsapigatewayv2.HttpMethod_PUT,
-		awsapigatewayv2.HttpMethod_PATCH, awsapigatewayv2.HttpMethod_DELETE, awsapigatewayv2.HttpMethod_HEAD:
+		awsapigatewayv2.HttpMethod_PATCH, awsapigatewayv2.HttpMethod_DELETE, awsapigatewayv2.HttpMethod_HEAD,
+		awsapigatewayv2.HttpMethod_ANY:
 		return m
 	}
 	panic(fmt.Sprintf("stack: route %s: unsupported method %q", r.Name, r.Method))
@@ -944,6 +945,9 @@ func httpMethod(r *httpapi.Route) awsapigatewayv2.HttpMethod {
 func corsMethods(routes []*httpapi.Route) *[]awsapigatewayv2.CorsHttpMethod {
 	var ms []awsapigatewayv2.CorsHttpMethod
 	for _, r := range routes {
+		if r.Method == httpapi.AnyMethod {
+			continue // a catch-all (SCIM's unknown paths) is no method a browser is meant to use
+		}
 		m := awsapigatewayv2.CorsHttpMethod(strings.ToUpper(r.Method))
 		if !slices.Contains(ms, m) {
 			ms = append(ms, m)

@@ -1708,6 +1708,7 @@ type NewUser struct {
 	// Examples: admin, user, support_only
 	Role     *Role   `json:"role,omitempty"`
 	Username *string `json:"username,omitempty"`
+	union    json.RawMessage
 }
 
 // NewUserPasswordMode defines model for NewUser.Password.Mode.
@@ -1726,6 +1727,12 @@ type NewUserProperties2 = bool
 type NewUser_Properties_AdditionalProperties struct {
 	union json.RawMessage
 }
+
+// NewUser0 defines model for NewUser.0.
+type NewUser0 = interface{}
+
+// NewUser1 defines model for NewUser.1.
+type NewUser1 = interface{}
 
 // Org defines model for Org.
 type Org struct {
@@ -1942,6 +1949,25 @@ type ScimUser struct {
 
 	// UserName the sign-in email
 	UserName string `json:"userName"`
+}
+
+// ScimUserInput A user as a create or a replace sends it. Attributes the server doesn't know (extension schemas' included) are ignored, as identity providers send them by default; the server sets id and meta.
+type ScimUserInput struct {
+	// Active false suspends the member
+	Active      *bool             `json:"active,omitempty"`
+	DisplayName *string           `json:"displayName,omitempty"`
+	Emails      *[]ScimMultiValue `json:"emails,omitempty"`
+	ExternalId  *string           `json:"externalId,omitempty"`
+	Name        *struct {
+		FamilyName *string `json:"familyName,omitempty"`
+		Formatted  *string `json:"formatted,omitempty"`
+		GivenName  *string `json:"givenName,omitempty"`
+	} `json:"name,omitempty"`
+	PhoneNumbers *[]ScimMultiValue `json:"phoneNumbers,omitempty"`
+	Schemas      *[]string         `json:"schemas,omitempty"`
+
+	// UserName the sign-in email; a replace can't change it
+	UserName openapi_types.Email `json:"userName"`
 }
 
 // Seat defines model for Seat.
@@ -2681,6 +2707,11 @@ type ImportTemplateParamsFormat string
 
 // UpdateMemberJSONBody defines parameters for UpdateMember.
 type UpdateMemberJSONBody struct {
+	// Name a provisioned member's only (403 otherwise)
+	Name *string `json:"name,omitempty"`
+
+	// Phone E.164; a provisioned member's only (403 otherwise)
+	Phone      *string                                                          `json:"phone,omitempty"`
 	Properties *map[string]UpdateMemberJSONBody_Properties_AdditionalProperties `json:"properties,omitempty"`
 
 	// Role A role id: one of the built-ins (admin, user, support_only, viewer_admin, billing_admin) or the id of one of the org's custom roles (role_ followed by 26 characters, issued by the server).
@@ -2983,10 +3014,10 @@ type ScimPatchGroupJSONRequestBody = ScimPatch
 type ScimPatchGroupApplicationScimPlusJSONRequestBody = ScimPatch
 
 // ScimCreateUserJSONRequestBody defines body for ScimCreateUser for application/json ContentType.
-type ScimCreateUserJSONRequestBody = ScimUser
+type ScimCreateUserJSONRequestBody = ScimUserInput
 
 // ScimCreateUserApplicationScimPlusJSONRequestBody defines body for ScimCreateUser for application/scim+json ContentType.
-type ScimCreateUserApplicationScimPlusJSONRequestBody = ScimUser
+type ScimCreateUserApplicationScimPlusJSONRequestBody = ScimUserInput
 
 // ScimPatchUserJSONRequestBody defines body for ScimPatchUser for application/json ContentType.
 type ScimPatchUserJSONRequestBody = ScimPatch
@@ -2995,10 +3026,10 @@ type ScimPatchUserJSONRequestBody = ScimPatch
 type ScimPatchUserApplicationScimPlusJSONRequestBody = ScimPatch
 
 // ScimReplaceUserJSONRequestBody defines body for ScimReplaceUser for application/json ContentType.
-type ScimReplaceUserJSONRequestBody = ScimUser
+type ScimReplaceUserJSONRequestBody = ScimUserInput
 
 // ScimReplaceUserApplicationScimPlusJSONRequestBody defines body for ScimReplaceUser for application/scim+json ContentType.
-type ScimReplaceUserApplicationScimPlusJSONRequestBody = ScimUser
+type ScimReplaceUserApplicationScimPlusJSONRequestBody = ScimUserInput
 
 // AsMemberProperties0 returns the union data inside the Member_Properties_AdditionalProperties as a MemberProperties0
 func (t Member_Properties_AdditionalProperties) AsMemberProperties0() (MemberProperties0, error) {
@@ -3085,6 +3116,214 @@ func (t Member_Properties_AdditionalProperties) MarshalJSON() ([]byte, error) {
 
 func (t *Member_Properties_AdditionalProperties) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsNewUser0 returns the union data inside the NewUser as a NewUser0
+func (t NewUser) AsNewUser0() (NewUser0, error) {
+	var body NewUser0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNewUser0 overwrites any union data inside the NewUser as the provided NewUser0
+func (t *NewUser) FromNewUser0(v NewUser0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeNewUser0 performs a merge with any union data inside the NewUser, using the provided NewUser0
+func (t *NewUser) MergeNewUser0(v NewUser0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNewUser1 returns the union data inside the NewUser as a NewUser1
+func (t NewUser) AsNewUser1() (NewUser1, error) {
+	var body NewUser1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNewUser1 overwrites any union data inside the NewUser as the provided NewUser1
+func (t *NewUser) FromNewUser1(v NewUser1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeNewUser1 performs a merge with any union data inside the NewUser, using the provided NewUser1
+func (t *NewUser) MergeNewUser1(v NewUser1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t NewUser) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	object := make(map[string]json.RawMessage)
+	if t.union != nil {
+		err = json.Unmarshal(b, &object)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if t.Domain != nil {
+		object["domain"], err = json.Marshal(t.Domain)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'domain': %w", err)
+		}
+	}
+
+	if t.Email != nil {
+		object["email"], err = json.Marshal(t.Email)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'email': %w", err)
+		}
+	}
+
+	if t.Name != nil {
+		object["name"], err = json.Marshal(t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	if t.NotifyEmail != nil {
+		object["notifyEmail"], err = json.Marshal(t.NotifyEmail)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'notifyEmail': %w", err)
+		}
+	}
+
+	if t.Password != nil {
+		object["password"], err = json.Marshal(t.Password)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'password': %w", err)
+		}
+	}
+
+	if t.Phone != nil {
+		object["phone"], err = json.Marshal(t.Phone)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'phone': %w", err)
+		}
+	}
+
+	if t.Properties != nil {
+		object["properties"], err = json.Marshal(t.Properties)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'properties': %w", err)
+		}
+	}
+
+	if t.Role != nil {
+		object["role"], err = json.Marshal(t.Role)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'role': %w", err)
+		}
+	}
+
+	if t.Username != nil {
+		object["username"], err = json.Marshal(t.Username)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'username': %w", err)
+		}
+	}
+	b, err = json.Marshal(object)
+	return b, err
+}
+
+func (t *NewUser) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	if err != nil {
+		return err
+	}
+	object := make(map[string]json.RawMessage)
+	err = json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["domain"]; found {
+		err = json.Unmarshal(raw, &t.Domain)
+		if err != nil {
+			return fmt.Errorf("error reading 'domain': %w", err)
+		}
+	}
+
+	if raw, found := object["email"]; found {
+		err = json.Unmarshal(raw, &t.Email)
+		if err != nil {
+			return fmt.Errorf("error reading 'email': %w", err)
+		}
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &t.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+	}
+
+	if raw, found := object["notifyEmail"]; found {
+		err = json.Unmarshal(raw, &t.NotifyEmail)
+		if err != nil {
+			return fmt.Errorf("error reading 'notifyEmail': %w", err)
+		}
+	}
+
+	if raw, found := object["password"]; found {
+		err = json.Unmarshal(raw, &t.Password)
+		if err != nil {
+			return fmt.Errorf("error reading 'password': %w", err)
+		}
+	}
+
+	if raw, found := object["phone"]; found {
+		err = json.Unmarshal(raw, &t.Phone)
+		if err != nil {
+			return fmt.Errorf("error reading 'phone': %w", err)
+		}
+	}
+
+	if raw, found := object["properties"]; found {
+		err = json.Unmarshal(raw, &t.Properties)
+		if err != nil {
+			return fmt.Errorf("error reading 'properties': %w", err)
+		}
+	}
+
+	if raw, found := object["role"]; found {
+		err = json.Unmarshal(raw, &t.Role)
+		if err != nil {
+			return fmt.Errorf("error reading 'role': %w", err)
+		}
+	}
+
+	if raw, found := object["username"]; found {
+		err = json.Unmarshal(raw, &t.Username)
+		if err != nil {
+			return fmt.Errorf("error reading 'username': %w", err)
+		}
+	}
+
 	return err
 }
 
@@ -16234,6 +16473,8 @@ type ConfirmEmailChangeResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *User
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -16245,6 +16486,11 @@ type ConfirmEmailChangeResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ConfirmEmailChangeResponse) GetJSON200() *User {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ConfirmEmailChangeResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -26164,6 +26410,13 @@ func ParseConfirmEmailChangeResponse(rsp *http.Response) (*ConfirmEmailChangeRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized

@@ -31,9 +31,17 @@ type Doc struct {
 	// Raw is the file as it is on disk, for serving.
 	Raw []byte
 
+	// anyMethod are the operations written under AnyMethodKey, by path.
+	anyMethod map[string]*openapi3.Operation
+
 	mu   sync.Mutex
 	seen map[string]bool // "<METHOD> <path>" answered with a documented 2xx
 }
+
+// AnyMethodKey is where a path item writes its operation for every method (the route table's
+// method "ANY", a catch-all), as API Gateway's OpenAPI export does: OpenAPI itself has no
+// such method.
+const AnyMethodKey = "x-amazon-apigateway-any-method"
 
 // Load reads and validates the document at path.
 func Load(path string) (*Doc, error) {
@@ -49,7 +57,45 @@ func Load(path string) (*Doc, error) {
 	if err := spec.Validate(context.Background(), openapi3.EnableMultiError()); err != nil {
 		return nil, fmt.Errorf("%s is not a valid OpenAPI document: %w", path, err)
 	}
-	return &Doc{Spec: spec, Raw: raw, seen: map[string]bool{}}, nil
+	anyMethod, err := anyMethodOperations(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &Doc{Spec: spec, Raw: raw, anyMethod: anyMethod, seen: map[string]bool{}}, nil
+}
+
+// anyMethodOperations decodes the operations written under AnyMethodKey. An extension is not
+// resolved by the loader: its responses may only refer to the document's components.responses.
+func anyMethodOperations(spec *openapi3.T) (map[string]*openapi3.Operation, error) {
+	out := map[string]*openapi3.Operation{}
+	for path, item := range spec.Paths.Map() {
+		ext, ok := item.Extensions[AnyMethodKey]
+		if !ok {
+			continue
+		}
+		raw, err := json.Marshal(ext)
+		if err != nil {
+			return nil, err
+		}
+		op := &openapi3.Operation{}
+		if err := json.Unmarshal(raw, op); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", AnyMethodKey, path, err)
+		}
+		if op.Responses == nil {
+			return nil, fmt.Errorf("%s %s: no responses", AnyMethodKey, path)
+		}
+		for status, ref := range op.Responses.Map() {
+			name, ok := strings.CutPrefix(ref.Ref, "#/components/responses/")
+			if ref.Value == nil && ok && spec.Components.Responses[name] != nil {
+				ref.Value = spec.Components.Responses[name].Value
+			}
+			if ref.Value == nil {
+				return nil, fmt.Errorf("%s %s: response %s: only #/components/responses/… references are resolved", AnyMethodKey, path, status)
+			}
+		}
+		out[path] = op
+	}
+	return out, nil
 }
 
 // LoadFromRoot loads the document of the module whose root is at or above the working
@@ -75,6 +121,9 @@ func LoadFromRoot() (*Doc, error) {
 // Operation returns the documented operation of a route: method and the path template as the
 // route table writes it.
 func (d *Doc) Operation(method, path string) *openapi3.Operation {
+	if strings.EqualFold(method, "ANY") {
+		return d.anyMethod[path]
+	}
 	item := d.Spec.Paths.Value(path)
 	if item == nil {
 		return nil
@@ -85,7 +134,9 @@ func (d *Doc) Operation(method, path string) *openapi3.Operation {
 // Check holds one answer of a route to the document: the status must be documented for the
 // operation, and a JSON body must match the documented schema of that status. A documented
 // 2xx marks the route as seen working, and so does a documented redirect (3xx), the working
-// answer of a route whose job is to send the browser on (an OAuth authorize endpoint).
+// answer of a route whose job is to send the browser on (an OAuth authorize endpoint), and a
+// documented error of an operation that documents nothing else (a catch-all's 404). Method
+// "ANY" is the operation under AnyMethodKey.
 func (d *Doc) Check(method, path string, status int, contentType string, body []byte) error {
 	op := d.Operation(method, path)
 	if op == nil {
@@ -101,12 +152,23 @@ func (d *Doc) Check(method, path string, status int, contentType string, body []
 	if err := checkBody(ref.Value, contentType, body); err != nil {
 		return fmt.Errorf("%s %s answered %d with a body the document does not describe: %w", method, path, status, err)
 	}
-	if status >= 200 && status < 400 {
+	if status >= 200 && status < 400 || status >= 400 && !documentsSuccess(op) {
 		d.mu.Lock()
 		d.seen[strings.ToUpper(method)+" "+path] = true
 		d.mu.Unlock()
 	}
 	return nil
+}
+
+// documentsSuccess reports whether op documents a 2xx or 3xx answer. One that does not (a
+// catch-all whose job is to answer 404) is seen working when it gives a documented error.
+func documentsSuccess(op *openapi3.Operation) bool {
+	for status := range op.Responses.Map() {
+		if status[0] == '2' || status[0] == '3' {
+			return true
+		}
+	}
+	return false
 }
 
 func checkBody(resp *openapi3.Response, contentType string, body []byte) error {

@@ -40,7 +40,7 @@ func NewPerFunction(env *app.Env, routes []*httpapi.Route, verifier *Verifier, e
 	g := &Gateway{mux: http.NewServeMux(), origins: env.Config.AllowedOrigins, log: env.Log}
 	for _, r := range routes {
 		fn := httpapi.Bind(r, envFor(r))
-		g.mux.Handle(r.Method+" "+r.Path, &endpoint{route: r, fn: fn, verifier: verifier})
+		g.mux.Handle(muxPattern(r), &endpoint{route: r, fn: fn, verifier: verifier})
 	}
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
@@ -186,11 +186,26 @@ func isText(contentType string) bool {
 func pathParams(path string) []string {
 	var names []string
 	for _, seg := range strings.Split(path, "/") {
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			names = append(names, strings.Trim(seg, "{}"))
+		if name := httpapi.ParamName(seg); name != "" {
+			names = append(names, name)
 		}
 	}
 	return names
+}
+
+// muxPattern is the route's ServeMux pattern: API Gateway's greedy {name+} is ServeMux's
+// {name...}, and an AnyMethod route names no method. ServeMux, like API Gateway, prefers the
+// more specific pattern, so a catch-all gets only what no other route takes (another method
+// on a known path included, as in API Gateway).
+func muxPattern(r *httpapi.Route) string {
+	path := r.Path
+	if strings.HasSuffix(path, "+}") {
+		path = strings.TrimSuffix(path, "+}") + "...}"
+	}
+	if r.Method == httpapi.AnyMethod {
+		return path
+	}
+	return r.Method + " " + path
 }
 
 func requestID() string {

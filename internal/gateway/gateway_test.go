@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -69,5 +70,50 @@ func TestAnswersExposeTheHeadersBrowserCodeReads(t *testing.T) {
 	}
 	if h := get("OPTIONS", "https://app.example.com").Header().Get("Access-Control-Expose-Headers"); h != "" {
 		t.Errorf("a preflight carries Access-Control-Expose-Headers %q", h)
+	}
+}
+
+// Unknown paths under the SCIM base go to the catch-all route ({proxy+} is ServeMux's
+// {proxy...}, ANY no method), as in API Gateway: any other route wins over it, another method
+// on a known path does not. The catch-all answers SCIM's error shape without a token or a read.
+func TestUnknownSCIMPathsGetTheSCIMErrorShape(t *testing.T) {
+	env := app.New(app.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ses.Install(env)
+	cognito.Install(env)
+	sheets.Install(env)
+	toolauth.Install(env)
+	orgauthz.Install(env)
+	g := New(env, httpapi.Routes(), nil)
+	for _, c := range []struct {
+		method, path string
+		want         *httpapi.Route
+	}{
+		{"GET", "/v1/scim/v2/Users", httpapi.ScimListUsers},
+		{"GET", "/v1/scim/v2/Users/abc", httpapi.ScimGetUser},
+		{"GET", "/v1/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", httpapi.ScimSchema},
+		{"GET", "/v1/scim/v2/Foo", httpapi.ScimNotFound},
+		{"GET", "/v1/scim/v2/Users/x/y", httpapi.ScimNotFound},
+		{"DELETE", "/v1/scim/v2/Groups/admin", httpapi.ScimNotFound},
+		{"POST", "/v1/scim/v2/Bulk", httpapi.ScimNotFound},
+	} {
+		h, pattern := g.mux.Handler(httptest.NewRequest(c.method, c.path, nil))
+		if e, ok := h.(*endpoint); !ok || e.route != c.want {
+			t.Errorf("%s %s goes to %q, want %s", c.method, c.path, pattern, c.want.Name)
+		}
+	}
+	for _, target := range []string{"/v1/scim/v2/Foo", "/v1/scim/v2/Users/x/y"} {
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
+		var body struct {
+			Schemas []string `json:"schemas"`
+			Status  string   `json:"status"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != 404 || body.Status != "404" ||
+			len(body.Schemas) != 1 || body.Schemas[0] != "urn:ietf:params:scim:api:messages:2.0:Error" {
+			t.Errorf("GET %s: %d %s, want SCIM's 404 error", target, w.Code, w.Body)
+		}
+		if ct := w.Header().Get("Content-Type"); ct != "application/scim+json" {
+			t.Errorf("GET %s: content type %q", target, ct)
+		}
 	}
 }

@@ -288,6 +288,8 @@ func (a *api) request(r *Route, c *orgs.Caller, params map[string]string, query 
 	path := r.Path
 	for k, v := range params {
 		path = strings.ReplaceAll(path, "{"+k+"}", url.PathEscape(v))
+		// A greedy parameter ({proxy+}) spans segments.
+		path = strings.ReplaceAll(path, "{"+k+"+}", strings.ReplaceAll(url.PathEscape(v), "%2F", "/"))
 	}
 	ev.RouteKey, ev.RequestContext.RouteKey = r.Method+" "+r.Path, r.Method+" "+r.Path
 	ev.RawPath, ev.RequestContext.HTTP.Path, ev.RequestContext.HTTP.Method = path, path, r.Method

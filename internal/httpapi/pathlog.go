@@ -45,11 +45,10 @@ func notFoundName(param string) string {
 func (r *Route) loggedPath(ev *events.APIGatewayV2HTTPRequest) string {
 	segs := strings.Split(r.Path, "/")
 	for i, s := range segs {
-		name, ok := strings.CutPrefix(s, "{")
-		if !ok {
+		name := ParamName(s)
+		if name == "" {
 			continue
 		}
-		name = strings.TrimSuffix(name, "}")
 		v := ev.PathParameters[name]
 		p, known := r.Param(name)
 		switch {

@@ -12,7 +12,7 @@ import (
 	"github.com/vendorportal/orgs/internal/sheets"
 )
 
-var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+var pathParam = regexp.MustCompile(`\{([^}+]+)\+?\}`)
 
 // Every path parameter of every route has a kind (its shape, and whether it is a secret),
 // by its name or declared on the route: a new route can't forget it.

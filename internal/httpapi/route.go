@@ -38,7 +38,9 @@ const (
 type Route struct {
 	// Name is the function name: functions/<Name>/main.go, build/<Name>/bootstrap.
 	Name string
-	// Method and Path as API Gateway sees them; path parameters in braces.
+	// Method and Path as API Gateway sees them; path parameters in braces. Method AnyMethod
+	// and a last segment {name+} (API Gateway's greedy parameter, name in the event) make a
+	// catch-all under a prefix, which API Gateway picks only when no other route matches.
 	Method string
 	Path   string
 	Auth   Auth
@@ -116,7 +118,7 @@ type Route struct {
 	// that the function reads once at its cold start (such as SecretGitHubOIDCKeys): the stack
 	// grants secretsmanager:GetSecretValue on each of them, and on nothing else.
 	ReadsSecrets []string
-	// ReadOnly marks a POST that changes no state of the service (the OIDC token exchange):
+	// ReadOnly marks a POST (or an AnyMethod catch-all) that changes no state of the service (the OIDC token exchange):
 	// it writes no event and needs no scenario in the completeness test.
 	ReadOnly bool
 	// Throttle overrides the API stage's default rate and burst for the route
@@ -130,6 +132,19 @@ type Route struct {
 	// Build wires the handler once per cold start. It asks env only for the clients the
 	// handler uses, so a function's binary links nothing else.
 	Build func(env *app.Env) Handler
+}
+
+// AnyMethod is the Method of a route that takes every method (API Gateway's ANY).
+const AnyMethod = "ANY"
+
+// ParamName is the name of a path parameter as its template segment ({name} or the greedy
+// {name+}) writes it, and as the event's PathParameters key it; "" for a literal segment.
+func ParamName(segment string) string {
+	name, ok := strings.CutPrefix(segment, "{")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(name, "}"), "+")
 }
 
 // SecretAction is the IAM action that reads a key from Secrets Manager: the stack grants it,

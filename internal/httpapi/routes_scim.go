@@ -110,6 +110,18 @@ var (
 		Summary: "SCIM: add members to a role's group (they get the role) or remove them (they become users)",
 		Build:   buildSCIMPatchGroup,
 	}
+	// ScimNotFound answers every other path under the base, with any method, in SCIM's error
+	// shape: API Gateway's own {"message":"Not Found"} is no SCIM answer, and clients and
+	// conformance checkers parse what they get. It reads nothing, not even the token (there is
+	// nothing to protect), and is throttled as a public route.
+	ScimNotFound = &Route{
+		Name: "scim-not-found", Method: AnyMethod, Path: "/v1/scim/v2/{proxy+}", Auth: SCIM,
+		ReadOnly: true,
+		Params:   []NamedParam{{Name: "proxy", Param: Param{Kind: "SCIM path", Valid: isSCIMPath}}},
+		Throttle: Throttle{Rate: 10, Burst: 20},
+		Summary:  "SCIM: any other path under the base answers SCIM's 404 error",
+		Build:    buildSCIMNotFound,
+	}
 )
 
 var scimRoutes = []*Route{
@@ -117,6 +129,16 @@ var scimRoutes = []*Route{
 	ScimServiceProviderConfig, ScimResourceTypes, ScimSchemas, ScimResourceType, ScimSchema,
 	ScimListUsers, ScimCreateUser, ScimGetUser, ScimReplaceUser, ScimPatchUser, ScimDeleteUser,
 	ScimListGroups, ScimGetGroup, ScimPatchGroup,
+	ScimNotFound,
+}
+
+// isSCIMPath reports whether s could be a path under the SCIM base, for the request log: what
+// is not (a secret pasted in the wrong place, say) is logged as [invalid] and answered 404 all
+// the same.
+func isSCIMPath(s string) bool {
+	return len(s) >= 1 && len(s) <= 512 && !strings.ContainsFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/-_.:@", c))
+	})
 }
 
 // isSCIMDiscoveryID reports whether s could name a discovery resource: a resource type's name

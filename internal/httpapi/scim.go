@@ -74,6 +74,12 @@ func scimDecode(req *Request, v any) error {
 	return nil
 }
 
+func buildSCIMNotFound(*app.Env) Handler {
+	return func(context.Context, *Request) (*Response, error) {
+		return nil, scim.Errorf(http.StatusNotFound, "", "no such SCIM endpoint: the base serves /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users and /Groups")
+	}
+}
+
 func buildCreateSCIMToken(env *app.Env) Handler {
 	svc := env.SCIMTokens()
 	return func(ctx context.Context, req *Request) (*Response, error) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -82,5 +83,42 @@ func TestSCIMGroupPatchNamesAtMostAThousandMembers(t *testing.T) {
 	}
 	if m := a.memberOf(org, bob); m.Role != roles.User {
 		t.Errorf("bob named at %d of a removal: role %s, want user", scim.MembersReadWithToken+40, m.Role)
+	}
+}
+
+// Unknown paths under the SCIM base, with any method and whatever the token, answer SCIM's 404
+// error (application/scim+json, the error schema, status as a string) without a DynamoDB call:
+// the catch-all route, which API Gateway picks only when no other route matches.
+func TestSCIMUnknownPathsAnswerTheSCIMErrorShape(t *testing.T) {
+	a := newAPI(t)
+	ada := person("ada")
+	org := a.org(ada, "Acme")
+	tok := a.scimToken(ada, org)
+	for _, c := range []struct{ method, path, token string }{
+		{"GET", "Foo", tok},
+		{"GET", "Users/x/y", tok},
+		{"POST", "Bulk", tok},
+		{"DELETE", "Groups/admin", tok}, // a known path, a method it does not take
+		{"PUT", "Users/.search", "scim_forged"},
+		{"PATCH", "Schemas/urn:x/extra", ""},
+	} {
+		ev := a.scimRequest(ScimNotFound, c.token, map[string]string{"proxy": c.path}, nil, `{"schemas":[]}`)
+		ev.RequestContext.HTTP.Method = c.method
+		resp, calls := a.invoke(ScimNotFound, ev)
+		var body struct {
+			Schemas []string `json:"schemas"`
+			Status  string   `json:"status"`
+			Detail  string   `json:"detail"`
+		}
+		_ = json.Unmarshal([]byte(resp.Body), &body)
+		if resp.StatusCode != 404 || body.Status != "404" || len(body.Schemas) != 1 || body.Schemas[0] != scim.SchemaError || body.Detail == "" {
+			t.Errorf("%s /v1/scim/v2/%s: %d %s, want SCIM's 404 error", c.method, c.path, resp.StatusCode, resp.Body)
+		}
+		if ct := resp.Headers["Content-Type"]; ct != "application/scim+json" {
+			t.Errorf("%s /v1/scim/v2/%s: content type %q", c.method, c.path, ct)
+		}
+		if calls != 0 {
+			t.Errorf("%s /v1/scim/v2/%s: %d DynamoDB calls, want none", c.method, c.path, calls)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -66,6 +67,9 @@ func buildConfirmEmailChange(env *app.Env) Handler {
 		}
 		if err := req.Decode(&in); err != nil {
 			return nil, err
+		}
+		if in.Token == "" {
+			return nil, apperr.New(apperr.Invalid, "token is required: the one of the confirmation link")
 		}
 		p, err := svc.ConfirmEmailChange(ctx, req.Caller, in.Token)
 		if err != nil {

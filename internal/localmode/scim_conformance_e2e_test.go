@@ -142,6 +142,12 @@ func TestSCIMConformanceAsOktaAndEntraTestIt(t *testing.T) {
 		}
 	}
 	l.scimCall("GET", "/ResourceTypes/Printer", token, "").want(t, "an unknown resource type", 404)
+	// Unknown paths under the base, and a method a known path does not take: SCIM's 404 error
+	// (scimCall checks the shape and the content type), not the gateway's.
+	l.scimCall("GET", "/Foo", token, "").want(t, "an unknown path", 404)
+	l.scimCall("GET", "/Users/x/y", token, "").want(t, "a path below a user", 404)
+	l.scimCall("POST", "/Bulk", token, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[]}`).want(t, "bulk (not supported)", 404)
+	l.scimCall("DELETE", "/Groups/admin", token, "").want(t, "a method a group does not take", 404)
 
 	// Okta: look the user up by userName first; none yet.
 	userName := "ada-" + testenv.UniqueAddress(t)
