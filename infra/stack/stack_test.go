@@ -490,7 +490,7 @@ func TestOrgsStack(t *testing.T) {
 			if fn != byName[r.Name] {
 				t.Errorf("route %s is served by function %s described %q", r.Name, fn, tp.props(fn)["Description"])
 			}
-			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{keys: r.Keys})
+			checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.AllActions(), extras{keys: r.Keys})
 
 			wantAuth := "NONE"
 			if r.Auth == httpapi.JWT || r.Auth == httpapi.Operator {
@@ -1374,7 +1374,7 @@ func TestOrgsStackOptions(t *testing.T) {
 		if len(r.ReadsSecrets) > 0 {
 			secrets = []string{":secret:orgs/github-oidc-keys-??????"}
 		}
-		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.Actions, extras{secrets: secrets, tracing: true, retentionDays: 90, keys: r.Keys})
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, fn, r.AllActions(), extras{secrets: secrets, tracing: true, retentionDays: 90, keys: r.Keys})
 		if mode := tp.props(fn)["TracingConfig"]; mode == nil || mode.(map[string]any)["Mode"] != "Active" {
 			t.Errorf("route %s: tracing %v", r.Name, mode)
 		}
@@ -1478,7 +1478,7 @@ func wantEnv(name string) []string {
 	var keys []string
 	for _, r := range stack.RouteTable() {
 		if r.Name == name {
-			route, actions, keys = r, r.Actions, r.Keys
+			route, actions, keys = r, r.AllActions(), r.Keys
 		}
 	}
 	for _, f := range triggers.Functions {
@@ -1885,7 +1885,7 @@ func TestOrgsStackAt160Functions(t *testing.T) {
 	}
 	checkEnvironments(t, tp, ids, byName, envWant{mailFrom: "no-reply@example.com"})
 	for _, r := range routes {
-		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.Actions, extras{keys: r.Keys})
+		checkFunctionPolicy(t, tp, ids, "route "+r.Name, byName[r.Name], r.AllActions(), extras{keys: r.Keys})
 	}
 	queues := failureQueues(tp)
 	checkThrottles(t, tp, routes)
