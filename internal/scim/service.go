@@ -44,7 +44,7 @@ type MemberWrite struct {
 	OrgID  string
 	Before orgs.Member
 	After  orgs.Member
-	Event audit.Event
+	Event  audit.Event
 }
 
 // Store is the persistence SCIM needs.
