@@ -89,22 +89,6 @@ func (d *Directory) SetEmail(ctx context.Context, userID, email string) error {
 	return nil
 }
 
-// SetEmailVerified implements provisioning.Directory: AdminUpdateUserAttributes of
-// email_verified alone.
-func (d *Directory) SetEmailVerified(ctx context.Context, userID string, verified bool) error {
-	_, err := d.Client.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{
-		UserPoolId: aws.String(d.PoolID),
-		Username:   aws.String(userID),
-		UserAttributes: []types.AttributeType{
-			{Name: aws.String("email_verified"), Value: aws.String(fmt.Sprint(verified))},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("cognito: set email_verified of %s: %w", userID, err)
-	}
-	return nil
-}
-
 // DeleteUser deletes the user; a user already gone is not an error.
 func (d *Directory) DeleteUser(ctx context.Context, userID string) error {
 	_, err := d.Client.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{

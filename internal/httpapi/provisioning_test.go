@@ -67,16 +67,6 @@ func (d *fakeDirectory) SetTemporaryPassword(_ context.Context, id, pw string) e
 
 func (d *fakeDirectory) SetEmail(context.Context, string, string) error { return nil }
 
-func (d *fakeDirectory) SetEmailVerified(_ context.Context, id string, verified bool) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	u, ok := d.byID[id]
-	if !ok {
-		return fmt.Errorf("no user %s", id)
-	}
-	u.verified = verified
-	return nil
-}
 
 func (d *fakeDirectory) DeleteUser(_ context.Context, id string) error {
 	d.mu.Lock()

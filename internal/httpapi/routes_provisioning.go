@@ -15,7 +15,7 @@ const (
 
 // provisionActions are what creating a user (account, membership, outbox) needs.
 // A user it made for a write that was refused is deleted again.
-var provisionActions = []string{ddbBatchGet, ddbGet, ddbPut, ddbUpdate, ddbCheck, cognitoCreateUser, cognitoGetUser, cognitoSetPassword, cognitoDeleteUser, cognitoUpdateAttributes}
+var provisionActions = []string{ddbBatchGet, ddbGet, ddbPut, ddbUpdate, ddbCheck, cognitoCreateUser, cognitoGetUser, cognitoSetPassword, cognitoDeleteUser}
 
 // The provisioning routes: user properties, domains and auto-join, users created directly,
 // password resets and legacy support users. The org's property definitions and domains are

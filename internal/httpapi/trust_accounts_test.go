@@ -237,9 +237,10 @@ func TestImportDryRunTellsNothingOfAccountsOutsideTheOrg(t *testing.T) {
 
 // A user left in the identity provider by another org's attempt that failed before its
 // write (one that could mark the address verified: its DNS-verified domain) is taken over
-// by the next create as a new user would be made: with this create's standing of the
-// address. Otherwise an org could set a password it knows on a verified ceo@bigcorp.com.
-func TestATakenOverUserGetsTheStandingOfTheCreateThatTakesIt(t *testing.T) {
+// by the next create as a new user would be made: deleted and made anew, with this create's
+// standing of the address and its password in one call. Otherwise an org could set a
+// password it knows on a verified ceo@bigcorp.com, or keep a session begun with the old one.
+func TestATakenOverUserIsMadeAnewWithTheStandingOfTheCreateThatTakesIt(t *testing.T) {
 	a, dir := provisioningAPI(t)
 	a.env.UseMail(&mail.Recorder{})
 	eve := person("eve")
@@ -251,14 +252,17 @@ func TestATakenOverUserGetsTheStandingOfTheCreateThatTakesIt(t *testing.T) {
 	dir.mu.Unlock()
 	r := a.do(CreateMember, &eve, map[string]string{"orgId": evil}, nil,
 		`{"email":"ceo@bigcorp.com","password":{"mode":"specify","value":"Known-To-Eve-123","sendEmail":true}}`)
-	if r.status != 201 || !strings.Contains(r.body, `"userId":"user-leftover"`) {
+	if r.status != 201 {
 		t.Fatalf("the create over the leftover: %d %s", r.status, r.body)
 	}
 	u := dir.user("ceo@bigcorp.com")
-	if u.password != "Known-To-Eve-123" {
-		t.Fatalf("the leftover was not taken over: password %q", u.password)
+	if u == nil || u.id == leftover.id || strings.Contains(r.body, leftover.id) {
+		t.Fatalf("the leftover was not replaced by a new user: %+v %s", u, r.body)
 	}
-	if u.verified {
-		t.Error("the taken-over user kept the address verified, under a password Evil chose")
+	if u.password != "Known-To-Eve-123" || u.verified {
+		t.Errorf("the new user: password %q, verified %v; want Evil's password on an unverified address", u.password, u.verified)
+	}
+	if dir.byID[leftover.id] != nil {
+		t.Error("the leftover user is still there")
 	}
 }

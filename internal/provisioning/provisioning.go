@@ -146,10 +146,6 @@ type Directory interface {
 	// SetTemporaryPassword gives the user a password that the next sign-in must replace;
 	// an Invalid error naming the policy's rule when the provider refuses the password.
 	SetTemporaryPassword(ctx context.Context, userID, password string) error
-	// SetEmailVerified says whether the user's address is proven, as a create would have
-	// said it: a user taken over from an earlier attempt (perhaps another org's) carries
-	// what that attempt said, not what this one may.
-	SetEmailVerified(ctx context.Context, userID string, verified bool) error
 	// DeleteUser deletes a user (one this service made, whose write was refused); a user
 	// already gone is no error.
 	DeleteUser(ctx context.Context, userID string) error

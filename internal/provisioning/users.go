@@ -386,17 +386,23 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 		}
 	}
 	if u.Existing {
-		// A new user got the password and its address's standing with its creation; one
-		// taken over gets them now. The standing first: the earlier attempt may have been
-		// another org's, one that could mark the address verified (its DNS-verified domain),
-		// and a password this org knows must never sign in as a verified address it may not
-		// vouch for.
-		if err := s.Directory.SetEmailVerified(ctx, u.ID, verified); err != nil {
+		// Taken over: deleted and made anew, with this create's password and standing of the
+		// address in the one call that makes it. Changing the leftover in place would leave a
+		// moment (or, after a fault between two calls, for good) where the earlier attempt's
+		// password signs in as what this create says of the address, and would keep any
+		// session begun with it; a new user has neither. The leftover has no profile, so
+		// nothing in the table names it.
+		if err := s.Directory.DeleteUser(ctx, u.ID); err != nil {
 			return orgs.Member{}, false, err
 		}
-		if err := s.Directory.SetTemporaryPassword(ctx, u.ID, p.password); err != nil {
+		if u, err = s.Directory.CreateUser(ctx, p.email, verified, p.password); err != nil {
 			return orgs.Member{}, false, err
 		}
+		if u.Existing {
+			// Another request made the address's user between the two calls.
+			return orgs.Member{}, false, ErrCreateInProgress
+		}
+		m.UserID = u.ID
 	}
 	pw := ""
 	if p.mailed {

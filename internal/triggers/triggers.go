@@ -105,7 +105,7 @@ var (
 		Summary: "the scheduled job: it expires invites and licenses, sends expiry notices, re-drives the outbox (retries of failed emails, what the stream processor missed), purges deleted orgs",
 		// sqs:SendMessage: the webhook delivery jobs it re-drives go to the delivery queue.
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem", "ses:SendEmail",
-			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminUpdateUserAttributes",
+			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser",
 			"sqs:SendMessage"},
 		// The webhook deliveries it re-drives open the endpoints' sealed secrets, and the
 		// outbox's sealed emails (provisioning's credentials and codes) open with the sealing key.
@@ -123,7 +123,7 @@ var (
 		// attempt itself); an import's chunks, which create users in the pool and read the
 		// job; the sealed emails, which open with the server secret.
 		Actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "ses:SendEmail",
-			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminUpdateUserAttributes",
+			"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser",
 			"sqs:SendMessage"},
 		Keys:  []string{app.KeySealing, app.KeyWebhooks},
 		Build: buildStreamProcessor,
