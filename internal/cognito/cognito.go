@@ -162,7 +162,8 @@ func (d *Directory) LookupUser(ctx context.Context, email string) (provisioning.
 		return provisioning.DirectoryUser{}, false, fmt.Errorf("cognito: get user: %w", err)
 	}
 	u := provisioning.DirectoryUser{ID: subOf(got.UserAttributes), Existing: true, CreatedAt: aws.ToTime(got.UserCreateDate),
-		AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword && attrOf(got.UserAttributes, ProvisionedAttribute) == "true"}
+		AwaitingFirstSignIn: got.UserStatus == types.UserStatusTypeForceChangePassword && attrOf(got.UserAttributes, ProvisionedAttribute) == "true",
+		EmailVerified:       attrOf(got.UserAttributes, "email_verified") == "true"}
 	if u.ID == "" {
 		return u, true, errors.New("cognito: the user has no sub")
 	}

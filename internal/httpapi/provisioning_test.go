@@ -47,7 +47,7 @@ func (d *fakeDirectory) CreateUser(_ context.Context, email string, verified boo
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if u, ok := d.byEmail[email]; ok {
-		return provisioning.DirectoryUser{ID: u.id, Existing: true, AwaitingFirstSignIn: !u.signedIn, CreatedAt: u.createdAt}, nil
+		return provisioning.DirectoryUser{ID: u.id, Existing: true, AwaitingFirstSignIn: !u.signedIn, CreatedAt: u.createdAt, EmailVerified: u.verified}, nil
 	}
 	u := &fakeUser{id: "user-" + strings.ReplaceAll(email, "@", "-at-"), email: email, verified: verified, createdAt: harnessNow, password: pw, temporary: true}
 	d.byEmail[email], d.byID[u.id] = u, u
@@ -85,7 +85,7 @@ func (d *fakeDirectory) LookupUser(_ context.Context, email string) (provisionin
 	if !ok {
 		return provisioning.DirectoryUser{}, false, nil
 	}
-	return provisioning.DirectoryUser{ID: u.id, Existing: true, AwaitingFirstSignIn: !u.signedIn, CreatedAt: u.createdAt}, true, nil
+	return provisioning.DirectoryUser{ID: u.id, Existing: true, AwaitingFirstSignIn: !u.signedIn, CreatedAt: u.createdAt, EmailVerified: u.verified}, true, nil
 }
 
 // signedUp is a user who signed up and signed in on their own.

@@ -266,3 +266,31 @@ func TestATakenOverUserIsMadeAnewWithTheStandingOfTheCreateThatTakesIt(t *testin
 		t.Error("the leftover user is still there")
 	}
 }
+
+// An account added as it is (a DNS-verified domain's existing address) keeps the standing the
+// identity provider holds of its address: one whose address nobody proved (a password another
+// org's admin chose) is not made verified by being added.
+func TestAnAccountAddedAsItIsKeepsItsAddressesStanding(t *testing.T) {
+	a, dir := provisioningAPI(t)
+	a.env.UseMail(&mail.Recorder{})
+	bea := person("bea")
+	bigcorp := a.org(bea, "Bigcorp")
+	a.verifiedDomain(bea, bigcorp, "bigcorp.com")
+	// Signed in once with a password another org's admin chose, never opened the portal.
+	known := &fakeUser{id: "user-known", email: "bob@bigcorp.com", verified: false, signedIn: true, password: "Chosen-By-Other-Admin1"}
+	dir.mu.Lock()
+	dir.byEmail[known.email], dir.byID[known.id] = known, known
+	dir.mu.Unlock()
+	r := a.do(CreateMember, &bea, map[string]string{"orgId": bigcorp}, nil, `{"email":"bob@bigcorp.com"}`)
+	if r.status != 201 || !strings.Contains(r.body, `"source":"domain"`) {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	for _, l := range strings.Split(a.tableDump(), "\n") {
+		if strings.Contains(l, `"PK":"USER#user-known","SK":"PROFILE"`) && !strings.Contains(l, `"emailUnverified":true`) {
+			t.Errorf("the profile made for an unverified address says it is verified: %s", l)
+		}
+	}
+	if !strings.Contains(a.tableDump(), `"PK":"USER#user-known","SK":"PROFILE"`) {
+		t.Error("no profile was made for the account added as it is")
+	}
+}

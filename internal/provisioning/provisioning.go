@@ -127,6 +127,9 @@ type DirectoryUser struct {
 	AwaitingFirstSignIn bool
 	// CreatedAt is when the provider made the user.
 	CreatedAt time.Time
+	// EmailVerified is what the provider holds of an existing user's address: an account
+	// added as it is keeps that standing, never more.
+	EmailVerified bool
 }
 
 // takeoverAfter is how old a user left without an account by an earlier attempt must be

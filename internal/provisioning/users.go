@@ -375,7 +375,7 @@ func (s *Service) createWith(ctx context.Context, a orgs.Access, p plan, o creat
 			if !u.AwaitingFirstSignIn {
 				// Someone who signed up but never opened the portal: their account is made
 				// now, their password stays theirs, and it is not the org's creation.
-				err := s.add(ctx, a, asIs, s.account(ctx, asIs, true, ""), o, "", false)
+				err := s.add(ctx, a, asIs, s.account(ctx, asIs, u.EmailVerified, ""), o, "", false)
 				return asIs, err == nil, err
 			}
 		}
