@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -134,6 +135,10 @@ type orgChange struct {
 	// set are attributes the write sets on the org item besides the counters (the
 	// authentication reset's time).
 	set map[string]any
+	// resetAsRead, when set, is the org's last authentication reset as the request read it:
+	// the write holds only if no reset happened since (a credential made by a request that
+	// began before a reset must not outlive it).
+	resetAsRead *time.Time
 }
 
 // give counts a member who now holds their role (n = 1) or no longer does (n = -1). The
@@ -194,6 +199,13 @@ func (t *txn) orgItem(orgID string, c orgChange) {
 	}
 	if c.roles.Needed {
 		cond = cond.And(rolesAt(c.roles.Version))
+	}
+	if c.resetAsRead != nil {
+		same := attr("authResetAt").Equal(val(*c.resetAsRead))
+		if c.resetAsRead.IsZero() {
+			same = expression.AttributeNotExists(attr("authResetAt")).Or(same)
+		}
+		cond = cond.And(same)
 	}
 	var upd expression.UpdateBuilder
 	changed := false

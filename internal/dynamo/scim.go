@@ -96,7 +96,7 @@ func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string,
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
-			c.TokenHash, c.TokenMaker = it.Hash, it.CreatedBy
+			c.TokenHash, c.TokenMaker, c.TokenCreatedAt = it.Hash, it.CreatedBy, it.CreatedAt
 		case strings.HasPrefix(k.SK, "MEMBER#"):
 			var it memberItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -176,11 +176,12 @@ func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.M
 }
 
 // SetSCIMToken implements scim.Store: the new token's hash replaces any other at once.
-func (s *Store) SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at time.Time, ev audit.Event) error {
+func (s *Store) SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at, resetAsRead time.Time, ev audit.Event) error {
 	t := s.txn()
 	t.put(scimTokenItem{keys: keys{PK: orgPK(orgID), SK: skSCIMToken}, Hash: hash, CreatedAt: at, CreatedBy: createdBy},
 		expression.ConditionBuilder{}, nil)
-	t.actorAsRead(orgID, actor, orgChange{})
+	// No reset since the request read the org: a token must not outlive one.
+	t.actorAsRead(orgID, actor, orgChange{resetAsRead: &resetAsRead})
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }

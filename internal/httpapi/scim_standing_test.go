@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -264,5 +265,28 @@ func TestSCIMTokenSurvivesItsMakersDemotionSuspensionAndRemoval(t *testing.T) {
 	}
 	if r := a.scim(ScimListUsers, fresh, nil, nil, ""); r.status != 200 {
 		t.Errorf("the new token: %d %s", r.status, r.body)
+	}
+}
+
+// A SCIM token made by a request that read the org before an authentication reset and wrote
+// after it does not outlive the reset (a stolen admin session looping token creations).
+func TestASCIMTokenFromARequestBeforeTheResetDoesNotOutliveIt(t *testing.T) {
+	a := newAPI(t)
+	a.env.UseMail(&mail.Recorder{})
+	ada := person("ada")
+	org := a.org(ada, "Acme")
+	stale, err := a.env.Orgs().Authorize(context.Background(), ada, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := a.do(ResetAuth, &ada, map[string]string{"orgId": org}, nil, ""); r.status != 204 {
+		t.Fatalf("reset: %d %s", r.status, r.body)
+	}
+	tok, _, err := a.env.SCIMTokens().Create(context.Background(), stale)
+	if err == nil {
+		if r := a.scim(ScimListUsers, tok, nil, nil, ""); r.status != 401 {
+			t.Errorf("a token written after the reset by a request that read the org before it: %d %s", r.status, r.body)
+		}
+		t.Error("the token's write after the reset succeeded")
 	}
 }

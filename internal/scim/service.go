@@ -33,8 +33,10 @@ type Context struct {
 	// read in the same round trip when the token names its maker (every token made since
 	// makers are checked), by a second read for a token made before.
 	TokenMaker string
-	Maker      *orgs.Member
-	Members    map[string]orgs.Member
+	// TokenCreatedAt is when the token was made.
+	TokenCreatedAt time.Time
+	Maker          *orgs.Member
+	Members        map[string]orgs.Member
 	// ExternalUserID is the member an externalId lookup named ("" when none).
 	ExternalUserID string
 }
@@ -70,7 +72,7 @@ type Store interface {
 	SCIMUpdateMember(ctx context.Context, w MemberWrite) error
 	// SetSCIMToken makes hash the org's only SCIM token, on condition that the actor is still
 	// as read (orgs.Acting: an active member in that role, the custom roles unchanged).
-	SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at time.Time, ev audit.Event) error
+	SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at, resetAsRead time.Time, ev audit.Event) error
 	// RevokeSCIMToken deletes the org's SCIM token, on the same condition; NotFound when
 	// there is none.
 	RevokeSCIMToken(ctx context.Context, actor orgs.Acting, orgID string, ev audit.Event) error
@@ -181,6 +183,11 @@ func (s *Service) Authenticate(ctx context.Context, token string, userIDs []stri
 	}
 	h := HashToken(token)
 	if c.Org.ID == "" || c.Org.Deleted() || c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(h), []byte(c.TokenHash)) != 1 {
+		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
+	}
+	if !c.Org.AuthResetAt.IsZero() && c.TokenCreatedAt.Before(c.Org.AuthResetAt) {
+		// Made by a request that began before the org's authentication reset (the write's
+		// condition refuses that too; this covers tokens written before it did).
 		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
 	}
 	if maker != "" && maker != c.TokenMaker {
@@ -550,7 +557,7 @@ func (t *TokenAdmin) Create(ctx context.Context, a orgs.Access) (string, time.Ti
 	token, hash := NewToken(a.Org.ID, a.Member.UserID)
 	now := t.Now()
 	ev := t.event(ctx, a, "scim_token.created", "SCIM token created by "+a.Member.Email, now)
-	if err := t.Store.SetSCIMToken(ctx, a.Acting(), a.Org.ID, hash, a.Member.UserID, now, ev); err != nil {
+	if err := t.Store.SetSCIMToken(ctx, a.Acting(), a.Org.ID, hash, a.Member.UserID, now, a.Org.AuthResetAt, ev); err != nil {
 		return "", time.Time{}, err
 	}
 	return token, now, nil
