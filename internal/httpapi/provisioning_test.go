@@ -67,7 +67,6 @@ func (d *fakeDirectory) SetTemporaryPassword(_ context.Context, id, pw string) e
 
 func (d *fakeDirectory) SetEmail(context.Context, string, string) error { return nil }
 
-
 func (d *fakeDirectory) DeleteUser(_ context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
