@@ -117,7 +117,9 @@ var (
 	ScimNotFound = &Route{
 		Name: "scim-not-found", Method: AnyMethod, Path: "/v1/scim/v2/{proxy+}", Auth: SCIM,
 		ReadOnly: true,
-		Params:   []NamedParam{{Name: "proxy", Param: Param{Kind: "SCIM path", Valid: isSCIMPath}}},
+		// Secret: whatever a client put there (a token pasted into the path) is logged
+		// redacted.
+		Params:   []NamedParam{{Name: "proxy", Param: Param{Kind: "SCIM path", Valid: isSCIMPath, Secret: true}}},
 		Throttle: Throttle{Rate: 10, Burst: 20},
 		Summary:  "SCIM: any other path under the base answers SCIM's 404 error",
 		Build:    buildSCIMNotFound,
