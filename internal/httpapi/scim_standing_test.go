@@ -290,17 +290,3 @@ func TestASCIMTokenFromARequestBeforeTheResetDoesNotOutliveIt(t *testing.T) {
 		t.Error("the token's write after the reset succeeded")
 	}
 }
-
-// A token pasted into an unknown SCIM path is not written to the request log.
-func TestTheSCIMCatchAllLogsNoPathSecret(t *testing.T) {
-	a := newAPI(t)
-	a.logs.take()
-	secret := "vpu_ThisLooksLikeATokenPastedIntoAPath0123"
-	r := a.scim(ScimNotFound, "x", map[string]string{"proxy": "Users/" + secret}, nil, "")
-	if r.status != 404 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	if lines := strings.Join(a.logs.take(), "\n"); strings.Contains(lines, secret) {
-		t.Errorf("the path's secret is in the log:\n%s", lines)
-	}
-}
