@@ -146,7 +146,8 @@ func (s *Service) Create(ctx context.Context, a orgs.Access, in Input) (Role, er
 // Update changes a custom role's name, description or permissions; it applies to its holders
 // from their next request on. A change that adds permissions needs the caller to hold each
 // one (403); one that only takes permissions away is always allowed. Built-in roles never
-// change (409).
+// change (409). A change that takes products.access away records its time on the role
+// (TokensSince): the personal tool tokens its holders made before it are dead for good.
 func (s *Service) Update(ctx context.Context, a orgs.Access, id string, in Patch) (Role, error) {
 	before, i, err := custom(a, id)
 	if err != nil {
@@ -189,6 +190,11 @@ func (s *Service) Update(ctx context.Context, a orgs.Access, id string, in Patch
 	}
 	if len(changes) == 0 {
 		return view(a.Org, before), nil
+	}
+	if before.Has(roles.ProductsAccess) && !after.Has(roles.ProductsAccess) {
+		// The holders' personal tool tokens die now, in this write, and stay dead when the
+		// permission comes back (tokens.PersonalToken.AliveFor): no holder's item is touched.
+		after.TokensSince = s.Now().UTC()
 	}
 	ev := s.event(ctx, a, "role.updated", after, fmt.Sprintf("%s changed the role %s", a.Member.Email, after.Name), changes)
 	defs := slices.Clone(a.Org.CustomRoles)

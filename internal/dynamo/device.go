@@ -187,12 +187,11 @@ func (s *Store) CountFailure(ctx context.Context, failures ratelimit.Use) error 
 }
 
 // Approve implements tokens.DeviceStore.
-func (s *Store) Approve(ctx context.Context, g tokens.DeviceGrant, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Member, ev audit.Event) error {
+func (s *Store) Approve(ctx context.Context, g tokens.DeviceGrant, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Acting, ev audit.Event) error {
 	t := s.txn()
 	t.putNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
 	t.put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
-	t.check(key(orgPK(tok.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
-	t.memberStill(tok.OrgID, actor)
+	t.actorAsRead(tok.OrgID, actor, orgChange{})
 	t.update(deviceKey(g.Hash),
 		expression.Set(attr("status"), val(string(tokens.DeviceApproved))).Set(attr("approverId"), val(g.Approver.ID)).
 			Set(attr("approverEmail"), val(g.Approver.Email)).Set(attr("tokenId"), val(g.TokenID)).Set(attr("tokenExpiresAt"), val(g.TokenExpiresAt.UTC())),

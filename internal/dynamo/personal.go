@@ -137,12 +137,11 @@ func personalRead(orgID string, r tokens.PersonalRead) readPlan {
 var _ tokens.PersonalStore = (*Store)(nil)
 
 // CreatePersonal implements tokens.PersonalStore.
-func (s *Store) CreatePersonal(ctx context.Context, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Member, ev audit.Event) error {
+func (s *Store) CreatePersonal(ctx context.Context, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Acting, ev audit.Event) error {
 	t := s.txn()
 	t.putNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
 	t.put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
-	t.check(key(orgPK(tok.OrgID), skMeta), orgLive(), orgs.ErrOrgGone)
-	t.memberStill(tok.OrgID, actor)
+	t.actorAsRead(tok.OrgID, actor, orgChange{})
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }

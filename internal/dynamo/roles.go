@@ -20,7 +20,8 @@ import (
 // Custom roles live on the org item, so that the authorization step's one read of it learns
 // the caller's permissions whatever their role:
 //
-//	ORG#<orgId>  META  customRoles     map of role id → {name, description, permissions}
+//	ORG#<orgId>  META  customRoles     map of role id → {name, description, permissions,
+//	                                   tokensSince: when the role last lost products.access}
 //	                   rolesVersion    counts the changes of customRoles; every write of
 //	                                   customRoles, and every write decided on a custom role
 //	                                   (orgs.RolesCheck), holds only while it is as read
@@ -44,6 +45,9 @@ type customRoleItem struct {
 	Name        string   `dynamodbav:"name"`
 	Description string   `dynamodbav:"description,omitempty"`
 	Permissions []string `dynamodbav:"permissions"`
+	// TokensSince: roles.Definition.TokensSince; absent while zero (the encoder writes a
+	// zero time.Time, omitempty or not, and a sign-in's condition asks for its absence).
+	TokensSince *time.Time `dynamodbav:"tokensSince,omitempty"`
 }
 
 func customRoleItems(defs []roles.Definition) map[string]customRoleItem {
@@ -56,7 +60,12 @@ func customRoleItems(defs []roles.Definition) map[string]customRoleItem {
 		for i, p := range d.Permissions {
 			perms[i] = string(p)
 		}
-		out[string(d.ID)] = customRoleItem{Name: d.Name, Description: d.Description, Permissions: perms}
+		it := customRoleItem{Name: d.Name, Description: d.Description, Permissions: perms}
+		if !d.TokensSince.IsZero() {
+			since := d.TokensSince.UTC()
+			it.TokensSince = &since
+		}
+		out[string(d.ID)] = it
 	}
 	return out
 }
@@ -70,7 +79,11 @@ func customRoleDefinitions(items map[string]customRoleItem) []roles.Definition {
 		for _, p := range it.Permissions {
 			perms = append(perms, roles.Permission(p))
 		}
-		out = append(out, roles.Definition{ID: roles.Role(id), Name: it.Name, Description: it.Description, Permissions: perms})
+		d := roles.Definition{ID: roles.Role(id), Name: it.Name, Description: it.Description, Permissions: perms}
+		if it.TokensSince != nil {
+			d.TokensSince = *it.TokensSince
+		}
+		out = append(out, d)
 	}
 	return out
 }

@@ -229,7 +229,7 @@ func (s *Store) RecordUse(ctx context.Context, u tokens.Use) error {
 	if u.Personal != nil {
 		t.update(key(orgPK(u.OrgID), skPersonal+u.Personal.ID), lastUse,
 			exists().And(attr("ownerId").Equal(val(u.Member.UserID))), tokens.ErrSignInChanged)
-		t.check(key(orgPK(u.OrgID), skMeta), orgLive(), tokens.ErrSignInChanged)
+		t.check(key(orgPK(u.OrgID), skMeta), orgLive().And(roleStillAllowsTokens(u.Role)), tokens.ErrSignInChanged)
 	} else {
 		t.update(key(orgPK(u.OrgID), skOrgToken), lastUse, tokenAt(u.Version), tokens.ErrSignInChanged)
 	}
@@ -253,6 +253,22 @@ func (s *Store) RecordUse(ctx context.Context, u tokens.Use) error {
 		return apperr.New(apperr.Unavailable, "too many sign-ins at once; try again")
 	}
 	return err
+}
+
+// roleStillAllowsTokens holds while the custom role d (nil: a built-in role, always) still
+// allows products.access and has not lost it since it was read: an edit that takes the
+// permission away (even if it gives it back meanwhile) ends a personal token's sign-in at
+// once, whatever else changes in the org's roles.
+func roleStillAllowsTokens(d *roles.Definition) expression.ConditionBuilder {
+	if d == nil {
+		return exists()
+	}
+	path := "customRoles." + string(d.ID) + "."
+	since := expression.AttributeNotExists(attr(path + "tokensSince"))
+	if !d.TokensSince.IsZero() {
+		since = attr(path + "tokensSince").Equal(val(d.TokensSince))
+	}
+	return expression.Contains(attr(path+"permissions"), string(roles.ProductsAccess)).And(since)
 }
 
 func isTxnConflict(err error) bool {

@@ -247,6 +247,73 @@ func TestPersonalTokenDiesWithItsOwnersStanding(t *testing.T) {
 	}
 }
 
+// A custom role that loses products.access ends its holders' personal tokens at once, and
+// giving the permission back does not bring them back to life: the role records when it lost
+// it, on the org item that every sign-in reads anyway (still 2 DynamoDB calls). A token made
+// after the permission came back works. The device flow's tokens are the same tokens.
+func TestPersonalTokenDiesWhenItsCustomRoleLosesProductsAccess(t *testing.T) {
+	a := newAPI(t)
+	now := withClock(a)
+	ada, bob := person("ada"), person("bob")
+	id := a.org(ada, "Acme")
+	a.member(id, bob, roles.User)
+	r := a.do(CreateRole, &ada, map[string]string{"orgId": id}, nil, `{"name":"Builder","permissions":["org.read","products.access"]}`)
+	a.want(r, http.StatusCreated)
+	role, _ := r.json(t)["id"].(string)
+	a.want(a.do(UpdateMember, &ada, map[string]string{"orgId": id, "userId": bob.ID}, nil, fmt.Sprintf(`{"role":%q}`, role)), http.StatusOK)
+	setPerms := func(perms string) {
+		t.Helper()
+		*now = now.Add(time.Minute)
+		a.want(a.do(UpdateRole, &ada, map[string]string{"orgId": id, "roleId": role}, nil, `{"permissions":`+perms+`}`), http.StatusOK)
+	}
+	signIn := func(text string, want int, when string) {
+		t.Helper()
+		r := a.signIn(bob.Email, text)
+		if r.status != want {
+			t.Fatalf("%s: %d %s, want %d", when, r.status, r.body, want)
+		}
+		if r.calls > 2 {
+			t.Errorf("%s: the sign-in made %d DynamoDB calls, want at most 2", when, r.calls)
+		}
+	}
+	mine := func() []any {
+		t.Helper()
+		r := a.do(ListMyTokens, &bob, map[string]string{"orgId": id}, nil, "")
+		a.want(r, http.StatusOK)
+		items, _ := r.json(t)["items"].([]any)
+		return items
+	}
+
+	*now = now.Add(time.Minute)
+	_, old := a.makeToken(bob, id, "laptop")
+
+	signIn(old, http.StatusOK, "with the role allowing products.access")
+
+	// An edit that keeps products.access changes nothing.
+	setPerms(`["org.read","products.access","members.read"]`)
+	signIn(old, http.StatusOK, "after an edit that keeps products.access")
+
+	setPerms(`["org.read","members.read"]`)
+	signIn(old, http.StatusUnauthorized, "with products.access taken from the role")
+
+	setPerms(`["org.read","members.read","products.access"]`)
+	signIn(old, http.StatusUnauthorized, "with products.access given back to the role: a token never comes back to life")
+	if got := mine(); len(got) != 0 {
+		t.Errorf("bob's tokens list the dead one: %v", got)
+	}
+
+	*now = now.Add(time.Minute)
+	_, fresh := a.makeToken(bob, id, "desktop")
+	signIn(fresh, http.StatusOK, "a token made after products.access came back")
+	signIn(old, http.StatusUnauthorized, "the old token, next to a new one")
+	if got := mine(); len(got) != 1 {
+		t.Errorf("bob's tokens: %v, want the new one alone", got)
+	}
+	if r := a.signIn(bob.Email, "vpu_"+strings.Repeat("A", 36)); r.status != http.StatusUnauthorized || r.calls != 0 {
+		t.Errorf("a token with a bad checksum: %d with %d DynamoDB calls, want 401 with none", r.status, r.calls)
+	}
+}
+
 // want fails the test unless r has the status.
 func (a *api) want(r reply, status int) {
 	a.t.Helper()

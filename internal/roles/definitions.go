@@ -3,6 +3,7 @@ package roles
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Roles as data. A role is an id, a name and a set of permissions: the five built-ins have
@@ -26,6 +27,11 @@ type Definition struct {
 	// Permissions is the role's own set, in the order of Assignable.
 	Permissions []Permission
 	BuiltIn     bool
+	// TokensSince is when a custom role last lost products.access (zero: never): its
+	// holders' personal tool tokens made before it no longer sign in, so that giving the
+	// permission back does not bring them back to life (package tokens). Built-ins never
+	// change, so theirs is zero.
+	TokensSince time.Time
 }
 
 // Has reports whether the role carries p. A role with invites.manage may create invites.

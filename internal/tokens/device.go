@@ -103,7 +103,7 @@ type DeviceStore interface {
 	CountFailure(ctx context.Context, failures ratelimit.Use) error
 	// Approve makes the token (as CreatePersonal does) and marks the grant approved with it,
 	// deleting its user code, with the event; on condition that the grant is still pending.
-	Approve(ctx context.Context, g DeviceGrant, tok PersonalToken, live []PersonalToken, version int, actor orgs.Member, ev audit.Event) error
+	Approve(ctx context.Context, g DeviceGrant, tok PersonalToken, live []PersonalToken, version int, actor orgs.Acting, ev audit.Event) error
 	// Deny marks the grant denied and deletes its user code, with the event, on condition
 	// that it is still pending.
 	Deny(ctx context.Context, g DeviceGrant, actor orgs.Member, ev audit.Event) error
@@ -348,7 +348,7 @@ func (d *Device) Decide(ctx context.Context, c orgs.Caller, typed string, approv
 	ev.Stamp(ctx, d.NewID(), d.Now())
 	g.Approver, g.TokenID, g.TokenExpiresAt = orgs.Person{ID: a.Member.UserID, Email: a.Member.Email}, created.ID, created.ExpiresAt
 	_, mine, _ := orgs.ResultOf[MineRead, Mine](a)
-	return d.Store.Approve(ctx, g, created.PersonalToken, append(live, created.PersonalToken), mine.Version, a.Member, ev)
+	return d.Store.Approve(ctx, g, created.PersonalToken, append(live, created.PersonalToken), mine.Version, a.Acting(), ev)
 }
 
 // uniqueName is the client's name, numbered when the member already has a token of that name.

@@ -120,7 +120,11 @@ func (s *Service) SignIn(ctx context.Context, email, token string) (Entitlements
 		ev.Details = map[string]any{"tokenId": in.Personal.ID, "tokenName": in.Personal.Name}
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	if err := s.Store.RecordUse(ctx, Use{OrgID: o.ID, Version: st.Version, Personal: in.Personal, Member: m, At: now, IP: ev.IP, Event: ev}); err != nil {
+	use := Use{OrgID: o.ID, Version: st.Version, Personal: in.Personal, Member: m, At: now, IP: ev.IP, Event: ev}
+	if d, ok := o.Role(m.Role); ok && personal && m.Role.Custom() {
+		use.Role = &d
+	}
+	if err := s.Store.RecordUse(ctx, use); err != nil {
 		return Entitlements{}, err
 	}
 	return Entitlements{

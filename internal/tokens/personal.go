@@ -21,9 +21,12 @@ import (
 // finds: it exists (revocation deletes it), it has not expired, it was made after the org's
 // last authentication reset, its owner is still the member holding the email (removal and
 // account deletion drop the membership), the member is active with a role that allows
-// products.access, and it was made after the member's TokensSince: the last time their standing
-// changed (a role change, a suspension or reactivation, joining again), so that a token never
-// comes back to life when a suspended member is reactivated or a removed one rejoins.
+// products.access, it was made after the member's TokensSince: the last time their standing
+// changed (a role change, a suspension or reactivation, joining again), and, for a custom
+// role, after the role's TokensSince: the last time an edit took products.access from it. So
+// a token never comes back to life when a suspended member is reactivated, a removed one
+// rejoins, or an admin gives a custom role back the permission it lost. The custom role's
+// definition lives on the org item, which every sign-in reads anyway.
 const (
 	// MaxPersonalTokens is how many live tokens one member may hold in one org.
 	MaxPersonalTokens = 10
@@ -50,12 +53,16 @@ type PersonalToken struct {
 }
 
 // AliveFor reports whether the token still carries its owner's authority at now: not expired,
-// made after the org's authentication reset and after the member's standing last changed.
-// Whether the owner is still an active member allowed products.access is checked apart.
+// made after the org's authentication reset, after the member's standing last changed and
+// after the member's custom role (as o defines it) last lost products.access. Whether the
+// owner is still an active member allowed products.access is checked apart.
 func (t PersonalToken) AliveFor(o orgs.Org, m orgs.Member, now time.Time) bool {
 	since := m.TokensSince
 	if since.IsZero() {
 		since = m.JoinedAt
+	}
+	if d, ok := o.Role(m.Role); ok && d.TokensSince.After(since) {
+		since = d.TokensSince
 	}
 	return now.Before(t.ExpiresAt) && !t.CreatedAt.Before(since) &&
 		(o.AuthResetAt.IsZero() || t.CreatedAt.After(o.AuthResetAt)) && t.Owner.ID == m.UserID
@@ -89,8 +96,11 @@ type PersonalStore interface {
 	// CreatePersonal writes t, with its event, and sets the owner's index to live (the owner's
 	// live tokens after t is added, t included), on condition that the index is still at
 	// version (ErrPersonalChanged), that the owner is still the active member actor as read
-	// with the role as read (the org's member write rule), and that the org is live.
-	CreatePersonal(ctx context.Context, t PersonalToken, live []PersonalToken, version int, actor orgs.Member, ev audit.Event) error
+	// with the role as read (the org's member write rule), and that the org is live with its
+	// custom roles as read (so that a token is never made on the strength of a custom role
+	// that lost products.access meanwhile: its TokensSince may be later than the token's
+	// creation).
+	CreatePersonal(ctx context.Context, t PersonalToken, live []PersonalToken, version int, actor orgs.Acting, ev audit.Event) error
 	// PersonalTokens reads the tokens ids of the org by key, in one round trip: their last use
 	// included. Absent ones are left out.
 	PersonalTokens(ctx context.Context, orgID string, ids []string) ([]PersonalToken, error)
@@ -196,7 +206,7 @@ func (s *Personal) Create(ctx context.Context, a orgs.Access, n NewPersonal) (Cr
 	if c.Token, err = s.Keys.FormatPersonal(c.OrgID, c.ID); err != nil {
 		return Created{}, err
 	}
-	if err := s.Store.CreatePersonal(ctx, c.PersonalToken, append(live, c.PersonalToken), mine.Version, a.Member, ev); err != nil {
+	if err := s.Store.CreatePersonal(ctx, c.PersonalToken, append(live, c.PersonalToken), mine.Version, a.Acting(), ev); err != nil {
 		return Created{}, err
 	}
 	return c, nil

@@ -156,9 +156,13 @@ type Use struct {
 	// Personal is the personal token used; nil: the org token.
 	Personal *PersonalToken
 	Member   orgs.Member
-	At       time.Time
-	IP       string
-	Event    audit.Event
+	// Role is the member's custom role as read, nil for a built-in one: the use of a personal
+	// token holds only while the role still allows products.access and has not lost it since
+	// (roles.Definition.TokensSince), so that the token dies at once with an edit of the role.
+	Role  *roles.Definition
+	At    time.Time
+	IP    string
+	Event audit.Event
 }
 
 // Rejection is a refused sign-in, as RecordRejection writes it.
