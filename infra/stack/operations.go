@@ -118,14 +118,15 @@ func NewFailureQueue(scope constructs.Construct, id, description string) awssqs.
 // operator why a request failed before or after it reached a function: the route, the status,
 // the latencies, the integration's error and status (a function that crashed or timed out),
 // the authorizer's error (a 401 of the JWT authorizer) and the throttle or WAF error.
-// $context variables of API Gateway HTTP APIs.
+// $context variables of API Gateway HTTP APIs. The route key, never the raw path: paths carry
+// secrets (an invite's token in GET /v1/invites/{token}), which the functions' own request
+// log redacts and this log could not.
 var AccessLogFormat = map[string]string{
 	"requestId":          "$context.requestId",
 	"time":               "$context.requestTime",
 	"ip":                 "$context.identity.sourceIp",
 	"method":             "$context.httpMethod",
 	"routeKey":           "$context.routeKey",
-	"path":               "$context.path",
 	"status":             "$context.status",
 	"responseLength":     "$context.responseLength",
 	"latencyMs":          "$context.responseLatency",

@@ -2106,6 +2106,11 @@ func checkAccessLog(t *testing.T, tp tmpl, days int) {
 			t.Errorf("access log format %s lacks %s", format, v)
 		}
 	}
+	for _, v := range []string{"$context.path", "$request.path", "$context.requestOverride.path"} {
+		if slices.ContainsFunc(vars, func(s string) bool { return strings.Contains(s, v) }) {
+			t.Errorf("access log format %s logs the raw path (%s), where secrets travel", format, v)
+		}
+	}
 }
 
 // checkLogGroupNames: every function logs to the log group the runbook names,
