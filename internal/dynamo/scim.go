@@ -48,23 +48,15 @@ type extIDItem struct {
 var _ scim.Store = (*Store)(nil)
 
 // SCIMContext implements scim.Store.
-func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID, makerID string) (scim.Context, error) {
+func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (scim.Context, error) {
 	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), skSCIMToken)}
 	named := map[string]bool{}
-	read := map[string]bool{}
-	if makerID != "" && len(makerID) <= maxIDLength {
-		read[makerID] = true
-		ks = append(ks, key(orgPK(orgID), memberSK(makerID)))
-	}
 	for _, id := range userIDs {
 		// A key twice in one BatchGetItem is a ValidationException: a request naming a member
 		// twice (added and removed, listed twice) reads them once.
 		if id != "" && len(id) <= maxIDLength && !named[id] {
 			named[id] = true
-			if !read[id] {
-				read[id] = true
-				ks = append(ks, key(orgPK(orgID), memberSK(id)))
-			}
+			ks = append(ks, key(orgPK(orgID), memberSK(id)))
 		}
 	}
 	if externalID != "" && len(externalID) <= maxIDLength {
@@ -102,12 +94,8 @@ func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string,
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
-			m := it.member()
-			if it.UserID == makerID {
-				c.Maker = &m
-			}
 			if named[it.UserID] {
-				c.Members[it.UserID] = m
+				c.Members[it.UserID] = it.member()
 			}
 		case strings.HasPrefix(k.SK, skExtID):
 			var it extIDItem

@@ -28,14 +28,12 @@ const TokenPrefix = "scim_"
 type Context struct {
 	Org       orgs.Org
 	TokenHash string
-	// TokenMaker is the user id of the member who made the token (as the token item records
-	// it; every token item has one). Maker is their membership, nil when they are no member:
-	// read in the same round trip when the token names its maker (every token made since
-	// makers are checked), by a second read for a token made before.
+	// TokenMaker is the user id of the member who made the token, as the token item records
+	// it: a token naming another maker was not made here. The maker's standing is not
+	// read: the token is the org's credential, not theirs.
 	TokenMaker string
 	// TokenCreatedAt is when the token was made.
 	TokenCreatedAt time.Time
-	Maker          *orgs.Member
 	Members        map[string]orgs.Member
 	// ExternalUserID is the member an externalId lookup named ("" when none).
 	ExternalUserID string
@@ -51,12 +49,11 @@ type MemberWrite struct {
 
 // Store is the persistence SCIM needs.
 type Store interface {
-	// SCIMContext reads the org, its SCIM token's hash and maker, the membership of makerID
-	// (when not ""), the members among userIDs and the member an external id names, in one
-	// round trip.
+	// SCIMContext reads the org, its SCIM token's hash and maker, the members among userIDs
+	// and the member an external id names, in one round trip.
 	// The caller names at most MembersReadWithToken userIDs, so that the read stays one round
 	// trip (the token is checked before any read that grows with the request).
-	SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID, makerID string) (Context, error)
+	SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (Context, error)
 	// SCIMMembers reads the org's members among userIDs (those that are no member are left
 	// out): the rest of what a request names, once its token has been found good.
 	SCIMMembers(ctx context.Context, orgID string, userIDs []string) (map[string]orgs.Member, error)
@@ -157,8 +154,8 @@ func (s Session) actor() audit.Actor {
 }
 
 // MembersReadWithToken is how many of the members a request names are read in the same round
-// trip as its token (what one BatchGetItem takes beside the org, the token, the maker and an
-// external id). The rest are read only after the token is found good: a forged or revoked
+// trip as its token (what one BatchGetItem takes beside the org, the token and an external
+// id, with room to spare). The rest are read only after the token is found good: a forged or revoked
 // token costs one round trip whatever the body names.
 const MembersReadWithToken = 96
 
@@ -177,7 +174,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, userIDs []stri
 		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
 	}
 	first, rest := splitIDs(userIDs, MembersReadWithToken)
-	c, err := s.Store.SCIMContext(ctx, orgID, first, externalID, maker)
+	c, err := s.Store.SCIMContext(ctx, orgID, first, externalID)
 	if err != nil {
 		return Session{}, err
 	}
