@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -35,7 +36,7 @@ var (
 // tableHome returns the generation the next table goes to, starting a fresh DynamoDB Local
 // when the current one has served its tables. With a DynamoDB Local run elsewhere
 // (DYNAMODB_ENDPOINT) there is only that one.
-func tableHome(t testingTB) *generation {
+func tableHome(t testing.TB) *generation {
 	genMu.Lock()
 	defer genMu.Unlock()
 	if current == nil {
@@ -94,6 +95,3 @@ func stopGenerations() {
 	genMu.Unlock()
 	stops.Wait()
 }
-
-// testingTB is what tableHome needs of a test.
-type testingTB interface{ Logf(string, ...any) }
