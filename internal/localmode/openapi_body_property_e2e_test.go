@@ -8,7 +8,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/vendorportal/orgs/internal/apidoc"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -32,33 +30,8 @@ import (
 //
 // Constraints inside array items are not generated against: a bulk request answers per item.
 func TestRequestBodiesAnswerAsTheDocumentSays(t *testing.T) {
-	doc, err := apidoc.LoadFromRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := startLocal(t)
-	adminEmail := testenv.UniqueAddress(t)
-	admin := l.user(adminEmail)
-	operator := l.operator("op-" + testenv.UniqueAddress(t))
-	var me struct {
-		User struct {
-			ID string `json:"id"`
-		} `json:"user"`
-	}
-	l.do("GET", "/v1/me", admin, "", 200, &me)
-	var org struct {
-		ID     string `json:"id"`
-		Handle string `json:"handle"`
-	}
-	l.do("POST", "/v1/orgs", admin, `{"name":"Acme Bodies"}`, 201, &org)
-	var tok struct {
-		Token string `json:"token"`
-	}
-	l.do("POST", "/v1/orgs/"+org.ID+"/scim/token", admin, "", 201, &tok)
-	pathValues := map[string]string{
-		"orgId": org.ID, "userId": me.User.ID, "id": me.User.ID, "productId": "no-such-product",
-		"domain": "example.com", "token": strings.Repeat("A", 43),
-	}
+	w := newPropertyWorld(t, "Acme Bodies")
+	doc, l, admin, operator, adminEmail := w.doc, w.l, w.admin, w.operator, w.adminEmail
 	n := 0
 	fresh := func() string { n++; return fmt.Sprintf("body%d-%s", n, testenv.UniqueAddress(t)) }
 	// Names are unique, so that a second valid body is no conflict with the first.
@@ -74,7 +47,7 @@ func TestRequestBodiesAnswerAsTheDocumentSays(t *testing.T) {
 		"key": func() any { return "department" }, "avatarUrl": func() any { return "https://example.com/a.png" },
 		"productId": func() any { return "no-such-product" }, "domain": func() any { return "example.com" },
 		"token": func() any { return strings.Repeat("A", 43) }, "device_code": func() any { return strings.Repeat("A", 43) },
-		"org": func() any { return org.Handle }, "name": name, "subject": name, "required": func() any { return false },
+		"org": func() any { return w.orgHandle }, "name": name, "subject": name, "required": func() any { return false },
 		"Operations": func() any { return []any{map[string]any{"op": "replace", "path": "active", "value": true}} },
 	}
 	// The operations whose valid bodies may still be refused for what no schema can say, and
@@ -99,21 +72,12 @@ func TestRequestBodiesAnswerAsTheDocumentSays(t *testing.T) {
 			if media == nil || media.Schema == nil {
 				continue // a spreadsheet or CSV import
 			}
-			auth, ok := l.credentials(op, admin, operator, tok.Token)
+			auth, ok := l.credentials(op, admin, operator, w.scimToken)
 			if !ok {
 				continue
 			}
 			ops++
-			target := path
-			for _, p := range slices.Concat(item.Parameters, op.Parameters) {
-				if p.Value.In == "path" {
-					v, ok := pathValues[p.Value.Name]
-					if !ok {
-						v = "01jd0000000000000000000000"
-					}
-					target = strings.ReplaceAll(target, "{"+p.Value.Name+"}", url.PathEscape(v))
-				}
-			}
+			target := w.target(path, slices.Concat(item.Parameters, op.Parameters))
 			schema := media.Schema.Value
 			g := bodyGen{known: known}
 			valid, invalid := g.cases(schema)

@@ -26,34 +26,8 @@ import (
 // document: the status is documented, the body matches its schema and content type, nothing
 // is a 5xx, no valid request is refused with 400 and no invalid one is accepted.
 func TestReadOperationsAnswerAsTheDocumentSays(t *testing.T) {
-	doc, err := apidoc.LoadFromRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := startLocal(t)
-	adminEmail := testenv.UniqueAddress(t)
-	admin := l.user(adminEmail)
-	operator := l.operator("op-" + testenv.UniqueAddress(t))
-	var me struct {
-		User struct {
-			ID string `json:"id"`
-		} `json:"user"`
-	}
-	l.do("GET", "/v1/me", admin, "", 200, &me)
-	var org struct {
-		ID     string `json:"id"`
-		Handle string `json:"handle"`
-	}
-	l.do("POST", "/v1/orgs", admin, `{"name":"Acme Property"}`, 201, &org)
-	var tok struct {
-		Token string `json:"token"`
-	}
-	l.do("POST", "/v1/orgs/"+org.ID+"/scim/token", admin, "", 201, &tok)
-	pathValues := map[string]string{
-		"orgId": org.ID, "userId": me.User.ID, "id": me.User.ID, "name": "User",
-		"uri": "urn:ietf:params:scim:schemas:core:2.0:User", "productId": "no-such-product",
-		"domain": "example.com", "token": strings.Repeat("A", 43),
-	}
+	w := newPropertyWorld(t, "Acme Property")
+	doc, l, admin, operator, scimToken, handle := w.doc, w.l, w.admin, w.operator, w.scimToken, w.orgHandle
 	rng := rand.New(rand.NewPCG(23, 5))
 	start := time.Now()
 	ops, cases := 0, 0
@@ -63,21 +37,12 @@ func TestReadOperationsAnswerAsTheDocumentSays(t *testing.T) {
 		if op == nil || strings.HasPrefix(path, "/oidc/") {
 			continue // the GitHub OIDC provider is a feature local mode deploys only when configured
 		}
-		auth, ok := l.credentials(op, admin, operator, tok.Token)
+		auth, ok := l.credentials(op, admin, operator, scimToken)
 		if !ok {
 			continue
 		}
 		ops++
-		target := path
-		for _, p := range slices.Concat(item.Parameters, op.Parameters) {
-			if p.Value.In == "path" {
-				v, ok := pathValues[p.Value.Name]
-				if !ok {
-					v = "01jd0000000000000000000000" // an id of the server's shape that names nothing
-				}
-				target = strings.ReplaceAll(target, "{"+p.Value.Name+"}", url.PathEscape(v))
-			}
-		}
+		target := w.target(path, slices.Concat(item.Parameters, op.Parameters))
 		base := url.Values{}
 		var query []*openapi3.Parameter
 		for _, p := range slices.Concat(item.Parameters, op.Parameters) {
@@ -86,7 +51,7 @@ func TestReadOperationsAnswerAsTheDocumentSays(t *testing.T) {
 			}
 			query = append(query, p.Value)
 			if p.Value.Required {
-				base.Set(p.Value.Name, validValues(p.Value, org.Handle)[0])
+				base.Set(p.Value.Name, validValues(p.Value, handle)[0])
 			}
 		}
 		send := func(q url.Values, valid bool, what string) {
@@ -107,7 +72,7 @@ func TestReadOperationsAnswerAsTheDocumentSays(t *testing.T) {
 		}
 		send(base, true, "the required parameters only")
 		for _, p := range query {
-			for _, v := range pick(rng, validValues(p, org.Handle), 2) {
+			for _, v := range pick(rng, validValues(p, handle), 2) {
 				q := cloneValues(base)
 				q.Set(p.Name, v)
 				send(q, true, p.Name+" valid")
@@ -129,6 +94,65 @@ func TestReadOperationsAnswerAsTheDocumentSays(t *testing.T) {
 
 // credentials picks the Authorization header an operation's security asks for; false for
 // one this test does not sign in to (a tool's HTTP Basic).
+// propertyWorld is what the property-based tests send requests as and about: the document,
+// the local API, an admin of an org that has a SCIM token, an operator, and values for the
+// document's path parameters.
+type propertyWorld struct {
+	doc                                    *apidoc.Doc
+	l                                      *local
+	adminEmail, admin, operator, scimToken string
+	userID, orgID, orgHandle               string
+	pathValues                             map[string]string
+}
+
+func newPropertyWorld(t *testing.T, orgName string) propertyWorld {
+	t.Helper()
+	doc, err := apidoc.LoadFromRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := propertyWorld{doc: doc, l: startLocal(t), adminEmail: testenv.UniqueAddress(t)}
+	w.admin = w.l.user(w.adminEmail)
+	w.operator = w.l.operator("op-" + testenv.UniqueAddress(t))
+	var me struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	w.l.do("GET", "/v1/me", w.admin, "", 200, &me)
+	var org struct {
+		ID     string `json:"id"`
+		Handle string `json:"handle"`
+	}
+	w.l.do("POST", "/v1/orgs", w.admin, fmt.Sprintf(`{"name":%q}`, orgName), 201, &org)
+	var tok struct {
+		Token string `json:"token"`
+	}
+	w.l.do("POST", "/v1/orgs/"+org.ID+"/scim/token", w.admin, "", 201, &tok)
+	w.userID, w.orgID, w.orgHandle, w.scimToken = me.User.ID, org.ID, org.Handle, tok.Token
+	w.pathValues = map[string]string{
+		"orgId": org.ID, "userId": me.User.ID, "id": me.User.ID, "name": "User",
+		"uri": "urn:ietf:params:scim:schemas:core:2.0:User", "productId": "no-such-product",
+		"domain": "example.com", "token": strings.Repeat("A", 43),
+	}
+	return w
+}
+
+// target is path with its path parameters filled in: from pathValues, else an id of the
+// server's shape that names nothing.
+func (w propertyWorld) target(path string, params openapi3.Parameters) string {
+	for _, p := range params {
+		if p.Value.In == "path" {
+			v, ok := w.pathValues[p.Value.Name]
+			if !ok {
+				v = "01jd0000000000000000000000"
+			}
+			path = strings.ReplaceAll(path, "{"+p.Value.Name+"}", url.PathEscape(v))
+		}
+	}
+	return path
+}
+
 func (l *local) credentials(op *openapi3.Operation, admin, operator, scim string) (string, bool) {
 	if op.Security != nil {
 		for _, req := range *op.Security {
