@@ -43,7 +43,7 @@ const rowWorkers = 8
 // KindImportChunk is the outbox work of creating one chunk of an import's rows.
 const KindImportChunk outbox.Kind = "import.chunk"
 
-// Spreadsheets reads and writes XLSX (package sheets, which alone links excelize).
+// Spreadsheets reads and writes XLSX (package sheets, which alone links an XLSX reader).
 type Spreadsheets interface {
 	// Rows returns the first sheet's cells as text, formula cells as their cached values.
 	Rows(data []byte) ([][]string, error)

@@ -6,11 +6,11 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 )
@@ -30,7 +30,7 @@ const (
 	// MaxSharedStringsBytes bounds the shared strings part, the text of the cells: the text
 	// of 1,000 real rows within the 5 MiB limit inflates to less.
 	MaxSharedStringsBytes = 24 << 20
-	// MaxSharedStrings bounds its entries, which excelize indexes whole before the first
+	// MaxSharedStrings bounds its entries, which a reader indexes whole before the first
 	// cell is read (tens of bytes of heap an entry, however short: 16 MiB of one-letter
 	// entries took 332 MiB): a sheet of MaxSheetRows rows of MaxSheetColumns cells has no more
 	// distinct texts.
@@ -241,13 +241,40 @@ func span(ref string) (cols, rows int, err error) {
 	if !ok {
 		to = from
 	}
-	c1, r1, err := excelize.CellNameToCoordinates(from)
+	c1, r1, err := cellCoordinates(from)
 	if err != nil {
 		return 0, 0, err
 	}
-	c2, r2, err := excelize.CellNameToCoordinates(to)
+	c2, r2, err := cellCoordinates(to)
 	if err != nil {
 		return 0, 0, err
 	}
 	return max(c1, c2), max(r1, r2), nil
 }
+
+// cellCoordinates returns the 1-based column and row of a cell reference such as "CV1001"
+// (absolute references' "$" allowed).
+func cellCoordinates(ref string) (col, row int, err error) {
+	ref = strings.ReplaceAll(ref, "$", "")
+	i := 0
+	for i < len(ref) && (ref[i] >= 'A' && ref[i] <= 'Z' || ref[i] >= 'a' && ref[i] <= 'z') {
+		col = col*26 + int(ref[i]|0x20-'a'+1)
+		if i++; col > maxSheetColumn {
+			return 0, 0, fmt.Errorf("cell %q: no such column", ref)
+		}
+	}
+	if i == 0 || i == len(ref) {
+		return 0, 0, fmt.Errorf("cell %q: no column or no row", ref)
+	}
+	row, err = strconv.Atoi(ref[i:])
+	if err != nil || row < 1 || row > maxSheetRow || ref[i] == '+' || ref[i] == '-' {
+		return 0, 0, fmt.Errorf("cell %q: no such row", ref)
+	}
+	return col, row, nil
+}
+
+// The last column (XFD) and row a worksheet can have.
+const (
+	maxSheetColumn = 16384
+	maxSheetRow    = 1048576
+)

@@ -1,9 +1,12 @@
 package sheets_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
+	"io"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -55,5 +58,68 @@ func TestRowsKeepsBlankRowsInPlaceAndIgnoresThoseBelowTheData(t *testing.T) {
 	}
 	if len(rows) < 4 || len(rows[3]) != 1 || rows[3][0] != "x@example.com" {
 		t.Fatalf("rows %q: want the address in row 4", rows[:min(len(rows), 5)])
+	}
+}
+
+func TestRowsRefusesASheetThatBreaksOff(t *testing.T) {
+	tpl, err := sheets.XLSX{}.Template([]string{"email", "name"}, []string{"ada@example.com", "Ada"}, -1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same workbook, its sheet cut off inside the second row.
+	z, _ := zip.NewReader(bytes.NewReader(tpl), int64(len(tpl)))
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for _, f := range z.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		if f.Name == "xl/worksheets/sheet1.xml" {
+			b = b[:bytes.Index(b, []byte("Ada"))]
+		}
+		part, _ := w.Create(f.Name)
+		_, _ = part.Write(b)
+	}
+	_ = w.Close()
+	if rows, err := (sheets.XLSX{}).Rows(buf.Bytes()); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("rows %q, %v: want Invalid", rows, err)
+	}
+}
+
+func TestTemplateReadsBackWithItsDropDown(t *testing.T) {
+	tpl, err := sheets.XLSX{}.Template([]string{"email", "name", "role", "note"}, []string{"ada@example.com", "Ada & co <x>", "member", " lead "}, 2, []string{"admin", "member"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sheets.XLSX{}.Rows(tpl)
+	if err != nil || len(rows) != 2 || rows[1][1] != "Ada & co <x>" || rows[1][3] != " lead " || rows[0][2] != "role" {
+		t.Fatalf("%q %v", rows, err)
+	}
+	// Another library reads it as Excel would, the drop-down included.
+	f, err := excelize.OpenReader(bytes.NewReader(tpl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dvs, err := f.GetDataValidations(f.GetSheetList()[0])
+	if err != nil || len(dvs) != 1 || dvs[0].Sqref != "C2:C1001" || dvs[0].Formula1 != `"admin,member"` {
+		t.Fatalf("%+v %v", *dvs[0], err)
+	}
+	if _, err := (sheets.XLSX{}).Template([]string{"role"}, []string{"x"}, 0, []string{strings.Repeat("r", 300)}); err == nil {
+		t.Error("a list of choices too long for Excel was written")
+	}
+}
+
+func TestRowsGivesBooleansAndDatesAsTheyRead(t *testing.T) {
+	f := excelize.NewFile()
+	_ = f.SetSheetRow("Sheet1", "A1", &[]any{"email", "active", "since", "n"})
+	_ = f.SetSheetRow("Sheet1", "A2", &[]any{"ada@example.com", true, 45000, 42})
+	style, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	_ = f.SetCellStyle("Sheet1", "C2", "C2", style)
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sheets.XLSX{}.Rows(buf.Bytes())
+	if err != nil || len(rows) != 2 || rows[1][1] != "TRUE" || rows[1][2] != "2023-03-15" || rows[1][3] != "42" {
+		t.Fatalf("%q %v", rows, err)
 	}
 }
