@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/testenv"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
@@ -17,12 +16,9 @@ import (
 func (l *local) invitedMember(admin, orgID, email string) (string, string) {
 	l.t.Helper()
 	l.do("POST", "/v1/orgs/"+orgID+"/invites", admin, `{"email":"`+email+`","role":"user"}`, 201, nil)
-	var mails []standins.Mail
-	for range 50 {
-		if mails = testenv.Mails(l.t, l.ses, email); len(mails) > 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	mails := waitMails(l.t, l.ses, email, 1)
+	if len(mails) == 0 {
+		l.t.Fatalf("no invite email for %s", email)
 	}
 	link := acceptLink.FindStringSubmatch(mails[0].Text)
 	if link == nil {
@@ -136,11 +132,10 @@ func TestLicensingEndToEnd(t *testing.T) {
 	ends := time.Now().UTC().Add(2 * time.Second).Format(time.RFC3339)
 	var short licenseOut
 	l.do("POST", "/v1/operator/orgs/"+org.ID+"/licenses", op, `{"productId":"e2e-widget","type":"developer","endsAt":"`+ends+`"}`, 201, &short)
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(3 * time.Second)))
-	l.do("GET", "/v1/orgs/"+org.ID+"/licenses?status=expired", admin, "", 200, &list)
-	if len(list.Items) != 1 || list.Items[0].ID != short.ID {
-		t.Fatalf("expired licenses before the job ran: %+v", list.Items)
-	}
+	testenv.Await(t, 30*time.Second, "the license ending in 2 s listed as expired, before the job ran", func() (struct{}, bool) {
+		l.do("GET", "/v1/orgs/"+org.ID+"/licenses?status=expired", admin, "", 200, &list)
+		return struct{}{}, len(list.Items) == 1 && list.Items[0].ID == short.ID
+	})
 	// A license ending in 20 h: the job's first look sends the 1-day notice only, once.
 	soon := time.Now().UTC().Add(20 * time.Hour).Format(time.RFC3339)
 	l.do("POST", "/v1/operator/orgs/"+org.ID+"/licenses", op, `{"productId":"e2e-widget","type":"enterprise","endsAt":"`+soon+`"}`, 201, nil)

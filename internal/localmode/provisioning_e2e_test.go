@@ -21,18 +21,18 @@ import (
 )
 
 // waitImport polls the import job until it is done (the stream processor, fed from DynamoDB
-// Local's stream, works through its chunks) or the timeout passes.
+// Local's stream, works through its chunks).
 func (s *stack) waitImport(admin, base, id string) map[string]any {
 	s.t.Helper()
-	// No wall-clock budget, which a loaded machine would turn into a flake: the wait ends when
-	// the job is done (or at go test's -timeout). While no row moves, the scheduled job
-	// re-drives the outbox, as it does every JOB_INTERVAL under make run: a chunk whose stream
-	// record the feed missed, or whose attempt failed, goes on.
+	// A budget far past any machine's time for the job: it is not timed, only bounded. While
+	// no row moves, the scheduled job re-drives the outbox, as it does every JOB_INTERVAL
+	// under make run: a chunk whose stream record the feed missed, or whose attempt failed,
+	// goes on.
 	last := -1.0
-	for {
+	return testenv.Await(s.t, 10*time.Minute, "import "+id+" done", func() (map[string]any, bool) {
 		job := decode[map[string]any](s.t, s.do("GET", base+"/members/imports/"+id, admin, ""), 200)
 		if job["status"] == "done" {
-			return job
+			return job, true
 		}
 		progress, _ := job["created"].(float64)
 		failed, _ := job["failed"].(float64)
@@ -42,8 +42,8 @@ func (s *stack) waitImport(admin, base, id string) map[string]any {
 			}
 		}
 		last = progress + failed
-		time.Sleep(500 * time.Millisecond)
-	}
+		return job, false
+	})
 }
 
 // mailTo waits for the mail to address that the stream processor sends and returns its text;
@@ -51,19 +51,18 @@ func (s *stack) waitImport(admin, base, id string) map[string]any {
 func (s *stack) mailTo(address string) string {
 	t := s.t
 	t.Helper()
-	redriven := false
-	var mails []standins.Mail
 	// The stream processor sends it seconds after the change; on a loaded machine, later.
-	for deadline := time.Now().Add(60 * time.Second); len(mails) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		mails = testenv.Mails(t, testenv.SES(t), address)
-		if len(mails) == 0 && time.Until(deadline) < 45*time.Second && !redriven {
-			// The stream feed may have started after the write (a loaded machine): the
-			// scheduled job re-drives what it missed, as it does every JOB_INTERVAL.
-			redriven = true
-			if err := triggers.RunScheduled(t.Context(), s.api.JobEnv, triggers.Tasks(s.api.JobEnv)); err != nil {
-				t.Logf("scheduled job: %v", err)
-			}
+	mails, _ := testenv.Eventually(15*time.Second, func() ([]standins.Mail, bool) {
+		mails := testenv.Mails(t, testenv.SES(t), address)
+		return mails, len(mails) > 0
+	})
+	if len(mails) == 0 {
+		// The stream feed may have started after the write (a loaded machine): the
+		// scheduled job re-drives what it missed, as it does every JOB_INTERVAL.
+		if err := triggers.RunScheduled(t.Context(), s.api.JobEnv, triggers.Tasks(s.api.JobEnv)); err != nil {
+			t.Logf("scheduled job: %v", err)
 		}
+		mails = waitMails(t, testenv.SES(t), address, 1)
 	}
 	if len(mails) == 0 {
 		all, _ := standins.SESMessages(t.Context(), testenv.SES(t))
@@ -149,9 +148,6 @@ func TestProvisioningEndToEnd(t *testing.T) {
 		t.Fatalf("reset: %s", r)
 	}
 	mails := waitMails(t, testenv.SES(t), bobEmail, 2)
-	for deadline := time.Now().Add(30 * time.Second); len(mails) < 2 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		mails = testenv.Mails(t, testenv.SES(t), bobEmail)
-	}
 	if len(mails) != 2 {
 		t.Fatalf("%d mails to bob", len(mails))
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
@@ -26,13 +25,7 @@ func (l *local) joinAs(orgID, admin, role string) (string, string) {
 	l.t.Helper()
 	email := "m" + fmt.Sprint(time.Now().UnixNano()) + "-" + testenv.UniqueAddress(l.t)
 	l.do("POST", "/v1/orgs/"+orgID+"/invites", admin, fmt.Sprintf(`{"email":%q,"role":%q}`, email, role), 201, nil)
-	var mails []standins.Mail
-	for range 50 {
-		if mails = testenv.Mails(l.t, l.ses, email); len(mails) > 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	mails := waitMails(l.t, l.ses, email, 1)
 	if len(mails) != 1 {
 		l.t.Fatalf("%d invite emails to %s", len(mails), email)
 	}

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/testenv"
@@ -127,13 +126,7 @@ func TestSupportTicketFromCustomerToOperatorAndBack(t *testing.T) {
 func (l *local) join(admin, orgID, email, token, role string) {
 	l.t.Helper()
 	l.do("POST", "/v1/orgs/"+orgID+"/invites", admin, `{"email":"`+email+`","role":"`+role+`"}`, 201, nil)
-	var mails []standins.Mail
-	for range 100 {
-		if mails = testenv.Mails(l.t, l.ses, email); len(mails) > 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	mails := waitMails(l.t, l.ses, email, 1)
 	if len(mails) == 0 {
 		l.t.Fatalf("no invite email for %s", email)
 	}

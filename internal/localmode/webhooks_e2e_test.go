@@ -2,6 +2,7 @@ package localmode_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -84,18 +85,11 @@ func newHookReceiver(t *testing.T, statuses ...int) *hookReceiver {
 // wait returns the requests once there are at least n, failing after 30 s.
 func (r *hookReceiver) wait(t *testing.T, n int) []hookRequest {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	return testenv.Await(t, 30*time.Second, fmt.Sprintf("the receiver's %d requests", n), func() ([]hookRequest, bool) {
 		r.mu.Lock()
-		got := slices.Clone(r.got)
-		r.mu.Unlock()
-		if len(got) >= n {
-			return got
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("the receiver got fewer than %d requests in 30 s", n)
-	return nil
+		defer r.mu.Unlock()
+		return slices.Clone(r.got), len(r.got) >= n
+	})
 }
 
 func (r *hookReceiver) count() int {
@@ -157,14 +151,10 @@ func TestWebhooksEndToEndInLocalMode(t *testing.T) {
 			LastStatusCode      *int
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testenv.Eventually(10*time.Second, func() (struct{}, bool) {
 		l.do("GET", "/v1/orgs/"+o.ID+"/webhooks/"+hook.ID+"/deliveries", admin, "", 200, &deliveries)
-		if len(deliveries.Items) == 1 && deliveries.Items[0].Status == "succeeded" || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return struct{}{}, len(deliveries.Items) == 1 && deliveries.Items[0].Status == "succeeded"
+	})
 	if d := deliveries.Items; len(d) != 1 || d[0].Status != "succeeded" || d[0].Attempts != 2 || d[0].EventID != got[0].header.Get("webhook-id") {
 		t.Errorf("deliveries %+v", d)
 	}
@@ -190,17 +180,15 @@ func TestWebhooksEndToEndInLocalMode(t *testing.T) {
 			Enabled bool
 		}
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	disabled := false
-	for !disabled && time.Now().Before(deadline) {
+	_, disabled := testenv.Eventually(10*time.Second, func() (struct{}, bool) {
 		l.do("GET", "/v1/orgs/"+o.ID+"/webhooks", admin, "", 200, &list)
-		for _, it := range list.Items {
-			if it.ID == goneHook.ID && !it.Enabled {
-				disabled = true
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return struct{}{}, slices.ContainsFunc(list.Items, func(it struct {
+			ID      string
+			Enabled bool
+		}) bool {
+			return it.ID == goneHook.ID && !it.Enabled
+		})
+	})
 	if !disabled {
 		t.Fatalf("the endpoint that answered 410 is still enabled: %+v", list.Items)
 	}
