@@ -148,7 +148,7 @@ func TestAuthResetRevokesTheSCIMToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = idp.Authenticate(ctx, token, nil, "")
-	if se, ok := err.(*scim.Error); !ok || se.Status != 401 {
+	if !apperr.Is(err, apperr.Unauthenticated) {
 		t.Errorf("the SCIM token after the reset: %v; want 401", err)
 	}
 	ada.IssuedAt = w.clock.Now().Add(time.Second) // signed in again after the reset

@@ -1,8 +1,9 @@
 package httpapi
 
 import (
-	"github.com/vendorportal/orgs/internal/app"
 	"slices"
+
+	"github.com/vendorportal/orgs/internal/app"
 
 	"github.com/vendorportal/orgs/internal/roles"
 )

@@ -1,8 +1,9 @@
 package httpapi
 
-import "github.com/vendorportal/orgs/internal/app"
-
-import "github.com/vendorportal/orgs/internal/roles"
+import (
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/roles"
+)
 
 // The support ticket routes: the customer's side, inside an org, and the vendor's operators'.
 var (

@@ -1,8 +1,9 @@
 package httpapi
 
 import (
-	"github.com/vendorportal/orgs/internal/app"
 	"time"
+
+	"github.com/vendorportal/orgs/internal/app"
 
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"

@@ -1,8 +1,9 @@
 package httpapi
 
-import "github.com/vendorportal/orgs/internal/app"
-
-import "github.com/vendorportal/orgs/internal/roles"
+import (
+	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/roles"
+)
 
 // The webhook routes, all under settings.manage. The routes naming an endpoint read it in the
 // authorization step's round trip (Reads), so that their write follows at once. Those that

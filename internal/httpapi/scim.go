@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,14 +24,10 @@ func scimJSON(status int, v any) (*Response, error) {
 	return &Response{Status: status, Raw: b, ContentType: scimContentType}, nil
 }
 
-// scimErrorResponse maps err to SCIM's error shape (RFC 7644 §3.12), with the statuses of the
-// one table: a *scim.Error says its own status and scimType.
+// scimErrorResponse maps err to SCIM's error shape (RFC 7644 §3.12), with the status of the
+// one table (statusOf) and the scimType the SCIM domain gave it (scim.TypeOf).
 func scimErrorResponse(err error) *Response {
-	status, scimType, detail := statusOf[apperr.KindOf(err)], "", apperr.MessageOf(err)
-	var se *scim.Error
-	if errors.As(err, &se) {
-		status, scimType, detail = se.Status, se.SCIMType, se.Detail
-	}
+	status, scimType, detail := statusOf[apperr.KindOf(err)], scim.TypeOf(err), apperr.MessageOf(err)
 	if status == http.StatusInternalServerError {
 		detail = "internal error"
 	}
@@ -57,7 +52,7 @@ func scimErrorResponse(err error) *Response {
 func scimSession(ctx context.Context, svc *scim.Service, req *Request, userIDs []string, externalID string) (scim.Session, error) {
 	token, ok := strings.CutPrefix(req.Event.Headers["authorization"], "Bearer ")
 	if !ok || scim.OrgOf(strings.TrimSpace(token)) == "" {
-		return scim.Session{}, scim.Errorf(401, "", "a valid SCIM bearer token is required")
+		return scim.Session{}, scim.Errorf(apperr.Unauthenticated, "", "a valid SCIM bearer token is required")
 	}
 	return svc.Authenticate(ctx, strings.TrimSpace(token), userIDs, externalID)
 }
@@ -66,17 +61,22 @@ func scimSession(ctx context.Context, svc *scim.Service, req *Request, userIDs [
 // attributes it doesn't know: identity providers send extension attributes by default.
 func scimDecode(req *Request, v any) error {
 	if len(strings.TrimSpace(string(req.body))) == 0 {
-		return scim.Errorf(400, "invalidSyntax", "a JSON body is required")
+		return scim.Errorf(apperr.Invalid, "invalidSyntax", "a JSON body is required")
 	}
 	if err := json.Unmarshal(req.body, v); err != nil {
-		return scim.Errorf(400, "invalidSyntax", "the body is not a valid SCIM resource: %v", err)
+		if apperr.KindOf(err) != apperr.Internal {
+			return err // the resource's own check of a value (scim.ActiveValue)
+		}
+		// What the decoder found, in the API's words: never its own text, which names Go's
+		// types and the server's structures.
+		return scim.Errorf(apperr.Invalid, "invalidSyntax", "the body is not a valid SCIM resource: %s", describeJSONError(err))
 	}
 	return nil
 }
 
 func buildSCIMNotFound(*app.Env) Handler {
 	return func(context.Context, *Request) (*Response, error) {
-		return nil, scim.Errorf(http.StatusNotFound, "", "no such SCIM endpoint: the base serves /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users and /Groups")
+		return nil, scim.Errorf(apperr.NotFound, "", "no such SCIM endpoint: the base serves /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users and /Groups")
 	}
 }
 
@@ -153,14 +153,14 @@ func scimIndex(req *Request) (int, int, error) {
 	if s := req.Query("startIndex"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return 0, 0, scim.Errorf(400, "invalidValue", "startIndex must be a whole number")
+			return 0, 0, scim.Errorf(apperr.Invalid, "invalidValue", "startIndex must be a whole number")
 		}
 		start = max(n, 1)
 	}
 	if s := req.Query("count"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return 0, 0, scim.Errorf(400, "invalidValue", "count must be a whole number")
+			return 0, 0, scim.Errorf(apperr.Invalid, "invalidValue", "count must be a whole number")
 		}
 		count = max(n, 0)
 	}

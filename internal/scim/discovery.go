@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
+	"github.com/vendorportal/orgs/internal/apperr"
 )
 
 // Discovery returns the discovery resource what (ServiceProviderConfig, ResourceTypes or
@@ -50,7 +51,7 @@ func DiscoveryResource(what, id, base string) (any, error) {
 			return r, nil
 		}
 	}
-	return nil, Errorf(404, "", "no %s %q here", strings.TrimSuffix(what, "s"), id)
+	return nil, Errorf(apperr.NotFound, "", "no %s %q here", strings.TrimSuffix(what, "s"), id)
 }
 
 func resourceTypes(base string) []map[string]any {
@@ -118,7 +119,7 @@ func ParseGroupFilter(raw string) (string, error) {
 	}
 	expr, err := filter.ParseFilter([]byte(raw))
 	if err != nil {
-		return "", Errorf(400, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
+		return "", Errorf(apperr.Invalid, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
 	}
 	ae, ok := expr.(*filter.AttributeExpression)
 	v, isStr := "", false
@@ -126,7 +127,7 @@ func ParseGroupFilter(raw string) (string, error) {
 		v, isStr = ae.CompareValue.(string)
 	}
 	if !ok || !isStr || ae.Operator != filter.EQ || !strings.EqualFold(ae.AttributePath.AttributeName, "displayName") {
-		return "", Errorf(400, "invalidFilter", "groups filter by displayName eq \"…\" only")
+		return "", Errorf(apperr.Invalid, "invalidFilter", "groups filter by displayName eq \"…\" only")
 	}
 	return v, nil
 }

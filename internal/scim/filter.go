@@ -1,12 +1,13 @@
 package scim
 
 import (
-	"fmt"
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
 
 	filter "github.com/scim2/filter-parser/v2"
+	"github.com/vendorportal/orgs/internal/apperr"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -75,7 +76,7 @@ func ParseUserFilter(raw string) (Lookup, error) {
 	}
 	expr, err := filter.ParseFilter([]byte(valuePathSub().ReplaceAllString(raw, "$1[$2 and $3 $4 $5]")))
 	if err != nil {
-		return l, Errorf(400, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
+		return l, Errorf(apperr.Invalid, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
 	}
 	if err := l.add(expr); err != nil {
 		return l, err
@@ -103,7 +104,7 @@ const MaxFilterLength = 1024
 
 func filterLength(raw string) error {
 	if len(raw) > MaxFilterLength {
-		return Errorf(400, "invalidFilter", "the filter must be at most %d characters", MaxFilterLength)
+		return Errorf(apperr.Invalid, "invalidFilter", "the filter must be at most %d characters", MaxFilterLength)
 	}
 	return nil
 }
@@ -112,7 +113,7 @@ func (l *Lookup) add(e filter.Expression) error {
 	switch x := e.(type) {
 	case *filter.LogicalExpression:
 		if x.Operator != filter.AND {
-			return Errorf(400, "invalidFilter", "only conditions joined with and are supported (max %d results)", MaxResults)
+			return Errorf(apperr.Invalid, "invalidFilter", "only conditions joined with and are supported (max %d results)", MaxResults)
 		}
 		if err := l.add(x.Left); err != nil {
 			return err
@@ -125,19 +126,19 @@ func (l *Lookup) add(e filter.Expression) error {
 		// holds for the one address a member has, which is their work address.
 		return l.addValuePath(x)
 	}
-	return Errorf(400, "invalidFilter", "filter %v is not supported: use userName eq, externalId eq or emails[type eq \"work\"].value eq", e)
+	return Errorf(apperr.Invalid, "invalidFilter", "filter %v is not supported: use userName eq, externalId eq or emails[type eq \"work\"].value eq", e)
 }
 
 func (l *Lookup) addValuePath(vp *filter.ValuePath) error {
 	if !strings.EqualFold(vp.AttributePath.AttributeName, "emails") {
-		return Errorf(400, "invalidFilter", "only emails[...] may be filtered by value")
+		return Errorf(apperr.Invalid, "invalidFilter", "only emails[...] may be filtered by value")
 	}
 	var walk func(e filter.Expression) error
 	walk = func(e filter.Expression) error {
 		switch x := e.(type) {
 		case *filter.LogicalExpression:
 			if x.Operator != filter.AND {
-				return Errorf(400, "invalidFilter", "only and is supported inside emails[...]")
+				return Errorf(apperr.Invalid, "invalidFilter", "only and is supported inside emails[...]")
 			}
 			if err := walk(x.Left); err != nil {
 				return err
@@ -145,11 +146,11 @@ func (l *Lookup) addValuePath(vp *filter.ValuePath) error {
 			return walk(x.Right)
 		case *filter.AttributeExpression:
 			if x.Operator != filter.EQ {
-				return Errorf(400, "invalidFilter", "only eq is supported")
+				return Errorf(apperr.Invalid, "invalidFilter", "only eq is supported")
 			}
 			v, ok := x.CompareValue.(string)
 			if !ok {
-				return Errorf(400, "invalidFilter", "emails[...] compares strings")
+				return Errorf(apperr.Invalid, "invalidFilter", "emails[...] compares strings")
 			}
 			switch strings.ToLower(x.AttributePath.AttributeName) {
 			case "type":
@@ -162,7 +163,7 @@ func (l *Lookup) addValuePath(vp *filter.ValuePath) error {
 				return nil
 			}
 		}
-		return Errorf(400, "invalidFilter", "emails[...] may test type and value only")
+		return Errorf(apperr.Invalid, "invalidFilter", "emails[...] may test type and value only")
 	}
 	return walk(vp.ValueFilter)
 }
@@ -173,11 +174,11 @@ func (l *Lookup) addAttr(p filter.AttributePath, op filter.CompareOperator, valu
 		name += "." + strings.ToLower(sub)
 	}
 	if op != filter.EQ {
-		return Errorf(400, "invalidFilter", "only eq is supported (in %s %s)", p, op)
+		return Errorf(apperr.Invalid, "invalidFilter", "only eq is supported (in %s %s)", p, op)
 	}
 	v, ok := value.(string)
 	if !ok {
-		return Errorf(400, "invalidFilter", "%s compares strings", p)
+		return Errorf(apperr.Invalid, "invalidFilter", "%s compares strings", p)
 	}
 	switch name {
 	case "username", "emails.value":
@@ -188,20 +189,32 @@ func (l *Lookup) addAttr(p filter.AttributePath, op filter.CompareOperator, valu
 		l.conds = append(l.conds, cond{attr: name, value: v})
 		return nil
 	}
-	return Errorf(400, "invalidFilter", "filtering by %s is not supported: use userName, externalId or emails", p)
+	return Errorf(apperr.Invalid, "invalidFilter", "filtering by %s is not supported: use userName, externalId or emails", p)
 }
 
-// Error is a SCIM error: an HTTP status, a scimType where RFC 7644 names one, and a detail a
-// person can act on.
+// Error is a SCIM error: an error of one of apperr's kinds (the edge's one table gives its
+// status), with the scimType RFC 7644 names for it where there is one.
 type Error struct {
-	Status   int
 	SCIMType string
-	Detail   string
+	Err      *apperr.Error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("scim %d %s: %s", e.Status, e.SCIMType, e.Detail) }
+func (e *Error) Error() string { return "scim " + e.SCIMType + ": " + e.Err.Error() }
 
-// Errorf returns a SCIM error.
-func Errorf(status int, scimType, format string, args ...any) *Error {
-	return &Error{Status: status, SCIMType: scimType, Detail: fmt.Sprintf(format, args...)}
+// Unwrap gives the error's kind and message to apperr.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an error of kind k with scimType ("" where RFC 7644 names none) and a detail
+// a person can act on.
+func Errorf(k apperr.Kind, scimType, format string, args ...any) error {
+	return &Error{SCIMType: scimType, Err: apperr.New(k, format, args...)}
+}
+
+// TypeOf returns the scimType of err, "" when it has none.
+func TypeOf(err error) string {
+	var se *Error
+	if errors.As(err, &se) {
+		return se.SCIMType
+	}
+	return ""
 }

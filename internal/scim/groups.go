@@ -2,10 +2,10 @@ package scim
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
+	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -106,7 +106,7 @@ func (s *Service) ListGroups(ctx context.Context, ses Session, displayName strin
 // no Query.
 func (s *Service) GetGroup(ctx context.Context, ses Session, id string, p Projection) (Projected[Group], error) {
 	if !slices.Contains(groupIDs(ses.Org), id) {
-		return Projected[Group]{}, Errorf(404, "", "no group %s in this organization", id)
+		return Projected[Group]{}, Errorf(apperr.NotFound, "", "no group %s in this organization", id)
 	}
 	var holders []orgs.Member
 	if p.Members() {
@@ -148,7 +148,7 @@ func (s *Service) tooMany(what string) error {
 	if what == allGroups {
 		hint += ", or for one group at a time"
 	}
-	return Errorf(400, "tooMany", "%s would list more than %d members, more than one answer carries: %s", what, s.groupMemberLimit(), hint)
+	return Errorf(apperr.Invalid, "tooMany", "%s would list more than %d members, more than one answer carries: %s", what, s.groupMemberLimit(), hint)
 }
 
 const allGroups = "the organization's groups"
@@ -161,11 +161,11 @@ const allGroups = "the organization's groups"
 // change being made.
 func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch GroupChange, p Projection) (*Projected[Group], error) {
 	if !slices.Contains(groupIDs(ses.Org), id) {
-		return nil, Errorf(404, "", "no group %s in this organization", id)
+		return nil, Errorf(apperr.NotFound, "", "no group %s in this organization", id)
 	}
 	role := roles.Role(id)
 	if ch.DisplayName != nil && *ch.DisplayName != roleName(ses.Org)(id) {
-		return nil, Errorf(400, "mutability", "groups are the organization's roles: rename a custom role in the portal")
+		return nil, Errorf(apperr.Invalid, "mutability", "groups are the organization's roles: rename a custom role in the portal")
 	}
 	add, remove := ch.Add, ch.Remove
 	if ch.Replace {
@@ -183,7 +183,7 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 	}
 	for _, uid := range add {
 		if _, ok := ses.Members[uid]; !ok {
-			return nil, Errorf(400, "invalidValue", "member %s is not a user of this organization", uid)
+			return nil, Errorf(apperr.Invalid, "invalidValue", "member %s is not a user of this organization", uid)
 		}
 	}
 	// Each member's role after the change: members added get the role, members removed from
@@ -217,7 +217,7 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 		admins += boolInt(after.CountsAsAdmin()) - boolInt(before.CountsAsAdmin())
 	}
 	if admins < 1 && admins < ses.Org.AdminCount {
-		return nil, Errorf(409, "", "the organization must keep at least one active admin: add another admin to the admin group first")
+		return nil, Errorf(apperr.Conflict, "", "the organization must keep at least one active admin: add another admin to the admin group first")
 	}
 	for _, uid := range order {
 		if err := s.SetRole(ctx, ses, ses.Members[uid], next[uid]); err != nil {
@@ -225,8 +225,7 @@ func (s *Service) PatchGroup(ctx context.Context, ses Session, id string, ch Gro
 		}
 	}
 	g, err := s.GetGroup(ctx, ses, id, p)
-	var se *Error
-	if errors.As(err, &se) && se.SCIMType == "tooMany" {
+	if TypeOf(err) == "tooMany" {
 		return nil, nil
 	}
 	if err != nil {
@@ -255,7 +254,7 @@ func (ch GroupChange) CheckSize() error {
 	if len(distinct) <= MaxGroupPatchMembers {
 		return nil
 	}
-	return Errorf(400, "tooMany", "a group PATCH names at most %d members; this one names %d: send the change in several requests", MaxGroupPatchMembers, len(distinct))
+	return Errorf(apperr.Invalid, "tooMany", "a group PATCH names at most %d members; this one names %d: send the change in several requests", MaxGroupPatchMembers, len(distinct))
 }
 
 func boolInt(b bool) int {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
+	"github.com/vendorportal/orgs/internal/apperr"
 )
 
 // PatchRequest is a PATCH body (RFC 7644 §3.5.2).
@@ -41,22 +42,22 @@ func strPtr(s string) *string { return &s }
 func ParseUserPatch(req PatchRequest) (UserChange, error) {
 	var ch UserChange
 	if len(req.Operations) == 0 {
-		return ch, Errorf(400, "invalidValue", "Operations is required: at least one operation")
+		return ch, Errorf(apperr.Invalid, "invalidValue", "Operations is required: at least one operation")
 	}
 	for _, op := range req.Operations {
 		kind := strings.ToLower(op.Op)
 		switch kind {
 		case "add", "replace", "remove":
 		default:
-			return ch, Errorf(400, "invalidValue", "op %q is not add, replace or remove", op.Op)
+			return ch, Errorf(apperr.Invalid, "invalidValue", "op %q is not add, replace or remove", op.Op)
 		}
 		if op.Path == "" {
 			if kind == "remove" {
-				return ch, Errorf(400, "noTarget", "remove needs a path")
+				return ch, Errorf(apperr.Invalid, "noTarget", "remove needs a path")
 			}
 			var attrs map[string]json.RawMessage
 			if err := json.Unmarshal(op.Value, &attrs); err != nil {
-				return ch, Errorf(400, "invalidValue", "without a path, value must be an object of attributes")
+				return ch, Errorf(apperr.Invalid, "invalidValue", "without a path, value must be an object of attributes")
 			}
 			for name, v := range attrs {
 				if err := ch.set(name, v, false); err != nil {
@@ -76,7 +77,7 @@ func ParseUserPatch(req PatchRequest) (UserChange, error) {
 func (ch *UserChange) set(path string, raw json.RawMessage, remove bool) error {
 	p, err := filter.ParsePath([]byte(path))
 	if err != nil {
-		return Errorf(400, "invalidPath", "path %q is not a valid SCIM path", path)
+		return Errorf(apperr.Invalid, "invalidPath", "path %q is not a valid SCIM path", path)
 	}
 	name := strings.ToLower(p.AttributePath.AttributeName)
 	sub := strings.ToLower(p.AttributePath.SubAttributeName())
@@ -92,14 +93,14 @@ func (ch *UserChange) set(path string, raw json.RawMessage, remove bool) error {
 		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, Errorf(400, "invalidValue", "%s must be a string", path)
+			return nil, Errorf(apperr.Invalid, "invalidValue", "%s must be a string", path)
 		}
 		return &s, nil
 	}
 	switch {
 	case name == "active":
 		if remove {
-			return Errorf(400, "mutability", "active can't be removed; set it to false")
+			return Errorf(apperr.Invalid, "mutability", "active can't be removed; set it to false")
 		}
 		b, err := boolValue(raw)
 		if err != nil {
@@ -121,7 +122,7 @@ func (ch *UserChange) set(path string, raw json.RawMessage, remove bool) error {
 	case name == "username":
 		v, err := str()
 		if err != nil || remove {
-			return Errorf(400, "mutability", "userName is the sign-in address; it can't be removed")
+			return Errorf(apperr.Invalid, "mutability", "userName is the sign-in address; it can't be removed")
 		}
 		ch.UserName = v
 	case name == "name" && sub == "":
@@ -131,7 +132,7 @@ func (ch *UserChange) set(path string, raw json.RawMessage, remove bool) error {
 		}
 		var n Name
 		if err := json.Unmarshal(raw, &n); err != nil {
-			return Errorf(400, "invalidValue", "name must be an object")
+			return Errorf(apperr.Invalid, "invalidValue", "name must be an object")
 		}
 		ch.GivenName, ch.FamilyName, ch.Formatted = &n.GivenName, &n.FamilyName, &n.Formatted
 	case name == "name":
@@ -162,7 +163,7 @@ func (ch *UserChange) set(path string, raw json.RawMessage, remove bool) error {
 		}
 		var vals []MultiValue
 		if err := json.Unmarshal(raw, &vals); err != nil {
-			return Errorf(400, "invalidValue", "phoneNumbers must be a list of {value, type}")
+			return Errorf(apperr.Invalid, "invalidValue", "phoneNumbers must be a list of {value, type}")
 		}
 		ch.Phone = strPtr("")
 		if len(vals) > 0 {
@@ -176,12 +177,12 @@ func (ch *UserChange) set(path string, raw json.RawMessage, remove bool) error {
 		var v string
 		if p.ValueExpression != nil || sub == "value" {
 			if err := json.Unmarshal(raw, &v); err != nil {
-				return Errorf(400, "invalidValue", "%s must be a string", path)
+				return Errorf(apperr.Invalid, "invalidValue", "%s must be a string", path)
 			}
 		} else {
 			var vals []MultiValue
 			if err := json.Unmarshal(raw, &vals); err != nil {
-				return Errorf(400, "invalidValue", "emails must be a list of {value, type, primary}")
+				return Errorf(apperr.Invalid, "invalidValue", "emails must be a list of {value, type, primary}")
 			}
 			if len(vals) > 0 {
 				v = vals[0].Value
@@ -209,7 +210,7 @@ func boolValue(raw json.RawMessage) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, Errorf(400, "invalidValue", "active must be true or false")
+	return false, Errorf(apperr.Invalid, "invalidValue", "active must be true or false")
 }
 
 // GroupChange is what a PATCH of a group does to its members: user ids to add and remove, or,
@@ -227,7 +228,7 @@ type GroupChange struct {
 func ParseGroupPatch(req PatchRequest) (GroupChange, error) {
 	var ch GroupChange
 	if len(req.Operations) == 0 {
-		return ch, Errorf(400, "invalidValue", "Operations is required: at least one operation")
+		return ch, Errorf(apperr.Invalid, "invalidValue", "Operations is required: at least one operation")
 	}
 	for _, op := range req.Operations {
 		kind := strings.ToLower(op.Op)
@@ -235,7 +236,7 @@ func ParseGroupPatch(req PatchRequest) (GroupChange, error) {
 		if path == "" && kind != "remove" {
 			var attrs map[string]json.RawMessage
 			if err := json.Unmarshal(op.Value, &attrs); err != nil {
-				return ch, Errorf(400, "invalidValue", "without a path, value must be an object of attributes")
+				return ch, Errorf(apperr.Invalid, "invalidValue", "without a path, value must be an object of attributes")
 			}
 			for name, v := range attrs {
 				if err := ch.apply(kind, name, v); err != nil {
@@ -254,13 +255,13 @@ func ParseGroupPatch(req PatchRequest) (GroupChange, error) {
 func (ch *GroupChange) apply(kind, path string, raw json.RawMessage) error {
 	p, err := filter.ParsePath([]byte(path))
 	if err != nil {
-		return Errorf(400, "invalidPath", "path %q is not a valid SCIM path", path)
+		return Errorf(apperr.Invalid, "invalidPath", "path %q is not a valid SCIM path", path)
 	}
 	switch strings.ToLower(p.AttributePath.AttributeName) {
 	case "displayname":
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return Errorf(400, "invalidValue", "displayName must be a string")
+			return Errorf(apperr.Invalid, "invalidValue", "displayName must be a string")
 		}
 		ch.DisplayName = &s
 		return nil
@@ -277,7 +278,7 @@ func (ch *GroupChange) apply(kind, path string, raw json.RawMessage) error {
 			v, isStr = ae.CompareValue.(string)
 		}
 		if !ok || !isStr || !strings.EqualFold(ae.AttributePath.AttributeName, "value") || ae.Operator != filter.EQ {
-			return Errorf(400, "invalidFilter", "members[...] must be members[value eq \"<id>\"]")
+			return Errorf(apperr.Invalid, "invalidFilter", "members[...] must be members[value eq \"<id>\"]")
 		}
 		ids = append(ids, v)
 	} else if len(raw) > 0 && string(raw) != "null" {
@@ -285,7 +286,7 @@ func (ch *GroupChange) apply(kind, path string, raw json.RawMessage) error {
 		if err := json.Unmarshal(raw, &vals); err != nil {
 			var one MultiValue
 			if err := json.Unmarshal(raw, &one); err != nil {
-				return Errorf(400, "invalidValue", "members must be a list of {value}")
+				return Errorf(apperr.Invalid, "invalidValue", "members must be a list of {value}")
 			}
 			vals = []MultiValue{one}
 		}
@@ -306,7 +307,7 @@ func (ch *GroupChange) apply(kind, path string, raw json.RawMessage) error {
 	case "replace":
 		ch.Replace, ch.Set = true, ids
 	default:
-		return Errorf(400, "invalidValue", "op %q is not add, replace or remove", kind)
+		return Errorf(apperr.Invalid, "invalidValue", "op %q is not add, replace or remove", kind)
 	}
 	return nil
 }

@@ -171,7 +171,7 @@ const MaxGroupPatchMembers = 1_000
 func (s *Service) Authenticate(ctx context.Context, token string, userIDs []string, externalID string) (Session, error) {
 	orgID, maker := parseToken(token)
 	if orgID == "" {
-		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
+		return Session{}, Errorf(apperr.Unauthenticated, "", "a valid SCIM bearer token is required")
 	}
 	first, rest := splitIDs(userIDs, MembersReadWithToken)
 	c, err := s.Store.SCIMContext(ctx, orgID, first, externalID)
@@ -180,17 +180,17 @@ func (s *Service) Authenticate(ctx context.Context, token string, userIDs []stri
 	}
 	h := HashToken(token)
 	if c.Org.ID == "" || c.Org.Deleted() || c.TokenHash == "" || subtle.ConstantTimeCompare([]byte(h), []byte(c.TokenHash)) != 1 {
-		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
+		return Session{}, Errorf(apperr.Unauthenticated, "", "a valid SCIM bearer token is required")
 	}
 	if !c.Org.AuthResetAt.IsZero() && c.TokenCreatedAt.Before(c.Org.AuthResetAt) {
 		// Made by a request that began before the org's authentication reset (the write's
 		// condition refuses that too; this covers tokens written before it did).
-		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
+		return Session{}, Errorf(apperr.Unauthenticated, "", "a valid SCIM bearer token is required")
 	}
 	if maker != "" && maker != c.TokenMaker {
 		// The hash matched, so the token is the one made: a different recorded maker means a
 		// table edited by hand. Refused rather than trusted.
-		return Session{}, Errorf(401, "", "a valid SCIM bearer token is required")
+		return Session{}, Errorf(apperr.Unauthenticated, "", "a valid SCIM bearer token is required")
 	}
 	if len(rest) > 0 {
 		more, err := s.Store.SCIMMembers(ctx, orgID, rest)
@@ -250,7 +250,7 @@ func roleName(o orgs.Org) RoleName {
 func (s *Service) GetUser(ses Session, id string) (User, error) {
 	m, ok := ses.Members[id]
 	if !ok {
-		return User{}, Errorf(404, "", "no user %s in this organization", id)
+		return User{}, Errorf(apperr.NotFound, "", "no user %s in this organization", id)
 	}
 	return UserOf(m, s.BaseURL, roleName(ses.Org)), nil
 }
@@ -330,7 +330,7 @@ func (s *Service) ListUsers(ctx context.Context, ses Session, f Lookup, startInd
 func (s *Service) PatchUser(ctx context.Context, ses Session, id string, req PatchRequest) (User, error) {
 	m, ok := ses.Members[id]
 	if !ok {
-		return User{}, Errorf(404, "", "no user %s in this organization", id)
+		return User{}, Errorf(apperr.NotFound, "", "no user %s in this organization", id)
 	}
 	ch, err := ParseUserPatch(req)
 	if err != nil {
@@ -347,7 +347,7 @@ func (s *Service) PatchUser(ctx context.Context, ses Session, id string, req Pat
 func (s *Service) ReplaceUser(ctx context.Context, ses Session, id string, in UserInput) (User, error) {
 	m, ok := ses.Members[id]
 	if !ok {
-		return User{}, Errorf(404, "", "no user %s in this organization", id)
+		return User{}, Errorf(apperr.NotFound, "", "no user %s in this organization", id)
 	}
 	active := in.active()
 	ch := UserChange{
@@ -365,7 +365,7 @@ func (s *Service) ReplaceUser(ctx context.Context, ses Session, id string, in Us
 // says what happened (suspended, reactivated, or updated).
 func (s *Service) update(ctx context.Context, ses Session, m orgs.Member, ch UserChange) (orgs.Member, error) {
 	if ch.UserName != nil && !strings.EqualFold(strings.TrimSpace(*ch.UserName), m.Email) {
-		return orgs.Member{}, Errorf(400, "mutability", "userName is the member's sign-in address and can't change through SCIM (remove and create the user instead)")
+		return orgs.Member{}, Errorf(apperr.Invalid, "mutability", "userName is the member's sign-in address and can't change through SCIM (remove and create the user instead)")
 	}
 	after := m
 	set := func(dst *string, v *string, max int, field string) error {
@@ -437,7 +437,7 @@ func (s *Service) CreateUser(ctx context.Context, ses Session, in UserInput) (Us
 		email = in.Emails[0].Value
 	}
 	if email == "" {
-		return User{}, Errorf(400, "invalidValue", "userName (the sign-in email) is required")
+		return User{}, Errorf(apperr.Invalid, "invalidValue", "userName (the sign-in email) is required")
 	}
 	var err error
 	for _, f := range []struct {
@@ -463,9 +463,9 @@ func (s *Service) CreateUser(ctx context.Context, ses Session, in UserInput) (Us
 		})
 	switch {
 	case apperr.KindOf(err) == apperr.Conflict:
-		return User{}, Errorf(409, "uniqueness", "%s", apperr.MessageOf(err))
+		return User{}, Errorf(apperr.Conflict, "uniqueness", "%s", apperr.MessageOf(err))
 	case apperr.KindOf(err) == apperr.Invalid:
-		return User{}, Errorf(400, "invalidValue", "%s", apperr.MessageOf(err))
+		return User{}, Errorf(apperr.Invalid, "invalidValue", "%s", apperr.MessageOf(err))
 	case err != nil:
 		return User{}, err
 	}
@@ -484,7 +484,7 @@ func (s *Service) CreateUser(ctx context.Context, ses Session, in UserInput) (Us
 func cleanText(field, s string, max int) (string, error) {
 	t, err := orgs.CleanText(field, s, max, false)
 	if err != nil {
-		return "", Errorf(400, "invalidValue", "%s", apperr.MessageOf(err))
+		return "", Errorf(apperr.Invalid, "invalidValue", "%s", apperr.MessageOf(err))
 	}
 	return t, nil
 }
@@ -493,7 +493,7 @@ func cleanText(field, s string, max int) (string, error) {
 func (s *Service) DeleteUser(ctx context.Context, ses Session, id string) error {
 	m, ok := ses.Members[id]
 	if !ok {
-		return Errorf(404, "", "no user %s in this organization", id)
+		return Errorf(apperr.NotFound, "", "no user %s in this organization", id)
 	}
 	ev := s.event(ctx, ses, "member.removed", m, fmt.Sprintf("The identity provider removed %s", m.Email))
 	err := s.Store.RemoveMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, Event: ev})
@@ -506,7 +506,7 @@ func (s *Service) DeleteUser(ctx context.Context, ses Session, id string) error 
 // lastAdmin is the 409 of a change that would leave the org without an admin who can act.
 // RFC 7644 §3.12 has no scimType for it (uniqueness is for values), so none is given.
 func lastAdmin(m orgs.Member, doing string) error {
-	return Errorf(409, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) before %s this one", m.Email, doing)
+	return Errorf(apperr.Conflict, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) before %s this one", m.Email, doing)
 }
 
 // SetRole gives the member the role (a group membership change), with the last-admin rule.
@@ -523,7 +523,7 @@ func (s *Service) SetRole(ctx context.Context, ses Session, m orgs.Member, role 
 	check := orgs.RolesCheck{Needed: m.Role.Custom() || role.Custom(), Version: ses.Org.RolesVersion}
 	err := s.Store.ChangeMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Event: ev, Roles: check})
 	if errors.Is(err, orgs.ErrLastAdmin) {
-		return Errorf(409, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) first", m.Email)
+		return Errorf(apperr.Conflict, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) first", m.Email)
 	}
 	return err
 }
