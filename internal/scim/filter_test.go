@@ -37,3 +37,36 @@ func TestAFilterFindsAnAddressHoweverItIsSpelled(t *testing.T) {
 		}
 	}
 }
+
+// TestUserFilters: the lookups identity providers make before they create a user, and the
+// filters the service refuses, each as invalidFilter with a detail saying what it takes.
+func TestUserFilters(t *testing.T) {
+	for _, tc := range []struct {
+		filter   string
+		email    string
+		external string
+		ok       bool
+	}{
+		{`userName eq "Ada@Example.com"`, "ada@example.com", "", true},
+		{`externalId eq "00u1"`, "", "00u1", true},
+		{`userName eq "ada@example.com" and externalId eq "00u1"`, "ada@example.com", "00u1", true},
+		{`emails[type eq "work" and value eq "ada@example.com"]`, "ada@example.com", "", true},
+		{`userName sw "ada"`, "", "", false},
+		{`userName eq "a@example.com" or userName eq "b@example.com"`, "", "", false},
+		{`displayName eq "Ada"`, "", "", false},
+		{`userName eq 42`, "", "", false},
+		{`userName eq`, "", "", false},
+		{`emails[display eq "x"].value eq "a@example.com"`, "", "", false},
+	} {
+		l, err := ParseUserFilter(tc.filter)
+		if !tc.ok {
+			if !apperr.Is(err, apperr.Invalid) || TypeOf(err) != "invalidFilter" || apperr.MessageOf(err) == "" {
+				t.Errorf("%s: %v, want invalidFilter", tc.filter, err)
+			}
+			continue
+		}
+		if err != nil || l.Email != tc.email || l.ExternalID != tc.external {
+			t.Errorf("%s: %+v, %v; want email %q, externalId %q", tc.filter, l, err, tc.email, tc.external)
+		}
+	}
+}
