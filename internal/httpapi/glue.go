@@ -56,7 +56,7 @@ type Request struct {
 	Tool tokens.Entitlements
 	body []byte
 	// cursors seals list cursors; set on routes marked Secret only.
-	cursors *seal.Key
+	Cursors *seal.Key
 }
 
 // Body returns the raw body, decoded from base64 when API Gateway encoded it.
@@ -153,7 +153,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.Internal:        http.StatusInternalServerError,
 }
 
-type errorBody struct {
+type ErrorBody struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -164,12 +164,12 @@ type errorBody struct {
 // AWS call that still failed after the SDK's retries (throttling, a service's internal error,
 // a timeout) is 503 unavailable, never 500: nothing was written (every change is one
 // transaction), and trying again later works.
-func errorResponse(err error) *Response {
+func ErrorResponse(err error) *Response {
 	if apperr.KindOf(err) == apperr.Internal && transient(err) {
 		err = &apperr.Error{Kind: apperr.Unavailable, Message: "the service is busy; try again in a moment", Err: err}
 	}
 	kind := apperr.KindOf(err)
-	var b errorBody
+	var b ErrorBody
 	b.Error.Code = string(kind)
 	b.Error.Message = apperr.MessageOf(err)
 	if kind == apperr.Internal {
@@ -244,7 +244,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	// Only a route that names the cursor key asks for it, once, at the cold start: the other
 	// functions never hold it (principle 9).
 	if slices.Contains(r.Keys, app.KeyCursors) {
-		b.cursors = cursorKey(env.Key(app.KeyCursors))
+		b.cursors = CursorKey(env.Key(app.KeyCursors))
 	}
 	log := env.Log.With("route", r.Name)
 	metricName := metricFunctionName(r.Name)
@@ -259,7 +259,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		case err != nil && r.Auth == SCIM:
 			resp = scimErrorResponse(err)
 		case err != nil:
-			resp = errorResponse(err)
+			resp = ErrorResponse(err)
 			if r.Auth == Token && resp.Status == http.StatusUnauthorized {
 				resp.Headers = map[string]string{"WWW-Authenticate": `Basic realm="vendorportal", charset="UTF-8"`}
 			}
@@ -306,7 +306,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		}
 	}()
 	r, h, replay, authz := b.route, b.handler, b.replay, b.authz
-	req := &Request{Event: ev, cursors: b.cursors}
+	req := &Request{Event: ev, Cursors: b.cursors}
 	if req.body, err = body(ev, cmp.Or(r.MaxBody, MaxBodyBytes)); err != nil {
 		return nil, err
 	}

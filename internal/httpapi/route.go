@@ -295,7 +295,7 @@ var (
 	// UserParam is a user id, the identity provider's sub (a UUID in Cognito), never one of
 	// the words that name the members' own sub-paths (import, imports, bulk): a router, the
 	// document and its readers can tell /members/{userId}/… from /members/imports/… by it.
-	UserParam = Param{Kind: "user id", Valid: func(s string) bool { return isUserID(s) && !slices.Contains(memberPathWords, s) }}
+	UserParam = Param{Kind: "user id", Valid: func(s string) bool { return isUserID(s) && !slices.Contains(MemberPathWords, s) }}
 	// RoleParam is a role id: a built-in one (admin, support_only, ...) or "role_" and a ULID.
 	RoleParam = Param{Kind: "role id", Valid: isRoleID}
 	// TokenParam is a secret token sent by email (invites): 32 random bytes in base64url.
@@ -362,11 +362,11 @@ func isULID(s string) bool {
 }
 
 // memberPathWords are the literal segments after /members/ in the route table.
-var memberPathWords = []string{"import", "imports", "bulk"}
+var MemberPathWords = []string{"import", "imports", "bulk"}
 
 func isUserID(s string) bool {
 	// It starts with a letter or digit: never "." or "..", which a path could resolve.
-	return len(s) >= 1 && len(s) <= 128 && isAlnum(rune(s[0])) && !strings.ContainsFunc(s, func(c rune) bool {
+	return len(s) >= 1 && len(s) <= 128 && IsAlnum(rune(s[0])) && !strings.ContainsFunc(s, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:@", c))
 	})
 }
@@ -383,7 +383,7 @@ func isToken(s string) bool {
 	})
 }
 
-func isAlnum(c rune) bool {
+func IsAlnum(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
