@@ -18,7 +18,7 @@ type bulkResponses interface {
 	BulkResponse(ctx context.Context, orgID, firstID string) ([]byte, error)
 }
 
-// bulkAnswer is the 200 of a bulk request with body out. With an Idempotency-Key, it keeps
+// BulkAnswer is the 200 of a bulk request with body out. With an Idempotency-Key, it keeps
 // the body under firstID, the first item created ("" when none was: nothing was written, and
 // a replay runs anew).
 func BulkAnswer(ctx context.Context, req *Request, keep bulkResponses, log *slog.Logger, firstID string, out any) (*Response, error) {
@@ -35,7 +35,7 @@ func BulkAnswer(ctx context.Context, req *Request, keep bulkResponses, log *slog
 	return &Response{Status: http.StatusOK, Raw: body, ContentType: "application/json"}, nil
 }
 
-// replayBulk answers a repeated bulk request with the first one's response: the
+// ReplayBulk answers a repeated bulk request with the first one's response: the
 // authorization's round trip (which found the key's record), then one read.
 func ReplayBulk(env *app.Env) Replayer {
 	authz, keep := env.Orgs(), env.Store()

@@ -17,7 +17,7 @@ type cursorBody struct {
 	After string `json:"a"`
 }
 
-// cursorKey is the key cursors are sealed with, derived from the server's secret.
+// CursorKey is the key cursors are sealed with, derived from the server's secret.
 func CursorKey(secret []byte) *seal.Key {
 	k := seal.Derive(secret, "cursor")
 	return &k

@@ -9,9 +9,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/vendorportal/orgs/internal/apperr"
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 func pageRequest(query map[string]string, caller string) *httpapi.Request {

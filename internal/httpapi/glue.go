@@ -55,7 +55,7 @@ type Request struct {
 	// Tool is what a tool signed in with HTTP Basic may download; set on Token routes only.
 	Tool tokens.Entitlements
 	body []byte
-	// cursors seals list cursors; set on routes marked Secret only.
+	// Cursors seals list cursors; set on routes marked Secret only.
 	Cursors *seal.Key
 }
 
@@ -160,7 +160,7 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
-// errorResponse maps err to the contract's error shape. Internal errors carry no detail. An
+// ErrorResponse maps err to the contract's error shape. Internal errors carry no detail. An
 // AWS call that still failed after the SDK's retries (throttling, a service's internal error,
 // a timeout) is 503 unavailable, never 500: nothing was written (every change is one
 // transaction), and trying again later works.

@@ -1,14 +1,13 @@
 package httpapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-
 	"context"
 	"strings"
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 )
 
 func TestDecodeRejectsUnknownFieldsAndBadJSON(t *testing.T) {

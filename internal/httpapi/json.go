@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// timestamp marshals as RFC 3339 in UTC with second precision, or null when zero.
+// Timestamp marshals as RFC 3339 in UTC with second precision, or null when zero.
 type Timestamp time.Time
 
 func (t Timestamp) MarshalJSON() ([]byte, error) {
@@ -21,7 +21,7 @@ func Nullable(s string) *string {
 	return &s
 }
 
-// list is the contract's list answer.
+// ListJSON is the contract's list answer.
 type ListJSON[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"nextCursor,omitempty"`

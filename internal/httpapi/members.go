@@ -17,7 +17,7 @@ type MemberJSON struct {
 	Status string `json:"status"`
 }
 
-// memberOut is the member as the contract shows it: only the properties the org still
+// MemberOut is the member as the contract shows it: only the properties the org still
 // defines (removing a definition hides its values).
 func MemberOut(o orgs.Org, m orgs.Member) MemberJSON {
 	out := MemberJSON{

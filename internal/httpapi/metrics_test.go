@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/apperr"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 )

@@ -6,7 +6,7 @@ import (
 	"reflect"
 )
 
-// optional is a PATCH field: it tells a field that is absent (leave it) from one that is null
+// Optional is a PATCH field: it tells a field that is absent (leave it) from one that is null
 // (clear it) from one with a value.
 type Optional[T any] struct {
 	Set   bool

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vendorportal/orgs/internal/audit"
-
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -73,8 +72,8 @@ type Route struct {
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
 	// "cognito-idp:" ones to the user pool. An "ses:" or a "cognito-idp:" action also makes
-	// the generated main install the SES or the Cognito client (InstallsFor); without one the
-	// function links neither.
+	// the generated main install the SES or the Cognito client (mainsrc.InstallsFor); without
+	// one the function links neither.
 	Actions []string
 	// ReadsAccount marks a route whose handler reads the caller's account
 	// (orgs.Service.Account): its function is also granted accountActions. Provisions marks one
@@ -111,12 +110,12 @@ type Route struct {
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
 	// Feature names the optional part of the deployment the route belongs to (such as
-	// FeatureGitHubOIDC): the CDK stack deploys the route only when that part is configured,
-	// and hands the part's settings to its functions alone. Empty: always deployed.
+	// oidcapi.FeatureGitHubOIDC): the CDK stack deploys the route only when that part is
+	// configured, and hands the part's settings to its functions alone. Empty: always deployed.
 	Feature string
 	// ReadsSecrets names the stack's Secrets Manager secrets, other than the server secret,
-	// that the function reads once at its cold start (such as SecretGitHubOIDCKeys): the stack
-	// grants secretsmanager:GetSecretValue on each of them, and on nothing else.
+	// that the function reads once at its cold start (such as oidcapi.SecretGitHubOIDCKeys):
+	// the stack grants secretsmanager:GetSecretValue on each of them, and on nothing else.
 	ReadsSecrets []string
 	// ReadOnly marks a POST (or an AnyMethod catch-all) that changes no state of the service (the OIDC token exchange):
 	// it writes no event and needs no scenario in the completeness test.
@@ -361,7 +360,7 @@ func isULID(s string) bool {
 	return true
 }
 
-// memberPathWords are the literal segments after /members/ in the route table.
+// MemberPathWords are the literal segments after /members/ in the route table.
 var MemberPathWords = []string{"import", "imports", "bulk"}
 
 func isUserID(s string) bool {

@@ -10,7 +10,7 @@ import (
 	"github.com/vendorportal/orgs/internal/scim"
 )
 
-// scimContentType is what SCIM answers are.
+// SCIMContentType is what SCIM answers are.
 const SCIMContentType = "application/scim+json"
 
 // scimErrorResponse maps err to SCIM's error shape (RFC 7644 §3.12), with the statuses of the

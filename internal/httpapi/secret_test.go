@@ -10,15 +10,14 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/mail"
-	"github.com/vendorportal/orgs/internal/orgauthz"
-	"github.com/vendorportal/orgs/internal/sheets"
-	"github.com/vendorportal/orgs/internal/toolauth"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
+	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/sheets"
+	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
 // keyARN is a test's ARN of the key of purpose.

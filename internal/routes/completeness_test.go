@@ -1,8 +1,6 @@
 package routes_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,9 +17,9 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
-	"github.com/vendorportal/orgs/internal/roles"
-
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/routes"
 )
 

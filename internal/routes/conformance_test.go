@@ -1,17 +1,16 @@
 package routes_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
-	"github.com/vendorportal/orgs/internal/routes"
-
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
+	"github.com/vendorportal/orgs/internal/routes"
 )
 
 // A JSON null (or any body that is not an object) is no body a route takes: decoding it into

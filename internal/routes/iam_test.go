@@ -6,11 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/iam"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/iam"
 )
 
 // withoutAction is the route table's grants with action taken from route's.

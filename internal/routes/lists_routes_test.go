@@ -1,22 +1,16 @@
 package routes_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
-	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
-
-	"context"
-	"encoding/json"
-	"slices"
 	"testing"
-
-	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/roles"
 
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
 	"github.com/vendorportal/orgs/internal/httpapi/webhooksapi"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // Every paged list once answered 500 for its second page ("a paged list route must be marked
@@ -123,56 +117,5 @@ func TestWholeListsRefuseBadLimitsAndCursors(t *testing.T) {
 	}
 	if r := a.Do(licensingapi.OperatorFindOrgs, &op, nil, nil, ""); r.Status != 400 {
 		t.Errorf("operator search without a handle: %d %s; want 400", r.Status, r.Body)
-	}
-}
-
-// ?source= filters the member list (source=legacy is the legacy support users' tab), alone
-// and together with the other filters; an unknown source is a 400.
-func TestMemberListFiltersBySource(t *testing.T) {
-	a := apitest.NewAPI(t)
-	ada := apitest.Person("ada")
-	orgID := a.Org(ada, "Acme")
-	a.Member(orgID, apitest.Person("bob"), roles.User)
-	for _, n := range []string{"cy", "dee"} {
-		c := apitest.Person(n)
-		a.Account(c)
-		if err := a.Store.SeedMember(context.Background(), orgs.Member{
-			OrgID: orgID, UserID: c.ID, Email: c.Email, Role: roles.SupportOnly, JoinedAt: apitest.HarnessNow, Source: orgs.SourceLegacy,
-		}, orgs.Shared); err != nil {
-			t.Fatal(err)
-		}
-	}
-	org := map[string]string{"orgId": orgID}
-	for _, c := range []struct {
-		query map[string]string
-		want  []string
-	}{
-		{map[string]string{"source": "legacy"}, []string{"user-cy", "user-dee"}},
-		{map[string]string{"source": "legacy", "q": "de"}, []string{"user-dee"}},
-		{map[string]string{"source": "legacy", "role": "support_only"}, []string{"user-cy", "user-dee"}},
-		{map[string]string{"source": "invite"}, []string{"user-bob"}},
-		{map[string]string{"source": "creator"}, []string{"user-ada"}},
-		{map[string]string{"source": "scim"}, nil},
-	} {
-		r := a.Do(membersapi.ListMembers, &ada, org, c.query, "")
-		if r.Status != 200 {
-			t.Errorf("%v: %d %s", c.query, r.Status, r.Body)
-			continue
-		}
-		var p apitest.Page
-		if err := json.Unmarshal([]byte(r.Body), &p); err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, m := range p.Items {
-			got = append(got, m["userId"].(string))
-		}
-		slices.Sort(got)
-		if !slices.Equal(got, c.want) {
-			t.Errorf("%v: listed %v, want %v", c.query, got, c.want)
-		}
-	}
-	if r := a.Do(membersapi.ListMembers, &ada, org, map[string]string{"source": "nowhere"}, ""); r.Status != 400 {
-		t.Errorf("an unknown source: %d %s; want 400", r.Status, r.Body)
 	}
 }

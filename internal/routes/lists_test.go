@@ -1,19 +1,17 @@
 package routes_test
 
 import (
-	"slices"
-
-	"github.com/vendorportal/orgs/internal/app"
-
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/routes"

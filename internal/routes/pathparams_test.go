@@ -1,8 +1,6 @@
 package routes_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-
 	"context"
 	"net/url"
 	"regexp"
@@ -10,12 +8,12 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/mail"
-	"github.com/vendorportal/orgs/internal/sheets"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
+	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/sheets"
 )
 
 var pathParam = regexp.MustCompile(`\{([^}+]+)\+?\}`)

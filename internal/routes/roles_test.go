@@ -3,10 +3,9 @@ package routes_test
 import (
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 func init() {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/vendorportal/orgs/internal/app"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
 )
 

@@ -6,9 +6,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 type userJSON struct {

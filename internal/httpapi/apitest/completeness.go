@@ -7,22 +7,21 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/vendorportal/orgs/internal/mail"
-	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
 	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
-// mutation is the scenario of one mutating route: set up what the call needs (with the
+// Mutation is the scenario of one mutating route: set up what the call needs (with the
 // services, the store or other routes; none of that is checked) and return the request of
 // one call that succeeds. The test then makes the call and checks what it wrote.
 type Mutation func(a *API) events.APIGatewayV2HTTPRequest
 
-// mutations holds a scenario for every mutating route, by route name.
+// Mutations holds a scenario for every mutating route, by route name.
 var Mutations = map[string]Mutation{
 	"create-org": func(a *API) events.APIGatewayV2HTTPRequest {
 		ada := Person("ada")
@@ -123,7 +122,7 @@ var Mutations = map[string]Mutation{
 	},
 }
 
-// invite has admin invite email to the org as a user, mailing with a recorder, and returns
+// Invite has admin invite email to the org as a user, mailing with a recorder, and returns
 // the invite and the token of its link.
 func (a *API) Invite(admin orgs.Caller, orgID, email string) (orgs.Invite, string) {
 	a.T.Helper()
@@ -146,18 +145,18 @@ func (a *API) Invite(admin orgs.Caller, orgID, email string) (orgs.Invite, strin
 	return *stored.Invite, strings.Fields(token)[0]
 }
 
-// acceptingDirectory is an identity provider that accepts every change.
+// AcceptingDirectory is an identity provider that accepts every change.
 type AcceptingDirectory struct{}
 
 func (AcceptingDirectory) SetEmail(context.Context, string, string) error { return nil }
 
 func (AcceptingDirectory) DeleteUser(context.Context, string) error { return nil }
 
-// withoutEvent are the mutating routes that change nothing of any org, with the reason: they
+// WithoutEvent are the mutating routes that change nothing of any org, with the reason: they
 // have no org log to write an event to (the vendor's catalog).
 var WithoutEvent = map[string]string{}
 
-// callBudgetExceptions are the routes allowed more than two DynamoDB calls, with the most
+// CallBudgetExceptions are the routes allowed more than two DynamoDB calls, with the most
 // their scenario may make: deleting an account works through each of the user's orgs, and a
 // bulk invite writes one transaction per invite.
 var CallBudgetExceptions = map[string]int{"delete-me": 5, "create-invites-bulk": 2}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 )
 
-// entitled returns the product ids (and names) the member's sign-in with tok lists, failing
+// Entitled returns the product ids (and names) the member's sign-in with tok lists, failing
 // the test unless it answers 200 in 2 calls.
 func (a *API) Entitled(email, tok string) map[string]string {
 	a.T.Helper()

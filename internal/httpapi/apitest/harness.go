@@ -1,10 +1,6 @@
 package apitest
 
 import (
-	"path/filepath"
-
-	"github.com/vendorportal/orgs/internal/routes"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -14,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,21 +27,21 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/testenv"
 	"github.com/vendorportal/orgs/internal/toolauth"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
-// harnessNow is the harness's clock: the time of the sample events' tokens.
+// HarnessNow is the harness's clock: the time of the sample events' tokens.
 var HarnessNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 // The sample events' caller and pool.
@@ -56,7 +53,7 @@ const (
 	SampleIssuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example1"
 )
 
-// api runs routes as Lambda runs them after API Gateway: through Bind, on real v2 events,
+// API runs routes as Lambda runs them after API Gateway: through Bind, on real v2 events,
 // against DynamoDB Local (a fresh table per test). Its DynamoDB client records every write
 // that succeeds, so tests can see what a route's call wrote.
 type API struct {
@@ -75,7 +72,7 @@ type API struct {
 	feed    *streamfeed.Feeder  // the stream processor over the table, built by deliver
 }
 
-// deliver has the stream processor (the env's outbox handlers: install the mail sender
+// Deliver has the stream processor (the env's outbox handlers: install the mail sender
 // first) do what the table's stream holds, as it would seconds after the routes' writes.
 func (a *API) Deliver() {
 	a.T.Helper()
@@ -96,7 +93,7 @@ func config(table string) app.Config {
 	}
 }
 
-// routeGrants are the grants of the route table, which the harness enforces on the routes'
+// RouteGrants are the grants of the route table, which the harness enforces on the routes'
 // AWS calls: each call a route's handler makes is checked against its function's role
 // (package iam/enforce), as IAM would in AWS; the test's own calls are not.
 func RouteGrants() []iam.Grant {
@@ -112,7 +109,7 @@ func NewAPI(t *testing.T, opts ...func(*dynamodb.Options)) *API {
 	return NewAPIWithGrants(t, RouteGrants(), opts...)
 }
 
-// newAPIWithGrants is newAPI whose routes' roles have grants.
+// NewAPIWithGrants is newAPI whose routes' roles have grants.
 func NewAPIWithGrants(t *testing.T, grants []iam.Grant, opts ...func(*dynamodb.Options)) *API {
 	t.Helper()
 	base, table := testenv.DynamoDB(t)
@@ -139,7 +136,7 @@ func NewAPIWithGrants(t *testing.T, grants []iam.Grant, opts ...func(*dynamodb.O
 	return a
 }
 
-// newBareAPI is an api without a table or any stand-in, for routes that touch neither.
+// NewBareAPI is an api without a table or any stand-in, for routes that touch neither.
 func NewBareAPI(t *testing.T) *API {
 	a := &API{T: t, Writes: &writeLog{}, bound: map[*httpapi.Route]httpapi.LambdaHandler{}}
 	a.Env = app.New(config(""), slog.New(slog.NewJSONHandler(&a.Logs, nil)))
@@ -148,7 +145,7 @@ func NewBareAPI(t *testing.T) *API {
 	return a
 }
 
-// useSES makes the routes send mail through the SES stand-in, whose store tests read with
+// UseSES makes the routes send mail through the SES stand-in, whose store tests read with
 // testenv.Mails; send only to addresses from a.address there.
 func (a *API) UseSES() {
 	a.T.Helper()
@@ -156,7 +153,7 @@ func (a *API) UseSES() {
 	ses.Install(a.Env)
 }
 
-// bind binds a route "test" (POST /v1/test) with auth serving h.
+// Bind binds a route "test" (POST /v1/test) with auth serving h.
 func (a *API) Bind(auth httpapi.Auth, h httpapi.Handler) httpapi.LambdaHandler {
 	r := &httpapi.Route{Name: "test", Method: "POST", Path: "/v1/test", Auth: auth, Build: func(*app.Env) httpapi.Handler { return h }}
 	return httpapi.Bind(r, a.Env)
@@ -195,20 +192,20 @@ func moduleRoot(t *testing.T) string {
 	}
 }
 
-// person is a signed-in user.
+// Person is a signed-in user.
 func Person(name string) orgs.Caller {
 	return orgs.Caller{ID: "user-" + name, Email: name + "@example.com", EmailVerified: true, IssuedAt: HarnessNow}
 }
 
-// address is an address for local that no other test or run uses.
+// Address is an address for local that no other test or run uses.
 func (a *API) Address(local string) string { return local + "." + a.Run + "@example.com" }
 
-// caller is a signed-in user with an address from a.address.
+// Caller is a signed-in user with an address from a.address.
 func (a *API) Caller(local string) orgs.Caller {
 	return orgs.Caller{ID: "user-" + local, Email: a.Address(local), EmailVerified: true, IssuedAt: HarnessNow}
 }
 
-// account makes sure c has an account, as their first GET /v1/me would.
+// Account makes sure c has an account, as their first GET /v1/me would.
 func (a *API) Account(c orgs.Caller) {
 	a.T.Helper()
 	if _, err := a.Env.Orgs().Account(context.Background(), c); err != nil {
@@ -216,7 +213,7 @@ func (a *API) Account(c orgs.Caller) {
 	}
 }
 
-// org creates a shared org with admin as its admin and returns its id.
+// Org creates a shared org with admin as its admin and returns its id.
 func (a *API) Org(admin orgs.Caller, name string) string {
 	a.T.Helper()
 	v, err := a.Env.Orgs().Create(context.Background(), admin, orgs.CreateInput{Name: name})
@@ -226,7 +223,7 @@ func (a *API) Org(admin orgs.Caller, name string) string {
 	return v.ID
 }
 
-// member makes c a member of the org with the role.
+// Member makes c a member of the org with the role.
 func (a *API) Member(orgID string, c orgs.Caller, role roles.Role) {
 	a.T.Helper()
 	a.Account(c)
@@ -240,7 +237,7 @@ func (a *API) Member(orgID string, c orgs.Caller, role roles.Role) {
 
 var LinkToken = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
 
-// inviter is an invite service that mails to a recorder of its own, for setting up members
+// Inviter is an invite service that mails to a recorder of its own, for setting up members
 // through invites whatever mail the routes send.
 func (a *API) Inviter() *orgs.InviteService {
 	a.mu.Lock()
@@ -254,7 +251,7 @@ func (a *API) Inviter() *orgs.InviteService {
 	return a.invites
 }
 
-// join makes c a member of orgID as role, invited by admin, through an invite c accepts.
+// Join makes c a member of orgID as role, invited by admin, through an invite c accepts.
 func (a *API) Join(orgID string, admin, c orgs.Caller, role roles.Role) {
 	a.T.Helper()
 	ctx := context.Background()
@@ -288,7 +285,7 @@ func (a *API) Join(orgID string, admin, c orgs.Caller, role roles.Role) {
 	}
 }
 
-// setMembersCanInvite sets the org's setting straight in the table.
+// SetMembersCanInvite sets the org's setting straight in the table.
 func (a *API) SetMembersCanInvite(orgID string, on bool) {
 	a.T.Helper()
 	_, err := a.Env.DynamoDB().UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
@@ -304,7 +301,7 @@ func (a *API) SetMembersCanInvite(orgID string, on bool) {
 	}
 }
 
-// request builds the v2 event API Gateway sends for a call of r by c (nil: no token) with
+// Request builds the v2 event API Gateway sends for a call of r by c (nil: no token) with
 // the path parameters, query (repeated parameters joined by commas, as API Gateway does) and
 // body. It starts from a sample event of events/.
 func (a *API) Request(r *httpapi.Route, c *orgs.Caller, params map[string]string, query url.Values, body string) events.APIGatewayV2HTTPRequest {
@@ -343,7 +340,7 @@ func (a *API) Request(r *httpapi.Route, c *orgs.Caller, params map[string]string
 	return ev
 }
 
-// handler is r bound to the env, once per api.
+// Handler is r bound to the env, once per api.
 func (a *API) Handler(r *httpapi.Route) httpapi.LambdaHandler {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -355,7 +352,7 @@ func (a *API) Handler(r *httpapi.Route) httpapi.LambdaHandler {
 	return fn
 }
 
-// call runs one request of r and returns the answer.
+// Call runs one request of r and returns the answer.
 func (a *API) Call(r *httpapi.Route, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	a.T.Helper()
 	resp, err := a.Handler(r)(context.Background(), ev)
@@ -382,7 +379,7 @@ type requestLog struct {
 	DynamoDBCalls *int   `json:"dynamodbCalls"`
 }
 
-// invoke runs ev through the bound route and returns the answer and the number of DynamoDB
+// Invoke runs ev through the bound route and returns the answer and the number of DynamoDB
 // round trips the request's log line reports.
 func (a *API) Invoke(r *httpapi.Route, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, int) {
 	a.T.Helper()
@@ -408,7 +405,7 @@ func (a *API) Invoke(r *httpapi.Route, ev events.APIGatewayV2HTTPRequest) (event
 	return resp, *found[0].DynamoDBCalls
 }
 
-// reply is the answer of do.
+// Reply is the answer of do.
 type Reply struct {
 	Status int
 	Body   string
@@ -424,7 +421,7 @@ func (r Reply) JSON(t *testing.T) map[string]any {
 	return m
 }
 
-// do serves one request to r as c (nil: no token), with path parameters, query and body,
+// Do serves one request to r as c (nil: no token), with path parameters, query and body,
 // and returns the status, the body and the DynamoDB calls it made.
 func (a *API) Do(r *httpapi.Route, c *orgs.Caller, params, query map[string]string, body string) Reply {
 	a.T.Helper()
@@ -436,7 +433,7 @@ func (a *API) Do(r *httpapi.Route, c *orgs.Caller, params, query map[string]stri
 	return Reply{Status: resp.StatusCode, Body: resp.Body, Calls: calls}
 }
 
-// logBuffer is the log sink of an api, which handlers may write to from several goroutines;
+// LogBuffer is the log sink of an api, which handlers may write to from several goroutines;
 // Bind logs one JSON line per request.
 type LogBuffer struct {
 	mu  sync.Mutex
@@ -455,7 +452,7 @@ func (b *LogBuffer) String() string {
 	return b.buf.String()
 }
 
-// take returns the lines logged since the last call and forgets them.
+// Take returns the lines logged since the last call and forgets them.
 func (b *LogBuffer) Take() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -477,7 +474,7 @@ type writeLog struct {
 	Calls  atomic.Int64
 }
 
-// write is one successful write call: its operation and the items it put or changed.
+// Write is one successful write call: its operation and the items it put or changed.
 type Write struct {
 	Op    string
 	Items []writtenItem
@@ -488,7 +485,7 @@ type writtenItem struct {
 	Put map[string]types.AttributeValue // nil when the item is updated or deleted
 }
 
-// reset forgets what was recorded.
+// Reset forgets what was recorded.
 func (w *writeLog) Reset() {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -6,14 +6,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
-
-	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 )
 
-// upload is a request of the import route carrying body with its content type.
+// Upload is a request of the import route carrying body with its content type.
 func (a *API) Upload(c *orgs.Caller, orgID, contentType string, body []byte, dryRun bool) Reply {
 	a.T.Helper()
 	q := map[string]string{}
@@ -35,7 +34,7 @@ func (a *API) Upload(c *orgs.Caller, orgID, contentType string, body []byte, dry
 	return Reply{Status: resp.StatusCode, Body: resp.Body, Calls: calls}
 }
 
-// outboxChunks returns the import chunks the calls since the last reset wrote.
+// OutboxChunks returns the import chunks the calls since the last reset wrote.
 func (a *API) OutboxChunks() []outbox.Message {
 	a.T.Helper()
 	var out []outbox.Message

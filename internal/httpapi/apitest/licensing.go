@@ -2,18 +2,17 @@ package apitest
 
 import (
 	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
-
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// operatorCaller is a member of the operators group.
+// OperatorCaller is a member of the operators group.
 func OperatorCaller() orgs.Caller {
 	c := Person("op")
 	c.Operator = true
 	return c
 }
 
-// putProduct puts a catalog product through the route.
+// PutProduct puts a catalog product through the route.
 func (a *API) PutProduct(id, body string) {
 	a.T.Helper()
 	op := OperatorCaller()
@@ -24,7 +23,7 @@ func (a *API) PutProduct(id, body string) {
 
 const WidgetJSON = `{"name":"Widget","description":"Builds widgets","availability":"commercial","trial":{"days":30,"nodeLimit":5},"agreementVersion":"2026-01"}`
 
-// grantLicense grants orgID a license through the route and returns its id.
+// GrantLicense grants orgID a license through the route and returns its id.
 func (a *API) GrantLicense(orgID, body string) string {
 	a.T.Helper()
 	op := OperatorCaller()
@@ -35,7 +34,7 @@ func (a *API) GrantLicense(orgID, body string) string {
 	return r.JSON(a.T)["id"].(string)
 }
 
-// assignSeat gives userID a seat through the route.
+// AssignSeat gives userID a seat through the route.
 func (a *API) AssignSeat(admin orgs.Caller, orgID, licenseID, userID string) Reply {
 	a.T.Helper()
 	return a.Do(licensingapi.AssignSeat, &admin, map[string]string{"orgId": orgID, "licenseId": licenseID, "userId": userID}, nil, "")

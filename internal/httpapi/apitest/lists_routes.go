@@ -3,18 +3,17 @@ package apitest
 import (
 	"encoding/json"
 
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// page is one page of a list answer.
+// Page is one page of a list answer.
 type Page struct {
 	Items      []map[string]any `json:"items"`
 	NextCursor *string          `json:"nextCursor"`
 }
 
-// walk reads every page of r with ?limit=1 and returns the items' values of key, in order.
+// Walk reads every page of r with ?limit=1 and returns the items' values of key, in order.
 func (a *API) Walk(r *httpapi.Route, c *orgs.Caller, params map[string]string, key string) (ids []string, cursors []string) {
 	a.T.Helper()
 	query := map[string]string{"limit": "1"}

@@ -34,6 +34,18 @@ func Main(m *testing.M, routes []*httpapi.Route) {
 	testenv.Main(m, func() error { return checkEveryRouteSeen(routes) })
 }
 
+// Reading returns the routes of rs that change no state (not Route.Mutating): an edge
+// package's tests answer for these, while the route table's completeness test calls every
+// mutating route (TestEveryMutatingRouteWritesExactlyOneEvent) and answers for those.
+func Reading(rs []*httpapi.Route) []*httpapi.Route {
+	return slices.DeleteFunc(slices.Clone(rs), (*httpapi.Route).Mutating)
+}
+
+// Mutating returns the routes of rs that change state (Route.Mutating).
+func Mutating(rs []*httpapi.Route) []*httpapi.Route {
+	return slices.DeleteFunc(slices.Clone(rs), func(r *httpapi.Route) bool { return !r.Mutating() })
+}
+
 func checkEveryRouteSeen(routes []*httpapi.Route) error {
 	if f := flag.Lookup("test.run"); f == nil || f.Value.String() != "" || testing.Short() {
 		return nil

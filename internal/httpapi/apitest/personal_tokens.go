@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// makeToken is POST .../me/tokens as c; it fails the test unless it answers 201, and returns
+// MakeToken is POST .../me/tokens as c; it fails the test unless it answers 201, and returns
 // the token's id and text.
 func (a *API) MakeToken(c orgs.Caller, orgID, name string) (id, text string) {
 	a.T.Helper()
@@ -27,7 +26,7 @@ func (a *API) MakeToken(c orgs.Caller, orgID, name string) (id, text string) {
 	return id, text
 }
 
-// want fails the test unless r has the status.
+// Want fails the test unless r has the status.
 func (a *API) Want(r Reply, status int) {
 	a.T.Helper()
 	if r.Status != status {
@@ -35,7 +34,7 @@ func (a *API) Want(r Reply, status int) {
 	}
 }
 
-// eventsOf is the org's event log as its admin ada reads it.
+// EventsOf is the org's event log as its admin ada reads it.
 func (a *API) EventsOf(orgID string) []map[string]any {
 	a.T.Helper()
 	ada := Person("ada")

@@ -20,7 +20,7 @@ import (
 	"github.com/vendorportal/orgs/internal/seal"
 )
 
-// fakeDirectory is an identity provider in memory that keeps the passwords it is given, so
+// FakeDirectory is an identity provider in memory that keeps the passwords it is given, so
 // that tests can look for them where they must not be.
 type FakeDirectory struct {
 	Mu      sync.Mutex
@@ -83,7 +83,7 @@ func (d *FakeDirectory) LookupUser(_ context.Context, email string) (provisionin
 	return provisioning.DirectoryUser{ID: u.Id, Existing: true, AwaitingFirstSignIn: !u.SignedIn, CreatedAt: u.CreatedAt, EmailVerified: u.Verified}, true, nil
 }
 
-// signedUp is a user who signed up and signed in on their own.
+// SignedUp is a user who signed up and signed in on their own.
 func (d *FakeDirectory) SignedUp(c orgs.Caller) {
 	d.Mu.Lock()
 	defer d.Mu.Unlock()
@@ -97,7 +97,7 @@ func (d *FakeDirectory) User(email string) *FakeUser {
 	return d.ByEmail[email]
 }
 
-// provisioningAPI is an api whose routes create users in a fake directory.
+// ProvisioningAPI is an api whose routes create users in a fake directory.
 func ProvisioningAPI(t *testing.T) (*API, *FakeDirectory) {
 	a := NewAPI(t)
 	dir := NewFakeDirectory()
@@ -105,7 +105,7 @@ func ProvisioningAPI(t *testing.T) (*API, *FakeDirectory) {
 	return a, dir
 }
 
-// sealedMails opens the sealed emails the calls since the last reset wrote to the outbox.
+// SealedMails opens the sealed emails the calls since the last reset wrote to the outbox.
 func (a *API) SealedMails() []outbox.Email {
 	a.T.Helper()
 	k := seal.Derive(a.Env.Key(app.KeySealing), provisioning.SealPurpose)
@@ -136,7 +136,7 @@ func (a *API) SealedMails() []outbox.Email {
 	return out
 }
 
-// tableDump is every item of the test's table as text (a test-only Scan of a fresh table).
+// TableDump is every item of the test's table as text (a test-only Scan of a fresh table).
 func (a *API) TableDump() string {
 	a.T.Helper()
 	var b strings.Builder
@@ -159,7 +159,7 @@ func (a *API) TableDump() string {
 	return b.String()
 }
 
-// verifiedDomain gives the org a verified domain straight through the service (DNS).
+// VerifiedDomain gives the org a verified domain straight through the service (DNS).
 func (a *API) VerifiedDomain(admin orgs.Caller, orgID, domain string) {
 	a.T.Helper()
 	ctx := context.Background()
@@ -180,7 +180,7 @@ func (a *API) VerifiedDomain(admin orgs.Caller, orgID, domain string) {
 	}
 }
 
-// zone is a DNS zone of TXT records.
+// Zone is a DNS zone of TXT records.
 type Zone map[string][]string
 
 func (z Zone) LookupTXT(_ context.Context, name string) ([]string, error) {

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// wideCSV is an import of rows rows (addresses prefix0@example.com, ...), each with 50 string
+// WideCSV is an import of rows rows (addresses prefix0@example.com, ...), each with 50 string
 // properties of 990 characters.
 func (a *API) WideCSV(ada orgs.Caller, orgID, prefix string, rows int) []byte {
 	a.T.Helper()

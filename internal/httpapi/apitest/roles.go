@@ -8,7 +8,7 @@ import (
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
-// customRole has admin define a custom role in the org and returns its id.
+// CustomRole has admin define a custom role in the org and returns its id.
 func (a *API) CustomRole(admin orgs.Caller, orgID, name string, perms ...roles.Permission) string {
 	a.T.Helper()
 	access, err := a.Env.Orgs().Authorize(context.Background(), admin, orgID)

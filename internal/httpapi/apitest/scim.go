@@ -5,13 +5,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// scimToken makes the org's SCIM token as its admin.
+// SCIMToken makes the org's SCIM token as its admin.
 func (a *API) SCIMToken(admin orgs.Caller, orgID string) string {
 	a.T.Helper()
 	r := a.Do(scimapi.CreateSCIMToken, &admin, map[string]string{"orgId": orgID}, nil, "")
@@ -21,7 +20,7 @@ func (a *API) SCIMToken(admin orgs.Caller, orgID string) string {
 	return r.JSON(a.T)["token"].(string)
 }
 
-// scimRequest is a SCIM call with the bearer token.
+// SCIMRequest is a SCIM call with the bearer token.
 func (a *API) SCIMRequest(r *httpapi.Route, token string, params map[string]string, query url.Values, body string) events.APIGatewayV2HTTPRequest {
 	ev := a.Request(r, nil, params, query, body)
 	ev.Headers = map[string]string{"authorization": "Bearer " + token, "content-type": "application/scim+json"}

@@ -6,7 +6,7 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// orgCounts is the org item's admin count, as the authorization step reads it.
+// OrgCounts is the org item's admin count, as the authorization step reads it.
 func (a *API) OrgCounts(orgID string) orgs.Org {
 	a.T.Helper()
 	list, err := a.Store.Orgs(context.Background(), []string{orgID})

@@ -9,19 +9,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// operator is a signed-in member of the vendor's support team.
+// Operator is a signed-in member of the vendor's support team.
 func Operator(name string) orgs.Caller {
 	c := Person(name)
 	c.Operator = true
 	return c
 }
 
-// ticket opens a ticket in the org as c and returns its id.
+// Ticket opens a ticket in the org as c and returns its id.
 func (a *API) Ticket(c orgs.Caller, orgID, subject string) string {
 	a.T.Helper()
 	r := a.Do(ticketsapi.CreateTicket, &c, map[string]string{"orgId": orgID}, nil, `{"subject":"`+subject+`","body":"Please help."}`)
@@ -31,7 +30,7 @@ func (a *API) Ticket(c orgs.Caller, orgID, subject string) string {
 	return r.JSON(a.T)["id"].(string)
 }
 
-// outboxEmails returns the bodies of the outbox's email messages (a test may scan).
+// OutboxEmails returns the bodies of the outbox's email messages (a test may scan).
 func (a *API) OutboxEmails(t *testing.T) []string {
 	t.Helper()
 	out, err := a.Env.DynamoDB().Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(a.Env.Config.TableName)})

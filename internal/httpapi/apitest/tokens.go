@@ -14,14 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/tokens"
-
-	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 )
 
-// viewToken is GET .../token as c; it fails the test unless it answers 200.
+// ViewToken is GET .../token as c; it fails the test unless it answers 200.
 func (a *API) ViewToken(c orgs.Caller, orgID string) (map[string]any, int) {
 	a.T.Helper()
 	r := a.Do(tokensapi.GetToken, &c, map[string]string{"orgId": orgID}, nil, "")
@@ -31,7 +30,7 @@ func (a *API) ViewToken(c orgs.Caller, orgID string) (map[string]any, int) {
 	return r.JSON(a.T), r.Calls
 }
 
-// signIn is GET /v1/entitlements with HTTP Basic email:token.
+// SignIn is GET /v1/entitlements with HTTP Basic email:token.
 func (a *API) SignIn(email, token string) Reply {
 	a.T.Helper()
 	ev := a.Request(tokensapi.GetEntitlements, nil, nil, nil, "")
@@ -44,7 +43,7 @@ func (a *API) SignIn(email, token string) Reply {
 	return Reply{Status: resp.StatusCode, Body: resp.Body, Calls: calls}
 }
 
-// setMemberStatus writes a member's status on the member item and the email guard, as the
+// SetMemberStatus writes a member's status on the member item and the email guard, as the
 // provisioning writes will.
 func (a *API) SetMemberStatus(orgID string, c orgs.Caller, s orgs.Status) {
 	a.T.Helper()
@@ -66,7 +65,7 @@ func (a *API) SetMemberStatus(orgID string, c orgs.Caller, s orgs.Status) {
 
 func intp(n int) *int { return &n }
 
-// licensed gives the org a public catalog and licenses: "cli" is public, "pro" is licensed to
+// Licensed gives the org a public catalog and licenses: "cli" is public, "pro" is licensed to
 // every member, "seats" to bob's seat only, "old" ended, "later" starts tomorrow.
 func (a *API) Licensed(orgID string, bob orgs.Caller) {
 	a.T.Helper()
@@ -87,7 +86,7 @@ func (a *API) Licensed(orgID string, bob orgs.Caller) {
 	}
 }
 
-// events returns the org's events of action, as JSON lines.
+// Events returns the org's events of action, as JSON lines.
 func (a *API) Events(orgID, action string) []string {
 	a.T.Helper()
 	out, err := a.Env.DynamoDB().Query(context.Background(), &dynamodb.QueryInput{
@@ -116,7 +115,7 @@ func (a *API) Access(c orgs.Caller, orgID string) orgs.Access {
 	return acc
 }
 
-// outbox returns the outbox messages in the table (a test may Scan).
+// Outbox returns the outbox messages in the table (a test may Scan).
 func (a *API) Outbox(t *testing.T) []outbox.Message {
 	t.Helper()
 	out, err := a.Env.DynamoDB().Scan(context.Background(), &dynamodb.ScanInput{

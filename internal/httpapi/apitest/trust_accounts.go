@@ -4,14 +4,13 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 var eightDigits = regexp.MustCompile(`\b\d{8}\b`)
 
-// verifyByCode verifies domain for the org with a code mailed to mailbox, as an attacker who
+// VerifyByCode verifies domain for the org with a code mailed to mailbox, as an attacker who
 // holds that one mailbox can.
 func (a *API) VerifyByCode(admin orgs.Caller, orgID, domain, mailbox string) {
 	a.T.Helper()

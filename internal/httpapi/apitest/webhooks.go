@@ -9,7 +9,7 @@ import (
 	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
-// webhook makes an org of admin's with one endpoint taking every event, on a local port
+// Webhook makes an org of admin's with one endpoint taking every event, on a local port
 // where nothing listens.
 func (a *API) Webhook(admin orgs.Caller) (string, webhooks.Endpoint) {
 	a.T.Helper()
@@ -26,7 +26,7 @@ func (a *API) Webhook(admin orgs.Caller) (string, webhooks.Endpoint) {
 	return orgID, ep
 }
 
-// delivery fans the org's newest event out, as the stream processor would, and returns the
+// Delivery fans the org's newest event out, as the stream processor would, and returns the
 // endpoint's delivery of it.
 func (a *API) Delivery(orgID string, ep webhooks.Endpoint) webhooks.Delivery {
 	a.T.Helper()

@@ -13,7 +13,6 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
@@ -103,7 +102,7 @@ func buildExportEvents(env *app.Env) httpapi.Handler {
 	}
 }
 
-// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+// AcceptsGzip reports whether an Accept-Encoding header allows gzip.
 func AcceptsGzip(header string) bool {
 	for _, part := range strings.Split(header, ",") {
 		coding, params, _ := strings.Cut(part, ";")
@@ -124,7 +123,7 @@ func AcceptsGzip(header string) bool {
 	return false
 }
 
-// exportBuffer collects an export and fails once its size in a JSON string passes limit.
+// ExportBuffer collects an export and fails once its size in a JSON string passes limit.
 // The size is counted as encoding/json writes it, on the safe side: quotes, backslashes and
 // line breaks take two bytes, <, >, & and other control characters six, and every byte of a
 // non-ASCII character two.

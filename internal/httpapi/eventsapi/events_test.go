@@ -1,8 +1,6 @@
 package eventsapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
-
 	"bytes"
 	"cmp"
 	"compress/gzip"
@@ -23,11 +21,11 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
-
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 )
 
 // eventOrg is an org whose admin is Ada, with n seeded events besides its org.created.

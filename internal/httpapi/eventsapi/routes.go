@@ -2,10 +2,8 @@ package eventsapi
 
 import (
 	"github.com/vendorportal/orgs/internal/app"
-
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 var ListEvents = &httpapi.Route{

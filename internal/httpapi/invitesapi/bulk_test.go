@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vendorportal/orgs/internal/mail"
-
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
+	"github.com/vendorportal/orgs/internal/mail"
 )
 
 func TestBulkInvitesHonourIdempotencyKey(t *testing.T) {

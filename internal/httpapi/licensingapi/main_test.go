@@ -7,4 +7,6 @@ import (
 	"github.com/vendorportal/orgs/internal/routes"
 )
 
-func TestMain(m *testing.M) { apitest.Main(m, routes.Of("httpapi/licensingapi")) }
+// TestMain holds the package's reading routes to the document (apitest.Main); the mutating
+// ones are the route table's (internal/routes).
+func TestMain(m *testing.M) { apitest.Main(m, apitest.Reading(routes.Of("httpapi/licensingapi"))) }

@@ -2,9 +2,8 @@ package licensingapi
 
 import (
 	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // The licensing routes: the public catalog, the org's licenses, trials and seats, and the

@@ -8,10 +8,9 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
 func buildListMembers(env *app.Env) httpapi.Handler {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/githuboidc"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
 )
 

@@ -1,9 +1,6 @@
 package oidcapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
-
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,6 +11,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/githuboidc"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
 )
 
 // oidcAPI is a bare harness whose GitHub is a fake that knows one code and one token.

@@ -1,11 +1,6 @@
 package orgsapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
-
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,35 +8,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 )
-
-func decodeBody[T any](t *testing.T, resp events.APIGatewayV2HTTPResponse, status int) T {
-	t.Helper()
-	var v T
-	if resp.StatusCode != status {
-		t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, resp.Body)
-	}
-	if ct := resp.Headers["Content-Type"]; ct != "application/json" {
-		t.Errorf("Content-Type %q", ct)
-	}
-	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
-		t.Fatalf("body %s: %v", resp.Body, err)
-	}
-	return v
-}
-
-type meOut struct {
-	User struct {
-		ID    string `json:"id"`
-		Email string `json:"email"`
-	} `json:"user"`
-	PersonalOrgID string `json:"personalOrgId"`
-	Orgs          []struct {
-		ID   string `json:"id"`
-		Kind string `json:"kind"`
-		Role string `json:"role"`
-	} `json:"orgs"`
-}
 
 // getOrgEvent is get-org.json asking for orgID.
 func getOrgEvent(t *testing.T, orgID string) events.APIGatewayV2HTTPRequest {
@@ -62,7 +34,7 @@ func asNewUser(ev events.APIGatewayV2HTTPRequest, name string) events.APIGateway
 func TestGetConfigAnswersTheConfigWithoutTheTable(t *testing.T) {
 	h := apitest.NewAPI(t)
 	resp, calls := h.Invoke(orgsapi.GetConfig, apitest.LoadEvent(t, "get-config.json"))
-	got := decodeBody[map[string]any](t, resp, 200)
+	got := apitest.DecodeBody[map[string]any](t, resp, 200)
 	want := map[string]any{"region": "eu-west-1", "userPoolId": apitest.SamplePool, "userPoolClientId": apitest.SampleClient, "issuer": apitest.SampleIssuer}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -72,39 +44,11 @@ func TestGetConfigAnswersTheConfigWithoutTheTable(t *testing.T) {
 	}
 }
 
-func TestGetMeCreatesThePersonalAccountOnce(t *testing.T) {
-	h := apitest.NewAPI(t)
-	once := decodeBody[meOut](t, answer(h.Invoke(accountapi.GetMe, apitest.LoadEvent(t, "get-me.json"))), 200)
-	if once.User.ID != apitest.SampleSub || once.User.Email != apitest.SampleEmail {
-		t.Errorf("user = %+v", once.User)
-	}
-	if len(once.Orgs) != 1 || once.Orgs[0].Kind != "personal" || once.Orgs[0].Role != "admin" || once.Orgs[0].ID != once.PersonalOrgID || once.PersonalOrgID == "" {
-		t.Fatalf("first GET /v1/me = %+v, want the personal account alone", once)
-	}
-	again := decodeBody[meOut](t, answer(h.Invoke(accountapi.GetMe, apitest.LoadEvent(t, "get-me.json"))), 200)
-	if diff := cmp.Diff(once, again); diff != "" {
-		t.Errorf("second GET /v1/me differs (-first +second):\n%s", diff)
-	}
-
-	// A first call with an access token has no email to create the profile with.
-	ev := apitest.LoadEvent(t, "get-me.json")
-	claims := ev.RequestContext.Authorizer.JWT.Claims
-	claims["sub"], claims["token_use"], claims["client_id"] = "a-user-not-seen-before", "access", apitest.SampleClient
-	delete(claims, "email")
-	delete(claims, "aud")
-	resp, _ := h.Invoke(accountapi.GetMe, ev)
-	if code, msg := apitest.ErrorCode(t, resp); resp.StatusCode != 401 || code != "unauthenticated" || !strings.Contains(msg, "ID token") {
-		t.Errorf("first call with an access token: %d %s %q", resp.StatusCode, code, msg)
-	}
-}
-
 // answer drops the call count where a test does not look at it.
-func answer(resp events.APIGatewayV2HTTPResponse, _ int) events.APIGatewayV2HTTPResponse { return resp }
-
 func TestCreateOrgFromSampleEventAndDuplicateHandleIs409(t *testing.T) {
 	h := apitest.NewAPI(t)
 	resp, _ := h.Invoke(orgsapi.CreateOrg, apitest.LoadEvent(t, "create-org.json"))
-	got := decodeBody[map[string]any](t, resp, 201)
+	got := apitest.DecodeBody[map[string]any](t, resp, 201)
 	id, _ := got["id"].(string)
 	createdAt, _ := got["createdAt"].(string)
 	if id == "" || !strings.HasSuffix(createdAt, "Z") {
@@ -129,8 +73,8 @@ func TestCreateOrgFromSampleEventAndDuplicateHandleIs409(t *testing.T) {
 
 func TestCreateOrgAsFirstCallAlsoCreatesThePersonalAccount(t *testing.T) {
 	h := apitest.NewAPI(t)
-	created := decodeBody[map[string]any](t, answer(h.Invoke(orgsapi.CreateOrg, apitest.LoadEvent(t, "create-org.json"))), 201)
-	me := decodeBody[meOut](t, answer(h.Invoke(accountapi.GetMe, apitest.LoadEvent(t, "get-me.json"))), 200)
+	created := apitest.DecodeBody[map[string]any](t, apitest.Answer(h.Invoke(orgsapi.CreateOrg, apitest.LoadEvent(t, "create-org.json"))), 201)
+	me := apitest.DecodeBody[apitest.MeOut](t, apitest.Answer(h.Invoke(accountapi.GetMe, apitest.LoadEvent(t, "get-me.json"))), 200)
 	if len(me.Orgs) != 2 || me.Orgs[0].Kind != "personal" || me.Orgs[0].ID != me.PersonalOrgID || me.Orgs[1].ID != created["id"] || me.Orgs[1].Role != "admin" {
 		t.Errorf("GET /v1/me after a first call that created an org = %+v", me)
 	}
@@ -138,10 +82,10 @@ func TestCreateOrgAsFirstCallAlsoCreatesThePersonalAccount(t *testing.T) {
 
 func TestListOrgsPutsThePersonalAccountFirst(t *testing.T) {
 	h := apitest.NewAPI(t)
-	created := decodeBody[map[string]any](t, answer(h.Invoke(orgsapi.CreateOrg, apitest.LoadEvent(t, "create-org.json"))), 201)
-	list := decodeBody[struct {
+	created := apitest.DecodeBody[map[string]any](t, apitest.Answer(h.Invoke(orgsapi.CreateOrg, apitest.LoadEvent(t, "create-org.json"))), 201)
+	list := apitest.DecodeBody[struct {
 		Items []map[string]any `json:"items"`
-	}](t, answer(h.Invoke(orgsapi.ListOrgs, apitest.LoadEvent(t, "list-orgs.json"))), 200)
+	}](t, apitest.Answer(h.Invoke(orgsapi.ListOrgs, apitest.LoadEvent(t, "list-orgs.json"))), 200)
 	if len(list.Items) != 2 || list.Items[0]["kind"] != "personal" || list.Items[1]["id"] != created["id"] || list.Items[1]["name"] != "Acme Robotics" {
 		t.Fatalf("list = %+v, want the personal account then Acme Robotics", list.Items)
 	}
@@ -152,10 +96,10 @@ func TestListOrgsPutsThePersonalAccountFirst(t *testing.T) {
 
 func TestGetOrgIsForMembersOnly(t *testing.T) {
 	h := apitest.NewAPI(t)
-	created := decodeBody[map[string]any](t, answer(h.Invoke(orgsapi.CreateOrg, apitest.LoadEvent(t, "create-org.json"))), 201)
+	created := apitest.DecodeBody[map[string]any](t, apitest.Answer(h.Invoke(orgsapi.CreateOrg, apitest.LoadEvent(t, "create-org.json"))), 201)
 	id := created["id"].(string)
 
-	got := decodeBody[map[string]any](t, answer(h.Invoke(orgsapi.GetOrg, getOrgEvent(t, id))), 200)
+	got := apitest.DecodeBody[map[string]any](t, apitest.Answer(h.Invoke(orgsapi.GetOrg, getOrgEvent(t, id))), 200)
 	if diff := cmp.Diff(created, got); diff != "" {
 		t.Errorf("GET /v1/orgs/{orgId} (-created +got):\n%s", diff)
 	}

@@ -1,9 +1,8 @@
 package orgsapi
 
 import (
-	"github.com/vendorportal/orgs/internal/orgs"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 type contactJSON struct {

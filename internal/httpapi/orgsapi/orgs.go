@@ -7,10 +7,9 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
 func buildGetConfig(env *app.Env) httpapi.Handler {

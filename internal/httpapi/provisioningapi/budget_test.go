@@ -1,15 +1,14 @@
 package provisioningapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
-	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
-	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
-
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/mail"
 )
 

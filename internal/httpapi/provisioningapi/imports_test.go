@@ -1,9 +1,6 @@
 package provisioningapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
-	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
-
 	"archive/zip"
 	"bytes"
 	"context"
@@ -18,14 +15,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/sheets"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 )
 
 // importAPI is a provisioning api that reads spreadsheets.

@@ -1,9 +1,6 @@
 package provisioningapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
-
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -15,12 +12,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/vendorportal/orgs/internal/provisioning"
-	"github.com/vendorportal/orgs/internal/roles"
-
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
+	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // asUnverified makes the request's token say that the identity provider has not verified

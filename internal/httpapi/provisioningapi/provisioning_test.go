@@ -10,15 +10,14 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
-	"github.com/vendorportal/orgs/internal/mail"
-	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/provisioning"
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
+	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 func TestCreatedUserGetsAGeneratedPasswordByEmailThatIsNowhereElse(t *testing.T) {

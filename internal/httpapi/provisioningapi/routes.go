@@ -2,10 +2,9 @@ package provisioningapi
 
 import (
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
 // The provisioning routes: user properties, domains and auto-join, users created directly,

@@ -1,17 +1,16 @@
 package provisioningapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
-	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
-	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
-
 	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"

@@ -8,9 +8,8 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/customroles"
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 type roleJSON struct {

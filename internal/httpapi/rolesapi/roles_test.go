@@ -1,24 +1,22 @@
 package rolesapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
-	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
-	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
-
 	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
-	"github.com/vendorportal/orgs/internal/sheets"
-
-	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/sheets"
 )
 
 // testRoles are custom roles for the permission matrix: what each holds decides every route.

@@ -4,9 +4,8 @@ import (
 	"strings"
 
 	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 // The SCIM routes: the org's SCIM token, managed in the portal, and the SCIM 2.0 API that an

@@ -8,9 +8,8 @@ import (
 	"strings"
 
 	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/scim"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/scim"
 )
 
 // scimJSON answers status with v in SCIM's media type.

@@ -6,11 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/roles"
-	"github.com/vendorportal/orgs/internal/scim"
-
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
+	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/scim"
 )
 
 // groupPatchNaming is a group PATCH of op ("add" or "remove") naming ids as members.

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 type scimGroupOut struct {

@@ -1,23 +1,21 @@
 package scimapi_test
 
 import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
-
-	"context"
-	"encoding/json"
-	"strings"
-	"testing"
-
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/scim"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
 type scimUserOut struct {

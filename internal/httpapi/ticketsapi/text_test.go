@@ -1,14 +1,13 @@
 package ticketsapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
-	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
-
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
+	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 

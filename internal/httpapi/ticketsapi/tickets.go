@@ -7,10 +7,9 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/tickets"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
 type ticketJSON struct {

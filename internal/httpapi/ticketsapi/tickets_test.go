@@ -1,11 +1,6 @@
 package ticketsapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
-	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
-	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +10,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/tickets"

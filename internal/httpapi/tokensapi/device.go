@@ -10,9 +10,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
-	"github.com/vendorportal/orgs/internal/tokens"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/tokens"
 )
 
 // deviceForm reads the body of an RFC 8628 route: application/x-www-form-urlencoded or JSON

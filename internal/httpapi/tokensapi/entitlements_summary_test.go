@@ -4,14 +4,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/licensing"
-	"github.com/vendorportal/orgs/internal/roles"
-
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
+	"github.com/vendorportal/orgs/internal/licensing"
+	"github.com/vendorportal/orgs/internal/roles"
 )
 
 func sortedKeys(m map[string]string) []string {

@@ -1,13 +1,6 @@
 package tokensapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
-	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
-	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
-	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
-
 	"context"
 	"fmt"
 	"net/http"
@@ -15,6 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
+	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
+	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
+	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/tokens"

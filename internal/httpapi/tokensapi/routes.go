@@ -4,12 +4,10 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
-
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/tokens"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
 // The org access token, the tools' sign-in, the authentication reset and the usage figures.

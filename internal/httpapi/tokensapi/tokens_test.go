@@ -1,12 +1,6 @@
 package tokensapi_test
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
-	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
-	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
-	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
-
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -21,6 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/roles"

@@ -8,11 +8,10 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/webhooks"
 	"github.com/vendorportal/orgs/internal/webhooks/signature"
-
-	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
 type webhookJSON struct {

@@ -9,13 +9,12 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/audit"
-	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/paging"
-	"github.com/vendorportal/orgs/internal/webhooks"
-
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/webhooksapi"
+	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/paging"
+	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
 func TestWebhookRoutesOverHTTP(t *testing.T) {
