@@ -28,9 +28,9 @@ func TestListRoutesAreDeclaredAsTheyPage(t *testing.T) {
 	for _, r := range routes.All() {
 		build := runtime.FuncForPC(reflect.ValueOf(r.Build).Pointer()).Name()
 		build = build[strings.LastIndex(build, ".")+1:]
-		calls, ok := pages[build]
+		calls, ok := pages[routes.Package(r)][build]
 		if !ok {
-			t.Errorf("%s: can't find its Build function %s in the package's code", r.Name, build)
+			t.Errorf("%s: can't find its Build function %s in the code of %s", r.Name, build, routes.Package(r))
 			continue
 		}
 		if calls && r.List != httpapi.Paged {
@@ -70,71 +70,91 @@ func TestListRoutesAreDeclaredAsTheyPage(t *testing.T) {
 	}
 }
 
-// pagingFuncs parses the package's code and tells, for each function, whether it calls
-// Page or Cursor on anything, directly or through the package's other functions (and the
-// closures it returns).
-func pagingFuncs(t *testing.T) map[string]bool {
+// pagingFuncs parses the code of the edge packages and of the kernel (internal/httpapi) and
+// tells, for each function of an edge package (by package, as routes.Package names it, and
+// name), whether it calls Page or Cursor on anything, directly or through the package's other
+// functions and the kernel's (and the closures they return).
+func pagingFuncs(t *testing.T) map[string]map[string]bool {
 	t.Helper()
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	funcs := map[string]*ast.FuncDecl{}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
+	const kernel = "httpapi"
+	parse := func(pkg string) map[string]*ast.FuncDecl {
+		fset := token.NewFileSet()
+		files, err := filepath.Glob(filepath.Join("..", filepath.FromSlash(pkg), "*.go"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range f.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Body != nil {
-				funcs[fd.Name.Name] = fd
+		funcs := map[string]*ast.FuncDecl{}
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, name, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Body != nil {
+					funcs[fd.Name.Name] = fd
+				}
 			}
 		}
+		return funcs
 	}
-	memo := map[string]bool{}
-	var pages func(name string, seen map[string]bool) bool
-	pages = func(name string, seen map[string]bool) bool {
-		if v, ok := memo[name]; ok {
+	funcs := map[string]map[string]*ast.FuncDecl{kernel: parse(kernel)}
+	for _, r := range routes.All() {
+		if pkg := routes.Package(r); funcs[pkg] == nil {
+			funcs[pkg] = parse(pkg)
+		}
+	}
+	type fn struct{ pkg, name string }
+	memo := map[fn]bool{}
+	var pages func(f fn, seen map[fn]bool) bool
+	pages = func(f fn, seen map[fn]bool) bool {
+		if v, ok := memo[f]; ok {
 			return v
 		}
-		if seen[name] {
+		if seen[f] {
 			return false
 		}
-		seen[name] = true
+		seen[f] = true
 		found := false
-		ast.Inspect(funcs[name].Body, func(n ast.Node) bool {
+		// follow reports whether the call of a function named by id (in pkg) pages.
+		follow := func(pkg string, id *ast.Ident) bool {
+			_, ok := funcs[pkg][id.Name]
+			return ok && pages(fn{pkg, id.Name}, seen)
+		}
+		ast.Inspect(funcs[f.pkg][f.name].Body, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || found {
 				return !found
 			}
-			switch fn := call.Fun.(type) {
+			callee := call.Fun
+			if ix, ok := callee.(*ast.IndexExpr); ok { // a generic function
+				callee = ix.X
+			}
+			switch c := callee.(type) {
 			case *ast.SelectorExpr:
-				if fn.Sel.Name == "Page" || fn.Sel.Name == "Cursor" {
+				if c.Sel.Name == "Page" || c.Sel.Name == "Cursor" {
+					found = true
+				} else if x, ok := c.X.(*ast.Ident); ok && x.Name == kernel && follow(kernel, c.Sel) {
 					found = true
 				}
 			case *ast.Ident:
-				if _, ok := funcs[fn.Name]; ok && pages(fn.Name, seen) {
+				if follow(f.pkg, c) {
 					found = true
-				}
-			case *ast.IndexExpr: // a generic function
-				if id, ok := fn.X.(*ast.Ident); ok {
-					if _, ok := funcs[id.Name]; ok && pages(id.Name, seen) {
-						found = true
-					}
 				}
 			}
 			return !found
 		})
-		memo[name] = found
+		memo[f] = found
 		return found
 	}
-	out := map[string]bool{}
-	for name := range funcs {
-		out[name] = pages(name, map[string]bool{})
+	out := map[string]map[string]bool{}
+	for pkg, fs := range funcs {
+		out[pkg] = map[string]bool{}
+		for name := range fs {
+			out[pkg][name] = pages(fn{pkg, name}, map[fn]bool{})
+		}
 	}
 	return out
 }
