@@ -129,7 +129,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	enforcer := enforce.Local(cfg, streamARN, triggers.Grants()...)
+	enforcer := enforce.Local(cfg, streamARN, routes.Grants()...)
 	function := func(c app.Config) *app.Env {
 		if c.AppID != toolsAppID {
 			enforcer.Install(&c, c.AppID)

@@ -16,7 +16,7 @@ import (
 
 // The scenarios of provisioning's mutating routes (see mutations).
 func init() {
-	for name, m := range map[string]apitest.Mutation{
+	for name, m := range map[string]mutation{
 		"put-user-properties": func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 			ada := apitest.Person("ada")
 			id := a.Org(ada, "Acme")
@@ -118,11 +118,11 @@ func init() {
 			return req
 		},
 	} {
-		apitest.Mutations[name] = m
+		mutations[name] = m
 	}
 	// A bulk route writes one transaction per user: the scenario has one.
-	apitest.CallBudgetExceptions["create-members-bulk"] = 2
-	apitest.CallBudgetExceptions["migrate-legacy-users"] = 2
+	callBudgetExceptions["create-members-bulk"] = 2
+	callBudgetExceptions["migrate-legacy-users"] = 2
 	// An import also reads the email guards of its addresses, 100 to a call.
-	apitest.CallBudgetExceptions["import-members"] = 3
+	callBudgetExceptions["import-members"] = 3
 }

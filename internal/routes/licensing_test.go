@@ -9,31 +9,31 @@ import (
 )
 
 func init() {
-	apitest.Mutations["put-product"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["put-product"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		op := apitest.OperatorCaller()
 		return a.Request(licensingapi.PutProduct, &op, map[string]string{"productId": "widget"}, nil, apitest.WidgetJSON)
 	}
-	apitest.Mutations["operator-grant-license"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["operator-grant-license"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada, op := apitest.Person("ada"), apitest.OperatorCaller()
 		id := a.Org(ada, "Acme")
 		a.PutProduct("widget", apitest.WidgetJSON)
 		return a.Request(licensingapi.OperatorGrantLicense, &op, map[string]string{"orgId": id}, nil,
 			`{"productId":"widget","type":"enterprise","startsAt":"2026-01-01T00:00:00Z","endsAt":"2027-01-01T00:00:00Z","nodeLimit":10,"seatLimit":3}`)
 	}
-	apitest.Mutations["operator-update-license"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["operator-update-license"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada, op := apitest.Person("ada"), apitest.OperatorCaller()
 		id := a.Org(ada, "Acme")
 		a.PutProduct("widget", apitest.WidgetJSON)
 		lic := a.GrantLicense(id, `{"productId":"widget","type":"enterprise"}`)
 		return a.Request(licensingapi.OperatorUpdateLicense, &op, map[string]string{"orgId": id, "licenseId": lic}, nil, `{"endsAt":"2030-01-01T00:00:00Z","seatLimit":5}`)
 	}
-	apitest.Mutations["start-trial"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["start-trial"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		a.PutProduct("widget", apitest.WidgetJSON)
 		return a.Request(licensingapi.StartTrial, &ada, map[string]string{"orgId": id}, nil, `{"productId":"widget","agreementVersion":"2026-01"}`)
 	}
-	apitest.Mutations["assign-seat"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["assign-seat"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada, bob := apitest.Person("ada"), apitest.Person("bob")
 		id := a.Org(ada, "Acme")
 		a.Member(id, bob, roles.User)
@@ -41,7 +41,7 @@ func init() {
 		lic := a.GrantLicense(id, `{"productId":"widget","type":"enterprise","seatLimit":2}`)
 		return a.Request(licensingapi.AssignSeat, &ada, map[string]string{"orgId": id, "licenseId": lic, "userId": bob.ID}, nil, "")
 	}
-	apitest.Mutations["release-seat"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["release-seat"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada, bob := apitest.Person("ada"), apitest.Person("bob")
 		id := a.Org(ada, "Acme")
 		a.Member(id, bob, roles.User)
@@ -53,5 +53,5 @@ func init() {
 		return a.Request(licensingapi.ReleaseSeat, &ada, map[string]string{"orgId": id, "licenseId": lic, "userId": bob.ID}, nil, "")
 	}
 	// The catalog is the vendor's, not an org's: there is no org log for its changes.
-	apitest.WithoutEvent["put-product"] = "the catalog belongs to no org, so there is no org log to write to"
+	withoutEvent["put-product"] = "the catalog belongs to no org, so there is no org log to write to"
 }

@@ -13,31 +13,31 @@ import (
 )
 
 func init() {
-	apitest.Mutations["create-my-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["create-my-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		return a.Request(tokensapi.CreateMyToken, &ada, map[string]string{"orgId": id}, nil, `{"name":"laptop"}`)
 	}
-	apitest.Mutations["revoke-my-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["revoke-my-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		tok, _ := a.MakeToken(ada, id, "laptop")
 		return a.Request(tokensapi.RevokeMyToken, &ada, map[string]string{"orgId": id, "tokenId": tok}, nil, "")
 	}
-	apitest.Mutations["revoke-org-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["revoke-org-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada, bob := apitest.Person("ada"), apitest.Person("bob")
 		id := a.Org(ada, "Acme")
 		a.Member(id, bob, roles.User)
 		tok, _ := a.MakeToken(bob, id, "laptop")
 		return a.Request(tokensapi.RevokeOrgToken, &ada, map[string]string{"orgId": id, "tokenId": tok}, nil, "")
 	}
-	apitest.Mutations["start-device"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["start-device"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		a.Org(ada, "Acme")
 		return a.Request(tokensapi.StartDevice, nil, nil, nil, `{"client_id":"cli","org":"acme"}`)
 	}
-	apitest.WithoutEvent["start-device"] = "a device code changes nothing of the org until a member approves it"
-	apitest.Mutations["poll-device"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	withoutEvent["start-device"] = "a device code changes nothing of the org until a member approves it"
+	mutations["poll-device"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		a.Org(ada, "Acme")
 		s, err := a.Env.DeviceFlow().Start(context.Background(), "cli", "acme", "198.51.100.7")
@@ -49,7 +49,7 @@ func init() {
 		}
 		return a.Request(tokensapi.PollDevice, nil, nil, nil, `{"grant_type":"urn:ietf:params:oauth:grant-type:device_code","device_code":"`+s.DeviceCode+`","client_id":"cli"}`)
 	}
-	apitest.WithoutEvent["poll-device"] = "a poll changes nothing of the org: the approval made the token and wrote its event; the poll hands it out"
+	withoutEvent["poll-device"] = "a poll changes nothing of the org: the approval made the token and wrote its event; the poll hands it out"
 	decide := func(r **httpapi.Route) func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		return func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 			ada := apitest.Person("ada")
@@ -61,9 +61,9 @@ func init() {
 			return a.Request(*r, &ada, map[string]string{"userCode": tokens.FormatUserCode(s.UserCode)}, nil, "")
 		}
 	}
-	apitest.Mutations["approve-device"] = decide(&tokensapi.ApproveDevice)
-	apitest.Mutations["deny-device"] = decide(&tokensapi.DenyDevice)
+	mutations["approve-device"] = decide(&tokensapi.ApproveDevice)
+	mutations["deny-device"] = decide(&tokensapi.DenyDevice)
 	// A user code names no org: it is read first, then the caller's standing in its org.
-	apitest.CallBudgetExceptions["approve-device"] = 3
-	apitest.CallBudgetExceptions["deny-device"] = 3
+	callBudgetExceptions["approve-device"] = 3
+	callBudgetExceptions["deny-device"] = 3
 }

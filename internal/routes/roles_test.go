@@ -10,19 +10,19 @@ import (
 
 func init() {
 	// The completeness scenarios of the custom role routes.
-	apitest.Mutations["create-role"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["create-role"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		return a.Request(rolesapi.CreateRole, &ada, map[string]string{"orgId": id}, nil,
 			`{"name":"Release manager","description":"Ships releases","permissions":["token.view","token.regenerate","licenses.read"]}`)
 	}
-	apitest.Mutations["update-role"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["update-role"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		role := a.CustomRole(ada, id, "Release manager", roles.TokenView)
 		return a.Request(rolesapi.UpdateRole, &ada, map[string]string{"orgId": id, "roleId": role}, nil, `{"permissions":["token.view","licenses.read"]}`)
 	}
-	apitest.Mutations["delete-role"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["delete-role"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		role := a.CustomRole(ada, id, "Release manager", roles.TokenView)

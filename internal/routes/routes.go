@@ -24,7 +24,9 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 	"github.com/vendorportal/orgs/internal/httpapi/webhooksapi"
+	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/mainsrc"
+	"github.com/vendorportal/orgs/internal/triggers"
 )
 
 // module is the import path of the module's internal/ folder.
@@ -55,57 +57,55 @@ func Of(pkg string) []*httpapi.Route {
 func MainSource(r *httpapi.Route) string { return mainsrc.MainSource(Package(r), r) }
 
 // All returns the route table: the core routes, then each capability's list. It is a
-// function, not a package-level slice, so that no function's binary links it: a slice built
-// at init would reach every route's Build, and with them every handler, domain package and
-// client of the service, into each function (package size and cold start, see
-// infra/coldstart). A function's main names its own route only, in its edge package.
+// function, not a package-level slice, and it builds its lists when called: a slice built at
+// init (as a package-level one naming other packages' variables is) would reach every
+// route's Build, and with them every handler, domain package and client of the service, into
+// each binary importing this package (package size and cold start, see infra/coldstart). A
+// function's main names its own route only, in its edge package.
 func All() []*httpapi.Route {
-	return slices.Concat(coreRoutes,
-		ticketRoutes,
-		oidcRoutes,
-		scimRoutes,
-		licensingRoutes,
-		webhookRoutes,
-		tokenRoutes,
-		rolesRoutes,
-	)
+	coreRoutes := []*httpapi.Route{
+		orgsapi.GetConfig, accountapi.GetMe, orgsapi.CreateOrg, orgsapi.ListOrgs, orgsapi.GetOrg,
+		orgsapi.UpdateOrg, orgsapi.ChangeHandle, orgsapi.DeleteOrg,
+		accountapi.UpdateMe, accountapi.RequestEmailChange, accountapi.ConfirmEmailChange, accountapi.DeleteMe,
+		eventsapi.ListEvents, eventsapi.GetEvent, eventsapi.ExportEvents,
+		membersapi.ListMembers, membersapi.UpdateMember, membersapi.RemoveMember,
+		invitesapi.ListInvites, invitesapi.CreateInvite, invitesapi.CreateInvitesBulk, invitesapi.ResendInvite, invitesapi.RevokeInvite, invitesapi.PreviewInvite, invitesapi.AcceptInvite,
+		provisioningapi.GetUserProperties, provisioningapi.PutUserProperties, provisioningapi.ListDomains, provisioningapi.AddDomain, provisioningapi.VerifyDomain, provisioningapi.UpdateDomain, provisioningapi.RemoveDomain, provisioningapi.SuggestedOrgs, provisioningapi.JoinOrg, provisioningapi.CreateMember, provisioningapi.CreateMembersBulk, provisioningapi.ResetMemberPassword, provisioningapi.ListLegacyUsers, provisioningapi.MigrateLegacyUsers, provisioningapi.ImportMembers, provisioningapi.GetImport, provisioningapi.ImportTemplate,
+	}
+	ticketRoutes := []*httpapi.Route{
+		ticketsapi.ListTickets, ticketsapi.CreateTicket, ticketsapi.GetTicket, ticketsapi.CommentTicket, ticketsapi.UpdateTicket,
+		ticketsapi.OperatorTicketQueue, ticketsapi.OperatorGetTicket, ticketsapi.OperatorCommentTicket, ticketsapi.OperatorUpdateTicket,
+	}
+	oidcRoutes := []*httpapi.Route{oidcapi.GitHubOIDCDiscovery, oidcapi.GitHubOIDCJWKS, oidcapi.GitHubOIDCAuthorize, oidcapi.GitHubOIDCCallback, oidcapi.GitHubOIDCToken, oidcapi.GitHubOIDCUserinfo}
+	scimRoutes := []*httpapi.Route{
+		scimapi.CreateSCIMToken, scimapi.RevokeSCIMToken,
+		scimapi.SCIMServiceProviderConfig, scimapi.SCIMResourceTypes, scimapi.SCIMSchemas, scimapi.SCIMResourceType, scimapi.SCIMSchema,
+		scimapi.SCIMListUsers, scimapi.SCIMCreateUser, scimapi.SCIMGetUser, scimapi.SCIMReplaceUser, scimapi.SCIMPatchUser, scimapi.SCIMDeleteUser,
+		scimapi.SCIMListGroups, scimapi.SCIMGetGroup, scimapi.SCIMPatchGroup,
+		scimapi.SCIMNotFound,
+	}
+	licensingRoutes := []*httpapi.Route{
+		licensingapi.ListCatalogProducts, licensingapi.GetCatalogProduct, licensingapi.PutProduct,
+		licensingapi.ListLicenses, licensingapi.StartTrial, licensingapi.ListSeats, licensingapi.AssignSeat, licensingapi.ReleaseSeat,
+		licensingapi.OperatorFindOrgs, licensingapi.OperatorListLicenses, licensingapi.OperatorGrantLicense, licensingapi.OperatorUpdateLicense,
+	}
+	webhookRoutes := []*httpapi.Route{webhooksapi.ListWebhooks, webhooksapi.CreateWebhook, webhooksapi.UpdateWebhook, webhooksapi.DeleteWebhook, webhooksapi.RotateWebhookSecret, webhooksapi.ListWebhookDeliveries, webhooksapi.RedeliverWebhook}
+	tokenRoutes := []*httpapi.Route{tokensapi.GetToken, tokensapi.RegenerateToken, tokensapi.ResetAuth, tokensapi.GetUsage, tokensapi.GetEntitlements,
+		tokensapi.ListMyTokens, tokensapi.CreateMyToken, tokensapi.RevokeMyToken, tokensapi.ListOrgTokens, tokensapi.RevokeOrgToken,
+		tokensapi.StartDevice, tokensapi.PollDevice, tokensapi.GetDevice, tokensapi.ApproveDevice, tokensapi.DenyDevice}
+	rolesRoutes := []*httpapi.Route{rolesapi.ListRoles, rolesapi.CreateRole, rolesapi.UpdateRole, rolesapi.DeleteRole}
+	return slices.Concat(coreRoutes, ticketRoutes, oidcRoutes, scimRoutes, licensingRoutes, webhookRoutes, tokenRoutes, rolesRoutes)
 }
 
-var coreRoutes = []*httpapi.Route{
-	orgsapi.GetConfig, accountapi.GetMe, orgsapi.CreateOrg, orgsapi.ListOrgs, orgsapi.GetOrg,
-	orgsapi.UpdateOrg, orgsapi.ChangeHandle, orgsapi.DeleteOrg,
-	accountapi.UpdateMe, accountapi.RequestEmailChange, accountapi.ConfirmEmailChange, accountapi.DeleteMe,
-	eventsapi.ListEvents, eventsapi.GetEvent, eventsapi.ExportEvents,
-	membersapi.ListMembers, membersapi.UpdateMember, membersapi.RemoveMember,
-	invitesapi.ListInvites, invitesapi.CreateInvite, invitesapi.CreateInvitesBulk, invitesapi.ResendInvite, invitesapi.RevokeInvite, invitesapi.PreviewInvite, invitesapi.AcceptInvite,
-	provisioningapi.GetUserProperties, provisioningapi.PutUserProperties, provisioningapi.ListDomains, provisioningapi.AddDomain, provisioningapi.VerifyDomain, provisioningapi.UpdateDomain, provisioningapi.RemoveDomain, provisioningapi.SuggestedOrgs, provisioningapi.JoinOrg, provisioningapi.CreateMember, provisioningapi.CreateMembersBulk, provisioningapi.ResetMemberPassword, provisioningapi.ListLegacyUsers, provisioningapi.MigrateLegacyUsers, provisioningapi.ImportMembers, provisioningapi.GetImport, provisioningapi.ImportTemplate,
+// Grants are the grants of every function: the route table's and the non-HTTP functions'
+// (triggers.Functions).
+func Grants() []iam.Grant {
+	var gs []iam.Grant
+	for _, r := range All() {
+		gs = append(gs, r.Grant())
+	}
+	for _, f := range triggers.Functions {
+		gs = append(gs, f.Grant())
+	}
+	return gs
 }
-
-var licensingRoutes = []*httpapi.Route{
-	licensingapi.ListCatalogProducts, licensingapi.GetCatalogProduct, licensingapi.PutProduct,
-	licensingapi.ListLicenses, licensingapi.StartTrial, licensingapi.ListSeats, licensingapi.AssignSeat, licensingapi.ReleaseSeat,
-	licensingapi.OperatorFindOrgs, licensingapi.OperatorListLicenses, licensingapi.OperatorGrantLicense, licensingapi.OperatorUpdateLicense,
-}
-
-var oidcRoutes = []*httpapi.Route{oidcapi.GitHubOIDCDiscovery, oidcapi.GitHubOIDCJWKS, oidcapi.GitHubOIDCAuthorize, oidcapi.GitHubOIDCCallback, oidcapi.GitHubOIDCToken, oidcapi.GitHubOIDCUserinfo}
-
-var rolesRoutes = []*httpapi.Route{rolesapi.ListRoles, rolesapi.CreateRole, rolesapi.UpdateRole, rolesapi.DeleteRole}
-
-var scimRoutes = []*httpapi.Route{
-	scimapi.CreateSCIMToken, scimapi.RevokeSCIMToken,
-	scimapi.SCIMServiceProviderConfig, scimapi.SCIMResourceTypes, scimapi.SCIMSchemas, scimapi.SCIMResourceType, scimapi.SCIMSchema,
-	scimapi.SCIMListUsers, scimapi.SCIMCreateUser, scimapi.SCIMGetUser, scimapi.SCIMReplaceUser, scimapi.SCIMPatchUser, scimapi.SCIMDeleteUser,
-	scimapi.SCIMListGroups, scimapi.SCIMGetGroup, scimapi.SCIMPatchGroup,
-	scimapi.SCIMNotFound,
-}
-
-var ticketRoutes = []*httpapi.Route{
-	ticketsapi.ListTickets, ticketsapi.CreateTicket, ticketsapi.GetTicket, ticketsapi.CommentTicket, ticketsapi.UpdateTicket,
-	ticketsapi.OperatorTicketQueue, ticketsapi.OperatorGetTicket, ticketsapi.OperatorCommentTicket, ticketsapi.OperatorUpdateTicket,
-}
-
-var tokenRoutes = []*httpapi.Route{tokensapi.GetToken, tokensapi.RegenerateToken, tokensapi.ResetAuth, tokensapi.GetUsage, tokensapi.GetEntitlements,
-	tokensapi.ListMyTokens, tokensapi.CreateMyToken, tokensapi.RevokeMyToken, tokensapi.ListOrgTokens, tokensapi.RevokeOrgToken,
-	tokensapi.StartDevice, tokensapi.PollDevice, tokensapi.GetDevice, tokensapi.ApproveDevice, tokensapi.DenyDevice}
-
-var webhookRoutes = []*httpapi.Route{webhooksapi.ListWebhooks, webhooksapi.CreateWebhook, webhooksapi.UpdateWebhook, webhooksapi.DeleteWebhook, webhooksapi.RotateWebhookSecret, webhooksapi.ListWebhookDeliveries, webhooksapi.RedeliverWebhook}

@@ -15,8 +15,8 @@ import (
 func init() {
 	// A group change reads the token's org and the members, writes each member changed, and
 	// answers with the group's holders: 1 + n + 1.
-	apitest.CallBudgetExceptions["scim-patch-group"] = 3
-	scimScenario := func(r *httpapi.Route, params map[string]string, body string, setup func(a *apitest.API, org string, bob orgs.Caller)) apitest.Mutation {
+	callBudgetExceptions["scim-patch-group"] = 3
+	scimScenario := func(r *httpapi.Route, params map[string]string, body string, setup func(a *apitest.API, org string, bob orgs.Caller)) mutation {
 		return func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 			ada, bob := apitest.Person("ada"), apitest.Person("bob")
 			org := a.Org(ada, "Acme")
@@ -32,28 +32,28 @@ func init() {
 			return a.SCIMRequest(r, tok, p, nil, strings.ReplaceAll(body, "BOBID", bob.ID))
 		}
 	}
-	apitest.Mutations["create-scim-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["create-scim-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		org := a.Org(ada, "Acme")
 		return a.Request(scimapi.CreateSCIMToken, &ada, map[string]string{"orgId": org}, nil, "")
 	}
-	apitest.Mutations["revoke-scim-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["revoke-scim-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		org := a.Org(ada, "Acme")
 		a.SCIMToken(ada, org)
 		return a.Request(scimapi.RevokeSCIMToken, &ada, map[string]string{"orgId": org}, nil, "")
 	}
-	apitest.Mutations["scim-patch-user"] = scimScenario(scimapi.SCIMPatchUser, map[string]string{"id": "BOB"},
+	mutations["scim-patch-user"] = scimScenario(scimapi.SCIMPatchUser, map[string]string{"id": "BOB"},
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`, nil)
-	apitest.Mutations["scim-replace-user"] = scimScenario(scimapi.SCIMReplaceUser, map[string]string{"id": "BOB"},
+	mutations["scim-replace-user"] = scimScenario(scimapi.SCIMReplaceUser, map[string]string{"id": "BOB"},
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob@example.com","name":{"givenName":"Bob","familyName":"Builder"},"active":true}`, nil)
-	apitest.Mutations["scim-delete-user"] = scimScenario(scimapi.SCIMDeleteUser, map[string]string{"id": "BOB"}, "", nil)
-	apitest.Mutations["scim-patch-group"] = scimScenario(scimapi.SCIMPatchGroup, map[string]string{"id": "viewer_admin"},
+	mutations["scim-delete-user"] = scimScenario(scimapi.SCIMDeleteUser, map[string]string{"id": "BOB"}, "", nil)
+	mutations["scim-patch-group"] = scimScenario(scimapi.SCIMPatchGroup, map[string]string{"id": "viewer_admin"},
 		`{"Operations":[{"op":"add","path":"members","value":[{"value":"BOBID"}]}]}`, nil)
 }
 
 func init() {
-	apitest.Mutations["scim-create-user"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["scim-create-user"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		// As for create-member: a new user's account is written with its own event, in the
 		// personal account's log, so the scenario adds an existing account of the org's
 		// verified domain.

@@ -8,30 +8,30 @@ import (
 )
 
 func init() {
-	apitest.Mutations["create-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["create-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		return a.Request(ticketsapi.CreateTicket, &ada, map[string]string{"orgId": id}, nil, `{"subject":"Licence key rejected","body":"The installer says the key is invalid."}`)
 	}
-	apitest.Mutations["comment-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["comment-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		tk := a.Ticket(ada, id, "Help")
 		return a.Request(ticketsapi.CommentTicket, &ada, map[string]string{"orgId": id, "ticketId": tk}, nil, `{"body":"Any news?"}`)
 	}
-	apitest.Mutations["update-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["update-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		tk := a.Ticket(ada, id, "Help")
 		return a.Request(ticketsapi.UpdateTicket, &ada, map[string]string{"orgId": id, "ticketId": tk}, nil, `{"status":"closed"}`)
 	}
-	apitest.Mutations["operator-comment-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["operator-comment-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada, op := apitest.Person("ada"), apitest.Operator("olga")
 		id := a.Org(ada, "Acme")
 		tk := a.Ticket(ada, id, "Help")
 		return a.Request(ticketsapi.OperatorCommentTicket, &op, map[string]string{"orgId": id, "ticketId": tk}, nil, `{"body":"Try the new key we sent.","internal":false}`)
 	}
-	apitest.Mutations["operator-update-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["operator-update-ticket"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada, op := apitest.Person("ada"), apitest.Operator("olga")
 		id := a.Org(ada, "Acme")
 		tk := a.Ticket(ada, id, "Help")

@@ -8,12 +8,12 @@ import (
 )
 
 func init() {
-	apitest.Mutations["regenerate-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["regenerate-token"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		return a.Request(tokensapi.RegenerateToken, &ada, map[string]string{"orgId": id}, nil, "")
 	}
-	apitest.Mutations["reset-auth"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["reset-auth"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		return a.Request(tokensapi.ResetAuth, &ada, map[string]string{"orgId": id}, nil, "")

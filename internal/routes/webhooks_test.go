@@ -10,28 +10,28 @@ import (
 // The webhook routes' scenarios for the completeness check: each sets up an endpoint with
 // the services and returns one call that succeeds.
 func init() {
-	apitest.Mutations["create-webhook"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["create-webhook"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id := a.Org(ada, "Acme")
 		a.Env.Config.AllowLoopbackWebhooks = true
 		return a.Request(webhooksapi.CreateWebhook, &ada, map[string]string{"orgId": id}, nil, `{"url":"http://127.0.0.1:9/hook","description":"SIEM","events":["member.*"]}`)
 	}
-	apitest.Mutations["update-webhook"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["update-webhook"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id, ep := a.Webhook(ada)
 		return a.Request(webhooksapi.UpdateWebhook, &ada, map[string]string{"orgId": id, "webhookId": ep.ID}, nil, `{"events":["*"],"enabled":false}`)
 	}
-	apitest.Mutations["delete-webhook"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["delete-webhook"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id, ep := a.Webhook(ada)
 		return a.Request(webhooksapi.DeleteWebhook, &ada, map[string]string{"orgId": id, "webhookId": ep.ID}, nil, "")
 	}
-	apitest.Mutations["rotate-webhook-secret"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["rotate-webhook-secret"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id, ep := a.Webhook(ada)
 		return a.Request(webhooksapi.RotateWebhookSecret, &ada, map[string]string{"orgId": id, "webhookId": ep.ID}, nil, "")
 	}
-	apitest.Mutations["redeliver-webhook"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
+	mutations["redeliver-webhook"] = func(a *apitest.API) events.APIGatewayV2HTTPRequest {
 		ada := apitest.Person("ada")
 		id, ep := a.Webhook(ada)
 		d := a.Delivery(id, ep)

@@ -19,7 +19,6 @@ import (
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/mainsrc"
 	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/routes"
 )
 
 // Kind is what invokes a function.
@@ -177,18 +176,6 @@ func (f *Function) IAMActions() []string { return httpapi.WithSecret(f.Actions, 
 func (f *Function) Grant() iam.Grant {
 	return iam.Grant{Function: f.Name, Actions: f.Actions, Keys: f.Keys, Stream: f.Kind == KindStream,
 		PoolTrigger: f.Kind == KindPostConfirmation || f.Kind == KindPostAuthentication, ConsumesQueue: f.Kind == KindQueue}
-}
-
-// Grants are the grants of every function: the route table's and these.
-func Grants() []iam.Grant {
-	var gs []iam.Grant
-	for _, r := range routes.All() {
-		gs = append(gs, r.Grant())
-	}
-	for _, f := range Functions {
-		gs = append(gs, f.Grant())
-	}
-	return gs
 }
 
 // Functions lists the non-HTTP functions.
