@@ -21,7 +21,9 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
+	"github.com/vendorportal/orgs/internal/mainsrc"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -35,7 +37,7 @@ import (
 // generated main is left over from a route that is gone: run `go generate ./functions`.
 func TestMainsMatchRouteTable(t *testing.T) {
 	names := map[string]bool{}
-	for _, r := range httpapi.Routes() {
+	for _, r := range routes.All() {
 		if names[r.Name] {
 			t.Errorf("two routes are named %q", r.Name)
 		}
@@ -45,7 +47,7 @@ func TestMainsMatchRouteTable(t *testing.T) {
 			t.Errorf("route %s has no main: %v (run go generate ./functions)", r.Name, err)
 			continue
 		}
-		if string(got) != httpapi.MainSource(r) {
+		if string(got) != routes.MainSource(r) {
 			t.Errorf("functions/%s/main.go is stale (run go generate ./functions)", r.Name)
 		}
 	}
@@ -109,7 +111,7 @@ func TestOpenAPIMatchesRouteTable(t *testing.T) {
 		}
 	}
 	var inTable []string
-	for _, r := range httpapi.Routes() {
+	for _, r := range routes.All() {
 		key := r.Method + " " + r.Path
 		inTable = append(inTable, key)
 		op, ok := inSpec[key]
@@ -147,11 +149,11 @@ type function struct {
 
 func allFunctions() []function {
 	var fns []function
-	for _, r := range httpapi.Routes() {
-		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, httpapi.RouteInstalls(r), r.Keys, r.Grant()})
+	for _, r := range routes.All() {
+		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, mainsrc.RouteInstalls(r), r.Keys, r.Grant()})
 	}
 	for _, f := range triggers.Functions {
-		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, httpapi.InstallsFor(f.IAMActions()), f.Keys, f.Grant()})
+		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, mainsrc.InstallsFor(f.IAMActions()), f.Keys, f.Grant()})
 	}
 	return fns
 }

@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 )
 
-func main() { lambdaapp.Start(httpapi.AcceptInvite) }
+func main() { lambdaapp.Start(invitesapi.AcceptInvite) }

@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 )
 
-func main() { lambdaapp.Start(httpapi.ChangeHandle, orgauthz.Install) }
+func main() { lambdaapp.Start(orgsapi.ChangeHandle, orgauthz.Install) }

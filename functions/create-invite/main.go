@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 )
 
-func main() { lambdaapp.Start(httpapi.CreateInvite, orgauthz.Install) }
+func main() { lambdaapp.Start(invitesapi.CreateInvite, orgauthz.Install) }

@@ -5,12 +5,12 @@ package main
 
 import (
 	"github.com/vendorportal/orgs/internal/cognito"
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
 func main() {
-	lambdaapp.Start(httpapi.CreateMember, secrets.Install, cognito.Install, orgauthz.Install)
+	lambdaapp.Start(provisioningapi.CreateMember, secrets.Install, cognito.Install, orgauthz.Install)
 }

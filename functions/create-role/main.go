@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 )
 
-func main() { lambdaapp.Start(httpapi.CreateRole, orgauthz.Install) }
+func main() { lambdaapp.Start(rolesapi.CreateRole, orgauthz.Install) }

@@ -5,8 +5,8 @@ package main
 
 import (
 	"github.com/vendorportal/orgs/internal/cognito"
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 )
 
-func main() { lambdaapp.Start(httpapi.DeleteMe, cognito.Install) }
+func main() { lambdaapp.Start(accountapi.DeleteMe, cognito.Install) }

@@ -4,10 +4,10 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/toolauth"
 )
 
-func main() { lambdaapp.Start(httpapi.GetEntitlements, secrets.Install, toolauth.Install) }
+func main() { lambdaapp.Start(tokensapi.GetEntitlements, secrets.Install, toolauth.Install) }

@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 )
 
-func main() { lambdaapp.Start(httpapi.GetMe) }
+func main() { lambdaapp.Start(accountapi.GetMe) }

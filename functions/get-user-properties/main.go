@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 )
 
-func main() { lambdaapp.Start(httpapi.GetUserProperties, orgauthz.Install) }
+func main() { lambdaapp.Start(provisioningapi.GetUserProperties, orgauthz.Install) }

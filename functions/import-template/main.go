@@ -4,10 +4,10 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/sheets"
 )
 
-func main() { lambdaapp.Start(httpapi.ImportTemplate, sheets.Install, orgauthz.Install) }
+func main() { lambdaapp.Start(provisioningapi.ImportTemplate, sheets.Install, orgauthz.Install) }

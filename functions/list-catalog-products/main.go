@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ListCatalogProducts, secrets.Install) }
+func main() { lambdaapp.Start(licensingapi.ListCatalogProducts, secrets.Install) }

@@ -4,10 +4,10 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ListMembers, secrets.Install, orgauthz.Install) }
+func main() { lambdaapp.Start(membersapi.ListMembers, secrets.Install, orgauthz.Install) }

@@ -4,10 +4,10 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ListOrgTokens, secrets.Install, orgauthz.Install) }
+func main() { lambdaapp.Start(tokensapi.ListOrgTokens, secrets.Install, orgauthz.Install) }

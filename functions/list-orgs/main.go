@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ListOrgs, secrets.Install) }
+func main() { lambdaapp.Start(orgsapi.ListOrgs, secrets.Install) }

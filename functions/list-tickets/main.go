@@ -4,10 +4,10 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ListTickets, secrets.Install, orgauthz.Install) }
+func main() { lambdaapp.Start(ticketsapi.ListTickets, secrets.Install, orgauthz.Install) }

@@ -4,10 +4,12 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/webhooksapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ListWebhookDeliveries, secrets.Install, orgauthz.Install) }
+func main() {
+	lambdaapp.Start(webhooksapi.ListWebhookDeliveries, secrets.Install, orgauthz.Install)
+}

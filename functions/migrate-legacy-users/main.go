@@ -5,9 +5,11 @@ package main
 
 import (
 	"github.com/vendorportal/orgs/internal/cognito"
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.MigrateLegacyUsers, secrets.Install, cognito.Install) }
+func main() {
+	lambdaapp.Start(provisioningapi.MigrateLegacyUsers, secrets.Install, cognito.Install)
+}

@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 )
 
-func main() { lambdaapp.Start(httpapi.OperatorCommentTicket) }
+func main() { lambdaapp.Start(ticketsapi.OperatorCommentTicket) }

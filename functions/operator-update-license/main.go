@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 )
 
-func main() { lambdaapp.Start(httpapi.OperatorUpdateLicense) }
+func main() { lambdaapp.Start(licensingapi.OperatorUpdateLicense) }

@@ -5,9 +5,9 @@ package main
 
 import (
 	"github.com/vendorportal/orgs/internal/cognito"
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(httpapi.ScimCreateUser, secrets.Install, cognito.Install) }
+func main() { lambdaapp.Start(scimapi.SCIMCreateUser, secrets.Install, cognito.Install) }

@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
 )
 
-func main() { lambdaapp.Start(httpapi.ScimNotFound) }
+func main() { lambdaapp.Start(scimapi.SCIMNotFound) }

@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -246,9 +247,9 @@ func listFunctions(root, only string) ([]*function, error) {
 	}
 	// The stack's settings of each function: which of the server's keys it reads, and which
 	// other secrets.
-	routes := map[string]*httpapi.Route{}
-	for _, r := range httpapi.Routes() {
-		routes[r.Name] = r
+	byName := map[string]*httpapi.Route{}
+	for _, r := range routes.All() {
+		byName[r.Name] = r
 	}
 	fnByName := map[string]*triggers.Function{}
 	for _, f := range triggers.Functions {
@@ -260,12 +261,12 @@ func listFunctions(root, only string) ([]*function, error) {
 			continue
 		}
 		f := &function{name: e.Name(), pkg: "./functions/" + e.Name()}
-		if r := routes[e.Name()]; r != nil {
+		if r := byName[e.Name()]; r != nil {
 			f.keys, f.readsSecrets = r.Keys, r.ReadsSecrets
 		} else if t := fnByName[e.Name()]; t != nil {
 			f.keys = t.Keys
 		} else {
-			return nil, fmt.Errorf("functions/%s is neither a route (httpapi.Routes) nor a trigger (triggers.Functions): run go generate ./functions", e.Name())
+			return nil, fmt.Errorf("functions/%s is neither a route (routes.All) nor a trigger (triggers.Functions): run go generate ./functions", e.Name())
 		}
 		fns = append(fns, f)
 	}

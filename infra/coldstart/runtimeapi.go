@@ -20,7 +20,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/githuboidc"
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
 	"github.com/vendorportal/orgs/internal/standins"
 )
 
@@ -185,7 +185,7 @@ func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, keys []string, readsSecrets 
 	}
 	for _, name := range readsSecrets {
 		switch name {
-		case httpapi.SecretGitHubOIDCKeys:
+		case oidcapi.SecretGitHubOIDCKeys:
 			// As the stack does when GitHub sign-in is deployed (its settings are required
 			// then): the feature's settings and the keys' ARN.
 			env = append(env, app.EnvGitHubOIDCKeySecret+"="+coldstartOIDCKeysARN,

@@ -25,7 +25,7 @@ import (
 	"strings"
 
 	"github.com/vendorportal/orgs/internal/iam"
-	"github.com/vendorportal/orgs/internal/triggers"
+	"github.com/vendorportal/orgs/internal/routes"
 )
 
 func main() {
@@ -48,7 +48,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	report(os.Stdout, triggers.Grants(), used)
+	report(os.Stdout, routes.Grants(), used)
 }
 
 // report writes, for each of grants, the actions of its statements that used (lines

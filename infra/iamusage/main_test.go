@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/iam"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -13,7 +14,7 @@ import (
 // processor, the pool triggers included) and lists exactly the actions no test used.
 func TestReportListsTheUnusedActionsOfEveryGrant(t *testing.T) {
 	var all bytes.Buffer
-	grants := triggers.Grants()
+	grants := routes.Grants()
 	n := report(&all, grants, nil)
 	if n == 0 || !strings.Contains(all.String(), triggers.WebhookDeliveryName+": ") ||
 		!strings.Contains(all.String(), "sqs:ReceiveMessage") || !strings.Contains(all.String(), "dynamodb:GetRecords") {

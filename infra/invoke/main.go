@@ -28,6 +28,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -50,7 +51,7 @@ func run(fn, eventFile, api, token string, stdout io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var route *httpapi.Route
-	for _, r := range httpapi.Routes() {
+	for _, r := range routes.All() {
 		if r.Name == fn {
 			route = r
 		}

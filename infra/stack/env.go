@@ -8,7 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 )
 
 // settings are the values a function's environment may hold. A nil value is one not known
@@ -86,7 +86,7 @@ func functionEnv(fn functionSpec, s settings) map[string]*string {
 		return slices.ContainsFunc(fn.actions, func(a string) bool { return strings.HasPrefix(a, service+":") })
 	}
 	writes := slices.ContainsFunc(fn.actions, func(a string) bool { return slices.Contains(writeActions, a) })
-	signInConfig := fn.route == httpapi.GetConfig
+	signInConfig := fn.route == orgsapi.GetConfig
 
 	if uses("dynamodb") {
 		set("TABLE_NAME", s.tableName)

@@ -2,7 +2,7 @@ package stack
 
 import "github.com/vendorportal/orgs/internal/httpapi"
 
-// SetRouteTable makes the stack deploy routes instead of httpapi.Routes, until the returned
+// SetRouteTable makes the stack deploy routes instead of routes.All, until the returned
 // function restores it.
 func SetRouteTable(routes []*httpapi.Route) (restore func()) {
 	saved := routeTable
@@ -10,5 +10,5 @@ func SetRouteTable(routes []*httpapi.Route) (restore func()) {
 	return func() { routeTable = saved }
 }
 
-// RouteTable is the route table the stack deploys: httpapi.Routes, or what SetRouteTable set.
+// RouteTable is the route table the stack deploys: routes.All, or what SetRouteTable set.
 func RouteTable() []*httpapi.Route { return routeTable() }

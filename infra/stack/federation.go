@@ -10,7 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/vendorportal/orgs/internal/app"
-	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
 )
 
 // Names of the federated providers in the user pool: what the front end passes as
@@ -50,7 +50,7 @@ func checkFederation(props *OrgsStackProps) {
 
 // enabledFeatures are the optional parts of the deployment (Route.Feature) its settings turn on.
 func enabledFeatures(props *OrgsStackProps) map[string]bool {
-	return map[string]bool{httpapi.FeatureGitHubOIDC: props.GitHubClientID != ""}
+	return map[string]bool{oidcapi.FeatureGitHubOIDC: props.GitHubClientID != ""}
 }
 
 // readableSecret is an existing secret a function reads: the id it asks Secrets Manager for
@@ -157,7 +157,7 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 	}
 
 	if props.GitHubClientID != "" {
-		issuer := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String(httpapi.GitHubOIDCBasePath)})
+		issuer := awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String(oidcapi.GitHubOIDCBasePath)})
 		endpoint := func(path string) *string {
 			return awscdk.Fn_Join(jsii.String(""), &[]*string{issuer, jsii.String(path)})
 		}
@@ -187,7 +187,7 @@ func newFederation(stack awscdk.Stack, props *OrgsStackProps, pool awscognito.Us
 			},
 		}))
 		federated = append(federated, awscognito.UserPoolClientIdentityProvider_Custom(jsii.String(ProviderGitHub)))
-		out.functionSettings[httpapi.FeatureGitHubOIDC] = map[string]*string{
+		out.functionSettings[oidcapi.FeatureGitHubOIDC] = map[string]*string{
 			app.EnvGitHubClientID:         jsii.String(props.GitHubClientID),
 			app.EnvGitHubOIDCIssuer:       issuer,
 			app.EnvGitHubOIDCRedirectURIs: awscdk.Fn_Join(jsii.String(""), &[]*string{domain.BaseUrl(nil), jsii.String("/oauth2/idpresponse")}),

@@ -1,13 +1,13 @@
 // Package stack defines the AWS CDK stack of the orgs back end: one DynamoDB table, a Cognito
 // user pool, an SES sender identity, the shared application secret, one Lambda function per
-// row of the route table (httpapi.Routes) behind an API Gateway HTTP API with a Cognito JWT
+// row of the route table (routes.All) behind an API Gateway HTTP API with a Cognito JWT
 // authorizer, and one Lambda function per non-HTTP function (triggers.Functions): the
 // scheduled job, run by an EventBridge rule every five minutes, the stream processor, fed from
 // the table's stream by an event source mapping (batch item failures, bisect on error,
 // bounded retries and record age, an SQS queue for what it gives up on), and the user pool's
 // post-confirmation trigger.
 //
-// Everything the stack knows about the endpoints comes from httpapi.Routes and
+// Everything the stack knows about the endpoints comes from routes.All and
 // triggers.Functions, and everything it knows about the table comes from dynamo.Schema, so the
 // deployed infrastructure, local mode and the tests cannot disagree. Each function gets its
 // own IAM role whose inline policy allows exactly the IAM actions its route or trigger lists,
@@ -58,8 +58,10 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -189,9 +191,9 @@ const (
 	outputDkimRecordFm      = "DkimRecord%d"
 )
 
-// routeTable is the route table the stack deploys, httpapi.Routes; a test swaps it for a
+// routeTable is the route table the stack deploys, routes.All; a test swaps it for a
 // bigger one (export_test.go).
-var routeTable = httpapi.Routes
+var routeTable = routes.All
 
 // FunctionNames lists every function of the stack, routes first, then the non-HTTP ones: the
 // names of the directories BuildDir must hold.
@@ -207,7 +209,7 @@ func FunctionNames() []string {
 }
 
 // NewOrgsStack defines the orgs back end in scope. It panics (as CDK constructs do) when
-// props are incomplete, or a route of httpapi.Routes or a function of triggers.Functions is
+// props are incomplete, or a route of routes.All or a function of triggers.Functions is
 // malformed: a name used twice, an unknown HTTP method, auth kind, trigger kind, feature or
 // secret, an IAM action that is a wildcard or of a service the stack does not know the
 // resource of, or a post-confirmation trigger that asks for user pool (cognito-idp) actions.
@@ -266,8 +268,8 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 		b.settings.keyARNs[purpose] = k.SecretArn()
 	}
 	if props.GitHubClientID != "" {
-		b.settings.secrets[httpapi.SecretGitHubOIDCKeys] = importSecret(props.GitHubKeySecret)
-		b.res.Secrets[httpapi.SecretGitHubOIDCKeys] = b.settings.secrets[httpapi.SecretGitHubOIDCKeys].policyResource
+		b.settings.secrets[oidcapi.SecretGitHubOIDCKeys] = importSecret(props.GitHubKeySecret)
+		b.res.Secrets[oidcapi.SecretGitHubOIDCKeys] = b.settings.secrets[oidcapi.SecretGitHubOIDCKeys].policyResource
 	}
 
 	var poolTriggers awscognito.UserPoolTriggers
@@ -496,7 +498,7 @@ func checkFunctions(routes []*httpapi.Route, fns []*triggers.Function) {
 			panic(fmt.Sprintf("stack: route %s: unknown auth kind %q", r.Name, r.Auth))
 		}
 		switch r.Feature {
-		case "", httpapi.FeatureGitHubOIDC:
+		case "", oidcapi.FeatureGitHubOIDC:
 		default:
 			panic(fmt.Sprintf("stack: route %s: unknown feature %q", r.Name, r.Feature))
 		}
@@ -768,7 +770,7 @@ func (b *builder) newStreamProcessor(f *triggers.Function, table awsdynamodb.Tab
 // secretEnv maps each secret a function may read (Route.ReadsSecrets) to the environment
 // variable that hands it the secret's ARN.
 var secretEnv = map[string]string{
-	httpapi.SecretGitHubOIDCKeys: app.EnvGitHubOIDCKeySecret,
+	oidcapi.SecretGitHubOIDCKeys: app.EnvGitHubOIDCKeySecret,
 }
 
 // functionSpec is what newFunction needs to know of a route or a non-HTTP function.
@@ -830,7 +832,7 @@ func triggerSpec(f *triggers.Function) functionSpec {
 // (iam.Statements panics on a malformed one) before any resource exists.
 var checkResources = iam.Resources{Table: "table", Stream: "stream", MailIdentity: "identity", UserPool: "pool", WebhookQueue: "webhook-queue",
 	Keys:    map[string]string{app.KeyCursors: "cursor-key", app.KeyTokens: "token-key", app.KeySealing: "seal-key", app.KeyWebhooks: "webhook-key"},
-	Secrets: map[string]string{httpapi.SecretGitHubOIDCKeys: "oidc-keys"}}
+	Secrets: map[string]string{oidcapi.SecretGitHubOIDCKeys: "oidc-keys"}}
 
 // serviceStatement is one statement of a function's policy: the actions of one service on
 // its resources.

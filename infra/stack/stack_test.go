@@ -20,6 +20,10 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
+	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
+	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
@@ -319,8 +323,8 @@ func statements(doc any) []map[string]any {
 }
 
 func TestOrgsStack(t *testing.T) {
-	if len(httpapi.Routes()) == 0 {
-		t.Fatal("httpapi.Routes is empty")
+	if len(routes.All()) == 0 {
+		t.Fatal("routes.All is empty")
 	}
 	syn := synth(t)
 	template, tp := syn.root, syn.tp
@@ -588,11 +592,11 @@ func TestOrgsStack(t *testing.T) {
 		}
 		// Issue 21, finding 15: a paged list's role may read the cursor key and no other: its
 		// function can seal cursors but derive no org token and open nothing sealed.
-		readable := keysReadable(tp, byName[httpapi.ListMembers.Name], keys)
+		readable := keysReadable(tp, byName[membersapi.ListMembers.Name], keys)
 		if !slices.Equal(readable, []string{app.KeyCursors}) {
 			t.Errorf("list-members' role may read the keys %v; want only the cursor key", readable)
 		}
-		if got := keysReadable(tp, byName[httpapi.GetToken.Name], keys); !slices.Equal(got, []string{app.KeyTokens}) {
+		if got := keysReadable(tp, byName[tokensapi.GetToken.Name], keys); !slices.Equal(got, []string{app.KeyTokens}) {
 			t.Errorf("get-token's role may read the keys %v; want only the token key", got)
 		}
 	})
@@ -1448,7 +1452,7 @@ func TestFederationSettingsAreComplete(t *testing.T) {
 func deployedRoutes(github bool) []*httpapi.Route {
 	var out []*httpapi.Route
 	for _, r := range stack.RouteTable() {
-		if r.Feature == "" || (r.Feature == httpapi.FeatureGitHubOIDC && github) {
+		if r.Feature == "" || (r.Feature == oidcapi.FeatureGitHubOIDC && github) {
 			out = append(out, r)
 		}
 	}
@@ -1508,9 +1512,9 @@ func wantEnv(name string) []string {
 	}
 	add(route != nil && stack.RouteCapability(route) == "scim", "API_URL")
 	add(has("sqs:"), "WEBHOOK_QUEUE_URL")
-	if route != nil && route.Feature == httpapi.FeatureGitHubOIDC {
+	if route != nil && route.Feature == oidcapi.FeatureGitHubOIDC {
 		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
-		add(slices.Contains(route.ReadsSecrets, httpapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
+		add(slices.Contains(route.ReadsSecrets, oidcapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
 	}
 	slices.Sort(want)
 	return want
@@ -1830,7 +1834,7 @@ func withRoutes(t *testing.T, routes []*httpapi.Route) {
 // capability, more than a nested stack takes, the others spread over three more, as the
 // capabilities still to land (licensing, tokens, provisioning, webhooks) will be.
 func paddedRoutes(functions int) []*httpapi.Route {
-	routes := slices.Clone(httpapi.Routes())
+	routes := slices.Clone(routes.All())
 	n := len(deployedRoutes(false)) + len(triggers.Functions)
 	others := []string{"licensing", "tokens", "webhooks"}
 	for i := 0; n < functions; i++ {
@@ -1915,13 +1919,13 @@ func TestRouteGroups(t *testing.T) {
 		}
 	}
 
-	before, _ := stack.RouteGroups(httpapi.Routes())
+	before, _ := stack.RouteGroups(routes.All())
 	added := []*httpapi.Route{
 		{Name: "new-ticket-route", Method: "GET", Path: "/v1/orgs/{orgId}/tickets/{ticketId}/history"},
 		{Name: "new-capability", Method: "GET", Path: "/v1/orgs/{orgId}/webhooks"},
 	}
-	for _, at := range []int{0, len(httpapi.Routes()) / 2, len(httpapi.Routes())} {
-		routes := slices.Concat(httpapi.Routes()[:at], added, httpapi.Routes()[at:])
+	for _, at := range []int{0, len(routes.All()) / 2, len(routes.All())} {
+		routes := slices.Concat(routes.All()[:at], added, routes.All()[at:])
 		after, _ := stack.RouteGroups(routes)
 		for name, g := range before {
 			if after[name] != g {

@@ -5,7 +5,7 @@
 // Package app itself links only the DynamoDB client, which every function uses. The mail
 // sender (SES) and the directory (the Cognito user pool) are installed into an Env from
 // outside, by ses.Install and cognito.Install, which a function's main calls only when its
-// route's Actions include an ses: or a cognito-idp: action (httpapi.InstallsFor); tests
+// route's Actions include an ses: or a cognito-idp: action (mainsrc.InstallsFor); tests
 // install fakes with UseMail and UseDirectory. Asking an Env for one that nobody installed
 // panics, at the cold start, when the handler is built.
 package app

@@ -4,7 +4,7 @@
 //
 // Package app does not link this package or the Cognito SDK: Install puts the user pool into
 // an Env, and only the functions whose Actions include a cognito-idp: action call it, from
-// their generated main (httpapi.InstallsFor), so the others link neither.
+// their generated main (mainsrc.InstallsFor), so the others link neither.
 package cognito
 
 import (

@@ -11,7 +11,11 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/toolauth"
@@ -26,11 +30,11 @@ func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 	sheets.Install(env)
 	toolauth.Install(env)
 	orgauthz.Install(env)
-	g := New(env, httpapi.Routes(), nil)
+	g := New(env, routes.All(), nil)
 	for path, want := range map[string]*httpapi.Route{
-		"/v1/orgs/o1/events/export":                     httpapi.ExportEvents,
-		"/v1/orgs/o1/events/01jd0000000000000000000000": httpapi.GetEvent,
-		"/v1/orgs/o1/events":                            httpapi.ListEvents,
+		"/v1/orgs/o1/events/export":                     eventsapi.ExportEvents,
+		"/v1/orgs/o1/events/01jd0000000000000000000000": eventsapi.GetEvent,
+		"/v1/orgs/o1/events":                            eventsapi.ListEvents,
 	} {
 		h, pattern := g.mux.Handler(httptest.NewRequest("GET", path, nil))
 		e, ok := h.(*endpoint)
@@ -45,7 +49,7 @@ func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 // Retry-After, Location and Content-Disposition; a preflight and another origin get none.
 func TestAnswersExposeTheHeadersBrowserCodeReads(t *testing.T) {
 	env := app.New(app.Config{AllowedOrigins: []string{"https://app.example.com"}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	g := New(env, []*httpapi.Route{httpapi.GetConfig}, nil)
+	g := New(env, []*httpapi.Route{orgsapi.GetConfig}, nil)
 	get := func(method, origin string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, "/v1/config", nil)
 		req.Header.Set("Origin", origin)
@@ -83,18 +87,18 @@ func TestUnknownSCIMPathsGetTheSCIMErrorShape(t *testing.T) {
 	sheets.Install(env)
 	toolauth.Install(env)
 	orgauthz.Install(env)
-	g := New(env, httpapi.Routes(), nil)
+	g := New(env, routes.All(), nil)
 	for _, c := range []struct {
 		method, path string
 		want         *httpapi.Route
 	}{
-		{"GET", "/v1/scim/v2/Users", httpapi.ScimListUsers},
-		{"GET", "/v1/scim/v2/Users/abc", httpapi.ScimGetUser},
-		{"GET", "/v1/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", httpapi.ScimSchema},
-		{"GET", "/v1/scim/v2/Foo", httpapi.ScimNotFound},
-		{"GET", "/v1/scim/v2/Users/x/y", httpapi.ScimNotFound},
-		{"DELETE", "/v1/scim/v2/Groups/admin", httpapi.ScimNotFound},
-		{"POST", "/v1/scim/v2/Bulk", httpapi.ScimNotFound},
+		{"GET", "/v1/scim/v2/Users", scimapi.SCIMListUsers},
+		{"GET", "/v1/scim/v2/Users/abc", scimapi.SCIMGetUser},
+		{"GET", "/v1/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", scimapi.SCIMSchema},
+		{"GET", "/v1/scim/v2/Foo", scimapi.SCIMNotFound},
+		{"GET", "/v1/scim/v2/Users/x/y", scimapi.SCIMNotFound},
+		{"DELETE", "/v1/scim/v2/Groups/admin", scimapi.SCIMNotFound},
+		{"POST", "/v1/scim/v2/Bulk", scimapi.SCIMNotFound},
 	} {
 		h, pattern := g.mux.Handler(httptest.NewRequest(c.method, c.path, nil))
 		if e, ok := h.(*endpoint); !ok || e.route != c.want {

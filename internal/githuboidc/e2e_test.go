@@ -20,6 +20,7 @@ import (
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/githuboidc"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
@@ -109,7 +110,7 @@ func provider(t *testing.T, gh *fakeGitHub, sm *fakeSecretsManager) (issuer stri
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	issuer = srv.URL + httpapi.GitHubOIDCBasePath
+	issuer = srv.URL + oidcapi.GitHubOIDCBasePath
 	gh.callback = issuer + "/callback"
 
 	t.Setenv(app.EnvGitHubClientID, clientID)
@@ -131,8 +132,8 @@ func provider(t *testing.T, gh *fakeGitHub, sm *fakeSecretsManager) (issuer stri
 	env := app.New(app.ConfigFromEnv(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	secrets.Install(env)
 	var routes []*httpapi.Route
-	for _, r := range httpapi.Routes() {
-		if r.Feature == httpapi.FeatureGitHubOIDC {
+	for _, r := range routes.All() {
+		if r.Feature == oidcapi.FeatureGitHubOIDC {
 			routes = append(routes, r)
 		}
 	}

@@ -12,20 +12,16 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// A bulk request with an Idempotency-Key (the invites', the members') claims the key in the
-// transaction of the first item it creates, whose id the key's record names; its whole
-// response is kept under that id for a day, and a replay answers with it.
-
 // bulkResponses keeps and reads bulk responses (dynamo.Store).
 type bulkResponses interface {
 	SaveBulkResponse(ctx context.Context, orgID, firstID string, body []byte) error
 	BulkResponse(ctx context.Context, orgID, firstID string) ([]byte, error)
 }
 
-// bulkAnswer is the 200 of a bulk request with body out. With an Idempotency-Key, it keeps
+// BulkAnswer is the 200 of a bulk request with body out. With an Idempotency-Key, it keeps
 // the body under firstID, the first item created ("" when none was: nothing was written, and
 // a replay runs anew).
-func bulkAnswer(ctx context.Context, req *Request, keep bulkResponses, log *slog.Logger, firstID string, out any) (*Response, error) {
+func BulkAnswer(ctx context.Context, req *Request, keep bulkResponses, log *slog.Logger, firstID string, out any) (*Response, error) {
 	if req.Event.Headers["idempotency-key"] == "" || firstID == "" {
 		return JSON(http.StatusOK, out), nil
 	}
@@ -39,9 +35,9 @@ func bulkAnswer(ctx context.Context, req *Request, keep bulkResponses, log *slog
 	return &Response{Status: http.StatusOK, Raw: body, ContentType: "application/json"}, nil
 }
 
-// replayBulk answers a repeated bulk request with the first one's response: the
+// ReplayBulk answers a repeated bulk request with the first one's response: the
 // authorization's round trip (which found the key's record), then one read.
-func replayBulk(env *app.Env) Replayer {
+func ReplayBulk(env *app.Env) Replayer {
 	authz, keep := env.Orgs(), env.Store()
 	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
 		a := req.Access // checked by the authorization step that found the replay

@@ -12,18 +12,13 @@ import (
 	"github.com/vendorportal/orgs/internal/seal"
 )
 
-// Cursors seal a store's position together with the query it belongs to (AES-GCM under the
-// server secret's "cursor" key): a client can pass one back but can read nothing out of it
-// (positions may hold emails), can't forge or edit one, and can't use it for another query
-// (other filters, another org, another caller). Only routes marked Secret have the key.
-
 type cursorBody struct {
 	Query string `json:"q"`
 	After string `json:"a"`
 }
 
-// cursorKey is the key cursors are sealed with, derived from the server's secret.
-func cursorKey(secret []byte) *seal.Key {
+// CursorKey is the key cursors are sealed with, derived from the server's secret.
+func CursorKey(secret []byte) *seal.Key {
 	k := seal.Derive(secret, "cursor")
 	return &k
 }
@@ -100,10 +95,10 @@ func (r *Request) wholeList() error {
 // before any deployment; should one slip through, its requests fail as internal errors, never
 // a panic.
 func (r *Request) cursorKey() (*seal.Key, error) {
-	if r.cursors == nil {
+	if r.Cursors == nil {
 		return nil, errors.New("httpapi: a paged list route must name app.KeyCursors in Keys (its cursors are sealed with it)")
 	}
-	return r.cursors, nil
+	return r.Cursors, nil
 }
 
 // queryKey binds a query to the route and the caller, so that a cursor can't cross them.

@@ -1,4 +1,4 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bytes"
@@ -9,17 +9,18 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-func pageRequest(query map[string]string, caller string) *Request {
-	return &Request{
+func pageRequest(query map[string]string, caller string) *httpapi.Request {
+	return &httpapi.Request{
 		Event: &events.APIGatewayV2HTTPRequest{
 			RouteKey: "GET /v1/orgs/{orgId}/members", QueryStringParameters: query,
 			PathParameters: map[string]string{"orgId": "o1"},
 		},
 		Caller:  orgs.Caller{ID: caller},
-		cursors: cursorKey([]byte("test secret")),
+		Cursors: httpapi.CursorKey([]byte("test secret")),
 	}
 }
 
@@ -41,7 +42,7 @@ func TestCursorsCantBeForgedOrReused(t *testing.T) {
 	if err != nil || p.After != `{"PK":"x"}` {
 		t.Fatalf("round trip: %+v %v", p, err)
 	}
-	cases := map[string]*Request{
+	cases := map[string]*httpapi.Request{
 		"other query":  pageRequest(map[string]string{"cursor": cursor}, "u"),
 		"other caller": pageRequest(map[string]string{"cursor": cursor}, "v"),
 		"tampered":     pageRequest(map[string]string{"cursor": "x" + cursor}, "u"),

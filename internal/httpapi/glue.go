@@ -55,8 +55,8 @@ type Request struct {
 	// Tool is what a tool signed in with HTTP Basic may download; set on Token routes only.
 	Tool tokens.Entitlements
 	body []byte
-	// cursors seals list cursors; set on routes marked Secret only.
-	cursors *seal.Key
+	// Cursors seals list cursors; set on routes marked Secret only.
+	Cursors *seal.Key
 }
 
 // Body returns the raw body, decoded from base64 when API Gateway encoded it.
@@ -83,7 +83,7 @@ func (r *Request) Decode(v any) error {
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return apperr.New(apperr.Invalid, "%s", describeJSONError(err))
+		return apperr.New(apperr.Invalid, "%s", DescribeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.New(apperr.Invalid, "the body must hold a single JSON object")
@@ -91,7 +91,9 @@ func (r *Request) Decode(v any) error {
 	return checkKeys(r.body, v)
 }
 
-func describeJSONError(err error) string {
+// DescribeJSONError says what encoding/json found wrong with a body in the API's words,
+// never json's own text (which names Go types).
+func DescribeJSONError(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -153,23 +155,23 @@ var statusOf = map[apperr.Kind]int{
 	apperr.Internal:        http.StatusInternalServerError,
 }
 
-type errorBody struct {
+type ErrorBody struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
 }
 
-// errorResponse maps err to the contract's error shape. Internal errors carry no detail. An
+// ErrorResponse maps err to the contract's error shape. Internal errors carry no detail. An
 // AWS call that still failed after the SDK's retries (throttling, a service's internal error,
 // a timeout) is 503 unavailable, never 500: nothing was written (every change is one
 // transaction), and trying again later works.
-func errorResponse(err error) *Response {
+func ErrorResponse(err error) *Response {
 	if apperr.KindOf(err) == apperr.Internal && transient(err) {
 		err = &apperr.Error{Kind: apperr.Unavailable, Message: "the service is busy; try again in a moment", Err: err}
 	}
 	kind := apperr.KindOf(err)
-	var b errorBody
+	var b ErrorBody
 	b.Error.Code = string(kind)
 	b.Error.Message = apperr.MessageOf(err)
 	if kind == apperr.Internal {
@@ -244,7 +246,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	// Only a route that names the cursor key asks for it, once, at the cold start: the other
 	// functions never hold it (principle 9).
 	if slices.Contains(r.Keys, app.KeyCursors) {
-		b.cursors = cursorKey(env.Key(app.KeyCursors))
+		b.cursors = CursorKey(env.Key(app.KeyCursors))
 	}
 	log := env.Log.With("route", r.Name)
 	metricName := metricFunctionName(r.Name)
@@ -259,7 +261,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 		case err != nil && r.Auth == SCIM:
 			resp = scimErrorResponse(err)
 		case err != nil:
-			resp = errorResponse(err)
+			resp = ErrorResponse(err)
 			if r.Auth == Token && resp.Status == http.StatusUnauthorized {
 				resp.Headers = map[string]string{"WWW-Authenticate": `Basic realm="vendorportal", charset="UTF-8"`}
 			}
@@ -306,7 +308,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		}
 	}()
 	r, h, replay, authz := b.route, b.handler, b.replay, b.authz
-	req := &Request{Event: ev, cursors: b.cursors}
+	req := &Request{Event: ev, Cursors: b.cursors}
 	if req.body, err = body(ev, cmp.Or(r.MaxBody, MaxBodyBytes)); err != nil {
 		return nil, err
 	}

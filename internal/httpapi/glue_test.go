@@ -1,36 +1,26 @@
-package httpapi
+package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 )
-
-func errorCode(t *testing.T, resp events.APIGatewayV2HTTPResponse) (string, string) {
-	t.Helper()
-	var b errorBody
-	if err := json.Unmarshal([]byte(resp.Body), &b); err != nil {
-		t.Fatalf("error body %q: %v", resp.Body, err)
-	}
-	return b.Error.Code, b.Error.Message
-}
 
 func TestDecodeRejectsUnknownFieldsAndBadJSON(t *testing.T) {
 	var got struct {
 		Name string `json:"name"`
 	}
-	decodeFirst := func(ctx context.Context, req *Request) (*Response, error) {
+	decodeFirst := func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		if err := req.Decode(&got); err != nil {
 			return nil, err
 		}
-		return JSON(200, got), nil
+		return httpapi.JSON(200, got), nil
 	}
-	fn := newBareAPI(t).bind(JWT, decodeFirst)
+	fn := apitest.NewBareAPI(t).Bind(httpapi.JWT, decodeFirst)
 	cases := map[string]struct {
 		body       string
 		status     int
@@ -46,14 +36,14 @@ func TestDecodeRejectsUnknownFieldsAndBadJSON(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			ev := loadEvent(t, "create-org.json")
+			ev := apitest.LoadEvent(t, "create-org.json")
 			ev.Body = c.body
 			resp, _ := fn(context.Background(), ev)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status %d, want %d (%s)", resp.StatusCode, c.status, resp.Body)
 			}
 			if c.status != 200 {
-				code, msg := errorCode(t, resp)
+				code, msg := apitest.ErrorCode(t, resp)
 				if code != "invalid_request" || !strings.Contains(msg, c.msgContain) {
 					t.Errorf("got %s %q, want invalid_request containing %q", code, msg, c.msgContain)
 				}
@@ -63,27 +53,27 @@ func TestDecodeRejectsUnknownFieldsAndBadJSON(t *testing.T) {
 }
 
 func TestOversizedBodyIs413(t *testing.T) {
-	fn := newBareAPI(t).bind(JWT, func(context.Context, *Request) (*Response, error) { return NoContent(), nil })
-	ev := loadEvent(t, "create-org.json")
-	ev.Body = `{"name":"` + strings.Repeat("a", MaxBodyBytes) + `"}`
+	fn := apitest.NewBareAPI(t).Bind(httpapi.JWT, func(context.Context, *httpapi.Request) (*httpapi.Response, error) { return httpapi.NoContent(), nil })
+	ev := apitest.LoadEvent(t, "create-org.json")
+	ev.Body = `{"name":"` + strings.Repeat("a", httpapi.MaxBodyBytes) + `"}`
 	resp, _ := fn(context.Background(), ev)
-	if code, _ := errorCode(t, resp); resp.StatusCode != 413 || code != "payload_too_large" {
+	if code, _ := apitest.ErrorCode(t, resp); resp.StatusCode != 413 || code != "payload_too_large" {
 		t.Fatalf("got %d %s", resp.StatusCode, resp.Body)
 	}
 }
 
 func TestPanicIs500WithoutDetail(t *testing.T) {
-	a := newBareAPI(t)
-	fn := a.bind(JWT, func(context.Context, *Request) (*Response, error) { panic("secret detail") })
-	resp, err := fn(context.Background(), loadEvent(t, "create-org.json"))
+	a := apitest.NewBareAPI(t)
+	fn := a.Bind(httpapi.JWT, func(context.Context, *httpapi.Request) (*httpapi.Response, error) { panic("secret detail") })
+	resp, err := fn(context.Background(), apitest.LoadEvent(t, "create-org.json"))
 	if err != nil || resp.StatusCode != 500 {
 		t.Fatalf("got %d, %v", resp.StatusCode, err)
 	}
 	if strings.Contains(resp.Body, "secret") || resp.Body != `{"error":{"code":"internal","message":"internal error"}}` {
 		t.Errorf("body leaks or differs: %s", resp.Body)
 	}
-	if !strings.Contains(a.logs.String(), "secret detail") || !strings.Contains(a.logs.String(), "Cz2Xbh1ujoEEJ8g=") {
-		t.Errorf("log lacks the panic or the request id: %s", a.logs.String())
+	if !strings.Contains(a.Logs.String(), "secret detail") || !strings.Contains(a.Logs.String(), "Cz2Xbh1ujoEEJ8g=") {
+		t.Errorf("log lacks the panic or the request id: %s", a.Logs.String())
 	}
 }
 
@@ -94,10 +84,10 @@ func TestErrorKindsMapToContractStatuses(t *testing.T) {
 		apperr.Unavailable: 503, apperr.Internal: 500,
 	}
 	for kind, status := range want {
-		var h Handler = func(context.Context, *Request) (*Response, error) { return nil, apperr.New(kind, "m") }
-		fn := newBareAPI(t).bind(JWT, h)
-		resp, _ := fn(context.Background(), loadEvent(t, "create-org.json"))
-		code, _ := errorCode(t, resp)
+		var h httpapi.Handler = func(context.Context, *httpapi.Request) (*httpapi.Response, error) { return nil, apperr.New(kind, "m") }
+		fn := apitest.NewBareAPI(t).Bind(httpapi.JWT, h)
+		resp, _ := fn(context.Background(), apitest.LoadEvent(t, "create-org.json"))
+		code, _ := apitest.ErrorCode(t, resp)
 		if resp.StatusCode != status || code != string(kind) {
 			t.Errorf("%s: got %d %s", kind, resp.StatusCode, code)
 		}
@@ -108,12 +98,12 @@ func TestErrorKindsMapToContractStatuses(t *testing.T) {
 }
 
 func TestCallerComesFromAuthorizerClaims(t *testing.T) {
-	var seen Request
-	fn := newBareAPI(t).bind(Operator, func(_ context.Context, req *Request) (*Response, error) {
+	var seen httpapi.Request
+	fn := apitest.NewBareAPI(t).Bind(httpapi.Operator, func(_ context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		seen = *req
-		return NoContent(), nil
+		return httpapi.NoContent(), nil
 	})
-	ev := loadEvent(t, "create-org.json")
+	ev := apitest.LoadEvent(t, "create-org.json")
 	resp, _ := fn(context.Background(), ev)
 	if resp.StatusCode != 403 {
 		t.Fatalf("a non-operator got %d on an operator route", resp.StatusCode)

@@ -1,4 +1,4 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bufio"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 )
 
 // emfRecords returns the log lines that are CloudWatch embedded-metric-format records, each
@@ -69,7 +71,7 @@ func emfRecords(t *testing.T, logs string) []map[string]float64 {
 // 4xx or a success counts nothing.
 func TestServerErrorsCountInAMetric(t *testing.T) {
 	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "Orgs-RoutesOrgs-createorgFunction-ABC123")
-	want := MetricNamespace + "/" + MetricServerErrors + "/" + MetricDimension + "=Orgs-RoutesOrgs-createorgFunction-ABC123"
+	want := httpapi.MetricNamespace + "/" + httpapi.MetricServerErrors + "/" + httpapi.MetricDimension + "=Orgs-RoutesOrgs-createorgFunction-ABC123"
 	for name, c := range map[string]struct {
 		err     error
 		counted bool
@@ -80,18 +82,18 @@ func TestServerErrorsCountInAMetric(t *testing.T) {
 		"success":     {nil, false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			a := newBareAPI(t)
-			fn := a.bind(JWT, func(context.Context, *Request) (*Response, error) {
+			a := apitest.NewBareAPI(t)
+			fn := a.Bind(httpapi.JWT, func(context.Context, *httpapi.Request) (*httpapi.Response, error) {
 				if c.err != nil {
 					return nil, c.err
 				}
-				return NoContent(), nil
+				return httpapi.NoContent(), nil
 			})
-			resp, err := fn(context.Background(), loadEvent(t, "create-org.json"))
+			resp, err := fn(context.Background(), apitest.LoadEvent(t, "create-org.json"))
 			if err != nil {
 				t.Fatalf("the handler returned %v to Lambda", err)
 			}
-			records := emfRecords(t, a.logs.String())
+			records := emfRecords(t, a.Logs.String())
 			if !c.counted {
 				if len(records) != 0 {
 					t.Errorf("status %d counted as a server error: %v", resp.StatusCode, records)

@@ -6,15 +6,15 @@ import (
 	"reflect"
 )
 
-// optional is a PATCH field: it tells a field that is absent (leave it) from one that is null
+// Optional is a PATCH field: it tells a field that is absent (leave it) from one that is null
 // (clear it) from one with a value.
-type optional[T any] struct {
+type Optional[T any] struct {
 	Set   bool
 	Null  bool
 	Value T
 }
 
-func (o *optional[T]) UnmarshalJSON(b []byte) error {
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 	o.Set = true
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		o.Null = true
@@ -24,11 +24,11 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 }
 
 // jsonValueType lets the strict key check (checkKeys) see the wrapped value's fields.
-func (optional[T]) jsonValueType() reflect.Type { return reflect.TypeFor[T]() }
+func (Optional[T]) jsonValueType() reflect.Type { return reflect.TypeFor[T]() }
 
-// ptr returns nil for an absent field, a pointer to the zero value for null, and a pointer
+// Ptr returns nil for an absent field, a pointer to the zero value for null, and a pointer
 // to the value otherwise: the domain's "nil = unchanged, empty = cleared".
-func (o optional[T]) ptr() *T {
+func (o Optional[T]) Ptr() *T {
 	if !o.Set {
 		return nil
 	}

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vendorportal/orgs/internal/audit"
-
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -73,8 +72,8 @@ type Route struct {
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
 	// "cognito-idp:" ones to the user pool. An "ses:" or a "cognito-idp:" action also makes
-	// the generated main install the SES or the Cognito client (InstallsFor); without one the
-	// function links neither.
+	// the generated main install the SES or the Cognito client (mainsrc.InstallsFor); without
+	// one the function links neither.
 	Actions []string
 	// ReadsAccount marks a route whose handler reads the caller's account
 	// (orgs.Service.Account): its function is also granted accountActions. Provisions marks one
@@ -111,12 +110,12 @@ type Route struct {
 	// Summary is a one-line description, also used in openapi.yaml.
 	Summary string
 	// Feature names the optional part of the deployment the route belongs to (such as
-	// FeatureGitHubOIDC): the CDK stack deploys the route only when that part is configured,
-	// and hands the part's settings to its functions alone. Empty: always deployed.
+	// oidcapi.FeatureGitHubOIDC): the CDK stack deploys the route only when that part is
+	// configured, and hands the part's settings to its functions alone. Empty: always deployed.
 	Feature string
 	// ReadsSecrets names the stack's Secrets Manager secrets, other than the server secret,
-	// that the function reads once at its cold start (such as SecretGitHubOIDCKeys): the stack
-	// grants secretsmanager:GetSecretValue on each of them, and on nothing else.
+	// that the function reads once at its cold start (such as oidcapi.SecretGitHubOIDCKeys):
+	// the stack grants secretsmanager:GetSecretValue on each of them, and on nothing else.
 	ReadsSecrets []string
 	// ReadOnly marks a POST (or an AnyMethod catch-all) that changes no state of the service (the OIDC token exchange):
 	// it writes no event and needs no scenario in the completeness test.
@@ -295,7 +294,7 @@ var (
 	// UserParam is a user id, the identity provider's sub (a UUID in Cognito), never one of
 	// the words that name the members' own sub-paths (import, imports, bulk): a router, the
 	// document and its readers can tell /members/{userId}/… from /members/imports/… by it.
-	UserParam = Param{Kind: "user id", Valid: func(s string) bool { return isUserID(s) && !slices.Contains(memberPathWords, s) }}
+	UserParam = Param{Kind: "user id", Valid: func(s string) bool { return isUserID(s) && !slices.Contains(MemberPathWords, s) }}
 	// RoleParam is a role id: a built-in one (admin, support_only, ...) or "role_" and a ULID.
 	RoleParam = Param{Kind: "role id", Valid: isRoleID}
 	// TokenParam is a secret token sent by email (invites): 32 random bytes in base64url.
@@ -361,12 +360,12 @@ func isULID(s string) bool {
 	return true
 }
 
-// memberPathWords are the literal segments after /members/ in the route table.
-var memberPathWords = []string{"import", "imports", "bulk"}
+// MemberPathWords are the literal segments after /members/ in the route table.
+var MemberPathWords = []string{"import", "imports", "bulk"}
 
 func isUserID(s string) bool {
 	// It starts with a letter or digit: never "." or "..", which a path could resolve.
-	return len(s) >= 1 && len(s) <= 128 && isAlnum(rune(s[0])) && !strings.ContainsFunc(s, func(c rune) bool {
+	return len(s) >= 1 && len(s) <= 128 && IsAlnum(rune(s[0])) && !strings.ContainsFunc(s, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:@", c))
 	})
 }
@@ -383,7 +382,7 @@ func isToken(s string) bool {
 	})
 }
 
-func isAlnum(c rune) bool {
+func IsAlnum(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 

@@ -1,4 +1,4 @@
-package httpapi
+package httpapi_test
 
 import (
 	"context"
@@ -10,8 +10,12 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/toolauth"
 )
@@ -33,7 +37,7 @@ func keyEnv(given []string) (*app.Env, func() []string) {
 		env.Config.Keys = []string{}
 	}
 	env.UseMail(&mail.Recorder{})
-	env.UseDirectory(newFakeDirectory())
+	env.UseDirectory(apitest.NewFakeDirectory())
 	env.UseSpreadsheets(sheets.XLSX{})
 	toolauth.Install(env)
 	orgauthz.Install(env)
@@ -58,7 +62,7 @@ func keyEnv(given []string) (*app.Env, func() []string) {
 // route names, each once, when Bind builds it at the cold start; the others never. Asking for
 // a key the route does not name panics at the build, so a route lacking one fails here.
 func TestBindReadsExactlyTheKeysItsRouteNames(t *testing.T) {
-	for _, r := range Routes() {
+	for _, r := range routes.All() {
 		env, read := keyEnv(r.Keys)
 		func() {
 			defer func() {
@@ -66,7 +70,7 @@ func TestBindReadsExactlyTheKeysItsRouteNames(t *testing.T) {
 					t.Errorf("%s (Keys %v): building it asked for another key: %v", r.Name, r.Keys, p)
 				}
 			}()
-			Bind(r, env)
+			httpapi.Bind(r, env)
 		}()
 		want := slices.Clone(r.Keys)
 		slices.Sort(want)
@@ -79,10 +83,10 @@ func TestBindReadsExactlyTheKeysItsRouteNames(t *testing.T) {
 // A paged list holds the cursor key and no other: its Env can't give it the token key, so
 // the function can derive no org token and open nothing sealed.
 func TestAPagedListCanDeriveNoToken(t *testing.T) {
-	if !slices.Equal(ListMembers.Keys, []string{app.KeyCursors}) {
-		t.Fatalf("list-members names the keys %v; want only the cursor key", ListMembers.Keys)
+	if !slices.Equal(membersapi.ListMembers.Keys, []string{app.KeyCursors}) {
+		t.Fatalf("list-members names the keys %v; want only the cursor key", membersapi.ListMembers.Keys)
 	}
-	env, _ := keyEnv(ListMembers.Keys)
+	env, _ := keyEnv(membersapi.ListMembers.Keys)
 	for _, k := range []string{app.KeyTokens, app.KeySealing, app.KeyWebhooks} {
 		func() {
 			defer func() {

@@ -6,6 +6,13 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 )
 
+// contactJSON is the shape of a billing contact in an org's settings (orgsapi), a list of
+// objects inside an optional field.
+type contactJSON struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
 // encoding/json matches keys case-insensitively and lets the last duplicate win, so
 // {"role":"user","ROLE":"admin"} would decode as admin. The contract: keys match exactly, and
 // a key twice in one object is refused, at any depth.
@@ -13,8 +20,8 @@ func TestDecodeMatchesKeysExactlyAndRefusesDuplicatesAtAnyDepth(t *testing.T) {
 	type in struct {
 		Email           string                  `json:"email"`
 		Role            string                  `json:"role"`
-		BillingContacts optional[[]contactJSON] `json:"billingContacts"`
-		Name            optional[string]        `json:"name"`
+		BillingContacts Optional[[]contactJSON] `json:"billingContacts"`
+		Name            Optional[string]        `json:"name"`
 		Labels          map[string]string       `json:"labels"`
 		Skipped         string                  `json:"-"`
 		Untagged        string

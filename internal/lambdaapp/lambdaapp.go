@@ -14,7 +14,7 @@ import (
 )
 
 // Start reads the configuration, runs install (ses.Install, cognito.Install: what the route
-// needs beyond DynamoDB, see httpapi.InstallsFor), builds the route's handler and its
+// needs beyond DynamoDB, see mainsrc.InstallsFor), builds the route's handler and its
 // clients once, and serves invocations until the runtime stops the process.
 func Start(r *httpapi.Route, install ...func(*app.Env)) {
 	cfg := app.ConfigFromEnv()

@@ -28,6 +28,7 @@ import (
 	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/queuefeed"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -128,7 +129,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	enforcer := enforce.Local(cfg, streamARN, triggers.Grants()...)
+	enforcer := enforce.Local(cfg, streamARN, routes.Grants()...)
 	function := func(c app.Config) *app.Env {
 		if c.AppID != toolsAppID {
 			enforcer.Install(&c, c.AppID)
@@ -149,7 +150,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	if err := ensureDemoCatalog(ctx, api.Env); err != nil {
 		return nil, err
 	}
-	api.Handler = withDocs(gateway.NewPerFunction(api.Env, httpapi.Routes(), verifier, func(r *httpapi.Route) *app.Env {
+	api.Handler = withDocs(gateway.NewPerFunction(api.Env, routes.All(), verifier, func(r *httpapi.Route) *app.Env {
 		c := cfg
 		c.AppID = r.Name
 		// The function holds only its route's keys, as the stack grants them.

@@ -1,6 +1,6 @@
 // Package orgauthz installs the authorization step of the org routes (orgs.Service.AuthorizeFor)
 // into a function's Env. The generated main of a route acting inside one org as one of its
-// members (httpapi.Route.OrgScoped) calls Install (httpapi.RouteInstalls); the other
+// members (httpapi.Route.OrgScoped) calls Install (mainsrc.RouteInstalls); the other
 // functions, whose glue never takes that branch, do not link the step.
 package orgauthz
 

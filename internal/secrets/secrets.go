@@ -96,7 +96,7 @@ func (r *Reader) String(ctx context.Context, secretID string) (string, error) {
 
 // Install makes env read secrets from Secrets Manager, with env's AWS configuration and
 // SECRETSMANAGER_ENDPOINT (a stand-in in tests): the generated main of every function that
-// reads a secret calls it (httpapi.InstallsFor), so that no other function links the reader.
+// reads a secret calls it (mainsrc.InstallsFor), so that no other function links the reader.
 func Install(env *app.Env) {
 	env.UseSecretReader(func(ctx context.Context, arn string) ([]byte, error) {
 		// Built at the read, once per cold start, from the configuration env has by then.

@@ -3,7 +3,7 @@
 //
 // Package app does not link this package or the SES SDK: Install puts SES into an Env, and
 // only the functions whose Actions include an ses: action call it, from their generated main
-// (httpapi.InstallsFor), so the others link neither.
+// (mainsrc.InstallsFor), so the others link neither.
 package ses
 
 import (

@@ -4,7 +4,7 @@
 //
 // Package app does not link this package or the SQS SDK: Install puts the webhook queue into
 // an Env, and only the functions whose Actions include an sqs: action call it, from their
-// generated main (httpapi.InstallsFor).
+// generated main (mainsrc.InstallsFor).
 package sqs
 
 import (

@@ -1,6 +1,6 @@
 // Package toolauth installs the tools' sign-in, HTTP Basic with a member's email and the org's
 // access token, into a function's Env. The generated main of a route whose Auth is
-// httpapi.Token calls Install (httpapi.RouteInstalls); the other functions, whose glue never
+// httpapi.Token calls Install (mainsrc.RouteInstalls); the other functions, whose glue never
 // takes that branch, do not link the sign-in or the token keys.
 package toolauth
 

@@ -17,6 +17,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/iam"
+	"github.com/vendorportal/orgs/internal/mainsrc"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -177,18 +178,6 @@ func (f *Function) Grant() iam.Grant {
 		PoolTrigger: f.Kind == KindPostConfirmation || f.Kind == KindPostAuthentication, ConsumesQueue: f.Kind == KindQueue}
 }
 
-// Grants are the grants of every function: the route table's and these.
-func Grants() []iam.Grant {
-	var gs []iam.Grant
-	for _, r := range httpapi.Routes() {
-		gs = append(gs, r.Grant())
-	}
-	for _, f := range Functions {
-		gs = append(gs, f.Grant())
-	}
-	return gs
-}
-
 // Functions lists the non-HTTP functions.
 var Functions = []*Function{ScheduledJob, StreamProcessor, WebhookDelivery, PostConfirmation, PostAuthentication}
 
@@ -204,7 +193,7 @@ func ConfigFor(f *Function, cfg app.Config) app.Config {
 
 // MainSource is the source of functions/<f.Name>/main.go.
 func MainSource(f *Function) string {
-	return httpapi.GeneratedMain(f.Name, f.Summary, "triggers", "StartFunction(triggers."+httpapi.VarName(f.Name), f.IAMActions())
+	return mainsrc.GeneratedMain(f.Name, f.Summary, "triggers", "StartFunction(triggers."+mainsrc.VarName(f.Name), f.IAMActions())
 }
 
 // Tasks returns the scheduled job's tasks for env (local mode runs them on a timer).
