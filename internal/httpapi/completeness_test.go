@@ -18,6 +18,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -135,7 +136,7 @@ var mutations = map[string]mutation{
 
 // invite has admin invite email to the org as a user, mailing with a recorder, and returns
 // the invite and the token of its link.
-func (a *api) invite(admin orgs.Caller, orgID, email string) (orgs.Invite, string) {
+func (a *api) invite(admin orgs.Caller, orgID, email string) (invites.Invite, string) {
 	a.t.Helper()
 	rec := &mail.Recorder{}
 	a.env.UseMail(rec)
@@ -143,17 +144,17 @@ func (a *api) invite(admin orgs.Caller, orgID, email string) (orgs.Invite, strin
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	inv, err := a.env.Invites().Create(context.Background(), access, orgs.InviteInput{Email: email, Role: "user"})
+	inv, err := a.env.Invites().Create(context.Background(), access, invites.Input{Email: email, Role: "user"})
 	if err != nil {
 		a.t.Fatal(err)
 	}
 	a.deliver()
 	_, token, _ := strings.Cut(rec.Sent[0].Text, "token=")
-	stored, err := a.env.Orgs().AuthorizeFor(context.Background(), admin, orgID, orgs.Subject{InviteID: inv.ID})
-	if err != nil || stored.Invite == nil {
+	stored, err := a.env.Orgs().AuthorizeFor(context.Background(), admin, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})
+	if err != nil || invites.Target(stored) == nil {
 		a.t.Fatal(err)
 	}
-	return *stored.Invite, strings.Fields(token)[0]
+	return *invites.Target(stored), strings.Fields(token)[0]
 }
 
 // acceptingDirectory is an identity provider that accepts every change.

@@ -28,6 +28,7 @@ import (
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -64,9 +65,9 @@ type api struct {
 
 	mu      sync.Mutex
 	bound   map[*Route]LambdaHandler
-	box     *mail.Recorder      // the mail of inviter
-	invites *orgs.InviteService // sends to box, for making members through invites
-	feed    *streamfeed.Feeder  // the stream processor over the table, built by deliver
+	box     *mail.Recorder     // the mail of inviter
+	invites *invites.Service   // sends to box, for making members through invites
+	feed    *streamfeed.Feeder // the stream processor over the table, built by deliver
 }
 
 // deliver has the stream processor (the env's outbox handlers: install the mail sender
@@ -217,7 +218,7 @@ var linkToken = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
 
 // inviter is an invite service that mails to a recorder of its own, for setting up members
 // through invites whatever mail the routes send.
-func (a *api) inviter() *orgs.InviteService {
+func (a *api) inviter() *invites.Service {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.invites == nil {
@@ -237,7 +238,7 @@ func (a *api) join(orgID string, admin, c orgs.Caller, role roles.Role) {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	inv, err := a.inviter().Create(ctx, access, orgs.InviteInput{Email: c.Email, Role: string(role)})
+	inv, err := a.inviter().Create(ctx, access, invites.Input{Email: c.Email, Role: string(role)})
 	if err != nil {
 		a.t.Fatal(err)
 	}

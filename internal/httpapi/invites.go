@@ -8,6 +8,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -33,7 +34,7 @@ type inviteJSON struct {
 }
 
 // inviteOut renders an invite as of now: a pending invite past its expiry is expired.
-func inviteOut(i orgs.Invite, now time.Time) inviteJSON {
+func inviteOut(i invites.Invite, now time.Time) inviteJSON {
 	return inviteJSON{
 		ID: i.ID, Email: i.Email, Role: string(i.Role), Status: string(i.StatusAt(now)),
 		InvitedBy: personJSON(i.InvitedBy), CreatedAt: timestamp(i.CreatedAt),
@@ -54,7 +55,7 @@ func buildCreateInvite(env *app.Env) Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		inv, err := svc.Create(ctx, req.Access, orgs.InviteInput(in))
+		inv, err := svc.Create(ctx, req.Access, invites.Input(in))
 		if err != nil {
 			return nil, err
 		}
@@ -85,9 +86,9 @@ func buildCreateInvitesBulk(env *app.Env) Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		ins := make([]orgs.InviteInput, len(in.Invites))
+		ins := make([]invites.Input, len(in.Invites))
 		for i, x := range in.Invites {
-			ins[i] = orgs.InviteInput(x)
+			ins[i] = invites.Input(x)
 		}
 		results, err := svc.CreateMany(ctx, req.Access, ins)
 		if err != nil {
@@ -212,13 +213,18 @@ func buildAcceptInvite(env *app.Env) Handler {
 func replayCreateInvite(env *app.Env) Replayer {
 	svc := env.Orgs()
 	return func(ctx context.Context, req *Request, created audit.Target) (*Response, error) {
-		a, err := svc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{InviteID: created.ID})
+		a, err := svc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: created.ID}}})
 		if err != nil {
 			return nil, err
 		}
-		if a.Invite == nil {
+		if invites.Target(a) == nil {
 			return nil, apperr.New(apperr.NotFound, "the invite this key created is gone")
 		}
-		return JSON(http.StatusCreated, inviteOut(*a.Invite, env.Now())), nil
+		return JSON(http.StatusCreated, inviteOut(*invites.Target(a), env.Now())), nil
 	}
+}
+
+// readInvite is the read of the invite routes: the invite their {inviteId} names.
+func readInvite(req *Request, _ time.Time) []orgs.Read {
+	return []orgs.Read{invites.InviteRead{ID: req.Path("inviteId")}}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -72,7 +73,7 @@ func buildUpdateMember(env *app.Env) Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		upd := orgs.MemberUpdate{Name: in.Name.ptr(), Phone: in.Phone.ptr()}
+		upd := members.Update{Name: in.Name.ptr(), Phone: in.Phone.ptr()}
 		if in.Role != nil {
 			r := roles.Role(*in.Role)
 			upd.Role = &r

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -56,7 +57,7 @@ func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
 	target := h.caller("target")
 	h.join(orgID, ada, target, roles.SupportOnly)
 	a, _ := h.env.Orgs().Authorize(context.Background(), ada, orgID, "")
-	inv, err := h.inviter().Create(context.Background(), a, orgs.InviteInput{Email: h.address("pending"), Role: "user"})
+	inv, err := h.inviter().Create(context.Background(), a, invites.Input{Email: h.address("pending"), Role: "user"})
 	if err != nil {
 		t.Fatal(err)
 	}

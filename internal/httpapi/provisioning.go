@@ -10,6 +10,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -82,7 +83,7 @@ type domainJSON struct {
 func domainOut(d orgs.Domain) domainJSON {
 	out := domainJSON{
 		Domain: d.Name, Status: string(d.Status), Primary: d.Primary, CreatedAt: timestamp(d.CreatedAt),
-		Verification: map[string]any{"dnsRecord": dnsRecordJSON{Type: "TXT", Name: provisioning.TXTLabel + "." + d.Name, Value: d.TXTValue}},
+		Verification: map[string]any{"dnsRecord": dnsRecordJSON{Type: "TXT", Name: domains.TXTLabel + "." + d.Name, Value: d.TXTValue}},
 	}
 	if !d.VerifiedAt.IsZero() {
 		v := d.VerifiedAt.UTC().Format("2006-01-02T15:04:05Z")
@@ -105,7 +106,7 @@ func buildListDomains(*app.Env) Handler {
 }
 
 func buildAddDomain(env *app.Env) Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in struct {
 			Domain string `json:"domain"`
@@ -133,7 +134,7 @@ func buildVerifyDomain(env *app.Env) Handler {
 				return nil, err
 			}
 		}
-		res, err := svc.Verify(ctx, req.Access, req.Path("domain"), provisioning.VerifyInput{Email: in.Email, Code: in.Code})
+		res, err := svc.Verify(ctx, req.Access, req.Path("domain"), domains.VerifyInput{Email: in.Email, Code: in.Code})
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +146,7 @@ func buildVerifyDomain(env *app.Env) Handler {
 }
 
 func buildUpdateDomain(env *app.Env) Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		var in struct {
 			Primary *bool `json:"primary"`
@@ -165,7 +166,7 @@ func buildUpdateDomain(env *app.Env) Handler {
 }
 
 func buildRemoveDomain(env *app.Env) Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		if err := svc.RemoveDomain(ctx, req.Access, req.Path("domain")); err != nil {
 			return nil, err
@@ -188,7 +189,7 @@ type suggestionJSON struct {
 }
 
 func buildSuggestedOrgs(env *app.Env) Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		os, err := svc.Suggested(ctx, req.Caller)
 		if err != nil {
@@ -203,7 +204,7 @@ func buildSuggestedOrgs(env *app.Env) Handler {
 }
 
 func buildJoinOrg(env *app.Env) Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		m, err := svc.Join(ctx, req.Caller, req.Path("orgId"))
 		if err != nil {
@@ -331,7 +332,7 @@ func buildCreateMembersBulk(env *app.Env) Handler {
 }
 
 func buildResetMemberPassword(env *app.Env) Handler {
-	svc := env.DomainVerification()
+	svc := env.SealingProvisioning()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		if err := svc.ResetPassword(ctx, req.Access); err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -260,8 +261,8 @@ func TestADeletedOrgLetsGoOfItsVerifiedDomains(t *testing.T) {
 	a.do(AddDomain, &bob, map[string]string{"orgId": fresh}, nil, `{"domain":"acme-corp.com"}`)
 	access, _ = a.env.Orgs().Authorize(context.Background(), bob, fresh)
 	s := *a.env.DomainVerification()
-	s.Resolver = zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
-	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); err != nil {
+	s.Resolver = zone{domains.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
+	if _, err := s.Verify(context.Background(), access, "acme-corp.com", domains.VerifyInput{}); err != nil {
 		t.Fatalf("verifying a domain whose org was deleted: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
@@ -177,9 +178,9 @@ func (a *api) verifiedDomain(admin orgs.Caller, orgID, domain string) {
 		a.t.Fatal(err)
 	}
 	s := *svc
-	s.Resolver = zone{provisioning.TXTLabel + "." + d.Name: {d.TXTValue}}
+	s.Resolver = zone{domains.TXTLabel + "." + d.Name: {d.TXTValue}}
 	access, _ = a.env.Orgs().Authorize(ctx, admin, orgID)
-	if _, err := s.Verify(ctx, access, domain, provisioning.VerifyInput{}); err != nil {
+	if _, err := s.Verify(ctx, access, domain, domains.VerifyInput{}); err != nil {
 		a.t.Fatal(err)
 	}
 }
@@ -481,8 +482,8 @@ func TestDomainVerifiedByEmailCodeWithFiveTries(t *testing.T) {
 	a.do(AddDomain, &bob, map[string]string{"orgId": other}, nil, `{"domain":"acme-corp.com"}`)
 	access, _ := a.env.Orgs().Authorize(context.Background(), bob, other)
 	s := *a.env.DomainVerification()
-	s.Resolver = zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
-	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); err != nil {
+	s.Resolver = zone{domains.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
+	if _, err := s.Verify(context.Background(), access, "acme-corp.com", domains.VerifyInput{}); err != nil {
 		t.Fatalf("a second org verifying by DNS the domain the first holds by email code: %v", err)
 	}
 	if r := a.do(ListDomains, &ada, map[string]string{"orgId": orgID}, nil, ""); !strings.Contains(r.body, `"status":"pending"`) || strings.Contains(r.body, `"status":"verified"`) {
@@ -504,8 +505,8 @@ func TestDomainVerifiedByEmailCodeWithFiveTries(t *testing.T) {
 	third := a.org(cy, "Third")
 	a.do(AddDomain, &cy, map[string]string{"orgId": third}, nil, `{"domain":"acme-corp.com"}`)
 	access, _ = a.env.Orgs().Authorize(context.Background(), cy, third)
-	s.Resolver = zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
-	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); !apperr.Is(err, apperr.Conflict) {
+	s.Resolver = zone{domains.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
+	if _, err := s.Verify(context.Background(), access, "acme-corp.com", domains.VerifyInput{}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("a third org verifying by DNS a domain held by DNS: %v; want 409", err)
 	}
 }

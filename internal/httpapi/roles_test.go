@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/vendorportal/orgs/internal/customroles"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -83,7 +84,7 @@ func TestEveryOrgRouteAllowsExactlyWhatACustomRoleHolds(t *testing.T) {
 	target := h.caller("target")
 	h.join(orgID, ada, target, roles.SupportOnly)
 	a, _ := h.env.Orgs().Authorize(context.Background(), ada, orgID, "")
-	inv, err := h.inviter().Create(context.Background(), a, orgs.InviteInput{Email: h.address("pending"), Role: "support_only"})
+	inv, err := h.inviter().Create(context.Background(), a, invites.Input{Email: h.address("pending"), Role: "support_only"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,12 +181,14 @@ var (
 		Name: "resend-invite", Method: "POST", Path: "/v1/orgs/{orgId}/invites/{inviteId}/resend", Auth: JWT, Permission: roles.InvitesManage,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbDelete, ddbPut, ddbCheck},
 		Summary: "Send a pending invite again with a new link; its 7 days start again",
+		Reads:   readInvite,
 		Build:   buildResendInvite,
 	}
 	RevokeInvite = &Route{
 		Name: "revoke-invite", Method: "DELETE", Path: "/v1/orgs/{orgId}/invites/{inviteId}", Auth: JWT, Permission: roles.InvitesManage,
 		Actions: []string{ddbBatchGet, ddbUpdate, ddbDelete, ddbCheck, ddbPut},
 		Summary: "Revoke a pending invite",
+		Reads:   readInvite,
 		Build:   buildRevokeInvite,
 	}
 	PreviewInvite = &Route{

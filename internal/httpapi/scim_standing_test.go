@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -198,7 +199,7 @@ func TestSCIMSuspensionStopsTheMembersToolSignIns(t *testing.T) {
 			t.Errorf("the member list (%v) shows bob as: %s", q, r.body)
 		}
 	}
-	found, err := a.store.Members(context.Background(), org, orgs.MemberFilter{Query: "bob"}, paging.Request{Limit: 10})
+	found, err := a.store.Members(context.Background(), org, members.Filter{Query: "bob"}, paging.Request{Limit: 10})
 	if err != nil || len(found.Members) != 1 || !found.Members[0].Suspended() {
 		t.Errorf("the member search finds bob as %+v (%v), want suspended", found.Members, err)
 	}
