@@ -73,7 +73,7 @@ func TestInviteWritesInviteGuardTokenHashAndEventAndMailsTheLink(t *testing.T) {
 		!inv.ExpiresAt.Equal(w.clock.Now().Add(7*24*time.Hour)) || inv.InvitedBy.Email != "ada@example.com" || inv.Delivery != invites.DeliveryPending {
 		t.Errorf("invite = %+v", inv)
 	}
-	if stored := invites.Target(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliverySent || stored.DeliveryAttempts != 1 {
+	if stored := invites.InviteOf(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliverySent || stored.DeliveryAttempts != 1 {
 		t.Errorf("after the stream processor: delivery %s after %d attempts, want sent after 1", stored.Delivery, stored.DeliveryAttempts)
 	}
 	if len(token) < 22 { // 128 bits in base64url
@@ -498,7 +498,7 @@ func TestSESFailureKeepsTheInviteWithDeliveryFailedThenResendDelivers(t *testing
 		t.Errorf("invite %+v", inv)
 	}
 	w.deliver()
-	stored := invites.Target(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}}))
+	stored := invites.InviteOf(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}}))
 	if stored.Delivery != invites.DeliveryFailed || stored.DeliveryAttempts != 1 || stored.Status != invites.Pending || !stored.DueAt.Equal(inv.ExpiresAt) {
 		t.Errorf("stored %+v", stored)
 	}
@@ -567,7 +567,7 @@ func TestOutboxRetriesAFailedEmailOnceWithAWorkingLink(t *testing.T) {
 	if m, _ := w.store().OutboxMessage(ctx, inv.DeliveryMessage); m.Status != outboxpkg.StatusDone || m.Attempts != 3 {
 		t.Errorf("message %+v, want done after 3 attempts", m)
 	}
-	if stored := invites.Target(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliverySent || stored.DeliveryAttempts != 3 {
+	if stored := invites.InviteOf(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliverySent || stored.DeliveryAttempts != 3 {
 		t.Errorf("invite delivery %s after %d attempts", stored.Delivery, stored.DeliveryAttempts)
 	}
 	if _, err := w.invites.Accept(ctx, bob, w.mail.token(t, bob.Email)); err != nil {
@@ -595,7 +595,7 @@ func TestOutboxGivesUpAfterMaxAttemptsAndTheInviteShowsFailed(t *testing.T) {
 	if m.Status != outboxpkg.StatusFailed || m.Attempts != 2 || m.LastError == "" {
 		t.Errorf("message %+v, want failed after 2 attempts", m)
 	}
-	if stored := invites.Target(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliveryFailed || stored.DeliveryAttempts != 2 {
+	if stored := invites.InviteOf(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliveryFailed || stored.DeliveryAttempts != 2 {
 		t.Errorf("invite delivery %s after %d attempts", stored.Delivery, stored.DeliveryAttempts)
 	}
 	// Given up, the message is no longer due: the job leaves it alone.

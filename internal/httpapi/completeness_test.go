@@ -151,10 +151,10 @@ func (a *api) invite(admin orgs.Caller, orgID, email string) (invites.Invite, st
 	a.deliver()
 	_, token, _ := strings.Cut(rec.Sent[0].Text, "token=")
 	stored, err := a.env.Orgs().AuthorizeFor(context.Background(), admin, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})
-	if err != nil || invites.Target(stored) == nil {
+	if err != nil || invites.InviteOf(stored) == nil {
 		a.t.Fatal(err)
 	}
-	return *invites.Target(stored), strings.Fields(token)[0]
+	return *invites.InviteOf(stored), strings.Fields(token)[0]
 }
 
 // acceptingDirectory is an identity provider that accepts every change.

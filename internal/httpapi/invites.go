@@ -217,10 +217,10 @@ func replayCreateInvite(env *app.Env) Replayer {
 		if err != nil {
 			return nil, err
 		}
-		if invites.Target(a) == nil {
+		if invites.InviteOf(a) == nil {
 			return nil, apperr.New(apperr.NotFound, "the invite this key created is gone")
 		}
-		return JSON(http.StatusCreated, inviteOut(*invites.Target(a), env.Now())), nil
+		return JSON(http.StatusCreated, inviteOut(*invites.InviteOf(a), env.Now())), nil
 	}
 }
 

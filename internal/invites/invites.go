@@ -561,7 +561,7 @@ func (s *Service) List(ctx context.Context, a orgs.Access, status string, p pagi
 // and restarts its lifetime; the email goes through the outbox and counts against the
 // org's email budget.
 func (s *Service) Resend(ctx context.Context, a orgs.Access) (Invite, error) {
-	target := Target(a)
+	target := InviteOf(a)
 	if target == nil {
 		return Invite{}, apperr.New(apperr.NotFound, "invite not found")
 	}
@@ -603,7 +603,7 @@ func (s *Service) Resend(ctx context.Context, a orgs.Access) (Invite, error) {
 
 // Revoke withdraws a pending invite; its link shows it revoked from then on.
 func (s *Service) Revoke(ctx context.Context, a orgs.Access) error {
-	target := Target(a)
+	target := InviteOf(a)
 	if target == nil {
 		return apperr.New(apperr.NotFound, "invite not found")
 	}

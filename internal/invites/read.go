@@ -8,9 +8,9 @@ type InviteRead struct {
 	ID string
 }
 
-// Target is the invite the route acts on, as the authorization step read it for its
+// InviteOf is the invite the route acts on, as the authorization step read it for its
 // InviteRead; nil when the route asked for none or the org has no such invite.
-func Target(a orgs.Access) *Invite {
+func InviteOf(a orgs.Access) *Invite {
 	_, inv, _ := orgs.ResultOf[InviteRead, *Invite](a)
 	return inv
 }
