@@ -27,9 +27,12 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/vendorportal/orgs/internal/account"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -264,8 +267,8 @@ func (e *Env) Mail() mail.Sender {
 
 // Directory returns the identity provider installed with UseDirectory (the Cognito user
 // pool: cognito.Install).
-func (e *Env) Directory() orgs.Directory {
-	return once(e, "directory", func() orgs.Directory {
+func (e *Env) Directory() account.Directory {
+	return once(e, "directory", func() account.Directory {
 		panic("app: no directory installed: a function that changes users in the pool needs a cognito-idp: action, for which its generated main calls cognito.Install")
 	})
 }
@@ -273,20 +276,20 @@ func (e *Env) Directory() orgs.Directory {
 // Profiles returns the account self-service without a mail sender or a directory: enough for
 // changes to the profile, which touch only the table, and for requesting an email change,
 // whose link leaves through the outbox.
-func (e *Env) Profiles() *orgs.SelfService {
-	return once(e, "profiles", func() *orgs.SelfService {
-		return &orgs.SelfService{Orgs: e.Orgs(), Members: e.Store(), AppURL: e.Config.AppURL}
+func (e *Env) Profiles() *account.Service {
+	return once(e, "profiles", func() *account.Service {
+		return &account.Service{Orgs: e.Orgs(), Members: e.Store(), AppURL: e.Config.AppURL}
 	})
 }
 
 // SelfService returns the account self-service: what requesting an email change needs (its
 // link leaves through the outbox).
-func (e *Env) SelfService() *orgs.SelfService { return e.Profiles() }
+func (e *Env) SelfService() *account.Service { return e.Profiles() }
 
 // SelfServiceSending returns the account self-service that sends mail: the outbox handlers'
 // (the email-change link).
-func (e *Env) SelfServiceSending() *orgs.SelfService {
-	return once(e, "self-sending", func() *orgs.SelfService {
+func (e *Env) SelfServiceSending() *account.Service {
+	return once(e, "self-sending", func() *account.Service {
 		s := *e.Profiles()
 		s.Mail = e.Mail()
 		return &s
@@ -295,8 +298,8 @@ func (e *Env) SelfServiceSending() *orgs.SelfService {
 
 // SelfServiceWithDirectory returns the account self-service that changes the directory: what
 // confirming an email change needs (the notice to the old address leaves through the outbox).
-func (e *Env) SelfServiceWithDirectory() *orgs.SelfService {
-	return once(e, "self-directory", func() *orgs.SelfService {
+func (e *Env) SelfServiceWithDirectory() *account.Service {
+	return once(e, "self-directory", func() *account.Service {
 		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
@@ -305,8 +308,8 @@ func (e *Env) SelfServiceWithDirectory() *orgs.SelfService {
 
 // AccountDeletion returns the account self-service that changes the directory but sends no
 // mail: what deleting an account needs.
-func (e *Env) AccountDeletion() *orgs.SelfService {
-	return once(e, "self-deletion", func() *orgs.SelfService {
+func (e *Env) AccountDeletion() *account.Service {
+	return once(e, "self-deletion", func() *account.Service {
 		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
@@ -314,25 +317,25 @@ func (e *Env) AccountDeletion() *orgs.SelfService {
 }
 
 // Members returns the member service.
-func (e *Env) Members() *orgs.MemberService {
-	return once(e, "members", func() *orgs.MemberService {
-		return &orgs.MemberService{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+func (e *Env) Members() *members.Service {
+	return once(e, "members", func() *members.Service {
+		return &members.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
 // Invites returns the invite service without a mail sender: what the routes need, whose
 // emails leave through the outbox.
-func (e *Env) Invites() *orgs.InviteService {
-	return once(e, "invites", func() *orgs.InviteService {
-		return &orgs.InviteService{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
+func (e *Env) Invites() *invites.Service {
+	return once(e, "invites", func() *invites.Service {
+		return &invites.Service{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
 			DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit}
 	})
 }
 
 // InvitesSending returns the invite service that sends the invite emails with Mail: the
 // outbox handler's (SendInviteEmail).
-func (e *Env) InvitesSending() *orgs.InviteService {
-	return once(e, "invites-sending", func() *orgs.InviteService {
+func (e *Env) InvitesSending() *invites.Service {
+	return once(e, "invites-sending", func() *invites.Service {
 		s := *e.Invites()
 		s.Mail = e.Mail()
 		return &s

@@ -4,8 +4,9 @@ import (
 	"context"
 	"maps"
 
+	"github.com/vendorportal/orgs/internal/account"
 	"github.com/vendorportal/orgs/internal/dynamo"
-	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/webhooks"
@@ -16,10 +17,10 @@ import (
 // here. They need the mail sender: the functions that run them install SES.
 func outboxHandlers(e *Env) outbox.Handlers {
 	h := outbox.Handlers{
-		outbox.KindEmail:         outbox.SendEmail(e.Mail()),
-		orgs.KindInviteEmail:     e.InvitesSending().SendInviteEmail,
-		orgs.KindEmailChangeLink: e.SelfServiceSending().SendEmailChangeLink,
-		webhooks.KindDelivery:    e.WebhookDispatcher().Enqueue,
+		outbox.KindEmail:            outbox.SendEmail(e.Mail()),
+		invites.KindEmail:           e.InvitesSending().SendInviteEmail,
+		account.KindEmailChangeLink: e.SelfServiceSending().SendEmailChangeLink,
+		webhooks.KindDelivery:       e.WebhookDispatcher().Enqueue,
 		// Provisioning's: sealed emails (credentials, domain codes) and import chunks, which
 		// create users in the directory (the functions that run them install Cognito).
 		// Built on first use: only then do they need the directory and the secret.

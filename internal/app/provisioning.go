@@ -3,28 +3,50 @@ package app
 import (
 	"net"
 
+	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/seal"
 )
 
 // ProvisioningSettings returns the provisioning service without a directory or the server's
-// secret: what the user property, domain and auto-join routes need.
+// secret: what the user property routes and the import need.
 func (e *Env) ProvisioningSettings() *provisioning.Service {
 	return once(e, "provisioning", func() *provisioning.Service {
 		return &provisioning.Service{
+			Store: e.Store(), Accounts: e.Orgs(),
+			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit, Now: e.Now, NewID: e.NewID,
+		}
+	})
+}
+
+// SealingProvisioning returns the provisioning service with the key derived from the sealing
+// key (KeySealing) that seals the emails it puts in the outbox (a password): what a member's
+// password reset needs.
+func (e *Env) SealingProvisioning() *provisioning.Service {
+	return once(e, "provisioning-sealed", func() *provisioning.Service {
+		s := *e.ProvisioningSettings()
+		s.Sealer = seal.Derive(e.Key(KeySealing), provisioning.SealPurpose)
+		return &s
+	})
+}
+
+// Domains returns the domain service without the server's secret: what the routes that add,
+// list, update and remove domains, suggest orgs and join one need.
+func (e *Env) Domains() *domains.Service {
+	return once(e, "domains", func() *domains.Service {
+		return &domains.Service{
 			Store: e.Store(), Accounts: e.Orgs(), Resolver: e.resolver(),
 			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit, Now: e.Now, NewID: e.NewID,
 		}
 	})
 }
 
-// DomainVerification returns the provisioning service with the keys derived from the
-// sealing key (KeySealing): it seals the emails it puts in the outbox (a code, a password) and MACs
-// the domain codes it keeps.
-func (e *Env) DomainVerification() *provisioning.Service {
-	return once(e, "provisioning-sealed", func() *provisioning.Service {
-		s := *e.ProvisioningSettings()
+// DomainVerification returns the domain service with the keys derived from the sealing key
+// (KeySealing): it seals the codes it puts in the outbox and MACs the codes it keeps.
+func (e *Env) DomainVerification() *domains.Service {
+	return once(e, "domains-sealed", func() *domains.Service {
+		s := *e.Domains()
 		s.Sealer = seal.Derive(e.Key(KeySealing), provisioning.SealPurpose)
 		s.CodeKey = seal.Derive(e.Key(KeySealing), "domain-code")
 		return &s
@@ -35,7 +57,7 @@ func (e *Env) DomainVerification() *provisioning.Service {
 // user pool installed with UseDirectory must also be a provisioning.Directory (cognito's is).
 func (e *Env) Provisioning() *provisioning.Service {
 	return once(e, "provisioning-directory", func() *provisioning.Service {
-		s := *e.DomainVerification()
+		s := *e.SealingProvisioning()
 		d, ok := e.Directory().(provisioning.Directory)
 		if !ok {
 			panic("app: the installed directory can't create users (it is no provisioning.Directory)")
@@ -46,10 +68,10 @@ func (e *Env) Provisioning() *provisioning.Service {
 }
 
 // UseResolver makes e look DNS TXT records up with r (tests: a fake zone).
-func (e *Env) UseResolver(r provisioning.TXTResolver) { preset(e, "resolver", r) }
+func (e *Env) UseResolver(r domains.TXTResolver) { preset(e, "resolver", r) }
 
-func (e *Env) resolver() provisioning.TXTResolver {
-	return once(e, "resolver", func() provisioning.TXTResolver { return net.DefaultResolver })
+func (e *Env) resolver() domains.TXTResolver {
+	return once(e, "resolver", func() domains.TXTResolver { return net.DefaultResolver })
 }
 
 // UseSpreadsheets makes e read and write XLSX with s (sheets.Install). Call it before

@@ -3,8 +3,8 @@ package app
 import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/vendorportal/orgs/internal/account"
 	"github.com/vendorportal/orgs/internal/mail"
-	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 // Installing parts into an Env: a function's main installs the SES and Cognito clients its
@@ -21,7 +21,7 @@ func (e *Env) UseMail(m mail.Sender) { preset(e, "mail", m) }
 
 // UseDirectory makes e use d as the identity provider: the Cognito user pool
 // (cognito.Install), or in tests a fake. Call it before anything asks for the directory.
-func (e *Env) UseDirectory(d orgs.Directory) { preset(e, "directory", d) }
+func (e *Env) UseDirectory(d account.Directory) { preset(e, "directory", d) }
 
 // preset stores v under key as if it had been built.
 func preset[T any](e *Env, key string, v T) {

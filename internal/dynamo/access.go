@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/tickets"
@@ -33,6 +34,8 @@ type readPlan struct {
 // programming error, never a request's.
 func planRead(orgID string, r orgs.Read) (readPlan, error) {
 	switch r := r.(type) {
+	case invites.InviteRead:
+		return inviteRead(orgID, r), nil
 	case tickets.TicketRead:
 		return ticketRead(orgID, r), nil
 	case webhooks.EndpointRead:
@@ -80,8 +83,8 @@ func decodeAs[I, V any](what string, av map[string]types.AttributeValue, to func
 // item's among its plan's keys.
 type readAt struct{ read, item int }
 
-// Access implements orgs.Store: the org, the caller's membership, the member and the invite
-// the route names, and the route's other reads (subj.Reads), in one BatchGetItem. That one
+// Access implements orgs.Store: the org, the caller's membership, the member the route
+// names, and the route's other reads (subj.Reads), in one BatchGetItem. That one
 // round trip is the authorization step's share of the budget of two per API call (the
 // operation has the other): whatever a route must look at before it writes comes here, each
 // kind through planRead, so that the operation follows at once.
@@ -91,9 +94,6 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID)), key(userPK(userID), skDeleted)}
 	if subj.UserID != "" && subj.UserID != userID {
 		ks = append(ks, key(orgPK(orgID), memberSK(subj.UserID)))
-	}
-	if subj.InviteID != "" {
-		ks = append(ks, key(orgPK(orgID), inviteSK(subj.InviteID)))
 	}
 	plans := make([]readPlan, len(subj.Reads))
 	reads := map[keys][]readAt{}
@@ -156,13 +156,6 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 				return orgs.Access{}, err
 			}
 			members[m.UserID] = m.member()
-		case strings.HasPrefix(k.SK, "INVITE#"):
-			var it inviteItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return orgs.Access{}, err
-			}
-			inv := it.invite()
-			a.Invite = &inv
 		}
 	}
 	if deleted {

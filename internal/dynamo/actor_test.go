@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -35,7 +36,7 @@ func TestOrgAdminWritesHoldOnlyWhileTheActorKeepsTheirRole(t *testing.T) {
 			// caller(2) demotes caller(1) after caller(1)'s authorization step.
 			bob := w.access(caller(2), v.ID, orgs.Subject{UserID: caller(1).ID})
 			user := roles.User
-			if _, err := w.members.Update(ctx, bob, orgs.MemberUpdate{Role: &user}); err != nil {
+			if _, err := w.members.Update(ctx, bob, members.Update{Role: &user}); err != nil {
 				t.Fatal(err)
 			}
 			before := w.org(v.ID)

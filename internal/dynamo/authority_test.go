@@ -10,6 +10,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/customroles"
+	"github.com/vendorportal/orgs/internal/invites"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -23,7 +25,7 @@ func TestAcceptFailsOnceTheInviteOutlivedItsAuthority(t *testing.T) {
 	ctx := context.Background()
 	demote := func(w *world, orgID string, by, who orgs.Caller, to roles.Role) {
 		a := w.access(by, orgID, orgs.Subject{UserID: who.ID})
-		if _, err := w.members.Update(ctx, a, orgs.MemberUpdate{Role: &to}); err != nil {
+		if _, err := w.members.Update(ctx, a, members.Update{Role: &to}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,7 +96,7 @@ func resendAll(t *testing.T, w *world, orgID string, by orgs.Caller) {
 		t.Fatal(err)
 	}
 	for _, inv := range page.Invites {
-		if _, err := w.invites.Resend(ctx, w.access(by, orgID, orgs.Subject{InviteID: inv.ID})); err != nil {
+		if _, err := w.invites.Resend(ctx, w.access(by, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); err != nil {
 			t.Fatal(err)
 		}
 	}

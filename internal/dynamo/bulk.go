@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/vendorportal/orgs/internal/apperr"
-	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/invites"
 )
 
 // The response of a bulk request that carried an Idempotency-Key:
@@ -20,7 +20,7 @@ import (
 //
 // A replay of the key reads it back in one GetItem.
 
-var _ orgs.BulkStore = (*Store)(nil)
+var _ invites.BulkStore = (*Store)(nil)
 
 func bulkSK(inviteID string) string { return "BULK#" + inviteID }
 
@@ -29,7 +29,7 @@ type bulkResponseItem struct {
 	Body []byte `dynamodbav:"body"`
 }
 
-// SaveBulkResponse implements orgs.BulkStore.
+// SaveBulkResponse implements invites.BulkStore.
 func (s *Store) SaveBulkResponse(ctx context.Context, orgID, inviteID string, body []byte) error {
 	it := bulkResponseItem{keys: keys{PK: orgPK(orgID), SK: bulkSK(inviteID), TTL: time.Now().Add(IdempotencyTTL + time.Hour).Unix()}, Body: body}
 	av, err := marshalMap(it)
@@ -42,7 +42,7 @@ func (s *Store) SaveBulkResponse(ctx context.Context, orgID, inviteID string, bo
 	return nil
 }
 
-// BulkResponse implements orgs.BulkStore: one consistent GetItem.
+// BulkResponse implements invites.BulkStore: one consistent GetItem.
 func (s *Store) BulkResponse(ctx context.Context, orgID, inviteID string) ([]byte, error) {
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.Table), Key: key(orgPK(orgID), bulkSK(inviteID)), ConsistentRead: aws.Bool(true),

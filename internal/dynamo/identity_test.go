@@ -8,6 +8,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 	outboxpkg "github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
@@ -50,10 +51,10 @@ func TestAVerifiedClaimNewerThanTheProfileCatchesUpEveryCopy(t *testing.T) {
 		t.Errorf("events %v, want one account.email_changed", got)
 	}
 	// The old address is free in the org; the new one is the member's.
-	if _, err := w.invites.Create(ctx, a, orgs.InviteInput{Email: "user1@example.com", Role: "user"}); err != nil {
+	if _, err := w.invites.Create(ctx, a, invites.Input{Email: "user1@example.com", Role: "user"}); err != nil {
 		t.Errorf("inviting the old address: %v", err)
 	}
-	if _, err := w.invites.Create(ctx, a, orgs.InviteInput{Email: "ada.new@example.com", Role: "user"}); !apperr.Is(err, apperr.Conflict) {
+	if _, err := w.invites.Create(ctx, a, invites.Input{Email: "ada.new@example.com", Role: "user"}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("inviting the member's new address: %v, want a conflict", err)
 	}
 }

@@ -13,13 +13,15 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/invites"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
-var _ orgs.InviteStore = (*Store)(nil)
-var _ orgs.MemberStore = (*Store)(nil)
+var _ invites.Store = (*Store)(nil)
+var _ members.Store = (*Store)(nil)
 
 const (
 	skInvite      = "INVITE#"
@@ -38,8 +40,8 @@ func inviteGuardSK(email string) string     { return skInviteGuard + email }
 func tokenPK(hash string) string            { return skToken + "#" + hash }
 func inviteBucketPK(orgID, b string) string { return orgPK(orgID) + "#INV#" + b }
 
-func bucketOf(s orgs.InviteStatus) string {
-	if s == orgs.InvitePending || s == orgs.InviteExpired {
+func bucketOf(s invites.Status) string {
+	if s == invites.Pending || s == invites.Expired {
 		return bucketLive
 	}
 	return string(s)
@@ -78,7 +80,7 @@ type inviteItem struct {
 	InviterRole        string `dynamodbav:"inviterRole,omitempty"`
 }
 
-func newInviteItem(i orgs.Invite) inviteItem {
+func newInviteItem(i invites.Invite) inviteItem {
 	it := inviteItem{
 		keys: keys{
 			PK: orgPK(i.OrgID), SK: inviteSK(i.ID),
@@ -91,18 +93,18 @@ func newInviteItem(i orgs.Invite) inviteItem {
 		DueAt: stamp(i.DueAt), AcceptedAt: i.AcceptedAt, AcceptedBy: i.AcceptedBy, RevokedAt: i.RevokedAt,
 		ByMembersCanInvite: i.ByMembersCanInvite, InviterRole: string(i.InviterRole),
 	}
-	if i.Status == orgs.InvitePending {
+	if i.Status == invites.Pending {
 		it.GSI3PK, it.GSI3SK = dueKeys(i.OrgID, i.ID, i.DueAt)
 	}
 	return it
 }
 
-func (it inviteItem) invite() orgs.Invite {
-	return orgs.Invite{
-		ID: it.ID, OrgID: it.OrgID, Email: it.Email, Role: roles.Role(it.Role), Status: orgs.InviteStatus(it.Status),
+func (it inviteItem) invite() invites.Invite {
+	return invites.Invite{
+		ID: it.ID, OrgID: it.OrgID, Email: it.Email, Role: roles.Role(it.Role), Status: invites.Status(it.Status),
 		InvitedBy: orgs.Person{ID: it.InvitedByID, Email: it.InvitedByEmail},
 		CreatedAt: it.CreatedAt.time(), ExpiresAt: it.ExpiresAt.time(), LastSentAt: it.LastSentAt.time(),
-		Delivery: orgs.Delivery(it.Delivery), DeliveryAttempts: it.DeliveryAttempts, DeliveryMessage: it.DeliveryMessage, TokenHash: it.TokenHash,
+		Delivery: invites.Delivery(it.Delivery), DeliveryAttempts: it.DeliveryAttempts, DeliveryMessage: it.DeliveryMessage, TokenHash: it.TokenHash,
 		DueAt: it.DueAt.time(), AcceptedAt: it.AcceptedAt, AcceptedBy: it.AcceptedBy, RevokedAt: it.RevokedAt,
 		ByMembersCanInvite: it.ByMembersCanInvite, InviterRole: roles.Role(it.InviterRole),
 	}
@@ -117,7 +119,7 @@ type inviteGuardItem struct {
 	ExpiresAt stamp  `dynamodbav:"expiresAt"`
 }
 
-func newInviteGuard(i orgs.Invite) inviteGuardItem {
+func newInviteGuard(i invites.Invite) inviteGuardItem {
 	return inviteGuardItem{
 		keys:     keys{PK: orgPK(i.OrgID), SK: inviteGuardSK(i.Email), TTL: i.ExpiresAt.Add(24 * time.Hour).Unix()},
 		InviteID: i.ID, ExpiresAt: stamp(i.ExpiresAt),
@@ -137,7 +139,7 @@ type tokenItem struct {
 	InviterRole        string `dynamodbav:"inviterRole,omitempty"`
 }
 
-func newTokenItem(t orgs.InviteToken) tokenItem {
+func newTokenItem(t invites.Token) tokenItem {
 	return tokenItem{
 		keys:  keys{PK: tokenPK(t.Hash), SK: skToken, TTL: t.ExpiresAt.Add(tokenRetention).Unix()},
 		OrgID: t.OrgID, InviteID: t.InviteID, Email: t.Email, Role: string(t.Role), ExpiresAt: stamp(t.ExpiresAt),
@@ -145,8 +147,8 @@ func newTokenItem(t orgs.InviteToken) tokenItem {
 	}
 }
 
-func (it tokenItem) token(hash string) orgs.InviteToken {
-	return orgs.InviteToken{Hash: hash, OrgID: it.OrgID, InviteID: it.InviteID, Email: it.Email, Role: roles.Role(it.Role), ExpiresAt: it.ExpiresAt.time(),
+func (it tokenItem) token(hash string) invites.Token {
+	return invites.Token{Hash: hash, OrgID: it.OrgID, InviteID: it.InviteID, Email: it.Email, Role: roles.Role(it.Role), ExpiresAt: it.ExpiresAt.time(),
 		InvitedBy: it.InvitedBy, ByMembersCanInvite: it.ByMembersCanInvite, InviterRole: roles.Role(it.InviterRole)}
 }
 
@@ -164,7 +166,7 @@ func roleIn(rs []roles.Role) expression.ConditionBuilder {
 
 // pendingAt holds while the invite is pending and unexpired at now.
 func pendingAt(now time.Time) expression.ConditionBuilder {
-	return attr("status").Equal(val(string(orgs.InvitePending))).And(attr("expiresAt").GreaterThan(val(sortTime(now))))
+	return attr("status").Equal(val(string(invites.Pending))).And(attr("expiresAt").GreaterThan(val(sortTime(now))))
 }
 
 // guardHeldBy holds while the invite guard is absent or held by invite id.
@@ -189,12 +191,12 @@ func (t *txn) actorAsRead(orgID string, a orgs.Acting, c orgChange) {
 	t.orgItem(orgID, c)
 }
 
-// CreateInvite implements orgs.InviteStore.
-func (s *Store) CreateInvite(ctx context.Context, w orgs.NewInvite) error {
+// CreateInvite implements invites.Store.
+func (s *Store) CreateInvite(ctx context.Context, w invites.NewInvite) error {
 	inv := w.Invite
 	t := s.txn()
 	t.putNew(newInviteItem(inv), fmt.Errorf("invite %s exists", inv.ID))
-	t.put(newInviteGuard(inv), absent().Or(attr("expiresAt").LessThanEqual(val(sortTime(inv.CreatedAt)))), orgs.ErrInvitePending)
+	t.put(newInviteGuard(inv), absent().Or(attr("expiresAt").LessThanEqual(val(sortTime(inv.CreatedAt)))), invites.ErrPending)
 	t.check(key(orgPK(inv.OrgID), emailGuardSK(inv.Email)), absent(), orgs.ErrAlreadyMember)
 	org := orgChange{shared: true, membersCanInvite: w.ByMembersCanInvite, roles: w.Roles}
 	org.invite(inv.Role, +1)
@@ -208,26 +210,26 @@ func (s *Store) CreateInvite(ctx context.Context, w orgs.NewInvite) error {
 	return t.run(ctx, s.Client)
 }
 
-// Invites implements orgs.InviteStore: one Query of GSI1. Pending invites come soonest to
+// Invites implements invites.Store: one Query of GSI1. Pending invites come soonest to
 // expire first; the others most recent first.
-func (s *Store) Invites(ctx context.Context, orgID string, status orgs.InviteStatus, now time.Time, p paging.Request) (orgs.InvitePage, error) {
+func (s *Store) Invites(ctx context.Context, orgID string, status invites.Status, now time.Time, p paging.Request) (invites.Page, error) {
 	// Every live invite whose expiresAt is now or earlier sorts below bound.
 	bound := sortTime(now) + "$"
 	kc := expression.Key(attrGSI1P).Equal(expression.Value(inviteBucketPK(orgID, bucketOf(status))))
 	forward := false
 	switch status {
-	case orgs.InvitePending:
+	case invites.Pending:
 		kc, forward = kc.And(expression.Key(attrGSI1S).GreaterThan(expression.Value(bound))), true
-	case orgs.InviteExpired:
+	case invites.Expired:
 		kc = kc.And(expression.Key(attrGSI1S).LessThan(expression.Value(bound)))
 	}
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return orgs.InvitePage{}, err
+		return invites.Page{}, err
 	}
 	start, err := decodeKey(p.After)
 	if err != nil {
-		return orgs.InvitePage{}, err
+		return invites.Page{}, err
 	}
 	if sk, ok := start[attrGSI1S].(*types.AttributeValueMemberS); ok && forward && sk.Value <= bound {
 		// Everything up to the position expired since the last page: start at the bound.
@@ -240,13 +242,13 @@ func (s *Store) Invites(ctx context.Context, orgID string, status orgs.InviteSta
 		Limit: aws.Int32(int32(p.Limit)), ScanIndexForward: aws.Bool(forward),
 	})
 	if err != nil {
-		return orgs.InvitePage{}, fmt.Errorf("query invites: %w", err)
+		return invites.Page{}, fmt.Errorf("query invites: %w", err)
 	}
-	page := orgs.InvitePage{Invites: make([]orgs.Invite, 0, len(out.Items))}
+	page := invites.Page{Invites: make([]invites.Invite, 0, len(out.Items))}
 	for _, av := range out.Items {
 		var it inviteItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return orgs.InvitePage{}, err
+			return invites.Page{}, err
 		}
 		page.Invites = append(page.Invites, it.invite())
 	}
@@ -255,7 +257,7 @@ func (s *Store) Invites(ctx context.Context, orgID string, status orgs.InviteSta
 }
 
 // setDue sets a pending invite's due time and its GSI3 keys.
-func setDue(u expression.UpdateBuilder, inv orgs.Invite, due time.Time) expression.UpdateBuilder {
+func setDue(u expression.UpdateBuilder, inv invites.Invite, due time.Time) expression.UpdateBuilder {
 	pk, sk := dueKeys(inv.OrgID, inv.ID, due)
 	return u.Set(attr("dueAt"), val(stamp(due))).Set(attr(attrGSI3P), val(pk)).Set(attr(attrGSI3S), val(sk))
 }
@@ -265,8 +267,8 @@ func settle(u expression.UpdateBuilder) expression.UpdateBuilder {
 	return u.Remove(attr("dueAt")).Remove(attr(attrGSI3P)).Remove(attr(attrGSI3S))
 }
 
-// ResendInvite implements orgs.InviteStore.
-func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
+// ResendInvite implements invites.Store.
+func (s *Store) ResendInvite(ctx context.Context, w invites.Resend) error {
 	b, a := w.Before, w.After
 	t := s.txn()
 	upd := expression.Set(attr("tokenHash"), val(a.TokenHash)).
@@ -276,7 +278,7 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 		Set(attr("deliveryAttempts"), val(a.DeliveryAttempts)).
 		Set(attr("deliveryMessage"), val(a.DeliveryMessage)).
 		Set(attr(attrGSI1S), val(inviteListSK(a.ExpiresAt, a.ID))).
-		// The resender's authority replaces the first inviter's (orgs.InviteService.Resend).
+		// The resender's authority replaces the first inviter's (invites.Service.Resend).
 		Set(attr("invitedById"), val(a.InvitedBy.ID)).
 		Set(attr("invitedByEmail"), val(a.InvitedBy.Email)).
 		Set(attr("inviterRole"), val(string(a.InviterRole)))
@@ -286,12 +288,12 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 		upd = upd.Remove(attr("byMembersCanInvite"))
 	}
 	t.update(key(orgPK(b.OrgID), inviteSK(b.ID)), setDue(upd, a, a.DueAt),
-		pendingAt(a.LastSentAt).And(attr("tokenHash").Equal(val(b.TokenHash))), orgs.ErrInviteGone)
+		pendingAt(a.LastSentAt).And(attr("tokenHash").Equal(val(b.TokenHash))), invites.ErrGone)
 	if b.TokenHash != "" {
 		// The old link stops working at once.
 		t.delete(key(tokenPK(b.TokenHash), skToken), expression.ConditionBuilder{}, nil)
 	}
-	t.put(newInviteGuard(a), guardHeldBy(a.ID), orgs.ErrInviteChanged)
+	t.put(newInviteGuard(a), guardHeldBy(a.ID), invites.ErrChanged)
 	t.memberStill(b.OrgID, w.Actor)
 	t.orgItem(b.OrgID, orgChange{roles: w.Roles})
 	if w.Budget != nil {
@@ -302,15 +304,15 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 	return t.run(ctx, s.Client)
 }
 
-// RevokeInvite implements orgs.InviteStore.
-func (s *Store) RevokeInvite(ctx context.Context, w orgs.InviteRevocation) error {
+// RevokeInvite implements invites.Store.
+func (s *Store) RevokeInvite(ctx context.Context, w invites.Revocation) error {
 	inv := w.Invite
 	t := s.txn()
-	upd := expression.Set(attr("status"), val(string(orgs.InviteRevoked))).
+	upd := expression.Set(attr("status"), val(string(invites.Revoked))).
 		Set(attr("revokedAt"), val(w.RevokedAt)).
-		Set(attr(attrGSI1P), val(inviteBucketPK(inv.OrgID, string(orgs.InviteRevoked))))
-	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(upd), pendingAt(w.RevokedAt), orgs.ErrInviteGone)
-	t.delete(key(orgPK(inv.OrgID), inviteGuardSK(inv.Email)), guardHeldBy(inv.ID), orgs.ErrInviteChanged)
+		Set(attr(attrGSI1P), val(inviteBucketPK(inv.OrgID, string(invites.Revoked))))
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(upd), pendingAt(w.RevokedAt), invites.ErrGone)
+	t.delete(key(orgPK(inv.OrgID), inviteGuardSK(inv.Email)), guardHeldBy(inv.ID), invites.ErrChanged)
 	t.memberStill(inv.OrgID, w.Actor)
 	org := orgChange{roles: w.Roles}
 	org.invite(inv.Role, -1)
@@ -319,85 +321,85 @@ func (s *Store) RevokeInvite(ctx context.Context, w orgs.InviteRevocation) error
 	return t.run(ctx, s.Client)
 }
 
-// SetDelivery implements orgs.InviteStore.
-func (s *Store) SetDelivery(ctx context.Context, d orgs.DeliveryUpdate) error {
+// SetDelivery implements invites.Store.
+func (s *Store) SetDelivery(ctx context.Context, d invites.DeliveryUpdate) error {
 	inv := d.Invite
 	t := s.txn()
 	upd := expression.Set(attr("deliveryStatus"), val(string(d.Delivery))).
 		Set(attr("deliveryAttempts"), val(d.Attempts)).
 		Set(attr("lastSentAt"), val(stamp(d.LastSentAt)))
-	cond := attr("status").Equal(val(string(orgs.InvitePending))).And(attr("tokenHash").Equal(val(inv.TokenHash)))
-	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), upd, cond, orgs.ErrInviteChanged)
+	cond := attr("status").Equal(val(string(invites.Pending))).And(attr("tokenHash").Equal(val(inv.TokenHash)))
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), upd, cond, invites.ErrChanged)
 	if d.Event != nil {
 		t.event(*d.Event)
 	}
 	return t.run(ctx, s.Client)
 }
 
-// InviteToken implements orgs.InviteStore: one consistent GetItem.
-func (s *Store) InviteToken(ctx context.Context, hash string) (orgs.InviteToken, error) {
+// InviteToken implements invites.Store: one consistent GetItem.
+func (s *Store) InviteToken(ctx context.Context, hash string) (invites.Token, error) {
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.Table), Key: key(tokenPK(hash), skToken), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return orgs.InviteToken{}, fmt.Errorf("get invite token: %w", err)
+		return invites.Token{}, fmt.Errorf("get invite token: %w", err)
 	}
 	if out.Item == nil {
-		return orgs.InviteToken{}, apperr.New(apperr.NotFound, "invitation not found")
+		return invites.Token{}, apperr.New(apperr.NotFound, "invitation not found")
 	}
 	var it tokenItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return orgs.InviteToken{}, err
+		return invites.Token{}, err
 	}
 	return it.token(hash), nil
 }
 
-// InviteWithOrg implements orgs.InviteStore: one BatchGetItem.
-func (s *Store) InviteWithOrg(ctx context.Context, orgID, inviteID string) (orgs.Invite, orgs.Org, error) {
+// InviteWithOrg implements invites.Store: one BatchGetItem.
+func (s *Store) InviteWithOrg(ctx context.Context, orgID, inviteID string) (invites.Invite, orgs.Org, error) {
 	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), inviteSK(inviteID))})
 	if err != nil {
-		return orgs.Invite{}, orgs.Org{}, err
+		return invites.Invite{}, orgs.Org{}, err
 	}
 	var org orgItem
 	var inv inviteItem
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
-			return orgs.Invite{}, orgs.Org{}, err
+			return invites.Invite{}, orgs.Org{}, err
 		}
 		target := any(&inv)
 		if k.SK == skMeta {
 			target = &org
 		}
 		if err := attributevalue.UnmarshalMap(av, target); err != nil {
-			return orgs.Invite{}, orgs.Org{}, err
+			return invites.Invite{}, orgs.Org{}, err
 		}
 	}
 	if org.ID == "" || inv.ID == "" {
-		return orgs.Invite{}, orgs.Org{}, apperr.New(apperr.NotFound, "invitation not found")
+		return invites.Invite{}, orgs.Org{}, apperr.New(apperr.NotFound, "invitation not found")
 	}
 	return inv.invite(), org.org(), nil
 }
 
-// AcceptContext implements orgs.InviteStore: one BatchGetItem of the token, the profile and
+// AcceptContext implements invites.Store: one BatchGetItem of the token, the profile and
 // the org (a second read of the org for a token of the older form, which names none).
-func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (orgs.InviteToken, *orgs.Profile, orgs.Org, error) {
+func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (invites.Token, *orgs.Profile, orgs.Org, error) {
 	ks := []map[string]types.AttributeValue{key(tokenPK(hash), skToken), key(userPK(userID), skProfile), key(userPK(userID), skDeleted)}
 	if orgID != "" {
 		ks = append(ks, key(orgPK(orgID), skMeta))
 	}
 	items, err := s.batchGet(ctx, ks)
 	if err != nil {
-		return orgs.InviteToken{}, nil, orgs.Org{}, err
+		return invites.Token{}, nil, orgs.Org{}, err
 	}
-	var tok *orgs.InviteToken
+	var tok *invites.Token
 	var profile *orgs.Profile
 	var org orgs.Org
 	deleted := false
 	for _, av := range items {
 		var k keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
-			return orgs.InviteToken{}, nil, orgs.Org{}, err
+			return invites.Token{}, nil, orgs.Org{}, err
 		}
 		switch k.SK {
 		case skDeleted:
@@ -405,20 +407,20 @@ func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (
 		case skProfile:
 			var it profileItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return orgs.InviteToken{}, nil, orgs.Org{}, err
+				return invites.Token{}, nil, orgs.Org{}, err
 			}
 			p := it.profile()
 			profile = &p
 		case skMeta:
 			var it orgItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return orgs.InviteToken{}, nil, orgs.Org{}, err
+				return invites.Token{}, nil, orgs.Org{}, err
 			}
 			org = it.org()
 		default:
 			var it tokenItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return orgs.InviteToken{}, nil, orgs.Org{}, err
+				return invites.Token{}, nil, orgs.Org{}, err
 			}
 			t := it.token(hash)
 			tok = &t
@@ -426,15 +428,15 @@ func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (
 	}
 	if profile == nil && deleted {
 		// The user's token outlives the account: it must not bring the account back.
-		return orgs.InviteToken{}, nil, orgs.Org{}, orgs.ErrAccountDeleted
+		return invites.Token{}, nil, orgs.Org{}, orgs.ErrAccountDeleted
 	}
 	if tok == nil {
-		return orgs.InviteToken{}, nil, orgs.Org{}, apperr.New(apperr.NotFound, "invitation not found")
+		return invites.Token{}, nil, orgs.Org{}, apperr.New(apperr.NotFound, "invitation not found")
 	}
 	if org.ID != tok.OrgID {
 		list, err := s.Orgs(ctx, []string{tok.OrgID})
 		if err != nil {
-			return orgs.InviteToken{}, nil, orgs.Org{}, err
+			return invites.Token{}, nil, orgs.Org{}, err
 		}
 		org = orgs.Org{}
 		if len(list) == 1 {
@@ -444,28 +446,28 @@ func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (
 	return *tok, profile, org, nil
 }
 
-// AcceptInvite implements orgs.InviteStore.
-func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
+// AcceptInvite implements invites.Store.
+func (s *Store) AcceptInvite(ctx context.Context, w invites.Acceptance) error {
 	tok, m := w.Token, w.Member
 	t := s.txn()
-	upd := expression.Set(attr("status"), val(string(orgs.InviteAccepted))).
+	upd := expression.Set(attr("status"), val(string(invites.Accepted))).
 		Set(attr("acceptedAt"), val(w.Now)).
 		Set(attr("acceptedBy"), val(m.UserID)).
-		Set(attr(attrGSI1P), val(inviteBucketPK(tok.OrgID, string(orgs.InviteAccepted))))
+		Set(attr(attrGSI1P), val(inviteBucketPK(tok.OrgID, string(invites.Accepted))))
 	t.update(key(orgPK(tok.OrgID), inviteSK(tok.InviteID)), settle(upd),
-		pendingAt(w.Now).And(attr("tokenHash").Equal(val(tok.Hash))), orgs.ErrInviteGone)
-	t.delete(key(orgPK(tok.OrgID), inviteGuardSK(tok.Email)), guardHeldBy(tok.InviteID), orgs.ErrInviteGone)
+		pendingAt(w.Now).And(attr("tokenHash").Equal(val(tok.Hash))), invites.ErrGone)
+	t.delete(key(orgPK(tok.OrgID), inviteGuardSK(tok.Email)), guardHeldBy(tok.InviteID), invites.ErrGone)
 	// The invite's hold on its role passes to the member. A custom role can't have been
 	// deleted meanwhile: the pending invite counted as a holder. Made under membersCanInvite,
 	// the setting must still be on.
-	org := orgChange{shared: true, gone: orgs.ErrInviteGone, membersCanInvite: tok.ByMembersCanInvite, closed: orgs.ErrInviteAuthorityGone, roles: w.Roles}
+	org := orgChange{shared: true, gone: invites.ErrGone, membersCanInvite: tok.ByMembersCanInvite, closed: invites.ErrAuthorityGone, roles: w.Roles}
 	org.invite(m.Role, -1)
 	org.give(m, +1)
 	t.orgItem(tok.OrgID, org)
 	// The invite's authority: its inviter still an active member (a suspended one has no
 	// authority left to lend) in a role that, as the org defines it now, may grant its role.
 	if tok.InvitedBy != "" {
-		t.check(key(orgPK(tok.OrgID), memberSK(tok.InvitedBy)), roleIn(w.InviterRoles).And(statusIs(orgs.StatusActive)), orgs.ErrInviteAuthorityGone)
+		t.check(key(orgPK(tok.OrgID), memberSK(tok.InvitedBy)), roleIn(w.InviterRoles).And(statusIs(orgs.StatusActive)), invites.ErrAuthorityGone)
 	}
 	// After the invite's own conditions, whose errors tell more.
 	t.membership(m, orgs.Shared, w.Account, orgs.ErrAccountDeleted, orgs.ErrAlreadyMember)
@@ -473,8 +475,8 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	return t.run(ctx, s.Client)
 }
 
-// DueInvites implements orgs.InviteStore: a Query of one day shard of GSI3, up to now.
-func (s *Store) DueInvites(ctx context.Context, day, now time.Time) ([]orgs.Invite, error) {
+// DueInvites implements invites.Store: a Query of one day shard of GSI3, up to now.
+func (s *Store) DueInvites(ctx context.Context, day, now time.Time) ([]invites.Invite, error) {
 	pk, _ := dueKeys("", "", day)
 	return queryDue(ctx, s, pk, now, "invites", inviteItem.invite)
 }
@@ -510,33 +512,41 @@ func queryDue[I, T any](ctx context.Context, s *Store, pk string, now time.Time,
 	return due, nil
 }
 
-// ExpireInvite implements orgs.InviteStore.
-func (s *Store) ExpireInvite(ctx context.Context, inv orgs.Invite, now time.Time, ev audit.Event) error {
+// ExpireInvite implements invites.Store.
+func (s *Store) ExpireInvite(ctx context.Context, inv invites.Invite, now time.Time, ev audit.Event) error {
 	t := s.txn()
-	cond := attr("status").Equal(val(string(orgs.InvitePending))).
+	cond := attr("status").Equal(val(string(invites.Pending))).
 		And(attr("dueAt").Equal(val(stamp(inv.DueAt)))).
 		And(attr("expiresAt").LessThanEqual(val(sortTime(now))))
-	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(expression.Set(attr("status"), val(string(orgs.InviteExpired)))), cond, orgs.ErrInviteChanged)
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), settle(expression.Set(attr("status"), val(string(invites.Expired)))), cond, invites.ErrChanged)
 	// The expired invite no longer holds its role. (An org being purged may be gone first:
 	// the invite goes with it.)
-	t.update(key(orgPK(inv.OrgID), skMeta), expression.Add(attr(invitedPrefix+string(inv.Role)), val(-1)), exists(), orgs.ErrInviteChanged)
+	t.update(key(orgPK(inv.OrgID), skMeta), expression.Add(attr(invitedPrefix+string(inv.Role)), val(-1)), exists(), invites.ErrChanged)
 	t.event(ev)
 	return t.run(ctx, s.Client)
 }
 
-// SetInviteToken implements orgs.InviteStore.
-func (s *Store) SetInviteToken(ctx context.Context, inv orgs.Invite, tok orgs.InviteToken, messageID string) error {
+// SetInviteToken implements invites.Store.
+func (s *Store) SetInviteToken(ctx context.Context, inv invites.Invite, tok invites.Token, messageID string) error {
 	t := s.txn()
-	cond := attr("status").Equal(val(string(orgs.InvitePending))).
+	cond := attr("status").Equal(val(string(invites.Pending))).
 		And(attr("tokenHash").Equal(val(inv.TokenHash))).
 		And(attr("deliveryMessage").Equal(val(messageID)))
-	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), expression.Set(attr("tokenHash"), val(tok.Hash)), cond, orgs.ErrInviteChanged)
+	t.update(key(orgPK(inv.OrgID), inviteSK(inv.ID)), expression.Set(attr("tokenHash"), val(tok.Hash)), cond, invites.ErrChanged)
 	// Its org still live too: an org deleted since the handler read it (a retry of a failed
 	// email comes late) takes its invites' emails with it.
-	t.check(key(orgPK(inv.OrgID), skMeta), orgLive(), orgs.ErrInviteChanged)
+	t.check(key(orgPK(inv.OrgID), skMeta), orgLive(), invites.ErrChanged)
 	if inv.TokenHash != "" {
 		t.delete(key(tokenPK(inv.TokenHash), skToken), expression.ConditionBuilder{}, nil)
 	}
 	t.putNew(newTokenItem(tok), fmt.Errorf("token of invite %s exists", inv.ID))
 	return t.run(ctx, s.Client)
+}
+
+// inviteRead reads the invite a route acts on with the authorization step (planRead): a
+// *invites.Invite, nil when the org has none of that id.
+func inviteRead(orgID string, r invites.InviteRead) readPlan {
+	return readPlan{keys: []keys{idKey(orgPK(orgID), inviteSK, r.ID)}, decode: func(items []map[string]types.AttributeValue) (any, error) {
+		return decodeAs("invite", items[0], inviteItem.invite)
+	}}
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/invites"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	outboxpkg "github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
@@ -37,9 +39,9 @@ func hashOf(token string) string {
 }
 
 // listInvites returns every invite of the org with the given status, as of the clock.
-func (w *world) listInvites(orgID string, admin orgs.Caller, status string) []orgs.Invite {
+func (w *world) listInvites(orgID string, admin orgs.Caller, status string) []invites.Invite {
 	w.t.Helper()
-	var all []orgs.Invite
+	var all []invites.Invite
 	p := paging.Request{Limit: 2}
 	for {
 		page, err := w.invites.List(context.Background(), w.access(admin, orgID, orgs.Subject{}), status, p)
@@ -54,7 +56,7 @@ func (w *world) listInvites(orgID string, admin orgs.Caller, status string) []or
 	}
 }
 
-func emails(invs []orgs.Invite) []string {
+func emails(invs []invites.Invite) []string {
 	out := make([]string, len(invs))
 	for i, inv := range invs {
 		out[i] = inv.Email
@@ -67,11 +69,11 @@ func TestInviteWritesInviteGuardTokenHashAndEventAndMailsTheLink(t *testing.T) {
 	ada := person("ada")
 	orgID := w.newOrg(ada)
 	inv, token := w.invite(orgID, ada, "  Bob@Example.COM ", roles.User)
-	if inv.Email != "bob@example.com" || inv.Status != orgs.InvitePending || inv.Role != roles.User ||
-		!inv.ExpiresAt.Equal(w.clock.Now().Add(7*24*time.Hour)) || inv.InvitedBy.Email != "ada@example.com" || inv.Delivery != orgs.DeliveryPending {
+	if inv.Email != "bob@example.com" || inv.Status != invites.Pending || inv.Role != roles.User ||
+		!inv.ExpiresAt.Equal(w.clock.Now().Add(7*24*time.Hour)) || inv.InvitedBy.Email != "ada@example.com" || inv.Delivery != invites.DeliveryPending {
 		t.Errorf("invite = %+v", inv)
 	}
-	if stored := w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}).Invite; stored.Delivery != orgs.DeliverySent || stored.DeliveryAttempts != 1 {
+	if stored := invites.InviteOf(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliverySent || stored.DeliveryAttempts != 1 {
 		t.Errorf("after the stream processor: delivery %s after %d attempts, want sent after 1", stored.Delivery, stored.DeliveryAttempts)
 	}
 	if len(token) < 22 { // 128 bits in base64url
@@ -122,17 +124,17 @@ func TestSecondInviteToAPendingEmailOrToAMemberConflicts(t *testing.T) {
 	w.invite(orgID, ada, "carl@example.com", roles.User)
 	a := w.access(ada, orgID, orgs.Subject{})
 	ctx := context.Background()
-	if _, err := w.invites.Create(ctx, a, orgs.InviteInput{Email: "CARL@example.com", Role: "admin"}); !errors.Is(err, orgs.ErrInvitePending) {
+	if _, err := w.invites.Create(ctx, a, invites.Input{Email: "CARL@example.com", Role: "admin"}); !errors.Is(err, invites.ErrPending) {
 		t.Errorf("second invite: %v", err)
 	}
 	w.join(orgID, ada, bob, roles.User)
-	if _, err := w.invites.Create(ctx, a, orgs.InviteInput{Email: bob.Email, Role: "user"}); !errors.Is(err, orgs.ErrAlreadyMember) {
+	if _, err := w.invites.Create(ctx, a, invites.Input{Email: bob.Email, Role: "user"}); !errors.Is(err, orgs.ErrAlreadyMember) {
 		t.Errorf("invite of a member: %v", err)
 	}
-	if _, err := w.invites.Create(ctx, a, orgs.InviteInput{Email: ada.Email, Role: "user"}); !errors.Is(err, orgs.ErrAlreadyMember) {
+	if _, err := w.invites.Create(ctx, a, invites.Input{Email: ada.Email, Role: "user"}); !errors.Is(err, orgs.ErrAlreadyMember) {
 		t.Errorf("invite of oneself: %v", err)
 	}
-	for _, in := range []orgs.InviteInput{{Email: "not an address", Role: "user"}, {Email: "x@example.com", Role: "owner"}, {Email: "", Role: "user"}} {
+	for _, in := range []invites.Input{{Email: "not an address", Role: "user"}, {Email: "x@example.com", Role: "owner"}, {Email: "", Role: "user"}} {
 		if _, err := w.invites.Create(ctx, a, in); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("%+v: %v", in, err)
 		}
@@ -145,7 +147,7 @@ func TestConcurrentInvitesToOneEmailCreateOne(t *testing.T) {
 	orgID := w.newOrg(ada)
 	a := w.access(ada, orgID, orgs.Subject{})
 	errs := race(4, func(int) error {
-		_, err := w.invites.Create(context.Background(), a, orgs.InviteInput{Email: "dup@example.com", Role: "user"})
+		_, err := w.invites.Create(context.Background(), a, invites.Input{Email: "dup@example.com", Role: "user"})
 		return err
 	})
 	if ok, kinds := tally(errs); ok != 1 || kinds[apperr.Conflict] != 3 {
@@ -167,7 +169,7 @@ func TestInviteExpiresExactlyAtExpiresAt(t *testing.T) {
 	ctx := context.Background()
 
 	w.clock.Set(inv.ExpiresAt.Add(-time.Nanosecond))
-	if p, err := w.invites.Preview(ctx, token); err != nil || p.Status != orgs.InvitePending {
+	if p, err := w.invites.Preview(ctx, token); err != nil || p.Status != invites.Pending {
 		t.Errorf("just before: %+v %v", p, err)
 	}
 	if got := w.listInvites(orgID, ada, "pending"); len(got) != 1 {
@@ -178,22 +180,22 @@ func TestInviteExpiresExactlyAtExpiresAt(t *testing.T) {
 	}
 
 	w.clock.Set(inv.ExpiresAt)
-	if p, err := w.invites.Preview(ctx, token); err != nil || p.Status != orgs.InviteExpired {
+	if p, err := w.invites.Preview(ctx, token); err != nil || p.Status != invites.Expired {
 		t.Errorf("at expiresAt: %+v %v", p, err)
 	}
 	if got := w.listInvites(orgID, ada, "pending"); len(got) != 0 {
 		t.Errorf("at expiresAt: pending %v", got)
 	}
-	if got := w.listInvites(orgID, ada, "expired"); len(got) != 1 || got[0].StatusAt(w.clock.Now()) != orgs.InviteExpired {
+	if got := w.listInvites(orgID, ada, "expired"); len(got) != 1 || got[0].StatusAt(w.clock.Now()) != invites.Expired {
 		t.Errorf("at expiresAt: expired %v", got)
 	}
 	if _, err := w.invites.Accept(ctx, bob, token); !apperr.Is(err, apperr.Gone) {
 		t.Errorf("accept at expiresAt: %v", err)
 	}
-	if _, err := w.invites.Resend(ctx, w.access(ada, orgID, orgs.Subject{InviteID: inv.ID})); !apperr.Is(err, apperr.Gone) {
+	if _, err := w.invites.Resend(ctx, w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); !apperr.Is(err, apperr.Gone) {
 		t.Errorf("resend at expiresAt: %v", err)
 	}
-	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{InviteID: inv.ID})); !apperr.Is(err, apperr.Gone) {
+	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); !apperr.Is(err, apperr.Gone) {
 		t.Errorf("revoke at expiresAt: %v", err)
 	}
 	// An expired invite, marked or not, does not block a new one.
@@ -205,12 +207,12 @@ func TestInviteExpiresExactlyAtExpiresAt(t *testing.T) {
 		t.Error("bob did not join by the new invite")
 	}
 	// The store's own condition holds at the instant too, whatever the service checked.
-	tok := orgs.InviteToken{Hash: hashOf(token), OrgID: orgID, InviteID: inv.ID, Email: bob.Email, Role: roles.User, ExpiresAt: inv.ExpiresAt}
+	tok := invites.Token{Hash: hashOf(token), OrgID: orgID, InviteID: inv.ID, Email: bob.Email, Role: roles.User, ExpiresAt: inv.ExpiresAt}
 	ev := audit.Event{OrgID: orgID, Category: audit.Organization, Action: "invite.accepted"}
 	ev.Stamp(ctx, app.NewULID(), inv.ExpiresAt)
-	err := dynamo.New(w.client, w.table).AcceptInvite(ctx, orgs.Acceptance{Token: tok, Event: ev, Now: inv.ExpiresAt,
+	err := dynamo.New(w.client, w.table).AcceptInvite(ctx, invites.Acceptance{Token: tok, Event: ev, Now: inv.ExpiresAt,
 		Member: orgs.Member{OrgID: orgID, UserID: "user-x", Email: bob.Email, Role: roles.User}})
-	if !errors.Is(err, orgs.ErrInviteGone) {
+	if !errors.Is(err, invites.ErrGone) {
 		t.Errorf("store accepts at expiresAt: %v", err)
 	}
 }
@@ -222,7 +224,7 @@ func TestResendRestartsTheSevenDaysAndKillsTheOldLink(t *testing.T) {
 	inv, oldToken := w.invite(orgID, ada, bob.Email, roles.User)
 	w.clock.Advance(6 * 24 * time.Hour)
 	ctx := context.Background()
-	again, err := w.invites.Resend(ctx, w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}))
+	again, err := w.invites.Resend(ctx, w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +248,7 @@ func TestResendRestartsTheSevenDaysAndKillsTheOldLink(t *testing.T) {
 	if acts := w.actions(orgID, "invite."); !slices.Equal(acts, []string{"invite.created", "invite.resent", "invite.accepted"}) {
 		t.Errorf("events %v", acts)
 	}
-	if _, err := w.invites.Resend(ctx, w.access(ada, orgID, orgs.Subject{InviteID: inv.ID})); !apperr.Is(err, apperr.Gone) {
+	if _, err := w.invites.Resend(ctx, w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); !apperr.Is(err, apperr.Gone) {
 		t.Errorf("resend of an accepted invite: %v", err)
 	}
 }
@@ -257,26 +259,26 @@ func TestRevokedInviteShowsRevokedCannotBeAcceptedAndFreesTheEmail(t *testing.T)
 	orgID := w.newOrg(ada)
 	inv, token := w.invite(orgID, ada, bob.Email, roles.User)
 	ctx := context.Background()
-	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{InviteID: inv.ID})); err != nil {
+	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := w.invites.Preview(ctx, token); err != nil || p.Status != orgs.InviteRevoked {
+	if p, err := w.invites.Preview(ctx, token); err != nil || p.Status != invites.Revoked {
 		t.Errorf("preview %+v %v", p, err)
 	}
 	if _, err := w.invites.Accept(ctx, bob, token); !apperr.Is(err, apperr.Gone) {
 		t.Errorf("accept: %v", err)
 	}
-	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{InviteID: inv.ID})); !apperr.Is(err, apperr.Gone) {
+	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); !apperr.Is(err, apperr.Gone) {
 		t.Errorf("second revoke: %v", err)
 	}
-	if got := w.listInvites(orgID, ada, "revoked"); len(got) != 1 || got[0].Status != orgs.InviteRevoked {
+	if got := w.listInvites(orgID, ada, "revoked"); len(got) != 1 || got[0].Status != invites.Revoked {
 		t.Errorf("revoked list %v", got)
 	}
 	if got := w.listInvites(orgID, ada, "pending"); len(got) != 0 {
 		t.Errorf("pending list %v", got)
 	}
 	w.invite(orgID, ada, bob.Email, roles.User) // the address is free again
-	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{InviteID: "nope"})); !apperr.Is(err, apperr.NotFound) {
+	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: "nope"}}})); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("unknown invite: %v", err)
 	}
 }
@@ -347,7 +349,7 @@ func TestAcceptByANewUserCreatesTheAccountInTheSameWrite(t *testing.T) {
 	if e := evs[len(evs)-1]; e.Action != "invite.accepted" || e.Summary != "bob@example.com accepted the invitation and joined as billing_admin" || e.Actor.Email != bob.Email {
 		t.Errorf("event %+v", e)
 	}
-	if p, _ := w.invites.Preview(context.Background(), token); p.Status != orgs.InviteAccepted {
+	if p, _ := w.invites.Preview(context.Background(), token); p.Status != invites.Accepted {
 		t.Errorf("preview after: %+v", p)
 	}
 }
@@ -403,8 +405,8 @@ func TestPersonalAccountTakesNoInvites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.invites.Create(context.Background(), w.access(ada, me.Profile.PersonalOrgID, orgs.Subject{}), orgs.InviteInput{Email: "bob@example.com", Role: "user"})
-	if !errors.Is(err, orgs.ErrNotShared) {
+	_, err = w.invites.Create(context.Background(), w.access(ada, me.Profile.PersonalOrgID, orgs.Subject{}), invites.Input{Email: "bob@example.com", Role: "user"})
+	if !errors.Is(err, invites.ErrNotShared) {
 		t.Errorf("invite into a personal account: %v", err)
 	}
 }
@@ -416,7 +418,7 @@ func TestMembersCanInviteLetsUsersInviteUsersAndSupportOnlyOnly(t *testing.T) {
 	w.join(orgID, ada, uma, roles.User)
 	ctx := context.Background()
 	create := func(email string, role roles.Role) error {
-		_, err := w.invites.Create(ctx, w.access(uma, orgID, orgs.Subject{}), orgs.InviteInput{Email: email, Role: string(role)})
+		_, err := w.invites.Create(ctx, w.access(uma, orgID, orgs.Subject{}), invites.Input{Email: email, Role: string(role)})
 		return err
 	}
 	if err := create("a@example.com", roles.User); !apperr.Is(err, apperr.Forbidden) {
@@ -436,7 +438,7 @@ func TestMembersCanInviteLetsUsersInviteUsersAndSupportOnlyOnly(t *testing.T) {
 	// The setting is checked again in the write: turned off meanwhile, the invite fails.
 	stale := w.access(uma, orgID, orgs.Subject{})
 	w.setMembersCanInvite(orgID, false)
-	if _, err := w.invites.Create(ctx, stale, orgs.InviteInput{Email: "late@example.com", Role: "user"}); !errors.Is(err, orgs.ErrMembersCanInviteOff) {
+	if _, err := w.invites.Create(ctx, stale, invites.Input{Email: "late@example.com", Role: "user"}); !errors.Is(err, invites.ErrMembersCanInviteOff) {
 		t.Errorf("setting turned off meanwhile: %v", err)
 	}
 }
@@ -447,7 +449,7 @@ func TestBulkInvitesAnswerOneResultPerItemInOrder(t *testing.T) {
 	orgID := w.newOrg(ada)
 	w.join(orgID, ada, bob, roles.User)
 	w.invite(orgID, ada, "pending@example.com", roles.User)
-	in := []orgs.InviteInput{
+	in := []invites.Input{
 		{Email: "one@example.com", Role: "user"},
 		{Email: "not an email", Role: "user"},
 		{Email: "two@example.com", Role: "admin"},
@@ -457,7 +459,7 @@ func TestBulkInvitesAnswerOneResultPerItemInOrder(t *testing.T) {
 		{Email: "three@example.com", Role: "owner"},
 	}
 	for i := range 20 {
-		in = append(in, orgs.InviteInput{Email: fmt.Sprintf("many%02d@example.com", i), Role: "support_only"})
+		in = append(in, invites.Input{Email: fmt.Sprintf("many%02d@example.com", i), Role: "support_only"})
 	}
 	ctx, counter := dynamo.WithCallCounter(context.Background())
 	results, err := w.invites.CreateMany(ctx, w.access(ada, orgID, orgs.Subject{}), in)
@@ -478,7 +480,7 @@ func TestBulkInvitesAnswerOneResultPerItemInOrder(t *testing.T) {
 	if got := w.listInvites(orgID, ada, "pending"); len(got) != 23 {
 		t.Errorf("%d pending invites, want 23", len(got))
 	}
-	if _, err := w.invites.CreateMany(ctx, w.access(ada, orgID, orgs.Subject{}), make([]orgs.InviteInput, 101)); !apperr.Is(err, apperr.Invalid) {
+	if _, err := w.invites.CreateMany(ctx, w.access(ada, orgID, orgs.Subject{}), make([]invites.Input, 101)); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("101 invites: %v", err)
 	}
 }
@@ -488,24 +490,24 @@ func TestSESFailureKeepsTheInviteWithDeliveryFailedThenResendDelivers(t *testing
 	ada, bob := person("ada"), person("bob")
 	orgID := w.newOrg(ada)
 	w.mail.fail(errors.New("ses: throttled"))
-	inv, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), orgs.InviteInput{Email: bob.Email, Role: "user"})
+	inv, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), invites.Input{Email: bob.Email, Role: "user"})
 	if err != nil {
 		t.Fatalf("create with SES down: %v", err)
 	}
-	if inv.Delivery != orgs.DeliveryPending {
+	if inv.Delivery != invites.DeliveryPending {
 		t.Errorf("invite %+v", inv)
 	}
 	w.deliver()
-	stored := w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}).Invite
-	if stored.Delivery != orgs.DeliveryFailed || stored.DeliveryAttempts != 1 || stored.Status != orgs.InvitePending || !stored.DueAt.Equal(inv.ExpiresAt) {
+	stored := invites.InviteOf(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}}))
+	if stored.Delivery != invites.DeliveryFailed || stored.DeliveryAttempts != 1 || stored.Status != invites.Pending || !stored.DueAt.Equal(inv.ExpiresAt) {
 		t.Errorf("stored %+v", stored)
 	}
 	if acts := w.actions(orgID, "email."); !slices.Equal(acts, []string{"email.failed"}) {
 		t.Errorf("events %v", acts)
 	}
 	w.mail.fail(nil)
-	again, err := w.invites.Resend(context.Background(), w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}))
-	if err != nil || again.Delivery != orgs.DeliveryPending {
+	again, err := w.invites.Resend(context.Background(), w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}}))
+	if err != nil || again.Delivery != invites.DeliveryPending {
 		t.Fatalf("resend: %+v %v", again, err)
 	}
 	if _, err := w.invites.Accept(context.Background(), bob, w.mail.token(t, bob.Email)); err != nil {
@@ -526,7 +528,7 @@ func TestOutboxRetriesAFailedEmailOnceWithAWorkingLink(t *testing.T) {
 	ada, bob := person("ada"), person("bob")
 	orgID := w.newOrg(ada)
 	w.mail.fail(errors.New("ses down"))
-	inv, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), orgs.InviteInput{Email: bob.Email, Role: "user"})
+	inv, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), invites.Input{Email: bob.Email, Role: "user"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -565,7 +567,7 @@ func TestOutboxRetriesAFailedEmailOnceWithAWorkingLink(t *testing.T) {
 	if m, _ := w.store().OutboxMessage(ctx, inv.DeliveryMessage); m.Status != outboxpkg.StatusDone || m.Attempts != 3 {
 		t.Errorf("message %+v, want done after 3 attempts", m)
 	}
-	if stored := w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}).Invite; stored.Delivery != orgs.DeliverySent || stored.DeliveryAttempts != 3 {
+	if stored := invites.InviteOf(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliverySent || stored.DeliveryAttempts != 3 {
 		t.Errorf("invite delivery %s after %d attempts", stored.Delivery, stored.DeliveryAttempts)
 	}
 	if _, err := w.invites.Accept(ctx, bob, w.mail.token(t, bob.Email)); err != nil {
@@ -579,7 +581,7 @@ func TestOutboxGivesUpAfterMaxAttemptsAndTheInviteShowsFailed(t *testing.T) {
 	orgID := w.newOrg(ada)
 	w.mail.fail(errors.New("ses down"))
 	w.processor.MaxAttempts = 2
-	inv, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), orgs.InviteInput{Email: bob.Email, Role: "user"})
+	inv, err := w.invites.Create(context.Background(), w.access(ada, orgID, orgs.Subject{}), invites.Input{Email: bob.Email, Role: "user"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -593,7 +595,7 @@ func TestOutboxGivesUpAfterMaxAttemptsAndTheInviteShowsFailed(t *testing.T) {
 	if m.Status != outboxpkg.StatusFailed || m.Attempts != 2 || m.LastError == "" {
 		t.Errorf("message %+v, want failed after 2 attempts", m)
 	}
-	if stored := w.access(ada, orgID, orgs.Subject{InviteID: inv.ID}).Invite; stored.Delivery != orgs.DeliveryFailed || stored.DeliveryAttempts != 2 {
+	if stored := invites.InviteOf(w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); stored.Delivery != invites.DeliveryFailed || stored.DeliveryAttempts != 2 {
 		t.Errorf("invite delivery %s after %d attempts", stored.Delivery, stored.DeliveryAttempts)
 	}
 	// Given up, the message is no longer due: the job leaves it alone.
@@ -634,7 +636,7 @@ func TestJobExpiresDueInvitesOnceEvenRunTwiceAtOnce(t *testing.T) {
 		t.Errorf("event %+v", e)
 	}
 	w.clock.Set(at)
-	if got := w.listInvites(orgID, ada, "expired"); !slices.Equal(emails(got), []string{"early@example.com"}) || got[0].Status != orgs.InviteExpired {
+	if got := w.listInvites(orgID, ada, "expired"); !slices.Equal(emails(got), []string{"early@example.com"}) || got[0].Status != invites.Expired {
 		t.Errorf("expired %v", got)
 	}
 	if got := w.listInvites(orgID, ada, "pending"); !slices.Equal(emails(got), []string{"late@example.com"}) {
@@ -660,7 +662,7 @@ func TestInviteEmailArrivesThroughTheSESStandInWithTheLinkAndEscapedText(t *test
 		t.Fatal(err)
 	}
 	to := testenv.UniqueAddress(t)
-	if _, err := w.invites.Create(context.Background(), w.access(ada, v.ID, orgs.Subject{}), orgs.InviteInput{Email: to, Role: "user"}); err != nil {
+	if _, err := w.invites.Create(context.Background(), w.access(ada, v.ID, orgs.Subject{}), invites.Input{Email: to, Role: "user"}); err != nil {
 		t.Fatal(err)
 	}
 	w.deliver()
@@ -708,16 +710,16 @@ func TestInviteAndMemberRoundTrips(t *testing.T) {
 			t.Errorf("%s made %d calls, want at most %d", name, counter.Calls(), max)
 		}
 	}
-	var inv orgs.Invite
+	var inv invites.Invite
 	route("POST invites", 2, ada, orgs.Subject{}, func(ctx context.Context, a orgs.Access) (err error) {
-		inv, err = w.invites.Create(ctx, a, orgs.InviteInput{Email: bob.Email, Role: "user"})
+		inv, err = w.invites.Create(ctx, a, invites.Input{Email: bob.Email, Role: "user"})
 		return err
 	})
 	route("GET invites", 2, ada, orgs.Subject{}, func(ctx context.Context, a orgs.Access) error {
 		_, err := w.invites.List(ctx, a, "", paging.Request{Limit: 50})
 		return err
 	})
-	route("POST invites/{id}/resend", 2, ada, orgs.Subject{InviteID: inv.ID}, func(ctx context.Context, a orgs.Access) error {
+	route("POST invites/{id}/resend", 2, ada, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}}, func(ctx context.Context, a orgs.Access) error {
 		_, err := w.invites.Resend(ctx, a)
 		return err
 	})
@@ -743,14 +745,14 @@ func TestInviteAndMemberRoundTrips(t *testing.T) {
 	}
 	role := roles.Admin
 	route("PATCH members/{userId}", 2, ada, orgs.Subject{UserID: bob.ID}, func(ctx context.Context, a orgs.Access) error {
-		_, err := w.members.Update(ctx, a, orgs.MemberUpdate{Role: &role})
+		_, err := w.members.Update(ctx, a, members.Update{Role: &role})
 		return err
 	})
 	route("DELETE members/{userId}", 2, ada, orgs.Subject{UserID: bob.ID}, func(ctx context.Context, a orgs.Access) error {
 		return w.members.Remove(ctx, a)
 	})
 	inv2, _ := w.invite(orgID, ada, "dan@example.com", roles.User)
-	route("DELETE invites/{id}", 2, ada, orgs.Subject{InviteID: inv2.ID}, func(ctx context.Context, a orgs.Access) error {
+	route("DELETE invites/{id}", 2, ada, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv2.ID}}}, func(ctx context.Context, a orgs.Access) error {
 		return w.invites.Revoke(ctx, a)
 	})
 	route("DELETE members/{self} (leave)", 2, cy, orgs.Subject{UserID: cy.ID, SelfAllowed: true}, func(ctx context.Context, a orgs.Access) error {

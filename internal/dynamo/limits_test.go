@@ -8,15 +8,16 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
-func inputs(prefix string, n int) []orgs.InviteInput {
-	in := make([]orgs.InviteInput, n)
+func inputs(prefix string, n int) []invites.Input {
+	in := make([]invites.Input, n)
 	for i := range in {
-		in[i] = orgs.InviteInput{Email: fmt.Sprintf("%s%03d@example.com", prefix, i), Role: "user"}
+		in[i] = invites.Input{Email: fmt.Sprintf("%s%03d@example.com", prefix, i), Role: "user"}
 	}
 	return in
 }
@@ -50,12 +51,12 @@ func TestABulkThatWouldPassTheDailyEmailBudgetIsRefusedWhole(t *testing.T) {
 			t.Errorf("item %d: %v", i, r.Err)
 		}
 	}
-	if _, err := w.invites.Create(ctx, a, orgs.InviteInput{Email: "one-more@example.com", Role: "user"}); !apperr.Is(err, apperr.RateLimited) {
+	if _, err := w.invites.Create(ctx, a, invites.Input{Email: "one-more@example.com", Role: "user"}); !apperr.Is(err, apperr.RateLimited) {
 		t.Errorf("one more with none left: %v", err)
 	}
 	// A new UTC day, a new budget.
 	w.clock.Set(w.clock.Now().Truncate(24 * time.Hour).Add(24 * time.Hour))
-	if _, err := w.invites.Create(ctx, w.access(ada, orgID, orgs.Subject{}), orgs.InviteInput{Email: "next-day@example.com", Role: "user"}); err != nil {
+	if _, err := w.invites.Create(ctx, w.access(ada, orgID, orgs.Subject{}), invites.Input{Email: "next-day@example.com", Role: "user"}); err != nil {
 		t.Errorf("the next day: %v", err)
 	}
 }
@@ -68,17 +69,17 @@ func TestBulkItemsThatFailGiveTheirEmailBudgetBack(t *testing.T) {
 	ctx := context.Background()
 	w.invite(orgID, ada, "taken@example.com", roles.User) // 1 used
 	a := w.access(ada, orgID, orgs.Subject{})
-	results, err := w.invites.CreateMany(ctx, a, []orgs.InviteInput{
+	results, err := w.invites.CreateMany(ctx, a, []invites.Input{
 		{Email: "taken@example.com", Role: "user"}, {Email: "new@example.com", Role: "user"},
 	})
 	if err != nil || results[0].Err == nil || results[1].Err != nil {
 		t.Fatalf("results %+v %v", results, err)
 	}
 	// 1 + 1 used: the failed item gave its use back, so one more fits.
-	if _, err := w.invites.Create(ctx, a, orgs.InviteInput{Email: "last@example.com", Role: "user"}); err != nil {
+	if _, err := w.invites.Create(ctx, a, invites.Input{Email: "last@example.com", Role: "user"}); err != nil {
 		t.Errorf("the last of 3: %v", err)
 	}
-	if _, err := w.invites.Create(ctx, a, orgs.InviteInput{Email: "over@example.com", Role: "user"}); !apperr.Is(err, apperr.RateLimited) {
+	if _, err := w.invites.Create(ctx, a, invites.Input{Email: "over@example.com", Role: "user"}); !apperr.Is(err, apperr.RateLimited) {
 		t.Errorf("the 4th: %v", err)
 	}
 }
@@ -87,7 +88,7 @@ func TestABulkItemThatFailsValidationDoesNotBlockALaterOneWithTheSameAddress(t *
 	w := newWorld(t)
 	ada := person("ada")
 	orgID := w.newOrg(ada)
-	results, err := w.invites.CreateMany(context.Background(), w.access(ada, orgID, orgs.Subject{}), []orgs.InviteInput{
+	results, err := w.invites.CreateMany(context.Background(), w.access(ada, orgID, orgs.Subject{}), []invites.Input{
 		{Email: "bob@example.com", Role: "owner"}, // no such role
 		{Email: "Bob@Example.com", Role: "user"},
 		{Email: "bob@example.com", Role: "user"},
@@ -165,10 +166,10 @@ func TestTheUsersDailyEmailBudgetSpansAllTheirOrgs(t *testing.T) {
 	if got := len(w.listInvites(second, ada, "pending")); got != 0 {
 		t.Errorf("%d invites written by the refused bulk, want none", got)
 	}
-	if _, err := w.invites.Create(ctx, w.access(ada, second, orgs.Subject{}), orgs.InviteInput{Email: "last@example.com", Role: "user"}); err != nil {
+	if _, err := w.invites.Create(ctx, w.access(ada, second, orgs.Subject{}), invites.Input{Email: "last@example.com", Role: "user"}); err != nil {
 		t.Fatalf("the user's 4th email: %v", err)
 	}
-	if _, err := w.invites.Create(ctx, w.access(ada, first, orgs.Subject{}), orgs.InviteInput{Email: "over@example.com", Role: "user"}); !apperr.Is(err, apperr.RateLimited) {
+	if _, err := w.invites.Create(ctx, w.access(ada, first, orgs.Subject{}), invites.Input{Email: "over@example.com", Role: "user"}); !apperr.Is(err, apperr.RateLimited) {
 		t.Errorf("the user's 5th email, from the first org: %v; want 429", err)
 	}
 	// The budget is the user's, not the org's: another admin of the same org still sends.
@@ -179,7 +180,7 @@ func TestTheUsersDailyEmailBudgetSpansAllTheirOrgs(t *testing.T) {
 	if err := w.store().SeedMember(ctx, seed, orgs.Shared); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.invites.Create(ctx, w.access(bob, first, orgs.Subject{}), orgs.InviteInput{Email: "bobs@example.com", Role: "user"}); err != nil {
+	if _, err := w.invites.Create(ctx, w.access(bob, first, orgs.Subject{}), invites.Input{Email: "bobs@example.com", Role: "user"}); err != nil {
 		t.Errorf("another member's email from the same org: %v", err)
 	}
 }

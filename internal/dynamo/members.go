@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -105,8 +106,8 @@ func (t *txn) memberEntries(m orgs.Member, ifTaken error) {
 	t.putNew(newEmailGuardItem(m), ifTaken)
 }
 
-// Members implements orgs.MemberStore: one Query (see "Member search").
-func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, p paging.Request) (orgs.MemberPage, error) {
+// Members implements members.Store: one Query (see "Member search").
+func (s *Store) Members(ctx context.Context, orgID string, f members.Filter, p paging.Request) (members.Page, error) {
 	var index, pkName, skName, pk string
 	switch {
 	case f.Query == "" && f.Role == "":
@@ -144,11 +145,11 @@ func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, 
 	}
 	expr, err := b.WithKeyCondition(kc).Build()
 	if err != nil {
-		return orgs.MemberPage{}, err
+		return members.Page{}, err
 	}
 	start, err := decodeKey(p.After)
 	if err != nil {
-		return orgs.MemberPage{}, err
+		return members.Page{}, err
 	}
 	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
 		TableName: aws.String(s.Table), IndexName: aws.String(index),
@@ -157,13 +158,13 @@ func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, 
 		ExclusiveStartKey: start, Limit: aws.Int32(int32(p.Limit)),
 	})
 	if err != nil {
-		return orgs.MemberPage{}, fmt.Errorf("query members: %w", err)
+		return members.Page{}, fmt.Errorf("query members: %w", err)
 	}
-	page := orgs.MemberPage{Members: make([]orgs.Member, 0, len(out.Items))}
+	page := members.Page{Members: make([]orgs.Member, 0, len(out.Items))}
 	for _, av := range out.Items {
 		var it memberItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return orgs.MemberPage{}, err
+			return members.Page{}, err
 		}
 		page.Members = append(page.Members, it.member())
 	}
@@ -171,8 +172,8 @@ func (s *Store) Members(ctx context.Context, orgID string, f orgs.MemberFilter, 
 	return page, err
 }
 
-// ChangeMember implements orgs.MemberStore.
-func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
+// ChangeMember implements members.Store.
+func (s *Store) ChangeMember(ctx context.Context, w members.Write) error {
 	before, after := w.Before, w.After
 	t := s.txn()
 	set := func(rolePK string) expression.UpdateBuilder {
@@ -216,8 +217,8 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 	return t.run(ctx, s.Client)
 }
 
-// RemoveMember implements orgs.MemberStore.
-func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
+// RemoveMember implements members.Store.
+func (s *Store) RemoveMember(ctx context.Context, w members.Write) error {
 	m := w.Before
 	t := s.txn()
 	t.delete(key(orgPK(w.OrgID), memberSK(m.UserID)), adminAsRead(m, attr("role").Equal(val(string(m.Role))).And(seatsAsRead(m.Seats))), orgs.ErrMemberChanged)
@@ -272,7 +273,7 @@ func orgLive() expression.ConditionBuilder {
 }
 
 // actorStill makes the write hold only while the caller keeps the role that authorized it.
-func (t *txn) actorStill(w orgs.MemberWrite) {
+func (t *txn) actorStill(w members.Write) {
 	if w.Actor.UserID == "" || w.Actor.UserID == w.Before.UserID {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -163,7 +164,7 @@ func TestRoleChangeRewritesBothSidesIndexesCountsAndEvent(t *testing.T) {
 	ctx := context.Background()
 
 	role := roles.Admin
-	m, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), orgs.MemberUpdate{Role: &role})
+	m, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), members.Update{Role: &role})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestRoleChangeRewritesBothSidesIndexesCountsAndEvent(t *testing.T) {
 
 	// Demoting again counts down, and properties alone are member.updated.
 	role = roles.SupportOnly
-	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), orgs.MemberUpdate{Role: &role}); err != nil {
+	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), members.Update{Role: &role}); err != nil {
 		t.Fatal(err)
 	}
 	if o := w.org(orgID); o.AdminCount != 1 {
@@ -208,7 +209,7 @@ func TestRoleChangeRewritesBothSidesIndexesCountsAndEvent(t *testing.T) {
 	defined := w.access(ada, orgID, orgs.Subject{UserID: bob.ID})
 	defined.Org.UserProperties = []orgs.UserProperty{{Key: "team", Type: orgs.PropertyString}, {Key: "seats", Type: orgs.PropertyNumber}, {Key: "vip", Type: orgs.PropertyBoolean}}
 	m, err = w.members.Update(ctx, defined,
-		orgs.MemberUpdate{SetProperties: true, Properties: map[string]any{"team": "ops", "seats": 3.0, "vip": true}})
+		members.Update{SetProperties: true, Properties: map[string]any{"team": "ops", "seats": 3.0, "vip": true}})
 	if err != nil || m.Properties["team"] != "ops" || m.Role != roles.SupportOnly {
 		t.Fatalf("properties: %+v %v", m, err)
 	}
@@ -219,7 +220,7 @@ func TestRoleChangeRewritesBothSidesIndexesCountsAndEvent(t *testing.T) {
 		t.Errorf("events %v", acts)
 	}
 	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}),
-		orgs.MemberUpdate{SetProperties: true, Properties: map[string]any{"list": []any{1.0}}}); !apperr.Is(err, apperr.Invalid) {
+		members.Update{SetProperties: true, Properties: map[string]any{"list": []any{1.0}}}); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("a list property: %v", err)
 	}
 }
@@ -234,7 +235,7 @@ func TestLastAdminCannotBeDemotedRemovedOrLeave(t *testing.T) {
 	self := w.access(ada, orgID, orgs.Subject{UserID: ada.ID, SelfAllowed: true})
 
 	role := roles.User
-	if _, err := w.members.Update(ctx, self, orgs.MemberUpdate{Role: &role}); !errors.Is(err, orgs.ErrLastAdmin) {
+	if _, err := w.members.Update(ctx, self, members.Update{Role: &role}); !errors.Is(err, orgs.ErrLastAdmin) {
 		t.Errorf("demoting the last admin: %v", err)
 	}
 	if err := w.members.Remove(ctx, self); !errors.Is(err, orgs.ErrLastAdmin) {
@@ -271,7 +272,7 @@ func TestTwoAdminsDemotingEachOtherAtOnceLeaveOneAdmin(t *testing.T) {
 			}
 			role := roles.User
 			errs := race(2, func(i int) error {
-				_, err := w.members.Update(context.Background(), access[i], orgs.MemberUpdate{Role: &role})
+				_, err := w.members.Update(context.Background(), access[i], members.Update{Role: &role})
 				return err
 			})
 			ok, kinds := tally(errs)
@@ -298,7 +299,7 @@ func TestStaleReadOfARoleCannotChangeIt(t *testing.T) {
 	ctx := context.Background()
 	stale := w.access(ada, orgID, orgs.Subject{UserID: bob.ID})
 	role := roles.User
-	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), orgs.MemberUpdate{Role: &role}); err != nil {
+	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), members.Update{Role: &role}); err != nil {
 		t.Fatal(err)
 	}
 	// The stale read still says bob is admin: removing him must not count an admin down.
@@ -369,7 +370,7 @@ func TestPersonalAccountMemberCannotBeRemovedOrDemoted(t *testing.T) {
 	}
 	a := w.access(ada, me.Profile.PersonalOrgID, orgs.Subject{UserID: ada.ID, SelfAllowed: true})
 	role := roles.User
-	if _, err := w.members.Update(context.Background(), a, orgs.MemberUpdate{Role: &role}); !apperr.Is(err, apperr.Conflict) {
+	if _, err := w.members.Update(context.Background(), a, members.Update{Role: &role}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("demote: %v", err)
 	}
 	if err := w.members.Remove(context.Background(), a); !apperr.Is(err, apperr.Conflict) {

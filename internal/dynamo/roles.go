@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/customroles"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -276,7 +277,7 @@ func (c orgChange) why(old map[string]types.AttributeValue) error {
 		if c.closed != nil {
 			return c.closed
 		}
-		return orgs.ErrMembersCanInviteOff
+		return invites.ErrMembersCanInviteOff
 	case c.admins < 0 && o.AdminCount <= -c.admins:
 		return orgs.ErrLastAdmin
 	case c.roles.Needed && o.RolesVersion != c.roles.Version:

@@ -10,6 +10,8 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/customroles"
+	"github.com/vendorportal/orgs/internal/invites"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -54,7 +56,7 @@ func TestHolderCountsFollowEveryWriteThatGivesOrTakesARole(t *testing.T) {
 
 	inv, _ := w.invite(orgID, ada, "bob@example.com", rm)
 	w.wantHolders(orgID, rm, 0, 1, "invited")
-	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{InviteID: inv.ID})); err != nil {
+	if err := w.invites.Revoke(ctx, w.access(ada, orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); err != nil {
 		t.Fatal(err)
 	}
 	w.wantHolders(orgID, rm, 0, 0, "revoked")
@@ -64,13 +66,13 @@ func TestHolderCountsFollowEveryWriteThatGivesOrTakesARole(t *testing.T) {
 	w.wantHolders(orgID, rm, 1, 0, "accepted")
 
 	r := roles.User
-	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), orgs.MemberUpdate{Role: &r}); err != nil {
+	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), members.Update{Role: &r}); err != nil {
 		t.Fatal(err)
 	}
 	w.wantHolders(orgID, rm, 0, 0, "changed to user")
 	w.wantHolders(orgID, roles.User, 1, 0, "changed to user")
 	r = rm
-	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), orgs.MemberUpdate{Role: &r}); err != nil {
+	if _, err := w.members.Update(ctx, w.access(ada, orgID, orgs.Subject{UserID: bob.ID}), members.Update{Role: &r}); err != nil {
 		t.Fatal(err)
 	}
 	w.wantHolders(orgID, rm, 1, 0, "changed back")
@@ -81,7 +83,7 @@ func TestHolderCountsFollowEveryWriteThatGivesOrTakesARole(t *testing.T) {
 
 	w.invite(orgID, ada, "cy@example.com", rm)
 	w.wantHolders(orgID, rm, 0, 1, "invited again")
-	w.clock.Advance(orgs.InviteLifetime + time.Minute)
+	w.clock.Advance(invites.Lifetime + time.Minute)
 	if err := w.invites.ProcessDue(ctx, w.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func TestDeleteRacingAnAssignmentEndsConsistent(t *testing.T) {
 		del := w.access(ada, orgID, orgs.Subject{})
 		errs := race(2, func(i int) error {
 			if i == 0 {
-				_, err := w.members.Update(ctx, assign, orgs.MemberUpdate{Role: &rm})
+				_, err := w.members.Update(ctx, assign, members.Update{Role: &rm})
 				return err
 			}
 			return w.roles().Delete(ctx, del, string(rm))
@@ -192,7 +194,7 @@ func TestAWriteDecidedOnACustomRoleFailsWhenTheRolesChanged(t *testing.T) {
 	if _, err := w.roles().Update(ctx, w.access(ada, orgID, orgs.Subject{}), string(mgr), customroles.Patch{Permissions: &perms}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.members.Update(ctx, stale, orgs.MemberUpdate{Role: &reader}); !errors.Is(err, orgs.ErrRolesChanged) {
+	if _, err := w.members.Update(ctx, stale, members.Update{Role: &reader}); !errors.Is(err, orgs.ErrRolesChanged) {
 		t.Errorf("a change decided on a role that lost members.manage: %v", err)
 	}
 	// From the next request on, the authorization step sees the change.

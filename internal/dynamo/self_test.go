@@ -8,9 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorportal/orgs/internal/account"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	outboxpkg "github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
@@ -35,12 +38,12 @@ func (d *directory) DeleteUser(_ context.Context, userID string) error {
 	return nil
 }
 
-func newSelf(f *world, clock *time.Time) (*orgs.SelfService, *mail.Recorder, *directory) {
+func newSelf(f *world, clock *time.Time) (*account.Service, *mail.Recorder, *directory) {
 	rec, dir := &mail.Recorder{}, &directory{}
 	f.orgs.Now = func() time.Time { return *clock }
-	self := &orgs.SelfService{Orgs: f.orgs, Members: f.orgs.Store.(orgs.MemberStore), Directory: dir, Mail: rec, AppURL: "https://app.example.com"}
+	self := &account.Service{Orgs: f.orgs, Members: f.orgs.Store.(members.Store), Directory: dir, Mail: rec, AppURL: "https://app.example.com"}
 	f.handlers[outboxpkg.KindEmail] = outboxpkg.SendEmail(rec)
-	f.handlers[orgs.KindEmailChangeLink] = self.SendEmailChangeLink
+	f.handlers[account.KindEmailChangeLink] = self.SendEmailChangeLink
 	return self, rec, dir
 }
 
@@ -63,7 +66,7 @@ func TestEmailChangeLinkExpiresAfter24Hours(t *testing.T) {
 	}
 	f.deliver()
 	token := tokenFrom(t, rec.Sent[0])
-	clock = clock.Add(orgs.EmailChangeTTL)
+	clock = clock.Add(account.EmailChangeTTL)
 	if _, err := self.ConfirmEmailChange(ctx, caller(1), token); !apperr.Is(err, apperr.Gone) {
 		t.Fatalf("confirming at the expiry instant: %v", err)
 	}
@@ -124,7 +127,7 @@ func TestProfileNameIsCopiedOntoMemberships(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := self.UpdateProfile(ctx, caller(1), orgs.ProfileInput{Name: ptr("Ada")}); err != nil {
+	if _, err := self.UpdateProfile(ctx, caller(1), account.ProfileInput{Name: ptr("Ada")}); err != nil {
 		t.Fatal(err)
 	}
 	if a := f.authorize(t, caller(1), v.ID); a.Member.Name != "Ada" {
@@ -141,7 +144,7 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := self.UpdateProfile(ctx, caller(1), orgs.ProfileInput{Name: ptr("Zed Zulu")}); err != nil {
+	if _, err := self.UpdateProfile(ctx, caller(1), account.ProfileInput{Name: ptr("Zed Zulu")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := self.RequestEmailChange(ctx, caller(1), "renamed@example.com"); err != nil {
@@ -151,10 +154,10 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 	if _, err := self.ConfirmEmailChange(ctx, caller(1), tokenFrom(t, rec.Sent[0])); err != nil {
 		t.Fatal(err)
 	}
-	members := &orgs.MemberService{Store: f.orgs.Store.(*dynamo.Store), Now: f.orgs.Now, NewID: f.orgs.NewID}
+	memberSvc := &members.Service{Store: f.orgs.Store.(*dynamo.Store), Now: f.orgs.Now, NewID: f.orgs.NewID}
 	a := f.authorize(t, caller(1), v.ID)
 	for q, want := range map[string]int{"renamed": 1, "user1": 0, "zed": 1, "zulu": 0} {
-		page, err := members.List(ctx, a, "", q, "", paging.Request{Limit: 10})
+		page, err := memberSvc.List(ctx, a, "", q, "", paging.Request{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,11 +165,11 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 			t.Errorf("q=%s: %d members, want %d", q, len(page.Members), want)
 		}
 	}
-	invites := &orgs.InviteService{Store: f.orgs.Store.(*dynamo.Store), Accounts: f.orgs, Mail: &mail.Recorder{}, AppURL: "https://app.example.com", Now: f.orgs.Now, NewID: f.orgs.NewID}
-	if _, err := invites.Create(ctx, a, orgs.InviteInput{Email: "user1@example.com", Role: "user"}); err != nil {
+	inviteSvc := &invites.Service{Store: f.orgs.Store.(*dynamo.Store), Accounts: f.orgs, Mail: &mail.Recorder{}, AppURL: "https://app.example.com", Now: f.orgs.Now, NewID: f.orgs.NewID}
+	if _, err := inviteSvc.Create(ctx, a, invites.Input{Email: "user1@example.com", Role: "user"}); err != nil {
 		t.Errorf("the old address is still guarded as a member's: %v", err)
 	}
-	if _, err := invites.Create(ctx, a, orgs.InviteInput{Email: "renamed@example.com", Role: "user"}); !apperr.Is(err, apperr.Conflict) {
+	if _, err := inviteSvc.Create(ctx, a, invites.Input{Email: "renamed@example.com", Role: "user"}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("inviting the member's new address: %v, want a conflict", err)
 	}
 }
@@ -217,7 +220,7 @@ func TestRenameOfAUserInManyOrgsReachesEveryMembership(t *testing.T) {
 		}
 		ids = append(ids, v.ID)
 	}
-	if _, err := self.UpdateProfile(ctx, caller(1), orgs.ProfileInput{Name: ptr("Ada")}); err != nil {
+	if _, err := self.UpdateProfile(ctx, caller(1), account.ProfileInput{Name: ptr("Ada")}); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range ids {

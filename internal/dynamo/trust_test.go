@@ -9,7 +9,9 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/customroles"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/licensing"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -164,12 +166,12 @@ func TestAuthResetRevokesTheSCIMToken(t *testing.T) {
 // racingInvites is the invite store with a hook run once right after the email handler read
 // the invite and its org: what happens between the handler's read and its send.
 type racingInvites struct {
-	orgs.InviteStore
+	invites.Store
 	once func()
 }
 
-func (r *racingInvites) InviteWithOrg(ctx context.Context, orgID, inviteID string) (orgs.Invite, orgs.Org, error) {
-	inv, o, err := r.InviteStore.InviteWithOrg(ctx, orgID, inviteID)
+func (r *racingInvites) InviteWithOrg(ctx context.Context, orgID, inviteID string) (invites.Invite, orgs.Org, error) {
+	inv, o, err := r.Store.InviteWithOrg(ctx, orgID, inviteID)
 	if r.once != nil {
 		f := r.once
 		r.once = nil
@@ -184,15 +186,15 @@ func (r *racingInvites) InviteWithOrg(ctx context.Context, orgID, inviteID strin
 func TestAFailedInviteEmailIsNotRetriedForARevokedInviteOrADeletedOrg(t *testing.T) {
 	ctx := context.Background()
 	for name, tc := range map[string]struct {
-		then func(w *world, orgID string, inv orgs.Invite) // before the retry
-		race func(w *world, orgID string) func()           // during it
+		then func(w *world, orgID string, inv invites.Invite) // before the retry
+		race func(w *world, orgID string) func()              // during it
 	}{
-		"invite revoked": {then: func(w *world, orgID string, inv orgs.Invite) {
-			if err := w.invites.Revoke(ctx, w.access(person("ada"), orgID, orgs.Subject{InviteID: inv.ID})); err != nil {
+		"invite revoked": {then: func(w *world, orgID string, inv invites.Invite) {
+			if err := w.invites.Revoke(ctx, w.access(person("ada"), orgID, orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: inv.ID}}})); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		"org deleted": {then: func(w *world, orgID string, _ orgs.Invite) { w.deleteOrg(orgID, person("ada")) }},
+		"org deleted": {then: func(w *world, orgID string, _ invites.Invite) { w.deleteOrg(orgID, person("ada")) }},
 		"org deleted while the retry runs": {race: func(w *world, orgID string) func() {
 			return func() { w.deleteOrg(orgID, person("ada")) }
 		}},
@@ -202,7 +204,7 @@ func TestAFailedInviteEmailIsNotRetriedForARevokedInviteOrADeletedOrg(t *testing
 			ada, bob := person("ada"), person("bob")
 			orgID := w.newOrg(ada)
 			w.mail.fail(errors.New("ses down"))
-			inv, err := w.invites.Create(ctx, w.access(ada, orgID, orgs.Subject{}), orgs.InviteInput{Email: bob.Email, Role: "user"})
+			inv, err := w.invites.Create(ctx, w.access(ada, orgID, orgs.Subject{}), invites.Input{Email: bob.Email, Role: "user"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,8 +215,8 @@ func TestAFailedInviteEmailIsNotRetriedForARevokedInviteOrADeletedOrg(t *testing
 			}
 			if tc.race != nil {
 				racing := *w.invites
-				racing.Store = &racingInvites{InviteStore: w.invites.Store, once: tc.race(w, orgID)}
-				w.handlers[orgs.KindInviteEmail] = racing.SendInviteEmail
+				racing.Store = &racingInvites{Store: w.invites.Store, once: tc.race(w, orgID)}
+				w.handlers[invites.KindEmail] = racing.SendInviteEmail
 			}
 			m, err := w.store().OutboxMessage(ctx, inv.DeliveryMessage)
 			if err != nil {
@@ -254,11 +256,11 @@ func TestTheOutrankRuleHoldsAtWriteTimeForEveryMemberChangingWrite(t *testing.T)
 			return svc.ResetPassword(ctx, a)
 		},
 		"change the role": func(w *world, a orgs.Access) error {
-			_, err := w.members.Update(ctx, a, orgs.MemberUpdate{Role: &support})
+			_, err := w.members.Update(ctx, a, members.Update{Role: &support})
 			return err
 		},
 		"change the name": func(w *world, a orgs.Access) error {
-			_, err := w.members.Update(ctx, a, orgs.MemberUpdate{Name: &name})
+			_, err := w.members.Update(ctx, a, members.Update{Name: &name})
 			return err
 		},
 		"remove": func(w *world, a orgs.Access) error { return w.members.Remove(ctx, a) },

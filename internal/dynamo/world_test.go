@@ -20,7 +20,9 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	outboxpkg "github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -115,8 +117,8 @@ type world struct {
 	clock   *testClock
 	mail    *outbox
 	orgs    *orgs.Service
-	members *orgs.MemberService
-	invites *orgs.InviteService
+	members *members.Service
+	invites *invites.Service
 	// processor does the outbox's messages with handlers; feed hands it the table's stream.
 	handlers  outboxpkg.Handlers
 	processor *outboxpkg.Processor
@@ -132,13 +134,13 @@ func newWorld(t *testing.T) *world {
 	o := &orgs.Service{Store: store, Now: clock.Now, NewID: app.NewULID}
 	w := &world{
 		t: t, client: client, table: table, clock: clock, mail: box, orgs: o,
-		members: &orgs.MemberService{Store: store, Now: clock.Now, NewID: app.NewULID},
-		invites: &orgs.InviteService{Store: store, Accounts: o, Mail: box, AppURL: "https://portal.example.com",
+		members: &members.Service{Store: store, Now: clock.Now, NewID: app.NewULID},
+		invites: &invites.Service{Store: store, Accounts: o, Mail: box, AppURL: "https://portal.example.com",
 			Now: clock.Now, NewID: app.NewULID, Log: slog.New(slog.DiscardHandler)},
 	}
 	w.handlers = outboxpkg.Handlers{
-		outboxpkg.KindEmail:  outboxpkg.SendEmail(box),
-		orgs.KindInviteEmail: w.invites.SendInviteEmail,
+		outboxpkg.KindEmail: outboxpkg.SendEmail(box),
+		invites.KindEmail:   w.invites.SendInviteEmail,
 	}
 	w.processor = &outboxpkg.Processor{Store: store, Handlers: w.handlers, Now: func() time.Time { return w.orgs.Now() },
 		Log: slog.New(slog.DiscardHandler)}
@@ -195,9 +197,9 @@ func (w *world) access(c orgs.Caller, orgID string, subj orgs.Subject) orgs.Acce
 }
 
 // invite has inviter invite email as role and returns the invite and its link's token.
-func (w *world) invite(orgID string, inviter orgs.Caller, email string, role roles.Role) (orgs.Invite, string) {
+func (w *world) invite(orgID string, inviter orgs.Caller, email string, role roles.Role) (invites.Invite, string) {
 	w.t.Helper()
-	inv, err := w.invites.Create(context.Background(), w.access(inviter, orgID, orgs.Subject{}), orgs.InviteInput{Email: email, Role: string(role)})
+	inv, err := w.invites.Create(context.Background(), w.access(inviter, orgID, orgs.Subject{}), invites.Input{Email: email, Role: string(role)})
 	if err != nil {
 		w.t.Fatalf("invite %s: %v", email, err)
 	}

@@ -345,7 +345,7 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 	if authz != nil {
 		// The member or invite the route acts on, and what else it reads, in the same round
 		// trip (Route.Reads).
-		subject := orgs.Subject{UserID: req.Path("userId"), InviteID: req.Path("inviteId"), SelfAllowed: r.SelfAllowed}
+		subject := orgs.Subject{UserID: req.Path("userId"), SelfAllowed: r.SelfAllowed}
 		if r.Reads != nil {
 			subject.Reads = r.Reads(req, b.now())
 		}

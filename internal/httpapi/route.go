@@ -304,7 +304,7 @@ var (
 // PathParams gives the kind of a path parameter by its name, for every route.
 var PathParams = map[string]Param{
 	"orgId": IDParam, "inviteId": IDParam, "eventId": IDParam, "ticketId": IDParam, "licenseId": IDParam,
-	// One of the org's email domains (provisioning.NormalizeDomain says which are valid).
+	// One of the org's email domains (maildomains.Normalize says which are valid).
 	"domain": {Kind: "domain", Valid: isDomainParam},
 	// A webhook endpoint's id, and a delivery's (the id of the event it delivers).
 	"webhookId": IDParam, "deliveryId": IDParam,

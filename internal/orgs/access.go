@@ -10,11 +10,11 @@ import (
 )
 
 // Subject names what an org route acts on, so that the authorization step reads it in its own
-// round trip and the route's write can follow at once: the member named by {userId}, the
-// invite named by {inviteId}, and whatever else the route's capability reads (Reads).
+// round trip and the route's write can follow at once: the member named by {userId}, and
+// whatever else the route's capability reads (Reads: the invite named by {inviteId} is
+// invites.InviteRead).
 type Subject struct {
-	UserID   string
-	InviteID string
+	UserID string
 	// SelfAllowed lets a member act on themself (UserID is the caller) without the route's
 	// permission: leaving an org is removing oneself.
 	SelfAllowed bool
@@ -28,7 +28,7 @@ type Subject struct {
 // round trip as the org and the membership: an API call costs at most two DynamoDB round
 // trips, the authorization step's and its operation's, so what the operation needs to look
 // at first has to come with the authorization. Each capability defines its own Read types
-// (tickets.TicketRead, licensing.LicenseRead, tokens.StateRead, ...), says in their docs what
+// (invites.InviteRead, tickets.TicketRead, licensing.LicenseRead, tokens.StateRead, ...), says in their docs what
 // each one's result is, and reads the results with ResultOf; the store knows how to read and
 // decode every kind (dynamo's planRead).
 type Read any
@@ -89,18 +89,18 @@ func (a Access) allowsAny(perms []roles.Permission) bool {
 	return len(perms) == 0
 }
 
-// role is the member's role as the org defines it at this request: a built-in one, or one
+// Role is the member's role as the org defines it at this request: a built-in one, or one
 // of the org's custom roles, whose definitions the authorization step read with the org. A
 // role the org does not have carries nothing (a held role can't be deleted, so only a table
 // edited by hand gets here).
-func (a Access) role() roles.Definition {
+func (a Access) Role() roles.Definition {
 	d, _ := a.Org.Role(a.Member.Role)
 	return d
 }
 
 // RoleName is the member's role as people read it: its name.
 func (a Access) RoleName() string {
-	if d := a.role(); d.Name != "" {
+	if d := a.Role(); d.Name != "" {
 		return d.Name
 	}
 	return string(a.Member.Role)
@@ -110,7 +110,7 @@ func (a Access) RoleName() string {
 // the org's settings. This is the one place where a setting widens the role matrix:
 // membersCanInvite gives the role user the right to create invites.
 func (a Access) Allows(p roles.Permission) bool {
-	if a.role().Has(p) {
+	if a.Role().Has(p) {
 		return true
 	}
 	return p == roles.InvitesCreate && a.Org.MembersCanInvite && a.Member.Role == roles.User
@@ -125,17 +125,17 @@ func (a Access) CanInvite(r roles.Role) bool {
 	switch {
 	case !ok || !a.Allows(roles.InvitesCreate):
 		return false
-	case a.role().Has(roles.InvitesCreate):
-		return a.role().Covers(d)
+	case a.Role().Has(roles.InvitesCreate):
+		return a.Role().Covers(d)
 	}
-	return (r == roles.User || r == roles.SupportOnly) && a.role().Covers(d)
+	return (r == roles.User || r == roles.SupportOnly) && a.Role().Covers(d)
 }
 
 // CanAssign reports whether the member may give a member role r: managing members is
 // needed, and no one grants a role holding a permission they lack.
 func (a Access) CanAssign(r roles.Role) bool {
 	d, ok := a.Org.Role(r)
-	return ok && a.Allows(roles.MembersManage) && a.role().Covers(d)
+	return ok && a.Allows(roles.MembersManage) && a.Role().Covers(d)
 }
 
 // MayActOn is the outrank rule, the one "who may act on this member" check of every write
@@ -154,7 +154,7 @@ func (a Access) MayActOn(m Member, doing string) error {
 		return nil
 	}
 	d, ok := a.Org.Role(m.Role)
-	if ok && !a.role().Covers(d) {
+	if ok && !a.Role().Covers(d) {
 		return apperr.New(apperr.Forbidden, "your role (%s) may not %s a member whose role (%s) holds permissions yours lacks", a.RoleName(), doing, d.Name)
 	}
 	return nil
@@ -171,7 +171,7 @@ func (a Access) ActOnCheck(m Member, given ...roles.Role) RolesCheck {
 // permissions away needs none.
 func (a Access) CanDefine(gained []roles.Permission) bool {
 	for _, p := range gained {
-		if !a.role().Has(p) {
+		if !a.Role().Has(p) {
 			return false
 		}
 	}
@@ -187,7 +187,7 @@ func (a Access) AssignableRole(id string) (roles.Definition, error) {
 	d, ok := a.Org.Role(roles.Role(id))
 	switch {
 	case !ok:
-		return roles.Definition{}, unknownRole()
+		return roles.Definition{}, UnknownRole()
 	case !a.CanAssign(d.ID):
 		return roles.Definition{}, apperr.New(apperr.Forbidden, "your role (%s) may not grant the role %s: it holds permissions yours lacks", a.RoleName(), d.Name)
 	}
@@ -199,14 +199,15 @@ func (a Access) InvitableRole(id string) (roles.Definition, error) {
 	d, ok := a.Org.Role(roles.Role(id))
 	switch {
 	case !ok:
-		return roles.Definition{}, unknownRole()
+		return roles.Definition{}, UnknownRole()
 	case !a.CanInvite(d.ID):
 		return roles.Definition{}, apperr.New(apperr.Forbidden, "your role (%s) may not invite someone as %s", a.RoleName(), d.Name)
 	}
 	return d, nil
 }
 
-func unknownRole() error {
+// UnknownRole is the refusal of a role id that is none of the org's roles.
+func UnknownRole() error {
 	return apperr.New(apperr.Invalid, "role must be one of %s or the id of one of the organization's custom roles", strings.Join(roleNames(), ", "))
 }
 
@@ -257,6 +258,14 @@ func Grantors(o Org, r roles.Role, byMembersCanInvite bool) []roles.Role {
 		if (Access{Org: judged, Member: Member{Role: g.ID}}).CanInvite(r) {
 			out = append(out, g.ID)
 		}
+	}
+	return out
+}
+
+func roleNames() []string {
+	out := make([]string, len(roles.All))
+	for i, r := range roles.All {
+		out[i] = string(r)
 	}
 	return out
 }

@@ -68,18 +68,6 @@ func TestOnlyMemberManagersAssignRolesAndNeverAboveTheirOwn(t *testing.T) {
 	}
 }
 
-func TestInviteStatusIsExpiredFromTheInstantOn(t *testing.T) {
-	inv := Invite{Status: InvitePending}
-	inv.ExpiresAt = inv.ExpiresAt.AddDate(2026, 0, 0)
-	if inv.StatusAt(inv.ExpiresAt.Add(-1)) != InvitePending || inv.StatusAt(inv.ExpiresAt) != InviteExpired {
-		t.Error("expiry is not exact")
-	}
-	inv.Status = InviteAccepted
-	if inv.StatusAt(inv.ExpiresAt.Add(1)) != InviteAccepted {
-		t.Error("an accepted invite turned expired")
-	}
-}
-
 // customOrg is an org with two custom roles.
 func customOrg() Org {
 	return Org{Kind: Shared, CustomRoles: []roles.Definition{

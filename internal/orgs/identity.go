@@ -18,9 +18,9 @@ import (
 // was set (Profile.EmailSetAt: a change confirmed through the product, whose new token the
 // user has not fetched yet) still carries the old address, which no longer counts.
 
-// claimOver returns the ID token's verified address when it counts over the profile's: it
+// ClaimOver returns the ID token's verified address when it counts over the profile's: it
 // differs, and the token was issued after the profile's address was set.
-func claimOver(c Caller, p Profile) (string, bool) {
+func ClaimOver(c Caller, p Profile) (string, bool) {
 	if c.Email == "" || !c.EmailVerified || c.IssuedAt.IsZero() {
 		return "", false
 	}
@@ -45,7 +45,7 @@ func claimOver(c Caller, p Profile) (string, bool) {
 // member of one of the orgs has) leaves the stored account as it was and is logged; the next
 // call tries again.
 func (s *Service) catchUp(ctx context.Context, c Caller, acc Account) Account {
-	email, ok := claimOver(c, acc.Profile)
+	email, ok := ClaimOver(c, acc.Profile)
 	if !ok {
 		return acc
 	}

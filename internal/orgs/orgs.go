@@ -1,6 +1,11 @@
-// Package orgs is the organization domain: orgs, their members, the people who use them and
-// their personal accounts, with the rules that keep them consistent. It knows nothing of HTTP,
-// JSON or DynamoDB; the Store it needs is declared here and implemented in package dynamo.
+// Package orgs is the core of the organization domain: orgs (personal and shared), their
+// settings, handle and deletion, the users' accounts as far as every capability needs them,
+// and the authorization step every org route takes (Access, Subject, Read). It is also the
+// shared vocabulary of the capabilities built on it (members, invites, account, domains,
+// provisioning, ...): Caller, Org, Member, Profile, Person, Kind, Source, Status and the
+// checks on names, emails and handles. It knows nothing of HTTP, JSON or DynamoDB; the Store
+// it needs is declared here and implemented in package dynamo. Other domain packages import
+// it, never the reverse.
 package orgs
 
 import (
@@ -225,6 +230,17 @@ type Account struct {
 	EmailChange *EmailChange
 }
 
+// EmailChange is a requested change of a user's email, waiting for the link sent to the new
+// address (package account). Only the hash of the link's token is kept.
+type EmailChange struct {
+	NewEmail string
+	// TokenHash is "" until the link's email is sent: its outbox handler mints the token.
+	TokenHash string
+	ExpiresAt time.Time
+	// MessageID is the outbox message that sends this change's link.
+	MessageID string
+}
+
 // OrgView is an org as one member sees it: with the member's role.
 type OrgView struct {
 	Org
@@ -250,9 +266,6 @@ type Access struct {
 	// Target is the member named by the route's {userId}; nil when there is none or that
 	// user is not a member.
 	Target *Member
-	// Invite is the invite named by the route's {inviteId}; nil when there is none or it is
-	// not one of the org's.
-	Invite *Invite
 	// Reads are Subject.Reads with what the store read for each, in order (ResultOf).
 	Reads []Result
 }

@@ -142,7 +142,7 @@ func (o *Org) PrimaryDomain() string {
 // whose account this org created, the provisioned member for whom an admin may change name
 // and phone or reset the password. It is the quick refusal; what decides is the account's
 // own record of the org that created it (Profile.CreatedByOrg), which the write that acts
-// on the member checks in its transaction (MemberWrite.Provisioned; ErrNotProvisioned).
+// on the member checks in its transaction (members.Write.Provisioned; ErrNotProvisioned).
 // An account that existed before it joined manages its own sign-in, whatever its domain.
 func (o *Org) MayBeProvisioned(m Member) bool {
 	switch m.Source {

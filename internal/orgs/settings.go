@@ -53,7 +53,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c Caller, a Access, in Set
 			}
 		}
 	})
-	ev := s.orgEvent(ctx, a, "org.updated", fmt.Sprintf("%s changed %s of %s", a.Member.Email, strings.Join(fields, ", "), after.Name), changes)
+	ev := s.OrgEvent(ctx, a, "org.updated", fmt.Sprintf("%s changed %s of %s", a.Member.Email, strings.Join(fields, ", "), after.Name), changes)
 	if err := s.Store.UpdateOrg(ctx, a.Member, before, after, ev); err != nil {
 		return OrgView{}, err
 	}
@@ -219,8 +219,9 @@ func contactsDetail(cs []Contact) []map[string]string {
 	return out
 }
 
-// orgEvent is an event of the organization category about org a.Org, by the member of a.
-func (s *Service) orgEvent(ctx context.Context, a Access, action, summary string, details map[string]any) audit.Event {
+// OrgEvent is an event of the organization category about org a.Org, by the member of a,
+// stamped.
+func (s *Service) OrgEvent(ctx context.Context, a Access, action, summary string, details map[string]any) audit.Event {
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization, Action: action,
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
@@ -243,7 +244,7 @@ func (s *Service) ChangeHandle(ctx context.Context, c Caller, a Access, handle s
 	}
 	after := before
 	after.Handle = handle
-	ev := s.orgEvent(ctx, a, "org.handle_changed", fmt.Sprintf("%s changed the handle of %s from @%s to @%s", a.Member.Email, before.Name, before.Handle, handle),
+	ev := s.OrgEvent(ctx, a, "org.handle_changed", fmt.Sprintf("%s changed the handle of %s from @%s to @%s", a.Member.Email, before.Name, before.Handle, handle),
 		map[string]any{"handle": map[string]any{"from": before.Handle, "to": handle}})
 	if err := s.Store.ChangeHandle(ctx, a.Member, before, after, ev); err != nil {
 		return OrgView{}, err
@@ -263,7 +264,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, a Access, confirm string
 		return apperr.New(apperr.Invalid, "to delete %s, pass ?confirm= with its handle (%s)", o.Name, o.Handle)
 	}
 	now := s.Now()
-	ev := s.orgEvent(ctx, a, "org.deleted", fmt.Sprintf("%s deleted the organization %s (@%s)", a.Member.Email, o.Name, o.Handle),
+	ev := s.OrgEvent(ctx, a, "org.deleted", fmt.Sprintf("%s deleted the organization %s (@%s)", a.Member.Email, o.Name, o.Handle),
 		map[string]any{"handle": o.Handle, "name": o.Name, "members": o.MemberCount})
 	return s.Store.DeleteOrg(ctx, a.Member, o, now, ev)
 }

@@ -18,7 +18,7 @@ func NormalizeEmail(field, s string) (string, error) {
 	s = strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") || len(s) > 254 ||
-		strings.ContainsFunc(s, hidden) {
+		strings.ContainsFunc(s, Hidden) {
 		return "", apperr.New(apperr.Invalid, "%s must be a plain email address such as name@example.com", field)
 	}
 	return s, nil
@@ -34,7 +34,7 @@ func NormalizeQuery(s string) string {
 const MaxPersonName = 200
 
 // cleanText trims s, NFC-normalises it, and checks it fits in max characters and holds none
-// of the characters that hide or reorder what a person reads (hidden). It is the one text
+// of the characters that hide or reorder what a person reads (Hidden). It is the one text
 // cleaner of the service: every free-text field a client sends passes through it (CleanText,
 // CleanMultilineText), names, labels, descriptions, ticket text and SCIM names alike.
 func cleanText(field, s string, max int, required bool) (string, error) {
@@ -51,9 +51,9 @@ func clean(field, s string, max int, required, multiline bool) (string, error) {
 		s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 	}
 	s = norm.NFC.String(strings.TrimSpace(s))
-	refused := hidden
+	refused := Hidden
 	if multiline {
-		refused = func(r rune) bool { return r != '\n' && r != '\t' && hidden(r) }
+		refused = func(r rune) bool { return r != '\n' && r != '\t' && Hidden(r) }
 	}
 	switch {
 	case required && s == "":
@@ -68,11 +68,11 @@ func clean(field, s string, max int, required, multiline bool) (string, error) {
 	return s, nil
 }
 
-// hidden reports the characters a name, label or address may not hold: control characters
+// Hidden reports the characters a name, label or address may not hold: control characters
 // (C0, DEL, C1), format characters (bidi overrides U+202A–202E, embeddings, isolates
 // U+2066–2069 and marks, zero-width space and joiners U+200B–200D, the word joiner U+2060,
 // the BOM U+FEFF, the soft hyphen) and line or paragraph separators.
-func hidden(r rune) bool {
+func Hidden(r rune) bool {
 	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
@@ -97,4 +97,20 @@ func CleanText(field, s string, max int, required bool) (string, error) {
 // line breaks (stored as LF) and tabs are allowed, nothing else that CleanText refuses.
 func CleanMultilineText(field, s string, max int, required bool) (string, error) {
 	return clean(field, s, max, required, true)
+}
+
+// validPhone checks an E.164 number: + and 8 to 15 digits, the first not 0.
+func validPhone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	ok := len(s) >= 9 && len(s) <= 16 && s[0] == '+' && s[1] != '0'
+	for i := 1; ok && i < len(s); i++ {
+		ok = s[i] >= '0' && s[i] <= '9'
+	}
+	if !ok {
+		return "", apperr.New(apperr.Invalid, "phone must be in E.164 form: + then country code and number, digits only, e.g. +14155550123")
+	}
+	return s, nil
 }

@@ -112,7 +112,7 @@ type Email struct {
 	Purpose string `json:"purpose"`
 	// Notify and Ref are reserved for a kind to be told how the send went (SendEmail does
 	// not act on them yet). An email whose outcome must be recorded somewhere is a kind of
-	// its own instead, as the invite's is (orgs.KindInviteEmail records the delivery status).
+	// its own instead, as the invite's is (invites.KindEmail records the delivery status).
 	Notify Kind `json:"notify,omitempty"`
 	// Ref is what Notify's handler would need to find what the email was for.
 	Ref map[string]string `json:"ref,omitempty"`

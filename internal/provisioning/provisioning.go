@@ -1,12 +1,12 @@
 // Package provisioning is how an org manages its people itself instead of inviting them: the
-// user property definitions, the org's email domains (verified by a DNS TXT record or an
-// emailed code) and auto-join, users created directly (one, a form of many, an import of a
+// user property definitions, users created directly (one, a form of many, an import of a
 // spreadsheet), password resets of the members it provisioned, and the migration of legacy
-// support users.
+// support users. Its Store also carries the writes of the org's email domains and auto-join,
+// whose use cases are package domains'.
 //
 // It knows nothing of HTTP, JSON or DynamoDB. It declares what it needs: a Store (package
-// dynamo), a Directory (the identity provider: package cognito), a TXT resolver, and the
-// outbox, through which every email goes. The passwords it mints are set in the directory by
+// dynamo), a Directory (the identity provider: package cognito), and the outbox, through
+// which every email goes. The passwords it mints are set in the directory by
 // the request and mailed through an outbox message whose body is sealed, so that no usable
 // password is ever in the table in clear, nor in a log, an event or an error.
 package provisioning
@@ -154,11 +154,6 @@ type Directory interface {
 	DeleteUser(ctx context.Context, userID string) error
 }
 
-// TXTResolver looks up DNS TXT records (net.DefaultResolver in production).
-type TXTResolver interface {
-	LookupTXT(ctx context.Context, name string) ([]string, error)
-}
-
 // Service runs the provisioning use cases.
 type Service struct {
 	Store Store
@@ -166,12 +161,9 @@ type Service struct {
 	Accounts *orgs.Service
 	// Directory is nil for the routes that make no identity-provider call.
 	Directory Directory
-	Resolver  TXTResolver
-	// Sealer seals the outbox bodies that carry a password or a code (seal.Derive(secret,
-	// "outbox")); CodeKey MACs the domain codes kept in the table.
-	Sealer  seal.Key
-	CodeKey seal.Key
-	AppURL  string
+	// Sealer seals the outbox bodies that carry a password (seal.Derive(secret, "outbox")).
+	Sealer seal.Key
+	AppURL string
 	// DailyEmailLimit is the org's email budget a UTC day (ORG_DAILY_EMAIL_LIMIT; the
 	// default of ratelimit.OrgDailyEmails when 0), UserDailyEmailLimit the acting user's
 	// across all their orgs (USER_DAILY_EMAIL_LIMIT; ratelimit.UserDailyEmails's default).

@@ -12,6 +12,7 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -90,7 +91,7 @@ func (s *Service) check(a orgs.Access, in UserInput, trusted bool) (plan, error)
 	case in.Username != "":
 		domain := a.Org.PrimaryDomain()
 		if in.Domain != "" {
-			d, err := NormalizeDomain(in.Domain)
+			d, err := maildomains.Normalize(in.Domain)
 			if err != nil || !a.Org.VerifiedDomain("x@"+d) {
 				return p, apperr.New(apperr.Invalid, "domain must be one of the organization's verified domains")
 			}

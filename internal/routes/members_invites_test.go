@@ -10,6 +10,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/routes"
@@ -57,7 +58,7 @@ func TestEveryOrgRouteAllowsExactlyTheContractsRoles(t *testing.T) {
 	target := h.Caller("target")
 	h.Join(orgID, ada, target, roles.SupportOnly)
 	a, _ := h.Env.Orgs().Authorize(context.Background(), ada, orgID, "")
-	inv, err := h.Inviter().Create(context.Background(), a, orgs.InviteInput{Email: h.Address("pending"), Role: "user"})
+	inv, err := h.Inviter().Create(context.Background(), a, invites.Input{Email: h.Address("pending"), Role: "user"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -86,7 +87,7 @@ func (s *Service) ListGroups(ctx context.Context, ses Session, displayName strin
 			// Known from the org item: refused before any member is read.
 			return ListResponse[Projected[Group]]{}, s.tooMany(allGroups)
 		}
-		all, err := s.members(ctx, ses.Org.ID, orgs.MemberFilter{}, allGroups)
+		all, err := s.members(ctx, ses.Org.ID, members.Filter{}, allGroups)
 		if err != nil {
 			return ListResponse[Projected[Group]]{}, err
 		}
@@ -119,12 +120,12 @@ func (s *Service) GetGroup(ctx context.Context, ses Session, id string, p Projec
 }
 
 func (s *Service) holders(ctx context.Context, orgID string, role roles.Role) ([]orgs.Member, error) {
-	return s.members(ctx, orgID, orgs.MemberFilter{Role: role}, "the group "+string(role))
+	return s.members(ctx, orgID, members.Filter{Role: role}, "the group "+string(role))
 }
 
 // members reads every member f selects, page by page, up to the group member limit: past it,
 // tooMany (what names what was asked for).
-func (s *Service) members(ctx context.Context, orgID string, f orgs.MemberFilter, what string) ([]orgs.Member, error) {
+func (s *Service) members(ctx context.Context, orgID string, f members.Filter, what string) ([]orgs.Member, error) {
 	var out []orgs.Member
 	p := paging.Request{Limit: s.groupMemberPage()}
 	for {

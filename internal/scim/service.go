@@ -14,6 +14,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/provisioning"
@@ -59,12 +60,12 @@ type Store interface {
 	SCIMMembers(ctx context.Context, orgID string, userIDs []string) (map[string]orgs.Member, error)
 	// MemberByEmail finds the member with the sign-in address (nil when none), in one Query.
 	MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error)
-	// Members is one page of the org's members (orgs.MemberStore).
-	Members(ctx context.Context, orgID string, f orgs.MemberFilter, p paging.Request) (orgs.MemberPage, error)
-	// ChangeMember changes a member's role (orgs.MemberStore), with the last-admin rule.
-	ChangeMember(ctx context.Context, w orgs.MemberWrite) error
-	// RemoveMember removes a member (orgs.MemberStore).
-	RemoveMember(ctx context.Context, w orgs.MemberWrite) error
+	// Members is one page of the org's members (members.Store).
+	Members(ctx context.Context, orgID string, f members.Filter, p paging.Request) (members.Page, error)
+	// ChangeMember changes a member's role (members.Store), with the last-admin rule.
+	ChangeMember(ctx context.Context, w members.Write) error
+	// RemoveMember removes a member (members.Store).
+	RemoveMember(ctx context.Context, w members.Write) error
 	// SCIMUpdateMember writes status, external id, name parts, name and phone.
 	SCIMUpdateMember(ctx context.Context, w MemberWrite) error
 	// SetSCIMToken makes hash the org's only SCIM token, on condition that the actor is still
@@ -294,7 +295,7 @@ func (s *Service) ListUsers(ctx context.Context, ses Session, f Lookup, startInd
 		var all []orgs.Member
 		p := paging.Request{Limit: paging.MaxLimit}
 		for len(all) < want {
-			page, err := s.Store.Members(ctx, ses.Org.ID, orgs.MemberFilter{}, p)
+			page, err := s.Store.Members(ctx, ses.Org.ID, members.Filter{}, p)
 			if err != nil {
 				return ListResponse[User]{}, err
 			}
@@ -496,7 +497,7 @@ func (s *Service) DeleteUser(ctx context.Context, ses Session, id string) error 
 		return Errorf(apperr.NotFound, "", "no user %s in this organization", id)
 	}
 	ev := s.event(ctx, ses, "member.removed", m, fmt.Sprintf("The identity provider removed %s", m.Email))
-	err := s.Store.RemoveMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, Event: ev})
+	err := s.Store.RemoveMember(ctx, members.Write{OrgID: ses.Org.ID, Before: m, Event: ev})
 	if errors.Is(err, orgs.ErrLastAdmin) {
 		return lastAdmin(m, "removing")
 	}
@@ -521,7 +522,7 @@ func (s *Service) SetRole(ctx context.Context, ses Session, m orgs.Member, role 
 	// No member acts: the write holds while the org's custom roles are as read, when one of
 	// the two roles is custom.
 	check := orgs.RolesCheck{Needed: m.Role.Custom() || role.Custom(), Version: ses.Org.RolesVersion}
-	err := s.Store.ChangeMember(ctx, orgs.MemberWrite{OrgID: ses.Org.ID, Before: m, After: after, Event: ev, Roles: check})
+	err := s.Store.ChangeMember(ctx, members.Write{OrgID: ses.Org.ID, Before: m, After: after, Event: ev, Roles: check})
 	if errors.Is(err, orgs.ErrLastAdmin) {
 		return Errorf(apperr.Conflict, "", "%s is the organization's last active admin: make another member admin (add them to the admin group) first", m.Email)
 	}

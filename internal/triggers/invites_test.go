@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/testenv"
@@ -39,7 +40,7 @@ func TestScheduledJobExpiresAnInviteOnceWhenRunTwiceAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := env.InvitesSending().Create(ctx, a, orgs.InviteInput{Email: testenv.UniqueAddress(t), Role: "user"})
+	inv, err := env.InvitesSending().Create(ctx, a, invites.Input{Email: testenv.UniqueAddress(t), Role: "user"})
 	if err != nil {
 		t.Fatal(err)
 	}

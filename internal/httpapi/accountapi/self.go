@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/vendorportal/orgs/internal/account"
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/httpapi"
@@ -32,7 +33,7 @@ func buildUpdateMe(env *app.Env) httpapi.Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		p, err := svc.UpdateProfile(ctx, req.Caller, orgs.ProfileInput{Name: in.Name.Ptr(), Phone: in.Phone.Ptr()})
+		p, err := svc.UpdateProfile(ctx, req.Caller, account.ProfileInput{Name: in.Name.Ptr(), Phone: in.Phone.Ptr()})
 		if err != nil {
 			return nil, err
 		}

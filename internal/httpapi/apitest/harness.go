@@ -30,6 +30,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -67,9 +68,9 @@ type API struct {
 
 	mu      sync.Mutex
 	bound   map[*httpapi.Route]httpapi.LambdaHandler
-	box     *mail.Recorder      // the mail of inviter
-	invites *orgs.InviteService // sends to box, for making members through invites
-	feed    *streamfeed.Feeder  // the stream processor over the table, built by deliver
+	box     *mail.Recorder     // the mail of inviter
+	invites *invites.Service   // sends to box, for making members through invites
+	feed    *streamfeed.Feeder // the stream processor over the table, built by deliver
 }
 
 // Deliver has the stream processor (the env's outbox handlers: install the mail sender
@@ -239,7 +240,7 @@ var LinkToken = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
 
 // Inviter is an invite service that mails to a recorder of its own, for setting up members
 // through invites whatever mail the routes send.
-func (a *API) Inviter() *orgs.InviteService {
+func (a *API) Inviter() *invites.Service {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.invites == nil {
@@ -259,7 +260,7 @@ func (a *API) Join(orgID string, admin, c orgs.Caller, role roles.Role) {
 	if err != nil {
 		a.T.Fatal(err)
 	}
-	inv, err := a.Inviter().Create(ctx, access, orgs.InviteInput{Email: c.Email, Role: string(role)})
+	inv, err := a.Inviter().Create(ctx, access, invites.Input{Email: c.Email, Role: string(role)})
 	if err != nil {
 		a.T.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/vendorportal/orgs/internal/app"
+	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
@@ -173,9 +174,9 @@ func (a *API) VerifiedDomain(admin orgs.Caller, orgID, domain string) {
 		a.T.Fatal(err)
 	}
 	s := *svc
-	s.Resolver = Zone{provisioning.TXTLabel + "." + d.Name: {d.TXTValue}}
+	s.Resolver = Zone{domains.TXTLabel + "." + d.Name: {d.TXTValue}}
 	access, _ = a.Env.Orgs().Authorize(ctx, admin, orgID)
-	if _, err := s.Verify(ctx, access, domain, provisioning.VerifyInput{}); err != nil {
+	if _, err := s.Verify(ctx, access, domain, domains.VerifyInput{}); err != nil {
 		a.T.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -29,7 +30,7 @@ type inviteJSON struct {
 }
 
 // inviteOut renders an invite as of now: a pending invite past its expiry is expired.
-func inviteOut(i orgs.Invite, now time.Time) inviteJSON {
+func inviteOut(i invites.Invite, now time.Time) inviteJSON {
 	return inviteJSON{
 		ID: i.ID, Email: i.Email, Role: string(i.Role), Status: string(i.StatusAt(now)),
 		InvitedBy: httpapi.PersonJSON(i.InvitedBy), CreatedAt: httpapi.Timestamp(i.CreatedAt),
@@ -50,7 +51,7 @@ func buildCreateInvite(env *app.Env) httpapi.Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		inv, err := svc.Create(ctx, req.Access, orgs.InviteInput(in))
+		inv, err := svc.Create(ctx, req.Access, invites.Input(in))
 		if err != nil {
 			return nil, err
 		}
@@ -81,9 +82,9 @@ func buildCreateInvitesBulk(env *app.Env) httpapi.Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		ins := make([]orgs.InviteInput, len(in.Invites))
+		ins := make([]invites.Input, len(in.Invites))
 		for i, x := range in.Invites {
-			ins[i] = orgs.InviteInput(x)
+			ins[i] = invites.Input(x)
 		}
 		results, err := svc.CreateMany(ctx, req.Access, ins)
 		if err != nil {
@@ -208,13 +209,18 @@ func buildAcceptInvite(env *app.Env) httpapi.Handler {
 func replayCreateInvite(env *app.Env) httpapi.Replayer {
 	svc := env.Orgs()
 	return func(ctx context.Context, req *httpapi.Request, created audit.Target) (*httpapi.Response, error) {
-		a, err := svc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{InviteID: created.ID})
+		a, err := svc.AuthorizeFor(ctx, req.Caller, req.Path("orgId"), orgs.Subject{Reads: []orgs.Read{invites.InviteRead{ID: created.ID}}})
 		if err != nil {
 			return nil, err
 		}
-		if a.Invite == nil {
+		if invites.InviteOf(a) == nil {
 			return nil, apperr.New(apperr.NotFound, "the invite this key created is gone")
 		}
-		return httpapi.JSON(http.StatusCreated, inviteOut(*a.Invite, env.Now())), nil
+		return httpapi.JSON(http.StatusCreated, inviteOut(*invites.InviteOf(a), env.Now())), nil
 	}
+}
+
+// readInvite is the read of the invite routes: the invite their {inviteId} names.
+func readInvite(req *httpapi.Request, _ time.Time) []orgs.Read {
+	return []orgs.Read{invites.InviteRead{ID: req.Path("inviteId")}}
 }

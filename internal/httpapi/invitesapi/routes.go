@@ -35,6 +35,7 @@ var ResendInvite = &httpapi.Route{
 	Name: "resend-invite", Method: "POST", Path: "/v1/orgs/{orgId}/invites/{inviteId}/resend", Auth: httpapi.JWT, Permission: roles.InvitesManage,
 	Actions: []string{httpapi.DDBBatchGet, httpapi.DDBUpdate, httpapi.DDBDelete, httpapi.DDBPut, httpapi.DDBCheck},
 	Summary: "Send a pending invite again with a new link; its 7 days start again",
+	Reads:   readInvite,
 	Build:   buildResendInvite,
 }
 
@@ -42,6 +43,7 @@ var RevokeInvite = &httpapi.Route{
 	Name: "revoke-invite", Method: "DELETE", Path: "/v1/orgs/{orgId}/invites/{inviteId}", Auth: httpapi.JWT, Permission: roles.InvitesManage,
 	Actions: []string{httpapi.DDBBatchGet, httpapi.DDBUpdate, httpapi.DDBDelete, httpapi.DDBCheck, httpapi.DDBPut},
 	Summary: "Revoke a pending invite",
+	Reads:   readInvite,
 	Build:   buildRevokeInvite,
 }
 

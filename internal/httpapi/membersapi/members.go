@@ -9,6 +9,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -46,7 +47,7 @@ func buildUpdateMember(env *app.Env) httpapi.Handler {
 		if err := req.Decode(&in); err != nil {
 			return nil, err
 		}
-		upd := orgs.MemberUpdate{Name: in.Name.Ptr(), Phone: in.Phone.Ptr()}
+		upd := members.Update{Name: in.Name.Ptr(), Phone: in.Phone.Ptr()}
 		if in.Role != nil {
 			r := roles.Role(*in.Role)
 			upd.Role = &r

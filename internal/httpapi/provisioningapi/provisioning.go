@@ -10,6 +10,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/provisioning"
@@ -80,7 +81,7 @@ type domainJSON struct {
 func domainOut(d orgs.Domain) domainJSON {
 	out := domainJSON{
 		Domain: d.Name, Status: string(d.Status), Primary: d.Primary, CreatedAt: httpapi.Timestamp(d.CreatedAt),
-		Verification: map[string]any{"dnsRecord": dnsRecordJSON{Type: "TXT", Name: provisioning.TXTLabel + "." + d.Name, Value: d.TXTValue}},
+		Verification: map[string]any{"dnsRecord": dnsRecordJSON{Type: "TXT", Name: domains.TXTLabel + "." + d.Name, Value: d.TXTValue}},
 	}
 	if !d.VerifiedAt.IsZero() {
 		v := d.VerifiedAt.UTC().Format("2006-01-02T15:04:05Z")
@@ -103,7 +104,7 @@ func buildListDomains(*app.Env) httpapi.Handler {
 }
 
 func buildAddDomain(env *app.Env) httpapi.Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		var in struct {
 			Domain string `json:"domain"`
@@ -131,7 +132,7 @@ func buildVerifyDomain(env *app.Env) httpapi.Handler {
 				return nil, err
 			}
 		}
-		res, err := svc.Verify(ctx, req.Access, req.Path("domain"), provisioning.VerifyInput{Email: in.Email, Code: in.Code})
+		res, err := svc.Verify(ctx, req.Access, req.Path("domain"), domains.VerifyInput{Email: in.Email, Code: in.Code})
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +144,7 @@ func buildVerifyDomain(env *app.Env) httpapi.Handler {
 }
 
 func buildUpdateDomain(env *app.Env) httpapi.Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		var in struct {
 			Primary *bool `json:"primary"`
@@ -163,7 +164,7 @@ func buildUpdateDomain(env *app.Env) httpapi.Handler {
 }
 
 func buildRemoveDomain(env *app.Env) httpapi.Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		if err := svc.RemoveDomain(ctx, req.Access, req.Path("domain")); err != nil {
 			return nil, err
@@ -186,7 +187,7 @@ type suggestionJSON struct {
 }
 
 func buildSuggestedOrgs(env *app.Env) httpapi.Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		os, err := svc.Suggested(ctx, req.Caller)
 		if err != nil {
@@ -201,7 +202,7 @@ func buildSuggestedOrgs(env *app.Env) httpapi.Handler {
 }
 
 func buildJoinOrg(env *app.Env) httpapi.Handler {
-	svc := env.ProvisioningSettings()
+	svc := env.Domains()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		m, err := svc.Join(ctx, req.Caller, req.Path("orgId"))
 		if err != nil {
@@ -329,7 +330,7 @@ func buildCreateMembersBulk(env *app.Env) httpapi.Handler {
 }
 
 func buildResetMemberPassword(env *app.Env) httpapi.Handler {
-	svc := env.DomainVerification()
+	svc := env.SealingProvisioning()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		if err := svc.ResetPassword(ctx, req.Access); err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
@@ -262,8 +263,8 @@ func TestADeletedOrgLetsGoOfItsVerifiedDomains(t *testing.T) {
 	a.Do(provisioningapi.AddDomain, &bob, map[string]string{"orgId": fresh}, nil, `{"domain":"acme-corp.com"}`)
 	access, _ = a.Env.Orgs().Authorize(context.Background(), bob, fresh)
 	s := *a.Env.DomainVerification()
-	s.Resolver = apitest.Zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
-	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); err != nil {
+	s.Resolver = apitest.Zone{domains.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
+	if _, err := s.Verify(context.Background(), access, "acme-corp.com", domains.VerifyInput{}); err != nil {
 		t.Fatalf("verifying a domain whose org was deleted: %v", err)
 	}
 }

@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -307,8 +307,8 @@ func TestDomainVerifiedByEmailCodeWithFiveTries(t *testing.T) {
 	a.Do(provisioningapi.AddDomain, &bob, map[string]string{"orgId": other}, nil, `{"domain":"acme-corp.com"}`)
 	access, _ := a.Env.Orgs().Authorize(context.Background(), bob, other)
 	s := *a.Env.DomainVerification()
-	s.Resolver = apitest.Zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
-	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); err != nil {
+	s.Resolver = apitest.Zone{domains.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
+	if _, err := s.Verify(context.Background(), access, "acme-corp.com", domains.VerifyInput{}); err != nil {
 		t.Fatalf("a second org verifying by DNS the domain the first holds by email code: %v", err)
 	}
 	if r := a.Do(provisioningapi.ListDomains, &ada, map[string]string{"orgId": orgID}, nil, ""); !strings.Contains(r.Body, `"status":"pending"`) || strings.Contains(r.Body, `"status":"verified"`) {
@@ -330,8 +330,8 @@ func TestDomainVerifiedByEmailCodeWithFiveTries(t *testing.T) {
 	third := a.Org(cy, "Third")
 	a.Do(provisioningapi.AddDomain, &cy, map[string]string{"orgId": third}, nil, `{"domain":"acme-corp.com"}`)
 	access, _ = a.Env.Orgs().Authorize(context.Background(), cy, third)
-	s.Resolver = apitest.Zone{provisioning.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
-	if _, err := s.Verify(context.Background(), access, "acme-corp.com", provisioning.VerifyInput{}); !apperr.Is(err, apperr.Conflict) {
+	s.Resolver = apitest.Zone{domains.TXTLabel + ".acme-corp.com": {access.Org.Domains[0].TXTValue}}
+	if _, err := s.Verify(context.Background(), access, "acme-corp.com", domains.VerifyInput{}); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("a third org verifying by DNS a domain held by DNS: %v; want 409", err)
 	}
 }

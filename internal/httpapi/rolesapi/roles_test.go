@@ -13,6 +13,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
+	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/routes"
@@ -51,7 +52,7 @@ func TestEveryOrgRouteAllowsExactlyWhatACustomRoleHolds(t *testing.T) {
 	target := h.Caller("target")
 	h.Join(orgID, ada, target, roles.SupportOnly)
 	a, _ := h.Env.Orgs().Authorize(context.Background(), ada, orgID, "")
-	inv, err := h.Inviter().Create(context.Background(), a, orgs.InviteInput{Email: h.Address("pending"), Role: "support_only"})
+	inv, err := h.Inviter().Create(context.Background(), a, invites.Input{Email: h.Address("pending"), Role: "support_only"})
 	if err != nil {
 		t.Fatal(err)
 	}

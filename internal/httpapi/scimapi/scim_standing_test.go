@@ -12,6 +12,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -181,7 +182,7 @@ func TestSCIMSuspensionStopsTheMembersToolSignIns(t *testing.T) {
 			t.Errorf("the member list (%v) shows bob as: %s", q, r.Body)
 		}
 	}
-	found, err := a.Store.Members(context.Background(), org, orgs.MemberFilter{Query: "bob"}, paging.Request{Limit: 10})
+	found, err := a.Store.Members(context.Background(), org, members.Filter{Query: "bob"}, paging.Request{Limit: 10})
 	if err != nil || len(found.Members) != 1 || !found.Members[0].Suspended() {
 		t.Errorf("the member search finds bob as %+v (%v), want suspended", found.Members, err)
 	}

@@ -1,6 +1,7 @@
-// Package maildomains knows the domains of free and public mail providers (gmail.com,
+// Package maildomains knows mail domains: their normal form (Normalize: IDNA ASCII, lower
+// case, under a public suffix), and the domains of free and public mail providers (gmail.com,
 // outlook.com, proton.me, …) and of disposable-mail services: domains whose users' accounts
-// nobody owns, so that no org may claim one as its own (provisioning's domains).
+// nobody owns, so that no org may claim one as its own (package domains).
 //
 // The table is made by `go generate` from two npm packages pinned in package.json
 // (free-email-domains, disposable-email-domains) and embedded at build time; a test checks
@@ -10,6 +11,12 @@ package maildomains
 import (
 	_ "embed" // the table
 	"strings"
+	"sync"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/vendorportal/orgs/internal/apperr"
 )
 
 //go:generate go run ./gen
@@ -68,4 +75,56 @@ func listed(d string) bool {
 		}
 	}
 	return false
+}
+
+var (
+	domainOnce sync.Once
+	domainIDNA *idna.Profile
+)
+
+// domainProfile is the IDNA profile of Normalize, made on first use: a package-level
+// one would be made at init, linking IDNA's mapping and bidi tables into every function that
+// imports this package, also those that never see a domain.
+func domainProfile() *idna.Profile {
+	domainOnce.Do(func() {
+		domainIDNA = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.Transitional(false))
+	})
+	return domainIDNA
+}
+
+// Normalize returns the domain lower-cased in its IDNA ASCII form, checking that it has
+// a public suffix and at least one more label ("acme.com", not "com", nor "example.invalid").
+func Normalize(s string) (string, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	bad := apperr.New(apperr.Invalid, "domain must be a domain name such as acme.com: a public suffix and at least one more label")
+	if s == "" || len(s) > 253 || strings.ContainsAny(s, "@/: ") {
+		return "", bad
+	}
+	a, err := domainProfile().ToASCII(s)
+	if err != nil || !strings.Contains(a, ".") {
+		return "", bad
+	}
+	a = strings.ToLower(a)
+	suffix, icann := publicsuffix.PublicSuffix(a)
+	if !icann && !strings.Contains(suffix, ".") {
+		// An unlisted top-level label: publicsuffix's default rule, not a real suffix.
+		return "", bad
+	}
+	if _, err := publicsuffix.EffectiveTLDPlusOne(a); err != nil {
+		return "", bad
+	}
+	return a, nil
+}
+
+// Of returns the normalized domain of an address; "" when it has none.
+func Of(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return ""
+	}
+	d, err := Normalize(email[at+1:])
+	if err != nil {
+		return strings.ToLower(email[at+1:])
+	}
+	return d
 }

@@ -1,15 +1,16 @@
-package orgs
+package invites
 
 import (
 	"sync"
 
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 // inviteMessage is the invite email with the link. Every value but the link is user-supplied
 // or derived from what users supplied; the template escapes them (HTML) or keeps them off
 // header lines (the subject).
-func inviteMessage(org Org, inv Invite, link string) (mail.Message, error) {
+func inviteMessage(org orgs.Org, inv Invite, link string) (mail.Message, error) {
 	return inviteMail().Render(inv.Email, map[string]string{
 		"OrgName": org.Name, "Inviter": inv.InvitedBy.Email, "Role": string(inv.Role),
 		"ExpiresAt": inv.ExpiresAt.UTC().Format("2 January 2006, 15:04 UTC"), "Link": link,

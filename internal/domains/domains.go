@@ -1,4 +1,11 @@
-package provisioning
+// Package domains is an org's email domains: adding one (never a free, public or disposable
+// mail provider's), proving the org holds it (a DNS TXT record, or a code mailed to an address
+// at it, which a DNS proof elsewhere overrides), the primary domain that completes usernames,
+// removing one, and joining an org by one's verified address (auto-join: suggestions and
+// joins). The domains live on the org item (orgs.Domain); their writes are provisioning's
+// (provisioning.Store: SaveOrg, DomainOwner, JoinContext, AddMember); a domain name's normal
+// form is maildomains.Normalize.
+package domains
 
 import (
 	"context"
@@ -13,16 +20,16 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/net/idna"
-	"golang.org/x/net/publicsuffix"
-
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
+	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
+	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/seal"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
@@ -39,60 +46,59 @@ const (
 	TXTLabel  = "_vendorportal"
 )
 
+// TXTResolver looks up DNS TXT records (net.DefaultResolver in production).
+type TXTResolver interface {
+	LookupTXT(ctx context.Context, name string) ([]string, error)
+}
+
+// Service runs the domain use cases.
+type Service struct {
+	Store provisioning.Store
+	// Accounts builds the account of a user whose first call is a join
+	// (orgs.Service.NewAccountFor) and reads the org that loses a domain.
+	Accounts *orgs.Service
+	Resolver TXTResolver
+	// Sealer seals the outbox messages that carry a code (seal.Derive(secret, "outbox"),
+	// provisioning.SealPurpose); CodeKey MACs the codes kept in the table. Both are unset in
+	// the service of the routes that send no code (app.Env.Domains).
+	Sealer  seal.Key
+	CodeKey seal.Key
+	AppURL  string
+	// DailyEmailLimit and UserDailyEmailLimit are the email budgets a code counts against
+	// (as provisioning.Service's).
+	DailyEmailLimit     int
+	UserDailyEmailLimit int
+	Now                 func() time.Time
+	NewID               func() string
+}
+
+// event returns an organization event of orgID about target, stamped.
+func (s *Service) event(ctx context.Context, orgID string, actor audit.Actor, action string, target audit.Target, summary string, details map[string]any) audit.Event {
+	if details == nil {
+		details = map[string]any{}
+	}
+	ev := audit.Event{
+		OrgID: orgID, Category: audit.Organization, Action: action,
+		Actor: actor, Target: target, Summary: summary, Details: details,
+	}
+	ev.Stamp(ctx, s.NewID(), s.Now())
+	return ev
+}
+
+// actorOf is the acting member as an event's actor.
+func actorOf(a orgs.Access) audit.Actor {
+	return audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email}
+}
+
+// oneEmail is the budget of a request that sends one email (a code), counted in its
+// transaction: one of the org's daily emails and one of the acting member's.
+func (s *Service) oneEmail(orgID, userID string) *ratelimit.Use {
+	u := ratelimit.EmailLimits{Org: s.DailyEmailLimit, User: s.UserDailyEmailLimit}.Emails(orgID, userID, 1, s.Now())
+	return &u
+}
+
 // ErrCodeSpent: the code was tried too often, expired or never sent.
 var ErrCodeSpent = apperr.New(apperr.Gone, "this verification code can no longer be used: request a new one")
-
-var (
-	domainOnce sync.Once
-	domainIDNA *idna.Profile
-)
-
-// domainProfile is the IDNA profile of NormalizeDomain, made on first use: a package-level
-// one would be made at init, linking IDNA's mapping and bidi tables into every function that
-// imports this package, also those that never see a domain.
-func domainProfile() *idna.Profile {
-	domainOnce.Do(func() {
-		domainIDNA = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.Transitional(false))
-	})
-	return domainIDNA
-}
-
-// NormalizeDomain returns the domain lower-cased in its IDNA ASCII form, checking that it has
-// a public suffix and at least one more label ("acme.com", not "com", nor "example.invalid").
-func NormalizeDomain(s string) (string, error) {
-	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
-	bad := apperr.New(apperr.Invalid, "domain must be a domain name such as acme.com: a public suffix and at least one more label")
-	if s == "" || len(s) > 253 || strings.ContainsAny(s, "@/: ") {
-		return "", bad
-	}
-	a, err := domainProfile().ToASCII(s)
-	if err != nil || !strings.Contains(a, ".") {
-		return "", bad
-	}
-	a = strings.ToLower(a)
-	suffix, icann := publicsuffix.PublicSuffix(a)
-	if !icann && !strings.Contains(suffix, ".") {
-		// An unlisted top-level label: publicsuffix's default rule, not a real suffix.
-		return "", bad
-	}
-	if _, err := publicsuffix.EffectiveTLDPlusOne(a); err != nil {
-		return "", bad
-	}
-	return a, nil
-}
-
-// EmailDomain returns the normalized domain of an address; "" when it has none.
-func EmailDomain(email string) string {
-	at := strings.LastIndexByte(email, '@')
-	if at < 0 {
-		return ""
-	}
-	d, err := NormalizeDomain(email[at+1:])
-	if err != nil {
-		return strings.ToLower(email[at+1:])
-	}
-	return d
-}
 
 func findDomain(o orgs.Org, name string) int {
 	return slices.IndexFunc(o.Domains, func(d orgs.Domain) bool { return d.Name == name })
@@ -100,7 +106,7 @@ func findDomain(o orgs.Org, name string) int {
 
 // domainOf returns the org's domain named by a path parameter; NotFound when it has none.
 func domainOf(o orgs.Org, raw string) (int, string, error) {
-	name, err := NormalizeDomain(raw)
+	name, err := maildomains.Normalize(raw)
 	if err != nil {
 		return -1, "", apperr.New(apperr.NotFound, "domain not found")
 	}
@@ -125,7 +131,7 @@ func (s *Service) AddDomain(ctx context.Context, a orgs.Access, raw string) (org
 	if a.Org.Kind != orgs.Shared {
 		return orgs.Domain{}, apperr.New(apperr.Conflict, "a personal account has no domains")
 	}
-	name, err := NormalizeDomain(raw)
+	name, err := maildomains.Normalize(raw)
 	if err != nil {
 		return orgs.Domain{}, err
 	}
@@ -145,7 +151,7 @@ func (s *Service) AddDomain(ctx context.Context, a orgs.Access, raw string) (org
 	after.Domains = append(slices.Clone(a.Org.Domains), d)
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "domain.added", audit.Target{Type: "domain", ID: name, Label: name},
 		fmt.Sprintf("%s added the domain %s", a.Member.Email, name), map[string]any{"domain": name})
-	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev}); err != nil {
+	if err := s.Store.SaveOrg(ctx, provisioning.OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev}); err != nil {
 		return orgs.Domain{}, err
 	}
 	return d, nil
@@ -210,13 +216,13 @@ func (s *Service) verified(ctx context.Context, a orgs.Access, i int, method str
 	d.Primary = d.Primary || a.Org.PrimaryDomain() == ""
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "domain.verified", audit.Target{Type: "domain", ID: d.Name, Label: d.Name},
 		fmt.Sprintf("%s verified the domain %s (%s)", a.Member.Email, d.Name, method), map[string]any{"domain": d.Name, "method": method})
-	w := OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev}
+	w := provisioning.OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev}
 	if !already {
 		// A domain verified by code and now by DNS holds its guard already.
 		w.Claim = d.Name
 	}
 	err := s.Store.SaveOrg(ctx, w)
-	if errors.Is(err, ErrDomainTaken) && method == orgs.VerifiedByDNS {
+	if errors.Is(err, provisioning.ErrDomainTaken) && method == orgs.VerifiedByDNS {
 		if w.Take, err = s.takeFrom(ctx, d.Name); err == nil {
 			err = s.Store.SaveOrg(ctx, w)
 		}
@@ -230,8 +236,8 @@ func (s *Service) verified(ctx context.Context, a orgs.Access, i int, method str
 // takeFrom returns the change that takes domain from the org that holds it verified only by
 // an email code: its domain goes back to pending (so its auto-join by it stops, and it
 // completes no username), another verified domain becomes primary if it was, it logs the
-// loss and its admins get an email. ErrDomainTaken when the holder proved it by DNS too.
-func (s *Service) takeFrom(ctx context.Context, domain string) (*DomainTake, error) {
+// loss and its admins get an email. provisioning.ErrDomainTaken when the holder proved it by DNS too.
+func (s *Service) takeFrom(ctx context.Context, domain string) (*provisioning.DomainTake, error) {
 	owner, err := s.Store.DomainOwner(ctx, domain)
 	if apperr.Is(err, apperr.NotFound) {
 		// Released meanwhile: try again as a plain claim.
@@ -242,14 +248,14 @@ func (s *Service) takeFrom(ctx context.Context, domain string) (*DomainTake, err
 	}
 	holder, err := s.Accounts.LiveOrg(ctx, owner)
 	if apperr.Is(err, apperr.NotFound) {
-		return nil, ErrDomainTaken
+		return nil, provisioning.ErrDomainTaken
 	}
 	if err != nil {
 		return nil, err
 	}
 	i := findDomain(holder, domain)
 	if i < 0 || holder.Domains[i].Status != orgs.DomainVerified || holder.Domains[i].VerifiedBy != orgs.VerifiedByEmail {
-		return nil, ErrDomainTaken
+		return nil, provisioning.ErrDomainTaken
 	}
 	after := holder
 	after.Domains = slices.Clone(holder.Domains)
@@ -276,7 +282,7 @@ func (s *Service) takeFrom(ctx context.Context, domain string) (*DomainTake, err
 	if err != nil {
 		return nil, err
 	}
-	return &DomainTake{Before: holder, After: after, Event: ev, Outbox: []outbox.Message{notice}}, nil
+	return &provisioning.DomainTake{Before: holder, After: after, Event: ev, Outbox: []outbox.Message{notice}}, nil
 }
 
 var (
@@ -320,7 +326,7 @@ func (s *Service) sendCode(ctx context.Context, a orgs.Access, i int, email stri
 		return VerifyResult{}, err
 	}
 	d := a.Org.Domains[i]
-	if EmailDomain(addr) != d.Name {
+	if maildomains.Of(addr) != d.Name {
 		return VerifyResult{}, apperr.New(apperr.Invalid, "email must be an address at %s", d.Name)
 	}
 	code := newCode()
@@ -332,13 +338,13 @@ func (s *Service) sendCode(ctx context.Context, a orgs.Access, i int, email stri
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	out, err := s.sealedEmail(a.Org.ID, outbox.Email{Message: msg, Purpose: "domain-code"})
+	out, err := provisioning.SealEmail(s.Sealer, s.NewID(), a.Org.ID, outbox.Email{Message: msg, Purpose: "domain-code"})
 	if err != nil {
 		return VerifyResult{}, err
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "domain.code_sent", audit.Target{Type: "domain", ID: d.Name, Label: d.Name},
 		fmt.Sprintf("%s had a verification code for %s sent to %s", a.Member.Email, d.Name, addr), map[string]any{"domain": d.Name, "email": addr})
-	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev, Outbox: []outbox.Message{out}, Budget: s.oneEmail(a.Org.ID, a.Member.UserID)}); err != nil {
+	if err := s.Store.SaveOrg(ctx, provisioning.OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev, Outbox: []outbox.Message{out}, Budget: s.oneEmail(a.Org.ID, a.Member.UserID)}); err != nil {
 		return VerifyResult{}, err
 	}
 	return VerifyResult{Domain: *nd, CodeSent: true}, nil
@@ -362,7 +368,7 @@ func (s *Service) checkCode(ctx context.Context, a orgs.Access, i int, code stri
 	if nd.CodeTries == 0 {
 		nd.CodeHash, nd.CodeExpiresAt = "", time.Time{}
 	}
-	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after}); err != nil {
+	if err := s.Store.SaveOrg(ctx, provisioning.OrgWrite{Before: a.Org, After: after}); err != nil {
 		return VerifyResult{}, err
 	}
 	if nd.CodeTries == 0 {
@@ -382,7 +388,7 @@ func (s *Service) codeMAC(orgID, domain, code string) string {
 func newCode() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
 	if err != nil {
-		panic("provisioning: random code: " + err.Error())
+		panic("domains: random code: " + err.Error())
 	}
 	return fmt.Sprintf("%08d", n.Int64())
 }
@@ -409,7 +415,7 @@ func (s *Service) SetPrimary(ctx context.Context, a orgs.Access, raw string, pri
 	}
 	ev := s.event(ctx, a.Org.ID, actorOf(a), "domain.updated", audit.Target{Type: "domain", ID: name, Label: name},
 		fmt.Sprintf("%s made %s the primary domain", a.Member.Email, name), map[string]any{"domain": name, "primary": true})
-	if err := s.Store.SaveOrg(ctx, OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev}); err != nil {
+	if err := s.Store.SaveOrg(ctx, provisioning.OrgWrite{Before: a.Org, After: after, Actor: a.Member, Event: &ev}); err != nil {
 		return orgs.Domain{}, err
 	}
 	return after.Domains[i], nil
@@ -433,7 +439,7 @@ func (s *Service) RemoveDomain(ctx context.Context, a orgs.Access, raw string) e
 			}
 		}
 	}
-	w := OrgWrite{Before: a.Org, After: after, Actor: a.Member}
+	w := provisioning.OrgWrite{Before: a.Org, After: after, Actor: a.Member}
 	if gone.Status == orgs.DomainVerified {
 		w.Release = name
 	}
@@ -485,7 +491,7 @@ func (s *Service) Suggested(ctx context.Context, c orgs.Caller) ([]orgs.Org, err
 	if err != nil {
 		return nil, err
 	}
-	owner, err := s.Store.DomainOwner(ctx, EmailDomain(email))
+	owner, err := s.Store.DomainOwner(ctx, maildomains.Of(email))
 	if apperr.Is(err, apperr.NotFound) {
 		return []orgs.Org{}, nil
 	}
@@ -510,7 +516,7 @@ func (s *Service) Join(ctx context.Context, c orgs.Caller, orgID string) (orgs.M
 	notFound := apperr.New(apperr.NotFound, "organization not found")
 	domain := ""
 	if c.Email != "" && c.EmailVerified {
-		domain = EmailDomain(strings.ToLower(c.Email))
+		domain = maildomains.Of(strings.ToLower(c.Email))
 	}
 	jc, err := s.Store.JoinContext(ctx, orgID, c.ID, domain)
 	if err != nil {
@@ -520,9 +526,9 @@ func (s *Service) Join(ctx context.Context, c orgs.Caller, orgID string) (orgs.M
 	if err != nil {
 		return orgs.Member{}, err
 	}
-	if EmailDomain(email) != domain {
+	if maildomains.Of(email) != domain {
 		// The profile's address differs from the token's: look up its domain's guard.
-		domain = EmailDomain(email)
+		domain = maildomains.Of(email)
 		if jc.DomainOwner, err = s.Store.DomainOwner(ctx, domain); err != nil && !apperr.Is(err, apperr.NotFound) {
 			return orgs.Member{}, err
 		}
@@ -547,7 +553,7 @@ func (s *Service) Join(ctx context.Context, c orgs.Caller, orgID string) (orgs.M
 		audit.Target{Type: "member", ID: c.ID, Label: email},
 		fmt.Sprintf("%s joined by the verified domain %s", email, domain), map[string]any{"role": string(roles.User), "domain": domain})
 	for attempt := 0; ; attempt++ {
-		err := s.Store.AddMember(ctx, MemberWrite{Member: m, Account: pending, Event: ev})
+		err := s.Store.AddMember(ctx, provisioning.MemberWrite{Member: m, Account: pending, Event: ev})
 		switch {
 		case err == nil:
 			return m, nil

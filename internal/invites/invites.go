@@ -1,12 +1,15 @@
-package orgs
+// Package invites is how people are invited into an org: an admin (or, under
+// membersCanInvite, a member) invites an address as a role, one or a hundred at a time; the
+// invite's email leaves through the outbox with a single-use link, which the invitee previews
+// and accepts; invites are resent, revoked, and expire (the scheduled job). An invite carries
+// its inviter's authority: accepting it holds only while the inviter could still give its
+// role.
+package invites
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,22 +21,23 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
-// InviteStatus is where an invite stands.
-type InviteStatus string
+// Status is where an invite stands.
+type Status string
 
 // The invite statuses. An invite is expired from its ExpiresAt on, whatever the table says:
 // the scheduled job only makes the table catch up.
 const (
-	InvitePending  InviteStatus = "pending"
-	InviteAccepted InviteStatus = "accepted"
-	InviteRevoked  InviteStatus = "revoked"
-	InviteExpired  InviteStatus = "expired"
+	Pending  Status = "pending"
+	Accepted Status = "accepted"
+	Revoked  Status = "revoked"
+	Expired  Status = "expired"
 )
 
 // Delivery is how the invite's last email fared.
@@ -50,17 +54,17 @@ const (
 	DeliveryFailed Delivery = "failed"
 )
 
-// KindInviteEmail is the outbox message that sends an invite's email (inviteEmail body). Its
+// KindEmail is the outbox message that sends an invite's email (inviteEmail body). Its
 // handler mints the link's token when it sends: the outbox never holds a usable token.
-const KindInviteEmail outbox.Kind = "invite-email"
+const KindEmail outbox.Kind = "invite-email"
 
 type inviteEmail struct {
 	OrgID    string `json:"orgId"`
 	InviteID string `json:"inviteId"`
 }
 
-// InviteLifetime is how long an invite stays valid after it was created or last resent.
-const InviteLifetime = 7 * 24 * time.Hour
+// Lifetime is how long an invite stays valid after it was created or last resent.
+const Lifetime = 7 * 24 * time.Hour
 
 // Invite is an invitation to join an org.
 type Invite struct {
@@ -68,10 +72,10 @@ type Invite struct {
 	OrgID     string
 	Email     string
 	Role      roles.Role
-	Status    InviteStatus // as stored; StatusAt tells the status at an instant
-	InvitedBy Person
+	Status    Status // as stored; StatusAt tells the status at an instant
+	InvitedBy orgs.Person
 	CreatedAt time.Time
-	// ExpiresAt is InviteLifetime after CreatedAt or the last resend.
+	// ExpiresAt is Lifetime after CreatedAt or the last resend.
 	ExpiresAt  time.Time
 	LastSentAt time.Time
 	Delivery   Delivery
@@ -97,16 +101,16 @@ type Invite struct {
 }
 
 // StatusAt is the invite's status at now: a pending invite is expired from ExpiresAt on.
-func (i Invite) StatusAt(now time.Time) InviteStatus {
-	if i.Status == InvitePending && !now.Before(i.ExpiresAt) {
-		return InviteExpired
+func (i Invite) StatusAt(now time.Time) Status {
+	if i.Status == Pending && !now.Before(i.ExpiresAt) {
+		return Expired
 	}
 	return i.Status
 }
 
-// InviteToken is what the table keeps under a token's hash: enough to find the invite and to
+// Token is what the table keeps under a token's hash: enough to find the invite and to
 // check an acceptance before writing it.
-type InviteToken struct {
+type Token struct {
 	Hash      string
 	OrgID     string
 	InviteID  string
@@ -120,32 +124,31 @@ type InviteToken struct {
 	InviterRole        roles.Role
 }
 
-// InvitePage is one page of an invite list.
-type InvitePage struct {
+// Page is one page of an invite list.
+type Page struct {
 	Invites []Invite
 	Next    string
 }
 
-// InvitePreview is what the landing page of an invite link shows, to anyone holding the link.
-type InvitePreview struct {
+// Preview is what the landing page of an invite link shows, to anyone holding the link.
+type Preview struct {
 	OrgName   string
 	Role      roles.Role
-	InvitedBy Person
+	InvitedBy orgs.Person
 	ExpiresAt time.Time
-	Status    InviteStatus
+	Status    Status
 }
 
-// Errors an InviteStore returns when a write's condition fails.
+// Errors a Store returns when a write's condition fails.
 var (
-	ErrInvitePending = apperr.New(apperr.Conflict, "a pending invite for this email address exists; resend it instead")
-	ErrAlreadyMember = apperr.New(apperr.Conflict, "this person is already a member of the organization")
-	ErrInviteGone    = apperr.New(apperr.Gone, "this invitation is no longer valid: it expired, was revoked or was already used")
-	// ErrInviteAuthorityGone: the invite outlived the authority that made it (its inviter
+	ErrPending = apperr.New(apperr.Conflict, "a pending invite for this email address exists; resend it instead")
+	ErrGone    = apperr.New(apperr.Gone, "this invitation is no longer valid: it expired, was revoked or was already used")
+	// ErrAuthorityGone: the invite outlived the authority that made it (its inviter
 	// left, lost the role that could grant the invite's role, or the org stopped letting
 	// members invite).
-	ErrInviteAuthorityGone = apperr.New(apperr.Gone, "this invitation is no longer valid: the person who sent it may no longer invite to this role; ask the organization for a new invitation")
-	ErrInviteChanged       = apperr.New(apperr.Conflict, "the invite was changed meanwhile; reload and try again")
-	ErrNotShared           = apperr.New(apperr.Conflict, "a personal account takes no invites or new members")
+	ErrAuthorityGone = apperr.New(apperr.Gone, "this invitation is no longer valid: the person who sent it may no longer invite to this role; ask the organization for a new invitation")
+	ErrChanged       = apperr.New(apperr.Conflict, "the invite was changed meanwhile; reload and try again")
+	ErrNotShared     = apperr.New(apperr.Conflict, "a personal account takes no invites or new members")
 	// ErrMembersCanInviteOff: the inviter relied on membersCanInvite, which was turned off.
 	ErrMembersCanInviteOff = apperr.New(apperr.Forbidden, "members may no longer invite in this organization")
 )
@@ -159,50 +162,50 @@ type NewInvite struct {
 	Budget *ratelimit.Use
 	// Actor is the inviter's membership as read; the write holds only while it still has
 	// that role, and, with ByMembersCanInvite, while the org still lets members invite.
-	Actor              Member
+	Actor              orgs.Member
 	ByMembersCanInvite bool
-	// Roles ties the write to the org's custom roles as read (see RolesCheck).
-	Roles RolesCheck
+	// Roles ties the write to the org's custom roles as read (see orgs.RolesCheck).
+	Roles orgs.RolesCheck
 	Event audit.Event
 }
 
-// InviteResend drops an invite's link, restarts its lifetime and sends a new email.
-type InviteResend struct {
+// Resend drops an invite's link, restarts its lifetime and sends a new email.
+type Resend struct {
 	Before Invite
 	After  Invite
 	Email  outbox.Message
 	Budget *ratelimit.Use
-	Actor  Member
-	Roles  RolesCheck
+	Actor  orgs.Member
+	Roles  orgs.RolesCheck
 	Event  audit.Event
 }
 
-// InviteRevocation revokes a pending invite.
-type InviteRevocation struct {
+// Revocation revokes a pending invite.
+type Revocation struct {
 	Invite    Invite
 	RevokedAt time.Time
-	Actor     Member
-	Roles     RolesCheck
+	Actor     orgs.Member
+	Roles     orgs.RolesCheck
 	Event     audit.Event
 }
 
 // Acceptance turns an invite into a membership.
 type Acceptance struct {
-	Token  InviteToken
-	Member Member
+	Token  Token
+	Member orgs.Member
 	// Account, when set, is the accepting user's new account, written in the same
 	// transaction (the user's first call is the acceptance).
-	Account *NewAccount
+	Account *orgs.NewAccount
 	Event   audit.Event
 	Now     time.Time
 	// InviterRoles are the org's roles, as defined when the acceptance read the org, in
 	// which the inviter (Token.InvitedBy) may still grant the invite's role: the accept holds
-	// only while the inviter is an active member holding one of them (ErrInviteAuthorityGone),
+	// only while the inviter is an active member holding one of them (ErrAuthorityGone),
 	// and, for a ByMembersCanInvite invite, while the org still lets members invite.
 	InviterRoles []roles.Role
-	// Roles ties InviterRoles to the org's custom roles as read (RolesCheck): a custom role
+	// Roles ties InviterRoles to the org's custom roles as read (orgs.RolesCheck): a custom role
 	// edited meanwhile is judged again, not on the strength of what it was.
-	Roles RolesCheck
+	Roles orgs.RolesCheck
 }
 
 // DeliveryUpdate records how an email fared. It holds only while the invite is pending with
@@ -216,57 +219,57 @@ type DeliveryUpdate struct {
 	Event *audit.Event
 }
 
-// InviteStore is the persistence the invite use cases need.
-type InviteStore interface {
+// Store is the persistence the invite use cases need.
+type Store interface {
 	// CreateInvite writes the invite, the guard that keeps one pending invite per email (an
 	// expired one gives way), its email's outbox message, the budget's use and its event,
-	// all or nothing, checking that the email is not a member's (ErrAlreadyMember) and no
-	// pending invite holds it (ErrInvitePending); the budget's error when it is spent.
+	// all or nothing, checking that the email is not a member's (orgs.ErrAlreadyMember) and no
+	// pending invite holds it (ErrPending); the budget's error when it is spent.
 	CreateInvite(ctx context.Context, w NewInvite) error
 	// Invites returns one page of the org's invites whose status at now is status.
-	Invites(ctx context.Context, orgID string, status InviteStatus, now time.Time, p paging.Request) (InvitePage, error)
+	Invites(ctx context.Context, orgID string, status Status, now time.Time, p paging.Request) (Page, error)
 	// ResendInvite drops the token (its lookup item goes), restarts the lifetime and writes
-	// the new email's outbox message; ErrInviteGone unless the invite is still pending and
+	// the new email's outbox message; ErrGone unless the invite is still pending and
 	// unexpired with the token read.
-	ResendInvite(ctx context.Context, w InviteResend) error
-	// RevokeInvite marks a pending invite revoked and frees its email guard; ErrInviteGone
+	ResendInvite(ctx context.Context, w Resend) error
+	// RevokeInvite marks a pending invite revoked and frees its email guard; ErrGone
 	// when it is no longer pending.
-	RevokeInvite(ctx context.Context, w InviteRevocation) error
-	// SetDelivery records an email's outcome; ErrInviteChanged when the invite moved on.
+	RevokeInvite(ctx context.Context, w Revocation) error
+	// SetDelivery records an email's outcome; ErrChanged when the invite moved on.
 	SetDelivery(ctx context.Context, d DeliveryUpdate) error
 	// SetInviteToken gives a pending invite the token its email is about to carry (its lookup
-	// item replaces the old one's); ErrInviteChanged unless the invite is pending, with the
+	// item replaces the old one's); ErrChanged unless the invite is pending, with the
 	// token read and its current email the message's, and its org live.
-	SetInviteToken(ctx context.Context, inv Invite, token InviteToken, messageID string) error
-	// InviteToken reads a token's lookup item; NotFound when there is none.
-	InviteToken(ctx context.Context, hash string) (InviteToken, error)
+	SetInviteToken(ctx context.Context, inv Invite, token Token, messageID string) error
+	// Token reads a token's lookup item; NotFound when there is none.
+	InviteToken(ctx context.Context, hash string) (Token, error)
 	// InviteWithOrg reads an invite and its org in one round trip; NotFound when either is
 	// missing.
-	InviteWithOrg(ctx context.Context, orgID, inviteID string) (Invite, Org, error)
+	InviteWithOrg(ctx context.Context, orgID, inviteID string) (Invite, orgs.Org, error)
 	// AcceptContext reads a token's lookup item, the user's profile (nil when the user has
 	// none yet) and the token's org (its custom roles decide the invite's authority) in one
 	// round trip when orgID, the org the token names, is given (a token of the older form
 	// names none: then the org is read after the token); NotFound when the token is unknown.
-	// The org is the zero Org when it is gone.
-	AcceptContext(ctx context.Context, hash, orgID, userID string) (InviteToken, *Profile, Org, error)
+	// The org is the zero orgs.Org when it is gone.
+	AcceptContext(ctx context.Context, hash, orgID, userID string) (Token, *orgs.Profile, orgs.Org, error)
 	// AcceptInvite writes the membership (both sides, index entries, email guard), marks the
 	// invite accepted, frees its pending guard, counts the member and writes the event, all
-	// or nothing: ErrInviteGone unless the invite is pending, unexpired at w.Now and carries
-	// the token; ErrAlreadyMember when the user or the email is a member already.
+	// or nothing: ErrGone unless the invite is pending, unexpired at w.Now and carries
+	// the token; orgs.ErrAlreadyMember when the user or the email is a member already.
 	AcceptInvite(ctx context.Context, w Acceptance) error
 	// DueInvites returns the pending invites due in the shard of day at or before now.
 	DueInvites(ctx context.Context, day, now time.Time) ([]Invite, error)
-	// ExpireInvite marks an invite expired with its event; ErrInviteChanged unless it is
+	// ExpireInvite marks an invite expired with its event; ErrChanged unless it is
 	// still pending, past its expiry at now and due as read.
 	ExpireInvite(ctx context.Context, inv Invite, now time.Time, ev audit.Event) error
 }
 
-// InviteService runs the invite use cases.
-type InviteService struct {
-	Store InviteStore
+// Service runs the invite use cases.
+type Service struct {
+	Store Store
 	// Accounts builds the account of a user whose first call is an acceptance, and reads
 	// orgs for the scheduled job.
-	Accounts *Service
+	Accounts *orgs.Service
 	// Mail sends the invite emails: the stream processor's and the job's outbox handler
 	// (SendInviteEmail) use it; the routes leave it nil.
 	Mail mail.Sender
@@ -282,28 +285,17 @@ type InviteService struct {
 	Log    *slog.Logger
 }
 
-// tokenBytes is the invite token's length: 256 random bits.
-const tokenBytes = 32
-
-// newToken returns a fresh token and its hash.
-func newToken() (token, hash string) {
-	b := make([]byte, tokenBytes)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token)
-}
-
 // newInviteToken returns a fresh invite token and its hash. The token names the org and the
 // invite before its secret part ("<orgId>_<inviteId>_<secret>", all of it URL-safe), so that
 // the link's preview reads both in one round trip; only the hash of the whole token is stored.
 func newInviteToken(orgID, inviteID string) (token, hash string) {
-	secret, _ := newToken()
+	secret, _ := orgs.NewToken()
 	token = orgID + "_" + inviteID + "_" + secret
-	return token, hashToken(token)
+	return token, orgs.HashToken(token)
 }
 
 // legacyTokenLength is the length of a token of the older form, a bare secret.
-var legacyTokenLength = base64.RawURLEncoding.EncodedLen(tokenBytes)
+var legacyTokenLength = base64.RawURLEncoding.EncodedLen(orgs.TokenBytes)
 
 // tokenIDs returns the org and invite ids an invite token names; ok is false for a token of
 // the older form (a bare secret, looked up by its hash) or one the server could not have made.
@@ -331,18 +323,12 @@ func idShaped(s string) bool {
 	return true
 }
 
-// hashToken is the form a token is stored and looked up in.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // AcceptLink is the link an invite email carries.
-func (s *InviteService) AcceptLink(token string) string {
+func (s *Service) AcceptLink(token string) string {
 	return strings.TrimRight(s.AppURL, "/") + "/invites/accept?token=" + token
 }
 
-func (s *InviteService) log() *slog.Logger {
+func (s *Service) log() *slog.Logger {
 	if s.Log != nil {
 		return s.Log
 	}
@@ -352,8 +338,8 @@ func (s *InviteService) log() *slog.Logger {
 // invitesRequested is how many invites one bulk request may hold.
 const invitesRequested = 100
 
-// InviteInput is one invite to create.
-type InviteInput struct {
+// Input is one invite to create.
+type Input struct {
 	Email string
 	Role  string
 }
@@ -362,7 +348,7 @@ type InviteInput struct {
 // with the invite and sent by the stream processor seconds later (delivery pending, then sent
 // or failed); an SES failure is retried there. The email counts against the org's daily
 // email budget, in the same transaction.
-func (s *InviteService) Create(ctx context.Context, a Access, in InviteInput) (Invite, error) {
+func (s *Service) Create(ctx context.Context, a orgs.Access, in Input) (Invite, error) {
 	w, err := s.prepare(ctx, a, in)
 	if err != nil {
 		return Invite{}, err
@@ -376,21 +362,21 @@ func (s *InviteService) Create(ctx context.Context, a Access, in InviteInput) (I
 }
 
 // emailBudget is n emails of the org's daily budget and of the acting member's, now.
-func (s *InviteService) emailBudget(a Access, n int) ratelimit.Use {
+func (s *Service) emailBudget(a orgs.Access, n int) ratelimit.Use {
 	return ratelimit.EmailLimits{Org: s.DailyEmailLimit, User: s.UserDailyEmailLimit}.Emails(a.Org.ID, a.Member.UserID, n, s.Now())
 }
 
 // inviteEmailMessage is the outbox message that sends inv's email.
-func (s *InviteService) inviteEmailMessage(inv Invite) (outbox.Message, error) {
-	return outbox.New(inv.DeliveryMessage, inv.OrgID, KindInviteEmail, inviteEmail{OrgID: inv.OrgID, InviteID: inv.ID})
+func (s *Service) inviteEmailMessage(inv Invite) (outbox.Message, error) {
+	return outbox.New(inv.DeliveryMessage, inv.OrgID, KindEmail, inviteEmail{OrgID: inv.OrgID, InviteID: inv.ID})
 }
 
 // validate checks one invite's input: the normalized email and the role.
-func (s *InviteService) validate(a Access, in InviteInput) (string, roles.Role, error) {
-	if a.Org.Kind != Shared {
+func (s *Service) validate(a orgs.Access, in Input) (string, roles.Role, error) {
+	if a.Org.Kind != orgs.Shared {
 		return "", "", ErrNotShared
 	}
-	email, err := NormalizeEmail("email", in.Email)
+	email, err := orgs.NormalizeEmail("email", in.Email)
 	if err != nil {
 		return "", "", err
 	}
@@ -400,13 +386,13 @@ func (s *InviteService) validate(a Access, in InviteInput) (string, roles.Role, 
 	}
 	role := def.ID
 	if email == a.Member.Email {
-		return "", "", ErrAlreadyMember
+		return "", "", orgs.ErrAlreadyMember
 	}
 	return email, role, nil
 }
 
 // prepare validates one invite and builds its write.
-func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (NewInvite, error) {
+func (s *Service) prepare(ctx context.Context, a orgs.Access, in Input) (NewInvite, error) {
 	email, role, err := s.validate(a, in)
 	if err != nil {
 		return NewInvite{}, err
@@ -416,11 +402,11 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 	// instant, so that the log's order is the order things happened in.
 	at := now.Truncate(time.Second)
 	inv := Invite{
-		ID: s.NewID(), OrgID: a.Org.ID, Email: email, Role: role, Status: InvitePending,
-		InvitedBy: Person{ID: a.Member.UserID, Email: a.Member.Email},
-		CreatedAt: at, ExpiresAt: at.Add(InviteLifetime), LastSentAt: at,
+		ID: s.NewID(), OrgID: a.Org.ID, Email: email, Role: role, Status: Pending,
+		InvitedBy: orgs.Person{ID: a.Member.UserID, Email: a.Member.Email},
+		CreatedAt: at, ExpiresAt: at.Add(Lifetime), LastSentAt: at,
 		Delivery: DeliveryPending, DeliveryMessage: s.NewID(),
-		ByMembersCanInvite: !a.role().Has(roles.InvitesCreate), InviterRole: a.Member.Role,
+		ByMembersCanInvite: !a.Role().Has(roles.InvitesCreate), InviterRole: a.Member.Role,
 	}
 	inv.DueAt = inv.ExpiresAt
 	ev := audit.Event{
@@ -441,13 +427,13 @@ func (s *InviteService) prepare(ctx context.Context, a Access, in InviteInput) (
 	}, nil
 }
 
-func tokenOf(inv Invite) InviteToken {
-	return InviteToken{Hash: inv.TokenHash, OrgID: inv.OrgID, InviteID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt,
+func tokenOf(inv Invite) Token {
+	return Token{Hash: inv.TokenHash, OrgID: inv.OrgID, InviteID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt,
 		InvitedBy: inv.InvitedBy.ID, ByMembersCanInvite: inv.ByMembersCanInvite, InviterRole: inv.InviterRole}
 }
 
-// InviteResult is the outcome of one invite of a bulk request.
-type InviteResult struct {
+// Result is the outcome of one invite of a bulk request.
+type Result struct {
 	Invite Invite
 	Err    error
 }
@@ -455,7 +441,7 @@ type InviteResult struct {
 // bulkParallelism bounds the invites of one bulk request written at once.
 const bulkParallelism = 8
 
-// BulkStore is what a bulk request needs beyond InviteStore: giving back the budget its
+// BulkStore is what a bulk request needs beyond Store: giving back the budget its
 // failed items didn't use. (Its response, for a replay of its Idempotency-Key, is kept by the
 // HTTP layer: httpapi/bulk.go.)
 type BulkStore interface {
@@ -470,14 +456,14 @@ type BulkStore interface {
 // against the org's daily email budget as a whole, in the first one's transaction: a request
 // that would pass it is refused whole (rate limited), nothing written; items that fail give
 // their use back.
-func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteInput) ([]InviteResult, error) {
+func (s *Service) CreateMany(ctx context.Context, a orgs.Access, ins []Input) ([]Result, error) {
 	switch {
 	case len(ins) == 0:
 		return nil, apperr.New(apperr.Invalid, "invites must hold at least one invite")
 	case len(ins) > invitesRequested:
 		return nil, apperr.New(apperr.Invalid, "invites may hold at most %d invites", invitesRequested)
 	}
-	results := make([]InviteResult, len(ins))
+	results := make([]Result, len(ins))
 	writes := make([]*NewInvite, len(ins))
 	seen := map[string]int{}
 	valid := 0
@@ -559,14 +545,14 @@ func (s *InviteService) CreateMany(ctx context.Context, a Access, ins []InviteIn
 }
 
 // List returns one page of the org's invites with the given status (default pending).
-func (s *InviteService) List(ctx context.Context, a Access, status string, p paging.Request) (InvitePage, error) {
-	st := InviteStatus(status)
+func (s *Service) List(ctx context.Context, a orgs.Access, status string, p paging.Request) (Page, error) {
+	st := Status(status)
 	switch st {
 	case "":
-		st = InvitePending
-	case InvitePending, InviteAccepted, InviteRevoked, InviteExpired:
+		st = Pending
+	case Pending, Accepted, Revoked, Expired:
 	default:
-		return InvitePage{}, apperr.New(apperr.Invalid, "status must be pending, accepted, revoked or expired")
+		return Page{}, apperr.New(apperr.Invalid, "status must be pending, accepted, revoked or expired")
 	}
 	return s.Store.Invites(ctx, a.Org.ID, st, s.Now(), p)
 }
@@ -574,13 +560,14 @@ func (s *InviteService) List(ctx context.Context, a Access, status string, p pag
 // Resend sends a pending invite again with a new link (the old one stops working at once)
 // and restarts its lifetime; the email goes through the outbox and counts against the
 // org's email budget.
-func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
-	if a.Invite == nil {
+func (s *Service) Resend(ctx context.Context, a orgs.Access) (Invite, error) {
+	target := InviteOf(a)
+	if target == nil {
 		return Invite{}, apperr.New(apperr.NotFound, "invite not found")
 	}
 	now := s.Now()
-	before := *a.Invite
-	if st := before.StatusAt(now); st != InvitePending {
+	before := *target
+	if st := before.StatusAt(now); st != Pending {
 		return Invite{}, apperr.New(apperr.Gone, "only a pending invite can be resent; this one is %s", st)
 	}
 	if !a.CanInvite(before.Role) {
@@ -589,12 +576,12 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 	}
 	at := now.Truncate(time.Second)
 	after := before
-	after.TokenHash, after.ExpiresAt, after.LastSentAt = "", at.Add(InviteLifetime), at
+	after.TokenHash, after.ExpiresAt, after.LastSentAt = "", at.Add(Lifetime), at
 	after.Delivery, after.DeliveryAttempts, after.DueAt = DeliveryPending, 0, after.ExpiresAt
 	after.DeliveryMessage = s.NewID()
 	// The new link carries the authority of whoever sends it (who manages invites), as a new
 	// invite would: a resend revives an invite whose first inviter left.
-	after.InvitedBy, after.ByMembersCanInvite, after.InviterRole = Person{ID: a.Member.UserID, Email: a.Member.Email}, false, a.Member.Role
+	after.InvitedBy, after.ByMembersCanInvite, after.InviterRole = orgs.Person{ID: a.Member.UserID, Email: a.Member.Email}, false, a.Member.Role
 	ev := audit.Event{
 		OrgID: a.Org.ID, Category: audit.Organization, Action: "invite.resent",
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: a.Member.UserID, Email: a.Member.Email},
@@ -608,20 +595,21 @@ func (s *InviteService) Resend(ctx context.Context, a Access) (Invite, error) {
 		return Invite{}, err
 	}
 	use := s.emailBudget(a, 1)
-	if err := s.Store.ResendInvite(ctx, InviteResend{Before: before, After: after, Email: msg, Budget: &use, Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
+	if err := s.Store.ResendInvite(ctx, Resend{Before: before, After: after, Email: msg, Budget: &use, Actor: a.Member, Roles: a.RolesCheck(), Event: ev}); err != nil {
 		return Invite{}, err
 	}
 	return after, nil
 }
 
 // Revoke withdraws a pending invite; its link shows it revoked from then on.
-func (s *InviteService) Revoke(ctx context.Context, a Access) error {
-	if a.Invite == nil {
+func (s *Service) Revoke(ctx context.Context, a orgs.Access) error {
+	target := InviteOf(a)
+	if target == nil {
 		return apperr.New(apperr.NotFound, "invite not found")
 	}
 	now := s.Now()
-	inv := *a.Invite
-	if st := inv.StatusAt(now); st != InvitePending {
+	inv := *target
+	if st := inv.StatusAt(now); st != Pending {
 		return apperr.New(apperr.Gone, "only a pending invite can be revoked; this one is %s", st)
 	}
 	ev := audit.Event{
@@ -632,25 +620,29 @@ func (s *InviteService) Revoke(ctx context.Context, a Access) error {
 		Details: map[string]any{"role": string(inv.Role)},
 	}
 	ev.Stamp(ctx, s.NewID(), now)
-	return s.Store.RevokeInvite(ctx, InviteRevocation{Invite: inv, RevokedAt: now, Actor: a.Member, Roles: a.RolesCheck(), Event: ev})
+	return s.Store.RevokeInvite(ctx, Revocation{Invite: inv, RevokedAt: now, Actor: a.Member, Roles: a.RolesCheck(), Event: ev})
 }
+
+// acceptAttempts bounds how often an acceptance that creates the caller's account is tried
+// again after the personal handle it picked was taken.
+const acceptAttempts = 5
 
 // maxTokenLength bounds what is hashed and looked up as a token.
 const maxTokenLength = 256
 
-func (s *InviteService) lookup(token string) (string, error) {
+func (s *Service) lookup(token string) (string, error) {
 	if token == "" || len(token) > maxTokenLength {
 		return "", apperr.New(apperr.NotFound, "invitation not found")
 	}
-	return hashToken(token), nil
+	return orgs.HashToken(token), nil
 }
 
 // Preview describes the invite behind a link, whatever its status; NotFound for a token that
 // is unknown, replaced by a resend, or of a deleted org.
-func (s *InviteService) Preview(ctx context.Context, token string) (InvitePreview, error) {
+func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 	hash, err := s.lookup(token)
 	if err != nil {
-		return InvitePreview{}, err
+		return Preview{}, err
 	}
 	// A token names its org and invite: one round trip reads both. A token of the older
 	// form (a bare secret) is looked up by its hash first.
@@ -658,62 +650,62 @@ func (s *InviteService) Preview(ctx context.Context, token string) (InvitePrevie
 	if !ok {
 		tok, err := s.Store.InviteToken(ctx, hash)
 		if err != nil {
-			return InvitePreview{}, err
+			return Preview{}, err
 		}
 		orgID, inviteID = tok.OrgID, tok.InviteID
 	}
 	inv, org, err := s.Store.InviteWithOrg(ctx, orgID, inviteID)
 	if err != nil {
-		return InvitePreview{}, err
+		return Preview{}, err
 	}
 	if org.Deleted() || subtle.ConstantTimeCompare([]byte(inv.TokenHash), []byte(hash)) != 1 {
-		return InvitePreview{}, apperr.New(apperr.NotFound, "invitation not found")
+		return Preview{}, apperr.New(apperr.NotFound, "invitation not found")
 	}
-	return InvitePreview{OrgName: org.Name, Role: inv.Role, InvitedBy: inv.InvitedBy, ExpiresAt: inv.ExpiresAt, Status: inv.StatusAt(s.Now())}, nil
+	return Preview{OrgName: org.Name, Role: inv.Role, InvitedBy: inv.InvitedBy, ExpiresAt: inv.ExpiresAt, Status: inv.StatusAt(s.Now())}, nil
 }
 
 // Accept makes the caller a member as the invite says. The caller's verified email must be
 // the invite's; the invite must be pending and unexpired; a concurrent second acceptance
 // finds it used. A caller seen for the first time gets their account in the same write.
-func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Member, error) {
+func (s *Service) Accept(ctx context.Context, c orgs.Caller, token string) (orgs.Member, error) {
 	hash, err := s.lookup(token)
 	if err != nil {
-		return Member{}, err
+		return orgs.Member{}, err
 	}
 	hintOrg, _, _ := tokenIDs(token)
 	tok, profile, org, err := s.Store.AcceptContext(ctx, hash, hintOrg, c.ID)
 	if err != nil {
-		return Member{}, err
+		return orgs.Member{}, err
 	}
 	email, err := verifiedEmail(c, profile)
 	if err != nil {
-		return Member{}, err
+		return orgs.Member{}, err
 	}
 	if profile != nil && email != profile.Email {
 		// The address changed in the identity provider: the profile and its copies follow
 		// first (the rare case that costs more than one write).
 		acc, err := s.Accounts.Account(ctx, c)
 		if err != nil {
-			return Member{}, err
+			return orgs.Member{}, err
 		}
 		profile = &acc.Profile
 	}
 	if email != tok.Email {
-		return Member{}, apperr.New(apperr.Forbidden, "this invitation was sent to another email address; sign in as that address to accept it")
+		return orgs.Member{}, apperr.New(apperr.Forbidden, "this invitation was sent to another email address; sign in as that address to accept it")
 	}
 	now := s.Now()
 	if !now.Before(tok.ExpiresAt) || org.ID == "" || org.Deleted() {
-		return Member{}, ErrInviteGone
+		return orgs.Member{}, ErrGone
 	}
-	var pending *NewAccount
+	var pending *orgs.NewAccount
 	name := ""
 	if profile != nil {
 		name = profile.Name
 	} else {
-		na := s.Accounts.newAccount(ctx, c, email, slug(email[:strings.IndexByte(email, '@')]), now)
+		na := s.Accounts.NewAccountFor(ctx, c.ID, email, c.Name, now)
 		pending, name = &na, na.Profile.Name
 	}
-	m := Member{OrgID: tok.OrgID, UserID: c.ID, Email: email, Name: name, Role: tok.Role, JoinedAt: now, Source: SourceInvite}
+	m := orgs.Member{OrgID: tok.OrgID, UserID: c.ID, Email: email, Name: name, Role: tok.Role, JoinedAt: now, Source: orgs.SourceInvite}
 	ev := audit.Event{
 		OrgID: tok.OrgID, Category: audit.Organization, Action: "invite.accepted",
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: c.ID, Email: email},
@@ -724,31 +716,31 @@ func (s *InviteService) Accept(ctx context.Context, c Caller, token string) (Mem
 	ev.Stamp(ctx, s.NewID(), now)
 	for attempt := 0; ; attempt++ {
 		err := s.Store.AcceptInvite(ctx, Acceptance{Token: tok, Member: m, Account: pending, Event: ev, Now: now,
-			InviterRoles: inviterRoles(org, tok), Roles: RolesCheck{Needed: len(org.CustomRoles) > 0 || tok.Role.Custom(), Version: org.RolesVersion}})
+			InviterRoles: inviterRoles(org, tok), Roles: orgs.RolesCheck{Needed: len(org.CustomRoles) > 0 || tok.Role.Custom(), Version: org.RolesVersion}})
 		switch {
 		case err == nil:
 			return m, nil
-		case attempt >= handleAttempts:
-			return Member{}, err
-		case s.Accounts.retryWithAccount(err, &pending):
+		case attempt >= acceptAttempts:
+			return orgs.Member{}, err
+		case s.Accounts.RetryWithAccount(err, &pending):
 		default:
-			return Member{}, err
+			return orgs.Member{}, err
 		}
 	}
 }
 
 // verifiedEmail is the caller's email as the identity provider vouches for it: the ID
 // token's verified email claim, or for access tokens (which carry none) the profile's.
-func verifiedEmail(c Caller, p *Profile) (string, error) {
+func verifiedEmail(c orgs.Caller, p *orgs.Profile) (string, error) {
 	if p != nil && p.Email != "" {
-		if email, ok := claimOver(c, *p); ok {
+		if email, ok := orgs.ClaimOver(c, *p); ok {
 			return email, nil
 		}
 		// An access token (no claim), or an ID token from before the profile's address was
 		// set (a change through the product's flow): the profile's address counts, once
 		// proven.
 		if !p.VerifiedBy(c) {
-			return "", ErrEmailUnverified
+			return "", orgs.ErrEmailUnverified
 		}
 		return p.Email, nil
 	}
@@ -756,18 +748,18 @@ func verifiedEmail(c Caller, p *Profile) (string, error) {
 		if !c.EmailVerified {
 			return "", apperr.New(apperr.Forbidden, "verify your email address before accepting an invitation")
 		}
-		return NormalizeEmail("email", c.Email)
+		return orgs.NormalizeEmail("email", c.Email)
 	}
 	return "", apperr.New(apperr.Unauthenticated, "accepting an invitation as a new user needs an ID token (it carries the email address)")
 }
 
-// SendInviteEmail is the outbox handler of KindInviteEmail: it mints the link's token (the
+// SendInviteEmail is the outbox handler of KindEmail: it mints the link's token (the
 // outbox never holds one), stores its hash, sends the email and records how it fared. An
 // invite that is no longer pending, whose org is gone, or whose current email is another
 // message's (a resend came after), needs nothing: the message is done. A failed send is
 // recorded on the invite (delivery failed, with an email.failed event) and returned, so that
 // the outbox tries again later; each attempt mints a new token, so only the last link works.
-func (s *InviteService) SendInviteEmail(ctx context.Context, m outbox.Message) error {
+func (s *Service) SendInviteEmail(ctx context.Context, m outbox.Message) error {
 	var body inviteEmail
 	if err := m.Decode(&body); err != nil {
 		return outbox.Permanent(err)
@@ -780,14 +772,14 @@ func (s *InviteService) SendInviteEmail(ctx context.Context, m outbox.Message) e
 		return err
 	}
 	now := s.Now()
-	if org.Deleted() || inv.StatusAt(now) != InvitePending || inv.DeliveryMessage != m.ID {
+	if org.Deleted() || inv.StatusAt(now) != Pending || inv.DeliveryMessage != m.ID {
 		return nil
 	}
 	token, hash := newInviteToken(inv.OrgID, inv.ID)
 	minted := inv
 	minted.TokenHash = hash
 	if err := s.Store.SetInviteToken(ctx, inv, tokenOf(minted), m.ID); err != nil {
-		if errors.Is(err, ErrInviteChanged) {
+		if errors.Is(err, ErrChanged) {
 			return nil
 		}
 		return err
@@ -796,19 +788,19 @@ func (s *InviteService) SendInviteEmail(ctx context.Context, m outbox.Message) e
 	if sendErr != nil {
 		s.log().WarnContext(ctx, "invite email failed", "org", inv.OrgID, "invite", inv.ID, "attempt", m.Attempts, "error", sendErr)
 		failed := s.failure(ctx, minted, m.Attempts, now)
-		if err := s.Store.SetDelivery(ctx, failed); err != nil && !errors.Is(err, ErrInviteChanged) {
+		if err := s.Store.SetDelivery(ctx, failed); err != nil && !errors.Is(err, ErrChanged) {
 			return errors.Join(sendErr, err)
 		}
 		return sendErr
 	}
 	err = s.Store.SetDelivery(ctx, DeliveryUpdate{Invite: minted, Delivery: DeliverySent, Attempts: m.Attempts, LastSentAt: s.Now()})
-	if errors.Is(err, ErrInviteChanged) {
+	if errors.Is(err, ErrChanged) {
 		return nil
 	}
 	return err
 }
 
-func (s *InviteService) send(ctx context.Context, org Org, inv Invite, token string) error {
+func (s *Service) send(ctx context.Context, org orgs.Org, inv Invite, token string) error {
 	if s.Mail == nil {
 		return errors.New("no mail sender configured")
 	}
@@ -820,7 +812,7 @@ func (s *InviteService) send(ctx context.Context, org Org, inv Invite, token str
 }
 
 // failure is the delivery update after a failed send, with email.failed.
-func (s *InviteService) failure(ctx context.Context, inv Invite, attempts int, now time.Time) DeliveryUpdate {
+func (s *Service) failure(ctx context.Context, inv Invite, attempts int, now time.Time) DeliveryUpdate {
 	ev := audit.Event{
 		OrgID: inv.OrgID, Category: audit.System, Action: "email.failed",
 		Actor:   audit.Actor{Type: audit.ActorSystem, ID: "mail"},
@@ -841,7 +833,7 @@ const dueLookback = 30
 // expired (with invite.expired); their emails' retries are the outbox's. It reads only what is due, from
 // the day shards of the due index, never the whole table; every write is conditional on the
 // state read, so two runs, even at once, do each thing once.
-func (s *InviteService) ProcessDue(ctx context.Context, now time.Time) error {
+func (s *Service) ProcessDue(ctx context.Context, now time.Time) error {
 	var errs []error
 	for d := dueLookback; d >= 0; d-- {
 		day := now.AddDate(0, 0, -d)
@@ -851,7 +843,7 @@ func (s *InviteService) ProcessDue(ctx context.Context, now time.Time) error {
 			continue
 		}
 		for _, inv := range due {
-			if err := s.process(ctx, inv, now); err != nil && !errors.Is(err, ErrInviteChanged) {
+			if err := s.process(ctx, inv, now); err != nil && !errors.Is(err, ErrChanged) {
 				errs = append(errs, fmt.Errorf("invite %s of org %s: %w", inv.ID, inv.OrgID, err))
 			}
 		}
@@ -859,11 +851,11 @@ func (s *InviteService) ProcessDue(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-func (s *InviteService) process(ctx context.Context, inv Invite, now time.Time) error {
+func (s *Service) process(ctx context.Context, inv Invite, now time.Time) error {
 	switch {
-	case inv.Status != InvitePending:
+	case inv.Status != Pending:
 		return nil
-	case inv.StatusAt(now) == InviteExpired:
+	case inv.StatusAt(now) == Expired:
 		ev := audit.Event{
 			OrgID: inv.OrgID, Category: audit.Organization, Action: "invite.expired",
 			Actor:   audit.Actor{Type: audit.ActorSystem, ID: "scheduled-job"},
@@ -878,10 +870,10 @@ func (s *InviteService) process(ctx context.Context, inv Invite, now time.Time) 
 }
 
 // inviterRoles are the roles in which an invite's inviter keeps its authority: the org's
-// roles, built-in and custom, as they are defined now, that may grant its role (Grantors).
+// roles, built-in and custom, as they are defined now, that may grant its role (orgs.Grantors).
 // The role the inviter held when sending it counts only while it still may: a custom role
 // that lost invites.manage, or no longer covers the invite's role, carries no invite made
 // under it.
-func inviterRoles(o Org, tok InviteToken) []roles.Role {
-	return Grantors(o, tok.Role, tok.ByMembersCanInvite)
+func inviterRoles(o orgs.Org, tok Token) []roles.Role {
+	return orgs.Grantors(o, tok.Role, tok.ByMembersCanInvite)
 }

@@ -1,4 +1,9 @@
-package orgs
+// Package account is a user's self-service on their own account: the profile (name, phone),
+// changing the email address (a link to the new address confirms it; the identity provider
+// follows) and deleting the account (leaving every shared org, deleting the personal one, the
+// profile and the identity). The account itself (Profile, Account, its Store) is package
+// orgs', which every capability reads; the identity provider's side is Directory.
+package account
 
 import (
 	"cmp"
@@ -14,6 +19,8 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/mail"
+	"github.com/vendorportal/orgs/internal/members"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/ratelimit"
 )
@@ -24,17 +31,6 @@ type Directory interface {
 	SetEmail(ctx context.Context, userID, email string) error
 	// DeleteUser deletes the user's identity.
 	DeleteUser(ctx context.Context, userID string) error
-}
-
-// EmailChange is a requested change of a user's email, waiting for the link sent to the new
-// address. Only the hash of the link's token is kept.
-type EmailChange struct {
-	NewEmail string
-	// TokenHash is "" until the link's email is sent: its outbox handler mints the token.
-	TokenHash string
-	ExpiresAt time.Time
-	// MessageID is the outbox message that sends this change's link.
-	MessageID string
 }
 
 // The outbox kinds of the account emails.
@@ -50,16 +46,13 @@ type emailChangeLink struct {
 	OldEmail string `json:"oldEmail"`
 }
 
-// ErrEmailChangeMoved: the pending email change is not the one a link's message is for.
-var ErrEmailChangeMoved = apperr.New(apperr.Conflict, "the email change was replaced or completed meanwhile")
-
 // EmailChangeTTL is how long an email-change link works.
 const EmailChangeTTL = 24 * time.Hour
 
-// SelfService runs a user's changes to their own account.
-type SelfService struct {
-	Orgs      *Service
-	Members   MemberStore
+// Service runs a user's changes to their own account.
+type Service struct {
+	Orgs      *orgs.Service
+	Members   members.Store
 	Directory Directory
 	// Mail sends the account emails: the outbox handlers (SendEmailChangeLink) use it; the
 	// routes leave it nil, their emails go through the outbox.
@@ -76,20 +69,20 @@ type ProfileInput struct {
 
 // UpdateProfile changes the caller's name and phone. The name is copied onto the caller's
 // memberships, so member lists show it.
-func (s *SelfService) UpdateProfile(ctx context.Context, c Caller, in ProfileInput) (Profile, error) {
+func (s *Service) UpdateProfile(ctx context.Context, c orgs.Caller, in ProfileInput) (orgs.Profile, error) {
 	acc, err := s.Orgs.Account(ctx, c)
 	if err != nil {
-		return Profile{}, err
+		return orgs.Profile{}, err
 	}
 	after := acc.Profile
 	if in.Name != nil {
-		if after.Name, err = cleanText("name", *in.Name, MaxPersonName, false); err != nil {
-			return Profile{}, err
+		if after.Name, err = orgs.CleanText("name", *in.Name, orgs.MaxPersonName, false); err != nil {
+			return orgs.Profile{}, err
 		}
 	}
 	if in.Phone != nil {
-		if after.Phone, err = validPhone(*in.Phone); err != nil {
-			return Profile{}, err
+		if after.Phone, err = orgs.ValidPhone(*in.Phone); err != nil {
+			return orgs.Profile{}, err
 		}
 	}
 	changes := map[string]any{}
@@ -104,22 +97,6 @@ func (s *SelfService) UpdateProfile(ctx context.Context, c Caller, in ProfileInp
 	}
 	ev := s.selfEvent(ctx, acc.Profile, audit.Organization, "member.updated", fmt.Sprintf("%s updated their profile", acc.Profile.Email), changes)
 	return after, s.Orgs.Store.UpdateProfile(ctx, acc, after, ev)
-}
-
-// validPhone checks an E.164 number: + and 8 to 15 digits, the first not 0.
-func validPhone(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	ok := len(s) >= 9 && len(s) <= 16 && s[0] == '+' && s[1] != '0'
-	for i := 1; ok && i < len(s); i++ {
-		ok = s[i] >= '0' && s[i] <= '9'
-	}
-	if !ok {
-		return "", apperr.New(apperr.Invalid, "phone must be in E.164 form: + then country code and number, digits only, e.g. +14155550123")
-	}
-	return s, nil
 }
 
 var (
@@ -174,30 +151,30 @@ func emailChangedMail(oldEmail, newEmail string) (mail.Message, error) {
 // RequestEmailChange starts a change of the caller's email: a link with a single-use token
 // goes to the new address (through the outbox); a newer request replaces an older one. A user
 // may ask at most ratelimit.EmailChanges times an hour.
-func (s *SelfService) RequestEmailChange(ctx context.Context, c Caller, newEmail string) (EmailChange, error) {
-	email, err := NormalizeEmail("email", newEmail)
+func (s *Service) RequestEmailChange(ctx context.Context, c orgs.Caller, newEmail string) (orgs.EmailChange, error) {
+	email, err := orgs.NormalizeEmail("email", newEmail)
 	if err != nil {
-		return EmailChange{}, err
+		return orgs.EmailChange{}, err
 	}
 	acc, err := s.Orgs.Account(ctx, c)
 	if err != nil {
-		return EmailChange{}, err
+		return orgs.EmailChange{}, err
 	}
 	if email == acc.Profile.Email {
-		return EmailChange{}, apperr.New(apperr.Invalid, "%s is already your email address", email)
+		return orgs.EmailChange{}, apperr.New(apperr.Invalid, "%s is already your email address", email)
 	}
 	now := s.Orgs.Now()
-	change := EmailChange{NewEmail: email, ExpiresAt: now.Add(EmailChangeTTL), MessageID: s.Orgs.NewID()}
+	change := orgs.EmailChange{NewEmail: email, ExpiresAt: now.Add(EmailChangeTTL), MessageID: s.Orgs.NewID()}
 	ev := s.selfEvent(ctx, acc.Profile, audit.Security, "account.email_change_requested",
 		fmt.Sprintf("%s asked to change their email address to %s", acc.Profile.Email, email),
 		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": email}})
 	link, err := outbox.New(change.MessageID, "", KindEmailChangeLink, emailChangeLink{UserID: acc.Profile.ID, NewEmail: email, OldEmail: acc.Profile.Email})
 	if err != nil {
-		return EmailChange{}, err
+		return orgs.EmailChange{}, err
 	}
 	use := ratelimit.Use{Rule: ratelimit.EmailChanges, Scope: acc.Profile.ID, N: 1, At: now}
 	if err := s.Orgs.Store.SaveEmailChange(ctx, acc.Profile.ID, change, ev, use, link); err != nil {
-		return EmailChange{}, err
+		return orgs.EmailChange{}, err
 	}
 	return change, nil
 }
@@ -205,7 +182,7 @@ func (s *SelfService) RequestEmailChange(ctx context.Context, c Caller, newEmail
 // SendEmailChangeLink is the outbox handler of KindEmailChangeLink: it mints the link's
 // token, stores its hash on the pending change and sends the link to the new address. A
 // change that was replaced, completed or expired meanwhile needs nothing.
-func (s *SelfService) SendEmailChangeLink(ctx context.Context, m outbox.Message) error {
+func (s *Service) SendEmailChangeLink(ctx context.Context, m outbox.Message) error {
 	var body emailChangeLink
 	if err := m.Decode(&body); err != nil {
 		return outbox.Permanent(err)
@@ -217,9 +194,9 @@ func (s *SelfService) SendEmailChangeLink(ctx context.Context, m outbox.Message)
 	if ch == nil || ch.MessageID != m.ID || !s.Orgs.Now().Before(ch.ExpiresAt) {
 		return nil
 	}
-	token, hash := newToken()
+	token, hash := orgs.NewToken()
 	if err := s.Orgs.Store.SetEmailChangeToken(ctx, body.UserID, m.ID, hash); err != nil {
-		if errors.Is(err, ErrEmailChangeMoved) {
+		if errors.Is(err, orgs.ErrEmailChangeMoved) {
 			return nil
 		}
 		return err
@@ -237,17 +214,17 @@ func (s *SelfService) SendEmailChangeLink(ctx context.Context, m outbox.Message)
 // ConfirmEmailChange completes a change with the token from the link: the identity provider
 // gets the new, verified address, then the profile and every membership that copies it. A
 // notice goes to the old address, through the outbox, written with the change.
-func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token string) (Profile, error) {
+func (s *Service) ConfirmEmailChange(ctx context.Context, c orgs.Caller, token string) (orgs.Profile, error) {
 	acc, err := s.Orgs.Account(ctx, c)
 	if err != nil {
-		return Profile{}, err
+		return orgs.Profile{}, err
 	}
 	change := acc.EmailChange
-	if change == nil || subtle.ConstantTimeCompare([]byte(change.TokenHash), []byte(hashToken(token))) != 1 {
-		return Profile{}, apperr.New(apperr.Gone, "this confirmation link is not valid any more; ask for the change again")
+	if change == nil || subtle.ConstantTimeCompare([]byte(change.TokenHash), []byte(orgs.HashToken(token))) != 1 {
+		return orgs.Profile{}, apperr.New(apperr.Gone, "this confirmation link is not valid any more; ask for the change again")
 	}
 	if !s.Orgs.Now().Before(change.ExpiresAt) {
-		return Profile{}, apperr.New(apperr.Gone, "this confirmation link has expired; ask for the change again")
+		return orgs.Profile{}, apperr.New(apperr.Gone, "this confirmation link has expired; ask for the change again")
 	}
 	// The identity provider first: it is where an address is unique. If the store write
 	// fails after it, the link still works and confirming again completes the change; so
@@ -256,7 +233,7 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 	// harmless.
 	caughtUp := acc.Profile.Email == change.NewEmail
 	if err := s.Directory.SetEmail(ctx, c.ID, change.NewEmail); err != nil {
-		return Profile{}, err
+		return orgs.Profile{}, err
 	}
 	after := acc.Profile
 	after.Email, after.EmailSetAt, after.EmailUnverified = change.NewEmail, s.Orgs.Now(), false
@@ -265,7 +242,7 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 		map[string]any{"email": map[string]any{"from": acc.Profile.Email, "to": change.NewEmail}})
 	msg, err := emailChangedMail(acc.Profile.Email, change.NewEmail)
 	if err != nil {
-		return Profile{}, err
+		return orgs.Profile{}, err
 	}
 	var notice outbox.Message
 	if !caughtUp {
@@ -274,16 +251,16 @@ func (s *SelfService) ConfirmEmailChange(ctx context.Context, c Caller, token st
 		notice, err = outbox.NewEmail(s.Orgs.NewID(), "", outbox.Email{Message: msg, Purpose: "email-changed"})
 	}
 	if err != nil {
-		return Profile{}, err
+		return orgs.Profile{}, err
 	}
 	if err := s.Orgs.Store.ConfirmEmailChange(ctx, acc, after, *change, ev, notice); err != nil {
-		return Profile{}, err
+		return orgs.Profile{}, err
 	}
 	return after, nil
 }
 
 // selfEvent is an event in the user's personal account's log, by the user.
-func (s *SelfService) selfEvent(ctx context.Context, p Profile, cat audit.Category, action, summary string, details map[string]any) audit.Event {
+func (s *Service) selfEvent(ctx context.Context, p orgs.Profile, cat audit.Category, action, summary string, details map[string]any) audit.Event {
 	ev := audit.Event{
 		OrgID: p.PersonalOrgID, Category: cat, Action: action,
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: p.ID, Email: p.Email},
@@ -299,10 +276,10 @@ func (s *SelfService) selfEvent(ctx context.Context, p Profile, cat audit.Catego
 // personal account, the profile and the identity. While the caller is the only admin of a
 // shared org that has other members it refuses (409), before changing anything. A deletion
 // that fails half-way can be run again: it goes on from where it stopped.
-func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
+func (s *Service) DeleteAccount(ctx context.Context, c orgs.Caller) error {
 	for attempt := 1; ; attempt++ {
 		err := s.deleteAccount(ctx, c)
-		if !errors.Is(err, ErrAccountJoined) || attempt == deleteAttempts {
+		if !errors.Is(err, orgs.ErrAccountJoined) || attempt == deleteAttempts {
 			return err
 		}
 		// A membership was added while the deletion ran (an accept, an org's create, an
@@ -313,13 +290,9 @@ func (s *SelfService) DeleteAccount(ctx context.Context, c Caller) error {
 // deleteAttempts bounds how often a deletion starts again after a join that raced it.
 const deleteAttempts = 5
 
-// ErrAccountJoined: a membership was added to the account after the deletion read it
-// (Store.DeleteAccountData), so deleting now would leave that membership behind.
-var ErrAccountJoined = apperr.New(apperr.Conflict, "your memberships changed meanwhile; try again")
-
-func (s *SelfService) deleteAccount(ctx context.Context, c Caller) error {
+func (s *Service) deleteAccount(ctx context.Context, c orgs.Caller) error {
 	acc, err := s.Orgs.Account(ctx, c)
-	if errors.Is(err, ErrAccountDeleted) {
+	if errors.Is(err, orgs.ErrAccountDeleted) {
 		// An earlier deletion removed the data but not the identity: finish it.
 		return s.Directory.DeleteUser(ctx, c.ID)
 	}
@@ -334,46 +307,46 @@ func (s *SelfService) deleteAccount(ctx context.Context, c Caller) error {
 	if err != nil {
 		return err
 	}
-	byID := map[string]Org{}
+	byID := map[string]orgs.Org{}
 	for _, o := range list {
 		byID[o.ID] = o
 	}
 	for _, m := range acc.Memberships {
 		o, ok := byID[m.OrgID]
-		me := Member{Role: m.Role, Status: m.Status}
-		if ok && !o.Deleted() && o.Kind == Shared && me.CountsAsAdmin() && o.AdminCount <= 1 && o.MemberCount > 1 {
+		me := orgs.Member{Role: m.Role, Status: m.Status}
+		if ok && !o.Deleted() && o.Kind == orgs.Shared && me.CountsAsAdmin() && o.AdminCount <= 1 && o.MemberCount > 1 {
 			return apperr.New(apperr.Conflict, "you are the only admin of %s, which has other members: make another member an admin, or delete the organization, first", o.Name)
 		}
 	}
 	p := acc.Profile
-	me := Member{UserID: p.ID, Email: p.Email, Name: p.Name}
+	me := orgs.Member{UserID: p.ID, Email: p.Email, Name: p.Name}
 	// Shared orgs first, the personal account last: a deletion that stops half-way leaves an
 	// account that still works, and running it again goes on from there.
-	slices.SortStableFunc(acc.Memberships, func(a, b Membership) int {
-		return cmp.Compare(boolInt(a.Kind == Personal), boolInt(b.Kind == Personal))
+	slices.SortStableFunc(acc.Memberships, func(a, b orgs.Membership) int {
+		return cmp.Compare(boolInt(a.Kind == orgs.Personal), boolInt(b.Kind == orgs.Personal))
 	})
 	for _, m := range acc.Memberships {
 		o, ok := byID[m.OrgID]
 		if !ok || o.Deleted() {
 			continue
 		}
-		a := Access{Org: o, Member: me}
+		a := orgs.Access{Org: o, Member: me}
 		// The membership as the user's side keeps it, status included: whether the removal takes
 		// an admin from the org's count depends on it.
 		a.Member.OrgID, a.Member.Role, a.Member.Seats, a.Member.Status = o.ID, m.Role, m.Seats, m.Status
 		switch {
-		case o.Kind == Personal:
-			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
-				fmt.Sprintf("%s deleted their account, and with it their personal account", p.Email), map[string]any{"kind": string(Personal)}))
+		case o.Kind == orgs.Personal:
+			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.OrgEvent(ctx, a, "org.deleted",
+				fmt.Sprintf("%s deleted their account, and with it their personal account", p.Email), map[string]any{"kind": string(orgs.Personal)}))
 		case o.MemberCount <= 1:
-			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.orgEvent(ctx, a, "org.deleted",
+			err = s.Orgs.Store.DeleteOrg(ctx, a.Member, o, s.Orgs.Now(), s.Orgs.OrgEvent(ctx, a, "org.deleted",
 				fmt.Sprintf("%s deleted their account; %s, which had no other member, was deleted with it", p.Email, o.Name),
 				map[string]any{"handle": o.Handle, "name": o.Name, "reason": "account deleted"}))
 		default:
-			ev := s.Orgs.orgEvent(ctx, a, "member.left", fmt.Sprintf("%s deleted their account and left the organization", p.Email),
+			ev := s.Orgs.OrgEvent(ctx, a, "member.left", fmt.Sprintf("%s deleted their account and left the organization", p.Email),
 				map[string]any{"role": string(m.Role), "reason": "account deleted"})
 			ev.Target = audit.Target{Type: "member", ID: p.ID, Label: p.Email}
-			err = s.Members.RemoveMember(ctx, MemberWrite{OrgID: o.ID, Actor: a.Member, Before: a.Member, Event: ev})
+			err = s.Members.RemoveMember(ctx, members.Write{OrgID: o.ID, Actor: a.Member, Before: a.Member, Event: ev})
 		}
 		if err != nil {
 			return fmt.Errorf("delete account: leave %s: %w", o.ID, err)
@@ -390,4 +363,11 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -1,4 +1,8 @@
-package orgs
+// Package members is the members of an org as its admins manage them: listing them (by role,
+// source, a prefix of the email or name), changing a member's role, properties and, for a
+// provisioned member, name and phone, and removing a member or leaving. The member itself,
+// the authorization step and the rules on who may act on whom are package orgs'.
+package members
 
 import (
 	"context"
@@ -12,51 +16,40 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
-// Errors a MemberStore returns when a write's condition fails.
-var (
-	// ErrLastAdmin: the change would leave the org without an admin.
-	ErrLastAdmin = apperr.New(apperr.Conflict, "an organization must keep at least one admin; make someone else admin first")
-	// ErrMemberChanged: the member is gone or holds another role than the one read.
-	ErrMemberChanged = apperr.New(apperr.Conflict, "the member was changed or removed meanwhile; reload and try again")
-	// ErrActorChanged: the caller's own role changed while the request ran.
-	ErrActorChanged = apperr.New(apperr.Conflict, "your role in this organization changed meanwhile; reload and try again")
-	// ErrOrgGone: the org was deleted while the request ran.
-	ErrOrgGone = apperr.New(apperr.NotFound, "organization not found")
-)
-
-// MemberFilter narrows a member list: by role, and by a prefix of the email or of the name
+// Filter narrows a member list: by role, and by a prefix of the email or of the name
 // (Query, lower-cased).
-type MemberFilter struct {
+type Filter struct {
 	Role  roles.Role
 	Query string
 	// Source keeps only the members that came this way (the legacy support users' tab).
-	Source Source
+	Source orgs.Source
 }
 
-// MemberPage is one page of a member list; Next is the store's position after it, "" on the
+// Page is one page of a member list; Next is the store's position after it, "" on the
 // last page.
-type MemberPage struct {
-	Members []Member
+type Page struct {
+	Members []orgs.Member
 	Next    string
 }
 
-// MemberWrite is one change to a membership, with what the store needs to make it
+// Write is one change to a membership, with what the store needs to make it
 // conditional on the state the decision was made on.
-type MemberWrite struct {
+type Write struct {
 	OrgID string
 	// Actor is the caller's membership as the authorization step read it; the write holds
 	// only while the caller still has that role (unless Actor is the member itself).
-	Actor Member
+	Actor orgs.Member
 	// Before is the member as read; the write holds only while the member still has that
 	// role. After is the member as it will be (ignored for a removal).
-	Before Member
-	After  Member
-	// Roles ties the write to the org's custom roles as read (see RolesCheck).
-	Roles RolesCheck
+	Before orgs.Member
+	After  orgs.Member
+	// Roles ties the write to the org's custom roles as read (see orgs.RolesCheck).
+	Roles orgs.RolesCheck
 	// Provisioned makes the write hold only while the member's account records OrgID as
 	// the org that created it (Profile.CreatedByOrg): ErrNotProvisioned otherwise. Set by
 	// every write that acts on a member's sign-in or details (name, phone).
@@ -64,139 +57,125 @@ type MemberWrite struct {
 	Event       audit.Event
 }
 
-// MemberStore is the persistence the member use cases need.
-type MemberStore interface {
+// Store is the persistence the member use cases need.
+type Store interface {
 	// Members returns one page of the org's members matching f, ordered by the sort key of
 	// the index that serves f (email, or email and name merged when f.Query is set).
-	Members(ctx context.Context, orgID string, f MemberFilter, p paging.Request) (MemberPage, error)
+	Members(ctx context.Context, orgID string, f Filter, p paging.Request) (Page, error)
 	// ChangeMember rewrites both sides of a membership and its index entries, adjusts the
 	// org's admin count when an admin comes or goes (never below one: ErrLastAdmin) and the
 	// holder counts of both roles, and writes the event, all or nothing. ErrMemberChanged
 	// when the member no longer has Before's role, ErrActorChanged when the actor no longer
 	// has theirs, ErrRolesChanged when w.Roles fails, ErrNotProvisioned when w.Provisioned
 	// and the member's account does not record the org as its creator.
-	ChangeMember(ctx context.Context, w MemberWrite) error
+	ChangeMember(ctx context.Context, w Write) error
 	// RemoveMember deletes both sides of a membership, its index entries and its email
 	// guard, frees the license seats Before.Seats names, decrements the org's counters, the
 	// role's holders included (ErrLastAdmin when the last admin would go; ErrRolesChanged
 	// when w.Roles fails), and writes the event, all or nothing. Before must be the member as
 	// stored (its Seats included, as the authorization step or the account's memberships read
 	// them): ErrMemberChanged when the member's seats differ.
-	RemoveMember(ctx context.Context, w MemberWrite) error
+	RemoveMember(ctx context.Context, w Write) error
 }
 
-// MemberService runs the member use cases.
-type MemberService struct {
-	Store MemberStore
+// Service runs the member use cases.
+type Service struct {
+	Store Store
 	Now   func() time.Time
 	NewID func() string
 }
 
 // List returns one page of the org's members with role, matching q, and come to the org
 // as source (each ignored when empty; an unknown role or source is invalid).
-func (s *MemberService) List(ctx context.Context, a Access, role, q, source string, p paging.Request) (MemberPage, error) {
-	var f MemberFilter
+func (s *Service) List(ctx context.Context, a orgs.Access, role, q, source string, p paging.Request) (Page, error) {
+	var f Filter
 	if role != "" {
-		if f.Role = roles.Role(role); !roleOf(a.Org, f.Role) {
-			return MemberPage{}, unknownRole()
+		if f.Role = roles.Role(role); !isRole(a.Org, f.Role) {
+			return Page{}, orgs.UnknownRole()
 		}
 	}
 	if source != "" {
-		if f.Source = Source(source); !slices.Contains(Sources, f.Source) {
-			return MemberPage{}, apperr.New(apperr.Invalid, "source must be one of %v", Sources)
+		if f.Source = orgs.Source(source); !slices.Contains(orgs.Sources, f.Source) {
+			return Page{}, apperr.New(apperr.Invalid, "source must be one of %v", orgs.Sources)
 		}
 	}
-	q = NormalizeQuery(q)
-	if utf8.RuneCountInString(q) > 254 || strings.ContainsFunc(q, hidden) {
-		return MemberPage{}, apperr.New(apperr.Invalid, "q must be at most 254 characters without control characters")
+	q = orgs.NormalizeQuery(q)
+	if utf8.RuneCountInString(q) > 254 || strings.ContainsFunc(q, orgs.Hidden) {
+		return Page{}, apperr.New(apperr.Invalid, "q must be at most 254 characters without control characters")
 	}
 	f.Query = q
 	return s.Store.Members(ctx, a.Org.ID, f, p)
 }
 
 // ListBySource returns one page of the org's members that came to it as source.
-func (s *MemberService) ListBySource(ctx context.Context, a Access, source Source, p paging.Request) (MemberPage, error) {
-	return s.Store.Members(ctx, a.Org.ID, MemberFilter{Source: source}, p)
+func (s *Service) ListBySource(ctx context.Context, a orgs.Access, source orgs.Source, p paging.Request) (Page, error) {
+	return s.Store.Members(ctx, a.Org.ID, Filter{Source: source}, p)
 }
 
-// roleOf reports whether r is one of the org's roles.
-func roleOf(o Org, r roles.Role) bool {
-	_, ok := o.Role(r)
-	return ok
-}
-
-func roleNames() []string {
-	out := make([]string, len(roles.All))
-	for i, r := range roles.All {
-		out[i] = string(r)
-	}
-	return out
-}
-
-// MemberUpdate is what PATCH may change; nil fields stay as they are.
-type MemberUpdate struct {
+// Update is what PATCH may change; nil fields stay as they are.
+type Update struct {
 	Role       *roles.Role
 	Properties map[string]any
 	// SetProperties tells an absent properties field from an empty object.
 	SetProperties bool
-	// Name and Phone may be changed for provisioned members only (Org.MayBeProvisioned and
-	// MemberWrite.Provisioned); "" clears one.
+	// Name and Phone may be changed for provisioned members only (orgs.Org.MayBeProvisioned and
+	// Write.Provisioned); "" clears one.
 	Name  *string
 	Phone *string
 }
 
 // Update changes the role and/or the properties of a.Target. Only someone who may grant the
 // new role may give it; a personal account's member keeps its role; the last admin stays.
-func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (Member, error) {
+func (s *Service) Update(ctx context.Context, a orgs.Access, in Update) (orgs.Member, error) {
 	if a.Target == nil {
-		return Member{}, apperr.New(apperr.NotFound, "member not found")
+		return orgs.Member{}, apperr.New(apperr.NotFound, "member not found")
 	}
 	before := *a.Target
 	after := before
 	after.Properties = maps.Clone(before.Properties)
 	if in.Role == nil && !in.SetProperties && in.Name == nil && in.Phone == nil {
-		return Member{}, apperr.New(apperr.Invalid, "give role, name, phone and/or properties")
+		return orgs.Member{}, apperr.New(apperr.Invalid, "give role, name, phone and/or properties")
 	}
 	if in.Name != nil || in.Phone != nil {
 		if !a.Org.MayBeProvisioned(before) {
-			return Member{}, NotProvisioned(before.Email)
+			return orgs.Member{}, orgs.NotProvisioned(before.Email)
 		}
 		if err := a.MayActOn(before, "change the name or phone of"); err != nil {
-			return Member{}, err
+			return orgs.Member{}, err
 		}
 		var err error
 		if in.Name != nil {
-			if after.Name, err = cleanText("name", *in.Name, MaxPersonName, false); err != nil {
-				return Member{}, err
+			if after.Name, err = orgs.CleanText("name", *in.Name, orgs.MaxPersonName, false); err != nil {
+				return orgs.Member{}, err
 			}
 		}
 		if in.Phone != nil {
-			if after.Phone, err = ValidPhone(*in.Phone); err != nil {
-				return Member{}, err
+			if after.Phone, err = orgs.ValidPhone(*in.Phone); err != nil {
+				return orgs.Member{}, err
 			}
 		}
 	}
 	if in.Role != nil {
 		d, err := a.AssignableRole(string(*in.Role))
 		if err != nil {
-			return Member{}, err
+			return orgs.Member{}, err
 		}
 		r := d.ID
 		if r != before.Role {
 			if err := a.MayActOn(before, "change the role of"); err != nil {
-				return Member{}, err
+				return orgs.Member{}, err
 			}
 		}
-		if r != before.Role && a.Org.Kind == Personal {
-			return Member{}, apperr.New(apperr.Conflict, "the member of a personal account keeps the admin role")
+		if r != before.Role && a.Org.Kind == orgs.Personal {
+			return orgs.Member{}, apperr.New(apperr.Conflict, "the member of a personal account keeps the admin role")
 		}
 		after.Role = r
 	}
 	if in.SetProperties {
 		// A PATCH merges: the keys given are set, a null clears one, the others stay.
-		set, err := ValidateProperties(a.Org.UserProperties, in.Properties, false)
+		set, err := orgs.ValidateProperties(a.Org.UserProperties, in.Properties, false)
 		if err != nil {
-			return Member{}, err
+			return orgs.Member{}, err
 		}
 		if after.Properties == nil {
 			after.Properties = map[string]any{}
@@ -237,22 +216,22 @@ func (s *MemberService) Update(ctx context.Context, a Access, in MemberUpdate) (
 		ev.Details["phone"] = after.Phone
 	}
 	ev.Stamp(ctx, s.NewID(), s.Now())
-	err := s.Store.ChangeMember(ctx, MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.ActOnCheck(before, after.Role),
+	err := s.Store.ChangeMember(ctx, Write{OrgID: a.Org.ID, Actor: a.Member, Before: before, After: after, Roles: a.ActOnCheck(before, after.Role),
 		Provisioned: in.Name != nil || in.Phone != nil, Event: ev})
 	if err != nil {
-		return Member{}, err
+		return orgs.Member{}, err
 	}
 	return after, nil
 }
 
 // Remove takes a.Target out of the org: removed by someone who manages members, or leaving
 // when the target is the caller. A personal account's member can't go; the last admin stays.
-func (s *MemberService) Remove(ctx context.Context, a Access) error {
+func (s *Service) Remove(ctx context.Context, a orgs.Access) error {
 	if a.Target == nil {
 		return apperr.New(apperr.NotFound, "member not found")
 	}
 	m := *a.Target
-	if a.Org.Kind == Personal {
+	if a.Org.Kind == orgs.Personal {
 		return apperr.New(apperr.Conflict, "a personal account's member can't be removed")
 	}
 	leaving := m.UserID == a.Member.UserID
@@ -273,11 +252,17 @@ func (s *MemberService) Remove(ctx context.Context, a Access) error {
 		ev.Summary = fmt.Sprintf("%s removed %s (%s) from the organization", a.Member.Email, m.Email, m.Role)
 	}
 	ev.Stamp(ctx, s.NewID(), s.Now())
-	w := MemberWrite{OrgID: a.Org.ID, Actor: a.Member, Before: m, Event: ev}
+	w := Write{OrgID: a.Org.ID, Actor: a.Member, Before: m, Event: ev}
 	if !leaving {
 		w.Roles = a.ActOnCheck(m)
 	}
 	return s.Store.RemoveMember(ctx, w)
+}
+
+// isRole reports whether r is one of the org's roles.
+func isRole(o orgs.Org, r roles.Role) bool {
+	_, ok := o.Role(r)
+	return ok
 }
 
 func sameProperties(a, b map[string]any) bool {
