@@ -212,6 +212,10 @@ func TestCompletenessCheckCatchesMissingDoubleAndDetachedEvents(t *testing.T) {
 	}
 }
 
+// The event log is complete when every change writes exactly one event, in the transaction
+// of the change. TestEveryMutatingRouteWritesExactlyOneEvent checks it for every route of
+// the table that is not a GET: each needs a scenario below.
+
 // mutation is the scenario of one mutating route: set up what the call needs (with the
 // services, the store or other routes; none of that is checked) and return the request of
 // one call that succeeds. The test then makes the call and checks what it wrote.

@@ -12,6 +12,10 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 )
 
+// The org's daily email budget (ORG_DAILY_EMAIL_LIMIT) counts provisioning's emails as it
+// counts invitations': one budget, a request that would pass it refused whole, nothing of it
+// written or made in the directory.
+
 func TestProvisioningEmailsShareTheDailyBudgetWithInvitesAndAreRefusedWhole(t *testing.T) {
 	a, dir := apitest.ProvisioningAPI(t)
 	a.Env.Config.DailyEmailLimit = 4

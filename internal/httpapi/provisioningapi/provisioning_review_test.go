@@ -21,6 +21,8 @@ import (
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
+// The attacks of the provisioning review: each test is one way in that must stay shut.
+
 // asUnverified makes the request's token say that the identity provider has not verified
 // its address (an ID token with email_verified false), or, with noEmail, carry no address at
 // all (an access token).
