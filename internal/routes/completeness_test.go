@@ -99,10 +99,10 @@ func eventProblems(writes []apitest.Write, req events.APIGatewayV2HTTPRequest) [
 		var inCall, others int
 		for _, it := range w.Items {
 			switch {
-			case !dynamo.IsEventKey(it.Pk):
+			case !dynamo.IsEventKey(it.PK):
 				others++
 			case it.Put == nil:
-				problems = append(problems, fmt.Sprintf("%s changes or deletes an event of %s: the log is append-only", w.Op, it.Pk))
+				problems = append(problems, fmt.Sprintf("%s changes or deletes an event of %s: the log is append-only", w.Op, it.PK))
 			default:
 				inCall++
 				evs = append(evs, it.Put)

@@ -54,7 +54,7 @@ func TestProvisioningEmailsShareTheDailyBudgetWithInvitesAndAreRefusedWhole(t *t
 	// A password reset is an email too: refused, the password stays.
 	one := dir.User("one@example.com")
 	before := one.Password
-	if r := a.Do(provisioningapi.ResetMemberPassword, &ada, map[string]string{"orgId": orgID, "userId": one.Id}, nil, ""); r.Status != 429 {
+	if r := a.Do(provisioningapi.ResetMemberPassword, &ada, map[string]string{"orgId": orgID, "userId": one.ID}, nil, ""); r.Status != 429 {
 		t.Fatalf("a reset past the budget: %d %s", r.Status, r.Body)
 	}
 	a.Env.UseMail(&mail.Recorder{})
