@@ -21,6 +21,7 @@ import (
 	"github.com/vendorportal/orgs/internal/githuboidc"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
+	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
@@ -131,13 +132,13 @@ func provider(t *testing.T, gh *fakeGitHub, sm *fakeSecretsManager) (issuer stri
 	}
 	env := app.New(app.ConfigFromEnv(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	secrets.Install(env)
-	var routes []*httpapi.Route
+	var oidcRoutes []*httpapi.Route
 	for _, r := range routes.All() {
 		if r.Feature == oidcapi.FeatureGitHubOIDC {
-			routes = append(routes, r)
+			oidcRoutes = append(oidcRoutes, r)
 		}
 	}
-	handler = gateway.New(env, routes, nil)
+	handler = gateway.New(env, oidcRoutes, nil)
 	return issuer
 }
 
