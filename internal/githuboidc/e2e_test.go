@@ -132,13 +132,13 @@ func provider(t *testing.T, gh *fakeGitHub, sm *fakeSecretsManager) (issuer stri
 	}
 	env := app.New(app.ConfigFromEnv(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	secrets.Install(env)
-	var oidc []*httpapi.Route
+	var oidcRoutes []*httpapi.Route
 	for _, r := range routes.All() {
 		if r.Feature == oidcapi.FeatureGitHubOIDC {
-			oidc = append(oidc, r)
+			oidcRoutes = append(oidcRoutes, r)
 		}
 	}
-	handler = gateway.New(env, oidc, nil)
+	handler = gateway.New(env, oidcRoutes, nil)
 	return issuer
 }
 

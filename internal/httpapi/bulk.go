@@ -12,6 +12,10 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
+// A bulk request with an Idempotency-Key (the invites', the members') claims the key in the
+// transaction of the first item it creates, whose id the key's record names; its whole
+// response is kept under that id for a day, and a replay answers with it.
+
 // bulkResponses keeps and reads bulk responses (dynamo.Store).
 type bulkResponses interface {
 	SaveBulkResponse(ctx context.Context, orgID, firstID string, body []byte) error

@@ -12,6 +12,11 @@ import (
 	"github.com/vendorportal/orgs/internal/seal"
 )
 
+// Cursors seal a store's position together with the query it belongs to (AES-GCM under the
+// server secret's "cursor" key): a client can pass one back but can read nothing out of it
+// (positions may hold emails), can't forge or edit one, and can't use it for another query
+// (other filters, another org, another caller). Only routes marked Secret have the key.
+
 type cursorBody struct {
 	Query string `json:"q"`
 	After string `json:"a"`

@@ -1,6 +1,9 @@
-// Package httpapi is the HTTP edge: the route table, request decoding, the caller's identity
-// from the JWT authorizer's claims, the one authorization step, error mapping, and one
-// handler per route. Handlers decode, call a domain service and encode; nothing more.
+// Package httpapi is the kernel of the HTTP edge: Route and its parameters, request
+// decoding, the caller's identity from the JWT authorizer's claims, the one authorization
+// step, idempotency, cursors, error mapping, bulk answers, CORS and metrics. The handlers live
+// in one edge package per capability (internal/httpapi/<cap>api), each route beside its
+// handler, and the route table in package routes. Handlers decode, call a domain service and
+// encode; nothing more.
 package httpapi
 
 import (

@@ -4,6 +4,9 @@ import (
 	"time"
 )
 
+// The JSON shapes of the contract. Every listed field is always present: unset strings are
+// null, unset lists are empty.
+
 // Timestamp marshals as RFC 3339 in UTC with second precision, or null when zero.
 type Timestamp time.Time
 

@@ -9,6 +9,11 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 )
 
+// encoding/json matches object keys to fields case-insensitively and lets the last of two
+// equal keys win, so {"role":"user","ROLE":"admin"} decodes as admin. checkKeys walks a body
+// that decoded without error once more, against the type it decoded into: every key must be
+// a field's exact name, and no object may hold a key twice, at any depth.
+
 // valueTyper is implemented by wrappers with their own UnmarshalJSON (optional[T]) whose
 // value is decoded into another type: the walk goes on with that type.
 type valueTyper interface{ jsonValueType() reflect.Type }

@@ -99,10 +99,10 @@ func eventProblems(writes []apitest.Write, req events.APIGatewayV2HTTPRequest) [
 		var inCall, others int
 		for _, it := range w.Items {
 			switch {
-			case !dynamo.IsEventKey(it.Pk):
+			case !dynamo.IsEventKey(it.PK):
 				others++
 			case it.Put == nil:
-				problems = append(problems, fmt.Sprintf("%s changes or deletes an event of %s: the log is append-only", w.Op, it.Pk))
+				problems = append(problems, fmt.Sprintf("%s changes or deletes an event of %s: the log is append-only", w.Op, it.PK))
 			default:
 				inCall++
 				evs = append(evs, it.Put)
@@ -211,6 +211,10 @@ func TestCompletenessCheckCatchesMissingDoubleAndDetachedEvents(t *testing.T) {
 		})
 	}
 }
+
+// The event log is complete when every change writes exactly one event, in the transaction
+// of the change. TestEveryMutatingRouteWritesExactlyOneEvent checks it for every route of
+// the table that is not a GET: each needs a scenario below.
 
 // mutation is the scenario of one mutating route: set up what the call needs (with the
 // services, the store or other routes; none of that is checked) and return the request of

@@ -482,7 +482,7 @@ type Write struct {
 }
 
 type writtenItem struct {
-	Pk  string
+	PK  string
 	Put map[string]types.AttributeValue // nil when the item is updated or deleted
 }
 
@@ -531,28 +531,28 @@ func writeOf(input any) (Write, bool) {
 		for _, it := range in.TransactItems {
 			switch {
 			case it.Put != nil:
-				wr.Items = append(wr.Items, writtenItem{Pk: PKOf(it.Put.Item), Put: it.Put.Item})
+				wr.Items = append(wr.Items, writtenItem{PK: PKOf(it.Put.Item), Put: it.Put.Item})
 			case it.Update != nil:
-				wr.Items = append(wr.Items, writtenItem{Pk: PKOf(it.Update.Key)})
+				wr.Items = append(wr.Items, writtenItem{PK: PKOf(it.Update.Key)})
 			case it.Delete != nil:
-				wr.Items = append(wr.Items, writtenItem{Pk: PKOf(it.Delete.Key)})
+				wr.Items = append(wr.Items, writtenItem{PK: PKOf(it.Delete.Key)})
 			}
 		}
 		return wr, true
 	case *dynamodb.PutItemInput:
-		return Write{Op: "PutItem", Items: []writtenItem{{Pk: PKOf(in.Item), Put: in.Item}}}, true
+		return Write{Op: "PutItem", Items: []writtenItem{{PK: PKOf(in.Item), Put: in.Item}}}, true
 	case *dynamodb.UpdateItemInput:
-		return Write{Op: "UpdateItem", Items: []writtenItem{{Pk: PKOf(in.Key)}}}, true
+		return Write{Op: "UpdateItem", Items: []writtenItem{{PK: PKOf(in.Key)}}}, true
 	case *dynamodb.DeleteItemInput:
-		return Write{Op: "DeleteItem", Items: []writtenItem{{Pk: PKOf(in.Key)}}}, true
+		return Write{Op: "DeleteItem", Items: []writtenItem{{PK: PKOf(in.Key)}}}, true
 	case *dynamodb.BatchWriteItemInput:
 		wr := Write{Op: "BatchWriteItem"}
 		for _, reqs := range in.RequestItems {
 			for _, r := range reqs {
 				if r.PutRequest != nil {
-					wr.Items = append(wr.Items, writtenItem{Pk: PKOf(r.PutRequest.Item), Put: r.PutRequest.Item})
+					wr.Items = append(wr.Items, writtenItem{PK: PKOf(r.PutRequest.Item), Put: r.PutRequest.Item})
 				} else if r.DeleteRequest != nil {
-					wr.Items = append(wr.Items, writtenItem{Pk: PKOf(r.DeleteRequest.Key)})
+					wr.Items = append(wr.Items, writtenItem{PK: PKOf(r.DeleteRequest.Key)})
 				}
 			}
 		}

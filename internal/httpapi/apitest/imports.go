@@ -40,7 +40,7 @@ func (a *API) OutboxChunks() []outbox.Message {
 	var out []outbox.Message
 	for _, w := range a.Writes.All() {
 		for _, it := range w.Items {
-			if !strings.HasPrefix(it.Pk, "OUTBOX#") || it.Put == nil {
+			if !strings.HasPrefix(it.PK, "OUTBOX#") || it.Put == nil {
 				continue
 			}
 			var m struct {

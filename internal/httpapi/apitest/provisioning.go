@@ -30,7 +30,7 @@ type FakeDirectory struct {
 }
 
 type FakeUser struct {
-	Id, Email, Password string
+	ID, Email, Password string
 	Verified, Temporary bool
 	SignedIn            bool
 	CreatedAt           time.Time
@@ -44,11 +44,11 @@ func (d *FakeDirectory) CreateUser(_ context.Context, email string, verified boo
 	d.Mu.Lock()
 	defer d.Mu.Unlock()
 	if u, ok := d.ByEmail[email]; ok {
-		return provisioning.DirectoryUser{ID: u.Id, Existing: true, AwaitingFirstSignIn: !u.SignedIn, CreatedAt: u.CreatedAt, EmailVerified: u.Verified}, nil
+		return provisioning.DirectoryUser{ID: u.ID, Existing: true, AwaitingFirstSignIn: !u.SignedIn, CreatedAt: u.CreatedAt, EmailVerified: u.Verified}, nil
 	}
-	u := &FakeUser{Id: "user-" + strings.ReplaceAll(email, "@", "-at-"), Email: email, Verified: verified, CreatedAt: HarnessNow, Password: pw, Temporary: true}
-	d.ByEmail[email], d.ByID[u.Id] = u, u
-	return provisioning.DirectoryUser{ID: u.Id}, nil
+	u := &FakeUser{ID: "user-" + strings.ReplaceAll(email, "@", "-at-"), Email: email, Verified: verified, CreatedAt: HarnessNow, Password: pw, Temporary: true}
+	d.ByEmail[email], d.ByID[u.ID] = u, u
+	return provisioning.DirectoryUser{ID: u.ID}, nil
 }
 
 func (d *FakeDirectory) SetTemporaryPassword(_ context.Context, id, pw string) error {
@@ -81,14 +81,14 @@ func (d *FakeDirectory) LookupUser(_ context.Context, email string) (provisionin
 	if !ok {
 		return provisioning.DirectoryUser{}, false, nil
 	}
-	return provisioning.DirectoryUser{ID: u.Id, Existing: true, AwaitingFirstSignIn: !u.SignedIn, CreatedAt: u.CreatedAt, EmailVerified: u.Verified}, true, nil
+	return provisioning.DirectoryUser{ID: u.ID, Existing: true, AwaitingFirstSignIn: !u.SignedIn, CreatedAt: u.CreatedAt, EmailVerified: u.Verified}, true, nil
 }
 
 // SignedUp is a user who signed up and signed in on their own.
 func (d *FakeDirectory) SignedUp(c orgs.Caller) {
 	d.Mu.Lock()
 	defer d.Mu.Unlock()
-	u := &FakeUser{Id: c.ID, Email: c.Email, Verified: true, SignedIn: true, Password: "their own"}
+	u := &FakeUser{ID: c.ID, Email: c.Email, Verified: true, SignedIn: true, Password: "their own"}
 	d.ByEmail[c.Email], d.ByID[c.ID] = u, u
 }
 
@@ -113,7 +113,7 @@ func (a *API) SealedMails() []outbox.Email {
 	var out []outbox.Email
 	for _, w := range a.Writes.All() {
 		for _, it := range w.Items {
-			if !strings.HasPrefix(it.Pk, "OUTBOX#") || it.Put == nil {
+			if !strings.HasPrefix(it.PK, "OUTBOX#") || it.Put == nil {
 				continue
 			}
 			var m struct {

@@ -16,6 +16,8 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
+// The event log routes: a page of the log, one event, and a CSV export, all under events.read.
+
 // eventFilter reads the filter parameters that the list and the export share.
 func eventFilter(req *httpapi.Request) (audit.Filter, error) {
 	return audit.ParseFilter(audit.FilterInput{
@@ -78,8 +80,8 @@ func buildExportEvents(env *app.Env) httpapi.Handler {
 		}
 		// CSV compresses about tenfold: compressed, the export's limit is its row count (see
 		// audit.Log.Export) rather than the response's size.
-		gz := AcceptsGzip(req.Event.Headers["accept-encoding"])
-		var sink exportSink = &ExportBuffer{Limit: MaxExportResponseBytes}
+		gz := acceptsGzip(req.Event.Headers["accept-encoding"])
+		var sink exportSink = &exportBuffer{limit: MaxExportResponseBytes}
 		if gz {
 			sink = newGzipExport(MaxExportResponseBytes)
 		}
@@ -102,8 +104,8 @@ func buildExportEvents(env *app.Env) httpapi.Handler {
 	}
 }
 
-// AcceptsGzip reports whether an Accept-Encoding header allows gzip.
-func AcceptsGzip(header string) bool {
+// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+func acceptsGzip(header string) bool {
 	for _, part := range strings.Split(header, ",") {
 		coding, params, _ := strings.Cut(part, ";")
 		coding = strings.ToLower(strings.TrimSpace(coding))
@@ -123,17 +125,17 @@ func AcceptsGzip(header string) bool {
 	return false
 }
 
-// ExportBuffer collects an export and fails once its size in a JSON string passes limit.
+// exportBuffer collects an export and fails once its size in a JSON string passes limit.
 // The size is counted as encoding/json writes it, on the safe side: quotes, backslashes and
 // line breaks take two bytes, <, >, & and other control characters six, and every byte of a
 // non-ASCII character two.
-type ExportBuffer struct {
+type exportBuffer struct {
 	bytes.Buffer
-	Limit int
+	limit int
 	size  int
 }
 
-func (b *ExportBuffer) Write(p []byte) (int, error) {
+func (b *exportBuffer) Write(p []byte) (int, error) {
 	for _, c := range p {
 		switch {
 		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c >= 0x80:
@@ -144,14 +146,14 @@ func (b *ExportBuffer) Write(p []byte) (int, error) {
 			b.size++
 		}
 	}
-	if b.size > b.Limit {
+	if b.size > b.limit {
 		return 0, apperr.New(apperr.TooLarge,
-			"the export is larger than %d MB, the most one answer carries uncompressed; ask for it compressed (Accept-Encoding: gzip, as browsers do), or narrow the date range (from, to) or choose categories and export in parts", b.Limit/1_000_000)
+			"the export is larger than %d MB, the most one answer carries uncompressed; ask for it compressed (Accept-Encoding: gzip, as browsers do), or narrow the date range (from, to) or choose categories and export in parts", b.limit/1_000_000)
 	}
 	return b.Buffer.Write(p)
 }
 
-func (b *ExportBuffer) body() ([]byte, error) { return b.Bytes(), nil }
+func (b *exportBuffer) body() ([]byte, error) { return b.Bytes(), nil }
 
 // gzipExport compresses an export and fails once its base64 form passes limit.
 type gzipExport struct {

@@ -412,7 +412,7 @@ func TestExportRefusesMoreEventsThanOneAnswerHolds(t *testing.T) {
 }
 
 func TestExportBufferCountsTheCSVAsLambdaEncodesIt(t *testing.T) {
-	b := &eventsapi.ExportBuffer{Limit: 10}
+	b := eventsapi.NewExportBuffer(10)
 	if _, err := b.Write([]byte(`abcd"`)); err != nil { // 4 + 2
 		t.Fatal(err)
 	}

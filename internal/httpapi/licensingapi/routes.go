@@ -1,3 +1,6 @@
+// Package licensingapi is the HTTP edge of licensing: the product catalog, licenses, trials,
+// seats and the operators' license routes: its routes (each a package-level Route that its
+// function's main names), their handlers and replays, over the kernel of package httpapi.
 package licensingapi
 
 import (

@@ -13,6 +13,9 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 )
 
+// The GitHub OIDC provider's handlers answer as OAuth and OpenID Connect say, not as the
+// product's API does: OAuth errors are {"error": code, "error_description": text}.
+
 func buildGitHubOIDCDiscovery(env *app.Env) httpapi.Handler {
 	doc := env.GitHubOIDC().Discovery()
 	return func(context.Context, *httpapi.Request) (*httpapi.Response, error) {

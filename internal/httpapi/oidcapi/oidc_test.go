@@ -15,6 +15,10 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
 )
 
+// The GitHub OIDC provider's routes through Bind, each answer held to openapi.yaml; the
+// whole sign-in, with the ID token verified against the JWKS, is internal/githuboidc's
+// end-to-end test.
+
 // oidcAPI is a bare harness whose GitHub is a fake that knows one code and one token.
 func oidcAPI(t *testing.T) *apitest.API {
 	t.Helper()

@@ -1,3 +1,6 @@
+// Package oidcapi is the HTTP edge of the GitHub OIDC provider (a Cognito identity provider in
+// front of GitHub's OAuth): its routes (each a package-level Route that its function's main
+// names), their handlers and replays, over the kernel of package httpapi.
 package oidcapi
 
 import (

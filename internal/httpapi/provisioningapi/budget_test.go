@@ -12,6 +12,10 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 )
 
+// The org's daily email budget (ORG_DAILY_EMAIL_LIMIT) counts provisioning's emails as it
+// counts invitations': one budget, a request that would pass it refused whole, nothing of it
+// written or made in the directory.
+
 func TestProvisioningEmailsShareTheDailyBudgetWithInvitesAndAreRefusedWhole(t *testing.T) {
 	a, dir := apitest.ProvisioningAPI(t)
 	a.Env.Config.DailyEmailLimit = 4
@@ -50,7 +54,7 @@ func TestProvisioningEmailsShareTheDailyBudgetWithInvitesAndAreRefusedWhole(t *t
 	// A password reset is an email too: refused, the password stays.
 	one := dir.User("one@example.com")
 	before := one.Password
-	if r := a.Do(provisioningapi.ResetMemberPassword, &ada, map[string]string{"orgId": orgID, "userId": one.Id}, nil, ""); r.Status != 429 {
+	if r := a.Do(provisioningapi.ResetMemberPassword, &ada, map[string]string{"orgId": orgID, "userId": one.ID}, nil, ""); r.Status != 429 {
 		t.Fatalf("a reset past the budget: %d %s", r.Status, r.Body)
 	}
 	a.Env.UseMail(&mail.Recorder{})

@@ -15,6 +15,8 @@ import (
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
+// The import of members from a spreadsheet, its progress and its template.
+
 type rowCheckJSON struct {
 	Index  int        `json:"index"`
 	Row    int        `json:"row"`

@@ -17,6 +17,9 @@ import (
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
+// The handlers of provisioning: user properties, domains and auto-join, users created
+// directly, password resets and legacy support users.
+
 type userPropertyJSON struct {
 	Key      string `json:"key"`
 	Label    string `json:"label"`

@@ -22,6 +22,8 @@ import (
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
+// The attacks of the provisioning review: each test is one way in that must stay shut.
+
 // asUnverified makes the request's token say that the identity provider has not verified
 // its address (an ID token with email_verified false), or, with noEmail, carry no address at
 // all (an access token).
@@ -57,7 +59,7 @@ func TestAnAddressCreatedWithItsPasswordMailedElsewhereCannotAutoJoinItsDomainsO
 	}
 	// Mallory signs in as ceo@bigcorp.com: the identity provider vouches for no address.
 	ceo := apitest.Person("ceo")
-	ceo.ID, ceo.Email = u.Id, "ceo@bigcorp.com"
+	ceo.ID, ceo.Email = u.ID, "ceo@bigcorp.com"
 	for name, noEmail := range map[string]bool{"an ID token with email_verified false": false, "an access token": true} {
 		t.Run(name, func(t *testing.T) {
 			join := a.Call(provisioningapi.JoinOrg, asUnverified(a.Request(provisioningapi.JoinOrg, &ceo, map[string]string{"orgId": bigcorp}, nil, ""), noEmail))
@@ -167,7 +169,7 @@ func TestAMemberManagerBelowAnAdminCannotResetTheAdminsPasswordNorRenameThem(t *
 	}
 	boss := dir.User("boss@example.com")
 	first := boss.Password
-	p := map[string]string{"orgId": orgID, "userId": boss.Id}
+	p := map[string]string{"orgId": orgID, "userId": boss.ID}
 	if r := a.Do(provisioningapi.ResetMemberPassword, &cat, p, nil, ""); r.Status != 403 {
 		t.Errorf("a helpdesk member reset an admin's password: %d %s", r.Status, r.Body)
 	}
@@ -179,7 +181,7 @@ func TestAMemberManagerBelowAnAdminCannotResetTheAdminsPasswordNorRenameThem(t *
 	}
 	// A member the helpdesk role covers is theirs to help.
 	temp := dir.User("temp@example.com")
-	if r := a.Do(provisioningapi.ResetMemberPassword, &cat, map[string]string{"orgId": orgID, "userId": temp.Id}, nil, ""); r.Status != 204 {
+	if r := a.Do(provisioningapi.ResetMemberPassword, &cat, map[string]string{"orgId": orgID, "userId": temp.ID}, nil, ""); r.Status != 204 {
 		t.Errorf("a helpdesk member resetting a support-only member's password: %d %s", r.Status, r.Body)
 	}
 }

@@ -54,7 +54,7 @@ func TestCreatedUserGetsAGeneratedPasswordByEmailThatIsNowhereElse(t *testing.T)
 	if strings.Contains(a.Logs.String(), u.Password) || strings.Contains(r.Body, u.Password) {
 		t.Error("the log or the answer holds the password")
 	}
-	acc, err := a.Env.Orgs().Me(context.Background(), orgs.Caller{ID: u.Id, Email: "bob@example.com", EmailVerified: true})
+	acc, err := a.Env.Orgs().Me(context.Background(), orgs.Caller{ID: u.ID, Email: "bob@example.com", EmailVerified: true})
 	if err != nil || len(acc.Orgs) != 2 {
 		t.Fatalf("bob's orgs %+v, %v: want his personal account and Acme", acc.Orgs, err)
 	}
@@ -421,7 +421,7 @@ func TestPasswordResetOnlyForProvisionedMembers(t *testing.T) {
 	carl := dir.User("carl@example.com")
 	first := carl.Password
 	a.Writes.Reset()
-	r = a.Do(provisioningapi.ResetMemberPassword, &ada, map[string]string{"orgId": orgID, "userId": carl.Id}, nil, "")
+	r = a.Do(provisioningapi.ResetMemberPassword, &ada, map[string]string{"orgId": orgID, "userId": carl.ID}, nil, "")
 	if r.Status != 204 || r.Calls > 2 {
 		t.Fatalf("%d %s (%d calls)", r.Status, r.Body, r.Calls)
 	}

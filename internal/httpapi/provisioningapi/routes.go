@@ -1,3 +1,7 @@
+// Package provisioningapi is the HTTP edge of provisioning: user properties, domains and auto-
+// join, members created directly or imported from a spreadsheet, password resets and legacy
+// support users: its routes (each a package-level Route that its function's main names), their
+// handlers and replays, over the kernel of package httpapi.
 package provisioningapi
 
 import (

@@ -92,8 +92,8 @@ func TestResetAndNameChangeCheckTheAccountsCreatorInTheirTransaction(t *testing.
 	}
 	carl := dir.User("carl@example.com")
 	other := a.Org(apitest.Person("olga"), "Olga's")
-	a.Join(other, apitest.Person("olga"), orgs.Caller{ID: carl.Id, Email: carl.Email, EmailVerified: true, IssuedAt: apitest.HarnessNow}, roles.Admin)
-	pc := map[string]string{"orgId": orgID, "userId": carl.Id}
+	a.Join(other, apitest.Person("olga"), orgs.Caller{ID: carl.ID, Email: carl.Email, EmailVerified: true, IssuedAt: apitest.HarnessNow}, roles.Admin)
+	pc := map[string]string{"orgId": orgID, "userId": carl.ID}
 	if r := a.Do(provisioningapi.ResetMemberPassword, &eve, pc, nil, ""); r.Status != 204 {
 		t.Errorf("reset of the org's own creation: %d %s", r.Status, r.Body)
 	}
@@ -104,7 +104,7 @@ func TestResetAndNameChangeCheckTheAccountsCreatorInTheirTransaction(t *testing.
 	olga := apitest.Person("olga")
 	a.Join(other, olga, apitest.Person("oscar"), roles.Admin)
 	oscar := apitest.Person("oscar")
-	if r := a.Do(provisioningapi.ResetMemberPassword, &oscar, map[string]string{"orgId": other, "userId": carl.Id}, nil, ""); r.Status != 403 {
+	if r := a.Do(provisioningapi.ResetMemberPassword, &oscar, map[string]string{"orgId": other, "userId": carl.ID}, nil, ""); r.Status != 403 {
 		t.Errorf("reset by an org that did not create the account: %d %s", r.Status, r.Body)
 	}
 }
@@ -135,7 +135,7 @@ func TestADNSDomainAddsExistingAccountsAsTheyAreAndGivesThemNoCredentials(t *tes
 	told := false
 	for _, w := range a.Writes.All() {
 		for _, it := range w.Items {
-			if strings.HasPrefix(it.Pk, "OUTBOX#") && it.Put != nil {
+			if strings.HasPrefix(it.PK, "OUTBOX#") && it.Put != nil {
 				told = true
 			}
 		}
@@ -173,7 +173,7 @@ func TestAPasswordTheAdminKnowsLeavesTheAddressUnverified(t *testing.T) {
 			t.Errorf("%s: the identity provider was told the address is verified", c.email)
 		}
 		// Signed in with the password, the token carries what the provider holds.
-		as := orgs.Caller{ID: u.Id, Email: c.email, EmailVerified: u.Verified, IssuedAt: apitest.HarnessNow}
+		as := orgs.Caller{ID: u.ID, Email: c.email, EmailVerified: u.Verified, IssuedAt: apitest.HarnessNow}
 		if r := a.Do(provisioningapi.JoinOrg, &as, map[string]string{"orgId": bigcorp}, nil, ""); r.Status == 200 {
 			t.Errorf("%s auto-joined Bigcorp: %s", c.email, r.Body)
 		}
@@ -222,10 +222,10 @@ func TestATakenOverUserIsMadeAnewWithTheStandingOfTheCreateThatTakesIt(t *testin
 	a.Env.UseMail(&mail.Recorder{})
 	eve := apitest.Person("eve")
 	evil := a.Org(eve, "Evil")
-	leftover := &apitest.FakeUser{Id: "user-leftover", Email: "ceo@bigcorp.com", Verified: true, Temporary: true,
+	leftover := &apitest.FakeUser{ID: "user-leftover", Email: "ceo@bigcorp.com", Verified: true, Temporary: true,
 		Password: "bigcorp's attempt", CreatedAt: apitest.HarnessNow.Add(-time.Hour)}
 	dir.Mu.Lock()
-	dir.ByEmail[leftover.Email], dir.ByID[leftover.Id] = leftover, leftover
+	dir.ByEmail[leftover.Email], dir.ByID[leftover.ID] = leftover, leftover
 	dir.Mu.Unlock()
 	r := a.Do(provisioningapi.CreateMember, &eve, map[string]string{"orgId": evil}, nil,
 		`{"email":"ceo@bigcorp.com","password":{"mode":"specify","value":"Known-To-Eve-123","sendEmail":true}}`)
@@ -233,13 +233,13 @@ func TestATakenOverUserIsMadeAnewWithTheStandingOfTheCreateThatTakesIt(t *testin
 		t.Fatalf("the create over the leftover: %d %s", r.Status, r.Body)
 	}
 	u := dir.User("ceo@bigcorp.com")
-	if u == nil || u.Id == leftover.Id || strings.Contains(r.Body, leftover.Id) {
+	if u == nil || u.ID == leftover.ID || strings.Contains(r.Body, leftover.ID) {
 		t.Fatalf("the leftover was not replaced by a new user: %+v %s", u, r.Body)
 	}
 	if u.Password != "Known-To-Eve-123" || u.Verified {
 		t.Errorf("the new user: password %q, verified %v; want Evil's password on an unverified address", u.Password, u.Verified)
 	}
-	if dir.ByID[leftover.Id] != nil {
+	if dir.ByID[leftover.ID] != nil {
 		t.Error("the leftover user is still there")
 	}
 }
@@ -254,9 +254,9 @@ func TestAnAccountAddedAsItIsKeepsItsAddressesStanding(t *testing.T) {
 	bigcorp := a.Org(bea, "Bigcorp")
 	a.VerifiedDomain(bea, bigcorp, "bigcorp.com")
 	// Signed in once with a password another org's admin chose, never opened the portal.
-	known := &apitest.FakeUser{Id: "user-known", Email: "bob@bigcorp.com", Verified: false, SignedIn: true, Password: "Chosen-By-Other-Admin1"}
+	known := &apitest.FakeUser{ID: "user-known", Email: "bob@bigcorp.com", Verified: false, SignedIn: true, Password: "Chosen-By-Other-Admin1"}
 	dir.Mu.Lock()
-	dir.ByEmail[known.Email], dir.ByID[known.Id] = known, known
+	dir.ByEmail[known.Email], dir.ByID[known.ID] = known, known
 	dir.Mu.Unlock()
 	r := a.Do(provisioningapi.CreateMember, &bea, map[string]string{"orgId": bigcorp}, nil, `{"email":"bob@bigcorp.com"}`)
 	if r.Status != 201 || !strings.Contains(r.Body, `"source":"domain"`) {

@@ -1,3 +1,6 @@
+// Package rolesapi is the HTTP edge of custom roles: its routes (each a package-level Route
+// that its function's main names), their handlers and replays, over the kernel of package
+// httpapi.
 package rolesapi
 
 import (

@@ -1,3 +1,6 @@
+// Package scimapi is the HTTP edge of SCIM 2.0 provisioning by an identity provider, and the
+// org's SCIM token: its routes (each a package-level Route that its function's main names),
+// their handlers and replays, over the kernel of package httpapi.
 package scimapi
 
 import (

@@ -19,6 +19,8 @@ import (
 	"github.com/vendorportal/orgs/internal/scim"
 )
 
+// The last-admin rule under suspension, and the standing a SCIM token rests on.
+
 const (
 	scimSuspend  = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`
 	scimActivate = `{"Operations":[{"op":"replace","path":"active","value":"True"}]}`

@@ -1,3 +1,6 @@
+// Package ticketsapi is the HTTP edge of support tickets, the customers' side and the
+// operators': its routes (each a package-level Route that its function's main names), their
+// handlers and replays, over the kernel of package httpapi.
 package ticketsapi
 
 import (

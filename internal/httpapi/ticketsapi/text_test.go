@@ -11,6 +11,10 @@ import (
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
+// Issue 21, finding 14: ticket text and SCIM names go through the one text cleaner like every
+// other free-text field: stored NFC, no control, bidi-override or zero-width characters (400),
+// within their lengths.
+
 // decomposed is "Café" spelled with a combining acute accent (e + U+0301): what a black-box
 // test saw stored as sent; composed is the NFC spelling that must be stored.
 const (

@@ -14,6 +14,10 @@ import (
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
+// The CLI's sign-in (RFC 8628). Its two public routes speak the RFC: snake_case fields, a
+// form-encoded body as well as JSON, and errors as {"error","error_description"}, so that
+// stock OAuth device-flow clients work. The approval routes are the portal's own API.
+
 // deviceForm reads the body of an RFC 8628 route: application/x-www-form-urlencoded or JSON
 // (strictly: the named fields only). Fields named in ignored are accepted and dropped, as the
 // RFC's clients send them (scope).

@@ -1,3 +1,7 @@
+// Package tokensapi is the HTTP edge of tokens: the org token, personal tool tokens, the CLI's
+// device sign-in, usage and the tools' entitlements: its routes (each a package-level Route
+// that its function's main names), their handlers and replays, over the kernel of package
+// httpapi.
 package tokensapi
 
 import (

@@ -1,3 +1,6 @@
+// Package webhooksapi is the HTTP edge of webhooks: endpoints, their secrets and deliveries:
+// its routes (each a package-level Route that its function's main names), their handlers and
+// replays, over the kernel of package httpapi.
 package webhooksapi
 
 import (

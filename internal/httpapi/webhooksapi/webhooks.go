@@ -14,6 +14,8 @@ import (
 	"github.com/vendorportal/orgs/internal/webhooks/signature"
 )
 
+// The webhook routes' handlers: endpoints, their secrets, their deliveries.
+
 type webhookJSON struct {
 	ID          string            `json:"id"`
 	URL         string            `json:"url"`
