@@ -3,18 +3,16 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
-	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
-	"github.com/vendorportal/orgs/internal/tickets"
-	"github.com/vendorportal/orgs/internal/tokens"
-	"github.com/vendorportal/orgs/internal/webhooks"
 )
 
 // maxIDLength bounds the ids a read may name.
@@ -28,29 +26,32 @@ type readPlan struct {
 	decode func(items []map[string]types.AttributeValue) (any, error)
 }
 
-// planRead is the one registry of the kinds of orgs.Read: each capability's reads, whose
-// keys and decoding stand in that capability's own file. A kind missing here is a
-// programming error, never a request's.
+// The authorization step's registry of the kinds of orgs.Read: each capability's store
+// package registers its own reads, whose keys and decoding stand in that package, when a
+// store of it is made (its New). So a binary links the reads of the stores it uses and no
+// others, and this package imports no capability.
+var (
+	readsMu sync.RWMutex
+	reads   = map[reflect.Type]func(orgID string, r orgs.Read) readPlan{}
+)
+
+// registerRead makes the authorization step able to read an R: plan says how.
+func registerRead[R orgs.Read](plan func(orgID string, r R) readPlan) {
+	readsMu.Lock()
+	defer readsMu.Unlock()
+	reads[reflect.TypeFor[R]()] = func(orgID string, r orgs.Read) readPlan { return plan(orgID, r.(R)) }
+}
+
+// planRead plans r with its registered kind. A kind missing here is a programming error
+// (its store was not made, or does not register it), never a request's.
 func planRead(orgID string, r orgs.Read) (readPlan, error) {
-	switch r := r.(type) {
-	case tickets.TicketRead:
-		return ticketRead(orgID, r), nil
-	case webhooks.EndpointRead:
-		return endpointRead(orgID, r), nil
-	case licensing.ProductRead:
-		return productRead(r), nil
-	case licensing.LicenseRead:
-		return licenseRead(orgID, r), nil
-	case tokens.StateRead:
-		return tokenStateRead(orgID), nil
-	case tokens.UsageRead:
-		return usageRead(orgID, r), nil
-	case tokens.MineRead:
-		return mineRead(orgID, r), nil
-	case tokens.PersonalRead:
-		return personalRead(orgID, r), nil
+	readsMu.RLock()
+	plan, ok := reads[reflect.TypeOf(r)]
+	readsMu.RUnlock()
+	if !ok {
+		return readPlan{}, fmt.Errorf("dynamo: the authorization step has no read of %T", r)
 	}
-	return readPlan{}, fmt.Errorf("dynamo: the authorization step has no read of %T", r)
+	return plan(orgID, r), nil
 }
 
 // idKey is the key pk/sk(id), or none (zero, not read) when id is empty or too long to be

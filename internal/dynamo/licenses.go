@@ -653,3 +653,9 @@ func (s *Store) MembersWithRole(ctx context.Context, orgID string, r roles.Role)
 	}
 	return out, nil
 }
+
+// licensingReads registers the reads of licensing with the authorization step.
+func licensingReads() {
+	registerRead(func(_ string, r licensing.ProductRead) readPlan { return productRead(r) })
+	registerRead(licenseRead)
+}

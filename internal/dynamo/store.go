@@ -32,6 +32,10 @@ type Store struct {
 
 // New returns a Store for the named table.
 func New(client *dynamodb.Client, table string) *Store {
+	ticketReads()
+	webhookReads()
+	licensingReads()
+	tokenReads()
 	return &Store{Client: client, Table: table}
 }
 

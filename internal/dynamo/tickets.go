@@ -288,3 +288,6 @@ func ticketRead(orgID string, r tickets.TicketRead) readPlan {
 		return decodeAs("ticket", items[0], ticketItem.ticket)
 	}}
 }
+
+// ticketReads registers the reads of tickets with the authorization step.
+func ticketReads() { registerRead(ticketRead) }

@@ -402,3 +402,12 @@ func (s *Store) RecordEvents(ctx context.Context, evs []audit.Event) error {
 func signInFailure(orgID, email string, minute time.Time, limit int) ratelimit.Use {
 	return ratelimit.Use{Rule: ratelimit.ToolSignInFailures.WithMax(limit), Scope: orgID + "#" + strings.ToLower(email), N: 1, At: minute}
 }
+
+// tokenReads registers the reads of tokens (org tokens, personal tokens) with the
+// authorization step.
+func tokenReads() {
+	registerRead(func(orgID string, _ tokens.StateRead) readPlan { return tokenStateRead(orgID) })
+	registerRead(usageRead)
+	registerRead(mineRead)
+	registerRead(personalRead)
+}

@@ -402,3 +402,6 @@ func setOrDrop(u expression.UpdateBuilder, name string, set bool, v any) express
 	}
 	return u.Remove(attr(name))
 }
+
+// webhookReads registers the reads of webhooks with the authorization step.
+func webhookReads() { registerRead(endpointRead) }
