@@ -243,15 +243,10 @@ func (e *Env) DynamoDB() *dynamodb.Client {
 	})
 }
 
-// Store returns the single-table store.
-func (e *Env) Store() *dynamo.Store {
-	return once(e, "store", func() *dynamo.Store { return dynamo.New(e.DynamoDB(), e.Config.TableName) })
-}
-
 // Orgs returns the org service.
 func (e *Env) Orgs() *orgs.Service {
 	return once(e, "orgs", func() *orgs.Service {
-		return &orgs.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &orgs.Service{Store: e.orgsStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -275,7 +270,7 @@ func (e *Env) Directory() orgs.Directory {
 // whose link leaves through the outbox.
 func (e *Env) Profiles() *orgs.SelfService {
 	return once(e, "profiles", func() *orgs.SelfService {
-		return &orgs.SelfService{Orgs: e.Orgs(), Members: e.Store(), AppURL: e.Config.AppURL}
+		return &orgs.SelfService{Orgs: e.Orgs(), Members: e.MembersStore(), AppURL: e.Config.AppURL}
 	})
 }
 
@@ -316,7 +311,7 @@ func (e *Env) AccountDeletion() *orgs.SelfService {
 // Members returns the member service.
 func (e *Env) Members() *orgs.MemberService {
 	return once(e, "members", func() *orgs.MemberService {
-		return &orgs.MemberService{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &orgs.MemberService{Store: e.MembersStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -324,7 +319,7 @@ func (e *Env) Members() *orgs.MemberService {
 // emails leave through the outbox.
 func (e *Env) Invites() *orgs.InviteService {
 	return once(e, "invites", func() *orgs.InviteService {
-		return &orgs.InviteService{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
+		return &orgs.InviteService{Store: e.InvitesStore(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
 			DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit}
 	})
 }
@@ -341,5 +336,5 @@ func (e *Env) InvitesSending() *orgs.InviteService {
 
 // EventLog returns the reader of org event logs.
 func (e *Env) EventLog() *audit.Log {
-	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.Store()} })
+	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.EventsStore()} })
 }

@@ -16,14 +16,14 @@ import (
 )
 
 // maxIDLength bounds the ids a read may name.
-const maxIDLength = 128
+const MaxIDLength = 128
 
 // readPlan is how the authorization step reads one orgs.Read in its BatchGetItem: the items
 // at keys (a zero key is not read: an id no one issued), and decode, which makes the read's
 // result from the items read at keys, in the same order (nil where absent or not read).
-type readPlan struct {
-	keys   []keys
-	decode func(items []map[string]types.AttributeValue) (any, error)
+type ReadPlan struct {
+	Keys   []Keys
+	Decode func(items []map[string]types.AttributeValue) (any, error)
 }
 
 // The authorization step's registry of the kinds of orgs.Read: each capability's store
@@ -32,40 +32,40 @@ type readPlan struct {
 // others, and this package imports no capability.
 var (
 	readsMu sync.RWMutex
-	reads   = map[reflect.Type]func(orgID string, r orgs.Read) readPlan{}
+	reads   = map[reflect.Type]func(orgID string, r orgs.Read) ReadPlan{}
 )
 
 // registerRead makes the authorization step able to read an R: plan says how.
-func registerRead[R orgs.Read](plan func(orgID string, r R) readPlan) {
+func RegisterRead[R orgs.Read](plan func(orgID string, r R) ReadPlan) {
 	readsMu.Lock()
 	defer readsMu.Unlock()
-	reads[reflect.TypeFor[R]()] = func(orgID string, r orgs.Read) readPlan { return plan(orgID, r.(R)) }
+	reads[reflect.TypeFor[R]()] = func(orgID string, r orgs.Read) ReadPlan { return plan(orgID, r.(R)) }
 }
 
 // planRead plans r with its registered kind. A kind missing here is a programming error
 // (its store was not made, or does not register it), never a request's.
-func planRead(orgID string, r orgs.Read) (readPlan, error) {
+func planRead(orgID string, r orgs.Read) (ReadPlan, error) {
 	readsMu.RLock()
 	plan, ok := reads[reflect.TypeOf(r)]
 	readsMu.RUnlock()
 	if !ok {
-		return readPlan{}, fmt.Errorf("dynamo: the authorization step has no read of %T", r)
+		return ReadPlan{}, fmt.Errorf("dynamo: the authorization step has no read of %T", r)
 	}
 	return plan(orgID, r), nil
 }
 
 // idKey is the key pk/sk(id), or none (zero, not read) when id is empty or too long to be
 // one the server issued (it would name nothing, and could pass DynamoDB's key limit).
-func idKey(pk string, sk func(id string) string, id string) keys {
-	if id == "" || len(id) > maxIDLength {
-		return keys{}
+func IdKey(pk string, sk func(id string) string, id string) Keys {
+	if id == "" || len(id) > MaxIDLength {
+		return Keys{}
 	}
-	return keys{PK: pk, SK: sk(id)}
+	return Keys{PK: pk, SK: sk(id)}
 }
 
 // decodeAs decodes the item av, an I, into what to makes of it; nil when av is (the item is
 // absent).
-func decodeAs[I, V any](what string, av map[string]types.AttributeValue, to func(I) V) (*V, error) {
+func DecodeAs[I, V any](what string, av map[string]types.AttributeValue, to func(I) V) (*V, error) {
 	if av == nil {
 		return nil, nil
 	}
@@ -89,27 +89,27 @@ type readAt struct{ read, item int }
 func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subject) (orgs.Access, error) {
 	// The caller's tombstone too: a deleted account's tokens stay valid for a while, and no
 	// membership of it, had one survived, may act.
-	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), memberSK(userID)), key(userPK(userID), skDeleted)}
+	ks := []map[string]types.AttributeValue{Key(OrgPK(orgID), SkMeta), Key(OrgPK(orgID), MemberSK(userID)), Key(UserPK(userID), SkDeleted)}
 	if subj.UserID != "" && subj.UserID != userID {
-		ks = append(ks, key(orgPK(orgID), memberSK(subj.UserID)))
+		ks = append(ks, Key(OrgPK(orgID), MemberSK(subj.UserID)))
 	}
 	if subj.InviteID != "" {
-		ks = append(ks, key(orgPK(orgID), inviteSK(subj.InviteID)))
+		ks = append(ks, Key(OrgPK(orgID), InviteSK(subj.InviteID)))
 	}
-	plans := make([]readPlan, len(subj.Reads))
-	reads := map[keys][]readAt{}
+	plans := make([]ReadPlan, len(subj.Reads))
+	reads := map[Keys][]readAt{}
 	for i, r := range subj.Reads {
 		var err error
 		if plans[i], err = planRead(orgID, r); err != nil {
 			return orgs.Access{}, err
 		}
-		for j, k := range plans[i].keys {
+		for j, k := range plans[i].Keys {
 			if k.PK == "" {
 				continue
 			}
 			if reads[k] == nil {
 				// Two reads of one item ask for it once: BatchGetItem refuses a key twice.
-				ks = append(ks, key(k.PK, k.SK))
+				ks = append(ks, Key(k.PK, k.SK))
 			}
 			reads[k] = append(reads[k], readAt{i, j})
 		}
@@ -117,52 +117,52 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if k := idempotencyKey(ctx); k != nil {
 		ks = append(ks, k)
 	}
-	items, err := s.batchGet(ctx, ks)
+	items, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return orgs.Access{}, err
 	}
 	var a orgs.Access
-	var org orgItem
+	var org OrgItem
 	var replay error
 	deleted := false
 	members := map[string]orgs.Member{}
 	read := make([][]map[string]types.AttributeValue, len(plans))
 	for i, p := range plans {
-		read[i] = make([]map[string]types.AttributeValue, len(p.keys))
+		read[i] = make([]map[string]types.AttributeValue, len(p.Keys))
 	}
 	for _, av := range items {
-		var k keys
+		var k Keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return orgs.Access{}, err
 		}
-		if at, ok := reads[keys{PK: k.PK, SK: k.SK}]; ok {
+		if at, ok := reads[Keys{PK: k.PK, SK: k.SK}]; ok {
 			for _, at := range at {
 				read[at.read][at.item] = av
 			}
 			continue
 		}
 		switch {
-		case k.SK == skDeleted:
+		case k.SK == SkDeleted:
 			deleted = true
 		case k.SK == skIdempotency:
 			// The store has no clock of its own; a record's day is long next to the skew.
 			replay = replayFrom(av, time.Now())
-		case k.SK == skMeta:
+		case k.SK == SkMeta:
 			if err := attributevalue.UnmarshalMap(av, &org); err != nil {
 				return orgs.Access{}, err
 			}
 		case strings.HasPrefix(k.SK, "MEMBER#"):
-			var m memberItem
+			var m MemberItem
 			if err := attributevalue.UnmarshalMap(av, &m); err != nil {
 				return orgs.Access{}, err
 			}
-			members[m.UserID] = m.member()
+			members[m.UserID] = m.Member()
 		case strings.HasPrefix(k.SK, "INVITE#"):
-			var it inviteItem
+			var it InviteItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return orgs.Access{}, err
 			}
-			inv := it.invite()
+			inv := it.Invite()
 			a.Invite = &inv
 		}
 	}
@@ -173,12 +173,12 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	if org.ID == "" || !ok {
 		return orgs.Access{}, apperr.New(apperr.NotFound, "organization not found")
 	}
-	a.Org, a.Member = org.org(), caller
+	a.Org, a.Member = org.Org(), caller
 	if t, ok := members[subj.UserID]; ok {
 		a.Target = &t
 	}
 	for i, p := range plans {
-		v, err := p.decode(read[i])
+		v, err := p.Decode(read[i])
 		if err != nil {
 			return orgs.Access{}, err
 		}

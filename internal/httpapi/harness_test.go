@@ -26,6 +26,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/mail"
@@ -56,7 +57,7 @@ const (
 type api struct {
 	t      *testing.T
 	env    *app.Env
-	store  *dynamo.Store
+	store  *dynamotest.Store
 	writes *writeLog
 	logs   logBuffer
 	iam    *enforce.Enforcer
@@ -128,7 +129,7 @@ func newAPIWithGrants(t *testing.T, grants []iam.Grant, opts ...func(*dynamodb.O
 	orgauthz.Install(a.env)
 	a.env.Now = func() time.Time { return harnessNow }
 	a.env.UseDynamoDB(client)
-	a.store = a.env.Store()
+	a.store = dynamotest.Over(a.env.Store())
 	a.run = strings.TrimSuffix(testenv.UniqueAddress(t), "@example.com")
 	return a
 }

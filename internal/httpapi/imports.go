@@ -55,7 +55,7 @@ func importOut(j provisioning.ImportJob) importJobJSON {
 func buildImportMembers(env *app.Env) Handler {
 	svc := env.ProvisioningSettings()
 	xlsx := env.Spreadsheets()
-	store := env.Store()
+	store := env.ProvisioningStore()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		dry := req.Query("dryRun")
 		if dry != "" && dry != "true" && dry != "false" {
@@ -95,7 +95,7 @@ func buildImportMembers(env *app.Env) Handler {
 }
 
 func buildGetImport(env *app.Env) Handler {
-	store := env.Store()
+	store := env.ProvisioningStore()
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		id := req.Path("importId")
 		if len(id) != 26 || strings.Trim(strings.ToLower(id), "0123456789abcdefghjkmnpqrstvwxyz") != "" {
