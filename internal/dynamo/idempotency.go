@@ -23,8 +23,8 @@ import (
 // The record lives a day (TTL); the authorization step of org routes reads it with the
 // membership, at no extra cost.
 
-// skIdempotency is the sort key of an idempotency record.
-const skIdempotency = "IDEM"
+// SkIdempotency is the sort key of an idempotency record.
+const SkIdempotency = "IDEM"
 
 // IdempotencyTTL is how long a key is remembered.
 const IdempotencyTTL = 24 * time.Hour
@@ -83,7 +83,7 @@ func (t *Txn) claim(ctx context.Context) {
 		return
 	}
 	it := idempotencyItem{
-		Keys:        Keys{PK: c.pk, SK: skIdempotency, TTL: t.ev.OccurredAt.Add(IdempotencyTTL).Unix()},
+		Keys:        Keys{PK: c.pk, SK: SkIdempotency, TTL: t.ev.OccurredAt.Add(IdempotencyTTL).Unix()},
 		Fingerprint: c.fingerprint, OrgID: t.ev.OrgID, TargetType: t.ev.Target.Type, TargetID: t.ev.Target.ID,
 		CreatedAt: t.ev.OccurredAt,
 	}
@@ -102,9 +102,9 @@ func (t *Txn) claim(ctx context.Context) {
 // errReplayed marks the claim's item in onFail; run turns it into the *Replay it read.
 var errReplayed = fmt.Errorf("idempotency record exists")
 
-// replayFrom decodes the record a failed claim returned, or that the authorization step read:
+// ReplayFrom decodes the record a failed claim returned, or that the authorization step read:
 // nil when it is past its day (at now), and so no longer answers for the key.
-func replayFrom(item map[string]types.AttributeValue, now time.Time) error {
+func ReplayFrom(item map[string]types.AttributeValue, now time.Time) error {
 	var it idempotencyItem
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return err
@@ -115,10 +115,10 @@ func replayFrom(item map[string]types.AttributeValue, now time.Time) error {
 	return it.replay()
 }
 
-// idempotencyKey is the record's key for the context's claim, or nil.
-func idempotencyKey(ctx context.Context) map[string]types.AttributeValue {
+// IdempotencyKey is the record's key for the context's claim, or nil.
+func IdempotencyKey(ctx context.Context) map[string]types.AttributeValue {
 	if c := claimFrom(ctx); c != nil {
-		return Key(c.pk, skIdempotency)
+		return Key(c.pk, SkIdempotency)
 	}
 	return nil
 }

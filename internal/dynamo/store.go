@@ -88,7 +88,7 @@ func (t *Txn) Run(ctx context.Context, client *dynamodb.Client) error {
 					return d.Why(r.Item)
 				}
 				if t.onFail[i] == errReplayed {
-					if err := replayFrom(r.Item, t.ev.OccurredAt); err != nil {
+					if err := ReplayFrom(r.Item, t.ev.OccurredAt); err != nil {
 						return err
 					}
 					return apperr.New(apperr.Conflict, "a request with this Idempotency-Key was just made; try again")
