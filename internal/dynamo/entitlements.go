@@ -36,7 +36,7 @@ func SummaryKey(orgID string) map[string]types.AttributeValue { return Key(OrgPK
 
 // summarizeSeatsFreed records in the org's summary that userID holds no seat of the licenses
 // any more: one update of the item for them all, since a transaction may touch it only once.
-func (t *Txn) summarizeSeatsFreed(orgID, userID string, licenseIDs []string) {
+func (t *Txn) SummarizeSeatsFreed(orgID, userID string, licenseIDs []string) {
 	if len(licenseIDs) == 0 {
 		return
 	}

@@ -96,7 +96,7 @@ func (t *Txn) claim(ctx context.Context) {
 	claim := t.Items[n]
 	claim.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	t.Items = append([]types.TransactWriteItem{claim}, t.Items[:n]...)
-	t.onFail = append([]error{errReplayed}, t.onFail[:n]...)
+	t.OnFail = append([]error{errReplayed}, t.OnFail[:n]...)
 }
 
 // errReplayed marks the claim's item in onFail; run turns it into the *Replay it read.

@@ -107,17 +107,6 @@ func (t *Txn) MemberStill(orgID string, m orgs.Member) {
 	t.Check(Key(OrgPK(orgID), MemberSK(m.UserID)), Attr("role").Equal(Val(string(m.Role))).And(StatusIs(orgs.StatusActive)), orgs.ErrActorChanged)
 }
 
-// actorAsRead is the actor re-check of an admin write that does not otherwise touch the
-// membership or the org item: the acting member still active in the role read (memberStill),
-// and the org live with its custom roles as read (c's other conditions too), so that a
-// permission lost while the request ran, by a role change, a suspension or an edit of a
-// custom role, is not acted on.
-func (t *Txn) ActorAsRead(orgID string, a orgs.Acting, c OrgChange) {
-	t.MemberStill(orgID, a.Member)
-	c.Roles = a.Roles
-	t.OrgItem(orgID, c)
-}
-
 // queryDue returns what is due before now in the GSI3 day shard pk (the job's invites and
 // licenses), each item decoded as I and turned into a T by conv.
 func QueryDue[I, T any](ctx context.Context, s *Store, pk string, now time.Time, what string, conv func(I) T) ([]T, error) {

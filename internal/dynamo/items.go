@@ -49,6 +49,10 @@ const (
 	SkHandle  = "HANDLE"
 )
 
+// SkSCIMToken is the sort key of an org's SCIM token (scimdb), which resetting the org's
+// authentication (tokensdb) deletes.
+const SkSCIMToken = "SCIMTOKEN"
+
 func OrgPK(id string) string        { return "ORG#" + id }
 func MemberSK(userID string) string { return "MEMBER#" + userID }
 func UserPK(id string) string       { return "USER#" + id }
@@ -70,85 +74,6 @@ type Keys struct {
 	GSI3PK string `dynamodbav:",omitempty"`
 	GSI3SK string `dynamodbav:",omitempty"`
 	TTL    int64  `dynamodbav:"ttl,omitempty"`
-}
-
-type contactItem struct {
-	Name  string `dynamodbav:"name"`
-	Email string `dynamodbav:"email"`
-}
-
-type OrgItem struct {
-	Keys
-	ID               string        `dynamodbav:"id"`
-	Kind             string        `dynamodbav:"kind"`
-	Handle           string        `dynamodbav:"handle"`
-	Name             string        `dynamodbav:"name"`
-	DisplayName      string        `dynamodbav:"displayName,omitempty"`
-	AvatarURL        string        `dynamodbav:"avatarUrl,omitempty"`
-	ContactName      string        `dynamodbav:"contactName,omitempty"`
-	ContactEmail     string        `dynamodbav:"contactEmail,omitempty"`
-	CompanyName      string        `dynamodbav:"companyName,omitempty"`
-	Visibility       string        `dynamodbav:"supportTicketVisibility"`
-	MembersCanInvite bool          `dynamodbav:"membersCanInvite"`
-	BillingContacts  []contactItem `dynamodbav:"billingContacts,omitempty"`
-	// Provisioning's settings (provisioning.go).
-	AutoJoin       string             `dynamodbav:"autoJoin,omitempty"`
-	UserProperties []userPropertyItem `dynamodbav:"userProperties,omitempty"`
-	Domains        []domainItem       `dynamodbav:"domains,omitempty"`
-	CreatedAt      time.Time          `dynamodbav:"createdAt"`
-	CreatedByID    string             `dynamodbav:"createdById"`
-	CreatedByEmail string             `dynamodbav:"createdByEmail"`
-	AdminCount     int                `dynamodbav:"adminCount"`
-	MemberCount    int                `dynamodbav:"memberCount"`
-	AuthResetAt    time.Time          `dynamodbav:"authResetAt,omitempty"`
-	DeletedAt      time.Time          `dynamodbav:"deletedAt,omitempty"`
-	// The org's custom roles and their holder counts: see roles.go.
-	CustomRoles  map[string]customRoleItem `dynamodbav:"customRoles,omitempty"`
-	RolesVersion int                       `dynamodbav:"rolesVersion,omitempty"`
-	holders      holderCounts
-}
-
-func NewOrgItem(o orgs.Org) OrgItem {
-	var k Keys
-	if !o.DeletedAt.IsZero() {
-		k.GSI3PK, k.GSI3SK = PurgeShard(o.DeletedAt), SortTime(o.DeletedAt)+"#"+o.ID
-	}
-	k.PK, k.SK = OrgPK(o.ID), SkMeta
-	it := OrgItem{
-		Keys: k,
-		ID:   o.ID, Kind: string(o.Kind), Handle: o.Handle, Name: o.Name, DisplayName: o.DisplayName,
-		AvatarURL: o.AvatarURL, ContactName: o.ContactName, ContactEmail: o.ContactEmail,
-		CompanyName: o.CompanyName, Visibility: string(o.SupportTicketVisibility),
-		MembersCanInvite: o.MembersCanInvite, CreatedAt: o.CreatedAt,
-		CreatedByID: o.CreatedBy.ID, CreatedByEmail: o.CreatedBy.Email,
-		AdminCount: o.AdminCount, MemberCount: o.MemberCount,
-		AuthResetAt: o.AuthResetAt, DeletedAt: o.DeletedAt,
-		CustomRoles: CustomRoleItems(o.CustomRoles), RolesVersion: o.RolesVersion,
-	}
-	for _, c := range o.BillingContacts {
-		it.BillingContacts = append(it.BillingContacts, contactItem(c))
-	}
-	it.provisioning(o)
-	return it
-}
-
-func (it OrgItem) Org() orgs.Org {
-	o := orgs.Org{
-		ID: it.ID, Kind: orgs.Kind(it.Kind), Handle: it.Handle, Name: it.Name, DisplayName: it.DisplayName,
-		AvatarURL: it.AvatarURL, ContactName: it.ContactName, ContactEmail: it.ContactEmail,
-		CompanyName: it.CompanyName, SupportTicketVisibility: orgs.Visibility(it.Visibility),
-		MembersCanInvite: it.MembersCanInvite, CreatedAt: it.CreatedAt,
-		CreatedBy:  orgs.Person{ID: it.CreatedByID, Email: it.CreatedByEmail},
-		AdminCount: it.AdminCount, MemberCount: it.MemberCount,
-		AuthResetAt: it.AuthResetAt, DeletedAt: it.DeletedAt,
-		CustomRoles: customRoleDefinitions(it.CustomRoles), RolesVersion: it.RolesVersion,
-		RoleMembers: it.holders.members, RoleInvites: it.holders.invites,
-	}
-	for _, c := range it.BillingContacts {
-		o.BillingContacts = append(o.BillingContacts, orgs.Contact(c))
-	}
-	it.provisioningOf(&o)
-	return o
 }
 
 type MemberItem struct {
@@ -260,15 +185,6 @@ func (it ProfileItem) Profile() orgs.Profile {
 	return orgs.Profile{ID: it.ID, Email: it.Email, Name: it.Name, Phone: it.Phone,
 		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, EmailSetAt: it.EmailSetAt, Joins: it.Joins,
 		EmailUnverified: it.EmailUnverified, CreatedByOrg: it.CreatedByOrg}
-}
-
-type HandleItem struct {
-	Keys
-	OrgID string `dynamodbav:"orgId"`
-}
-
-func NewHandleItem(handle, orgID string) HandleItem {
-	return HandleItem{Keys: Keys{PK: HandlePK(handle), SK: SkHandle}, OrgID: orgID}
 }
 
 type eventItem struct {

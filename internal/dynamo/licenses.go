@@ -5,11 +5,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 // The licensing items (package licensing):
@@ -83,31 +80,4 @@ func (s *Store) GetItem(ctx context.Context, pk, sk string) (map[string]types.At
 		return nil, fmt.Errorf("get %s %s: %w", pk, sk, err)
 	}
 	return out.Item, nil
-}
-
-// seatSet is a one-element string set.
-func SeatSet(v string) expression.ValueBuilder {
-	return expression.Value(&types.AttributeValueMemberSS{Value: []string{v}})
-}
-
-// seatsAsRead holds while the member item's seats are as many as read, so that a removal frees
-// every seat the member holds (a seat given meanwhile fails the removal: try again).
-func SeatsAsRead(seats []string) expression.ConditionBuilder {
-	if len(seats) == 0 {
-		return expression.AttributeNotExists(Attr("seatLicenses"))
-	}
-	return expression.Size(Attr("seatLicenses")).Equal(Val(len(seats)))
-}
-
-// freeSeats adds to a removal of m what frees m's seats: each seat item, m's place in each
-// license's holders and in the org's license summary. At MaxSeatsPerMember seats that is
-// 2×40 + 1 items, which leaves a removal's other items room under the 100 a transaction holds.
-func (t *Txn) FreeSeats(orgID string, m orgs.Member) {
-	t.summarizeSeatsFreed(orgID, m.UserID, m.Seats)
-	for _, lic := range m.Seats {
-		t.Delete(Key(OrgPK(orgID), SeatSK(lic, m.UserID)), expression.ConditionBuilder{}, nil)
-		t.Update(Key(OrgPK(orgID), LicenseSK(lic)),
-			expression.Delete(Attr("seatHolders"), SeatSet(m.UserID)).Add(Attr("seatsUsed"), Val(-1)),
-			expression.Contains(Attr("seatHolders"), m.UserID), orgs.ErrMemberChanged)
-	}
 }

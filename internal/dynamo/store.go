@@ -12,14 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
-	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 // Store reads and writes the table.
@@ -38,7 +36,7 @@ func New(client *dynamodb.Client, table string) *Store {
 type Txn struct {
 	table  string
 	Items  []types.TransactWriteItem
-	onFail []error
+	OnFail []error
 	Err    error
 	// ev is the transaction's event.
 	ev *audit.Event
@@ -83,17 +81,17 @@ func (t *Txn) Run(ctx context.Context, client *dynamodb.Client) error {
 	var cancelled *types.TransactionCanceledException
 	if errors.As(err, &cancelled) {
 		for i, r := range cancelled.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(t.onFail) && t.onFail[i] != nil {
-				if d, ok := t.onFail[i].(*Diagnosis); ok {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(t.OnFail) && t.OnFail[i] != nil {
+				if d, ok := t.OnFail[i].(*Diagnosis); ok {
 					return d.Why(r.Item)
 				}
-				if t.onFail[i] == errReplayed {
+				if t.OnFail[i] == errReplayed {
 					if err := ReplayFrom(r.Item, t.ev.OccurredAt); err != nil {
 						return err
 					}
 					return apperr.New(apperr.Conflict, "a request with this Idempotency-Key was just made; try again")
 				}
-				return t.onFail[i]
+				return t.OnFail[i]
 			}
 		}
 		if conflicted(cancelled) {
@@ -160,75 +158,6 @@ var conflictRetries atomic.Int64
 
 // ConflictRetries returns how many transactions this process tried again after a conflict.
 func ConflictRetries() int64 { return conflictRetries.Load() }
-
-// account adds the items of a new account, unless the user's account was deleted (its
-// tombstone: the user's tokens outlive it).
-func (t *Txn) Account(a orgs.NewAccount) {
-	t.Check(Key(UserPK(a.Profile.ID), SkDeleted), Absent(), orgs.ErrAccountDeleted)
-	t.PutNew(NewProfileItem(a.Profile), orgs.ErrAccountExists)
-	t.PutNew(NewHandleItem(a.Org.Handle, a.Org.ID), orgs.ErrPersonalHandleTaken)
-	// The personal org and its one member, written with the profile they belong to.
-	t.PutNew(NewOrgItem(a.Org), fmt.Errorf("org %s exists", a.Org.ID))
-	t.memberItems(a.Member, a.Org.Kind, fmt.Errorf("member %s of %s exists", a.Member.UserID, a.Org.ID))
-	t.Event(a.Event)
-}
-
-// membership is the one way a membership is added to a user's account, whatever brings it
-// (an org's creation, an invite's acceptance, provisioning's creates, bulk and import rows,
-// auto-join, SCIM, the legacy migration): the member on both sides with its search entries
-// and email guard, with the account itself when it is new (acc), or else on condition that
-// the account exists, counting the membership in the profile's joins (joining). The account's
-// deletion is conditioned on those joins, so an add racing a deletion ends one way only:
-// the add fails (noAccount) or the deletion does, never a member left without an account.
-// exists is the error when the user or the address is a member already.
-func (t *Txn) Membership(m orgs.Member, kind orgs.Kind, acc *orgs.NewAccount, noAccount, exists error) {
-	if acc != nil {
-		t.Account(*acc)
-	} else {
-		t.joining(m.UserID, noAccount)
-	}
-	t.memberItems(m, kind, exists)
-}
-
-// memberItems adds a membership's own items. Only membership and a new account's first
-// membership (its personal org, written with the profile) use it.
-func (t *Txn) memberItems(m orgs.Member, kind orgs.Kind, exists error) {
-	t.PutNew(NewMemberItem(m), exists)
-	t.PutNew(NewUserOrgItem(m, kind), exists)
-	t.MemberEntries(m, exists)
-}
-
-// joining makes a write that adds a membership to the user's existing account hold only
-// while the account exists (noAccount otherwise), and counts the membership in the profile's
-// joins, on which the account's deletion is conditioned: a join and a deletion never both
-// succeed unseen.
-func (t *Txn) joining(userID string, noAccount error) {
-	t.Update(Key(UserPK(userID), SkProfile), expression.Add(Attr("joins"), Val(1)), Exists(), noAccount)
-}
-
-// Orgs implements orgs.Store with consistent BatchGetItem calls of up to 100 keys.
-func (s *Store) Orgs(ctx context.Context, ids []string) ([]orgs.Org, error) {
-	var out []orgs.Org
-	for start := 0; start < len(ids); start += 100 {
-		chunk := ids[start:min(start+100, len(ids))]
-		ks := make([]map[string]types.AttributeValue, len(chunk))
-		for i, id := range chunk {
-			ks[i] = Key(OrgPK(id), SkMeta)
-		}
-		items, err := s.BatchGet(ctx, ks)
-		if err != nil {
-			return nil, err
-		}
-		for _, av := range items {
-			var it OrgItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, err
-			}
-			out = append(out, it.Org())
-		}
-	}
-	return out, nil
-}
 
 // batchGet reads up to 100 keys consistently, asking again for any the service left
 // unprocessed (rare: only under throttling).

@@ -67,7 +67,7 @@ func (t *Txn) condition(cond expression.ConditionBuilder) (*string, map[string]s
 // add appends an item and the error its failed condition means.
 func (t *Txn) add(item types.TransactWriteItem, onFail error) {
 	t.Items = append(t.Items, item)
-	t.onFail = append(t.onFail, onFail)
+	t.OnFail = append(t.OnFail, onFail)
 }
 
 // sortTimeLayout writes times at a fixed width, so that comparing the strings compares the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -76,6 +77,6 @@ func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error
 // CreateAccount implements orgs.Store.
 func (s *Store) CreateAccount(ctx context.Context, a orgs.NewAccount) error {
 	t := s.Txn()
-	t.Account(a)
+	orgsdb.Account(t, a)
 	return t.Run(ctx, s.Client)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/dynamo/licensingdb"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
@@ -109,9 +110,9 @@ func (s *Store) SeedMember(ctx context.Context, m orgs.Member, kind orgs.Kind) e
 	t := s.Txn()
 	t.PutNew(dynamo.NewMemberItem(m), fmt.Errorf("member %s of %s exists", m.UserID, m.OrgID))
 	t.PutNew(dynamo.NewUserOrgItem(m, kind), fmt.Errorf("membership %s of %s exists", m.UserID, m.OrgID))
-	t.MemberEntries(m, fmt.Errorf("%s is a member of %s already", m.Email, m.OrgID))
-	var c dynamo.OrgChange
+	orgsdb.MemberEntries(t, m, fmt.Errorf("%s is a member of %s already", m.Email, m.OrgID))
+	var c orgsdb.OrgChange
 	c.Give(m, +1)
-	t.OrgItem(m.OrgID, c)
+	orgsdb.ChangeOrg(t, m.OrgID, c)
 	return t.Run(ctx, s.Client)
 }

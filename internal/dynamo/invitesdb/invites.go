@@ -14,6 +14,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -92,9 +93,9 @@ func (s *Store) CreateInvite(ctx context.Context, w orgs.NewInvite) error {
 	t.PutNew(dynamo.NewInviteItem(inv), fmt.Errorf("invite %s exists", inv.ID))
 	t.Put(newInviteGuard(inv), dynamo.Absent().Or(dynamo.Attr("expiresAt").LessThanEqual(dynamo.Val(dynamo.SortTime(inv.CreatedAt)))), orgs.ErrInvitePending)
 	t.Check(dynamo.Key(dynamo.OrgPK(inv.OrgID), dynamo.EmailGuardSK(inv.Email)), dynamo.Absent(), orgs.ErrAlreadyMember)
-	org := dynamo.OrgChange{Shared: true, MembersCanInvite: w.ByMembersCanInvite, Roles: w.Roles}
+	org := orgsdb.OrgChange{Shared: true, MembersCanInvite: w.ByMembersCanInvite, Roles: w.Roles}
 	org.Invite(inv.Role, +1)
-	t.OrgItem(inv.OrgID, org)
+	orgsdb.ChangeOrg(t, inv.OrgID, org)
 	t.MemberStill(inv.OrgID, w.Actor)
 	if w.Budget != nil {
 		t.Limit(*w.Budget)
@@ -189,7 +190,7 @@ func (s *Store) ResendInvite(ctx context.Context, w orgs.InviteResend) error {
 	}
 	t.Put(newInviteGuard(a), guardHeldBy(a.ID), orgs.ErrInviteChanged)
 	t.MemberStill(b.OrgID, w.Actor)
-	t.OrgItem(b.OrgID, dynamo.OrgChange{Roles: w.Roles})
+	orgsdb.ChangeOrg(t, b.OrgID, orgsdb.OrgChange{Roles: w.Roles})
 	if w.Budget != nil {
 		t.Limit(*w.Budget)
 	}
@@ -208,9 +209,9 @@ func (s *Store) RevokeInvite(ctx context.Context, w orgs.InviteRevocation) error
 	t.Update(dynamo.Key(dynamo.OrgPK(inv.OrgID), dynamo.InviteSK(inv.ID)), settle(upd), pendingAt(w.RevokedAt), orgs.ErrInviteGone)
 	t.Delete(dynamo.Key(dynamo.OrgPK(inv.OrgID), dynamo.InviteGuardSK(inv.Email)), guardHeldBy(inv.ID), orgs.ErrInviteChanged)
 	t.MemberStill(inv.OrgID, w.Actor)
-	org := dynamo.OrgChange{Roles: w.Roles}
+	org := orgsdb.OrgChange{Roles: w.Roles}
 	org.Invite(inv.Role, -1)
-	t.OrgItem(inv.OrgID, org)
+	orgsdb.ChangeOrg(t, inv.OrgID, org)
 	t.Event(w.Event)
 	return t.Run(ctx, s.Client)
 }
@@ -254,7 +255,7 @@ func (s *Store) InviteWithOrg(ctx context.Context, orgID, inviteID string) (orgs
 	if err != nil {
 		return orgs.Invite{}, orgs.Org{}, err
 	}
-	var org dynamo.OrgItem
+	var org orgsdb.OrgItem
 	var inv dynamo.InviteItem
 	for _, av := range items {
 		var k dynamo.Keys
@@ -306,7 +307,7 @@ func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (
 			p := it.Profile()
 			profile = &p
 		case dynamo.SkMeta:
-			var it dynamo.OrgItem
+			var it orgsdb.OrgItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return orgs.InviteToken{}, nil, orgs.Org{}, err
 			}
@@ -328,7 +329,7 @@ func (s *Store) AcceptContext(ctx context.Context, hash, orgID, userID string) (
 		return orgs.InviteToken{}, nil, orgs.Org{}, apperr.New(apperr.NotFound, "invitation not found")
 	}
 	if org.ID != tok.OrgID {
-		list, err := s.Orgs(ctx, []string{tok.OrgID})
+		list, err := orgsdb.ReadOrgs(ctx, s.Store, []string{tok.OrgID})
 		if err != nil {
 			return orgs.InviteToken{}, nil, orgs.Org{}, err
 		}
@@ -354,17 +355,17 @@ func (s *Store) AcceptInvite(ctx context.Context, w orgs.Acceptance) error {
 	// The invite's hold on its role passes to the member. A custom role can't have been
 	// deleted meanwhile: the pending invite counted as a holder. Made under membersCanInvite,
 	// the setting must still be on.
-	org := dynamo.OrgChange{Shared: true, Gone: orgs.ErrInviteGone, MembersCanInvite: tok.ByMembersCanInvite, Closed: orgs.ErrInviteAuthorityGone, Roles: w.Roles}
+	org := orgsdb.OrgChange{Shared: true, Gone: orgs.ErrInviteGone, MembersCanInvite: tok.ByMembersCanInvite, Closed: orgs.ErrInviteAuthorityGone, Roles: w.Roles}
 	org.Invite(m.Role, -1)
 	org.Give(m, +1)
-	t.OrgItem(tok.OrgID, org)
+	orgsdb.ChangeOrg(t, tok.OrgID, org)
 	// The invite's authority: its inviter still an active member (a suspended one has no
 	// authority left to lend) in a role that, as the org defines it now, may grant its role.
 	if tok.InvitedBy != "" {
 		t.Check(dynamo.Key(dynamo.OrgPK(tok.OrgID), dynamo.MemberSK(tok.InvitedBy)), roleIn(w.InviterRoles).And(dynamo.StatusIs(orgs.StatusActive)), orgs.ErrInviteAuthorityGone)
 	}
 	// After the invite's own conditions, whose errors tell more.
-	t.Membership(m, orgs.Shared, w.Account, orgs.ErrAccountDeleted, orgs.ErrAlreadyMember)
+	orgsdb.Membership(t, m, orgs.Shared, w.Account, orgs.ErrAccountDeleted, orgs.ErrAlreadyMember)
 	t.Event(w.Event)
 	return t.Run(ctx, s.Client)
 }
@@ -384,7 +385,7 @@ func (s *Store) ExpireInvite(ctx context.Context, inv orgs.Invite, now time.Time
 	t.Update(dynamo.Key(dynamo.OrgPK(inv.OrgID), dynamo.InviteSK(inv.ID)), settle(expression.Set(dynamo.Attr("status"), dynamo.Val(string(orgs.InviteExpired)))), cond, orgs.ErrInviteChanged)
 	// The expired invite no longer holds its role. (An org being purged may be gone first:
 	// the invite goes with it.)
-	t.Update(dynamo.Key(dynamo.OrgPK(inv.OrgID), dynamo.SkMeta), expression.Add(dynamo.Attr(dynamo.InvitedPrefix+string(inv.Role)), dynamo.Val(-1)), dynamo.Exists(), orgs.ErrInviteChanged)
+	t.Update(dynamo.Key(dynamo.OrgPK(inv.OrgID), dynamo.SkMeta), expression.Add(dynamo.Attr(orgsdb.InvitedPrefix+string(inv.Role)), dynamo.Val(-1)), dynamo.Exists(), orgs.ErrInviteChanged)
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/dynamo/tokensdb"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -273,12 +274,12 @@ func (s *Store) PutProduct(ctx context.Context, p licensing.Product) error {
 
 // Org implements licensing.Store: one consistent GetItem.
 func (s *Store) Org(ctx context.Context, orgID string) (orgs.Org, error) {
-	return dynamo.GetAs(ctx, s.Store, dynamo.OrgPK(orgID), dynamo.SkMeta, dynamo.OrgItem.Org, licensing.ErrOrgGone)
+	return dynamo.GetAs(ctx, s.Store, dynamo.OrgPK(orgID), dynamo.SkMeta, orgsdb.OrgItem.Org, licensing.ErrOrgGone)
 }
 
 // OrgByHandle implements licensing.Store: the handle's guard, then the org.
 func (s *Store) OrgByHandle(ctx context.Context, handle string) (orgs.Org, error) {
-	orgID, err := dynamo.GetAs(ctx, s.Store, dynamo.HandlePK(handle), dynamo.SkHandle, func(it dynamo.HandleItem) string { return it.OrgID }, licensing.ErrOrgGone)
+	orgID, err := dynamo.GetAs(ctx, s.Store, dynamo.HandlePK(handle), dynamo.SkHandle, func(it orgsdb.HandleItem) string { return it.OrgID }, licensing.ErrOrgGone)
 	if err != nil {
 		return orgs.Org{}, err
 	}
@@ -328,7 +329,7 @@ func (s *Store) StartTrial(ctx context.Context, actor orgs.Acting, l licensing.L
 		OrgID: g.OrgID, LicenseID: g.LicenseID, Agreement: *newAcceptanceItem(g.Agreement)}, licensing.ErrUserTrialTaken)
 	t.PutNew(NewLicenseItem(l), fmt.Errorf("license %s exists", l.ID))
 	tokensdb.SummarizeLicense(t, l.OrgID, tokensdb.SummaryOf(l))
-	t.ActorAsRead(l.OrgID, actor, dynamo.OrgChange{Shared: true, Gone: licensing.ErrOrgGone})
+	orgsdb.ActorAsRead(t, l.OrgID, actor, orgsdb.OrgChange{Shared: true, Gone: licensing.ErrOrgGone})
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }
@@ -424,12 +425,12 @@ func (s *Store) AssignSeat(ctx context.Context, w licensing.SeatWrite) error {
 		And(expression.AttributeNotExists(dynamo.Attr("revokedAt"))).
 		And(expression.AttributeNotExists(dynamo.Attr("endsAt")).Or(dynamo.Attr("endsAt").GreaterThan(dynamo.Val(dynamo.SortTime(w.Now)))))
 	t.Update(dynamo.Key(dynamo.OrgPK(l.OrgID), dynamo.LicenseSK(l.ID)),
-		expression.Add(dynamo.Attr("seatHolders"), dynamo.SeatSet(m.UserID)).Add(dynamo.Attr("seatsUsed"), dynamo.Val(1)), cond, licensing.ErrSeatsTaken)
+		expression.Add(dynamo.Attr("seatHolders"), SeatSet(m.UserID)).Add(dynamo.Attr("seatsUsed"), dynamo.Val(1)), cond, licensing.ErrSeatsTaken)
 	tokensdb.SummarizeSeat(t, l.OrgID, l.ID, m.UserID, true)
 	few := expression.AttributeNotExists(dynamo.Attr("seatLicenses")).Or(expression.Size(dynamo.Attr("seatLicenses")).LessThan(dynamo.Val(licensing.MaxSeatsPerMember)))
-	t.Update(dynamo.Key(dynamo.OrgPK(l.OrgID), dynamo.MemberSK(m.UserID)), expression.Add(dynamo.Attr("seatLicenses"), dynamo.SeatSet(l.ID)),
+	t.Update(dynamo.Key(dynamo.OrgPK(l.OrgID), dynamo.MemberSK(m.UserID)), expression.Add(dynamo.Attr("seatLicenses"), SeatSet(l.ID)),
 		dynamo.Exists().And(dynamo.Attr("role").Equal(dynamo.Val(string(m.Role)))).And(few), orgs.ErrMemberChanged)
-	t.Update(dynamo.Key(dynamo.UserPK(m.UserID), dynamo.UserOrgSK(l.OrgID)), expression.Add(dynamo.Attr("seatLicenses"), dynamo.SeatSet(l.ID)), dynamo.Exists(), orgs.ErrMemberChanged)
+	t.Update(dynamo.Key(dynamo.UserPK(m.UserID), dynamo.UserOrgSK(l.OrgID)), expression.Add(dynamo.Attr("seatLicenses"), SeatSet(l.ID)), dynamo.Exists(), orgs.ErrMemberChanged)
 	if w.Actor.UserID != m.UserID {
 		// (One's own seat: the member item's role condition above holds the actor too.)
 		t.MemberStill(l.OrgID, w.Actor)
@@ -445,12 +446,12 @@ func (s *Store) ReleaseSeat(ctx context.Context, w licensing.SeatWrite) error {
 	t := s.Txn()
 	t.Delete(dynamo.Key(dynamo.OrgPK(l.OrgID), dynamo.SeatSK(l.ID, uid)), dynamo.Exists(), licensing.ErrNoSeat)
 	t.Update(dynamo.Key(dynamo.OrgPK(l.OrgID), dynamo.LicenseSK(l.ID)),
-		expression.Delete(dynamo.Attr("seatHolders"), dynamo.SeatSet(uid)).Add(dynamo.Attr("seatsUsed"), dynamo.Val(-1)),
+		expression.Delete(dynamo.Attr("seatHolders"), SeatSet(uid)).Add(dynamo.Attr("seatsUsed"), dynamo.Val(-1)),
 		expression.Contains(dynamo.Attr("seatHolders"), uid), licensing.ErrNoSeat)
 	tokensdb.SummarizeSeat(t, l.OrgID, l.ID, uid, false)
 	if w.Member != nil {
-		t.Update(dynamo.Key(dynamo.OrgPK(l.OrgID), dynamo.MemberSK(uid)), expression.Delete(dynamo.Attr("seatLicenses"), dynamo.SeatSet(l.ID)), dynamo.Exists(), orgs.ErrMemberChanged)
-		t.Update(dynamo.Key(dynamo.UserPK(uid), dynamo.UserOrgSK(l.OrgID)), expression.Delete(dynamo.Attr("seatLicenses"), dynamo.SeatSet(l.ID)), dynamo.Exists(), orgs.ErrMemberChanged)
+		t.Update(dynamo.Key(dynamo.OrgPK(l.OrgID), dynamo.MemberSK(uid)), expression.Delete(dynamo.Attr("seatLicenses"), SeatSet(l.ID)), dynamo.Exists(), orgs.ErrMemberChanged)
+		t.Update(dynamo.Key(dynamo.UserPK(uid), dynamo.UserOrgSK(l.OrgID)), expression.Delete(dynamo.Attr("seatLicenses"), SeatSet(l.ID)), dynamo.Exists(), orgs.ErrMemberChanged)
 	}
 	if w.Actor.UserID != uid {
 		t.MemberStill(l.OrgID, w.Actor)

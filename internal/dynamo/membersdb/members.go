@@ -13,6 +13,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/licensingdb"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -119,12 +121,12 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 	}
 	actorStill(t, w)
 	if w.Provisioned {
-		t.CreatedBy(w.OrgID, before.UserID)
+		orgsdb.CreatedBy(t, w.OrgID, before.UserID)
 	}
 	// The role's holders move with it; with no move the org item is only checked.
-	c := dynamo.OrgChange{Roles: w.Roles}
+	c := orgsdb.OrgChange{Roles: w.Roles}
 	c.Move(before, after)
-	t.OrgItem(w.OrgID, c)
+	orgsdb.ChangeOrg(t, w.OrgID, c)
 	t.Event(w.Event)
 	return t.Run(ctx, s.Client)
 }
@@ -133,8 +135,8 @@ func (s *Store) ChangeMember(ctx context.Context, w orgs.MemberWrite) error {
 func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
 	m := w.Before
 	t := s.Txn()
-	t.Delete(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.MemberSK(m.UserID)), adminAsRead(m, dynamo.Attr("role").Equal(dynamo.Val(string(m.Role))).And(dynamo.SeatsAsRead(m.Seats))), orgs.ErrMemberChanged)
-	t.FreeSeats(w.OrgID, m)
+	t.Delete(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.MemberSK(m.UserID)), adminAsRead(m, dynamo.Attr("role").Equal(dynamo.Val(string(m.Role))).And(licensingdb.SeatsAsRead(m.Seats))), orgs.ErrMemberChanged)
+	licensingdb.FreeSeats(t, w.OrgID, m)
 	t.Delete(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.SkNameEntry+m.UserID), expression.ConditionBuilder{}, nil)
 	t.Delete(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.SkEmailEntry+m.UserID), expression.ConditionBuilder{}, nil)
 	t.Delete(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.EmailGuardSK(m.Email)), expression.ConditionBuilder{}, nil)
@@ -143,9 +145,9 @@ func (s *Store) RemoveMember(ctx context.Context, w orgs.MemberWrite) error {
 	// Taking an admin away holds only while another admin remains (ErrLastAdmin): with the
 	// member's own role condition in the same transaction, neither a stale read nor two
 	// admins demoting each other at once can leave the org without one.
-	c := dynamo.OrgChange{Roles: w.Roles}
+	c := orgsdb.OrgChange{Roles: w.Roles}
 	c.Give(m, -1)
-	t.OrgItem(w.OrgID, c)
+	orgsdb.ChangeOrg(t, w.OrgID, c)
 	t.Event(w.Event)
 	return t.Run(ctx, s.Client)
 }
@@ -205,7 +207,7 @@ func MemberIdentity(t *dynamo.Txn, m orgs.Membership, before, after orgs.Profile
 		mine := dynamo.Absent().Or(dynamo.Attr("userId").Equal(dynamo.Val(uid)))
 		t.Delete(dynamo.Key(dynamo.OrgPK(orgID), dynamo.EmailGuardSK(before.Email)), mine, dynamo.ErrMembershipChanged)
 		// The address the tools sign in with changed: the personal tokens start again.
-		guard := dynamo.NewEmailGuardItem(orgs.Member{OrgID: orgID, UserID: uid, Email: after.Email, Role: m.Role, Status: m.Status,
+		guard := orgsdb.NewEmailGuardItem(orgs.Member{OrgID: orgID, UserID: uid, Email: after.Email, Role: m.Role, Status: m.Status,
 			TokensSince: after.EmailSetAt})
 		t.Put(guard, mine,
 			apperr.New(apperr.Conflict, "a member of one of your organizations already has %s", after.Email))

@@ -58,7 +58,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 		return orgs.Access{}, err
 	}
 	var a orgs.Access
-	var org dynamo.OrgItem
+	var org OrgItem
 	var replay error
 	deleted := false
 	members := map[string]orgs.Member{}

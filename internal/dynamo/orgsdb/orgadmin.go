@@ -13,7 +13,7 @@ import (
 // UpdateOrg implements orgs.Store.
 func (s *Store) UpdateOrg(ctx context.Context, actor orgs.Member, before, after orgs.Org, ev audit.Event) error {
 	t := s.Txn()
-	if !t.UpdateDiff(dynamo.NewOrgItem(before), dynamo.NewOrgItem(after), dynamo.OrgLive(), dynamo.ErrOrgChanged) {
+	if !t.UpdateDiff(NewOrgItem(before), NewOrgItem(after), dynamo.OrgLive(), ErrOrgChanged) {
 		return nil
 	}
 	t.MemberStill(before.ID, actor)
@@ -25,9 +25,9 @@ func (s *Store) UpdateOrg(ctx context.Context, actor orgs.Member, before, after 
 func (s *Store) ChangeHandle(ctx context.Context, actor orgs.Member, before, after orgs.Org, ev audit.Event) error {
 	t := s.Txn()
 	t.MemberStill(before.ID, actor)
-	t.PutNew(dynamo.NewHandleItem(after.Handle, after.ID), orgs.ErrHandleTaken)
-	t.Delete(dynamo.Key(dynamo.HandlePK(before.Handle), dynamo.SkHandle), dynamo.OwnedBy(before.ID), dynamo.ErrOrgChanged)
-	t.UpdateDiff(dynamo.NewOrgItem(before), dynamo.NewOrgItem(after), dynamo.OrgLive(), dynamo.ErrOrgChanged)
+	t.PutNew(NewHandleItem(after.Handle, after.ID), orgs.ErrHandleTaken)
+	t.Delete(dynamo.Key(dynamo.HandlePK(before.Handle), dynamo.SkHandle), OwnedBy(before.ID), ErrOrgChanged)
+	t.UpdateDiff(NewOrgItem(before), NewOrgItem(after), dynamo.OrgLive(), ErrOrgChanged)
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }
@@ -42,17 +42,17 @@ func (s *Store) DeleteOrg(ctx context.Context, actor orgs.Member, o orgs.Org, at
 	// On condition that no one joined or left since the caller read the org: a deletion
 	// decided on a count (an account deletion deletes an org it is the only member of) must
 	// not take someone who just joined with it.
-	t.UpdateDiff(dynamo.NewOrgItem(o), dynamo.NewOrgItem(after), dynamo.OrgLive().And(dynamo.Attr("memberCount").Equal(dynamo.Val(o.MemberCount))),
+	t.UpdateDiff(NewOrgItem(o), NewOrgItem(after), dynamo.OrgLive().And(dynamo.Attr("memberCount").Equal(dynamo.Val(o.MemberCount))),
 		apperr.New(apperr.Conflict, "the organization changed meanwhile (it was deleted, or someone joined or left); reload and try again"))
-	t.Delete(dynamo.Key(dynamo.HandlePK(o.Handle), dynamo.SkHandle), dynamo.OwnedBy(o.ID), dynamo.ErrOrgChanged)
+	t.Delete(dynamo.Key(dynamo.HandlePK(o.Handle), dynamo.SkHandle), OwnedBy(o.ID), ErrOrgChanged)
 	// Its verified domains are free again too, as its handle is: a guard left to a deleted
 	// org would keep every other org (the company's next one) from verifying the domain.
 	for _, d := range o.Domains {
 		if d.Status == orgs.DomainVerified {
-			t.Delete(dynamo.Key(dynamo.DomainPK(d.Name), dynamo.SkDomain), dynamo.Absent().Or(dynamo.OwnedBy(o.ID)), dynamo.ErrOrgChanged)
+			t.Delete(dynamo.Key(DomainPK(d.Name), SkDomain), dynamo.Absent().Or(OwnedBy(o.ID)), ErrOrgChanged)
 		}
 	}
-	t.PurgeDay(at)
+	PurgeDay(t, at)
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }

@@ -23,12 +23,12 @@ func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) (
 		TableName:              aws.String(s.Table),
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :first AND :last"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":    &types.AttributeValueMemberS{Value: dynamo.PkPurgeDays},
-			":first": &types.AttributeValueMemberS{Value: dynamo.SkPurgeDay},
-			":last":  &types.AttributeValueMemberS{Value: dynamo.SkPurgeDay + cutoffDay},
+			":pk":    &types.AttributeValueMemberS{Value: PkPurgeDays},
+			":first": &types.AttributeValueMemberS{Value: SkPurgeDay},
+			":last":  &types.AttributeValueMemberS{Value: SkPurgeDay + cutoffDay},
 		},
 		ConsistentRead: aws.Bool(true),
-		Limit:          aws.Int32(dynamo.PurgeDaysPerRun),
+		Limit:          aws.Int32(PurgeDaysPerRun),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query purge days: %w", err)
@@ -36,14 +36,14 @@ func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) (
 	indexed := map[string]bool{}
 	var days []string
 	for _, av := range out.Items {
-		var it dynamo.PurgeDayItem
+		var it PurgeDayItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 			return nil, err
 		}
 		indexed[it.Day] = true
 		days = append(days, it.Day)
 	}
-	for d := dynamo.PurgeLookbackDays; d >= 0; d-- {
+	for d := PurgeLookbackDays; d >= 0; d-- {
 		if day := cutoff.AddDate(0, 0, -d).UTC().Format(time.DateOnly); !indexed[day] {
 			days = append(days, day)
 		}
@@ -62,7 +62,7 @@ func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) (
 			IndexName:              aws.String(dynamo.IndexGSI3),
 			KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK < :cutoff"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":     &types.AttributeValueMemberS{Value: dynamo.PurgeShard(at)},
+				":pk":     &types.AttributeValueMemberS{Value: PurgeShard(at)},
 				":cutoff": &types.AttributeValueMemberS{Value: dynamo.SortTime(cutoff)},
 			},
 			Limit: aws.Int32(int32(max - len(ids))),
@@ -73,13 +73,13 @@ func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) (
 		if len(out.Items) == 0 && indexed[day] && day < cutoffDay {
 			// Nothing left of that day, and no deletion can land on it any more.
 			if _, err := s.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-				TableName: aws.String(s.Table), Key: dynamo.Key(dynamo.PkPurgeDays, dynamo.SkPurgeDay+day),
+				TableName: aws.String(s.Table), Key: dynamo.Key(PkPurgeDays, SkPurgeDay+day),
 			}); err != nil {
 				return nil, fmt.Errorf("delete purge day %s: %w", day, err)
 			}
 		}
 		for _, av := range out.Items {
-			var it dynamo.OrgItem
+			var it OrgItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return nil, err
 			}

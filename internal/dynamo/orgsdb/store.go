@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/vendorportal/orgs/internal/audit"
-	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -13,9 +12,9 @@ import (
 // creator's account on their first call) and its event.
 func (s *Store) CreateOrg(ctx context.Context, o orgs.Org, creator orgs.Member, ev audit.Event, account *orgs.NewAccount) error {
 	t := s.Txn()
-	t.Membership(creator, o.Kind, account, orgs.ErrAccountDeleted, fmt.Errorf("member %s of %s exists", creator.UserID, o.ID))
-	t.PutNew(dynamo.NewHandleItem(o.Handle, o.ID), orgs.ErrHandleTaken)
-	t.PutNew(dynamo.NewOrgItem(o), fmt.Errorf("org %s exists", o.ID))
+	Membership(t, creator, o.Kind, account, orgs.ErrAccountDeleted, fmt.Errorf("member %s of %s exists", creator.UserID, o.ID))
+	t.PutNew(NewHandleItem(o.Handle, o.ID), orgs.ErrHandleTaken)
+	t.PutNew(NewOrgItem(o), fmt.Errorf("org %s exists", o.ID))
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }

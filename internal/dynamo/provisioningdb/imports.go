@@ -16,6 +16,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/ratelimit"
@@ -28,9 +29,9 @@ import (
 
 var _ provisioning.ImportStore = (*Store)(nil)
 
-func importSK(id string) string { return dynamo.SkImport + id }
+func importSK(id string) string { return orgsdb.SkImport + id }
 func importRowSK(id string, index int) string {
-	return fmt.Sprintf("%s%s%s%04d", dynamo.SkImport, id, dynamo.SkImportRow, index)
+	return fmt.Sprintf("%s%s%s%04d", orgsdb.SkImport, id, orgsdb.SkImportRow, index)
 }
 
 type importItem struct {
@@ -85,7 +86,7 @@ func (s *Store) StartImport(ctx context.Context, job provisioning.ImportJob, ev 
 		CreatedAt:   job.CreatedAt,
 		CreatedByID: job.CreatedBy.ID, CreatedByEmail: job.CreatedBy.Email, Checked: job.Results,
 	}, fmt.Errorf("import %s exists", job.ID))
-	t.Check(dynamo.Key(dynamo.OrgPK(job.OrgID), dynamo.SkMeta), dynamo.OrgLive(), dynamo.ErrOrgChanged)
+	t.Check(dynamo.Key(dynamo.OrgPK(job.OrgID), dynamo.SkMeta), dynamo.OrgLive(), orgsdb.ErrOrgChanged)
 	t.Event(ev)
 	t.Outbox(ev.OccurredAt, msgs...)
 	t.Limit(budget)
@@ -126,7 +127,7 @@ func (s *Store) Import(ctx context.Context, orgID, importID string) (provisionin
 				job.Results = append(job.Results, it.Checked...)
 				continue
 			}
-			if !strings.HasPrefix(k.SK, importSK(importID)+dynamo.SkImportRow) {
+			if !strings.HasPrefix(k.SK, importSK(importID)+orgsdb.SkImportRow) {
 				continue // another import whose id begins with this one's
 			}
 			var it importRowItem

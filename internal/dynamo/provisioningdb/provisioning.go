@@ -14,6 +14,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/dynamo/scimdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
@@ -35,21 +36,21 @@ var errProvisioningChanged = apperr.New(apperr.Conflict, "the organization's set
 // SaveOrg implements provisioning.Store.
 func (s *Store) SaveOrg(ctx context.Context, w provisioning.OrgWrite) error {
 	t := s.Txn()
-	if !t.UpdateDiff(dynamo.NewOrgItem(w.Before), dynamo.NewOrgItem(w.After), dynamo.OrgLive(), errProvisioningChanged) {
+	if !t.UpdateDiff(orgsdb.NewOrgItem(w.Before), orgsdb.NewOrgItem(w.After), dynamo.OrgLive(), errProvisioningChanged) {
 		return nil
 	}
-	switch guard := (domainGuardItem{Keys: dynamo.Keys{PK: dynamo.DomainPK(w.Claim), SK: dynamo.SkDomain}, OrgID: w.After.ID, Domain: w.Claim}); {
+	switch guard := (domainGuardItem{Keys: dynamo.Keys{PK: orgsdb.DomainPK(w.Claim), SK: orgsdb.SkDomain}, OrgID: w.After.ID, Domain: w.Claim}); {
 	case w.Claim != "" && w.Take != nil:
 		// The guard passes from the org that loses the domain, with that org's change.
-		t.Put(guard, dynamo.OwnedBy(w.Take.Before.ID), errProvisioningChanged)
-		t.UpdateDiff(dynamo.NewOrgItem(w.Take.Before), dynamo.NewOrgItem(w.Take.After), expression.ConditionBuilder{}, errProvisioningChanged)
+		t.Put(guard, orgsdb.OwnedBy(w.Take.Before.ID), errProvisioningChanged)
+		t.UpdateDiff(orgsdb.NewOrgItem(w.Take.Before), orgsdb.NewOrgItem(w.Take.After), expression.ConditionBuilder{}, errProvisioningChanged)
 		t.PutNew(dynamo.NewEventItem(w.Take.Event), fmt.Errorf("event %s already written", w.Take.Event.ID))
 		t.Outbox(w.Take.Event.OccurredAt, w.Take.Outbox...)
 	case w.Claim != "":
 		t.PutNew(guard, provisioning.ErrDomainTaken)
 	}
 	if w.Release != "" {
-		t.Delete(dynamo.Key(dynamo.DomainPK(w.Release), dynamo.SkDomain), dynamo.Absent().Or(dynamo.OwnedBy(w.After.ID)), errProvisioningChanged)
+		t.Delete(dynamo.Key(orgsdb.DomainPK(w.Release), orgsdb.SkDomain), dynamo.Absent().Or(orgsdb.OwnedBy(w.After.ID)), errProvisioningChanged)
 	}
 	if w.Actor.UserID != "" {
 		t.MemberStill(w.After.ID, w.Actor)
@@ -67,7 +68,7 @@ func (s *Store) SaveOrg(ctx context.Context, w provisioning.OrgWrite) error {
 // DomainOwner implements provisioning.Store: one GetItem of the domain's guard.
 func (s *Store) DomainOwner(ctx context.Context, domain string) (string, error) {
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: dynamo.Key(dynamo.DomainPK(domain), dynamo.SkDomain), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(s.Table), Key: dynamo.Key(orgsdb.DomainPK(domain), orgsdb.SkDomain), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return "", fmt.Errorf("get domain guard: %w", err)
@@ -90,7 +91,7 @@ func (s *Store) JoinContext(ctx context.Context, orgID, userID, domain string) (
 		dynamo.Key(dynamo.UserPK(userID), dynamo.SkProfile), dynamo.Key(dynamo.UserPK(userID), dynamo.SkDeleted),
 	}
 	if domain != "" {
-		ks = append(ks, dynamo.Key(dynamo.DomainPK(domain), dynamo.SkDomain))
+		ks = append(ks, dynamo.Key(orgsdb.DomainPK(domain), orgsdb.SkDomain))
 	}
 	items, err := s.BatchGet(ctx, ks)
 	if err != nil {
@@ -105,7 +106,7 @@ func (s *Store) JoinContext(ctx context.Context, orgID, userID, domain string) (
 		}
 		switch {
 		case k.SK == dynamo.SkMeta:
-			var it dynamo.OrgItem
+			var it orgsdb.OrgItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return jc, err
 			}
@@ -120,7 +121,7 @@ func (s *Store) JoinContext(ctx context.Context, orgID, userID, domain string) (
 			jc.Profile = &p
 		case k.SK == dynamo.SkDeleted:
 			deleted = true
-		case k.SK == dynamo.SkDomain:
+		case k.SK == orgsdb.SkDomain:
 			var it domainGuardItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return jc, err
@@ -148,11 +149,11 @@ func (s *Store) AddMember(ctx context.Context, w provisioning.MemberWrite) error
 // role, the event and the outbox messages.
 func addMember(t *dynamo.Txn, w provisioning.MemberWrite) {
 	m := w.Member
-	t.Membership(m, orgs.Shared, w.Account, provisioning.ErrNoProfile, orgs.ErrAlreadyMember)
+	orgsdb.Membership(t, m, orgs.Shared, w.Account, provisioning.ErrNoProfile, orgs.ErrAlreadyMember)
 	// The org's counters, its role's holder count, and (for a custom role) the roles as read.
-	org := dynamo.OrgChange{Shared: true, Roles: w.Roles}
+	org := orgsdb.OrgChange{Shared: true, Roles: w.Roles}
 	org.Give(m, +1)
-	t.OrgItem(m.OrgID, org)
+	orgsdb.ChangeOrg(t, m.OrgID, org)
 	if m.ExternalID != "" {
 		// SCIM's hint from the identity provider's id to the member (dynamo/scim.go), so that
 		// a filter by externalId finds a member created with one.
@@ -188,9 +189,9 @@ func (s *Store) HasProfile(ctx context.Context, userID string) (bool, error) {
 func (s *Store) MemberEvent(ctx context.Context, actor orgs.Acting, m orgs.Member, ev audit.Event, msgs []outbox.Message, budget *ratelimit.Use) error {
 	t := s.Txn()
 	t.Check(dynamo.Key(dynamo.OrgPK(m.OrgID), dynamo.MemberSK(m.UserID)), dynamo.Attr("role").Equal(dynamo.Val(string(m.Role))), orgs.ErrMemberChanged)
-	t.CreatedBy(m.OrgID, m.UserID)
+	orgsdb.CreatedBy(t, m.OrgID, m.UserID)
 	if actor.Member.UserID != "" && actor.Member.UserID != m.UserID {
-		t.ActorAsRead(m.OrgID, actor, dynamo.OrgChange{})
+		orgsdb.ActorAsRead(t, m.OrgID, actor, orgsdb.OrgChange{})
 	}
 	t.Event(ev)
 	t.Outbox(ev.OccurredAt, msgs...)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/customroles"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -36,14 +37,14 @@ func (s *Store) WriteRoles(ctx context.Context, w customroles.Write) error {
 	t := s.Txn()
 	next := w.Version + 1
 	upd := expression.Set(dynamo.Attr("rolesVersion"), dynamo.Val(next))
-	if items := dynamo.CustomRoleItems(w.After); len(items) > 0 {
+	if items := orgsdb.CustomRoleItems(w.After); len(items) > 0 {
 		upd = upd.Set(dynamo.Attr("customRoles"), dynamo.Val(items))
 	} else {
 		upd = upd.Remove(dynamo.Attr("customRoles"))
 	}
-	cond := dynamo.OrgLive().And(dynamo.RolesAt(w.Version))
+	cond := dynamo.OrgLive().And(orgsdb.RolesAt(w.Version))
 	if w.Deleted != "" {
-		held, invited := dynamo.HeldPrefix+string(w.Deleted), dynamo.InvitedPrefix+string(w.Deleted)
+		held, invited := orgsdb.HeldPrefix+string(w.Deleted), orgsdb.InvitedPrefix+string(w.Deleted)
 		unused := func(name string) expression.ConditionBuilder {
 			return expression.AttributeNotExists(dynamo.Attr(name)).Or(dynamo.Attr(name).Equal(dynamo.Val(0)))
 		}
@@ -54,7 +55,7 @@ func (s *Store) WriteRoles(ctx context.Context, w customroles.Write) error {
 		if old == nil {
 			return orgs.ErrOrgGone
 		}
-		var it dynamo.OrgItem
+		var it orgsdb.OrgItem
 		if err := attributevalue.UnmarshalMap(old, &it); err != nil {
 			return err
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/licensingdb"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/scim"
 )
@@ -29,10 +31,7 @@ import (
 //	                                   checked against the member it names
 //
 // A member provisioned by SCIM also carries externalId, givenName and familyName on its item.
-const (
-	SkSCIMToken = "SCIMTOKEN"
-	SkExtID     = "EXTID#"
-)
+const SkExtID = "EXTID#"
 
 type scimTokenItem struct {
 	dynamo.Keys
@@ -48,7 +47,7 @@ type ExtIDItem struct {
 
 // SCIMContext implements scim.Store.
 func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (scim.Context, error) {
-	ks := []map[string]types.AttributeValue{dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkMeta), dynamo.Key(dynamo.OrgPK(orgID), SkSCIMToken)}
+	ks := []map[string]types.AttributeValue{dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkMeta), dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkSCIMToken)}
 	named := map[string]bool{}
 	for _, id := range userIDs {
 		// A key twice in one BatchGetItem is a ValidationException: a request naming a member
@@ -77,12 +76,12 @@ func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string,
 		}
 		switch {
 		case k.SK == dynamo.SkMeta:
-			var it dynamo.OrgItem
+			var it orgsdb.OrgItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
 			c.Org = it.Org()
-		case k.SK == SkSCIMToken:
+		case k.SK == dynamo.SkSCIMToken:
 			var it scimTokenItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
@@ -165,10 +164,10 @@ func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.M
 // SetSCIMToken implements scim.Store: the new token's hash replaces any other at once.
 func (s *Store) SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at, resetAsRead time.Time, ev audit.Event) error {
 	t := s.Txn()
-	t.Put(scimTokenItem{Keys: dynamo.Keys{PK: dynamo.OrgPK(orgID), SK: SkSCIMToken}, Hash: hash, CreatedAt: at, CreatedBy: createdBy},
+	t.Put(scimTokenItem{Keys: dynamo.Keys{PK: dynamo.OrgPK(orgID), SK: dynamo.SkSCIMToken}, Hash: hash, CreatedAt: at, CreatedBy: createdBy},
 		expression.ConditionBuilder{}, nil)
 	// No reset since the request read the org: a token must not outlive one.
-	t.ActorAsRead(orgID, actor, dynamo.OrgChange{ResetAsRead: &resetAsRead})
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{ResetAsRead: &resetAsRead})
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }
@@ -176,8 +175,8 @@ func (s *Store) SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash
 // RevokeSCIMToken implements scim.Store; NotFound when the org has none.
 func (s *Store) RevokeSCIMToken(ctx context.Context, actor orgs.Acting, orgID string, ev audit.Event) error {
 	t := s.Txn()
-	t.ActorAsRead(orgID, actor, dynamo.OrgChange{})
-	t.Delete(dynamo.Key(dynamo.OrgPK(orgID), SkSCIMToken), dynamo.Exists(), apperr.New(apperr.NotFound, "the organization has no SCIM token"))
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{})
+	t.Delete(dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkSCIMToken), dynamo.Exists(), apperr.New(apperr.NotFound, "the organization has no SCIM token"))
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }
@@ -218,8 +217,8 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 		// A suspended member holds no seat: they are freed in the suspension's transaction,
 		// as a removal frees them.
 		upd = upd.Remove(dynamo.Attr("seatLicenses"))
-		cond = cond.And(dynamo.SeatsAsRead(b.Seats))
-		t.FreeSeats(w.OrgID, b)
+		cond = cond.And(licensingdb.SeatsAsRead(b.Seats))
+		licensingdb.FreeSeats(t, w.OrgID, b)
 		userSide, userSideChanged = userSide.Remove(dynamo.Attr("seatLicenses")), true
 	}
 	if userSideChanged {
@@ -248,9 +247,9 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 			t.Put(ExtIDItem{Keys: dynamo.Keys{PK: dynamo.OrgPK(w.OrgID), SK: SkExtID + a.ExternalID}, UserID: b.UserID}, expression.ConditionBuilder{}, nil)
 		}
 	}
-	var c dynamo.OrgChange
+	var c orgsdb.OrgChange
 	c.Move(b, a)
-	t.OrgItem(w.OrgID, c)
+	orgsdb.ChangeOrg(t, w.OrgID, c)
 	t.Event(w.Event)
 	return t.Run(ctx, s.Client)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/ratelimit"
@@ -197,7 +198,7 @@ func (s *Store) Approve(ctx context.Context, g tokens.DeviceGrant, tok tokens.Pe
 	t := s.Txn()
 	t.PutNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
 	t.Put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
-	t.ActorAsRead(tok.OrgID, actor, dynamo.OrgChange{})
+	orgsdb.ActorAsRead(t, tok.OrgID, actor, orgsdb.OrgChange{})
 	t.Update(deviceKey(g.Hash),
 		expression.Set(dynamo.Attr("status"), dynamo.Val(string(tokens.DeviceApproved))).Set(dynamo.Attr("approverId"), dynamo.Val(g.Approver.ID)).
 			Set(dynamo.Attr("approverEmail"), dynamo.Val(g.Approver.Email)).Set(dynamo.Attr("tokenId"), dynamo.Val(g.TokenID)).Set(dynamo.Attr("tokenExpiresAt"), dynamo.Val(g.TokenExpiresAt.UTC())),
@@ -223,5 +224,5 @@ var errDeviceGone = tokens.ErrDeviceDecided
 // Org implements tokens.DeviceStore: the same read as licensingdb's Org (licensing.ErrOrgGone
 // when there is no such org).
 func (s *Store) Org(ctx context.Context, orgID string) (orgs.Org, error) {
-	return dynamo.GetAs(ctx, s.Store, dynamo.OrgPK(orgID), dynamo.SkMeta, dynamo.OrgItem.Org, licensing.ErrOrgGone)
+	return dynamo.GetAs(ctx, s.Store, dynamo.OrgPK(orgID), dynamo.SkMeta, orgsdb.OrgItem.Org, licensing.ErrOrgGone)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/tokens"
@@ -142,7 +143,7 @@ func (s *Store) CreatePersonal(ctx context.Context, tok tokens.PersonalToken, li
 	t := s.Txn()
 	t.PutNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
 	t.Put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
-	t.ActorAsRead(tok.OrgID, actor, dynamo.OrgChange{})
+	orgsdb.ActorAsRead(t, tok.OrgID, actor, orgsdb.OrgChange{})
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }

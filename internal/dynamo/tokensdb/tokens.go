@@ -16,7 +16,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
-	"github.com/vendorportal/orgs/internal/dynamo/scimdb"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/ratelimit"
@@ -136,7 +136,7 @@ var _ tokens.Store = (*Store)(nil)
 // RecordView implements tokens.Store.
 func (s *Store) RecordView(ctx context.Context, actor orgs.Acting, orgID string, version int, ev audit.Event) error {
 	t := s.Txn()
-	t.ActorAsRead(orgID, actor, dynamo.OrgChange{})
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{})
 	t.Check(dynamo.Key(dynamo.OrgPK(orgID), skOrgToken), tokenAt(version), tokens.ErrTokenChanged)
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
@@ -145,7 +145,7 @@ func (s *Store) RecordView(ctx context.Context, actor orgs.Acting, orgID string,
 // SaveToken implements tokens.Store.
 func (s *Store) SaveToken(ctx context.Context, actor orgs.Acting, orgID string, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
 	t := s.Txn()
-	t.ActorAsRead(orgID, actor, dynamo.OrgChange{})
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{})
 	t.Put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
 	t.Event(ev)
 	t.Outbox(ev.OccurredAt, msgs...)
@@ -157,9 +157,9 @@ func (s *Store) SaveToken(ctx context.Context, actor orgs.Acting, orgID string, 
 // a SCIM token may give anyone any role.
 func (s *Store) ResetAuth(ctx context.Context, actor orgs.Acting, orgID string, at time.Time, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
 	t := s.Txn()
-	t.ActorAsRead(orgID, actor, dynamo.OrgChange{Set: map[string]any{"authResetAt": at.UTC()}})
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{Set: map[string]any{"authResetAt": at.UTC()}})
 	t.Put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
-	t.Delete(dynamo.Key(dynamo.OrgPK(orgID), scimdb.SkSCIMToken), expression.ConditionBuilder{}, nil)
+	t.Delete(dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkSCIMToken), expression.ConditionBuilder{}, nil)
 	t.Event(ev)
 	t.Outbox(ev.OccurredAt, msgs...)
 	return t.Run(ctx, s.Client)
@@ -187,7 +187,7 @@ func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Tim
 		var err error
 		switch {
 		case k.SK == dynamo.SkMeta:
-			var it dynamo.OrgItem
+			var it orgsdb.OrgItem
 			err = attributevalue.UnmarshalMap(av, &it)
 			in.Org = it.Org()
 		case k.SK == skOrgToken:
@@ -195,7 +195,7 @@ func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Tim
 			err = attributevalue.UnmarshalMap(av, &it)
 			in.Token = it.state()
 		case strings.HasPrefix(k.SK, dynamo.SkEmailGuard):
-			var it dynamo.EmailGuardItem
+			var it orgsdb.EmailGuardItem
 			err = attributevalue.UnmarshalMap(av, &it)
 			in.Member = &orgs.Member{OrgID: orgID, UserID: it.UserID, Email: email, Role: roles.Role(it.Role), Status: orgs.Status(it.Status),
 				TokensSince: it.TokensSince}

@@ -15,6 +15,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
@@ -200,7 +201,7 @@ func countWebhooks(t *dynamo.Txn, orgID string, delta int) {
 // CreateEndpoint implements webhooks.Store.
 func (s *Store) CreateEndpoint(ctx context.Context, actor orgs.Acting, ep webhooks.Endpoint, ev audit.Event) error {
 	t := s.Txn()
-	t.ActorAsRead(ep.OrgID, actor, dynamo.OrgChange{})
+	orgsdb.ActorAsRead(t, ep.OrgID, actor, orgsdb.OrgChange{})
 	t.PutNew(newWebhookItem(ep), fmt.Errorf("webhook %s exists", ep.ID))
 	countWebhooks(t, ep.OrgID, 1)
 	t.Event(ev)
@@ -216,7 +217,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, actor orgs.Acting, before, a
 	if !t.UpdateDiff(b, a, expression.ConditionBuilder{}, webhooks.ErrChanged) {
 		return nil
 	}
-	t.ActorAsRead(before.OrgID, actor, dynamo.OrgChange{})
+	orgsdb.ActorAsRead(t, before.OrgID, actor, orgsdb.OrgChange{})
 	t.Event(ev)
 	return t.Run(ctx, s.Client)
 }
@@ -224,7 +225,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, actor orgs.Acting, before, a
 // DeleteEndpoint implements webhooks.Store.
 func (s *Store) DeleteEndpoint(ctx context.Context, actor orgs.Acting, ep webhooks.Endpoint, ev audit.Event) error {
 	t := s.Txn()
-	t.ActorAsRead(ep.OrgID, actor, dynamo.OrgChange{})
+	orgsdb.ActorAsRead(t, ep.OrgID, actor, orgsdb.OrgChange{})
 	t.Delete(dynamo.Key(dynamo.OrgPK(ep.OrgID), webhookSK(ep.ID)), dynamo.Exists(), apperr.New(apperr.NotFound, "webhook not found"))
 	countWebhooks(t, ep.OrgID, -1)
 	t.Event(ev)

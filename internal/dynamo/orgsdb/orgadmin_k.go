@@ -1,4 +1,4 @@
-package dynamo
+package orgsdb
 
 import (
 	"time"

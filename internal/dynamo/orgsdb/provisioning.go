@@ -1,8 +1,9 @@
-package dynamo
+package orgsdb
 
 import (
 	"time"
 
+	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
@@ -85,6 +86,6 @@ func (it OrgItem) provisioningOf(o *orgs.Org) {
 // createdBy makes the write hold only while the user's account records orgID as the org
 // that created it (orgs.Profile.CreatedByOrg): the provisioned-member rule, decided in the
 // transaction that acts on the member's sign-in or details.
-func (t *Txn) CreatedBy(orgID, userID string) {
-	t.Check(Key(UserPK(userID), SkProfile), Attr("createdByOrg").Equal(Val(orgID)), orgs.ErrNotProvisioned)
+func CreatedBy(t *dynamo.Txn, orgID, userID string) {
+	t.Check(dynamo.Key(dynamo.UserPK(userID), dynamo.SkProfile), dynamo.Attr("createdByOrg").Equal(dynamo.Val(orgID)), orgs.ErrNotProvisioned)
 }
