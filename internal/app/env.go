@@ -5,7 +5,7 @@
 // Package app itself links only the DynamoDB client, which every function uses. The mail
 // sender (SES) and the directory (the Cognito user pool) are installed into an Env from
 // outside, by ses.Install and cognito.Install, which a function's main calls only when its
-// route's Actions include an ses: or a cognito-idp: action (mainsrc.InstallsFor); tests
+// route's Actions include an ses: or a cognito-idp: action (httpapi.InstallsFor); tests
 // install fakes with UseMail and UseDirectory. Asking an Env for one that nobody installed
 // panics, at the cold start, when the handler is built.
 package app
@@ -246,15 +246,10 @@ func (e *Env) DynamoDB() *dynamodb.Client {
 	})
 }
 
-// Store returns the single-table store.
-func (e *Env) Store() *dynamo.Store {
-	return once(e, "store", func() *dynamo.Store { return dynamo.New(e.DynamoDB(), e.Config.TableName) })
-}
-
 // Orgs returns the org service.
 func (e *Env) Orgs() *orgs.Service {
 	return once(e, "orgs", func() *orgs.Service {
-		return &orgs.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &orgs.Service{Store: e.orgsStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -278,7 +273,7 @@ func (e *Env) Directory() account.Directory {
 // whose link leaves through the outbox.
 func (e *Env) Profiles() *account.Service {
 	return once(e, "profiles", func() *account.Service {
-		return &account.Service{Orgs: e.Orgs(), Members: e.Store(), AppURL: e.Config.AppURL}
+		return &account.Service{Orgs: e.Orgs(), Members: e.MembersStore(), AppURL: e.Config.AppURL}
 	})
 }
 
@@ -319,7 +314,7 @@ func (e *Env) AccountDeletion() *account.Service {
 // Members returns the member service.
 func (e *Env) Members() *members.Service {
 	return once(e, "members", func() *members.Service {
-		return &members.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &members.Service{Store: e.MembersStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -327,7 +322,7 @@ func (e *Env) Members() *members.Service {
 // emails leave through the outbox.
 func (e *Env) Invites() *invites.Service {
 	return once(e, "invites", func() *invites.Service {
-		return &invites.Service{Store: e.Store(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
+		return &invites.Service{Store: e.InvitesStore(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
 			DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit}
 	})
 }
@@ -344,5 +339,5 @@ func (e *Env) InvitesSending() *invites.Service {
 
 // EventLog returns the reader of org event logs.
 func (e *Env) EventLog() *audit.Log {
-	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.Store()} })
+	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.EventsStore()} })
 }

@@ -6,6 +6,6 @@ import "github.com/vendorportal/orgs/internal/licensing"
 // scheduled job's license task.
 func (e *Env) Licensing() *licensing.Service {
 	return once(e, "licensing", func() *licensing.Service {
-		return &licensing.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID, AppURL: e.Config.AppURL}
+		return &licensing.Service{Store: e.LicensingStore(), Now: e.Now, NewID: e.NewID, AppURL: e.Config.AppURL}
 	})
 }

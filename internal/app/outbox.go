@@ -38,7 +38,7 @@ func outboxHandlers(e *Env) outbox.Handlers {
 // Outbox returns the processor of outbox messages, with every kind's handler.
 func (e *Env) Outbox() *outbox.Processor {
 	return once(e, "outbox", func() *outbox.Processor {
-		return &outbox.Processor{Store: e.Store(), Handlers: outboxHandlers(e), Now: e.Now, Log: e.Log}
+		return &outbox.Processor{Store: e.OutboxStore(), Handlers: outboxHandlers(e), Now: e.Now, Log: e.Log}
 	})
 }
 

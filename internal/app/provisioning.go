@@ -14,7 +14,7 @@ import (
 func (e *Env) ProvisioningSettings() *provisioning.Service {
 	return once(e, "provisioning", func() *provisioning.Service {
 		return &provisioning.Service{
-			Store: e.Store(), Accounts: e.Orgs(),
+			Store: e.ProvisioningStore(), Accounts: e.Orgs(),
 			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit, Now: e.Now, NewID: e.NewID,
 		}
 	})
@@ -36,7 +36,7 @@ func (e *Env) SealingProvisioning() *provisioning.Service {
 func (e *Env) Domains() *domains.Service {
 	return once(e, "domains", func() *domains.Service {
 		return &domains.Service{
-			Store: e.Store(), Accounts: e.Orgs(), Resolver: e.resolver(),
+			Store: e.ProvisioningStore(), Accounts: e.Orgs(), Resolver: e.resolver(),
 			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit, Now: e.Now, NewID: e.NewID,
 		}
 	})
@@ -93,7 +93,7 @@ func (e *Env) ProvisioningHandlers() outbox.Handlers {
 		p := e.Provisioning()
 		return outbox.Handlers{
 			provisioning.KindSealedEmail: provisioning.SealedEmailHandler(p.Sealer, e.Mail(), p.Directory),
-			provisioning.KindImportChunk: p.ImportChunk(e.Store()),
+			provisioning.KindImportChunk: p.ImportChunk(e.ProvisioningStore()),
 		}
 	})
 }

@@ -5,6 +5,6 @@ import "github.com/vendorportal/orgs/internal/customroles"
 // CustomRoles returns the service of the org-defined roles.
 func (e *Env) CustomRoles() *customroles.Service {
 	return once(e, "customroles", func() *customroles.Service {
-		return &customroles.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &customroles.Service{Store: e.RolesStore(), Now: e.Now, NewID: e.NewID}
 	})
 }

@@ -9,7 +9,7 @@ import (
 // SCIM returns the SCIM 2.0 service that identity providers call.
 func (e *Env) SCIM() *scim.Service {
 	return once(e, "scim", func() *scim.Service {
-		return &scim.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID, BaseURL: e.SCIMBaseURL()}
+		return &scim.Service{Store: scimStore{e.SCIMStore(), e.MembersStore()}, Now: e.Now, NewID: e.NewID, BaseURL: e.SCIMBaseURL()}
 	})
 }
 
@@ -26,7 +26,7 @@ func (e *Env) SCIMCreating() *scim.Service {
 // SCIMTokens returns what makes and revokes an org's SCIM token in the portal.
 func (e *Env) SCIMTokens() *scim.TokenAdmin {
 	return once(e, "scim-tokens", func() *scim.TokenAdmin {
-		return &scim.TokenAdmin{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &scim.TokenAdmin{Store: scimStore{e.SCIMStore(), e.MembersStore()}, Now: e.Now, NewID: e.NewID}
 	})
 }
 

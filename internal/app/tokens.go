@@ -22,7 +22,7 @@ func (e *Env) Tokens() *tokens.Service {
 // usage needs, which holds no token, so that its function never reads the token key.
 func (e *Env) TokenUsage() *tokens.Service {
 	return once(e, "token-usage", func() *tokens.Service {
-		return &tokens.Service{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &tokens.Service{Store: e.TokensStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -30,7 +30,7 @@ func (e *Env) TokenUsage() *tokens.Service {
 // revoking need, so that those functions never read the server's secret.
 func (e *Env) PersonalTokens() *tokens.Personal {
 	return once(e, "personal-tokens", func() *tokens.Personal {
-		return &tokens.Personal{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &tokens.Personal{Store: e.TokensStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -48,7 +48,7 @@ func (e *Env) PersonalTokenMinting() *tokens.Personal {
 // approving and declining, which never read the server's secret.
 func (e *Env) DeviceFlow() *tokens.Device {
 	return once(e, "device-flow", func() *tokens.Device {
-		return &tokens.Device{Store: e.Store(), Personal: e.PersonalTokens(), Orgs: e.Orgs(), Now: e.Now, NewID: e.NewID}
+		return &tokens.Device{Store: e.TokensStore(), Personal: e.PersonalTokens(), Orgs: e.Orgs(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -65,7 +65,7 @@ func (e *Env) DevicePolling() *tokens.Device {
 // SignIns returns the log of sign-ins at the identity provider (the post-authentication trigger).
 func (e *Env) SignIns() *tokens.SignInLog {
 	return once(e, "signins", func() *tokens.SignInLog {
-		return &tokens.SignInLog{Store: e.Store(), Now: e.Now, NewID: e.NewID}
+		return &tokens.SignInLog{Store: signInStore{e.AccountStore(), e.TokensStore()}, Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -74,7 +74,7 @@ func (e *Env) SignIns() *tokens.SignInLog {
 // processor's and the scheduled job's outbox.Handlers include them; the sign-out needs the
 // directory (cognito.Install).
 func (e *Env) TokenOutboxHandlers() outbox.Handlers {
-	return tokens.Handlers(e.Store(), signOuter{e}, e.Now, e.Log)
+	return tokens.Handlers(e.TokensStore(), signOuter{e}, e.Now, e.Log)
 }
 
 // signOuter asks for the directory only when a sign-out runs, so that handlers built without

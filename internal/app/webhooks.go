@@ -26,7 +26,7 @@ func (e *Env) webhookKey() seal.Key {
 // Webhooks returns the webhook endpoints service (the API's routes; they use the secret).
 func (e *Env) Webhooks() *webhooks.Service {
 	return once(e, "webhooks", func() *webhooks.Service {
-		return &webhooks.Service{Store: e.Store(), URLs: e.WebhookClient(), Key: e.webhookKey(), Now: e.Now, NewID: e.NewID}
+		return &webhooks.Service{Store: e.WebhooksStore(), URLs: e.WebhookClient(), Key: e.webhookKey(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
@@ -36,7 +36,7 @@ func (e *Env) Webhooks() *webhooks.Service {
 // queues them installs it (sqs.Install).
 func (e *Env) WebhookDispatcher() *webhooks.Dispatcher {
 	return once(e, "webhook-dispatcher", func() *webhooks.Dispatcher {
-		return &webhooks.Dispatcher{Store: e.Store(), Client: e.WebhookClient(), Queue: installedQueue{e}, Key: e.webhookKey(), Now: e.Now, NewID: e.NewID, Log: e.Log}
+		return &webhooks.Dispatcher{Store: e.WebhooksStore(), Client: e.WebhookClient(), Queue: installedQueue{e}, Key: e.webhookKey(), Now: e.Now, NewID: e.NewID, Log: e.Log}
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/vendorportal/orgs/internal/apperr"
-	"github.com/vendorportal/orgs/internal/invites"
 )
 
 // The response of a bulk request that carried an Idempotency-Key:
@@ -20,19 +19,17 @@ import (
 //
 // A replay of the key reads it back in one GetItem.
 
-var _ invites.BulkStore = (*Store)(nil)
-
 func bulkSK(inviteID string) string { return "BULK#" + inviteID }
 
 type bulkResponseItem struct {
-	keys
+	Keys
 	Body []byte `dynamodbav:"body"`
 }
 
 // SaveBulkResponse implements invites.BulkStore.
 func (s *Store) SaveBulkResponse(ctx context.Context, orgID, inviteID string, body []byte) error {
-	it := bulkResponseItem{keys: keys{PK: orgPK(orgID), SK: bulkSK(inviteID), TTL: time.Now().Add(IdempotencyTTL + time.Hour).Unix()}, Body: body}
-	av, err := marshalMap(it)
+	it := bulkResponseItem{Keys: Keys{PK: OrgPK(orgID), SK: bulkSK(inviteID), TTL: time.Now().Add(IdempotencyTTL + time.Hour).Unix()}, Body: body}
+	av, err := MarshalMap(it)
 	if err != nil {
 		return err
 	}
@@ -45,7 +42,7 @@ func (s *Store) SaveBulkResponse(ctx context.Context, orgID, inviteID string, bo
 // BulkResponse implements invites.BulkStore: one consistent GetItem.
 func (s *Store) BulkResponse(ctx context.Context, orgID, inviteID string) ([]byte, error) {
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: key(orgPK(orgID), bulkSK(inviteID)), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(s.Table), Key: Key(OrgPK(orgID), bulkSK(inviteID)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get bulk response: %w", err)

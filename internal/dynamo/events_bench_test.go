@@ -13,6 +13,7 @@ import (
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
@@ -32,7 +33,7 @@ func BenchmarkEventLog(b *testing.B) {
 		org   = "bench-org"
 	)
 	client, table := testenv.DynamoDB(b)
-	store := dynamo.New(client, table)
+	store := dynamotest.New(client, table)
 	evs := benchEvents(org, total)
 	began := time.Now()
 	if err := store.SeedEvents(context.Background(), evs, 16); err != nil {

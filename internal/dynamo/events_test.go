@@ -16,6 +16,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 )
@@ -55,7 +56,7 @@ func want(evs []audit.Event, flt audit.Filter) []string {
 
 // listAll follows the pages of a filter to the end and returns the ids in the order read
 // and the number of pages. Without q, every page but the last must be full.
-func listAll(t *testing.T, s *dynamo.Store, orgID string, flt audit.Filter, limit int) ([]string, int) {
+func listAll(t *testing.T, s *dynamotest.Store, orgID string, flt audit.Filter, limit int) ([]string, int) {
 	t.Helper()
 	var ids []string
 	p := paging.Request{Limit: limit}

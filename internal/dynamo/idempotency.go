@@ -23,8 +23,8 @@ import (
 // The record lives a day (TTL); the authorization step of org routes reads it with the
 // membership, at no extra cost.
 
-// skIdempotency is the sort key of an idempotency record.
-const skIdempotency = "IDEM"
+// SkIdempotency is the sort key of an idempotency record.
+const SkIdempotency = "IDEM"
 
 // IdempotencyTTL is how long a key is remembered.
 const IdempotencyTTL = 24 * time.Hour
@@ -63,7 +63,7 @@ func (r *Replay) Error() string {
 }
 
 type idempotencyItem struct {
-	keys
+	Keys
 	Fingerprint string    `dynamodbav:"fingerprint"`
 	OrgID       string    `dynamodbav:"orgId"`
 	TargetType  string    `dynamodbav:"targetType"`
@@ -77,34 +77,34 @@ func (it idempotencyItem) replay() *Replay {
 
 // claim adds the context's idempotency record, if any and not written yet, as the first item of
 // the transaction, so that a replay is what a failed transaction reports first.
-func (t *txn) claim(ctx context.Context) {
+func (t *Txn) claim(ctx context.Context) {
 	c := claimFrom(ctx)
 	if c == nil || c.used || t.ev == nil {
 		return
 	}
 	it := idempotencyItem{
-		keys:        keys{PK: c.pk, SK: skIdempotency, TTL: t.ev.OccurredAt.Add(IdempotencyTTL).Unix()},
+		Keys:        Keys{PK: c.pk, SK: SkIdempotency, TTL: t.ev.OccurredAt.Add(IdempotencyTTL).Unix()},
 		Fingerprint: c.fingerprint, OrgID: t.ev.OrgID, TargetType: t.ev.Target.Type, TargetID: t.ev.Target.ID,
 		CreatedAt: t.ev.OccurredAt,
 	}
 	// A record past its day is taken over: TTL deletes it only up to two days late.
-	n := len(t.items)
-	t.put(it, absent().Or(attr(attrTTL).LessThanEqual(val(t.ev.OccurredAt.Unix()))), errReplayed)
-	if len(t.items) == n {
+	n := len(t.Items)
+	t.Put(it, Absent().Or(Attr(AttrTTL).LessThanEqual(Val(t.ev.OccurredAt.Unix()))), errReplayed)
+	if len(t.Items) == n {
 		return // t.err says why
 	}
-	claim := t.items[n]
+	claim := t.Items[n]
 	claim.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	t.items = append([]types.TransactWriteItem{claim}, t.items[:n]...)
-	t.onFail = append([]error{errReplayed}, t.onFail[:n]...)
+	t.Items = append([]types.TransactWriteItem{claim}, t.Items[:n]...)
+	t.OnFail = append([]error{errReplayed}, t.OnFail[:n]...)
 }
 
 // errReplayed marks the claim's item in onFail; run turns it into the *Replay it read.
 var errReplayed = fmt.Errorf("idempotency record exists")
 
-// replayFrom decodes the record a failed claim returned, or that the authorization step read:
+// ReplayFrom decodes the record a failed claim returned, or that the authorization step read:
 // nil when it is past its day (at now), and so no longer answers for the key.
-func replayFrom(item map[string]types.AttributeValue, now time.Time) error {
+func ReplayFrom(item map[string]types.AttributeValue, now time.Time) error {
 	var it idempotencyItem
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return err
@@ -115,10 +115,10 @@ func replayFrom(item map[string]types.AttributeValue, now time.Time) error {
 	return it.replay()
 }
 
-// idempotencyKey is the record's key for the context's claim, or nil.
-func idempotencyKey(ctx context.Context) map[string]types.AttributeValue {
+// IdempotencyKey is the record's key for the context's claim, or nil.
+func IdempotencyKey(ctx context.Context) map[string]types.AttributeValue {
 	if c := claimFrom(ctx); c != nil {
-		return key(c.pk, skIdempotency)
+		return Key(c.pk, SkIdempotency)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -210,7 +211,7 @@ func TestInviteExpiresExactlyAtExpiresAt(t *testing.T) {
 	tok := invites.Token{Hash: hashOf(token), OrgID: orgID, InviteID: inv.ID, Email: bob.Email, Role: roles.User, ExpiresAt: inv.ExpiresAt}
 	ev := audit.Event{OrgID: orgID, Category: audit.Organization, Action: "invite.accepted"}
 	ev.Stamp(ctx, app.NewULID(), inv.ExpiresAt)
-	err := dynamo.New(w.client, w.table).AcceptInvite(ctx, invites.Acceptance{Token: tok, Event: ev, Now: inv.ExpiresAt,
+	err := dynamotest.New(w.client, w.table).AcceptInvite(ctx, invites.Acceptance{Token: tok, Event: ev, Now: inv.ExpiresAt,
 		Member: orgs.Member{OrgID: orgID, UserID: "user-x", Email: bob.Email, Role: roles.User}})
 	if !errors.Is(err, invites.ErrGone) {
 		t.Errorf("store accepts at expiresAt: %v", err)
@@ -790,7 +791,7 @@ func TestThirtyInviteesAcceptingOneOrgsInvitesAtOnceAllJoin(t *testing.T) {
 				}), middleware.After)
 		})
 	})
-	w.invites.Store = dynamo.New(conflicting, w.table)
+	w.invites.Store = dynamotest.New(conflicting, w.table)
 	before := dynamo.ConflictRetries()
 	start := time.Now()
 	errs := race(n, func(i int) error {

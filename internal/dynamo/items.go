@@ -44,23 +44,27 @@ import (
 //	                                        GSI1: ORG#<orgId>#EV#<category> / <eventId>
 //	                                        search: audit.SearchText, for q (events.go)
 const (
-	skMeta    = "META"
-	skProfile = "PROFILE"
-	skHandle  = "HANDLE"
+	SkMeta    = "META"
+	SkProfile = "PROFILE"
+	SkHandle  = "HANDLE"
 )
 
-func orgPK(id string) string        { return "ORG#" + id }
-func memberSK(userID string) string { return "MEMBER#" + userID }
-func userPK(id string) string       { return "USER#" + id }
-func userOrgSK(orgID string) string { return "ORG#" + orgID }
-func handlePK(h string) string      { return "HANDLE#" + h }
-func eventPK(orgID string) string   { return "ORG#" + orgID + "#EV" }
-func eventCatPK(orgID string, c audit.Category) string {
+// SkSCIMToken is the sort key of an org's SCIM token (scimdb), which resetting the org's
+// authentication (tokensdb) deletes.
+const SkSCIMToken = "SCIMTOKEN"
+
+func OrgPK(id string) string        { return "ORG#" + id }
+func MemberSK(userID string) string { return "MEMBER#" + userID }
+func UserPK(id string) string       { return "USER#" + id }
+func UserOrgSK(orgID string) string { return "ORG#" + orgID }
+func HandlePK(h string) string      { return "HANDLE#" + h }
+func EventPK(orgID string) string   { return "ORG#" + orgID + "#EV" }
+func EventCatPK(orgID string, c audit.Category) string {
 	return "ORG#" + orgID + "#EV#" + string(c)
 }
 
 // keys is the primary key and index keys every item carries.
-type keys struct {
+type Keys struct {
 	PK     string
 	SK     string
 	GSI1PK string `dynamodbav:",omitempty"`
@@ -72,87 +76,8 @@ type keys struct {
 	TTL    int64  `dynamodbav:"ttl,omitempty"`
 }
 
-type contactItem struct {
-	Name  string `dynamodbav:"name"`
-	Email string `dynamodbav:"email"`
-}
-
-type orgItem struct {
-	keys
-	ID               string        `dynamodbav:"id"`
-	Kind             string        `dynamodbav:"kind"`
-	Handle           string        `dynamodbav:"handle"`
-	Name             string        `dynamodbav:"name"`
-	DisplayName      string        `dynamodbav:"displayName,omitempty"`
-	AvatarURL        string        `dynamodbav:"avatarUrl,omitempty"`
-	ContactName      string        `dynamodbav:"contactName,omitempty"`
-	ContactEmail     string        `dynamodbav:"contactEmail,omitempty"`
-	CompanyName      string        `dynamodbav:"companyName,omitempty"`
-	Visibility       string        `dynamodbav:"supportTicketVisibility"`
-	MembersCanInvite bool          `dynamodbav:"membersCanInvite"`
-	BillingContacts  []contactItem `dynamodbav:"billingContacts,omitempty"`
-	// Provisioning's settings (provisioning.go).
-	AutoJoin       string             `dynamodbav:"autoJoin,omitempty"`
-	UserProperties []userPropertyItem `dynamodbav:"userProperties,omitempty"`
-	Domains        []domainItem       `dynamodbav:"domains,omitempty"`
-	CreatedAt      time.Time          `dynamodbav:"createdAt"`
-	CreatedByID    string             `dynamodbav:"createdById"`
-	CreatedByEmail string             `dynamodbav:"createdByEmail"`
-	AdminCount     int                `dynamodbav:"adminCount"`
-	MemberCount    int                `dynamodbav:"memberCount"`
-	AuthResetAt    time.Time          `dynamodbav:"authResetAt,omitempty"`
-	DeletedAt      time.Time          `dynamodbav:"deletedAt,omitempty"`
-	// The org's custom roles and their holder counts: see roles.go.
-	CustomRoles  map[string]customRoleItem `dynamodbav:"customRoles,omitempty"`
-	RolesVersion int                       `dynamodbav:"rolesVersion,omitempty"`
-	holders      holderCounts
-}
-
-func newOrgItem(o orgs.Org) orgItem {
-	var k keys
-	if !o.DeletedAt.IsZero() {
-		k.GSI3PK, k.GSI3SK = purgeShard(o.DeletedAt), sortTime(o.DeletedAt)+"#"+o.ID
-	}
-	k.PK, k.SK = orgPK(o.ID), skMeta
-	it := orgItem{
-		keys: k,
-		ID:   o.ID, Kind: string(o.Kind), Handle: o.Handle, Name: o.Name, DisplayName: o.DisplayName,
-		AvatarURL: o.AvatarURL, ContactName: o.ContactName, ContactEmail: o.ContactEmail,
-		CompanyName: o.CompanyName, Visibility: string(o.SupportTicketVisibility),
-		MembersCanInvite: o.MembersCanInvite, CreatedAt: o.CreatedAt,
-		CreatedByID: o.CreatedBy.ID, CreatedByEmail: o.CreatedBy.Email,
-		AdminCount: o.AdminCount, MemberCount: o.MemberCount,
-		AuthResetAt: o.AuthResetAt, DeletedAt: o.DeletedAt,
-		CustomRoles: customRoleItems(o.CustomRoles), RolesVersion: o.RolesVersion,
-	}
-	for _, c := range o.BillingContacts {
-		it.BillingContacts = append(it.BillingContacts, contactItem(c))
-	}
-	it.provisioning(o)
-	return it
-}
-
-func (it orgItem) org() orgs.Org {
-	o := orgs.Org{
-		ID: it.ID, Kind: orgs.Kind(it.Kind), Handle: it.Handle, Name: it.Name, DisplayName: it.DisplayName,
-		AvatarURL: it.AvatarURL, ContactName: it.ContactName, ContactEmail: it.ContactEmail,
-		CompanyName: it.CompanyName, SupportTicketVisibility: orgs.Visibility(it.Visibility),
-		MembersCanInvite: it.MembersCanInvite, CreatedAt: it.CreatedAt,
-		CreatedBy:  orgs.Person{ID: it.CreatedByID, Email: it.CreatedByEmail},
-		AdminCount: it.AdminCount, MemberCount: it.MemberCount,
-		AuthResetAt: it.AuthResetAt, DeletedAt: it.DeletedAt,
-		CustomRoles: customRoleDefinitions(it.CustomRoles), RolesVersion: it.RolesVersion,
-		RoleMembers: it.holders.members, RoleInvites: it.holders.invites,
-	}
-	for _, c := range it.BillingContacts {
-		o.BillingContacts = append(o.BillingContacts, orgs.Contact(c))
-	}
-	it.provisioningOf(&o)
-	return o
-}
-
-type memberItem struct {
-	keys
+type MemberItem struct {
+	Keys
 	OrgID    string    `dynamodbav:"orgId"`
 	UserID   string    `dynamodbav:"userId"`
 	Email    string    `dynamodbav:"email"`
@@ -178,14 +103,14 @@ type memberItem struct {
 	TokensSince time.Time `dynamodbav:"tokensSince,omitempty"`
 }
 
-func newMemberItem(m orgs.Member) memberItem {
+func NewMemberItem(m orgs.Member) MemberItem {
 	sortKey := strings.ToLower(m.Email) + "#" + m.UserID
-	it := memberItem{
-		keys: keys{
-			PK: orgPK(m.OrgID), SK: memberSK(m.UserID),
-			GSI1PK: orgPK(m.OrgID) + "#M", GSI1SK: sortKey,
-			GSI2PK: memberRolePK(m.OrgID, m.Role), GSI2SK: sortKey,
-			GSI3PK: memberSearchPK(m.OrgID), GSI3SK: sortKey,
+	it := MemberItem{
+		Keys: Keys{
+			PK: OrgPK(m.OrgID), SK: MemberSK(m.UserID),
+			GSI1PK: OrgPK(m.OrgID) + "#M", GSI1SK: sortKey,
+			GSI2PK: MemberRolePK(m.OrgID, m.Role), GSI2SK: sortKey,
+			GSI3PK: MemberSearchPK(m.OrgID), GSI3SK: sortKey,
 		},
 		OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Name: m.Name, Phone: m.Phone, Notify: m.NotifyEmail, Role: string(m.Role),
 		JoinedAt: m.JoinedAt, Source: string(m.Source), JobTitle: m.JobTitle, Properties: m.Properties,
@@ -198,7 +123,7 @@ func newMemberItem(m orgs.Member) memberItem {
 	return it
 }
 
-func (it memberItem) member() orgs.Member {
+func (it MemberItem) Member() orgs.Member {
 	m := orgs.Member{
 		OrgID: it.OrgID, UserID: it.UserID, Email: it.Email, Name: it.Name, Phone: it.Phone, NotifyEmail: it.Notify, Role: roles.Role(it.Role),
 		JoinedAt: it.JoinedAt, Source: orgs.Source(it.Source), JobTitle: it.JobTitle, Properties: it.Properties,
@@ -212,8 +137,8 @@ func (it memberItem) member() orgs.Member {
 }
 
 // userOrgItem is the user's side of a membership.
-type userOrgItem struct {
-	keys
+type UserOrgItem struct {
+	Keys
 	OrgID    string    `dynamodbav:"orgId"`
 	Kind     string    `dynamodbav:"kind"`
 	Role     string    `dynamodbav:"role"`
@@ -224,15 +149,15 @@ type userOrgItem struct {
 	Status       string   `dynamodbav:"status,omitempty"`
 }
 
-func newUserOrgItem(m orgs.Member, kind orgs.Kind) userOrgItem {
-	return userOrgItem{
-		keys:  keys{PK: userPK(m.UserID), SK: userOrgSK(m.OrgID)},
+func NewUserOrgItem(m orgs.Member, kind orgs.Kind) UserOrgItem {
+	return UserOrgItem{
+		Keys:  Keys{PK: UserPK(m.UserID), SK: UserOrgSK(m.OrgID)},
 		OrgID: m.OrgID, Kind: string(kind), Role: string(m.Role), JoinedAt: m.JoinedAt, Status: string(m.Status),
 	}
 }
 
-type profileItem struct {
-	keys
+type ProfileItem struct {
+	Keys
 	ID            string    `dynamodbav:"id"`
 	Email         string    `dynamodbav:"email"`
 	Name          string    `dynamodbav:"name,omitempty"`
@@ -247,32 +172,23 @@ type profileItem struct {
 	CreatedByOrg string `dynamodbav:"createdByOrg,omitempty"`
 }
 
-func newProfileItem(p orgs.Profile) profileItem {
-	return profileItem{
-		keys: keys{PK: userPK(p.ID), SK: skProfile},
+func NewProfileItem(p orgs.Profile) ProfileItem {
+	return ProfileItem{
+		Keys: Keys{PK: UserPK(p.ID), SK: SkProfile},
 		ID:   p.ID, Email: p.Email, Name: p.Name, Phone: p.Phone, CreatedAt: p.CreatedAt,
 		PersonalOrgID: p.PersonalOrgID, EmailSetAt: p.EmailSetAt, Joins: p.Joins, EmailUnverified: p.EmailUnverified,
 		CreatedByOrg: p.CreatedByOrg,
 	}
 }
 
-func (it profileItem) profile() orgs.Profile {
+func (it ProfileItem) Profile() orgs.Profile {
 	return orgs.Profile{ID: it.ID, Email: it.Email, Name: it.Name, Phone: it.Phone,
 		CreatedAt: it.CreatedAt, PersonalOrgID: it.PersonalOrgID, EmailSetAt: it.EmailSetAt, Joins: it.Joins,
 		EmailUnverified: it.EmailUnverified, CreatedByOrg: it.CreatedByOrg}
 }
 
-type handleItem struct {
-	keys
-	OrgID string `dynamodbav:"orgId"`
-}
-
-func newHandleItem(handle, orgID string) handleItem {
-	return handleItem{keys: keys{PK: handlePK(handle), SK: skHandle}, OrgID: orgID}
-}
-
 type eventItem struct {
-	keys
+	Keys
 	ID         string         `dynamodbav:"id"`
 	OrgID      string         `dynamodbav:"orgId"`
 	Category   string         `dynamodbav:"category"`
@@ -288,11 +204,11 @@ type eventItem struct {
 	Search string `dynamodbav:"search"`
 }
 
-func newEventItem(e audit.Event) eventItem {
+func NewEventItem(e audit.Event) eventItem {
 	return eventItem{
-		keys: keys{
-			PK: eventPK(e.OrgID), SK: e.ID,
-			GSI1PK: eventCatPK(e.OrgID, e.Category), GSI1SK: e.ID,
+		Keys: Keys{
+			PK: EventPK(e.OrgID), SK: e.ID,
+			GSI1PK: EventCatPK(e.OrgID, e.Category), GSI1SK: e.ID,
 		},
 		ID: e.ID, OrgID: e.OrgID, Category: string(e.Category), Action: e.Action,
 		OccurredAt: e.OccurredAt, Actor: e.Actor, Target: e.Target, IP: e.IP,
@@ -302,6 +218,6 @@ func newEventItem(e audit.Event) eventItem {
 
 // marshalMap marshals an item; zero times tagged omitempty are left out rather than written
 // as year 1, so that attribute_not_exists conditions on them hold.
-func marshalMap(item any) (map[string]types.AttributeValue, error) {
+func MarshalMap(item any) (map[string]types.AttributeValue, error) {
 	return attributevalue.MarshalMapWithOptions(item, func(o *attributevalue.EncoderOptions) { o.OmitEmptyTime = true })
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/testenv"
 )
@@ -27,7 +28,7 @@ func BenchmarkLicenseJob(b *testing.B) {
 	for _, total := range []int{1_000, benchTotal()} {
 		b.Run(fmt.Sprintf("100 due among %d", total), func(b *testing.B) {
 			client, table := testenv.DynamoDB(b)
-			store := dynamo.New(client, table)
+			store := dynamotest.New(client, table)
 			ls := make([]licensing.License, total)
 			for i := range ls {
 				l := licensing.License{

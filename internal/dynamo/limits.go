@@ -25,32 +25,32 @@ import (
 // update either way. A counter is one item per scope and window, so concurrent uses of one
 // scope conflict on it: transactions retry such conflicts (txn.run), standalone uses are
 // plain updates, which DynamoDB serializes.
-const skLimit = "LIMIT"
+const SkLimit = "LIMIT"
 
-func limitKey(u ratelimit.Use) map[string]types.AttributeValue {
-	return key("LIMIT#"+u.Rule.Name+"#"+u.Scope+"#"+strconv.FormatInt(u.WindowStart().Unix(), 10), skLimit)
+func LimitKey(u ratelimit.Use) map[string]types.AttributeValue {
+	return Key("LIMIT#"+u.Rule.Name+"#"+u.Scope+"#"+strconv.FormatInt(u.WindowStart().Unix(), 10), SkLimit)
 }
 
 // limitUpdate is the counter's update and the condition that keeps it within Max.
 func limitUpdate(u ratelimit.Use) (expression.UpdateBuilder, expression.ConditionBuilder) {
-	upd := expression.Add(attr("count"), val(u.N)).Set(attr(attrTTL), val(u.WindowEnd().Add(time.Hour).Unix()))
-	cond := expression.AttributeNotExists(attr("count")).Or(attr("count").LessThanEqual(val(u.Rule.Max - u.N)))
+	upd := expression.Add(Attr("count"), Val(u.N)).Set(Attr(AttrTTL), Val(u.WindowEnd().Add(time.Hour).Unix()))
+	cond := expression.AttributeNotExists(Attr("count")).Or(Attr("count").LessThanEqual(Val(u.Rule.Max - u.N)))
 	return upd, cond
 }
 
 // limit adds a use of a limit, and of each limit it also counts against (u.Also), to the
 // transaction: the transaction fails with the Exceeded error of the first that it would pass.
-func (t *txn) limit(u ratelimit.Use) {
+func (t *Txn) Limit(u ratelimit.Use) {
 	if u.N <= 0 {
 		return
 	}
 	for _, one := range u.Each() {
 		if one.N > one.Rule.Max {
-			t.err = errors.Join(t.err, one.Exceeded())
+			t.Err = errors.Join(t.Err, one.Exceeded())
 			return
 		}
 		upd, cond := limitUpdate(one)
-		t.update(limitKey(one), upd, cond, one.Exceeded())
+		t.Update(LimitKey(one), upd, cond, one.Exceeded())
 	}
 }
 
@@ -62,9 +62,9 @@ func (s *Store) Use(ctx context.Context, u ratelimit.Use) error {
 		return nil
 	}
 	if len(u.Also) > 0 {
-		t := s.txn()
-		t.limit(u)
-		return t.run(ctx, s.Client)
+		t := s.Txn()
+		t.Limit(u)
+		return t.Run(ctx, s.Client)
 	}
 	if u.N > u.Rule.Max {
 		return u.Exceeded()
@@ -75,7 +75,7 @@ func (s *Store) Use(ctx context.Context, u ratelimit.Use) error {
 		return err
 	}
 	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: limitKey(u),
+		TableName: aws.String(s.Table), Key: LimitKey(u),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
@@ -102,13 +102,13 @@ func (s *Store) Release(ctx context.Context, u ratelimit.Use) error {
 		}
 		return errors.Join(errs...)
 	}
-	expr, err := expression.NewBuilder().WithUpdate(expression.Add(attr("count"), val(-u.N))).
-		WithCondition(attr("count").GreaterThanEqual(val(u.N))).Build()
+	expr, err := expression.NewBuilder().WithUpdate(expression.Add(Attr("count"), Val(-u.N))).
+		WithCondition(Attr("count").GreaterThanEqual(Val(u.N))).Build()
 	if err != nil {
 		return err
 	}
 	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: limitKey(u),
+		TableName: aws.String(s.Table), Key: LimitKey(u),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 )
@@ -266,7 +267,7 @@ func TestPurgeRemovesADeletedOrgsDataAfterRetentionAndOnlyThen(t *testing.T) {
 	if err := f.orgs.Delete(ctx, caller(1), f.authorize(t, caller(1), v.ID), v.Handle); err != nil {
 		t.Fatal(err)
 	}
-	store := f.orgs.Store.(*dynamo.Store)
+	store := f.orgs.Store.(*dynamotest.Store)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := orgs.PurgeDeleted(ctx, store, deletedAt.Add(orgs.PurgeRetention-time.Second), log); err != nil {
 		t.Fatal(err)
@@ -312,7 +313,7 @@ func TestPurgeFindsDeletionsHoweverLateTheJobRuns(t *testing.T) {
 	if err := f.orgs.Delete(ctx, caller(1), f.authorize(t, caller(1), v.ID), v.Handle); err != nil {
 		t.Fatal(err)
 	}
-	store := f.orgs.Store.(*dynamo.Store)
+	store := f.orgs.Store.(*dynamotest.Store)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	late := deletedAt.Add(orgs.PurgeRetention + 60*24*time.Hour) // two months late
 	if err := orgs.PurgeDeleted(ctx, store, late, log); err != nil {

@@ -11,7 +11,7 @@ import (
 
 // encodeKey turns a LastEvaluatedKey (every key attribute of the table is a string) into the
 // opaque position a paging.Request carries; "" for none.
-func encodeKey(k map[string]types.AttributeValue) (string, error) {
+func EncodeKey(k map[string]types.AttributeValue) (string, error) {
 	if len(k) == 0 {
 		return "", nil
 	}
@@ -28,7 +28,7 @@ func encodeKey(k map[string]types.AttributeValue) (string, error) {
 }
 
 // decodeKey is the inverse of encodeKey; nil for "".
-func decodeKey(s string) (map[string]types.AttributeValue, error) {
+func DecodeKey(s string) (map[string]types.AttributeValue, error) {
 	if s == "" {
 		return nil, nil
 	}

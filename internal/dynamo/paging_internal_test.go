@@ -12,18 +12,18 @@ func TestKeyPositionsRoundTrip(t *testing.T) {
 	k := map[string]types.AttributeValue{
 		"PK": &types.AttributeValueMemberS{Value: "ORG#1"}, "SK": &types.AttributeValueMemberS{Value: "MEMBER#2"},
 	}
-	s, err := encodeKey(k)
+	s, err := EncodeKey(k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := decodeKey(s)
+	back, err := DecodeKey(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(k, back, cmpopts.IgnoreUnexported(types.AttributeValueMemberS{})); diff != "" {
 		t.Error(diff)
 	}
-	if s, _ := encodeKey(nil); s != "" {
+	if s, _ := EncodeKey(nil); s != "" {
 		t.Error("no key must encode as empty")
 	}
 }

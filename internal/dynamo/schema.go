@@ -24,15 +24,15 @@ type IndexSchema struct {
 
 // Key attribute names shared by every item.
 const (
-	attrPK    = "PK"
-	attrSK    = "SK"
-	attrGSI1P = "GSI1PK"
-	attrGSI1S = "GSI1SK"
-	attrGSI2P = "GSI2PK"
-	attrGSI2S = "GSI2SK"
-	attrGSI3P = "GSI3PK"
-	attrGSI3S = "GSI3SK"
-	attrTTL   = "ttl"
+	AttrPK    = "PK"
+	AttrSK    = "SK"
+	AttrGSI1P = "GSI1PK"
+	AttrGSI1S = "GSI1SK"
+	AttrGSI2P = "GSI2PK"
+	AttrGSI2S = "GSI2SK"
+	AttrGSI3P = "GSI3PK"
+	AttrGSI3S = "GSI3SK"
+	AttrTTL   = "ttl"
 )
 
 // Index names.
@@ -45,13 +45,13 @@ const (
 // Schema is the table's definition. The indexes are generic: what each item puts in them is
 // documented where the item is defined (items.go).
 var Schema = TableSchema{
-	PartitionKey: attrPK,
-	SortKey:      attrSK,
+	PartitionKey: AttrPK,
+	SortKey:      AttrSK,
 	Indexes: []IndexSchema{
-		{Name: IndexGSI1, PartitionKey: attrGSI1P, SortKey: attrGSI1S},
-		{Name: IndexGSI2, PartitionKey: attrGSI2P, SortKey: attrGSI2S},
-		{Name: IndexGSI3, PartitionKey: attrGSI3P, SortKey: attrGSI3S},
+		{Name: IndexGSI1, PartitionKey: AttrGSI1P, SortKey: AttrGSI1S},
+		{Name: IndexGSI2, PartitionKey: AttrGSI2P, SortKey: AttrGSI2S},
+		{Name: IndexGSI3, PartitionKey: AttrGSI3P, SortKey: AttrGSI3S},
 	},
-	TTLAttribute: attrTTL,
+	TTLAttribute: AttrTTL,
 	StreamView:   "NEW_AND_OLD_IMAGES",
 }

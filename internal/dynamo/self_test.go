@@ -11,6 +11,7 @@ import (
 	"github.com/vendorportal/orgs/internal/account"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/members"
@@ -154,7 +155,7 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 	if _, err := self.ConfirmEmailChange(ctx, caller(1), tokenFrom(t, rec.Sent[0])); err != nil {
 		t.Fatal(err)
 	}
-	memberSvc := &members.Service{Store: f.orgs.Store.(*dynamo.Store), Now: f.orgs.Now, NewID: f.orgs.NewID}
+	memberSvc := &members.Service{Store: f.orgs.Store.(*dynamotest.Store), Now: f.orgs.Now, NewID: f.orgs.NewID}
 	a := f.authorize(t, caller(1), v.ID)
 	for q, want := range map[string]int{"renamed": 1, "user1": 0, "zed": 1, "zulu": 0} {
 		page, err := memberSvc.List(ctx, a, "", q, "", paging.Request{Limit: 10})
@@ -165,7 +166,7 @@ func TestEmailAndNameChangesReachMemberSearchAndTheEmailGuard(t *testing.T) {
 			t.Errorf("q=%s: %d members, want %d", q, len(page.Members), want)
 		}
 	}
-	inviteSvc := &invites.Service{Store: f.orgs.Store.(*dynamo.Store), Accounts: f.orgs, Mail: &mail.Recorder{}, AppURL: "https://app.example.com", Now: f.orgs.Now, NewID: f.orgs.NewID}
+	inviteSvc := &invites.Service{Store: f.orgs.Store.(*dynamotest.Store), Accounts: f.orgs, Mail: &mail.Recorder{}, AppURL: "https://app.example.com", Now: f.orgs.Now, NewID: f.orgs.NewID}
 	if _, err := inviteSvc.Create(ctx, a, invites.Input{Email: "user1@example.com", Role: "user"}); err != nil {
 		t.Errorf("the old address is still guarded as a member's: %v", err)
 	}
@@ -181,7 +182,7 @@ func TestAccountDeletionCost(t *testing.T) {
 	f := newWorld(t)
 	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	self, _, dir := newSelf(f, &clock)
-	self.Members = f.orgs.Store.(*dynamo.Store)
+	self.Members = f.orgs.Store.(*dynamotest.Store)
 	ctx := context.Background()
 	const n = 3
 	for i := range n {

@@ -30,7 +30,7 @@ func DecodeStreamRecord(r events.DynamoDBEventRecord) (StreamItem, error) {
 	if r.EventName != string(events.DynamoDBOperationTypeInsert) && r.EventName != string(events.DynamoDBOperationTypeModify) {
 		return StreamItem{}, nil
 	}
-	pk := r.Change.Keys[attrPK]
+	pk := r.Change.Keys[AttrPK]
 	if pk.DataType() != events.DataTypeString || r.Change.NewImage == nil {
 		return StreamItem{}, nil
 	}

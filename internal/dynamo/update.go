@@ -19,16 +19,16 @@ import (
 // still holds its before value, so a concurrent change to the same attribute cancels the
 // transaction instead of being overwritten unseen. cond, if set, must hold as well. An update
 // with no difference adds nothing and reports false.
-func (t *txn) updateDiff(before, after any, cond expression.ConditionBuilder, onFail error) bool {
-	b, err1 := marshalMap(before)
-	a, err2 := marshalMap(after)
+func (t *Txn) UpdateDiff(before, after any, cond expression.ConditionBuilder, onFail error) bool {
+	b, err1 := MarshalMap(before)
+	a, err2 := MarshalMap(after)
 	if err := errors.Join(err1, err2); err != nil {
-		t.err = errors.Join(t.err, err)
+		t.Err = errors.Join(t.Err, err)
 		return false
 	}
 	var ub expression.UpdateBuilder
 	changed := false
-	conds := []expression.ConditionBuilder{expression.AttributeExists(expression.Name(attrPK))}
+	conds := []expression.ConditionBuilder{expression.AttributeExists(expression.Name(AttrPK))}
 	if cond.IsSet() {
 		conds = append(conds, cond)
 	}
@@ -39,7 +39,7 @@ func (t *txn) updateDiff(before, after any, cond expression.ConditionBuilder, on
 		}
 	}
 	for _, name := range names {
-		if name == attrPK || name == attrSK {
+		if name == AttrPK || name == AttrSK {
 			continue
 		}
 		old, had := b[name]
@@ -63,7 +63,7 @@ func (t *txn) updateDiff(before, after any, cond expression.ConditionBuilder, on
 	if !changed {
 		return false
 	}
-	t.update(key(b[attrPK].(*types.AttributeValueMemberS).Value, b[attrSK].(*types.AttributeValueMemberS).Value), ub, and(conds), onFail)
+	t.Update(Key(b[AttrPK].(*types.AttributeValueMemberS).Value, b[AttrSK].(*types.AttributeValueMemberS).Value), ub, and(conds), onFail)
 	return true
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/members"
@@ -128,7 +129,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	client, table := testenv.DynamoDB(t)
-	store := dynamo.New(client, table)
+	store := dynamotest.New(client, table)
 	clock := &testClock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	box := &outbox{}
 	o := &orgs.Service{Store: store, Now: clock.Now, NewID: app.NewULID}
@@ -358,7 +359,7 @@ func (w *world) orgWithMember(t *testing.T, r roles.Role) orgs.OrgView {
 		t.Fatal(err)
 	}
 	c := caller(2)
-	err = w.orgs.Store.(*dynamo.Store).SeedMember(ctx, orgs.Member{
+	err = w.orgs.Store.(*dynamotest.Store).SeedMember(ctx, orgs.Member{
 		OrgID: v.ID, UserID: c.ID, Email: strings.ToLower(c.Email), Role: r, JoinedAt: time.Now(), Source: orgs.SourceInvite,
 	}, orgs.Shared)
 	if err != nil {
@@ -393,7 +394,7 @@ func (w *world) eventItems(t *testing.T, orgID string) []map[string]types.Attrib
 }
 
 // store is a store over the world's table.
-func (w *world) store() *dynamo.Store { return dynamo.New(w.client, w.table) }
+func (w *world) store() *dynamotest.Store { return dynamotest.New(w.client, w.table) }
 
 // seed writes the events straight to the table.
 func (w *world) seed(t *testing.T, evs []audit.Event) {

@@ -22,7 +22,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/cognito"
-	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/tableadmin"
 	"github.com/vendorportal/orgs/internal/gateway"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
@@ -94,7 +94,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	cfg := o.Config
 	cfg.DynamoDBEndpoint, cfg.CognitoEndpoint, cfg.SESEndpoint = o.DynamoDBEndpoint, o.CognitoEndpoint, o.SESEndpoint
 	cfg.TableName = o.TableName
-	if err := dynamo.EnsureTable(ctx, standins.DynamoDBClient(cfg.DynamoDBEndpoint), cfg.TableName); err != nil {
+	if err := tableadmin.EnsureTable(ctx, standins.DynamoDBClient(cfg.DynamoDBEndpoint), cfg.TableName); err != nil {
 		return nil, fmt.Errorf("create table %s: %w", cfg.TableName, err)
 	}
 	pool, err := standins.EnsureUserPool(ctx, standins.CognitoClient(cfg.CognitoEndpoint), o.PoolName)
@@ -125,7 +125,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 	}
 	// Every function's AWS calls are checked against its role's statements, as IAM does in
 	// AWS (package iam/enforce); the tools' own Env ("local") is not a function's.
-	streamARN, err := dynamo.StreamARN(ctx, standins.DynamoDBClient(cfg.DynamoDBEndpoint), cfg.TableName)
+	streamARN, err := tableadmin.StreamARN(ctx, standins.DynamoDBClient(cfg.DynamoDBEndpoint), cfg.TableName)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 func NewFeeder(ctx context.Context, env *app.Env) (*streamfeed.Feeder, error) {
 	// The stream's ARN is the deployment's to know (the event source mapping's in AWS), not
 	// something the stream processor asks for: it may not DescribeTable.
-	arn, err := dynamo.StreamARN(ctx, standins.DynamoDBClient(env.Config.DynamoDBEndpoint), env.Config.TableName)
+	arn, err := tableadmin.StreamARN(ctx, standins.DynamoDBClient(env.Config.DynamoDBEndpoint), env.Config.TableName)
 	if err != nil {
 		return nil, err
 	}

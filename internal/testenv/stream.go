@@ -6,7 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/tableadmin"
 	"github.com/vendorportal/orgs/internal/streamfeed"
 )
 
@@ -16,7 +16,7 @@ import (
 // before it looks, or run it in the background with Run(t.Context()), as local mode does.
 func Stream(t testing.TB, client *dynamodb.Client, table string, h streamfeed.Handler) *streamfeed.Feeder {
 	t.Helper()
-	arn, err := dynamo.StreamARN(t.Context(), client, table)
+	arn, err := tableadmin.StreamARN(t.Context(), client, table)
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}

@@ -31,7 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/tableadmin"
 	"github.com/vendorportal/orgs/internal/standins"
 )
 
@@ -123,7 +123,7 @@ func endpointsFromEnv() string {
 }
 
 // DynamoDB returns a client for the DynamoDB stand-in and the name of a table made for this
-// test alone, as dynamo.EnsureTable makes it. The table is deleted when the test ends. Use
+// test alone, as tableadmin.EnsureTable makes it. The table is deleted when the test ends. Use
 // the client returned, and its endpoint, for this table: after TablesPerDynamoDBLocal tables
 // the next ones are made on a fresh DynamoDB Local.
 func DynamoDB(t testing.TB) (*dynamodb.Client, string) {
@@ -139,7 +139,7 @@ func DynamoDB(t testing.TB) (*dynamodb.Client, string) {
 		}
 		tableGone(g)
 	})
-	if err := dynamo.EnsureTable(t.Context(), g.client, table); err != nil {
+	if err := tableadmin.EnsureTable(t.Context(), g.client, table); err != nil {
 		t.Fatalf("testenv: create table %s: %v", table, err)
 	}
 	return g.client, table

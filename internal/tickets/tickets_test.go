@@ -8,7 +8,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
-	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/roles"
@@ -32,7 +32,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	client, table := testenv.DynamoDB(t)
-	store := dynamo.New(client, table)
+	store := dynamotest.New(client, table)
 	now := func() time.Time { return time.Now().UTC() }
 	w := &world{
 		t: t, ctx: t.Context(),

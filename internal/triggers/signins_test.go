@@ -33,7 +33,7 @@ func TestPostAuthenticationLogsTheSignInInEachOrgWithTheSourceIP(t *testing.T) {
 		t.Fatalf("handler: %s %v; want the event answered back unchanged", out, err)
 	}
 	for _, orgID := range []string{shared.ID, me.Profile.PersonalOrgID} {
-		page, err := env.Store().Events(ctx, orgID, audit.Filter{}, paging.Request{Limit: 10})
+		page, err := env.EventsStore().Events(ctx, orgID, audit.Filter{}, paging.Request{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

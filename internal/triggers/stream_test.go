@@ -82,7 +82,7 @@ func TestTheStreamProcessorDoesTheSampleEventsOutboxMessageOnceAndHandsOnItsEven
 	if len(rec.Sent) != 1 || rec.Sent[0].To != "grace@example.com" || !strings.Contains(rec.Sent[0].Text, "grace.hopper@example.com") {
 		t.Fatalf("sent %+v; want the one notice", rec.Sent)
 	}
-	m, err := env.Store().OutboxMessage(context.Background(), "01jd5p7y3k0000000000000001")
+	m, err := env.OutboxStore().OutboxMessage(context.Background(), "01jd5p7y3k0000000000000001")
 	if err != nil || m.Status != outbox.StatusDone || m.Attempts != 1 {
 		t.Errorf("message %+v %v; want done after one attempt", m, err)
 	}

@@ -62,7 +62,7 @@ type Task struct {
 
 // scheduledTasks lists the job's work, built from env's services.
 func scheduledTasks(env *app.Env) []Task {
-	store := env.Store()
+	store := env.OrgsStore()
 	return []Task{
 		{Name: "invites", Run: env.Invites().ProcessDue},
 		{Name: "outbox", Run: env.Outbox().Redrive},

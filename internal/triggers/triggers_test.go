@@ -50,7 +50,7 @@ func TestPostConfirmationCreatesThePersonalAccountOnce(t *testing.T) {
 			t.Fatalf("handler: %+v %v", out, err)
 		}
 	}
-	acc, err := env.Store().Account(context.Background(), "6c1f1b2e-7d7a-4c2b-9a55-3f1f0a9d2b11")
+	acc, err := env.AccountStore().Account(context.Background(), "6c1f1b2e-7d7a-4c2b-9a55-3f1f0a9d2b11")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestPostConfirmationIgnoresForgottenPasswordConfirmations(t *testing.T) {
 	if _, err := handler(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Store().Account(context.Background(), ev.Request.UserAttributes["sub"]); err == nil {
+	if _, err := env.AccountStore().Account(context.Background(), ev.Request.UserAttributes["sub"]); err == nil {
 		t.Error("a password reset created an account")
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
@@ -170,7 +171,7 @@ func (r *receiver) ids() []string {
 
 type rig struct {
 	t      *testing.T
-	store  *dynamo.Store
+	store  *dynamotest.Store
 	clock  *clock
 	q      *queue
 	orgs   *orgs.Service
@@ -185,7 +186,7 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	client, table := testenv.DynamoDB(t)
-	store := dynamo.New(client, table)
+	store := dynamotest.New(client, table)
 	c := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	q := &queue{}
 	key := seal.Derive([]byte("test secret"), "webhook")

@@ -27,6 +27,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/dynamotest"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
@@ -60,7 +61,7 @@ const (
 type API struct {
 	T      *testing.T
 	Env    *app.Env
-	Store  *dynamo.Store
+	Store  *dynamotest.Store
 	Writes *writeLog
 	Logs   LogBuffer
 	IAM    *enforce.Enforcer
@@ -132,7 +133,7 @@ func NewAPIWithGrants(t *testing.T, grants []iam.Grant, opts ...func(*dynamodb.O
 	orgauthz.Install(a.Env)
 	a.Env.Now = func() time.Time { return HarnessNow }
 	a.Env.UseDynamoDB(client)
-	a.Store = a.Env.Store()
+	a.Store = dynamotest.Over(a.Env.Store())
 	a.Run = strings.TrimSuffix(testenv.UniqueAddress(t), "@example.com")
 	return a
 }

@@ -56,7 +56,7 @@ func importOut(j provisioning.ImportJob) importJobJSON {
 func buildImportMembers(env *app.Env) httpapi.Handler {
 	svc := env.ProvisioningSettings()
 	xlsx := env.Spreadsheets()
-	store := env.Store()
+	store := env.ProvisioningStore()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		dry := req.Query("dryRun")
 		if dry != "" && dry != "true" && dry != "false" {
@@ -96,7 +96,7 @@ func buildImportMembers(env *app.Env) httpapi.Handler {
 }
 
 func buildGetImport(env *app.Env) httpapi.Handler {
-	store := env.Store()
+	store := env.ProvisioningStore()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		id := req.Path("importId")
 		if len(id) != 26 || strings.Trim(strings.ToLower(id), "0123456789abcdefghjkmnpqrstvwxyz") != "" {

@@ -408,7 +408,7 @@ func replayCreateMember(env *app.Env) httpapi.Replayer {
 
 // replayImportMembers answers a repeated commit with the import job the first one started.
 func replayImportMembers(env *app.Env) httpapi.Replayer {
-	svc, store := env.Orgs(), env.Store()
+	svc, store := env.Orgs(), env.ProvisioningStore()
 	return func(ctx context.Context, req *httpapi.Request, created audit.Target) (*httpapi.Response, error) {
 		a, err := svc.Authorize(ctx, req.Caller, req.Path("orgId"), roles.MembersManage)
 		if err != nil {

@@ -1,4 +1,4 @@
-package dynamo
+package ticketsdb
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
+	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/tickets"
@@ -35,16 +36,16 @@ const skTicket = "TICKET#"
 
 func ticketSK(id string) string              { return skTicket + id }
 func commentSK(ticketID, id string) string   { return skTicket + ticketID + "#C#" + id }
-func ticketOrgPK(orgID string) string        { return orgPK(orgID) + "#TK" }
-func ticketByPK(orgID, userID string) string { return orgPK(orgID) + "#TK#BY#" + userID }
+func ticketOrgPK(orgID string) string        { return dynamo.OrgPK(orgID) + "#TK" }
+func ticketByPK(orgID, userID string) string { return dynamo.OrgPK(orgID) + "#TK#BY#" + userID }
 func ticketQueuePK(s tickets.Status) string  { return "TICKETQ#" + string(s) }
 func ticketQueueSK(t tickets.Ticket) string  { return t.ID + "#" + t.OrgID }
 func productKey(id string) map[string]types.AttributeValue {
-	return key("CATALOG", "PRODUCT#"+id)
+	return dynamo.Key("CATALOG", "PRODUCT#"+id)
 }
 
 type ticketItem struct {
-	keys
+	dynamo.Keys
 	ID             string    `dynamodbav:"id"`
 	OrgID          string    `dynamodbav:"orgId"`
 	OrgName        string    `dynamodbav:"orgName"`
@@ -69,7 +70,7 @@ func newTicketItem(t tickets.Ticket) ticketItem {
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, PublicComments: t.PublicComments, InternalNotes: t.InternalNotes,
 		Bytes: t.Bytes,
 	}
-	it.PK, it.SK = orgPK(t.OrgID), ticketSK(t.ID)
+	it.PK, it.SK = dynamo.OrgPK(t.OrgID), ticketSK(t.ID)
 	it.GSI1PK, it.GSI1SK = ticketOrgPK(t.OrgID), t.ID
 	it.GSI2PK, it.GSI2SK = ticketByPK(t.OrgID, t.CreatedBy.ID), t.ID
 	it.GSI3PK, it.GSI3SK = ticketQueuePK(t.Status), ticketQueueSK(t)
@@ -86,7 +87,7 @@ func (it ticketItem) ticket() tickets.Ticket {
 }
 
 type commentItem struct {
-	keys
+	dynamo.Keys
 	ID          string    `dynamodbav:"id"`
 	TicketID    string    `dynamodbav:"ticketId"`
 	Body        string    `dynamodbav:"body"`
@@ -102,7 +103,7 @@ func newCommentItem(orgID string, c tickets.Comment) commentItem {
 		ID: c.ID, TicketID: c.TicketID, Body: c.Body, AuthorType: c.Author.Type, AuthorID: c.Author.ID,
 		AuthorEmail: c.Author.Email, Internal: c.Internal, CreatedAt: c.CreatedAt,
 	}
-	it.PK, it.SK = orgPK(orgID), commentSK(c.TicketID, c.ID)
+	it.PK, it.SK = dynamo.OrgPK(orgID), commentSK(c.TicketID, c.ID)
 	return it
 }
 
@@ -117,21 +118,21 @@ var _ tickets.Store = (*Store)(nil)
 
 // CreateTicket implements tickets.Store.
 func (s *Store) CreateTicket(ctx context.Context, w tickets.NewTicket) error {
-	t := s.txn()
-	t.putNew(newTicketItem(w.Ticket), fmt.Errorf("ticket %s exists", w.Ticket.ID))
-	t.check(key(orgPK(w.Ticket.OrgID), skMeta), orgLive(), apperr.New(apperr.NotFound, "organization not found"))
-	t.memberStill(w.Ticket.OrgID, w.Actor)
+	t := s.Txn()
+	t.PutNew(newTicketItem(w.Ticket), fmt.Errorf("ticket %s exists", w.Ticket.ID))
+	t.Check(dynamo.Key(dynamo.OrgPK(w.Ticket.OrgID), dynamo.SkMeta), dynamo.OrgLive(), apperr.New(apperr.NotFound, "organization not found"))
+	t.MemberStill(w.Ticket.OrgID, w.Actor)
 	if w.Ticket.ProductID != "" {
-		t.check(productKey(w.Ticket.ProductID), exists(), tickets.ErrUnknownProduct)
+		t.Check(productKey(w.Ticket.ProductID), dynamo.Exists(), tickets.ErrUnknownProduct)
 	}
-	t.event(w.Event)
-	return t.run(ctx, s.Client)
+	t.Event(w.Event)
+	return t.Run(ctx, s.Client)
 }
 
 // Ticket implements tickets.Store: one Query of the ticket's prefix reads it and its comments
 // (more pages only for a ticket whose text passes 1 MB).
 func (s *Store) Ticket(ctx context.Context, orgID, ticketID string) (tickets.Ticket, error) {
-	kc := expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(ticketSK(ticketID)))
+	kc := expression.Key(dynamo.AttrPK).Equal(expression.Value(dynamo.OrgPK(orgID))).And(expression.Key(dynamo.AttrSK).BeginsWith(ticketSK(ticketID)))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return tickets.Ticket{}, err
@@ -148,7 +149,7 @@ func (s *Store) Ticket(ctx context.Context, orgID, ticketID string) (tickets.Tic
 			return tickets.Ticket{}, fmt.Errorf("query ticket: %w", err)
 		}
 		for _, av := range page.Items {
-			var k keys
+			var k dynamo.Keys
 			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 				return tickets.Ticket{}, err
 			}
@@ -178,29 +179,29 @@ func (s *Store) Ticket(ctx context.Context, orgID, ticketID string) (tickets.Tic
 
 // OrgTickets implements tickets.Store: one Query of the org's or the creator's partition.
 func (s *Store) OrgTickets(ctx context.Context, orgID, createdBy string, status tickets.Status, p paging.Request) (tickets.Page, error) {
-	index, pkName, pk := IndexGSI1, attrGSI1P, ticketOrgPK(orgID)
+	index, pkName, pk := dynamo.IndexGSI1, dynamo.AttrGSI1P, ticketOrgPK(orgID)
 	if createdBy != "" {
-		index, pkName, pk = IndexGSI2, attrGSI2P, ticketByPK(orgID, createdBy)
+		index, pkName, pk = dynamo.IndexGSI2, dynamo.AttrGSI2P, ticketByPK(orgID, createdBy)
 	}
 	return s.ticketPage(ctx, index, expression.Key(pkName).Equal(expression.Value(pk)), status, false, p)
 }
 
 // Queue implements tickets.Store: one Query of the status's queue partition.
 func (s *Store) Queue(ctx context.Context, status tickets.Status, p paging.Request) (tickets.Page, error) {
-	return s.ticketPage(ctx, IndexGSI3, expression.Key(attrGSI3P).Equal(expression.Value(ticketQueuePK(status))), "", true, p)
+	return s.ticketPage(ctx, dynamo.IndexGSI3, expression.Key(dynamo.AttrGSI3P).Equal(expression.Value(ticketQueuePK(status))), "", true, p)
 }
 
 func (s *Store) ticketPage(ctx context.Context, index string, kc expression.KeyConditionBuilder, status tickets.Status, oldestFirst bool, p paging.Request) (tickets.Page, error) {
 	b := expression.NewBuilder().WithKeyCondition(kc)
 	if status != "" {
 		// Within one reader's view: the other statuses of tickets the reader may see.
-		b = b.WithFilter(attr("status").Equal(val(string(status))))
+		b = b.WithFilter(dynamo.Attr("status").Equal(dynamo.Val(string(status))))
 	}
 	expr, err := b.Build()
 	if err != nil {
 		return tickets.Page{}, err
 	}
-	start, err := decodeKey(p.After)
+	start, err := dynamo.DecodeKey(p.After)
 	if err != nil {
 		return tickets.Page{}, err
 	}
@@ -221,7 +222,7 @@ func (s *Store) ticketPage(ctx context.Context, index string, kc expression.KeyC
 		}
 		page.Tickets = append(page.Tickets, it.ticket())
 	}
-	page.Next, err = encodeKey(out.LastEvaluatedKey)
+	page.Next, err = dynamo.EncodeKey(out.LastEvaluatedKey)
 	return page, err
 }
 
@@ -233,16 +234,16 @@ func (s *Store) AddComment(ctx context.Context, w tickets.CommentWrite) error {
 	if w.Comment.Internal {
 		counter = "internalNotes"
 	}
-	upd := expression.Add(attr(counter), val(1)).Add(attr("textBytes"), val(w.Bytes)).Set(attr("updatedAt"), val(w.At))
+	upd := expression.Add(dynamo.Attr(counter), dynamo.Val(1)).Add(dynamo.Attr("textBytes"), dynamo.Val(w.Bytes)).Set(dynamo.Attr("updatedAt"), dynamo.Val(w.At))
 	// The ticket stays within its size limit whatever was written since it was read.
-	fits := expression.AttributeNotExists(attr("textBytes")).Or(attr("textBytes").LessThanEqual(val(tickets.MaxBytes - w.Bytes)))
-	cond := exists().And(fits)
+	fits := expression.AttributeNotExists(dynamo.Attr("textBytes")).Or(dynamo.Attr("textBytes").LessThanEqual(dynamo.Val(tickets.MaxBytes - w.Bytes)))
+	cond := dynamo.Exists().And(fits)
 	if w.After != "" {
-		upd = upd.Set(attr("status"), val(string(w.After))).Set(attr(attrGSI3P), val(ticketQueuePK(w.After)))
-		cond = cond.And(attr("status").NotEqual(val(string(tickets.Closed))))
+		upd = upd.Set(dynamo.Attr("status"), dynamo.Val(string(w.After))).Set(dynamo.Attr(dynamo.AttrGSI3P), dynamo.Val(ticketQueuePK(w.After)))
+		cond = cond.And(dynamo.Attr("status").NotEqual(dynamo.Val(string(tickets.Closed))))
 	}
-	t := s.txn()
-	t.update(key(orgPK(w.Before.OrgID), ticketSK(w.Before.ID)), upd, cond, &diagnosis{why: func(old map[string]types.AttributeValue) error {
+	t := s.Txn()
+	t.Update(dynamo.Key(dynamo.OrgPK(w.Before.OrgID), ticketSK(w.Before.ID)), upd, cond, &dynamo.Diagnosis{Why: func(old map[string]types.AttributeValue) error {
 		var it ticketItem
 		switch {
 		case old == nil:
@@ -254,37 +255,40 @@ func (s *Store) AddComment(ctx context.Context, w tickets.CommentWrite) error {
 		}
 		return tickets.ErrFull
 	}})
-	if n := len(t.items); n > 0 && t.items[n-1].Update != nil {
-		t.items[n-1].Update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	if n := len(t.Items); n > 0 && t.Items[n-1].Update != nil {
+		t.Items[n-1].Update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	}
-	t.putNew(newCommentItem(w.Before.OrgID, w.Comment), fmt.Errorf("comment %s exists", w.Comment.ID))
+	t.PutNew(newCommentItem(w.Before.OrgID, w.Comment), fmt.Errorf("comment %s exists", w.Comment.ID))
 	if w.Event != nil {
-		t.event(*w.Event)
+		t.Event(*w.Event)
 	}
 	if w.Mail != nil {
-		t.outbox(w.At, *w.Mail)
+		t.Outbox(w.At, *w.Mail)
 	}
-	return t.run(ctx, s.Client)
+	return t.Run(ctx, s.Client)
 }
 
 // SetStatus implements tickets.Store.
 func (s *Store) SetStatus(ctx context.Context, w tickets.StatusWrite) error {
 	// The status (and with it the queue partition) moves only from what was read: two people
 	// changing it at once can't both win.
-	upd := expression.Set(attr("status"), val(string(w.After))).
-		Set(attr("updatedAt"), val(w.At)).
-		Set(attr(attrGSI3P), val(ticketQueuePK(w.After)))
-	cond := exists().And(attr("status").Equal(val(string(w.Before.Status))))
-	t := s.txn()
-	t.update(key(orgPK(w.Before.OrgID), ticketSK(w.Before.ID)), upd, cond, tickets.ErrChanged)
-	t.event(w.Event)
-	return t.run(ctx, s.Client)
+	upd := expression.Set(dynamo.Attr("status"), dynamo.Val(string(w.After))).
+		Set(dynamo.Attr("updatedAt"), dynamo.Val(w.At)).
+		Set(dynamo.Attr(dynamo.AttrGSI3P), dynamo.Val(ticketQueuePK(w.After)))
+	cond := dynamo.Exists().And(dynamo.Attr("status").Equal(dynamo.Val(string(w.Before.Status))))
+	t := s.Txn()
+	t.Update(dynamo.Key(dynamo.OrgPK(w.Before.OrgID), ticketSK(w.Before.ID)), upd, cond, tickets.ErrChanged)
+	t.Event(w.Event)
+	return t.Run(ctx, s.Client)
 }
 
 // ticketRead reads the ticket a route acts on with the authorization step (planRead): a
 // *tickets.Ticket, nil when the org has none of that id.
-func ticketRead(orgID string, r tickets.TicketRead) readPlan {
-	return readPlan{keys: []keys{idKey(orgPK(orgID), ticketSK, r.ID)}, decode: func(items []map[string]types.AttributeValue) (any, error) {
-		return decodeAs("ticket", items[0], ticketItem.ticket)
+func ticketRead(orgID string, r tickets.TicketRead) dynamo.ReadPlan {
+	return dynamo.ReadPlan{Keys: []dynamo.Keys{dynamo.IdKey(dynamo.OrgPK(orgID), ticketSK, r.ID)}, Decode: func(items []map[string]types.AttributeValue) (any, error) {
+		return dynamo.DecodeAs("ticket", items[0], ticketItem.ticket)
 	}}
 }
+
+// ticketReads registers the reads of tickets with the authorization step.
+func ticketReads() { dynamo.RegisterRead(ticketRead) }

@@ -1,4 +1,6 @@
-package dynamo
+// Package tableadmin creates and checks the single table as dynamo.Schema describes it: for
+// local mode and tests (in AWS the CDK stack owns the table).
+package tableadmin
 
 import (
 	"context"
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/vendorportal/orgs/internal/dynamo"
 )
 
 // tableActiveTimeout bounds the wait for a new table to become ACTIVE. DynamoDB Local creates
@@ -53,16 +56,16 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 }
 
 func createTable(ctx context.Context, client *dynamodb.Client, name string) error {
-	attributes := []string{Schema.PartitionKey, Schema.SortKey}
+	attributes := []string{dynamo.Schema.PartitionKey, dynamo.Schema.SortKey}
 	in := &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
-		KeySchema:   keySchema(Schema.PartitionKey, Schema.SortKey),
+		KeySchema:   keySchema(dynamo.Schema.PartitionKey, dynamo.Schema.SortKey),
 		StreamSpecification: &types.StreamSpecification{
-			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(Schema.StreamView),
+			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(dynamo.Schema.StreamView),
 		},
 	}
-	for _, index := range Schema.Indexes {
+	for _, index := range dynamo.Schema.Indexes {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
 			IndexName:  aws.String(index.Name),
 			KeySchema:  keySchema(index.PartitionKey, index.SortKey),
@@ -105,12 +108,12 @@ func keySchema(partitionKey, sortKey string) []types.KeySchemaElement {
 }
 
 // checkTableMatchesSchema compares the key and the index keys of an existing table with
-// Schema. Extra indexes are tolerated: they cost nothing and the code never asks for them.
+// dynamo.Schema. Extra indexes are tolerated: they cost nothing and the code never asks for them.
 func checkTableMatchesSchema(table *types.TableDescription) error {
-	if !slices.Equal(keyNames(table.KeySchema), keyNames(keySchema(Schema.PartitionKey, Schema.SortKey))) {
-		return fmt.Errorf("key is %v, want %v", keyNames(table.KeySchema), keyNames(keySchema(Schema.PartitionKey, Schema.SortKey)))
+	if !slices.Equal(keyNames(table.KeySchema), keyNames(keySchema(dynamo.Schema.PartitionKey, dynamo.Schema.SortKey))) {
+		return fmt.Errorf("key is %v, want %v", keyNames(table.KeySchema), keyNames(keySchema(dynamo.Schema.PartitionKey, dynamo.Schema.SortKey)))
 	}
-	for _, want := range Schema.Indexes {
+	for _, want := range dynamo.Schema.Indexes {
 		i := slices.IndexFunc(table.GlobalSecondaryIndexes, func(got types.GlobalSecondaryIndexDescription) bool {
 			return aws.ToString(got.IndexName) == want.Name
 		})
@@ -139,26 +142,26 @@ func keyNames(key []types.KeySchemaElement) []string {
 }
 
 func ensureTTL(ctx context.Context, client *dynamodb.Client, name string) error {
-	if Schema.TTLAttribute == "" {
+	if dynamo.Schema.TTLAttribute == "" {
 		return nil
 	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 	if err != nil {
 		return fmt.Errorf("describe TTL of table %s: %w", name, err)
 	}
-	if d := ttl.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == Schema.TTLAttribute &&
+	if d := ttl.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == dynamo.Schema.TTLAttribute &&
 		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
 		return nil
 	}
 	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(name),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{
-			AttributeName: aws.String(Schema.TTLAttribute),
+			AttributeName: aws.String(dynamo.Schema.TTLAttribute),
 			Enabled:       aws.Bool(true),
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("enable TTL on %s.%s: %w", name, Schema.TTLAttribute, err)
+		return fmt.Errorf("enable TTL on %s.%s: %w", name, dynamo.Schema.TTLAttribute, err)
 	}
 	return nil
 }
@@ -166,13 +169,13 @@ func ensureTTL(ctx context.Context, client *dynamodb.Client, name string) error 
 // ensureStream turns on the stream of a table made before the table had one.
 func ensureStream(ctx context.Context, client *dynamodb.Client, table *types.TableDescription) error {
 	if spec := table.StreamSpecification; spec != nil && aws.ToBool(spec.StreamEnabled) &&
-		spec.StreamViewType == types.StreamViewType(Schema.StreamView) {
+		spec.StreamViewType == types.StreamViewType(dynamo.Schema.StreamView) {
 		return nil
 	}
 	_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
 		TableName: table.TableName,
 		StreamSpecification: &types.StreamSpecification{
-			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(Schema.StreamView),
+			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(dynamo.Schema.StreamView),
 		},
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package dynamo
+package tokensdb
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/ratelimit"
@@ -49,7 +51,7 @@ const (
 func tokenUseSK(day string) string { return skTokenUse + day }
 
 type orgTokenItem struct {
-	keys
+	dynamo.Keys
 	Version        int       `dynamodbav:"version"`
 	Nonce          string    `dynamodbav:"nonce,omitempty"`
 	CreatedAt      time.Time `dynamodbav:"createdAt,omitempty"`
@@ -61,7 +63,7 @@ type orgTokenItem struct {
 
 func newOrgTokenItem(orgID string, st tokens.State) orgTokenItem {
 	return orgTokenItem{
-		keys:    keys{PK: orgPK(orgID), SK: skOrgToken},
+		Keys:    dynamo.Keys{PK: dynamo.OrgPK(orgID), SK: skOrgToken},
 		Version: st.Version, Nonce: st.Nonce, CreatedAt: st.CreatedAt,
 		CreatedByID: st.CreatedBy.ID, CreatedByEmail: st.CreatedBy.Email,
 	}
@@ -78,21 +80,21 @@ func (it orgTokenItem) state() *tokens.State {
 // tokenAt holds while the org's token is at version: an absent item or version is version 0.
 func tokenAt(version int) expression.ConditionBuilder {
 	if version == 0 {
-		return expression.AttributeNotExists(attr("version")).Or(attr("version").Equal(val(0)))
+		return expression.AttributeNotExists(dynamo.Attr("version")).Or(dynamo.Attr("version").Equal(dynamo.Val(0)))
 	}
-	return attr("version").Equal(val(version))
+	return dynamo.Attr("version").Equal(dynamo.Val(version))
 }
 
 type tokenUseItem struct {
-	keys
+	dynamo.Keys
 	Count int `dynamodbav:"count"`
 }
 
 // tokenStateRead reads the org's token state with the authorization step (planRead): a
 // *tokens.State, nil while the org has its initial token.
-func tokenStateRead(orgID string) readPlan {
-	return readPlan{keys: []keys{{PK: orgPK(orgID), SK: skOrgToken}}, decode: func(items []map[string]types.AttributeValue) (any, error) {
-		it, err := decodeAs("token state", items[0], orgTokenItem.state)
+func tokenStateRead(orgID string) dynamo.ReadPlan {
+	return dynamo.ReadPlan{Keys: []dynamo.Keys{{PK: dynamo.OrgPK(orgID), SK: skOrgToken}}, Decode: func(items []map[string]types.AttributeValue) (any, error) {
+		it, err := dynamo.DecodeAs("token state", items[0], orgTokenItem.state)
 		if it == nil || err != nil {
 			return (*tokens.State)(nil), err
 		}
@@ -102,12 +104,12 @@ func tokenStateRead(orgID string) readPlan {
 
 // usageRead reads what the usage route counts with the authorization step (planRead): the
 // org's licenses and the token-use counter of each of r.Days, a tokens.UsageFacts.
-func usageRead(orgID string, r tokens.UsageRead) readPlan {
-	ks := []keys{{PK: orgPK(orgID), SK: skLicenses}}
+func usageRead(orgID string, r tokens.UsageRead) dynamo.ReadPlan {
+	ks := []dynamo.Keys{{PK: dynamo.OrgPK(orgID), SK: dynamo.SkLicenses}}
 	for _, d := range r.Days {
-		ks = append(ks, keys{PK: orgPK(orgID), SK: tokenUseSK(d)})
+		ks = append(ks, dynamo.Keys{PK: dynamo.OrgPK(orgID), SK: tokenUseSK(d)})
 	}
-	return readPlan{keys: ks, decode: func(items []map[string]types.AttributeValue) (any, error) {
+	return dynamo.ReadPlan{Keys: ks, Decode: func(items []map[string]types.AttributeValue) (any, error) {
 		facts := tokens.UsageFacts{TokenUses: map[string]int{}}
 		if items[0] != nil {
 			ls, err := licensesFrom(items[0])
@@ -117,7 +119,7 @@ func usageRead(orgID string, r tokens.UsageRead) readPlan {
 			facts.Licenses = ls
 		}
 		for i, d := range r.Days {
-			n, err := decodeAs("token use", items[1+i], func(it tokenUseItem) int { return it.Count })
+			n, err := dynamo.DecodeAs("token use", items[1+i], func(it tokenUseItem) int { return it.Count })
 			if err != nil {
 				return nil, err
 			}
@@ -133,67 +135,67 @@ var _ tokens.Store = (*Store)(nil)
 
 // RecordView implements tokens.Store.
 func (s *Store) RecordView(ctx context.Context, actor orgs.Acting, orgID string, version int, ev audit.Event) error {
-	t := s.txn()
-	t.actorAsRead(orgID, actor, orgChange{})
-	t.check(key(orgPK(orgID), skOrgToken), tokenAt(version), tokens.ErrTokenChanged)
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{})
+	t.Check(dynamo.Key(dynamo.OrgPK(orgID), skOrgToken), tokenAt(version), tokens.ErrTokenChanged)
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // SaveToken implements tokens.Store.
 func (s *Store) SaveToken(ctx context.Context, actor orgs.Acting, orgID string, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
-	t := s.txn()
-	t.actorAsRead(orgID, actor, orgChange{})
-	t.put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
-	t.event(ev)
-	t.outbox(ev.OccurredAt, msgs...)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{})
+	t.Put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
+	t.Event(ev)
+	t.Outbox(ev.OccurredAt, msgs...)
+	return t.Run(ctx, s.Client)
 }
 
 // ResetAuth implements tokens.Store.
 // The org's SCIM token goes in the same transaction: the reset is the compromise button, and
 // a SCIM token may give anyone any role.
 func (s *Store) ResetAuth(ctx context.Context, actor orgs.Acting, orgID string, at time.Time, version int, next tokens.State, ev audit.Event, msgs []outbox.Message) error {
-	t := s.txn()
-	t.actorAsRead(orgID, actor, orgChange{set: map[string]any{"authResetAt": at.UTC()}})
-	t.put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
-	t.delete(key(orgPK(orgID), skSCIMToken), expression.ConditionBuilder{}, nil)
-	t.event(ev)
-	t.outbox(ev.OccurredAt, msgs...)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{Set: map[string]any{"authResetAt": at.UTC()}})
+	t.Put(newOrgTokenItem(orgID, next), tokenAt(version), tokens.ErrTokenChanged)
+	t.Delete(dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkSCIMToken), expression.ConditionBuilder{}, nil)
+	t.Event(ev)
+	t.Outbox(ev.OccurredAt, msgs...)
+	return t.Run(ctx, s.Client)
 }
 
 // SignIn implements tokens.Store: one consistent BatchGetItem.
 func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Time, personalID string) (tokens.SignIn, error) {
 	ks := []map[string]types.AttributeValue{
-		key(orgPK(orgID), skMeta), key(orgPK(orgID), skOrgToken), key(orgPK(orgID), emailGuardSK(email)),
-		key(orgPK(orgID), skLicenses), key(publicCatalogPK, skPublicCatalog), limitKey(signInFailure(orgID, email, minute, tokens.FailedSignInLimit)),
+		dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkMeta), dynamo.Key(dynamo.OrgPK(orgID), skOrgToken), dynamo.Key(dynamo.OrgPK(orgID), dynamo.EmailGuardSK(email)),
+		dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkLicenses), dynamo.Key(dynamo.PublicCatalogPK, dynamo.SkPublicCatalog), dynamo.LimitKey(signInFailure(orgID, email, minute, tokens.FailedSignInLimit)),
 	}
 	if personalID != "" {
-		ks = append(ks, key(orgPK(orgID), skPersonal+personalID))
+		ks = append(ks, dynamo.Key(dynamo.OrgPK(orgID), skPersonal+personalID))
 	}
-	items, err := s.batchGet(ctx, ks)
+	items, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return tokens.SignIn{}, err
 	}
 	var in tokens.SignIn
 	for _, av := range items {
-		var k keys
+		var k dynamo.Keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return tokens.SignIn{}, err
 		}
 		var err error
 		switch {
-		case k.SK == skMeta:
-			var it orgItem
+		case k.SK == dynamo.SkMeta:
+			var it orgsdb.OrgItem
 			err = attributevalue.UnmarshalMap(av, &it)
-			in.Org = it.org()
+			in.Org = it.Org()
 		case k.SK == skOrgToken:
 			var it orgTokenItem
 			err = attributevalue.UnmarshalMap(av, &it)
 			in.Token = it.state()
-		case strings.HasPrefix(k.SK, skEmailGuard):
-			var it emailGuardItem
+		case strings.HasPrefix(k.SK, dynamo.SkEmailGuard):
+			var it orgsdb.EmailGuardItem
 			err = attributevalue.UnmarshalMap(av, &it)
 			in.Member = &orgs.Member{OrgID: orgID, UserID: it.UserID, Email: email, Role: roles.Role(it.Role), Status: orgs.Status(it.Status),
 				TokensSince: it.TokensSince}
@@ -202,11 +204,11 @@ func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Tim
 			err = attributevalue.UnmarshalMap(av, &it)
 			tok := it.token()
 			in.Personal = &tok
-		case k.SK == skLicenses:
+		case k.SK == dynamo.SkLicenses:
 			in.Licenses, err = licensesFrom(av)
-		case k.PK == publicCatalogPK:
+		case k.PK == dynamo.PublicCatalogPK:
 			in.Public, err = publicFrom(av)
-		case k.SK == skLimit:
+		case k.SK == dynamo.SkLimit:
 			var it struct {
 				Count int `dynamodbav:"count"`
 			}
@@ -224,30 +226,30 @@ func (s *Store) SignIn(ctx context.Context, orgID, email string, minute time.Tim
 // day's counter, so two at the same instant may collide (TransactionConflict): the write is
 // tried once more before the tool is asked to retry.
 func (s *Store) RecordUse(ctx context.Context, u tokens.Use) error {
-	t := s.txn()
-	lastUse := expression.Set(attr("lastUsedAt"), val(u.At.UTC())).Set(attr("lastUsedIp"), val(u.IP))
+	t := s.Txn()
+	lastUse := expression.Set(dynamo.Attr("lastUsedAt"), dynamo.Val(u.At.UTC())).Set(dynamo.Attr("lastUsedIp"), dynamo.Val(u.IP))
 	if u.Personal != nil {
-		t.update(key(orgPK(u.OrgID), skPersonal+u.Personal.ID), lastUse,
-			exists().And(attr("ownerId").Equal(val(u.Member.UserID))), tokens.ErrSignInChanged)
-		t.check(key(orgPK(u.OrgID), skMeta), orgLive().And(roleStillAllowsTokens(u.Role)), tokens.ErrSignInChanged)
+		t.Update(dynamo.Key(dynamo.OrgPK(u.OrgID), skPersonal+u.Personal.ID), lastUse,
+			dynamo.Exists().And(dynamo.Attr("ownerId").Equal(dynamo.Val(u.Member.UserID))), tokens.ErrSignInChanged)
+		t.Check(dynamo.Key(dynamo.OrgPK(u.OrgID), dynamo.SkMeta), dynamo.OrgLive().And(roleStillAllowsTokens(u.Role)), tokens.ErrSignInChanged)
 	} else {
-		t.update(key(orgPK(u.OrgID), skOrgToken), lastUse, tokenAt(u.Version), tokens.ErrSignInChanged)
+		t.Update(dynamo.Key(dynamo.OrgPK(u.OrgID), skOrgToken), lastUse, tokenAt(u.Version), tokens.ErrSignInChanged)
 	}
-	t.check(key(orgPK(u.OrgID), emailGuardSK(u.Member.Email)),
-		attr("userId").Equal(val(u.Member.UserID)).And(attr("role").Equal(val(string(u.Member.Role)))).
-			And(expression.AttributeNotExists(attr("status")).Or(attr("status").NotEqual(val(string(orgs.StatusSuspended))))),
+	t.Check(dynamo.Key(dynamo.OrgPK(u.OrgID), dynamo.EmailGuardSK(u.Member.Email)),
+		dynamo.Attr("userId").Equal(dynamo.Val(u.Member.UserID)).And(dynamo.Attr("role").Equal(dynamo.Val(string(u.Member.Role)))).
+			And(expression.AttributeNotExists(dynamo.Attr("status")).Or(dynamo.Attr("status").NotEqual(dynamo.Val(string(orgs.StatusSuspended))))),
 		tokens.ErrSignInChanged)
 	if u.Personal == nil {
 		// The usage counts the org token's sign-ins.
 		day := u.At.UTC().Format(time.DateOnly)
-		t.update(key(orgPK(u.OrgID), tokenUseSK(day)),
-			expression.Add(attr("count"), val(1)).Set(attr("ttl"), val(u.At.Add(tokenUseTTL).Unix())),
+		t.Update(dynamo.Key(dynamo.OrgPK(u.OrgID), tokenUseSK(day)),
+			expression.Add(dynamo.Attr("count"), dynamo.Val(1)).Set(dynamo.Attr("ttl"), dynamo.Val(u.At.Add(tokenUseTTL).Unix())),
 			expression.ConditionBuilder{}, nil)
 	}
-	t.event(u.Event)
-	err := t.run(ctx, s.Client)
+	t.Event(u.Event)
+	err := t.Run(ctx, s.Client)
 	if isTxnConflict(err) {
-		err = t.run(ctx, s.Client)
+		err = t.Run(ctx, s.Client)
 	}
 	if isTxnConflict(err) {
 		return apperr.New(apperr.Unavailable, "too many sign-ins at once; try again")
@@ -261,14 +263,14 @@ func (s *Store) RecordUse(ctx context.Context, u tokens.Use) error {
 // once, whatever else changes in the org's roles.
 func roleStillAllowsTokens(d *roles.Definition) expression.ConditionBuilder {
 	if d == nil {
-		return exists()
+		return dynamo.Exists()
 	}
 	path := "customRoles." + string(d.ID) + "."
-	since := expression.AttributeNotExists(attr(path + "tokensSince"))
+	since := expression.AttributeNotExists(dynamo.Attr(path + "tokensSince"))
 	if !d.TokensSince.IsZero() {
-		since = attr(path + "tokensSince").Equal(val(d.TokensSince))
+		since = dynamo.Attr(path + "tokensSince").Equal(dynamo.Val(d.TokensSince))
 	}
-	return expression.Contains(attr(path+"permissions"), string(roles.ProductsAccess)).And(since)
+	return expression.Contains(dynamo.Attr(path+"permissions"), string(roles.ProductsAccess)).And(since)
 }
 
 func isTxnConflict(err error) bool {
@@ -277,23 +279,23 @@ func isTxnConflict(err error) bool {
 
 // RecordRejection implements tokens.Store.
 func (s *Store) RecordRejection(ctx context.Context, r tokens.Rejection) error {
-	t := s.txn()
-	t.limit(signInFailure(r.OrgID, r.Email, r.Minute, r.Limit))
-	t.event(r.Event)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.Limit(signInFailure(r.OrgID, r.Email, r.Minute, r.Limit))
+	t.Event(r.Event)
+	return t.Run(ctx, s.Client)
 }
 
 // PendingInvites implements tokens.Store: one Query that counts the live invites that expire
 // after now (the live bucket holds pending and expired ones, by expiry).
 func (s *Store) PendingInvites(ctx context.Context, orgID string, now time.Time) (int, error) {
-	kc := expression.Key(attrGSI1P).Equal(expression.Value(inviteBucketPK(orgID, bucketLive))).
-		And(expression.Key(attrGSI1S).GreaterThan(expression.Value(sortTime(now))))
+	kc := expression.Key(dynamo.AttrGSI1P).Equal(expression.Value(dynamo.InviteBucketPK(orgID, dynamo.BucketLive))).
+		And(expression.Key(dynamo.AttrGSI1S).GreaterThan(expression.Value(dynamo.SortTime(now))))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return 0, err
 	}
 	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(IndexGSI1),
+		TableName: aws.String(s.Table), IndexName: aws.String(dynamo.IndexGSI1),
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(), Select: types.SelectCount,
 	})
@@ -313,7 +315,7 @@ var _ tokens.FanOutStore = (*Store)(nil)
 // Admins implements tokens.FanOutStore: the admin role's index partition, all pages.
 func (s *Store) Admins(ctx context.Context, orgID string) ([]tokens.Recipient, error) {
 	var out []tokens.Recipient
-	err := s.queryIndex(ctx, IndexGSI2, attrGSI2P, memberRolePK(orgID, roles.Admin), func(it memberItem) {
+	err := s.queryIndex(ctx, dynamo.IndexGSI2, dynamo.AttrGSI2P, dynamo.MemberRolePK(orgID, roles.Admin), func(it dynamo.MemberItem) {
 		if it.Status != string(orgs.StatusSuspended) {
 			out = append(out, tokens.Recipient{UserID: it.UserID, Email: it.Email})
 		}
@@ -324,11 +326,11 @@ func (s *Store) Admins(ctx context.Context, orgID string) ([]tokens.Recipient, e
 // MemberIDs implements tokens.FanOutStore: the org's member index partition, all pages.
 func (s *Store) MemberIDs(ctx context.Context, orgID string) ([]string, error) {
 	var out []string
-	err := s.queryIndex(ctx, IndexGSI1, attrGSI1P, orgPK(orgID)+"#M", func(it memberItem) { out = append(out, it.UserID) })
+	err := s.queryIndex(ctx, dynamo.IndexGSI1, dynamo.AttrGSI1P, dynamo.OrgPK(orgID)+"#M", func(it dynamo.MemberItem) { out = append(out, it.UserID) })
 	return out, err
 }
 
-func (s *Store) queryIndex(ctx context.Context, index, pkName, pk string, each func(memberItem)) error {
+func (s *Store) queryIndex(ctx context.Context, index, pkName, pk string, each func(dynamo.MemberItem)) error {
 	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
 		TableName: aws.String(s.Table), IndexName: aws.String(index),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
@@ -341,7 +343,7 @@ func (s *Store) queryIndex(ctx context.Context, index, pkName, pk string, each f
 			return fmt.Errorf("query %s: %w", index, err)
 		}
 		for _, av := range page.Items {
-			var it memberItem
+			var it dynamo.MemberItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return err
 			}
@@ -356,13 +358,13 @@ func (s *Store) queryIndex(ctx context.Context, index, pkName, pk string, each f
 // by one, each only if absent.
 func (s *Store) PutFanOut(ctx context.Context, now time.Time, msgs []outbox.Message) error {
 	errExists := errors.New("outbox message exists")
-	for start := 0; start < len(msgs); start += maxTxnItems {
-		chunk := msgs[start:min(start+maxTxnItems, len(msgs))]
-		t := s.txn()
+	for start := 0; start < len(msgs); start += dynamo.MaxTxnItems {
+		chunk := msgs[start:min(start+dynamo.MaxTxnItems, len(msgs))]
+		t := s.Txn()
 		for _, m := range chunk {
-			t.putNew(newOutboxItem(m, now), errExists)
+			t.PutNew(dynamo.NewOutboxItem(m, now), errExists)
 		}
-		err := t.run(ctx, s.Client)
+		err := t.Run(ctx, s.Client)
 		if !errors.Is(err, errExists) {
 			if err != nil {
 				return err
@@ -370,9 +372,9 @@ func (s *Store) PutFanOut(ctx context.Context, now time.Time, msgs []outbox.Mess
 			continue
 		}
 		for _, m := range chunk {
-			one := s.txn()
-			one.putNew(newOutboxItem(m, now), errExists)
-			if err := one.run(ctx, s.Client); err != nil && !errors.Is(err, errExists) {
+			one := s.Txn()
+			one.PutNew(dynamo.NewOutboxItem(m, now), errExists)
+			if err := one.Run(ctx, s.Client); err != nil && !errors.Is(err, errExists) {
 				return err
 			}
 		}
@@ -380,17 +382,15 @@ func (s *Store) PutFanOut(ctx context.Context, now time.Time, msgs []outbox.Mess
 	return nil
 }
 
-var _ tokens.SignInStore = (*Store)(nil)
-
 // RecordEvents implements tokens.SignInStore: events alone, in transactions of up to 100
 // (events that record something outside the table, such as a sign-in at the identity provider).
 func (s *Store) RecordEvents(ctx context.Context, evs []audit.Event) error {
-	for start := 0; start < len(evs); start += maxTxnItems {
-		t := s.txn()
-		for _, e := range evs[start:min(start+maxTxnItems, len(evs))] {
-			t.putNew(newEventItem(e), fmt.Errorf("event %s already written", e.ID))
+	for start := 0; start < len(evs); start += dynamo.MaxTxnItems {
+		t := s.Txn()
+		for _, e := range evs[start:min(start+dynamo.MaxTxnItems, len(evs))] {
+			t.PutNew(dynamo.NewEventItem(e), fmt.Errorf("event %s already written", e.ID))
 		}
-		if err := t.run(ctx, s.Client); err != nil {
+		if err := t.Run(ctx, s.Client); err != nil {
 			return err
 		}
 	}
@@ -401,4 +401,13 @@ func (s *Store) RecordEvents(ctx context.Context, evs []audit.Event) error {
 // (ratelimit.ToolSignInFailures, at most limit).
 func signInFailure(orgID, email string, minute time.Time, limit int) ratelimit.Use {
 	return ratelimit.Use{Rule: ratelimit.ToolSignInFailures.WithMax(limit), Scope: orgID + "#" + strings.ToLower(email), N: 1, At: minute}
+}
+
+// tokenReads registers the reads of tokens (org tokens, personal tokens) with the
+// authorization step.
+func tokenReads() {
+	dynamo.RegisterRead(func(orgID string, _ tokens.StateRead) dynamo.ReadPlan { return tokenStateRead(orgID) })
+	dynamo.RegisterRead(usageRead)
+	dynamo.RegisterRead(mineRead)
+	dynamo.RegisterRead(personalRead)
 }

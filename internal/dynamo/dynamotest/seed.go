@@ -1,4 +1,4 @@
-package dynamo
+package dynamotest
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/licensingdb"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
 )
@@ -21,7 +24,7 @@ import (
 func (s *Store) SeedEvents(ctx context.Context, evs []audit.Event, workers int) error {
 	items := make([]any, len(evs))
 	for i, e := range evs {
-		items[i] = newEventItem(e)
+		items[i] = dynamo.NewEventItem(e)
 	}
 	return s.seedItems(ctx, items, workers)
 }
@@ -31,7 +34,7 @@ func (s *Store) SeedEvents(ctx context.Context, evs []audit.Event, workers int) 
 func (s *Store) SeedLicenses(ctx context.Context, ls []licensing.License, workers int) error {
 	items := make([]any, len(ls))
 	for i, l := range ls {
-		items[i] = newLicenseItem(l)
+		items[i] = licensingdb.NewLicenseItem(l)
 	}
 	return s.seedItems(ctx, items, workers)
 }
@@ -56,7 +59,7 @@ func (s *Store) seedItems(ctx context.Context, evs []any, workers int) error {
 	for start := 0; start < len(evs) && err == nil; start += batch {
 		reqs := make([]types.WriteRequest, 0, batch)
 		for _, e := range evs[start:min(start+batch, len(evs))] {
-			av, merr := marshalMap(e)
+			av, merr := dynamo.MarshalMap(e)
 			if merr != nil {
 				err = fmt.Errorf("marshal %T: %w", e, merr)
 				break
@@ -104,12 +107,12 @@ func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error
 // counters in one transaction, but without an event. Tests use it to give an org members of
 // every role before the routes that add members exist.
 func (s *Store) SeedMember(ctx context.Context, m orgs.Member, kind orgs.Kind) error {
-	t := s.txn()
-	t.putNew(newMemberItem(m), fmt.Errorf("member %s of %s exists", m.UserID, m.OrgID))
-	t.putNew(newUserOrgItem(m, kind), fmt.Errorf("membership %s of %s exists", m.UserID, m.OrgID))
-	t.memberEntries(m, fmt.Errorf("%s is a member of %s already", m.Email, m.OrgID))
-	var c orgChange
-	c.give(m, +1)
-	t.orgItem(m.OrgID, c)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.PutNew(dynamo.NewMemberItem(m), fmt.Errorf("member %s of %s exists", m.UserID, m.OrgID))
+	t.PutNew(dynamo.NewUserOrgItem(m, kind), fmt.Errorf("membership %s of %s exists", m.UserID, m.OrgID))
+	orgsdb.MemberEntries(t, m, fmt.Errorf("%s is a member of %s already", m.Email, m.OrgID))
+	var c orgsdb.OrgChange
+	c.Give(m, +1)
+	orgsdb.ChangeOrg(t, m.OrgID, c)
+	return t.Run(ctx, s.Client)
 }

@@ -1,4 +1,4 @@
-package dynamo
+package webhooksdb
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/paging"
@@ -52,7 +54,7 @@ func deliveryPK(orgID, webhookID string) string {
 func deliverySK(eventID string) string { return deliverySKPrefix + eventID }
 
 type webhookItem struct {
-	keys
+	dynamo.Keys
 	ID             string    `dynamodbav:"id"`
 	OrgID          string    `dynamodbav:"orgId"`
 	URL            string    `dynamodbav:"url"`
@@ -70,7 +72,7 @@ type webhookItem struct {
 
 func newWebhookItem(e webhooks.Endpoint) webhookItem {
 	return webhookItem{
-		keys: keys{PK: orgPK(e.OrgID), SK: webhookSK(e.ID)},
+		Keys: dynamo.Keys{PK: dynamo.OrgPK(e.OrgID), SK: webhookSK(e.ID)},
 		ID:   e.ID, OrgID: e.OrgID, URL: e.URL, Description: e.Description, Events: e.Events,
 		Enabled: e.Enabled, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 		Secret: e.SealedSecret, PreviousSecret: e.SealedPrevious, PreviousUntil: e.PreviousUntil,
@@ -88,7 +90,7 @@ func (it webhookItem) endpoint() webhooks.Endpoint {
 }
 
 type deliveryItem struct {
-	keys
+	dynamo.Keys
 	ID            string    `dynamodbav:"id"`
 	OrgID         string    `dynamodbav:"orgId"`
 	WebhookID     string    `dynamodbav:"webhookId"`
@@ -105,7 +107,7 @@ type deliveryItem struct {
 
 func newDeliveryItem(d webhooks.Delivery) deliveryItem {
 	return deliveryItem{
-		keys: keys{PK: deliveryPK(d.OrgID, d.WebhookID), SK: deliverySK(d.ID), TTL: d.CreatedAt.Add(deliveryRetention).Unix()},
+		Keys: dynamo.Keys{PK: deliveryPK(d.OrgID, d.WebhookID), SK: deliverySK(d.ID), TTL: d.CreatedAt.Add(deliveryRetention).Unix()},
 		ID:   d.ID, OrgID: d.OrgID, WebhookID: d.WebhookID, EventID: d.EventID, Type: d.Type,
 		Status: string(d.Status), Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError,
 		LastAttemptAt: d.LastAttemptAt, NextAttemptAt: d.NextAttemptAt, CreatedAt: d.CreatedAt,
@@ -123,17 +125,17 @@ func (it deliveryItem) delivery() webhooks.Delivery {
 // endpointRead reads the endpoint a route acts on, and the delivery of it the route names,
 // with the authorization step (planRead): a webhooks.Subject, zero when the org has no such
 // endpoint.
-func endpointRead(orgID string, r webhooks.EndpointRead) readPlan {
-	ks := []keys{idKey(orgPK(orgID), webhookSK, r.ID), {}}
+func endpointRead(orgID string, r webhooks.EndpointRead) dynamo.ReadPlan {
+	ks := []dynamo.Keys{dynamo.IdKey(dynamo.OrgPK(orgID), webhookSK, r.ID), {}}
 	if ks[0].PK != "" {
-		ks[1] = idKey(deliveryPK(orgID, r.ID), deliverySK, r.DeliveryID)
+		ks[1] = dynamo.IdKey(deliveryPK(orgID, r.ID), deliverySK, r.DeliveryID)
 	}
-	return readPlan{keys: ks, decode: func(items []map[string]types.AttributeValue) (any, error) {
-		ep, err := decodeAs("webhook", items[0], webhookItem.endpoint)
+	return dynamo.ReadPlan{Keys: ks, Decode: func(items []map[string]types.AttributeValue) (any, error) {
+		ep, err := dynamo.DecodeAs("webhook", items[0], webhookItem.endpoint)
 		if ep == nil || err != nil {
 			return webhooks.Subject{}, err
 		}
-		d, err := decodeAs("delivery", items[1], deliveryItem.delivery)
+		d, err := dynamo.DecodeAs("delivery", items[1], deliveryItem.delivery)
 		return webhooks.Subject{Endpoint: *ep, Delivery: d}, err
 	}}
 }
@@ -165,7 +167,7 @@ func (s *Store) Endpoints(ctx context.Context, orgID string) ([]webhooks.Endpoin
 		TableName:              aws.String(s.Table),
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: orgPK(orgID)},
+			":pk": &types.AttributeValueMemberS{Value: dynamo.OrgPK(orgID)},
 			":sk": &types.AttributeValueMemberS{Value: webhookSKPrefix},
 		},
 		ConsistentRead: aws.Bool(true),
@@ -188,22 +190,22 @@ func (s *Store) Endpoints(ctx context.Context, orgID string) ([]webhooks.Endpoin
 }
 
 // countWebhooks adds delta to the org's endpoint count; a new one only below the maximum.
-func (t *txn) countWebhooks(orgID string, delta int) {
+func countWebhooks(t *dynamo.Txn, orgID string, delta int) {
 	var cond expression.ConditionBuilder
 	if delta > 0 {
-		cond = expression.Or(expression.AttributeNotExists(attr("count")), attr("count").LessThan(val(webhooks.MaxEndpoints)))
+		cond = expression.Or(expression.AttributeNotExists(dynamo.Attr("count")), dynamo.Attr("count").LessThan(dynamo.Val(webhooks.MaxEndpoints)))
 	}
-	t.update(key(orgPK(orgID), skWebhooks), expression.Add(attr("count"), val(delta)), cond, webhooks.ErrTooMany)
+	t.Update(dynamo.Key(dynamo.OrgPK(orgID), skWebhooks), expression.Add(dynamo.Attr("count"), dynamo.Val(delta)), cond, webhooks.ErrTooMany)
 }
 
 // CreateEndpoint implements webhooks.Store.
 func (s *Store) CreateEndpoint(ctx context.Context, actor orgs.Acting, ep webhooks.Endpoint, ev audit.Event) error {
-	t := s.txn()
-	t.actorAsRead(ep.OrgID, actor, orgChange{})
-	t.putNew(newWebhookItem(ep), fmt.Errorf("webhook %s exists", ep.ID))
-	t.countWebhooks(ep.OrgID, 1)
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	orgsdb.ActorAsRead(t, ep.OrgID, actor, orgsdb.OrgChange{})
+	t.PutNew(newWebhookItem(ep), fmt.Errorf("webhook %s exists", ep.ID))
+	countWebhooks(t, ep.OrgID, 1)
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // UpdateEndpoint implements webhooks.Store. The chain's state is the same in before and
@@ -211,28 +213,28 @@ func (s *Store) CreateEndpoint(ctx context.Context, actor orgs.Acting, ep webhoo
 func (s *Store) UpdateEndpoint(ctx context.Context, actor orgs.Acting, before, after webhooks.Endpoint, ev audit.Event) error {
 	b, a := newWebhookItem(before), newWebhookItem(after)
 	a.Head, a.Last = b.Head, b.Last
-	t := s.txn()
-	if !t.updateDiff(b, a, expression.ConditionBuilder{}, webhooks.ErrChanged) {
+	t := s.Txn()
+	if !t.UpdateDiff(b, a, expression.ConditionBuilder{}, webhooks.ErrChanged) {
 		return nil
 	}
-	t.actorAsRead(before.OrgID, actor, orgChange{})
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	orgsdb.ActorAsRead(t, before.OrgID, actor, orgsdb.OrgChange{})
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // DeleteEndpoint implements webhooks.Store.
 func (s *Store) DeleteEndpoint(ctx context.Context, actor orgs.Acting, ep webhooks.Endpoint, ev audit.Event) error {
-	t := s.txn()
-	t.actorAsRead(ep.OrgID, actor, orgChange{})
-	t.delete(key(orgPK(ep.OrgID), webhookSK(ep.ID)), exists(), apperr.New(apperr.NotFound, "webhook not found"))
-	t.countWebhooks(ep.OrgID, -1)
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	orgsdb.ActorAsRead(t, ep.OrgID, actor, orgsdb.OrgChange{})
+	t.Delete(dynamo.Key(dynamo.OrgPK(ep.OrgID), webhookSK(ep.ID)), dynamo.Exists(), apperr.New(apperr.NotFound, "webhook not found"))
+	countWebhooks(t, ep.OrgID, -1)
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // Deliveries implements webhooks.Store: one descending Query of the endpoint's partition.
 func (s *Store) Deliveries(ctx context.Context, orgID, webhookID string, p paging.Request) (webhooks.DeliveryPage, error) {
-	start, err := decodeKey(p.After)
+	start, err := dynamo.DecodeKey(p.After)
 	if err != nil {
 		return webhooks.DeliveryPage{}, err
 	}
@@ -258,73 +260,73 @@ func (s *Store) Deliveries(ctx context.Context, orgID, webhookID string, p pagin
 		page.Deliveries = append(page.Deliveries, it.delivery())
 	}
 	if len(out.Items) == p.Limit {
-		page.Next, err = encodeKey(out.LastEvaluatedKey)
+		page.Next, err = dynamo.EncodeKey(out.LastEvaluatedKey)
 	}
 	return page, err
 }
 
 // deliveryAsSeen is the condition that a delivery's attempts and status are as read.
 func deliveryAsSeen(attempts int, status webhooks.Status) expression.ConditionBuilder {
-	return expression.And(exists(), attr("attempts").Equal(val(attempts)), attr("status").Equal(val(string(status))))
+	return expression.And(dynamo.Exists(), dynamo.Attr("attempts").Equal(dynamo.Val(attempts)), dynamo.Attr("status").Equal(dynamo.Val(string(status))))
 }
 
 // Redeliver implements webhooks.Store.
 func (s *Store) Redeliver(ctx context.Context, d webhooks.Delivery, m outbox.Message, ev audit.Event) error {
-	t := s.txn()
-	t.check(key(deliveryPK(d.OrgID, d.WebhookID), deliverySK(d.ID)), deliveryAsSeen(d.Attempts, d.Status), webhooks.ErrChanged)
-	t.check(key(orgPK(d.OrgID), webhookSK(d.WebhookID)), exists(), apperr.New(apperr.NotFound, "webhook not found"))
-	t.outbox(ev.OccurredAt, m)
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.Check(dynamo.Key(deliveryPK(d.OrgID, d.WebhookID), deliverySK(d.ID)), deliveryAsSeen(d.Attempts, d.Status), webhooks.ErrChanged)
+	t.Check(dynamo.Key(dynamo.OrgPK(d.OrgID), webhookSK(d.WebhookID)), dynamo.Exists(), apperr.New(apperr.NotFound, "webhook not found"))
+	t.Outbox(ev.OccurredAt, m)
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // equalOrAbsent is the condition that a string attribute is v, or absent when v is "".
 func equalOrAbsent(name, v string) expression.ConditionBuilder {
 	if v == "" {
-		return expression.AttributeNotExists(attr(name))
+		return expression.AttributeNotExists(dynamo.Attr(name))
 	}
-	return attr(name).Equal(val(v))
+	return dynamo.Attr(name).Equal(dynamo.Val(v))
 }
 
 // FanOut implements webhooks.Store: per endpoint, the delivery, the chain move (conditional
 // on the chain as read) and the first attempt's message; at most 3 items per endpoint, 30 for
 // MaxEndpoints.
 func (s *Store) FanOut(ctx context.Context, fans []webhooks.Fan) error {
-	t := s.txn()
+	t := s.Txn()
 	for _, f := range fans {
-		t.putNew(newDeliveryItem(f.Delivery), webhooks.ErrFannedOut)
+		t.PutNew(newDeliveryItem(f.Delivery), webhooks.ErrFannedOut)
 		if f.NewLast != "" || f.NewHead != "" {
-			upd := expression.Set(attr("last"), val(f.NewLast))
+			upd := expression.Set(dynamo.Attr("last"), dynamo.Val(f.NewLast))
 			if f.NewHead != "" {
-				upd = upd.Set(attr("head"), val(f.NewHead))
+				upd = upd.Set(dynamo.Attr("head"), dynamo.Val(f.NewHead))
 			}
-			cond := expression.And(exists(), equalOrAbsent("head", f.Endpoint.Head), equalOrAbsent("last", f.Endpoint.Last))
-			t.update(key(orgPK(f.Endpoint.OrgID), webhookSK(f.Endpoint.ID)), upd, cond, webhooks.ErrChainMoved)
+			cond := expression.And(dynamo.Exists(), equalOrAbsent("head", f.Endpoint.Head), equalOrAbsent("last", f.Endpoint.Last))
+			t.Update(dynamo.Key(dynamo.OrgPK(f.Endpoint.OrgID), webhookSK(f.Endpoint.ID)), upd, cond, webhooks.ErrChainMoved)
 		}
 		if f.Message != nil {
-			t.outbox(f.Delivery.CreatedAt, *f.Message)
+			t.Outbox(f.Delivery.CreatedAt, *f.Message)
 		}
 	}
-	return t.run(ctx, s.Client)
+	return t.Run(ctx, s.Client)
 }
 
 // Attempt implements webhooks.Store: one BatchGetItem of the endpoint, the delivery and the
 // event.
 func (s *Store) Attempt(ctx context.Context, orgID, webhookID, eventID string) (webhooks.AttemptState, error) {
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{
-		key(orgPK(orgID), webhookSK(webhookID)), key(deliveryPK(orgID, webhookID), deliverySK(eventID)), key(eventPK(orgID), eventID),
+	items, err := s.BatchGet(ctx, []map[string]types.AttributeValue{
+		dynamo.Key(dynamo.OrgPK(orgID), webhookSK(webhookID)), dynamo.Key(deliveryPK(orgID, webhookID), deliverySK(eventID)), dynamo.Key(dynamo.EventPK(orgID), eventID),
 	})
 	if err != nil {
 		return webhooks.AttemptState{}, err
 	}
 	var st webhooks.AttemptState
 	for _, av := range items {
-		var k keys
+		var k dynamo.Keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return st, err
 		}
-		if IsEventKey(k.PK) {
-			e, err := DecodeEvent(av)
+		if dynamo.IsEventKey(k.PK) {
+			e, err := dynamo.DecodeEvent(av)
 			if err != nil {
 				return st, err
 			}
@@ -362,21 +364,21 @@ func (s *Store) NextDelivery(ctx context.Context, orgID, webhookID, after string
 
 // RecordAttempt implements webhooks.Store.
 func (s *Store) RecordAttempt(ctx context.Context, r webhooks.Record) error {
-	t := s.txn()
+	t := s.Txn()
 	d := newDeliveryItem(r.Delivery)
-	upd := expression.Set(attr("status"), val(d.Status)).Set(attr("attempts"), val(d.Attempts))
+	upd := expression.Set(dynamo.Attr("status"), dynamo.Val(d.Status)).Set(dynamo.Attr("attempts"), dynamo.Val(d.Attempts))
 	upd = setOrDrop(upd, "lastStatusCode", d.LastStatus != 0, d.LastStatus)
 	upd = setOrDrop(upd, "lastError", d.LastError != "", d.LastError)
 	upd = setOrDrop(upd, "lastAttemptAt", !d.LastAttemptAt.IsZero(), d.LastAttemptAt)
 	upd = setOrDrop(upd, "nextAttemptAt", !d.NextAttemptAt.IsZero(), d.NextAttemptAt)
-	t.update(key(d.PK, d.SK), upd, deliveryAsSeen(r.SeenAttempts, r.SeenStatus), webhooks.ErrStale)
+	t.Update(dynamo.Key(d.PK, d.SK), upd, deliveryAsSeen(r.SeenAttempts, r.SeenStatus), webhooks.ErrStale)
 	at := r.Delivery.LastAttemptAt
 	if at.IsZero() {
 		at = time.Now()
 	}
 	if c := r.Chain; c != nil {
 		var upd expression.UpdateBuilder
-		cond := exists()
+		cond := dynamo.Exists()
 		onFail := webhooks.ErrStale
 		if c.MoveHead {
 			upd = setOrDrop(upd, "head", c.NewHead != "", c.NewHead)
@@ -384,21 +386,24 @@ func (s *Store) RecordAttempt(ctx context.Context, r webhooks.Record) error {
 			onFail = webhooks.ErrChainMoved
 		}
 		if c.Disable {
-			upd = upd.Set(attr("enabled"), val(false)).Set(attr("updatedAt"), val(at.UTC()))
+			upd = upd.Set(dynamo.Attr("enabled"), dynamo.Val(false)).Set(dynamo.Attr("updatedAt"), dynamo.Val(at.UTC()))
 		}
-		t.update(key(orgPK(c.OrgID), webhookSK(c.WebhookID)), upd, cond, onFail)
+		t.Update(dynamo.Key(dynamo.OrgPK(c.OrgID), webhookSK(c.WebhookID)), upd, cond, onFail)
 	}
 	if r.Event != nil {
-		t.event(*r.Event)
+		t.Event(*r.Event)
 	}
-	t.outbox(at, r.Messages...)
-	return t.run(ctx, s.Client)
+	t.Outbox(at, r.Messages...)
+	return t.Run(ctx, s.Client)
 }
 
 // setOrDrop sets name to v when set holds, and removes it otherwise.
 func setOrDrop(u expression.UpdateBuilder, name string, set bool, v any) expression.UpdateBuilder {
 	if set {
-		return u.Set(attr(name), val(v))
+		return u.Set(dynamo.Attr(name), dynamo.Val(v))
 	}
-	return u.Remove(attr(name))
+	return u.Remove(dynamo.Attr(name))
 }
+
+// webhookReads registers the reads of webhooks with the authorization step.
+func webhookReads() { dynamo.RegisterRead(endpointRead) }

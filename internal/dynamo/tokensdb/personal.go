@@ -1,4 +1,4 @@
-package dynamo
+package tokensdb
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
 	"github.com/vendorportal/orgs/internal/tokens"
@@ -39,7 +41,7 @@ const (
 )
 
 type personalItem struct {
-	keys
+	dynamo.Keys
 	TokenID    string    `dynamodbav:"tokenId"`
 	OwnerID    string    `dynamodbav:"ownerId"`
 	OwnerEmail string    `dynamodbav:"ownerEmail"`
@@ -53,14 +55,14 @@ type personalItem struct {
 
 func newPersonalItem(t tokens.PersonalToken) personalItem {
 	return personalItem{
-		keys:    keys{PK: orgPK(t.OrgID), SK: skPersonal + t.ID, TTL: t.ExpiresAt.Add(personalTTL).Unix()},
+		Keys:    dynamo.Keys{PK: dynamo.OrgPK(t.OrgID), SK: skPersonal + t.ID, TTL: t.ExpiresAt.Add(personalTTL).Unix()},
 		TokenID: t.ID, OwnerID: t.Owner.ID, OwnerEmail: t.Owner.Email, Name: t.Name,
-		CreatedAt: t.CreatedAt, ExpiresAt: sortTime(t.ExpiresAt),
+		CreatedAt: t.CreatedAt, ExpiresAt: dynamo.SortTime(t.ExpiresAt),
 	}
 }
 
 func (it personalItem) token() tokens.PersonalToken {
-	exp, _ := time.Parse(sortTimeLayout, it.ExpiresAt)
+	exp, _ := time.Parse(dynamo.SortTimeLayout, it.ExpiresAt)
 	return tokens.PersonalToken{
 		ID: it.TokenID, OrgID: orgIDOf(it.PK), Owner: orgs.Person{ID: it.OwnerID, Email: it.OwnerEmail}, Name: it.Name,
 		CreatedAt: it.CreatedAt, ExpiresAt: exp, LastUsedAt: it.LastUsedAt, LastUsedIP: it.LastUsedIP,
@@ -68,7 +70,7 @@ func (it personalItem) token() tokens.PersonalToken {
 }
 
 // orgIDOf is the org id of an ORG#<orgId> partition key.
-func orgIDOf(pk string) string { return pk[len(orgPK("")):] }
+func orgIDOf(pk string) string { return pk[len(dynamo.OrgPK("")):] }
 
 type personalEntry struct {
 	Name      string    `dynamodbav:"name"`
@@ -77,14 +79,14 @@ type personalEntry struct {
 }
 
 type personalIndexItem struct {
-	keys
+	dynamo.Keys
 	Version int                      `dynamodbav:"version"`
 	Tokens  map[string]personalEntry `dynamodbav:"tokens"`
 }
 
 // personalIndex is the owner's index holding live, the version after version.
 func personalIndex(orgID, ownerID string, live []tokens.PersonalToken, version int) personalIndexItem {
-	idx := personalIndexItem{keys: keys{PK: orgPK(orgID), SK: skPersonalIndex + ownerID}, Version: version + 1, Tokens: map[string]personalEntry{}}
+	idx := personalIndexItem{Keys: dynamo.Keys{PK: dynamo.OrgPK(orgID), SK: skPersonalIndex + ownerID}, Version: version + 1, Tokens: map[string]personalEntry{}}
 	for _, l := range live {
 		idx.Tokens[l.ID] = personalEntry{Name: l.Name, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt}
 	}
@@ -92,22 +94,22 @@ func personalIndex(orgID, ownerID string, live []tokens.PersonalToken, version i
 }
 
 func personalIndexKey(orgID, ownerID string) map[string]types.AttributeValue {
-	return key(orgPK(orgID), skPersonalIndex+ownerID)
+	return dynamo.Key(dynamo.OrgPK(orgID), skPersonalIndex+ownerID)
 }
 
 // indexAt holds while the owner's index is at version (absent: version 0).
 func indexAt(version int) expression.ConditionBuilder {
 	if version == 0 {
-		return expression.AttributeNotExists(attr("version")).Or(attr("version").Equal(val(0)))
+		return expression.AttributeNotExists(dynamo.Attr("version")).Or(dynamo.Attr("version").Equal(dynamo.Val(0)))
 	}
-	return attr("version").Equal(val(version))
+	return dynamo.Attr("version").Equal(dynamo.Val(version))
 }
 
 // mineRead reads the owner's index with the authorization step (planRead): a tokens.Mine.
-func mineRead(orgID string, r tokens.MineRead) readPlan {
-	return readPlan{keys: []keys{idKey(orgPK(orgID), func(id string) string { return skPersonalIndex + id }, r.OwnerID)},
-		decode: func(items []map[string]types.AttributeValue) (any, error) {
-			it, err := decodeAs("personal token index", items[0], func(it personalIndexItem) tokens.Mine {
+func mineRead(orgID string, r tokens.MineRead) dynamo.ReadPlan {
+	return dynamo.ReadPlan{Keys: []dynamo.Keys{dynamo.IdKey(dynamo.OrgPK(orgID), func(id string) string { return skPersonalIndex + id }, r.OwnerID)},
+		Decode: func(items []map[string]types.AttributeValue) (any, error) {
+			it, err := dynamo.DecodeAs("personal token index", items[0], func(it personalIndexItem) tokens.Mine {
 				m := tokens.Mine{Version: it.Version}
 				for id, e := range it.Tokens {
 					m.Tokens = append(m.Tokens, tokens.PersonalToken{ID: id, OrgID: orgID, Name: e.Name, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt})
@@ -123,10 +125,10 @@ func mineRead(orgID string, r tokens.MineRead) readPlan {
 
 // personalRead reads one token of the org with the authorization step (planRead): a
 // *tokens.PersonalToken, nil when absent.
-func personalRead(orgID string, r tokens.PersonalRead) readPlan {
-	return readPlan{keys: []keys{idKey(orgPK(orgID), func(id string) string { return skPersonal + id }, r.ID)},
-		decode: func(items []map[string]types.AttributeValue) (any, error) {
-			it, err := decodeAs("personal token", items[0], personalItem.token)
+func personalRead(orgID string, r tokens.PersonalRead) dynamo.ReadPlan {
+	return dynamo.ReadPlan{Keys: []dynamo.Keys{dynamo.IdKey(dynamo.OrgPK(orgID), func(id string) string { return skPersonal + id }, r.ID)},
+		Decode: func(items []map[string]types.AttributeValue) (any, error) {
+			it, err := dynamo.DecodeAs("personal token", items[0], personalItem.token)
 			if it == nil || err != nil {
 				return (*tokens.PersonalToken)(nil), err
 			}
@@ -138,21 +140,21 @@ var _ tokens.PersonalStore = (*Store)(nil)
 
 // CreatePersonal implements tokens.PersonalStore.
 func (s *Store) CreatePersonal(ctx context.Context, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Acting, ev audit.Event) error {
-	t := s.txn()
-	t.putNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
-	t.put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
-	t.actorAsRead(tok.OrgID, actor, orgChange{})
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.PutNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
+	t.Put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
+	orgsdb.ActorAsRead(t, tok.OrgID, actor, orgsdb.OrgChange{})
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // PersonalTokens implements tokens.PersonalStore: one BatchGetItem.
 func (s *Store) PersonalTokens(ctx context.Context, orgID string, ids []string) ([]tokens.PersonalToken, error) {
 	ks := make([]map[string]types.AttributeValue, len(ids))
 	for i, id := range ids {
-		ks[i] = key(orgPK(orgID), skPersonal+id)
+		ks[i] = dynamo.Key(dynamo.OrgPK(orgID), skPersonal+id)
 	}
-	items, err := s.batchGet(ctx, ks)
+	items, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return nil, err
 	}
@@ -169,24 +171,24 @@ func (s *Store) PersonalTokens(ctx context.Context, orgID string, ids []string) 
 
 // RevokePersonal implements tokens.PersonalStore.
 func (s *Store) RevokePersonal(ctx context.Context, tok tokens.PersonalToken, actor orgs.Member, ev audit.Event) error {
-	t := s.txn()
-	t.delete(key(orgPK(tok.OrgID), skPersonal+tok.ID), exists().And(attr("ownerId").Equal(val(tok.Owner.ID))),
+	t := s.Txn()
+	t.Delete(dynamo.Key(dynamo.OrgPK(tok.OrgID), skPersonal+tok.ID), dynamo.Exists().And(dynamo.Attr("ownerId").Equal(dynamo.Val(tok.Owner.ID))),
 		apperr.New(apperr.NotFound, "token not found"))
-	t.update(personalIndexKey(tok.OrgID, tok.Owner.ID),
-		expression.Remove(expression.Name("tokens."+tok.ID)).Add(attr("version"), val(1)), exists(), tokens.ErrPersonalChanged)
-	t.memberStill(tok.OrgID, actor)
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t.Update(personalIndexKey(tok.OrgID, tok.Owner.ID),
+		expression.Remove(expression.Name("tokens."+tok.ID)).Add(dynamo.Attr("version"), dynamo.Val(1)), dynamo.Exists(), tokens.ErrPersonalChanged)
+	t.MemberStill(tok.OrgID, actor)
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // OrgPersonalTokens implements tokens.PersonalStore: one Query of the org's partition.
 func (s *Store) OrgPersonalTokens(ctx context.Context, orgID string, now time.Time, p paging.Request) (tokens.PersonalPage, error) {
-	kc := expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(skPersonal))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(attr("expiresAt").GreaterThan(val(sortTime(now)))).Build()
+	kc := expression.Key(dynamo.AttrPK).Equal(expression.Value(dynamo.OrgPK(orgID))).And(expression.Key(dynamo.AttrSK).BeginsWith(skPersonal))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(dynamo.Attr("expiresAt").GreaterThan(dynamo.Val(dynamo.SortTime(now)))).Build()
 	if err != nil {
 		return tokens.PersonalPage{}, err
 	}
-	start, err := decodeKey(p.After)
+	start, err := dynamo.DecodeKey(p.After)
 	if err != nil {
 		return tokens.PersonalPage{}, err
 	}
@@ -206,6 +208,6 @@ func (s *Store) OrgPersonalTokens(ctx context.Context, orgID string, now time.Ti
 		}
 		page.Tokens = append(page.Tokens, it.token())
 	}
-	page.Next, err = encodeKey(out.LastEvaluatedKey)
+	page.Next, err = dynamo.EncodeKey(out.LastEvaluatedKey)
 	return page, err
 }

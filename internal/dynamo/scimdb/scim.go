@@ -1,4 +1,4 @@
-package dynamo
+package scimdb
 
 import (
 	"context"
@@ -14,6 +14,9 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/licensingdb"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/scim"
 )
@@ -28,43 +31,38 @@ import (
 //	                                   checked against the member it names
 //
 // A member provisioned by SCIM also carries externalId, givenName and familyName on its item.
-const (
-	skSCIMToken = "SCIMTOKEN"
-	skExtID     = "EXTID#"
-)
+const SkExtID = "EXTID#"
 
 type scimTokenItem struct {
-	keys
+	dynamo.Keys
 	Hash      string    `dynamodbav:"hash"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	CreatedBy string    `dynamodbav:"createdById"`
 }
 
-type extIDItem struct {
-	keys
+type ExtIDItem struct {
+	dynamo.Keys
 	UserID string `dynamodbav:"userId"`
 }
 
-var _ scim.Store = (*Store)(nil)
-
 // SCIMContext implements scim.Store.
 func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string, externalID string) (scim.Context, error) {
-	ks := []map[string]types.AttributeValue{key(orgPK(orgID), skMeta), key(orgPK(orgID), skSCIMToken)}
+	ks := []map[string]types.AttributeValue{dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkMeta), dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkSCIMToken)}
 	named := map[string]bool{}
 	for _, id := range userIDs {
 		// A key twice in one BatchGetItem is a ValidationException: a request naming a member
 		// twice (added and removed, listed twice) reads them once.
-		if id != "" && len(id) <= maxIDLength && !named[id] {
+		if id != "" && len(id) <= dynamo.MaxIDLength && !named[id] {
 			named[id] = true
-			ks = append(ks, key(orgPK(orgID), memberSK(id)))
+			ks = append(ks, dynamo.Key(dynamo.OrgPK(orgID), dynamo.MemberSK(id)))
 		}
 	}
-	if externalID != "" && len(externalID) <= maxIDLength {
-		ks = append(ks, key(orgPK(orgID), skExtID+externalID))
+	if externalID != "" && len(externalID) <= dynamo.MaxIDLength {
+		ks = append(ks, dynamo.Key(dynamo.OrgPK(orgID), SkExtID+externalID))
 	}
 	var items []map[string]types.AttributeValue
 	for start := 0; start < len(ks); start += 100 {
-		chunk, err := s.batchGet(ctx, ks[start:min(start+100, len(ks))])
+		chunk, err := s.BatchGet(ctx, ks[start:min(start+100, len(ks))])
 		if err != nil {
 			return scim.Context{}, err
 		}
@@ -72,33 +70,33 @@ func (s *Store) SCIMContext(ctx context.Context, orgID string, userIDs []string,
 	}
 	c := scim.Context{Members: map[string]orgs.Member{}}
 	for _, av := range items {
-		var k keys
+		var k dynamo.Keys
 		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 			return scim.Context{}, err
 		}
 		switch {
-		case k.SK == skMeta:
-			var it orgItem
+		case k.SK == dynamo.SkMeta:
+			var it orgsdb.OrgItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
-			c.Org = it.org()
-		case k.SK == skSCIMToken:
+			c.Org = it.Org()
+		case k.SK == dynamo.SkSCIMToken:
 			var it scimTokenItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
 			c.TokenHash, c.TokenMaker, c.TokenCreatedAt = it.Hash, it.CreatedBy, it.CreatedAt
 		case strings.HasPrefix(k.SK, "MEMBER#"):
-			var it memberItem
+			var it dynamo.MemberItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
 			if named[it.UserID] {
-				c.Members[it.UserID] = it.member()
+				c.Members[it.UserID] = it.Member()
 			}
-		case strings.HasPrefix(k.SK, skExtID):
-			var it extIDItem
+		case strings.HasPrefix(k.SK, SkExtID):
+			var it ExtIDItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return scim.Context{}, err
 			}
@@ -113,23 +111,23 @@ func (s *Store) SCIMMembers(ctx context.Context, orgID string, userIDs []string)
 	var ks []map[string]types.AttributeValue
 	seen := map[string]bool{}
 	for _, id := range userIDs {
-		if id != "" && len(id) <= maxIDLength && !seen[id] {
+		if id != "" && len(id) <= dynamo.MaxIDLength && !seen[id] {
 			seen[id] = true
-			ks = append(ks, key(orgPK(orgID), memberSK(id)))
+			ks = append(ks, dynamo.Key(dynamo.OrgPK(orgID), dynamo.MemberSK(id)))
 		}
 	}
 	out := make(map[string]orgs.Member, len(ks))
 	for start := 0; start < len(ks); start += 100 {
-		items, err := s.batchGet(ctx, ks[start:min(start+100, len(ks))])
+		items, err := s.BatchGet(ctx, ks[start:min(start+100, len(ks))])
 		if err != nil {
 			return nil, err
 		}
 		for _, av := range items {
-			var it memberItem
+			var it dynamo.MemberItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return nil, err
 			}
-			out[it.UserID] = it.member()
+			out[it.UserID] = it.Member()
 		}
 	}
 	return out, nil
@@ -137,26 +135,26 @@ func (s *Store) SCIMMembers(ctx context.Context, orgID string, userIDs []string)
 
 // MemberByEmail implements scim.Store: one Query of the org's member index by address.
 func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error) {
-	kc := expression.Key(attrGSI1P).Equal(expression.Value(orgPK(orgID) + "#M")).
-		And(expression.Key(attrGSI1S).BeginsWith(strings.ToLower(email) + "#"))
+	kc := expression.Key(dynamo.AttrGSI1P).Equal(expression.Value(dynamo.OrgPK(orgID) + "#M")).
+		And(expression.Key(dynamo.AttrGSI1S).BeginsWith(strings.ToLower(email) + "#"))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return nil, err
 	}
 	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(IndexGSI1),
+		TableName: aws.String(s.Table), IndexName: aws.String(dynamo.IndexGSI1),
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query member by email: %w", err)
 	}
 	for _, av := range out.Items {
-		var it memberItem
+		var it dynamo.MemberItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 			return nil, err
 		}
 		if strings.EqualFold(it.Email, email) {
-			m := it.member()
+			m := it.Member()
 			return &m, nil
 		}
 	}
@@ -165,22 +163,22 @@ func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.M
 
 // SetSCIMToken implements scim.Store: the new token's hash replaces any other at once.
 func (s *Store) SetSCIMToken(ctx context.Context, actor orgs.Acting, orgID, hash, createdBy string, at, resetAsRead time.Time, ev audit.Event) error {
-	t := s.txn()
-	t.put(scimTokenItem{keys: keys{PK: orgPK(orgID), SK: skSCIMToken}, Hash: hash, CreatedAt: at, CreatedBy: createdBy},
+	t := s.Txn()
+	t.Put(scimTokenItem{Keys: dynamo.Keys{PK: dynamo.OrgPK(orgID), SK: dynamo.SkSCIMToken}, Hash: hash, CreatedAt: at, CreatedBy: createdBy},
 		expression.ConditionBuilder{}, nil)
 	// No reset since the request read the org: a token must not outlive one.
-	t.actorAsRead(orgID, actor, orgChange{resetAsRead: &resetAsRead})
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{ResetAsRead: &resetAsRead})
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // RevokeSCIMToken implements scim.Store; NotFound when the org has none.
 func (s *Store) RevokeSCIMToken(ctx context.Context, actor orgs.Acting, orgID string, ev audit.Event) error {
-	t := s.txn()
-	t.actorAsRead(orgID, actor, orgChange{})
-	t.delete(key(orgPK(orgID), skSCIMToken), exists(), apperr.New(apperr.NotFound, "the organization has no SCIM token"))
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	orgsdb.ActorAsRead(t, orgID, actor, orgsdb.OrgChange{})
+	t.Delete(dynamo.Key(dynamo.OrgPK(orgID), dynamo.SkSCIMToken), dynamo.Exists(), apperr.New(apperr.NotFound, "the organization has no SCIM token"))
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // SCIMUpdateMember implements scim.Store: what SCIM keeps of a member (status, external id,
@@ -194,64 +192,64 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, w scim.MemberWrite) error 
 	b, a := w.Before, w.After
 	str := func(u expression.UpdateBuilder, name, v string) expression.UpdateBuilder {
 		if v == "" {
-			return u.Remove(attr(name))
+			return u.Remove(dynamo.Attr(name))
 		}
-		return u.Set(attr(name), val(v))
+		return u.Set(dynamo.Attr(name), dynamo.Val(v))
 	}
-	upd := expression.Set(attr("email"), val(b.Email)).Set(attr("updatedAt"), val(w.Event.OccurredAt))
+	upd := expression.Set(dynamo.Attr("email"), dynamo.Val(b.Email)).Set(dynamo.Attr("updatedAt"), dynamo.Val(w.Event.OccurredAt))
 	for _, f := range []struct{ name, v string }{
 		{"status", string(a.Status)}, {"externalId", a.ExternalID}, {"givenName", a.GivenName},
 		{"familyName", a.FamilyName}, {"name", a.Name}, {"phone", a.Phone},
 	} {
 		upd = str(upd, f.name, f.v)
 	}
-	cond := attr("role").Equal(val(string(b.Role))).And(statusIs(b.Status))
+	cond := dynamo.Attr("role").Equal(dynamo.Val(string(b.Role))).And(dynamo.StatusIs(b.Status))
 	statusChanged := a.Status != b.Status
 	if statusChanged {
-		upd = upd.Set(attr("tokensSince"), val(w.Event.OccurredAt.UTC()))
+		upd = upd.Set(dynamo.Attr("tokensSince"), dynamo.Val(w.Event.OccurredAt.UTC()))
 	}
-	t := s.txn()
-	userSide, userSideChanged := expression.Set(attr("role"), val(string(b.Role))), false
+	t := s.Txn()
+	userSide, userSideChanged := expression.Set(dynamo.Attr("role"), dynamo.Val(string(b.Role))), false
 	if statusChanged {
 		userSide, userSideChanged = str(userSide, "status", string(a.Status)), true
 	}
 	if a.Suspended() && !b.Suspended() && len(b.Seats) > 0 {
 		// A suspended member holds no seat: they are freed in the suspension's transaction,
 		// as a removal frees them.
-		upd = upd.Remove(attr("seatLicenses"))
-		cond = cond.And(seatsAsRead(b.Seats))
-		t.freeSeats(w.OrgID, b)
-		userSide, userSideChanged = userSide.Remove(attr("seatLicenses")), true
+		upd = upd.Remove(dynamo.Attr("seatLicenses"))
+		cond = cond.And(licensingdb.SeatsAsRead(b.Seats))
+		licensingdb.FreeSeats(t, w.OrgID, b)
+		userSide, userSideChanged = userSide.Remove(dynamo.Attr("seatLicenses")), true
 	}
 	if userSideChanged {
-		t.update(key(userPK(b.UserID), userOrgSK(w.OrgID)), userSide, exists(), orgs.ErrMemberChanged)
+		t.Update(dynamo.Key(dynamo.UserPK(b.UserID), dynamo.UserOrgSK(w.OrgID)), userSide, dynamo.Exists(), orgs.ErrMemberChanged)
 	}
-	t.update(key(orgPK(w.OrgID), memberSK(b.UserID)), upd, cond, orgs.ErrMemberChanged)
+	t.Update(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.MemberSK(b.UserID)), upd, cond, orgs.ErrMemberChanged)
 	if a.Name != b.Name || statusChanged {
-		name := str(expression.Set(attr(attrGSI2S), val(strings.ToLower(a.Name)+"#"+b.UserID)).Set(attr(attrGSI3S), val(strings.ToLower(a.Name)+"#"+b.UserID)), "name", a.Name)
-		t.update(key(orgPK(w.OrgID), skNameEntry+b.UserID), str(name, "status", string(a.Status)), exists(), orgs.ErrMemberChanged)
+		name := str(expression.Set(dynamo.Attr(dynamo.AttrGSI2S), dynamo.Val(strings.ToLower(a.Name)+"#"+b.UserID)).Set(dynamo.Attr(dynamo.AttrGSI3S), dynamo.Val(strings.ToLower(a.Name)+"#"+b.UserID)), "name", a.Name)
+		t.Update(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.SkNameEntry+b.UserID), str(name, "status", string(a.Status)), dynamo.Exists(), orgs.ErrMemberChanged)
 	}
 	if statusChanged {
-		t.update(key(orgPK(w.OrgID), skEmailEntry+b.UserID), str(expression.Set(attr("role"), val(string(b.Role))), "status", string(a.Status)), exists(), orgs.ErrMemberChanged)
+		t.Update(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.SkEmailEntry+b.UserID), str(expression.Set(dynamo.Attr("role"), dynamo.Val(string(b.Role))), "status", string(a.Status)), dynamo.Exists(), orgs.ErrMemberChanged)
 		// A suspension or reactivation ends the member's personal tokens (package tokens).
 		since := w.Event.OccurredAt.UTC()
-		t.update(key(orgPK(w.OrgID), emailGuardSK(b.Email)),
-			str(expression.Set(attr("role"), val(string(b.Role))).Set(attr("tokensSince"), val(since)), "status", string(a.Status)),
-			attr("userId").Equal(val(b.UserID)), orgs.ErrMemberChanged)
+		t.Update(dynamo.Key(dynamo.OrgPK(w.OrgID), dynamo.EmailGuardSK(b.Email)),
+			str(expression.Set(dynamo.Attr("role"), dynamo.Val(string(b.Role))).Set(dynamo.Attr("tokensSince"), dynamo.Val(since)), "status", string(a.Status)),
+			dynamo.Attr("userId").Equal(dynamo.Val(b.UserID)), orgs.ErrMemberChanged)
 
 	}
 	if a.ExternalID != b.ExternalID {
 		if b.ExternalID != "" {
-			t.delete(key(orgPK(w.OrgID), skExtID+b.ExternalID), expression.ConditionBuilder{}, nil)
+			t.Delete(dynamo.Key(dynamo.OrgPK(w.OrgID), SkExtID+b.ExternalID), expression.ConditionBuilder{}, nil)
 		}
 		if a.ExternalID != "" {
 			// Another member's hint gives way: the member it names is checked on every read.
-			t.put(extIDItem{keys: keys{PK: orgPK(w.OrgID), SK: skExtID + a.ExternalID}, UserID: b.UserID}, expression.ConditionBuilder{}, nil)
+			t.Put(ExtIDItem{Keys: dynamo.Keys{PK: dynamo.OrgPK(w.OrgID), SK: SkExtID + a.ExternalID}, UserID: b.UserID}, expression.ConditionBuilder{}, nil)
 		}
 	}
-	var c orgChange
-	c.move(b, a)
-	t.orgItem(w.OrgID, c)
-	t.event(w.Event)
-	return t.run(ctx, s.Client)
+	var c orgsdb.OrgChange
+	c.Move(b, a)
+	orgsdb.ChangeOrg(t, w.OrgID, c)
+	t.Event(w.Event)
+	return t.Run(ctx, s.Client)
 }

@@ -1,4 +1,4 @@
-package dynamo
+package tokensdb
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
+	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/ratelimit"
 	"github.com/vendorportal/orgs/internal/tokens"
@@ -32,7 +35,7 @@ const (
 )
 
 type deviceItem struct {
-	keys
+	dynamo.Keys
 	Hash           string    `dynamodbav:"hash"`
 	UserCode       string    `dynamodbav:"userCode"`
 	OrgID          string    `dynamodbav:"orgId"`
@@ -49,10 +52,10 @@ type deviceItem struct {
 }
 
 func (it deviceItem) grant() tokens.DeviceGrant {
-	exp, _ := time.Parse(sortTimeLayout, it.ExpiresAt)
+	exp, _ := time.Parse(dynamo.SortTimeLayout, it.ExpiresAt)
 	var polled time.Time
 	if it.LastPolledAt != "" {
-		polled, _ = time.Parse(sortTimeLayout, it.LastPolledAt)
+		polled, _ = time.Parse(dynamo.SortTimeLayout, it.LastPolledAt)
 	}
 	return tokens.DeviceGrant{
 		Hash: it.Hash, UserCode: it.UserCode, OrgID: it.OrgID, OrgHandle: it.OrgHandle, ClientID: it.ClientID,
@@ -62,7 +65,7 @@ func (it deviceItem) grant() tokens.DeviceGrant {
 }
 
 type devCodeItem struct {
-	keys
+	dynamo.Keys
 	Hash      string    `dynamodbav:"hash"`
 	OrgID     string    `dynamodbav:"orgId"`
 	OrgHandle string    `dynamodbav:"orgHandle"`
@@ -71,29 +74,33 @@ type devCodeItem struct {
 	ExpiresAt string    `dynamodbav:"expiresAt"`
 }
 
-func deviceKey(hash string) map[string]types.AttributeValue  { return key(devicePKOf+hash, skDevice) }
-func devCodeKey(code string) map[string]types.AttributeValue { return key(devCodePKx+code, skDevCode) }
+func deviceKey(hash string) map[string]types.AttributeValue {
+	return dynamo.Key(devicePKOf+hash, skDevice)
+}
+func devCodeKey(code string) map[string]types.AttributeValue {
+	return dynamo.Key(devCodePKx+code, skDevCode)
+}
 
 var _ tokens.DeviceStore = (*Store)(nil)
 
 // DeviceOrg implements tokens.DeviceStore: the handle's guard and the limit's counter, in one
 // BatchGetItem.
 func (s *Store) DeviceOrg(ctx context.Context, handle string, limit ratelimit.Use) (string, int, error) {
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{key(handlePK(handle), skHandle), limitKey(limit)})
+	items, err := s.BatchGet(ctx, []map[string]types.AttributeValue{dynamo.Key(dynamo.HandlePK(handle), dynamo.SkHandle), dynamo.LimitKey(limit)})
 	if err != nil {
 		return "", 0, err
 	}
 	orgID, used := "", 0
 	for _, av := range items {
 		var it struct {
-			keys
+			dynamo.Keys
 			OrgID string `dynamodbav:"orgId"`
 			Count int    `dynamodbav:"count"`
 		}
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 			return "", 0, err
 		}
-		if it.SK == skHandle {
+		if it.SK == dynamo.SkHandle {
 			orgID = it.OrgID
 		} else {
 			used = it.Count
@@ -105,23 +112,23 @@ func (s *Store) DeviceOrg(ctx context.Context, handle string, limit ratelimit.Us
 // PutDevice implements tokens.DeviceStore.
 func (s *Store) PutDevice(ctx context.Context, g tokens.DeviceGrant, limit ratelimit.Use) error {
 	ttl := g.ExpiresAt.Add(deviceTTL).Unix()
-	t := s.txn()
-	t.putNew(deviceItem{
-		keys: keys{PK: devicePKOf + g.Hash, SK: skDevice, TTL: ttl},
+	t := s.Txn()
+	t.PutNew(deviceItem{
+		Keys: dynamo.Keys{PK: devicePKOf + g.Hash, SK: skDevice, TTL: ttl},
 		Hash: g.Hash, UserCode: g.UserCode, OrgID: g.OrgID, OrgHandle: g.OrgHandle, ClientID: g.ClientID,
-		CreatedAt: g.CreatedAt, ExpiresAt: sortTime(g.ExpiresAt), Status: string(g.Status),
+		CreatedAt: g.CreatedAt, ExpiresAt: dynamo.SortTime(g.ExpiresAt), Status: string(g.Status),
 	}, fmt.Errorf("device grant %s exists", g.Hash))
 	// A user code of a grant that expired may be used again before TTL removes its item.
-	t.put(devCodeItem{keys: keys{PK: devCodePKx + g.UserCode, SK: skDevCode, TTL: ttl}, Hash: g.Hash, OrgID: g.OrgID,
-		OrgHandle: g.OrgHandle, ClientID: g.ClientID, CreatedAt: g.CreatedAt, ExpiresAt: sortTime(g.ExpiresAt)},
-		absent().Or(attr("expiresAt").LessThanEqual(val(sortTime(g.CreatedAt)))), tokens.ErrUserCodeTaken)
-	t.limit(limit)
-	return t.run(ctx, s.Client)
+	t.Put(devCodeItem{Keys: dynamo.Keys{PK: devCodePKx + g.UserCode, SK: skDevCode, TTL: ttl}, Hash: g.Hash, OrgID: g.OrgID,
+		OrgHandle: g.OrgHandle, ClientID: g.ClientID, CreatedAt: g.CreatedAt, ExpiresAt: dynamo.SortTime(g.ExpiresAt)},
+		dynamo.Absent().Or(dynamo.Attr("expiresAt").LessThanEqual(dynamo.Val(dynamo.SortTime(g.CreatedAt)))), tokens.ErrUserCodeTaken)
+	t.Limit(limit)
+	return t.Run(ctx, s.Client)
 }
 
 // Device implements tokens.DeviceStore.
 func (s *Store) Device(ctx context.Context, hash string) (*tokens.DeviceGrant, error) {
-	g, err := getAs(ctx, s, devicePKOf+hash, skDevice, deviceItem.grant, errNoDevice)
+	g, err := dynamo.GetAs(ctx, s.Store, devicePKOf+hash, skDevice, deviceItem.grant, errNoDevice)
 	if errors.Is(err, errNoDevice) {
 		return nil, nil
 	}
@@ -132,27 +139,27 @@ var errNoDevice = errors.New("no such device grant")
 
 // Polled implements tokens.DeviceStore.
 func (s *Store) Polled(ctx context.Context, hash string, prev, at time.Time) error {
-	cond := exists().And(expression.AttributeNotExists(attr("lastPolledAt")))
+	cond := dynamo.Exists().And(expression.AttributeNotExists(dynamo.Attr("lastPolledAt")))
 	if !prev.IsZero() {
-		cond = exists().And(attr("lastPolledAt").Equal(val(sortTime(prev))))
+		cond = dynamo.Exists().And(dynamo.Attr("lastPolledAt").Equal(dynamo.Val(dynamo.SortTime(prev))))
 	}
-	t := s.txn()
-	t.update(deviceKey(hash), expression.Set(attr("lastPolledAt"), val(sortTime(at))), cond, tokens.ErrPolledMeanwhile)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.Update(deviceKey(hash), expression.Set(dynamo.Attr("lastPolledAt"), dynamo.Val(dynamo.SortTime(at))), cond, tokens.ErrPolledMeanwhile)
+	return t.Run(ctx, s.Client)
 }
 
 // Issue implements tokens.DeviceStore.
 func (s *Store) Issue(ctx context.Context, hash string) error {
-	t := s.txn()
-	t.update(deviceKey(hash), expression.Set(attr("status"), val(string(tokens.DeviceIssued))),
-		attr("status").Equal(val(string(tokens.DeviceApproved))), tokens.ErrDeviceIssued)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.Update(deviceKey(hash), expression.Set(dynamo.Attr("status"), dynamo.Val(string(tokens.DeviceIssued))),
+		dynamo.Attr("status").Equal(dynamo.Val(string(tokens.DeviceApproved))), tokens.ErrDeviceIssued)
+	return t.Run(ctx, s.Client)
 }
 
 // UserCode implements tokens.DeviceStore: the user code, which carries what the grant's
 // approval needs, and the failures' counter, in one BatchGetItem.
 func (s *Store) UserCode(ctx context.Context, code string, now time.Time, failures ratelimit.Use) (*tokens.DeviceGrant, int, error) {
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{devCodeKey(code), limitKey(failures)})
+	items, err := s.BatchGet(ctx, []map[string]types.AttributeValue{devCodeKey(code), dynamo.LimitKey(failures)})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -170,8 +177,8 @@ func (s *Store) UserCode(ctx context.Context, code string, now time.Time, failur
 			used = it.Count
 			continue
 		}
-		if it.ExpiresAt > sortTime(now) {
-			exp, _ := time.Parse(sortTimeLayout, it.ExpiresAt)
+		if it.ExpiresAt > dynamo.SortTime(now) {
+			exp, _ := time.Parse(dynamo.SortTimeLayout, it.ExpiresAt)
 			g = &tokens.DeviceGrant{Hash: it.Hash, UserCode: code, OrgID: it.OrgID, OrgHandle: it.OrgHandle, ClientID: it.ClientID,
 				CreatedAt: it.CreatedAt, ExpiresAt: exp, Status: tokens.DevicePending}
 		}
@@ -181,35 +188,41 @@ func (s *Store) UserCode(ctx context.Context, code string, now time.Time, failur
 
 // CountFailure implements tokens.DeviceStore.
 func (s *Store) CountFailure(ctx context.Context, failures ratelimit.Use) error {
-	t := s.txn()
-	t.limit(failures)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.Limit(failures)
+	return t.Run(ctx, s.Client)
 }
 
 // Approve implements tokens.DeviceStore.
 func (s *Store) Approve(ctx context.Context, g tokens.DeviceGrant, tok tokens.PersonalToken, live []tokens.PersonalToken, version int, actor orgs.Acting, ev audit.Event) error {
-	t := s.txn()
-	t.putNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
-	t.put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
-	t.actorAsRead(tok.OrgID, actor, orgChange{})
-	t.update(deviceKey(g.Hash),
-		expression.Set(attr("status"), val(string(tokens.DeviceApproved))).Set(attr("approverId"), val(g.Approver.ID)).
-			Set(attr("approverEmail"), val(g.Approver.Email)).Set(attr("tokenId"), val(g.TokenID)).Set(attr("tokenExpiresAt"), val(g.TokenExpiresAt.UTC())),
-		attr("status").Equal(val(string(tokens.DevicePending))), errDeviceGone)
-	t.delete(devCodeKey(g.UserCode), attr("hash").Equal(val(g.Hash)), errDeviceGone)
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.PutNew(newPersonalItem(tok), fmt.Errorf("personal token %s exists", tok.ID))
+	t.Put(personalIndex(tok.OrgID, tok.Owner.ID, live, version), indexAt(version), tokens.ErrPersonalChanged)
+	orgsdb.ActorAsRead(t, tok.OrgID, actor, orgsdb.OrgChange{})
+	t.Update(deviceKey(g.Hash),
+		expression.Set(dynamo.Attr("status"), dynamo.Val(string(tokens.DeviceApproved))).Set(dynamo.Attr("approverId"), dynamo.Val(g.Approver.ID)).
+			Set(dynamo.Attr("approverEmail"), dynamo.Val(g.Approver.Email)).Set(dynamo.Attr("tokenId"), dynamo.Val(g.TokenID)).Set(dynamo.Attr("tokenExpiresAt"), dynamo.Val(g.TokenExpiresAt.UTC())),
+		dynamo.Attr("status").Equal(dynamo.Val(string(tokens.DevicePending))), errDeviceGone)
+	t.Delete(devCodeKey(g.UserCode), dynamo.Attr("hash").Equal(dynamo.Val(g.Hash)), errDeviceGone)
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 // Deny implements tokens.DeviceStore.
 func (s *Store) Deny(ctx context.Context, g tokens.DeviceGrant, actor orgs.Member, ev audit.Event) error {
-	t := s.txn()
-	t.update(deviceKey(g.Hash), expression.Set(attr("status"), val(string(tokens.DeviceDenied))),
-		attr("status").Equal(val(string(tokens.DevicePending))), errDeviceGone)
-	t.delete(devCodeKey(g.UserCode), attr("hash").Equal(val(g.Hash)), errDeviceGone)
-	t.memberStill(g.OrgID, actor)
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.Update(deviceKey(g.Hash), expression.Set(dynamo.Attr("status"), dynamo.Val(string(tokens.DeviceDenied))),
+		dynamo.Attr("status").Equal(dynamo.Val(string(tokens.DevicePending))), errDeviceGone)
+	t.Delete(devCodeKey(g.UserCode), dynamo.Attr("hash").Equal(dynamo.Val(g.Hash)), errDeviceGone)
+	t.MemberStill(g.OrgID, actor)
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
 
 var errDeviceGone = tokens.ErrDeviceDecided
+
+// Org implements tokens.DeviceStore: the same read as licensingdb's Org (licensing.ErrOrgGone
+// when there is no such org).
+func (s *Store) Org(ctx context.Context, orgID string) (orgs.Org, error) {
+	return dynamo.GetAs(ctx, s.Store, dynamo.OrgPK(orgID), dynamo.SkMeta, orgsdb.OrgItem.Org, licensing.ErrOrgGone)
+}

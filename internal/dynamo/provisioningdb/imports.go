@@ -1,4 +1,4 @@
-package dynamo
+package provisioningdb
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/dynamo"
+	"github.com/vendorportal/orgs/internal/dynamo/orgsdb"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/ratelimit"
@@ -27,13 +29,13 @@ import (
 
 var _ provisioning.ImportStore = (*Store)(nil)
 
-func importSK(id string) string { return skImport + id }
+func importSK(id string) string { return orgsdb.SkImport + id }
 func importRowSK(id string, index int) string {
-	return fmt.Sprintf("%s%s%s%04d", skImport, id, skImportRow, index)
+	return fmt.Sprintf("%s%s%s%04d", orgsdb.SkImport, id, orgsdb.SkImportRow, index)
 }
 
 type importItem struct {
-	keys
+	dynamo.Keys
 	ID             string                    `dynamodbav:"id"`
 	OrgID          string                    `dynamodbav:"orgId"`
 	Status         string                    `dynamodbav:"status"`
@@ -47,7 +49,7 @@ type importItem struct {
 }
 
 type importRowItem struct {
-	keys
+	dynamo.Keys
 	provisioning.RowOutcome
 }
 
@@ -58,18 +60,18 @@ func (s *Store) MembersByEmail(ctx context.Context, orgID string, emails []strin
 		chunk := emails[start:min(start+100, len(emails))]
 		ks := make([]map[string]types.AttributeValue, len(chunk))
 		for i, e := range chunk {
-			ks[i] = key(orgPK(orgID), emailGuardSK(e))
+			ks[i] = dynamo.Key(dynamo.OrgPK(orgID), dynamo.EmailGuardSK(e))
 		}
-		items, err := s.batchGet(ctx, ks)
+		items, err := s.BatchGet(ctx, ks)
 		if err != nil {
 			return nil, err
 		}
 		for _, av := range items {
-			var k keys
+			var k dynamo.Keys
 			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 				return nil, err
 			}
-			out[strings.TrimPrefix(k.SK, skEmailGuard)] = true
+			out[strings.TrimPrefix(k.SK, dynamo.SkEmailGuard)] = true
 		}
 	}
 	return out, nil
@@ -77,23 +79,23 @@ func (s *Store) MembersByEmail(ctx context.Context, orgID string, emails []strin
 
 // StartImport implements provisioning.ImportStore.
 func (s *Store) StartImport(ctx context.Context, job provisioning.ImportJob, ev audit.Event, msgs []outbox.Message, budget ratelimit.Use) error {
-	t := s.txn()
-	t.putNew(importItem{
-		keys: keys{PK: orgPK(job.OrgID), SK: importSK(job.ID)},
+	t := s.Txn()
+	t.PutNew(importItem{
+		Keys: dynamo.Keys{PK: dynamo.OrgPK(job.OrgID), SK: importSK(job.ID)},
 		ID:   job.ID, OrgID: job.OrgID, Status: job.Status, Total: job.Total, Failed: job.Failed,
 		CreatedAt:   job.CreatedAt,
 		CreatedByID: job.CreatedBy.ID, CreatedByEmail: job.CreatedBy.Email, Checked: job.Results,
 	}, fmt.Errorf("import %s exists", job.ID))
-	t.check(key(orgPK(job.OrgID), skMeta), orgLive(), errOrgChanged)
-	t.event(ev)
-	t.outbox(ev.OccurredAt, msgs...)
-	t.limit(budget)
-	return t.run(ctx, s.Client)
+	t.Check(dynamo.Key(dynamo.OrgPK(job.OrgID), dynamo.SkMeta), dynamo.OrgLive(), orgsdb.ErrOrgChanged)
+	t.Event(ev)
+	t.Outbox(ev.OccurredAt, msgs...)
+	t.Limit(budget)
+	return t.Run(ctx, s.Client)
 }
 
 // Import implements provisioning.ImportStore: one Query of the job and its rows' outcomes.
 func (s *Store) Import(ctx context.Context, orgID, importID string) (provisioning.ImportJob, error) {
-	kc := expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).And(expression.Key(attrSK).BeginsWith(importSK(importID)))
+	kc := expression.Key(dynamo.AttrPK).Equal(expression.Value(dynamo.OrgPK(orgID))).And(expression.Key(dynamo.AttrSK).BeginsWith(importSK(importID)))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return provisioning.ImportJob{}, err
@@ -110,7 +112,7 @@ func (s *Store) Import(ctx context.Context, orgID, importID string) (provisionin
 			return job, fmt.Errorf("query import: %w", err)
 		}
 		for _, av := range page.Items {
-			var k keys
+			var k dynamo.Keys
 			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
 				return job, err
 			}
@@ -125,7 +127,7 @@ func (s *Store) Import(ctx context.Context, orgID, importID string) (provisionin
 				job.Results = append(job.Results, it.Checked...)
 				continue
 			}
-			if !strings.HasPrefix(k.SK, importSK(importID)+skImportRow) {
+			if !strings.HasPrefix(k.SK, importSK(importID)+orgsdb.SkImportRow) {
 				continue // another import whose id begins with this one's
 			}
 			var it importRowItem
@@ -156,9 +158,9 @@ func (s *Store) DoneRows(ctx context.Context, orgID, importID string, rows []int
 		chunk := rows[start:min(start+100, len(rows))]
 		ks := make([]map[string]types.AttributeValue, len(chunk))
 		for i, r := range chunk {
-			ks[i] = key(orgPK(orgID), importRowSK(importID, r))
+			ks[i] = dynamo.Key(dynamo.OrgPK(orgID), importRowSK(importID, r))
 		}
-		items, err := s.batchGet(ctx, ks)
+		items, err := s.BatchGet(ctx, ks)
 		if err != nil {
 			return nil, err
 		}
@@ -174,32 +176,32 @@ func (s *Store) DoneRows(ctx context.Context, orgID, importID string, rows []int
 }
 
 // rowDone adds the row's outcome; ErrRowDone when it is there already.
-func (t *txn) rowDone(orgID, importID string, out provisioning.RowOutcome) {
-	t.putNew(importRowItem{keys: keys{PK: orgPK(orgID), SK: importRowSK(importID, out.Index)}, RowOutcome: out}, provisioning.ErrRowDone)
+func rowDone(t *dynamo.Txn, orgID, importID string, out provisioning.RowOutcome) {
+	t.PutNew(importRowItem{Keys: dynamo.Keys{PK: dynamo.OrgPK(orgID), SK: importRowSK(importID, out.Index)}, RowOutcome: out}, provisioning.ErrRowDone)
 }
 
 // AddImportedMember implements provisioning.ImportStore.
 func (s *Store) AddImportedMember(ctx context.Context, w provisioning.MemberWrite, importID string, out provisioning.RowOutcome) error {
-	t := s.txn()
-	t.addMember(w)
-	t.rowDone(w.Member.OrgID, importID, out)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	addMember(t, w)
+	rowDone(t, w.Member.OrgID, importID, out)
+	return t.Run(ctx, s.Client)
 }
 
 // RowFailed implements provisioning.ImportStore. The failure is no change to the org and has no
 // event of its own: import.finished counts the failures.
 func (s *Store) RowFailed(ctx context.Context, orgID, importID string, out provisioning.RowOutcome) error {
-	t := s.txn()
-	t.rowDone(orgID, importID, out)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	rowDone(t, orgID, importID, out)
+	return t.Run(ctx, s.Client)
 }
 
 // FinishImport implements provisioning.ImportStore: the caller has counted the outcomes; the
 // condition on the status makes the finish (and its event) happen once.
 func (s *Store) FinishImport(ctx context.Context, orgID, importID string, total int, ev audit.Event) error {
-	t := s.txn()
-	t.update(key(orgPK(orgID), importSK(importID)), expression.Set(attr("status"), val(provisioning.ImportDone)),
-		attr("status").Equal(val(provisioning.ImportRunning)).And(attr("total").Equal(val(total))), provisioning.ErrImportNotDone)
-	t.event(ev)
-	return t.run(ctx, s.Client)
+	t := s.Txn()
+	t.Update(dynamo.Key(dynamo.OrgPK(orgID), importSK(importID)), expression.Set(dynamo.Attr("status"), dynamo.Val(provisioning.ImportDone)),
+		dynamo.Attr("status").Equal(dynamo.Val(provisioning.ImportRunning)).And(dynamo.Attr("total").Equal(dynamo.Val(total))), provisioning.ErrImportNotDone)
+	t.Event(ev)
+	return t.Run(ctx, s.Client)
 }
