@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 )
 
 func TestDecodeRejectsUnknownFieldsAndBadJSON(t *testing.T) {

@@ -3,7 +3,7 @@ package httpapi_test
 import (
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 )
 
 func TestMain(m *testing.M) { apitest.Main(m, nil) }

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 )
 
 // emfRecords returns the log lines that are CloudWatch embedded-metric-format records, each

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgauthz"

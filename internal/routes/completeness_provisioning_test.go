@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/orgs"

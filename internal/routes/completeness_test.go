@@ -15,12 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"

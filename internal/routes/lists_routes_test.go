@@ -3,8 +3,8 @@ package routes_test
 import (
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/routes"

@@ -5,8 +5,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/tokens"

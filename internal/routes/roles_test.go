@@ -3,7 +3,7 @@ package routes_test
 import (
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
 	"github.com/vendorportal/orgs/internal/roles"
 )

@@ -18,10 +18,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	gocmp "github.com/google/go-cmp/cmp"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"

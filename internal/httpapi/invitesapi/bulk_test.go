@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
 	"github.com/vendorportal/orgs/internal/mail"
 )

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/invitesapi"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/ses"

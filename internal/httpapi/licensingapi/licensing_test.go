@@ -10,9 +10,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"

@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 )
 

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
 	"github.com/vendorportal/orgs/internal/httpapi/webhooksapi"

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/domains"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"

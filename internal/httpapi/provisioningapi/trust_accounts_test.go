@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"

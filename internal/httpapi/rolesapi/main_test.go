@@ -3,7 +3,7 @@ package rolesapi_test
 import (
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/routes"
 )
 

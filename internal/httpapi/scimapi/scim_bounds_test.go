@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/scim"

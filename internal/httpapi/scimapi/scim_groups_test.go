@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/httpapi/ticketsapi"
 	"github.com/vendorportal/orgs/internal/roles"

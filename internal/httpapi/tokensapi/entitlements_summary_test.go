@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/licensingapi"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/accountapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/rolesapi"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vendorportal/orgs/internal/apitest"
 	"github.com/vendorportal/orgs/internal/audit"
 	"github.com/vendorportal/orgs/internal/httpapi"
-	"github.com/vendorportal/orgs/internal/httpapi/apitest"
 	"github.com/vendorportal/orgs/internal/httpapi/webhooksapi"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/paging"
