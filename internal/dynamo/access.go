@@ -22,30 +22,31 @@ type ReadPlan struct {
 	Decode func(items []map[string]types.AttributeValue) (any, error)
 }
 
-// The authorization step's registry of the kinds of orgs.Read: each capability's store
-// package registers its own reads, whose keys and decoding stand in that package, when a
-// store of it is made (its New). So a binary links the reads of the stores it uses and no
-// others, and this package imports no capability.
-var (
-	readsMu sync.RWMutex
-	reads   = map[reflect.Type]func(orgID string, r orgs.Read) ReadPlan{}
-)
+// The authorization step's registry of the kinds of orgs.Read is the kernel store's own: each
+// capability's store package registers its reads, whose keys and decoding stand in that
+// package, on the kernel store it is made over (its New). So a function can plan only the
+// reads of the stores its route made (Bind checks, at the cold start, that its route's are
+// there), its binary links no others, and this package imports no capability.
+type readRegistry struct {
+	mu    sync.RWMutex
+	plans map[reflect.Type]func(orgID string, r orgs.Read) ReadPlan
+}
 
-// registerRead makes the authorization step able to read an R: plan says how.
-func RegisterRead[R orgs.Read](plan func(orgID string, r R) ReadPlan) {
-	readsMu.Lock()
-	defer readsMu.Unlock()
-	reads[reflect.TypeFor[R]()] = func(orgID string, r orgs.Read) ReadPlan { return plan(orgID, r.(R)) }
+// RegisterRead makes the authorization step over s able to read an R: plan says how.
+func RegisterRead[R orgs.Read](s *Store, plan func(orgID string, r R) ReadPlan) {
+	s.reads.mu.Lock()
+	defer s.reads.mu.Unlock()
+	s.reads.plans[reflect.TypeFor[R]()] = func(orgID string, r orgs.Read) ReadPlan { return plan(orgID, r.(R)) }
 }
 
 // PlanRead plans r with its registered kind. A kind missing here is a programming error
-// (its store was not made, or does not register it), never a request's.
-func PlanRead(orgID string, r orgs.Read) (ReadPlan, error) {
-	readsMu.RLock()
-	plan, ok := reads[reflect.TypeOf(r)]
-	readsMu.RUnlock()
+// (its store was not made over s, or does not register it), never a request's.
+func (s *Store) PlanRead(orgID string, r orgs.Read) (ReadPlan, error) {
+	s.reads.mu.RLock()
+	plan, ok := s.reads.plans[reflect.TypeOf(r)]
+	s.reads.mu.RUnlock()
 	if !ok {
-		return ReadPlan{}, fmt.Errorf("dynamo: the authorization step has no read of %T", r)
+		return ReadPlan{}, fmt.Errorf("dynamo: the authorization step has no read of %T: its store was not made", r)
 	}
 	return plan(orgID, r), nil
 }

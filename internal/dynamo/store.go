@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -18,17 +19,21 @@ import (
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/orgs"
 )
 
 // Store reads and writes the table.
 type Store struct {
 	Client *dynamodb.Client
 	Table  string
+	// reads are the kinds of orgs.Read the capability stores made over this one registered
+	// (RegisterRead).
+	reads *readRegistry
 }
 
 // New returns a Store for the named table.
 func New(client *dynamodb.Client, table string) *Store {
-	return &Store{Client: client, Table: table}
+	return &Store{Client: client, Table: table, reads: &readRegistry{plans: map[reflect.Type]func(string, orgs.Read) ReadPlan{}}}
 }
 
 // txn collects the items of one TransactWriteItems and, for each, the error to return when

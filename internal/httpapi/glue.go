@@ -231,6 +231,21 @@ func transient(err error) bool {
 // LambdaHandler is the function API Gateway invokes.
 type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
+// mustPlanReads panics, at the cold start, when the authorization step could not read a kind
+// of orgs.Read the route names: a kind is registered by its capability's store when the route's
+// Build makes it (dynamo.RegisterRead), so a route whose Build makes no such store would fail
+// every request. The kinds are those Reads gives an empty request.
+func mustPlanReads(r *Route, env *app.Env) {
+	if r.Reads == nil {
+		return
+	}
+	for _, rd := range r.Reads(&Request{Event: &events.APIGatewayV2HTTPRequest{}}, env.Now()) {
+		if _, err := env.Store().PlanRead("", rd); err != nil {
+			panic(fmt.Sprintf("httpapi: route %s: %v", r.Name, err))
+		}
+	}
+}
+
 // Bind wires route r with env into the function API Gateway invokes: it builds the handler
 // once, and on every request decodes, authenticates, authorizes, serves, encodes and logs.
 func Bind(r *Route, env *app.Env) LambdaHandler {
@@ -242,6 +257,7 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	b := bound{route: r, handler: h, replay: replay, now: env.Now}
 	if r.OrgScoped() {
 		b.authz = env.Authorizer()
+		mustPlanReads(r, env)
 	}
 	if r.Auth == Token {
 		b.tool = env.ToolSignIn()

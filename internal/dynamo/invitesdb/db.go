@@ -7,6 +7,6 @@ type Store struct{ *dynamo.Store }
 
 // New returns the capability's store on the kernel's table.
 func New(k *dynamo.Store) *Store {
-	inviteReads()
+	inviteReads(k)
 	return &Store{k}
 }

@@ -16,4 +16,4 @@ func inviteRead(orgID string, r invites.InviteRead) dynamo.ReadPlan {
 }
 
 // inviteReads registers the reads of invites with the authorization step.
-func inviteReads() { dynamo.RegisterRead(inviteRead) }
+func inviteReads(k *dynamo.Store) { dynamo.RegisterRead(k, inviteRead) }

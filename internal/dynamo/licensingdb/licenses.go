@@ -559,7 +559,7 @@ func (s *Store) MembersWithRole(ctx context.Context, orgID string, r roles.Role)
 }
 
 // licensingReads registers the reads of licensing with the authorization step.
-func licensingReads() {
-	dynamo.RegisterRead(func(_ string, r licensing.ProductRead) dynamo.ReadPlan { return productRead(r) })
-	dynamo.RegisterRead(licenseRead)
+func licensingReads(k *dynamo.Store) {
+	dynamo.RegisterRead(k, func(_ string, r licensing.ProductRead) dynamo.ReadPlan { return productRead(r) })
+	dynamo.RegisterRead(k, licenseRead)
 }

@@ -32,7 +32,7 @@ func (s *Store) Access(ctx context.Context, orgID, userID string, subj orgs.Subj
 	reads := map[dynamo.Keys][]readAt{}
 	for i, r := range subj.Reads {
 		var err error
-		if plans[i], err = dynamo.PlanRead(orgID, r); err != nil {
+		if plans[i], err = s.Store.PlanRead(orgID, r); err != nil {
 			return orgs.Access{}, err
 		}
 		for j, k := range plans[i].Keys {

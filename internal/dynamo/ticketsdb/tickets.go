@@ -291,4 +291,4 @@ func ticketRead(orgID string, r tickets.TicketRead) dynamo.ReadPlan {
 }
 
 // ticketReads registers the reads of tickets with the authorization step.
-func ticketReads() { dynamo.RegisterRead(ticketRead) }
+func ticketReads(k *dynamo.Store) { dynamo.RegisterRead(k, ticketRead) }

@@ -405,9 +405,9 @@ func signInFailure(orgID, email string, minute time.Time, limit int) ratelimit.U
 
 // tokenReads registers the reads of tokens (org tokens, personal tokens) with the
 // authorization step.
-func tokenReads() {
-	dynamo.RegisterRead(func(orgID string, _ tokens.StateRead) dynamo.ReadPlan { return tokenStateRead(orgID) })
-	dynamo.RegisterRead(usageRead)
-	dynamo.RegisterRead(mineRead)
-	dynamo.RegisterRead(personalRead)
+func tokenReads(k *dynamo.Store) {
+	dynamo.RegisterRead(k, func(orgID string, _ tokens.StateRead) dynamo.ReadPlan { return tokenStateRead(orgID) })
+	dynamo.RegisterRead(k, usageRead)
+	dynamo.RegisterRead(k, mineRead)
+	dynamo.RegisterRead(k, personalRead)
 }

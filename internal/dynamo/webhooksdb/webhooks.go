@@ -406,4 +406,4 @@ func setOrDrop(u expression.UpdateBuilder, name string, set bool, v any) express
 }
 
 // webhookReads registers the reads of webhooks with the authorization step.
-func webhookReads() { dynamo.RegisterRead(endpointRead) }
+func webhookReads(k *dynamo.Store) { dynamo.RegisterRead(k, endpointRead) }
