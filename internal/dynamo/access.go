@@ -14,7 +14,7 @@ import (
 // maxIDLength bounds the ids a read may name.
 const MaxIDLength = 128
 
-// readPlan is how the authorization step reads one orgs.Read in its BatchGetItem: the items
+// ReadPlan is how the authorization step reads one orgs.Read in its BatchGetItem: the items
 // at keys (a zero key is not read: an id no one issued), and decode, which makes the read's
 // result from the items read at keys, in the same order (nil where absent or not read).
 type ReadPlan struct {
@@ -51,7 +51,7 @@ func (s *Store) PlanRead(orgID string, r orgs.Read) (ReadPlan, error) {
 	return plan(orgID, r), nil
 }
 
-// idKey is the key pk/sk(id), or none (zero, not read) when id is empty or too long to be
+// IdKey is the key pk/sk(id), or none (zero, not read) when id is empty or too long to be
 // one the server issued (it would name nothing, and could pass DynamoDB's key limit).
 func IdKey(pk string, sk func(id string) string, id string) Keys {
 	if id == "" || len(id) > MaxIDLength {
@@ -60,7 +60,7 @@ func IdKey(pk string, sk func(id string) string, id string) Keys {
 	return Keys{PK: pk, SK: sk(id)}
 }
 
-// decodeAs decodes the item av, an I, into what to makes of it; nil when av is (the item is
+// DecodeAs decodes the item av, an I, into what to makes of it; nil when av is (the item is
 // absent).
 func DecodeAs[I, V any](what string, av map[string]types.AttributeValue, to func(I) V) (*V, error) {
 	if av == nil {

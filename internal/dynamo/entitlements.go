@@ -34,7 +34,7 @@ const (
 
 func SummaryKey(orgID string) map[string]types.AttributeValue { return Key(OrgPK(orgID), SkLicenses) }
 
-// summarizeSeatsFreed records in the org's summary that userID holds no seat of the licenses
+// SummarizeSeatsFreed records in the org's summary that userID holds no seat of the licenses
 // any more: one update of the item for them all, since a transaction may touch it only once.
 func (t *Txn) SummarizeSeatsFreed(orgID, userID string, licenseIDs []string) {
 	if len(licenseIDs) == 0 {

@@ -39,7 +39,7 @@ func BucketOf(s invites.Status) string {
 	return string(s)
 }
 
-// dueKeys are the sparse GSI3 keys of a pending invite: the day shard of its due time, then
+// DueKeys are the sparse GSI3 keys of a pending invite: the day shard of its due time, then
 // the time itself, so that the scheduled job reads only what is due.
 func DueKeys(orgID, inviteID string, due time.Time) (string, string) {
 	return "DUE#INVITE#" + due.UTC().Format(time.DateOnly), SortTime(due) + "#" + orgID + "#" + inviteID
@@ -102,13 +102,13 @@ func (it InviteItem) Invite() invites.Invite {
 	}
 }
 
-// memberStill holds while the member has the role they had when read.
+// MemberStill holds while the member has the role they had when read.
 func (t *Txn) MemberStill(orgID string, m orgs.Member) {
 	// Still active too: a member suspended meanwhile can no longer act.
 	t.Check(Key(OrgPK(orgID), MemberSK(m.UserID)), Attr("role").Equal(Val(string(m.Role))).And(StatusIs(orgs.StatusActive)), orgs.ErrActorChanged)
 }
 
-// queryDue returns what is due before now in the GSI3 day shard pk (the job's invites and
+// QueryDue returns what is due before now in the GSI3 day shard pk (the job's invites and
 // licenses), each item decoded as I and turned into a T by conv.
 func QueryDue[I, T any](ctx context.Context, s *Store, pk string, now time.Time, what string, conv func(I) T) ([]T, error) {
 	kc := expression.Key(AttrGSI3P).Equal(expression.Value(pk)).

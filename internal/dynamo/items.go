@@ -63,7 +63,7 @@ func EventCatPK(orgID string, c audit.Category) string {
 	return "ORG#" + orgID + "#EV#" + string(c)
 }
 
-// keys is the primary key and index keys every item carries.
+// Keys is the primary key and index keys every item carries.
 type Keys struct {
 	PK     string
 	SK     string
@@ -136,7 +136,7 @@ func (it MemberItem) Member() orgs.Member {
 	return m
 }
 
-// userOrgItem is the user's side of a membership.
+// UserOrgItem is the user's side of a membership.
 type UserOrgItem struct {
 	Keys
 	OrgID    string    `dynamodbav:"orgId"`
@@ -216,7 +216,7 @@ func NewEventItem(e audit.Event) eventItem {
 	}
 }
 
-// marshalMap marshals an item; zero times tagged omitempty are left out rather than written
+// MarshalMap marshals an item; zero times tagged omitempty are left out rather than written
 // as year 1, so that attribute_not_exists conditions on them hold.
 func MarshalMap(item any) (map[string]types.AttributeValue, error) {
 	return attributevalue.MarshalMapWithOptions(item, func(o *attributevalue.EncoderOptions) { o.OmitEmptyTime = true })

@@ -55,7 +55,7 @@ func LicenseSK(id string) string             { return SkLicensePrefix + id }
 func SeatPrefix(licenseID string) string     { return skSeatPrefix + licenseID + "#" }
 func SeatSK(licenseID, userID string) string { return SeatPrefix(licenseID) + userID }
 
-// getAs reads the item pk/sk, an I, consistently and returns what to makes of it; absent when
+// GetAs reads the item pk/sk, an I, consistently and returns what to makes of it; absent when
 // there is none.
 func GetAs[I, V any](ctx context.Context, s *Store, pk, sk string, to func(I) V, absent error) (V, error) {
 	var zero V
@@ -73,7 +73,7 @@ func GetAs[I, V any](ctx context.Context, s *Store, pk, sk string, to func(I) V,
 	return *v, nil
 }
 
-// getItem reads one item, consistently; nil when there is none.
+// GetItem reads one item, consistently; nil when there is none.
 func (s *Store) GetItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: Key(pk, sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {

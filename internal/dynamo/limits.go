@@ -38,7 +38,7 @@ func limitUpdate(u ratelimit.Use) (expression.UpdateBuilder, expression.Conditio
 	return upd, cond
 }
 
-// limit adds a use of a limit, and of each limit it also counts against (u.Also), to the
+// Limit adds a use of a limit, and of each limit it also counts against (u.Also), to the
 // transaction: the transaction fails with the Exceeded error of the first that it would pass.
 func (t *Txn) Limit(u ratelimit.Use) {
 	if u.N <= 0 {

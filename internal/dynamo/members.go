@@ -37,7 +37,7 @@ func MemberRolePK(orgID string, r roles.Role) string       { return OrgPK(orgID)
 func MemberSearchRolePK(orgID string, r roles.Role) string { return OrgPK(orgID) + "#MS#" + string(r) }
 func EmailGuardSK(email string) string                     { return SkEmailGuard + strings.ToLower(email) }
 
-// statusIs holds while the member item's status is s (absent or "active" being active).
+// StatusIs holds while the member item's status is s (absent or "active" being active).
 func StatusIs(s orgs.Status) expression.ConditionBuilder {
 	if s == orgs.StatusSuspended {
 		return Attr("status").Equal(Val(string(orgs.StatusSuspended)))
@@ -45,7 +45,7 @@ func StatusIs(s orgs.Status) expression.ConditionBuilder {
 	return expression.AttributeNotExists(Attr("status")).Or(Attr("status").NotEqual(Val(string(orgs.StatusSuspended))))
 }
 
-// orgLive holds while the org exists and is not deleted. A live org's deletedAt is absent or
+// OrgLive holds while the org exists and is not deleted. A live org's deletedAt is absent or
 // the zero time (which is how the org item stores "not deleted").
 func OrgLive() expression.ConditionBuilder {
 	return Exists().And(expression.AttributeNotExists(Attr("deletedAt")).Or(Attr("deletedAt").Equal(Val(time.Time{}))))

@@ -116,7 +116,7 @@ func DecodeOutboxMessage(av map[string]types.AttributeValue) (outbox.Message, er
 	return it.message(), nil
 }
 
-// outbox adds messages to the transaction: they are written with the change, or not at all.
+// Outbox adds messages to the transaction: they are written with the change, or not at all.
 func (t *Txn) Outbox(now time.Time, msgs ...outbox.Message) {
 	for _, m := range msgs {
 		t.PutNew(NewOutboxItem(m, now), fmt.Errorf("outbox message %s exists", m.ID))

@@ -9,7 +9,7 @@ import (
 	"github.com/vendorportal/orgs/internal/apperr"
 )
 
-// encodeKey turns a LastEvaluatedKey (every key attribute of the table is a string) into the
+// EncodeKey turns a LastEvaluatedKey (every key attribute of the table is a string) into the
 // opaque position a paging.Request carries; "" for none.
 func EncodeKey(k map[string]types.AttributeValue) (string, error) {
 	if len(k) == 0 {
@@ -27,7 +27,7 @@ func EncodeKey(k map[string]types.AttributeValue) (string, error) {
 	return string(b), err
 }
 
-// decodeKey is the inverse of encodeKey; nil for "".
+// DecodeKey is the inverse of encodeKey; nil for "".
 func DecodeKey(s string) (map[string]types.AttributeValue, error) {
 	if s == "" {
 		return nil, nil

@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// batchDelete deletes keys 25 at a time, retrying what the service leaves unprocessed.
+// BatchDelete deletes keys 25 at a time, retrying what the service leaves unprocessed.
 func (s *Store) BatchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
 	for start := 0; start < len(keys); start += 25 {
 		var reqs []types.WriteRequest

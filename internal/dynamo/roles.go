@@ -4,7 +4,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// diagnosis is an onFail that decides the error from the item as it was.
+// Diagnosis is an onFail that decides the error from the item as it was.
 type Diagnosis struct {
 	Why func(old map[string]types.AttributeValue) error
 }

@@ -36,7 +36,7 @@ func New(client *dynamodb.Client, table string) *Store {
 	return &Store{Client: client, Table: table, reads: &readRegistry{plans: map[reflect.Type]func(string, orgs.Read) ReadPlan{}}}
 }
 
-// txn collects the items of one TransactWriteItems and, for each, the error to return when
+// Txn collects the items of one TransactWriteItems and, for each, the error to return when
 // that item's condition is what cancelled the transaction.
 type Txn struct {
 	table  string
@@ -54,7 +54,7 @@ func (t *Txn) PutNew(item any, ifExists error) {
 	t.Put(item, expression.AttributeNotExists(expression.Name(AttrPK)), ifExists)
 }
 
-// put adds an item, written only when cond holds (cond may be the zero value: no condition).
+// Put adds an item, written only when cond holds (cond may be the zero value: no condition).
 func (t *Txn) Put(item any, cond expression.ConditionBuilder, onFail error) {
 	av, err := MarshalMap(item)
 	if err != nil {
@@ -69,13 +69,13 @@ func (t *Txn) Put(item any, cond expression.ConditionBuilder, onFail error) {
 	}
 }
 
-// event adds an event item; event ids are unique, so its condition never fails in practice.
+// Event adds an event item; event ids are unique, so its condition never fails in practice.
 func (t *Txn) Event(e audit.Event) {
 	t.ev = &e
 	t.PutNew(NewEventItem(e), fmt.Errorf("event %s already written", e.ID))
 }
 
-// run writes the transaction. When a condition cancels it, the error registered for the first
+// Run writes the transaction. When a condition cancels it, the error registered for the first
 // failing item is returned.
 func (t *Txn) Run(ctx context.Context, client *dynamodb.Client) error {
 	t.claim(ctx)
@@ -164,7 +164,7 @@ var conflictRetries atomic.Int64
 // ConflictRetries returns how many transactions this process tried again after a conflict.
 func ConflictRetries() int64 { return conflictRetries.Load() }
 
-// batchGet reads up to 100 keys consistently, asking again for any the service left
+// BatchGet reads up to 100 keys consistently, asking again for any the service left
 // unprocessed (rare: only under throttling).
 func (s *Store) BatchGet(ctx context.Context, ks []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	req := map[string]types.KeysAndAttributes{s.Table: {Keys: ks, ConsistentRead: aws.Bool(true)}}

@@ -12,7 +12,7 @@ import (
 
 // The transaction's other kinds of item, next to put: update, delete and a bare condition.
 
-// update adds an update of the item at k, made only when cond holds (cond may be unset).
+// Update adds an update of the item at k, made only when cond holds (cond may be unset).
 func (t *Txn) Update(k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder, onFail error) {
 	b := expression.NewBuilder().WithUpdate(upd)
 	if cond.IsSet() {
@@ -30,7 +30,7 @@ func (t *Txn) Update(k map[string]types.AttributeValue, upd expression.UpdateBui
 	}}, onFail)
 }
 
-// delete adds a deletion of the item at k, made only when cond holds (cond may be unset).
+// Delete adds a deletion of the item at k, made only when cond holds (cond may be unset).
 func (t *Txn) Delete(k map[string]types.AttributeValue, cond expression.ConditionBuilder, onFail error) {
 	if c, names, values, ok := t.condition(cond); ok {
 		t.add(types.TransactWriteItem{Delete: &types.Delete{
@@ -40,7 +40,7 @@ func (t *Txn) Delete(k map[string]types.AttributeValue, cond expression.Conditio
 	}
 }
 
-// check adds a condition on the item at k that the transaction needs but does not change.
+// Check adds a condition on the item at k that the transaction needs but does not change.
 func (t *Txn) Check(k map[string]types.AttributeValue, cond expression.ConditionBuilder, onFail error) {
 	if c, names, values, ok := t.condition(cond); ok {
 		t.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
@@ -75,10 +75,10 @@ func (t *Txn) add(item types.TransactWriteItem, onFail error) {
 // fraction does not sort: "…:00.5Z" < "…:00Z").
 const SortTimeLayout = "2006-01-02T15:04:05.000000000Z"
 
-// sortTime formats t for sort keys and conditions.
+// SortTime formats t for sort keys and conditions.
 func SortTime(t time.Time) string { return t.UTC().Format(SortTimeLayout) }
 
-// stamp is a time stored as a sortTime string, for attributes that conditions compare.
+// Stamp is a time stored as a sortTime string, for attributes that conditions compare.
 type Stamp time.Time
 
 func (s Stamp) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {

@@ -14,7 +14,7 @@ import (
 
 // The diff-based update that writes only what changed.
 
-// updateDiff adds an update of the item whose key before holds, from before to after (two values
+// UpdateDiff adds an update of the item whose key before holds, from before to after (two values
 // of the same item type): only attributes that differ are written, each on condition that it
 // still holds its before value, so a concurrent change to the same attribute cancels the
 // transaction instead of being overwritten unseen. cond, if set, must hold as well. An update

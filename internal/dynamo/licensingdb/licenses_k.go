@@ -8,12 +8,12 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// seatSet is a one-element string set.
+// SeatSet is a one-element string set.
 func SeatSet(v string) expression.ValueBuilder {
 	return expression.Value(&types.AttributeValueMemberSS{Value: []string{v}})
 }
 
-// seatsAsRead holds while the member item's seats are as many as read, so that a removal frees
+// SeatsAsRead holds while the member item's seats are as many as read, so that a removal frees
 // every seat the member holds (a seat given meanwhile fails the removal: try again).
 func SeatsAsRead(seats []string) expression.ConditionBuilder {
 	if len(seats) == 0 {
@@ -22,7 +22,7 @@ func SeatsAsRead(seats []string) expression.ConditionBuilder {
 	return expression.Size(dynamo.Attr("seatLicenses")).Equal(dynamo.Val(len(seats)))
 }
 
-// freeSeats adds to a removal of m what frees m's seats: each seat item, m's place in each
+// FreeSeats adds to a removal of m what frees m's seats: each seat item, m's place in each
 // license's holders and in the org's license summary. At MaxSeatsPerMember seats that is
 // 2×40 + 1 items, which leaves a removal's other items room under the 100 a transaction holds.
 func FreeSeats(t *dynamo.Txn, orgID string, m orgs.Member) {

@@ -181,7 +181,7 @@ func actorStill(t *dynamo.Txn, w members.Write) {
 	t.MemberStill(w.OrgID, w.Actor)
 }
 
-// memberIdentity adds the updates that copy a user's new email and name onto their membership
+// MemberIdentity adds the updates that copy a user's new email and name onto their membership
 // of one org: the member item and its two search entries (their sort keys hold the email or
 // the lower-cased name), and, when the email changed, the email guard.
 func MemberIdentity(t *dynamo.Txn, m orgs.Membership, before, after orgs.Profile) {

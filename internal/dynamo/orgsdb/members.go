@@ -36,7 +36,7 @@ func newEmailEntry(m orgs.Member) searchItem {
 	return it
 }
 
-// emailGuardItem records that an address is a member's, so that a write can check in its
+// EmailGuardItem records that an address is a member's, so that a write can check in its
 // own transaction that an invitee is not a member yet. It also carries the member's role and
 // status, kept in step with the member item by every write that changes them, so that a tool's
 // sign-in (email + org token) finds the member by address in its one read.
@@ -62,7 +62,7 @@ func NewEmailGuardItem(m orgs.Member) EmailGuardItem {
 		TokensSince: since}
 }
 
-// memberEntries adds what goes with every membership besides its two sides: the search
+// MemberEntries adds what goes with every membership besides its two sides: the search
 // entries and the email guard (ifTaken when another member has the address).
 func MemberEntries(t *dynamo.Txn, m orgs.Member, ifTaken error) {
 	t.Put(newNameEntry(m), expression.ConditionBuilder{}, nil)

@@ -11,10 +11,10 @@ import (
 // errOrgChanged: the org is no longer what the caller saw.
 var ErrOrgChanged = apperr.New(apperr.Conflict, "the organization was changed or deleted meanwhile; reload and try again")
 
-// ownedBy is the condition that a handle guard belongs to the org.
+// OwnedBy is the condition that a handle guard belongs to the org.
 func OwnedBy(orgID string) expression.ConditionBuilder {
 	return expression.Name("orgId").Equal(expression.Value(orgID))
 }
 
-// purgeShard is the GSI3 partition of the orgs deleted on day at.
+// PurgeShard is the GSI3 partition of the orgs deleted on day at.
 func PurgeShard(at time.Time) string { return "PURGE#" + at.UTC().Format(time.DateOnly) }

@@ -83,7 +83,7 @@ func (it OrgItem) provisioningOf(o *orgs.Org) {
 	}
 }
 
-// createdBy makes the write hold only while the user's account records orgID as the org
+// CreatedBy makes the write hold only while the user's account records orgID as the org
 // that created it (orgs.Profile.CreatedByOrg): the provisioned-member rule, decided in the
 // transaction that acts on the member's sign-in or details.
 func CreatedBy(t *dynamo.Txn, orgID, userID string) {

@@ -28,7 +28,7 @@ type PurgeDayItem struct {
 	Day string `dynamodbav:"day"`
 }
 
-// purgeDay adds the index item of the day of a deletion at at.
+// PurgeDay adds the index item of the day of a deletion at at.
 func PurgeDay(t *dynamo.Txn, at time.Time) {
 	day := at.UTC().Format(time.DateOnly)
 	t.Put(PurgeDayItem{Keys: dynamo.Keys{PK: PkPurgeDays, SK: SkPurgeDay + day}, Day: day}, expression.ConditionBuilder{}, nil)

@@ -108,7 +108,7 @@ func (it *OrgItem) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) erro
 	return nil
 }
 
-// orgChange is everything one transaction does to the org item, gathered so that the item is
+// OrgChange is everything one transaction does to the org item, gathered so that the item is
 // written once (a transaction may name an item only once): counter moves and the conditions
 // the write needs.
 type OrgChange struct {
@@ -135,7 +135,7 @@ type OrgChange struct {
 	ResetAsRead *time.Time
 }
 
-// give counts a member who now holds their role (n = 1) or no longer does (n = -1). The
+// Give counts a member who now holds their role (n = 1) or no longer does (n = -1). The
 // admin count is the admins who can act (orgs.Member.CountsAsAdmin): a suspended admin holds
 // the role but is not counted, so the last-admin condition holds for suspension too. Admin's
 // holders are that count only (no held# attribute).
@@ -149,7 +149,7 @@ func (c *OrgChange) Give(m orgs.Member, n int) {
 	}
 }
 
-// move counts a member who changes from before to after (role, status or both).
+// Move counts a member who changes from before to after (role, status or both).
 func (c *OrgChange) Move(before, after orgs.Member) {
 	if before.Role == after.Role && before.CountsAsAdmin() == after.CountsAsAdmin() {
 		return
@@ -158,7 +158,7 @@ func (c *OrgChange) Move(before, after orgs.Member) {
 	c.Give(after, +1)
 }
 
-// invite counts a pending invite for role r that comes (n = 1) or goes (n = -1).
+// Invite counts a pending invite for role r that comes (n = 1) or goes (n = -1).
 func (c *OrgChange) Invite(r roles.Role, n int) { c.invited = addCount(c.invited, r, n) }
 
 func addCount(m map[roles.Role]int, r roles.Role, n int) map[roles.Role]int {
@@ -169,7 +169,7 @@ func addCount(m map[roles.Role]int, r roles.Role, n int) map[roles.Role]int {
 	return m
 }
 
-// rolesAt holds while the org's custom roles are at version v.
+// RolesAt holds while the org's custom roles are at version v.
 func RolesAt(v int) expression.ConditionBuilder {
 	if v == 0 {
 		return expression.AttributeNotExists(dynamo.Attr("rolesVersion")).Or(dynamo.Attr("rolesVersion").Equal(dynamo.Val(0)))

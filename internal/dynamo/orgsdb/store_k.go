@@ -12,7 +12,7 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 )
 
-// account adds the items of a new account, unless the user's account was deleted (its
+// Account adds the items of a new account, unless the user's account was deleted (its
 // tombstone: the user's tokens outlive it).
 func Account(t *dynamo.Txn, a orgs.NewAccount) {
 	t.Check(dynamo.Key(dynamo.UserPK(a.Profile.ID), dynamo.SkDeleted), dynamo.Absent(), orgs.ErrAccountDeleted)
@@ -24,7 +24,7 @@ func Account(t *dynamo.Txn, a orgs.NewAccount) {
 	t.Event(a.Event)
 }
 
-// membership is the one way a membership is added to a user's account, whatever brings it
+// Membership is the one way a membership is added to a user's account, whatever brings it
 // (an org's creation, an invite's acceptance, provisioning's creates, bulk and import rows,
 // auto-join, SCIM, the legacy migration): the member on both sides with its search entries
 // and email guard, with the account itself when it is new (acc), or else on condition that

@@ -27,7 +27,7 @@ type licenseEntry struct {
 	Revoked     bool      `dynamodbav:"revoked,omitempty"`
 }
 
-// summarizeLicense writes license l's terms into the org's summary (seats aside).
+// SummarizeLicense writes license l's terms into the org's summary (seats aside).
 func SummarizeLicense(t *dynamo.Txn, orgID string, l tokens.License) {
 	e := licenseEntry{ProductID: l.ProductID, ProductName: l.ProductName, Type: l.Type, StartsAt: l.StartsAt,
 		EndsAt: l.EndsAt, NodeLimit: l.NodeLimit, SeatLimit: l.SeatLimit, Revoked: l.Revoked}
@@ -40,13 +40,13 @@ func SummarizeLicense(t *dynamo.Txn, orgID string, l tokens.License) {
 		expression.ConditionBuilder{}, nil)
 }
 
-// summaryOf is what the summary keeps of license l.
+// SummaryOf is what the summary keeps of license l.
 func SummaryOf(l licensing.License) tokens.License {
 	return tokens.License{ID: l.ID, ProductID: l.ProductID, ProductName: l.ProductName, Type: string(l.Type),
 		StartsAt: l.StartsAt, EndsAt: l.EndsAt, NodeLimit: l.NodeLimit, SeatLimit: l.SeatLimit, Revoked: !l.RevokedAt.IsZero()}
 }
 
-// summarizeSeat records in the org's summary that userID holds (held) or no longer holds a
+// SummarizeSeat records in the org's summary that userID holds (held) or no longer holds a
 // seat of the license.
 func SummarizeSeat(t *dynamo.Txn, orgID, licenseID, userID string, held bool) {
 	set := &types.AttributeValueMemberSS{Value: []string{userID}}
@@ -57,7 +57,7 @@ func SummarizeSeat(t *dynamo.Txn, orgID, licenseID, userID string, held bool) {
 	t.Update(dynamo.SummaryKey(orgID), upd, expression.ConditionBuilder{}, nil)
 }
 
-// summarizeProduct lists (public) or unlists the product among the public ones.
+// SummarizeProduct lists (public) or unlists the product among the public ones.
 func SummarizeProduct(t *dynamo.Txn, p tokens.Product, public bool) {
 	upd := expression.Remove(dynamo.Attr(dynamo.AttrPublic + p.ID))
 	if public {
