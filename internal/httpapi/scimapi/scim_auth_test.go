@@ -159,10 +159,16 @@ func TestSCIMTokenOfOneOrgReachesNoOtherOrg(t *testing.T) {
 			t.Errorf("acme's token, %s: %d %s, shows other's", r.Name, resp.Status, resp.Body)
 		}
 	}
-	// Acme's token with its org part made other's: the hash no longer matches other's token.
-	swapped := strings.Replace(acmeTok, acme, other, 1)
-	if r := a.SCIM(scimapi.SCIMGetUser, swapped, user, nil, ""); r.Status != 401 {
-		t.Errorf("acme's token naming other: %d %s, want 401", r.Status, r.Body)
+	// Acme's token with its org part made other's, and its maker other's maker: the names
+	// check out, the hash does not.
+	swapped := strings.Replace(strings.Replace(acmeTok, "_"+ada.ID+"_", "_"+olly.ID+"_", 1), acme, other, 1)
+	if swapped == acmeTok || !strings.Contains(swapped, other) || !strings.Contains(swapped, olly.ID) {
+		t.Fatalf("the swap made %q of %q", swapped, acmeTok)
+	}
+	for _, r := range []*httpapi.Route{scimapi.SCIMGetUser, scimapi.SCIMPatchUser} {
+		if resp := a.SCIM(r, swapped, user, nil, scimSuspend); resp.Status != 401 {
+			t.Errorf("acme's token naming other, %s: %d %s, want 401", r.Name, resp.Status, resp.Body)
+		}
 	}
 	if after := a.MemberOf(other, bob); after.Status != bobBefore.Status || after.Role != bobBefore.Role || after.ExternalID != "ext-bob" {
 		t.Errorf("bob in other after acme's calls: %+v, was %+v", after, bobBefore)
