@@ -24,6 +24,7 @@ import (
 	"github.com/vendorportal/orgs/internal/mainsrc"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -245,7 +246,7 @@ func functionDeps(t *testing.T) map[string][]string {
 // install panics at the cold start; this finds it first.
 func TestFunctionsBuildWithTheClientsTheirActionsInstall(t *testing.T) {
 	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install,
-		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install, "sqs": sqs.Install}
+		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install, "scimauth": scimauth.Install, "sqs": sqs.Install}
 	// As in AWS, the server's keys are in Secrets Manager (a stand-in here), and a function
 	// holds the ARNs of its own keys only: asking for another panics.
 	values := map[string]string{}
@@ -287,7 +288,7 @@ func buildAsDeployed(fn function, role iam.Grant, endpoint string, installs map[
 // with AccessDeniedException on the key's secret, as it would in AWS.
 func TestKeyReadsNeedTheirGrant(t *testing.T) {
 	installs := map[string]func(*app.Env){"ses": ses.Install, "cognito": cognito.Install, "sheets": sheets.Install,
-		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install, "sqs": sqs.Install}
+		"secrets": secrets.Install, "toolauth": toolauth.Install, "orgauthz": orgauthz.Install, "scimauth": scimauth.Install, "sqs": sqs.Install}
 	values := map[string]string{}
 	for _, k := range app.Keys() {
 		values["arn:aws:secretsmanager:us-east-1:123456789012:secret:"+k] = "s3cret-" + k

@@ -34,6 +34,7 @@ func TestFunctionsLinkOnlyTheirOwnRoute(t *testing.T) {
 	}{
 		{"github.com/vendorportal/orgs/internal/tokens.(*Service).SignIn", func(r *httpapi.Route) bool { return r.Auth == httpapi.Token }},
 		{"github.com/vendorportal/orgs/internal/orgs.(*Service).AuthorizeFor", (*httpapi.Route).OrgScoped},
+		{"github.com/vendorportal/orgs/internal/scim.(*Service).SignIn", func(r *httpapi.Route) bool { return r.Auth == httpapi.SCIM && !r.AnyToken }},
 		{"github.com/vendorportal/orgs/internal/secrets.(*Reader).String", func(r *httpapi.Route) bool { return len(r.Keys) > 0 || len(r.ReadsSecrets) > 0 }},
 	}
 	// A public route without a table, a signed-in one outside any org, an org route whose

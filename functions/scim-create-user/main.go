@@ -7,7 +7,10 @@ import (
 	"github.com/vendorportal/orgs/internal/cognito"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/secrets"
 )
 
-func main() { lambdaapp.Start(scimapi.SCIMCreateUser, secrets.Install, cognito.Install) }
+func main() {
+	lambdaapp.Start(scimapi.SCIMCreateUser, secrets.Install, cognito.Install, scimauth.Install)
+}

@@ -6,6 +6,7 @@ package main
 import (
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/lambdaapp"
+	"github.com/vendorportal/orgs/internal/scimauth"
 )
 
-func main() { lambdaapp.Start(scimapi.SCIMSchemas) }
+func main() { lambdaapp.Start(scimapi.SCIMSchemas, scimauth.Install) }

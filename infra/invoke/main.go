@@ -29,6 +29,7 @@ import (
 	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -91,6 +92,7 @@ func run(fn, eventFile, api, token string, stdout io.Writer) error {
 	secrets.Install(env)
 	toolauth.Install(env)
 	orgauthz.Install(env)
+	scimauth.Install(env)
 	out, err := httpapi.Bind(route, env)(ctx, ev)
 	if err != nil {
 		return err

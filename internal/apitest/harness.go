@@ -37,6 +37,7 @@ import (
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/testenv"
@@ -131,6 +132,7 @@ func NewAPIWithGrants(t *testing.T, grants []iam.Grant, opts ...func(*dynamodb.O
 	a.Env = app.New(cfg, slog.New(slog.NewJSONHandler(&a.Logs, nil)))
 	toolauth.Install(a.Env)
 	orgauthz.Install(a.Env)
+	scimauth.Install(a.Env)
 	a.Env.Now = func() time.Time { return HarnessNow }
 	a.Env.UseDynamoDB(client)
 	a.Store = dynamotest.Over(a.Env.Store())
@@ -144,6 +146,7 @@ func NewBareAPI(t *testing.T) *API {
 	a.Env = app.New(config(""), slog.New(slog.NewJSONHandler(&a.Logs, nil)))
 	toolauth.Install(a.Env)
 	orgauthz.Install(a.Env)
+	scimauth.Install(a.Env)
 	return a
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/toolauth"
@@ -30,6 +31,7 @@ func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
 	sheets.Install(env)
 	toolauth.Install(env)
 	orgauthz.Install(env)
+	scimauth.Install(env)
 	g := New(env, routes.All(), nil)
 	for path, want := range map[string]*httpapi.Route{
 		"/v1/orgs/o1/events/export":                     eventsapi.ExportEvents,
@@ -87,6 +89,7 @@ func TestUnknownSCIMPathsGetTheSCIMErrorShape(t *testing.T) {
 	sheets.Install(env)
 	toolauth.Install(env)
 	orgauthz.Install(env)
+	scimauth.Install(env)
 	g := New(env, routes.All(), nil)
 	for _, c := range []struct {
 		method, path string

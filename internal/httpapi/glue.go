@@ -39,6 +39,7 @@ import (
 	"github.com/vendorportal/orgs/internal/iam"
 	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/roles"
+	"github.com/vendorportal/orgs/internal/scim"
 	"github.com/vendorportal/orgs/internal/seal"
 	"github.com/vendorportal/orgs/internal/tokens"
 )
@@ -57,6 +58,9 @@ type Request struct {
 	Access orgs.Access
 	// Tool is what a tool signed in with HTTP Basic may download; set on Token routes only.
 	Tool tokens.Entitlements
+	// SCIM is the identity provider's session: the org its bearer token names and what the
+	// route reads with it (Route.Reads); set on SCIM routes only (not AnyToken ones).
+	SCIM scim.Session
 	body []byte
 	// Cursors seals list cursors; set on routes marked Secret only.
 	Cursors *seal.Key
@@ -262,6 +266,9 @@ func Bind(r *Route, env *app.Env) LambdaHandler {
 	if r.Auth == Token {
 		b.tool = env.ToolSignIn()
 	}
+	if r.Auth == SCIM && !r.AnyToken {
+		b.scim = env.SCIMSignIn()
+	}
 	// Only a route that names the cursor key asks for it, once, at the cold start: the other
 	// functions never hold it (principle 9).
 	if slices.Contains(r.Keys, app.KeyCursors) {
@@ -314,6 +321,7 @@ type bound struct {
 	replay  Replayer
 	authz   app.Authorizer
 	tool    app.ToolSignIn
+	scim    app.SCIMSignIn
 	// cursors seals the route's list cursors; nil for a route not marked Secret.
 	cursors *seal.Key
 	now     func() time.Time
@@ -348,6 +356,26 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 			return nil, apperr.New(apperr.Unauthenticated, "sign in with HTTP Basic: a member's email and the org's access token")
 		}
 		if req.Tool, err = b.tool(ctx, email, token); err != nil {
+			return nil, err
+		}
+	case SCIM:
+		if r.AnyToken {
+			break
+		}
+		// An identity provider: the org's SCIM bearer token, read with the org it names and
+		// what the route acts on in one round trip (scim.Service.SignIn), before anything of
+		// the body is decoded. A string that can't be a SCIM token reads nothing.
+		token, ok := scimBearer(ev)
+		if !ok {
+			return nil, scim.Errorf(apperr.Unauthenticated, "", "a valid SCIM bearer token is required")
+		}
+		var reads []orgs.Read
+		// Only ids of their kind's shape reach a key: a path that has another is read as
+		// none, and answered 404 after the token (checkPathParams, below).
+		if r.Reads != nil && r.checkPathParams(ev) == nil {
+			reads = r.Reads(req, b.now())
+		}
+		if req.SCIM, err = b.scim(ctx, token, reads); err != nil {
 			return nil, err
 		}
 	}

@@ -28,7 +28,9 @@ const (
 	// Token routes authenticate a tool with HTTP Basic: a user's email and the org token.
 	Token Auth = "token"
 	// SCIM routes authenticate an identity provider with the org's SCIM bearer token, which
-	// names the org; they answer in SCIM's shapes (application/scim+json, SCIM errors).
+	// names the org; they answer in SCIM's shapes (application/scim+json, SCIM errors). The
+	// glue checks the token (app.SCIMSignIn) before the handler decodes anything, and hands
+	// the handler the session in Request.SCIM.
 	SCIM Auth = "scim"
 )
 
@@ -61,7 +63,11 @@ type Route struct {
 	// through the capability's own accessor such as tickets.TicketOf). It exists for the
 	// budget of two DynamoDB round trips per API call: authorization, then the operation,
 	// which can't afford a read of its own first. Each capability defines its kinds of
-	// orgs.Read; dynamo's planRead knows how to read each.
+	// orgs.Read; dynamo's planRead knows how to read each. On a SCIM route the SCIM sign-in
+	// reads them with the token and the org it names (scim.UserRead, scim.ExternalIDRead), and
+	// the handler finds them in Request.SCIM; Reads may look at the body there, but whatever
+	// it finds wrong is answered only after the token (a body it can't read is read as
+	// naming nothing).
 	Reads func(req *Request, now time.Time) []orgs.Read
 	// SelfAllowed lets a member act on themself ({userId} is the caller) without Permission,
 	// as in leaving an org.
@@ -69,6 +75,9 @@ type Route struct {
 	// NotMember marks an org route whose caller need not be a member (joining an org by its
 	// domain): the authorization step is skipped and the handler checks what it needs.
 	NotMember bool
+	// AnyToken marks a SCIM route that answers alike whatever the token, or none (the SCIM
+	// base's catch-all 404): the glue does not check the token, and the route reads nothing.
+	AnyToken bool
 	// Actions are the AWS IAM actions the function needs, e.g. "dynamodb:GetItem". DynamoDB
 	// actions apply to the table and its indexes, "ses:" ones to the sender identity,
 	// "cognito-idp:" ones to the user pool. An "ses:" or a "cognito-idp:" action also makes

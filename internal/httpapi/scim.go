@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/scim"
@@ -32,4 +35,20 @@ func scimErrorResponse(err error) *Response {
 		r.Headers = map[string]string{"Retry-After": "5"}
 	}
 	return r
+}
+
+// scimBearer reads the SCIM token of the Authorization header (RFC 6750: "Bearer <token>", the
+// scheme in any case); ok is false when there is none, or when what is there can't be a SCIM
+// token (scim.OrgOf). The token is a secret: it is never logged, and no error carries it.
+func scimBearer(ev *events.APIGatewayV2HTTPRequest) (token string, ok bool) {
+	h := ev.Headers["authorization"]
+	if h == "" {
+		h = ev.Headers["Authorization"]
+	}
+	scheme, cred, found := strings.Cut(h, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(cred)
+	return token, scim.OrgOf(token) != ""
 }

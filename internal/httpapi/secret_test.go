@@ -16,6 +16,7 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/sheets"
 	"github.com/vendorportal/orgs/internal/toolauth"
 )
@@ -41,6 +42,7 @@ func keyEnv(given []string) (*app.Env, func() []string) {
 	env.UseSpreadsheets(sheets.XLSX{})
 	toolauth.Install(env)
 	orgauthz.Install(env)
+	scimauth.Install(env)
 	var mu sync.Mutex
 	var read []string
 	env.UseSecretReader(func(_ context.Context, arn string) ([]byte, error) {

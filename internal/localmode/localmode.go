@@ -29,6 +29,7 @@ import (
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/queuefeed"
 	"github.com/vendorportal/orgs/internal/routes"
+	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/secrets"
 	"github.com/vendorportal/orgs/internal/ses"
 	"github.com/vendorportal/orgs/internal/sheets"
@@ -142,6 +143,7 @@ func New(ctx context.Context, o Options) (*API, error) {
 		sqs.Install(env)
 		toolauth.Install(env)
 		orgauthz.Install(env)
+		scimauth.Install(env)
 		return env
 	}
 	tools := cfg

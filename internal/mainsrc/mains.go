@@ -29,8 +29,8 @@ func MainSource(pkg string, r *httpapi.Route) string {
 // RouteInstalls returns the packages of internal/ whose Install the route's main calls: those
 // its IAM actions call for (secrets for a route marked Secret), secrets for one that reads
 // other secrets, sheets for a route that reads or writes spreadsheets, orgauthz for an org
-// route (OrgScoped: the authorization step) and toolauth for one whose callers are tools
-// (Auth Token).
+// route (OrgScoped: the authorization step), toolauth for one whose callers are tools (Auth
+// Token) and scimauth for one whose callers are identity providers (Auth SCIM, not AnyToken).
 func RouteInstalls(r *httpapi.Route) []string {
 	out := InstallsFor(r.IAMActions())
 	if len(r.ReadsSecrets) > 0 && !slices.Contains(out, "secrets") {
@@ -44,6 +44,9 @@ func RouteInstalls(r *httpapi.Route) []string {
 	}
 	if r.Auth == httpapi.Token {
 		out = append(out, "toolauth")
+	}
+	if r.Auth == httpapi.SCIM && !r.AnyToken {
+		out = append(out, "scimauth")
 	}
 	return out
 }

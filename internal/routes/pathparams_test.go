@@ -42,6 +42,8 @@ func TestPathIdsOfTheWrongShapeAnswer404(t *testing.T) {
 	orgID := a.Org(ada, "Acme")
 	valid := map[string]string{"orgId": orgID, "userId": ada.ID, "inviteId": app.NewULID(), "eventId": app.NewULID(),
 		"token": strings.Repeat("A", 43)}
+	// SCIM routes check their bearer token first, as the others check their caller.
+	scimToken := a.SCIMToken(ada, orgID)
 	bad := []string{strings.Repeat("a", 3000), strings.Repeat("0", 2000), "..", "a b", "01JD0000000000000000000000!", "\x00"}
 	for _, r := range routes.All() {
 		names := pathParam.FindAllStringSubmatch(r.Path, -1)
@@ -52,7 +54,12 @@ func TestPathIdsOfTheWrongShapeAnswer404(t *testing.T) {
 					params[n[1]] = valid[n[1]]
 				}
 				params[m[1]] = v
-				got := a.Do(r, &ada, params, map[string]string{"confirm": "acme"}, `{}`)
+				var got apitest.Reply
+				if r.Auth == httpapi.SCIM {
+					got = a.SCIM(r, scimToken, params, map[string]string{"confirm": "acme"}, `{}`)
+				} else {
+					got = a.Do(r, &ada, params, map[string]string{"confirm": "acme"}, `{}`)
+				}
 				// A non-operator is refused an operator route (403) before its ids are looked at.
 				if got.Status != 404 && !(r.Auth == httpapi.Operator && got.Status == 403) {
 					t.Errorf("%s %s with {%s} = %.20q (%d chars): status %d, want 404 (%s)", r.Method, r.Path, m[1], v, len(v), got.Status, got.Body)

@@ -163,6 +163,35 @@ const MembersReadWithToken = 96
 // MaxGroupPatchMembers is the most members one group PATCH may name (400 beyond).
 const MaxGroupPatchMembers = 1_000
 
+// UserRead asks the SCIM sign-in (SignIn) to read the org's member ID with the token, in the
+// same round trip: a SCIM user's id is the member's userId. The member, when there is one, is
+// in Session.Members. A route declares it (httpapi.Route.Reads) for what it acts on.
+type UserRead struct{ ID string }
+
+// ExternalIDRead asks the SCIM sign-in to read, with the token, the hint of which member the
+// identity provider's externalId ID names: Session.ExternalUserID, checked against the member
+// when ListUsers reads them.
+type ExternalIDRead struct{ ID string }
+
+// SignIn is the authentication of the SCIM routes (httpapi's SCIM auth kind): the glue calls
+// it with the bearer token before the request's body is decoded, and with what the route
+// declares it acts on (UserRead, ExternalIDRead), which is read with the token (Authenticate).
+func (s *Service) SignIn(ctx context.Context, token string, reads []orgs.Read) (Session, error) {
+	var userIDs []string
+	var externalID string
+	for _, r := range reads {
+		switch r := r.(type) {
+		case UserRead:
+			userIDs = append(userIDs, r.ID)
+		case ExternalIDRead:
+			externalID = r.ID
+		default:
+			return Session{}, fmt.Errorf("scim: the sign-in reads no %T", r)
+		}
+	}
+	return s.Authenticate(ctx, token, userIDs, externalID)
+}
+
 // Authenticate checks a bearer token and reads the org it names with the members the request
 // is about: one round trip for up to MembersReadWithToken members, and the others (in further
 // round trips) only once the token is good. The token is the org's credential, not its
@@ -281,7 +310,17 @@ func (s *Service) ListUsers(ctx context.Context, ses Session, f Lookup, startInd
 		if id == "" {
 			id = ses.ExternalUserID
 		}
-		if m, ok := ses.Members[id]; ok {
+		m, ok := ses.Members[id]
+		if !ok && f.ID == "" && id != "" {
+			// The external id's hint named a member the sign-in did not read: read it (the one
+			// extra Get of this filter). The filter's match below checks the hint.
+			more, err := s.Store.SCIMMembers(ctx, ses.Org.ID, []string{id})
+			if err != nil {
+				return ListResponse[User]{}, err
+			}
+			m, ok = more[id]
+		}
+		if ok {
 			found = append(found, UserOf(m, s.BaseURL, roleName(ses.Org)))
 		}
 	default:

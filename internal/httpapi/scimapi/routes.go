@@ -60,6 +60,7 @@ var (
 	}
 	SCIMListUsers = &httpapi.Route{
 		Name: "scim-list-users", Method: "GET", Path: "/v1/scim/v2/Users", Auth: httpapi.SCIM,
+		Reads:   readFilterUser,
 		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBQuery, httpapi.DDBGet},
 		Summary: "SCIM: the org's members as users, filtered by userName, externalId or email",
 		Build:   buildSCIMListUsers,
@@ -74,24 +75,28 @@ var (
 	}
 	SCIMGetUser = &httpapi.Route{
 		Name: "scim-get-user", Method: "GET", Path: "/v1/scim/v2/Users/{id}", Auth: httpapi.SCIM,
+		Reads:   readPathUser,
 		Actions: []string{httpapi.DDBBatchGet},
 		Summary: "SCIM: one user",
 		Build:   buildSCIMGetUser,
 	}
 	SCIMReplaceUser = &httpapi.Route{
 		Name: "scim-replace-user", Method: "PUT", Path: "/v1/scim/v2/Users/{id}", Auth: httpapi.SCIM,
+		Reads:   readPathUser,
 		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBUpdate, httpapi.DDBPut, httpapi.DDBDelete, httpapi.DDBCheck},
 		Summary: "SCIM: replace a user's attributes (active: false suspends)",
 		Build:   buildSCIMReplaceUser,
 	}
 	SCIMPatchUser = &httpapi.Route{
 		Name: "scim-patch-user", Method: "PATCH", Path: "/v1/scim/v2/Users/{id}", Auth: httpapi.SCIM,
+		Reads:   readPathUser,
 		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBUpdate, httpapi.DDBPut, httpapi.DDBDelete, httpapi.DDBCheck},
 		Summary: "SCIM: patch a user (active: false suspends, true reactivates)",
 		Build:   buildSCIMPatchUser,
 	}
 	SCIMDeleteUser = &httpapi.Route{
 		Name: "scim-delete-user", Method: "DELETE", Path: "/v1/scim/v2/Users/{id}", Auth: httpapi.SCIM,
+		Reads:   readPathUser,
 		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBDelete, httpapi.DDBUpdate, httpapi.DDBCheck, httpapi.DDBPut},
 		Summary: "SCIM: remove the member from the org",
 		Build:   buildSCIMDeleteUser,
@@ -110,16 +115,17 @@ var (
 	}
 	SCIMPatchGroup = &httpapi.Route{
 		Name: "scim-patch-group", Method: "PATCH", Path: "/v1/scim/v2/Groups/{id}", Auth: httpapi.SCIM,
+		Reads:   readGroupPatchMembers,
 		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBQuery, httpapi.DDBUpdate, httpapi.DDBCheck, httpapi.DDBPut},
 		Summary: "SCIM: add members to a role's group (they get the role) or remove them (they become users)",
 		Build:   buildSCIMPatchGroup,
 	}
 	// SCIMNotFound answers every other path under the base, with any method, in SCIM's error
 	// shape: API Gateway's own {"message":"Not Found"} is no SCIM answer, and clients and
-	// conformance checkers parse what they get. It reads nothing, not even the token (there is
-	// nothing to protect), and is throttled as a public route.
+	// conformance checkers parse what they get. It reads nothing, not even the token (AnyToken:
+	// there is nothing to protect), and is throttled as a public route.
 	SCIMNotFound = &httpapi.Route{
-		Name: "scim-not-found", Method: httpapi.AnyMethod, Path: "/v1/scim/v2/{proxy+}", Auth: httpapi.SCIM,
+		Name: "scim-not-found", Method: httpapi.AnyMethod, Path: "/v1/scim/v2/{proxy+}", Auth: httpapi.SCIM, AnyToken: true,
 		ReadOnly: true,
 		// Secret: whatever a client put there (a token pasted into the path) is logged
 		// redacted.

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vendorportal/orgs/internal/app"
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/orgs"
 	"github.com/vendorportal/orgs/internal/scim"
 )
 
@@ -20,17 +22,6 @@ func scimJSON(status int, v any) (*httpapi.Response, error) {
 		return nil, err
 	}
 	return &httpapi.Response{Status: status, Raw: b, ContentType: httpapi.SCIMContentType}, nil
-}
-
-// scimSession authenticates a SCIM request by its bearer token and reads the org it names with
-// the members the request is about, in one round trip. A string that can't be a SCIM token is
-// refused without reading anything.
-func scimSession(ctx context.Context, svc *scim.Service, req *httpapi.Request, userIDs []string, externalID string) (scim.Session, error) {
-	token, ok := strings.CutPrefix(req.Event.Headers["authorization"], "Bearer ")
-	if !ok || scim.OrgOf(strings.TrimSpace(token)) == "" {
-		return scim.Session{}, scim.Errorf(apperr.Unauthenticated, "", "a valid SCIM bearer token is required")
-	}
-	return svc.Authenticate(ctx, strings.TrimSpace(token), userIDs, externalID)
 }
 
 // scimDecode reads a SCIM request body. Unlike the rest of the API it is lenient about
@@ -106,9 +97,6 @@ func buildSCIMSchema(env *app.Env) httpapi.Handler {
 func buildSCIMDiscoveryResource(env *app.Env, what, param string) httpapi.Handler {
 	svc := env.SCIM()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
-		if _, err := scimSession(ctx, svc, req, nil, ""); err != nil {
-			return nil, err
-		}
 		r, err := scim.DiscoveryResource(what, req.Path(param), svc.BaseURL)
 		if err != nil {
 			return nil, err
@@ -120,9 +108,6 @@ func buildSCIMDiscoveryResource(env *app.Env, what, param string) httpapi.Handle
 func buildSCIMDiscovery(env *app.Env, what string) httpapi.Handler {
 	svc := env.SCIM()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
-		if _, err := scimSession(ctx, svc, req, nil, ""); err != nil {
-			return nil, err
-		}
 		return scimJSON(http.StatusOK, scim.Discovery(what, svc.BaseURL))
 	}
 }
@@ -158,22 +143,7 @@ func buildSCIMListUsers(env *app.Env) httpapi.Handler {
 		if err != nil {
 			return nil, err
 		}
-		var ids []string
-		if f.ID != "" {
-			ids = append(ids, f.ID)
-		}
-		ses, err := scimSession(ctx, svc, req, ids, f.ExternalID)
-		if err != nil {
-			return nil, err
-		}
-		if f.ExternalID != "" && ses.ExternalUserID != "" && f.ID == "" {
-			// The external id's hint named a member: read it (the one extra Get of this filter).
-			if ses, err = svc.Authenticate(ctx, bearer(req), []string{ses.ExternalUserID}, ""); err != nil {
-				return nil, err
-			}
-			ses.ExternalUserID = firstKey(ses.Members)
-		}
-		list, err := svc.ListUsers(ctx, ses, f, start, count)
+		list, err := svc.ListUsers(ctx, req.SCIM, f, start, count)
 		if err != nil {
 			return nil, err
 		}
@@ -186,26 +156,10 @@ func scimProjection(req *httpapi.Request) scim.Projection {
 	return scim.ParseProjection(req.Query("attributes"), req.Query("excludedAttributes"))
 }
 
-func bearer(req *httpapi.Request) string {
-	t, _ := strings.CutPrefix(req.Event.Headers["authorization"], "Bearer ")
-	return strings.TrimSpace(t)
-}
-
-func firstKey[V any](m map[string]V) string {
-	for k := range m {
-		return k
-	}
-	return ""
-}
-
 func buildSCIMGetUser(env *app.Env) httpapi.Handler {
 	svc := env.SCIM()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
-		ses, err := scimSession(ctx, svc, req, []string{req.Path("id")}, "")
-		if err != nil {
-			return nil, err
-		}
-		u, err := svc.GetUser(ses, req.Path("id"))
+		u, err := svc.GetUser(req.SCIM, req.Path("id"))
 		if err != nil {
 			return nil, err
 		}
@@ -220,11 +174,7 @@ func buildScimCreateUser(env *app.Env) httpapi.Handler {
 		if err := scimDecode(req, &in); err != nil {
 			return nil, err
 		}
-		ses, err := scimSession(ctx, svc, req, nil, "")
-		if err != nil {
-			return nil, err
-		}
-		u, err := svc.CreateUser(ctx, ses, in)
+		u, err := svc.CreateUser(ctx, req.SCIM, in)
 		if err != nil {
 			return nil, err
 		}
@@ -244,11 +194,7 @@ func buildSCIMReplaceUser(env *app.Env) httpapi.Handler {
 		if err := scimDecode(req, &in); err != nil {
 			return nil, err
 		}
-		ses, err := scimSession(ctx, svc, req, []string{req.Path("id")}, "")
-		if err != nil {
-			return nil, err
-		}
-		u, err := svc.ReplaceUser(ctx, ses, req.Path("id"), in)
+		u, err := svc.ReplaceUser(ctx, req.SCIM, req.Path("id"), in)
 		if err != nil {
 			return nil, err
 		}
@@ -263,11 +209,7 @@ func buildSCIMPatchUser(env *app.Env) httpapi.Handler {
 		if err := scimDecode(req, &in); err != nil {
 			return nil, err
 		}
-		ses, err := scimSession(ctx, svc, req, []string{req.Path("id")}, "")
-		if err != nil {
-			return nil, err
-		}
-		u, err := svc.PatchUser(ctx, ses, req.Path("id"), in)
+		u, err := svc.PatchUser(ctx, req.SCIM, req.Path("id"), in)
 		if err != nil {
 			return nil, err
 		}
@@ -278,11 +220,7 @@ func buildSCIMPatchUser(env *app.Env) httpapi.Handler {
 func buildSCIMDeleteUser(env *app.Env) httpapi.Handler {
 	svc := env.SCIM()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
-		ses, err := scimSession(ctx, svc, req, []string{req.Path("id")}, "")
-		if err != nil {
-			return nil, err
-		}
-		if err := svc.DeleteUser(ctx, ses, req.Path("id")); err != nil {
+		if err := svc.DeleteUser(ctx, req.SCIM, req.Path("id")); err != nil {
 			return nil, err
 		}
 		return httpapi.NoContent(), nil
@@ -296,11 +234,7 @@ func buildSCIMListGroups(env *app.Env) httpapi.Handler {
 		if err != nil {
 			return nil, err
 		}
-		ses, err := scimSession(ctx, svc, req, nil, "")
-		if err != nil {
-			return nil, err
-		}
-		list, err := svc.ListGroups(ctx, ses, name, scimProjection(req))
+		list, err := svc.ListGroups(ctx, req.SCIM, name, scimProjection(req))
 		if err != nil {
 			return nil, err
 		}
@@ -311,11 +245,7 @@ func buildSCIMListGroups(env *app.Env) httpapi.Handler {
 func buildSCIMGetGroup(env *app.Env) httpapi.Handler {
 	svc := env.SCIM()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
-		ses, err := scimSession(ctx, svc, req, nil, "")
-		if err != nil {
-			return nil, err
-		}
-		g, err := svc.GetGroup(ctx, ses, req.Path("id"), scimProjection(req))
+		g, err := svc.GetGroup(ctx, req.SCIM, req.Path("id"), scimProjection(req))
 		if err != nil {
 			return nil, err
 		}
@@ -334,19 +264,12 @@ func buildSCIMPatchGroup(env *app.Env) httpapi.Handler {
 		if err != nil {
 			return nil, err
 		}
-		// Too large a change is refused after the token is checked, reading none of its members.
-		ids, tooMany := ch.MemberIDs(), ch.CheckSize()
-		if tooMany != nil {
-			ids = nil
-		}
-		ses, err := scimSession(ctx, svc, req, ids, "")
-		if err != nil {
+		// Too large a change is refused after the token is checked (the glue), reading none of
+		// its members (readGroupPatchMembers).
+		if err := ch.CheckSize(); err != nil {
 			return nil, err
 		}
-		if tooMany != nil {
-			return nil, tooMany
-		}
-		g, err := svc.PatchGroup(ctx, ses, req.Path("id"), ch, scimProjection(req))
+		g, err := svc.PatchGroup(ctx, req.SCIM, req.Path("id"), ch, scimProjection(req))
 		if err != nil {
 			return nil, err
 		}
@@ -356,4 +279,49 @@ func buildSCIMPatchGroup(env *app.Env) httpapi.Handler {
 		}
 		return scimJSON(http.StatusOK, g)
 	}
+}
+
+// The SCIM routes' Reads: what the SCIM sign-in reads with the token (scim.UserRead,
+// scim.ExternalIDRead), in the same round trip. Each reads the request as the handler will,
+// but answers nothing: what it can't read names no one, and the handler, which runs only once
+// the token is good, says what is wrong.
+
+// readPathUser reads the user of the path ({id}).
+func readPathUser(req *httpapi.Request, _ time.Time) []orgs.Read {
+	return []orgs.Read{scim.UserRead{ID: req.Path("id")}}
+}
+
+// readFilterUser reads the member a GET /Users filter names by id, and the external id's
+// hint.
+func readFilterUser(req *httpapi.Request, _ time.Time) []orgs.Read {
+	f, err := scim.ParseUserFilter(req.Query("filter"))
+	if err != nil {
+		return nil
+	}
+	var reads []orgs.Read
+	if f.ID != "" {
+		reads = append(reads, scim.UserRead{ID: f.ID})
+	}
+	if f.ExternalID != "" {
+		reads = append(reads, scim.ExternalIDRead{ID: f.ExternalID})
+	}
+	return reads
+}
+
+// readGroupPatchMembers reads the members a group PATCH names; none when it names too many
+// (scim.GroupChange.CheckSize): a forged token then still costs one read of a few items.
+func readGroupPatchMembers(req *httpapi.Request, _ time.Time) []orgs.Read {
+	var in scim.PatchRequest
+	if scimDecode(req, &in) != nil {
+		return nil
+	}
+	ch, err := scim.ParseGroupPatch(in)
+	if err != nil || ch.CheckSize() != nil {
+		return nil
+	}
+	var reads []orgs.Read
+	for _, id := range ch.MemberIDs() {
+		reads = append(reads, scim.UserRead{ID: id})
+	}
+	return reads
 }
