@@ -464,7 +464,7 @@ func (s *Store) ReleaseSeat(ctx context.Context, w licensing.SeatWrite) error {
 // DueLicenses implements licensing.Store: a Query of one day shard of GSI3, up to now.
 func (s *Store) DueLicenses(ctx context.Context, day, now time.Time) ([]licensing.License, error) {
 	pk, _ := licenseDueKeys("", "", day)
-	return dynamo.QueryDue(ctx, s.Store, pk, now, "licenses", licenseItem.license)
+	return dynamo.AllAs(ctx, s.Store, dynamo.DueQuery("licenses", pk, now), licenseItem.license)
 }
 
 type watermarkItem struct {
