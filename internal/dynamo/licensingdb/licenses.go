@@ -2,7 +2,6 @@ package licensingdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -461,53 +460,44 @@ func (s *Store) ReleaseSeat(ctx context.Context, w licensing.SeatWrite) error {
 	return t.Run(ctx, s.Client)
 }
 
-// DueLicenses implements licensing.Store: a Query of one day shard of GSI3, up to now.
+// dueMark is the license job's place in the due index. It moves past a day only once the
+// next one is over too (Settle a day): every run reads yesterday's shard again, as a write
+// made just before midnight may have landed after a run read it. A first run looks 30 days
+// back.
+var dueMark = dynamo.DayWatermark{
+	PK: dynamo.LicenseJobPK, SK: dynamo.SkWatermark, Settle: 24 * time.Hour,
+	First: func(today time.Time) time.Time { return today.AddDate(0, 0, -30) },
+}
+
+// EachDueLicense implements licensing.Store: a GetItem of the watermark, a Query of each
+// day's shard of GSI3 from there to today, up to now, and an UpdateItem of the watermark when
+// it moves.
+func (s *Store) EachDueLicense(ctx context.Context, now time.Time, fn func(licensing.License) error) error {
+	return dueMark.Walk(ctx, s.Store, now, func(day time.Time) (bool, error) {
+		due, err := s.DueLicenses(ctx, day, now)
+		if err != nil {
+			return false, err
+		}
+		clean := true
+		for _, l := range due {
+			if fn(l) != nil {
+				clean = false
+			}
+		}
+		return clean, nil
+	})
+}
+
+// DueLicenses returns the licenses due in the shard of day at or before now: one Query of
+// GSI3.
 func (s *Store) DueLicenses(ctx context.Context, day, now time.Time) ([]licensing.License, error) {
 	pk, _ := licenseDueKeys("", "", day)
 	return dynamo.AllAs(ctx, s.Store, dynamo.DueQuery("licenses", pk, now), licenseItem.license)
 }
 
-type watermarkItem struct {
-	dynamo.Keys
-	Day string `dynamodbav:"day"`
-}
-
-// DueWatermark implements licensing.Store.
-func (s *Store) DueWatermark(ctx context.Context) (time.Time, error) {
-	av, err := s.GetItem(ctx, dynamo.LicenseJobPK, dynamo.SkWatermark)
-	if err != nil || av == nil {
-		return time.Time{}, err
-	}
-	var it watermarkItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return time.Time{}, err
-	}
-	return time.Parse(time.DateOnly, it.Day)
-}
-
-// AdvanceDueWatermark implements licensing.Store: a conditional write, so that of two jobs
-// the later day wins.
+// AdvanceDueWatermark moves the license job's watermark to day, never back (tests set it so).
 func (s *Store) AdvanceDueWatermark(ctx context.Context, day time.Time) error {
-	d := day.UTC().Format(time.DateOnly)
-	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(dynamo.Attr("day"), dynamo.Val(d))).
-		WithCondition(expression.AttributeNotExists(dynamo.Attr("day")).Or(dynamo.Attr("day").LessThan(dynamo.Val(d)))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: dynamo.Key(dynamo.LicenseJobPK, dynamo.SkWatermark),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("advance license watermark: %w", err)
-	}
-	return nil
+	return dueMark.Advance(ctx, s.Store, day)
 }
 
 // StepLicense implements licensing.Store.
