@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/audit"
@@ -233,29 +231,8 @@ func (s *Store) Products(ctx context.Context, p paging.Request) (licensing.Produ
 
 // queryPrefix reads one page of the items of partition pk whose sort key starts with prefix.
 func (s *Store) queryPrefix(ctx context.Context, pk, prefix string, p paging.Request) ([]map[string]types.AttributeValue, string, error) {
-	start, err := dynamo.DecodeKey(p.After)
-	if err != nil {
-		return nil, "", err
-	}
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(dynamo.AttrPK).Equal(expression.Value(pk)).And(expression.Key(dynamo.AttrSK).BeginsWith(prefix))).Build()
-	if err != nil {
-		return nil, "", err
-	}
-	in := &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
-	}
-	if p.Limit > 0 {
-		in.Limit = aws.Int32(int32(p.Limit))
-	}
-	out, err := s.Client.Query(ctx, in)
-	if err != nil {
-		return nil, "", fmt.Errorf("query %s %s: %w", pk, prefix, err)
-	}
-	next, err := dynamo.EncodeKey(out.LastEvaluatedKey)
-	return out.Items, next, err
+	q := dynamo.Query{What: pk + " " + prefix, Key: dynamo.KeyPrefix(pk, prefix), Limit: p.Limit, Consistent: true}
+	return s.QueryPage(ctx, q, p.After)
 }
 
 // PutProduct implements licensing.Store: the product and its place among the public products
@@ -526,26 +503,8 @@ func (s *Store) StepLicense(ctx context.Context, before, after licensing.License
 
 // MembersWithRole implements licensing.Store: a Query of the org's role partition of GSI2.
 func (s *Store) MembersWithRole(ctx context.Context, orgID string, r roles.Role) ([]orgs.Member, error) {
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(dynamo.IndexGSI2),
-		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: dynamo.MemberRolePK(orgID, r)}},
-	})
-	var out []orgs.Member
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query members with role %s: %w", r, err)
-		}
-		for _, av := range page.Items {
-			var it dynamo.MemberItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, err
-			}
-			out = append(out, it.Member())
-		}
-	}
-	return out, nil
+	q := dynamo.Query{What: "members with role " + string(r), Index: dynamo.IndexGSI2, Key: dynamo.KeyIs(dynamo.AttrGSI2P, dynamo.MemberRolePK(orgID, r))}
+	return dynamo.AllAs(ctx, s.Store, q, dynamo.MemberItem.Member)
 }
 
 // licensingReads registers the reads of licensing with the authorization step.
