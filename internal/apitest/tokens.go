@@ -89,15 +89,13 @@ func (a *API) Licensed(orgID string, bob orgs.Caller) {
 // Events returns the org's events of action, as JSON lines.
 func (a *API) Events(orgID, action string) []string {
 	a.T.Helper()
-	out, err := a.Env.DynamoDB().Query(context.Background(), &dynamodb.QueryInput{
-		TableName: aws.String(a.Env.Config.TableName), KeyConditionExpression: aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "ORG#" + orgID + "#EV"}},
-	})
+	// One page, as the tests' logs are small.
+	items, _, err := a.Store.QueryPage(context.Background(), dynamo.Query{What: "events", Key: dynamo.KeyIs(dynamo.AttrPK, dynamo.EventPK(orgID))}, "")
 	if err != nil {
 		a.T.Fatal(err)
 	}
 	var lines []string
-	for _, it := range out.Items {
+	for _, it := range items {
 		if v, ok := it["action"].(*types.AttributeValueMemberS); ok && v.Value == action {
 			b, _ := json.Marshal(it)
 			lines = append(lines, string(b))

@@ -1,14 +1,7 @@
 package dynamo
 
 import (
-	"context"
-	"fmt"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/vendorportal/orgs/internal/invites"
 	"github.com/vendorportal/orgs/internal/orgs"
@@ -106,35 +99,4 @@ func (it InviteItem) Invite() invites.Invite {
 func (t *Txn) MemberStill(orgID string, m orgs.Member) {
 	// Still active too: a member suspended meanwhile can no longer act.
 	t.Check(Key(OrgPK(orgID), MemberSK(m.UserID)), Attr("role").Equal(Val(string(m.Role))).And(StatusIs(orgs.StatusActive)), orgs.ErrActorChanged)
-}
-
-// QueryDue returns what is due before now in the GSI3 day shard pk (the job's invites and
-// licenses), each item decoded as I and turned into a T by conv.
-func QueryDue[I, T any](ctx context.Context, s *Store, pk string, now time.Time, what string, conv func(I) T) ([]T, error) {
-	kc := expression.Key(AttrGSI3P).Equal(expression.Value(pk)).
-		And(expression.Key(AttrGSI3S).LessThan(expression.Value(SortTime(now) + "$")))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, err
-	}
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(IndexGSI3),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	var due []T
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query due %s: %w", what, err)
-		}
-		for _, av := range page.Items {
-			var it I
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, err
-			}
-			due = append(due, conv(it))
-		}
-	}
-	return due, nil
 }

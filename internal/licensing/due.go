@@ -57,60 +57,33 @@ func NextDue(l License, now time.Time) time.Time {
 	return due.UTC()
 }
 
-// dueBootstrap is how far back the job looks the first time it runs (no watermark yet).
-const dueBootstrap = 30 * day
-
 // ProcessDue is the scheduled job's license task: it records the expiry of licenses past
 // their end (license.expired) and sends the expiry notices (license.expiry_notice, one email
-// per admin and billing admin through the outbox). It reads the day shards of the due index
-// from the watermark, the first day that may still hold something due, to today; a day whose
-// work failed stays at or after the watermark, so nothing the job missed is lost however late
-// it runs. Every write is conditional on the license being as read: run twice, or twice at
-// once, it does each thing once.
+// per admin and billing admin through the outbox). The store hands it what is due, from the
+// day shards of the due index since the job's watermark; a day whose work failed stays at or
+// after the watermark, so nothing the job missed is lost however late it runs. Every write is
+// conditional on the license being as read: run twice, or twice at once, it does each thing
+// once.
 func (s *Service) ProcessDue(ctx context.Context, now time.Time, log *slog.Logger) error {
 	now = now.UTC()
-	today := now.Truncate(day)
-	start, err := s.Store.DueWatermark(ctx)
-	if err != nil {
+	var errs []error
+	err := s.Store.EachDueLicense(ctx, now, func(l License) error {
+		err := s.step(ctx, l, now)
+		if err == nil || errors.Is(err, ErrLicenseChanged) {
+			// Changed since read: the change moved it in the index itself.
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("license %s of %s: %w", l.ID, l.OrgID, err))
+		return err
+	})
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		if log != nil {
+			log.ErrorContext(ctx, "license job", "error", err)
+		}
 		return err
 	}
-	if start.IsZero() {
-		start = today.Add(-dueBootstrap)
-	}
-	if start.After(today) {
-		start = today
-	}
-	var errs []error
-	var firstLeft time.Time
-	for d := start; !d.After(today); d = d.Add(day) {
-		due, err := s.Store.DueLicenses(ctx, d, now)
-		for _, l := range due {
-			if serr := s.step(ctx, l, now); serr != nil && !errors.Is(serr, ErrLicenseChanged) {
-				err = errors.Join(err, fmt.Errorf("license %s of %s: %w", l.ID, l.OrgID, serr))
-			}
-		}
-		if err != nil {
-			errs = append(errs, err)
-			if firstLeft.IsZero() {
-				firstLeft = d
-			}
-		}
-	}
-	// Yesterday's shard is read again next time: a write made just before midnight may have
-	// landed after this run read it.
-	next := today.Add(-day)
-	if !firstLeft.IsZero() && firstLeft.Before(next) {
-		next = firstLeft
-	}
-	if next.After(start) {
-		if err := s.Store.AdvanceDueWatermark(ctx, next); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if log != nil && len(errs) > 0 {
-		log.ErrorContext(ctx, "license job", "error", errors.Join(errs...))
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // step does what is due of l at now and moves it to its next due time.

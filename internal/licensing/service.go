@@ -74,12 +74,13 @@ type Store interface {
 	// ReleaseSeat deletes the seat (ErrNoSeat when there is none) and takes it off the
 	// license and the member, with the event.
 	ReleaseSeat(ctx context.Context, w SeatWrite) error
-	// DueLicenses returns the licenses due in the shard of day at or before now.
-	DueLicenses(ctx context.Context, day, now time.Time) ([]License, error)
-	// DueWatermark returns the first day whose shard may still hold due licenses (zero when
-	// the job has not run yet); AdvanceDueWatermark moves it forward, never back.
-	DueWatermark(ctx context.Context) (time.Time, error)
-	AdvanceDueWatermark(ctx context.Context, day time.Time) error
+	// EachDueLicense calls fn with every license due at or before now, reading the day
+	// shards of the due index from the job's watermark (the first day that may still hold
+	// something due; 30 days back on the first run) to today. The watermark moves past a day
+	// only once fn took each of its licenses without an error and the day after it is over
+	// too (a write made just before midnight may land after a run read the day); fn's errors
+	// are fn's caller's to report, the store's own are returned.
+	EachDueLicense(ctx context.Context, now time.Time, fn func(License) error) error
 	// StepLicense is the scheduled job's write: after's expiry, notice marks and due time
 	// over before, on condition that the license is still as the job read it
 	// (ErrLicenseChanged), with the event and the outbox messages when ev is not nil, and

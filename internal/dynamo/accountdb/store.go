@@ -2,12 +2,9 @@ package accountdb
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -21,49 +18,42 @@ import (
 func (s *Store) Account(ctx context.Context, userID string) (orgs.Account, error) {
 	var acc orgs.Account
 	found, deleted := false, false
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: dynamo.UserPK(userID)}},
-		ConsistentRead:            aws.Bool(true),
+	q := dynamo.Query{What: "account", Key: dynamo.KeyIs(dynamo.AttrPK, dynamo.UserPK(userID)), Consistent: true}
+	err := s.QueryEach(ctx, q, func(av map[string]types.AttributeValue) error {
+		var k dynamo.Keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return err
+		}
+		switch {
+		case k.SK == dynamo.SkDeleted:
+			deleted = true
+		case k.SK == skEmailChange:
+			var it emailChangeItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return err
+			}
+			acc.EmailChange = it.change()
+		case k.SK == dynamo.SkProfile:
+			var it dynamo.ProfileItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return err
+			}
+			acc.Profile, found = it.Profile(), true
+		case strings.HasPrefix(k.SK, "ORG#"):
+			var it dynamo.UserOrgItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return err
+			}
+			acc.Memberships = append(acc.Memberships, orgs.Membership{
+				OrgID: it.OrgID, Kind: orgs.Kind(it.Kind), Role: roles.Role(it.Role), JoinedAt: it.JoinedAt,
+				Seats:  it.SeatLicenses,
+				Status: orgs.Status(it.Status),
+			})
+		}
+		return nil
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return acc, fmt.Errorf("query account: %w", err)
-		}
-		for _, av := range page.Items {
-			var k dynamo.Keys
-			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
-				return acc, err
-			}
-			switch {
-			case k.SK == dynamo.SkDeleted:
-				deleted = true
-			case k.SK == skEmailChange:
-				var it emailChangeItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return acc, err
-				}
-				acc.EmailChange = it.change()
-			case k.SK == dynamo.SkProfile:
-				var it dynamo.ProfileItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return acc, err
-				}
-				acc.Profile, found = it.Profile(), true
-			case strings.HasPrefix(k.SK, "ORG#"):
-				var it dynamo.UserOrgItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return acc, err
-				}
-				acc.Memberships = append(acc.Memberships, orgs.Membership{
-					OrgID: it.OrgID, Kind: orgs.Kind(it.Kind), Role: roles.Role(it.Role), JoinedAt: it.JoinedAt,
-					Seats:  it.SeatLicenses,
-					Status: orgs.Status(it.Status),
-				})
-			}
-		}
+	if err != nil {
+		return acc, err
 	}
 	if !found && deleted {
 		return acc, orgs.ErrAccountDeleted

@@ -119,37 +119,18 @@ func (s *Store) Invites(ctx context.Context, orgID string, status invites.Status
 	case invites.Expired:
 		kc = kc.And(expression.Key(dynamo.AttrGSI1S).LessThan(expression.Value(bound)))
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return invites.Page{}, err
-	}
-	start, err := dynamo.DecodeKey(p.After)
+	after := p.After
+	start, err := dynamo.DecodeKey(after)
 	if err != nil {
 		return invites.Page{}, err
 	}
 	if sk, ok := start[dynamo.AttrGSI1S].(*types.AttributeValueMemberS); ok && forward && sk.Value <= bound {
 		// Everything up to the position expired since the last page: start at the bound.
-		start = nil
+		after = ""
 	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(dynamo.IndexGSI1),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ExclusiveStartKey: start,
-		Limit: aws.Int32(int32(p.Limit)), ScanIndexForward: aws.Bool(forward),
-	})
-	if err != nil {
-		return invites.Page{}, fmt.Errorf("query invites: %w", err)
-	}
-	page := invites.Page{Invites: make([]invites.Invite, 0, len(out.Items))}
-	for _, av := range out.Items {
-		var it dynamo.InviteItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return invites.Page{}, err
-		}
-		page.Invites = append(page.Invites, it.Invite())
-	}
-	page.Next, err = dynamo.EncodeKey(out.LastEvaluatedKey)
-	return page, err
+	q := dynamo.Query{What: "invites", Index: dynamo.IndexGSI1, Key: kc, Descending: !forward, Limit: p.Limit}
+	list, next, err := dynamo.PageAs(ctx, s.Store, q, after, dynamo.InviteItem.Invite)
+	return invites.Page{Invites: list, Next: next}, err
 }
 
 // setDue sets a pending invite's due time and its GSI3 keys.
@@ -374,7 +355,7 @@ func (s *Store) AcceptInvite(ctx context.Context, w invites.Acceptance) error {
 // DueInvites implements invites.Store: a Query of one day shard of GSI3, up to now.
 func (s *Store) DueInvites(ctx context.Context, day, now time.Time) ([]invites.Invite, error) {
 	pk, _ := dynamo.DueKeys("", "", day)
-	return dynamo.QueryDue(ctx, s.Store, pk, now, "invites", dynamo.InviteItem.Invite)
+	return dynamo.AllAs(ctx, s.Store, dynamo.DueQuery("invites", pk, now), dynamo.InviteItem.Invite)
 }
 
 // ExpireInvite implements invites.Store.

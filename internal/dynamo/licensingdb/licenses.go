@@ -2,14 +2,11 @@ package licensingdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/audit"
@@ -234,29 +231,8 @@ func (s *Store) Products(ctx context.Context, p paging.Request) (licensing.Produ
 
 // queryPrefix reads one page of the items of partition pk whose sort key starts with prefix.
 func (s *Store) queryPrefix(ctx context.Context, pk, prefix string, p paging.Request) ([]map[string]types.AttributeValue, string, error) {
-	start, err := dynamo.DecodeKey(p.After)
-	if err != nil {
-		return nil, "", err
-	}
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(dynamo.AttrPK).Equal(expression.Value(pk)).And(expression.Key(dynamo.AttrSK).BeginsWith(prefix))).Build()
-	if err != nil {
-		return nil, "", err
-	}
-	in := &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
-	}
-	if p.Limit > 0 {
-		in.Limit = aws.Int32(int32(p.Limit))
-	}
-	out, err := s.Client.Query(ctx, in)
-	if err != nil {
-		return nil, "", fmt.Errorf("query %s %s: %w", pk, prefix, err)
-	}
-	next, err := dynamo.EncodeKey(out.LastEvaluatedKey)
-	return out.Items, next, err
+	q := dynamo.Query{What: pk + " " + prefix, Key: dynamo.KeyPrefix(pk, prefix), Limit: p.Limit, Consistent: true}
+	return s.QueryPage(ctx, q, p.After)
 }
 
 // PutProduct implements licensing.Store: the product and its place among the public products
@@ -461,53 +437,44 @@ func (s *Store) ReleaseSeat(ctx context.Context, w licensing.SeatWrite) error {
 	return t.Run(ctx, s.Client)
 }
 
-// DueLicenses implements licensing.Store: a Query of one day shard of GSI3, up to now.
+// dueMark is the license job's place in the due index. It moves past a day only once the
+// next one is over too (Settle a day): every run reads yesterday's shard again, as a write
+// made just before midnight may have landed after a run read it. A first run looks 30 days
+// back.
+var dueMark = dynamo.DayWatermark{
+	PK: dynamo.LicenseJobPK, SK: dynamo.SkWatermark, Settle: 24 * time.Hour,
+	First: func(today time.Time) time.Time { return today.AddDate(0, 0, -30) },
+}
+
+// EachDueLicense implements licensing.Store: a GetItem of the watermark, a Query of each
+// day's shard of GSI3 from there to today, up to now, and an UpdateItem of the watermark when
+// it moves.
+func (s *Store) EachDueLicense(ctx context.Context, now time.Time, fn func(licensing.License) error) error {
+	return dueMark.Walk(ctx, s.Store, now, func(day time.Time) (bool, error) {
+		due, err := s.DueLicenses(ctx, day, now)
+		if err != nil {
+			return false, err
+		}
+		clean := true
+		for _, l := range due {
+			if fn(l) != nil {
+				clean = false
+			}
+		}
+		return clean, nil
+	})
+}
+
+// DueLicenses returns the licenses due in the shard of day at or before now: one Query of
+// GSI3.
 func (s *Store) DueLicenses(ctx context.Context, day, now time.Time) ([]licensing.License, error) {
 	pk, _ := licenseDueKeys("", "", day)
-	return dynamo.QueryDue(ctx, s.Store, pk, now, "licenses", licenseItem.license)
+	return dynamo.AllAs(ctx, s.Store, dynamo.DueQuery("licenses", pk, now), licenseItem.license)
 }
 
-type watermarkItem struct {
-	dynamo.Keys
-	Day string `dynamodbav:"day"`
-}
-
-// DueWatermark implements licensing.Store.
-func (s *Store) DueWatermark(ctx context.Context) (time.Time, error) {
-	av, err := s.GetItem(ctx, dynamo.LicenseJobPK, dynamo.SkWatermark)
-	if err != nil || av == nil {
-		return time.Time{}, err
-	}
-	var it watermarkItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return time.Time{}, err
-	}
-	return time.Parse(time.DateOnly, it.Day)
-}
-
-// AdvanceDueWatermark implements licensing.Store: a conditional write, so that of two jobs
-// the later day wins.
+// AdvanceDueWatermark moves the license job's watermark to day, never back (tests set it so).
 func (s *Store) AdvanceDueWatermark(ctx context.Context, day time.Time) error {
-	d := day.UTC().Format(time.DateOnly)
-	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(dynamo.Attr("day"), dynamo.Val(d))).
-		WithCondition(expression.AttributeNotExists(dynamo.Attr("day")).Or(dynamo.Attr("day").LessThan(dynamo.Val(d)))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: dynamo.Key(dynamo.LicenseJobPK, dynamo.SkWatermark),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("advance license watermark: %w", err)
-	}
-	return nil
+	return dueMark.Advance(ctx, s.Store, day)
 }
 
 // StepLicense implements licensing.Store.
@@ -536,26 +503,8 @@ func (s *Store) StepLicense(ctx context.Context, before, after licensing.License
 
 // MembersWithRole implements licensing.Store: a Query of the org's role partition of GSI2.
 func (s *Store) MembersWithRole(ctx context.Context, orgID string, r roles.Role) ([]orgs.Member, error) {
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(dynamo.IndexGSI2),
-		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: dynamo.MemberRolePK(orgID, r)}},
-	})
-	var out []orgs.Member
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query members with role %s: %w", r, err)
-		}
-		for _, av := range page.Items {
-			var it dynamo.MemberItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, err
-			}
-			out = append(out, it.Member())
-		}
-	}
-	return out, nil
+	q := dynamo.Query{What: "members with role " + string(r), Index: dynamo.IndexGSI2, Key: dynamo.KeyIs(dynamo.AttrGSI2P, dynamo.MemberRolePK(orgID, r))}
+	return dynamo.AllAs(ctx, s.Store, q, dynamo.MemberItem.Member)
 }
 
 // licensingReads registers the reads of licensing with the authorization step.

@@ -2,14 +2,10 @@ package membersdb
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/dynamo"
@@ -35,7 +31,6 @@ func (s *Store) Members(ctx context.Context, orgID string, f members.Filter, p p
 		index, pkName, skName, pk = dynamo.IndexGSI2, dynamo.AttrGSI2P, dynamo.AttrGSI2S, dynamo.MemberSearchRolePK(orgID, f.Role)
 	}
 	kc := expression.Key(pkName).Equal(expression.Value(pk))
-	b := expression.NewBuilder()
 	var filters []expression.ConditionBuilder
 	if f.Query != "" {
 		kc = kc.And(expression.Key(skName).BeginsWith(f.Query))
@@ -51,40 +46,16 @@ func (s *Store) Members(ctx context.Context, orgID string, f members.Filter, p p
 		// users is a small share of a large org's members at most, read page by page.
 		filters = append(filters, dynamo.Attr("source").Equal(dynamo.Val(string(f.Source))))
 	}
+	q := dynamo.Query{What: "members", Index: index, Key: kc, Limit: p.Limit}
 	switch len(filters) {
 	case 1:
-		b = b.WithFilter(filters[0])
+		q.Filter = filters[0]
 	case 2:
-		// Both filters hold together (the builder keeps only the last WithFilter).
-		b = b.WithFilter(expression.And(filters[0], filters[1]))
+		// Both filters hold together.
+		q.Filter = expression.And(filters[0], filters[1])
 	}
-	expr, err := b.WithKeyCondition(kc).Build()
-	if err != nil {
-		return members.Page{}, err
-	}
-	start, err := dynamo.DecodeKey(p.After)
-	if err != nil {
-		return members.Page{}, err
-	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(index),
-		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ExclusiveStartKey: start, Limit: aws.Int32(int32(p.Limit)),
-	})
-	if err != nil {
-		return members.Page{}, fmt.Errorf("query members: %w", err)
-	}
-	page := members.Page{Members: make([]orgs.Member, 0, len(out.Items))}
-	for _, av := range out.Items {
-		var it dynamo.MemberItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return members.Page{}, err
-		}
-		page.Members = append(page.Members, it.Member())
-	}
-	page.Next, err = dynamo.EncodeKey(out.LastEvaluatedKey)
-	return page, err
+	list, next, err := dynamo.PageAs(ctx, s.Store, q, p.After, dynamo.MemberItem.Member)
+	return members.Page{Members: list, Next: next}, err
 }
 
 // ChangeMember implements members.Store.

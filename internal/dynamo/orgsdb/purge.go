@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/vendorportal/orgs/internal/dynamo"
@@ -19,29 +20,17 @@ import (
 // empty leaves the index.
 func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) ([]string, error) {
 	cutoffDay := cutoff.UTC().Format(time.DateOnly)
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :first AND :last"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":    &types.AttributeValueMemberS{Value: PkPurgeDays},
-			":first": &types.AttributeValueMemberS{Value: SkPurgeDay},
-			":last":  &types.AttributeValueMemberS{Value: SkPurgeDay + cutoffDay},
-		},
-		ConsistentRead: aws.Bool(true),
-		Limit:          aws.Int32(PurgeDaysPerRun),
-	})
+	dq := dynamo.Query{
+		What: "purge days", Key: dynamo.KeyIs(dynamo.AttrPK, PkPurgeDays).And(expression.Key(dynamo.AttrSK).Between(expression.Value(SkPurgeDay), expression.Value(SkPurgeDay+cutoffDay))),
+		Consistent: true, Limit: PurgeDaysPerRun,
+	}
+	days, _, err := dynamo.PageAs(ctx, s.Store, dq, "", func(it PurgeDayItem) string { return it.Day })
 	if err != nil {
-		return nil, fmt.Errorf("query purge days: %w", err)
+		return nil, err
 	}
 	indexed := map[string]bool{}
-	var days []string
-	for _, av := range out.Items {
-		var it PurgeDayItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, err
-		}
-		indexed[it.Day] = true
-		days = append(days, it.Day)
+	for _, day := range days {
+		indexed[day] = true
 	}
 	for d := PurgeLookbackDays; d >= 0; d-- {
 		if day := cutoff.AddDate(0, 0, -d).UTC().Format(time.DateOnly); !indexed[day] {
@@ -57,20 +46,16 @@ func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) (
 			break
 		}
 		at, _ := time.Parse(time.DateOnly, day)
-		out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-			TableName:              aws.String(s.Table),
-			IndexName:              aws.String(dynamo.IndexGSI3),
-			KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK < :cutoff"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":     &types.AttributeValueMemberS{Value: PurgeShard(at)},
-				":cutoff": &types.AttributeValueMemberS{Value: dynamo.SortTime(cutoff)},
-			},
-			Limit: aws.Int32(int32(max - len(ids))),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("query deleted orgs: %w", err)
+		q := dynamo.Query{
+			What: "deleted orgs", Index: dynamo.IndexGSI3,
+			Key:   dynamo.KeyIs(dynamo.AttrGSI3P, PurgeShard(at)).And(expression.Key(dynamo.AttrGSI3S).LessThan(expression.Value(dynamo.SortTime(cutoff)))),
+			Limit: max - len(ids),
 		}
-		if len(out.Items) == 0 && indexed[day] && day < cutoffDay {
+		orgIDs, _, err := dynamo.PageAs(ctx, s.Store, q, "", func(it OrgItem) string { return it.ID })
+		if err != nil {
+			return nil, err
+		}
+		if len(orgIDs) == 0 && indexed[day] && day < cutoffDay {
 			// Nothing left of that day, and no deletion can land on it any more.
 			if _, err := s.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 				TableName: aws.String(s.Table), Key: dynamo.Key(PkPurgeDays, SkPurgeDay+day),
@@ -78,13 +63,7 @@ func (s *Store) DeletedOrgsDue(ctx context.Context, cutoff time.Time, max int) (
 				return nil, fmt.Errorf("delete purge day %s: %w", day, err)
 			}
 		}
-		for _, av := range out.Items {
-			var it OrgItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, err
-			}
-			ids = append(ids, it.ID)
-		}
+		ids = append(ids, orgIDs...)
 	}
 	return ids, nil
 }
@@ -102,16 +81,13 @@ func (s *Store) PurgeOrg(ctx context.Context, orgID string, budget int) (bool, e
 		}
 	}
 	for _, pk := range []string{dynamo.EventPK(orgID), dynamo.OrgPK(orgID)} {
-		p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-			TableName:                 aws.String(s.Table),
-			KeyConditionExpression:    aws.String("PK = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-			ProjectionExpression:      aws.String("PK, SK, userId"),
-		})
-		for p.HasMorePages() && len(doomed) < budget {
-			page, err := p.NextPage(ctx)
+		if len(doomed) >= budget {
+			break
+		}
+		q := dynamo.Query{What: "org " + orgID, Key: dynamo.KeyIs(dynamo.AttrPK, pk), Projection: []string{dynamo.AttrPK, dynamo.AttrSK, "userId"}}
+		for page, err := range s.QueryPages(ctx, q) {
 			if err != nil {
-				return false, fmt.Errorf("query org %s: %w", orgID, err)
+				return false, err
 			}
 			for _, av := range page.Items {
 				var it struct {
@@ -128,6 +104,9 @@ func (s *Store) PurgeOrg(ctx context.Context, orgID string, budget int) (bool, e
 					add(dynamo.UserPK(it.UserID), dynamo.UserOrgSK(orgID))
 				}
 				add(it.PK, it.SK)
+			}
+			if len(doomed) >= budget {
+				break
 			}
 		}
 	}

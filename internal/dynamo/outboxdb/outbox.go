@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -119,101 +118,34 @@ func (s *Store) updateOutbox(ctx context.Context, id string, upd expression.Upda
 	return nil
 }
 
-type outboxCursorItem struct {
-	dynamo.Keys
-	Day string `dynamodbav:"day"`
+// dueMark is the outbox job's place in the due index, the cursor (see dynamo/outbox.go).
+var dueMark = dynamo.DayWatermark{
+	PK: dynamo.PkOutboxCursor, SK: dynamo.PkOutboxCursor, Settle: dynamo.CursorSettle,
+	First: func(time.Time) time.Time { return dynamo.OutboxEpoch },
 }
 
 // EachDue implements outbox.Store: a GetItem of the cursor, then one Query per day shard
-// from the cursor's day to today, each reading only the messages due by now.
+// from the cursor's day to today, each reading only the messages due by now, and an
+// UpdateItem of the cursor when it moves.
 func (s *Store) EachDue(ctx context.Context, now time.Time, fn func(outbox.Message) error) error {
-	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: dynamo.Key(dynamo.PkOutboxCursor, dynamo.PkOutboxCursor), ConsistentRead: aws.Bool(true),
+	return dueMark.Walk(ctx, s.Store, now, func(day time.Time) (bool, error) {
+		return s.eachDueIn(ctx, day, now, fn)
 	})
-	if err != nil {
-		return fmt.Errorf("get outbox cursor: %w", err)
-	}
-	start := dynamo.OutboxEpoch
-	if out.Item != nil {
-		var c outboxCursorItem
-		if err := attributevalue.UnmarshalMap(out.Item, &c); err != nil {
-			return err
-		}
-		if d, err := time.Parse(time.DateOnly, c.Day); err == nil {
-			start = d
-		}
-	}
-	today := now.UTC().Truncate(24 * time.Hour)
-	cursor, moving := start, true
-	for day := start; !day.After(today); day = day.AddDate(0, 0, 1) {
-		clean, err := s.eachDueIn(ctx, day, now, fn)
-		if err != nil {
-			return err
-		}
-		// The cursor moves past a day only while every earlier day was emptied too.
-		if moving && clean && now.Sub(day.AddDate(0, 0, 1)) >= dynamo.CursorSettle {
-			cursor = day.AddDate(0, 0, 1)
-		} else {
-			moving = false
-		}
-	}
-	if cursor.After(start) {
-		return s.moveOutboxCursor(ctx, cursor)
-	}
-	return nil
 }
 
 // eachDueIn calls fn with the messages due by now in one day's shard; clean reports whether
 // fn took every one without an error (so the shard is empty now).
 func (s *Store) eachDueIn(ctx context.Context, day, now time.Time, fn func(outbox.Message) error) (bool, error) {
-	kc := expression.Key(dynamo.AttrGSI3P).Equal(expression.Value(dynamo.OutboxShard(day))).
-		And(expression.Key(dynamo.AttrGSI3S).LessThan(expression.Value(dynamo.SortTime(now) + "$")))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return false, err
-	}
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(dynamo.IndexGSI3),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
 	clean := true
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	err := s.QueryEach(ctx, dynamo.DueQuery("outbox messages", dynamo.OutboxShard(day), now), func(av map[string]types.AttributeValue) error {
+		m, err := dynamo.DecodeOutboxMessage(av)
 		if err != nil {
-			return false, fmt.Errorf("query due outbox messages: %w", err)
+			return err
 		}
-		for _, av := range page.Items {
-			m, err := dynamo.DecodeOutboxMessage(av)
-			if err != nil {
-				return false, err
-			}
-			if err := fn(m); err != nil {
-				clean = false
-			}
+		if err := fn(m); err != nil {
+			clean = false
 		}
-	}
-	return clean, nil
-}
-
-func (s *Store) moveOutboxCursor(ctx context.Context, day time.Time) error {
-	d := day.Format(time.DateOnly)
-	expr, err := expression.NewBuilder().WithUpdate(expression.Set(dynamo.Attr("day"), dynamo.Val(d))).
-		WithCondition(expression.AttributeNotExists(dynamo.Attr("day")).Or(dynamo.Attr("day").LessThan(dynamo.Val(d)))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: dynamo.Key(dynamo.PkOutboxCursor, dynamo.PkOutboxCursor),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		return nil
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return nil // another run moved it as far or further
-	}
-	if err != nil {
-		return fmt.Errorf("move outbox cursor: %w", err)
-	}
-	return nil
+	return clean && err == nil, err
 }

@@ -7,10 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -95,47 +93,37 @@ func (s *Store) StartImport(ctx context.Context, job provisioning.ImportJob, ev 
 
 // Import implements provisioning.ImportStore: one Query of the job and its rows' outcomes.
 func (s *Store) Import(ctx context.Context, orgID, importID string) (provisioning.ImportJob, error) {
-	kc := expression.Key(dynamo.AttrPK).Equal(expression.Value(dynamo.OrgPK(orgID))).And(expression.Key(dynamo.AttrSK).BeginsWith(importSK(importID)))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return provisioning.ImportJob{}, err
-	}
 	var job provisioning.ImportJob
 	found := false
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return job, fmt.Errorf("query import: %w", err)
+	q := dynamo.Query{What: "import", Key: dynamo.KeyPrefix(dynamo.OrgPK(orgID), importSK(importID)), Consistent: true}
+	err := s.QueryEach(ctx, q, func(av map[string]types.AttributeValue) error {
+		var k dynamo.Keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return err
 		}
-		for _, av := range page.Items {
-			var k dynamo.Keys
-			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
-				return job, err
-			}
-			if k.SK == importSK(importID) {
-				var it importItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return job, err
-				}
-				found = true
-				job.ID, job.OrgID, job.Status, job.Total = it.ID, it.OrgID, it.Status, it.Total
-				job.CreatedAt = it.CreatedAt
-				job.Results = append(job.Results, it.Checked...)
-				continue
-			}
-			if !strings.HasPrefix(k.SK, importSK(importID)+orgsdb.SkImportRow) {
-				continue // another import whose id begins with this one's
-			}
-			var it importRowItem
+		if k.SK == importSK(importID) {
+			var it importItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return job, err
+				return err
 			}
-			job.Results = append(job.Results, it.RowOutcome)
+			found = true
+			job.ID, job.OrgID, job.Status, job.Total = it.ID, it.OrgID, it.Status, it.Total
+			job.CreatedAt = it.CreatedAt
+			job.Results = append(job.Results, it.Checked...)
+			return nil
 		}
+		if !strings.HasPrefix(k.SK, importSK(importID)+orgsdb.SkImportRow) {
+			return nil // another import whose id begins with this one's
+		}
+		var it importRowItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return err
+		}
+		job.Results = append(job.Results, it.RowOutcome)
+		return nil
+	})
+	if err != nil {
+		return job, err
 	}
 	if !found {
 		return job, apperr.New(apperr.NotFound, "import not found")

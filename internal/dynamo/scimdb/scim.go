@@ -2,14 +2,11 @@ package scimdb
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -135,26 +132,17 @@ func (s *Store) SCIMMembers(ctx context.Context, orgID string, userIDs []string)
 
 // MemberByEmail implements scim.Store: one Query of the org's member index by address.
 func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (*orgs.Member, error) {
-	kc := expression.Key(dynamo.AttrGSI1P).Equal(expression.Value(dynamo.OrgPK(orgID) + "#M")).
-		And(expression.Key(dynamo.AttrGSI1S).BeginsWith(strings.ToLower(email) + "#"))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	q := dynamo.Query{
+		What: "member by email", Index: dynamo.IndexGSI1,
+		Key: dynamo.KeyIs(dynamo.AttrGSI1P, dynamo.OrgPK(orgID)+"#M").And(expression.Key(dynamo.AttrGSI1S).BeginsWith(strings.ToLower(email) + "#")),
+	}
+	// One page: an address has an entry or two, far from a page's 1 MB.
+	ms, _, err := dynamo.PageAs(ctx, s.Store, q, "", dynamo.MemberItem.Member)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(dynamo.IndexGSI1),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("query member by email: %w", err)
-	}
-	for _, av := range out.Items {
-		var it dynamo.MemberItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, err
-		}
-		if strings.EqualFold(it.Email, email) {
-			m := it.Member()
+	for _, m := range ms {
+		if strings.EqualFold(m.Email, email) {
 			return &m, nil
 		}
 	}

@@ -6,10 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -132,44 +130,34 @@ func (s *Store) CreateTicket(ctx context.Context, w tickets.NewTicket) error {
 // Ticket implements tickets.Store: one Query of the ticket's prefix reads it and its comments
 // (more pages only for a ticket whose text passes 1 MB).
 func (s *Store) Ticket(ctx context.Context, orgID, ticketID string) (tickets.Ticket, error) {
-	kc := expression.Key(dynamo.AttrPK).Equal(expression.Value(dynamo.OrgPK(orgID))).And(expression.Key(dynamo.AttrSK).BeginsWith(ticketSK(ticketID)))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return tickets.Ticket{}, err
-	}
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
 	var t tickets.Ticket
 	found := false
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return tickets.Ticket{}, fmt.Errorf("query ticket: %w", err)
+	q := dynamo.Query{What: "ticket", Key: dynamo.KeyPrefix(dynamo.OrgPK(orgID), ticketSK(ticketID))}
+	err := s.QueryEach(ctx, q, func(av map[string]types.AttributeValue) error {
+		var k dynamo.Keys
+		if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+			return err
 		}
-		for _, av := range page.Items {
-			var k dynamo.Keys
-			if err := attributevalue.UnmarshalMap(av, &k); err != nil {
-				return tickets.Ticket{}, err
+		switch {
+		case k.SK == ticketSK(ticketID):
+			var it ticketItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return err
 			}
-			switch {
-			case k.SK == ticketSK(ticketID):
-				var it ticketItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return tickets.Ticket{}, err
-				}
-				comments := t.Comments
-				t, found = it.ticket(), true
-				t.Comments = comments
-			case strings.HasPrefix(k.SK, ticketSK(ticketID)+"#C#"):
-				var it commentItem
-				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-					return tickets.Ticket{}, err
-				}
-				t.Comments = append(t.Comments, it.comment())
+			comments := t.Comments
+			t, found = it.ticket(), true
+			t.Comments = comments
+		case strings.HasPrefix(k.SK, ticketSK(ticketID)+"#C#"):
+			var it commentItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return err
 			}
+			t.Comments = append(t.Comments, it.comment())
 		}
+		return nil
+	})
+	if err != nil {
+		return tickets.Ticket{}, err
 	}
 	if !found {
 		return tickets.Ticket{}, tickets.ErrNotFound
@@ -192,38 +180,13 @@ func (s *Store) Queue(ctx context.Context, status tickets.Status, p paging.Reque
 }
 
 func (s *Store) ticketPage(ctx context.Context, index string, kc expression.KeyConditionBuilder, status tickets.Status, oldestFirst bool, p paging.Request) (tickets.Page, error) {
-	b := expression.NewBuilder().WithKeyCondition(kc)
+	q := dynamo.Query{What: "tickets", Index: index, Key: kc, Descending: !oldestFirst, Limit: p.Limit}
 	if status != "" {
 		// Within one reader's view: the other statuses of tickets the reader may see.
-		b = b.WithFilter(dynamo.Attr("status").Equal(dynamo.Val(string(status))))
+		q.Filter = dynamo.Attr("status").Equal(dynamo.Val(string(status)))
 	}
-	expr, err := b.Build()
-	if err != nil {
-		return tickets.Page{}, err
-	}
-	start, err := dynamo.DecodeKey(p.After)
-	if err != nil {
-		return tickets.Page{}, err
-	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(index),
-		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ExclusiveStartKey: start, Limit: aws.Int32(int32(p.Limit)), ScanIndexForward: aws.Bool(oldestFirst),
-	})
-	if err != nil {
-		return tickets.Page{}, fmt.Errorf("query tickets: %w", err)
-	}
-	page := tickets.Page{Tickets: make([]tickets.Ticket, 0, len(out.Items))}
-	for _, av := range out.Items {
-		var it ticketItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return tickets.Page{}, err
-		}
-		page.Tickets = append(page.Tickets, it.ticket())
-	}
-	page.Next, err = dynamo.EncodeKey(out.LastEvaluatedKey)
-	return page, err
+	list, next, err := dynamo.PageAs(ctx, s.Store, q, p.After, ticketItem.ticket)
+	return tickets.Page{Tickets: list, Next: next}, err
 }
 
 // AddComment implements tickets.Store. A comment that moves the status holds while the

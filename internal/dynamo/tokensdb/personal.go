@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -183,31 +181,10 @@ func (s *Store) RevokePersonal(ctx context.Context, tok tokens.PersonalToken, ac
 
 // OrgPersonalTokens implements tokens.PersonalStore: one Query of the org's partition.
 func (s *Store) OrgPersonalTokens(ctx context.Context, orgID string, now time.Time, p paging.Request) (tokens.PersonalPage, error) {
-	kc := expression.Key(dynamo.AttrPK).Equal(expression.Value(dynamo.OrgPK(orgID))).And(expression.Key(dynamo.AttrSK).BeginsWith(skPersonal))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(dynamo.Attr("expiresAt").GreaterThan(dynamo.Val(dynamo.SortTime(now)))).Build()
-	if err != nil {
-		return tokens.PersonalPage{}, err
+	q := dynamo.Query{
+		What: "personal tokens", Key: dynamo.KeyPrefix(dynamo.OrgPK(orgID), skPersonal),
+		Filter: dynamo.Attr("expiresAt").GreaterThan(dynamo.Val(dynamo.SortTime(now))), Limit: p.Limit, Consistent: true,
 	}
-	start, err := dynamo.DecodeKey(p.After)
-	if err != nil {
-		return tokens.PersonalPage{}, err
-	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ExclusiveStartKey: start, Limit: aws.Int32(int32(p.Limit)), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return tokens.PersonalPage{}, fmt.Errorf("query personal tokens: %w", err)
-	}
-	page := tokens.PersonalPage{Tokens: make([]tokens.PersonalToken, 0, len(out.Items))}
-	for _, av := range out.Items {
-		var it personalItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return tokens.PersonalPage{}, err
-		}
-		page.Tokens = append(page.Tokens, it.token())
-	}
-	page.Next, err = dynamo.EncodeKey(out.LastEvaluatedKey)
-	return page, err
+	list, next, err := dynamo.PageAs(ctx, s.Store, q, p.After, personalItem.token)
+	return tokens.PersonalPage{Tokens: list, Next: next}, err
 }

@@ -7,10 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -288,26 +286,9 @@ func (s *Store) RecordRejection(ctx context.Context, r tokens.Rejection) error {
 // PendingInvites implements tokens.Store: one Query that counts the live invites that expire
 // after now (the live bucket holds pending and expired ones, by expiry).
 func (s *Store) PendingInvites(ctx context.Context, orgID string, now time.Time) (int, error) {
-	kc := expression.Key(dynamo.AttrGSI1P).Equal(expression.Value(dynamo.InviteBucketPK(orgID, dynamo.BucketLive))).
+	kc := dynamo.KeyIs(dynamo.AttrGSI1P, dynamo.InviteBucketPK(orgID, dynamo.BucketLive)).
 		And(expression.Key(dynamo.AttrGSI1S).GreaterThan(expression.Value(dynamo.SortTime(now))))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return 0, err
-	}
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(dynamo.IndexGSI1),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), Select: types.SelectCount,
-	})
-	n := 0
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("count pending invites: %w", err)
-		}
-		n += int(page.Count)
-	}
-	return n, nil
+	return s.QueryCount(ctx, dynamo.Query{What: "pending invites", Index: dynamo.IndexGSI1, Key: kc})
 }
 
 var _ tokens.FanOutStore = (*Store)(nil)
@@ -331,26 +312,15 @@ func (s *Store) MemberIDs(ctx context.Context, orgID string) ([]string, error) {
 }
 
 func (s *Store) queryIndex(ctx context.Context, index, pkName, pk string, each func(dynamo.MemberItem)) error {
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(index),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": pkName},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+	q := dynamo.Query{What: index, Index: index, Key: dynamo.KeyIs(pkName, pk)}
+	return s.QueryEach(ctx, q, func(av map[string]types.AttributeValue) error {
+		var it dynamo.MemberItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return err
+		}
+		each(it)
+		return nil
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("query %s: %w", index, err)
-		}
-		for _, av := range page.Items {
-			var it dynamo.MemberItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return err
-			}
-			each(it)
-		}
-	}
-	return nil
 }
 
 // PutFanOut implements tokens.FanOutStore: transactions of up to 100 new messages; when one is

@@ -6,10 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vendorportal/orgs/internal/apperr"
@@ -161,32 +159,11 @@ func decodeAttempt(av map[string]types.AttributeValue, sk string, st *webhooks.A
 	return nil
 }
 
-// Endpoints implements webhooks.Store.
+// Endpoints implements webhooks.Store: the org's endpoints, every page of one consistent
+// Query.
 func (s *Store) Endpoints(ctx context.Context, orgID string) ([]webhooks.Endpoint, error) {
-	p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: dynamo.OrgPK(orgID)},
-			":sk": &types.AttributeValueMemberS{Value: webhookSKPrefix},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	var out []webhooks.Endpoint
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query webhooks: %w", err)
-		}
-		for _, av := range page.Items {
-			var it webhookItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, err
-			}
-			out = append(out, it.endpoint())
-		}
-	}
-	return out, nil
+	q := dynamo.Query{What: "webhooks", Key: dynamo.KeyPrefix(dynamo.OrgPK(orgID), webhookSKPrefix), Consistent: true}
+	return dynamo.AllAs(ctx, s.Store, q, webhookItem.endpoint)
 }
 
 // countWebhooks adds delta to the org's endpoint count; a new one only below the maximum.
@@ -234,35 +211,23 @@ func (s *Store) DeleteEndpoint(ctx context.Context, actor orgs.Acting, ep webhoo
 
 // Deliveries implements webhooks.Store: one descending Query of the endpoint's partition.
 func (s *Store) Deliveries(ctx context.Context, orgID, webhookID string, p paging.Request) (webhooks.DeliveryPage, error) {
-	start, err := dynamo.DecodeKey(p.After)
+	q := dynamo.Query{
+		What: "deliveries", Key: dynamo.KeyPrefix(deliveryPK(orgID, webhookID), deliverySKPrefix),
+		Descending: true, Limit: p.Limit, Consistent: true,
+	}
+	list, next, err := dynamo.PageAs(ctx, s.Store, q, p.After, deliveryItem.delivery)
 	if err != nil {
 		return webhooks.DeliveryPage{}, err
 	}
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: deliveryPK(orgID, webhookID)},
-			":sk": &types.AttributeValueMemberS{Value: deliverySKPrefix},
-		},
-		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(p.Limit)), ExclusiveStartKey: start,
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return webhooks.DeliveryPage{}, fmt.Errorf("query deliveries: %w", err)
+	page := webhooks.DeliveryPage{Next: next}
+	if len(list) > 0 {
+		page.Deliveries = list
 	}
-	var page webhooks.DeliveryPage
-	for _, av := range out.Items {
-		var it deliveryItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return page, err
-		}
-		page.Deliveries = append(page.Deliveries, it.delivery())
+	if len(list) < p.Limit {
+		// A short page is the last.
+		page.Next = ""
 	}
-	if len(out.Items) == p.Limit {
-		page.Next, err = dynamo.EncodeKey(out.LastEvaluatedKey)
-	}
-	return page, err
+	return page, nil
 }
 
 // deliveryAsSeen is the condition that a delivery's attempts and status are as read.
@@ -342,24 +307,15 @@ func (s *Store) Attempt(ctx context.Context, orgID, webhookID, eventID string) (
 
 // NextDelivery implements webhooks.Store: one consistent Query for the first delivery after.
 func (s *Store) NextDelivery(ctx context.Context, orgID, webhookID, after string) (*webhooks.Delivery, error) {
-	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		KeyConditionExpression: aws.String("PK = :pk AND SK > :after"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":    &types.AttributeValueMemberS{Value: deliveryPK(orgID, webhookID)},
-			":after": &types.AttributeValueMemberS{Value: deliverySK(after)},
-		},
-		Limit: aws.Int32(1), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil || len(out.Items) == 0 {
+	q := dynamo.Query{
+		What: "next delivery", Key: dynamo.KeyIs(dynamo.AttrPK, deliveryPK(orgID, webhookID)).And(expression.Key(dynamo.AttrSK).GreaterThan(expression.Value(deliverySK(after)))),
+		Limit: 1, Consistent: true,
+	}
+	ds, _, err := dynamo.PageAs(ctx, s.Store, q, "", deliveryItem.delivery)
+	if err != nil || len(ds) == 0 {
 		return nil, err
 	}
-	var it deliveryItem
-	if err := attributevalue.UnmarshalMap(out.Items[0], &it); err != nil {
-		return nil, err
-	}
-	d := it.delivery()
-	return &d, nil
+	return &ds[0], nil
 }
 
 // RecordAttempt implements webhooks.Store.
