@@ -20,7 +20,11 @@ import (
 	"github.com/vendorportal/orgs/internal/triggers"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// The tests serve the pool's Lambda triggers, so the package runs its own cognito-local.
+func TestMain(m *testing.M) {
+	testenv.ServeTriggers()
+	testenv.Main(m)
+}
 
 // local is the local API over HTTP, with its pool's post-authentication trigger, so that
 // each sign-in logs user.signed_in as it does under `make run`.

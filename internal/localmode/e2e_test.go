@@ -36,7 +36,11 @@ import (
 	"github.com/vendorportal/orgs/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// The tests serve the pool's Lambda triggers, so the package runs its own cognito-local.
+func TestMain(m *testing.M) {
+	testenv.ServeTriggers()
+	testenv.Main(m)
+}
 
 const (
 	appOrigin = "http://localhost:3000"

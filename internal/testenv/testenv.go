@@ -9,13 +9,18 @@
 //
 // Stand-ins already running elsewhere are used instead when DYNAMODB_ENDPOINT,
 // COGNITO_ENDPOINT or SES_ENDPOINT is set (each on its own), which saves the start-up time
-// when running tests over and over. STANDINS_LOG=1 copies the stand-ins' output to stderr.
+// when running tests over and over. Under make test, the test binaries share the stand-ins
+// infra/teststandins runs for the whole run (package hub, found through TESTENV_STANDINS):
+// one cognito-local, one SES stand-in, and DynamoDB Locals handed out table by table; a
+// package whose tests serve the pool's Lambda triggers calls ServeTriggers and runs its own
+// cognito-local. STANDINS_LOG=1 copies the stand-ins' output to stderr.
 //
 // If the stand-ins cannot start, the tests asking for them fail; with -short they are
 // skipped instead.
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -33,6 +38,7 @@ import (
 
 	"github.com/vendorportal/orgs/internal/dynamo/tableadmin"
 	"github.com/vendorportal/orgs/internal/standins"
+	"github.com/vendorportal/orgs/internal/testenv/hub"
 )
 
 // cleanupTimeout bounds the deletion of a test's table or pool, which runs after the test's
@@ -47,7 +53,19 @@ var (
 
 	dynamoDBClient *dynamodb.Client
 	cognitoClient  *cognitoidentityprovider.Client
+
+	// hubURL is the run's shared stand-ins (hub.Env), "" if none.
+	hubURL = os.Getenv(hub.Env)
+	// ownCognito is set by ServeTriggers.
+	ownCognito bool
+	// binaryStarted bounds the mail Mails reads from a shared SES stand-in.
+	binaryStarted = time.Now()
 )
+
+// ServeTriggers says that this package's tests serve the user pool's Lambda triggers
+// (LambdaEndpoint). The cognito-local shared by the run's test binaries invokes them nowhere,
+// so the package gets a cognito-local of its own. Call it from TestMain, before Main.
+func ServeTriggers() { ownCognito = true }
 
 // Main runs the tests, stops the stand-ins if any test started them, and exits with the
 // tests' exit code. Call it from TestMain.
@@ -91,6 +109,19 @@ func started(t testing.TB) *standins.Stack {
 			opts.Log = os.Stderr
 		}
 		began := time.Now()
+		if hubURL != "" {
+			shared, err := hub.Get(context.Background(), hubURL)
+			if err != nil {
+				startErr = err
+				return
+			}
+			// The variables, if set, still win.
+			opts.DynamoDBEndpoint = cmp.Or(opts.DynamoDBEndpoint, shared.DynamoDB)
+			if !ownCognito {
+				opts.CognitoEndpoint = cmp.Or(opts.CognitoEndpoint, shared.Cognito)
+			}
+			opts.SESEndpoint = cmp.Or(opts.SESEndpoint, shared.SES)
+		}
 		// Not the test's context: the stand-ins serve every test in the binary.
 		stack, startErr = standins.Start(context.Background(), opts)
 		startTook = time.Since(began)
@@ -130,19 +161,19 @@ func DynamoDB(t testing.TB) (*dynamodb.Client, string) {
 	t.Helper()
 	started(t)
 	table := uniqueName(t, 255)
-	g := tableHome(t)
+	client, gone := tableHome(t)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
-		if _, err := g.client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
+		if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
 			t.Logf("testenv: delete table %s: %v", table, err)
 		}
-		tableGone(g)
+		gone()
 	})
-	if err := tableadmin.EnsureTable(t.Context(), g.client, table); err != nil {
+	if err := tableadmin.EnsureTable(t.Context(), client, table); err != nil {
 		t.Fatalf("testenv: create table %s: %v", table, err)
 	}
-	return g.client, table
+	return client, table
 }
 
 // Cognito returns a client for the Cognito stand-in, a user pool made for this test alone by
@@ -175,10 +206,11 @@ func SES(t testing.TB) string {
 }
 
 // Mails returns the mail the SES stand-in at endpoint has captured for the address to, in
-// To, Cc or Bcc, oldest first.
+// To, Cc or Bcc, oldest first, since this test binary started.
 func Mails(t testing.TB, endpoint, to string) []standins.Mail {
 	t.Helper()
-	all, err := standins.SESMessages(t.Context(), endpoint)
+	// The stand-in keeps every mail of the run: only the recent ones come over the wire.
+	all, err := standins.SESMessagesSince(t.Context(), endpoint, binaryStarted.Add(-time.Second))
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -213,8 +245,13 @@ func uniqueName(t testing.TB, maxLen int) string {
 }
 
 // LambdaEndpoint is where the cognito-local of the stand-ins invokes the user pool's Lambda
-// triggers; "" when COGNITO_ENDPOINT names one run elsewhere. localmode serves it.
+// triggers; "" when COGNITO_ENDPOINT names one run elsewhere. localmode serves it. Under the
+// run's shared stand-ins, the package must have called ServeTriggers.
 func LambdaEndpoint(t testing.TB) string {
 	t.Helper()
-	return started(t).LambdaEndpoint
+	s := started(t)
+	if hubURL != "" && !ownCognito && os.Getenv("COGNITO_ENDPOINT") == "" {
+		t.Fatal("testenv: LambdaEndpoint needs the package's own cognito-local: call testenv.ServeTriggers from TestMain")
+	}
+	return s.LambdaEndpoint
 }
