@@ -26,8 +26,14 @@ deps: node_modules/.installed
 generate:
 	$(GO) generate ./functions
 
-# One bootstrap per function, for Lambda's provided.al2023 runtime on arm64.
-build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+# One bootstrap per function, for Lambda's provided.al2023 runtime on arm64, and the table of
+# public mail domains, which the stack packages as the layer of the two functions that read it
+# (2 MB of data that no binary links).
+build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) build/MailDomainsLayer/domains.txt
+
+build/MailDomainsLayer/domains.txt: internal/provisioning/maildomains/domains.txt
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 build/%/bootstrap: FORCE
 	@mkdir -p $(dir $@)

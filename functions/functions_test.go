@@ -23,6 +23,7 @@ import (
 	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/mainsrc"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/secrets"
@@ -146,15 +147,17 @@ type function struct {
 	keys []string
 	// grant is what its role is given (Route.Grant, triggers.Function.Grant).
 	grant iam.Grant
+	// mailDomains: it is given the table of public mail domains (Route.MailDomains).
+	mailDomains bool
 }
 
 func allFunctions() []function {
 	var fns []function
 	for _, r := range routes.All() {
-		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, mainsrc.RouteInstalls(r), r.Keys, r.Grant()})
+		fns = append(fns, function{r.Name, r.IAMActions(), func(env *app.Env) { httpapi.Bind(r, env) }, mainsrc.RouteInstalls(r), r.Keys, r.Grant(), r.MailDomains})
 	}
 	for _, f := range triggers.Functions {
-		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, mainsrc.InstallsFor(f.IAMActions()), f.Keys, f.Grant()})
+		fns = append(fns, function{f.Name, f.IAMActions(), func(env *app.Env) { f.Build(env) }, mainsrc.InstallsFor(f.IAMActions()), f.Keys, f.Grant(), false})
 	}
 	return fns
 }
@@ -275,6 +278,10 @@ func buildAsDeployed(fn function, role iam.Grant, endpoint string, installs map[
 	}
 	cfg := app.Config{Region: "us-east-1", TableName: "orgs", AppURL: "http://localhost:3000", AppID: fn.name,
 		KeyARNs: arns, Keys: append([]string{}, fn.keys...), SecretsManagerEndpoint: endpoint}
+	if fn.mailDomains {
+		// Where the stack's layer puts it; here the repository's file.
+		cfg.MailDomainsFile = filepath.Join("..", maildomains.RepoPath)
+	}
 	enforce.Local(cfg, "", role).Install(&cfg, fn.name)
 	env := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, p := range fn.installs {

@@ -42,6 +42,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/vendorportal/orgs/infra/stack"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 )
 
 func main() {
@@ -146,6 +147,9 @@ func run() int {
 		if _, err := os.Stat(filepath.Join(props.BuildDir, name, "bootstrap")); err != nil {
 			unbuilt = append(unbuilt, name)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(props.BuildDir, stack.MailDomainsLayer, maildomains.FileName)); err != nil {
+		unbuilt = append(unbuilt, "the mail domains' layer")
 	}
 	if len(unbuilt) > 0 {
 		fmt.Fprintf(os.Stderr, "infra/cdk: %s has no bootstrap for %s (build the functions first)\n", props.BuildDir, strings.Join(unbuilt, ", "))

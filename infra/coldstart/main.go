@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/vendorportal/orgs/internal/httpapi"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
@@ -77,6 +78,9 @@ type function struct {
 	// the same stand-in, whose ARNs the stack hands the function (the GitHub OIDC signing
 	// keys: without them, the function would generate a key, which it never does in AWS).
 	readsSecrets []string
+	// mailDomains: the table of public mail domains (the repository's file), for the
+	// functions of Route.MailDomains, to which the stack gives it in a layer.
+	mailDomains string
 
 	hostBin  string
 	sizeBin  string
@@ -263,6 +267,9 @@ func listFunctions(root, only string) ([]*function, error) {
 		f := &function{name: e.Name(), pkg: "./functions/" + e.Name()}
 		if r := byName[e.Name()]; r != nil {
 			f.keys, f.readsSecrets = r.Keys, r.ReadsSecrets
+			if r.MailDomains {
+				f.mailDomains = filepath.Join(root, maildomains.RepoPath)
+			}
 		} else if t := fnByName[e.Name()]; t != nil {
 			f.keys = t.Keys
 		} else {

@@ -149,7 +149,7 @@ func (a *runtimeAPI) post(w http.ResponseWriter, r *http.Request) {
 // provided.al2023 function, what the CDK stack sets (internal/app ConfigFromEnv reads it),
 // dummy credentials, and proxies that keep any AWS call on this machine. Nothing is inherited
 // from this process's environment.
-func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, keys []string, readsSecrets []string) []string {
+func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, keys []string, readsSecrets []string, mailDomains string) []string {
 	env := []string{
 		"AWS_LAMBDA_RUNTIME_API=" + a.addr,
 		"AWS_LAMBDA_FUNCTION_NAME=" + fn,
@@ -193,6 +193,10 @@ func (a *runtimeAPI) lambdaEnv(fn, taskRoot string, keys []string, readsSecrets 
 				app.EnvGitHubOIDCIssuer+"=https://api.example.com/oidc/github",
 				app.EnvGitHubOIDCRedirectURIs+"=https://auth.example.com/oauth2/idpresponse")
 		}
+	}
+	if mailDomains != "" {
+		// The stack's layer holds the table at /opt; here it is the repository's file.
+		env = append(env, "MAIL_DOMAINS_FILE="+mailDomains)
 	}
 	if len(keys) > 0 || len(readsSecrets) > 0 {
 		env = append(env, "SECRETSMANAGER_ENDPOINT="+a.secrets.URL)
@@ -273,7 +277,7 @@ func (a *runtimeAPI) start(ctx context.Context, f *function, event []byte, timeo
 
 	cmd := exec.Command(f.hostBin)
 	cmd.Dir = filepath.Dir(f.hostBin)
-	cmd.Env = a.lambdaEnv(f.name, cmd.Dir, f.keys, f.readsSecrets)
+	cmd.Env = a.lambdaEnv(f.name, cmd.Dir, f.keys, f.readsSecrets, f.mailDomains)
 	cmd.Stdout = a.out
 	cmd.Stderr = a.out
 	t0 := time.Now()

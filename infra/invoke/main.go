@@ -28,6 +28,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/localmode"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/secrets"
@@ -84,6 +85,10 @@ func run(fn, eventFile, api, token string, stdout io.Writer) error {
 	}
 	if cfg.SESEndpoint == "" {
 		cfg.SESEndpoint = "http://127.0.0.1:8005"
+	}
+	if route.MailDomains && cfg.MailDomainsFile == "" {
+		// As local mode does: the repository's table (the working directory is its root).
+		cfg.MailDomainsFile = maildomains.RepoPath
 	}
 	env := app.New(cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ses.Install(env)

@@ -64,6 +64,7 @@ var EnvRule = map[string]string{
 	"GOMEMLIMIT":          "every function: 90% of its memory, so that Go's collector works harder before the function runs out",
 	"API_URL":             "the SCIM capability's functions (the absolute links of SCIM answers, meta.location)",
 	"WEBHOOK_QUEUE_URL":   "functions with an sqs: action (they send webhook delivery jobs, or take them)",
+	"MAIL_DOMAINS_FILE":   "functions whose route refuses public mail domains (Route.MailDomains: adding and verifying a domain), with the layer that holds the table",
 }
 
 // goMemLimit is GOMEMLIMIT for a function of memoryMB: 90% of it, the rest left to what Go
@@ -111,6 +112,9 @@ func functionEnv(fn functionSpec, s settings) map[string]*string {
 	}
 	if uses("sqs") {
 		set("WEBHOOK_QUEUE_URL", s.webhookQueueURL)
+	}
+	if fn.route != nil && fn.route.MailDomains {
+		set("MAIL_DOMAINS_FILE", jsii.String(MailDomainsFile))
 	}
 	if fn.feature != "" {
 		for k, v := range s.features[fn.feature] {

@@ -60,6 +60,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
 	"github.com/vendorportal/orgs/internal/iam"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/triggers"
@@ -112,8 +113,10 @@ type OrgsStackProps struct {
 	awscdk.StackProps
 
 	// BuildDir holds one directory per function (see FunctionNames),
-	// <BuildDir>/<function name>/bootstrap, each packaged as that function's code. Relative
-	// paths are taken from the working directory of the synthesizing process. Required.
+	// <BuildDir>/<function name>/bootstrap, each packaged as that function's code, and the
+	// table of public mail domains at <BuildDir>/MailDomainsLayer/domains.txt, packaged as the
+	// layer of the functions that refuse them (`make build` puts it there). Relative paths
+	// are taken from the working directory of the synthesizing process. Required.
 	BuildDir string
 
 	// AppURL is the web front end's base URL (no trailing slash needed). It is handed to the
@@ -423,12 +426,15 @@ func NewOrgsStack(scope constructs.Construct, id string, props *OrgsStackProps) 
 
 // builder holds what the functions are built from, and the functions built so far.
 type builder struct {
-	stack    awscdk.Stack
-	props    *OrgsStackProps
-	features map[string]bool
-	res      iam.Resources
-	settings settings
-	ops      *operations
+	// mailDomains is the layer of the table of public mail domains, made for the first
+	// function that needs it (Route.MailDomains).
+	mailDomains awslambda.ILayerVersion
+	stack       awscdk.Stack
+	props       *OrgsStackProps
+	features    map[string]bool
+	res         iam.Resources
+	settings    settings
+	ops         *operations
 	// functions are every function of the stack by name, in the order built.
 	functions []namedFunction
 }
@@ -910,7 +916,12 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 		description = description[:len(description)-size]
 	}
 	env := functionEnv(fn, b.settings)
+	var layers []awslambda.ILayerVersion
+	if fn.route != nil && fn.route.MailDomains {
+		layers = append(layers, b.mailDomainsLayer())
+	}
 	f := awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
+		Layers:       &layers,
 		Description:  jsii.String(description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
@@ -929,6 +940,28 @@ func (b *builder) newFunction(parent constructs.Construct, fn functionSpec) awsl
 	}
 	b.functions = append(b.functions, namedFunction{name: fn.name, fn: f, route: fn.route != nil})
 	return f
+}
+
+// MailDomainsLayer is the directory of BuildDir packaged as the layer of the table of public
+// mail domains; Lambda unpacks a layer under /opt, where MailDomainsFile is.
+const (
+	MailDomainsLayer = "MailDomainsLayer"
+	MailDomainsFile  = "/opt/" + maildomains.FileName
+)
+
+// mailDomainsLayer is the layer of the table of public mail domains (package maildomains):
+// 2 MB of data that the functions of Route.MailDomains read at MailDomainsFile, rather than
+// each linking it into its binary.
+func (b *builder) mailDomainsLayer() awslambda.ILayerVersion {
+	if b.mailDomains == nil {
+		b.mailDomains = awslambda.NewLayerVersion(b.stack, jsii.String("MailDomains"), &awslambda.LayerVersionProps{
+			Description:             jsii.String("The free, public and disposable mail domains no org may claim (" + MailDomainsFile + ")"),
+			Code:                    awslambda.Code_FromAsset(jsii.String(filepath.Join(b.props.BuildDir, MailDomainsLayer)), nil),
+			CompatibleArchitectures: &[]awslambda.Architecture{awslambda.Architecture_ARM_64()},
+			CompatibleRuntimes:      &[]awslambda.Runtime{awslambda.Runtime_PROVIDED_AL2023()},
+		})
+	}
+	return b.mailDomains
 }
 
 // httpMethod is the route's method as API Gateway knows it.

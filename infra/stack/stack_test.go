@@ -23,6 +23,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/oidcapi"
 	"github.com/vendorportal/orgs/internal/httpapi/tokensapi"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/triggers"
 )
@@ -83,6 +84,13 @@ func buildDir(t *testing.T) string {
 		if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("dummy "+name), 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	layer := filepath.Join(build, stack.MailDomainsLayer)
+	if err := os.MkdirAll(layer, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(layer, maildomains.FileName), []byte("# dummy table\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	return build
 }
@@ -1512,6 +1520,7 @@ func wantEnv(name string) []string {
 	}
 	add(route != nil && stack.RouteCapability(route) == "scim", "API_URL")
 	add(has("sqs:"), "WEBHOOK_QUEUE_URL")
+	add(route != nil && route.MailDomains, "MAIL_DOMAINS_FILE")
 	if route != nil && route.Feature == oidcapi.FeatureGitHubOIDC {
 		want = append(want, "GITHUB_CLIENT_ID", "GITHUB_OIDC_ISSUER", "GITHUB_OIDC_REDIRECT_URIS")
 		add(slices.Contains(route.ReadsSecrets, oidcapi.SecretGitHubOIDCKeys), "GITHUB_OIDC_KEY_SECRET")
@@ -1531,8 +1540,14 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 			t.Errorf("function %s: ALLOW_LOOPBACK_WEBHOOKS = %v; the deployed stack never allows loopback webhooks", name, v)
 		}
 		got := slices.Sorted(maps.Keys(vars))
-		if want := wantEnv(name); !slices.Equal(got, want) {
+		want := wantEnv(name)
+		if !slices.Equal(got, want) {
 			t.Errorf("function %s: environment %v; want exactly %v", name, got, want)
+		}
+		// The table of public mail domains comes in its layer, to its functions alone.
+		layers, _ := tp.props(id)["Layers"].([]any)
+		if wantLayer := slices.Contains(want, "MAIL_DOMAINS_FILE"); (len(layers) == 1) != wantLayer || len(layers) > 1 {
+			t.Errorf("function %s: layers %v; want the mail domains' layer: %v", name, layers, wantLayer)
 		}
 		for k, v := range vars {
 			raw := string(must(json.Marshal(v)))
@@ -1550,6 +1565,8 @@ func checkEnvironments(t *testing.T, tp tmpl, ids templateIDs, byName map[string
 				ok = v == w.mailFrom
 			case "CURSOR_KEY_ARN", "TOKEN_KEY_ARN", "SEAL_KEY_ARN", "WEBHOOK_KEY_ARN":
 				ok = app.KeyEnv[purposeOf(ids.keys, refID(v))] == k
+			case "MAIL_DOMAINS_FILE":
+				ok = v == stack.MailDomainsFile
 			case "GOMEMLIMIT":
 				// 90% of the function's memory (MemorySize is in MiB).
 				ok = v == fmt.Sprintf("%dMiB", stack.FunctionMemoryMB*9/10)

@@ -35,10 +35,12 @@ import (
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgauthz"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/roles"
 	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/ses"
+	"github.com/vendorportal/orgs/internal/standins"
 	"github.com/vendorportal/orgs/internal/streamfeed"
 	"github.com/vendorportal/orgs/internal/testenv"
 	"github.com/vendorportal/orgs/internal/toolauth"
@@ -92,8 +94,19 @@ func config(table string) app.Config {
 	return app.Config{
 		Region: "eu-west-1", TableName: table, UserPoolID: SamplePool, UserPoolClientID: SampleClient, Issuer: SampleIssuer,
 		AppURL: "http://localhost:3000", AllowedOrigins: []string{"http://localhost:3000"}, MailFrom: "no-reply@example.com",
-		Secret: []byte("test secret"),
+		Secret: []byte("test secret"), MailDomainsFile: mailDomainsFile(),
 	}
+}
+
+// mailDomainsFile is the repository's table of public mail domains (package maildomains),
+// which every route of the harness may open (the stack gives it to those of
+// Route.MailDomains; local mode's tests hold the routes to that).
+func mailDomainsFile() string {
+	root, err := standins.RepoRoot()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(root, maildomains.RepoPath)
 }
 
 // RouteGrants are the grants of the route table, which the harness enforces on the routes'

@@ -92,6 +92,11 @@ type Config struct {
 	// tests check each call there against the function's IAM statements (package
 	// iam/enforce). Empty in AWS, where IAM itself does.
 	APIOptions []func(*middleware.Stack) error
+	// MailDomainsFile is the table of free, public and disposable mail domains
+	// (MAIL_DOMAINS_FILE): in AWS the file of the layer the stack gives the functions whose
+	// route refuses such domains (Route.MailDomains), and only those; in local mode the
+	// repository's file, for those same functions. Env.MailDomains opens it.
+	MailDomainsFile string
 	// UserDailyEmailLimit is the acting user's email budget a UTC day across all their orgs
 	// (USER_DAILY_EMAIL_LIMIT; 0: the default of ratelimit.UserDailyEmails).
 	UserDailyEmailLimit int
@@ -112,6 +117,7 @@ func ConfigFromEnv() Config {
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
 		SQSEndpoint:      os.Getenv("SQS_ENDPOINT"),
 		WebhookQueueURL:  os.Getenv("WEBHOOK_QUEUE_URL"),
+		MailDomainsFile:  os.Getenv("MAIL_DOMAINS_FILE"),
 	}
 	c.Issuer = os.Getenv("JWT_ISSUER")
 	if c.Issuer == "" {

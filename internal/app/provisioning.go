@@ -6,6 +6,7 @@ import (
 	"github.com/vendorportal/orgs/internal/domains"
 	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/seal"
 )
 
@@ -42,11 +43,35 @@ func (e *Env) Domains() *domains.Service {
 	})
 }
 
+// MailDomains returns the table of free, public and disposable mail domains, from the file
+// Config.MailDomainsFile names. A function without it panics at its cold start: its route
+// needs Route.MailDomains, for which the stack gives it the table's layer.
+func (e *Env) MailDomains() *maildomains.Table {
+	return once(e, "maildomains", func() *maildomains.Table {
+		t, err := maildomains.Open(e.Config.MailDomainsFile)
+		if err != nil {
+			panic("app: " + err.Error() + ": a function that refuses public mail domains needs Route.MailDomains, for which the stack gives it the table")
+		}
+		return t
+	})
+}
+
+// DomainClaims returns the domain service that refuses public mail domains (MailDomains):
+// what adding a domain needs.
+func (e *Env) DomainClaims() *domains.Service {
+	return once(e, "domains-claims", func() *domains.Service {
+		s := *e.Domains()
+		s.PublicMail = e.MailDomains()
+		return &s
+	})
+}
+
 // DomainVerification returns the domain service with the keys derived from the sealing key
-// (KeySealing): it seals the codes it puts in the outbox and MACs the codes it keeps.
+// (KeySealing): it seals the codes it puts in the outbox and MACs the codes it keeps, and it
+// refuses public mail domains (MailDomains).
 func (e *Env) DomainVerification() *domains.Service {
 	return once(e, "domains-sealed", func() *domains.Service {
-		s := *e.Domains()
+		s := *e.DomainClaims()
 		s.Sealer = seal.Derive(e.Key(KeySealing), provisioning.SealPurpose)
 		s.CodeKey = seal.Derive(e.Key(KeySealing), "domain-code")
 		return &s

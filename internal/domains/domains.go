@@ -46,6 +46,12 @@ const (
 	TXTLabel  = "_vendorportal"
 )
 
+// PublicMail reports whether a domain is a free, public or disposable mail provider's, or a
+// subdomain of one (*maildomains.Table).
+type PublicMail interface {
+	Public(domain string) (bool, error)
+}
+
 // TXTResolver looks up DNS TXT records (net.DefaultResolver in production).
 type TXTResolver interface {
 	LookupTXT(ctx context.Context, name string) ([]string, error)
@@ -58,6 +64,10 @@ type Service struct {
 	// (orgs.Service.NewAccountFor) and reads the org that loses a domain.
 	Accounts *orgs.Service
 	Resolver TXTResolver
+	// PublicMail knows the free, public and disposable mail domains, which no org may claim:
+	// set in the services of the routes that add and verify domains (Route.MailDomains), and
+	// only there, for the table is a file only their functions get.
+	PublicMail PublicMail
 	// Sealer seals the outbox messages that carry a code (seal.Derive(secret, "outbox"),
 	// provisioning.SealPurpose); CodeKey MACs the codes kept in the table. Both are unset in
 	// the service of the routes that send no code (app.Env.Domains).
@@ -119,8 +129,15 @@ func domainOf(o orgs.Org, raw string) (int, string, error) {
 
 // ownable refuses the domain of a free, public or disposable mail provider: nobody owns its
 // users' accounts, so no org may claim it (the lists: package maildomains).
-func ownable(name string) error {
-	if maildomains.Public(name) {
+func (s *Service) ownable(name string) error {
+	if s.PublicMail == nil {
+		return fmt.Errorf("domains: the service has no table of public mail domains (Route.MailDomains)")
+	}
+	public, err := s.PublicMail.Public(name)
+	if err != nil {
+		return err
+	}
+	if public {
 		return apperr.New(apperr.Invalid, "%s is the domain of a free, public or disposable mail provider: no organization owns its users' accounts", name)
 	}
 	return nil
@@ -135,7 +152,7 @@ func (s *Service) AddDomain(ctx context.Context, a orgs.Access, raw string) (org
 	if err != nil {
 		return orgs.Domain{}, err
 	}
-	if err := ownable(name); err != nil {
+	if err := s.ownable(name); err != nil {
 		return orgs.Domain{}, err
 	}
 	if findDomain(a.Org, name) >= 0 {
@@ -178,7 +195,7 @@ func (s *Service) Verify(ctx context.Context, a orgs.Access, raw string, in Veri
 		return VerifyResult{}, err
 	}
 	d := a.Org.Domains[i]
-	if err := ownable(name); err != nil {
+	if err := s.ownable(name); err != nil {
 		// Added before the lists refused it.
 		return VerifyResult{}, err
 	}

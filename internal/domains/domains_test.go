@@ -3,12 +3,14 @@ package domains
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vendorportal/orgs/internal/apperr"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/roles"
 )
 
@@ -19,7 +21,11 @@ import (
 var now = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 
 func service(r TXTResolver) *Service {
-	return &Service{Resolver: r, Now: func() time.Time { return now }, NewID: func() string { return "id" }}
+	table, err := maildomains.Open(filepath.Join("..", "..", maildomains.RepoPath))
+	if err != nil {
+		panic(err)
+	}
+	return &Service{Resolver: r, PublicMail: table, Now: func() time.Time { return now }, NewID: func() string { return "id" }}
 }
 
 // zone is a DNS that answers TXT lookups from a map; a name it lacks has no record.

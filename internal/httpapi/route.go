@@ -113,6 +113,12 @@ type Route struct {
 	// Spreadsheets marks a route that reads or writes XLSX: its main installs package sheets
 	// (excelize), which no other function links.
 	Spreadsheets bool
+	// MailDomains marks a route that refuses the domains of free, public and disposable mail
+	// providers (package maildomains): the stack gives its function the table's layer and
+	// MAIL_DOMAINS_FILE, local mode the repository's file; any other function asking for the
+	// table (app.Env.MailDomains) fails at its cold start. The table is 2 MB of data, kept out
+	// of every binary.
+	MailDomains bool
 	// MaxBody, when set, is the largest body the route takes instead of MaxBodyBytes (an
 	// import's spreadsheet).
 	MaxBody int

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/iam/enforce"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/queuefeed"
 	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/scimauth"
@@ -119,6 +121,16 @@ func New(ctx context.Context, o Options) (*API, error) {
 		return nil, fmt.Errorf("create the webhook delivery queue: %w", err)
 	}
 	cfg.UserPoolID, cfg.UserPoolClientID = pool.ID, pool.ClientID
+	mailDomains := cfg.MailDomainsFile
+	if mailDomains == "" {
+		root, err := standins.RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		mailDomains = filepath.Join(root, maildomains.RepoPath)
+	}
+	// Only the functions whose route declares the table get it, as the stack gives its layer.
+	cfg.MailDomainsFile = ""
 	cfg.Issuer = app.IssuerFor(cfg.Region, pool.ID, cfg.CognitoEndpoint)
 	verifier, err := gateway.NewVerifier(ctx, cfg.Issuer, cfg.UserPoolClientID)
 	if err != nil {
@@ -157,6 +169,9 @@ func New(ctx context.Context, o Options) (*API, error) {
 		c.AppID = r.Name
 		// The function holds only its route's keys, as the stack grants them.
 		c.Keys = append([]string{}, r.Keys...)
+		if r.MailDomains {
+			c.MailDomainsFile = mailDomains
+		}
 		return function(c)
 	}))
 	if o.LambdaEndpoint != "" {

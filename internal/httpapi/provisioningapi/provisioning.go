@@ -107,7 +107,7 @@ func buildListDomains(*app.Env) httpapi.Handler {
 }
 
 func buildAddDomain(env *app.Env) httpapi.Handler {
-	svc := env.Domains()
+	svc := env.DomainClaims()
 	return func(ctx context.Context, req *httpapi.Request) (*httpapi.Response, error) {
 		var in struct {
 			Domain string `json:"domain"`

@@ -37,18 +37,20 @@ var (
 	}
 	AddDomain = &httpapi.Route{
 		Name: "add-domain", Method: "POST", Path: "/v1/orgs/{orgId}/domains", Auth: httpapi.JWT, Permission: roles.SettingsManage,
-		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBUpdate, httpapi.DDBCheck, httpapi.DDBPut},
-		Summary: "Add a domain, pending, with the DNS TXT record that proves it",
-		Build:   buildAddDomain,
+		Actions:     []string{httpapi.DDBBatchGet, httpapi.DDBUpdate, httpapi.DDBCheck, httpapi.DDBPut},
+		MailDomains: true,
+		Summary:     "Add a domain, pending, with the DNS TXT record that proves it",
+		Build:       buildAddDomain,
 	}
 	VerifyDomain = &httpapi.Route{
 		Name: "verify-domain", Method: "POST", Path: "/v1/orgs/{orgId}/domains/{domain}/verify", Auth: httpapi.JWT, Permission: roles.SettingsManage,
 		// A DNS verification of a domain held by email code elsewhere reads its guard (Get)
 		// and the holder's org (BatchGet) before taking it.
-		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBGet, httpapi.DDBUpdate, httpapi.DDBCheck, httpapi.DDBPut},
-		Keys:    []string{app.KeySealing},
-		Summary: "Verify a domain by its DNS TXT record, or by a code mailed to an address at it",
-		Build:   buildVerifyDomain,
+		Actions:     []string{httpapi.DDBBatchGet, httpapi.DDBGet, httpapi.DDBUpdate, httpapi.DDBCheck, httpapi.DDBPut},
+		Keys:        []string{app.KeySealing},
+		MailDomains: true,
+		Summary:     "Verify a domain by its DNS TXT record, or by a code mailed to an address at it",
+		Build:       buildVerifyDomain,
 	}
 	UpdateDomain = &httpapi.Route{
 		Name: "update-domain", Method: "PATCH", Path: "/v1/orgs/{orgId}/domains/{domain}", Auth: httpapi.JWT, Permission: roles.SettingsManage,

@@ -29,14 +29,38 @@ func TestTableIsWhatThePinnedPackagesGive(t *testing.T) {
 }
 
 func TestPublicKnowsFreeAndDisposableMailAndTheirSubdomains(t *testing.T) {
+	table, err := maildomains.Open(maildomains.FileName)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for d, want := range map[string]bool{
 		"gmail.com": true, "outlook.com": true, "yahoo.com": true, "proton.me": true,
 		"mailinator.com": true, "x.mailinator.com": true, "a.b.mailinator.com": true,
 		"acme.com": false, "example.com": false, "bigcorp.com": false, "mail.acme.com": false,
 		"com": false, "": false, "aaaa": false, "zzzz.zz": false,
 	} {
-		if got := maildomains.Public(d); got != want {
-			t.Errorf("Public(%q) = %v, want %v", d, got, want)
+		if got, err := table.Public(d); err != nil || got != want {
+			t.Errorf("Public(%q) = %v, %v, want %v", d, got, err, want)
 		}
+	}
+}
+
+func TestOpenRefusesWhatIsNotTheTable(t *testing.T) {
+	if _, err := maildomains.Open(""); err == nil {
+		t.Error("Open(\"\") opened a table")
+	}
+	if _, err := maildomains.Open(filepath.Join(t.TempDir(), "missing.txt")); err == nil {
+		t.Error("Open opened a missing file")
+	}
+	other := filepath.Join(t.TempDir(), "other.txt")
+	if err := os.WriteFile(other, []byte("gmail.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	table, err := maildomains.Open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := table.Public("gmail.com"); err == nil {
+		t.Error("a file without the generated header was searched as the table")
 	}
 }
