@@ -119,7 +119,7 @@ func ParseGroupFilter(raw string) (string, error) {
 	}
 	expr, err := filter.ParseFilter([]byte(raw))
 	if err != nil {
-		return "", Errorf(apperr.Invalid, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
+		return "", badSyntax(groupFilters)
 	}
 	ae, ok := expr.(*filter.AttributeExpression)
 	v, isStr := "", false
@@ -127,7 +127,7 @@ func ParseGroupFilter(raw string) (string, error) {
 		v, isStr = ae.CompareValue.(string)
 	}
 	if !ok || !isStr || ae.Operator != filter.EQ || !strings.EqualFold(ae.AttributePath.AttributeName, "displayName") {
-		return "", Errorf(apperr.Invalid, "invalidFilter", "groups filter by displayName eq \"…\" only")
+		return "", Errorf(apperr.Invalid, "invalidFilter", "groups filter by %s only", groupFilters)
 	}
 	return v, nil
 }

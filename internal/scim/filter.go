@@ -76,7 +76,7 @@ func ParseUserFilter(raw string) (Lookup, error) {
 	}
 	expr, err := filter.ParseFilter([]byte(valuePathSub().ReplaceAllString(raw, "$1[$2 and $3 $4 $5]")))
 	if err != nil {
-		return l, Errorf(apperr.Invalid, "invalidFilter", "the filter is not valid SCIM filter syntax: %v", err)
+		return l, badSyntax(userFilters)
 	}
 	if err := l.add(expr); err != nil {
 		return l, err
@@ -94,6 +94,19 @@ func ParseUserFilter(raw string) (Lookup, error) {
 		}
 	}
 	return l, nil
+}
+
+// The filters each resource takes, as the invalidFilter errors name them.
+const (
+	userFilters  = `userName eq "…", externalId eq "…", emails[type eq "work"].value eq "…" or id eq "…", joined with and`
+	groupFilters = `displayName eq "…"`
+)
+
+// badSyntax is the error of a filter the parser refused. The parser's own text names its
+// grammar's internals ("parse conflict [00:001]: expected op.Or…"), which no caller can act
+// on: the answer says what the filter may be instead.
+func badSyntax(takes string) error {
+	return Errorf(apperr.Invalid, "invalidFilter", "the filter is not valid SCIM filter syntax (RFC 7644, section 3.4.2.2): this resource takes %s", takes)
 }
 
 // MaxFilterLength bounds a filter's text: the filters the contract supports are far shorter
@@ -126,7 +139,7 @@ func (l *Lookup) add(e filter.Expression) error {
 		// holds for the one address a member has, which is their work address.
 		return l.addValuePath(x)
 	}
-	return Errorf(apperr.Invalid, "invalidFilter", "filter %v is not supported: use userName eq, externalId eq or emails[type eq \"work\"].value eq", e)
+	return Errorf(apperr.Invalid, "invalidFilter", "filter %v is not supported: use %s", e, userFilters)
 }
 
 func (l *Lookup) addValuePath(vp *filter.ValuePath) error {

@@ -70,3 +70,21 @@ func TestUserFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterSyntaxErrorsSayWhatIsTaken: a filter the parser refuses is answered with what the
+// resource takes, never with the parser's grammar ("parse conflict", "expected op.Or").
+func TestFilterSyntaxErrorsSayWhatIsTaken(t *testing.T) {
+	for _, raw := range []string{`userName eq`, `((`, `userName eq "a" and`, `"x"`} {
+		_, uerr := ParseUserFilter(raw)
+		_, gerr := ParseGroupFilter(raw)
+		for _, c := range []struct {
+			err   error
+			takes string
+		}{{uerr, userFilters}, {gerr, groupFilters}} {
+			msg := apperr.MessageOf(c.err)
+			if TypeOf(c.err) != "invalidFilter" || !strings.Contains(msg, c.takes) || strings.Contains(msg, "conflict") || strings.Contains(msg, "expected") {
+				t.Errorf("%s: %q, want invalidFilter naming %s and no parser internals", raw, msg, c.takes)
+			}
+		}
+	}
+}
