@@ -78,6 +78,7 @@ func (t *Txn) Event(e audit.Event) {
 // Run writes the transaction. When a condition cancels it, the error registered for the first
 // failing item is returned.
 func (t *Txn) Run(ctx context.Context, client *dynamodb.Client) error {
+	t.checkCredential(ctx)
 	t.claim(ctx)
 	if t.Err != nil {
 		return t.Err

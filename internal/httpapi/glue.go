@@ -378,6 +378,11 @@ func (b *bound) serve(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (
 		if req.SCIM, err = b.scim(ctx, token, reads); err != nil {
 			return nil, err
 		}
+		// What the request writes holds only while the token is still the org's: a
+		// revocation, a new token or an authentication reset landing after the sign-in stops
+		// the writes still to come.
+		ctx = dynamo.WithSCIMToken(ctx, req.SCIM.Org.ID, req.SCIM.TokenHash,
+			scim.Errorf(apperr.Unauthenticated, "", "a valid SCIM bearer token is required"))
 	}
 	// Once the caller is known (a non-operator learns nothing of ids), and before any id
 	// reaches a table key.

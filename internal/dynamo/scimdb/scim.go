@@ -32,7 +32,7 @@ const SkExtID = "EXTID#"
 
 type scimTokenItem struct {
 	dynamo.Keys
-	Hash      string    `dynamodbav:"hash"`
+	Hash      string    `dynamodbav:"hash"` // dynamo.AttrSCIMTokenHash
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	CreatedBy string    `dynamodbav:"createdById"`
 }

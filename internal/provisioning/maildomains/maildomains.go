@@ -60,17 +60,56 @@ func Open(path string) (*Table, error) {
 			return "", fmt.Errorf("maildomains: the table: %w", err)
 		}
 		s := string(b)
-		if !strings.HasPrefix(s, header) {
+		nl := strings.IndexByte(s, '\n')
+		if !strings.HasPrefix(s, header) || nl < 0 {
 			return "", fmt.Errorf("maildomains: %s is not the generated table", path)
 		}
-		return s[strings.IndexByte(s, '\n')+1:], nil
+		body := s[nl+1:]
+		if err := whole(body); err != nil {
+			return "", fmt.Errorf("maildomains: %s is not the whole generated table: %w", path, err)
+		}
+		return body, nil
 	})
 	return t, nil
 }
 
+// knownPublic are domains every version of the table lists, from both ends of the alphabet.
+var knownPublic = []string{"aol.com", "gmail.com", "mailinator.com", "outlook.com", "yahoo.com", "zoho.com"}
+
+// whole checks that body can be searched as the table: lines sorted strictly (the binary
+// search relies on it), each a domain with its newline (no CR, none empty, the last one not
+// cut), and the providers that every version lists among them. A table that fails is
+// refused, never searched: a cut, emptied or mangled file would answer "not public" for
+// gmail.com, and the check would fail open.
+func whole(body string) error {
+	if body == "" || body[len(body)-1] != '\n' {
+		return errors.New("it is empty or its last line is cut")
+	}
+	prev := ""
+	for rest := body; rest != ""; {
+		nl := strings.IndexByte(rest, '\n')
+		line := rest[:nl]
+		rest = rest[nl+1:]
+		if line == "" || strings.ContainsAny(line, "\r \t") {
+			return fmt.Errorf("line %q is no domain", line)
+		}
+		if line <= prev {
+			return fmt.Errorf("%q follows %q: the lines are not sorted", line, prev)
+		}
+		prev = line
+	}
+	for _, d := range knownPublic {
+		if !listed(body, d) {
+			return fmt.Errorf("%s is not listed", d)
+		}
+	}
+	return nil
+}
+
 // Public reports whether domain (lower-case, IDNA ASCII) is a free, public or disposable mail
 // domain, or a subdomain of one: a@x.mailinator.com is as disposable as a@mailinator.com. It
-// fails only when the table can't be read.
+// fails when the table can't be read or is not whole (whole): then no domain is known to be
+// ownable, and the caller refuses.
 func (t *Table) Public(domain string) (bool, error) {
 	body, err := t.body()
 	if err != nil {

@@ -64,3 +64,36 @@ func TestOpenRefusesWhatIsNotTheTable(t *testing.T) {
 		t.Error("a file without the generated header was searched as the table")
 	}
 }
+
+// A file that starts like the table but is not all of it (cut short, emptied, its lines
+// turned CRLF or out of order) must not be searched as the table: each of those answers
+// "not public" for gmail.com, and an org could claim it. The lookup fails instead, and the
+// domain routes answer 500 rather than take a public domain.
+func TestATableThatIsNotWholeFailsClosed(t *testing.T) {
+	real, err := os.ReadFile(maildomains.FileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl := bytes.IndexByte(real, '\n')
+	header := string(real[:nl+1])
+	for name, body := range map[string]string{
+		"the header alone":               header,
+		"the header without its newline": header[:len(header)-1],
+		"cut short":                      string(real[:len(real)/3]),
+		"some other domains":             header + "acme.com\nexample.com\n",
+		"CRLF lines":                     string(bytes.ReplaceAll(real, []byte("\n"), []byte("\r\n"))),
+		"out of order":                   header + "zzz.com\ngmail.com\naaa.com\n",
+	} {
+		path := filepath.Join(t.TempDir(), "domains.txt")
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		table, err := maildomains.Open(path)
+		if err != nil {
+			continue // refused at once: closed as well
+		}
+		if public, err := table.Public("gmail.com"); err == nil {
+			t.Errorf("%s: Public(gmail.com) = %v with no error; want the table refused", name, public)
+		}
+	}
+}
