@@ -330,6 +330,12 @@ func TestImportEndToEnd(t *testing.T) {
 	}
 }
 
+// TestImportOfAThousandRowsFinishes imports the most rows an import takes. Its time is the
+// stand-ins' work for each row's two round trips, which a provisioningapi test counts
+// (TestImportCostsOneDirectoryCallAndOneTransactionPerRow): an AdminCreateUser in
+// cognito-local, which rewrites the pool's whole file for each user, and a 20-item transaction
+// in DynamoDB Local, which runs transactions one at a time. It is not parallel: beside the
+// package's parallel tests it slowed them several times over and finished no sooner.
 func TestImportOfAThousandRowsFinishes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long")
@@ -350,8 +356,36 @@ func TestImportOfAThousandRowsFinishes(t *testing.T) {
 	committed := time.Since(start)
 	got := s.waitImport(admin, base, job.ID)
 	elapsed := time.Since(start)
-	if got["status"] != "done" || got["created"] != 1000.0 {
-		t.Fatalf("job status %v, created %v", got["status"], got["created"])
+	if got["status"] != "done" || got["created"] != 1000.0 || got["failed"] != 0.0 {
+		t.Fatalf("job status %v, created %v, failed %v", got["status"], got["created"], got["failed"])
+	}
+	// Every row accounted for once, each by a user of its own, and the org's counters moved
+	// with every row's member (a row's member, account, outcome and counters are one write).
+	var results []struct {
+		Index, Row     int
+		Status, UserID string
+	}
+	raw, _ := json.Marshal(got["results"])
+	if err := json.Unmarshal(raw, &results); err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]bool{}
+	for i, r := range results {
+		if r.Index != i || r.Row != i+2 || r.Status != "created" || r.UserID == "" || users[r.UserID] {
+			t.Fatalf("result %d of %d: %+v", i, len(results), r)
+		}
+		users[r.UserID] = true
+	}
+	if len(results) != 1000 {
+		t.Fatalf("%d results, want 1000", len(results))
+	}
+	roles := decode[struct{ Items []roleObject }](t, s.do("GET", base+"/roles", admin, ""), 200)
+	holders := map[string]int{}
+	for _, r := range roles.Items {
+		holders[r.ID] = r.MemberCount
+	}
+	if holders["admin"] != 1 || holders["user"] != 1000 || len(holders) < 2 {
+		t.Errorf("the roles' members %v; want 1 admin and 1000 users", holders)
 	}
 	// The target is under a minute; a timed assertion would flake on a loaded shared machine,
 	// so the figure is logged (go test -v -run ThousandRows ./internal/localmode) and reported.

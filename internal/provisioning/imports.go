@@ -474,9 +474,13 @@ func (s *Service) ImportChunk(store ImportStore) outbox.Handler {
 			return err
 		}
 		actor := audit.Actor{Type: audit.ActorUser, ID: c.Actor.ID, Email: c.Actor.Email}
-		// A few rows at a time: each is its own directory calls and transaction, and
-		// rows never share an item but the job's counters (ADD, which never conflict
-		// within DynamoDB's retries).
+		// A few rows at a time (rowWorkers): each is its own directory call and
+		// transaction. Rows share two items, the org's counters (an ADD) and the check of
+		// the committer's membership: in AWS a transaction that meets another one on them
+		// is cancelled as a conflict, which the store tries again; DynamoDB Local runs
+		// transactions one at a time, so there they queue instead. More rows at once
+		// would press on Cognito's AdminCreateUser quota (about 50 a second per pool,
+		// shared with sign-ups and other imports).
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var firstErr error

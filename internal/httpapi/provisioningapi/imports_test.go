@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,12 +17,14 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/vendorportal/orgs/internal/apitest"
+	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/httpapi"
 	"github.com/vendorportal/orgs/internal/httpapi/eventsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/membersapi"
 	"github.com/vendorportal/orgs/internal/httpapi/provisioningapi"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/outbox"
 	"github.com/vendorportal/orgs/internal/provisioning"
 	"github.com/vendorportal/orgs/internal/sheets"
 )
@@ -204,6 +207,92 @@ func TestImportCommitCreatesEachRowOnceEvenWhenAChunkRunsTwice(t *testing.T) {
 	}
 	if r := a.Do(provisioningapi.GetImport, &ada, map[string]string{"orgId": orgID, "importId": "nope"}, nil, ""); r.Status != 404 {
 		t.Errorf("a bad import id: %d", r.Status)
+	}
+}
+
+// countingDirectory counts the calls an import makes to the identity provider.
+type countingDirectory struct {
+	*apitest.FakeDirectory
+	creates, others atomic.Int64
+}
+
+func (d *countingDirectory) CreateUser(ctx context.Context, email string, verified bool, pw string) (provisioning.DirectoryUser, error) {
+	d.creates.Add(1)
+	return d.FakeDirectory.CreateUser(ctx, email, verified, pw)
+}
+
+func (d *countingDirectory) SetTemporaryPassword(ctx context.Context, id, pw string) error {
+	d.others.Add(1)
+	return d.FakeDirectory.SetTemporaryPassword(ctx, id, pw)
+}
+
+func (d *countingDirectory) DeleteUser(ctx context.Context, id string) error {
+	d.others.Add(1)
+	return d.FakeDirectory.DeleteUser(ctx, id)
+}
+
+// An import's time is its rows' round trips: what a thousand-row import costs in AWS, and in
+// local mode (TestImportOfAThousandRowsFinishes, where the stand-ins' work per round trip is
+// most of it), follows from these counts. A row is one directory call and one transaction;
+// a chunk adds its reads (authorization, the rows done, the job), and the last its finish.
+// A chunk run again (a redelivered record) makes no row's calls.
+func TestImportCostsOneDirectoryCallAndOneTransactionPerRow(t *testing.T) {
+	a, fake := importAPI(t)
+	dir := &countingDirectory{FakeDirectory: fake}
+	a.Env.UseDirectory(dir)
+	ada := apitest.Person("ada")
+	orgID := a.Org(ada, "Acme")
+	const rows = provisioning.ImportChunk + 7
+	var csv strings.Builder
+	csv.WriteString("email,name\r\n")
+	for i := range rows {
+		fmt.Fprintf(&csv, "row%03d@example.com,Row %d\r\n", i, i)
+	}
+	a.Writes.Reset()
+	r := a.Upload(&ada, orgID, "text/csv", []byte(csv.String()), false)
+	var job struct{ ID string }
+	// Authorization, the members' email guards (100 to a call), the transaction.
+	if err := json.Unmarshal([]byte(r.Body), &job); r.Status != 202 || err != nil || r.Calls != 2+(rows+99)/100 {
+		t.Fatalf("commit: %d %s (%d calls)", r.Status, r.Body, r.Calls)
+	}
+	chunks := a.OutboxChunks()
+	if len(chunks) != 2 {
+		t.Fatalf("%d chunks for %d rows", len(chunks), rows)
+	}
+	handle := a.Env.ProvisioningHandlers()[provisioning.KindImportChunk]
+	run := func(m outbox.Message) (calls int, creates, others int64) {
+		t.Helper()
+		ctx, counter := dynamo.WithCallCounter(context.Background())
+		c0, o0, r0 := dir.creates.Load(), dir.others.Load(), dynamo.ConflictRetries()
+		if err := handle(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		// A transaction tried again after a conflict is the same write (the package's tests
+		// run one at a time, so the process's count is this run's).
+		retries := int(dynamo.ConflictRetries() - r0)
+		return counter.Calls() - retries, dir.creates.Load() - c0, dir.others.Load() - o0
+	}
+	done := 0
+	for i, m := range chunks {
+		n := min(provisioning.ImportChunk, rows-done)
+		done += n
+		reads := 3
+		if i == len(chunks)-1 {
+			reads++ // FinishImport
+		}
+		if calls, creates, others := run(m); calls != n+reads || creates != int64(n) || others != 0 {
+			t.Errorf("chunk %d of %d rows: %d DynamoDB calls, %d creates and %d other directory calls; want %d, %d, 0", i, n, calls, creates, others, n+reads, n)
+		}
+	}
+	if calls, creates, others := run(chunks[0]); calls != 3 || creates != 0 || others != 0 {
+		t.Errorf("a chunk run again: %d DynamoDB calls, %d directory calls; want 3 reads and none", calls, creates+others)
+	}
+	got := a.Do(provisioningapi.GetImport, &ada, map[string]string{"orgId": orgID, "importId": job.ID}, nil, "")
+	if !strings.Contains(got.Body, `"status":"done"`) || !strings.Contains(got.Body, fmt.Sprintf(`"created":%d`, rows)) {
+		t.Errorf("job %s", got.Body)
+	}
+	if mails := a.SealedMails(); len(mails) != rows {
+		t.Errorf("%d credential emails for %d rows", len(mails), rows)
 	}
 }
 
