@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,11 +28,14 @@ import (
 
 	"github.com/vendorportal/orgs/internal/account"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/customroles"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/invites"
+	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/tickets"
 )
 
 // Config is the process configuration, read from the environment once per cold start.
@@ -181,13 +183,48 @@ type Env struct {
 	Now   func() time.Time
 	NewID func() string
 
-	mu    sync.Mutex
-	cache map[string]*lazy
+	// What the getters build or the Use methods set, one typed slot per getter, grouped by
+	// the file that holds the getters.
+	clients      clientSlots       // AWSConfig, DynamoDB, Mail, Directory (here and use.go)
+	people       peopleSlots       // Orgs, Members, Invites, the account self-service, EventLog
+	stores       storeSlots        // stores.go
+	secrets      secretSlots       // secret.go: the secret reader and the keys
+	gitHub       gitHubSlots       // githuboidc.go
+	tokens       tokenSlots        // tokens.go
+	provisioning provisioningSlots // provisioning.go
+	scim         scimSlots         // scim.go
+	webhooks     webhookSlots      // webhooks.go
+	outbox       outboxSlots       // outbox.go
+	licensing    slot[*licensing.Service]
+	tickets      slot[*tickets.Service]
+	customRoles  slot[*customroles.Service]
+	// The glue steps the mains install: orgauthz.go, toolauth.go, scimauth.go.
+	authorizer installedSlot[Authorizer]
+	toolSignIn installedSlot[ToolSignIn]
+	scimSignIn installedSlot[SCIMSignIn]
 }
 
-type lazy struct {
-	once sync.Once
-	v    any
+// clientSlots are the AWS configuration and the clients: DynamoDB's, built here unless a test
+// sets it (UseDynamoDB), and the mail sender and the directory, which only an install (or a
+// test) sets.
+type clientSlots struct {
+	aws       slot[aws.Config]
+	dynamoDB  slot[*dynamodb.Client]
+	mail      slot[mail.Sender]
+	directory slot[account.Directory]
+}
+
+// peopleSlots are the services of orgs, members, invites and accounts.
+type peopleSlots struct {
+	orgs           slot[*orgs.Service]
+	profiles       slot[*account.Service]
+	selfSending    slot[*account.Service]
+	selfDirectory  slot[*account.Service]
+	selfDeletion   slot[*account.Service]
+	members        slot[*members.Service]
+	invites        slot[*invites.Service]
+	invitesSending slot[*invites.Service]
+	eventLog       slot[*audit.Log]
 }
 
 // New returns an Env for cfg with the real clock and ULID ids.
@@ -200,27 +237,10 @@ func NewULID() string {
 	return strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
 }
 
-// once builds the value under key the first time it is asked for. Builders may ask for other
-// values: the lock guards only the map, not the building.
-func once[T any](e *Env, key string, build func() T) T {
-	e.mu.Lock()
-	if e.cache == nil {
-		e.cache = map[string]*lazy{}
-	}
-	l, ok := e.cache[key]
-	if !ok {
-		l = &lazy{}
-		e.cache[key] = l
-	}
-	e.mu.Unlock()
-	l.once.Do(func() { l.v = build() })
-	return l.v.(T)
-}
-
 // AWSConfig builds an aws.Config straight from the environment Lambda provides (region and
 // credentials in variables) without config.LoadDefaultConfig, which costs init time and size.
 func (e *Env) AWSConfig() aws.Config {
-	return once(e, "aws", func() aws.Config {
+	return e.clients.aws.get(func() aws.Config {
 		cfg := aws.Config{Region: e.Config.Region, AppID: e.Config.AppID, APIOptions: slices.Clone(e.Config.APIOptions)}
 		// The standard retryer (3 attempts, exponential backoff with jitter, throttling and
 		// 5xx retried) for the routes, whose callers wait; adaptive mode, which also slows
@@ -247,21 +267,21 @@ func (e *Env) AWSConfig() aws.Config {
 
 // DynamoDB returns the DynamoDB client.
 func (e *Env) DynamoDB() *dynamodb.Client {
-	return once(e, "dynamodb", func() *dynamodb.Client {
+	return e.clients.dynamoDB.get(func() *dynamodb.Client {
 		return dynamo.NewClient(e.AWSConfig(), e.Config.DynamoDBEndpoint)
 	})
 }
 
 // Orgs returns the org service.
 func (e *Env) Orgs() *orgs.Service {
-	return once(e, "orgs", func() *orgs.Service {
+	return e.people.orgs.get(func() *orgs.Service {
 		return &orgs.Service{Store: e.orgsStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
 // Mail returns the mail sender installed with UseMail (SES: ses.Install).
 func (e *Env) Mail() mail.Sender {
-	return once(e, "mail", func() mail.Sender {
+	return e.clients.mail.get(func() mail.Sender {
 		panic("app: no mail sender installed: a function that sends mail needs the ses:SendEmail action, for which its generated main calls ses.Install")
 	})
 }
@@ -269,7 +289,7 @@ func (e *Env) Mail() mail.Sender {
 // Directory returns the identity provider installed with UseDirectory (the Cognito user
 // pool: cognito.Install).
 func (e *Env) Directory() account.Directory {
-	return once(e, "directory", func() account.Directory {
+	return e.clients.directory.get(func() account.Directory {
 		panic("app: no directory installed: a function that changes users in the pool needs a cognito-idp: action, for which its generated main calls cognito.Install")
 	})
 }
@@ -278,7 +298,7 @@ func (e *Env) Directory() account.Directory {
 // changes to the profile, which touch only the table, and for requesting an email change,
 // whose link leaves through the outbox.
 func (e *Env) Profiles() *account.Service {
-	return once(e, "profiles", func() *account.Service {
+	return e.people.profiles.get(func() *account.Service {
 		return &account.Service{Orgs: e.Orgs(), Members: e.MembersStore(), AppURL: e.Config.AppURL}
 	})
 }
@@ -290,7 +310,7 @@ func (e *Env) SelfService() *account.Service { return e.Profiles() }
 // SelfServiceSending returns the account self-service that sends mail: the outbox handlers'
 // (the email-change link).
 func (e *Env) SelfServiceSending() *account.Service {
-	return once(e, "self-sending", func() *account.Service {
+	return e.people.selfSending.get(func() *account.Service {
 		s := *e.Profiles()
 		s.Mail = e.Mail()
 		return &s
@@ -300,7 +320,7 @@ func (e *Env) SelfServiceSending() *account.Service {
 // SelfServiceWithDirectory returns the account self-service that changes the directory: what
 // confirming an email change needs (the notice to the old address leaves through the outbox).
 func (e *Env) SelfServiceWithDirectory() *account.Service {
-	return once(e, "self-directory", func() *account.Service {
+	return e.people.selfDirectory.get(func() *account.Service {
 		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
@@ -310,7 +330,7 @@ func (e *Env) SelfServiceWithDirectory() *account.Service {
 // AccountDeletion returns the account self-service that changes the directory but sends no
 // mail: what deleting an account needs.
 func (e *Env) AccountDeletion() *account.Service {
-	return once(e, "self-deletion", func() *account.Service {
+	return e.people.selfDeletion.get(func() *account.Service {
 		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
@@ -319,7 +339,7 @@ func (e *Env) AccountDeletion() *account.Service {
 
 // Members returns the member service.
 func (e *Env) Members() *members.Service {
-	return once(e, "members", func() *members.Service {
+	return e.people.members.get(func() *members.Service {
 		return &members.Service{Store: e.MembersStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
@@ -327,7 +347,7 @@ func (e *Env) Members() *members.Service {
 // Invites returns the invite service without a mail sender: what the routes need, whose
 // emails leave through the outbox.
 func (e *Env) Invites() *invites.Service {
-	return once(e, "invites", func() *invites.Service {
+	return e.people.invites.get(func() *invites.Service {
 		return &invites.Service{Store: e.InvitesStore(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
 			DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit}
 	})
@@ -336,7 +356,7 @@ func (e *Env) Invites() *invites.Service {
 // InvitesSending returns the invite service that sends the invite emails with Mail: the
 // outbox handler's (SendInviteEmail).
 func (e *Env) InvitesSending() *invites.Service {
-	return once(e, "invites-sending", func() *invites.Service {
+	return e.people.invitesSending.get(func() *invites.Service {
 		s := *e.Invites()
 		s.Mail = e.Mail()
 		return &s
@@ -345,5 +365,5 @@ func (e *Env) InvitesSending() *invites.Service {
 
 // EventLog returns the reader of org event logs.
 func (e *Env) EventLog() *audit.Log {
-	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.EventsStore()} })
+	return e.people.eventLog.get(func() *audit.Log { return &audit.Log{Store: e.EventsStore()} })
 }
