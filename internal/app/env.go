@@ -240,7 +240,7 @@ func NewULID() string {
 // AWSConfig builds an aws.Config straight from the environment Lambda provides (region and
 // credentials in variables) without config.LoadDefaultConfig, which costs init time and size.
 func (e *Env) AWSConfig() aws.Config {
-	return e.clients.aws.get(func() aws.Config {
+	return get(&e.clients.aws, func() aws.Config {
 		cfg := aws.Config{Region: e.Config.Region, AppID: e.Config.AppID, APIOptions: slices.Clone(e.Config.APIOptions)}
 		// The standard retryer (3 attempts, exponential backoff with jitter, throttling and
 		// 5xx retried) for the routes, whose callers wait; adaptive mode, which also slows
@@ -267,21 +267,21 @@ func (e *Env) AWSConfig() aws.Config {
 
 // DynamoDB returns the DynamoDB client.
 func (e *Env) DynamoDB() *dynamodb.Client {
-	return e.clients.dynamoDB.get(func() *dynamodb.Client {
+	return get(&e.clients.dynamoDB, func() *dynamodb.Client {
 		return dynamo.NewClient(e.AWSConfig(), e.Config.DynamoDBEndpoint)
 	})
 }
 
 // Orgs returns the org service.
 func (e *Env) Orgs() *orgs.Service {
-	return e.people.orgs.get(func() *orgs.Service {
+	return get(&e.people.orgs, func() *orgs.Service {
 		return &orgs.Service{Store: e.orgsStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
 // Mail returns the mail sender installed with UseMail (SES: ses.Install).
 func (e *Env) Mail() mail.Sender {
-	return e.clients.mail.get(func() mail.Sender {
+	return get(&e.clients.mail, func() mail.Sender {
 		panic("app: no mail sender installed: a function that sends mail needs the ses:SendEmail action, for which its generated main calls ses.Install")
 	})
 }
@@ -289,7 +289,7 @@ func (e *Env) Mail() mail.Sender {
 // Directory returns the identity provider installed with UseDirectory (the Cognito user
 // pool: cognito.Install).
 func (e *Env) Directory() account.Directory {
-	return e.clients.directory.get(func() account.Directory {
+	return get(&e.clients.directory, func() account.Directory {
 		panic("app: no directory installed: a function that changes users in the pool needs a cognito-idp: action, for which its generated main calls cognito.Install")
 	})
 }
@@ -298,7 +298,7 @@ func (e *Env) Directory() account.Directory {
 // changes to the profile, which touch only the table, and for requesting an email change,
 // whose link leaves through the outbox.
 func (e *Env) Profiles() *account.Service {
-	return e.people.profiles.get(func() *account.Service {
+	return get(&e.people.profiles, func() *account.Service {
 		return &account.Service{Orgs: e.Orgs(), Members: e.MembersStore(), AppURL: e.Config.AppURL}
 	})
 }
@@ -310,7 +310,7 @@ func (e *Env) SelfService() *account.Service { return e.Profiles() }
 // SelfServiceSending returns the account self-service that sends mail: the outbox handlers'
 // (the email-change link).
 func (e *Env) SelfServiceSending() *account.Service {
-	return e.people.selfSending.get(func() *account.Service {
+	return get(&e.people.selfSending, func() *account.Service {
 		s := *e.Profiles()
 		s.Mail = e.Mail()
 		return &s
@@ -320,7 +320,7 @@ func (e *Env) SelfServiceSending() *account.Service {
 // SelfServiceWithDirectory returns the account self-service that changes the directory: what
 // confirming an email change needs (the notice to the old address leaves through the outbox).
 func (e *Env) SelfServiceWithDirectory() *account.Service {
-	return e.people.selfDirectory.get(func() *account.Service {
+	return get(&e.people.selfDirectory, func() *account.Service {
 		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
@@ -330,7 +330,7 @@ func (e *Env) SelfServiceWithDirectory() *account.Service {
 // AccountDeletion returns the account self-service that changes the directory but sends no
 // mail: what deleting an account needs.
 func (e *Env) AccountDeletion() *account.Service {
-	return e.people.selfDeletion.get(func() *account.Service {
+	return get(&e.people.selfDeletion, func() *account.Service {
 		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
@@ -339,7 +339,7 @@ func (e *Env) AccountDeletion() *account.Service {
 
 // Members returns the member service.
 func (e *Env) Members() *members.Service {
-	return e.people.members.get(func() *members.Service {
+	return get(&e.people.members, func() *members.Service {
 		return &members.Service{Store: e.MembersStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
@@ -347,7 +347,7 @@ func (e *Env) Members() *members.Service {
 // Invites returns the invite service without a mail sender: what the routes need, whose
 // emails leave through the outbox.
 func (e *Env) Invites() *invites.Service {
-	return e.people.invites.get(func() *invites.Service {
+	return get(&e.people.invites, func() *invites.Service {
 		return &invites.Service{Store: e.InvitesStore(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
 			DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit}
 	})
@@ -356,7 +356,7 @@ func (e *Env) Invites() *invites.Service {
 // InvitesSending returns the invite service that sends the invite emails with Mail: the
 // outbox handler's (SendInviteEmail).
 func (e *Env) InvitesSending() *invites.Service {
-	return e.people.invitesSending.get(func() *invites.Service {
+	return get(&e.people.invitesSending, func() *invites.Service {
 		s := *e.Invites()
 		s.Mail = e.Mail()
 		return &s
@@ -365,5 +365,5 @@ func (e *Env) InvitesSending() *invites.Service {
 
 // EventLog returns the reader of org event logs.
 func (e *Env) EventLog() *audit.Log {
-	return e.people.eventLog.get(func() *audit.Log { return &audit.Log{Store: e.EventsStore()} })
+	return get(&e.people.eventLog, func() *audit.Log { return &audit.Log{Store: e.EventsStore()} })
 }

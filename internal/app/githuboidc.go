@@ -42,7 +42,7 @@ type gitHubSlots struct {
 // GitHubOIDC returns the GitHub OIDC provider without its signing keys: what the discovery,
 // authorize and userinfo endpoints need.
 func (e *Env) GitHubOIDC() *githuboidc.Provider {
-	return e.gitHub.oidc.get(func() *githuboidc.Provider {
+	return get(&e.gitHub.oidc, func() *githuboidc.Provider {
 		var redirects []string
 		for _, u := range strings.Split(os.Getenv(EnvGitHubOIDCRedirectURIs), ",") {
 			if u = strings.TrimSpace(u); u != "" {
@@ -65,7 +65,7 @@ func (e *Env) GitHubOIDC() *githuboidc.Provider {
 // endpoints need. The keys are read once, at the cold start; a key that can't be read fails
 // the cold start rather than a sign-in later.
 func (e *Env) GitHubOIDCSigning() *githuboidc.Provider {
-	return e.gitHub.signing.get(func() *githuboidc.Provider {
+	return get(&e.gitHub.signing, func() *githuboidc.Provider {
 		p := *e.GitHubOIDC()
 		p.Keys = e.gitHubOIDCKeys()
 		return &p

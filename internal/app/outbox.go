@@ -43,7 +43,7 @@ type outboxSlots struct {
 
 // Outbox returns the processor of outbox messages, with every kind's handler.
 func (e *Env) Outbox() *outbox.Processor {
-	return e.outbox.processor.get(func() *outbox.Processor {
+	return get(&e.outbox.processor, func() *outbox.Processor {
 		return &outbox.Processor{Store: e.OutboxStore(), Handlers: outboxHandlers(e), Now: e.Now, Log: e.Log}
 	})
 }
@@ -52,9 +52,9 @@ func (e *Env) Outbox() *outbox.Processor {
 // fan-out (see dynamo.EventSink for what it must tolerate), unless another was installed
 // with UseEventSink.
 func (e *Env) EventSink() dynamo.EventSink {
-	return e.outbox.eventSink.get(func() dynamo.EventSink { return e.WebhookDispatcher().Sink })
+	return get(&e.outbox.eventSink, func() dynamo.EventSink { return e.WebhookDispatcher().Sink })
 }
 
 // UseEventSink makes the stream processor hand each new event to sink. Call it before the
 // stream processor's handler is built.
-func (e *Env) UseEventSink(sink dynamo.EventSink) { e.outbox.eventSink.set(sink) }
+func (e *Env) UseEventSink(sink dynamo.EventSink) { set(&e.outbox.eventSink, sink) }

@@ -96,7 +96,7 @@ func keysFromEnv(c *Config) {
 // check every AWS call (Config.APIOptions, package iam/enforce): a function whose role may not
 // read the key's secret is refused it with AccessDeniedException, as in AWS.
 func (e *Env) Key(purpose string) []byte {
-	return e.secrets.key(purpose).get(func() []byte {
+	return get(e.secrets.key(purpose), func() []byte {
 		if e.Config.Keys != nil && !slices.Contains(e.Config.Keys, purpose) {
 			panic(fmt.Sprintf("app: function %q was not given the key %q: its route (or trigger) must name it in Keys", e.Config.AppID, purpose))
 		}
@@ -137,7 +137,7 @@ type SecretReader func(ctx context.Context, arn string) ([]byte, error)
 
 // UseSecretReader makes e read secrets with r: Secrets Manager (secrets.Install), or in tests
 // a reader that counts the reads. Call it before anything asks for a secret.
-func (e *Env) UseSecretReader(r SecretReader) { e.secrets.reader.set(r) }
+func (e *Env) UseSecretReader(r SecretReader) { set(&e.secrets.reader, r) }
 
 // readSecret reads the secret id (an ARN or a name) with the installed reader, once its
 // function's role allows it: the call passes the IAM check of local mode and the tests
@@ -164,7 +164,7 @@ func (e *Env) checkSecretRead(ctx context.Context, id string, read func() error)
 // which the generated main of a function that reads a secret calls), or a test's. It is
 // installed rather than built here so that no other function links it.
 func (e *Env) secretReader() SecretReader {
-	return e.secrets.reader.get(func() SecretReader {
+	return get(&e.secrets.reader, func() SecretReader {
 		panic("app: no secret reader installed: a function that reads a secret (Route.Keys, Route.ReadsSecrets, triggers.Function.Keys) has a main that calls secrets.Install")
 	})
 }

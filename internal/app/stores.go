@@ -45,73 +45,73 @@ type storeSlots struct {
 
 // Store returns the table's kernel store.
 func (e *Env) Store() *dynamo.Store {
-	return e.stores.kernel.get(func() *dynamo.Store { return dynamo.New(e.DynamoDB(), e.Config.TableName) })
+	return get(&e.stores.kernel, func() *dynamo.Store { return dynamo.New(e.DynamoDB(), e.Config.TableName) })
 }
 
 // OrgsStore returns the store of orgs (their settings, handles, deletion and purge).
 func (e *Env) OrgsStore() *orgsdb.Store {
-	return e.stores.orgs.get(func() *orgsdb.Store { return orgsdb.New(e.Store()) })
+	return get(&e.stores.orgs, func() *orgsdb.Store { return orgsdb.New(e.Store()) })
 }
 
 // AccountStore returns the store of accounts (profile, email change, deletion).
 func (e *Env) AccountStore() *accountdb.Store {
-	return e.stores.account.get(func() *accountdb.Store { return accountdb.New(e.Store()) })
+	return get(&e.stores.account, func() *accountdb.Store { return accountdb.New(e.Store()) })
 }
 
 // MembersStore returns the store of memberships.
 func (e *Env) MembersStore() *membersdb.Store {
-	return e.stores.members.get(func() *membersdb.Store { return membersdb.New(e.Store()) })
+	return get(&e.stores.members, func() *membersdb.Store { return membersdb.New(e.Store()) })
 }
 
 // InvitesStore returns the store of invites.
 func (e *Env) InvitesStore() *invitesdb.Store {
-	return e.stores.invites.get(func() *invitesdb.Store { return invitesdb.New(e.Store()) })
+	return get(&e.stores.invites, func() *invitesdb.Store { return invitesdb.New(e.Store()) })
 }
 
 // RolesStore returns the store of custom roles.
 func (e *Env) RolesStore() *rolesdb.Store {
-	return e.stores.roles.get(func() *rolesdb.Store { return rolesdb.New(e.Store()) })
+	return get(&e.stores.roles, func() *rolesdb.Store { return rolesdb.New(e.Store()) })
 }
 
 // EventsStore returns the store of org event logs.
 func (e *Env) EventsStore() *eventsdb.Store {
-	return e.stores.events.get(func() *eventsdb.Store { return eventsdb.New(e.Store()) })
+	return get(&e.stores.events, func() *eventsdb.Store { return eventsdb.New(e.Store()) })
 }
 
 // LicensingStore returns the store of products, licenses, seats and trials.
 func (e *Env) LicensingStore() *licensingdb.Store {
-	return e.stores.licensing.get(func() *licensingdb.Store { return licensingdb.New(e.Store()) })
+	return get(&e.stores.licensing, func() *licensingdb.Store { return licensingdb.New(e.Store()) })
 }
 
 // TicketsStore returns the store of support tickets.
 func (e *Env) TicketsStore() *ticketsdb.Store {
-	return e.stores.tickets.get(func() *ticketsdb.Store { return ticketsdb.New(e.Store()) })
+	return get(&e.stores.tickets, func() *ticketsdb.Store { return ticketsdb.New(e.Store()) })
 }
 
 // WebhooksStore returns the store of webhook endpoints and deliveries.
 func (e *Env) WebhooksStore() *webhooksdb.Store {
-	return e.stores.webhooks.get(func() *webhooksdb.Store { return webhooksdb.New(e.Store()) })
+	return get(&e.stores.webhooks, func() *webhooksdb.Store { return webhooksdb.New(e.Store()) })
 }
 
 // TokensStore returns the store of org tokens, personal tokens, device grants and
 // entitlements.
 func (e *Env) TokensStore() *tokensdb.Store {
-	return e.stores.tokens.get(func() *tokensdb.Store { return tokensdb.New(e.Store()) })
+	return get(&e.stores.tokens, func() *tokensdb.Store { return tokensdb.New(e.Store()) })
 }
 
 // SCIMStore returns the store of SCIM tokens and SCIM's member reads and writes.
 func (e *Env) SCIMStore() *scimdb.Store {
-	return e.stores.scim.get(func() *scimdb.Store { return scimdb.New(e.Store()) })
+	return get(&e.stores.scim, func() *scimdb.Store { return scimdb.New(e.Store()) })
 }
 
 // ProvisioningStore returns the store of provisioning (users, domains, imports).
 func (e *Env) ProvisioningStore() *provisioningdb.Store {
-	return e.stores.provisioning.get(func() *provisioningdb.Store { return provisioningdb.New(e.Store()) })
+	return get(&e.stores.provisioning, func() *provisioningdb.Store { return provisioningdb.New(e.Store()) })
 }
 
 // OutboxStore returns the store of the outbox.
 func (e *Env) OutboxStore() *outboxdb.Store {
-	return e.stores.outbox.get(func() *outboxdb.Store { return outboxdb.New(e.Store()) })
+	return get(&e.stores.outbox, func() *outboxdb.Store { return outboxdb.New(e.Store()) })
 }
 
 // The domain Store interfaces that span two capabilities' stores get a composite of exactly

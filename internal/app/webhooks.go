@@ -22,7 +22,7 @@ type webhookSlots struct {
 
 // WebhookClient returns the SSRF-safe client that checks webhook URLs and posts deliveries.
 func (e *Env) WebhookClient() *safehttp.Client {
-	return e.webhooks.client.get(func() *safehttp.Client {
+	return get(&e.webhooks.client, func() *safehttp.Client {
 		return &safehttp.Client{AllowLoopback: e.Config.AllowLoopbackWebhooks}
 	})
 }
@@ -30,12 +30,12 @@ func (e *Env) WebhookClient() *safehttp.Client {
 // webhookKey seals and opens the endpoints' signing secrets: they must be stored so that the
 // processor can sign, and a copy of the table alone must not reveal them.
 func (e *Env) webhookKey() seal.Key {
-	return e.webhooks.key.get(func() seal.Key { return seal.Derive(e.Key(KeyWebhooks), "webhook") })
+	return get(&e.webhooks.key, func() seal.Key { return seal.Derive(e.Key(KeyWebhooks), "webhook") })
 }
 
 // Webhooks returns the webhook endpoints service (the API's routes; they use the secret).
 func (e *Env) Webhooks() *webhooks.Service {
-	return e.webhooks.service.get(func() *webhooks.Service {
+	return get(&e.webhooks.service, func() *webhooks.Service {
 		return &webhooks.Service{Store: e.WebhooksStore(), URLs: e.WebhookClient(), Key: e.webhookKey(), Now: e.Now, NewID: e.NewID}
 	})
 }
@@ -45,7 +45,7 @@ func (e *Env) Webhooks() *webhooks.Service {
 // work (they use the secret). The queue is asked for when a job is queued: a function that
 // queues them installs it (sqs.Install).
 func (e *Env) WebhookDispatcher() *webhooks.Dispatcher {
-	return e.webhooks.dispatcher.get(func() *webhooks.Dispatcher {
+	return get(&e.webhooks.dispatcher, func() *webhooks.Dispatcher {
 		return &webhooks.Dispatcher{Store: e.WebhooksStore(), Client: e.WebhookClient(), Queue: installedQueue{e}, Key: e.webhookKey(), Now: e.Now, NewID: e.NewID, Log: e.Log}
 	})
 }
@@ -53,14 +53,14 @@ func (e *Env) WebhookDispatcher() *webhooks.Dispatcher {
 // WebhookQueue returns the queue of webhook delivery jobs installed with UseWebhookQueue
 // (SQS: sqs.Install).
 func (e *Env) WebhookQueue() JobQueue {
-	return e.webhooks.queue.get(func() JobQueue {
+	return get(&e.webhooks.queue, func() JobQueue {
 		panic("app: no webhook queue installed: a function that queues webhook deliveries needs the sqs:SendMessage action, for which its generated main calls sqs.Install")
 	})
 }
 
 // UseWebhookQueue makes e queue webhook delivery jobs in q: SQS (sqs.Install), or in local
 // mode and tests the same client pointed at the stand-in. Call it before a job is queued.
-func (e *Env) UseWebhookQueue(q JobQueue) { e.webhooks.queue.set(q) }
+func (e *Env) UseWebhookQueue(q JobQueue) { set(&e.webhooks.queue, q) }
 
 // installedQueue is the Env's webhook queue, looked up when a job is sent.
 type installedQueue struct{ e *Env }
@@ -68,7 +68,7 @@ type installedQueue struct{ e *Env }
 // Send sends with the installed queue; without one it fails (the outbox tries the job again
 // later) rather than panicking: tests that run the stream processor without a queue.
 func (q installedQueue) Send(ctx context.Context, group, dedupID string, body []byte) error {
-	jq, installed := q.e.webhooks.queue.peek()
+	jq, installed := peek(&q.e.webhooks.queue)
 	if !installed || jq == nil {
 		return errors.New("app: no webhook queue installed (sqs.Install): the job waits in the outbox")
 	}
