@@ -2,12 +2,23 @@
 // the configuration once and builds each AWS client and domain service at most once, on first
 // use. A function asks only for what its handler needs, so its binary links nothing else.
 //
-// Package app itself links only the DynamoDB client, which every function uses. The mail
-// sender (SES) and the directory (the Cognito user pool) are installed into an Env from
-// outside, by ses.Install and cognito.Install, which a function's main calls only when its
-// route's Actions include an ses: or a cognito-idp: action (httpapi.InstallsFor); tests
-// install fakes with UseMail and UseDirectory. Asking an Env for one that nobody installed
-// panics, at the cold start, when the handler is built.
+// Env has one typed slot per getter (slot.go), grouped by the file that holds the getters:
+// Orgs reads e.people.orgs, a slot of *orgs.Service, and go-to-definition on a getter leads to
+// what it builds. A slot is built once, on first use, safely under concurrent use, and a
+// builder may ask for other getters. The Use methods set a slot from outside, with a value of
+// the slot's own type.
+//
+// Package app itself links only the DynamoDB client, which every function uses. What a
+// function needs only when its route says so is installed into its Env from outside, by an
+// Install that its generated main calls (mainsrc.RouteInstalls for a route, InstallsFor for
+// the other functions): ses.Install and cognito.Install (UseMail, UseDirectory) for an ses:
+// or a cognito-idp: action, sqs.Install (UseWebhookQueue) for an sqs: action, secrets.Install
+// (UseSecretReader) for a function that reads a key or a secret, sheets.Install
+// (UseSpreadsheets) for a route that reads or writes spreadsheets, and the glue's steps,
+// orgauthz.Install, toolauth.Install and scimauth.Install (UseAuthorizer, UseToolSignIn,
+// UseSCIMSignIn), for org routes, the tools' routes and SCIM's. Tests install fakes with the
+// same Use methods. Asking an Env for one that nobody installed panics, at the cold start,
+// when the handler is built, and again with the same message if asked again.
 package app
 
 import (
