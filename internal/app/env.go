@@ -2,12 +2,23 @@
 // the configuration once and builds each AWS client and domain service at most once, on first
 // use. A function asks only for what its handler needs, so its binary links nothing else.
 //
-// Package app itself links only the DynamoDB client, which every function uses. The mail
-// sender (SES) and the directory (the Cognito user pool) are installed into an Env from
-// outside, by ses.Install and cognito.Install, which a function's main calls only when its
-// route's Actions include an ses: or a cognito-idp: action (httpapi.InstallsFor); tests
-// install fakes with UseMail and UseDirectory. Asking an Env for one that nobody installed
-// panics, at the cold start, when the handler is built.
+// Env has one typed slot per getter (slot.go), grouped by the file that holds the getters:
+// Orgs reads e.people.orgs, a slot of *orgs.Service, and go-to-definition on a getter leads to
+// what it builds. A slot is built once, on first use, safely under concurrent use, and a
+// builder may ask for other getters. The Use methods set a slot from outside, with a value of
+// the slot's own type.
+//
+// Package app itself links only the DynamoDB client, which every function uses. What a
+// function needs only when its route says so is installed into its Env from outside, by an
+// Install that its generated main calls (mainsrc.RouteInstalls for a route, InstallsFor for
+// the other functions): ses.Install and cognito.Install (UseMail, UseDirectory) for an ses:
+// or a cognito-idp: action, sqs.Install (UseWebhookQueue) for an sqs: action, secrets.Install
+// (UseSecretReader) for a function that reads a key or a secret, sheets.Install
+// (UseSpreadsheets) for a route that reads or writes spreadsheets, and the glue's steps,
+// orgauthz.Install, toolauth.Install and scimauth.Install (UseAuthorizer, UseToolSignIn,
+// UseSCIMSignIn), for org routes, the tools' routes and SCIM's. Tests install fakes with the
+// same Use methods. Asking an Env for one that nobody installed panics, at the cold start,
+// when the handler is built, and again with the same message if asked again.
 package app
 
 import (
@@ -17,7 +28,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,11 +39,14 @@ import (
 
 	"github.com/vendorportal/orgs/internal/account"
 	"github.com/vendorportal/orgs/internal/audit"
+	"github.com/vendorportal/orgs/internal/customroles"
 	"github.com/vendorportal/orgs/internal/dynamo"
 	"github.com/vendorportal/orgs/internal/invites"
+	"github.com/vendorportal/orgs/internal/licensing"
 	"github.com/vendorportal/orgs/internal/mail"
 	"github.com/vendorportal/orgs/internal/members"
 	"github.com/vendorportal/orgs/internal/orgs"
+	"github.com/vendorportal/orgs/internal/tickets"
 )
 
 // Config is the process configuration, read from the environment once per cold start.
@@ -181,13 +194,48 @@ type Env struct {
 	Now   func() time.Time
 	NewID func() string
 
-	mu    sync.Mutex
-	cache map[string]*lazy
+	// What the getters build or the Use methods set, one typed slot per getter, grouped by
+	// the file that holds the getters.
+	clients      clientSlots       // AWSConfig, DynamoDB, Mail, Directory (here and use.go)
+	people       peopleSlots       // Orgs, Members, Invites, the account self-service, EventLog
+	stores       storeSlots        // stores.go
+	secrets      secretSlots       // secret.go: the secret reader and the keys
+	gitHub       gitHubSlots       // githuboidc.go
+	tokens       tokenSlots        // tokens.go
+	provisioning provisioningSlots // provisioning.go
+	scim         scimSlots         // scim.go
+	webhooks     webhookSlots      // webhooks.go
+	outbox       outboxSlots       // outbox.go
+	licensing    slot[*licensing.Service]
+	tickets      slot[*tickets.Service]
+	customRoles  slot[*customroles.Service]
+	// The glue steps the mains install: orgauthz.go, toolauth.go, scimauth.go.
+	authorizer installedSlot[Authorizer]
+	toolSignIn installedSlot[ToolSignIn]
+	scimSignIn installedSlot[SCIMSignIn]
 }
 
-type lazy struct {
-	once sync.Once
-	v    any
+// clientSlots are the AWS configuration and the clients: DynamoDB's, built here unless a test
+// sets it (UseDynamoDB), and the mail sender and the directory, which only an install (or a
+// test) sets.
+type clientSlots struct {
+	aws       slot[aws.Config]
+	dynamoDB  slot[*dynamodb.Client]
+	mail      slot[mail.Sender]
+	directory slot[account.Directory]
+}
+
+// peopleSlots are the services of orgs, members, invites and accounts.
+type peopleSlots struct {
+	orgs           slot[*orgs.Service]
+	profiles       slot[*account.Service]
+	selfSending    slot[*account.Service]
+	selfDirectory  slot[*account.Service]
+	selfDeletion   slot[*account.Service]
+	members        slot[*members.Service]
+	invites        slot[*invites.Service]
+	invitesSending slot[*invites.Service]
+	eventLog       slot[*audit.Log]
 }
 
 // New returns an Env for cfg with the real clock and ULID ids.
@@ -200,27 +248,10 @@ func NewULID() string {
 	return strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
 }
 
-// once builds the value under key the first time it is asked for. Builders may ask for other
-// values: the lock guards only the map, not the building.
-func once[T any](e *Env, key string, build func() T) T {
-	e.mu.Lock()
-	if e.cache == nil {
-		e.cache = map[string]*lazy{}
-	}
-	l, ok := e.cache[key]
-	if !ok {
-		l = &lazy{}
-		e.cache[key] = l
-	}
-	e.mu.Unlock()
-	l.once.Do(func() { l.v = build() })
-	return l.v.(T)
-}
-
 // AWSConfig builds an aws.Config straight from the environment Lambda provides (region and
 // credentials in variables) without config.LoadDefaultConfig, which costs init time and size.
 func (e *Env) AWSConfig() aws.Config {
-	return once(e, "aws", func() aws.Config {
+	return get(&e.clients.aws, func() aws.Config {
 		cfg := aws.Config{Region: e.Config.Region, AppID: e.Config.AppID, APIOptions: slices.Clone(e.Config.APIOptions)}
 		// The standard retryer (3 attempts, exponential backoff with jitter, throttling and
 		// 5xx retried) for the routes, whose callers wait; adaptive mode, which also slows
@@ -247,21 +278,21 @@ func (e *Env) AWSConfig() aws.Config {
 
 // DynamoDB returns the DynamoDB client.
 func (e *Env) DynamoDB() *dynamodb.Client {
-	return once(e, "dynamodb", func() *dynamodb.Client {
+	return get(&e.clients.dynamoDB, func() *dynamodb.Client {
 		return dynamo.NewClient(e.AWSConfig(), e.Config.DynamoDBEndpoint)
 	})
 }
 
 // Orgs returns the org service.
 func (e *Env) Orgs() *orgs.Service {
-	return once(e, "orgs", func() *orgs.Service {
+	return get(&e.people.orgs, func() *orgs.Service {
 		return &orgs.Service{Store: e.orgsStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
 
 // Mail returns the mail sender installed with UseMail (SES: ses.Install).
 func (e *Env) Mail() mail.Sender {
-	return once(e, "mail", func() mail.Sender {
+	return get(&e.clients.mail, func() mail.Sender {
 		panic("app: no mail sender installed: a function that sends mail needs the ses:SendEmail action, for which its generated main calls ses.Install")
 	})
 }
@@ -269,7 +300,7 @@ func (e *Env) Mail() mail.Sender {
 // Directory returns the identity provider installed with UseDirectory (the Cognito user
 // pool: cognito.Install).
 func (e *Env) Directory() account.Directory {
-	return once(e, "directory", func() account.Directory {
+	return get(&e.clients.directory, func() account.Directory {
 		panic("app: no directory installed: a function that changes users in the pool needs a cognito-idp: action, for which its generated main calls cognito.Install")
 	})
 }
@@ -278,7 +309,7 @@ func (e *Env) Directory() account.Directory {
 // changes to the profile, which touch only the table, and for requesting an email change,
 // whose link leaves through the outbox.
 func (e *Env) Profiles() *account.Service {
-	return once(e, "profiles", func() *account.Service {
+	return get(&e.people.profiles, func() *account.Service {
 		return &account.Service{Orgs: e.Orgs(), Members: e.MembersStore(), AppURL: e.Config.AppURL}
 	})
 }
@@ -290,7 +321,7 @@ func (e *Env) SelfService() *account.Service { return e.Profiles() }
 // SelfServiceSending returns the account self-service that sends mail: the outbox handlers'
 // (the email-change link).
 func (e *Env) SelfServiceSending() *account.Service {
-	return once(e, "self-sending", func() *account.Service {
+	return get(&e.people.selfSending, func() *account.Service {
 		s := *e.Profiles()
 		s.Mail = e.Mail()
 		return &s
@@ -300,7 +331,7 @@ func (e *Env) SelfServiceSending() *account.Service {
 // SelfServiceWithDirectory returns the account self-service that changes the directory: what
 // confirming an email change needs (the notice to the old address leaves through the outbox).
 func (e *Env) SelfServiceWithDirectory() *account.Service {
-	return once(e, "self-directory", func() *account.Service {
+	return get(&e.people.selfDirectory, func() *account.Service {
 		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
@@ -310,7 +341,7 @@ func (e *Env) SelfServiceWithDirectory() *account.Service {
 // AccountDeletion returns the account self-service that changes the directory but sends no
 // mail: what deleting an account needs.
 func (e *Env) AccountDeletion() *account.Service {
-	return once(e, "self-deletion", func() *account.Service {
+	return get(&e.people.selfDeletion, func() *account.Service {
 		s := *e.Profiles()
 		s.Directory = e.Directory()
 		return &s
@@ -319,7 +350,7 @@ func (e *Env) AccountDeletion() *account.Service {
 
 // Members returns the member service.
 func (e *Env) Members() *members.Service {
-	return once(e, "members", func() *members.Service {
+	return get(&e.people.members, func() *members.Service {
 		return &members.Service{Store: e.MembersStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
@@ -327,7 +358,7 @@ func (e *Env) Members() *members.Service {
 // Invites returns the invite service without a mail sender: what the routes need, whose
 // emails leave through the outbox.
 func (e *Env) Invites() *invites.Service {
-	return once(e, "invites", func() *invites.Service {
+	return get(&e.people.invites, func() *invites.Service {
 		return &invites.Service{Store: e.InvitesStore(), Accounts: e.Orgs(), AppURL: e.Config.AppURL, Now: e.Now, NewID: e.NewID, Log: e.Log,
 			DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit}
 	})
@@ -336,7 +367,7 @@ func (e *Env) Invites() *invites.Service {
 // InvitesSending returns the invite service that sends the invite emails with Mail: the
 // outbox handler's (SendInviteEmail).
 func (e *Env) InvitesSending() *invites.Service {
-	return once(e, "invites-sending", func() *invites.Service {
+	return get(&e.people.invitesSending, func() *invites.Service {
 		s := *e.Invites()
 		s.Mail = e.Mail()
 		return &s
@@ -345,5 +376,5 @@ func (e *Env) InvitesSending() *invites.Service {
 
 // EventLog returns the reader of org event logs.
 func (e *Env) EventLog() *audit.Log {
-	return once(e, "eventlog", func() *audit.Log { return &audit.Log{Store: e.EventsStore()} })
+	return get(&e.people.eventLog, func() *audit.Log { return &audit.Log{Store: e.EventsStore()} })
 }

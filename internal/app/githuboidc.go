@@ -33,10 +33,16 @@ const (
 	EnvSecretsManagerEndpoint = "SECRETSMANAGER_ENDPOINT"
 )
 
+// gitHubSlots are the GitHub OIDC provider, without and with its signing keys.
+type gitHubSlots struct {
+	oidc    slot[*githuboidc.Provider]
+	signing slot[*githuboidc.Provider]
+}
+
 // GitHubOIDC returns the GitHub OIDC provider without its signing keys: what the discovery,
 // authorize and userinfo endpoints need.
 func (e *Env) GitHubOIDC() *githuboidc.Provider {
-	return once(e, "githuboidc", func() *githuboidc.Provider {
+	return get(&e.gitHub.oidc, func() *githuboidc.Provider {
 		var redirects []string
 		for _, u := range strings.Split(os.Getenv(EnvGitHubOIDCRedirectURIs), ",") {
 			if u = strings.TrimSpace(u); u != "" {
@@ -59,7 +65,7 @@ func (e *Env) GitHubOIDC() *githuboidc.Provider {
 // endpoints need. The keys are read once, at the cold start; a key that can't be read fails
 // the cold start rather than a sign-in later.
 func (e *Env) GitHubOIDCSigning() *githuboidc.Provider {
-	return once(e, "githuboidc-signing", func() *githuboidc.Provider {
+	return get(&e.gitHub.signing, func() *githuboidc.Provider {
 		p := *e.GitHubOIDC()
 		p.Keys = e.gitHubOIDCKeys()
 		return &p

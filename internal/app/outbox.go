@@ -35,9 +35,15 @@ func outboxHandlers(e *Env) outbox.Handlers {
 	return h
 }
 
+// outboxSlots are the outbox's processor and the stream's event sink.
+type outboxSlots struct {
+	processor slot[*outbox.Processor]
+	eventSink slot[dynamo.EventSink]
+}
+
 // Outbox returns the processor of outbox messages, with every kind's handler.
 func (e *Env) Outbox() *outbox.Processor {
-	return once(e, "outbox", func() *outbox.Processor {
+	return get(&e.outbox.processor, func() *outbox.Processor {
 		return &outbox.Processor{Store: e.OutboxStore(), Handlers: outboxHandlers(e), Now: e.Now, Log: e.Log}
 	})
 }
@@ -46,9 +52,9 @@ func (e *Env) Outbox() *outbox.Processor {
 // fan-out (see dynamo.EventSink for what it must tolerate), unless another was installed
 // with UseEventSink.
 func (e *Env) EventSink() dynamo.EventSink {
-	return once(e, "event-sink", func() dynamo.EventSink { return e.WebhookDispatcher().Sink })
+	return get(&e.outbox.eventSink, func() dynamo.EventSink { return e.WebhookDispatcher().Sink })
 }
 
 // UseEventSink makes the stream processor hand each new event to sink. Call it before the
 // stream processor's handler is built.
-func (e *Env) UseEventSink(sink dynamo.EventSink) { preset(e, "event-sink", sink) }
+func (e *Env) UseEventSink(sink dynamo.EventSink) { set(&e.outbox.eventSink, sink) }

@@ -10,10 +10,25 @@ import (
 	"github.com/vendorportal/orgs/internal/seal"
 )
 
+// provisioningSlots are provisioning's and the domains' services and what they are given:
+// the DNS resolver (a test sets a fake: UseResolver) and the spreadsheets (sheets.Install).
+type provisioningSlots struct {
+	settings           slot[*provisioning.Service]
+	sealing            slot[*provisioning.Service]
+	directory          slot[*provisioning.Service]
+	domains            slot[*domains.Service]
+	domainClaims       slot[*domains.Service]
+	domainVerification slot[*domains.Service]
+	mailDomains        slot[*maildomains.Table]
+	resolver           slot[domains.TXTResolver]
+	sheets             slot[provisioning.Spreadsheets]
+	handlers           slot[outbox.Handlers]
+}
+
 // ProvisioningSettings returns the provisioning service without a directory or the server's
 // secret: what the user property routes and the import need.
 func (e *Env) ProvisioningSettings() *provisioning.Service {
-	return once(e, "provisioning", func() *provisioning.Service {
+	return get(&e.provisioning.settings, func() *provisioning.Service {
 		return &provisioning.Service{
 			Store: e.ProvisioningStore(), Accounts: e.Orgs(),
 			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit, Now: e.Now, NewID: e.NewID,
@@ -25,7 +40,7 @@ func (e *Env) ProvisioningSettings() *provisioning.Service {
 // key (KeySealing) that seals the emails it puts in the outbox (a password): what a member's
 // password reset needs.
 func (e *Env) SealingProvisioning() *provisioning.Service {
-	return once(e, "provisioning-sealed", func() *provisioning.Service {
+	return get(&e.provisioning.sealing, func() *provisioning.Service {
 		s := *e.ProvisioningSettings()
 		s.Sealer = seal.Derive(e.Key(KeySealing), provisioning.SealPurpose)
 		return &s
@@ -35,7 +50,7 @@ func (e *Env) SealingProvisioning() *provisioning.Service {
 // Domains returns the domain service without the server's secret: what the routes that add,
 // list, update and remove domains, suggest orgs and join one need.
 func (e *Env) Domains() *domains.Service {
-	return once(e, "domains", func() *domains.Service {
+	return get(&e.provisioning.domains, func() *domains.Service {
 		return &domains.Service{
 			Store: e.ProvisioningStore(), Accounts: e.Orgs(), Resolver: e.resolver(),
 			AppURL: e.Config.AppURL, DailyEmailLimit: e.Config.DailyEmailLimit, UserDailyEmailLimit: e.Config.UserDailyEmailLimit, Now: e.Now, NewID: e.NewID,
@@ -47,7 +62,7 @@ func (e *Env) Domains() *domains.Service {
 // Config.MailDomainsFile names. A function without it panics at its cold start: its route
 // needs Route.MailDomains, for which the stack gives it the table's layer.
 func (e *Env) MailDomains() *maildomains.Table {
-	return once(e, "maildomains", func() *maildomains.Table {
+	return get(&e.provisioning.mailDomains, func() *maildomains.Table {
 		t, err := maildomains.Open(e.Config.MailDomainsFile)
 		if err != nil {
 			panic("app: " + err.Error() + ": a function that refuses public mail domains needs Route.MailDomains, for which the stack gives it the table")
@@ -59,7 +74,7 @@ func (e *Env) MailDomains() *maildomains.Table {
 // DomainClaims returns the domain service that refuses public mail domains (MailDomains):
 // what adding a domain needs.
 func (e *Env) DomainClaims() *domains.Service {
-	return once(e, "domains-claims", func() *domains.Service {
+	return get(&e.provisioning.domainClaims, func() *domains.Service {
 		s := *e.Domains()
 		s.PublicMail = e.MailDomains()
 		return &s
@@ -70,7 +85,7 @@ func (e *Env) DomainClaims() *domains.Service {
 // (KeySealing): it seals the codes it puts in the outbox and MACs the codes it keeps, and it
 // refuses public mail domains (MailDomains).
 func (e *Env) DomainVerification() *domains.Service {
-	return once(e, "domains-sealed", func() *domains.Service {
+	return get(&e.provisioning.domainVerification, func() *domains.Service {
 		s := *e.DomainClaims()
 		s.Sealer = seal.Derive(e.Key(KeySealing), provisioning.SealPurpose)
 		s.CodeKey = seal.Derive(e.Key(KeySealing), "domain-code")
@@ -81,7 +96,7 @@ func (e *Env) DomainVerification() *domains.Service {
 // Provisioning returns the provisioning service that creates users in the directory: the
 // user pool installed with UseDirectory must also be a provisioning.Directory (cognito's is).
 func (e *Env) Provisioning() *provisioning.Service {
-	return once(e, "provisioning-directory", func() *provisioning.Service {
+	return get(&e.provisioning.directory, func() *provisioning.Service {
 		s := *e.SealingProvisioning()
 		d, ok := e.Directory().(provisioning.Directory)
 		if !ok {
@@ -93,19 +108,19 @@ func (e *Env) Provisioning() *provisioning.Service {
 }
 
 // UseResolver makes e look DNS TXT records up with r (tests: a fake zone).
-func (e *Env) UseResolver(r domains.TXTResolver) { preset(e, "resolver", r) }
+func (e *Env) UseResolver(r domains.TXTResolver) { set(&e.provisioning.resolver, r) }
 
 func (e *Env) resolver() domains.TXTResolver {
-	return once(e, "resolver", func() domains.TXTResolver { return net.DefaultResolver })
+	return get(&e.provisioning.resolver, func() domains.TXTResolver { return net.DefaultResolver })
 }
 
 // UseSpreadsheets makes e read and write XLSX with s (sheets.Install). Call it before
 // anything asks for it.
-func (e *Env) UseSpreadsheets(s provisioning.Spreadsheets) { preset(e, "sheets", s) }
+func (e *Env) UseSpreadsheets(s provisioning.Spreadsheets) { set(&e.provisioning.sheets, s) }
 
 // Spreadsheets returns what sheets.Install installed.
 func (e *Env) Spreadsheets() provisioning.Spreadsheets {
-	return once(e, "sheets", func() provisioning.Spreadsheets {
+	return get(&e.provisioning.sheets, func() provisioning.Spreadsheets {
 		panic("app: no spreadsheet reader installed: a function whose route reads or writes spreadsheets (Route.Spreadsheets) has a main that calls sheets.Install")
 	})
 }
@@ -114,7 +129,7 @@ func (e *Env) Spreadsheets() provisioning.Spreadsheets {
 // scheduled job: the sealed emails (credentials, codes) and the import's chunks. They need
 // the mail sender and the directory installed.
 func (e *Env) ProvisioningHandlers() outbox.Handlers {
-	return once(e, "provisioning-handlers", func() outbox.Handlers {
+	return get(&e.provisioning.handlers, func() outbox.Handlers {
 		p := e.Provisioning()
 		return outbox.Handlers{
 			provisioning.KindSealedEmail: provisioning.SealedEmailHandler(p.Sealer, e.Mail(), p.Directory),

@@ -16,16 +16,11 @@ type SCIMSignIn func(ctx context.Context, token string, reads []orgs.Read) (scim
 // UseSCIMSignIn makes e sign identity providers in with what build returns (scimauth.Install),
 // built when first asked for (by httpapi.Bind, at the cold start). Call it before anything
 // asks for it.
-func (e *Env) UseSCIMSignIn(build func() SCIMSignIn) { preset(e, "scim-sign-in-build", build) }
+func (e *Env) UseSCIMSignIn(build func() SCIMSignIn) { use(&e.scimSignIn, build) }
 
 // SCIMSignIn returns what scimauth.Install installed: the generated main of a route whose Auth
 // is httpapi.SCIM calls it, so that the sign-in (and the SCIM service it reaches) is linked
 // into those functions only, not into every function whose glue has the SCIM case.
 func (e *Env) SCIMSignIn() SCIMSignIn {
-	return once(e, "scim-sign-in", func() SCIMSignIn {
-		build := once(e, "scim-sign-in-build", func() func() SCIMSignIn {
-			panic("app: no SCIM sign-in installed: a route whose Auth is SCIM has a main that calls scimauth.Install")
-		})
-		return build()
-	})
+	return getInstalled(&e.scimSignIn, "app: no SCIM sign-in installed: a route whose Auth is SCIM has a main that calls scimauth.Install")
 }

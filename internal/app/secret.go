@@ -27,6 +27,28 @@ const (
 	KeyWebhooks = "webhook-key"
 )
 
+// secretSlots are the installed secret reader (secrets.Install) and the keys, one slot per
+// purpose.
+type secretSlots struct {
+	reader                             slot[SecretReader]
+	cursors, tokens, sealing, webhooks slot[[]byte]
+}
+
+// key returns the slot of purpose's key; a purpose that is none of Keys() panics.
+func (s *secretSlots) key(purpose string) *slot[[]byte] {
+	switch purpose {
+	case KeyCursors:
+		return &s.cursors
+	case KeyTokens:
+		return &s.tokens
+	case KeySealing:
+		return &s.sealing
+	case KeyWebhooks:
+		return &s.webhooks
+	}
+	panic(fmt.Sprintf("app: no key purpose %q: the purposes are app.Keys()", purpose))
+}
+
 // KeyEnv names the environment variable that holds each key's Secrets Manager ARN.
 var KeyEnv = map[string]string{
 	KeyCursors:  "CURSOR_KEY_ARN",
@@ -74,7 +96,7 @@ func keysFromEnv(c *Config) {
 // check every AWS call (Config.APIOptions, package iam/enforce): a function whose role may not
 // read the key's secret is refused it with AccessDeniedException, as in AWS.
 func (e *Env) Key(purpose string) []byte {
-	return once(e, "key:"+purpose, func() []byte {
+	return get(e.secrets.key(purpose), func() []byte {
 		if e.Config.Keys != nil && !slices.Contains(e.Config.Keys, purpose) {
 			panic(fmt.Sprintf("app: function %q was not given the key %q: its route (or trigger) must name it in Keys", e.Config.AppID, purpose))
 		}
@@ -115,7 +137,7 @@ type SecretReader func(ctx context.Context, arn string) ([]byte, error)
 
 // UseSecretReader makes e read secrets with r: Secrets Manager (secrets.Install), or in tests
 // a reader that counts the reads. Call it before anything asks for a secret.
-func (e *Env) UseSecretReader(r SecretReader) { preset(e, "secret-reader", r) }
+func (e *Env) UseSecretReader(r SecretReader) { set(&e.secrets.reader, r) }
 
 // readSecret reads the secret id (an ARN or a name) with the installed reader, once its
 // function's role allows it: the call passes the IAM check of local mode and the tests
@@ -142,7 +164,7 @@ func (e *Env) checkSecretRead(ctx context.Context, id string, read func() error)
 // which the generated main of a function that reads a secret calls), or a test's. It is
 // installed rather than built here so that no other function links it.
 func (e *Env) secretReader() SecretReader {
-	return once(e, "secret-reader", func() SecretReader {
+	return get(&e.secrets.reader, func() SecretReader {
 		panic("app: no secret reader installed: a function that reads a secret (Route.Keys, Route.ReadsSecrets, triggers.Function.Keys) has a main that calls secrets.Install")
 	})
 }

@@ -25,75 +25,93 @@ import (
 // capability has its own store over it, and a service gets only the stores it needs, so that
 // a function's binary links the storage of its capabilities and no other.
 
+// storeSlots are the table's stores.
+type storeSlots struct {
+	kernel       slot[*dynamo.Store]
+	orgs         slot[*orgsdb.Store]
+	account      slot[*accountdb.Store]
+	members      slot[*membersdb.Store]
+	invites      slot[*invitesdb.Store]
+	roles        slot[*rolesdb.Store]
+	events       slot[*eventsdb.Store]
+	licensing    slot[*licensingdb.Store]
+	tickets      slot[*ticketsdb.Store]
+	webhooks     slot[*webhooksdb.Store]
+	tokens       slot[*tokensdb.Store]
+	scim         slot[*scimdb.Store]
+	provisioning slot[*provisioningdb.Store]
+	outbox       slot[*outboxdb.Store]
+}
+
 // Store returns the table's kernel store.
 func (e *Env) Store() *dynamo.Store {
-	return once(e, "store", func() *dynamo.Store { return dynamo.New(e.DynamoDB(), e.Config.TableName) })
+	return get(&e.stores.kernel, func() *dynamo.Store { return dynamo.New(e.DynamoDB(), e.Config.TableName) })
 }
 
 // OrgsStore returns the store of orgs (their settings, handles, deletion and purge).
 func (e *Env) OrgsStore() *orgsdb.Store {
-	return once(e, "store-orgs", func() *orgsdb.Store { return orgsdb.New(e.Store()) })
+	return get(&e.stores.orgs, func() *orgsdb.Store { return orgsdb.New(e.Store()) })
 }
 
 // AccountStore returns the store of accounts (profile, email change, deletion).
 func (e *Env) AccountStore() *accountdb.Store {
-	return once(e, "store-account", func() *accountdb.Store { return accountdb.New(e.Store()) })
+	return get(&e.stores.account, func() *accountdb.Store { return accountdb.New(e.Store()) })
 }
 
 // MembersStore returns the store of memberships.
 func (e *Env) MembersStore() *membersdb.Store {
-	return once(e, "store-members", func() *membersdb.Store { return membersdb.New(e.Store()) })
+	return get(&e.stores.members, func() *membersdb.Store { return membersdb.New(e.Store()) })
 }
 
 // InvitesStore returns the store of invites.
 func (e *Env) InvitesStore() *invitesdb.Store {
-	return once(e, "store-invites", func() *invitesdb.Store { return invitesdb.New(e.Store()) })
+	return get(&e.stores.invites, func() *invitesdb.Store { return invitesdb.New(e.Store()) })
 }
 
 // RolesStore returns the store of custom roles.
 func (e *Env) RolesStore() *rolesdb.Store {
-	return once(e, "store-roles", func() *rolesdb.Store { return rolesdb.New(e.Store()) })
+	return get(&e.stores.roles, func() *rolesdb.Store { return rolesdb.New(e.Store()) })
 }
 
 // EventsStore returns the store of org event logs.
 func (e *Env) EventsStore() *eventsdb.Store {
-	return once(e, "store-events", func() *eventsdb.Store { return eventsdb.New(e.Store()) })
+	return get(&e.stores.events, func() *eventsdb.Store { return eventsdb.New(e.Store()) })
 }
 
 // LicensingStore returns the store of products, licenses, seats and trials.
 func (e *Env) LicensingStore() *licensingdb.Store {
-	return once(e, "store-licensing", func() *licensingdb.Store { return licensingdb.New(e.Store()) })
+	return get(&e.stores.licensing, func() *licensingdb.Store { return licensingdb.New(e.Store()) })
 }
 
 // TicketsStore returns the store of support tickets.
 func (e *Env) TicketsStore() *ticketsdb.Store {
-	return once(e, "store-tickets", func() *ticketsdb.Store { return ticketsdb.New(e.Store()) })
+	return get(&e.stores.tickets, func() *ticketsdb.Store { return ticketsdb.New(e.Store()) })
 }
 
 // WebhooksStore returns the store of webhook endpoints and deliveries.
 func (e *Env) WebhooksStore() *webhooksdb.Store {
-	return once(e, "store-webhooks", func() *webhooksdb.Store { return webhooksdb.New(e.Store()) })
+	return get(&e.stores.webhooks, func() *webhooksdb.Store { return webhooksdb.New(e.Store()) })
 }
 
 // TokensStore returns the store of org tokens, personal tokens, device grants and
 // entitlements.
 func (e *Env) TokensStore() *tokensdb.Store {
-	return once(e, "store-tokens", func() *tokensdb.Store { return tokensdb.New(e.Store()) })
+	return get(&e.stores.tokens, func() *tokensdb.Store { return tokensdb.New(e.Store()) })
 }
 
 // SCIMStore returns the store of SCIM tokens and SCIM's member reads and writes.
 func (e *Env) SCIMStore() *scimdb.Store {
-	return once(e, "store-scim", func() *scimdb.Store { return scimdb.New(e.Store()) })
+	return get(&e.stores.scim, func() *scimdb.Store { return scimdb.New(e.Store()) })
 }
 
 // ProvisioningStore returns the store of provisioning (users, domains, imports).
 func (e *Env) ProvisioningStore() *provisioningdb.Store {
-	return once(e, "store-provisioning", func() *provisioningdb.Store { return provisioningdb.New(e.Store()) })
+	return get(&e.stores.provisioning, func() *provisioningdb.Store { return provisioningdb.New(e.Store()) })
 }
 
 // OutboxStore returns the store of the outbox.
 func (e *Env) OutboxStore() *outboxdb.Store {
-	return once(e, "store-outbox", func() *outboxdb.Store { return outboxdb.New(e.Store()) })
+	return get(&e.stores.outbox, func() *outboxdb.Store { return outboxdb.New(e.Store()) })
 }
 
 // The domain Store interfaces that span two capabilities' stores get a composite of exactly

@@ -8,9 +8,20 @@ import (
 	"github.com/vendorportal/orgs/internal/tokens"
 )
 
+// tokenSlots are the token capability's services.
+type tokenSlots struct {
+	service         slot[*tokens.Service]
+	usage           slot[*tokens.Service]
+	personal        slot[*tokens.Personal]
+	personalMinting slot[*tokens.Personal]
+	deviceFlow      slot[*tokens.Device]
+	devicePolling   slot[*tokens.Device]
+	signIns         slot[*tokens.SignInLog]
+}
+
 // Tokens returns the org access token service; its functions use the token key (KeyTokens).
 func (e *Env) Tokens() *tokens.Service {
-	return once(e, "tokens", func() *tokens.Service {
+	return get(&e.tokens.service, func() *tokens.Service {
 		s := *e.TokenUsage()
 		s.Keys = tokens.NewKeys(e.Key(KeyTokens))
 		s.PersonalKeys = tokens.NewPersonalKeys(e.Key(KeyTokens))
@@ -21,7 +32,7 @@ func (e *Env) Tokens() *tokens.Service {
 // TokenUsage returns the token service without the token keys: what counting the org's
 // usage needs, which holds no token, so that its function never reads the token key.
 func (e *Env) TokenUsage() *tokens.Service {
-	return once(e, "token-usage", func() *tokens.Service {
+	return get(&e.tokens.usage, func() *tokens.Service {
 		return &tokens.Service{Store: e.TokensStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
@@ -29,7 +40,7 @@ func (e *Env) TokenUsage() *tokens.Service {
 // PersonalTokens returns the personal tool token service without its keys: what listing and
 // revoking need, so that those functions never read the server's secret.
 func (e *Env) PersonalTokens() *tokens.Personal {
-	return once(e, "personal-tokens", func() *tokens.Personal {
+	return get(&e.tokens.personal, func() *tokens.Personal {
 		return &tokens.Personal{Store: e.TokensStore(), Now: e.Now, NewID: e.NewID}
 	})
 }
@@ -37,7 +48,7 @@ func (e *Env) PersonalTokens() *tokens.Personal {
 // PersonalTokenMinting returns the personal tool token service with its keys: what making a
 // token needs.
 func (e *Env) PersonalTokenMinting() *tokens.Personal {
-	return once(e, "personal-token-minting", func() *tokens.Personal {
+	return get(&e.tokens.personalMinting, func() *tokens.Personal {
 		s := *e.PersonalTokens()
 		s.Keys = tokens.NewPersonalKeys(e.Key(KeyTokens))
 		return &s
@@ -47,7 +58,7 @@ func (e *Env) PersonalTokenMinting() *tokens.Personal {
 // DeviceFlow returns the CLI's device sign-in without the token keys: starting, showing,
 // approving and declining, which never read the server's secret.
 func (e *Env) DeviceFlow() *tokens.Device {
-	return once(e, "device-flow", func() *tokens.Device {
+	return get(&e.tokens.deviceFlow, func() *tokens.Device {
 		return &tokens.Device{Store: e.TokensStore(), Personal: e.PersonalTokens(), Orgs: e.Orgs(), Now: e.Now, NewID: e.NewID}
 	})
 }
@@ -55,7 +66,7 @@ func (e *Env) DeviceFlow() *tokens.Device {
 // DevicePolling returns the device sign-in with the personal token keys: the poll, which
 // hands a token's text out.
 func (e *Env) DevicePolling() *tokens.Device {
-	return once(e, "device-polling", func() *tokens.Device {
+	return get(&e.tokens.devicePolling, func() *tokens.Device {
 		d := *e.DeviceFlow()
 		d.Keys = tokens.NewPersonalKeys(e.Key(KeyTokens))
 		return &d
@@ -64,7 +75,7 @@ func (e *Env) DevicePolling() *tokens.Device {
 
 // SignIns returns the log of sign-ins at the identity provider (the post-authentication trigger).
 func (e *Env) SignIns() *tokens.SignInLog {
-	return once(e, "signins", func() *tokens.SignInLog {
+	return get(&e.tokens.signIns, func() *tokens.SignInLog {
 		return &tokens.SignInLog{Store: signInStore{e.AccountStore(), e.TokensStore()}, Now: e.Now, NewID: e.NewID}
 	})
 }

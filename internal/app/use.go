@@ -13,24 +13,12 @@ import (
 // UseDynamoDB makes e use client instead of building its own. Call it before anything asks
 // for the client: tests use it to watch the calls a route makes (an SDK middleware on the
 // client) while the handlers run exactly as in Lambda.
-func (e *Env) UseDynamoDB(client *dynamodb.Client) { preset(e, "dynamodb", client) }
+func (e *Env) UseDynamoDB(client *dynamodb.Client) { set(&e.clients.dynamoDB, client) }
 
 // UseMail makes e send mail with m: SES (ses.Install), or in tests a mail.Recorder. Call it
 // before anything asks for the sender.
-func (e *Env) UseMail(m mail.Sender) { preset(e, "mail", m) }
+func (e *Env) UseMail(m mail.Sender) { set(&e.clients.mail, m) }
 
 // UseDirectory makes e use d as the identity provider: the Cognito user pool
 // (cognito.Install), or in tests a fake. Call it before anything asks for the directory.
-func (e *Env) UseDirectory(d account.Directory) { preset(e, "directory", d) }
-
-// preset stores v under key as if it had been built.
-func preset[T any](e *Env, key string, v T) {
-	l := &lazy{v: v}
-	l.once.Do(func() {})
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.cache == nil {
-		e.cache = map[string]*lazy{}
-	}
-	e.cache[key] = l
-}
+func (e *Env) UseDirectory(d account.Directory) { set(&e.clients.directory, d) }

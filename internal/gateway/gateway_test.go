@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/vendorportal/orgs/internal/httpapi/orgsapi"
 	"github.com/vendorportal/orgs/internal/httpapi/scimapi"
 	"github.com/vendorportal/orgs/internal/orgauthz"
+	"github.com/vendorportal/orgs/internal/provisioning/maildomains"
 	"github.com/vendorportal/orgs/internal/routes"
 	"github.com/vendorportal/orgs/internal/scimauth"
 	"github.com/vendorportal/orgs/internal/ses"
@@ -25,14 +27,7 @@ import (
 // API Gateway picks the most specific route: a literal segment beats a path variable. The
 // local gateway must agree, or /events/export would reach the handler of /events/{eventId}.
 func TestLiteralPathSegmentsWinOverPathVariables(t *testing.T) {
-	env := app.New(app.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ses.Install(env)
-	cognito.Install(env)
-	sheets.Install(env)
-	toolauth.Install(env)
-	orgauthz.Install(env)
-	scimauth.Install(env)
-	g := New(env, routes.All(), nil)
+	g := New(envForEveryRoute(), routes.All(), nil)
 	for path, want := range map[string]*httpapi.Route{
 		"/v1/orgs/o1/events/export":                     eventsapi.ExportEvents,
 		"/v1/orgs/o1/events/01jd0000000000000000000000": eventsapi.GetEvent,
@@ -83,14 +78,7 @@ func TestAnswersExposeTheHeadersBrowserCodeReads(t *testing.T) {
 // {proxy...}, ANY no method), as in API Gateway: any other route wins over it, another method
 // on a known path does not. The catch-all answers SCIM's error shape without a token or a read.
 func TestUnknownSCIMPathsGetTheSCIMErrorShape(t *testing.T) {
-	env := app.New(app.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ses.Install(env)
-	cognito.Install(env)
-	sheets.Install(env)
-	toolauth.Install(env)
-	orgauthz.Install(env)
-	scimauth.Install(env)
-	g := New(env, routes.All(), nil)
+	g := New(envForEveryRoute(), routes.All(), nil)
 	for _, c := range []struct {
 		method, path string
 		want         *httpapi.Route
@@ -123,4 +111,18 @@ func TestUnknownSCIMPathsGetTheSCIMErrorShape(t *testing.T) {
 			t.Errorf("GET %s: content type %q", target, ct)
 		}
 	}
+}
+
+// envForEveryRoute is an Env that every route binds to: every install, and the repository's
+// table of public mail domains, which adding a domain opens (Route.MailDomains), as local
+// mode gives it.
+func envForEveryRoute() *app.Env {
+	env := app.New(app.Config{MailDomainsFile: filepath.Join("..", "..", maildomains.RepoPath)}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ses.Install(env)
+	cognito.Install(env)
+	sheets.Install(env)
+	toolauth.Install(env)
+	orgauthz.Install(env)
+	scimauth.Install(env)
+	return env
 }
