@@ -61,7 +61,7 @@ var (
 	SCIMListUsers = &httpapi.Route{
 		Name: "scim-list-users", Method: "GET", Path: "/v1/scim/v2/Users", Auth: httpapi.SCIM,
 		Reads:   readFilterUser,
-		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBQuery, httpapi.DDBGet},
+		Actions: []string{httpapi.DDBBatchGet, httpapi.DDBQuery},
 		Summary: "SCIM: the org's members as users, filtered by userName, externalId or email",
 		Build:   buildSCIMListUsers,
 	}
